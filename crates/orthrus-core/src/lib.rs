@@ -1,0 +1,71 @@
+//! Orthrus's domain vocabulary: identifiers, timestamps, workspace and account
+//! roles, the permission policy (a pure function), and the `Clock` and
+//! `Entropy` seams through which time and randomness enter the system.
+//!
+//! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
+//! depends on it, so it must stay small and dependency-light.
+
+pub mod clock;
+pub mod ids;
+pub mod policy;
+pub mod roles;
+pub mod secret;
+
+pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
+pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
+pub use policy::{Action, Decision, Subject};
+pub use roles::{AccountRole, WorkspaceRole};
+pub use secret::SecretString;
+
+/// Well-known apps with a name and icon; anything else is `generic`.
+pub const KNOWN_APPS: &[(&str, &str)] = &[
+    ("instagram", "Instagram"),
+    ("facebook", "Facebook"),
+    ("tiktok", "TikTok"),
+    ("x", "X"),
+    ("linkedin", "LinkedIn"),
+    ("youtube", "YouTube"),
+    ("google", "Google"),
+    ("microsoft", "Microsoft"),
+    ("github", "GitHub"),
+    ("amazon", "Amazon"),
+    ("generic", "Other app"),
+];
+
+/// Normalises a user-supplied app name to a known app key (or `generic`).
+pub fn app_key(input: &str) -> &'static str {
+    let lower = input.trim().to_ascii_lowercase();
+    let lower = match lower.as_str() {
+        "twitter" | "x.com" | "twitter.com" => "x",
+        "ig" => "instagram",
+        "fb" | "meta" => "facebook",
+        other => other,
+    };
+    KNOWN_APPS
+        .iter()
+        .find(|(k, name)| *k == lower || name.to_ascii_lowercase() == lower)
+        .map(|(k, _)| *k)
+        .unwrap_or("generic")
+}
+
+/// The display name of an app key.
+pub fn app_name(key: &str) -> &'static str {
+    KNOWN_APPS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, n)| *n)
+        .unwrap_or("Other app")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_keys_normalise() {
+        assert_eq!(app_key("Instagram"), "instagram");
+        assert_eq!(app_key(" twitter "), "x");
+        assert_eq!(app_key("Vendor portal"), "generic");
+        assert_eq!(app_name("github"), "GitHub");
+    }
+}

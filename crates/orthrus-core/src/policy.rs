@@ -1,0 +1,258 @@
+//! The permission policy as one pure function, [`decide`]. `orthrus-app` calls
+//! it for every use case; nothing else grants or denies.
+//!
+//! Workspace roles: **Owner** does everything; **Super Admin** manages users and
+//! roles below Owner and can act on every account, with step-up when not a
+//! member; **Admin** manages users with role User, sees and edits account
+//! metadata and reads the audit log, never secrets; **User** reaches only the
+//! accounts they are a member of. Account roles: **Owner** (settings,
+//! credentials, MFA, members, automations), **Manager** (use, reveal password,
+//! add Collaborators), **Collaborator** (use through autofill/automation, TOTP
+//! codes, inbox; never the password).
+
+use crate::roles::{AccountRole, WorkspaceRole};
+
+/// Who is asking: their workspace role and, for account actions, their role on
+/// that account (None when not a member).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub workspace_role: WorkspaceRole,
+    pub account_role: Option<AccountRole>,
+}
+
+/// Everything that is authorized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    // Workspace scope.
+    CreateAccount,
+    ListAllAccounts,
+    ListUsers,
+    /// Create a user with `new`, or change a user from `current` to `new`
+    /// (deactivate, unlock, reset: `new == current`).
+    ManageUser {
+        current: Option<WorkspaceRole>,
+        new: WorkspaceRole,
+    },
+    ViewAudit,
+    ManageWorkspaceSettings,
+    // Account scope.
+    ViewAccount,
+    EditAccountMetadata,
+    EditCredentials,
+    RevealPassword,
+    ViewSecretFields,
+    ManageMembers {
+        role: AccountRole,
+    },
+    DeleteAccount,
+    UseTotp,
+    ManageMfa,
+    ViewBackupCodes,
+    ViewInbox,
+    ManageManagedIdentity,
+    RunLoginAutomation,
+    RunAdminAutomation,
+}
+
+impl Action {
+    /// Actions that touch secrets or security settings always need a fresh
+    /// step-up (DESIGN.md "Step-up"), whoever asks.
+    pub fn needs_step_up(self) -> bool {
+        matches!(
+            self,
+            Action::RevealPassword
+                | Action::ViewSecretFields
+                | Action::DeleteAccount
+                | Action::ManageMfa
+                | Action::ViewBackupCodes
+                | Action::ManageManagedIdentity
+        )
+    }
+
+    fn is_account_scoped(self) -> bool {
+        !matches!(
+            self,
+            Action::CreateAccount
+                | Action::ListAllAccounts
+                | Action::ListUsers
+                | Action::ManageUser { .. }
+                | Action::ViewAudit
+                | Action::ManageWorkspaceSettings
+        )
+    }
+}
+
+/// The outcome of [`decide`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Allowed once the session has a fresh step-up.
+    AllowWithStepUp,
+    Deny,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        !matches!(self, Decision::Deny)
+    }
+}
+
+/// The permission policy.
+pub fn decide(subject: Subject, action: Action) -> Decision {
+    use AccountRole as A;
+    use WorkspaceRole as W;
+    let ws = subject.workspace_role;
+
+    if !action.is_account_scoped() {
+        let allowed = match action {
+            Action::CreateAccount | Action::ListUsers => true,
+            Action::ListAllAccounts | Action::ViewAudit => ws >= W::Admin,
+            Action::ManageWorkspaceSettings => ws == W::Owner,
+            Action::ManageUser { current, new } => match ws {
+                W::Owner => true,
+                W::SuperAdmin => new < W::Owner && current.is_none_or(|c| c < W::Owner),
+                W::Admin => new == W::User && current.is_none_or(|c| c == W::User),
+                W::User => false,
+            },
+            _ => false,
+        };
+        return if allowed {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        };
+    }
+
+    // The effective account role: a workspace Owner is an Owner of every
+    // account; a Super Admin acts as one, but always with step-up when they are
+    // not a member.
+    let (effective, forced_step_up) = match (ws, subject.account_role) {
+        (W::Owner, _) => (Some(A::Owner), false),
+        (W::SuperAdmin, Some(r)) => (Some(r.max(A::Owner)), false),
+        (W::SuperAdmin, None) => (Some(A::Owner), true),
+        (_, r) => (r, false),
+    };
+
+    let allowed = match action {
+        Action::ViewAccount => effective.is_some() || ws >= W::Admin,
+        Action::EditAccountMetadata => effective == Some(A::Owner) || ws >= W::Admin,
+        Action::EditCredentials
+        | Action::DeleteAccount
+        | Action::ManageMfa
+        | Action::ViewBackupCodes
+        | Action::ManageManagedIdentity
+        | Action::RunAdminAutomation => effective == Some(A::Owner),
+        Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),
+        Action::ManageMembers { role } => match effective {
+            Some(A::Owner) => true,
+            Some(A::Manager) => role == A::Collaborator,
+            _ => false,
+        },
+        Action::UseTotp | Action::ViewInbox | Action::RunLoginAutomation => effective.is_some(),
+        _ => false,
+    };
+    if !allowed {
+        return Decision::Deny;
+    }
+    let metadata_only = matches!(action, Action::ViewAccount);
+    if action.needs_step_up() || (forced_step_up && !metadata_only) {
+        Decision::AllowWithStepUp
+    } else {
+        Decision::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(ws: WorkspaceRole, acc: Option<AccountRole>) -> Subject {
+        Subject {
+            workspace_role: ws,
+            account_role: acc,
+        }
+    }
+
+    #[test]
+    fn collaborators_never_see_passwords() {
+        for ws in WorkspaceRole::ALL {
+            if ws >= WorkspaceRole::SuperAdmin {
+                continue;
+            }
+            let d = decide(
+                s(ws, Some(AccountRole::Collaborator)),
+                Action::RevealPassword,
+            );
+            assert_eq!(d, Decision::Deny, "{ws:?}");
+        }
+    }
+
+    #[test]
+    fn admins_see_metadata_but_no_secrets() {
+        let admin = s(WorkspaceRole::Admin, None);
+        assert_eq!(decide(admin, Action::ViewAccount), Decision::Allow);
+        assert_eq!(decide(admin, Action::EditAccountMetadata), Decision::Allow);
+        assert_eq!(decide(admin, Action::RevealPassword), Decision::Deny);
+        assert_eq!(decide(admin, Action::UseTotp), Decision::Deny);
+    }
+
+    #[test]
+    fn super_admin_needs_step_up_on_foreign_accounts() {
+        let sa = s(WorkspaceRole::SuperAdmin, None);
+        assert_eq!(decide(sa, Action::ViewAccount), Decision::Allow);
+        assert_eq!(decide(sa, Action::UseTotp), Decision::AllowWithStepUp);
+        assert_eq!(
+            decide(sa, Action::RevealPassword),
+            Decision::AllowWithStepUp
+        );
+        let member = s(WorkspaceRole::SuperAdmin, Some(AccountRole::Collaborator));
+        assert_eq!(decide(member, Action::UseTotp), Decision::Allow);
+    }
+
+    #[test]
+    fn user_management_is_bounded_by_rank() {
+        let m = |ws, current, new| {
+            decide(s(ws, None), Action::ManageUser { current, new }).is_allowed()
+        };
+        use WorkspaceRole::*;
+        assert!(m(Owner, Some(Owner), User));
+        assert!(m(SuperAdmin, None, SuperAdmin));
+        assert!(!m(SuperAdmin, None, Owner));
+        assert!(!m(SuperAdmin, Some(Owner), User));
+        assert!(m(Admin, Some(User), User));
+        assert!(!m(Admin, None, Admin));
+        assert!(!m(User, None, User));
+    }
+
+    #[test]
+    fn managers_add_only_collaborators() {
+        let m = s(WorkspaceRole::User, Some(AccountRole::Manager));
+        assert!(
+            decide(
+                m,
+                Action::ManageMembers {
+                    role: AccountRole::Collaborator
+                }
+            )
+            .is_allowed()
+        );
+        assert!(
+            !decide(
+                m,
+                Action::ManageMembers {
+                    role: AccountRole::Manager
+                }
+            )
+            .is_allowed()
+        );
+        assert_eq!(decide(m, Action::RevealPassword), Decision::AllowWithStepUp);
+    }
+
+    #[test]
+    fn non_members_reach_nothing() {
+        let u = s(WorkspaceRole::User, None);
+        assert_eq!(decide(u, Action::ViewAccount), Decision::Deny);
+        assert_eq!(decide(u, Action::ViewInbox), Decision::Deny);
+        assert_eq!(decide(u, Action::CreateAccount), Decision::Allow);
+    }
+}

@@ -1,0 +1,133 @@
+//! Workspace and account roles (DESIGN.md "Roles").
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A user's role in a workspace. Ordered: `User < Admin < SuperAdmin < Owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkspaceRole {
+    User,
+    Admin,
+    SuperAdmin,
+    Owner,
+}
+
+impl WorkspaceRole {
+    pub const ALL: [WorkspaceRole; 4] = [Self::Owner, Self::SuperAdmin, Self::Admin, Self::User];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::SuperAdmin => "super-admin",
+            Self::Admin => "admin",
+            Self::User => "user",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Owner => "Owner",
+            Self::SuperAdmin => "Super Admin",
+            Self::Admin => "Admin",
+            Self::User => "User",
+        }
+    }
+}
+
+/// A user's role on one shared account. Ordered: `Collaborator < Manager < Owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountRole {
+    Collaborator,
+    Manager,
+    Owner,
+}
+
+impl AccountRole {
+    pub const ALL: [AccountRole; 3] = [Self::Owner, Self::Manager, Self::Collaborator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Manager => "manager",
+            Self::Collaborator => "collaborator",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Owner => "Owner",
+            Self::Manager => "Manager",
+            Self::Collaborator => "Collaborator",
+        }
+    }
+}
+
+/// An unknown role name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for WorkspaceRole {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
+            "owner" => Ok(Self::Owner),
+            "super-admin" | "superadmin" => Ok(Self::SuperAdmin),
+            "admin" => Ok(Self::Admin),
+            "user" => Ok(Self::User),
+            _ => Err(UnknownRole(s.to_owned())),
+        }
+    }
+}
+
+impl FromStr for AccountRole {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "owner" => Ok(Self::Owner),
+            "manager" => Ok(Self::Manager),
+            "collaborator" => Ok(Self::Collaborator),
+            _ => Err(UnknownRole(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for WorkspaceRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for AccountRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_and_order() {
+        assert_eq!(
+            "super_admin".parse::<WorkspaceRole>(),
+            Ok(WorkspaceRole::SuperAdmin)
+        );
+        assert!(WorkspaceRole::Owner > WorkspaceRole::SuperAdmin);
+        assert!(AccountRole::Manager > AccountRole::Collaborator);
+        assert!("root".parse::<WorkspaceRole>().is_err());
+        for r in WorkspaceRole::ALL {
+            assert_eq!(r.as_str().parse::<WorkspaceRole>(), Ok(r));
+        }
+        for r in AccountRole::ALL {
+            assert_eq!(r.as_str().parse::<AccountRole>(), Ok(r));
+        }
+    }
+}
