@@ -44,7 +44,10 @@ pub enum OtpError {
     /// An import file was recognised but could not be read. `format` names the
     /// format ("Aegis", "2FAS", ...), `reason` what went wrong and where.
     #[error("{format} import: {reason}")]
-    Import { format: &'static str, reason: String },
+    Import {
+        format: &'static str,
+        reason: String,
+    },
 
     /// The bytes match none of the import formats this crate knows.
     #[error(

@@ -2,7 +2,7 @@
 //! Steam Guard. Time is always a parameter (unix seconds); nothing here reads
 //! the clock.
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{EagerHash, Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -270,10 +270,7 @@ pub fn hotp_value(algorithm: Algorithm, key: &[u8], counter: u64) -> u32 {
     }
 }
 
-fn hmac_bytes<D>(key: &[u8], message: &[u8]) -> Vec<u8>
-where
-    Hmac<D>: KeyInit + Mac,
-{
+fn hmac_bytes<D: EagerHash>(key: &[u8], message: &[u8]) -> Vec<u8> {
     // HMAC takes keys of any length (long keys are hashed), so this cannot fail.
     let mut mac = <Hmac<D> as KeyInit>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));

@@ -30,9 +30,9 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// - unknown parameters (`image`, `color`, ...) are ignored.
 pub fn parse_otpauth_uri(uri: &str) -> Result<(Secret, OtpParams), OtpError> {
     let uri = uri.trim();
-    let (scheme, rest) = uri
-        .split_once("://")
-        .ok_or_else(|| OtpError::InvalidUri("expected otpauth://totp/... or otpauth://hotp/...".into()))?;
+    let (scheme, rest) = uri.split_once("://").ok_or_else(|| {
+        OtpError::InvalidUri("expected otpauth://totp/... or otpauth://hotp/...".into())
+    })?;
     if !scheme.eq_ignore_ascii_case("otpauth") {
         return Err(OtpError::InvalidUri(format!(
             "the scheme is {scheme:?}, expected \"otpauth\""
@@ -132,6 +132,8 @@ pub fn format_otpauth_uri(secret: &Secret, params: &OtpParams) -> String {
     let label = match (issuer, account) {
         (Some(i), Some(a)) => format!("{}:{}", encode(i), encode(a)),
         (Some(i), None) => format!("{}:", encode(i)),
+        // An empty issuer prefix keeps an account containing ':' whole.
+        (None, Some(a)) if a.contains(':') => format!(":{}", encode(a)),
         (None, Some(a)) => encode(a),
         (None, None) => String::new(),
     };
@@ -144,7 +146,10 @@ pub fn format_otpauth_uri(secret: &Secret, params: &OtpParams) -> String {
     uri.push_str(params.algorithm.uri_name());
     match params.kind {
         Kind::Totp => {
-            uri.push_str(&format!("&digits={}&period={}", params.digits, params.period));
+            uri.push_str(&format!(
+                "&digits={}&period={}",
+                params.digits, params.period
+            ));
         }
         Kind::Steam => {
             uri.push_str(&format!(
@@ -154,7 +159,10 @@ pub fn format_otpauth_uri(secret: &Secret, params: &OtpParams) -> String {
             ));
         }
         Kind::Hotp => {
-            uri.push_str(&format!("&digits={}&counter={}", params.digits, params.counter));
+            uri.push_str(&format!(
+                "&digits={}&counter={}",
+                params.digits, params.counter
+            ));
         }
     }
     uri
@@ -174,7 +182,9 @@ fn decode_path(text: &str) -> Result<String, OtpError> {
     percent_decode_str(text)
         .decode_utf8()
         .map(Cow::into_owned)
-        .map_err(|_| OtpError::InvalidUri("the label is not valid UTF-8 after percent-decoding".into()))
+        .map_err(|_| {
+            OtpError::InvalidUri("the label is not valid UTF-8 after percent-decoding".into())
+        })
 }
 
 /// Percent-decodes a query key or value, where `+` means a space.
@@ -183,7 +193,9 @@ fn decode_query(text: &str) -> Result<String, OtpError> {
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(Cow::into_owned)
-        .map_err(|_| OtpError::InvalidUri("a parameter is not valid UTF-8 after percent-decoding".into()))
+        .map_err(|_| {
+            OtpError::InvalidUri("a parameter is not valid UTF-8 after percent-decoding".into())
+        })
 }
 
 /// Splits a raw label into (issuer prefix, account name).
@@ -194,7 +206,10 @@ fn split_label(
     // A literal ':' is the separator we write ourselves; split before decoding
     // so an encoded ':' inside the issuer or account survives.
     if let Some((issuer, account)) = raw.split_once(':') {
-        return Ok((non_empty(&decode_path(issuer)?), non_empty(&decode_path(account)?)));
+        return Ok((
+            non_empty(&decode_path(issuer)?),
+            non_empty(&decode_path(account)?),
+        ));
     }
     let decoded = decode_path(raw)?;
     // Many generators encode the separator as %3A. Prefer splitting right
@@ -225,19 +240,19 @@ mod tests {
 
     #[test]
     fn label_with_encoded_separator_and_space() {
-        let (_, p) =
-            parse_otpauth_uri("otpauth://totp/ACME%20Co%3A%20john@example.com?secret=JBSWY3DPEHPK3PXP")
-                .unwrap();
+        let (_, p) = parse_otpauth_uri(
+            "otpauth://totp/ACME%20Co%3A%20john@example.com?secret=JBSWY3DPEHPK3PXP",
+        )
+        .unwrap();
         assert_eq!(p.issuer.as_deref(), Some("ACME Co"));
         assert_eq!(p.account_name.as_deref(), Some("john@example.com"));
     }
 
     #[test]
     fn issuer_parameter_with_colon_splits_label_correctly() {
-        let (_, p) = parse_otpauth_uri(
-            "otpauth://totp/a%3Ab%3Aalice?secret=JBSWY3DPEHPK3PXP&issuer=a%3Ab",
-        )
-        .unwrap();
+        let (_, p) =
+            parse_otpauth_uri("otpauth://totp/a%3Ab%3Aalice?secret=JBSWY3DPEHPK3PXP&issuer=a%3Ab")
+                .unwrap();
         assert_eq!(p.issuer.as_deref(), Some("a:b"));
         assert_eq!(p.account_name.as_deref(), Some("alice"));
     }

@@ -1,1 +1,205 @@
-//! Import formats (in progress).
+//! Bulk import from other authenticator apps: Google Authenticator's
+//! `otpauth-migration://` export, Aegis (plain JSON), 2FAS (JSON), Bitwarden
+//! (JSON, `login.totp`), CSV with an `otpauth` column, and plain lists of
+//! `otpauth://` URIs. [`detect_and_parse`] sniffs which one it was given
+//! (including a QR code screenshot, with the `qr` feature).
+//!
+//! Every parser is all-or-nothing: an entry that cannot be imported fails the
+//! whole file with an error naming the entry, so a preview never silently
+//! drops an account. Entries without any OTP (Bitwarden logins without
+//! `totp`, blank CSV cells) are not errors; they are skipped.
+
+mod csv;
+mod json;
+mod migration;
+
+pub use csv::parse_csv;
+pub use json::{parse_2fas_json, parse_aegis_json, parse_bitwarden_json};
+pub use migration::{MigrationBatch, parse_migration_batch, parse_migration_uri};
+
+use crate::{Kind, MIN_SECRET_BYTES, OtpError, OtpParams, Secret, format_otpauth_uri};
+
+/// One seed read from an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedEntry {
+    pub secret: Secret,
+    pub params: OtpParams,
+}
+
+/// Which import format [`detect_format`] recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// `otpauth://` and/or `otpauth-migration://` URIs, one per line.
+    UriList,
+    Aegis,
+    TwoFas,
+    Bitwarden,
+    Csv,
+    /// A PNG or JPEG image (a QR code screenshot).
+    Image,
+}
+
+/// Recognises the format of an import file without parsing it fully.
+pub fn detect_format(bytes: &[u8]) -> Result<ImportFormat, OtpError> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Ok(ImportFormat::Image);
+    }
+    let text = text_of(bytes)?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let value: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|_| OtpError::UnrecognizedFormat)?;
+        let has = |key: &str| value.get(key).is_some();
+        return if has("db") && has("header") {
+            Ok(ImportFormat::Aegis)
+        } else if has("services") || has("servicesEncrypted") {
+            Ok(ImportFormat::TwoFas)
+        } else if has("items") || has("encrypted") {
+            Ok(ImportFormat::Bitwarden)
+        } else {
+            Err(OtpError::UnrecognizedFormat)
+        };
+    }
+    let first_line = trimmed.lines().next().unwrap_or("").trim();
+    let lower = first_line.to_ascii_lowercase();
+    if lower.starts_with("otpauth://") || lower.starts_with("otpauth-migration://") {
+        Ok(ImportFormat::UriList)
+    } else if lower.contains("otpauth") {
+        Ok(ImportFormat::Csv)
+    } else {
+        Err(OtpError::UnrecognizedFormat)
+    }
+}
+
+/// Sniffs the format (see [`detect_format`]) and parses it.
+pub fn detect_and_parse(bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
+    match detect_format(bytes)? {
+        ImportFormat::Image => parse_image(bytes),
+        ImportFormat::Aegis => parse_aegis_json(text_of(bytes)?),
+        ImportFormat::TwoFas => parse_2fas_json(text_of(bytes)?),
+        ImportFormat::Bitwarden => parse_bitwarden_json(text_of(bytes)?),
+        ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
+        ImportFormat::Csv => parse_csv(text_of(bytes)?),
+    }
+}
+
+#[cfg(feature = "qr")]
+fn parse_image(bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
+    let mut entries = Vec::new();
+    for text in crate::qr::decode_qr_all(bytes)? {
+        entries.extend(parse_uri_list(&text)?);
+    }
+    Ok(entries)
+}
+
+#[cfg(not(feature = "qr"))]
+fn parse_image(_bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
+    Err(OtpError::InvalidImage(
+        "this build has no QR code support (feature \"qr\")".into(),
+    ))
+}
+
+/// UTF-8 text of an import file, without a byte-order mark.
+fn text_of(bytes: &[u8]) -> Result<&str, OtpError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| OtpError::UnrecognizedFormat)?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// One URI per line: `otpauth://` (one entry) or `otpauth-migration://`
+/// (a Google Authenticator batch, any number of entries). Blank lines and
+/// lines starting with `#` are ignored. This is also the "otpauth list"
+/// export format (see [`format_uri_list`]).
+pub fn parse_uri_list(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
+    let mut entries = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line_error = |err: OtpError| OtpError::Import {
+            format: "otpauth list",
+            reason: format!("line {}: {err}", index + 1),
+        };
+        entries.extend(parse_any_uri(line).map_err(line_error)?);
+    }
+    Ok(entries)
+}
+
+/// An `otpauth://` or `otpauth-migration://` URI.
+fn parse_any_uri(uri: &str) -> Result<Vec<ImportedEntry>, OtpError> {
+    let prefix = b"otpauth-migration:";
+    if uri
+        .as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    {
+        return parse_migration_uri(uri);
+    }
+    let (secret, params) = crate::parse_otpauth_uri(uri)?;
+    Ok(vec![ImportedEntry { secret, params }])
+}
+
+/// One `otpauth://` URI per line, newline-terminated: the plain export format.
+pub fn format_uri_list(entries: &[ImportedEntry]) -> String {
+    entries
+        .iter()
+        .map(|e| format_otpauth_uri(&e.secret, &e.params) + "\n")
+        .collect()
+}
+
+/// Final checks shared by every format: the secret length rule of
+/// [`crate::parse_secret`], and parameter validation.
+fn finish_entry(secret: Secret, mut params: OtpParams) -> Result<ImportedEntry, String> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(OtpError::SecretTooShort.to_string());
+    }
+    if params.kind == Kind::Steam {
+        params.digits = crate::STEAM_CODE_LEN as u8;
+    }
+    params.validate().map_err(|e| e.to_string())?;
+    Ok(ImportedEntry { secret, params })
+}
+
+/// Splits an entry name such as `"GitHub:alice"` into (issuer, account).
+/// A non-empty `issuer` wins, and its prefix is stripped from the name.
+fn split_name(name: &str, issuer: Option<&str>) -> (Option<String>, Option<String>) {
+    let name = name.trim();
+    let non_empty = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_string())
+    };
+    if let Some(issuer) = issuer.and_then(non_empty) {
+        let account = name
+            .strip_prefix(issuer.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .unwrap_or(name);
+        return (Some(issuer), non_empty(account));
+    }
+    match name.split_once(':') {
+        Some((issuer, account)) => (non_empty(issuer), non_empty(account)),
+        None => (None, non_empty(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_name_prefers_the_issuer_field() {
+        assert_eq!(
+            split_name("GitHub:alice", Some("GitHub")),
+            (Some("GitHub".into()), Some("alice".into()))
+        );
+        assert_eq!(
+            split_name("alice", Some("GitHub")),
+            (Some("GitHub".into()), Some("alice".into()))
+        );
+        assert_eq!(
+            split_name("GitHub: alice", None),
+            (Some("GitHub".into()), Some("alice".into()))
+        );
+        assert_eq!(split_name("alice", Some(" ")), (None, Some("alice".into())));
+        assert_eq!(split_name("", None), (None, None));
+    }
+}

@@ -1,0 +1,283 @@
+//! Persistence for Orthrus: the [`Store`] trait and its two implementations,
+//! SQLite (embedded default) and PostgreSQL (scale-out), each with its own
+//! append-only migrations. Both are generated from the same SQL text by one
+//! macro, and one conformance suite (`tests/it`) runs against both.
+//!
+//! The store knows rows and SQL only: no HTTP, no authorization, and no
+//! plaintext secrets (secret columns arrive sealed by `orthrus-app`).
+
+mod migrate;
+pub mod models;
+mod postgres;
+mod sql;
+mod sqlite;
+
+pub use models::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use orthrus_core::{
+    AccountId, AccountRole, SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
+};
+use std::sync::Arc;
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the record changed since it was read (version conflict)")]
+    VersionConflict,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} failed: {message}")]
+    Migration { version: i64, message: String },
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Computes the chain hash of an audit event from the previous hash, its
+/// sequence number and the event (supplied by the caller, which owns the key).
+pub type ChainFn<'a> = &'a (dyn Fn(&str, i64, &NewAuditEvent) -> String + Send + Sync);
+
+/// Everything Orthrus persists. Every method is scoped to a workspace where
+/// the data belongs to one.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is ("sqlite" or "postgres"), for logs and health.
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> Result<()>;
+    async fn close(&self);
+
+    // Workspaces
+    async fn create_workspace(&self, ws: &WorkspaceRow) -> Result<()>;
+    async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<WorkspaceRow>>;
+    async fn list_workspaces(&self) -> Result<Vec<WorkspaceRow>>;
+    async fn update_workspace(&self, ws: &WorkspaceRow) -> Result<()>;
+    async fn count_users(&self) -> Result<i64>;
+    /// Creates a workspace and its first user in one transaction, only while
+    /// no user exists at all (first-run setup); Conflict otherwise.
+    async fn bootstrap(&self, ws: &WorkspaceRow, owner: &UserRow) -> Result<()>;
+
+    // Users
+    async fn create_user(&self, user: &UserRow) -> Result<()>;
+    async fn get_user(&self, ws: WorkspaceId, id: UserId) -> Result<Option<UserRow>>;
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>>;
+    async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>>;
+    async fn set_user_role(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        role: WorkspaceRole,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_active(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        active: bool,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_password(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_totp(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        secret: Option<&[u8]>,
+        enabled: bool,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Records that TOTP `step` was used; false when it (or a later one) was
+    /// already used, which makes replay protection durable.
+    async fn claim_user_totp_step(&self, ws: WorkspaceId, id: UserId, step: i64) -> Result<bool>;
+    async fn replace_recovery_codes(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        hashes: &[String],
+    ) -> Result<()>;
+    /// Marks an unused recovery code used; false when unknown or used.
+    async fn use_recovery_code(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+    async fn count_unused_recovery_codes(&self, ws: WorkspaceId, user: UserId) -> Result<i64>;
+
+    // Sessions and tokens
+    async fn create_session(&self, s: &SessionRow) -> Result<()>;
+    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRow>>;
+    async fn touch_session(&self, id: SessionId, at: Timestamp) -> Result<()>;
+    async fn elevate_session(&self, id: SessionId, until: Timestamp) -> Result<()>;
+    async fn list_sessions(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRow>>;
+    async fn revoke_session(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: SessionId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    async fn revoke_user_credentials(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn create_api_token(&self, t: &ApiTokenRow) -> Result<()>;
+    async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiTokenRow>>;
+    async fn touch_api_token(&self, id: TokenId, at: Timestamp) -> Result<()>;
+    async fn list_api_tokens(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<ApiTokenRow>>;
+    async fn revoke_api_token(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        id: TokenId,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    // Sign-in throttling
+    async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleRow>>;
+    /// Counts a failure in a window of `window_secs`; locks for `lock_secs`
+    /// when the count reaches `threshold`. Returns the updated row.
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_secs: i64,
+        threshold: i64,
+        lock_secs: i64,
+    ) -> Result<ThrottleRow>;
+    async fn clear_throttle(&self, key: &str) -> Result<()>;
+
+    // Accounts
+    /// Creates the account with its creator as account Owner.
+    async fn create_account(&self, a: &AccountRow, owner: &MemberRow) -> Result<()>;
+    async fn get_account(&self, ws: WorkspaceId, id: AccountId) -> Result<Option<AccountRow>>;
+    async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>>;
+    /// Accounts the user is a member of, with their role.
+    async fn list_accounts_for_user(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+    ) -> Result<Vec<(AccountRow, AccountRole)>>;
+    /// Applies `change` when the stored version equals `expected_version`
+    /// (VersionConflict otherwise); returns the new row.
+    async fn update_account(
+        &self,
+        ws: WorkspaceId,
+        id: AccountId,
+        expected_version: i64,
+        change: &AccountChange,
+        at: Timestamp,
+    ) -> Result<AccountRow>;
+    async fn delete_account(&self, ws: WorkspaceId, id: AccountId) -> Result<bool>;
+    async fn list_fields(&self, ws: WorkspaceId, account: AccountId) -> Result<Vec<FieldRow>>;
+    async fn list_password_history(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Vec<PasswordHistoryRow>>;
+
+    // Members
+    async fn upsert_member(&self, m: &MemberRow) -> Result<()>;
+    async fn remove_member(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<bool>;
+    async fn list_members(&self, ws: WorkspaceId, account: AccountId) -> Result<Vec<MemberView>>;
+    async fn member_role(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<Option<AccountRole>>;
+
+    // Audit
+    /// Appends an event to the workspace's chain atomically.
+    async fn append_audit(
+        &self,
+        ws: WorkspaceId,
+        e: &NewAuditEvent,
+        chain: ChainFn<'_>,
+    ) -> Result<AuditEventRow>;
+    async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>>;
+    /// Every event of a workspace in chain order, for verification.
+    async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;
+    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<(i64, String)>>;
+}
+
+/// Opens the store for a database URL: `sqlite://path` or `postgres://…`.
+/// Runs migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
+    }
+}
+
+/// Where audit event hashes start.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Helpers for tests in this and other crates: scratch PostgreSQL databases.
+pub mod testing {
+    use sqlx::Connection;
+
+    /// The PostgreSQL URL tests should use, from `ORTHRUS_TEST_DATABASE_URL`.
+    pub fn pg_base_url() -> Option<String> {
+        std::env::var("ORTHRUS_TEST_DATABASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Creates a fresh, uniquely named database next to `base` (so parallel
+    /// tests and runs never collide) and returns its URL.
+    pub async fn pg_scratch_database(base: &str, tag: &str) -> crate::Result<String> {
+        let mut bytes = [0u8; 6];
+        getrandom_fill(&mut bytes);
+        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let name = format!(
+            "orthrus_t_{}_{suffix}",
+            tag.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(20)
+                .collect::<String>()
+                .to_lowercase()
+        );
+        let mut conn = sqlx::PgConnection::connect(base).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let (head, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        Ok(format!("{head}/{name}"))
+    }
+
+    fn getrandom_fill(b: &mut [u8]) {
+        use orthrus_core::Entropy;
+        orthrus_core::OsEntropy.fill(b);
+    }
+}

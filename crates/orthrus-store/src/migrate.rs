@@ -1,0 +1,52 @@
+//! A minimal append-only migration runner: each backend has its own ordered
+//! list of SQL files, embedded in the binary; applied versions are recorded in
+//! `schema_migrations`. Editing an applied migration is refused (checksum).
+
+/// One migration file.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// A stable checksum (FNV-1a 64) of a migration's text.
+pub fn checksum(sql: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sql.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Splits a file into statements on `;` at line ends (our migrations keep one
+/// statement per `;`-terminated block and no semicolons inside literals).
+pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n").map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
+}];
+
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backends_have_the_same_migration_versions() {
+        let a: Vec<_> = super::SQLITE.iter().map(|m| (m.version, m.name)).collect();
+        let b: Vec<_> = super::POSTGRES
+            .iter()
+            .map(|m| (m.version, m.name))
+            .collect();
+        assert_eq!(a, b);
+        assert_eq!(super::statements("a;\n b;\n\n").count(), 2);
+    }
+}

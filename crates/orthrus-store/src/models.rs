@@ -1,0 +1,206 @@
+//! Rows as the store reads and writes them. Secret columns hold sealed bytes
+//! (see `orthrus-crypto`); the store never sees plaintext secrets.
+
+use orthrus_core::{
+    AccountId, AccountRole, EventId, FieldId, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
+    WorkspaceRole,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkspaceRow {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub require_2fa: bool,
+    pub step_up_minutes: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    pub name: String,
+    pub role: WorkspaceRole,
+    pub password_hash: String,
+    pub active: bool,
+    /// Sealed TOTP seed of the user's own sign-in 2FA.
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_enabled: bool,
+    pub totp_last_step: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionKind {
+    /// A browser session (cookie).
+    Cookie,
+    /// An API/CLI session from `POST /auth/login` (bearer).
+    Bearer,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Bearer => "bearer",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "cookie" {
+            Self::Cookie
+        } else {
+            Self::Bearer
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub kind: SessionKind,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub elevated_until: Option<Timestamp>,
+    pub ip: String,
+    pub user_agent: String,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    pub id: TokenId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub name: String,
+    pub token_hash: String,
+    /// The first characters of the token, to recognise it in a list.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThrottleRow {
+    pub key: String,
+    pub failures: i64,
+    pub window_start: Timestamp,
+    pub locked_until: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub workspace_id: WorkspaceId,
+    pub app: String,
+    pub label: String,
+    pub login_url: String,
+    pub username: String,
+    pub password: Vec<u8>,
+    pub notes: Option<Vec<u8>>,
+    pub version: i64,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A change to an account; `None` leaves a column as it is.
+#[derive(Clone, Debug, Default)]
+pub struct AccountChange {
+    pub app: Option<String>,
+    pub label: Option<String>,
+    pub login_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Vec<u8>>,
+    pub notes: Option<Option<Vec<u8>>>,
+    /// When the password changes, the previous sealed value for the history.
+    pub history: Option<PasswordHistoryRow>,
+    /// Replace the custom fields.
+    pub fields: Option<Vec<FieldRow>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRow {
+    pub id: FieldId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub position: i64,
+    pub name: String,
+    pub secret: bool,
+    pub value_text: Option<String>,
+    pub value_sealed: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordHistoryRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub password: Vec<u8>,
+    pub changed_by: UserId,
+    pub changed_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub role: AccountRole,
+    pub added_by: UserId,
+    pub added_at: Timestamp,
+}
+
+/// A member with the user's email and name, for lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberView {
+    pub member: MemberRow,
+    pub email: String,
+    pub name: String,
+}
+
+/// An audit event before it is chained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAuditEvent {
+    pub id: EventId,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEventRow {
+    pub workspace_id: WorkspaceId,
+    pub seq: i64,
+    pub event: NewAuditEvent,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Filters for listing audit events, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<UserId>,
+    pub target_id: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Only events with `seq` below this (paging).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}

@@ -1,0 +1,812 @@
+//! The SQL shared by both backends. `impl_store!` expands to a full `Store`
+//! implementation for one sqlx database type, so each backend is typed (no
+//! `Any` driver) while every query is written once. Placeholders are `$n`,
+//! which both SQLite and PostgreSQL accept.
+
+use crate::{Result, StoreError};
+use std::str::FromStr;
+
+pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad {what}: {s:?}")))
+}
+
+/// Maps unique-constraint violations to `Conflict`.
+pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(what.to_owned());
+        }
+    }
+    StoreError::Database(e)
+}
+
+/// Formats SQL from constant fragments (column lists, table names); never
+/// from user input, which is always bound as a parameter.
+macro_rules! sql_fmt {
+    ($($t:tt)*) => {
+        sqlx::AssertSqlSafe(format!($($t)*))
+    };
+}
+pub(crate) use sql_fmt;
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty, $row:ty, $backend:literal) => {
+        use crate::models::*;
+        use crate::sql::{conflict, parse, sql_fmt};
+        use crate::{ChainFn, Result, Store, StoreError};
+        use async_trait::async_trait;
+        use orthrus_core::{
+            AccountId, AccountRole, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
+            WorkspaceRole,
+        };
+        use sqlx::Row;
+
+        const USER_COLS: &str = "id, workspace_id, email, name, role, password_hash, active, totp_secret, totp_enabled, totp_last_step, created_at, updated_at";
+        const SESSION_COLS: &str = "id, workspace_id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, elevated_until, ip, user_agent, revoked_at";
+        const TOKEN_COLS: &str = "id, workspace_id, user_id, name, token_hash, prefix, created_at, last_used_at, expires_at, revoked_at";
+        const ACCOUNT_COLS: &str = "id, workspace_id, app, label, login_url, username, password, notes, version, created_by, created_at, updated_at";
+        const AUDIT_COLS: &str = "workspace_id, seq, id, at, actor_id, actor_email, action, target_type, target_id, ip, outcome, detail, prev_hash, hash";
+
+        fn ts(row: &$row, col: &str) -> Result<Timestamp> {
+            Ok(Timestamp(row.try_get::<i64, _>(col)?))
+        }
+        fn ts_opt(row: &$row, col: &str) -> Result<Option<Timestamp>> {
+            Ok(row.try_get::<Option<i64>, _>(col)?.map(Timestamp))
+        }
+        fn id<T: std::str::FromStr>(row: &$row, col: &str) -> Result<T> {
+            parse(&row.try_get::<String, _>(col)?, col)
+        }
+
+        fn workspace_row(r: &$row) -> Result<WorkspaceRow> {
+            Ok(WorkspaceRow {
+                id: id(r, "id")?,
+                name: r.try_get("name")?,
+                require_2fa: r.try_get("require_2fa")?,
+                step_up_minutes: r.try_get("step_up_minutes")?,
+                created_at: ts(r, "created_at")?,
+            })
+        }
+        fn user_row(r: &$row) -> Result<UserRow> {
+            Ok(UserRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                email: r.try_get("email")?,
+                name: r.try_get("name")?,
+                role: parse::<WorkspaceRole>(&r.try_get::<String, _>("role")?, "role")?,
+                password_hash: r.try_get("password_hash")?,
+                active: r.try_get("active")?,
+                totp_secret: r.try_get("totp_secret")?,
+                totp_enabled: r.try_get("totp_enabled")?,
+                totp_last_step: r.try_get("totp_last_step")?,
+                created_at: ts(r, "created_at")?,
+                updated_at: ts(r, "updated_at")?,
+            })
+        }
+        fn session_row(r: &$row) -> Result<SessionRow> {
+            Ok(SessionRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                user_id: id(r, "user_id")?,
+                token_hash: r.try_get("token_hash")?,
+                kind: SessionKind::parse(&r.try_get::<String, _>("kind")?),
+                created_at: ts(r, "created_at")?,
+                last_seen_at: ts(r, "last_seen_at")?,
+                expires_at: ts(r, "expires_at")?,
+                elevated_until: ts_opt(r, "elevated_until")?,
+                ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
+                revoked_at: ts_opt(r, "revoked_at")?,
+            })
+        }
+        fn token_row(r: &$row) -> Result<ApiTokenRow> {
+            Ok(ApiTokenRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                user_id: id(r, "user_id")?,
+                name: r.try_get("name")?,
+                token_hash: r.try_get("token_hash")?,
+                prefix: r.try_get("prefix")?,
+                created_at: ts(r, "created_at")?,
+                last_used_at: ts_opt(r, "last_used_at")?,
+                expires_at: ts_opt(r, "expires_at")?,
+                revoked_at: ts_opt(r, "revoked_at")?,
+            })
+        }
+        fn throttle_row(r: &$row) -> Result<ThrottleRow> {
+            Ok(ThrottleRow {
+                key: r.try_get("key")?,
+                failures: r.try_get("failures")?,
+                window_start: ts(r, "window_start")?,
+                locked_until: ts_opt(r, "locked_until")?,
+            })
+        }
+        fn account_row(r: &$row) -> Result<AccountRow> {
+            Ok(AccountRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                app: r.try_get("app")?,
+                label: r.try_get("label")?,
+                login_url: r.try_get("login_url")?,
+                username: r.try_get("username")?,
+                password: r.try_get("password")?,
+                notes: r.try_get("notes")?,
+                version: r.try_get("version")?,
+                created_by: id(r, "created_by")?,
+                created_at: ts(r, "created_at")?,
+                updated_at: ts(r, "updated_at")?,
+            })
+        }
+        fn field_row(r: &$row) -> Result<FieldRow> {
+            Ok(FieldRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                position: r.try_get("position")?,
+                name: r.try_get("name")?,
+                secret: r.try_get("secret")?,
+                value_text: r.try_get("value_text")?,
+                value_sealed: r.try_get("value_sealed")?,
+            })
+        }
+        fn member_row(r: &$row) -> Result<MemberRow> {
+            Ok(MemberRow {
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                user_id: id(r, "user_id")?,
+                role: parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")?,
+                added_by: id(r, "added_by")?,
+                added_at: ts(r, "added_at")?,
+            })
+        }
+        fn audit_row(r: &$row) -> Result<AuditEventRow> {
+            let actor: Option<String> = r.try_get("actor_id")?;
+            let detail: String = r.try_get("detail")?;
+            Ok(AuditEventRow {
+                workspace_id: id(r, "workspace_id")?,
+                seq: r.try_get("seq")?,
+                event: NewAuditEvent {
+                    id: id(r, "id")?,
+                    at: ts(r, "at")?,
+                    actor_id: actor.map(|a| parse(&a, "actor_id")).transpose()?,
+                    actor_email: r.try_get("actor_email")?,
+                    action: r.try_get("action")?,
+                    target_type: r.try_get("target_type")?,
+                    target_id: r.try_get("target_id")?,
+                    ip: r.try_get("ip")?,
+                    outcome: r.try_get("outcome")?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+                },
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            })
+        }
+
+        impl $store {
+            async fn insert_member<'e, E>(e: E, m: &MemberRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    "INSERT INTO account_members (workspace_id, account_id, user_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at",
+                )
+                .bind(m.workspace_id.to_string())
+                .bind(m.account_id.to_string())
+                .bind(m.user_id.to_string())
+                .bind(m.role.as_str())
+                .bind(m.added_by.to_string())
+                .bind(m.added_at.0)
+                .execute(e)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_user<'e, E>(e: E, u: &UserRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(sql_fmt!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+                    .bind(u.id.to_string())
+                    .bind(u.workspace_id.to_string())
+                    .bind(&u.email)
+                    .bind(&u.name)
+                    .bind(u.role.as_str())
+                    .bind(&u.password_hash)
+                    .bind(u.active)
+                    .bind(u.totp_secret.as_deref())
+                    .bind(u.totp_enabled)
+                    .bind(u.totp_last_step)
+                    .bind(u.created_at.0)
+                    .bind(u.updated_at.0)
+                    .execute(e)
+                    .await
+                    .map_err(|e| conflict(e, "a user with this email already exists"))?;
+                Ok(())
+            }
+
+            async fn insert_workspace<'e, E>(e: E, ws: &WorkspaceRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("INSERT INTO workspaces (id, name, require_2fa, step_up_minutes, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(ws.id.to_string())
+                    .bind(&ws.name)
+                    .bind(ws.require_2fa)
+                    .bind(ws.step_up_minutes)
+                    .bind(ws.created_at.0)
+                    .execute(e)
+                    .await
+                    .map_err(|e| conflict(e, "workspace exists"))?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn create_workspace(&self, ws: &WorkspaceRow) -> Result<()> {
+                Self::insert_workspace(&self.pool, ws).await
+            }
+
+            async fn get_workspace(&self, ws: WorkspaceId) -> Result<Option<WorkspaceRow>> {
+                sqlx::query("SELECT * FROM workspaces WHERE id = $1")
+                    .bind(ws.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(workspace_row)
+                    .transpose()
+            }
+
+            async fn list_workspaces(&self) -> Result<Vec<WorkspaceRow>> {
+                sqlx::query("SELECT * FROM workspaces ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(workspace_row)
+                    .collect()
+            }
+
+            async fn update_workspace(&self, ws: &WorkspaceRow) -> Result<()> {
+                let done = sqlx::query("UPDATE workspaces SET name = $2, require_2fa = $3, step_up_minutes = $4 WHERE id = $1")
+                    .bind(ws.id.to_string())
+                    .bind(&ws.name)
+                    .bind(ws.require_2fa)
+                    .bind(ws.step_up_minutes)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn count_users(&self) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?.try_get("n")?)
+            }
+
+            async fn bootstrap(&self, ws: &WorkspaceRow, owner: &UserRow) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                // Write first so SQLite takes its write lock before the check.
+                Self::insert_workspace(&mut *tx, ws).await?;
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&mut *tx).await?.try_get("n")?;
+                if n > 0 {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict("setup is already complete".into()));
+                }
+                Self::insert_user(&mut *tx, owner).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_user(&self, u: &UserRow) -> Result<()> {
+                Self::insert_user(&self.pool, u).await
+            }
+
+            async fn get_user(&self, ws: WorkspaceId, user: UserId) -> Result<Option<UserRow>> {
+                sqlx::query(sql_fmt!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 AND id = $2"))
+                    .bind(ws.to_string())
+                    .bind(user.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(user_row)
+                    .transpose()
+            }
+
+            async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
+                sqlx::query(sql_fmt!("SELECT {USER_COLS} FROM users WHERE email = $1"))
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(user_row)
+                    .transpose()
+            }
+
+            async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>> {
+                sqlx::query(sql_fmt!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 ORDER BY email"))
+                    .bind(ws.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(user_row)
+                    .collect()
+            }
+
+            async fn set_user_role(&self, ws: WorkspaceId, user: UserId, role: WorkspaceRole, at: Timestamp) -> Result<()> {
+                let done = sqlx::query("UPDATE users SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(role.as_str()).bind(at.0)
+                    .execute(&self.pool).await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn set_user_active(&self, ws: WorkspaceId, user: UserId, active: bool, at: Timestamp) -> Result<()> {
+                let done = sqlx::query("UPDATE users SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(active).bind(at.0)
+                    .execute(&self.pool).await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn set_user_password(&self, ws: WorkspaceId, user: UserId, hash: &str, at: Timestamp) -> Result<()> {
+                let done = sqlx::query("UPDATE users SET password_hash = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(hash).bind(at.0)
+                    .execute(&self.pool).await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn set_user_totp(&self, ws: WorkspaceId, user: UserId, secret: Option<&[u8]>, enabled: bool, at: Timestamp) -> Result<()> {
+                let done = sqlx::query("UPDATE users SET totp_secret = $3, totp_enabled = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(secret).bind(enabled).bind(at.0)
+                    .execute(&self.pool).await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn claim_user_totp_step(&self, ws: WorkspaceId, user: UserId, step: i64) -> Result<bool> {
+                let done = sqlx::query("UPDATE users SET totp_last_step = $3 WHERE workspace_id = $1 AND id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(step)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn replace_recovery_codes(&self, ws: WorkspaceId, user: UserId, hashes: &[String]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM user_recovery_codes WHERE workspace_id = $1 AND user_id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).execute(&mut *tx).await?;
+                for h in hashes {
+                    sqlx::query("INSERT INTO user_recovery_codes (user_id, workspace_id, code_hash, used_at) VALUES ($1, $2, $3, NULL)")
+                        .bind(user.to_string()).bind(ws.to_string()).bind(h).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn use_recovery_code(&self, ws: WorkspaceId, user: UserId, hash: &str, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE user_recovery_codes SET used_at = $4 WHERE workspace_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(hash).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn count_unused_recovery_codes(&self, ws: WorkspaceId, user: UserId) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) AS n FROM user_recovery_codes WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string())
+                    .fetch_one(&self.pool).await?.try_get("n")?)
+            }
+
+            async fn create_session(&self, s: &SessionRow) -> Result<()> {
+                sqlx::query(sql_fmt!("INSERT INTO sessions ({SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+                    .bind(s.id.to_string())
+                    .bind(s.workspace_id.to_string())
+                    .bind(s.user_id.to_string())
+                    .bind(&s.token_hash)
+                    .bind(s.kind.as_str())
+                    .bind(s.created_at.0)
+                    .bind(s.last_seen_at.0)
+                    .bind(s.expires_at.0)
+                    .bind(s.elevated_until.map(|t| t.0))
+                    .bind(&s.ip)
+                    .bind(&s.user_agent)
+                    .bind(s.revoked_at.map(|t| t.0))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRow>> {
+                sqlx::query(sql_fmt!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1"))
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(session_row)
+                    .transpose()
+            }
+
+            async fn touch_session(&self, s: SessionId, at: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+                    .bind(s.to_string()).bind(at.0).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn elevate_session(&self, s: SessionId, until: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE sessions SET elevated_until = $2 WHERE id = $1")
+                    .bind(s.to_string()).bind(until.0).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn list_sessions(&self, ws: WorkspaceId, user: UserId, now: Timestamp) -> Result<Vec<SessionRow>> {
+                sqlx::query(sql_fmt!("SELECT {SESSION_COLS} FROM sessions WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY last_seen_at DESC"))
+                    .bind(ws.to_string()).bind(user.to_string()).bind(now.0)
+                    .fetch_all(&self.pool).await?.iter().map(session_row).collect()
+            }
+
+            async fn revoke_session(&self, ws: WorkspaceId, user: UserId, s: SessionId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $4 WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(s.to_string()).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_user_credentials(&self, ws: WorkspaceId, user: UserId, at: Timestamp) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(at.0).execute(&mut *tx).await?;
+                sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(at.0).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_api_token(&self, t: &ApiTokenRow) -> Result<()> {
+                sqlx::query(sql_fmt!("INSERT INTO api_tokens ({TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+                    .bind(t.id.to_string())
+                    .bind(t.workspace_id.to_string())
+                    .bind(t.user_id.to_string())
+                    .bind(&t.name)
+                    .bind(&t.token_hash)
+                    .bind(&t.prefix)
+                    .bind(t.created_at.0)
+                    .bind(t.last_used_at.map(|t| t.0))
+                    .bind(t.expires_at.map(|t| t.0))
+                    .bind(t.revoked_at.map(|t| t.0))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiTokenRow>> {
+                sqlx::query(sql_fmt!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1"))
+                    .bind(hash).fetch_optional(&self.pool).await?.as_ref().map(token_row).transpose()
+            }
+
+            async fn touch_api_token(&self, t: TokenId, at: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                    .bind(t.to_string()).bind(at.0).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn list_api_tokens(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<ApiTokenRow>> {
+                sqlx::query(sql_fmt!("SELECT {TOKEN_COLS} FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL ORDER BY created_at DESC"))
+                    .bind(ws.to_string()).bind(user.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(token_row).collect()
+            }
+
+            async fn revoke_api_token(&self, ws: WorkspaceId, user: UserId, t: TokenId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(t.to_string()).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {
+                sqlx::query("SELECT key, failures, window_start, locked_until FROM login_throttle WHERE key = $1")
+                    .bind(key).fetch_optional(&self.pool).await?.as_ref().map(throttle_row).transpose()
+            }
+
+            async fn record_failure(&self, key: &str, now: Timestamp, window_secs: i64, threshold: i64, lock_secs: i64) -> Result<ThrottleRow> {
+                let window_floor = now.plus_seconds(-window_secs).0;
+                let row = sqlx::query(
+                    "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, NULL)
+                     ON CONFLICT (key) DO UPDATE SET
+                       failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
+                       window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
+                     RETURNING key, failures, window_start, locked_until",
+                )
+                .bind(key).bind(now.0).bind(window_floor)
+                .fetch_one(&self.pool).await?;
+                let mut t = throttle_row(&row)?;
+                if t.failures >= threshold {
+                    let until = now.plus_seconds(lock_secs);
+                    sqlx::query("UPDATE login_throttle SET locked_until = $2, failures = 0, window_start = $3 WHERE key = $1")
+                        .bind(key).bind(until.0).bind(now.0).execute(&self.pool).await?;
+                    t.locked_until = Some(until);
+                    t.failures = 0;
+                }
+                Ok(t)
+            }
+
+            async fn clear_throttle(&self, key: &str) -> Result<()> {
+                sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_account(&self, a: &AccountRow, owner: &MemberRow) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql_fmt!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+                    .bind(a.id.to_string())
+                    .bind(a.workspace_id.to_string())
+                    .bind(&a.app)
+                    .bind(&a.label)
+                    .bind(&a.login_url)
+                    .bind(&a.username)
+                    .bind(&a.password)
+                    .bind(a.notes.as_deref())
+                    .bind(a.version)
+                    .bind(a.created_by.to_string())
+                    .bind(a.created_at.0)
+                    .bind(a.updated_at.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::insert_member(&mut *tx, owner).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_account(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<AccountRow>> {
+                sqlx::query(sql_fmt!("SELECT {ACCOUNT_COLS} FROM accounts WHERE workspace_id = $1 AND id = $2"))
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(account_row).transpose()
+            }
+
+            async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>> {
+                sqlx::query(sql_fmt!("SELECT {ACCOUNT_COLS} FROM accounts WHERE workspace_id = $1 ORDER BY lower(label), id"))
+                    .bind(ws.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(account_row).collect()
+            }
+
+            async fn list_accounts_for_user(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<(AccountRow, AccountRole)>> {
+                let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+                sqlx::query(sql_fmt!("SELECT {cols}, m.role AS member_role FROM accounts a JOIN account_members m ON m.account_id = a.id WHERE a.workspace_id = $1 AND m.user_id = $2 ORDER BY lower(a.label), a.id"))
+                    .bind(ws.to_string()).bind(user.to_string())
+                    .fetch_all(&self.pool).await?
+                    .iter()
+                    .map(|r| Ok((account_row(r)?, parse::<AccountRole>(&r.try_get::<String, _>("member_role")?, "account role")?)))
+                    .collect()
+            }
+
+            async fn update_account(&self, ws: WorkspaceId, a: AccountId, expected_version: i64, c: &AccountChange, at: Timestamp) -> Result<AccountRow> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE accounts SET
+                        app = COALESCE($4, app),
+                        label = COALESCE($5, label),
+                        login_url = COALESCE($6, login_url),
+                        username = COALESCE($7, username),
+                        password = COALESCE($8, password),
+                        notes = CASE WHEN $9 THEN $10 ELSE notes END,
+                        version = version + 1,
+                        updated_at = $11
+                     WHERE workspace_id = $1 AND id = $2 AND version = $3",
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(expected_version)
+                .bind(c.app.as_deref())
+                .bind(c.label.as_deref())
+                .bind(c.login_url.as_deref())
+                .bind(c.username.as_deref())
+                .bind(c.password.as_deref())
+                .bind(c.notes.is_some())
+                .bind(c.notes.clone().flatten())
+                .bind(at.0)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    let exists = sqlx::query("SELECT 1 FROM accounts WHERE workspace_id = $1 AND id = $2")
+                        .bind(ws.to_string()).bind(a.to_string()).fetch_optional(&mut *tx).await?;
+                    tx.rollback().await?;
+                    return Err(if exists.is_some() { StoreError::VersionConflict } else { StoreError::NotFound });
+                }
+                if let Some(h) = &c.history {
+                    sqlx::query("INSERT INTO password_history (id, workspace_id, account_id, password, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                        .bind(h.id.to_string()).bind(h.workspace_id.to_string()).bind(h.account_id.to_string())
+                        .bind(&h.password).bind(h.changed_by.to_string()).bind(h.changed_at.0)
+                        .execute(&mut *tx).await?;
+                }
+                if let Some(fields) = &c.fields {
+                    sqlx::query("DELETE FROM account_fields WHERE workspace_id = $1 AND account_id = $2")
+                        .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                    for f in fields {
+                        sqlx::query("INSERT INTO account_fields (id, workspace_id, account_id, position, name, secret, value_text, value_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                            .bind(f.id.to_string()).bind(ws.to_string()).bind(a.to_string()).bind(f.position)
+                            .bind(&f.name).bind(f.secret).bind(f.value_text.as_deref()).bind(f.value_sealed.as_deref())
+                            .execute(&mut *tx).await?;
+                    }
+                }
+                let row = sqlx::query(sql_fmt!("SELECT {ACCOUNT_COLS} FROM accounts WHERE workspace_id = $1 AND id = $2"))
+                    .bind(ws.to_string()).bind(a.to_string()).fetch_one(&mut *tx).await?;
+                let out = account_row(&row)?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn delete_account(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                for table in ["account_fields", "password_history", "account_members"] {
+                    sqlx::query(sql_fmt!("DELETE FROM {table} WHERE workspace_id = $1 AND account_id = $2"))
+                        .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                }
+                let done = sqlx::query("DELETE FROM accounts WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_fields(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<FieldRow>> {
+                sqlx::query("SELECT id, workspace_id, account_id, position, name, secret, value_text, value_sealed FROM account_fields WHERE workspace_id = $1 AND account_id = $2 ORDER BY position")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(field_row).collect()
+            }
+
+            async fn list_password_history(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<PasswordHistoryRow>> {
+                sqlx::query("SELECT id, workspace_id, account_id, password, changed_by, changed_at FROM password_history WHERE workspace_id = $1 AND account_id = $2 ORDER BY changed_at DESC, id DESC")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_all(&self.pool).await?
+                    .iter()
+                    .map(|r| Ok(PasswordHistoryRow {
+                        id: id(r, "id")?,
+                        workspace_id: id(r, "workspace_id")?,
+                        account_id: id(r, "account_id")?,
+                        password: r.try_get("password")?,
+                        changed_by: id(r, "changed_by")?,
+                        changed_at: ts(r, "changed_at")?,
+                    }))
+                    .collect()
+            }
+
+            async fn upsert_member(&self, m: &MemberRow) -> Result<()> {
+                Self::insert_member(&self.pool, m).await
+            }
+
+            async fn remove_member(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string()).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_members(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<MemberView>> {
+                sqlx::query("SELECT m.workspace_id, m.account_id, m.user_id, m.role, m.added_by, m.added_at, u.email, u.name FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND m.account_id = $2 ORDER BY u.email")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_all(&self.pool).await?
+                    .iter()
+                    .map(|r| Ok(MemberView { member: member_row(r)?, email: r.try_get("email")?, name: r.try_get("name")? }))
+                    .collect()
+            }
+
+            async fn member_role(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<Option<AccountRole>> {
+                let row = sqlx::query("SELECT role FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string())
+                    .fetch_optional(&self.pool).await?;
+                row.map(|r| parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")).transpose()
+            }
+
+            async fn append_audit(&self, ws: WorkspaceId, e: &NewAuditEvent, chain: ChainFn<'_>) -> Result<AuditEventRow> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO audit_heads (workspace_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (workspace_id) DO NOTHING")
+                    .bind(ws.to_string()).bind(crate::GENESIS_HASH).execute(&mut *tx).await?;
+                // This UPDATE takes the row (PostgreSQL) or database (SQLite)
+                // write lock, serialising appends per workspace.
+                let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE workspace_id = $1 RETURNING seq, hash")
+                    .bind(ws.to_string()).fetch_one(&mut *tx).await?;
+                let seq: i64 = head.try_get("seq")?;
+                let prev: String = head.try_get("hash")?;
+                let hash = chain(&prev, seq, e);
+                sqlx::query("UPDATE audit_heads SET hash = $2 WHERE workspace_id = $1")
+                    .bind(ws.to_string()).bind(&hash).execute(&mut *tx).await?;
+                sqlx::query(sql_fmt!("INSERT INTO audit_events ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
+                    .bind(ws.to_string())
+                    .bind(seq)
+                    .bind(e.id.to_string())
+                    .bind(e.at.0)
+                    .bind(e.actor_id.map(|a| a.to_string()))
+                    .bind(e.actor_email.as_deref())
+                    .bind(&e.action)
+                    .bind(e.target_type.as_deref())
+                    .bind(e.target_id.as_deref())
+                    .bind(e.ip.as_deref())
+                    .bind(&e.outcome)
+                    .bind(e.detail.to_string())
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(AuditEventRow { workspace_id: ws, seq, event: e.clone(), prev_hash: prev, hash })
+            }
+
+            async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>> {
+                let mut sql = format!("SELECT {AUDIT_COLS} FROM audit_events WHERE workspace_id = $1");
+                let mut texts: Vec<String> = Vec::new();
+                let mut n = 1;
+                let mut text_cond = |sql: &mut String, col: &str, v: &str| {
+                    n += 1;
+                    sql.push_str(&format!(" AND {col} = ${n}"));
+                    texts.push(v.to_owned());
+                };
+                if let Some(a) = &f.action { text_cond(&mut sql, "action", a); }
+                if let Some(a) = &f.actor_id { text_cond(&mut sql, "actor_id", &a.to_string()); }
+                if let Some(t) = &f.target_id { text_cond(&mut sql, "target_id", t); }
+                let mut ints: Vec<i64> = Vec::new();
+                let mut k = 1 + texts.len();
+                for (col, op, v) in [("at", ">=", f.since.map(|t| t.0)), ("at", "<=", f.until.map(|t| t.0)), ("seq", "<", f.before_seq)] {
+                    if let Some(v) = v {
+                        k += 1;
+                        sql.push_str(&format!(" AND {col} {op} ${k}"));
+                        ints.push(v);
+                    }
+                }
+                k += 1;
+                sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${k}"));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string());
+                for t in texts { q = q.bind(t); }
+                for i in ints { q = q.bind(i); }
+                q = q.bind(f.limit.clamp(1, 1000));
+                q.fetch_all(&self.pool).await?.iter().map(audit_row).collect()
+            }
+
+            async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>> {
+                sqlx::query(sql_fmt!("SELECT {AUDIT_COLS} FROM audit_events WHERE workspace_id = $1 ORDER BY seq"))
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(audit_row).collect()
+            }
+
+            async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<(i64, String)>> {
+                let row = sqlx::query("SELECT seq, hash FROM audit_heads WHERE workspace_id = $1")
+                    .bind(ws.to_string()).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?))).transpose()
+            }
+        }
+
+        impl $store {
+            /// Applies pending migrations in order, each in its own transaction.
+            async fn migrate(&self, migrations: &[crate::migrate::Migration]) -> Result<()> {
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+                    .execute(&self.pool).await?;
+                for m in migrations {
+                    let sum = crate::migrate::checksum(m.sql);
+                    let existing = sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
+                        .bind(m.version).fetch_optional(&self.pool).await?;
+                    if let Some(r) = existing {
+                        let stored: String = r.try_get("checksum")?;
+                        if stored != sum {
+                            return Err(StoreError::Migration { version: m.version, message: format!("{} was edited after it was applied (migrations are append-only)", m.name) });
+                        }
+                        continue;
+                    }
+                    let mut tx = self.pool.begin().await?;
+                    for stmt in crate::migrate::statements(m.sql) {
+                        sqlx::query(stmt).execute(&mut *tx).await.map_err(|e| StoreError::Migration { version: m.version, message: e.to_string() })?;
+                    }
+                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, 0)")
+                        .bind(m.version).bind(m.name).bind(&sum).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    tracing::info!(version = m.version, name = m.name, backend = $backend, "applied migration");
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

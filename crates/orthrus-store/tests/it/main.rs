@@ -1,0 +1,564 @@
+//! The storage conformance suite: every test runs on SQLite, and on
+//! PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
+
+use orthrus_core::*;
+use orthrus_store::*;
+use std::sync::Arc;
+
+struct Backends {
+    stores: Vec<Arc<dyn Store>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn backends(tag: &str) -> Backends {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(
+        SqliteStore::open(&dir.path().join("t.db")).await.unwrap(),
+    )];
+    if let Some(base) = testing::pg_base_url() {
+        let url = testing::pg_scratch_database(&base, tag).await.unwrap();
+        stores.push(Arc::new(PgStore::connect(&url).await.unwrap()));
+    } else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+    }
+    Backends { stores, _dir: dir }
+}
+
+fn clock() -> FakeClock {
+    FakeClock::new(Timestamp(1_790_000_000_000))
+}
+
+fn workspace(c: &FakeClock) -> WorkspaceRow {
+    WorkspaceRow {
+        id: WorkspaceId::new(c, &OsEntropy),
+        name: "Acme".into(),
+        require_2fa: false,
+        step_up_minutes: 10,
+        created_at: c.now(),
+    }
+}
+
+fn user(c: &FakeClock, ws: WorkspaceId, email: &str, role: WorkspaceRole) -> UserRow {
+    UserRow {
+        id: UserId::new(c, &OsEntropy),
+        workspace_id: ws,
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        role,
+        password_hash: "$argon2id$fake".into(),
+        active: true,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
+        created_at: c.now(),
+        updated_at: c.now(),
+    }
+}
+
+fn account(c: &FakeClock, ws: WorkspaceId, by: UserId, label: &str) -> AccountRow {
+    AccountRow {
+        id: AccountId::new(c, &OsEntropy),
+        workspace_id: ws,
+        app: "instagram".into(),
+        label: label.into(),
+        login_url: "https://instagram.com".into(),
+        username: "brand".into(),
+        password: vec![1, 2, 3],
+        notes: None,
+        version: 1,
+        created_by: by,
+        created_at: c.now(),
+        updated_at: c.now(),
+    }
+}
+
+fn owner_of(a: &AccountRow, u: UserId) -> MemberRow {
+    MemberRow {
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        user_id: u,
+        role: AccountRole::Owner,
+        added_by: u,
+        added_at: a.created_at,
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_only_once_and_users_are_unique() {
+    for s in backends("bootstrap").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
+        assert_eq!(s.count_users().await.unwrap(), 0);
+        s.bootstrap(&ws, &owner).await.unwrap();
+        let ws2 = workspace(&c);
+        let again = s
+            .bootstrap(&ws2, &user(&c, ws2.id, "x@acme.test", WorkspaceRole::Owner))
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict(_))),
+            "{}: {again:?}",
+            s.backend()
+        );
+        assert!(
+            s.get_workspace(ws2.id).await.unwrap().is_none(),
+            "rolled back"
+        );
+        let dup = s
+            .create_user(&user(&c, ws.id, "owner@acme.test", WorkspaceRole::User))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+        assert_eq!(
+            s.find_user_by_email("owner@acme.test")
+                .await
+                .unwrap()
+                .unwrap(),
+            owner
+        );
+        assert_eq!(
+            s.get_user(ws.id, owner.id).await.unwrap().unwrap().role,
+            WorkspaceRole::Owner
+        );
+        // Another workspace cannot see the user.
+        s.create_workspace(&ws2).await.unwrap();
+        assert!(s.get_user(ws2.id, owner.id).await.unwrap().is_none());
+        s.set_user_role(ws.id, owner.id, WorkspaceRole::Admin, c.now())
+            .await
+            .unwrap();
+        s.set_user_active(ws.id, owner.id, false, c.now())
+            .await
+            .unwrap();
+        let u = s.get_user(ws.id, owner.id).await.unwrap().unwrap();
+        assert_eq!((u.role, u.active), (WorkspaceRole::Admin, false));
+        assert!(matches!(
+            s.set_user_role(ws2.id, owner.id, WorkspaceRole::User, c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn totp_steps_and_recovery_codes_are_single_use() {
+    for s in backends("totp").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.set_user_totp(ws.id, u.id, Some(&[9, 9]), true, c.now())
+            .await
+            .unwrap();
+        assert!(s.claim_user_totp_step(ws.id, u.id, 100).await.unwrap());
+        assert!(
+            !s.claim_user_totp_step(ws.id, u.id, 100).await.unwrap(),
+            "replay refused"
+        );
+        assert!(
+            !s.claim_user_totp_step(ws.id, u.id, 99).await.unwrap(),
+            "older step refused"
+        );
+        assert!(s.claim_user_totp_step(ws.id, u.id, 101).await.unwrap());
+        s.replace_recovery_codes(ws.id, u.id, &["h1".into(), "h2".into()])
+            .await
+            .unwrap();
+        assert_eq!(s.count_unused_recovery_codes(ws.id, u.id).await.unwrap(), 2);
+        assert!(
+            s.use_recovery_code(ws.id, u.id, "h1", c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.use_recovery_code(ws.id, u.id, "h1", c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.use_recovery_code(ws.id, u.id, "nope", c.now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.count_unused_recovery_codes(ws.id, u.id).await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn sessions_tokens_and_throttle() {
+    for s in backends("sessions").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let sess = SessionRow {
+            id: SessionId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            user_id: u.id,
+            token_hash: "th1".into(),
+            kind: SessionKind::Cookie,
+            created_at: c.now(),
+            last_seen_at: c.now(),
+            expires_at: c.now().plus_seconds(3600),
+            elevated_until: None,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+            revoked_at: None,
+        };
+        s.create_session(&sess).await.unwrap();
+        assert_eq!(s.session_by_token_hash("th1").await.unwrap().unwrap(), sess);
+        s.elevate_session(sess.id, c.now().plus_seconds(600))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.session_by_token_hash("th1")
+                .await
+                .unwrap()
+                .unwrap()
+                .elevated_until,
+            Some(c.now().plus_seconds(600))
+        );
+        assert_eq!(
+            s.list_sessions(ws.id, u.id, c.now()).await.unwrap().len(),
+            1
+        );
+        let tok = ApiTokenRow {
+            id: TokenId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            user_id: u.id,
+            name: "ci".into(),
+            token_hash: "tk1".into(),
+            prefix: "ort_abcd".into(),
+            created_at: c.now(),
+            last_used_at: None,
+            expires_at: None,
+            revoked_at: None,
+        };
+        s.create_api_token(&tok).await.unwrap();
+        assert_eq!(
+            s.list_api_tokens(ws.id, u.id).await.unwrap(),
+            vec![tok.clone()]
+        );
+        s.revoke_user_credentials(ws.id, u.id, c.now())
+            .await
+            .unwrap();
+        assert!(
+            s.session_by_token_hash("th1")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        assert!(
+            s.api_token_by_hash("tk1")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        assert!(
+            s.list_sessions(ws.id, u.id, c.now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Throttle: 3 failures in the window lock the key.
+        for i in 1..=2 {
+            let t = s
+                .record_failure("email:a", c.now(), 900, 3, 60)
+                .await
+                .unwrap();
+            assert_eq!((t.failures, t.locked_until), (i, None));
+        }
+        let t = s
+            .record_failure("email:a", c.now(), 900, 3, 60)
+            .await
+            .unwrap();
+        assert_eq!(t.locked_until, Some(c.now().plus_seconds(60)));
+        // After the window, counting restarts.
+        c.advance_secs(1000);
+        let t = s
+            .record_failure("email:a", c.now(), 900, 3, 60)
+            .await
+            .unwrap();
+        assert_eq!(t.failures, 1);
+        s.clear_throttle("email:a").await.unwrap();
+        assert!(s.get_throttle("email:a").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn accounts_members_and_optimistic_concurrency() {
+    for s in backends("accounts").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.create_user(&v).await.unwrap();
+        let a = account(&c, ws.id, u.id, "Brand IG");
+        s.create_account(&a, &owner_of(&a, u.id)).await.unwrap();
+        assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
+        assert_eq!(
+            s.member_role(ws.id, a.id, u.id).await.unwrap(),
+            Some(AccountRole::Owner)
+        );
+        assert_eq!(s.member_role(ws.id, a.id, v.id).await.unwrap(), None);
+        s.upsert_member(&MemberRow {
+            role: AccountRole::Collaborator,
+            user_id: v.id,
+            ..owner_of(&a, u.id)
+        })
+        .await
+        .unwrap();
+        s.upsert_member(&MemberRow {
+            role: AccountRole::Manager,
+            user_id: v.id,
+            ..owner_of(&a, u.id)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id).await.unwrap(),
+            Some(AccountRole::Manager)
+        );
+        assert_eq!(s.list_members(ws.id, a.id).await.unwrap().len(), 2);
+        assert_eq!(
+            s.list_accounts_for_user(ws.id, v.id).await.unwrap()[0].1,
+            AccountRole::Manager
+        );
+
+        let change = AccountChange {
+            label: Some("Brand Instagram".into()),
+            password: Some(vec![4, 5, 6]),
+            notes: Some(Some(vec![7])),
+            history: Some(PasswordHistoryRow {
+                id: EventId::new(&c, &OsEntropy),
+                workspace_id: ws.id,
+                account_id: a.id,
+                password: vec![1, 2, 3],
+                changed_by: u.id,
+                changed_at: c.now(),
+            }),
+            fields: Some(vec![FieldRow {
+                id: FieldId::new(&c, &OsEntropy),
+                workspace_id: ws.id,
+                account_id: a.id,
+                position: 0,
+                name: "PIN".into(),
+                secret: true,
+                value_text: None,
+                value_sealed: Some(vec![1]),
+            }]),
+            ..Default::default()
+        };
+        let updated = s
+            .update_account(ws.id, a.id, 1, &change, c.now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                updated.version,
+                updated.label.as_str(),
+                updated.password.clone(),
+                updated.notes.clone()
+            ),
+            (2, "Brand Instagram", vec![4, 5, 6], Some(vec![7]))
+        );
+        assert_eq!(updated.username, "brand", "untouched columns stay");
+        // A second writer holding version 1 loses nothing and is told.
+        let stale = s
+            .update_account(
+                ws.id,
+                a.id,
+                1,
+                &AccountChange {
+                    label: Some("x".into()),
+                    ..Default::default()
+                },
+                c.now(),
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(StoreError::VersionConflict)),
+            "{stale:?}"
+        );
+        assert_eq!(
+            s.list_password_history(ws.id, a.id).await.unwrap()[0].password,
+            vec![1, 2, 3]
+        );
+        assert_eq!(s.list_fields(ws.id, a.id).await.unwrap()[0].name, "PIN");
+        // Clearing notes.
+        let cleared = s
+            .update_account(
+                ws.id,
+                a.id,
+                2,
+                &AccountChange {
+                    notes: Some(None),
+                    ..Default::default()
+                },
+                c.now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(cleared.notes, None);
+        // Other workspaces see nothing.
+        let other = workspace(&c);
+        s.create_workspace(&other).await.unwrap();
+        assert!(s.get_account(other.id, a.id).await.unwrap().is_none());
+        assert!(matches!(
+            s.update_account(other.id, a.id, 3, &AccountChange::default(), c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.remove_member(ws.id, a.id, v.id).await.unwrap());
+        assert!(s.delete_account(ws.id, a.id).await.unwrap());
+        assert!(s.get_account(ws.id, a.id).await.unwrap().is_none());
+        assert!(s.list_accounts(ws.id).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn audit_chain_appends_in_order_and_filters() {
+    for s in backends("audit").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        s.create_workspace(&ws).await.unwrap();
+        let chain = |prev: &str, seq: i64, e: &NewAuditEvent| {
+            format!("{prev}:{seq}:{}", e.action)
+                .chars()
+                .rev()
+                .take(64)
+                .collect::<String>()
+        };
+        let mut appended = Vec::new();
+        for i in 0..5 {
+            c.advance_secs(1);
+            let e = NewAuditEvent {
+                id: EventId::new(&c, &OsEntropy),
+                at: c.now(),
+                actor_id: None,
+                actor_email: Some("a@acme.test".into()),
+                action: if i % 2 == 0 {
+                    "login.success".into()
+                } else {
+                    "account.reveal".into()
+                },
+                target_type: Some("account".into()),
+                target_id: Some(format!("t{i}")),
+                ip: Some("127.0.0.1".into()),
+                outcome: "success".into(),
+                detail: serde_json::json!({"i": i}),
+            };
+            appended.push(s.append_audit(ws.id, &e, &chain).await.unwrap());
+        }
+        assert_eq!(
+            appended.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4, 5]
+        );
+        assert_eq!(appended[0].prev_hash, GENESIS_HASH);
+        assert_eq!(appended[1].prev_hash, appended[0].hash);
+        assert_eq!(s.audit_chain(ws.id).await.unwrap(), appended);
+        assert_eq!(
+            s.audit_head(ws.id).await.unwrap(),
+            Some((5, appended[4].hash.clone()))
+        );
+        let logins = s
+            .list_audit(
+                ws.id,
+                &AuditFilter {
+                    action: Some("login.success".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            logins.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![5, 3, 1]
+        );
+        let page = s
+            .list_audit(
+                ws.id,
+                &AuditFilter {
+                    before_seq: Some(4),
+                    limit: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2]);
+        let window = s
+            .list_audit(
+                ws.id,
+                &AuditFilter {
+                    since: Some(appended[1].event.at),
+                    until: Some(appended[2].event.at),
+                    target_id: Some("t2".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(window.len(), 1);
+        assert_eq!(window[0].event.detail, serde_json::json!({"i": 2}));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_audit_appends_keep_one_chain() {
+    for s in backends("auditconc").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        s.create_workspace(&ws).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = s.clone();
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let chain = |prev: &str, seq: i64, _: &NewAuditEvent| {
+                    format!("{seq}-{}", &prev[..prev.len().min(8)])
+                };
+                let e = NewAuditEvent {
+                    id: EventId::new(&c, &OsEntropy),
+                    at: c.now(),
+                    actor_id: None,
+                    actor_email: None,
+                    action: format!("a{i}"),
+                    target_type: None,
+                    target_id: None,
+                    ip: None,
+                    outcome: "success".into(),
+                    detail: serde_json::json!({}),
+                };
+                s.append_audit(ws.id, &e, &chain).await.unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let all = s.audit_chain(ws.id).await.unwrap();
+        assert_eq!(all.len(), 20);
+        for w in all.windows(2) {
+            assert_eq!(w[1].prev_hash, w[0].hash, "{}", s.backend());
+        }
+    }
+}
+
+#[tokio::test]
+async fn reopening_does_not_reapply_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("re.db");
+    let c = clock();
+    {
+        let s = SqliteStore::open(&path).await.unwrap();
+        s.create_workspace(&workspace(&c)).await.unwrap();
+        s.close().await;
+    }
+    let s = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(s.list_workspaces().await.unwrap().len(), 1);
+}
