@@ -803,8 +803,6 @@ pub(crate) const LINK_KEYWORDS: &[(&str, Bound, LinkKw)] = &[
     ("google play", W, Avoid),
     ("learn more", W, Avoid),
     ("feedback", P, Avoid),
-    ("pixel", A, Avoid),
-    ("/open", A, Avoid),
     ("darse de baja", W, Avoid),
     ("dar de baja", W, Avoid),
     ("cancelar suscripción", W, Avoid),

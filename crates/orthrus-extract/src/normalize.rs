@@ -5,10 +5,10 @@
 /// First code point (the zero) of every block of ten decimal digits outside
 /// ASCII that a verification message may plausibly use.
 const DIGIT_ZEROS: &[u32] = &[
-    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0,
-    0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0,
-    0xAA50, 0xABF0, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
 ];
 
 /// The ASCII digit a Unicode decimal digit stands for, if it is one we know.
@@ -34,8 +34,15 @@ fn canonical(c: char) -> Option<char> {
         0xFF21..=0xFF3A | 0xFF41..=0xFF5A => char::from_u32(cp - 0xFF21 + 0x41),
         // Zero-width characters, soft hyphen, bidi controls, BOM: invisible, often
         // inserted between digits by templates or around numbers in RTL text.
-        0x00AD | 0x034F | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
-        | 0x2066..=0x2069 | 0xFEFF => None,
+        0x00AD
+        | 0x034F
+        | 0x061C
+        | 0x180E
+        | 0x200B..=0x200F
+        | 0x202A..=0x202E
+        | 0x2060..=0x2064
+        | 0x2066..=0x2069
+        | 0xFEFF => None,
         0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Some(' '),
         0x2010..=0x2013 | 0x2212 | 0xFE63 | 0xFF0D => Some('-'),
         0x2028 | 0x2029 | 0x0B | 0x0C | 0x85 => Some('\n'),
@@ -180,17 +187,26 @@ mod tests {
 
     #[test]
     fn digits_of_many_scripts_become_ascii() {
-        assert_eq!(normalize("١٢٣٤٥٦ ۷۸۹ १२३ １２３ ๑๒๓", 100), "123456 789 123 123 123");
+        assert_eq!(
+            normalize("١٢٣٤٥٦ ۷۸۹ १२३ １２３ ๑๒๓", 100),
+            "123456 789 123 123 123"
+        );
     }
 
     #[test]
     fn whitespace_collapses_but_keeps_cells_and_paragraphs() {
-        assert_eq!(normalize("a \u{a0} b\r\n\r\n\r\n\tc\td", 100), "a b\n\nc\td");
+        assert_eq!(
+            normalize("a \u{a0} b\r\n\r\n\r\n\tc\td", 100),
+            "a b\n\nc\td"
+        );
     }
 
     #[test]
     fn folding_drops_accents() {
-        assert_eq!(fold_str("Código VERIFICAÇÃO Mã xác thực"), "codigo verificacao ma xac thuc");
+        assert_eq!(
+            fold_str("Código VERIFICAÇÃO Mã xác thực"),
+            "codigo verificacao ma xac thuc"
+        );
         let f = Folded::new("Ñandú 12");
         assert_eq!(f.folded, "nandu 12");
         assert_eq!(f.char_range(0, 5), (0, 5));

@@ -8,6 +8,20 @@
 //! OS randomness — the current time is always a parameter (unix seconds), and
 //! remembering which steps were already used (replay protection) is the
 //! caller's job.
+//!
+//! ```
+//! use orthrus_otp::{Generator, parse_otpauth_uri};
+//!
+//! let (secret, params) = parse_otpauth_uri(
+//!     "otpauth://totp/ACME:alice?secret=JBSW%20Y3DP-EHPK-3PXP&issuer=ACME",
+//! )?;
+//! let generator = Generator::new(secret, params)?;
+//! let now = 1_767_225_600; // unix seconds, from the caller's clock
+//! let code = generator.code(now);
+//! assert_eq!(code.len(), 6);
+//! assert_eq!(generator.verify(&code, now + 31, 1), Some(generator.step(now)));
+//! # Ok::<(), orthrus_otp::OtpError>(())
+//! ```
 
 mod error;
 mod generator;

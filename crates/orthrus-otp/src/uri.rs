@@ -95,8 +95,8 @@ pub fn parse_otpauth_uri(uri: &str) -> Result<(Secret, OtpParams), OtpError> {
         .issuer
         .as_deref()
         .is_some_and(|i| i.eq_ignore_ascii_case("steam"));
-    // A Steam issuer alone means Steam Guard (Steam's own exports say nothing
-    // more), unless the URI asks for ordinary 6-8 digit codes.
+    // Tools that export Steam Guard keys often mark them by the issuer alone,
+    // so a Steam issuer means Steam Guard unless the URI asks for 6-8 digits.
     let ordinary_digits = digits_given && params.digits != crate::generator::STEAM_CODE_LEN as u8;
     if kind == Kind::Totp && (steam_encoder || (is_steam_issuer && !ordinary_digits)) {
         kind = Kind::Steam;
@@ -117,9 +117,10 @@ pub fn parse_otpauth_uri(uri: &str) -> Result<(Secret, OtpParams), OtpError> {
 
 /// Formats a canonical key URI: `otpauth://totp/Issuer:account?secret=...`.
 ///
-/// Steam Guard entries are written as `otpauth://totp/...&encoder=steam`,
-/// which Aegis, 2FAS and [`parse_otpauth_uri`] understand. HOTP URIs carry
-/// `counter` and no `period`; TOTP URIs carry `period` and no `counter`.
+/// Steam Guard entries are written as `otpauth://totp/...&encoder=steam`
+/// (a widespread convention; [`parse_otpauth_uri`] reads it back as Steam).
+/// HOTP URIs carry `counter` and no `period`; TOTP URIs carry `period` and no
+/// `counter`.
 pub fn format_otpauth_uri(secret: &Secret, params: &OtpParams) -> String {
     let kind = match params.kind {
         Kind::Hotp => "hotp",

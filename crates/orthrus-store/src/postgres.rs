@@ -9,7 +9,7 @@ pub struct PgStore {
 }
 
 /// Advisory lock id that serialises migrations across nodes starting at once.
-const MIGRATION_LOCK: i64 = 0x6f72_7468_7275_73;
+const MIGRATION_LOCK: i64 = 0x006f_7274_6872_7573;
 
 impl PgStore {
     /// Connects and runs migrations (under an advisory lock).

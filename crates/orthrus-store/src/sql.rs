@@ -13,10 +13,10 @@ pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
 
 /// Maps unique-constraint violations to `Conflict`.
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(what.to_owned());
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(what.to_owned());
     }
     StoreError::Database(e)
 }

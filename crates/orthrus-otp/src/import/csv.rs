@@ -25,7 +25,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
     let (_, header) = rows
         .next()
         .ok_or_else(|| error("the file is empty; expected a header row with an otpauth column"))?;
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     let column = names
         .iter()
         .position(|h| h == "otpauth")

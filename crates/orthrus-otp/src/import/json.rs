@@ -176,7 +176,12 @@ pub fn parse_2fas_json(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
 
 fn twofas_entry(service: TwoFasService) -> Result<ImportedEntry, String> {
     let otp = service.otp.unwrap_or_default();
-    let kind = match otp.token_type.as_deref().map(str::to_ascii_uppercase).as_deref() {
+    let kind = match otp
+        .token_type
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
         None | Some("TOTP") => Kind::Totp,
         Some("HOTP") => Kind::Hotp,
         Some("STEAM") => Kind::Steam,

@@ -60,7 +60,13 @@ pub fn detect_format(bytes: &[u8]) -> Result<ImportFormat, OtpError> {
             Err(OtpError::UnrecognizedFormat)
         };
     }
-    let first_line = trimmed.lines().next().unwrap_or("").trim();
+    // The first line that says something: blank lines and `#` comments (which
+    // the otpauth list allows) do not count.
+    let first_line = trimmed
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
     let lower = first_line.to_ascii_lowercase();
     if lower.starts_with("otpauth://") || lower.starts_with("otpauth-migration://") {
         Ok(ImportFormat::UriList)

@@ -1,5 +1,6 @@
 //! The storage conformance suite: every test runs on SQLite, and on
 //! PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use orthrus_core::*;
 use orthrus_store::*;

@@ -1,0 +1,801 @@
+//! The vault of shared accounts: metadata, sealed credentials, custom fields,
+//! password history, members, and audited reveal and copy.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{
+    AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId, WorkspaceRole,
+};
+use orthrus_crypto::Aad;
+use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
+use serde::{Deserialize, Serialize};
+
+/// A custom field as given by a user.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewField {
+    pub name: String,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// A new shared account.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub app: String,
+    pub label: String,
+    pub login_url: String,
+    pub username: String,
+    pub password: SecretString,
+    pub notes: Option<String>,
+    pub fields: Vec<NewField>,
+}
+
+/// A change to an account; `None` leaves a value as it is. `version` must be
+/// the version the editor read (optimistic concurrency).
+#[derive(Clone, Debug, Default)]
+pub struct AccountPatch {
+    pub version: i64,
+    pub app: Option<String>,
+    pub label: Option<String>,
+    pub login_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub notes: Option<Option<String>>,
+    pub fields: Option<Vec<NewField>>,
+}
+
+/// An account in a list.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub app: String,
+    pub app_name: &'static str,
+    pub label: String,
+    pub login_url: String,
+    pub username: String,
+    /// The caller's role on the account (null when not a member).
+    pub my_role: Option<AccountRole>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A custom field as shown; secret values are never included.
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldView {
+    pub id: String,
+    pub name: String,
+    pub secret: bool,
+    pub value: Option<String>,
+}
+
+/// One account member.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberInfo {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: AccountRole,
+    pub added_at: String,
+}
+
+/// One earlier password (metadata only).
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub changed_by: String,
+    pub changed_at: String,
+}
+
+/// What the caller may do with an account (for the UI).
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountPermissions {
+    pub reveal_password: bool,
+    pub edit_metadata: bool,
+    pub edit_credentials: bool,
+    pub manage_members: bool,
+    pub add_collaborators: bool,
+    pub delete: bool,
+}
+
+/// An account with everything the caller may see.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub summary: AccountSummary,
+    pub notes: Option<String>,
+    pub fields: Vec<FieldView>,
+    pub members: Vec<MemberInfo>,
+    pub password_history: Vec<HistoryEntry>,
+    pub permissions: AccountPermissions,
+}
+
+fn summary(a: &AccountRow, my_role: Option<AccountRole>) -> AccountSummary {
+    AccountSummary {
+        id: a.id.to_string(),
+        app: a.app.clone(),
+        app_name: orthrus_core::app_name(&a.app),
+        label: a.label.clone(),
+        login_url: a.login_url.clone(),
+        username: a.username.clone(),
+        my_role,
+        version: a.version,
+        created_at: a.created_at.to_rfc3339(),
+        updated_at: a.updated_at.to_rfc3339(),
+    }
+}
+
+fn invalid(code: &'static str, m: &str) -> AppError {
+    AppError::invalid(code, m)
+}
+
+fn check_label(s: &str) -> Result<String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 100 {
+        return Err(invalid(
+            "account.invalid_label",
+            "give the account a label of 1 to 100 characters, e.g. \"Brand Instagram\"",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_url(s: &str) -> Result<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !host.contains(char::is_whitespace)
+    });
+    if !host_ok || s.len() > 2048 {
+        return Err(invalid(
+            "account.invalid_login_url",
+            "the login URL must start with https:// or http:// and name a host",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_username(s: &str) -> Result<String> {
+    if s.chars().count() > 256 {
+        return Err(invalid(
+            "account.invalid_username",
+            "usernames are at most 256 characters",
+        ));
+    }
+    Ok(s.trim().to_owned())
+}
+
+fn check_password(p: &SecretString) -> Result<()> {
+    if p.is_empty() {
+        return Err(invalid(
+            "account.invalid_password",
+            "the password is required",
+        ));
+    }
+    if p.expose().chars().count() > 1024 {
+        return Err(invalid(
+            "account.invalid_password",
+            "passwords are at most 1024 characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_fields(fields: &[NewField]) -> Result<()> {
+    if fields.len() > 50 {
+        return Err(invalid(
+            "account.too_many_fields",
+            "an account has at most 50 custom fields",
+        ));
+    }
+    for f in fields {
+        if f.name.trim().is_empty() || f.name.chars().count() > 100 {
+            return Err(invalid(
+                "account.invalid_field",
+                "custom field names are 1 to 100 characters",
+            ));
+        }
+        if f.value.chars().count() > 10_000 {
+            return Err(invalid(
+                "account.invalid_field",
+                "custom field values are at most 10,000 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl App {
+    fn seal(&self, table: &str, record: &str, field: &str, value: &str) -> Result<Vec<u8>> {
+        Ok(self
+            .inner
+            .envelope
+            .seal_str(self.rng(), &Aad::new(table, record, field), value)?)
+    }
+
+    fn open(&self, table: &str, record: &str, field: &str, sealed: &[u8]) -> Result<SecretString> {
+        Ok(SecretString::new(
+            self.inner
+                .envelope
+                .open_string(&Aad::new(table, record, field), sealed)?
+                .as_str(),
+        ))
+    }
+
+    fn seal_fields(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        account: AccountId,
+        fields: &[NewField],
+    ) -> Result<Vec<FieldRow>> {
+        fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let id = FieldId::new(self.inner.clock.as_ref(), self.rng());
+                let (value_text, value_sealed) = if f.secret {
+                    (
+                        None,
+                        Some(self.seal("account_fields", &id.to_string(), "value", &f.value)?),
+                    )
+                } else {
+                    (Some(f.value.clone()), None)
+                };
+                Ok(FieldRow {
+                    id,
+                    workspace_id: ws,
+                    account_id: account,
+                    position: i64::try_from(i).unwrap_or(0),
+                    name: f.name.trim().to_owned(),
+                    secret: f.secret,
+                    value_text,
+                    value_sealed,
+                })
+            })
+            .collect()
+    }
+
+    /// Loads an account and the caller's role on it; 404 when it does not
+    /// exist in the caller's workspace or the caller may not even see it.
+    async fn account_for(&self, actor: &Actor, id: &str) -> Result<(AccountRow, Subject)> {
+        if actor.must_enroll_2fa {
+            return Err(AppError::TwoFactorEnrollmentRequired);
+        }
+        let id: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
+        let a = self
+            .inner
+            .store
+            .get_account(actor.workspace_id, id)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        let role = self
+            .inner
+            .store
+            .member_role(actor.workspace_id, id, actor.user_id)
+            .await?;
+        let subject = Subject {
+            workspace_role: actor.role,
+            account_role: role,
+        };
+        if !orthrus_core::policy::decide(subject, Action::ViewAccount).is_allowed() {
+            return Err(AppError::NotFound("account"));
+        }
+        Ok((a, subject))
+    }
+
+    fn may(subject: Subject, action: Action) -> bool {
+        orthrus_core::policy::decide(subject, action).is_allowed()
+    }
+
+    /// Creates an account; the creator becomes its Owner.
+    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<AccountDetail> {
+        self.check(actor, Action::CreateAccount)?;
+        let label = check_label(&new.label)?;
+        let login_url = check_url(&new.login_url)?;
+        let username = check_username(&new.username)?;
+        check_password(&new.password)?;
+        check_fields(&new.fields)?;
+        let now = self.now();
+        let id = AccountId::new(self.inner.clock.as_ref(), self.rng());
+        let rid = id.to_string();
+        let notes = new.notes.filter(|n| !n.trim().is_empty());
+        let row = AccountRow {
+            id,
+            workspace_id: actor.workspace_id,
+            app: orthrus_core::app_key(&new.app).to_owned(),
+            label,
+            login_url,
+            username,
+            password: self.seal("accounts", &rid, "password", new.password.expose())?,
+            notes: notes
+                .as_deref()
+                .map(|n| self.seal("accounts", &rid, "notes", n))
+                .transpose()?,
+            version: 1,
+            created_by: actor.user_id,
+            created_at: now,
+            updated_at: now,
+        };
+        let owner = MemberRow {
+            workspace_id: actor.workspace_id,
+            account_id: id,
+            user_id: actor.user_id,
+            role: AccountRole::Owner,
+            added_by: actor.user_id,
+            added_at: now,
+        };
+        self.inner.store.create_account(&row, &owner).await?;
+        if !new.fields.is_empty() {
+            let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
+            self.inner
+                .store
+                .update_account(
+                    actor.workspace_id,
+                    id,
+                    1,
+                    &AccountChange {
+                        fields: Some(fields),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?;
+        }
+        self.audit(
+            actor,
+            Event::new("account.create")
+                .target("account", id)
+                .detail(serde_json::json!({"app": row.app, "label": row.label})),
+        )
+        .await?;
+        self.get_account(actor, &rid).await
+    }
+
+    /// Accounts the caller is a member of ("my accounts"), or with `all`,
+    /// every account's metadata (workspace Admins and above).
+    pub async fn list_accounts(&self, actor: &Actor, all: bool) -> Result<Vec<AccountSummary>> {
+        if actor.must_enroll_2fa {
+            return Err(AppError::TwoFactorEnrollmentRequired);
+        }
+        let mine = self
+            .inner
+            .store
+            .list_accounts_for_user(actor.workspace_id, actor.user_id)
+            .await?;
+        if !all {
+            return Ok(mine.iter().map(|(a, r)| summary(a, Some(*r))).collect());
+        }
+        self.check(actor, Action::ListAllAccounts)?;
+        let roles: std::collections::HashMap<AccountId, AccountRole> =
+            mine.iter().map(|(a, r)| (a.id, *r)).collect();
+        let every = self.inner.store.list_accounts(actor.workspace_id).await?;
+        Ok(every
+            .iter()
+            .map(|a| summary(a, roles.get(&a.id).copied()))
+            .collect())
+    }
+
+    /// One account with what the caller may see of it.
+    pub async fn get_account(&self, actor: &Actor, id: &str) -> Result<AccountDetail> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        let rid = a.id.to_string();
+        // Notes can hold sensitive context: members and workspace Owners and
+        // Super Admins read them; an Admin who is not a member does not.
+        let notes_visible =
+            subject.account_role.is_some() || actor.role >= WorkspaceRole::SuperAdmin;
+        let notes = match (&a.notes, notes_visible) {
+            (Some(n), true) => Some(self.open("accounts", &rid, "notes", n)?.into_inner()),
+            _ => None,
+        };
+        let fields = self
+            .inner
+            .store
+            .list_fields(actor.workspace_id, a.id)
+            .await?
+            .into_iter()
+            .map(|f| FieldView {
+                id: f.id.to_string(),
+                name: f.name,
+                secret: f.secret,
+                value: if f.secret { None } else { f.value_text },
+            })
+            .collect();
+        let members = self.members(actor, a.id).await?;
+        let history = self
+            .inner
+            .store
+            .list_password_history(actor.workspace_id, a.id)
+            .await?
+            .into_iter()
+            .map(|h| HistoryEntry {
+                id: h.id.to_string(),
+                changed_by: members
+                    .iter()
+                    .find(|m| m.user_id == h.changed_by.to_string())
+                    .map(|m| m.email.clone())
+                    .unwrap_or_else(|| h.changed_by.to_string()),
+                changed_at: h.changed_at.to_rfc3339(),
+            })
+            .collect();
+        let permissions = AccountPermissions {
+            reveal_password: Self::may(subject, Action::RevealPassword),
+            edit_metadata: Self::may(subject, Action::EditAccountMetadata),
+            edit_credentials: Self::may(subject, Action::EditCredentials),
+            manage_members: Self::may(
+                subject,
+                Action::ManageMembers {
+                    role: AccountRole::Owner,
+                },
+            ),
+            add_collaborators: Self::may(
+                subject,
+                Action::ManageMembers {
+                    role: AccountRole::Collaborator,
+                },
+            ),
+            delete: Self::may(subject, Action::DeleteAccount),
+        };
+        Ok(AccountDetail {
+            summary: summary(&a, subject.account_role),
+            notes,
+            fields,
+            members,
+            password_history: history,
+            permissions,
+        })
+    }
+
+    async fn members(&self, actor: &Actor, account: AccountId) -> Result<Vec<MemberInfo>> {
+        Ok(self
+            .inner
+            .store
+            .list_members(actor.workspace_id, account)
+            .await?
+            .into_iter()
+            .map(|m| MemberInfo {
+                user_id: m.member.user_id.to_string(),
+                email: m.email,
+                name: m.name,
+                role: m.member.role,
+                added_at: m.member.added_at.to_rfc3339(),
+            })
+            .collect())
+    }
+
+    /// Applies a patch. Metadata (app, label, login URL, notes) needs
+    /// `EditAccountMetadata`; credentials (username, password, fields) need
+    /// `EditCredentials`. A stale `version` is a conflict and changes nothing.
+    pub async fn update_account(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: AccountPatch,
+    ) -> Result<AccountDetail> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        let touches_credentials =
+            patch.username.is_some() || patch.password.is_some() || patch.fields.is_some();
+        let touches_metadata = patch.app.is_some()
+            || patch.label.is_some()
+            || patch.login_url.is_some()
+            || patch.notes.is_some();
+        if touches_metadata {
+            self.check_subject(actor, subject, Action::EditAccountMetadata)?;
+        }
+        if touches_credentials {
+            self.check_subject(actor, subject, Action::EditCredentials)?;
+        }
+        if patch.notes.is_some()
+            && !(subject.account_role.is_some() || actor.role >= WorkspaceRole::SuperAdmin)
+        {
+            return Err(AppError::Forbidden);
+        }
+        let rid = a.id.to_string();
+        let now = self.now();
+        let mut change = AccountChange {
+            app: patch
+                .app
+                .as_deref()
+                .map(|s| orthrus_core::app_key(s).to_owned()),
+            label: patch.label.as_deref().map(check_label).transpose()?,
+            login_url: patch.login_url.as_deref().map(check_url).transpose()?,
+            username: patch.username.as_deref().map(check_username).transpose()?,
+            ..Default::default()
+        };
+        if let Some(n) = &patch.notes {
+            change.notes = Some(
+                n.as_deref()
+                    .filter(|n| !n.trim().is_empty())
+                    .map(|n| self.seal("accounts", &rid, "notes", n))
+                    .transpose()?,
+            );
+        }
+        let mut changed_password = false;
+        if let Some(p) = &patch.password {
+            check_password(p)?;
+            let current = self.open("accounts", &rid, "password", &a.password)?;
+            if current.expose() != p.expose() {
+                changed_password = true;
+                let hid = EventId::new(self.inner.clock.as_ref(), self.rng());
+                // The history row gets its own binding: re-seal under its id.
+                change.history = Some(PasswordHistoryRow {
+                    id: hid,
+                    workspace_id: actor.workspace_id,
+                    account_id: a.id,
+                    password: self.seal(
+                        "password_history",
+                        &hid.to_string(),
+                        "password",
+                        current.expose(),
+                    )?,
+                    changed_by: actor.user_id,
+                    changed_at: now,
+                });
+                change.password = Some(self.seal("accounts", &rid, "password", p.expose())?);
+            }
+        }
+        if let Some(f) = &patch.fields {
+            check_fields(f)?;
+            change.fields = Some(self.seal_fields(actor.workspace_id, a.id, f)?);
+        }
+        self.inner
+            .store
+            .update_account(actor.workspace_id, a.id, patch.version, &change, now)
+            .await?;
+        let changed: Vec<&str> = [
+            ("app", patch.app.is_some()),
+            ("label", patch.label.is_some()),
+            ("login_url", patch.login_url.is_some()),
+            ("username", patch.username.is_some()),
+            ("password", changed_password),
+            ("notes", patch.notes.is_some()),
+            ("fields", patch.fields.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(n, c)| c.then_some(n))
+        .collect();
+        self.audit(
+            actor,
+            Event::new("account.update")
+                .target("account", a.id)
+                .detail(serde_json::json!({"changed": changed})),
+        )
+        .await?;
+        self.get_account(actor, &rid).await
+    }
+
+    /// Reveals (or, with `copy`, hands over for the clipboard) the password.
+    /// Needs step-up; both are audited, including refusals.
+    pub async fn reveal_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+        copy: bool,
+    ) -> Result<SecretString> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        let action = if copy {
+            "account.password_copy"
+        } else {
+            "account.password_reveal"
+        };
+        if let Err(e) = self.check_subject(actor, subject, Action::RevealPassword) {
+            self.audit(
+                actor,
+                Event::new(action)
+                    .target("account", a.id)
+                    .outcome("denied")
+                    .detail(serde_json::json!({"reason": e.code()})),
+            )
+            .await?;
+            return Err(e);
+        }
+        let pw = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
+        self.audit(actor, Event::new(action).target("account", a.id))
+            .await?;
+        Ok(pw)
+    }
+
+    /// Reveals a secret custom field (step-up, audited).
+    pub async fn reveal_field(
+        &self,
+        actor: &Actor,
+        id: &str,
+        field_id: &str,
+    ) -> Result<SecretString> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ViewSecretFields)?;
+        let f = self
+            .inner
+            .store
+            .list_fields(actor.workspace_id, a.id)
+            .await?
+            .into_iter()
+            .find(|f| f.id.to_string() == field_id)
+            .ok_or(AppError::NotFound("field"))?;
+        let value = match (&f.value_sealed, &f.value_text) {
+            (Some(s), _) => self.open("account_fields", &f.id.to_string(), "value", s)?,
+            (None, Some(t)) => SecretString::new(t.clone()),
+            (None, None) => SecretString::default(),
+        };
+        self.audit(
+            actor,
+            Event::new("account.field_reveal")
+                .target("account", a.id)
+                .detail(serde_json::json!({"field": f.name})),
+        )
+        .await?;
+        Ok(value)
+    }
+
+    /// Reveals an earlier password from the history (step-up, audited).
+    pub async fn reveal_history(
+        &self,
+        actor: &Actor,
+        id: &str,
+        entry_id: &str,
+    ) -> Result<SecretString> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::RevealPassword)?;
+        let h = self
+            .inner
+            .store
+            .list_password_history(actor.workspace_id, a.id)
+            .await?
+            .into_iter()
+            .find(|h| h.id.to_string() == entry_id)
+            .ok_or(AppError::NotFound("history entry"))?;
+        let pw = self.open(
+            "password_history",
+            &h.id.to_string(),
+            "password",
+            &h.password,
+        )?;
+        self.audit(
+            actor,
+            Event::new("account.password_history_reveal").target("account", a.id),
+        )
+        .await?;
+        Ok(pw)
+    }
+
+    /// Deletes an account (account Owner, step-up).
+    pub async fn delete_account(&self, actor: &Actor, id: &str) -> Result<()> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::DeleteAccount)?;
+        self.inner
+            .store
+            .delete_account(actor.workspace_id, a.id)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("account.delete")
+                .target("account", a.id)
+                .detail(serde_json::json!({"label": a.label})),
+        )
+        .await
+    }
+
+    pub async fn list_members(&self, actor: &Actor, id: &str) -> Result<Vec<MemberInfo>> {
+        let (a, _) = self.account_for(actor, id).await?;
+        self.members(actor, a.id).await
+    }
+
+    /// Adds a member or changes their role.
+    pub async fn set_member(
+        &self,
+        actor: &Actor,
+        id: &str,
+        user_id: &str,
+        role: AccountRole,
+    ) -> Result<MemberInfo> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("user"))?;
+        let user = self
+            .inner
+            .store
+            .get_user(actor.workspace_id, uid)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if !user.active {
+            return Err(AppError::invalid(
+                "member.inactive_user",
+                "that user is deactivated",
+            ));
+        }
+        let current = self
+            .inner
+            .store
+            .member_role(actor.workspace_id, a.id, uid)
+            .await?;
+        self.check_subject(actor, subject, Action::ManageMembers { role })?;
+        if let Some(c) = current {
+            self.check_subject(actor, subject, Action::ManageMembers { role: c })?;
+            if c == AccountRole::Owner && role != AccountRole::Owner {
+                self.ensure_other_account_owner(actor, a.id, uid).await?;
+            }
+        }
+        let now = self.now();
+        self.inner
+            .store
+            .upsert_member(&MemberRow {
+                workspace_id: actor.workspace_id,
+                account_id: a.id,
+                user_id: uid,
+                role,
+                added_by: actor.user_id,
+                added_at: now,
+            })
+            .await?;
+        let action = if current.is_some() {
+            "account.member_role_change"
+        } else {
+            "account.member_add"
+        };
+        self.audit(actor, Event::new(action).target("account", a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current}))).await?;
+        Ok(MemberInfo {
+            user_id: uid.to_string(),
+            email: user.email,
+            name: user.name,
+            role,
+            added_at: now.to_rfc3339(),
+        })
+    }
+
+    async fn ensure_other_account_owner(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        except: UserId,
+    ) -> Result<()> {
+        let owners = self
+            .inner
+            .store
+            .list_members(actor.workspace_id, account)
+            .await?
+            .into_iter()
+            .filter(|m| m.member.role == AccountRole::Owner && m.member.user_id != except)
+            .count();
+        if owners == 0 {
+            return Err(AppError::conflict(
+                "member.last_owner",
+                "an account needs at least one Owner",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("member"))?;
+        let current = self
+            .inner
+            .store
+            .member_role(actor.workspace_id, a.id, uid)
+            .await?
+            .ok_or(AppError::NotFound("member"))?;
+        self.check_subject(actor, subject, Action::ManageMembers { role: current })?;
+        if current == AccountRole::Owner {
+            self.ensure_other_account_owner(actor, a.id, uid).await?;
+        }
+        self.inner
+            .store
+            .remove_member(actor.workspace_id, a.id, uid)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("account.member_remove")
+                .target("account", a.id)
+                .detail(serde_json::json!({"user_id": uid, "role": current})),
+        )
+        .await
+    }
+}

@@ -1,0 +1,667 @@
+//! Sign-in, sessions, bearer and API tokens, step-up, and first-run setup.
+
+use crate::audit::Event;
+use crate::{Actor, App, AppError, Result, Via, normalize_email, validate_user_password};
+use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole};
+use orthrus_crypto::constant_time_eq;
+use orthrus_store::{ApiTokenRow, SessionKind, SessionRow, UserRow, WorkspaceRow};
+use serde::Serialize;
+
+/// A sign-in attempt.
+#[derive(Clone, Debug)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: orthrus_core::SecretString,
+    /// The user's own TOTP code, or one of their recovery codes.
+    pub totp: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub kind: SessionKind,
+}
+
+/// A successful sign-in: the bearer/cookie token is shown only here.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: orthrus_core::SecretString,
+    pub session_id: SessionId,
+    pub expires_at: Timestamp,
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub must_enroll_2fa: bool,
+}
+
+/// A session as its owner sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub kind: &'static str,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub current: bool,
+}
+
+/// A personal API token's metadata (never the token itself).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+const SESSION_PREFIX: &str = "ors";
+const API_TOKEN_PREFIX: &str = "ort";
+/// `last_seen_at` is written at most this often per session.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+impl App {
+    pub(crate) fn throttle_keys(&self, email: &str, ip: &str) -> (String, String) {
+        (
+            format!("email:{}", self.inner.token_hasher.hash(email)),
+            format!("ip:{ip}"),
+        )
+    }
+
+    /// True when no user exists yet (first run).
+    pub async fn setup_needed(&self) -> Result<bool> {
+        Ok(self.inner.store.count_users().await? == 0)
+    }
+
+    /// First-run setup: creates the workspace and its Owner. Refused once any
+    /// user exists.
+    pub async fn bootstrap(
+        &self,
+        workspace_name: &str,
+        email: &str,
+        name: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<UserId> {
+        let ws_name = workspace_name.trim();
+        if ws_name.is_empty() || ws_name.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "workspace.invalid_name",
+                "give the workspace a name (up to 100 characters)",
+            ));
+        }
+        let email = normalize_email(email)?;
+        validate_user_password(password)?;
+        if !self.setup_needed().await? {
+            return Err(AppError::SetupComplete);
+        }
+        let now = self.now();
+        let ws = WorkspaceRow {
+            id: WorkspaceId::new(self.inner.clock.as_ref(), self.rng()),
+            name: ws_name.to_owned(),
+            require_2fa: false,
+            step_up_minutes: 10,
+            created_at: now,
+        };
+        let user = self
+            .new_user_row(ws.id, &email, name, WorkspaceRole::Owner, password)
+            .await?;
+        self.inner
+            .store
+            .bootstrap(&ws, &user)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => AppError::SetupComplete,
+                e => e.into(),
+            })?;
+        self.audit_raw(
+            ws.id,
+            Some((user.id, &email)),
+            Some(ip),
+            Event::new("setup.complete").target("user", user.id),
+        )
+        .await?;
+        Ok(user.id)
+    }
+
+    pub(crate) async fn new_user_row(
+        &self,
+        ws: WorkspaceId,
+        email: &str,
+        name: &str,
+        role: WorkspaceRole,
+        password: &str,
+    ) -> Result<UserRow> {
+        validate_user_password(password)?;
+        let name = name.trim();
+        if name.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "user.invalid_name",
+                "names are at most 100 characters",
+            ));
+        }
+        let hasher = self.inner.hasher.clone();
+        let rng = self.inner.rng.clone();
+        let pw = password.to_owned();
+        let hash = self
+            .blocking(move || hasher.hash(&pw, rng.as_ref()))
+            .await??;
+        let now = self.now();
+        Ok(UserRow {
+            id: UserId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: ws,
+            email: email.to_owned(),
+            name: if name.is_empty() {
+                email.split('@').next().unwrap_or(email).to_owned()
+            } else {
+                name.to_owned()
+            },
+            role,
+            password_hash: hash,
+            active: true,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_last_step: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    async fn verify_password(&self, password: &str, hash: &str) -> Result<bool> {
+        let hasher = self.inner.hasher.clone();
+        let (pw, h) = (password.to_owned(), hash.to_owned());
+        self.blocking(move || hasher.verify(&pw, &h)).await
+    }
+
+    async fn locked(&self, key: &str) -> Result<Option<i64>> {
+        let now = self.now();
+        Ok(self
+            .inner
+            .store
+            .get_throttle(key)
+            .await?
+            .and_then(|t| t.locked_until)
+            .filter(|until| *until > now)
+            .map(|until| (until.millis() - now.millis() + 999) / 1000))
+    }
+
+    /// Signs in. Every failure (unknown email, wrong password, deactivated
+    /// user, wrong code) is the same `InvalidCredentials`; repeated failures
+    /// lock the email and throttle the client address.
+    pub async fn login(&self, req: LoginRequest) -> Result<LoginOutcome> {
+        let email = req.email.trim().to_lowercase();
+        let (email_key, ip_key) = self.throttle_keys(&email, &req.ip);
+        for key in [&ip_key, &email_key] {
+            if let Some(retry_after_secs) = self.locked(key).await? {
+                return Err(AppError::Throttled { retry_after_secs });
+            }
+        }
+        let user = self.inner.store.find_user_by_email(&email).await?;
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| self.inner.dummy_hash.clone());
+        let password_ok = self.verify_password(req.password.expose(), &hash).await?;
+        let user = match user {
+            Some(u) if password_ok && u.active => u,
+            other => {
+                return Err(self
+                    .login_failed(&email, &req, other.as_ref(), "bad_password")
+                    .await);
+            }
+        };
+        if user.totp_enabled {
+            match req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => return Err(AppError::TotpRequired),
+                Some(code) => {
+                    if !self.check_user_second_factor(&user, code).await? {
+                        return Err(self
+                            .login_failed(&email, &req, Some(&user), "bad_code")
+                            .await);
+                    }
+                }
+            }
+        }
+        self.inner.store.clear_throttle(&email_key).await?;
+        let ws = self.workspace(user.workspace_id).await?;
+        let must_enroll = ws.require_2fa && !user.totp_enabled;
+        let (token, session_id, expires_at) = self.create_session(&user, &req).await?;
+        self.audit_raw(
+            user.workspace_id,
+            Some((user.id, &user.email)),
+            Some(&req.ip),
+            Event::new("auth.login")
+                .target("session", session_id)
+                .detail(
+                    serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent}),
+                ),
+        )
+        .await?;
+        Ok(LoginOutcome {
+            token,
+            session_id,
+            expires_at,
+            user_id: user.id,
+            workspace_id: user.workspace_id,
+            must_enroll_2fa: must_enroll,
+        })
+    }
+
+    async fn login_failed(
+        &self,
+        email: &str,
+        req: &LoginRequest,
+        user: Option<&UserRow>,
+        reason: &str,
+    ) -> AppError {
+        let cfg = &self.inner.config;
+        let (email_key, ip_key) = self.throttle_keys(email, &req.ip);
+        let now = self.now();
+        let store = &self.inner.store;
+        let mut result = store
+            .record_failure(
+                &email_key,
+                now,
+                cfg.lockout_window_secs,
+                cfg.lockout_threshold,
+                cfg.lockout_secs,
+            )
+            .await;
+        if result.is_ok() {
+            result = store
+                .record_failure(
+                    &ip_key,
+                    now,
+                    cfg.lockout_window_secs,
+                    cfg.ip_threshold,
+                    cfg.lockout_secs,
+                )
+                .await;
+        }
+        if let Err(e) = result {
+            return e.into();
+        }
+        // Unknown emails are recorded in the first workspace, so failures
+        // against any address are visible to admins.
+        let ws = match user {
+            Some(u) => Some(u.workspace_id),
+            None => store
+                .list_workspaces()
+                .await
+                .ok()
+                .and_then(|w| w.first().map(|w| w.id)),
+        };
+        if let Some(ws) = ws {
+            let ev = Event::new("auth.login")
+                .outcome("failure")
+                .detail(serde_json::json!({"email": email, "reason": reason}));
+            if let Err(e) = self
+                .audit_raw(
+                    ws,
+                    user.map(|u| (u.id, u.email.as_str())),
+                    Some(&req.ip),
+                    ev,
+                )
+                .await
+            {
+                return e;
+            }
+        }
+        AppError::InvalidCredentials
+    }
+
+    async fn create_session(
+        &self,
+        user: &UserRow,
+        req: &LoginRequest,
+    ) -> Result<(orthrus_core::SecretString, SessionId, Timestamp)> {
+        let token = orthrus_crypto::new_token(SESSION_PREFIX, self.rng());
+        let now = self.now();
+        let ttl = match req.kind {
+            SessionKind::Cookie => self.inner.config.session_hours * 3600,
+            SessionKind::Bearer => self.inner.config.bearer_days * 86400,
+        };
+        let row = SessionRow {
+            id: SessionId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: user.workspace_id,
+            user_id: user.id,
+            token_hash: self.inner.token_hasher.hash(&token),
+            kind: req.kind,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now.plus_seconds(ttl),
+            elevated_until: None,
+            ip: req.ip.chars().take(64).collect(),
+            user_agent: req.user_agent.chars().take(256).collect(),
+            revoked_at: None,
+        };
+        self.inner.store.create_session(&row).await?;
+        Ok((token.into(), row.id, row.expires_at))
+    }
+
+    pub(crate) async fn workspace(&self, ws: WorkspaceId) -> Result<WorkspaceRow> {
+        self.inner
+            .store
+            .get_workspace(ws)
+            .await?
+            .ok_or(AppError::Internal("workspace missing".into()))
+    }
+
+    /// Resolves a bearer or cookie token to an actor.
+    pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Actor> {
+        let hash = self.inner.token_hasher.hash(token.trim());
+        let now = self.now();
+        let (user_id, ws_id, via, elevated_until) = if token.starts_with(API_TOKEN_PREFIX) {
+            let t = self
+                .inner
+                .store
+                .api_token_by_hash(&hash)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+                return Err(AppError::Unauthenticated);
+            }
+            if t.last_used_at
+                .is_none_or(|l| now.millis() - l.millis() > TOUCH_EVERY_MS)
+            {
+                self.inner.store.touch_api_token(t.id, now).await?;
+            }
+            (t.user_id, t.workspace_id, Via::ApiToken(t.id), None)
+        } else {
+            let s = self
+                .inner
+                .store
+                .session_by_token_hash(&hash)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            if s.revoked_at.is_some() || s.expires_at <= now {
+                return Err(AppError::Unauthenticated);
+            }
+            if now.millis() - s.last_seen_at.millis() > TOUCH_EVERY_MS {
+                self.inner.store.touch_session(s.id, now).await?;
+            }
+            (
+                s.user_id,
+                s.workspace_id,
+                Via::Session(s.id),
+                s.elevated_until,
+            )
+        };
+        let user = self
+            .inner
+            .store
+            .get_user(ws_id, user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if !user.active {
+            return Err(AppError::Unauthenticated);
+        }
+        let ws = self.workspace(ws_id).await?;
+        Ok(Actor {
+            user_id: user.id,
+            workspace_id: ws_id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            via,
+            elevated_until,
+            must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
+            totp_enabled: user.totp_enabled,
+            ip: ip.to_owned(),
+        })
+    }
+
+    /// An actor for local administrative commands (direct database access).
+    pub async fn local_actor(&self, user: UserId, ws: WorkspaceId) -> Result<Actor> {
+        let u = self
+            .inner
+            .store
+            .get_user(ws, user)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        Ok(Actor {
+            user_id: u.id,
+            workspace_id: ws,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            via: Via::Local,
+            elevated_until: None,
+            must_enroll_2fa: false,
+            totp_enabled: u.totp_enabled,
+            ip: "local".into(),
+        })
+    }
+
+    /// Ends the current session (or revokes the API token used).
+    pub async fn logout(&self, actor: &Actor) -> Result<()> {
+        let now = self.now();
+        match actor.via {
+            Via::Session(s) => {
+                self.inner
+                    .store
+                    .revoke_session(actor.workspace_id, actor.user_id, s, now)
+                    .await?;
+            }
+            Via::ApiToken(t) => {
+                self.inner
+                    .store
+                    .revoke_api_token(actor.workspace_id, actor.user_id, t, now)
+                    .await?;
+            }
+            Via::Local => {}
+        }
+        self.audit(actor, Event::new("auth.logout")).await
+    }
+
+    /// Elevates the current session after re-checking the password (and the
+    /// user's own TOTP when enrolled). Returns when the elevation ends.
+    pub async fn step_up(
+        &self,
+        actor: &Actor,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Result<Timestamp> {
+        let Some(session) = actor.session_id() else {
+            return Err(AppError::invalid(
+                "step_up.unsupported",
+                "step-up elevates a signed-in session; API tokens cannot be elevated",
+            ));
+        };
+        let (email_key, _) = self.throttle_keys(&actor.email, &actor.ip);
+        if let Some(retry_after_secs) = self.locked(&email_key).await? {
+            return Err(AppError::Throttled { retry_after_secs });
+        }
+        let user = self
+            .inner
+            .store
+            .get_user(actor.workspace_id, actor.user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let mut ok = self.verify_password(password, &user.password_hash).await?;
+        if ok && user.totp_enabled {
+            match totp.map(str::trim).filter(|c| !c.is_empty()) {
+                None => {
+                    self.audit(
+                        actor,
+                        Event::new("auth.step_up").outcome("failure").detail(
+                            serde_json::json!({"method": "password", "reason": "totp_required"}),
+                        ),
+                    )
+                    .await?;
+                    return Err(AppError::TotpRequired);
+                }
+                Some(code) => ok = self.check_user_second_factor(&user, code).await?,
+            }
+        }
+        if !ok {
+            let cfg = &self.inner.config;
+            self.inner
+                .store
+                .record_failure(
+                    &email_key,
+                    self.now(),
+                    cfg.lockout_window_secs,
+                    cfg.lockout_threshold,
+                    cfg.lockout_secs,
+                )
+                .await?;
+            self.audit(
+                actor,
+                Event::new("auth.step_up")
+                    .outcome("failure")
+                    .detail(serde_json::json!({"method": "password"})),
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let ws = self.workspace(actor.workspace_id).await?;
+        let until = self
+            .now()
+            .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
+        self.inner.store.elevate_session(session, until).await?;
+        self.audit(
+            actor,
+            Event::new("auth.step_up")
+                .target("session", session)
+                .detail(serde_json::json!({"method": "password", "until": until.to_rfc3339()})),
+        )
+        .await?;
+        Ok(until)
+    }
+
+    /// The actor's active sessions.
+    pub async fn list_sessions(&self, actor: &Actor) -> Result<Vec<SessionInfo>> {
+        let rows = self
+            .inner
+            .store
+            .list_sessions(actor.workspace_id, actor.user_id, self.now())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|s| SessionInfo {
+                current: actor.session_id() == Some(s.id),
+                id: s.id.to_string(),
+                kind: s.kind.as_str(),
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+                expires_at: s.expires_at.to_rfc3339(),
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the actor's own sessions.
+    pub async fn revoke_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let id: SessionId = id.parse().map_err(|_| AppError::NotFound("session"))?;
+        if !self
+            .inner
+            .store
+            .revoke_session(actor.workspace_id, actor.user_id, id, self.now())
+            .await?
+        {
+            return Err(AppError::NotFound("session"));
+        }
+        self.audit(actor, Event::new("session.revoke").target("session", id))
+            .await
+    }
+
+    /// Creates a personal API token (needs step-up); the token is shown once.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expires_days: Option<i64>,
+    ) -> Result<(orthrus_core::SecretString, TokenInfo)> {
+        if actor.must_enroll_2fa {
+            return Err(AppError::TwoFactorEnrollmentRequired);
+        }
+        self.require_step_up(actor)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "token.invalid_name",
+                "name the token (up to 100 characters), e.g. \"CI\"",
+            ));
+        }
+        if let Some(d) = expires_days
+            && !(1..=3650).contains(&d)
+        {
+            return Err(AppError::invalid(
+                "token.invalid_expiry",
+                "expires_days must be between 1 and 3650",
+            ));
+        }
+        let token = orthrus_crypto::new_token(API_TOKEN_PREFIX, self.rng());
+        let now = self.now();
+        let row = ApiTokenRow {
+            id: TokenId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            user_id: actor.user_id,
+            name: name.to_owned(),
+            token_hash: self.inner.token_hasher.hash(&token),
+            prefix: token.chars().take(10).collect(),
+            created_at: now,
+            last_used_at: None,
+            expires_at: expires_days.map(|d| now.plus_seconds(d * 86400)),
+            revoked_at: None,
+        };
+        self.inner.store.create_api_token(&row).await?;
+        self.audit(
+            actor,
+            Event::new("token.create")
+                .target("token", row.id)
+                .detail(serde_json::json!({"name": name})),
+        )
+        .await?;
+        Ok((token.into(), token_info(row)))
+    }
+
+    pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<TokenInfo>> {
+        Ok(self
+            .inner
+            .store
+            .list_api_tokens(actor.workspace_id, actor.user_id)
+            .await?
+            .into_iter()
+            .map(token_info)
+            .collect())
+    }
+
+    pub async fn revoke_api_token(&self, actor: &Actor, id: &str) -> Result<()> {
+        let id: TokenId = id.parse().map_err(|_| AppError::NotFound("token"))?;
+        if !self
+            .inner
+            .store
+            .revoke_api_token(actor.workspace_id, actor.user_id, id, self.now())
+            .await?
+        {
+            return Err(AppError::NotFound("token"));
+        }
+        self.audit(actor, Event::new("token.revoke").target("token", id))
+            .await
+    }
+
+    /// Compares a secret in constant time (exposed for the web layer's CSRF check).
+    pub fn secrets_equal(a: &str, b: &str) -> bool {
+        constant_time_eq(a, b)
+    }
+
+    /// A CSRF token bound to a session token.
+    pub fn csrf_token(&self, session_token: &str) -> String {
+        self.inner
+            .token_hasher
+            .hash_parts(&[b"csrf", session_token.as_bytes()])
+    }
+}
+
+fn token_info(t: ApiTokenRow) -> TokenInfo {
+    TokenInfo {
+        id: t.id.to_string(),
+        name: t.name,
+        prefix: t.prefix,
+        created_at: t.created_at.to_rfc3339(),
+        last_used_at: t.last_used_at.map(|t| t.to_rfc3339()),
+        expires_at: t.expires_at.map(|t| t.to_rfc3339()),
+    }
+}

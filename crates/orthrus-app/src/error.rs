@@ -1,0 +1,99 @@
+//! The use-case error: one enum, each variant with a stable machine code.
+//! `orthrus-web` maps it to HTTP in exactly one place.
+
+use orthrus_store::StoreError;
+
+/// Errors a use case can return.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first")]
+    Unauthenticated,
+    /// One uniform sign-in failure: never says whether the email exists.
+    #[error("the email or password is not correct")]
+    InvalidCredentials,
+    #[error("enter the code from your authenticator app")]
+    TotpRequired,
+    #[error(
+        "too many attempts; try again in {retry_after_secs} s or ask an admin to unlock the account"
+    )]
+    Throttled { retry_after_secs: i64 },
+    #[error("you do not have permission to do that")]
+    Forbidden,
+    #[error("confirm your identity first (step-up)")]
+    StepUpRequired,
+    #[error(
+        "your workspace requires two-factor authentication: set it up on your security page first"
+    )]
+    TwoFactorEnrollmentRequired,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("setup is already complete")]
+    SetupComplete,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The stable machine-readable code (`area.reason`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "auth.required",
+            Self::InvalidCredentials => "auth.invalid_credentials",
+            Self::TotpRequired => "auth.totp_required",
+            Self::Throttled { .. } => "auth.throttled",
+            Self::Forbidden => "permission.denied",
+            Self::StepUpRequired => "step_up.required",
+            Self::TwoFactorEnrollmentRequired => "auth.2fa_enrollment_required",
+            Self::NotFound("account") => "account.not_found",
+            Self::NotFound("user") => "user.not_found",
+            Self::NotFound("session") => "session.not_found",
+            Self::NotFound("token") => "token.not_found",
+            Self::NotFound("member") => "member.not_found",
+            Self::NotFound("field") => "field.not_found",
+            Self::NotFound(_) => "not_found",
+            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::SetupComplete => "setup.complete",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("record"),
+            StoreError::VersionConflict => Self::conflict(
+                "version.conflict",
+                "someone else changed this since you opened it; reload and apply your change again",
+            ),
+            StoreError::Conflict(m) => Self::conflict("conflict", m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<orthrus_crypto::CryptoError> for AppError {
+    fn from(e: orthrus_crypto::CryptoError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;

@@ -1,0 +1,276 @@
+//! Orthrus's use cases and their authorization. Every operation takes an
+//! [`Actor`] (who is asking, from which session), asks the pure policy in
+//! `orthrus-core` whether it may proceed, checks step-up where the policy says
+//! so, does the work through the `Store`, and writes the audit event. This is
+//! the only crate that decrypts secrets.
+//!
+//! It knows nothing of HTTP (axum) or SQL (sqlx): `orthrus-web` and the CLI are
+//! thin shells around it.
+
+mod accounts;
+mod audit;
+mod auth;
+mod error;
+mod passwords;
+mod twofactor;
+mod users;
+
+pub use accounts::*;
+pub use audit::{AuditEntry, AuditQuery, AuditVerification};
+pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
+pub use error::{AppError, Result};
+pub use passwords::PasswordPolicy;
+pub use twofactor::{TotpEnrollment, TwoFactorStatus};
+pub use users::{NewUser, UserInfo, WorkspaceSettings};
+
+use orthrus_core::{
+    Action, Clock, Decision, Entropy, SessionId, Subject, Timestamp, TokenId, UserId, WorkspaceId,
+    WorkspaceRole, policy,
+};
+use orthrus_crypto::{Envelope, KeyedHasher, MasterKey, PasswordHasher};
+use orthrus_store::Store;
+use std::sync::Arc;
+
+/// Tunables of the application layer (a slice of the server configuration).
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Browser sessions expire after this many hours.
+    pub session_hours: i64,
+    /// CLI/API sessions from `POST /auth/login` expire after this many days.
+    pub bearer_days: i64,
+    /// Failed sign-ins per email before it is locked.
+    pub lockout_threshold: i64,
+    /// Failed sign-ins per client address before it is throttled.
+    pub ip_threshold: i64,
+    /// Window for counting failures, and the lock duration, in seconds.
+    pub lockout_window_secs: i64,
+    pub lockout_secs: i64,
+    /// Issuer shown in authenticator apps for users' own 2FA.
+    pub totp_issuer: String,
+    /// Argon2id memory (KiB) and passes.
+    pub argon_memory_kib: u32,
+    pub argon_iterations: u32,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            bearer_days: 30,
+            lockout_threshold: 5,
+            ip_threshold: 50,
+            lockout_window_secs: 15 * 60,
+            lockout_secs: 15 * 60,
+            totp_issuer: "Orthrus".into(),
+            argon_memory_kib: 19 * 1024,
+            argon_iterations: 2,
+        }
+    }
+}
+
+/// How the actor authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Session(SessionId),
+    ApiToken(TokenId),
+    /// A local administrative command with direct database access.
+    Local,
+}
+
+/// The authenticated caller of a use case.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    pub name: String,
+    pub role: WorkspaceRole,
+    pub via: Via,
+    pub elevated_until: Option<Timestamp>,
+    /// The workspace requires 2FA and this user has not set it up yet.
+    pub must_enroll_2fa: bool,
+    pub totp_enabled: bool,
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn session_id(&self) -> Option<SessionId> {
+        match self.via {
+            Via::Session(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The application: shared, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    envelope: Envelope,
+    hasher: PasswordHasher,
+    token_hasher: KeyedHasher,
+    audit_hasher: KeyedHasher,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn Entropy>,
+    config: AppConfig,
+    /// A precomputed hash checked when the email is unknown, so that a
+    /// sign-in takes as long whether or not the user exists.
+    dummy_hash: String,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: MasterKey,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Entropy>,
+        config: AppConfig,
+    ) -> Result<Self> {
+        let hasher = PasswordHasher::new(config.argon_memory_kib, config.argon_iterations, 1);
+        let dummy_hash = hasher.hash("orthrus-dummy-password", rng.as_ref())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                token_hasher: KeyedHasher::new(&master, "bearer-tokens"),
+                audit_hasher: KeyedHasher::new(&master, "audit-chain"),
+                envelope: Envelope::new(master),
+                hasher,
+                clock,
+                rng,
+                config,
+                dummy_hash,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    fn rng(&self) -> &dyn Entropy {
+        self.inner.rng.as_ref()
+    }
+
+    /// Checks a workspace-scoped action.
+    fn check(&self, actor: &Actor, action: Action) -> Result<()> {
+        self.check_subject(
+            actor,
+            Subject {
+                workspace_role: actor.role,
+                account_role: None,
+            },
+            action,
+        )
+    }
+
+    /// Checks an action against a subject; enforces 2FA enrolment policy and
+    /// step-up freshness.
+    fn check_subject(&self, actor: &Actor, subject: Subject, action: Action) -> Result<()> {
+        if actor.must_enroll_2fa {
+            return Err(AppError::TwoFactorEnrollmentRequired);
+        }
+        match policy::decide(subject, action) {
+            Decision::Allow => Ok(()),
+            Decision::AllowWithStepUp => self.require_step_up(actor),
+            Decision::Deny => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Fails unless the actor's session was elevated recently enough.
+    fn require_step_up(&self, actor: &Actor) -> Result<()> {
+        if actor.via == Via::Local {
+            return Ok(());
+        }
+        match actor.elevated_until {
+            Some(until) if until > self.now() => Ok(()),
+            _ => Err(AppError::StepUpRequired),
+        }
+    }
+
+    /// Runs a CPU-heavy closure off the async executor.
+    async fn blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// Validates and normalises an email address (lower-cased).
+pub fn normalize_email(input: &str) -> Result<String> {
+    let e = input.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && e.matches('@').count() == 1;
+    if valid {
+        Ok(e)
+    } else {
+        Err(AppError::invalid(
+            "email.invalid",
+            format!("{:?} is not a valid email address", input.trim()),
+        ))
+    }
+}
+
+/// Checks a new password for an Orthrus user.
+pub fn validate_user_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if n < 10 {
+        return Err(AppError::invalid(
+            "password.too_short",
+            "use at least 10 characters",
+        ));
+    }
+    if n > 256 {
+        return Err(AppError::invalid(
+            "password.too_long",
+            "use at most 256 characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email(" Kathy@Acme.TEST ").unwrap(),
+            "kathy@acme.test"
+        );
+        for bad in [
+            "",
+            "kathy",
+            "@acme.test",
+            "kathy@acme",
+            "a b@acme.test",
+            "a@@acme.test",
+            "a@acme.test.",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Users, their workspace roles, deactivation and unlock, and the workspace's
+//! security settings.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result, normalize_email};
+use orthrus_core::{UserId, WorkspaceId, WorkspaceRole};
+use orthrus_store::{UserRow, WorkspaceRow};
+use serde::Serialize;
+
+/// A user as admins see them.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserInfo {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: WorkspaceRole,
+    pub active: bool,
+    pub two_factor: bool,
+    pub created_at: String,
+}
+
+impl From<UserRow> for UserInfo {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            active: u.active,
+            two_factor: u.totp_enabled,
+            created_at: u.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Input for a new user.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: WorkspaceRole,
+    pub password: orthrus_core::SecretString,
+}
+
+/// The workspace's security policy.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkspaceSettings {
+    pub name: String,
+    pub require_2fa: bool,
+    pub step_up_minutes: i64,
+}
+
+impl App {
+    /// Creates a user in the actor's workspace.
+    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserInfo> {
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: None,
+                new: new.role,
+            },
+        )?;
+        let email = normalize_email(&new.email)?;
+        let row = self
+            .new_user_row(
+                actor.workspace_id,
+                &email,
+                &new.name,
+                new.role,
+                new.password.expose(),
+            )
+            .await?;
+        self.inner
+            .store
+            .create_user(&row)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
+                    "user.exists",
+                    format!("a user with the email {email} already exists"),
+                ),
+                e => e.into(),
+            })?;
+        self.audit(
+            actor,
+            Event::new("user.create")
+                .target("user", row.id)
+                .detail(serde_json::json!({"email": email, "role": new.role})),
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// `orthrus admin create-user`: direct database access, no actor. Creates
+    /// the default workspace when the database is empty.
+    pub async fn create_user_local(
+        &self,
+        email: &str,
+        role: WorkspaceRole,
+        password: &str,
+    ) -> Result<UserInfo> {
+        let email = normalize_email(email)?;
+        let workspaces = self.inner.store.list_workspaces().await?;
+        let ws = match workspaces.first() {
+            Some(w) => w.id,
+            None => {
+                let w = WorkspaceRow {
+                    id: WorkspaceId::new(self.inner.clock.as_ref(), self.rng()),
+                    name: "Default".into(),
+                    require_2fa: false,
+                    step_up_minutes: 10,
+                    created_at: self.now(),
+                };
+                self.inner.store.create_workspace(&w).await?;
+                w.id
+            }
+        };
+        let row = self.new_user_row(ws, &email, "", role, password).await?;
+        self.inner
+            .store
+            .create_user(&row)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
+                    "user.exists",
+                    format!("a user with the email {email} already exists"),
+                ),
+                e => e.into(),
+            })?;
+        self.audit_raw(
+            ws,
+            None,
+            Some("local"),
+            Event::new("user.create")
+                .target("user", row.id)
+                .detail(serde_json::json!({"email": email, "role": role, "via": "cli"})),
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserInfo>> {
+        self.check(actor, Action::ListUsers)?;
+        Ok(self
+            .inner
+            .store
+            .list_users(actor.workspace_id)
+            .await?
+            .into_iter()
+            .map(UserInfo::from)
+            .collect())
+    }
+
+    async fn target_user(&self, actor: &Actor, id: &str) -> Result<UserRow> {
+        let id: UserId = id.parse().map_err(|_| AppError::NotFound("user"))?;
+        self.inner
+            .store
+            .get_user(actor.workspace_id, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+
+    /// Changes a user's workspace role. The last active Owner cannot be demoted.
+    pub async fn set_user_role(
+        &self,
+        actor: &Actor,
+        id: &str,
+        role: WorkspaceRole,
+    ) -> Result<UserInfo> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: role,
+            },
+        )?;
+        if target.role == WorkspaceRole::Owner && role != WorkspaceRole::Owner {
+            self.ensure_another_owner(actor.workspace_id, target.id)
+                .await?;
+        }
+        self.inner
+            .store
+            .set_user_role(actor.workspace_id, target.id, role, self.now())
+            .await?;
+        self.audit(
+            actor,
+            Event::new("user.role_change")
+                .target("user", target.id)
+                .detail(serde_json::json!({"from": target.role, "to": role})),
+        )
+        .await?;
+        Ok(UserInfo {
+            role,
+            ..target.into()
+        })
+    }
+
+    async fn ensure_another_owner(&self, ws: WorkspaceId, except: UserId) -> Result<()> {
+        let others = self
+            .inner
+            .store
+            .list_users(ws)
+            .await?
+            .into_iter()
+            .filter(|u| u.id != except && u.active && u.role == WorkspaceRole::Owner)
+            .count();
+        if others == 0 {
+            return Err(AppError::conflict(
+                "user.last_owner",
+                "the workspace needs at least one active Owner",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Deactivates a user: their sessions and API tokens end at once.
+    pub async fn deactivate_user(&self, actor: &Actor, id: &str) -> Result<UserInfo> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: target.role,
+            },
+        )?;
+        if target.id == actor.user_id {
+            return Err(AppError::invalid(
+                "user.self_deactivate",
+                "you cannot deactivate yourself",
+            ));
+        }
+        if target.role == WorkspaceRole::Owner {
+            self.ensure_another_owner(actor.workspace_id, target.id)
+                .await?;
+        }
+        let now = self.now();
+        self.inner
+            .store
+            .set_user_active(actor.workspace_id, target.id, false, now)
+            .await?;
+        self.inner
+            .store
+            .revoke_user_credentials(actor.workspace_id, target.id, now)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("user.deactivate").target("user", target.id),
+        )
+        .await?;
+        Ok(UserInfo {
+            active: false,
+            ..target.into()
+        })
+    }
+
+    pub async fn reactivate_user(&self, actor: &Actor, id: &str) -> Result<UserInfo> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: target.role,
+            },
+        )?;
+        self.inner
+            .store
+            .set_user_active(actor.workspace_id, target.id, true, self.now())
+            .await?;
+        self.audit(
+            actor,
+            Event::new("user.reactivate").target("user", target.id),
+        )
+        .await?;
+        Ok(UserInfo {
+            active: true,
+            ..target.into()
+        })
+    }
+
+    /// Lifts a sign-in lockout.
+    pub async fn unlock_user(&self, actor: &Actor, id: &str) -> Result<()> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: target.role,
+            },
+        )?;
+        let (email_key, _) = self.throttle_keys(&target.email, "");
+        self.inner.store.clear_throttle(&email_key).await?;
+        self.audit(actor, Event::new("user.unlock").target("user", target.id))
+            .await
+    }
+
+    /// Clears a user's own 2FA (lost phone); they must set it up again.
+    pub async fn reset_user_2fa(&self, actor: &Actor, id: &str) -> Result<()> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: target.role,
+            },
+        )?;
+        self.require_step_up(actor)?;
+        self.inner
+            .store
+            .set_user_totp(actor.workspace_id, target.id, None, false, self.now())
+            .await?;
+        self.inner
+            .store
+            .replace_recovery_codes(actor.workspace_id, target.id, &[])
+            .await?;
+        self.audit(
+            actor,
+            Event::new("user.2fa_reset").target("user", target.id),
+        )
+        .await
+    }
+
+    /// The workspace's settings (anyone signed in may read them).
+    pub async fn workspace_settings(&self, actor: &Actor) -> Result<WorkspaceSettings> {
+        let ws = self.workspace(actor.workspace_id).await?;
+        Ok(WorkspaceSettings {
+            name: ws.name,
+            require_2fa: ws.require_2fa,
+            step_up_minutes: ws.step_up_minutes,
+        })
+    }
+
+    pub async fn update_workspace_settings(
+        &self,
+        actor: &Actor,
+        name: Option<String>,
+        require_2fa: Option<bool>,
+        step_up_minutes: Option<i64>,
+    ) -> Result<WorkspaceSettings> {
+        self.check(actor, Action::ManageWorkspaceSettings)?;
+        let mut ws = self.workspace(actor.workspace_id).await?;
+        if let Some(n) = name {
+            let n = n.trim();
+            if n.is_empty() || n.chars().count() > 100 {
+                return Err(AppError::invalid(
+                    "workspace.invalid_name",
+                    "give the workspace a name (up to 100 characters)",
+                ));
+            }
+            ws.name = n.to_owned();
+        }
+        if let Some(m) = step_up_minutes {
+            if !(1..=60).contains(&m) {
+                return Err(AppError::invalid(
+                    "workspace.invalid_step_up",
+                    "step-up lasts between 1 and 60 minutes",
+                ));
+            }
+            ws.step_up_minutes = m;
+        }
+        if let Some(r) = require_2fa {
+            ws.require_2fa = r;
+        }
+        self.inner.store.update_workspace(&ws).await?;
+        self.audit(actor, Event::new("workspace.settings_change").detail(serde_json::json!({"require_2fa": ws.require_2fa, "step_up_minutes": ws.step_up_minutes, "name": ws.name}))).await?;
+        Ok(WorkspaceSettings {
+            name: ws.name,
+            require_2fa: ws.require_2fa,
+            step_up_minutes: ws.step_up_minutes,
+        })
+    }
+}

@@ -1,0 +1,471 @@
+//! One-time code extraction: find every token that could be a code (digits,
+//! spaced or hyphenated digit groups, upper-case alphanumerics), throw out
+//! what is plainly something else (URLs, phone numbers, dates, times, money),
+//! then score the rest by how close they sit to words that announce a code
+//! and how far from words that name orders, references, amounts or coupons.
+
+use std::sync::LazyLock;
+
+use crate::candidates::{Cand, Kind, candidates};
+use crate::keywords::{CODE_KEYWORDS, CodeKw};
+use crate::matcher::{Hit, Matcher};
+use crate::normalize::Folded;
+
+static CODE_MATCHER: LazyLock<Matcher<CodeKw>> = LazyLock::new(|| Matcher::new(CODE_KEYWORDS));
+
+/// Minimum score for a candidate to be reported as the code.
+const THRESHOLD: f32 = 4.5;
+/// A keyword further away than this (in weighted characters) says nothing.
+const MAX_REACH: f32 = 400.0;
+
+/// A scored candidate.
+#[derive(Debug, Clone)]
+pub(crate) struct Scored {
+    pub code: String,
+    pub score: f32,
+}
+
+/// One analysed piece of text (the subject, or one body).
+struct Seg {
+    f: Folded,
+    hits: Vec<Hit<CodeKw>>,
+    /// Weighted distance prefix sums: line breaks and sentence ends count extra.
+    cost: Vec<f32>,
+    /// Positive hits that a nearby modifier turns into "promo code" etc.
+    neutral: Vec<bool>,
+}
+
+impl Seg {
+    fn new(text: &str) -> Seg {
+        let f = Folded::new(text);
+        let hits = CODE_MATCHER.find(&f);
+        let mut cost = Vec::with_capacity(f.chars.len() + 1);
+        let mut acc = 0.0f32;
+        cost.push(acc);
+        for (i, &c) in f.chars.iter().enumerate() {
+            acc += match c {
+                '\n' => 15.0,
+                '\t' => 2.0,
+                '.' | '!' | '?' | '。' | '！' | '？' | ';'
+                    if f.chars.get(i + 1).is_none_or(|n| n.is_whitespace()) =>
+                {
+                    10.0
+                }
+                _ => 1.0,
+            };
+            cost.push(acc);
+        }
+        let mut seg = Seg {
+            f,
+            hits,
+            cost,
+            neutral: Vec::new(),
+        };
+        seg.neutral = seg
+            .hits
+            .iter()
+            .map(|h| {
+                matches!(h.kind, CodeKw::Pos(_))
+                    && seg.hits.iter().any(|m| {
+                        m.kind == CodeKw::Modifier
+                            && seg.gap(h.start, h.end, m.start, m.end) <= 14.0
+                            && !seg.newline_between(h, m)
+                    })
+            })
+            .collect();
+        seg
+    }
+
+    fn at(&self, i: usize) -> f32 {
+        self.cost.get(i).copied().unwrap_or(f32::MAX)
+    }
+
+    /// Weighted distance between two character ranges (0 when they touch).
+    fn gap(&self, a_start: usize, a_end: usize, b_start: usize, b_end: usize) -> f32 {
+        if a_end <= b_start {
+            (self.at(b_start) - self.at(a_end)).max(0.0)
+        } else if b_end <= a_start {
+            (self.at(a_start) - self.at(b_end)).max(0.0)
+        } else {
+            0.0
+        }
+    }
+
+    fn newline_between(&self, a: &Hit<CodeKw>, b: &Hit<CodeKw>) -> bool {
+        let (s, e) = if a.end <= b.start {
+            (a.end, b.start)
+        } else {
+            (b.end, a.start)
+        };
+        self.f
+            .chars
+            .get(s..e)
+            .is_some_and(|g| g.iter().any(|&c| c == '\n'))
+    }
+
+    fn text(&self, s: usize, e: usize) -> String {
+        self.f
+            .chars
+            .get(s..e)
+            .map_or_else(String::new, |c| c.iter().collect())
+    }
+
+    /// Strongest unneutralised code keyword in the segment.
+    fn best_keyword(&self) -> f32 {
+        self.hits
+            .iter()
+            .zip(&self.neutral)
+            .filter_map(|(h, &n)| match h.kind {
+                CodeKw::Pos(w) if !n => Some(w),
+                _ => None,
+            })
+            .fold(0.0, f32::max)
+    }
+}
+
+/// Proximity weight of a keyword at weighted distance `d`.
+fn prox(d: f32) -> f32 {
+    if d > MAX_REACH {
+        0.0
+    } else {
+        1.0 / (1.0 + d / 30.0)
+    }
+}
+
+/// Words that may stand between a keyword and its code ("code is 1234").
+const CONNECTORS: &[&str] = &[
+    "is",
+    "es",
+    "est",
+    "ist",
+    "e",
+    "lautet",
+    "sono",
+    "to",
+    "jest",
+    "je",
+    "это",
+    "adalah",
+    "ialah",
+    "la",
+    "là",
+    "cua",
+    "ban",
+    "your",
+    "tu",
+    "su",
+    "votre",
+    "ton",
+    "dein",
+    "ihr",
+    "il",
+    "tuo",
+    "o",
+    "seu",
+    "sua",
+    "uw",
+    "ваш",
+    "ваш:",
+    "twoj",
+    "sizin",
+    "anda",
+    "kamu",
+    "here",
+    "below",
+    "of",
+    "de",
+    "do",
+    "da",
+    "del",
+    "du",
+    "der",
+    "для",
+    "dla",
+    "是",
+    "为",
+    "為",
+    "は",
+    "คือ",
+    "هو",
+    "הוא",
+    "है",
+    "new",
+    "nuevo",
+    "novo",
+    "nouveau",
+    "neuer",
+    "nuovo",
+    "is:",
+    "follows",
+    "as",
+];
+
+/// Whether the text between a keyword and a code is only connector words.
+fn tight_gap(gap: &str) -> bool {
+    if gap.contains('\n') || gap.chars().count() > 24 {
+        return false;
+    }
+    let cleaned: String = gap
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<String> = cleaned
+        .split_whitespace()
+        .map(crate::normalize::fold_str)
+        .collect();
+    words.len() <= 3 && words.iter().all(|w| CONNECTORS.contains(&w.as_str()))
+}
+
+/// Candidate is alone on its line or in its cell.
+fn standalone(chars: &[char], c: &Cand) -> bool {
+    let before = chars.get(..c.start).unwrap_or(&[]);
+    let after = chars.get(c.end..).unwrap_or(&[]);
+    let edge = |x: Option<&char>| x.is_none_or(|&ch| ch == '\n' || ch == '\t');
+    let trim = |ch: &&char| **ch == ' ' || "[](){}*\"'«»「」【】:".contains(**ch);
+    let prev = before.iter().rev().find(|ch| !trim(ch));
+    let next = after.iter().find(|ch| !trim(ch));
+    edge(prev) && (edge(next) || next.is_some_and(|&ch| ch == '.'))
+}
+
+/// Scores every candidate of one segment.
+fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Scored>) {
+    let chars = &seg.f.chars;
+    for c in candidates(chars) {
+        // A token that is itself a keyword ("CODE", "PIN1") is not a code.
+        if seg.hits.iter().any(|h| h.start < c.end && c.start < h.end) {
+            continue;
+        }
+        let mut score = match c.kind {
+            Kind::Digits => match c.code.len() {
+                6 => 3.0,
+                8 => 2.6,
+                4 | 5 => 2.4,
+                7 => 2.3,
+                _ => 1.5,
+            },
+            Kind::Alnum => 2.0,
+            Kind::Letters => 0.8,
+        };
+        if c.grouped {
+            score += 0.3;
+        }
+        let mut signal = 0.0f32;
+        if c.prefixed {
+            score += 4.0;
+            signal += 1.0;
+        }
+        // Positive keywords: the best one, plus half the runner-up.
+        let mut best = (0.0f32, f32::MAX);
+        let mut second = 0.0f32;
+        let mut tight = false;
+        for (h, &neutral) in seg.hits.iter().zip(&seg.neutral) {
+            let CodeKw::Pos(w) = h.kind else { continue };
+            if neutral {
+                continue;
+            }
+            let d = seg.gap(h.start, h.end, c.start, c.end);
+            let p = w * prox(d);
+            if p > best.0 {
+                second = best.0;
+                best = (p, d);
+            } else if p > second {
+                second = p;
+            }
+            if h.end <= c.start && w >= 0.8 && tight_gap(&seg.text(h.end, c.start)) {
+                tight = true;
+            }
+        }
+        let pos = best.0 + 0.5 * second;
+        score += 5.0 * pos;
+        signal += pos;
+        if tight {
+            score += 1.5;
+        }
+        if !in_subject && subject_kw > 0.0 {
+            score += 1.0 * subject_kw;
+            signal += 0.5 * subject_kw;
+        }
+        if standalone(chars, &c) {
+            score += 0.8;
+            let line_before = chars.get(..c.start).unwrap_or(&[]);
+            let prev = line_before
+                .iter()
+                .rev()
+                .find(|&&ch| !ch.is_whitespace() && ch != '*');
+            if prev == Some(&':') || prev == Some(&'：') {
+                score += 0.7;
+                tight |= best.1 < 60.0;
+            }
+        }
+        if c.kind == Kind::Letters && !tight {
+            continue;
+        }
+        score -= context_penalty(seg, &c, best.1);
+        if score >= THRESHOLD && signal > 0.05 {
+            out.push(Scored {
+                code: c.code,
+                score,
+            });
+        }
+    }
+}
+
+/// Penalties from what surrounds a candidate; `pos_d` is the distance of the
+/// strongest code keyword, which outweighs a label further away than it.
+fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
+    let chars = &seg.f.chars;
+    let mut penalty = 0.0f32;
+    for h in &seg.hits {
+        let d = seg.gap(h.start, h.end, c.start, c.end);
+        let same_line = !seg
+            .f
+            .chars
+            .get(h.end.min(c.start)..h.start.max(c.end))
+            .is_some_and(|g| g.contains(&'\n'));
+        let outweighed = if pos_d < d { 0.3 } else { 1.0 };
+        match h.kind {
+            CodeKw::Currency if d <= 1.0 => penalty += 100.0,
+            CodeKw::Unit if h.start >= c.end && d <= 1.0 => penalty += 4.0,
+            CodeKw::Label | CodeKw::Modifier if same_line || d <= 20.0 => {
+                let before = h.end <= c.start;
+                let reach = if before { 30.0 } else { 16.0 };
+                if d <= reach {
+                    let strength = if d <= 12.0 { 5.0 } else { 3.0 };
+                    penalty += strength * outweighed;
+                }
+            }
+            CodeKw::Address if same_line && d <= 40.0 => penalty += 3.0 * outweighed,
+            _ => {}
+        }
+    }
+    let prev = c.start.checked_sub(1).and_then(|i| chars.get(i)).copied();
+    if prev == Some('#') {
+        penalty += 2.0;
+    }
+    if c.kind == Kind::Digits && c.code.len() == 4 {
+        let year = c.code.parse::<u32>().unwrap_or(0);
+        if (1950..=2099).contains(&year) {
+            penalty += 2.5;
+        }
+    }
+    if c.kind == Kind::Digits && c.code.len() == 5 && us_state_before(chars, c.start) {
+        penalty += 5.0;
+    }
+    penalty
+}
+
+/// "…, CA 94025": a five-digit number after a two-letter state code.
+fn us_state_before(chars: &[char], start: usize) -> bool {
+    let Some(b) = start.checked_sub(4) else {
+        return false;
+    };
+    match chars.get(b..start) {
+        Some([sep, s1, s2, ' ']) => {
+            s1.is_ascii_uppercase() && s2.is_ascii_uppercase() && (*sep == ' ' || *sep == ',')
+        }
+        _ => false,
+    }
+}
+
+/// WebOTP / SMS origin binding: a last line `@domain #code`.
+pub(crate) fn origin_bound(text: &str) -> Option<(String, String)> {
+    text.lines().rev().find_map(|line| {
+        let line = line.trim();
+        let rest = line.strip_prefix('@')?;
+        let (domain, tail) = rest.split_once(' ')?;
+        let code_part = tail.trim_start().strip_prefix('#')?;
+        let code: String = code_part
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let domain_ok = domain.contains('.')
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        (domain_ok && (4..=10).contains(&code.len()))
+            .then(|| (domain.to_ascii_lowercase(), code.to_ascii_uppercase()))
+    })
+}
+
+/// The best code in a message: subject first (it counts as context for the
+/// bodies), then every body.
+pub(crate) fn find_code(subject: Option<&str>, bodies: &[&str]) -> Option<String> {
+    for body in bodies {
+        if let Some((_, code)) = origin_bound(body) {
+            return Some(code);
+        }
+    }
+    let mut scored = Vec::new();
+    let mut subject_kw = 0.0;
+    if let Some(s) = subject {
+        let seg = Seg::new(s);
+        subject_kw = seg.best_keyword();
+        score_segment(&seg, 0.0, true, &mut scored);
+    }
+    for body in bodies {
+        let seg = Seg::new(body);
+        score_segment(&seg, subject_kw, false, &mut scored);
+    }
+    best(scored)
+}
+
+/// Merges repeated codes (a repeat adds a little) and picks the best.
+fn best(scored: Vec<Scored>) -> Option<String> {
+    let mut merged: Vec<(String, f32, usize)> = Vec::new();
+    for s in scored {
+        match merged.iter_mut().find(|(c, _, _)| *c == s.code) {
+            Some(m) => {
+                m.1 = m.1.max(s.score);
+                m.2 += 1;
+            }
+            None => merged.push((s.code, s.score, 1)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(c, s, n)| {
+            let repeat_bonus = (0.4 * (n.saturating_sub(1)) as f32).min(0.8);
+            (c, s + repeat_bonus)
+        })
+        .fold(None::<(String, f32)>, |acc, (c, s)| match acc {
+            Some((_, best)) if best >= s => acc,
+            _ => Some((c, s)),
+        })
+        .map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> Option<String> {
+        find_code(None, &[s])
+    }
+
+    #[test]
+    fn basic_shapes() {
+        assert_eq!(code("Your code is 123456").as_deref(), Some("123456"));
+        assert_eq!(code("Your login code: 55 21 09").as_deref(), Some("552109"));
+        assert_eq!(
+            code("G-412093 is your Google verification code.").as_deref(),
+            Some("412093")
+        );
+        assert_eq!(
+            code("Acme: code 4K9-QZ2 — valid 5 min").as_deref(),
+            Some("4K9QZ2")
+        );
+        assert_eq!(code("Your order 4021934 has been delivered."), None);
+    }
+
+    #[test]
+    fn origin_bound_wins() {
+        let s = "Your code is 111111.\n\n@example.com #240517";
+        assert_eq!(code(s).as_deref(), Some("240517"));
+    }
+}

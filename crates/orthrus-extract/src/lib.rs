@@ -1,0 +1,148 @@
+//! `orthrus-extract` turns one inbound message — an RFC 5322 email or an SMS
+//! body — into what the shared inbox shows and automations consume: the
+//! one-time code, the confirmation or magic link, and the sender facts that
+//! the DKIM/DMARC verdict is judged against (address, domain, Message-ID).
+//! It is pure: bytes in, an [`Extraction`] out, never a panic, no IO. It owns
+//! MIME decoding, HTML-to-text conversion and the multilingual keyword
+//! heuristics. It must not know about storage, accounts, the web layer, SMTP
+//! sessions or DNS: whether a sender is trusted is decided by the caller.
+
+mod candidates;
+mod code;
+mod html;
+mod keywords;
+mod link;
+mod matcher;
+mod mime;
+mod normalize;
+
+use serde::Serialize;
+
+/// Texts longer than this (in characters) are cut before analysis.
+const MAX_TEXT_CHARS: usize = 200_000;
+/// Length of [`Extraction::text_preview`] in characters.
+const PREVIEW_CHARS: usize = 200;
+
+/// What one message yields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Extraction {
+    /// The one-time code, normalised: no spaces, hyphens or `G-`/`FB-`
+    /// prefix, upper case, 4–10 characters of `[0-9A-Z]`.
+    pub code: Option<String>,
+    /// The link to open to confirm an address, approve a sign-in or sign in
+    /// by magic link; never an unsubscribe, help or privacy link.
+    pub confirm_link: Option<String>,
+    /// Email: the From address; SMS: the sender number or short code.
+    pub sender: Option<String>,
+    /// Email: the display name of From.
+    pub sender_name: Option<String>,
+    /// Email subject (decoded).
+    pub subject: Option<String>,
+    /// The first ~200 characters of the normalised body text.
+    pub text_preview: String,
+    /// Email Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// Lower-case domain of the From address: the domain DMARC aligns with.
+    pub from_domain: Option<String>,
+    /// SMS only: the domain of an origin-bound code (`@example.com #123456`).
+    pub origin_domain: Option<String>,
+}
+
+/// Extracts from a raw RFC 5322 message. Never panics, whatever the bytes.
+pub fn extract_email(raw: &[u8]) -> Extraction {
+    let parsed = mime::parse(raw);
+    let subject = parsed
+        .subject
+        .as_deref()
+        .map(|s| normalize::normalize(s, 2_000));
+    let mut bodies: Vec<String> = Vec::new();
+    let mut links = Vec::new();
+    for text in &parsed.texts {
+        let norm = normalize::normalize(text, MAX_TEXT_CHARS);
+        links.extend(link::text_links(&norm));
+        bodies.push(norm);
+    }
+    for h in &parsed.htmls {
+        let converted = html::to_text(h);
+        links.extend(converted.anchors.into_iter().map(link::LinkCandidate::from));
+        let norm = normalize::normalize(&converted.text, MAX_TEXT_CHARS);
+        links.extend(link::text_links(&norm));
+        bodies.push(norm);
+    }
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let code = code::find_code(subject.as_deref(), &refs);
+    let confirm_link = link::best_link(&links);
+    let from_domain = parsed.sender.as_deref().and_then(domain_of);
+    Extraction {
+        code,
+        confirm_link,
+        text_preview: preview(bodies.first().map_or("", String::as_str)),
+        sender: parsed.sender,
+        sender_name: parsed.sender_name,
+        subject: parsed.subject,
+        message_id: parsed.message_id,
+        from_domain,
+        origin_domain: None,
+    }
+}
+
+/// Extracts from an SMS body; `from` is the sender number or short code.
+pub fn extract_sms(from: &str, body: &str) -> Extraction {
+    let norm = normalize::normalize(body, MAX_TEXT_CHARS);
+    let code = code::find_code(None, &[norm.as_str()]);
+    let confirm_link = link::best_link(&link::text_links(&norm));
+    let from = from.trim();
+    Extraction {
+        code,
+        confirm_link,
+        sender: (!from.is_empty()).then(|| from.chars().take(256).collect()),
+        text_preview: preview(&norm),
+        origin_domain: code::origin_bound(&norm).map(|(domain, _)| domain),
+        ..Extraction::default()
+    }
+}
+
+/// Extracts `(code, confirm_link)` from already-decoded parts of a message:
+/// an optional subject, a plain-text body and an optional HTML body.
+pub fn extract_text(
+    subject: Option<&str>,
+    text: &str,
+    html: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let subject = subject.map(|s| normalize::normalize(s, 2_000));
+    let mut bodies = vec![normalize::normalize(text, MAX_TEXT_CHARS)];
+    let mut links = link::text_links(bodies.first().map_or("", String::as_str));
+    if let Some(h) = html {
+        let converted = html::to_text(h);
+        links.extend(converted.anchors.into_iter().map(link::LinkCandidate::from));
+        let norm = normalize::normalize(&converted.text, MAX_TEXT_CHARS);
+        links.extend(link::text_links(&norm));
+        bodies.push(norm);
+    }
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    (
+        code::find_code(subject.as_deref(), &refs),
+        link::best_link(&links),
+    )
+}
+
+/// Converts HTML to plain text the way extraction sees it (cells as tabs,
+/// blocks as lines, entities decoded); useful for previews and search.
+pub fn html_to_text(html: &str) -> String {
+    normalize::normalize(&html::to_text(html).text, MAX_TEXT_CHARS)
+}
+
+fn preview(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = flat.chars().take(PREVIEW_CHARS).collect();
+    if flat.chars().count() > PREVIEW_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.rsplit_once('@')?;
+    let domain = domain.trim().trim_end_matches('>').trim_end_matches('.');
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}

@@ -1,0 +1,268 @@
+//! Confirmation-link ranking: the link a person would open to confirm an
+//! address, approve a sign-in ("yes, it was me") or follow a magic sign-in
+//! link. Anchor text counts most, then words in the URL, then the sentence
+//! before a "click here". Unsubscribe, help, privacy, terms, "this wasn't me",
+//! social and tracking links are never chosen.
+
+use std::sync::LazyLock;
+
+use crate::html::Anchor;
+use crate::keywords::{LINK_KEYWORDS, LinkKw};
+use crate::matcher::Matcher;
+use crate::normalize::{Folded, normalize};
+
+static LINK_MATCHER: LazyLock<Matcher<LinkKw>> = LazyLock::new(|| Matcher::new(LINK_KEYWORDS));
+
+/// A link and the words that describe it.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkCandidate {
+    pub url: String,
+    pub text: String,
+    pub context: String,
+}
+
+impl From<Anchor> for LinkCandidate {
+    fn from(a: Anchor) -> Self {
+        LinkCandidate {
+            url: a.href,
+            text: a.text,
+            context: a.context,
+        }
+    }
+}
+
+/// Hosts whose links are profile, store or share buttons in footers.
+const FOOTER_HOSTS: &[&str] = &[
+    "facebook.com/",
+    "twitter.com/",
+    "x.com/",
+    "linkedin.com/company",
+    "youtube.com/",
+    "tiktok.com/@",
+    "apps.apple.com",
+    "itunes.apple.com",
+    "play.google.com",
+    "pinterest.com",
+];
+
+#[derive(Default)]
+struct Words {
+    confirm: f32,
+    sign_in: bool,
+    avoid: bool,
+    generic: bool,
+}
+
+fn words(text: &str) -> Words {
+    let norm = normalize(text, 2000);
+    let folded = Folded::new(&norm);
+    let mut w = Words::default();
+    for h in LINK_MATCHER.find(&folded) {
+        match h.kind {
+            LinkKw::Confirm(x) => w.confirm = w.confirm.max(x),
+            LinkKw::SignIn => w.sign_in = true,
+            LinkKw::Avoid => w.avoid = true,
+            LinkKw::Generic => w.generic = true,
+        }
+    }
+    w
+}
+
+/// URL words: path and query with separators turned into spaces, so that
+/// "/confirm_email?token=…" reads "confirm email token".
+fn url_words(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
+    let decoded = path.replace("%20", " ");
+    decoded
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        // "confirmEmail" → "confirm Email".
+        .chars()
+        .fold(String::new(), |mut acc, c| {
+            if c.is_ascii_uppercase() && acc.chars().last().is_some_and(|p| p.is_ascii_lowercase())
+            {
+                acc.push(' ');
+            }
+            acc.push(c);
+            acc
+        })
+}
+
+/// A long random-looking path segment or query value: a one-use token.
+fn has_token(url: &str) -> bool {
+    url.split(|c: char| matches!(c, '/' | '?' | '&' | '=' | '#' | '.'))
+        .any(|part| {
+            let len = part.chars().count();
+            let alnum = part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '%');
+            let digits = part.chars().filter(char::is_ascii_digit).count();
+            alnum && (len >= 16 || (len >= 8 && digits >= 2))
+        })
+}
+
+fn is_web(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Score of one link; `None` when it must never be chosen.
+fn score(link: &LinkCandidate) -> Option<f32> {
+    if !is_web(&link.url) || link.url.len() > 4096 {
+        return None;
+    }
+    let lower = link.url.to_ascii_lowercase();
+    let host_path = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
+    let bare_host = !host_path.trim_end_matches('/').contains('/') && !host_path.contains('?');
+    let anchor = words(&link.text);
+    let url = words(&url_words(&link.url));
+    if anchor.avoid || url.avoid {
+        return None;
+    }
+    let footer = FOOTER_HOSTS
+        .iter()
+        .any(|h| host_path.starts_with(h) || host_path.contains(&format!(".{h}")));
+    let path = host_path.split(['?', '#']).next().unwrap_or("");
+    let pixel = path.contains("/open")
+        || path.contains("pixel")
+        || path.ends_with(".gif")
+        || path.ends_with(".png")
+        || path.ends_with(".jpg");
+    if footer || bare_host || pixel {
+        return None;
+    }
+    let token = has_token(&link.url);
+    let short_anchor = link.text.trim().chars().count() <= 3;
+    let mut score = 3.0 * anchor.confirm + 2.0 * url.confirm;
+    if (anchor.sign_in || url.sign_in) && token {
+        score += 2.0;
+    }
+    if anchor.generic || short_anchor || link.text.trim().starts_with("http") {
+        let context = words(&link.context);
+        if context.avoid && context.confirm == 0.0 {
+            return None;
+        }
+        let mut ctx_score = 1.5 * context.confirm;
+        if context.sign_in && token {
+            ctx_score += 1.0;
+        }
+        if context.avoid {
+            ctx_score *= 0.5;
+        }
+        score += ctx_score;
+    }
+    if score <= 0.0 {
+        return None;
+    }
+    if token {
+        score += 0.5;
+    }
+    Some(score)
+}
+
+/// The best confirmation link, if any link qualifies.
+pub(crate) fn best_link(links: &[LinkCandidate]) -> Option<String> {
+    let mut best: Option<(f32, &LinkCandidate)> = None;
+    for link in links {
+        if let Some(s) = score(link)
+            && s >= 1.4
+            && best.is_none_or(|(b, _)| s > b)
+        {
+            best = Some((s, link));
+        }
+    }
+    best.map(|(_, l)| l.url.trim().to_string())
+}
+
+/// URLs written out in plain text, each with the text before it on its line
+/// and the line above as context.
+pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
+    let mut out = Vec::new();
+    let mut prev_line = "";
+    for line in text.lines() {
+        let mut rest = line;
+        let mut consumed = 0usize;
+        while let Some(pos) = find_scheme(rest) {
+            let tail = rest.get(pos..).unwrap_or("");
+            let end = tail
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || matches!(c, '<' | '>' | '"' | '\'' | '，' | '。' | '」' | '）')
+                })
+                .unwrap_or(tail.len());
+            let url = tail
+                .get(..end)
+                .unwrap_or("")
+                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+            let before = line.get(..consumed + pos).unwrap_or("");
+            out.push(LinkCandidate {
+                url: url.to_string(),
+                text: String::new(),
+                context: format!("{prev_line}\n{before}"),
+            });
+            consumed += pos + end.max(1);
+            rest = tail.get(end.max(1)..).unwrap_or("");
+            if out.len() >= 200 {
+                return out;
+            }
+        }
+        if !line.trim().is_empty() {
+            prev_line = line;
+        }
+    }
+    out
+}
+
+fn find_scheme(s: &str) -> Option<usize> {
+    let lower = s.to_ascii_lowercase();
+    match (lower.find("https://"), lower.find("http://")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(url: &str, text: &str) -> LinkCandidate {
+        LinkCandidate {
+            url: url.into(),
+            text: text.into(),
+            context: String::new(),
+        }
+    }
+
+    #[test]
+    fn confirm_beats_unsubscribe() {
+        let links = [
+            link("https://app.example.com/unsubscribe", "Unsubscribe"),
+            link(
+                "https://app.example.com/confirm?token=abc123",
+                "Confirm email",
+            ),
+            link("https://www.facebook.com/example", "Facebook"),
+        ];
+        assert_eq!(
+            best_link(&links).as_deref(),
+            Some("https://app.example.com/confirm?token=abc123")
+        );
+    }
+
+    #[test]
+    fn plain_text_urls_with_context() {
+        let t = "Verify your address:\nhttps://x.test/v/8f9a0b1c2d3e4f5a6b7c.\nThanks";
+        let links = text_links(t);
+        assert_eq!(links.len(), 1);
+        assert_eq!(
+            best_link(&links).as_deref(),
+            Some("https://x.test/v/8f9a0b1c2d3e4f5a6b7c")
+        );
+        assert_eq!(
+            best_link(&text_links("Track: https://example.com/track/A-40219")),
+            None
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of `orthrus-extract`: the shared starter corpus, this
+//! crate's own corpus and holdout set, and property tests.
+
+mod corpus;
+mod props;
