@@ -11,7 +11,7 @@ use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHist
 use serde::{Deserialize, Serialize};
 
 /// A custom field as given by a user.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewField {
     pub name: String,
@@ -48,7 +48,7 @@ pub struct AccountPatch {
 }
 
 /// An account in a list.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
     pub id: String,
     pub app: String,
@@ -57,6 +57,7 @@ pub struct AccountSummary {
     pub login_url: String,
     pub username: String,
     /// The caller's role on the account (null when not a member).
+    #[schema(value_type = Option<String>, example = "owner")]
     pub my_role: Option<AccountRole>,
     pub version: i64,
     pub created_at: String,
@@ -64,7 +65,7 @@ pub struct AccountSummary {
 }
 
 /// A custom field as shown; secret values are never included.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldView {
     pub id: String,
     pub name: String,
@@ -73,17 +74,18 @@ pub struct FieldView {
 }
 
 /// One account member.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberInfo {
     pub user_id: String,
     pub email: String,
     pub name: String,
+    #[schema(value_type = String, example = "collaborator")]
     pub role: AccountRole,
     pub added_at: String,
 }
 
 /// One earlier password (metadata only).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub id: String,
     pub changed_by: String,
@@ -91,7 +93,7 @@ pub struct HistoryEntry {
 }
 
 /// What the caller may do with an account (for the UI).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountPermissions {
     pub reveal_password: bool,
     pub edit_metadata: bool,
@@ -102,7 +104,7 @@ pub struct AccountPermissions {
 }
 
 /// An account with everything the caller may see.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub summary: AccountSummary,

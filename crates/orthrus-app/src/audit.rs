@@ -8,7 +8,7 @@ use orthrus_store::{AuditEventRow, AuditFilter, GENESIS_HASH, NewAuditEvent};
 use serde::Serialize;
 
 /// An event as the API shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub id: String,
@@ -20,6 +20,7 @@ pub struct AuditEntry {
     pub target_id: Option<String>,
     pub ip: Option<String>,
     pub outcome: String,
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 
@@ -55,7 +56,7 @@ pub struct AuditQuery {
 }
 
 /// The result of verifying every workspace's chain.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditVerification {
     pub workspaces: usize,
     pub events: usize,

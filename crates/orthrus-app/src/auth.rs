@@ -31,7 +31,7 @@ pub struct LoginOutcome {
 }
 
 /// A session as its owner sees it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub id: String,
     pub kind: &'static str,
@@ -44,7 +44,7 @@ pub struct SessionInfo {
 }
 
 /// A personal API token's metadata (never the token itself).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,

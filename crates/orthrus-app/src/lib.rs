@@ -22,6 +22,7 @@ pub use error::{AppError, Result};
 pub use passwords::PasswordPolicy;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
+pub use orthrus_store::SessionKind;
 
 use orthrus_core::{
     Action, Clock, Decision, Entropy, SessionId, Subject, Timestamp, TokenId, UserId, WorkspaceId,
@@ -157,6 +158,18 @@ impl App {
 
     pub fn config(&self) -> &AppConfig {
         &self.inner.config
+    }
+
+    /// A random 16-hex-digit identifier (request ids, setup tokens' prefixes).
+    pub fn random_id(&self) -> String {
+        let mut b = [0u8; 8];
+        self.rng().fill(&mut b);
+        orthrus_crypto::hex(&b)
+    }
+
+    /// A random URL-safe token (first-run setup links).
+    pub fn random_token(&self) -> String {
+        orthrus_crypto::new_token("setup", self.rng())
     }
 
     fn rng(&self) -> &dyn Entropy {

@@ -9,7 +9,7 @@ use orthrus_store::UserRow;
 use serde::Serialize;
 
 /// What the user needs to add Orthrus to their authenticator app.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TotpEnrollment {
     pub secret: String,
     pub otpauth_uri: String,
@@ -18,7 +18,7 @@ pub struct TotpEnrollment {
 }
 
 /// The state of a user's 2FA.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TwoFactorStatus {
     pub enabled: bool,
     pub pending: bool,

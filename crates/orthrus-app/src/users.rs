@@ -8,11 +8,12 @@ use orthrus_store::{UserRow, WorkspaceRow};
 use serde::Serialize;
 
 /// A user as admins see them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UserInfo {
     pub id: String,
     pub email: String,
     pub name: String,
+    #[schema(value_type = String, example = "user")]
     pub role: WorkspaceRole,
     pub active: bool,
     pub two_factor: bool,
@@ -43,7 +44,7 @@ pub struct NewUser {
 }
 
 /// The workspace's security policy.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct WorkspaceSettings {
     pub name: String,
     pub require_2fa: bool,

@@ -67,9 +67,20 @@ impl Seg {
             .map(|h| {
                 matches!(h.kind, CodeKw::Pos(_))
                     && seg.hits.iter().any(|m| {
-                        m.kind == CodeKw::Modifier
-                            && seg.gap(h.start, h.end, m.start, m.end) <= 14.0
-                            && !seg.newline_between(h, m)
+                        let d = seg.gap(h.start, h.end, m.start, m.end);
+                        let modifier = m.kind == CodeKw::Modifier && d <= 14.0;
+                        // "Reservation code", "Order code": a label that
+                        // qualifies the keyword directly (short ones such as
+                        // "ID" in "Apple ID code" do not).
+                        let label = m.kind == CodeKw::Label
+                            && m.end <= h.start
+                            && m.end - m.start >= 4
+                            && seg
+                                .f
+                                .chars
+                                .get(m.end..h.start)
+                                .is_some_and(|g| g.len() <= 2 && g.iter().all(|&c| c == ' ' || c == '-'));
+                        (modifier || label) && !seg.newline_between(h, m)
                     })
             })
             .collect();
@@ -222,6 +233,55 @@ fn tight_gap(gap: &str) -> bool {
     words.len() <= 3 && words.iter().all(|w| CONNECTORS.contains(&w.as_str()))
 }
 
+/// "Пароль для входа в Приват24: 4829": the code follows a colon that ends a
+/// clause naming a code.
+fn colon_clause(seg: &Seg, c: &Cand) -> bool {
+    let chars = &seg.f.chars;
+    let mut i = c.start;
+    while i > 0 && matches!(chars.get(i - 1), Some(' ' | '[' | '(' | '"' | '«' | '*')) {
+        i -= 1;
+    }
+    if !matches!(i.checked_sub(1).and_then(|p| chars.get(p)), Some(':' | '：')) {
+        return false;
+    }
+    let colon = i - 1;
+    let clause_start = chars
+        .get(..colon)
+        .unwrap_or(&[])
+        .iter()
+        .rposition(|&ch| matches!(ch, '\n' | '.' | '!' | '?' | '。' | '！' | '？'))
+        .map_or(0, |p| p + 1);
+    seg.hits.iter().zip(&seg.neutral).any(|(h, &n)| {
+        matches!(h.kind, CodeKw::Pos(w) if w >= 0.5) && !n && h.start >= clause_start && h.end <= colon
+    })
+}
+
+/// The message is little more than the code ("123456", "<#> 123456",
+/// "Instagram 123456").
+fn bare(chars: &[char], c: &Cand) -> bool {
+    if chars.len() > 40 || c.kind != Kind::Digits {
+        return false;
+    }
+    let rest: String = chars
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < c.start || *i >= c.end)
+        .map(|(_, &ch)| ch)
+        .collect();
+    rest.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count()
+        <= 1
+}
+
+/// Vowel-rich letters ("WELCOME15", "SAVE2024") read as a word: promo codes
+/// and names. Generated codes avoid vowels or have few by chance.
+fn wordlike(code: &str) -> bool {
+    let letters: Vec<char> = code.chars().take_while(char::is_ascii_alphabetic).collect();
+    let vowels = letters.iter().filter(|c| "AEIOU".contains(**c)).count();
+    letters.len() >= 3 && vowels >= 2
+}
+
 /// Candidate is alone on its line or in its cell.
 fn standalone(chars: &[char], c: &Cand) -> bool {
     let before = chars.get(..c.start).unwrap_or(&[]);
@@ -291,6 +351,14 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
             score += 1.0 * subject_kw;
             signal += 0.5 * subject_kw;
         }
+        if bare(chars, &c) {
+            score += 2.0;
+            signal += 0.5;
+        }
+        if colon_clause(seg, &c) {
+            score += 1.5;
+            tight = true;
+        }
         if standalone(chars, &c) {
             score += 0.8;
             let line_before = chars.get(..c.start).unwrap_or(&[]);
@@ -307,6 +375,9 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
             continue;
         }
         score -= context_penalty(seg, &c, best.1);
+        if std::env::var_os("OX_DEBUG").is_some() {
+            eprintln!("cand {} score {score:.2} signal {signal:.2} tight {tight}", c.code);
+        }
         if score >= THRESHOLD && signal > 0.05 {
             out.push(Scored {
                 code: c.code,
@@ -323,17 +394,26 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
     let mut penalty = 0.0f32;
     for h in &seg.hits {
         let d = seg.gap(h.start, h.end, c.start, c.end);
+        if std::env::var_os("OX_DEBUG").is_some() {
+            eprintln!("  hit {:?} {:?} d={d}", seg.text(h.start, h.end), h.kind);
+        }
         let same_line = !seg
             .f
             .chars
             .get(h.end.min(c.start)..h.start.max(c.end))
             .is_some_and(|g| g.contains(&'\n'));
-        let outweighed = if pos_d < d { 0.3 } else { 1.0 };
+        let outweighed = if pos_d <= d { 0.3 } else { 1.0 };
         match h.kind {
             CodeKw::Currency if d <= 1.0 => penalty += 100.0,
             CodeKw::Unit if h.start >= c.end && d <= 1.0 => penalty += 4.0,
             CodeKw::Label | CodeKw::Modifier if same_line || d <= 20.0 => {
                 let before = h.end <= c.start;
+                if before && labels_other_number(chars, h.end, c.start) {
+                    continue;
+                }
+                if !before && (labels_next_token(chars, h.end) || sentence_between(chars, c.end, h.start)) {
+                    continue;
+                }
                 let reach = if before { 30.0 } else { 16.0 };
                 if d <= reach {
                     let strength = if d <= 12.0 { 5.0 } else { 3.0 };
@@ -342,6 +422,18 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
             }
             CodeKw::Address if same_line && d <= 40.0 => penalty += 3.0 * outweighed,
             _ => {}
+        }
+    }
+    if c.kind != Kind::Digits {
+        if wordlike(&c.code) {
+            penalty += 2.5;
+        }
+        let promo = seg
+            .hits
+            .iter()
+            .any(|h| h.kind == CodeKw::Modifier && seg.gap(h.start, h.end, c.start, c.end) <= 150.0);
+        if promo {
+            penalty += 1.5;
         }
     }
     let prev = c.start.checked_sub(1).and_then(|i| chars.get(i)).copied();
@@ -358,6 +450,52 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
         penalty += 5.0;
     }
     penalty
+}
+
+/// A label before the candidate names another number when one stands
+/// between them ("card ending 1234 is 567890").
+fn labels_other_number(chars: &[char], from: usize, to: usize) -> bool {
+    chars
+        .get(from..to)
+        .is_some_and(|g| g.iter().any(char::is_ascii_digit))
+}
+
+/// A sentence ends somewhere in `from..to`.
+fn sentence_between(chars: &[char], from: usize, to: usize) -> bool {
+    chars.get(from..to).is_some_and(|g| {
+        g.windows(2)
+            .any(|w| matches!(w, ['.' | '!' | '?', ' ' | '\n'] | ['。' | '！' | '？', _]))
+            || g.contains(&'\n')
+    })
+}
+
+/// A label after the candidate names the token that follows it ("482913
+/// (Ref: ABCD)", "48291374, amount 2,500,000", "Ref no 99887766") rather
+/// than the candidate.
+fn labels_next_token(chars: &[char], from: usize) -> bool {
+    let is_sep = |c: &char| matches!(c, ' ' | ':' | '#' | '.' | '-' | '№' | '：' | '=');
+    let rest = chars.get(from..).unwrap_or(&[]);
+    let mut i = rest.iter().take_while(|c| is_sep(c)).count();
+    // One short filler word: "no", "nr", "number", "ID".
+    let word = rest.get(i..).unwrap_or(&[]).iter().take_while(|c| c.is_alphabetic()).count();
+    if (1..=6).contains(&word)
+        && rest.get(i + word).is_some_and(is_sep)
+        && !rest.get(i).is_some_and(char::is_ascii_uppercase)
+    {
+        i += word;
+        i += rest.get(i..).unwrap_or(&[]).iter().take_while(|c| is_sep(c)).count();
+    }
+    let mut it = rest.get(i..).unwrap_or(&[]).iter().take(12);
+    match it.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some(c) if c.is_ascii_uppercase() => {
+            let token: Vec<&char> = std::iter::once(c)
+                .chain(it.take_while(|c| c.is_ascii_alphanumeric()))
+                .collect();
+            token.len() >= 2 && token.iter().all(|c| !c.is_ascii_lowercase())
+        }
+        _ => false,
+    }
 }
 
 /// "…, CA 94025": a five-digit number after a two-letter state code.

@@ -103,6 +103,16 @@ fn has_token(url: &str) -> bool {
         })
 }
 
+/// A path segment of at least four digits: a link to one specific thing
+/// ("t.me/login/73625"), not a landing page.
+fn numbered_path(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
+    path.split(['/', '?', '&', '=']).any(|seg| {
+        seg.chars().filter(char::is_ascii_digit).count() >= 4
+    })
+}
+
 fn is_web(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://")
@@ -136,8 +146,23 @@ fn score(link: &LinkCandidate) -> Option<f32> {
     let token = has_token(&link.url);
     let short_anchor = link.text.trim().chars().count() <= 3;
     let mut score = 3.0 * anchor.confirm + 2.0 * url.confirm;
-    if (anchor.sign_in || url.sign_in) && token {
-        score += 2.0;
+    let specific = token || numbered_path(&link.url);
+    if (anchor.sign_in || url.sign_in) && specific {
+        score += if token { 2.0 } else { 1.5 };
+    }
+    // The sentence just before the link: "If this wasn't you, <reset your
+    // password>" is the way out, not the way in.
+    let near: String = {
+        let last_line = link.context.trim_end().rsplit('\n').next().unwrap_or("");
+        let chars: Vec<char> = last_line.chars().collect();
+        chars[chars.len().saturating_sub(80)..].iter().collect()
+    };
+    let near_words = words(&near);
+    if near_words.avoid && near_words.confirm == 0.0 && anchor.confirm < 1.0 {
+        return None;
+    }
+    if near_words.avoid && anchor.confirm == 0.0 && url.confirm == 0.0 {
+        return None;
     }
     if anchor.generic || short_anchor || link.text.trim().starts_with("http") {
         let context = words(&link.context);
@@ -145,7 +170,7 @@ fn score(link: &LinkCandidate) -> Option<f32> {
             return None;
         }
         let mut ctx_score = 1.5 * context.confirm;
-        if context.sign_in && token {
+        if context.sign_in && specific {
             ctx_score += 1.0;
         }
         if context.avoid {
@@ -197,10 +222,16 @@ pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
                 .unwrap_or("")
                 .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
             let before = line.get(..consumed + pos).unwrap_or("");
+            // The line above describes a URL that stands (nearly) alone.
+            let context = if before.trim().chars().count() < 24 {
+                format!("{prev_line}\n{before}")
+            } else {
+                before.to_string()
+            };
             out.push(LinkCandidate {
                 url: url.to_string(),
                 text: String::new(),
-                context: format!("{prev_line}\n{before}"),
+                context,
             });
             consumed += pos + end.max(1);
             rest = tail.get(end.max(1)..).unwrap_or("");

@@ -14,6 +14,9 @@ pub(crate) enum Bound {
     P,
     /// Anywhere, for scripts without spaces and for compounds.
     A,
+    /// A whole word written with exactly these accents ("mã" but not "ma"),
+    /// for short words that collide with others once accents are dropped.
+    E,
 }
 
 /// A keyword hit: character range in the normalised text and the payload.
@@ -27,6 +30,8 @@ pub(crate) struct Hit<K> {
 pub(crate) struct Matcher<K: Copy> {
     automaton: Option<AhoCorasick>,
     entries: Vec<(Bound, K)>,
+    /// Lower-case unfolded spelling, for `Bound::E` entries.
+    exact: Vec<Vec<char>>,
 }
 
 impl<K: Copy> Matcher<K> {
@@ -39,6 +44,10 @@ impl<K: Copy> Matcher<K> {
         Matcher {
             automaton,
             entries: table.iter().map(|&(_, b, k)| (b, k)).collect(),
+            exact: table
+                .iter()
+                .map(|(k, _, _)| k.chars().flat_map(char::to_lowercase).collect())
+                .collect(),
         }
     }
 
@@ -59,12 +68,25 @@ impl<K: Copy> Matcher<K> {
             let ok = match bound {
                 Bound::A => true,
                 Bound::P => !word_char(before),
-                Bound::W => !word_char(before) && !word_char(after),
+                Bound::W | Bound::E => !word_char(before) && !word_char(after),
             };
-            if ok {
-                let (start, end) = text.char_range(m.start(), m.end());
-                hits.push(Hit { start, end, kind });
+            if !ok {
+                continue;
             }
+            let (start, end) = text.char_range(m.start(), m.end());
+            if bound == Bound::E {
+                let written: Vec<char> = text
+                    .chars
+                    .get(start..end)
+                    .unwrap_or(&[])
+                    .iter()
+                    .flat_map(|c| c.to_lowercase())
+                    .collect();
+                if self.exact.get(m.pattern().as_usize()) != Some(&written) {
+                    continue;
+                }
+            }
+            hits.push(Hit { start, end, kind });
         }
         hits.sort_by_key(|h| (h.start, h.end));
         hits

@@ -1,0 +1,139 @@
+//! The one place where errors become HTTP responses. Handlers return
+//! `WebError`; the `finish` middleware gives every request an id and turns an
+//! error into `{"error": {code, message, request_id}}` (API) or a page (UI).
+
+use crate::WebState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use orthrus_app::AppError;
+
+/// An error from a handler.
+#[derive(Debug)]
+pub struct WebError(pub AppError);
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+/// What `finish` needs to render an error (kept in response extensions).
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorInfo {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub internal: Option<String>,
+    pub retry_after: Option<i64>,
+}
+
+/// The request id, in request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub(crate) fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated | AppError::InvalidCredentials | AppError::TotpRequired => StatusCode::UNAUTHORIZED,
+        AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Forbidden | AppError::StepUpRequired | AppError::TwoFactorEnrollmentRequired => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Invalid { code, .. } if *code == "request.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Invalid { code, .. } if *code == "request.unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AppError::Invalid { code, .. } if *code == "request.method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
+        AppError::Invalid { code, .. } if *code == "version.required" => StatusCode::PRECONDITION_REQUIRED,
+        AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+        AppError::Conflict { code, .. } if *code == "version.conflict" => StatusCode::PRECONDITION_FAILED,
+        AppError::Conflict { .. } | AppError::SetupComplete => StatusCode::CONFLICT,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let (message, internal) = match &self.0 {
+            AppError::Internal(detail) => ("something went wrong on our side; quote the request id when reporting it".to_owned(), Some(detail.clone())),
+            e => (e.to_string(), None),
+        };
+        let retry_after = match &self.0 {
+            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut r = status.into_response();
+        r.extensions_mut().insert(ErrorInfo { status, code: self.0.code(), message, internal, retry_after });
+        r
+    }
+}
+
+pub(crate) async fn not_found() -> WebError {
+    WebError(AppError::NotFound("page"))
+}
+
+pub(crate) async fn method_not_allowed() -> WebError {
+    WebError(AppError::invalid("request.method_not_allowed", "this method is not allowed here"))
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Gives the request an id, checks CSRF for cookie-authenticated writes, and
+/// renders errors.
+pub(crate) async fn finish(State(state): State<WebState>, mut req: Request, next: Next) -> Response {
+    let id = state.app.random_id();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let path = req.uri().path().to_owned();
+    let htmx = req.headers().contains_key("hx-request");
+    let (req, csrf) = crate::extract::check_csrf(&state, req).await;
+    let mut resp = match csrf {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    crate::assets::security_headers(resp.headers_mut());
+    let Some(info) = resp.extensions_mut().remove::<ErrorInfo>() else {
+        return resp;
+    };
+    if let Some(detail) = &info.internal {
+        tracing::error!(request_id = %id, path = %path, error = %detail, "internal error");
+    } else {
+        tracing::debug!(request_id = %id, path = %path, code = info.code, "request failed");
+    }
+    let mut out = if is_api(&path) {
+        let body = serde_json::json!({"error": {"code": info.code, "message": info.message, "request_id": id}});
+        (info.status, axum::Json(body)).into_response()
+    } else if info.status == StatusCode::UNAUTHORIZED && !path.starts_with("/login") {
+        if htmx {
+            let mut r = StatusCode::OK.into_response();
+            r.headers_mut().insert("hx-redirect", HeaderValue::from_static("/login"));
+            r
+        } else {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            r.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/login"));
+            r
+        }
+    } else if htmx {
+        // Fragments show errors inline, in the element's error slot.
+        let html = crate::ui::error_fragment(&info.message, &id);
+        let mut r = (StatusCode::OK, Html(html)).into_response();
+        r.headers_mut().insert("hx-retarget", HeaderValue::from_static("#flash"));
+        r.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        r
+    } else {
+        (info.status, Html(crate::ui::error_page(info.status, &info.message, &id))).into_response()
+    };
+    if let Some(secs) = info.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        out.headers_mut().insert("x-request-id", v);
+    }
+    crate::assets::security_headers(out.headers_mut());
+    out
+}

@@ -1,0 +1,175 @@
+//! Extractors: the authenticated actor (Bearer token or session cookie), the
+//! client address, JSON and query bodies with machine-readable rejections,
+//! and the CSRF check for cookie-authenticated writes.
+
+use crate::WebState;
+use crate::error::WebError;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use orthrus_app::{Actor, AppError};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "orthrus_session";
+
+/// The client's address (the proxy's `X-Forwarded-For` when trusted).
+pub fn client_ip(state: &WebState, parts_headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> String {
+    if state.config.trust_proxy
+        && let Some(f) = parts_headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = f.split(',').next()
+    {
+        return first.trim().to_owned();
+    }
+    connect.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// The value of one cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// Where the caller comes from.
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl FromRequestParts<WebState> for ClientInfo {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(state, &parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
+        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(256).collect();
+        Ok(Self { ip, user_agent })
+    }
+}
+
+/// An authenticated caller.
+pub struct Authed {
+    pub actor: Actor,
+    /// The session cookie's token when signed in through the browser (for
+    /// the CSRF token of rendered forms).
+    pub cookie_token: Option<String>,
+}
+
+impl FromRequestParts<WebState> for Authed {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(state, &parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
+        let (token, cookie_token) = match bearer(&parts.headers) {
+            Some(t) => (t, None),
+            None => {
+                let c = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError(AppError::Unauthenticated))?;
+                (c.clone(), Some(c))
+            }
+        };
+        let actor = state.app.authenticate(&token, &ip).await?;
+        Ok(Self { actor, cookie_token })
+    }
+}
+
+/// A JSON body; malformed JSON, unknown fields, wrong types, a missing
+/// content type and oversized bodies get machine-readable 4xx errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(e) => {
+                let (code, message) = match &e {
+                    JsonRejection::MissingJsonContentType(_) => ("request.unsupported_media_type", "send the body as JSON with Content-Type: application/json".to_owned()),
+                    JsonRejection::JsonSyntaxError(_) => ("request.invalid_json", format!("the body is not valid JSON: {}", e.body_text())),
+                    JsonRejection::JsonDataError(_) => ("request.invalid_body", e.body_text()),
+                    _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ("request.too_large", "the request body is too large".to_owned()),
+                    _ => ("request.invalid_body", e.body_text()),
+                };
+                Err(WebError(AppError::invalid(code, message)))
+            }
+        }
+    }
+}
+
+/// A query string with machine-readable rejections.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<WebState> for ApiQuery<T> {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &WebState) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(q).map(Self).map_err(|e| WebError(AppError::invalid("request.invalid_query", format!("bad query string: {e}"))))
+    }
+}
+
+/// A urlencoded form body (UI), with a readable rejection.
+pub struct UiForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<WebState> for UiForm<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| WebError(AppError::invalid("request.too_large", "the form is too large")))?;
+        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| WebError(AppError::invalid("request.invalid_form", format!("the form is incomplete: {e}"))))
+    }
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    origin_host == host
+}
+
+/// CSRF defence for browser requests: writes must come from our own origin,
+/// and writes made with the session cookie must carry the session's CSRF
+/// token (header `X-CSRF-Token`, or form field `_csrf`). Bearer requests are
+/// not exposed to CSRF and pass.
+pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Result<(), WebError>) {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || bearer(req.headers()).is_some() {
+        return (req, Ok(()));
+    }
+    let denied = || WebError(AppError::invalid("request.csrf", "this form has expired or came from another site; reload the page and try again"));
+    if !same_origin(req.headers()) {
+        return (req, Err(denied()));
+    }
+    let Some(session) = cookie(req.headers(), SESSION_COOKIE) else {
+        return (req, Ok(()));
+    };
+    let expected = state.app.csrf_token(&session);
+    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        let ok = orthrus_app::App::secrets_equal(h, &expected);
+        return (req, if ok { Ok(()) } else { Err(denied()) });
+    }
+    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (req, Err(denied()));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return (Request::from_parts(parts, Body::empty()), Err(WebError(AppError::invalid("request.too_large", "the form is too large")))),
+    };
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let ok = fields.iter().any(|(k, v)| k == "_csrf" && orthrus_app::App::secrets_equal(v, &expected));
+    (Request::from_parts(parts, Body::from(bytes)), if ok { Ok(()) } else { Err(denied()) })
+}

@@ -1,0 +1,100 @@
+//! The HTTP face of Orthrus: the JSON API under `/api/v1` (Bearer tokens or
+//! the browser session), its OpenAPI document, and the server-rendered UI
+//! (askama + htmx, assets embedded in the binary, strict CSP, CSRF checks).
+//!
+//! Handlers are thin: extract, call one `orthrus-app` use case, map to a DTO.
+//! This crate knows nothing of SQL; authorization lives in `orthrus-app`.
+//! Errors become HTTP in exactly one place: [`error::finish`].
+
+mod api;
+mod api_accounts;
+mod assets;
+mod error;
+mod extract;
+mod openapi;
+mod ui;
+mod ui_accounts;
+
+pub use error::WebError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use orthrus_app::App;
+use std::sync::{Arc, Mutex};
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// The URL people use to reach this server (printed in the setup link;
+    /// `https://` turns on Secure cookies).
+    pub public_url: String,
+    /// Trust `X-Forwarded-For` for the client address (behind a reverse proxy).
+    pub trust_proxy: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { public_url: "http://127.0.0.1:8080".into(), trust_proxy: false, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub config: Arc<WebConfig>,
+    /// The one-time first-run setup token, while setup is pending.
+    setup_token: Arc<Mutex<Option<String>>>,
+}
+
+impl WebState {
+    pub fn new(app: App, config: WebConfig) -> Self {
+        Self { app, config: Arc::new(config), setup_token: Arc::new(Mutex::new(None)) }
+    }
+
+    /// Creates the first-run setup token when no user exists and returns the
+    /// setup URL to print; None once setup is done.
+    pub async fn prepare_setup(&self) -> Result<Option<String>, orthrus_app::AppError> {
+        if !self.app.setup_needed().await? {
+            return Ok(None);
+        }
+        let token = self.app.random_token();
+        if let Ok(mut t) = self.setup_token.lock() {
+            *t = Some(token.clone());
+        }
+        Ok(Some(format!("{}/setup?token={token}", self.config.public_url.trim_end_matches('/'))))
+    }
+
+    fn setup_token_matches(&self, given: &str) -> bool {
+        self.setup_token.lock().ok().and_then(|t| t.clone()).is_some_and(|t| App::secrets_equal(&t, given))
+    }
+
+    fn clear_setup_token(&self) {
+        if let Ok(mut t) = self.setup_token.lock() {
+            *t = None;
+        }
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.config.public_url.starts_with("https://")
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: WebState) -> Router {
+    let max = state.config.max_body_bytes;
+    Router::new()
+        .merge(api::routes())
+        .merge(api_accounts::routes())
+        .merge(openapi::routes())
+        .merge(ui::routes())
+        .merge(ui_accounts::routes())
+        .merge(assets::routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::finish))
+        .layer(DefaultBodyLimit::max(max))
+        .with_state(state)
+}

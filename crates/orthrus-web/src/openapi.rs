@@ -1,0 +1,43 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use crate::WebState;
+use crate::{api, api_accounts};
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Orthrus API", description = "Share app accounts without sharing passwords or phones. Errors are `{\"error\": {\"code\", \"message\", \"request_id\"}}`."),
+    paths(
+        api::healthz, api::readyz, api::login, api::logout, api::step_up, api::me, api::list_sessions, api::revoke_session,
+        api::list_tokens, api::create_token, api::revoke_token, api::two_factor_status, api::begin_totp, api::confirm_totp,
+        api::disable_totp, api::regenerate_codes, api::list_users, api::create_user, api::update_user, api::unlock_user,
+        api::reset_user_2fa, api::workspace, api::update_workspace,
+        api_accounts::list_accounts, api_accounts::create_account, api_accounts::get_account, api_accounts::update_account,
+        api_accounts::delete_account, api_accounts::reveal_password, api_accounts::reveal_field, api_accounts::reveal_history,
+        api_accounts::list_members, api_accounts::add_member, api_accounts::remove_member, api_accounts::generate_password,
+        api_accounts::list_audit,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new().route("/api/v1/openapi.json", get(spec))
+}
+
+async fn spec() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

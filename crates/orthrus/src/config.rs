@@ -1,0 +1,301 @@
+//! The one typed configuration tree. Sources, later ones winning: built-in
+//! defaults → TOML file (`--config` or `ORTHRUS_CONFIG`) → `ORTHRUS_…`
+//! environment variables → command-line flags. Validated once at start and
+//! passed explicitly; no global state.
+
+use anyhow::{Context, bail};
+use orthrus_core::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database and the master key live.
+    pub data_dir: PathBuf,
+    /// Empty: SQLite in `<data_dir>/orthrus.db`. Or `postgres://user@host/db`.
+    pub database_url: SecretString,
+    pub http: HttpConfig,
+    pub smtp: SmtpConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// The URL people use to reach Orthrus (default `http://<listen>`).
+    pub public_url: String,
+    pub trust_proxy: bool,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Address of the SMTP listener for managed inboxes.
+    pub listen: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub session_hours: i64,
+    pub bearer_days: i64,
+    pub lockout_threshold: i64,
+    pub ip_threshold: i64,
+    pub lockout_window_secs: i64,
+    pub lockout_secs: i64,
+    pub argon_memory_kib: u32,
+    pub argon_iterations: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter, e.g. `info` or `orthrus_web=debug,info`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./orthrus-data"),
+            database_url: SecretString::default(),
+            http: HttpConfig::default(),
+            smtp: SmtpConfig::default(),
+            security: SecurityConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), public_url: String::new(), trust_proxy: false, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:2525".into() }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        let d = orthrus_app::AppConfig::default();
+        Self {
+            session_hours: d.session_hours,
+            bearer_days: d.bearer_days,
+            lockout_threshold: d.lockout_threshold,
+            ip_threshold: d.ip_threshold,
+            lockout_window_secs: d.lockout_window_secs,
+            lockout_secs: d.lockout_secs,
+            argon_memory_kib: d.argon_memory_kib,
+            argon_iterations: d.argon_iterations,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into(), format: "text".into() }
+    }
+}
+
+/// Values given on the command line (they win over everything else).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub http: Option<String>,
+    pub smtp: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// Loads the configuration from all sources and validates it.
+pub fn load(o: &Overrides) -> anyhow::Result<Config> {
+    let file = o.config_file.clone().or_else(|| std::env::var_os("ORTHRUS_CONFIG").map(PathBuf::from));
+    let mut c = match &file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+            toml::from_str::<Config>(&text).with_context(|| format!("invalid configuration file {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    apply_env(&mut c, |k| std::env::var(k).ok())?;
+    if let Some(v) = &o.data_dir {
+        c.data_dir = v.clone();
+    }
+    if let Some(v) = &o.database_url {
+        c.database_url = SecretString::new(v.clone());
+    }
+    if let Some(v) = &o.http {
+        c.http.listen = v.clone();
+    }
+    if let Some(v) = &o.smtp {
+        c.smtp.listen = v.clone();
+    }
+    if let Some(v) = &o.public_url {
+        c.http.public_url = v.clone();
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+/// Applies `ORTHRUS_…` variables.
+pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let num = |k: &str, v: String| -> anyhow::Result<i64> { v.trim().parse().with_context(|| format!("{k} must be a whole number, got {v:?}")) };
+    if let Some(v) = get("ORTHRUS_DATA_DIR") {
+        c.data_dir = PathBuf::from(v);
+    }
+    if let Some(v) = get("ORTHRUS_DATABASE_URL") {
+        c.database_url = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_HTTP") {
+        c.http.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_PUBLIC_URL") {
+        c.http.public_url = v;
+    }
+    if let Some(v) = get("ORTHRUS_TRUST_PROXY") {
+        c.http.trust_proxy = matches!(v.trim(), "1" | "true" | "yes");
+    }
+    if let Some(v) = get("ORTHRUS_SMTP") {
+        c.smtp.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_LOG") {
+        c.log.level = v;
+    }
+    if let Some(v) = get("ORTHRUS_LOG_FORMAT") {
+        c.log.format = v;
+    }
+    if let Some(v) = get("ORTHRUS_SESSION_HOURS") {
+        c.security.session_hours = num("ORTHRUS_SESSION_HOURS", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_ARGON_MEMORY_KIB") {
+        c.security.argon_memory_kib = u32::try_from(num("ORTHRUS_ARGON_MEMORY_KIB", v)?).context("ORTHRUS_ARGON_MEMORY_KIB is out of range")?;
+    }
+    Ok(())
+}
+
+impl Config {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.http_addr()?;
+        self.smtp_addr()?;
+        let url = self.database_url.expose();
+        if !url.is_empty() && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite://")) {
+            bail!("database_url must start with postgres://, postgresql:// or sqlite://");
+        }
+        let p = &self.http.public_url;
+        if !p.is_empty() && !(p.starts_with("http://") || p.starts_with("https://")) {
+            bail!("http.public_url must start with http:// or https://, got {p:?}");
+        }
+        let s = &self.security;
+        if !(1..=24 * 30).contains(&s.session_hours) {
+            bail!("security.session_hours must be between 1 and 720");
+        }
+        if !(1..=365).contains(&s.bearer_days) {
+            bail!("security.bearer_days must be between 1 and 365");
+        }
+        if s.lockout_threshold < 1 || s.ip_threshold < 1 || s.lockout_window_secs < 1 || s.lockout_secs < 1 {
+            bail!("security lockout settings must be positive");
+        }
+        if s.argon_memory_kib < 8 * 1024 || s.argon_iterations < 1 {
+            bail!("security.argon_memory_kib must be at least 8192 and argon_iterations at least 1");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.http.max_body_bytes) {
+            bail!("http.max_body_bytes must be between 1 KiB and 64 MiB");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            bail!("log.format must be text or json");
+        }
+        Ok(())
+    }
+
+    pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.http.listen.parse().with_context(|| format!("http.listen must be HOST:PORT with an IP address, got {:?}", self.http.listen))
+    }
+
+    pub fn smtp_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.smtp.listen.parse().with_context(|| format!("smtp.listen must be HOST:PORT with an IP address, got {:?}", self.smtp.listen))
+    }
+
+    /// The database URL to open.
+    pub fn database(&self) -> String {
+        let url = self.database_url.expose();
+        if url.is_empty() { format!("sqlite://{}", self.data_dir.join("orthrus.db").display()) } else { url.to_owned() }
+    }
+
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        if self.http.public_url.is_empty() { format!("http://{bound}") } else { self.http.public_url.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn app_config(&self) -> orthrus_app::AppConfig {
+        let s = &self.security;
+        orthrus_app::AppConfig {
+            session_hours: s.session_hours,
+            bearer_days: s.bearer_days,
+            lockout_threshold: s.lockout_threshold,
+            ip_threshold: s.ip_threshold,
+            lockout_window_secs: s.lockout_window_secs,
+            lockout_secs: s.lockout_secs,
+            argon_memory_kib: s.argon_memory_kib,
+            argon_iterations: s.argon_iterations,
+            ..orthrus_app::AppConfig::default()
+        }
+    }
+}
+
+/// The documented reference file printed by `orthrus config example`.
+pub const EXAMPLE: &str = include_str!("../../../docs/orthrus.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        let c: Config = toml::from_str(EXAMPLE).unwrap();
+        c.validate().unwrap();
+        let d = Config::default();
+        assert_eq!(c.http.listen, d.http.listen);
+        assert_eq!(c.data_dir, d.data_dir);
+        assert_eq!(c.security.session_hours, d.security.session_hours);
+        assert_eq!(c.smtp.listen, d.smtp.listen);
+    }
+
+    #[test]
+    fn env_overrides_file_and_flags_override_env() {
+        let mut c = Config::default();
+        apply_env(&mut c, |k| match k {
+            "ORTHRUS_HTTP" => Some("0.0.0.0:9000".into()),
+            "ORTHRUS_DATABASE_URL" => Some("postgres://u@h/db".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.http.listen, "0.0.0.0:9000");
+        assert_eq!(c.database(), "postgres://u@h/db");
+        assert!(!format!("{c:?}").contains("postgres://u@h/db"), "database URL is redacted in Debug");
+        let bad = apply_env(&mut c, |k| (k == "ORTHRUS_SESSION_HOURS").then(|| "soon".into()));
+        assert!(bad.unwrap_err().to_string().contains("ORTHRUS_SESSION_HOURS"));
+    }
+
+    #[test]
+    fn validation_names_the_bad_setting() {
+        let mut c = Config::default();
+        c.http.listen = "localhost".into();
+        assert!(c.validate().unwrap_err().to_string().contains("http.listen"));
+        let mut c = Config::default();
+        c.database_url = SecretString::new("mysql://x");
+        assert!(c.validate().unwrap_err().to_string().contains("database_url"));
+        let unknown = toml::from_str::<Config>("[http]\nlisten = \"127.0.0.1:1\"\nport = 3\n");
+        assert!(unknown.is_err());
+    }
+}

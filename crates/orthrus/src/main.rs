@@ -1,0 +1,185 @@
+//! The `orthrus` binary: `serve` runs the product (HTTP API and UI under one
+//! supervisor), `admin`, `audit` and `config` act on a data directory
+//! directly, and the client commands (`login`, `accounts`, `password`) talk
+//! to a running server over its API.
+
+mod client;
+mod config;
+mod serve;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "orthrus", version, about = "Share app accounts with your team without sharing passwords or phones")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (web UI and JSON API).
+    Serve(ServeArgs),
+    /// Administer a data directory directly (no server needed).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Check the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Sign in to a server and keep the token for the other client commands.
+    Login(client::LoginArgs),
+    /// Sign out and forget the stored token.
+    Logout,
+    /// List, show and add shared accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: client::AccountsCommand,
+    },
+    /// Print (or copy) an account's password; asks you to confirm your identity.
+    Password(client::PasswordArgs),
+}
+
+/// Where the data lives (shared by serve, admin and audit).
+#[derive(Args, Clone, Debug, Default)]
+struct StorageArgs {
+    /// Directory of the SQLite database and the master key [default: ./orthrus-data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) instead of the embedded SQLite
+    #[arg(long)]
+    database_url: Option<String>,
+    /// A TOML configuration file (see `orthrus config example`)
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Address for the web UI and API [default: 127.0.0.1:8080]
+    #[arg(long)]
+    http: Option<String>,
+    /// Address for the SMTP listener [default: 127.0.0.1:2525]
+    #[arg(long)]
+    smtp: Option<String>,
+    /// The URL people use to reach this server
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user; reads the password from one line of standard input.
+    CreateUser {
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[arg(long)]
+        email: String,
+        /// owner, super-admin, admin or user
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash chain; exits non-zero when an event was edited or deleted.
+    Verify {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a documented reference configuration file.
+    Example,
+}
+
+fn overrides(s: &StorageArgs) -> config::Overrides {
+    config::Overrides { config_file: s.config.clone(), data_dir: s.data_dir.clone(), database_url: s.database_url.clone(), ..Default::default() }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(a) => {
+            let o = config::Overrides { http: a.http, smtp: a.smtp, public_url: a.public_url, ..overrides(&a.storage) };
+            let cfg = config::load(&o)?;
+            serve::init_logging(&cfg);
+            serve::serve(cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { command: AdminCommand::CreateUser { storage, email, role } } => {
+            let cfg = config::load(&overrides(&storage))?;
+            let role: orthrus_core::WorkspaceRole = role.parse().map_err(|_| anyhow::anyhow!("unknown role {role:?}; use owner, super-admin, admin or user"))?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let app = serve::open_app(&cfg).await?;
+            let user = app.create_user_local(&email, role, password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            app.store().close().await;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify { storage, json } } => {
+            let cfg = config::load(&overrides(&storage))?;
+            let app = serve::open_app(&cfg).await?;
+            let report = app.verify_audit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            app.store().close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if report.ok() {
+                println!("audit log intact: {} events in {} workspace(s)", report.events, report.workspaces);
+            } else {
+                eprintln!("audit log TAMPERED ({} problem(s)):", report.problems.len());
+                for p in &report.problems {
+                    eprintln!("  - {p}");
+                }
+            }
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        Command::Config { command: ConfigCommand::Example } => {
+            print!("{}", config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Login(a) => client::login(a).await,
+        Command::Logout => client::logout().await,
+        Command::Accounts { command } => client::accounts(command).await,
+        Command::Password(a) => client::password(a).await,
+    }
+}

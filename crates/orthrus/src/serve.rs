@@ -1,0 +1,139 @@
+//! `orthrus serve`: opens the store and the master key, builds the app and
+//! runs every long-lived task under one supervisor with graceful shutdown.
+
+use crate::config::Config;
+use anyhow::Context;
+use orthrus_app::App;
+use orthrus_core::{OsEntropy, SystemClock};
+use orthrus_crypto::{KeySource, MasterKey};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+pub fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if cfg.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Opens the database (running migrations) and the master key.
+pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create the data directory {}", cfg.data_dir.display()))?;
+    let env_key = std::env::var("ORTHRUS_MASTER_KEY").ok();
+    let (master, source) = MasterKey::load_or_create(&cfg.data_dir, env_key.as_deref(), &OsEntropy)?;
+    match source {
+        KeySource::Generated => tracing::warn!(path = %cfg.data_dir.join("master.key").display(), "generated a new master key: back it up, without it the vault cannot be read"),
+        KeySource::Environment => tracing::info!(key_id = master.id(), "master key from ORTHRUS_MASTER_KEY"),
+        KeySource::File => tracing::info!(key_id = master.id(), "master key from the data directory"),
+    }
+    let url = cfg.database();
+    let store = orthrus_store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
+    tracing::info!(backend = store.backend(), "database ready");
+    App::new(store, master, Arc::new(SystemClock), Arc::new(OsEntropy), cfg.app_config()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Hides the password part of a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let app = open_app(&cfg).await?;
+    let addr = cfg.http_addr()?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let public_url = cfg.public_url(bound);
+    let web = orthrus_web::WebState::new(
+        app.clone(),
+        orthrus_web::WebConfig { public_url: public_url.clone(), trust_proxy: cfg.http.trust_proxy, max_body_bytes: cfg.http.max_body_bytes },
+    );
+    let setup = web.prepare_setup().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let router = orthrus_web::router(web);
+
+    // The supervisor: every long-lived task runs in this set and stops when
+    // `stop` is cancelled; the first task to fail stops the others.
+    let stop = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+                .context("the HTTP server failed")
+        });
+    }
+    {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                () = shutdown_signal() => tracing::info!("shutting down: draining requests"),
+                () = stop.cancelled() => {}
+            }
+            stop.cancel();
+            Ok(())
+        });
+    }
+
+    println!("Orthrus is running at {public_url}");
+    if let Some(url) = setup {
+        println!("First run: open this link to create your workspace and its owner:\n\n    {url}\n");
+    }
+    tracing::info!(http = %bound, smtp = %cfg.smtp.listen, "listening");
+
+    let mut result = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(e) = outcome {
+            tracing::error!(error = %format!("{e:#}"), "a supervised task failed; stopping");
+            if result.is_ok() {
+                result = Err(e);
+            }
+        }
+        stop.cancel();
+    }
+    app.store().close().await;
+    tracing::info!("stopped");
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}
