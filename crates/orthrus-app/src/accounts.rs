@@ -335,23 +335,8 @@ impl App {
             added_by: actor.user_id,
             added_at: now,
         };
-        self.inner.store.create_account(&row, &owner).await?;
-        if !new.fields.is_empty() {
-            let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
-            self.inner
-                .store
-                .update_account(
-                    actor.workspace_id,
-                    id,
-                    1,
-                    &AccountChange {
-                        fields: Some(fields),
-                        ..Default::default()
-                    },
-                    now,
-                )
-                .await?;
-        }
+        let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
+        self.inner.store.create_account(&row, &owner, &fields).await?;
         self.audit(
             actor,
             Event::new("account.create")

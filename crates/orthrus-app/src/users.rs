@@ -360,6 +360,9 @@ impl App {
             ws.step_up_minutes = m;
         }
         if let Some(r) = require_2fa {
+            if r && !ws.require_2fa && !actor.totp_enabled {
+                return Err(AppError::invalid("2fa.enroll_first", "turn on two-factor authentication for yourself before requiring it of everyone"));
+            }
             ws.require_2fa = r;
         }
         self.inner.store.update_workspace(&ws).await?;

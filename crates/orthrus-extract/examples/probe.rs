@@ -6,14 +6,24 @@ fn main() {
         let line = line.replace("\\n", "\n");
         if let Some(html) = line.strip_prefix("html|") {
             let (c, l) = orthrus_extract::extract_text(None, "", Some(html));
-            println!("{:<12} {:?} <= {}", c.unwrap_or_else(|| "-".into()), l, html.chars().take(90).collect::<String>());
+            println!(
+                "{:<12} {:?} <= {}",
+                c.unwrap_or_else(|| "-".into()),
+                l,
+                html.chars().take(90).collect::<String>()
+            );
         } else if let Some(path) = line.strip_prefix("eml|") {
             let raw = std::fs::read(path).unwrap_or_default();
             let e = orthrus_extract::extract_email(&raw);
             println!("{:?} {:?} <= {path}", e.code, e.confirm_link);
         } else {
             let e = orthrus_extract::extract_sms("x", &line);
-            println!("{:<12} {:?} <= {}", e.code.unwrap_or_else(|| "-".into()), e.confirm_link, line.replace('\n', " / "));
+            println!(
+                "{:<12} {:?} <= {}",
+                e.code.unwrap_or_else(|| "-".into()),
+                e.confirm_link,
+                line.replace('\n', " / ")
+            );
         }
     }
 }

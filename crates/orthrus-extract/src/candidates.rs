@@ -172,7 +172,7 @@ fn phone_spans(chars: &[char]) -> Vec<(usize, usize)> {
         }
         let spaced_digits = single_groups == groups;
         let phone = ((plus || paren) && digits >= 7)
-            || (!spaced_digits && groups >= 2 && digits >= 10 && digits <= 15)
+            || (!spaced_digits && groups >= 2 && (10..=15).contains(&digits))
             || (!spaced_digits && hard_sep && groups >= 3 && digits >= 9);
         if phone {
             spans.push((i, last_digit + 1));
@@ -281,7 +281,7 @@ fn classify(chars: &[char], unit: &[Atom]) -> Option<Cand> {
         if digits == len {
             // Dates (2026-11-19), US phones (555-0134), ZIP+4 (98109-5210).
             let strict = lens.iter().all(|&l| Some(&l) == lens.first());
-            if !strict || lens.contains(&4) && lens.len() == 3 {
+            if !strict || lens.contains(&4) && lens.len() == 3 || short_date(&groups) {
                 return None;
             }
         } else if !equalish {
@@ -314,6 +314,19 @@ fn classify(chars: &[char], unit: &[Atom]) -> Option<Cand> {
         grouped: groups.len() > 1,
         prefixed,
     })
+}
+
+/// "20-11-26", "11-20-26": three two-digit groups that read as a date.
+fn short_date(groups: &[String]) -> bool {
+    let n: Vec<u32> = groups.iter().filter_map(|g| g.parse().ok()).collect();
+    let day = |x: u32| (1..=31).contains(&x);
+    let month = |x: u32| (1..=12).contains(&x);
+    match n.as_slice() {
+        [a, b, c] if groups.iter().all(|g| g.len() == 2) => {
+            (day(*a) && month(*b)) || (month(*a) && day(*b)) || (month(*b) && day(*c))
+        }
+        _ => false,
+    }
 }
 
 /// "10h30", "1080p", "24h", "100MB", "2nd", "XX1234": numbers with a unit or
@@ -355,27 +368,35 @@ pub(crate) fn candidates(chars: &[char]) -> Vec<Cand> {
         }
     }
     let mut out = Vec::new();
+    let keep = |c: &Cand| !overlaps(&urls, c.start, c.end) && !overlaps(&phones, c.start, c.end);
+    // Start of the current run of space-joined digit groups, and its end.
+    let (mut run_start, mut run_end) = (0usize, 0usize);
     let mut i = 0;
     while i < units.len() {
-        // Space/cell-separated digit groups: "123 456", "4 0 2 9 1 8".
-        let mut j = i;
-        while j + 1 < units.len() && spaced_join(chars, &units, j) {
-            j += 1;
-        }
-        if j > i {
-            let chain = units.get(i..=j).unwrap_or(&[]);
-            if let Some(c) = spaced_candidate(chars, chain) {
-                if !overlaps(&urls, c.start, c.end) && !overlaps(&phones, c.start, c.end) {
-                    out.push(c);
-                }
-                i = j + 1;
-                continue;
+        if i >= run_end {
+            run_start = i;
+            run_end = i + 1;
+            while run_end < units.len() && spaced_join(chars, &units, run_end - 1) {
+                run_end += 1;
             }
+        }
+        // Space/cell-separated digit groups: "123 456", "4 0 2 9 1 8". A
+        // run too long to be one code ("1 2 3 … 40") is a list of numbers,
+        // though a code may still start inside a short one ("on 20 123 456").
+        let run_len = run_end - i;
+        if (2..=MAX_GROUPS).contains(&run_len)
+            && run_end - run_start <= MAX_GROUPS + 2
+            && let Some(c) = spaced_candidate(chars, units.get(i..run_end).unwrap_or(&[]))
+        {
+            if keep(&c) {
+                out.push(c);
+            }
+            i = run_end;
+            continue;
         }
         if let Some(unit) = units.get(i)
             && let Some(c) = classify(chars, unit)
-            && !overlaps(&urls, c.start, c.end)
-            && !overlaps(&phones, c.start, c.end)
+            && keep(&c)
         {
             out.push(c);
         }
@@ -383,6 +404,9 @@ pub(crate) fn candidates(chars: &[char]) -> Vec<Cand> {
     }
     out
 }
+
+/// Most groups a spaced code is written in (one digit per group).
+const MAX_GROUPS: usize = 10;
 
 fn digit_atom(chars: &[char], unit: &[Atom]) -> Option<Atom> {
     match unit {

@@ -28,21 +28,29 @@ pub(crate) struct Scored {
 /// One analysed piece of text (the subject, or one body).
 struct Seg {
     f: Folded,
+    /// Keyword hits in text order.
     hits: Vec<Hit<CodeKw>>,
     /// Weighted distance prefix sums: line breaks and sentence ends count extra.
     cost: Vec<f32>,
+    /// Line number of every character.
+    line: Vec<u32>,
     /// Positive hits that a nearby modifier turns into "promo code" etc.
     neutral: Vec<bool>,
 }
+
+/// Longest keyword, in characters: bounds the hit windows below.
+const MAX_KEYWORD_CHARS: usize = 48;
 
 impl Seg {
     fn new(text: &str) -> Seg {
         let f = Folded::new(text);
         let hits = CODE_MATCHER.find(&f);
         let mut cost = Vec::with_capacity(f.chars.len() + 1);
-        let mut acc = 0.0f32;
+        let mut line = Vec::with_capacity(f.chars.len() + 1);
+        let (mut acc, mut ln) = (0.0f32, 0u32);
         cost.push(acc);
         for (i, &c) in f.chars.iter().enumerate() {
+            line.push(ln);
             acc += match c {
                 '\n' => 15.0,
                 '\t' => 2.0,
@@ -53,42 +61,89 @@ impl Seg {
                 }
                 _ => 1.0,
             };
+            if c == '\n' {
+                ln += 1;
+            }
             cost.push(acc);
         }
+        line.push(ln);
         let mut seg = Seg {
             f,
             hits,
             cost,
+            line,
             neutral: Vec::new(),
         };
-        seg.neutral = seg
-            .hits
-            .iter()
-            .map(|h| {
-                matches!(h.kind, CodeKw::Pos(_))
-                    && seg.hits.iter().any(|m| {
-                        let d = seg.gap(h.start, h.end, m.start, m.end);
-                        let modifier = m.kind == CodeKw::Modifier && d <= 14.0;
-                        // "Reservation code", "Order code": a label that
-                        // qualifies the keyword directly (short ones such as
-                        // "ID" in "Apple ID code" do not).
-                        let label = m.kind == CodeKw::Label
-                            && m.end <= h.start
-                            && m.end - m.start >= 4
-                            && seg
-                                .f
-                                .chars
-                                .get(m.end..h.start)
-                                .is_some_and(|g| g.len() <= 2 && g.iter().all(|&c| c == ' ' || c == '-'));
-                        (modifier || label) && !seg.newline_between(h, m)
-                    })
-            })
-            .collect();
+        seg.neutral = (0..seg.hits.len()).map(|i| seg.is_neutralised(i)).collect();
         seg
+    }
+
+    /// Whether positive hit `i` is qualified away: "promo code", "código
+    /// postal", or a label right before it ("Reservation code"; short labels
+    /// such as "ID" in "Apple ID code" do not count).
+    fn is_neutralised(&self, i: usize) -> bool {
+        let Some(h) = self.hits.get(i) else {
+            return false;
+        };
+        if !matches!(h.kind, CodeKw::Pos(_)) {
+            return false;
+        }
+        self.near(h.start, h.end, 16).iter().any(|m| {
+            if !self.same_line(h.start, m.start) {
+                return false;
+            }
+            let d = self.gap(h.start, h.end, m.start, m.end);
+            let modifier = m.kind == CodeKw::Modifier && d <= 14.0;
+            let label = m.kind == CodeKw::Label
+                && m.end <= h.start
+                && m.end - m.start >= 4
+                && self
+                    .f
+                    .chars
+                    .get(m.end..h.start)
+                    .is_some_and(|g| g.len() <= 2 && g.iter().all(|&c| c == ' ' || c == '-'));
+            modifier || label
+        })
+    }
+
+    /// Index range of the hits that start within `reach` characters of
+    /// `start..end` (weighted distances are never shorter than these).
+    fn near_range(&self, start: usize, end: usize, reach: usize) -> std::ops::Range<usize> {
+        let lo = start.saturating_sub(reach + MAX_KEYWORD_CHARS);
+        let hi = end.saturating_add(reach);
+        let a = self.hits.partition_point(|h| h.start < lo);
+        let b = self.hits.partition_point(|h| h.start <= hi);
+        a..b.max(a)
+    }
+
+    fn near(&self, start: usize, end: usize, reach: usize) -> &[Hit<CodeKw>] {
+        self.hits
+            .get(self.near_range(start, end, reach))
+            .unwrap_or(&[])
+    }
+
+    /// Hits near a range with their neutralised flags.
+    fn near_flagged(
+        &self,
+        start: usize,
+        end: usize,
+        reach: usize,
+    ) -> impl Iterator<Item = (&Hit<CodeKw>, bool)> {
+        let r = self.near_range(start, end, reach);
+        let flags = self.neutral.get(r.clone()).unwrap_or(&[]);
+        self.hits
+            .get(r)
+            .unwrap_or(&[])
+            .iter()
+            .zip(flags.iter().copied())
     }
 
     fn at(&self, i: usize) -> f32 {
         self.cost.get(i).copied().unwrap_or(f32::MAX)
+    }
+
+    fn same_line(&self, a: usize, b: usize) -> bool {
+        self.line.get(a) == self.line.get(b)
     }
 
     /// Weighted distance between two character ranges (0 when they touch).
@@ -100,18 +155,6 @@ impl Seg {
         } else {
             0.0
         }
-    }
-
-    fn newline_between(&self, a: &Hit<CodeKw>, b: &Hit<CodeKw>) -> bool {
-        let (s, e) = if a.end <= b.start {
-            (a.end, b.start)
-        } else {
-            (b.end, a.start)
-        };
-        self.f
-            .chars
-            .get(s..e)
-            .is_some_and(|g| g.iter().any(|&c| c == '\n'))
     }
 
     fn text(&self, s: usize, e: usize) -> String {
@@ -241,7 +284,10 @@ fn colon_clause(seg: &Seg, c: &Cand) -> bool {
     while i > 0 && matches!(chars.get(i - 1), Some(' ' | '[' | '(' | '"' | '«' | '*')) {
         i -= 1;
     }
-    if !matches!(i.checked_sub(1).and_then(|p| chars.get(p)), Some(':' | '：')) {
+    if !matches!(
+        i.checked_sub(1).and_then(|p| chars.get(p)),
+        Some(':' | '：')
+    ) {
         return false;
     }
     let colon = i - 1;
@@ -251,8 +297,12 @@ fn colon_clause(seg: &Seg, c: &Cand) -> bool {
         .iter()
         .rposition(|&ch| matches!(ch, '\n' | '.' | '!' | '?' | '。' | '！' | '？'))
         .map_or(0, |p| p + 1);
-    seg.hits.iter().zip(&seg.neutral).any(|(h, &n)| {
-        matches!(h.kind, CodeKw::Pos(w) if w >= 0.5) && !n && h.start >= clause_start && h.end <= colon
+    let reach = colon.saturating_sub(clause_start);
+    seg.near_flagged(clause_start, colon, reach).any(|(h, n)| {
+        matches!(h.kind, CodeKw::Pos(w) if w >= 0.5)
+            && !n
+            && h.start >= clause_start
+            && h.end <= colon
     })
 }
 
@@ -298,7 +348,11 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
     let chars = &seg.f.chars;
     for c in candidates(chars) {
         // A token that is itself a keyword ("CODE", "PIN1") is not a code.
-        if seg.hits.iter().any(|h| h.start < c.end && c.start < h.end) {
+        if seg
+            .near(c.start, c.end, 0)
+            .iter()
+            .any(|h| h.start < c.end && c.start < h.end)
+        {
             continue;
         }
         let mut score = match c.kind {
@@ -324,7 +378,7 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
         let mut best = (0.0f32, f32::MAX);
         let mut second = 0.0f32;
         let mut tight = false;
-        for (h, &neutral) in seg.hits.iter().zip(&seg.neutral) {
+        for (h, neutral) in seg.near_flagged(c.start, c.end, MAX_REACH as usize) {
             let CodeKw::Pos(w) = h.kind else { continue };
             if neutral {
                 continue;
@@ -337,7 +391,7 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
             } else if p > second {
                 second = p;
             }
-            if h.end <= c.start && w >= 0.8 && tight_gap(&seg.text(h.end, c.start)) {
+            if h.end <= c.start && d <= 30.0 && w >= 0.8 && tight_gap(&seg.text(h.end, c.start)) {
                 tight = true;
             }
         }
@@ -376,7 +430,10 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
         }
         score -= context_penalty(seg, &c, best.1);
         if std::env::var_os("OX_DEBUG").is_some() {
-            eprintln!("cand {} score {score:.2} signal {signal:.2} tight {tight}", c.code);
+            eprintln!(
+                "cand {} score {score:.2} signal {signal:.2} tight {tight}",
+                c.code
+            );
         }
         if score >= THRESHOLD && signal > 0.05 {
             out.push(Scored {
@@ -392,16 +449,12 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
 fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
     let chars = &seg.f.chars;
     let mut penalty = 0.0f32;
-    for h in &seg.hits {
+    for h in seg.near(c.start, c.end, 160) {
         let d = seg.gap(h.start, h.end, c.start, c.end);
         if std::env::var_os("OX_DEBUG").is_some() {
             eprintln!("  hit {:?} {:?} d={d}", seg.text(h.start, h.end), h.kind);
         }
-        let same_line = !seg
-            .f
-            .chars
-            .get(h.end.min(c.start)..h.start.max(c.end))
-            .is_some_and(|g| g.contains(&'\n'));
+        let same_line = seg.same_line(h.start, c.start);
         let outweighed = if pos_d <= d { 0.3 } else { 1.0 };
         match h.kind {
             CodeKw::Currency if d <= 1.0 => penalty += 100.0,
@@ -411,7 +464,9 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
                 if before && labels_other_number(chars, h.end, c.start) {
                     continue;
                 }
-                if !before && (labels_next_token(chars, h.end) || sentence_between(chars, c.end, h.start)) {
+                if !before
+                    && (labels_next_token(chars, h.end) || sentence_between(chars, c.end, h.start))
+                {
                     continue;
                 }
                 let reach = if before { 30.0 } else { 16.0 };
@@ -428,10 +483,9 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
         if wordlike(&c.code) {
             penalty += 2.5;
         }
-        let promo = seg
-            .hits
-            .iter()
-            .any(|h| h.kind == CodeKw::Modifier && seg.gap(h.start, h.end, c.start, c.end) <= 150.0);
+        let promo = seg.near(c.start, c.end, 150).iter().any(|h| {
+            h.kind == CodeKw::Modifier && seg.gap(h.start, h.end, c.start, c.end) <= 150.0
+        });
         if promo {
             penalty += 1.5;
         }
@@ -477,13 +531,23 @@ fn labels_next_token(chars: &[char], from: usize) -> bool {
     let rest = chars.get(from..).unwrap_or(&[]);
     let mut i = rest.iter().take_while(|c| is_sep(c)).count();
     // One short filler word: "no", "nr", "number", "ID".
-    let word = rest.get(i..).unwrap_or(&[]).iter().take_while(|c| c.is_alphabetic()).count();
+    let word = rest
+        .get(i..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|c| c.is_alphabetic())
+        .count();
     if (1..=6).contains(&word)
         && rest.get(i + word).is_some_and(is_sep)
         && !rest.get(i).is_some_and(char::is_ascii_uppercase)
     {
         i += word;
-        i += rest.get(i..).unwrap_or(&[]).iter().take_while(|c| is_sep(c)).count();
+        i += rest
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|c| is_sep(c))
+            .count();
     }
     let mut it = rest.get(i..).unwrap_or(&[]).iter().take(12);
     match it.next() {

@@ -254,19 +254,20 @@ fn tag_name(inner: &str) -> String {
 
 /// Skips the body of a raw-text element up to its closing tag.
 fn skip_raw(html: &str, from: usize, name: &str) -> usize {
-    let close = format!("</{name}");
-    let rest = html.get(from..).unwrap_or("");
-    // Tag names are ASCII, so a lower-cased copy keeps byte offsets.
-    let lower = rest.to_ascii_lowercase();
-    match lower.find(&close) {
-        Some(p) => {
-            let after = from + p;
-            html.get(after..)
+    let bytes = html.as_bytes();
+    let mut i = from;
+    while let Some(p) = html.get(i..).and_then(|s| s.find("</")) {
+        let at = i + p;
+        let candidate = bytes.get(at + 2..at + 2 + name.len());
+        if candidate.is_some_and(|c| c.eq_ignore_ascii_case(name.as_bytes())) {
+            return html
+                .get(at..)
                 .and_then(|s| s.find('>'))
-                .map_or(html.len(), |q| after + q + 1)
+                .map_or(html.len(), |q| at + q + 1);
         }
-        None => html.len(),
+        i = at + 2;
     }
+    html.len()
 }
 
 /// The value of attribute `name` in a tag's inner text.

@@ -90,17 +90,21 @@ fn url_words(url: &str) -> String {
         })
 }
 
-/// A long random-looking path segment or query value: a one-use token.
+/// A long random-looking path segment or query value: a one-use token
+/// ("8f2a91c0d3e4f5a6", "Zx8PqR2vKm4N"), not a slug ("verify-your-backups").
 fn has_token(url: &str) -> bool {
-    url.split(|c: char| matches!(c, '/' | '?' | '&' | '=' | '#' | '.'))
-        .any(|part| {
-            let len = part.chars().count();
-            let alnum = part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '%');
-            let digits = part.chars().filter(char::is_ascii_digit).count();
-            alnum && (len >= 16 || (len >= 8 && digits >= 2))
-        })
+    url.split(['/', '?', '&', '=', '#', '.']).any(|part| {
+        let len = part.chars().count();
+        let alnum = part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '%');
+        let digits = part.chars().filter(char::is_ascii_digit).count();
+        let upper = part.chars().filter(char::is_ascii_uppercase).count();
+        let lower = part.chars().filter(char::is_ascii_lowercase).count();
+        alnum
+            && ((len >= 8 && digits >= 2 && upper + lower >= 2)
+                || (len >= 16 && upper >= 2 && lower >= 2))
+    })
 }
 
 /// A path segment of at least four digits: a link to one specific thing
@@ -108,9 +112,8 @@ fn has_token(url: &str) -> bool {
 fn numbered_path(url: &str) -> bool {
     let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
     let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
-    path.split(['/', '?', '&', '=']).any(|seg| {
-        seg.chars().filter(char::is_ascii_digit).count() >= 4
-    })
+    path.split(['/', '?', '&', '='])
+        .any(|seg| seg.chars().filter(char::is_ascii_digit).count() >= 4)
 }
 
 fn is_web(url: &str) -> bool {
@@ -158,6 +161,24 @@ fn score(link: &LinkCandidate) -> Option<f32> {
         chars[chars.len().saturating_sub(80)..].iter().collect()
     };
     let near_words = words(&near);
+    // The last non-empty line before the anchor: the sentence introducing a
+    // button ("Verify your email address to get started." [Get started]).
+    let lead_line = link
+        .context
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let lead = words(
+        &lead_line
+            .chars()
+            .rev()
+            .take(120)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<String>(),
+    );
     if near_words.avoid && near_words.confirm == 0.0 && anchor.confirm < 1.0 {
         return None;
     }
@@ -177,6 +198,8 @@ fn score(link: &LinkCandidate) -> Option<f32> {
             ctx_score *= 0.5;
         }
         score += ctx_score;
+    } else if !lead.avoid && !anchor.sign_in {
+        score += lead.confirm * if token { 1.0 } else { 0.5 };
     }
     if score <= 0.0 {
         return None;
@@ -202,15 +225,16 @@ pub(crate) fn best_link(links: &[LinkCandidate]) -> Option<String> {
 }
 
 /// URLs written out in plain text, each with the text before it on its line
-/// and the line above as context.
+/// (and the line above when the URL stands nearly alone) as context.
 pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
     let mut out = Vec::new();
     let mut prev_line = "";
     for line in text.lines() {
-        let mut rest = line;
-        let mut consumed = 0usize;
-        while let Some(pos) = find_scheme(rest) {
-            let tail = rest.get(pos..).unwrap_or("");
+        // ASCII lower-casing keeps byte offsets, so positions map back.
+        let lower = line.to_ascii_lowercase();
+        let mut from = 0usize;
+        while let Some(pos) = find_scheme(lower.get(from..).unwrap_or("")).map(|p| from + p) {
+            let tail = line.get(pos..).unwrap_or("");
             let end = tail
                 .find(|c: char| {
                     c.is_whitespace()
@@ -221,8 +245,7 @@ pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
                 .get(..end)
                 .unwrap_or("")
                 .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
-            let before = line.get(..consumed + pos).unwrap_or("");
-            // The line above describes a URL that stands (nearly) alone.
+            let before = line.get(..pos).unwrap_or("");
             let context = if before.trim().chars().count() < 24 {
                 format!("{prev_line}\n{before}")
             } else {
@@ -233,11 +256,10 @@ pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
                 text: String::new(),
                 context,
             });
-            consumed += pos + end.max(1);
-            rest = tail.get(end.max(1)..).unwrap_or("");
             if out.len() >= 200 {
                 return out;
             }
+            from = pos + end.max(1);
         }
         if !line.trim().is_empty() {
             prev_line = line;
@@ -246,12 +268,12 @@ pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
     out
 }
 
-fn find_scheme(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    match (lower.find("https://"), lower.find("http://")) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+fn find_scheme(lower: &str) -> Option<usize> {
+    lower.match_indices("http").map(|(i, _)| i).find(|&i| {
+        lower
+            .get(i + 4..)
+            .is_some_and(|r| r.starts_with("://") || r.starts_with("s://"))
+    })
 }
 
 #[cfg(test)]

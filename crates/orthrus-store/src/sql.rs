@@ -203,6 +203,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_field<'e, E>(e: E, f: &FieldRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("INSERT INTO account_fields (id, workspace_id, account_id, position, name, secret, value_text, value_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(f.id.to_string()).bind(f.workspace_id.to_string()).bind(f.account_id.to_string()).bind(f.position)
+                    .bind(&f.name).bind(f.secret).bind(f.value_text.as_deref()).bind(f.value_sealed.as_deref())
+                    .execute(e).await?;
+                Ok(())
+            }
+
             async fn insert_user<'e, E>(e: E, u: &UserRow) -> Result<()>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -542,7 +553,7 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn create_account(&self, a: &AccountRow, owner: &MemberRow) -> Result<()> {
+            async fn create_account(&self, a: &AccountRow, owner: &MemberRow, fields: &[FieldRow]) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(sql_fmt!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
                     .bind(a.id.to_string())
@@ -560,6 +571,9 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::insert_member(&mut *tx, owner).await?;
+                for f in fields {
+                    Self::insert_field(&mut *tx, f).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -629,10 +643,7 @@ macro_rules! impl_store {
                     sqlx::query("DELETE FROM account_fields WHERE workspace_id = $1 AND account_id = $2")
                         .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
                     for f in fields {
-                        sqlx::query("INSERT INTO account_fields (id, workspace_id, account_id, position, name, secret, value_text, value_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                            .bind(f.id.to_string()).bind(ws.to_string()).bind(a.to_string()).bind(f.position)
-                            .bind(&f.name).bind(f.secret).bind(f.value_text.as_deref()).bind(f.value_sealed.as_deref())
-                            .execute(&mut *tx).await?;
+                        Self::insert_field(&mut *tx, f).await?;
                     }
                 }
                 let row = sqlx::query(sql_fmt!("SELECT {ACCOUNT_COLS} FROM accounts WHERE workspace_id = $1 AND id = $2"))

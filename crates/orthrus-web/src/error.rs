@@ -29,10 +29,6 @@ pub(crate) struct ErrorInfo {
     pub retry_after: Option<i64>,
 }
 
-/// The request id, in request extensions.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
 pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Unauthenticated | AppError::InvalidCredentials | AppError::TotpRequired => StatusCode::UNAUTHORIZED,
@@ -81,9 +77,8 @@ fn is_api(path: &str) -> bool {
 
 /// Gives the request an id, checks CSRF for cookie-authenticated writes, and
 /// renders errors.
-pub(crate) async fn finish(State(state): State<WebState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Next) -> Response {
     let id = state.app.random_id();
-    req.extensions_mut().insert(RequestId(id.clone()));
     let path = req.uri().path().to_owned();
     let htmx = req.headers().contains_key("hx-request");
     let (req, csrf) = crate::extract::check_csrf(&state, req).await;

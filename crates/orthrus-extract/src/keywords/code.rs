@@ -3,7 +3,6 @@
 use super::CodeKw::{self, Address, Currency, Label, Modifier, Pos, Unit};
 use crate::matcher::Bound::{self, A, E, P, W};
 
-
 pub(crate) const CODE_KEYWORDS: &[(&str, Bound, CodeKw)] = &[
     // English and words shared by many languages.
     ("code", A, Pos(1.0)),
@@ -640,4 +639,3 @@ pub(crate) const CODE_KEYWORDS: &[(&str, Bound, CodeKw)] = &[
     ("p.o. box", W, Address),
     ("po box", W, Address),
 ];
-

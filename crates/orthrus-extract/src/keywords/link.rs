@@ -3,7 +3,6 @@
 use super::LinkKw::{self, Avoid, Confirm, Generic, SignIn};
 use crate::matcher::Bound::{self, A, P, W};
 
-
 pub(crate) const LINK_KEYWORDS: &[(&str, Bound, LinkKw)] = &[
     ("confirm", P, Confirm(1.0)),
     ("verif", P, Confirm(1.0)),
@@ -23,6 +22,17 @@ pub(crate) const LINK_KEYWORDS: &[(&str, Bound, LinkKw)] = &[
     ("reset your password", W, Confirm(0.6)),
     ("reset-password", A, Confirm(0.6)),
     ("password_reset", A, Confirm(0.6)),
+    ("valid", P, Confirm(0.8)),
+    ("complete your registration", W, Confirm(0.8)),
+    ("complete registration", W, Confirm(0.8)),
+    ("complete your sign up", W, Confirm(0.8)),
+    ("complete your signup", W, Confirm(0.8)),
+    ("finish signing up", W, Confirm(0.8)),
+    ("registrierung abzuschließen", W, Confirm(0.8)),
+    ("registrierung abschließen", W, Confirm(0.8)),
+    ("finalizar registro", W, Confirm(0.8)),
+    ("finalizar o cadastro", W, Confirm(0.8)),
+    ("terminer votre inscription", W, Confirm(0.8)),
     ("confirmar", P, Confirm(1.0)),
     ("verificar", P, Confirm(1.0)),
     ("activar", P, Confirm(1.0)),

@@ -11,7 +11,6 @@ mod link;
 pub(crate) use code::CODE_KEYWORDS;
 pub(crate) use link::LINK_KEYWORDS;
 
-
 /// What a keyword says about a number near it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum CodeKw {
@@ -42,4 +41,3 @@ pub(crate) enum LinkKw {
     /// "Click here": look at the text around the anchor instead.
     Generic,
 }
-

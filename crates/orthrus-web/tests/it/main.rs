@@ -1,0 +1,9 @@
+//! The API and UI integration suite. Each test spins up the real HTTP stack
+//! on 127.0.0.1:0 with a temporary SQLite database and a fake clock, and
+//! repeats on PostgreSQL when `ORTHRUS_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod roles;
+mod support;
+mod ui;
