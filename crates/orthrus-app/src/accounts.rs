@@ -336,7 +336,10 @@ impl App {
             added_at: now,
         };
         let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
-        self.inner.store.create_account(&row, &owner, &fields).await?;
+        self.inner
+            .store
+            .create_account(&row, &owner, &fields)
+            .await?;
         self.audit(
             actor,
             Event::new("account.create")

@@ -19,10 +19,10 @@ pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use error::{AppError, Result};
+pub use orthrus_store::SessionKind;
 pub use passwords::PasswordPolicy;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
-pub use orthrus_store::SessionKind;
 
 use orthrus_core::{
     Action, Clock, Decision, Entropy, SessionId, Subject, Timestamp, TokenId, UserId, WorkspaceId,

@@ -361,7 +361,10 @@ impl App {
         }
         if let Some(r) = require_2fa {
             if r && !ws.require_2fa && !actor.totp_enabled {
-                return Err(AppError::invalid("2fa.enroll_first", "turn on two-factor authentication for yourself before requiring it of everyone"));
+                return Err(AppError::invalid(
+                    "2fa.enroll_first",
+                    "turn on two-factor authentication for yourself before requiring it of everyone",
+                ));
             }
             ws.require_2fa = r;
         }

@@ -187,71 +187,13 @@ fn prox(d: f32) -> f32 {
 }
 
 /// Words that may stand between a keyword and its code ("code is 1234").
+#[rustfmt::skip]
 const CONNECTORS: &[&str] = &[
-    "is",
-    "es",
-    "est",
-    "ist",
-    "e",
-    "lautet",
-    "sono",
-    "to",
-    "jest",
-    "je",
-    "это",
-    "adalah",
-    "ialah",
-    "la",
-    "là",
-    "cua",
-    "ban",
-    "your",
-    "tu",
-    "su",
-    "votre",
-    "ton",
-    "dein",
-    "ihr",
-    "il",
-    "tuo",
-    "o",
-    "seu",
-    "sua",
-    "uw",
-    "ваш",
-    "ваш:",
-    "twoj",
-    "sizin",
-    "anda",
-    "kamu",
-    "here",
-    "below",
-    "of",
-    "de",
-    "do",
-    "da",
-    "del",
-    "du",
-    "der",
-    "для",
-    "dla",
-    "是",
-    "为",
-    "為",
-    "は",
-    "คือ",
-    "هو",
-    "הוא",
-    "है",
-    "new",
-    "nuevo",
-    "novo",
-    "nouveau",
-    "neuer",
-    "nuovo",
-    "is:",
-    "follows",
-    "as",
+    "is", "is:", "es", "est", "ist", "e", "lautet", "sono", "to", "jest", "je", "это", "adalah",
+    "ialah", "la", "là", "cua", "ban", "your", "tu", "su", "votre", "ton", "dein", "ihr", "il",
+    "tuo", "o", "seu", "sua", "uw", "ваш", "twoj", "sizin", "anda", "kamu", "here", "below", "of",
+    "de", "do", "da", "del", "du", "der", "для", "dla", "是", "为", "為", "は", "คือ", "هو", "הוא",
+    "है", "new", "nuevo", "novo", "nouveau", "neuer", "nuovo", "follows", "as",
 ];
 
 /// Whether the text between a keyword and a code is only connector words.
@@ -343,7 +285,62 @@ fn standalone(chars: &[char], c: &Cand) -> bool {
     edge(prev) && (edge(next) || next.is_some_and(|&ch| ch == '.'))
 }
 
-/// Scores every candidate of one segment.
+/// What the code keywords around a candidate say.
+struct Evidence {
+    /// Strength of the best keyword plus half the runner-up.
+    pos: f32,
+    /// Weighted distance to the best keyword.
+    best_d: f32,
+    /// A strong keyword stands right before it ("code: 1234", "код 1234").
+    tight: bool,
+}
+
+fn keyword_evidence(seg: &Seg, c: &Cand) -> Evidence {
+    let mut best = (0.0f32, f32::MAX);
+    let mut second = 0.0f32;
+    let mut tight = false;
+    for (h, neutral) in seg.near_flagged(c.start, c.end, MAX_REACH as usize) {
+        let CodeKw::Pos(w) = h.kind else { continue };
+        if neutral {
+            continue;
+        }
+        let d = seg.gap(h.start, h.end, c.start, c.end);
+        let p = w * prox(d);
+        if p > best.0 {
+            second = best.0;
+            best = (p, d);
+        } else if p > second {
+            second = p;
+        }
+        if h.end <= c.start && d <= 30.0 && w >= 0.8 && tight_gap(&seg.text(h.end, c.start)) {
+            tight = true;
+        }
+    }
+    Evidence {
+        pos: best.0 + 0.5 * second,
+        best_d: best.1,
+        tight,
+    }
+}
+
+/// Score for the shape alone: six digits is the most common code.
+fn shape_score(c: &Cand) -> f32 {
+    let base = match c.kind {
+        Kind::Digits => match c.code.len() {
+            6 => 3.0,
+            8 => 2.6,
+            4 | 5 => 2.4,
+            7 => 2.3,
+            _ => 1.5,
+        },
+        Kind::Alnum => 2.0,
+        Kind::Letters => 0.8,
+    };
+    base + if c.grouped { 0.3 } else { 0.0 } + if c.prefixed { 4.0 } else { 0.0 }
+}
+
+/// Scores every candidate of one segment. `subject_kw` is the strongest code
+/// keyword of the subject line, which vouches for the whole body.
 fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Scored>) {
     let chars = &seg.f.chars;
     for c in candidates(chars) {
@@ -355,54 +352,17 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
         {
             continue;
         }
-        let mut score = match c.kind {
-            Kind::Digits => match c.code.len() {
-                6 => 3.0,
-                8 => 2.6,
-                4 | 5 => 2.4,
-                7 => 2.3,
-                _ => 1.5,
-            },
-            Kind::Alnum => 2.0,
-            Kind::Letters => 0.8,
-        };
-        if c.grouped {
-            score += 0.3;
-        }
-        let mut signal = 0.0f32;
-        if c.prefixed {
-            score += 4.0;
-            signal += 1.0;
-        }
-        // Positive keywords: the best one, plus half the runner-up.
-        let mut best = (0.0f32, f32::MAX);
-        let mut second = 0.0f32;
-        let mut tight = false;
-        for (h, neutral) in seg.near_flagged(c.start, c.end, MAX_REACH as usize) {
-            let CodeKw::Pos(w) = h.kind else { continue };
-            if neutral {
-                continue;
-            }
-            let d = seg.gap(h.start, h.end, c.start, c.end);
-            let p = w * prox(d);
-            if p > best.0 {
-                second = best.0;
-                best = (p, d);
-            } else if p > second {
-                second = p;
-            }
-            if h.end <= c.start && d <= 30.0 && w >= 0.8 && tight_gap(&seg.text(h.end, c.start)) {
-                tight = true;
-            }
-        }
-        let pos = best.0 + 0.5 * second;
-        score += 5.0 * pos;
-        signal += pos;
+        let ev = keyword_evidence(seg, &c);
+        let mut score = shape_score(&c) + 5.0 * ev.pos;
+        // "signal" is evidence that this message carries a code at all;
+        // without any, even a perfect six-digit number is left alone.
+        let mut signal = ev.pos + if c.prefixed { 1.0 } else { 0.0 };
+        let mut tight = ev.tight;
         if tight {
             score += 1.5;
         }
         if !in_subject && subject_kw > 0.0 {
-            score += 1.0 * subject_kw;
+            score += subject_kw;
             signal += 0.5 * subject_kw;
         }
         if bare(chars, &c) {
@@ -415,26 +375,22 @@ fn score_segment(seg: &Seg, subject_kw: f32, in_subject: bool, out: &mut Vec<Sco
         }
         if standalone(chars, &c) {
             score += 0.8;
-            let line_before = chars.get(..c.start).unwrap_or(&[]);
-            let prev = line_before
+            // "Your verification code is:\n\n  F4K2P"
+            let prev = chars
+                .get(..c.start)
+                .unwrap_or(&[])
                 .iter()
                 .rev()
                 .find(|&&ch| !ch.is_whitespace() && ch != '*');
-            if prev == Some(&':') || prev == Some(&'：') {
+            if matches!(prev, Some(':' | '：')) {
                 score += 0.7;
-                tight |= best.1 < 60.0;
+                tight |= ev.best_d < 60.0;
             }
         }
         if c.kind == Kind::Letters && !tight {
             continue;
         }
-        score -= context_penalty(seg, &c, best.1);
-        if std::env::var_os("OX_DEBUG").is_some() {
-            eprintln!(
-                "cand {} score {score:.2} signal {signal:.2} tight {tight}",
-                c.code
-            );
-        }
+        score -= context_penalty(seg, &c, ev.best_d);
         if score >= THRESHOLD && signal > 0.05 {
             out.push(Scored {
                 code: c.code,
@@ -451,9 +407,6 @@ fn context_penalty(seg: &Seg, c: &Cand, pos_d: f32) -> f32 {
     let mut penalty = 0.0f32;
     for h in seg.near(c.start, c.end, 160) {
         let d = seg.gap(h.start, h.end, c.start, c.end);
-        if std::env::var_os("OX_DEBUG").is_some() {
-            eprintln!("  hit {:?} {:?} d={d}", seg.text(h.start, h.end), h.kind);
-        }
         let same_line = seg.same_line(h.start, c.start);
         let outweighed = if pos_d <= d { 0.3 } else { 1.0 };
         match h.kind {

@@ -31,18 +31,19 @@ impl From<Anchor> for LinkCandidate {
     }
 }
 
-/// Hosts whose links are profile, store or share buttons in footers.
+/// Social networks and app stores: footers link to their profile pages.
 const FOOTER_HOSTS: &[&str] = &[
-    "facebook.com/",
-    "twitter.com/",
-    "x.com/",
-    "linkedin.com/company",
-    "youtube.com/",
-    "tiktok.com/@",
+    "facebook.com",
+    "twitter.com",
+    "x.com",
+    "instagram.com",
+    "linkedin.com",
+    "youtube.com",
+    "tiktok.com",
+    "pinterest.com",
     "apps.apple.com",
     "itunes.apple.com",
     "play.google.com",
-    "pinterest.com",
 ];
 
 #[derive(Default)]
@@ -134,9 +135,15 @@ fn score(link: &LinkCandidate) -> Option<f32> {
     if anchor.avoid || url.avoid {
         return None;
     }
-    let footer = FOOTER_HOSTS
-        .iter()
-        .any(|h| host_path.starts_with(h) || host_path.contains(&format!(".{h}")));
+    // A profile or store page of a social network ("facebook.com/acme",
+    // "linkedin.com/company/acme"); the networks' own confirmation links live
+    // on the same hosts but carry a query or go deeper.
+    let (host, path) = host_path.split_once('/').unwrap_or((host_path, ""));
+    let shallow = !path.contains(['?', '#']) && path.trim_end_matches('/').split('/').count() <= 2;
+    let footer = shallow
+        && FOOTER_HOSTS
+            .iter()
+            .any(|h| host == *h || host.ends_with(&format!(".{h}")));
     let path = host_path.split(['?', '#']).next().unwrap_or("");
     let pixel = path.contains("/open")
         || path.contains("pixel")
@@ -302,6 +309,27 @@ mod tests {
             best_link(&links).as_deref(),
             Some("https://app.example.com/confirm?token=abc123")
         );
+    }
+
+    #[test]
+    fn social_profiles_are_skipped_but_their_confirm_links_are_not() {
+        let profile = [link("https://www.facebook.com/verified", "Facebook")];
+        assert_eq!(best_link(&profile), None);
+        let own = [link(
+            "https://www.facebook.com/confirmemail.php?e=a%40b.test&c=48213",
+            "Confirm your account",
+        )];
+        assert!(best_link(&own).is_some());
+    }
+
+    #[test]
+    fn way_out_links_are_never_chosen() {
+        let l = LinkCandidate {
+            url: "https://x.test/pw/reset?t=Zx8PqR2vKm4NwT6y".into(),
+            text: "reset your password".into(),
+            context: "Code: 123456\nIf this wasn't you, please ".into(),
+        };
+        assert_eq!(best_link(&[l]), None);
     }
 
     #[test]

@@ -170,7 +170,12 @@ pub trait Store: Send + Sync + 'static {
     // Accounts
     /// Creates the account, its custom fields and its creator as account
     /// Owner in one transaction.
-    async fn create_account(&self, a: &AccountRow, owner: &MemberRow, fields: &[FieldRow]) -> Result<()>;
+    async fn create_account(
+        &self,
+        a: &AccountRow,
+        owner: &MemberRow,
+        fields: &[FieldRow],
+    ) -> Result<()>;
     async fn get_account(&self, ws: WorkspaceId, id: AccountId) -> Result<Option<AccountRow>>;
     async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>>;
     /// Accounts the user is a member of, with their role.

@@ -10,7 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
-use orthrus_app::{AppError, LoginRequest, NewUser, SessionInfo, TokenInfo, TotpEnrollment, TwoFactorStatus, UserInfo, WorkspaceSettings};
+use orthrus_app::{
+    AppError, LoginRequest, NewUser, SessionInfo, TokenInfo, TotpEnrollment, TwoFactorStatus,
+    UserInfo, WorkspaceSettings,
+};
 use orthrus_core::{SecretString, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -41,7 +44,12 @@ pub(crate) fn routes() -> Router<WebState> {
 pub(crate) type ApiResult<T> = Result<T, WebError>;
 
 fn parse_role(s: &str) -> Result<WorkspaceRole, WebError> {
-    s.parse().map_err(|_| WebError(AppError::invalid("user.invalid_role", format!("unknown role {s:?}; use owner, super-admin, admin or user"))))
+    s.parse().map_err(|_| {
+        WebError(AppError::invalid(
+            "user.invalid_role",
+            format!("unknown role {s:?}; use owner, super-admin, admin or user"),
+        ))
+    })
 }
 
 /// Liveness: the process is up.
@@ -86,10 +94,21 @@ pub(crate) struct LoginResponse {
 /// Signs in and returns a Bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = LoginResponse), (status = 401, description = "auth.invalid_credentials or auth.totp_required"), (status = 429, description = "auth.throttled")))]
-pub(crate) async fn login(State(s): State<WebState>, client: ClientInfo, ApiJson(b): ApiJson<LoginBody>) -> ApiResult<Json<LoginResponse>> {
+pub(crate) async fn login(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> ApiResult<Json<LoginResponse>> {
     let out = s
         .app
-        .login(LoginRequest { email: b.email, password: b.password, totp: b.totp, ip: client.ip, user_agent: client.user_agent, kind: orthrus_app::SessionKind::Bearer })
+        .login(LoginRequest {
+            email: b.email,
+            password: b.password,
+            totp: b.totp,
+            ip: client.ip,
+            user_agent: client.user_agent,
+            kind: orthrus_app::SessionKind::Bearer,
+        })
         .await?;
     Ok(Json(LoginResponse {
         token: out.token.into_inner(),
@@ -122,9 +141,18 @@ pub(crate) struct StepUpResponse {
 
 /// Confirms identity with the password (and own TOTP when enrolled); elevates the session.
 #[utoipa::path(post, path = "/api/v1/auth/step-up", tag = "auth", request_body = StepUpBody, responses((status = 200, body = StepUpResponse), (status = 401)), security(("bearer" = [])))]
-pub(crate) async fn step_up(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<StepUpBody>) -> ApiResult<Json<StepUpResponse>> {
-    let until = s.app.step_up(&a.actor, b.password.expose(), b.totp.as_deref()).await?;
-    Ok(Json(StepUpResponse { elevated_until: until.to_rfc3339() }))
+pub(crate) async fn step_up(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<StepUpBody>,
+) -> ApiResult<Json<StepUpResponse>> {
+    let until = s
+        .app
+        .step_up(&a.actor, b.password.expose(), b.totp.as_deref())
+        .await?;
+    Ok(Json(StepUpResponse {
+        elevated_until: until.to_rfc3339(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -158,20 +186,30 @@ pub(crate) async fn me(a: Authed) -> Json<MeResponse> {
 
 /// The caller's active sessions.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionInfo>)), security(("bearer" = [])))]
-pub(crate) async fn list_sessions(State(s): State<WebState>, a: Authed) -> ApiResult<Json<Vec<SessionInfo>>> {
+pub(crate) async fn list_sessions(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
     Ok(Json(s.app.list_sessions(&a.actor).await?))
 }
 
 /// Revokes one of the caller's sessions.
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
-pub(crate) async fn revoke_session(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke_session(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.app.revoke_session(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's personal API tokens.
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenInfo>)), security(("bearer" = [])))]
-pub(crate) async fn list_tokens(State(s): State<WebState>, a: Authed) -> ApiResult<Json<Vec<TokenInfo>>> {
+pub(crate) async fn list_tokens(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
     Ok(Json(s.app.list_api_tokens(&a.actor).await?))
 }
 
@@ -192,27 +230,50 @@ pub(crate) struct NewTokenResponse {
 
 /// Creates a personal API token (needs step-up).
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = NewTokenBody, responses((status = 201, body = NewTokenResponse), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
-pub(crate) async fn create_token(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<NewTokenBody>) -> ApiResult<(StatusCode, Json<NewTokenResponse>)> {
-    let (token, info) = s.app.create_api_token(&a.actor, &b.name, b.expires_days).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenResponse { token: token.into_inner(), info })))
+pub(crate) async fn create_token(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<NewTokenBody>,
+) -> ApiResult<(StatusCode, Json<NewTokenResponse>)> {
+    let (token, info) = s
+        .app
+        .create_api_token(&a.actor, &b.name, b.expires_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenResponse {
+            token: token.into_inner(),
+            info,
+        }),
+    ))
 }
 
 /// Revokes a personal API token.
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
-pub(crate) async fn revoke_token(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn revoke_token(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.app.revoke_api_token(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's own 2FA state.
 #[utoipa::path(get, path = "/api/v1/me/2fa", tag = "me", responses((status = 200, body = TwoFactorStatus)), security(("bearer" = [])))]
-pub(crate) async fn two_factor_status(State(s): State<WebState>, a: Authed) -> ApiResult<Json<TwoFactorStatus>> {
+pub(crate) async fn two_factor_status(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<TwoFactorStatus>> {
     Ok(Json(s.app.two_factor_status(&a.actor).await?))
 }
 
 /// Starts setting up the caller's own TOTP: returns the secret, URI and QR code.
 #[utoipa::path(post, path = "/api/v1/me/2fa/totp", tag = "me", responses((status = 200, body = TotpEnrollment)), security(("bearer" = [])))]
-pub(crate) async fn begin_totp(State(s): State<WebState>, a: Authed) -> ApiResult<Json<TotpEnrollment>> {
+pub(crate) async fn begin_totp(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<TotpEnrollment>> {
     Ok(Json(s.app.begin_totp_enrollment(&a.actor).await?))
 }
 
@@ -230,8 +291,14 @@ pub(crate) struct RecoveryCodes {
 
 /// Finishes TOTP setup with a current code; returns recovery codes.
 #[utoipa::path(post, path = "/api/v1/me/2fa/totp/confirm", tag = "me", request_body = CodeBody, responses((status = 200, body = RecoveryCodes), (status = 400, description = "2fa.bad_code")), security(("bearer" = [])))]
-pub(crate) async fn confirm_totp(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<CodeBody>) -> ApiResult<Json<RecoveryCodes>> {
-    Ok(Json(RecoveryCodes { recovery_codes: s.app.confirm_totp_enrollment(&a.actor, &b.code).await? }))
+pub(crate) async fn confirm_totp(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> ApiResult<Json<RecoveryCodes>> {
+    Ok(Json(RecoveryCodes {
+        recovery_codes: s.app.confirm_totp_enrollment(&a.actor, &b.code).await?,
+    }))
 }
 
 /// Turns the caller's own TOTP off (needs step-up).
@@ -243,13 +310,21 @@ pub(crate) async fn disable_totp(State(s): State<WebState>, a: Authed) -> ApiRes
 
 /// Replaces the caller's recovery codes (needs step-up).
 #[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "me", responses((status = 200, body = RecoveryCodes)), security(("bearer" = [])))]
-pub(crate) async fn regenerate_codes(State(s): State<WebState>, a: Authed) -> ApiResult<Json<RecoveryCodes>> {
-    Ok(Json(RecoveryCodes { recovery_codes: s.app.regenerate_recovery_codes(&a.actor).await? }))
+pub(crate) async fn regenerate_codes(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<RecoveryCodes>> {
+    Ok(Json(RecoveryCodes {
+        recovery_codes: s.app.regenerate_recovery_codes(&a.actor).await?,
+    }))
 }
 
 /// Users of the workspace.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserInfo>)), security(("bearer" = [])))]
-pub(crate) async fn list_users(State(s): State<WebState>, a: Authed) -> ApiResult<Json<Vec<UserInfo>>> {
+pub(crate) async fn list_users(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<UserInfo>>> {
     Ok(Json(s.app.list_users(&a.actor).await?))
 }
 
@@ -267,9 +342,24 @@ pub(crate) struct NewUserBody {
 
 /// Creates a user.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, responses((status = 201, body = UserInfo), (status = 409, description = "user.exists")), security(("bearer" = [])))]
-pub(crate) async fn create_user(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<NewUserBody>) -> ApiResult<(StatusCode, Json<UserInfo>)> {
+pub(crate) async fn create_user(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<UserInfo>)> {
     let role = parse_role(&b.role)?;
-    let u = s.app.create_user(&a.actor, NewUser { email: b.email, name: b.name, role, password: b.password }).await?;
+    let u = s
+        .app
+        .create_user(
+            &a.actor,
+            NewUser {
+                email: b.email,
+                name: b.name,
+                role,
+                password: b.password,
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
 
@@ -283,9 +373,17 @@ pub(crate) struct UpdateUserBody {
 
 /// Changes a user's role or deactivates/reactivates them.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUserBody, responses((status = 200, body = UserInfo)), security(("bearer" = [])))]
-pub(crate) async fn update_user(State(s): State<WebState>, a: Authed, Path(id): Path<String>, ApiJson(b): ApiJson<UpdateUserBody>) -> ApiResult<Json<UserInfo>> {
+pub(crate) async fn update_user(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UpdateUserBody>,
+) -> ApiResult<Json<UserInfo>> {
     if b.role.is_none() && b.active.is_none() {
-        return Err(WebError(AppError::invalid("request.empty_change", "send role and/or active")));
+        return Err(WebError(AppError::invalid(
+            "request.empty_change",
+            "send role and/or active",
+        )));
     }
     let mut out = None;
     if let Some(r) = &b.role {
@@ -296,26 +394,38 @@ pub(crate) async fn update_user(State(s): State<WebState>, a: Authed, Path(id): 
         Some(true) => out = Some(s.app.reactivate_user(&a.actor, &id).await?),
         None => {}
     }
-    out.map(Json).ok_or(WebError(AppError::Internal("no change applied".into())))
+    out.map(Json)
+        .ok_or(WebError(AppError::Internal("no change applied".into())))
 }
 
 /// Lifts a sign-in lockout.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
-pub(crate) async fn unlock_user(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn unlock_user(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.app.unlock_user(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Clears a user's own 2FA (lost device); needs step-up.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-2fa", tag = "users", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
-pub(crate) async fn reset_user_2fa(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn reset_user_2fa(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.app.reset_user_2fa(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The workspace's settings.
 #[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace", responses((status = 200, body = WorkspaceSettings)), security(("bearer" = [])))]
-pub(crate) async fn workspace(State(s): State<WebState>, a: Authed) -> ApiResult<Json<WorkspaceSettings>> {
+pub(crate) async fn workspace(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<WorkspaceSettings>> {
     Ok(Json(s.app.workspace_settings(&a.actor).await?))
 }
 
@@ -329,6 +439,14 @@ pub(crate) struct WorkspaceBody {
 
 /// Changes the workspace's settings (Owner).
 #[utoipa::path(patch, path = "/api/v1/workspace", tag = "workspace", request_body = WorkspaceBody, responses((status = 200, body = WorkspaceSettings)), security(("bearer" = [])))]
-pub(crate) async fn update_workspace(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<WorkspaceBody>) -> ApiResult<Json<WorkspaceSettings>> {
-    Ok(Json(s.app.update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes).await?))
+pub(crate) async fn update_workspace(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<WorkspaceBody>,
+) -> ApiResult<Json<WorkspaceSettings>> {
+    Ok(Json(
+        s.app
+            .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
+            .await?,
+    ))
 }

@@ -10,7 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use orthrus_app::{AccountDetail, AccountPatch, AccountSummary, AppError, AuditEntry, AuditQuery, MemberInfo, NewAccount, NewField, PasswordPolicy};
+use orthrus_app::{
+    AccountDetail, AccountPatch, AccountSummary, AppError, AuditEntry, AuditQuery, MemberInfo,
+    NewAccount, NewField, PasswordPolicy,
+};
 use orthrus_core::{AccountRole, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,12 +21,26 @@ use utoipa::{IntoParams, ToSchema};
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/api/v1/accounts", get(list_accounts).post(create_account))
-        .route("/api/v1/accounts/{id}", get(get_account).patch(update_account).delete(delete_account))
+        .route(
+            "/api/v1/accounts/{id}",
+            get(get_account)
+                .patch(update_account)
+                .delete(delete_account),
+        )
         .route("/api/v1/accounts/{id}/password", get(reveal_password))
         .route("/api/v1/accounts/{id}/fields/{field_id}", get(reveal_field))
-        .route("/api/v1/accounts/{id}/history/{entry_id}/password", get(reveal_history))
-        .route("/api/v1/accounts/{id}/members", get(list_members).post(add_member))
-        .route("/api/v1/accounts/{id}/members/{user_id}", delete(remove_member))
+        .route(
+            "/api/v1/accounts/{id}/history/{entry_id}/password",
+            get(reveal_history),
+        )
+        .route(
+            "/api/v1/accounts/{id}/members",
+            get(list_members).post(add_member),
+        )
+        .route(
+            "/api/v1/accounts/{id}/members/{user_id}",
+            delete(remove_member),
+        )
         .route("/api/v1/password-generator", post(generate_password))
         .route("/api/v1/audit", get(list_audit))
 }
@@ -37,11 +54,20 @@ pub(crate) struct ListQuery {
 
 /// Lists accounts.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListQuery), responses((status = 200, body = Vec<AccountSummary>)), security(("bearer" = [])))]
-pub(crate) async fn list_accounts(State(s): State<WebState>, a: Authed, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Vec<AccountSummary>>> {
+pub(crate) async fn list_accounts(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<AccountSummary>>> {
     let all = match q.scope.as_deref() {
         None | Some("mine") => false,
         Some("all") => true,
-        Some(other) => return Err(WebError(AppError::invalid("request.invalid_query", format!("scope must be mine or all, not {other:?}")))),
+        Some(other) => {
+            return Err(WebError(AppError::invalid(
+                "request.invalid_query",
+                format!("scope must be mine or all, not {other:?}"),
+            )));
+        }
     };
     Ok(Json(s.app.list_accounts(&a.actor, all).await?))
 }
@@ -74,18 +100,40 @@ fn with_etag(detail: AccountDetail, status: StatusCode) -> Response {
 
 /// Adds a shared account; the caller becomes its Owner.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = NewAccountBody, responses((status = 201, body = AccountDetail)), security(("bearer" = [])))]
-pub(crate) async fn create_account(State(s): State<WebState>, a: Authed, ApiJson(b): ApiJson<NewAccountBody>) -> ApiResult<Response> {
+pub(crate) async fn create_account(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<NewAccountBody>,
+) -> ApiResult<Response> {
     let d = s
         .app
-        .create_account(&a.actor, NewAccount { app: b.app, label: b.label, login_url: b.login_url, username: b.username, password: b.password, notes: b.notes, fields: b.fields })
+        .create_account(
+            &a.actor,
+            NewAccount {
+                app: b.app,
+                label: b.label,
+                login_url: b.login_url,
+                username: b.username,
+                password: b.password,
+                notes: b.notes,
+                fields: b.fields,
+            },
+        )
         .await?;
     Ok(with_etag(d, StatusCode::CREATED))
 }
 
 /// One account (never its password). The ETag carries its version.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 200, body = AccountDetail), (status = 404, description = "account.not_found")), security(("bearer" = [])))]
-pub(crate) async fn get_account(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
-    Ok(with_etag(s.app.get_account(&a.actor, &id).await?, StatusCode::OK))
+pub(crate) async fn get_account(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(with_etag(
+        s.app.get_account(&a.actor, &id).await?,
+        StatusCode::OK,
+    ))
 }
 
 fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -112,25 +160,52 @@ pub(crate) struct PatchAccountBody {
 
 fn if_match_version(headers: &HeaderMap) -> Option<i64> {
     let v = headers.get(header::IF_MATCH)?.to_str().ok()?;
-    v.trim().trim_start_matches("W/").trim_matches('"').trim_start_matches('v').parse().ok()
+    v.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .trim_start_matches('v')
+        .parse()
+        .ok()
 }
 
 /// Changes an account. Needs the version you read (body `version` or
 /// `If-Match`); a stale version gets 412 `version.conflict` and changes nothing.
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = PatchAccountBody,
     responses((status = 200, body = AccountDetail), (status = 412, description = "version.conflict"), (status = 428, description = "version.required")), security(("bearer" = [])))]
-pub(crate) async fn update_account(State(s): State<WebState>, a: Authed, Path(id): Path<String>, headers: HeaderMap, ApiJson(b): ApiJson<PatchAccountBody>) -> ApiResult<Response> {
+pub(crate) async fn update_account(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<PatchAccountBody>,
+) -> ApiResult<Response> {
     let version = b.version.or_else(|| if_match_version(&headers)).ok_or(WebError(AppError::invalid(
         "version.required",
         "send the version you read (\"version\" in the body or an If-Match header) so concurrent edits are not lost",
     )))?;
-    let patch = AccountPatch { version, app: b.app, label: b.label, login_url: b.login_url, username: b.username, password: b.password, notes: b.notes, fields: b.fields };
-    Ok(with_etag(s.app.update_account(&a.actor, &id, patch).await?, StatusCode::OK))
+    let patch = AccountPatch {
+        version,
+        app: b.app,
+        label: b.label,
+        login_url: b.login_url,
+        username: b.username,
+        password: b.password,
+        notes: b.notes,
+        fields: b.fields,
+    };
+    Ok(with_etag(
+        s.app.update_account(&a.actor, &id, patch).await?,
+        StatusCode::OK,
+    ))
 }
 
 /// Deletes an account (account Owner, step-up).
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
-pub(crate) async fn delete_account(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub(crate) async fn delete_account(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.app.delete_account(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -150,19 +225,32 @@ pub(crate) struct PasswordResponse {
 /// Reveals the password (Manager or Owner, step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/password", tag = "accounts", params(("id" = String, Path), RevealQuery),
     responses((status = 200, body = PasswordResponse), (status = 403, description = "step_up.required or permission.denied")), security(("bearer" = [])))]
-pub(crate) async fn reveal_password(State(s): State<WebState>, a: Authed, Path(id): Path<String>, ApiQuery(q): ApiQuery<RevealQuery>) -> ApiResult<Response> {
+pub(crate) async fn reveal_password(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RevealQuery>,
+) -> ApiResult<Response> {
     let copy = match q.purpose.as_deref() {
         None | Some("reveal") => false,
         Some("copy") => true,
-        Some(o) => return Err(WebError(AppError::invalid("request.invalid_query", format!("purpose must be reveal or copy, not {o:?}")))),
+        Some(o) => {
+            return Err(WebError(AppError::invalid(
+                "request.invalid_query",
+                format!("purpose must be reveal or copy, not {o:?}"),
+            )));
+        }
     };
     let pw = s.app.reveal_password(&a.actor, &id, copy).await?;
-    Ok(no_store(Json(PasswordResponse { password: pw.into_inner() })))
+    Ok(no_store(Json(PasswordResponse {
+        password: pw.into_inner(),
+    })))
 }
 
 fn no_store(j: impl IntoResponse) -> Response {
     let mut r = j.into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -173,21 +261,37 @@ pub(crate) struct ValueResponse {
 
 /// Reveals a secret custom field (step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/fields/{field_id}", tag = "accounts", params(("id" = String, Path), ("field_id" = String, Path)), responses((status = 200, body = ValueResponse)), security(("bearer" = [])))]
-pub(crate) async fn reveal_field(State(s): State<WebState>, a: Authed, Path((id, field)): Path<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn reveal_field(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, field)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let v = s.app.reveal_field(&a.actor, &id, &field).await?;
-    Ok(no_store(Json(ValueResponse { value: v.into_inner() })))
+    Ok(no_store(Json(ValueResponse {
+        value: v.into_inner(),
+    })))
 }
 
 /// Reveals an earlier password from the history (step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/history/{entry_id}/password", tag = "accounts", params(("id" = String, Path), ("entry_id" = String, Path)), responses((status = 200, body = PasswordResponse)), security(("bearer" = [])))]
-pub(crate) async fn reveal_history(State(s): State<WebState>, a: Authed, Path((id, entry)): Path<(String, String)>) -> ApiResult<Response> {
+pub(crate) async fn reveal_history(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, entry)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let v = s.app.reveal_history(&a.actor, &id, &entry).await?;
-    Ok(no_store(Json(PasswordResponse { password: v.into_inner() })))
+    Ok(no_store(Json(PasswordResponse {
+        password: v.into_inner(),
+    })))
 }
 
 /// The account's members.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), responses((status = 200, body = Vec<MemberInfo>)), security(("bearer" = [])))]
-pub(crate) async fn list_members(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> ApiResult<Json<Vec<MemberInfo>>> {
+pub(crate) async fn list_members(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<MemberInfo>>> {
     Ok(Json(s.app.list_members(&a.actor, &id).await?))
 }
 
@@ -201,22 +305,47 @@ pub(crate) struct MemberBody {
 
 /// Adds a member or changes their role.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), request_body = MemberBody, responses((status = 200, body = MemberInfo)), security(("bearer" = [])))]
-pub(crate) async fn add_member(State(s): State<WebState>, a: Authed, Path(id): Path<String>, ApiJson(b): ApiJson<MemberBody>) -> ApiResult<Json<MemberInfo>> {
-    let role: AccountRole = b.role.parse().map_err(|_| WebError(AppError::invalid("member.invalid_role", format!("unknown account role {:?}; use owner, manager or collaborator", b.role))))?;
-    Ok(Json(s.app.set_member(&a.actor, &id, &b.user_id, role).await?))
+pub(crate) async fn add_member(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MemberBody>,
+) -> ApiResult<Json<MemberInfo>> {
+    let role: AccountRole = b.role.parse().map_err(|_| {
+        WebError(AppError::invalid(
+            "member.invalid_role",
+            format!(
+                "unknown account role {:?}; use owner, manager or collaborator",
+                b.role
+            ),
+        ))
+    })?;
+    Ok(Json(
+        s.app.set_member(&a.actor, &id, &b.user_id, role).await?,
+    ))
 }
 
 /// Removes a member.
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}/members/{user_id}", tag = "members", params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
-pub(crate) async fn remove_member(State(s): State<WebState>, a: Authed, Path((id, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub(crate) async fn remove_member(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     s.app.remove_member(&a.actor, &id, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Generates a password.
 #[utoipa::path(post, path = "/api/v1/password-generator", tag = "accounts", request_body = PasswordPolicy, responses((status = 200, body = PasswordResponse)), security(("bearer" = [])))]
-pub(crate) async fn generate_password(State(s): State<WebState>, _a: Authed, ApiJson(p): ApiJson<PasswordPolicy>) -> ApiResult<Response> {
-    Ok(no_store(Json(PasswordResponse { password: s.app.generate_password(&p)? })))
+pub(crate) async fn generate_password(
+    State(s): State<WebState>,
+    _a: Authed,
+    ApiJson(p): ApiJson<PasswordPolicy>,
+) -> ApiResult<Response> {
+    Ok(no_store(Json(PasswordResponse {
+        password: s.app.generate_password(&p)?,
+    })))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -237,7 +366,19 @@ pub(crate) struct AuditParams {
 
 /// The audit log, newest first (Admins and above).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, body = Vec<AuditEntry>)), security(("bearer" = [])))]
-pub(crate) async fn list_audit(State(s): State<WebState>, a: Authed, ApiQuery(q): ApiQuery<AuditParams>) -> ApiResult<Json<Vec<AuditEntry>>> {
-    let q = AuditQuery { action: q.action, actor_id: q.actor_id, target_id: q.target_id, since: q.since, until: q.until, before: q.before, limit: q.limit };
+pub(crate) async fn list_audit(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<AuditParams>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let q = AuditQuery {
+        action: q.action,
+        actor_id: q.actor_id,
+        target_id: q.target_id,
+        since: q.since,
+        until: q.until,
+        before: q.before,
+        limit: q.limit,
+    };
     Ok(Json(s.app.list_audit(&a.actor, &q).await?))
 }

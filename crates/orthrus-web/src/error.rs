@@ -31,16 +31,30 @@ pub(crate) struct ErrorInfo {
 
 pub(crate) fn status_of(e: &AppError) -> StatusCode {
     match e {
-        AppError::Unauthenticated | AppError::InvalidCredentials | AppError::TotpRequired => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated | AppError::InvalidCredentials | AppError::TotpRequired => {
+            StatusCode::UNAUTHORIZED
+        }
         AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Forbidden | AppError::StepUpRequired | AppError::TwoFactorEnrollmentRequired => StatusCode::FORBIDDEN,
+        AppError::Forbidden | AppError::StepUpRequired | AppError::TwoFactorEnrollmentRequired => {
+            StatusCode::FORBIDDEN
+        }
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Invalid { code, .. } if *code == "request.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::Invalid { code, .. } if *code == "request.unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        AppError::Invalid { code, .. } if *code == "request.method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
-        AppError::Invalid { code, .. } if *code == "version.required" => StatusCode::PRECONDITION_REQUIRED,
+        AppError::Invalid { code, .. } if *code == "request.too_large" => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        AppError::Invalid { code, .. } if *code == "request.unsupported_media_type" => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        AppError::Invalid { code, .. } if *code == "request.method_not_allowed" => {
+            StatusCode::METHOD_NOT_ALLOWED
+        }
+        AppError::Invalid { code, .. } if *code == "version.required" => {
+            StatusCode::PRECONDITION_REQUIRED
+        }
         AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict { code, .. } if *code == "version.conflict" => StatusCode::PRECONDITION_FAILED,
+        AppError::Conflict { code, .. } if *code == "version.conflict" => {
+            StatusCode::PRECONDITION_FAILED
+        }
         AppError::Conflict { .. } | AppError::SetupComplete => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -50,7 +64,11 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = status_of(&self.0);
         let (message, internal) = match &self.0 {
-            AppError::Internal(detail) => ("something went wrong on our side; quote the request id when reporting it".to_owned(), Some(detail.clone())),
+            AppError::Internal(detail) => (
+                "something went wrong on our side; quote the request id when reporting it"
+                    .to_owned(),
+                Some(detail.clone()),
+            ),
             e => (e.to_string(), None),
         };
         let retry_after = match &self.0 {
@@ -58,7 +76,13 @@ impl IntoResponse for WebError {
             _ => None,
         };
         let mut r = status.into_response();
-        r.extensions_mut().insert(ErrorInfo { status, code: self.0.code(), message, internal, retry_after });
+        r.extensions_mut().insert(ErrorInfo {
+            status,
+            code: self.0.code(),
+            message,
+            internal,
+            retry_after,
+        });
         r
     }
 }
@@ -68,7 +92,10 @@ pub(crate) async fn not_found() -> WebError {
 }
 
 pub(crate) async fn method_not_allowed() -> WebError {
-    WebError(AppError::invalid("request.method_not_allowed", "this method is not allowed here"))
+    WebError(AppError::invalid(
+        "request.method_not_allowed",
+        "this method is not allowed here",
+    ))
 }
 
 fn is_api(path: &str) -> bool {
@@ -104,22 +131,30 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
     } else if info.status == StatusCode::UNAUTHORIZED && !path.starts_with("/login") {
         if htmx {
             let mut r = StatusCode::OK.into_response();
-            r.headers_mut().insert("hx-redirect", HeaderValue::from_static("/login"));
+            r.headers_mut()
+                .insert("hx-redirect", HeaderValue::from_static("/login"));
             r
         } else {
             let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/login"));
+            r.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/login"));
             r
         }
     } else if htmx {
         // Fragments show errors inline, in the element's error slot.
         let html = crate::ui::error_fragment(&info.message, &id);
         let mut r = (StatusCode::OK, Html(html)).into_response();
-        r.headers_mut().insert("hx-retarget", HeaderValue::from_static("#flash"));
-        r.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        r.headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#flash"));
+        r.headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
         r
     } else {
-        (info.status, Html(crate::ui::error_page(info.status, &info.message, &id))).into_response()
+        (
+            info.status,
+            Html(crate::ui::error_page(info.status, &info.message, &id)),
+        )
+            .into_response()
     };
     if let Some(secs) = info.retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())

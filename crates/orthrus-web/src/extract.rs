@@ -15,28 +15,43 @@ use std::net::SocketAddr;
 pub const SESSION_COOKIE: &str = "orthrus_session";
 
 /// The client's address (the proxy's `X-Forwarded-For` when trusted).
-pub fn client_ip(state: &WebState, parts_headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>) -> String {
+pub fn client_ip(
+    state: &WebState,
+    parts_headers: &HeaderMap,
+    connect: Option<&ConnectInfo<SocketAddr>>,
+) -> String {
     if state.config.trust_proxy
-        && let Some(f) = parts_headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(f) = parts_headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
         && let Some(first) = f.split(',').next()
     {
         return first.trim().to_owned();
     }
-    connect.map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    connect
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The value of one cookie.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// Where the caller comes from.
@@ -48,9 +63,23 @@ pub struct ClientInfo {
 
 impl FromRequestParts<WebState> for ClientInfo {
     type Rejection = WebError;
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(state, &parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
-        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(256).collect();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(
+            state,
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        );
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(256)
+            .collect();
         Ok(Self { ip, user_agent })
     }
 }
@@ -65,17 +94,28 @@ pub struct Authed {
 
 impl FromRequestParts<WebState> for Authed {
     type Rejection = WebError;
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(state, &parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(
+            state,
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        );
         let (token, cookie_token) = match bearer(&parts.headers) {
             Some(t) => (t, None),
             None => {
-                let c = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError(AppError::Unauthenticated))?;
+                let c = cookie(&parts.headers, SESSION_COOKIE)
+                    .ok_or(WebError(AppError::Unauthenticated))?;
                 (c.clone(), Some(c))
             }
         };
         let actor = state.app.authenticate(&token, &ip).await?;
-        Ok(Self { actor, cookie_token })
+        Ok(Self {
+            actor,
+            cookie_token,
+        })
     }
 }
 
@@ -91,10 +131,19 @@ impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(e) => {
                 let (code, message) = match &e {
-                    JsonRejection::MissingJsonContentType(_) => ("request.unsupported_media_type", "send the body as JSON with Content-Type: application/json".to_owned()),
-                    JsonRejection::JsonSyntaxError(_) => ("request.invalid_json", format!("the body is not valid JSON: {}", e.body_text())),
+                    JsonRejection::MissingJsonContentType(_) => (
+                        "request.unsupported_media_type",
+                        "send the body as JSON with Content-Type: application/json".to_owned(),
+                    ),
+                    JsonRejection::JsonSyntaxError(_) => (
+                        "request.invalid_json",
+                        format!("the body is not valid JSON: {}", e.body_text()),
+                    ),
                     JsonRejection::JsonDataError(_) => ("request.invalid_body", e.body_text()),
-                    _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ("request.too_large", "the request body is too large".to_owned()),
+                    _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => (
+                        "request.too_large",
+                        "the request body is too large".to_owned(),
+                    ),
                     _ => ("request.invalid_body", e.body_text()),
                 };
                 Err(WebError(AppError::invalid(code, message)))
@@ -110,7 +159,12 @@ impl<T: DeserializeOwned> FromRequestParts<WebState> for ApiQuery<T> {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, _: &WebState) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(q).map(Self).map_err(|e| WebError(AppError::invalid("request.invalid_query", format!("bad query string: {e}"))))
+        serde_urlencoded::from_str(q).map(Self).map_err(|e| {
+            WebError(AppError::invalid(
+                "request.invalid_query",
+                format!("bad query string: {e}"),
+            ))
+        })
     }
 }
 
@@ -122,8 +176,18 @@ impl<T: DeserializeOwned> FromRequest<WebState> for UiForm<T> {
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| WebError(AppError::invalid("request.too_large", "the form is too large")))?;
-        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| WebError(AppError::invalid("request.invalid_form", format!("the form is incomplete: {e}"))))
+            .map_err(|_| {
+                WebError(AppError::invalid(
+                    "request.too_large",
+                    "the form is too large",
+                ))
+            })?;
+        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
+            WebError(AppError::invalid(
+                "request.invalid_form",
+                format!("the form is incomplete: {e}"),
+            ))
+        })
     }
 }
 
@@ -134,7 +198,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
     origin_host == host
 }
@@ -148,7 +215,12 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
     if safe || bearer(req.headers()).is_some() {
         return (req, Ok(()));
     }
-    let denied = || WebError(AppError::invalid("request.csrf", "this form has expired or came from another site; reload the page and try again"));
+    let denied = || {
+        WebError(AppError::invalid(
+            "request.csrf",
+            "this form has expired or came from another site; reload the page and try again",
+        ))
+    };
     if !same_origin(req.headers()) {
         return (req, Err(denied()));
     }
@@ -156,20 +228,41 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
         return (req, Ok(()));
     };
     let expected = state.app.csrf_token(&session);
-    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(h) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         let ok = orthrus_app::App::secrets_equal(h, &expected);
         return (req, if ok { Ok(()) } else { Err(denied()) });
     }
-    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
         return (req, Err(denied()));
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return (Request::from_parts(parts, Body::empty()), Err(WebError(AppError::invalid("request.too_large", "the form is too large")))),
+        Err(_) => {
+            return (
+                Request::from_parts(parts, Body::empty()),
+                Err(WebError(AppError::invalid(
+                    "request.too_large",
+                    "the form is too large",
+                ))),
+            );
+        }
     };
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    let ok = fields.iter().any(|(k, v)| k == "_csrf" && orthrus_app::App::secrets_equal(v, &expected));
-    (Request::from_parts(parts, Body::from(bytes)), if ok { Ok(()) } else { Err(denied()) })
+    let ok = fields
+        .iter()
+        .any(|(k, v)| k == "_csrf" && orthrus_app::App::secrets_equal(v, &expected));
+    (
+        Request::from_parts(parts, Body::from(bytes)),
+        if ok { Ok(()) } else { Err(denied()) },
+    )
 }

@@ -36,7 +36,11 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { public_url: "http://127.0.0.1:8080".into(), trust_proxy: false, max_body_bytes: 1024 * 1024 }
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            trust_proxy: false,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -51,7 +55,11 @@ pub struct WebState {
 
 impl WebState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        Self { app, config: Arc::new(config), setup_token: Arc::new(Mutex::new(None)) }
+        Self {
+            app,
+            config: Arc::new(config),
+            setup_token: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Creates the first-run setup token when no user exists and returns the
@@ -64,11 +72,18 @@ impl WebState {
         if let Ok(mut t) = self.setup_token.lock() {
             *t = Some(token.clone());
         }
-        Ok(Some(format!("{}/setup?token={token}", self.config.public_url.trim_end_matches('/'))))
+        Ok(Some(format!(
+            "{}/setup?token={token}",
+            self.config.public_url.trim_end_matches('/')
+        )))
     }
 
     fn setup_token_matches(&self, given: &str) -> bool {
-        self.setup_token.lock().ok().and_then(|t| t.clone()).is_some_and(|t| App::secrets_equal(&t, given))
+        self.setup_token
+            .lock()
+            .ok()
+            .and_then(|t| t.clone())
+            .is_some_and(|t| App::secrets_equal(&t, given))
     }
 
     fn clear_setup_token(&self) {
@@ -94,7 +109,10 @@ pub fn router(state: WebState) -> Router {
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::finish))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::finish,
+        ))
         .layer(DefaultBodyLimit::max(max))
         .with_state(state)
 }

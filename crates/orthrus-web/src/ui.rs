@@ -10,7 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use orthrus_app::{AppError, AuditEntry, AuditQuery, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo, TotpEnrollment, TwoFactorStatus, UserInfo};
+use orthrus_app::{
+    AppError, AuditEntry, AuditQuery, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo,
+    TotpEnrollment, TwoFactorStatus, UserInfo,
+};
 use orthrus_core::{SecretString, WorkspaceRole};
 use serde::Deserialize;
 
@@ -24,7 +27,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/audit", get(audit_page))
         .route("/security", get(security_page))
         .route("/security/2fa/{op}", post(security_2fa))
-        .route("/security/sessions/{id}/revoke", post(security_revoke_session))
+        .route(
+            "/security/sessions/{id}/revoke",
+            post(security_revoke_session),
+        )
         .route("/security/tokens", post(security_create_token))
         .route("/security/tokens/{id}/revoke", post(security_revoke_token))
 }
@@ -50,7 +56,11 @@ impl Page {
             user_email: a.actor.email.clone(),
             role_label: a.actor.role.label(),
             is_admin: a.actor.role >= WorkspaceRole::Admin,
-            csrf: a.cookie_token.as_deref().map(|t| s.app.csrf_token(t)).unwrap_or_default(),
+            csrf: a
+                .cookie_token
+                .as_deref()
+                .map(|t| s.app.csrf_token(t))
+                .unwrap_or_default(),
             flash: None,
         }
     }
@@ -58,7 +68,9 @@ impl Page {
 
 /// Renders a template into a response.
 pub(crate) fn render<T: Template>(t: &T) -> Result<Response, WebError> {
-    t.render().map(|h| Html(h).into_response()).map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))
+    t.render()
+        .map(|h| Html(h).into_response())
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))
 }
 
 #[derive(Template)]
@@ -78,17 +90,36 @@ pub(crate) fn error_page(status: StatusCode, message: &str, request_id: &str) ->
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     };
-    ErrorPage { title: heading, heading, message, request_id }.render().unwrap_or_else(|_| message.to_owned())
+    ErrorPage {
+        title: heading,
+        heading,
+        message,
+        request_id,
+    }
+    .render()
+    .unwrap_or_else(|_| message.to_owned())
 }
 
 pub(crate) fn error_fragment(message: &str, request_id: &str) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    format!("<div class=\"alert\" role=\"alert\">{}<small>Request id {}</small></div>", esc(message), esc(request_id))
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    format!(
+        "<div class=\"alert\" role=\"alert\">{}<small>Request id {}</small></div>",
+        esc(message),
+        esc(request_id)
+    )
 }
 
 fn session_cookie(s: &WebState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if s.secure_cookies() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")).unwrap_or(HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static(""))
 }
 
 fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
@@ -110,7 +141,12 @@ async fn login_page(State(s): State<WebState>) -> Result<Response, WebError> {
     if s.app.setup_needed().await? {
         return Ok(Html(crate::ui::error_page(StatusCode::OK, "Orthrus is not set up yet: open the setup link that `orthrus serve` printed when it started.", "-")).into_response());
     }
-    render(&LoginPage { title: "Sign in", error: None, email: String::new(), ask_totp: false })
+    render(&LoginPage {
+        title: "Sign in",
+        error: None,
+        email: String::new(),
+        ask_totp: false,
+    })
 }
 
 #[derive(Deserialize)]
@@ -120,7 +156,11 @@ struct LoginForm {
     totp: Option<String>,
 }
 
-async fn login_submit(State(s): State<WebState>, client: ClientInfo, UiForm(f): UiForm<LoginForm>) -> Result<Response, WebError> {
+async fn login_submit(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    UiForm(f): UiForm<LoginForm>,
+) -> Result<Response, WebError> {
     let req = LoginRequest {
         email: f.email.clone(),
         password: SecretString::new(f.password),
@@ -131,17 +171,35 @@ async fn login_submit(State(s): State<WebState>, client: ClientInfo, UiForm(f): 
     };
     match s.app.login(req).await {
         Ok(out) => {
-            let cookie = session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600);
-            Ok(redirect_with_cookie(if out.must_enroll_2fa { "/security" } else { "/" }, cookie))
+            let cookie =
+                session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600);
+            Ok(redirect_with_cookie(
+                if out.must_enroll_2fa {
+                    "/security"
+                } else {
+                    "/"
+                },
+                cookie,
+            ))
         }
         Err(AppError::TotpRequired) => {
-            let mut r = render(&LoginPage { title: "Sign in", error: None, email: f.email, ask_totp: true })?;
+            let mut r = render(&LoginPage {
+                title: "Sign in",
+                error: None,
+                email: f.email,
+                ask_totp: true,
+            })?;
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(r)
         }
         Err(e @ (AppError::InvalidCredentials | AppError::Throttled { .. })) => {
             let status = crate::error::status_of(&e);
-            let mut r = render(&LoginPage { title: "Sign in", error: Some(e.to_string()), email: f.email, ask_totp: f.totp.is_some() })?;
+            let mut r = render(&LoginPage {
+                title: "Sign in",
+                error: Some(e.to_string()),
+                email: f.email,
+                ask_totp: f.totp.is_some(),
+            })?;
             *r.status_mut() = status;
             Ok(r)
         }
@@ -170,15 +228,28 @@ struct SetupQuery {
     token: Option<String>,
 }
 
-async fn setup_page(State(s): State<WebState>, Query(q): Query<SetupQuery>) -> Result<Response, WebError> {
+async fn setup_page(
+    State(s): State<WebState>,
+    Query(q): Query<SetupQuery>,
+) -> Result<Response, WebError> {
     if !s.app.setup_needed().await? {
         return Ok(Redirect::to("/login").into_response());
     }
     let token = q.token.unwrap_or_default();
     if !s.setup_token_matches(&token) {
-        return Err(WebError(AppError::invalid("setup.bad_token", "this setup link is not valid: use the link `orthrus serve` printed (restarting it prints a new one)")));
+        return Err(WebError(AppError::invalid(
+            "setup.bad_token",
+            "this setup link is not valid: use the link `orthrus serve` printed (restarting it prints a new one)",
+        )));
     }
-    render(&SetupPage { title: "Set up", error: None, token, workspace: String::new(), name: String::new(), email: String::new() })
+    render(&SetupPage {
+        title: "Set up",
+        error: None,
+        token,
+        workspace: String::new(),
+        name: String::new(),
+        email: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -190,14 +261,32 @@ struct SetupForm {
     password: String,
 }
 
-async fn setup_submit(State(s): State<WebState>, client: ClientInfo, UiForm(f): UiForm<SetupForm>) -> Result<Response, WebError> {
+async fn setup_submit(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    UiForm(f): UiForm<SetupForm>,
+) -> Result<Response, WebError> {
     if !s.setup_token_matches(&f.token) {
-        return Err(WebError(AppError::invalid("setup.bad_token", "this setup link is not valid: use the link `orthrus serve` printed")));
+        return Err(WebError(AppError::invalid(
+            "setup.bad_token",
+            "this setup link is not valid: use the link `orthrus serve` printed",
+        )));
     }
-    match s.app.bootstrap(&f.workspace, &f.email, &f.name, &f.password, &client.ip).await {
+    match s
+        .app
+        .bootstrap(&f.workspace, &f.email, &f.name, &f.password, &client.ip)
+        .await
+    {
         Ok(_) => {}
         Err(e @ AppError::Invalid { .. }) => {
-            let mut r = render(&SetupPage { title: "Set up", error: Some(e.to_string()), token: f.token, workspace: f.workspace, name: f.name, email: f.email })?;
+            let mut r = render(&SetupPage {
+                title: "Set up",
+                error: Some(e.to_string()),
+                token: f.token,
+                workspace: f.workspace,
+                name: f.name,
+                email: f.email,
+            })?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             return Ok(r);
         }
@@ -206,9 +295,19 @@ async fn setup_submit(State(s): State<WebState>, client: ClientInfo, UiForm(f): 
     s.clear_setup_token();
     let out = s
         .app
-        .login(LoginRequest { email: f.email, password: SecretString::new(f.password), totp: None, ip: client.ip, user_agent: client.user_agent, kind: SessionKind::Cookie })
+        .login(LoginRequest {
+            email: f.email,
+            password: SecretString::new(f.password),
+            totp: None,
+            ip: client.ip,
+            user_agent: client.user_agent,
+            kind: SessionKind::Cookie,
+        })
         .await?;
-    Ok(redirect_with_cookie("/", session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600)))
+    Ok(redirect_with_cookie(
+        "/",
+        session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600),
+    ))
 }
 
 #[derive(Template)]
@@ -221,7 +320,12 @@ struct UsersPage {
     error: Option<String>,
 }
 
-async fn users_view(s: &WebState, a: &Authed, error: Option<String>, flash: Option<String>) -> Result<Response, WebError> {
+async fn users_view(
+    s: &WebState,
+    a: &Authed,
+    error: Option<String>,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
     if a.actor.role < WorkspaceRole::Admin {
         return Err(WebError(AppError::Forbidden));
     }
@@ -229,7 +333,13 @@ async fn users_view(s: &WebState, a: &Authed, error: Option<String>, flash: Opti
     let workspace = s.app.workspace_settings(&a.actor).await?.name;
     let mut page = Page::new(s, a, "Users", "users");
     page.flash = flash;
-    render(&UsersPage { page, workspace, users, roles: WorkspaceRole::ALL, error })
+    render(&UsersPage {
+        page,
+        workspace,
+        users,
+        roles: WorkspaceRole::ALL,
+        error,
+    })
 }
 
 async fn users_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
@@ -244,11 +354,32 @@ struct NewUserForm {
     password: String,
 }
 
-async fn users_create(State(s): State<WebState>, a: Authed, UiForm(f): UiForm<NewUserForm>) -> Result<Response, WebError> {
-    let role: WorkspaceRole = f.role.parse().map_err(|_| WebError(AppError::invalid("user.invalid_role", "choose a role")))?;
-    match s.app.create_user(&a.actor, NewUser { email: f.email, name: f.name, role, password: SecretString::new(f.password) }).await {
+async fn users_create(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<NewUserForm>,
+) -> Result<Response, WebError> {
+    let role: WorkspaceRole = f
+        .role
+        .parse()
+        .map_err(|_| WebError(AppError::invalid("user.invalid_role", "choose a role")))?;
+    match s
+        .app
+        .create_user(
+            &a.actor,
+            NewUser {
+                email: f.email,
+                name: f.name,
+                role,
+                password: SecretString::new(f.password),
+            },
+        )
+        .await
+    {
         Ok(u) => users_view(&s, &a, None, Some(format!("Added {}.", u.email))).await,
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => users_view(&s, &a, Some(e.to_string()), None).await,
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            users_view(&s, &a, Some(e.to_string()), None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -258,16 +389,30 @@ struct RoleForm {
     role: Option<String>,
 }
 
-async fn users_op(State(s): State<WebState>, a: Authed, Path((id, op)): Path<(String, String)>, UiForm(f): UiForm<RoleForm>) -> Result<Response, WebError> {
+async fn users_op(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, op)): Path<(String, String)>,
+    UiForm(f): UiForm<RoleForm>,
+) -> Result<Response, WebError> {
     let done = match op.as_str() {
-        "deactivate" => format!("Deactivated {}.", s.app.deactivate_user(&a.actor, &id).await?.email),
-        "reactivate" => format!("Reactivated {}.", s.app.reactivate_user(&a.actor, &id).await?.email),
+        "deactivate" => format!(
+            "Deactivated {}.",
+            s.app.deactivate_user(&a.actor, &id).await?.email
+        ),
+        "reactivate" => format!(
+            "Reactivated {}.",
+            s.app.reactivate_user(&a.actor, &id).await?.email
+        ),
         "unlock" => {
             s.app.unlock_user(&a.actor, &id).await?;
             "Sign-in lockout lifted.".to_owned()
         }
         "role" => {
-            let role: WorkspaceRole = f.role.as_deref().unwrap_or("").parse().map_err(|_| WebError(AppError::invalid("user.invalid_role", "choose a role")))?;
+            let role: WorkspaceRole =
+                f.role.as_deref().unwrap_or("").parse().map_err(|_| {
+                    WebError(AppError::invalid("user.invalid_role", "choose a role"))
+                })?;
             let u = s.app.set_user_role(&a.actor, &id, role).await?;
             format!("{} is now {}.", u.email, role.label())
         }
@@ -293,14 +438,35 @@ struct AuditForm {
     before: Option<i64>,
 }
 
-async fn audit_page(State(s): State<WebState>, a: Authed, Query(q): Query<AuditForm>) -> Result<Response, WebError> {
+async fn audit_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<AuditForm>,
+) -> Result<Response, WebError> {
     const PAGE: i64 = 50;
     let events = s
         .app
-        .list_audit(&a.actor, &AuditQuery { action: q.action.clone(), target_id: q.target_id.clone(), before: q.before, limit: Some(PAGE), ..Default::default() })
+        .list_audit(
+            &a.actor,
+            &AuditQuery {
+                action: q.action.clone(),
+                target_id: q.target_id.clone(),
+                before: q.before,
+                limit: Some(PAGE),
+                ..Default::default()
+            },
+        )
         .await?;
-    let next_before = (events.len() as i64 == PAGE).then(|| events.last().map(|e| e.seq)).flatten();
-    render(&AuditPage { page: Page::new(&s, &a, "Audit log", "audit"), events, action: q.action.unwrap_or_default(), target_id: q.target_id.unwrap_or_default(), next_before })
+    let next_before = (events.len() as i64 == PAGE)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
+    render(&AuditPage {
+        page: Page::new(&s, &a, "Audit log", "audit"),
+        events,
+        action: q.action.unwrap_or_default(),
+        target_id: q.target_id.unwrap_or_default(),
+        next_before,
+    })
 }
 
 #[derive(Template)]
@@ -352,17 +518,49 @@ struct CodeForm {
     code: Option<String>,
 }
 
-async fn security_2fa(State(s): State<WebState>, a: Authed, Path(op): Path<String>, UiForm(f): UiForm<CodeForm>) -> Result<Response, WebError> {
+async fn security_2fa(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(op): Path<String>,
+    UiForm(f): UiForm<CodeForm>,
+) -> Result<Response, WebError> {
     match op.as_str() {
         "start" => {
             let mut en = s.app.begin_totp_enrollment(&a.actor).await?;
             en.qr_svg = strip_xml_prolog(&en.qr_svg);
-            security_view(&s, &a, SecurityExtras { enrollment: Some(en), ..Default::default() }).await
+            security_view(
+                &s,
+                &a,
+                SecurityExtras {
+                    enrollment: Some(en),
+                    ..Default::default()
+                },
+            )
+            .await
         }
-        "confirm" => match s.app.confirm_totp_enrollment(&a.actor, f.code.as_deref().unwrap_or("")).await {
+        "confirm" => match s
+            .app
+            .confirm_totp_enrollment(&a.actor, f.code.as_deref().unwrap_or(""))
+            .await
+        {
             Ok(codes) => {
-                let a = Authed { actor: orthrus_app::Actor { must_enroll_2fa: false, totp_enabled: true, ..a.actor }, cookie_token: a.cookie_token };
-                security_view(&s, &a, SecurityExtras { recovery_codes: Some(codes), ..Default::default() }).await
+                let a = Authed {
+                    actor: orthrus_app::Actor {
+                        must_enroll_2fa: false,
+                        totp_enabled: true,
+                        ..a.actor
+                    },
+                    cookie_token: a.cookie_token,
+                };
+                security_view(
+                    &s,
+                    &a,
+                    SecurityExtras {
+                        recovery_codes: Some(codes),
+                        ..Default::default()
+                    },
+                )
+                .await
             }
             Err(e @ AppError::Invalid { .. }) => {
                 // Show the same secret again so the user can retry.
@@ -372,7 +570,15 @@ async fn security_2fa(State(s): State<WebState>, a: Authed, Path(op): Path<Strin
         },
         "disable" => {
             s.app.disable_totp(&a.actor).await?;
-            security_view(&s, &a, SecurityExtras { flash: Some("Two-factor authentication is off.".into()), ..Default::default() }).await
+            security_view(
+                &s,
+                &a,
+                SecurityExtras {
+                    flash: Some("Two-factor authentication is off.".into()),
+                    ..Default::default()
+                },
+            )
+            .await
         }
         _ => Err(WebError(AppError::NotFound("page"))),
     }
@@ -385,9 +591,21 @@ fn strip_xml_prolog(svg: &str) -> String {
     }
 }
 
-async fn security_revoke_session(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn security_revoke_session(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     s.app.revoke_session(&a.actor, &id).await?;
-    security_view(&s, &a, SecurityExtras { flash: Some("Signed out that session.".into()), ..Default::default() }).await
+    security_view(
+        &s,
+        &a,
+        SecurityExtras {
+            flash: Some("Signed out that session.".into()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -397,14 +615,44 @@ struct TokenForm {
     totp: Option<String>,
 }
 
-async fn security_create_token(State(s): State<WebState>, a: Authed, UiForm(f): UiForm<TokenForm>) -> Result<Response, WebError> {
-    let until = s.app.step_up(&a.actor, &f.password, f.totp.as_deref()).await?;
-    let actor = orthrus_app::Actor { elevated_until: Some(until), ..a.actor.clone() };
+async fn security_create_token(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<TokenForm>,
+) -> Result<Response, WebError> {
+    let until = s
+        .app
+        .step_up(&a.actor, &f.password, f.totp.as_deref())
+        .await?;
+    let actor = orthrus_app::Actor {
+        elevated_until: Some(until),
+        ..a.actor.clone()
+    };
     let (token, _) = s.app.create_api_token(&actor, &f.name, None).await?;
-    security_view(&s, &a, SecurityExtras { new_token: Some(token.into_inner()), ..Default::default() }).await
+    security_view(
+        &s,
+        &a,
+        SecurityExtras {
+            new_token: Some(token.into_inner()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
-async fn security_revoke_token(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn security_revoke_token(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     s.app.revoke_api_token(&a.actor, &id).await?;
-    security_view(&s, &a, SecurityExtras { flash: Some("Token revoked.".into()), ..Default::default() }).await
+    security_view(
+        &s,
+        &a,
+        SecurityExtras {
+            flash: Some("Token revoked.".into()),
+            ..Default::default()
+        },
+    )
+    .await
 }

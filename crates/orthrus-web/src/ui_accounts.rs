@@ -23,9 +23,15 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/accounts/{id}/delete", post(delete_submit))
         .route("/accounts/{id}/reveal", post(reveal))
         .route("/accounts/{id}/copy", post(copy))
-        .route("/accounts/{id}/fields/{field_id}/reveal", post(reveal_field))
+        .route(
+            "/accounts/{id}/fields/{field_id}/reveal",
+            post(reveal_field),
+        )
         .route("/accounts/{id}/members", post(add_member))
-        .route("/accounts/{id}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/accounts/{id}/members/{user_id}/remove",
+            post(remove_member),
+        )
         .route("/step-up", post(step_up))
 }
 
@@ -42,13 +48,23 @@ struct ScopeQuery {
     scope: Option<String>,
 }
 
-async fn accounts_page(State(s): State<WebState>, a: Authed, Query(q): Query<ScopeQuery>) -> Result<Response, WebError> {
+async fn accounts_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<ScopeQuery>,
+) -> Result<Response, WebError> {
     if a.actor.must_enroll_2fa {
-        return Ok(axum::response::IntoResponse::into_response(Redirect::to("/security")));
+        return Ok(axum::response::IntoResponse::into_response(Redirect::to(
+            "/security",
+        )));
     }
     let show_all = q.scope.as_deref() == Some("all");
     let accounts = s.app.list_accounts(&a.actor, show_all).await?;
-    render(&AccountsPage { page: Page::new(&s, &a, "All accounts", "accounts"), accounts, show_all })
+    render(&AccountsPage {
+        page: Page::new(&s, &a, "All accounts", "accounts"),
+        accounts,
+        show_all,
+    })
 }
 
 #[derive(Default, Deserialize)]
@@ -77,11 +93,23 @@ struct NewPage {
 }
 
 async fn new_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    let form = AccountForm { app: "instagram".into(), ..Default::default() };
-    render(&NewPage { page: Page::new(&s, &a, "Add account", "accounts"), apps: KNOWN_APPS, form, error: None })
+    let form = AccountForm {
+        app: "instagram".into(),
+        ..Default::default()
+    };
+    render(&NewPage {
+        page: Page::new(&s, &a, "Add account", "accounts"),
+        apps: KNOWN_APPS,
+        form,
+        error: None,
+    })
 }
 
-async fn new_submit(State(s): State<WebState>, a: Authed, UiForm(f): UiForm<AccountForm>) -> Result<Response, WebError> {
+async fn new_submit(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<AccountForm>,
+) -> Result<Response, WebError> {
     let new = NewAccount {
         app: f.app.clone(),
         label: f.label.clone(),
@@ -92,10 +120,20 @@ async fn new_submit(State(s): State<WebState>, a: Authed, UiForm(f): UiForm<Acco
         fields: Vec::new(),
     };
     match s.app.create_account(&a.actor, new).await {
-        Ok(d) => Ok(axum::response::IntoResponse::into_response(Redirect::to(&format!("/accounts/{}", d.summary.id)))),
+        Ok(d) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
+            &format!("/accounts/{}", d.summary.id),
+        ))),
         Err(e @ AppError::Invalid { .. }) => {
-            let form = AccountForm { password: String::new(), ..f };
-            render(&NewPage { page: Page::new(&s, &a, "Add account", "accounts"), apps: KNOWN_APPS, form, error: Some(e.to_string()) })
+            let form = AccountForm {
+                password: String::new(),
+                ..f
+            };
+            render(&NewPage {
+                page: Page::new(&s, &a, "Add account", "accounts"),
+                apps: KNOWN_APPS,
+                form,
+                error: Some(e.to_string()),
+            })
         }
         Err(e) => Err(e.into()),
     }
@@ -109,19 +147,37 @@ struct AccountPage {
     candidates: Vec<UserInfo>,
 }
 
-async fn account_view(s: &WebState, a: &Authed, id: &str, flash: Option<String>) -> Result<Response, WebError> {
+async fn account_view(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
     let detail = s.app.get_account(&a.actor, id).await?;
     let candidates = if detail.permissions.add_collaborators {
-        s.app.list_users(&a.actor).await?.into_iter().filter(|u| u.active && !detail.members.iter().any(|m| m.user_id == u.id)).collect()
+        s.app
+            .list_users(&a.actor)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && !detail.members.iter().any(|m| m.user_id == u.id))
+            .collect()
     } else {
         Vec::new()
     };
     let mut page = Page::new(s, a, &detail.summary.label, "accounts");
     page.flash = flash;
-    render(&AccountPage { page, a: detail, candidates })
+    render(&AccountPage {
+        page,
+        a: detail,
+        candidates,
+    })
 }
 
-async fn account_page(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn account_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     account_view(&s, &a, &id, None).await
 }
 
@@ -134,7 +190,12 @@ struct EditForm {
     password: Option<String>,
 }
 
-async fn edit_submit(State(s): State<WebState>, a: Authed, Path(id): Path<String>, UiForm(f): UiForm<EditForm>) -> Result<Response, WebError> {
+async fn edit_submit(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<EditForm>,
+) -> Result<Response, WebError> {
     let patch = AccountPatch {
         version: f.version,
         label: f.label,
@@ -147,9 +208,15 @@ async fn edit_submit(State(s): State<WebState>, a: Authed, Path(id): Path<String
     account_view(&s, &a, &id, Some("Saved.".into())).await
 }
 
-async fn delete_submit(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn delete_submit(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     match s.app.delete_account(&a.actor, &id).await {
-        Ok(()) => Ok(axum::response::IntoResponse::into_response(Redirect::to("/"))),
+        Ok(()) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
+            "/",
+        ))),
         Err(AppError::StepUpRequired) => Err(WebError(AppError::invalid(
             "step_up.required",
             "deleting an account needs a recent identity check: reveal the password once (which asks you to confirm your identity), then delete",
@@ -177,29 +244,69 @@ struct SecretValue {
 /// `field:<id>:<field>`.
 async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebError> {
     let mut parts = then.splitn(3, ':');
-    let (kind, id, extra) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (kind, id, extra) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
     let result = match kind {
-        "reveal" => s.app.reveal_password(&a.actor, id, false).await.map(|v| (v, false)),
-        "copy" => s.app.reveal_password(&a.actor, id, true).await.map(|v| (v, true)),
-        "field" => s.app.reveal_field(&a.actor, id, extra).await.map(|v| (v, false)),
-        _ => return Err(WebError(AppError::invalid("request.invalid", "unknown action"))),
+        "reveal" => s
+            .app
+            .reveal_password(&a.actor, id, false)
+            .await
+            .map(|v| (v, false)),
+        "copy" => s
+            .app
+            .reveal_password(&a.actor, id, true)
+            .await
+            .map(|v| (v, true)),
+        "field" => s
+            .app
+            .reveal_field(&a.actor, id, extra)
+            .await
+            .map(|v| (v, false)),
+        _ => {
+            return Err(WebError(AppError::invalid(
+                "request.invalid",
+                "unknown action",
+            )));
+        }
     };
     match result {
-        Ok((value, copy)) => render(&SecretValue { value: value.into_inner(), copy }),
-        Err(AppError::StepUpRequired) => render(&StepUpDialog { then: then.to_owned(), totp: a.actor.totp_enabled, error: None }),
+        Ok((value, copy)) => render(&SecretValue {
+            value: value.into_inner(),
+            copy,
+        }),
+        Err(AppError::StepUpRequired) => render(&StepUpDialog {
+            then: then.to_owned(),
+            totp: a.actor.totp_enabled,
+            error: None,
+        }),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn reveal(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn reveal(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("reveal:{id}")).await
 }
 
-async fn copy(State(s): State<WebState>, a: Authed, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn copy(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("copy:{id}")).await
 }
 
-async fn reveal_field(State(s): State<WebState>, a: Authed, Path((id, field)): Path<(String, String)>) -> Result<Response, WebError> {
+async fn reveal_field(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, field)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("field:{id}:{field}")).await
 }
 
@@ -214,15 +321,35 @@ struct StepUpForm {
     totp: Option<String>,
 }
 
-async fn step_up(State(s): State<WebState>, a: Authed, Query(q): Query<StepUpQuery>, UiForm(f): UiForm<StepUpForm>) -> Result<Response, WebError> {
-    match s.app.step_up(&a.actor, &f.password, f.totp.as_deref()).await {
+async fn step_up(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<StepUpQuery>,
+    UiForm(f): UiForm<StepUpForm>,
+) -> Result<Response, WebError> {
+    match s
+        .app
+        .step_up(&a.actor, &f.password, f.totp.as_deref())
+        .await
+    {
         Ok(until) => {
-            let a = Authed { actor: orthrus_app::Actor { elevated_until: Some(until), ..a.actor }, cookie_token: a.cookie_token };
+            let a = Authed {
+                actor: orthrus_app::Actor {
+                    elevated_until: Some(until),
+                    ..a.actor
+                },
+                cookie_token: a.cookie_token,
+            };
             guarded(&s, &a, &q.then).await
         }
-        Err(e @ (AppError::InvalidCredentials | AppError::TotpRequired | AppError::Throttled { .. })) => {
-            render(&StepUpDialog { then: q.then, totp: a.actor.totp_enabled, error: Some(e.to_string()) })
-        }
+        Err(
+            e
+            @ (AppError::InvalidCredentials | AppError::TotpRequired | AppError::Throttled { .. }),
+        ) => render(&StepUpDialog {
+            then: q.then,
+            totp: a.actor.totp_enabled,
+            error: Some(e.to_string()),
+        }),
         Err(e) => Err(e.into()),
     }
 }
@@ -233,13 +360,31 @@ struct MemberForm {
     role: String,
 }
 
-async fn add_member(State(s): State<WebState>, a: Authed, Path(id): Path<String>, UiForm(f): UiForm<MemberForm>) -> Result<Response, WebError> {
-    let role: AccountRole = f.role.parse().map_err(|_| WebError(AppError::invalid("member.invalid_role", "choose a role")))?;
+async fn add_member(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<MemberForm>,
+) -> Result<Response, WebError> {
+    let role: AccountRole = f
+        .role
+        .parse()
+        .map_err(|_| WebError(AppError::invalid("member.invalid_role", "choose a role")))?;
     let m = s.app.set_member(&a.actor, &id, &f.user_id, role).await?;
-    account_view(&s, &a, &id, Some(format!("{} is now {}.", m.email, role.label()))).await
+    account_view(
+        &s,
+        &a,
+        &id,
+        Some(format!("{} is now {}.", m.email, role.label())),
+    )
+    .await
 }
 
-async fn remove_member(State(s): State<WebState>, a: Authed, Path((id, user)): Path<(String, String)>) -> Result<Response, WebError> {
+async fn remove_member(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     s.app.remove_member(&a.actor, &id, &user).await?;
     account_view(&s, &a, &id, Some("Member removed.".into())).await
 }

@@ -95,7 +95,9 @@ fn save(s: &Stored) -> anyhow::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut f = opts
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
         f.write_all(serde_json::to_string_pretty(s)?.as_bytes())?;
         f.sync_all()?;
     }
@@ -105,26 +107,35 @@ fn save(s: &Stored) -> anyhow::Result<()> {
 
 fn load() -> anyhow::Result<Stored> {
     let path = config_path()?;
-    let text = std::fs::read_to_string(&path).map_err(|_| anyhow!("not signed in: run `orthrus login --server URL` first"))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is damaged; run `orthrus login` again", path.display()))
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| anyhow!("not signed in: run `orthrus login --server URL` first"))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is damaged; run `orthrus login` again", path.display()))
 }
 
 fn http() -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().user_agent(concat!("orthrus-cli/", env!("CARGO_PKG_VERSION"))).build().context("cannot start the HTTP client")
+    reqwest::Client::builder()
+        .user_agent(concat!("orthrus-cli/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("cannot start the HTTP client")
 }
 
 /// Reads one line: a hidden prompt on a terminal, a plain line otherwise.
 fn prompt(label: &str, hidden: bool) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         if hidden {
-            return rpassword::prompt_password(format!("{label}: ")).context("cannot read from the terminal");
+            return rpassword::prompt_password(format!("{label}: "))
+                .context("cannot read from the terminal");
         }
         eprint!("{label}: ");
         std::io::stderr().flush()?;
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read standard input")?;
     if line.is_empty() {
         bail!("{label} is required (standard input ended)");
     }
@@ -157,13 +168,20 @@ async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if status.is_success() {
-        return Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text).context("the server sent something that is not JSON")? });
+        return Ok(if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).context("the server sent something that is not JSON")?
+        });
     }
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     Err(ApiError {
         status: status.as_u16(),
         code: v["error"]["code"].as_str().unwrap_or("unknown").to_owned(),
-        message: v["error"]["message"].as_str().map(str::to_owned).unwrap_or_else(|| format!("the server answered {status}")),
+        message: v["error"]["message"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("the server answered {status}")),
     }
     .into())
 }
@@ -174,27 +192,56 @@ fn api_code(e: &anyhow::Error) -> Option<&str> {
 
 impl Client {
     fn new() -> anyhow::Result<Self> {
-        Ok(Self { http: http()?, stored: load()? })
+        Ok(Self {
+            http: http()?,
+            stored: load()?,
+        })
     }
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.stored.server.trim_end_matches('/'))
     }
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        send(self.http.get(self.url(path)).bearer_auth(&self.stored.token)).await
+        send(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(&self.stored.token),
+        )
+        .await
     }
     async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        send(self.http.post(self.url(path)).bearer_auth(&self.stored.token).json(body)).await
+        send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(&self.stored.token)
+                .json(body),
+        )
+        .await
     }
 
     /// Finds an account by id or (case-insensitive) label.
     async fn resolve(&self, key: &str) -> anyhow::Result<Value> {
         let list = self.get("/accounts").await?;
         let items = list.as_array().cloned().unwrap_or_default();
-        let exact: Vec<&Value> = items.iter().filter(|a| a["id"].as_str() == Some(key) || a["label"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(key))).collect();
+        let exact: Vec<&Value> = items
+            .iter()
+            .filter(|a| {
+                a["id"].as_str() == Some(key)
+                    || a["label"]
+                        .as_str()
+                        .is_some_and(|l| l.eq_ignore_ascii_case(key))
+            })
+            .collect();
         match exact.as_slice() {
             [one] => Ok((*one).clone()),
             [] => bail!("no account of yours is called {key:?}; see `orthrus accounts list`"),
-            many => bail!("{} accounts are called {key:?}; use the id instead ({})", many.len(), many.iter().filter_map(|a| a["id"].as_str()).collect::<Vec<_>>().join(", ")),
+            many => bail!(
+                "{} accounts are called {key:?}; use the id instead ({})",
+                many.len(),
+                many.iter()
+                    .filter_map(|a| a["id"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -202,11 +249,19 @@ impl Client {
     async fn step_up(&self) -> anyhow::Result<()> {
         eprintln!("Confirm your identity to continue.");
         let password = prompt("Your Orthrus password", true)?;
-        match self.post("/auth/step-up", &serde_json::json!({"password": password})).await {
+        match self
+            .post("/auth/step-up", &serde_json::json!({"password": password}))
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if api_code(&e) == Some("auth.totp_required") => {
                 let code = prompt("Authentication code", false)?;
-                self.post("/auth/step-up", &serde_json::json!({"password": password, "totp": code})).await.map(|_| ())
+                self.post(
+                    "/auth/step-up",
+                    &serde_json::json!({"password": password, "totp": code}),
+                )
+                .await
+                .map(|_| ())
             }
             Err(e) => Err(e),
         }
@@ -229,15 +284,28 @@ pub async fn login(a: LoginArgs) -> anyhow::Result<ExitCode> {
     let resp = match send(http.post(&url).json(&body)).await {
         Err(e) if api_code(&e) == Some("auth.totp_required") => {
             let code = prompt("Authentication code", false)?;
-            send(http.post(&url).json(&serde_json::json!({"email": email, "password": password, "totp": code}))).await?
+            send(
+                http.post(&url)
+                    .json(&serde_json::json!({"email": email, "password": password, "totp": code})),
+            )
+            .await?
         }
         other => other?,
     };
-    let token = resp["token"].as_str().ok_or_else(|| anyhow!("the server did not return a token"))?.to_owned();
-    save(&Stored { server: server.clone(), token, email: email.clone() })?;
+    let token = resp["token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("the server did not return a token"))?
+        .to_owned();
+    save(&Stored {
+        server: server.clone(),
+        token,
+        email: email.clone(),
+    })?;
     println!("Signed in to {server} as {email}.");
     if resp["must_enroll_2fa"].as_bool() == Some(true) {
-        println!("Your workspace requires two-factor authentication: set it up in the web UI under My security.");
+        println!(
+            "Your workspace requires two-factor authentication: set it up in the web UI under My security."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -259,13 +327,21 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
     let c = Client::new()?;
     match cmd {
         AccountsCommand::List { all, json } => {
-            let v = c.get(if all { "/accounts?scope=all" } else { "/accounts" }).await?;
+            let v = c
+                .get(if all {
+                    "/accounts?scope=all"
+                } else {
+                    "/accounts"
+                })
+                .await?;
             if json {
                 print_json(&v)?;
             } else {
                 let items = v.as_array().cloned().unwrap_or_default();
                 if items.is_empty() {
-                    println!("No accounts yet. Add one with `orthrus accounts add` or in the web UI.");
+                    println!(
+                        "No accounts yet. Add one with `orthrus accounts add` or in the web UI."
+                    );
                 }
                 for a in items {
                     println!(
@@ -279,24 +355,46 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
             }
         }
         AccountsCommand::Show { account, json } => {
-            let id = c.resolve(&account).await?["id"].as_str().unwrap_or_default().to_owned();
+            let id = c.resolve(&account).await?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let v = c.get(&format!("/accounts/{id}")).await?;
             if json {
                 print_json(&v)?;
             } else {
-                println!("{} ({})", v["label"].as_str().unwrap_or(""), v["app_name"].as_str().unwrap_or(""));
+                println!(
+                    "{} ({})",
+                    v["label"].as_str().unwrap_or(""),
+                    v["app_name"].as_str().unwrap_or("")
+                );
                 println!("  id:        {}", v["id"].as_str().unwrap_or(""));
                 println!("  username:  {}", v["username"].as_str().unwrap_or(""));
                 println!("  login URL: {}", v["login_url"].as_str().unwrap_or(""));
                 println!("  your role: {}", v["my_role"].as_str().unwrap_or("-"));
                 for m in v["members"].as_array().cloned().unwrap_or_default() {
-                    println!("  member:    {} ({})", m["email"].as_str().unwrap_or(""), m["role"].as_str().unwrap_or(""));
+                    println!(
+                        "  member:    {} ({})",
+                        m["email"].as_str().unwrap_or(""),
+                        m["role"].as_str().unwrap_or("")
+                    );
                 }
             }
         }
-        AccountsCommand::Add { app, label, login_url, username, generate, json } => {
+        AccountsCommand::Add {
+            app,
+            label,
+            login_url,
+            username,
+            generate,
+            json,
+        } => {
             let password = if generate {
-                c.post("/password-generator", &serde_json::json!({})).await?["password"].as_str().unwrap_or_default().to_owned()
+                c.post("/password-generator", &serde_json::json!({}))
+                    .await?["password"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
             } else {
                 prompt("Password for the account", true)?
             };
@@ -304,7 +402,11 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&v)?;
             } else {
-                println!("Added {} with id {}.", v["label"].as_str().unwrap_or(""), v["id"].as_str().unwrap_or(""));
+                println!(
+                    "Added {} with id {}.",
+                    v["label"].as_str().unwrap_or(""),
+                    v["id"].as_str().unwrap_or("")
+                );
             }
         }
     }
@@ -313,8 +415,14 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
 
 pub async fn password(a: PasswordArgs) -> anyhow::Result<ExitCode> {
     let c = Client::new()?;
-    let id = c.resolve(&a.account).await?["id"].as_str().unwrap_or_default().to_owned();
-    let path = format!("/accounts/{id}/password?purpose={}", if a.copy { "copy" } else { "reveal" });
+    let id = c.resolve(&a.account).await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!(
+        "/accounts/{id}/password?purpose={}",
+        if a.copy { "copy" } else { "reveal" }
+    );
     let v = match c.get(&path).await {
         Err(e) if api_code(&e) == Some("step_up.required") => {
             c.step_up().await?;
@@ -343,7 +451,9 @@ mod base64_lite {
     pub fn encode(b: &[u8]) -> String {
         let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
         for chunk in b.chunks(3) {
-            let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+            let n = (u32::from(chunk[0]) << 16)
+                | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*chunk.get(2).unwrap_or(&0));
             for i in 0..4 {
                 if i <= chunk.len() {
                     out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);

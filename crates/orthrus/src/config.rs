@@ -76,13 +76,20 @@ impl Default for Config {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), public_url: String::new(), trust_proxy: false, max_body_bytes: 1024 * 1024 }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            trust_proxy: false,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:2525".into() }
+        Self {
+            listen: "127.0.0.1:2525".into(),
+        }
     }
 }
 
@@ -104,7 +111,10 @@ impl Default for SecurityConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into(), format: "text".into() }
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
     }
 }
 
@@ -121,11 +131,17 @@ pub struct Overrides {
 
 /// Loads the configuration from all sources and validates it.
 pub fn load(o: &Overrides) -> anyhow::Result<Config> {
-    let file = o.config_file.clone().or_else(|| std::env::var_os("ORTHRUS_CONFIG").map(PathBuf::from));
+    let file = o
+        .config_file
+        .clone()
+        .or_else(|| std::env::var_os("ORTHRUS_CONFIG").map(PathBuf::from));
     let mut c = match &file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-            toml::from_str::<Config>(&text).with_context(|| format!("invalid configuration file {}", path.display()))?
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the configuration file {}", path.display())
+            })?;
+            toml::from_str::<Config>(&text)
+                .with_context(|| format!("invalid configuration file {}", path.display()))?
         }
         None => Config::default(),
     };
@@ -151,7 +167,11 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
 
 /// Applies `ORTHRUS_…` variables.
 pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-    let num = |k: &str, v: String| -> anyhow::Result<i64> { v.trim().parse().with_context(|| format!("{k} must be a whole number, got {v:?}")) };
+    let num = |k: &str, v: String| -> anyhow::Result<i64> {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{k} must be a whole number, got {v:?}"))
+    };
     if let Some(v) = get("ORTHRUS_DATA_DIR") {
         c.data_dir = PathBuf::from(v);
     }
@@ -180,7 +200,8 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.security.session_hours = num("ORTHRUS_SESSION_HOURS", v)?;
     }
     if let Some(v) = get("ORTHRUS_ARGON_MEMORY_KIB") {
-        c.security.argon_memory_kib = u32::try_from(num("ORTHRUS_ARGON_MEMORY_KIB", v)?).context("ORTHRUS_ARGON_MEMORY_KIB is out of range")?;
+        c.security.argon_memory_kib = u32::try_from(num("ORTHRUS_ARGON_MEMORY_KIB", v)?)
+            .context("ORTHRUS_ARGON_MEMORY_KIB is out of range")?;
     }
     Ok(())
 }
@@ -190,7 +211,11 @@ impl Config {
         self.http_addr()?;
         self.smtp_addr()?;
         let url = self.database_url.expose();
-        if !url.is_empty() && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite://")) {
+        if !url.is_empty()
+            && !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite://"))
+        {
             bail!("database_url must start with postgres://, postgresql:// or sqlite://");
         }
         let p = &self.http.public_url;
@@ -204,11 +229,17 @@ impl Config {
         if !(1..=365).contains(&s.bearer_days) {
             bail!("security.bearer_days must be between 1 and 365");
         }
-        if s.lockout_threshold < 1 || s.ip_threshold < 1 || s.lockout_window_secs < 1 || s.lockout_secs < 1 {
+        if s.lockout_threshold < 1
+            || s.ip_threshold < 1
+            || s.lockout_window_secs < 1
+            || s.lockout_secs < 1
+        {
             bail!("security lockout settings must be positive");
         }
         if s.argon_memory_kib < 8 * 1024 || s.argon_iterations < 1 {
-            bail!("security.argon_memory_kib must be at least 8192 and argon_iterations at least 1");
+            bail!(
+                "security.argon_memory_kib must be at least 8192 and argon_iterations at least 1"
+            );
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.http.max_body_bytes) {
             bail!("http.max_body_bytes must be between 1 KiB and 64 MiB");
@@ -220,21 +251,39 @@ impl Config {
     }
 
     pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.http.listen.parse().with_context(|| format!("http.listen must be HOST:PORT with an IP address, got {:?}", self.http.listen))
+        self.http.listen.parse().with_context(|| {
+            format!(
+                "http.listen must be HOST:PORT with an IP address, got {:?}",
+                self.http.listen
+            )
+        })
     }
 
     pub fn smtp_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.smtp.listen.parse().with_context(|| format!("smtp.listen must be HOST:PORT with an IP address, got {:?}", self.smtp.listen))
+        self.smtp.listen.parse().with_context(|| {
+            format!(
+                "smtp.listen must be HOST:PORT with an IP address, got {:?}",
+                self.smtp.listen
+            )
+        })
     }
 
     /// The database URL to open.
     pub fn database(&self) -> String {
         let url = self.database_url.expose();
-        if url.is_empty() { format!("sqlite://{}", self.data_dir.join("orthrus.db").display()) } else { url.to_owned() }
+        if url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("orthrus.db").display())
+        } else {
+            url.to_owned()
+        }
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {
-        if self.http.public_url.is_empty() { format!("http://{bound}") } else { self.http.public_url.trim_end_matches('/').to_owned() }
+        if self.http.public_url.is_empty() {
+            format!("http://{bound}")
+        } else {
+            self.http.public_url.trim_end_matches('/').to_owned()
+        }
     }
 
     pub fn app_config(&self) -> orthrus_app::AppConfig {
@@ -282,19 +331,38 @@ mod tests {
         .unwrap();
         assert_eq!(c.http.listen, "0.0.0.0:9000");
         assert_eq!(c.database(), "postgres://u@h/db");
-        assert!(!format!("{c:?}").contains("postgres://u@h/db"), "database URL is redacted in Debug");
-        let bad = apply_env(&mut c, |k| (k == "ORTHRUS_SESSION_HOURS").then(|| "soon".into()));
-        assert!(bad.unwrap_err().to_string().contains("ORTHRUS_SESSION_HOURS"));
+        assert!(
+            !format!("{c:?}").contains("postgres://u@h/db"),
+            "database URL is redacted in Debug"
+        );
+        let bad = apply_env(&mut c, |k| {
+            (k == "ORTHRUS_SESSION_HOURS").then(|| "soon".into())
+        });
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("ORTHRUS_SESSION_HOURS")
+        );
     }
 
     #[test]
     fn validation_names_the_bad_setting() {
         let mut c = Config::default();
         c.http.listen = "localhost".into();
-        assert!(c.validate().unwrap_err().to_string().contains("http.listen"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("http.listen")
+        );
         let mut c = Config::default();
         c.database_url = SecretString::new("mysql://x");
-        assert!(c.validate().unwrap_err().to_string().contains("database_url"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("database_url")
+        );
         let unknown = toml::from_str::<Config>("[http]\nlisten = \"127.0.0.1:1\"\nport = 3\n");
         assert!(unknown.is_err());
     }

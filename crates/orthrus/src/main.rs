@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "orthrus", version, about = "Share app accounts with your team without sharing passwords or phones")]
+#[command(
+    name = "orthrus",
+    version,
+    about = "Share app accounts with your team without sharing passwords or phones"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,12 +118,20 @@ enum ConfigCommand {
 }
 
 fn overrides(s: &StorageArgs) -> config::Overrides {
-    config::Overrides { config_file: s.config.clone(), data_dir: s.data_dir.clone(), database_url: s.database_url.clone(), ..Default::default() }
+    config::Overrides {
+        config_file: s.config.clone(),
+        data_dir: s.data_dir.clone(),
+        database_url: s.database_url.clone(),
+        ..Default::default()
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -138,42 +150,76 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(a) => {
-            let o = config::Overrides { http: a.http, smtp: a.smtp, public_url: a.public_url, ..overrides(&a.storage) };
+            let o = config::Overrides {
+                http: a.http,
+                smtp: a.smtp,
+                public_url: a.public_url,
+                ..overrides(&a.storage)
+            };
             let cfg = config::load(&o)?;
             serve::init_logging(&cfg);
             serve::serve(cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Admin { command: AdminCommand::CreateUser { storage, email, role } } => {
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    storage,
+                    email,
+                    role,
+                },
+        } => {
             let cfg = config::load(&overrides(&storage))?;
-            let role: orthrus_core::WorkspaceRole = role.parse().map_err(|_| anyhow::anyhow!("unknown role {role:?}; use owner, super-admin, admin or user"))?;
+            let role: orthrus_core::WorkspaceRole = role.parse().map_err(|_| {
+                anyhow::anyhow!("unknown role {role:?}; use owner, super-admin, admin or user")
+            })?;
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
             let password = line.trim_end_matches(['\r', '\n']);
             let app = serve::open_app(&cfg).await?;
-            let user = app.create_user_local(&email, role, password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = app
+                .create_user_local(&email, role, password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             app.store().close().await;
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify { storage, json } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { storage, json },
+        } => {
             let cfg = config::load(&overrides(&storage))?;
             let app = serve::open_app(&cfg).await?;
-            let report = app.verify_audit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = app
+                .verify_audit()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             app.store().close().await;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else if report.ok() {
-                println!("audit log intact: {} events in {} workspace(s)", report.events, report.workspaces);
+                println!(
+                    "audit log intact: {} events in {} workspace(s)",
+                    report.events, report.workspaces
+                );
             } else {
                 eprintln!("audit log TAMPERED ({} problem(s)):", report.problems.len());
                 for p in &report.problems {
                     eprintln!("  - {p}");
                 }
             }
-            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
         }

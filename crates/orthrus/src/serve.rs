@@ -11,25 +11,53 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub fn init_logging(cfg: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if cfg.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if cfg.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Opens the database (running migrations) and the master key.
 pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create the data directory {}", cfg.data_dir.display()))?;
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            cfg.data_dir.display()
+        )
+    })?;
     let env_key = std::env::var("ORTHRUS_MASTER_KEY").ok();
-    let (master, source) = MasterKey::load_or_create(&cfg.data_dir, env_key.as_deref(), &OsEntropy)?;
+    let (master, source) =
+        MasterKey::load_or_create(&cfg.data_dir, env_key.as_deref(), &OsEntropy)?;
     match source {
-        KeySource::Generated => tracing::warn!(path = %cfg.data_dir.join("master.key").display(), "generated a new master key: back it up, without it the vault cannot be read"),
-        KeySource::Environment => tracing::info!(key_id = master.id(), "master key from ORTHRUS_MASTER_KEY"),
-        KeySource::File => tracing::info!(key_id = master.id(), "master key from the data directory"),
+        KeySource::Generated => {
+            tracing::warn!(path = %cfg.data_dir.join("master.key").display(), "generated a new master key: back it up, without it the vault cannot be read")
+        }
+        KeySource::Environment => {
+            tracing::info!(key_id = master.id(), "master key from ORTHRUS_MASTER_KEY")
+        }
+        KeySource::File => {
+            tracing::info!(key_id = master.id(), "master key from the data directory")
+        }
     }
     let url = cfg.database();
-    let store = orthrus_store::open(&url).await.with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
+    let store = orthrus_store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
-    App::new(store, master, Arc::new(SystemClock), Arc::new(OsEntropy), cfg.app_config()).map_err(|e| anyhow::anyhow!("{e}"))
+    App::new(
+        store,
+        master,
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        cfg.app_config(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Hides the password part of a database URL.
@@ -71,14 +99,23 @@ async fn shutdown_signal() {
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = open_app(&cfg).await?;
     let addr = cfg.http_addr()?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let public_url = cfg.public_url(bound);
     let web = orthrus_web::WebState::new(
         app.clone(),
-        orthrus_web::WebConfig { public_url: public_url.clone(), trust_proxy: cfg.http.trust_proxy, max_body_bytes: cfg.http.max_body_bytes },
+        orthrus_web::WebConfig {
+            public_url: public_url.clone(),
+            trust_proxy: cfg.http.trust_proxy,
+            max_body_bytes: cfg.http.max_body_bytes,
+        },
     );
-    let setup = web.prepare_setup().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let setup = web
+        .prepare_setup()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let router = orthrus_web::router(web);
 
     // The supervisor: every long-lived task runs in this set and stops when
@@ -88,10 +125,13 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     {
         let stop = stop.clone();
         tasks.spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-                .context("the HTTP server failed")
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .context("the HTTP server failed")
         });
     }
     {
@@ -106,10 +146,13 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         });
     }
 
-    println!("Orthrus is running at {public_url}");
     if let Some(url) = setup {
-        println!("First run: open this link to create your workspace and its owner:\n\n    {url}\n");
+        println!(
+            "First run: open this link to create your workspace and its owner:\n\n    {url}\n"
+        );
     }
+    // Printed last, once the socket is bound: scripts wait for this line.
+    println!("Orthrus is running at {public_url}");
     tracing::info!(http = %bound, smtp = %cfg.smtp.listen, "listening");
 
     let mut result = Ok(());
@@ -132,7 +175,10 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn database_passwords_are_redacted() {
-        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact_url("sqlite://./x.db"), "sqlite://./x.db");
     }

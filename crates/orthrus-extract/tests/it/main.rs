@@ -2,4 +2,5 @@
 //! crate's own corpus and holdout set, and property tests.
 
 mod corpus;
+mod limits;
 mod props;

@@ -298,7 +298,9 @@ async fn accounts_members_and_optimistic_concurrency() {
         s.bootstrap(&ws, &u).await.unwrap();
         s.create_user(&v).await.unwrap();
         let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[]).await.unwrap();
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
         assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
         assert_eq!(
             s.member_role(ws.id, a.id, u.id).await.unwrap(),

@@ -9,15 +9,37 @@ use serde_json::json;
 #[tokio::test]
 async fn health_readiness_and_openapi() {
     let t = TestApp::sqlite().await;
-    let r = t.http.get(format!("{}/healthz", t.url)).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!("{}/healthz", t.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("content-security-policy").is_some());
-    assert_eq!(t.http.get(format!("{}/readyz", t.url)).send().await.unwrap().status(), 200);
+    assert_eq!(
+        t.http
+            .get(format!("{}/readyz", t.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let (s, spec) = t.anon().get("/openapi.json").await;
     assert_eq!(s, 200);
     assert_eq!(spec["openapi"], "3.1.0");
-    for path in ["/api/v1/auth/login", "/api/v1/accounts/{id}/password", "/api/v1/users", "/api/v1/audit", "/api/v1/accounts/{id}/members"] {
-        assert!(spec["paths"][path].is_object(), "{path} missing from the spec");
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/accounts/{id}/password",
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/accounts/{id}/members",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from the spec"
+        );
     }
     assert!(spec["components"]["schemas"]["AccountDetail"].is_object());
 }
@@ -27,40 +49,110 @@ async fn sign_in_failures_are_uniform_and_throttled() {
     for t in TestApp::all("signin").await {
         let owner = t.owner().await;
         let anon = t.anon();
-        let (s1, unknown) = anon.post("/auth/login", &json!({"email": "nobody@acme.test", "password": "whatever-123"})).await;
-        let (s2, wrong) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "wrong-password"})).await;
-        assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+        let (s1, unknown) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "nobody@acme.test", "password": "whatever-123"}),
+            )
+            .await;
+        let (s2, wrong) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
+            )
+            .await;
+        assert_eq!(
+            (s1, s2),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+        );
         assert_eq!(code(&unknown), "auth.invalid_credentials");
-        assert_eq!(unknown["error"]["message"], wrong["error"]["message"], "no user enumeration");
-        assert!(unknown["error"]["request_id"].as_str().is_some_and(|r| r.len() == 16));
+        assert_eq!(
+            unknown["error"]["message"], wrong["error"]["message"],
+            "no user enumeration"
+        );
+        assert!(
+            unknown["error"]["request_id"]
+                .as_str()
+                .is_some_and(|r| r.len() == 16)
+        );
         // Three more wrong passwords lock the email (5 in the window).
         for _ in 0..3 {
-            anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "wrong-password"})).await;
+            anon.post(
+                "/auth/login",
+                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
+            )
+            .await;
         }
-        let (s, v) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "wrong-password"})).await;
+        let (s, v) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
-        let (s, v) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "owner-password-1"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"), "locked even with the right password");
+        let (s, v) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "owner@acme.test", "password": "owner-password-1"}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"),
+            "locked even with the right password"
+        );
         // An unknown email locks the same way, so a lock reveals nothing.
         for _ in 0..5 {
-            anon.post("/auth/login", &json!({"email": "ghost@acme.test", "password": "x-123456789"})).await;
+            anon.post(
+                "/auth/login",
+                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
+            )
+            .await;
         }
-        let (s, _) = anon.post("/auth/login", &json!({"email": "ghost@acme.test", "password": "x-123456789"})).await;
+        let (s, _) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
         // An admin lifts the lock.
-        let (s, _) = owner.post(&format!("/users/{}/unlock", owner.user_id), &json!({})).await;
+        let (s, _) = owner
+            .post(&format!("/users/{}/unlock", owner.user_id), &json!({}))
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, _) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "owner-password-1"})).await;
+        let (s, _) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "owner@acme.test", "password": "owner-password-1"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{}", t.backend);
         // Or the lock expires.
-        let (s, _) = anon.post("/auth/login", &json!({"email": "ghost@acme.test", "password": "x-123456789"})).await;
+        let (s, _) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
         t.clock.advance_secs(16 * 60);
-        let (s, _) = anon.post("/auth/login", &json!({"email": "ghost@acme.test", "password": "x-123456789"})).await;
+        let (s, _) = anon
+            .post(
+                "/auth/login",
+                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         // Failures are audited.
         let (_, events) = owner.get("/audit?action=auth.login").await;
-        assert!(events.as_array().unwrap().iter().any(|e| e["outcome"] == "failure" && e["detail"]["reason"] == "bad_password"));
+        assert!(
+            events
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["outcome"] == "failure" && e["detail"]["reason"] == "bad_password")
+        );
     }
 }
 
@@ -72,32 +164,76 @@ async fn sessions_tokens_logout_and_deactivation() {
         let bob2 = t.login("bob@acme.test", "member-password-1").await;
         let (_, sessions) = bob.get("/me/sessions").await;
         assert_eq!(sessions.as_array().unwrap().len(), 2);
-        assert_eq!(sessions.as_array().unwrap().iter().filter(|s| s["current"] == true).count(), 1);
+        assert_eq!(
+            sessions
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["current"] == true)
+                .count(),
+            1
+        );
         // Revoke the other session.
-        let other = sessions.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
-        assert_eq!(bob.delete(&format!("/me/sessions/{other}")).await.0, StatusCode::NO_CONTENT);
+        let other = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == false)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            bob.delete(&format!("/me/sessions/{other}")).await.0,
+            StatusCode::NO_CONTENT
+        );
         assert_eq!(bob2.get("/me").await.0, StatusCode::UNAUTHORIZED);
         // API tokens need step-up, then work like a session.
         let (s, v) = bob.post("/me/tokens", &json!({"name": "ci"})).await;
         assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
         bob.step_up("member-password-1").await;
-        let (s, v) = bob.post("/me/tokens", &json!({"name": "ci", "expires_days": 30})).await;
+        let (s, v) = bob
+            .post("/me/tokens", &json!({"name": "ci", "expires_days": 30}))
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let api = Client { token: Some(v["token"].as_str().unwrap().to_owned()), ..bob.clone() };
+        let api = Client {
+            token: Some(v["token"].as_str().unwrap().to_owned()),
+            ..bob.clone()
+        };
         let (s, me) = api.get("/me").await;
-        assert_eq!((s, me["email"].as_str()), (StatusCode::OK, Some("bob@acme.test")));
+        assert_eq!(
+            (s, me["email"].as_str()),
+            (StatusCode::OK, Some("bob@acme.test"))
+        );
         let (_, tokens) = bob.get("/me/tokens").await;
         assert_eq!(tokens[0]["name"], "ci");
-        assert!(tokens[0].get("token").is_none(), "the token itself is never listed");
+        assert!(
+            tokens[0].get("token").is_none(),
+            "the token itself is never listed"
+        );
         // Deactivation ends sessions and tokens at once.
-        let (s, v) = owner.patch(&format!("/users/{}", bob.user_id), &json!({"active": false})).await;
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", bob.user_id),
+                &json!({"active": false}),
+            )
+            .await;
         assert_eq!((s, v["active"].as_bool()), (StatusCode::OK, Some(false)));
         assert_eq!(bob.get("/me").await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(api.get("/me").await.0, StatusCode::UNAUTHORIZED);
-        let (s, _) = t.anon().post("/auth/login", &json!({"email": "bob@acme.test", "password": "member-password-1"})).await;
+        let (s, _) = t
+            .anon()
+            .post(
+                "/auth/login",
+                &json!({"email": "bob@acme.test", "password": "member-password-1"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         // Logout ends the owner's session.
-        assert_eq!(owner.post("/auth/logout", &json!({})).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            owner.post("/auth/logout", &json!({})).await.0,
+            StatusCode::NO_CONTENT
+        );
         assert_eq!(owner.get("/me").await.0, StatusCode::UNAUTHORIZED);
         // Sessions expire.
         let again = t.login("owner@acme.test", "owner-password-1").await;
@@ -120,19 +256,41 @@ async fn own_two_factor_sign_in_with_replay_protection_and_recovery_codes() {
         let (s, en) = owner.post("/me/2fa/totp", &json!({})).await;
         assert_eq!(s, StatusCode::OK, "{en}");
         let secret = en["secret"].as_str().unwrap().to_owned();
-        assert!(en["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/Orthrus:owner"), "{}", en["otpauth_uri"]);
+        assert!(
+            en["otpauth_uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/Orthrus:owner"),
+            "{}",
+            en["otpauth_uri"]
+        );
         assert!(en["qr_svg"].as_str().unwrap().contains("<svg"));
-        let (s, v) = owner.post("/me/2fa/totp/confirm", &json!({"code": "000000"})).await;
+        let (s, v) = owner
+            .post("/me/2fa/totp/confirm", &json!({"code": "000000"}))
+            .await;
         assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "2fa.bad_code"));
-        let (s, v) = owner.post("/me/2fa/totp/confirm", &json!({"code": totp_now(&secret, &t)})).await;
+        let (s, v) = owner
+            .post(
+                "/me/2fa/totp/confirm",
+                &json!({"code": totp_now(&secret, &t)}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let recovery: Vec<String> = v["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        let recovery: Vec<String> = v["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(recovery.len(), 10);
         // Sign-in now needs the code.
         let anon = t.anon();
         let creds = json!({"email": "owner@acme.test", "password": "owner-password-1"});
         let (s, v) = anon.post("/auth/login", &creds).await;
-        assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.totp_required"));
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::UNAUTHORIZED, "auth.totp_required")
+        );
         // The code used to enrol cannot be replayed in the same step.
         let (s, _) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "owner-password-1", "totp": totp_now(&secret, &t)})).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "replayed code refused");
@@ -145,14 +303,30 @@ async fn own_two_factor_sign_in_with_replay_protection_and_recovery_codes() {
         // A recovery code works once.
         let rc = json!({"email": "owner@acme.test", "password": "owner-password-1", "totp": recovery[0].to_uppercase()});
         assert_eq!(anon.post("/auth/login", &rc).await.0, StatusCode::OK);
-        assert_eq!(anon.post("/auth/login", &rc).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            anon.post("/auth/login", &rc).await.0,
+            StatusCode::UNAUTHORIZED
+        );
         let (_, st) = owner.get("/me/2fa").await;
-        assert_eq!((st["enabled"].as_bool(), st["recovery_codes_left"].as_i64()), (Some(true), Some(9)));
+        assert_eq!(
+            (st["enabled"].as_bool(), st["recovery_codes_left"].as_i64()),
+            (Some(true), Some(9))
+        );
         // Step-up needs the TOTP too.
-        let (s, v) = owner.post("/auth/step-up", &json!({"password": "owner-password-1"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.totp_required"));
+        let (s, v) = owner
+            .post("/auth/step-up", &json!({"password": "owner-password-1"}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::UNAUTHORIZED, "auth.totp_required")
+        );
         t.clock.advance_secs(30);
-        let (s, _) = owner.post("/auth/step-up", &json!({"password": "owner-password-1", "totp": totp_now(&secret, &t)})).await;
+        let (s, _) = owner
+            .post(
+                "/auth/step-up",
+                &json!({"password": "owner-password-1", "totp": totp_now(&secret, &t)}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
     }
 }
@@ -163,24 +337,52 @@ async fn workspace_policy_can_require_two_factor() {
     let owner = t.owner().await;
     let bob = t.user(&owner, "bob@acme.test", "user").await;
     // The owner must have 2FA before requiring it of everyone.
-    let (s, v) = owner.patch("/workspace", &json!({"require_2fa": true})).await;
+    let (s, v) = owner
+        .patch("/workspace", &json!({"require_2fa": true}))
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "2fa.enroll_first"));
     let (_, en) = owner.post("/me/2fa/totp", &json!({})).await;
-    let (s, _) = owner.post("/me/2fa/totp/confirm", &json!({"code": totp_now(en["secret"].as_str().unwrap(), &t)})).await;
+    let (s, _) = owner
+        .post(
+            "/me/2fa/totp/confirm",
+            &json!({"code": totp_now(en["secret"].as_str().unwrap(), &t)}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = owner.patch("/workspace", &json!({"require_2fa": true, "step_up_minutes": 15})).await;
-    assert_eq!((s, v["require_2fa"].as_bool()), (StatusCode::OK, Some(true)));
+    let (s, v) = owner
+        .patch(
+            "/workspace",
+            &json!({"require_2fa": true, "step_up_minutes": 15}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["require_2fa"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
     let (s, v) = bob.get("/accounts").await;
-    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "auth.2fa_enrollment_required"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::FORBIDDEN, "auth.2fa_enrollment_required")
+    );
     let (_, me) = bob.get("/me").await;
     assert_eq!(me["must_enroll_2fa"], true);
     let (s, en) = bob.post("/me/2fa/totp", &json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = bob.post("/me/2fa/totp/confirm", &json!({"code": totp_now(en["secret"].as_str().unwrap(), &t)})).await;
+    let (s, _) = bob
+        .post(
+            "/me/2fa/totp/confirm",
+            &json!({"code": totp_now(en["secret"].as_str().unwrap(), &t)}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(bob.get("/accounts").await.0, StatusCode::OK);
-    let (s, v) = owner.patch("/workspace", &json!({"step_up_minutes": 61})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "workspace.invalid_step_up"));
+    let (s, v) = owner
+        .patch("/workspace", &json!({"step_up_minutes": 61}))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "workspace.invalid_step_up")
+    );
 }
 
 #[tokio::test]
@@ -196,21 +398,59 @@ async fn vault_crud_concurrency_history_and_step_up() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let id = v["id"].as_str().unwrap().to_owned();
-        assert_eq!((v["app"].as_str(), v["my_role"].as_str(), v["version"].as_i64()), (Some("tiktok"), Some("owner"), Some(1)));
-        assert!(v.get("password").is_none(), "details never carry the password");
+        assert_eq!(
+            (
+                v["app"].as_str(),
+                v["my_role"].as_str(),
+                v["version"].as_i64()
+            ),
+            (Some("tiktok"), Some("owner"), Some(1))
+        );
+        assert!(
+            v.get("password").is_none(),
+            "details never carry the password"
+        );
         assert_eq!(v["notes"], "billing contact: Kathy");
-        assert_eq!(v["fields"][0]["value"], serde_json::Value::Null, "secret field hidden");
+        assert_eq!(
+            v["fields"][0]["value"],
+            serde_json::Value::Null,
+            "secret field hidden"
+        );
         assert_eq!(v["fields"][1]["value"], "EU");
         // ETag carries the version.
-        let r = t.http.get(format!("{}/api/v1/accounts/{id}", t.url)).bearer_auth(owner.token.as_deref().unwrap()).send().await.unwrap();
+        let r = t
+            .http
+            .get(format!("{}/api/v1/accounts/{id}", t.url))
+            .bearer_auth(owner.token.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.headers()["etag"], "\"v1\"");
         // Edits need the version; a stale one loses nothing.
-        let (s, v) = owner.patch(&format!("/accounts/{id}"), &json!({"label": "TikTok Ads"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::PRECONDITION_REQUIRED, "version.required"));
-        let (s, v) = owner.patch(&format!("/accounts/{id}"), &json!({"version": 1, "label": "TikTok Ads", "password": "second-password"})).await;
+        let (s, v) = owner
+            .patch(&format!("/accounts/{id}"), &json!({"label": "TikTok Ads"}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::PRECONDITION_REQUIRED, "version.required")
+        );
+        let (s, v) = owner
+            .patch(
+                &format!("/accounts/{id}"),
+                &json!({"version": 1, "label": "TikTok Ads", "password": "second-password"}),
+            )
+            .await;
         assert_eq!((s, v["version"].as_i64()), (StatusCode::OK, Some(2)), "{v}");
-        let (s, v) = owner.patch(&format!("/accounts/{id}"), &json!({"version": 1, "label": "Lost update"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::PRECONDITION_FAILED, "version.conflict"));
+        let (s, v) = owner
+            .patch(
+                &format!("/accounts/{id}"),
+                &json!({"version": 1, "label": "Lost update"}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::PRECONDITION_FAILED, "version.conflict")
+        );
         let r = t
             .http
             .patch(format!("{}/api/v1/accounts/{id}", t.url))
@@ -222,7 +462,14 @@ async fn vault_crud_concurrency_history_and_step_up() {
             .unwrap();
         assert_eq!(r.status(), 200);
         let (_, v) = owner.get(&format!("/accounts/{id}")).await;
-        assert_eq!((v["label"].as_str(), v["notes"].is_null(), v["version"].as_i64()), (Some("TikTok Ads"), true, Some(3)));
+        assert_eq!(
+            (
+                v["label"].as_str(),
+                v["notes"].is_null(),
+                v["version"].as_i64()
+            ),
+            (Some("TikTok Ads"), true, Some(3))
+        );
         assert_eq!(v["password_history"].as_array().unwrap().len(), 1);
         assert_eq!(v["password_history"][0]["changed_by"], "owner@acme.test");
         // Reveal needs a fresh step-up, which expires.
@@ -230,13 +477,26 @@ async fn vault_crud_concurrency_history_and_step_up() {
         assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
         owner.step_up("owner-password-1").await;
         let (s, v) = owner.get(&format!("/accounts/{id}/password")).await;
-        assert_eq!((s, v["password"].as_str()), (StatusCode::OK, Some("second-password")));
-        let (_, v) = owner.get(&format!("/accounts/{id}/password?purpose=copy")).await;
+        assert_eq!(
+            (s, v["password"].as_str()),
+            (StatusCode::OK, Some("second-password"))
+        );
+        let (_, v) = owner
+            .get(&format!("/accounts/{id}/password?purpose=copy"))
+            .await;
         assert_eq!(v["password"], "second-password");
-        let hist = owner.get(&format!("/accounts/{id}")).await.1["password_history"][0]["id"].as_str().unwrap().to_owned();
-        let (_, v) = owner.get(&format!("/accounts/{id}/history/{hist}/password")).await;
+        let hist = owner.get(&format!("/accounts/{id}")).await.1["password_history"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, v) = owner
+            .get(&format!("/accounts/{id}/history/{hist}/password"))
+            .await;
         assert_eq!(v["password"], "first-password");
-        let field = owner.get(&format!("/accounts/{id}")).await.1["fields"][0]["id"].as_str().unwrap().to_owned();
+        let field = owner.get(&format!("/accounts/{id}")).await.1["fields"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let (_, v) = owner.get(&format!("/accounts/{id}/fields/{field}")).await;
         assert_eq!(v["value"], "4321");
         t.clock.advance_secs(11 * 60);
@@ -244,16 +504,38 @@ async fn vault_crud_concurrency_history_and_step_up() {
         assert_eq!(s, StatusCode::FORBIDDEN, "step-up lasts 10 minutes");
         // Reveal and copy are separate audited actions; the refusal too.
         let (_, ev) = owner.get(&format!("/audit?target_id={id}")).await;
-        let actions: Vec<(&str, &str)> = ev.as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
-        for want in [("account.password_reveal", "success"), ("account.password_copy", "success"), ("account.password_reveal", "denied"), ("account.update", "success"), ("account.create", "success")] {
+        let actions: Vec<(&str, &str)> = ev
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        for want in [
+            ("account.password_reveal", "success"),
+            ("account.password_copy", "success"),
+            ("account.password_reveal", "denied"),
+            ("account.update", "success"),
+            ("account.create", "success"),
+        ] {
             assert!(actions.contains(&want), "{want:?} not in {actions:?}");
         }
         // Delete needs step-up too.
         let (s, _) = owner.delete(&format!("/accounts/{id}")).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         owner.step_up("owner-password-1").await;
-        assert_eq!(owner.delete(&format!("/accounts/{id}")).await.0, StatusCode::NO_CONTENT);
-        assert_eq!(owner.get(&format!("/accounts/{id}")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            owner.delete(&format!("/accounts/{id}")).await.0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            owner.get(&format!("/accounts/{id}")).await.0,
+            StatusCode::NOT_FOUND
+        );
     }
 }
 
@@ -264,17 +546,43 @@ async fn members_and_collaborators() {
         let kathy = t.user(&owner, "kathy@acme.test", "user").await;
         let intern = t.user(&owner, "intern@acme.test", "user").await;
         let id = owner.account("Brand Instagram", "ig-secret-pw").await;
-        assert_eq!(kathy.get(&format!("/accounts/{id}")).await.0, StatusCode::NOT_FOUND, "non-members do not see it");
-        let (s, v) = owner.post(&format!("/accounts/{id}/members"), &json!({"user_id": kathy.user_id, "role": "manager"})).await;
-        assert_eq!((s, v["role"].as_str()), (StatusCode::OK, Some("manager")), "{v}");
+        assert_eq!(
+            kathy.get(&format!("/accounts/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "non-members do not see it"
+        );
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": kathy.user_id, "role": "manager"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["role"].as_str()),
+            (StatusCode::OK, Some("manager")),
+            "{v}"
+        );
         // The manager adds a collaborator but not another manager.
-        let (s, _) = kathy.post(&format!("/accounts/{id}/members"), &json!({"user_id": intern.user_id, "role": "manager"})).await;
+        let (s, _) = kathy
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": intern.user_id, "role": "manager"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = kathy.post(&format!("/accounts/{id}/members"), &json!({"user_id": intern.user_id, "role": "collaborator"})).await;
+        let (s, _) = kathy
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": intern.user_id, "role": "collaborator"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
         // "My accounts".
         let (_, mine) = intern.get("/accounts").await;
-        assert_eq!((mine[0]["label"].as_str(), mine[0]["my_role"].as_str()), (Some("Brand Instagram"), Some("collaborator")));
+        assert_eq!(
+            (mine[0]["label"].as_str(), mine[0]["my_role"].as_str()),
+            (Some("Brand Instagram"), Some("collaborator"))
+        );
         // Collaborators never receive the password, even after step-up.
         intern.step_up("member-password-1").await;
         let (s, v) = intern.get(&format!("/accounts/{id}/password")).await;
@@ -283,12 +591,31 @@ async fn members_and_collaborators() {
         assert_eq!(detail["permissions"]["reveal_password"], false);
         assert!(!detail.to_string().contains("ig-secret-pw"));
         // The last owner cannot leave.
-        let (s, v) = owner.delete(&format!("/accounts/{id}/members/{}", owner.user_id)).await;
+        let (s, v) = owner
+            .delete(&format!("/accounts/{id}/members/{}", owner.user_id))
+            .await;
         assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "member.last_owner"));
-        assert_eq!(owner.delete(&format!("/accounts/{id}/members/{}", intern.user_id)).await.0, StatusCode::NO_CONTENT);
-        assert_eq!(intern.get(&format!("/accounts/{id}")).await.0, StatusCode::NOT_FOUND);
-        let (s, v) = owner.post(&format!("/accounts/{id}/members"), &json!({"user_id": intern.user_id, "role": "boss"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "member.invalid_role"));
+        assert_eq!(
+            owner
+                .delete(&format!("/accounts/{id}/members/{}", intern.user_id))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            intern.get(&format!("/accounts/{id}")).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": intern.user_id, "role": "boss"}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "member.invalid_role")
+        );
         let (_, ev) = owner.get("/audit?action=account.member_add").await;
         assert_eq!(ev.as_array().unwrap().len(), 2);
     }
@@ -302,44 +629,133 @@ async fn bad_input_gets_machine_readable_errors() {
         let t = &t;
         let owner = &owner;
         async move {
-            let r = t.http.post(format!("{}/api/v1/accounts", t.url)).bearer_auth(owner.token.as_deref().unwrap()).header("content-type", ct).body(body).send().await.unwrap();
+            let r = t
+                .http
+                .post(format!("{}/api/v1/accounts", t.url))
+                .bearer_auth(owner.token.as_deref().unwrap())
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             let s = r.status();
             (s, r.json::<serde_json::Value>().await.unwrap())
         }
     };
     let (s, v) = raw("{not json", "application/json").await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "request.invalid_json"));
-    let (s, v) = raw(r#"{"app":"x","label":"y","password":"z","colour":"red"}"#, "application/json").await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "request.invalid_body"));
-    assert!(v["error"]["message"].as_str().unwrap().contains("colour"), "{v}");
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "request.invalid_json")
+    );
+    let (s, v) = raw(
+        r#"{"app":"x","label":"y","password":"z","colour":"red"}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "request.invalid_body")
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("colour"),
+        "{v}"
+    );
     let (s, v) = raw("app=x", "text/plain").await;
-    assert_eq!((s, code(&v)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type"));
-    let big = format!(r#"{{"app":"x","label":"y","password":"{}"}}"#, "a".repeat(2 * 1024 * 1024));
-    let r = t.http.post(format!("{}/api/v1/accounts", t.url)).bearer_auth(owner.token.as_deref().unwrap()).header("content-type", "application/json").body(big).send().await.unwrap();
+    assert_eq!(
+        (s, code(&v)),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type"
+        )
+    );
+    let big = format!(
+        r#"{{"app":"x","label":"y","password":"{}"}}"#,
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let r = t
+        .http
+        .post(format!("{}/api/v1/accounts", t.url))
+        .bearer_auth(owner.token.as_deref().unwrap())
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(code(&r.json().await.unwrap()), "request.too_large");
-    let (s, v) = owner.post("/accounts", &json!({"app": "x", "label": "", "password": "p"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "account.invalid_label"));
-    let (s, v) = owner.post("/accounts", &json!({"app": "x", "label": "l", "login_url": "javascript:alert(1)", "password": "p"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "account.invalid_login_url"));
+    let (s, v) = owner
+        .post(
+            "/accounts",
+            &json!({"app": "x", "label": "", "password": "p"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "account.invalid_label")
+    );
+    let (s, v) = owner
+        .post(
+            "/accounts",
+            &json!({"app": "x", "label": "l", "login_url": "javascript:alert(1)", "password": "p"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "account.invalid_login_url")
+    );
     let (s, v) = owner.get("/accounts/not-a-uuid").await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"));
     let (s, v) = owner.get("/accounts?scope=everything").await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "request.invalid_query"));
-    let (s, v) = owner.post("/users", &json!({"email": "x@acme.test", "role": "root", "password": "long-enough-1"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "user.invalid_role"));
-    let (s, v) = owner.post("/users", &json!({"email": "owner@acme.test", "role": "user", "password": "long-enough-1"})).await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "request.invalid_query")
+    );
+    let (s, v) = owner
+        .post(
+            "/users",
+            &json!({"email": "x@acme.test", "role": "root", "password": "long-enough-1"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "user.invalid_role")
+    );
+    let (s, v) = owner
+        .post(
+            "/users",
+            &json!({"email": "owner@acme.test", "role": "user", "password": "long-enough-1"}),
+        )
+        .await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "user.exists"));
-    let (s, v) = owner.post("/users", &json!({"email": "short@acme.test", "role": "user", "password": "short"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "password.too_short"));
+    let (s, v) = owner
+        .post(
+            "/users",
+            &json!({"email": "short@acme.test", "role": "user", "password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "password.too_short")
+    );
     let (s, v) = t.anon().get("/accounts").await;
     assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
-    let r = t.http.get(format!("{}/api/v1/accounts", t.url)).bearer_auth("ors_forged").send().await.unwrap();
+    let r = t
+        .http
+        .get(format!("{}/api/v1/accounts", t.url))
+        .bearer_auth("ors_forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let (s, v) = owner.get("/no-such-endpoint").await;
     assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
-    let (s, v) = owner.send(reqwest::Method::PUT, "/accounts", Some(&json!({}))).await;
-    assert_eq!((s, code(&v)), (StatusCode::METHOD_NOT_ALLOWED, "request.method_not_allowed"));
+    let (s, v) = owner
+        .send(reqwest::Method::PUT, "/accounts", Some(&json!({})))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::METHOD_NOT_ALLOWED, "request.method_not_allowed")
+    );
 }
 
 #[tokio::test]
@@ -349,9 +765,17 @@ async fn ids_from_another_workspace_are_not_found() {
         let id = owner.account("Acme IG", "pw-acme").await;
         // A second workspace with its own owner, made directly in the store.
         let clock = t.clock.clone();
-        let ws = orthrus_store::WorkspaceRow { id: WorkspaceId::new(&clock, &OsEntropy), name: "Globex".into(), require_2fa: false, step_up_minutes: 10, created_at: Timestamp(START) };
+        let ws = orthrus_store::WorkspaceRow {
+            id: WorkspaceId::new(&clock, &OsEntropy),
+            name: "Globex".into(),
+            require_2fa: false,
+            step_up_minutes: 10,
+            created_at: Timestamp(START),
+        };
         t.app.store().create_workspace(&ws).await.unwrap();
-        let hash = orthrus_crypto::PasswordHasher::new(1024, 1, 1).hash("globex-password-1", &OsEntropy).unwrap();
+        let hash = orthrus_crypto::PasswordHasher::new(1024, 1, 1)
+            .hash("globex-password-1", &OsEntropy)
+            .unwrap();
         let u = orthrus_store::UserRow {
             id: UserId::new(&clock, &OsEntropy),
             workspace_id: ws.id,
@@ -369,14 +793,42 @@ async fn ids_from_another_workspace_are_not_found() {
         t.app.store().create_user(&u).await.unwrap();
         let boss = t.login("boss@globex.test", "globex-password-1").await;
         boss.step_up("globex-password-1").await;
-        for path in [format!("/accounts/{id}"), format!("/accounts/{id}/password"), format!("/accounts/{id}/members")] {
+        for path in [
+            format!("/accounts/{id}"),
+            format!("/accounts/{id}/password"),
+            format!("/accounts/{id}/members"),
+        ] {
             let (s, v) = boss.get(&path).await;
-            assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"), "{path}");
+            assert_eq!(
+                (s, code(&v)),
+                (StatusCode::NOT_FOUND, "account.not_found"),
+                "{path}"
+            );
         }
-        assert!(boss.get("/accounts?scope=all").await.1.as_array().unwrap().is_empty());
-        let (s, _) = boss.patch(&format!("/users/{}", owner.user_id), &json!({"active": false})).await;
+        assert!(
+            boss.get("/accounts?scope=all")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let (s, _) = boss
+            .patch(
+                &format!("/users/{}", owner.user_id),
+                &json!({"active": false}),
+            )
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
-        assert!(boss.get("/audit").await.1.as_array().unwrap().iter().all(|e| e["actor_email"] != "owner@acme.test"));
+        assert!(
+            boss.get("/audit")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["actor_email"] != "owner@acme.test")
+        );
     }
 }
 
@@ -384,16 +836,36 @@ async fn ids_from_another_workspace_are_not_found() {
 async fn password_generator() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let (s, v) = owner.post("/password-generator", &json!({"length": 32, "symbols": false})).await;
+    let (s, v) = owner
+        .post(
+            "/password-generator",
+            &json!({"length": 32, "symbols": false}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let pw = v["password"].as_str().unwrap();
     assert_eq!(pw.len(), 32);
     assert!(pw.chars().all(|c| c.is_ascii_alphanumeric()));
     assert!(pw.chars().any(|c| c.is_ascii_digit()) && pw.chars().any(|c| c.is_ascii_uppercase()));
-    let (_, v) = owner.post("/password-generator", &json!({"memorable": true, "length": 4})).await;
+    let (_, v) = owner
+        .post(
+            "/password-generator",
+            &json!({"memorable": true, "length": 4}),
+        )
+        .await;
     assert_eq!(v["password"].as_str().unwrap().split('-').count(), 4);
-    let (s, v) = owner.post("/password-generator", &json!({"lowercase": false, "uppercase": false, "digits": false, "symbols": false})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "generator.no_classes"));
-    let (s, _) = owner.post("/password-generator", &json!({"length": 4})).await;
+    let (s, v) = owner
+        .post(
+            "/password-generator",
+            &json!({"lowercase": false, "uppercase": false, "digits": false, "symbols": false}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "generator.no_classes")
+    );
+    let (s, _) = owner
+        .post("/password-generator", &json!({"length": 4}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -84,28 +84,92 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
         let mut n = 0;
         let mut checked = 0;
         for w in [W::Owner, W::SuperAdmin, W::Admin, W::User] {
-            for r in [None, Some(R::Owner), Some(R::Manager), Some(R::Collaborator)] {
+            for r in [
+                None,
+                Some(R::Owner),
+                Some(R::Manager),
+                Some(R::Collaborator),
+            ] {
                 n += 1;
                 let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
                 let me = t.user(&boss, &format!("{who}@acme.test"), w.name()).await;
                 me.step_up("member-password-1").await;
                 let spare = t.user(&boss, &format!("spare{n}@acme.test"), "user").await;
-                let id = boss.account(&format!("Account {n}"), &format!("secret-{n}")).await;
+                let id = boss
+                    .account(&format!("Account {n}"), &format!("secret-{n}"))
+                    .await;
                 if let Some(r) = r {
-                    let (s, v) = boss.post(&format!("/accounts/{id}/members"), &json!({"user_id": me.user_id, "role": r.name()})).await;
+                    let (s, v) = boss
+                        .post(
+                            &format!("/accounts/{id}/members"),
+                            &json!({"user_id": me.user_id, "role": r.name()}),
+                        )
+                        .await;
                     assert_eq!(s, StatusCode::OK, "{v}");
                 }
                 let visible = can_view(w, r);
-                let version = boss.get(&format!("/accounts/{id}")).await.1["version"].as_i64().unwrap();
+                let version = boss.get(&format!("/accounts/{id}")).await.1["version"]
+                    .as_i64()
+                    .unwrap();
                 let cases: Vec<(&str, Method, String, Option<serde_json::Value>, StatusCode)> = vec![
-                    ("view", Method::GET, format!("/accounts/{id}"), None, expect(visible, visible, StatusCode::OK)),
-                    ("members", Method::GET, format!("/accounts/{id}/members"), None, expect(visible, visible, StatusCode::OK)),
-                    ("edit label", Method::PATCH, format!("/accounts/{id}"), Some(json!({"version": version, "label": format!("Renamed {n}")})), expect(can_edit_metadata(w, r), visible, StatusCode::OK)),
-                    ("edit username", Method::PATCH, format!("/accounts/{id}"), Some(json!({"version": version + i64::from(can_edit_metadata(w, r)), "username": "new-user"})), expect(can_edit_credentials(w, r), visible, StatusCode::OK)),
-                    ("reveal", Method::GET, format!("/accounts/{id}/password"), None, expect(can_reveal(w, r), visible, StatusCode::OK)),
-                    ("add collaborator", Method::POST, format!("/accounts/{id}/members"), Some(json!({"user_id": spare.user_id, "role": "collaborator"})), expect(can_add_collaborator(w, r), visible, StatusCode::OK)),
-                    ("add manager", Method::POST, format!("/accounts/{id}/members"), Some(json!({"user_id": spare.user_id, "role": "manager"})), expect(can_add_manager(w, r), visible, StatusCode::OK)),
-                    ("delete", Method::DELETE, format!("/accounts/{id}"), None, expect(can_delete(w, r), visible, StatusCode::NO_CONTENT)),
+                    (
+                        "view",
+                        Method::GET,
+                        format!("/accounts/{id}"),
+                        None,
+                        expect(visible, visible, StatusCode::OK),
+                    ),
+                    (
+                        "members",
+                        Method::GET,
+                        format!("/accounts/{id}/members"),
+                        None,
+                        expect(visible, visible, StatusCode::OK),
+                    ),
+                    (
+                        "edit label",
+                        Method::PATCH,
+                        format!("/accounts/{id}"),
+                        Some(json!({"version": version, "label": format!("Renamed {n}")})),
+                        expect(can_edit_metadata(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "edit username",
+                        Method::PATCH,
+                        format!("/accounts/{id}"),
+                        Some(
+                            json!({"version": version + i64::from(can_edit_metadata(w, r)), "username": "new-user"}),
+                        ),
+                        expect(can_edit_credentials(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "reveal",
+                        Method::GET,
+                        format!("/accounts/{id}/password"),
+                        None,
+                        expect(can_reveal(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "add collaborator",
+                        Method::POST,
+                        format!("/accounts/{id}/members"),
+                        Some(json!({"user_id": spare.user_id, "role": "collaborator"})),
+                        expect(can_add_collaborator(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "add manager",
+                        Method::POST,
+                        format!("/accounts/{id}/members"),
+                        Some(json!({"user_id": spare.user_id, "role": "manager"})),
+                        expect(can_add_manager(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "delete",
+                        Method::DELETE,
+                        format!("/accounts/{id}"),
+                        None,
+                        expect(can_delete(w, r), visible, StatusCode::NO_CONTENT),
+                    ),
                 ];
                 for (name, method, path, body, want) in cases {
                     let (got, v) = me.send(method, &path, body.as_ref()).await;
@@ -116,22 +180,142 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                     checked += 1;
                 }
                 // Workspace-scoped endpoints depend on the workspace role only.
-                let ws_cases: Vec<(&str, Method, String, Option<serde_json::Value>, bool, StatusCode)> = vec![
-                    ("list all accounts", Method::GET, "/accounts?scope=all".into(), None, w >= W::Admin, StatusCode::OK),
-                    ("my accounts", Method::GET, "/accounts".into(), None, true, StatusCode::OK),
-                    ("create account", Method::POST, "/accounts".into(), Some(json!({"app": "x", "label": format!("Own {n}"), "password": "p"})), true, StatusCode::CREATED),
-                    ("list users", Method::GET, "/users".into(), None, true, StatusCode::OK),
-                    ("create user", Method::POST, "/users".into(), Some(json!({"email": format!("u{n}@acme.test"), "role": "user", "password": "member-password-1"})), w >= W::Admin, StatusCode::CREATED),
-                    ("create admin", Method::POST, "/users".into(), Some(json!({"email": format!("a{n}@acme.test"), "role": "admin", "password": "member-password-1"})), w >= W::SuperAdmin, StatusCode::CREATED),
-                    ("create super admin", Method::POST, "/users".into(), Some(json!({"email": format!("s{n}@acme.test"), "role": "super-admin", "password": "member-password-1"})), w >= W::SuperAdmin, StatusCode::CREATED),
-                    ("create owner", Method::POST, "/users".into(), Some(json!({"email": format!("o{n}@acme.test"), "role": "owner", "password": "member-password-1"})), w == W::Owner, StatusCode::CREATED),
-                    ("promote user to admin", Method::PATCH, format!("/users/{}", spare.user_id), Some(json!({"role": "admin"})), w >= W::SuperAdmin, StatusCode::OK),
-                    ("change the owner's role", Method::PATCH, format!("/users/{}", boss.user_id), Some(json!({"role": "user"})), false, StatusCode::OK),
-                    ("unlock a user", Method::POST, format!("/users/{}/unlock", spare.user_id), None, w >= W::Admin, StatusCode::NO_CONTENT),
-                    ("audit log", Method::GET, "/audit".into(), None, w >= W::Admin, StatusCode::OK),
-                    ("workspace settings", Method::GET, "/workspace".into(), None, true, StatusCode::OK),
-                    ("change workspace settings", Method::PATCH, "/workspace".into(), Some(json!({"step_up_minutes": 10})), w == W::Owner, StatusCode::OK),
-                    ("generate password", Method::POST, "/password-generator".into(), Some(json!({})), true, StatusCode::OK),
+                let ws_cases: Vec<(
+                    &str,
+                    Method,
+                    String,
+                    Option<serde_json::Value>,
+                    bool,
+                    StatusCode,
+                )> = vec![
+                    (
+                        "list all accounts",
+                        Method::GET,
+                        "/accounts?scope=all".into(),
+                        None,
+                        w >= W::Admin,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "my accounts",
+                        Method::GET,
+                        "/accounts".into(),
+                        None,
+                        true,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "create account",
+                        Method::POST,
+                        "/accounts".into(),
+                        Some(json!({"app": "x", "label": format!("Own {n}"), "password": "p"})),
+                        true,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "list users",
+                        Method::GET,
+                        "/users".into(),
+                        None,
+                        true,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "create user",
+                        Method::POST,
+                        "/users".into(),
+                        Some(
+                            json!({"email": format!("u{n}@acme.test"), "role": "user", "password": "member-password-1"}),
+                        ),
+                        w >= W::Admin,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "create admin",
+                        Method::POST,
+                        "/users".into(),
+                        Some(
+                            json!({"email": format!("a{n}@acme.test"), "role": "admin", "password": "member-password-1"}),
+                        ),
+                        w >= W::SuperAdmin,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "create super admin",
+                        Method::POST,
+                        "/users".into(),
+                        Some(
+                            json!({"email": format!("s{n}@acme.test"), "role": "super-admin", "password": "member-password-1"}),
+                        ),
+                        w >= W::SuperAdmin,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "create owner",
+                        Method::POST,
+                        "/users".into(),
+                        Some(
+                            json!({"email": format!("o{n}@acme.test"), "role": "owner", "password": "member-password-1"}),
+                        ),
+                        w == W::Owner,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "promote user to admin",
+                        Method::PATCH,
+                        format!("/users/{}", spare.user_id),
+                        Some(json!({"role": "admin"})),
+                        w >= W::SuperAdmin,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "change the owner's role",
+                        Method::PATCH,
+                        format!("/users/{}", boss.user_id),
+                        Some(json!({"role": "user"})),
+                        false,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "unlock a user",
+                        Method::POST,
+                        format!("/users/{}/unlock", spare.user_id),
+                        None,
+                        w >= W::Admin,
+                        StatusCode::NO_CONTENT,
+                    ),
+                    (
+                        "audit log",
+                        Method::GET,
+                        "/audit".into(),
+                        None,
+                        w >= W::Admin,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "workspace settings",
+                        Method::GET,
+                        "/workspace".into(),
+                        None,
+                        true,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "change workspace settings",
+                        Method::PATCH,
+                        "/workspace".into(),
+                        Some(json!({"step_up_minutes": 10})),
+                        w == W::Owner,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "generate password",
+                        Method::POST,
+                        "/password-generator".into(),
+                        Some(json!({})),
+                        true,
+                        StatusCode::OK,
+                    ),
                     ("me", Method::GET, "/me".into(), None, true, StatusCode::OK),
                 ];
                 for (name, method, path, body, allowed, ok) in ws_cases {
@@ -146,7 +330,12 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                     };
                     assert_eq!(got, want, "{}: {who} {name}: {v}", t.backend);
                     if name == "change the owner's role" && got == StatusCode::OK {
-                        let (s, _) = me.patch(&format!("/users/{}", boss.user_id), &json!({"role": "owner"})).await;
+                        let (s, _) = me
+                            .patch(
+                                &format!("/users/{}", boss.user_id),
+                                &json!({"role": "owner"}),
+                            )
+                            .await;
                         assert_eq!(s, StatusCode::OK);
                     }
                     checked += 1;
@@ -166,34 +355,78 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
     let id = v["id"].as_str().unwrap().to_owned();
     let field = v["fields"][0]["id"].as_str().unwrap().to_owned();
     owner.step_up("owner-password-1").await;
-    owner.patch(&format!("/accounts/{id}"), &json!({"version": 1, "password": "pw2"})).await;
-    let hist = owner.get(&format!("/accounts/{id}")).await.1["password_history"][0]["id"].as_str().unwrap().to_owned();
+    owner
+        .patch(
+            &format!("/accounts/{id}"),
+            &json!({"version": 1, "password": "pw2"}),
+        )
+        .await;
+    let hist = owner.get(&format!("/accounts/{id}")).await.1["password_history"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let fresh = t.login("owner@acme.test", "owner-password-1").await;
     let guarded: Vec<(Method, String, Option<serde_json::Value>)> = vec![
         (Method::GET, format!("/accounts/{id}/password"), None),
-        (Method::GET, format!("/accounts/{id}/password?purpose=copy"), None),
+        (
+            Method::GET,
+            format!("/accounts/{id}/password?purpose=copy"),
+            None,
+        ),
         (Method::GET, format!("/accounts/{id}/fields/{field}"), None),
-        (Method::GET, format!("/accounts/{id}/history/{hist}/password"), None),
+        (
+            Method::GET,
+            format!("/accounts/{id}/history/{hist}/password"),
+            None,
+        ),
         (Method::DELETE, format!("/accounts/{id}"), None),
-        (Method::POST, "/me/tokens".into(), Some(json!({"name": "x"}))),
-        (Method::POST, format!("/users/{}/reset-2fa", bob.user_id), None),
+        (
+            Method::POST,
+            "/me/tokens".into(),
+            Some(json!({"name": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/users/{}/reset-2fa", bob.user_id),
+            None,
+        ),
         (Method::DELETE, "/me/2fa/totp".into(), None),
         (Method::POST, "/me/2fa/recovery-codes".into(), None),
     ];
     for (method, path, body) in &guarded {
         let (s, v) = fresh.send(method.clone(), path, body.as_ref()).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"), "{method} {path}");
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "step_up.required"),
+            "{method} {path}"
+        );
     }
     // A wrong password does not elevate, and counts as a failure.
-    let (s, v) = fresh.post("/auth/step-up", &json!({"password": "nope-nope-nope"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.invalid_credentials"));
+    let (s, v) = fresh
+        .post("/auth/step-up", &json!({"password": "nope-nope-nope"}))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::UNAUTHORIZED, "auth.invalid_credentials")
+    );
     let (s, _) = fresh.get(&format!("/accounts/{id}/password")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Elevation belongs to one session only.
     fresh.step_up("owner-password-1").await;
-    assert_eq!(fresh.get(&format!("/accounts/{id}/password")).await.0, StatusCode::OK);
+    assert_eq!(
+        fresh.get(&format!("/accounts/{id}/password")).await.0,
+        StatusCode::OK
+    );
     let other = t.login("owner@acme.test", "owner-password-1").await;
-    assert_eq!(other.get(&format!("/accounts/{id}/password")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        other.get(&format!("/accounts/{id}/password")).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (_, ev) = owner.get("/audit?action=auth.step_up").await;
-    assert!(ev.as_array().unwrap().iter().any(|e| e["outcome"] == "failure"));
+    assert!(
+        ev.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "failure")
+    );
 }

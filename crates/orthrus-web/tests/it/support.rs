@@ -25,24 +25,61 @@ impl TestApp {
     async fn spawn_with(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -> Self {
         let clock = FakeClock::new(Timestamp(START));
         let backend = store.backend();
-        let config = AppConfig { argon_memory_kib: 1024, argon_iterations: 1, ..AppConfig::default() };
-        let app = App::new(store, MasterKey::generate(&OsEntropy), Arc::new(clock.clone()), Arc::new(OsEntropy), config).unwrap();
+        let config = AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            ..AppConfig::default()
+        };
+        let app = App::new(
+            store,
+            MasterKey::generate(&OsEntropy),
+            Arc::new(clock.clone()),
+            Arc::new(OsEntropy),
+            config,
+        )
+        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
-        let state = WebState::new(app.clone(), WebConfig { public_url: url.clone(), ..WebConfig::default() });
+        let state = WebState::new(
+            app.clone(),
+            WebConfig {
+                public_url: url.clone(),
+                ..WebConfig::default()
+            },
+        );
         let router = orthrus_web::router(state);
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { url, app, clock, http, backend, _dir: dir }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            url,
+            app,
+            clock,
+            http,
+            backend,
+            _dir: dir,
+        }
     }
 
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = orthrus_store::open(&format!("sqlite://{}", dir.path().join("orthrus.db").display())).await.unwrap();
+        let store = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("orthrus.db").display()
+        ))
+        .await
+        .unwrap();
         Self::spawn_with(store, dir).await
     }
 
@@ -50,7 +87,9 @@ impl TestApp {
     pub async fn all(tag: &str) -> Vec<Self> {
         let mut v = vec![Self::sqlite().await];
         if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, tag).await.unwrap();
+            let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+                .await
+                .unwrap();
             let store = orthrus_store::open(&url).await.unwrap();
             v.push(Self::spawn_with(store, tempfile::tempdir().unwrap()).await);
         } else {
@@ -61,23 +100,53 @@ impl TestApp {
 
     /// First-run setup, then a signed-in Owner.
     pub async fn owner(&self) -> Client {
-        self.app.bootstrap("Acme", "owner@acme.test", "Olivia Owner", "owner-password-1", "127.0.0.1").await.unwrap();
+        self.app
+            .bootstrap(
+                "Acme",
+                "owner@acme.test",
+                "Olivia Owner",
+                "owner-password-1",
+                "127.0.0.1",
+            )
+            .await
+            .unwrap();
         self.login("owner@acme.test", "owner-password-1").await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Client {
-        let (s, v) = self.anon().post("/auth/login", &json!({"email": email, "password": password})).await;
+        let (s, v) = self
+            .anon()
+            .post(
+                "/auth/login",
+                &json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        Client { base: self.url.clone(), http: self.http.clone(), token: Some(v["token"].as_str().unwrap().to_owned()), user_id: v["user_id"].as_str().unwrap().to_owned() }
+        Client {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            token: Some(v["token"].as_str().unwrap().to_owned()),
+            user_id: v["user_id"].as_str().unwrap().to_owned(),
+        }
     }
 
     pub fn anon(&self) -> Client {
-        Client { base: self.url.clone(), http: self.http.clone(), token: None, user_id: String::new() }
+        Client {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            token: None,
+            user_id: String::new(),
+        }
     }
 
     /// Creates a user through the API (as `by`) and signs them in.
     pub async fn user(&self, by: &Client, email: &str, role: &str) -> Client {
-        let (s, v) = by.post("/users", &json!({"email": email, "role": role, "password": "member-password-1"})).await;
+        let (s, v) = by
+            .post(
+                "/users",
+                &json!({"email": email, "role": role, "password": "member-password-1"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         self.login(email, "member-password-1").await
     }
@@ -92,8 +161,15 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
-        let mut r = self.http.request(method, format!("{}/api/v1{path}", self.base));
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base));
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
         }
@@ -103,7 +179,14 @@ impl Client {
         let resp = r.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
@@ -118,7 +201,9 @@ impl Client {
         self.send(reqwest::Method::DELETE, path, None).await
     }
     pub async fn step_up(&self, password: &str) {
-        let (s, v) = self.post("/auth/step-up", &json!({"password": password})).await;
+        let (s, v) = self
+            .post("/auth/step-up", &json!({"password": password}))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
     /// Creates an account and returns its id.

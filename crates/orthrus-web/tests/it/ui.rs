@@ -5,7 +5,14 @@ use crate::support::*;
 use reqwest::StatusCode;
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| c.strip_prefix("orthrus_session=").map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("orthrus_session=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
 }
 
 fn csrf_of(html: &str) -> String {
@@ -16,91 +23,291 @@ fn csrf_of(html: &str) -> String {
 #[tokio::test]
 async fn first_run_setup_sign_in_add_account_and_reveal() {
     let t = TestApp::sqlite().await;
-    let web = orthrus_web::WebState::new(t.app.clone(), orthrus_web::WebConfig { public_url: t.url.clone(), ..Default::default() });
+    let web = orthrus_web::WebState::new(
+        t.app.clone(),
+        orthrus_web::WebConfig {
+            public_url: t.url.clone(),
+            ..Default::default()
+        },
+    );
     // The served router has its own state; ask the app directly whether setup is needed.
     assert!(t.app.setup_needed().await.unwrap());
     let link = web.prepare_setup().await.unwrap().unwrap();
     assert!(link.starts_with(&t.url) && link.contains("/setup?token=setup_"));
     // Without the right token the setup page refuses.
-    let r = t.http.get(format!("{}/setup?token=wrong", t.url)).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!("{}/setup?token=wrong", t.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("setup link is not valid"));
     // Sign-in page before setup explains what to do.
-    let body = t.http.get(format!("{}/login", t.url)).send().await.unwrap().text().await.unwrap();
+    let body = t
+        .http
+        .get(format!("{}/login", t.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("not set up yet"));
 
     // Set up through the app (the served router's token is private to it),
     // then sign in through the form.
-    t.app.bootstrap("Acme", "owner@acme.test", "Olivia", "owner-password-1", "127.0.0.1").await.unwrap();
-    let r = t.http.get(format!("{}/setup?token=anything", t.url)).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "setup done: to the sign-in page");
-    let r = t.http.post(format!("{}/login", t.url)).form(&[("email", "owner@acme.test"), ("password", "wrong-password")]).send().await.unwrap();
+    t.app
+        .bootstrap(
+            "Acme",
+            "owner@acme.test",
+            "Olivia",
+            "owner-password-1",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let r = t
+        .http
+        .get(format!("{}/setup?token=anything", t.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "setup done: to the sign-in page"
+    );
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .form(&[("email", "owner@acme.test"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("not correct"));
-    let r = t.http.post(format!("{}/login", t.url)).form(&[("email", "owner@acme.test"), ("password", "owner-password-1")]).send().await.unwrap();
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .form(&[
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cookie = format!("orthrus_session={}", session_cookie(&r).unwrap());
 
     // Unauthenticated pages redirect to sign-in.
     let r = t.http.get(format!("{}/", t.url)).send().await.unwrap();
-    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"));
+    assert_eq!(
+        (r.status(), r.headers()["location"].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
 
     // The empty accounts page, with the strict CSP.
-    let r = t.http.get(format!("{}/", t.url)).header("cookie", &cookie).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!("{}/", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains("No accounts yet"));
     let csrf = csrf_of(&html);
 
     // A form without the CSRF token, or from another origin, is refused.
-    let form = [("app", "instagram"), ("label", "Brand IG"), ("login_url", "https://www.instagram.com/"), ("username", "brand"), ("password", "ui-secret-pw"), ("notes", "")];
-    let r = t.http.post(format!("{}/accounts/new", t.url)).header("cookie", &cookie).form(&form).send().await.unwrap();
+    let form = [
+        ("app", "instagram"),
+        ("label", "Brand IG"),
+        ("login_url", "https://www.instagram.com/"),
+        ("username", "brand"),
+        ("password", "ui-secret-pw"),
+        ("notes", ""),
+    ];
+    let r = t
+        .http
+        .post(format!("{}/accounts/new", t.url))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let mut with_csrf = form.to_vec();
     with_csrf.push(("_csrf", &csrf));
-    let r = t.http.post(format!("{}/accounts/new", t.url)).header("cookie", &cookie).header("origin", "https://evil.example").form(&with_csrf).send().await.unwrap();
+    let r = t
+        .http
+        .post(format!("{}/accounts/new", t.url))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .form(&with_csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = t.http.post(format!("{}/accounts/new", t.url)).header("cookie", &cookie).form(&with_csrf).send().await.unwrap();
+    let r = t
+        .http
+        .post(format!("{}/accounts/new", t.url))
+        .header("cookie", &cookie)
+        .form(&with_csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let account_url = r.headers()["location"].to_str().unwrap().to_owned();
     let id = account_url.trim_start_matches("/accounts/").to_owned();
 
-    let html = t.http.get(format!("{}/", t.url)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let html = t
+        .http
+        .get(format!("{}/", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Brand IG") && html.contains("/assets/icons/instagram.svg"));
-    let html = t.http.get(format!("{}{account_url}", t.url)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let html = t
+        .http
+        .get(format!("{}{account_url}", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Reveal") && !html.contains("ui-secret-pw"));
 
     // Reveal through htmx: first the identity check, then the password.
-    let reveal = |path: String| t.http.post(format!("{}{path}", t.url)).header("cookie", &cookie).header("hx-request", "true").header("x-csrf-token", &csrf);
-    let dialog = reveal(format!("/accounts/{id}/reveal")).send().await.unwrap().text().await.unwrap();
-    assert!(dialog.contains("Confirm your identity") && !dialog.contains("ui-secret-pw"), "{dialog}");
-    let wrong = reveal(format!("/step-up?then=reveal:{id}")).form(&[("password", "not-my-password")]).send().await.unwrap().text().await.unwrap();
+    let reveal = |path: String| {
+        t.http
+            .post(format!("{}{path}", t.url))
+            .header("cookie", &cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", &csrf)
+    };
+    let dialog = reveal(format!("/accounts/{id}/reveal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dialog.contains("Confirm your identity") && !dialog.contains("ui-secret-pw"),
+        "{dialog}"
+    );
+    let wrong = reveal(format!("/step-up?then=reveal:{id}"))
+        .form(&[("password", "not-my-password")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(wrong.contains("not correct") && !wrong.contains("ui-secret-pw"));
-    let shown = reveal(format!("/step-up?then=reveal:{id}")).form(&[("password", "owner-password-1")]).send().await.unwrap().text().await.unwrap();
+    let shown = reveal(format!("/step-up?then=reveal:{id}"))
+        .form(&[("password", "owner-password-1")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(shown.contains("ui-secret-pw"), "{shown}");
-    let copied = reveal(format!("/accounts/{id}/copy")).send().await.unwrap().text().await.unwrap();
+    let copied = reveal(format!("/accounts/{id}/copy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(copied.contains("data-copy-now=\"ui-secret-pw\""));
     // A bad CSRF header on an htmx request is refused.
-    let r = t.http.post(format!("{}/accounts/{id}/reveal", t.url)).header("cookie", &cookie).header("x-csrf-token", "forged").send().await.unwrap();
+    let r = t
+        .http
+        .post(format!("{}/accounts/{id}/reveal", t.url))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", "forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Pages for admins and the security page render.
     for page in ["/users", "/audit", "/security", "/accounts/new"] {
-        let r = t.http.get(format!("{}{page}", t.url)).header("cookie", &cookie).send().await.unwrap();
+        let r = t
+            .http
+            .get(format!("{}{page}", t.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{page}");
     }
-    let audit = t.http.get(format!("{}/audit", t.url)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let audit = t
+        .http
+        .get(format!("{}/audit", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(audit.contains("account.password_reveal") && audit.contains("account.password_copy"));
     // Assets are embedded.
-    for a in ["/assets/app.css", "/assets/app.js", "/assets/htmx.min.js", "/assets/icons/tiktok.svg"] {
-        assert_eq!(t.http.get(format!("{}{a}", t.url)).send().await.unwrap().status(), StatusCode::OK, "{a}");
+    for a in [
+        "/assets/app.css",
+        "/assets/app.js",
+        "/assets/htmx.min.js",
+        "/assets/icons/tiktok.svg",
+    ] {
+        assert_eq!(
+            t.http
+                .get(format!("{}{a}", t.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK,
+            "{a}"
+        );
     }
     // Sign out ends the session.
-    let r = t.http.post(format!("{}/logout", t.url)).header("cookie", &cookie).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let r = t
+        .http
+        .post(format!("{}/logout", t.url))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = t.http.get(format!("{}/", t.url)).header("cookie", &cookie).send().await.unwrap();
+    let r = t
+        .http
+        .get(format!("{}/", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

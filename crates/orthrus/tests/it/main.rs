@@ -1,1 +1,10 @@
-//! integration tests
+//! End-to-end tests of the `orthrus` binary: `serve` as a real process (on
+//! SQLite, and on PostgreSQL when `ORTHRUS_TEST_DATABASE_URL` is set), the
+//! admin and audit commands, the CLI client, secrets at rest, and a browser
+//! test in headless Chromium through chromedriver.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod cli;
+mod serve;
+mod support;

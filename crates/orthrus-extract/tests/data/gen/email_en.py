@@ -44,6 +44,12 @@ def cases():
     add(mail("en-mail-facebook-reset-code", "en", email("security@facebookmail.com", "48213927 is your Facebook account recovery code", text=text, name="Facebook", cte="quoted-printable"),
              "48213927"))
 
+    html = page("""<p>Hi Acme,</p><p>You recently registered for Facebook. To complete your Facebook registration, please confirm your account.</p>"""
+                + button("https://www.facebook.com/confirmemail.php?e=team%40in.example.test&c=48213&z=0&gfid=AQBx8PqR2vKm", "Confirm your account", "#1877f2")
+                + '<p>You may be asked to enter this confirmation code: <b>FB-48213</b></p>', "Facebook", META_FOOTER)
+    add(mail("en-mail-facebook-confirm", "en", email("registration@facebookmail.com", "48213 is your Facebook confirmation code", html=html, name="Facebook"),
+             "48213", "https://www.facebook.com/confirmemail.php?e=team%40in.example.test&c=48213&z=0&gfid=AQBx8PqR2vKm"))
+
     html = page(f"""<p style="font-size:24px">Verify your email</p><p>Google needs to verify your email address team@in.example.test.</p>
 <p>Your verification code is:</p>{code_box("730218")}<p>This code will expire in 10 minutes.</p>""", "Google", GOOGLE_FOOTER)
     add(mail("en-mail-google-verify", "en", email("noreply@accounts.google.com", "Google verification code", html=html, name="Google", html_cte="base64"), "730218"))

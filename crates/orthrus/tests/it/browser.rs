@@ -1,0 +1,226 @@
+//! A browser test in headless Chromium through chromedriver: first-run setup,
+//! sign in, add an account, reveal its password behind the identity check.
+
+use crate::support::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use thirtyfour::prelude::*;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Debian's chromedriver on a free port; returns once it says so.
+fn chromedriver() -> (Driver, String) {
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "chromedriver not found at {path}: install Debian's chromium and chromium-driver (./scripts/test does)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(&path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "chromedriver exited");
+        if line.contains("started successfully") {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while out.read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+    });
+    (Driver(child), format!("http://127.0.0.1:{port}"))
+}
+
+async fn browser(driver_url: &str) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+        .unwrap();
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    WebDriver::new(driver_url, caps).await.unwrap()
+}
+
+#[tokio::test]
+async fn setup_sign_in_add_account_and_reveal_in_chromium() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    let server = Server::start(&storage, "info");
+    let setup = server.setup_url.clone().unwrap();
+    let (_driver, driver_url) = chromedriver();
+    let b = browser(&driver_url).await;
+    let result = async {
+        // First-run setup.
+        b.goto(&setup).await?;
+        b.find(By::Name("workspace"))
+            .await?
+            .send_keys("Acme Marketing")
+            .await?;
+        b.find(By::Name("name"))
+            .await?
+            .send_keys("Olivia Owner")
+            .await?;
+        b.find(By::Name("email"))
+            .await?
+            .send_keys("owner@acme.test")
+            .await?;
+        b.find(By::Name("password"))
+            .await?
+            .send_keys("owner-password-1")
+            .await?;
+        b.find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        b.query(By::XPath("//h1[text()='All accounts']"))
+            .first()
+            .await?;
+        // Sign out and in again through the sign-in page.
+        b.find(By::XPath("//button[text()='Sign out']"))
+            .await?
+            .click()
+            .await?;
+        b.query(By::XPath("//h1[text()='Sign in']")).first().await?;
+        b.find(By::Name("email"))
+            .await?
+            .send_keys("owner@acme.test")
+            .await?;
+        b.find(By::Name("password"))
+            .await?
+            .send_keys("owner-password-1")
+            .await?;
+        b.find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        // Add an account.
+        b.query(By::LinkText("Add account"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        b.query(By::Name("label"))
+            .first()
+            .await?
+            .send_keys("Brand Instagram")
+            .await?;
+        b.find(By::Name("login_url"))
+            .await?
+            .send_keys("https://www.instagram.com/accounts/login/")
+            .await?;
+        b.find(By::Name("username"))
+            .await?
+            .send_keys("acme.brand")
+            .await?;
+        b.find(By::Name("password"))
+            .await?
+            .send_keys("Browser-Secret-42")
+            .await?;
+        b.find(By::XPath("//button[text()='Save account']"))
+            .await?
+            .click()
+            .await?;
+        b.query(By::XPath("//h1[text()='Brand Instagram']"))
+            .first()
+            .await?;
+        let page = b.source().await?;
+        assert!(
+            !page.contains("Browser-Secret-42"),
+            "the password is not in the page before reveal"
+        );
+        // Reveal: the identity check appears, then the password.
+        b.find(By::Id("reveal-password")).await?.click().await?;
+        b.query(By::XPath("//h3[text()='Confirm your identity']"))
+            .first()
+            .await?;
+        b.find(By::Css(".dialog input[name=password]"))
+            .await?
+            .send_keys("owner-password-1")
+            .await?;
+        b.find(By::XPath("//button[text()='Confirm']"))
+            .await?
+            .click()
+            .await?;
+        let shown = b.query(By::Id("password-value")).first().await?;
+        assert_eq!(shown.text().await?, "Browser-Secret-42");
+        let png = b.screenshot_as_png().await?;
+        assert!(png.len() > 1000);
+        if let Ok(path) = std::env::var("ORTHRUS_SCREENSHOT") {
+            std::fs::write(path, png).ok();
+        }
+        // The card list shows the account after going back.
+        b.goto(&format!("{}/", server.url)).await?;
+        b.query(By::XPath(
+            "//div[@class='title' and text()='Brand Instagram']",
+        ))
+        .first()
+        .await?;
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let html = b.source().await.unwrap_or_default();
+    b.quit().await.ok();
+    result.unwrap_or_else(|e| {
+        panic!(
+            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
+            server.logs()
+        )
+    });
+    // The reveal was audited.
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (_, ev) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{}/api/v1/audit?action=account.password_reveal", server.url),
+        Some(&t),
+        None,
+    )
+    .await;
+    let outcomes: Vec<&str> = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec!["success", "denied"],
+        "the first click met the identity check"
+    );
+    assert!(server.stop().success());
+}

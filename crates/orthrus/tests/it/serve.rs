@@ -1,0 +1,388 @@
+//! `orthrus serve` as a process: first-run setup, data surviving a restart,
+//! graceful shutdown, admin and audit commands, and secrets at rest.
+
+use crate::support::*;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn first_run_restart_and_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "serve").await {
+        let c = http();
+        let server = Server::start(&storage, "info");
+        let setup = server.setup_url.clone().expect("a first-run setup link");
+        assert_eq!(
+            c.get(format!("{}/healthz", server.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            c.get(format!("{}/readyz", server.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        // Create the workspace and owner through the setup form.
+        let token = setup.split("token=").nth(1).unwrap().to_owned();
+        assert_eq!(c.get(&setup).send().await.unwrap().status(), 200);
+        let r = c
+            .post(format!("{}/setup", server.url))
+            .form(&[
+                ("token", token.as_str()),
+                ("workspace", "Acme"),
+                ("name", "Olivia"),
+                ("email", "owner@acme.test"),
+                ("password", "owner-password-1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert!(
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with("orthrus_session=")
+        );
+        // The link works once.
+        assert_eq!(c.get(&setup).send().await.unwrap().status(), 303);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{}/api/v1/accounts", server.url),
+            Some(&t),
+            Some(json!({"app": "instagram", "label": "Brand IG", "password": "persisted-pw"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let status = server.stop();
+        assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+        // After a restart: no setup link, the session and the account remain.
+        let server = Server::start(&storage, "info");
+        assert!(server.setup_url.is_none());
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{}/api/v1/accounts", server.url),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!((s, v[0]["label"].as_str()), (200, Some("Brand IG")));
+        let (s, _) = api(
+            &c,
+            Method::POST,
+            &format!("{}/api/v1/auth/step-up", server.url),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (_, v) = api(
+            &c,
+            Method::GET,
+            &format!("{}/api/v1/accounts/{id}/password", server.url),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(v["password"], "persisted-pw");
+        let logs = server.logs();
+        assert!(server.stop().success());
+        assert!(logs.contains("listening"), "{logs}");
+    }
+}
+
+#[tokio::test]
+async fn admin_create_user_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "admin").await {
+        let out = create_user(&storage, "Kathy@Acme.test", "owner", "kathy-password-1");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("created kathy@acme.test (owner)"));
+        let out = create_user(&storage, "kathy@acme.test", "user", "another-password");
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+        let out = create_user(&storage, "x@acme.test", "root", "another-password");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+        let out = create_user(&storage, "y@acme.test", "user", "short");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+        // The server started on that data signs the user in and needs no setup.
+        let server = Server::start(&storage, "info");
+        assert!(server.setup_url.is_none());
+        login(&http(), &server.url, "kathy@acme.test", "kathy-password-1").await;
+        assert!(server.stop().success());
+    }
+    // Invalid configuration is refused with a clear message.
+    let out = std::process::Command::new(bin())
+        .args(["serve", "--http", "nonsense"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http.listen"));
+    let out = std::process::Command::new(bin())
+        .args(["config", "example"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[security]"));
+}
+
+#[tokio::test]
+async fn audit_verify_detects_edits_and_deletions() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    for i in 0..3 {
+        api(
+            &c,
+            Method::POST,
+            &format!("{}/api/v1/accounts", server.url),
+            Some(&t),
+            Some(json!({"app": "x", "label": format!("A{i}"), "password": "p"})),
+        )
+        .await;
+    }
+    assert!(server.stop().success());
+    let out = audit_verify(&storage);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("intact: 5 events"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let db = dir.path().join("d/orthrus.db");
+    let exec = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    };
+    let snapshot = std::fs::read(&db).unwrap();
+    // An edited detail.
+    exec("UPDATE audit_events SET detail = '{\"label\":\"innocent\"}' WHERE seq = 3").await;
+    let out = audit_verify(&storage);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("event #3 (account.create) was altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A deleted event in the middle.
+    std::fs::write(&db, &snapshot).unwrap();
+    exec("DELETE FROM audit_events WHERE seq = 2").await;
+    let out = audit_verify(&storage);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("event #2 is missing"));
+    // The newest event deleted.
+    std::fs::write(&db, &snapshot).unwrap();
+    exec("DELETE FROM audit_events WHERE seq = 5").await;
+    assert_eq!(audit_verify(&storage).status.code(), Some(2));
+    // An actor rewritten with the hashes left alone.
+    std::fs::write(&db, &snapshot).unwrap();
+    exec("UPDATE audit_events SET actor_email = 'someone@else.test' WHERE seq = 4").await;
+    assert_eq!(audit_verify(&storage).status.code(), Some(2));
+    std::fs::write(&db, &snapshot).unwrap();
+    assert!(audit_verify(&storage).status.success());
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    let user_password = "Owner-Pass-7f3a9c";
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", user_password)
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "debug");
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", user_password).await;
+    let account_password = "Acct-Secret-91b2e4d7";
+    let notes = "Note-Secret-5c8e1f";
+    let field = "Field-Secret-3d7a6b";
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts"),
+        Some(&t),
+        Some(json!({"app": "instagram", "label": "Brand", "password": account_password, "notes": notes, "fields": [{"name": "PIN", "secret": true, "value": field}]})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let id = v["id"].as_str().unwrap().to_owned();
+    let new_password = "Acct-Secret-Rotated-a1c3";
+    api(
+        &c,
+        Method::PATCH,
+        &format!("{base}/accounts/{id}"),
+        Some(&t),
+        Some(json!({"version": 1, "password": new_password})),
+    )
+    .await;
+    let (_, en) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/me/2fa/totp"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let totp_secret = en["secret"].as_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let g = orthrus_otp::Generator::new(
+        orthrus_otp::parse_secret(&totp_secret).unwrap(),
+        orthrus_otp::OtpParams::default(),
+    )
+    .unwrap();
+    let (s, rc) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/me/2fa/totp/confirm"),
+        Some(&t),
+        Some(json!({"code": g.code(now)})),
+    )
+    .await;
+    assert_eq!(s, 200, "{rc}");
+    let recovery = rc["recovery_codes"][0].as_str().unwrap().to_owned();
+    let (s, _) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": user_password, "totp": recovery})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, v) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}/password"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(v["password"], new_password);
+    let (s, tok) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/me/tokens"),
+        Some(&t),
+        Some(json!({"name": "ci"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let api_token = tok["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api(
+            &c,
+            Method::GET,
+            &format!("{base}/me"),
+            Some(&api_token),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+
+    let secrets = [
+        user_password,
+        account_password,
+        new_password,
+        notes,
+        field,
+        totp_secret.as_str(),
+        recovery.as_str(),
+        t.as_str(),
+        api_token.as_str(),
+        &master_key(),
+    ];
+    // While running (WAL present) and after shutdown.
+    let scan = |when: &str| {
+        for entry in std::fs::read_dir(dir.path().join("d")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap() == "master.key" {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            for s in &secrets {
+                assert!(
+                    !contains(&bytes, s),
+                    "{when}: {s:?} found in {}",
+                    path.display()
+                );
+            }
+        }
+    };
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("d"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "orthrus.db-wal"),
+        "WAL mode: {files:?}"
+    );
+    scan("running");
+    let logs = server.logs();
+    let stdout = server.stdout.lock().unwrap().clone();
+    assert!(server.stop().success());
+    scan("stopped");
+    assert!(
+        logs.contains("DEBUG") || logs.contains("INFO"),
+        "logs were captured"
+    );
+    for s in &secrets {
+        assert!(
+            !logs.contains(s) && !stdout.contains(s),
+            "{s:?} found in the server output"
+        );
+    }
+    // And audit details never carry them either.
+    let out = audit_verify(&storage);
+    assert!(out.status.success());
+}

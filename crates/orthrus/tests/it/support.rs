@@ -1,0 +1,232 @@
+//! Runs `orthrus serve` as a child process and talks to it.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_orthrus")
+}
+
+/// A base64 master key fixed per test run, so restarts read the vault.
+pub fn master_key() -> String {
+    // 32 bytes of 0x2a: fine for tests, never for production.
+    "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".to_owned()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub setup_url: Option<String>,
+    /// Everything the server wrote to stderr (its logs) so far.
+    pub logs: Arc<Mutex<String>>,
+    pub stdout: Arc<Mutex<String>>,
+}
+
+/// Storage flags: SQLite in `dir`, or a PostgreSQL URL.
+#[derive(Clone)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl Storage {
+    pub fn args(&self) -> Vec<String> {
+        let mut a = vec!["--data-dir".to_owned(), self.data_dir.display().to_string()];
+        if let Some(u) = &self.database_url {
+            a.push("--database-url".into());
+            a.push(u.clone());
+        }
+        a
+    }
+}
+
+/// SQLite always; PostgreSQL too when configured.
+pub async fn storages(dir: &Path, tag: &str) -> Vec<Storage> {
+    let mut v = vec![Storage {
+        data_dir: dir.join("sqlite"),
+        database_url: None,
+    }];
+    if let Some(base) = orthrus_store::testing::pg_base_url() {
+        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+            .await
+            .unwrap();
+        v.push(Storage {
+            data_dir: dir.join("pg"),
+            database_url: Some(url),
+        });
+    } else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+    }
+    v
+}
+
+impl Server {
+    /// Starts `orthrus serve` on a free port and returns once it listens
+    /// (it prints its URL only after binding).
+    pub fn start(storage: &Storage, log_level: &str) -> Self {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .args(storage.args())
+            .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .env("ORTHRUS_MASTER_KEY", master_key())
+            .env("ORTHRUS_LOG", log_level)
+            .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
+            .env_remove("ORTHRUS_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let logs = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let url;
+        let mut setup_url = None;
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 {
+                panic!(
+                    "orthrus serve exited before listening; logs:\n{}",
+                    logs.lock().unwrap()
+                );
+            }
+            stdout.lock().unwrap().push_str(&line);
+            let l = line.trim();
+            if l.contains("/setup?token=") {
+                setup_url = Some(l.to_owned());
+            }
+            if let Some(u) = l.strip_prefix("Orthrus is running at ") {
+                url = Some(u.to_owned());
+                break;
+            }
+        }
+        let sink = stdout.clone();
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = out.read_to_string(&mut rest);
+            sink.lock().unwrap().push_str(&rest);
+        });
+        Self {
+            child,
+            url: url.unwrap(),
+            setup_url,
+            logs,
+            stdout,
+        }
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn api(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = c.request(method, url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let s = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        s,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+pub async fn login(c: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+    let (s, v) = api(
+        c,
+        reqwest::Method::POST,
+        &format!("{url}/api/v1/auth/login"),
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+/// `orthrus admin create-user`, password on stdin.
+pub fn create_user(
+    storage: &Storage,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(["admin", "create-user"])
+        .args(storage.args())
+        .args(["--email", email, "--role", role])
+        .env("ORTHRUS_MASTER_KEY", master_key())
+        .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn audit_verify(storage: &Storage) -> std::process::Output {
+    Command::new(bin())
+        .args(["audit", "verify"])
+        .args(storage.args())
+        .env("ORTHRUS_MASTER_KEY", master_key())
+        .output()
+        .unwrap()
+}
