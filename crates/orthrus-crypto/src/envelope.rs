@@ -63,8 +63,10 @@ fn cipher(key: &[u8]) -> Result<XChaCha20Poly1305, CryptoError> {
 }
 
 fn nonce(b: &[u8]) -> Result<XNonce, CryptoError> {
-    let arr: [u8; NONCE_LEN] = b.try_into().map_err(|_| CryptoError::Malformed)?;
-    Ok(XNonce::from(arr))
+    if b.len() != NONCE_LEN {
+        return Err(CryptoError::Malformed);
+    }
+    Ok(*XNonce::from_slice(b))
 }
 
 impl Envelope {

@@ -14,7 +14,7 @@ pub use envelope::{Aad, Envelope};
 pub use keys::{KeySource, MasterKey};
 pub use password::PasswordHasher;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use orthrus_core::Entropy;
 use sha2::Sha256;
 
@@ -62,7 +62,7 @@ impl KeyedHasher {
 
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
-        match <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key[..]) {
+        match <Hmac<Sha256> as Mac>::new_from_slice(&self.key[..]) {
             Ok(m) => m,
             Err(_) => unreachable!("HMAC takes keys of any length"),
         }

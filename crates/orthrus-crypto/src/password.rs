@@ -2,7 +2,7 @@
 //! an async runtime must run them on a blocking thread.
 
 use crate::CryptoError;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use orthrus_core::Entropy;
 
@@ -33,15 +33,21 @@ impl PasswordHasher {
     pub fn hash(&self, password: &str, rng: &dyn Entropy) -> Result<String, CryptoError> {
         let mut salt = [0u8; 16];
         rng.fill(&mut salt);
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| CryptoError::PasswordHash(e.to_string()))?;
         self.argon()
-            .hash_password_with_salt(password.as_bytes(), &salt)
+            .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| CryptoError::PasswordHash(e.to_string()))
     }
 
     /// True when `password` matches `phc`; false for a mismatch or a malformed hash.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        PasswordVerifier::<str>::verify_password(&self.argon(), password.as_bytes(), phc).is_ok()
+        PasswordHash::new(phc).is_ok_and(|h| {
+            self.argon()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     }
 }
 

@@ -133,7 +133,9 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 fn preview(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Only the head matters; never walk a 200 000-character body for it.
+    let head: String = text.chars().take(PREVIEW_CHARS * 8).collect();
+    let flat: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out: String = flat.chars().take(PREVIEW_CHARS).collect();
     if flat.chars().count() > PREVIEW_CHARS {
         out.push('…');

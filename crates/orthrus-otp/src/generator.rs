@@ -2,7 +2,7 @@
 //! Steam Guard. Time is always a parameter (unix seconds); nothing here reads
 //! the clock.
 
-use hmac::{EagerHash, Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -259,23 +259,26 @@ impl Generator {
     }
 }
 
+/// HMAC of `message` under `key` with hash `$d`, as bytes.
+macro_rules! hmac_bytes {
+    ($d:ty, $key:expr, $message:expr) => {{
+        // HMAC takes keys of any length (long keys are hashed), so this cannot fail.
+        let mut mac = <Hmac<$d> as Mac>::new_from_slice($key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update($message);
+        mac.finalize().into_bytes().to_vec()
+    }};
+}
+
 /// RFC 4226 HOTP: HMAC over the big-endian counter, then dynamic truncation
 /// to a 31-bit integer.
 pub fn hotp_value(algorithm: Algorithm, key: &[u8], counter: u64) -> u32 {
     let message = counter.to_be_bytes();
     match algorithm {
-        Algorithm::Sha1 => truncate(&hmac_bytes::<sha1::Sha1>(key, &message)),
-        Algorithm::Sha256 => truncate(&hmac_bytes::<sha2::Sha256>(key, &message)),
-        Algorithm::Sha512 => truncate(&hmac_bytes::<sha2::Sha512>(key, &message)),
+        Algorithm::Sha1 => truncate(&hmac_bytes!(sha1::Sha1, key, &message)),
+        Algorithm::Sha256 => truncate(&hmac_bytes!(sha2::Sha256, key, &message)),
+        Algorithm::Sha512 => truncate(&hmac_bytes!(sha2::Sha512, key, &message)),
     }
-}
-
-fn hmac_bytes<D: EagerHash>(key: &[u8], message: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length (long keys are hashed), so this cannot fail.
-    let mut mac = <Hmac<D> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
 }
 
 fn truncate(hash: &[u8]) -> u32 {
