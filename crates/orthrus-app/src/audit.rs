@@ -4,7 +4,7 @@
 
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{EventId, UserId, WorkspaceId};
-use orthrus_store::{AuditEventRow, AuditFilter, GENESIS_HASH, NewAuditEvent};
+use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
 use serde::Serialize;
 
 /// An event as the API shows it.
@@ -105,6 +105,14 @@ impl<'a> Event<'a> {
 }
 
 impl App {
+    /// Binds the head row to its position, so the newest events cannot be
+    /// cut off by moving the head back to an older, readable (seq, hash).
+    fn head_mac(&self, seq: i64, hash: &str) -> String {
+        self.inner
+            .audit_hasher
+            .hash_parts(&[b"head", &seq.to_be_bytes(), hash.as_bytes()])
+    }
+
     fn chain_hash(&self, prev: &str, seq: i64, e: &NewAuditEvent) -> String {
         let body = serde_json::to_vec(e).unwrap_or_default();
         self.inner
@@ -133,7 +141,13 @@ impl App {
             outcome: ev.outcome.to_owned(),
             detail: ev.detail,
         };
-        let chain = |prev: &str, seq: i64, e: &NewAuditEvent| self.chain_hash(prev, seq, e);
+        let chain = |prev: &str, seq: i64, e: &NewAuditEvent| {
+            let hash = self.chain_hash(prev, seq, e);
+            ChainLink {
+                head_mac: self.head_mac(seq, &hash),
+                hash,
+            }
+        };
         self.inner.store.append_audit(ws, &e, &chain).await?;
         Ok(())
     }
@@ -224,12 +238,16 @@ impl App {
                 expected_seq += 1;
             }
             match self.inner.store.audit_head(ws.id).await? {
-                Some((seq, hash)) if seq != expected_seq - 1 || hash != prev => {
+                Some(head) if head.mac != self.head_mac(head.seq, &head.hash) => {
+                    out.problems
+                        .push(format!("workspace {}: the chain head was rewritten", ws.id));
+                }
+                Some(head) if head.seq != expected_seq - 1 || head.hash != prev => {
                     out.problems.push(format!(
                         "workspace {}: the log ends at #{} but {} events were written",
                         ws.id,
                         expected_seq - 1,
-                        seq
+                        head.seq
                     ));
                 }
                 None if !events.is_empty() => {

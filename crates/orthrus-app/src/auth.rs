@@ -67,6 +67,27 @@ impl App {
         )
     }
 
+    /// Records the master key's id in the database on first use and refuses
+    /// a different key later, so a wrong key never silently starts a second,
+    /// unreadable vault.
+    pub async fn bind_master_key(&self) -> Result<()> {
+        let mine = self.inner.envelope.key_id().to_owned();
+        let stored = self
+            .inner
+            .store
+            .put_setting_if_absent("master_key_id", &mine)
+            .await?;
+        if stored != mine {
+            return Err(AppError::invalid(
+                "master_key.mismatch",
+                format!(
+                    "this database was encrypted with master key {stored}, but the key in use is {mine}: set ORTHRUS_MASTER_KEY or restore <data-dir>/master.key from your backup"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// True when no user exists yet (first run).
     pub async fn setup_needed(&self) -> Result<bool> {
         Ok(self.inner.store.count_users().await? == 0)
@@ -291,9 +312,16 @@ impl App {
                 .and_then(|w| w.first().map(|w| w.id)),
         };
         if let Some(ws) = ws {
+            // Only something shaped like an email is recorded: people do type
+            // their password into the email field.
+            let shown = if crate::normalize_email(email).is_ok() {
+                email.to_owned()
+            } else {
+                "(not an email address)".to_owned()
+            };
             let ev = Event::new("auth.login")
                 .outcome("failure")
-                .detail(serde_json::json!({"email": email, "reason": reason}));
+                .detail(serde_json::json!({"email": shown, "reason": reason}));
             if let Err(e) = self
                 .audit_raw(
                     ws,

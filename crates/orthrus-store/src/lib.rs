@@ -41,9 +41,25 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Computes the chain hash of an audit event from the previous hash, its
-/// sequence number and the event (supplied by the caller, which owns the key).
-pub type ChainFn<'a> = &'a (dyn Fn(&str, i64, &NewAuditEvent) -> String + Send + Sync);
+/// Computes, from the previous hash, the sequence number and the event, the
+/// event's chain hash and the MAC of the new chain head `(seq, hash)`
+/// (supplied by the caller, which owns the key).
+pub type ChainFn<'a> = &'a (dyn Fn(&str, i64, &NewAuditEvent) -> ChainLink + Send + Sync);
+
+/// The output of a [`ChainFn`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainLink {
+    pub hash: String,
+    pub head_mac: String,
+}
+
+/// The newest link of a workspace's audit chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+    pub mac: String,
+}
 
 /// Everything Orthrus persists. Every method is scoped to a workspace where
 /// the data belongs to one.
@@ -229,7 +245,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>>;
     /// Every event of a workspace in chain order, for verification.
     async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;
-    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<(i64, String)>>;
+    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>>;
+
+    // Instance-wide settings
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Stores a setting unless it exists; returns the value now stored.
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String>;
 }
 
 /// Opens the store for a database URL: `sqlite://path` or `postgres://…`.

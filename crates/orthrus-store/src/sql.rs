@@ -34,7 +34,7 @@ macro_rules! impl_store {
     ($store:ident, $db:ty, $row:ty, $backend:literal) => {
         use crate::models::*;
         use crate::sql::{conflict, parse, sql_fmt};
-        use crate::{ChainFn, Result, Store, StoreError};
+        use crate::{AuditHead, ChainFn, Result, Store, StoreError};
         use async_trait::async_trait;
         use orthrus_core::{
             AccountId, AccountRole, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
@@ -309,7 +309,13 @@ macro_rules! impl_store {
 
             async fn bootstrap(&self, ws: &WorkspaceRow, owner: &UserRow) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                // Write first so SQLite takes its write lock before the check.
+                // Write first so SQLite takes its write lock before the check;
+                // on PostgreSQL a concurrent setup on another node blocks on
+                // this row and then fails on its key, so only one wins.
+                sqlx::query("INSERT INTO instance_settings (key, value) VALUES ('setup', 'complete')")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict(e, "setup is already complete"))?;
                 Self::insert_workspace(&mut *tx, ws).await?;
                 let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&mut *tx).await?.try_get("n")?;
                 if n > 0 {
@@ -723,9 +729,10 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).fetch_one(&mut *tx).await?;
                 let seq: i64 = head.try_get("seq")?;
                 let prev: String = head.try_get("hash")?;
-                let hash = chain(&prev, seq, e);
-                sqlx::query("UPDATE audit_heads SET hash = $2 WHERE workspace_id = $1")
-                    .bind(ws.to_string()).bind(&hash).execute(&mut *tx).await?;
+                let link = chain(&prev, seq, e);
+                let hash = link.hash;
+                sqlx::query("UPDATE audit_heads SET hash = $2, mac = $3 WHERE workspace_id = $1")
+                    .bind(ws.to_string()).bind(&hash).bind(&link.head_mac).execute(&mut *tx).await?;
                 sqlx::query(sql_fmt!("INSERT INTO audit_events ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
                     .bind(ws.to_string())
                     .bind(seq)
@@ -782,10 +789,23 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(audit_row).collect()
             }
 
-            async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<(i64, String)>> {
-                let row = sqlx::query("SELECT seq, hash FROM audit_heads WHERE workspace_id = $1")
+            async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>> {
+                let row = sqlx::query("SELECT seq, hash, mac FROM audit_heads WHERE workspace_id = $1")
                     .bind(ws.to_string()).fetch_optional(&self.pool).await?;
-                row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?))).transpose()
+                row.map(|r| Ok(AuditHead { seq: r.try_get("seq")?, hash: r.try_get("hash")?, mac: r.try_get("mac")? })).transpose()
+            }
+
+            async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
+                    .bind(key).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(r.try_get("value")?)).transpose()
+            }
+
+            async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
+                sqlx::query("INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key).bind(value).execute(&self.pool).await?;
+                let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?;
+                Ok(row.try_get("value")?)
             }
         }
 

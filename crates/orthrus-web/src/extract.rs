@@ -24,9 +24,15 @@ pub fn client_ip(
         && let Some(f) = parts_headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-        && let Some(first) = f.split(',').next()
+        && let Some(last) = f
+            .rsplit(',')
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     {
-        return first.trim().to_owned();
+        // The rightmost entry is the one our own proxy appended; anything
+        // left of it came from the client and can be forged.
+        return last.to_owned();
     }
     connect
         .map(|c| c.0.ip().to_string())

@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/setup", get(setup_page).post(setup_submit))
         .route("/users", get(users_page).post(users_create))
         .route("/users/{id}/{op}", post(users_op))
+        .route("/workspace/settings", post(workspace_settings))
         .route("/audit", get(audit_page))
         .route("/security", get(security_page))
         .route("/security/2fa/{op}", post(security_2fa))
@@ -315,6 +316,8 @@ async fn setup_submit(
 struct UsersPage {
     page: Page,
     workspace: String,
+    settings: orthrus_app::WorkspaceSettings,
+    is_owner: bool,
     users: Vec<UserInfo>,
     roles: [WorkspaceRole; 4],
     error: Option<String>,
@@ -330,12 +333,14 @@ async fn users_view(
         return Err(WebError(AppError::Forbidden));
     }
     let users = s.app.list_users(&a.actor).await?;
-    let workspace = s.app.workspace_settings(&a.actor).await?.name;
+    let settings = s.app.workspace_settings(&a.actor).await?;
     let mut page = Page::new(s, a, "Users", "users");
     page.flash = flash;
     render(&UsersPage {
         page,
-        workspace,
+        workspace: settings.name.clone(),
+        is_owner: a.actor.role == WorkspaceRole::Owner,
+        settings,
         users,
         roles: WorkspaceRole::ALL,
         error,
@@ -419,6 +424,33 @@ async fn users_op(
         _ => return Err(WebError(AppError::NotFound("page"))),
     };
     users_view(&s, &a, None, Some(done)).await
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    require_2fa: Option<String>,
+    step_up_minutes: i64,
+}
+
+async fn workspace_settings(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<SettingsForm>,
+) -> Result<Response, WebError> {
+    match s
+        .app
+        .update_workspace_settings(
+            &a.actor,
+            None,
+            Some(f.require_2fa.is_some()),
+            Some(f.step_up_minutes),
+        )
+        .await
+    {
+        Ok(_) => users_view(&s, &a, None, Some("Workspace settings saved.".into())).await,
+        Err(e @ AppError::Invalid { .. }) => users_view(&s, &a, Some(e.to_string()), None).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

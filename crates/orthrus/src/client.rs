@@ -17,6 +17,14 @@ pub struct LoginArgs {
     /// Your email (asked when missing)
     #[arg(long)]
     email: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct LogoutArgs {
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -310,11 +318,17 @@ pub async fn login(a: LoginArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn logout() -> anyhow::Result<ExitCode> {
+pub async fn logout(a: LogoutArgs) -> anyhow::Result<ExitCode> {
     let c = Client::new()?;
-    let _ = c.post("/auth/logout", &Value::Null).await;
+    let server_said = c.post("/auth/logout", &Value::Null).await;
     std::fs::remove_file(config_path()?).ok();
-    println!("Signed out.");
+    if a.json {
+        print_json(
+            &serde_json::json!({"signed_out": true, "server_session_ended": server_said.is_ok()}),
+        )?;
+    } else {
+        println!("Signed out.");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -185,7 +185,24 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.http.public_url = v;
     }
     if let Some(v) = get("ORTHRUS_TRUST_PROXY") {
-        c.http.trust_proxy = matches!(v.trim(), "1" | "true" | "yes");
+        c.http.trust_proxy = match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "0" | "false" | "no" | "off" | "" => false,
+            other => bail!("ORTHRUS_TRUST_PROXY must be true or false, got {other:?}"),
+        };
+    }
+    if let Some(v) = get("ORTHRUS_MAX_BODY_BYTES") {
+        c.http.max_body_bytes = usize::try_from(num("ORTHRUS_MAX_BODY_BYTES", v)?)
+            .context("ORTHRUS_MAX_BODY_BYTES is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_BEARER_DAYS") {
+        c.security.bearer_days = num("ORTHRUS_BEARER_DAYS", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_LOCKOUT_THRESHOLD") {
+        c.security.lockout_threshold = num("ORTHRUS_LOCKOUT_THRESHOLD", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_LOCKOUT_SECS") {
+        c.security.lockout_secs = num("ORTHRUS_LOCKOUT_SECS", v)?;
     }
     if let Some(v) = get("ORTHRUS_SMTP") {
         c.smtp.listen = v;
@@ -211,15 +228,15 @@ impl Config {
         self.http_addr()?;
         self.smtp_addr()?;
         let url = self.database_url.expose();
-        if !url.is_empty()
-            && !(url.starts_with("postgres://")
-                || url.starts_with("postgresql://")
-                || url.starts_with("sqlite://"))
-        {
+        let url_ok = url.is_empty()
+            || ["postgres://", "postgresql://", "sqlite://"]
+                .iter()
+                .any(|p| url.starts_with(p));
+        if !url_ok {
             bail!("database_url must start with postgres://, postgresql:// or sqlite://");
         }
         let p = &self.http.public_url;
-        if !p.is_empty() && !(p.starts_with("http://") || p.starts_with("https://")) {
+        if !(p.is_empty() || p.starts_with("http://") || p.starts_with("https://")) {
             bail!("http.public_url must start with http:// or https://, got {p:?}");
         }
         let s = &self.security;
@@ -243,6 +260,12 @@ impl Config {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.http.max_body_bytes) {
             bail!("http.max_body_bytes must be between 1 KiB and 64 MiB");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            bail!(
+                "log.level is not a valid filter: {:?} (try \"info\" or \"orthrus_web=debug,info\")",
+                self.log.level
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be text or json");
@@ -347,16 +370,23 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_setting() {
-        let mut c = Config::default();
-        c.http.listen = "localhost".into();
+        let c = Config {
+            http: HttpConfig {
+                listen: "localhost".into(),
+                ..HttpConfig::default()
+            },
+            ..Config::default()
+        };
         assert!(
             c.validate()
                 .unwrap_err()
                 .to_string()
                 .contains("http.listen")
         );
-        let mut c = Config::default();
-        c.database_url = SecretString::new("mysql://x");
+        let c = Config {
+            database_url: SecretString::new("mysql://x"),
+            ..Config::default()
+        };
         assert!(
             c.validate()
                 .unwrap_err()

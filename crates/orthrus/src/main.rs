@@ -46,7 +46,7 @@ enum Command {
     /// Sign in to a server and keep the token for the other client commands.
     Login(client::LoginArgs),
     /// Sign out and forget the stored token.
-    Logout,
+    Logout(client::LogoutArgs),
     /// List, show and add shared accounts.
     Accounts {
         #[command(subcommand)]
@@ -54,6 +54,16 @@ enum Command {
     },
     /// Print (or copy) an account's password; asks you to confirm your identity.
     Password(client::PasswordArgs),
+    /// Pull the one-time code and confirmation link out of a message on
+    /// standard input (an RFC 5322 email, or with --sms an SMS body); prints JSON.
+    Extract {
+        /// Read an SMS body instead of an email
+        #[arg(long)]
+        sms: bool,
+        /// The SMS sender (short code or number)
+        #[arg(long, requires = "sms")]
+        from: Option<String>,
+    },
 }
 
 /// Where the data lives (shared by serve, admin and audit).
@@ -223,8 +233,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract { sms, from } => {
+            use std::io::Read;
+            let mut raw = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(32 * 1024 * 1024)
+                .read_to_end(&mut raw)
+                .context("cannot read standard input")?;
+            let x = if sms {
+                orthrus_extract::extract_sms(
+                    from.as_deref().unwrap_or(""),
+                    &String::from_utf8_lossy(&raw),
+                )
+            } else {
+                orthrus_extract::extract_email(&raw)
+            };
+            println!("{}", serde_json::to_string(&x)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Login(a) => client::login(a).await,
-        Command::Logout => client::logout().await,
+        Command::Logout(a) => client::logout(a).await,
         Command::Accounts { command } => client::accounts(command).await,
         Command::Password(a) => client::password(a).await,
     }

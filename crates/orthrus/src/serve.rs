@@ -50,14 +50,18 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
-    App::new(
+    let app = App::new(
         store,
         master,
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         cfg.app_config(),
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.bind_master_key()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(app)
 }
 
 /// Hides the password part of a database URL.
@@ -153,7 +157,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     // Printed last, once the socket is bound: scripts wait for this line.
     println!("Orthrus is running at {public_url}");
-    tracing::info!(http = %bound, smtp = %cfg.smtp.listen, "listening");
+    tracing::info!(http = %bound, "listening");
 
     let mut result = Ok(());
     while let Some(joined) = tasks.join_next().await {

@@ -428,12 +428,13 @@ async fn audit_chain_appends_in_order_and_filters() {
         let c = clock();
         let ws = workspace(&c);
         s.create_workspace(&ws).await.unwrap();
-        let chain = |prev: &str, seq: i64, e: &NewAuditEvent| {
-            format!("{prev}:{seq}:{}", e.action)
+        let chain = |prev: &str, seq: i64, e: &NewAuditEvent| ChainLink {
+            hash: format!("{prev}:{seq}:{}", e.action)
                 .chars()
                 .rev()
                 .take(64)
-                .collect::<String>()
+                .collect::<String>(),
+            head_mac: format!("mac{seq}"),
         };
         let mut appended = Vec::new();
         for i in 0..5 {
@@ -465,7 +466,11 @@ async fn audit_chain_appends_in_order_and_filters() {
         assert_eq!(s.audit_chain(ws.id).await.unwrap(), appended);
         assert_eq!(
             s.audit_head(ws.id).await.unwrap(),
-            Some((5, appended[4].hash.clone()))
+            Some(AuditHead {
+                seq: 5,
+                hash: appended[4].hash.clone(),
+                mac: "mac5".into()
+            })
         );
         let logins = s
             .list_audit(
@@ -523,8 +528,9 @@ async fn concurrent_audit_appends_keep_one_chain() {
             let s = s.clone();
             let c = c.clone();
             tasks.push(tokio::spawn(async move {
-                let chain = |prev: &str, seq: i64, _: &NewAuditEvent| {
-                    format!("{seq}-{}", &prev[..prev.len().min(8)])
+                let chain = |prev: &str, seq: i64, _: &NewAuditEvent| ChainLink {
+                    hash: format!("{seq}-{}", &prev[..prev.len().min(8)]),
+                    head_mac: String::new(),
                 };
                 let e = NewAuditEvent {
                     id: EventId::new(&c, &OsEntropy),
@@ -549,6 +555,57 @@ async fn concurrent_audit_appends_keep_one_chain() {
         for w in all.windows(2) {
             assert_eq!(w[1].prev_hash, w[0].hash, "{}", s.backend());
         }
+    }
+}
+
+#[tokio::test]
+async fn instance_settings_keep_the_first_value() {
+    for s in backends("settings").await.stores {
+        assert_eq!(s.get_setting("master_key_id").await.unwrap(), None);
+        assert_eq!(
+            s.put_setting_if_absent("master_key_id", "abc")
+                .await
+                .unwrap(),
+            "abc"
+        );
+        assert_eq!(
+            s.put_setting_if_absent("master_key_id", "def")
+                .await
+                .unwrap(),
+            "abc"
+        );
+        assert_eq!(
+            s.get_setting("master_key_id").await.unwrap().as_deref(),
+            Some("abc")
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_run_setups_create_one_workspace() {
+    for s in backends("setuprace").await.stores {
+        let c = clock();
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let s = s.clone();
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let ws = workspace(&c);
+                let u = user(&c, ws.id, &format!("o{i}@acme.test"), WorkspaceRole::Owner);
+                s.bootstrap(&ws, &u).await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("{}: {e}", s.backend()),
+            }
+        }
+        assert_eq!(ok, 1, "{}", s.backend());
+        assert_eq!(s.list_workspaces().await.unwrap().len(), 1);
+        assert_eq!(s.count_users().await.unwrap(), 1);
     }
 }
 

@@ -144,6 +144,14 @@ async fn sign_in_failures_are_uniform_and_throttled() {
             )
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // A password typed into the email field is not written to the log.
+        anon.post(
+            "/auth/login",
+            &json!({"email": "Tr0ub4dor&3 pass", "password": "x"}),
+        )
+        .await;
+        let (_, events) = owner.get("/audit?action=auth.login").await;
+        assert!(!events.to_string().contains("Tr0ub4dor"), "{events}");
         // Failures are audited.
         let (_, events) = owner.get("/audit?action=auth.login").await;
         assert!(

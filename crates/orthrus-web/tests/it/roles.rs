@@ -42,6 +42,16 @@ impl R {
     }
 }
 
+/// A workspace-scoped case: name, method, path, body, allowed, status when allowed.
+type WsCase = (
+    &'static str,
+    Method,
+    String,
+    Option<serde_json::Value>,
+    bool,
+    StatusCode,
+);
+
 /// DESIGN.md, "Roles", as expectations.
 fn can_view(w: W, r: Option<R>) -> bool {
     r.is_some() || w >= W::Admin
@@ -180,14 +190,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                     checked += 1;
                 }
                 // Workspace-scoped endpoints depend on the workspace role only.
-                let ws_cases: Vec<(
-                    &str,
-                    Method,
-                    String,
-                    Option<serde_json::Value>,
-                    bool,
-                    StatusCode,
-                )> = vec![
+                let ws_cases: Vec<WsCase> = vec![
                     (
                         "list all accounts",
                         Method::GET,

@@ -138,11 +138,7 @@ async fn login_list_add_show_and_password() {
     );
     let (ok, out, _) = cli(
         &cfg,
-        &[
-            "password",
-            &added["id"].as_str().unwrap().to_owned(),
-            "--json",
-        ],
+        &["password", added["id"].as_str().unwrap(), "--json"],
         "",
     );
     assert!(ok);

@@ -214,8 +214,71 @@ async fn audit_verify_detects_edits_and_deletions() {
     std::fs::write(&db, &snapshot).unwrap();
     exec("UPDATE audit_events SET actor_email = 'someone@else.test' WHERE seq = 4").await;
     assert_eq!(audit_verify(&storage).status.code(), Some(2));
+    // The newest events cut off and the head moved back to a readable older link.
+    std::fs::write(&db, &snapshot).unwrap();
+    exec("DELETE FROM audit_events WHERE seq = 5").await;
+    exec("UPDATE audit_heads SET seq = 4, hash = (SELECT hash FROM audit_events WHERE seq = 4)")
+        .await;
+    let out = audit_verify(&storage);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chain head was rewritten"));
     std::fs::write(&db, &snapshot).unwrap();
     assert!(audit_verify(&storage).status.success());
+    // Another master key is refused instead of starting a second vault.
+    let out = std::process::Command::new(bin())
+        .args(["audit", "verify"])
+        .args(storage.args())
+        .env(
+            "ORTHRUS_MASTER_KEY",
+            "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("encrypted with master key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn extract_reads_email_and_sms_from_stdin() {
+    use std::io::Write;
+    let run = |args: &[&str], input: &str| {
+        let mut child = std::process::Command::new(bin())
+            .arg("extract")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let email = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: Verify your account\r\nMessage-ID: <a@b>\r\n\r\nHi,\r\nUse 482 193 to verify your account.\r\n";
+    let v = run(&[], email);
+    assert_eq!(v["code"], "482193");
+    assert!(v["confirm_link"].is_null());
+    let v = run(
+        &["--sms", "--from", "32665"],
+        "G-918273 is your Google verification code.",
+    );
+    assert_eq!(v["code"], "918273");
+    let v = run(
+        &["--sms", "--from", "32665"],
+        "Your order #55123 ships on 12/03.",
+    );
+    assert!(v["code"].is_null());
+    let v = run(&[], "\u{0}\u{1}not a message at all");
+    assert!(v.get("code").is_some());
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -270,10 +333,9 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
     )
     .await;
     let totp_secret = en["secret"].as_str().unwrap().to_owned();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    // The server runs on the real clock; so does this code.
+    let now =
+        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
     let g = orthrus_otp::Generator::new(
         orthrus_otp::parse_secret(&totp_secret).unwrap(),
         orthrus_otp::OtpParams::default(),
