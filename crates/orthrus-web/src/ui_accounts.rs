@@ -10,7 +10,9 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use orthrus_app::{AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, UserInfo};
+use orthrus_app::{
+    AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, NewField, UserInfo,
+};
 use orthrus_core::{AccountRole, KNOWN_APPS, SecretString};
 use serde::Deserialize;
 
@@ -33,6 +35,8 @@ pub(crate) fn routes() -> Router<WebState> {
             post(remove_member),
         )
         .route("/step-up", post(step_up))
+        .route("/ui/generate-password", post(generate_password))
+        .route("/ui/field-row", get(field_row))
 }
 
 #[derive(Template)]
@@ -87,6 +91,7 @@ struct AccountForm {
 #[template(path = "account_new.html")]
 struct NewPage {
     page: Page,
+    fields: Vec<NewField>,
     apps: &'static [(&'static str, &'static str)],
     form: AccountForm,
     error: Option<String>,
@@ -99,17 +104,55 @@ async fn new_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebE
     };
     render(&NewPage {
         page: Page::new(&s, &a, "Add account", "accounts"),
+        fields: Vec::new(),
         apps: KNOWN_APPS,
         form,
         error: None,
     })
 }
 
+/// Reads the new-account form. Custom fields arrive as repeated
+/// `field_name`, `field_value` and (when ticked) `field_secret`, in row order.
+fn parse_new_account(pairs: Vec<(String, String)>) -> (AccountForm, Vec<NewField>) {
+    let mut f = AccountForm::default();
+    let mut fields: Vec<NewField> = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "app" => f.app = v,
+            "label" => f.label = v,
+            "login_url" => f.login_url = v,
+            "username" => f.username = v,
+            "password" => f.password = v,
+            "notes" => f.notes = v,
+            "field_name" => fields.push(NewField {
+                name: v,
+                secret: false,
+                value: String::new(),
+            }),
+            "field_value" => {
+                if let Some(last) = fields.last_mut() {
+                    last.value = v;
+                }
+            }
+            "field_secret" => {
+                if let Some(last) = fields.last_mut() {
+                    last.secret = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    // Rows left empty are ignored; a value without a name is an error below.
+    fields.retain(|x| !(x.name.trim().is_empty() && x.value.is_empty()));
+    (f, fields)
+}
+
 async fn new_submit(
     State(s): State<WebState>,
     a: Authed,
-    UiForm(f): UiForm<AccountForm>,
+    UiForm(pairs): UiForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
+    let (f, fields) = parse_new_account(pairs);
     let new = NewAccount {
         app: f.app.clone(),
         label: f.label.clone(),
@@ -117,7 +160,7 @@ async fn new_submit(
         username: f.username.clone(),
         password: SecretString::new(f.password.clone()),
         notes: Some(f.notes.clone()),
-        fields: Vec::new(),
+        fields: fields.clone(),
     };
     match s.app.create_account(&a.actor, new).await {
         Ok(d) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
@@ -130,6 +173,7 @@ async fn new_submit(
             };
             render(&NewPage {
                 page: Page::new(&s, &a, "Add account", "accounts"),
+                fields,
                 apps: KNOWN_APPS,
                 form,
                 error: Some(e.to_string()),
@@ -387,4 +431,25 @@ async fn remove_member(
 ) -> Result<Response, WebError> {
     s.app.remove_member(&a.actor, &id, &user).await?;
     account_view(&s, &a, &id, Some("Member removed.".into())).await
+}
+
+#[derive(Template)]
+#[template(path = "generated_password.html")]
+struct GeneratedPassword {
+    password: String,
+}
+
+async fn generate_password(State(s): State<WebState>, _a: Authed) -> Result<Response, WebError> {
+    let password = s
+        .app
+        .generate_password(&orthrus_app::PasswordPolicy::default())?;
+    render(&GeneratedPassword { password })
+}
+
+#[derive(Template)]
+#[template(path = "field_row.html")]
+struct FieldRow;
+
+async fn field_row(_a: Authed) -> Result<Response, WebError> {
+    render(&FieldRow)
 }

@@ -252,6 +252,99 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
+    // Custom fields and the password generator in the add form.
+    let generator = t
+        .http
+        .post(format!("{}/ui/generate-password", t.url))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let generated = generator
+        .split("value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert_eq!(generated.chars().count(), 20, "{generator}");
+    let row = t
+        .http
+        .get(format!("{}/ui/field-row", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("name=\"field_name\""));
+    let fields_form = [
+        ("_csrf", csrf.as_str()),
+        ("app", "tiktok"),
+        ("label", "Ads"),
+        ("password", generated.as_str()),
+        ("field_name", "Region"),
+        ("field_value", "EU-West"),
+        ("field_name", "Billing PIN"),
+        ("field_value", "9912"),
+        ("field_secret", "on"),
+        ("field_name", ""),
+        ("field_value", ""),
+    ];
+    let r = t
+        .http
+        .post(format!("{}/accounts/new", t.url))
+        .header("cookie", &cookie)
+        .form(&fields_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ads = r.headers()["location"].to_str().unwrap().to_owned();
+    let html = t
+        .http
+        .get(format!("{}{ads}", t.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Region") && html.contains("EU-West") && html.contains("Billing PIN"));
+    assert!(!html.contains("9912"), "secret field values stay hidden");
+    // A bad form keeps what was typed (except secrets) and says what is wrong.
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("app", "github"),
+        ("label", ""),
+        ("password", "x"),
+        ("field_name", "Org"),
+        ("field_value", "acme-inc"),
+    ];
+    let html = t
+        .http
+        .post(format!("{}/accounts/new", t.url))
+        .header("cookie", &cookie)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("give the account a label") && html.contains("acme-inc"),
+        "{html}"
+    );
+
     // Pages for admins and the security page render.
     for page in ["/users", "/audit", "/security", "/accounts/new"] {
         let r = t
