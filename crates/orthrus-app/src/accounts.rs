@@ -268,7 +268,11 @@ impl App {
 
     /// Loads an account and the caller's role on it; 404 when it does not
     /// exist in the caller's workspace or the caller may not even see it.
-    async fn account_for(&self, actor: &Actor, id: &str) -> Result<(AccountRow, Subject)> {
+    pub(crate) async fn account_for(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(AccountRow, Subject)> {
         if actor.must_enroll_2fa {
             return Err(AppError::TwoFactorEnrollmentRequired);
         }

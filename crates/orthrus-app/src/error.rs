@@ -54,6 +54,8 @@ impl AppError {
             Self::NotFound("token") => "token.not_found",
             Self::NotFound("member") => "member.not_found",
             Self::NotFound("field") => "field.not_found",
+            Self::NotFound("authenticator") => "otp.not_enrolled",
+            Self::NotFound("pending enrolment") => "otp.no_pending",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod error;
+mod otp;
 mod passwords;
 mod twofactor;
 mod users;
@@ -20,6 +21,10 @@ pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use error::{AppError, Result};
 pub use orthrus_store::SessionKind;
+pub use otp::{
+    CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
+    PendingEnrollment, UsedInfo,
+};
 pub use passwords::PasswordPolicy;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};

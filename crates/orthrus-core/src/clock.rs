@@ -48,6 +48,13 @@ impl Timestamp {
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// For clocks that tests control: move time forward by `ms` instead of
+    /// waiting, and say so. Real clocks return false and the caller sleeps.
+    fn skip_wait(&self, ms: i64) -> bool {
+        let _ = ms;
+        false
+    }
 }
 
 /// The real clock.
@@ -84,6 +91,11 @@ impl FakeClock {
 impl Clock for FakeClock {
     fn now(&self) -> Timestamp {
         Timestamp(self.0.load(Ordering::SeqCst))
+    }
+
+    fn skip_wait(&self, ms: i64) -> bool {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+        true
     }
 }
 

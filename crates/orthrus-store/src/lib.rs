@@ -234,6 +234,45 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
     ) -> Result<Option<AccountRole>>;
 
+    // Team authenticator
+    /// Stores an enrolment in its slot, replacing what the slot held.
+    async fn put_otp(&self, row: &OtpRow) -> Result<()>;
+    async fn get_otp(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        slot: OtpSlot,
+    ) -> Result<Option<OtpRow>>;
+    /// Every active enrolment of the workspace (for code tiles on lists).
+    async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>>;
+    /// Makes the pending enrolment the active one (the old active one goes)
+    /// in one transaction; false when nothing is pending.
+    async fn promote_otp(&self, ws: WorkspaceId, account: AccountId, at: Timestamp)
+    -> Result<bool>;
+    async fn delete_otp(&self, ws: WorkspaceId, account: AccountId, slot: OtpSlot) -> Result<bool>;
+    /// Moves an HOTP counter forward to `counter` (never back).
+    async fn advance_otp_counter(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        counter: i64,
+    ) -> Result<()>;
+    async fn record_issuance(&self, row: &IssuanceRow) -> Result<()>;
+    async fn list_issuance(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        limit: i64,
+    ) -> Result<Vec<IssuanceRow>>;
+    /// Marks a step used; false when it was already marked (replay).
+    async fn mark_step_used(&self, row: &UsedStepRow) -> Result<bool>;
+    async fn get_used_step(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        step: i64,
+    ) -> Result<Option<UsedStepRow>>;
+
     // Audit
     /// Appends an event to the workspace's chain atomically.
     async fn append_audit(

@@ -36,6 +36,11 @@ pub const SQLITE: &[Migration] = &[
         name: "instance_and_audit_head_mac",
         sql: include_str!("../migrations/sqlite/0002_instance_and_audit_head_mac.sql"),
     },
+    Migration {
+        version: 3,
+        name: "team_authenticator",
+        sql: include_str!("../migrations/sqlite/0003_team_authenticator.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -48,6 +53,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         name: "instance_and_audit_head_mac",
         sql: include_str!("../migrations/postgres/0002_instance_and_audit_head_mac.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "team_authenticator",
+        sql: include_str!("../migrations/postgres/0003_team_authenticator.sql"),
     },
 ];
 

@@ -204,3 +204,71 @@ pub struct AuditFilter {
     pub before_seq: Option<i64>,
     pub limit: i64,
 }
+
+/// Which enrolment of an account's authenticator a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtpSlot {
+    /// The seed in use.
+    Active,
+    /// A new seed waiting for the owner to confirm it works in the app.
+    Pending,
+}
+
+impl OtpSlot {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+/// An account's authenticator seed (sealed) and its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtpRow {
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub slot: OtpSlot,
+    /// The enrolment's own id; the sealed secret is bound to it.
+    pub id: EventId,
+    pub secret: Vec<u8>,
+    pub kind: String,
+    pub algorithm: String,
+    pub digits: i64,
+    pub period: i64,
+    pub counter: i64,
+    pub issuer: Option<String>,
+    pub account_name: Option<String>,
+    /// How it was given: secret, uri, qr, import, automation.
+    pub source: String,
+    pub enrolled_by: UserId,
+    pub enrolled_at: Timestamp,
+    pub confirmed_at: Option<Timestamp>,
+}
+
+/// One code handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub user_id: Option<UserId>,
+    pub user_email: Option<String>,
+    /// view, copy, cli, api, autofill, automation
+    pub how: String,
+    pub step: i64,
+    pub issued_at: Timestamp,
+}
+
+/// A time step (or HOTP counter) that was used at the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsedStepRow {
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub step: i64,
+    pub used_by: Option<UserId>,
+    pub used_by_email: Option<String>,
+    pub how: String,
+    pub used_at: Timestamp,
+}

@@ -46,6 +46,7 @@ macro_rules! impl_store {
         const SESSION_COLS: &str = "id, workspace_id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, elevated_until, ip, user_agent, revoked_at";
         const TOKEN_COLS: &str = "id, workspace_id, user_id, name, token_hash, prefix, created_at, last_used_at, expires_at, revoked_at";
         const ACCOUNT_COLS: &str = "id, workspace_id, app, label, login_url, username, password, notes, version, created_by, created_at, updated_at";
+        const OTP_COLS: &str = "workspace_id, account_id, slot, id, secret, kind, algorithm, digits, period, counter, issuer, account_name, source, enrolled_by, enrolled_at, confirmed_at";
         const AUDIT_COLS: &str = "workspace_id, seq, id, at, actor_id, actor_email, action, target_type, target_id, ip, outcome, detail, prev_hash, hash";
 
         fn ts(row: &$row, col: &str) -> Result<Timestamp> {
@@ -157,6 +158,52 @@ macro_rules! impl_store {
                 role: parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")?,
                 added_by: id(r, "added_by")?,
                 added_at: ts(r, "added_at")?,
+            })
+        }
+        fn otp_row(r: &$row) -> Result<OtpRow> {
+            let slot: String = r.try_get("slot")?;
+            Ok(OtpRow {
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                slot: if slot == "active" { OtpSlot::Active } else { OtpSlot::Pending },
+                id: id(r, "id")?,
+                secret: r.try_get("secret")?,
+                kind: r.try_get("kind")?,
+                algorithm: r.try_get("algorithm")?,
+                digits: r.try_get("digits")?,
+                period: r.try_get("period")?,
+                counter: r.try_get("counter")?,
+                issuer: r.try_get("issuer")?,
+                account_name: r.try_get("account_name")?,
+                source: r.try_get("source")?,
+                enrolled_by: id(r, "enrolled_by")?,
+                enrolled_at: ts(r, "enrolled_at")?,
+                confirmed_at: ts_opt(r, "confirmed_at")?,
+            })
+        }
+        fn issuance_row(r: &$row) -> Result<IssuanceRow> {
+            let user: Option<String> = r.try_get("user_id")?;
+            Ok(IssuanceRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                user_id: user.map(|u| parse(&u, "user_id")).transpose()?,
+                user_email: r.try_get("user_email")?,
+                how: r.try_get("how")?,
+                step: r.try_get("step")?,
+                issued_at: ts(r, "issued_at")?,
+            })
+        }
+        fn used_row(r: &$row) -> Result<UsedStepRow> {
+            let user: Option<String> = r.try_get("used_by")?;
+            Ok(UsedStepRow {
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                step: r.try_get("step")?,
+                used_by: user.map(|u| parse(&u, "used_by")).transpose()?,
+                used_by_email: r.try_get("used_by_email")?,
+                how: r.try_get("how")?,
+                used_at: ts(r, "used_at")?,
             })
         }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
@@ -661,7 +708,7 @@ macro_rules! impl_store {
 
             async fn delete_account(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
-                for table in ["account_fields", "password_history", "account_members"] {
+                for table in ["account_fields", "password_history", "account_members", "account_otp", "otp_issuance", "otp_used_steps"] {
                     sqlx::query(sql_fmt!("DELETE FROM {table} WHERE workspace_id = $1 AND account_id = $2"))
                         .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
                 }
@@ -717,6 +764,119 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string())
                     .fetch_optional(&self.pool).await?;
                 row.map(|r| parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")).transpose()
+            }
+
+            async fn put_otp(&self, o: &OtpRow) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM account_otp WHERE workspace_id = $1 AND account_id = $2 AND slot = $3")
+                    .bind(o.workspace_id.to_string()).bind(o.account_id.to_string()).bind(o.slot.as_str())
+                    .execute(&mut *tx).await?;
+                sqlx::query(sql_fmt!("INSERT INTO account_otp ({OTP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"))
+                    .bind(o.workspace_id.to_string())
+                    .bind(o.account_id.to_string())
+                    .bind(o.slot.as_str())
+                    .bind(o.id.to_string())
+                    .bind(&o.secret)
+                    .bind(&o.kind)
+                    .bind(&o.algorithm)
+                    .bind(o.digits)
+                    .bind(o.period)
+                    .bind(o.counter)
+                    .bind(o.issuer.as_deref())
+                    .bind(o.account_name.as_deref())
+                    .bind(&o.source)
+                    .bind(o.enrolled_by.to_string())
+                    .bind(o.enrolled_at.0)
+                    .bind(o.confirmed_at.map(|t| t.0))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_otp(&self, ws: WorkspaceId, a: AccountId, slot: OtpSlot) -> Result<Option<OtpRow>> {
+                sqlx::query(sql_fmt!("SELECT {OTP_COLS} FROM account_otp WHERE workspace_id = $1 AND account_id = $2 AND slot = $3"))
+                    .bind(ws.to_string()).bind(a.to_string()).bind(slot.as_str())
+                    .fetch_optional(&self.pool).await?.as_ref().map(otp_row).transpose()
+            }
+
+            async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>> {
+                sqlx::query(sql_fmt!("SELECT {OTP_COLS} FROM account_otp WHERE workspace_id = $1 AND slot = 'active'"))
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(otp_row).collect()
+            }
+
+            async fn promote_otp(&self, ws: WorkspaceId, a: AccountId, at: Timestamp) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                // Touch the pending row first: it takes the write lock and
+                // tells whether there is anything to promote.
+                let done = sqlx::query("UPDATE account_otp SET confirmed_at = $3 WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending'")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(at.0).execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM account_otp WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active'")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                sqlx::query("UPDATE account_otp SET slot = 'active' WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending'")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                // Steps marked used belonged to the old seed.
+                sqlx::query("DELETE FROM otp_used_steps WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn delete_otp(&self, ws: WorkspaceId, a: AccountId, slot: OtpSlot) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM account_otp WHERE workspace_id = $1 AND account_id = $2 AND slot = $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(slot.as_str()).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn advance_otp_counter(&self, ws: WorkspaceId, a: AccountId, counter: i64) -> Result<()> {
+                sqlx::query("UPDATE account_otp SET counter = $3 WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active' AND counter < $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(counter).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn record_issuance(&self, i: &IssuanceRow) -> Result<()> {
+                sqlx::query("INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(i.id.to_string())
+                    .bind(i.workspace_id.to_string())
+                    .bind(i.account_id.to_string())
+                    .bind(i.user_id.map(|u| u.to_string()))
+                    .bind(i.user_email.as_deref())
+                    .bind(&i.how)
+                    .bind(i.step)
+                    .bind(i.issued_at.0)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_issuance(&self, ws: WorkspaceId, a: AccountId, limit: i64) -> Result<Vec<IssuanceRow>> {
+                sqlx::query("SELECT id, workspace_id, account_id, user_id, user_email, how, step, issued_at FROM otp_issuance WHERE workspace_id = $1 AND account_id = $2 ORDER BY issued_at DESC, id DESC LIMIT $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(limit.clamp(1, 1000))
+                    .fetch_all(&self.pool).await?.iter().map(issuance_row).collect()
+            }
+
+            async fn mark_step_used(&self, u: &UsedStepRow) -> Result<bool> {
+                let done = sqlx::query("INSERT INTO otp_used_steps (workspace_id, account_id, step, used_by, used_by_email, how, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, step) DO NOTHING")
+                    .bind(u.workspace_id.to_string())
+                    .bind(u.account_id.to_string())
+                    .bind(u.step)
+                    .bind(u.used_by.map(|x| x.to_string()))
+                    .bind(u.used_by_email.as_deref())
+                    .bind(&u.how)
+                    .bind(u.used_at.0)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_used_step(&self, ws: WorkspaceId, a: AccountId, step: i64) -> Result<Option<UsedStepRow>> {
+                sqlx::query("SELECT workspace_id, account_id, step, used_by, used_by_email, how, used_at FROM otp_used_steps WHERE workspace_id = $1 AND account_id = $2 AND step = $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(step)
+                    .fetch_optional(&self.pool).await?.as_ref().map(used_row).transpose()
             }
 
             async fn append_audit(&self, ws: WorkspaceId, e: &NewAuditEvent, chain: ChainFn<'_>) -> Result<AuditEventRow> {

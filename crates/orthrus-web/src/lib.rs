@@ -8,6 +8,7 @@
 
 mod api;
 mod api_accounts;
+mod api_otp;
 mod assets;
 mod error;
 mod extract;
@@ -103,6 +104,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(api_accounts::routes())
+        .merge(api_otp::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())

@@ -622,3 +622,144 @@ async fn reopening_does_not_reapply_migrations() {
     let s = SqliteStore::open(&path).await.unwrap();
     assert_eq!(s.list_workspaces().await.unwrap().len(), 1);
 }
+
+fn otp(c: &FakeClock, a: &AccountRow, slot: OtpSlot, secret: u8, by: UserId) -> OtpRow {
+    OtpRow {
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        slot,
+        id: EventId::new(c, &OsEntropy),
+        secret: vec![secret; 8],
+        kind: "totp".into(),
+        algorithm: "sha1".into(),
+        digits: 6,
+        period: 30,
+        counter: 0,
+        issuer: Some("Instagram".into()),
+        account_name: Some("brand".into()),
+        source: "secret".into(),
+        enrolled_by: by,
+        enrolled_at: c.now(),
+        confirmed_at: None,
+    }
+}
+
+#[tokio::test]
+async fn authenticator_slots_ledger_and_used_steps() {
+    for s in backends("otp").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let a = account(&c, ws.id, u.id, "IG");
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
+        assert!(
+            !s.promote_otp(ws.id, a.id, c.now()).await.unwrap(),
+            "nothing pending"
+        );
+        s.put_otp(&otp(&c, &a, OtpSlot::Pending, 1, u.id))
+            .await
+            .unwrap();
+        assert!(
+            s.get_otp(ws.id, a.id, OtpSlot::Active)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.promote_otp(ws.id, a.id, c.now()).await.unwrap());
+        let active = s
+            .get_otp(ws.id, a.id, OtpSlot::Active)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (active.secret.clone(), active.confirmed_at),
+            (vec![1; 8], Some(c.now()))
+        );
+        // Re-seeding: the old seed stays active until the new one is confirmed.
+        s.put_otp(&otp(&c, &a, OtpSlot::Pending, 2, u.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_otp(ws.id, a.id, OtpSlot::Active)
+                .await
+                .unwrap()
+                .unwrap()
+                .secret,
+            vec![1; 8]
+        );
+        s.put_otp(&otp(&c, &a, OtpSlot::Pending, 3, u.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_otp(ws.id, a.id, OtpSlot::Pending)
+                .await
+                .unwrap()
+                .unwrap()
+                .secret,
+            vec![3; 8],
+            "a slot holds one enrolment"
+        );
+        assert!(s.delete_otp(ws.id, a.id, OtpSlot::Pending).await.unwrap());
+        assert_eq!(s.list_active_otp(ws.id).await.unwrap().len(), 1);
+        s.advance_otp_counter(ws.id, a.id, 5).await.unwrap();
+        s.advance_otp_counter(ws.id, a.id, 3).await.unwrap();
+        assert_eq!(
+            s.get_otp(ws.id, a.id, OtpSlot::Active)
+                .await
+                .unwrap()
+                .unwrap()
+                .counter,
+            5,
+            "never back"
+        );
+        // Ledger and used steps.
+        for (i, how) in ["view", "copy", "cli"].iter().enumerate() {
+            c.advance_secs(1);
+            s.record_issuance(&IssuanceRow {
+                id: EventId::new(&c, &OsEntropy),
+                workspace_id: ws.id,
+                account_id: a.id,
+                user_id: Some(u.id),
+                user_email: Some(u.email.clone()),
+                how: (*how).into(),
+                step: 100 + i as i64,
+                issued_at: c.now(),
+            })
+            .await
+            .unwrap();
+        }
+        let ledger = s.list_issuance(ws.id, a.id, 2).await.unwrap();
+        assert_eq!(
+            ledger.iter().map(|l| l.how.as_str()).collect::<Vec<_>>(),
+            vec!["cli", "copy"]
+        );
+        let used = UsedStepRow {
+            workspace_id: ws.id,
+            account_id: a.id,
+            step: 100,
+            used_by: Some(u.id),
+            used_by_email: Some(u.email.clone()),
+            how: "automation".into(),
+            used_at: c.now(),
+        };
+        assert!(s.mark_step_used(&used).await.unwrap());
+        assert!(
+            !s.mark_step_used(&used).await.unwrap(),
+            "a used step stays used"
+        );
+        assert_eq!(
+            s.get_used_step(ws.id, a.id, 100)
+                .await
+                .unwrap()
+                .unwrap()
+                .how,
+            "automation"
+        );
+        assert!(s.get_used_step(ws.id, a.id, 101).await.unwrap().is_none());
+        assert!(s.delete_account(ws.id, a.id).await.unwrap());
+        assert!(s.list_active_otp(ws.id).await.unwrap().is_empty());
+    }
+}

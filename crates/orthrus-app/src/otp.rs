@@ -1,0 +1,705 @@
+//! The team authenticator: Orthrus holds an account's TOTP (or HOTP, or
+//! Steam Guard) seed, shows the current code to every member allowed to use
+//! the account, records each code handed out, and remembers which steps were
+//! used so nobody is handed a code the app will reject as reused.
+//!
+//! Enrolment is two-step: a new seed is *pending* until the owner confirms it
+//! worked in the app; until then an older active seed keeps working.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{AccountId, EventId};
+use orthrus_crypto::Aad;
+use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
+use orthrus_store::{IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
+use serde::Serialize;
+
+/// What the owner gives Orthrus to enrol: exactly one of a secret key, an
+/// `otpauth://` URI or a QR code picture.
+#[derive(Clone, Debug, Default)]
+pub struct EnrollInput {
+    pub secret: Option<String>,
+    pub otpauth_uri: Option<String>,
+    pub qr_image: Option<Vec<u8>>,
+    /// The secret is a Steam Guard key (5-character codes).
+    pub steam: bool,
+    pub issuer: Option<String>,
+    pub algorithm: Option<String>,
+    pub digits: Option<u8>,
+    pub period: Option<u32>,
+}
+
+/// An enrolment's parameters (never the seed).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OtpMeta {
+    pub state: &'static str,
+    pub kind: String,
+    pub issuer: Option<String>,
+    pub account_name: Option<String>,
+    pub algorithm: String,
+    pub digits: i64,
+    pub period: i64,
+    /// How the seed was given: secret, uri, qr, import.
+    pub source: String,
+    pub enrolled_by: String,
+    pub enrolled_at: String,
+    pub confirmed_at: Option<String>,
+}
+
+/// The authenticator state of an account.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OtpStatus {
+    pub active: Option<OtpMeta>,
+    pub pending: Option<OtpMeta>,
+}
+
+/// A pending enrolment with the code to type into the app ("Verify your code").
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingEnrollment {
+    /// Always "pending" until confirmed.
+    pub state: &'static str,
+    pub code: String,
+    pub seconds_remaining: i64,
+    pub next_code: Option<String>,
+    pub meta: OtpMeta,
+}
+
+/// Someone already used the code of this step.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UsedInfo {
+    pub by: Option<String>,
+    pub how: String,
+    pub seconds_ago: i64,
+    /// Seconds until the next code.
+    pub next_in: i64,
+    pub message: String,
+}
+
+/// A code handed to a member.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CodeView {
+    pub code: String,
+    /// The TOTP time step (or HOTP counter) of `code`.
+    pub step: i64,
+    pub period: i64,
+    pub seconds_remaining: i64,
+    pub next_code: Option<String>,
+    pub kind: String,
+    /// Set when a member or automation marked this step used.
+    pub used: Option<UsedInfo>,
+}
+
+/// One entry of the issuance ledger.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LedgerEntry {
+    pub by: Option<String>,
+    pub how: String,
+    pub step: i64,
+    pub at: String,
+}
+
+/// How a code is handed out (recorded in the ledger).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeUse {
+    View,
+    Copy,
+    Cli,
+    Api,
+    Autofill,
+    Automation,
+}
+
+impl CodeUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Copy => "copy",
+            Self::Cli => "cli",
+            Self::Api => "api",
+            Self::Autofill => "autofill",
+            Self::Automation => "automation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "view" => Self::View,
+            "copy" => Self::Copy,
+            "cli" => Self::Cli,
+            "api" => Self::Api,
+            "autofill" => Self::Autofill,
+            "automation" => Self::Automation,
+            _ => return None,
+        })
+    }
+
+    /// Machine uses never take a code that is about to expire or was used.
+    fn needs_fresh(self) -> bool {
+        matches!(self, Self::Cli | Self::Autofill | Self::Automation)
+    }
+}
+
+/// Machine uses get at least this many seconds of validity by default.
+pub const DEFAULT_MIN_FRESH_SECS: i64 = 5;
+
+fn otp_error(e: OtpError) -> AppError {
+    let code = match &e {
+        OtpError::InvalidBase32 { .. } | OtpError::SecretTooShort | OtpError::MissingSecret => {
+            "otp.invalid_secret"
+        }
+        OtpError::NoQrCode | OtpError::QrUnreadable(_) | OtpError::InvalidImage(_) => {
+            "otp.invalid_qr"
+        }
+        OtpError::InvalidUri(_) | OtpError::UnknownKind(_) => "otp.invalid_uri",
+        _ => "otp.invalid_parameters",
+    };
+    AppError::invalid(code, e.to_string())
+}
+
+fn unix(t: orthrus_core::Timestamp) -> u64 {
+    u64::try_from(t.unix_seconds()).unwrap_or(0)
+}
+
+impl App {
+    fn otp_generator(&self, row: &OtpRow) -> Result<Generator> {
+        let bytes = self.inner.envelope.open(
+            &Aad::new("account_otp", &row.id.to_string(), "secret"),
+            &row.secret,
+        )?;
+        let params = OtpParams {
+            kind: row
+                .kind
+                .parse()
+                .map_err(|_| AppError::Internal(format!("bad otp kind {}", row.kind)))?,
+            algorithm: row
+                .algorithm
+                .parse()
+                .map_err(|_| AppError::Internal(format!("bad otp algorithm {}", row.algorithm)))?,
+            digits: u8::try_from(row.digits).unwrap_or(6),
+            period: u32::try_from(row.period).unwrap_or(30),
+            counter: u64::try_from(row.counter).unwrap_or(0),
+            issuer: row.issuer.clone(),
+            account_name: row.account_name.clone(),
+        };
+        Generator::new(Secret::from_bytes(bytes.to_vec()), params)
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    async fn otp_meta(&self, actor: &Actor, row: &OtpRow) -> Result<OtpMeta> {
+        let by = self
+            .inner
+            .store
+            .get_user(actor.workspace_id, row.enrolled_by)
+            .await?
+            .map(|u| u.email)
+            .unwrap_or_else(|| row.enrolled_by.to_string());
+        Ok(OtpMeta {
+            state: row.slot.as_str(),
+            kind: row.kind.clone(),
+            issuer: row.issuer.clone(),
+            account_name: row.account_name.clone(),
+            algorithm: row.algorithm.clone(),
+            digits: row.digits,
+            period: row.period,
+            source: row.source.clone(),
+            enrolled_by: by,
+            enrolled_at: row.enrolled_at.to_rfc3339(),
+            confirmed_at: row.confirmed_at.map(|t| t.to_rfc3339()),
+        })
+    }
+
+    /// Turns what the owner gave into a seed and parameters.
+    fn parse_enrollment(input: EnrollInput) -> Result<(Secret, OtpParams, &'static str)> {
+        let given = [
+            input.secret.is_some(),
+            input.otpauth_uri.is_some(),
+            input.qr_image.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given != 1 {
+            return Err(AppError::invalid(
+                "otp.one_source",
+                "give exactly one of: a secret key, an otpauth:// URI, or a QR code picture",
+            ));
+        }
+        let from_uri = |uri: &str| -> Result<(Secret, OtpParams)> {
+            if uri.trim_start().starts_with("otpauth-migration://") {
+                return Err(AppError::invalid(
+                    "otp.migration_uri",
+                    "this is a Google Authenticator export with several accounts: use the import instead",
+                ));
+            }
+            orthrus_otp::parse_otpauth_uri(uri.trim()).map_err(otp_error)
+        };
+        let (secret, mut params, source) = if let Some(uri) = &input.otpauth_uri {
+            let (s, p) = from_uri(uri)?;
+            (s, p, "uri")
+        } else if let Some(img) = &input.qr_image {
+            let text = orthrus_otp::qr::decode_qr(img).map_err(otp_error)?;
+            if !text.starts_with("otpauth") {
+                return Err(AppError::invalid(
+                    "otp.invalid_qr",
+                    "the QR code does not hold an authenticator key (otpauth://)",
+                ));
+            }
+            let (s, p) = from_uri(&text)?;
+            (s, p, "qr")
+        } else {
+            let s = orthrus_otp::parse_secret(input.secret.as_deref().unwrap_or(""))
+                .map_err(otp_error)?;
+            (s, OtpParams::default(), "secret")
+        };
+        if source == "secret" {
+            if input.steam {
+                params.kind = Kind::Steam;
+                params.digits = 5;
+            }
+            if let Some(a) = &input.algorithm {
+                params.algorithm = a.parse::<Algorithm>().map_err(otp_error)?;
+            }
+            if let Some(d) = input.digits {
+                params.digits = d;
+            }
+            if let Some(p) = input.period {
+                params.period = p;
+            }
+        }
+        if let Some(i) = input.issuer.filter(|i| !i.trim().is_empty()) {
+            params.issuer = Some(i.trim().to_owned());
+        }
+        params.validate().map_err(otp_error)?;
+        Ok((secret, params, source))
+    }
+
+    /// Starts enrolment (account Owner, step-up): the seed is stored as
+    /// pending and the current code is returned for the app's "verify" step.
+    pub async fn enroll_otp(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: EnrollInput,
+    ) -> Result<PendingEnrollment> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let (secret, params, source) = Self::parse_enrollment(input)?;
+        self.store_pending_otp(actor, a.id, secret, params, source)
+            .await
+    }
+
+    /// Stores a parsed seed as the account's pending enrolment.
+    pub(crate) async fn store_pending_otp(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        secret: Secret,
+        params: OtpParams,
+        source: &str,
+    ) -> Result<PendingEnrollment> {
+        let eid = EventId::new(self.inner.clock.as_ref(), self.rng());
+        let sealed = self.inner.envelope.seal(
+            self.rng(),
+            &Aad::new("account_otp", &eid.to_string(), "secret"),
+            secret.as_bytes(),
+        )?;
+        let row = OtpRow {
+            workspace_id: actor.workspace_id,
+            account_id: account,
+            slot: OtpSlot::Pending,
+            id: eid,
+            secret: sealed,
+            kind: params.kind.as_str().to_owned(),
+            algorithm: params.algorithm.as_str().to_owned(),
+            digits: i64::from(params.digits),
+            period: i64::from(params.period),
+            counter: i64::try_from(params.counter).unwrap_or(0),
+            issuer: params.issuer.clone(),
+            account_name: params.account_name.clone(),
+            source: source.to_owned(),
+            enrolled_by: actor.user_id,
+            enrolled_at: self.now(),
+            confirmed_at: None,
+        };
+        self.inner.store.put_otp(&row).await?;
+        let meta = self.otp_meta(actor, &row).await?;
+        self.audit(
+            actor,
+            Event::new("account.mfa_enroll_start").target("account", account).detail(serde_json::json!({
+                "source": source, "kind": row.kind, "issuer": row.issuer, "algorithm": row.algorithm, "digits": row.digits, "period": row.period
+            })),
+        )
+        .await?;
+        let g = Generator::new(secret, params).map_err(otp_error)?;
+        let (code, remaining, next) = self.codes_now(&g, &row);
+        Ok(PendingEnrollment {
+            state: "pending",
+            code,
+            seconds_remaining: remaining,
+            next_code: next,
+            meta,
+        })
+    }
+
+    /// Current code, seconds left, next code.
+    fn codes_now(&self, g: &Generator, row: &OtpRow) -> (String, i64, Option<String>) {
+        if g.params.kind == Kind::Hotp {
+            let c = u64::try_from(row.counter).unwrap_or(0);
+            return (g.code_at_step(c), 0, Some(g.code_at_step(c + 1)));
+        }
+        let t = unix(self.now());
+        let step = g.step(t);
+        (
+            g.code_at_step(step),
+            i64::from(g.seconds_remaining(t)),
+            Some(g.code_at_step(step + 1)),
+        )
+    }
+
+    /// The pending enrolment's code again (the verify dialog refreshes it).
+    pub async fn pending_otp_code(&self, actor: &Actor, id: &str) -> Result<PendingEnrollment> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let row = self
+            .inner
+            .store
+            .get_otp(actor.workspace_id, a.id, OtpSlot::Pending)
+            .await?
+            .ok_or(AppError::NotFound("pending enrolment"))?;
+        let g = self.otp_generator(&row)?;
+        let (code, remaining, next) = self.codes_now(&g, &row);
+        Ok(PendingEnrollment {
+            state: "pending",
+            code,
+            seconds_remaining: remaining,
+            next_code: next,
+            meta: self.otp_meta(actor, &row).await?,
+        })
+    }
+
+    /// "Done": the pending seed becomes the active one.
+    pub async fn confirm_otp(&self, actor: &Actor, id: &str) -> Result<OtpStatus> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ManageMfa)?;
+        if !self
+            .inner
+            .store
+            .promote_otp(actor.workspace_id, a.id, self.now())
+            .await?
+        {
+            return Err(AppError::NotFound("pending enrolment"));
+        }
+        self.audit(
+            actor,
+            Event::new("account.mfa_enabled").target("account", a.id),
+        )
+        .await?;
+        self.otp_status(actor, id).await
+    }
+
+    /// Drops a pending enrolment; an active seed is untouched.
+    pub async fn cancel_pending_otp(&self, actor: &Actor, id: &str) -> Result<()> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ManageMfa)?;
+        if !self
+            .inner
+            .store
+            .delete_otp(actor.workspace_id, a.id, OtpSlot::Pending)
+            .await?
+        {
+            return Err(AppError::NotFound("pending enrolment"));
+        }
+        self.audit(
+            actor,
+            Event::new("account.mfa_enroll_cancel").target("account", a.id),
+        )
+        .await
+    }
+
+    /// Removes the active seed (turn MFA off in the app first).
+    pub async fn remove_otp(&self, actor: &Actor, id: &str) -> Result<()> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ManageMfa)?;
+        if !self
+            .inner
+            .store
+            .delete_otp(actor.workspace_id, a.id, OtpSlot::Active)
+            .await?
+        {
+            return Err(AppError::NotFound("authenticator"));
+        }
+        self.audit(
+            actor,
+            Event::new("account.mfa_removed").target("account", a.id),
+        )
+        .await
+    }
+
+    /// Metadata of the active and pending enrolments (anyone who sees the account).
+    pub async fn otp_status(&self, actor: &Actor, id: &str) -> Result<OtpStatus> {
+        let (a, _) = self.account_for(actor, id).await?;
+        let active = match self
+            .inner
+            .store
+            .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
+            .await?
+        {
+            Some(r) => Some(self.otp_meta(actor, &r).await?),
+            None => None,
+        };
+        let pending = match self
+            .inner
+            .store
+            .get_otp(actor.workspace_id, a.id, OtpSlot::Pending)
+            .await?
+        {
+            Some(r) => Some(self.otp_meta(actor, &r).await?),
+            None => None,
+        };
+        Ok(OtpStatus { active, pending })
+    }
+
+    /// Waits `ms` of the app's clock (tests move a fake clock instead).
+    async fn pause(&self, ms: i64) {
+        if ms > 0 && !self.inner.clock.skip_wait(ms) {
+            tokio::time::sleep(std::time::Duration::from_millis(
+                u64::try_from(ms).unwrap_or(0),
+            ))
+            .await;
+        }
+    }
+
+    /// The current code for a member. Machine uses (CLI, autofill,
+    /// automation) never get a code with fewer than `min_fresh` seconds left
+    /// or one already marked used: they wait for the next step. Every code
+    /// handed out is recorded in the ledger.
+    pub async fn otp_code(
+        &self,
+        actor: &Actor,
+        id: &str,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+    ) -> Result<CodeView> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::UseTotp)?;
+        let row = self.inner.store.get_otp(actor.workspace_id, a.id, OtpSlot::Active).await?.ok_or(AppError::invalid(
+            "otp.not_enrolled",
+            "this account has no authenticator in Orthrus yet: an owner sets it up under MFA settings",
+        ))?;
+        let g = self.otp_generator(&row)?;
+        let min_fresh = min_fresh
+            .unwrap_or(if how.needs_fresh() {
+                DEFAULT_MIN_FRESH_SECS
+            } else {
+                0
+            })
+            .clamp(0, 30);
+        let (code, step, remaining, next) = if g.params.kind == Kind::Hotp {
+            let c = u64::try_from(row.counter).unwrap_or(0);
+            (
+                g.code_at_step(c),
+                row.counter,
+                0,
+                Some(g.code_at_step(c + 1)),
+            )
+        } else {
+            let mut t = unix(self.now());
+            let mut step = g.step(t);
+            let mut remaining = i64::from(g.seconds_remaining(t));
+            let used_now = self
+                .inner
+                .store
+                .get_used_step(
+                    actor.workspace_id,
+                    a.id,
+                    i64::try_from(step).unwrap_or(i64::MAX),
+                )
+                .await?
+                .is_some();
+            if how.needs_fresh() && (remaining < min_fresh || used_now) {
+                // Wait for the next step, to its first millisecond.
+                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000)
+                    .unwrap_or(i64::MAX);
+                self.pause(boundary_ms - self.now().millis()).await;
+                t = unix(self.now());
+                step = g.step(t);
+                remaining = i64::from(g.seconds_remaining(t));
+            }
+            (
+                g.code_at_step(step),
+                i64::try_from(step).unwrap_or(i64::MAX),
+                remaining,
+                Some(g.code_at_step(step + 1)),
+            )
+        };
+        let used = match self
+            .inner
+            .store
+            .get_used_step(actor.workspace_id, a.id, step)
+            .await?
+        {
+            Some(u) => {
+                let ago = (self.now().millis() - u.used_at.millis()) / 1000;
+                let who = u
+                    .used_by_email
+                    .clone()
+                    .unwrap_or_else(|| "an automation".into());
+                Some(UsedInfo {
+                    message: format!(
+                        "this code was used by {who} {ago} s ago — next code in {remaining} s"
+                    ),
+                    by: u.used_by_email,
+                    how: u.how,
+                    seconds_ago: ago,
+                    next_in: remaining,
+                })
+            }
+            None => None,
+        };
+        self.inner
+            .store
+            .record_issuance(&IssuanceRow {
+                id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+                workspace_id: actor.workspace_id,
+                account_id: a.id,
+                user_id: Some(actor.user_id),
+                user_email: Some(actor.email.clone()),
+                how: how.as_str().to_owned(),
+                step,
+                issued_at: self.now(),
+            })
+            .await?;
+        Ok(CodeView {
+            code,
+            step,
+            period: row.period,
+            seconds_remaining: remaining,
+            next_code: next,
+            kind: row.kind,
+            used,
+        })
+    }
+
+    /// Marks a step used at the app, so the next requester gets told (and
+    /// machines get the next code). For HOTP, moves the counter on.
+    pub async fn mark_otp_used(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: i64,
+        how: CodeUse,
+    ) -> Result<bool> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::UseTotp)?;
+        let row = self
+            .inner
+            .store
+            .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
+            .await?
+            .ok_or(AppError::NotFound("authenticator"))?;
+        let fresh = self
+            .inner
+            .store
+            .mark_step_used(&UsedStepRow {
+                workspace_id: actor.workspace_id,
+                account_id: a.id,
+                step,
+                used_by: Some(actor.user_id),
+                used_by_email: Some(actor.email.clone()),
+                how: how.as_str().to_owned(),
+                used_at: self.now(),
+            })
+            .await?;
+        if row.kind == "hotp" {
+            self.inner
+                .store
+                .advance_otp_counter(actor.workspace_id, a.id, step.saturating_add(1))
+                .await?;
+        }
+        Ok(fresh)
+    }
+
+    /// Checks a code against the active seed with `skew` steps either side;
+    /// a valid code's step is marked used, so replaying it fails, also
+    /// after a restart and on another node.
+    pub async fn verify_otp(
+        &self,
+        actor: &Actor,
+        id: &str,
+        code: &str,
+        skew: u8,
+    ) -> Result<Option<i64>> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::UseTotp)?;
+        let row = self
+            .inner
+            .store
+            .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
+            .await?
+            .ok_or(AppError::NotFound("authenticator"))?;
+        let g = self.otp_generator(&row)?;
+        let Some(step) = g.verify(code, unix(self.now()), skew.min(1)) else {
+            return Ok(None);
+        };
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let fresh = self
+            .inner
+            .store
+            .mark_step_used(&UsedStepRow {
+                workspace_id: actor.workspace_id,
+                account_id: a.id,
+                step,
+                used_by: Some(actor.user_id),
+                used_by_email: Some(actor.email.clone()),
+                how: "verify".into(),
+                used_at: self.now(),
+            })
+            .await?;
+        if row.kind == "hotp" && fresh {
+            self.inner
+                .store
+                .advance_otp_counter(actor.workspace_id, a.id, step.saturating_add(1))
+                .await?;
+        }
+        Ok(fresh.then_some(step))
+    }
+
+    /// The ledger of codes handed out (account Owners and workspace Admins).
+    pub async fn otp_ledger(
+        &self,
+        actor: &Actor,
+        id: &str,
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditAccountMetadata)?;
+        Ok(self
+            .inner
+            .store
+            .list_issuance(actor.workspace_id, a.id, limit)
+            .await?
+            .into_iter()
+            .map(|i| LedgerEntry {
+                by: i.user_email,
+                how: i.how,
+                step: i.step,
+                at: i.issued_at.to_rfc3339(),
+            })
+            .collect())
+    }
+
+    /// Account ids with an active authenticator (for code tiles).
+    pub async fn accounts_with_otp(
+        &self,
+        actor: &Actor,
+    ) -> Result<std::collections::HashSet<String>> {
+        Ok(self
+            .inner
+            .store
+            .list_active_otp(actor.workspace_id)
+            .await?
+            .into_iter()
+            .map(|r| r.account_id.to_string())
+            .collect())
+    }
+}

@@ -1,0 +1,282 @@
+//! JSON API: the team authenticator of an account.
+
+use crate::WebState;
+use crate::api::ApiResult;
+use crate::error::WebError;
+use crate::extract::{ApiJson, ApiQuery, Authed};
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post};
+use orthrus_app::{
+    AppError, CodeUse, CodeView, EnrollInput, LedgerEntry, OtpStatus, PendingEnrollment,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// QR screenshots can be large.
+pub(crate) const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route(
+            "/api/v1/accounts/{id}/totp",
+            get(status).put(enroll).delete(remove),
+        )
+        .route(
+            "/api/v1/accounts/{id}/totp/qr",
+            post(enroll_qr).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)),
+        )
+        .route(
+            "/api/v1/accounts/{id}/totp/pending",
+            get(pending).delete(cancel),
+        )
+        .route("/api/v1/accounts/{id}/totp/confirm", post(confirm))
+        .route("/api/v1/accounts/{id}/totp/code", get(code))
+        .route("/api/v1/accounts/{id}/totp/used", post(mark_used))
+        .route("/api/v1/accounts/{id}/totp/verify", post(verify))
+        .route("/api/v1/accounts/{id}/totp/ledger", get(ledger))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnrollBody {
+    /// The key the app shows ("set up another way"): base32; spaces, hyphens,
+    /// lower case and missing padding are fine.
+    secret: Option<String>,
+    /// An otpauth://totp/… or otpauth://hotp/… URI.
+    otpauth_uri: Option<String>,
+    /// The secret is a Steam Guard key.
+    #[serde(default)]
+    steam: bool,
+    issuer: Option<String>,
+    /// sha1 (default), sha256 or sha512; with `secret` only.
+    algorithm: Option<String>,
+    /// 6–8 (default 6); with `secret` only.
+    digits: Option<u8>,
+    /// Seconds (default 30); with `secret` only.
+    period: Option<u32>,
+}
+
+/// Starts enrolment with a key or URI (account Owner, step-up). The seed is
+/// pending until confirmed; the answer carries the code to type into the app.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), request_body = EnrollBody,
+    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_secret, otp.invalid_uri …"), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
+pub(crate) async fn enroll(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<EnrollBody>,
+) -> ApiResult<Json<PendingEnrollment>> {
+    let input = EnrollInput {
+        secret: b.secret,
+        otpauth_uri: b.otpauth_uri,
+        qr_image: None,
+        steam: b.steam,
+        issuer: b.issuer,
+        algorithm: b.algorithm,
+        digits: b.digits,
+        period: b.period,
+    };
+    Ok(Json(s.app.enroll_otp(&a.actor, &id, input).await?))
+}
+
+/// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_qr")), security(("bearer" = [])))]
+pub(crate) async fn enroll_qr(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<PendingEnrollment>> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(ct.starts_with("image/png")
+        || ct.starts_with("image/jpeg")
+        || ct.starts_with("application/octet-stream"))
+    {
+        return Err(WebError(AppError::invalid(
+            "request.unsupported_media_type",
+            "send the screenshot as image/png or image/jpeg",
+        )));
+    }
+    let input = EnrollInput {
+        qr_image: Some(body.to_vec()),
+        ..EnrollInput::default()
+    };
+    Ok(Json(s.app.enroll_otp(&a.actor, &id, input).await?))
+}
+
+/// The active and pending enrolments (metadata only; the seed never leaves).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = OtpStatus)), security(("bearer" = [])))]
+pub(crate) async fn status(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OtpStatus>> {
+    Ok(Json(s.app.otp_status(&a.actor, &id).await?))
+}
+
+/// The pending enrolment's current code ("Verify your code").
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = PendingEnrollment), (status = 404, description = "otp.no_pending")), security(("bearer" = [])))]
+pub(crate) async fn pending(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PendingEnrollment>> {
+    Ok(Json(s.app.pending_otp_code(&a.actor, &id).await?))
+}
+
+/// "Done": the pending seed becomes active (an older one is replaced only now).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/confirm", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = OtpStatus), (status = 404, description = "otp.no_pending")), security(("bearer" = [])))]
+pub(crate) async fn confirm(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OtpStatus>> {
+    Ok(Json(s.app.confirm_otp(&a.actor, &id).await?))
+}
+
+/// Cancels a pending enrolment.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+pub(crate) async fn cancel(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.cancel_pending_otp(&a.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the active seed.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+pub(crate) async fn remove(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.remove_otp(&a.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodeQuery {
+    /// How the code is used: view, copy, cli, api (default), autofill, automation.
+    via: Option<String>,
+    /// Wait for the next code when fewer seconds than this are left
+    /// (default 5 for cli, autofill and automation; 0 otherwise; at most 30).
+    fresh: Option<i64>,
+}
+
+fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
+    match v {
+        None => Ok(default),
+        Some(v) => CodeUse::parse(v).ok_or_else(|| {
+            WebError(AppError::invalid(
+                "request.invalid_query",
+                format!("via must be view, copy, cli, api, autofill or automation, not {v:?}"),
+            ))
+        }),
+    }
+}
+
+/// The current code (members who may use the account). Recorded in the ledger.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/code", tag = "authenticator", params(("id" = String, Path), CodeQuery),
+    responses((status = 200, body = CodeView), (status = 400, description = "otp.not_enrolled")), security(("bearer" = [])))]
+pub(crate) async fn code(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+) -> ApiResult<Json<CodeView>> {
+    let how = parse_via(q.via.as_deref(), CodeUse::Api)?;
+    Ok(Json(s.app.otp_code(&a.actor, &id, how, q.fresh).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UsedBody {
+    step: i64,
+    via: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UsedResponse {
+    /// False when the step had already been marked used.
+    newly_marked: bool,
+}
+
+/// Marks a code's step used at the app, for the whole team.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/used", tag = "authenticator", params(("id" = String, Path)), request_body = UsedBody, responses((status = 200, body = UsedResponse)), security(("bearer" = [])))]
+pub(crate) async fn mark_used(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UsedBody>,
+) -> ApiResult<Json<UsedResponse>> {
+    let how = parse_via(b.via.as_deref(), CodeUse::Api)?;
+    Ok(Json(UsedResponse {
+        newly_marked: s.app.mark_otp_used(&a.actor, &id, b.step, how).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyBody {
+    code: String,
+    /// 0 or 1 steps either side (default 1).
+    skew: Option<u8>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VerifyResponse {
+    valid: bool,
+    step: Option<i64>,
+}
+
+/// Checks a code; a valid one is used up (a replay, even after a restart, is invalid).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/verify", tag = "authenticator", params(("id" = String, Path)), request_body = VerifyBody, responses((status = 200, body = VerifyResponse)), security(("bearer" = [])))]
+pub(crate) async fn verify(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerifyBody>,
+) -> ApiResult<Json<VerifyResponse>> {
+    let step = s
+        .app
+        .verify_otp(&a.actor, &id, &b.code, b.skew.unwrap_or(1))
+        .await?;
+    Ok(Json(VerifyResponse {
+        valid: step.is_some(),
+        step,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LedgerQuery {
+    /// 1–1000, default 100
+    limit: Option<i64>,
+}
+
+/// Who was handed which code, how and when (account Owners, workspace Admins).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/ledger", tag = "authenticator", params(("id" = String, Path), LedgerQuery), responses((status = 200, body = Vec<LedgerEntry>)), security(("bearer" = [])))]
+pub(crate) async fn ledger(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
+) -> ApiResult<Json<Vec<LedgerEntry>>> {
+    Ok(Json(
+        s.app
+            .otp_ledger(&a.actor, &id, q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
