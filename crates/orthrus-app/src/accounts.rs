@@ -101,6 +101,10 @@ pub struct AccountPermissions {
     pub manage_members: bool,
     pub add_collaborators: bool,
     pub delete: bool,
+    /// See and copy the account's authenticator codes.
+    pub use_totp: bool,
+    /// Set up, replace or remove the account's authenticator.
+    pub manage_mfa: bool,
 }
 
 /// An account with everything the caller may see.
@@ -437,6 +441,8 @@ impl App {
                 },
             ),
             delete: Self::may(subject, Action::DeleteAccount),
+            use_totp: Self::may(subject, Action::UseTotp),
+            manage_mfa: Self::may(subject, Action::ManageMfa),
         };
         Ok(AccountDetail {
             summary: summary(&a, subject.account_role),

@@ -23,6 +23,22 @@
     }
   }
 
+  // Countdowns: data-countdown holds the seconds left when the element was
+  // rendered; the server swaps in the next code when it reaches zero.
+  function startCountdowns(root) {
+    (root || document).querySelectorAll("[data-countdown]").forEach(function (el) {
+      var end = Date.now() + parseInt(el.getAttribute("data-countdown"), 10) * 1000;
+      el.removeAttribute("data-countdown");
+      var tick = function () {
+        var left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+        el.textContent = String(left);
+        if (left > 0 && document.body.contains(el)) setTimeout(tick, 250);
+      };
+      tick();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+
   // Buttons with data-copy copy their attribute's value.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-copy]");
@@ -43,6 +59,7 @@
       var secs = parseInt(el.getAttribute("data-autohide"), 10) || 30;
       setTimeout(function () { el.textContent = "••••••••••"; el.className = "secret"; }, secs * 1000);
     });
+    startCountdowns(root);
     var focus = root.querySelector("[autofocus]");
     if (focus) focus.focus();
   });

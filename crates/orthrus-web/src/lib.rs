@@ -15,6 +15,7 @@ mod extract;
 mod openapi;
 mod ui;
 mod ui_accounts;
+mod ui_otp;
 
 pub use error::WebError;
 
@@ -108,6 +109,7 @@ pub fn router(state: WebState) -> Router {
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
+        .merge(ui_otp::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -44,6 +44,7 @@ pub(crate) fn routes() -> Router<WebState> {
 struct AccountsPage {
     page: Page,
     accounts: Vec<AccountSummary>,
+    with_code: std::collections::HashSet<String>,
     show_all: bool,
 }
 
@@ -64,9 +65,11 @@ async fn accounts_page(
     }
     let show_all = q.scope.as_deref() == Some("all");
     let accounts = s.app.list_accounts(&a.actor, show_all).await?;
+    let with_code = s.app.accounts_with_otp(&a.actor).await?;
     render(&AccountsPage {
         page: Page::new(&s, &a, "All accounts", "accounts"),
         accounts,
+        with_code,
         show_all,
     })
 }
@@ -304,6 +307,7 @@ async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebEr
             .reveal_password(&a.actor, id, true)
             .await
             .map(|v| (v, true)),
+        "mfa" => return crate::ui_otp::mfa_form_after_step_up(s, a, id).await,
         "field" => s
             .app
             .reveal_field(&a.actor, id, extra)

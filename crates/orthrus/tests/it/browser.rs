@@ -224,3 +224,177 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
     );
     assert!(server.stop().success());
 }
+
+/// The codes a TOTP seed gives around now (the page may roll over while we look).
+fn codes_around_now(secret: &str) -> Vec<String> {
+    let g = orthrus_otp::Generator::new(
+        orthrus_otp::parse_secret(secret).unwrap(),
+        orthrus_otp::OtpParams::default(),
+    )
+    .unwrap();
+    let now =
+        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
+    let step = g.step(now);
+    vec![
+        g.code_at_step(step - 1),
+        g.code_at_step(step),
+        g.code_at_step(step + 1),
+    ]
+}
+
+async fn sign_in(b: &WebDriver, url: &str, email: &str, password: &str) -> WebDriverResult<()> {
+    b.goto(&format!("{url}/login")).await?;
+    b.find(By::Name("email")).await?.send_keys(email).await?;
+    b.find(By::Name("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    b.find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    b.query(By::XPath("//h1[text()='All accounts']"))
+        .first()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let base = format!("{}/api/v1", server.url);
+    let (_, acct) = api(&c, reqwest::Method::POST, &format!("{base}/accounts"), Some(&t), Some(serde_json::json!({"app": "instagram", "label": "Brand Instagram", "password": "ig-pw"}))).await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let (_, intern) = api(&c, reqwest::Method::POST, &format!("{base}/users"), Some(&t), Some(serde_json::json!({"email": "intern@acme.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"}))).await;
+    api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{base}/accounts/{id}/members"),
+        Some(&t),
+        Some(serde_json::json!({"user_id": intern["id"], "role": "collaborator"})),
+    )
+    .await;
+
+    let secret = "JBSWY3DPEHPK3PXP";
+    let (_driver, driver_url) = chromedriver();
+    let b = browser(&driver_url).await;
+    let result = async {
+        sign_in(&b, &server.url, "owner@acme.test", "owner-password-1").await?;
+        b.goto(&format!("{}/accounts/{id}", server.url)).await?;
+        b.query(By::Id("mfa-start")).first().await?.click().await?;
+        // Changing MFA asks for the identity check first.
+        b.query(By::XPath("//h3[text()='Confirm your identity']"))
+            .first()
+            .await?;
+        b.find(By::Css(".dialog input[name=password]"))
+            .await?
+            .send_keys("owner-password-1")
+            .await?;
+        b.find(By::XPath("//button[text()='Confirm']"))
+            .await?
+            .click()
+            .await?;
+        // Paste the key the way the app shows it.
+        b.query(By::Id("mfa-secret"))
+            .first()
+            .await?
+            .send_keys("jbsw y3dp ehpk 3pxp")
+            .await?;
+        b.find(By::XPath("//button[text()='Use this key']"))
+            .await?
+            .click()
+            .await?;
+        let shown = b
+            .query(By::Css("#pending-code .code"))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert!(
+            codes_around_now(secret).contains(&shown),
+            "verify step shows {shown}"
+        );
+        b.find(By::Id("mfa-done")).await?.click().await?;
+        b.query(By::XPath(
+            "//*[contains(text(), 'The authenticator is on')]",
+        ))
+        .first()
+        .await?;
+        // Another member sees the same code, live.
+        b.find(By::XPath("//button[text()='Sign out']"))
+            .await?
+            .click()
+            .await?;
+        sign_in(&b, &server.url, "intern@acme.test", "intern-password-1").await?;
+        let card_code = b
+            .query(By::Css(".code-tile.compact .code"))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert!(
+            codes_around_now(secret).contains(&card_code),
+            "card shows {card_code}"
+        );
+        b.goto(&format!("{}/accounts/{id}", server.url)).await?;
+        let code = b
+            .query(By::Css(".code-tile .code"))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert!(
+            codes_around_now(secret).contains(&code),
+            "account page shows {code}"
+        );
+        let html = b.source().await?;
+        assert!(
+            !html.contains("Set up authenticator") && !html.contains("Replace key"),
+            "collaborators cannot change MFA"
+        );
+        if let Ok(path) = std::env::var("ORTHRUS_SCREENSHOT_MFA") {
+            std::fs::write(path, b.screenshot_as_png().await?).ok();
+        }
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let html = b.source().await.unwrap_or_default();
+    b.quit().await.ok();
+    result.unwrap_or_else(|e| {
+        panic!(
+            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
+            server.logs()
+        )
+    });
+    // The intern's views are in the ledger.
+    let (_, ledger) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{base}/accounts/{id}/totp/ledger"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert!(
+        ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["by"] == "intern@acme.test" && l["how"] == "view"),
+        "{ledger}"
+    );
+    assert!(server.stop().success());
+}

@@ -1,0 +1,420 @@
+//! UI of the team authenticator: the "MFA settings" section of an account
+//! (set a key, a link or a QR screenshot; "Verify your code"; Done) and the
+//! live code tile members see, which swaps in the next code at each period.
+
+use crate::WebState;
+use crate::api_otp::MAX_IMAGE_BYTES;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::render;
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use orthrus_app::{AppError, CodeUse, CodeView, EnrollInput, OtpMeta, PendingEnrollment};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/accounts/{id}/mfa", get(section))
+        .route("/accounts/{id}/mfa/start", post(start))
+        .route("/accounts/{id}/mfa/key", post(by_key))
+        .route("/accounts/{id}/mfa/uri", post(by_uri))
+        .route(
+            "/accounts/{id}/mfa/qr",
+            post(by_qr).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)),
+        )
+        .route("/accounts/{id}/mfa/confirm", post(confirm))
+        .route("/accounts/{id}/mfa/cancel", post(cancel))
+        .route("/accounts/{id}/mfa/remove", post(remove))
+        .route("/accounts/{id}/code-tile", get(tile))
+        .route("/accounts/{id}/code/copy", post(copy))
+        .route("/accounts/{id}/code/used", post(used))
+}
+
+#[derive(Template)]
+#[template(path = "mfa_section.html")]
+struct Section {
+    account_id: String,
+    active: Option<OtpMeta>,
+    pending: Option<PendingEnrollment>,
+    show_form: bool,
+    manage: bool,
+    refresh_secs: i64,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "step_up.html")]
+struct StepUpDialog {
+    then: String,
+    totp: bool,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct Extra {
+    show_form: bool,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_section(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    x: Extra,
+) -> Result<Response, WebError> {
+    let status = s.app.otp_status(&a.actor, id).await?;
+    let manage = s
+        .app
+        .get_account(&a.actor, id)
+        .await?
+        .permissions
+        .manage_mfa;
+    // The pending code is shown to those who manage MFA, with step-up fresh.
+    let pending = match (&status.pending, manage) {
+        (Some(_), true) => match s.app.pending_otp_code(&a.actor, id).await {
+            Ok(p) => Some(p),
+            Err(AppError::StepUpRequired) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
+    let refresh_secs = pending
+        .as_ref()
+        .map(|p| p.seconds_remaining.max(1))
+        .unwrap_or(30);
+    let show_form = x.show_form && pending.is_none();
+    render(&Section {
+        account_id: id.to_owned(),
+        active: status.active,
+        pending,
+        show_form,
+        manage,
+        refresh_secs,
+        flash: x.flash,
+        error: x.error,
+    })
+}
+
+async fn section(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    render_section(&s, &a, &id, Extra::default()).await
+}
+
+/// Everything that changes MFA needs a fresh identity check first.
+fn step_up_dialog(a: &Authed, id: &str) -> Result<Response, WebError> {
+    render(&StepUpDialog {
+        then: format!("mfa:{id}"),
+        totp: a.actor.totp_enabled,
+        error: None,
+    })
+}
+
+async fn start(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    if a.actor.elevated_until.is_none_or(|t| t <= s.app.now()) {
+        return step_up_dialog(&a, &id);
+    }
+    render_section(
+        &s,
+        &a,
+        &id,
+        Extra {
+            show_form: true,
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+/// After "Confirm your identity" succeeds: the form to give the key.
+pub(crate) async fn mfa_form_after_step_up(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+) -> Result<Response, WebError> {
+    render_section(
+        s,
+        a,
+        id,
+        Extra {
+            show_form: true,
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+async fn enroll(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    input: EnrollInput,
+) -> Result<Response, WebError> {
+    match s.app.enroll_otp(&a.actor, id, input).await {
+        Ok(_) => render_section(s, a, id, Extra::default()).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(a, id),
+        Err(e @ AppError::Invalid { .. }) => {
+            render_section(
+                s,
+                a,
+                id,
+                Extra {
+                    show_form: true,
+                    error: Some(e.to_string()),
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    secret: String,
+    steam: Option<String>,
+}
+
+async fn by_key(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<KeyForm>,
+) -> Result<Response, WebError> {
+    enroll(
+        &s,
+        &a,
+        &id,
+        EnrollInput {
+            secret: Some(f.secret),
+            steam: f.steam.is_some(),
+            ..EnrollInput::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct UriForm {
+    uri: String,
+}
+
+async fn by_uri(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<UriForm>,
+) -> Result<Response, WebError> {
+    enroll(
+        &s,
+        &a,
+        &id,
+        EnrollInput {
+            otpauth_uri: Some(f.uri),
+            ..EnrollInput::default()
+        },
+    )
+    .await
+}
+
+async fn by_qr(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    let bad = |m: &str| WebError(AppError::invalid("otp.invalid_qr", m.to_owned()));
+    let mut image = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| bad("the upload was cut off; try again"))?
+    {
+        if field.name() == Some("qr") {
+            image = Some(
+                field
+                    .bytes()
+                    .await
+                    .map_err(|_| bad("the picture is too large (10 MiB at most)"))?
+                    .to_vec(),
+            );
+        }
+    }
+    let image = image
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| bad("choose a PNG or JPEG screenshot of the QR code"))?;
+    enroll(
+        &s,
+        &a,
+        &id,
+        EnrollInput {
+            qr_image: Some(image),
+            ..EnrollInput::default()
+        },
+    )
+    .await
+}
+
+async fn confirm(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match s.app.confirm_otp(&a.actor, &id).await {
+        Ok(_) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    flash: Some(
+                        "The authenticator is on: members now see the current code.".into(),
+                    ),
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn cancel(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match s.app.cancel_pending_otp(&a.actor, &id).await {
+        Ok(()) | Err(AppError::NotFound(_)) => render_section(&s, &a, &id, Extra::default()).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn remove(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match s.app.remove_otp(&a.actor, &id).await {
+        Ok(()) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    flash: Some("Removed. Turn off the authenticator in the app too.".into()),
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "code_tile.html")]
+struct Tile {
+    account_id: String,
+    c: CodeView,
+    compact: bool,
+    refresh_secs: i64,
+}
+
+#[derive(Deserialize)]
+struct TileQuery {
+    compact: Option<String>,
+}
+
+async fn render_tile(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    compact: bool,
+) -> Result<Response, WebError> {
+    match s.app.otp_code(&a.actor, id, CodeUse::View, None).await {
+        Ok(c) => {
+            // HOTP codes do not roll over with time; refresh slowly.
+            let refresh_secs = if c.kind == "hotp" {
+                60
+            } else {
+                c.seconds_remaining.max(1)
+            };
+            render(&Tile {
+                account_id: id.to_owned(),
+                c,
+                compact,
+                refresh_secs,
+            })
+        }
+        Err(AppError::Invalid {
+            code: "otp.not_enrolled",
+            ..
+        }) => Ok(axum::response::IntoResponse::into_response(
+            axum::response::Html(
+                "<span class=\"muted\">Not set up yet: see MFA settings below.</span>",
+            ),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn tile(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<TileQuery>,
+) -> Result<Response, WebError> {
+    render_tile(&s, &a, &id, q.compact.is_some()).await
+}
+
+#[derive(Template)]
+#[template(path = "secret_value.html")]
+struct Copied {
+    value: String,
+    copy: bool,
+}
+
+async fn copy(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let c = s.app.otp_code(&a.actor, &id, CodeUse::Copy, None).await?;
+    render(&Copied {
+        value: c.code,
+        copy: true,
+    })
+}
+
+#[derive(Deserialize)]
+struct UsedQuery {
+    step: i64,
+}
+
+async fn used(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<UsedQuery>,
+) -> Result<Response, WebError> {
+    s.app
+        .mark_otp_used(&a.actor, &id, q.step, CodeUse::View)
+        .await?;
+    render_tile(&s, &a, &id, false).await
+}
