@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod error;
 mod otp;
+mod otp_transfer;
 mod passwords;
 mod twofactor;
 mod users;
@@ -25,6 +26,7 @@ pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
     PendingEnrollment, UsedInfo,
 };
+pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
 pub use passwords::PasswordPolicy;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};

@@ -161,7 +161,7 @@ fn unix(t: orthrus_core::Timestamp) -> u64 {
 }
 
 impl App {
-    fn otp_generator(&self, row: &OtpRow) -> Result<Generator> {
+    pub(crate) fn otp_generator(&self, row: &OtpRow) -> Result<Generator> {
         let bytes = self.inner.envelope.open(
             &Aad::new("account_otp", &row.id.to_string(), "secret"),
             &row.secret,

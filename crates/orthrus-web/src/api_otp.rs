@@ -38,6 +38,11 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/accounts/{id}/totp/used", post(mark_used))
         .route("/api/v1/accounts/{id}/totp/verify", post(verify))
         .route("/api/v1/accounts/{id}/totp/ledger", get(ledger))
+        .route(
+            "/api/v1/authenticator/import",
+            post(import).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)),
+        )
+        .route("/api/v1/authenticator/export", post(export))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -279,4 +284,79 @@ pub(crate) async fn ledger(
             .otp_ledger(&a.actor, &id, q.limit.unwrap_or(100))
             .await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportQuery {
+    /// Preview only: nothing is written (default true).
+    dry_run: Option<bool>,
+    /// Overwrite authenticators that accounts already have.
+    replace: Option<bool>,
+}
+
+/// Imports seeds from another authenticator: a Google Authenticator export
+/// QR code (picture or otpauth-migration:// text, several batches one per
+/// line), an Aegis, 2FAS or Bitwarden JSON export, a CSV with an `otpauth`
+/// column, or an otpauth:// list. Preview by default; applying needs step-up.
+#[utoipa::path(post, path = "/api/v1/authenticator/import", tag = "authenticator", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = orthrus_app::ImportReport), (status = 400, description = "import.unrecognized, import.invalid")), security(("bearer" = [])))]
+pub(crate) async fn import(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Json<orthrus_app::ImportReport>> {
+    Ok(Json(
+        s.app
+            .import_otp(
+                &a.actor,
+                &body,
+                q.dry_run.unwrap_or(true),
+                q.replace.unwrap_or(false),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportBody {
+    /// `age` (encrypted with `passphrase`) or `otpauth` (plain list).
+    format: String,
+    passphrase: Option<String>,
+}
+
+/// Exports every active seed (workspace Owner or Super Admin, step-up).
+#[utoipa::path(post, path = "/api/v1/authenticator/export", tag = "authenticator", request_body = ExportBody,
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 403, description = "step_up.required or permission.denied")), security(("bearer" = [])))]
+pub(crate) async fn export(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<ExportBody>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let f = s
+        .app
+        .export_otp(&a.actor, &b.format, b.passphrase.as_deref())
+        .await?;
+    let mut r = f.bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(f.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{}\"", f.filename))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&f.count.to_string()) {
+        h.insert("x-orthrus-entries", v);
+    }
+    Ok(r)
 }

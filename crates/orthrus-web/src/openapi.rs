@@ -21,7 +21,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_accounts::list_members, api_accounts::add_member, api_accounts::remove_member, api_accounts::generate_password,
         api_accounts::list_audit,
         api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
-        api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger,
+        api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
     ),
     modifiers(&BearerAuth)
 )]
