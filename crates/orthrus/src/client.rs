@@ -479,8 +479,41 @@ mod base64_lite {
         out
     }
 
+    /// Decodes what `encode` made (invalid characters are skipped).
+    pub fn decode(s: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(s.len() / 4 * 3);
+        let mut buf = 0u32;
+        let mut bits = 0;
+        for c in s.bytes() {
+            let Some(v) = T.iter().position(|t| *t == c) else {
+                continue;
+            };
+            buf = (buf << 6) | v as u32;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((buf >> bits) as u8);
+            }
+        }
+        out
+    }
+
     #[cfg(test)]
     mod tests {
+        #[test]
+        fn decode_inverts_encode() {
+            for s in [
+                &b""[..],
+                b"f",
+                b"fo",
+                b"foo",
+                b"foobar",
+                &[0, 255, 128, 7][..],
+            ] {
+                assert_eq!(super::decode(&super::encode(s)), s);
+            }
+        }
+
         #[test]
         fn matches_rfc4648() {
             assert_eq!(super::encode(b""), "");
@@ -489,4 +522,360 @@ mod base64_lite {
             assert_eq!(super::encode(b"foobar"), "Zm9vYmFy");
         }
     }
+}
+
+#[derive(Args)]
+pub struct CodeArgs {
+    /// The account's label or id
+    account: String,
+    /// Copy to the clipboard (OSC 52) instead of printing
+    #[arg(long)]
+    copy: bool,
+    /// Never hand out a code about to expire or already used: wait for the next one
+    #[arg(long)]
+    wait: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum MfaCommand {
+    /// Give Orthrus the account's authenticator key; prints the code to type
+    /// into the app, then confirms once you press Enter.
+    Set {
+        /// The account's label or id
+        account: String,
+        /// The secret key the app shows
+        #[arg(long, group = "source")]
+        secret: Option<String>,
+        /// An otpauth:// link
+        #[arg(long, group = "source")]
+        uri: Option<String>,
+        /// A PNG or JPEG screenshot of the QR code
+        #[arg(long, group = "source")]
+        qr: Option<PathBuf>,
+        /// The key is a Steam Guard key
+        #[arg(long)]
+        steam: bool,
+        /// Confirm at once, without waiting for Enter
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a pending key ("Done").
+    Confirm { account: String },
+    /// Drop a pending key.
+    Cancel { account: String },
+    /// Import from another authenticator (Google export, Aegis, 2FAS,
+    /// Bitwarden, CSV, otpauth list); shows the plan first.
+    Import {
+        files: Vec<PathBuf>,
+        /// Only show what would happen
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite authenticators accounts already have
+        #[arg(long)]
+        replace: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export every seed (Owner or Super Admin): an age file by default.
+    Export {
+        /// Where to write the file
+        #[arg(long)]
+        out: PathBuf,
+        /// age (encrypted, asks for a passphrase) or otpauth (plain list)
+        #[arg(long, default_value = "age")]
+        format: String,
+    },
+}
+
+impl Client {
+    async fn put(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        send(
+            self.http
+                .put(self.url(path))
+                .bearer_auth(&self.stored.token)
+                .json(body),
+        )
+        .await
+    }
+    async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        send(
+            self.http
+                .delete(self.url(path))
+                .bearer_auth(&self.stored.token),
+        )
+        .await
+    }
+    async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Value> {
+        send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(&self.stored.token)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
+    }
+
+    /// Runs a request; when the server asks for step-up, confirms identity
+    /// and runs it once more.
+    async fn with_step_up<F, Fut>(&self, f: F) -> anyhow::Result<Value>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<Value>>,
+    {
+        match f().await {
+            Err(e) if api_code(&e) == Some("step_up.required") => {
+                self.step_up().await?;
+                f().await
+            }
+            other => other,
+        }
+    }
+}
+
+fn osc52(text: &str) -> anyhow::Result<()> {
+    print!("\x1b]52;c;{}\x07", base64_lite::encode(text.as_bytes()));
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+pub async fn code(a: CodeArgs) -> anyhow::Result<ExitCode> {
+    let c = Client::new()?;
+    let id = c.resolve(&a.account).await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = if a.wait {
+        format!("/accounts/{id}/totp/code?via=cli")
+    } else {
+        format!("/accounts/{id}/totp/code?via=cli&fresh=0")
+    };
+    let v = c.get(&path).await?;
+    let code = v["code"].as_str().unwrap_or_default();
+    if a.json {
+        print_json(&v)?;
+    } else if a.copy {
+        osc52(code)?;
+        eprintln!(
+            "Copied the code of {} ({} s left).",
+            a.account, v["seconds_remaining"]
+        );
+    } else {
+        println!("{code}");
+        if let Some(m) = v["used"]["message"].as_str() {
+            eprintln!("note: {m}");
+        } else if v["kind"] != "hotp" {
+            eprintln!("{} s left", v["seconds_remaining"]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
+    let c = Client::new()?;
+    match cmd {
+        MfaCommand::Set {
+            account,
+            secret,
+            uri,
+            qr,
+            steam,
+            yes,
+            json,
+        } => {
+            let id = c.resolve(&account).await?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let pending = if let Some(path) = qr {
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let ct = if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+                    "image/jpeg"
+                } else {
+                    "image/png"
+                };
+                let path = format!("/accounts/{id}/totp/qr");
+                c.with_step_up(|| c.post_bytes(&path, ct, bytes.clone()))
+                    .await?
+            } else if secret.is_none() && uri.is_none() {
+                bail!("give --secret, --uri or --qr");
+            } else {
+                let body =
+                    serde_json::json!({"secret": secret, "otpauth_uri": uri, "steam": steam});
+                let path = format!("/accounts/{id}/totp");
+                c.with_step_up(|| c.put(&path, &body)).await?
+            };
+            if json && yes {
+                let done = c
+                    .post(&format!("/accounts/{id}/totp/confirm"), &Value::Null)
+                    .await?;
+                print_json(&serde_json::json!({"pending": pending, "confirmed": done}))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if json {
+                print_json(&pending)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "Type this code into the app to finish its setup: {}  ({} s left, next {})",
+                pending["code"].as_str().unwrap_or(""),
+                pending["seconds_remaining"],
+                pending["next_code"].as_str().unwrap_or("-")
+            );
+            let answer = if yes {
+                String::new()
+            } else {
+                prompt(
+                    "Press Enter when the app accepted it, or type cancel",
+                    false,
+                )?
+            };
+            if answer.trim().eq_ignore_ascii_case("cancel") {
+                c.delete(&format!("/accounts/{id}/totp/pending")).await?;
+                println!("Cancelled; nothing changed.");
+            } else {
+                c.post(&format!("/accounts/{id}/totp/confirm"), &Value::Null)
+                    .await?;
+                println!(
+                    "Done: every member of {account} now gets the code from Orthrus (`orthrus code \"{account}\"`)."
+                );
+            }
+        }
+        MfaCommand::Confirm { account } => {
+            let id = c.resolve(&account).await?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let path = format!("/accounts/{id}/totp/confirm");
+            c.with_step_up(|| c.post(&path, &Value::Null)).await?;
+            println!("Confirmed.");
+        }
+        MfaCommand::Cancel { account } => {
+            let id = c.resolve(&account).await?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let path = format!("/accounts/{id}/totp/pending");
+            c.with_step_up(|| c.delete(&path)).await?;
+            println!("Cancelled.");
+        }
+        MfaCommand::Import {
+            files,
+            dry_run,
+            replace,
+            json,
+        } => {
+            if files.is_empty() {
+                bail!("name at least one file to import");
+            }
+            for path in files {
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let q = format!("/authenticator/import?dry_run={dry_run}&replace={replace}");
+                let v = if dry_run {
+                    c.post_bytes(&q, "application/octet-stream", bytes).await?
+                } else {
+                    c.with_step_up(|| c.post_bytes(&q, "application/octet-stream", bytes.clone()))
+                        .await?
+                };
+                if json {
+                    print_json(&v)?;
+                    continue;
+                }
+                println!(
+                    "{} ({}){}:",
+                    path.display(),
+                    v["format"].as_str().unwrap_or(""),
+                    if dry_run { ", preview" } else { "" }
+                );
+                for e in v["entries"].as_array().cloned().unwrap_or_default() {
+                    println!(
+                        "  {:<7} {:<40} {}",
+                        e["action"].as_str().unwrap_or(""),
+                        e["account_label"].as_str().unwrap_or(""),
+                        e["reason"].as_str().unwrap_or("")
+                    );
+                }
+                println!(
+                    "  {} set, {} new accounts, {} skipped",
+                    v["set"], v["created"], v["skipped"]
+                );
+            }
+        }
+        MfaCommand::Export { out, format } => {
+            let passphrase = if format == "age" {
+                let p = prompt("Passphrase for the export (12+ characters)", true)?;
+                if std::io::stdin().is_terminal() && prompt("Repeat the passphrase", true)? != p {
+                    bail!("the passphrases differ");
+                }
+                Some(p)
+            } else {
+                None
+            };
+            let body = serde_json::json!({"format": format, "passphrase": passphrase});
+            let fetch = || async {
+                let resp = c
+                    .http
+                    .post(c.url("/authenticator/export"))
+                    .bearer_auth(&c.stored.token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .context("cannot reach the server")?;
+                if resp.status().is_success() {
+                    let n = resp
+                        .headers()
+                        .get("x-orthrus-entries")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("?")
+                        .to_owned();
+                    let bytes = resp.bytes().await?;
+                    Ok(serde_json::json!({"n": n, "bytes": base64_lite::encode(&bytes)}))
+                } else {
+                    send(
+                        c.http
+                            .post(c.url("/authenticator/export"))
+                            .bearer_auth(&c.stored.token)
+                            .json(&body),
+                    )
+                    .await
+                }
+            };
+            let v = c.with_step_up(fetch).await?;
+            let bytes = base64_lite::decode(v["bytes"].as_str().unwrap_or_default());
+            write_private_file(&out, &bytes)?;
+            println!(
+                "Exported {} authenticator(s) to {}.",
+                v["n"].as_str().unwrap_or("?"),
+                out.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a file only its owner can read (exports hold seeds).
+fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
 }

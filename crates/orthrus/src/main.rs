@@ -54,6 +54,13 @@ enum Command {
     },
     /// Print (or copy) an account's password; asks you to confirm your identity.
     Password(client::PasswordArgs),
+    /// Print (or copy) an account's current authenticator code.
+    Code(client::CodeArgs),
+    /// Set up, confirm, import and export authenticator seeds.
+    Mfa {
+        #[command(subcommand)]
+        command: client::MfaCommand,
+    },
     /// Pull the one-time code and confirmation link out of a message on
     /// standard input (an RFC 5322 email, or with --sms an SMS body); prints JSON.
     Extract {
@@ -256,5 +263,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Logout(a) => client::logout(a).await,
         Command::Accounts { command } => client::accounts(command).await,
         Command::Password(a) => client::password(a).await,
+        Command::Code(a) => client::code(a).await,
+        Command::Mfa { command } => client::mfa(command).await,
     }
 }

@@ -153,3 +153,140 @@ async fn login_list_add_show_and_password() {
     assert!(!ok && err.contains("http://"));
     assert!(server.stop().success());
 }
+
+fn codes_now(secret: &str) -> Vec<String> {
+    let g = orthrus_otp::Generator::new(
+        orthrus_otp::parse_secret(secret).unwrap(),
+        orthrus_otp::OtpParams::default(),
+    )
+    .unwrap();
+    let now =
+        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
+    let s = g.step(now);
+    vec![g.code_at_step(s), g.code_at_step(s + 1)]
+}
+
+#[tokio::test]
+async fn mfa_set_code_import_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let cfg = dir.path().join("cli.json");
+    assert!(
+        cli(
+            &cfg,
+            &[
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                "owner@acme.test"
+            ],
+            "owner-password-1\n"
+        )
+        .0
+    );
+    assert!(
+        cli(
+            &cfg,
+            &[
+                "accounts",
+                "add",
+                "--app",
+                "instagram",
+                "--label",
+                "Brand IG",
+                "--username",
+                "social@acme.example"
+            ],
+            "pw-1\n"
+        )
+        .0
+    );
+
+    let (ok, _, err) = cli(&cfg, &["code", "Brand IG"], "");
+    assert!(!ok && err.contains("otp.not_enrolled"), "{err}");
+    // Set the key: the identity check, then Enter to confirm.
+    let (ok, out, err) = cli(
+        &cfg,
+        &["mfa", "set", "Brand IG", "--secret", "jbsw y3dp ehpk 3pxp"],
+        "owner-password-1\n\n",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Type this code into the app") && out.contains("Done"),
+        "{out}"
+    );
+    let (ok, out, _) = cli(&cfg, &["code", "Brand IG"], "");
+    assert!(ok);
+    assert!(
+        codes_now("JBSWY3DPEHPK3PXP").contains(&out.trim().to_owned()),
+        "{out}"
+    );
+    let (ok, out, _) = cli(&cfg, &["code", "Brand IG", "--wait", "--json"], "");
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["seconds_remaining"].as_i64().unwrap() >= 5,
+        "--wait never hands out a code about to expire: {v}"
+    );
+    let (ok, out, _) = cli(&cfg, &["code", "Brand IG", "--copy"], "");
+    assert!(ok && out.starts_with("\x1b]52;c;"));
+
+    // Import: a preview, then the real thing (step-up is still fresh).
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../orthrus-otp/tests/fixtures/aegis_plain.json");
+    let fixture = fixture.to_str().unwrap();
+    let (ok, out, err) = cli(&cfg, &["mfa", "import", fixture, "--dry-run"], "");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("preview") && out.contains("skip") && out.contains("Brand IG"),
+        "{out}"
+    );
+    let (ok, out, _) = cli(&cfg, &["accounts", "list", "--json"], "");
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a preview writes nothing"
+    );
+    let (ok, out, err) = cli(&cfg, &["mfa", "import", fixture], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("new accounts"), "{out}");
+
+    // Export as an age file, readable only by its owner.
+    let export = dir.path().join("seeds.age");
+    let (ok, out, err) = cli(
+        &cfg,
+        &["mfa", "export", "--out", export.to_str().unwrap()],
+        "a long export passphrase\n",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Exported"));
+    let bytes = std::fs::read(&export).unwrap();
+    let list =
+        String::from_utf8(orthrus_app::age_decrypt(&bytes, "a long export passphrase").unwrap())
+            .unwrap();
+    assert!(list.contains("secret=JBSWY3DPEHPK3PXP"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&export).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(server.stop().success());
+}

@@ -448,3 +448,85 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
     let out = audit_verify(&storage);
     assert!(out.status.success());
 }
+
+#[tokio::test]
+async fn a_verified_code_stays_used_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "replay").await {
+        let out = create_user(&storage, "owner@acme.test", "owner", "owner-password-1");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let server = Server::start(&storage, "info");
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (_, acct) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&t),
+            Some(json!({"app": "x", "label": "X", "password": "p"})),
+        )
+        .await;
+        let id = acct["id"].as_str().unwrap().to_owned();
+        api(
+            &c,
+            Method::POST,
+            &format!("{base}/auth/step-up"),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        let (s, p) = api(
+            &c,
+            Method::PUT,
+            &format!("{base}/accounts/{id}/totp"),
+            Some(&t),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{p}");
+        api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/totp/confirm"),
+            Some(&t),
+            None,
+        )
+        .await;
+        let (_, code) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{id}/totp/code?via=api&fresh=0"),
+            Some(&t),
+            None,
+        )
+        .await;
+        let code = code["code"].as_str().unwrap().to_owned();
+        let (_, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/totp/verify"),
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+        assert_eq!(v["valid"], true);
+        assert!(server.stop().success());
+        let server = Server::start(&storage, "info");
+        let base = format!("{}/api/v1", server.url);
+        let (_, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/totp/verify"),
+            Some(&t),
+            Some(json!({"code": code})),
+        )
+        .await;
+        assert_eq!(v["valid"], false, "replayed after a restart: {v}");
+        assert!(server.stop().success());
+    }
+}
