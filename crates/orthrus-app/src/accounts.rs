@@ -281,17 +281,12 @@ impl App {
             return Err(AppError::TwoFactorEnrollmentRequired);
         }
         let id: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
-        let a = self
+        let (a, role) = self
             .inner
             .store
-            .get_account(actor.workspace_id, id)
+            .get_account_for(actor.workspace_id, id, actor.user_id)
             .await?
             .ok_or(AppError::NotFound("account"))?;
-        let role = self
-            .inner
-            .store
-            .member_role(actor.workspace_id, id, actor.user_id)
-            .await?;
         let subject = Subject {
             workspace_role: actor.role,
             account_role: role,

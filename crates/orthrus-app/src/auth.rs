@@ -414,16 +414,15 @@ impl App {
                 s.elevated_until,
             )
         };
-        let user = self
+        let (user, ws) = self
             .inner
             .store
-            .get_user(ws_id, user_id)
+            .get_user_and_workspace(ws_id, user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if !user.active {
             return Err(AppError::Unauthenticated);
         }
-        let ws = self.workspace(ws_id).await?;
         Ok(Actor {
             user_id: user.id,
             workspace_id: ws_id,

@@ -128,6 +128,7 @@ struct Inner {
     /// A precomputed hash checked when the email is unknown, so that a
     /// sign-in takes as long whether or not the user exists.
     dummy_hash: String,
+    ledger: otp::LedgerBatcher,
 }
 
 impl App {
@@ -151,6 +152,7 @@ impl App {
                 rng,
                 config,
                 dummy_hash,
+                ledger: otp::LedgerBatcher::default(),
             }),
         })
     }

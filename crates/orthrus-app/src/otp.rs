@@ -139,6 +139,17 @@ impl CodeUse {
     }
 }
 
+/// Group commit for the issuance ledger: every code view must be recorded
+/// durably before the code is returned, and one fsync per view would cap
+/// throughput. Callers queue their row; whoever holds the writer lock writes
+/// everything queued so far in one transaction and tells each caller. No
+/// background task is involved.
+#[derive(Default)]
+pub(crate) struct LedgerBatcher {
+    queue: std::sync::Mutex<Vec<(IssuanceRow, tokio::sync::oneshot::Sender<std::result::Result<(), String>>)>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
 /// Machine uses get at least this many seconds of validity by default.
 pub const DEFAULT_MIN_FRESH_SECS: i64 = 5;
 
@@ -459,6 +470,24 @@ impl App {
         Ok(OtpStatus { active, pending })
     }
 
+    async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let batcher = &self.inner.ledger;
+        batcher.queue.lock().map_err(|_| AppError::Internal("ledger queue poisoned".into()))?.push((row, tx));
+        let _writer = batcher.writer.lock().await;
+        // An earlier writer may have written our row while we waited.
+        if let Ok(done) = rx.try_recv() {
+            return done.map_err(AppError::Internal);
+        }
+        let batch = std::mem::take(&mut *batcher.queue.lock().map_err(|_| AppError::Internal("ledger queue poisoned".into()))?);
+        let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
+        let result = self.inner.store.record_issuances(&rows).await.map_err(|e| e.to_string());
+        for (_, tx) in batch {
+            let _ = tx.send(result.clone());
+        }
+        rx.await.map_err(|_| AppError::Internal("ledger writer went away".into()))?.map_err(AppError::Internal)
+    }
+
     /// Waits `ms` of the app's clock (tests move a fake clock instead).
     async fn pause(&self, ms: i64) {
         if ms > 0 && !self.inner.clock.skip_wait(ms) {
@@ -494,60 +523,34 @@ impl App {
                 0
             })
             .clamp(0, 30);
-        let (code, step, remaining, next) = if g.params.kind == Kind::Hotp {
+        let ws = actor.workspace_id;
+        let (code, step, remaining, next, used_row) = if g.params.kind == Kind::Hotp {
             let c = u64::try_from(row.counter).unwrap_or(0);
-            (
-                g.code_at_step(c),
-                row.counter,
-                0,
-                Some(g.code_at_step(c + 1)),
-            )
+            let used = self.inner.store.get_used_step(ws, a.id, row.counter).await?;
+            (g.code_at_step(c), row.counter, 0, Some(g.code_at_step(c + 1)), used)
         } else {
             let mut t = unix(self.now());
             let mut step = g.step(t);
             let mut remaining = i64::from(g.seconds_remaining(t));
-            let used_now = self
-                .inner
-                .store
-                .get_used_step(
-                    actor.workspace_id,
-                    a.id,
-                    i64::try_from(step).unwrap_or(i64::MAX),
-                )
-                .await?
-                .is_some();
-            if how.needs_fresh() && (remaining < min_fresh || used_now) {
+            let as_i64 = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
+            let mut used = self.inner.store.get_used_step(ws, a.id, as_i64(step)).await?;
+            if how.needs_fresh() && (remaining < min_fresh || used.is_some()) {
                 // Wait for the next step, to its first millisecond.
-                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000)
-                    .unwrap_or(i64::MAX);
+                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000).unwrap_or(i64::MAX);
                 self.pause(boundary_ms - self.now().millis()).await;
                 t = unix(self.now());
                 step = g.step(t);
                 remaining = i64::from(g.seconds_remaining(t));
+                used = self.inner.store.get_used_step(ws, a.id, as_i64(step)).await?;
             }
-            (
-                g.code_at_step(step),
-                i64::try_from(step).unwrap_or(i64::MAX),
-                remaining,
-                Some(g.code_at_step(step + 1)),
-            )
+            (g.code_at_step(step), as_i64(step), remaining, Some(g.code_at_step(step + 1)), used)
         };
-        let used = match self
-            .inner
-            .store
-            .get_used_step(actor.workspace_id, a.id, step)
-            .await?
-        {
+        let used = match used_row {
             Some(u) => {
                 let ago = (self.now().millis() - u.used_at.millis()) / 1000;
-                let who = u
-                    .used_by_email
-                    .clone()
-                    .unwrap_or_else(|| "an automation".into());
+                let who = u.used_by_email.clone().unwrap_or_else(|| "an automation".into());
                 Some(UsedInfo {
-                    message: format!(
-                        "this code was used by {who} {ago} s ago — next code in {remaining} s"
-                    ),
+                    message: format!("this code was used by {who} {ago} s ago — next code in {remaining} s"),
                     by: u.used_by_email,
                     how: u.how,
                     seconds_ago: ago,
@@ -556,9 +559,7 @@ impl App {
             }
             None => None,
         };
-        self.inner
-            .store
-            .record_issuance(&IssuanceRow {
+        self.record_issuance_batched(IssuanceRow {
                 id: EventId::new(self.inner.clock.as_ref(), self.rng()),
                 workspace_id: actor.workspace_id,
                 account_id: a.id,

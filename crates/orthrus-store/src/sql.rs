@@ -250,6 +250,24 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_issuance<'e, E>(e: E, i: &IssuanceRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(i.id.to_string())
+                    .bind(i.workspace_id.to_string())
+                    .bind(i.account_id.to_string())
+                    .bind(i.user_id.map(|u| u.to_string()))
+                    .bind(i.user_email.as_deref())
+                    .bind(&i.how)
+                    .bind(i.step)
+                    .bind(i.issued_at.0)
+                    .execute(e)
+                    .await?;
+                Ok(())
+            }
+
             async fn insert_field<'e, E>(e: E, f: &FieldRow) -> Result<()>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -387,6 +405,27 @@ macro_rules! impl_store {
                     .as_ref()
                     .map(user_row)
                     .transpose()
+            }
+
+            async fn get_user_and_workspace(&self, ws: WorkspaceId, user: UserId) -> Result<Option<(UserRow, WorkspaceRow)>> {
+                let ucols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+                let row = sqlx::query(sql_fmt!("SELECT {ucols}, w.name AS w_name, w.require_2fa AS w_require_2fa, w.step_up_minutes AS w_step_up_minutes, w.created_at AS w_created_at FROM users u JOIN workspaces w ON w.id = u.workspace_id WHERE u.workspace_id = $1 AND u.id = $2"))
+                    .bind(ws.to_string())
+                    .bind(user.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    let u = user_row(&r)?;
+                    let w = WorkspaceRow {
+                        id: u.workspace_id,
+                        name: r.try_get("w_name")?,
+                        require_2fa: r.try_get("w_require_2fa")?,
+                        step_up_minutes: r.try_get("w_step_up_minutes")?,
+                        created_at: ts(&r, "w_created_at")?,
+                    };
+                    Ok((u, w))
+                })
+                .transpose()
             }
 
             async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
@@ -637,6 +676,21 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool).await?.as_ref().map(account_row).transpose()
             }
 
+            async fn get_account_for(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<Option<(AccountRow, Option<AccountRole>)>> {
+                let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+                let row = sqlx::query(sql_fmt!("SELECT {cols}, m.role AS member_role FROM accounts a LEFT JOIN account_members m ON m.account_id = a.id AND m.user_id = $3 WHERE a.workspace_id = $1 AND a.id = $2"))
+                    .bind(ws.to_string())
+                    .bind(a.to_string())
+                    .bind(user.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    let role: Option<String> = r.try_get("member_role")?;
+                    Ok((account_row(&r)?, role.map(|x| parse::<AccountRole>(&x, "account role")).transpose()?))
+                })
+                .transpose()
+            }
+
             async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>> {
                 sqlx::query(sql_fmt!("SELECT {ACCOUNT_COLS} FROM accounts WHERE workspace_id = $1 ORDER BY lower(label), id"))
                     .bind(ws.to_string())
@@ -838,19 +892,17 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn record_issuance(&self, i: &IssuanceRow) -> Result<()> {
-                sqlx::query("INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(i.id.to_string())
-                    .bind(i.workspace_id.to_string())
-                    .bind(i.account_id.to_string())
-                    .bind(i.user_id.map(|u| u.to_string()))
-                    .bind(i.user_email.as_deref())
-                    .bind(&i.how)
-                    .bind(i.step)
-                    .bind(i.issued_at.0)
-                    .execute(&self.pool)
-                    .await?;
+            async fn record_issuances(&self, rows: &[IssuanceRow]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for i in rows {
+                    Self::insert_issuance(&mut *tx, i).await?;
+                }
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn record_issuance(&self, i: &IssuanceRow) -> Result<()> {
+                Self::insert_issuance(&self.pool, i).await
             }
 
             async fn list_issuance(&self, ws: WorkspaceId, a: AccountId, limit: i64) -> Result<Vec<IssuanceRow>> {
