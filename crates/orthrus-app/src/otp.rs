@@ -146,7 +146,12 @@ impl CodeUse {
 /// background task is involved.
 #[derive(Default)]
 pub(crate) struct LedgerBatcher {
-    queue: std::sync::Mutex<Vec<(IssuanceRow, tokio::sync::oneshot::Sender<std::result::Result<(), String>>)>>,
+    queue: std::sync::Mutex<
+        Vec<(
+            IssuanceRow,
+            tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+        )>,
+    >,
     writer: tokio::sync::Mutex<()>,
 }
 
@@ -473,19 +478,35 @@ impl App {
     async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let batcher = &self.inner.ledger;
-        batcher.queue.lock().map_err(|_| AppError::Internal("ledger queue poisoned".into()))?.push((row, tx));
+        batcher
+            .queue
+            .lock()
+            .map_err(|_| AppError::Internal("ledger queue poisoned".into()))?
+            .push((row, tx));
         let _writer = batcher.writer.lock().await;
         // An earlier writer may have written our row while we waited.
         if let Ok(done) = rx.try_recv() {
             return done.map_err(AppError::Internal);
         }
-        let batch = std::mem::take(&mut *batcher.queue.lock().map_err(|_| AppError::Internal("ledger queue poisoned".into()))?);
+        let batch = std::mem::take(
+            &mut *batcher
+                .queue
+                .lock()
+                .map_err(|_| AppError::Internal("ledger queue poisoned".into()))?,
+        );
         let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
-        let result = self.inner.store.record_issuances(&rows).await.map_err(|e| e.to_string());
+        let result = self
+            .inner
+            .store
+            .record_issuances(&rows)
+            .await
+            .map_err(|e| e.to_string());
         for (_, tx) in batch {
             let _ = tx.send(result.clone());
         }
-        rx.await.map_err(|_| AppError::Internal("ledger writer went away".into()))?.map_err(AppError::Internal)
+        rx.await
+            .map_err(|_| AppError::Internal("ledger writer went away".into()))?
+            .map_err(AppError::Internal)
     }
 
     /// Waits `ms` of the app's clock (tests move a fake clock instead).
@@ -526,31 +547,61 @@ impl App {
         let ws = actor.workspace_id;
         let (code, step, remaining, next, used_row) = if g.params.kind == Kind::Hotp {
             let c = u64::try_from(row.counter).unwrap_or(0);
-            let used = self.inner.store.get_used_step(ws, a.id, row.counter).await?;
-            (g.code_at_step(c), row.counter, 0, Some(g.code_at_step(c + 1)), used)
+            let used = self
+                .inner
+                .store
+                .get_used_step(ws, a.id, row.counter)
+                .await?;
+            (
+                g.code_at_step(c),
+                row.counter,
+                0,
+                Some(g.code_at_step(c + 1)),
+                used,
+            )
         } else {
             let mut t = unix(self.now());
             let mut step = g.step(t);
             let mut remaining = i64::from(g.seconds_remaining(t));
             let as_i64 = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
-            let mut used = self.inner.store.get_used_step(ws, a.id, as_i64(step)).await?;
+            let mut used = self
+                .inner
+                .store
+                .get_used_step(ws, a.id, as_i64(step))
+                .await?;
             if how.needs_fresh() && (remaining < min_fresh || used.is_some()) {
                 // Wait for the next step, to its first millisecond.
-                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000).unwrap_or(i64::MAX);
+                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000)
+                    .unwrap_or(i64::MAX);
                 self.pause(boundary_ms - self.now().millis()).await;
                 t = unix(self.now());
                 step = g.step(t);
                 remaining = i64::from(g.seconds_remaining(t));
-                used = self.inner.store.get_used_step(ws, a.id, as_i64(step)).await?;
+                used = self
+                    .inner
+                    .store
+                    .get_used_step(ws, a.id, as_i64(step))
+                    .await?;
             }
-            (g.code_at_step(step), as_i64(step), remaining, Some(g.code_at_step(step + 1)), used)
+            (
+                g.code_at_step(step),
+                as_i64(step),
+                remaining,
+                Some(g.code_at_step(step + 1)),
+                used,
+            )
         };
         let used = match used_row {
             Some(u) => {
                 let ago = (self.now().millis() - u.used_at.millis()) / 1000;
-                let who = u.used_by_email.clone().unwrap_or_else(|| "an automation".into());
+                let who = u
+                    .used_by_email
+                    .clone()
+                    .unwrap_or_else(|| "an automation".into());
                 Some(UsedInfo {
-                    message: format!("this code was used by {who} {ago} s ago — next code in {remaining} s"),
+                    message: format!(
+                        "this code was used by {who} {ago} s ago — next code in {remaining} s"
+                    ),
                     by: u.used_by_email,
                     how: u.how,
                     seconds_ago: ago,
@@ -560,16 +611,16 @@ impl App {
             None => None,
         };
         self.record_issuance_batched(IssuanceRow {
-                id: EventId::new(self.inner.clock.as_ref(), self.rng()),
-                workspace_id: actor.workspace_id,
-                account_id: a.id,
-                user_id: Some(actor.user_id),
-                user_email: Some(actor.email.clone()),
-                how: how.as_str().to_owned(),
-                step,
-                issued_at: self.now(),
-            })
-            .await?;
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            account_id: a.id,
+            user_id: Some(actor.user_id),
+            user_email: Some(actor.email.clone()),
+            how: how.as_str().to_owned(),
+            step,
+            issued_at: self.now(),
+        })
+        .await?;
         Ok(CodeView {
             code,
             step,

@@ -84,7 +84,11 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: &UserRow) -> Result<()>;
     async fn get_user(&self, ws: WorkspaceId, id: UserId) -> Result<Option<UserRow>>;
     /// A user and their workspace in one query (every request needs both).
-    async fn get_user_and_workspace(&self, ws: WorkspaceId, id: UserId) -> Result<Option<(UserRow, WorkspaceRow)>>;
+    async fn get_user_and_workspace(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+    ) -> Result<Option<(UserRow, WorkspaceRow)>>;
     async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>>;
     async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>>;
     async fn set_user_role(
@@ -196,7 +200,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn get_account(&self, ws: WorkspaceId, id: AccountId) -> Result<Option<AccountRow>>;
     /// An account with the user's role on it (None when not a member), in one query.
-    async fn get_account_for(&self, ws: WorkspaceId, id: AccountId, user: UserId) -> Result<Option<(AccountRow, Option<AccountRole>)>>;
+    async fn get_account_for(
+        &self,
+        ws: WorkspaceId,
+        id: AccountId,
+        user: UserId,
+    ) -> Result<Option<(AccountRow, Option<AccountRole>)>>;
     async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>>;
     /// Accounts the user is a member of, with their role.
     async fn list_accounts_for_user(

@@ -15,34 +15,107 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
-    let app = App::new(store, MasterKey::generate(&OsEntropy), Arc::new(SystemClock), Arc::new(OsEntropy), AppConfig::default()).unwrap();
+    let app = App::new(
+        store,
+        MasterKey::generate(&OsEntropy),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        AppConfig::default(),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = orthrus_web::router(WebState::new(app.clone(), WebConfig { public_url: url.clone(), ..WebConfig::default() }));
-    let server = tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await });
+    let router = orthrus_web::router(WebState::new(
+        app.clone(),
+        WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        },
+    ));
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
 
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    app.bootstrap("Bench", "owner@bench.test", "Owner", "owner-password-1", "127.0.0.1").await.unwrap();
-    let login: serde_json::Value = http.post(format!("{url}/api/v1/auth/login")).json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"})).send().await.unwrap().json().await.unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    app.bootstrap(
+        "Bench",
+        "owner@bench.test",
+        "Owner",
+        "owner-password-1",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
-    let acct: serde_json::Value = http.post(format!("{url}/api/v1/accounts")).bearer_auth(&token).json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"})).send().await.unwrap().json().await.unwrap();
+    let acct: serde_json::Value = http
+        .post(format!("{url}/api/v1/accounts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = acct["id"].as_str().unwrap().to_owned();
-    http.post(format!("{url}/api/v1/auth/step-up")).bearer_auth(&token).json(&serde_json::json!({"password": "owner-password-1"})).send().await.unwrap();
-    let r = http.put(format!("{url}/api/v1/accounts/{id}/totp")).bearer_auth(&token).json(&serde_json::json!({"secret": "JBSWY3DPEHPK3PXP"})).send().await.unwrap();
+    http.post(format!("{url}/api/v1/auth/step-up"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"password": "owner-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    let r = http
+        .put(format!("{url}/api/v1/accounts/{id}/totp"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"secret": "JBSWY3DPEHPK3PXP"}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
-    http.post(format!("{url}/api/v1/accounts/{id}/totp/confirm")).bearer_auth(&token).send().await.unwrap();
+    http.post(format!("{url}/api/v1/accounts/{id}/totp/confirm"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     let code_url = format!("{url}/api/v1/accounts/{id}/totp/code?via=view");
 
     let total = env_num("BENCH_REQUESTS", 20_000);
     let clients = env_num("BENCH_CLIENTS", 32);
     // Warm-up.
     for _ in 0..200 {
-        assert!(http.get(&code_url).bearer_auth(&token).send().await.unwrap().status().is_success());
+        assert!(
+            http.get(&code_url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .is_success()
+        );
     }
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -53,7 +126,12 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
             let mut lat = Vec::with_capacity(n);
             for _ in 0..n {
                 let t = Instant::now();
-                let r = http.get(&code_url).bearer_auth(&token).send().await.unwrap();
+                let r = http
+                    .get(&code_url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(r.status().is_success(), "{}", r.status());
                 let _ = r.bytes().await.unwrap();
                 lat.push(t.elapsed());
@@ -67,9 +145,22 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     }
     let secs = start.elapsed().as_secs_f64();
     lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
-    let ledger: serde_json::Value = http.get(format!("{url}/api/v1/accounts/{id}/totp/ledger?limit=1000")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    assert_eq!(ledger.as_array().unwrap().len(), 1000, "every view is in the ledger");
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let ledger: serde_json::Value = http
+        .get(format!("{url}/api/v1/accounts/{id}/totp/ledger?limit=1000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.as_array().unwrap().len(),
+        1000,
+        "every view is in the ledger"
+    );
     println!(
         "{label:<10} {total} code views, {clients} clients: {:>7.0} views/s   p50 {:.2} ms   p99 {:.2} ms",
         total as f64 / secs,
@@ -80,13 +171,23 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = orthrus_store::open(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.unwrap();
+        let sqlite = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
         run("sqlite", sqlite).await;
         if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, "bench").await.unwrap();
+            let url = orthrus_store::testing::pg_scratch_database(&base, "bench")
+                .await
+                .unwrap();
             run("postgres", orthrus_store::open(&url).await.unwrap()).await;
         } else {
             println!("postgres   skipped: set ORTHRUS_TEST_DATABASE_URL");

@@ -755,3 +755,182 @@ async fn import_every_format_with_a_preview_then_export() {
         assert_eq!(audit.as_array().unwrap().len(), 2);
     }
 }
+
+#[tokio::test]
+async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
+    let t = TestApp::sqlite().await;
+    let tm = team(&t).await;
+    let id = tm.id.clone();
+    // Sign in through the form for a cookie session.
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .form(&[
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = t
+        .app
+        .csrf_token(cookie.trim_start_matches("orthrus_session="));
+    let hx = |req: reqwest::RequestBuilder| {
+        req.header("cookie", &cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", &csrf)
+    };
+    // Without a fresh identity check, "Set up" asks for one.
+    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/start", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Confirm your identity"), "{html}");
+    let html = hx(t.http.post(format!("{}/step-up?then=mfa:{id}", t.url)))
+        .form(&[("password", "owner-password-1")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Secret key") && html.contains("otpauth:// link"),
+        "{html}"
+    );
+    // A bad link is explained in place.
+    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/uri", t.url)))
+        .form(&[("uri", "otpauth://totp/x?secret=11111111")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("class=\"alert\"") && html.contains("Secret key"),
+        "{html}"
+    );
+    // By link: the verify step shows oathtool's code; Done turns it on.
+    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/uri", t.url)))
+        .form(&[(
+            "uri",
+            "otpauth://totp/Instagram:brand?secret=JBSWY3DPEHPK3PXP&issuer=Instagram",
+        )])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Verify your code")
+            && html.contains(&oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)),
+        "{html}"
+    );
+    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/confirm", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Authenticator on"), "{html}");
+    // By QR screenshot (multipart upload): pending until Done.
+    let form = reqwest::multipart::Form::new().part(
+        "qr",
+        reqwest::multipart::Part::bytes(qr_screenshot(
+            "otpauth://totp/Instagram:brand?secret=KRUGS4ZANFZSAYJAORSXG5A&issuer=Instagram",
+        ))
+        .file_name("qr.png")
+        .mime_str("image/png")
+        .unwrap(),
+    );
+    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/qr", t.url)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)),
+        "{html}"
+    );
+    let tile = hx(t.http.get(format!("{}/accounts/{id}/code-tile", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        tile.contains(&oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)),
+        "the old key until Done: {tile}"
+    );
+    hx(t.http.post(format!("{}/accounts/{id}/mfa/confirm", t.url)))
+        .send()
+        .await
+        .unwrap();
+    let tile = hx(t.http.get(format!("{}/accounts/{id}/code-tile", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        tile.contains(&oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0))
+            && tile.contains("hx-trigger=\"load delay:"),
+        "{tile}"
+    );
+    // The tile offers "I used this code"; after it, the tile says so.
+    let step = tile
+        .split("code/used?step=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let tile = hx(t
+        .http
+        .post(format!("{}/accounts/{id}/code/used?step={step}", t.url)))
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        tile.contains("this code was used by owner@acme.test"),
+        "{tile}"
+    );
+    let copied = hx(t.http.post(format!("{}/accounts/{id}/code/copy", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(copied.contains("data-copy-now="));
+    let (_, ledger) = tm.owner.get(&format!("/accounts/{id}/totp/ledger")).await;
+    assert!(
+        ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["how"] == "copy")
+    );
+}

@@ -241,6 +241,70 @@ async fn mfa_set_code_import_and_export() {
     let (ok, out, _) = cli(&cfg, &["code", "Brand IG", "--copy"], "");
     assert!(ok && out.starts_with("\x1b]52;c;"));
 
+    // Re-seed from an otpauth link, then from a QR code screenshot; each
+    // replaces the key only once confirmed.
+    let (ok, out, err) = cli(
+        &cfg,
+        &[
+            "mfa",
+            "set",
+            "Brand IG",
+            "--uri",
+            "otpauth://totp/Instagram:social?secret=KRUGS4ZANFZSAYJAORSXG5A&issuer=Instagram",
+            "--yes",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Done"));
+    assert!(
+        codes_now("KRUGS4ZANFZSAYJAORSXG5A")
+            .contains(&cli(&cfg, &["code", "Brand IG"], "").1.trim().to_owned())
+    );
+    let png = dir.path().join("qr.png");
+    std::fs::write(
+        &png,
+        qr_png("otpauth://totp/Instagram:social?secret=JBSWY3DPEHPK3PXP&issuer=Instagram"),
+    )
+    .unwrap();
+    let (ok, out, err) = cli(
+        &cfg,
+        &[
+            "mfa",
+            "set",
+            "Brand IG",
+            "--qr",
+            png.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+    let pending: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            pending["state"].as_str(),
+            pending["meta"]["source"].as_str()
+        ),
+        (Some("pending"), Some("qr"))
+    );
+    assert!(
+        codes_now("KRUGS4ZANFZSAYJAORSXG5A")
+            .contains(&cli(&cfg, &["code", "Brand IG"], "").1.trim().to_owned()),
+        "pending: the old key still works"
+    );
+    assert!(cli(&cfg, &["mfa", "confirm", "Brand IG"], "").0);
+    assert!(
+        codes_now("JBSWY3DPEHPK3PXP")
+            .contains(&cli(&cfg, &["code", "Brand IG"], "").1.trim().to_owned())
+    );
+    let (ok, _, err) = cli(
+        &cfg,
+        &["mfa", "set", "Brand IG", "--secret", "not base32!"],
+        "",
+    );
+    assert!(!ok && err.contains("otp.invalid_secret"), "{err}");
+
     // Import: a preview, then the real thing (step-up is still fresh).
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../orthrus-otp/tests/fixtures/aegis_plain.json");
@@ -289,4 +353,26 @@ async fn mfa_set_code_import_and_export() {
         );
     }
     assert!(server.stop().success());
+}
+
+/// A PNG with a QR code of `text` on a white margin.
+fn qr_png(text: &str) -> Vec<u8> {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let n = code.width() as u32;
+    let px = 6;
+    let side = (n + 8) * px;
+    let mut img = image::GrayImage::from_pixel(side, side, image::Luma([255]));
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (mx, my) = (i as u32 % n, i as u32 / n);
+            for dy in 0..px {
+                for dx in 0..px {
+                    img.put_pixel((mx + 4) * px + dx, (my + 4) * px + dy, image::Luma([0]));
+                }
+            }
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
