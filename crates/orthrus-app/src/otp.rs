@@ -144,14 +144,15 @@ impl CodeUse {
 /// throughput. Callers queue their row; whoever holds the writer lock writes
 /// everything queued so far in one transaction and tells each caller. No
 /// background task is involved.
+/// A queued ledger row and how to tell its caller the outcome.
+type Waiting = (
+    IssuanceRow,
+    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+);
+
 #[derive(Default)]
 pub(crate) struct LedgerBatcher {
-    queue: std::sync::Mutex<
-        Vec<(
-            IssuanceRow,
-            tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
-        )>,
-    >,
+    queue: std::sync::Mutex<Vec<Waiting>>,
     writer: tokio::sync::Mutex<()>,
 }
 
@@ -415,40 +416,48 @@ impl App {
 
     /// Drops a pending enrolment; an active seed is untouched.
     pub async fn cancel_pending_otp(&self, actor: &Actor, id: &str) -> Result<()> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ManageMfa)?;
-        if !self
-            .inner
-            .store
-            .delete_otp(actor.workspace_id, a.id, OtpSlot::Pending)
-            .await?
-        {
-            return Err(AppError::NotFound("pending enrolment"));
-        }
-        self.audit(
+        self.delete_enrolment(
             actor,
-            Event::new("account.mfa_enroll_cancel").target("account", a.id),
+            id,
+            OtpSlot::Pending,
+            "pending enrolment",
+            "account.mfa_enroll_cancel",
         )
         .await
     }
 
     /// Removes the active seed (turn MFA off in the app first).
     pub async fn remove_otp(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.delete_enrolment(
+            actor,
+            id,
+            OtpSlot::Active,
+            "authenticator",
+            "account.mfa_removed",
+        )
+        .await
+    }
+
+    async fn delete_enrolment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        slot: OtpSlot,
+        missing: &'static str,
+        action: &'static str,
+    ) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
         if !self
             .inner
             .store
-            .delete_otp(actor.workspace_id, a.id, OtpSlot::Active)
+            .delete_otp(actor.workspace_id, a.id, slot)
             .await?
         {
-            return Err(AppError::NotFound("authenticator"));
+            return Err(AppError::NotFound(missing));
         }
-        self.audit(
-            actor,
-            Event::new("account.mfa_removed").target("account", a.id),
-        )
-        .await
+        self.audit(actor, Event::new(action).target("account", a.id))
+            .await
     }
 
     /// Metadata of the active and pending enrolments (anyone who sees the account).
