@@ -56,6 +56,8 @@ impl AppError {
             Self::NotFound("field") => "field.not_found",
             Self::NotFound("authenticator") => "otp.not_enrolled",
             Self::NotFound("pending enrolment") => "otp.no_pending",
+            Self::NotFound("backup codes") => "backup_codes.none",
+            Self::NotFound("backup code") => "backup_codes.not_found",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod backup;
 mod error;
 mod otp;
 mod otp_transfer;
@@ -20,6 +21,9 @@ mod users;
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
+pub use backup::{
+    BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
+};
 pub use error::{AppError, Result};
 pub use orthrus_store::SessionKind;
 pub use otp::{

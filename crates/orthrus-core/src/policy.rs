@@ -47,6 +47,9 @@ pub enum Action {
     DeleteAccount,
     UseTotp,
     ManageMfa,
+    /// Paste a new set of backup codes (no step-up: nothing is revealed).
+    SetBackupCodes,
+    /// View or use backup codes (step-up).
     ViewBackupCodes,
     ViewInbox,
     ManageManagedIdentity,
@@ -140,6 +143,7 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         | Action::DeleteAccount
         | Action::ManageMfa
         | Action::ViewBackupCodes
+        | Action::SetBackupCodes
         | Action::ManageManagedIdentity
         | Action::RunAdminAutomation => effective == Some(A::Owner),
         Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),

@@ -23,6 +23,7 @@
 //! # Ok::<(), orthrus_otp::OtpError>(())
 //! ```
 
+pub mod backup_codes;
 mod error;
 mod generator;
 pub mod import;

@@ -18,7 +18,8 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 use orthrus_core::{
-    AccountId, AccountRole, SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
+    AccountId, AccountRole, EventId, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
+    WorkspaceRole,
 };
 use std::sync::Arc;
 
@@ -287,6 +288,34 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         step: i64,
     ) -> Result<Option<UsedStepRow>>;
+
+    // Backup codes
+    /// Makes `set` the active set with `codes`; the previous active set is
+    /// kept, marked replaced. One transaction.
+    async fn replace_backup_codes(&self, set: &BackupSetRow, codes: &[BackupCodeRow])
+    -> Result<()>;
+    /// The active set and its codes in order.
+    async fn active_backup_codes(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Option<(BackupSetRow, Vec<BackupCodeRow>)>>;
+    /// Every set of the account, newest first, with counts.
+    async fn list_backup_sets(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Vec<BackupSetSummary>>;
+    /// Marks one code used; false when it already was (or does not exist).
+    async fn mark_backup_code_used(
+        &self,
+        ws: WorkspaceId,
+        set: EventId,
+        position: i64,
+        by: UserId,
+        email: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
 
     // Audit
     /// Appends an event to the workspace's chain atomically.

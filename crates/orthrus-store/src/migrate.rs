@@ -41,6 +41,11 @@ pub const SQLITE: &[Migration] = &[
         name: "team_authenticator",
         sql: include_str!("../migrations/sqlite/0003_team_authenticator.sql"),
     },
+    Migration {
+        version: 4,
+        name: "backup_codes",
+        sql: include_str!("../migrations/sqlite/0004_backup_codes.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -58,6 +63,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 3,
         name: "team_authenticator",
         sql: include_str!("../migrations/postgres/0003_team_authenticator.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "backup_codes",
+        sql: include_str!("../migrations/postgres/0004_backup_codes.sql"),
     },
 ];
 

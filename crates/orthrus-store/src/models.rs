@@ -272,3 +272,37 @@ pub struct UsedStepRow {
     pub how: String,
     pub used_at: Timestamp,
 }
+
+/// A set of backup codes pasted at one time; one set per account is active,
+/// replaced ones stay as history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupSetRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub active: bool,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub replaced_at: Option<Timestamp>,
+}
+
+/// One backup code (sealed) and whether it was used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupCodeRow {
+    pub set_id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub position: i64,
+    pub code: Vec<u8>,
+    pub used_at: Option<Timestamp>,
+    pub used_by: Option<UserId>,
+    pub used_by_email: Option<String>,
+}
+
+/// A set with its counts (for history lists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupSetSummary {
+    pub set: BackupSetRow,
+    pub total: i64,
+    pub unused: i64,
+}

@@ -37,7 +37,7 @@ macro_rules! impl_store {
         use crate::{AuditHead, ChainFn, Result, Store, StoreError};
         use async_trait::async_trait;
         use orthrus_core::{
-            AccountId, AccountRole, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
+            AccountId, AccountRole, EventId, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
             WorkspaceRole,
         };
         use sqlx::Row;
@@ -204,6 +204,30 @@ macro_rules! impl_store {
                 used_by_email: r.try_get("used_by_email")?,
                 how: r.try_get("how")?,
                 used_at: ts(r, "used_at")?,
+            })
+        }
+        fn backup_set_row(r: &$row) -> Result<BackupSetRow> {
+            Ok(BackupSetRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                active: r.try_get("active")?,
+                created_by: id(r, "created_by")?,
+                created_at: ts(r, "created_at")?,
+                replaced_at: ts_opt(r, "replaced_at")?,
+            })
+        }
+        fn backup_code_row(r: &$row) -> Result<BackupCodeRow> {
+            let by: Option<String> = r.try_get("used_by")?;
+            Ok(BackupCodeRow {
+                set_id: id(r, "set_id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                position: r.try_get("position")?,
+                code: r.try_get("code")?,
+                used_at: ts_opt(r, "used_at")?,
+                used_by: by.map(|u| parse(&u, "used_by")).transpose()?,
+                used_by_email: r.try_get("used_by_email")?,
             })
         }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
@@ -762,7 +786,7 @@ macro_rules! impl_store {
 
             async fn delete_account(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
-                for table in ["account_fields", "password_history", "account_members", "account_otp", "otp_issuance", "otp_used_steps"] {
+                for table in ["account_fields", "password_history", "account_members", "account_otp", "otp_issuance", "otp_used_steps", "backup_codes", "backup_code_sets"] {
                     sqlx::query(sql_fmt!("DELETE FROM {table} WHERE workspace_id = $1 AND account_id = $2"))
                         .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
                 }
@@ -929,6 +953,52 @@ macro_rules! impl_store {
                 sqlx::query("SELECT workspace_id, account_id, step, used_by, used_by_email, how, used_at FROM otp_used_steps WHERE workspace_id = $1 AND account_id = $2 AND step = $3")
                     .bind(ws.to_string()).bind(a.to_string()).bind(step)
                     .fetch_optional(&self.pool).await?.as_ref().map(used_row).transpose()
+            }
+
+            async fn replace_backup_codes(&self, set: &BackupSetRow, codes: &[BackupCodeRow]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE backup_code_sets SET active = FALSE, replaced_at = $3 WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE")
+                    .bind(set.workspace_id.to_string()).bind(set.account_id.to_string()).bind(set.created_at.0)
+                    .execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO backup_code_sets (id, workspace_id, account_id, active, created_by, created_at, replaced_at) VALUES ($1, $2, $3, TRUE, $4, $5, NULL)")
+                    .bind(set.id.to_string()).bind(set.workspace_id.to_string()).bind(set.account_id.to_string())
+                    .bind(set.created_by.to_string()).bind(set.created_at.0)
+                    .execute(&mut *tx).await?;
+                for c in codes {
+                    sqlx::query("INSERT INTO backup_codes (set_id, workspace_id, account_id, position, code, used_at, used_by, used_by_email) VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL)")
+                        .bind(c.set_id.to_string()).bind(c.workspace_id.to_string()).bind(c.account_id.to_string())
+                        .bind(c.position).bind(&c.code)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn active_backup_codes(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<(BackupSetRow, Vec<BackupCodeRow>)>> {
+                let set = sqlx::query("SELECT id, workspace_id, account_id, active, created_by, created_at, replaced_at FROM backup_code_sets WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_optional(&self.pool).await?;
+                let Some(set) = set.as_ref().map(backup_set_row).transpose()? else { return Ok(None) };
+                let codes = sqlx::query("SELECT set_id, workspace_id, account_id, position, code, used_at, used_by, used_by_email FROM backup_codes WHERE workspace_id = $1 AND set_id = $2 ORDER BY position")
+                    .bind(ws.to_string()).bind(set.id.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(backup_code_row).collect::<Result<Vec<_>>>()?;
+                Ok(Some((set, codes)))
+            }
+
+            async fn list_backup_sets(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<BackupSetSummary>> {
+                sqlx::query("SELECT s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at, s.replaced_at, COUNT(c.position) AS total, COUNT(c.position) - COUNT(c.used_at) AS unused FROM backup_code_sets s LEFT JOIN backup_codes c ON c.set_id = s.id WHERE s.workspace_id = $1 AND s.account_id = $2 GROUP BY s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at, s.replaced_at ORDER BY s.created_at DESC, s.id DESC")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_all(&self.pool).await?
+                    .iter()
+                    .map(|r| Ok(BackupSetSummary { set: backup_set_row(r)?, total: r.try_get("total")?, unused: r.try_get("unused")? }))
+                    .collect()
+            }
+
+            async fn mark_backup_code_used(&self, ws: WorkspaceId, set: EventId, position: i64, by: UserId, email: &str, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE backup_codes SET used_at = $4, used_by = $5, used_by_email = $6 WHERE workspace_id = $1 AND set_id = $2 AND position = $3 AND used_at IS NULL")
+                    .bind(ws.to_string()).bind(set.to_string()).bind(position).bind(at.0).bind(by.to_string()).bind(email)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn append_audit(&self, ws: WorkspaceId, e: &NewAuditEvent, chain: ChainFn<'_>) -> Result<AuditEventRow> {

@@ -8,6 +8,7 @@
 
 mod api;
 mod api_accounts;
+mod api_backup;
 mod api_otp;
 mod assets;
 mod error;
@@ -15,6 +16,7 @@ mod extract;
 mod openapi;
 mod ui;
 mod ui_accounts;
+mod ui_backup;
 mod ui_otp;
 
 pub use error::WebError;
@@ -106,10 +108,12 @@ pub fn router(state: WebState) -> Router {
         .merge(api::routes())
         .merge(api_accounts::routes())
         .merge(api_otp::routes())
+        .merge(api_backup::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
         .merge(ui_otp::routes())
+        .merge(ui_backup::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -308,6 +308,8 @@ async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebEr
             .await
             .map(|v| (v, true)),
         "mfa" => return crate::ui_otp::mfa_form_after_step_up(s, a, id).await,
+        "backup-view" => return crate::ui_backup::after_step_up(s, a, id, "view").await,
+        "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
         "field" => s
             .app
             .reveal_field(&a.actor, id, extra)

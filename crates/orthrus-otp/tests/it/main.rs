@@ -4,6 +4,7 @@
 // helpers they share; a panic is the right failure in all of this file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup_codes;
 mod generator;
 mod import;
 mod oathtool;

@@ -763,3 +763,80 @@ async fn authenticator_slots_ledger_and_used_steps() {
         assert!(s.list_active_otp(ws.id).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn backup_code_sets_replace_and_use_once() {
+    for s in backends("backup").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let a = account(&c, ws.id, u.id, "IG");
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
+        assert!(s.active_backup_codes(ws.id, a.id).await.unwrap().is_none());
+        let set = |n: u8| {
+            let id = EventId::new(&c, &OsEntropy);
+            let set = BackupSetRow {
+                id,
+                workspace_id: ws.id,
+                account_id: a.id,
+                active: true,
+                created_by: u.id,
+                created_at: c.now(),
+                replaced_at: None,
+            };
+            let codes: Vec<BackupCodeRow> = (0..n)
+                .map(|i| BackupCodeRow {
+                    set_id: id,
+                    workspace_id: ws.id,
+                    account_id: a.id,
+                    position: i64::from(i),
+                    code: vec![i; 4],
+                    used_at: None,
+                    used_by: None,
+                    used_by_email: None,
+                })
+                .collect();
+            (set, codes)
+        };
+        let (first, codes) = set(3);
+        s.replace_backup_codes(&first, &codes).await.unwrap();
+        assert!(
+            s.mark_backup_code_used(ws.id, first.id, 1, u.id, "a@acme.test", c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.mark_backup_code_used(ws.id, first.id, 1, u.id, "a@acme.test", c.now())
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert!(
+            !s.mark_backup_code_used(ws.id, first.id, 9, u.id, "a@acme.test", c.now())
+                .await
+                .unwrap()
+        );
+        let (_, active) = s.active_backup_codes(ws.id, a.id).await.unwrap().unwrap();
+        assert_eq!(active.iter().filter(|c| c.used_at.is_some()).count(), 1);
+        assert_eq!(active[1].used_by_email.as_deref(), Some("a@acme.test"));
+        c.advance_secs(5);
+        let (second, codes) = set(5);
+        s.replace_backup_codes(&second, &codes).await.unwrap();
+        let (now_active, codes) = s.active_backup_codes(ws.id, a.id).await.unwrap().unwrap();
+        assert_eq!((now_active.id, codes.len()), (second.id, 5));
+        let history = s.list_backup_sets(ws.id, a.id).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|h| (h.set.active, h.total, h.unused))
+                .collect::<Vec<_>>(),
+            vec![(true, 5, 5), (false, 3, 2)]
+        );
+        assert_eq!(history[1].set.replaced_at, Some(c.now()));
+        assert!(s.delete_account(ws.id, a.id).await.unwrap());
+        assert!(s.list_backup_sets(ws.id, a.id).await.unwrap().is_empty());
+    }
+}

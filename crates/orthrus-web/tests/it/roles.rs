@@ -395,6 +395,32 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
         ),
         (Method::DELETE, "/me/2fa/totp".into(), None),
         (Method::POST, "/me/2fa/recovery-codes".into(), None),
+        (Method::GET, format!("/accounts/{id}/backup-codes"), None),
+        (
+            Method::POST,
+            format!("/accounts/{id}/backup-codes/use"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/accounts/{id}/backup-codes/0/used"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/accounts/{id}/totp"),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+        ),
+        (
+            Method::POST,
+            "/authenticator/import?dry_run=false".into(),
+            None,
+        ),
+        (
+            Method::POST,
+            "/authenticator/export".into(),
+            Some(json!({"format": "otpauth"})),
+        ),
     ];
     for (method, path, body) in &guarded {
         let (s, v) = fresh.send(method.clone(), path, body.as_ref()).await;

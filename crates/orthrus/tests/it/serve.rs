@@ -392,7 +392,30 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
         200
     );
 
+    let backup_code = "BkUp-7Q4W-9Z2X";
+    let (s, _) = api(
+        &c,
+        Method::PUT,
+        &format!("{base}/accounts/{id}/backup-codes"),
+        Some(&t),
+        Some(json!({"codes": [backup_code, "BkUp-3M8N-1V6C"]})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, all) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}/backup-codes"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, all["codes"][0]["code"].as_str()),
+        (200, Some(backup_code))
+    );
     let secrets = [
+        backup_code,
         user_password,
         account_password,
         new_password,

@@ -1,0 +1,134 @@
+//! JSON API: backup codes of an account.
+
+use crate::WebState;
+use crate::api::ApiResult;
+use crate::extract::{ApiJson, Authed};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use orthrus_app::{BackupCodes, BackupStatus, UsedBackupCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/accounts/{id}/backup-codes", get(view).put(set))
+        .route("/api/v1/accounts/{id}/backup-codes/preview", post(preview))
+        .route("/api/v1/accounts/{id}/backup-codes/status", get(status))
+        .route("/api/v1/accounts/{id}/backup-codes/use", post(use_one))
+        .route(
+            "/api/v1/accounts/{id}/backup-codes/{position}/used",
+            post(mark_used),
+        )
+}
+
+/// A list of codes, or one pasted block.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum CodesInput {
+    List(Vec<String>),
+    Block(String),
+}
+
+impl CodesInput {
+    fn lines(self) -> Vec<String> {
+        match self {
+            Self::List(v) => v,
+            Self::Block(s) => vec![s],
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodesBody {
+    /// The codes as a list, or pasted as the app shows them (numbered,
+    /// grouped like `1234 5678` or `abcd-efgh`, comma- or line-separated).
+    codes: CodesInput,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PreviewResponse {
+    codes: Vec<String>,
+    count: usize,
+}
+
+/// Stores a new set of backup codes (account Owner); the old set becomes history.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/backup-codes", tag = "backup codes", params(("id" = String, Path)), request_body = CodesBody,
+    responses((status = 200, body = BackupStatus), (status = 400, description = "backup_codes.none_found")), security(("bearer" = [])))]
+pub(crate) async fn set(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CodesBody>,
+) -> ApiResult<Json<BackupStatus>> {
+    Ok(Json(
+        s.app
+            .set_backup_codes(&a.actor, &id, &b.codes.lines())
+            .await?,
+    ))
+}
+
+/// What a paste would store; nothing is written.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/preview", tag = "backup codes", params(("id" = String, Path)), request_body = CodesBody, responses((status = 200, body = PreviewResponse)), security(("bearer" = [])))]
+pub(crate) async fn preview(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CodesBody>,
+) -> ApiResult<Json<PreviewResponse>> {
+    let codes = s
+        .app
+        .preview_backup_codes(&a.actor, &id, &b.codes.lines())
+        .await?;
+    Ok(Json(PreviewResponse {
+        count: codes.len(),
+        codes,
+    }))
+}
+
+/// The active set with each code's state (account Owner, step-up; audited).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/backup-codes", tag = "backup codes", params(("id" = String, Path)),
+    responses((status = 200, body = BackupCodes), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
+pub(crate) async fn view(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BackupCodes>> {
+    Ok(Json(s.app.view_backup_codes(&a.actor, &id).await?))
+}
+
+/// How many codes are left (anyone who sees the account).
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/backup-codes/status", tag = "backup codes", params(("id" = String, Path)), responses((status = 200, body = BackupStatus)), security(("bearer" = [])))]
+pub(crate) async fn status(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BackupStatus>> {
+    Ok(Json(s.app.backup_status(&a.actor, &id).await?))
+}
+
+/// Hands out one unused code and marks it used (step-up; audited).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/use", tag = "backup codes", params(("id" = String, Path)),
+    responses((status = 200, body = UsedBackupCode), (status = 400, description = "backup_codes.exhausted")), security(("bearer" = [])))]
+pub(crate) async fn use_one(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UsedBackupCode>> {
+    Ok(Json(s.app.use_backup_code(&a.actor, &id).await?))
+}
+
+/// Marks one code used by hand (step-up; audited).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/{position}/used", tag = "backup codes", params(("id" = String, Path), ("position" = i64, Path)),
+    responses((status = 200, body = BackupStatus)), security(("bearer" = [])))]
+pub(crate) async fn mark_used(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, position)): Path<(String, i64)>,
+) -> ApiResult<Json<BackupStatus>> {
+    Ok(Json(
+        s.app.mark_backup_code_used(&a.actor, &id, position).await?,
+    ))
+}

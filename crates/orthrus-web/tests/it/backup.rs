@@ -1,0 +1,332 @@
+//! Backup codes over the API: paste with preview, step-up to view or use,
+//! each code once, the low-codes warning, history, and who may do what.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn paste_view_use_once_warn_and_replace() {
+    for t in TestApp::all("backup").await {
+        let owner = t.owner().await;
+        let manager = t.user(&owner, "kathy@acme.test", "user").await;
+        let intern = t.user(&owner, "intern@acme.test", "user").await;
+        let id = owner.account("Brand Instagram", "pw").await;
+        owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": manager.user_id, "role": "manager"}),
+            )
+            .await;
+        owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": intern.user_id, "role": "collaborator"}),
+            )
+            .await;
+        let pasted = "Recovery codes\nSave these codes in a safe place.\n4821 9306\n1175 2048\n6630 9914\n5522 0187\n3901 7746\n";
+        // Preview writes nothing.
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{id}/backup-codes/preview"),
+                &json!({"codes": pasted}),
+            )
+            .await;
+        assert_eq!((s, v["count"].as_u64()), (StatusCode::OK, Some(5)), "{v}");
+        assert_eq!(v["codes"][0], "4821 9306");
+        assert_eq!(
+            owner
+                .get(&format!("/accounts/{id}/backup-codes/status"))
+                .await
+                .1["total"],
+            0
+        );
+        // Setting needs no step-up (nothing is revealed); it is audited.
+        let (s, st) = owner
+            .send(
+                Method::PUT,
+                &format!("/accounts/{id}/backup-codes"),
+                Some(&json!({"codes": pasted})),
+            )
+            .await;
+        assert_eq!(
+            (s, st["unused"].as_i64(), st["low"].as_bool()),
+            (StatusCode::OK, Some(5), Some(false)),
+            "{st}"
+        );
+        let (s, v) = owner
+            .send(
+                Method::PUT,
+                &format!("/accounts/{id}/backup-codes"),
+                Some(&json!({"codes": "nothing to see here"})),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "backup_codes.none_found")
+        );
+        // Viewing and using need step-up.
+        let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        let (s, _) = owner
+            .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        owner.step_up("owner-password-1").await;
+        let (s, all) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!((s, all["total"].as_i64()), (StatusCode::OK, Some(5)));
+        assert_eq!(all["codes"][4]["code"], "3901 7746");
+        // Use one: each code once, in order.
+        let (_, u1) = owner
+            .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+            .await;
+        assert_eq!(
+            (u1["code"].as_str(), u1["unused_left"].as_i64()),
+            (Some("4821 9306"), Some(4))
+        );
+        let (_, u2) = owner
+            .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+            .await;
+        assert_eq!(u2["code"], "1175 2048");
+        // By hand: mark the last one used; then two left: the warning.
+        let (s, st) = owner
+            .post(&format!("/accounts/{id}/backup-codes/4/used"), &json!({}))
+            .await;
+        assert_eq!(
+            (s, st["unused"].as_i64(), st["low"].as_bool()),
+            (StatusCode::OK, Some(2), Some(true))
+        );
+        let (_, all) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!(all["codes"][0]["used_by"], "owner@acme.test");
+        assert_eq!(
+            all["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["used"] == false)
+                .count(),
+            2
+        );
+        let (_, ev) = owner.get(&format!("/audit?target_id={id}")).await;
+        let actions: Vec<&str> = ev
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for want in [
+            "account.backup_codes_set",
+            "account.backup_codes_view",
+            "account.backup_code_use",
+            "account.backup_code_marked_used",
+            "account.backup_codes_low",
+        ] {
+            assert!(actions.contains(&want), "{want} not in {actions:?}");
+        }
+        assert!(
+            !ev.to_string().contains("4821"),
+            "codes never reach the audit log"
+        );
+        for _ in 0..2 {
+            owner
+                .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+                .await;
+        }
+        let (s, v) = owner
+            .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "backup_codes.exhausted")
+        );
+        // A new set replaces it; the old one stays as history.
+        let (_, st) = owner
+            .send(
+                Method::PUT,
+                &format!("/accounts/{id}/backup-codes"),
+                Some(&json!({"codes": ["abcde-12345", "fghij-67890"]})),
+            )
+            .await;
+        assert_eq!(
+            (st["total"].as_i64(), st["replaced_sets"].as_u64()),
+            (Some(2), Some(1))
+        );
+        // Only account Owners: a Manager and a Collaborator are refused even after step-up.
+        for who in [&manager, &intern] {
+            who.step_up("member-password-1").await;
+            assert_eq!(
+                who.get(&format!("/accounts/{id}/backup-codes")).await.0,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                who.post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
+                    .await
+                    .0,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                who.send(
+                    Method::PUT,
+                    &format!("/accounts/{id}/backup-codes"),
+                    Some(&json!({"codes": ["12345678"]}))
+                )
+                .await
+                .0,
+                StatusCode::FORBIDDEN
+            );
+            // The count is visible to members.
+            assert_eq!(
+                who.get(&format!("/accounts/{id}/backup-codes/status"))
+                    .await
+                    .1["unused"],
+                2
+            );
+        }
+        let outsider = t.user(&owner, "other@acme.test", "user").await;
+        assert_eq!(
+            outsider
+                .get(&format!("/accounts/{id}/backup-codes/status"))
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        let (_, ev) = owner.get("/audit?action=account.backup_codes_view").await;
+        assert!(
+            ev.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["outcome"] == "denied"),
+            "refusals are audited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn emergency_controls_in_the_ui() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand Instagram", "pw").await;
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .form(&[
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = t
+        .app
+        .csrf_token(cookie.trim_start_matches("orthrus_session="));
+    let hx = |req: reqwest::RequestBuilder| {
+        req.header("cookie", &cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", &csrf)
+    };
+    let html = hx(t.http.get(format!("{}/accounts/{id}/backup", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("No backup codes stored yet") && html.contains("Add codes"),
+        "{html}"
+    );
+    let pasted = "1. 6274 1934    4. 7755 0832\n2. 3318 4479    5. 9022 1646\n3. 8134 6206\n";
+    let html = hx(t
+        .http
+        .post(format!("{}/accounts/{id}/backup/preview", t.url)))
+    .form(&[("codes", pasted)])
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("5 code(s) found") && html.contains("9022 1646"),
+        "{html}"
+    );
+    assert_eq!(
+        owner
+            .get(&format!("/accounts/{id}/backup-codes/status"))
+            .await
+            .1["total"],
+        0,
+        "preview writes nothing"
+    );
+    let html = hx(t.http.post(format!("{}/accounts/{id}/backup/save", t.url)))
+        .form(&[("codes", pasted)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Saved 5 backup codes") && !html.contains("6274 1934"),
+        "{html}"
+    );
+    // View: the identity check first, then the list.
+    let html = hx(t.http.post(format!("{}/accounts/{id}/backup/view", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Confirm your identity") && html.contains(&format!("then=backup-view:{id}")),
+        "{html}"
+    );
+    let html = hx(t
+        .http
+        .post(format!("{}/step-up?then=backup-view:{id}", t.url)))
+    .form(&[("password", "owner-password-1")])
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("6274 1934") && html.contains("Mark used"),
+        "{html}"
+    );
+    let html = hx(t.http.post(format!("{}/accounts/{id}/backup/use", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"backup-code\">6274 1934") && html.contains("4 left"),
+        "{html}"
+    );
+    for p in 1..=2 {
+        hx(t.http
+            .post(format!("{}/accounts/{id}/backup/{p}/used", t.url)))
+        .send()
+        .await
+        .unwrap();
+    }
+    let html = hx(t.http.get(format!("{}/accounts/{id}/backup", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Only 2 backup code(s) left"), "{html}");
+}
