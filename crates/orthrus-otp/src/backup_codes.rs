@@ -121,7 +121,7 @@ fn codes_in_chunk(chunk: &str) -> Vec<String> {
         // "abcd-efgh ijkl-mnop": hyphenated codes separated by spaces.
         words.iter().map(|w| vec![(*w).to_owned()]).collect()
     } else if words.len() >= 4
-        && words.len() % 2 == 0
+        && words.len().is_multiple_of(2)
         && words
             .iter()
             .all(|w| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
@@ -170,7 +170,7 @@ pub fn parse(text: &str) -> Vec<String> {
             let chunk = strip_numbering(chunk);
             // A trailing "(used)" or "✓" marks a code someone crossed off.
             let chunk = chunk
-                .trim_end_matches(|c: char| matches!(c, '✓' | '✔' | '✗' | '*'))
+                .trim_end_matches(['✓', '✔', '✗', '*'])
                 .trim();
             for code in codes_in_chunk(chunk) {
                 if seen.insert(normalize(&code)) {
