@@ -482,6 +482,12 @@ impl App {
             || patch.label.is_some()
             || patch.login_url.is_some()
             || patch.notes.is_some();
+        if !touches_metadata && !touches_credentials {
+            return Err(AppError::invalid(
+                "request.empty_change",
+                "the change is empty: send at least one field to change",
+            ));
+        }
         if touches_metadata {
             self.check_subject(actor, subject, Action::EditAccountMetadata)?;
         }

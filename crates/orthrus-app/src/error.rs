@@ -58,6 +58,7 @@ impl AppError {
             Self::NotFound("pending enrolment") => "otp.no_pending",
             Self::NotFound("backup codes") => "backup_codes.none",
             Self::NotFound("backup code") => "backup_codes.not_found",
+            Self::NotFound("step-up request") => "approval.not_found",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

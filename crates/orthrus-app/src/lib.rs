@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod backup;
+mod device_approval;
 mod error;
 mod otp;
 mod otp_transfer;
@@ -23,6 +24,9 @@ pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
+};
+pub use device_approval::{
+    ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };
 pub use error::{AppError, Result};
 pub use orthrus_store::SessionKind;

@@ -58,6 +58,8 @@ pub struct OtpStatus {
 pub struct PendingEnrollment {
     /// Always "pending" until confirmed.
     pub state: &'static str,
+    /// This enrolment; send it back with "Done" so only this key is confirmed.
+    pub enrollment_id: String,
     pub code: String,
     pub seconds_remaining: i64,
     pub next_code: Option<String>,
@@ -300,7 +302,10 @@ impl App {
     ) -> Result<PendingEnrollment> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
-        let (secret, params, source) = Self::parse_enrollment(input)?;
+        // Decoding a QR screenshot is CPU work: keep it off the async executor.
+        let (secret, params, source) = self
+            .blocking(move || Self::parse_enrollment(input))
+            .await??;
         self.store_pending_otp(actor, a.id, secret, params, source)
             .await
     }
@@ -351,6 +356,7 @@ impl App {
         let (code, remaining, next) = self.codes_now(&g, &row);
         Ok(PendingEnrollment {
             state: "pending",
+            enrollment_id: row.id.to_string(),
             code,
             seconds_remaining: remaining,
             next_code: next,
@@ -387,6 +393,7 @@ impl App {
         let (code, remaining, next) = self.codes_now(&g, &row);
         Ok(PendingEnrollment {
             state: "pending",
+            enrollment_id: row.id.to_string(),
             code,
             seconds_remaining: remaining,
             next_code: next,
@@ -395,13 +402,24 @@ impl App {
     }
 
     /// "Done": the pending seed becomes the active one.
-    pub async fn confirm_otp(&self, actor: &Actor, id: &str) -> Result<OtpStatus> {
+    pub async fn confirm_otp(
+        &self,
+        actor: &Actor,
+        id: &str,
+        enrollment_id: Option<&str>,
+    ) -> Result<OtpStatus> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
+        let expected = enrollment_id
+            .map(|e| {
+                e.parse::<EventId>()
+                    .map_err(|_| AppError::NotFound("pending enrolment"))
+            })
+            .transpose()?;
         if !self
             .inner
             .store
-            .promote_otp(actor.workspace_id, a.id, self.now())
+            .promote_otp(actor.workspace_id, a.id, self.now(), expected)
             .await?
         {
             return Err(AppError::NotFound("pending enrolment"));
@@ -578,11 +596,13 @@ impl App {
                 .store
                 .get_used_step(ws, a.id, as_i64(step))
                 .await?;
-            if how.needs_fresh() && (remaining < min_fresh || used.is_some()) {
+            // Milliseconds, not rounded seconds: "at least N s left" must hold.
+            let boundary_ms =
+                i64::try_from((step + 1) * u64::from(g.params.period) * 1000).unwrap_or(i64::MAX);
+            let left_ms = boundary_ms - self.now().millis();
+            if left_ms < min_fresh * 1000 || (how.needs_fresh() && used.is_some()) {
                 // Wait for the next step, to its first millisecond.
-                let boundary_ms = i64::try_from((step + 1) * u64::from(g.params.period) * 1000)
-                    .unwrap_or(i64::MAX);
-                self.pause(boundary_ms - self.now().millis()).await;
+                self.pause(left_ms).await;
                 t = unix(self.now());
                 step = g.step(t);
                 remaining = i64::from(g.seconds_remaining(t));
@@ -658,6 +678,22 @@ impl App {
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound("authenticator"))?;
+        // Only the code in use (or its neighbours) can be marked: a member
+        // must not be able to push an HOTP counter far ahead or pre-mark
+        // future TOTP steps.
+        let allowed = if row.kind == "hotp" {
+            step == row.counter
+        } else {
+            let current =
+                i64::try_from(self.otp_generator(&row)?.step(unix(self.now()))).unwrap_or(i64::MAX);
+            (current - 1..=current + 1).contains(&step)
+        };
+        if !allowed {
+            return Err(AppError::invalid(
+                "otp.step_out_of_range",
+                "only the current code (or the one just before or after it) can be marked used",
+            ));
+        }
         let fresh = self
             .inner
             .store

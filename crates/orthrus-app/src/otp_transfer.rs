@@ -117,10 +117,18 @@ impl App {
         if !dry_run {
             self.require_step_up(actor)?;
         }
-        let format = orthrus_otp::import::detect_format(bytes)
-            .map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
-        let entries = orthrus_otp::import::detect_and_parse(bytes)
-            .map_err(|e| AppError::invalid("import.invalid", e.to_string()))?;
+        // Parsing (and decoding QR pictures) is CPU work: off the executor.
+        let data = bytes.to_vec();
+        let (format, entries) = self
+            .blocking(move || {
+                (
+                    orthrus_otp::import::detect_format(&data),
+                    orthrus_otp::import::detect_and_parse(&data),
+                )
+            })
+            .await?;
+        let format = format.map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
+        let entries = entries.map_err(|e| AppError::invalid("import.invalid", e.to_string()))?;
         if entries.is_empty() {
             return Err(AppError::invalid(
                 "import.empty",

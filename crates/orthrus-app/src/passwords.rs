@@ -68,7 +68,7 @@ const WORDS: &[&str] = &[
 
 impl App {
     /// Uniform random index below `n` (rejection sampling, no modulo bias).
-    fn random_below(&self, n: usize) -> usize {
+    pub(crate) fn random_below(&self, n: usize) -> usize {
         let n32 = u32::try_from(n).unwrap_or(u32::MAX);
         let zone = u32::MAX - (u32::MAX % n32);
         loop {

@@ -131,8 +131,9 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
     // not a member.
     let (effective, forced_step_up) = match (ws, subject.account_role) {
         (W::Owner, _) => (Some(A::Owner), false),
-        (W::SuperAdmin, Some(r)) => (Some(r.max(A::Owner)), false),
-        (W::SuperAdmin, None) => (Some(A::Owner), true),
+        // A Super Admin acts as an Owner of every account; unless they are an
+        // Owner of this one, every action beyond viewing needs step-up.
+        (W::SuperAdmin, r) => (Some(A::Owner), r != Some(A::Owner)),
         (_, r) => (r, false),
     };
 
@@ -210,7 +211,13 @@ mod tests {
             Decision::AllowWithStepUp
         );
         let member = s(WorkspaceRole::SuperAdmin, Some(AccountRole::Collaborator));
-        assert_eq!(decide(member, Action::UseTotp), Decision::Allow);
+        assert_eq!(
+            decide(member, Action::UseTotp),
+            Decision::AllowWithStepUp,
+            "a membership does not lift step-up"
+        );
+        let owner = s(WorkspaceRole::SuperAdmin, Some(AccountRole::Owner));
+        assert_eq!(decide(owner, Action::UseTotp), Decision::Allow);
     }
 
     #[test]

@@ -169,9 +169,7 @@ pub fn parse(text: &str) -> Vec<String> {
         for chunk in chunks {
             let chunk = strip_numbering(chunk);
             // A trailing "(used)" or "✓" marks a code someone crossed off.
-            let chunk = chunk
-                .trim_end_matches(['✓', '✔', '✗', '*'])
-                .trim();
+            let chunk = chunk.trim_end_matches(['✓', '✔', '✗', '*']).trim();
             for code in codes_in_chunk(chunk) {
                 if seen.insert(normalize(&code)) {
                     out.push(code);

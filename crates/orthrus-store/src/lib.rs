@@ -261,8 +261,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>>;
     /// Makes the pending enrolment the active one (the old active one goes)
     /// in one transaction; false when nothing is pending.
-    async fn promote_otp(&self, ws: WorkspaceId, account: AccountId, at: Timestamp)
-    -> Result<bool>;
+    /// With `expected`, only that pending enrolment is promoted (so "Done"
+    /// never confirms a key someone else put in meanwhile).
+    async fn promote_otp(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        at: Timestamp,
+        expected: Option<EventId>,
+    ) -> Result<bool>;
     async fn delete_otp(&self, ws: WorkspaceId, account: AccountId, slot: OtpSlot) -> Result<bool>;
     /// Moves an HOTP counter forward to `counter` (never back).
     async fn advance_otp_counter(
@@ -314,6 +321,31 @@ pub trait Store: Send + Sync + 'static {
         position: i64,
         by: UserId,
         email: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    // Step-up by approval on another device
+    async fn create_step_up_request(&self, r: &StepUpRequestRow) -> Result<()>;
+    async fn get_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+    ) -> Result<Option<StepUpRequestRow>>;
+    /// Pending, unexpired requests of a user.
+    async fn pending_step_up_requests(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<StepUpRequestRow>>;
+    /// Decides a pending, unexpired request once; false when it was already
+    /// decided or has expired.
+    async fn decide_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        status: &str,
+        by: SessionId,
         at: Timestamp,
     ) -> Result<bool>;
 

@@ -46,6 +46,11 @@ pub const SQLITE: &[Migration] = &[
         name: "backup_codes",
         sql: include_str!("../migrations/sqlite/0004_backup_codes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "step_up_requests",
+        sql: include_str!("../migrations/sqlite/0005_step_up_requests.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -68,6 +73,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 4,
         name: "backup_codes",
         sql: include_str!("../migrations/postgres/0004_backup_codes.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "step_up_requests",
+        sql: include_str!("../migrations/postgres/0005_step_up_requests.sql"),
     },
 ];
 

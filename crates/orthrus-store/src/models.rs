@@ -306,3 +306,25 @@ pub struct BackupSetSummary {
     pub total: i64,
     pub unused: i64,
 }
+
+/// A request to confirm identity by approval on another signed-in device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepUpRequestRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    /// The session asking to be elevated.
+    pub session_id: SessionId,
+    /// The two digits the requesting device shows.
+    pub number: String,
+    /// Three choices the approving device shows (one is `number`).
+    pub choices: Vec<String>,
+    /// pending, approved, denied, expired
+    pub status: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub decided_by_session: Option<SessionId>,
+}

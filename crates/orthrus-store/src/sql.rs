@@ -230,6 +230,25 @@ macro_rules! impl_store {
                 used_by_email: r.try_get("used_by_email")?,
             })
         }
+        fn step_up_row(r: &$row) -> Result<StepUpRequestRow> {
+            let choices: String = r.try_get("choices")?;
+            let by: Option<String> = r.try_get("decided_by_session")?;
+            Ok(StepUpRequestRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                user_id: id(r, "user_id")?,
+                session_id: id(r, "session_id")?,
+                number: r.try_get("number")?,
+                choices: choices.split(',').map(str::to_owned).collect(),
+                status: r.try_get("status")?,
+                ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
+                created_at: ts(r, "created_at")?,
+                expires_at: ts(r, "expires_at")?,
+                decided_at: ts_opt(r, "decided_at")?,
+                decided_by_session: by.map(|b| parse(&b, "decided_by_session")).transpose()?,
+            })
+        }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
             let actor: Option<String> = r.try_get("actor_id")?;
             let detail: String = r.try_get("detail")?;
@@ -883,12 +902,12 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(otp_row).collect()
             }
 
-            async fn promote_otp(&self, ws: WorkspaceId, a: AccountId, at: Timestamp) -> Result<bool> {
+            async fn promote_otp(&self, ws: WorkspaceId, a: AccountId, at: Timestamp, expected: Option<EventId>) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 // Touch the pending row first: it takes the write lock and
                 // tells whether there is anything to promote.
-                let done = sqlx::query("UPDATE account_otp SET confirmed_at = $3 WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending'")
-                    .bind(ws.to_string()).bind(a.to_string()).bind(at.0).execute(&mut *tx).await?;
+                let done = sqlx::query("UPDATE account_otp SET confirmed_at = $3 WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending' AND ($4 IS NULL OR id = $4)")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(at.0).bind(expected.map(|e| e.to_string())).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     tx.rollback().await?;
                     return Ok(false);
@@ -997,6 +1016,34 @@ macro_rules! impl_store {
             async fn mark_backup_code_used(&self, ws: WorkspaceId, set: EventId, position: i64, by: UserId, email: &str, at: Timestamp) -> Result<bool> {
                 let done = sqlx::query("UPDATE backup_codes SET used_at = $4, used_by = $5, used_by_email = $6 WHERE workspace_id = $1 AND set_id = $2 AND position = $3 AND used_at IS NULL")
                     .bind(ws.to_string()).bind(set.to_string()).bind(position).bind(at.0).bind(by.to_string()).bind(email)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_step_up_request(&self, q: &StepUpRequestRow) -> Result<()> {
+                sqlx::query("INSERT INTO step_up_requests (id, workspace_id, user_id, session_id, number, choices, status, ip, user_agent, created_at, expires_at, decided_at, decided_by_session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)")
+                    .bind(q.id.to_string()).bind(q.workspace_id.to_string()).bind(q.user_id.to_string()).bind(q.session_id.to_string())
+                    .bind(&q.number).bind(q.choices.join(",")).bind(&q.status).bind(&q.ip).bind(&q.user_agent)
+                    .bind(q.created_at.0).bind(q.expires_at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn get_step_up_request(&self, ws: WorkspaceId, q: EventId) -> Result<Option<StepUpRequestRow>> {
+                sqlx::query("SELECT * FROM step_up_requests WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(q.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(step_up_row).transpose()
+            }
+
+            async fn pending_step_up_requests(&self, ws: WorkspaceId, user: UserId, now: Timestamp) -> Result<Vec<StepUpRequestRow>> {
+                sqlx::query("SELECT * FROM step_up_requests WHERE workspace_id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > $3 ORDER BY created_at DESC")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(now.0)
+                    .fetch_all(&self.pool).await?.iter().map(step_up_row).collect()
+            }
+
+            async fn decide_step_up_request(&self, ws: WorkspaceId, q: EventId, status: &str, by: SessionId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE step_up_requests SET status = $3, decided_by_session = $4, decided_at = $5 WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $5")
+                    .bind(ws.to_string()).bind(q.to_string()).bind(status).bind(by.to_string()).bind(at.0)
                     .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }

@@ -25,6 +25,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/step-up", post(step_up))
+        .route("/api/v1/auth/step-up/device", post(device_request))
+        .route("/api/v1/auth/step-up/device/{id}", get(device_status))
+        .route("/api/v1/me/approvals", get(approvals))
+        .route("/api/v1/me/approvals/{id}", post(decide))
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/sessions", get(list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(revoke_session))
@@ -449,4 +453,65 @@ pub(crate) async fn update_workspace(
             .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
             .await?,
     ))
+}
+
+/// Asks another signed-in device of yours to confirm it is you ("It's me!").
+/// Show `number`; the other device must pick it. Expires after 2 minutes.
+#[utoipa::path(post, path = "/api/v1/auth/step-up/device", tag = "auth", responses((status = 200, body = orthrus_app::DeviceRequest)), security(("bearer" = [])))]
+pub(crate) async fn device_request(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<orthrus_app::DeviceRequest>> {
+    Ok(Json(s.app.request_device_step_up(&a.actor).await?))
+}
+
+/// How the request stands (the requesting session only); `approved` means
+/// this session is elevated.
+#[utoipa::path(get, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::DeviceRequestStatus)), security(("bearer" = [])))]
+pub(crate) async fn device_status(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<orthrus_app::DeviceRequestStatus>> {
+    Ok(Json(s.app.device_step_up_status(&a.actor, &id).await?))
+}
+
+/// Requests from your other devices waiting for you.
+#[utoipa::path(get, path = "/api/v1/me/approvals", tag = "me", responses((status = 200, body = Vec<orthrus_app::ApprovalPrompt>)), security(("bearer" = [])))]
+pub(crate) async fn approvals(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<orthrus_app::ApprovalPrompt>>> {
+    Ok(Json(s.app.pending_approvals(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecideBody {
+    /// The number the other device shows.
+    number: Option<String>,
+    #[serde(default)]
+    deny: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DecideResponse {
+    status: String,
+}
+
+/// Approves with the number, or denies. A wrong number denies.
+#[utoipa::path(post, path = "/api/v1/me/approvals/{id}", tag = "me", params(("id" = String, Path)), request_body = DecideBody,
+    responses((status = 200, body = DecideResponse), (status = 409, description = "approval.closed")), security(("bearer" = [])))]
+pub(crate) async fn decide(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DecideBody>,
+) -> ApiResult<Json<DecideResponse>> {
+    Ok(Json(DecideResponse {
+        status: s
+            .app
+            .decide_approval(&a.actor, &id, b.number.as_deref(), b.deny)
+            .await?,
+    }))
 }

@@ -144,8 +144,32 @@ pub(crate) async fn confirm(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> ApiResult<Json<OtpStatus>> {
-    Ok(Json(s.app.confirm_otp(&a.actor, &id).await?))
+    // The body is optional: `{"enrollment_id": "…"}` confirms only that enrolment.
+    let expected = if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+        None
+    } else {
+        let b: ConfirmBody = serde_json::from_slice(&body).map_err(|e| {
+            WebError(AppError::invalid(
+                "request.invalid_json",
+                format!("the body is not valid: {e}"),
+            ))
+        })?;
+        b.enrollment_id
+    };
+    Ok(Json(
+        s.app
+            .confirm_otp(&a.actor, &id, expected.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfirmBody {
+    /// The `enrollment_id` the enrolment answered with.
+    enrollment_id: Option<String>,
 }
 
 /// Cancels a pending enrolment.

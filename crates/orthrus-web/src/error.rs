@@ -138,6 +138,13 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
             let mut r = StatusCode::SEE_OTHER.into_response();
             r.headers_mut()
                 .insert(header::LOCATION, HeaderValue::from_static("/login"));
+            // The cookie no longer signs anyone in: drop it.
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_static(
+                    "orthrus_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+                ),
+            );
             r
         }
     } else if htmx {

@@ -197,13 +197,19 @@ impl<T: DeserializeOwned> FromRequest<WebState> for UiForm<T> {
     }
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return false;
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
+    // Behind a reverse proxy the Host header may be the upstream address:
+    // the configured public URL is what browsers use.
+    let public = public_url.trim_end_matches('/');
+    if !public.is_empty() && origin.trim_end_matches('/') == public {
+        return true;
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -227,8 +233,15 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
             "this form has expired or came from another site; reload the page and try again",
         ))
     };
-    if !same_origin(req.headers()) {
+    if !same_origin(req.headers(), &state.config.public_url) {
         return (req, Err(denied()));
+    }
+    // Signing in and first-run setup carry no session yet; a stale cookie
+    // from a revoked session must not lock people out of them. The origin
+    // check above still applies.
+    let path = req.uri().path();
+    if matches!(path, "/login" | "/setup" | "/api/v1/auth/login") {
+        return (req, Ok(()));
     }
     let Some(session) = cookie(req.headers(), SESSION_COOKIE) else {
         return (req, Ok(()));

@@ -267,12 +267,22 @@ async fn by_qr(
     .await
 }
 
+#[derive(Deserialize)]
+struct ConfirmForm {
+    enrollment_id: Option<String>,
+}
+
 async fn confirm(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    UiForm(f): UiForm<ConfirmForm>,
 ) -> Result<Response, WebError> {
-    match s.app.confirm_otp(&a.actor, &id).await {
+    match s
+        .app
+        .confirm_otp(&a.actor, &id, f.enrollment_id.as_deref())
+        .await
+    {
         Ok(_) => {
             render_section(
                 &s,

@@ -717,7 +717,10 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             };
             if json && yes {
                 let done = c
-                    .post(&format!("/accounts/{id}/totp/confirm"), &Value::Null)
+                    .post(
+                        &format!("/accounts/{id}/totp/confirm"),
+                        &serde_json::json!({"enrollment_id": pending["enrollment_id"]}),
+                    )
                     .await?;
                 print_json(&serde_json::json!({"pending": pending, "confirmed": done}))?;
                 return Ok(ExitCode::SUCCESS);
@@ -744,8 +747,11 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
                 c.delete(&format!("/accounts/{id}/totp/pending")).await?;
                 println!("Cancelled; nothing changed.");
             } else {
-                c.post(&format!("/accounts/{id}/totp/confirm"), &Value::Null)
-                    .await?;
+                c.post(
+                    &format!("/accounts/{id}/totp/confirm"),
+                    &serde_json::json!({"enrollment_id": pending["enrollment_id"]}),
+                )
+                .await?;
                 println!(
                     "Done: every member of {account} now gets the code from Orthrus (`orthrus code \"{account}\"`)."
                 );
@@ -876,6 +882,12 @@ fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()
     let mut f = opts
         .open(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // An existing file keeps its mode on open: make it private explicitly.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     f.write_all(bytes)?;
     Ok(())
 }

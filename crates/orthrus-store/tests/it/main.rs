@@ -656,7 +656,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
             .await
             .unwrap();
         assert!(
-            !s.promote_otp(ws.id, a.id, c.now()).await.unwrap(),
+            !s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap(),
             "nothing pending"
         );
         s.put_otp(&otp(&c, &a, OtpSlot::Pending, 1, u.id))
@@ -668,7 +668,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
                 .unwrap()
                 .is_none()
         );
-        assert!(s.promote_otp(ws.id, a.id, c.now()).await.unwrap());
+        assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
         let active = s
             .get_otp(ws.id, a.id, OtpSlot::Active)
             .await

@@ -450,6 +450,13 @@ async fn vault_crud_concurrency_history_and_step_up() {
             .await;
         assert_eq!((s, v["version"].as_i64()), (StatusCode::OK, Some(2)), "{v}");
         let (s, v) = owner
+            .patch(&format!("/accounts/{id}"), &json!({"version": 2}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "request.empty_change")
+        );
+        let (s, v) = owner
             .patch(
                 &format!("/accounts/{id}"),
                 &json!({"version": 1, "label": "Lost update"}),

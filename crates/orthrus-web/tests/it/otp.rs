@@ -434,8 +434,18 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
                 .0,
             StatusCode::NOT_FOUND
         );
-        // Re-seed and confirm: the new code from now on.
+        // Re-seed and confirm: the new code from now on. "Done" for an
+        // enrolment that was replaced meanwhile confirms nothing.
+        let (_, first) = put("KRUGS4ZANFZSAYJAORSXG5A").await;
         put("KRUGS4ZANFZSAYJAORSXG5A").await;
+        let (s, v) = tm
+            .owner
+            .post(
+                &format!("/accounts/{id}/totp/confirm"),
+                &json!({"enrollment_id": first["enrollment_id"]}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "otp.no_pending"));
         let (_, pending) = tm.owner.get(&format!("/accounts/{id}/totp/pending")).await;
         assert_eq!(
             pending["code"],
@@ -488,6 +498,18 @@ async fn already_used_freshness_and_replay() {
             .get(&format!("/accounts/{id}/totp/code?via=view"))
             .await;
         let step = first["step"].as_i64().unwrap();
+        // Only the current code (or a neighbour) can be marked used.
+        let (s, v) = tm
+            .member
+            .post(
+                &format!("/accounts/{id}/totp/used"),
+                &json!({"step": step + 100}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "otp.step_out_of_range")
+        );
         let (s, v) = tm
             .owner
             .post(

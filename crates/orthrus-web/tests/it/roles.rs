@@ -459,3 +459,141 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
             .any(|e| e["outcome"] == "failure")
     );
 }
+
+#[tokio::test]
+async fn step_up_by_approval_on_another_device_with_number_matching() {
+    for t in TestApp::all("device").await {
+        let owner = t.owner().await;
+        let id = owner.account("Brand IG", "device-pw").await;
+        let laptop = t.login("owner@acme.test", "owner-password-1").await;
+        let phone = t.login("owner@acme.test", "owner-password-1").await;
+        let other = t.user(&owner, "bob@acme.test", "owner").await;
+        // The laptop asks; the phone sees three choices, not which is right.
+        let (s, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{req}");
+        let number = req["number"].as_str().unwrap().to_owned();
+        let rid = req["id"].as_str().unwrap().to_owned();
+        let (_, prompts) = phone.get("/me/approvals").await;
+        let prompt = prompts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == rid.as_str())
+            .unwrap()
+            .clone();
+        let choices: Vec<String> = prompt["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(choices.len(), 3);
+        assert!(choices.contains(&number));
+        assert!(!prompt.to_string().contains("\"number\""));
+        // Not on the asking device, and not for another user.
+        assert!(
+            laptop
+                .get("/me/approvals")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["id"] != rid.as_str())
+        );
+        assert_eq!(
+            other
+                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        let (s, v) = laptop
+            .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.same_device")
+        );
+        // A wrong pick denies (and alerts); the request is then closed.
+        let wrong = choices.iter().find(|c| **c != number).unwrap();
+        let (_, v) = phone
+            .post(&format!("/me/approvals/{rid}"), &json!({"number": wrong}))
+            .await;
+        assert_eq!(v["status"], "denied");
+        assert_eq!(
+            laptop.get(&format!("/auth/step-up/device/{rid}")).await.1["status"],
+            "denied"
+        );
+        assert_eq!(
+            phone
+                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
+                .await
+                .0,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            laptop.get(&format!("/accounts/{id}/password")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, ev) = owner.get("/audit?action=auth.step_up").await;
+        assert!(
+            ev.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["outcome"] == "denied" && e["detail"]["reason"] == "wrong_number")
+        );
+        // The right pick elevates the laptop's session (and only it).
+        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let rid = req["id"].as_str().unwrap().to_owned();
+        let (_, v) = phone
+            .post(
+                &format!("/me/approvals/{rid}"),
+                &json!({"number": req["number"]}),
+            )
+            .await;
+        assert_eq!(v["status"], "approved");
+        let (_, st) = laptop.get(&format!("/auth/step-up/device/{rid}")).await;
+        assert_eq!(st["status"], "approved");
+        assert_eq!(
+            laptop.get(&format!("/accounts/{id}/password")).await.1["password"],
+            "device-pw"
+        );
+        assert_eq!(
+            phone.get(&format!("/accounts/{id}/password")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        // Denying outright, and expiry after two minutes.
+        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (_, v) = phone
+            .post(
+                &format!("/me/approvals/{}", req["id"].as_str().unwrap()),
+                &json!({"deny": true}),
+            )
+            .await;
+        assert_eq!(v["status"], "denied");
+        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let rid = req["id"].as_str().unwrap().to_owned();
+        t.clock.advance_secs(121);
+        assert_eq!(
+            laptop.get(&format!("/auth/step-up/device/{rid}")).await.1["status"],
+            "expired"
+        );
+        assert!(
+            phone
+                .get("/me/approvals")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let (s, v) = phone
+            .post(
+                &format!("/me/approvals/{rid}"),
+                &json!({"number": req["number"]}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.closed"));
+    }
+}

@@ -87,9 +87,11 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("not correct"));
+    // A stale cookie from a revoked session does not lock anyone out.
     let r = t
         .http
         .post(format!("{}/login", t.url))
+        .header("cookie", "orthrus_session=ors_revoked")
         .form(&[
             ("email", "owner@acme.test"),
             ("password", "owner-password-1"),

@@ -1,0 +1,244 @@
+//! Step-up by approval on another signed-in device of the same user ("It's
+//! me!"). The requesting device shows two digits; the approving device must
+//! pick them from three choices, so a tired user cannot approve blindly. A
+//! request expires after two minutes; a denial or a wrong pick is audited so
+//! the user (and admins) see it.
+
+use crate::audit::Event;
+use crate::{Actor, App, AppError, Result};
+use orthrus_core::{EventId, Timestamp};
+use orthrus_store::StepUpRequestRow;
+use serde::Serialize;
+
+/// How long a request waits for approval.
+pub const DEVICE_REQUEST_SECS: i64 = 120;
+
+/// What the requesting device shows.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceRequest {
+    pub id: String,
+    /// Pick this number on your other device.
+    pub number: String,
+    pub expires_at: String,
+}
+
+/// The state of a request, as its requesting device sees it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceRequestStatus {
+    /// pending, approved, denied or expired
+    pub status: String,
+    pub elevated_until: Option<String>,
+}
+
+/// What an approving device shows.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ApprovalPrompt {
+    pub id: String,
+    /// Three numbers; the requesting device shows one of them.
+    pub choices: Vec<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+impl App {
+    fn two_digits(&self) -> String {
+        format!("{}", 10 + self.random_below(90))
+    }
+
+    /// Starts a request from the actor's session.
+    pub async fn request_device_step_up(&self, actor: &Actor) -> Result<DeviceRequest> {
+        let session = actor.session_id().ok_or(AppError::invalid(
+            "step_up.unsupported",
+            "approval elevates a signed-in session; API tokens cannot be elevated",
+        ))?;
+        let number = self.two_digits();
+        let mut choices = vec![number.clone()];
+        while choices.len() < 3 {
+            let n = self.two_digits();
+            if !choices.contains(&n) {
+                choices.push(n);
+            }
+        }
+        // Shuffle so the right one is not always first.
+        for i in (1..choices.len()).rev() {
+            let j = self.random_below(i + 1);
+            choices.swap(i, j);
+        }
+        let now = self.now();
+        let row = StepUpRequestRow {
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            user_id: actor.user_id,
+            session_id: session,
+            number: number.clone(),
+            choices,
+            status: "pending".into(),
+            ip: actor.ip.chars().take(64).collect(),
+            user_agent: String::new(),
+            created_at: now,
+            expires_at: now.plus_seconds(DEVICE_REQUEST_SECS),
+            decided_at: None,
+            decided_by_session: None,
+        };
+        self.inner.store.create_step_up_request(&row).await?;
+        self.audit(
+            actor,
+            Event::new("auth.step_up")
+                .outcome("requested")
+                .target("session", session)
+                .detail(serde_json::json!({"method": "device"})),
+        )
+        .await?;
+        Ok(DeviceRequest {
+            id: row.id.to_string(),
+            number,
+            expires_at: row.expires_at.to_rfc3339(),
+        })
+    }
+
+    async fn own_request(&self, actor: &Actor, id: &str) -> Result<StepUpRequestRow> {
+        let id: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound("step-up request"))?;
+        let r = self
+            .inner
+            .store
+            .get_step_up_request(actor.workspace_id, id)
+            .await?
+            .ok_or(AppError::NotFound("step-up request"))?;
+        if r.user_id != actor.user_id {
+            return Err(AppError::NotFound("step-up request"));
+        }
+        Ok(r)
+    }
+
+    /// The requesting session asks how its request stands.
+    pub async fn device_step_up_status(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<DeviceRequestStatus> {
+        let r = self.own_request(actor, id).await?;
+        if Some(r.session_id) != actor.session_id() {
+            return Err(AppError::NotFound("step-up request"));
+        }
+        let status = if r.status == "pending" && r.expires_at <= self.now() {
+            "expired".to_owned()
+        } else {
+            r.status
+        };
+        Ok(DeviceRequestStatus {
+            elevated_until: (status == "approved")
+                .then(|| actor.elevated_until.map(|t| t.to_rfc3339()))
+                .flatten(),
+            status,
+        })
+    }
+
+    /// Requests of this user waiting on another of their devices.
+    pub async fn pending_approvals(&self, actor: &Actor) -> Result<Vec<ApprovalPrompt>> {
+        let Some(me) = actor.session_id() else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .inner
+            .store
+            .pending_step_up_requests(actor.workspace_id, actor.user_id, self.now())
+            .await?
+            .into_iter()
+            .filter(|r| r.session_id != me)
+            .map(|r| ApprovalPrompt {
+                id: r.id.to_string(),
+                choices: r.choices,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                created_at: r.created_at.to_rfc3339(),
+                expires_at: r.expires_at.to_rfc3339(),
+            })
+            .collect())
+    }
+
+    /// Approves (with the number the other device shows) or denies. A wrong
+    /// number denies the request. Returns the new status.
+    pub async fn decide_approval(
+        &self,
+        actor: &Actor,
+        id: &str,
+        number: Option<&str>,
+        deny: bool,
+    ) -> Result<String> {
+        let me = actor.session_id().ok_or(AppError::invalid(
+            "approval.unsupported",
+            "approve from a signed-in device (browser or `orthrus login`)",
+        ))?;
+        let r = self.own_request(actor, id).await?;
+        if r.session_id == me {
+            return Err(AppError::invalid(
+                "approval.same_device",
+                "approve on another device than the one asking",
+            ));
+        }
+        let now = self.now();
+        let (status, reason) = match (deny, number.map(str::trim)) {
+            (true, _) => ("denied", "denied"),
+            (false, Some(n)) if n == r.number => ("approved", "approved"),
+            (false, Some(_)) => ("denied", "wrong_number"),
+            (false, None) => {
+                return Err(AppError::invalid(
+                    "approval.number_required",
+                    "pick the number the other device shows",
+                ));
+            }
+        };
+        if !self
+            .inner
+            .store
+            .decide_step_up_request(actor.workspace_id, r.id, status, me, now)
+            .await?
+        {
+            return Err(AppError::conflict(
+                "approval.closed",
+                "this request was already decided or has expired",
+            ));
+        }
+        if status == "approved" {
+            let ws = self.workspace(actor.workspace_id).await?;
+            let until: Timestamp = now.plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
+            self.inner
+                .store
+                .elevate_session(r.session_id, until)
+                .await?;
+            self.audit(actor, Event::new("auth.step_up").target("session", r.session_id).detail(serde_json::json!({"method": "device", "approved_by_session": me, "until": until.to_rfc3339()}))).await?;
+        } else {
+            // The alert: recorded for the user's security page and for admins.
+            self.audit(
+                actor,
+                Event::new("auth.step_up")
+                    .outcome("denied")
+                    .target("session", r.session_id)
+                    .detail(serde_json::json!({"method": "device", "reason": reason})),
+            )
+            .await?;
+        }
+        Ok(status.to_owned())
+    }
+
+    /// Recent denied device requests of the user (the alert on their pages).
+    pub async fn recent_denials(&self, actor: &Actor) -> Result<usize> {
+        let filter = orthrus_store::AuditFilter {
+            action: Some("auth.step_up".into()),
+            actor_id: Some(actor.user_id),
+            since: Some(self.now().plus_seconds(-24 * 3600)),
+            limit: 20,
+            ..Default::default()
+        };
+        let rows = self
+            .inner
+            .store
+            .list_audit(actor.workspace_id, &filter)
+            .await?;
+        Ok(rows.iter().filter(|r| r.event.outcome == "denied").count())
+    }
+}
