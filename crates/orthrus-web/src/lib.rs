@@ -17,6 +17,7 @@ mod openapi;
 mod ui;
 mod ui_accounts;
 mod ui_backup;
+mod ui_device;
 mod ui_otp;
 
 pub use error::WebError;
@@ -114,6 +115,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_accounts::routes())
         .merge(ui_otp::routes())
         .merge(ui_backup::routes())
+        .merge(ui_device::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -289,7 +289,7 @@ struct SecretValue {
 
 /// What to do once the identity check passes: `reveal:<id>`, `copy:<id>`,
 /// `field:<id>:<field>`.
-async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebError> {
+pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebError> {
     let mut parts = then.splitn(3, ':');
     let (kind, id, extra) = (
         parts.next().unwrap_or(""),

@@ -891,3 +891,43 @@ fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()
     f.write_all(bytes)?;
     Ok(())
 }
+
+/// Answers pending step-up requests from the user's other devices.
+pub async fn approve() -> anyhow::Result<ExitCode> {
+    let c = Client::new()?;
+    let prompts = c.get("/me/approvals").await?;
+    let prompts = prompts.as_array().cloned().unwrap_or_default();
+    if prompts.is_empty() {
+        println!("No device is waiting for your approval.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in prompts {
+        let id = p["id"].as_str().unwrap_or_default();
+        let choices: Vec<&str> = p["choices"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        println!(
+            "A device signed in as you (from {}) asks to confirm it is you.",
+            p["ip"].as_str().unwrap_or("?")
+        );
+        let answer = prompt(
+            &format!(
+                "Which number does it show? {} (or type deny)",
+                choices.join(" / ")
+            ),
+            false,
+        )?;
+        let body = if answer.trim().eq_ignore_ascii_case("deny") {
+            serde_json::json!({"deny": true})
+        } else {
+            serde_json::json!({"number": answer.trim()})
+        };
+        let v = c.post(&format!("/me/approvals/{id}"), &body).await?;
+        match v["status"].as_str() {
+            Some("approved") => println!("Approved."),
+            _ => println!("Denied. If this was not you, change your password now."),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -54,6 +54,8 @@ enum Command {
     },
     /// Print (or copy) an account's password; asks you to confirm your identity.
     Password(client::PasswordArgs),
+    /// Answer "Is this you?" requests from your other devices (number matching).
+    Approve,
     /// Print (or copy) an account's current authenticator code.
     Code(client::CodeArgs),
     /// Set up, confirm, import and export authenticator seeds.
@@ -264,6 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Accounts { command } => client::accounts(command).await,
         Command::Password(a) => client::password(a).await,
         Command::Code(a) => client::code(a).await,
+        Command::Approve => client::approve().await,
         Command::Mfa { command } => client::mfa(command).await,
     }
 }

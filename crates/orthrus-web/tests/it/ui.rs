@@ -406,3 +406,145 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn reveal_approved_on_another_device_in_the_ui() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "approved-pw").await;
+    let sign_in = || async {
+        let r = t
+            .http
+            .post(format!("{}/login", t.url))
+            .form(&[
+                ("email", "owner@acme.test"),
+                ("password", "owner-password-1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let cookie = session_cookie(&r).unwrap();
+        let csrf = t.app.csrf_token(&cookie);
+        (format!("orthrus_session={cookie}"), csrf)
+    };
+    let (laptop, laptop_csrf) = sign_in().await;
+    let (phone, phone_csrf) = sign_in().await;
+    let hx = |req: reqwest::RequestBuilder, cookie: &str, csrf: &str| {
+        req.header("cookie", cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", csrf)
+    };
+    let dialog = hx(
+        t.http.post(format!("{}/accounts/{id}/reveal", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(dialog.contains("Approve on my other device"));
+    let wait = hx(
+        t.http
+            .post(format!("{}/ui/step-up/device?then=reveal:{id}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let number = wait
+        .split("id=\"device-number\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let poll_path = wait
+        .split("hx-get=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    // Still waiting: the dialog stays.
+    let r = hx(
+        t.http.get(format!("{}{poll_path}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // The phone sees the prompt and picks the number.
+    let prompt = hx(
+        t.http.get(format!("{}/ui/approvals", t.url)),
+        &phone,
+        &phone_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        prompt.contains("Is this you?") && prompt.contains(&format!("\"number\": \"{number}\"")),
+        "{prompt}"
+    );
+    let approvals_path = prompt
+        .split("hx-post=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = hx(
+        t.http.post(format!("{}{approvals_path}", t.url)),
+        &phone,
+        &phone_csrf,
+    )
+    .form(&[("number", number.as_str())])
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(done.contains("Approved"), "{done}");
+    // The laptop's next poll shows the password.
+    let shown = hx(
+        t.http.get(format!("{}{poll_path}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(shown.contains("approved-pw"), "{shown}");
+    // The laptop itself is not asked to approve its own request.
+    let none = hx(
+        t.http.get(format!("{}/ui/approvals", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(!none.contains("Is this you?"));
+}

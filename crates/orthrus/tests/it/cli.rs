@@ -376,3 +376,64 @@ fn qr_png(text: &str) -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+#[tokio::test]
+async fn approve_a_step_up_request_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let cfg = dir.path().join("cli.json");
+    assert!(
+        cli(
+            &cfg,
+            &[
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                "owner@acme.test"
+            ],
+            "owner-password-1\n"
+        )
+        .0
+    );
+    let (ok, out, _) = cli(&cfg, &["approve"], "");
+    assert!(ok && out.contains("No device is waiting"));
+    // Another device asks.
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (_, req) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/auth/step-up/device", server.url),
+        Some(&t),
+        None,
+    )
+    .await;
+    let number = req["number"].as_str().unwrap().to_owned();
+    let (ok, out, err) = cli(&cfg, &["approve"], &format!("{number}\n"));
+    assert!(ok, "{err}");
+    assert!(out.contains("Approved"), "{out}");
+    let (_, st) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!(
+            "{}/api/v1/auth/step-up/device/{}",
+            server.url,
+            req["id"].as_str().unwrap()
+        ),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(st["status"], "approved");
+    assert!(server.stop().success());
+}

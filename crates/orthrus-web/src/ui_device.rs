@@ -1,0 +1,146 @@
+//! UI of step-up by approval on another device: the waiting dialog on the
+//! asking device and the "Is this you?" prompt on the user's other sessions.
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::render;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use orthrus_app::{AppError, ApprovalPrompt};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/ui/step-up/device", post(start))
+        .route("/ui/step-up/device/{id}", get(poll))
+        .route("/ui/approvals", get(approvals))
+        .route("/ui/approvals/{id}", post(decide))
+}
+
+#[derive(Template)]
+#[template(path = "device_wait.html")]
+struct Wait {
+    id: String,
+    number: String,
+    then: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ThenQuery {
+    then: String,
+}
+
+async fn start(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<ThenQuery>,
+) -> Result<Response, WebError> {
+    let r = s.app.request_device_step_up(&a.actor).await?;
+    render(&Wait {
+        id: r.id,
+        number: r.number,
+        then: q.then,
+        error: None,
+    })
+}
+
+async fn poll(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<ThenQuery>,
+) -> Result<Response, WebError> {
+    let st = s.app.device_step_up_status(&a.actor, &id).await?;
+    match st.status.as_str() {
+        // The session is elevated now: carry on with what was asked.
+        "approved" => {
+            let actor = s
+                .app
+                .authenticate(a.cookie_token.as_deref().unwrap_or(""), &a.actor.ip)
+                .await?;
+            crate::ui_accounts::guarded(
+                &s,
+                &crate::extract::Authed {
+                    actor,
+                    cookie_token: a.cookie_token.clone(),
+                },
+                &q.then,
+            )
+            .await
+        }
+        "denied" => render(&Wait {
+            id,
+            number: String::new(),
+            then: q.then,
+            error: Some(
+                "Denied on your other device. If you did not deny it, change your password now."
+                    .into(),
+            ),
+        }),
+        "expired" => render(&Wait {
+            id,
+            number: String::new(),
+            then: q.then,
+            error: Some("The request expired after 2 minutes.".into()),
+        }),
+        _ => {
+            // Still waiting: keep the same dialog (the number does not change).
+            Ok(axum::response::IntoResponse::into_response(
+                axum::http::StatusCode::NO_CONTENT,
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct Prompts {
+    prompts: Vec<ApprovalPrompt>,
+    message: Option<String>,
+    ok: bool,
+}
+
+async fn approvals(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    render(&Prompts {
+        prompts: s.app.pending_approvals(&a.actor).await?,
+        message: None,
+        ok: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    number: Option<String>,
+    deny: Option<String>,
+}
+
+async fn decide(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<DecideForm>,
+) -> Result<Response, WebError> {
+    let (message, ok) = match s
+        .app
+        .decide_approval(&a.actor, &id, f.number.as_deref(), f.deny.is_some())
+        .await
+    {
+        Ok(st) if st == "approved" => ("Approved: the other device can go ahead.".to_owned(), true),
+        Ok(_) => (
+            "Denied. If someone else has your password, change it now.".to_owned(),
+            false,
+        ),
+        Err(e @ (AppError::Conflict { .. } | AppError::Invalid { .. })) => (e.to_string(), false),
+        Err(e) => return Err(e.into()),
+    };
+    render(&Prompts {
+        prompts: s.app.pending_approvals(&a.actor).await?,
+        message: Some(message),
+        ok,
+    })
+}
