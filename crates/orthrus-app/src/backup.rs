@@ -174,6 +174,15 @@ impl App {
             .await?;
             return Err(e);
         }
+        if self
+            .inner
+            .store
+            .account_critical(actor.workspace_id, a.id)
+            .await?
+        {
+            self.require_second_person(actor, "view_backup_codes", &a.id.to_string())
+                .await?;
+        }
         let (set, codes) = self
             .inner
             .store

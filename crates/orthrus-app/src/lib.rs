@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod backup;
 mod device_approval;
+mod dual;
 mod error;
 mod otp;
 mod otp_transfer;
@@ -28,6 +29,7 @@ pub use backup::{
 pub use device_approval::{
     ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };
+pub use dual::DualApproval;
 pub use error::{AppError, Result};
 pub use orthrus_store::SessionKind;
 pub use otp::{

@@ -346,6 +346,7 @@ impl App {
         } else {
             None
         };
+        self.require_second_person(actor, "export", "").await?;
         let mut entries = Vec::new();
         for row in self.inner.store.list_active_otp(actor.workspace_id).await? {
             let g = self.otp_generator(&row)?;

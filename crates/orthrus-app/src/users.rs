@@ -49,6 +49,8 @@ pub struct WorkspaceSettings {
     pub name: String,
     pub require_2fa: bool,
     pub step_up_minutes: i64,
+    /// Exports and critical accounts' backup codes need a second approver.
+    pub two_person_rule: bool,
 }
 
 impl App {
@@ -328,6 +330,7 @@ impl App {
             name: ws.name,
             require_2fa: ws.require_2fa,
             step_up_minutes: ws.step_up_minutes,
+            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
         })
     }
 
@@ -374,6 +377,7 @@ impl App {
             name: ws.name,
             require_2fa: ws.require_2fa,
             step_up_minutes: ws.step_up_minutes,
+            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
         })
     }
 }

@@ -349,6 +349,47 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<bool>;
 
+    // Two-person rule
+    async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool>;
+    async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()>;
+    async fn account_critical(&self, ws: WorkspaceId, account: AccountId) -> Result<bool>;
+    async fn set_account_critical(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        critical: bool,
+    ) -> Result<()>;
+    async fn create_dual_approval(&self, r: &DualApprovalRow) -> Result<()>;
+    /// The newest open request of a requester for an action and target (pending or approved, unexpired).
+    async fn open_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        requester: UserId,
+        action: &str,
+        target: &str,
+        now: Timestamp,
+    ) -> Result<Option<DualApprovalRow>>;
+    async fn get_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+    ) -> Result<Option<DualApprovalRow>>;
+    async fn pending_dual_approvals(
+        &self,
+        ws: WorkspaceId,
+        now: Timestamp,
+    ) -> Result<Vec<DualApprovalRow>>;
+    /// Moves a request from `from` to `to` (once); false when it was not in `from` or has expired.
+    async fn transition_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        from: &str,
+        to: &str,
+        by: Option<(UserId, &str)>,
+        at: Timestamp,
+    ) -> Result<bool>;
+
     // Audit
     /// Appends an event to the workspace's chain atomically.
     async fn append_audit(

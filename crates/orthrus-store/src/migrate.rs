@@ -51,6 +51,11 @@ pub const SQLITE: &[Migration] = &[
         name: "step_up_requests",
         sql: include_str!("../migrations/sqlite/0005_step_up_requests.sql"),
     },
+    Migration {
+        version: 6,
+        name: "two_person_rule",
+        sql: include_str!("../migrations/sqlite/0006_two_person_rule.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -78,6 +83,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 5,
         name: "step_up_requests",
         sql: include_str!("../migrations/postgres/0005_step_up_requests.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "two_person_rule",
+        sql: include_str!("../migrations/postgres/0006_two_person_rule.sql"),
     },
 ];
 

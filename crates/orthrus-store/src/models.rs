@@ -328,3 +328,24 @@ pub struct StepUpRequestRow {
     pub decided_at: Option<Timestamp>,
     pub decided_by_session: Option<SessionId>,
 }
+
+/// A request for a second Owner or Super Admin to approve a sensitive action
+/// (the two-person rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DualApprovalRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub requester_id: UserId,
+    pub requester_email: String,
+    /// export, view_backup_codes
+    pub action: String,
+    /// The account id, or empty for workspace-wide actions.
+    pub target_id: String,
+    /// pending, approved, denied, used
+    pub status: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub decided_by: Option<UserId>,
+    pub decided_by_email: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}

@@ -249,6 +249,23 @@ macro_rules! impl_store {
                 decided_by_session: by.map(|b| parse(&b, "decided_by_session")).transpose()?,
             })
         }
+        fn dual_row(r: &$row) -> Result<DualApprovalRow> {
+            let by: Option<String> = r.try_get("decided_by")?;
+            Ok(DualApprovalRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                requester_id: id(r, "requester_id")?,
+                requester_email: r.try_get("requester_email")?,
+                action: r.try_get("action")?,
+                target_id: r.try_get("target_id")?,
+                status: r.try_get("status")?,
+                created_at: ts(r, "created_at")?,
+                expires_at: ts(r, "expires_at")?,
+                decided_by: by.map(|b| parse(&b, "decided_by")).transpose()?,
+                decided_by_email: r.try_get("decided_by_email")?,
+                decided_at: ts_opt(r, "decided_at")?,
+            })
+        }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
             let actor: Option<String> = r.try_get("actor_id")?;
             let detail: String = r.try_get("detail")?;
@@ -1044,6 +1061,60 @@ macro_rules! impl_store {
             async fn decide_step_up_request(&self, ws: WorkspaceId, q: EventId, status: &str, by: SessionId, at: Timestamp) -> Result<bool> {
                 let done = sqlx::query("UPDATE step_up_requests SET status = $3, decided_by_session = $4, decided_at = $5 WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $5")
                     .bind(ws.to_string()).bind(q.to_string()).bind(status).bind(by.to_string()).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool> {
+                let row = sqlx::query("SELECT two_person_rule FROM workspaces WHERE id = $1").bind(ws.to_string()).fetch_optional(&self.pool).await?;
+                Ok(match row { Some(r) => r.try_get("two_person_rule")?, None => false })
+            }
+
+            async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()> {
+                sqlx::query("UPDATE workspaces SET two_person_rule = $2 WHERE id = $1").bind(ws.to_string()).bind(on).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn account_critical(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
+                let row = sqlx::query("SELECT critical FROM accounts WHERE workspace_id = $1 AND id = $2").bind(ws.to_string()).bind(a.to_string()).fetch_optional(&self.pool).await?;
+                Ok(match row { Some(r) => r.try_get("critical")?, None => false })
+            }
+
+            async fn set_account_critical(&self, ws: WorkspaceId, a: AccountId, critical: bool) -> Result<()> {
+                let done = sqlx::query("UPDATE accounts SET critical = $3 WHERE workspace_id = $1 AND id = $2").bind(ws.to_string()).bind(a.to_string()).bind(critical).execute(&self.pool).await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn create_dual_approval(&self, q: &DualApprovalRow) -> Result<()> {
+                sqlx::query("INSERT INTO dual_approvals (id, workspace_id, requester_id, requester_email, action, target_id, status, created_at, expires_at, decided_by, decided_by_email, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)")
+                    .bind(q.id.to_string()).bind(q.workspace_id.to_string()).bind(q.requester_id.to_string()).bind(&q.requester_email)
+                    .bind(&q.action).bind(&q.target_id).bind(&q.status).bind(q.created_at.0).bind(q.expires_at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn open_dual_approval(&self, ws: WorkspaceId, requester: UserId, action: &str, target: &str, now: Timestamp) -> Result<Option<DualApprovalRow>> {
+                sqlx::query("SELECT * FROM dual_approvals WHERE workspace_id = $1 AND requester_id = $2 AND action = $3 AND target_id = $4 AND status IN ('pending', 'approved') AND expires_at > $5 ORDER BY created_at DESC LIMIT 1")
+                    .bind(ws.to_string()).bind(requester.to_string()).bind(action).bind(target).bind(now.0)
+                    .fetch_optional(&self.pool).await?.as_ref().map(dual_row).transpose()
+            }
+
+            async fn get_dual_approval(&self, ws: WorkspaceId, q: EventId) -> Result<Option<DualApprovalRow>> {
+                sqlx::query("SELECT * FROM dual_approvals WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(q.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(dual_row).transpose()
+            }
+
+            async fn pending_dual_approvals(&self, ws: WorkspaceId, now: Timestamp) -> Result<Vec<DualApprovalRow>> {
+                sqlx::query("SELECT * FROM dual_approvals WHERE workspace_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY created_at")
+                    .bind(ws.to_string()).bind(now.0)
+                    .fetch_all(&self.pool).await?.iter().map(dual_row).collect()
+            }
+
+            async fn transition_dual_approval(&self, ws: WorkspaceId, q: EventId, from: &str, to: &str, by: Option<(UserId, &str)>, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE dual_approvals SET status = $4, decided_by = COALESCE($5, decided_by), decided_by_email = COALESCE($6, decided_by_email), decided_at = COALESCE($7, decided_at) WHERE workspace_id = $1 AND id = $2 AND status = $3 AND expires_at > $8")
+                    .bind(ws.to_string()).bind(q.to_string()).bind(from).bind(to)
+                    .bind(by.map(|b| b.0.to_string())).bind(by.map(|b| b.1.to_owned())).bind(by.map(|_| at.0)).bind(at.0)
                     .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }

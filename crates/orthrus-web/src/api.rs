@@ -29,6 +29,12 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/step-up/device/{id}", get(device_status))
         .route("/api/v1/me/approvals", get(approvals))
         .route("/api/v1/me/approvals/{id}", post(decide))
+        .route("/api/v1/dual-approvals", get(dual_approvals))
+        .route("/api/v1/dual-approvals/{id}", post(decide_dual))
+        .route(
+            "/api/v1/accounts/{id}/critical",
+            axum::routing::put(set_critical),
+        )
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/sessions", get(list_sessions))
         .route("/api/v1/me/sessions/{id}", delete(revoke_session))
@@ -439,6 +445,8 @@ pub(crate) struct WorkspaceBody {
     name: Option<String>,
     require_2fa: Option<bool>,
     step_up_minutes: Option<i64>,
+    /// Exports and critical accounts' backup codes need a second approver.
+    two_person_rule: Option<bool>,
 }
 
 /// Changes the workspace's settings (Owner).
@@ -448,6 +456,9 @@ pub(crate) async fn update_workspace(
     a: Authed,
     ApiJson(b): ApiJson<WorkspaceBody>,
 ) -> ApiResult<Json<WorkspaceSettings>> {
+    if let Some(on) = b.two_person_rule {
+        s.app.set_two_person_rule(&a.actor, on).await?;
+    }
     Ok(Json(
         s.app
             .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
@@ -514,4 +525,53 @@ pub(crate) async fn decide(
             .decide_approval(&a.actor, &id, b.number.as_deref(), b.deny)
             .await?,
     }))
+}
+
+/// Requests waiting for a second Owner or Super Admin (two-person rule).
+#[utoipa::path(get, path = "/api/v1/dual-approvals", tag = "workspace", responses((status = 200, body = Vec<orthrus_app::DualApproval>)), security(("bearer" = [])))]
+pub(crate) async fn dual_approvals(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<orthrus_app::DualApproval>>> {
+    Ok(Json(s.app.list_dual_approvals(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DualDecisionBody {
+    approve: bool,
+}
+
+/// Approves or denies another person's request (Owner or Super Admin, step-up).
+#[utoipa::path(post, path = "/api/v1/dual-approvals/{id}", tag = "workspace", params(("id" = String, Path)), request_body = DualDecisionBody, responses((status = 200, body = DecideResponse)), security(("bearer" = [])))]
+pub(crate) async fn decide_dual(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DualDecisionBody>,
+) -> ApiResult<Json<DecideResponse>> {
+    Ok(Json(DecideResponse {
+        status: s.app.decide_dual_approval(&a.actor, &id, b.approve).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CriticalBody {
+    critical: bool,
+}
+
+/// Tags an account critical (workspace Owners and Super Admins): with the
+/// two-person rule on, its backup codes then need a second approver.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/critical", tag = "accounts", params(("id" = String, Path)), request_body = CriticalBody, responses((status = 204)), security(("bearer" = [])))]
+pub(crate) async fn set_critical(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CriticalBody>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .set_account_critical(&a.actor, &id, b.critical)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -330,3 +330,198 @@ async fn emergency_controls_in_the_ui() {
         .unwrap();
     assert!(html.contains("Only 2 backup code(s) left"), "{html}");
 }
+
+#[tokio::test]
+async fn two_person_rule_for_exports_and_critical_backup_codes() {
+    for t in TestApp::all("twoperson").await {
+        let owner = t.owner().await;
+        let second = t.user(&owner, "second@acme.test", "super-admin").await;
+        let admin = t.user(&owner, "it@acme.test", "admin").await;
+        let id = owner.account("Critical IG", "pw").await;
+        let plain = owner.account("Plain IG", "pw").await;
+        for a in [&id, &plain] {
+            owner
+                .send(
+                    Method::PUT,
+                    &format!("/accounts/{a}/backup-codes"),
+                    Some(&json!({"codes": ["1111 2222", "3333 4444", "5555 6666"]})),
+                )
+                .await;
+        }
+        owner.step_up("owner-password-1").await;
+        second.step_up("member-password-1").await;
+        // Off by default: the export works.
+        assert_eq!(
+            owner
+                .post("/authenticator/export", &json!({"format": "otpauth"}))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        let (s, v) = owner
+            .patch("/workspace", &json!({"two_person_rule": true}))
+            .await;
+        assert_eq!(
+            (s, v["two_person_rule"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{v}"
+        );
+        // Now it needs a second person; the refusal names the request.
+        let (s, v) = owner
+            .post("/authenticator/export", &json!({"format": "otpauth"}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "approval.required"),
+            "{v}"
+        );
+        let (_, pending) = second.get("/dual-approvals").await;
+        let req = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "export")
+            .unwrap()
+            .clone();
+        let rid = req["id"].as_str().unwrap().to_owned();
+        assert!(v["error"]["message"].as_str().unwrap().contains(&rid));
+        assert_eq!(req["requester"], "owner@acme.test");
+        // Asking again does not pile up requests.
+        owner
+            .post("/authenticator/export", &json!({"format": "otpauth"}))
+            .await;
+        assert_eq!(
+            second
+                .get("/dual-approvals")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        // Not by the requester, not by an Admin, and only with step-up.
+        let (s, v) = owner
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.own_request")
+        );
+        assert_eq!(admin.get("/dual-approvals").await.0, StatusCode::FORBIDDEN);
+        let fresh_second = t.login("second@acme.test", "member-password-1").await;
+        assert_eq!(
+            fresh_second
+                .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        let (s, v) = second
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved"))
+        );
+        // One use.
+        assert_eq!(
+            owner
+                .post("/authenticator/export", &json!({"format": "otpauth"}))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            owner
+                .post("/authenticator/export", &json!({"format": "otpauth"}))
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        // Backup codes: only accounts tagged critical.
+        assert_eq!(
+            owner
+                .get(&format!("/accounts/{plain}/backup-codes"))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            admin
+                .send(
+                    Method::PUT,
+                    &format!("/accounts/{id}/critical"),
+                    Some(&json!({"critical": true}))
+                )
+                .await
+                .0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            owner
+                .send(
+                    Method::PUT,
+                    &format!("/accounts/{id}/critical"),
+                    Some(&json!({"critical": true}))
+                )
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        let rid = second
+            .get("/dual-approvals")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "view_backup_codes")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Denied: still refused, and a new request is filed.
+        assert_eq!(
+            second
+                .post(
+                    &format!("/dual-approvals/{rid}"),
+                    &json!({"approve": false})
+                )
+                .await
+                .1["status"],
+            "denied"
+        );
+        assert_eq!(
+            owner.get(&format!("/accounts/{id}/backup-codes")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (_, list) = second.get("/dual-approvals").await;
+        let rid2 = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "view_backup_codes")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(rid, rid2);
+        assert_eq!(
+            second
+                .post(
+                    &format!("/dual-approvals/{rid2}"),
+                    &json!({"approve": true})
+                )
+                .await
+                .1["status"],
+            "approved"
+        );
+        let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(3)));
+        let (_, ev) = owner.get("/audit?action=dual_approval.decided").await;
+        assert_eq!(ev.as_array().unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,237 @@
+//! The two-person rule (workspace policy): exporting authenticator seeds, and
+//! viewing or using the backup codes of accounts tagged critical, also need
+//! the approval of a second workspace Owner or Super Admin. An approval is
+//! good for one use within an hour.
+
+use crate::audit::Event;
+use crate::{Actor, App, AppError, Result};
+use orthrus_core::{EventId, WorkspaceRole};
+use orthrus_store::DualApprovalRow;
+use serde::Serialize;
+
+/// How long a request (and then its approval) stays usable.
+const APPROVAL_SECS: i64 = 3600;
+
+/// A request waiting for a second approver.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DualApproval {
+    pub id: String,
+    pub requester: String,
+    pub action: String,
+    pub target_id: String,
+    pub target_label: Option<String>,
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+impl App {
+    /// Passes when the rule does not apply or an approval is available (and
+    /// uses it up); otherwise files a request and refuses with
+    /// `approval.required`, naming the request.
+    pub(crate) async fn require_second_person(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+    ) -> Result<()> {
+        if !self.inner.store.two_person_rule(actor.workspace_id).await? {
+            return Ok(());
+        }
+        let now = self.now();
+        let open = self
+            .inner
+            .store
+            .open_dual_approval(actor.workspace_id, actor.user_id, action, target, now)
+            .await?;
+        if let Some(r) = &open
+            && r.status == "approved"
+            && self
+                .inner
+                .store
+                .transition_dual_approval(actor.workspace_id, r.id, "approved", "used", None, now)
+                .await?
+        {
+            self.audit(
+                actor,
+                Event::new("dual_approval.used")
+                    .target("approval", r.id)
+                    .detail(serde_json::json!({"action": action, "target": target})),
+            )
+            .await?;
+            return Ok(());
+        }
+        let id = match open.filter(|r| r.status == "pending") {
+            Some(r) => r.id,
+            None => {
+                let row = DualApprovalRow {
+                    id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+                    workspace_id: actor.workspace_id,
+                    requester_id: actor.user_id,
+                    requester_email: actor.email.clone(),
+                    action: action.to_owned(),
+                    target_id: target.to_owned(),
+                    status: "pending".into(),
+                    created_at: now,
+                    expires_at: now.plus_seconds(APPROVAL_SECS),
+                    decided_by: None,
+                    decided_by_email: None,
+                    decided_at: None,
+                };
+                self.inner.store.create_dual_approval(&row).await?;
+                self.audit(
+                    actor,
+                    Event::new("dual_approval.requested")
+                        .target("approval", row.id)
+                        .detail(serde_json::json!({"action": action, "target": target})),
+                )
+                .await?;
+                row.id
+            }
+        };
+        Err(AppError::invalid(
+            "approval.required",
+            format!(
+                "the two-person rule applies: another Owner or Super Admin must approve request {id} first (Approvals in the audit area, or POST /api/v1/dual-approvals/{id})"
+            ),
+        ))
+    }
+
+    fn must_be_approver(actor: &Actor) -> Result<()> {
+        if actor.must_enroll_2fa {
+            return Err(AppError::TwoFactorEnrollmentRequired);
+        }
+        if actor.role < WorkspaceRole::SuperAdmin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Requests waiting for a second person (workspace Owners and Super Admins).
+    pub async fn list_dual_approvals(&self, actor: &Actor) -> Result<Vec<DualApproval>> {
+        Self::must_be_approver(actor)?;
+        let mut out = Vec::new();
+        for r in self
+            .inner
+            .store
+            .pending_dual_approvals(actor.workspace_id, self.now())
+            .await?
+        {
+            let label = match r.target_id.parse() {
+                Ok(a) => self
+                    .inner
+                    .store
+                    .get_account(actor.workspace_id, a)
+                    .await?
+                    .map(|a| a.label),
+                Err(_) => None,
+            };
+            out.push(DualApproval {
+                id: r.id.to_string(),
+                requester: r.requester_email,
+                action: r.action,
+                target_id: r.target_id,
+                target_label: label,
+                status: r.status,
+                created_at: r.created_at.to_rfc3339(),
+                expires_at: r.expires_at.to_rfc3339(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Approves or denies someone else's request (Owner or Super Admin, step-up).
+    pub async fn decide_dual_approval(
+        &self,
+        actor: &Actor,
+        id: &str,
+        approve: bool,
+    ) -> Result<String> {
+        Self::must_be_approver(actor)?;
+        self.require_step_up(actor)?;
+        let id: EventId = id.parse().map_err(|_| AppError::NotFound("approval"))?;
+        let r = self
+            .inner
+            .store
+            .get_dual_approval(actor.workspace_id, id)
+            .await?
+            .ok_or(AppError::NotFound("approval"))?;
+        if r.requester_id == actor.user_id {
+            return Err(AppError::invalid(
+                "approval.own_request",
+                "a second person must approve: not the one who asked",
+            ));
+        }
+        let to = if approve { "approved" } else { "denied" };
+        if !self
+            .inner
+            .store
+            .transition_dual_approval(
+                actor.workspace_id,
+                id,
+                "pending",
+                to,
+                Some((actor.user_id, &actor.email)),
+                self.now(),
+            )
+            .await?
+        {
+            return Err(AppError::conflict(
+                "approval.closed",
+                "this request was already decided or has expired",
+            ));
+        }
+        self.audit(actor, Event::new("dual_approval.decided").target("approval", id).outcome(if approve { "success" } else { "denied" }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
+        Ok(to.to_owned())
+    }
+
+    /// Turns the two-person rule on or off (workspace Owner).
+    pub async fn set_two_person_rule(&self, actor: &Actor, on: bool) -> Result<()> {
+        self.check(actor, crate::Action::ManageWorkspaceSettings)?;
+        self.inner
+            .store
+            .set_two_person_rule(actor.workspace_id, on)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("workspace.settings_change")
+                .detail(serde_json::json!({"two_person_rule": on})),
+        )
+        .await
+    }
+
+    /// Tags an account critical (workspace Owners and Super Admins).
+    pub async fn set_account_critical(
+        &self,
+        actor: &Actor,
+        id: &str,
+        critical: bool,
+    ) -> Result<()> {
+        let (a, _) = self.account_for(actor, id).await?;
+        Self::must_be_approver(actor)?;
+        self.inner
+            .store
+            .set_account_critical(actor.workspace_id, a.id, critical)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("account.critical_change")
+                .target("account", a.id)
+                .detail(serde_json::json!({"critical": critical})),
+        )
+        .await
+    }
+
+    pub async fn two_person_rule(&self, actor: &Actor) -> Result<bool> {
+        Ok(self.inner.store.two_person_rule(actor.workspace_id).await?)
+    }
+
+    pub async fn account_critical(&self, actor: &Actor, id: &str) -> Result<bool> {
+        let (a, _) = self.account_for(actor, id).await?;
+        Ok(self
+            .inner
+            .store
+            .account_critical(actor.workspace_id, a.id)
+            .await?)
+    }
+}
