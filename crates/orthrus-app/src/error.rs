@@ -60,6 +60,7 @@ impl AppError {
             Self::NotFound("backup code") => "backup_codes.not_found",
             Self::NotFound("step-up request") => "approval.not_found",
             Self::NotFound("approval") => "approval.not_found",
+            Self::NotFound("passkey") => "passkey.not_found",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

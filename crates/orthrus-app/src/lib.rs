@@ -16,6 +16,7 @@ mod dual;
 mod error;
 mod otp;
 mod otp_transfer;
+mod passkeys;
 mod passwords;
 mod twofactor;
 mod users;
@@ -37,6 +38,7 @@ pub use otp::{
     PendingEnrollment, UsedInfo,
 };
 pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
+pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
@@ -139,6 +141,7 @@ struct Inner {
     /// sign-in takes as long whether or not the user exists.
     dummy_hash: String,
     ledger: otp::LedgerBatcher,
+    passkeys: passkeys::Passkeys,
 }
 
 impl App {
@@ -163,6 +166,7 @@ impl App {
                 config,
                 dummy_hash,
                 ledger: otp::LedgerBatcher::default(),
+                passkeys: passkeys::Passkeys::default(),
             }),
         })
     }

@@ -390,6 +390,18 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<bool>;
 
+    // Passkeys
+    async fn create_passkey(&self, p: &PasskeyRow) -> Result<()>;
+    async fn list_passkeys(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<PasskeyRow>>;
+    async fn update_passkey(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        credential: &str,
+        used_at: Timestamp,
+    ) -> Result<()>;
+    async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, id: EventId) -> Result<bool>;
+
     // Audit
     /// Appends an event to the workspace's chain atomically.
     async fn append_audit(

@@ -56,6 +56,11 @@ pub const SQLITE: &[Migration] = &[
         name: "two_person_rule",
         sql: include_str!("../migrations/sqlite/0006_two_person_rule.sql"),
     },
+    Migration {
+        version: 7,
+        name: "passkeys",
+        sql: include_str!("../migrations/sqlite/0007_passkeys.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -88,6 +93,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 6,
         name: "two_person_rule",
         sql: include_str!("../migrations/postgres/0006_two_person_rule.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "passkeys",
+        sql: include_str!("../migrations/postgres/0007_passkeys.sql"),
     },
 ];
 

@@ -349,3 +349,16 @@ pub struct DualApprovalRow {
     pub decided_by_email: Option<String>,
     pub decided_at: Option<Timestamp>,
 }
+
+/// A user's passkey (the WebAuthn credential as JSON: public key and counter,
+/// nothing secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub name: String,
+    pub credential: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}

@@ -266,6 +266,17 @@ macro_rules! impl_store {
                 decided_at: ts_opt(r, "decided_at")?,
             })
         }
+        fn passkey_row(r: &$row) -> Result<PasskeyRow> {
+            Ok(PasskeyRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                user_id: id(r, "user_id")?,
+                name: r.try_get("name")?,
+                credential: r.try_get("credential")?,
+                created_at: ts(r, "created_at")?,
+                last_used_at: ts_opt(r, "last_used_at")?,
+            })
+        }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
             let actor: Option<String> = r.try_get("actor_id")?;
             let detail: String = r.try_get("detail")?;
@@ -1116,6 +1127,31 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).bind(q.to_string()).bind(from).bind(to)
                     .bind(by.map(|b| b.0.to_string())).bind(by.map(|b| b.1.to_owned())).bind(by.map(|_| at.0)).bind(at.0)
                     .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_passkey(&self, p: &PasskeyRow) -> Result<()> {
+                sqlx::query("INSERT INTO user_passkeys (id, workspace_id, user_id, name, credential, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)")
+                    .bind(p.id.to_string()).bind(p.workspace_id.to_string()).bind(p.user_id.to_string()).bind(&p.name).bind(&p.credential).bind(p.created_at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn list_passkeys(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<PasskeyRow>> {
+                sqlx::query("SELECT id, workspace_id, user_id, name, credential, created_at, last_used_at FROM user_passkeys WHERE workspace_id = $1 AND user_id = $2 ORDER BY created_at")
+                    .bind(ws.to_string()).bind(user.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(passkey_row).collect()
+            }
+
+            async fn update_passkey(&self, ws: WorkspaceId, p: EventId, credential: &str, used_at: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE user_passkeys SET credential = $3, last_used_at = $4 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(p.to_string()).bind(credential).bind(used_at.0).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, p: EventId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM user_passkeys WHERE workspace_id = $1 AND user_id = $2 AND id = $3")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(p.to_string()).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 

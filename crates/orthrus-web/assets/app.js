@@ -23,6 +23,91 @@
     }
   }
 
+  // Passkeys (WebAuthn): the server speaks JSON with base64url buffers.
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; } catch (e) { return ""; }
+  }
+  function b64u(buf) {
+    var s = "";
+    new Uint8Array(buf).forEach(function (b) { s += String.fromCharCode(b); });
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function unb64u(s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) s += "=";
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf() },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.text().then(function (t) {
+        var j = t ? JSON.parse(t) : {};
+        if (!r.ok) throw new Error((j.error && j.error.message) || r.statusText);
+        return j;
+      });
+    });
+  }
+  async function passkeyRegister(form) {
+    var msg = form.querySelector(".passkey-msg");
+    try {
+      var totp = form.querySelector("[name=totp]");
+      await post("/api/v1/auth/step-up", totp ? { password: form.password.value, totp: totp.value } : { password: form.password.value });
+      var opts = (await post("/api/v1/me/passkeys/register/start")).publicKey;
+      opts.challenge = unb64u(opts.challenge);
+      opts.user.id = unb64u(opts.user.id);
+      (opts.excludeCredentials || []).forEach(function (c) { c.id = unb64u(c.id); });
+      var cred = await navigator.credentials.create({ publicKey: opts });
+      await post("/api/v1/me/passkeys/register/finish", {
+        name: form.querySelector("[name=name]").value,
+        credential: {
+          id: cred.id, rawId: b64u(cred.rawId), type: cred.type,
+          response: { attestationObject: b64u(cred.response.attestationObject), clientDataJSON: b64u(cred.response.clientDataJSON) },
+          extensions: cred.getClientExtensionResults()
+        }
+      });
+      window.location.reload();
+    } catch (e) {
+      msg.textContent = "Could not add the passkey: " + e.message;
+    }
+  }
+  async function passkeyStepUp(btn) {
+    var dialog = btn.closest(".dialog");
+    var msg = dialog.querySelector(".passkey-msg");
+    try {
+      var opts = (await post("/api/v1/auth/step-up/passkey/start")).publicKey;
+      opts.challenge = unb64u(opts.challenge);
+      (opts.allowCredentials || []).forEach(function (c) { c.id = unb64u(c.id); });
+      var a = await navigator.credentials.get({ publicKey: opts });
+      await post("/api/v1/auth/step-up/passkey/finish", {
+        credential: {
+          id: a.id, rawId: b64u(a.rawId), type: a.type,
+          response: {
+            authenticatorData: b64u(a.response.authenticatorData), clientDataJSON: b64u(a.response.clientDataJSON),
+            signature: b64u(a.response.signature), userHandle: a.response.userHandle ? b64u(a.response.userHandle) : null
+          },
+          extensions: a.getClientExtensionResults()
+        }
+      });
+      htmx.ajax("POST", "/ui/after-step-up?then=" + encodeURIComponent(btn.getAttribute("data-then")),
+        { target: dialog, swap: "outerHTML", source: dialog, headers: { "X-CSRF-Token": csrf() } });
+    } catch (e) {
+      if (msg) msg.textContent = "The passkey did not work: " + e.message;
+    }
+  }
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target.closest("form[data-passkey-register]");
+    if (f) { ev.preventDefault(); passkeyRegister(f); }
+  });
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest("[data-passkey-stepup]");
+    if (b) { ev.preventDefault(); passkeyStepUp(b); }
+  });
+
   // Countdowns: data-countdown holds the seconds left when the element was
   // rendered; the server swaps in the next code when it reaches zero.
   function startCountdowns(root) {

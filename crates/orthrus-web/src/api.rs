@@ -30,6 +30,24 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/me/approvals", get(approvals))
         .route("/api/v1/me/approvals/{id}", post(decide))
         .route("/api/v1/dual-approvals", get(dual_approvals))
+        .route("/api/v1/me/passkeys", get(list_passkeys))
+        .route("/api/v1/me/passkeys/{id}", delete(delete_passkey))
+        .route(
+            "/api/v1/me/passkeys/register/start",
+            post(passkey_register_start),
+        )
+        .route(
+            "/api/v1/me/passkeys/register/finish",
+            post(passkey_register_finish),
+        )
+        .route(
+            "/api/v1/auth/step-up/passkey/start",
+            post(passkey_step_up_start),
+        )
+        .route(
+            "/api/v1/auth/step-up/passkey/finish",
+            post(passkey_step_up_finish),
+        )
         .route("/api/v1/dual-approvals/{id}", post(decide_dual))
         .route(
             "/api/v1/accounts/{id}/critical",
@@ -574,4 +592,87 @@ pub(crate) async fn set_critical(
         .set_account_critical(&a.actor, &id, b.critical)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts registering a passkey (needs a fresh step-up). Pass the answer to
+/// `navigator.credentials.create`.
+#[utoipa::path(post, path = "/api/v1/me/passkeys/register/start", tag = "me", responses((status = 200, description = "WebAuthn creation options")), security(("bearer" = [])))]
+pub(crate) async fn passkey_register_start(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(s.app.passkey_register_start(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyFinishBody {
+    #[serde(default)]
+    name: String,
+    /// The browser's PublicKeyCredential, base64url-encoded buffers.
+    #[schema(value_type = Object)]
+    credential: serde_json::Value,
+}
+
+/// Finishes registering a passkey.
+#[utoipa::path(post, path = "/api/v1/me/passkeys/register/finish", tag = "me", request_body = PasskeyFinishBody, responses((status = 200, body = orthrus_app::PasskeyInfo)), security(("bearer" = [])))]
+pub(crate) async fn passkey_register_finish(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<PasskeyFinishBody>,
+) -> ApiResult<Json<orthrus_app::PasskeyInfo>> {
+    Ok(Json(
+        s.app
+            .passkey_register_finish(&a.actor, &b.name, b.credential)
+            .await?,
+    ))
+}
+
+/// Your passkeys.
+#[utoipa::path(get, path = "/api/v1/me/passkeys", tag = "me", responses((status = 200, body = Vec<orthrus_app::PasskeyInfo>)), security(("bearer" = [])))]
+pub(crate) async fn list_passkeys(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<orthrus_app::PasskeyInfo>>> {
+    Ok(Json(s.app.list_passkeys(&a.actor).await?))
+}
+
+/// Removes one of your passkeys.
+#[utoipa::path(delete, path = "/api/v1/me/passkeys/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+pub(crate) async fn delete_passkey(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_passkey(&a.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts a passkey step-up. Pass the answer to `navigator.credentials.get`.
+#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/start", tag = "auth", responses((status = 200, description = "WebAuthn request options")), security(("bearer" = [])))]
+pub(crate) async fn passkey_step_up_start(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(s.app.passkey_step_up_start(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyAssertBody {
+    #[schema(value_type = Object)]
+    credential: serde_json::Value,
+}
+
+/// Finishes a passkey step-up: the session is elevated.
+#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/finish", tag = "auth", request_body = PasskeyAssertBody, responses((status = 200, body = StepUpResponse)), security(("bearer" = [])))]
+pub(crate) async fn passkey_step_up_finish(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<PasskeyAssertBody>,
+) -> ApiResult<Json<StepUpResponse>> {
+    let until = s.app.passkey_step_up_finish(&a.actor, b.credential).await?;
+    Ok(Json(StepUpResponse {
+        elevated_until: until.to_rfc3339(),
+    }))
 }

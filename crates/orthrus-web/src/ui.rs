@@ -33,6 +33,10 @@ pub(crate) fn routes() -> Router<WebState> {
             post(security_revoke_session),
         )
         .route("/security/tokens", post(security_create_token))
+        .route(
+            "/security/passkeys/{id}/delete",
+            post(security_delete_passkey),
+        )
         .route("/security/tokens/{id}/revoke", post(security_revoke_token))
 }
 
@@ -510,6 +514,7 @@ struct SecurityPage {
     enrollment: Option<TotpEnrollment>,
     recovery_codes: Option<Vec<String>>,
     sessions: Vec<SessionInfo>,
+    passkeys: Vec<orthrus_app::PasskeyInfo>,
     tokens: Vec<TokenInfo>,
     new_token: Option<String>,
     error: Option<String>,
@@ -535,6 +540,7 @@ async fn security_view(s: &WebState, a: &Authed, x: SecurityExtras) -> Result<Re
         enrollment: x.enrollment,
         recovery_codes: x.recovery_codes,
         sessions: s.app.list_sessions(&a.actor).await?,
+        passkeys: s.app.list_passkeys(&a.actor).await?,
         tokens: s.app.list_api_tokens(&a.actor).await?,
         new_token: x.new_token,
         error: x.error,
@@ -683,6 +689,23 @@ async fn security_revoke_token(
         &a,
         SecurityExtras {
             flash: Some("Token revoked.".into()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn security_delete_passkey(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    s.app.delete_passkey(&a.actor, &id).await?;
+    security_view(
+        &s,
+        &a,
+        SecurityExtras {
+            flash: Some("Passkey removed.".into()),
             ..Default::default()
         },
     )

@@ -18,6 +18,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/ui/step-up/device", post(start))
         .route("/ui/step-up/device/{id}", get(poll))
         .route("/ui/approvals", get(approvals))
+        .route("/ui/after-step-up", post(after_step_up))
         .route("/ui/approvals/{id}", post(decide))
 }
 
@@ -143,4 +144,13 @@ async fn decide(
         message: Some(message),
         ok,
     })
+}
+
+/// After a passkey step-up in the browser: carry on with what was asked.
+async fn after_step_up(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<ThenQuery>,
+) -> Result<Response, WebError> {
+    crate::ui_accounts::guarded(&s, &a, &q.then).await
 }

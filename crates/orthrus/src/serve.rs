@@ -116,6 +116,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             max_body_bytes: cfg.http.max_body_bytes,
         },
     );
+    app.configure_passkeys(&public_url);
     let setup = web
         .prepare_setup()
         .await

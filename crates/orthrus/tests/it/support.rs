@@ -67,10 +67,16 @@ impl Server {
     /// Starts `orthrus serve` on a free port and returns once it listens
     /// (it prints its URL only after binding).
     pub fn start(storage: &Storage, log_level: &str) -> Self {
+        Self::start_with(storage, log_level, &["--http", "127.0.0.1:0"])
+    }
+
+    /// Like `start`, with other listen/public-URL flags.
+    pub fn start_with(storage: &Storage, log_level: &str, http_args: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .arg("serve")
             .args(storage.args())
-            .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .args(http_args)
+            .args(["--smtp", "127.0.0.1:0"])
             .env("ORTHRUS_MASTER_KEY", master_key())
             .env("ORTHRUS_LOG", log_level)
             .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")

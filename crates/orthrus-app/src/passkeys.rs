@@ -1,0 +1,318 @@
+//! Passkeys (WebAuthn, via webauthn-rs) as a way to confirm identity
+//! (step-up). Registration and each assertion are two steps; the challenge
+//! state between them is kept in this process for five minutes, keyed by the
+//! session (a PostgreSQL cluster should route a user's requests to one node
+//! for that minute, or use password or device approval).
+
+use crate::audit::Event;
+use crate::{Actor, App, AppError, Result};
+use orthrus_core::{EventId, SessionId, Timestamp};
+use orthrus_store::PasskeyRow;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use webauthn_rs::prelude::{
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+};
+
+/// A challenge is answered within this many seconds.
+const CEREMONY_SECS: i64 = 300;
+
+enum Ceremony {
+    Register(Box<PasskeyRegistration>),
+    Authenticate(Box<PasskeyAuthentication>),
+}
+
+/// WebAuthn configuration and in-flight ceremonies.
+#[derive(Default)]
+pub(crate) struct Passkeys {
+    webauthn: OnceLock<std::result::Result<Webauthn, String>>,
+    ceremonies: Mutex<HashMap<SessionId, (Ceremony, Timestamp)>>,
+}
+
+/// A passkey as its owner sees it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PasskeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+fn info(p: PasskeyRow) -> PasskeyInfo {
+    PasskeyInfo {
+        id: p.id.to_string(),
+        name: p.name,
+        created_at: p.created_at.to_rfc3339(),
+        last_used_at: p.last_used_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+fn unavailable(why: &str) -> AppError {
+    AppError::invalid("passkey.unavailable", why.to_owned())
+}
+
+impl App {
+    /// Sets the relying party from the public URL (once). Passkeys need a
+    /// host name (e.g. `localhost` or `orthrus.example.com`), not an IP address.
+    pub fn configure_passkeys(&self, public_url: &str) {
+        let built = (|| {
+            let url = Url::parse(public_url).map_err(|e| format!("bad public URL: {e}"))?;
+            let host = url.domain().ok_or("passkeys need the server to be reached by a host name (such as localhost), not an IP address; set http.public_url")?.to_owned();
+            WebauthnBuilder::new(&host, &url)
+                .map_err(|e| format!("{e:?}"))?
+                .rp_name("Orthrus")
+                .allow_any_port(true)
+                .build()
+                .map_err(|e| format!("{e:?}"))
+        })();
+        let _ = self.inner.passkeys.webauthn.set(built);
+    }
+
+    fn webauthn(&self) -> Result<&Webauthn> {
+        match self.inner.passkeys.webauthn.get() {
+            Some(Ok(w)) => Ok(w),
+            Some(Err(why)) => Err(unavailable(why)),
+            None => Err(unavailable("passkeys are not configured on this server")),
+        }
+    }
+
+    fn put_ceremony(&self, session: SessionId, c: Ceremony) -> Result<()> {
+        let now = self.now();
+        let mut map = self
+            .inner
+            .passkeys
+            .ceremonies
+            .lock()
+            .map_err(|_| AppError::Internal("passkey state poisoned".into()))?;
+        map.retain(|_, (_, at)| at.plus_seconds(CEREMONY_SECS) > now);
+        map.insert(session, (c, now));
+        Ok(())
+    }
+
+    fn take_ceremony(&self, session: SessionId) -> Result<Ceremony> {
+        let now = self.now();
+        let mut map = self
+            .inner
+            .passkeys
+            .ceremonies
+            .lock()
+            .map_err(|_| AppError::Internal("passkey state poisoned".into()))?;
+        match map.remove(&session) {
+            Some((c, at)) if at.plus_seconds(CEREMONY_SECS) > now => Ok(c),
+            _ => Err(AppError::invalid(
+                "passkey.expired",
+                "the passkey prompt expired; try again",
+            )),
+        }
+    }
+
+    async fn user_passkeys(&self, actor: &Actor) -> Result<Vec<(PasskeyRow, Passkey)>> {
+        self.inner
+            .store
+            .list_passkeys(actor.workspace_id, actor.user_id)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let pk: Passkey = serde_json::from_str(&row.credential)
+                    .map_err(|e| AppError::Internal(format!("stored passkey: {e}")))?;
+                Ok((row, pk))
+            })
+            .collect()
+    }
+
+    pub async fn list_passkeys(&self, actor: &Actor) -> Result<Vec<PasskeyInfo>> {
+        Ok(self
+            .inner
+            .store
+            .list_passkeys(actor.workspace_id, actor.user_id)
+            .await?
+            .into_iter()
+            .map(info)
+            .collect())
+    }
+
+    /// Starts registering a passkey (needs a fresh step-up: it adds a way in).
+    pub async fn passkey_register_start(&self, actor: &Actor) -> Result<serde_json::Value> {
+        let session = actor.session_id().ok_or(AppError::invalid(
+            "passkey.unsupported",
+            "register passkeys from a signed-in browser",
+        ))?;
+        self.require_step_up(actor)?;
+        let existing: Vec<_> = self
+            .user_passkeys(actor)
+            .await?
+            .into_iter()
+            .map(|(_, p)| p.cred_id().clone())
+            .collect();
+        let (challenge, state) = self
+            .webauthn()?
+            .start_passkey_registration(
+                Uuid::from(actor.user_id.as_uuid()),
+                &actor.email,
+                &actor.name,
+                Some(existing),
+            )
+            .map_err(|e| AppError::Internal(format!("webauthn: {e:?}")))?;
+        self.put_ceremony(session, Ceremony::Register(Box::new(state)))?;
+        serde_json::to_value(challenge).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Finishes registration with the browser's answer.
+    pub async fn passkey_register_finish(
+        &self,
+        actor: &Actor,
+        name: &str,
+        credential: serde_json::Value,
+    ) -> Result<PasskeyInfo> {
+        let session = actor.session_id().ok_or(AppError::invalid(
+            "passkey.unsupported",
+            "register passkeys from a signed-in browser",
+        ))?;
+        let name = name.trim();
+        let name = if name.is_empty() { "Passkey" } else { name };
+        let Ceremony::Register(state) = self.take_ceremony(session)? else {
+            return Err(AppError::invalid(
+                "passkey.expired",
+                "start the registration again",
+            ));
+        };
+        let cred: RegisterPublicKeyCredential =
+            serde_json::from_value(credential).map_err(|e| {
+                AppError::invalid(
+                    "passkey.invalid",
+                    format!("the browser's answer is not a passkey registration: {e}"),
+                )
+            })?;
+        let pk = self
+            .webauthn()?
+            .finish_passkey_registration(&cred, &state)
+            .map_err(|e| {
+                AppError::invalid(
+                    "passkey.rejected",
+                    format!("the passkey was not accepted: {e:?}"),
+                )
+            })?;
+        let row = PasskeyRow {
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            user_id: actor.user_id,
+            name: name.chars().take(100).collect(),
+            credential: serde_json::to_string(&pk)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            created_at: self.now(),
+            last_used_at: None,
+        };
+        self.inner.store.create_passkey(&row).await?;
+        self.audit(
+            actor,
+            Event::new("passkey.register")
+                .target("passkey", row.id)
+                .detail(serde_json::json!({"name": row.name})),
+        )
+        .await?;
+        Ok(info(row))
+    }
+
+    pub async fn delete_passkey(&self, actor: &Actor, id: &str) -> Result<()> {
+        let id: EventId = id.parse().map_err(|_| AppError::NotFound("passkey"))?;
+        if !self
+            .inner
+            .store
+            .delete_passkey(actor.workspace_id, actor.user_id, id)
+            .await?
+        {
+            return Err(AppError::NotFound("passkey"));
+        }
+        self.audit(actor, Event::new("passkey.delete").target("passkey", id))
+            .await
+    }
+
+    /// Starts a passkey step-up for the current session.
+    pub async fn passkey_step_up_start(&self, actor: &Actor) -> Result<serde_json::Value> {
+        let session = actor.session_id().ok_or(AppError::invalid(
+            "step_up.unsupported",
+            "step-up elevates a signed-in session",
+        ))?;
+        let keys: Vec<Passkey> = self
+            .user_passkeys(actor)
+            .await?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        if keys.is_empty() {
+            return Err(AppError::invalid(
+                "passkey.none",
+                "you have no passkey yet: add one under My security",
+            ));
+        }
+        let (challenge, state) = self
+            .webauthn()?
+            .start_passkey_authentication(&keys)
+            .map_err(|e| AppError::Internal(format!("webauthn: {e:?}")))?;
+        self.put_ceremony(session, Ceremony::Authenticate(Box::new(state)))?;
+        serde_json::to_value(challenge).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Finishes a passkey step-up; elevates the session.
+    pub async fn passkey_step_up_finish(
+        &self,
+        actor: &Actor,
+        credential: serde_json::Value,
+    ) -> Result<Timestamp> {
+        let session = actor.session_id().ok_or(AppError::invalid(
+            "step_up.unsupported",
+            "step-up elevates a signed-in session",
+        ))?;
+        let Ceremony::Authenticate(state) = self.take_ceremony(session)? else {
+            return Err(AppError::invalid("passkey.expired", "start again"));
+        };
+        let cred: PublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
+            AppError::invalid(
+                "passkey.invalid",
+                format!("the browser's answer is not a passkey assertion: {e}"),
+            )
+        })?;
+        let result = match self
+            .webauthn()?
+            .finish_passkey_authentication(&cred, &state)
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.audit(
+                    actor,
+                    Event::new("auth.step_up").outcome("failure").detail(
+                        serde_json::json!({"method": "passkey", "reason": format!("{e:?}")}),
+                    ),
+                )
+                .await?;
+                return Err(AppError::InvalidCredentials);
+            }
+        };
+        for (row, mut pk) in self.user_passkeys(actor).await? {
+            if pk.cred_id() == result.cred_id() {
+                pk.update_credential(&result);
+                let json =
+                    serde_json::to_string(&pk).map_err(|e| AppError::Internal(e.to_string()))?;
+                self.inner
+                    .store
+                    .update_passkey(actor.workspace_id, row.id, &json, self.now())
+                    .await?;
+            }
+        }
+        let ws = self.workspace(actor.workspace_id).await?;
+        let until = self
+            .now()
+            .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
+        self.inner.store.elevate_session(session, until).await?;
+        self.audit(
+            actor,
+            Event::new("auth.step_up")
+                .target("session", session)
+                .detail(serde_json::json!({"method": "passkey", "until": until.to_rfc3339()})),
+        )
+        .await?;
+        Ok(until)
+    }
+}
