@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use webauthn_rs::prelude::{
     Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
 };
 
 /// A challenge is answered within this many seconds.
@@ -149,7 +149,7 @@ impl App {
         let (challenge, state) = self
             .webauthn()?
             .start_passkey_registration(
-                Uuid::from(actor.user_id.as_uuid()),
+                actor.user_id.as_uuid(),
                 &actor.email,
                 &actor.name,
                 Some(existing),
