@@ -18,6 +18,7 @@ mod ui;
 mod ui_accounts;
 mod ui_backup;
 mod ui_device;
+mod ui_dual;
 mod ui_otp;
 
 pub use error::WebError;
@@ -116,6 +117,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_otp::routes())
         .merge(ui_backup::routes())
         .merge(ui_device::routes())
+        .merge(ui_dual::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -433,6 +433,7 @@ async fn users_op(
 #[derive(Deserialize)]
 struct SettingsForm {
     require_2fa: Option<String>,
+    two_person_rule: Option<String>,
     step_up_minutes: i64,
 }
 
@@ -441,6 +442,12 @@ async fn workspace_settings(
     a: Authed,
     UiForm(f): UiForm<SettingsForm>,
 ) -> Result<Response, WebError> {
+    let two_person = s.app.two_person_rule(&a.actor).await?;
+    if two_person != f.two_person_rule.is_some() {
+        s.app
+            .set_two_person_rule(&a.actor, f.two_person_rule.is_some())
+            .await?;
+    }
     match s
         .app
         .update_workspace_settings(
@@ -515,6 +522,7 @@ struct SecurityPage {
     recovery_codes: Option<Vec<String>>,
     sessions: Vec<SessionInfo>,
     passkeys: Vec<orthrus_app::PasskeyInfo>,
+    denials: usize,
     tokens: Vec<TokenInfo>,
     new_token: Option<String>,
     error: Option<String>,
@@ -541,6 +549,7 @@ async fn security_view(s: &WebState, a: &Authed, x: SecurityExtras) -> Result<Re
         recovery_codes: x.recovery_codes,
         sessions: s.app.list_sessions(&a.actor).await?,
         passkeys: s.app.list_passkeys(&a.actor).await?,
+        denials: s.app.recent_denials(&a.actor).await?,
         tokens: s.app.list_api_tokens(&a.actor).await?,
         new_token: x.new_token,
         error: x.error,

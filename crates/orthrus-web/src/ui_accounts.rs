@@ -192,6 +192,8 @@ struct AccountPage {
     page: Page,
     a: AccountDetail,
     candidates: Vec<UserInfo>,
+    critical: bool,
+    can_tag_critical: bool,
 }
 
 async fn account_view(
@@ -213,10 +215,14 @@ async fn account_view(
     };
     let mut page = Page::new(s, a, &detail.summary.label, "accounts");
     page.flash = flash;
+    let critical = s.app.account_critical(&a.actor, id).await?;
+    let can_tag_critical = a.actor.role >= orthrus_core::WorkspaceRole::SuperAdmin;
     render(&AccountPage {
         page,
         a: detail,
         candidates,
+        critical,
+        can_tag_critical,
     })
 }
 
@@ -309,6 +315,8 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
             .map(|v| (v, true)),
         "mfa" => return crate::ui_otp::mfa_form_after_step_up(s, a, id).await,
         "backup-view" => return crate::ui_backup::after_step_up(s, a, id, "view").await,
+        "dual-1" => return crate::ui_dual::decide_and_render(s, a, id, true).await,
+        "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
         "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
         "field" => s
             .app

@@ -525,3 +525,105 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         assert_eq!(ev.as_array().unwrap().len(), 3);
     }
 }
+
+#[tokio::test]
+async fn second_approver_panel_in_the_ui() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "super-admin").await;
+    owner
+        .patch("/workspace", &json!({"two_person_rule": true}))
+        .await;
+    owner.step_up("owner-password-1").await;
+    let (s, _) = owner
+        .post("/authenticator/export", &json!({"format": "otpauth"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .form(&[
+            ("email", "second@acme.test"),
+            ("password", "member-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = t
+        .app
+        .csrf_token(cookie.trim_start_matches("orthrus_session="));
+    let hx = |req: reqwest::RequestBuilder| {
+        req.header("cookie", &cookie)
+            .header("hx-request", "true")
+            .header("x-csrf-token", &csrf)
+    };
+    let audit = hx(t.http.get(format!("{}/audit", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("hx-get=\"/ui/dual\""));
+    let panel = hx(t.http.get(format!("{}/ui/dual", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        panel.contains("owner@acme.test") && panel.contains("export every authenticator seed"),
+        "{panel}"
+    );
+    let approve = panel
+        .split("hx-post=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let dialog = hx(t.http.post(format!("{}{approve}", t.url)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.contains("Confirm your identity"), "{dialog}");
+    let then = dialog
+        .split("then=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = hx(t.http.post(format!("{}/step-up?then={then}", t.url)))
+        .form(&[("password", "member-password-1")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        done.contains("Approved.") && done.contains("Nothing is waiting"),
+        "{done}"
+    );
+    assert_eq!(
+        owner
+            .post("/authenticator/export", &json!({"format": "otpauth"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}

@@ -563,6 +563,16 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             phone.get(&format!("/accounts/{id}/password")).await.0,
             StatusCode::FORBIDDEN
         );
+        // Backup codes after a device approval, too.
+        owner
+            .send(
+                Method::PUT,
+                &format!("/accounts/{id}/backup-codes"),
+                Some(&json!({"codes": ["1234 5678", "2345 6789"]})),
+            )
+            .await;
+        let (s, v) = laptop.get(&format!("/accounts/{id}/backup-codes")).await;
+        assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(2)));
         // Denying outright, and expiry after two minutes.
         let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
         let (_, v) = phone

@@ -455,6 +455,15 @@ async fn passkey_registration_and_step_up_in_chromium() {
     .await;
     let (_, acct) = api(&c, reqwest::Method::POST, &format!("http://{listen}/api/v1/accounts"), Some(&t), Some(serde_json::json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"}))).await;
     let id = acct["id"].as_str().unwrap().to_owned();
+    let (s, _) = api(
+        &c,
+        reqwest::Method::PUT,
+        &format!("http://{listen}/api/v1/accounts/{id}/backup-codes"),
+        Some(&t),
+        Some(serde_json::json!({"codes": "8841 2290\n1377 4052"})),
+    )
+    .await;
+    assert_eq!(s, 200);
 
     let (_driver, driver_url) = chromedriver();
     let b = browser(&driver_url).await;
@@ -502,6 +511,15 @@ async fn passkey_registration_and_step_up_in_chromium() {
             .await?;
         let shown = b.query(By::Id("password-value")).first().await?;
         assert_eq!(shown.text().await?, "Passkey-Guarded-7");
+        // The same session, elevated by the passkey, views the backup codes.
+        b.query(By::Id("backup-view"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        b.query(By::XPath("//td[text()='8841 2290']"))
+            .first()
+            .await?;
         WebDriverResult::Ok(())
     }
     .await;
