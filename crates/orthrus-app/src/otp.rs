@@ -521,16 +521,21 @@ impl App {
                 .lock()
                 .map_err(|_| AppError::Internal("ledger queue poisoned".into()))?,
         );
-        let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
-        let result = self
-            .inner
-            .store
-            .record_issuances(&rows)
-            .await
-            .map_err(|e| e.to_string());
-        for (_, tx) in batch {
-            let _ = tx.send(result.clone());
-        }
+        // The write runs in its own task, awaited here: if this request is
+        // cancelled (client gone), the batch still commits and every other
+        // caller in it still gets its answer.
+        let store = self.inner.store.clone();
+        let write = tokio::spawn(async move {
+            let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
+            let result = store
+                .record_issuances(&rows)
+                .await
+                .map_err(|e| e.to_string());
+            for (_, tx) in batch {
+                let _ = tx.send(result.clone());
+            }
+        });
+        let _ = write.await;
         rx.await
             .map_err(|_| AppError::Internal("ledger writer went away".into()))?
             .map_err(AppError::Internal)

@@ -893,6 +893,12 @@ macro_rules! impl_store {
 
             async fn put_otp(&self, o: &OtpRow) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
+                if o.slot == OtpSlot::Active {
+                    // A new active seed: steps marked used belonged to the old one.
+                    sqlx::query("DELETE FROM otp_used_steps WHERE workspace_id = $1 AND account_id = $2")
+                        .bind(o.workspace_id.to_string()).bind(o.account_id.to_string())
+                        .execute(&mut *tx).await?;
+                }
                 sqlx::query("DELETE FROM account_otp WHERE workspace_id = $1 AND account_id = $2 AND slot = $3")
                     .bind(o.workspace_id.to_string()).bind(o.account_id.to_string()).bind(o.slot.as_str())
                     .execute(&mut *tx).await?;

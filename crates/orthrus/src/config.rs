@@ -274,21 +274,11 @@ impl Config {
     }
 
     pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.http.listen.parse().with_context(|| {
-            format!(
-                "http.listen must be HOST:PORT with an IP address, got {:?}",
-                self.http.listen
-            )
-        })
+        resolve(&self.http.listen, "http.listen")
     }
 
     pub fn smtp_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.smtp.listen.parse().with_context(|| {
-            format!(
-                "smtp.listen must be HOST:PORT with an IP address, got {:?}",
-                self.smtp.listen
-            )
-        })
+        resolve(&self.smtp.listen, "smtp.listen")
     }
 
     /// The database URL to open.
@@ -323,6 +313,18 @@ impl Config {
             ..orthrus_app::AppConfig::default()
         }
     }
+}
+
+/// `IP:PORT` or `HOST:PORT` (resolved once, at start; the first address wins).
+fn resolve(addr: &str, setting: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(a) = addr.parse() {
+        return Ok(a);
+    }
+    use std::net::ToSocketAddrs;
+    addr.to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .with_context(|| format!("{setting} must be HOST:PORT (for example 127.0.0.1:8080 or localhost:8080), got {addr:?}"))
 }
 
 /// The documented reference file printed by `orthrus config example`.
@@ -382,6 +384,11 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("http.listen")
+        );
+        assert_eq!(
+            resolve("localhost:8080", "x").unwrap().port(),
+            8080,
+            "host names resolve"
         );
         let c = Config {
             database_url: SecretString::new("mysql://x"),
