@@ -14,6 +14,7 @@ mod backup;
 mod device_approval;
 mod dual;
 mod error;
+mod inbox;
 mod otp;
 mod otp_transfer;
 mod passkeys;
@@ -32,6 +33,7 @@ pub use device_approval::{
 };
 pub use dual::DualApproval;
 pub use error::{AppError, Result};
+pub use inbox::{InboxItem, InboxQuery, ManagedEmail};
 pub use orthrus_store::SessionKind;
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
@@ -67,6 +69,8 @@ pub struct AppConfig {
     pub lockout_secs: i64,
     /// Issuer shown in authenticator apps for users' own 2FA.
     pub totp_issuer: String,
+    /// Domain of managed email addresses (`<label>-<random>@<domain>`).
+    pub inbound_domain: String,
     /// Argon2id memory (KiB) and passes.
     pub argon_memory_kib: u32,
     pub argon_iterations: u32,
@@ -82,6 +86,7 @@ impl Default for AppConfig {
             lockout_window_secs: 15 * 60,
             lockout_secs: 15 * 60,
             totp_issuer: "Orthrus".into(),
+            inbound_domain: "inbox.localhost".into(),
             argon_memory_kib: 19 * 1024,
             argon_iterations: 2,
         }

@@ -49,6 +49,8 @@ pub enum Action {
     ManageMfa,
     /// Paste a new set of backup codes (no step-up: nothing is revealed).
     SetBackupCodes,
+    /// Give the account a managed email address (no step-up: nothing is revealed).
+    CreateManagedEmail,
     /// View or use backup codes (step-up).
     ViewBackupCodes,
     ViewInbox,
@@ -145,6 +147,7 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         | Action::ManageMfa
         | Action::ViewBackupCodes
         | Action::SetBackupCodes
+        | Action::CreateManagedEmail
         | Action::ManageManagedIdentity
         | Action::RunAdminAutomation => effective == Some(A::Owner),
         Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),

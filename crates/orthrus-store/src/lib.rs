@@ -402,6 +402,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, id: EventId) -> Result<bool>;
 
+    // Managed inbox
+    async fn create_managed_email(&self, m: &ManagedEmailRow) -> Result<()>;
+    async fn managed_emails_for(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Vec<ManagedEmailRow>>;
+    /// An address anywhere in the instance (SMTP routing; addresses are unique).
+    async fn find_managed_email(&self, address: &str) -> Result<Option<ManagedEmailRow>>;
+    async fn set_managed_email_enabled(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        enabled: bool,
+    ) -> Result<bool>;
+    async fn delete_managed_email(&self, ws: WorkspaceId, id: EventId) -> Result<bool>;
+    /// Stores a message; false when the same dedup key was already stored for the account.
+    async fn insert_message(&self, m: &InboxMessageRow) -> Result<bool>;
+    /// Messages of the given accounts, newest first.
+    async fn list_messages(
+        &self,
+        ws: WorkspaceId,
+        accounts: &[AccountId],
+        limit: i64,
+    ) -> Result<Vec<InboxMessageRow>>;
+
     // Audit
     /// Appends an event to the workspace's chain atomically.
     async fn append_audit(

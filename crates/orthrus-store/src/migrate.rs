@@ -61,6 +61,11 @@ pub const SQLITE: &[Migration] = &[
         name: "passkeys",
         sql: include_str!("../migrations/sqlite/0007_passkeys.sql"),
     },
+    Migration {
+        version: 8,
+        name: "managed_inbox",
+        sql: include_str!("../migrations/sqlite/0008_managed_inbox.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -98,6 +103,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "passkeys",
         sql: include_str!("../migrations/postgres/0007_passkeys.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "managed_inbox",
+        sql: include_str!("../migrations/postgres/0008_managed_inbox.sql"),
     },
 ];
 

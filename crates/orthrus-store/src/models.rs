@@ -362,3 +362,34 @@ pub struct PasskeyRow {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
 }
+
+/// A managed email address that receives an account's mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedEmailRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub address: String,
+    pub enabled: bool,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// A received message. Everything about its content (subject, body, code,
+/// link, the raw message) is in `sealed`; only routing facts are plain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessageRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    /// email or sms
+    pub channel: String,
+    pub recipient: String,
+    pub sender: String,
+    /// Message-ID (email) or MessageSid (SMS): a second delivery is dropped.
+    pub dedup_key: String,
+    pub sealed: Vec<u8>,
+    pub has_code: bool,
+    pub received_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}

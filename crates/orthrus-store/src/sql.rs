@@ -277,6 +277,32 @@ macro_rules! impl_store {
                 last_used_at: ts_opt(r, "last_used_at")?,
             })
         }
+        fn managed_email_row(r: &$row) -> Result<ManagedEmailRow> {
+            Ok(ManagedEmailRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                address: r.try_get("address")?,
+                enabled: r.try_get("enabled")?,
+                created_by: id(r, "created_by")?,
+                created_at: ts(r, "created_at")?,
+            })
+        }
+        fn message_row(r: &$row) -> Result<InboxMessageRow> {
+            Ok(InboxMessageRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                channel: r.try_get("channel")?,
+                recipient: r.try_get("recipient")?,
+                sender: r.try_get("sender")?,
+                dedup_key: r.try_get("dedup_key")?,
+                sealed: r.try_get("sealed")?,
+                has_code: r.try_get("has_code")?,
+                received_at: ts(r, "received_at")?,
+                used_at: ts_opt(r, "used_at")?,
+            })
+        }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
             let actor: Option<String> = r.try_get("actor_id")?;
             let detail: String = r.try_get("detail")?;
@@ -833,7 +859,7 @@ macro_rules! impl_store {
 
             async fn delete_account(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
-                for table in ["account_fields", "password_history", "account_members", "account_otp", "otp_issuance", "otp_used_steps", "backup_codes", "backup_code_sets"] {
+                for table in ["account_fields", "password_history", "account_members", "account_otp", "otp_issuance", "otp_used_steps", "backup_codes", "backup_code_sets", "managed_emails", "inbox_messages"] {
                     sqlx::query(sql_fmt!("DELETE FROM {table} WHERE workspace_id = $1 AND account_id = $2"))
                         .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
                 }
@@ -1159,6 +1185,58 @@ macro_rules! impl_store {
                 let done = sqlx::query("DELETE FROM user_passkeys WHERE workspace_id = $1 AND user_id = $2 AND id = $3")
                     .bind(ws.to_string()).bind(user.to_string()).bind(p.to_string()).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_managed_email(&self, m: &ManagedEmailRow) -> Result<()> {
+                sqlx::query("INSERT INTO managed_emails (id, workspace_id, account_id, address, enabled, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(m.id.to_string()).bind(m.workspace_id.to_string()).bind(m.account_id.to_string()).bind(&m.address)
+                    .bind(m.enabled).bind(m.created_by.to_string()).bind(m.created_at.0)
+                    .execute(&self.pool).await.map_err(|e| conflict(e, "that address is taken"))?;
+                Ok(())
+            }
+
+            async fn managed_emails_for(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<ManagedEmailRow>> {
+                sqlx::query("SELECT * FROM managed_emails WHERE workspace_id = $1 AND account_id = $2 ORDER BY created_at")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_all(&self.pool).await?.iter().map(managed_email_row).collect()
+            }
+
+            async fn find_managed_email(&self, address: &str) -> Result<Option<ManagedEmailRow>> {
+                sqlx::query("SELECT * FROM managed_emails WHERE address = $1")
+                    .bind(address).fetch_optional(&self.pool).await?.as_ref().map(managed_email_row).transpose()
+            }
+
+            async fn set_managed_email_enabled(&self, ws: WorkspaceId, m: EventId, enabled: bool) -> Result<bool> {
+                let done = sqlx::query("UPDATE managed_emails SET enabled = $3 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(m.to_string()).bind(enabled).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_managed_email(&self, ws: WorkspaceId, m: EventId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM managed_emails WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(m.to_string()).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_message(&self, m: &InboxMessageRow) -> Result<bool> {
+                let done = sqlx::query("INSERT INTO inbox_messages (id, workspace_id, account_id, channel, recipient, sender, dedup_key, sealed, has_code, received_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) ON CONFLICT (account_id, dedup_key) DO NOTHING")
+                    .bind(m.id.to_string()).bind(m.workspace_id.to_string()).bind(m.account_id.to_string()).bind(&m.channel)
+                    .bind(&m.recipient).bind(&m.sender).bind(&m.dedup_key).bind(&m.sealed).bind(m.has_code).bind(m.received_at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_messages(&self, ws: WorkspaceId, accounts: &[AccountId], limit: i64) -> Result<Vec<InboxMessageRow>> {
+                if accounts.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let marks: Vec<String> = (0..accounts.len()).map(|i| format!("${}", i + 3)).collect();
+                let mut q = sqlx::query(sql_fmt!("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id IN ({}) ORDER BY received_at DESC, id DESC LIMIT $2", marks.join(", ")))
+                    .bind(ws.to_string()).bind(limit.clamp(1, 500));
+                for a in accounts {
+                    q = q.bind(a.to_string());
+                }
+                q.fetch_all(&self.pool).await?.iter().map(message_row).collect()
             }
 
             async fn append_audit(&self, ws: WorkspaceId, e: &NewAuditEvent, chain: ChainFn<'_>) -> Result<AuditEventRow> {

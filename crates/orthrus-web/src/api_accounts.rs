@@ -43,6 +43,11 @@ pub(crate) fn routes() -> Router<WebState> {
         )
         .route("/api/v1/password-generator", post(generate_password))
         .route("/api/v1/audit", get(list_audit))
+        .route(
+            "/api/v1/accounts/{id}/managed-email",
+            post(create_managed_email).get(list_managed_email),
+        )
+        .route("/api/v1/inbox", get(inbox))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -381,4 +386,55 @@ pub(crate) async fn list_audit(
         limit: q.limit,
     };
     Ok(Json(s.app.list_audit(&a.actor, &q).await?))
+}
+
+/// Gives the account a managed email address (account Owner).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 201, body = orthrus_app::ManagedEmail)), security(("bearer" = [])))]
+pub(crate) async fn create_managed_email(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<orthrus_app::ManagedEmail>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_managed_email(&a.actor, &id).await?),
+    ))
+}
+
+/// The account's managed addresses.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = Vec<orthrus_app::ManagedEmail>)), security(("bearer" = [])))]
+pub(crate) async fn list_managed_email(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<orthrus_app::ManagedEmail>>> {
+    Ok(Json(s.app.managed_emails(&a.actor, &id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InboxParams {
+    account_id: Option<String>,
+    /// 1–500, default 100
+    limit: Option<i64>,
+}
+
+/// The shared inbox, newest first, with each message's code and confirmation link.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxParams), responses((status = 200, body = Vec<orthrus_app::InboxItem>)), security(("bearer" = [])))]
+pub(crate) async fn inbox(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<InboxParams>,
+) -> ApiResult<Json<Vec<orthrus_app::InboxItem>>> {
+    Ok(Json(
+        s.app
+            .list_inbox(
+                &a.actor,
+                &orthrus_app::InboxQuery {
+                    account_id: q.account_id,
+                    limit: q.limit,
+                },
+            )
+            .await?,
+    ))
 }

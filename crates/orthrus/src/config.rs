@@ -37,6 +37,10 @@ pub struct HttpConfig {
 pub struct SmtpConfig {
     /// Address of the SMTP listener for managed inboxes.
     pub listen: String,
+    /// Domain of managed addresses (`<label>-<random>@<domain>`); point its MX here.
+    pub domain: String,
+    /// Largest accepted message, in bytes.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -89,6 +93,8 @@ impl Default for SmtpConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:2525".into(),
+            domain: "inbox.localhost".into(),
+            max_message_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -207,6 +213,9 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_SMTP") {
         c.smtp.listen = v;
     }
+    if let Some(v) = get("ORTHRUS_SMTP_DOMAIN") {
+        c.smtp.domain = v;
+    }
     if let Some(v) = get("ORTHRUS_LOG") {
         c.log.level = v;
     }
@@ -267,6 +276,12 @@ impl Config {
                 self.log.level
             );
         }
+        if self.smtp.domain.trim().is_empty() || self.smtp.domain.contains(['@', ' ', '/']) {
+            bail!("smtp.domain must be a domain name such as inbox.example.com");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.smtp.max_message_bytes) {
+            bail!("smtp.max_message_bytes must be between 1 KiB and 64 MiB");
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be text or json");
         }
@@ -310,6 +325,7 @@ impl Config {
             lockout_secs: s.lockout_secs,
             argon_memory_kib: s.argon_memory_kib,
             argon_iterations: s.argon_iterations,
+            inbound_domain: self.smtp.domain.clone(),
             ..orthrus_app::AppConfig::default()
         }
     }

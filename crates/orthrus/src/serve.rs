@@ -107,6 +107,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
+    let smtp_addr = cfg.smtp_addr()?;
+    let smtp_listener = tokio::net::TcpListener::bind(smtp_addr)
+        .await
+        .with_context(|| format!("cannot listen for SMTP on {smtp_addr}"))?;
+    let smtp_bound = smtp_listener.local_addr()?;
     let public_url = cfg.public_url(bound);
     let web = orthrus_web::WebState::new(
         app.clone(),
@@ -141,6 +146,20 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     {
         let stop = stop.clone();
+        let smtp_config = orthrus_smtp::SmtpConfig {
+            hostname: cfg.smtp.domain.clone(),
+            max_message_bytes: cfg.smtp.max_message_bytes,
+            ..orthrus_smtp::SmtpConfig::default()
+        };
+        let delivery: Arc<dyn orthrus_smtp::Delivery> = Arc::new(AppDelivery(app.clone()));
+        tasks.spawn(async move {
+            orthrus_smtp::serve(smtp_listener, smtp_config, delivery, stop)
+                .await
+                .context("the SMTP listener failed")
+        });
+    }
+    {
+        let stop = stop.clone();
         tasks.spawn(async move {
             tokio::select! {
                 () = shutdown_signal() => tracing::info!("shutting down: draining requests"),
@@ -156,6 +175,10 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             "First run: open this link to create your workspace and its owner:\n\n    {url}\n"
         );
     }
+    println!(
+        "Managed inbox mail is received on smtp://{smtp_bound} for @{}",
+        cfg.smtp.domain
+    );
     // Printed last, once the socket is bound: scripts wait for this line.
     println!("Orthrus is running at {public_url}");
     tracing::info!(http = %bound, "listening");
@@ -174,6 +197,33 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     app.store().close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Hands SMTP deliveries to the app (which stores them durably).
+struct AppDelivery(App);
+
+#[async_trait::async_trait]
+impl orthrus_smtp::Delivery for AppDelivery {
+    async fn accepts(&self, address: &str) -> Result<bool, String> {
+        self.0
+            .smtp_accepts(address)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn deliver(
+        &self,
+        _peer: std::net::IpAddr,
+        _from: &str,
+        recipients: &[String],
+        message: &[u8],
+    ) -> Result<(), String> {
+        self.0
+            .ingest_email(recipients, message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -553,3 +553,125 @@ async fn a_verified_code_stays_used_after_a_restart() {
         assert!(server.stop().success());
     }
 }
+
+#[tokio::test]
+async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
+    use tokio::io::{AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "inbox").await {
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let server = Server::start(&storage, "info");
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (_, acct) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&t),
+            Some(json!({"app": "instagram", "label": "Brand Instagram", "password": "p"})),
+        )
+        .await;
+        let id = acct["id"].as_str().unwrap().to_owned();
+        let (s, m) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/managed-email"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 201, "{m}");
+        let address = m["address"].as_str().unwrap().to_owned();
+        assert!(
+            address.starts_with("brand-instagram-") && address.ends_with("@inbox.localhost"),
+            "{address}"
+        );
+        // A real SMTP conversation.
+        let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
+            .await
+            .unwrap();
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        expect(&mut r, "220").await;
+        w.write_all(b"EHLO mail.instagram.com\r\n").await.unwrap();
+        expect(&mut r, "250").await;
+        w.write_all(b"MAIL FROM:<security@mail.instagram.com>\r\n")
+            .await
+            .unwrap();
+        expect(&mut r, "250").await;
+        w.write_all(b"RCPT TO:<someone-else@inbox.localhost>\r\n")
+            .await
+            .unwrap();
+        expect(&mut r, "550").await;
+        w.write_all(format!("RCPT TO:<{address}>\r\nDATA\r\n").as_bytes())
+            .await
+            .unwrap();
+        expect(&mut r, "250").await;
+        expect(&mut r, "354").await;
+        let msg = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: 481 920 is your Instagram code\r\nMessage-ID: <abc-1@mail.instagram.com>\r\n\r\nHi brand,\r\nSomeone tried to log in. Use 481920 to confirm it's you.\r\n.\r\n";
+        w.write_all(msg.as_bytes()).await.unwrap();
+        expect(&mut r, "250").await;
+        // The same Message-ID again is stored once.
+        w.write_all(
+            format!("MAIL FROM:<security@mail.instagram.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        expect(&mut r, "250").await;
+        expect(&mut r, "250").await;
+        expect(&mut r, "354").await;
+        w.write_all(msg.as_bytes()).await.unwrap();
+        expect(&mut r, "250").await;
+        w.write_all(b"QUIT\r\n").await.unwrap();
+        let (s, inbox) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/inbox?account_id={id}"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{inbox}");
+        let items = inbox.as_array().unwrap();
+        assert_eq!(items.len(), 1, "{inbox}");
+        assert_eq!(
+            (items[0]["code"].as_str(), items[0]["channel"].as_str()),
+            (Some("481920"), Some("email"))
+        );
+        assert_eq!(items[0]["sender"], "security@mail.instagram.com");
+        assert!(items[0]["confirm_link"].is_null());
+        // Message bodies are sealed at rest.
+        if storage.database_url.is_none() {
+            let bytes = std::fs::read(storage.data_dir.join("orthrus.db")).unwrap();
+            let wal = std::fs::read(storage.data_dir.join("orthrus.db-wal")).unwrap_or_default();
+            for hay in [bytes, wal] {
+                assert!(
+                    !hay.windows(6).any(|w| w == b"481920"),
+                    "code in plaintext at rest"
+                );
+            }
+        }
+        assert!(server.stop().success());
+    }
+}
+
+/// Reads one SMTP reply (all its lines) and checks its code.
+async fn expect(r: &mut tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>, prefix: &str) {
+    use tokio::io::AsyncBufReadExt;
+    let mut all = String::new();
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).await.unwrap();
+        all.push_str(&l);
+        if l.len() < 4 || &l[3..4] == " " {
+            break;
+        }
+    }
+    assert!(all.starts_with(prefix), "expected {prefix}, got {all}");
+}

@@ -20,6 +20,8 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     pub setup_url: Option<String>,
+    /// Where the SMTP listener for managed addresses listens.
+    pub smtp: Option<String>,
     /// Everything the server wrote to stderr (its logs) so far.
     pub logs: Arc<Mutex<String>>,
     pub stdout: Arc<Mutex<String>>,
@@ -102,6 +104,7 @@ impl Server {
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let url;
         let mut setup_url = None;
+        let mut smtp = None;
         let stdout = Arc::new(Mutex::new(String::new()));
         let mut line = String::new();
         loop {
@@ -114,6 +117,9 @@ impl Server {
             }
             stdout.lock().unwrap().push_str(&line);
             let l = line.trim();
+            if let Some(rest) = l.strip_prefix("Managed inbox mail is received on smtp://") {
+                smtp = rest.split_whitespace().next().map(str::to_owned);
+            }
             if l.contains("/setup?token=") {
                 setup_url = Some(l.to_owned());
             }
@@ -132,6 +138,7 @@ impl Server {
             child,
             url: url.unwrap(),
             setup_url,
+            smtp,
             logs,
             stdout,
         }
