@@ -19,6 +19,7 @@ mod ui_accounts;
 mod ui_backup;
 mod ui_device;
 mod ui_dual;
+mod ui_inbox;
 mod ui_otp;
 
 pub use error::WebError;
@@ -118,6 +119,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_backup::routes())
         .merge(ui_device::routes())
         .merge(ui_dual::routes())
+        .merge(ui_inbox::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

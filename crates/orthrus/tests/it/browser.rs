@@ -558,3 +558,68 @@ async fn passkey_registration_and_step_up_in_chromium() {
     assert!(keys[0]["last_used_at"].is_string());
     assert!(server.stop().success());
 }
+
+#[tokio::test]
+async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
+    use tokio::io::{AsyncWriteExt, BufReader};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (_, acct) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/accounts", server.url),
+        Some(&t),
+        Some(serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let (_driver, driver_url) = chromedriver();
+    let b = browser(&driver_url).await;
+    let smtp = server.smtp.clone().unwrap();
+    let result = async {
+        sign_in(&b, &server.url, "owner@acme.test", "owner-password-1").await?;
+        b.goto(&format!("{}/accounts/{id}", server.url)).await?;
+        b.query(By::Id("create-managed-email")).first().await?.click().await?;
+        let address = b.query(By::Id("managed-address")).first().await?.text().await?;
+        b.goto(&format!("{}/inbox", server.url)).await?;
+        b.query(By::XPath("//h1[text()='Shared inbox']")).first().await?;
+        // Send a message over SMTP while the page is open.
+        let stream = tokio::net::TcpStream::connect(&smtp).await.unwrap();
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        crate::serve::expect_reply(&mut r, "220").await;
+        w.write_all(format!("EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n").as_bytes()).await.unwrap();
+        for code in ["250", "250", "250", "354"] {
+            crate::serve::expect_reply(&mut r, code).await;
+        }
+        w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <t-1@tiktok.com>\r\n\r\nYour verification code is 730 194. It expires in 5 minutes.\r\n.\r\n").await.unwrap();
+        crate::serve::expect_reply(&mut r, "250").await;
+        let shown = b.query(By::ClassName("inbox-code")).first().await?.text().await?;
+        assert_eq!(shown, "730194");
+        let page = b.source().await?;
+        assert!(page.contains("TikTok Ads") && page.contains("no-reply@tiktok.com"));
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let html = b.source().await.unwrap_or_default();
+    b.quit().await.ok();
+    result.unwrap_or_else(|e| {
+        panic!(
+            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
+            server.logs()
+        )
+    });
+    assert!(server.stop().success());
+}

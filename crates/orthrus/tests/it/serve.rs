@@ -597,25 +597,25 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
             .unwrap();
         let (r, mut w) = stream.into_split();
         let mut r = BufReader::new(r);
-        expect(&mut r, "220").await;
+        expect_reply(&mut r, "220").await;
         w.write_all(b"EHLO mail.instagram.com\r\n").await.unwrap();
-        expect(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
         w.write_all(b"MAIL FROM:<security@mail.instagram.com>\r\n")
             .await
             .unwrap();
-        expect(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
         w.write_all(b"RCPT TO:<someone-else@inbox.localhost>\r\n")
             .await
             .unwrap();
-        expect(&mut r, "550").await;
+        expect_reply(&mut r, "550").await;
         w.write_all(format!("RCPT TO:<{address}>\r\nDATA\r\n").as_bytes())
             .await
             .unwrap();
-        expect(&mut r, "250").await;
-        expect(&mut r, "354").await;
+        expect_reply(&mut r, "250").await;
+        expect_reply(&mut r, "354").await;
         let msg = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: 481 920 is your Instagram code\r\nMessage-ID: <abc-1@mail.instagram.com>\r\n\r\nHi brand,\r\nSomeone tried to log in. Use 481920 to confirm it's you.\r\n.\r\n";
         w.write_all(msg.as_bytes()).await.unwrap();
-        expect(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
         // The same Message-ID again is stored once.
         w.write_all(
             format!("MAIL FROM:<security@mail.instagram.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n")
@@ -623,11 +623,11 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
         )
         .await
         .unwrap();
-        expect(&mut r, "250").await;
-        expect(&mut r, "250").await;
-        expect(&mut r, "354").await;
+        expect_reply(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
+        expect_reply(&mut r, "354").await;
         w.write_all(msg.as_bytes()).await.unwrap();
-        expect(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
         w.write_all(b"QUIT\r\n").await.unwrap();
         let (s, inbox) = api(
             &c,
@@ -662,7 +662,10 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
 }
 
 /// Reads one SMTP reply (all its lines) and checks its code.
-async fn expect(r: &mut tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>, prefix: &str) {
+pub(crate) async fn expect_reply(
+    r: &mut tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    prefix: &str,
+) {
     use tokio::io::AsyncBufReadExt;
     let mut all = String::new();
     loop {

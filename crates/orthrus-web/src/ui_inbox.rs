@@ -1,0 +1,140 @@
+//! The shared inbox page: messages of the caller's accounts, newest first,
+//! the code highlighted with a copy button; new messages appear within a
+//! second (the table refreshes itself).
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::Authed;
+use crate::ui::{Page, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use orthrus_app::{AccountSummary, InboxItem, InboxQuery};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/inbox", get(page))
+        .route("/inbox/rows", get(rows))
+        .route(
+            "/accounts/{id}/managed-email-ui",
+            get(managed_get).post(managed_create),
+        )
+}
+
+#[derive(Deserialize, Default)]
+struct Filter {
+    account_id: Option<String>,
+    with_code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    page: Page,
+    accounts: Vec<AccountSummary>,
+    account_id: String,
+    with_code: bool,
+}
+
+async fn page(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(f): Query<Filter>,
+) -> Result<Response, WebError> {
+    let accounts = s.app.list_accounts(&a.actor, false).await?;
+    render(&InboxPage {
+        page: Page::new(&s, &a, "Shared inbox", "inbox"),
+        accounts,
+        account_id: f.account_id.unwrap_or_default(),
+        with_code: f.with_code.is_some(),
+    })
+}
+
+struct Row {
+    account: String,
+    item: InboxItem,
+}
+
+#[derive(Template)]
+#[template(path = "inbox_rows.html")]
+struct Rows {
+    items: Vec<Row>,
+}
+
+async fn rows(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(f): Query<Filter>,
+) -> Result<Response, WebError> {
+    let labels: std::collections::HashMap<String, String> = s
+        .app
+        .list_accounts(&a.actor, true)
+        .await
+        .or(s.app.list_accounts(&a.actor, false).await)?
+        .into_iter()
+        .map(|x| (x.id, x.label))
+        .collect();
+    let items = s
+        .app
+        .list_inbox(
+            &a.actor,
+            &InboxQuery {
+                account_id: f.account_id.filter(|x| !x.is_empty()),
+                limit: Some(200),
+            },
+        )
+        .await?;
+    let with_code = f.with_code.is_some();
+    let items = items
+        .into_iter()
+        .filter(|i| !with_code || i.code.is_some())
+        .map(|item| Row {
+            account: labels.get(&item.account_id).cloned().unwrap_or_default(),
+            item,
+        })
+        .collect();
+    render(&Rows { items })
+}
+
+#[derive(Template)]
+#[template(path = "managed_email.html")]
+struct Managed {
+    account_id: String,
+    addresses: Vec<orthrus_app::ManagedEmail>,
+    can_create: bool,
+}
+
+async fn managed_section(s: &WebState, a: &Authed, id: &str) -> Result<Response, WebError> {
+    let addresses = s.app.managed_emails(&a.actor, id).await?;
+    let can_create = s
+        .app
+        .get_account(&a.actor, id)
+        .await?
+        .permissions
+        .manage_mfa;
+    render(&Managed {
+        account_id: id.to_owned(),
+        addresses,
+        can_create,
+    })
+}
+
+pub(crate) async fn managed_get(
+    State(s): State<WebState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    managed_section(&s, &a, &id).await
+}
+
+pub(crate) async fn managed_create(
+    State(s): State<WebState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    s.app.create_managed_email(&a.actor, &id).await?;
+    managed_section(&s, &a, &id).await
+}
