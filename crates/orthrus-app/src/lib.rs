@@ -19,6 +19,7 @@ mod otp;
 mod otp_transfer;
 mod passkeys;
 mod passwords;
+mod sms;
 mod twofactor;
 mod users;
 
@@ -42,6 +43,7 @@ pub use otp::{
 pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
+pub use sms::PhoneNumber;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
 
@@ -71,6 +73,10 @@ pub struct AppConfig {
     pub totp_issuer: String,
     /// Domain of managed email addresses (`<label>-<random>@<domain>`).
     pub inbound_domain: String,
+    /// Twilio auth token for `X-Twilio-Signature` (None: the Twilio hook is off).
+    pub twilio_auth_token: Option<orthrus_core::SecretString>,
+    /// Secret of the generic JSON SMS webhook (None: off).
+    pub sms_webhook_secret: Option<orthrus_core::SecretString>,
     /// Argon2id memory (KiB) and passes.
     pub argon_memory_kib: u32,
     pub argon_iterations: u32,
@@ -87,6 +93,8 @@ impl Default for AppConfig {
             lockout_secs: 15 * 60,
             totp_issuer: "Orthrus".into(),
             inbound_domain: "inbox.localhost".into(),
+            twilio_auth_token: None,
+            sms_webhook_secret: None,
             argon_memory_kib: 19 * 1024,
             argon_iterations: 2,
         }

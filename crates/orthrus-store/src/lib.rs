@@ -428,6 +428,19 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
 
+    // Managed phone numbers
+    async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()>;
+    async fn list_phone_numbers(&self, ws: WorkspaceId) -> Result<Vec<PhoneNumberRow>>;
+    /// A number anywhere in the instance (SMS routing; numbers are unique).
+    async fn find_phone_number(&self, number: &str) -> Result<Option<PhoneNumberRow>>;
+    /// Assigns a free number of the pool to the account (or returns the one
+    /// it has); None when the pool is empty.
+    async fn assign_phone_number(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Option<PhoneNumberRow>>;
+
     // Audit
     /// Appends an event to the workspace's chain atomically.
     async fn append_audit(

@@ -66,6 +66,11 @@ pub const SQLITE: &[Migration] = &[
         name: "managed_inbox",
         sql: include_str!("../migrations/sqlite/0008_managed_inbox.sql"),
     },
+    Migration {
+        version: 9,
+        name: "phone_numbers",
+        sql: include_str!("../migrations/sqlite/0009_phone_numbers.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -108,6 +113,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 8,
         name: "managed_inbox",
         sql: include_str!("../migrations/postgres/0008_managed_inbox.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "phone_numbers",
+        sql: include_str!("../migrations/postgres/0009_phone_numbers.sql"),
     },
 ];
 

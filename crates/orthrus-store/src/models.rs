@@ -393,3 +393,13 @@ pub struct InboxMessageRow {
     pub received_at: Timestamp,
     pub used_at: Option<Timestamp>,
 }
+
+/// A number of the managed pool (E.164), assigned to at most one account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneNumberRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub number: String,
+    pub account_id: Option<AccountId>,
+    pub created_at: Timestamp,
+}

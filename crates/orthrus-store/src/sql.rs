@@ -303,6 +303,16 @@ macro_rules! impl_store {
                 used_at: ts_opt(r, "used_at")?,
             })
         }
+        fn phone_row(r: &$row) -> Result<PhoneNumberRow> {
+            let account: Option<String> = r.try_get("account_id")?;
+            Ok(PhoneNumberRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                number: r.try_get("number")?,
+                account_id: account.map(|a| parse(&a, "account_id")).transpose()?,
+                created_at: ts(r, "created_at")?,
+            })
+        }
         fn audit_row(r: &$row) -> Result<AuditEventRow> {
             let actor: Option<String> = r.try_get("actor_id")?;
             let detail: String = r.try_get("detail")?;
@@ -1237,6 +1247,36 @@ macro_rules! impl_store {
                     q = q.bind(a.to_string());
                 }
                 q.fetch_all(&self.pool).await?.iter().map(message_row).collect()
+            }
+
+            async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()> {
+                sqlx::query("INSERT INTO phone_numbers (id, workspace_id, number, account_id, created_at) VALUES ($1, $2, $3, NULL, $4)")
+                    .bind(p.id.to_string()).bind(p.workspace_id.to_string()).bind(&p.number).bind(p.created_at.0)
+                    .execute(&self.pool).await.map_err(|e| conflict(e, "that number is already in the pool"))?;
+                Ok(())
+            }
+
+            async fn list_phone_numbers(&self, ws: WorkspaceId) -> Result<Vec<PhoneNumberRow>> {
+                sqlx::query("SELECT * FROM phone_numbers WHERE workspace_id = $1 ORDER BY number")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(phone_row).collect()
+            }
+
+            async fn find_phone_number(&self, number: &str) -> Result<Option<PhoneNumberRow>> {
+                sqlx::query("SELECT * FROM phone_numbers WHERE number = $1")
+                    .bind(number).fetch_optional(&self.pool).await?.as_ref().map(phone_row).transpose()
+            }
+
+            async fn assign_phone_number(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<PhoneNumberRow>> {
+                let mut tx = self.pool.begin().await?;
+                // Claim one free number with a conditional update (write first:
+                // it takes the lock), then read what this account holds.
+                sqlx::query("UPDATE phone_numbers SET account_id = $2 WHERE id = (SELECT id FROM phone_numbers WHERE workspace_id = $1 AND account_id IS NULL ORDER BY number LIMIT 1) AND account_id IS NULL AND NOT EXISTS (SELECT 1 FROM phone_numbers WHERE workspace_id = $1 AND account_id = $2)")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&mut *tx).await?;
+                let row = sqlx::query("SELECT * FROM phone_numbers WHERE workspace_id = $1 AND account_id = $2 ORDER BY number LIMIT 1")
+                    .bind(ws.to_string()).bind(a.to_string()).fetch_optional(&mut *tx).await?;
+                let out = row.as_ref().map(phone_row).transpose()?;
+                tx.commit().await?;
+                Ok(out)
             }
 
             async fn append_audit(&self, ws: WorkspaceId, e: &NewAuditEvent, chain: ChainFn<'_>) -> Result<AuditEventRow> {

@@ -51,7 +51,11 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         AppError::Invalid { code, .. } if *code == "version.required" => {
             StatusCode::PRECONDITION_REQUIRED
         }
-        AppError::Invalid { code, .. } if *code == "approval.required" => StatusCode::FORBIDDEN,
+        AppError::Invalid { code, .. }
+            if *code == "approval.required" || *code == "sms.bad_signature" =>
+        {
+            StatusCode::FORBIDDEN
+        }
         AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict { code, .. } if *code == "version.conflict" => {
             StatusCode::PRECONDITION_FAILED

@@ -10,6 +10,7 @@ mod api;
 mod api_accounts;
 mod api_backup;
 mod api_otp;
+mod api_sms;
 mod assets;
 mod error;
 mod extract;
@@ -112,6 +113,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api_accounts::routes())
         .merge(api_otp::routes())
         .merge(api_backup::routes())
+        .merge(api_sms::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::WebState;
-use crate::{api, api_accounts, api_backup, api_otp};
+use crate::{api, api_accounts, api_backup, api_otp, api_sms};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
@@ -19,6 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_accounts::list_accounts, api_accounts::create_account, api_accounts::get_account, api_accounts::update_account,
         api_accounts::delete_account, api_accounts::reveal_password, api_accounts::reveal_field, api_accounts::reveal_history,
         api_accounts::list_members, api_accounts::add_member, api_accounts::remove_member, api_accounts::generate_password,
+        api_sms::add_number, api_sms::list_numbers, api_sms::assign_number, api_sms::twilio, api_sms::generic,
         api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox,
         api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
         api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,

@@ -18,6 +18,7 @@ pub struct Config {
     pub database_url: SecretString,
     pub http: HttpConfig,
     pub smtp: SmtpConfig,
+    pub sms: SmsConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
 }
@@ -41,6 +42,15 @@ pub struct SmtpConfig {
     pub domain: String,
     /// Largest accepted message, in bytes.
     pub max_message_bytes: usize,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// Twilio auth token: turns on `POST /api/v1/hooks/sms/twilio`.
+    pub twilio_auth_token: SecretString,
+    /// Secret of the generic JSON SMS webhook (`/api/v1/hooks/sms/generic`).
+    pub webhook_secret: SecretString,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -72,6 +82,7 @@ impl Default for Config {
             database_url: SecretString::default(),
             http: HttpConfig::default(),
             smtp: SmtpConfig::default(),
+            sms: SmsConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
         }
@@ -213,6 +224,12 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_SMTP") {
         c.smtp.listen = v;
     }
+    if let Some(v) = get("ORTHRUS_TWILIO_AUTH_TOKEN") {
+        c.sms.twilio_auth_token = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_SMS_WEBHOOK_SECRET") {
+        c.sms.webhook_secret = SecretString::new(v);
+    }
     if let Some(v) = get("ORTHRUS_SMTP_DOMAIN") {
         c.smtp.domain = v;
     }
@@ -326,6 +343,8 @@ impl Config {
             argon_memory_kib: s.argon_memory_kib,
             argon_iterations: s.argon_iterations,
             inbound_domain: self.smtp.domain.clone(),
+            twilio_auth_token: Some(self.sms.twilio_auth_token.clone()).filter(|t| !t.is_empty()),
+            sms_webhook_secret: Some(self.sms.webhook_secret.clone()).filter(|t| !t.is_empty()),
             ..orthrus_app::AppConfig::default()
         }
     }

@@ -28,6 +28,8 @@ impl TestApp {
         let config = AppConfig {
             argon_memory_kib: 1024,
             argon_iterations: 1,
+            twilio_auth_token: Some("test-twilio-token".into()),
+            sms_webhook_secret: Some("test-webhook-secret".into()),
             ..AppConfig::default()
         };
         let app = App::new(

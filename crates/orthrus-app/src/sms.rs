@@ -1,0 +1,200 @@
+//! Managed phone numbers and inbound SMS: an admin-configured pool of E.164
+//! numbers, one per account; messages arrive through the Twilio webhook
+//! (signature checked) or a generic JSON webhook signed with HMAC, and land
+//! in the shared inbox with their code pulled out.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{EventId, WorkspaceRole};
+use orthrus_crypto::Aad;
+use orthrus_store::{InboxMessageRow, PhoneNumberRow};
+use serde::Serialize;
+
+/// A number of the pool.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PhoneNumber {
+    pub id: String,
+    pub number: String,
+    pub account_id: Option<String>,
+}
+
+fn to_view(p: PhoneNumberRow) -> PhoneNumber {
+    PhoneNumber {
+        id: p.id.to_string(),
+        number: p.number,
+        account_id: p.account_id.map(|a| a.to_string()),
+    }
+}
+
+/// `+` and 7 to 15 digits, not starting with 0.
+pub fn valid_e164(n: &str) -> bool {
+    let digits = n.strip_prefix('+').unwrap_or("");
+    (7..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+impl App {
+    /// Adds a number to the workspace's pool (Admins and above).
+    pub async fn add_phone_number(&self, actor: &Actor, number: &str) -> Result<PhoneNumber> {
+        if actor.role < WorkspaceRole::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let number: String = number
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if !valid_e164(&number) {
+            return Err(AppError::invalid(
+                "sms.invalid_number",
+                "give the number in E.164 form, e.g. +14155550123",
+            ));
+        }
+        let row = PhoneNumberRow {
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            number,
+            account_id: None,
+            created_at: self.now(),
+        };
+        self.inner
+            .store
+            .add_phone_number(&row)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => {
+                    AppError::conflict("sms.number_exists", "that number is already in a pool")
+                }
+                e => e.into(),
+            })?;
+        self.audit(
+            actor,
+            Event::new("sms.number_add").detail(serde_json::json!({"number": row.number})),
+        )
+        .await?;
+        Ok(to_view(row))
+    }
+
+    pub async fn list_phone_numbers(&self, actor: &Actor) -> Result<Vec<PhoneNumber>> {
+        if actor.role < WorkspaceRole::Admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self
+            .inner
+            .store
+            .list_phone_numbers(actor.workspace_id)
+            .await?
+            .into_iter()
+            .map(to_view)
+            .collect())
+    }
+
+    /// Gives the account a number from the pool (account Owner).
+    pub async fn assign_phone_number(&self, actor: &Actor, id: &str) -> Result<PhoneNumber> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::CreateManagedEmail)?;
+        let row = self
+            .inner
+            .store
+            .assign_phone_number(actor.workspace_id, a.id)
+            .await?
+            .ok_or(AppError::invalid(
+                "sms.pool_empty",
+                "the workspace has no free managed number: an admin adds numbers to the pool first",
+            ))?;
+        self.audit(
+            actor,
+            Event::new("account.phone_number_assign")
+                .target("account", a.id)
+                .detail(serde_json::json!({"number": row.number})),
+        )
+        .await?;
+        Ok(to_view(row))
+    }
+
+    /// Checks a Twilio webhook: the signature over the public URL and the form.
+    pub fn verify_twilio(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
+        match &self.inner.config.twilio_auth_token {
+            Some(token) if !token.is_empty() => orthrus_crypto::constant_time_eq(
+                &orthrus_crypto::twilio_signature(token.expose(), url, params),
+                signature.trim(),
+            ),
+            _ => false,
+        }
+    }
+
+    /// Checks the generic webhook: `sha256=<hex HMAC-SHA256 of the body>`.
+    pub fn verify_sms_webhook(&self, body: &[u8], signature: &str) -> bool {
+        match &self.inner.config.sms_webhook_secret {
+            Some(secret) if !secret.is_empty() => {
+                let given = signature
+                    .trim()
+                    .strip_prefix("sha256=")
+                    .unwrap_or(signature.trim());
+                orthrus_crypto::constant_time_eq(
+                    &orthrus_crypto::hmac_sha256_hex(secret.expose(), body),
+                    given,
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// Stores an inbound SMS for the account that holds `to`; returns false
+    /// for an unknown number or a duplicate `message_id`.
+    pub async fn ingest_sms(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        message_id: &str,
+    ) -> Result<bool> {
+        let Some(number) = self.inner.store.find_phone_number(to.trim()).await? else {
+            return Ok(false);
+        };
+        let Some(account) = number.account_id else {
+            return Ok(false);
+        };
+        let x = orthrus_extract::extract_sms(from, body);
+        let id = EventId::new(self.inner.clock.as_ref(), self.rng());
+        let sealed = serde_json::json!({"subject": null, "preview": x.text_preview, "code": x.code, "confirm_link": x.confirm_link, "raw": body});
+        let bytes = serde_json::to_vec(&sealed).map_err(|e| AppError::Internal(e.to_string()))?;
+        let row = InboxMessageRow {
+            id,
+            workspace_id: number.workspace_id,
+            account_id: account,
+            channel: "sms".into(),
+            recipient: number.number.clone(),
+            sender: from.chars().take(64).collect(),
+            dedup_key: message_id.chars().take(200).collect(),
+            sealed: self.inner.envelope.seal(
+                self.rng(),
+                &Aad::new("inbox_messages", &id.to_string(), "content"),
+                &bytes,
+            )?,
+            has_code: x.code.is_some(),
+            received_at: self.now(),
+            used_at: None,
+        };
+        Ok(self.inner.store.insert_message(&row).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn e164() {
+        for ok in ["+14155550123", "+447911123456", "+4930123456"] {
+            assert!(super::valid_e164(ok), "{ok}");
+        }
+        for bad in [
+            "14155550123",
+            "+0155550123",
+            "+1",
+            "+1415555012345678",
+            "+1415abc0123",
+        ] {
+            assert!(!super::valid_e164(bad), "{bad}");
+        }
+    }
+}
