@@ -66,6 +66,99 @@ fn slug(label: &str) -> String {
 }
 
 impl App {
+    /// Wakes inbox waiters (called after any message is stored).
+    pub(crate) fn message_arrived(&self) {
+        self.inner.new_message.notify_waiters();
+    }
+
+    /// Waits up to `timeout_secs` for the next message of the account after
+    /// `since` (RFC 3339; default now) that carries a code or a link.
+    pub async fn wait_for_message(
+        &self,
+        actor: &Actor,
+        id: &str,
+        since: Option<&str>,
+        timeout_secs: u64,
+    ) -> Result<Option<InboxItem>> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ViewInbox)?;
+        let since = match since.filter(|s| !s.is_empty()) {
+            Some(s) => orthrus_core::Timestamp::parse_rfc3339(s).ok_or_else(|| {
+                AppError::invalid(
+                    "inbox.bad_since",
+                    format!("since must be an RFC 3339 time, got {s:?}"),
+                )
+            })?,
+            None => self.now(),
+        };
+        let deadline =
+            tokio::time::Instant::now() + std::time::Duration::from_secs(timeout_secs.min(120));
+        loop {
+            // Register interest before looking, so a message stored in between wakes us.
+            let notified = self.inner.new_message.notified();
+            for m in self
+                .inner
+                .store
+                .messages_since(actor.workspace_id, a.id, since, 50)
+                .await?
+            {
+                let item = self.open_message(&m)?;
+                if item.code.is_some() || item.confirm_link.is_some() {
+                    return Ok(Some(item));
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            // Another node may store it: look again at least every second.
+            let _ = tokio::time::timeout(
+                (deadline - now).min(std::time::Duration::from_secs(1)),
+                notified,
+            )
+            .await;
+        }
+    }
+
+    /// Marks a message's code used.
+    pub async fn mark_message_used(
+        &self,
+        actor: &Actor,
+        message_id: &str,
+        account_id: &str,
+    ) -> Result<()> {
+        let (a, subject) = self.account_for(actor, account_id).await?;
+        self.check_subject(actor, subject, Action::ViewInbox)?;
+        let mid: EventId = message_id
+            .parse()
+            .map_err(|_| AppError::NotFound("message"))?;
+        let msgs = self
+            .inner
+            .store
+            .list_messages(actor.workspace_id, &[a.id], 500)
+            .await?;
+        if !msgs.iter().any(|m| m.id == mid) {
+            return Err(AppError::NotFound("message"));
+        }
+        self.inner
+            .store
+            .mark_message_used(actor.workspace_id, mid, self.now())
+            .await?;
+        self.audit(
+            actor,
+            Event::new("inbox.message_used").target("message", mid),
+        )
+        .await
+    }
+
+    /// Deletes messages older than the retention period; returns how many.
+    pub async fn purge_old_messages(&self) -> Result<u64> {
+        let before = self
+            .now()
+            .plus_seconds(-self.inner.config.inbox_retention_days.max(1) * 86400);
+        Ok(self.inner.store.purge_messages(before).await?)
+    }
+
     /// Gives an account a managed address (account Owner).
     pub async fn create_managed_email(&self, actor: &Actor, id: &str) -> Result<ManagedEmail> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -194,6 +287,9 @@ impl App {
             if self.inner.store.insert_message(&row).await? {
                 stored += 1;
             }
+        }
+        if stored > 0 {
+            self.message_arrived();
         }
         Ok(stored)
     }

@@ -73,6 +73,8 @@ pub struct AppConfig {
     pub totp_issuer: String,
     /// Domain of managed email addresses (`<label>-<random>@<domain>`).
     pub inbound_domain: String,
+    /// Inbox messages are deleted after this many days.
+    pub inbox_retention_days: i64,
     /// Twilio auth token for `X-Twilio-Signature` (None: the Twilio hook is off).
     pub twilio_auth_token: Option<orthrus_core::SecretString>,
     /// Secret of the generic JSON SMS webhook (None: off).
@@ -93,6 +95,7 @@ impl Default for AppConfig {
             lockout_secs: 15 * 60,
             totp_issuer: "Orthrus".into(),
             inbound_domain: "inbox.localhost".into(),
+            inbox_retention_days: 30,
             twilio_auth_token: None,
             sms_webhook_secret: None,
             argon_memory_kib: 19 * 1024,
@@ -155,6 +158,8 @@ struct Inner {
     dummy_hash: String,
     ledger: otp::LedgerBatcher,
     passkeys: passkeys::Passkeys,
+    /// Wakes inbox waiters when a message arrives on this node.
+    new_message: tokio::sync::Notify,
 }
 
 impl App {
@@ -180,6 +185,7 @@ impl App {
                 dummy_hash,
                 ledger: otp::LedgerBatcher::default(),
                 passkeys: passkeys::Passkeys::default(),
+                new_message: tokio::sync::Notify::new(),
             }),
         })
     }

@@ -176,7 +176,11 @@ impl App {
             received_at: self.now(),
             used_at: None,
         };
-        Ok(self.inner.store.insert_message(&row).await?)
+        let stored = self.inner.store.insert_message(&row).await?;
+        if stored {
+            self.message_arrived();
+        }
+        Ok(stored)
     }
 }
 

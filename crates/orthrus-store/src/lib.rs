@@ -427,6 +427,17 @@ pub trait Store: Send + Sync + 'static {
         accounts: &[AccountId],
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
+    /// Messages of one account received at or after `since`, oldest first.
+    async fn messages_since(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<InboxMessageRow>>;
+    async fn mark_message_used(&self, ws: WorkspaceId, id: EventId, at: Timestamp) -> Result<bool>;
+    /// Deletes messages received before `before`; returns how many.
+    async fn purge_messages(&self, before: Timestamp) -> Result<u64>;
 
     // Managed phone numbers
     async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()>;

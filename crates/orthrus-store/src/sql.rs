@@ -1236,6 +1236,23 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn messages_since(&self, ws: WorkspaceId, a: AccountId, since: Timestamp, limit: i64) -> Result<Vec<InboxMessageRow>> {
+                sqlx::query("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id = $2 AND received_at >= $3 ORDER BY received_at, id LIMIT $4")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(since.0).bind(limit.clamp(1, 500))
+                    .fetch_all(&self.pool).await?.iter().map(message_row).collect()
+            }
+
+            async fn mark_message_used(&self, ws: WorkspaceId, m: EventId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE inbox_messages SET used_at = $3 WHERE workspace_id = $1 AND id = $2 AND used_at IS NULL")
+                    .bind(ws.to_string()).bind(m.to_string()).bind(at.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn purge_messages(&self, before: Timestamp) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM inbox_messages WHERE received_at < $1").bind(before.0).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+
             async fn list_messages(&self, ws: WorkspaceId, accounts: &[AccountId], limit: i64) -> Result<Vec<InboxMessageRow>> {
                 if accounts.is_empty() {
                     return Ok(Vec::new());

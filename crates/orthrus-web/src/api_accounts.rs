@@ -48,6 +48,8 @@ pub(crate) fn routes() -> Router<WebState> {
             post(create_managed_email).get(list_managed_email),
         )
         .route("/api/v1/inbox", get(inbox))
+        .route("/api/v1/inbox/wait", get(inbox_wait))
+        .route("/api/v1/inbox/{id}/used", post(inbox_used))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -437,4 +439,57 @@ pub(crate) async fn inbox(
             )
             .await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitParams {
+    account_id: String,
+    /// RFC 3339; messages at or after this time (default: now).
+    since: Option<String>,
+    /// Seconds to wait, 0–120 (default 30).
+    timeout: Option<u64>,
+}
+
+/// Waits for the next message of the account with a code or a link:
+/// 200 with it, or 204 when the time is up.
+#[utoipa::path(get, path = "/api/v1/inbox/wait", tag = "inbox", params(WaitParams), responses((status = 200, body = orthrus_app::InboxItem), (status = 204, description = "Nothing arrived in time")), security(("bearer" = [])))]
+pub(crate) async fn inbox_wait(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<WaitParams>,
+) -> ApiResult<Response> {
+    match s
+        .app
+        .wait_for_message(
+            &a.actor,
+            &q.account_id,
+            q.since.as_deref(),
+            q.timeout.unwrap_or(30),
+        )
+        .await?
+    {
+        Some(item) => Ok(Json(item).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UsedMessageBody {
+    account_id: String,
+}
+
+/// Marks a message's code used.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/used", tag = "inbox", params(("id" = String, Path)), request_body = UsedMessageBody, responses((status = 204)), security(("bearer" = [])))]
+pub(crate) async fn inbox_used(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UsedMessageBody>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .mark_message_used(&a.actor, &id, &b.account_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

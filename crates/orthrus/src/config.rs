@@ -42,6 +42,8 @@ pub struct SmtpConfig {
     pub domain: String,
     /// Largest accepted message, in bytes.
     pub max_message_bytes: usize,
+    /// Inbox messages are deleted after this many days.
+    pub retention_days: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -106,6 +108,7 @@ impl Default for SmtpConfig {
             listen: "127.0.0.1:2525".into(),
             domain: "inbox.localhost".into(),
             max_message_bytes: 10 * 1024 * 1024,
+            retention_days: 30,
         }
     }
 }
@@ -296,6 +299,9 @@ impl Config {
         if self.smtp.domain.trim().is_empty() || self.smtp.domain.contains(['@', ' ', '/']) {
             bail!("smtp.domain must be a domain name such as inbox.example.com");
         }
+        if !(1..=3650).contains(&self.smtp.retention_days) {
+            bail!("smtp.retention_days must be between 1 and 3650");
+        }
         if !(1024..=64 * 1024 * 1024).contains(&self.smtp.max_message_bytes) {
             bail!("smtp.max_message_bytes must be between 1 KiB and 64 MiB");
         }
@@ -343,6 +349,7 @@ impl Config {
             argon_memory_kib: s.argon_memory_kib,
             argon_iterations: s.argon_iterations,
             inbound_domain: self.smtp.domain.clone(),
+            inbox_retention_days: self.smtp.retention_days,
             twilio_auth_token: Some(self.sms.twilio_auth_token.clone()).filter(|t| !t.is_empty()),
             sms_webhook_secret: Some(self.sms.webhook_secret.clone()).filter(|t| !t.is_empty()),
             ..orthrus_app::AppConfig::default()

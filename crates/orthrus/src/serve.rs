@@ -145,6 +145,23 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         });
     }
     {
+        // Retention: delete old inbox messages every hour.
+        let (stop, app) = (stop.clone(), app.clone());
+        tasks.spawn(async move {
+            loop {
+                match app.purge_old_messages().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "purged old inbox messages"),
+                    Err(e) => tracing::warn!(error = %e, "inbox purge failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                }
+            }
+        });
+    }
+    {
         let stop = stop.clone();
         let smtp_config = orthrus_smtp::SmtpConfig {
             hostname: cfg.smtp.domain.clone(),
