@@ -5,7 +5,9 @@
 //! message durably. Limits: message size, recipients per message, line
 //! length, command timeouts and connections per client address.
 //!
-//! It knows nothing of HTTP or storage: a [`Delivery`] decides and stores.
+//! The listener knows nothing of HTTP or storage: a [`Delivery`] decides and
+//! stores. [`AppDelivery`] is the one `orthrus serve` uses: it hands mail to
+//! the app, which stores it in the shared inbox.
 
 use async_trait::async_trait;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
@@ -68,11 +70,14 @@ pub async fn serve(
     let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => accepted?,
-            // Reap finished sessions so the set does not grow.
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
-        };
+        () = stop.cancelled() => break,
+        accepted = listener.accept() => accepted?,
+        // Reap finished sessions so the set does not grow.
+        Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
+            };
+        // Replies are small and each one is awaited by the client: without
+        // this, Nagle's algorithm and delayed ACKs add ~40 ms per message.
+        let _ = stream.set_nodelay(true);
         let allowed = {
             let mut map = per_ip
                 .lock()
@@ -375,5 +380,33 @@ fn describe(e: &ProtoError) -> String {
         ProtoError::InvalidRecipientAddress => "invalid recipient address".into(),
         ProtoError::SyntaxError { syntax } => (*syntax).to_owned(),
         other => format!("{other:?}"),
+    }
+}
+
+/// Hands SMTP deliveries to the app, which stores them durably in the
+/// shared inbox before `deliver` returns.
+pub struct AppDelivery(pub orthrus_app::App);
+
+#[async_trait]
+impl Delivery for AppDelivery {
+    async fn accepts(&self, address: &str) -> Result<bool, String> {
+        self.0
+            .smtp_accepts(address)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn deliver(
+        &self,
+        _peer: IpAddr,
+        _from: &str,
+        recipients: &[String],
+        message: &[u8],
+    ) -> Result<(), String> {
+        self.0
+            .ingest_email(recipients, message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -168,7 +168,8 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             max_message_bytes: cfg.smtp.max_message_bytes,
             ..orthrus_smtp::SmtpConfig::default()
         };
-        let delivery: Arc<dyn orthrus_smtp::Delivery> = Arc::new(AppDelivery(app.clone()));
+        let delivery: Arc<dyn orthrus_smtp::Delivery> =
+            Arc::new(orthrus_smtp::AppDelivery(app.clone()));
         tasks.spawn(async move {
             orthrus_smtp::serve(smtp_listener, smtp_config, delivery, stop)
                 .await
@@ -214,33 +215,6 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     app.store().close().await;
     tracing::info!("stopped");
     result
-}
-
-/// Hands SMTP deliveries to the app (which stores them durably).
-struct AppDelivery(App);
-
-#[async_trait::async_trait]
-impl orthrus_smtp::Delivery for AppDelivery {
-    async fn accepts(&self, address: &str) -> Result<bool, String> {
-        self.0
-            .smtp_accepts(address)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    async fn deliver(
-        &self,
-        _peer: std::net::IpAddr,
-        _from: &str,
-        recipients: &[String],
-        message: &[u8],
-    ) -> Result<(), String> {
-        self.0
-            .ingest_email(recipients, message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,283 @@
+//! Benchmark: SMTP ingestion into the shared inbox, through the real
+//! listener and the real app (recipient check, MIME parsing, code
+//! extraction, sealing, a durable write before `250`), on SQLite and, when
+//! `ORTHRUS_TEST_DATABASE_URL` is set, PostgreSQL.
+//!
+//! Two figures:
+//! - throughput: messages accepted per second from several concurrent SMTP
+//!   clients, each sending one message after another on its own connection
+//!   (MAIL, RCPT and DATA pipelined);
+//! - latency: from the end of DATA (the client's `.`) until
+//!   `GET /api/v1/inbox` over HTTP returns the message with its code.
+//!
+//! `cargo bench -p orthrus-smtp --bench smtp_ingest` (release build). Knobs:
+//! `BENCH_MESSAGES` (default 10000), `BENCH_CLIENTS` (default 16),
+//! `BENCH_LATENCY_SAMPLES` (default 300).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use orthrus_app::{App, AppConfig};
+use orthrus_core::{OsEntropy, SystemClock};
+use orthrus_crypto::MasterKey;
+use orthrus_web::{WebConfig, WebState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A minimal SMTP client: one connection, messages sent one after another.
+struct Client {
+    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    writer: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (r, w) = stream.into_split();
+        let mut c = Self {
+            reader: BufReader::new(r),
+            writer: w,
+        };
+        assert_eq!(c.reply().await, 220);
+        c.writer.write_all(b"EHLO bench.test\r\n").await.unwrap();
+        assert_eq!(c.reply().await, 250);
+        c
+    }
+
+    /// Reads one (possibly multi-line) reply and returns its code.
+    async fn reply(&mut self) -> u16 {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.reader.read_line(&mut line).await.unwrap();
+            assert!(n > 0, "server closed the connection");
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return line[..3].parse().unwrap();
+            }
+        }
+    }
+
+    /// Sends one message; returns the instant DATA ended (the `.` was
+    /// written) once the server has answered 250.
+    async fn send(&mut self, to: &str, body: &str) -> Instant {
+        let envelope =
+            format!("MAIL FROM:<security@mail.instagram.com>\r\nRCPT TO:<{to}>\r\nDATA\r\n");
+        self.writer.write_all(envelope.as_bytes()).await.unwrap();
+        assert_eq!(self.reply().await, 250, "MAIL");
+        assert_eq!(self.reply().await, 250, "RCPT");
+        assert_eq!(self.reply().await, 354, "DATA");
+        self.writer
+            .write_all(format!("{body}\r\n.\r\n").as_bytes())
+            .await
+            .unwrap();
+        let end = Instant::now();
+        assert_eq!(self.reply().await, 250, "end of DATA");
+        end
+    }
+}
+
+fn message(n: usize, code: &str) -> String {
+    format!(
+        "From: Instagram <security@mail.instagram.com>\r\n\
+         To: team\r\n\
+         Subject: {code} is your Instagram code\r\n\
+         Message-ID: <bench-{n}@mail.instagram.com>\r\n\
+         Date: Sun, 22 Nov 2026 12:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Hi,\r\n\
+         \r\n\
+         Someone tried to log in to your Instagram account. If this was you,\r\n\
+         please use the following code to confirm your identity:\r\n\
+         \r\n\
+         {code}\r\n\
+         \r\n\
+         If this wasn't you, please reset your password. Instagram, Meta\r\n\
+         Platforms, Inc., 1601 Willow Road, Menlo Park, CA 94025\r\n"
+    )
+}
+
+async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
+    let app = App::new(
+        store,
+        MasterKey::generate(&OsEntropy),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        AppConfig::default(),
+    )
+    .unwrap();
+    let stop = CancellationToken::new();
+    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", http_listener.local_addr().unwrap());
+    let router = orthrus_web::router(WebState::new(
+        app.clone(),
+        WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        },
+    ));
+    tokio::spawn(async move {
+        axum::serve(
+            http_listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let smtp = smtp_listener.local_addr().unwrap();
+    tokio::spawn(orthrus_smtp::serve(
+        smtp_listener,
+        orthrus_smtp::SmtpConfig::default(),
+        Arc::new(orthrus_smtp::AppDelivery(app.clone())),
+        stop.clone(),
+    ));
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    app.bootstrap(
+        "Bench",
+        "owner@bench.test",
+        "Owner",
+        "owner-password-1",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let acct: serde_json::Value = http
+        .post(format!("{url}/api/v1/accounts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let managed: serde_json::Value = http
+        .post(format!("{url}/api/v1/accounts/{id}/managed-email"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let address = managed["address"].as_str().unwrap().to_owned();
+
+    // Throughput.
+    let total = env_num("BENCH_MESSAGES", 10_000);
+    let clients = env_num("BENCH_CLIENTS", 16);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let address = address.clone();
+        let n = total / clients + usize::from(c < total % clients);
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(smtp).await;
+            for i in 0..n {
+                let k = c * 1_000_000 + i;
+                let code = format!("{:06}", k % 1_000_000);
+                client.send(&address, &message(k, &code)).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let stored: serde_json::Value = http
+        .get(format!("{url}/api/v1/inbox?account_id={id}&limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored = stored.as_array().unwrap();
+    assert_eq!(
+        stored.len(),
+        500.min(total),
+        "the messages are in the inbox"
+    );
+    assert!(stored.iter().all(|m| m["code"].as_str().is_some()));
+
+    // Latency: end of DATA until the code is readable over HTTP.
+    let samples = env_num("BENCH_LATENCY_SAMPLES", 300);
+    let mut client = Client::connect(smtp).await;
+    let mut lat = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let k = 900_000_000 + i;
+        let code = format!("{:06}", (i * 7919 + 13) % 1_000_000);
+        let ended = client.send(&address, &message(k, &code)).await;
+        let newest: serde_json::Value = http
+            .get(format!("{url}/api/v1/inbox?account_id={id}&limit=1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        lat.push(ended.elapsed());
+        assert_eq!(newest[0]["code"].as_str(), Some(code.as_str()));
+    }
+    lat.sort();
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "{label:<10} {total} messages, {clients} SMTP clients: {:>6.0} msg/s   end of DATA -> code over HTTP: p50 {:.2} ms   p99 {:.2} ms",
+        total as f64 / secs,
+        pct(0.50),
+        pct(0.99)
+    );
+    stop.cancel();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
+        run("sqlite", sqlite).await;
+        if let Some(base) = orthrus_store::testing::pg_base_url() {
+            let url = orthrus_store::testing::pg_scratch_database(&base, "smtpbench")
+                .await
+                .unwrap();
+            run("postgres", orthrus_store::open(&url).await.unwrap()).await;
+        } else {
+            println!("postgres   skipped: set ORTHRUS_TEST_DATABASE_URL");
+        }
+    });
+}
