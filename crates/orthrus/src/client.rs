@@ -539,6 +539,60 @@ pub struct CodeArgs {
 }
 
 #[derive(Subcommand)]
+pub enum InboxCommand {
+    /// Wait for the account's next message with a code or a confirmation
+    /// link and print the code (or the link). Exits 2 if nothing arrives.
+    Wait {
+        /// The account's label or id
+        account: String,
+        /// Seconds to wait (at most 120)
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=120))]
+        timeout: u64,
+        /// Also accept messages received since this RFC 3339 time (default: now)
+        #[arg(long)]
+        since: Option<String>,
+        /// Print the whole message as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `orthrus inbox ...`
+pub async fn inbox(cmd: InboxCommand) -> anyhow::Result<ExitCode> {
+    let InboxCommand::Wait {
+        account,
+        timeout,
+        since,
+        json,
+    } = cmd;
+    let c = Client::new()?;
+    let id = c.resolve(&account).await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut url = reqwest::Url::parse(&c.url("/inbox/wait")).context("bad server URL")?;
+    url.query_pairs_mut()
+        .append_pair("account_id", &id)
+        .append_pair("timeout", &timeout.to_string());
+    if let Some(s) = &since {
+        url.query_pairs_mut().append_pair("since", s);
+    }
+    let v = send(c.http.get(url).bearer_auth(&c.stored.token)).await?;
+    if v.is_null() {
+        eprintln!("Nothing arrived for {account} within {timeout} s.");
+        return Ok(ExitCode::from(2));
+    }
+    if json {
+        print_json(&v)?;
+    } else if let Some(code) = v["code"].as_str() {
+        println!("{code}");
+    } else {
+        println!("{}", v["confirm_link"].as_str().unwrap_or_default());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
 pub enum MfaCommand {
     /// Give Orthrus the account's authenticator key; prints the code to type
     /// into the app, then confirms once you press Enter.

@@ -58,6 +58,11 @@ enum Command {
     Approve,
     /// Print (or copy) an account's current authenticator code.
     Code(client::CodeArgs),
+    /// Read the shared inbox.
+    Inbox {
+        #[command(subcommand)]
+        command: client::InboxCommand,
+    },
     /// Set up, confirm, import and export authenticator seeds.
     Mfa {
         #[command(subcommand)]
@@ -268,5 +273,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Code(a) => client::code(a).await,
         Command::Approve => client::approve().await,
         Command::Mfa { command } => client::mfa(command).await,
+        Command::Inbox { command } => client::inbox(command).await,
     }
 }

@@ -437,3 +437,117 @@ async fn approve_a_step_up_request_from_the_cli() {
     assert_eq!(st["status"], "approved");
     assert!(server.stop().success());
 }
+
+#[tokio::test]
+async fn inbox_wait_prints_the_code_of_the_next_message() {
+    use tokio::io::{AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let cfg = dir.path().join("cli/cli.json");
+    let (ok, _, err) = cli(
+        &cfg,
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@acme.test",
+        ],
+        "owner-password-1\n",
+    );
+    assert!(ok, "{err}");
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (_, acct) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{base}/accounts"),
+        Some(&t),
+        Some(serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let (_, m) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{base}/accounts/{id}/managed-email"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let address = m["address"].as_str().unwrap().to_owned();
+
+    // Nothing arrives: exit status 2 and a plain sentence.
+    let out = Command::new(bin())
+        .args(["inbox", "wait", "TikTok Ads", "--timeout", "1"])
+        .env("ORTHRUS_CLI_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Nothing arrived for TikTok Ads"));
+    // Bad input is refused before anything is sent.
+    let (ok, _, err) = cli(&cfg, &["inbox", "wait", "TikTok Ads", "--timeout", "0"], "");
+    assert!(!ok && err.contains("timeout"), "{err}");
+    let (ok, _, err) = cli(&cfg, &["inbox", "wait", "Nobody", "--timeout", "1"], "");
+    assert!(!ok && err.contains("no account of yours"), "{err}");
+
+    // Waiting from just before the message is sent: the code is printed.
+    use orthrus_core::Clock;
+    let since = orthrus_core::SystemClock
+        .now()
+        .plus_seconds(-1)
+        .to_rfc3339();
+    let waiter = {
+        let cfg = cfg.clone();
+        std::thread::spawn(move || {
+            cli(
+                &cfg,
+                &[
+                    "inbox",
+                    "wait",
+                    "TikTok Ads",
+                    "--timeout",
+                    "60",
+                    "--since",
+                    &since,
+                ],
+                "",
+            )
+        })
+    };
+    let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
+        .await
+        .unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    crate::serve::expect_reply(&mut r, "220").await;
+    w.write_all(
+        format!(
+            "EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    for code in ["250", "250", "250", "354"] {
+        crate::serve::expect_reply(&mut r, code).await;
+    }
+    w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <cli-wait@tiktok.com>\r\n\r\n[TikTok] 730 114 is your verification code, valid for 5 minutes.\r\n.\r\n")
+        .await
+        .unwrap();
+    crate::serve::expect_reply(&mut r, "250").await;
+    let (ok, out, err) = waiter.join().unwrap();
+    assert!(ok, "{err}");
+    assert_eq!(out, "730114\n");
+    assert!(server.stop().success());
+}
