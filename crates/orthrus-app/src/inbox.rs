@@ -71,6 +71,13 @@ impl App {
         self.inner.new_message.notify_waiters();
     }
 
+    /// Resolves when the next message is stored by this process. Create it
+    /// before looking at the inbox so that nothing stored in between is
+    /// missed; other nodes' messages do not wake it, so poll as well.
+    pub fn message_stored(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.new_message.notified()
+    }
+
     /// Waits up to `timeout_secs` for the next message of the account after
     /// `since` (RFC 3339; default now) that carries a code or a link.
     pub async fn wait_for_message(

@@ -145,7 +145,15 @@
       setTimeout(function () { el.textContent = "••••••••••"; el.className = "secret"; }, secs * 1000);
     });
     startCountdowns(root);
-    var focus = root.querySelector("[autofocus]");
+        var focus = root.querySelector("[autofocus]");
     if (focus) focus.focus();
+  });
+
+  // Live inbox: server-sent events tell the table to reload itself. The
+  // browser reconnects by itself when the stream ends or drops.
+  document.querySelectorAll("[data-inbox-events]").forEach(function (el) {
+    if (!window.EventSource) return;
+    var source = new EventSource(el.getAttribute("data-inbox-events"));
+    source.addEventListener("inbox", function () { htmx.trigger(el, "inbox-changed"); });
   });
 })();

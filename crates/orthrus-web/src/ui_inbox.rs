@@ -1,6 +1,7 @@
 //! The shared inbox page: messages of the caller's accounts, newest first,
-//! the code highlighted with a copy button; new messages appear within a
-//! second (the table refreshes itself).
+//! the code highlighted with a copy button. New messages appear live: the
+//! page listens on `/inbox/events` (server-sent events) and reloads the
+//! table when told; it also refreshes every 30 s in case the stream drops.
 
 use crate::WebState;
 use crate::error::WebError;
@@ -10,14 +11,18 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use orthrus_app::{AccountSummary, InboxItem, InboxQuery};
 use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
 
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/inbox", get(page))
         .route("/inbox/rows", get(rows))
+        .route("/inbox/events", get(events))
         .route(
             "/accounts/{id}/managed-email-ui",
             get(managed_get).post(managed_create),
@@ -137,4 +142,71 @@ pub(crate) async fn managed_create(
 ) -> Result<Response, WebError> {
     s.app.create_managed_email(&a.actor, &id).await?;
     managed_section(&s, &a, &id).await
+}
+
+/// How long one event stream lasts before the browser reconnects (and is
+/// authenticated again).
+const STREAM_SECS: u64 = 600;
+
+/// The newest message the caller may see (with the page's account filter).
+async fn newest(
+    s: &WebState,
+    actor: &orthrus_app::Actor,
+    account: Option<String>,
+) -> Option<String> {
+    s.app
+        .list_inbox(
+            actor,
+            &InboxQuery {
+                account_id: account,
+                limit: Some(1),
+            },
+        )
+        .await
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .map(|i| i.id)
+}
+
+/// Server-sent events: an `inbox` event at once, then one whenever the
+/// newest message visible to the caller changes.
+async fn events(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(f): Query<Filter>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, WebError> {
+    let account = f.account_id.filter(|x| !x.is_empty());
+    // Fails now (404/403) for an account the caller cannot see.
+    s.app
+        .list_inbox(
+            &a.actor,
+            &InboxQuery {
+                account_id: account.clone(),
+                limit: Some(1),
+            },
+        )
+        .await?;
+    let end = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
+    let start = (s, a.actor, account, None::<Option<String>>);
+    let stream =
+        futures_util::stream::unfold(start, move |(s, actor, account, mut last)| async move {
+            loop {
+                let stored = s.app.message_stored();
+                let now = newest(&s, &actor, account.clone()).await;
+                if last.as_ref() != Some(&now) {
+                    last = Some(now);
+                    drop(stored);
+                    let event = Event::default().event("inbox").data("changed");
+                    return Some((Ok(event), (s, actor, account, last)));
+                }
+                let left = end.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                // Wake on a message stored here, and look again every few
+                // seconds for messages stored by other nodes.
+                let _ = tokio::time::timeout(left.min(Duration::from_secs(5)), stored).await;
+            }
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

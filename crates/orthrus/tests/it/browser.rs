@@ -606,8 +606,18 @@ async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
         }
         w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <t-1@tiktok.com>\r\n\r\nYour verification code is 730 194. It expires in 5 minutes.\r\n.\r\n").await.unwrap();
         crate::serve::expect_reply(&mut r, "250").await;
-        let shown = b.query(By::ClassName("inbox-code")).first().await?.text().await?;
-        assert_eq!(shown, "730194");
+                // Live over server-sent events: well before the 30 s fallback refresh.
+                // (Matched by XPath, not read afterwards: the table may be swapped
+        // again between finding the cell and reading it.)
+        b.query(By::XPath(
+            "//*[contains(@class,'inbox-code') and normalize-space()='730194']",
+        ))
+        .wait(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_millis(100),
+        )
+        .first()
+        .await?;
         let page = b.source().await?;
         assert!(page.contains("TikTok Ads") && page.contains("no-reply@tiktok.com"));
         WebDriverResult::Ok(())
