@@ -40,14 +40,72 @@ pub struct InboxQuery {
     pub limit: Option<i64>,
 }
 
-/// What is sealed per message.
+/// What is sealed per message, besides the raw bytes (see [`pack`]).
 #[derive(Serialize, Deserialize)]
-struct Sealed {
-    subject: Option<String>,
-    preview: String,
-    code: Option<String>,
-    confirm_link: Option<String>,
-    raw: Option<String>,
+pub(crate) struct Sealed {
+    pub(crate) subject: Option<String>,
+    pub(crate) preview: String,
+    pub(crate) code: Option<String>,
+    pub(crate) confirm_link: Option<String>,
+    /// Only in rows written before raw messages were compressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) raw: Option<String>,
+}
+
+/// Version byte of the compressed payload. Older rows are plain JSON and
+/// start with `{`.
+const PACKED_V1: u8 = 1;
+/// Largest payload [`unpack`] inflates (the largest accepted message is 64 MiB).
+const MAX_UNPACKED: u64 = 80 * 1024 * 1024;
+
+/// The plaintext that is sealed for one message: `0x01` then
+/// zlib(u32 big-endian JSON length, the JSON fields, the raw message bytes).
+/// Raw messages are kept byte for byte (not re-encoded) and compressed.
+pub(crate) fn pack(fields: &Sealed, raw: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let json = serde_json::to_vec(fields).map_err(|e| AppError::Internal(e.to_string()))?;
+    let len = u32::try_from(json.len())
+        .map_err(|_| AppError::Internal("message fields too large".into()))?;
+    let mut z = flate2::write::ZlibEncoder::new(vec![PACKED_V1], flate2::Compression::default());
+    let io = |e: std::io::Error| AppError::Internal(format!("compressing a message: {e}"));
+    z.write_all(&len.to_be_bytes()).map_err(io)?;
+    z.write_all(&json).map_err(io)?;
+    z.write_all(raw).map_err(io)?;
+    z.finish().map_err(io)
+}
+
+/// Reverses [`pack`]; also reads rows written as plain JSON.
+pub(crate) fn unpack(bytes: &[u8]) -> Result<(Sealed, Vec<u8>)> {
+    use std::io::Read;
+    let bad = |what: &str| AppError::Internal(format!("stored message is damaged: {what}"));
+    match bytes.first() {
+        Some(b'{') => {
+            let mut s: Sealed = serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
+            let raw = s.raw.take().unwrap_or_default().into_bytes();
+            Ok((s, raw))
+        }
+        Some(&PACKED_V1) => {
+            let mut out = Vec::new();
+            flate2::read::ZlibDecoder::new(&bytes[1..])
+                .take(MAX_UNPACKED + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(&e.to_string()))?;
+            if out.len() as u64 > MAX_UNPACKED {
+                return Err(bad("too large"));
+            }
+            let (len, rest) = out
+                .split_first_chunk::<4>()
+                .ok_or_else(|| bad("truncated"))?;
+            let len = u32::from_be_bytes(*len) as usize;
+            if rest.len() < len {
+                return Err(bad("truncated"));
+            }
+            let s: Sealed =
+                serde_json::from_slice(&rest[..len]).map_err(|e| bad(&e.to_string()))?;
+            Ok((s, rest[len..].to_vec()))
+        }
+        _ => Err(bad("unknown format")),
+    }
 }
 
 fn slug(label: &str) -> String {
@@ -264,10 +322,9 @@ impl App {
                 preview: x.text_preview.clone(),
                 code: x.code.clone(),
                 confirm_link: x.confirm_link.clone(),
-                raw: Some(String::from_utf8_lossy(raw).into_owned()),
+                raw: None,
             };
-            let bytes =
-                serde_json::to_vec(&sealed).map_err(|e| AppError::Internal(e.to_string()))?;
+            let bytes = pack(&sealed, raw)?;
             let row = InboxMessageRow {
                 id,
                 workspace_id: m.workspace_id,
@@ -306,8 +363,7 @@ impl App {
             &Aad::new("inbox_messages", &m.id.to_string(), "content"),
             &m.sealed,
         )?;
-        let s: Sealed =
-            serde_json::from_slice(&bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+        let (s, _raw) = unpack(&bytes)?;
         Ok(InboxItem {
             id: m.id.to_string(),
             account_id: m.account_id.to_string(),
@@ -364,5 +420,62 @@ mod tests {
         assert_eq!(super::slug("Brand Instagram!"), "brand-instagram");
         assert_eq!(super::slug("   "), "account");
         assert_eq!(super::slug("Ünïcode & Co"), "n-code-co");
+    }
+
+    fn fields() -> super::Sealed {
+        super::Sealed {
+            subject: Some("Your code".into()),
+            preview: "Use 481920".into(),
+            code: Some("481920".into()),
+            confirm_link: None,
+            raw: None,
+        }
+    }
+
+    #[test]
+    fn raw_messages_are_kept_byte_for_byte_and_compressed() {
+        // Latin-1 bytes that are not UTF-8, in a typical repetitive HTML mail.
+        let mut raw =
+            b"Subject: Code\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n\xe9t\xe9 "
+                .to_vec();
+        for _ in 0..200 {
+            raw.extend_from_slice(
+                b"<tr><td style=\"padding:0;font-family:Arial\">&nbsp;</td></tr>\r\n",
+            );
+        }
+        let packed = super::pack(&fields(), &raw).unwrap();
+        assert!(
+            packed.len() * 5 < raw.len(),
+            "{} vs {}",
+            packed.len(),
+            raw.len()
+        );
+        let (s, back) = super::unpack(&packed).unwrap();
+        assert_eq!(back, raw);
+        assert_eq!(s.code.as_deref(), Some("481920"));
+    }
+
+    #[test]
+    fn rows_written_before_compression_still_open() {
+        let legacy =
+            br#"{"subject":null,"preview":"p","code":"1234","confirm_link":null,"raw":"From: a"}"#;
+        let (s, raw) = super::unpack(legacy).unwrap();
+        assert_eq!(
+            (s.code.as_deref(), raw.as_slice()),
+            (Some("1234"), &b"From: a"[..])
+        );
+    }
+
+    #[test]
+    fn damaged_payloads_are_errors_not_panics() {
+        let packed = super::pack(&fields(), b"raw").unwrap();
+        for bad in [
+            &b""[..],
+            b"\x02abc",
+            &packed[..packed.len() / 2],
+            b"\x01not zlib",
+        ] {
+            assert!(super::unpack(bad).is_err());
+        }
     }
 }

@@ -157,8 +157,14 @@ impl App {
         };
         let x = orthrus_extract::extract_sms(from, body);
         let id = EventId::new(self.inner.clock.as_ref(), self.rng());
-        let sealed = serde_json::json!({"subject": null, "preview": x.text_preview, "code": x.code, "confirm_link": x.confirm_link, "raw": body});
-        let bytes = serde_json::to_vec(&sealed).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sealed = crate::inbox::Sealed {
+            subject: None,
+            preview: x.text_preview.clone(),
+            code: x.code.clone(),
+            confirm_link: x.confirm_link.clone(),
+            raw: None,
+        };
+        let bytes = crate::inbox::pack(&sealed, body.as_bytes())?;
         let row = InboxMessageRow {
             id,
             workspace_id: number.workspace_id,

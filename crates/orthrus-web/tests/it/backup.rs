@@ -705,7 +705,9 @@ async fn sms_through_twilio_and_the_generic_webhook_lands_in_the_inbox() {
             post(Some(signature)).await.unwrap().status(),
             StatusCode::OK
         );
-        // Generic webhook signed with HMAC-SHA256.
+        // Generic webhook signed with HMAC-SHA256 (a second later, so the
+        // newest-first order below does not depend on random id bits).
+        t.clock.advance_secs(1);
         let body = serde_json::to_vec(&json!({"from": "+15550001111", "to": "+14155550123", "body": "Your TikTok code is 918273", "id": "gw-1"})).unwrap();
         let sig = format!(
             "sha256={}",
