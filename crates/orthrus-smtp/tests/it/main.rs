@@ -177,3 +177,74 @@ async fn connections_per_address_are_limited() {
     assert!(ga.starts_with("220") && gb.starts_with("220"));
     assert!(gc.starts_with("421"), "{gc}");
 }
+
+/// A delivery that never finishes storing: it signals that it started, then
+/// waits forever (as a process that dies mid-commit would).
+struct Stuck(Arc<tokio::sync::Notify>);
+
+#[async_trait]
+impl Delivery for Stuck {
+    async fn accepts(&self, _address: &str) -> Result<bool, String> {
+        Ok(true)
+    }
+    async fn deliver(&self, _: IpAddr, _: &str, _: &[String], _: &[u8]) -> Result<(), String> {
+        self.0.notify_one();
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_before_the_message_is_stored_never_answers_250() {
+    use tokio::io::AsyncReadExt;
+    // The server runs on its own runtime, so the test can kill it outright:
+    // shutting that runtime down drops every task and socket mid-delivery.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let delivery = Arc::new(Stuck(entered.clone()));
+    server.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        serve(
+            listener,
+            SmtpConfig::default(),
+            delivery,
+            CancellationToken::new(),
+        )
+        .await
+    });
+    let (mut c, greeting) = Client::connect(&addr).await;
+    assert!(greeting.starts_with("220"), "{greeting}");
+    c.cmd("EHLO x").await;
+    c.cmd("MAIL FROM:<a@b.test>").await;
+    c.cmd("RCPT TO:<a@inbox.test>").await;
+    assert!(c.cmd("DATA").await.starts_with("354"));
+    c.send("Subject: hi\r\n\r\nYour code is 123456\r\n.\r\n")
+        .await;
+    entered.notified().await;
+    // While the message is being stored, nothing is answered...
+    let mut buf = [0u8; 256];
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), c.r.read(&mut buf))
+            .await
+            .is_err(),
+        "the server answered before the message was stored"
+    );
+    // ...and when the process dies there, the client sees the connection
+    // end without a 250, so the sender keeps the message and retries.
+    server.shutdown_background();
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        c.r.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the connection must end when the server dies");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(!rest.contains("250"), "got {rest:?} (read result {end:?})");
+}
