@@ -38,6 +38,39 @@ pub struct InboxItem {
 pub struct InboxQuery {
     pub account_id: Option<String>,
     pub limit: Option<i64>,
+    /// `email` or `sms`.
+    pub channel: Option<String>,
+    /// Only messages with a code.
+    pub has_code: bool,
+    /// Case-insensitive text to find in sender, subject, preview or code.
+    pub search: Option<String>,
+    /// RFC 3339 bounds on the received time (inclusive).
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl InboxQuery {
+    fn filters(&self) -> bool {
+        self.channel.is_some()
+            || self.has_code
+            || self.search.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+    }
+}
+
+fn parse_bound(name: &str, v: Option<&str>) -> Result<Option<orthrus_core::Timestamp>> {
+    match v.filter(|s| !s.trim().is_empty()) {
+        None => Ok(None),
+        Some(s) => orthrus_core::Timestamp::parse_rfc3339(s.trim())
+            .map(Some)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "inbox.bad_filter",
+                    format!("{name} must be an RFC 3339 time such as 2026-11-22T09:00:00Z"),
+                )
+            }),
+    }
 }
 
 /// What is sealed per message, besides the raw bytes (see [`pack`]).
@@ -404,12 +437,67 @@ impl App {
                     .collect()
             }
         };
+        let limit = q.limit.unwrap_or(100).clamp(1, 500);
+        let channel = q
+            .channel
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if let Some(c) = channel
+            && c != "email"
+            && c != "sms"
+        {
+            return Err(AppError::invalid(
+                "inbox.bad_filter",
+                "channel must be email or sms",
+            ));
+        }
+        let since = parse_bound("since", q.since.as_deref())?;
+        let until = parse_bound("until", q.until.as_deref())?;
+        let needle = q
+            .search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        // Contents are sealed, so filters apply after opening: look at the
+        // newest 500 when filtering.
+        let scan = if q.filters() { 500 } else { limit };
         let rows = self
             .inner
             .store
-            .list_messages(actor.workspace_id, &accounts, q.limit.unwrap_or(100))
+            .list_messages(actor.workspace_id, &accounts, scan)
             .await?;
-        rows.iter().map(|m| self.open_message(m)).collect()
+        let mut out = Vec::new();
+        for m in &rows {
+            if channel.is_some_and(|c| c != m.channel)
+                || (q.has_code && !m.has_code)
+                || since.is_some_and(|t| m.received_at < t)
+                || until.is_some_and(|t| m.received_at > t)
+            {
+                continue;
+            }
+            let item = self.open_message(m)?;
+            if let Some(n) = &needle {
+                let hay = [
+                    Some(item.sender.as_str()),
+                    item.subject.as_deref(),
+                    Some(item.preview.as_str()),
+                    item.code.as_deref(),
+                ];
+                if !hay
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h.to_lowercase().contains(n.as_str()))
+                {
+                    continue;
+                }
+            }
+            out.push(item);
+            if out.len() as i64 >= limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -419,6 +419,16 @@ pub(crate) struct InboxParams {
     account_id: Option<String>,
     /// 1–500, default 100
     limit: Option<i64>,
+    /// `email` or `sms`
+    channel: Option<String>,
+    /// `true`: only messages with a code
+    has_code: Option<bool>,
+    /// Text to find in the sender, subject, preview or code (any case)
+    q: Option<String>,
+    /// RFC 3339: received at or after
+    since: Option<String>,
+    /// RFC 3339: received at or before
+    until: Option<String>,
 }
 
 /// The shared inbox, newest first, with each message's code and confirmation link.
@@ -435,6 +445,11 @@ pub(crate) async fn inbox(
                 &orthrus_app::InboxQuery {
                     account_id: q.account_id,
                     limit: q.limit,
+                    channel: q.channel,
+                    has_code: q.has_code.unwrap_or(false),
+                    search: q.q,
+                    since: q.since,
+                    until: q.until,
                 },
             )
             .await?,

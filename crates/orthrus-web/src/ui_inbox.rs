@@ -33,6 +33,51 @@ pub(crate) fn routes() -> Router<WebState> {
 struct Filter {
     account_id: Option<String>,
     with_code: Option<String>,
+    channel: Option<String>,
+    q: Option<String>,
+    /// Dates (YYYY-MM-DD) from the date pickers, inclusive.
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Filter {
+    /// The query string for the rows and events URLs.
+    fn query_string(&self) -> String {
+        let mut q = Vec::new();
+        let mut add = |k: &str, v: &Option<String>| {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.push(format!("{k}={}", urlencode(v)));
+            }
+        };
+        add("account_id", &self.account_id);
+        add("with_code", &self.with_code);
+        add("channel", &self.channel);
+        add("q", &self.q);
+        add("from", &self.from);
+        add("to", &self.to);
+        q.join("&")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A date picker value as an RFC 3339 bound (start or end of that day, UTC).
+fn day_bound(v: Option<&str>, end: bool) -> Option<String> {
+    let d = v.map(str::trim).filter(|d| !d.is_empty())?;
+    Some(if end {
+        format!("{d}T23:59:59.999Z")
+    } else {
+        format!("{d}T00:00:00Z")
+    })
 }
 
 #[derive(Template)]
@@ -42,6 +87,11 @@ struct InboxPage {
     accounts: Vec<AccountSummary>,
     account_id: String,
     with_code: bool,
+    channel: String,
+    q: String,
+    from: String,
+    to: String,
+    query: String,
 }
 
 async fn page(
@@ -53,8 +103,13 @@ async fn page(
     render(&InboxPage {
         page: Page::new(&s, &a, "Shared inbox", "inbox"),
         accounts,
+        query: f.query_string(),
         account_id: f.account_id.unwrap_or_default(),
         with_code: f.with_code.is_some(),
+        channel: f.channel.unwrap_or_default(),
+        q: f.q.unwrap_or_default(),
+        from: f.from.unwrap_or_default(),
+        to: f.to.unwrap_or_default(),
     })
 }
 
@@ -67,6 +122,8 @@ struct Row {
 #[template(path = "inbox_rows.html")]
 struct Rows {
     items: Vec<Row>,
+    /// Filters other than the account are set.
+    filtered: bool,
 }
 
 async fn rows(
@@ -82,26 +139,32 @@ async fn rows(
         .into_iter()
         .map(|x| (x.id, x.label))
         .collect();
+    let filtered = [&f.with_code, &f.channel, &f.q, &f.from, &f.to]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()));
     let items = s
         .app
         .list_inbox(
             &a.actor,
             &InboxQuery {
-                account_id: f.account_id.filter(|x| !x.is_empty()),
                 limit: Some(200),
+                has_code: f.with_code.is_some(),
+                channel: f.channel.clone().filter(|x| !x.is_empty()),
+                search: f.q.clone(),
+                since: day_bound(f.from.as_deref(), false),
+                until: day_bound(f.to.as_deref(), true),
+                account_id: f.account_id.filter(|x| !x.is_empty()),
             },
         )
         .await?;
-    let with_code = f.with_code.is_some();
     let items = items
         .into_iter()
-        .filter(|i| !with_code || i.code.is_some())
         .map(|item| Row {
             account: labels.get(&item.account_id).cloned().unwrap_or_default(),
             item,
         })
         .collect();
-    render(&Rows { items })
+    render(&Rows { items, filtered })
 }
 
 #[derive(Template)]
@@ -160,6 +223,7 @@ async fn newest(
             &InboxQuery {
                 account_id: account,
                 limit: Some(1),
+                ..InboxQuery::default()
             },
         )
         .await
@@ -183,6 +247,7 @@ async fn events(
             &InboxQuery {
                 account_id: account.clone(),
                 limit: Some(1),
+                ..InboxQuery::default()
             },
         )
         .await?;

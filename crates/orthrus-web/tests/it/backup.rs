@@ -741,6 +741,36 @@ async fn sms_through_twilio_and_the_generic_webhook_lands_in_the_inbox() {
             (Some("918273"), Some("sms"))
         );
         assert_eq!(items[1]["code"], "123456");
+        // Filters and search.
+        let codes = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        };
+        for (query, want) in [
+            ("channel=sms", vec!["918273", "123456"]),
+            ("channel=email", vec![]),
+            ("q=TIKTOK", vec!["918273"]),
+            ("q=32665", vec!["123456"]),
+            ("q=123456&has_code=true", vec!["123456"]),
+            ("since=2099-01-01T00:00:00Z", vec![]),
+            ("until=2000-01-01T00:00:00Z", vec![]),
+            ("since=2000-01-01T00:00:00Z&limit=1", vec!["918273"]),
+        ] {
+            let (s, v) = intern.get(&format!("/inbox?account_id={id}&{query}")).await;
+            assert_eq!(s, StatusCode::OK, "{query}: {v}");
+            assert_eq!(codes(&v), want, "{query}");
+        }
+        for bad in ["channel=fax", "since=yesterday"] {
+            let (s, v) = intern.get(&format!("/inbox?{bad}")).await;
+            assert_eq!(
+                (s, v["error"]["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("inbox.bad_filter")),
+                "{bad}: {v}"
+            );
+        }
         let other = t.user(&owner, "other@acme.test", "user").await;
         assert!(other.get("/inbox").await.1.as_array().unwrap().is_empty());
         assert_eq!(

@@ -618,8 +618,27 @@ async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
         )
         .first()
         .await?;
-        let page = b.source().await?;
+                let page = b.source().await?;
         assert!(page.contains("TikTok Ads") && page.contains("no-reply@tiktok.com"));
+        // Filters: the SMS channel hides it, a search for the sender finds it.
+        b.query(By::Name("channel"))
+            .first()
+            .await?
+            .send_keys("SMS")
+            .await?;
+        b.query(By::XPath("//form[@class='filters']//button[@type='submit']"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        b.query(By::Id("inbox-none-match")).first().await?;
+        b.goto(&format!("{}/inbox?q=TIKTOK&with_code=1", server.url))
+            .await?;
+        b.query(By::XPath(
+            "//*[contains(@class,'inbox-code') and normalize-space()='730194']",
+        ))
+        .first()
+        .await?;
         WebDriverResult::Ok(())
     }
     .await;
