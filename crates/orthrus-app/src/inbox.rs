@@ -327,10 +327,22 @@ impl App {
     /// many were stored (duplicates by Message-ID are dropped). Only returns
     /// once the rows are committed, so the SMTP answer 250 means stored.
     pub async fn ingest_email(&self, recipients: &[String], raw: &[u8]) -> Result<usize> {
+        // Parsing, extraction and compression are CPU work: off the async
+        // threads, and done once however many recipients there are.
         let data = raw.to_vec();
-        let x = self
-            .blocking(move || orthrus_extract::extract_email(&data))
-            .await?;
+        let (x, packed) = self
+            .blocking(move || {
+                let x = orthrus_extract::extract_email(&data);
+                let fields = Sealed {
+                    subject: x.subject.clone(),
+                    preview: x.text_preview.clone(),
+                    code: x.code.clone(),
+                    confirm_link: x.confirm_link.clone(),
+                    raw: None,
+                };
+                pack(&fields, &data).map(|p| (x, p))
+            })
+            .await??;
         let dedup = match &x.message_id {
             Some(m) if !m.is_empty() => m.clone(),
             // No Message-ID: the same bytes are the same message.
@@ -350,14 +362,6 @@ impl App {
                 continue;
             }
             let id = EventId::new(self.inner.clock.as_ref(), self.rng());
-            let sealed = Sealed {
-                subject: x.subject.clone(),
-                preview: x.text_preview.clone(),
-                code: x.code.clone(),
-                confirm_link: x.confirm_link.clone(),
-                raw: None,
-            };
-            let bytes = pack(&sealed, raw)?;
             let row = InboxMessageRow {
                 id,
                 workspace_id: m.workspace_id,
@@ -372,11 +376,7 @@ impl App {
                     .take(320)
                     .collect(),
                 dedup_key: dedup.chars().take(500).collect(),
-                sealed: self.inner.envelope.seal(
-                    self.rng(),
-                    &Aad::new("inbox_messages", &id.to_string(), "content"),
-                    &bytes,
-                )?,
+                sealed: self.seal_content(id, &packed)?,
                 has_code: x.code.is_some(),
                 received_at: self.now(),
                 used_at: None,
@@ -389,6 +389,15 @@ impl App {
             self.message_arrived();
         }
         Ok(stored)
+    }
+
+    /// Seals a message's packed content ([`pack`]) under its row id.
+    pub(crate) fn seal_content(&self, id: EventId, packed: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.inner.envelope.seal(
+            self.rng(),
+            &Aad::new("inbox_messages", &id.to_string(), "content"),
+            packed,
+        )?)
     }
 
     fn open_message(&self, m: &InboxMessageRow) -> Result<InboxItem> {

@@ -6,7 +6,6 @@
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{EventId, WorkspaceRole};
-use orthrus_crypto::Aad;
 use orthrus_store::{InboxMessageRow, PhoneNumberRow};
 use serde::Serialize;
 
@@ -173,11 +172,7 @@ impl App {
             recipient: number.number.clone(),
             sender: from.chars().take(64).collect(),
             dedup_key: message_id.chars().take(200).collect(),
-            sealed: self.inner.envelope.seal(
-                self.rng(),
-                &Aad::new("inbox_messages", &id.to_string(), "content"),
-                &bytes,
-            )?,
+            sealed: self.seal_content(id, &bytes)?,
             has_code: x.code.is_some(),
             received_at: self.now(),
             used_at: None,

@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use orthrus_app::{AccountSummary, InboxItem, InboxQuery};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ pub(crate) fn routes() -> Router<WebState> {
         )
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 struct Filter {
     account_id: Option<String>,
     with_code: Option<String>,
@@ -41,33 +41,10 @@ struct Filter {
 }
 
 impl Filter {
-    /// The query string for the rows and events URLs.
+    /// The query string for the rows URL (unset filters left out).
     fn query_string(&self) -> String {
-        let mut q = Vec::new();
-        let mut add = |k: &str, v: &Option<String>| {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                q.push(format!("{k}={}", urlencode(v)));
-            }
-        };
-        add("account_id", &self.account_id);
-        add("with_code", &self.with_code);
-        add("channel", &self.channel);
-        add("q", &self.q);
-        add("from", &self.from);
-        add("to", &self.to);
-        q.join("&")
+        serde_urlencoded::to_string(self).unwrap_or_default()
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A date picker value as an RFC 3339 bound (start or end of that day, UTC).
@@ -274,4 +251,18 @@ async fn events(
             }
         });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_rows_url_keeps_only_the_filters_that_are_set() {
+        let f = super::Filter {
+            account_id: Some("a b&c".into()),
+            q: Some("TikTok code".into()),
+            ..super::Filter::default()
+        };
+        assert_eq!(f.query_string(), "account_id=a+b%26c&q=TikTok+code");
+        assert_eq!(super::Filter::default().query_string(), "");
+    }
 }
