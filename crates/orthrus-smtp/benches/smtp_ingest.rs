@@ -86,6 +86,13 @@ impl Client {
     }
 }
 
+/// Sends a request and returns its JSON body (the benchmark stops on any failure).
+async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
+    let resp = req.send().await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.json().await.unwrap()
+}
+
 fn message(n: usize, code: &str) -> String {
     format!(
         "From: Instagram <security@mail.instagram.com>\r\n\
@@ -154,36 +161,24 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     )
     .await
     .unwrap();
-    let login: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login =
+        json(http.post(format!("{url}/api/v1/auth/login")).json(
+            &serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}),
+        ))
+        .await;
     let token = login["token"].as_str().unwrap().to_owned();
-    let acct: serde_json::Value = http
-        .post(format!("{url}/api/v1/accounts"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acct = json(
+        http.post(format!("{url}/api/v1/accounts"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"})),
+    )
+    .await;
     let id = acct["id"].as_str().unwrap().to_owned();
-    let managed: serde_json::Value = http
-        .post(format!("{url}/api/v1/accounts/{id}/managed-email"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let managed = json(
+        http.post(format!("{url}/api/v1/accounts/{id}/managed-email"))
+            .bearer_auth(&token),
+    )
+    .await;
     let address = managed["address"].as_str().unwrap().to_owned();
 
     // Throughput.
@@ -207,15 +202,11 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         t.await.unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
-    let stored: serde_json::Value = http
-        .get(format!("{url}/api/v1/inbox?account_id={id}&limit=500"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = json(
+        http.get(format!("{url}/api/v1/inbox?account_id={id}&limit=500"))
+            .bearer_auth(&token),
+    )
+    .await;
     let stored = stored.as_array().unwrap();
     assert_eq!(
         stored.len(),
@@ -232,15 +223,11 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         let k = 900_000_000 + i;
         let code = format!("{:06}", (i * 7919 + 13) % 1_000_000);
         let ended = client.send(&address, &message(k, &code)).await;
-        let newest: serde_json::Value = http
-            .get(format!("{url}/api/v1/inbox?account_id={id}&limit=1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let newest = json(
+            http.get(format!("{url}/api/v1/inbox?account_id={id}&limit=1"))
+                .bearer_auth(&token),
+        )
+        .await;
         lat.push(ended.elapsed());
         assert_eq!(newest[0]["code"].as_str(), Some(code.as_str()));
     }
