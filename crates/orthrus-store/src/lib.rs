@@ -436,8 +436,17 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
     async fn mark_message_used(&self, ws: WorkspaceId, id: EventId, at: Timestamp) -> Result<bool>;
-    /// Deletes messages received before `before`; returns how many.
-    async fn purge_messages(&self, before: Timestamp) -> Result<u64>;
+    async fn get_message(&self, ws: WorkspaceId, id: EventId) -> Result<Option<InboxMessageRow>>;
+    /// Deletes the workspace's messages received before `before`; returns how many.
+    async fn purge_messages(&self, ws: WorkspaceId, before: Timestamp) -> Result<u64>;
+    /// Each workspace's inbox retention in days (None: the server default).
+    async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
+    async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;
+
+    // Forwarding addresses
+    async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>>;
+    /// Creates or replaces the user's forwarding address row.
+    async fn save_forward_address(&self, row: &ForwardAddressRow) -> Result<()>;
 
     // Managed phone numbers
     async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()>;

@@ -71,6 +71,11 @@ pub const SQLITE: &[Migration] = &[
         name: "phone_numbers",
         sql: include_str!("../migrations/sqlite/0009_phone_numbers.sql"),
     },
+    Migration {
+        version: 10,
+        name: "retention_and_forwarding",
+        sql: include_str!("../migrations/sqlite/0010_retention_and_forwarding.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -118,6 +123,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 9,
         name: "phone_numbers",
         sql: include_str!("../migrations/postgres/0009_phone_numbers.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "retention_and_forwarding",
+        sql: include_str!("../migrations/postgres/0010_retention_and_forwarding.sql"),
     },
 ];
 

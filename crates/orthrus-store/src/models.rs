@@ -375,6 +375,20 @@ pub struct ManagedEmailRow {
     pub created_at: Timestamp,
 }
 
+/// A user's forwarding address and its verification state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardAddressRow {
+    pub user_id: UserId,
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    /// Keyed hash of the code sent to the address, until it is verified.
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<Timestamp>,
+    /// Wrong codes entered since the last one was sent.
+    pub attempts: i64,
+    pub verified_at: Option<Timestamp>,
+}
+
 /// A received message. Everything about its content (subject, body, code,
 /// link, the raw message) is in `sealed`; only routing facts are plain.
 #[derive(Clone, Debug, PartialEq, Eq)]

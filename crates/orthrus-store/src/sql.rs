@@ -1248,9 +1248,56 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn purge_messages(&self, before: Timestamp) -> Result<u64> {
-                let done = sqlx::query("DELETE FROM inbox_messages WHERE received_at < $1").bind(before.0).execute(&self.pool).await?;
+            async fn purge_messages(&self, ws: WorkspaceId, before: Timestamp) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM inbox_messages WHERE workspace_id = $1 AND received_at < $2")
+                    .bind(ws.to_string()).bind(before.0).execute(&self.pool).await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn get_message(&self, ws: WorkspaceId, m: EventId) -> Result<Option<InboxMessageRow>> {
+                sqlx::query("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(m.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(message_row).transpose()
+            }
+
+            async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>> {
+                let rows = sqlx::query("SELECT id, inbox_retention_days FROM workspaces").fetch_all(&self.pool).await?;
+                rows.iter().map(|r| {
+                    let days: Option<i32> = r.try_get("inbox_retention_days")?;
+                    Ok((id(r, "id")?, days.map(i64::from)))
+                }).collect()
+            }
+
+            async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()> {
+                let days = days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+                sqlx::query("UPDATE workspaces SET inbox_retention_days = $2 WHERE id = $1")
+                    .bind(ws.to_string()).bind(days).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>> {
+                let row = sqlx::query("SELECT * FROM forward_addresses WHERE user_id = $1")
+                    .bind(user.to_string()).fetch_optional(&self.pool).await?;
+                let Some(r) = row else { return Ok(None) };
+                let attempts: i32 = r.try_get("attempts")?;
+                Ok(Some(ForwardAddressRow {
+                    user_id: id(&r, "user_id")?,
+                    workspace_id: id(&r, "workspace_id")?,
+                    email: r.try_get("email")?,
+                    code_hash: r.try_get("code_hash")?,
+                    code_expires_at: ts_opt(&r, "code_expires_at")?,
+                    attempts: i64::from(attempts),
+                    verified_at: ts_opt(&r, "verified_at")?,
+                }))
+            }
+
+            async fn save_forward_address(&self, f: &ForwardAddressRow) -> Result<()> {
+                sqlx::query("INSERT INTO forward_addresses (user_id, workspace_id, email, code_hash, code_expires_at, attempts, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, attempts = excluded.attempts, verified_at = excluded.verified_at")
+                    .bind(f.user_id.to_string()).bind(f.workspace_id.to_string()).bind(&f.email).bind(&f.code_hash)
+                    .bind(f.code_expires_at.map(|t| t.0)).bind(i32::try_from(f.attempts).unwrap_or(i32::MAX)).bind(f.verified_at.map(|t| t.0))
+                    .execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn list_messages(&self, ws: WorkspaceId, accounts: &[AccountId], limit: i64) -> Result<Vec<InboxMessageRow>> {
