@@ -126,6 +126,51 @@ pub fn extract_text(
     )
 }
 
+/// What a person reading an email sees: its decoded bodies and links.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EmailBodies {
+    /// The first plain-text part.
+    pub text: Option<String>,
+    /// The first HTML part, as sent (unsanitized: render only after
+    /// sanitizing it).
+    pub html: Option<String>,
+    /// Links of the HTML part and of the text, in order, each once:
+    /// `(anchor text, URL)`.
+    pub links: Vec<(String, String)>,
+    /// The To header, as written.
+    pub to: Option<String>,
+    /// The Date header, RFC 3339 when it parses.
+    pub date: Option<String>,
+}
+
+/// The bodies and links of a raw email for display. Never panics.
+pub fn email_bodies(raw: &[u8]) -> EmailBodies {
+    let p = mime::parse(raw);
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut push = |text: String, href: String| {
+        if links.len() < 200 && !links.iter().any(|(_, h)| *h == href) {
+            links.push((text, href));
+        }
+    };
+    if let Some(h) = p.htmls.first() {
+        for a in html::to_text(h).anchors {
+            push(a.text, a.href);
+        }
+    }
+    if let Some(t) = p.texts.first() {
+        for l in link::text_links(&normalize::normalize(t, MAX_TEXT_CHARS)) {
+            push(String::new(), l.url);
+        }
+    }
+    EmailBodies {
+        text: p.texts.into_iter().next(),
+        html: p.htmls.into_iter().next(),
+        links,
+        to: p.to,
+        date: p.date,
+    }
+}
+
 /// Converts HTML to plain text the way extraction sees it (cells as tabs,
 /// blocks as lines, entities decoded); useful for previews and search.
 pub fn html_to_text(html: &str) -> String {

@@ -19,6 +19,8 @@ pub(crate) struct ParsedEmail {
     pub sender: Option<String>,
     pub sender_name: Option<String>,
     pub message_id: Option<String>,
+    pub to: Option<String>,
+    pub date: Option<String>,
     pub texts: Vec<String>,
     pub htmls: Vec<String>,
 }
@@ -54,6 +56,15 @@ fn from_message(m: &Message<'_>) -> ParsedEmail {
             .and_then(|a| a.name())
             .map(|s| clip(s.trim().to_string())),
         message_id: m.message_id().map(|s| clip(s.trim().to_string())),
+        to: m.to().map(|to| {
+            let all: Vec<String> = to
+                .iter()
+                .filter_map(|a| a.address().map(str::to_owned))
+                .take(20)
+                .collect();
+            all.join(", ")
+        }),
+        date: m.date().map(|d| d.to_rfc3339()),
         ..ParsedEmail::default()
     };
     collect_bodies(m, &mut p, 0);
