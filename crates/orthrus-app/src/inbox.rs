@@ -31,6 +31,65 @@ pub struct InboxItem {
     pub received_at: String,
     pub code: Option<String>,
     pub confirm_link: Option<String>,
+    /// Sender authentication of an email (none for SMS and for mail stored
+    /// before it was checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<SenderAuth>,
+}
+
+impl InboxItem {
+    /// A code that must not be used without a person looking at it.
+    pub fn flagged(&self) -> bool {
+        self.auth.as_ref().is_some_and(|a| a.flagged)
+    }
+}
+
+/// One message as the message view shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    pub item: InboxItem,
+    /// The managed address or number it was sent to.
+    pub recipient: String,
+    pub used_at: Option<String>,
+    /// The To and Date headers of an email.
+    pub to: Option<String>,
+    pub date: Option<String>,
+    /// The plain-text body (an SMS's text).
+    pub text: Option<String>,
+    /// The HTML body. From [`App::inbox_message`] it is as sent; the web
+    /// layer replaces it with a sanitized copy before anything renders it.
+    pub html: Option<String>,
+    /// The links in the message, shown as text and never followed.
+    pub links: Vec<MessageLink>,
+}
+
+/// A link found in a message.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageLink {
+    pub text: String,
+    pub url: String,
+}
+
+/// The sender-authentication verdict of an email (DKIM and DMARC).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SenderAuth {
+    /// `pass` (a signature verified), `fail`, `neutral`, `permerror`,
+    /// `temperror` or `none` (unsigned).
+    pub dkim: String,
+    /// Domains whose DKIM signatures verified.
+    #[serde(default)]
+    pub dkim_domains: Vec<String>,
+    /// DMARC alignment: `pass`, `fail`, `none` (no policy), `temperror`,
+    /// `permerror`.
+    pub dmarc: String,
+    /// The From header's domain.
+    pub from_domain: String,
+    /// The sender claims a well-known app domain but fails authentication:
+    /// its code is shown with a warning and never used automatically.
+    pub flagged: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Filters for the inbox.
@@ -80,6 +139,8 @@ pub(crate) struct Sealed {
     pub(crate) preview: String,
     pub(crate) code: Option<String>,
     pub(crate) confirm_link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth: Option<SenderAuth>,
     /// Only in rows written before raw messages were compressed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) raw: Option<String>,
@@ -171,6 +232,8 @@ impl App {
 
     /// Waits up to `timeout_secs` for the next message of the account after
     /// `since` (RFC 3339; default now) that carries a code or a link.
+    /// Flagged messages (a well-known sender failing authentication) are
+    /// never returned: automations must not act on them.
     pub async fn wait_for_message(
         &self,
         actor: &Actor,
@@ -201,7 +264,7 @@ impl App {
                 .await?
             {
                 let item = self.open_message(&m)?;
-                if item.code.is_some() || item.confirm_link.is_some() {
+                if (item.code.is_some() || item.confirm_link.is_some()) && !item.flagged() {
                     return Ok(Some(item));
                 }
             }
@@ -230,13 +293,14 @@ impl App {
         let mid: EventId = message_id
             .parse()
             .map_err(|_| AppError::NotFound("message"))?;
-        let msgs = self
+        match self
             .inner
             .store
-            .list_messages(actor.workspace_id, &[a.id], 500)
-            .await?;
-        if !msgs.iter().any(|m| m.id == mid) {
-            return Err(AppError::NotFound("message"));
+            .get_message(actor.workspace_id, mid)
+            .await?
+        {
+            Some(m) if m.account_id == a.id => {}
+            _ => return Err(AppError::NotFound("message")),
         }
         self.inner
             .store
@@ -249,12 +313,121 @@ impl App {
         .await
     }
 
-    /// Deletes messages older than the retention period; returns how many.
+    /// Deletes messages older than each workspace's retention period (the
+    /// server default where a workspace has not set one); returns how many.
     pub async fn purge_old_messages(&self) -> Result<u64> {
-        let before = self
-            .now()
-            .plus_seconds(-self.inner.config.inbox_retention_days.max(1) * 86400);
-        Ok(self.inner.store.purge_messages(before).await?)
+        let mut deleted = 0;
+        for (ws, days) in self.inner.store.inbox_retentions().await? {
+            let days = days
+                .unwrap_or(self.inner.config.inbox_retention_days)
+                .max(1);
+            let before = self.now().plus_seconds(-days * 86400);
+            deleted += self.inner.store.purge_messages(ws, before).await?;
+        }
+        Ok(deleted)
+    }
+
+    /// The workspace's inbox retention in days (its own or the server's).
+    pub async fn inbox_retention_days(&self, actor: &Actor) -> Result<i64> {
+        Ok(self
+            .inner
+            .store
+            .inbox_retentions()
+            .await?
+            .into_iter()
+            .find(|(ws, _)| *ws == actor.workspace_id)
+            .and_then(|(_, d)| d)
+            .unwrap_or(self.inner.config.inbox_retention_days))
+    }
+
+    /// Sets how long the workspace keeps inbox messages (1–3650 days);
+    /// `None` goes back to the server's default. Workspace Owners.
+    pub async fn set_inbox_retention(&self, actor: &Actor, days: Option<i64>) -> Result<i64> {
+        self.check(actor, Action::ManageWorkspaceSettings)?;
+        if let Some(d) = days
+            && !(1..=3650).contains(&d)
+        {
+            return Err(AppError::invalid(
+                "workspace.invalid_retention",
+                "keep inbox messages between 1 and 3650 days",
+            ));
+        }
+        self.inner
+            .store
+            .set_inbox_retention(actor.workspace_id, days)
+            .await?;
+        let effective = self.inbox_retention_days(actor).await?;
+        self.audit(
+            actor,
+            Event::new("workspace.inbox_retention_change")
+                .detail(serde_json::json!({"days": days, "effective_days": effective})),
+        )
+        .await?;
+        Ok(effective)
+    }
+
+    /// One message with its bodies, for the message view. The HTML body is
+    /// returned as sent: callers must sanitize it before rendering.
+    pub async fn inbox_message(&self, actor: &Actor, message_id: &str) -> Result<MessageDetail> {
+        let (m, item, raw) = self.message_for(actor, message_id).await?;
+        let bodies = if m.channel == "email" {
+            self.blocking(move || orthrus_extract::email_bodies(&raw))
+                .await?
+        } else {
+            orthrus_extract::EmailBodies {
+                text: Some(String::from_utf8_lossy(&raw).into_owned()),
+                ..Default::default()
+            }
+        };
+        Ok(MessageDetail {
+            item,
+            recipient: m.recipient.clone(),
+            used_at: m.used_at.map(|t| t.to_rfc3339()),
+            to: bodies.to,
+            date: bodies.date,
+            text: bodies.text,
+            html: bodies.html,
+            links: bodies
+                .links
+                .into_iter()
+                .map(|(text, url)| MessageLink { text, url })
+                .collect(),
+        })
+    }
+
+    /// A message the actor may see in the inbox: its row, the item and the
+    /// raw bytes. Unknown ids and other people's messages are both 404.
+    pub(crate) async fn message_for(
+        &self,
+        actor: &Actor,
+        message_id: &str,
+    ) -> Result<(InboxMessageRow, InboxItem, Vec<u8>)> {
+        let mid: EventId = message_id
+            .parse()
+            .map_err(|_| AppError::NotFound("message"))?;
+        let m = self
+            .inner
+            .store
+            .get_message(actor.workspace_id, mid)
+            .await?
+            .ok_or(AppError::NotFound("message"))?;
+        let (_, subject) = self
+            .account_for(actor, &m.account_id.to_string())
+            .await
+            .map_err(|_| AppError::NotFound("message"))?;
+        if self
+            .check_subject(actor, subject, Action::ViewInbox)
+            .is_err()
+        {
+            return Err(AppError::NotFound("message"));
+        }
+        let bytes = self.inner.envelope.open(
+            &Aad::new("inbox_messages", &m.id.to_string(), "content"),
+            &m.sealed,
+        )?;
+        let (s, raw) = self.blocking(move || unpack(&bytes)).await??;
+        let item = self.item_from(&m, s);
+        Ok((m, item, raw))
     }
 
     /// Gives an account a managed address (account Owner).
@@ -323,10 +496,16 @@ impl App {
             .is_some_and(|m| m.enabled))
     }
 
-    /// Stores one delivered message for each enabled recipient; returns how
+    /// Stores one delivered message for each enabled recipient, with the
+    /// sender-authentication verdict the listener computed; returns how
     /// many were stored (duplicates by Message-ID are dropped). Only returns
     /// once the rows are committed, so the SMTP answer 250 means stored.
-    pub async fn ingest_email(&self, recipients: &[String], raw: &[u8]) -> Result<usize> {
+    pub async fn ingest_email(
+        &self,
+        recipients: &[String],
+        raw: &[u8],
+        auth: Option<SenderAuth>,
+    ) -> Result<usize> {
         // Parsing, extraction and compression are CPU work: off the async
         // threads, and done once however many recipients there are.
         let data = raw.to_vec();
@@ -338,6 +517,7 @@ impl App {
                     preview: x.text_preview.clone(),
                     code: x.code.clone(),
                     confirm_link: x.confirm_link.clone(),
+                    auth,
                     raw: None,
                 };
                 pack(&fields, &data).map(|p| (x, p))
@@ -406,7 +586,11 @@ impl App {
             &m.sealed,
         )?;
         let (s, _raw) = unpack(&bytes)?;
-        Ok(InboxItem {
+        Ok(self.item_from(m, s))
+    }
+
+    fn item_from(&self, m: &InboxMessageRow, s: Sealed) -> InboxItem {
+        InboxItem {
             id: m.id.to_string(),
             account_id: m.account_id.to_string(),
             channel: m.channel.clone(),
@@ -416,7 +600,8 @@ impl App {
             received_at: m.received_at.to_rfc3339(),
             code: s.code,
             confirm_link: s.confirm_link,
-        })
+            auth: s.auth,
+        }
     }
 
     /// The shared inbox, newest first: messages of the accounts whose inbox
@@ -525,6 +710,7 @@ mod tests {
             preview: "Use 481920".into(),
             code: Some("481920".into()),
             confirm_link: None,
+            auth: None,
             raw: None,
         }
     }

@@ -14,6 +14,7 @@ mod backup;
 mod device_approval;
 mod dual;
 mod error;
+mod forward;
 mod inbox;
 mod otp;
 mod otp_transfer;
@@ -34,7 +35,8 @@ pub use device_approval::{
 };
 pub use dual::DualApproval;
 pub use error::{AppError, Result};
-pub use inbox::{InboxItem, InboxQuery, ManagedEmail};
+pub use forward::{ForwardAddress, Mailer, OutboundMail};
+pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use orthrus_store::SessionKind;
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
@@ -160,6 +162,8 @@ struct Inner {
     passkeys: passkeys::Passkeys,
     /// Wakes inbox waiters when a message arrives on this node.
     new_message: tokio::sync::Notify,
+    /// The outbound relay for forwarding (none: forwarding is off).
+    mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
 }
 
 impl App {
@@ -186,6 +190,7 @@ impl App {
                 ledger: otp::LedgerBatcher::default(),
                 passkeys: passkeys::Passkeys::default(),
                 new_message: tokio::sync::Notify::new(),
+                mailer: std::sync::OnceLock::new(),
             }),
         })
     }

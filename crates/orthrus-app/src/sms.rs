@@ -161,6 +161,7 @@ impl App {
             preview: x.text_preview.clone(),
             code: x.code.clone(),
             confirm_link: x.confirm_link.clone(),
+            auth: None,
             raw: None,
         };
         let bytes = crate::inbox::pack(&sealed, body.as_bytes())?;

@@ -51,6 +51,8 @@ pub struct WorkspaceSettings {
     pub step_up_minutes: i64,
     /// Exports and critical accounts' backup codes need a second approver.
     pub two_person_rule: bool,
+    /// Inbox messages are deleted after this many days.
+    pub inbox_retention_days: i64,
 }
 
 impl App {
@@ -331,6 +333,7 @@ impl App {
             require_2fa: ws.require_2fa,
             step_up_minutes: ws.step_up_minutes,
             two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
+            inbox_retention_days: self.inbox_retention_days(actor).await?,
         })
     }
 
@@ -378,6 +381,7 @@ impl App {
             require_2fa: ws.require_2fa,
             step_up_minutes: ws.step_up_minutes,
             two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
+            inbox_retention_days: self.inbox_retention_days(actor).await?,
         })
     }
 }
