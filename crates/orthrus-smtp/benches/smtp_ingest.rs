@@ -146,7 +146,10 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     tokio::spawn(orthrus_smtp::serve(
         smtp_listener,
         orthrus_smtp::SmtpConfig::default(),
-        Arc::new(orthrus_smtp::AppDelivery(app.clone())),
+        Arc::new(
+            orthrus_smtp::AppDelivery::new(app.clone(), &orthrus_smtp::auth::AuthConfig::default())
+                .unwrap(),
+        ),
         stop.clone(),
     ));
 

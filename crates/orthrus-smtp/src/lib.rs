@@ -9,6 +9,9 @@
 //! stores. [`AppDelivery`] is the one `orthrus serve` uses: it hands mail to
 //! the app, which stores it in the shared inbox.
 
+pub mod auth;
+pub mod outbound;
+
 use async_trait::async_trait;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
@@ -16,7 +19,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -44,6 +47,32 @@ pub struct SmtpConfig {
     pub command_timeout: Duration,
     pub data_timeout: Duration,
     pub max_connections_per_ip: usize,
+    /// Certificate and key for STARTTLS (None: not offered).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// Loads a PEM certificate chain and private key for STARTTLS.
+pub fn tls_config(cert_path: &str, key_path: &str) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_path)
+        .map_err(|e| format!("cannot read the certificate {cert_path}: {e}"))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("the certificate {cert_path} is not valid PEM: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("{cert_path} holds no certificate"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key_path)
+        .map_err(|e| format!("cannot read a private key from {key_path}: {e}"))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("the certificate and key do not work together: {e}"))?;
+    Ok(Arc::new(config))
 }
 
 impl Default for SmtpConfig {
@@ -55,6 +84,7 @@ impl Default for SmtpConfig {
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(600),
             max_connections_per_ip: 20,
+            tls: None,
         }
     }
 }
@@ -99,9 +129,8 @@ pub async fn serve(
         sessions.spawn(async move {
             let mut stream = stream;
             if allowed {
-                if let Err(e) = Session::new(&config, delivery.as_ref(), peer)
-                    .run(&mut stream, &stop)
-                    .await
+                if let Err(e) =
+                    connection(&mut stream, &config, delivery.as_ref(), peer, &stop).await
                 {
                     tracing::debug!(peer = %peer, error = %e, "smtp session ended");
                 }
@@ -125,10 +154,47 @@ pub async fn serve(
     Ok(())
 }
 
+/// One connection: a plain session, then a TLS one after STARTTLS.
+async fn connection(
+    stream: &mut TcpStream,
+    config: &SmtpConfig,
+    delivery: &dyn Delivery,
+    peer: SocketAddr,
+    stop: &CancellationToken,
+) -> std::io::Result<()> {
+    let mut plain = Session::new(config, delivery, peer);
+    plain.offer_tls = config.tls.is_some();
+    if plain.run(stream, stop, true).await? == Outcome::Closed {
+        return Ok(());
+    }
+    let Some(tls) = config.tls.clone() else {
+        return Ok(());
+    };
+    // Anything the client pipelined after STARTTLS was plaintext and is
+    // dropped with the old session (RFC 3207 §4.2, command injection).
+    let accept = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
+    let mut secure = match tokio::time::timeout(config.command_timeout, accept).await {
+        Ok(s) => s?,
+        Err(_) => return Ok(()),
+    };
+    Session::new(config, delivery, peer)
+        .run(&mut secure, stop, false)
+        .await
+        .map(|_| ())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Closed,
+    StartTls,
+}
+
 struct Session<'a> {
     config: &'a SmtpConfig,
     delivery: &'a dyn Delivery,
     peer: SocketAddr,
+    /// STARTTLS is advertised and accepted (plain sessions with a certificate).
+    offer_tls: bool,
     greeted: bool,
     mail_from: Option<String>,
     recipients: Vec<String>,
@@ -140,6 +206,7 @@ impl<'a> Session<'a> {
             config,
             delivery,
             peer,
+            offer_tls: false,
             greeted: false,
             mail_from: None,
             recipients: Vec::new(),
@@ -151,14 +218,17 @@ impl<'a> Session<'a> {
         self.recipients.clear();
     }
 
-    async fn run(
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
-        stream: &mut TcpStream,
+        stream: &mut S,
         stop: &CancellationToken,
-    ) -> std::io::Result<()> {
-        stream
-            .write_all(format!("220 {} ESMTP Orthrus\r\n", self.config.hostname).as_bytes())
-            .await?;
+        greet: bool,
+    ) -> std::io::Result<Outcome> {
+        if greet {
+            stream
+                .write_all(format!("220 {} ESMTP Orthrus\r\n", self.config.hostname).as_bytes())
+                .await?;
+        }
         let mut receiver = RequestReceiver::default();
         let mut buf = vec![0u8; 8192];
         let mut pending: Vec<u8> = Vec::new();
@@ -167,6 +237,7 @@ impl<'a> Session<'a> {
             let mut out = Vec::new();
             let mut data_requested = false;
             let mut quit = false;
+            let mut start_tls = false;
             {
                 let mut iter = pending.iter();
                 loop {
@@ -187,6 +258,11 @@ impl<'a> Session<'a> {
                                     quit = true;
                                     break;
                                 }
+                                Reply::StartTls => {
+                                    out.extend_from_slice(b"220 2.0.0 Ready to start TLS\r\n");
+                                    start_tls = true;
+                                    break;
+                                }
                             }
                         }
                         Err(ProtoError::NeedsMoreData { .. }) => break,
@@ -205,7 +281,11 @@ impl<'a> Session<'a> {
                 stream.write_all(&out).await?;
             }
             if quit {
-                return Ok(());
+                return Ok(Outcome::Closed);
+            }
+            if start_tls {
+                stream.flush().await?;
+                return Ok(Outcome::StartTls);
             }
             if data_requested {
                 let reply = self.read_data(stream, &mut pending, &mut buf).await?;
@@ -216,32 +296,32 @@ impl<'a> Session<'a> {
             let n = tokio::select! {
                 () = stop.cancelled() => {
                     stream.write_all(b"421 4.3.2 Shutting down\r\n").await?;
-                    return Ok(());
+                    return Ok(Outcome::Closed);
                 }
                 r = tokio::time::timeout(self.config.command_timeout, stream.read(&mut buf)) => match r {
                     Ok(r) => r?,
                     Err(_) => {
                         stream.write_all(b"421 4.4.2 Timeout\r\n").await?;
-                        return Ok(());
+                        return Ok(Outcome::Closed);
                     }
                 },
             };
             if n == 0 {
-                return Ok(());
+                return Ok(Outcome::Closed);
             }
             pending.extend_from_slice(&buf[..n]);
             if pending.len() > 64 * 1024 {
                 stream.write_all(b"500 5.5.2 Line too long\r\n").await?;
-                return Ok(());
+                return Ok(Outcome::Closed);
             }
         }
     }
 
     /// Reads the message after 354 (dot-unstuffed), enforcing the size limit,
     /// and delivers it; returns the final reply.
-    async fn read_data(
+    async fn read_data<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
-        stream: &mut TcpStream,
+        stream: &mut S,
         pending: &mut Vec<u8>,
         buf: &mut [u8],
     ) -> std::io::Result<String> {
@@ -302,8 +382,14 @@ impl<'a> Session<'a> {
                 self.greeted = true;
                 self.reset();
                 Reply::Text(format!(
-                    "250-{} greets {host}\r\n250-SIZE {}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n",
-                    self.config.hostname, self.config.max_message_bytes
+                    "250-{} greets {host}\r\n250-SIZE {}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{}250 ENHANCEDSTATUSCODES\r\n",
+                    self.config.hostname,
+                    self.config.max_message_bytes,
+                    if self.offer_tls {
+                        "250-STARTTLS\r\n"
+                    } else {
+                        ""
+                    }
                 ))
             }
             Request::Helo { host } | Request::Lhlo { host } => {
@@ -358,6 +444,10 @@ impl<'a> Session<'a> {
             }
             Request::Noop { .. } => Reply::Text("250 2.0.0 OK\r\n".into()),
             Request::Quit => Reply::Quit,
+            Request::StartTls if self.offer_tls => {
+                self.reset();
+                Reply::StartTls
+            }
             Request::StartTls => Reply::Text("454 4.7.0 TLS not available\r\n".into()),
             Request::Vrfy { .. } | Request::Expn { .. } => {
                 Reply::Text("502 5.5.1 Not supported\r\n".into())
@@ -371,6 +461,7 @@ enum Reply {
     Text(String),
     Data,
     Quit,
+    StartTls,
 }
 
 fn describe(e: &ProtoError) -> String {
@@ -384,13 +475,26 @@ fn describe(e: &ProtoError) -> String {
 }
 
 /// Hands SMTP deliveries to the app, which stores them durably in the
-/// shared inbox before `deliver` returns.
-pub struct AppDelivery(pub orthrus_app::App);
+/// shared inbox before `deliver` returns, with the sender-authentication
+/// verdict ([`auth`]) of each message.
+pub struct AppDelivery {
+    app: orthrus_app::App,
+    verifier: auth::SenderVerifier,
+}
+
+impl AppDelivery {
+    pub fn new(app: orthrus_app::App, auth: &auth::AuthConfig) -> Result<Self, auth::BadRecord> {
+        Ok(Self {
+            app,
+            verifier: auth::SenderVerifier::new(auth)?,
+        })
+    }
+}
 
 #[async_trait]
 impl Delivery for AppDelivery {
     async fn accepts(&self, address: &str) -> Result<bool, String> {
-        self.0
+        self.app
             .smtp_accepts(address)
             .await
             .map_err(|e| e.to_string())
@@ -399,12 +503,13 @@ impl Delivery for AppDelivery {
     async fn deliver(
         &self,
         _peer: IpAddr,
-        _from: &str,
+        from: &str,
         recipients: &[String],
         message: &[u8],
     ) -> Result<(), String> {
-        self.0
-            .ingest_email(recipients, message)
+        let verdict = self.verifier.verify(message, from).await;
+        self.app
+            .ingest_email(recipients, message, Some(verdict))
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())

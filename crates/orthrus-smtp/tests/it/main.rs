@@ -1,6 +1,9 @@
 //! Real SMTP sessions over TCP against the listener, with an in-memory delivery.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
+mod tls;
+
 use async_trait::async_trait;
 use orthrus_smtp::{Delivery, SmtpConfig, serve};
 use std::net::IpAddr;
@@ -41,7 +44,7 @@ impl Delivery for Memory {
     }
 }
 
-async fn start(config: SmtpConfig) -> (String, Arc<Memory>, CancellationToken) {
+pub(crate) async fn start(config: SmtpConfig) -> (String, Arc<Memory>, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let mem = Arc::new(Memory::default());
@@ -50,13 +53,13 @@ async fn start(config: SmtpConfig) -> (String, Arc<Memory>, CancellationToken) {
     (addr, mem, stop)
 }
 
-struct Client {
+pub(crate) struct Client {
     r: BufReader<tokio::net::tcp::OwnedReadHalf>,
     w: tokio::net::tcp::OwnedWriteHalf,
 }
 
 impl Client {
-    async fn connect(addr: &str) -> (Self, String) {
+    pub(crate) async fn connect(addr: &str) -> (Self, String) {
         let (r, w) = TcpStream::connect(addr).await.unwrap().into_split();
         let mut c = Self {
             r: BufReader::new(r),
@@ -82,7 +85,7 @@ impl Client {
     async fn send(&mut self, text: &str) {
         self.w.write_all(text.as_bytes()).await.unwrap();
     }
-    async fn cmd(&mut self, text: &str) -> String {
+    pub(crate) async fn cmd(&mut self, text: &str) -> String {
         self.send(&format!("{text}\r\n")).await;
         self.reply().await
     }

@@ -1,0 +1,494 @@
+//! Sender authentication for inbound mail: DKIM signatures and DMARC
+//! alignment (mail-auth), recorded with every message as a
+//! [`SenderAuth`] verdict.
+//!
+//! A message whose From domain is a well-known app domain (instagram.com,
+//! google.com, …) but which does not pass DMARC is *flagged*: the inbox
+//! shows its code with a warning and automations never use it.
+//!
+//! DNS answers go through [`TxtCache`], which also holds *pinned* records
+//! from the configuration (`[[smtp.dns_records]]`): a deployment without
+//! outbound DNS can pin the DKIM keys and DMARC policies it trusts, and the
+//! tests provide their keys the same way. SPF is not evaluated: the listener
+//! usually sits behind the domain's MX, where the connecting address is the
+//! relay's, not the sender's; DMARC therefore rests on DKIM alignment.
+
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::common::verify::DomainKey;
+use mail_auth::dmarc::Dmarc;
+use mail_auth::dmarc::verify::DmarcParameters;
+use mail_auth::hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
+use mail_auth::{
+    AuthenticatedMessage, DkimResult, DmarcResult, MessageAuthenticator, Parameters, ResolverCache,
+    SpfOutput, SpfResult, Txt,
+};
+use orthrus_app::SenderAuth;
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Domains whose mail carries login codes people act on. Mail claiming to
+/// be from one of them (or a subdomain) must pass DMARC, or it is flagged.
+pub const WELL_KNOWN_DOMAINS: &[&str] = &[
+    "instagram.com",
+    "facebookmail.com",
+    "facebook.com",
+    "meta.com",
+    "google.com",
+    "accounts.google.com",
+    "youtube.com",
+    "tiktok.com",
+    "bytedance.com",
+    "x.com",
+    "twitter.com",
+    "linkedin.com",
+    "microsoft.com",
+    "microsoftonline.com",
+    "apple.com",
+    "id.apple.com",
+    "amazon.com",
+    "amazonses.com",
+    "github.com",
+    "gitlab.com",
+    "discord.com",
+    "dropbox.com",
+    "paypal.com",
+    "shopify.com",
+    "pinterest.com",
+    "snapchat.com",
+    "reddit.com",
+    "slack.com",
+    "zoom.us",
+    "adobe.com",
+    "salesforce.com",
+    "stripe.com",
+];
+
+/// How sender authentication is done.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// Name servers to ask (`ip:port`); empty means the system's
+    /// (`/etc/resolv.conf`).
+    pub dns_servers: Vec<SocketAddr>,
+    /// How long one message's checks may take before the verdict becomes
+    /// `temperror` (the 250 waits for it).
+    pub timeout: Duration,
+    /// TXT records to trust without asking DNS: `(name, value)`, e.g.
+    /// `("sel._domainkey.example.com", "v=DKIM1; k=ed25519; p=…")`.
+    pub pinned: Vec<(String, String)>,
+    /// Domains whose unauthenticated mail is flagged.
+    pub well_known: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            dns_servers: Vec::new(),
+            timeout: Duration::from_secs(3),
+            pinned: Vec::new(),
+            well_known: WELL_KNOWN_DOMAINS.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+}
+
+/// A pinned record's value could not be parsed.
+#[derive(Debug)]
+pub struct BadRecord(pub String);
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadRecord {}
+
+/// Parses a pinned TXT record by its name: `_dmarc.` names hold DMARC
+/// policies, `._domainkey.` names DKIM keys.
+fn parse_pinned(name: &str, value: &str) -> Result<(String, Txt), BadRecord> {
+    let lname = name.trim().trim_end_matches('.').to_lowercase();
+    if lname.is_empty() || lname.contains(char::is_whitespace) {
+        return Err(BadRecord(format!("{name:?} is not a DNS name")));
+    }
+    let txt: Txt = if lname.starts_with("_dmarc.") {
+        Dmarc::parse(value.as_bytes())
+            .map_err(|e| BadRecord(format!("{name}: not a DMARC record ({e})")))?
+            .into()
+    } else if lname.contains("._domainkey.") {
+        DomainKey::parse(value.as_bytes())
+            .map_err(|e| BadRecord(format!("{name}: not a DKIM key record ({e})")))?
+            .into()
+    } else {
+        return Err(BadRecord(format!(
+            "{name}: only DKIM keys (<selector>._domainkey.<domain>) and DMARC policies (_dmarc.<domain>) can be pinned"
+        )));
+    };
+    Ok((format!("{lname}."), txt))
+}
+
+/// The TXT answers mail-auth sees: pinned records first, then DNS answers
+/// kept until their TTL runs out. Pinned records are the whole truth for
+/// the organizational domains they name: any other DKIM or DMARC name under
+/// such a domain does not exist (so the DMARC walk from
+/// `_dmarc.mail.instagram.com` up to `_dmarc.instagram.com` needs no DNS).
+pub struct TxtCache {
+    pinned: HashMap<String, Txt>,
+    pinned_domains: std::collections::HashSet<String>,
+    learned: Mutex<HashMap<String, (Txt, Instant)>>,
+}
+
+/// The domain a DKIM or DMARC query name is about: `s._domainkey.a.com.`
+/// and `_dmarc.a.com.` → `a.com`.
+fn queried_domain(name: &str) -> &str {
+    let name = name.trim_end_matches('.');
+    if let Some(rest) = name.strip_prefix("_dmarc.") {
+        return rest;
+    }
+    match name.find("._domainkey.") {
+        Some(i) => &name[i + "._domainkey.".len()..],
+        None => name,
+    }
+}
+
+/// Most DNS answers kept at once; the cache is emptied when it is full.
+const MAX_LEARNED: usize = 10_000;
+
+impl TxtCache {
+    fn new(pinned: HashMap<String, Txt>) -> Self {
+        let pinned_domains = pinned
+            .keys()
+            .map(|k| organizational_domain(queried_domain(k)).to_owned())
+            .collect();
+        Self {
+            pinned,
+            pinned_domains,
+            learned: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records that `name` does not exist when it lies under a pinned
+    /// domain and is not pinned itself (`name` ends with a dot).
+    fn settle(&self, name: &str) {
+        if self.pinned.contains_key(name)
+            || !self
+                .pinned_domains
+                .contains(organizational_domain(queried_domain(name)))
+        {
+            return;
+        }
+        self.insert(
+            name.to_owned(),
+            Txt::Error(mail_auth::Error::DnsRecordNotFound(
+                mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
+            )),
+            Instant::now() + Duration::from_secs(3600),
+        );
+    }
+}
+
+impl ResolverCache<String, Txt> for TxtCache {
+    fn get<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(t) = self.pinned.get(name) {
+            return Some(t.clone());
+        }
+        let map = self.learned.lock().ok()?;
+        map.get(name)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(t, _)| t.clone())
+    }
+
+    fn remove<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.learned.lock().ok()?.remove(name).map(|(t, _)| t)
+    }
+
+    fn insert(&self, key: String, value: Txt, valid_until: Instant) {
+        if let Ok(mut map) = self.learned.lock() {
+            if map.len() >= MAX_LEARNED {
+                map.clear();
+            }
+            map.insert(key, (value, valid_until));
+        }
+    }
+}
+
+/// Checks DKIM and DMARC for inbound messages.
+pub struct SenderVerifier {
+    authenticator: MessageAuthenticator,
+    cache: TxtCache,
+    timeout: Duration,
+    well_known: Vec<String>,
+}
+
+impl SenderVerifier {
+    /// Builds a verifier; fails on a pinned record that does not parse or
+    /// an unreadable system resolver configuration.
+    pub fn new(config: &AuthConfig) -> Result<Self, BadRecord> {
+        let mut pinned = HashMap::new();
+        for (name, value) in &config.pinned {
+            let (k, v) = parse_pinned(name, value)?;
+            pinned.insert(k, v);
+        }
+        let mut opts = ResolverOpts::default();
+        opts.timeout = config.timeout.min(Duration::from_secs(5));
+        opts.attempts = 1;
+        let authenticator = if config.dns_servers.is_empty() {
+            MessageAuthenticator::new_system_conf().or_else(|_| {
+                // No /etc/resolv.conf: nothing to ask, pinned records only.
+                MessageAuthenticator::new(ResolverConfig::default(), opts.clone())
+            })
+        } else {
+            let ips: Vec<_> = config.dns_servers.iter().map(|s| s.ip()).collect();
+            let port = config.dns_servers[0].port();
+            MessageAuthenticator::new(
+                ResolverConfig::from_parts(
+                    None,
+                    vec![],
+                    NameServerConfigGroup::from_ips_clear(&ips, port, true),
+                ),
+                opts,
+            )
+        }
+        .map_err(|e| BadRecord(format!("cannot set up the DNS resolver: {e}")))?;
+        Ok(Self {
+            authenticator,
+            cache: TxtCache::new(pinned),
+            timeout: config.timeout,
+            well_known: config
+                .well_known
+                .iter()
+                .map(|d| d.trim().trim_end_matches('.').to_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+        })
+    }
+
+    /// The verdict for one message (`mail_from` is the SMTP envelope
+    /// sender). Never fails: what cannot be checked is `temperror` or
+    /// `permerror`.
+    pub async fn verify(&self, raw: &[u8], mail_from: &str) -> SenderAuth {
+        let Some(msg) = AuthenticatedMessage::parse(raw) else {
+            return self.conclude(SenderAuth {
+                dkim: "permerror".into(),
+                dmarc: "none".into(),
+                ..SenderAuth::default()
+            });
+        };
+        let from_domain = msg
+            .from
+            .first()
+            .and_then(|f| f.rsplit_once('@'))
+            .map(|(_, d)| d.trim_end_matches('.').to_lowercase())
+            .unwrap_or_default();
+        let checked = tokio::time::timeout(self.timeout, self.check(&msg, mail_from)).await;
+        let (dkim, dkim_domains, dmarc) = checked
+            .unwrap_or_else(|_| ("temperror".to_owned(), Vec::new(), "temperror".to_owned()));
+        self.conclude(SenderAuth {
+            dkim,
+            dkim_domains,
+            dmarc,
+            from_domain,
+            flagged: false,
+            reason: None,
+        })
+    }
+
+    async fn check(
+        &self,
+        msg: &AuthenticatedMessage<'_>,
+        mail_from: &str,
+    ) -> (String, Vec<String>, String) {
+        // Names under pinned domains that are not pinned do not exist.
+        for h in &msg.dkim_headers {
+            if let Ok(sig) = &h.header {
+                self.cache
+                    .settle(&format!("{}._domainkey.{}.", sig.s, sig.d).to_lowercase());
+            }
+        }
+        if let Some((_, from)) = msg.from.first().and_then(|f| f.rsplit_once('@')) {
+            let from = from.trim_end_matches('.').to_lowercase();
+            let org = organizational_domain(&from);
+            let mut d = from.as_str();
+            while d.len() > org.len() {
+                self.cache.settle(&format!("_dmarc.{d}."));
+                d = d.split_once('.').map_or(org, |(_, rest)| rest);
+            }
+        }
+        let dkim = self
+            .authenticator
+            .verify_dkim(Parameters::new(msg).with_txt_cache(&self.cache))
+            .await;
+        let mut dkim_domains: Vec<String> = dkim
+            .iter()
+            .filter(|o| o.result() == &DkimResult::Pass)
+            .filter_map(|o| o.signature().map(|s| s.d.to_lowercase()))
+            .collect();
+        dkim_domains.dedup();
+        let dkim_verdict = dkim_summary(dkim.iter().map(|o| o.result()));
+        let mail_from_domain = mail_from
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_lowercase())
+            .unwrap_or_default();
+        // SPF is not evaluated (see the module docs).
+        let spf = SpfOutput::new(mail_from_domain.clone()).with_result(SpfResult::None);
+        let dmarc = self
+            .authenticator
+            .verify_dmarc(
+                Parameters::new(
+                    DmarcParameters::new(msg, &dkim, &mail_from_domain, &spf)
+                        .with_domain_suffix_fn(organizational_domain),
+                )
+                .with_txt_cache(&self.cache),
+            )
+            .await;
+        let dmarc_verdict = if dmarc.dmarc_record().is_none() {
+            match dmarc.dkim_result() {
+                DmarcResult::TempError(_) => "temperror",
+                DmarcResult::PermError(_) => "permerror",
+                _ => "none",
+            }
+        } else {
+            match (dmarc.dkim_result(), dmarc.spf_result()) {
+                (DmarcResult::Pass, _) | (_, DmarcResult::Pass) => "pass",
+                (DmarcResult::TempError(_), _) => "temperror",
+                (DmarcResult::PermError(_), _) => "permerror",
+                _ => "fail",
+            }
+        };
+        (dkim_verdict.into(), dkim_domains, dmarc_verdict.into())
+    }
+
+    /// Flags mail that claims a well-known domain without passing DMARC.
+    fn conclude(&self, mut v: SenderAuth) -> SenderAuth {
+        let org = organizational_domain(&v.from_domain).to_owned();
+        let claimed = self
+            .well_known
+            .iter()
+            .find(|d| !v.from_domain.is_empty() && (**d == v.from_domain || **d == org));
+        if let Some(domain) = claimed
+            && v.dmarc != "pass"
+        {
+            v.flagged = true;
+            v.reason = Some(format!(
+                "claims to be from {domain} but does not pass DMARC (dkim={}, dmarc={}): it may be forged",
+                v.dkim, v.dmarc
+            ));
+        }
+        v
+    }
+}
+
+/// One word for all DKIM signatures: `pass` if any passed, otherwise the
+/// most telling failure, `none` without signatures.
+fn dkim_summary<'a>(results: impl Iterator<Item = &'a DkimResult>) -> &'static str {
+    let mut best = "none";
+    let rank = |s: &str| match s {
+        "pass" => 5,
+        "fail" => 4,
+        "permerror" => 3,
+        "temperror" => 2,
+        "neutral" => 1,
+        _ => 0,
+    };
+    for r in results {
+        let s = match r {
+            DkimResult::Pass => "pass",
+            // A body that no longer matches its hash was altered: RFC 6376
+            // treats it as a failure (mail-auth reports it as neutral).
+            DkimResult::Fail(_) | DkimResult::Neutral(mail_auth::Error::FailedBodyHashMatch) => {
+                "fail"
+            }
+            DkimResult::PermError(_) => "permerror",
+            DkimResult::TempError(_) => "temperror",
+            DkimResult::Neutral(_) => "neutral",
+            DkimResult::None => "none",
+        };
+        if rank(s) > rank(best) {
+            best = s;
+        }
+    }
+    best
+}
+
+/// Second-level suffixes under which organizations register names
+/// (`example.co.uk`). A short list, not the whole Public Suffix List: it
+/// only decides relaxed DMARC alignment between a subdomain and its parent.
+const TWO_LEVEL_SUFFIXES: &[&str] = &[
+    "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp", "or.jp",
+    "com.br", "com.cn", "com.mx", "co.in", "co.nz", "co.za", "com.tr", "co.kr", "com.sg", "com.hk",
+    "com.tw", "com.ar", "co.id", "com.my",
+];
+
+/// The registered domain of `domain`: `mail.instagram.com` → `instagram.com`,
+/// `a.b.example.co.uk` → `example.co.uk`.
+pub fn organizational_domain(domain: &str) -> &str {
+    let dots: Vec<usize> = domain.match_indices('.').map(|(i, _)| i).collect();
+    let n = dots.len();
+    if n == 0 {
+        return domain;
+    }
+    let last_two = if n >= 2 {
+        &domain[dots[n - 2] + 1..]
+    } else {
+        domain
+    };
+    if !TWO_LEVEL_SUFFIXES.contains(&last_two) {
+        last_two
+    } else if n >= 3 {
+        &domain[dots[n - 3] + 1..]
+    } else {
+        domain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organizational_domains() {
+        assert_eq!(organizational_domain("mail.instagram.com"), "instagram.com");
+        assert_eq!(organizational_domain("instagram.com"), "instagram.com");
+        assert_eq!(organizational_domain("com"), "com");
+        assert_eq!(organizational_domain("a.b.example.co.uk"), "example.co.uk");
+        assert_eq!(organizational_domain("example.co.uk"), "example.co.uk");
+        assert_eq!(organizational_domain(""), "");
+    }
+
+    #[test]
+    fn pinned_records_are_checked() {
+        assert!(parse_pinned("_dmarc.example.com", "v=DMARC1; p=reject").is_ok());
+        assert!(parse_pinned("_dmarc.example.com", "hello").is_err());
+        assert!(parse_pinned("s._domainkey.example.com", "v=DKIM1; p=@@").is_err());
+        let Err(e) = parse_pinned("example.com", "v=spf1 -all") else {
+            panic!("an SPF record was pinned")
+        };
+        assert!(e.0.contains("only DKIM keys"), "{e}");
+    }
+
+    #[test]
+    fn dkim_summary_prefers_pass_then_failures() {
+        use mail_auth::Error;
+        let r = [
+            DkimResult::Fail(Error::FailedVerification),
+            DkimResult::Pass,
+        ];
+        assert_eq!(dkim_summary(r.iter()), "pass");
+        let r = [
+            DkimResult::Neutral(Error::FailedVerification),
+            DkimResult::Fail(Error::FailedVerification),
+        ];
+        assert_eq!(dkim_summary(r.iter()), "fail");
+        assert_eq!(dkim_summary([].iter()), "none");
+    }
+}
