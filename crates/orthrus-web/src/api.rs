@@ -465,6 +465,8 @@ pub(crate) struct WorkspaceBody {
     step_up_minutes: Option<i64>,
     /// Exports and critical accounts' backup codes need a second approver.
     two_person_rule: Option<bool>,
+    /// Days inbox messages are kept (1–3650).
+    inbox_retention_days: Option<i64>,
 }
 
 /// Changes the workspace's settings (Owner).
@@ -476,6 +478,9 @@ pub(crate) async fn update_workspace(
 ) -> ApiResult<Json<WorkspaceSettings>> {
     if let Some(on) = b.two_person_rule {
         s.app.set_two_person_rule(&a.actor, on).await?;
+    }
+    if let Some(days) = b.inbox_retention_days {
+        s.app.set_inbox_retention(&a.actor, Some(days)).await?;
     }
     Ok(Json(
         s.app

@@ -50,6 +50,16 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/inbox", get(inbox))
         .route("/api/v1/inbox/wait", get(inbox_wait))
         .route("/api/v1/inbox/{id}/used", post(inbox_used))
+        .route("/api/v1/inbox/{id}", get(inbox_message))
+        .route("/api/v1/inbox/{id}/forward", post(inbox_forward))
+        .route(
+            "/api/v1/me/forward-address",
+            get(forward_address_get).put(forward_address_put),
+        )
+        .route(
+            "/api/v1/me/forward-address/verify",
+            post(forward_address_verify),
+        )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -487,6 +497,83 @@ pub(crate) async fn inbox_wait(
         Some(item) => Ok(Json(item).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
+}
+
+/// One message with its bodies: `html` is sanitized (no scripts, styles,
+/// images or links), `links` lists the links as text.
+#[utoipa::path(get, path = "/api/v1/inbox/{id}", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::MessageDetail), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn inbox_message(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<orthrus_app::MessageDetail>> {
+    let mut m = s.app.inbox_message(&a.actor, &id).await?;
+    m.html = m.html.as_deref().map(crate::sanitize::email_html);
+    Ok(Json(m))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Forwarded {
+    to: String,
+}
+
+/// Forwards a message to the caller's verified forwarding address through
+/// the outbound relay (audited). 400 `forward.not_verified`, 409
+/// `forward.not_configured` when the server has no relay.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/forward", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = Forwarded), (status = 400), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub(crate) async fn inbox_forward(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Forwarded>> {
+    let to = s.app.forward_message(&a.actor, &id).await?;
+    Ok(Json(Forwarded { to }))
+}
+
+/// The caller's forwarding address, or null.
+#[utoipa::path(get, path = "/api/v1/me/forward-address", tag = "inbox", responses((status = 200, body = Option<orthrus_app::ForwardAddress>)), security(("bearer" = [])))]
+pub(crate) async fn forward_address_get(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Option<orthrus_app::ForwardAddress>>> {
+    Ok(Json(s.app.forward_address(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForwardAddressBody {
+    /// Default: the caller's sign-in email.
+    email: Option<String>,
+}
+
+/// Sets the caller's forwarding address and emails it a verification code.
+#[utoipa::path(put, path = "/api/v1/me/forward-address", tag = "inbox", request_body = ForwardAddressBody, responses((status = 200, body = orthrus_app::ForwardAddress), (status = 409)), security(("bearer" = [])))]
+pub(crate) async fn forward_address_put(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<ForwardAddressBody>,
+) -> ApiResult<Json<orthrus_app::ForwardAddress>> {
+    Ok(Json(
+        s.app
+            .start_forward_verification(&a.actor, b.email.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForwardVerifyBody {
+    code: String,
+}
+
+/// Verifies the forwarding address with the code that was emailed to it.
+#[utoipa::path(post, path = "/api/v1/me/forward-address/verify", tag = "inbox", request_body = ForwardVerifyBody, responses((status = 200, body = orthrus_app::ForwardAddress), (status = 400)), security(("bearer" = [])))]
+pub(crate) async fn forward_address_verify(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<ForwardVerifyBody>,
+) -> ApiResult<Json<orthrus_app::ForwardAddress>> {
+    Ok(Json(s.app.verify_forward_address(&a.actor, &b.code).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

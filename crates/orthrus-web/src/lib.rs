@@ -15,6 +15,7 @@ mod assets;
 mod error;
 mod extract;
 mod openapi;
+mod sanitize;
 mod ui;
 mod ui_accounts;
 mod ui_backup;

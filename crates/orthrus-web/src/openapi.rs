@@ -20,7 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_accounts::delete_account, api_accounts::reveal_password, api_accounts::reveal_field, api_accounts::reveal_history,
         api_accounts::list_members, api_accounts::add_member, api_accounts::remove_member, api_accounts::generate_password,
         api_sms::add_number, api_sms::list_numbers, api_sms::assign_number, api_sms::twilio, api_sms::generic,
-        api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox, api_accounts::inbox_wait, api_accounts::inbox_used,
+        api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox, api_accounts::inbox_wait, api_accounts::inbox_used, api_accounts::inbox_message, api_accounts::inbox_forward, api_accounts::forward_address_get, api_accounts::forward_address_put, api_accounts::forward_address_verify,
         api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
         api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,

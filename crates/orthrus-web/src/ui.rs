@@ -435,6 +435,7 @@ struct SettingsForm {
     require_2fa: Option<String>,
     two_person_rule: Option<String>,
     step_up_minutes: i64,
+    inbox_retention_days: Option<i64>,
 }
 
 async fn workspace_settings(
@@ -447,6 +448,17 @@ async fn workspace_settings(
         s.app
             .set_two_person_rule(&a.actor, f.two_person_rule.is_some())
             .await?;
+    }
+    if let Some(days) = f.inbox_retention_days
+        && days != s.app.inbox_retention_days(&a.actor).await?
+    {
+        match s.app.set_inbox_retention(&a.actor, Some(days)).await {
+            Ok(_) => {}
+            Err(e @ AppError::Invalid { .. }) => {
+                return users_view(&s, &a, Some(e.to_string()), None).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     match s
         .app

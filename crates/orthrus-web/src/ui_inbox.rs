@@ -5,7 +5,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::Authed;
+use crate::extract::{Authed, UiForm};
 use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
@@ -23,6 +23,12 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/inbox", get(page))
         .route("/inbox/rows", get(rows))
         .route("/inbox/events", get(events))
+        .route(
+            "/inbox/forwarding",
+            get(forwarding_page).post(forwarding_post),
+        )
+        .route("/inbox/{id}", get(message_page))
+        .route("/inbox/{id}/forward", axum::routing::post(message_forward))
         .route(
             "/accounts/{id}/managed-email-ui",
             get(managed_get).post(managed_create),
@@ -182,6 +188,145 @@ pub(crate) async fn managed_create(
 ) -> Result<Response, WebError> {
     s.app.create_managed_email(&a.actor, &id).await?;
     managed_section(&s, &a, &id).await
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    page: Page,
+    m: orthrus_app::MessageDetail,
+    account: String,
+    /// The sanitized HTML body.
+    html: Option<String>,
+    can_forward: bool,
+    forward_to: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn message_view(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let m = s.app.inbox_message(&a.actor, id).await?;
+    let account = s
+        .app
+        .get_account(&a.actor, &m.item.account_id)
+        .await
+        .map(|d| d.summary.label)
+        .unwrap_or_default();
+    let forward = if s.app.forwarding_enabled() {
+        s.app
+            .forward_address(&a.actor)
+            .await?
+            .filter(|f| f.verified)
+    } else {
+        None
+    };
+    let html = m.html.as_deref().map(crate::sanitize::email_html);
+    render(&MessagePage {
+        page: Page::new(s, a, "Message", "inbox"),
+        account,
+        html,
+        can_forward: forward.is_some(),
+        forward_to: forward.map(|f| f.email).unwrap_or_default(),
+        m,
+        notice,
+        error,
+    })
+}
+
+async fn message_page(
+    State(s): State<WebState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    message_view(&s, &a, &id, None, None).await
+}
+
+async fn message_forward(
+    State(s): State<WebState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    UiForm(_): UiForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    match s.app.forward_message(&a.actor, &id).await {
+        Ok(to) => message_view(&s, &a, &id, Some(format!("Forwarded to {to}.")), None).await,
+        Err(
+            e @ (orthrus_app::AppError::Invalid { .. } | orthrus_app::AppError::Conflict { .. }),
+        ) => message_view(&s, &a, &id, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "forwarding.html")]
+struct ForwardingPage {
+    page: Page,
+    enabled: bool,
+    address: Option<orthrus_app::ForwardAddress>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn forwarding_view(
+    s: &WebState,
+    a: &Authed,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    render(&ForwardingPage {
+        page: Page::new(s, a, "Forwarding address", "inbox"),
+        enabled: s.app.forwarding_enabled(),
+        address: s.app.forward_address(&a.actor).await?,
+        notice,
+        error,
+    })
+}
+
+async fn forwarding_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    forwarding_view(&s, &a, None, None).await
+}
+
+#[derive(Deserialize)]
+struct ForwardingForm {
+    /// `send` (set the address, send a code) or `verify`.
+    op: String,
+    email: Option<String>,
+    code: Option<String>,
+}
+
+async fn forwarding_post(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<ForwardingForm>,
+) -> Result<Response, WebError> {
+    let done = match f.op.as_str() {
+        "send" => s
+            .app
+            .start_forward_verification(
+                &a.actor,
+                f.email.as_deref().filter(|e| !e.trim().is_empty()),
+            )
+            .await
+            .map(|x| format!("We sent a code to {}. Enter it below.", x.email)),
+        "verify" => s
+            .app
+            .verify_forward_address(&a.actor, f.code.as_deref().unwrap_or(""))
+            .await
+            .map(|x| format!("{} is verified: you can forward messages there.", x.email)),
+        _ => return Err(WebError(orthrus_app::AppError::NotFound("page"))),
+    };
+    match done {
+        Ok(n) => forwarding_view(&s, &a, Some(n), None).await,
+        Err(
+            e @ (orthrus_app::AppError::Invalid { .. } | orthrus_app::AppError::Conflict { .. }),
+        ) => forwarding_view(&s, &a, None, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// How long one event stream lasts before the browser reconnects (and is

@@ -18,6 +18,7 @@ pub struct Config {
     pub database_url: SecretString,
     pub http: HttpConfig,
     pub smtp: SmtpConfig,
+    pub forward: ForwardConfig,
     pub sms: SmsConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -44,6 +45,38 @@ pub struct SmtpConfig {
     pub max_message_bytes: usize,
     /// Inbox messages are deleted after this many days.
     pub retention_days: i64,
+    /// Name servers for DKIM and DMARC lookups (`ip:port`); empty: the
+    /// system's (`/etc/resolv.conf`).
+    pub dns_servers: Vec<String>,
+    /// Seconds one message's sender checks may take before the verdict is
+    /// `temperror` (the SMTP 250 waits for them).
+    pub auth_timeout_secs: u64,
+    /// TXT records trusted without asking DNS: DKIM keys
+    /// (`<selector>._domainkey.<domain>`) and DMARC policies (`_dmarc.<domain>`).
+    pub dns_records: Vec<DnsRecord>,
+    /// Domains whose mail must pass DMARC or have its code flagged; empty:
+    /// the built-in list (instagram.com, google.com, tiktok.com, …).
+    pub well_known_domains: Vec<String>,
+    /// PEM certificate chain and private key: turn on STARTTLS.
+    pub tls_cert: String,
+    pub tls_key: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForwardConfig {
+    /// Outbound SMTP relay URL (`smtp://host:25?tls=required`,
+    /// `smtps://user:pass@host:465`); empty: forwarding is off.
+    pub relay: SecretString,
+    /// Sender of forwarded mail (default `orthrus@<smtp.domain>`).
+    pub from: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecord {
+    pub name: String,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -84,6 +117,7 @@ impl Default for Config {
             database_url: SecretString::default(),
             http: HttpConfig::default(),
             smtp: SmtpConfig::default(),
+            forward: ForwardConfig::default(),
             sms: SmsConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
@@ -109,6 +143,12 @@ impl Default for SmtpConfig {
             domain: "inbox.localhost".into(),
             max_message_bytes: 10 * 1024 * 1024,
             retention_days: 30,
+            dns_servers: Vec::new(),
+            auth_timeout_secs: 3,
+            dns_records: Vec::new(),
+            well_known_domains: Vec::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -197,6 +237,18 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     }
     if let Some(v) = get("ORTHRUS_DATABASE_URL") {
         c.database_url = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
+        c.forward.relay = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_FORWARD_FROM") {
+        c.forward.from = v;
+    }
+    if let Some(v) = get("ORTHRUS_SMTP_TLS_CERT") {
+        c.smtp.tls_cert = v;
+    }
+    if let Some(v) = get("ORTHRUS_SMTP_TLS_KEY") {
+        c.smtp.tls_key = v;
     }
     if let Some(v) = get("ORTHRUS_HTTP") {
         c.http.listen = v;
@@ -305,6 +357,17 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&self.smtp.max_message_bytes) {
             bail!("smtp.max_message_bytes must be between 1 KiB and 64 MiB");
         }
+        if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
+            bail!("smtp.auth_timeout_secs must be between 1 and 30");
+        }
+        orthrus_smtp::auth::SenderVerifier::new(&self.sender_auth()?)
+            .map_err(|e| anyhow::anyhow!("smtp.dns_records: {e}"))?;
+        if self.smtp.tls_cert.is_empty() != self.smtp.tls_key.is_empty() {
+            bail!("smtp.tls_cert and smtp.tls_key go together: set both or neither");
+        }
+        if !self.forward.relay.expose().is_empty() {
+            self.mailer()?;
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             bail!("log.format must be text or json");
         }
@@ -313,6 +376,50 @@ impl Config {
 
     pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
         resolve(&self.http.listen, "http.listen")
+    }
+
+    /// The outbound relay for forwarding, when one is configured.
+    pub fn mailer(&self) -> anyhow::Result<orthrus_smtp::outbound::RelayMailer> {
+        let from = if self.forward.from.trim().is_empty() {
+            format!("orthrus@{}", self.smtp.domain)
+        } else {
+            self.forward.from.trim().to_owned()
+        };
+        orthrus_smtp::outbound::RelayMailer::new(self.forward.relay.expose(), &from)
+            .map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// How the SMTP listener checks senders (DKIM, DMARC).
+    pub fn sender_auth(&self) -> anyhow::Result<orthrus_smtp::auth::AuthConfig> {
+        let mut dns_servers = Vec::new();
+        for s in &self.smtp.dns_servers {
+            let addr = s
+                .parse::<SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| {
+                    anyhow::anyhow!("smtp.dns_servers: {s:?} is not an IP address (or ip:port)")
+                })?;
+            dns_servers.push(addr);
+        }
+        let d = orthrus_smtp::auth::AuthConfig::default();
+        Ok(orthrus_smtp::auth::AuthConfig {
+            dns_servers,
+            timeout: std::time::Duration::from_secs(self.smtp.auth_timeout_secs),
+            pinned: self
+                .smtp
+                .dns_records
+                .iter()
+                .map(|r| (r.name.clone(), r.value.clone()))
+                .collect(),
+            well_known: if self.smtp.well_known_domains.is_empty() {
+                d.well_known
+            } else {
+                self.smtp.well_known_domains.clone()
+            },
+        })
     }
 
     pub fn smtp_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -444,5 +551,28 @@ mod tests {
         );
         let unknown = toml::from_str::<Config>("[http]\nlisten = \"127.0.0.1:1\"\nport = 3\n");
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        let bad = |toml_text: &str, needle: &str| {
+            let c: Config = toml::from_str(toml_text).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(needle), "{toml_text}: {e}");
+        };
+        bad("[smtp]\ndns_servers = [\"resolver\"]\n", "smtp.dns_servers");
+        bad(
+            "[[smtp.dns_records]]\nname = \"_dmarc.x.com\"\nvalue = \"nonsense\"\n",
+            "_dmarc.x.com",
+        );
+        bad("[smtp]\ntls_cert = \"/etc/cert.pem\"\n", "tls_key");
+        bad("[forward]\nrelay = \"ftp://x\"\n", "forward.relay");
+        bad("[smtp]\nauth_timeout_secs = 0\n", "auth_timeout_secs");
+        let ok: Config = toml::from_str(
+            "[smtp]\ndns_servers = [\"10.0.0.53\", \"127.0.0.1:5353\"]\n[[smtp.dns_records]]\nname = \"_dmarc.instagram.com\"\nvalue = \"v=DMARC1; p=reject\"\n[forward]\nrelay = \"smtp://127.0.0.1:2526\"\n",
+        )
+        .unwrap();
+        ok.validate().unwrap();
+        assert_eq!(ok.sender_auth().unwrap().dns_servers[0].port(), 53);
     }
 }

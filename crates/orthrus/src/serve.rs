@@ -166,10 +166,23 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         let smtp_config = orthrus_smtp::SmtpConfig {
             hostname: cfg.smtp.domain.clone(),
             max_message_bytes: cfg.smtp.max_message_bytes,
+            tls: if cfg.smtp.tls_cert.is_empty() {
+                None
+            } else {
+                Some(
+                    orthrus_smtp::tls_config(&cfg.smtp.tls_cert, &cfg.smtp.tls_key)
+                        .map_err(|e| anyhow::anyhow!("smtp.tls_cert/tls_key: {e}"))?,
+                )
+            },
             ..orthrus_smtp::SmtpConfig::default()
         };
-        let delivery: Arc<dyn orthrus_smtp::Delivery> =
-            Arc::new(orthrus_smtp::AppDelivery(app.clone()));
+        if !cfg.forward.relay.expose().is_empty() {
+            app.set_mailer(Arc::new(cfg.mailer()?));
+        }
+        let delivery: Arc<dyn orthrus_smtp::Delivery> = Arc::new(
+            orthrus_smtp::AppDelivery::new(app.clone(), &cfg.sender_auth()?)
+                .map_err(|e| anyhow::anyhow!("smtp.dns_records: {e}"))?,
+        );
         tasks.spawn(async move {
             orthrus_smtp::serve(smtp_listener, smtp_config, delivery, stop)
                 .await

@@ -809,7 +809,7 @@ async fn waiting_for_a_message_marking_it_used_and_retention() {
     let raw = b"From: X <info@x.com>\r\nSubject: Confirm your email\r\nMessage-ID: <w-1@x.com>\r\n\r\nYour X confirmation code is 552019.\r\n";
     assert_eq!(
         t.app
-            .ingest_email(std::slice::from_ref(&address), raw)
+            .ingest_email(std::slice::from_ref(&address), raw, None)
             .await
             .unwrap(),
         1
@@ -823,7 +823,7 @@ async fn waiting_for_a_message_marking_it_used_and_retention() {
     // Unknown or disabled recipients store nothing.
     assert_eq!(
         t.app
-            .ingest_email(&["nobody@inbox.localhost".into()], raw)
+            .ingest_email(&["nobody@inbox.localhost".into()], raw, None)
             .await
             .unwrap(),
         0

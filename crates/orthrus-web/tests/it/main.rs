@@ -5,6 +5,7 @@
 
 mod api;
 mod backup;
+mod inbox_view;
 mod otp;
 mod roles;
 mod support;

@@ -646,6 +646,15 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
         );
         assert_eq!(items[0]["sender"], "security@mail.instagram.com");
         assert!(items[0]["confirm_link"].is_null());
+        // Unsigned mail claiming instagram.com: recorded and flagged.
+        assert_eq!(
+            (
+                items[0]["auth"]["dkim"].as_str(),
+                items[0]["auth"]["flagged"].as_bool()
+            ),
+            (Some("none"), Some(true)),
+            "{inbox}"
+        );
         // Message bodies are sealed at rest.
         if storage.database_url.is_none() {
             let bytes = std::fs::read(storage.data_dir.join("orthrus.db")).unwrap();

@@ -1,0 +1,310 @@
+//! The message view (sanitized HTML, links as text), flagged codes and
+//! automations, per-workspace retention, and forwarding through a real
+//! SMTP relay: the listener of `orthrus-smtp`, delivering into this same
+//! app, so a forwarded message arrives in another account's inbox.
+
+use crate::support::{TestApp, code};
+use orthrus_app::SenderAuth;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::Arc;
+
+async fn managed(owner: &crate::support::Client, id: &str) -> String {
+    let (s, m) = owner
+        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    m["address"].as_str().unwrap().to_owned()
+}
+
+const HTML_MAIL: &str = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: Confirm your email\r\nMessage-ID: <v-1@mail.instagram.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{background:url(https://t.example/bg)}</style><script>alert('x')</script></head><body onload=\"steal()\"><p>Your code is <b>318 224</b></p><img src=\"https://t.example/pixel.gif\"><a href=\"https://instagram.com/confirm?t=abc\">Confirm email</a> <a href=\"https://instagram.com/unsubscribe\">Unsubscribe</a></body></html>\r\n";
+
+#[tokio::test]
+async fn the_message_view_is_sanitized_and_shows_links_as_text() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw").await;
+    let address = managed(&owner, &id).await;
+    let verdict = SenderAuth {
+        dkim: "pass".into(),
+        dkim_domains: vec!["instagram.com".into()],
+        dmarc: "pass".into(),
+        from_domain: "mail.instagram.com".into(),
+        flagged: false,
+        reason: None,
+    };
+    t.app
+        .ingest_email(&[address], HTML_MAIL.as_bytes(), Some(verdict.clone()))
+        .await
+        .unwrap();
+    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+    let mid = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["auth"]["dmarc"], "pass");
+    let (s, m) = owner.get(&format!("/inbox/{mid}")).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["code"], "318224");
+    assert_eq!(m["confirm_link"], "https://instagram.com/confirm?t=abc");
+    let html = m["html"].as_str().unwrap();
+    assert!(html.contains("<b>318 224</b>"), "{html}");
+    for bad in ["<script", "onload", "<img", "href", "https://", "<style"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    let links: Vec<&str> = m["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        links.contains(&"https://instagram.com/confirm?t=abc"),
+        "{m}"
+    );
+    // The page renders the same, with the sender verdict.
+    let page = t
+        .http
+        .get(format!("{}/inbox/{mid}", t.url))
+        .bearer_auth(owner.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("DKIM pass") && body.contains("DMARC pass"),
+        "{body}"
+    );
+    assert!(!body.contains("alert('x')") && !body.contains("pixel.gif"));
+    assert!(body.contains("https://instagram.com/confirm?t=abc"));
+    // Others cannot open it; nonsense ids are 404 too.
+    let other = t.user(&owner, "other@acme.test", "user").await;
+    assert_eq!(
+        other.get(&format!("/inbox/{mid}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(owner.get("/inbox/not-an-id").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn flagged_codes_are_shown_but_never_given_to_automations() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw").await;
+    let address = managed(&owner, &id).await;
+    let forged = SenderAuth {
+        dkim: "pass".into(),
+        dkim_domains: vec!["attacker.example".into()],
+        dmarc: "fail".into(),
+        from_domain: "mail.instagram.com".into(),
+        flagged: true,
+        reason: Some("claims to be from instagram.com but does not pass DMARC".into()),
+    };
+    let since = t.app.now().to_rfc3339();
+    t.app
+        .ingest_email(
+            std::slice::from_ref(&address),
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <f-1@x>\r\n\r\nYour Instagram code is 900100.\r\n",
+            Some(forged),
+        )
+        .await
+        .unwrap();
+    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+    assert_eq!(list[0]["code"], "900100");
+    assert_eq!(list[0]["auth"]["flagged"], true);
+    let (s, _) = owner
+        .get(&format!(
+            "/inbox/wait?account_id={id}&since={since}&timeout=1"
+        ))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NO_CONTENT,
+        "a flagged code reached an automation"
+    );
+    // A genuine message after it is returned.
+    t.app
+        .ingest_email(
+            &[address],
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <g-1@x>\r\n\r\nYour Instagram code is 424242.\r\n",
+            None,
+        )
+        .await
+        .unwrap();
+    let (s, item) = owner
+        .get(&format!(
+            "/inbox/wait?account_id={id}&since={since}&timeout=1"
+        ))
+        .await;
+    assert_eq!((s, item["code"].as_str()), (StatusCode::OK, Some("424242")));
+}
+
+#[tokio::test]
+async fn retention_is_set_per_workspace() {
+    for t in TestApp::all("retention").await {
+        let owner = t.owner().await;
+        let id = owner.account("Brand IG", "pw").await;
+        let address = managed(&owner, &id).await;
+        let (_, ws) = owner.get("/workspace").await;
+        assert_eq!(ws["inbox_retention_days"], 30);
+        for bad in [json!(0), json!(4000)] {
+            let (s, v) = owner
+                .patch("/workspace", &json!({"inbox_retention_days": bad}))
+                .await;
+            assert_eq!(
+                (s, code(&v)),
+                (StatusCode::BAD_REQUEST, "workspace.invalid_retention")
+            );
+        }
+        let admin = t.user(&owner, "admin@acme.test", "admin").await;
+        let (s, _) = admin
+            .patch("/workspace", &json!({"inbox_retention_days": 2}))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, ws) = owner
+            .patch("/workspace", &json!({"inbox_retention_days": 2}))
+            .await;
+        assert_eq!(
+            (s, ws["inbox_retention_days"].as_i64()),
+            (StatusCode::OK, Some(2))
+        );
+        t.app
+            .ingest_email(
+                &[address],
+                b"From: a@b.test\r\nMessage-ID: <r-1@x>\r\n\r\nCode 123456\r\n",
+                None,
+            )
+            .await
+            .unwrap();
+        t.clock.advance_secs(86400);
+        assert_eq!(t.app.purge_old_messages().await.unwrap(), 0, "kept one day");
+        t.clock.advance_secs(86400 + 60);
+        assert_eq!(
+            t.app.purge_old_messages().await.unwrap(),
+            1,
+            "gone after two"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw").await;
+    let address = managed(&owner, &id).await;
+    // Kathy's mailbox is another account's managed address on this server.
+    let mailbox_account = owner.account("Kathy mailbox", "pw").await;
+    let mailbox = managed(&owner, &mailbox_account).await;
+    t.app
+        .ingest_email(
+            &[address],
+            b"From: Instagram <security@mail.instagram.com>\r\nSubject: 777 123 is your code\r\nMessage-ID: <fw-1@x>\r\n\r\nUse 777123 to log in.\r\n",
+            None,
+        )
+        .await
+        .unwrap();
+    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+    let mid = list[0]["id"].as_str().unwrap().to_owned();
+
+    // No relay configured: a clear 409.
+    let (s, v) = owner
+        .post(&format!("/inbox/{mid}/forward"), &json!({}))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::CONFLICT, "forward.not_configured")
+    );
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(orthrus_smtp::serve(
+        listener,
+        orthrus_smtp::SmtpConfig::default(),
+        Arc::new(
+            orthrus_smtp::AppDelivery::new(
+                t.app.clone(),
+                &orthrus_smtp::auth::AuthConfig {
+                    dns_servers: vec!["127.0.0.1:9".parse().unwrap()],
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        ),
+        stop.clone(),
+    ));
+    t.app.set_mailer(Arc::new(
+        orthrus_smtp::outbound::RelayMailer::new(
+            &format!("smtp://{relay}"),
+            "orthrus@inbox.localhost",
+        )
+        .unwrap(),
+    ));
+    let (s, v) = owner
+        .post(&format!("/inbox/{mid}/forward"), &json!({}))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "forward.not_verified")
+    );
+    let (s, v) = owner
+        .send(
+            reqwest::Method::PUT,
+            "/me/forward-address",
+            Some(&json!({"email": mailbox})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["verified"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{v}"
+    );
+    // The code arrives in Kathy's mailbox, pulled out like any other.
+    let (_, got) = owner
+        .get(&format!("/inbox?account_id={mailbox_account}"))
+        .await;
+    let sent_code = got[0]["code"].as_str().unwrap().to_owned();
+    let (s, v) = owner
+        .post("/me/forward-address/verify", &json!({"code": "000000x"}))
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "forward.bad_code"));
+    let (s, v) = owner
+        .post("/me/forward-address/verify", &json!({"code": sent_code}))
+        .await;
+    assert_eq!(
+        (s, v["verified"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{v}"
+    );
+
+    let (s, v) = owner
+        .post(&format!("/inbox/{mid}/forward"), &json!({}))
+        .await;
+    assert_eq!(
+        (s, v["to"].as_str()),
+        (StatusCode::OK, Some(mailbox.as_str())),
+        "{v}"
+    );
+    let (_, got) = owner
+        .get(&format!("/inbox?account_id={mailbox_account}"))
+        .await;
+    let fwd = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["subject"].as_str().is_some_and(|s| s.starts_with("Fwd:")))
+        .unwrap_or_else(|| panic!("no forwarded message in {got}"));
+    assert_eq!(fwd["code"], "777123");
+    // Audited.
+    let (_, audit) = owner.get("/audit?action=inbox.message_forward").await;
+    assert!(audit.to_string().contains(&mailbox), "{audit}");
+    // A member who cannot see the account cannot forward its messages.
+    let other = t.user(&owner, "other@acme.test", "user").await;
+    assert_eq!(
+        other
+            .post(&format!("/inbox/{mid}/forward"), &json!({}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    stop.cancel();
+}
