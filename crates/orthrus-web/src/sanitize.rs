@@ -12,9 +12,15 @@ const DROPPED_TAGS: &[&str] = &["a", "img", "area", "map"];
 pub(crate) fn email_html(html: &str) -> String {
     ammonia::Builder::default()
         .rm_tags(DROPPED_TAGS.iter().copied())
-        // No URL of any scheme survives in an attribute (cite=…, etc.).
         .url_schemes(HashSet::new())
         .url_relative(ammonia::UrlRelative::Deny)
+        // ammonia keeps URL attributes it does not fetch (cite=…): drop
+        // every attribute that carries an address, so none is even shown.
+        .attribute_filter(|_, attr, value| {
+            let v = value.trim_start().to_ascii_lowercase();
+            let url_like = attr == "cite" || v.starts_with("//") || v.contains("://");
+            (!url_like).then(|| value.into())
+        })
         .link_rel(None)
         .clean(html)
         .to_string()
