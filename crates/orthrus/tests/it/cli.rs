@@ -451,7 +451,33 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
             .status
             .success()
     );
-    let server = Server::start(&storage, "info");
+    // TikTok's DKIM key and DMARC policy, pinned in the server's
+    // configuration (no DNS here): TikTok's real mail verifies, a forgery
+    // does not.
+    use base64::Engine;
+    use mail_auth::common::crypto::Ed25519Key;
+    use mail_auth::common::headers::HeaderWriter;
+    let pkcs8 = Ed25519Key::generate_pkcs8().unwrap();
+    let public = base64::engine::general_purpose::STANDARD
+        .encode(Ed25519Key::from_pkcs8_der(&pkcs8).unwrap().public_key());
+    let server_cfg = dir.path().join("orthrus.toml");
+    std::fs::write(
+        &server_cfg,
+        format!(
+            "[[smtp.dns_records]]\nname = \"t1._domainkey.tiktok.com\"\nvalue = \"v=DKIM1; k=ed25519; p={public}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.tiktok.com\"\nvalue = \"v=DMARC1; p=reject\"\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start_with(
+        &storage,
+        "info",
+        &[
+            "--http",
+            "127.0.0.1:0",
+            "--config",
+            server_cfg.to_str().unwrap(),
+        ],
+    );
     let cfg = dir.path().join("cli/cli.json");
     let (ok, _, err) = cli(
         &cfg,
@@ -531,23 +557,60 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     crate::serve::expect_reply(&mut r, "220").await;
-    w.write_all(
-        format!(
-            "EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"
+    w.write_all(b"EHLO tiktok.com\r\n").await.unwrap();
+    crate::serve::expect_reply(&mut r, "250").await;
+    // First a forgery (unsigned, "from" tiktok.com): stored, flagged, and
+    // skipped by the waiter. Then TikTok's signed message.
+    let forged = "From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <cli-forged@tiktok.com>\r\n\r\n[TikTok] 111 222 is your verification code, valid for 5 minutes.\r\n";
+    let genuine = "From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <cli-wait@tiktok.com>\r\n\r\n[TikTok] 730 114 is your verification code, valid for 5 minutes.\r\n";
+    let signature =
+        mail_auth::dkim::DkimSigner::from_key(Ed25519Key::from_pkcs8_der(&pkcs8).unwrap())
+            .domain("tiktok.com")
+            .selector("t1")
+            .headers(["From", "Subject", "Message-ID"])
+            .sign(genuine.as_bytes())
+            .unwrap()
+            .to_header();
+    for body in [forged.to_owned(), format!("{signature}{genuine}")] {
+        w.write_all(
+            format!("MAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n")
+                .as_bytes(),
         )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    for code in ["250", "250", "250", "354"] {
-        crate::serve::expect_reply(&mut r, code).await;
-    }
-    w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <cli-wait@tiktok.com>\r\n\r\n[TikTok] 730 114 is your verification code, valid for 5 minutes.\r\n.\r\n")
         .await
         .unwrap();
-    crate::serve::expect_reply(&mut r, "250").await;
+        for code in ["250", "250", "354"] {
+            crate::serve::expect_reply(&mut r, code).await;
+        }
+        w.write_all(format!("{body}.\r\n").as_bytes())
+            .await
+            .unwrap();
+        crate::serve::expect_reply(&mut r, "250").await;
+    }
     let (ok, out, err) = waiter.join().unwrap();
     assert!(ok, "{err}");
-    assert_eq!(out, "730114\n");
+    assert_eq!(out, "730114\n", "the forged code must not be handed out");
+    let (_, inbox) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{base}/inbox?account_id={id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let verdicts: Vec<(String, bool)> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["code"].as_str().unwrap().to_owned(),
+                m["auth"]["flagged"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![("730114".to_owned(), false), ("111222".to_owned(), true)]
+    );
     assert!(server.stop().success());
 }
