@@ -31,6 +31,8 @@ pub struct InboxItem {
     pub received_at: String,
     pub code: Option<String>,
     pub confirm_link: Option<String>,
+    /// When someone marked the code used.
+    pub used_at: Option<String>,
     /// Sender authentication of an email (none for SMS and for mail stored
     /// before it was checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +53,6 @@ pub struct MessageDetail {
     pub item: InboxItem,
     /// The managed address or number it was sent to.
     pub recipient: String,
-    pub used_at: Option<String>,
     /// The To and Date headers of an email.
     pub to: Option<String>,
     pub date: Option<String>,
@@ -382,7 +383,6 @@ impl App {
         Ok(MessageDetail {
             item,
             recipient: m.recipient.clone(),
-            used_at: m.used_at.map(|t| t.to_rfc3339()),
             to: bodies.to,
             date: bodies.date,
             text: bodies.text,
@@ -600,6 +600,7 @@ impl App {
             received_at: m.received_at.to_rfc3339(),
             code: s.code,
             confirm_link: s.confirm_link,
+            used_at: m.used_at.map(|t| t.to_rfc3339()),
             auth: s.auth,
         }
     }

@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<WebState> {
         )
         .route("/inbox/{id}", get(message_page))
         .route("/inbox/{id}/forward", axum::routing::post(message_forward))
+        .route("/inbox/{id}/used", axum::routing::post(message_used))
         .route(
             "/accounts/{id}/managed-email-ui",
             get(managed_get).post(managed_create),
@@ -260,6 +261,19 @@ async fn message_forward(
         ) => message_view(&s, &a, &id, None, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
+}
+
+async fn message_used(
+    State(s): State<WebState>,
+    a: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    UiForm(_): UiForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let m = s.app.inbox_message(&a.actor, &id).await?;
+    s.app
+        .mark_message_used(&a.actor, &id, &m.item.account_id)
+        .await?;
+    message_view(&s, &a, &id, Some("Marked used.".into()), None).await
 }
 
 #[derive(Template)]

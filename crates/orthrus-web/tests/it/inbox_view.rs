@@ -294,6 +294,42 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
         .find(|m| m["subject"].as_str().is_some_and(|s| s.starts_with("Fwd:")))
         .unwrap_or_else(|| panic!("no forwarded message in {got}"));
     assert_eq!(fwd["code"], "777123");
+    // An SMS is forwarded as text, its code readable in what arrives.
+    assert_eq!(
+        owner
+            .post("/phone-numbers", &json!({"number": "+14155550123"}))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (s, v) = owner
+        .post(&format!("/accounts/{id}/phone-number"), &json!({}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    assert!(
+        t.app
+            .ingest_sms(
+                "32665",
+                "+14155550123",
+                "Your Instagram code is 551 882. Don't share it.",
+                "SM1"
+            )
+            .await
+            .unwrap()
+    );
+    let (_, list) = owner
+        .get(&format!("/inbox?account_id={id}&channel=sms"))
+        .await;
+    let sms_id = list[0]["id"].as_str().unwrap().to_owned();
+    let (s, _) = owner
+        .post(&format!("/inbox/{sms_id}/forward"), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, got) = owner
+        .get(&format!("/inbox?account_id={mailbox_account}&q=32665"))
+        .await;
+    assert_eq!(got[0]["code"], "551882", "{got}");
+    assert_eq!(got[0]["subject"], "Fwd: SMS from 32665");
     // Audited.
     let (_, audit) = owner.get("/audit?action=inbox.message_forward").await;
     assert!(audit.to_string().contains(&mailbox), "{audit}");
