@@ -155,6 +155,11 @@ fn queried_domain(name: &str) -> &str {
 
 /// Most DNS answers kept at once; the cache is emptied when it is full.
 const MAX_LEARNED: usize = 10_000;
+/// Messages with more header fields than this are not verified.
+const MAX_HEADERS: usize = 1_000;
+/// Signatures checked per message, and signed header names per signature.
+const MAX_SIGNATURES: usize = 5;
+const MAX_SIGNED_HEADERS: usize = 64;
 
 impl TxtCache {
     fn new(pinned: HashMap<String, Txt>) -> Self {
@@ -248,16 +253,16 @@ impl SenderVerifier {
                 MessageAuthenticator::new(ResolverConfig::default(), opts.clone())
             })
         } else {
-            let ips: Vec<_> = config.dns_servers.iter().map(|s| s.ip()).collect();
-            let port = config.dns_servers[0].port();
-            MessageAuthenticator::new(
-                ResolverConfig::from_parts(
-                    None,
-                    vec![],
-                    NameServerConfigGroup::from_ips_clear(&ips, port, true),
-                ),
-                opts,
-            )
+            // One group per server: each keeps its own port.
+            let mut servers = NameServerConfigGroup::with_capacity(2 * config.dns_servers.len());
+            for s in &config.dns_servers {
+                servers.merge(NameServerConfigGroup::from_ips_clear(
+                    &[s.ip()],
+                    s.port(),
+                    true,
+                ));
+            }
+            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], servers), opts)
         }
         .map_err(|e| BadRecord(format!("cannot set up the DNS resolver: {e}")))?;
         Ok(Self {
@@ -277,19 +282,51 @@ impl SenderVerifier {
     /// sender). Never fails: what cannot be checked is `temperror` or
     /// `permerror`.
     pub async fn verify(&self, raw: &[u8], mail_from: &str) -> SenderAuth {
-        let Some(msg) = AuthenticatedMessage::parse(raw) else {
+        let Some(mut msg) = AuthenticatedMessage::parse(raw) else {
             return self.conclude(SenderAuth {
                 dkim: "permerror".into(),
                 dmarc: "none".into(),
                 ..SenderAuth::default()
             });
         };
-        let from_domain = msg
+        let from_domains: Vec<String> = msg
             .from
-            .first()
-            .and_then(|f| f.rsplit_once('@'))
+            .iter()
+            .filter_map(|f| f.rsplit_once('@'))
             .map(|(_, d)| d.trim_end_matches('.').to_lowercase())
-            .unwrap_or_default();
+            .collect();
+        let from_domain = from_domains.first().cloned().unwrap_or_default();
+        // DMARC does not apply to a message with several From addresses
+        // (RFC 7489 §6.6.1): a forger could hide the claimed sender behind
+        // a first one. Such mail is judged on every domain it names.
+        if msg.from.len() > 1 {
+            let claimed = from_domains.iter().find(|d| self.is_well_known(d));
+            return SenderAuth {
+                dkim: "none".into(),
+                dkim_domains: Vec::new(),
+                dmarc: "permerror".into(),
+                flagged: claimed.is_some(),
+                reason: claimed
+                    .map(|d| format!("names several senders, one of them {d}: it may be forged")),
+                from_domain,
+            };
+        }
+        // Bound the work a hostile message can cause: hashing is
+        // proportional to headers × signed header names × signatures.
+        if msg.headers.len() > MAX_HEADERS {
+            return self.conclude(SenderAuth {
+                dkim: "permerror".into(),
+                dmarc: "none".into(),
+                from_domain,
+                ..SenderAuth::default()
+            });
+        }
+        msg.dkim_headers.retain(|h| {
+            h.header
+                .as_ref()
+                .map_or(true, |s| s.h.len() <= MAX_SIGNED_HEADERS)
+        });
+        msg.dkim_headers.truncate(MAX_SIGNATURES);
         let checked = tokio::time::timeout(self.timeout, self.check(&msg, mail_from)).await;
         let (dkim, dkim_domains, dmarc) = checked
             .unwrap_or_else(|_| ("temperror".to_owned(), Vec::new(), "temperror".to_owned()));
@@ -368,13 +405,24 @@ impl SenderVerifier {
         (dkim_verdict.into(), dkim_domains, dmarc_verdict.into())
     }
 
+    /// The well-known domain `domain` is, or is under.
+    fn well_known_for(&self, domain: &str) -> Option<&str> {
+        if domain.is_empty() {
+            return None;
+        }
+        self.well_known
+            .iter()
+            .find(|d| domain == d.as_str() || domain.ends_with(&format!(".{d}")))
+            .map(String::as_str)
+    }
+
+    fn is_well_known(&self, domain: &str) -> bool {
+        self.well_known_for(domain).is_some()
+    }
+
     /// Flags mail that claims a well-known domain without passing DMARC.
     fn conclude(&self, mut v: SenderAuth) -> SenderAuth {
-        let org = organizational_domain(&v.from_domain).to_owned();
-        let claimed = self
-            .well_known
-            .iter()
-            .find(|d| !v.from_domain.is_empty() && (**d == v.from_domain || **d == org));
+        let claimed = self.well_known_for(&v.from_domain).map(str::to_owned);
         if let Some(domain) = claimed
             && v.dmarc != "pass"
         {
@@ -420,35 +468,11 @@ fn dkim_summary<'a>(results: impl Iterator<Item = &'a DkimResult>) -> &'static s
     best
 }
 
-/// Second-level suffixes under which organizations register names
-/// (`example.co.uk`). A short list, not the whole Public Suffix List: it
-/// only decides relaxed DMARC alignment between a subdomain and its parent.
-const TWO_LEVEL_SUFFIXES: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp", "or.jp",
-    "com.br", "com.cn", "com.mx", "co.in", "co.nz", "co.za", "com.tr", "co.kr", "com.sg", "com.hk",
-    "com.tw", "com.ar", "co.id", "com.my",
-];
-
-/// The registered domain of `domain`: `mail.instagram.com` → `instagram.com`,
-/// `a.b.example.co.uk` → `example.co.uk`.
+/// The registered (organizational) domain of `domain` by the Public Suffix
+/// List: `mail.instagram.com` → `instagram.com`, `a.bank.co.il` →
+/// `bank.co.il`, `x.github.io` stays `x.github.io`.
 pub fn organizational_domain(domain: &str) -> &str {
-    let dots: Vec<usize> = domain.match_indices('.').map(|(i, _)| i).collect();
-    let n = dots.len();
-    if n == 0 {
-        return domain;
-    }
-    let last_two = if n >= 2 {
-        &domain[dots[n - 2] + 1..]
-    } else {
-        domain
-    };
-    if !TWO_LEVEL_SUFFIXES.contains(&last_two) {
-        last_two
-    } else if n >= 3 {
-        &domain[dots[n - 3] + 1..]
-    } else {
-        domain
-    }
+    psl::domain_str(domain).unwrap_or(domain)
 }
 
 #[cfg(test)]
@@ -462,6 +486,12 @@ mod tests {
         assert_eq!(organizational_domain("com"), "com");
         assert_eq!(organizational_domain("a.b.example.co.uk"), "example.co.uk");
         assert_eq!(organizational_domain("example.co.uk"), "example.co.uk");
+        assert_eq!(organizational_domain("a.bank.co.il"), "bank.co.il");
+        assert_ne!(
+            organizational_domain("bank.co.il"),
+            organizational_domain("evil.co.il")
+        );
+        assert_eq!(organizational_domain("alice.github.io"), "alice.github.io");
         assert_eq!(organizational_domain(""), "");
     }
 

@@ -129,6 +129,54 @@ async fn a_forged_well_known_sender_is_flagged() {
 }
 
 #[tokio::test]
+async fn a_second_from_header_cannot_hide_a_forged_sender() {
+    // The attacker signs for its own domain and puts its address first;
+    // mail readers show the second From, "Instagram".
+    let attacker = Signer::new("attacker.example", "k");
+    let v = verifier(vec![
+        attacker.record(),
+        dmarc("attacker.example", "none"),
+        dmarc("instagram.com", "reject"),
+    ]);
+    let msg = format!(
+        "From: x@attacker.example\r\n{}",
+        message("security@mail.instagram.com", "123123")
+    );
+    let a = v.verify(&attacker.sign(&msg), "x@attacker.example").await;
+    assert!(a.flagged, "{a:?}");
+    assert_ne!(a.dmarc, "pass");
+    assert!(a.reason.unwrap().contains("instagram.com"));
+}
+
+#[tokio::test]
+async fn hostile_signature_counts_are_bounded() {
+    // Many signatures, one of them naming thousands of headers: the
+    // verdict comes back (bounded work) and is not a pass.
+    let s = Signer::new("shop.example", "s1");
+    let v = verifier(vec![s.record(), dmarc("shop.example", "reject")]);
+    let mut raw = String::new();
+    let names = vec!["X-Nope"; 5000].join(":");
+    for i in 0..50 {
+        raw.push_str(&format!(
+            "DKIM-Signature: v=1; a=ed25519-sha256; d=shop.example; s=s1; h={names}; bh=AAAA; b=AAAA{i}\r\n"
+        ));
+    }
+    raw.push_str(&message("noreply@shop.example", "555000"));
+    let started = Instant::now();
+    let a = v.verify(raw.as_bytes(), "").await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_ne!(a.dkim, "pass");
+    // Too many header fields: not verified at all.
+    let mut raw = String::new();
+    for i in 0..1500 {
+        raw.push_str(&format!("X-Filler-{i}: y\r\n"));
+    }
+    raw.push_str(&message("noreply@shop.example", "555001"));
+    let a = v.verify(&s.sign(&raw), "").await;
+    assert_eq!(a.dkim, "permerror", "{a:?}");
+}
+
+#[tokio::test]
 async fn genuine_well_known_mail_passes_with_relaxed_alignment() {
     // Signed as instagram.com, sent From mail.instagram.com.
     let ig = Signer::new("instagram.com", "ig2025");
