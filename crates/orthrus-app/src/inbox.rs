@@ -203,6 +203,20 @@ pub(crate) fn unpack(bytes: &[u8]) -> Result<(Sealed, Vec<u8>)> {
     }
 }
 
+/// The verdict judged the From domain mail-auth read; the inbox shows the
+/// one mail-parser read. If they differ, the header is ambiguous: flagged.
+fn judge_from(mut a: SenderAuth, shown: Option<&str>) -> SenderAuth {
+    let shown = shown.unwrap_or_default();
+    if !shown.is_empty() && !a.from_domain.is_empty() && shown != a.from_domain {
+        a.flagged = true;
+        a.reason = Some(format!(
+            "shows sender domain {shown} but was checked as {}: its From header is ambiguous",
+            a.from_domain
+        ));
+    }
+    a
+}
+
 fn slug(label: &str) -> String {
     let mut s: String = label
         .to_lowercase()
@@ -255,18 +269,34 @@ impl App {
         };
         let deadline =
             tokio::time::Instant::now() + std::time::Duration::from_secs(timeout_secs.min(120));
+        // The last message looked at: everything up to it was rejected
+        // (no code, or flagged), so neither a wake-up nor a flood of
+        // flagged mail makes us look at it again or stop short of the rest.
+        let mut after: Option<(orthrus_core::Timestamp, EventId)> = None;
+        const PAGE: i64 = 200;
         loop {
             // Register interest before looking, so a message stored in between wakes us.
             let notified = self.inner.new_message.notified();
-            for m in self
-                .inner
-                .store
-                .messages_since(actor.workspace_id, a.id, since, 50)
-                .await?
-            {
-                let item = self.open_message(&m)?;
-                if (item.code.is_some() || item.confirm_link.is_some()) && !item.flagged() {
-                    return Ok(Some(item));
+            loop {
+                let from = after.map_or(since, |(t, _)| t);
+                let rows = self
+                    .inner
+                    .store
+                    .messages_since(actor.workspace_id, a.id, from, PAGE)
+                    .await?;
+                let before = after;
+                for m in &rows {
+                    if after.is_some_and(|last| (m.received_at, m.id) <= last) {
+                        continue;
+                    }
+                    let item = self.open_message(m)?;
+                    if (item.code.is_some() || item.confirm_link.is_some()) && !item.flagged() {
+                        return Ok(Some(item));
+                    }
+                    after = Some((m.received_at, m.id));
+                }
+                if (rows.len() as i64) < PAGE || after == before {
+                    break;
                 }
             }
             let now = tokio::time::Instant::now();
@@ -318,14 +348,25 @@ impl App {
     /// server default where a workspace has not set one); returns how many.
     pub async fn purge_old_messages(&self) -> Result<u64> {
         let mut deleted = 0;
+        let mut failed = None;
         for (ws, days) in self.inner.store.inbox_retentions().await? {
             let days = days
                 .unwrap_or(self.inner.config.inbox_retention_days)
                 .max(1);
             let before = self.now().plus_seconds(-days * 86400);
-            deleted += self.inner.store.purge_messages(ws, before).await?;
+            // One workspace failing does not keep the others' old mail.
+            match self.inner.store.purge_messages(ws, before).await {
+                Ok(n) => deleted += n,
+                Err(e) => {
+                    tracing::warn!(workspace = %ws, error = %e, "inbox purge failed");
+                    failed = Some(e);
+                }
+            }
         }
-        Ok(deleted)
+        match failed {
+            Some(e) if deleted == 0 => Err(e.into()),
+            _ => Ok(deleted),
+        }
     }
 
     /// The workspace's inbox retention in days (its own or the server's).
@@ -411,16 +452,18 @@ impl App {
             .get_message(actor.workspace_id, mid)
             .await?
             .ok_or(AppError::NotFound("message"))?;
+        // Not seeing the account and not existing look the same; other
+        // errors (2FA enrolment required, storage) stay what they are.
+        let hide = |e: AppError| match e {
+            AppError::NotFound(_) | AppError::Forbidden => AppError::NotFound("message"),
+            other => other,
+        };
         let (_, subject) = self
             .account_for(actor, &m.account_id.to_string())
             .await
-            .map_err(|_| AppError::NotFound("message"))?;
-        if self
-            .check_subject(actor, subject, Action::ViewInbox)
-            .is_err()
-        {
-            return Err(AppError::NotFound("message"));
-        }
+            .map_err(hide)?;
+        self.check_subject(actor, subject, Action::ViewInbox)
+            .map_err(hide)?;
         let bytes = self.inner.envelope.open(
             &Aad::new("inbox_messages", &m.id.to_string(), "content"),
             &m.sealed,
@@ -512,6 +555,7 @@ impl App {
         let (x, packed) = self
             .blocking(move || {
                 let x = orthrus_extract::extract_email(&data);
+                let auth = auth.map(|a| judge_from(a, x.from_domain.as_deref()));
                 let fields = Sealed {
                     subject: x.subject.clone(),
                     preview: x.text_preview.clone(),
