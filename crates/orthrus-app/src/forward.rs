@@ -28,15 +28,20 @@ pub trait Mailer: Send + Sync + 'static {
 /// A user's forwarding address.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ForwardAddress {
+    /// The address forwarding uses once `verified`.
     pub email: String,
     pub verified: bool,
     pub verified_at: Option<String>,
+    /// A new address waiting for its code (the verified one stays in use).
+    pub pending_email: Option<String>,
 }
 
 /// Minutes a verification code is valid.
 const CODE_MINUTES: i64 = 15;
-/// Wrong codes allowed before a new one must be sent.
+/// Code entries allowed per code sent.
 const MAX_ATTEMPTS: i64 = 5;
+/// Seconds between two codes sent for one user.
+const RESEND_SECS: i64 = 60;
 
 impl From<&ForwardAddressRow> for ForwardAddress {
     fn from(r: &ForwardAddressRow) -> Self {
@@ -44,6 +49,7 @@ impl From<&ForwardAddressRow> for ForwardAddress {
             email: r.email.clone(),
             verified: r.verified_at.is_some(),
             verified_at: r.verified_at.map(|t| t.to_rfc3339()),
+            pending_email: r.pending_email.clone(),
         }
     }
 }
@@ -97,16 +103,52 @@ impl App {
     ) -> Result<ForwardAddress> {
         let mailer = self.mailer()?;
         let email = normalize_email(email.unwrap_or(&actor.email))?;
+        if email
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.starts_with('['))
+        {
+            return Err(AppError::invalid(
+                "forward.invalid_address",
+                "use an address with a domain name, not an IP address",
+            ));
+        }
+        let now = self.now();
+        let existing = self.inner.store.forward_address(actor.user_id).await?;
+        // One code a minute: the relay is not a mail cannon, and guessing
+        // stays at 5 tries per minute however often codes are asked for.
+        if let Some(sent) = existing
+            .as_ref()
+            .and_then(|r| r.code_expires_at)
+            .map(|t| t.plus_seconds(-CODE_MINUTES * 60))
+        {
+            let wait = sent.plus_seconds(RESEND_SECS).0 - now.0;
+            if wait > 0 {
+                return Err(AppError::Throttled {
+                    retry_after_secs: ((wait + 999) / 1000).max(1),
+                });
+            }
+        }
         let code = format!("{:06}", self.random_below(1_000_000));
-        let row = ForwardAddressRow {
-            user_id: actor.user_id,
-            workspace_id: actor.workspace_id,
-            email: email.clone(),
-            code_hash: Some(self.forward_code_hash(actor, &code)),
-            code_expires_at: Some(self.now().plus_seconds(CODE_MINUTES * 60)),
-            attempts: 0,
-            verified_at: None,
+        let mut row = match existing {
+            // A verified address stays in use until the new one is proven.
+            Some(r) if r.verified_at.is_some() && r.email != email => ForwardAddressRow {
+                pending_email: Some(email.clone()),
+                ..r
+            },
+            _ => ForwardAddressRow {
+                user_id: actor.user_id,
+                workspace_id: actor.workspace_id,
+                email: email.clone(),
+                pending_email: None,
+                code_hash: None,
+                code_expires_at: None,
+                attempts: 0,
+                verified_at: None,
+            },
         };
+        row.code_hash = Some(self.forward_code_hash(actor, &code));
+        row.code_expires_at = Some(now.plus_seconds(CODE_MINUTES * 60));
+        row.attempts = 0;
         mailer
             .send(OutboundMail {
                 to: email.clone(),
@@ -151,7 +193,14 @@ impl App {
                 "this address is already verified; set it again to get a new code",
             ));
         };
-        if row.attempts >= MAX_ATTEMPTS {
+        // Counted before comparing, atomically: parallel guesses cannot
+        // share one attempt.
+        if !self
+            .inner
+            .store
+            .count_forward_attempt(actor.user_id, MAX_ATTEMPTS)
+            .await?
+        {
             return Err(AppError::invalid(
                 "forward.too_many_attempts",
                 "too many wrong codes: send a new one",
@@ -167,12 +216,13 @@ impl App {
         let ok =
             orthrus_crypto::constant_time_eq(&self.forward_code_hash(actor, &given), &expected);
         if !ok {
-            row.attempts += 1;
-            self.inner.store.save_forward_address(&row).await?;
             return Err(AppError::invalid(
                 "forward.bad_code",
                 "that is not the code we sent",
             ));
+        }
+        if let Some(new) = row.pending_email.take() {
+            row.email = new;
         }
         row.code_hash = None;
         row.code_expires_at = None;

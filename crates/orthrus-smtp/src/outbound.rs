@@ -18,7 +18,8 @@ impl RelayMailer {
     /// relay needs it. `from` is the sender address of forwarded mail.
     pub fn new(relay: &str, from: &str) -> Result<Self, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(relay)
-            .map_err(|e| format!("forward.relay {relay:?} is not a usable SMTP URL: {e}"))?
+            // The URL may carry a password: never echo it.
+            .map_err(|e| format!("forward.relay is not a usable SMTP URL ({e})"))?
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
         let from: Mailbox = from

@@ -447,6 +447,9 @@ pub trait Store: Send + Sync + 'static {
     async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>>;
     /// Creates or replaces the user's forwarding address row.
     async fn save_forward_address(&self, row: &ForwardAddressRow) -> Result<()>;
+    /// Counts one code attempt, atomically; false (and nothing counted) when
+    /// `max` attempts were already made.
+    async fn count_forward_attempt(&self, user: UserId, max: i64) -> Result<bool>;
 
     // Managed phone numbers
     async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()>;

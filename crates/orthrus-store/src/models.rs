@@ -380,7 +380,10 @@ pub struct ManagedEmailRow {
 pub struct ForwardAddressRow {
     pub user_id: UserId,
     pub workspace_id: WorkspaceId,
+    /// The address forwarding uses (when `verified_at` is set).
     pub email: String,
+    /// A new address waiting for its code; `email` stays in use meanwhile.
+    pub pending_email: Option<String>,
     /// Keyed hash of the code sent to the address, until it is verified.
     pub code_hash: Option<String>,
     pub code_expires_at: Option<Timestamp>,

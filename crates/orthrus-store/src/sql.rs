@@ -1284,6 +1284,7 @@ macro_rules! impl_store {
                     user_id: id(&r, "user_id")?,
                     workspace_id: id(&r, "workspace_id")?,
                     email: r.try_get("email")?,
+                    pending_email: r.try_get("pending_email")?,
                     code_hash: r.try_get("code_hash")?,
                     code_expires_at: ts_opt(&r, "code_expires_at")?,
                     attempts: i64::from(attempts),
@@ -1292,12 +1293,19 @@ macro_rules! impl_store {
             }
 
             async fn save_forward_address(&self, f: &ForwardAddressRow) -> Result<()> {
-                sqlx::query("INSERT INTO forward_addresses (user_id, workspace_id, email, code_hash, code_expires_at, attempts, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, attempts = excluded.attempts, verified_at = excluded.verified_at")
-                    .bind(f.user_id.to_string()).bind(f.workspace_id.to_string()).bind(&f.email).bind(&f.code_hash)
+                sqlx::query("INSERT INTO forward_addresses (user_id, workspace_id, email, pending_email, code_hash, code_expires_at, attempts, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, pending_email = excluded.pending_email, code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, attempts = excluded.attempts, verified_at = excluded.verified_at")
+                    .bind(f.user_id.to_string()).bind(f.workspace_id.to_string()).bind(&f.email).bind(&f.pending_email).bind(&f.code_hash)
                     .bind(f.code_expires_at.map(|t| t.0)).bind(i32::try_from(f.attempts).unwrap_or(i32::MAX)).bind(f.verified_at.map(|t| t.0))
                     .execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn count_forward_attempt(&self, user: UserId, max: i64) -> Result<bool> {
+                let done = sqlx::query("UPDATE forward_addresses SET attempts = attempts + 1 WHERE user_id = $1 AND attempts < $2")
+                    .bind(user.to_string()).bind(i32::try_from(max).unwrap_or(i32::MAX))
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn list_messages(&self, ws: WorkspaceId, accounts: &[AccountId], limit: i64) -> Result<Vec<InboxMessageRow>> {

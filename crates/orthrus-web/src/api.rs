@@ -476,17 +476,19 @@ pub(crate) async fn update_workspace(
     a: Authed,
     ApiJson(b): ApiJson<WorkspaceBody>,
 ) -> ApiResult<Json<WorkspaceSettings>> {
+    // The checked settings first, so a refusal changes nothing else.
+    let mut out = s
+        .app
+        .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
+        .await?;
+    if let Some(days) = b.inbox_retention_days {
+        out.inbox_retention_days = s.app.set_inbox_retention(&a.actor, Some(days)).await?;
+    }
     if let Some(on) = b.two_person_rule {
         s.app.set_two_person_rule(&a.actor, on).await?;
+        out.two_person_rule = on;
     }
-    if let Some(days) = b.inbox_retention_days {
-        s.app.set_inbox_retention(&a.actor, Some(days)).await?;
-    }
-    Ok(Json(
-        s.app
-            .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
-            .await?,
-    ))
+    Ok(Json(out))
 }
 
 /// Asks another signed-in device of yours to confirm it is you ("It's me!").

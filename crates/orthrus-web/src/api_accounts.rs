@@ -508,7 +508,7 @@ pub(crate) async fn inbox_message(
     Path(id): Path<String>,
 ) -> ApiResult<Json<orthrus_app::MessageDetail>> {
     let mut m = s.app.inbox_message(&a.actor, &id).await?;
-    m.html = m.html.as_deref().map(crate::sanitize::email_html);
+    m.html = crate::sanitize::email_html_blocking(m.html.take()).await;
     Ok(Json(m))
 }
 

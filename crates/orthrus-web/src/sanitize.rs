@@ -26,6 +26,15 @@ pub(crate) fn email_html(html: &str) -> String {
         .to_string()
 }
 
+/// [`email_html`] off the async threads (a large hostile body takes a
+/// while to parse).
+pub(crate) async fn email_html_blocking(html: Option<String>) -> Option<String> {
+    let html = html?;
+    tokio::task::spawn_blocking(move || email_html(&html))
+        .await
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::email_html;

@@ -449,18 +449,8 @@ async fn workspace_settings(
             .set_two_person_rule(&a.actor, f.two_person_rule.is_some())
             .await?;
     }
-    if let Some(days) = f.inbox_retention_days
-        && days != s.app.inbox_retention_days(&a.actor).await?
-    {
-        match s.app.set_inbox_retention(&a.actor, Some(days)).await {
-            Ok(_) => {}
-            Err(e @ AppError::Invalid { .. }) => {
-                return users_view(&s, &a, Some(e.to_string()), None).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    match s
+    // The checked settings first, so a refusal changes nothing else.
+    let saved = match s
         .app
         .update_workspace_settings(
             &a.actor,
@@ -470,7 +460,18 @@ async fn workspace_settings(
         )
         .await
     {
-        Ok(_) => users_view(&s, &a, None, Some("Workspace settings saved.".into())).await,
+        Ok(_) => match f.inbox_retention_days {
+            Some(days) if days != s.app.inbox_retention_days(&a.actor).await? => s
+                .app
+                .set_inbox_retention(&a.actor, Some(days))
+                .await
+                .map(|_| ()),
+            _ => Ok(()),
+        },
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => users_view(&s, &a, None, Some("Workspace settings saved.".into())).await,
         Err(e @ AppError::Invalid { .. }) => users_view(&s, &a, Some(e.to_string()), None).await,
         Err(e) => Err(e.into()),
     }

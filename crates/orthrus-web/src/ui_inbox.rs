@@ -227,7 +227,7 @@ async fn message_view(
     } else {
         None
     };
-    let html = m.html.as_deref().map(crate::sanitize::email_html);
+    let html = crate::sanitize::email_html_blocking(m.html.clone()).await;
     render(&MessagePage {
         page: Page::new(s, a, "Message", "inbox"),
         account,

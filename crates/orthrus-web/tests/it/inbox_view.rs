@@ -107,7 +107,28 @@ async fn flagged_codes_are_shown_but_never_given_to_automations() {
         )
         .await
         .unwrap();
-    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+    // A flood of forged mail (more than one page of the waiter's scan)
+    // must not hide the genuine code behind it.
+    for i in 0..220 {
+        let raw = format!(
+            "From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <flood-{i}@x>\r\n\r\nYour Instagram code is {:06}.\r\n",
+            100_000 + i
+        );
+        t.app
+            .ingest_email(
+                std::slice::from_ref(&address),
+                raw.as_bytes(),
+                Some(SenderAuth {
+                    flagged: true,
+                    dmarc: "fail".into(),
+                    from_domain: "mail.instagram.com".into(),
+                    ..SenderAuth::default()
+                }),
+            )
+            .await
+            .unwrap();
+    }
+    let (_, list) = owner.get(&format!("/inbox?account_id={id}&q=900100")).await;
     assert_eq!(list[0]["code"], "900100");
     assert_eq!(list[0]["auth"]["flagged"], true);
     let (s, _) = owner
@@ -333,6 +354,71 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     // Audited.
     let (_, audit) = owner.get("/audit?action=inbox.message_forward").await;
     assert!(audit.to_string().contains(&mailbox), "{audit}");
+    // Moving to another address: the verified one stays in use until the
+    // new one is proven; one code a minute; five tries per code.
+    let second_account = owner.account("Second mailbox", "pw").await;
+    let second = managed(&owner, &second_account).await;
+    let put = |email: String| {
+        let owner = owner.clone();
+        async move {
+            owner
+                .send(
+                    reqwest::Method::PUT,
+                    "/me/forward-address",
+                    Some(&json!({ "email": email })),
+                )
+                .await
+        }
+    };
+    let (s, v) = put(second.clone()).await;
+    assert_eq!(
+        (s, v["email"].as_str(), v["pending_email"].as_str()),
+        (
+            StatusCode::OK,
+            Some(mailbox.as_str()),
+            Some(second.as_str())
+        ),
+        "{v}"
+    );
+    assert_eq!(put(second.clone()).await.0, StatusCode::TOO_MANY_REQUESTS);
+    let (s, v) = put("someone@[10.0.0.5]".into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, v) = owner
+        .post(&format!("/inbox/{mid}/forward"), &json!({}))
+        .await;
+    assert_eq!(
+        v["to"].as_str(),
+        Some(mailbox.as_str()),
+        "still the verified one"
+    );
+    let (_, got) = owner
+        .get(&format!("/inbox?account_id={second_account}"))
+        .await;
+    let second_code = got[0]["code"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        let (_, v) = owner
+            .post("/me/forward-address/verify", &json!({"code": "999999"}))
+            .await;
+        assert_eq!(code(&v), "forward.bad_code");
+    }
+    let (_, v) = owner
+        .post("/me/forward-address/verify", &json!({"code": second_code}))
+        .await;
+    assert_eq!(code(&v), "forward.too_many_attempts", "{v}");
+    t.clock.advance_secs(61);
+    assert_eq!(put(second.clone()).await.0, StatusCode::OK);
+    let (_, got) = owner
+        .get(&format!("/inbox?account_id={second_account}"))
+        .await;
+    let second_code = got[0]["code"].as_str().unwrap().to_owned();
+    let (s, v) = owner
+        .post("/me/forward-address/verify", &json!({"code": second_code}))
+        .await;
+    assert_eq!(
+        (s, v["email"].as_str(), v["pending_email"].as_str()),
+        (StatusCode::OK, Some(second.as_str()), None),
+        "{v}"
+    );
     // A member who cannot see the account cannot forward its messages.
     let other = t.user(&owner, "other@acme.test", "user").await;
     assert_eq!(
