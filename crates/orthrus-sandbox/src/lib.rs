@@ -1,0 +1,219 @@
+//! `orthrus-sandbox`: a small web app that behaves like Instagram's web
+//! flows, so Orthrus's browser automations have a real target to be proven
+//! against: sign-in, the "suspicious login attempt" challenge with a
+//! six-digit security code sent by email, authenticator-app MFA (QR code or
+//! "set up another way" with the key shown) followed by recovery codes,
+//! text-message MFA through an SMS webhook, sign-in codes that cannot be
+//! reused, "you can't access certain settings for a few days" for young
+//! devices, password and email changes (the latter confirmed by a link sent
+//! to the new address) and an optional CAPTCHA.
+//!
+//! It keeps everything in memory and knows nothing of Orthrus: it depends on
+//! no `orthrus-*` crate. Besides its pages it exposes only the test control
+//! endpoints under `/__sandbox/` (create and read users, behaviour, reset).
+
+mod pages;
+mod totp;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Where the sandbox sends its mail and texts.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// SMTP server for security codes and confirmation links (`host:port`).
+    pub smtp: String,
+    /// URL the sandbox POSTs text messages to (JSON `{from, to, body, id}`).
+    pub sms_webhook: Option<String>,
+    /// Signs SMS webhook bodies: `X-Orthrus-Signature: sha256=<hex HMAC>`.
+    pub sms_webhook_secret: Option<String>,
+    /// Base URL of the sandbox, for links in emails.
+    pub public_url: String,
+    /// Sender of the sandbox's emails.
+    pub mail_from: String,
+    /// Sender id of the sandbox's texts.
+    pub sms_from: String,
+}
+
+/// How the sandbox behaves; changed per test through `/__sandbox/config`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Behaviour {
+    /// Sign-ins from a device the user never confirmed get the suspicious
+    /// login challenge.
+    pub challenge_unknown_devices: bool,
+    /// Security settings (MFA, password, email) refuse devices younger than
+    /// this many seconds ("you can't access certain settings for a few days").
+    pub min_device_age_secs: u64,
+    /// Sign-in shows a CAPTCHA first.
+    pub captcha: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            challenge_unknown_devices: true,
+            min_device_age_secs: 0,
+            captcha: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct User {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    /// Active authenticator-app secret.
+    pub totp: Option<Vec<u8>>,
+    /// Secret shown during set-up, until a code confirms it.
+    pub totp_pending: Option<Vec<u8>>,
+    /// Last TOTP step accepted (codes cannot be reused).
+    pub last_step: Option<u64>,
+    pub sms_phone: Option<String>,
+    /// Phone number and code of a text-message set-up in progress.
+    pub sms_pending: Option<(String, String)>,
+    pub recovery_codes: Vec<String>,
+    /// Devices the user confirmed, with the Unix time they were first seen.
+    pub devices: HashMap<String, u64>,
+}
+
+/// Where a signed-in browser is in the sign-in flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Captcha { answer: String },
+    Challenge { code: Option<String> },
+    TwoFactor { sms_code: Option<String> },
+    In,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub username: String,
+    pub device: String,
+    pub stage: Stage,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub users: HashMap<String, User>,
+    pub sessions: HashMap<String, Session>,
+    pub behaviour: Behaviour,
+    /// Email-change tokens: token → (username, new address).
+    pub email_tokens: HashMap<String, (String, String)>,
+}
+
+/// The running app's shared state.
+#[derive(Clone)]
+pub struct Sandbox {
+    pub(crate) cfg: Arc<SandboxConfig>,
+    state: Arc<Mutex<State>>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Sandbox {
+    pub fn new(cfg: SandboxConfig) -> Self {
+        // reqwest is built without a default TLS provider in this workspace.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            cfg: Arc::new(cfg),
+            state: Arc::default(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The state, even if a panicking request poisoned the lock.
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The pages and the test control endpoints.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", get(pages::home))
+            .route("/accounts/login", get(pages::login_page).post(pages::login))
+            .route("/accounts/logout", post(pages::logout))
+            .route("/challenge", get(pages::challenge_page))
+            .route("/challenge/send", post(pages::challenge_send))
+            .route("/challenge/verify", post(pages::challenge_verify))
+            .route(
+                "/challenge/captcha",
+                get(pages::captcha_page).post(pages::captcha_answer),
+            )
+            .route(
+                "/accounts/login/two_factor",
+                get(pages::two_factor_page).post(pages::two_factor),
+            )
+            .route(
+                "/accounts/two_factor_authentication",
+                get(pages::mfa_settings),
+            )
+            .route(
+                "/accounts/two_factor_authentication/app",
+                get(pages::app_setup_page).post(pages::app_setup_confirm),
+            )
+            .route(
+                "/accounts/two_factor_authentication/sms",
+                get(pages::sms_setup_page).post(pages::sms_setup),
+            )
+            .route(
+                "/accounts/password/change",
+                get(pages::password_page).post(pages::password_change),
+            )
+            .route(
+                "/accounts/email/change",
+                get(pages::email_page).post(pages::email_change),
+            )
+            .route("/accounts/email/confirm", get(pages::email_confirm))
+            .route("/__sandbox/users", post(pages::control_create_user))
+            .route("/__sandbox/users/{username}", get(pages::control_user))
+            .route(
+                "/__sandbox/users/{username}/age-devices",
+                post(pages::control_age_devices),
+            )
+            .route(
+                "/__sandbox/config",
+                get(pages::control_get_config).post(pages::control_config),
+            )
+            .route("/__sandbox/reset", post(pages::control_reset))
+            .with_state(self)
+    }
+}
+
+/// Seconds since the Unix epoch. The sandbox stands in for a third-party
+/// app with its own clock, so it reads the system clock directly.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `n` random bytes.
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    // getrandom only fails without an OS entropy source; then the sandbox
+    // cannot work at all and every secret would be zeros: refuse loudly.
+    if let Err(e) = getrandom::fill(&mut b) {
+        tracing::error!(error = %e, "no randomness available");
+        std::process::abort();
+    }
+    b
+}
+
+/// A random decimal code of `digits` digits.
+pub(crate) fn random_digits(digits: usize) -> String {
+    random_bytes(digits)
+        .iter()
+        .map(|b| char::from(b'0' + b % 10))
+        .collect()
+}
+
+/// A random URL-safe token.
+pub(crate) fn random_token() -> String {
+    data_encoding::HEXLOWER.encode(&random_bytes(16))
+}

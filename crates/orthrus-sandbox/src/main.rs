@@ -1,0 +1,90 @@
+//! `orthrus-sandbox serve`: runs the reference target app.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use orthrus_sandbox::{Sandbox, SandboxConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "orthrus-sandbox",
+    about = "A reference target app for Orthrus's automations"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sandbox app.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        http: String,
+        /// SMTP server its emails go to (HOST:PORT), e.g. Orthrus's listener.
+        #[arg(long, default_value = "127.0.0.1:2525")]
+        smtp: String,
+        /// URL its text messages are POSTed to (JSON {from, to, body, id}).
+        #[arg(long)]
+        sms_webhook: Option<String>,
+        /// Secret that signs the SMS webhook (X-Orthrus-Signature).
+        #[arg(long, env = "SANDBOX_SMS_WEBHOOK_SECRET")]
+        sms_webhook_secret: Option<String>,
+        /// Base URL for links in its emails (default http://<http>).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Sender of its emails.
+        #[arg(long, default_value = "Sandbox <security@mail.sandbox.test>")]
+        mail_from: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SANDBOX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Serve {
+        http,
+        smtp,
+        sms_webhook,
+        sms_webhook_secret,
+        public_url,
+        mail_from,
+    } = Cli::parse().command;
+    let listener = tokio::net::TcpListener::bind(&http)
+        .await
+        .with_context(|| format!("cannot listen on {http}"))?;
+    let bound = listener.local_addr()?;
+    let url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+    let sandbox = Sandbox::new(SandboxConfig {
+        smtp,
+        sms_webhook,
+        sms_webhook_secret,
+        public_url: url.clone(),
+        mail_from,
+        sms_from: "32665".into(),
+    });
+    println!("Sandbox is running at {url}");
+    axum::serve(listener, sandbox.router())
+        .with_graceful_shutdown(async {
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = term => {}
+            }
+        })
+        .await
+        .context("the sandbox server failed")
+}

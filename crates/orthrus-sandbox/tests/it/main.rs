@@ -1,0 +1,700 @@
+//! The sandbox's flows over HTTP, with its mail caught by a small SMTP
+//! server and its texts by a webhook in this process. TOTP codes come from
+//! `oathtool` (installed by `scripts/test`), independent of the sandbox's own
+//! implementation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use orthrus_sandbox::{Sandbox, SandboxConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+type Inbox = Arc<Mutex<Vec<String>>>;
+/// Texts received: the JSON, the signature header, the raw body.
+type Texts = Arc<Mutex<Vec<(Value, String, Vec<u8>)>>>;
+
+/// Accepts every message and keeps it.
+async fn smtp_sink() -> (String, Inbox) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let inbox: Inbox = Arc::default();
+    let keep = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    if cmd.starts_with("DATA") {
+                        w.write_all(b"354 go\r\n").await.unwrap();
+                        let mut msg = String::new();
+                        loop {
+                            let mut l = String::new();
+                            if r.read_line(&mut l).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if l == ".\r\n" {
+                                break;
+                            }
+                            msg.push_str(&l);
+                        }
+                        keep.lock().unwrap().push(msg);
+                        w.write_all(b"250 kept\r\n").await.unwrap();
+                    } else if cmd.starts_with("QUIT") {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        w.write_all(b"250 ok\r\n").await.unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (addr, inbox)
+}
+
+/// Keeps each text posted to it with its signature header.
+async fn sms_sink() -> (String, Texts) {
+    let got: Texts = Arc::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let keep = keep.clone();
+                async move {
+                    let sig = headers
+                        .get("x-orthrus-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    keep.lock().unwrap().push((
+                        serde_json::from_slice(&body).unwrap(),
+                        sig,
+                        body.to_vec(),
+                    ));
+                    StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+struct Env {
+    url: String,
+    mail: Inbox,
+    texts: Texts,
+    http: reqwest::Client,
+}
+
+async fn start() -> Env {
+    let (smtp, mail) = smtp_sink().await;
+    let (sms, texts) = sms_sink().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Sandbox::new(SandboxConfig {
+        smtp,
+        sms_webhook: Some(sms),
+        sms_webhook_secret: Some("sms-secret".into()),
+        public_url: url.clone(),
+        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
+        sms_from: "32665".into(),
+    });
+    tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+    let env = Env {
+        url,
+        mail,
+        texts,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    let (s, _) = env
+        .control(
+            "/__sandbox/users",
+            json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    env
+}
+
+impl Env {
+    async fn control(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn user(&self) -> Value {
+        self.http
+            .get(format!("{}/__sandbox/users/brand", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    fn browser(&self) -> Browser {
+        Browser {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+    fn last_mail(&self) -> String {
+        self.mail
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A browser: cookies kept, redirects reported (not followed).
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    async fn request(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut req = self.http.request(method.clone(), url);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("Cookie", c.join("; "));
+        }
+        if method == reqwest::Method::POST {
+            req = req.form(form);
+        }
+        let r = req.send().await.unwrap();
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = r.status();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, r.text().await.unwrap())
+    }
+    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
+        self.request(reqwest::Method::GET, path, &[]).await
+    }
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        self.request(reqwest::Method::POST, path, form).await
+    }
+    /// Signs in; returns where the sandbox sent the browser.
+    async fn login(&mut self, password: &str) -> String {
+        let (s, to, body) = self
+            .post(
+                "/accounts/login",
+                &[("username", "brand"), ("password", password)],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        to
+    }
+}
+
+fn six_digits_after(text: &str, marker: &str) -> String {
+    let rest = &text[text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not in {text}"))
+        + marker.len()..];
+    rest.chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+fn oathtool(key: &str, offset: &str) -> String {
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", "-N", offset, key])
+        .output()
+        .expect("oathtool (scripts/test installs it)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn an_unknown_device_must_pass_the_emailed_security_code() {
+    let env = start().await;
+    let mut b = env.browser();
+    let (s, _, body) = b
+        .post(
+            "/accounts/login",
+            &[("username", "brand"), ("password", "wrong")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("your password was incorrect"));
+    assert_eq!(b.login("old-password-1").await, "/challenge");
+    let (_, _, body) = b.get("/challenge").await;
+    assert!(body.contains("id=\"suspicious-login\"") && body.contains("b***@inbox.test"));
+    // Settings are out of reach until the challenge is passed.
+    assert_eq!(b.get("/accounts/password/change").await.1, "/challenge");
+    let (_, _, body) = b.post("/challenge/send", &[]).await;
+    assert!(body.contains("id=\"challenge-sent\""));
+    let mail = env.last_mail();
+    assert!(
+        mail.contains("To: brand@inbox.test") && mail.contains("Subject: Verify your account"),
+        "{mail}"
+    );
+    let code = six_digits_after(&mail, "confirm your identity:");
+    assert_eq!(code.len(), 6, "{mail}");
+    let (_, _, body) = b
+        .post("/challenge/verify", &[("security_code", "000000")])
+        .await;
+    assert!(body.contains("Please check the code"));
+    let (_, to, _) = b
+        .post("/challenge/verify", &[("security_code", &code)])
+        .await;
+    assert_eq!(to, "/");
+    let (_, _, home) = b.get("/").await;
+    assert!(home.contains("id=\"home-username\">brand<"));
+    // The device is known now: the next sign-in goes straight in.
+    b.post("/accounts/logout", &[]).await;
+    assert_eq!(b.login("old-password-1").await, "/");
+    // Another browser (a new device) is challenged again.
+    assert_eq!(env.browser().login("old-password-1").await, "/challenge");
+}
+
+#[tokio::test]
+async fn authenticator_setup_recovery_codes_and_no_code_reuse() {
+    let env = start().await;
+    env.control(
+        "/__sandbox/config",
+        json!({"challenge_unknown_devices": false}),
+    )
+    .await;
+    let mut b = env.browser();
+    assert_eq!(b.login("old-password-1").await, "/");
+    let (_, _, qr) = b.get("/accounts/two_factor_authentication/app").await;
+    assert!(
+        qr.contains("id=\"totp-qr\"") && qr.contains("<svg") && !qr.contains("id=\"totp-secret\"")
+    );
+    let (_, _, manual) = b
+        .get("/accounts/two_factor_authentication/app?manual=1")
+        .await;
+    let key_start = manual.find("id=\"totp-secret\">").unwrap() + "id=\"totp-secret\">".len();
+    let key: String = manual[key_start..manual[key_start..].find('<').unwrap() + key_start]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert_eq!(key.len(), 32, "{key}");
+    let (_, _, body) = b
+        .post(
+            "/accounts/two_factor_authentication/app",
+            &[("code", "123456x")],
+        )
+        .await;
+    assert!(body.contains("That code isn&#39;t valid"));
+    let now_code = oathtool(&key, "now");
+    let (_, _, done) = b
+        .post(
+            "/accounts/two_factor_authentication/app",
+            &[("code", &now_code)],
+        )
+        .await;
+    assert!(done.contains("id=\"recovery-codes\""), "{done}");
+    let recovery: Vec<String> = done
+        .split("<li>")
+        .skip(1)
+        .map(|s| s[..s.find('<').unwrap()].to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 5);
+    assert!(recovery.iter().all(|c| c.len() == 9), "{recovery:?}");
+    let u = env.user().await;
+    assert_eq!(
+        (u["mfa"].as_bool(), u["recovery_codes_left"].as_u64()),
+        (Some(true), Some(5))
+    );
+
+    // Sign in again: the code used to set up cannot be used again.
+    b.post("/accounts/logout", &[]).await;
+    assert_eq!(
+        b.login("old-password-1").await,
+        "/accounts/login/two_factor"
+    );
+    let (_, _, page) = b.get("/accounts/login/two_factor").await;
+    assert!(page.contains("authentication app"));
+    let (_, _, body) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &now_code)],
+        )
+        .await;
+    assert!(body.contains("already used"), "{body}");
+    // The next step's code works once.
+    let next = oathtool(&key, "now + 30 seconds");
+    let (_, to, _) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &next)],
+        )
+        .await;
+    assert_eq!(to, "/");
+    b.post("/accounts/logout", &[]).await;
+    b.login("old-password-1").await;
+    let (_, _, body) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &next)],
+        )
+        .await;
+    assert!(body.contains("already used"));
+    // A backup code works once.
+    let (_, to, _) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &recovery[0])],
+        )
+        .await;
+    assert_eq!(to, "/");
+    assert_eq!(env.user().await["recovery_codes_left"], 4);
+    b.post("/accounts/logout", &[]).await;
+    b.login("old-password-1").await;
+    let (_, _, body) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &recovery[0])],
+        )
+        .await;
+    assert!(body.contains("isn&#39;t valid"));
+}
+
+#[tokio::test]
+async fn text_message_mfa_goes_through_the_signed_webhook() {
+    use hmac::{Hmac, Mac};
+    let env = start().await;
+    env.control(
+        "/__sandbox/config",
+        json!({"challenge_unknown_devices": false}),
+    )
+    .await;
+    let mut b = env.browser();
+    b.login("old-password-1").await;
+    let (_, _, body) = b
+        .post(
+            "/accounts/two_factor_authentication/sms",
+            &[("phone", "415 555")],
+        )
+        .await;
+    assert!(body.contains("country code"));
+    b.post(
+        "/accounts/two_factor_authentication/sms",
+        &[("phone", "+1 415 555 0123")],
+    )
+    .await;
+    let (text, sig, raw) = env.texts.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (text["to"].as_str(), text["from"].as_str()),
+        (Some("+14155550123"), Some("32665"))
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sms-secret").unwrap();
+    mac.update(&raw);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sig, format!("sha256={expected}"));
+    let code = six_digits_after(text["body"].as_str().unwrap(), "");
+    let (_, _, body) = b
+        .post(
+            "/accounts/two_factor_authentication/sms",
+            &[("code", &code)],
+        )
+        .await;
+    assert!(body.contains("id=\"sms-on\""));
+    // Signing in now texts a code.
+    b.post("/accounts/logout", &[]).await;
+    assert_eq!(
+        b.login("old-password-1").await,
+        "/accounts/login/two_factor"
+    );
+    let (_, _, page) = b.get("/accounts/login/two_factor").await;
+    assert!(page.contains("sent to your phone"));
+    let (text, _, _) = env.texts.lock().unwrap().last().cloned().unwrap();
+    let code = six_digits_after(text["body"].as_str().unwrap(), "");
+    let (_, to, _) = b
+        .post(
+            "/accounts/login/two_factor",
+            &[("verification_code", &code)],
+        )
+        .await;
+    assert_eq!(to, "/");
+}
+
+#[tokio::test]
+async fn young_devices_cannot_open_security_settings() {
+    let env = start().await;
+    env.control(
+        "/__sandbox/config",
+        json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86400}),
+    )
+    .await;
+    let mut b = env.browser();
+    b.login("old-password-1").await;
+    for path in [
+        "/accounts/two_factor_authentication",
+        "/accounts/password/change",
+        "/accounts/email/change",
+    ] {
+        let (_, _, body) = b.get(path).await;
+        assert!(
+            body.contains("can't access certain settings for a few days"),
+            "{path}"
+        );
+        assert!(body.contains("Try again in 72 hours"), "{body}");
+    }
+    let (s, _) = env
+        .control(
+            "/__sandbox/users/brand/age-devices",
+            json!({"secs": 3 * 86400}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, _, body) = b.get("/accounts/two_factor_authentication").await;
+    assert!(body.contains("id=\"mfa-app-status\">Authentication app: Off"));
+}
+
+#[tokio::test]
+async fn password_and_email_changes() {
+    let env = start().await;
+    env.control(
+        "/__sandbox/config",
+        json!({"challenge_unknown_devices": false}),
+    )
+    .await;
+    let mut b = env.browser();
+    b.login("old-password-1").await;
+    let change = |old: &'static str, new: &'static str, confirm: &'static str| {
+        [
+            ("old_password", old),
+            ("new_password", new),
+            ("confirm_password", confirm),
+        ]
+    };
+    for (form, problem) in [
+        (
+            change("nope", "new-password-2", "new-password-2"),
+            "old password was entered incorrectly",
+        ),
+        (
+            change("old-password-1", "new-password-2", "other"),
+            "both passwords match",
+        ),
+        (
+            change("old-password-1", "short", "short"),
+            "at least 8 characters",
+        ),
+        (
+            change("old-password-1", "old-password-1", "old-password-1"),
+            "haven&#39;t used before",
+        ),
+    ] {
+        let (_, _, body) = b.post("/accounts/password/change", &form).await;
+        assert!(body.contains(problem), "{problem}: {body}");
+    }
+    let (_, _, body) = b
+        .post(
+            "/accounts/password/change",
+            &change("old-password-1", "new-password-2", "new-password-2"),
+        )
+        .await;
+    assert!(body.contains("id=\"password-changed\""));
+    assert_eq!(env.user().await["password"], "new-password-2");
+
+    let (_, _, body) = b
+        .post("/accounts/email/change", &[("email", "not-an-email")])
+        .await;
+    assert!(body.contains("valid email"));
+    let (_, _, body) = b
+        .post(
+            "/accounts/email/change",
+            &[("email", "brand-x7k2@inbox.test")],
+        )
+        .await;
+    assert!(body.contains("id=\"email-sent\""));
+    // Quoted-printable, as the long link line makes it: undo the soft line
+    // breaks and the escaped '='.
+    let mail = env.last_mail().replace("=\r\n", "").replace("=3D", "=");
+    assert!(mail.contains("To: brand-x7k2@inbox.test"), "{mail}");
+    let start = mail.find("http://").unwrap();
+    let link: String = mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(link.contains("/accounts/email/confirm?token="), "{link}");
+    // Not changed until the link is opened; the link works once.
+    assert_eq!(env.user().await["email"], "brand@inbox.test");
+    let (_, _, body) = env.browser().get(&link).await;
+    assert!(
+        body.contains("id=\"email-confirmed\""),
+        "{link} {mail} {body}"
+    );
+    assert_eq!(env.user().await["email"], "brand-x7k2@inbox.test");
+    let (_, _, body) = env.browser().get(&link).await;
+    assert!(body.contains("id=\"email-link-invalid\""));
+}
+
+#[tokio::test]
+async fn a_captcha_comes_first_when_configured() {
+    let env = start().await;
+    env.control(
+        "/__sandbox/config",
+        json!({"captcha": true, "challenge_unknown_devices": false}),
+    )
+    .await;
+    let mut b = env.browser();
+    assert_eq!(b.login("old-password-1").await, "/challenge/captcha");
+    let (_, _, page) = b.get("/challenge/captcha").await;
+    let word: String = page
+        .split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            t.split_once('>')
+                .map(|(_, rest)| rest.chars().next().unwrap())
+        })
+        .collect();
+    assert_eq!(word.len(), 6, "{page}");
+    let (_, _, body) = b.post("/challenge/captcha", &[("answer", "wrong")]).await;
+    assert!(body.contains("wasn&#39;t right"));
+    // A new word after a wrong answer.
+    let word: String = body
+        .split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            t.split_once('>')
+                .map(|(_, rest)| rest.chars().next().unwrap())
+        })
+        .collect();
+    let (_, to, _) = b
+        .post("/challenge/captcha", &[("answer", &word.to_uppercase())])
+        .await;
+    assert_eq!(to, "/");
+}
+
+#[tokio::test]
+async fn test_control_validates_and_resets() {
+    let env = start().await;
+    let (s, _) = env
+        .control(
+            "/__sandbox/users",
+            json!({"username": "brand", "password": "p", "email": "a@b.test"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = env
+        .control(
+            "/__sandbox/users",
+            json!({"username": "", "password": "p", "email": "a@b.test"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = env
+        .control("/__sandbox/config", json!({"captcha": "yes"}))
+        .await;
+    assert!(s.is_client_error());
+    let u = env.user().await;
+    assert_eq!(
+        (
+            u["username"].as_str(),
+            u["password"].as_str(),
+            u["email"].as_str(),
+            u["mfa"].as_bool()
+        ),
+        (
+            Some("brand"),
+            Some("old-password-1"),
+            Some("brand@inbox.test"),
+            Some(false)
+        )
+    );
+    let (s, _) = env.control("/__sandbox/reset", json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let r = env
+        .http
+        .get(format!("{}/__sandbox/users/brand", env.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_binary_serves_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orthrus-sandbox"))
+        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:9"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Sandbox is running at ")
+        .unwrap()
+        .to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let page = reqwest::get(format!("{url}/accounts/login")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("id=\"login-form\""));
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
