@@ -443,6 +443,70 @@ pub trait Store: Send + Sync + 'static {
     async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
     async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;
 
+    // Automation jobs
+    async fn insert_job(&self, j: &JobRow) -> Result<()>;
+    async fn get_job(&self, ws: WorkspaceId, id: EventId) -> Result<Option<JobRow>>;
+    /// Jobs of the workspace (of one account when given), newest first.
+    async fn list_jobs(
+        &self,
+        ws: WorkspaceId,
+        account: Option<AccountId>,
+        limit: i64,
+    ) -> Result<Vec<JobRow>>;
+    /// Claims the oldest runnable job (queued or deferred, due, not
+    /// cancelled, its account not busy) for `worker` until `lease_until`,
+    /// counting an attempt. None when there is nothing to do (or another
+    /// worker won the race).
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<JobRow>>;
+    /// Extends the lease of a job `worker` holds.
+    async fn heartbeat_job(
+        &self,
+        id: EventId,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Lease>;
+    /// Moves a job `worker` holds to `state` (`running`, `waiting`,
+    /// `deferred`, `queued` for a retry, or an end state); `run_after` for
+    /// deferred and retried jobs. False when the job is no longer ours.
+    async fn set_job_state(
+        &self,
+        id: EventId,
+        worker: &str,
+        state: &str,
+        error: Option<&str>,
+        run_after: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Jobs whose lease ran out (their worker died): back to `queued` at
+    /// `retry_at` while attempts remain, else `failed`. Returns how many.
+    async fn recover_jobs(&self, now: Timestamp, retry_at: Timestamp) -> Result<u64>;
+    /// Cancels a job: at once when it is not running, else by asking its
+    /// worker. Returns the job afterwards.
+    async fn cancel_job(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        now: Timestamp,
+    ) -> Result<Option<JobRow>>;
+    /// Appends a step (its `seq` is chosen here); returns the seq.
+    async fn add_job_step(&self, s: &JobStepRow) -> Result<i64>;
+    async fn finish_job_step(
+        &self,
+        job: EventId,
+        seq: i64,
+        outcome: &str,
+        url: Option<&str>,
+        detail: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn job_steps(&self, job: EventId) -> Result<Vec<JobStepRow>>;
+
     // Forwarding addresses
     async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>>;
     /// Creates or replaces the user's forwarding address row.

@@ -76,6 +76,11 @@ pub const SQLITE: &[Migration] = &[
         name: "retention_and_forwarding",
         sql: include_str!("../migrations/sqlite/0010_retention_and_forwarding.sql"),
     },
+    Migration {
+        version: 11,
+        name: "automation_jobs",
+        sql: include_str!("../migrations/sqlite/0011_automation_jobs.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -128,6 +133,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 10,
         name: "retention_and_forwarding",
         sql: include_str!("../migrations/postgres/0010_retention_and_forwarding.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "automation_jobs",
+        sql: include_str!("../migrations/postgres/0011_automation_jobs.sql"),
     },
 ];
 

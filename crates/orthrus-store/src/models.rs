@@ -375,6 +375,59 @@ pub struct ManagedEmailRow {
     pub created_at: Timestamp,
 }
 
+/// A durable automation job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    /// `login`, `enable_mfa`, `rotate_password`, `swap_email`, …
+    pub kind: String,
+    /// `queued`, `running`, `waiting`, `deferred`, `succeeded`, `failed`,
+    /// `cancelled`.
+    pub state: String,
+    pub requested_by: UserId,
+    /// Attempts started so far (a claim starts one).
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// Not claimed before this time (retries back off, deferrals wait).
+    pub run_after: Timestamp,
+    pub worker: Option<String>,
+    pub lease_until: Option<Timestamp>,
+    pub cancel_requested: bool,
+    pub error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// One step of a job's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobStepRow {
+    pub job_id: EventId,
+    pub seq: i64,
+    pub attempt: i64,
+    pub name: String,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    /// `ok`, `failed`, `waiting`, `skipped`; None while running.
+    pub outcome: Option<String>,
+    pub url: Option<String>,
+    /// Redacted detail (never a secret).
+    pub detail: Option<String>,
+}
+
+/// What a worker learns when it extends its lease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lease {
+    /// Still ours; keep going.
+    Held,
+    /// Still ours, but someone asked to cancel.
+    CancelRequested,
+    /// No longer ours (recovered after the lease ran out, or finished).
+    Lost,
+}
+
 /// A user's forwarding address and its verification state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardAddressRow {

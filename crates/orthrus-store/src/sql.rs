@@ -303,6 +303,29 @@ macro_rules! impl_store {
                 used_at: ts_opt(r, "used_at")?,
             })
         }
+        fn small(v: i64) -> i32 {
+            i32::try_from(v).unwrap_or(i32::MAX)
+        }
+        fn job_row(r: &$row) -> Result<JobRow> {
+            Ok(JobRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                account_id: id(r, "account_id")?,
+                kind: r.try_get("kind")?,
+                state: r.try_get("state")?,
+                requested_by: id(r, "requested_by")?,
+                attempts: i64::from(r.try_get::<i32, _>("attempts")?),
+                max_attempts: i64::from(r.try_get::<i32, _>("max_attempts")?),
+                run_after: ts(r, "run_after")?,
+                worker: r.try_get("worker")?,
+                lease_until: ts_opt(r, "lease_until")?,
+                cancel_requested: r.try_get("cancel_requested")?,
+                error: r.try_get("error")?,
+                created_at: ts(r, "created_at")?,
+                updated_at: ts(r, "updated_at")?,
+                finished_at: ts_opt(r, "finished_at")?,
+            })
+        }
         fn phone_row(r: &$row) -> Result<PhoneNumberRow> {
             let account: Option<String> = r.try_get("account_id")?;
             Ok(PhoneNumberRow {
@@ -1273,6 +1296,129 @@ macro_rules! impl_store {
                 sqlx::query("UPDATE workspaces SET inbox_retention_days = $2 WHERE id = $1")
                     .bind(ws.to_string()).bind(days).execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn insert_job(&self, j: &JobRow) -> Result<()> {
+                sqlx::query("INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by, attempts, max_attempts, run_after, worker, lease_until, cancel_requested, error, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+                    .bind(j.id.to_string()).bind(j.workspace_id.to_string()).bind(j.account_id.to_string()).bind(&j.kind).bind(&j.state)
+                    .bind(j.requested_by.to_string()).bind(small(j.attempts)).bind(small(j.max_attempts)).bind(j.run_after.0)
+                    .bind(&j.worker).bind(j.lease_until.map(|t| t.0)).bind(j.cancel_requested).bind(&j.error)
+                    .bind(j.created_at.0).bind(j.updated_at.0).bind(j.finished_at.map(|t| t.0))
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn get_job(&self, ws: WorkspaceId, id: EventId) -> Result<Option<JobRow>> {
+                sqlx::query("SELECT * FROM automation_jobs WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(id.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(job_row).transpose()
+            }
+
+            async fn list_jobs(&self, ws: WorkspaceId, account: Option<AccountId>, limit: i64) -> Result<Vec<JobRow>> {
+                let rows = match account {
+                    Some(a) => sqlx::query("SELECT * FROM automation_jobs WHERE workspace_id = $1 AND account_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+                        .bind(ws.to_string()).bind(a.to_string()).bind(limit.clamp(1, 500)).fetch_all(&self.pool).await?,
+                    None => sqlx::query("SELECT * FROM automation_jobs WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+                        .bind(ws.to_string()).bind(limit.clamp(1, 500)).fetch_all(&self.pool).await?,
+                };
+                rows.iter().map(job_row).collect()
+            }
+
+            async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<JobRow>> {
+                let claimed = sqlx::query("UPDATE automation_jobs SET state = 'running', worker = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2
+                     WHERE id = (SELECT j.id FROM automation_jobs j WHERE j.state IN ('queued', 'deferred') AND j.run_after <= $2 AND j.cancel_requested = FALSE
+                         AND NOT EXISTS (SELECT 1 FROM automation_jobs r WHERE r.account_id = j.account_id AND r.state IN ('running', 'waiting'))
+                         ORDER BY j.run_after, j.id LIMIT 1)
+                       AND state IN ('queued', 'deferred')
+                     RETURNING *")
+                    .bind(worker).bind(now.0).bind(lease_until.0)
+                    .fetch_optional(&self.pool).await;
+                match claimed {
+                    Ok(row) => row.as_ref().map(job_row).transpose(),
+                    // Another worker started a job of the same account at the
+                    // same moment: the one-active index refused ours.
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn heartbeat_job(&self, id: EventId, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Lease> {
+                let row = sqlx::query("UPDATE automation_jobs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting') RETURNING cancel_requested")
+                    .bind(id.to_string()).bind(worker).bind(lease_until.0).bind(now.0)
+                    .fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    None => Lease::Lost,
+                    Some(r) if r.try_get::<bool, _>("cancel_requested")? => Lease::CancelRequested,
+                    Some(_) => Lease::Held,
+                })
+            }
+
+            async fn set_job_state(&self, id: EventId, worker: &str, state: &str, error: Option<&str>, run_after: Option<Timestamp>, now: Timestamp) -> Result<bool> {
+                let ends = matches!(state, "succeeded" | "failed" | "cancelled");
+                let leaves = ends || matches!(state, "queued" | "deferred");
+                let done = sqlx::query("UPDATE automation_jobs SET state = $3, error = $4, run_after = COALESCE($5, run_after), updated_at = $6,
+                        finished_at = CASE WHEN $7 THEN $6 ELSE finished_at END,
+                        worker = CASE WHEN $8 THEN NULL ELSE worker END,
+                        lease_until = CASE WHEN $8 THEN NULL ELSE lease_until END
+                     WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')")
+                    .bind(id.to_string()).bind(worker).bind(state).bind(error).bind(run_after.map(|t| t.0)).bind(now.0)
+                    .bind(ends).bind(leaves)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn recover_jobs(&self, now: Timestamp, retry_at: Timestamp) -> Result<u64> {
+                let cancelled = sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', worker = NULL, lease_until = NULL, updated_at = $1, finished_at = $1
+                     WHERE state IN ('running', 'waiting') AND lease_until < $1 AND cancel_requested = TRUE")
+                    .bind(now.0).execute(&self.pool).await?.rows_affected();
+                let failed = sqlx::query("UPDATE automation_jobs SET state = 'failed', error = 'the worker running it stopped responding', worker = NULL, lease_until = NULL, updated_at = $1, finished_at = $1
+                     WHERE state IN ('running', 'waiting') AND lease_until < $1 AND attempts >= max_attempts")
+                    .bind(now.0).execute(&self.pool).await?.rows_affected()
+                    + cancelled;
+                let requeued = sqlx::query("UPDATE automation_jobs SET state = 'queued', error = 'the worker running it stopped responding; retrying', worker = NULL, lease_until = NULL, run_after = $2, updated_at = $1
+                     WHERE state IN ('running', 'waiting') AND lease_until < $1")
+                    .bind(now.0).bind(retry_at.0).execute(&self.pool).await?.rows_affected();
+                Ok(failed + requeued)
+            }
+
+            async fn cancel_job(&self, ws: WorkspaceId, id: EventId, now: Timestamp) -> Result<Option<JobRow>> {
+                sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', updated_at = $3, finished_at = $3 WHERE workspace_id = $1 AND id = $2 AND state IN ('queued', 'deferred')")
+                    .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
+                sqlx::query("UPDATE automation_jobs SET cancel_requested = TRUE, updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND state IN ('running', 'waiting')")
+                    .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
+                self.get_job(ws, id).await
+            }
+
+            async fn add_job_step(&self, s: &JobStepRow) -> Result<i64> {
+                let row = sqlx::query("INSERT INTO automation_steps (job_id, seq, attempt, name, started_at, ended_at, outcome, url, detail)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM automation_steps WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8) RETURNING seq")
+                    .bind(s.job_id.to_string()).bind(small(s.attempt)).bind(&s.name).bind(s.started_at.0)
+                    .bind(s.ended_at.map(|t| t.0)).bind(&s.outcome).bind(&s.url).bind(&s.detail)
+                    .fetch_one(&self.pool).await?;
+                Ok(i64::from(row.try_get::<i32, _>("seq")?))
+            }
+
+            async fn finish_job_step(&self, job: EventId, seq: i64, outcome: &str, url: Option<&str>, detail: Option<&str>, at: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE automation_steps SET outcome = $3, url = COALESCE($4, url), detail = COALESCE($5, detail), ended_at = $6 WHERE job_id = $1 AND seq = $2")
+                    .bind(job.to_string()).bind(small(seq)).bind(outcome).bind(url).bind(detail).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn job_steps(&self, job: EventId) -> Result<Vec<JobStepRow>> {
+                let rows = sqlx::query("SELECT * FROM automation_steps WHERE job_id = $1 ORDER BY seq")
+                    .bind(job.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(JobStepRow {
+                    job_id: id(r, "job_id")?,
+                    seq: i64::from(r.try_get::<i32, _>("seq")?),
+                    attempt: i64::from(r.try_get::<i32, _>("attempt")?),
+                    name: r.try_get("name")?,
+                    started_at: ts(r, "started_at")?,
+                    ended_at: ts_opt(r, "ended_at")?,
+                    outcome: r.try_get("outcome")?,
+                    url: r.try_get("url")?,
+                    detail: r.try_get("detail")?,
+                })).collect()
             }
 
             async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>> {

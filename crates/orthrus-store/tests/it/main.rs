@@ -840,3 +840,244 @@ async fn backup_code_sets_replace_and_use_once() {
         assert!(s.list_backup_sets(ws.id, a.id).await.unwrap().is_empty());
     }
 }
+
+fn job(c: &FakeClock, a: &AccountRow, by: UserId, kind: &str) -> JobRow {
+    JobRow {
+        id: EventId::new(c, &OsEntropy),
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        kind: kind.into(),
+        state: "queued".into(),
+        requested_by: by,
+        attempts: 0,
+        max_attempts: 2,
+        run_after: c.now(),
+        worker: None,
+        lease_until: None,
+        cancel_requested: false,
+        error: None,
+        created_at: c.now(),
+        updated_at: c.now(),
+        finished_at: None,
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_claimed_once_one_per_account_and_recovered() {
+    let b = backends("jobs").await;
+    for s in &b.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let a1 = account(&c, ws.id, u.id, "IG");
+        let a2 = account(&c, ws.id, u.id, "TikTok");
+        s.create_account(&a1, &owner_of(&a1, u.id), &[])
+            .await
+            .unwrap();
+        s.create_account(&a2, &owner_of(&a2, u.id), &[])
+            .await
+            .unwrap();
+        let j1 = job(&c, &a1, u.id, "login");
+        c.advance_secs(1);
+        let j2 = job(&c, &a1, u.id, "enable_mfa");
+        c.advance_secs(1);
+        let j3 = job(&c, &a2, u.id, "login");
+        for j in [&j1, &j2, &j3] {
+            s.insert_job(j).await.unwrap();
+        }
+        let lease = |c: &FakeClock| c.now().plus_seconds(30);
+        // Oldest first; a second job of a busy account waits.
+        let got = s
+            .claim_job("w1", c.now(), lease(&c))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (got.id, got.state.as_str(), got.attempts),
+            (j1.id, "running", 1)
+        );
+        let got = s
+            .claim_job("w2", c.now(), lease(&c))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id, j3.id, "j2's account is busy");
+        assert!(
+            s.claim_job("w2", c.now(), lease(&c))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Heartbeats: ours, not someone else's; cancellation is seen.
+        assert_eq!(
+            s.heartbeat_job(j1.id, "w1", c.now(), lease(&c))
+                .await
+                .unwrap(),
+            Lease::Held
+        );
+        assert_eq!(
+            s.heartbeat_job(j1.id, "w2", c.now(), lease(&c))
+                .await
+                .unwrap(),
+            Lease::Lost
+        );
+        let cancelled = s.cancel_job(ws.id, j3.id, c.now()).await.unwrap().unwrap();
+        assert_eq!(
+            (cancelled.state.as_str(), cancelled.cancel_requested),
+            ("running", true)
+        );
+        assert_eq!(
+            s.heartbeat_job(j3.id, "w2", c.now(), lease(&c))
+                .await
+                .unwrap(),
+            Lease::CancelRequested
+        );
+        assert!(
+            s.set_job_state(j3.id, "w2", "cancelled", Some("cancelled"), None, c.now())
+                .await
+                .unwrap()
+        );
+        // Steps keep their order.
+        for name in ["open the login page", "fill the form"] {
+            let seq = s
+                .add_job_step(&JobStepRow {
+                    job_id: j1.id,
+                    seq: 0,
+                    attempt: 1,
+                    name: name.into(),
+                    started_at: c.now(),
+                    ended_at: None,
+                    outcome: None,
+                    url: None,
+                    detail: None,
+                })
+                .await
+                .unwrap();
+            s.finish_job_step(j1.id, seq, "ok", Some("http://x/login"), None, c.now())
+                .await
+                .unwrap();
+        }
+        let steps = s.job_steps(j1.id).await.unwrap();
+        assert_eq!(
+            steps
+                .iter()
+                .map(|x| (x.seq, x.name.as_str(), x.outcome.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![
+                (1, "open the login page", Some("ok")),
+                (2, "fill the form", Some("ok"))
+            ]
+        );
+        // w1 dies: after its lease runs out the job is queued again, and
+        // w1 can no longer touch it.
+        c.advance_secs(31);
+        assert_eq!(
+            s.recover_jobs(c.now(), c.now().plus_seconds(5))
+                .await
+                .unwrap(),
+            1
+        );
+        let back = s.get_job(ws.id, j1.id).await.unwrap().unwrap();
+        assert_eq!((back.state.as_str(), back.worker), ("queued", None));
+        assert!(
+            !s.set_job_state(j1.id, "w1", "succeeded", None, None, c.now())
+                .await
+                .unwrap()
+        );
+        // Not before its retry time; then j1 (attempt 2) before j2.
+        assert!(
+            s.claim_job("w3", c.now(), lease(&c))
+                .await
+                .unwrap()
+                .is_some_and(|j| j.id == j2.id)
+        );
+        assert!(
+            s.set_job_state(
+                j2.id,
+                "w3",
+                "deferred",
+                Some("settings locked"),
+                Some(c.now().plus_seconds(3600)),
+                c.now()
+            )
+            .await
+            .unwrap()
+        );
+        c.advance_secs(5);
+        let again = s
+            .claim_job("w3", c.now(), lease(&c))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.id, again.attempts), (j1.id, 2));
+        // Its last attempt dies too: failed, with the reason.
+        c.advance_secs(31);
+        s.recover_jobs(c.now(), c.now()).await.unwrap();
+        let dead = s.get_job(ws.id, j1.id).await.unwrap().unwrap();
+        assert_eq!(dead.state, "failed");
+        assert!(dead.error.unwrap().contains("stopped responding"));
+        // A queued job is cancelled at once; the deferred one waits its time.
+        assert!(
+            s.claim_job("w3", c.now(), lease(&c))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let gone = s.cancel_job(ws.id, j2.id, c.now()).await.unwrap().unwrap();
+        assert_eq!(gone.state, "cancelled");
+        let listed = s.list_jobs(ws.id, Some(a1.id), 10).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(s.list_jobs(ws.id, None, 10).await.unwrap().len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_share_a_job_or_an_account() {
+    let b = backends("jobrace").await;
+    for s in &b.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let mut accounts = Vec::new();
+        for i in 0..4 {
+            let a = account(&c, ws.id, u.id, &format!("A{i}"));
+            s.create_account(&a, &owner_of(&a, u.id), &[])
+                .await
+                .unwrap();
+            for _ in 0..3 {
+                s.insert_job(&job(&c, &a, u.id, "login")).await.unwrap();
+            }
+            accounts.push(a);
+        }
+        let now = c.now();
+        let mut tasks = Vec::new();
+        for w in 0..8 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..6 {
+                    if let Some(j) = s
+                        .claim_job(&format!("w{w}"), now, now.plus_seconds(60))
+                        .await
+                        .unwrap()
+                    {
+                        got.push(j);
+                    }
+                }
+                got
+            }));
+        }
+        let mut claimed = Vec::new();
+        for t in tasks {
+            claimed.extend(t.await.unwrap());
+        }
+        // Nothing finished, so exactly one job per account ran.
+        assert_eq!(claimed.len(), 4, "{claimed:?}");
+        let mut per_account: Vec<_> = claimed.iter().map(|j| j.account_id).collect();
+        per_account.sort();
+        per_account.dedup();
+        assert_eq!(per_account.len(), 4);
+    }
+}
