@@ -1,0 +1,132 @@
+//! Debian's Chromium driven through Debian's chromedriver (never a
+//! downloaded driver): headless, a realistic user agent, and a profile
+//! directory the caller keeps between jobs so the app sees a known device.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use thirtyfour::prelude::*;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Where the programs are and how the browser presents itself.
+#[derive(Clone, Debug)]
+pub struct BrowserOptions {
+    pub chromedriver: PathBuf,
+    pub chromium: PathBuf,
+    /// The user agent Chromium sends; headless Chromium's own says
+    /// "HeadlessChrome", which apps treat as a bot.
+    pub user_agent: String,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        Self {
+            chromedriver: std::env::var_os("CHROMEDRIVER")
+                .map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from),
+            chromium: std::env::var_os("CHROMIUM")
+                .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36".into(),
+        }
+    }
+}
+
+/// A running browser: chromedriver and its Chromium session.
+pub struct Browser {
+    driver: Option<WebDriver>,
+    chromedriver: tokio::process::Child,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error(
+        "chromedriver is not installed at {0} (Debian: apt-get install chromium chromium-driver)"
+    )]
+    NoDriver(String),
+    #[error("chromedriver did not start: {0}")]
+    DriverStart(String),
+    #[error("Chromium did not start: {0}")]
+    Session(String),
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and a headless Chromium whose
+    /// profile lives in `profile_dir`.
+    pub async fn launch(opts: &BrowserOptions, profile_dir: &Path) -> Result<Self, BrowserError> {
+        if !opts.chromedriver.exists() {
+            return Err(BrowserError::NoDriver(
+                opts.chromedriver.display().to_string(),
+            ));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| BrowserError::DriverStart(e.to_string()))?
+            .port();
+        let mut child = tokio::process::Command::new(&opts.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| BrowserError::DriverStart(e.to_string()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| BrowserError::DriverStart("no stdout".into()))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Ok(Some(l)) = lines.next_line().await {
+                if l.contains("started successfully") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if ready != Ok(true) {
+            return Err(BrowserError::DriverStart(
+                "it did not say it was ready".into(),
+            ));
+        }
+        // Keep draining its output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let mut caps = DesiredCapabilities::chrome();
+        let session = |e: WebDriverError| BrowserError::Session(e.to_string());
+        caps.set_binary(&opts.chromium.display().to_string())
+            .map_err(session)?;
+        for arg in [
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--window-size=1280,900".into(),
+            "--lang=en-US".into(),
+            format!("--user-agent={}", opts.user_agent),
+            format!("--user-data-dir={}", profile_dir.display()),
+        ] {
+            caps.add_arg(&arg).map_err(session)?;
+        }
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+            .await
+            .map_err(session)?;
+        Ok(Self {
+            driver: Some(driver),
+            chromedriver: child,
+        })
+    }
+
+    pub fn driver(&self) -> Option<&WebDriver> {
+        self.driver.as_ref()
+    }
+
+    /// Closes Chromium (writing its profile to disk) and chromedriver.
+    pub async fn quit(mut self) {
+        if let Some(d) = self.driver.take() {
+            let _ = d.quit().await;
+        }
+        let _ = self.chromedriver.kill().await;
+    }
+}

@@ -1,0 +1,268 @@
+//! Runs one flow of a [`Recipe`] in a browser, step by step, asking the
+//! [`Host`] for placeholder values when a step needs them and telling the
+//! [`StepLog`] what happened. Values never reach the log: a `fill` step is
+//! logged with its template (`{password}`), not what was typed.
+
+use crate::recipe::{Action, Case, Recipe, Then, placeholders_in};
+use std::collections::HashMap;
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+/// Fills placeholders: credentials, the current TOTP code, a code waited
+/// for in the shared inbox, …
+#[async_trait::async_trait]
+pub trait Host: Send + Sync {
+    async fn value(&self, name: &str) -> Result<String, String>;
+}
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    Ok,
+    Failed,
+    Paused,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Paused => "waiting",
+        }
+    }
+}
+
+/// Where the steps of a run are recorded (the automation log).
+#[async_trait::async_trait]
+pub trait StepLog: Send {
+    /// A step starts; returns a handle for [`StepLog::finished`].
+    async fn started(&mut self, name: &str) -> i64;
+    async fn finished(
+        &mut self,
+        handle: i64,
+        outcome: StepOutcome,
+        url: Option<&str>,
+        detail: Option<&str>,
+    );
+}
+
+/// How a flow ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowEnd {
+    Done,
+    Failed(String),
+    /// A person must act (a CAPTCHA, …); the reason says what.
+    Paused(String),
+}
+
+/// Steps one run may execute before it is judged to be going in circles.
+const MAX_STEPS: usize = 300;
+
+/// Runs `flow` of `recipe` on `driver`.
+pub async fn run_flow(
+    driver: &WebDriver,
+    recipe: &Recipe,
+    flow: &str,
+    host: &dyn Host,
+    log: &mut dyn StepLog,
+) -> FlowEnd {
+    let Some(f) = recipe.flows.get(flow) else {
+        return FlowEnd::Failed(format!("the {} recipe has no {flow:?} flow", recipe.app));
+    };
+    let labels: HashMap<&str, usize> = f
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.label.as_deref().map(|l| (l, i)))
+        .collect();
+    let mut vars: HashMap<String, String> = HashMap::new();
+    let mut pc = 0;
+    for _ in 0..MAX_STEPS {
+        let Some(step) = f.steps.get(pc) else {
+            return FlowEnd::Done;
+        };
+        let handle = log.started(&step.name).await;
+        let timeout = Duration::from_secs(step.timeout_secs);
+        let result = execute(driver, &step.action, timeout, host, &mut vars).await;
+        let url = driver.current_url().await.ok().map(|u| u.to_string());
+        let next = match result {
+            Ok(Next::Continue(detail)) => {
+                log.finished(handle, StepOutcome::Ok, url.as_deref(), detail.as_deref())
+                    .await;
+                pc + 1
+            }
+            Ok(Next::Goto(label)) => {
+                log.finished(
+                    handle,
+                    StepOutcome::Ok,
+                    url.as_deref(),
+                    Some(&format!("go to {label}")),
+                )
+                .await;
+                match labels.get(label.as_str()) {
+                    Some(i) => *i,
+                    None => return FlowEnd::Failed(format!("no step is labelled {label:?}")),
+                }
+            }
+            Ok(Next::End(end)) => {
+                let (outcome, detail) = match &end {
+                    FlowEnd::Done => (StepOutcome::Ok, None),
+                    FlowEnd::Failed(m) => (StepOutcome::Failed, Some(m.as_str())),
+                    FlowEnd::Paused(m) => (StepOutcome::Paused, Some(m.as_str())),
+                };
+                log.finished(handle, outcome, url.as_deref(), detail).await;
+                return end;
+            }
+            Err(why) => {
+                log.finished(handle, StepOutcome::Failed, url.as_deref(), Some(&why))
+                    .await;
+                return FlowEnd::Failed(format!("{}: {why}", step.name));
+            }
+        };
+        pc = next;
+    }
+    FlowEnd::Failed(format!(
+        "the flow ran {MAX_STEPS} steps without finishing: it is going in circles"
+    ))
+}
+
+enum Next {
+    /// On to the next step; a detail for the log.
+    Continue(Option<String>),
+    Goto(String),
+    End(FlowEnd),
+}
+
+/// Fills the placeholders of `template`.
+async fn resolve(
+    template: &str,
+    host: &dyn Host,
+    vars: &HashMap<String, String>,
+) -> Result<String, String> {
+    let mut out = template.replace("{{", "\u{0}").replace("}}", "\u{1}");
+    for name in placeholders_in(template)? {
+        let value = match vars.get(name) {
+            Some(v) => v.clone(),
+            None => host.value(name).await?,
+        };
+        out = out.replacen(&format!("{{{name}}}"), &value, 1);
+    }
+    Ok(out.replace('\u{0}', "{").replace('\u{1}', "}"))
+}
+
+async fn element(
+    driver: &WebDriver,
+    selector: &str,
+    timeout: Duration,
+) -> Result<WebElement, String> {
+    driver
+        .query(By::Css(selector))
+        .wait(timeout, Duration::from_millis(200))
+        .first()
+        .await
+        .map_err(|_| format!("{selector} did not show within {} s", timeout.as_secs()))
+}
+
+async fn execute(
+    driver: &WebDriver,
+    action: &Action,
+    timeout: Duration,
+    host: &dyn Host,
+    vars: &mut HashMap<String, String>,
+) -> Result<Next, String> {
+    match action {
+        Action::Open(template) => {
+            let url = resolve(template, host, vars).await?;
+            driver
+                .goto(&url)
+                .await
+                .map_err(|e| format!("could not open the page: {e}"))?;
+            Ok(Next::Continue(None))
+        }
+        Action::Fill { selector, value } => {
+            let selector = resolve(selector, host, vars).await?;
+            let el = element(driver, &selector, timeout).await?;
+            let text = resolve(value, host, vars).await?;
+            el.clear()
+                .await
+                .map_err(|e| format!("could not clear {selector}: {e}"))?;
+            el.send_keys(&text)
+                .await
+                .map_err(|e| format!("could not type into {selector}: {e}"))?;
+            // The template, never the value: it may be a password or a code.
+            Ok(Next::Continue(Some(format!("typed {value}"))))
+        }
+        Action::Click(selector) => {
+            let selector = resolve(selector, host, vars).await?;
+            element(driver, &selector, timeout)
+                .await?
+                .click()
+                .await
+                .map_err(|e| format!("could not click {selector}: {e}"))?;
+            Ok(Next::Continue(None))
+        }
+        Action::WaitFor(selector) | Action::Expect(selector) => {
+            let selector = resolve(selector, host, vars).await?;
+            element(driver, &selector, timeout).await?;
+            Ok(Next::Continue(None))
+        }
+        Action::ReadText { selector, into } => {
+            let selector = resolve(selector, host, vars).await?;
+            let text = element(driver, &selector, timeout)
+                .await?
+                .text()
+                .await
+                .map_err(|e| format!("could not read {selector}: {e}"))?;
+            let detail = format!("read {} characters into {{{into}}}", text.chars().count());
+            vars.insert(into.clone(), text);
+            Ok(Next::Continue(Some(detail)))
+        }
+        Action::Branch(cases) => branch(driver, cases, timeout, host, vars).await,
+        Action::Goto(label) => Ok(Next::Goto(label.clone())),
+        Action::Fail(m) => Ok(Next::End(FlowEnd::Failed(m.clone()))),
+        Action::Pause(m) => Ok(Next::End(FlowEnd::Paused(m.clone()))),
+        Action::End => Ok(Next::End(FlowEnd::Done)),
+    }
+}
+
+/// Waits until one of the cases' elements shows (the first in order wins
+/// when several do) and does what it says.
+async fn branch(
+    driver: &WebDriver,
+    cases: &[Case],
+    timeout: Duration,
+    host: &dyn Host,
+    vars: &HashMap<String, String>,
+) -> Result<Next, String> {
+    let mut selectors = Vec::new();
+    for c in cases {
+        selectors.push(resolve(&c.selector, host, vars).await?);
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        for (c, sel) in cases.iter().zip(&selectors) {
+            let found = driver
+                .find_all(By::Css(sel.as_str()))
+                .await
+                .map(|v| !v.is_empty())
+                .unwrap_or(false);
+            if found {
+                return Ok(match &c.then {
+                    Then::Goto(l) => Next::Goto(l.clone()),
+                    Then::Fail(m) => Next::End(FlowEnd::Failed(m.clone())),
+                    Then::Pause(m) => Next::End(FlowEnd::Paused(m.clone())),
+                    Then::End => Next::End(FlowEnd::Done),
+                });
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the page showed none of {} within {} s",
+                selectors.join(", "),
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,527 @@
+//! Recipes: an app's flows written as data (TOML), so that supporting a new
+//! app or a changed page means editing a file, not the engine.
+//!
+//! ```toml
+//! app = "sandbox"
+//!
+//! [flows.login]
+//! steps = [
+//!   { open = "{login_url}" },
+//!   { fill = "#username", with = "{username}" },
+//!   { click = "#login-submit" },
+//!   { label = "after", branch = [
+//!       { when = "#home", goto = "done" },
+//!       { when = "#error", fail = "the app refused the password" },
+//!   ] },
+//!   { label = "done", expect = "#home" },
+//! ]
+//! ```
+//!
+//! Each step does one thing: `open` a URL, `fill` a field `with` a value,
+//! `click`, `wait_for` an element, `expect` one (fail if it never shows),
+//! `read_text` of an element `into` a variable, `branch` on the first of
+//! several elements that shows (then `goto` a label, `fail`, `pause` for a
+//! person or `end`), `goto`, `fail`, `pause` or `end`. Values may hold
+//! `{placeholders}`, filled by the host when the step runs (the password,
+//! the current TOTP code, a code waited for in the shared inbox, …).
+//! Selectors are CSS. Mistakes are reported with line and column.
+
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use toml::Spanned;
+
+/// A parsed, checked recipe.
+#[derive(Clone, Debug)]
+pub struct Recipe {
+    pub app: String,
+    pub flows: HashMap<String, Flow>,
+}
+
+/// One flow (e.g. `login`): its steps in order.
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub steps: Vec<Step>,
+}
+
+/// One step, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub label: Option<String>,
+    /// What the automation log calls it.
+    pub name: String,
+    pub action: Action,
+    /// Seconds to wait for elements (default 15).
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Open(String),
+    Fill { selector: String, value: String },
+    Click(String),
+    WaitFor(String),
+    Expect(String),
+    ReadText { selector: String, into: String },
+    Branch(Vec<Case>),
+    Goto(String),
+    Fail(String),
+    Pause(String),
+    End,
+}
+
+/// One arm of a branch: when `selector` shows, do `then`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    pub selector: String,
+    pub then: Then,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Then {
+    Goto(String),
+    Fail(String),
+    Pause(String),
+    End,
+}
+
+/// A mistake in a recipe, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct RecipeError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipe {
+    app: String,
+    flows: HashMap<String, RawFlow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlow {
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    label: Option<String>,
+    name: Option<String>,
+    timeout: Option<u64>,
+    open: Option<String>,
+    fill: Option<String>,
+    with: Option<String>,
+    click: Option<String>,
+    wait_for: Option<String>,
+    expect: Option<String>,
+    read_text: Option<String>,
+    into: Option<String>,
+    branch: Option<Vec<Spanned<RawCase>>>,
+    goto: Option<String>,
+    fail: Option<String>,
+    pause: Option<String>,
+    end: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    when: String,
+    goto: Option<String>,
+    fail: Option<String>,
+    pause: Option<String>,
+    end: Option<bool>,
+}
+
+/// Line and column (1-based) of a byte offset.
+fn position(src: &str, offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+impl Recipe {
+    /// Parses and checks a recipe; `file` names it in errors.
+    /// `placeholders` are the names the host can fill (plus variables set
+    /// by `read_text`).
+    pub fn parse(file: &str, src: &str, placeholders: &[&str]) -> Result<Self, RecipeError> {
+        let err = |offset: usize, message: String| {
+            let (line, column) = position(src, offset);
+            RecipeError {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawRecipe = toml::from_str(src).map_err(|e| {
+            let at = e.span().map_or(0, |s| s.start);
+            err(at, e.message().trim().to_owned())
+        })?;
+        let mut flows = HashMap::new();
+        for (name, raw_flow) in raw.flows {
+            let mut steps = Vec::new();
+            let mut labels = HashSet::new();
+            let mut spans = Vec::new();
+            let mut vars: HashSet<String> = placeholders.iter().map(|s| (*s).to_owned()).collect();
+            for spanned in raw_flow.steps {
+                let at = spanned.span().start;
+                let step = check_step(spanned.into_inner(), at, &err)?;
+                if let Some(l) = &step.label
+                    && !labels.insert(l.clone())
+                {
+                    return Err(err(
+                        at,
+                        format!("label {l:?} is used twice in flow {name:?}"),
+                    ));
+                }
+                if let Action::ReadText { into, .. } = &step.action {
+                    vars.insert(into.clone());
+                }
+                spans.push(at);
+                steps.push(step);
+            }
+            if steps.is_empty() {
+                return Err(err(0, format!("flow {name:?} has no steps")));
+            }
+            for (step, at) in steps.iter().zip(&spans) {
+                for target in targets(&step.action) {
+                    if !labels.contains(target) {
+                        return Err(err(
+                            *at,
+                            format!("no step is labelled {target:?} in flow {name:?}"),
+                        ));
+                    }
+                }
+                for text in texts(&step.action) {
+                    for p in placeholders_in(text).map_err(|m| err(*at, m))? {
+                        if !vars.contains(p) {
+                            return Err(err(
+                                *at,
+                                format!("unknown placeholder {{{p}}}: use one of {}", {
+                                    let mut v: Vec<_> = vars.iter().cloned().collect();
+                                    v.sort();
+                                    v.join(", ")
+                                }),
+                            ));
+                        }
+                    }
+                }
+            }
+            flows.insert(name, Flow { steps });
+        }
+        Ok(Self {
+            app: raw.app,
+            flows,
+        })
+    }
+}
+
+fn check_step(
+    r: RawStep,
+    at: usize,
+    err: &dyn Fn(usize, String) -> RecipeError,
+) -> Result<Step, RecipeError> {
+    let mut actions = Vec::new();
+    let mut name_hint = String::new();
+    if let Some(u) = r.open {
+        name_hint = format!("open {u}");
+        actions.push(Action::Open(u));
+    }
+    if let Some(s) = r.fill {
+        let Some(value) = r.with.clone() else {
+            return Err(err(
+                at,
+                format!("`fill = {s:?}` needs `with`: the value to type"),
+            ));
+        };
+        name_hint = format!("fill {s}");
+        actions.push(Action::Fill { selector: s, value });
+    } else if r.with.is_some() {
+        return Err(err(at, "`with` belongs to a `fill` step".into()));
+    }
+    if let Some(s) = r.click {
+        name_hint = format!("click {s}");
+        actions.push(Action::Click(s));
+    }
+    if let Some(s) = r.wait_for {
+        name_hint = format!("wait for {s}");
+        actions.push(Action::WaitFor(s));
+    }
+    if let Some(s) = r.expect {
+        name_hint = format!("expect {s}");
+        actions.push(Action::Expect(s));
+    }
+    if let Some(s) = r.read_text {
+        let Some(into) = r.into.clone() else {
+            return Err(err(
+                at,
+                format!("`read_text = {s:?}` needs `into`: a variable name"),
+            ));
+        };
+        name_hint = format!("read {s}");
+        actions.push(Action::ReadText { selector: s, into });
+    } else if r.into.is_some() {
+        return Err(err(at, "`into` belongs to a `read_text` step".into()));
+    }
+    if let Some(cases) = r.branch {
+        if cases.is_empty() {
+            return Err(err(at, "`branch` needs at least one case".into()));
+        }
+        let mut out = Vec::new();
+        for c in cases {
+            let cat = c.span().start;
+            let c = c.into_inner();
+            let mut thens = Vec::new();
+            if let Some(g) = c.goto {
+                thens.push(Then::Goto(g));
+            }
+            if let Some(f) = c.fail {
+                thens.push(Then::Fail(f));
+            }
+            if let Some(p) = c.pause {
+                thens.push(Then::Pause(p));
+            }
+            if c.end == Some(true) {
+                thens.push(Then::End);
+            }
+            if thens.len() != 1 {
+                return Err(err(
+                    cat,
+                    format!(
+                        "the case for {:?} must say exactly one of goto, fail, pause or end",
+                        c.when
+                    ),
+                ));
+            }
+            out.push(Case {
+                selector: c.when,
+                then: thens.remove(0),
+            });
+        }
+        name_hint = "see what the page shows".into();
+        actions.push(Action::Branch(out));
+    }
+    if let Some(g) = r.goto {
+        name_hint = format!("go to {g}");
+        actions.push(Action::Goto(g));
+    }
+    if let Some(f) = r.fail {
+        name_hint = "fail".into();
+        actions.push(Action::Fail(f));
+    }
+    if let Some(p) = r.pause {
+        name_hint = "wait for a person".into();
+        actions.push(Action::Pause(p));
+    }
+    if r.end == Some(true) {
+        name_hint = "end".into();
+        actions.push(Action::End);
+    }
+    match actions.len() {
+        1 => {}
+        0 => {
+            return Err(err(
+                at,
+                "a step needs one action: open, fill, click, wait_for, expect, read_text, branch, goto, fail, pause or end".into(),
+            ));
+        }
+        _ => {
+            return Err(err(
+                at,
+                "a step does one thing: split it into several steps".into(),
+            ));
+        }
+    }
+    let timeout_secs = r.timeout.unwrap_or(15);
+    if !(1..=600).contains(&timeout_secs) {
+        return Err(err(at, "timeout is in seconds, 1 to 600".into()));
+    }
+    Ok(Step {
+        label: r.label,
+        name: r.name.unwrap_or(name_hint),
+        action: actions.remove(0),
+        timeout_secs,
+    })
+}
+
+fn targets(a: &Action) -> Vec<&str> {
+    match a {
+        Action::Goto(t) => vec![t.as_str()],
+        Action::Branch(cases) => cases
+            .iter()
+            .filter_map(|c| match &c.then {
+                Then::Goto(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The texts of a step that may hold placeholders.
+fn texts(a: &Action) -> Vec<&str> {
+    match a {
+        Action::Open(u) => vec![u],
+        Action::Fill { selector, value } => vec![selector, value],
+        Action::Click(s) | Action::WaitFor(s) | Action::Expect(s) => vec![s],
+        Action::ReadText { selector, .. } => vec![selector],
+        Action::Branch(cases) => cases.iter().map(|c| c.selector.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `{names}` in a text (`{{` and `}}` are literal braces).
+pub(crate) fn placeholders_in(text: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['{', '}']) {
+        let (c, after) = (rest.as_bytes()[i], &rest[i + 1..]);
+        if after.starts_with(char::from(c)) {
+            rest = &after[1..];
+            continue;
+        }
+        if c == b'}' {
+            return Err(format!(
+                "unmatched '}}' in {text:?} (write }}}} for a brace)"
+            ));
+        }
+        let Some(end) = after.find('}') else {
+            return Err(format!("unclosed '{{' in {text:?}"));
+        };
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{{{name}}} is not a placeholder name"));
+        }
+        out.push(name);
+        rest = &after[end + 1..];
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: &[&str] = &["login_url", "username", "password"];
+
+    fn parse(src: &str) -> Result<Recipe, RecipeError> {
+        Recipe::parse("r.toml", src, NAMES)
+    }
+
+    #[test]
+    fn a_recipe_parses_into_steps() {
+        let r = parse(
+            "app = \"x\"\n[flows.login]\nsteps = [\n  { open = \"{login_url}\" },\n  { fill = \"#u\", with = \"{username}\", name = \"type the username\" },\n  { label = \"b\", branch = [ { when = \"#home\", end = true }, { when = \"#e\", fail = \"no\" } ] },\n]\n",
+        )
+        .unwrap();
+        let steps = &r.flows["login"].steps;
+        assert_eq!(steps.len(), 3);
+        assert_eq!(steps[1].name, "type the username");
+        assert_eq!(
+            steps[2].action,
+            Action::Branch(vec![
+                Case {
+                    selector: "#home".into(),
+                    then: Then::End
+                },
+                Case {
+                    selector: "#e".into(),
+                    then: Then::Fail("no".into())
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_line_and_column() {
+        let cases = [
+            // (source, line, column, words in the message)
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\", fill = \"#b\", with = \"v\" },\n]\n",
+                4,
+                3,
+                "does one thing",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { fill = \"#b\" },\n]\n",
+                4,
+                3,
+                "needs `with`",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { goto = \"nowhere\" },\n]\n",
+                4,
+                3,
+                "no step is labelled \"nowhere\"",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\" },\n  { open = \"{secret_sauce}\" },\n]\n",
+                5,
+                3,
+                "unknown placeholder {secret_sauce}",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { clack = \"#a\" },\n]\n",
+                4,
+                5,
+                "unknown field `clack`",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { branch = [ { when = \"#a\" } ] },\n]\n",
+                4,
+                16,
+                "exactly one of goto",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { open = \"{login_url\" },\n]\n",
+                4,
+                3,
+                "unclosed",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { label = \"a\", click = \"#a\" },\n  { label = \"a\", end = true },\n]\n",
+                5,
+                3,
+                "used twice",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\" \n",
+                4,
+                17,
+                "",
+            ),
+        ];
+        for (src, line, column, words) in cases {
+            let e = parse(src).unwrap_err();
+            assert_eq!((e.line, e.column), (line, column), "{e}");
+            assert!(e.message.contains(words), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("r.toml:{line}:{column}: "))
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_and_literal_braces() {
+        assert_eq!(placeholders_in("{a}-{b_2}").unwrap(), vec!["a", "b_2"]);
+        assert!(placeholders_in("{{not}} {{one}}").unwrap().is_empty());
+        assert!(placeholders_in("a } b").is_err());
+        assert!(placeholders_in("{a b}").is_err());
+    }
+
+    #[test]
+    fn read_text_defines_a_variable_for_later_steps() {
+        let r = parse(
+            "app = \"x\"\n[flows.a]\nsteps = [\n  { read_text = \"#k\", into = \"key\" },\n  { fill = \"#c\", with = \"{key}\" },\n]\n",
+        );
+        assert!(r.is_ok(), "{r:?}");
+    }
+}

@@ -1,0 +1,253 @@
+//! The sandbox recipe run by the engine in headless Chromium against
+//! `orthrus-sandbox`, whose security codes are caught by a small SMTP server
+//! here. Needs Debian's chromium and chromium-driver (`scripts/test`
+//! installs them).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use orthrus_automation::browser::{Browser, BrowserOptions};
+use orthrus_automation::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
+use orthrus_sandbox::{Sandbox, SandboxConfig};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+type Mail = Arc<Mutex<Vec<String>>>;
+
+/// An SMTP server that keeps every message.
+async fn smtp_sink() -> (String, Mail) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mail: Mail = Arc::default();
+    let keep = mail.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                let _ = w.write_all(b"220 sink\r\n").await;
+                let mut line = String::new();
+                let mut data: Option<String> = None;
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(m) = data.as_mut() {
+                        if line == ".\r\n" {
+                            keep.lock().unwrap().push(data.take().unwrap_or_default());
+                            let _ = w.write_all(b"250 kept\r\n").await;
+                        } else {
+                            m.push_str(&line);
+                        }
+                        continue;
+                    }
+                    let reply: &[u8] = match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
+                        Some("DATA") => {
+                            data = Some(String::new());
+                            b"354 go\r\n"
+                        }
+                        Some("QUIT") => b"221 bye\r\n",
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (addr, mail)
+}
+
+struct TestHost {
+    url: String,
+    password: String,
+    mail: Mail,
+    /// Messages that were already there when the run started.
+    seen: usize,
+}
+
+#[async_trait::async_trait]
+impl Host for TestHost {
+    async fn value(&self, name: &str) -> Result<String, String> {
+        match name {
+            "login_url" => Ok(format!("{}/accounts/login", self.url)),
+            "username" => Ok("brand".into()),
+            "password" => Ok(self.password.clone()),
+            "inbox_code" => {
+                for _ in 0..100 {
+                    let found = self
+                        .mail
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .skip(self.seen)
+                        .find_map(|m| {
+                            let at = m.find("identity:")?;
+                            let code: String = m[at..]
+                                .chars()
+                                .skip_while(|c| !c.is_ascii_digit())
+                                .take_while(char::is_ascii_digit)
+                                .collect();
+                            Some(code)
+                        });
+                    if let Some(code) = found {
+                        return Ok(code);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err("no code arrived".into())
+            }
+            other => Err(format!("no value for {other}")),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Log(Vec<(String, Option<StepOutcome>, Option<String>)>);
+
+#[async_trait::async_trait]
+impl StepLog for Log {
+    async fn started(&mut self, name: &str) -> i64 {
+        self.0.push((name.to_owned(), None, None));
+        i64::try_from(self.0.len() - 1).unwrap()
+    }
+    async fn finished(
+        &mut self,
+        handle: i64,
+        outcome: StepOutcome,
+        _url: Option<&str>,
+        detail: Option<&str>,
+    ) {
+        let s = &mut self.0[usize::try_from(handle).unwrap()];
+        s.1 = Some(outcome);
+        s.2 = detail.map(str::to_owned);
+    }
+}
+
+struct Env {
+    url: String,
+    mail: Mail,
+    http: reqwest::Client,
+}
+
+async fn sandbox() -> Env {
+    let (smtp, mail) = smtp_sink().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sb = Sandbox::new(SandboxConfig {
+        smtp,
+        sms_webhook: None,
+        sms_webhook_secret: None,
+        public_url: url.clone(),
+        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
+        sms_from: "32665".into(),
+    });
+    tokio::spawn(async move { axum::serve(listener, sb.router()).await });
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{url}/__sandbox/users"))
+        .json(&serde_json::json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    Env { url, mail, http }
+}
+
+async fn run(env: &Env, profile: &std::path::Path, password: &str) -> (FlowEnd, Log) {
+    let recipe = orthrus_automation::builtin_recipe("sandbox")
+        .unwrap()
+        .unwrap();
+    let browser = Browser::launch(&BrowserOptions::default(), profile)
+        .await
+        .unwrap();
+    let host = TestHost {
+        url: env.url.clone(),
+        password: password.into(),
+        mail: env.mail.clone(),
+        seen: env.mail.lock().unwrap().len(),
+    };
+    let mut log = Log::default();
+    let end = run_flow(browser.driver().unwrap(), &recipe, "login", &host, &mut log).await;
+    browser.quit().await;
+    (end, log)
+}
+
+#[test]
+fn the_builtin_recipes_parse() {
+    for (app, _) in orthrus_automation::BUILTIN_RECIPES {
+        let r = orthrus_automation::builtin_recipe(app).unwrap();
+        assert!(r.is_ok(), "{app}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn login_passes_the_emailed_challenge_and_the_profile_is_then_known() {
+    let env = sandbox().await;
+    let profile = tempfile::tempdir().unwrap();
+    let (end, log) = run(&env, profile.path(), "pw-1-correct").await;
+    assert_eq!(end, FlowEnd::Done, "{:?}", log.0);
+    let names: Vec<&str> = log.0.iter().map(|s| s.0.as_str()).collect();
+    assert!(
+        names.contains(&"type the code from the shared inbox")
+            && names.last() == Some(&"signed in"),
+        "{names:?}"
+    );
+    assert!(
+        log.0.iter().all(|s| s.1 == Some(StepOutcome::Ok)),
+        "{:?}",
+        log.0
+    );
+    // Nothing secret in the log: templates, not values.
+    let code_mail = env.mail.lock().unwrap().last().cloned().unwrap();
+    let details = format!("{:?}", log.0);
+    assert!(!details.contains("pw-1-correct"), "{details}");
+    assert!(details.contains("typed {password}"));
+    let at = code_mail.find("identity:").unwrap();
+    let code: String = code_mail[at..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert!(!details.contains(&code));
+    // The same profile again: the sandbox knows the device, no challenge.
+    let mails = env.mail.lock().unwrap().len();
+    let (end, log) = run(&env, profile.path(), "pw-1-correct").await;
+    assert_eq!(end, FlowEnd::Done, "{:?}", log.0);
+    assert!(
+        !log.0.iter().any(|s| s.0.contains("security code")),
+        "{:?}",
+        log.0
+    );
+    assert_eq!(
+        env.mail.lock().unwrap().len(),
+        mails,
+        "no new code was needed"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_and_a_captcha_pauses() {
+    let env = sandbox().await;
+    let profile = tempfile::tempdir().unwrap();
+    let (end, log) = run(&env, profile.path(), "not-the-password").await;
+    assert!(
+        matches!(&end, FlowEnd::Failed(m) if m.contains("refused the sign-in")),
+        "{end:?}"
+    );
+    assert_eq!(log.0.last().unwrap().1, Some(StepOutcome::Failed));
+    let r = env
+        .http
+        .post(format!("{}/__sandbox/config", env.url))
+        .json(&serde_json::json!({"captcha": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (end, log) = run(&env, profile.path(), "pw-1-correct").await;
+    assert!(
+        matches!(&end, FlowEnd::Paused(m) if m.contains("CAPTCHA")),
+        "{end:?}"
+    );
+    assert_eq!(log.0.last().unwrap().1, Some(StepOutcome::Paused));
+}
