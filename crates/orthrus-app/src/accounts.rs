@@ -228,7 +228,13 @@ impl App {
             .seal_str(self.rng(), &Aad::new(table, record, field), value)?)
     }
 
-    fn open(&self, table: &str, record: &str, field: &str, sealed: &[u8]) -> Result<SecretString> {
+    pub(crate) fn open(
+        &self,
+        table: &str,
+        record: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<SecretString> {
         Ok(SecretString::new(
             self.inner
                 .envelope

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod automation;
 mod backup;
 mod device_approval;
 mod dual;
@@ -27,6 +28,7 @@ mod users;
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
+pub use automation::{AUTOMATION_KINDS, AVAILABLE_KINDS, JobInputs, JobView, StepView};
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
 };
@@ -162,6 +164,8 @@ struct Inner {
     passkeys: passkeys::Passkeys,
     /// Wakes inbox waiters when a message arrives on this node.
     new_message: tokio::sync::Notify,
+    /// Wakes workers when a job is queued on this node.
+    job_queued: tokio::sync::Notify,
     /// The outbound relay for forwarding (none: forwarding is off).
     mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
 }
@@ -191,6 +195,7 @@ impl App {
                 passkeys: passkeys::Passkeys::default(),
                 new_message: tokio::sync::Notify::new(),
                 mailer: std::sync::OnceLock::new(),
+                job_queued: tokio::sync::Notify::new(),
             }),
         })
     }

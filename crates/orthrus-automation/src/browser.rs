@@ -52,6 +52,8 @@ impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium whose
     /// profile lives in `profile_dir`.
     pub async fn launch(opts: &BrowserOptions, profile_dir: &Path) -> Result<Self, BrowserError> {
+        // thirtyfour's HTTP client needs a TLS provider even for localhost.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         if !opts.chromedriver.exists() {
             return Err(BrowserError::NoDriver(
                 opts.chromedriver.display().to_string(),

@@ -4,12 +4,14 @@
 //! for credentials, TOTP codes and codes from the shared inbox, and logging
 //! every step without secrets.
 //!
-//! It must not know HTTP routing or SQL; the job runner that will call it
-//! from `orthrus serve` goes through `orthrus-app`.
+//! The [`runner`] claims durable jobs and runs them; it reaches storage and
+//! secrets only through `orthrus-app`. This crate must not know HTTP
+//! routing or SQL.
 
 pub mod browser;
 pub mod engine;
 pub mod recipe;
+pub mod runner;
 
 /// Recipes shipped with Orthrus, by app.
 pub const BUILTIN_RECIPES: &[(&str, &str)] =

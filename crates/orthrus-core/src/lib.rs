@@ -29,6 +29,8 @@ pub const KNOWN_APPS: &[(&str, &str)] = &[
     ("microsoft", "Microsoft"),
     ("github", "GitHub"),
     ("amazon", "Amazon"),
+    // The reference target app for automations (orthrus-sandbox).
+    ("sandbox", "Orthrus sandbox"),
     ("generic", "Other app"),
 ];
 

@@ -56,6 +56,7 @@ fn icon_style(app: &str) -> (&'static str, &'static str) {
         "microsoft" => ("#5e5e5e", "M"),
         "github" => ("#24292f", "GH"),
         "amazon" => ("#ff9900", "a"),
+        "sandbox" => ("#0f766e", "S"),
         _ => ("#64748b", "•"),
     }
 }

@@ -8,6 +8,7 @@
 
 mod api;
 mod api_accounts;
+mod api_automation;
 mod api_backup;
 mod api_otp;
 mod api_sms;
@@ -115,6 +116,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api_otp::routes())
         .merge(api_backup::routes())
         .merge(api_sms::routes())
+        .merge(api_automation::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())

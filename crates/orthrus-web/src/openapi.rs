@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::WebState;
-use crate::{api, api_accounts, api_backup, api_otp, api_sms};
+use crate::{api, api_accounts, api_automation, api_backup, api_otp, api_sms};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
@@ -23,6 +23,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox, api_accounts::inbox_wait, api_accounts::inbox_used, api_accounts::inbox_message, api_accounts::inbox_forward, api_accounts::forward_address_get, api_accounts::forward_address_put, api_accounts::forward_address_verify,
         api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
         api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
+        api_automation::start, api_automation::job, api_automation::cancel, api_automation::list,
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
     ),
     modifiers(&BearerAuth)

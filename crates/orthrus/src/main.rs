@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Run the server (web UI and JSON API).
     Serve(ServeArgs),
+    /// Run automation jobs only (more workers against the same PostgreSQL).
+    Worker(StorageArgs),
     /// Administer a data directory directly (no server needed).
     Admin {
         #[command(subcommand)]
@@ -183,6 +185,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = config::load(&o)?;
             serve::init_logging(&cfg);
             serve::serve(cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker(storage) => {
+            let cfg = config::load(&overrides(&storage))?;
+            serve::init_logging(&cfg);
+            serve::worker(cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin {

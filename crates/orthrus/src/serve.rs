@@ -100,6 +100,32 @@ async fn shutdown_signal() {
     }
 }
 
+/// The automation runner of this process.
+fn runner(app: &orthrus_app::App, cfg: &Config) -> orthrus_automation::runner::Runner {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "orthrus".into());
+    orthrus_automation::runner::Runner::new(
+        app.clone(),
+        orthrus_automation::runner::RunnerConfig::new(
+            format!("{host}-{}", std::process::id()),
+            cfg.data_dir.join("browser-profiles"),
+        ),
+    )
+}
+
+/// `orthrus worker`: runs automation jobs until SIGTERM or Ctrl-C.
+pub async fn worker(cfg: Config) -> anyhow::Result<()> {
+    let app = open_app(&cfg).await?;
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(runner(&app, &cfg).run(stop.clone()));
+    println!("Orthrus worker is running automation jobs");
+    shutdown_signal().await;
+    stop.cancel();
+    run.await.context("the automation worker failed")?;
+    Ok(())
+}
+
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = open_app(&cfg).await?;
     let addr = cfg.http_addr()?;
@@ -142,6 +168,15 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
             .context("the HTTP server failed")
+        });
+    }
+    {
+        // Automations: one runner in this process (more with `orthrus worker`).
+        let runner = runner(&app, &cfg);
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            runner.run(stop).await;
+            Ok(())
         });
     }
     {

@@ -1,0 +1,305 @@
+//! Automation jobs: people start them (authorized here), workers run them
+//! (`orthrus-automation`'s runner, which gets the job's inputs through the
+//! functions at the end of this file), and the automation log shows them.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{EventId, SecretString, WorkspaceRole};
+use orthrus_store::{JobRow, JobStepRow};
+use serde::Serialize;
+
+/// What a job does.
+pub const AUTOMATION_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
+/// The kinds a worker can run today.
+pub const AVAILABLE_KINDS: &[&str] = &["login"];
+/// Attempts per job (a worker that dies mid-job costs one).
+const MAX_ATTEMPTS: i64 = 3;
+
+/// A job as the API and the automation log show it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub account_id: String,
+    pub kind: String,
+    /// `queued`, `running`, `waiting`, `deferred`, `succeeded`, `failed`,
+    /// `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub requested_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+    pub cancel_requested: bool,
+    pub steps: Vec<StepView>,
+}
+
+/// One step of a job.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    pub seq: i64,
+    pub attempt: i64,
+    pub name: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// `ok`, `failed`, `waiting`; null while running.
+    pub outcome: Option<String>,
+    pub url: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// What a worker needs to run a job.
+pub struct JobInputs {
+    pub app: String,
+    pub login_url: String,
+    pub username: String,
+    pub password: SecretString,
+    /// The person who started the job: codes and inbox messages are read
+    /// with their rights (checked again when the job runs).
+    pub actor: Actor,
+}
+
+fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
+    JobView {
+        id: j.id.to_string(),
+        account_id: j.account_id.to_string(),
+        kind: j.kind.clone(),
+        state: j.state.clone(),
+        attempts: j.attempts,
+        error: j.error.clone(),
+        requested_by: j.requested_by.to_string(),
+        created_at: j.created_at.to_rfc3339(),
+        updated_at: j.updated_at.to_rfc3339(),
+        finished_at: j.finished_at.map(|t| t.to_rfc3339()),
+        cancel_requested: j.cancel_requested,
+        steps: steps
+            .into_iter()
+            .map(|s| StepView {
+                seq: s.seq,
+                attempt: s.attempt,
+                name: s.name,
+                started_at: s.started_at.to_rfc3339(),
+                ended_at: s.ended_at.map(|t| t.to_rfc3339()),
+                outcome: s.outcome,
+                url: s.url,
+                detail: s.detail,
+            })
+            .collect(),
+    }
+}
+
+fn action_for(kind: &str) -> Action {
+    if kind == "login" {
+        Action::RunLoginAutomation
+    } else {
+        Action::RunAdminAutomation
+    }
+}
+
+impl App {
+    /// Queues an automation on an account: `login` for anyone who may use
+    /// the account through automation, the others for its Owners.
+    pub async fn start_automation(&self, actor: &Actor, id: &str, kind: &str) -> Result<JobView> {
+        if !AUTOMATION_KINDS.contains(&kind) {
+            return Err(AppError::invalid(
+                "automation.unknown_kind",
+                format!("kind must be one of {}", AUTOMATION_KINDS.join(", ")),
+            ));
+        }
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, action_for(kind))?;
+        if !AVAILABLE_KINDS.contains(&kind) {
+            return Err(AppError::invalid(
+                "automation.not_available",
+                format!(
+                    "the {kind} automation is not available yet; available: {}",
+                    AVAILABLE_KINDS.join(", ")
+                ),
+            ));
+        }
+        if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
+            return Err(AppError::invalid(
+                "automation.missing_login",
+                "give the account a login URL and a username first",
+            ));
+        }
+        let now = self.now();
+        let job = JobRow {
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            workspace_id: actor.workspace_id,
+            account_id: a.id,
+            kind: kind.to_owned(),
+            state: "queued".into(),
+            requested_by: actor.user_id,
+            attempts: 0,
+            max_attempts: MAX_ATTEMPTS,
+            run_after: now,
+            worker: None,
+            lease_until: None,
+            cancel_requested: false,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        };
+        self.inner.store.insert_job(&job).await?;
+        self.audit(
+            actor,
+            Event::new("automation.start")
+                .target("account", a.id)
+                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": kind})),
+        )
+        .await?;
+        self.automation_queued();
+        Ok(view(&job, Vec::new()))
+    }
+
+    /// A job the actor may see: the account's Owners, workspace admins,
+    /// and whoever started it.
+    async fn visible_job(&self, actor: &Actor, id: &str) -> Result<JobRow> {
+        let jid: EventId = id.parse().map_err(|_| AppError::NotFound("job"))?;
+        let job = self
+            .inner
+            .store
+            .get_job(actor.workspace_id, jid)
+            .await?
+            .ok_or(AppError::NotFound("job"))?;
+        if job.requested_by == actor.user_id || actor.role >= WorkspaceRole::Admin {
+            return Ok(job);
+        }
+        let (_, subject) = self
+            .account_for(actor, &job.account_id.to_string())
+            .await
+            .map_err(|_| AppError::NotFound("job"))?;
+        self.check_subject(actor, subject, Action::RunAdminAutomation)
+            .map_err(|_| AppError::NotFound("job"))?;
+        Ok(job)
+    }
+
+    /// One job with its steps.
+    pub async fn automation_job(&self, actor: &Actor, id: &str) -> Result<JobView> {
+        let job = self.visible_job(actor, id).await?;
+        let steps = self.inner.store.job_steps(job.id).await?;
+        Ok(view(&job, steps))
+    }
+
+    /// Cancels a job: at once when it has not started, else its worker
+    /// stops at the next step.
+    pub async fn cancel_automation(&self, actor: &Actor, id: &str) -> Result<JobView> {
+        let job = self.visible_job(actor, id).await?;
+        let after = self
+            .inner
+            .store
+            .cancel_job(actor.workspace_id, job.id, self.now())
+            .await?
+            .ok_or(AppError::NotFound("job"))?;
+        self.audit(
+            actor,
+            Event::new("automation.cancel")
+                .target("account", job.account_id)
+                .detail(serde_json::json!({"job_id": job.id.to_string()})),
+        )
+        .await?;
+        let steps = self.inner.store.job_steps(job.id).await?;
+        Ok(view(&after, steps))
+    }
+
+    /// The automation log: jobs the actor may see, newest first (of one
+    /// account when given).
+    pub async fn automation_jobs(
+        &self,
+        actor: &Actor,
+        account_id: Option<&str>,
+    ) -> Result<Vec<JobView>> {
+        let account = match account_id.filter(|s| !s.is_empty()) {
+            Some(id) => {
+                let (a, subject) = self.account_for(actor, id).await?;
+                if actor.role < WorkspaceRole::Admin {
+                    self.check_subject(actor, subject, Action::RunLoginAutomation)?;
+                }
+                Some(a.id)
+            }
+            None => None,
+        };
+        let jobs = self
+            .inner
+            .store
+            .list_jobs(actor.workspace_id, account, 100)
+            .await?;
+        let mut out = Vec::new();
+        for j in jobs {
+            if account.is_none()
+                && actor.role < WorkspaceRole::Admin
+                && j.requested_by != actor.user_id
+            {
+                let visible = match self.account_for(actor, &j.account_id.to_string()).await {
+                    Ok((_, subject)) => self
+                        .check_subject(actor, subject, Action::RunAdminAutomation)
+                        .is_ok(),
+                    Err(_) => false,
+                };
+                if !visible {
+                    continue;
+                }
+            }
+            out.push(view(&j, Vec::new()));
+        }
+        Ok(out)
+    }
+
+    /// Wakes workers in this process (a job was queued).
+    fn automation_queued(&self) {
+        self.inner.job_queued.notify_waiters();
+    }
+
+    /// Resolves when a job is queued in this process (workers also poll,
+    /// for jobs queued on other nodes).
+    pub fn job_queued(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.job_queued.notified()
+    }
+
+    /// For a worker: the job's inputs, decrypted for the run. Fails (and
+    /// the job with it) when the requester may no longer run it.
+    pub async fn job_inputs(&self, job: &JobRow) -> Result<JobInputs> {
+        let actor = self
+            .local_actor(job.requested_by, job.workspace_id)
+            .await
+            .map_err(|_| {
+                AppError::invalid(
+                    "automation.requester_gone",
+                    "the person who started this job no longer exists",
+                )
+            })?;
+        let active = self
+            .inner
+            .store
+            .get_user(job.workspace_id, job.requested_by)
+            .await?
+            .is_some_and(|u| u.active);
+        if !active {
+            return Err(AppError::invalid(
+                "automation.requester_inactive",
+                "the person who started this job has been deactivated",
+            ));
+        }
+        let (a, subject) = self
+            .account_for(&actor, &job.account_id.to_string())
+            .await?;
+        self.check_subject(&actor, subject, action_for(&job.kind))?;
+        let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
+        self.audit(
+            &actor,
+            Event::new("automation.credentials_use")
+                .target("account", a.id)
+                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": job.kind})),
+        )
+        .await?;
+        Ok(JobInputs {
+            app: a.app,
+            login_url: a.login_url,
+            username: a.username,
+            password,
+            actor,
+        })
+    }
+}

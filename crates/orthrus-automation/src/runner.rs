@@ -1,0 +1,374 @@
+//! The job runner: claims durable jobs from storage, keeps their lease
+//! alive with a heartbeat, runs the account app's recipe in a browser whose
+//! profile is kept per account, and records every step. A job whose worker
+//! dies is claimed again once its lease runs out. Any number of runners
+//! (in `orthrus serve` or on other machines against the same PostgreSQL)
+//! share the queue; an account never has two jobs running at once.
+
+use crate::browser::{Browser, BrowserOptions};
+use crate::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
+use orthrus_app::{App, CodeUse, JobInputs};
+use orthrus_core::Timestamp;
+use orthrus_store::{JobRow, JobStepRow, Lease, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How a runner works.
+#[derive(Clone, Debug)]
+pub struct RunnerConfig {
+    /// Names this worker in the jobs it holds.
+    pub worker_id: String,
+    /// A job is presumed abandoned this long after the last heartbeat.
+    pub lease: Duration,
+    /// How often to look for work when nothing wakes the runner.
+    pub poll: Duration,
+    /// Longest one attempt may take.
+    pub job_timeout: Duration,
+    /// One browser profile directory per account lives here.
+    pub profiles_dir: PathBuf,
+    pub browser: BrowserOptions,
+}
+
+impl RunnerConfig {
+    pub fn new(worker_id: String, profiles_dir: PathBuf) -> Self {
+        Self {
+            worker_id,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(2),
+            job_timeout: Duration::from_secs(600),
+            profiles_dir,
+            browser: BrowserOptions::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    app: App,
+    cfg: RunnerConfig,
+}
+
+fn later(now: Timestamp, d: Duration) -> Timestamp {
+    now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2000))
+}
+
+/// Back-off before retry `attempt` (1-based): 30 s, 60 s, 120 s, … at most 30 min.
+fn backoff(attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.clamp(1, 7) - 1).unwrap_or(0);
+    Duration::from_secs((30u64 << exp).min(1800))
+}
+
+impl Runner {
+    pub fn new(app: App, cfg: RunnerConfig) -> Self {
+        Self { app, cfg }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        self.app.store()
+    }
+
+    /// Runs jobs until `stop` is cancelled (the job in hand is finished or
+    /// abandoned to its lease first).
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            let woken = self.app.job_queued();
+            match self.step().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "automation runner: storage error"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = woken => {}
+                () = tokio::time::sleep(self.cfg.poll) => {}
+            }
+        }
+    }
+
+    /// Recovers abandoned jobs and runs one job if there is one; true when
+    /// it ran one.
+    pub async fn step(&self) -> Result<bool, orthrus_store::StoreError> {
+        let now = self.app.now();
+        let n = self
+            .store()
+            .recover_jobs(now, later(now, backoff(1)))
+            .await?;
+        if n > 0 {
+            tracing::info!(jobs = n, "automation jobs recovered from a stopped worker");
+        }
+        let Some(job) = self
+            .store()
+            .claim_job(&self.cfg.worker_id, now, later(now, self.cfg.lease))
+            .await?
+        else {
+            return Ok(false);
+        };
+        // A panic in one job must not take the process down with it.
+        let (me, id) = (self.clone(), job.id);
+        if let Err(e) = tokio::spawn(async move { me.execute(job).await }).await {
+            tracing::error!(job = %id, error = %e, "an automation job crashed");
+            let now = self.app.now();
+            self.store()
+                .set_job_state(
+                    id,
+                    &self.cfg.worker_id,
+                    "failed",
+                    Some("the automation crashed (see the server log)"),
+                    None,
+                    now,
+                )
+                .await?;
+        }
+        Ok(true)
+    }
+
+    async fn execute(&self, job: JobRow) {
+        let cancel = CancellationToken::new();
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let heartbeat = {
+            let (store, app, cancel, lost) = (
+                self.store().clone(),
+                self.app.clone(),
+                cancel.clone(),
+                lost.clone(),
+            );
+            let (id, worker, lease) = (job.id, self.cfg.worker_id.clone(), self.cfg.lease);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    let now = app.now();
+                    match store
+                        .heartbeat_job(id, &worker, now, later(now, lease))
+                        .await
+                    {
+                        Ok(Lease::Held) => {}
+                        Ok(Lease::CancelRequested) => cancel.cancel(),
+                        Ok(Lease::Lost) => {
+                            lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                            cancel.cancel();
+                            return;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "automation heartbeat failed"),
+                    }
+                }
+            })
+        };
+        let (state, error, run_after) = self.attempt(&job, &cancel).await;
+        heartbeat.abort();
+        if lost.load(std::sync::atomic::Ordering::SeqCst) {
+            tracing::warn!(job = %job.id, "automation job lease lost; another worker has it");
+            return;
+        }
+        let now = self.app.now();
+        if let Err(e) = self
+            .store()
+            .set_job_state(
+                job.id,
+                &self.cfg.worker_id,
+                state,
+                error.as_deref(),
+                run_after,
+                now,
+            )
+            .await
+        {
+            tracing::warn!(job = %job.id, error = %e, "could not record the end of an automation job");
+        }
+    }
+
+    /// One attempt: `(state, error, run_after)` to record.
+    async fn attempt(
+        &self,
+        job: &JobRow,
+        cancel: &CancellationToken,
+    ) -> (&'static str, Option<String>, Option<Timestamp>) {
+        let mut log = StoreLog {
+            app: self.app.clone(),
+            job: job.id,
+            attempt: job.attempts,
+        };
+        let inputs = match self.app.job_inputs(job).await {
+            Ok(i) => i,
+            Err(e) => {
+                let h = log.started("check who may run it").await;
+                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
+                    .await;
+                return ("failed", Some(e.to_string()), None);
+            }
+        };
+        let recipe = match crate::builtin_recipe(&inputs.app) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => return ("failed", Some(format!("the recipe is broken: {e}")), None),
+            None => {
+                return (
+                    "failed",
+                    Some(format!(
+                        "there is no recipe for the app {:?} yet",
+                        inputs.app
+                    )),
+                    None,
+                );
+            }
+        };
+        let profile = self.cfg.profiles_dir.join(job.account_id.to_string());
+        if let Err(e) = std::fs::create_dir_all(&profile) {
+            return (
+                "failed",
+                Some(format!("cannot keep the browser profile: {e}")),
+                None,
+            );
+        }
+        let h = log.started("start the browser").await;
+        let browser = match Browser::launch(&self.cfg.browser, &profile).await {
+            Ok(b) => {
+                log.finished(h, StepOutcome::Ok, None, None).await;
+                b
+            }
+            Err(e) => {
+                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
+                    .await;
+                return self.retry_or_fail(job, e.to_string());
+            }
+        };
+        let Some(driver) = browser.driver() else {
+            return self.retry_or_fail(job, "the browser went away".into());
+        };
+        let host = RunnerHost {
+            app: self.app.clone(),
+            account: job.account_id.to_string(),
+            since: job.updated_at.to_rfc3339(),
+            inputs,
+        };
+        let end = tokio::select! {
+            end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
+            () = cancel.cancelled() => None,
+            () = tokio::time::sleep(self.cfg.job_timeout) => Some(FlowEnd::Failed(format!(
+                "the attempt took longer than {} s", self.cfg.job_timeout.as_secs()))),
+        };
+        browser.quit().await;
+        match end {
+            Some(FlowEnd::Done) => ("succeeded", None, None),
+            Some(FlowEnd::Failed(m)) => ("failed", Some(m), None),
+            // Resuming after a person solved it is not built yet: say so.
+            Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
+            None => ("cancelled", Some("cancelled".into()), None),
+        }
+    }
+
+    fn retry_or_fail(
+        &self,
+        job: &JobRow,
+        why: String,
+    ) -> (&'static str, Option<String>, Option<Timestamp>) {
+        if job.attempts < job.max_attempts {
+            (
+                "queued",
+                Some(format!("{why}; retrying")),
+                Some(later(self.app.now(), backoff(job.attempts))),
+            )
+        } else {
+            ("failed", Some(why), None)
+        }
+    }
+}
+
+struct RunnerHost {
+    app: App,
+    account: String,
+    /// Inbox messages from before this are not the ones the run waits for.
+    since: String,
+    inputs: JobInputs,
+}
+
+#[async_trait::async_trait]
+impl Host for RunnerHost {
+    async fn value(&self, name: &str) -> Result<String, String> {
+        let a = &self.inputs.actor;
+        match name {
+            "login_url" => Ok(self.inputs.login_url.clone()),
+            "username" => Ok(self.inputs.username.clone()),
+            "password" => Ok(self.inputs.password.expose().to_owned()),
+            "totp" => self
+                .app
+                .otp_code(a, &self.account, CodeUse::Automation, None)
+                .await
+                .map(|c| c.code)
+                .map_err(|e| e.to_string()),
+            "inbox_code" | "inbox_link" => {
+                let item = self
+                    .app
+                    .wait_for_message(a, &self.account, Some(&self.since), 60)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let item = item.ok_or("nothing arrived in the shared inbox within 60 s")?;
+                let v = if name == "inbox_code" {
+                    item.code
+                } else {
+                    item.confirm_link
+                };
+                v.ok_or_else(|| format!("the message that arrived has no {}", &name[6..]))
+            }
+            other => Err(format!("no value for {{{other}}}")),
+        }
+    }
+}
+
+/// Steps go to the job's log in storage.
+struct StoreLog {
+    app: App,
+    job: orthrus_core::EventId,
+    attempt: i64,
+}
+
+#[async_trait::async_trait]
+impl StepLog for StoreLog {
+    async fn started(&mut self, name: &str) -> i64 {
+        let row = JobStepRow {
+            job_id: self.job,
+            seq: 0,
+            attempt: self.attempt,
+            name: name.to_owned(),
+            started_at: self.app.now(),
+            ended_at: None,
+            outcome: None,
+            url: None,
+            detail: None,
+        };
+        match self.app.store().add_job_step(&row).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not log an automation step");
+                -1
+            }
+        }
+    }
+
+    async fn finished(
+        &mut self,
+        handle: i64,
+        outcome: StepOutcome,
+        url: Option<&str>,
+        detail: Option<&str>,
+    ) {
+        if handle < 0 {
+            return;
+        }
+        if let Err(e) = self
+            .app
+            .store()
+            .finish_job_step(
+                self.job,
+                handle,
+                outcome.as_str(),
+                url,
+                detail,
+                self.app.now(),
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not log an automation step");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Automation jobs over the API: start one on an account, follow it, cancel
+//! it, list the automation log.
+
+use crate::WebState;
+use crate::api::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, Authed};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use orthrus_app::JobView;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/api/v1/accounts/{id}/automations", post(start))
+        .route("/api/v1/jobs", get(list))
+        .route("/api/v1/jobs/{id}", get(job))
+        .route("/api/v1/jobs/{id}/cancel", post(cancel))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartBody {
+    /// `login` (available), `enable_mfa`, `rotate_password`, `swap_email`.
+    kind: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Started {
+    job_id: String,
+    state: String,
+}
+
+/// Queues an automation on the account; follow it with `GET /jobs/{id}`.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/automations", tag = "automation", params(("id" = String, Path)), request_body = StartBody, responses((status = 202, body = Started), (status = 400), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn start(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StartBody>,
+) -> ApiResult<(StatusCode, Json<Started>)> {
+    let j = s.app.start_automation(&a.actor, &id, &b.kind).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Started {
+            job_id: j.id,
+            state: j.state,
+        }),
+    ))
+}
+
+/// A job with its steps (the automation log entry).
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = JobView), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn job(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(s.app.automation_job(&a.actor, &id).await?))
+}
+
+/// Cancels a job (at once if it has not started; else at its next step).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = JobView), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn cancel(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(s.app.cancel_automation(&a.actor, &id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListParams {
+    account_id: Option<String>,
+}
+
+/// The automation log, newest first (without steps).
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "automation", params(ListParams), responses((status = 200, body = Vec<JobView>)), security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<Json<Vec<JobView>>> {
+    Ok(Json(
+        s.app
+            .automation_jobs(&a.actor, q.account_id.as_deref())
+            .await?,
+    ))
+}

@@ -1,0 +1,182 @@
+//! Automations end to end: `orthrus serve` runs a "Log in" job in headless
+//! Chromium against the sandbox app, which challenges the new device and
+//! mails a security code to the account's managed address; the job waits
+//! for it in the shared inbox and types it.
+
+use crate::support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
+    for _ in 0..600 {
+        let (s, j) = api(c, Method::GET, &format!("{base}/jobs/{job}"), Some(t), None).await;
+        assert_eq!(s, 200, "{j}");
+        if matches!(
+            j["state"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            return j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("job {job} did not finish in 120 s");
+}
+
+#[tokio::test]
+async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    // The sandbox sends its mail to Orthrus's SMTP listener.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = orthrus_sandbox::Sandbox::new(orthrus_sandbox::SandboxConfig {
+        smtp: server.smtp.clone().unwrap(),
+        sms_webhook: None,
+        sms_webhook_secret: None,
+        public_url: sandbox_url.clone(),
+        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
+        sms_from: "32665".into(),
+    });
+    tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (s, acct) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts"),
+        Some(&t),
+        Some(json!({"app": "sandbox", "label": "Sandbox brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "brand", "password": "pw-1-correct"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{acct}");
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let (_, m) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/managed-email"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let address = m["address"].as_str().unwrap().to_owned();
+    let r = c
+        .post(format!("{sandbox_url}/__sandbox/users"))
+        .json(&json!({"username": "brand", "password": "pw-1-correct", "email": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // Kinds: unknown, not built yet.
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "dance"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("automation.unknown_kind"))
+    );
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "enable_mfa"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("automation.not_available"))
+    );
+
+    let (s, started) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "login"})),
+    )
+    .await;
+    assert_eq!(s, 202, "{started}");
+    let job = started["job_id"].as_str().unwrap().to_owned();
+    let done = wait_for_end(&c, &base, &t, &job).await;
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let steps: Vec<(&str, &str)> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        steps.contains(&("type the code from the shared inbox", "ok")),
+        "{steps:?}"
+    );
+    assert_eq!(steps.last(), Some(&("signed in", "ok")));
+    assert!(
+        !done.to_string().contains("pw-1-correct"),
+        "a secret in the log: {done}"
+    );
+    // The code came through the inbox.
+    let (_, inbox) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/inbox?account_id={id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(inbox[0]["subject"], "Verify your account");
+    // The profile is kept: the next sign-in is from a known device.
+    let (_, started) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "login"})),
+    )
+    .await;
+    let again = wait_for_end(&c, &base, &t, started["job_id"].as_str().unwrap()).await;
+    assert_eq!(again["state"], "succeeded", "{again}");
+    assert!(!again.to_string().contains("shared inbox"), "{again}");
+    // The automation log lists both, newest first; the audit has the start.
+    let (_, jobs) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/jobs?account_id={id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2);
+    assert_eq!(jobs[1]["id"].as_str(), Some(job.as_str()));
+    let (_, audit) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/audit?action=automation.credentials_use"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+    assert!(server.stop().success());
+}
