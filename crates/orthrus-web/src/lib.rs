@@ -19,6 +19,7 @@ mod openapi;
 mod sanitize;
 mod ui;
 mod ui_accounts;
+mod ui_automation;
 mod ui_backup;
 mod ui_device;
 mod ui_dual;
@@ -124,6 +125,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_backup::routes())
         .merge(ui_device::routes())
         .merge(ui_dual::routes())
+        .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

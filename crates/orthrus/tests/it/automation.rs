@@ -7,6 +7,10 @@ use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+fn server_url(api_base: &str) -> &str {
+    api_base.trim_end_matches("/api/v1")
+}
+
 async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
     for _ in 0..600 {
         let (s, j) = api(c, Method::GET, &format!("{base}/jobs/{job}"), Some(t), None).await;
@@ -178,5 +182,36 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     )
     .await;
     assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+    // The pages: the account's Automations section, the log, one job.
+    let page = |path: String| {
+        let (c, t, root) = (c.clone(), t.clone(), server_url(&base).to_owned());
+        async move {
+            let r = c
+                .get(format!("{root}{path}"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let section = page(format!("/accounts/{id}/automations-ui")).await;
+    assert!(
+        section.contains("id=\"automation-login\"") && section.contains("succeeded"),
+        "{section}"
+    );
+    let log = page("/automations".into()).await;
+    assert!(
+        log.contains("Sandbox brand") && log.contains(&format!("/automations/{job}")),
+        "{log}"
+    );
+    let steps = page(format!("/automations/{job}")).await;
+    assert!(
+        steps.contains("type the code from the shared inbox")
+            && steps.contains("typed {inbox_code}"),
+        "{steps}"
+    );
+    assert!(!steps.contains("pw-1-correct"));
     assert!(server.stop().success());
 }

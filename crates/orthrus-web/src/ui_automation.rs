@@ -1,0 +1,169 @@
+//! Automation pages: the Automations section of an account page (start a
+//! job, see its recent ones, live while one runs), the Automation Log and
+//! one job's steps (refreshing every 2 s until the job ends).
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::{Page, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use orthrus_app::{AppError, JobView};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/accounts/{id}/automations-ui", get(section).post(start))
+        .route("/automations", get(log_page))
+        .route("/automations/{id}", get(job_page))
+        .route("/automations/{id}/cancel", post(cancel))
+}
+
+fn live(state: &str) -> bool {
+    matches!(state, "queued" | "running" | "waiting" | "deferred")
+}
+
+#[derive(Template)]
+#[template(path = "automation_section.html")]
+struct Section {
+    account_id: String,
+    jobs: Vec<JobView>,
+    busy: bool,
+    unavailable: Vec<&'static str>,
+    error: Option<String>,
+}
+
+async fn section_view(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let mut jobs = match s.app.automation_jobs(&a.actor, Some(id)).await {
+        Ok(j) => j,
+        // Members who may not run automations see no section.
+        Err(AppError::Forbidden) => return Ok(axum::response::Html("").into_response()),
+        Err(e) => return Err(e.into()),
+    };
+    jobs.truncate(5);
+    render(&Section {
+        account_id: id.to_owned(),
+        busy: jobs.iter().any(|j| live(&j.state)),
+        jobs,
+        unavailable: orthrus_app::AUTOMATION_KINDS
+            .iter()
+            .copied()
+            .filter(|k| !orthrus_app::AVAILABLE_KINDS.contains(k))
+            .collect(),
+        error,
+    })
+}
+
+async fn section(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    section_view(&s, &a, &id, None).await
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    kind: String,
+}
+
+async fn start(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<StartForm>,
+) -> Result<Response, WebError> {
+    match s.app.start_automation(&a.actor, &id, &f.kind).await {
+        Ok(_) => section_view(&s, &a, &id, None).await,
+        Err(e @ AppError::Invalid { .. }) => section_view(&s, &a, &id, Some(e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct LogRow {
+    account: String,
+    job: JobView,
+}
+
+#[derive(Template)]
+#[template(path = "automation_log.html")]
+struct LogPage {
+    page: Page,
+    jobs: Vec<LogRow>,
+}
+
+async fn labels(s: &WebState, a: &Authed) -> HashMap<String, String> {
+    let all = match s.app.list_accounts(&a.actor, true).await {
+        Ok(v) => Ok(v),
+        Err(_) => s.app.list_accounts(&a.actor, false).await,
+    };
+    all.unwrap_or_default()
+        .into_iter()
+        .map(|x| (x.id, x.label))
+        .collect()
+}
+
+async fn log_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    let names = labels(&s, &a).await;
+    let jobs = s
+        .app
+        .automation_jobs(&a.actor, None)
+        .await?
+        .into_iter()
+        .map(|job| LogRow {
+            account: names.get(&job.account_id).cloned().unwrap_or_default(),
+            job,
+        })
+        .collect();
+    render(&LogPage {
+        page: Page::new(&s, &a, "Automation log", "automations"),
+        jobs,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "automation_job.html")]
+struct JobPage {
+    page: Page,
+    account: String,
+    live: bool,
+    job: JobView,
+}
+
+async fn job_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let job = s.app.automation_job(&a.actor, &id).await?;
+    let account = labels(&s, &a)
+        .await
+        .get(&job.account_id)
+        .cloned()
+        .unwrap_or_default();
+    render(&JobPage {
+        page: Page::new(&s, &a, "Automation", "automations"),
+        account,
+        live: live(&job.state),
+        job,
+    })
+}
+
+async fn cancel(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(_): UiForm<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    s.app.cancel_automation(&a.actor, &id).await?;
+    Ok(Redirect::to(&format!("/automations/{id}")).into_response())
+}
