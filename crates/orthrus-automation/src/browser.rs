@@ -48,6 +48,60 @@ pub enum BrowserError {
     Session(String),
 }
 
+/// A worker that died mid-job (killed, crashed) leaves its Chromium
+/// running with the profile locked, and the next attempt's Chromium exits
+/// at once. The lock names the owner (`host-pid`): if it is a Chromium on
+/// this machine, it is an orphan (the job's lease ran out, so no live
+/// worker runs this account), and it is stopped with its chromedriver.
+async fn clear_stale_lock(profile_dir: &Path) {
+    let lock = profile_dir.join("SingletonLock");
+    let Ok(target) = std::fs::read_link(&lock) else {
+        return;
+    };
+    let target = target.to_string_lossy().into_owned();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let pid = target
+        .rsplit_once('-')
+        .filter(|(h, _)| *h == host.trim())
+        .and_then(|(_, p)| p.parse::<u32>().ok());
+    if let Some(pid) = pid {
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let comm = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
+        if comm.trim().starts_with("chrom") {
+            // Its parent is the orphaned chromedriver, when there is one.
+            let parent = std::fs::read_to_string(proc_dir.join("stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_owned))
+                })
+                .filter(|ppid| {
+                    std::fs::read_to_string(format!("/proc/{ppid}/comm"))
+                        .is_ok_and(|c| c.trim() == "chromedriver")
+                });
+            tracing::warn!(
+                pid,
+                "stopping an orphaned Chromium that holds this account's profile"
+            );
+            let mut kill = tokio::process::Command::new("kill");
+            kill.arg("-KILL").arg(pid.to_string());
+            if let Some(p) = &parent {
+                kill.arg(p);
+            }
+            let _ = kill.status().await;
+            for _ in 0..50 {
+                if !proc_dir.exists() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    for f in ["SingletonLock", "SingletonSocket", "SingletonCookie"] {
+        let _ = std::fs::remove_file(profile_dir.join(f));
+    }
+}
+
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium whose
     /// profile lives in `profile_dir`.
@@ -59,6 +113,7 @@ impl Browser {
                 opts.chromedriver.display().to_string(),
             ));
         }
+        clear_stale_lock(profile_dir).await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| BrowserError::DriverStart(e.to_string()))?

@@ -19,6 +19,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub smtp: SmtpConfig,
     pub forward: ForwardConfig,
+    pub automation: AutomationConfig,
     pub sms: SmsConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -60,6 +61,25 @@ pub struct SmtpConfig {
     /// PEM certificate chain and private key: turn on STARTTLS.
     pub tls_cert: String,
     pub tls_key: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutomationConfig {
+    /// Automation runners inside `serve` (0: jobs run only in `orthrus worker`).
+    pub workers: u32,
+    /// Seconds without a heartbeat after which a job's worker is presumed
+    /// dead and the job is run again.
+    pub lease_secs: u64,
+}
+
+impl Default for AutomationConfig {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            lease_secs: 30,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -118,6 +138,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             smtp: SmtpConfig::default(),
             forward: ForwardConfig::default(),
+            automation: AutomationConfig::default(),
             sms: SmsConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
@@ -238,6 +259,14 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_DATABASE_URL") {
         c.database_url = SecretString::new(v);
     }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_WORKERS") {
+        c.automation.workers = u32::try_from(num("ORTHRUS_AUTOMATION_WORKERS", v)?)
+            .context("ORTHRUS_AUTOMATION_WORKERS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_LEASE_SECS") {
+        c.automation.lease_secs = u64::try_from(num("ORTHRUS_AUTOMATION_LEASE_SECS", v)?)
+            .context("ORTHRUS_AUTOMATION_LEASE_SECS is out of range")?;
+    }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);
     }
@@ -356,6 +385,12 @@ impl Config {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.smtp.max_message_bytes) {
             bail!("smtp.max_message_bytes must be between 1 KiB and 64 MiB");
+        }
+        if self.automation.workers > 16 {
+            bail!("automation.workers must be between 0 and 16");
+        }
+        if !(3..=600).contains(&self.automation.lease_secs) {
+            bail!("automation.lease_secs must be between 3 and 600");
         }
         if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");

@@ -101,28 +101,32 @@ async fn shutdown_signal() {
 }
 
 /// The automation runner of this process.
-fn runner(app: &orthrus_app::App, cfg: &Config) -> orthrus_automation::runner::Runner {
+fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::runner::Runner {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "orthrus".into());
-    orthrus_automation::runner::Runner::new(
-        app.clone(),
-        orthrus_automation::runner::RunnerConfig::new(
-            format!("{host}-{}", std::process::id()),
-            cfg.data_dir.join("browser-profiles"),
-        ),
-    )
+    let mut rc = orthrus_automation::runner::RunnerConfig::new(
+        format!("{host}-{}-{n}", std::process::id()),
+        cfg.data_dir.join("browser-profiles"),
+    );
+    rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
+    orthrus_automation::runner::Runner::new(app.clone(), rc)
 }
 
 /// `orthrus worker`: runs automation jobs until SIGTERM or Ctrl-C.
 pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     let app = open_app(&cfg).await?;
     let stop = CancellationToken::new();
-    let run = tokio::spawn(runner(&app, &cfg).run(stop.clone()));
+    let mut runs = Vec::new();
+    for n in 0..cfg.automation.workers.max(1) {
+        runs.push(tokio::spawn(runner(&app, &cfg, n).run(stop.clone())));
+    }
     println!("Orthrus worker is running automation jobs");
     shutdown_signal().await;
     stop.cancel();
-    run.await.context("the automation worker failed")?;
+    for r in runs {
+        r.await.context("the automation worker failed")?;
+    }
     Ok(())
 }
 
@@ -170,9 +174,10 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             .context("the HTTP server failed")
         });
     }
-    {
-        // Automations: one runner in this process (more with `orthrus worker`).
-        let runner = runner(&app, &cfg);
+    // Automations: `automation.workers` runners in this process (and more
+    // with `orthrus worker`).
+    for n in 0..cfg.automation.workers {
+        let runner = runner(&app, &cfg, n);
         let stop = stop.clone();
         tasks.spawn(async move {
             runner.run(stop).await;

@@ -215,3 +215,139 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     assert!(!steps.contains("pw-1-correct"));
     assert!(server.stop().success());
 }
+
+/// `orthrus worker` on the same storage, with a short lease.
+fn worker(storage: &Storage) -> std::process::Child {
+    std::process::Command::new(bin())
+        .arg("worker")
+        .args(storage.args())
+        .env("ORTHRUS_MASTER_KEY", master_key())
+        .env("ORTHRUS_LOG", "info")
+        .env("ORTHRUS_AUTOMATION_LEASE_SECS", "3")
+        .env_remove("ORTHRUS_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    // No runner inside serve: only the worker processes run jobs.
+    let cfg = dir.path().join("orthrus.toml");
+    std::fs::write(&cfg, "[automation]\nworkers = 0\n").unwrap();
+    let server = Server::start_with(
+        &storage,
+        "info",
+        &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
+    );
+    // The sandbox cannot send its security code (nothing listens on its
+    // SMTP port), so the first attempt waits on the code page.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = orthrus_sandbox::Sandbox::new(orthrus_sandbox::SandboxConfig {
+        smtp: "127.0.0.1:9".into(),
+        sms_webhook: None,
+        sms_webhook_secret: None,
+        public_url: sandbox_url.clone(),
+        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
+        sms_from: "32665".into(),
+    });
+    tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (_, acct) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts"),
+        Some(&t),
+        Some(json!({"app": "sandbox", "label": "Sandbox brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "brand", "password": "pw-1-correct"})),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    c.post(format!("{sandbox_url}/__sandbox/users"))
+        .json(
+            &json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (_, started) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "login"})),
+    )
+    .await;
+    let job = started["job_id"].as_str().unwrap().to_owned();
+    let mut first = worker(&storage);
+    // Wait until the first worker is stuck on the code page, then kill it.
+    let mut stuck = false;
+    for _ in 0..300 {
+        let (_, j) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/jobs/{job}"),
+            Some(&t),
+            None,
+        )
+        .await;
+        if j["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "type the code from the shared inbox" && s["outcome"].is_null())
+        {
+            stuck = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(stuck, "the first attempt never reached the code page");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (_, j) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/jobs/{job}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(j["state"], "running", "the dead worker still holds it: {j}");
+    // The device is now trusted by the app, so the retry signs straight in.
+    c.post(format!("{sandbox_url}/__sandbox/config"))
+        .json(&json!({"challenge_unknown_devices": false}))
+        .send()
+        .await
+        .unwrap();
+    let mut second = worker(&storage);
+    let done = wait_for_end(&c, &base, &t, &job).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+    let attempts: Vec<i64> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["attempt"].as_i64().unwrap())
+        .collect();
+    assert!(
+        attempts.contains(&1) && attempts.last() == Some(&2),
+        "{attempts:?}"
+    );
+    assert!(server.stop().success());
+}
