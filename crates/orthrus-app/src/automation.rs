@@ -11,7 +11,7 @@ use serde::Serialize;
 /// What a job does.
 pub const AUTOMATION_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
 /// The kinds a worker can run today.
-pub const AVAILABLE_KINDS: &[&str] = &["login"];
+pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa"];
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
@@ -116,6 +116,23 @@ impl App {
                     AVAILABLE_KINDS.join(", ")
                 ),
             ));
+        }
+        if kind == "enable_mfa" {
+            // Enrolling MFA changes a security setting: the person confirms
+            // their identity when starting it, as they would by hand.
+            self.check_subject(actor, subject, Action::ManageMfa)?;
+            if self
+                .inner
+                .store
+                .get_otp(actor.workspace_id, a.id, orthrus_store::OtpSlot::Active)
+                .await?
+                .is_some()
+            {
+                return Err(AppError::Conflict {
+                    code: "automation.mfa_already_on",
+                    message: "Orthrus already holds this account's authenticator".into(),
+                });
+            }
         }
         if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
             return Err(AppError::invalid(
@@ -261,7 +278,7 @@ impl App {
     /// For a worker: the job's inputs, decrypted for the run. Fails (and
     /// the job with it) when the requester may no longer run it.
     pub async fn job_inputs(&self, job: &JobRow) -> Result<JobInputs> {
-        let actor = self
+        let mut actor = self
             .local_actor(job.requested_by, job.workspace_id)
             .await
             .map_err(|_| {
@@ -281,6 +298,11 @@ impl App {
                 "automation.requester_inactive",
                 "the person who started this job has been deactivated",
             ));
+        }
+        if action_for(&job.kind) == Action::RunAdminAutomation {
+            // The requester confirmed their identity when starting it
+            // (start_automation); the run acts with that confirmation.
+            actor.elevated_until = Some(self.now().plus_seconds(30 * 60));
         }
         let (a, subject) = self
             .account_for(&actor, &job.account_id.to_string())

@@ -13,6 +13,10 @@ use thirtyfour::prelude::*;
 #[async_trait::async_trait]
 pub trait Host: Send + Sync {
     async fn value(&self, name: &str) -> Result<String, String>;
+    /// Runs a hook (`call = "…"`); the default host has none.
+    async fn call(&self, hook: &str, _arg: Option<&str>) -> Result<(), String> {
+        Err(format!("no hook {hook:?} here"))
+    }
 }
 
 /// How a step ended.
@@ -54,6 +58,8 @@ pub enum FlowEnd {
     Failed(String),
     /// A person must act (a CAPTCHA, …); the reason says what.
     Paused(String),
+    /// Try again later: the reason, and the wait the app stated if it did.
+    Deferred(String, Option<u64>),
 }
 
 /// Steps one run may execute before it is judged to be going in circles.
@@ -66,6 +72,36 @@ pub async fn run_flow(
     flow: &str,
     host: &dyn Host,
     log: &mut dyn StepLog,
+) -> FlowEnd {
+    run_nested(driver, recipe, flow, host, log, 0).await
+}
+
+/// How deep `run` steps may nest.
+const MAX_DEPTH: usize = 4;
+
+fn run_nested<'a>(
+    driver: &'a WebDriver,
+    recipe: &'a Recipe,
+    flow: &'a str,
+    host: &'a dyn Host,
+    log: &'a mut dyn StepLog,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = FlowEnd> + Send + 'a>> {
+    Box::pin(async move {
+        if depth > MAX_DEPTH {
+            return FlowEnd::Failed(format!("flows nest deeper than {MAX_DEPTH} levels"));
+        }
+        run_steps(driver, recipe, flow, host, log, depth).await
+    })
+}
+
+async fn run_steps(
+    driver: &WebDriver,
+    recipe: &Recipe,
+    flow: &str,
+    host: &dyn Host,
+    log: &mut dyn StepLog,
+    depth: usize,
 ) -> FlowEnd {
     let Some(f) = recipe.flows.get(flow) else {
         return FlowEnd::Failed(format!("the {} recipe has no {flow:?} flow", recipe.app));
@@ -82,6 +118,25 @@ pub async fn run_flow(
         let Some(step) = f.steps.get(pc) else {
             return FlowEnd::Done;
         };
+        if let Action::Run(sub) = &step.action {
+            let handle = log.started(&step.name).await;
+            let end = run_nested(driver, recipe, sub, host, &mut *log, depth + 1).await;
+            let url = driver.current_url().await.ok().map(|u| u.to_string());
+            if end == FlowEnd::Done {
+                log.finished(handle, StepOutcome::Ok, url.as_deref(), None)
+                    .await;
+                pc += 1;
+                continue;
+            }
+            log.finished(
+                handle,
+                StepOutcome::Failed,
+                url.as_deref(),
+                Some(&format!("{sub} did not finish")),
+            )
+            .await;
+            return end;
+        }
         let handle = log.started(&step.name).await;
         let timeout = Duration::from_secs(step.timeout_secs);
         let result = execute(driver, &step.action, timeout, host, &mut vars).await;
@@ -109,7 +164,9 @@ pub async fn run_flow(
                 let (outcome, detail) = match &end {
                     FlowEnd::Done => (StepOutcome::Ok, None),
                     FlowEnd::Failed(m) => (StepOutcome::Failed, Some(m.as_str())),
-                    FlowEnd::Paused(m) => (StepOutcome::Paused, Some(m.as_str())),
+                    FlowEnd::Paused(m) | FlowEnd::Deferred(m, _) => {
+                        (StepOutcome::Paused, Some(m.as_str()))
+                    }
                 };
                 log.finished(handle, outcome, url.as_deref(), detail).await;
                 return end;
@@ -219,6 +276,15 @@ async fn execute(
             Ok(Next::Continue(Some(detail)))
         }
         Action::Branch(cases) => branch(driver, cases, timeout, host, vars).await,
+        Action::Call { hook, arg } => {
+            let value = match arg {
+                Some(a) => Some(resolve(a, host, vars).await?),
+                None => None,
+            };
+            host.call(hook, value.as_deref()).await?;
+            Ok(Next::Continue(arg.as_ref().map(|a| format!("with {a}"))))
+        }
+        Action::Run(_) => Err("a nested flow cannot run here".into()),
         Action::Goto(label) => Ok(Next::Goto(label.clone())),
         Action::Fail(m) => Ok(Next::End(FlowEnd::Failed(m.clone()))),
         Action::Pause(m) => Ok(Next::End(FlowEnd::Paused(m.clone()))),
@@ -252,6 +318,13 @@ async fn branch(
                     Then::Goto(l) => Next::Goto(l.clone()),
                     Then::Fail(m) => Next::End(FlowEnd::Failed(m.clone())),
                     Then::Pause(m) => Next::End(FlowEnd::Paused(m.clone())),
+                    Then::Defer(m) => {
+                        let page = match driver.find(By::Tag("body")).await {
+                            Ok(b) => b.text().await.unwrap_or_default(),
+                            Err(_) => String::new(),
+                        };
+                        Next::End(FlowEnd::Deferred(m.clone(), stated_wait(&page)))
+                    }
                     Then::End => Next::End(FlowEnd::Done),
                 });
             }
@@ -264,5 +337,43 @@ async fn branch(
             ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The wait a page states, in seconds: "try again in 3 days", "in 72 hours".
+pub fn stated_wait(text: &str) -> Option<u64> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    words.windows(3).find_map(|w| {
+        if w[0] != "in" {
+            return None;
+        }
+        let n: u64 = w[1].parse().ok()?;
+        let unit = match w[2].trim_end_matches('s') {
+            "minute" => 60,
+            "hour" => 3600,
+            "day" => 86_400,
+            _ => return None,
+        };
+        Some(n.saturating_mul(unit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stated_waits() {
+        assert_eq!(
+            super::stated_wait("Try again in 72 hours."),
+            Some(72 * 3600)
+        );
+        assert_eq!(super::stated_wait("come back in 3 days"), Some(3 * 86_400));
+        assert_eq!(super::stated_wait("in a few days"), None);
+        assert_eq!(super::stated_wait(""), None);
     }
 }

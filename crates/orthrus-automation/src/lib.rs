@@ -20,17 +20,24 @@ pub const BUILTIN_RECIPES: &[(&str, &str)] =
 /// Placeholders every host fills.
 pub const PLACEHOLDERS: &[&str] = &[
     "login_url",
+    "origin",
     "username",
     "password",
     "totp",
+    "pending_totp",
     "inbox_code",
     "inbox_link",
 ];
+
+/// Hooks recipes may `call`.
+pub const HOOKS: &[&str] = &["enroll_totp", "confirm_totp", "save_backup_codes"];
 
 /// The built-in recipe of `app`, parsed.
 pub fn builtin_recipe(app: &str) -> Option<Result<recipe::Recipe, recipe::RecipeError>> {
     BUILTIN_RECIPES
         .iter()
         .find(|(a, _)| *a == app)
-        .map(|(a, src)| recipe::Recipe::parse(&format!("recipes/{a}.toml"), src, PLACEHOLDERS))
+        .map(|(a, src)| {
+            recipe::Recipe::parse_with_hooks(&format!("recipes/{a}.toml"), src, PLACEHOLDERS, HOOKS)
+        })
 }

@@ -57,16 +57,29 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Open(String),
-    Fill { selector: String, value: String },
+    Fill {
+        selector: String,
+        value: String,
+    },
     Click(String),
     WaitFor(String),
     Expect(String),
-    ReadText { selector: String, into: String },
+    ReadText {
+        selector: String,
+        into: String,
+    },
     Branch(Vec<Case>),
     Goto(String),
     Fail(String),
     Pause(String),
     End,
+    /// A Rust hook of the host (`enroll_totp`, …) with an optional value.
+    Call {
+        hook: String,
+        arg: Option<String>,
+    },
+    /// Another flow of the same recipe, inline (`run = "login"`).
+    Run(String),
 }
 
 /// One arm of a branch: when `selector` shows, do `then`.
@@ -82,6 +95,8 @@ pub enum Then {
     Fail(String),
     Pause(String),
     End,
+    /// Try again later: after the wait the page states, else a day.
+    Defer(String),
 }
 
 /// A mistake in a recipe, with where it is.
@@ -122,6 +137,8 @@ struct RawStep {
     read_text: Option<String>,
     into: Option<String>,
     branch: Option<Vec<Spanned<RawCase>>>,
+    call: Option<String>,
+    run: Option<String>,
     goto: Option<String>,
     fail: Option<String>,
     pause: Option<String>,
@@ -135,6 +152,7 @@ struct RawCase {
     goto: Option<String>,
     fail: Option<String>,
     pause: Option<String>,
+    defer: Option<String>,
     end: Option<bool>,
 }
 
@@ -151,6 +169,17 @@ impl Recipe {
     /// `placeholders` are the names the host can fill (plus variables set
     /// by `read_text`).
     pub fn parse(file: &str, src: &str, placeholders: &[&str]) -> Result<Self, RecipeError> {
+        Self::parse_with_hooks(file, src, placeholders, &[])
+    }
+
+    /// Like [`Recipe::parse`], with the names of the host's hooks that
+    /// `call` steps may use.
+    pub fn parse_with_hooks(
+        file: &str,
+        src: &str,
+        placeholders: &[&str],
+        hooks: &[&str],
+    ) -> Result<Self, RecipeError> {
         let err = |offset: usize, message: String| {
             let (line, column) = position(src, offset);
             RecipeError {
@@ -165,6 +194,7 @@ impl Recipe {
             err(at, e.message().trim().to_owned())
         })?;
         let mut flows = HashMap::new();
+        let flow_names: HashSet<String> = raw.flows.keys().cloned().collect();
         for (name, raw_flow) in raw.flows {
             let mut steps = Vec::new();
             let mut labels = HashSet::new();
@@ -173,6 +203,21 @@ impl Recipe {
             for spanned in raw_flow.steps {
                 let at = spanned.span().start;
                 let step = check_step(spanned.into_inner(), at, &err)?;
+                match &step.action {
+                    Action::Call { hook, .. } if !hooks.contains(&hook.as_str()) => {
+                        return Err(err(
+                            at,
+                            format!("unknown hook {hook:?}: use one of {}", hooks.join(", ")),
+                        ));
+                    }
+                    Action::Run(f) if *f == name || !flow_names.contains(f) => {
+                        return Err(err(
+                            at,
+                            format!("`run = {f:?}`: no other flow of this recipe has that name"),
+                        ));
+                    }
+                    _ => {}
+                }
                 if let Some(l) = &step.label
                     && !labels.insert(l.clone())
                 {
@@ -234,6 +279,17 @@ fn check_step(
         name_hint = format!("open {u}");
         actions.push(Action::Open(u));
     }
+    if let Some(h) = r.call {
+        name_hint = format!("call {h}");
+        actions.push(Action::Call {
+            hook: h,
+            arg: r.with.clone(),
+        });
+    }
+    if let Some(f) = r.run {
+        name_hint = format!("run {f}");
+        actions.push(Action::Run(f));
+    }
     if let Some(s) = r.fill {
         let Some(value) = r.with.clone() else {
             return Err(err(
@@ -243,8 +299,8 @@ fn check_step(
         };
         name_hint = format!("fill {s}");
         actions.push(Action::Fill { selector: s, value });
-    } else if r.with.is_some() {
-        return Err(err(at, "`with` belongs to a `fill` step".into()));
+    } else if r.with.is_some() && !matches!(actions.first(), Some(Action::Call { .. })) {
+        return Err(err(at, "`with` belongs to a `fill` or `call` step".into()));
     }
     if let Some(s) = r.click {
         name_hint = format!("click {s}");
@@ -288,6 +344,9 @@ fn check_step(
             if let Some(p) = c.pause {
                 thens.push(Then::Pause(p));
             }
+            if let Some(d) = c.defer {
+                thens.push(Then::Defer(d));
+            }
             if c.end == Some(true) {
                 thens.push(Then::End);
             }
@@ -295,7 +354,7 @@ fn check_step(
                 return Err(err(
                     cat,
                     format!(
-                        "the case for {:?} must say exactly one of goto, fail, pause or end",
+                        "the case for {:?} must say exactly one of goto, fail, pause, defer or end",
                         c.when
                     ),
                 ));
@@ -329,7 +388,7 @@ fn check_step(
         0 => {
             return Err(err(
                 at,
-                "a step needs one action: open, fill, click, wait_for, expect, read_text, branch, goto, fail, pause or end".into(),
+                "a step needs one action: open, fill, click, wait_for, expect, read_text, branch, call, run, goto, fail, pause or end".into(),
             ));
         }
         _ => {
@@ -373,6 +432,7 @@ fn texts(a: &Action) -> Vec<&str> {
         Action::Click(s) | Action::WaitFor(s) | Action::Expect(s) => vec![s],
         Action::ReadText { selector, .. } => vec![selector],
         Action::Branch(cases) => cases.iter().map(|c| c.selector.as_str()).collect(),
+        Action::Call { arg: Some(a), .. } => vec![a],
         _ => Vec::new(),
     }
 }
@@ -496,6 +556,24 @@ mod tests {
                 4,
                 17,
                 "",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { call = \"launch_rockets\" },\n]\n",
+                4,
+                3,
+                "unknown hook",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { run = \"b\" },\n]\n",
+                4,
+                3,
+                "no other flow",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { run = \"a\" },\n]\n",
+                4,
+                3,
+                "no other flow",
             ),
         ];
         for (src, line, column, words) in cases {

@@ -240,6 +240,7 @@ impl Runner {
             account: job.account_id.to_string(),
             since: job.updated_at.to_rfc3339(),
             inputs,
+            enrollment: std::sync::Mutex::new(None),
         };
         let end = tokio::select! {
             end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
@@ -253,6 +254,16 @@ impl Runner {
             Some(FlowEnd::Failed(m)) => ("failed", Some(m), None),
             // Resuming after a person solved it is not built yet: say so.
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
+            // The app's stated wait, else a day (two after a second deferral).
+            Some(FlowEnd::Deferred(m, wait)) => {
+                let secs = wait.unwrap_or(if job.attempts > 1 { 2 * 86_400 } else { 86_400 });
+                let until = later(self.app.now(), Duration::from_secs(secs));
+                (
+                    "deferred",
+                    Some(format!("{m}; trying again at {}", until.to_rfc3339())),
+                    Some(until),
+                )
+            }
             None => ("cancelled", Some("cancelled".into()), None),
         }
     }
@@ -280,6 +291,30 @@ struct RunnerHost {
     /// Inbox messages from before this are not the ones the run waits for.
     since: String,
     inputs: JobInputs,
+    /// The pending enrolment `enroll_totp` made, for `confirm_totp`.
+    enrollment: std::sync::Mutex<Option<String>>,
+}
+
+impl RunnerHost {
+    /// Marks the current step of the active seed used: the app just saw its
+    /// code, and apps refuse a code twice.
+    async fn spend_current_step(&self) -> Result<(), String> {
+        let a = &self.inputs.actor;
+        let status = self
+            .app
+            .otp_status(a, &self.account)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(meta) = status.active {
+            let period = meta.period.max(1);
+            let step = self.app.now().millis() / 1000 / period;
+            self.app
+                .mark_otp_used(a, &self.account, step, CodeUse::Automation)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -288,14 +323,35 @@ impl Host for RunnerHost {
         let a = &self.inputs.actor;
         match name {
             "login_url" => Ok(self.inputs.login_url.clone()),
+            "origin" => {
+                let u = &self.inputs.login_url;
+                let after_scheme = u.find("://").map_or(0, |i| i + 3);
+                let end = u[after_scheme..]
+                    .find('/')
+                    .map_or(u.len(), |i| after_scheme + i);
+                Ok(u[..end].to_owned())
+            }
+            "pending_totp" => self
+                .app
+                .pending_otp_code(a, &self.account)
+                .await
+                .map(|p| p.code)
+                .map_err(|e| e.to_string()),
             "username" => Ok(self.inputs.username.clone()),
             "password" => Ok(self.inputs.password.expose().to_owned()),
-            "totp" => self
-                .app
-                .otp_code(a, &self.account, CodeUse::Automation, None)
-                .await
-                .map(|c| c.code)
-                .map_err(|e| e.to_string()),
+            "totp" => {
+                let c = self
+                    .app
+                    .otp_code(a, &self.account, CodeUse::Automation, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // About to be typed: nobody else may use this step's code.
+                self.app
+                    .mark_otp_used(a, &self.account, c.step, CodeUse::Automation)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(c.code)
+            }
             "inbox_code" | "inbox_link" => {
                 let item = self
                     .app
@@ -311,6 +367,57 @@ impl Host for RunnerHost {
                 v.ok_or_else(|| format!("the message that arrived has no {}", &name[6..]))
             }
             other => Err(format!("no value for {{{other}}}")),
+        }
+    }
+
+    async fn call(&self, hook: &str, arg: Option<&str>) -> Result<(), String> {
+        let a = &self.inputs.actor;
+        match hook {
+            // Stored as pending before the app is told: a crash from here
+            // on loses nothing, and the seed is only promoted once the app
+            // accepted its first code.
+            "enroll_totp" => {
+                let key = arg.ok_or("enroll_totp needs the secret key")?;
+                let p = self
+                    .app
+                    .enroll_otp(
+                        a,
+                        &self.account,
+                        orthrus_app::EnrollInput {
+                            secret: Some(key.to_owned()),
+                            otpauth_uri: None,
+                            qr_image: None,
+                            steam: false,
+                            issuer: None,
+                            algorithm: None,
+                            digits: None,
+                            period: None,
+                        },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Ok(mut e) = self.enrollment.lock() {
+                    *e = Some(p.enrollment_id);
+                }
+                Ok(())
+            }
+            "confirm_totp" => {
+                let id = self.enrollment.lock().ok().and_then(|e| e.clone());
+                self.app
+                    .confirm_otp(a, &self.account, id.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.spend_current_step().await
+            }
+            "save_backup_codes" => {
+                let text = arg.ok_or("save_backup_codes needs the codes")?;
+                self.app
+                    .set_backup_codes(a, &self.account, &[text.to_owned()])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!("no hook {other:?}")),
         }
     }
 }

@@ -59,6 +59,7 @@ async fn smtp_sink() -> (String, Mail) {
 }
 
 struct TestHost {
+    /// The sandbox's base URL.
     url: String,
     password: String,
     mail: Mail,
@@ -71,6 +72,7 @@ impl Host for TestHost {
     async fn value(&self, name: &str) -> Result<String, String> {
         match name {
             "login_url" => Ok(format!("{}/accounts/login", self.url)),
+            "origin" => Ok(self.url.clone()),
             "username" => Ok("brand".into()),
             "password" => Ok(self.password.clone()),
             "inbox_code" => {
@@ -250,4 +252,48 @@ async fn a_wrong_password_fails_and_a_captcha_pauses() {
         "{end:?}"
     );
     assert_eq!(log.0.last().unwrap().1, Some(StepOutcome::Paused));
+}
+
+#[tokio::test]
+async fn a_young_device_defers_turning_on_mfa_by_the_stated_wait() {
+    let env = sandbox().await;
+    let r = env
+        .http
+        .post(format!("{}/__sandbox/config", env.url))
+        .json(&serde_json::json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86_400}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let recipe = orthrus_automation::builtin_recipe("sandbox")
+        .unwrap()
+        .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let browser = Browser::launch(&BrowserOptions::default(), profile.path())
+        .await
+        .unwrap();
+    let host = TestHost {
+        url: env.url.clone(),
+        password: "pw-1-correct".into(),
+        mail: env.mail.clone(),
+        seen: 0,
+    };
+    let mut log = Log::default();
+    let end = run_flow(
+        browser.driver().unwrap(),
+        &recipe,
+        "enable_mfa",
+        &host,
+        &mut log,
+    )
+    .await;
+    browser.quit().await;
+    assert!(
+        matches!(&end, FlowEnd::Deferred(m, Some(secs)) if m.contains("new devices") && *secs == 72 * 3600),
+        "{end:?} {:?}",
+        log.0
+    );
+    // The nested sign-in is one logged step that succeeded.
+    assert_eq!(log.0[0].0, "sign in");
+    assert_eq!(log.0[0].1, Some(StepOutcome::Ok));
 }

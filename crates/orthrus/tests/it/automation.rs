@@ -100,7 +100,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         Method::POST,
         &format!("{base}/accounts/{id}/automations"),
         Some(&t),
-        Some(json!({"kind": "enable_mfa"})),
+        Some(json!({"kind": "rotate_password"})),
     )
     .await;
     assert_eq!(
@@ -213,6 +213,97 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         "{steps}"
     );
     assert!(!steps.contains("pw-1-correct"));
+
+    // Turn on MFA: needs the identity check when starting, like doing it
+    // by hand; the job enrols the key in Orthrus, confirms it in the app
+    // and keeps the recovery codes.
+    let start = |kind: &'static str| {
+        let (c, t, url) = (
+            c.clone(),
+            t.clone(),
+            format!("{base}/accounts/{id}/automations"),
+        );
+        async move {
+            api(
+                &c,
+                Method::POST,
+                &url,
+                Some(&t),
+                Some(json!({ "kind": kind })),
+            )
+            .await
+        }
+    };
+    let (s, v) = start("enable_mfa").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("step_up.required")),
+        "{v}"
+    );
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = start("enable_mfa").await;
+    assert_eq!(s, 202, "{v}");
+    let mfa = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(mfa["state"], "succeeded", "{mfa}");
+    let user: Value = c
+        .get(format!("{sandbox_url}/__sandbox/users/brand"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            user["mfa_app"].as_bool(),
+            user["recovery_codes_left"].as_u64()
+        ),
+        (Some(true), Some(5)),
+        "{user}"
+    );
+    let (_, otp) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}/totp"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert!(
+        otp["active"].is_object() && otp["pending"].is_null(),
+        "{otp}"
+    );
+    let (_, backup) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}/backup-codes/status"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(backup["unused"], 5, "{backup}");
+    // Orthrus now holds the key: starting it again is refused, and a
+    // login passes the app's two-factor step with the current code.
+    let (s, v) = start("enable_mfa").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("automation.mfa_already_on"))
+    );
+    let (_, v) = start("login").await;
+    let signed = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(signed["state"], "succeeded", "{signed}");
+    assert!(
+        signed.to_string().contains("type the authenticator code"),
+        "{signed}"
+    );
     assert!(server.stop().success());
 }
 
