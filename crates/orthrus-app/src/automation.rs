@@ -11,7 +11,7 @@ use serde::Serialize;
 /// What a job does.
 pub const AUTOMATION_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
 /// The kinds a worker can run today.
-pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa"];
+pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa", "swap_email"];
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
@@ -133,6 +133,10 @@ impl App {
                     message: "Orthrus already holds this account's authenticator".into(),
                 });
             }
+        }
+        if kind == "swap_email" {
+            // The account's recovery address changes: identity check too.
+            self.check_subject(actor, subject, Action::ManageManagedIdentity)?;
         }
         if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
             return Err(AppError::invalid(

@@ -27,6 +27,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "pending_totp",
     "inbox_code",
     "inbox_link",
+    "managed_email",
 ];
 
 /// Hooks recipes may `call`.

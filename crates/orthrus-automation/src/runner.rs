@@ -238,7 +238,7 @@ impl Runner {
         let host = RunnerHost {
             app: self.app.clone(),
             account: job.account_id.to_string(),
-            since: job.updated_at.to_rfc3339(),
+            since: std::sync::Mutex::new(job.updated_at.to_rfc3339()),
             inputs,
             enrollment: std::sync::Mutex::new(None),
         };
@@ -288,8 +288,9 @@ impl Runner {
 struct RunnerHost {
     app: App,
     account: String,
-    /// Inbox messages from before this are not the ones the run waits for.
-    since: String,
+    /// Inbox messages from before this are not the ones the run waits
+    /// for; it moves past each message the run uses.
+    since: std::sync::Mutex<String>,
     inputs: JobInputs,
     /// The pending enrolment `enroll_totp` made, for `confirm_totp`.
     enrollment: std::sync::Mutex<Option<String>>,
@@ -353,19 +354,51 @@ impl Host for RunnerHost {
                 Ok(c.code)
             }
             "inbox_code" | "inbox_link" => {
-                let item = self
-                    .app
-                    .wait_for_message(a, &self.account, Some(&self.since), 60)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let item = item.ok_or("nothing arrived in the shared inbox within 60 s")?;
-                let v = if name == "inbox_code" {
-                    item.code
-                } else {
-                    item.confirm_link
-                };
-                v.ok_or_else(|| format!("the message that arrived has no {}", &name[6..]))
+                // The next message with what is asked for, after the last
+                // one this run used; messages skipped stay in the inbox.
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                loop {
+                    let since = self.since.lock().map(|s| s.clone()).unwrap_or_default();
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    let item = self
+                        .app
+                        .wait_for_message(a, &self.account, Some(&since), left.as_secs().max(1))
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or("nothing arrived in the shared inbox within 60 s")?;
+                    let after = orthrus_core::Timestamp::parse_rfc3339(&item.received_at)
+                        .map(|t| orthrus_core::Timestamp(t.0 + 1).to_rfc3339())
+                        .unwrap_or(since);
+                    if let Ok(mut s) = self.since.lock() {
+                        *s = after;
+                    }
+                    let v = if name == "inbox_code" {
+                        item.code
+                    } else {
+                        item.confirm_link
+                    };
+                    if let Some(v) = v {
+                        return Ok(v);
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(format!(
+                            "no message with a {} arrived within 60 s",
+                            &name[6..]
+                        ));
+                    }
+                }
             }
+            "managed_email" => self
+                .app
+                .managed_emails(a, &self.account)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|m| m.enabled)
+                .map(|m| m.address)
+                .ok_or_else(|| {
+                    "the account has no enabled managed address: create one first".into()
+                }),
             other => Err(format!("no value for {{{other}}}")),
         }
     }

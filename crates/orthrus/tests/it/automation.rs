@@ -304,6 +304,21 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         signed.to_string().contains("type the authenticator code"),
         "{signed}"
     );
+    // Swap the email for the managed address: the confirmation link the
+    // app mails to it is opened from the shared inbox.
+    let (s, v) = start("swap_email").await;
+    assert_eq!(s, 202, "{v}");
+    let swapped = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(swapped["state"], "succeeded", "{swapped}");
+    let user: Value = c
+        .get(format!("{sandbox_url}/__sandbox/users/brand"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["email"].as_str(), Some(address.as_str()));
     assert!(server.stop().success());
 }
 
