@@ -221,7 +221,13 @@ fn check_fields(fields: &[NewField]) -> Result<()> {
 }
 
 impl App {
-    fn seal(&self, table: &str, record: &str, field: &str, value: &str) -> Result<Vec<u8>> {
+    pub(crate) fn seal(
+        &self,
+        table: &str,
+        record: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<u8>> {
         Ok(self
             .inner
             .envelope

@@ -11,7 +11,7 @@ use serde::Serialize;
 /// What a job does.
 pub const AUTOMATION_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
 /// The kinds a worker can run today.
-pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa", "swap_email"];
+pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
@@ -327,5 +327,59 @@ impl App {
             password,
             actor,
         })
+    }
+
+    /// For a rotation: a new password under the default policy, kept
+    /// sealed as the account's *pending* password before the app is told,
+    /// so a crash after the app accepted it loses nothing. The current
+    /// password is untouched until [`App::promote_pending_password`].
+    pub async fn begin_password_rotation(&self, actor: &Actor, id: &str) -> Result<SecretString> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let new = self.generate_password(&crate::PasswordPolicy::default())?;
+        let sealed = self.seal("accounts", &a.id.to_string(), "pending_password", &new)?;
+        self.inner
+            .store
+            .set_pending_password(actor.workspace_id, a.id, Some(&sealed))
+            .await?;
+        self.audit(
+            actor,
+            Event::new("automation.password_pending").target("account", a.id),
+        )
+        .await?;
+        Ok(SecretString::new(new))
+    }
+
+    /// The app accepted the pending password and a fresh sign-in with it
+    /// worked: it becomes the account's password (the old one goes to the
+    /// history) and the pending one is cleared.
+    pub async fn promote_pending_password(&self, actor: &Actor, id: &str) -> Result<()> {
+        let (a, _) = self.account_for(actor, id).await?;
+        let sealed = self
+            .inner
+            .store
+            .pending_password(actor.workspace_id, a.id)
+            .await?
+            .ok_or(AppError::NotFound("pending password"))?;
+        let new = self.open("accounts", &a.id.to_string(), "pending_password", &sealed)?;
+        self.update_account(
+            actor,
+            id,
+            crate::AccountPatch {
+                version: a.version,
+                password: Some(new),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.inner
+            .store
+            .set_pending_password(actor.workspace_id, a.id, None)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("automation.password_rotated").target("account", a.id),
+        )
+        .await
     }
 }

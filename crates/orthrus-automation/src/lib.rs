@@ -28,10 +28,17 @@ pub const PLACEHOLDERS: &[&str] = &[
     "inbox_code",
     "inbox_link",
     "managed_email",
+    "new_password",
 ];
 
 /// Hooks recipes may `call`.
-pub const HOOKS: &[&str] = &["enroll_totp", "confirm_totp", "save_backup_codes"];
+pub const HOOKS: &[&str] = &[
+    "enroll_totp",
+    "confirm_totp",
+    "save_backup_codes",
+    "use_new_password",
+    "promote_password",
+];
 
 /// The built-in recipe of `app`, parsed.
 pub fn builtin_recipe(app: &str) -> Option<Result<recipe::Recipe, recipe::RecipeError>> {

@@ -241,6 +241,8 @@ impl Runner {
             since: std::sync::Mutex::new(job.updated_at.to_rfc3339()),
             inputs,
             enrollment: std::sync::Mutex::new(None),
+            new_password: tokio::sync::Mutex::new(None),
+            signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
         };
         let end = tokio::select! {
             end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
@@ -294,6 +296,10 @@ struct RunnerHost {
     inputs: JobInputs,
     /// The pending enrolment `enroll_totp` made, for `confirm_totp`.
     enrollment: std::sync::Mutex<Option<String>>,
+    /// The rotation's new password, once made (and stored as pending).
+    new_password: tokio::sync::Mutex<Option<orthrus_core::SecretString>>,
+    /// After `use_new_password`, {password} is the new one.
+    signing_in_with_new: std::sync::atomic::AtomicBool,
 }
 
 impl RunnerHost {
@@ -339,7 +345,34 @@ impl Host for RunnerHost {
                 .map(|p| p.code)
                 .map_err(|e| e.to_string()),
             "username" => Ok(self.inputs.username.clone()),
+            "password"
+                if self
+                    .signing_in_with_new
+                    .load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                self.new_password
+                    .lock()
+                    .await
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .ok_or_else(|| "no new password was made yet".into())
+            }
             "password" => Ok(self.inputs.password.expose().to_owned()),
+            "new_password" => {
+                let mut slot = self.new_password.lock().await;
+                if slot.is_none() {
+                    *slot = Some(
+                        self.app
+                            .begin_password_rotation(a, &self.account)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                Ok(slot
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default())
+            }
             "totp" => {
                 let c = self
                     .app
@@ -442,6 +475,19 @@ impl Host for RunnerHost {
                     .map_err(|e| e.to_string())?;
                 self.spend_current_step().await
             }
+            "use_new_password" => {
+                if self.new_password.lock().await.is_none() {
+                    return Err("no new password was made yet".into());
+                }
+                self.signing_in_with_new
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            }
+            "promote_password" => self
+                .app
+                .promote_pending_password(a, &self.account)
+                .await
+                .map_err(|e| e.to_string()),
             "save_backup_codes" => {
                 let text = arg.ok_or("save_backup_codes needs the codes")?;
                 self.app

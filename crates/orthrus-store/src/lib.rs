@@ -443,6 +443,15 @@ pub trait Store: Send + Sync + 'static {
     async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
     async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;
 
+    /// The sealed password an automation is about to set (None: none).
+    async fn pending_password(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>>;
+    async fn set_pending_password(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+        sealed: Option<&[u8]>,
+    ) -> Result<()>;
+
     // Automation jobs
     async fn insert_job(&self, j: &JobRow) -> Result<()>;
     async fn get_job(&self, ws: WorkspaceId, id: EventId) -> Result<Option<JobRow>>;

@@ -81,6 +81,11 @@ pub const SQLITE: &[Migration] = &[
         name: "automation_jobs",
         sql: include_str!("../migrations/sqlite/0011_automation_jobs.sql"),
     },
+    Migration {
+        version: 12,
+        name: "pending_password",
+        sql: include_str!("../migrations/sqlite/0012_pending_password.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -138,6 +143,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "automation_jobs",
         sql: include_str!("../migrations/postgres/0011_automation_jobs.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "pending_password",
+        sql: include_str!("../migrations/postgres/0012_pending_password.sql"),
     },
 ];
 

@@ -1298,6 +1298,21 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn pending_password(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT pending_password FROM accounts WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => r.try_get("pending_password")?,
+                    None => None,
+                })
+            }
+
+            async fn set_pending_password(&self, ws: WorkspaceId, a: AccountId, sealed: Option<&[u8]>) -> Result<()> {
+                sqlx::query("UPDATE accounts SET pending_password = $3 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(sealed).execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn insert_job(&self, j: &JobRow) -> Result<()> {
                 sqlx::query("INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by, attempts, max_attempts, run_after, worker, lease_until, cancel_requested, error, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
                     .bind(j.id.to_string()).bind(j.workspace_id.to_string()).bind(j.account_id.to_string()).bind(&j.kind).bind(&j.state)

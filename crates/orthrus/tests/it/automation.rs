@@ -441,10 +441,75 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         .unwrap();
     let mut second = worker(&storage);
     let done = wait_for_end(&c, &base, &t, &job).await;
-    second.kill().unwrap();
-    second.wait().unwrap();
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
+
+    // Rotate the password (identity check first): the new one is set in
+    // the app, verified by signing in again, then made current in Orthrus
+    // with the old one in the history.
+    let (s, _) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "rotate_password"})),
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    let rotated = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(rotated["state"], "succeeded", "{rotated}");
+    let user: Value = c
+        .get(format!("{sandbox_url}/__sandbox/users/brand"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = user["password"].as_str().unwrap().to_owned();
+    assert_ne!(new, "pw-1-correct");
+    assert!(new.len() >= 20, "{new}");
+    let (_, pw) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}/password"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(
+        pw["password"].as_str(),
+        Some(new.as_str()),
+        "Orthrus holds the app's new password"
+    );
+    assert!(
+        !rotated.to_string().contains(&new),
+        "the new password in the log"
+    );
+    let (_, acct) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(
+        acct["password_history"].as_array().map(Vec::len),
+        Some(1),
+        "{acct}"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
     let attempts: Vec<i64> = done["steps"]
         .as_array()
         .unwrap()
