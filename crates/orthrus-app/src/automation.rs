@@ -382,4 +382,36 @@ impl App {
         )
         .await
     }
+
+    /// For a worker: the account's saved browser profile (an archive made by
+    /// the runner), opened; None before the first job.
+    pub async fn load_browser_profile(&self, job: &JobRow) -> Result<Option<Vec<u8>>> {
+        let Some(sealed) = self
+            .inner
+            .store
+            .browser_profile(job.workspace_id, job.account_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bytes = self.inner.envelope.open(
+            &orthrus_crypto::Aad::new("browser_profiles", &job.account_id.to_string(), "profile"),
+            &sealed,
+        )?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    /// For a worker: keeps the account's browser profile, sealed.
+    pub async fn save_browser_profile(&self, job: &JobRow, archive: &[u8]) -> Result<()> {
+        let sealed = self.inner.envelope.seal(
+            self.rng(),
+            &orthrus_crypto::Aad::new("browser_profiles", &job.account_id.to_string(), "profile"),
+            archive,
+        )?;
+        self.inner
+            .store
+            .save_browser_profile(job.workspace_id, job.account_id, &sealed, self.now())
+            .await?;
+        Ok(())
+    }
 }

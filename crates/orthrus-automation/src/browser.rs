@@ -53,7 +53,7 @@ pub enum BrowserError {
 /// at once. The lock names the owner (`host-pid`): if it is a Chromium on
 /// this machine, it is an orphan (the job's lease ran out, so no live
 /// worker runs this account), and it is stopped with its chromedriver.
-async fn clear_stale_lock(profile_dir: &Path) {
+pub async fn clear_stale_lock(profile_dir: &Path) {
     let lock = profile_dir.join("SingletonLock");
     let Ok(target) = std::fs::read_link(&lock) else {
         return;

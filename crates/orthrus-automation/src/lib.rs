@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod engine;
+pub mod profile;
 pub mod recipe;
 pub mod runner;
 

@@ -212,13 +212,29 @@ impl Runner {
                 );
             }
         };
+        // The profile comes from the database (sealed) and goes back there
+        // after the run; the working copy lives only while Chromium runs.
         let profile = self.cfg.profiles_dir.join(job.account_id.to_string());
+        crate::browser::clear_stale_lock(&profile).await;
+        let _ = std::fs::remove_dir_all(&profile);
         if let Err(e) = std::fs::create_dir_all(&profile) {
             return (
                 "failed",
-                Some(format!("cannot keep the browser profile: {e}")),
+                Some(format!("cannot make the browser profile: {e}")),
                 None,
             );
+        }
+        match self.app.load_browser_profile(job).await {
+            Ok(Some(archive)) => {
+                if let Err(e) = crate::profile::unpack(&archive, &profile) {
+                    // A damaged profile costs a "new device", not the job.
+                    tracing::warn!(job = %job.id, error = %e, "the saved browser profile could not be restored");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return self.retry_or_fail(job, format!("cannot read the browser profile: {e}"));
+            }
         }
         let h = log.started("start the browser").await;
         let browser = match Browser::launch(&self.cfg.browser, &profile).await {
@@ -229,6 +245,7 @@ impl Runner {
             Err(e) => {
                 log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
                     .await;
+                let _ = std::fs::remove_dir_all(&profile);
                 return self.retry_or_fail(job, e.to_string());
             }
         };
@@ -251,6 +268,17 @@ impl Runner {
                 "the attempt took longer than {} s", self.cfg.job_timeout.as_secs()))),
         };
         browser.quit().await;
+        match crate::profile::pack(&profile) {
+            Ok(archive) => {
+                if let Err(e) = self.app.save_browser_profile(job, &archive).await {
+                    tracing::warn!(job = %job.id, error = %e, "could not keep the browser profile");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "could not pack the browser profile")
+            }
+        }
+        let _ = std::fs::remove_dir_all(&profile);
         match end {
             Some(FlowEnd::Done) => ("succeeded", None, None),
             Some(FlowEnd::Failed(m)) => ("failed", Some(m), None),

@@ -452,6 +452,16 @@ pub trait Store: Send + Sync + 'static {
         sealed: Option<&[u8]>,
     ) -> Result<()>;
 
+    /// The sealed browser profile of an account, if one was saved.
+    async fn browser_profile(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>>;
+    async fn save_browser_profile(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+        sealed: &[u8],
+        at: Timestamp,
+    ) -> Result<()>;
+
     // Automation jobs
     async fn insert_job(&self, j: &JobRow) -> Result<()>;
     async fn get_job(&self, ws: WorkspaceId, id: EventId) -> Result<Option<JobRow>>;

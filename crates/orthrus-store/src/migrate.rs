@@ -86,6 +86,11 @@ pub const SQLITE: &[Migration] = &[
         name: "pending_password",
         sql: include_str!("../migrations/sqlite/0012_pending_password.sql"),
     },
+    Migration {
+        version: 13,
+        name: "browser_profiles",
+        sql: include_str!("../migrations/sqlite/0013_browser_profiles.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -148,6 +153,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 12,
         name: "pending_password",
         sql: include_str!("../migrations/postgres/0012_pending_password.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "browser_profiles",
+        sql: include_str!("../migrations/postgres/0013_browser_profiles.sql"),
     },
 ];
 

@@ -1313,6 +1313,23 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn browser_profile(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT sealed FROM browser_profiles WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get("sealed")?),
+                    None => None,
+                })
+            }
+
+            async fn save_browser_profile(&self, ws: WorkspaceId, a: AccountId, sealed: &[u8], at: Timestamp) -> Result<()> {
+                sqlx::query("INSERT INTO browser_profiles (account_id, workspace_id, sealed, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (account_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at")
+                    .bind(a.to_string()).bind(ws.to_string()).bind(sealed).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn insert_job(&self, j: &JobRow) -> Result<()> {
                 sqlx::query("INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by, attempts, max_attempts, run_after, worker, lease_until, cancel_requested, error, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
                     .bind(j.id.to_string()).bind(j.workspace_id.to_string()).bind(j.account_id.to_string()).bind(&j.kind).bind(&j.state)

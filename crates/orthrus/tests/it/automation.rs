@@ -95,18 +95,6 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         (s, v["error"]["code"].as_str()),
         (400, Some("automation.unknown_kind"))
     );
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
-        Some(json!({"kind": "rotate_password"})),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (400, Some("automation.not_available"))
-    );
 
     let (s, started) = api(
         &c,
@@ -162,6 +150,11 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     let again = wait_for_end(&c, &base, &t, started["job_id"].as_str().unwrap()).await;
     assert_eq!(again["state"], "succeeded", "{again}");
     assert!(!again.to_string().contains("shared inbox"), "{again}");
+    // Between jobs the profile is only in the database, sealed.
+    assert!(
+        !storage.data_dir.join("browser-profiles").join(&id).exists(),
+        "a browser profile was left on disk"
+    );
     // The automation log lists both, newest first; the audit has the start.
     let (_, jobs) = api(
         &c,
@@ -304,6 +297,69 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         signed.to_string().contains("type the authenticator code"),
         "{signed}"
     );
+    // Someone signs in by hand with the current code: the app then refuses
+    // it to the job, which waits for the next step and tries once more.
+    c.post(format!("{sandbox_url}/__sandbox/config"))
+        .json(&json!({"challenge_unknown_devices": false}))
+        .send()
+        .await
+        .unwrap();
+    let by_hand = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = by_hand
+        .post(format!("{sandbox_url}/accounts/login"))
+        .form(&[("username", "brand"), ("password", "pw-1-correct")])
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    // A code with time left that the app has not seen yet (the last job
+    // may have used the current one).
+    let mut signed_by_hand = false;
+    for _ in 0..4 {
+        let (_, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{id}/totp/code"),
+            Some(&t),
+            None,
+        )
+        .await;
+        let left = v["seconds_remaining"].as_i64().unwrap_or(0);
+        if left >= 20 {
+            let r = by_hand
+                .post(format!("{sandbox_url}/accounts/login/two_factor"))
+                .header("Cookie", cookies.join("; "))
+                .form(&[("verification_code", v["code"].as_str().unwrap())])
+                .send()
+                .await
+                .unwrap();
+            if r.headers().get("location").is_some_and(|l| l == "/") {
+                signed_by_hand = true;
+                break;
+            }
+        }
+        let wait = u64::try_from(left).unwrap_or(0) + 1;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    }
+    assert!(signed_by_hand, "the code never worked by hand");
+    let (_, v) = start("login").await;
+    let retried = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(retried["state"], "succeeded", "{retried}");
+    assert!(
+        retried
+            .to_string()
+            .contains("type the next authenticator code"),
+        "{retried}"
+    );
+
     // Swap the email for the managed address: the confirmation link the
     // app mails to it is opened from the shared inbox.
     let (s, v) = start("swap_email").await;
