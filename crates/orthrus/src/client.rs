@@ -538,6 +538,86 @@ pub struct CodeArgs {
     json: bool,
 }
 
+#[derive(Args)]
+pub struct AutomateArgs {
+    /// The account's label or id
+    account: String,
+    /// What to do: login, enable_mfa, rotate_password or swap_email
+    kind: String,
+    /// Start it and print the job id without following it
+    #[arg(long)]
+    no_wait: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Starts an automation and follows its steps until it ends. Exit status:
+/// 0 succeeded, 1 failed or cancelled, 3 deferred (it will run again).
+pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
+    let c = Client::new()?;
+    let id = c.resolve(&a.account).await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let body = serde_json::json!({ "kind": a.kind });
+    let path = format!("/accounts/{id}/automations");
+    let started = c.with_step_up(|| c.post(&path, &body)).await?;
+    let job = started["job_id"].as_str().unwrap_or_default().to_owned();
+    if a.no_wait {
+        if a.json {
+            print_json(&started)?;
+        } else {
+            println!("{job}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("Started {} on {} (job {job}).", a.kind, a.account);
+    let mut shown = 0usize;
+    loop {
+        let v = c.get(&format!("/jobs/{job}")).await?;
+        if let Some(steps) = v["steps"].as_array() {
+            for s in steps.iter().skip(shown) {
+                let Some(outcome) = s["outcome"].as_str() else {
+                    break;
+                };
+                let mark = match outcome {
+                    "ok" => "ok  ",
+                    "failed" => "FAIL",
+                    _ => "wait",
+                };
+                let detail = s["detail"]
+                    .as_str()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "  {mark} {}{detail}",
+                    s["name"].as_str().unwrap_or_default()
+                );
+                shown += 1;
+            }
+        }
+        let state = v["state"].as_str().unwrap_or_default();
+        let done = match state {
+            "succeeded" => Some(ExitCode::SUCCESS),
+            "failed" | "cancelled" => Some(ExitCode::from(1)),
+            "deferred" => Some(ExitCode::from(3)),
+            _ => None,
+        };
+        if let Some(code) = done {
+            if a.json {
+                print_json(&v)?;
+            } else {
+                println!("{state}");
+                if let Some(e) = v["error"].as_str() {
+                    eprintln!("{e}");
+                }
+            }
+            return Ok(code);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 #[derive(Subcommand)]
 pub enum InboxCommand {
     /// Wait for the account's next message with a code or a confirmation

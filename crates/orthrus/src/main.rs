@@ -60,6 +60,9 @@ enum Command {
     Approve,
     /// Print (or copy) an account's current authenticator code.
     Code(client::CodeArgs),
+    /// Run a browser automation on an account (login, enable_mfa,
+    /// rotate_password, swap_email) and follow its steps.
+    Automate(client::AutomateArgs),
     /// Read the shared inbox.
     Inbox {
         #[command(subcommand)]
@@ -282,5 +285,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Approve => client::approve().await,
         Command::Mfa { command } => client::mfa(command).await,
         Command::Inbox { command } => client::inbox(command).await,
+        Command::Automate(a) => client::automate(a).await,
     }
 }

@@ -564,6 +564,34 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         Some(1),
         "{acct}"
     );
+    // The CLI: `orthrus automate` follows the steps and exits 0.
+    let cli_cfg = dir.path().join("cli.json");
+    let (ok, _, err) = crate::cli::cli(
+        &cli_cfg,
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@acme.test",
+        ],
+        "owner-password-1\n",
+    );
+    assert!(ok, "{err}");
+    // Off the test's runtime thread: the sandbox is served on this runtime.
+    let (ok, out, err) = {
+        let cfg = cli_cfg.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::cli::cli(&cfg, &["automate", "Sandbox brand", "login"], "")
+        })
+        .await
+        .unwrap()
+    };
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(out.trim(), "succeeded");
+    assert!(err.contains("ok   signed in"), "{err}");
+    let (ok, _, err) = crate::cli::cli(&cli_cfg, &["automate", "Sandbox brand", "dance"], "");
+    assert!(!ok && err.contains("kind must be one of"), "{err}");
     second.kill().unwrap();
     second.wait().unwrap();
     let attempts: Vec<i64> = done["steps"]

@@ -4,7 +4,7 @@ use crate::support::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn cli(config: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+pub(crate) fn cli(config: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(bin())
         .args(args)
         .env("ORTHRUS_CLI_CONFIG", config)
