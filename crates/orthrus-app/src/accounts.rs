@@ -488,8 +488,17 @@ impl App {
         patch: AccountPatch,
     ) -> Result<AccountDetail> {
         let (a, subject) = self.account_for(actor, id).await?;
-        let touches_credentials =
-            patch.username.is_some() || patch.password.is_some() || patch.fields.is_some();
+        // Automations type the password into the login page: whoever can
+        // move that page elsewhere could collect it, so changing it needs
+        // the right to change the credentials themselves.
+        let moves_login = patch
+            .login_url
+            .as_deref()
+            .is_some_and(|u| u.trim() != a.login_url.trim());
+        let touches_credentials = patch.username.is_some()
+            || patch.password.is_some()
+            || patch.fields.is_some()
+            || moves_login;
         let touches_metadata = patch.app.is_some()
             || patch.label.is_some()
             || patch.login_url.is_some()

@@ -232,11 +232,17 @@ impl App {
         actor: &Actor,
         account_id: Option<&str>,
     ) -> Result<Vec<JobView>> {
+        // Members who may only run logins see their own jobs and the
+        // logins; Owner-only jobs (MFA, password, email) stay with Owners.
+        let mut sees_all = actor.role >= WorkspaceRole::Admin;
         let account = match account_id.filter(|s| !s.is_empty()) {
             Some(id) => {
                 let (a, subject) = self.account_for(actor, id).await?;
-                if actor.role < WorkspaceRole::Admin {
+                if !sees_all {
                     self.check_subject(actor, subject, Action::RunLoginAutomation)?;
+                    sees_all = self
+                        .check_subject(actor, subject, Action::RunAdminAutomation)
+                        .is_ok();
                 }
                 Some(a.id)
             }
@@ -249,6 +255,13 @@ impl App {
             .await?;
         let mut out = Vec::new();
         for j in jobs {
+            if account.is_some()
+                && !sees_all
+                && j.requested_by != actor.user_id
+                && j.kind != "login"
+            {
+                continue;
+            }
             if account.is_none()
                 && actor.role < WorkspaceRole::Admin
                 && j.requested_by != actor.user_id

@@ -30,10 +30,32 @@ impl Default for BrowserOptions {
     }
 }
 
-/// A running browser: chromedriver and its Chromium session.
+/// A running browser: chromedriver and its Chromium session, in a process
+/// group of their own so that both always go away together.
 pub struct Browser {
     driver: Option<WebDriver>,
     chromedriver: tokio::process::Child,
+    /// The process group (chromedriver's pid), killed on quit and on drop.
+    group: Option<u32>,
+}
+
+/// Kills a process group (chromedriver and every Chromium it started).
+fn kill_group(group: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{group}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // A browser not closed with `quit` (an error, a panic, a timeout)
+        // must not outlive its job.
+        if let Some(g) = self.group.take() {
+            kill_group(g);
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +145,7 @@ impl Browser {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .map_err(|e| BrowserError::DriverStart(e.to_string()))?;
         let stdout = child
@@ -171,6 +194,7 @@ impl Browser {
             .map_err(session)?;
         Ok(Self {
             driver: Some(driver),
+            group: child.id(),
             chromedriver: child,
         })
     }
@@ -182,8 +206,12 @@ impl Browser {
     /// Closes Chromium (writing its profile to disk) and chromedriver.
     pub async fn quit(mut self) {
         if let Some(d) = self.driver.take() {
-            let _ = d.quit().await;
+            // A hung browser does not hold the job: the group is killed next.
+            let _ = tokio::time::timeout(Duration::from_secs(20), d.quit()).await;
         }
         let _ = self.chromedriver.kill().await;
+        if let Some(g) = self.group.take() {
+            kill_group(g);
+        }
     }
 }

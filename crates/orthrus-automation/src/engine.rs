@@ -121,7 +121,11 @@ async fn run_steps(
         if let Action::Run(sub) = &step.action {
             let handle = log.started(&step.name).await;
             let end = run_nested(driver, recipe, sub, host, &mut *log, depth + 1).await;
-            let url = driver.current_url().await.ok().map(|u| u.to_string());
+            let url = driver
+                .current_url()
+                .await
+                .ok()
+                .map(|u| loggable(u.as_str()));
             if end == FlowEnd::Done {
                 log.finished(handle, StepOutcome::Ok, url.as_deref(), None)
                     .await;
@@ -140,7 +144,11 @@ async fn run_steps(
         let handle = log.started(&step.name).await;
         let timeout = Duration::from_secs(step.timeout_secs);
         let result = execute(driver, &step.action, timeout, host, &mut vars).await;
-        let url = driver.current_url().await.ok().map(|u| u.to_string());
+        let url = driver
+            .current_url()
+            .await
+            .ok()
+            .map(|u| loggable(u.as_str()));
         let next = match result {
             Ok(Next::Continue(detail)) => {
                 log.finished(handle, StepOutcome::Ok, url.as_deref(), detail.as_deref())
@@ -375,5 +383,23 @@ mod tests {
         assert_eq!(super::stated_wait("come back in 3 days"), Some(3 * 86_400));
         assert_eq!(super::stated_wait("in a few days"), None);
         assert_eq!(super::stated_wait(""), None);
+    }
+}
+
+/// A page URL as the log keeps it: without query and fragment, which may
+/// carry tokens (confirmation links, magic links).
+fn loggable(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn tokens_do_not_reach_the_log() {
+        assert_eq!(
+            super::loggable("https://a.test/confirm?token=abc#x"),
+            "https://a.test/confirm"
+        );
+        assert_eq!(super::loggable("https://a.test/p"), "https://a.test/p");
     }
 }

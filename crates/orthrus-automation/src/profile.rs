@@ -47,6 +47,13 @@ pub fn pack(dir: &Path) -> std::io::Result<Vec<u8>> {
     for k in KEPT {
         collect(dir, k, &mut files)?;
     }
+    // Stay under what unpack accepts: leave out the largest files first.
+    files.sort_by_key(|(_, d)| d.len());
+    let mut total = 0u64;
+    files.retain(|(n, d)| {
+        total += (d.len() + n.len() + 6) as u64;
+        total <= MAX_TOTAL
+    });
     let mut z = flate2::write::ZlibEncoder::new(vec![VERSION], flate2::Compression::default());
     for (name, data) in files {
         let n = u16::try_from(name.len()).map_err(std::io::Error::other)?;

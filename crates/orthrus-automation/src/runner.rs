@@ -136,6 +136,7 @@ impl Runner {
             );
             let (id, worker, lease) = (job.id, self.cfg.worker_id.clone(), self.cfg.lease);
             tokio::spawn(async move {
+                let mut renewed = tokio::time::Instant::now();
                 loop {
                     tokio::time::sleep(lease / 3).await;
                     let now = app.now();
@@ -143,14 +144,26 @@ impl Runner {
                         .heartbeat_job(id, &worker, now, later(now, lease))
                         .await
                     {
-                        Ok(Lease::Held) => {}
-                        Ok(Lease::CancelRequested) => cancel.cancel(),
+                        Ok(Lease::Held) => renewed = tokio::time::Instant::now(),
+                        Ok(Lease::CancelRequested) => {
+                            renewed = tokio::time::Instant::now();
+                            cancel.cancel();
+                        }
                         Ok(Lease::Lost) => {
                             lost.store(true, std::sync::atomic::Ordering::SeqCst);
                             cancel.cancel();
                             return;
                         }
-                        Err(e) => tracing::warn!(error = %e, "automation heartbeat failed"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "automation heartbeat failed");
+                            // Past our lease another worker may take the
+                            // job: stop rather than run it twice.
+                            if renewed.elapsed() >= lease {
+                                lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                                cancel.cancel();
+                                return;
+                            }
+                        }
                     }
                 }
             })
@@ -286,7 +299,10 @@ impl Runner {
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
             // The app's stated wait, else a day (two after a second deferral).
             Some(FlowEnd::Deferred(m, wait)) => {
-                let secs = wait.unwrap_or(if job.attempts > 1 { 2 * 86_400 } else { 86_400 });
+                // The page's wait, at most two weeks (a page cannot park a job forever).
+                let secs = wait
+                    .unwrap_or(if job.attempts > 1 { 2 * 86_400 } else { 86_400 })
+                    .min(14 * 86_400);
                 let until = later(self.app.now(), Duration::from_secs(secs));
                 (
                     "deferred",
@@ -361,8 +377,9 @@ impl Host for RunnerHost {
             "origin" => {
                 let u = &self.inputs.login_url;
                 let after_scheme = u.find("://").map_or(0, |i| i + 3);
+                // The authority ends at the first '/', '?' or '#'.
                 let end = u[after_scheme..]
-                    .find('/')
+                    .find(['/', '?', '#'])
                     .map_or(u.len(), |i| after_scheme + i);
                 Ok(u[..end].to_owned())
             }

@@ -1388,8 +1388,11 @@ macro_rules! impl_store {
             async fn set_job_state(&self, id: EventId, worker: &str, state: &str, error: Option<&str>, run_after: Option<Timestamp>, now: Timestamp) -> Result<bool> {
                 let ends = matches!(state, "succeeded" | "failed" | "cancelled");
                 let leaves = ends || matches!(state, "queued" | "deferred");
-                let done = sqlx::query("UPDATE automation_jobs SET state = $3, error = $4, run_after = COALESCE($5, run_after), updated_at = $6,
-                        finished_at = CASE WHEN $7 THEN $6 ELSE finished_at END,
+                // A cancel asked for meanwhile wins over a retry or a deferral.
+                let done = sqlx::query("UPDATE automation_jobs SET state = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $3 END,
+                        error = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $4 END,
+                        run_after = COALESCE($5, run_after), updated_at = $6,
+                        finished_at = CASE WHEN $7 OR (cancel_requested AND $3 IN ('queued', 'deferred')) THEN $6 ELSE finished_at END,
                         worker = CASE WHEN $8 THEN NULL ELSE worker END,
                         lease_until = CASE WHEN $8 THEN NULL ELSE lease_until END
                      WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')")
@@ -1414,9 +1417,13 @@ macro_rules! impl_store {
             }
 
             async fn cancel_job(&self, ws: WorkspaceId, id: EventId, now: Timestamp) -> Result<Option<JobRow>> {
-                sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', updated_at = $3, finished_at = $3 WHERE workspace_id = $1 AND id = $2 AND state IN ('queued', 'deferred')")
-                    .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
-                sqlx::query("UPDATE automation_jobs SET cancel_requested = TRUE, updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND state IN ('running', 'waiting')")
+                // One statement: a job not running ends now; a running one
+                // is asked to stop (and ends cancelled whatever it does next).
+                sqlx::query("UPDATE automation_jobs SET cancel_requested = TRUE, updated_at = $3,
+                        finished_at = CASE WHEN state IN ('queued', 'deferred') THEN $3 ELSE finished_at END,
+                        error = CASE WHEN state IN ('queued', 'deferred') THEN 'cancelled' ELSE error END,
+                        state = CASE WHEN state IN ('queued', 'deferred') THEN 'cancelled' ELSE state END
+                     WHERE workspace_id = $1 AND id = $2 AND state IN ('queued', 'deferred', 'running', 'waiting')")
                     .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
                 self.get_job(ws, id).await
             }

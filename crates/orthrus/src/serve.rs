@@ -105,8 +105,11 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "orthrus".into());
+    // Unique even when containers share a hostname and a pid.
+    let tag: [u8; 4] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
+    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
     let mut rc = orthrus_automation::runner::RunnerConfig::new(
-        format!("{host}-{}-{n}", std::process::id()),
+        format!("{host}-{}-{n}-{tag}", std::process::id()),
         cfg.data_dir.join("browser-profiles"),
     );
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);

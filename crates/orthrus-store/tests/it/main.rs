@@ -1028,7 +1028,34 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
         assert_eq!(gone.state, "cancelled");
         let listed = s.list_jobs(ws.id, Some(a1.id), 10).await.unwrap();
         assert_eq!(listed.len(), 2);
-        assert_eq!(s.list_jobs(ws.id, None, 10).await.unwrap().len(), 3);
+        // A cancel asked for while a job runs wins over the worker's retry.
+        let j4 = job(&c, &a2, u.id, "login");
+        s.insert_job(&j4).await.unwrap();
+        let got = s
+            .claim_job("w4", c.now(), lease(&c))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id, j4.id);
+        s.cancel_job(ws.id, j4.id, c.now()).await.unwrap();
+        assert!(
+            s.set_job_state(
+                j4.id,
+                "w4",
+                "queued",
+                Some("retrying"),
+                Some(c.now()),
+                c.now()
+            )
+            .await
+            .unwrap()
+        );
+        let after = s.get_job(ws.id, j4.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.state.as_str(), after.finished_at.is_some()),
+            ("cancelled", true)
+        );
+        assert_eq!(s.list_jobs(ws.id, None, 10).await.unwrap().len(), 4);
     }
 }
 

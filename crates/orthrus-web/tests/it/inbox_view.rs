@@ -430,3 +430,42 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     );
     stop.cancel();
 }
+
+#[tokio::test]
+async fn moving_the_login_page_needs_the_right_to_change_credentials() {
+    // Automations type the password into the login page: a workspace Admin
+    // who may edit an account's label but not see its password must not be
+    // able to point that page elsewhere.
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let (_, a) = owner
+        .post(
+            "/accounts",
+            &json!({"app": "instagram", "label": "IG", "login_url": "https://www.instagram.com/accounts/login/", "username": "brand", "password": "pw-123456789"}),
+        )
+        .await;
+    let id = a["id"].as_str().unwrap().to_owned();
+    let admin = t.user(&owner, "admin@acme.test", "admin").await;
+    let (s, v) = admin
+        .patch(
+            &format!("/accounts/{id}"),
+            &json!({"version": 1, "login_url": "https://evil.example/"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // The same URL sent back unchanged (as an edit form does) is no change.
+    let (s, v) = admin
+        .patch(
+            &format!("/accounts/{id}"),
+            &json!({"version": 1, "label": "IG brand", "login_url": "https://www.instagram.com/accounts/login/"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = owner
+        .patch(
+            &format!("/accounts/{id}"),
+            &json!({"version": 2, "login_url": "https://www.instagram.com/"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
