@@ -260,11 +260,22 @@ async fn execute(
         }
         Action::Click(selector) => {
             let selector = resolve(selector, host, vars).await?;
-            element(driver, &selector, timeout)
-                .await?
-                .click()
+            let el = element(driver, &selector, timeout).await?;
+            let page = driver.find(By::Tag("html")).await.ok();
+            el.click()
                 .await
                 .map_err(|e| format!("could not click {selector}: {e}"))?;
+            // When the click loads another page, wait until the old one is
+            // gone, so the next step never reads it (a stale error message
+            // would look like the answer). Clicks that stay on the page
+            // give up after a moment.
+            if let Some(page) = page {
+                let _ = page
+                    .wait_until()
+                    .wait(Duration::from_secs(3), Duration::from_millis(100))
+                    .stale()
+                    .await;
+            }
             Ok(Next::Continue(None))
         }
         Action::WaitFor(selector) | Action::Expect(selector) => {
