@@ -313,25 +313,28 @@ impl App {
     }
 
     /// Marks a message's code used.
+    /// `account_id`, when given (the API), must be the message's account.
     pub async fn mark_message_used(
         &self,
         actor: &Actor,
         message_id: &str,
-        account_id: &str,
+        account_id: Option<&str>,
     ) -> Result<()> {
-        let (a, subject) = self.account_for(actor, account_id).await?;
-        self.check_subject(actor, subject, Action::ViewInbox)?;
         let mid: EventId = message_id
             .parse()
             .map_err(|_| AppError::NotFound("message"))?;
-        match self
+        let m = self
             .inner
             .store
             .get_message(actor.workspace_id, mid)
             .await?
-        {
-            Some(m) if m.account_id == a.id => {}
-            _ => return Err(AppError::NotFound("message")),
+            .ok_or(AppError::NotFound("message"))?;
+        let (a, subject) = self
+            .account_for(actor, account_id.unwrap_or(&m.account_id.to_string()))
+            .await?;
+        self.check_subject(actor, subject, Action::ViewInbox)?;
+        if m.account_id != a.id {
+            return Err(AppError::NotFound("message"));
         }
         self.inner
             .store

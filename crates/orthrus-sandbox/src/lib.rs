@@ -125,6 +125,24 @@ impl Sandbox {
         }
     }
 
+    /// Serves a sandbox on a free local port in this process (tests and
+    /// demos), mailing through `smtp`, without text messages; returns its
+    /// URL.
+    pub async fn spawn_local(smtp: &str) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let sandbox = Self::new(SandboxConfig {
+            smtp: smtp.to_owned(),
+            sms_webhook: None,
+            sms_webhook_secret: None,
+            public_url: url.clone(),
+            mail_from: "Sandbox <security@mail.sandbox.test>".into(),
+            sms_from: "32665".into(),
+        });
+        tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+        Ok(url)
+    }
+
     /// The state, even if a panicking request poisoned the lock.
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())

@@ -106,6 +106,15 @@ impl std::fmt::Display for BadRecord {
 
 impl std::error::Error for BadRecord {}
 
+/// Checks pinned records without building a resolver (configuration
+/// validation at start-up; [`SenderVerifier::new`] checks them again).
+pub fn check_pinned(records: &[(String, String)]) -> Result<(), BadRecord> {
+    for (name, value) in records {
+        parse_pinned(name, value)?;
+    }
+    Ok(())
+}
+
 /// Parses a pinned TXT record by its name: `_dmarc.` names hold DMARC
 /// policies, `._domainkey.` names DKIM keys.
 fn parse_pinned(name: &str, value: &str) -> Result<(String, Txt), BadRecord> {

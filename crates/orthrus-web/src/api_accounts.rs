@@ -591,7 +591,7 @@ pub(crate) async fn inbox_used(
     ApiJson(b): ApiJson<UsedMessageBody>,
 ) -> ApiResult<StatusCode> {
     s.app
-        .mark_message_used(&a.actor, &id, &b.account_id)
+        .mark_message_used(&a.actor, &id, Some(&b.account_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

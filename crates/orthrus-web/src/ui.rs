@@ -71,6 +71,20 @@ impl Page {
     }
 }
 
+/// Labels of the accounts the caller can see, by id: every account for
+/// those who may list them all, else their own. Asks for the second list
+/// only when the first is refused.
+pub(crate) async fn account_labels(
+    s: &WebState,
+    a: &Authed,
+) -> Result<std::collections::HashMap<String, String>, WebError> {
+    let all = match s.app.list_accounts(&a.actor, true).await {
+        Ok(v) => v,
+        Err(_) => s.app.list_accounts(&a.actor, false).await?,
+    };
+    Ok(all.into_iter().map(|x| (x.id, x.label)).collect())
+}
+
 /// Renders a template into a response.
 pub(crate) fn render<T: Template>(t: &T) -> Result<Response, WebError> {
     t.render()

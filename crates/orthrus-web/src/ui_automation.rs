@@ -101,19 +101,8 @@ struct LogPage {
     jobs: Vec<LogRow>,
 }
 
-async fn labels(s: &WebState, a: &Authed) -> HashMap<String, String> {
-    let all = match s.app.list_accounts(&a.actor, true).await {
-        Ok(v) => Ok(v),
-        Err(_) => s.app.list_accounts(&a.actor, false).await,
-    };
-    all.unwrap_or_default()
-        .into_iter()
-        .map(|x| (x.id, x.label))
-        .collect()
-}
-
 async fn log_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    let names = labels(&s, &a).await;
+    let names = crate::ui::account_labels(&s, &a).await?;
     let jobs = s
         .app
         .automation_jobs(&a.actor, None)
@@ -145,8 +134,8 @@ async fn job_page(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let job = s.app.automation_job(&a.actor, &id).await?;
-    let account = labels(&s, &a)
-        .await
+    let account = crate::ui::account_labels(&s, &a)
+        .await?
         .get(&job.account_id)
         .cloned()
         .unwrap_or_default();

@@ -115,14 +115,7 @@ async fn rows(
     a: Authed,
     Query(f): Query<Filter>,
 ) -> Result<Response, WebError> {
-    let labels: std::collections::HashMap<String, String> = s
-        .app
-        .list_accounts(&a.actor, true)
-        .await
-        .or(s.app.list_accounts(&a.actor, false).await)?
-        .into_iter()
-        .map(|x| (x.id, x.label))
-        .collect();
+    let labels = crate::ui::account_labels(&s, &a).await?;
     let filtered = [&f.with_code, &f.channel, &f.q, &f.from, &f.to]
         .iter()
         .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()));
@@ -269,10 +262,7 @@ async fn message_used(
     axum::extract::Path(id): axum::extract::Path<String>,
     UiForm(_): UiForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let m = s.app.inbox_message(&a.actor, &id).await?;
-    s.app
-        .mark_message_used(&a.actor, &id, &m.item.account_id)
-        .await?;
+    s.app.mark_message_used(&a.actor, &id, None).await?;
     message_view(&s, &a, &id, Some("Marked used.".into()), None).await
 }
 

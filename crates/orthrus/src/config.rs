@@ -395,7 +395,7 @@ impl Config {
         if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");
         }
-        orthrus_smtp::auth::SenderVerifier::new(&self.sender_auth()?)
+        orthrus_smtp::auth::check_pinned(&self.sender_auth()?.pinned)
             .map_err(|e| anyhow::anyhow!("smtp.dns_records: {e}"))?;
         if self.smtp.tls_cert.is_empty() != self.smtp.tls_key.is_empty() {
             bail!("smtp.tls_cert and smtp.tls_key go together: set both or neither");

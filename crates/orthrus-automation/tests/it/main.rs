@@ -6,7 +6,7 @@
 
 use orthrus_automation::browser::{Browser, BrowserOptions};
 use orthrus_automation::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
-use orthrus_sandbox::{Sandbox, SandboxConfig};
+use orthrus_sandbox::Sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -134,17 +134,7 @@ struct Env {
 
 async fn sandbox() -> Env {
     let (smtp, mail) = smtp_sink().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let sb = Sandbox::new(SandboxConfig {
-        smtp,
-        sms_webhook: None,
-        sms_webhook_secret: None,
-        public_url: url.clone(),
-        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
-        sms_from: "32665".into(),
-    });
-    tokio::spawn(async move { axum::serve(listener, sb.router()).await });
+    let url = Sandbox::spawn_local(&smtp).await.unwrap();
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{url}/__sandbox/users"))

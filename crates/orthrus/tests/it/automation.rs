@@ -40,17 +40,9 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     );
     let server = Server::start(&storage, "info");
     // The sandbox sends its mail to Orthrus's SMTP listener.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = orthrus_sandbox::Sandbox::new(orthrus_sandbox::SandboxConfig {
-        smtp: server.smtp.clone().unwrap(),
-        sms_webhook: None,
-        sms_webhook_secret: None,
-        public_url: sandbox_url.clone(),
-        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
-        sms_from: "32665".into(),
-    });
-    tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local(&server.smtp.clone().unwrap())
+        .await
+        .unwrap();
 
     let c = http();
     let base = format!("{}/api/v1", server.url);
@@ -415,17 +407,9 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     );
     // The sandbox cannot send its security code (nothing listens on its
     // SMTP port), so the first attempt waits on the code page.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = orthrus_sandbox::Sandbox::new(orthrus_sandbox::SandboxConfig {
-        smtp: "127.0.0.1:9".into(),
-        sms_webhook: None,
-        sms_webhook_secret: None,
-        public_url: sandbox_url.clone(),
-        mail_from: "Sandbox <security@mail.sandbox.test>".into(),
-        sms_from: "32665".into(),
-    });
-    tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
+    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local("127.0.0.1:9")
+        .await
+        .unwrap();
     let c = http();
     let base = format!("{}/api/v1", server.url);
     let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
