@@ -31,8 +31,26 @@ pub struct JobView {
     pub updated_at: String,
     pub finished_at: Option<String>,
     pub cancel_requested: bool,
+    /// While `waiting`: what the job asks a person.
+    pub question: Option<Question>,
+    /// The job's latest screenshot (on failure, or with its question), when
+    /// there is one; only on a single job (`GET /api/v1/jobs/{id}`).
+    pub screenshot_url: Option<String>,
     pub steps: Vec<StepView>,
 }
+
+/// What a waiting job asks a person.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Question {
+    /// `captcha`: type what the screenshot shows. `backup_code`: allow the
+    /// job to use one of the account's backup codes (identity check; the
+    /// code goes to the app, never to the screen).
+    pub kind: String,
+    pub prompt: String,
+}
+
+/// Longest answer a person may give.
+const MAX_ANSWER: usize = 200;
 
 /// One step of a job.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -72,6 +90,11 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
         updated_at: j.updated_at.to_rfc3339(),
         finished_at: j.finished_at.map(|t| t.to_rfc3339()),
         cancel_requested: j.cancel_requested,
+        question: j
+            .question
+            .as_deref()
+            .and_then(|q| serde_json::from_str(q).ok()),
+        screenshot_url: None,
         steps: steps
             .into_iter()
             .map(|s| StepView {
@@ -162,6 +185,7 @@ impl App {
             created_at: now,
             updated_at: now,
             finished_at: None,
+            question: None,
         };
         self.inner.store.insert_job(&job).await?;
         self.audit(
@@ -201,7 +225,181 @@ impl App {
     pub async fn automation_job(&self, actor: &Actor, id: &str) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
         let steps = self.inner.store.job_steps(job.id).await?;
-        Ok(view(&job, steps))
+        let mut v = view(&job, steps);
+        if self
+            .inner
+            .store
+            .job_screenshot(actor.workspace_id, job.id)
+            .await?
+            .is_some()
+        {
+            v.screenshot_url = Some(format!("/api/v1/jobs/{}/screenshot", job.id));
+        }
+        Ok(v)
+    }
+
+    /// The job's latest screenshot (PNG), opened.
+    pub async fn automation_screenshot(&self, actor: &Actor, id: &str) -> Result<Vec<u8>> {
+        let job = self.visible_job(actor, id).await?;
+        let sealed = self
+            .inner
+            .store
+            .job_screenshot(actor.workspace_id, job.id)
+            .await?
+            .ok_or(AppError::NotFound("screenshot"))?;
+        let png = self.inner.envelope.open(
+            &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
+            &sealed,
+        )?;
+        Ok(png.to_vec())
+    }
+
+    /// A person answers a waiting job: the word a CAPTCHA shows, or `yes`
+    /// to let it use a backup code. For a backup code the answerer needs
+    /// the right to use the account's backup codes (identity check); the
+    /// code is taken here, in their name, and handed to the job unseen.
+    pub async fn answer_automation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        answer: &str,
+    ) -> Result<JobView> {
+        let job = self.visible_job(actor, id).await?;
+        let Some(q) = job
+            .question
+            .as_deref()
+            .and_then(|q| serde_json::from_str::<Question>(q).ok())
+            .filter(|_| job.state == "waiting")
+        else {
+            return Err(AppError::Conflict {
+                code: "automation.not_waiting",
+                message: "this job is not waiting for an answer".into(),
+            });
+        };
+        let answer = answer.trim();
+        let secret = match q.kind.as_str() {
+            "backup_code" => {
+                if !answer.eq_ignore_ascii_case("yes") {
+                    return Err(AppError::invalid(
+                        "automation.answer",
+                        "answer \"yes\" to let the job use a backup code, or cancel the job",
+                    ));
+                }
+                SecretString::new(
+                    self.use_backup_code(actor, &job.account_id.to_string())
+                        .await?
+                        .code,
+                )
+            }
+            _ => {
+                if answer.is_empty() || answer.chars().count() > MAX_ANSWER {
+                    return Err(AppError::invalid(
+                        "automation.answer",
+                        format!("the answer must have 1 to {MAX_ANSWER} characters"),
+                    ));
+                }
+                SecretString::new(answer.to_owned())
+            }
+        };
+        let sealed = self.inner.envelope.seal(
+            self.rng(),
+            &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
+            secret.expose().as_bytes(),
+        )?;
+        if !self
+            .inner
+            .store
+            .answer_job(actor.workspace_id, job.id, &sealed, self.now())
+            .await?
+        {
+            return Err(AppError::Conflict {
+                code: "automation.not_waiting",
+                message: "this job was answered already or stopped waiting".into(),
+            });
+        }
+        self.audit(
+            actor,
+            Event::new("automation.answer")
+                .target("account", job.account_id)
+                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": q.kind})),
+        )
+        .await?;
+        self.automation_job(actor, id).await
+    }
+
+    /// For a worker: the job waits for a person. The screenshot (if any)
+    /// is kept sealed; the question shows in the log, and is audited so
+    /// that it reaches whoever watches the events.
+    pub async fn ask_person(
+        &self,
+        job: &JobRow,
+        worker: &str,
+        question: &Question,
+        screenshot: Option<&[u8]>,
+    ) -> Result<()> {
+        if let Some(png) = screenshot {
+            self.save_job_screenshot(job, png).await?;
+        }
+        let text =
+            serde_json::to_string(question).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !self
+            .inner
+            .store
+            .ask_job(job.id, worker, &text, self.now())
+            .await?
+        {
+            return Err(AppError::Conflict {
+                code: "automation.not_ours",
+                message: "the job was cancelled or taken over".into(),
+            });
+        }
+        let actor = self.local_actor(job.requested_by, job.workspace_id).await?;
+        self.audit(
+            &actor,
+            Event::new("automation.needs_person")
+                .target("account", job.account_id)
+                .detail(serde_json::json!({
+                    "job_id": job.id.to_string(),
+                    "kind": question.kind,
+                    "prompt": question.prompt,
+                })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// For a worker: the answer to its question once a person gave it (the
+    /// job is `running` again).
+    pub async fn take_answer(&self, job: &JobRow, worker: &str) -> Result<Option<SecretString>> {
+        let Some(sealed) = self
+            .inner
+            .store
+            .take_job_answer(job.id, worker, self.now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bytes = self.inner.envelope.open(
+            &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
+            &sealed,
+        )?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| AppError::Internal("an answer is not text".into()))?;
+        Ok(Some(SecretString::new(text)))
+    }
+
+    /// For a worker: keeps a screenshot of the job (sealed).
+    pub async fn save_job_screenshot(&self, job: &JobRow, png: &[u8]) -> Result<()> {
+        let sealed = self.inner.envelope.seal(
+            self.rng(),
+            &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
+            png,
+        )?;
+        self.inner
+            .store
+            .save_job_screenshot(job.workspace_id, job.id, &sealed, self.now())
+            .await?;
+        Ok(())
     }
 
     /// Cancels a job: at once when it has not started, else its worker

@@ -17,6 +17,11 @@ pub trait Host: Send + Sync {
     async fn call(&self, hook: &str, _arg: Option<&str>) -> Result<(), String> {
         Err(format!("no hook {hook:?} here"))
     }
+    /// Asks a person (`ask` steps) and waits for the answer; `screenshot`
+    /// is a PNG of what they must look at. The default host has nobody.
+    async fn ask(&self, _prompt: &str, _screenshot: Option<Vec<u8>>) -> Result<String, String> {
+        Err("nobody here can answer: the step needs a person".into())
+    }
 }
 
 /// How a step ended.
@@ -293,6 +298,45 @@ async fn execute(
             let detail = format!("read {} characters into {{{into}}}", text.chars().count());
             vars.insert(into.clone(), text);
             Ok(Next::Continue(Some(detail)))
+        }
+        Action::ReadQr { selector, into } => {
+            let selector = resolve(selector, host, vars).await?;
+            let png = element(driver, &selector, timeout)
+                .await?
+                .screenshot_as_png()
+                .await
+                .map_err(|e| format!("could not take a picture of {selector}: {e}"))?;
+            let text = tokio::task::spawn_blocking(move || orthrus_otp::qr::decode_qr(&png))
+                .await
+                .map_err(|e| format!("decoding the QR code stopped: {e}"))?
+                .map_err(|e| format!("no QR code could be read in {selector}: {e}"))?;
+            // The content is a secret (a TOTP key): only its name is logged.
+            vars.insert(into.clone(), text);
+            Ok(Next::Continue(Some(format!(
+                "decoded a QR code into {{{into}}}"
+            ))))
+        }
+        Action::Ask { prompt, shot, into } => {
+            let prompt = resolve(prompt, host, vars).await?;
+            let png = match shot {
+                Some(s) => {
+                    let s = resolve(s, host, vars).await?;
+                    element(driver, &s, timeout)
+                        .await?
+                        .screenshot_as_png()
+                        .await
+                        .map_err(|e| format!("could not take a picture of {s}: {e}"))?
+                }
+                None => driver
+                    .screenshot_as_png()
+                    .await
+                    .map_err(|e| format!("could not take a picture of the page: {e}"))?,
+            };
+            let answer = host.ask(&prompt, Some(png)).await?;
+            vars.insert(into.clone(), answer);
+            Ok(Next::Continue(Some(format!(
+                "a person answered into {{{into}}}"
+            ))))
         }
         Action::Branch(cases) => branch(driver, cases, timeout, host, vars).await,
         Action::Call { hook, arg } => {

@@ -30,6 +30,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "inbox_link",
     "managed_email",
     "new_password",
+    "backup_code",
 ];
 
 /// Hooks recipes may `call`.

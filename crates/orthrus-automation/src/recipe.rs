@@ -19,7 +19,10 @@
 //!
 //! Each step does one thing: `open` a URL, `fill` a field `with` a value,
 //! `click`, `wait_for` an element, `expect` one (fail if it never shows),
-//! `read_text` of an element `into` a variable, `branch` on the first of
+//! `read_text` of an element `into` a variable, `read_qr` (decode the QR
+//! code an element shows `into` a variable), `ask` a person (a CAPTCHA:
+//! the job waits with a screenshot of `shot` until someone answers in the
+//! automation log; the answer goes `into` a variable), `branch` on the first of
 //! several elements that shows (then `goto` a label, `fail`, `pause` for a
 //! person or `end`), `goto`, `fail`, `pause` or `end`. Values may hold
 //! `{placeholders}`, filled by the host when the step runs (the password,
@@ -66,6 +69,20 @@ pub enum Action {
     Expect(String),
     ReadText {
         selector: String,
+        into: String,
+    },
+    /// Decodes the QR code an element shows (a screenshot of it) `into` a
+    /// variable: for set-up pages that show no key.
+    ReadQr {
+        selector: String,
+        into: String,
+    },
+    /// Asks a person (a CAPTCHA) and waits: the job shows `prompt` and a
+    /// screenshot of `shot` (else of the page); the answer goes `into` a
+    /// variable.
+    Ask {
+        prompt: String,
+        shot: Option<String>,
         into: String,
     },
     Branch(Vec<Case>),
@@ -135,6 +152,9 @@ struct RawStep {
     wait_for: Option<String>,
     expect: Option<String>,
     read_text: Option<String>,
+    read_qr: Option<String>,
+    ask: Option<String>,
+    shot: Option<String>,
     into: Option<String>,
     branch: Option<Vec<Spanned<RawCase>>>,
     call: Option<String>,
@@ -226,7 +246,10 @@ impl Recipe {
                         format!("label {l:?} is used twice in flow {name:?}"),
                     ));
                 }
-                if let Action::ReadText { into, .. } = &step.action {
+                if let Action::ReadText { into, .. }
+                | Action::ReadQr { into, .. }
+                | Action::Ask { into, .. } = &step.action
+                {
                     vars.insert(into.clone());
                 }
                 spans.push(at);
@@ -323,8 +346,43 @@ fn check_step(
         };
         name_hint = format!("read {s}");
         actions.push(Action::ReadText { selector: s, into });
-    } else if r.into.is_some() {
-        return Err(err(at, "`into` belongs to a `read_text` step".into()));
+    }
+    if let Some(s) = r.read_qr {
+        let Some(into) = r.into.clone() else {
+            return Err(err(
+                at,
+                format!("`read_qr = {s:?}` needs `into`: a variable name"),
+            ));
+        };
+        name_hint = format!("read the QR code {s}");
+        actions.push(Action::ReadQr { selector: s, into });
+    }
+    if let Some(prompt) = r.ask {
+        let Some(into) = r.into.clone() else {
+            return Err(err(
+                at,
+                "`ask` needs `into`: the variable for the person's answer".into(),
+            ));
+        };
+        name_hint = "ask a person".into();
+        actions.push(Action::Ask {
+            prompt,
+            shot: r.shot.clone(),
+            into,
+        });
+    } else if r.shot.is_some() {
+        return Err(err(at, "`shot` belongs to an `ask` step".into()));
+    }
+    if r.into.is_some()
+        && !matches!(
+            actions.last(),
+            Some(Action::ReadText { .. } | Action::ReadQr { .. } | Action::Ask { .. })
+        )
+    {
+        return Err(err(
+            at,
+            "`into` belongs to a `read_text`, `read_qr` or `ask` step".into(),
+        ));
     }
     if let Some(cases) = r.branch {
         if cases.is_empty() {
@@ -388,7 +446,7 @@ fn check_step(
         0 => {
             return Err(err(
                 at,
-                "a step needs one action: open, fill, click, wait_for, expect, read_text, branch, call, run, goto, fail, pause or end".into(),
+                "a step needs one action: open, fill, click, wait_for, expect, read_text, read_qr, ask, branch, call, run, goto, fail, pause or end".into(),
             ));
         }
         _ => {
@@ -430,7 +488,12 @@ fn texts(a: &Action) -> Vec<&str> {
         Action::Open(u) => vec![u],
         Action::Fill { selector, value } => vec![selector, value],
         Action::Click(s) | Action::WaitFor(s) | Action::Expect(s) => vec![s],
-        Action::ReadText { selector, .. } => vec![selector],
+        Action::ReadText { selector, .. } | Action::ReadQr { selector, .. } => vec![selector],
+        Action::Ask { prompt, shot, .. } => {
+            let mut v = vec![prompt.as_str()];
+            v.extend(shot.as_deref());
+            v
+        }
         Action::Branch(cases) => cases.iter().map(|c| c.selector.as_str()).collect(),
         Action::Call { arg: Some(a), .. } => vec![a],
         _ => Vec::new(),

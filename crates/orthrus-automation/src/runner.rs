@@ -24,8 +24,11 @@ pub struct RunnerConfig {
     pub lease: Duration,
     /// How often to look for work when nothing wakes the runner.
     pub poll: Duration,
-    /// Longest one attempt may take.
+    /// Longest one attempt may take (not counting waits for a person).
     pub job_timeout: Duration,
+    /// Longest a job waits for a person's answer (a CAPTCHA, allowing a
+    /// backup code) before it fails.
+    pub person_wait: Duration,
     /// One browser profile directory per account lives here.
     pub profiles_dir: PathBuf,
     pub browser: BrowserOptions,
@@ -38,6 +41,7 @@ impl RunnerConfig {
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(2),
             job_timeout: Duration::from_secs(600),
+            person_wait: Duration::from_secs(15 * 60),
             profiles_dir,
             browser: BrowserOptions::default(),
         }
@@ -267,6 +271,10 @@ impl Runner {
         };
         let host = RunnerHost {
             app: self.app.clone(),
+            job: job.clone(),
+            worker: self.cfg.worker_id.clone(),
+            person_wait: self.cfg.person_wait,
+            asked: std::sync::atomic::AtomicU32::new(0),
             account: job.account_id.to_string(),
             since: std::sync::Mutex::new(job.updated_at.to_rfc3339()),
             inputs,
@@ -274,12 +282,37 @@ impl Runner {
             new_password: tokio::sync::Mutex::new(None),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
         };
+        // The attempt's time limit, stretched by each wait for a person.
+        let started = tokio::time::Instant::now();
+        let timed_out = async {
+            loop {
+                let asked = host.asked.load(std::sync::atomic::Ordering::SeqCst);
+                let limit = self.cfg.job_timeout + self.cfg.person_wait * asked;
+                let gone = started.elapsed();
+                if gone >= limit {
+                    return;
+                }
+                tokio::time::sleep((limit - gone).min(Duration::from_secs(5))).await;
+            }
+        };
         let end = tokio::select! {
             end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
             () = cancel.cancelled() => None,
-            () = tokio::time::sleep(self.cfg.job_timeout) => Some(FlowEnd::Failed(format!(
+            () = timed_out => Some(FlowEnd::Failed(format!(
                 "the attempt took longer than {} s", self.cfg.job_timeout.as_secs()))),
         };
+        if matches!(end, Some(FlowEnd::Failed(_) | FlowEnd::Paused(_))) {
+            // What the page showed when it went wrong, for the person who
+            // reads the log (sealed: it may show account details).
+            match driver.screenshot_as_png().await {
+                Ok(png) => {
+                    if let Err(e) = self.app.save_job_screenshot(job, &png).await {
+                        tracing::warn!(job = %job.id, error = %e, "could not keep the failure screenshot");
+                    }
+                }
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "no failure screenshot"),
+            }
+        }
         browser.quit().await;
         match crate::profile::pack(&profile) {
             Ok(archive) => {
@@ -333,6 +366,11 @@ impl Runner {
 
 struct RunnerHost {
     app: App,
+    job: JobRow,
+    worker: String,
+    person_wait: Duration,
+    /// Questions asked so far (each may stretch the attempt's time limit).
+    asked: std::sync::atomic::AtomicU32,
     account: String,
     /// Inbox messages from before this are not the ones the run waits
     /// for; it moves past each message the run uses.
@@ -347,6 +385,37 @@ struct RunnerHost {
 }
 
 impl RunnerHost {
+    /// Puts the job in `waiting` with the question and waits for the
+    /// answer a person gives in the automation log.
+    async fn wait_for_person(
+        &self,
+        question: orthrus_app::Question,
+        screenshot: Option<Vec<u8>>,
+    ) -> Result<String, String> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.app
+            .ask_person(&self.job, &self.worker, &question, screenshot.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.app.take_answer(&self.job, &self.worker).await {
+                Ok(Some(a)) => return Ok(a.expose().to_owned()),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(job = %self.job.id, error = %e, "could not read the answer")
+                }
+            }
+            if started.elapsed() >= self.person_wait {
+                return Err(format!(
+                    "nobody answered within {} minutes",
+                    self.person_wait.as_secs().div_ceil(60)
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     /// Marks the current step of the active seed used: the app just saw its
     /// code, and apps refuse a code twice.
     async fn spend_current_step(&self) -> Result<(), String> {
@@ -466,6 +535,21 @@ impl Host for RunnerHost {
                     }
                 }
             }
+            // Offered, not taken: an Owner allows it in the automation log
+            // (with their identity check) and the code comes from there.
+            "backup_code" => {
+                self.wait_for_person(
+                    orthrus_app::Question {
+                        kind: "backup_code".into(),
+                        prompt:
+                            "The app refused the authenticator codes. Allow the job to sign in \
+                                 with one of the account's backup codes?"
+                                .into(),
+                    },
+                    None,
+                )
+                .await
+            }
             "managed_email" => self
                 .app
                 .managed_emails(a, &self.account)
@@ -481,6 +565,17 @@ impl Host for RunnerHost {
         }
     }
 
+    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, String> {
+        self.wait_for_person(
+            orthrus_app::Question {
+                kind: "captcha".into(),
+                prompt: prompt.to_owned(),
+            },
+            screenshot,
+        )
+        .await
+    }
+
     async fn call(&self, hook: &str, arg: Option<&str>) -> Result<(), String> {
         let a = &self.inputs.actor;
         match hook {
@@ -489,14 +584,16 @@ impl Host for RunnerHost {
             // accepted its first code.
             "enroll_totp" => {
                 let key = arg.ok_or("enroll_totp needs the secret key")?;
+                // A key read off the page, or the otpauth:// URI of a QR code.
+                let uri = key.trim_start().starts_with("otpauth://");
                 let p = self
                     .app
                     .enroll_otp(
                         a,
                         &self.account,
                         orthrus_app::EnrollInput {
-                            secret: Some(key.to_owned()),
-                            otpauth_uri: None,
+                            secret: (!uri).then(|| key.to_owned()),
+                            otpauth_uri: uri.then(|| key.trim().to_owned()),
                             qr_image: None,
                             steam: false,
                             issuer: None,

@@ -50,6 +50,12 @@ pub struct Behaviour {
     pub min_device_age_secs: u64,
     /// Sign-in shows a CAPTCHA first.
     pub captcha: bool,
+    /// Authenticator set-up shows only the QR code (no "set up another
+    /// way", no key in the page).
+    pub qr_only: bool,
+    /// Sign-in refuses every authenticator code, as it would for a phone
+    /// whose clock is far off; recovery codes still work.
+    pub refuse_app_codes: bool,
 }
 
 impl Default for Behaviour {
@@ -58,6 +64,8 @@ impl Default for Behaviour {
             challenge_unknown_devices: true,
             min_device_age_secs: 0,
             captcha: false,
+            qr_only: false,
+            refuse_app_codes: false,
         }
     }
 }
@@ -196,6 +204,7 @@ impl Sandbox {
                 "/__sandbox/config",
                 get(pages::control_get_config).post(pages::control_config),
             )
+            .route("/__sandbox/captchas", get(pages::control_captchas))
             .route("/__sandbox/reset", post(pages::control_reset))
             .with_state(self)
     }

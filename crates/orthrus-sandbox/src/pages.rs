@@ -431,12 +431,13 @@ fn two_factor_view(app: bool, error: Option<&str>) -> Response {
     page(
         "Two-factor authentication",
         &format!(
-            "{}<p id=\"two-factor\">{}</p>\
+            "{}<p id=\"two-factor\" class=\"{}\">{}</p>\
              <form method=\"post\" action=\"/accounts/login/two_factor\">\
              <input name=\"verification_code\" id=\"verification_code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" placeholder=\"Security code\" required>\
              <button type=\"submit\" id=\"two-factor-submit\">Confirm</button></form>\
              <p>Can't get a code? Enter one of your backup codes instead.</p>",
             error_line(error),
+            if app { "app" } else { "sms" },
             if app {
                 "Enter the 6-digit code from your authentication app."
             } else {
@@ -490,10 +491,11 @@ pub(crate) async fn two_factor(
     };
     let given = digits(&f.verification_code);
     let mut db = sb.state();
+    let refuse_app_codes = db.behaviour.refuse_app_codes;
     let Some(user) = db.users.get_mut(&u.username) else {
         return redirect("/accounts/login", &[]);
     };
-    if let Some(secret) = &user.totp
+    if let Some(secret) = user.totp.as_ref().filter(|_| !refuse_app_codes)
         && let Some(step) = totp::matching_step(secret, &given, unix_now())
     {
         if user.last_step.is_some_and(|last| step <= last) {
@@ -561,7 +563,13 @@ pub(crate) struct SetupQuery {
     manual: Option<String>,
 }
 
-fn app_setup_view(u: &User, manual: bool, error: Option<&str>) -> Response {
+fn app_setup_view(u: &User, manual: bool, qr_only: bool, error: Option<&str>) -> Response {
+    let manual = manual && !qr_only;
+    let another_way = if qr_only {
+        ""
+    } else {
+        "<p><a id=\"setup-another-way\" href=\"/accounts/two_factor_authentication/app?manual=1\">Set up another way</a></p>"
+    };
     let Some(secret) = u.totp_pending.clone() else {
         return redirect("/accounts/two_factor_authentication/app", &[]);
     };
@@ -579,8 +587,7 @@ fn app_setup_view(u: &User, manual: bool, error: Option<&str>) -> Response {
             })
             .unwrap_or_default();
         format!(
-            "<p>Scan this QR code with your authentication app.</p><div id=\"totp-qr\">{svg}</div>\
-             <p><a id=\"setup-another-way\" href=\"/accounts/two_factor_authentication/app?manual=1\">Set up another way</a></p>"
+            "<p>Scan this QR code with your authentication app.</p><div id=\"totp-qr\">{svg}</div>{another_way}"
         )
     };
     page(
@@ -616,7 +623,8 @@ pub(crate) async fn app_setup_page(
         }
         u.totp_pending = Some(secret);
     }
-    app_setup_view(&u, q.manual.is_some(), None)
+    let qr_only = sb.state().behaviour.qr_only;
+    app_setup_view(&u, q.manual.is_some(), qr_only, None)
 }
 
 #[derive(Deserialize)]
@@ -637,9 +645,11 @@ pub(crate) async fn app_setup_confirm(
         return redirect("/accounts/two_factor_authentication/app", &[]);
     };
     let Some(step) = totp::matching_step(&secret, &digits(&f.code), unix_now()) else {
+        let qr_only = sb.state().behaviour.qr_only;
         return app_setup_view(
             &u,
             true,
+            qr_only,
             Some("That code isn't valid. Check your authentication app and try again."),
         );
     };
@@ -989,6 +999,14 @@ pub(crate) struct NewUser {
     username: String,
     password: String,
     email: String,
+    /// Text-message MFA to this number from the start.
+    #[serde(default)]
+    sms_phone: Option<String>,
+    /// An authenticator key (base32) already on, with these recovery codes.
+    #[serde(default)]
+    totp_secret: Option<String>,
+    #[serde(default)]
+    recovery_codes: Vec<String>,
 }
 
 pub(crate) async fn control_create_user(
@@ -1003,6 +1021,17 @@ pub(crate) async fn control_create_user(
         )
             .into_response();
     }
+    let totp = match n.totp_secret.as_deref().map(totp::parse_key) {
+        Some(Some(k)) => Some(k),
+        Some(None) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"error": "totp_secret is not base32"})),
+            )
+                .into_response();
+        }
+        None => None,
+    };
     let mut db = sb.state();
     if db.users.contains_key(&username) {
         return (
@@ -1017,6 +1046,9 @@ pub(crate) async fn control_create_user(
             username: username.clone(),
             password: n.password,
             email: n.email.trim().to_lowercase(),
+            sms_phone: n.sms_phone,
+            totp,
+            recovery_codes: n.recovery_codes,
             ..User::default()
         },
     );
@@ -1085,6 +1117,21 @@ pub(crate) async fn control_config(
 ) -> Json<Behaviour> {
     sb.state().behaviour = b.clone();
     Json(b)
+}
+
+/// The answers of the CAPTCHAs sessions are looking at (tests play the
+/// person who reads the picture).
+pub(crate) async fn control_captchas(State(sb): State<Sandbox>) -> Json<Vec<String>> {
+    Json(
+        sb.state()
+            .sessions
+            .values()
+            .filter_map(|s| match &s.stage {
+                Stage::Captcha { answer } => Some(answer.clone()),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 pub(crate) async fn control_reset(State(sb): State<Sandbox>) -> StatusCode {

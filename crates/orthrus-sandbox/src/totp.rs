@@ -39,6 +39,19 @@ pub(crate) fn display_key(secret: &[u8]) -> String {
         .join(" ")
 }
 
+/// A base32 key as people type it (spaces and case do not matter).
+pub(crate) fn parse_key(key: &str) -> Option<Vec<u8>> {
+    let clean: String = key
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    data_encoding::BASE32_NOPAD
+        .decode(clean.trim_end_matches('=').as_bytes())
+        .ok()
+        .filter(|k| !k.is_empty())
+}
+
 /// The `otpauth://` URI the QR code carries.
 pub(crate) fn uri(secret: &[u8], username: &str) -> String {
     format!(

@@ -513,6 +513,41 @@ pub trait Store: Send + Sync + 'static {
         id: EventId,
         now: Timestamp,
     ) -> Result<Option<JobRow>>;
+    /// A job `worker` holds waits for a person: `question` says what for.
+    /// False when the job is no longer ours (or a cancel is pending).
+    async fn ask_job(
+        &self,
+        id: EventId,
+        worker: &str,
+        question: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// A person's sealed answer to a waiting job's question; false when the
+    /// job asks nothing now or was answered already.
+    async fn answer_job(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        sealed: &[u8],
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// For the worker holding the job: the answer, once given; the job is
+    /// `running` again and the answer is gone from storage.
+    async fn take_job_answer(
+        &self,
+        id: EventId,
+        worker: &str,
+        now: Timestamp,
+    ) -> Result<Option<Vec<u8>>>;
+    /// Keeps a job's latest screenshot (sealed), replacing any earlier one.
+    async fn save_job_screenshot(
+        &self,
+        ws: WorkspaceId,
+        job: EventId,
+        sealed: &[u8],
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn job_screenshot(&self, ws: WorkspaceId, job: EventId) -> Result<Option<Vec<u8>>>;
     /// Appends a step (its `seq` is chosen here); returns the seq.
     async fn add_job_step(&self, s: &JobStepRow) -> Result<i64>;
     async fn finish_job_step(

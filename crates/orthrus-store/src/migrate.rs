@@ -91,6 +91,11 @@ pub const SQLITE: &[Migration] = &[
         name: "browser_profiles",
         sql: include_str!("../migrations/sqlite/0013_browser_profiles.sql"),
     },
+    Migration {
+        version: 14,
+        name: "job_questions",
+        sql: include_str!("../migrations/sqlite/0014_job_questions.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -158,6 +163,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 13,
         name: "browser_profiles",
         sql: include_str!("../migrations/postgres/0013_browser_profiles.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "job_questions",
+        sql: include_str!("../migrations/postgres/0014_job_questions.sql"),
     },
 ];
 

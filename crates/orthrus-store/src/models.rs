@@ -399,6 +399,8 @@ pub struct JobRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub finished_at: Option<Timestamp>,
+    /// What the job asks a person while `waiting` (a CAPTCHA).
+    pub question: Option<String>,
 }
 
 /// One step of a job's log.

@@ -324,6 +324,7 @@ macro_rules! impl_store {
                 created_at: ts(r, "created_at")?,
                 updated_at: ts(r, "updated_at")?,
                 finished_at: ts_opt(r, "finished_at")?,
+                question: r.try_get("question")?,
             })
         }
         fn phone_row(r: &$row) -> Result<PhoneNumberRow> {
@@ -1394,7 +1395,9 @@ macro_rules! impl_store {
                         run_after = COALESCE($5, run_after), updated_at = $6,
                         finished_at = CASE WHEN $7 OR (cancel_requested AND $3 IN ('queued', 'deferred')) THEN $6 ELSE finished_at END,
                         worker = CASE WHEN $8 THEN NULL ELSE worker END,
-                        lease_until = CASE WHEN $8 THEN NULL ELSE lease_until END
+                        lease_until = CASE WHEN $8 THEN NULL ELSE lease_until END,
+                        question = CASE WHEN $3 = 'waiting' THEN question ELSE NULL END,
+                        answer = CASE WHEN $3 = 'waiting' THEN answer ELSE NULL END
                      WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')")
                     .bind(id.to_string()).bind(worker).bind(state).bind(error).bind(run_after.map(|t| t.0)).bind(now.0)
                     .bind(ends).bind(leaves)
@@ -1426,6 +1429,52 @@ macro_rules! impl_store {
                      WHERE workspace_id = $1 AND id = $2 AND state IN ('queued', 'deferred', 'running', 'waiting')")
                     .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
                 self.get_job(ws, id).await
+            }
+
+            async fn ask_job(&self, id: EventId, worker: &str, question: &str, now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE automation_jobs SET state = 'waiting', question = $3, answer = NULL, updated_at = $4
+                     WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting') AND cancel_requested = FALSE")
+                    .bind(id.to_string()).bind(worker).bind(question).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn answer_job(&self, ws: WorkspaceId, id: EventId, sealed: &[u8], now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE automation_jobs SET answer = $3, updated_at = $4
+                     WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND question IS NOT NULL AND answer IS NULL AND cancel_requested = FALSE")
+                    .bind(ws.to_string()).bind(id.to_string()).bind(sealed).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn take_job_answer(&self, id: EventId, worker: &str, now: Timestamp) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT answer FROM automation_jobs WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NOT NULL")
+                    .bind(id.to_string()).bind(worker).fetch_optional(&self.pool).await?;
+                let Some(row) = row else { return Ok(None) };
+                let answer: Vec<u8> = row.try_get("answer")?;
+                // Only the worker holding the job takes its answer, once.
+                let done = sqlx::query("UPDATE automation_jobs SET state = 'running', question = NULL, answer = NULL, updated_at = $3
+                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NOT NULL")
+                    .bind(id.to_string()).bind(worker).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok((done.rows_affected() == 1).then_some(answer))
+            }
+
+            async fn save_job_screenshot(&self, ws: WorkspaceId, job: EventId, sealed: &[u8], at: Timestamp) -> Result<()> {
+                sqlx::query("INSERT INTO automation_screenshots (job_id, workspace_id, sealed, taken_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (job_id) DO UPDATE SET sealed = excluded.sealed, taken_at = excluded.taken_at")
+                    .bind(job.to_string()).bind(ws.to_string()).bind(sealed).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn job_screenshot(&self, ws: WorkspaceId, job: EventId) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT sealed FROM automation_screenshots WHERE workspace_id = $1 AND job_id = $2")
+                    .bind(ws.to_string()).bind(job.to_string()).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get("sealed")?),
+                    None => None,
+                })
             }
 
             async fn add_job_step(&self, s: &JobStepRow) -> Result<i64> {

@@ -19,6 +19,49 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/jobs", get(list))
         .route("/api/v1/jobs/{id}", get(job))
         .route("/api/v1/jobs/{id}/cancel", post(cancel))
+        .route("/api/v1/jobs/{id}/answer", post(answer))
+        .route("/api/v1/jobs/{id}/screenshot", get(screenshot))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnswerBody {
+    /// What the CAPTCHA shows; `yes` to allow a backup code.
+    answer: String,
+}
+
+/// Answers a job waiting for a person (`question` in the job). Allowing a
+/// backup code needs the right to use the account's backup codes and a
+/// recent identity check.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/answer", tag = "automation", params(("id" = String, Path)), request_body = AnswerBody, responses((status = 200, body = JobView), (status = 400), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub(crate) async fn answer(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AnswerBody>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(
+        s.app.answer_automation(&a.actor, &id, &b.answer).await?,
+    ))
+}
+
+/// The job's latest screenshot (on failure, or of what it asks), as PNG.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/screenshot", tag = "automation", params(("id" = String, Path)), responses((status = 200, content_type = "image/png"), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn screenshot(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let png = s.app.automation_screenshot(&a.actor, &id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

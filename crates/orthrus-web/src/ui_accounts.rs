@@ -280,10 +280,10 @@ async fn delete_submit(
 
 #[derive(Template)]
 #[template(path = "step_up.html")]
-struct StepUpDialog {
-    then: String,
-    totp: bool,
-    error: Option<String>,
+pub(crate) struct StepUpDialog {
+    pub(crate) then: String,
+    pub(crate) totp: bool,
+    pub(crate) error: Option<String>,
 }
 
 #[derive(Template)]
@@ -318,6 +318,7 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
         "dual-1" => return crate::ui_dual::decide_and_render(s, a, id, true).await,
         "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
         "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
+        "job-backup" => return crate::ui_automation::allow_backup_code(s, a, id).await,
         "field" => s
             .app
             .reveal_field(&a.actor, id, extra)

@@ -21,6 +21,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/automations", get(log_page))
         .route("/automations/{id}", get(job_page))
         .route("/automations/{id}/cancel", post(cancel))
+        .route("/automations/{id}/answer", post(answer))
 }
 
 fn live(state: &str) -> bool {
@@ -145,6 +146,58 @@ async fn job_page(
         live: live(&job.state),
         job,
     })
+}
+
+#[derive(Template)]
+#[template(path = "automation_answered.html")]
+struct Answered {
+    error: Option<String>,
+    message: &'static str,
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    answer: String,
+}
+
+/// A person answers a waiting job from its page (htmx: the question box is
+/// replaced by the outcome). Allowing a backup code asks for the identity
+/// check first.
+async fn answer(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<AnswerForm>,
+) -> Result<Response, WebError> {
+    answered(&s, &a, &id, &f.answer).await
+}
+
+/// After the identity check: allow the job's backup code.
+pub(crate) async fn allow_backup_code(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+) -> Result<Response, WebError> {
+    answered(s, a, id, "yes").await
+}
+
+async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Response, WebError> {
+    match s.app.answer_automation(&a.actor, id, answer).await {
+        Ok(_) => render(&Answered {
+            error: None,
+            message: "Thanks: the job goes on with your answer.",
+        }),
+        Err(AppError::StepUpRequired) => render(&crate::ui_accounts::StepUpDialog {
+            then: format!("job-backup:{id}"),
+            totp: a.actor.totp_enabled,
+            error: None,
+        }),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => render(&Answered {
+            error: Some(e.to_string()),
+            message: "",
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn cancel(

@@ -573,6 +573,7 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("Started {} on {} (job {job}).", a.kind, a.account);
     let mut shown = 0usize;
+    let mut asked = false;
     loop {
         let v = c.get(&format!("/jobs/{job}")).await?;
         if let Some(steps) = v["steps"].as_array() {
@@ -597,6 +598,17 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let state = v["state"].as_str().unwrap_or_default();
+        // Once per question: where a person answers it.
+        match v["question"]["prompt"].as_str() {
+            Some(prompt) if !asked => {
+                eprintln!(
+                    "  needs a person: {prompt}\n  Answer on the job's page (/automations/{job}) or with POST /api/v1/jobs/{job}/answer."
+                );
+                asked = true;
+            }
+            Some(_) => {}
+            None => asked = false,
+        }
         let done = match state {
             "succeeded" => Some(ExitCode::SUCCESS),
             "failed" | "cancelled" => Some(ExitCode::from(1)),

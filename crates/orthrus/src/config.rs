@@ -71,6 +71,9 @@ pub struct AutomationConfig {
     /// Seconds without a heartbeat after which a job's worker is presumed
     /// dead and the job is run again.
     pub lease_secs: u64,
+    /// Seconds a job waits for a person's answer (a CAPTCHA, allowing a
+    /// backup code) before it fails.
+    pub person_wait_secs: u64,
 }
 
 impl Default for AutomationConfig {
@@ -78,6 +81,7 @@ impl Default for AutomationConfig {
         Self {
             workers: 1,
             lease_secs: 30,
+            person_wait_secs: 900,
         }
     }
 }
@@ -267,6 +271,11 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.automation.lease_secs = u64::try_from(num("ORTHRUS_AUTOMATION_LEASE_SECS", v)?)
             .context("ORTHRUS_AUTOMATION_LEASE_SECS is out of range")?;
     }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS") {
+        c.automation.person_wait_secs =
+            u64::try_from(num("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS", v)?)
+                .context("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS is out of range")?;
+    }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);
     }
@@ -391,6 +400,9 @@ impl Config {
         }
         if !(3..=600).contains(&self.automation.lease_secs) {
             bail!("automation.lease_secs must be between 3 and 600");
+        }
+        if !(10..=86_400).contains(&self.automation.person_wait_secs) {
+            bail!("automation.person_wait_secs must be between 10 and 86400");
         }
         if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");

@@ -113,6 +113,7 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
         cfg.data_dir.join("browser-profiles"),
     );
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
+    rc.person_wait = std::time::Duration::from_secs(cfg.automation.person_wait_secs);
     orthrus_automation::runner::Runner::new(app.clone(), rc)
 }
 

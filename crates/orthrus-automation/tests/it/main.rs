@@ -65,6 +65,8 @@ struct TestHost {
     mail: Mail,
     /// Messages that were already there when the run started.
     seen: usize,
+    /// The questions asked (`ask` steps), with their screenshots.
+    asked: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 #[async_trait::async_trait]
@@ -101,6 +103,26 @@ impl Host for TestHost {
             }
             other => Err(format!("no value for {other}")),
         }
+    }
+
+    /// Plays the person reading the CAPTCHA: wrong the first time, then
+    /// the word the sandbox drew.
+    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, String> {
+        let first = {
+            let mut asked = self.asked.lock().unwrap();
+            asked.push((prompt.to_owned(), screenshot.unwrap_or_default()));
+            asked.len() == 1
+        };
+        if first {
+            return Ok("not-the-word".into());
+        }
+        let words: Vec<String> = reqwest::get(format!("{}/__sandbox/captchas", self.url))
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        words.into_iter().next().ok_or("no CAPTCHA is shown".into())
     }
 }
 
@@ -147,6 +169,16 @@ async fn sandbox() -> Env {
 }
 
 async fn run(env: &Env, profile: &std::path::Path, password: &str) -> (FlowEnd, Log) {
+    let (end, log, _) = run_asking(env, profile, password).await;
+    (end, log)
+}
+
+/// A login run; also what it asked a person.
+async fn run_asking(
+    env: &Env,
+    profile: &std::path::Path,
+    password: &str,
+) -> (FlowEnd, Log, Vec<(String, Vec<u8>)>) {
     let recipe = orthrus_automation::builtin_recipe("sandbox")
         .unwrap()
         .unwrap();
@@ -158,11 +190,13 @@ async fn run(env: &Env, profile: &std::path::Path, password: &str) -> (FlowEnd, 
         password: password.into(),
         mail: env.mail.clone(),
         seen: env.mail.lock().unwrap().len(),
+        asked: std::sync::Mutex::default(),
     };
     let mut log = Log::default();
     let end = run_flow(browser.driver().unwrap(), &recipe, "login", &host, &mut log).await;
     browser.quit().await;
-    (end, log)
+    let asked = host.asked.into_inner().unwrap();
+    (end, log, asked)
 }
 
 #[test]
@@ -219,7 +253,7 @@ async fn login_passes_the_emailed_challenge_and_the_profile_is_then_known() {
 }
 
 #[tokio::test]
-async fn a_wrong_password_fails_and_a_captcha_pauses() {
+async fn a_wrong_password_fails_and_a_captcha_is_solved_by_a_person() {
     let env = sandbox().await;
     let profile = tempfile::tempdir().unwrap();
     let (end, log) = run(&env, profile.path(), "not-the-password").await;
@@ -236,12 +270,32 @@ async fn a_wrong_password_fails_and_a_captcha_pauses() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    let (end, log) = run(&env, profile.path(), "pw-1-correct").await;
-    assert!(
-        matches!(&end, FlowEnd::Paused(m) if m.contains("CAPTCHA")),
-        "{end:?}"
+    let (end, log, asked) = run_asking(&env, profile.path(), "pw-1-correct").await;
+    assert_eq!(end, FlowEnd::Done, "{:?}", log.0);
+    // Asked twice: the first answer was wrong and the app drew a new word.
+    assert_eq!(asked.len(), 2, "{:?}", log.0);
+    for (prompt, png) in &asked {
+        assert!(prompt.contains("CAPTCHA"), "{prompt}");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    }
+    let names: Vec<&str> = log.0.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| **n == "ask a person to solve the CAPTCHA")
+            .count(),
+        2,
+        "{names:?}"
     );
-    assert_eq!(log.0.last().unwrap().1, Some(StepOutcome::Paused));
+    assert_eq!(names.last(), Some(&"signed in"));
+    // The answer is a value: the log has the template only.
+    assert!(
+        log.0
+            .iter()
+            .all(|s| !s.2.as_deref().unwrap_or("").contains("not-the-word")),
+        "{:?}",
+        log.0
+    );
 }
 
 #[tokio::test]
@@ -267,6 +321,7 @@ async fn a_young_device_defers_turning_on_mfa_by_the_stated_wait() {
         password: "pw-1-correct".into(),
         mail: env.mail.clone(),
         seen: 0,
+        asked: std::sync::Mutex::default(),
     };
     let mut log = Log::default();
     let end = run_flow(

@@ -859,6 +859,7 @@ fn job(c: &FakeClock, a: &AccountRow, by: UserId, kind: &str) -> JobRow {
         created_at: c.now(),
         updated_at: c.now(),
         finished_at: None,
+        question: None,
     }
 }
 
