@@ -818,6 +818,15 @@ impl App {
                 .target("account", a.id)
                 .detail(serde_json::json!({"user_id": uid, "role": current})),
         )
-        .await
+        .await?;
+        // The member is gone either way; a rotation that cannot be queued
+        // is logged, not reported as a failed removal.
+        if let Err(e) = self
+            .rotate_after_leave(actor, uid, orthrus_core::WorkspaceRole::User, Some(a.id))
+            .await
+        {
+            tracing::warn!(account = %a.id, error = %e, "could not queue the rotation after a member left");
+        }
+        Ok(())
     }
 }

@@ -167,14 +167,35 @@ impl App {
                 "give the account a login URL and a username first",
             ));
         }
+        let job = self
+            .new_job(actor.workspace_id, a.id, kind, actor.user_id)
+            .await?;
+        self.audit(
+            actor,
+            Event::new("automation.start")
+                .target("account", a.id)
+                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": kind})),
+        )
+        .await?;
+        Ok(view(&job, Vec::new()))
+    }
+
+    /// Stores a queued job and wakes this process's workers.
+    pub(crate) async fn new_job(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        account: orthrus_core::AccountId,
+        kind: &str,
+        requested_by: orthrus_core::UserId,
+    ) -> Result<JobRow> {
         let now = self.now();
         let job = JobRow {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
-            workspace_id: actor.workspace_id,
-            account_id: a.id,
+            workspace_id: ws,
+            account_id: account,
             kind: kind.to_owned(),
             state: "queued".into(),
-            requested_by: actor.user_id,
+            requested_by,
             attempts: 0,
             max_attempts: MAX_ATTEMPTS,
             run_after: now,
@@ -188,15 +209,8 @@ impl App {
             question: None,
         };
         self.inner.store.insert_job(&job).await?;
-        self.audit(
-            actor,
-            Event::new("automation.start")
-                .target("account", a.id)
-                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": kind})),
-        )
-        .await?;
         self.automation_queued();
-        Ok(view(&job, Vec::new()))
+        Ok(job)
     }
 
     /// A job the actor may see: the account's Owners, workspace admins,

@@ -21,6 +21,7 @@ mod otp;
 mod otp_transfer;
 mod passkeys;
 mod passwords;
+mod rotation;
 mod sms;
 mod twofactor;
 mod users;
@@ -47,6 +48,7 @@ pub use otp::{
 pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
+pub use rotation::{RotationInput, RotationSchedule};
 pub use sms::PhoneNumber;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};

@@ -253,6 +253,12 @@ impl App {
             Event::new("user.deactivate").target("user", target.id),
         )
         .await?;
+        if let Err(e) = self
+            .rotate_after_leave(actor, target.id, target.role, None)
+            .await
+        {
+            tracing::warn!(user = %target.id, error = %e, "could not queue rotations after a deactivation");
+        }
         Ok(UserInfo {
             active: false,
             ..target.into()

@@ -513,6 +513,19 @@ pub trait Store: Send + Sync + 'static {
         id: EventId,
         now: Timestamp,
     ) -> Result<Option<JobRow>>;
+    // Rotation schedules
+    async fn rotation_schedule(&self, ws: WorkspaceId, a: AccountId)
+    -> Result<Option<RotationRow>>;
+    /// Creates or replaces the account's schedule.
+    async fn save_rotation_schedule(&self, r: &RotationRow) -> Result<()>;
+    async fn delete_rotation_schedule(&self, ws: WorkspaceId, a: AccountId) -> Result<()>;
+    /// Schedules (any workspace) whose next rotation is due by `now`.
+    async fn due_rotations(&self, now: Timestamp) -> Result<Vec<RotationRow>>;
+    /// Moves a schedule's next rotation from `from` to `to`; false when
+    /// another node moved it first (it queues that rotation, not us).
+    async fn advance_rotation(&self, a: AccountId, from: Timestamp, to: Timestamp) -> Result<bool>;
+    /// The workspace's schedules that rotate when a member leaves.
+    async fn rotations_on_leave(&self, ws: WorkspaceId) -> Result<Vec<RotationRow>>;
     /// A job `worker` holds waits for a person: `question` says what for.
     /// False when the job is no longer ours (or a cancel is pending).
     async fn ask_job(

@@ -96,6 +96,11 @@ pub const SQLITE: &[Migration] = &[
         name: "job_questions",
         sql: include_str!("../migrations/sqlite/0014_job_questions.sql"),
     },
+    Migration {
+        version: 15,
+        name: "rotation_schedules",
+        sql: include_str!("../migrations/sqlite/0015_rotation_schedules.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -168,6 +173,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 14,
         name: "job_questions",
         sql: include_str!("../migrations/postgres/0014_job_questions.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "rotation_schedules",
+        sql: include_str!("../migrations/postgres/0015_rotation_schedules.sql"),
     },
 ];
 

@@ -403,6 +403,27 @@ pub struct JobRow {
     pub question: Option<String>,
 }
 
+/// When an account's password is rotated automatically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationRow {
+    pub account_id: AccountId,
+    pub workspace_id: WorkspaceId,
+    /// Every this many days; None: not on a schedule.
+    pub every_days: Option<i64>,
+    /// Hours (UTC, 0 to 23) of the window: from `window_start` up to
+    /// `window_end` (exclusive; 24 is midnight); a start after the end
+    /// wraps past midnight.
+    pub window_start: i64,
+    pub window_end: i64,
+    /// Rotate when a member leaves the account (or is deactivated).
+    pub on_member_leave: bool,
+    /// Whose rights the rotation jobs run with.
+    pub set_by: UserId,
+    /// The next scheduled rotation is due at or after this.
+    pub next_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+}
+
 /// One step of a job's log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobStepRow {

@@ -327,6 +327,20 @@ macro_rules! impl_store {
                 question: r.try_get("question")?,
             })
         }
+        fn rotation_row(r: &$row) -> Result<RotationRow> {
+            let every: Option<i32> = r.try_get("every_days")?;
+            Ok(RotationRow {
+                account_id: id(r, "account_id")?,
+                workspace_id: id(r, "workspace_id")?,
+                every_days: every.map(i64::from),
+                window_start: i64::from(r.try_get::<i32, _>("window_start")?),
+                window_end: i64::from(r.try_get::<i32, _>("window_end")?),
+                on_member_leave: r.try_get("on_member_leave")?,
+                set_by: id(r, "set_by")?,
+                next_at: ts_opt(r, "next_at")?,
+                updated_at: ts(r, "updated_at")?,
+            })
+        }
         fn phone_row(r: &$row) -> Result<PhoneNumberRow> {
             let account: Option<String> = r.try_get("account_id")?;
             Ok(PhoneNumberRow {
@@ -1429,6 +1443,49 @@ macro_rules! impl_store {
                      WHERE workspace_id = $1 AND id = $2 AND state IN ('queued', 'deferred', 'running', 'waiting')")
                     .bind(ws.to_string()).bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
                 self.get_job(ws, id).await
+            }
+
+            async fn rotation_schedule(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<RotationRow>> {
+                sqlx::query("SELECT * FROM rotation_schedules WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(rotation_row).transpose()
+            }
+
+            async fn save_rotation_schedule(&self, r: &RotationRow) -> Result<()> {
+                sqlx::query("INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start, window_end, on_member_leave, set_by, next_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (account_id) DO UPDATE SET every_days = excluded.every_days, window_start = excluded.window_start,
+                        window_end = excluded.window_end, on_member_leave = excluded.on_member_leave, set_by = excluded.set_by,
+                        next_at = excluded.next_at, updated_at = excluded.updated_at")
+                    .bind(r.account_id.to_string()).bind(r.workspace_id.to_string())
+                    .bind(r.every_days.map(small)).bind(small(r.window_start)).bind(small(r.window_end))
+                    .bind(r.on_member_leave).bind(r.set_by.to_string()).bind(r.next_at.map(|t| t.0)).bind(r.updated_at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn delete_rotation_schedule(&self, ws: WorkspaceId, a: AccountId) -> Result<()> {
+                sqlx::query("DELETE FROM rotation_schedules WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn due_rotations(&self, now: Timestamp) -> Result<Vec<RotationRow>> {
+                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE every_days IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT 500")
+                    .bind(now.0).fetch_all(&self.pool).await?;
+                rows.iter().map(rotation_row).collect()
+            }
+
+            async fn advance_rotation(&self, a: AccountId, from: Timestamp, to: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE rotation_schedules SET next_at = $3 WHERE account_id = $1 AND next_at = $2")
+                    .bind(a.to_string()).bind(from.0).bind(to.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rotations_on_leave(&self, ws: WorkspaceId) -> Result<Vec<RotationRow>> {
+                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE workspace_id = $1 AND on_member_leave = TRUE")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(rotation_row).collect()
             }
 
             async fn ask_job(&self, id: EventId, worker: &str, question: &str, now: Timestamp) -> Result<bool> {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use orthrus_app::JobView;
+use orthrus_app::{JobView, RotationInput, RotationSchedule};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,6 +21,33 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/jobs/{id}/cancel", post(cancel))
         .route("/api/v1/jobs/{id}/answer", post(answer))
         .route("/api/v1/jobs/{id}/screenshot", get(screenshot))
+        .route(
+            "/api/v1/accounts/{id}/rotation",
+            get(rotation).put(set_rotation),
+        )
+}
+
+/// The account's password rotation: every N days in an hour window, and/or
+/// when a member leaves.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = RotationSchedule), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn rotation(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RotationSchedule>> {
+    Ok(Json(s.app.rotation_schedule(&a.actor, &id).await?))
+}
+
+/// Sets the account's password rotation (`every_days` null and
+/// `on_member_leave` false: none). The jobs run with the caller's rights.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), request_body = RotationInput, responses((status = 200, body = RotationSchedule), (status = 400), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn set_rotation(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RotationInput>,
+) -> ApiResult<Json<RotationSchedule>> {
+    Ok(Json(s.app.set_rotation_schedule(&a.actor, &id, b).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -23,7 +23,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox, api_accounts::inbox_wait, api_accounts::inbox_used, api_accounts::inbox_message, api_accounts::inbox_forward, api_accounts::forward_address_get, api_accounts::forward_address_put, api_accounts::forward_address_verify,
         api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
         api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
-        api_automation::start, api_automation::job, api_automation::cancel, api_automation::list, api_automation::answer, api_automation::screenshot,
+        api_automation::start, api_automation::job, api_automation::cancel, api_automation::list, api_automation::answer, api_automation::screenshot, api_automation::rotation, api_automation::set_rotation,
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
     ),
     modifiers(&BearerAuth)

@@ -319,6 +319,7 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
         "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
         "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
         "job-backup" => return crate::ui_automation::allow_backup_code(s, a, id).await,
+        "automation" => return crate::ui_automation::start_kind(s, a, id, extra).await,
         "field" => s
             .app
             .reveal_field(&a.actor, id, extra)

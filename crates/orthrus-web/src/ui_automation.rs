@@ -18,6 +18,7 @@ use std::collections::HashMap;
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/accounts/{id}/automations-ui", get(section).post(start))
+        .route("/accounts/{id}/rotation-ui", post(set_rotation))
         .route("/automations", get(log_page))
         .route("/automations/{id}", get(job_page))
         .route("/automations/{id}/cancel", post(cancel))
@@ -34,6 +35,9 @@ struct Section {
     account_id: String,
     jobs: Vec<JobView>,
     busy: bool,
+    /// The account's Owners (and admins) may run every kind and set the
+    /// rotation; others only log in.
+    rotation: Option<orthrus_app::RotationSchedule>,
     unavailable: Vec<&'static str>,
     error: Option<String>,
 }
@@ -51,8 +55,14 @@ async fn section_view(
         Err(e) => return Err(e.into()),
     };
     jobs.truncate(5);
+    let rotation = match s.app.rotation_schedule(&a.actor, id).await {
+        Ok(r) => Some(r),
+        Err(AppError::Forbidden) => None,
+        Err(e) => return Err(e.into()),
+    };
     render(&Section {
         account_id: id.to_owned(),
+        rotation,
         busy: jobs.iter().any(|j| live(&j.state)),
         jobs,
         unavailable: orthrus_app::AUTOMATION_KINDS
@@ -83,7 +93,61 @@ async fn start(
     Path(id): Path<String>,
     UiForm(f): UiForm<StartForm>,
 ) -> Result<Response, WebError> {
-    match s.app.start_automation(&a.actor, &id, &f.kind).await {
+    start_kind(&s, &a, &id, &f.kind).await
+}
+
+/// Starts a job from the section; kinds that change a security setting ask
+/// for the identity check first and start once it passes.
+pub(crate) async fn start_kind(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    kind: &str,
+) -> Result<Response, WebError> {
+    match s.app.start_automation(&a.actor, id, kind).await {
+        Ok(_) => section_view(s, a, id, None).await,
+        Err(AppError::StepUpRequired) => render(&crate::ui_accounts::StepUpDialog {
+            then: format!("automation:{id}:{kind}"),
+            totp: a.actor.totp_enabled,
+            error: None,
+        }),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            section_view(s, a, id, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct RotationForm {
+    every_days: Option<String>,
+    window_start_hour: Option<i64>,
+    window_end_hour: Option<i64>,
+    on_member_leave: Option<String>,
+}
+
+async fn set_rotation(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<RotationForm>,
+) -> Result<Response, WebError> {
+    let every_days = match f.every_days.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return section_view(&s, &a, &id, Some("Every: a number of days".into())).await;
+            }
+        },
+    };
+    let input = orthrus_app::RotationInput {
+        every_days,
+        window_start_hour: f.window_start_hour,
+        window_end_hour: f.window_end_hour,
+        on_member_leave: f.on_member_leave.is_some(),
+    };
+    match s.app.set_rotation_schedule(&a.actor, &id, input).await {
         Ok(_) => section_view(&s, &a, &id, None).await,
         Err(e @ AppError::Invalid { .. }) => section_view(&s, &a, &id, Some(e.to_string())).await,
         Err(e) => Err(e.into()),

@@ -189,6 +189,24 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         });
     }
     {
+        // Scheduled password rotations: queue the due ones every minute
+        // (every node does; one of them wins each rotation).
+        let (stop, app) = (stop.clone(), app.clone());
+        tasks.spawn(async move {
+            loop {
+                match app.run_due_rotations().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "queued scheduled password rotations"),
+                    Err(e) => tracing::warn!(error = %e, "scheduled rotations failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                }
+            }
+        });
+    }
+    {
         // Retention: delete old inbox messages every hour.
         let (stop, app) = (stop.clone(), app.clone());
         tasks.spawn(async move {

@@ -8,5 +8,6 @@ mod backup;
 mod inbox_view;
 mod otp;
 mod roles;
+mod rotation;
 mod support;
 mod ui;

@@ -4,7 +4,7 @@
 use crate::support::*;
 use reqwest::StatusCode;
 
-fn session_cookie(r: &reqwest::Response) -> Option<String> {
+pub(crate) fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()

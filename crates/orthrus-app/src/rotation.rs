@@ -1,0 +1,329 @@
+//! Password rotation without anyone clicking: every N days inside an hour
+//! window (UTC), at most once a day, and whenever a member leaves the
+//! account or is deactivated. Both queue a `rotate_password` job that runs
+//! with the rights of the Owner who set the schedule; the runner checks
+//! those rights again when it runs the job.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
+use orthrus_store::{JobRow, RotationRow};
+use serde::{Deserialize, Serialize};
+
+const DAY_SECS: i64 = 86_400;
+
+/// An account's rotation settings, as the API shows them.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct RotationSchedule {
+    /// Rotate every this many days (1 to 365); null: not on a schedule.
+    pub every_days: Option<i64>,
+    /// The window, in whole hours UTC: from `window_start_hour` (0 to 23)
+    /// up to `window_end_hour` (1 to 24, exclusive). A start after the end
+    /// wraps past midnight.
+    pub window_start_hour: i64,
+    pub window_end_hour: i64,
+    /// Rotate when a member leaves the account or is deactivated.
+    pub on_member_leave: bool,
+    /// The Owner whose rights the rotation jobs use.
+    pub set_by: Option<String>,
+    /// When the next scheduled rotation is due (it waits for the window).
+    pub next_at: Option<String>,
+}
+
+/// New rotation settings.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationInput {
+    pub every_days: Option<i64>,
+    #[serde(default)]
+    pub window_start_hour: Option<i64>,
+    #[serde(default)]
+    pub window_end_hour: Option<i64>,
+    #[serde(default)]
+    pub on_member_leave: bool,
+}
+
+fn schedule_view(r: Option<&RotationRow>) -> RotationSchedule {
+    match r {
+        Some(r) => RotationSchedule {
+            every_days: r.every_days,
+            window_start_hour: r.window_start,
+            window_end_hour: r.window_end,
+            on_member_leave: r.on_member_leave,
+            set_by: Some(r.set_by.to_string()),
+            next_at: r.next_at.map(|t| t.to_rfc3339()),
+        },
+        None => RotationSchedule {
+            window_end_hour: 24,
+            ..RotationSchedule::default()
+        },
+    }
+}
+
+/// Whether `now` falls in the schedule's hour window (UTC).
+pub(crate) fn in_window(now: Timestamp, start: i64, end: i64) -> bool {
+    let hour = now.0.div_euclid(3_600_000).rem_euclid(24);
+    if start < end {
+        (start..end).contains(&hour)
+    } else {
+        hour >= start || hour < end
+    }
+}
+
+/// Why a rotation was queued, for the audit.
+const SCHEDULE: &str = "schedule";
+const MEMBER_LEFT: &str = "member_left";
+
+impl App {
+    /// The account's rotation settings (its Owners and workspace admins).
+    pub async fn rotation_schedule(&self, actor: &Actor, id: &str) -> Result<RotationSchedule> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::RunAdminAutomation)?;
+        let row = self
+            .inner
+            .store
+            .rotation_schedule(actor.workspace_id, a.id)
+            .await?;
+        Ok(schedule_view(row.as_ref()))
+    }
+
+    /// Sets (or, with neither a period nor `on_member_leave`, removes) the
+    /// account's rotation. The jobs it queues run with the actor's rights.
+    pub async fn set_rotation_schedule(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: RotationInput,
+    ) -> Result<RotationSchedule> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::RunAdminAutomation)?;
+        let start = input.window_start_hour.unwrap_or(0);
+        let end = input.window_end_hour.unwrap_or(24);
+        if let Some(d) = input.every_days
+            && !(1..=365).contains(&d)
+        {
+            return Err(AppError::invalid(
+                "rotation.every_days",
+                "every_days must be between 1 and 365",
+            ));
+        }
+        if !(0..=23).contains(&start) || !(1..=24).contains(&end) || start == end {
+            return Err(AppError::invalid(
+                "rotation.window",
+                "the window is whole hours UTC: a start from 0 to 23 and a different end from 1 to 24",
+            ));
+        }
+        let ws = actor.workspace_id;
+        let before = self.inner.store.rotation_schedule(ws, a.id).await?;
+        if input.every_days.is_none() && !input.on_member_leave {
+            self.inner.store.delete_rotation_schedule(ws, a.id).await?;
+        } else {
+            if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "automation.missing_login",
+                    "give the account a login URL and a username first",
+                ));
+            }
+            let now = self.now();
+            // The period counts from now unless it is unchanged.
+            let next_at = match (input.every_days, &before) {
+                (None, _) => None,
+                (Some(d), Some(b)) if b.every_days == Some(d) && b.next_at.is_some() => b.next_at,
+                (Some(d), _) => Some(now.plus_seconds(d * DAY_SECS)),
+            };
+            self.inner
+                .store
+                .save_rotation_schedule(&RotationRow {
+                    account_id: a.id,
+                    workspace_id: ws,
+                    every_days: input.every_days,
+                    window_start: start,
+                    window_end: end,
+                    on_member_leave: input.on_member_leave,
+                    set_by: actor.user_id,
+                    next_at,
+                    updated_at: now,
+                })
+                .await?;
+        }
+        self.audit(
+            actor,
+            Event::new("account.rotation_schedule")
+                .target("account", a.id)
+                .detail(serde_json::json!({
+                    "every_days": input.every_days,
+                    "window": [start, end],
+                    "on_member_leave": input.on_member_leave,
+                })),
+        )
+        .await?;
+        self.rotation_schedule(actor, id).await
+    }
+
+    /// Queues the rotations that are due and inside their window; called
+    /// every minute by each `serve` (a conditional update makes one node
+    /// queue each). Returns how many were queued.
+    pub async fn run_due_rotations(&self) -> Result<usize> {
+        let now = self.now();
+        let mut queued = 0;
+        for r in self.inner.store.due_rotations(now).await? {
+            let (Some(days), Some(due)) = (r.every_days, r.next_at) else {
+                continue;
+            };
+            if !in_window(now, r.window_start, r.window_end) {
+                continue;
+            }
+            let next = now.plus_seconds(days * DAY_SECS);
+            if !self
+                .inner
+                .store
+                .advance_rotation(r.account_id, due, next)
+                .await?
+            {
+                continue;
+            }
+            // At most once a day, whatever queued the last one.
+            if self
+                .recent_rotation(r.workspace_id, r.account_id, now)
+                .await?
+            {
+                tracing::info!(account = %r.account_id, "scheduled rotation skipped: one ran in the last day");
+                continue;
+            }
+            let requester = match self.local_actor(r.set_by, r.workspace_id).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(account = %r.account_id, error = %e, "scheduled rotation: the person who set it is gone");
+                    continue;
+                }
+            };
+            match self
+                .queue_rotation(&requester, r.account_id, r.set_by, SCHEDULE)
+                .await
+            {
+                Ok(_) => queued += 1,
+                Err(e) => {
+                    tracing::warn!(account = %r.account_id, error = %e, "could not queue a scheduled rotation");
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// After `user` left the accounts (removed from one, or deactivated):
+    /// queues a rotation on each of them that asks for it, unless one is
+    /// already waiting to run. Audited as `actor`'s doing.
+    pub(crate) async fn rotate_after_leave(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        user_role: WorkspaceRole,
+        only: Option<AccountId>,
+    ) -> Result<()> {
+        let ws = actor.workspace_id;
+        for r in self.inner.store.rotations_on_leave(ws).await? {
+            if only.is_some_and(|a| a != r.account_id) {
+                continue;
+            }
+            let had_access = only.is_some()
+                || user_role >= WorkspaceRole::Admin
+                || self
+                    .inner
+                    .store
+                    .member_role(ws, r.account_id, user)
+                    .await?
+                    .is_some();
+            if !had_access || self.pending_rotation(ws, r.account_id).await? {
+                continue;
+            }
+            // When the one who set it leaves, the person removing them
+            // runs it (their rights are checked when it runs).
+            let requester = if r.set_by == user {
+                actor.user_id
+            } else {
+                r.set_by
+            };
+            if let Err(e) = self
+                .queue_rotation(actor, r.account_id, requester, MEMBER_LEFT)
+                .await
+            {
+                tracing::warn!(account = %r.account_id, error = %e, "could not queue a rotation after a member left");
+            }
+        }
+        Ok(())
+    }
+
+    async fn recent_rotation(&self, ws: WorkspaceId, a: AccountId, now: Timestamp) -> Result<bool> {
+        let since = now.plus_seconds(-DAY_SECS);
+        Ok(self
+            .inner
+            .store
+            .list_jobs(ws, Some(a), 50)
+            .await?
+            .iter()
+            .any(|j| j.kind == "rotate_password" && j.created_at > since))
+    }
+
+    async fn pending_rotation(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .list_jobs(ws, Some(a), 50)
+            .await?
+            .iter()
+            .any(|j| {
+                j.kind == "rotate_password"
+                    && matches!(
+                        j.state.as_str(),
+                        "queued" | "running" | "waiting" | "deferred"
+                    )
+            }))
+    }
+
+    async fn queue_rotation(
+        &self,
+        audit_as: &Actor,
+        account: AccountId,
+        requested_by: UserId,
+        reason: &str,
+    ) -> Result<JobRow> {
+        let job = self
+            .new_job(
+                audit_as.workspace_id,
+                account,
+                "rotate_password",
+                requested_by,
+            )
+            .await?;
+        self.audit(
+            audit_as,
+            Event::new("automation.start")
+                .target("account", account)
+                .detail(serde_json::json!({
+                    "job_id": job.id.to_string(),
+                    "kind": "rotate_password",
+                    "reason": reason,
+                    "requested_by": requested_by.to_string(),
+                })),
+        )
+        .await?;
+        Ok(job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_window;
+    use orthrus_core::Timestamp;
+
+    #[test]
+    fn hour_windows_including_ones_past_midnight() {
+        let at = |h: i64| Timestamp(h * 3_600_000 + 60_000);
+        assert!(in_window(at(0), 0, 24));
+        assert!(in_window(at(23), 0, 24));
+        assert!(in_window(at(2), 1, 4) && !in_window(at(4), 1, 4) && !in_window(at(0), 1, 4));
+        assert!(in_window(at(23), 22, 3) && in_window(at(2), 22, 3));
+        assert!(!in_window(at(3), 22, 3) && !in_window(at(12), 22, 3));
+        assert!(in_window(at(24 * 10 + 5), 5, 6));
+    }
+}
