@@ -137,12 +137,22 @@ impl Sandbox {
     /// demos), mailing through `smtp`, without text messages; returns its
     /// URL.
     pub async fn spawn_local(smtp: &str) -> std::io::Result<String> {
+        Self::spawn_local_with_sms(smtp, None, None).await
+    }
+
+    /// Like [`Sandbox::spawn_local`], texting through `sms_webhook` (signed
+    /// with `secret` when given).
+    pub async fn spawn_local_with_sms(
+        smtp: &str,
+        sms_webhook: Option<String>,
+        secret: Option<String>,
+    ) -> std::io::Result<String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let sandbox = Self::new(SandboxConfig {
             smtp: smtp.to_owned(),
-            sms_webhook: None,
-            sms_webhook_secret: None,
+            sms_webhook,
+            sms_webhook_secret: secret,
             public_url: url.clone(),
             mail_from: "Sandbox <security@mail.sandbox.test>".into(),
             sms_from: "32665".into(),

@@ -889,3 +889,111 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     );
     assert!(server.stop().success());
 }
+
+/// Text-message MFA: the app texts its code to the account's managed
+/// number, the SMS webhook puts it in the shared inbox, and the login job
+/// types it.
+#[tokio::test]
+async fn a_login_passes_text_message_mfa_through_the_managed_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let cfg = dir.path().join("orthrus.toml");
+    std::fs::write(&cfg, "[sms]\nwebhook_secret = \"sandbox-sms-secret\"\n").unwrap();
+    let server = Server::start_with(
+        &storage,
+        "info",
+        &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
+    );
+    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local_with_sms(
+        &server.smtp.clone().unwrap(),
+        Some(format!("{}/api/v1/hooks/sms/generic", server.url)),
+        Some("sandbox-sms-secret".into()),
+    )
+    .await
+    .unwrap();
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/phone-numbers"),
+        Some(&t),
+        Some(json!({"number": "+14155550142"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let (_, acct) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts"),
+        Some(&t),
+        Some(json!({"app": "sandbox", "label": "SMS brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "smsbrand", "password": "pw-3-correct"})),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    let (s, phone) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/phone-number"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{phone}");
+    assert_eq!(phone["number"], "+14155550142");
+    let r = c
+        .post(format!("{sandbox_url}/__sandbox/users"))
+        .json(&json!({"username": "smsbrand", "password": "pw-3-correct", "email": "sms@elsewhere.test", "sms_phone": "+14155550142"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    c.post(format!("{sandbox_url}/__sandbox/config"))
+        .json(&json!({"challenge_unknown_devices": false}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "login"})),
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    let done = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let names: Vec<&str> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"type the code texted to the managed number"),
+        "{names:?}"
+    );
+    // The text is in the shared inbox, its code pulled out.
+    let (_, inbox) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/inbox?account_id={id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let text = &inbox[0];
+    assert_eq!(text["channel"], "sms", "{inbox}");
+    assert_eq!(text["code"].as_str().map(str::len), Some(6), "{inbox}");
+    assert!(server.stop().success());
+}
