@@ -156,4 +156,17 @@
     var source = new EventSource(el.getAttribute("data-inbox-events"));
     source.addEventListener("inbox", function () { htmx.trigger(el, "inbox-changed"); });
   });
+
+  // Live job: each `job` event reloads the job's panel; `end` reloads it a
+  // last time and closes the stream (else the browser would reconnect).
+  document.querySelectorAll("[data-job-events]").forEach(function (el) {
+    if (!window.EventSource) return;
+    var source = new EventSource(el.getAttribute("data-job-events"));
+    var reload = function () {
+      var target = document.getElementById(el.getAttribute("data-job-target"));
+      if (target) htmx.trigger(target, "job-changed");
+    };
+    source.addEventListener("job", reload);
+    source.addEventListener("end", function () { reload(); source.close(); });
+  });
 })();

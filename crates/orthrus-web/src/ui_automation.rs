@@ -1,6 +1,7 @@
 //! Automation pages: the Automations section of an account page (start a
 //! job, see its recent ones, live while one runs), the Automation Log and
-//! one job's steps (refreshing every 2 s until the job ends).
+//! one job's steps (live through server-sent events until the job ends),
+//! where a person answers what a job asks.
 
 use crate::WebState;
 use crate::error::WebError;
@@ -23,6 +24,59 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/automations/{id}", get(job_page))
         .route("/automations/{id}/cancel", post(cancel))
         .route("/automations/{id}/answer", post(answer))
+        .route("/automations/{id}/events", get(events))
+}
+
+/// How long one event stream lasts before the browser reconnects (and is
+/// authenticated again).
+const STREAM_SECS: u64 = 600;
+
+/// Server-sent events for a job's page: `job` whenever its state or steps
+/// change (the page then reloads its panel), and `end` once it finished,
+/// after which the stream closes.
+async fn events(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    WebError,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    // Fails now (404) for a job the caller may not see.
+    s.app.automation_job(&a.actor, &id).await?;
+    let end = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECS);
+    let start = (s, a.actor, id, None::<String>, false);
+    let stream =
+        futures_util::stream::unfold(start, move |(s, actor, id, last, finished)| async move {
+            if finished {
+                return None;
+            }
+            loop {
+                let job = s.app.automation_job(&actor, &id).await.ok()?;
+                let key = format!(
+                    "{}|{}|{}|{:?}",
+                    job.state,
+                    job.updated_at,
+                    job.steps.len(),
+                    job.steps.last().and_then(|x| x.ended_at.as_deref())
+                );
+                let done = !live(&job.state);
+                if last.as_deref() != Some(key.as_str()) || done {
+                    let event = Event::default()
+                        .event(if done { "end" } else { "job" })
+                        .data(job.state);
+                    return Some((Ok(event), (s, actor, id, Some(key), done)));
+                }
+                if tokio::time::Instant::now() >= end {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 fn live(state: &str) -> bool {

@@ -720,6 +720,22 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         .await
         .unwrap();
     assert!(page.contains("id=\"job-screenshot\""), "{page}");
+    // A finished job's event stream says so once and closes.
+    let r = c
+        .get(format!(
+            "{root}/automations/{}/events",
+            failed["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let events = tokio::time::timeout(std::time::Duration::from_secs(10), r.text())
+        .await
+        .expect("the stream of a finished job closes")
+        .unwrap();
+    assert!(events.contains("event: end\ndata: failed"), "{events}");
 
     let r = c
         .post(format!("{sandbox_url}/__sandbox/users"))
@@ -783,7 +799,9 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         .await
         .unwrap();
     assert!(
-        page.contains("This job needs a person") && page.contains("id=\"job-answer\""),
+        page.contains("This job needs a person")
+            && page.contains("id=\"job-answer\"")
+            && page.contains(&format!("data-job-events=\"/automations/{job}/events\"")),
         "{page}"
     );
     let answer = |text: String| {
