@@ -278,11 +278,11 @@ impl App {
             // Register interest before looking, so a message stored in between wakes us.
             let notified = self.inner.new_message.notified();
             loop {
-                let from = after.map_or(since, |(t, _)| t);
+                let (from, after_id) = after.map_or((since, None), |(t, id)| (t, Some(id)));
                 let rows = self
                     .inner
                     .store
-                    .messages_since(actor.workspace_id, a.id, from, PAGE)
+                    .messages_since(actor.workspace_id, a.id, from, after_id, PAGE)
                     .await?;
                 let before = after;
                 for m in &rows {

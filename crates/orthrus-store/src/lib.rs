@@ -428,11 +428,14 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
     /// Messages of one account received at or after `since`, oldest first.
+    /// The account's messages from `since` on (after message `after` of
+    /// that same time, when given), oldest first.
     async fn messages_since(
         &self,
         ws: WorkspaceId,
         account: AccountId,
         since: Timestamp,
+        after: Option<EventId>,
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
     async fn mark_message_used(&self, ws: WorkspaceId, id: EventId, at: Timestamp) -> Result<bool>;

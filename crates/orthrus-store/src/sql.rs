@@ -1274,9 +1274,13 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn messages_since(&self, ws: WorkspaceId, a: AccountId, since: Timestamp, limit: i64) -> Result<Vec<InboxMessageRow>> {
-                sqlx::query("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id = $2 AND received_at >= $3 ORDER BY received_at, id LIMIT $4")
+            async fn messages_since(&self, ws: WorkspaceId, a: AccountId, since: Timestamp, after: Option<EventId>, limit: i64) -> Result<Vec<InboxMessageRow>> {
+                // Keyset paging on (received_at, id): a burst of messages
+                // in one millisecond cannot hide the ones after a page.
+                sqlx::query("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id = $2
+                        AND (received_at > $3 OR (received_at = $3 AND id > $5)) ORDER BY received_at, id LIMIT $4")
                     .bind(ws.to_string()).bind(a.to_string()).bind(since.0).bind(limit.clamp(1, 500))
+                    .bind(after.map(|i| i.to_string()).unwrap_or_default())
                     .fetch_all(&self.pool).await?.iter().map(message_row).collect()
             }
 
