@@ -437,6 +437,36 @@ impl App {
         })
     }
 
+    /// The actor an automation job runs as: its requester, with the
+    /// workspace's rules (a required 2FA enrolment stops the job). The
+    /// identity check is the one taken when the job was started: it lasts
+    /// `elevated_for_secs` from the start of the run (0: none).
+    pub async fn job_actor(
+        &self,
+        job: &orthrus_store::JobRow,
+        elevated_for_secs: i64,
+    ) -> Result<Actor> {
+        let (user, ws) = self
+            .inner
+            .store
+            .get_user_and_workspace(job.workspace_id, job.requested_by)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        Ok(Actor {
+            user_id: user.id,
+            workspace_id: job.workspace_id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            via: Via::Job(job.id),
+            elevated_until: (elevated_for_secs > 0)
+                .then(|| self.now().plus_seconds(elevated_for_secs)),
+            must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
+            totp_enabled: user.totp_enabled,
+            ip: format!("job {}", job.id),
+        })
+    }
+
     /// An actor for local administrative commands (direct database access).
     pub async fn local_actor(&self, user: UserId, ws: WorkspaceId) -> Result<Actor> {
         let u = self
@@ -475,7 +505,7 @@ impl App {
                     .revoke_api_token(actor.workspace_id, actor.user_id, t, now)
                     .await?;
             }
-            Via::Local => {}
+            Via::Local | Via::Job(_) => {}
         }
         self.audit(actor, Event::new("auth.logout")).await
     }

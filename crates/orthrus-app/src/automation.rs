@@ -507,15 +507,19 @@ impl App {
     /// For a worker: the job's inputs, decrypted for the run. Fails (and
     /// the job with it) when the requester may no longer run it.
     pub async fn job_inputs(&self, job: &JobRow) -> Result<JobInputs> {
-        let mut actor = self
-            .local_actor(job.requested_by, job.workspace_id)
-            .await
-            .map_err(|_| {
-                AppError::invalid(
-                    "automation.requester_gone",
-                    "the person who started this job no longer exists",
-                )
-            })?;
+        // The requester confirmed their identity when starting an admin
+        // job (start_automation); the run acts with that confirmation.
+        let elevated = if action_for(&job.kind) == Action::RunAdminAutomation {
+            30 * 60
+        } else {
+            0
+        };
+        let actor = self.job_actor(job, elevated).await.map_err(|_| {
+            AppError::invalid(
+                "automation.requester_gone",
+                "the person who started this job no longer exists",
+            )
+        })?;
         let active = self
             .inner
             .store
@@ -527,11 +531,6 @@ impl App {
                 "automation.requester_inactive",
                 "the person who started this job has been deactivated",
             ));
-        }
-        if action_for(&job.kind) == Action::RunAdminAutomation {
-            // The requester confirmed their identity when starting it
-            // (start_automation); the run acts with that confirmation.
-            actor.elevated_until = Some(self.now().plus_seconds(30 * 60));
         }
         let (a, subject) = self
             .account_for(&actor, &job.account_id.to_string())

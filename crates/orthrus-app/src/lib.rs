@@ -117,6 +117,9 @@ pub enum Via {
     ApiToken(TokenId),
     /// A local administrative command with direct database access.
     Local,
+    /// An automation job, acting for the person who started it (or who set
+    /// the schedule that queued it).
+    Job(orthrus_core::EventId),
 }
 
 /// The authenticated caller of a use case.
