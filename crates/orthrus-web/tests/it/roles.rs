@@ -74,6 +74,18 @@ fn can_add_manager(w: W, r: Option<R>) -> bool {
 fn can_delete(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::SuperAdmin
 }
+/// Collaborators "log in through autofill or automation".
+fn can_run_login(w: W, r: Option<R>) -> bool {
+    r.is_some() || w >= W::SuperAdmin
+}
+/// Account Owners have the account's "automations".
+fn can_run_admin_automation(w: W, r: Option<R>) -> bool {
+    r == Some(R::Owner) || w >= W::SuperAdmin
+}
+/// The automation log of an account: its members, and admins ("logs").
+fn can_read_job_log(w: W, r: Option<R>) -> bool {
+    r.is_some() || w >= W::Admin
+}
 
 /// The status an account endpoint must answer: allowed → `ok`; not allowed
 /// but visible → 403; not even visible → 404.
@@ -172,6 +184,45 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         format!("/accounts/{id}/members"),
                         Some(json!({"user_id": spare.user_id, "role": "manager"})),
                         expect(can_add_manager(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "run a login automation",
+                        Method::POST,
+                        format!("/accounts/{id}/automations"),
+                        Some(json!({"kind": "login"})),
+                        expect(can_run_login(w, r), visible, StatusCode::ACCEPTED),
+                    ),
+                    (
+                        "rotate the password by automation",
+                        Method::POST,
+                        format!("/accounts/{id}/automations"),
+                        Some(json!({"kind": "rotate_password"})),
+                        expect(
+                            can_run_admin_automation(w, r),
+                            visible,
+                            StatusCode::ACCEPTED,
+                        ),
+                    ),
+                    (
+                        "rotation settings",
+                        Method::GET,
+                        format!("/accounts/{id}/rotation"),
+                        None,
+                        expect(can_run_admin_automation(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "set the rotation",
+                        Method::PUT,
+                        format!("/accounts/{id}/rotation"),
+                        Some(json!({"every_days": 30, "on_member_leave": true})),
+                        expect(can_run_admin_automation(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "the account's automation log",
+                        Method::GET,
+                        format!("/jobs?account_id={id}"),
+                        None,
+                        expect(can_read_job_log(w, r), visible, StatusCode::OK),
                     ),
                     (
                         "delete",
@@ -345,7 +396,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                 }
             }
         }
-        assert_eq!(checked, 16 * (8 + 16));
+        assert_eq!(checked, 16 * (13 + 16));
     }
 }
 
