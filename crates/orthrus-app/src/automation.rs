@@ -49,6 +49,9 @@ pub struct Question {
     pub prompt: String,
 }
 
+/// How long a run acts on the identity check taken when its job started.
+pub const JOB_ELEVATION_SECS: i64 = 30 * 60;
+
 /// Longest answer a person may give.
 const MAX_ANSWER: usize = 200;
 
@@ -243,18 +246,43 @@ impl App {
         if self
             .inner
             .store
-            .job_screenshot(actor.workspace_id, job.id)
+            .job_screenshot_exists(actor.workspace_id, job.id)
             .await?
-            .is_some()
+            && self.may_see_screenshot(actor, &job).await.is_ok()
         {
             v.screenshot_url = Some(format!("/api/v1/jobs/{}/screenshot", job.id));
         }
         Ok(v)
     }
 
+    /// A CAPTCHA's picture (what a waiting job asks about) is for whoever
+    /// may see the job; any other screenshot (a whole page, which may show
+    /// a key, recovery codes or a typed code) only for those who run the
+    /// account's automations (its Owners), like the secrets it may show.
+    async fn may_see_screenshot(&self, actor: &Actor, job: &JobRow) -> Result<()> {
+        let asks_captcha = job.state == "waiting"
+            && job
+                .question
+                .as_deref()
+                .and_then(|q| serde_json::from_str::<Question>(q).ok())
+                .is_some_and(|q| q.kind == "captcha");
+        if asks_captcha {
+            return Ok(());
+        }
+        let (_, subject) = self.account_for(actor, &job.account_id.to_string()).await?;
+        self.check_subject(actor, subject, Action::RunAdminAutomation)
+    }
+
+    /// Deletes job screenshots older than 30 days; returns how many.
+    pub async fn purge_old_screenshots(&self) -> Result<u64> {
+        let before = self.now().plus_seconds(-30 * 86_400);
+        Ok(self.inner.store.purge_job_screenshots(before).await?)
+    }
+
     /// The job's latest screenshot (PNG), opened.
     pub async fn automation_screenshot(&self, actor: &Actor, id: &str) -> Result<Vec<u8>> {
         let job = self.visible_job(actor, id).await?;
+        self.may_see_screenshot(actor, &job).await?;
         let sealed = self
             .inner
             .store
@@ -291,45 +319,72 @@ impl App {
             });
         };
         let answer = answer.trim();
-        let secret = match q.kind.as_str() {
-            "backup_code" => {
-                if !answer.eq_ignore_ascii_case("yes") {
-                    return Err(AppError::invalid(
-                        "automation.answer",
-                        "answer \"yes\" to let the job use a backup code, or cancel the job",
-                    ));
-                }
-                SecretString::new(
-                    self.use_backup_code(actor, &job.account_id.to_string())
-                        .await?
-                        .code,
-                )
-            }
-            _ => {
-                if answer.is_empty() || answer.chars().count() > MAX_ANSWER {
-                    return Err(AppError::invalid(
-                        "automation.answer",
-                        format!("the answer must have 1 to {MAX_ANSWER} characters"),
-                    ));
-                }
-                SecretString::new(answer.to_owned())
-            }
+        let not_waiting = || AppError::Conflict {
+            code: "automation.not_waiting",
+            message: "this job was answered already or stopped waiting".into(),
         };
-        let sealed = self.inner.envelope.seal(
-            self.rng(),
-            &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
-            secret.expose().as_bytes(),
-        )?;
-        if !self
-            .inner
-            .store
-            .answer_job(actor.workspace_id, job.id, &sealed, self.now())
-            .await?
-        {
-            return Err(AppError::Conflict {
-                code: "automation.not_waiting",
-                message: "this job was answered already or stopped waiting".into(),
-            });
+        let seal = |secret: &SecretString| {
+            self.inner.envelope.seal(
+                self.rng(),
+                &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
+                secret.expose().as_bytes(),
+            )
+        };
+        if q.kind == "backup_code" {
+            if !answer.eq_ignore_ascii_case("yes") {
+                return Err(AppError::invalid(
+                    "automation.answer",
+                    "answer \"yes\" to let the job use a backup code, or cancel the job",
+                ));
+            }
+            // Claim the question first: a code is only taken for a job that
+            // will get it (not one answered by someone else meanwhile, or
+            // one that stopped waiting).
+            let ws = actor.workspace_id;
+            if !self.inner.store.claim_job_answer(ws, job.id).await? {
+                return Err(not_waiting());
+            }
+            let code = match self
+                .use_backup_code(actor, &job.account_id.to_string())
+                .await
+            {
+                Ok(u) => SecretString::new(u.code),
+                Err(e) => {
+                    self.inner.store.release_job_answer(ws, job.id).await?;
+                    return Err(e);
+                }
+            };
+            let sealed = match seal(&code) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.inner.store.release_job_answer(ws, job.id).await?;
+                    return Err(e.into());
+                }
+            };
+            if !self
+                .inner
+                .store
+                .fill_job_answer(ws, job.id, &sealed, self.now())
+                .await?
+            {
+                return Err(not_waiting());
+            }
+        } else {
+            if answer.is_empty() || answer.chars().count() > MAX_ANSWER {
+                return Err(AppError::invalid(
+                    "automation.answer",
+                    format!("the answer must have 1 to {MAX_ANSWER} characters"),
+                ));
+            }
+            let sealed = seal(&SecretString::new(answer.to_owned()))?;
+            if !self
+                .inner
+                .store
+                .answer_job(actor.workspace_id, job.id, &sealed, self.now())
+                .await?
+            {
+                return Err(not_waiting());
+            }
         }
         self.audit(
             actor,
@@ -367,7 +422,7 @@ impl App {
                 message: "the job was cancelled or taken over".into(),
             });
         }
-        let actor = self.local_actor(job.requested_by, job.workspace_id).await?;
+        let actor = self.job_actor(job, 0).await?;
         self.audit(
             &actor,
             Event::new("automation.needs_person")
@@ -380,6 +435,16 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+
+    /// For a worker that stops waiting: true when the job runs on without
+    /// an answer; false when one is given or being given (take it).
+    pub async fn give_up_question(&self, job: &JobRow, worker: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .give_up_question(job.id, worker, self.now())
+            .await?)
     }
 
     /// For a worker: the answer to its question once a person gave it (the
@@ -507,14 +572,11 @@ impl App {
     /// For a worker: the job's inputs, decrypted for the run. Fails (and
     /// the job with it) when the requester may no longer run it.
     pub async fn job_inputs(&self, job: &JobRow) -> Result<JobInputs> {
-        // The requester confirmed their identity when starting an admin
-        // job (start_automation); the run acts with that confirmation.
-        let elevated = if action_for(&job.kind) == Action::RunAdminAutomation {
-            30 * 60
-        } else {
-            0
-        };
-        let actor = self.job_actor(job, elevated).await.map_err(|_| {
+        // The requester confirmed their identity when starting the job
+        // where the policy asks for it (start_automation); the run acts
+        // with that confirmation (the runner renews it after each answer
+        // from a person, as the run may have waited long for it).
+        let actor = self.job_actor(job, JOB_ELEVATION_SECS).await.map_err(|_| {
             AppError::invalid(
                 "automation.requester_gone",
                 "the person who started this job no longer exists",

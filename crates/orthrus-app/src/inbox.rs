@@ -256,7 +256,7 @@ impl App {
         since: Option<&str>,
         timeout_secs: u64,
     ) -> Result<Option<InboxItem>> {
-        let (a, subject) = self.account_for(actor, id).await?;
+        let (_, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ViewInbox)?;
         let since = match since.filter(|s| !s.is_empty()) {
             Some(s) => orthrus_core::Timestamp::parse_rfc3339(s).ok_or_else(|| {
@@ -267,12 +267,30 @@ impl App {
             })?,
             None => self.now(),
         };
+        self.wait_for_next_message(actor, id, since, None, timeout_secs)
+            .await
+    }
+
+    /// Like [`App::wait_for_message`], from a cursor: messages at `since`
+    /// up to and including message `after` (of that same time) are
+    /// skipped. Automations pass the last message they used, so another
+    /// message of the same millisecond is not lost.
+    pub async fn wait_for_next_message(
+        &self,
+        actor: &Actor,
+        id: &str,
+        since: orthrus_core::Timestamp,
+        after: Option<EventId>,
+        timeout_secs: u64,
+    ) -> Result<Option<InboxItem>> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::ViewInbox)?;
         let deadline =
             tokio::time::Instant::now() + std::time::Duration::from_secs(timeout_secs.min(120));
         // The last message looked at: everything up to it was rejected
         // (no code, or flagged), so neither a wake-up nor a flood of
         // flagged mail makes us look at it again or stop short of the rest.
-        let mut after: Option<(orthrus_core::Timestamp, EventId)> = None;
+        let mut after: Option<(orthrus_core::Timestamp, EventId)> = after.map(|m| (since, m));
         const PAGE: i64 = 200;
         loop {
             // Register interest before looking, so a message stored in between wakes us.

@@ -29,7 +29,9 @@ mod users;
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
-pub use automation::{AUTOMATION_KINDS, AVAILABLE_KINDS, JobInputs, JobView, Question, StepView};
+pub use automation::{
+    AUTOMATION_KINDS, AVAILABLE_KINDS, JOB_ELEVATION_SECS, JobInputs, JobView, Question, StepView,
+};
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
 };

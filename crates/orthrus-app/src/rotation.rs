@@ -167,47 +167,60 @@ impl App {
         let now = self.now();
         let mut queued = 0;
         for r in self.inner.store.due_rotations(now).await? {
-            let (Some(days), Some(due)) = (r.every_days, r.next_at) else {
-                continue;
-            };
-            if !in_window(now, r.window_start, r.window_end) {
-                continue;
-            }
-            let next = now.plus_seconds(days * DAY_SECS);
-            if !self
-                .inner
-                .store
-                .advance_rotation(r.account_id, due, next)
-                .await?
-            {
-                continue;
-            }
-            // At most once a day, whatever queued the last one.
-            if self
-                .recent_rotation(r.workspace_id, r.account_id, now)
-                .await?
-            {
-                tracing::info!(account = %r.account_id, "scheduled rotation skipped: one ran in the last day");
-                continue;
-            }
-            let requester = match self.local_actor(r.set_by, r.workspace_id).await {
-                Ok(a) => a,
+            // One schedule's trouble does not stop the others.
+            match self.run_due_rotation(&r, now).await {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(account = %r.account_id, error = %e, "scheduled rotation: the person who set it is gone");
-                    continue;
-                }
-            };
-            match self
-                .queue_rotation(&requester, r.account_id, r.set_by, SCHEDULE)
-                .await
-            {
-                Ok(_) => queued += 1,
-                Err(e) => {
-                    tracing::warn!(account = %r.account_id, error = %e, "could not queue a scheduled rotation");
+                    tracing::warn!(account = %r.account_id, error = %e, "scheduled rotation failed");
                 }
             }
         }
         Ok(queued)
+    }
+
+    /// One due schedule: true when a rotation was queued.
+    async fn run_due_rotation(&self, r: &RotationRow, now: Timestamp) -> Result<bool> {
+        let (Some(days), Some(due)) = (r.every_days, r.next_at) else {
+            return Ok(false);
+        };
+        if !in_window(now, r.window_start, r.window_end) {
+            return Ok(false);
+        }
+        // At most once a day: a rotation that succeeded or is under way in
+        // the last day (by hand, or because a member left) takes this turn;
+        // the schedule looks again a day after it.
+        if let Some(last) = self
+            .recent_rotation(r.workspace_id, r.account_id, now)
+            .await?
+        {
+            let again = last.plus_seconds(DAY_SECS).max(now.plus_seconds(60));
+            self.inner
+                .store
+                .advance_rotation(r.account_id, due, again)
+                .await?;
+            tracing::info!(account = %r.account_id, "scheduled rotation put off: one ran in the last day");
+            return Ok(false);
+        }
+        // Anchored to the due time, so the hour does not drift; after a
+        // long stop, counted from now.
+        let mut next = due.plus_seconds(days * DAY_SECS);
+        if next <= now {
+            next = now.plus_seconds(days * DAY_SECS);
+        }
+        // The node whose update moves next_at queues it; others skip.
+        if !self
+            .inner
+            .store
+            .advance_rotation(r.account_id, due, next)
+            .await?
+        {
+            return Ok(false);
+        }
+        let requester = self.local_actor(r.set_by, r.workspace_id).await?;
+        self.queue_rotation(&requester, r.account_id, r.set_by, SCHEDULE)
+            .await?;
+        Ok(true)
     }
 
     /// After `user` left the accounts (removed from one, or deactivated):
@@ -226,7 +239,9 @@ impl App {
                 continue;
             }
             let had_access = only.is_some()
-                || user_role >= WorkspaceRole::Admin
+                // Super Admins and Owners could reveal every password;
+                // Admins never see secrets.
+                || user_role >= WorkspaceRole::SuperAdmin
                 || self
                     .inner
                     .store
@@ -253,15 +268,31 @@ impl App {
         Ok(())
     }
 
-    async fn recent_rotation(&self, ws: WorkspaceId, a: AccountId, now: Timestamp) -> Result<bool> {
+    /// Why a scheduled rotation should wait: a rotation under way (then
+    /// `now`), or one that succeeded in the last day (when it started).
+    /// Failed and cancelled ones do not count.
+    async fn recent_rotation(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
         let since = now.plus_seconds(-DAY_SECS);
-        Ok(self
-            .inner
-            .store
-            .list_jobs(ws, Some(a), 50)
-            .await?
-            .iter()
-            .any(|j| j.kind == "rotate_password" && j.created_at > since))
+        let jobs = self.inner.store.list_jobs(ws, Some(a), 50).await?;
+        let rotations = jobs.iter().filter(|j| j.kind == "rotate_password");
+        let mut last = None;
+        for j in rotations {
+            if matches!(
+                j.state.as_str(),
+                "queued" | "running" | "waiting" | "deferred"
+            ) {
+                return Ok(Some(now));
+            }
+            if j.state == "succeeded" && j.created_at > since {
+                last = last.max(Some(j.created_at));
+            }
+        }
+        Ok(last)
     }
 
     async fn pending_rotation(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {

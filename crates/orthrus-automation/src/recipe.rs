@@ -364,6 +364,13 @@ fn check_step(
                 "`ask` needs `into`: the variable for the person's answer".into(),
             ));
         };
+        // The prompt is shown to people and audited: no values in it.
+        if !placeholders_in(&prompt).map_err(|m| err(at, m))?.is_empty() {
+            return Err(err(
+                at,
+                "an `ask` prompt is shown and audited: it cannot hold {placeholders}".into(),
+            ));
+        }
         name_hint = "ask a person".into();
         actions.push(Action::Ask {
             prompt,
@@ -637,6 +644,30 @@ mod tests {
                 4,
                 3,
                 "no other flow",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { ask = \"say {password}\", into = \"w\" },\n]\n",
+                4,
+                3,
+                "cannot hold {placeholders}",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { ask = \"read it\" },\n]\n",
+                4,
+                3,
+                "needs `into`",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\", shot = \"#b\" },\n]\n",
+                4,
+                3,
+                "`shot` belongs to an `ask` step",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\", into = \"b\" },\n]\n",
+                4,
+                3,
+                "`into` belongs to",
             ),
         ];
         for (src, line, column, words) in cases {

@@ -276,7 +276,8 @@ impl Runner {
             person_wait: self.cfg.person_wait,
             asked: std::sync::atomic::AtomicU32::new(0),
             account: job.account_id.to_string(),
-            since: std::sync::Mutex::new(job.updated_at.to_rfc3339()),
+            cursor: std::sync::Mutex::new((job.updated_at, None)),
+            actor: std::sync::Mutex::new(inputs.actor.clone()),
             inputs,
             enrollment: std::sync::Mutex::new(None),
             new_password: tokio::sync::Mutex::new(None),
@@ -299,7 +300,8 @@ impl Runner {
             end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
             () = cancel.cancelled() => None,
             () = timed_out => Some(FlowEnd::Failed(format!(
-                "the attempt took longer than {} s", self.cfg.job_timeout.as_secs()))),
+                "the attempt took longer than {} s (not counting waits for a person)",
+                self.cfg.job_timeout.as_secs()))),
         };
         if matches!(end, Some(FlowEnd::Failed(_) | FlowEnd::Paused(_))) {
             // What the page showed when it went wrong, for the person who
@@ -372,9 +374,12 @@ struct RunnerHost {
     /// Questions asked so far (each may stretch the attempt's time limit).
     asked: std::sync::atomic::AtomicU32,
     account: String,
-    /// Inbox messages from before this are not the ones the run waits
-    /// for; it moves past each message the run uses.
-    since: std::sync::Mutex<String>,
+    /// Inbox messages before this (time, and message of that time) are
+    /// not the ones the run waits for; it moves past each message it uses.
+    cursor: std::sync::Mutex<(Timestamp, Option<orthrus_core::EventId>)>,
+    /// Who the run acts as; its identity check is renewed after a person
+    /// answers (the wait may have been long).
+    actor: std::sync::Mutex<orthrus_app::Actor>,
     inputs: JobInputs,
     /// The pending enrolment `enroll_totp` made, for `confirm_totp`.
     enrollment: std::sync::Mutex<Option<String>>,
@@ -385,6 +390,21 @@ struct RunnerHost {
 }
 
 impl RunnerHost {
+    fn actor(&self) -> orthrus_app::Actor {
+        self.actor
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// A person just answered: the run acts on from here as if started now.
+    fn renew_identity_check(&self) {
+        let until = self.app.now().plus_seconds(orthrus_app::JOB_ELEVATION_SECS);
+        if let Ok(mut a) = self.actor.lock() {
+            a.elevated_until = Some(until);
+        }
+    }
+
     /// Puts the job in `waiting` with the question and waits for the
     /// answer a person gives in the automation log.
     async fn wait_for_person(
@@ -398,19 +418,36 @@ impl RunnerHost {
             .await
             .map_err(|e| e.to_string())?;
         let started = tokio::time::Instant::now();
+        // An answer being given when the wait ends (a backup code being
+        // taken) still gets a moment to arrive.
+        let mut deadline = started + self.person_wait;
+        let mut gave_up = false;
         loop {
             match self.app.take_answer(&self.job, &self.worker).await {
-                Ok(Some(a)) => return Ok(a.expose().to_owned()),
+                Ok(Some(a)) => {
+                    self.renew_identity_check();
+                    return Ok(a.expose().to_owned());
+                }
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(job = %self.job.id, error = %e, "could not read the answer")
                 }
             }
-            if started.elapsed() >= self.person_wait {
-                return Err(format!(
-                    "nobody answered within {} minutes",
-                    self.person_wait.as_secs().div_ceil(60)
-                ));
+            if tokio::time::Instant::now() >= deadline {
+                let stopped = gave_up
+                    || self
+                        .app
+                        .give_up_question(&self.job, &self.worker)
+                        .await
+                        .unwrap_or(true);
+                if stopped {
+                    return Err(format!(
+                        "nobody answered within {} minutes",
+                        self.person_wait.as_secs().div_ceil(60)
+                    ));
+                }
+                gave_up = true;
+                deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -419,7 +456,7 @@ impl RunnerHost {
     /// Marks the current step of the active seed used: the app just saw its
     /// code, and apps refuse a code twice.
     async fn spend_current_step(&self) -> Result<(), String> {
-        let a = &self.inputs.actor;
+        let a = &self.actor();
         let status = self
             .app
             .otp_status(a, &self.account)
@@ -440,7 +477,7 @@ impl RunnerHost {
 #[async_trait::async_trait]
 impl Host for RunnerHost {
     async fn value(&self, name: &str) -> Result<String, String> {
-        let a = &self.inputs.actor;
+        let a = &self.actor();
         match name {
             "login_url" => Ok(self.inputs.login_url.clone()),
             "origin" => {
@@ -505,19 +542,32 @@ impl Host for RunnerHost {
                 // one this run used; messages skipped stay in the inbox.
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
                 loop {
-                    let since = self.since.lock().map(|s| s.clone()).unwrap_or_default();
+                    let (since, after) = self
+                        .cursor
+                        .lock()
+                        .map(|c| *c)
+                        .unwrap_or((self.job.updated_at, None));
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                     let item = self
                         .app
-                        .wait_for_message(a, &self.account, Some(&since), left.as_secs().max(1))
+                        .wait_for_next_message(
+                            a,
+                            &self.account,
+                            since,
+                            after,
+                            left.as_secs().max(1),
+                        )
                         .await
                         .map_err(|e| e.to_string())?
                         .ok_or("nothing arrived in the shared inbox within 60 s")?;
-                    let after = orthrus_core::Timestamp::parse_rfc3339(&item.received_at)
-                        .map(|t| orthrus_core::Timestamp(t.0 + 1).to_rfc3339())
-                        .unwrap_or(since);
-                    if let Ok(mut s) = self.since.lock() {
-                        *s = after;
+                    // Past this message (by time and id), not past its
+                    // millisecond: another message of that time still counts.
+                    if let (Some(t), Ok(m)) = (
+                        Timestamp::parse_rfc3339(&item.received_at),
+                        item.id.parse::<orthrus_core::EventId>(),
+                    ) && let Ok(mut c) = self.cursor.lock()
+                    {
+                        *c = (t, Some(m));
                     }
                     let v = if name == "inbox_code" {
                         item.code
@@ -577,7 +627,7 @@ impl Host for RunnerHost {
     }
 
     async fn call(&self, hook: &str, arg: Option<&str>) -> Result<(), String> {
-        let a = &self.inputs.actor;
+        let a = &self.actor();
         match hook {
             // Stored as pending before the app is told: a crash from here
             // on loses nothing, and the seed is only promoted once the app

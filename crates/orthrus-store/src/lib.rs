@@ -427,7 +427,6 @@ pub trait Store: Send + Sync + 'static {
         accounts: &[AccountId],
         limit: i64,
     ) -> Result<Vec<InboxMessageRow>>;
-    /// Messages of one account received at or after `since`, oldest first.
     /// The account's messages from `since` on (after message `after` of
     /// that same time, when given), oldest first.
     async fn messages_since(
@@ -549,6 +548,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// For the worker holding the job: the answer, once given; the job is
     /// `running` again and the answer is gone from storage.
+    /// Marks a waiting job's question as being answered (before a backup
+    /// code is taken for it); false when it asks nothing now or someone
+    /// else answers. Then [`Store::fill_job_answer`] or
+    /// [`Store::release_job_answer`].
+    async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool>;
+    async fn fill_job_answer(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        sealed: &[u8],
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn release_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<()>;
+    /// The worker stops waiting: the job is `running` again without its
+    /// question, unless an answer is given or being given (false).
+    async fn give_up_question(&self, id: EventId, worker: &str, now: Timestamp) -> Result<bool>;
+    async fn job_screenshot_exists(&self, ws: WorkspaceId, job: EventId) -> Result<bool>;
+    /// Deletes screenshots taken before `before`; returns how many.
+    async fn purge_job_screenshots(&self, before: Timestamp) -> Result<u64>;
     async fn take_job_answer(
         &self,
         id: EventId,

@@ -1376,7 +1376,7 @@ macro_rules! impl_store {
             }
 
             async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<JobRow>> {
-                let claimed = sqlx::query("UPDATE automation_jobs SET state = 'running', worker = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2
+                let claimed = sqlx::query("UPDATE automation_jobs SET state = 'running', worker = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2, question = NULL, answer = NULL
                      WHERE id = (SELECT j.id FROM automation_jobs j WHERE j.state IN ('queued', 'deferred') AND j.run_after <= $2 AND j.cancel_requested = FALSE
                          AND NOT EXISTS (SELECT 1 FROM automation_jobs r WHERE r.account_id = j.account_id AND r.state IN ('running', 'waiting'))
                          ORDER BY j.run_after, j.id LIMIT 1)
@@ -1424,14 +1424,14 @@ macro_rules! impl_store {
             }
 
             async fn recover_jobs(&self, now: Timestamp, retry_at: Timestamp) -> Result<u64> {
-                let cancelled = sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', worker = NULL, lease_until = NULL, updated_at = $1, finished_at = $1
+                let cancelled = sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, updated_at = $1, finished_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1 AND cancel_requested = TRUE")
                     .bind(now.0).execute(&self.pool).await?.rows_affected();
-                let failed = sqlx::query("UPDATE automation_jobs SET state = 'failed', error = 'the worker running it stopped responding', worker = NULL, lease_until = NULL, updated_at = $1, finished_at = $1
+                let failed = sqlx::query("UPDATE automation_jobs SET state = 'failed', error = 'the worker running it stopped responding', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, updated_at = $1, finished_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1 AND attempts >= max_attempts")
                     .bind(now.0).execute(&self.pool).await?.rows_affected()
                     + cancelled;
-                let requeued = sqlx::query("UPDATE automation_jobs SET state = 'queued', error = 'the worker running it stopped responding; retrying', worker = NULL, lease_until = NULL, run_after = $2, updated_at = $1
+                let requeued = sqlx::query("UPDATE automation_jobs SET state = 'queued', error = 'the worker running it stopped responding; retrying', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, run_after = $2, updated_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1")
                     .bind(now.0).bind(retry_at.0).execute(&self.pool).await?.rows_affected();
                 Ok(failed + requeued)
@@ -1475,7 +1475,7 @@ macro_rules! impl_store {
             }
 
             async fn due_rotations(&self, now: Timestamp) -> Result<Vec<RotationRow>> {
-                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE every_days IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT 500")
+                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE every_days IS NOT NULL AND next_at <= $1 ORDER BY next_at")
                     .bind(now.0).fetch_all(&self.pool).await?;
                 rows.iter().map(rotation_row).collect()
             }
@@ -1500,6 +1500,49 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool> {
+                // An empty answer marks "being answered": the worker neither
+                // takes it nor gives up on it.
+                let done = sqlx::query("UPDATE automation_jobs SET answer = $3
+                     WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND question IS NOT NULL AND answer IS NULL AND cancel_requested = FALSE")
+                    .bind(ws.to_string()).bind(id.to_string()).bind(Vec::<u8>::new())
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn fill_job_answer(&self, ws: WorkspaceId, id: EventId, sealed: &[u8], now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE automation_jobs SET answer = $3, updated_at = $4
+                     WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0")
+                    .bind(ws.to_string()).bind(id.to_string()).bind(sealed).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn release_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<()> {
+                sqlx::query("UPDATE automation_jobs SET answer = NULL WHERE workspace_id = $1 AND id = $2 AND length(answer) = 0")
+                    .bind(ws.to_string()).bind(id.to_string()).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn give_up_question(&self, id: EventId, worker: &str, now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE automation_jobs SET state = 'running', question = NULL, updated_at = $3
+                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NULL")
+                    .bind(id.to_string()).bind(worker).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn job_screenshot_exists(&self, ws: WorkspaceId, job: EventId) -> Result<bool> {
+                let row = sqlx::query("SELECT 1 AS one FROM automation_screenshots WHERE workspace_id = $1 AND job_id = $2")
+                    .bind(ws.to_string()).bind(job.to_string()).fetch_optional(&self.pool).await?;
+                Ok(row.is_some())
+            }
+
+            async fn purge_job_screenshots(&self, before: Timestamp) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM automation_screenshots WHERE taken_at < $1")
+                    .bind(before.0).execute(&self.pool).await?.rows_affected())
+            }
+
             async fn answer_job(&self, ws: WorkspaceId, id: EventId, sealed: &[u8], now: Timestamp) -> Result<bool> {
                 let done = sqlx::query("UPDATE automation_jobs SET answer = $3, updated_at = $4
                      WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND question IS NOT NULL AND answer IS NULL AND cancel_requested = FALSE")
@@ -1509,13 +1552,13 @@ macro_rules! impl_store {
             }
 
             async fn take_job_answer(&self, id: EventId, worker: &str, now: Timestamp) -> Result<Option<Vec<u8>>> {
-                let row = sqlx::query("SELECT answer FROM automation_jobs WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NOT NULL")
+                let row = sqlx::query("SELECT answer FROM automation_jobs WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0")
                     .bind(id.to_string()).bind(worker).fetch_optional(&self.pool).await?;
                 let Some(row) = row else { return Ok(None) };
                 let answer: Vec<u8> = row.try_get("answer")?;
                 // Only the worker holding the job takes its answer, once.
                 let done = sqlx::query("UPDATE automation_jobs SET state = 'running', question = NULL, answer = NULL, updated_at = $3
-                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NOT NULL")
+                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0")
                     .bind(id.to_string()).bind(worker).bind(now.0)
                     .execute(&self.pool).await?;
                 Ok((done.rows_affected() == 1).then_some(answer))

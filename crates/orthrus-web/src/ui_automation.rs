@@ -56,10 +56,11 @@ async fn events(
             }
             loop {
                 let job = s.app.automation_job(&actor, &id).await.ok()?;
+                // Not updated_at: the heartbeat moves it every few seconds.
                 let key = format!(
-                    "{}|{}|{}|{:?}",
+                    "{}|{:?}|{}|{:?}",
                     job.state,
-                    job.updated_at,
+                    job.question.as_ref().map(|q| &q.prompt),
                     job.steps.len(),
                     job.steps.last().and_then(|x| x.ended_at.as_deref())
                 );
@@ -73,7 +74,7 @@ async fn events(
                 if tokio::time::Instant::now() >= end {
                     return None;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
@@ -89,8 +90,9 @@ struct Section {
     account_id: String,
     jobs: Vec<JobView>,
     busy: bool,
-    /// The account's Owners (and admins) may run every kind and set the
-    /// rotation; others only log in.
+    /// The account's Owners may run every kind; others only log in.
+    owner: bool,
+    /// The rotation settings, when the viewer may change them now.
     rotation: Option<orthrus_app::RotationSchedule>,
     unavailable: Vec<&'static str>,
     error: Option<String>,
@@ -109,13 +111,17 @@ async fn section_view(
         Err(e) => return Err(e.into()),
     };
     jobs.truncate(5);
-    let rotation = match s.app.rotation_schedule(&a.actor, id).await {
-        Ok(r) => Some(r),
-        Err(AppError::Forbidden) => None,
+    // Owners see every button and the rotation form; a Super Admin who is
+    // not an Owner sees the buttons and is asked for the identity check.
+    let (owner, rotation) = match s.app.rotation_schedule(&a.actor, id).await {
+        Ok(r) => (true, Some(r)),
+        Err(AppError::StepUpRequired) => (true, None),
+        Err(AppError::Forbidden) => (false, None),
         Err(e) => return Err(e.into()),
     };
     render(&Section {
         account_id: id.to_owned(),
+        owner,
         rotation,
         busy: jobs.iter().any(|j| live(&j.state)),
         jobs,
@@ -175,9 +181,17 @@ pub(crate) async fn start_kind(
 #[derive(Deserialize)]
 struct RotationForm {
     every_days: Option<String>,
-    window_start_hour: Option<i64>,
-    window_end_hour: Option<i64>,
+    window_start_hour: Option<String>,
+    window_end_hour: Option<String>,
     on_member_leave: Option<String>,
+}
+
+/// A number field of a form: empty is None; anything else must be a number.
+fn number(field: Option<&str>) -> Result<Option<i64>, ()> {
+    match field.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ()),
+    }
 }
 
 async fn set_rotation(
@@ -186,19 +200,23 @@ async fn set_rotation(
     Path(id): Path<String>,
     UiForm(f): UiForm<RotationForm>,
 ) -> Result<Response, WebError> {
-    let every_days = match f.every_days.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => match d.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                return section_view(&s, &a, &id, Some("Every: a number of days".into())).await;
-            }
-        },
+    let (Ok(every_days), Ok(start), Ok(end)) = (
+        number(f.every_days.as_deref()),
+        number(f.window_start_hour.as_deref()),
+        number(f.window_end_hour.as_deref()),
+    ) else {
+        return section_view(
+            &s,
+            &a,
+            &id,
+            Some("Every: a number of days; the window: whole hours".into()),
+        )
+        .await;
     };
     let input = orthrus_app::RotationInput {
         every_days,
-        window_start_hour: f.window_start_hour,
-        window_end_hour: f.window_end_hour,
+        window_start_hour: start,
+        window_end_hour: end,
         on_member_leave: f.on_member_leave.is_some(),
     };
     match s.app.set_rotation_schedule(&a.actor, &id, input).await {
@@ -309,6 +327,12 @@ async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Re
             then: format!("job-backup:{id}"),
             totp: a.actor.totp_enabled,
             error: None,
+        }),
+        Err(AppError::Forbidden) => render(&Answered {
+            error: Some(
+                "Only someone who may use this account's backup codes can allow one.".into(),
+            ),
+            message: "",
         }),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => render(&Answered {
             error: Some(e.to_string()),

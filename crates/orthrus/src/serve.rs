@@ -216,6 +216,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                     Ok(n) => tracing::info!(deleted = n, "purged old inbox messages"),
                     Err(e) => tracing::warn!(error = %e, "inbox purge failed"),
                 }
+                match app.purge_old_screenshots().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "purged old automation screenshots"),
+                    Err(e) => tracing::warn!(error = %e, "screenshot purge failed"),
+                }
                 tokio::select! {
                     () = stop.cancelled() => return Ok(()),
                     () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}

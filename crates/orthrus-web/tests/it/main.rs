@@ -6,6 +6,7 @@
 mod api;
 mod backup;
 mod inbox_view;
+mod jobs;
 mod otp;
 mod roles;
 mod rotation;
