@@ -25,6 +25,8 @@ pub struct JobView {
     /// `cancelled`.
     pub state: String,
     pub attempts: i64,
+    /// Times the app asked to come back later (they use no attempt).
+    pub deferrals: i64,
     pub error: Option<String>,
     pub requested_by: String,
     pub created_at: String,
@@ -87,6 +89,7 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
         kind: j.kind.clone(),
         state: j.state.clone(),
         attempts: j.attempts,
+        deferrals: j.deferrals,
         error: j.error.clone(),
         requested_by: j.requested_by.to_string(),
         created_at: j.created_at.to_rfc3339(),
@@ -210,6 +213,7 @@ impl App {
             updated_at: now,
             finished_at: None,
             question: None,
+            deferrals: 0,
         };
         self.inner.store.insert_job(&job).await?;
         self.automation_queued();

@@ -58,6 +58,9 @@ fn later(now: Timestamp, d: Duration) -> Timestamp {
     now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2000))
 }
 
+/// Deferrals after which a job fails instead.
+const MAX_DEFERRALS: i64 = 5;
+
 /// Back-off before retry `attempt` (1-based): 30 s, 60 s, 120 s, … at most 30 min.
 fn backoff(attempt: i64) -> Duration {
     let exp = u32::try_from(attempt.clamp(1, 7) - 1).unwrap_or(0);
@@ -333,10 +336,24 @@ impl Runner {
             // Resuming after a person solved it is not built yet: say so.
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
             // The app's stated wait, else a day (two after a second deferral).
+            // An app that keeps deferring is not waited for forever.
+            Some(FlowEnd::Deferred(m, _)) if job.deferrals >= MAX_DEFERRALS => (
+                "failed",
+                Some(format!(
+                    "{m}; the app deferred the job {MAX_DEFERRALS} times"
+                )),
+                None,
+            ),
             Some(FlowEnd::Deferred(m, wait)) => {
-                // The page's wait, at most two weeks (a page cannot park a job forever).
+                // The page's wait, else a day (two after an earlier
+                // deferral), at most two weeks (a page cannot park a job
+                // forever). A deferral does not use up an attempt.
                 let secs = wait
-                    .unwrap_or(if job.attempts > 1 { 2 * 86_400 } else { 86_400 })
+                    .unwrap_or(if job.deferrals > 0 {
+                        2 * 86_400
+                    } else {
+                        86_400
+                    })
                     .min(14 * 86_400);
                 let until = later(self.app.now(), Duration::from_secs(secs));
                 (

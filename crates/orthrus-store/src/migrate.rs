@@ -101,6 +101,11 @@ pub const SQLITE: &[Migration] = &[
         name: "rotation_schedules",
         sql: include_str!("../migrations/sqlite/0015_rotation_schedules.sql"),
     },
+    Migration {
+        version: 16,
+        name: "job_deferrals",
+        sql: include_str!("../migrations/sqlite/0016_job_deferrals.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -178,6 +183,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 15,
         name: "rotation_schedules",
         sql: include_str!("../migrations/postgres/0015_rotation_schedules.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "job_deferrals",
+        sql: include_str!("../migrations/postgres/0016_job_deferrals.sql"),
     },
 ];
 

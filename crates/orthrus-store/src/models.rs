@@ -401,6 +401,8 @@ pub struct JobRow {
     pub finished_at: Option<Timestamp>,
     /// What the job asks a person while `waiting` (a CAPTCHA).
     pub question: Option<String>,
+    /// Times the app asked to come back later (not counted as attempts).
+    pub deferrals: i64,
 }
 
 /// When an account's password is rotated automatically.

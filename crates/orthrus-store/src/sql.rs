@@ -325,6 +325,7 @@ macro_rules! impl_store {
                 updated_at: ts(r, "updated_at")?,
                 finished_at: ts_opt(r, "finished_at")?,
                 question: r.try_get("question")?,
+                deferrals: i64::from(r.try_get::<i32, _>("deferrals")?),
             })
         }
         fn rotation_row(r: &$row) -> Result<RotationRow> {
@@ -1408,7 +1409,10 @@ macro_rules! impl_store {
                 let ends = matches!(state, "succeeded" | "failed" | "cancelled");
                 let leaves = ends || matches!(state, "queued" | "deferred");
                 // A cancel asked for meanwhile wins over a retry or a deferral.
+                // A deferral gives its attempt back and is counted apart.
                 let done = sqlx::query("UPDATE automation_jobs SET state = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $3 END,
+                        attempts = CASE WHEN $3 = 'deferred' THEN attempts - 1 ELSE attempts END,
+                        deferrals = CASE WHEN $3 = 'deferred' THEN deferrals + 1 ELSE deferrals END,
                         error = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $4 END,
                         run_after = COALESCE($5, run_after), updated_at = $6,
                         finished_at = CASE WHEN $7 OR (cancel_requested AND $3 IN ('queued', 'deferred')) THEN $6 ELSE finished_at END,

@@ -860,6 +860,7 @@ fn job(c: &FakeClock, a: &AccountRow, by: UserId, kind: &str) -> JobRow {
         updated_at: c.now(),
         finished_at: None,
         question: None,
+        deferrals: 0,
     }
 }
 

@@ -912,7 +912,7 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
 /// number, the SMS webhook puts it in the shared inbox, and the login job
 /// types it.
 #[tokio::test]
-async fn a_login_passes_text_message_mfa_through_the_managed_number() {
+async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage {
         data_dir: dir.path().join("d"),
@@ -1013,5 +1013,73 @@ async fn a_login_passes_text_message_mfa_through_the_managed_number() {
     let text = &inbox[0];
     assert_eq!(text["channel"], "sms", "{inbox}");
     assert_eq!(text["code"].as_str().map(str::len), Some(6), "{inbox}");
+
+    // The app keeps its settings from devices younger than 3 days: the
+    // rotation is deferred by the wait the page states, without using up
+    // an attempt, and can be cancelled while it waits.
+    c.post(format!("{sandbox_url}/__sandbox/config"))
+        .json(&json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86_400}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/automations"),
+        Some(&t),
+        Some(json!({"kind": "rotate_password"})),
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    let job = v["job_id"].as_str().unwrap().to_owned();
+    let mut deferred = Value::Null;
+    for _ in 0..600 {
+        let (_, j) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/jobs/{job}"),
+            Some(&t),
+            None,
+        )
+        .await;
+        if j["state"] != "queued" && j["state"] != "running" {
+            deferred = j;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(deferred["state"], "deferred", "{deferred}");
+    assert_eq!(
+        (
+            deferred["attempts"].as_i64(),
+            deferred["deferrals"].as_i64()
+        ),
+        (Some(0), Some(1)),
+        "{deferred}"
+    );
+    let error = deferred["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("new devices") && error.contains("trying again at"),
+        "{error}"
+    );
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/jobs/{job}/cancel"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!((s, v["state"].as_str()), (200, Some("cancelled")), "{v}");
+    // The password did not change.
+    let user: Value = c
+        .get(format!("{sandbox_url}/__sandbox/users/smsbrand"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["password"], "pw-3-correct", "{user}");
     assert!(server.stop().success());
 }
