@@ -626,7 +626,8 @@ impl App {
     pub async fn begin_password_rotation(&self, actor: &Actor, id: &str) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::EditCredentials)?;
-        let new = self.generate_password(&crate::PasswordPolicy::default())?;
+        let policy = self.rotation_policy(actor.workspace_id, a.id).await?;
+        let new = self.generate_password(&policy)?;
         let sealed = self.seal("accounts", &a.id.to_string(), "pending_password", &new)?;
         self.inner
             .store

@@ -5,7 +5,7 @@ use crate::{App, AppError, Result};
 use serde::Deserialize;
 
 /// How to generate a password.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordPolicy {
     pub length: usize,

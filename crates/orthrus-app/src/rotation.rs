@@ -5,7 +5,7 @@
 //! those rights again when it runs the job.
 
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, PasswordPolicy, Result};
 use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{JobRow, RotationRow};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,9 @@ pub struct RotationSchedule {
     pub set_by: Option<String>,
     /// When the next scheduled rotation is due (it waits for the window).
     pub next_at: Option<String>,
+    /// The passwords rotations make (the app's rules: length, kinds of
+    /// characters).
+    pub password_policy: PasswordPolicy,
 }
 
 /// New rotation settings.
@@ -41,17 +44,29 @@ pub struct RotationInput {
     pub window_end_hour: Option<i64>,
     #[serde(default)]
     pub on_member_leave: bool,
+    /// Absent: the default policy (20 characters of every kind).
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+/// The row's password policy; a stored one that no longer parses is the
+/// default.
+fn policy_of(r: Option<&RotationRow>) -> PasswordPolicy {
+    r.and_then(|r| r.password_policy.as_deref())
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default()
 }
 
 fn schedule_view(r: Option<&RotationRow>) -> RotationSchedule {
     match r {
-        Some(r) => RotationSchedule {
-            every_days: r.every_days,
-            window_start_hour: r.window_start,
-            window_end_hour: r.window_end,
-            on_member_leave: r.on_member_leave,
-            set_by: Some(r.set_by.to_string()),
-            next_at: r.next_at.map(|t| t.to_rfc3339()),
+        Some(row) => RotationSchedule {
+            every_days: row.every_days,
+            window_start_hour: row.window_start,
+            window_end_hour: row.window_end,
+            on_member_leave: row.on_member_leave,
+            set_by: Some(row.set_by.to_string()),
+            next_at: row.next_at.map(|t| t.to_rfc3339()),
+            password_policy: policy_of(r),
         },
         None => RotationSchedule {
             window_end_hour: 24,
@@ -113,9 +128,14 @@ impl App {
                 "the window is whole hours UTC: a start from 0 to 23 and a different end from 1 to 24",
             ));
         }
+        let policy = input.password_policy.clone().unwrap_or_default();
+        // A policy that cannot make a password is refused now, not when a
+        // rotation runs.
+        self.generate_password(&policy)?;
         let ws = actor.workspace_id;
         let before = self.inner.store.rotation_schedule(ws, a.id).await?;
-        if input.every_days.is_none() && !input.on_member_leave {
+        let custom_policy = policy != PasswordPolicy::default();
+        if input.every_days.is_none() && !input.on_member_leave && !custom_policy {
             self.inner.store.delete_rotation_schedule(ws, a.id).await?;
         } else {
             if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
@@ -142,6 +162,10 @@ impl App {
                     on_member_leave: input.on_member_leave,
                     set_by: actor.user_id,
                     next_at,
+                    password_policy: custom_policy
+                        .then(|| serde_json::to_string(&policy))
+                        .transpose()
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
                     updated_at: now,
                 })
                 .await?;
@@ -266,6 +290,16 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The policy the account's rotations follow.
+    pub(crate) async fn rotation_policy(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+    ) -> Result<PasswordPolicy> {
+        let row = self.inner.store.rotation_schedule(ws, a).await?;
+        Ok(policy_of(row.as_ref()))
     }
 
     /// Why a scheduled rotation should wait: a rotation under way (then

@@ -106,6 +106,11 @@ pub const SQLITE: &[Migration] = &[
         name: "job_deferrals",
         sql: include_str!("../migrations/sqlite/0016_job_deferrals.sql"),
     },
+    Migration {
+        version: 17,
+        name: "rotation_password_policy",
+        sql: include_str!("../migrations/sqlite/0017_rotation_password_policy.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -188,6 +193,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 16,
         name: "job_deferrals",
         sql: include_str!("../migrations/postgres/0016_job_deferrals.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "rotation_password_policy",
+        sql: include_str!("../migrations/postgres/0017_rotation_password_policy.sql"),
     },
 ];
 

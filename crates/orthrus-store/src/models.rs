@@ -423,6 +423,8 @@ pub struct RotationRow {
     pub set_by: UserId,
     /// The next scheduled rotation is due at or after this.
     pub next_at: Option<Timestamp>,
+    /// The password policy of rotations (JSON); None: the default.
+    pub password_policy: Option<String>,
     pub updated_at: Timestamp,
 }
 

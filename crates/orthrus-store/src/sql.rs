@@ -339,6 +339,7 @@ macro_rules! impl_store {
                 on_member_leave: r.try_get("on_member_leave")?,
                 set_by: id(r, "set_by")?,
                 next_at: ts_opt(r, "next_at")?,
+                password_policy: r.try_get("password_policy")?,
                 updated_at: ts(r, "updated_at")?,
             })
         }
@@ -1460,14 +1461,15 @@ macro_rules! impl_store {
             }
 
             async fn save_rotation_schedule(&self, r: &RotationRow) -> Result<()> {
-                sqlx::query("INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start, window_end, on_member_leave, set_by, next_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                sqlx::query("INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start, window_end, on_member_leave, set_by, next_at, updated_at, password_policy)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (account_id) DO UPDATE SET every_days = excluded.every_days, window_start = excluded.window_start,
                         window_end = excluded.window_end, on_member_leave = excluded.on_member_leave, set_by = excluded.set_by,
-                        next_at = excluded.next_at, updated_at = excluded.updated_at")
+                        next_at = excluded.next_at, updated_at = excluded.updated_at, password_policy = excluded.password_policy")
                     .bind(r.account_id.to_string()).bind(r.workspace_id.to_string())
                     .bind(r.every_days.map(small)).bind(small(r.window_start)).bind(small(r.window_end))
                     .bind(r.on_member_leave).bind(r.set_by.to_string()).bind(r.next_at.map(|t| t.0)).bind(r.updated_at.0)
+                    .bind(r.password_policy.as_deref())
                     .execute(&self.pool).await?;
                 Ok(())
             }

@@ -184,6 +184,8 @@ struct RotationForm {
     window_start_hour: Option<String>,
     window_end_hour: Option<String>,
     on_member_leave: Option<String>,
+    password_length: Option<String>,
+    password_symbols: Option<String>,
 }
 
 /// A number field of a form: empty is None; anything else must be a number.
@@ -200,24 +202,39 @@ async fn set_rotation(
     Path(id): Path<String>,
     UiForm(f): UiForm<RotationForm>,
 ) -> Result<Response, WebError> {
-    let (Ok(every_days), Ok(start), Ok(end)) = (
+    let (Ok(every_days), Ok(start), Ok(end), Ok(length)) = (
         number(f.every_days.as_deref()),
         number(f.window_start_hour.as_deref()),
         number(f.window_end_hour.as_deref()),
+        number(f.password_length.as_deref()),
     ) else {
         return section_view(
             &s,
             &a,
             &id,
-            Some("Every: a number of days; the window: whole hours".into()),
+            Some("Every: a number of days; the window: whole hours; the length: a number".into()),
         )
         .await;
+    };
+    // The form sets the length and whether symbols are used; the API
+    // has the whole policy.
+    let current = match s.app.rotation_schedule(&a.actor, &id).await {
+        Ok(r) => r.password_policy,
+        Err(_) => orthrus_app::PasswordPolicy::default(),
+    };
+    let password_policy = orthrus_app::PasswordPolicy {
+        length: length
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(current.length),
+        symbols: f.password_symbols.is_some(),
+        ..current
     };
     let input = orthrus_app::RotationInput {
         every_days,
         window_start_hour: start,
         window_end_hour: end,
         on_member_leave: f.on_member_leave.is_some(),
+        password_policy: Some(password_policy),
     };
     match s.app.set_rotation_schedule(&a.actor, &id, input).await {
         Ok(_) => section_view(&s, &a, &id, None).await,

@@ -58,6 +58,14 @@ async fn rotation_runs_on_schedule_in_its_window_once_a_day_and_when_members_lea
                 json!({"every_days": 7, "window_end_hour": 0}),
                 "rotation.window",
             ),
+            (
+                json!({"every_days": 7, "password_policy": {"length": 4}}),
+                "generator.invalid_length",
+            ),
+            (
+                json!({"every_days": 7, "password_policy": {"lowercase": false, "uppercase": false, "digits": false, "symbols": false}}),
+                "generator.no_classes",
+            ),
         ] {
             let (s, v) = owner.send(reqwest::Method::PUT, &path, Some(&body)).await;
             assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, err), "{body}: {v}");
@@ -310,6 +318,7 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
             ("window_start_hour", "22".into()),
             ("window_end_hour", "3".into()),
             ("on_member_leave", "1".into()),
+            ("password_length", "14".into()),
         ],
     )
     .await;
@@ -320,9 +329,18 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
             v["every_days"].as_i64(),
             v["window_start_hour"].as_i64(),
             v["window_end_hour"].as_i64(),
-            v["on_member_leave"].as_bool()
+            v["on_member_leave"].as_bool(),
+            v["password_policy"]["length"].as_i64(),
+            v["password_policy"]["symbols"].as_bool(),
         ),
-        (Some(30), Some(22), Some(3), Some(true)),
+        (
+            Some(30),
+            Some(22),
+            Some(3),
+            Some(true),
+            Some(14),
+            Some(false)
+        ),
         "{v}"
     );
 }

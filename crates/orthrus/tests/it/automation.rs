@@ -496,6 +496,16 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     )
     .await;
     assert_eq!(s, 200);
+    // This app's rule: 16 characters, no symbols.
+    let (s, v) = api(
+        &c,
+        Method::PUT,
+        &format!("{base}/accounts/{id}/rotation"),
+        Some(&t),
+        Some(json!({"every_days": null, "password_policy": {"length": 16, "symbols": false}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = api(
         &c,
         Method::POST,
@@ -517,7 +527,10 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         .unwrap();
     let new = user["password"].as_str().unwrap().to_owned();
     assert_ne!(new, "pw-1-correct");
-    assert!(new.len() >= 20, "{new}");
+    assert!(
+        new.len() == 16 && new.chars().all(|ch| ch.is_ascii_alphanumeric()),
+        "not under the account's policy: {new}"
+    );
     let (_, pw) = api(
         &c,
         Method::GET,
