@@ -56,6 +56,8 @@ pub struct Behaviour {
     /// Sign-in refuses every authenticator code, as it would for a phone
     /// whose clock is far off; recovery codes still work.
     pub refuse_app_codes: bool,
+    /// The CAPTCHA always shows this word (tests that answer ahead).
+    pub captcha_word: Option<String>,
 }
 
 impl Default for Behaviour {
@@ -66,6 +68,7 @@ impl Default for Behaviour {
             captcha: false,
             qr_only: false,
             refuse_app_codes: false,
+            captcha_word: None,
         }
     }
 }

@@ -88,10 +88,12 @@ fn next_stage(db: &Db, user: &User, device: &str, done: Option<&Stage>) -> Stage
         Some(Stage::TwoFactor { .. } | Stage::In) => 3,
     };
     if from == 0 && db.behaviour.captcha {
-        let w = WORDS[usize::from(random_bytes(1)[0]) % WORDS.len()];
-        return Stage::Captcha {
-            answer: w.to_owned(),
-        };
+        let w = db
+            .behaviour
+            .captcha_word
+            .clone()
+            .unwrap_or_else(|| WORDS[usize::from(random_bytes(1)[0]) % WORDS.len()].to_owned());
+        return Stage::Captcha { answer: w };
     }
     if from <= 1 && db.behaviour.challenge_unknown_devices && !user.devices.contains_key(device) {
         return Stage::Challenge { code: None };

@@ -549,6 +549,10 @@ pub struct AutomateArgs {
     no_wait: bool,
     #[arg(long)]
     json: bool,
+    /// When the job needs a person, answer here: a CAPTCHA's picture is
+    /// saved to a file and the answer read from standard input
+    #[arg(long)]
+    ask: bool,
 }
 
 /// Starts an automation and follows its steps until it ends. Exit status:
@@ -598,12 +602,19 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let state = v["state"].as_str().unwrap_or_default();
-        // Once per question: where a person answers it.
+        // Once per question: where a person answers it (or here, --ask).
         match v["question"]["prompt"].as_str() {
             Some(prompt) if !asked => {
-                eprintln!(
-                    "  needs a person: {prompt}\n  Answer on the job's page (/automations/{job}) or with POST /api/v1/jobs/{job}/answer."
-                );
+                eprintln!("  needs a person: {prompt}");
+                if a.ask {
+                    if let Err(e) = answer_here(&c, &job, &v).await {
+                        eprintln!("  {e:#}");
+                    }
+                } else {
+                    eprintln!(
+                        "  Answer on the job's page (/automations/{job}), with POST /api/v1/jobs/{job}/answer, or follow it with --ask."
+                    );
+                }
                 asked = true;
             }
             Some(_) => {}
@@ -628,6 +639,33 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// Answers a job's question from the terminal (`automate --ask`).
+async fn answer_here(c: &Client, job: &str, v: &Value) -> anyhow::Result<()> {
+    let path = format!("/jobs/{job}/answer");
+    if v["question"]["kind"] == "backup_code" {
+        let yes = prompt("  Allow a backup code? (yes/no)", false)?;
+        if !yes.trim().eq_ignore_ascii_case("yes") && !yes.trim().eq_ignore_ascii_case("y") {
+            eprintln!("  Not allowed: the job waits (cancel it, or allow on its page).");
+            return Ok(());
+        }
+        let yes = serde_json::json!({"answer": "yes"});
+        c.with_step_up(|| c.post(&path, &yes)).await?;
+        eprintln!("  Allowed.");
+        return Ok(());
+    }
+    if let Some(url) = v["screenshot_url"].as_str() {
+        let png = c.get_bytes(url.trim_start_matches("/api/v1")).await?;
+        let file = std::env::temp_dir().join(format!("orthrus-job-{job}.png"));
+        std::fs::write(&file, png).with_context(|| format!("cannot write {}", file.display()))?;
+        eprintln!("  The picture: {}", file.display());
+    }
+    let answer = prompt("  Answer", false)?;
+    c.post(&path, &serde_json::json!({ "answer": answer }))
+        .await?;
+    eprintln!("  Answered.");
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -755,6 +793,24 @@ impl Client {
         )
         .await
     }
+    async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.stored.token)
+            .send()
+            .await
+            .context("cannot reach the server")?;
+        if !resp.status().is_success() {
+            bail!("the server answered {} for {path}", resp.status());
+        }
+        Ok(resp
+            .bytes()
+            .await
+            .context("cannot read the answer")?
+            .to_vec())
+    }
+
     async fn post_bytes(
         &self,
         path: &str,

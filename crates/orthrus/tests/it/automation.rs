@@ -587,6 +587,35 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     assert!(ok, "{out}\n{err}");
     assert_eq!(out.trim(), "succeeded");
     assert!(err.contains("ok   signed in"), "{err}");
+    // A CAPTCHA, answered from the terminal: `--ask` saves the picture and
+    // reads the answer (the test knows the word ahead).
+    c.post(format!("{sandbox_url}/__sandbox/config"))
+        .json(
+            &json!({"challenge_unknown_devices": false, "captcha": true, "captcha_word": "orchid"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (ok, out, err) = {
+        let cfg = cli_cfg.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::cli::cli(
+                &cfg,
+                &["automate", "Sandbox brand", "login", "--ask"],
+                "orchid\n",
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(out.trim(), "succeeded");
+    assert!(
+        err.contains("needs a person")
+            && err.contains("The picture: ")
+            && err.contains("Answered."),
+        "{err}"
+    );
     let (ok, _, err) = crate::cli::cli(&cli_cfg, &["automate", "Sandbox brand", "dance"], "");
     assert!(!ok && err.contains("kind must be one of"), "{err}");
     second.kill().unwrap();
