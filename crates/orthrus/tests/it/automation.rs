@@ -840,6 +840,16 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         .text()
         .await
         .unwrap();
+    let log = c
+        .get(format!("{root}/automations"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("needs a person"), "{log}");
     assert!(
         page.contains("This job needs a person")
             && page.contains("id=\"job-answer\"")
