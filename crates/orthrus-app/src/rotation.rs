@@ -44,17 +44,32 @@ pub struct RotationInput {
     pub window_end_hour: Option<i64>,
     #[serde(default)]
     pub on_member_leave: bool,
-    /// Absent: the default policy (20 characters of every kind).
+    /// Absent: the policy stays as it is (at first the default: 20
+    /// characters of every kind).
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
 }
 
-/// The row's password policy; a stored one that no longer parses is the
-/// default.
+/// The row's password policy (None: the default); an error when the stored
+/// one no longer parses.
+fn stored_policy(r: Option<&RotationRow>) -> Result<PasswordPolicy> {
+    match r.and_then(|r| r.password_policy.as_deref()) {
+        None => Ok(PasswordPolicy::default()),
+        Some(p) => serde_json::from_str(p).map_err(|e| {
+            AppError::Internal(format!(
+                "the account's stored password policy is unreadable: {e}"
+            ))
+        }),
+    }
+}
+
+/// For showing: the stored policy, or the default (with a warning) when it
+/// is unreadable; rotations refuse to run on it (`rotation_policy`).
 fn policy_of(r: Option<&RotationRow>) -> PasswordPolicy {
-    r.and_then(|r| r.password_policy.as_deref())
-        .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or_default()
+    stored_policy(r).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "showing the default password policy instead");
+        PasswordPolicy::default()
+    })
 }
 
 fn schedule_view(r: Option<&RotationRow>) -> RotationSchedule {
@@ -128,17 +143,21 @@ impl App {
                 "the window is whole hours UTC: a start from 0 to 23 and a different end from 1 to 24",
             ));
         }
-        let policy = input.password_policy.clone().unwrap_or_default();
+        let ws = actor.workspace_id;
+        let before = self.inner.store.rotation_schedule(ws, a.id).await?;
+        let policy = match input.password_policy.clone() {
+            Some(p) => p,
+            None => policy_of(before.as_ref()),
+        };
         // A policy that cannot make a password is refused now, not when a
         // rotation runs.
         self.generate_password(&policy)?;
-        let ws = actor.workspace_id;
-        let before = self.inner.store.rotation_schedule(ws, a.id).await?;
         let custom_policy = policy != PasswordPolicy::default();
-        if input.every_days.is_none() && !input.on_member_leave && !custom_policy {
+        let scheduled = input.every_days.is_some() || input.on_member_leave;
+        if !scheduled && !custom_policy {
             self.inner.store.delete_rotation_schedule(ws, a.id).await?;
         } else {
-            if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
+            if scheduled && (a.login_url.trim().is_empty() || a.username.trim().is_empty()) {
                 return Err(AppError::invalid(
                     "automation.missing_login",
                     "give the account a login URL and a username first",
@@ -178,6 +197,7 @@ impl App {
                     "every_days": input.every_days,
                     "window": [start, end],
                     "on_member_leave": input.on_member_leave,
+                    "password_policy": policy,
                 })),
         )
         .await?;
@@ -299,7 +319,7 @@ impl App {
         a: AccountId,
     ) -> Result<PasswordPolicy> {
         let row = self.inner.store.rotation_schedule(ws, a).await?;
-        Ok(policy_of(row.as_ref()))
+        stored_policy(row.as_ref())
     }
 
     /// Why a scheduled rotation should wait: a rotation under way (then

@@ -207,7 +207,9 @@ impl Runner {
         let mut log = StoreLog {
             app: self.app.clone(),
             job: job.id,
-            attempt: job.attempts,
+            // The run's number: attempts and deferrals (a deferral gives
+            // its attempt back, but it was a run of its own).
+            attempt: job.attempts + job.deferrals,
         };
         let inputs = match self.app.job_inputs(job).await {
             Ok(i) => i,
@@ -337,7 +339,7 @@ impl Runner {
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
             // The app's stated wait, else a day (two after a second deferral).
             // An app that keeps deferring is not waited for forever.
-            Some(FlowEnd::Deferred(m, _)) if job.deferrals >= MAX_DEFERRALS => (
+            Some(FlowEnd::Deferred(m, _)) if job.deferrals + 1 >= MAX_DEFERRALS => (
                 "failed",
                 Some(format!(
                     "{m}; the app deferred the job {MAX_DEFERRALS} times"

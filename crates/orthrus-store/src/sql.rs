@@ -1412,8 +1412,8 @@ macro_rules! impl_store {
                 // A cancel asked for meanwhile wins over a retry or a deferral.
                 // A deferral gives its attempt back and is counted apart.
                 let done = sqlx::query("UPDATE automation_jobs SET state = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $3 END,
-                        attempts = CASE WHEN $3 = 'deferred' THEN attempts - 1 ELSE attempts END,
-                        deferrals = CASE WHEN $3 = 'deferred' THEN deferrals + 1 ELSE deferrals END,
+                        attempts = CASE WHEN $3 = 'deferred' AND NOT cancel_requested THEN attempts - 1 ELSE attempts END,
+                        deferrals = CASE WHEN $3 = 'deferred' AND NOT cancel_requested THEN deferrals + 1 ELSE deferrals END,
                         error = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $4 END,
                         run_after = COALESCE($5, run_after), updated_at = $6,
                         finished_at = CASE WHEN $7 OR (cancel_requested AND $3 IN ('queued', 'deferred')) THEN $6 ELSE finished_at END,

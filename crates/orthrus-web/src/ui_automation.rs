@@ -222,12 +222,17 @@ async fn set_rotation(
         Ok(r) => r.password_policy,
         Err(_) => orthrus_app::PasswordPolicy::default(),
     };
-    let password_policy = orthrus_app::PasswordPolicy {
-        length: length
-            .and_then(|l| usize::try_from(l).ok())
-            .unwrap_or(current.length),
-        symbols: f.password_symbols.is_some(),
-        ..current
+    // A passphrase policy (set through the API) is not on the form: kept.
+    let password_policy = if current.memorable {
+        current
+    } else {
+        orthrus_app::PasswordPolicy {
+            length: length
+                .and_then(|l| usize::try_from(l).ok())
+                .unwrap_or(current.length),
+            symbols: f.password_symbols.is_some(),
+            ..current
+        }
     };
     let input = orthrus_app::RotationInput {
         every_days,

@@ -577,7 +577,9 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("Started {} on {} (job {job}).", a.kind, a.account);
     let mut shown = 0usize;
-    let mut asked = false;
+    // The question last shown (its prompt and the steps so far: a CAPTCHA
+    // asked again comes after new steps).
+    let mut asked: Option<String> = None;
     loop {
         let v = c.get(&format!("/jobs/{job}")).await?;
         if let Some(steps) = v["steps"].as_array() {
@@ -603,8 +605,9 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
         }
         let state = v["state"].as_str().unwrap_or_default();
         // Once per question: where a person answers it (or here, --ask).
+        let steps_so_far = v["steps"].as_array().map_or(0, Vec::len);
         match v["question"]["prompt"].as_str() {
-            Some(prompt) if !asked => {
+            Some(prompt) if asked.as_deref() != Some(&format!("{prompt}|{steps_so_far}")) => {
                 eprintln!("  needs a person: {prompt}");
                 if a.ask {
                     if let Err(e) = answer_here(&c, &job, &v).await {
@@ -615,10 +618,10 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
                         "  Answer on the job's page (/automations/{job}), with POST /api/v1/jobs/{job}/answer, or follow it with --ask."
                     );
                 }
-                asked = true;
+                asked = Some(format!("{prompt}|{steps_so_far}"));
             }
             Some(_) => {}
-            None => asked = false,
+            None => asked = None,
         }
         let done = match state {
             "succeeded" => Some(ExitCode::SUCCESS),
@@ -645,6 +648,13 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
 async fn answer_here(c: &Client, job: &str, v: &Value) -> anyhow::Result<()> {
     let path = format!("/jobs/{job}/answer");
     if v["question"]["kind"] == "backup_code" {
+        // Consent is typed by a person, never piped in.
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "  Allow it on the job's page (/automations/{job}): consent needs a terminal here."
+            );
+            return Ok(());
+        }
         let yes = prompt("  Allow a backup code? (yes/no)", false)?;
         if !yes.trim().eq_ignore_ascii_case("yes") && !yes.trim().eq_ignore_ascii_case("y") {
             eprintln!("  Not allowed: the job waits (cancel it, or allow on its page).");
@@ -655,17 +665,49 @@ async fn answer_here(c: &Client, job: &str, v: &Value) -> anyhow::Result<()> {
         eprintln!("  Allowed.");
         return Ok(());
     }
-    if let Some(url) = v["screenshot_url"].as_str() {
-        let png = c.get_bytes(url.trim_start_matches("/api/v1")).await?;
-        let file = std::env::temp_dir().join(format!("orthrus-job-{job}.png"));
-        std::fs::write(&file, png).with_context(|| format!("cannot write {}", file.display()))?;
-        eprintln!("  The picture: {}", file.display());
+    let picture = match v["screenshot_url"].as_str() {
+        Some(url) => {
+            let png = c.get_bytes(url.trim_start_matches("/api/v1")).await?;
+            let file = private_temp_file(&png)?;
+            eprintln!("  The picture: {}", file.display());
+            Some(file)
+        }
+        None => None,
+    };
+    let answer = prompt("  Answer", false);
+    if let Some(f) = &picture {
+        let _ = std::fs::remove_file(f);
     }
-    let answer = prompt("  Answer", false)?;
-    c.post(&path, &serde_json::json!({ "answer": answer }))
-        .await?;
-    eprintln!("  Answered.");
+    let answer = answer?;
+    match c
+        .post(&path, &serde_json::json!({ "answer": answer }))
+        .await
+    {
+        Ok(_) => eprintln!("  Answered."),
+        Err(e) if api_code(&e) == Some("automation.not_waiting") => {
+            eprintln!("  Someone answered already (or the job stopped waiting).");
+        }
+        Err(e) => return Err(e),
+    }
     Ok(())
+}
+
+/// Writes `bytes` to a new file only the current user can read, under a
+/// random name in the temporary directory (never over an existing file).
+fn private_temp_file(bytes: &[u8]) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tag: [u8; 8] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
+    let name: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let file = std::env::temp_dir().join(format!("orthrus-{name}.png"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .with_context(|| format!("cannot create {}", file.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(file)
 }
 
 #[derive(Subcommand)]

@@ -235,19 +235,7 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
-    let r = t
-        .http
-        .post(format!("{}/login", t.url))
-        .form(&[
-            ("email", "owner@acme.test"),
-            ("password", "owner-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = crate::ui::session_cookie(&r).unwrap();
-    let csrf = t.app.csrf_token(&cookie);
-    let cookie = format!("orthrus_session={cookie}");
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
     let hx = |path: String, form: Vec<(&'static str, String)>| {
         let (http, url, cookie, csrf) =
             (t.http.clone(), t.url.clone(), cookie.clone(), csrf.clone());
@@ -343,4 +331,12 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
         ),
         "{v}"
     );
+    // A PUT without a policy keeps it; turning the schedule off keeps it
+    // too (the account's rule does not change with the schedule).
+    let path = format!("/accounts/{id}/rotation");
+    for body in [json!({"every_days": 7}), json!({"every_days": null})] {
+        let (s, v) = owner.send(reqwest::Method::PUT, &path, Some(&body)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["password_policy"]["length"], 14, "{body}: {v}");
+    }
 }

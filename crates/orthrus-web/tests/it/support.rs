@@ -141,6 +141,21 @@ impl TestApp {
         }
     }
 
+    /// Signs in through the form, as a browser does: the `Cookie` header
+    /// value of the session and its CSRF token.
+    pub async fn browser_login(&self, email: &str, password: &str) -> (String, String) {
+        let r = self
+            .http
+            .post(format!("{}/login", self.url))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = crate::ui::session_cookie(&r).expect("a session cookie");
+        let csrf = self.app.csrf_token(&cookie);
+        (format!("orthrus_session={cookie}"), csrf)
+    }
+
     /// Creates a user through the API (as `by`) and signs them in.
     pub async fn user(&self, by: &Client, email: &str, role: &str) -> Client {
         let (s, v) = by

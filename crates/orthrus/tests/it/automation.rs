@@ -26,37 +26,124 @@ async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Va
     panic!("job {job} did not finish in 120 s");
 }
 
-#[tokio::test]
-async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    let server = Server::start(&storage, "info");
-    // The sandbox sends its mail to Orthrus's SMTP listener.
-    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local(&server.smtp.clone().unwrap())
+/// One server (SQLite, an Owner signed in) and an in-process sandbox whose
+/// mail goes to the server's SMTP listener, and whose texts go to the
+/// server's SMS webhook when `sms_secret` is given.
+struct Scene {
+    _dir: tempfile::TempDir,
+    storage: Storage,
+    server: Server,
+    sandbox: String,
+    c: reqwest::Client,
+    base: String,
+    t: String,
+}
+
+impl Scene {
+    async fn new(sms_secret: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage {
+            data_dir: dir.path().join("d"),
+            database_url: None,
+        };
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let cfg = dir.path().join("orthrus.toml");
+        let sms = sms_secret
+            .map(|s| format!("[sms]\nwebhook_secret = \"{s}\"\n"))
+            .unwrap_or_default();
+        std::fs::write(&cfg, sms).unwrap();
+        let server = Server::start_with(
+            &storage,
+            "info",
+            &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
+        );
+        let sandbox = orthrus_sandbox::Sandbox::spawn_local_with_sms(
+            &server.smtp.clone().unwrap(),
+            sms_secret.map(|_| format!("{}/api/v1/hooks/sms/generic", server.url)),
+            sms_secret.map(str::to_owned),
+        )
         .await
         .unwrap();
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        Self {
+            _dir: dir,
+            storage,
+            server,
+            sandbox,
+            c,
+            base,
+            t,
+        }
+    }
 
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (s, acct) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "sandbox", "label": "Sandbox brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "brand", "password": "pw-1-correct"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{acct}");
-    let id = acct["id"].as_str().unwrap().to_owned();
+    /// An account of the sandbox app in Orthrus; its id.
+    async fn account(&self, label: &str, username: &str, password: &str) -> String {
+        let (s, acct) = api(
+            &self.c,
+            Method::POST,
+            &format!("{}/accounts", self.base),
+            Some(&self.t),
+            Some(json!({"app": "sandbox", "label": label, "login_url": format!("{}/accounts/login", self.sandbox), "username": username, "password": password})),
+        )
+        .await;
+        assert_eq!(s, 201, "{acct}");
+        acct["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A user of the sandbox app.
+    async fn sandbox_user(&self, body: Value) {
+        let r = self
+            .c
+            .post(format!("{}/__sandbox/users", self.sandbox))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+
+    /// The sandbox's behaviour (every field not given is its default).
+    async fn sandbox_config(&self, cfg: Value) {
+        let r = self
+            .c
+            .post(format!("{}/__sandbox/config", self.sandbox))
+            .json(&cfg)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    /// Starts an automation; its job id.
+    async fn start(&self, id: &str, kind: &str) -> String {
+        let (s, v) = api(
+            &self.c,
+            Method::POST,
+            &format!("{}/accounts/{id}/automations", self.base),
+            Some(&self.t),
+            Some(json!({ "kind": kind })),
+        )
+        .await;
+        assert_eq!(s, 202, "{v}");
+        v["job_id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
+    // The sandbox sends its mail to Orthrus's SMTP listener.
+    let scene = Scene::new(None).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let (storage, server, sandbox_url) = (&scene.storage, &scene.server, scene.sandbox.clone());
+    let id = scene
+        .account("Sandbox brand", "brand", "pw-1-correct")
+        .await;
     let (_, m) = api(
         &c,
         Method::POST,
@@ -66,13 +153,9 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     )
     .await;
     let address = m["address"].as_str().unwrap().to_owned();
-    let r = c
-        .post(format!("{sandbox_url}/__sandbox/users"))
-        .json(&json!({"username": "brand", "password": "pw-1-correct", "email": address}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    scene
+        .sandbox_user(json!({"username": "brand", "password": "pw-1-correct", "email": address}))
+        .await;
 
     // Kinds: unknown, not built yet.
     let (s, v) = api(
@@ -367,7 +450,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         .await
         .unwrap();
     assert_eq!(user["email"].as_str(), Some(address.as_str()));
-    assert!(server.stop().success());
+    assert!(scene.server.stop().success());
 }
 
 /// `orthrus worker` on the same storage, with a short lease.
@@ -680,59 +763,13 @@ async fn screenshot(c: &reqwest::Client, root: &str, t: &str, job: &Value) -> Ve
 /// it offer a backup code, which an Owner allows with an identity check.
 #[tokio::test]
 async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decoded() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    let server = Server::start(&storage, "info");
-    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local(&server.smtp.clone().unwrap())
-        .await
-        .unwrap();
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let root = server.url.clone();
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (_, acct) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "sandbox", "label": "QR brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "qrbrand", "password": "pw-2-correct"})),
-    )
-    .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let start = |kind: &'static str| {
-        let (c, t, url) = (
-            c.clone(),
-            t.clone(),
-            format!("{base}/accounts/{id}/automations"),
-        );
-        async move {
-            let (s, v) = api(
-                &c,
-                Method::POST,
-                &url,
-                Some(&t),
-                Some(json!({ "kind": kind })),
-            )
-            .await;
-            assert_eq!(s, 202, "{v}");
-            v["job_id"].as_str().unwrap().to_owned()
-        }
-    };
-    let sandbox_config = |cfg: Value| {
-        let (c, url) = (c.clone(), format!("{sandbox_url}/__sandbox/config"));
-        async move {
-            let r = c.post(url).json(&cfg).send().await.unwrap();
-            assert!(r.status().is_success());
-        }
-    };
+    let scene = Scene::new(None).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let root = scene.server.url.clone();
+    let sandbox_url = scene.sandbox.clone();
+    let id = scene.account("QR brand", "qrbrand", "pw-2-correct").await;
+    let start = |kind: &'static str| scene.start(&id, kind);
+    let sandbox_config = |cfg: Value| scene.sandbox_config(cfg);
 
     // The app does not know the user yet: the job fails, and its log keeps
     // a screenshot of the page (sealed in storage, served as PNG).
@@ -779,13 +816,9 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         .unwrap();
     assert!(events.contains("event: end\ndata: failed"), "{events}");
 
-    let r = c
-        .post(format!("{sandbox_url}/__sandbox/users"))
-        .json(&json!({"username": "qrbrand", "password": "pw-2-correct", "email": "qr@elsewhere.test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    scene
+        .sandbox_user(json!({"username": "qrbrand", "password": "pw-2-correct", "email": "qr@elsewhere.test"}))
+        .await;
 
     // Turn on MFA where the app shows only a QR code.
     sandbox_config(json!({"challenge_unknown_devices": false, "qr_only": true})).await;
@@ -957,7 +990,7 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         !done.to_string().contains(&words[0]),
         "the answer is in the log"
     );
-    assert!(server.stop().success());
+    assert!(scene.server.stop().success());
 }
 
 /// Text-message MFA: the app texts its code to the account's managed
@@ -965,33 +998,9 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
 /// types it.
 #[tokio::test]
 async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    let cfg = dir.path().join("orthrus.toml");
-    std::fs::write(&cfg, "[sms]\nwebhook_secret = \"sandbox-sms-secret\"\n").unwrap();
-    let server = Server::start_with(
-        &storage,
-        "info",
-        &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
-    );
-    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local_with_sms(
-        &server.smtp.clone().unwrap(),
-        Some(format!("{}/api/v1/hooks/sms/generic", server.url)),
-        Some("sandbox-sms-secret".into()),
-    )
-    .await
-    .unwrap();
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let scene = Scene::new(Some("sandbox-sms-secret")).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let sandbox_url = scene.sandbox.clone();
     let (s, v) = api(
         &c,
         Method::POST,
@@ -1001,15 +1010,7 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     )
     .await;
     assert_eq!(s, 201, "{v}");
-    let (_, acct) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "sandbox", "label": "SMS brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "smsbrand", "password": "pw-3-correct"})),
-    )
-    .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
+    let id = scene.account("SMS brand", "smsbrand", "pw-3-correct").await;
     let (s, phone) = api(
         &c,
         Method::POST,
@@ -1020,29 +1021,20 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     .await;
     assert_eq!(s, 200, "{phone}");
     assert_eq!(phone["number"], "+14155550142");
-    let r = c
-        .post(format!("{sandbox_url}/__sandbox/users"))
-        .json(&json!({"username": "smsbrand", "password": "pw-3-correct", "email": "sms@elsewhere.test", "sms_phone": "+14155550142"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    c.post(format!("{sandbox_url}/__sandbox/config"))
-        .json(&json!({"challenge_unknown_devices": false}))
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
-        Some(json!({"kind": "login"})),
-    )
-    .await;
-    assert_eq!(s, 202, "{v}");
-    let done = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    scene
+        .sandbox_user(json!({"username": "smsbrand", "password": "pw-3-correct", "email": "sms@elsewhere.test", "sms_phone": "+14155550142"}))
+        .await;
+    scene
+        .sandbox_config(json!({"challenge_unknown_devices": false}))
+        .await;
+    let job = scene.start(&id, "login").await;
+    let done = wait_for_end(&c, &base, &t, &job).await;
+    assert_eq!(
+        done["state"],
+        "succeeded",
+        "{done}\n{}",
+        scene.server.logs()
+    );
     let names: Vec<&str> = done["steps"]
         .as_array()
         .unwrap()
@@ -1069,21 +1061,12 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     // The app keeps its settings from devices younger than 3 days: the
     // rotation is deferred by the wait the page states, without using up
     // an attempt, and can be cancelled while it waits.
-    c.post(format!("{sandbox_url}/__sandbox/config"))
-        .json(&json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86_400}))
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
-        Some(json!({"kind": "rotate_password"})),
-    )
-    .await;
-    assert_eq!(s, 202, "{v}");
-    let job = v["job_id"].as_str().unwrap().to_owned();
+    scene
+        .sandbox_config(
+            json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86_400}),
+        )
+        .await;
+    let job = scene.start(&id, "rotate_password").await;
     let mut deferred = Value::Null;
     for _ in 0..600 {
         let (_, j) = api(
@@ -1133,5 +1116,5 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
         .await
         .unwrap();
     assert_eq!(user["password"], "pw-3-correct", "{user}");
-    assert!(server.stop().success());
+    assert!(scene.server.stop().success());
 }
