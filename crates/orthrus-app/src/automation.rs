@@ -327,12 +327,9 @@ impl App {
             code: "automation.not_waiting",
             message: "this job was answered already or stopped waiting".into(),
         };
+        let job_id = job.id.to_string();
         let seal = |secret: &SecretString| {
-            self.inner.envelope.seal(
-                self.rng(),
-                &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
-                secret.expose().as_bytes(),
-            )
+            self.seal("automation_jobs", &job_id, "answer", secret.expose())
         };
         if q.kind == "backup_code" {
             if !answer.eq_ignore_ascii_case("yes") {
@@ -362,7 +359,7 @@ impl App {
                 Ok(s) => s,
                 Err(e) => {
                     self.inner.store.release_job_answer(ws, job.id).await?;
-                    return Err(e.into());
+                    return Err(e);
                 }
             };
             if !self
@@ -462,13 +459,8 @@ impl App {
         else {
             return Ok(None);
         };
-        let bytes = self.inner.envelope.open(
-            &orthrus_crypto::Aad::new("automation_jobs", &job.id.to_string(), "answer"),
-            &sealed,
-        )?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| AppError::Internal("an answer is not text".into()))?;
-        Ok(Some(SecretString::new(text)))
+        self.open("automation_jobs", &job.id.to_string(), "answer", &sealed)
+            .map(Some)
     }
 
     /// For a worker: keeps a screenshot of the job (sealed).
@@ -571,6 +563,91 @@ impl App {
     /// for jobs queued on other nodes).
     pub fn job_queued(&self) -> tokio::sync::futures::Notified<'_> {
         self.inner.job_queued.notified()
+    }
+
+    // The worker's side of the job table (orthrus-automation's runner):
+    // recovery, claims, leases, end states and the step log.
+
+    /// Jobs whose worker stopped renewing its lease: queued again at
+    /// `retry_at` while attempts remain, else failed. Returns how many.
+    pub async fn recover_jobs(&self, retry_at: orthrus_core::Timestamp) -> Result<u64> {
+        Ok(self.inner.store.recover_jobs(self.now(), retry_at).await?)
+    }
+
+    /// Claims the oldest runnable job for `worker` until `lease_until`.
+    pub async fn claim_job(
+        &self,
+        worker: &str,
+        lease_until: orthrus_core::Timestamp,
+    ) -> Result<Option<JobRow>> {
+        Ok(self
+            .inner
+            .store
+            .claim_job(worker, self.now(), lease_until)
+            .await?)
+    }
+
+    /// Renews the lease of a job `worker` holds.
+    pub async fn heartbeat_job(
+        &self,
+        id: EventId,
+        worker: &str,
+        lease_until: orthrus_core::Timestamp,
+    ) -> Result<orthrus_store::Lease> {
+        Ok(self
+            .inner
+            .store
+            .heartbeat_job(id, worker, self.now(), lease_until)
+            .await?)
+    }
+
+    /// Records where a job `worker` holds goes next (an end state, a retry
+    /// or a deferral); false when it is no longer ours.
+    pub async fn set_job_state(
+        &self,
+        id: EventId,
+        worker: &str,
+        state: &str,
+        error: Option<&str>,
+        run_after: Option<orthrus_core::Timestamp>,
+    ) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .set_job_state(id, worker, state, error, run_after, self.now())
+            .await?)
+    }
+
+    /// Starts a step in the job's log; its handle (`seq`).
+    pub async fn log_job_step(&self, job: EventId, attempt: i64, name: &str) -> Result<i64> {
+        let row = JobStepRow {
+            job_id: job,
+            seq: 0,
+            attempt,
+            name: name.to_owned(),
+            started_at: self.now(),
+            ended_at: None,
+            outcome: None,
+            url: None,
+            detail: None,
+        };
+        Ok(self.inner.store.add_job_step(&row).await?)
+    }
+
+    /// Ends a step of the job's log.
+    pub async fn finish_job_step(
+        &self,
+        job: EventId,
+        seq: i64,
+        outcome: &str,
+        url: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        Ok(self
+            .inner
+            .store
+            .finish_job_step(job, seq, outcome, url, detail, self.now())
+            .await?)
     }
 
     /// For a worker: the job's inputs, decrypted for the run. Fails (and

@@ -9,7 +9,7 @@ use crate::browser::{Browser, BrowserOptions};
 use crate::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
 use orthrus_app::{App, CodeUse, JobInputs};
 use orthrus_core::Timestamp;
-use orthrus_store::{JobRow, JobStepRow, Lease, Store};
+use orthrus_store::{JobRow, Lease};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,10 +52,26 @@ impl RunnerConfig {
 pub struct Runner {
     app: App,
     cfg: RunnerConfig,
+    /// When this runner last looked for abandoned jobs: a job's lease runs
+    /// for `cfg.lease`, so looking more often than that finds nothing new.
+    recovered_at: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 fn later(now: Timestamp, d: Duration) -> Timestamp {
     now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2000))
+}
+
+/// Runs file work (packing a profile: zlib over up to 64 MiB) off the
+/// async threads.
+async fn off_thread<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, String>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the profile work stopped: {e}")),
+    }
 }
 
 /// Deferrals after which a job fails instead.
@@ -69,11 +85,11 @@ fn backoff(attempt: i64) -> Duration {
 
 impl Runner {
     pub fn new(app: App, cfg: RunnerConfig) -> Self {
-        Self { app, cfg }
-    }
-
-    fn store(&self) -> &Arc<dyn Store> {
-        self.app.store()
+        Self {
+            app,
+            cfg,
+            recovered_at: Arc::default(),
+        }
     }
 
     /// Runs jobs until `stop` is cancelled (the job in hand is finished or
@@ -94,20 +110,32 @@ impl Runner {
         }
     }
 
-    /// Recovers abandoned jobs and runs one job if there is one; true when
+    /// True (and noted) when a lease has passed since the last look for
+    /// abandoned jobs.
+    fn recovery_due(&self) -> bool {
+        let Ok(mut last) = self.recovered_at.lock() else {
+            return true;
+        };
+        let due = last.is_none_or(|t| t.elapsed() >= self.cfg.lease);
+        if due {
+            *last = Some(tokio::time::Instant::now());
+        }
+        due
+    }
+
+    /// Recovers abandoned jobs (once a lease) and runs one job if there is one; true when
     /// it ran one.
-    pub async fn step(&self) -> Result<bool, orthrus_store::StoreError> {
+    pub async fn step(&self) -> orthrus_app::Result<bool> {
         let now = self.app.now();
-        let n = self
-            .store()
-            .recover_jobs(now, later(now, backoff(1)))
-            .await?;
-        if n > 0 {
-            tracing::info!(jobs = n, "automation jobs recovered from a stopped worker");
+        if self.recovery_due() {
+            let n = self.app.recover_jobs(later(now, backoff(1))).await?;
+            if n > 0 {
+                tracing::info!(jobs = n, "automation jobs recovered from a stopped worker");
+            }
         }
         let Some(job) = self
-            .store()
-            .claim_job(&self.cfg.worker_id, now, later(now, self.cfg.lease))
+            .app
+            .claim_job(&self.cfg.worker_id, later(now, self.cfg.lease))
             .await?
         else {
             return Ok(false);
@@ -116,15 +144,13 @@ impl Runner {
         let (me, id) = (self.clone(), job.id);
         if let Err(e) = tokio::spawn(async move { me.execute(job).await }).await {
             tracing::error!(job = %id, error = %e, "an automation job crashed");
-            let now = self.app.now();
-            self.store()
+            self.app
                 .set_job_state(
                     id,
                     &self.cfg.worker_id,
                     "failed",
                     Some("the automation crashed (see the server log)"),
                     None,
-                    now,
                 )
                 .await?;
         }
@@ -135,20 +161,14 @@ impl Runner {
         let cancel = CancellationToken::new();
         let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let heartbeat = {
-            let (store, app, cancel, lost) = (
-                self.store().clone(),
-                self.app.clone(),
-                cancel.clone(),
-                lost.clone(),
-            );
+            let (app, cancel, lost) = (self.app.clone(), cancel.clone(), lost.clone());
             let (id, worker, lease) = (job.id, self.cfg.worker_id.clone(), self.cfg.lease);
             tokio::spawn(async move {
                 let mut renewed = tokio::time::Instant::now();
                 loop {
                     tokio::time::sleep(lease / 3).await;
-                    let now = app.now();
-                    match store
-                        .heartbeat_job(id, &worker, now, later(now, lease))
+                    match app
+                        .heartbeat_job(id, &worker, later(app.now(), lease))
                         .await
                     {
                         Ok(Lease::Held) => renewed = tokio::time::Instant::now(),
@@ -181,16 +201,14 @@ impl Runner {
             tracing::warn!(job = %job.id, "automation job lease lost; another worker has it");
             return;
         }
-        let now = self.app.now();
         if let Err(e) = self
-            .store()
+            .app
             .set_job_state(
                 job.id,
                 &self.cfg.worker_id,
                 state,
                 error.as_deref(),
                 run_after,
-                now,
             )
             .await
         {
@@ -248,7 +266,9 @@ impl Runner {
         }
         match self.app.load_browser_profile(job).await {
             Ok(Some(archive)) => {
-                if let Err(e) = crate::profile::unpack(&archive, &profile) {
+                let dir = profile.clone();
+                let unpacked = off_thread(move || crate::profile::unpack(&archive, &dir)).await;
+                if let Err(e) = unpacked {
                     // A damaged profile costs a "new device", not the job.
                     tracing::warn!(job = %job.id, error = %e, "the saved browser profile could not be restored");
                 }
@@ -321,7 +341,8 @@ impl Runner {
             }
         }
         browser.quit().await;
-        match crate::profile::pack(&profile) {
+        let dir = profile.clone();
+        match off_thread(move || crate::profile::pack(&dir)).await {
             Ok(archive) => {
                 if let Err(e) = self.app.save_browser_profile(job, &archive).await {
                     tracing::warn!(job = %job.id, error = %e, "could not keep the browser profile");
@@ -335,9 +356,8 @@ impl Runner {
         match end {
             Some(FlowEnd::Done) => ("succeeded", None, None),
             Some(FlowEnd::Failed(m)) => ("failed", Some(m), None),
-            // Resuming after a person solved it is not built yet: say so.
+            // A recipe's `pause`: a person must act outside Orthrus.
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
-            // The app's stated wait, else a day (two after a second deferral).
             // An app that keeps deferring is not waited for forever.
             Some(FlowEnd::Deferred(m, _)) if job.deferrals + 1 >= MAX_DEFERRALS => (
                 "failed",
@@ -722,18 +742,7 @@ struct StoreLog {
 #[async_trait::async_trait]
 impl StepLog for StoreLog {
     async fn started(&mut self, name: &str) -> i64 {
-        let row = JobStepRow {
-            job_id: self.job,
-            seq: 0,
-            attempt: self.attempt,
-            name: name.to_owned(),
-            started_at: self.app.now(),
-            ended_at: None,
-            outcome: None,
-            url: None,
-            detail: None,
-        };
-        match self.app.store().add_job_step(&row).await {
+        match self.app.log_job_step(self.job, self.attempt, name).await {
             Ok(seq) => seq,
             Err(e) => {
                 tracing::warn!(error = %e, "could not log an automation step");
@@ -754,15 +763,7 @@ impl StepLog for StoreLog {
         }
         if let Err(e) = self
             .app
-            .store()
-            .finish_job_step(
-                self.job,
-                handle,
-                outcome.as_str(),
-                url,
-                detail,
-                self.app.now(),
-            )
+            .finish_job_step(self.job, handle, outcome.as_str(), url, detail)
             .await
         {
             tracing::warn!(error = %e, "could not log an automation step");

@@ -695,18 +695,9 @@ async fn answer_here(c: &Client, job: &str, v: &Value) -> anyhow::Result<()> {
 /// Writes `bytes` to a new file only the current user can read, under a
 /// random name in the temporary directory (never over an existing file).
 fn private_temp_file(bytes: &[u8]) -> anyhow::Result<std::path::PathBuf> {
-    use std::os::unix::fs::OpenOptionsExt;
     let tag: [u8; 8] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
-    let name: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    let file = std::env::temp_dir().join(format!("orthrus-{name}.png"));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&file)
-        .with_context(|| format!("cannot create {}", file.display()))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", file.display()))?;
+    let file = std::env::temp_dir().join(format!("orthrus-{}.png", orthrus_crypto::hex(&tag)));
+    write_private_file(&file, bytes, true)?;
     Ok(file)
 }
 
@@ -1103,7 +1094,7 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             };
             let v = c.with_step_up(fetch).await?;
             let bytes = base64_lite::decode(v["bytes"].as_str().unwrap_or_default());
-            write_private_file(&out, &bytes)?;
+            write_private_file(&out, &bytes, false)?;
             println!(
                 "Exported {} authenticator(s) to {}.",
                 v["n"].as_str().unwrap_or("?"),
@@ -1114,10 +1105,15 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a file only its owner can read (exports hold seeds).
-fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes a file only its owner can read (exports hold seeds). With
+/// `new_only`, never an existing file (nor a link planted in its place).
+fn write_private_file(path: &std::path::Path, bytes: &[u8], new_only: bool) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    if new_only {
+        opts.write(true).create_new(true);
+    } else {
+        opts.write(true).create(true).truncate(true);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

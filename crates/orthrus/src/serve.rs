@@ -107,7 +107,7 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
         .unwrap_or_else(|_| "orthrus".into());
     // Unique even when containers share a hostname and a pid.
     let tag: [u8; 4] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
-    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let tag = orthrus_crypto::hex(&tag);
     let mut rc = orthrus_automation::runner::RunnerConfig::new(
         format!("{host}-{}-{n}-{tag}", std::process::id()),
         cfg.data_dir.join("browser-profiles"),

@@ -156,6 +156,17 @@ impl Env {
             .await
             .unwrap()
     }
+    /// Challenges off, and a browser signed in as `brand` (on the home page).
+    async fn signed_in(&self) -> Browser {
+        self.control(
+            "/__sandbox/config",
+            json!({"challenge_unknown_devices": false}),
+        )
+        .await;
+        let mut b = self.browser();
+        assert_eq!(b.login("old-password-1").await, "/");
+        b
+    }
     fn browser(&self) -> Browser {
         Browser {
             base: self.url.clone(),
@@ -308,13 +319,7 @@ async fn an_unknown_device_must_pass_the_emailed_security_code() {
 #[tokio::test]
 async fn authenticator_setup_recovery_codes_and_no_code_reuse() {
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false}),
-    )
-    .await;
-    let mut b = env.browser();
-    assert_eq!(b.login("old-password-1").await, "/");
+    let mut b = env.signed_in().await;
     let (_, _, qr) = b.get("/accounts/two_factor_authentication/app").await;
     assert!(
         qr.contains("id=\"totp-qr\"") && qr.contains("<svg") && !qr.contains("id=\"totp-secret\"")
@@ -413,13 +418,7 @@ async fn authenticator_setup_recovery_codes_and_no_code_reuse() {
 async fn text_message_mfa_goes_through_the_signed_webhook() {
     use hmac::{Hmac, Mac};
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false}),
-    )
-    .await;
-    let mut b = env.browser();
-    b.login("old-password-1").await;
+    let mut b = env.signed_in().await;
     let (_, _, body) = b
         .post(
             "/accounts/two_factor_authentication/sms",
@@ -509,13 +508,7 @@ async fn young_devices_cannot_open_security_settings() {
 #[tokio::test]
 async fn password_and_email_changes() {
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false}),
-    )
-    .await;
-    let mut b = env.browser();
-    b.login("old-password-1").await;
+    let mut b = env.signed_in().await;
     let change = |old: &'static str, new: &'static str, confirm: &'static str| {
         [
             ("old_password", old),

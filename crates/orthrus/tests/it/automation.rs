@@ -30,7 +30,7 @@ async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Va
 /// mail goes to the server's SMTP listener, and whose texts go to the
 /// server's SMS webhook when `sms_secret` is given.
 struct Scene {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     storage: Storage,
     server: Server,
     sandbox: String,
@@ -41,6 +41,12 @@ struct Scene {
 
 impl Scene {
     async fn new(sms_secret: Option<&str>) -> Self {
+        Self::with("", sms_secret, None).await
+    }
+
+    /// With more server configuration (TOML), and the sandbox's mail sent
+    /// to `sandbox_smtp` instead of the server when given.
+    async fn with(config: &str, sms_secret: Option<&str>, sandbox_smtp: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage {
             data_dir: dir.path().join("d"),
@@ -55,14 +61,14 @@ impl Scene {
         let sms = sms_secret
             .map(|s| format!("[sms]\nwebhook_secret = \"{s}\"\n"))
             .unwrap_or_default();
-        std::fs::write(&cfg, sms).unwrap();
+        std::fs::write(&cfg, format!("{config}\n{sms}")).unwrap();
         let server = Server::start_with(
             &storage,
             "info",
             &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
         );
         let sandbox = orthrus_sandbox::Sandbox::spawn_local_with_sms(
-            &server.smtp.clone().unwrap(),
+            &sandbox_smtp.map_or_else(|| server.smtp.clone().unwrap(), str::to_owned),
             sms_secret.map(|_| format!("{}/api/v1/hooks/sms/generic", server.url)),
             sms_secret.map(str::to_owned),
         )
@@ -72,7 +78,7 @@ impl Scene {
         let base = format!("{}/api/v1", server.url);
         let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
         Self {
-            _dir: dir,
+            dir,
             storage,
             server,
             sandbox,
@@ -470,58 +476,22 @@ fn worker(storage: &Storage) -> std::process::Child {
 
 #[tokio::test]
 async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    // No runner inside serve: only the worker processes run jobs.
-    let cfg = dir.path().join("orthrus.toml");
-    std::fs::write(&cfg, "[automation]\nworkers = 0\n").unwrap();
-    let server = Server::start_with(
-        &storage,
-        "info",
-        &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
-    );
-    // The sandbox cannot send its security code (nothing listens on its
-    // SMTP port), so the first attempt waits on the code page.
-    let sandbox_url = orthrus_sandbox::Sandbox::spawn_local("127.0.0.1:9")
-        .await
-        .unwrap();
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (_, acct) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "sandbox", "label": "Sandbox brand", "login_url": format!("{sandbox_url}/accounts/login"), "username": "brand", "password": "pw-1-correct"})),
-    )
-    .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    c.post(format!("{sandbox_url}/__sandbox/users"))
-        .json(
-            &json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
+    // No runner inside serve: only the worker processes run jobs. The
+    // sandbox cannot send its security code (nothing listens on its SMTP
+    // port), so the first attempt waits on the code page.
+    let scene = Scene::with("[automation]\nworkers = 0\n", None, Some("127.0.0.1:9")).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let (storage, server, sandbox_url) = (&scene.storage, &scene.server, scene.sandbox.clone());
+    let id = scene
+        .account("Sandbox brand", "brand", "pw-1-correct")
+        .await;
+    scene
+        .sandbox_user(
+            json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
         )
-        .send()
-        .await
-        .unwrap();
-    let (_, started) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
-        Some(json!({"kind": "login"})),
-    )
-    .await;
-    let job = started["job_id"].as_str().unwrap().to_owned();
-    let mut first = worker(&storage);
+        .await;
+    let job = scene.start(&id, "login").await;
+    let mut first = worker(storage);
     // Wait until the first worker is stuck on the code page, then kill it.
     let mut stuck = false;
     for _ in 0..300 {
@@ -562,7 +532,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         .send()
         .await
         .unwrap();
-    let mut second = worker(&storage);
+    let mut second = worker(storage);
     let done = wait_for_end(&c, &base, &t, &job).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
@@ -645,7 +615,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         "{acct}"
     );
     // The CLI: `orthrus automate` follows the steps and exits 0.
-    let cli_cfg = dir.path().join("cli.json");
+    let cli_cfg = scene.dir.path().join("cli.json");
     let (ok, _, err) = crate::cli::cli(
         &cli_cfg,
         &[
@@ -713,7 +683,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         attempts.contains(&1) && attempts.last() == Some(&2),
         "{attempts:?}"
     );
-    assert!(server.stop().success());
+    assert!(scene.server.stop().success());
 }
 
 /// Polls the job until it waits for a person with a question of `kind`;
