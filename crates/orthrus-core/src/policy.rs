@@ -57,6 +57,10 @@ pub enum Action {
     ManageManagedIdentity,
     RunLoginAutomation,
     RunAdminAutomation,
+    /// Generate (and so use up) an HOTP code or move its counter on: a
+    /// counter-based code stays valid until used, so handing one out is like
+    /// revealing a credential (account Owners and Managers).
+    AdvanceHotp,
 }
 
 impl Action {
@@ -157,6 +161,7 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             _ => false,
         },
         Action::UseTotp | Action::ViewInbox | Action::RunLoginAutomation => effective.is_some(),
+        Action::AdvanceHotp => effective >= Some(A::Manager),
         _ => false,
     };
     if !allowed {
@@ -260,6 +265,22 @@ mod tests {
             .is_allowed()
         );
         assert_eq!(decide(m, Action::RevealPassword), Decision::AllowWithStepUp);
+    }
+
+    #[test]
+    fn only_owners_and_managers_advance_hotp() {
+        let d = |ws, acc| decide(s(ws, acc), Action::AdvanceHotp);
+        use AccountRole::*;
+        assert_eq!(d(WorkspaceRole::User, Some(Owner)), Decision::Allow);
+        assert_eq!(d(WorkspaceRole::User, Some(Manager)), Decision::Allow);
+        assert_eq!(d(WorkspaceRole::User, Some(Collaborator)), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::User, None), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Admin, Some(Collaborator)), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Owner, None), Decision::Allow);
+        assert_eq!(
+            d(WorkspaceRole::SuperAdmin, None),
+            Decision::AllowWithStepUp
+        );
     }
 
     #[test]
