@@ -278,6 +278,15 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         counter: i64,
     ) -> Result<()>;
+    /// Claims the active HOTP enrolment `enrolment`'s counter and moves it
+    /// on, in one statement: concurrent callers never get the same value.
+    /// None when that enrolment is no longer the active HOTP one.
+    async fn claim_otp_counter(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        enrolment: EventId,
+    ) -> Result<Option<i64>>;
     async fn record_issuance(&self, row: &IssuanceRow) -> Result<()>;
     /// Records several issuances in one transaction (group commit).
     async fn record_issuances(&self, rows: &[IssuanceRow]) -> Result<()>;

@@ -1045,6 +1045,18 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn claim_otp_counter(&self, ws: WorkspaceId, a: AccountId, enrolment: EventId) -> Result<Option<i64>> {
+                // One conditional UPDATE … RETURNING: the row lock (PostgreSQL)
+                // or the single writer (SQLite) makes the claim atomic.
+                let row = sqlx::query("UPDATE account_otp SET counter = counter + 1 WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active' AND id = $3 AND kind = 'hotp' RETURNING counter")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(enrolment.to_string())
+                    .fetch_optional(&self.pool).await?;
+                match row {
+                    Some(r) => Ok(Some(r.try_get::<i64, _>("counter")? - 1)),
+                    None => Ok(None),
+                }
+            }
+
             async fn record_issuances(&self, rows: &[IssuanceRow]) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 for i in rows {

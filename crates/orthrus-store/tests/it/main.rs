@@ -6,6 +6,8 @@ use orthrus_core::*;
 use orthrus_store::*;
 use std::sync::Arc;
 
+mod hotp;
+
 struct Backends {
     stores: Vec<Arc<dyn Store>>,
     _dir: tempfile::TempDir,
