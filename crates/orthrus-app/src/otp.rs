@@ -568,6 +568,11 @@ impl App {
             "otp.not_enrolled",
             "this account has no authenticator in Orthrus yet: an owner sets it up under MFA settings",
         ))?;
+        // An HOTP code stays valid until used: generating one hands out a
+        // credential, so it takes more than the right to use the account.
+        if row.kind == "hotp" {
+            self.check_subject(actor, subject, Action::AdvanceHotp)?;
+        }
         let g = self.otp_generator(&row)?;
         let min_fresh = min_fresh
             .unwrap_or(if how.needs_fresh() {
@@ -578,19 +583,23 @@ impl App {
             .clamp(0, 30);
         let ws = actor.workspace_id;
         let (code, step, remaining, next, used_row) = if g.params.kind == Kind::Hotp {
-            let c = u64::try_from(row.counter).unwrap_or(0);
-            let used = self
+            // Each caller claims its own counter value in one statement, so
+            // two concurrent requests never get the same code; no "next"
+            // code is shown, as it would be a future credential.
+            let claimed = self
                 .inner
                 .store
-                .get_used_step(ws, a.id, row.counter)
-                .await?;
-            (
-                g.code_at_step(c),
-                row.counter,
-                0,
-                Some(g.code_at_step(c + 1)),
-                used,
-            )
+                .claim_otp_counter(ws, a.id, row.id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::conflict(
+                        "otp.changed",
+                        "the authenticator was changed meanwhile; ask for the code again",
+                    )
+                })?;
+            let c = u64::try_from(claimed).unwrap_or(0);
+            let used = self.inner.store.get_used_step(ws, a.id, claimed).await?;
+            (g.code_at_step(c), claimed, 0, None, used)
         } else {
             let mut t = unix(self.now());
             let mut step = g.step(t);
@@ -683,11 +692,14 @@ impl App {
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound("authenticator"))?;
-        // Only the code in use (or its neighbours) can be marked: a member
-        // must not be able to push an HOTP counter far ahead or pre-mark
-        // future TOTP steps.
+        if row.kind == "hotp" {
+            self.check_subject(actor, subject, Action::AdvanceHotp)?;
+        }
+        // Only a code handed out (or the TOTP step in use and its
+        // neighbours) can be marked: a member must not be able to pre-mark
+        // future TOTP steps or HOTP counters.
         let allowed = if row.kind == "hotp" {
-            step == row.counter
+            (0..row.counter).contains(&step)
         } else {
             let current =
                 i64::try_from(self.otp_generator(&row)?.step(unix(self.now()))).unwrap_or(i64::MAX);
@@ -712,12 +724,8 @@ impl App {
                 used_at: self.now(),
             })
             .await?;
-        if row.kind == "hotp" {
-            self.inner
-                .store
-                .advance_otp_counter(actor.workspace_id, a.id, step.saturating_add(1))
-                .await?;
-        }
+        // An HOTP step marked here was claimed when it was handed out: the
+        // counter is already past it.
         Ok(fresh)
     }
 
@@ -739,6 +747,10 @@ impl App {
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound("authenticator"))?;
+        if row.kind == "hotp" {
+            // A valid HOTP code moves the counter on.
+            self.check_subject(actor, subject, Action::AdvanceHotp)?;
+        }
         let g = self.otp_generator(&row)?;
         let Some(step) = g.verify(code, unix(self.now()), skew.min(1)) else {
             return Ok(None);

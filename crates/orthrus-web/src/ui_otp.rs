@@ -359,12 +359,9 @@ async fn render_tile(
 ) -> Result<Response, WebError> {
     match s.app.otp_code(&a.actor, id, CodeUse::View, None).await {
         Ok(c) => {
-            // HOTP codes do not roll over with time; refresh slowly.
-            let refresh_secs = if c.kind == "hotp" {
-                60
-            } else {
-                c.seconds_remaining.max(1)
-            };
+            // HOTP codes do not roll over with time, and every render
+            // claims a counter: the tile is not refreshed on a timer.
+            let refresh_secs = c.seconds_remaining.max(1);
             render(&Tile {
                 account_id: id.to_owned(),
                 c,

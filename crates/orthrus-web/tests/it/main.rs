@@ -5,6 +5,7 @@
 
 mod api;
 mod backup;
+mod hardening;
 mod inbox_view;
 mod jobs;
 mod otp;

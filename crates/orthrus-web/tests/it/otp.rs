@@ -244,7 +244,7 @@ async fn uri_steam_and_hotp_parameters() {
                 .all(|ch| "23456789BCDFGHJKMNPQRTVWXY".contains(ch)),
         "{c}"
     );
-    // HOTP: the counter moves on when a code is used.
+    // HOTP: the counter moves on with every code handed out.
     let (_, v) =
         put(json!({"otpauth_uri": "otpauth://hotp/Vendor:ops?secret=JBSWY3DPEHPK3PXP&counter=7"}))
             .await;
@@ -255,22 +255,31 @@ async fn uri_steam_and_hotp_parameters() {
     tm.owner
         .post(&format!("/accounts/{}/totp/confirm", tm.id), &json!({}))
         .await;
-    let (_, v) = tm
+    // A Collaborator may not hand out HOTP codes (each one stays valid).
+    let (s, v) = tm
         .member
+        .get(&format!("/accounts/{}/totp/code", tm.id))
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+    let (_, v) = tm
+        .owner
         .get(&format!("/accounts/{}/totp/code", tm.id))
         .await;
     assert_eq!(
         (v["step"].as_i64(), v["kind"].as_str()),
         (Some(7), Some("hotp"))
     );
-    tm.member
+    assert!(v["next_code"].is_null(), "no future HOTP code: {v}");
+    let (s, _) = tm
+        .owner
         .post(
             &format!("/accounts/{}/totp/used", tm.id),
             &json!({"step": 7}),
         )
         .await;
+    assert_eq!(s, StatusCode::OK);
     let (_, v) = tm
-        .member
+        .owner
         .get(&format!("/accounts/{}/totp/code", tm.id))
         .await;
     assert_eq!(
