@@ -309,6 +309,26 @@ impl App {
         Ok((a, subject))
     }
 
+    /// Refuses a login URL whose host is internal (loopback, private,
+    /// link-local, …) and not allowed by `automation.allowed_private_hosts`:
+    /// automations would open it in the server's browser. A name that does
+    /// not resolve now is accepted (apps' DNS fails too); the automation
+    /// browser checks every connection again when it runs.
+    async fn check_login_url_reach(&self, url: &str) -> Result<()> {
+        let Some((host, port)) = orthrus_core::egress::url_host_port(url) else {
+            return Ok(());
+        };
+        match self.inner.config.egress.check(&host, port).await {
+            Ok(_) | Err(crate::egress::EgressRefusal::Unresolvable { .. }) => Ok(()),
+            Err(e) => Err(invalid(
+                "account.login_url_forbidden",
+                &format!(
+                    "the login URL points into the server's own network ({e}); an operator can allow such a host with automation.allowed_private_hosts"
+                ),
+            )),
+        }
+    }
+
     fn may(subject: Subject, action: Action) -> bool {
         orthrus_core::policy::decide(subject, action).is_allowed()
     }
@@ -318,6 +338,7 @@ impl App {
         self.check(actor, Action::CreateAccount)?;
         let label = check_label(&new.label)?;
         let login_url = check_url(&new.login_url)?;
+        self.check_login_url_reach(&login_url).await?;
         let username = check_username(&new.username)?;
         check_password(&new.password)?;
         check_fields(&new.fields)?;
@@ -532,6 +553,9 @@ impl App {
             username: patch.username.as_deref().map(check_username).transpose()?,
             ..Default::default()
         };
+        if let Some(u) = &change.login_url {
+            self.check_login_url_reach(u).await?;
+        }
         if let Some(n) = &patch.notes {
             change.notes = Some(
                 n.as_deref()

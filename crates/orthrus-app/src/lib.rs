@@ -14,6 +14,7 @@ mod automation;
 mod backup;
 mod device_approval;
 mod dual;
+pub mod egress;
 mod error;
 mod forward;
 mod inbox;
@@ -90,6 +91,9 @@ pub struct AppConfig {
     /// Argon2id memory (KiB) and passes.
     pub argon_memory_kib: u32,
     pub argon_iterations: u32,
+    /// Where automations may connect (`automation.allowed_private_hosts`);
+    /// also checked when an account's login URL is set.
+    pub egress: egress::Egress,
 }
 
 impl Default for AppConfig {
@@ -106,6 +110,7 @@ impl Default for AppConfig {
             inbox_retention_days: 30,
             twilio_auth_token: None,
             sms_webhook_secret: None,
+            egress: egress::Egress::default(),
             argon_memory_kib: 19 * 1024,
             argon_iterations: 2,
         }

@@ -1,7 +1,15 @@
 //! Debian's Chromium driven through Debian's chromedriver (never a
 //! downloaded driver): headless, a realistic user agent, and a profile
 //! directory the caller keeps between jobs so the app sees a known device.
+//!
+//! The browser opens pages that strangers control, so it is fenced in:
+//! every connection goes through the [`EgressProxy`] (no internal address,
+//! no control port), and Chromium keeps its own sandbox: a server running
+//! as root starts it as an unprivileged user (`automation.browser_user`,
+//! `nobody` by default), since Chromium's sandbox refuses root.
 
+use crate::egress_proxy::EgressProxy;
+use orthrus_app::egress::Egress;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -16,6 +24,10 @@ pub struct BrowserOptions {
     /// The user agent Chromium sends; headless Chromium's own says
     /// "HeadlessChrome", which apps treat as a bot.
     pub user_agent: String,
+    /// Where the browser may connect.
+    pub egress: Egress,
+    /// The user Chromium runs as when this process is root (None: `nobody`).
+    pub run_as: Option<String>,
 }
 
 impl Default for BrowserOptions {
@@ -26,6 +38,8 @@ impl Default for BrowserOptions {
             chromium: std::env::var_os("CHROMIUM")
                 .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from),
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36".into(),
+            egress: Egress::default(),
+            run_as: None,
         }
     }
 }
@@ -37,6 +51,12 @@ pub struct Browser {
     chromedriver: tokio::process::Child,
     /// The process group (chromedriver's pid), killed on quit and on drop.
     group: Option<u32>,
+    /// The browser's only way out; it stops with the browser.
+    proxy: EgressProxy,
+    /// Whether Chromium runs with its sandbox.
+    sandboxed: bool,
+    /// chromedriver's port.
+    driver_port: u16,
 }
 
 /// Kills a process group (chromedriver and every Chromium it started).
@@ -124,9 +144,52 @@ pub async fn clear_stale_lock(profile_dir: &Path) {
     }
 }
 
+/// A system user to run Chromium as: name, uid, gid.
+#[derive(Clone, Debug)]
+struct SystemUser {
+    uid: u32,
+    gid: u32,
+}
+
+/// This process's effective user id (from `/proc`, without `unsafe`).
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+fn lookup_user(name: &str) -> Option<SystemUser> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then_some(())?;
+        let _password = f.next()?;
+        let uid = f.next()?.parse().ok()?;
+        let gid = f.next()?.parse().ok()?;
+        Some(SystemUser { uid, gid })
+    })
+}
+
+/// Gives `dir` and everything in it to `user` (the profile Chromium writes).
+fn give_to(dir: &Path, user: &SystemUser) -> std::io::Result<()> {
+    std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let t = entry.file_type()?;
+        if t.is_dir() {
+            give_to(&entry.path(), user)?;
+        } else if !t.is_symlink() {
+            std::os::unix::fs::chown(entry.path(), Some(user.uid), Some(user.gid))?;
+        }
+    }
+    Ok(())
+}
+
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium whose
-    /// profile lives in `profile_dir`.
+    /// profile lives in `profile_dir`, behind its egress proxy. Chromium
+    /// keeps its sandbox where the machine allows it; where it cannot start
+    /// with it (no user namespaces), it starts without and says so.
     pub async fn launch(opts: &BrowserOptions, profile_dir: &Path) -> Result<Self, BrowserError> {
         // thirtyfour's HTTP client needs a TLS provider even for localhost.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -136,18 +199,67 @@ impl Browser {
             ));
         }
         clear_stale_lock(profile_dir).await;
+        let user = if effective_uid() == Some(0) {
+            let name = opts.run_as.as_deref().unwrap_or("nobody");
+            let u = lookup_user(name).filter(|u| u.uid != 0);
+            if u.is_none() {
+                tracing::warn!(
+                    user = name,
+                    "no such unprivileged user: Chromium runs as root, without its sandbox"
+                );
+            }
+            u
+        } else {
+            None
+        };
+        if let Some(u) = &user {
+            give_to(profile_dir, u).map_err(|e| {
+                BrowserError::DriverStart(format!(
+                    "cannot hand the profile to the browser's user: {e}"
+                ))
+            })?;
+        }
+        let sandbox_possible = user.is_some() || effective_uid() != Some(0);
+        if sandbox_possible {
+            match Self::start(opts, profile_dir, user.as_ref(), true).await {
+                Ok(b) => return Ok(b),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Chromium did not start with its sandbox; starting it without")
+                }
+            }
+        }
+        Self::start(opts, profile_dir, user.as_ref(), false).await
+    }
+
+    async fn start(
+        opts: &BrowserOptions,
+        profile_dir: &Path,
+        user: Option<&SystemUser>,
+        sandboxed: bool,
+    ) -> Result<Self, BrowserError> {
+        let proxy = EgressProxy::start(opts.egress.clone()).await.map_err(|e| {
+            BrowserError::DriverStart(format!("the egress proxy did not start: {e}"))
+        })?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| BrowserError::DriverStart(e.to_string()))?
             .port();
-        let mut child = tokio::process::Command::new(&opts.chromedriver)
-            .arg(format!("--port={port}"))
+        proxy.deny_loopback_port(port);
+        let mut cmd = tokio::process::Command::new(&opts.chromedriver);
+        // chromedriver takes only local connections; pages cannot reach it
+        // either, since the proxy refuses its port.
+        cmd.arg(format!("--port={port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
-            .process_group(0)
+            .process_group(0);
+        if let Some(u) = user {
+            cmd.uid(u.uid).gid(u.gid).env("HOME", profile_dir);
+        }
+        let mut child = cmd
             .spawn()
             .map_err(|e| BrowserError::DriverStart(e.to_string()))?;
+        let group = child.id();
         let stdout = child
             .stdout
             .take()
@@ -163,6 +275,9 @@ impl Browser {
         })
         .await;
         if ready != Ok(true) {
+            if let Some(g) = group {
+                kill_group(g);
+            }
             return Err(BrowserError::DriverStart(
                 "it did not say it was ready".into(),
             ));
@@ -173,9 +288,8 @@ impl Browser {
         let session = |e: WebDriverError| BrowserError::Session(e.to_string());
         caps.set_binary(&opts.chromium.display().to_string())
             .map_err(session)?;
-        for arg in [
+        let mut args = vec![
             "--headless=new".to_owned(),
-            "--no-sandbox".into(),
             "--disable-gpu".into(),
             "--disable-dev-shm-usage".into(),
             "--disable-background-networking".into(),
@@ -184,19 +298,67 @@ impl Browser {
             "--no-first-run".into(),
             "--window-size=1280,900".into(),
             "--lang=en-US".into(),
+            // Every connection through the egress proxy, loopback included
+            // (`<-loopback>` removes Chromium's implicit bypass), no QUIC
+            // and no WebRTC UDP around it.
+            format!("--proxy-server=http://{}", proxy.addr()),
+            "--proxy-bypass-list=<-loopback>".into(),
+            "--disable-quic".into(),
+            "--force-webrtc-ip-handling-policy=disable_non_proxied_udp".into(),
+            "--webrtc-ip-handling-policy=disable_non_proxied_udp".into(),
             format!("--user-agent={}", opts.user_agent),
             format!("--user-data-dir={}", profile_dir.display()),
-        ] {
-            caps.add_arg(&arg).map_err(session)?;
+        ];
+        if !sandboxed {
+            args.push("--no-sandbox".into());
         }
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
-            .await
-            .map_err(session)?;
+        for arg in &args {
+            caps.add_arg(arg).map_err(session)?;
+        }
+        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+            Ok(d) => d,
+            Err(e) => {
+                if let Some(g) = group {
+                    kill_group(g);
+                }
+                return Err(session(e));
+            }
+        };
+        // Chromium's DevTools port is as much a control port as chromedriver's.
+        if let Some(p) = std::fs::read_to_string(profile_dir.join("DevToolsActivePort"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u16>().ok()))
+        {
+            proxy.deny_loopback_port(p);
+        }
         Ok(Self {
             driver: Some(driver),
-            group: child.id(),
+            group,
             chromedriver: child,
+            proxy,
+            sandboxed,
+            driver_port: port,
         })
+    }
+
+    /// Whether Chromium runs with its sandbox.
+    pub fn sandboxed(&self) -> bool {
+        self.sandboxed
+    }
+
+    /// chromedriver's port on 127.0.0.1.
+    pub fn driver_port(&self) -> u16 {
+        self.driver_port
+    }
+
+    /// The process group of chromedriver and its Chromium.
+    pub fn process_group(&self) -> Option<u32> {
+        self.group
+    }
+
+    /// What the egress proxy refused so far.
+    pub fn refused(&self) -> Vec<String> {
+        self.proxy.refused()
     }
 
     pub fn driver(&self) -> Option<&WebDriver> {

@@ -9,6 +9,7 @@
 //! routing or SQL.
 
 pub mod browser;
+pub mod egress_proxy;
 pub mod engine;
 pub mod profile;
 pub mod recipe;

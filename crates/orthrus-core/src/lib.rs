@@ -6,6 +6,7 @@
 //! depends on it, so it must stay small and dependency-light.
 
 pub mod clock;
+pub mod egress;
 pub mod ids;
 pub mod policy;
 pub mod roles;

@@ -74,6 +74,13 @@ pub struct AutomationConfig {
     /// Seconds a job waits for a person's answer (a CAPTCHA, allowing a
     /// backup code) before it fails.
     pub person_wait_secs: u64,
+    /// Internal hosts (`host` or `host:port`) that automations may open
+    /// although they resolve to loopback, private or link-local addresses;
+    /// everything else internal is refused.
+    pub allowed_private_hosts: Vec<String>,
+    /// The system user Chromium runs as when the server runs as root
+    /// (Chromium's sandbox refuses root); empty: `nobody`.
+    pub browser_user: String,
 }
 
 impl Default for AutomationConfig {
@@ -82,6 +89,8 @@ impl Default for AutomationConfig {
             workers: 1,
             lease_secs: 30,
             person_wait_secs: 900,
+            allowed_private_hosts: Vec::new(),
+            browser_user: String::new(),
         }
     }
 }
@@ -276,6 +285,17 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
             u64::try_from(num("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS", v)?)
                 .context("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS is out of range")?;
     }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_ALLOWED_PRIVATE_HOSTS") {
+        c.automation.allowed_private_hosts = v
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_BROWSER_USER") {
+        c.automation.browser_user = v;
+    }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);
     }
@@ -401,6 +421,10 @@ impl Config {
         if !(3..=600).contains(&self.automation.lease_secs) {
             bail!("automation.lease_secs must be between 3 and 600");
         }
+        orthrus_core::egress::PrivateHostAllowList::parse(
+            self.automation.allowed_private_hosts.iter().map(String::as_str),
+        )
+        .context("automation.allowed_private_hosts")?;
         if !(10..=86_400).contains(&self.automation.person_wait_secs) {
             bail!("automation.person_wait_secs must be between 10 and 86400");
         }
@@ -506,8 +530,18 @@ impl Config {
             inbox_retention_days: self.smtp.retention_days,
             twilio_auth_token: Some(self.sms.twilio_auth_token.clone()).filter(|t| !t.is_empty()),
             sms_webhook_secret: Some(self.sms.webhook_secret.clone()).filter(|t| !t.is_empty()),
+            egress: self.egress(),
             ..orthrus_app::AppConfig::default()
         }
+    }
+
+    /// The automation egress rule (the allow list was checked by `validate`).
+    pub fn egress(&self) -> orthrus_app::egress::Egress {
+        let allow = orthrus_core::egress::PrivateHostAllowList::parse(
+            self.automation.allowed_private_hosts.iter().map(String::as_str),
+        )
+        .unwrap_or_default();
+        orthrus_app::egress::Egress::new(allow, std::sync::Arc::new(orthrus_app::egress::SystemResolver))
     }
 }
 

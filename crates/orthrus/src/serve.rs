@@ -114,6 +114,8 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
     );
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
     rc.person_wait = std::time::Duration::from_secs(cfg.automation.person_wait_secs);
+    rc.browser.egress = cfg.egress();
+    rc.browser.run_as = Some(cfg.automation.browser_user.clone()).filter(|u| !u.is_empty());
     orthrus_automation::runner::Runner::new(app.clone(), rc)
 }
 

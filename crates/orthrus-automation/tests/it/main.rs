@@ -11,7 +11,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+mod egress;
+
 type Mail = Arc<Mutex<Vec<String>>>;
+
+/// Browser options that let the automation browser open the sandbox, which
+/// runs on loopback (refused unless allowed, like any internal address).
+fn options_for(url: &str) -> BrowserOptions {
+    let (host, port) = orthrus_core::egress::url_host_port(url).unwrap();
+    BrowserOptions {
+        egress: orthrus_app::egress::Egress::new(
+            orthrus_core::egress::PrivateHostAllowList::parse([format!("{host}:{port}").as_str()])
+                .unwrap(),
+            Arc::new(orthrus_app::egress::SystemResolver),
+        ),
+        ..BrowserOptions::default()
+    }
+}
 
 /// An SMTP server that keeps every message.
 async fn smtp_sink() -> (String, Mail) {
@@ -182,7 +198,7 @@ async fn run_asking(
     let recipe = orthrus_automation::builtin_recipe("sandbox")
         .unwrap()
         .unwrap();
-    let browser = Browser::launch(&BrowserOptions::default(), profile)
+    let browser = Browser::launch(&options_for(&env.url), profile)
         .await
         .unwrap();
     let host = TestHost {
@@ -313,7 +329,7 @@ async fn a_young_device_defers_turning_on_mfa_by_the_stated_wait() {
         .unwrap()
         .unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let browser = Browser::launch(&BrowserOptions::default(), profile.path())
+    let browser = Browser::launch(&options_for(&env.url), profile.path())
         .await
         .unwrap();
     let host = TestHost {

@@ -61,6 +61,14 @@ impl Scene {
         let sms = sms_secret
             .map(|s| format!("[sms]\nwebhook_secret = \"{s}\"\n"))
             .unwrap_or_default();
+        // The sandbox runs on loopback, which automations may open only
+        // when the operator allows it.
+        let allow = "allowed_private_hosts = [\"127.0.0.1\"]\n";
+        let config = if config.contains("[automation]\n") {
+            config.replacen("[automation]\n", &format!("[automation]\n{allow}"), 1)
+        } else {
+            format!("[automation]\n{allow}{config}")
+        };
         std::fs::write(&cfg, format!("{config}\n{sms}")).unwrap();
         let server = Server::start_with(
             &storage,
