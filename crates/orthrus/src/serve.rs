@@ -31,6 +31,18 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
             cfg.data_dir.display()
         )
     })?;
+    // The database, the master key and the browser profiles are the
+    // server's alone (the automation browser runs as another user).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cfg.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| {
+                format!(
+                    "cannot restrict the data directory {}",
+                    cfg.data_dir.display()
+                )
+            })?;
+    }
     let env_key = std::env::var("ORTHRUS_MASTER_KEY").ok();
     let (master, source) =
         MasterKey::load_or_create(&cfg.data_dir, env_key.as_deref(), &OsEntropy)?;
@@ -100,6 +112,26 @@ async fn shutdown_signal() {
     }
 }
 
+/// Where a job's working browser profile lives while Chromium runs. A root
+/// server starts Chromium as an unprivileged user, who must not reach the
+/// data directory (it is 0700): its profiles go to a directory of their own
+/// in the temporary directory, which others can cross but not list.
+fn profiles_dir(cfg: &Config) -> std::path::PathBuf {
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    });
+    if !root {
+        return cfg.data_dir.join("browser-profiles");
+    }
+    let dir = std::env::temp_dir().join("orthrus-browser-profiles");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
+    }
+    dir
+}
+
 /// The automation runner of this process.
 fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::runner::Runner {
     let host = std::fs::read_to_string("/etc/hostname")
@@ -110,7 +142,7 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
     let tag = orthrus_crypto::hex(&tag);
     let mut rc = orthrus_automation::runner::RunnerConfig::new(
         format!("{host}-{}-{n}-{tag}", std::process::id()),
-        cfg.data_dir.join("browser-profiles"),
+        profiles_dir(cfg),
     );
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
     rc.person_wait = std::time::Duration::from_secs(cfg.automation.person_wait_secs);

@@ -240,10 +240,18 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     assert_eq!(again["state"], "succeeded", "{again}");
     assert!(!again.to_string().contains("shared inbox"), "{again}");
     // Between jobs the profile is only in the database, sealed.
-    assert!(
-        !storage.data_dir.join("browser-profiles").join(&id).exists(),
-        "a browser profile was left on disk"
-    );
+    // (A root server keeps working profiles outside its 0700 data
+    // directory, where the browser's unprivileged user can reach them.)
+    for dir in [
+        storage.data_dir.join("browser-profiles"),
+        std::env::temp_dir().join("orthrus-browser-profiles"),
+    ] {
+        assert!(
+            !dir.join(&id).exists(),
+            "a browser profile was left on disk in {}",
+            dir.display()
+        );
+    }
     // The automation log lists both, newest first; the audit has the start.
     let (_, jobs) = api(
         &c,
