@@ -2,15 +2,44 @@
 //! viewing or using the backup codes of accounts tagged critical, also need
 //! the approval of a second workspace Owner or Super Admin. An approval is
 //! good for one use within an hour.
+//!
+//! Switching the rule off and untagging a critical account would undo that
+//! protection in one request, so they need the second person too (and
+//! step-up). The second person must not be someone the requester created or
+//! gave a role to within [`GRANT_COOLDOWN_SECS`]: otherwise one person could
+//! mint their own approver.
 
 use crate::audit::Event;
-use crate::{Actor, App, AppError, Result};
-use orthrus_core::{EventId, WorkspaceRole};
-use orthrus_store::DualApprovalRow;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
+use orthrus_store::{AuditFilter, DualApprovalRow};
 use serde::Serialize;
 
 /// How long a request (and then its approval) stays usable.
 const APPROVAL_SECS: i64 = 3600;
+
+/// A user created, promoted or reactivated by the requester this recently
+/// cannot approve the requester's requests.
+pub const GRANT_COOLDOWN_SECS: i64 = 7 * 24 * 3600;
+
+/// The audit events by which one user hands another approval power.
+const GRANT_EVENTS: [&str; 3] = ["user.create", "user.role_change", "user.reactivate"];
+
+/// Dual-approval actions this module files itself.
+const UNTAG_CRITICAL: &str = "untag_critical";
+const RULE_OFF: &str = "two_person_rule_off";
+
+/// What the policy says about a workspace-scoped action for a role.
+fn allows(role: WorkspaceRole, action: Action) -> bool {
+    policy::decide(
+        Subject {
+            workspace_role: role,
+            account_role: None,
+        },
+        action,
+    )
+    .is_allowed()
+}
 
 /// A request waiting for a second approver.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -97,12 +126,74 @@ impl App {
         ))
     }
 
+    /// Seeing the waiting requests: whoever may approve them (no step-up).
     fn must_be_approver(actor: &Actor) -> Result<()> {
         if actor.must_enroll_2fa {
             return Err(AppError::TwoFactorEnrollmentRequired);
         }
-        if actor.role < WorkspaceRole::SuperAdmin {
+        if !allows(actor.role, Action::ApproveDual) {
             return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Whether the policy lets the actor tag accounts critical (the UI shows
+    /// the button from this answer).
+    pub fn can_tag_critical(&self, actor: &Actor) -> bool {
+        !actor.must_enroll_2fa && allows(actor.role, Action::TagCritical)
+    }
+
+    /// Whether `requester` created, promoted or reactivated `approver` within
+    /// the cooldown (from the audit log, which records every such change).
+    async fn granted_recently(
+        &self,
+        ws: WorkspaceId,
+        requester: UserId,
+        approver: UserId,
+    ) -> Result<bool> {
+        let since = self.now().plus_seconds(-GRANT_COOLDOWN_SECS);
+        for action in GRANT_EVENTS {
+            let filter = AuditFilter {
+                action: Some(action.into()),
+                actor_id: Some(requester),
+                target_id: Some(approver.to_string()),
+                since: Some(since),
+                limit: 1,
+                ..Default::default()
+            };
+            if !self.inner.store.list_audit(ws, &filter).await?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Refuses to turn the rule on unless at least two people could approve:
+    /// with one, every guarded action of theirs would wait forever.
+    async fn ensure_two_approvers(&self, ws: WorkspaceId) -> Result<()> {
+        let require_2fa = self.workspace(ws).await?.require_2fa;
+        let approvers = self
+            .inner
+            .store
+            .list_users(ws)
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.active && allows(u.role, Action::ApproveDual) && (!require_2fa || u.totp_enabled)
+            })
+            .count();
+        if approvers < 2 {
+            return Err(AppError::conflict(
+                "two_person.too_few_approvers",
+                format!(
+                    "the two-person rule needs at least two active Owners or Super Admins{} to approve each other; the workspace has {approvers}",
+                    if require_2fa {
+                        " with two-factor authentication"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
         }
         Ok(())
     }
@@ -147,8 +238,7 @@ impl App {
         id: &str,
         approve: bool,
     ) -> Result<String> {
-        Self::must_be_approver(actor)?;
-        self.require_step_up(actor)?;
+        self.check(actor, Action::ApproveDual)?;
         let id: EventId = id.parse().map_err(|_| AppError::NotFound("approval"))?;
         let r = self
             .inner
@@ -160,6 +250,16 @@ impl App {
             return Err(AppError::invalid(
                 "approval.own_request",
                 "a second person must approve: not the one who asked",
+            ));
+        }
+        if approve
+            && self
+                .granted_recently(actor.workspace_id, r.requester_id, actor.user_id)
+                .await?
+        {
+            return Err(AppError::invalid(
+                "approval.recent_grant",
+                "the requester added you or changed your role less than 7 days ago: another Owner or Super Admin must approve",
             ));
         }
         let to = if approve { "approved" } else { "denied" };
@@ -185,9 +285,19 @@ impl App {
         Ok(to.to_owned())
     }
 
-    /// Turns the two-person rule on or off (workspace Owner).
+    /// Turns the two-person rule on or off (workspace Owner, step-up). On
+    /// needs two possible approvers; off needs a second person's approval.
     pub async fn set_two_person_rule(&self, actor: &Actor, on: bool) -> Result<()> {
-        self.check(actor, crate::Action::ManageWorkspaceSettings)?;
+        self.check(actor, Action::ManageTwoPersonRule)?;
+        if on == self.inner.store.two_person_rule(actor.workspace_id).await? {
+            return Ok(());
+        }
+        if on {
+            self.ensure_two_approvers(actor.workspace_id).await?;
+        } else {
+            self.require_second_person(actor, RULE_OFF, &actor.workspace_id.to_string())
+                .await?;
+        }
         self.inner
             .store
             .set_two_person_rule(actor.workspace_id, on)
@@ -200,7 +310,8 @@ impl App {
         .await
     }
 
-    /// Tags an account critical (workspace Owners and Super Admins).
+    /// Tags an account critical or untags it (workspace Owners and Super
+    /// Admins, step-up); untagging needs a second person's approval.
     pub async fn set_account_critical(
         &self,
         actor: &Actor,
@@ -208,7 +319,19 @@ impl App {
         critical: bool,
     ) -> Result<()> {
         let (a, _) = self.account_for(actor, id).await?;
-        Self::must_be_approver(actor)?;
+        self.check(actor, Action::TagCritical)?;
+        let now = self
+            .inner
+            .store
+            .account_critical(actor.workspace_id, a.id)
+            .await?;
+        if now == critical {
+            return Ok(());
+        }
+        if !critical {
+            self.require_second_person(actor, UNTAG_CRITICAL, &a.id.to_string())
+                .await?;
+        }
         self.inner
             .store
             .set_account_critical(actor.workspace_id, a.id, critical)

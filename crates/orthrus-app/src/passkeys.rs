@@ -215,7 +215,10 @@ impl App {
         Ok(info(row))
     }
 
+    /// Removes one of the user's passkeys (step-up: a passkey is a way to
+    /// confirm identity, so removing one is a security change).
     pub async fn delete_passkey(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.require_step_up(actor)?;
         let id: EventId = id.parse().map_err(|_| AppError::NotFound("passkey"))?;
         if !self
             .inner

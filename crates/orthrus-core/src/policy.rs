@@ -61,6 +61,16 @@ pub enum Action {
     /// counter-based code stays valid until used, so handing one out is like
     /// revealing a credential (account Owners and Managers).
     AdvanceHotp,
+    // The two-person rule (issue 11); workspace scope, decided in
+    // `decide_two_person`.
+    /// Approve or deny someone else's two-person request, and see the
+    /// waiting ones (workspace Owners and Super Admins; deciding needs step-up).
+    ApproveDual,
+    /// Turn the two-person rule on or off (workspace Owners, step-up).
+    ManageTwoPersonRule,
+    /// Tag an account critical or untag it (workspace Owners and Super
+    /// Admins, step-up).
+    TagCritical,
 }
 
 impl Action {
@@ -75,6 +85,9 @@ impl Action {
                 | Action::ManageMfa
                 | Action::ViewBackupCodes
                 | Action::ManageManagedIdentity
+                | Action::ApproveDual
+                | Action::ManageTwoPersonRule
+                | Action::TagCritical
         )
     }
 
@@ -111,6 +124,9 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
     use AccountRole as A;
     use WorkspaceRole as W;
     let ws = subject.workspace_role;
+    if let Some(d) = decide_two_person(ws, action) {
+        return d;
+    }
 
     if !action.is_account_scoped() {
         let allowed = match action {
@@ -173,6 +189,21 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
     } else {
         Decision::Allow
     }
+}
+
+/// The two-person rule's actions: who may approve, switch the rule and tag
+/// critical accounts. None for every other action.
+fn decide_two_person(ws: WorkspaceRole, action: Action) -> Option<Decision> {
+    let allowed = match action {
+        Action::ApproveDual | Action::TagCritical => ws >= WorkspaceRole::SuperAdmin,
+        Action::ManageTwoPersonRule => ws == WorkspaceRole::Owner,
+        _ => return None,
+    };
+    Some(match (allowed, action.needs_step_up()) {
+        (false, _) => Decision::Deny,
+        (true, true) => Decision::AllowWithStepUp,
+        (true, false) => Decision::Allow,
+    })
 }
 
 #[cfg(test)]
@@ -281,6 +312,29 @@ mod tests {
             d(WorkspaceRole::SuperAdmin, None),
             Decision::AllowWithStepUp
         );
+    }
+
+    #[test]
+    fn two_person_rule_actions_need_rank_and_step_up() {
+        use WorkspaceRole::*;
+        let d = |ws, action| decide(s(ws, Some(AccountRole::Owner)), action);
+        for action in [Action::ApproveDual, Action::TagCritical] {
+            assert_eq!(d(Owner, action), Decision::AllowWithStepUp, "{action:?}");
+            assert_eq!(
+                d(SuperAdmin, action),
+                Decision::AllowWithStepUp,
+                "{action:?}"
+            );
+            assert_eq!(d(Admin, action), Decision::Deny, "{action:?}");
+            assert_eq!(d(User, action), Decision::Deny, "{action:?}");
+        }
+        assert_eq!(
+            d(Owner, Action::ManageTwoPersonRule),
+            Decision::AllowWithStepUp
+        );
+        for ws in [SuperAdmin, Admin, User] {
+            assert_eq!(d(ws, Action::ManageTwoPersonRule), Decision::Deny, "{ws:?}");
+        }
     }
 
     #[test]

@@ -469,24 +469,27 @@ pub(crate) struct WorkspaceBody {
     inbox_retention_days: Option<i64>,
 }
 
-/// Changes the workspace's settings (Owner).
+/// Changes the workspace's settings (Owner). Changing `two_person_rule` needs
+/// step-up; turning it off also a second approver (`approval.required`), and
+/// turning it on two possible approvers (`two_person.too_few_approvers`).
 #[utoipa::path(patch, path = "/api/v1/workspace", tag = "workspace", request_body = WorkspaceBody, responses((status = 200, body = WorkspaceSettings)), security(("bearer" = [])))]
 pub(crate) async fn update_workspace(
     State(s): State<WebState>,
     a: Authed,
     ApiJson(b): ApiJson<WorkspaceBody>,
 ) -> ApiResult<Json<WorkspaceSettings>> {
-    // The checked settings first, so a refusal changes nothing else.
+    // The two-person rule first: it is the change most likely to be refused
+    // (step-up, a second approver), and a refusal must change nothing else.
+    if let Some(on) = b.two_person_rule {
+        s.app.set_two_person_rule(&a.actor, on).await?;
+    }
+    // Then the checked settings, so a refusal changes nothing after them.
     let mut out = s
         .app
         .update_workspace_settings(&a.actor, b.name, b.require_2fa, b.step_up_minutes)
         .await?;
     if let Some(days) = b.inbox_retention_days {
         out.inbox_retention_days = s.app.set_inbox_retention(&a.actor, Some(days)).await?;
-    }
-    if let Some(on) = b.two_person_rule {
-        s.app.set_two_person_rule(&a.actor, on).await?;
-        out.two_person_rule = on;
     }
     Ok(Json(out))
 }
@@ -586,8 +589,9 @@ pub(crate) struct CriticalBody {
     critical: bool,
 }
 
-/// Tags an account critical (workspace Owners and Super Admins): with the
-/// two-person rule on, its backup codes then need a second approver.
+/// Tags an account critical or untags it (workspace Owners and Super Admins,
+/// step-up): with the two-person rule on, its backup codes then need a second
+/// approver, and so does untagging it (`approval.required`).
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/critical", tag = "accounts", params(("id" = String, Path)), request_body = CriticalBody, responses((status = 204)), security(("bearer" = [])))]
 pub(crate) async fn set_critical(
     State(s): State<WebState>,

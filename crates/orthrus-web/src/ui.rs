@@ -339,6 +339,8 @@ struct UsersPage {
     users: Vec<UserInfo>,
     roles: [WorkspaceRole; 4],
     error: Option<String>,
+    /// The identity check for the two-person rule asks for a code too.
+    totp: bool,
 }
 
 async fn users_view(
@@ -362,6 +364,7 @@ async fn users_view(
         users,
         roles: WorkspaceRole::ALL,
         error,
+        totp: a.actor.totp_enabled,
     })
 }
 
@@ -450,6 +453,9 @@ struct SettingsForm {
     two_person_rule: Option<String>,
     step_up_minutes: i64,
     inbox_retention_days: Option<i64>,
+    /// The identity check for changing the two-person rule.
+    password: Option<String>,
+    totp: Option<String>,
 }
 
 async fn workspace_settings(
@@ -459,9 +465,31 @@ async fn workspace_settings(
 ) -> Result<Response, WebError> {
     let two_person = s.app.two_person_rule(&a.actor).await?;
     if two_person != f.two_person_rule.is_some() {
-        s.app
-            .set_two_person_rule(&a.actor, f.two_person_rule.is_some())
-            .await?;
+        let confirm = crate::ui_dual::ConfirmForm {
+            password: f.password.clone(),
+            totp: f.totp.clone(),
+        };
+        let changed = match crate::ui_dual::confirmed(&s, &a, &confirm).await {
+            Ok(actor) => {
+                s.app
+                    .set_two_person_rule(&actor, f.two_person_rule.is_some())
+                    .await
+            }
+            Err(WebError(e)) => Err(e),
+        };
+        // A refusal (identity check, second approver, too few approvers)
+        // changes nothing else and says why on the page.
+        match changed {
+            Ok(()) => {}
+            Err(AppError::StepUpRequired) => {
+                let m = "Changing the two-person rule needs your password: type it under the rule and save again.";
+                return users_view(&s, &a, Some(m.into()), None).await;
+            }
+            Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+                return users_view(&s, &a, Some(e.to_string()), None).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     // The checked settings first, so a refusal changes nothing else.
     let saved = match s

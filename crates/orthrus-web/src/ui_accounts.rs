@@ -194,6 +194,8 @@ struct AccountPage {
     candidates: Vec<UserInfo>,
     critical: bool,
     can_tag_critical: bool,
+    /// The identity check next to "Tag critical" asks for a code too.
+    totp: bool,
 }
 
 async fn account_view(
@@ -216,13 +218,14 @@ async fn account_view(
     let mut page = Page::new(s, a, &detail.summary.label, "accounts");
     page.flash = flash;
     let critical = s.app.account_critical(&a.actor, id).await?;
-    let can_tag_critical = a.actor.role >= orthrus_core::WorkspaceRole::SuperAdmin;
+    let can_tag_critical = s.app.can_tag_critical(&a.actor);
     render(&AccountPage {
         page,
         a: detail,
         candidates,
         critical,
         can_tag_critical,
+        totp: a.actor.totp_enabled,
     })
 }
 

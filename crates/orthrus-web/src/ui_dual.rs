@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::Authed;
+use crate::extract::{Authed, UiForm};
 use crate::ui::render;
 use askama::Template;
 use axum::Router;
@@ -96,14 +96,67 @@ async fn decide(
     decide_and_render(&s, &a, &id, q.approve == 1).await
 }
 
+/// The identity check typed into a form next to a sensitive button.
+#[derive(Deserialize)]
+pub(crate) struct ConfirmForm {
+    pub(crate) password: Option<String>,
+    pub(crate) totp: Option<String>,
+}
+
+/// The actor, elevated first when the form carries a password (a session
+/// elevated recently needs none).
+pub(crate) async fn confirmed(
+    s: &WebState,
+    a: &Authed,
+    f: &ConfirmForm,
+) -> Result<orthrus_app::Actor, WebError> {
+    match f.password.as_deref().filter(|p| !p.is_empty()) {
+        Some(password) => {
+            // A wrong password must not read as "signed out" (401 sends the
+            // browser to the sign-in page): it is a form error here.
+            let until = s
+                .app
+                .step_up(
+                    &a.actor,
+                    password,
+                    f.totp.as_deref().filter(|t| !t.is_empty()),
+                )
+                .await
+                .map_err(|e| match e {
+                    AppError::InvalidCredentials => {
+                        AppError::invalid("step_up.failed", "the password or code is not correct")
+                    }
+                    AppError::TotpRequired => AppError::invalid(
+                        "step_up.totp_required",
+                        "enter the code from your authenticator app too",
+                    ),
+                    e => e,
+                })?;
+            Ok(orthrus_app::Actor {
+                elevated_until: Some(until),
+                ..a.actor.clone()
+            })
+        }
+        None => Ok(a.actor.clone()),
+    }
+}
+
 async fn toggle_critical(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    UiForm(f): UiForm<ConfirmForm>,
 ) -> Result<Response, WebError> {
-    let now = s.app.account_critical(&a.actor, &id).await?;
-    s.app.set_account_critical(&a.actor, &id, !now).await?;
-    Ok(axum::response::IntoResponse::into_response(
-        axum::response::Redirect::to(&format!("/accounts/{id}")),
-    ))
+    let actor = confirmed(&s, &a, &f).await?;
+    let now = s.app.account_critical(&actor, &id).await?;
+    match s.app.set_account_critical(&actor, &id, !now).await {
+        Ok(()) => Ok(axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to(&format!("/accounts/{id}")),
+        )),
+        Err(AppError::StepUpRequired) => Err(WebError(AppError::invalid(
+            "step_up.required",
+            "tagging or untagging a critical account needs your password: type it next to the button",
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }

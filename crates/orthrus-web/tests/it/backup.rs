@@ -337,6 +337,8 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         let owner = t.owner().await;
         let second = t.user(&owner, "second@acme.test", "super-admin").await;
         let admin = t.user(&owner, "it@acme.test", "admin").await;
+        // Whom the owner just created cannot approve the owner's requests.
+        t.clock.advance_secs(8 * 24 * 3600);
         let id = owner.account("Critical IG", "pw").await;
         let plain = owner.account("Plain IG", "pw").await;
         for a in [&id, &plain] {
@@ -531,10 +533,13 @@ async fn second_approver_panel_in_the_ui() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     t.user(&owner, "second@acme.test", "super-admin").await;
-    owner
+    // Whom the owner just created cannot approve the owner's requests.
+    t.clock.advance_secs(8 * 24 * 3600);
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
         .patch("/workspace", &json!({"two_person_rule": true}))
         .await;
-    owner.step_up("owner-password-1").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _) = owner
         .post("/authenticator/export", &json!({"format": "otpauth"}))
         .await;

@@ -5,6 +5,7 @@
 
 mod api;
 mod backup;
+mod dual;
 mod egress;
 mod hardening;
 mod inbox_view;

@@ -1,0 +1,309 @@
+//! The two-person rule cannot be switched off by one person (issue 11,
+//! finding 3): untagging a critical account and turning the rule off need
+//! step-up and a second approver, the approver must not be someone the
+//! requester just created or promoted, and the rule only goes on when two
+//! people can approve. Also: removing a passkey needs step-up.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const DAY: i64 = 24 * 3600;
+
+/// The id of the waiting request for `action`, as an approver sees it.
+async fn request_for(approver: &Client, action: &str) -> String {
+    let (s, list) = approver.get("/dual-approvals").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == action)
+        .unwrap_or_else(|| panic!("no {action} request in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An Owner with a second Owner created long enough ago to approve, and the
+/// two-person rule on.
+async fn two_owners_with_the_rule_on(t: &TestApp) -> (Client, Client) {
+    let owner = t.owner().await;
+    let second = t.user(&owner, "second@acme.test", "owner").await;
+    t.clock.advance_secs(8 * DAY);
+    owner.step_up("owner-password-1").await;
+    second.step_up("member-password-1").await;
+    let (s, v) = owner
+        .patch("/workspace", &json!({"two_person_rule": true}))
+        .await;
+    assert_eq!(
+        (s, v["two_person_rule"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{v}"
+    );
+    (owner, second)
+}
+
+#[tokio::test]
+async fn untagging_a_critical_account_needs_step_up_and_a_second_person() {
+    for t in TestApp::all("dualuntag").await {
+        let (owner, second) = two_owners_with_the_rule_on(&t).await;
+        let id = owner.account("Critical IG", "pw").await;
+        owner
+            .send(
+                Method::PUT,
+                &format!("/accounts/{id}/backup-codes"),
+                Some(&json!({"codes": ["1111 2222", "3333 4444"]})),
+            )
+            .await;
+        let critical = |on: bool| json!({ "critical": on });
+        // Tagging needs step-up, but no second person.
+        let fresh = t.login("owner@acme.test", "owner-password-1").await;
+        let path = format!("/accounts/{id}/critical");
+        let (s, v) = fresh.send(Method::PUT, &path, Some(&critical(true))).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        let (s, v) = owner.send(Method::PUT, &path, Some(&critical(true))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        let backup = format!("/accounts/{id}/backup-codes");
+        assert_eq!(code(&owner.get(&backup).await.1), "approval.required");
+        // Untagging: step-up first, then a second person.
+        let (s, v) = fresh.send(Method::PUT, &path, Some(&critical(false))).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        let (s, v) = owner.send(Method::PUT, &path, Some(&critical(false))).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "approval.required"),
+            "{v}"
+        );
+        let rid = request_for(&second, "untag_critical").await;
+        assert!(v["error"]["message"].as_str().unwrap().contains(&rid));
+        // Still critical until someone else approves; not the requester.
+        let (s, v) = owner
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.own_request")
+        );
+        assert_eq!(code(&owner.get(&backup).await.1), "approval.required");
+        let (s, v) = second
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
+        let (s, v) = owner.send(Method::PUT, &path, Some(&critical(false))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        // Untagged: its backup codes no longer wait for a second person.
+        let (s, v) = owner.get(&backup).await;
+        assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(2)), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn turning_the_rule_off_needs_step_up_and_a_second_person() {
+    for t in TestApp::all("dualoff").await {
+        let (owner, second) = two_owners_with_the_rule_on(&t).await;
+        let off = json!({"two_person_rule": false});
+        let fresh = t.login("owner@acme.test", "owner-password-1").await;
+        let (s, v) = fresh.patch("/workspace", &off).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        let (s, v) = owner.patch("/workspace", &off).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "approval.required"),
+            "{v}"
+        );
+        assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
+        // The refusal changed nothing else sent along.
+        let (s, v) = owner
+            .patch(
+                "/workspace",
+                &json!({"two_person_rule": false, "step_up_minutes": 20}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        assert_eq!(owner.get("/workspace").await.1["step_up_minutes"], 10);
+        let rid = request_for(&second, "two_person_rule_off").await;
+        let (s, v) = second
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
+        let (s, v) = owner.patch("/workspace", &off).await;
+        assert_eq!(
+            (s, v["two_person_rule"].as_bool()),
+            (StatusCode::OK, Some(false)),
+            "{v}"
+        );
+        // The approval was used up: turning it on and off again asks anew.
+        owner
+            .patch("/workspace", &json!({"two_person_rule": true}))
+            .await;
+        let (s, v) = owner.patch("/workspace", &off).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        // Only a workspace Owner may switch it.
+        let sa = t.user(&owner, "sa@acme.test", "super-admin").await;
+        sa.step_up("member-password-1").await;
+        let (s, v) = sa.patch("/workspace", &off).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+    }
+}
+
+#[tokio::test]
+async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve() {
+    for t in TestApp::all("dualgrant").await {
+        let owner = t.owner().await;
+        let veteran = t.user(&owner, "veteran@acme.test", "owner").await;
+        let promoted = t.user(&owner, "promoted@acme.test", "user").await;
+        t.clock.advance_secs(7 * DAY);
+        let newbie = t.user(&owner, "newbie@acme.test", "owner").await;
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", promoted.user_id),
+                &json!({"role": "super-admin"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // One day later: the veteran was created 8 days ago, the others
+        // were created or promoted by the owner 1 day ago.
+        t.clock.advance_secs(DAY);
+        owner.step_up("owner-password-1").await;
+        owner
+            .patch("/workspace", &json!({"two_person_rule": true}))
+            .await;
+        let export = json!({"format": "otpauth"});
+        let (s, v) = owner.post("/authenticator/export", &export).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        let rid = request_for(&veteran, "export").await;
+        for approver in [&newbie, &promoted] {
+            approver.step_up("member-password-1").await;
+            let (s, v) = approver
+                .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+                .await;
+            assert_eq!(
+                (s, code(&v)),
+                (StatusCode::BAD_REQUEST, "approval.recent_grant"),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            owner.post("/authenticator/export", &export).await.0,
+            StatusCode::FORBIDDEN
+        );
+        veteran.step_up("member-password-1").await;
+        let (s, v) = veteran
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
+        assert_eq!(
+            owner.post("/authenticator/export", &export).await.0,
+            StatusCode::OK
+        );
+        // Someone else's requests: the newbie may approve those.
+        veteran.step_up("member-password-1").await;
+        let (s, _) = veteran.post("/authenticator/export", &export).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let rid = request_for(&newbie, "export").await;
+        let (s, v) = newbie
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
+        // A week later the owner's own newbie may approve the owner too.
+        t.clock.advance_secs(7 * DAY);
+        owner.step_up("owner-password-1").await;
+        newbie.step_up("member-password-1").await;
+        owner.post("/authenticator/export", &export).await;
+        let rid = request_for(&newbie, "export").await;
+        let (s, v) = newbie
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_rule_goes_on_only_when_two_people_can_approve() {
+    for t in TestApp::all("dualtwo").await {
+        let owner = t.owner().await;
+        let on = json!({"two_person_rule": true});
+        let (s, v) = owner.patch("/workspace", &on).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        owner.step_up("owner-password-1").await;
+        let (s, v) = owner.patch("/workspace", &on).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::CONFLICT, "two_person.too_few_approvers"),
+            "{v}"
+        );
+        // An Admin cannot approve, and a deactivated Super Admin does not count.
+        t.user(&owner, "it@acme.test", "admin").await;
+        let gone = t.user(&owner, "gone@acme.test", "super-admin").await;
+        owner
+            .patch(
+                &format!("/users/{}", gone.user_id),
+                &json!({"active": false}),
+            )
+            .await;
+        let (s, v) = owner.patch("/workspace", &on).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::CONFLICT, "two_person.too_few_approvers")
+        );
+        assert_eq!(owner.get("/workspace").await.1["two_person_rule"], false);
+        t.user(&owner, "second@acme.test", "super-admin").await;
+        let (s, v) = owner.patch("/workspace", &on).await;
+        assert_eq!(
+            (s, v["two_person_rule"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn removing_a_passkey_needs_step_up() {
+    for t in TestApp::all("passkeydel").await {
+        let owner = t.owner().await;
+        let store = t.app.store();
+        let ws = store.list_workspaces().await.unwrap()[0].id;
+        let user = owner.user_id.parse().unwrap();
+        let id = orthrus_core::EventId::new(&t.clock, &orthrus_core::OsEntropy);
+        store
+            .create_passkey(&orthrus_store::PasskeyRow {
+                id,
+                workspace_id: ws,
+                user_id: user,
+                name: "Work laptop".into(),
+                // Removal never reads the credential.
+                credential: "{}".into(),
+                created_at: t.app.now(),
+                last_used_at: None,
+            })
+            .await
+            .unwrap();
+        let (s, v) = owner.delete(&format!("/me/passkeys/{id}")).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_eq!(store.list_passkeys(ws, user).await.unwrap().len(), 1);
+        owner.step_up("owner-password-1").await;
+        let (s, v) = owner.delete(&format!("/me/passkeys/{id}")).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        assert!(store.list_passkeys(ws, user).await.unwrap().is_empty());
+    }
+}
