@@ -59,6 +59,20 @@ pub enum OtpError {
     #[error("could not read the image: {0}")]
     InvalidImage(String),
 
+    /// Refused from the header, before decoding (see `qr::MAX_IMAGE_PIXELS`).
+    #[error(
+        "the picture is {width} x {height} pixels, too large to read (at most 25 megapixels and 16384 pixels a side): crop the screenshot to the QR code"
+    )]
+    ImageTooLarge { width: u32, height: u32 },
+
+    /// Decoding took longer than the caller allowed.
+    #[error("reading the QR code took too long: crop the screenshot to the QR code and try again")]
+    QrTimeout,
+
+    /// An import file holds more entries than one import takes.
+    #[error("the file holds more than {max} entries: import at most {max} at a time")]
+    TooManyEntries { max: usize },
+
     #[error("no QR code was found in the image")]
     NoQrCode,
 

@@ -77,29 +77,53 @@ pub fn detect_format(bytes: &[u8]) -> Result<ImportFormat, OtpError> {
     }
 }
 
+/// One import takes at most this many entries; a file with more is
+/// refused with [`OtpError::TooManyEntries`] (the otpauth list stops
+/// reading as soon as it is past the limit).
+pub const MAX_ENTRIES: usize = 1000;
+
 /// Sniffs the format (see [`detect_format`]) and parses it.
 pub fn detect_and_parse(bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
-    match detect_format(bytes)? {
-        ImportFormat::Image => parse_image(bytes),
+    detect_and_parse_until(bytes, None)
+}
+
+/// [`detect_and_parse`] whose QR decoding gives up with
+/// [`OtpError::QrTimeout`] once `deadline` has passed.
+pub fn detect_and_parse_until(
+    bytes: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<ImportedEntry>, OtpError> {
+    let entries = match detect_format(bytes)? {
+        ImportFormat::Image => parse_image(bytes, deadline),
         ImportFormat::Aegis => parse_aegis_json(text_of(bytes)?),
         ImportFormat::TwoFas => parse_2fas_json(text_of(bytes)?),
         ImportFormat::Bitwarden => parse_bitwarden_json(text_of(bytes)?),
         ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
         ImportFormat::Csv => parse_csv(text_of(bytes)?),
+    }?;
+    if entries.len() > MAX_ENTRIES {
+        return Err(OtpError::TooManyEntries { max: MAX_ENTRIES });
     }
+    Ok(entries)
 }
 
 #[cfg(feature = "qr")]
-fn parse_image(bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
+fn parse_image(
+    bytes: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<ImportedEntry>, OtpError> {
     let mut entries = Vec::new();
-    for text in crate::qr::decode_qr_all(bytes)? {
+    for text in crate::qr::decode_qr_all_until(bytes, deadline)? {
         entries.extend(parse_uri_list(&text)?);
     }
     Ok(entries)
 }
 
 #[cfg(not(feature = "qr"))]
-fn parse_image(_bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
+fn parse_image(
+    _bytes: &[u8],
+    _deadline: Option<std::time::Instant>,
+) -> Result<Vec<ImportedEntry>, OtpError> {
     Err(OtpError::InvalidImage(
         "this build has no QR code support (feature \"qr\")".into(),
     ))
@@ -127,6 +151,9 @@ pub fn parse_uri_list(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
             reason: format!("line {}: {err}", index + 1),
         };
         entries.extend(parse_any_uri(line).map_err(line_error)?);
+        if entries.len() > MAX_ENTRIES {
+            return Err(OtpError::TooManyEntries { max: MAX_ENTRIES });
+        }
     }
     Ok(entries)
 }

@@ -506,3 +506,31 @@ proptest! {
         let _ = detect_and_parse(&bytes);
     }
 }
+
+/// Issue 11, finding 2: an import takes at most `MAX_ENTRIES` entries; a
+/// longer file is refused with a clear error, in any format.
+#[test]
+fn more_than_the_entry_limit_is_refused() {
+    let max = orthrus_otp::import::MAX_ENTRIES;
+    let line = format!("otpauth://totp/Acme:ops?secret={GITHUB}\n");
+    let list = line.repeat(max + 1);
+    let err = detect_and_parse(list.as_bytes()).unwrap_err();
+    assert_eq!(err, OtpError::TooManyEntries { max });
+    assert!(err.to_string().contains("at most 1000"), "{err}");
+    assert_eq!(
+        parse_uri_list(&list).unwrap_err(),
+        OtpError::TooManyEntries { max }
+    );
+    assert_eq!(
+        detect_and_parse(line.repeat(max).as_bytes()).unwrap().len(),
+        max
+    );
+    let csv = format!(
+        "name,otpauth\n{}",
+        format!("ops,otpauth://totp/Acme:ops?secret={GITHUB}\n").repeat(max + 1)
+    );
+    assert_eq!(
+        detect_and_parse(csv.as_bytes()).unwrap_err(),
+        OtpError::TooManyEntries { max }
+    );
+}

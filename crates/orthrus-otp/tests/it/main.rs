@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backup_codes;
+#[cfg(feature = "qr")]
+#[path = "../support/blank_png.rs"]
+mod blank_png;
 mod generator;
 mod import;
 mod oathtool;

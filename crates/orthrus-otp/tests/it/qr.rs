@@ -161,3 +161,58 @@ fn no_code_and_not_an_image_are_distinct_errors() {
         Err(OtpError::InvalidImage(_))
     ));
 }
+
+/// Issue 11, finding 2: a 12,000 x 12,000 picture (a 114 KB file) once took
+/// minutes and 1.4 GB to decode. It is refused from its header.
+#[test]
+fn a_huge_picture_is_refused_from_its_header() {
+    let png = crate::blank_png::blank_png(12_000, 12_000);
+    assert!(png.len() < 200_000, "{} bytes", png.len());
+    let started = std::time::Instant::now();
+    let err = decode_qr(&png).unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        err,
+        OtpError::ImageTooLarge {
+            width: 12_000,
+            height: 12_000
+        }
+    );
+    assert!(err.to_string().contains("crop the screenshot"), "{err}");
+    println!("12000 x 12000 PNG refused in {elapsed:?}");
+    assert!(matches!(
+        detect_and_parse(&png),
+        Err(OtpError::ImageTooLarge { .. })
+    ));
+    // Too tall a strip is refused too, whatever its pixel count.
+    assert!(matches!(
+        orthrus_otp::qr::image_dimensions(&crate::blank_png::blank_png(8, 20_000)),
+        Err(OtpError::ImageTooLarge { .. })
+    ));
+    assert_eq!(
+        orthrus_otp::qr::image_dimensions(&crate::blank_png::blank_png(1290, 2796)).unwrap(),
+        (1290, 2796)
+    );
+}
+
+#[test]
+fn a_large_screenshot_is_scaled_down_and_still_read() {
+    // 2,600 pixels wide: past the detector's working size, so it is scaled.
+    let mut img = RgbImage::from_pixel(2600, 1600, Rgb([242, 242, 247]));
+    let shot = screenshot(URI, 12, 60, 60, false);
+    image::imageops::replace(&mut img, &shot, 1200, 100);
+    let png = encode(img, ImageFormat::Png);
+    assert_eq!(decode_qr(&png).unwrap(), URI);
+}
+
+#[test]
+fn a_passed_deadline_stops_decoding_with_a_clear_error() {
+    let png = encode(screenshot(URI, 6, 260, 420, false), ImageFormat::Png);
+    let err = orthrus_otp::qr::decode_qr_until(&png, Some(std::time::Instant::now())).unwrap_err();
+    assert_eq!(err, OtpError::QrTimeout);
+    assert!(err.to_string().contains("took too long"), "{err}");
+    assert!(matches!(
+        orthrus_otp::import::detect_and_parse_until(&png, Some(std::time::Instant::now())),
+        Err(OtpError::QrTimeout)
+    ));
+}
