@@ -37,6 +37,11 @@ pub struct InboxItem {
     /// before it was checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<SenderAuth>,
+    /// Why automations leave this message to people (its sender is not
+    /// shown to be the app's own, by the app's recipe); absent when they
+    /// may use it or no recipe speaks for the account's app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automation_refusal: Option<crate::AutomationRefusal>,
 }
 
 impl InboxItem {
@@ -267,7 +272,7 @@ impl App {
             })?,
             None => self.now(),
         };
-        self.wait_for_next_message(actor, id, since, None, timeout_secs)
+        self.wait_for_next_message(actor, id, since, None, timeout_secs, None)
             .await
     }
 
@@ -275,6 +280,10 @@ impl App {
     /// up to and including message `after` (of that same time) are
     /// skipped. Automations pass the last message they used, so another
     /// message of the same millisecond is not lost.
+    ///
+    /// Only messages `senders` accepts (else the rules registered for the
+    /// account's app, if any) are returned: automations act on the app's
+    /// own mail and texts only.
     pub async fn wait_for_next_message(
         &self,
         actor: &Actor,
@@ -282,9 +291,11 @@ impl App {
         since: orthrus_core::Timestamp,
         after: Option<EventId>,
         timeout_secs: u64,
+        senders: Option<&crate::AppSenders>,
     ) -> Result<Option<InboxItem>> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ViewInbox)?;
+        let senders = senders.or_else(|| self.app_senders(&a.app));
         let deadline =
             tokio::time::Instant::now() + std::time::Duration::from_secs(timeout_secs.min(120));
         // The last message looked at: everything up to it was rejected
@@ -308,7 +319,10 @@ impl App {
                         continue;
                     }
                     let item = self.open_message(m)?;
-                    if (item.code.is_some() || item.confirm_link.is_some()) && !item.flagged() {
+                    if (item.code.is_some() || item.confirm_link.is_some())
+                        && !item.flagged()
+                        && senders.is_none_or(|s| s.judge(&item).is_none())
+                    {
                         return Ok(Some(item));
                     }
                     after = Some((m.received_at, m.id));
@@ -479,7 +493,7 @@ impl App {
             AppError::NotFound(_) | AppError::Forbidden => AppError::NotFound("message"),
             other => other,
         };
-        let (_, subject) = self
+        let (account, subject) = self
             .account_for(actor, &m.account_id.to_string())
             .await
             .map_err(hide)?;
@@ -490,7 +504,7 @@ impl App {
             &m.sealed,
         )?;
         let (s, raw) = self.blocking(move || unpack(&bytes)).await??;
-        let item = self.item_from(&m, s);
+        let item = self.judged(self.item_from(&m, s), &account.app);
         Ok((m, item, raw))
     }
 
@@ -654,6 +668,13 @@ impl App {
         Ok(self.item_from(m, s))
     }
 
+    /// The item with why automations leave it alone, by the rules of the
+    /// account's app (none registered: nothing to say).
+    fn judged(&self, mut item: InboxItem, app: &str) -> InboxItem {
+        item.automation_refusal = self.app_senders(app).and_then(|s| s.judge(&item));
+        item
+    }
+
     fn item_from(&self, m: &InboxMessageRow, s: Sealed) -> InboxItem {
         InboxItem {
             id: m.id.to_string(),
@@ -667,16 +688,20 @@ impl App {
             confirm_link: s.confirm_link,
             used_at: m.used_at.map(|t| t.to_rfc3339()),
             auth: s.auth,
+            automation_refusal: None,
         }
     }
 
     /// The shared inbox, newest first: messages of the accounts whose inbox
     /// the caller may see (members, workspace Owners and Super Admins).
     pub async fn list_inbox(&self, actor: &Actor, q: &InboxQuery) -> Result<Vec<InboxItem>> {
+        // The app of each account, for the reason automations refuse a message.
+        let mut apps: std::collections::HashMap<AccountId, String> = Default::default();
         let accounts: Vec<AccountId> = match q.account_id.as_deref().filter(|s| !s.is_empty()) {
             Some(id) => {
                 let (a, subject) = self.account_for(actor, id).await?;
                 self.check_subject(actor, subject, Action::ViewInbox)?;
+                apps.insert(a.id, a.app.clone());
                 vec![a.id]
             }
             None => {
@@ -693,7 +718,11 @@ impl App {
                             Action::ViewInbox,
                         ) == orthrus_core::Decision::Allow
                     })
-                    .filter_map(|a| a.id.parse().ok())
+                    .filter_map(|a| {
+                        let id: AccountId = a.id.parse().ok()?;
+                        apps.insert(id, a.app);
+                        Some(id)
+                    })
                     .collect()
             }
         };
@@ -737,6 +766,10 @@ impl App {
                 continue;
             }
             let item = self.open_message(m)?;
+            let item = match apps.get(&m.account_id) {
+                Some(app) => self.judged(item, app),
+                None => item,
+            };
             if let Some(n) = &needle {
                 let hay = [
                     Some(item.sender.as_str()),

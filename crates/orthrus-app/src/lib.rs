@@ -23,6 +23,7 @@ mod otp_transfer;
 mod passkeys;
 mod passwords;
 mod rotation;
+mod sender_trust;
 mod sms;
 mod twofactor;
 mod users;
@@ -52,6 +53,9 @@ pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
 pub use rotation::{RotationInput, RotationSchedule};
+pub use sender_trust::{
+    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
+};
 pub use sms::PhoneNumber;
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
@@ -180,6 +184,8 @@ struct Inner {
     job_queued: tokio::sync::Notify,
     /// The outbound relay for forwarding (none: forwarding is off).
     mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
+    /// Whose codes and links automations take, per app (from the recipes).
+    app_senders: std::sync::OnceLock<std::collections::HashMap<String, AppSenders>>,
 }
 
 impl App {
@@ -207,6 +213,7 @@ impl App {
                 passkeys: passkeys::Passkeys::default(),
                 new_message: tokio::sync::Notify::new(),
                 mailer: std::sync::OnceLock::new(),
+                app_senders: std::sync::OnceLock::new(),
                 job_queued: tokio::sync::Notify::new(),
             }),
         })

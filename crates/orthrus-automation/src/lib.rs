@@ -43,6 +43,16 @@ pub const HOOKS: &[&str] = &[
     "promote_password",
 ];
 
+/// Whose codes and links each built-in recipe's app sends, for
+/// [`orthrus_app::App::set_app_senders`] (a recipe that does not parse
+/// names nobody: its jobs fail anyway).
+pub fn builtin_app_senders() -> std::collections::HashMap<String, orthrus_app::AppSenders> {
+    BUILTIN_RECIPES
+        .iter()
+        .filter_map(|(app, _)| Some(((*app).to_owned(), builtin_recipe(app)?.ok()?.senders)))
+        .collect()
+}
+
 /// The built-in recipe of `app`, parsed.
 pub fn builtin_recipe(app: &str) -> Option<Result<recipe::Recipe, recipe::RecipeError>> {
     BUILTIN_RECIPES

@@ -28,6 +28,13 @@
 //! `{placeholders}`, filled by the host when the step runs (the password,
 //! the current TOTP code, a code waited for in the shared inbox, …).
 //! Selectors are CSS. Mistakes are reported with line and column.
+//!
+//! A recipe also says who the app's codes and links come from:
+//! `sending_domains` (the app's mail domains; required when a flow reads
+//! the shared inbox), optionally `link_domains` (where confirmation links
+//! may point; default: the sending domains and the login URL's registrable
+//! domain) and `sms_senders` (the numbers or short codes it texts from).
+//! Automations use nothing else ([`orthrus_app::AppSenders`]).
 
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -38,6 +45,8 @@ use toml::Spanned;
 pub struct Recipe {
     pub app: String,
     pub flows: HashMap<String, Flow>,
+    /// Whose codes and links the app's flows may use.
+    pub senders: orthrus_app::AppSenders,
 }
 
 /// One flow (e.g. `login`): its steps in order.
@@ -130,6 +139,12 @@ pub struct RecipeError {
 #[serde(deny_unknown_fields)]
 struct RawRecipe {
     app: String,
+    #[serde(default)]
+    sending_domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    link_domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    sms_senders: Vec<Spanned<String>>,
     flows: HashMap<String, RawFlow>,
 }
 
@@ -213,6 +228,18 @@ impl Recipe {
             let at = e.span().map_or(0, |s| s.start);
             err(at, e.message().trim().to_owned())
         })?;
+        let checked = |list: Vec<Spanned<String>>,
+                       check: fn(&str) -> Result<String, String>|
+         -> Result<Vec<String>, RecipeError> {
+            list.into_iter()
+                .map(|v| check(v.get_ref()).map_err(|m| err(v.span().start, m)))
+                .collect()
+        };
+        let senders = orthrus_app::AppSenders {
+            sending_domains: checked(raw.sending_domains, orthrus_app::check_app_domain)?,
+            link_domains: checked(raw.link_domains, orthrus_app::check_app_domain)?,
+            sms_senders: checked(raw.sms_senders, orthrus_app::check_sms_sender)?,
+        };
         let mut flows = HashMap::new();
         let flow_names: HashSet<String> = raw.flows.keys().cloned().collect();
         for (name, raw_flow) in raw.flows {
@@ -269,6 +296,18 @@ impl Recipe {
                 }
                 for text in texts(&step.action) {
                     for p in placeholders_in(text).map_err(|m| err(*at, m))? {
+                        if matches!(p, "inbox_code" | "inbox_link")
+                            && senders.sending_domains.is_empty()
+                            && senders.sms_senders.is_empty()
+                        {
+                            return Err(err(
+                                *at,
+                                format!(
+                                    "{{{p}}} reads the shared inbox: declare the app's `sending_domains` \
+                                     (or `sms_senders`) at the top, automations use only the app's own messages"
+                                ),
+                            ));
+                        }
                         if !vars.contains(p) {
                             return Err(err(
                                 *at,
@@ -287,6 +326,7 @@ impl Recipe {
         Ok(Self {
             app: raw.app,
             flows,
+            senders,
         })
     }
 }
@@ -687,6 +727,57 @@ mod tests {
         assert!(placeholders_in("{{not}} {{one}}").unwrap().is_empty());
         assert!(placeholders_in("a } b").is_err());
         assert!(placeholders_in("{a b}").is_err());
+    }
+
+    #[test]
+    fn the_apps_senders_are_declared_and_checked() {
+        let names = &["login_url", "inbox_code", "inbox_link"];
+        let flow = "[flows.a]\nsteps = [\n  { open = \"{inbox_link}\" },\n]\n";
+        let r = Recipe::parse(
+            "r.toml",
+            &format!(
+                "app = \"x\"\nsending_domains = [\"Mail.Example.com\"]\nsms_senders = [\"+1 415 555 0123\", \"32665\"]\n{flow}"
+            ),
+            names,
+        )
+        .unwrap();
+        assert_eq!(r.senders.sending_domains, vec!["mail.example.com"]);
+        assert_eq!(r.senders.sms_senders, vec!["+14155550123", "32665"]);
+        assert!(r.senders.link_domains.is_empty());
+        let cases = [
+            // Reading the inbox without saying whose messages count.
+            (
+                format!("app = \"x\"\n{flow}"),
+                4,
+                3,
+                "declare the app's `sending_domains`",
+            ),
+            (
+                format!("app = \"x\"\nsending_domains = [\"co.uk\"]\n{flow}"),
+                2,
+                20,
+                "public suffix",
+            ),
+            (
+                format!(
+                    "app = \"x\"\nsending_domains = [\"a.com\"]\nlink_domains = [\"https://a.com/\"]\n{flow}"
+                ),
+                3,
+                17,
+                "not a domain",
+            ),
+            (
+                format!("app = \"x\"\nsms_senders = [\"a@b\"]\n{flow}"),
+                2,
+                16,
+                "not a sender number",
+            ),
+        ];
+        for (src, line, column, words) in cases {
+            let e = Recipe::parse("r.toml", &src, names).unwrap_err();
+            assert_eq!((e.line, e.column), (line, column), "{e}");
+            assert!(e.message.contains(words), "{e}");
+        }
     }
 
     #[test]

@@ -304,6 +304,7 @@ impl Runner {
             cursor: std::sync::Mutex::new((job.updated_at, None)),
             actor: std::sync::Mutex::new(inputs.actor.clone()),
             inputs,
+            senders: recipe.senders.clone(),
             enrollment: std::sync::Mutex::new(None),
             new_password: tokio::sync::Mutex::new(None),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
@@ -420,6 +421,8 @@ struct RunnerHost {
     /// answers (the wait may have been long).
     actor: std::sync::Mutex<orthrus_app::Actor>,
     inputs: JobInputs,
+    /// Whose codes and links the run may use (the recipe's declaration).
+    senders: orthrus_app::AppSenders,
     /// The pending enrolment `enroll_totp` made, for `confirm_totp`.
     enrollment: std::sync::Mutex<Option<String>>,
     /// The rotation's new password, once made (and stored as pending).
@@ -595,6 +598,7 @@ impl Host for RunnerHost {
                             since,
                             after,
                             left.as_secs().max(1),
+                            Some(&self.senders),
                         )
                         .await
                         .map_err(|e| e.to_string())?
@@ -614,6 +618,14 @@ impl Host for RunnerHost {
                         item.confirm_link
                     };
                     if let Some(v) = v {
+                        // The app's own message may still carry a link
+                        // elsewhere: the browser is signed in to the app,
+                        // so it opens only the app's pages.
+                        if name == "inbox_link" {
+                            self.senders
+                                .check_link(&v, &self.inputs.login_url)
+                                .map_err(|e| e.to_string())?;
+                        }
                         return Ok(v);
                     }
                     if tokio::time::Instant::now() >= deadline {

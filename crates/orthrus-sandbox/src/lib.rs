@@ -36,6 +36,100 @@ pub struct SandboxConfig {
     pub mail_from: String,
     /// Sender id of the sandbox's texts.
     pub sms_from: String,
+    /// Signs the sandbox's mail (DKIM, Ed25519); none: unsigned.
+    pub dkim: Option<DkimKey>,
+}
+
+/// The sandbox's DKIM signing key: mail is signed for `domain` with
+/// `selector`, and [`DkimKey::dns_record`] is what its DNS would publish.
+#[derive(Clone)]
+pub struct DkimKey {
+    pub domain: String,
+    pub selector: String,
+    /// The Ed25519 private key, PKCS#8 DER.
+    pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for DkimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DkimKey")
+            .field("domain", &self.domain)
+            .field("selector", &self.selector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DkimKey {
+    /// A new key.
+    pub fn generate(domain: &str, selector: &str) -> Result<Self, String> {
+        use mail_auth::common::crypto::Ed25519Key;
+        let pkcs8 = Ed25519Key::generate_pkcs8().map_err(|e| e.to_string())?;
+        Self::from_pkcs8(domain, selector, pkcs8)
+    }
+
+    /// A key kept as PKCS#8 DER (Ed25519).
+    pub fn from_pkcs8(domain: &str, selector: &str, pkcs8: Vec<u8>) -> Result<Self, String> {
+        mail_auth::common::crypto::Ed25519Key::from_pkcs8_der(&pkcs8)
+            .map_err(|e| format!("not an Ed25519 PKCS#8 key: {e}"))?;
+        Ok(Self {
+            domain: domain.to_owned(),
+            selector: selector.to_owned(),
+            pkcs8,
+        })
+    }
+
+    /// The private key as PKCS#8 DER, to keep in a file.
+    pub fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The TXT record that publishes the public key: `(name, value)`.
+    pub fn dns_record(&self) -> (String, String) {
+        let public = mail_auth::common::crypto::Ed25519Key::from_pkcs8_der(&self.pkcs8)
+            .map(|k| data_encoding::BASE64.encode(&k.public_key()))
+            .unwrap_or_default();
+        (
+            format!("{}._domainkey.{}", self.selector, self.domain),
+            format!("v=DKIM1; k=ed25519; p={public}"),
+        )
+    }
+
+    /// `message` with a DKIM-Signature header in front.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        use mail_auth::common::crypto::Ed25519Key;
+        use mail_auth::common::headers::HeaderWriter;
+        let key = Ed25519Key::from_pkcs8_der(&self.pkcs8).map_err(|e| e.to_string())?;
+        let sig = mail_auth::dkim::DkimSigner::from_key(key)
+            .domain(&self.domain)
+            .selector(&self.selector)
+            .headers([
+                "From",
+                "To",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "Content-Type",
+            ])
+            .sign(message)
+            .map_err(|e| format!("DKIM signing failed: {e}"))?;
+        let mut out = sig.to_header().into_bytes();
+        out.extend_from_slice(message);
+        Ok(out)
+    }
+}
+
+/// How [`Sandbox::spawn_with`] runs a sandbox in this process.
+#[derive(Clone, Debug, Default)]
+pub struct LocalOptions {
+    /// SMTP server for its mail (`host:port`).
+    pub smtp: String,
+    pub sms_webhook: Option<String>,
+    pub sms_webhook_secret: Option<String>,
+    /// Signs its mail.
+    pub dkim: Option<DkimKey>,
+    /// Host its emailed links name instead of 127.0.0.1 (same port): a
+    /// link that leads somewhere other than the app's address.
+    pub link_host: Option<String>,
 }
 
 /// How the sandbox behaves; changed per test through `/__sandbox/config`.
@@ -150,15 +244,32 @@ impl Sandbox {
         sms_webhook: Option<String>,
         secret: Option<String>,
     ) -> std::io::Result<String> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let sandbox = Self::new(SandboxConfig {
+        Self::spawn_with(LocalOptions {
             smtp: smtp.to_owned(),
             sms_webhook,
             sms_webhook_secret: secret,
-            public_url: url.clone(),
+            ..LocalOptions::default()
+        })
+        .await
+    }
+
+    /// Serves a sandbox on a free local port in this process; returns its URL.
+    pub async fn spawn_with(opts: LocalOptions) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let public_url = match &opts.link_host {
+            Some(h) => format!("http://{h}:{}", addr.port()),
+            None => url.clone(),
+        };
+        let sandbox = Self::new(SandboxConfig {
+            smtp: opts.smtp,
+            sms_webhook: opts.sms_webhook,
+            sms_webhook_secret: opts.sms_webhook_secret,
+            public_url,
             mail_from: "Sandbox <security@mail.sandbox.test>".into(),
             sms_from: "32665".into(),
+            dkim: opts.dkim,
         });
         tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
         Ok(url)

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use orthrus_sandbox::{Sandbox, SandboxConfig};
+use orthrus_sandbox::{DkimKey, Sandbox, SandboxConfig};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +36,16 @@ enum Command {
         /// Sender of its emails.
         #[arg(long, default_value = "Sandbox <security@mail.sandbox.test>")]
         mail_from: String,
+        /// Signs its emails with DKIM using this Ed25519 key (PKCS#8 DER),
+        /// made when the file does not exist; prints the DNS record to pin
+        /// in Orthrus (`[[smtp.dns_records]]`).
+        #[arg(long)]
+        dkim_key: Option<std::path::PathBuf>,
+        /// The domain its DKIM signatures are for.
+        #[arg(long, default_value = "sandbox.test")]
+        dkim_domain: String,
+        #[arg(long, default_value = "sandbox")]
+        dkim_selector: String,
     },
 }
 
@@ -55,7 +65,32 @@ async fn main() -> anyhow::Result<()> {
         sms_webhook_secret,
         public_url,
         mail_from,
+        dkim_key,
+        dkim_domain,
+        dkim_selector,
     } = Cli::parse().command;
+    let dkim = match dkim_key {
+        None => None,
+        Some(path) => {
+            let key = match std::fs::read(&path) {
+                Ok(der) => DkimKey::from_pkcs8(&dkim_domain, &dkim_selector, der)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let key = DkimKey::generate(&dkim_domain, &dkim_selector)
+                        .map_err(|e| anyhow::anyhow!("cannot make a DKIM key: {e}"))?;
+                    std::fs::write(&path, key.pkcs8())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    key
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            };
+            let (name, value) = key.dns_record();
+            println!(
+                "Its mail is DKIM-signed; pin in Orthrus's configuration:\n\n[[smtp.dns_records]]\nname = \"{name}\"\nvalue = \"{value}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.{dkim_domain}\"\nvalue = \"v=DMARC1; p=reject\"\n"
+            );
+            Some(key)
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&http)
         .await
         .with_context(|| format!("cannot listen on {http}"))?;
@@ -68,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         public_url: url.clone(),
         mail_from,
         sms_from: "32665".into(),
+        dkim,
     });
     println!("Sandbox is running at {url}");
     axum::serve(listener, sandbox.router())

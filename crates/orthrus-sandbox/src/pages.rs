@@ -950,11 +950,15 @@ async fn send_mail(sb: &Sandbox, to: &str, subject: &str, body: &str) -> Result<
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_owned())
         .map_err(|e| e.to_string())?;
+    let raw = match &sb.cfg.dkim {
+        Some(key) => key.sign(&message.formatted())?,
+        None => message.formatted(),
+    };
     AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)
         .timeout(Some(std::time::Duration::from_secs(20)))
         .build()
-        .send(message)
+        .send_raw(message.envelope(), &raw)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())

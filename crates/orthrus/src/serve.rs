@@ -70,6 +70,9 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         cfg.app_config(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Whose codes and links each app's automations may use, from the
+    // recipes; the inbox shows why it leaves other messages alone.
+    app.set_app_senders(orthrus_automation::builtin_app_senders());
     app.bind_master_key()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

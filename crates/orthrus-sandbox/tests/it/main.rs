@@ -4,7 +4,7 @@
 //! implementation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use orthrus_sandbox::{Sandbox, SandboxConfig};
+use orthrus_sandbox::{DkimKey, Sandbox, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -113,6 +113,7 @@ async fn start() -> Env {
         public_url: url.clone(),
         mail_from: "Sandbox <security@mail.sandbox.test>".into(),
         sms_from: "32665".into(),
+        dkim: Some(DkimKey::generate("sandbox.test", "s1").unwrap()),
     });
     tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
     let env = Env {
@@ -299,6 +300,13 @@ async fn an_unknown_device_must_pass_the_emailed_security_code() {
     );
     let code = six_digits_after(&mail, "confirm your identity:");
     assert_eq!(code.len(), 6, "{mail}");
+    // Signed like a real app's mail (checked for real end to end).
+    assert!(
+        mail.starts_with("DKIM-Signature:")
+            && mail.contains("d=sandbox.test")
+            && mail.contains("s=s1"),
+        "{mail}"
+    );
     let (_, _, body) = b
         .post("/challenge/verify", &[("security_code", "000000")])
         .await;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod automation_senders;
 mod backup;
 mod dual;
 mod egress;
