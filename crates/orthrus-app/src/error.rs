@@ -35,6 +35,12 @@ pub enum AppError {
     SetupComplete,
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too much of this kind of work is running; try again later.
+    #[error("the server is busy with other uploads; try again in {retry_after_secs} s")]
+    Busy {
+        code: &'static str,
+        retry_after_secs: i64,
+    },
 }
 
 impl AppError {
@@ -66,6 +72,7 @@ impl AppError {
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",
             Self::Internal(_) => "internal",
+            Self::Busy { code, .. } => code,
         }
     }
 

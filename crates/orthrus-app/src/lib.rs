@@ -26,6 +26,7 @@ mod rotation;
 mod sender_trust;
 mod sms;
 mod twofactor;
+mod uploads;
 mod users;
 
 pub use accounts::*;
@@ -98,6 +99,11 @@ pub struct AppConfig {
     /// Where automations may connect (`automation.allowed_private_hosts`);
     /// also checked when an account's login URL is set.
     pub egress: egress::Egress,
+    /// Uploads (QR screenshots, authenticator imports) parsed at once
+    /// across the server; more are answered "busy".
+    pub upload_slots: usize,
+    /// How long parsing one upload may take, in milliseconds.
+    pub upload_timeout_ms: u64,
 }
 
 impl Default for AppConfig {
@@ -117,6 +123,8 @@ impl Default for AppConfig {
             egress: egress::Egress::default(),
             argon_memory_kib: 19 * 1024,
             argon_iterations: 2,
+            upload_slots: 2,
+            upload_timeout_ms: 5_000,
         }
     }
 }
@@ -184,6 +192,8 @@ struct Inner {
     job_queued: tokio::sync::Notify,
     /// The outbound relay for forwarding (none: forwarding is off).
     mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
+    /// Upload parsing slots (`AppConfig::upload_slots`).
+    upload_slots: Arc<tokio::sync::Semaphore>,
     /// Whose codes and links automations take, per app (from the recipes).
     app_senders: std::sync::OnceLock<std::collections::HashMap<String, AppSenders>>,
 }
@@ -198,6 +208,7 @@ impl App {
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(config.argon_memory_kib, config.argon_iterations, 1);
         let dummy_hash = hasher.hash("orthrus-dummy-password", rng.as_ref())?;
+        let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.upload_slots));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -213,6 +224,7 @@ impl App {
                 passkeys: passkeys::Passkeys::default(),
                 new_message: tokio::sync::Notify::new(),
                 mailer: std::sync::OnceLock::new(),
+                upload_slots,
                 app_senders: std::sync::OnceLock::new(),
                 job_queued: tokio::sync::Notify::new(),
             }),

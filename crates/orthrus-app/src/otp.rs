@@ -170,6 +170,8 @@ fn otp_error(e: OtpError) -> AppError {
             "otp.invalid_qr"
         }
         OtpError::InvalidUri(_) | OtpError::UnknownKind(_) => "otp.invalid_uri",
+        OtpError::ImageTooLarge { .. } => "otp.image_too_large",
+        OtpError::QrTimeout => return crate::uploads::upload_timeout("otp.qr_timeout"),
         _ => "otp.invalid_parameters",
     };
     AppError::invalid(code, e.to_string())
@@ -228,7 +230,11 @@ impl App {
     }
 
     /// Turns what the owner gave into a seed and parameters.
-    fn parse_enrollment(input: EnrollInput) -> Result<(Secret, OtpParams, &'static str)> {
+    /// A QR picture is read within `deadline`.
+    fn parse_enrollment(
+        input: EnrollInput,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<(Secret, OtpParams, &'static str)> {
         let given = [
             input.secret.is_some(),
             input.otpauth_uri.is_some(),
@@ -256,7 +262,7 @@ impl App {
             let (s, p) = from_uri(uri)?;
             (s, p, "uri")
         } else if let Some(img) = &input.qr_image {
-            let text = orthrus_otp::qr::decode_qr(img).map_err(otp_error)?;
+            let text = orthrus_otp::qr::decode_qr_until(img, deadline).map_err(otp_error)?;
             if !text.starts_with("otpauth") {
                 return Err(AppError::invalid(
                     "otp.invalid_qr",
@@ -302,10 +308,16 @@ impl App {
     ) -> Result<PendingEnrollment> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
-        // Decoding a QR screenshot is CPU work: keep it off the async executor.
-        let (secret, params, source) = self
-            .blocking(move || Self::parse_enrollment(input))
-            .await??;
+        // Decoding a QR screenshot is CPU work: off the async executor, a
+        // few at once, within a deadline (see uploads.rs).
+        let (secret, params, source) = if input.qr_image.is_some() {
+            self.parse_upload("otp.busy", "otp.qr_timeout", move |deadline| {
+                Self::parse_enrollment(input, Some(deadline))
+            })
+            .await??
+        } else {
+            Self::parse_enrollment(input, None)?
+        };
         self.store_pending_otp(actor, a.id, secret, params, source)
             .await
     }

@@ -60,6 +60,19 @@ fn format_name(f: ImportFormat) -> &'static str {
     }
 }
 
+/// An import file that could not be read, with a code per cause.
+fn import_error(e: orthrus_otp::OtpError) -> AppError {
+    use orthrus_otp::OtpError;
+    match e {
+        OtpError::QrTimeout => crate::uploads::upload_timeout("import.timeout"),
+        OtpError::TooManyEntries { .. } => AppError::invalid("import.too_many", e.to_string()),
+        OtpError::ImageTooLarge { .. } => {
+            AppError::invalid("import.image_too_large", e.to_string())
+        }
+        e => AppError::invalid("import.invalid", e.to_string()),
+    }
+}
+
 fn norm(s: &Option<String>) -> String {
     s.as_deref().unwrap_or("").trim().to_lowercase()
 }
@@ -117,28 +130,23 @@ impl App {
         if !dry_run {
             self.require_step_up(actor)?;
         }
-        // Parsing (and decoding QR pictures) is CPU work: off the executor.
+        // Parsing (and decoding QR pictures) is CPU work: off the executor,
+        // a few at once, within a deadline (see uploads.rs).
         let data = bytes.to_vec();
         let (format, entries) = self
-            .blocking(move || {
+            .parse_upload("import.busy", "import.timeout", move |deadline| {
                 (
                     orthrus_otp::import::detect_format(&data),
-                    orthrus_otp::import::detect_and_parse(&data),
+                    orthrus_otp::import::detect_and_parse_until(&data, Some(deadline)),
                 )
             })
             .await?;
         let format = format.map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
-        let entries = entries.map_err(|e| AppError::invalid("import.invalid", e.to_string()))?;
+        let entries = entries.map_err(import_error)?;
         if entries.is_empty() {
             return Err(AppError::invalid(
                 "import.empty",
                 "the file holds no authenticator entries",
-            ));
-        }
-        if entries.len() > 1000 {
-            return Err(AppError::invalid(
-                "import.too_many",
-                "import at most 1000 entries at a time",
             ));
         }
         // Accounts whose MFA the caller may change.

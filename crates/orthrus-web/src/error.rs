@@ -62,6 +62,7 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         }
         AppError::Conflict { .. } | AppError::SetupComplete => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -77,7 +78,9 @@ impl IntoResponse for WebError {
             e => (e.to_string(), None),
         };
         let retry_after = match &self.0 {
-            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Throttled { retry_after_secs } | AppError::Busy { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         };
         let mut r = status.into_response();

@@ -78,3 +78,141 @@ async fn hotp_codes_go_to_owners_and_managers_once_each() {
         assert_eq!(codes.len(), 20, "{}", t.backend);
     }
 }
+
+/// Posts raw bytes as `c`.
+async fn upload(t: &TestApp, c: &Client, path: &str, body: Vec<u8>) -> reqwest::Response {
+    t.http
+        .post(format!("{}/api/v1{path}", t.url))
+        .bearer_auth(c.token.as_deref().unwrap())
+        .header("content-type", "image/png")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn error_of(r: reqwest::Response) -> (StatusCode, String, Option<String>) {
+    let status = r.status();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let v: serde_json::Value = r.json().await.unwrap();
+    (status, code(&v).to_owned(), retry)
+}
+
+/// Issue 11, finding 2: a 12,000 x 12,000 PNG (114 KB) sent by a plain User
+/// once took minutes and 1.4 GB to decode; it is refused from its header.
+#[tokio::test]
+async fn a_huge_picture_is_refused_before_decoding() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let user = t.user(&owner, "intern@acme.test", "user").await;
+    let png = crate::blank_png::blank_png(12_000, 12_000);
+    let started = std::time::Instant::now();
+    let r = upload(&t, &user, "/authenticator/import?dry_run=true", png.clone()).await;
+    let (s, c, _) = error_of(r).await;
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::BAD_REQUEST, "import.image_too_large")
+    );
+    println!("12000 x 12000 import refused in {:?}", started.elapsed());
+    // The same picture as an enrolment screenshot.
+    let id = owner.account("Brand Instagram", "pw").await;
+    owner.step_up("owner-password-1").await;
+    let r = upload(&t, &owner, &format!("/accounts/{id}/totp/qr"), png).await;
+    let (s, c, _) = error_of(r).await;
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::BAD_REQUEST, "otp.image_too_large")
+    );
+}
+
+/// With every upload slot taken, the next upload is answered 503 with a
+/// Retry-After at once; it goes through when a slot is free again.
+#[tokio::test]
+async fn uploads_past_the_slot_cap_are_answered_busy() {
+    let t = TestApp::sqlite_configured(|c| c.upload_slots = 1).await;
+    let owner = t.owner().await;
+    let list = b"otpauth://totp/Acme:ops?secret=JBSWY3DPEHPK3PXP\n".to_vec();
+    let held = t.app.try_hold_upload_slot().expect("one slot");
+    assert!(t.app.try_hold_upload_slot().is_none(), "a cap of one");
+    let r = upload(
+        &t,
+        &owner,
+        "/authenticator/import?dry_run=true",
+        list.clone(),
+    )
+    .await;
+    assert_eq!(
+        error_of(r).await,
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "import.busy".to_owned(),
+            Some("5".to_owned())
+        )
+    );
+    let id = owner.account("Brand Instagram", "pw").await;
+    owner.step_up("owner-password-1").await;
+    let png = crate::blank_png::blank_png(64, 64);
+    let r = upload(&t, &owner, &format!("/accounts/{id}/totp/qr"), png).await;
+    let (s, c, retry) = error_of(r).await;
+    assert_eq!(
+        (s, c.as_str(), retry.is_some()),
+        (StatusCode::SERVICE_UNAVAILABLE, "otp.busy", true)
+    );
+    drop(held);
+    let r = upload(&t, &owner, "/authenticator/import?dry_run=true", list).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// Past the time budget, a decode ends with a clear error.
+#[tokio::test]
+async fn a_slow_decode_ends_with_a_timeout_error() {
+    let t = TestApp::sqlite_configured(|c| c.upload_timeout_ms = 1).await;
+    let owner = t.owner().await;
+    let png = crate::blank_png::blank_png(2_000, 2_000);
+    let r = upload(&t, &owner, "/authenticator/import?dry_run=true", png).await;
+    let (s, c, _) = error_of(r).await;
+    assert_eq!((s, c.as_str()), (StatusCode::BAD_REQUEST, "import.timeout"));
+    // The slot comes back once the decode thread has stopped.
+    let mut free = false;
+    for _ in 0..100 {
+        if let Some(_slot) = t.app.try_hold_upload_slot() {
+            free = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(free, "the slot was not given back");
+}
+
+/// Two real decodes at once with a cap of one: one is read, the other is
+/// answered busy (each decode of this picture takes a while, so they overlap).
+#[tokio::test]
+async fn two_concurrent_decodes_with_a_cap_of_one() {
+    let t = TestApp::sqlite_configured(|c| c.upload_slots = 1).await;
+    let owner = t.owner().await;
+    let png = crate::blank_png::blank_png(2_000, 2_000);
+    let (a, b) = tokio::join!(
+        upload(
+            &t,
+            &owner,
+            "/authenticator/import?dry_run=true",
+            png.clone()
+        ),
+        upload(&t, &owner, "/authenticator/import?dry_run=true", png),
+    );
+    let mut got = vec![error_of(a).await, error_of(b).await];
+    got.sort();
+    assert_eq!(
+        got.iter()
+            .map(|(s, c, _)| (*s, c.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (StatusCode::BAD_REQUEST, "import.invalid"),
+            (StatusCode::SERVICE_UNAVAILABLE, "import.busy")
+        ],
+        "{got:?}"
+    );
+}

@@ -6,6 +6,8 @@
 mod api;
 mod automation_senders;
 mod backup;
+#[path = "../../../orthrus-otp/tests/support/blank_png.rs"]
+mod blank_png;
 mod dual;
 mod egress;
 mod hardening;

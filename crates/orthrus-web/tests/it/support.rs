@@ -23,15 +23,24 @@ pub const START: i64 = 1_793_491_200_000;
 
 impl TestApp {
     async fn spawn_with(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -> Self {
+        Self::spawn_configured(store, dir, |_| {}).await
+    }
+
+    async fn spawn_configured(
+        store: Arc<dyn orthrus_store::Store>,
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut AppConfig),
+    ) -> Self {
         let clock = FakeClock::new(Timestamp(START));
         let backend = store.backend();
-        let config = AppConfig {
+        let mut config = AppConfig {
             argon_memory_kib: 1024,
             argon_iterations: 1,
             twilio_auth_token: Some("test-twilio-token".into()),
             sms_webhook_secret: Some("test-webhook-secret".into()),
             ..AppConfig::default()
         };
+        tweak(&mut config);
         let app = App::new(
             store,
             MasterKey::generate(&OsEntropy),
@@ -83,6 +92,18 @@ impl TestApp {
         .await
         .unwrap();
         Self::spawn_with(store, dir).await
+    }
+
+    /// SQLite with an adjusted configuration.
+    pub async fn sqlite_configured(tweak: impl FnOnce(&mut AppConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("orthrus.db").display()
+        ))
+        .await
+        .unwrap();
+        Self::spawn_configured(store, dir, tweak).await
     }
 
     /// SQLite always; PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
