@@ -4,7 +4,7 @@
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{
-    AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId, WorkspaceRole,
+    AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId,
 };
 use orthrus_crypto::Aad;
 use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
@@ -100,6 +100,10 @@ pub struct AccountPermissions {
     pub edit_credentials: bool,
     pub manage_members: bool,
     pub add_collaborators: bool,
+    /// The member roles the caller may give or take away (the policy's
+    /// answer for each role, so pages need not compare roles).
+    #[schema(value_type = Vec<String>, example = json!(["collaborator"]))]
+    pub manageable_roles: Vec<AccountRole>,
     pub delete: bool,
     /// See and copy the account's authenticator codes.
     pub use_totp: bool,
@@ -289,9 +293,8 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<(AccountRow, Subject)> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
-        }
+        // The policy first: a user who must enrol in 2FA reaches nothing.
+        self.check(actor, Action::ListOwnAccounts)?;
         let id: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
         let (a, role) = self
             .inner
@@ -329,7 +332,7 @@ impl App {
         }
     }
 
-    fn may(subject: Subject, action: Action) -> bool {
+    pub(crate) fn may(subject: Subject, action: Action) -> bool {
         orthrus_core::policy::decide(subject, action).is_allowed()
     }
 
@@ -389,9 +392,14 @@ impl App {
     /// Accounts the caller is a member of ("my accounts"), or with `all`,
     /// every account's metadata (workspace Admins and above).
     pub async fn list_accounts(&self, actor: &Actor, all: bool) -> Result<Vec<AccountSummary>> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
-        }
+        self.check(
+            actor,
+            if all {
+                Action::ListAllAccounts
+            } else {
+                Action::ListOwnAccounts
+            },
+        )?;
         let mine = self
             .inner
             .store
@@ -400,7 +408,6 @@ impl App {
         if !all {
             return Ok(mine.iter().map(|(a, r)| summary(a, Some(*r))).collect());
         }
-        self.check(actor, Action::ListAllAccounts)?;
         let roles: std::collections::HashMap<AccountId, AccountRole> =
             mine.iter().map(|(a, r)| (a.id, *r)).collect();
         let every = self.inner.store.list_accounts(actor.workspace_id).await?;
@@ -416,8 +423,7 @@ impl App {
         let rid = a.id.to_string();
         // Notes can hold sensitive context: members and workspace Owners and
         // Super Admins read them; an Admin who is not a member does not.
-        let notes_visible =
-            subject.account_role.is_some() || actor.role >= WorkspaceRole::SuperAdmin;
+        let notes_visible = Self::may(subject, Action::ReadNotes);
         let notes = match (&a.notes, notes_visible) {
             (Some(n), true) => Some(self.open("accounts", &rid, "notes", n)?.into_inner()),
             _ => None,
@@ -468,6 +474,10 @@ impl App {
                     role: AccountRole::Collaborator,
                 },
             ),
+            manageable_roles: AccountRole::ALL
+                .into_iter()
+                .filter(|role| Self::may(subject, Action::ManageMembers { role: *role }))
+                .collect(),
             delete: Self::may(subject, Action::DeleteAccount),
             use_totp: Self::may(subject, Action::UseTotp),
             manage_mfa: Self::may(subject, Action::ManageMfa),
@@ -536,9 +546,7 @@ impl App {
         if touches_credentials {
             self.check_subject(actor, subject, Action::EditCredentials)?;
         }
-        if patch.notes.is_some()
-            && !(subject.account_role.is_some() || actor.role >= WorkspaceRole::SuperAdmin)
-        {
+        if patch.notes.is_some() && !Self::may(subject, Action::ReadNotes) {
             return Err(AppError::Forbidden);
         }
         let rid = a.id.to_string();
@@ -743,6 +751,9 @@ impl App {
         role: AccountRole,
     ) -> Result<MemberInfo> {
         let (a, subject) = self.account_for(actor, id).await?;
+        // The policy first: nothing about the user is read for a caller who
+        // may not give this role at all.
+        self.check_subject(actor, subject, Action::ManageMembers { role })?;
         let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("user"))?;
         let user = self
             .inner
@@ -761,10 +772,9 @@ impl App {
             .store
             .member_role(actor.workspace_id, a.id, uid)
             .await?;
-        self.check_subject(actor, subject, Action::ManageMembers { role })?;
         if let Some(c) = current {
             self.check_subject(actor, subject, Action::ManageMembers { role: c })?;
-            if c == AccountRole::Owner && role != AccountRole::Owner {
+            if c.is_owner() && !role.is_owner() {
                 self.ensure_other_account_owner(actor, a.id, uid).await?;
             }
         }
@@ -807,7 +817,7 @@ impl App {
             .list_members(actor.workspace_id, account)
             .await?
             .into_iter()
-            .filter(|m| m.member.role == AccountRole::Owner && m.member.user_id != except)
+            .filter(|m| m.member.role.is_owner() && m.member.user_id != except)
             .count();
         if owners == 0 {
             return Err(AppError::conflict(
@@ -829,7 +839,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("member"))?;
         self.check_subject(actor, subject, Action::ManageMembers { role: current })?;
-        if current == AccountRole::Owner {
+        if current.is_owner() {
             self.ensure_other_account_owner(actor, a.id, uid).await?;
         }
         self.inner

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, bearer and API tokens, step-up, and first-run setup.
 
 use crate::audit::Event;
-use crate::{Actor, App, AppError, Result, Via, normalize_email, validate_user_password};
+use crate::{Action, Actor, App, AppError, Result, Via, normalize_email, validate_user_password};
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_crypto::constant_time_eq;
 use orthrus_store::{ApiTokenRow, SessionKind, SessionRow, UserRow, WorkspaceRow};
@@ -630,10 +630,7 @@ impl App {
         name: &str,
         expires_days: Option<i64>,
     ) -> Result<(orthrus_core::SecretString, TokenInfo)> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
-        }
-        self.require_step_up(actor)?;
+        self.check(actor, Action::CreateApiToken)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::invalid(

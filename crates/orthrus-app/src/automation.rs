@@ -4,7 +4,7 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{EventId, SecretString, WorkspaceRole};
+use orthrus_core::{EventId, SecretString};
 use orthrus_store::{JobRow, JobStepRow};
 use serde::Serialize;
 
@@ -230,7 +230,7 @@ impl App {
             .get_job(actor.workspace_id, jid)
             .await?
             .ok_or(AppError::NotFound("job"))?;
-        if job.requested_by == actor.user_id || actor.role >= WorkspaceRole::Admin {
+        if job.requested_by == actor.user_id || self.permits(actor, Action::ViewAllJobs) {
             return Ok(job);
         }
         let (_, subject) = self
@@ -507,7 +507,8 @@ impl App {
     ) -> Result<Vec<JobView>> {
         // Members who may only run logins see their own jobs and the
         // logins; Owner-only jobs (MFA, password, email) stay with Owners.
-        let mut sees_all = actor.role >= WorkspaceRole::Admin;
+        let sees_workspace = self.permits(actor, Action::ViewAllJobs);
+        let mut sees_all = sees_workspace;
         let account = match account_id.filter(|s| !s.is_empty()) {
             Some(id) => {
                 let (a, subject) = self.account_for(actor, id).await?;
@@ -535,9 +536,7 @@ impl App {
             {
                 continue;
             }
-            if account.is_none()
-                && actor.role < WorkspaceRole::Admin
-                && j.requested_by != actor.user_id
+            if account.is_none() && !sees_workspace && j.requested_by != actor.user_id
             {
                 let visible = match self.account_for(actor, &j.account_id.to_string()).await {
                     Ok((_, subject)) => self

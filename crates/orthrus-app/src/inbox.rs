@@ -706,7 +706,7 @@ impl App {
             }
             None => {
                 let all = self
-                    .list_accounts(actor, actor.role >= orthrus_core::WorkspaceRole::SuperAdmin)
+                    .list_accounts(actor, self.permits(actor, Action::ReachEveryAccount))
                     .await?;
                 all.into_iter()
                     .filter(|a| {

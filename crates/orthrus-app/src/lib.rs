@@ -271,6 +271,16 @@ impl App {
         )
     }
 
+    /// Whether the policy lets the actor take a workspace-scoped action (with
+    /// or without step-up): for what a page shows and how far a listing
+    /// reaches. Use cases that act call `check`, which also demands step-up.
+    pub fn permits(&self, actor: &Actor, action: Action) -> bool {
+        matches!(
+            self.check(actor, action),
+            Ok(()) | Err(AppError::StepUpRequired)
+        )
+    }
+
     /// Checks an action against a subject; enforces 2FA enrolment policy and
     /// step-up freshness.
     fn check_subject(&self, actor: &Actor, subject: Subject, action: Action) -> Result<()> {

@@ -5,7 +5,7 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{AccountId, AccountRole, EventId, WorkspaceRole};
+use orthrus_core::{AccountId, AccountRole, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::import::{ImportFormat, ImportedEntry};
 use orthrus_otp::{OtpParams, Secret};
@@ -123,9 +123,6 @@ impl App {
         dry_run: bool,
         replace: bool,
     ) -> Result<ImportReport> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
-        }
         self.check(actor, Action::CreateAccount)?;
         if !dry_run {
             self.require_step_up(actor)?;
@@ -150,7 +147,7 @@ impl App {
             ));
         }
         // Accounts whose MFA the caller may change.
-        let candidates: Vec<AccountRow> = if actor.role >= WorkspaceRole::SuperAdmin {
+        let candidates: Vec<AccountRow> = if self.permits(actor, Action::ReachEveryAccount) {
             self.inner.store.list_accounts(actor.workspace_id).await?
         } else {
             self.inner
@@ -158,7 +155,15 @@ impl App {
                 .list_accounts_for_user(actor.workspace_id, actor.user_id)
                 .await?
                 .into_iter()
-                .filter(|(_, r)| *r == AccountRole::Owner)
+                .filter(|(_, r)| {
+                    Self::may(
+                        orthrus_core::Subject {
+                            workspace_role: actor.role,
+                            account_role: Some(*r),
+                        },
+                        Action::ManageMfa,
+                    )
+                })
                 .map(|(a, _)| a)
                 .collect()
         };
@@ -329,13 +334,7 @@ impl App {
         format: &str,
         passphrase: Option<&str>,
     ) -> Result<ExportFile> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
-        }
-        if actor.role < WorkspaceRole::SuperAdmin {
-            return Err(AppError::Forbidden);
-        }
-        self.require_step_up(actor)?;
+        self.check(actor, Action::ExportSeeds)?;
         if !matches!(format, "otpauth" | "age") {
             return Err(AppError::invalid(
                 "export.invalid_format",

@@ -285,7 +285,14 @@ impl App {
             let had_access = only.is_some()
                 // Super Admins and Owners could reveal every password;
                 // Admins never see secrets.
-                || user_role >= WorkspaceRole::SuperAdmin
+                || orthrus_core::policy::decide(
+                    orthrus_core::Subject {
+                        workspace_role: user_role,
+                        account_role: None,
+                    },
+                    Action::ReachEveryAccount,
+                )
+                .is_allowed()
                 || self
                     .inner
                     .store

@@ -5,7 +5,7 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{EventId, WorkspaceRole};
+use orthrus_core::EventId;
 use orthrus_store::{InboxMessageRow, PhoneNumberRow};
 use serde::Serialize;
 
@@ -36,9 +36,7 @@ pub fn valid_e164(n: &str) -> bool {
 impl App {
     /// Adds a number to the workspace's pool (Admins and above).
     pub async fn add_phone_number(&self, actor: &Actor, number: &str) -> Result<PhoneNumber> {
-        if actor.role < WorkspaceRole::Admin {
-            return Err(AppError::Forbidden);
-        }
+        self.check(actor, Action::ManagePhoneNumbers)?;
         let number: String = number
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
@@ -75,9 +73,7 @@ impl App {
     }
 
     pub async fn list_phone_numbers(&self, actor: &Actor) -> Result<Vec<PhoneNumber>> {
-        if actor.role < WorkspaceRole::Admin {
-            return Err(AppError::Forbidden);
-        }
+        self.check(actor, Action::ManagePhoneNumbers)?;
         Ok(self
             .inner
             .store

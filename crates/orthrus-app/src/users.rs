@@ -180,7 +180,7 @@ impl App {
                 new: role,
             },
         )?;
-        if target.role == WorkspaceRole::Owner && role != WorkspaceRole::Owner {
+        if target.role.is_owner() && !role.is_owner() {
             self.ensure_another_owner(actor.workspace_id, target.id)
                 .await?;
         }
@@ -208,7 +208,7 @@ impl App {
             .list_users(ws)
             .await?
             .into_iter()
-            .filter(|u| u.id != except && u.active && u.role == WorkspaceRole::Owner)
+            .filter(|u| u.id != except && u.active && u.role.is_owner())
             .count();
         if others == 0 {
             return Err(AppError::conflict(
@@ -235,7 +235,7 @@ impl App {
                 "you cannot deactivate yourself",
             ));
         }
-        if target.role == WorkspaceRole::Owner {
+        if target.role.is_owner() {
             self.ensure_another_owner(actor.workspace_id, target.id)
                 .await?;
         }

@@ -71,6 +71,24 @@ pub enum Action {
     /// Tag an account critical or untag it (workspace Owners and Super
     /// Admins, step-up).
     TagCritical,
+    // Workspace reach (issue 11: every permission decision is an Action).
+    /// List one's own accounts (everyone; the workspace's 2FA rule applies).
+    ListOwnAccounts,
+    /// Create a personal API token (everyone, step-up).
+    CreateApiToken,
+    /// See every automation job of the workspace, not only one's own.
+    ViewAllJobs,
+    /// Manage the workspace's pool of phone numbers.
+    ManagePhoneNumbers,
+    /// Export every account's authenticator seeds (step-up; the two-person
+    /// rule applies when on).
+    ExportSeeds,
+    /// Act on every account of the workspace without being a member; the
+    /// account-scoped actions still decide what (and when step-up is due).
+    ReachEveryAccount,
+    // Account scope.
+    /// Read the account's notes (its members; Super Admins and Owners).
+    ReadNotes,
 }
 
 impl Action {
@@ -85,6 +103,8 @@ impl Action {
                 | Action::ManageMfa
                 | Action::ViewBackupCodes
                 | Action::ManageManagedIdentity
+                | Action::ExportSeeds
+                | Action::CreateApiToken
                 | Action::ApproveDual
                 | Action::ManageTwoPersonRule
                 | Action::TagCritical
@@ -100,6 +120,12 @@ impl Action {
                 | Action::ManageUser { .. }
                 | Action::ViewAudit
                 | Action::ManageWorkspaceSettings
+                | Action::ListOwnAccounts
+                | Action::CreateApiToken
+                | Action::ViewAllJobs
+                | Action::ManagePhoneNumbers
+                | Action::ExportSeeds
+                | Action::ReachEveryAccount
         )
     }
 }
@@ -130,8 +156,15 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
 
     if !action.is_account_scoped() {
         let allowed = match action {
-            Action::CreateAccount | Action::ListUsers => true,
-            Action::ListAllAccounts | Action::ViewAudit => ws >= W::Admin,
+            Action::CreateAccount
+            | Action::ListUsers
+            | Action::ListOwnAccounts
+            | Action::CreateApiToken => true,
+            Action::ListAllAccounts
+            | Action::ViewAudit
+            | Action::ViewAllJobs
+            | Action::ManagePhoneNumbers => ws >= W::Admin,
+            Action::ExportSeeds | Action::ReachEveryAccount => ws >= W::SuperAdmin,
             Action::ManageWorkspaceSettings => ws == W::Owner,
             Action::ManageUser { current, new } => match ws {
                 W::Owner => true,
@@ -141,10 +174,12 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             },
             _ => false,
         };
-        return if allowed {
-            Decision::Allow
-        } else {
+        return if !allowed {
             Decision::Deny
+        } else if action.needs_step_up() {
+            Decision::AllowWithStepUp
+        } else {
+            Decision::Allow
         };
     }
 
@@ -178,12 +213,13 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         },
         Action::UseTotp | Action::ViewInbox | Action::RunLoginAutomation => effective.is_some(),
         Action::AdvanceHotp => effective >= Some(A::Manager),
+        Action::ReadNotes => effective.is_some(),
         _ => false,
     };
     if !allowed {
         return Decision::Deny;
     }
-    let metadata_only = matches!(action, Action::ViewAccount);
+    let metadata_only = matches!(action, Action::ViewAccount | Action::ReadNotes);
     if action.needs_step_up() || (forced_step_up && !metadata_only) {
         Decision::AllowWithStepUp
     } else {
@@ -335,6 +371,29 @@ mod tests {
         for ws in [SuperAdmin, Admin, User] {
             assert_eq!(d(ws, Action::ManageTwoPersonRule), Decision::Deny, "{ws:?}");
         }
+    }
+
+    #[test]
+    fn workspace_reach_follows_rank() {
+        use WorkspaceRole::*;
+        let d = |ws, action| decide(s(ws, None), action);
+        for action in [Action::ViewAllJobs, Action::ManagePhoneNumbers] {
+            assert_eq!(d(Admin, action), Decision::Allow, "{action:?}");
+            assert_eq!(d(User, action), Decision::Deny, "{action:?}");
+        }
+        assert_eq!(
+            d(SuperAdmin, Action::ExportSeeds),
+            Decision::AllowWithStepUp
+        );
+        assert_eq!(d(Admin, Action::ExportSeeds), Decision::Deny);
+        assert_eq!(d(SuperAdmin, Action::ReachEveryAccount), Decision::Allow);
+        assert_eq!(d(Admin, Action::ReachEveryAccount), Decision::Deny);
+        assert_eq!(d(User, Action::ListOwnAccounts), Decision::Allow);
+        // Notes: members and Super Admins (without step-up), not Admins.
+        let n = |ws, r| decide(s(ws, r), Action::ReadNotes);
+        assert_eq!(n(User, Some(AccountRole::Collaborator)), Decision::Allow);
+        assert_eq!(n(SuperAdmin, None), Decision::Allow);
+        assert_eq!(n(Admin, None), Decision::Deny);
     }
 
     #[test]

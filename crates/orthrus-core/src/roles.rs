@@ -17,6 +17,12 @@ pub enum WorkspaceRole {
 impl WorkspaceRole {
     pub const ALL: [WorkspaceRole; 4] = [Self::Owner, Self::SuperAdmin, Self::Admin, Self::User];
 
+    /// Owners are counted apart: a workspace keeps at least one active
+    /// Owner (an invariant, not a permission; permissions are `policy`'s).
+    pub fn is_owner(self) -> bool {
+        matches!(self, Self::Owner)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Owner => "owner",
@@ -46,6 +52,11 @@ pub enum AccountRole {
 
 impl AccountRole {
     pub const ALL: [AccountRole; 3] = [Self::Owner, Self::Manager, Self::Collaborator];
+
+    /// An account keeps at least one Owner (an invariant, not a permission).
+    pub fn is_owner(self) -> bool {
+        matches!(self, Self::Owner)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

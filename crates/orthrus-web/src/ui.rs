@@ -14,7 +14,7 @@ use orthrus_app::{
     AppError, AuditEntry, AuditQuery, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo,
     TotpEnrollment, TwoFactorStatus, UserInfo,
 };
-use orthrus_core::{SecretString, WorkspaceRole};
+use orthrus_core::{Action, SecretString, WorkspaceRole};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -60,7 +60,7 @@ impl Page {
             user_name: a.actor.name.clone(),
             user_email: a.actor.email.clone(),
             role_label: a.actor.role.label(),
-            is_admin: a.actor.role >= WorkspaceRole::Admin,
+            is_admin: s.app.permits(&a.actor, Action::ViewAudit),
             csrf: a
                 .cookie_token
                 .as_deref()
@@ -349,7 +349,12 @@ async fn users_view(
     error: Option<String>,
     flash: Option<String>,
 ) -> Result<Response, WebError> {
-    if a.actor.role < WorkspaceRole::Admin {
+    // The Users page is for those who may add users at all.
+    let may_manage = Action::ManageUser {
+        current: None,
+        new: WorkspaceRole::User,
+    };
+    if !s.app.permits(&a.actor, may_manage) {
         return Err(WebError(AppError::Forbidden));
     }
     let users = s.app.list_users(&a.actor).await?;
@@ -359,7 +364,7 @@ async fn users_view(
     render(&UsersPage {
         page,
         workspace: settings.name.clone(),
-        is_owner: a.actor.role == WorkspaceRole::Owner,
+        is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
         settings,
         users,
         roles: WorkspaceRole::ALL,
@@ -527,6 +532,8 @@ struct AuditPage {
     action: String,
     target_id: String,
     next_before: Option<i64>,
+    /// Whether the two-person panel (requests waiting for approval) shows.
+    can_approve: bool,
 }
 
 #[derive(Deserialize)]
@@ -564,6 +571,7 @@ async fn audit_page(
         action: q.action.unwrap_or_default(),
         target_id: q.target_id.unwrap_or_default(),
         next_before,
+        can_approve: s.app.permits(&a.actor, Action::ApproveDual),
     })
 }
 

@@ -15,6 +15,7 @@ mod inbox_view;
 mod jobs;
 mod otp;
 mod roles;
+mod roles_more;
 mod rotation;
 mod support;
 mod ui;

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum W {
+pub(crate) enum W {
     User,
     Admin,
     SuperAdmin,
@@ -15,14 +15,14 @@ enum W {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum R {
+pub(crate) enum R {
     Collaborator,
     Manager,
     Owner,
 }
 
 impl W {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             W::User => "user",
             W::Admin => "admin",
@@ -33,7 +33,7 @@ impl W {
 }
 
 impl R {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             R::Collaborator => "collaborator",
             R::Manager => "manager",
@@ -53,43 +53,43 @@ type WsCase = (
 );
 
 /// DESIGN.md, "Roles", as expectations.
-fn can_view(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_view(w: W, r: Option<R>) -> bool {
     r.is_some() || w >= W::Admin
 }
-fn can_edit_metadata(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_edit_metadata(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::Admin
 }
-fn can_edit_credentials(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_edit_credentials(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::SuperAdmin
 }
-fn can_reveal(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_reveal(w: W, r: Option<R>) -> bool {
     r >= Some(R::Manager) || w >= W::SuperAdmin
 }
-fn can_add_collaborator(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_add_collaborator(w: W, r: Option<R>) -> bool {
     r >= Some(R::Manager) || w >= W::SuperAdmin
 }
-fn can_add_manager(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_add_manager(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::SuperAdmin
 }
-fn can_delete(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_delete(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::SuperAdmin
 }
 /// Collaborators "log in through autofill or automation".
-fn can_run_login(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_run_login(w: W, r: Option<R>) -> bool {
     r.is_some() || w >= W::SuperAdmin
 }
 /// Account Owners have the account's "automations".
-fn can_run_admin_automation(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_run_admin_automation(w: W, r: Option<R>) -> bool {
     r == Some(R::Owner) || w >= W::SuperAdmin
 }
 /// The automation log of an account: its members, and admins ("logs").
-fn can_read_job_log(w: W, r: Option<R>) -> bool {
+pub(crate) fn can_read_job_log(w: W, r: Option<R>) -> bool {
     r.is_some() || w >= W::Admin
 }
 
 /// The status an account endpoint must answer: allowed → `ok`; not allowed
 /// but visible → 403; not even visible → 404.
-fn expect(allowed: bool, visible: bool, ok: StatusCode) -> StatusCode {
+pub(crate) fn expect(allowed: bool, visible: bool, ok: StatusCode) -> StatusCode {
     if allowed {
         ok
     } else if visible {
