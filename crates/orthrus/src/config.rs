@@ -33,6 +33,11 @@ pub struct HttpConfig {
     pub public_url: String,
     pub trust_proxy: bool,
     pub max_body_bytes: usize,
+    /// Uploads (QR screenshots, authenticator imports) parsed at once;
+    /// more get 503 with Retry-After.
+    pub upload_slots: usize,
+    /// Seconds parsing one upload may take.
+    pub upload_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -166,6 +171,8 @@ impl Default for HttpConfig {
             public_url: String::new(),
             trust_proxy: false,
             max_body_bytes: 1024 * 1024,
+            upload_slots: 2,
+            upload_timeout_secs: 5,
         }
     }
 }
@@ -325,6 +332,14 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.http.max_body_bytes = usize::try_from(num("ORTHRUS_MAX_BODY_BYTES", v)?)
             .context("ORTHRUS_MAX_BODY_BYTES is out of range")?;
     }
+    if let Some(v) = get("ORTHRUS_UPLOAD_SLOTS") {
+        c.http.upload_slots = usize::try_from(num("ORTHRUS_UPLOAD_SLOTS", v)?)
+            .context("ORTHRUS_UPLOAD_SLOTS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_UPLOAD_TIMEOUT_SECS") {
+        c.http.upload_timeout_secs = u64::try_from(num("ORTHRUS_UPLOAD_TIMEOUT_SECS", v)?)
+            .context("ORTHRUS_UPLOAD_TIMEOUT_SECS is out of range")?;
+    }
     if let Some(v) = get("ORTHRUS_BEARER_DAYS") {
         c.security.bearer_days = num("ORTHRUS_BEARER_DAYS", v)?;
     }
@@ -399,6 +414,12 @@ impl Config {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.http.max_body_bytes) {
             bail!("http.max_body_bytes must be between 1 KiB and 64 MiB");
+        }
+        if !(1..=64).contains(&self.http.upload_slots) {
+            bail!("http.upload_slots must be between 1 and 64");
+        }
+        if !(1..=120).contains(&self.http.upload_timeout_secs) {
+            bail!("http.upload_timeout_secs must be between 1 and 120");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             bail!(
@@ -531,6 +552,8 @@ impl Config {
             twilio_auth_token: Some(self.sms.twilio_auth_token.clone()).filter(|t| !t.is_empty()),
             sms_webhook_secret: Some(self.sms.webhook_secret.clone()).filter(|t| !t.is_empty()),
             egress: self.egress(),
+            upload_slots: self.http.upload_slots,
+            upload_timeout_ms: self.http.upload_timeout_secs.saturating_mul(1000),
             ..orthrus_app::AppConfig::default()
         }
     }
