@@ -9,6 +9,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::safe_text::{safe, safe_json};
+
 #[derive(Args)]
 pub struct LoginArgs {
     /// The server's URL, e.g. https://orthrus.example.com
@@ -160,7 +162,13 @@ struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}, HTTP {})", self.message, self.code, self.status)
+        write!(
+            f,
+            "{} ({}, HTTP {})",
+            safe(&self.message),
+            safe(&self.code),
+            self.status
+        )
     }
 }
 
@@ -245,10 +253,13 @@ impl Client {
             many => bail!(
                 "{} accounts are called {key:?}; use the id instead ({})",
                 many.len(),
-                many.iter()
-                    .filter_map(|a| a["id"].as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                safe(
+                    &many
+                        .iter()
+                        .filter_map(|a| a["id"].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             ),
         }
     }
@@ -333,7 +344,7 @@ pub async fn logout(a: LogoutArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_json(v: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    println!("{}", safe_json(v)?);
     Ok(())
 }
 
@@ -360,10 +371,10 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
                 for a in items {
                     println!(
                         "{:<28} {:<12} {:<28} {}",
-                        a["label"].as_str().unwrap_or(""),
-                        a["app_name"].as_str().unwrap_or(""),
-                        a["username"].as_str().unwrap_or(""),
-                        a["my_role"].as_str().unwrap_or("-")
+                        safe(a["label"].as_str().unwrap_or("")),
+                        safe(a["app_name"].as_str().unwrap_or("")),
+                        safe(a["username"].as_str().unwrap_or("")),
+                        safe(a["my_role"].as_str().unwrap_or("-"))
                     );
                 }
             }
@@ -379,18 +390,27 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
             } else {
                 println!(
                     "{} ({})",
-                    v["label"].as_str().unwrap_or(""),
-                    v["app_name"].as_str().unwrap_or("")
+                    safe(v["label"].as_str().unwrap_or("")),
+                    safe(v["app_name"].as_str().unwrap_or(""))
                 );
-                println!("  id:        {}", v["id"].as_str().unwrap_or(""));
-                println!("  username:  {}", v["username"].as_str().unwrap_or(""));
-                println!("  login URL: {}", v["login_url"].as_str().unwrap_or(""));
-                println!("  your role: {}", v["my_role"].as_str().unwrap_or("-"));
+                println!("  id:        {}", safe(v["id"].as_str().unwrap_or("")));
+                println!(
+                    "  username:  {}",
+                    safe(v["username"].as_str().unwrap_or(""))
+                );
+                println!(
+                    "  login URL: {}",
+                    safe(v["login_url"].as_str().unwrap_or(""))
+                );
+                println!(
+                    "  your role: {}",
+                    safe(v["my_role"].as_str().unwrap_or("-"))
+                );
                 for m in v["members"].as_array().cloned().unwrap_or_default() {
                     println!(
                         "  member:    {} ({})",
-                        m["email"].as_str().unwrap_or(""),
-                        m["role"].as_str().unwrap_or("")
+                        safe(m["email"].as_str().unwrap_or("")),
+                        safe(m["role"].as_str().unwrap_or(""))
                     );
                 }
             }
@@ -418,8 +438,8 @@ pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
             } else {
                 println!(
                     "Added {} with id {}.",
-                    v["label"].as_str().unwrap_or(""),
-                    v["id"].as_str().unwrap_or("")
+                    safe(v["label"].as_str().unwrap_or("")),
+                    safe(v["id"].as_str().unwrap_or(""))
                 );
             }
         }
@@ -454,7 +474,7 @@ pub async fn password(a: PasswordArgs) -> anyhow::Result<ExitCode> {
     } else if a.json {
         print_json(&serde_json::json!({"password": pw}))?;
     } else {
-        println!("{pw}");
+        println!("{}", safe(pw));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -566,7 +586,7 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
     let body = serde_json::json!({ "kind": a.kind });
     let path = format!("/accounts/{id}/automations");
     let started = c.with_step_up(|| c.post(&path, &body)).await?;
-    let job = started["job_id"].as_str().unwrap_or_default().to_owned();
+    let job = safe(started["job_id"].as_str().unwrap_or_default()).into_owned();
     if a.no_wait {
         if a.json {
             print_json(&started)?;
@@ -594,11 +614,11 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
                 };
                 let detail = s["detail"]
                     .as_str()
-                    .map(|d| format!(" ({d})"))
+                    .map(|d| format!(" ({})", safe(d)))
                     .unwrap_or_default();
                 eprintln!(
                     "  {mark} {}{detail}",
-                    s["name"].as_str().unwrap_or_default()
+                    safe(s["name"].as_str().unwrap_or_default())
                 );
                 shown += 1;
             }
@@ -608,7 +628,7 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
         let steps_so_far = v["steps"].as_array().map_or(0, Vec::len);
         match v["question"]["prompt"].as_str() {
             Some(prompt) if asked.as_deref() != Some(&format!("{prompt}|{steps_so_far}")) => {
-                eprintln!("  needs a person: {prompt}");
+                eprintln!("  needs a person: {}", safe(prompt));
                 if a.ask {
                     if let Err(e) = answer_here(&c, &job, &v).await {
                         eprintln!("  {e:#}");
@@ -633,9 +653,9 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
             if a.json {
                 print_json(&v)?;
             } else {
-                println!("{state}");
+                println!("{}", safe(state));
                 if let Some(e) = v["error"].as_str() {
-                    eprintln!("{e}");
+                    eprintln!("{}", safe(e));
                 }
             }
             return Ok(code);
@@ -748,9 +768,9 @@ pub async fn inbox(cmd: InboxCommand) -> anyhow::Result<ExitCode> {
     if json {
         print_json(&v)?;
     } else if let Some(code) = v["code"].as_str() {
-        println!("{code}");
+        println!("{}", safe(code));
     } else {
-        println!("{}", v["confirm_link"].as_str().unwrap_or_default());
+        println!("{}", safe(v["confirm_link"].as_str().unwrap_or_default()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -902,14 +922,15 @@ pub async fn code(a: CodeArgs) -> anyhow::Result<ExitCode> {
         osc52(code)?;
         eprintln!(
             "Copied the code of {} ({} s left).",
-            a.account, v["seconds_remaining"]
+            a.account,
+            safe(&v["seconds_remaining"].to_string())
         );
     } else {
-        println!("{code}");
+        println!("{}", safe(code));
         if let Some(m) = v["used"]["message"].as_str() {
-            eprintln!("note: {m}");
+            eprintln!("note: {}", safe(m));
         } else if v["kind"] != "hotp" {
-            eprintln!("{} s left", v["seconds_remaining"]);
+            eprintln!("{} s left", safe(&v["seconds_remaining"].to_string()));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -966,9 +987,9 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             }
             println!(
                 "Type this code into the app to finish its setup: {}  ({} s left, next {})",
-                pending["code"].as_str().unwrap_or(""),
-                pending["seconds_remaining"],
-                pending["next_code"].as_str().unwrap_or("-")
+                safe(pending["code"].as_str().unwrap_or("")),
+                safe(&pending["seconds_remaining"].to_string()),
+                safe(pending["next_code"].as_str().unwrap_or("-"))
             );
             let answer = if yes {
                 String::new()
@@ -1036,20 +1057,22 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
                 println!(
                     "{} ({}){}:",
                     path.display(),
-                    v["format"].as_str().unwrap_or(""),
+                    safe(v["format"].as_str().unwrap_or("")),
                     if dry_run { ", preview" } else { "" }
                 );
                 for e in v["entries"].as_array().cloned().unwrap_or_default() {
                     println!(
                         "  {:<7} {:<40} {}",
-                        e["action"].as_str().unwrap_or(""),
-                        e["account_label"].as_str().unwrap_or(""),
-                        e["reason"].as_str().unwrap_or("")
+                        safe(e["action"].as_str().unwrap_or("")),
+                        safe(e["account_label"].as_str().unwrap_or("")),
+                        safe(e["reason"].as_str().unwrap_or(""))
                     );
                 }
                 println!(
                     "  {} set, {} new accounts, {} skipped",
-                    v["set"], v["created"], v["skipped"]
+                    safe(&v["set"].to_string()),
+                    safe(&v["created"].to_string()),
+                    safe(&v["skipped"].to_string())
                 );
             }
         }
@@ -1097,7 +1120,7 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             write_private_file(&out, &bytes, false)?;
             println!(
                 "Exported {} authenticator(s) to {}.",
-                v["n"].as_str().unwrap_or("?"),
+                safe(v["n"].as_str().unwrap_or("?")),
                 out.display()
             );
         }
@@ -1149,12 +1172,12 @@ pub async fn approve() -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         println!(
             "A device signed in as you (from {}) asks to confirm it is you.",
-            p["ip"].as_str().unwrap_or("?")
+            safe(p["ip"].as_str().unwrap_or("?"))
         );
         let answer = prompt(
             &format!(
                 "Which number does it show? {} (or type deny)",
-                choices.join(" / ")
+                safe(&choices.join(" / "))
             ),
             false,
         )?;

@@ -5,6 +5,7 @@
 
 mod client;
 mod config;
+mod safe_text;
 mod serve;
 
 use anyhow::Context;
