@@ -3,6 +3,11 @@
 //! pick them from three choices, so a tired user cannot approve blindly. A
 //! request expires after two minutes; a denial or a wrong pick is audited so
 //! the user (and admins) see it.
+//!
+//! An approval does not elevate anything by itself: the asking session
+//! completes it with a POST (CSRF-checked in the browser) within
+//! [`DEVICE_APPROVAL_USE_SECS`], and only once. Reading the status never
+//! changes anything.
 
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
@@ -12,6 +17,9 @@ use serde::Serialize;
 
 /// How long a request waits for approval.
 pub const DEVICE_REQUEST_SECS: i64 = 120;
+
+/// How long an approval can be completed by the asking session.
+pub const DEVICE_APPROVAL_USE_SECS: i64 = 300;
 
 /// What the requesting device shows.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -25,7 +33,8 @@ pub struct DeviceRequest {
 /// The state of a request, as its requesting device sees it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DeviceRequestStatus {
-    /// pending, approved, denied or expired
+    /// pending, approved (complete it with a POST), used (it elevated this
+    /// session), denied or expired
     pub status: String,
     pub elevated_until: Option<String>,
 }
@@ -124,16 +133,89 @@ impl App {
         if Some(r.session_id) != actor.session_id() {
             return Err(AppError::NotFound("step-up request"));
         }
-        let status = if r.status == "pending" && r.expires_at <= self.now() {
-            "expired".to_owned()
-        } else {
-            r.status
-        };
+        let status = self.effective_status(&r);
         Ok(DeviceRequestStatus {
-            elevated_until: (status == "approved")
+            elevated_until: (status == "used")
                 .then(|| actor.elevated_until.map(|t| t.to_rfc3339()))
                 .flatten(),
             status,
+        })
+    }
+
+    /// The stored status, with lapsed requests and approvals read as expired.
+    fn effective_status(&self, r: &StepUpRequestRow) -> String {
+        let now = self.now();
+        let lapsed = match r.status.as_str() {
+            "pending" => r.expires_at <= now,
+            "approved" => r
+                .decided_at
+                .is_none_or(|at| at.plus_seconds(DEVICE_APPROVAL_USE_SECS) <= now),
+            _ => false,
+        };
+        if lapsed {
+            "expired".to_owned()
+        } else {
+            r.status.clone()
+        }
+    }
+
+    /// The asking session uses its approved request: its session is elevated
+    /// for the workspace's step-up time. Refused when the approval is older
+    /// than [`DEVICE_APPROVAL_USE_SECS`] or was used already.
+    pub async fn complete_device_step_up(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<DeviceRequestStatus> {
+        let r = self.own_request(actor, id).await?;
+        let session = actor.session_id().filter(|s| *s == r.session_id);
+        let Some(session) = session else {
+            return Err(AppError::NotFound("step-up request"));
+        };
+        let now = self.now();
+        if !self
+            .inner
+            .store
+            .consume_step_up_request(
+                actor.workspace_id,
+                r.id,
+                session,
+                now.plus_seconds(-DEVICE_APPROVAL_USE_SECS),
+            )
+            .await?
+        {
+            return Err(match self.effective_status(&r).as_str() {
+                "pending" => AppError::conflict(
+                    "approval.pending",
+                    "not approved yet: choose the number on your other device first",
+                ),
+                "used" => AppError::conflict(
+                    "approval.used",
+                    "this approval was used already: ask again to confirm your identity",
+                ),
+                "denied" => AppError::conflict(
+                    "approval.denied",
+                    "this request was denied on your other device",
+                ),
+                _ => AppError::conflict(
+                    "approval.expired",
+                    "this request or its approval has expired: ask again",
+                ),
+            });
+        }
+        let ws = self.workspace(actor.workspace_id).await?;
+        let until: Timestamp = now.plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
+        self.inner.store.elevate_session(session, until).await?;
+        self.audit(
+            actor,
+            Event::new("auth.step_up")
+                .target("session", session)
+                .detail(serde_json::json!({"method": "device", "request": r.id, "approved_by_session": r.decided_by_session.map(|s| s.to_string()), "until": until.to_rfc3339()})),
+        )
+        .await?;
+        Ok(DeviceRequestStatus {
+            status: "used".into(),
+            elevated_until: Some(until.to_rfc3339()),
         })
     }
 
@@ -204,13 +286,15 @@ impl App {
             ));
         }
         if status == "approved" {
-            let ws = self.workspace(actor.workspace_id).await?;
-            let until: Timestamp = now.plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-            self.inner
-                .store
-                .elevate_session(r.session_id, until)
-                .await?;
-            self.audit(actor, Event::new("auth.step_up").target("session", r.session_id).detail(serde_json::json!({"method": "device", "approved_by_session": me, "until": until.to_rfc3339()}))).await?;
+            // Nothing is elevated yet: the asking session completes it.
+            self.audit(
+                actor,
+                Event::new("auth.step_up")
+                    .outcome("approved")
+                    .target("session", r.session_id)
+                    .detail(serde_json::json!({"method": "device", "request": r.id})),
+            )
+            .await?;
         } else {
             // The alert: recorded for the user's security page and for admins.
             self.audit(

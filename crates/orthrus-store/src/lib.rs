@@ -357,6 +357,16 @@ pub trait Store: Send + Sync + 'static {
         by: SessionId,
         at: Timestamp,
     ) -> Result<bool>;
+    /// Uses an approved request once, for the session that asked: false when
+    /// it is not approved, was approved at or before `approved_after` (too
+    /// long ago), or was already used.
+    async fn consume_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        q: EventId,
+        session: SessionId,
+        approved_after: Timestamp,
+    ) -> Result<bool>;
 
     // Two-person rule
     async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool>;

@@ -1170,6 +1170,13 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn consume_step_up_request(&self, ws: WorkspaceId, q: EventId, session: SessionId, approved_after: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE step_up_requests SET status = 'used' WHERE workspace_id = $1 AND id = $2 AND session_id = $3 AND status = 'approved' AND decided_at > $4")
+                    .bind(ws.to_string()).bind(q.to_string()).bind(session.to_string()).bind(approved_after.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool> {
                 let row = sqlx::query("SELECT two_person_rule FROM workspaces WHERE id = $1").bind(ws.to_string()).fetch_optional(&self.pool).await?;
                 Ok(match row { Some(r) => r.try_get("two_person_rule")?, None => false })

@@ -26,7 +26,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/step-up", post(step_up))
         .route("/api/v1/auth/step-up/device", post(device_request))
-        .route("/api/v1/auth/step-up/device/{id}", get(device_status))
+        .route(
+            "/api/v1/auth/step-up/device/{id}",
+            get(device_status).post(device_complete),
+        )
         .route("/api/v1/me/approvals", get(approvals))
         .route("/api/v1/me/approvals/{id}", post(decide))
         .route("/api/v1/dual-approvals", get(dual_approvals))
@@ -504,8 +507,9 @@ pub(crate) async fn device_request(
     Ok(Json(s.app.request_device_step_up(&a.actor).await?))
 }
 
-/// How the request stands (the requesting session only); `approved` means
-/// this session is elevated.
+/// How the request stands (the requesting session only); a read that changes
+/// nothing. `approved`: complete it with `POST` within 5 minutes; `used`: it
+/// elevated this session.
 #[utoipa::path(get, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::DeviceRequestStatus)), security(("bearer" = [])))]
 pub(crate) async fn device_status(
     State(s): State<WebState>,
@@ -513,6 +517,18 @@ pub(crate) async fn device_status(
     Path(id): Path<String>,
 ) -> ApiResult<Json<orthrus_app::DeviceRequestStatus>> {
     Ok(Json(s.app.device_step_up_status(&a.actor, &id).await?))
+}
+
+/// Completes an approved request: elevates this session (the requesting
+/// one), once, within 5 minutes of the approval (`approval.used`,
+/// `approval.expired`, `approval.pending` otherwise).
+#[utoipa::path(post, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::DeviceRequestStatus)), security(("bearer" = [])))]
+pub(crate) async fn device_complete(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<orthrus_app::DeviceRequestStatus>> {
+    Ok(Json(s.app.complete_device_step_up(&a.actor, &id).await?))
 }
 
 /// Requests from your other devices waiting for you.

@@ -771,8 +771,11 @@ async fn security_delete_passkey(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    UiForm(f): UiForm<crate::ui_dual::ConfirmForm>,
 ) -> Result<Response, WebError> {
-    s.app.delete_passkey(&a.actor, &id).await?;
+    // Removing a way to confirm identity needs a fresh identity check.
+    let actor = crate::ui_dual::confirmed(&s, &a, &f).await?;
+    s.app.delete_passkey(&actor, &id).await?;
     security_view(
         &s,
         &a,

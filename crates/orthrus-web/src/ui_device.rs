@@ -1,5 +1,8 @@
 //! UI of step-up by approval on another device: the waiting dialog on the
 //! asking device and the "Is this you?" prompt on the user's other sessions.
+//! The dialog polls with GET, which only reads the status; once approved it
+//! completes with a POST (CSRF-checked), which elevates the session once and
+//! carries on with the action that asked.
 
 use crate::WebState;
 use crate::error::WebError;
@@ -16,7 +19,7 @@ use serde::Deserialize;
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/ui/step-up/device", post(start))
-        .route("/ui/step-up/device/{id}", get(poll))
+        .route("/ui/step-up/device/{id}", get(poll).post(complete))
         .route("/ui/approvals", get(approvals))
         .route("/ui/after-step-up", post(after_step_up))
         .route("/ui/approvals/{id}", post(decide))
@@ -29,6 +32,8 @@ struct Wait {
     number: String,
     then: String,
     error: Option<String>,
+    /// Approved on the other device: the dialog posts to complete it.
+    approved: bool,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +52,18 @@ async fn start(
         number: r.number,
         then: q.then,
         error: None,
+        approved: false,
+    })
+}
+
+/// The dialog, closed with a message (and a "Try again" button).
+fn closed(id: String, then: String, message: &str) -> Result<Response, WebError> {
+    render(&Wait {
+        id,
+        number: String::new(),
+        then,
+        error: Some(message.to_owned()),
+        approved: false,
     })
 }
 
@@ -58,8 +75,44 @@ async fn poll(
 ) -> Result<Response, WebError> {
     let st = s.app.device_step_up_status(&a.actor, &id).await?;
     match st.status.as_str() {
-        // The session is elevated now: carry on with what was asked.
-        "approved" => {
+        // Approved: the dialog completes it with a POST; a GET changes nothing.
+        "approved" => render(&Wait {
+            id,
+            number: String::new(),
+            then: q.then,
+            error: None,
+            approved: true,
+        }),
+        "denied" => closed(
+            id,
+            q.then,
+            "Denied on your other device. If you did not deny it, change your password now.",
+        ),
+        "used" => closed(id, q.then, "This approval was used already: ask again."),
+        "expired" => closed(
+            id,
+            q.then,
+            "The request expired: it waits 2 minutes for approval, and an approval 5 minutes for you.",
+        ),
+        _ => {
+            // Still waiting: keep the same dialog (the number does not change).
+            Ok(axum::response::IntoResponse::into_response(
+                axum::http::StatusCode::NO_CONTENT,
+            ))
+        }
+    }
+}
+
+/// Completes an approved request (once): the session is elevated, then the
+/// action that asked for the identity check runs.
+async fn complete(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<ThenQuery>,
+) -> Result<Response, WebError> {
+    match s.app.complete_device_step_up(&a.actor, &id).await {
+        Ok(_) => {
             let actor = s
                 .app
                 .authenticate(a.cookie_token.as_deref().unwrap_or(""), &a.actor.ip)
@@ -74,27 +127,8 @@ async fn poll(
             )
             .await
         }
-        "denied" => render(&Wait {
-            id,
-            number: String::new(),
-            then: q.then,
-            error: Some(
-                "Denied on your other device. If you did not deny it, change your password now."
-                    .into(),
-            ),
-        }),
-        "expired" => render(&Wait {
-            id,
-            number: String::new(),
-            then: q.then,
-            error: Some("The request expired after 2 minutes.".into()),
-        }),
-        _ => {
-            // Still waiting: keep the same dialog (the number does not change).
-            Ok(axum::response::IntoResponse::into_response(
-                axum::http::StatusCode::NO_CONTENT,
-            ))
-        }
+        Err(e @ AppError::Conflict { .. }) => closed(id, q.then, &e.to_string()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -606,6 +606,24 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
         assert_eq!(v["status"], "approved");
         let (_, st) = laptop.get(&format!("/auth/step-up/device/{rid}")).await;
         assert_eq!(st["status"], "approved");
+        // Reading the status elevates nothing; the laptop completes it with
+        // a POST (another session of the same user cannot).
+        assert_eq!(
+            laptop.get(&format!("/accounts/{id}/password")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let complete = format!("/auth/step-up/device/{rid}");
+        assert_eq!(
+            phone.post(&complete, &json!({})).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (s, st) = laptop.post(&complete, &json!({})).await;
+        assert_eq!(
+            (s, st["status"].as_str()),
+            (StatusCode::OK, Some("used")),
+            "{st}"
+        );
+        assert!(st["elevated_until"].is_string(), "{st}");
         assert_eq!(
             laptop.get(&format!("/accounts/{id}/password")).await.1["password"],
             "device-pw"
@@ -656,5 +674,61 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             )
             .await;
         assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.closed"));
+    }
+}
+
+#[tokio::test]
+async fn a_device_approval_elevates_once_and_only_within_five_minutes() {
+    for t in TestApp::all("deviceonce").await {
+        let owner = t.owner().await;
+        let id = owner.account("Brand IG", "device-pw").await;
+        let laptop = t.login("owner@acme.test", "owner-password-1").await;
+        let phone = t.login("owner@acme.test", "owner-password-1").await;
+        let password = format!("/accounts/{id}/password");
+        let approved = || async {
+            let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+            let rid = req["id"].as_str().unwrap().to_owned();
+            let (_, v) = phone
+                .post(
+                    &format!("/me/approvals/{rid}"),
+                    &json!({"number": req["number"]}),
+                )
+                .await;
+            assert_eq!(v["status"], "approved", "{v}");
+            format!("/auth/step-up/device/{rid}")
+        };
+        // Used once: after the elevation lapses, it cannot elevate again.
+        let path = approved().await;
+        assert_eq!(laptop.post(&path, &json!({})).await.0, StatusCode::OK);
+        assert_eq!(laptop.get(&password).await.0, StatusCode::OK);
+        let (s, v) = laptop.post(&path, &json!({})).await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.used"));
+        t.clock.advance_secs(11 * 60);
+        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
+        let (s, v) = laptop.post(&path, &json!({})).await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.used"));
+        assert_eq!(laptop.get(&path).await.1["status"], "used");
+        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
+        // An approval left unused for more than 5 minutes has expired.
+        let path = approved().await;
+        t.clock.advance_secs(5 * 60 + 1);
+        assert_eq!(laptop.get(&path).await.1["status"], "expired");
+        let (s, v) = laptop.post(&path, &json!({})).await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.expired"));
+        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
+        // Within the 5 minutes it works.
+        let path = approved().await;
+        t.clock.advance_secs(4 * 60);
+        assert_eq!(laptop.post(&path, &json!({})).await.0, StatusCode::OK);
+        assert_eq!(laptop.get(&password).await.1["password"], "device-pw");
+        // Not before it is approved.
+        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (s, v) = laptop
+            .post(
+                &format!("/auth/step-up/device/{}", req["id"].as_str().unwrap()),
+                &json!({}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.pending"));
     }
 }

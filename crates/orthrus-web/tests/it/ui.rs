@@ -521,8 +521,9 @@ async fn reveal_approved_on_another_device_in_the_ui() {
     .await
     .unwrap();
     assert!(done.contains("Approved"), "{done}");
-    // The laptop's next poll shows the password.
-    let shown = hx(
+    // The laptop's next poll (a GET) only reads the status: no password, but
+    // a POST to complete the approval.
+    let polled = hx(
         t.http.get(format!("{}{poll_path}", t.url)),
         &laptop,
         &laptop_csrf,
@@ -533,7 +534,53 @@ async fn reveal_approved_on_another_device_in_the_ui() {
     .text()
     .await
     .unwrap();
+    assert!(!polled.contains("approved-pw"), "{polled}");
+    let complete_path = polled
+        .split("hx-post=\"")
+        .find(|p| p.starts_with("/ui/step-up/device/"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    // Without the CSRF token the POST is refused and uses nothing up.
+    let r = t
+        .http
+        .post(format!("{}{complete_path}", t.url))
+        .header("cookie", &laptop)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.text().await.unwrap().contains("approved-pw"));
+    let shown = hx(
+        t.http.post(format!("{}{complete_path}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
     assert!(shown.contains("approved-pw"), "{shown}");
+    // Used once: completing it again is refused.
+    let again = hx(
+        t.http.post(format!("{}{complete_path}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        again.contains("used already") && !again.contains("approved-pw"),
+        "{again}"
+    );
     // The laptop itself is not asked to approve its own request.
     let none = hx(
         t.http.get(format!("{}/ui/approvals", t.url)),
