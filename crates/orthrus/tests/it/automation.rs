@@ -47,6 +47,17 @@ impl Scene {
     /// With more server configuration (TOML), and the sandbox's mail sent
     /// to `sandbox_smtp` instead of the server when given.
     async fn with(config: &str, sms_secret: Option<&str>, sandbox_smtp: Option<&str>) -> Self {
+        Self::build(config, sms_secret, sandbox_smtp, None).await
+    }
+
+    /// Like [`Scene::with`]; the sandbox's emailed links name `link_host`
+    /// (same port) instead of its address when given.
+    async fn build(
+        config: &str,
+        sms_secret: Option<&str>,
+        sandbox_smtp: Option<&str>,
+        link_host: Option<&str>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage {
             data_dir: dir.path().join("d"),
@@ -69,17 +80,26 @@ impl Scene {
         } else {
             format!("[automation]\n{allow}{config}")
         };
-        std::fs::write(&cfg, format!("{config}\n{sms}")).unwrap();
+        // The sandbox signs its mail as a real app does; the server learns
+        // its key and DMARC policy from pinned records, never from DNS.
+        let dkim = orthrus_sandbox::DkimKey::generate("sandbox.test", "s1").unwrap();
+        let (key_name, key_value) = dkim.dns_record();
+        let records = format!(
+            "[[smtp.dns_records]]\nname = \"{key_name}\"\nvalue = \"{key_value}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.sandbox.test\"\nvalue = \"v=DMARC1; p=reject\"\n"
+        );
+        std::fs::write(&cfg, format!("{config}\n{sms}\n{records}")).unwrap();
         let server = Server::start_with(
             &storage,
             "info",
             &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
         );
-        let sandbox = orthrus_sandbox::Sandbox::spawn_local_with_sms(
-            &sandbox_smtp.map_or_else(|| server.smtp.clone().unwrap(), str::to_owned),
-            sms_secret.map(|_| format!("{}/api/v1/hooks/sms/generic", server.url)),
-            sms_secret.map(str::to_owned),
-        )
+        let sandbox = orthrus_sandbox::Sandbox::spawn_with(orthrus_sandbox::LocalOptions {
+            smtp: sandbox_smtp.map_or_else(|| server.smtp.clone().unwrap(), str::to_owned),
+            sms_webhook: sms_secret.map(|_| format!("{}/api/v1/hooks/sms/generic", server.url)),
+            sms_webhook_secret: sms_secret.map(str::to_owned),
+            dkim: Some(dkim),
+            link_host: link_host.map(str::to_owned),
+        })
         .await
         .unwrap();
         let c = http();
@@ -472,6 +492,81 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         .await
         .unwrap();
     assert_eq!(user["email"].as_str(), Some(address.as_str()));
+    assert!(scene.server.stop().success());
+}
+
+#[tokio::test]
+async fn a_swap_email_whose_link_leads_outside_the_app_fails_and_says_why() {
+    // The app's own, authenticated mail, but its confirmation link names
+    // localhost instead of the app's address: the browser signed in to the
+    // app must not open it, and the job must not report success.
+    let scene = Scene::build("", None, None, Some("localhost")).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let id = scene
+        .account("Sandbox brand", "brand", "pw-1-correct")
+        .await;
+    let (s, m) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/accounts/{id}/managed-email"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{m}");
+    scene
+        .sandbox_user(
+            json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
+        )
+        .await;
+    scene
+        .sandbox_config(json!({"challenge_unknown_devices": false}))
+        .await;
+    let (s, v) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let job = scene.start(&id, "swap_email").await;
+    let done = wait_for_end(&c, &base, &t, &job).await;
+    assert_eq!(done["state"], "failed", "{done}\n{}", scene.server.logs());
+    let error = done["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("goes to localhost") && error.contains("not the app's"),
+        "{done}"
+    );
+    let step = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "open the confirmation link from the shared inbox")
+        .unwrap_or_else(|| panic!("{done}"));
+    assert_eq!(step["outcome"], "failed", "{done}");
+    // The address did not change in the app.
+    let user: Value = c
+        .get(format!("{}/__sandbox/users/brand", scene.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["email"], "brand@inbox.test", "{user}");
+    // The message itself was the app's: signed, DMARC passed, not refused.
+    let (_, inbox) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/inbox?account_id={id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(inbox[0]["auth"]["dmarc"], "pass", "{inbox}");
+    assert!(inbox[0].get("automation_refusal").is_none(), "{inbox}");
     assert!(scene.server.stop().success());
 }
 
