@@ -307,3 +307,145 @@ async fn removing_a_passkey_needs_step_up() {
         assert!(store.list_passkeys(ws, user).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_ui_asks_for_the_password_and_for_the_second_person() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "owner").await;
+    t.user(&owner, "it@acme.test", "admin").await;
+    t.clock.advance_secs(8 * DAY);
+    let id = owner.account("Critical IG", "pw").await;
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let post = |cookie: &str, csrf: &str, path: &str, fields: &[(&str, &str)]| {
+        let mut form = vec![("_csrf", csrf.to_owned())];
+        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        t.http
+            .post(format!("{}{path}", t.url))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+    };
+    let page = |cookie: &str, path: &str| {
+        t.http
+            .get(format!("{}{path}", t.url))
+            .header("cookie", cookie)
+            .send()
+    };
+    let account = format!("/accounts/{id}");
+    let critical = format!("/accounts/{id}/critical");
+    // The button follows the policy: an Owner sees it, an Admin does not.
+    let html = page(&cookie, &account).await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"critical-form\""), "{html}");
+    let (admin, _) = t.browser_login("it@acme.test", "member-password-1").await;
+    let html = page(&admin, &account).await.unwrap().text().await.unwrap();
+    assert!(!html.contains("id=\"critical-form\""), "{html}");
+    // A wrong password is a form error, not a sign-out.
+    let r = post(&cookie, &csrf, &critical, &[("password", "wrong-password")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("not correct"));
+    let r = post(
+        &cookie,
+        &csrf,
+        &critical,
+        &[("password", "owner-password-1")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&cookie, &account).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Untag critical"), "{html}");
+    // The rule goes on with the password typed under it.
+    let settings = |rule: bool, password: &'static str| {
+        let mut f = vec![
+            ("step_up_minutes", "10"),
+            ("inbox_retention_days", "30"),
+            ("password", password),
+        ];
+        if rule {
+            f.push(("two_person_rule", "on"));
+        }
+        f
+    };
+    let html = post(&cookie, &csrf, "/workspace/settings", &settings(true, ""))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Workspace settings saved."), "{html}");
+    assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
+    // Untagging now waits for a second person.
+    let r = post(
+        &cookie,
+        &csrf,
+        &critical,
+        &[("password", "owner-password-1")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("must approve request"));
+    // Turning the rule off: a fresh session is asked for its password, then
+    // for a second person; the rule stays on.
+    let (fresh, fresh_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let html = post(
+        &fresh,
+        &fresh_csrf,
+        "/workspace/settings",
+        &settings(false, ""),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("needs your password"), "{html}");
+    let html = post(
+        &fresh,
+        &fresh_csrf,
+        "/workspace/settings",
+        &settings(false, "owner-password-1"),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("must approve request"), "{html}");
+    assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
+    // Removing a passkey asks for the password too.
+    let store = t.app.store();
+    let ws = store.list_workspaces().await.unwrap()[0].id;
+    let user = owner.user_id.parse().unwrap();
+    let key = orthrus_core::EventId::new(&t.clock, &orthrus_core::OsEntropy);
+    store
+        .create_passkey(&orthrus_store::PasskeyRow {
+            id: key,
+            workspace_id: ws,
+            user_id: user,
+            name: "Work laptop".into(),
+            credential: "{}".into(),
+            created_at: t.app.now(),
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    let (other, other_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let remove = format!("/security/passkeys/{key}/delete");
+    let r = post(&other, &other_csrf, &remove, &[]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(store.list_passkeys(ws, user).await.unwrap().len(), 1);
+    let r = post(
+        &other,
+        &other_csrf,
+        &remove,
+        &[("password", "owner-password-1")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(store.list_passkeys(ws, user).await.unwrap().is_empty());
+}
