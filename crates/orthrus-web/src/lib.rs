@@ -15,6 +15,7 @@ mod api_sms;
 mod assets;
 mod error;
 mod extract;
+mod live;
 mod openapi;
 mod sanitize;
 mod ui;

@@ -36,7 +36,7 @@ const STREAM_SECS: u64 = 600;
 /// after which the stream closes.
 async fn events(
     State(s): State<WebState>,
-    a: Authed,
+    a: crate::live::LiveAuth,
     Path(id): Path<String>,
 ) -> Result<
     axum::response::sse::Sse<
@@ -48,7 +48,7 @@ async fn events(
     // Fails now (404) for a job the caller may not see.
     s.app.automation_job(&a.actor, &id).await?;
     let end = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECS);
-    let start = (s, a.actor, id, None::<String>, false);
+    let start = (s.clone(), a.actor.clone(), id, None::<String>, false);
     let stream =
         futures_util::stream::unfold(start, move |(s, actor, id, last, finished)| async move {
             if finished {
@@ -77,6 +77,8 @@ async fn events(
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
+    // Ends within seconds of sign-out, deactivation or a role change.
+    let stream = a.bound(s, stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

@@ -362,7 +362,7 @@ async fn newest(
 /// newest message visible to the caller changes.
 async fn events(
     State(s): State<WebState>,
-    a: Authed,
+    a: crate::live::LiveAuth,
     Query(f): Query<Filter>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, WebError> {
     let account = f.account_id.filter(|x| !x.is_empty());
@@ -378,7 +378,7 @@ async fn events(
         )
         .await?;
     let end = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
-    let start = (s, a.actor, account, None::<Option<String>>);
+    let start = (s.clone(), a.actor.clone(), account, None::<Option<String>>);
     let stream =
         futures_util::stream::unfold(start, move |(s, actor, account, mut last)| async move {
             loop {
@@ -399,6 +399,8 @@ async fn events(
                 let _ = tokio::time::timeout(left.min(Duration::from_secs(5)), stored).await;
             }
         });
+    // Ends within seconds of sign-out, deactivation or a role change.
+    let stream = a.bound(s, stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

@@ -216,3 +216,71 @@ async fn two_concurrent_decodes_with_a_cap_of_one() {
         "{got:?}"
     );
 }
+
+/// Opens the inbox's live stream as `c` and reads its first event.
+async fn open_stream(t: &TestApp, c: &Client) -> reqwest::Response {
+    let mut r = t
+        .http
+        .get(format!("{}/inbox/events", t.url))
+        .bearer_auth(c.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let first = r.chunk().await.unwrap().expect("a first event");
+    assert!(
+        String::from_utf8_lossy(&first).contains("inbox"),
+        "{first:?}"
+    );
+    r
+}
+
+/// Reads until the server ends the stream; false if it is still open after
+/// 15 s (generous: the check runs every 2 s).
+async fn ends(mut r: reqwest::Response) -> bool {
+    tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while let Ok(Some(_)) = r.chunk().await {}
+    })
+    .await
+    .is_ok()
+}
+
+/// Issue 11: a live stream does not outlive its sign-in. Signing out,
+/// being deactivated or getting another role ends it within seconds.
+#[tokio::test]
+async fn live_streams_end_on_sign_out_deactivation_and_role_change() {
+    for t in TestApp::all("live_streams").await {
+        let owner = t.owner().await;
+        let user = t.user(&owner, "intern@acme.test", "user").await;
+
+        // Signing out.
+        let stream = open_stream(&t, &user).await;
+        let (s, _) = user.post("/auth/logout", &json!({})).await;
+        assert!(s.is_success(), "{s}");
+        assert!(ends(stream).await, "still streaming after sign-out");
+
+        // A role change.
+        let user = t.login("intern@acme.test", "member-password-1").await;
+        let stream = open_stream(&t, &user).await;
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", user.user_id),
+                &json!({"role": "admin"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(ends(stream).await, "still streaming after a role change");
+
+        // Deactivation.
+        let user = t.login("intern@acme.test", "member-password-1").await;
+        let stream = open_stream(&t, &user).await;
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", user.user_id),
+                &json!({"active": false}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(ends(stream).await, "still streaming after deactivation");
+    }
+}
