@@ -244,7 +244,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 eprintln!("audit log TAMPERED ({} problem(s)):", report.problems.len());
                 for p in &report.problems {
-                    eprintln!("  - {p}");
+                    eprintln!("  - {}", safe_text::safe(&p.to_string()));
                 }
             }
             Ok(if report.ok() {
@@ -275,7 +275,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 orthrus_extract::extract_email(&raw)
             };
-            println!("{}", serde_json::to_string(&x)?);
+            // The message is untrusted: no raw C1 or bidi characters out.
+            println!("{}", safe_text::escape_json(serde_json::to_string(&x)?));
             Ok(ExitCode::SUCCESS)
         }
         Command::Login(a) => client::login(a).await,

@@ -37,9 +37,14 @@ pub fn safe(s: &str) -> Cow<'_, str> {
 /// controls) written as `\uXXXX` escapes: still the same JSON value, but
 /// harmless on a terminal. serde_json escapes C0 itself.
 pub fn safe_json(v: &serde_json::Value) -> serde_json::Result<String> {
-    let text = serde_json::to_string_pretty(v)?;
+    Ok(escape_json(serde_json::to_string_pretty(v)?))
+}
+
+/// Serialized JSON with DEL, C1 and bidi characters written as `\uXXXX`
+/// escapes (see [`safe_json`]).
+pub fn escape_json(text: String) -> String {
     if !text.chars().any(is_unsafe_in_json) {
-        return Ok(text);
+        return text;
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
@@ -51,7 +56,7 @@ pub fn safe_json(v: &serde_json::Value) -> serde_json::Result<String> {
             out.push(c);
         }
     }
-    Ok(out)
+    out
 }
 
 fn is_unsafe_in_json(c: char) -> bool {
