@@ -35,6 +35,10 @@ pub enum AppError {
     SetupComplete,
     #[error("internal error: {0}")]
     Internal(String),
+    /// An inbox takes no more messages for now (issue 11): over a message
+    /// rate (`inbox.rate_limited`) or a storage quota (`inbox.storage_full`).
+    #[error("{message}")]
+    InboxQuota { code: &'static str, message: String },
     /// Too much of this kind of work is running; try again later.
     #[error("the server is busy with other uploads; try again in {retry_after_secs} s")]
     Busy {
@@ -72,6 +76,7 @@ impl AppError {
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",
             Self::Internal(_) => "internal",
+            Self::InboxQuota { code, .. } => code,
             Self::Busy { code, .. } => code,
         }
     }

@@ -208,6 +208,33 @@ pub(crate) fn unpack(bytes: &[u8]) -> Result<(Sealed, Vec<u8>)> {
     }
 }
 
+/// The fields of a packed message ([`pack`]) without inflating the raw
+/// message behind them: what a listing needs.
+pub(crate) fn unpack_fields(bytes: &[u8]) -> Result<Sealed> {
+    use std::io::Read;
+    let bad = |what: &str| AppError::Internal(format!("stored message is damaged: {what}"));
+    match bytes.first() {
+        Some(&PACKED_V1) => {
+            let mut z = flate2::read::ZlibDecoder::new(&bytes[1..]);
+            let mut len = [0u8; 4];
+            z.read_exact(&mut len).map_err(|e| bad(&e.to_string()))?;
+            let len = u64::from(u32::from_be_bytes(len));
+            if len > MAX_UNPACKED {
+                return Err(bad("too large"));
+            }
+            let mut json = Vec::new();
+            z.take(len)
+                .read_to_end(&mut json)
+                .map_err(|e| bad(&e.to_string()))?;
+            if json.len() as u64 != len {
+                return Err(bad("truncated"));
+            }
+            serde_json::from_slice(&json).map_err(|e| bad(&e.to_string()))
+        }
+        _ => unpack(bytes).map(|(s, _)| s),
+    }
+}
+
 /// The verdict judged the From domain mail-auth read; the inbox shows the
 /// one mail-parser read. If they differ, the header is ambiguous: flagged.
 fn judge_from(mut a: SenderAuth, shown: Option<&str>) -> SenderAuth {
@@ -314,20 +341,26 @@ impl App {
                     .messages_since(actor.workspace_id, a.id, from, after_id, PAGE)
                     .await?;
                 let before = after;
-                for m in &rows {
-                    if after.is_some_and(|last| (m.received_at, m.id) <= last) {
-                        continue;
+                let fetched = rows.len();
+                let mut fresh = rows
+                    .into_iter()
+                    .filter(|m| before.is_none_or(|last| (m.received_at, m.id) > last))
+                    .peekable();
+                // Opened off the async threads, a few at a time: the first
+                // usable message usually ends the wait.
+                while fresh.peek().is_some() {
+                    let batch: Vec<InboxMessageRow> = fresh.by_ref().take(16).collect();
+                    for (m, item) in self.open_items(batch).await? {
+                        if (item.code.is_some() || item.confirm_link.is_some())
+                            && !item.flagged()
+                            && senders.is_none_or(|s| s.judge(&item).is_none())
+                        {
+                            return Ok(Some(item));
+                        }
+                        after = Some((m.received_at, m.id));
                     }
-                    let item = self.open_message(m)?;
-                    if (item.code.is_some() || item.confirm_link.is_some())
-                        && !item.flagged()
-                        && senders.is_none_or(|s| s.judge(&item).is_none())
-                    {
-                        return Ok(Some(item));
-                    }
-                    after = Some((m.received_at, m.id));
                 }
-                if (rows.len() as i64) < PAGE || after == before {
+                if (fetched as i64) < PAGE || after == before {
                     break;
                 }
             }
@@ -499,11 +532,17 @@ impl App {
             .map_err(hide)?;
         self.check_subject(actor, subject, Action::ViewInbox)
             .map_err(hide)?;
-        let bytes = self.inner.envelope.open(
-            &Aad::new("inbox_messages", &m.id.to_string(), "content"),
-            &m.sealed,
-        )?;
-        let (s, raw) = self.blocking(move || unpack(&bytes)).await??;
+        // Decrypting and inflating a whole message: off the async threads.
+        let app = self.clone();
+        let (m, s, raw) = self
+            .blocking(move || {
+                let bytes = app.inner.envelope.open(
+                    &Aad::new("inbox_messages", &m.id.to_string(), "content"),
+                    &m.sealed,
+                )?;
+                unpack(&bytes).map(|(s, raw)| (m, s, raw))
+            })
+            .await??;
         let item = self.judged(self.item_from(&m, s), &account.app);
         Ok((m, item, raw))
     }
@@ -607,20 +646,43 @@ impl App {
             // No Message-ID: the same bytes are the same message.
             _ => self.inner.token_hasher.hash_parts(&[b"message", raw]),
         };
-        let mut stored = 0;
+        let mut targets = Vec::new();
         for rcpt in recipients {
-            let Some(m) = self
+            if let Some(m) = self
                 .inner
                 .store
                 .find_managed_email(&rcpt.trim().to_lowercase())
                 .await?
-            else {
-                continue;
-            };
-            if !m.enabled {
-                continue;
+                .filter(|m| m.enabled)
+            {
+                targets.push(m);
             }
-            let id = EventId::new(self.inner.clock.as_ref(), self.rng());
+        }
+        // Sealing is CPU work as well (a whole message per recipient).
+        let app = self.clone();
+        let (targets, sealed) = self
+            .blocking(move || {
+                let sealed = targets
+                    .iter()
+                    .map(|_| {
+                        let id = EventId::new(app.inner.clock.as_ref(), app.rng());
+                        app.seal_content(id, &packed).map(|s| (id, s))
+                    })
+                    .collect::<Result<Vec<_>>>();
+                (targets, sealed)
+            })
+            .await?;
+        let sealed = sealed?;
+        // Every recipient's quota is checked before anything is stored: a
+        // message that does not fit is refused whole (SMTP 552), never
+        // kept for some recipients and lost for others.
+        for (m, (_, s)) in targets.iter().zip(&sealed) {
+            let size = i64::try_from(s.len()).unwrap_or(i64::MAX);
+            self.inbox_room(m.workspace_id, &m.address, size, false)
+                .await?;
+        }
+        let mut stored = 0;
+        for (m, (id, sealed)) in targets.into_iter().zip(sealed) {
             let row = InboxMessageRow {
                 id,
                 workspace_id: m.workspace_id,
@@ -635,7 +697,7 @@ impl App {
                     .take(320)
                     .collect(),
                 dedup_key: dedup.chars().take(500).collect(),
-                sealed: self.seal_content(id, &packed)?,
+                sealed,
                 has_code: x.code.is_some(),
                 received_at: self.now(),
                 used_at: None,
@@ -659,13 +721,31 @@ impl App {
         )?)
     }
 
+    /// Opens a listed message: decrypts it and inflates only its fields,
+    /// not the raw message behind them. CPU work: see [`App::open_items`].
     fn open_message(&self, m: &InboxMessageRow) -> Result<InboxItem> {
         let bytes = self.inner.envelope.open(
             &Aad::new("inbox_messages", &m.id.to_string(), "content"),
             &m.sealed,
         )?;
-        let (s, _raw) = unpack(&bytes)?;
+        let s = unpack_fields(&bytes)?;
         Ok(self.item_from(m, s))
+    }
+
+    /// Opens rows for a listing off the async threads (issue 11): a page
+    /// of large messages is seconds of decryption that would otherwise
+    /// stall every other request on the same thread.
+    async fn open_items(
+        &self,
+        rows: Vec<InboxMessageRow>,
+    ) -> Result<Vec<(InboxMessageRow, InboxItem)>> {
+        let app = self.clone();
+        self.blocking(move || {
+            rows.into_iter()
+                .map(|m| app.open_message(&m).map(|item| (m, item)))
+                .collect()
+        })
+        .await?
     }
 
     /// The item with why automations leave it alone, by the rules of the
@@ -756,16 +836,23 @@ impl App {
             .store
             .list_messages(actor.workspace_id, &accounts, scan)
             .await?;
+        // Row filters first; the rows left are opened off the async threads.
+        let wanted: Vec<InboxMessageRow> = rows
+            .into_iter()
+            .filter(|m| {
+                !(channel.is_some_and(|c| c != m.channel)
+                    || (q.has_code && !m.has_code)
+                    || since.is_some_and(|t| m.received_at < t)
+                    || until.is_some_and(|t| m.received_at > t))
+            })
+            .take(if needle.is_some() {
+                usize::MAX
+            } else {
+                usize::try_from(limit).unwrap_or(usize::MAX)
+            })
+            .collect();
         let mut out = Vec::new();
-        for m in &rows {
-            if channel.is_some_and(|c| c != m.channel)
-                || (q.has_code && !m.has_code)
-                || since.is_some_and(|t| m.received_at < t)
-                || until.is_some_and(|t| m.received_at > t)
-            {
-                continue;
-            }
-            let item = self.open_message(m)?;
+        for (m, item) in self.open_items(wanted).await? {
             let item = match apps.get(&m.account_id) {
                 Some(app) => self.judged(item, app),
                 None => item,
@@ -846,6 +933,23 @@ mod tests {
             (s.code.as_deref(), raw.as_slice()),
             (Some("1234"), &b"From: a"[..])
         );
+    }
+
+    #[test]
+    fn listing_reads_the_fields_without_the_raw_message() {
+        let raw = vec![b'x'; 1 << 20];
+        let packed = super::pack(&fields(), &raw).unwrap();
+        let s = super::unpack_fields(&packed).unwrap();
+        assert_eq!(s.code.as_deref(), Some("481920"));
+        let legacy =
+            br#"{"subject":null,"preview":"p","code":"1234","confirm_link":null,"raw":"From: a"}"#;
+        assert_eq!(
+            super::unpack_fields(legacy).unwrap().code.as_deref(),
+            Some("1234")
+        );
+        for bad in [&b""[..], b"\x01not zlib", &packed[..6]] {
+            assert!(super::unpack_fields(bad).is_err());
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod egress;
 mod error;
 mod forward;
 mod inbox;
+mod inbox_quota;
 mod otp;
 mod otp_transfer;
 mod passkeys;
@@ -45,6 +46,7 @@ pub use dual::DualApproval;
 pub use error::{AppError, Result};
 pub use forward::{ForwardAddress, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
+pub use inbox_quota::{Admission, InboxLimits};
 pub use orthrus_store::SessionKind;
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
@@ -104,6 +106,8 @@ pub struct AppConfig {
     pub upload_slots: usize,
     /// How long parsing one upload may take, in milliseconds.
     pub upload_timeout_ms: u64,
+    /// Inbox message rates and storage quotas per address and workspace.
+    pub inbox_limits: InboxLimits,
 }
 
 impl Default for AppConfig {
@@ -125,6 +129,7 @@ impl Default for AppConfig {
             argon_iterations: 2,
             upload_slots: 2,
             upload_timeout_ms: 5_000,
+            inbox_limits: InboxLimits::default(),
         }
     }
 }

@@ -174,6 +174,11 @@ impl App {
             received_at: self.now(),
             used_at: None,
         };
+        // The same rates and quotas as managed addresses (issue 11): the
+        // number, then its workspace; refused before anything is stored.
+        let size = i64::try_from(row.sealed.len()).unwrap_or(i64::MAX);
+        self.inbox_room(number.workspace_id, &number.number, size, true)
+            .await?;
         let stored = self.inner.store.insert_message(&row).await?;
         if stored {
             self.message_arrived();

@@ -3,7 +3,11 @@
 //! [`Delivery`] says the address is an enabled managed address (never an open
 //! relay); `250` after DATA is sent only once the delivery has stored the
 //! message durably. Limits: message size, recipients per message, line
-//! length, command timeouts and connections per client address.
+//! length, an idle timeout per command, fixed deadlines for the DATA phase
+//! and the whole session (however slowly bytes trickle in), and connections
+//! in all and per client address. The delivery may refuse a recipient or a
+//! message for its rate (`452`) or storage quota (`552`) before anything is
+//! stored.
 //!
 //! The listener knows nothing of HTTP or storage: a [`Delivery`] decides and
 //! stores. [`AppDelivery`] is the one `orthrus serve` uses: it hands mail to
@@ -23,19 +27,73 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+/// What a delivery says about one recipient at RCPT time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// `250`.
+    Accept,
+    /// `550`: not an address this server takes mail for.
+    Unknown,
+    /// `452`: not now (a message rate is exceeded); the sender retries.
+    RateLimited(String),
+    /// `552`: the mailbox is over its storage quota.
+    Full(String),
+}
+
+/// Why a delivery did not store a message (the reason is logged, never
+/// sent to the client).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// `451`: storing failed; the sender retries later.
+    Failed(String),
+    /// `452`: a message rate is exceeded.
+    RateLimited(String),
+    /// `552`: the message does not fit in the storage quota.
+    Full(String),
+}
+
+impl From<String> for DeliveryError {
+    fn from(e: String) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<&str> for DeliveryError {
+    fn from(e: &str) -> Self {
+        Self::Failed(e.to_owned())
+    }
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Failed(e) | Self::RateLimited(e) | Self::Full(e) => f.write_str(e),
+        }
+    }
+}
+
 /// Where accepted mail goes.
 #[async_trait]
 pub trait Delivery: Send + Sync + 'static {
     /// Is `address` a recipient this server accepts mail for?
     async fn accepts(&self, address: &str) -> Result<bool, String>;
-    /// Stores a message durably; an error makes the client retry later (451).
+    /// The RCPT-time answer for `address`, with the reason for a refusal;
+    /// by default [`Delivery::accepts`] without quotas.
+    async fn check_recipient(&self, address: &str) -> Result<Recipient, String> {
+        Ok(if self.accepts(address).await? {
+            Recipient::Accept
+        } else {
+            Recipient::Unknown
+        })
+    }
+    /// Stores a message durably, or refuses it before storing anything.
     async fn deliver(
         &self,
         peer: IpAddr,
         mail_from: &str,
         recipients: &[String],
         message: &[u8],
-    ) -> Result<(), String>;
+    ) -> Result<(), DeliveryError>;
 }
 
 /// Listener limits.
@@ -44,8 +102,14 @@ pub struct SmtpConfig {
     pub hostname: String,
     pub max_message_bytes: usize,
     pub max_recipients: usize,
+    /// Idle time allowed for each command line.
     pub command_timeout: Duration,
+    /// The whole DATA phase must end within this time of its `354`.
     pub data_timeout: Duration,
+    /// The whole connection (STARTTLS included) must end within this time.
+    pub session_timeout: Duration,
+    /// Open connections in all; more are answered `421` and closed.
+    pub max_connections: usize,
     pub max_connections_per_ip: usize,
     /// Certificate and key for STARTTLS (None: not offered).
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -83,11 +147,69 @@ impl Default for SmtpConfig {
             max_recipients: 50,
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(600),
-            max_connections_per_ip: 20,
+            session_timeout: Duration::from_secs(1800),
+            max_connections: 100,
+            max_connections_per_ip: 10,
             tls: None,
         }
     }
 }
+
+/// Open connections, in all and per client address.
+#[derive(Default)]
+struct Connections {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// One admitted connection; its place is given back when dropped, however
+/// the session ends.
+struct Slot {
+    table: Arc<Mutex<Connections>>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    /// A place for a connection from `ip`, or why there is none.
+    fn take(
+        table: &Arc<Mutex<Connections>>,
+        ip: IpAddr,
+        config: &SmtpConfig,
+    ) -> Result<Self, &'static str> {
+        let mut t = table.lock().map_err(|_| "connection table poisoned")?;
+        if t.total >= config.max_connections {
+            return Err("421 4.7.0 Too many connections; try again later\r\n");
+        }
+        let n = t.per_ip.entry(ip).or_insert(0);
+        if *n >= config.max_connections_per_ip {
+            return Err("421 4.7.0 Too many connections from your address\r\n");
+        }
+        *n += 1;
+        t.total += 1;
+        Ok(Self {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.table.lock() {
+            t.total = t.total.saturating_sub(1);
+            if let Some(n) = t.per_ip.get_mut(&self.ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    t.per_ip.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Time given past the session deadline for a last reply or a delivery in
+/// progress before the connection is dropped outright.
+const SESSION_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves SMTP on `listener` until `stop` is cancelled.
 pub async fn serve(
@@ -96,7 +218,7 @@ pub async fn serve(
     delivery: Arc<dyn Delivery>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let per_ip: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let table: Arc<Mutex<Connections>> = Arc::default();
     let mut sessions = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -108,44 +230,41 @@ pub async fn serve(
         // Replies are small and each one is awaited by the client: without
         // this, Nagle's algorithm and delayed ACKs add ~40 ms per message.
         let _ = stream.set_nodelay(true);
-        let allowed = {
-            let mut map = per_ip
-                .lock()
-                .map_err(|_| std::io::Error::other("connection table poisoned"))?;
-            let n = map.entry(peer.ip()).or_insert(0);
-            if *n >= config.max_connections_per_ip {
-                false
-            } else {
-                *n += 1;
-                true
-            }
-        };
-        let (config, delivery, per_ip, stop) = (
-            config.clone(),
-            delivery.clone(),
-            per_ip.clone(),
-            stop.clone(),
-        );
+        let slot = Slot::take(&table, peer.ip(), &config);
+        let (config, delivery, stop) = (config.clone(), delivery.clone(), stop.clone());
         sessions.spawn(async move {
             let mut stream = stream;
-            if allowed {
-                if let Err(e) =
-                    connection(&mut stream, &config, delivery.as_ref(), peer, &stop).await
-                {
-                    tracing::debug!(peer = %peer, error = %e, "smtp session ended");
-                }
-                if let Ok(mut map) = per_ip.lock()
-                    && let Some(n) = map.get_mut(&peer.ip())
-                {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        map.remove(&peer.ip());
+            match slot {
+                Ok(_slot) => {
+                    // The deadline holds even for a client that stops
+                    // reading our replies (a write that never finishes).
+                    let deadline = tokio::time::Instant::now() + config.session_timeout;
+                    let session = connection(
+                        &mut stream,
+                        &config,
+                        delivery.as_ref(),
+                        peer,
+                        &stop,
+                        deadline,
+                    );
+                    match tokio::time::timeout_at(deadline + SESSION_GRACE, session).await {
+                        Ok(Err(e)) => {
+                            tracing::debug!(peer = %peer, error = %e, "smtp session ended");
+                        }
+                        Err(_) => {
+                            tracing::info!(peer = %peer, "smtp session dropped at its deadline")
+                        }
+                        Ok(Ok(())) => {}
                     }
                 }
-            } else {
-                let _ = stream
-                    .write_all(b"421 4.7.0 Too many connections from your address\r\n")
+                Err(reply) => {
+                    tracing::info!(peer = %peer, "smtp connection refused: {}", reply.trim_end());
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        stream.write_all(reply.as_bytes()),
+                    )
                     .await;
+                }
             }
         });
     }
@@ -154,15 +273,17 @@ pub async fn serve(
     Ok(())
 }
 
-/// One connection: a plain session, then a TLS one after STARTTLS.
+/// One connection: a plain session, then a TLS one after STARTTLS, all
+/// before `deadline`.
 async fn connection(
     stream: &mut TcpStream,
     config: &SmtpConfig,
     delivery: &dyn Delivery,
     peer: SocketAddr,
     stop: &CancellationToken,
+    deadline: tokio::time::Instant,
 ) -> std::io::Result<()> {
-    let mut plain = Session::new(config, delivery, peer);
+    let mut plain = Session::new(config, delivery, peer, deadline);
     plain.offer_tls = config.tls.is_some();
     if plain.run(stream, stop, true).await? == Outcome::Closed {
         return Ok(());
@@ -173,11 +294,12 @@ async fn connection(
     // Anything the client pipelined after STARTTLS was plaintext and is
     // dropped with the old session (RFC 3207 §4.2, command injection).
     let accept = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
-    let mut secure = match tokio::time::timeout(config.command_timeout, accept).await {
+    let until = deadline.min(tokio::time::Instant::now() + config.command_timeout);
+    let mut secure = match tokio::time::timeout_at(until, accept).await {
         Ok(s) => s?,
         Err(_) => return Ok(()),
     };
-    Session::new(config, delivery, peer)
+    Session::new(config, delivery, peer, deadline)
         .run(&mut secure, stop, false)
         .await
         .map(|_| ())
@@ -193,6 +315,8 @@ struct Session<'a> {
     config: &'a SmtpConfig,
     delivery: &'a dyn Delivery,
     peer: SocketAddr,
+    /// When the whole connection must be over.
+    deadline: tokio::time::Instant,
     /// STARTTLS is advertised and accepted (plain sessions with a certificate).
     offer_tls: bool,
     greeted: bool,
@@ -201,11 +325,17 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn new(config: &'a SmtpConfig, delivery: &'a dyn Delivery, peer: SocketAddr) -> Self {
+    fn new(
+        config: &'a SmtpConfig,
+        delivery: &'a dyn Delivery,
+        peer: SocketAddr,
+        deadline: tokio::time::Instant,
+    ) -> Self {
         Self {
             config,
             delivery,
             peer,
+            deadline,
             offer_tls: false,
             greeted: false,
             mail_from: None,
@@ -288,17 +418,25 @@ impl<'a> Session<'a> {
                 return Ok(Outcome::StartTls);
             }
             if data_requested {
-                let reply = self.read_data(stream, &mut pending, &mut buf).await?;
+                let (reply, close) = self.read_data(stream, &mut pending, &mut buf).await?;
                 stream.write_all(reply.as_bytes()).await?;
+                if close {
+                    return Ok(Outcome::Closed);
+                }
                 self.reset();
                 continue;
             }
+            // Idle time per command, and never past the session deadline
+            // (a client trickling bytes resets the first, not the second).
+            let until = self
+                .deadline
+                .min(tokio::time::Instant::now() + self.config.command_timeout);
             let n = tokio::select! {
                 () = stop.cancelled() => {
                     stream.write_all(b"421 4.3.2 Shutting down\r\n").await?;
                     return Ok(Outcome::Closed);
                 }
-                r = tokio::time::timeout(self.config.command_timeout, stream.read(&mut buf)) => match r {
+                r = tokio::time::timeout_at(until, stream.read(&mut buf)) => match r {
                     Ok(r) => r?,
                     Err(_) => {
                         stream.write_all(b"421 4.4.2 Timeout\r\n").await?;
@@ -317,14 +455,20 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Reads the message after 354 (dot-unstuffed), enforcing the size limit,
-    /// and delivers it; returns the final reply.
+    /// Reads the message after 354 (dot-unstuffed), enforcing the size limit
+    /// and the DATA deadline, and delivers it; returns the final reply and
+    /// whether the connection closes after it.
     async fn read_data<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         stream: &mut S,
         pending: &mut Vec<u8>,
         buf: &mut [u8],
-    ) -> std::io::Result<String> {
+    ) -> std::io::Result<(String, bool)> {
+        // One deadline for the whole message, not per read: a sender
+        // trickling a byte at a time cannot hold the connection open.
+        let until = self
+            .deadline
+            .min(tokio::time::Instant::now() + self.config.data_timeout);
         let mut data = DataReceiver::new();
         let mut message: Vec<u8> = Vec::new();
         let mut too_big = false;
@@ -344,9 +488,12 @@ impl<'a> Session<'a> {
                 *pending = iter.as_slice().to_vec();
                 break;
             }
-            let n = match tokio::time::timeout(self.config.data_timeout, stream.read(buf)).await {
+            let n = match tokio::time::timeout_at(until, stream.read(buf)).await {
                 Ok(r) => r?,
-                Err(_) => return Ok("421 4.4.2 Timeout\r\n".into()),
+                Err(_) => {
+                    tracing::info!(peer = %self.peer, "smtp DATA cut off at its deadline");
+                    return Ok(("421 4.4.2 Message took too long to send\r\n".into(), true));
+                }
             };
             if n == 0 {
                 return Err(std::io::Error::new(
@@ -357,23 +504,37 @@ impl<'a> Session<'a> {
             chunk = buf[..n].to_vec();
         }
         if too_big {
-            return Ok(format!(
-                "552 5.3.4 Message too big (limit {} bytes)\r\n",
-                self.config.max_message_bytes
+            return Ok((
+                format!(
+                    "552 5.3.4 Message too big (limit {} bytes)\r\n",
+                    self.config.max_message_bytes
+                ),
+                false,
             ));
         }
         let from = self.mail_from.clone().unwrap_or_default();
-        match self
+        let reply = match self
             .delivery
             .deliver(self.peer.ip(), &from, &self.recipients, &message)
             .await
         {
-            Ok(()) => Ok("250 2.0.0 Stored\r\n".into()),
-            Err(e) => {
-                tracing::warn!(peer = %self.peer, error = %e, "smtp delivery failed");
-                Ok("451 4.3.0 Could not store the message; try again later\r\n".into())
+            Ok(()) => "250 2.0.0 Stored\r\n",
+            // Quota details stay in the log: outside senders do not learn
+            // how much a workspace holds.
+            Err(DeliveryError::RateLimited(e)) => {
+                tracing::info!(peer = %self.peer, reason = %e, "smtp message refused");
+                RATE_LIMITED_REPLY
             }
-        }
+            Err(DeliveryError::Full(e)) => {
+                tracing::info!(peer = %self.peer, reason = %e, "smtp message refused");
+                FULL_REPLY
+            }
+            Err(DeliveryError::Failed(e)) => {
+                tracing::warn!(peer = %self.peer, error = %e, "smtp delivery failed");
+                "451 4.3.0 Could not store the message; try again later\r\n"
+            }
+        };
+        Ok((reply.into(), false))
     }
 
     async fn handle(&mut self, req: Request<String>) -> Reply {
@@ -420,12 +581,22 @@ impl<'a> Session<'a> {
                 if self.recipients.len() >= self.config.max_recipients {
                     return Reply::Text("452 4.5.3 Too many recipients\r\n".into());
                 }
-                match self.delivery.accepts(&to.address).await {
-                    Ok(true) => {
+                match self.delivery.check_recipient(&to.address).await {
+                    Ok(Recipient::Accept) => {
                         self.recipients.push(to.address);
                         Reply::Text("250 2.1.5 OK\r\n".into())
                     }
-                    Ok(false) => Reply::Text("550 5.1.1 No such mailbox here\r\n".into()),
+                    Ok(Recipient::Unknown) => {
+                        Reply::Text("550 5.1.1 No such mailbox here\r\n".into())
+                    }
+                    Ok(Recipient::RateLimited(e)) => {
+                        tracing::info!(peer = %self.peer, reason = %e, "smtp recipient deferred");
+                        Reply::Text(RATE_LIMITED_REPLY.into())
+                    }
+                    Ok(Recipient::Full(e)) => {
+                        tracing::info!(peer = %self.peer, reason = %e, "smtp recipient refused");
+                        Reply::Text(FULL_REPLY.into())
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "smtp recipient check failed");
                         Reply::Text("451 4.3.0 Try again later\r\n".into())
@@ -456,6 +627,12 @@ impl<'a> Session<'a> {
         }
     }
 }
+
+/// A recipient or message over a message rate: the sender retries later.
+const RATE_LIMITED_REPLY: &str =
+    "452 4.2.1 This mailbox is receiving too many messages; try again later\r\n";
+/// A recipient or message over a storage quota.
+const FULL_REPLY: &str = "552 5.2.2 Mailbox full\r\n";
 
 enum Reply {
     Text(String),
@@ -491,6 +668,19 @@ impl AppDelivery {
     }
 }
 
+/// The listener's view of a quota refusal from the app.
+fn quota_refusal(e: &orthrus_app::AppError) -> Option<DeliveryError> {
+    match e {
+        orthrus_app::AppError::InboxQuota { code, message } if *code == "inbox.rate_limited" => {
+            Some(DeliveryError::RateLimited(message.clone()))
+        }
+        orthrus_app::AppError::InboxQuota { message, .. } => {
+            Some(DeliveryError::Full(message.clone()))
+        }
+        _ => None,
+    }
+}
+
 #[async_trait]
 impl Delivery for AppDelivery {
     async fn accepts(&self, address: &str) -> Result<bool, String> {
@@ -500,18 +690,31 @@ impl Delivery for AppDelivery {
             .map_err(|e| e.to_string())
     }
 
+    async fn check_recipient(&self, address: &str) -> Result<Recipient, String> {
+        match self.app.smtp_admit(address).await {
+            Ok(orthrus_app::Admission::Accept) => Ok(Recipient::Accept),
+            Ok(orthrus_app::Admission::Unknown) => Ok(Recipient::Unknown),
+            Ok(orthrus_app::Admission::Refused(e)) => match quota_refusal(&e) {
+                Some(DeliveryError::RateLimited(m)) => Ok(Recipient::RateLimited(m)),
+                Some(DeliveryError::Full(m)) => Ok(Recipient::Full(m)),
+                _ => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     async fn deliver(
         &self,
         _peer: IpAddr,
         from: &str,
         recipients: &[String],
         message: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
         let verdict = self.verifier.verify(message, from).await;
         self.app
             .ingest_email(recipients, message, Some(verdict))
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| quota_refusal(&e).unwrap_or_else(|| DeliveryError::Failed(e.to_string())))
     }
 }

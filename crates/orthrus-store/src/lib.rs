@@ -460,6 +460,16 @@ pub trait Store: Send + Sync + 'static {
     async fn get_message(&self, ws: WorkspaceId, id: EventId) -> Result<Option<InboxMessageRow>>;
     /// Deletes the workspace's messages received before `before`; returns how many.
     async fn purge_messages(&self, ws: WorkspaceId, before: Timestamp) -> Result<u64>;
+    /// What the inbox of `recipient` (a managed address or number) and of
+    /// its workspace hold: messages received at or after `since` and bytes
+    /// stored, for rate limits and quotas. Counted in the database so every
+    /// node sharing it sees the same figures.
+    async fn inbox_usage(
+        &self,
+        ws: WorkspaceId,
+        recipient: &str,
+        since: Timestamp,
+    ) -> Result<InboxUsage>;
     /// Each workspace's inbox retention in days (None: the server default).
     async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
     async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;

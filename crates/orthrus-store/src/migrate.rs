@@ -111,6 +111,11 @@ pub const SQLITE: &[Migration] = &[
         name: "rotation_password_policy",
         sql: include_str!("../migrations/sqlite/0017_rotation_password_policy.sql"),
     },
+    Migration {
+        version: 18,
+        name: "inbox_quotas",
+        sql: include_str!("../migrations/sqlite/0018_inbox_quotas.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -198,6 +203,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 17,
         name: "rotation_password_policy",
         sql: include_str!("../migrations/postgres/0017_rotation_password_policy.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "inbox_quotas",
+        sql: include_str!("../migrations/postgres/0018_inbox_quotas.sql"),
     },
 ];
 

@@ -491,6 +491,17 @@ pub struct InboxMessageRow {
     pub used_at: Option<Timestamp>,
 }
 
+/// Inbox usage of one recipient and its workspace ([`crate::Store::inbox_usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InboxUsage {
+    /// Messages to the recipient received since the given time.
+    pub recipient_recent: i64,
+    /// Bytes stored for the recipient (sealed messages).
+    pub recipient_bytes: i64,
+    pub workspace_recent: i64,
+    pub workspace_bytes: i64,
+}
+
 /// A number of the managed pool (E.164), assigned to at most one account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhoneNumberRow {

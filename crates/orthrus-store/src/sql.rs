@@ -1288,9 +1288,12 @@ macro_rules! impl_store {
             }
 
             async fn insert_message(&self, m: &InboxMessageRow) -> Result<bool> {
-                let done = sqlx::query("INSERT INTO inbox_messages (id, workspace_id, account_id, channel, recipient, sender, dedup_key, sealed, has_code, received_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL) ON CONFLICT (account_id, dedup_key) DO NOTHING")
+                // size_bytes feeds the inbox quotas (inbox_usage).
+                let size = i64::try_from(m.sealed.len()).unwrap_or(i64::MAX);
+                let done = sqlx::query("INSERT INTO inbox_messages (id, workspace_id, account_id, channel, recipient, sender, dedup_key, sealed, has_code, received_at, used_at, size_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11) ON CONFLICT (account_id, dedup_key) DO NOTHING")
                     .bind(m.id.to_string()).bind(m.workspace_id.to_string()).bind(m.account_id.to_string()).bind(&m.channel)
                     .bind(&m.recipient).bind(&m.sender).bind(&m.dedup_key).bind(&m.sealed).bind(m.has_code).bind(m.received_at.0)
+                    .bind(size)
                     .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -1309,6 +1312,23 @@ macro_rules! impl_store {
                 let done = sqlx::query("UPDATE inbox_messages SET used_at = $3 WHERE workspace_id = $1 AND id = $2 AND used_at IS NULL")
                     .bind(ws.to_string()).bind(m.to_string()).bind(at.0).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn inbox_usage(&self, ws: WorkspaceId, recipient: &str, since: Timestamp) -> Result<InboxUsage> {
+                // Each sum and count is answered from the usage indexes of 0018.
+                let r = sqlx::query("SELECT
+                        (SELECT COUNT(*) FROM inbox_messages WHERE recipient = $2 AND workspace_id = $1 AND received_at >= $3) AS rr,
+                        (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM inbox_messages WHERE recipient = $2 AND workspace_id = $1) AS rb,
+                        (SELECT COUNT(*) FROM inbox_messages WHERE workspace_id = $1 AND received_at >= $3) AS wr,
+                        (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM inbox_messages WHERE workspace_id = $1) AS wb")
+                    .bind(ws.to_string()).bind(recipient).bind(since.0)
+                    .fetch_one(&self.pool).await?;
+                Ok(InboxUsage {
+                    recipient_recent: r.try_get("rr")?,
+                    recipient_bytes: r.try_get("rb")?,
+                    workspace_recent: r.try_get("wr")?,
+                    workspace_bytes: r.try_get("wb")?,
+                })
             }
 
             async fn purge_messages(&self, ws: WorkspaceId, before: Timestamp) -> Result<u64> {

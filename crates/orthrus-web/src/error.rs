@@ -62,6 +62,10 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         }
         AppError::Conflict { .. } | AppError::SetupComplete => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::InboxQuota { code, .. } if *code == "inbox.rate_limited" => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        AppError::InboxQuota { .. } => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -66,6 +66,24 @@ pub struct SmtpConfig {
     /// PEM certificate chain and private key: turn on STARTTLS.
     pub tls_cert: String,
     pub tls_key: String,
+    /// Open SMTP connections in all, and from one client address; more
+    /// are answered `421` and closed.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Idle seconds allowed per command; the DATA phase and the whole
+    /// session must end within their own fixed time however slowly the
+    /// client sends.
+    pub command_timeout_secs: u64,
+    pub data_timeout_secs: u64,
+    pub session_timeout_secs: u64,
+    /// Messages one managed address (or number) and one workspace may
+    /// receive in any 60 seconds; more are refused with `452`.
+    pub address_messages_per_minute: i64,
+    pub workspace_messages_per_minute: i64,
+    /// Bytes one managed address (or number) and one workspace may hold;
+    /// more are refused with `552`.
+    pub address_storage_bytes: i64,
+    pub workspace_storage_bytes: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -179,6 +197,8 @@ impl Default for HttpConfig {
 
 impl Default for SmtpConfig {
     fn default() -> Self {
+        let l = orthrus_smtp::SmtpConfig::default();
+        let q = orthrus_app::InboxLimits::default();
         Self {
             listen: "127.0.0.1:2525".into(),
             domain: "inbox.localhost".into(),
@@ -190,6 +210,15 @@ impl Default for SmtpConfig {
             well_known_domains: Vec::new(),
             tls_cert: String::new(),
             tls_key: String::new(),
+            max_connections: l.max_connections,
+            max_connections_per_ip: l.max_connections_per_ip,
+            command_timeout_secs: l.command_timeout.as_secs(),
+            data_timeout_secs: l.data_timeout.as_secs(),
+            session_timeout_secs: l.session_timeout.as_secs(),
+            address_messages_per_minute: q.address_messages_per_minute,
+            workspace_messages_per_minute: q.workspace_messages_per_minute,
+            address_storage_bytes: q.address_storage_bytes,
+            workspace_storage_bytes: q.workspace_storage_bytes,
         }
     }
 }
@@ -361,6 +390,7 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_SMTP_DOMAIN") {
         c.smtp.domain = v;
     }
+    apply_smtp_limits_env(c, &get)?;
     if let Some(v) = get("ORTHRUS_LOG") {
         c.log.level = v;
     }
@@ -377,7 +407,99 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     Ok(())
 }
 
+/// `ORTHRUS_SMTP_…` connection, deadline, rate and quota settings.
+fn apply_smtp_limits_env(
+    c: &mut Config,
+    get: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<()> {
+    fn whole<T: TryFrom<i64>>(
+        k: &str,
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Option<T>> {
+        let Some(v) = get(k) else { return Ok(None) };
+        let n: i64 = v
+            .trim()
+            .parse()
+            .with_context(|| format!("{k} must be a whole number, got {v:?}"))?;
+        T::try_from(n)
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{k} is out of range"))
+    }
+    let m = &mut c.smtp;
+    if let Some(v) = whole("ORTHRUS_SMTP_MAX_CONNECTIONS", get)? {
+        m.max_connections = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_MAX_CONNECTIONS_PER_IP", get)? {
+        m.max_connections_per_ip = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_COMMAND_TIMEOUT_SECS", get)? {
+        m.command_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_DATA_TIMEOUT_SECS", get)? {
+        m.data_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_SESSION_TIMEOUT_SECS", get)? {
+        m.session_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_ADDRESS_MESSAGES_PER_MINUTE", get)? {
+        m.address_messages_per_minute = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_WORKSPACE_MESSAGES_PER_MINUTE", get)? {
+        m.workspace_messages_per_minute = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_ADDRESS_STORAGE_BYTES", get)? {
+        m.address_storage_bytes = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_WORKSPACE_STORAGE_BYTES", get)? {
+        m.workspace_storage_bytes = v;
+    }
+    Ok(())
+}
+
 impl Config {
+    /// Checks the `[smtp]` connection, deadline, rate and quota settings.
+    fn validate_smtp_limits(&self) -> anyhow::Result<()> {
+        let m = &self.smtp;
+        if !(1..=100_000).contains(&m.max_connections) {
+            bail!("smtp.max_connections must be between 1 and 100000");
+        }
+        if !(1..=m.max_connections).contains(&m.max_connections_per_ip) {
+            bail!("smtp.max_connections_per_ip must be between 1 and smtp.max_connections");
+        }
+        if !(1..=3600).contains(&m.command_timeout_secs) {
+            bail!("smtp.command_timeout_secs must be between 1 and 3600");
+        }
+        if !(1..=86_400).contains(&m.data_timeout_secs) {
+            bail!("smtp.data_timeout_secs must be between 1 and 86400");
+        }
+        if !(m.data_timeout_secs..=86_400).contains(&m.session_timeout_secs) {
+            bail!("smtp.session_timeout_secs must be between smtp.data_timeout_secs and 86400");
+        }
+        if m.address_messages_per_minute < 1 || m.workspace_messages_per_minute < 1 {
+            bail!(
+                "smtp.address_messages_per_minute and smtp.workspace_messages_per_minute must be at least 1"
+            );
+        }
+        let biggest = i64::try_from(m.max_message_bytes).unwrap_or(i64::MAX);
+        if m.address_storage_bytes < biggest {
+            bail!("smtp.address_storage_bytes must be at least smtp.max_message_bytes");
+        }
+        if m.workspace_storage_bytes < m.address_storage_bytes {
+            bail!("smtp.workspace_storage_bytes must be at least smtp.address_storage_bytes");
+        }
+        Ok(())
+    }
+
+    /// The inbox rates and quotas for the app.
+    pub fn inbox_limits(&self) -> orthrus_app::InboxLimits {
+        orthrus_app::InboxLimits {
+            address_messages_per_minute: self.smtp.address_messages_per_minute,
+            workspace_messages_per_minute: self.smtp.workspace_messages_per_minute,
+            address_storage_bytes: self.smtp.address_storage_bytes,
+            workspace_storage_bytes: self.smtp.workspace_storage_bytes,
+        }
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         self.http_addr()?;
         self.smtp_addr()?;
@@ -452,6 +574,7 @@ impl Config {
         if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");
         }
+        self.validate_smtp_limits()?;
         orthrus_smtp::auth::check_pinned(&self.sender_auth()?.pinned)
             .map_err(|e| anyhow::anyhow!("smtp.dns_records: {e}"))?;
         if self.smtp.tls_cert.is_empty() != self.smtp.tls_key.is_empty() {
@@ -554,6 +677,7 @@ impl Config {
             egress: self.egress(),
             upload_slots: self.http.upload_slots,
             upload_timeout_ms: self.http.upload_timeout_secs.saturating_mul(1000),
+            inbox_limits: self.inbox_limits(),
             ..orthrus_app::AppConfig::default()
         }
     }

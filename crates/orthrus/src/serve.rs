@@ -270,6 +270,11 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         let smtp_config = orthrus_smtp::SmtpConfig {
             hostname: cfg.smtp.domain.clone(),
             max_message_bytes: cfg.smtp.max_message_bytes,
+            max_connections: cfg.smtp.max_connections,
+            max_connections_per_ip: cfg.smtp.max_connections_per_ip,
+            command_timeout: std::time::Duration::from_secs(cfg.smtp.command_timeout_secs),
+            data_timeout: std::time::Duration::from_secs(cfg.smtp.data_timeout_secs),
+            session_timeout: std::time::Duration::from_secs(cfg.smtp.session_timeout_secs),
             tls: if cfg.smtp.tls_cert.is_empty() {
                 None
             } else {

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod limits;
+mod quota;
 mod tls;
 
 use async_trait::async_trait;
@@ -32,7 +34,7 @@ impl Delivery for Memory {
         from: &str,
         rcpts: &[String],
         message: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), orthrus_smtp::DeliveryError> {
         if *self.fail.lock().unwrap() {
             return Err("disk on fire".into());
         }
@@ -190,7 +192,13 @@ impl Delivery for Stuck {
     async fn accepts(&self, _address: &str) -> Result<bool, String> {
         Ok(true)
     }
-    async fn deliver(&self, _: IpAddr, _: &str, _: &[String], _: &[u8]) -> Result<(), String> {
+    async fn deliver(
+        &self,
+        _: IpAddr,
+        _: &str,
+        _: &[String],
+        _: &[u8],
+    ) -> Result<(), orthrus_smtp::DeliveryError> {
         self.0.notify_one();
         std::future::pending().await
     }
