@@ -23,8 +23,13 @@ use tokio::task::JoinSet;
 
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 64 * 1024;
-/// Reading a request head, and connecting upstream, must finish within this.
+/// Connecting upstream must finish within this.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Chromium opens connections ahead of need and may leave one idle for a
+/// while before it sends a request on it; one idle longer than this is
+/// closed without an answer (an answer would be read as the response to a
+/// request sent at that very moment).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The running proxy; it stops (with every connection) when dropped.
 pub struct EgressProxy {
@@ -135,21 +140,26 @@ fn parse_head(raw: &[u8]) -> Option<Head> {
 }
 
 /// Reads until the end of the request head; returns the head and any bytes
-/// read past it (the start of a body).
-async fn read_head(s: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
+/// read past it (the start of a body). `Ok(None)`: not an HTTP head (too
+/// large, or cut off); `Err`: the connection ended before any byte.
+async fn read_head(s: &mut TcpStream) -> std::io::Result<Option<(Vec<u8>, Vec<u8>)>> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let rest = buf.split_off(end + 4);
-            return Some((buf, rest));
+            return Ok(Some((buf, rest)));
         }
         if buf.len() > MAX_HEAD {
-            return None;
+            return Ok(None);
         }
-        let n = s.read(&mut chunk).await.ok()?;
+        let n = s.read(&mut chunk).await?;
         if n == 0 {
-            return None;
+            return if buf.is_empty() {
+                Err(std::io::ErrorKind::UnexpectedEof.into())
+            } else {
+                Ok(None)
+            };
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -166,9 +176,11 @@ async fn answer(s: &mut TcpStream, status: &str, body: &str) {
 
 impl Shared {
     async fn serve(self, mut client: TcpStream) {
-        let Ok(Some((raw, rest))) = tokio::time::timeout(IO_TIMEOUT, read_head(&mut client)).await
-        else {
-            return answer(&mut client, "400 Bad Request", "bad request").await;
+        let (raw, rest) = match tokio::time::timeout(IDLE_TIMEOUT, read_head(&mut client)).await {
+            Ok(Ok(Some(head))) => head,
+            Ok(Ok(None)) => return answer(&mut client, "400 Bad Request", "bad request").await,
+            // Closed by Chromium, or idle too long: nothing to answer.
+            Ok(Err(_)) | Err(_) => return,
         };
         let Some(head) = parse_head(&raw) else {
             return answer(&mut client, "400 Bad Request", "bad request").await;

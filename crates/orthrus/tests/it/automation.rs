@@ -578,6 +578,7 @@ fn worker(storage: &Storage) -> std::process::Child {
         .env("ORTHRUS_MASTER_KEY", master_key())
         .env("ORTHRUS_LOG", "info")
         .env("ORTHRUS_AUTOMATION_LEASE_SECS", "3")
+        .env("ORTHRUS_AUTOMATION_ALLOWED_PRIVATE_HOSTS", "127.0.0.1")
         .env_remove("ORTHRUS_CONFIG")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
