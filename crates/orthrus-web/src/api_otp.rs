@@ -88,9 +88,10 @@ pub(crate) async fn enroll(
     Ok(Json(s.app.enroll_otp(&a.actor, &id, input).await?))
 }
 
-/// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB).
+/// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB
+/// and 25 megapixels).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "image/png"),
-    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_qr")), security(("bearer" = [])))]
+    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_qr, otp.image_too_large (over 25 megapixels), otp.qr_timeout"), (status = 503, description = "otp.busy: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn enroll_qr(
     State(s): State<WebState>,
     a: Authed,
@@ -324,7 +325,7 @@ pub(crate) struct ImportQuery {
 /// line), an Aegis, 2FAS or Bitwarden JSON export, a CSV with an `otpauth`
 /// column, or an otpauth:// list. Preview by default; applying needs step-up.
 #[utoipa::path(post, path = "/api/v1/authenticator/import", tag = "authenticator", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = orthrus_app::ImportReport), (status = 400, description = "import.unrecognized, import.invalid")), security(("bearer" = [])))]
+    responses((status = 200, body = orthrus_app::ImportReport), (status = 400, description = "import.unrecognized, import.invalid, import.too_many (over 1000 entries), import.image_too_large (over 25 megapixels), import.timeout"), (status = 503, description = "import.busy: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn import(
     State(s): State<WebState>,
     a: Authed,
