@@ -127,20 +127,17 @@ impl App {
     }
 
     /// Seeing the waiting requests: whoever may approve them (no step-up).
-    fn must_be_approver(actor: &Actor) -> Result<()> {
-        if actor.must_enroll_2fa {
-            return Err(AppError::TwoFactorEnrollmentRequired);
+    fn must_be_approver(&self, actor: &Actor) -> Result<()> {
+        match self.check(actor, Action::ApproveDual) {
+            Ok(()) | Err(AppError::StepUpRequired) => Ok(()),
+            Err(e) => Err(e),
         }
-        if !allows(actor.role, Action::ApproveDual) {
-            return Err(AppError::Forbidden);
-        }
-        Ok(())
     }
 
     /// Whether the policy lets the actor tag accounts critical (the UI shows
     /// the button from this answer).
     pub fn can_tag_critical(&self, actor: &Actor) -> bool {
-        !actor.must_enroll_2fa && allows(actor.role, Action::TagCritical)
+        self.permits(actor, Action::TagCritical)
     }
 
     /// Whether `requester` created, promoted or reactivated `approver` within
@@ -200,7 +197,7 @@ impl App {
 
     /// Requests waiting for a second person (workspace Owners and Super Admins).
     pub async fn list_dual_approvals(&self, actor: &Actor) -> Result<Vec<DualApproval>> {
-        Self::must_be_approver(actor)?;
+        self.must_be_approver(actor)?;
         let mut out = Vec::new();
         for r in self
             .inner
