@@ -14,6 +14,7 @@ mod api_otp;
 mod api_sms;
 mod assets;
 mod error;
+pub mod extension;
 mod extract;
 mod live;
 mod openapi;
@@ -128,6 +129,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_dual::routes())
         .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
+        .merge(extension::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -74,6 +74,10 @@ enum Command {
         #[command(subcommand)]
         command: client::MfaCommand,
     },
+    /// Write the browser extension (unpacked) into a folder, ready for the
+    /// browser's "Load unpacked"; pre-connected when --server and --token
+    /// are given (managed installs, tests).
+    Extension(ExtensionArgs),
     /// Pull the one-time code and confirmation link out of a message on
     /// standard input (an RFC 5322 email, or with --sms an SMS body); prints JSON.
     Extract {
@@ -98,6 +102,19 @@ struct StorageArgs {
     /// A TOML configuration file (see `orthrus config example`)
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExtensionArgs {
+    /// The folder to write the extension into (created if missing)
+    #[arg(long)]
+    out: PathBuf,
+    /// The Orthrus server the copy is connected to
+    #[arg(long, requires = "token")]
+    server: Option<String>,
+    /// An extension session token for that server (kept in preset.json, mode 0600)
+    #[arg(long, requires = "server")]
+    token: Option<String>,
 }
 
 #[derive(Args)]
@@ -189,6 +206,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = config::load(&o)?;
             serve::init_logging(&cfg);
             serve::serve(cfg).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extension(a) => {
+            let preset = match (&a.server, &a.token) {
+                (Some(server), Some(token)) => {
+                    let ok = server.starts_with("https://") || server.starts_with("http://");
+                    if !ok {
+                        anyhow::bail!(
+                            "--server must be the server's http:// or https:// URL, got {server:?}"
+                        );
+                    }
+                    Some(orthrus_web::extension::preset(server, token))
+                }
+                _ => None,
+            };
+            let n = orthrus_web::extension::write_to(&a.out, preset.as_deref())
+                .with_context(|| format!("cannot write the extension into {}", a.out.display()))?;
+            println!(
+                "Wrote the Orthrus extension ({n} files{}) to {}",
+                if preset.is_some() { ", connected" } else { "" },
+                a.out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(storage) => {
