@@ -55,9 +55,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(tail(s[6], s[7]));
     }
     // NAT64 64:ff9b::/96 and the local-use 64:ff9b:1::/48.
-    if (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4])
-        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
-    {
+    if s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1) {
         return Some(tail(s[6], s[7]));
     }
     // 6to4 2002:a.b.c.d::/48.

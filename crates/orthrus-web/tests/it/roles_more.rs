@@ -8,6 +8,24 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+/// A case: name, method, path, body, and the status wanted (or, for the
+/// workspace cases, whether it is allowed and the status when it is).
+type Case = (
+    &'static str,
+    Method,
+    String,
+    Option<serde_json::Value>,
+    StatusCode,
+);
+type WsCase = (
+    &'static str,
+    Method,
+    &'static str,
+    Option<serde_json::Value>,
+    bool,
+    StatusCode,
+);
+
 /// Collaborators "see TOTP codes and the account's inbox".
 fn can_use(w: W, r: Option<R>) -> bool {
     r.is_some() || w >= W::SuperAdmin
@@ -85,7 +103,7 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                 } else {
                     StatusCode::NOT_FOUND
                 };
-                let cases: Vec<(&str, Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+                let cases: Vec<Case> = vec![
                     (
                         "authenticator code",
                         Method::GET,
@@ -163,14 +181,7 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                     assert_eq!(got, want, "{}: {who} {name}: {v}", t.backend);
                     checked += 1;
                 }
-                let ws_cases: Vec<(
-                    &str,
-                    Method,
-                    &str,
-                    Option<serde_json::Value>,
-                    bool,
-                    StatusCode,
-                )> = vec![
+                let ws_cases: Vec<WsCase> = vec![
                     (
                         "every job I may see",
                         Method::GET,
