@@ -12,7 +12,9 @@
 //!
 //! `cargo bench -p orthrus-smtp --bench inbox_flood`. Knobs:
 //! `BENCH_FLOOD_MESSAGES` (default 500), `BENCH_FLOOD_MB` (default 4),
-//! `BENCH_FLOOD_CLIENTS` (default 4), `BENCH_FLOOD_READS` (default 3).
+//! `BENCH_FLOOD_CLIENTS` (default 4), `BENCH_FLOOD_READS` (default 3),
+//! `BENCH_FLOOD_QUOTA_MB` (the per-address and per-workspace storage quota;
+//! default: the app's defaults), to time a read of a fuller inbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use orthrus_app::{App, AppConfig};
@@ -108,6 +110,18 @@ fn auth_config() -> orthrus_smtp::auth::AuthConfig {
     }
 }
 
+fn quota_config() -> AppConfig {
+    let mut c = AppConfig::default();
+    if let Some(mb) = std::env::var("BENCH_FLOOD_QUOTA_MB")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        c.inbox_limits.address_storage_bytes = mb * 1024 * 1024;
+        c.inbox_limits.workspace_storage_bytes = mb * 1024 * 1024;
+    }
+    c
+}
+
 async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
     let resp = req.send().await.unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
@@ -139,7 +153,7 @@ async fn run(label: &str, url_db: &str) {
         MasterKey::generate(&OsEntropy),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
-        AppConfig::default(),
+        quota_config(),
     )
     .unwrap();
     let stop = CancellationToken::new();

@@ -565,7 +565,10 @@ impl Config {
             bail!("automation.lease_secs must be between 3 and 600");
         }
         orthrus_core::egress::PrivateHostAllowList::parse(
-            self.automation.allowed_private_hosts.iter().map(String::as_str),
+            self.automation
+                .allowed_private_hosts
+                .iter()
+                .map(String::as_str),
         )
         .context("automation.allowed_private_hosts")?;
         if !(10..=86_400).contains(&self.automation.person_wait_secs) {
@@ -685,10 +688,16 @@ impl Config {
     /// The automation egress rule (the allow list was checked by `validate`).
     pub fn egress(&self) -> orthrus_app::egress::Egress {
         let allow = orthrus_core::egress::PrivateHostAllowList::parse(
-            self.automation.allowed_private_hosts.iter().map(String::as_str),
+            self.automation
+                .allowed_private_hosts
+                .iter()
+                .map(String::as_str),
         )
         .unwrap_or_default();
-        orthrus_app::egress::Egress::new(allow, std::sync::Arc::new(orthrus_app::egress::SystemResolver))
+        orthrus_app::egress::Egress::new(
+            allow,
+            std::sync::Arc::new(orthrus_app::egress::SystemResolver),
+        )
     }
 }
 
@@ -802,5 +811,70 @@ mod tests {
         .unwrap();
         ok.validate().unwrap();
         assert_eq!(ok.sender_auth().unwrap().dns_servers[0].port(), 53);
+    }
+
+    #[test]
+    fn smtp_limits_come_from_file_and_env_and_are_checked() {
+        let mut c: Config = toml::from_str(
+            "[smtp]\nmax_connections = 50\ndata_timeout_secs = 60\naddress_storage_bytes = 20971520\n",
+        )
+        .unwrap();
+        apply_env(&mut c, |k| match k {
+            "ORTHRUS_SMTP_MAX_CONNECTIONS_PER_IP" => Some("5".into()),
+            "ORTHRUS_SMTP_SESSION_TIMEOUT_SECS" => Some("120".into()),
+            "ORTHRUS_SMTP_ADDRESS_MESSAGES_PER_MINUTE" => Some("30".into()),
+            "ORTHRUS_SMTP_WORKSPACE_STORAGE_BYTES" => Some("41943040".into()),
+            _ => None,
+        })
+        .unwrap();
+        c.validate().unwrap();
+        let m = &c.smtp;
+        assert_eq!(
+            (m.max_connections, m.max_connections_per_ip),
+            (50, 5),
+            "{m:?}"
+        );
+        assert_eq!((m.data_timeout_secs, m.session_timeout_secs), (60, 120));
+        let l = c.app_config().inbox_limits;
+        assert_eq!(l.address_messages_per_minute, 30);
+        assert_eq!(l.workspace_messages_per_minute, 600, "the default");
+        assert_eq!(
+            (l.address_storage_bytes, l.workspace_storage_bytes),
+            (20_971_520, 41_943_040)
+        );
+        let e = apply_env(&mut c, |k| {
+            (k == "ORTHRUS_SMTP_MAX_CONNECTIONS").then(|| "lots".into())
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("ORTHRUS_SMTP_MAX_CONNECTIONS"),
+            "{e}"
+        );
+        let bad = |toml_text: &str, needle: &str| {
+            let c: Config = toml::from_str(toml_text).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(needle), "{toml_text}: {e}");
+        };
+        bad("[smtp]\nmax_connections = 0\n", "smtp.max_connections");
+        bad(
+            "[smtp]\nmax_connections = 5\nmax_connections_per_ip = 6\n",
+            "smtp.max_connections_per_ip",
+        );
+        bad(
+            "[smtp]\ndata_timeout_secs = 600\nsession_timeout_secs = 60\n",
+            "smtp.session_timeout_secs",
+        );
+        bad(
+            "[smtp]\naddress_messages_per_minute = 0\n",
+            "smtp.address_messages_per_minute",
+        );
+        bad(
+            "[smtp]\naddress_storage_bytes = 1024\n",
+            "smtp.address_storage_bytes",
+        );
+        bad(
+            "[smtp]\nworkspace_storage_bytes = 10485760\naddress_storage_bytes = 20971520\n",
+            "smtp.workspace_storage_bytes",
+        );
     }
 }

@@ -278,3 +278,54 @@ async fn over_the_storage_quota_is_552_before_anything_is_stored() {
         assert_eq!(usage(&store, ws, address).await, full);
     }
 }
+
+#[tokio::test]
+async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
+    let (stores, _dir) = stores("smsquota").await;
+    for store in stores {
+        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
+        let limits = InboxLimits {
+            address_messages_per_minute: 2,
+            ..InboxLimits::default()
+        };
+        let n = node(store.clone(), &clock, limits).await;
+        let (ws, _) = addresses(&n.app, &store, 0).await;
+        let u = store
+            .find_user_by_email("owner@quota.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let actor = n.app.local_actor(u.id, ws).await.unwrap();
+        let acct = n.app.list_accounts(&actor, false).await.unwrap().remove(0);
+        n.app
+            .add_phone_number(&actor, "+14155550123")
+            .await
+            .unwrap();
+        let number = n
+            .app
+            .assign_phone_number(&actor, &acct.id)
+            .await
+            .unwrap()
+            .number;
+        for i in 0..2 {
+            let stored = n
+                .app
+                .ingest_sms(
+                    "+15550000",
+                    &number,
+                    &format!("Code 12345{i}"),
+                    &format!("SM{i}"),
+                )
+                .await
+                .unwrap();
+            assert!(stored);
+        }
+        let e = n
+            .app
+            .ingest_sms("+15550000", &number, "Code 999999", "SM9")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "inbox.rate_limited", "{e}");
+        assert_eq!(usage(&store, ws, &number).await.recipient_recent, 2);
+    }
+}
