@@ -346,7 +346,9 @@ impl App {
         let now = self.now();
         let ttl = match req.kind {
             SessionKind::Cookie => self.inner.config.session_hours * 3600,
-            SessionKind::Bearer => self.inner.config.bearer_days * 86400,
+            SessionKind::Bearer | SessionKind::Extension => {
+                self.inner.config.bearer_days * 86400
+            }
         };
         let row = SessionRow {
             id: SessionId::new(self.inner.clock.as_ref(), self.rng()),
@@ -378,7 +380,9 @@ impl App {
     pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Actor> {
         let hash = self.inner.token_hasher.hash(token.trim());
         let now = self.now();
-        let (user_id, ws_id, via, elevated_until) = if token.starts_with(API_TOKEN_PREFIX) {
+        let (user_id, ws_id, via, elevated_until, session_kind) = if token
+            .starts_with(API_TOKEN_PREFIX)
+        {
             let t = self
                 .inner
                 .store
@@ -393,7 +397,7 @@ impl App {
             {
                 self.inner.store.touch_api_token(t.id, now).await?;
             }
-            (t.user_id, t.workspace_id, Via::ApiToken(t.id), None)
+            (t.user_id, t.workspace_id, Via::ApiToken(t.id), None, None)
         } else {
             let s = self
                 .inner
@@ -412,6 +416,7 @@ impl App {
                 s.workspace_id,
                 Via::Session(s.id),
                 s.elevated_until,
+                Some(s.kind),
             )
         };
         let (user, ws) = self
@@ -434,6 +439,7 @@ impl App {
             must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
             totp_enabled: user.totp_enabled,
             ip: ip.to_owned(),
+            session_kind,
         })
     }
 
@@ -464,6 +470,7 @@ impl App {
             must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
             totp_enabled: user.totp_enabled,
             ip: format!("job {}", job.id),
+            session_kind: None,
         })
     }
 
@@ -486,6 +493,7 @@ impl App {
             must_enroll_2fa: false,
             totp_enabled: u.totp_enabled,
             ip: "local".into(),
+            session_kind: None,
         })
     }
 

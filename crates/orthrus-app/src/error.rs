@@ -39,6 +39,10 @@ pub enum AppError {
     /// rate (`inbox.rate_limited`) or a storage quota (`inbox.storage_full`).
     #[error("{message}")]
     InboxQuota { code: &'static str, message: String },
+    /// The browser extension's refusals (autofill and pairing), each with
+    /// its own code.
+    #[error("{0}")]
+    Extension(ExtensionError),
     /// Too much of this kind of work is running; try again later.
     #[error("the server is busy with other uploads; try again in {retry_after_secs} s")]
     Busy {
@@ -78,6 +82,7 @@ impl AppError {
             Self::Internal(_) => "internal",
             Self::InboxQuota { code, .. } => code,
             Self::Busy { code, .. } => code,
+            Self::Extension(e) => e.code(),
         }
     }
 
@@ -93,6 +98,52 @@ impl AppError {
             code,
             message: message.into(),
         }
+    }
+}
+
+/// Why the server refused the browser extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExtensionError {
+    /// Credentials and codes go to extension sessions only.
+    #[error("autofill answers the browser extension's sessions only; sign in with client \"extension\"")]
+    ExtensionOnly,
+    /// The page asking is not one of the account's sites.
+    #[error("this page is not one of the account's sites, so nothing is filled in")]
+    OriginMismatch,
+    /// The authenticator's current code was used and no fresh one came in time.
+    #[error("the current code was already used; ask again with a longer wait for the next one")]
+    CodeUsed,
+    /// No code (no authenticator, no verified message) in time.
+    #[error("no code arrived for this account in time")]
+    NoCode,
+    #[error("this pairing request is unknown")]
+    PairingNotFound,
+    #[error("this pairing request has expired or was already used; start again")]
+    PairingExpired,
+    #[error("this pairing request was denied")]
+    PairingDenied,
+    #[error("too many pairing requests from this address; try again in a few minutes")]
+    PairingThrottled,
+}
+
+impl ExtensionError {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ExtensionOnly => "autofill.extension_only",
+            Self::OriginMismatch => "autofill.origin_mismatch",
+            Self::CodeUsed => "autofill.code_used",
+            Self::NoCode => "autofill.no_code",
+            Self::PairingNotFound => "pairing.not_found",
+            Self::PairingExpired => "pairing.expired",
+            Self::PairingDenied => "pairing.denied",
+            Self::PairingThrottled => "pairing.throttled",
+        }
+    }
+}
+
+impl From<ExtensionError> for AppError {
+    fn from(e: ExtensionError) -> Self {
+        Self::Extension(e)
     }
 }
 

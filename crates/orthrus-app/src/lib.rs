@@ -25,6 +25,7 @@ mod passkeys;
 mod passwords;
 mod rotation;
 mod sender_trust;
+pub mod site;
 mod sms;
 mod twofactor;
 mod uploads;
@@ -43,7 +44,7 @@ pub use device_approval::{
     ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };
 pub use dual::DualApproval;
-pub use error::{AppError, Result};
+pub use error::{AppError, ExtensionError, Result};
 pub use forward::{ForwardAddress, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use inbox_quota::{Admission, InboxLimits};
@@ -160,6 +161,9 @@ pub struct Actor {
     pub must_enroll_2fa: bool,
     pub totp_enabled: bool,
     pub ip: String,
+    /// The kind of session the request came with (None: an API token, a
+    /// job or a local command). Autofill answers extension sessions only.
+    pub session_kind: Option<SessionKind>,
 }
 
 impl Actor {

@@ -31,6 +31,9 @@ pub struct RotationSchedule {
     /// The passwords rotations make (the app's rules: length, kinds of
     /// characters).
     pub password_policy: PasswordPolicy,
+    /// Rotate this many hours after a Collaborator logged in through the
+    /// browser extension (null: do not).
+    pub after_autofill_hours: Option<i64>,
 }
 
 /// New rotation settings.
@@ -48,6 +51,10 @@ pub struct RotationInput {
     /// characters of every kind).
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// Rotate this many hours (1 to 720) after a Collaborator logged in
+    /// through the browser extension; absent or null: do not.
+    #[serde(default)]
+    pub after_autofill_hours: Option<i64>,
 }
 
 /// The row's password policy (None: the default); an error when the stored
@@ -82,6 +89,7 @@ fn schedule_view(r: Option<&RotationRow>) -> RotationSchedule {
             set_by: Some(row.set_by.to_string()),
             next_at: row.next_at.map(|t| t.to_rfc3339()),
             password_policy: policy_of(r),
+            after_autofill_hours: row.after_autofill_hours,
         },
         None => RotationSchedule {
             window_end_hour: 24,
@@ -103,6 +111,7 @@ pub(crate) fn in_window(now: Timestamp, start: i64, end: i64) -> bool {
 /// Why a rotation was queued, for the audit.
 const SCHEDULE: &str = "schedule";
 const MEMBER_LEFT: &str = "member_left";
+const AFTER_AUTOFILL: &str = "after_autofill";
 
 impl App {
     /// The account's rotation settings (its Owners and workspace admins).
@@ -137,6 +146,14 @@ impl App {
                 "every_days must be between 1 and 365",
             ));
         }
+        if let Some(h) = input.after_autofill_hours
+            && !(1..=720).contains(&h)
+        {
+            return Err(AppError::invalid(
+                "rotation.after_autofill_hours",
+                "after_autofill_hours must be between 1 and 720",
+            ));
+        }
         if !(0..=23).contains(&start) || !(1..=24).contains(&end) || start == end {
             return Err(AppError::invalid(
                 "rotation.window",
@@ -153,7 +170,9 @@ impl App {
         // rotation runs.
         self.generate_password(&policy)?;
         let custom_policy = policy != PasswordPolicy::default();
-        let scheduled = input.every_days.is_some() || input.on_member_leave;
+        let scheduled = input.every_days.is_some()
+            || input.on_member_leave
+            || input.after_autofill_hours.is_some();
         if !scheduled && !custom_policy {
             self.inner.store.delete_rotation_schedule(ws, a.id).await?;
         } else {
@@ -166,6 +185,8 @@ impl App {
             let now = self.now();
             // The period counts from now unless it is unchanged.
             let next_at = match (input.every_days, &before) {
+                // A rotation an extension login asked for stays due.
+                (None, Some(b)) if input.after_autofill_hours.is_some() => b.next_at,
                 (None, _) => None,
                 (Some(d), Some(b)) if b.every_days == Some(d) && b.next_at.is_some() => b.next_at,
                 (Some(d), _) => Some(now.plus_seconds(d * DAY_SECS)),
@@ -185,6 +206,7 @@ impl App {
                         .then(|| serde_json::to_string(&policy))
                         .transpose()
                         .map_err(|e| AppError::Internal(e.to_string()))?,
+                    after_autofill_hours: input.after_autofill_hours,
                     updated_at: now,
                 })
                 .await?;
@@ -197,6 +219,7 @@ impl App {
                     "every_days": input.every_days,
                     "window": [start, end],
                     "on_member_leave": input.on_member_leave,
+                    "after_autofill_hours": input.after_autofill_hours,
                     "password_policy": policy,
                 })),
         )
@@ -225,8 +248,13 @@ impl App {
 
     /// One due schedule: true when a rotation was queued.
     async fn run_due_rotation(&self, r: &RotationRow, now: Timestamp) -> Result<bool> {
-        let (Some(days), Some(due)) = (r.every_days, r.next_at) else {
+        let Some(due) = r.next_at else {
             return Ok(false);
+        };
+        let Some(days) = r.every_days else {
+            // Due only because a Collaborator logged in through the
+            // extension: exactly when asked, window or not.
+            return self.run_due_after_autofill(r, due).await;
         };
         if !in_window(now, r.window_start, r.window_end) {
             return Ok(false);
@@ -265,6 +293,53 @@ impl App {
         self.queue_rotation(&requester, r.account_id, r.set_by, SCHEDULE)
             .await?;
         Ok(true)
+    }
+
+    /// A rotation due because of an extension login (no period): queued
+    /// once by the node that clears its due time, unless one is pending.
+    async fn run_due_after_autofill(&self, r: &RotationRow, due: Timestamp) -> Result<bool> {
+        if !self
+            .inner
+            .store
+            .clear_rotation_due(r.account_id, due)
+            .await?
+        {
+            return Ok(false);
+        }
+        if self.pending_rotation(r.workspace_id, r.account_id).await? {
+            return Ok(false);
+        }
+        let requester = self.local_actor(r.set_by, r.workspace_id).await?;
+        self.queue_rotation(&requester, r.account_id, r.set_by, AFTER_AUTOFILL)
+            .await?;
+        Ok(true)
+    }
+
+    /// After a Collaborator's credentials were filled by the extension:
+    /// brings the account's next rotation forward to the policy's N hours
+    /// from now, unless a rotation is already pending or due sooner.
+    /// Returns the time it is due at when this call set it.
+    pub(crate) async fn rotate_after_autofill(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+    ) -> Result<Option<Timestamp>> {
+        let Some(r) = self.inner.store.rotation_schedule(ws, a).await? else {
+            return Ok(None);
+        };
+        let Some(hours) = r.after_autofill_hours else {
+            return Ok(None);
+        };
+        if self.pending_rotation(ws, a).await? {
+            return Ok(None);
+        }
+        let at = self.now().plus_seconds(hours * 3600);
+        Ok(self
+            .inner
+            .store
+            .rotation_due_by(a, at)
+            .await?
+            .then_some(at))
     }
 
     /// After `user` left the accounts (removed from one, or deactivated):

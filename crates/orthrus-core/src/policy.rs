@@ -89,6 +89,15 @@ pub enum Action {
     // Account scope.
     /// Read the account's notes (its members; Super Admins and Owners).
     ReadNotes,
+    /// Log in through the browser extension's autofill: the server hands the
+    /// credentials (or a code) to an extension session for a matching page.
+    /// Collaborators included: filling is how they use an account without
+    /// being shown its password.
+    Autofill,
+    // Workspace scope.
+    /// Edit the workspace's list of app settings pages that Collaborators may
+    /// not open through the extension (workspace Admins and above).
+    ManageAppRestrictions,
 }
 
 impl Action {
@@ -126,6 +135,7 @@ impl Action {
                 | Action::ManagePhoneNumbers
                 | Action::ExportSeeds
                 | Action::ReachEveryAccount
+                | Action::ManageAppRestrictions
         )
     }
 }
@@ -163,7 +173,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             Action::ListAllAccounts
             | Action::ViewAudit
             | Action::ViewAllJobs
-            | Action::ManagePhoneNumbers => ws >= W::Admin,
+            | Action::ManagePhoneNumbers
+            | Action::ManageAppRestrictions => ws >= W::Admin,
             Action::ExportSeeds | Action::ReachEveryAccount => ws >= W::SuperAdmin,
             Action::ManageWorkspaceSettings => ws == W::Owner,
             Action::ManageUser { current, new } => match ws {
@@ -211,7 +222,10 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             Some(A::Manager) => role == A::Collaborator,
             _ => false,
         },
-        Action::UseTotp | Action::ViewInbox | Action::RunLoginAutomation => effective.is_some(),
+        Action::UseTotp
+        | Action::ViewInbox
+        | Action::RunLoginAutomation
+        | Action::Autofill => effective.is_some(),
         Action::AdvanceHotp => effective >= Some(A::Manager),
         Action::ReadNotes => effective.is_some(),
         _ => false,
@@ -394,6 +408,21 @@ mod tests {
         assert_eq!(n(User, Some(AccountRole::Collaborator)), Decision::Allow);
         assert_eq!(n(SuperAdmin, None), Decision::Allow);
         assert_eq!(n(Admin, None), Decision::Deny);
+    }
+
+    #[test]
+    fn every_member_may_autofill_and_admins_edit_restrictions() {
+        use AccountRole::*;
+        let d = |ws, acc| decide(s(ws, acc), Action::Autofill);
+        for r in [Owner, Manager, Collaborator] {
+            assert_eq!(d(WorkspaceRole::User, Some(r)), Decision::Allow, "{r:?}");
+        }
+        assert_eq!(d(WorkspaceRole::User, None), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Admin, None), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::SuperAdmin, None), Decision::AllowWithStepUp);
+        let m = |ws| decide(s(ws, None), Action::ManageAppRestrictions);
+        assert_eq!(m(WorkspaceRole::Admin), Decision::Allow);
+        assert_eq!(m(WorkspaceRole::User), Decision::Deny);
     }
 
     #[test]

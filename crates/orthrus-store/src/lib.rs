@@ -658,6 +658,52 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;
     async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>>;
 
+    // The browser extension (issue 12)
+    async fn create_pairing(&self, p: &PairingRow) -> Result<()>;
+    async fn get_pairing(&self, id: EventId) -> Result<Option<PairingRow>>;
+    /// Pairing requests made from `ip` since `since` (a rate limit).
+    async fn count_pairings_from(&self, ip: &str, since: Timestamp) -> Result<i64>;
+    /// Decides a pending, unexpired request once (approved or denied, for
+    /// `user`); false when it was decided already or has expired.
+    async fn decide_pairing(
+        &self,
+        id: EventId,
+        status: PairingStatus,
+        ws: WorkspaceId,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Moves an approved, unexpired request to claimed; false when it is not
+    /// (so a session is handed out once).
+    async fn claim_pairing(&self, id: EventId, now: Timestamp) -> Result<bool>;
+    /// The extra site URLs of an account (JSON array), if any were set.
+    async fn account_urls(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<String>>;
+    async fn set_account_urls(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+        urls_json: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Every account's extra URLs in the workspace (JSON arrays).
+    async fn workspace_account_urls(&self, ws: WorkspaceId) -> Result<Vec<(AccountId, String)>>;
+    /// The workspace's app restriction patterns (app, JSON array).
+    async fn app_restrictions(&self, ws: WorkspaceId) -> Result<Vec<(String, String)>>;
+    /// Replaces one app's patterns (None: back to the built-in defaults).
+    async fn set_app_restrictions(
+        &self,
+        ws: WorkspaceId,
+        app: &str,
+        patterns_json: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Brings the account's next rotation forward to `at` (sets it when
+    /// none is due); false when one is already due at or before `at`.
+    async fn rotation_due_by(&self, a: AccountId, at: Timestamp) -> Result<bool>;
+    /// Clears a due rotation that is still `from` (it was queued); false
+    /// when another node moved it first.
+    async fn clear_rotation_due(&self, a: AccountId, from: Timestamp) -> Result<bool>;
+
     // Instance-wide settings
     async fn get_setting(&self, key: &str) -> Result<Option<String>>;
     /// Stores a setting unless it exists; returns the value now stored.

@@ -116,6 +116,11 @@ pub const SQLITE: &[Migration] = &[
         name: "inbox_quotas",
         sql: include_str!("../migrations/sqlite/0018_inbox_quotas.sql"),
     },
+    Migration {
+        version: 21,
+        name: "browser_extension",
+        sql: include_str!("../migrations/sqlite/0021_browser_extension.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -208,6 +213,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 18,
         name: "inbox_quotas",
         sql: include_str!("../migrations/postgres/0018_inbox_quotas.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "browser_extension",
+        sql: include_str!("../migrations/postgres/0021_browser_extension.sql"),
     },
 ];
 

@@ -40,6 +40,9 @@ pub enum SessionKind {
     Cookie,
     /// An API/CLI session from `POST /auth/login` (bearer).
     Bearer,
+    /// A browser extension's session (bearer): the only kind autofill
+    /// hands credentials to.
+    Extension,
 }
 
 impl SessionKind {
@@ -47,13 +50,14 @@ impl SessionKind {
         match self {
             Self::Cookie => "cookie",
             Self::Bearer => "bearer",
+            Self::Extension => "extension",
         }
     }
     pub fn parse(s: &str) -> Self {
-        if s == "cookie" {
-            Self::Cookie
-        } else {
-            Self::Bearer
+        match s {
+            "cookie" => Self::Cookie,
+            "extension" => Self::Extension,
+            _ => Self::Bearer,
         }
     }
 }
@@ -425,6 +429,9 @@ pub struct RotationRow {
     pub next_at: Option<Timestamp>,
     /// The password policy of rotations (JSON); None: the default.
     pub password_policy: Option<String>,
+    /// Rotate this many hours after a Collaborator logged in through the
+    /// browser extension; None: do not.
+    pub after_autofill_hours: Option<i64>,
     pub updated_at: Timestamp,
 }
 
@@ -510,4 +517,58 @@ pub struct PhoneNumberRow {
     pub number: String,
     pub account_id: Option<AccountId>,
     pub created_at: Timestamp,
+}
+
+/// Where a browser extension's pairing request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairingStatus {
+    /// Waiting for someone to pick the number.
+    Pending,
+    /// Approved by a user; the extension may claim its session once.
+    Approved,
+    /// A wrong number was picked (or it was refused).
+    Denied,
+    /// The extension took its session.
+    Claimed,
+}
+
+impl PairingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Claimed => "claimed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "claimed" => Self::Claimed,
+            _ => return None,
+        })
+    }
+}
+
+/// A browser extension asking to be connected by approval (number matching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairingRow {
+    pub id: EventId,
+    /// Keyed hash of the secret the extension claims its session with.
+    pub secret_hash: String,
+    /// The number (10 to 99) the extension shows.
+    pub number: i64,
+    /// The three numbers the approving page offers (one is `number`).
+    pub choices: Vec<i64>,
+    pub browser: String,
+    pub ip: String,
+    pub status: PairingStatus,
+    /// Who decided (set with the decision).
+    pub workspace_id: Option<WorkspaceId>,
+    pub user_id: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
 }

@@ -340,7 +340,28 @@ macro_rules! impl_store {
                 set_by: id(r, "set_by")?,
                 next_at: ts_opt(r, "next_at")?,
                 password_policy: r.try_get("password_policy")?,
+                after_autofill_hours: r.try_get::<Option<i32>, _>("after_autofill_hours")?.map(i64::from),
                 updated_at: ts(r, "updated_at")?,
+            })
+        }
+        fn pairing_row(r: &$row) -> Result<PairingRow> {
+            let ws: Option<String> = r.try_get("workspace_id")?;
+            let user: Option<String> = r.try_get("user_id")?;
+            let choices: String = r.try_get("choices")?;
+            Ok(PairingRow {
+                id: id(r, "id")?,
+                secret_hash: r.try_get("secret_hash")?,
+                number: i64::from(r.try_get::<i32, _>("number")?),
+                choices: choices.split(',').filter_map(|c| c.parse().ok()).collect(),
+                browser: r.try_get("browser")?,
+                ip: r.try_get("ip")?,
+                status: PairingStatus::parse(&r.try_get::<String, _>("status")?)
+                    .ok_or_else(|| StoreError::Corrupt("bad pairing status".into()))?,
+                workspace_id: ws.as_deref().map(|w| parse(w, "workspace_id")).transpose()?,
+                user_id: user.as_deref().map(|u| parse(u, "user_id")).transpose()?,
+                created_at: ts(r, "created_at")?,
+                expires_at: ts(r, "expires_at")?,
+                decided_at: ts_opt(r, "decided_at")?,
             })
         }
         fn phone_row(r: &$row) -> Result<PhoneNumberRow> {
@@ -1500,15 +1521,16 @@ macro_rules! impl_store {
             }
 
             async fn save_rotation_schedule(&self, r: &RotationRow) -> Result<()> {
-                sqlx::query("INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start, window_end, on_member_leave, set_by, next_at, updated_at, password_policy)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                sqlx::query("INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start, window_end, on_member_leave, set_by, next_at, updated_at, password_policy, after_autofill_hours)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                      ON CONFLICT (account_id) DO UPDATE SET every_days = excluded.every_days, window_start = excluded.window_start,
                         window_end = excluded.window_end, on_member_leave = excluded.on_member_leave, set_by = excluded.set_by,
-                        next_at = excluded.next_at, updated_at = excluded.updated_at, password_policy = excluded.password_policy")
+                        next_at = excluded.next_at, updated_at = excluded.updated_at, password_policy = excluded.password_policy,
+                        after_autofill_hours = excluded.after_autofill_hours")
                     .bind(r.account_id.to_string()).bind(r.workspace_id.to_string())
                     .bind(r.every_days.map(small)).bind(small(r.window_start)).bind(small(r.window_end))
                     .bind(r.on_member_leave).bind(r.set_by.to_string()).bind(r.next_at.map(|t| t.0)).bind(r.updated_at.0)
-                    .bind(r.password_policy.as_deref())
+                    .bind(r.password_policy.as_deref()).bind(r.after_autofill_hours.map(small))
                     .execute(&self.pool).await?;
                 Ok(())
             }
@@ -1520,7 +1542,7 @@ macro_rules! impl_store {
             }
 
             async fn due_rotations(&self, now: Timestamp) -> Result<Vec<RotationRow>> {
-                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE every_days IS NOT NULL AND next_at <= $1 ORDER BY next_at")
+                let rows = sqlx::query("SELECT * FROM rotation_schedules WHERE (every_days IS NOT NULL OR after_autofill_hours IS NOT NULL) AND next_at <= $1 ORDER BY next_at")
                     .bind(now.0).fetch_all(&self.pool).await?;
                 rows.iter().map(rotation_row).collect()
             }
@@ -1814,6 +1836,95 @@ macro_rules! impl_store {
                 let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
                     .bind(key).fetch_optional(&self.pool).await?;
                 row.map(|r| Ok(r.try_get("value")?)).transpose()
+            }
+
+            async fn create_pairing(&self, p: &PairingRow) -> Result<()> {
+                let choices: Vec<String> = p.choices.iter().map(i64::to_string).collect();
+                sqlx::query("INSERT INTO extension_pairings (id, secret_hash, number, choices, browser, ip, status, workspace_id, user_id, created_at, expires_at, decided_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, NULL)")
+                    .bind(p.id.to_string()).bind(&p.secret_hash).bind(small(p.number)).bind(choices.join(","))
+                    .bind(&p.browser).bind(&p.ip).bind(p.status.as_str()).bind(p.created_at.0).bind(p.expires_at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn get_pairing(&self, id: EventId) -> Result<Option<PairingRow>> {
+                sqlx::query("SELECT * FROM extension_pairings WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(pairing_row).transpose()
+            }
+
+            async fn count_pairings_from(&self, ip: &str, since: Timestamp) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM extension_pairings WHERE ip = $1 AND created_at >= $2")
+                    .bind(ip).bind(since.0).fetch_one(&self.pool).await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn decide_pairing(&self, id: EventId, status: PairingStatus, ws: WorkspaceId, user: UserId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE extension_pairings SET status = $2, workspace_id = $3, user_id = $4, decided_at = $5
+                     WHERE id = $1 AND status = 'pending' AND expires_at > $5")
+                    .bind(id.to_string()).bind(status.as_str()).bind(ws.to_string()).bind(user.to_string()).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn claim_pairing(&self, id: EventId, now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE extension_pairings SET status = 'claimed' WHERE id = $1 AND status = 'approved' AND expires_at > $2")
+                    .bind(id.to_string()).bind(now.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn account_urls(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT urls FROM account_urls WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string()).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(r.try_get("urls")?)).transpose()
+            }
+
+            async fn set_account_urls(&self, ws: WorkspaceId, a: AccountId, urls_json: &str, at: Timestamp) -> Result<()> {
+                sqlx::query("INSERT INTO account_urls (account_id, workspace_id, urls, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (account_id) DO UPDATE SET urls = excluded.urls, updated_at = excluded.updated_at")
+                    .bind(a.to_string()).bind(ws.to_string()).bind(urls_json).bind(at.0)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn workspace_account_urls(&self, ws: WorkspaceId) -> Result<Vec<(AccountId, String)>> {
+                let rows = sqlx::query("SELECT account_id, urls FROM account_urls WHERE workspace_id = $1")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok((id(r, "account_id")?, r.try_get("urls")?))).collect()
+            }
+
+            async fn app_restrictions(&self, ws: WorkspaceId) -> Result<Vec<(String, String)>> {
+                let rows = sqlx::query("SELECT app, patterns FROM app_restrictions WHERE workspace_id = $1 ORDER BY app")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok((r.try_get("app")?, r.try_get("patterns")?))).collect()
+            }
+
+            async fn set_app_restrictions(&self, ws: WorkspaceId, app: &str, patterns_json: Option<&str>, at: Timestamp) -> Result<()> {
+                match patterns_json {
+                    Some(p) => {
+                        sqlx::query("INSERT INTO app_restrictions (workspace_id, app, patterns, updated_at) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (workspace_id, app) DO UPDATE SET patterns = excluded.patterns, updated_at = excluded.updated_at")
+                            .bind(ws.to_string()).bind(app).bind(p).bind(at.0).execute(&self.pool).await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM app_restrictions WHERE workspace_id = $1 AND app = $2")
+                            .bind(ws.to_string()).bind(app).execute(&self.pool).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn rotation_due_by(&self, a: AccountId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE rotation_schedules SET next_at = $2 WHERE account_id = $1 AND (next_at IS NULL OR next_at > $2)")
+                    .bind(a.to_string()).bind(at.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn clear_rotation_due(&self, a: AccountId, from: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE rotation_schedules SET next_at = NULL WHERE account_id = $1 AND next_at = $2")
+                    .bind(a.to_string()).bind(from.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {

@@ -109,6 +109,12 @@ pub(crate) struct LoginBody {
     password: SecretString,
     /// The user's own TOTP code or a recovery code, when 2FA is on.
     totp: Option<String>,
+    /// `extension` for the browser extension (its session is the only kind
+    /// autofill answers); absent for the CLI and other API clients.
+    client: Option<String>,
+    /// The browser the extension runs in, shown in the session list
+    /// (default: the User-Agent).
+    browser: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -130,6 +136,7 @@ pub(crate) async fn login(
     client: ClientInfo,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Json<LoginResponse>> {
+    let kind = crate::api_autofill::session_kind(b.client.as_deref())?;
     let out = s
         .app
         .login(LoginRequest {
@@ -137,8 +144,11 @@ pub(crate) async fn login(
             password: b.password,
             totp: b.totp,
             ip: client.ip,
-            user_agent: client.user_agent,
-            kind: orthrus_app::SessionKind::Bearer,
+            user_agent: b
+                .browser
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or(client.user_agent),
+            kind,
         })
         .await?;
     Ok(Json(LoginResponse {

@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use orthrus_app::AppError;
+use orthrus_app::{AppError, ExtensionError};
 
 /// An error from a handler.
 #[derive(Debug)]
@@ -67,6 +67,15 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         }
         AppError::InboxQuota { .. } => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Extension(e) => match e {
+            ExtensionError::ExtensionOnly
+            | ExtensionError::OriginMismatch
+            | ExtensionError::PairingDenied => StatusCode::FORBIDDEN,
+            ExtensionError::CodeUsed => StatusCode::CONFLICT,
+            ExtensionError::NoCode | ExtensionError::PairingNotFound => StatusCode::NOT_FOUND,
+            ExtensionError::PairingExpired => StatusCode::GONE,
+            ExtensionError::PairingThrottled => StatusCode::TOO_MANY_REQUESTS,
+        },
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod api;
 mod api_accounts;
+mod api_autofill;
 mod api_automation;
 mod api_backup;
 mod api_otp;
@@ -116,6 +117,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(api_accounts::routes())
+        .merge(api_autofill::routes())
         .merge(api_otp::routes())
         .merge(api_backup::routes())
         .merge(api_sms::routes())

@@ -220,9 +220,10 @@ async fn set_rotation(
     };
     // The form sets the length and whether symbols are used; the API
     // has the whole policy.
-    let current = match s.app.rotation_schedule(&a.actor, &id).await {
-        Ok(r) => r.password_policy,
-        Err(_) => orthrus_app::PasswordPolicy::default(),
+    // Rotation after an extension login is set through the API: kept.
+    let (current, after_autofill_hours) = match s.app.rotation_schedule(&a.actor, &id).await {
+        Ok(r) => (r.password_policy, r.after_autofill_hours),
+        Err(_) => (orthrus_app::PasswordPolicy::default(), None),
     };
     // A passphrase policy (set through the API) is not on the form: kept.
     let password_policy = if current.memorable {
@@ -242,6 +243,7 @@ async fn set_rotation(
         window_end_hour: end,
         on_member_leave: f.on_member_leave.is_some(),
         password_policy: Some(password_policy),
+        after_autofill_hours,
     };
     match s.app.set_rotation_schedule(&a.actor, &id, input).await {
         Ok(_) => section_view(&s, &a, &id, None).await,
