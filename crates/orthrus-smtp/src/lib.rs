@@ -176,7 +176,10 @@ impl Slot {
         ip: IpAddr,
         config: &SmtpConfig,
     ) -> Result<Self, &'static str> {
-        let mut t = table.lock().map_err(|_| "connection table poisoned")?;
+        // Plain counters: still right after a panic elsewhere held the lock.
+        let mut t = table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if t.total >= config.max_connections {
             return Err("421 4.7.0 Too many connections; try again later\r\n");
         }
@@ -195,13 +198,15 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Ok(mut t) = self.table.lock() {
-            t.total = t.total.saturating_sub(1);
-            if let Some(n) = t.per_ip.get_mut(&self.ip) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    t.per_ip.remove(&self.ip);
-                }
+        let mut t = self
+            .table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        t.total = t.total.saturating_sub(1);
+        if let Some(n) = t.per_ip.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.per_ip.remove(&self.ip);
             }
         }
     }

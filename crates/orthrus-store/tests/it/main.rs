@@ -7,6 +7,7 @@ use orthrus_store::*;
 use std::sync::Arc;
 
 mod hotp;
+mod inbox_usage;
 
 struct Backends {
     stores: Vec<Arc<dyn Store>>,
