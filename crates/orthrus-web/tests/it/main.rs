@@ -11,6 +11,7 @@ mod blank_png;
 mod dual;
 mod egress;
 mod hardening;
+mod inbox_flood;
 mod inbox_view;
 mod jobs;
 mod otp;
