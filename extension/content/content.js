@@ -19,17 +19,15 @@
 
   const SUBMIT_DELAY_MS = 150;
 
+  /** Ask the background; promise form works in Chromium (MV3) and Firefox alike. */
   function send(msg) {
-    return new Promise((resolve) => {
-      try {
-        ext.runtime.sendMessage(Object.assign({ url: location.href }, msg), (reply) => {
-          const err = ext.runtime.lastError; // read it so it is not reported
-          resolve(reply || { ok: false, error: { message: err ? "The Orthrus extension did not answer. Reload the page." : "No answer." } });
-        });
-      } catch (_) {
-        resolve({ ok: false, error: { message: "The Orthrus extension was updated or removed. Reload the page." } });
-      }
-    });
+    const fallback = { ok: false, error: { message: "The Orthrus extension did not answer. Reload the page." } };
+    try {
+      return Promise.resolve(ext.runtime.sendMessage(Object.assign({ url: location.href }, msg)))
+        .then((reply) => reply || fallback, () => fallback);
+    } catch (_) {
+      return Promise.resolve({ ok: false, error: { message: "The Orthrus extension was updated or removed. Reload the page." } });
+    }
   }
 
   function errorText(reply) {

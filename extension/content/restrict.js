@@ -70,10 +70,9 @@
     if (blocked || url === checked) return;
     checked = url;
     try {
-      ext.runtime.sendMessage({ type: "restrictions", url }, (r) => {
-        void ext.runtime.lastError;
+      Promise.resolve(ext.runtime.sendMessage({ type: "restrictions", url })).then((r) => {
         if (r && r.blocked === true && location.href === url) block(r);
-      });
+      }, () => { /* no answer: the server decides, and it was not reached */ });
     } catch (_) { /* extension reloaded: nothing to enforce from here */ }
   }
 
