@@ -309,6 +309,11 @@
     "newsletter", "subscribe", "subscription", "suscribete", "suscribirse", "boletin", "assinar",
     "inscreva se", "abonner", "s abonner", "abonnieren", "iscriviti", "updates", "mailing list",
   ];
+  const RESET_WORDS = [
+    "forgot", "forgotten", "reset", "recover", "recovery", "restablecer", "recuperar", "olvidaste",
+    "esqueceu", "redefinir", "oublie", "reinitialiser", "vergessen", "zurucksetzen", "wiederherstellen",
+    "dimenticato", "reimposta", "recupera",
+  ];
   const NOT_SUBMIT_WORDS = [
     "forgot", "reset", "show", "hide", "mostrar", "ocultar", "afficher", "masquer", "anzeigen",
     "mostra", "nascondi", "vergessen", "oublie", "olvidaste", "esqueceu", "dimenticato",
@@ -373,6 +378,48 @@
       if (bits.length > 60) break;
     }
     return normalize(bits.join(" ")).slice(0, max || 2000);
+  }
+
+  /**
+   * What names a form itself (its attributes and headings, not its
+   * buttons): for formless fields, the attributes of the field's nearest
+   * few ancestors.
+   */
+  function titleText(container, field) {
+    const bits = [];
+    const els = container && container.nodeType === ELEMENT ? [container] : ancestors(field).slice(0, 3);
+    for (const c of els) {
+      bits.push(attr(c, "id"), attr(c, "name"), attr(c, "class"), attr(c, "action"), attr(c, "aria-label"));
+      for (const e of allElements(c)) {
+        const tag = tagOf(e);
+        if (tag === "H1" || tag === "H2" || tag === "H3" || tag === "LEGEND") bits.push(textOf(e, 80));
+      }
+    }
+    return normalize(bits.join(" "));
+  }
+
+  /**
+   * The username field among the inputs before the password field: in a
+   * form, the best named one, a little less the further it is; without a
+   * form, the nearest one (a newsletter box elsewhere on the page may be
+   * better named but is not the login's). autocomplete=username wins.
+   */
+  function pickUsername(before, inForm) {
+    const scored = before.map((e) => ({ e, s: usernameScore(e) })).filter((c) => c.s > 0);
+    if (!scored.length) return null;
+    const marked = scored.filter((c) => c.s >= 100);
+    if (marked.length) return marked[marked.length - 1].e;
+    if (!inForm) return scored[scored.length - 1].e;
+    let best = null;
+    let bestValue = -Infinity;
+    scored.forEach((c, i) => {
+      const value = c.s - 10 * (scored.length - 1 - i);
+      if (value >= bestValue) {
+        best = c.e;
+        bestValue = value;
+      }
+    });
+    return best;
   }
 
   function buttonText(el) {
@@ -514,15 +561,7 @@
         if (passwords.length > 1 || newPw) continue; // sign-up or change-password form
         const password = passwords[0];
         const before = inScope.filter((e) => order(e) < order(password));
-        let username = null;
-        let best = 0;
-        for (const e of before) {
-          const s = usernameScore(e);
-          if (s > 0 && s >= best) {
-            username = e;
-            best = s;
-          }
-        }
+        const username = pickUsername(before, tagOf(container) === "FORM");
         let score = 50;
         if (signup) score -= 40;
         if (hasAnyPhrase(text, LOGIN_WORDS)) score += 10;
@@ -547,8 +586,11 @@
         if (!strong && !(best >= 30 && loginish)) continue;
         // A text input beside it that is not ours (a message, a name…) means
         // this is some other kind of form.
-        const others = inScope.filter((e) => e !== username && ["text", "email", "tel"].indexOf(inputType(e)) !== -1);
+        const others = inScope.filter((e) => e !== username && ["text", "email", "tel"].indexOf(inputType(e)) !== -1 &&
+          !isSearchField(e));
         if (others.length && !strong) continue;
+        // "Forgot your password? Enter your email" is not a login step.
+        if (hasAnyPhrase(titleText(container, username), RESET_WORDS)) continue;
         candidates.push({ score: strong ? 20 : 10, container, username, password: null });
       }
     }
@@ -633,8 +675,8 @@
     tagOf, attr, hasAttr, inputType, normalize, hasPhrase, hasAnyPhrase,
     parentOf, rootOf, ancestors, closestTag, contains, allElements, textOf, labelText, fieldText,
     looksLikeHoneypot, hiddenReason, isUsable, isSearchField, usernameScore, formOf, groupContainer,
-    containerText, buttonText, isModal, modalOf, activeElementOf, findSubmit, findLoginFields,
+    containerText, titleText, pickUsername, buttonText, isModal, modalOf, activeElementOf, findSubmit, findLoginFields,
     nativeValueSetter, setValue, submit,
-    words: { SEARCH_WORDS, USER_WORDS, LOGIN_WORDS, SIGNUP_WORDS, NEWSLETTER_WORDS, NOT_SUBMIT_WORDS },
+    words: { SEARCH_WORDS, USER_WORDS, LOGIN_WORDS, SIGNUP_WORDS, NEWSLETTER_WORDS, RESET_WORDS, NOT_SUBMIT_WORDS },
   };
 });

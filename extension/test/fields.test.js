@@ -239,3 +239,34 @@ test("normalize strips accents and splits names", () => {
   assert.equal(F.normalize("user_name-field"), "user name field");
   assert.equal(F.normalize("Bestätigungscode"), "bestatigungscode");
 });
+
+test("without a form, the username is the input nearest the password, not a newsletter box above", () => {
+  const doc = page(
+    h("div", { class: "promo" }, h("input", { type: "email", name: "newsletter_email", placeholder: "Email for our newsletter" })),
+    h("div", { class: "login" },
+      h("input", { type: "text", name: "login", id: "near" }),
+      h("input", { type: "password" }),
+      h("div", { role: "button" }, "Log in")));
+  assert.equal(find(doc).username.getAttribute("id"), "near");
+});
+
+test("in a form, a better-named field a little further wins over an unnamed one right before", () => {
+  const doc = page(h("form", {},
+    h("input", { type: "email", name: "email", id: "mail" }),
+    h("input", { type: "text", name: "x" }),
+    h("input", { type: "password" })));
+  assert.equal(find(doc).username.getAttribute("id"), "mail");
+});
+
+test("a username step is recognised next to a header search box; a password-reset form is not a login step", () => {
+  const doc = page(
+    h("input", { type: "search", name: "q" }),
+    h("div", {}, h("input", { type: "email", name: "email", id: "e" }), h("button", {}, "Continue")));
+  const r = find(doc);
+  assert.equal(r.stage, "username");
+  assert.equal(r.username.getAttribute("id"), "e");
+  const reset = page(h("form", { action: "/password/reset" },
+    h("h2", {}, "Forgot your password?"),
+    h("input", { type: "email", name: "email" }), h("button", {}, "Continue")));
+  assert.equal(find(reset).stage, null);
+});
