@@ -337,7 +337,7 @@ impl App {
         AppError::InvalidCredentials
     }
 
-    async fn create_session(
+    pub(crate) async fn create_session(
         &self,
         user: &UserRow,
         req: &LoginRequest,

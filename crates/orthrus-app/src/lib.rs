@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod auth;
+mod autofill;
 mod automation;
 mod backup;
 mod device_approval;
@@ -21,6 +22,7 @@ mod inbox;
 mod inbox_quota;
 mod otp;
 mod otp_transfer;
+mod pairing;
 mod passkeys;
 mod passwords;
 mod rotation;
@@ -34,6 +36,10 @@ mod users;
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
+pub use autofill::{
+    AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep, MAX_FILL_WAIT_SECS,
+    Restrictions,
+};
 pub use automation::{
     AUTOMATION_KINDS, AVAILABLE_KINDS, JOB_ELEVATION_SECS, JobInputs, JobView, Question, StepView,
 };
@@ -54,6 +60,7 @@ pub use otp::{
     PendingEnrollment, UsedInfo,
 };
 pub use otp_transfer::{ExportFile, ImportEntryPlan, ImportReport, age_decrypt};
+pub use pairing::{PAIRING_SECS, PairingClaim, PairingPrompt, PairingStart};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
 pub use rotation::{RotationInput, RotationSchedule};

@@ -514,7 +514,7 @@ impl App {
         Ok(OtpStatus { active, pending })
     }
 
-    async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
+    pub(crate) async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         let batcher = &self.inner.ledger;
         batcher
@@ -554,7 +554,7 @@ impl App {
     }
 
     /// Waits `ms` of the app's clock (tests move a fake clock instead).
-    async fn pause(&self, ms: i64) {
+    pub(crate) async fn pause(&self, ms: i64) {
         if ms > 0 && !self.inner.clock.skip_wait(ms) {
             tokio::time::sleep(std::time::Duration::from_millis(
                 u64::try_from(ms).unwrap_or(0),

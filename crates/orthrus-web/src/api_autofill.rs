@@ -4,12 +4,38 @@
 //! made in `orthrus-app` (`autofill.rs`, `pairing.rs`).
 
 use crate::WebState;
+use crate::api::ApiResult;
 use crate::error::WebError;
+use crate::extract::{ApiJson, ApiQuery, Authed, ClientInfo};
+use axum::Json;
 use axum::Router;
-use orthrus_app::{AppError, SessionKind};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use orthrus_app::{
+    AppError, AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
+    PairingClaim, Restrictions, SessionKind,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
+        .route("/api/v1/autofill/candidates", get(candidates))
+        .route("/api/v1/autofill", post(autofill))
+        .route("/api/v1/autofill/restrictions", get(restrictions))
+        .route(
+            "/api/v1/workspace/app-restrictions",
+            get(app_restrictions).put(set_app_restrictions),
+        )
+        .route(
+            "/api/v1/accounts/{id}/urls",
+            get(account_urls).put(set_account_urls),
+        )
+        .route("/api/v1/accounts/{id}/autofills", get(recent_autofills))
+        .route("/api/v1/extension/pairings", post(start_pairing))
+        .route("/api/v1/extension/pairings/{id}/token", post(claim_pairing))
 }
 
 /// The session kind `POST /auth/login` creates for a `client` value.
@@ -23,4 +49,262 @@ pub(crate) fn session_kind(client: Option<&str>) -> Result<SessionKind, WebError
         )
         .into()),
     }
+}
+
+fn no_store(j: impl IntoResponse) -> Response {
+    let mut r = j.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    /// The page's address (`https://www.instagram.com/accounts/login/`).
+    url: String,
+}
+
+/// Accounts the caller may log in with on a page: its login URL or one of
+/// its extra URLs has the page's registrable domain (for IP addresses and
+/// localhost: the same scheme, host and port).
+#[utoipa::path(get, path = "/api/v1/autofill/candidates", tag = "extension", params(PageQuery),
+    responses((status = 200, body = [AutofillCandidate]), (status = 400, description = "autofill.bad_url")), security(("bearer" = [])))]
+pub(crate) async fn candidates(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Vec<AutofillCandidate>>> {
+    Ok(Json(s.app.autofill_candidates(&a.actor, &q.url).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FillBody {
+    account_id: String,
+    /// The page being filled; it must belong to the account's site.
+    url: String,
+    step: FillStep,
+    /// For `code`: seconds to wait for a fresh code (at most 60; default 0).
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+/// `{username, password}` or `{code, source}`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum FillResponse {
+    Credentials { username: String, password: String },
+    Code { code: String, source: CodeSource },
+}
+
+/// Fills a page: the account's credentials, or a one-time code (the
+/// authenticator's next unused code, else the next verified message in the
+/// account's inbox). Extension sessions only; audited `account.autofill`.
+#[utoipa::path(post, path = "/api/v1/autofill", tag = "extension", request_body = FillBody,
+    responses((status = 200, body = FillResponse),
+        (status = 403, description = "autofill.extension_only (not an extension session) or autofill.origin_mismatch (the page is not the account's site; audited account.autofill_refused)"),
+        (status = 404, description = "account.not_found, or autofill.no_code (no code in time)"),
+        (status = 409, description = "autofill.code_used: the current code was used and the next did not come within `wait`")),
+    security(("bearer" = [])))]
+pub(crate) async fn autofill(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<FillBody>,
+) -> ApiResult<Response> {
+    let fill = s
+        .app
+        .autofill(&a.actor, &b.account_id, &b.url, b.step, b.wait.unwrap_or(0))
+        .await?;
+    Ok(no_store(Json(match fill {
+        Fill::Credentials { username, password } => FillResponse::Credentials {
+            username,
+            password: password.into_inner(),
+        },
+        Fill::Code { code, source } => FillResponse::Code { code, source },
+    })))
+}
+
+/// Whether a page is one of the app's own security settings that the
+/// caller, a Collaborator on the matching account, should not open; whom
+/// to ask instead.
+#[utoipa::path(get, path = "/api/v1/autofill/restrictions", tag = "extension", params(PageQuery),
+    responses((status = 200, body = Restrictions)), security(("bearer" = [])))]
+pub(crate) async fn restrictions(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Restrictions>> {
+    Ok(Json(s.app.autofill_restrictions(&a.actor, &q.url).await?))
+}
+
+/// Every well-known app's restricted settings pages in this workspace
+/// (workspace Admins and above).
+#[utoipa::path(get, path = "/api/v1/workspace/app-restrictions", tag = "extension",
+    responses((status = 200, body = [AppRestriction]), (status = 403)), security(("bearer" = [])))]
+pub(crate) async fn app_restrictions(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<AppRestriction>>> {
+    Ok(Json(s.app.app_restrictions(&a.actor).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RestrictionBody {
+    /// The app key (`instagram`, `sandbox`, …).
+    app: String,
+    /// Path prefixes (`*` matches any run of characters); null: back to
+    /// the built-in list.
+    patterns: Option<Vec<String>>,
+}
+
+/// Replaces one app's restricted pages; returns every app's list.
+#[utoipa::path(put, path = "/api/v1/workspace/app-restrictions", tag = "extension", request_body = RestrictionBody,
+    responses((status = 200, body = [AppRestriction]), (status = 400, description = "restrictions.unknown_app or restrictions.bad_pattern"), (status = 403)), security(("bearer" = [])))]
+pub(crate) async fn set_app_restrictions(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<RestrictionBody>,
+) -> ApiResult<Json<Vec<AppRestriction>>> {
+    Ok(Json(
+        s.app
+            .set_app_restrictions(&a.actor, &b.app, b.patterns)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UrlsBody {
+    /// Further addresses of the account's site that the extension fills
+    /// on, besides the login URL.
+    urls: Vec<String>,
+}
+
+/// The account's extra site URLs.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/urls", tag = "extension", params(("id" = String, Path)),
+    responses((status = 200, body = UrlsBody), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn account_urls(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UrlsBody>> {
+    Ok(Json(UrlsBody {
+        urls: s.app.account_urls(&a.actor, &id).await?,
+    }))
+}
+
+/// Replaces the account's extra site URLs (account Owners: the extension
+/// fills the password on them).
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/urls", tag = "extension", params(("id" = String, Path)), request_body = UrlsBody,
+    responses((status = 200, body = UrlsBody), (status = 400, description = "account.bad_url or account.too_many_urls"), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn set_account_urls(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UrlsBody>,
+) -> ApiResult<Json<UrlsBody>> {
+    Ok(Json(UrlsBody {
+        urls: s.app.set_account_urls(&a.actor, &id, b.urls).await?,
+    }))
+}
+
+/// The latest logins through the extension on the account (who, when,
+/// from which page), for those who manage it.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/autofills", tag = "extension", params(("id" = String, Path)),
+    responses((status = 200, body = [AutofillEvent]), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub(crate) async fn recent_autofills(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<AutofillEvent>>> {
+    Ok(Json(s.app.recent_autofills(&a.actor, &id, 20).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PairingBody {
+    /// The browser, shown on the approval page and in the session list.
+    browser: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PairingResponse {
+    id: String,
+    /// Proves the claim later; shown only here.
+    secret: String,
+    /// Show this number; the user picks it on the approval page.
+    number: i64,
+    /// The page where a signed-in user approves.
+    approve_url: String,
+    expires_at: String,
+}
+
+/// Asks to connect an extension by approval (no sign-in; rate-limited per
+/// client address). Expires after five minutes.
+#[utoipa::path(post, path = "/api/v1/extension/pairings", tag = "extension", request_body = PairingBody,
+    responses((status = 200, body = PairingResponse), (status = 429, description = "pairing.throttled")))]
+pub(crate) async fn start_pairing(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    ApiJson(b): ApiJson<PairingBody>,
+) -> ApiResult<Response> {
+    let p = s.app.start_pairing(&b.browser, &client.ip).await?;
+    Ok(no_store(Json(PairingResponse {
+        approve_url: format!(
+            "{}/extension/connect?id={}",
+            s.config.public_url.trim_end_matches('/'),
+            p.id
+        ),
+        id: p.id,
+        secret: p.secret.into_inner(),
+        number: p.number,
+        expires_at: p.expires_at.to_rfc3339(),
+    })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimBody {
+    secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PendingResponse {
+    /// `pending`: ask again in a moment.
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ClaimResponse {
+    /// An extension session's bearer token.
+    token: String,
+    expires_at: String,
+}
+
+/// Claims the session of an approved pairing, once: 202 while nobody has
+/// approved it, then 200 with the token.
+#[utoipa::path(post, path = "/api/v1/extension/pairings/{id}/token", tag = "extension", params(("id" = String, Path)), request_body = ClaimBody,
+    responses((status = 200, body = ClaimResponse), (status = 202, body = PendingResponse),
+        (status = 403, description = "pairing.denied"), (status = 404, description = "pairing.not_found"),
+        (status = 410, description = "pairing.expired (also once claimed)")))]
+pub(crate) async fn claim_pairing(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ClaimBody>,
+) -> ApiResult<Response> {
+    Ok(
+        match s.app.claim_pairing(&id, &b.secret, &client.ip).await? {
+            PairingClaim::Pending => no_store((
+                StatusCode::ACCEPTED,
+                Json(PendingResponse { status: "pending" }),
+            )),
+            PairingClaim::Session { token, expires_at } => no_store(Json(ClaimResponse {
+                token: token.into_inner(),
+                expires_at: expires_at.to_rfc3339(),
+            })),
+        },
+    )
 }

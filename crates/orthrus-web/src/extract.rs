@@ -218,6 +218,26 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     origin_host == host
 }
 
+/// The browser extension signs in and asks for a pairing from its own
+/// origin (`chrome-extension://…`, `moz-extension://…`), with no session
+/// cookie: no signed-in browser state rides along, these endpoints answer
+/// in JSON only, and a web page cannot claim an extension origin.
+fn extension_without_cookie(req: &Request) -> bool {
+    let path = req.uri().path();
+    let extension_path =
+        path == "/api/v1/auth/login" || path.starts_with("/api/v1/extension/pairings");
+    let extension_origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| {
+            ["chrome-extension://", "moz-extension://", "safari-web-extension://"]
+                .iter()
+                .any(|p| o.starts_with(p))
+        });
+    extension_path && extension_origin && cookie(req.headers(), SESSION_COOKIE).is_none()
+}
+
 /// CSRF defence for browser requests: writes must come from our own origin,
 /// and writes made with the session cookie must carry the session's CSRF
 /// token (header `X-CSRF-Token`, or form field `_csrf`). Bearer requests are
@@ -225,6 +245,9 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Result<(), WebError>) {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || bearer(req.headers()).is_some() {
+        return (req, Ok(()));
+    }
+    if extension_without_cookie(&req) {
         return (req, Ok(()));
     }
     let denied = || {

@@ -26,6 +26,7 @@ mod ui_automation;
 mod ui_backup;
 mod ui_device;
 mod ui_dual;
+mod ui_extension;
 mod ui_inbox;
 mod ui_otp;
 
@@ -132,6 +133,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
         .merge(extension::routes())
+        .merge(ui_extension::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

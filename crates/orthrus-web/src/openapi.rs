@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::WebState;
-use crate::{api, api_accounts, api_automation, api_backup, api_otp, api_sms};
+use crate::{api, api_accounts, api_autofill, api_automation, api_backup, api_otp, api_sms};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
@@ -25,6 +25,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_otp::remove, api_otp::code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
         api_automation::start, api_automation::job, api_automation::cancel, api_automation::list, api_automation::answer, api_automation::screenshot, api_automation::rotation, api_automation::set_rotation,
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
+        api_autofill::candidates, api_autofill::autofill, api_autofill::restrictions, api_autofill::app_restrictions, api_autofill::set_app_restrictions,
+        api_autofill::account_urls, api_autofill::set_account_urls, api_autofill::recent_autofills, api_autofill::start_pairing, api_autofill::claim_pairing,
     ),
     modifiers(&BearerAuth)
 )]

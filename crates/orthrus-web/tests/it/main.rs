@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod autofill;
 mod automation_senders;
 mod backup;
 #[path = "../../../orthrus-otp/tests/support/blank_png.rs"]

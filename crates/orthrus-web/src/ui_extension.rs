@@ -1,0 +1,103 @@
+//! The page where a signed-in user approves a browser extension's pairing
+//! request by picking the number the extension shows (number matching).
+//! Reading the page changes nothing; the pick is a CSRF-checked POST.
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::{Page, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use orthrus_app::AppError;
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/extension/connect", get(connect_page))
+        .route("/extension/connect/{id}", post(connect_decide))
+}
+
+#[derive(Template)]
+#[template(path = "extension_connect.html")]
+struct ConnectPage {
+    page: Page,
+    id: String,
+    browser: String,
+    choices: Vec<i64>,
+    expires_at: String,
+    /// After a decision, or for a request that can no longer be decided.
+    message: Option<String>,
+    ok: bool,
+}
+
+#[derive(Deserialize)]
+struct ConnectQuery {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ConnectForm {
+    number: i64,
+}
+
+fn closed(s: &WebState, a: &Authed, message: String, ok: bool) -> Result<Response, WebError> {
+    render(&ConnectPage {
+        page: Page::new(s, a, "Connect a browser extension", "extension"),
+        id: String::new(),
+        browser: String::new(),
+        choices: Vec::new(),
+        expires_at: String::new(),
+        message: Some(message),
+        ok,
+    })
+}
+
+/// "Connect <browser>?" with three numbers.
+async fn connect_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Query(q): Query<ConnectQuery>,
+) -> Result<Response, WebError> {
+    match s.app.pairing_prompt(&a.actor, &q.id).await {
+        Ok(p) => render(&ConnectPage {
+            page: Page::new(&s, &a, "Connect a browser extension", "extension"),
+            id: p.id,
+            browser: p.browser,
+            choices: p.choices,
+            expires_at: p.expires_at.to_rfc3339(),
+            message: None,
+            ok: false,
+        }),
+        Err(AppError::Extension(e)) => closed(&s, &a, e.to_string(), false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The pick: the right number connects the extension as this user, a
+/// wrong one refuses it.
+async fn connect_decide(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<ConnectForm>,
+) -> Result<Response, WebError> {
+    match s.app.decide_pairing(&a.actor, &id, f.number).await {
+        Ok(true) => closed(
+            &s,
+            &a,
+            "Connected. The extension signs in as you in a moment; you can disconnect it under My security.".into(),
+            true,
+        ),
+        Ok(false) => closed(
+            &s,
+            &a,
+            "That was not the number the extension showed, so the connection was refused. Start again from the extension if it was yours.".into(),
+            false,
+        ),
+        Err(AppError::Extension(e)) => closed(&s, &a, e.to_string(), false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,969 @@
+//! The browser extension's server side (issue 12): extension sessions,
+//! pairing by number matching, which accounts fit a page, filling
+//! credentials and codes only into the account's own site, the app
+//! settings pages Collaborators are kept off, and rotation after an
+//! extension login. The domains here are never contacted.
+
+use crate::support::*;
+use orthrus_app::SenderAuth;
+use orthrus_core::Clock;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const IG_LOGIN: &str = "https://www.instagram.com/accounts/login/";
+
+async fn put(c: &Client, path: &str, body: &Value) -> (StatusCode, Value) {
+    c.send(Method::PUT, path, Some(body)).await
+}
+
+/// Signs in as the browser extension does.
+async fn extension_login(t: &TestApp, email: &str, password: &str) -> Client {
+    let (s, v) = t
+        .anon()
+        .post(
+            "/auth/login",
+            &json!({"email": email, "password": password, "client": "extension", "browser": "Chromium 131 (test)"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    Client {
+        base: t.url.clone(),
+        http: t.http.clone(),
+        token: Some(v["token"].as_str().unwrap().to_owned()),
+        user_id: v["user_id"].as_str().unwrap().to_owned(),
+    }
+}
+
+struct Team {
+    owner: Client,
+    /// A Collaborator on `id` (bearer session, like the CLI).
+    collab: Client,
+    /// The same Collaborator through the extension.
+    collab_ext: Client,
+    id: String,
+}
+
+async fn team(t: &TestApp) -> Team {
+    let owner = t.owner().await;
+    let collab = t.user(&owner, "intern@acme.test", "user").await;
+    let id = owner.account("Brand Instagram", "ig-password").await;
+    let (s, v) = owner
+        .post(
+            &format!("/accounts/{id}/members"),
+            &json!({"user_id": collab.user_id, "role": "collaborator"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let collab_ext = extension_login(t, "intern@acme.test", "member-password-1").await;
+    Team {
+        owner,
+        collab,
+        collab_ext,
+        id,
+    }
+}
+
+async fn fill(c: &Client, id: &str, url: &str, step: &str, wait: u64) -> (StatusCode, Value) {
+    c.post(
+        "/autofill",
+        &json!({"account_id": id, "url": url, "step": step, "wait": wait}),
+    )
+    .await
+}
+
+async fn audit(owner: &Client, action: &str) -> Vec<Value> {
+    let (s, v) = owner.get(&format!("/audit?action={action}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extension() {
+    for t in TestApp::all("autofill_creds").await {
+        let tm = team(&t).await;
+        let id = &tm.id;
+        // The Collaborator may never see the password...
+        let (s, v) = tm.collab.get(&format!("/accounts/{id}/password")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        // ...and a plain bearer session gets nothing filled.
+        let (s, v) = fill(&tm.collab, id, IG_LOGIN, "credentials", 0).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "autofill.extension_only")
+        );
+        // The extension session fills the login page.
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "credentials", 0).await;
+        assert_eq!(s, StatusCode::OK, "{}: {v}", t.backend);
+        assert_eq!(
+            (v["username"].as_str(), v["password"].as_str()),
+            (Some("brand"), Some("ig-password"))
+        );
+        // The registrable domain decides: instagram.com without www too.
+        let (s, _) = fill(
+            &tm.collab_ext,
+            id,
+            "https://instagram.com/",
+            "credentials",
+            0,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        // Look-alikes are refused, and the refusal is audited with the origin.
+        for page in [
+            "https://instagram.com.evil.test/accounts/login/",
+            "https://evilinstagram.com/accounts/login/",
+            "http://www.instagram.com/accounts/login/",
+        ] {
+            let (s, v) = fill(&tm.collab_ext, id, page, "credentials", 0).await;
+            assert_eq!(
+                (s, code(&v)),
+                (StatusCode::FORBIDDEN, "autofill.origin_mismatch"),
+                "{page}"
+            );
+            assert!(v.get("password").is_none());
+        }
+        let refused = audit(&tm.owner, "account.autofill_refused").await;
+        let origins: Vec<&str> = refused
+            .iter()
+            .map(|e| e["detail"]["origin"].as_str().unwrap())
+            .collect();
+        assert!(
+            origins.contains(&"https://instagram.com.evil.test"),
+            "{origins:?}"
+        );
+        assert!(
+            origins.contains(&"https://evilinstagram.com"),
+            "{origins:?}"
+        );
+        assert!(
+            refused
+                .iter()
+                .all(|e| e["outcome"] == "denied" && e["target_id"] == *id)
+        );
+        // Every fill is its own audit event, never a reveal.
+        let fills = audit(&tm.owner, "account.autofill").await;
+        assert_eq!(fills.len(), 2, "{fills:?}");
+        assert_eq!(fills[0]["actor_email"], "intern@acme.test");
+        assert_eq!(fills[0]["detail"]["step"], "credentials");
+        assert_eq!(fills[1]["detail"]["origin"], "https://www.instagram.com");
+        // (Its one reveal attempt above was refused.)
+        let reveals = audit(&tm.owner, "account.password_reveal").await;
+        assert!(
+            reveals.iter().all(|e| e["outcome"] == "denied"),
+            "{reveals:?}"
+        );
+        // The account page's list of extension logins.
+        let (s, recent) = tm.owner.get(&format!("/accounts/{id}/autofills")).await;
+        assert_eq!(s, StatusCode::OK, "{recent}");
+        assert_eq!(recent[0]["user_email"], "intern@acme.test");
+        assert_eq!(recent[1]["origin"], "https://www.instagram.com");
+        let (s, _) = tm.collab.get(&format!("/accounts/{id}/autofills")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Someone who is no member of the account gets the usual 404.
+        t.user(&tm.owner, "other@acme.test", "user").await;
+        let other = extension_login(&t, "other@acme.test", "member-password-1").await;
+        let (s, v) = fill(&other, id, IG_LOGIN, "credentials", 0).await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"));
+        // An unknown client is refused, not silently made a bearer session.
+        let (s, v) = t
+            .anon()
+            .post(
+                "/auth/login",
+                &json!({"email": "intern@acme.test", "password": "member-password-1", "client": "toaster"}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "auth.bad_client"));
+    }
+}
+
+#[tokio::test]
+async fn extension_sessions_are_listed_with_their_browser_and_revocable() {
+    for t in TestApp::all("autofill_sessions").await {
+        let tm = team(&t).await;
+        let (s, sessions) = tm.collab.get("/me/sessions").await;
+        assert_eq!(s, StatusCode::OK);
+        let ext: Vec<&Value> = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "extension")
+            .collect();
+        assert_eq!(ext.len(), 1, "{sessions}");
+        assert_eq!(ext[0]["user_agent"], "Chromium 131 (test)");
+        // Expires like a bearer session (30 days by default).
+        let expires =
+            orthrus_core::Timestamp::parse_rfc3339(ext[0]["expires_at"].as_str().unwrap()).unwrap();
+        assert_eq!(expires.0 - t.clock.now().0, 30 * 86_400_000);
+        // The My security page shows it.
+        let (cookie, _) = t
+            .browser_login("intern@acme.test", "member-password-1")
+            .await;
+        let page = t
+            .http
+            .get(format!("{}/security", t.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Chromium 131 (test)") && page.contains("extension"));
+        // Revoked from another session: the extension is signed out.
+        let sid = ext[0]["id"].as_str().unwrap();
+        let (s, _) = tm.collab.delete(&format!("/me/sessions/{sid}")).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, v) = fill(&tm.collab_ext, &tm.id, IG_LOGIN, "credentials", 0).await;
+        assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
+    }
+}
+
+#[tokio::test]
+async fn autofill_candidates_by_registrable_domain_and_exact_loopback_origin() {
+    for t in TestApp::all("autofill_candidates").await {
+        let tm = team(&t).await;
+        let other = tm.owner.account("Second Instagram", "pw2").await;
+        // A local app: its site is an address, so only the exact origin fits.
+        let (s, v) = tm
+            .owner
+            .post(
+                "/accounts",
+                &json!({"app": "generic", "label": "Local app", "login_url": "https://app.example.test/login", "username": "ops", "password": "local-pw"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let local = v["id"].as_str().unwrap().to_owned();
+        let urls = format!("/accounts/{local}/urls");
+        let (s, v) = put(
+            &tm.owner,
+            &urls,
+            &json!({"urls": ["http://127.0.0.1:8090/login", " "]}),
+        )
+        .await;
+        assert_eq!(
+            (s, v["urls"].clone()),
+            (StatusCode::OK, json!(["http://127.0.0.1:8090/login"]))
+        );
+        let (s, v) = put(&tm.owner, &urls, &json!({"urls": ["javascript:alert(1)"]})).await;
+        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "account.bad_url"));
+        // Extra URLs decide where the password goes: not a Collaborator's call.
+        let (s, _) = put(
+            &tm.collab,
+            &format!("/accounts/{}/urls", tm.id),
+            &json!({"urls": ["https://evil.test/"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = tm.collab.get(&format!("/accounts/{}/urls", tm.id)).await;
+        assert_eq!((s, v["urls"].clone()), (StatusCode::OK, json!([])));
+
+        let ids = |c: &Client, page: &'static str| {
+            let c = c.clone();
+            async move {
+                let (s, v) = c
+                    .get(&format!("/autofill/candidates?url={}", urlencode(page)))
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{page}: {v}");
+                let mut ids: Vec<String> = v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["account_id"].as_str().unwrap().to_owned())
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        let mut both = vec![tm.id.clone(), other.clone()];
+        both.sort();
+        assert_eq!(ids(&tm.owner, "https://instagram.com/").await, both);
+        assert_eq!(ids(&tm.owner, "https://www.instagram.com/x").await, both);
+        assert_eq!(
+            ids(&tm.collab_ext, "https://instagram.com/").await,
+            vec![tm.id.clone()],
+            "only the Collaborator's own account"
+        );
+        for page in [
+            "https://instagram.com.evil.test/",
+            "https://evilinstagram.com/",
+        ] {
+            assert!(ids(&tm.owner, page).await.is_empty(), "{page}");
+        }
+        assert_eq!(
+            ids(&tm.owner, "http://127.0.0.1:8090/settings").await,
+            vec![local.clone()]
+        );
+        assert!(
+            ids(&tm.owner, "http://127.0.0.1:8091/login")
+                .await
+                .is_empty()
+        );
+        assert!(
+            ids(&tm.owner, "https://127.0.0.1:8090/login")
+                .await
+                .is_empty()
+        );
+        assert!(
+            ids(&tm.owner, "http://localhost:8090/login")
+                .await
+                .is_empty()
+        );
+        // The candidate carries what the extension shows.
+        let (_, v) = tm
+            .collab_ext
+            .get(&format!("/autofill/candidates?url={}", urlencode(IG_LOGIN)))
+            .await;
+        assert_eq!(v[0]["label"], "Brand Instagram");
+        assert_eq!(
+            (v[0]["app"].as_str(), v[0]["username"].as_str()),
+            (Some("instagram"), Some("brand"))
+        );
+        let (s, v) = tm.owner.get("/autofill/candidates?url=not-a-url").await;
+        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "autofill.bad_url"));
+        // And fills follow the same rule.
+        let owner_ext = extension_login(&t, "owner@acme.test", "owner-password-1").await;
+        let (s, v) = fill(
+            &owner_ext,
+            &local,
+            "http://127.0.0.1:8090/login",
+            "credentials",
+            0,
+        )
+        .await;
+        assert_eq!(
+            (s, v["password"].as_str()),
+            (StatusCode::OK, Some("local-pw")),
+            "{v}"
+        );
+        let (s, v) = fill(
+            &owner_ext,
+            &local,
+            "http://127.0.0.1:8091/login",
+            "credentials",
+            0,
+        )
+        .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "autofill.origin_mismatch")
+        );
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// What `oathtool` says at the fake clock's time.
+fn oathtool_now(t: &TestApp, secret: &str) -> String {
+    let now = t.clock.now().unix_seconds();
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", secret, "--now", &format!("@{now}")])
+        .output()
+        .expect("oathtool (Debian package oathtool) must be installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
+    for t in TestApp::all("autofill_totp").await {
+        let tm = team(&t).await;
+        let id = &tm.id;
+        tm.owner.step_up("owner-password-1").await;
+        let (s, v) = put(
+            &tm.owner,
+            &format!("/accounts/{id}/totp"),
+            &json!({"secret": "JBSWY3DPEHPK3PXP"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = tm
+            .owner
+            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // The clock starts on a step boundary: 30 s left, no wait.
+        let before = t.clock.now();
+        let (s, first) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!(s, StatusCode::OK, "{}: {first}", t.backend);
+        assert_eq!(first["source"], "totp");
+        assert_eq!(
+            first["code"].as_str().unwrap(),
+            oathtool_now(&t, "JBSWY3DPEHPK3PXP")
+        );
+        assert_eq!(t.clock.now(), before);
+        // That step is now used: without waiting, no code.
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::CONFLICT, "autofill.code_used"),
+            "{v}"
+        );
+        // Waiting gives the next step's code (the fake clock moves instead).
+        let (s, second) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 60).await;
+        assert_eq!(s, StatusCode::OK, "{second}");
+        assert_eq!(t.clock.now().0 - before.0, 30_000);
+        assert_eq!(
+            second["code"].as_str().unwrap(),
+            oathtool_now(&t, "JBSWY3DPEHPK3PXP")
+        );
+        assert_ne!(first["code"], second["code"]);
+        // A code a person marked used is never filled either.
+        t.clock.advance_secs(30);
+        let (_, view) = tm
+            .owner
+            .get(&format!("/accounts/{id}/totp/code?via=view"))
+            .await;
+        let step = view["step"].as_i64().unwrap();
+        let (s, v) = tm
+            .owner
+            .post(&format!("/accounts/{id}/totp/used"), &json!({"step": step}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "autofill.code_used"));
+        // The ledger says who got which step, as autofill.
+        let (s, ledger) = tm.owner.get(&format!("/accounts/{id}/totp/ledger")).await;
+        assert_eq!(s, StatusCode::OK, "{ledger}");
+        let autofills: Vec<&Value> = ledger
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["how"] == "autofill")
+            .collect();
+        assert_eq!(autofills.len(), 2, "{ledger}");
+        assert!(autofills.iter().all(|e| e["by"] == "intern@acme.test"));
+        let codes = audit(&tm.owner, "account.autofill").await;
+        assert!(
+            codes
+                .iter()
+                .all(|e| e["detail"]["step"] == "code" && e["detail"]["source"] == "totp")
+        );
+        // The origin rule holds for codes too.
+        let (s, v) = fill(
+            &tm.collab_ext,
+            id,
+            "https://instagram.com.evil.test/",
+            "code",
+            0,
+        )
+        .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::FORBIDDEN, "autofill.origin_mismatch")
+        );
+    }
+}
+
+fn verdict(flagged: bool) -> SenderAuth {
+    SenderAuth {
+        dkim: "pass".into(),
+        dkim_domains: vec!["instagram.com".into()],
+        dmarc: if flagged { "fail" } else { "pass" }.into(),
+        from_domain: "mail.instagram.com".into(),
+        flagged,
+        reason: flagged.then(|| "DMARC failed".to_owned()),
+    }
+}
+
+fn mail(id: &str, code: &str) -> Vec<u8> {
+    format!(
+        "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: Your code\r\nMessage-ID: <{id}@x>\r\n\r\nYour Instagram code is {code}.\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn autofill_inbox_code_is_the_next_verified_message() {
+    for t in TestApp::all("autofill_inbox").await {
+        let tm = team(&t).await;
+        let id = &tm.id;
+        let (s, m) = tm
+            .owner
+            .post(&format!("/accounts/{id}/managed-email"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        let address = m["address"].as_str().unwrap().to_owned();
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "autofill.no_code"));
+        // A forged message (flagged) is never filled.
+        t.app
+            .ingest_email(
+                std::slice::from_ref(&address),
+                &mail("forged", "111111"),
+                Some(verdict(true)),
+            )
+            .await
+            .unwrap();
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::NOT_FOUND, "autofill.no_code"),
+            "{v}"
+        );
+        t.clock.advance_secs(1);
+        t.app
+            .ingest_email(
+                std::slice::from_ref(&address),
+                &mail("real-1", "424242"),
+                Some(verdict(false)),
+            )
+            .await
+            .unwrap();
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!(s, StatusCode::OK, "{}: {v}", t.backend);
+        assert_eq!(
+            (v["code"].as_str(), v["source"].as_str()),
+            (Some("424242"), Some("inbox"))
+        );
+        // It is used now: the next fill waits for the next message.
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "autofill.no_code"));
+        let (s, inbox) = tm.owner.get(&format!("/inbox?account_id={id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let used = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["code"] == "424242")
+            .unwrap();
+        assert!(used["used_at"].is_string(), "{used}");
+        // A message arriving while the extension waits is filled.
+        let app = t.app.clone();
+        let address2 = address.clone();
+        let clock = t.clock.clone();
+        let later = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            clock.advance_secs(1);
+            app.ingest_email(
+                std::slice::from_ref(&address2),
+                &mail("real-2", "515151"),
+                Some(verdict(false)),
+            )
+            .await
+            .unwrap();
+        });
+        let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 5).await;
+        later.await.unwrap();
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::OK, Some("515151")),
+            "{v}"
+        );
+    }
+}
+
+async fn start_pairing(t: &TestApp, browser: &str) -> Value {
+    let (s, v) = t
+        .anon()
+        .post("/extension/pairings", &json!({"browser": browser}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+async fn claim(t: &TestApp, p: &Value) -> (StatusCode, Value) {
+    t.anon()
+        .post(
+            &format!("/extension/pairings/{}/token", p["id"].as_str().unwrap()),
+            &json!({"secret": p["secret"]}),
+        )
+        .await
+}
+
+/// Picks `number` on the approval page as the signed-in browser `cookie`.
+async fn pick(t: &TestApp, cookie: &str, csrf: &str, p: &Value, number: i64) -> String {
+    let r = t
+        .http
+        .post(format!(
+            "{}/extension/connect/{}",
+            t.url,
+            p["id"].as_str().unwrap()
+        ))
+        .header("cookie", cookie)
+        .form(&[("number", number.to_string()), ("_csrf", csrf.to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn extension_pairing_by_number_matching() {
+    for t in TestApp::all("autofill_pairing").await {
+        let tm = team(&t).await;
+        let p = start_pairing(&t, "Firefox 133 (test)").await;
+        let number = p["number"].as_i64().unwrap();
+        assert!((10..=99).contains(&number), "{p}");
+        assert_eq!(
+            p["approve_url"].as_str().unwrap(),
+            format!(
+                "{}/extension/connect?id={}",
+                t.url,
+                p["id"].as_str().unwrap()
+            )
+        );
+        assert!(p["secret"].as_str().unwrap().len() >= 43);
+        // Nobody approved yet.
+        let (s, v) = claim(&t, &p).await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::ACCEPTED, Some("pending"))
+        );
+        let (s, v) = t
+            .anon()
+            .post(
+                &format!("/extension/pairings/{}/token", p["id"].as_str().unwrap()),
+                &json!({"secret": "orp_wrong"}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "pairing.not_found"));
+        // The signed-in Collaborator sees the request and three numbers.
+        let (cookie, csrf) = t
+            .browser_login("intern@acme.test", "member-password-1")
+            .await;
+        let page = t
+            .http
+            .get(p["approve_url"].as_str().unwrap())
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Connect Firefox 133 (test)?"), "{page}");
+        assert_eq!(page.matches("name=\"number\"").count(), 3);
+        assert!(page.contains(&format!("value=\"{number}\"")));
+        // A pick without the CSRF token changes nothing.
+        let r = t
+            .http
+            .post(format!(
+                "{}/extension/connect/{}",
+                t.url,
+                p["id"].as_str().unwrap()
+            ))
+            .header("cookie", &cookie)
+            .form(&[("number", number.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status(), StatusCode::OK);
+        assert_eq!(claim(&t, &p).await.0, StatusCode::ACCEPTED);
+        // The right number connects it, once.
+        let done = pick(&t, &cookie, &csrf, &p, number).await;
+        assert!(done.contains("Connected"), "{done}");
+        let (s, v) = claim(&t, &p).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let ext = Client {
+            base: t.url.clone(),
+            http: t.http.clone(),
+            token: Some(v["token"].as_str().unwrap().to_owned()),
+            user_id: String::new(),
+        };
+        let (s, me) = ext.get("/me").await;
+        assert_eq!(
+            (s, me["email"].as_str()),
+            (StatusCode::OK, Some("intern@acme.test"))
+        );
+        let (s, v) = fill(&ext, &tm.id, IG_LOGIN, "credentials", 0).await;
+        assert_eq!(
+            (s, v["password"].as_str()),
+            (StatusCode::OK, Some("ig-password")),
+            "an extension session"
+        );
+        let (s, v) = claim(&t, &p).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::GONE, "pairing.expired"),
+            "a second claim is refused"
+        );
+        let approved = audit(&tm.owner, "extension.pairing_approved").await;
+        assert_eq!(approved.len(), 1);
+        assert_eq!(approved[0]["actor_email"], "intern@acme.test");
+        // A wrong number denies it.
+        let p2 = start_pairing(&t, "Edge (test)").await;
+        let n2 = p2["number"].as_i64().unwrap();
+        let wrong = if n2 == 99 { 10 } else { n2 + 1 };
+        let page = pick(&t, &cookie, &csrf, &p2, wrong).await;
+        assert!(page.contains("refused"), "{page}");
+        let (s, v) = claim(&t, &p2).await;
+        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "pairing.denied"));
+        // ...for good: the right number afterwards changes nothing.
+        let page = pick(&t, &cookie, &csrf, &p2, n2).await;
+        assert!(!page.contains("Connected"), "{page}");
+        assert_eq!(claim(&t, &p2).await.0, StatusCode::FORBIDDEN);
+        let denied = audit(&tm.owner, "extension.pairing_denied").await;
+        assert_eq!(
+            (denied.len(), denied[0]["outcome"].as_str()),
+            (1, Some("denied"))
+        );
+        // Five minutes without a pick: expired.
+        let p3 = start_pairing(&t, "Brave (test)").await;
+        t.clock.advance_secs(301);
+        let (s, v) = claim(&t, &p3).await;
+        assert_eq!((s, code(&v)), (StatusCode::GONE, "pairing.expired"));
+        let page = pick(&t, &cookie, &csrf, &p3, p3["number"].as_i64().unwrap()).await;
+        assert!(page.contains("expired"), "{page}");
+        assert_eq!(claim(&t, &p3).await.0, StatusCode::GONE);
+        let (s, v) = t
+            .anon()
+            .post(
+                "/extension/pairings/not-an-id/token",
+                &json!({"secret": "x"}),
+            )
+            .await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "pairing.not_found"));
+        // One address cannot flood the table.
+        t.clock.advance_secs(601);
+        for _ in 0..10 {
+            start_pairing(&t, "flood").await;
+        }
+        let (s, v) = t
+            .anon()
+            .post("/extension/pairings", &json!({"browser": "flood"}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::TOO_MANY_REQUESTS, "pairing.throttled")
+        );
+    }
+}
+
+#[tokio::test]
+async fn autofill_restrictions_keep_collaborators_off_app_security_settings() {
+    for t in TestApp::all("autofill_restrict").await {
+        let tm = team(&t).await;
+        let (s, v) = tm
+            .owner
+            .post(
+                "/accounts",
+                &json!({"app": "sandbox", "label": "Sandbox", "login_url": "https://sandbox.example.test/accounts/login", "username": "sb", "password": "sb-pw"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let sb = v["id"].as_str().unwrap().to_owned();
+        let (s, _) = tm
+            .owner
+            .post(
+                &format!("/accounts/{sb}/members"),
+                &json!({"user_id": tm.collab.user_id, "role": "collaborator"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let check = |c: &Client, page: &str| {
+            let c = c.clone();
+            let path = format!("/autofill/restrictions?url={}", urlencode(page));
+            async move {
+                let (s, v) = c.get(&path).await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                v
+            }
+        };
+        let pw_change = "https://sandbox.example.test/accounts/password/change";
+        let v = check(&tm.collab_ext, pw_change).await;
+        assert_eq!(v["blocked"], true, "{v}");
+        assert_eq!(v["ask"], json!(["Olivia Owner <owner@acme.test>"]));
+        assert!(v["message"].as_str().unwrap().contains("Orthrus sandbox"));
+        assert_eq!(
+            check(
+                &tm.collab_ext,
+                "https://sandbox.example.test/accounts/login"
+            )
+            .await["blocked"],
+            false
+        );
+        assert_eq!(
+            check(&tm.owner, pw_change).await["blocked"],
+            false,
+            "Owners are never blocked"
+        );
+        let v = check(
+            &tm.collab_ext,
+            "https://www.instagram.com/accounts/password/change/",
+        )
+        .await;
+        assert_eq!(v["blocked"], true, "{v}");
+        assert_eq!(
+            check(&tm.collab_ext, "https://www.instagram.com/explore/").await["blocked"],
+            false
+        );
+        // Pages of a site the caller has no account on are not theirs to judge.
+        assert_eq!(
+            check(
+                &tm.collab_ext,
+                "https://unrelated.test/accounts/password/change"
+            )
+            .await["blocked"],
+            false
+        );
+        // A Manager is never blocked either.
+        let (s, _) = tm
+            .owner
+            .post(
+                &format!("/accounts/{sb}/members"),
+                &json!({"user_id": tm.collab.user_id, "role": "manager"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(check(&tm.collab_ext, pw_change).await["blocked"], false);
+        let (s, _) = tm
+            .owner
+            .post(
+                &format!("/accounts/{sb}/members"),
+                &json!({"user_id": tm.collab.user_id, "role": "collaborator"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Workspace admins edit the list; Users cannot.
+        let admin = t.user(&tm.owner, "it@acme.test", "admin").await;
+        let (s, list) = admin.get("/workspace/app-restrictions").await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        let sandbox = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["app"] == "sandbox")
+            .unwrap();
+        assert_eq!(sandbox["default"], true);
+        assert!(
+            sandbox["patterns"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("/accounts/password/change"))
+        );
+        let (s, _) = put(
+            &tm.collab,
+            "/workspace/app-restrictions",
+            &json!({"app": "sandbox", "patterns": []}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = put(
+            &admin,
+            "/workspace/app-restrictions",
+            &json!({"app": "sandbox", "patterns": ["/accounts/email/"]}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(check(&tm.collab_ext, pw_change).await["blocked"], false);
+        assert_eq!(
+            check(
+                &tm.collab_ext,
+                "https://sandbox.example.test/accounts/email/change"
+            )
+            .await["blocked"],
+            true
+        );
+        let (s, v) = put(
+            &admin,
+            "/workspace/app-restrictions",
+            &json!({"app": "sandbox", "patterns": ["no-slash"]}),
+        )
+        .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "restrictions.bad_pattern")
+        );
+        let (s, _) = put(
+            &admin,
+            "/workspace/app-restrictions",
+            &json!({"app": "sandbox", "patterns": null}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            check(&tm.collab_ext, pw_change).await["blocked"],
+            true,
+            "back to the defaults"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_collaborators_autofill_login_queues_a_rotation_hours_later() {
+    for t in TestApp::all("autofill_rotation").await {
+        let tm = team(&t).await;
+        let id = &tm.id;
+        let path = format!("/accounts/{id}/rotation");
+        let (s, v) = put(
+            &tm.owner,
+            &path,
+            &json!({"every_days": null, "after_autofill_hours": 0}),
+        )
+        .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "rotation.after_autofill_hours")
+        );
+        let (s, v) = put(
+            &tm.owner,
+            &path,
+            &json!({"every_days": null, "after_autofill_hours": 2}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (v["after_autofill_hours"].as_i64(), v["next_at"].is_null()),
+            (Some(2), true)
+        );
+        // The Owner filling (they may see the password anyway) changes nothing.
+        let owner_ext = extension_login(&t, "owner@acme.test", "owner-password-1").await;
+        assert_eq!(
+            fill(&owner_ext, id, IG_LOGIN, "credentials", 0).await.0,
+            StatusCode::OK
+        );
+        assert!(tm.owner.get(&path).await.1["next_at"].is_null());
+        // A Collaborator's login through the extension: due in two hours.
+        t.clock.advance_secs(60);
+        let filled_at = t.clock.now();
+        assert_eq!(
+            fill(&tm.collab_ext, id, IG_LOGIN, "credentials", 0).await.0,
+            StatusCode::OK
+        );
+        let (_, v) = tm.owner.get(&path).await;
+        assert_eq!(
+            v["next_at"].as_str().unwrap(),
+            filled_at.plus_seconds(7200).to_rfc3339()
+        );
+        // A later fill does not push it back.
+        t.clock.advance_secs(600);
+        assert_eq!(
+            fill(&tm.collab_ext, id, IG_LOGIN, "credentials", 0).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            tm.owner.get(&path).await.1["next_at"].as_str().unwrap(),
+            filled_at.plus_seconds(7200).to_rfc3339()
+        );
+        assert_eq!(t.app.run_due_rotations().await.unwrap(), 0, "not due yet");
+        t.clock.advance_secs(7200);
+        assert_eq!(t.app.run_due_rotations().await.unwrap(), 1, "{}", t.backend);
+        assert_eq!(t.app.run_due_rotations().await.unwrap(), 0, "queued once");
+        let (s, jobs) = tm.owner.get(&format!("/jobs?account_id={id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        let rotations: Vec<&Value> = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "rotate_password")
+            .collect();
+        assert_eq!(rotations.len(), 1, "{jobs}");
+        assert_eq!(rotations[0]["state"], "queued");
+        // While it is pending, another Collaborator login schedules nothing more.
+        assert_eq!(
+            fill(&tm.collab_ext, id, IG_LOGIN, "credentials", 0).await.0,
+            StatusCode::OK
+        );
+        assert!(tm.owner.get(&path).await.1["next_at"].is_null());
+    }
+}
