@@ -22,6 +22,7 @@ const TOKEN = "tok-smoke-1";
 const TOKEN2 = "tok-smoke-paired";
 const TOKEN3 = "tok-smoke-login";
 let polls = 0;
+let revoked = false;
 let server;
 const seen = [];
 
@@ -70,7 +71,7 @@ async function orthrus(req, res) {
     }
     return json(401, { error: { code: "auth.invalid_credentials", message: "wrong" } });
   }
-  if (![TOKEN, TOKEN2, TOKEN3].some((t) => req.headers.authorization === "Bearer " + t)) {
+  if (revoked || ![TOKEN, TOKEN2, TOKEN3].some((t) => req.headers.authorization === "Bearer " + t)) {
     return json(401, { error: { code: "auth.required", message: "sign in" } });
   }
   if (url.pathname === "/api/v1/autofill/restrictions") {
@@ -260,6 +261,37 @@ async function main() {
     await go(appUrl + "/login");
     await waitFor("candidates with the new token", () => seen.some((r) => r.auth === "Bearer " + TOKEN3));
     check(true, "requests now carry the token from signing in");
+
+    // 7. "Sign in" as the popup does it: background → the tab's content script.
+    const before = seen.filter((r) => r.path === "/api/v1/autofill").length;
+    const loginTab = (await wd("POST", S + "/window/new", { type: "tab" })).handle;
+    await wd("POST", S + "/window", { handle: loginTab });
+    await go(appUrl + "/login");
+    await waitFor("login page ready", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
+    await wd("POST", S + "/window", { handle: optionsHandle });
+    await go(extOrigin + "/options/options.html");
+    const reply = await wd("POST", S + "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        chrome.tabs.query({ url: arguments[0] + "/login" }).then((tabs) =>
+          chrome.runtime.sendMessage({ type: "signin", tabId: tabs[0].id, account_id: "acc-1" })).then(done, (e) => done(String(e)));`,
+      args: [appUrl],
+    });
+    check(reply && reply.ok === true, "popup-style sign in answered ok: " + JSON.stringify(reply));
+    await wd("POST", S + "/window", { handle: loginTab });
+    await waitFor("signed in from the popup path", () => js("return location.pathname === '/done'"), 15000);
+    check(seen.filter((r) => r.path === "/api/v1/autofill").length === before + 2, "credentials and code requested once each");
+
+    // 8. A revoked token: the popup path says to reconnect, and the token is dropped.
+    revoked = true;
+    await wd("POST", S + "/window", { handle: optionsHandle });
+    const st = await wd("POST", S + "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        chrome.runtime.sendMessage({ type: "candidates", url: arguments[0] + "/other" })
+          .then((r) => chrome.runtime.sendMessage({ type: "status" }).then((s) => done({ r, s })));`,
+      args: [appUrl.replace("localhost", "127.0.0.1")], // another origin: not in the candidates cache
+    });
+    check(st.r.ok === false && st.r.error.action === "reconnect", "a 401 says reconnect: " + (st.r.error && st.r.error.message));
+    check(st.s.connected === false, "after a 401 the token is forgotten");
 
     console.log("origin header on POSTs:", [...new Set(seen.filter((r) => r.method === "POST").map((r) => r.origin))].join(", "));
   } finally {
