@@ -107,6 +107,46 @@ const PAGES = {
   "/step2": `<!doctype html><title>Step 2</title><form action="/done2" method="get">
     <input type="password" name="pw" style="width:300px;height:30px"><button>Sign in</button></form>`,
   "/done2": `<!doctype html><title>Done 2</title><p>done</p>`,
+  "/spa": `<!doctype html><title>SPA</title><div id="app"><form id="one">
+    <input type="email" name="identifier" autocomplete="username" style="width:300px;height:30px"><button>Next</button></form></div>
+    <script>
+      document.getElementById("one").addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const who = ev.target.identifier.value;
+        setTimeout(() => {
+          document.getElementById("app").innerHTML = '<form id="two" action="/done3" method="get"><p>' + who.replace(/</g, "") +
+            '</p><input type="hidden" name="who" value="' + who.replace(/"/g, "") + '">' +
+            '<input type="password" name="pw" style="width:300px;height:30px"><button>Sign in</button></form>';
+        }, 400);
+      });
+    </script>`,
+  "/done3": `<!doctype html><title>Done 3</title><p>done</p>`,
+  "/react": `<!doctype html><title>React-like</title><form id="f" action="/done4" method="get">
+    <input name="user" id="u" style="width:300px;height:30px"><input name="pass" id="p" type="password" style="width:300px;height:30px">
+    <button>Log in</button></form>
+    <script>
+      // What React does to a controlled input: an own value property that
+      // tracks writes, and on "input" a revert to the state unless the
+      // native value differs from the tracked one (then onChange runs).
+      const native = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+      window.state = {};
+      for (const el of document.querySelectorAll("input")) {
+        let tracked = "";
+        state[el.name] = "";
+        Object.defineProperty(el, "value", { configurable: true,
+          get() { return native.get.call(this); },
+          set(v) { tracked = String(v); native.set.call(this, v); } });
+        el.addEventListener("input", () => {
+          const now = native.get.call(el);
+          if (now !== tracked) { tracked = now; state[el.name] = now; } else { native.set.call(el, state[el.name]); }
+        });
+      }
+      document.getElementById("f").addEventListener("submit", (ev) => {
+        // Submit what the "state" says, like a React app would.
+        for (const el of ev.target.querySelectorAll("input")) native.set.call(el, state[el.name]);
+      });
+    </script>`,
+  "/done4": `<!doctype html><title>Done 4</title><p>done</p>`,
   "/security": `<!doctype html><title>Security</title><h1>Change password</h1><input type="password">`,
 };
 
@@ -211,9 +251,30 @@ async function main() {
     const d2 = await waitFor("second step done", () => js("return location.pathname === '/done2' && location.search"), 15000);
     check(new URLSearchParams(d2).get("pw") === "pw-Secret-1", "two-step login: password filled on the second screen");
 
+    // 3b. Two-step in a single-page app: the password form replaces the username form.
+    const pickFirst = async (css) => {
+      await waitFor("icon host", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
+      const b = await js("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}", [css]);
+      await clickAt(b.x + b.w - 6 - 11, b.y + b.h / 2);
+      await sleep(300);
+      await clickAt(b.x + b.w - 226 + 40, b.y + b.h + 4 + 40);
+    };
+    await go(appUrl + "/spa");
+    await pickFirst("input");
+    const d3 = await waitFor("spa done", () => js("return location.pathname === '/done3' && location.search"), 15000);
+    check(new URLSearchParams(d3).get("pw") === "pw-Secret-1" && new URLSearchParams(d3).get("who") === "brand@example.test",
+      "single-page two-step login: password filled after the form was replaced");
+
+    // 3c. React-style controlled inputs keep the filled values.
+    await go(appUrl + "/react");
+    await pickFirst("#u");
+    const d4 = await waitFor("react done", () => js("return location.pathname === '/done4' && location.search"), 15000);
+    const q4 = new URLSearchParams(d4);
+    check(q4.get("user") === "brand@example.test" && q4.get("pass") === "pw-Secret-1", "React-style controlled inputs: state updated, values submitted");
+
     // 4. What the server saw.
     const fills = seen.filter((r) => r.path === "/api/v1/autofill");
-    check(fills.length === 4 && fills.every((r) => r.auth === "Bearer " + TOKEN), "four autofill requests, all with the Bearer token");
+    check(fills.length === 7 && fills.every((r) => r.auth === "Bearer " + TOKEN), "seven autofill requests (4 steps above, 2 for the SPA, 1 for React), all with the Bearer token");
     check(fills[0].body.step === "credentials" && fills[0].body.account_id === "acc-1" && fills[0].body.url.startsWith(appUrl + "/login"), "credentials request body");
     check(fills[1].body.step === "code" && fills[1].body.wait === 30, "code request body");
     check(seen.some((r) => r.path === "/api/v1/autofill/candidates" && r.query.startsWith("?url=")), "candidates asked with ?url=");
