@@ -49,7 +49,7 @@ async function orthrus(req, res) {
   };
   const raw = await body(req);
   const b = raw ? JSON.parse(raw) : null;
-  seen.push({ method: req.method, path: url.pathname, query: url.search, body: b, auth: req.headers.authorization || null, origin: req.headers.origin || null });
+  seen.push({ method: req.method, path: url.pathname, query: url.search, body: b, auth: req.headers.authorization || null, origin: req.headers.origin || null, site: req.headers["sec-fetch-site"] || null, cookie: req.headers.cookie || null });
   if (url.pathname === "/api/v1/extension/pairings" && req.method === "POST") {
     return json(200, { id: "pr1", secret: "sec-1", number: 37, approve_url: "http://127.0.0.1:" + server.address().port + "/approve/pr1" });
   }
@@ -354,7 +354,9 @@ async function main() {
     check(st.r.ok === false && st.r.error.action === "reconnect", "a 401 says reconnect: " + (st.r.error && st.r.error.message));
     check(st.s.connected === false, "after a 401 the token is forgotten");
 
-    console.log("origin header on POSTs:", [...new Set(seen.filter((r) => r.method === "POST").map((r) => r.origin))].join(", "));
+    console.log("origin header on POSTs:", [...new Set(seen.filter((r) => r.method === "POST").map((r) => r.origin))].join(", "),
+      "| sec-fetch-site:", [...new Set(seen.map((r) => r.site))].join(", "));
+    check(seen.every((r) => !r.cookie), "no cookies sent to the server");
   } finally {
     await wd("DELETE", S).catch(() => {});
     driver.kill();

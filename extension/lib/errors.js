@@ -69,6 +69,9 @@
       if (code === "autofill.origin_mismatch") {
         return fail(code, "Orthrus refused to fill this page: it is not a website of this account's app.");
       }
+      if (code === "autofill.extension_only") {
+        return fail(code, "This browser's Orthrus token is not an extension session. Reconnect this browser from the extension's settings.", "reconnect");
+      }
       if (code === "auth.2fa_enrollment_required") {
         return fail(code, "Turn on two-factor authentication for your Orthrus user first, then try again.");
       }
@@ -88,6 +91,9 @@
         return fail(code || "account.not_found", "This account was removed from Orthrus, or your access to it ended.");
       }
       return fail(code || "not_found", "The Orthrus server does not know this" + (said ? ": " + said : ". Is it up to date?"));
+    }
+    if (status === 409 && code === "autofill.code_used") {
+      return fail(code, "The current login code was already used and the next one did not come in time. Try again in a few seconds.");
     }
     if (status === 408 || status === 504) {
       if (context === "code") return fail(code || "code.timeout", "No login code arrived in time. Ask the site for a new code, then try again.");

@@ -31,6 +31,10 @@ test("403/404: origin refused, access ended, account removed", () => {
   assert.match(E.interpret(404, err("account.not_found"), "code").message, /removed from Orthrus/);
   assert.match(E.interpret(404, err("otp.no_code"), "code").message, /No login code arrived/);
   assert.match(E.interpret(504, null, "code").message, /No login code arrived/);
+  assert.match(E.interpret(404, err("autofill.no_code"), "code").message, /No login code arrived/);
+  assert.match(E.interpret(409, err("autofill.code_used"), "code").message, /already used/);
+  const notExt = E.interpret(403, err("autofill.extension_only"), "credentials");
+  assert.deepEqual([notExt.code, notExt.action], ["autofill.extension_only", "reconnect"]);
   for (const [s, b] of [[403, err("autofill.origin_mismatch")], [404, err("account.not_found")]]) {
     assert.equal(E.interpret(s, b, "credentials").action, null, "no reconnect offered for " + s);
   }
