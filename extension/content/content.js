@@ -62,14 +62,14 @@
     return { ok: true };
   }
 
-  async function fillCode(accountId) {
+  async function fillCode(accountId, expectCode) {
     UI.toast("Getting the login code…", false);
     const reply = await send({ type: "fill", account_id: accountId, step: "code" });
     if (!reply.ok) {
       UI.toast(errorText(reply), true);
       return { ok: false, message: errorText(reply) };
     }
-    const result = P.fillCode(document, reply.code, { submit: false });
+    const result = P.fillCode(document, reply.code, { submit: false, expectCode: !!expectCode });
     if (!result.ok) {
       const message = result.reason === "length-mismatch"
         ? "The login code does not fit the code field on this page; nothing was filled."
@@ -118,12 +118,12 @@
         busy = false;
       }
     } else if (p.stage === "code") {
-      if (!P.findCodeFields(document)) return;
+      if (!P.findCodeFields(document, { expectCode: true })) return;
       busy = true;
       pending = null;
       try {
         await send({ type: "pending-clear" });
-        await fillCode(p.account_id);
+        await fillCode(p.account_id, true);
       } finally {
         busy = false;
       }

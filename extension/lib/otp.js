@@ -5,7 +5,9 @@
  * "código", "Sicherheitscode"… in English, Spanish, Portuguese, French,
  * German or Italian, and not "coupon", "zip", "captcha"… (the ignore list),
  * with a maxlength of 4 to 10 when it has one. One box per digit (4 to 10
- * adjacent inputs of maxlength 1) is found as a group.
+ * adjacent inputs of maxlength 1) is found as a group. Right after a login
+ * (`opts.expectCode`), an unnamed numeric field of maxlength 4 to 10 is
+ * taken too when it is the page's only text field.
  *
  * Classic script and CommonJS module: defines `globalThis.OrthrusOtp`.
  * Needs lib/fields.js loaded first (globalThis.OrthrusFields) in a page.
@@ -176,6 +178,18 @@
     }
     if (singles.length) {
       return { kind: "single", field: singles[0], fields: [singles[0]], form: F.formOf(singles[0]), submit: F.findSubmit(singles[0], probe, verbs) };
+    }
+    if (opts && opts.expectCode) {
+      // A code is expected (the login just went through): an unnamed numeric
+      // field is taken when it is the only text-like field on the page.
+      const texty = inputs.filter((e) => codeInputType(e) && F.isUsable(e, probe));
+      const e = texty.length === 1 ? texty[0] : null;
+      const ml = e ? maxLength(e) : null;
+      const numeric = e && (/^(numeric|decimal|tel)$/.test(F.attr(e, "inputmode").toLowerCase()) ||
+        /\\d|\[0-9\]/.test(F.attr(e, "pattern")) || F.inputType(e) === "tel" || F.inputType(e) === "number");
+      if (e && numeric && ml !== null && ml >= 4 && ml <= 10 && !isIgnored(F.fieldText(e))) {
+        return { kind: "single", field: e, fields: [e], form: F.formOf(e), submit: F.findSubmit(e, probe, verbs) };
+      }
     }
     return null;
   }

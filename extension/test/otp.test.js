@@ -107,3 +107,16 @@ test("the word lists cover the six languages and the ignore list", () => {
   assert.equal(O.mentionsCode("codice di verifica"), true);
   assert.equal(O.mentionsCode("first name"), false);
 });
+
+test("right after a login, an unnamed numeric field is the code field only if it is alone", () => {
+  const lone = () => page(h("form", {}, h("input", { type: "text", inputmode: "numeric", maxlength: "6", name: "f1" }), h("button", {}, "Submit")));
+  assert.equal(O.findCodeFields(lone(), opts), null, "not without the hint");
+  assert.equal(O.findCodeFields(lone(), Object.assign({ expectCode: true }, opts)).field.getAttribute("name"), "f1");
+  const two = page(h("form", {},
+    h("input", { type: "text", inputmode: "numeric", maxlength: "6" }), h("input", { type: "text", name: "note" })));
+  assert.equal(O.findCodeFields(two, Object.assign({ expectCode: true }, opts)), null, "not when another text field is there");
+  const zip = page(h("form", {}, h("input", { type: "text", inputmode: "numeric", maxlength: "5", placeholder: "ZIP" })));
+  assert.equal(O.findCodeFields(zip, Object.assign({ expectCode: true }, opts)), null, "not a zip box");
+  const pat = page(h("form", {}, h("input", { type: "text", pattern: "\\d{6}", maxlength: "6" })));
+  assert.ok(O.findCodeFields(pat, Object.assign({ expectCode: true }, opts)), "a digits pattern counts as numeric");
+});
