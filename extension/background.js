@@ -27,20 +27,25 @@ const CODE_WAIT_S = 30;
 
 // --- configuration -------------------------------------------------------
 
-let presetTried = false;
+let presetOnce = null;
 
 /** {server, token, expires_at} from storage; a packaged preset.json fills it once. */
 async function getConfig() {
-  const got = await ext.storage.local.get(["server", "token", "expires_at", "preset_used"]);
-  if ((!got.server || !got.token) && !got.preset_used && !presetTried) {
-    presetTried = true;
-    const preset = await readPreset();
-    if (preset) {
-      await ext.storage.local.set({ server: preset.server, token: preset.token, expires_at: null, preset_used: true });
-      return { server: preset.server, token: preset.token, expires_at: null };
-    }
+  let got = await ext.storage.local.get(["server", "token", "expires_at", "preset_used"]);
+  if ((!got.server || !got.token) && !got.preset_used) {
+    // Concurrent first calls share one read of the preset.
+    if (!presetOnce) presetOnce = applyPreset();
+    await presetOnce;
+    got = await ext.storage.local.get(["server", "token", "expires_at"]);
   }
   return { server: got.server || null, token: got.token || null, expires_at: got.expires_at || null };
+}
+
+async function applyPreset() {
+  const preset = await readPreset();
+  if (preset) {
+    await ext.storage.local.set({ server: preset.server, token: preset.token, expires_at: null, preset_used: true });
+  }
 }
 
 /** The packaged preset.json ({"server", "token"}) of a preconnected install, if any. */
