@@ -266,8 +266,10 @@ async function pairStart(msg) {
   if (!r.ok) return { ok: false, error: r };
   const p = E.pairingStart(r.data);
   if (!p) return { ok: false, error: E.invalidAnswer(r.status) };
-  if (!U.onServer(p.approve_url, s.server)) {
-    return { ok: false, error: { message: "The server's approval page is not on the server itself; not opening it." } };
+  // The server builds approve_url from its public address, which may differ
+  // from the address typed here (a proxy, localhost): any web page is fine.
+  if (!U.isWebPage(p.approve_url)) {
+    return { ok: false, error: { message: "The server's approval page address is not a web address." } };
   }
   const state = {
     server: s.server, id: p.id, number: p.number, approve_url: p.approve_url,
