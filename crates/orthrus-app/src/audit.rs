@@ -70,6 +70,19 @@ impl AuditVerification {
     }
 }
 
+type QueuedEvent = (
+    WorkspaceId,
+    NewAuditEvent,
+    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+);
+
+/// Events waiting for the next group commit, and the lock its writer holds.
+#[derive(Default)]
+pub(crate) struct AuditBatcher {
+    queue: std::sync::Mutex<Vec<QueuedEvent>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
 /// What one audit event records, before the actor and time are filled in.
 pub(crate) struct Event<'a> {
     pub action: &'a str,
@@ -150,6 +163,80 @@ impl App {
         };
         self.inner.store.append_audit(ws, &e, &chain).await?;
         Ok(())
+    }
+
+    /// Like [`App::audit`], for frequent events (every autofill): events
+    /// queued meanwhile are appended in one transaction, so concurrent
+    /// requests share one commit. Each caller still returns only once its
+    /// event is durable, and fails (showing nothing) if it is not.
+    pub(crate) async fn audit_batched(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {
+        let e = NewAuditEvent {
+            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
+            at: self.now(),
+            actor_id: Some(actor.user_id),
+            actor_email: Some(actor.email.clone()),
+            action: ev.action.to_owned(),
+            target_type: ev.target_type.map(str::to_owned),
+            target_id: ev.target_id,
+            ip: Some(actor.ip.clone()),
+            outcome: ev.outcome.to_owned(),
+            detail: ev.detail,
+        };
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let batcher = &self.inner.audit_batch;
+        batcher
+            .queue
+            .lock()
+            .map_err(|_| AppError::Internal("audit queue poisoned".into()))?
+            .push((actor.workspace_id, e, tx));
+        let _writer = batcher.writer.lock().await;
+        // An earlier writer may have written ours while we waited.
+        if let Ok(done) = rx.try_recv() {
+            return done.map_err(AppError::Internal);
+        }
+        let batch = std::mem::take(
+            &mut *batcher
+                .queue
+                .lock()
+                .map_err(|_| AppError::Internal("audit queue poisoned".into()))?,
+        );
+        // Written in its own task: a cancelled request still commits the
+        // batch and answers everyone in it.
+        let app = self.clone();
+        let write = tokio::spawn(async move {
+            let mut by_ws: Vec<(WorkspaceId, Vec<NewAuditEvent>, Vec<_>)> = Vec::new();
+            for (ws, e, tx) in batch {
+                match by_ws.iter_mut().find(|(w, _, _)| *w == ws) {
+                    Some((_, es, txs)) => {
+                        es.push(e);
+                        txs.push(tx);
+                    }
+                    None => by_ws.push((ws, vec![e], vec![tx])),
+                }
+            }
+            let chain = |prev: &str, seq: i64, e: &NewAuditEvent| {
+                let hash = app.chain_hash(prev, seq, e);
+                ChainLink {
+                    head_mac: app.head_mac(seq, &hash),
+                    hash,
+                }
+            };
+            for (ws, events, txs) in by_ws {
+                let result = app
+                    .inner
+                    .store
+                    .append_audits(ws, &events, &chain)
+                    .await
+                    .map_err(|e| e.to_string());
+                for tx in txs {
+                    let _ = tx.send(result.clone());
+                }
+            }
+        });
+        let _ = write.await;
+        rx.await
+            .map_err(|_| AppError::Internal("audit writer went away".into()))?
+            .map_err(AppError::Internal)
     }
 
     pub(crate) async fn audit(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {

@@ -307,7 +307,7 @@ impl App {
         );
         let sites = std::iter::once(a.login_url.as_str()).chain(more.iter().map(String::as_str));
         if !page_matches(sites, url) {
-            self.audit(
+            self.audit_batched(
                 actor,
                 Event::new("account.autofill_refused")
                     .target("account", a.id)
@@ -325,7 +325,7 @@ impl App {
         match step {
             FillStep::Credentials => {
                 let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
-                self.audit(
+                self.audit_batched(
                     actor,
                     Event::new("account.autofill")
                         .target("account", a.id)
@@ -375,7 +375,7 @@ impl App {
                 if let (Some(d), Some(extra)) = (d.as_object_mut(), detail.as_object()) {
                     d.extend(extra.clone());
                 }
-                self.audit(
+                self.audit_batched(
                     actor,
                     Event::new("account.autofill")
                         .target("account", a.id)

@@ -201,6 +201,8 @@ struct Inner {
     /// sign-in takes as long whether or not the user exists.
     dummy_hash: String,
     ledger: otp::LedgerBatcher,
+    /// Group commit for audit events of frequent actions (autofill).
+    audit_batch: audit::AuditBatcher,
     passkeys: passkeys::Passkeys,
     /// Wakes inbox waiters when a message arrives on this node.
     new_message: tokio::sync::Notify,
@@ -237,6 +239,7 @@ impl App {
                 config,
                 dummy_hash,
                 ledger: otp::LedgerBatcher::default(),
+                audit_batch: audit::AuditBatcher::default(),
                 passkeys: passkeys::Passkeys::default(),
                 new_message: tokio::sync::Notify::new(),
                 mailer: std::sync::OnceLock::new(),

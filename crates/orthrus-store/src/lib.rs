@@ -653,6 +653,14 @@ pub trait Store: Send + Sync + 'static {
         e: &NewAuditEvent,
         chain: ChainFn<'_>,
     ) -> Result<AuditEventRow>;
+    /// Appends several events to the workspace's chain, in order, in one
+    /// transaction (group commit: one fsync for all of them).
+    async fn append_audits(
+        &self,
+        ws: WorkspaceId,
+        events: &[NewAuditEvent],
+        chain: ChainFn<'_>,
+    ) -> Result<()>;
     async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>>;
     /// Every event of a workspace in chain order, for verification.
     async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;

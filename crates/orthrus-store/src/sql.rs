@@ -1791,6 +1791,30 @@ macro_rules! impl_store {
                 Ok(AuditEventRow { workspace_id: ws, seq, event: e.clone(), prev_hash: prev, hash })
             }
 
+            async fn append_audits(&self, ws: WorkspaceId, events: &[NewAuditEvent], chain: ChainFn<'_>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO audit_heads (workspace_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (workspace_id) DO NOTHING")
+                    .bind(ws.to_string()).bind(crate::GENESIS_HASH).execute(&mut *tx).await?;
+                for e in events {
+                    // As in append_audit: the UPDATE takes the write lock.
+                    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE workspace_id = $1 RETURNING seq, hash")
+                        .bind(ws.to_string()).fetch_one(&mut *tx).await?;
+                    let seq: i64 = head.try_get("seq")?;
+                    let prev: String = head.try_get("hash")?;
+                    let link = chain(&prev, seq, e);
+                    sqlx::query("UPDATE audit_heads SET hash = $2, mac = $3 WHERE workspace_id = $1")
+                        .bind(ws.to_string()).bind(&link.hash).bind(&link.head_mac).execute(&mut *tx).await?;
+                    sqlx::query(sql_fmt!("INSERT INTO audit_events ({AUDIT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
+                        .bind(ws.to_string()).bind(seq).bind(e.id.to_string()).bind(e.at.0)
+                        .bind(e.actor_id.map(|a| a.to_string())).bind(e.actor_email.as_deref()).bind(&e.action)
+                        .bind(e.target_type.as_deref()).bind(e.target_id.as_deref()).bind(e.ip.as_deref())
+                        .bind(&e.outcome).bind(e.detail.to_string()).bind(&prev).bind(&link.hash)
+                        .execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>> {
                 let mut sql = format!("SELECT {AUDIT_COLS} FROM audit_events WHERE workspace_id = $1");
                 let mut texts: Vec<String> = Vec::new();

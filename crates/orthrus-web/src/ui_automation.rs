@@ -188,6 +188,8 @@ struct RotationForm {
     on_member_leave: Option<String>,
     password_length: Option<String>,
     password_symbols: Option<String>,
+    /// Hours after a Collaborator's extension login (absent: kept).
+    after_autofill_hours: Option<String>,
 }
 
 /// A number field of a form: empty is None; anything else must be a number.
@@ -204,11 +206,12 @@ async fn set_rotation(
     Path(id): Path<String>,
     UiForm(f): UiForm<RotationForm>,
 ) -> Result<Response, WebError> {
-    let (Ok(every_days), Ok(start), Ok(end), Ok(length)) = (
+    let (Ok(every_days), Ok(start), Ok(end), Ok(length), Ok(after_autofill)) = (
         number(f.every_days.as_deref()),
         number(f.window_start_hour.as_deref()),
         number(f.window_end_hour.as_deref()),
         number(f.password_length.as_deref()),
+        number(f.after_autofill_hours.as_deref()),
     ) else {
         return section_view(
             &s,
@@ -243,7 +246,11 @@ async fn set_rotation(
         window_end_hour: end,
         on_member_leave: f.on_member_leave.is_some(),
         password_policy: Some(password_policy),
-        after_autofill_hours,
+        after_autofill_hours: if f.after_autofill_hours.is_some() {
+            after_autofill
+        } else {
+            after_autofill_hours
+        },
     };
     match s.app.set_rotation_schedule(&a.actor, &id, input).await {
         Ok(_) => section_view(&s, &a, &id, None).await,

@@ -159,6 +159,65 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
         assert_eq!(recent[1]["origin"], "https://www.instagram.com");
         let (s, _) = tm.collab.get(&format!("/accounts/{id}/autofills")).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // The account page's panel shows the same, to the Owner only.
+        let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+        let panel = |cookie: String| {
+            let (http, url) = (
+                t.http.clone(),
+                format!("{}/accounts/{id}/extension-ui", t.url),
+            );
+            async move {
+                http.get(url)
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let html = panel(cookie.clone()).await;
+        assert!(
+            html.contains("intern@acme.test") && html.contains("https://www.instagram.com"),
+            "{html}"
+        );
+        assert!(
+            html.contains("extension-urls-input"),
+            "the Owner may edit the URLs"
+        );
+        let (collab_cookie, _) = t
+            .browser_login("intern@acme.test", "member-password-1")
+            .await;
+        let html = panel(collab_cookie).await;
+        assert!(
+            !html.contains("autofill-row") && !html.contains("extension-urls-input"),
+            "{html}"
+        );
+        // Extra URLs from the page's form.
+        let r = t
+            .http
+            .post(format!("{}/accounts/{id}/extension-ui", t.url))
+            .header("cookie", &cookie)
+            .form(&[
+                (
+                    "urls",
+                    "https://business.instagram.com/\nhttps://help.instagram.com/",
+                ),
+                ("_csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, v) = tm.owner.get(&format!("/accounts/{id}/urls")).await;
+        assert_eq!(
+            v["urls"],
+            json!([
+                "https://business.instagram.com/",
+                "https://help.instagram.com/"
+            ])
+        );
         // Someone who is no member of the account gets the usual 404.
         t.user(&tm.owner, "other@acme.test", "user").await;
         let other = extension_login(&t, "other@acme.test", "member-password-1").await;
@@ -965,5 +1024,38 @@ async fn a_collaborators_autofill_login_queues_a_rotation_hours_later() {
             StatusCode::OK
         );
         assert!(tm.owner.get(&path).await.1["next_at"].is_null());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_autofills_share_commits_and_keep_the_audit_chain_intact() {
+    for t in TestApp::all("autofill_chain").await {
+        let tm = team(&t).await;
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let (c, id) = (tm.collab_ext.clone(), tm.id.clone());
+            tasks.push(tokio::spawn(async move {
+                // A third of them from a look-alike page: refusals are
+                // batched with the fills.
+                let page = if i % 3 == 0 {
+                    "https://evilinstagram.com/"
+                } else {
+                    IG_LOGIN
+                };
+                fill(&c, &id, page, "credentials", 0).await.0
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                StatusCode::OK => ok += 1,
+                s => assert_eq!(s, StatusCode::FORBIDDEN),
+            }
+        }
+        assert_eq!(ok, 16);
+        assert_eq!(audit(&tm.owner, "account.autofill").await.len(), 16);
+        assert_eq!(audit(&tm.owner, "account.autofill_refused").await.len(), 8);
+        let v = t.app.verify_audit().await.unwrap();
+        assert!(v.ok(), "{}: {:?}", t.backend, v.problems);
     }
 }

@@ -1,0 +1,194 @@
+//! Benchmark: credential fills per second through the whole HTTP path of
+//! `POST /api/v1/autofill` (`step: credentials`) on SQLite over loopback:
+//! Bearer auth of an extension session, the policy, the account and its
+//! extra URLs, the site match, opening the sealed password, the
+//! rotation-after-autofill check and a durable `account.autofill` audit
+//! event before the answer. A Collaborator fills, as in real use.
+//!
+//! `cargo bench -p orthrus-web --bench autofill` (release build). Knobs:
+//! `BENCH_SECS` (default 5), `BENCH_CLIENTS` (default 4).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use orthrus_app::{App, AppConfig};
+use orthrus_core::{OsEntropy, SystemClock};
+use orthrus_crypto::MasterKey;
+use orthrus_web::{WebConfig, WebState};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Value {
+    let mut r = http.post(url).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
+    let app = App::new(
+        store,
+        MasterKey::generate(&OsEntropy),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        AppConfig::default(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = orthrus_web::router(WebState::new(
+        app.clone(),
+        WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        },
+    ));
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    app.bootstrap(
+        "Bench",
+        "owner@bench.test",
+        "Owner",
+        "owner-password-1",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    let api = |p: &str| format!("{url}/api/v1{p}");
+    let login = |email: &'static str, password: &'static str, client: Option<&'static str>| {
+        let (http, u) = (http.clone(), api("/auth/login"));
+        async move {
+            let mut body = json!({"email": email, "password": password});
+            if let Some(c) = client {
+                body["client"] = json!(c);
+            }
+            post(&http, &u, None, body).await["token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let owner = login("owner@bench.test", "owner-password-1", None).await;
+    let user = post(
+        &http,
+        &api("/users"),
+        Some(&owner),
+        json!({"email": "collab@bench.test", "role": "user", "password": "member-password-1"}),
+    )
+    .await;
+    let acct = post(
+        &http,
+        &api("/accounts"),
+        Some(&owner),
+        json!({"app": "instagram", "label": "Bench", "login_url": "https://www.instagram.com/accounts/login/", "username": "brand", "password": "bench-password"}),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+    post(
+        &http,
+        &api(&format!("/accounts/{id}/members")),
+        Some(&owner),
+        json!({"user_id": user["id"], "role": "collaborator"}),
+    )
+    .await;
+    let token = login("collab@bench.test", "member-password-1", Some("extension")).await;
+    let fill_url = api("/autofill");
+    let body = json!({"account_id": id, "url": "https://www.instagram.com/accounts/login/", "step": "credentials"});
+    for _ in 0..200 {
+        let v = post(&http, &fill_url, Some(&token), body.clone()).await;
+        assert_eq!(v["password"], "bench-password");
+    }
+    let secs = env_num("BENCH_SECS", 5);
+    let clients = env_num("BENCH_CLIENTS", 4);
+    let start = Instant::now();
+    let until = start + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, token, fill_url, body) =
+            (http.clone(), token.clone(), fill_url.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < until {
+                let t = Instant::now();
+                let r = http
+                    .post(&fill_url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                let _ = r.bytes().await.unwrap();
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat: Vec<Duration> = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort();
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    // Every fill is in the audit log.
+    let audited = app
+        .store()
+        .list_audit(
+            app.store().list_workspaces().await.unwrap()[0].id,
+            &orthrus_store::AuditFilter {
+                action: Some("account.autofill".into()),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+    println!(
+        "{label:<10} {} credential fills in {elapsed:.1} s, {clients} clients: {:>7.0} fills/s   p50 {:.2} ms   p99 {:.2} ms",
+        lat.len(),
+        lat.len() as f64 / elapsed,
+        pct(0.50),
+        pct(0.99)
+    );
+    server.abort();
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
+        run("sqlite", sqlite).await;
+    });
+}
