@@ -175,12 +175,41 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                         None,
                         job_status,
                     ),
+                    (
+                        // Where the extension fills the password: like the login URL.
+                        "extension's extra URLs",
+                        Method::PUT,
+                        format!("/accounts/{id}/urls"),
+                        Some(json!({"urls": ["https://business.instagram.com/"]})),
+                        expect(owns(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "who logged in through the extension",
+                        Method::GET,
+                        format!("/accounts/{id}/autofills"),
+                        None,
+                        expect(can_edit_metadata(w, r), visible, StatusCode::OK),
+                    ),
                 ];
                 for (name, method, path, body, want) in cases {
                     let (got, v) = me.send(method, &path, body.as_ref()).await;
                     assert_eq!(got, want, "{}: {who} {name}: {v}", t.backend);
                     checked += 1;
                 }
+                // Autofill candidates: the account is offered to whoever
+                // may use it (Collaborators included), to nobody else.
+                let (got, v) = me
+                    .get("/autofill/candidates?url=https%3A%2F%2Finstagram.com%2F")
+                    .await;
+                assert_eq!(got, StatusCode::OK, "{who}: {v}");
+                let offered = v.as_array().unwrap().iter().any(|c| c["account_id"] == id);
+                assert_eq!(
+                    offered,
+                    can_use(w, r),
+                    "{}: {who} autofill candidates: {v}",
+                    t.backend
+                );
+                checked += 1;
                 let ws_cases: Vec<WsCase> = vec![
                     (
                         "every job I may see",
@@ -233,6 +262,14 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                         StatusCode::OK,
                     ),
                     (
+                        "app settings restrictions",
+                        Method::GET,
+                        "/workspace/app-restrictions",
+                        None,
+                        w >= W::Admin,
+                        StatusCode::OK,
+                    ),
+                    (
                         "personal API token",
                         Method::POST,
                         "/me/tokens",
@@ -249,6 +286,6 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                 }
             }
         }
-        assert_eq!(checked, 16 * (10 + 7));
+        assert_eq!(checked, 16 * (12 + 1 + 8));
     }
 }
