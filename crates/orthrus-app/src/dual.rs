@@ -140,20 +140,17 @@ impl App {
         self.permits(actor, Action::TagCritical)
     }
 
-    /// Whether `requester` created, promoted or reactivated `approver` within
+    /// Whether `user` was created, promoted or reactivated by anyone within
     /// the cooldown (from the audit log, which records every such change).
-    async fn granted_recently(
-        &self,
-        ws: WorkspaceId,
-        requester: UserId,
-        approver: UserId,
-    ) -> Result<bool> {
+    /// Such a user neither approves nor has a request approved: otherwise
+    /// one Owner makes a second Owner and approves that puppet's request
+    /// (or the puppet approves theirs).
+    async fn granted_recently(&self, ws: WorkspaceId, user: UserId) -> Result<bool> {
         let since = self.now().plus_seconds(-GRANT_COOLDOWN_SECS);
         for action in GRANT_EVENTS {
             let filter = AuditFilter {
                 action: Some(action.into()),
-                actor_id: Some(requester),
-                target_id: Some(approver.to_string()),
+                target_id: Some(user.to_string()),
                 since: Some(since),
                 limit: 1,
                 ..Default::default()
@@ -250,13 +247,16 @@ impl App {
             ));
         }
         if approve
-            && self
-                .granted_recently(actor.workspace_id, r.requester_id, actor.user_id)
+            && (self
+                .granted_recently(actor.workspace_id, actor.user_id)
                 .await?
+                || self
+                    .granted_recently(actor.workspace_id, r.requester_id)
+                    .await?)
         {
             return Err(AppError::invalid(
                 "approval.recent_grant",
-                "the requester added you or changed your role less than 7 days ago: another Owner or Super Admin must approve",
+                "you or the requester were added, promoted or reactivated less than 7 days ago: an Owner or Super Admin who has held the role longer must approve a request of someone who has",
             ));
         }
         let to = if approve { "approved" } else { "denied" };

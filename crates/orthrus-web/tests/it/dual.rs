@@ -208,7 +208,8 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
             owner.post("/authenticator/export", &export).await.0,
             StatusCode::OK
         );
-        // Someone else's requests: the newbie may approve those.
+        // Someone else's requests: a newcomer approves none that week,
+        // whoever made them.
         veteran.step_up("member-password-1").await;
         let (s, _) = veteran.post("/authenticator/export", &export).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
@@ -217,8 +218,31 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
             .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
             .await;
         assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.recent_grant"),
+            "{v}"
+        );
+        // Nor is a newcomer's own request approved: an Owner cannot make a
+        // puppet Owner, let it ask, and approve it.
+        newbie.step_up("member-password-1").await;
+        let (s, _) = newbie.post("/authenticator/export", &export).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, list) = owner.get("/dual-approvals").await;
+        let rid = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == "export" && r["requester"] == "newbie@acme.test")
+            .unwrap_or_else(|| panic!("no request of the newbie in {list}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (s, v) = owner
+            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.recent_grant"),
             "{v}"
         );
         // A week later the owner's own newbie may approve the owner too.
