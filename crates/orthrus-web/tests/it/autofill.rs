@@ -1059,3 +1059,61 @@ async fn concurrent_autofills_share_commits_and_keep_the_audit_chain_intact() {
         assert!(v.ok(), "{}: {:?}", t.backend, v.problems);
     }
 }
+
+#[tokio::test]
+async fn the_extension_signs_in_and_pairs_from_its_own_origin_but_web_pages_do_not() {
+    for t in TestApp::all("autofill_origin").await {
+        let _tm = team(&t).await;
+        let login = |origin: &'static str, cookie: Option<String>| {
+            let (http, url) = (t.http.clone(), format!("{}/api/v1/auth/login", t.url));
+            async move {
+                let mut r = http
+                    .post(url)
+                    .header("origin", origin)
+                    .json(&json!({"email": "intern@acme.test", "password": "member-password-1", "client": "extension"}));
+                if let Some(c) = cookie {
+                    r = r.header("cookie", c);
+                }
+                r.send().await.unwrap().status()
+            }
+        };
+        assert_eq!(
+            login("chrome-extension://abcdefghijklmnop", None).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            login("moz-extension://0b9c6d3e-1f2a", None).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            login("https://evil.test", None).await,
+            StatusCode::BAD_REQUEST
+        );
+        // With a browser's session cookie along, the usual checks apply.
+        let (cookie, _) = t
+            .browser_login("intern@acme.test", "member-password-1")
+            .await;
+        assert_eq!(
+            login("chrome-extension://abcdefghijklmnop", Some(cookie)).await,
+            StatusCode::BAD_REQUEST
+        );
+        let r = t
+            .http
+            .post(format!("{}/api/v1/extension/pairings", t.url))
+            .header("origin", "chrome-extension://abcdefghijklmnop")
+            .json(&json!({"browser": "Chromium"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = t
+            .http
+            .post(format!("{}/api/v1/extension/pairings", t.url))
+            .header("origin", "https://evil.test")
+            .json(&json!({"browser": "Chromium"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}
