@@ -646,7 +646,7 @@ impl App {
             // No Message-ID: the same bytes are the same message.
             _ => self.inner.token_hasher.hash_parts(&[b"message", raw]),
         };
-        let mut targets = Vec::new();
+        let mut targets: Vec<_> = Vec::new();
         for rcpt in recipients {
             if let Some(m) = self
                 .inner
@@ -655,7 +655,13 @@ impl App {
                 .await?
                 .filter(|m| m.enabled)
             {
-                targets.push(m);
+                // One copy per managed address, however often it was named.
+                if !targets
+                    .iter()
+                    .any(|t: &orthrus_store::ManagedEmailRow| t.address == m.address)
+                {
+                    targets.push(m);
+                }
             }
         }
         // Sealing is CPU work as well (a whole message per recipient).

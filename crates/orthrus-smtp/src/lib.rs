@@ -586,6 +586,15 @@ impl<'a> Session<'a> {
                 if self.recipients.len() >= self.config.max_recipients {
                     return Reply::Text("452 4.5.3 Too many recipients\r\n".into());
                 }
+                // The same address twice is one recipient: each distinct
+                // one costs a sealed copy of the message.
+                if self
+                    .recipients
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(&to.address))
+                {
+                    return Reply::Text("250 2.1.5 OK (already a recipient)\r\n".into());
+                }
                 match self.delivery.check_recipient(&to.address).await {
                     Ok(Recipient::Accept) => {
                         self.recipients.push(to.address);

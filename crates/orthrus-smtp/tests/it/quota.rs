@@ -329,3 +329,43 @@ async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
         assert_eq!(usage(&store, ws, &number).await.recipient_recent, 2);
     }
 }
+
+#[tokio::test]
+async fn one_address_named_many_times_is_one_recipient_and_one_copy() {
+    let (stores, _dir) = stores("smtpduprcpt").await;
+    for store in stores {
+        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
+        let n = node(store.clone(), &clock, InboxLimits::default()).await;
+        let (ws, addrs) = addresses(&n.app, &store, 1).await;
+        let (mut c, _) = Client::connect(&n.smtp).await;
+        c.cmd("EHLO sender.test").await;
+        assert!(
+            c.cmd("MAIL FROM:<code@sender.test>")
+                .await
+                .starts_with("250")
+        );
+        // Named 20 times, in two spellings: each would have cost a sealed
+        // copy of the whole message.
+        for i in 0..20 {
+            let to = if i % 2 == 0 {
+                addrs[0].clone()
+            } else {
+                addrs[0].to_uppercase()
+            };
+            let r = c.cmd(&format!("RCPT TO:<{to}>")).await;
+            assert!(r.starts_with("250"), "{r}");
+            assert_eq!(i > 0, r.contains("already a recipient"), "{r}");
+        }
+        assert!(c.cmd("DATA").await.starts_with("354"));
+        c.send(&format!("{}.\r\n", message(1, &noise(200_000, 7))))
+            .await;
+        assert!(c.reply().await.starts_with("250"));
+        let u = usage(&store, ws, &addrs[0]).await;
+        assert_eq!(u.recipient_recent, 1, "one copy stored");
+        assert!(
+            u.recipient_bytes < 2 * 200_000,
+            "one copy's bytes: {}",
+            u.recipient_bytes
+        );
+    }
+}
