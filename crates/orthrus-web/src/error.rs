@@ -128,6 +128,9 @@ fn is_api(path: &str) -> bool {
 pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Next) -> Response {
     let id = state.app.random_id();
     let path = req.uri().path().to_owned();
+    // An extension's approval link survives signing in (`?next=`).
+    let after_login =
+        crate::ui_extension::safe_next(req.uri().path_and_query().map(|p| p.as_str()));
     let htmx = req.headers().contains_key("hx-request");
     let (req, csrf) = crate::extract::check_csrf(&state, req).await;
     let mut resp = match csrf {
@@ -157,8 +160,14 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
             r
         } else {
             let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut()
-                .insert(header::LOCATION, HeaderValue::from_static("/login"));
+            let to = after_login.map_or_else(
+                || "/login".to_owned(),
+                |n| format!("/login?next={}", n.replace('?', "%3F").replace('=', "%3D")),
+            );
+            r.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
+            );
             // The cookie no longer signs anyone in: drop it.
             r.headers_mut().insert(
                 header::SET_COOKIE,

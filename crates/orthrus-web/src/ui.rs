@@ -154,9 +154,19 @@ struct LoginPage {
     error: Option<String>,
     email: String,
     ask_totp: bool,
+    /// Where to go after signing in (an extension's approval page), or "".
+    next: String,
 }
 
-async fn login_page(State(s): State<WebState>) -> Result<Response, WebError> {
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    State(s): State<WebState>,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
     if s.app.setup_needed().await? {
         return Ok(Html(crate::ui::error_page(StatusCode::OK, "Orthrus is not set up yet: open the setup link that `orthrus serve` printed when it started.", "-")).into_response());
     }
@@ -165,6 +175,7 @@ async fn login_page(State(s): State<WebState>) -> Result<Response, WebError> {
         error: None,
         email: String::new(),
         ask_totp: false,
+        next: crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default(),
     })
 }
 
@@ -173,6 +184,7 @@ struct LoginForm {
     email: String,
     password: String,
     totp: Option<String>,
+    next: Option<String>,
 }
 
 async fn login_submit(
@@ -188,6 +200,7 @@ async fn login_submit(
         user_agent: client.user_agent,
         kind: SessionKind::Cookie,
     };
+    let next = crate::ui_extension::safe_next(f.next.as_deref()).unwrap_or_default();
     match s.app.login(req).await {
         Ok(out) => {
             let cookie =
@@ -195,6 +208,8 @@ async fn login_submit(
             Ok(redirect_with_cookie(
                 if out.must_enroll_2fa {
                     "/security"
+                } else if !next.is_empty() {
+                    &next
                 } else {
                     "/"
                 },
@@ -207,6 +222,7 @@ async fn login_submit(
                 error: None,
                 email: f.email,
                 ask_totp: true,
+                next,
             })?;
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(r)
@@ -218,6 +234,7 @@ async fn login_submit(
                 error: Some(e.to_string()),
                 email: f.email,
                 ask_totp: f.totp.is_some(),
+                next,
             })?;
             *r.status_mut() = status;
             Ok(r)

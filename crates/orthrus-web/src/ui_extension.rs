@@ -24,6 +24,16 @@ pub(crate) fn routes() -> Router<WebState> {
         )
 }
 
+/// Where to go after signing in, when the sign-in page was reached from an
+/// extension's approval link: only that page, so `next` can never send
+/// anyone elsewhere (no open redirect).
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?.trim();
+    let id = n.strip_prefix("/extension/connect?id=")?;
+    (!id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .then(|| n.to_owned())
+}
+
 #[derive(Template)]
 #[template(path = "extension_connect.html")]
 struct ConnectPage {

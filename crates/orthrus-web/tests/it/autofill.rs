@@ -686,6 +686,65 @@ async fn extension_pairing_by_number_matching() {
             )
             .await;
         assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "pairing.not_found"));
+        // Not signed in yet: the sign-in page brings them back to it (and
+        // only to such a page).
+        let connect_path = format!("/extension/connect?id={}", p["id"].as_str().unwrap());
+        let r = t
+            .http
+            .get(p["approve_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(
+            to,
+            format!(
+                "/login?next={}",
+                connect_path.replace('?', "%3F").replace('=', "%3D")
+            )
+        );
+        let login_page = t
+            .http
+            .get(format!("{}{to}", t.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            login_page.contains(&format!("name=\"next\" value=\"{connect_path}\"")),
+            "{login_page}"
+        );
+        let r = t
+            .http
+            .post(format!("{}/login", t.url))
+            .form(&[
+                ("email", "intern@acme.test"),
+                ("password", "member-password-1"),
+                ("next", connect_path.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), connect_path);
+        let r = t
+            .http
+            .post(format!("{}/login", t.url))
+            .form(&[
+                ("email", "intern@acme.test"),
+                ("password", "member-password-1"),
+                ("next", "https://evil.test/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            "/",
+            "no open redirect"
+        );
         // The signed-in Collaborator sees the request and three numbers.
         let (cookie, csrf) = t
             .browser_login("intern@acme.test", "member-password-1")
