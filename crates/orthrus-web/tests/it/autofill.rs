@@ -268,6 +268,30 @@ async fn extension_sessions_are_listed_with_their_browser_and_revocable() {
             .await
             .unwrap();
         assert!(page.contains("Chromium 131 (test)") && page.contains("extension"));
+        // The extension session confirms identity through the approval on
+        // another device (here the CLI session of the same user).
+        let (s, req) = tm.collab_ext.post("/auth/step-up/device", &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{req}");
+        let rid = req["id"].as_str().unwrap().to_owned();
+        let (_, v) = tm
+            .collab
+            .post(
+                &format!("/me/approvals/{rid}"),
+                &json!({"number": req["number"]}),
+            )
+            .await;
+        assert_eq!(v["status"], "approved", "{v}");
+        let (s, st) = tm
+            .collab_ext
+            .post(&format!("/auth/step-up/device/{rid}"), &json!({}))
+            .await;
+        assert_eq!(
+            (s, st["status"].as_str()),
+            (StatusCode::OK, Some("used")),
+            "{st}"
+        );
+        let (_, me) = tm.collab_ext.get("/me").await;
+        assert!(me["elevated_until"].is_string(), "{me}");
         // Revoked from another session: the extension is signed out.
         let sid = ext[0]["id"].as_str().unwrap();
         let (s, _) = tm.collab.delete(&format!("/me/sessions/{sid}")).await;
