@@ -223,6 +223,23 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
         let other = extension_login(&t, "other@acme.test", "member-password-1").await;
         let (s, v) = fill(&other, id, IG_LOGIN, "credentials", 0).await;
         assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"));
+        // The endpoints are in the OpenAPI document.
+        let (_, doc) = t.anon().get("/openapi.json").await;
+        for path in [
+            "/api/v1/autofill",
+            "/api/v1/autofill/candidates",
+            "/api/v1/autofill/restrictions",
+            "/api/v1/workspace/app-restrictions",
+            "/api/v1/accounts/{id}/urls",
+            "/api/v1/accounts/{id}/autofills",
+            "/api/v1/extension/pairings",
+            "/api/v1/extension/pairings/{id}/token",
+        ] {
+            assert!(
+                doc["paths"][path].is_object(),
+                "{path} missing from the OpenAPI document"
+            );
+        }
         // An unknown client is refused, not silently made a bearer session.
         let (s, v) = t
             .anon()
