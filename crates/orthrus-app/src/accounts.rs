@@ -318,8 +318,14 @@ impl App {
     /// not resolve now is accepted (apps' DNS fails too); the automation
     /// browser checks every connection again when it runs.
     async fn check_login_url_reach(&self, url: &str) -> Result<()> {
-        let Some((host, port)) = orthrus_core::egress::url_host_port(url) else {
+        if url.is_empty() {
             return Ok(());
+        }
+        let Some((host, port)) = orthrus_core::egress::url_host_port(url) else {
+            return Err(invalid(
+                "account.invalid_login_url",
+                "the login URL must start with https:// or http:// and name a host",
+            ));
         };
         match self.inner.config.egress.check(&host, port).await {
             Ok(_) | Err(crate::egress::EgressRefusal::Unresolvable { .. }) => Ok(()),

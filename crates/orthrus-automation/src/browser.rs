@@ -57,6 +57,9 @@ pub struct Browser {
     sandboxed: bool,
     /// chromedriver's port.
     driver_port: u16,
+    /// The profile, handed back to this process's user on quit when the
+    /// browser ran as another one.
+    reclaim: Option<std::path::PathBuf>,
 }
 
 /// Kills a process group (chromedriver and every Chromium it started).
@@ -170,16 +173,18 @@ fn lookup_user(name: &str) -> Option<SystemUser> {
     })
 }
 
-/// Gives `dir` and everything in it to `user` (the profile Chromium writes).
-fn give_to(dir: &Path, user: &SystemUser) -> std::io::Result<()> {
-    std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))?;
+/// Gives `dir` and everything in it to `uid:gid` without following links
+/// (`lchown`): to the browser's user before it runs, back to this process's
+/// user after, so that nothing the browser's user runs can swap a file for
+/// a link while the profile is packed.
+fn give_to(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(dir, Some(uid), Some(gid))?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let t = entry.file_type()?;
-        if t.is_dir() {
-            give_to(&entry.path(), user)?;
-        } else if !t.is_symlink() {
-            std::os::unix::fs::chown(entry.path(), Some(user.uid), Some(user.gid))?;
+        if entry.file_type()?.is_dir() {
+            give_to(&entry.path(), uid, gid)?;
+        } else {
+            std::os::unix::fs::lchown(entry.path(), Some(uid), Some(gid))?;
         }
     }
     Ok(())
@@ -213,7 +218,7 @@ impl Browser {
             None
         };
         if let Some(u) = &user {
-            give_to(profile_dir, u).map_err(|e| {
+            give_to(profile_dir, u.uid, u.gid).map_err(|e| {
                 BrowserError::DriverStart(format!(
                     "cannot hand the profile to the browser's user: {e}"
                 ))
@@ -338,6 +343,7 @@ impl Browser {
             proxy,
             sandboxed,
             driver_port: port,
+            reclaim: user.map(|_| profile_dir.to_path_buf()),
         })
     }
 
@@ -374,6 +380,17 @@ impl Browser {
         let _ = self.chromedriver.kill().await;
         if let Some(g) = self.group.take() {
             kill_group(g);
+        }
+        if let Some(dir) = self.reclaim.take() {
+            let me = std::fs::metadata("/proc/self").map(|m| {
+                use std::os::unix::fs::MetadataExt;
+                (m.uid(), m.gid())
+            });
+            if let Ok((uid, gid)) = me
+                && let Err(e) = give_to(&dir, uid, gid)
+            {
+                tracing::warn!(error = %e, "could not take the browser profile back from the browser's user");
+            }
         }
     }
 }

@@ -21,6 +21,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+/// Refusals kept for the job's log; a page can cause any number.
+const MAX_REFUSED: usize = 100;
+
+/// Control ports of every browser this process runs (chromedriver's, the
+/// DevTools port): one job's page must not reach another job's browser
+/// either. Process-wide because the browsers are.
+static CONTROL_PORTS: std::sync::LazyLock<Mutex<HashSet<u16>>> =
+    std::sync::LazyLock::new(Mutex::default);
+
+/// Whether `ip` reaches this machine: loopback, unspecified (Linux connects
+/// 0.0.0.0 and :: to the local host), in any IPv4-mapped spelling.
+fn is_local(ip: std::net::IpAddr) -> bool {
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    ip.is_loopback() || ip.is_unspecified()
+}
+
 /// A request head larger than this is refused.
 const MAX_HEAD: usize = 64 * 1024;
 /// Connecting upstream must finish within this.
@@ -44,6 +63,11 @@ impl Drop for EgressProxy {
         // Aborting the accept loop drops its JoinSet, which aborts every
         // connection it carries.
         self.task.abort();
+        if let (Ok(mine), Ok(mut all)) = (self.denied_ports.lock(), CONTROL_PORTS.lock()) {
+            for p in mine.iter() {
+                all.remove(p);
+            }
+        }
     }
 }
 
@@ -56,7 +80,6 @@ impl EgressProxy {
         let refused: Arc<Mutex<Vec<String>>> = Arc::default();
         let shared = Shared {
             egress,
-            denied_ports: denied_ports.clone(),
             refused: refused.clone(),
         };
         let task = tokio::spawn(async move {
@@ -89,11 +112,15 @@ impl EgressProxy {
         self.addr
     }
 
-    /// Refuses a loopback port whatever the allow list says (chromedriver's,
-    /// Chromium's DevTools port).
+    /// Refuses a local port whatever the allow list says (chromedriver's,
+    /// Chromium's DevTools port), for every browser of this process, until
+    /// this proxy stops.
     pub fn deny_loopback_port(&self, port: u16) {
         if let Ok(mut d) = self.denied_ports.lock() {
             d.insert(port);
+        }
+        if let Ok(mut all) = CONTROL_PORTS.lock() {
+            all.insert(port);
         }
     }
 
@@ -106,7 +133,6 @@ impl EgressProxy {
 #[derive(Clone)]
 struct Shared {
     egress: Egress,
-    denied_ports: Arc<Mutex<HashSet<u16>>>,
     refused: Arc<Mutex<Vec<String>>>,
 }
 
@@ -203,7 +229,9 @@ impl Shared {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(host = %host, port, reason = %e, "the automation browser was refused a destination");
-                if let Ok(mut r) = self.refused.lock() {
+                if let Ok(mut r) = self.refused.lock()
+                    && r.len() < MAX_REFUSED
+                {
                     r.push(e.to_string());
                 }
                 return answer(
@@ -225,6 +253,7 @@ impl Shared {
                 .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 .await
                 .is_err()
+                || upstream.write_all(&rest).await.is_err()
             {
                 return;
             }
@@ -241,14 +270,10 @@ impl Shared {
 
     async fn check(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, EgressRefusal> {
         let addrs = self.egress.check(host, port).await?;
-        let denied = self
-            .denied_ports
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
+        let denied = CONTROL_PORTS.lock().map(|d| d.clone()).unwrap_or_default();
         if addrs
             .iter()
-            .any(|a| a.ip().is_loopback() && denied.contains(&a.port()))
+            .any(|a| is_local(a.ip()) && denied.contains(&a.port()))
         {
             return Err(EgressRefusal::ControlPort {
                 host: host.to_owned(),

@@ -107,10 +107,23 @@ pub fn unpack(archive: &[u8], dir: &Path) -> std::io::Result<()> {
         let content = take(len)?.to_vec();
         let rel = safe(&name).ok_or_else(|| bad("a file name leaves the profile"))?;
         let path = dir.join(rel);
+        // The app's session cookies: readable by the profile's owner only.
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)?;
         }
-        std::fs::write(path, content)?;
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?
+            .write_all(&content)?;
     }
     Ok(())
 }

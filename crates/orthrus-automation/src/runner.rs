@@ -257,7 +257,14 @@ impl Runner {
         let profile = self.cfg.profiles_dir.join(job.account_id.to_string());
         crate::browser::clear_stale_lock(&profile).await;
         let _ = std::fs::remove_dir_all(&profile);
-        if let Err(e) = std::fs::create_dir_all(&profile) {
+        let made = {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&profile)
+        };
+        if let Err(e) = made {
             return (
                 "failed",
                 Some(format!("cannot make the browser profile: {e}")),

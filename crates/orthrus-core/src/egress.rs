@@ -187,19 +187,21 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// The host and port an `http://` or `https://` URL connects to (the port
-/// defaults by scheme). None for anything else.
+/// defaults by scheme), read with the WHATWG URL rules that browsers use
+/// (percent-decoding, IDNA, full-width dots, numeric IPv4 forms), so that
+/// what is checked is what Chromium opens. None for anything else.
 pub fn url_host_port(url: &str) -> Option<(String, u16)> {
-    let url = url.trim();
-    let (scheme, rest) = url.split_once("://")?;
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" | "ws" => 80,
-        "https" | "wss" => 443,
-        _ => return None,
+    let u = url::Url::parse(url.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https" | "ws" | "wss") {
+        return None;
+    }
+    let port = u.port_or_known_default()?;
+    let host = match u.host()? {
+        url::Host::Domain(d) => normal_host(d),
+        url::Host::Ipv4(a) => a.to_string(),
+        url::Host::Ipv6(a) => a.to_string(),
     };
-    let authority = rest.split(['/', '?', '#', '\\']).next()?;
-    // User info is never the host: `http://trusted.example@internal/`.
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    host_port(hostport, default_port)
+    (!host.is_empty()).then_some((host, port))
 }
 
 /// Splits `host[:port]` or `[v6][:port]`.
@@ -294,5 +296,20 @@ mod tests {
         );
         assert_eq!(hp("javascript:alert(1)"), None);
         assert_eq!(hp("http://:80/"), None);
+        // Spellings Chromium reads as loopback are read the same way here.
+        for u in [
+            "http://127.0.0.1%2e/",
+            "http://%31%32%37.0.0.1/",
+            "http://\u{ff11}\u{ff12}\u{ff17}.0.0.1/",
+            "http://127.0.0.1\u{3002}/",
+            "http://0x7f.1/",
+            "http://2130706433/",
+        ] {
+            assert_eq!(hp(u), Some(("127.0.0.1".into(), 80)), "{u}");
+        }
+        assert_eq!(
+            hp("http://\u{24db}ocalhost:8080/"),
+            Some(("localhost".into(), 8080))
+        );
     }
 }

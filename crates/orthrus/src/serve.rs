@@ -127,11 +127,25 @@ fn profiles_dir(cfg: &Config) -> std::path::PathBuf {
     if !root {
         return cfg.data_dir.join("browser-profiles");
     }
+    // Made by this process, 0711, owned by root and no link: anything else
+    // (a local user who made the name first) is not used.
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let ours = |d: &std::path::Path| {
+        std::fs::symlink_metadata(d)
+            .is_ok_and(|m| m.file_type().is_dir() && m.uid() == 0 && m.mode() & 0o022 == 0)
+    };
     let dir = std::env::temp_dir().join("orthrus-browser-profiles");
-    if std::fs::create_dir_all(&dir).is_ok() {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711));
+    let _ = std::fs::DirBuilder::new().mode(0o711).create(&dir);
+    if ours(&dir) {
+        return dir;
     }
+    tracing::warn!(path = %dir.display(), "not using a browser-profile directory this server did not make");
+    let tag: [u8; 8] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
+    let dir = std::env::temp_dir().join(format!(
+        "orthrus-browser-profiles-{}",
+        orthrus_crypto::hex(&tag)
+    ));
+    let _ = std::fs::DirBuilder::new().mode(0o711).create(&dir);
     dir
 }
 

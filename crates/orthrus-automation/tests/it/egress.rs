@@ -185,14 +185,21 @@ async fn control_ports_are_refused_and_chromium_keeps_its_sandbox() {
     let profile = tempfile::tempdir().unwrap();
     let browser = Browser::launch(&opts, profile.path()).await.unwrap();
     let d = browser.driver().unwrap();
-    let html = source(
-        d,
-        &format!("http://127.0.0.1:{}/status", browser.driver_port()),
-    )
-    .await;
-    assert!(!html.contains("\"ready\""), "{html}");
+    // By address, and in the IPv4-mapped IPv6 spelling of it.
+    for url in [
+        format!("http://127.0.0.1:{}/status", browser.driver_port()),
+        format!("http://[::ffff:7f00:1]:{}/status", browser.driver_port()),
+    ] {
+        let html = source(d, &url).await;
+        assert!(!html.contains("\"ready\""), "{url}: {html}");
+    }
     assert!(
-        browser.refused().iter().any(|r| r.contains("control port")),
+        browser
+            .refused()
+            .iter()
+            .filter(|r| r.contains("control port"))
+            .count()
+            >= 2,
         "{:?}",
         browser.refused()
     );
