@@ -178,7 +178,7 @@ async function restrictions(url) {
   return v;
 }
 
-async function fill(url, accountId, step) {
+async function fill(url, accountId, step, source) {
   if (!U.isWebPage(url)) return { ok: false, error: { message: "Orthrus only fills web pages." } };
   if (typeof accountId !== "string" && typeof accountId !== "number") {
     return { ok: false, error: { message: "No account was chosen." } };
@@ -193,7 +193,10 @@ async function fill(url, accountId, step) {
   }
   if (step === "code") {
     const r = await api("POST", "/api/v1/autofill", {
-      body: { account_id: accountId, url: U.pageUrl(url), step: "code", wait: CODE_WAIT_S },
+      body: Object.assign(
+        { account_id: accountId, url: U.pageUrl(url), step: "code", wait: CODE_WAIT_S },
+        source === "inbox" || source === "totp" ? { source } : {},
+      ),
       context: "code", timeoutMs: (CODE_WAIT_S + 15) * 1000,
     });
     if (!r.ok) return { ok: false, error: r };
@@ -407,7 +410,7 @@ async function handle(msg, sender) {
     switch (msg.type) {
       case "restrictions": return restrictions(url);
       case "candidates": return candidates(url);
-      case "fill": return fill(url, msg.account_id, msg.step);
+      case "fill": return fill(url, msg.account_id, msg.step, msg.source);
       case "pending-get": return { ok: true, pending: await pendingGet(tabId, url) };
       case "pending-set": await pendingSet(tabId, url, msg.account_id, msg.stage); return { ok: true };
       case "pending-clear": await pendingClear(tabId); return { ok: true };

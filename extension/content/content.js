@@ -64,7 +64,11 @@
 
   async function fillCode(accountId, expectCode) {
     UI.toast("Getting the login code…", false);
-    const reply = await send({ type: "fill", account_id: accountId, step: "code" });
+    // The page says whether its code was sent (email, text) or comes from
+    // an authenticator app; the server cannot tell.
+    const O = globalThis.OrthrusOtp;
+    const source = O && document.body ? O.codeSource(document.body.innerText || "") : null;
+    const reply = await send({ type: "fill", account_id: accountId, step: "code", source });
     if (!reply.ok) {
       UI.toast(errorText(reply), true);
       return { ok: false, message: errorText(reply) };

@@ -201,6 +201,37 @@
     return clean.split("");
   }
 
+  /** Phrases of a challenge page whose code comes from an authenticator app. */
+  const APP_WORDS = [
+    "authenticator", "authentication app", "authenticator app", "auth app", "google authenticator",
+    "app de autenticacion", "aplicacion de autenticacion", "aplicativo de autenticacao",
+    "app de autenticacao", "application d authentification", "authentifizierungs app",
+    "authenticator app", "app di autenticazione", "applicazione di autenticazione",
+  ];
+  /** Phrases of a challenge page that sent its code by email or text message. */
+  const SENT_WORDS = [
+    "we sent", "we ve sent", "we have sent", "sent a code", "sent you", "sent to", "check your email",
+    "check your inbox", "text message", "sms", "email", "e mail",
+    "enviamos", "hemos enviado", "te enviamos", "correo", "mensaje de texto", "enviamos um",
+    "mensagem", "nous avons envoye", "envoye a", "courriel", "wir haben", "gesendet", "abbiamo inviato",
+    "inviato", "messaggio",
+  ];
+
+  /**
+   * Where a challenge page says its code comes from: "totp" (an
+   * authenticator app), "inbox" (sent by email or text), or null (the
+   * server then uses the account's authenticator when it has one). An app
+   * that knows a new device asks for an emailed code even when the account
+   * has an authenticator, and only the page says which.
+   */
+  function codeSource(pageText) {
+    const text = F.normalize(pageText).slice(0, 5000);
+    if (!text) return null;
+    if (F.hasAnyPhrase(text, APP_WORDS)) return "totp";
+    if (F.hasAnyPhrase(text, SENT_WORDS)) return "inbox";
+    return null;
+  }
+
   function cleanCode(code) {
     return String(code == null ? "" : code).replace(/[\s-]/g, "");
   }
@@ -208,6 +239,6 @@
   return {
     CODE_WORDS, IGNORE_WORDS, VERIFY_WORDS,
     maxLength, isIgnored, mentionsCode, isCodeField, isDigitBox, findDigitGroups, findCodeFields,
-    splitDigits, cleanCode,
+    splitDigits, cleanCode, codeSource,
   };
 });

@@ -120,3 +120,18 @@ test("right after a login, an unnamed numeric field is the code field only if it
   const pat = page(h("form", {}, h("input", { type: "text", pattern: "\\d{6}", maxlength: "6" })));
   assert.ok(O.findCodeFields(pat, Object.assign({ expectCode: true }, opts)), "a digits pattern counts as numeric");
 });
+
+test("a challenge page says where its code comes from", () => {
+  const cases = [
+    ["We sent a 6-digit security code to b***@inbox.example.test.", "inbox"],
+    ["Enter the code we sent by text message to +1 ••• 23", "inbox"],
+    ["Te enviamos un código por correo electrónico.", "inbox"],
+    ["Wir haben dir einen Code per E-Mail gesendet.", "inbox"],
+    ["Enter the 6-digit code from your authentication app.", "totp"],
+    ["Open Google Authenticator and enter the code.", "totp"],
+    ["Insira o código do aplicativo de autenticação.", "totp"],
+    ["Two-factor authentication", null],
+    ["", null],
+  ];
+  for (const [text, want] of cases) assert.strictEqual(O.codeSource(text), want, text);
+});

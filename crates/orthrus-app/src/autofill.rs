@@ -52,8 +52,10 @@ impl FillStep {
     }
 }
 
-/// Where a filled code came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Where a filled code came from; as a request's `source`, where the page
+/// says its code comes from ("we sent a code to…" or "from your
+/// authenticator app"), which only the page knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeSource {
     Totp,
@@ -287,6 +289,7 @@ impl App {
         url: &str,
         step: FillStep,
         wait_secs: u64,
+        source: Option<CodeSource>,
     ) -> Result<Fill> {
         if actor.session_kind != Some(SessionKind::Extension) {
             return Err(ExtensionError::ExtensionOnly.into());
@@ -350,6 +353,10 @@ impl App {
                     .store
                     .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
                     .await?;
+                // The authenticator unless the page says it sent a code by
+                // email or text (the app asks for that on a new device even
+                // when it has an authenticator).
+                let active = active.filter(|_| source != Some(CodeSource::Inbox));
                 let (code, source, detail) = match active {
                     Some(row) => {
                         let (code, step_no) = self

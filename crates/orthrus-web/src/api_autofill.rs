@@ -88,6 +88,11 @@ pub(crate) struct FillBody {
     /// For `code`: seconds to wait for a fresh code (at most 60; default 0).
     #[serde(default)]
     wait: Option<u64>,
+    /// For `code`: where the page says its code comes from, `inbox` (sent
+    /// by email or text) or `totp` (an authenticator app); by default the
+    /// account's authenticator when it has one, else the inbox.
+    #[serde(default)]
+    source: Option<orthrus_app::CodeSource>,
 }
 
 /// `{username, password}` or `{code, source}`.
@@ -114,7 +119,14 @@ pub(crate) async fn autofill(
 ) -> ApiResult<Response> {
     let fill = s
         .app
-        .autofill(&a.actor, &b.account_id, &b.url, b.step, b.wait.unwrap_or(0))
+        .autofill(
+            &a.actor,
+            &b.account_id,
+            &b.url,
+            b.step,
+            b.wait.unwrap_or(0),
+            b.source,
+        )
         .await?;
     Ok(no_store(Json(match fill {
         Fill::Credentials { username, password } => FillResponse::Credentials {

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use thirtyfour::prelude::*;
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -16,7 +16,7 @@ impl Drop for Driver {
 }
 
 /// Starts Debian's chromedriver on a free port; returns once it says so.
-fn chromedriver() -> (Driver, String) {
+pub(crate) fn chromedriver() -> (Driver, String) {
     let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     assert!(
         std::path::Path::new(&path).exists(),

@@ -7,5 +7,7 @@
 mod automation;
 mod browser;
 mod cli;
+mod extension;
+mod scene;
 mod serve;
 mod support;

@@ -243,3 +243,25 @@ pub fn audit_verify(storage: &Storage) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A web server on 127.0.0.1 that answers every request with `html`; its
+/// URL. It runs until the test ends.
+pub async fn serve_static(html: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/login", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let msg = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = s.write_all(msg.as_bytes()).await;
+            });
+        }
+    });
+    url
+}

@@ -1,0 +1,154 @@
+//! A scene for end-to-end tests: one `orthrus serve` (SQLite, an Owner
+//! signed in) and an in-process sandbox app whose DKIM-signed mail goes to
+//! the server's SMTP listener. Used by the automation and extension tests.
+
+use crate::support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// One server (SQLite, an Owner signed in) and an in-process sandbox whose
+/// mail goes to the server's SMTP listener, and whose texts go to the
+/// server's SMS webhook when `sms_secret` is given.
+pub(crate) struct Scene {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) storage: Storage,
+    pub(crate) server: Server,
+    pub(crate) sandbox: String,
+    pub(crate) c: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) t: String,
+}
+
+impl Scene {
+    pub(crate) async fn new(sms_secret: Option<&str>) -> Self {
+        Self::with("", sms_secret, None).await
+    }
+
+    /// With more server configuration (TOML), and the sandbox's mail sent
+    /// to `sandbox_smtp` instead of the server when given.
+    pub(crate) async fn with(
+        config: &str,
+        sms_secret: Option<&str>,
+        sandbox_smtp: Option<&str>,
+    ) -> Self {
+        Self::build(config, sms_secret, sandbox_smtp, None).await
+    }
+
+    /// Like [`Scene::with`]; the sandbox's emailed links name `link_host`
+    /// (same port) instead of its address when given.
+    pub(crate) async fn build(
+        config: &str,
+        sms_secret: Option<&str>,
+        sandbox_smtp: Option<&str>,
+        link_host: Option<&str>,
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage {
+            data_dir: dir.path().join("d"),
+            database_url: None,
+        };
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let cfg = dir.path().join("orthrus.toml");
+        let sms = sms_secret
+            .map(|s| format!("[sms]\nwebhook_secret = \"{s}\"\n"))
+            .unwrap_or_default();
+        // The sandbox runs on loopback, which automations may open only
+        // when the operator allows it.
+        let allow = "allowed_private_hosts = [\"127.0.0.1\"]\n";
+        let config = if config.contains("[automation]\n") {
+            config.replacen("[automation]\n", &format!("[automation]\n{allow}"), 1)
+        } else {
+            format!("[automation]\n{allow}{config}")
+        };
+        // The sandbox signs its mail as a real app does; the server learns
+        // its key and DMARC policy from pinned records, never from DNS.
+        let dkim = orthrus_sandbox::DkimKey::generate("sandbox.test", "s1").unwrap();
+        let (key_name, key_value) = dkim.dns_record();
+        let records = format!(
+            "[[smtp.dns_records]]\nname = \"{key_name}\"\nvalue = \"{key_value}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.sandbox.test\"\nvalue = \"v=DMARC1; p=reject\"\n"
+        );
+        std::fs::write(&cfg, format!("{config}\n{sms}\n{records}")).unwrap();
+        let server = Server::start_with(
+            &storage,
+            "info",
+            &["--http", "127.0.0.1:0", "--config", cfg.to_str().unwrap()],
+        );
+        let sandbox = orthrus_sandbox::Sandbox::spawn_with(orthrus_sandbox::LocalOptions {
+            smtp: sandbox_smtp.map_or_else(|| server.smtp.clone().unwrap(), str::to_owned),
+            sms_webhook: sms_secret.map(|_| format!("{}/api/v1/hooks/sms/generic", server.url)),
+            sms_webhook_secret: sms_secret.map(str::to_owned),
+            dkim: Some(dkim),
+            link_host: link_host.map(str::to_owned),
+        })
+        .await
+        .unwrap();
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        Self {
+            dir,
+            storage,
+            server,
+            sandbox,
+            c,
+            base,
+            t,
+        }
+    }
+
+    /// An account of the sandbox app in Orthrus; its id.
+    pub(crate) async fn account(&self, label: &str, username: &str, password: &str) -> String {
+        let (s, acct) = api(
+            &self.c,
+            Method::POST,
+            &format!("{}/accounts", self.base),
+            Some(&self.t),
+            Some(json!({"app": "sandbox", "label": label, "login_url": format!("{}/accounts/login", self.sandbox), "username": username, "password": password})),
+        )
+        .await;
+        assert_eq!(s, 201, "{acct}");
+        acct["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A user of the sandbox app.
+    pub(crate) async fn sandbox_user(&self, body: Value) {
+        let r = self
+            .c
+            .post(format!("{}/__sandbox/users", self.sandbox))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+
+    /// The sandbox's behaviour (every field not given is its default).
+    pub(crate) async fn sandbox_config(&self, cfg: Value) {
+        let r = self
+            .c
+            .post(format!("{}/__sandbox/config", self.sandbox))
+            .json(&cfg)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    /// Starts an automation; its job id.
+    pub(crate) async fn start(&self, id: &str, kind: &str) -> String {
+        let (s, v) = api(
+            &self.c,
+            Method::POST,
+            &format!("{}/accounts/{id}/automations", self.base),
+            Some(&self.t),
+            Some(json!({ "kind": kind })),
+        )
+        .await;
+        assert_eq!(s, 202, "{v}");
+        v["job_id"].as_str().unwrap().to_owned()
+    }
+}
