@@ -262,6 +262,25 @@ impl App {
                 "approve on another device than the one asking",
             ));
         }
+        // The approving device must be one the user had before the request
+        // and not an extension (whose session a pairing can mint): else a
+        // stolen session mints a second one and approves itself.
+        let other = self
+            .inner
+            .store
+            .list_sessions(actor.workspace_id, actor.user_id, self.now())
+            .await?
+            .into_iter()
+            .find(|s| s.id == me);
+        let fit = other.as_ref().is_some_and(|s| {
+            s.kind != orthrus_store::SessionKind::Extension && s.created_at <= r.created_at
+        });
+        if !fit {
+            return Err(AppError::invalid(
+                "approval.device_not_trusted",
+                "approve from a browser or `orthrus login` session you signed in to before this request; a browser extension cannot approve",
+            ));
+        }
         let now = self.now();
         let (status, reason) = match (deny, number.map(str::trim)) {
             (true, _) => ("denied", "denied"),

@@ -142,7 +142,16 @@ impl App {
     /// The signed-in user picked `number`: the right one approves the
     /// pairing for them (true), a wrong one denies it (false). Once.
     pub async fn decide_pairing(&self, actor: &Actor, id: &str, number: i64) -> Result<bool> {
-        self.check(actor, Action::ListOwnAccounts)?;
+        // Only a person at the web page, who just confirmed who they are:
+        // an approval mints a session, so a stolen session or token (or a
+        // session minted this way) must not be able to grant one.
+        if actor.session_kind != Some(orthrus_store::SessionKind::Cookie) {
+            return Err(AppError::invalid(
+                "pairing.browser_only",
+                "approve a browser extension on the Orthrus web page, signed in there",
+            ));
+        }
+        self.check(actor, Action::ApprovePairing)?;
         let p = self.pairing(id).await?;
         self.open_pairing(&p)?;
         let approve = number == p.number;

@@ -76,6 +76,9 @@ pub enum Action {
     ListOwnAccounts,
     /// Create a personal API token (everyone, step-up).
     CreateApiToken,
+    /// Let a browser extension sign in as oneself (everyone, step-up: the
+    /// approval mints a session, so a stolen session must not grant it).
+    ApprovePairing,
     /// See every automation job of the workspace, not only one's own.
     ViewAllJobs,
     /// Manage the workspace's pool of phone numbers.
@@ -114,6 +117,7 @@ impl Action {
                 | Action::ManageManagedIdentity
                 | Action::ExportSeeds
                 | Action::CreateApiToken
+                | Action::ApprovePairing
                 | Action::ApproveDual
                 | Action::ManageTwoPersonRule
                 | Action::TagCritical
@@ -131,6 +135,7 @@ impl Action {
                 | Action::ManageWorkspaceSettings
                 | Action::ListOwnAccounts
                 | Action::CreateApiToken
+                | Action::ApprovePairing
                 | Action::ViewAllJobs
                 | Action::ManagePhoneNumbers
                 | Action::ExportSeeds
@@ -169,7 +174,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             Action::CreateAccount
             | Action::ListUsers
             | Action::ListOwnAccounts
-            | Action::CreateApiToken => true,
+            | Action::CreateApiToken
+            | Action::ApprovePairing => true,
             Action::ListAllAccounts
             | Action::ViewAudit
             | Action::ViewAllJobs
@@ -222,10 +228,9 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             Some(A::Manager) => role == A::Collaborator,
             _ => false,
         },
-        Action::UseTotp
-        | Action::ViewInbox
-        | Action::RunLoginAutomation
-        | Action::Autofill => effective.is_some(),
+        Action::UseTotp | Action::ViewInbox | Action::RunLoginAutomation | Action::Autofill => {
+            effective.is_some()
+        }
         Action::AdvanceHotp => effective >= Some(A::Manager),
         Action::ReadNotes => effective.is_some(),
         _ => false,
@@ -419,7 +424,10 @@ mod tests {
         }
         assert_eq!(d(WorkspaceRole::User, None), Decision::Deny);
         assert_eq!(d(WorkspaceRole::Admin, None), Decision::Deny);
-        assert_eq!(d(WorkspaceRole::SuperAdmin, None), Decision::AllowWithStepUp);
+        assert_eq!(
+            d(WorkspaceRole::SuperAdmin, None),
+            Decision::AllowWithStepUp
+        );
         let m = |ws| decide(s(ws, None), Action::ManageAppRestrictions);
         assert_eq!(m(WorkspaceRole::Admin), Decision::Allow);
         assert_eq!(m(WorkspaceRole::User), Decision::Deny);

@@ -45,6 +45,10 @@ struct ConnectPage {
     /// After a decision, or for a request that can no longer be decided.
     message: Option<String>,
     ok: bool,
+    /// The identity check asks for the user's own 2FA code too.
+    totp: bool,
+    /// Why the last try did not go through (the prompt stays).
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +59,12 @@ struct ConnectQuery {
 #[derive(Deserialize)]
 struct ConnectForm {
     number: i64,
+    /// The user's password (and code): approving mints a session, so it
+    /// takes a fresh identity check.
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 fn closed(s: &WebState, a: &Authed, message: String, ok: bool) -> Result<Response, WebError> {
@@ -66,6 +76,8 @@ fn closed(s: &WebState, a: &Authed, message: String, ok: bool) -> Result<Respons
         expires_at: String::new(),
         message: Some(message),
         ok,
+        totp: a.actor.totp_enabled,
+        error: None,
     })
 }
 
@@ -75,17 +87,29 @@ async fn connect_page(
     a: Authed,
     Query(q): Query<ConnectQuery>,
 ) -> Result<Response, WebError> {
-    match s.app.pairing_prompt(&a.actor, &q.id).await {
+    prompt(&s, &a, &q.id, None).await
+}
+
+/// The prompt, with what went wrong on the last try.
+async fn prompt(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    match s.app.pairing_prompt(&a.actor, id).await {
         Ok(p) => render(&ConnectPage {
-            page: Page::new(&s, &a, "Connect a browser extension", "extension"),
+            page: Page::new(s, a, "Connect a browser extension", "extension"),
             id: p.id,
             browser: p.browser,
             choices: p.choices,
             expires_at: p.expires_at.to_rfc3339(),
             message: None,
             ok: false,
+            totp: a.actor.totp_enabled,
+            error,
         }),
-        Err(AppError::Extension(e)) => closed(&s, &a, e.to_string(), false),
+        Err(AppError::Extension(e)) => closed(s, a, e.to_string(), false),
         Err(e) => Err(e.into()),
     }
 }
@@ -98,7 +122,24 @@ async fn connect_decide(
     Path(id): Path<String>,
     UiForm(f): UiForm<ConnectForm>,
 ) -> Result<Response, WebError> {
-    match s.app.decide_pairing(&a.actor, &id, f.number).await {
+    let confirm = crate::ui_dual::ConfirmForm {
+        password: f.password.clone(),
+        totp: f.totp.clone(),
+    };
+    let actor = match crate::ui_dual::confirmed(&s, &a, &confirm).await {
+        Ok(actor) => actor,
+        Err(WebError(e)) => return prompt(&s, &a, &id, Some(e.to_string())).await,
+    };
+    match s.app.decide_pairing(&actor, &id, f.number).await {
+        Err(AppError::StepUpRequired) => {
+            prompt(
+                &s,
+                &a,
+                &id,
+                Some("Enter your password to approve the connection.".into()),
+            )
+            .await
+        }
         Ok(true) => closed(
             &s,
             &a,

@@ -680,7 +680,20 @@ async fn claim(t: &TestApp, p: &Value) -> (StatusCode, Value) {
 }
 
 /// Picks `number` on the approval page as the signed-in browser `cookie`.
+/// A pick on the connect page, with the user's password (approving takes a
+/// fresh identity check).
 async fn pick(t: &TestApp, cookie: &str, csrf: &str, p: &Value, number: i64) -> String {
+    pick_with(t, cookie, csrf, p, number, "member-password-1").await
+}
+
+async fn pick_with(
+    t: &TestApp,
+    cookie: &str,
+    csrf: &str,
+    p: &Value,
+    number: i64,
+    password: &str,
+) -> String {
     let r = t
         .http
         .post(format!(
@@ -689,7 +702,11 @@ async fn pick(t: &TestApp, cookie: &str, csrf: &str, p: &Value, number: i64) -> 
             p["id"].as_str().unwrap()
         ))
         .header("cookie", cookie)
-        .form(&[("number", number.to_string()), ("_csrf", csrf.to_owned())])
+        .form(&[
+            ("number", number.to_string()),
+            ("_csrf", csrf.to_owned()),
+            ("password", password.to_owned()),
+        ])
         .send()
         .await
         .unwrap();
@@ -818,6 +835,14 @@ async fn extension_pairing_by_number_matching() {
             .unwrap();
         assert_ne!(r.status(), StatusCode::OK);
         assert_eq!(claim(&t, &p).await.0, StatusCode::ACCEPTED);
+        // The right number without the password, or with a wrong one, asks
+        // again: a stolen session must not mint another (found by review).
+        for password in ["", "not-my-password"] {
+            let page = pick_with(&t, &cookie, &csrf, &p, number, password).await;
+            assert!(!page.contains("Connected"), "{page}");
+            assert!(page.contains("name=\"password\""), "{page}");
+            assert_eq!(claim(&t, &p).await.0, StatusCode::ACCEPTED);
+        }
         // The right number connects it, once.
         let done = pick(&t, &cookie, &csrf, &p, number).await;
         assert!(done.contains("Connected"), "{done}");
@@ -1215,5 +1240,42 @@ async fn the_extension_signs_in_and_pairs_from_its_own_origin_but_web_pages_do_n
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}
+
+/// A stolen session must not mint a second one and approve its own step-up
+/// with it (found by review): an extension session, or one signed in after
+/// the request, cannot approve a device step-up.
+#[tokio::test]
+async fn only_an_earlier_non_extension_session_approves_a_device_step_up() {
+    for t in TestApp::all("autofill_devicetrust").await {
+        let owner = t.owner().await;
+        let laptop = t.login("owner@acme.test", "owner-password-1").await;
+        let (s, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{req}");
+        let rid = req["id"].as_str().unwrap().to_owned();
+        let approve = json!({"number": req["number"]});
+        let ext = extension_login(&t, "owner@acme.test", "owner-password-1").await;
+        let (s, v) = ext.post(&format!("/me/approvals/{rid}"), &approve).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.device_not_trusted"),
+            "{v}"
+        );
+        t.clock.advance_secs(1);
+        let later = t.login("owner@acme.test", "owner-password-1").await;
+        let (s, v) = later.post(&format!("/me/approvals/{rid}"), &approve).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "approval.device_not_trusted"),
+            "{v}"
+        );
+        // The session the user had before the request may.
+        let (s, v) = owner.post(&format!("/me/approvals/{rid}"), &approve).await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{v}"
+        );
     }
 }
