@@ -3,9 +3,7 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{
-    AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId,
-};
+use orthrus_core::{AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId};
 use orthrus_crypto::Aad;
 use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
 use serde::{Deserialize, Serialize};

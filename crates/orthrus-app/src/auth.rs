@@ -346,9 +346,7 @@ impl App {
         let now = self.now();
         let ttl = match req.kind {
             SessionKind::Cookie => self.inner.config.session_hours * 3600,
-            SessionKind::Bearer | SessionKind::Extension => {
-                self.inner.config.bearer_days * 86400
-            }
+            SessionKind::Bearer | SessionKind::Extension => self.inner.config.bearer_days * 86400,
         };
         let row = SessionRow {
             id: SessionId::new(self.inner.clock.as_ref(), self.rng()),
@@ -380,45 +378,44 @@ impl App {
     pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Actor> {
         let hash = self.inner.token_hasher.hash(token.trim());
         let now = self.now();
-        let (user_id, ws_id, via, elevated_until, session_kind) = if token
-            .starts_with(API_TOKEN_PREFIX)
-        {
-            let t = self
-                .inner
-                .store
-                .api_token_by_hash(&hash)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
-                return Err(AppError::Unauthenticated);
-            }
-            if t.last_used_at
-                .is_none_or(|l| now.millis() - l.millis() > TOUCH_EVERY_MS)
-            {
-                self.inner.store.touch_api_token(t.id, now).await?;
-            }
-            (t.user_id, t.workspace_id, Via::ApiToken(t.id), None, None)
-        } else {
-            let s = self
-                .inner
-                .store
-                .session_by_token_hash(&hash)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            if s.revoked_at.is_some() || s.expires_at <= now {
-                return Err(AppError::Unauthenticated);
-            }
-            if now.millis() - s.last_seen_at.millis() > TOUCH_EVERY_MS {
-                self.inner.store.touch_session(s.id, now).await?;
-            }
-            (
-                s.user_id,
-                s.workspace_id,
-                Via::Session(s.id),
-                s.elevated_until,
-                Some(s.kind),
-            )
-        };
+        let (user_id, ws_id, via, elevated_until, session_kind) =
+            if token.starts_with(API_TOKEN_PREFIX) {
+                let t = self
+                    .inner
+                    .store
+                    .api_token_by_hash(&hash)
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
+                if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+                    return Err(AppError::Unauthenticated);
+                }
+                if t.last_used_at
+                    .is_none_or(|l| now.millis() - l.millis() > TOUCH_EVERY_MS)
+                {
+                    self.inner.store.touch_api_token(t.id, now).await?;
+                }
+                (t.user_id, t.workspace_id, Via::ApiToken(t.id), None, None)
+            } else {
+                let s = self
+                    .inner
+                    .store
+                    .session_by_token_hash(&hash)
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
+                if s.revoked_at.is_some() || s.expires_at <= now {
+                    return Err(AppError::Unauthenticated);
+                }
+                if now.millis() - s.last_seen_at.millis() > TOUCH_EVERY_MS {
+                    self.inner.store.touch_session(s.id, now).await?;
+                }
+                (
+                    s.user_id,
+                    s.workspace_id,
+                    Via::Session(s.id),
+                    s.elevated_until,
+                    Some(s.kind),
+                )
+            };
         let (user, ws) = self
             .inner
             .store

@@ -536,8 +536,7 @@ impl App {
             {
                 continue;
             }
-            if account.is_none() && !sees_workspace && j.requested_by != actor.user_id
-            {
+            if account.is_none() && !sees_workspace && j.requested_by != actor.user_id {
                 let visible = match self.account_for(actor, &j.account_id.to_string()).await {
                     Ok((_, subject)) => self
                         .check_subject(actor, subject, Action::RunAdminAutomation)

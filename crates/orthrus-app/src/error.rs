@@ -105,7 +105,9 @@ impl AppError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ExtensionError {
     /// Credentials and codes go to extension sessions only.
-    #[error("autofill answers the browser extension's sessions only; sign in with client \"extension\"")]
+    #[error(
+        "autofill answers the browser extension's sessions only; sign in with client \"extension\""
+    )]
     ExtensionOnly,
     /// The page asking is not one of the account's sites.
     #[error("this page is not one of the account's sites, so nothing is filled in")]

@@ -37,8 +37,8 @@ pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use autofill::{
-    AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep, MAX_FILL_WAIT_SECS,
-    Restrictions,
+    AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
+    MAX_FILL_WAIT_SECS, Restrictions,
 };
 pub use automation::{
     AUTOMATION_KINDS, AVAILABLE_KINDS, JOB_ELEVATION_SECS, JobInputs, JobView, Question, StepView,

@@ -334,12 +334,7 @@ impl App {
             return Ok(None);
         }
         let at = self.now().plus_seconds(hours * 3600);
-        Ok(self
-            .inner
-            .store
-            .rotation_due_by(a, at)
-            .await?
-            .then_some(at))
+        Ok(self.inner.store.rotation_due_by(a, at).await?.then_some(at))
     }
 
     /// After `user` left the accounts (removed from one, or deactivated):

@@ -91,9 +91,10 @@ impl IntoResponse for WebError {
             e => (e.to_string(), None),
         };
         let retry_after = match &self.0 {
-            AppError::Throttled { retry_after_secs } | AppError::Busy { retry_after_secs, .. } => {
-                Some(*retry_after_secs)
-            }
+            AppError::Throttled { retry_after_secs }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         let mut r = status.into_response();

@@ -231,9 +231,13 @@ fn extension_without_cookie(req: &Request) -> bool {
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|o| {
-            ["chrome-extension://", "moz-extension://", "safari-web-extension://"]
-                .iter()
-                .any(|p| o.starts_with(p))
+            [
+                "chrome-extension://",
+                "moz-extension://",
+                "safari-web-extension://",
+            ]
+            .iter()
+            .any(|p| o.starts_with(p))
         });
     extension_path && extension_origin && cookie(req.headers(), SESSION_COOKIE).is_none()
 }

@@ -48,6 +48,9 @@ async fn internal_login_urls_are_refused() {
             "{v}"
         );
         let (_, a) = owner.get(&format!("/accounts/{id}")).await;
-        assert_ne!(a["login_url"], "http://127.0.0.1:2525/", "nothing was changed");
+        assert_ne!(
+            a["login_url"], "http://127.0.0.1:2525/",
+            "nothing was changed"
+        );
     }
 }
