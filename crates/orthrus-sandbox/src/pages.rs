@@ -76,7 +76,7 @@ fn stage_url(stage: &Stage) -> &'static str {
 }
 
 const WORDS: &[&str] = &[
-    "orange", "harbor", "violet", "candle", "meadow", "pepper", "silver", "thunder",
+    "orange", "harbor", "violet", "candle", "meadow", "pepper", "silver", "tundra",
 ];
 
 /// The stage after `done` (None: just signed in with the password).
