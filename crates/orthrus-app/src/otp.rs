@@ -566,13 +566,39 @@ impl App {
     /// The current code for a member. Machine uses (CLI, autofill,
     /// automation) never get a code with fewer than `min_fresh` seconds left
     /// or one already marked used: they wait for the next step. Every code
-    /// handed out is recorded in the ledger.
+    /// handed out is recorded in the ledger. For a request that changes
+    /// state (POST): an HOTP code is claimed (used up) by being shown.
     pub async fn otp_code(
         &self,
         actor: &Actor,
         id: &str,
         how: CodeUse,
         min_fresh: Option<i64>,
+    ) -> Result<CodeView> {
+        self.code_for(actor, id, how, min_fresh, true).await
+    }
+
+    /// [`App::otp_code`] for a request that must not change state (GET, a
+    /// page that refreshes itself): an HOTP account answers
+    /// `otp.hotp_needs_post` instead of using up a counter, so that a link
+    /// or a prefetch cannot burn codes.
+    pub async fn otp_code_on_read(
+        &self,
+        actor: &Actor,
+        id: &str,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+    ) -> Result<CodeView> {
+        self.code_for(actor, id, how, min_fresh, false).await
+    }
+
+    async fn code_for(
+        &self,
+        actor: &Actor,
+        id: &str,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+        may_claim: bool,
     ) -> Result<CodeView> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::UseTotp)?;
@@ -584,6 +610,12 @@ impl App {
         // credential, so it takes more than the right to use the account.
         if row.kind == "hotp" {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
+            if !may_claim {
+                return Err(AppError::invalid(
+                    "otp.hotp_needs_post",
+                    "showing an HOTP code uses it up: ask for one with POST (the code view's \"Show a code\")",
+                ));
+            }
         }
         let g = self.otp_generator(&row)?;
         let min_fresh = min_fresh

@@ -34,7 +34,10 @@ pub(crate) fn routes() -> Router<WebState> {
             get(pending).delete(cancel),
         )
         .route("/api/v1/accounts/{id}/totp/confirm", post(confirm))
-        .route("/api/v1/accounts/{id}/totp/code", get(code))
+        .route(
+            "/api/v1/accounts/{id}/totp/code",
+            get(code).post(claim_code),
+        )
         .route("/api/v1/accounts/{id}/totp/used", post(mark_used))
         .route("/api/v1/accounts/{id}/totp/verify", post(verify))
         .route("/api/v1/accounts/{id}/totp/ledger", get(ledger))
@@ -221,6 +224,23 @@ fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/code", tag = "authenticator", params(("id" = String, Path), CodeQuery),
     responses((status = 200, body = CodeView), (status = 400, description = "otp.not_enrolled")), security(("bearer" = [])))]
 pub(crate) async fn code(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
+) -> ApiResult<Json<CodeView>> {
+    let how = parse_via(q.via.as_deref(), CodeUse::Api)?;
+    Ok(Json(
+        s.app.otp_code_on_read(&a.actor, &id, how, q.fresh).await?,
+    ))
+}
+
+/// The current code, for any kind of authenticator: an HOTP code is used up
+/// by being handed out, so it comes only from a POST (a GET answers
+/// `otp.hotp_needs_post`).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/code", tag = "authenticator", params(("id" = String, Path), CodeQuery),
+    responses((status = 200, body = CodeView), (status = 400, description = "otp.not_enrolled"), (status = 403, description = "permission.denied")), security(("bearer" = [])))]
+pub(crate) async fn claim_code(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,

@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/accounts/{id}/mfa/confirm", post(confirm))
         .route("/accounts/{id}/mfa/cancel", post(cancel))
         .route("/accounts/{id}/mfa/remove", post(remove))
-        .route("/accounts/{id}/code-tile", get(tile))
+        .route("/accounts/{id}/code-tile", get(tile).post(tile_claim))
         .route("/accounts/{id}/code/copy", post(copy))
         .route("/accounts/{id}/code/used", post(used))
 }
@@ -351,13 +351,37 @@ struct TileQuery {
     compact: Option<String>,
 }
 
+/// An HOTP account's tile before a code is asked for: showing one uses it
+/// up, so it takes a click (a POST), never a page load.
+#[derive(Template)]
+#[template(path = "code_tile_hotp.html")]
+struct HotpTile {
+    account_id: String,
+    compact: bool,
+}
+
 async fn render_tile(
     s: &WebState,
     a: &Authed,
     id: &str,
     compact: bool,
+    claim: bool,
 ) -> Result<Response, WebError> {
-    match s.app.otp_code(&a.actor, id, CodeUse::View, None).await {
+    let code = if claim {
+        s.app.otp_code(&a.actor, id, CodeUse::View, None).await
+    } else {
+        s.app
+            .otp_code_on_read(&a.actor, id, CodeUse::View, None)
+            .await
+    };
+    match code {
+        Err(AppError::Invalid {
+            code: "otp.hotp_needs_post",
+            ..
+        }) => render(&HotpTile {
+            account_id: id.to_owned(),
+            compact,
+        }),
         Ok(c) => {
             // HOTP codes do not roll over with time, and every render
             // claims a counter: the tile is not refreshed on a timer.
@@ -387,7 +411,17 @@ async fn tile(
     Path(id): Path<String>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, WebError> {
-    render_tile(&s, &a, &id, q.compact.is_some()).await
+    render_tile(&s, &a, &id, q.compact.is_some(), false).await
+}
+
+/// "Show a code" on an HOTP tile.
+async fn tile_claim(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    Query(q): Query<TileQuery>,
+) -> Result<Response, WebError> {
+    render_tile(&s, &a, &id, q.compact.is_some(), true).await
 }
 
 #[derive(Template)]
@@ -423,5 +457,5 @@ async fn used(
     s.app
         .mark_otp_used(&a.actor, &id, q.step, CodeUse::View)
         .await?;
-    render_tile(&s, &a, &id, false).await
+    render_tile(&s, &a, &id, false, false).await
 }

@@ -914,7 +914,9 @@ pub async fn code(a: CodeArgs) -> anyhow::Result<ExitCode> {
     } else {
         format!("/accounts/{id}/totp/code?via=cli&fresh=0")
     };
-    let v = c.get(&path).await?;
+    // POST: an HOTP code is used up by being handed out (a GET would refuse
+    // it); a TOTP code is the same either way.
+    let v = c.post(&path, &serde_json::json!({})).await?;
     let code = v["code"].as_str().unwrap_or_default();
     if a.json {
         print_json(&v)?;

@@ -39,7 +39,9 @@ async fn hotp_codes_go_to_owners_and_managers_once_each() {
         assert_eq!(s, StatusCode::OK);
 
         // A Collaborator can neither collect a code nor move the counter.
-        let (s, v) = collaborator.get(&format!("/accounts/{id}/totp/code")).await;
+        let (s, v) = collaborator
+            .post(&format!("/accounts/{id}/totp/code"), &json!({}))
+            .await;
         assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
         for (path, body) in [
             ("used", json!({"step": 7})),
@@ -55,14 +57,22 @@ async fn hotp_codes_go_to_owners_and_managers_once_each() {
             );
         }
         // A Manager may.
-        let (s, v) = manager.get(&format!("/accounts/{id}/totp/code")).await;
+        let (s, v) = manager
+            .post(&format!("/accounts/{id}/totp/code"), &json!({}))
+            .await;
         assert_eq!((s, v["step"].as_i64()), (StatusCode::OK, Some(7)), "{v}");
+        // Not on a GET, which must change nothing (found by review).
+        let (s, v) = manager.get(&format!("/accounts/{id}/totp/code")).await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "otp.hotp_needs_post")
+        );
 
         // Twenty concurrent requests: twenty different counters and codes.
         let requests = (0..20).map(|_| {
             let c = owner.clone();
             let path = format!("/accounts/{id}/totp/code");
-            tokio::spawn(async move { c.get(&path).await })
+            tokio::spawn(async move { c.post(&path, &json!({})).await })
         });
         let mut steps = Vec::new();
         let mut codes = std::collections::HashSet::new();

@@ -258,12 +258,22 @@ async fn uri_steam_and_hotp_parameters() {
     // A Collaborator may not hand out HOTP codes (each one stays valid).
     let (s, v) = tm
         .member
-        .get(&format!("/accounts/{}/totp/code", tm.id))
+        .post(&format!("/accounts/{}/totp/code", tm.id), &json!({}))
         .await;
     assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
-    let (_, v) = tm
+    // A GET shows no HOTP code: it would use one up (a link or a prefetch
+    // could burn counters); a POST hands it out.
+    let (s, v) = tm
         .owner
         .get(&format!("/accounts/{}/totp/code", tm.id))
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "otp.hotp_needs_post")
+    );
+    let (_, v) = tm
+        .owner
+        .post(&format!("/accounts/{}/totp/code", tm.id), &json!({}))
         .await;
     assert_eq!(
         (v["step"].as_i64(), v["kind"].as_str()),
@@ -280,7 +290,7 @@ async fn uri_steam_and_hotp_parameters() {
     assert_eq!(s, StatusCode::OK);
     let (_, v) = tm
         .owner
-        .get(&format!("/accounts/{}/totp/code", tm.id))
+        .post(&format!("/accounts/{}/totp/code", tm.id), &json!({}))
         .await;
     assert_eq!(
         v["code"],
