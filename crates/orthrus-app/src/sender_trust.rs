@@ -288,6 +288,13 @@ impl App {
     }
 
     /// The rules of `app`, when its recipe declares them.
+    /// Whether `app` has a recipe (every recipe declares its senders, so
+    /// the registry names exactly the apps that have one). Without one,
+    /// only the generic login runs.
+    pub fn app_has_recipe(&self, app: &str) -> bool {
+        self.app_senders(app).is_some()
+    }
+
     pub fn app_senders(&self, app: &str) -> Option<&AppSenders> {
         self.inner.app_senders.get()?.get(app)
     }

@@ -11,6 +11,7 @@
 pub mod browser;
 pub mod egress_proxy;
 pub mod engine;
+pub mod generic;
 pub mod profile;
 pub mod recipe;
 pub mod runner;

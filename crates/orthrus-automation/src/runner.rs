@@ -238,20 +238,36 @@ impl Runner {
                 return ("failed", Some(e.to_string()), None);
             }
         };
+        // An app without a recipe still logs in, through the generic flow
+        // (the extension's page-reading code); the other automations need
+        // a recipe.
         let recipe = match crate::builtin_recipe(&inputs.app) {
-            Some(Ok(r)) => r,
+            Some(Ok(r)) => Some(r),
             Some(Err(e)) => return ("failed", Some(format!("the recipe is broken: {e}")), None),
+            None if job.kind == "login" => None,
             None => {
                 return (
                     "failed",
                     Some(format!(
-                        "there is no recipe for the app {:?} yet",
+                        "there is no recipe for the app {:?} yet: only the generic login runs for it",
                         inputs.app
                     )),
                     None,
                 );
             }
         };
+        // Without a recipe, the app's mail is the mail of its login URL's
+        // domain (DMARC or aligned DKIM for it, as for a recipe's domains).
+        let senders = recipe.as_ref().map_or_else(
+            || {
+                let domain = orthrus_app::site::Site::parse(&inputs.login_url)
+                    .and_then(|s| s.registrable)
+                    .into_iter()
+                    .collect::<Vec<_>>();
+                orthrus_app::AppSenders::new(domain, Vec::new(), Vec::new())
+            },
+            |r| r.senders.clone(),
+        );
         // The profile comes from the database (sealed) and goes back there
         // after the run; the working copy lives only while Chromium runs.
         let profile = self.cfg.profiles_dir.join(job.account_id.to_string());
@@ -311,7 +327,7 @@ impl Runner {
             cursor: std::sync::Mutex::new((job.updated_at, None)),
             actor: std::sync::Mutex::new(inputs.actor.clone()),
             inputs,
-            senders: recipe.senders.clone(),
+            senders,
             enrollment: std::sync::Mutex::new(None),
             new_password: tokio::sync::Mutex::new(None),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
@@ -330,7 +346,12 @@ impl Runner {
             }
         };
         let end = tokio::select! {
-            end = run_flow(driver, &recipe, &job.kind, &host, &mut log) => Some(end),
+            end = async {
+                match &recipe {
+                    Some(r) => run_flow(driver, r, &job.kind, &host, &mut log).await,
+                    None => crate::generic::login(driver, &host, &mut log).await,
+                }
+            } => Some(end),
             () = cancel.cancelled() => None,
             () = timed_out => Some(FlowEnd::Failed(format!(
                 "the attempt took longer than {} s (not counting waits for a person)",

@@ -285,6 +285,11 @@ impl Sandbox {
         Router::new()
             .route("/", get(pages::home))
             .route("/accounts/login", get(pages::login_page).post(pages::login))
+            // Instagram's real address ends with a slash; both are served.
+            .route(
+                "/accounts/login/",
+                get(pages::login_page).post(pages::login),
+            )
             .route("/accounts/logout", post(pages::logout))
             .route("/challenge", get(pages::challenge_page))
             .route("/challenge/send", post(pages::challenge_send))

@@ -94,6 +94,8 @@ struct Section {
     busy: bool,
     /// The account's Owners may run every kind; others only log in.
     owner: bool,
+    /// The app has a recipe: more than the generic login can run.
+    has_recipe: bool,
     /// The rotation settings, when the viewer may change them now.
     rotation: Option<orthrus_app::RotationSchedule>,
     unavailable: Vec<&'static str>,
@@ -121,9 +123,14 @@ async fn section_view(
         Err(AppError::Forbidden) => (false, None),
         Err(e) => return Err(e.into()),
     };
+    let has_recipe = match s.app.get_account(&a.actor, id).await {
+        Ok(d) => s.app.app_has_recipe(&d.summary.app),
+        Err(_) => false,
+    };
     render(&Section {
         account_id: id.to_owned(),
         owner,
+        has_recipe,
         rotation,
         busy: jobs.iter().any(|j| live(&j.state)),
         jobs,

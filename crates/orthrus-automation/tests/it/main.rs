@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 mod egress;
+mod generic;
 
 type Mail = Arc<Mutex<Vec<String>>>;
 

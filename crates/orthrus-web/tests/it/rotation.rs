@@ -233,6 +233,11 @@ async fn rotation_runs_on_schedule_in_its_window_once_a_day_and_when_members_lea
 #[tokio::test]
 async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
     let t = TestApp::sqlite().await;
+    // This app has a recipe (as the server registers them at start).
+    t.app.set_app_senders(std::collections::HashMap::from([(
+        "instagram".to_owned(),
+        orthrus_app::AppSenders::new(["instagram.com".to_owned()], Vec::new(), Vec::new()),
+    )]));
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
     let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
@@ -269,6 +274,18 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
             "{button}: {section}"
         );
     }
+    // An app without a recipe offers only the generic login.
+    let (_, other) = owner
+        .post(
+            "/accounts",
+            &serde_json::json!({"app": "Vendor portal", "label": "Vendor", "password": "pw"}),
+        )
+        .await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    let plain = hx(format!("/accounts/{other}/automations-ui"), vec![]).await;
+    assert!(plain.contains("id=\"automation-login\""), "{plain}");
+    assert!(plain.contains("id=\"automation-generic\""), "{plain}");
+    assert!(!plain.contains("id=\"automation-enable-mfa\""), "{plain}");
     // Turning on MFA asks for the identity check, then starts.
     let dialog = hx(
         format!("/accounts/{id}/automations-ui"),

@@ -3,28 +3,13 @@
 //! mails a security code to the account's managed address; the job waits
 //! for it in the shared inbox and types it.
 
-use crate::scene::Scene;
+use crate::scene::{Scene, wait_for_end};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 fn server_url(api_base: &str) -> &str {
     api_base.trim_end_matches("/api/v1")
-}
-
-async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
-    for _ in 0..600 {
-        let (s, j) = api(c, Method::GET, &format!("{base}/jobs/{job}"), Some(t), None).await;
-        assert_eq!(s, 200, "{j}");
-        if matches!(
-            j["state"].as_str(),
-            Some("succeeded" | "failed" | "cancelled")
-        ) {
-            return j;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    panic!("job {job} did not finish in 120 s");
 }
 
 #[tokio::test]

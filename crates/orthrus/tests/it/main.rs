@@ -8,6 +8,7 @@ mod automation;
 mod browser;
 mod cli;
 mod extension;
+mod generic_login;
 mod scene;
 mod serve;
 mod support;

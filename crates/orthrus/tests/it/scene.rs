@@ -152,3 +152,19 @@ impl Scene {
         v["job_id"].as_str().unwrap().to_owned()
     }
 }
+
+/// Polls job `job` until it ends; its last state.
+pub(crate) async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
+    for _ in 0..600 {
+        let (s, j) = api(c, Method::GET, &format!("{base}/jobs/{job}"), Some(t), None).await;
+        assert_eq!(s, 200, "{j}");
+        if matches!(
+            j["state"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            return j;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("job {job} did not finish in 120 s");
+}
