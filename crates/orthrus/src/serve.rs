@@ -35,13 +35,13 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     // server's alone (the automation browser runs as another user).
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&cfg.data_dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| {
-                format!(
-                    "cannot restrict the data directory {}",
-                    cfg.data_dir.display()
-                )
-            })?;
+        // A directory someone else owns (a packaged install) keeps its
+        // mode: said, not fatal.
+        if let Err(e) =
+            std::fs::set_permissions(&cfg.data_dir, std::fs::Permissions::from_mode(0o700))
+        {
+            tracing::warn!(path = %cfg.data_dir.display(), error = %e, "could not make the data directory private (0700)");
+        }
     }
     let env_key = std::env::var("ORTHRUS_MASTER_KEY").ok();
     let (master, source) =
