@@ -44,16 +44,6 @@ pub const HOOKS: &[&str] = &[
     "promote_password",
 ];
 
-/// Whose codes and links each built-in recipe's app sends, for
-/// [`orthrus_app::App::set_app_senders`] (a recipe that does not parse
-/// names nobody: its jobs fail anyway).
-pub fn builtin_app_senders() -> std::collections::HashMap<String, orthrus_app::AppSenders> {
-    BUILTIN_RECIPES
-        .iter()
-        .filter_map(|(app, _)| Some(((*app).to_owned(), builtin_recipe(app)?.ok()?.senders)))
-        .collect()
-}
-
 /// The built-in recipe of `app`, parsed.
 pub fn builtin_recipe(app: &str) -> Option<Result<recipe::Recipe, recipe::RecipeError>> {
     BUILTIN_RECIPES
@@ -62,4 +52,98 @@ pub fn builtin_recipe(app: &str) -> Option<Result<recipe::Recipe, recipe::Recipe
         .map(|(a, src)| {
             recipe::Recipe::parse_with_hooks(&format!("recipes/{a}.toml"), src, PLACEHOLDERS, HOOKS)
         })
+}
+
+/// Parses one recipe file (`orthrus recipe check`, `automation.recipes_dir`).
+pub fn parse_recipe_file(path: &std::path::Path) -> Result<recipe::Recipe, recipe::RecipeError> {
+    let name = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| recipe::RecipeError {
+        file: name.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read it: {e}"),
+    })?;
+    recipe::Recipe::parse_with_hooks(&name, &src, PLACEHOLDERS, HOOKS)
+}
+
+/// The recipes a server runs: the built-in ones, then every `*.toml` in
+/// the operator's `automation.recipes_dir`, which replaces a built-in
+/// recipe of the same app. Loaded once at start: a broken file stops the
+/// start with its file, line and reason.
+#[derive(Clone, Debug, Default)]
+pub struct Recipes(std::collections::HashMap<String, recipe::Recipe>);
+
+impl Recipes {
+    pub fn load(dir: Option<&std::path::Path>) -> Result<Self, recipe::RecipeError> {
+        let mut all = std::collections::HashMap::new();
+        for (app, _) in BUILTIN_RECIPES {
+            if let Some(r) = builtin_recipe(app) {
+                let r = r?;
+                all.insert(r.app.clone(), r);
+            }
+        }
+        if let Some(dir) = dir {
+            let unreadable = |e: std::io::Error| recipe::RecipeError {
+                file: dir.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read the recipes folder: {e}"),
+            };
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .map_err(unreadable)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for f in files {
+                let r = parse_recipe_file(&f)?;
+                all.insert(r.app.clone(), r);
+            }
+        }
+        Ok(Self(all))
+    }
+
+    /// The recipe of `app`, if it has one.
+    pub fn get(&self, app: &str) -> Option<&recipe::Recipe> {
+        self.0.get(app)
+    }
+
+    /// Whose codes and links each app's automations use, for
+    /// [`orthrus_app::App::set_app_senders`].
+    pub fn senders(&self) -> std::collections::HashMap<String, orthrus_app::AppSenders> {
+        self.0
+            .iter()
+            .map(|(app, r)| (app.clone(), r.senders.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_operators_recipes_join_the_built_in_ones_and_a_broken_one_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = BUILTIN_RECIPES[0].1;
+        let acme = sandbox.replacen("app = \"sandbox\"", "app = \"acme\"", 1);
+        assert_ne!(acme, sandbox, "the sandbox recipe names its app");
+        std::fs::write(dir.path().join("acme.toml"), &acme).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a recipe").unwrap();
+        let r = Recipes::load(Some(dir.path())).unwrap();
+        assert!(r.get("acme").is_some());
+        assert!(r.get("sandbox").is_some(), "built-in recipes stay");
+        assert!(r.get("nobody").is_none());
+        assert!(r.senders().contains_key("acme"));
+        // A broken file stops the load with its file, line and reason.
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "app = \"x\"\n[flows.login]\nsteps = 3\n",
+        )
+        .unwrap();
+        let e = Recipes::load(Some(dir.path())).unwrap_err();
+        assert!(e.file.ends_with("broken.toml"), "{e}");
+        assert!(e.line > 0, "{e}");
+    }
 }

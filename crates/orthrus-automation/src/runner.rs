@@ -32,6 +32,8 @@ pub struct RunnerConfig {
     /// One browser profile directory per account lives here.
     pub profiles_dir: PathBuf,
     pub browser: BrowserOptions,
+    /// The recipes this server runs (built-in and the operator's).
+    pub recipes: std::sync::Arc<crate::Recipes>,
 }
 
 impl RunnerConfig {
@@ -44,6 +46,7 @@ impl RunnerConfig {
             person_wait: Duration::from_secs(15 * 60),
             profiles_dir,
             browser: BrowserOptions::default(),
+            recipes: std::sync::Arc::new(crate::Recipes::load(None).unwrap_or_default()),
         }
     }
 }
@@ -241,9 +244,8 @@ impl Runner {
         // An app without a recipe still logs in, through the generic flow
         // (the extension's page-reading code); the other automations need
         // a recipe.
-        let recipe = match crate::builtin_recipe(&inputs.app) {
-            Some(Ok(r)) => Some(r),
-            Some(Err(e)) => return ("failed", Some(format!("the recipe is broken: {e}")), None),
+        let recipe = match self.cfg.recipes.get(&inputs.app) {
+            Some(r) => Some(r.clone()),
             None if job.kind == "login" => None,
             None => {
                 return (

@@ -104,6 +104,9 @@ pub struct AutomationConfig {
     /// The system user Chromium runs as when the server runs as root
     /// (Chromium's sandbox refuses root); empty: `nobody`.
     pub browser_user: String,
+    /// A folder of recipe files (`*.toml`) loaded at start beside the
+    /// built-in ones; one for an app replaces its built-in recipe.
+    pub recipes_dir: String,
 }
 
 impl Default for AutomationConfig {
@@ -114,6 +117,7 @@ impl Default for AutomationConfig {
             person_wait_secs: 900,
             allowed_private_hosts: Vec::new(),
             browser_user: String::new(),
+            recipes_dir: String::new(),
         }
     }
 }
@@ -331,6 +335,9 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     }
     if let Some(v) = get("ORTHRUS_AUTOMATION_BROWSER_USER") {
         c.automation.browser_user = v;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_RECIPES_DIR") {
+        c.automation.recipes_dir = v;
     }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);

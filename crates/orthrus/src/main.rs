@@ -74,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         command: client::MfaCommand,
     },
+    /// Check recipe files (the app flows automations run).
+    Recipe {
+        #[command(subcommand)]
+        command: RecipeCommand,
+    },
     /// Write the browser extension (unpacked) into a folder, ready for the
     /// browser's "Load unpacked"; pre-connected when --server and --token
     /// are given (managed installs, tests).
@@ -102,6 +107,16 @@ struct StorageArgs {
     /// A TOML configuration file (see `orthrus config example`)
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum RecipeCommand {
+    /// Parse and check a recipe file; prints its file, line and column and
+    /// the reason when it is broken (exit 1).
+    Check {
+        /// The recipe file (TOML)
+        file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -208,6 +223,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::serve(cfg).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Recipe {
+            command: RecipeCommand::Check { file },
+        } => match orthrus_automation::parse_recipe_file(&file) {
+            Ok(r) => {
+                let mut flows: Vec<&str> = r.flows.keys().map(String::as_str).collect();
+                flows.sort_unstable();
+                println!(
+                    "{}: a recipe for the app {:?} with the flows {}",
+                    file.display(),
+                    r.app,
+                    flows.join(", ")
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::from(1))
+            }
+        },
         Command::Extension(a) => {
             let preset = match (&a.server, &a.token) {
                 (Some(server), Some(token)) => {

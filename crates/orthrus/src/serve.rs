@@ -70,9 +70,6 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         cfg.app_config(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    // Whose codes and links each app's automations may use, from the
-    // recipes; the inbox shows why it leaves other messages alone.
-    app.set_app_senders(orthrus_automation::builtin_app_senders());
     app.bind_master_key()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -149,8 +146,30 @@ fn profiles_dir(cfg: &Config) -> std::path::PathBuf {
     dir
 }
 
+/// The recipes this server runs: the built-in ones and the operator's
+/// (`automation.recipes_dir`); a broken file stops the start. The app
+/// learns from them whose codes and links each app's automations may use
+/// (the inbox shows why it leaves other messages alone).
+fn load_recipes(
+    app: &orthrus_app::App,
+    cfg: &Config,
+) -> anyhow::Result<Arc<orthrus_automation::Recipes>> {
+    let dir = Some(cfg.automation.recipes_dir.as_str())
+        .filter(|d| !d.is_empty())
+        .map(std::path::Path::new);
+    let recipes = orthrus_automation::Recipes::load(dir)
+        .map_err(|e| anyhow::anyhow!("a recipe is broken: {e}"))?;
+    app.set_app_senders(recipes.senders());
+    Ok(Arc::new(recipes))
+}
+
 /// The automation runner of this process.
-fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::runner::Runner {
+fn runner(
+    app: &orthrus_app::App,
+    cfg: &Config,
+    recipes: &Arc<orthrus_automation::Recipes>,
+    n: u32,
+) -> orthrus_automation::runner::Runner {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "orthrus".into());
@@ -164,6 +183,7 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
     rc.person_wait = std::time::Duration::from_secs(cfg.automation.person_wait_secs);
     rc.browser.egress = cfg.egress();
+    rc.recipes = recipes.clone();
     rc.browser.run_as = Some(cfg.automation.browser_user.clone()).filter(|u| !u.is_empty());
     orthrus_automation::runner::Runner::new(app.clone(), rc)
 }
@@ -171,10 +191,13 @@ fn runner(app: &orthrus_app::App, cfg: &Config, n: u32) -> orthrus_automation::r
 /// `orthrus worker`: runs automation jobs until SIGTERM or Ctrl-C.
 pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     let app = open_app(&cfg).await?;
+    let recipes = load_recipes(&app, &cfg)?;
     let stop = CancellationToken::new();
     let mut runs = Vec::new();
     for n in 0..cfg.automation.workers.max(1) {
-        runs.push(tokio::spawn(runner(&app, &cfg, n).run(stop.clone())));
+        runs.push(tokio::spawn(
+            runner(&app, &cfg, &recipes, n).run(stop.clone()),
+        ));
     }
     println!("Orthrus worker is running automation jobs");
     shutdown_signal().await;
@@ -187,6 +210,7 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
 
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = open_app(&cfg).await?;
+    let recipes = load_recipes(&app, &cfg)?;
     let addr = cfg.http_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -232,7 +256,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     // Automations: `automation.workers` runners in this process (and more
     // with `orthrus worker`).
     for n in 0..cfg.automation.workers {
-        let runner = runner(&app, &cfg, n);
+        let runner = runner(&app, &cfg, &recipes, n);
         let stop = stop.clone();
         tasks.spawn(async move {
             runner.run(stop).await;

@@ -738,3 +738,64 @@ async fn server_strings_are_printed_with_control_characters_escaped() {
         "{err:?}"
     );
 }
+
+/// Operators' recipes (issue 13): `orthrus recipe check` says what a file
+/// holds or where it is broken, and a broken file in `automation.recipes_dir`
+/// stops the server's start with the same words.
+#[test]
+fn recipes_are_checked_and_a_broken_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipes = dir.path().join("recipes");
+    std::fs::create_dir(&recipes).unwrap();
+    let good = include_str!("../../../orthrus-automation/recipes/sandbox.toml").replacen(
+        "app = \"sandbox\"",
+        "app = \"acme\"",
+        1,
+    );
+    let good_path = recipes.join("acme.toml");
+    std::fs::write(&good_path, good).unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["recipe", "check"])
+        .arg(&good_path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("\"acme\"") && said.contains("login"),
+        "{said}"
+    );
+
+    let bad_path = recipes.join("broken.toml");
+    std::fs::write(&bad_path, "app = \"x\"\n[flows.login]\nsteps = 3\n").unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["recipe", "check"])
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("broken.toml:"), "{err}");
+
+    let out = std::process::Command::new(bin())
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--smtp",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("d"))
+        .env("ORTHRUS_AUTOMATION_RECIPES_DIR", &recipes)
+        .env("ORTHRUS_MASTER_KEY", master_key())
+        .env_remove("ORTHRUS_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("a recipe is broken") && err.contains("broken.toml:"),
+        "{err}"
+    );
+}
