@@ -76,6 +76,12 @@ document.getElementById('go').onclick = () => {
 </script></body></html>"#;
 
 async fn two_step_site() -> (String, Arc<Mutex<Vec<String>>>) {
+    site(TWO_STEP, "").await
+}
+
+/// A site whose `/accounts/login` is `login`, `/frame` is `frame` and
+/// `/home…` a signed-in page; it records every path asked for.
+async fn site(login: &'static str, frame: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -91,8 +97,10 @@ async fn two_step_site() -> (String, Arc<Mutex<Vec<String>>>) {
                 keep.lock().unwrap().push(path.clone());
                 let body = if path.starts_with("/home") {
                     "<!doctype html><html><body><h1>Welcome</h1><p id=\"home\">Signed in.</p></body></html>"
+                } else if path.starts_with("/frame") {
+                    frame
                 } else {
-                    TWO_STEP
+                    login
                 };
                 let msg = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -108,6 +116,38 @@ async fn two_step_site() -> (String, Arc<Mutex<Vec<String>>>) {
 #[tokio::test]
 async fn the_generic_login_passes_a_two_step_page_without_a_form() {
     let (url, seen) = two_step_site().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = Browser::launch(&options_for(&url), profile.path())
+        .await
+        .unwrap();
+    let d = browser.driver().unwrap();
+    let h = host(&url, Arc::default());
+    let mut log = Log::default();
+    let end = orthrus_automation::generic::login(d, &h, &mut log).await;
+    browser.quit().await;
+    assert_eq!(end, FlowEnd::Done, "{:?}", log.0);
+    let home = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|p| p.starts_with("/home"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(home, "/home?u=brand&p=pw-1-correct", "{:?}", log.0);
+    no_secret_in(&log);
+}
+
+/// The sign-in form inside a same-origin frame of the login page.
+const FRAMED: &str = r#"<!doctype html><html><body><h1>Sign in</h1>
+<iframe src="/frame" style="width:400px;height:300px;border:0"></iframe></body></html>"#;
+const FRAME: &str = r#"<!doctype html><html><body>
+<form action="/home" method="get"><label>Username <input name="u" autocomplete="username"></label>
+<label>Password <input name="p" type="password"></label><button type="submit">Log in</button></form>
+</body></html>"#;
+
+#[tokio::test]
+async fn the_generic_login_fills_a_form_inside_a_same_origin_frame() {
+    let (url, seen) = site(FRAMED, FRAME).await;
     let profile = tempfile::tempdir().unwrap();
     let browser = Browser::launch(&options_for(&url), profile.path())
         .await
