@@ -9,12 +9,9 @@
 //! `BENCH_SECS` (default 5), `BENCH_CLIENTS` (default 4).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use orthrus_app::{App, AppConfig};
-use orthrus_core::{OsEntropy, SystemClock};
-use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
+mod support;
+
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,44 +33,8 @@ async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Valu
 }
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
-    let app = App::new(
-        store,
-        MasterKey::generate(&OsEntropy),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        AppConfig::default(),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = orthrus_web::router(WebState::new(
-        app.clone(),
-        WebConfig {
-            public_url: url.clone(),
-            ..WebConfig::default()
-        },
-    ));
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
-    app.bootstrap(
-        "Bench",
-        "owner@bench.test",
-        "Owner",
-        "owner-password-1",
-        "127.0.0.1",
-    )
-    .await
-    .unwrap();
+    let bench = support::start(store, 64).await;
+    let (app, url, http) = (bench.app.clone(), bench.url.clone(), bench.http.clone());
     let api = |p: &str| format!("{url}/api/v1{p}");
     let login = |email: &'static str, password: &'static str, client: Option<&'static str>| {
         let (http, u) = (http.clone(), api("/auth/login"));
@@ -173,7 +134,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         pct(0.50),
         pct(0.99)
     );
-    server.abort();
+    drop(bench);
 }
 
 fn main() {

@@ -6,11 +6,8 @@
 //! `BENCH_REQUESTS` (default 20000), `BENCH_CLIENTS` (default 32).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use orthrus_app::{App, AppConfig};
-use orthrus_core::{OsEntropy, SystemClock};
-use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,45 +19,8 @@ fn env_num(name: &str, default: usize) -> usize {
 }
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
-    let app = App::new(
-        store,
-        MasterKey::generate(&OsEntropy),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        AppConfig::default(),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = orthrus_web::router(WebState::new(
-        app.clone(),
-        WebConfig {
-            public_url: url.clone(),
-            ..WebConfig::default()
-        },
-    ));
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
-    app.bootstrap(
-        "Bench",
-        "owner@bench.test",
-        "Owner",
-        "owner-password-1",
-        "127.0.0.1",
-    )
-    .await
-    .unwrap();
+    let bench = support::start(store, 256).await;
+    let (url, http) = (bench.url.clone(), bench.http.clone());
     let login: serde_json::Value = http
         .post(format!("{url}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}))
@@ -167,7 +127,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         pct(0.50),
         pct(0.99)
     );
-    server.abort();
+    drop(bench);
 }
 
 fn main() {

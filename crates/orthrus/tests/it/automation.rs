@@ -21,15 +21,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     let id = scene
         .account("Sandbox brand", "brand", "pw-1-correct")
         .await;
-    let (_, m) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/managed-email"),
-        Some(&t),
-        None,
-    )
-    .await;
-    let address = m["address"].as_str().unwrap().to_owned();
+    let address = scene.managed_email(&id).await;
     scene
         .sandbox_user(json!({"username": "brand", "password": "pw-1-correct", "email": address}))
         .await;
@@ -348,15 +340,7 @@ async fn a_swap_email_whose_link_leads_outside_the_app_fails_and_says_why() {
     let id = scene
         .account("Sandbox brand", "brand", "pw-1-correct")
         .await;
-    let (s, m) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/managed-email"),
-        Some(&t),
-        None,
-    )
-    .await;
-    assert_eq!(s, 201, "{m}");
+    scene.managed_email(&id).await;
     scene
         .sandbox_user(
             json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),

@@ -121,45 +121,11 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     let id = scene
         .account("Sandbox brand", "brand", "pw-1-correct")
         .await;
-    let (_, m) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/managed-email"),
-        Some(&t),
-        None,
-    )
-    .await;
-    let address = m["address"].as_str().unwrap().to_owned();
+    let address = scene.managed_email(&id).await;
     scene
         .sandbox_user(json!({"username": "brand", "password": "pw-1-correct", "email": address, "totp_secret": SEED}))
         .await;
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/step-up"),
-        Some(&t),
-        Some(json!({"password": "owner-password-1"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = api(
-        &c,
-        Method::PUT,
-        &format!("{base}/accounts/{id}/totp"),
-        Some(&t),
-        Some(json!({ "secret": SEED })),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/totp/confirm"),
-        Some(&t),
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
+    scene.authenticator(&id, SEED).await;
 
     // The intern: a Collaborator, who may not see the password.
     let (s, intern) = api(

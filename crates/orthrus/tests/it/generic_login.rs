@@ -30,28 +30,7 @@ async fn an_app_without_a_recipe_logs_in_through_the_generic_flow() {
     scene
         .sandbox_config(json!({"challenge_unknown_devices": false}))
         .await;
-    api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/step-up"),
-        Some(&t),
-        Some(json!({"password": "owner-password-1"})),
-    )
-    .await;
-    for (m, path, body) in [
-        (Method::PUT, "totp", json!({ "secret": SEED })),
-        (Method::POST, "totp/confirm", json!({})),
-    ] {
-        let (s, v) = api(
-            &c,
-            m,
-            &format!("{base}/accounts/{id}/{path}"),
-            Some(&t),
-            Some(body),
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    scene.authenticator(&id, SEED).await;
 
     let job = scene.start(&id, "login").await;
     let end = wait_for_end(&c, &base, &t, &job).await;

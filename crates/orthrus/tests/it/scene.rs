@@ -114,6 +114,52 @@ impl Scene {
         acct["id"].as_str().unwrap().to_owned()
     }
 
+    /// Gives account `id` a managed email address; the address.
+    pub(crate) async fn managed_email(&self, id: &str) -> String {
+        let (s, m) = api(
+            &self.c,
+            Method::POST,
+            &format!("{}/accounts/{id}/managed-email", self.base),
+            Some(&self.t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 201, "{m}");
+        m["address"].as_str().unwrap().to_owned()
+    }
+
+    /// Sets up account `id`'s authenticator with `seed` (the Owner confirms
+    /// their identity, enrols it and confirms it).
+    pub(crate) async fn authenticator(&self, id: &str, seed: &str) {
+        for (m, path, body) in [
+            (
+                Method::POST,
+                "auth/step-up".to_owned(),
+                json!({"password": "owner-password-1"}),
+            ),
+            (
+                Method::PUT,
+                format!("accounts/{id}/totp"),
+                json!({ "secret": seed }),
+            ),
+            (
+                Method::POST,
+                format!("accounts/{id}/totp/confirm"),
+                json!({}),
+            ),
+        ] {
+            let (s, v) = api(
+                &self.c,
+                m,
+                &format!("{}/{path}", self.base),
+                Some(&self.t),
+                Some(body),
+            )
+            .await;
+            assert_eq!(s, 200, "{path}: {v}");
+        }
+    }
+
     /// A user of the sandbox app.
     pub(crate) async fn sandbox_user(&self, body: Value) {
         let r = self

@@ -1,0 +1,73 @@
+//! What every HTTP benchmark of this crate starts with: the whole router on
+//! a loopback port over a store, with a workspace and its Owner
+//! (`owner@bench.test`, `owner-password-1`), and a client.
+
+use orthrus_app::{App, AppConfig};
+use orthrus_core::{OsEntropy, SystemClock};
+use orthrus_crypto::MasterKey;
+use orthrus_web::{WebConfig, WebState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct BenchServer {
+    // Not every benchmark needs the app itself.
+    #[allow(dead_code)]
+    pub app: App,
+    pub url: String,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts the server; `pool` idle connections per host for the client.
+pub async fn start(store: Arc<dyn orthrus_store::Store>, pool: usize) -> BenchServer {
+    let app = App::new(
+        store,
+        MasterKey::generate(&OsEntropy),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        AppConfig::default(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = orthrus_web::router(WebState::new(
+        app.clone(),
+        WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        },
+    ));
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(pool)
+        .build()
+        .unwrap();
+    app.bootstrap(
+        "Bench",
+        "owner@bench.test",
+        "Owner",
+        "owner-password-1",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    BenchServer {
+        app,
+        url,
+        http,
+        server,
+    }
+}
