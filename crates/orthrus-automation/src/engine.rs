@@ -54,6 +54,22 @@ pub trait StepLog: Send {
         url: Option<&str>,
         detail: Option<&str>,
     );
+    /// Whether it wants a picture of the page after every step
+    /// (`orthrus recipe try`); the automation log does not.
+    fn wants_page_shots(&self) -> bool {
+        false
+    }
+    /// The page after the step `handle` (a PNG), when it wants them.
+    async fn page_shot(&mut self, _handle: i64, _png: Vec<u8>) {}
+}
+
+/// Gives `log` a picture of the page after step `handle`, if it wants one.
+pub(crate) async fn shoot(driver: &WebDriver, log: &mut dyn StepLog, handle: i64) {
+    if log.wants_page_shots()
+        && let Ok(png) = driver.screenshot_as_png().await
+    {
+        log.page_shot(handle, png).await;
+    }
 }
 
 /// How a flow ended.
@@ -149,6 +165,7 @@ async fn run_steps(
         let handle = log.started(&step.name).await;
         let timeout = Duration::from_secs(step.timeout_secs);
         let result = execute(driver, &step.action, timeout, host, &mut vars).await;
+        shoot(driver, log, handle).await;
         let url = driver
             .current_url()
             .await
@@ -221,13 +238,86 @@ async fn resolve(
     Ok(out.replace('\u{0}', "{").replace('\u{1}', "}"))
 }
 
+/// How a selector finds elements: CSS, or one of the forms that name what
+/// a person sees (docs/recipes.md, "Selectors"), which hold up when an app
+/// regenerates its class names:
+///
+/// - `text=Suspicious Login Attempt`: the innermost element whose visible
+///   text contains the words;
+/// - `button=Log in`: a button, a link, an element with `role="button"` or a
+///   submit input whose text, `aria-label` or `value` is exactly the words;
+/// - `field=Security code`: an input, text area or select whose
+///   `aria-label`, `placeholder` or `<label>` is the words.
+pub fn by(selector: &str) -> By {
+    match xpath_of(selector) {
+        Some(x) => By::XPath(x),
+        None => By::Css(selector.to_owned()),
+    }
+}
+
+/// The XPath of a selector that is not CSS.
+fn xpath_of(selector: &str) -> Option<String> {
+    SelectorForm::of(selector).map(|(form, words)| form.xpath(words))
+}
+
+/// The selector forms that are not CSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectorForm {
+    Text,
+    Button,
+    Field,
+}
+
+impl SelectorForm {
+    /// The form and its words, when `selector` is not CSS.
+    pub fn of(selector: &str) -> Option<(Self, &str)> {
+        let (prefix, words) = selector.split_once('=')?;
+        let form = match prefix {
+            "text" => Self::Text,
+            "button" => Self::Button,
+            "field" => Self::Field,
+            _ => return None,
+        };
+        Some((form, words.trim()))
+    }
+
+    fn xpath(self, words: &str) -> String {
+        let w = xpath_literal(words);
+        // Whitespace as a person reads it: runs of spaces are one.
+        match self {
+            Self::Text => format!(
+                "//body//*[not(self::script or self::style)][contains(normalize-space(.), {w})]                 [not(*[contains(normalize-space(.), {w})])]"
+            ),
+            Self::Button => format!(
+                "//*[self::button or self::a or @role='button'                  or (self::input and (@type='submit' or @type='button'))]                 [normalize-space(.)={w} or normalize-space(@aria-label)={w} or normalize-space(@value)={w}]"
+            ),
+            Self::Field => format!(
+                "//*[self::input or self::textarea or self::select]                 [normalize-space(@aria-label)={w} or normalize-space(@placeholder)={w}                  or @id=//label[normalize-space(.)={w}]/@for                  or ancestor::label[normalize-space(.)={w}]]"
+            ),
+        }
+    }
+}
+
+/// `s` as an XPath 1.0 string literal (which has no escapes: a text with
+/// both quote marks is built with `concat`).
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
 async fn element(
     driver: &WebDriver,
     selector: &str,
     timeout: Duration,
 ) -> Result<WebElement, String> {
     driver
-        .query(By::Css(selector))
+        .query(by(selector))
         .wait(timeout, Duration::from_millis(200))
         .first()
         .await
@@ -372,7 +462,7 @@ async fn branch(
     loop {
         for (c, sel) in cases.iter().zip(&selectors) {
             let found = driver
-                .find_all(By::Css(sel.as_str()))
+                .find_all(by(sel))
                 .await
                 .map(|v| !v.is_empty())
                 .unwrap_or(false);
@@ -429,6 +519,22 @@ pub fn stated_wait(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn selectors_that_name_what_a_person_sees() {
+        use super::xpath_of;
+        assert_eq!(xpath_of("#home"), None);
+        assert_eq!(xpath_of("input[name=username]"), None);
+        let x = xpath_of("button= Log in ").unwrap();
+        assert!(x.contains("normalize-space(.)='Log in'"), "{x}");
+        let x = xpath_of("text=You can't access").unwrap();
+        assert!(x.contains("\"You can't access\""), "{x}");
+        assert_eq!(super::xpath_literal("a'b\"c"), "concat('a', \"'\", 'b\"c')");
+        let x = xpath_of("field=Security code").unwrap();
+        assert!(x.contains("@aria-label"), "{x}");
+    }
+
     #[test]
     fn stated_waits() {
         assert_eq!(

@@ -161,6 +161,7 @@ async fn step<T>(
 ) -> Result<T, String> {
     let h = log.started(name).await;
     let r = f.await;
+    crate::engine::shoot(driver, log, h).await;
     // Page URLs are logged without query and fragment (tokens stay out).
     let url = driver.current_url().await.ok().map(|mut u| {
         u.set_query(None);

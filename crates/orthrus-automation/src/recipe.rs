@@ -294,6 +294,9 @@ impl Recipe {
                         ));
                     }
                 }
+                for sel in selectors(&step.action) {
+                    check_selector(sel).map_err(|m| err(*at, m))?;
+                }
                 for text in texts(&step.action) {
                     for p in placeholders_in(text).map_err(|m| err(*at, m))? {
                         if matches!(p, "inbox_code" | "inbox_link")
@@ -529,6 +532,43 @@ fn targets(a: &Action) -> Vec<&str> {
     }
 }
 
+/// The selectors of a step.
+fn selectors(a: &Action) -> Vec<&str> {
+    match a {
+        Action::Fill { selector, .. }
+        | Action::ReadText { selector, .. }
+        | Action::ReadQr { selector, .. } => vec![selector],
+        Action::Click(s) | Action::WaitFor(s) | Action::Expect(s) => vec![s],
+        Action::Ask { shot, .. } => shot.iter().map(String::as_str).collect(),
+        Action::Branch(cases) => cases.iter().map(|c| c.selector.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A selector is CSS or one of the forms that name what a person sees
+/// (`text=`, `button=`, `field=`; see [`crate::engine::by`]).
+fn check_selector(sel: &str) -> Result<(), String> {
+    if sel.trim().is_empty() {
+        return Err("an empty selector finds nothing".into());
+    }
+    if let Some((_, words)) = crate::engine::SelectorForm::of(sel) {
+        if words.is_empty() {
+            return Err(format!("{sel:?} names no words to look for"));
+        }
+        return Ok(());
+    }
+    // `buton=Log in` is not CSS either: say which forms exist.
+    if let Some((prefix, _)) = sel.split_once('=')
+        && !prefix.is_empty()
+        && prefix.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+    {
+        return Err(format!(
+            "unknown selector form `{prefix}=`: write CSS, or text=WORDS, button=WORDS or field=WORDS"
+        ));
+    }
+    Ok(())
+}
+
 /// The texts of a step that may hold placeholders.
 fn texts(a: &Action) -> Vec<&str> {
     match a {
@@ -702,6 +742,18 @@ mod tests {
                 4,
                 3,
                 "`shot` belongs to an `ask` step",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"buton=Log in\" },\n]\n",
+                4,
+                3,
+                "unknown selector form `buton=`",
+            ),
+            (
+                "app = \"x\"\n[flows.a]\nsteps = [\n  { branch = [ { when = \"text= \", end = true } ] },\n]\n",
+                4,
+                3,
+                "names no words",
             ),
             (
                 "app = \"x\"\n[flows.a]\nsteps = [\n  { click = \"#a\", into = \"b\" },\n]\n",
