@@ -13,10 +13,11 @@
 //! endpoints under `/__sandbox/` (create and read users, behaviour, reset).
 
 mod pages;
+mod routes;
 mod totp;
+mod views;
 
 use axum::Router;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -280,62 +281,14 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How this sandbox looks.
+    pub(crate) fn views(&self) -> &'static dyn views::Views {
+        &views::sandbox::SandboxLook
+    }
+
     /// The pages and the test control endpoints.
     pub fn router(self) -> Router {
-        Router::new()
-            .route("/", get(pages::home))
-            .route("/accounts/login", get(pages::login_page).post(pages::login))
-            // Instagram's real address ends with a slash; both are served.
-            .route(
-                "/accounts/login/",
-                get(pages::login_page).post(pages::login),
-            )
-            .route("/accounts/logout", post(pages::logout))
-            .route("/challenge", get(pages::challenge_page))
-            .route("/challenge/send", post(pages::challenge_send))
-            .route("/challenge/verify", post(pages::challenge_verify))
-            .route(
-                "/challenge/captcha",
-                get(pages::captcha_page).post(pages::captcha_answer),
-            )
-            .route(
-                "/accounts/login/two_factor",
-                get(pages::two_factor_page).post(pages::two_factor),
-            )
-            .route(
-                "/accounts/two_factor_authentication",
-                get(pages::mfa_settings),
-            )
-            .route(
-                "/accounts/two_factor_authentication/app",
-                get(pages::app_setup_page).post(pages::app_setup_confirm),
-            )
-            .route(
-                "/accounts/two_factor_authentication/sms",
-                get(pages::sms_setup_page).post(pages::sms_setup),
-            )
-            .route(
-                "/accounts/password/change",
-                get(pages::password_page).post(pages::password_change),
-            )
-            .route(
-                "/accounts/email/change",
-                get(pages::email_page).post(pages::email_change),
-            )
-            .route("/accounts/email/confirm", get(pages::email_confirm))
-            .route("/__sandbox/users", post(pages::control_create_user))
-            .route("/__sandbox/users/{username}", get(pages::control_user))
-            .route(
-                "/__sandbox/users/{username}/age-devices",
-                post(pages::control_age_devices),
-            )
-            .route(
-                "/__sandbox/config",
-                get(pages::control_get_config).post(pages::control_config),
-            )
-            .route("/__sandbox/captchas", get(pages::control_captchas))
-            .route("/__sandbox/reset", post(pages::control_reset))
-            .with_state(self)
+        routes::router(self)
     }
 }
 

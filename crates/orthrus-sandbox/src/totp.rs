@@ -53,18 +53,23 @@ pub(crate) fn parse_key(key: &str) -> Option<Vec<u8>> {
 }
 
 /// The `otpauth://` URI the QR code carries.
-pub(crate) fn uri(secret: &[u8], username: &str) -> String {
-    format!(
-        "otpauth://totp/Sandbox:{}?secret={}&issuer=Sandbox&algorithm=SHA1&digits=6&period=30",
-        username
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
+pub(crate) fn uri(secret: &[u8], issuer: &str, username: &str) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
             })
-            .collect::<String>(),
-        data_encoding::BASE32_NOPAD.encode(secret)
+            .collect::<String>()
+    };
+    format!(
+        "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+        enc(username),
+        data_encoding::BASE32_NOPAD.encode(secret),
+        issuer = enc(issuer)
     )
 }
 
@@ -89,7 +94,7 @@ mod tests {
     #[test]
     fn keys_and_uris_read_well() {
         assert_eq!(super::display_key(b"12345"), "GEZD GNBV");
-        let u = super::uri(b"12345", "brand ig");
+        let u = super::uri(b"12345", "Sandbox", "brand ig");
         assert!(
             u.starts_with("otpauth://totp/Sandbox:brand%20ig?secret=GEZDGNBV&"),
             "{u}"
