@@ -15,14 +15,18 @@ use serde::Serialize;
 /// What an import does (or would do) with one entry.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportEntryPlan {
+    /// Position in the file among the entries that carry a one-time password.
     pub index: usize,
     pub issuer: Option<String>,
     pub account_name: Option<String>,
-    pub kind: String,
-    pub algorithm: String,
-    pub digits: u8,
-    pub period: u32,
-    /// set (on an existing account), create (a new account), or skip.
+    /// totp, hotp or steam; null for an entry that could not be read.
+    pub kind: Option<String>,
+    pub algorithm: Option<String>,
+    pub digits: Option<u8>,
+    pub period: Option<u32>,
+    /// set (on an existing account), create (a new account), skip (the
+    /// account already has an authenticator), or invalid (the entry could
+    /// not be read: `reason` says why; the other entries still import).
     pub action: &'static str,
     pub account_id: Option<String>,
     pub account_label: Option<String>,
@@ -38,6 +42,11 @@ pub struct ImportReport {
     pub set: usize,
     pub created: usize,
     pub skipped: usize,
+    /// Entries that could not be read (action invalid).
+    pub invalid: usize,
+    /// Items of the file without any one-time password (Bitwarden logins
+    /// without a TOTP, secure notes, empty CSV cells): not entries, skipped.
+    pub without_otp: usize,
 }
 
 /// An export file.
@@ -55,6 +64,7 @@ fn format_name(f: ImportFormat) -> &'static str {
         ImportFormat::Aegis => "Aegis",
         ImportFormat::TwoFas => "2FAS",
         ImportFormat::Bitwarden => "Bitwarden",
+        ImportFormat::BitwardenCsv => "Bitwarden CSV",
         ImportFormat::Csv => "CSV",
         ImportFormat::Image => "QR code picture",
     }
@@ -130,20 +140,25 @@ impl App {
         // Parsing (and decoding QR pictures) is CPU work: off the executor,
         // a few at once, within a deadline (see uploads.rs).
         let data = bytes.to_vec();
-        let (format, entries) = self
+        let (format, contents) = self
             .parse_upload("import.busy", "import.timeout", move |deadline| {
                 (
                     orthrus_otp::import::detect_format(&data),
-                    orthrus_otp::import::detect_and_parse_until(&data, Some(deadline)),
+                    orthrus_otp::import::read_import_until(&data, Some(deadline)),
                 )
             })
             .await?;
         let format = format.map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
-        let entries = entries.map_err(import_error)?;
-        if entries.is_empty() {
+        let contents = contents.map_err(import_error)?;
+        if contents.entries.is_empty() {
+            let without = match contents.without_otp {
+                0 => String::new(),
+                1 => " (1 item has no one-time password)".to_owned(),
+                n => format!(" ({n} items have no one-time password)"),
+            };
             return Err(AppError::invalid(
                 "import.empty",
-                "the file holds no authenticator entries",
+                format!("the file holds no authenticator entries{without}"),
             ));
         }
         // Accounts whose MFA the caller may change.
@@ -182,9 +197,31 @@ impl App {
             set: 0,
             created: 0,
             skipped: 0,
+            invalid: 0,
+            without_otp: contents.without_otp,
         };
         let mut claimed = std::collections::HashSet::new();
-        for (index, e) in entries.into_iter().enumerate() {
+        for (index, e) in contents.entries.into_iter().enumerate() {
+            let e = match e {
+                Ok(e) => e,
+                Err(rejected) => {
+                    report.invalid += 1;
+                    report.entries.push(ImportEntryPlan {
+                        index,
+                        issuer: rejected.issuer,
+                        account_name: rejected.account_name,
+                        kind: None,
+                        algorithm: None,
+                        digits: None,
+                        period: None,
+                        action: "invalid",
+                        account_id: None,
+                        account_label: None,
+                        reason: Some(rejected.error.to_string()),
+                    });
+                    continue;
+                }
+            };
             let target = candidates
                 .iter()
                 .find(|a| !claimed.contains(&a.id) && matches(&e, a));
@@ -192,10 +229,10 @@ impl App {
                 index,
                 issuer: e.params.issuer.clone(),
                 account_name: e.params.account_name.clone(),
-                kind: e.params.kind.as_str().to_owned(),
-                algorithm: e.params.algorithm.as_str().to_owned(),
-                digits: e.params.digits,
-                period: e.params.period,
+                kind: Some(e.params.kind.as_str().to_owned()),
+                algorithm: Some(e.params.algorithm.as_str().to_owned()),
+                digits: Some(e.params.digits),
+                period: Some(e.params.period),
                 action: "create",
                 account_id: target.map(|a| a.id.to_string()),
                 account_label: Some(
@@ -233,7 +270,7 @@ impl App {
             report.entries.push(plan);
         }
         if !dry_run {
-            self.audit(actor, Event::new("otp.import").detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped}))).await?;
+            self.audit(actor, Event::new("otp.import").detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped, "invalid": report.invalid}))).await?;
         }
         Ok(report)
     }

@@ -51,7 +51,7 @@ pub enum OtpError {
 
     /// The bytes match none of the import formats this crate knows.
     #[error(
-        "unrecognised import file: expected a Google Authenticator export (otpauth-migration://), an otpauth:// list, Aegis or 2FAS or Bitwarden JSON, a CSV with an otpauth column, or a QR code image"
+        "unrecognised import file: expected a Google Authenticator export (otpauth-migration://), an otpauth:// list, Aegis or 2FAS or Bitwarden JSON, Bitwarden's CSV export (login_totp column), a CSV with an otpauth column, or a QR code image"
     )]
     UnrecognizedFormat,
 

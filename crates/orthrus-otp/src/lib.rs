@@ -2,7 +2,8 @@
 //! Steam Guard code generation and verification, lenient parsing of the base32
 //! secret keys people paste, `otpauth://` key URIs (parse and format), the
 //! Google Authenticator `otpauth-migration://` export, the Aegis, 2FAS,
-//! Bitwarden and CSV import formats, and reading QR codes out of screenshots.
+//! Bitwarden (JSON and CSV) and CSV import formats, and reading QR codes out
+//! of screenshots.
 //! It is a pure library: it must not know about storage, the web layer, users,
 //! accounts or any other Orthrus crate, and it never reads the system clock or
 //! OS randomness — the current time is always a parameter (unix seconds), and

@@ -342,8 +342,9 @@ pub(crate) struct ImportQuery {
 
 /// Imports seeds from another authenticator: a Google Authenticator export
 /// QR code (picture or otpauth-migration:// text, several batches one per
-/// line), an Aegis, 2FAS or Bitwarden JSON export, a CSV with an `otpauth`
-/// column, or an otpauth:// list. Preview by default; applying needs step-up.
+/// line), an Aegis, 2FAS or Bitwarden JSON export, Bitwarden's CSV export
+/// (`login_totp`), a CSV with an `otpauth` column, or an otpauth:// list.
+/// Preview by default; applying needs step-up.
 #[utoipa::path(post, path = "/api/v1/authenticator/import", tag = "authenticator", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = orthrus_app::ImportReport), (status = 400, description = "import.unrecognized, import.invalid, import.too_many (over 1000 entries), import.image_too_large (over 25 megapixels), import.timeout"), (status = 503, description = "import.busy: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn import(

@@ -1,10 +1,13 @@
-//! CSV with a header row and an `otpauth` column (one `otpauth://` URI per
-//! row), as spreadsheet round-trips and several password managers produce.
+//! CSV files: one with a header row and an `otpauth` column (one
+//! `otpauth://` URI per row), as spreadsheet round-trips and several password
+//! managers produce, and Bitwarden's own CSV export (`login_totp`).
 
-use super::{ImportedEntry, parse_any_uri};
+use super::json::bitwarden_entry;
+use super::{ImportContents, ImportedEntry, MAX_ENTRIES, RejectedEntry, parse_any_uri};
 use crate::OtpError;
 
 const CSV: &str = "CSV";
+const BITWARDEN_CSV: &str = "Bitwarden CSV";
 
 fn error(reason: impl Into<String>) -> OtpError {
     OtpError::Import {
@@ -19,16 +22,17 @@ fn error(reason: impl Into<String>) -> OtpError {
 /// lines; the delimiter is `,`, or `;` / tab when the header uses those.
 /// Rows with an empty `otpauth` cell are skipped.
 pub fn parse_csv(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let delimiter = guess_delimiter(text.lines().next().unwrap_or(""));
-    let mut rows = parse_rows(text, delimiter)?.into_iter();
-    let (_, header) = rows
-        .next()
-        .ok_or_else(|| error("the file is empty; expected a header row with an otpauth column"))?;
-    let names: Vec<String> = header
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    Ok(read_csv(text)?
+        .entries
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect())
+}
+
+/// [`parse_csv`], counting the rows with an empty `otpauth` cell.
+pub(super) fn read_csv(text: &str) -> Result<ImportContents, OtpError> {
+    let (header, rows) = header_and_rows(text, error)?;
+    let names = lower_names(&header);
     let column = names
         .iter()
         .position(|h| h == "otpauth")
@@ -39,14 +43,113 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
                 header.join(", ")
             ))
         })?;
-    let mut entries = Vec::new();
+    let mut contents = ImportContents::default();
     for (line, row) in rows {
         let Some(cell) = row.get(column).map(|c| c.trim()).filter(|c| !c.is_empty()) else {
+            contents.without_otp += 1;
             continue;
         };
-        entries.extend(parse_any_uri(cell).map_err(|e| error(format!("line {line}: {e}")))?);
+        let read = parse_any_uri(cell).map_err(|e| error(format!("line {line}: {e}")))?;
+        contents.entries.extend(read.into_iter().map(Ok));
+        if contents.entries.len() > MAX_ENTRIES {
+            return Err(OtpError::TooManyEntries { max: MAX_ENTRIES });
+        }
     }
-    Ok(entries)
+    Ok(contents)
+}
+
+/// Bitwarden's CSV export, all or nothing: the first row that cannot be
+/// imported is the error. See [`super::read_import_until`] for the reading
+/// that refuses such a row on its own and imports the rest.
+pub fn parse_bitwarden_csv(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
+    read_bitwarden_csv(text)?
+        .entries
+        .into_iter()
+        .map(|e| e.map_err(|rejected| rejected.error))
+        .collect()
+}
+
+/// Bitwarden's CSV export (personal vault: `folder,favorite,type,name,notes,
+/// fields,reprompt,login_uri,login_username,login_password,login_totp`; an
+/// organization's starts with `collections` instead of `folder,favorite`).
+/// Each `login_totp` cell is read as the JSON export's `login.totp` is: an
+/// `otpauth://` URI, `steam://SECRET`, or a bare base32 secret whose issuer
+/// and account come from the row's `name` and `login_username`. Rows without
+/// a TOTP (logins without one, secure notes) are counted and skipped; a row
+/// whose cell cannot be read is refused with its line and the rest are read.
+pub(super) fn read_bitwarden_csv(text: &str) -> Result<ImportContents, OtpError> {
+    let bw_error = |reason: String| OtpError::Import {
+        format: BITWARDEN_CSV,
+        reason,
+    };
+    let (header, rows) = header_and_rows(text, |r: String| bw_error(r))?;
+    let names = lower_names(&header);
+    let column = |name: &str| names.iter().position(|h| h == name);
+    let totp_column = column("login_totp").ok_or_else(|| {
+        bw_error(format!(
+            "the header row has no login_totp column (columns: {})",
+            header.join(", ")
+        ))
+    })?;
+    let (name_column, user_column) = (column("name"), column("login_username"));
+    let cell = |row: &[String], column: Option<usize>| {
+        column
+            .and_then(|c| row.get(c))
+            .map(|c| c.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let mut contents = ImportContents::default();
+    for (line, row) in rows {
+        let totp = cell(&row, Some(totp_column));
+        if totp.is_empty() {
+            contents.without_otp += 1;
+            continue;
+        }
+        let (name, username) = (cell(&row, name_column), cell(&row, user_column));
+        let entry = bitwarden_entry(&totp, &name, &username).map_err(|reason| {
+            let who = match (name.as_str(), username.as_str()) {
+                ("", "") => String::new(),
+                (n, "") | ("", n) => format!(" ({n})"),
+                (n, u) => format!(" ({n} / {u})"),
+            };
+            RejectedEntry {
+                issuer: non_empty(&name),
+                account_name: non_empty(&username),
+                error: bw_error(format!("line {line}{who}: {reason}")),
+            }
+        });
+        contents.entries.push(entry);
+        if contents.entries.len() > MAX_ENTRIES {
+            return Err(OtpError::TooManyEntries { max: MAX_ENTRIES });
+        }
+    }
+    Ok(contents)
+}
+
+type Rows = Vec<(usize, Vec<String>)>;
+
+/// The header row and the rows under it; `error` names the format.
+fn header_and_rows(
+    text: &str,
+    error: impl Fn(String) -> OtpError,
+) -> Result<(Vec<String>, Rows), OtpError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = guess_delimiter(text.lines().next().unwrap_or(""));
+    let mut rows = parse_rows(text, delimiter)
+        .map_err(|line| error(format!("line {line}: a quoted field is never closed")))?
+        .into_iter();
+    let (_, header) = rows
+        .next()
+        .ok_or_else(|| error("the file is empty; expected a header row".into()))?;
+    Ok((header, rows.collect()))
+}
+
+fn lower_names(header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect()
 }
 
 fn guess_delimiter(header: &str) -> char {
@@ -57,8 +160,9 @@ fn guess_delimiter(header: &str) -> char {
         .unwrap_or(',')
 }
 
-/// RFC 4180 rows, each with the line number it starts on (1-based).
-fn parse_rows(text: &str, delimiter: char) -> Result<Vec<(usize, Vec<String>)>, OtpError> {
+/// RFC 4180 rows, each with the line number it starts on (1-based). A quoted
+/// field that never closes is an error with the line its row starts on.
+fn parse_rows(text: &str, delimiter: char) -> Result<Rows, usize> {
     let mut rows = Vec::new();
     let mut row: Vec<String> = Vec::new();
     let mut field = String::new();
@@ -102,9 +206,7 @@ fn parse_rows(text: &str, delimiter: char) -> Result<Vec<(usize, Vec<String>)>, 
         }
     }
     if in_quotes {
-        return Err(error(format!(
-            "line {row_start}: a quoted field is never closed"
-        )));
+        return Err(row_start);
     }
     row.push(field);
     if row.iter().any(|f| !f.trim().is_empty()) {

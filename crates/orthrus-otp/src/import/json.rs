@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{ImportedEntry, finish_entry, split_name};
+use super::{ImportContents, ImportedEntry, finish_entry, split_name};
 use crate::{Algorithm, Kind, OtpError, OtpParams, parse_otpauth_uri, parse_secret};
 
 fn import_error(format: &'static str, reason: impl Into<String>) -> OtpError {
@@ -247,6 +247,15 @@ struct BitwardenLogin {
 /// name is the issuer and the username the account). Items without `totp`
 /// are skipped.
 pub fn parse_bitwarden_json(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
+    read_bitwarden_json(text)?
+        .entries
+        .into_iter()
+        .map(|e| e.map_err(|rejected| rejected.error))
+        .collect()
+}
+
+/// [`parse_bitwarden_json`], counting the items without a TOTP.
+pub(super) fn read_bitwarden_json(text: &str) -> Result<ImportContents, OtpError> {
     let file: BitwardenFile = from_json(BITWARDEN, text)?;
     if file.encrypted {
         return Err(import_error(
@@ -254,23 +263,40 @@ pub fn parse_bitwarden_json(text: &str) -> Result<Vec<ImportedEntry>, OtpError> 
             "this export is encrypted; export the vault again as .json (not encrypted)",
         ));
     }
-    let mut entries = Vec::new();
+    let mut contents = ImportContents::default();
     for (index, item) in file.items.into_iter().enumerate() {
         let name = item.name.unwrap_or_default();
-        let Some(login) = item.login else { continue };
-        let Some(totp) = login.totp.filter(|t| !t.trim().is_empty()) else {
+        let Some(totp) = item
+            .login
+            .as_ref()
+            .and_then(|l| l.totp.as_deref())
+            .filter(|t| !t.trim().is_empty())
+        else {
+            contents.without_otp += 1;
             continue;
         };
-        let username = login.username.unwrap_or_default();
+        let username = item
+            .login
+            .as_ref()
+            .and_then(|l| l.username.clone())
+            .unwrap_or_default();
         let label = entry_label(index + 1, &name, &username);
         let entry = bitwarden_entry(totp.trim(), &name, &username)
             .map_err(|reason| import_error(BITWARDEN, format!("{label}: {reason}")))?;
-        entries.push(entry);
+        contents.entries.push(Ok(entry));
     }
-    Ok(entries)
+    Ok(contents)
 }
 
-fn bitwarden_entry(totp: &str, name: &str, username: &str) -> Result<ImportedEntry, String> {
+/// One Bitwarden TOTP value (`login.totp` in JSON, `login_totp` in CSV): an
+/// `otpauth://` URI, `steam://SECRET` (Steam Guard, five-character codes), or
+/// a bare base32 secret. The item's name and username fill in the issuer and
+/// account the value does not carry.
+pub(super) fn bitwarden_entry(
+    totp: &str,
+    name: &str,
+    username: &str,
+) -> Result<ImportedEntry, String> {
     let non_empty = |s: &str| {
         let s = s.trim();
         (!s.is_empty()).then(|| s.to_string())

@@ -1,19 +1,26 @@
 //! Bulk import from other authenticator apps: Google Authenticator's
 //! `otpauth-migration://` export, Aegis (plain JSON), 2FAS (JSON), Bitwarden
-//! (JSON, `login.totp`), CSV with an `otpauth` column, and plain lists of
-//! `otpauth://` URIs. [`detect_and_parse`] sniffs which one it was given
-//! (including a QR code screenshot, with the `qr` feature).
+//! (JSON, `login.totp`, and Bitwarden's own CSV export, `login_totp`), CSV
+//! with an `otpauth` column, and plain lists of `otpauth://` URIs.
+//! [`detect_format`] sniffs which one it was given (including a QR code
+//! screenshot, with the `qr` feature).
 //!
-//! Every parser is all-or-nothing: an entry that cannot be imported fails the
-//! whole file with an error naming the entry, so a preview never silently
-//! drops an account. Entries without any OTP (Bitwarden logins without
-//! `totp`, blank CSV cells) are not errors; they are skipped.
+//! [`read_import_until`] reads a file into [`ImportContents`]: every entry in
+//! file order, each one read or refused with its reason, and how many items
+//! held no OTP at all (Bitwarden logins without a TOTP, secure notes, blank
+//! CSV cells), which are skipped. Bitwarden's CSV is read row by row: a row
+//! that cannot be imported is refused on its own and the others still import,
+//! as Bitwarden itself keeps one login per row. The other formats are
+//! all-or-nothing: an entry that cannot be imported fails the whole file with
+//! an error naming the entry, so a preview never silently drops an account.
+//! [`detect_and_parse`] is the all-or-nothing view of every format: the first
+//! refused entry is its error.
 
 mod csv;
 mod json;
 mod migration;
 
-pub use csv::parse_csv;
+pub use csv::{parse_bitwarden_csv, parse_csv};
 pub use json::{parse_2fas_json, parse_aegis_json, parse_bitwarden_json};
 pub use migration::{MigrationBatch, parse_migration_batch, parse_migration_uri};
 
@@ -26,6 +33,38 @@ pub struct ImportedEntry {
     pub params: OtpParams,
 }
 
+/// An entry of an import file that could not be read. The issuer and account
+/// name are what the row itself says (empty when it says nothing), so that a
+/// preview can name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedEntry {
+    pub issuer: Option<String>,
+    pub account_name: Option<String>,
+    /// Why, naming the line: an [`OtpError::Import`].
+    pub error: OtpError,
+}
+
+/// What one import file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportContents {
+    /// Every entry that carries a one-time password, in file order: read, or
+    /// refused with the reason (only formats read row by row refuse an entry
+    /// here; the others fail the whole file instead).
+    pub entries: Vec<Result<ImportedEntry, RejectedEntry>>,
+    /// Items without any one-time password, skipped: Bitwarden logins
+    /// without a TOTP and secure notes, CSV rows with an empty OTP cell.
+    pub without_otp: usize,
+}
+
+impl ImportContents {
+    fn all(entries: Vec<ImportedEntry>) -> Self {
+        Self {
+            entries: entries.into_iter().map(Ok).collect(),
+            without_otp: 0,
+        }
+    }
+}
+
 /// Which import format [`detect_format`] recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -33,7 +72,11 @@ pub enum ImportFormat {
     UriList,
     Aegis,
     TwoFas,
+    /// Bitwarden's JSON export.
     Bitwarden,
+    /// Bitwarden's CSV export (a `login_totp` column).
+    BitwardenCsv,
+    /// CSV with an `otpauth` column.
     Csv,
     /// A PNG or JPEG image (a QR code screenshot).
     Image,
@@ -70,6 +113,14 @@ pub fn detect_format(bytes: &[u8]) -> Result<ImportFormat, OtpError> {
     let lower = first_line.to_ascii_lowercase();
     if lower.starts_with("otpauth://") || lower.starts_with("otpauth-migration://") {
         Ok(ImportFormat::UriList)
+    } else if lower
+        .split([',', ';', '\t'])
+        .any(|h| h.trim().trim_matches('"').trim() == "login_totp")
+    {
+        // Bitwarden's header: folder,favorite,type,name,notes,fields,reprompt,
+        // login_uri,login_username,login_password,login_totp (an
+        // organization's starts with collections instead).
+        Ok(ImportFormat::BitwardenCsv)
     } else if lower.contains("otpauth") {
         Ok(ImportFormat::Csv)
     } else {
@@ -82,7 +133,8 @@ pub fn detect_format(bytes: &[u8]) -> Result<ImportFormat, OtpError> {
 /// reading as soon as it is past the limit).
 pub const MAX_ENTRIES: usize = 1000;
 
-/// Sniffs the format (see [`detect_format`]) and parses it.
+/// Sniffs the format (see [`detect_format`]) and parses it, all or nothing:
+/// an entry that cannot be read is the error.
 pub fn detect_and_parse(bytes: &[u8]) -> Result<Vec<ImportedEntry>, OtpError> {
     detect_and_parse_until(bytes, None)
 }
@@ -93,18 +145,34 @@ pub fn detect_and_parse_until(
     bytes: &[u8],
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<ImportedEntry>, OtpError> {
-    let entries = match detect_format(bytes)? {
-        ImportFormat::Image => parse_image(bytes, deadline),
-        ImportFormat::Aegis => parse_aegis_json(text_of(bytes)?),
-        ImportFormat::TwoFas => parse_2fas_json(text_of(bytes)?),
-        ImportFormat::Bitwarden => parse_bitwarden_json(text_of(bytes)?),
-        ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
-        ImportFormat::Csv => parse_csv(text_of(bytes)?),
+    read_import_until(bytes, deadline)?
+        .entries
+        .into_iter()
+        .map(|e| e.map_err(|rejected| rejected.error))
+        .collect()
+}
+
+/// Sniffs the format (see [`detect_format`]) and reads every entry: see
+/// [`ImportContents`]. QR decoding gives up with [`OtpError::QrTimeout`]
+/// once `deadline` has passed. More than [`MAX_ENTRIES`] entries (read or
+/// refused) is [`OtpError::TooManyEntries`].
+pub fn read_import_until(
+    bytes: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> Result<ImportContents, OtpError> {
+    let contents = match detect_format(bytes)? {
+        ImportFormat::Image => parse_image(bytes, deadline).map(ImportContents::all),
+        ImportFormat::Aegis => parse_aegis_json(text_of(bytes)?).map(ImportContents::all),
+        ImportFormat::TwoFas => parse_2fas_json(text_of(bytes)?).map(ImportContents::all),
+        ImportFormat::Bitwarden => json::read_bitwarden_json(text_of(bytes)?),
+        ImportFormat::BitwardenCsv => csv::read_bitwarden_csv(text_of(bytes)?),
+        ImportFormat::UriList => parse_uri_list(text_of(bytes)?).map(ImportContents::all),
+        ImportFormat::Csv => csv::read_csv(text_of(bytes)?),
     }?;
-    if entries.len() > MAX_ENTRIES {
+    if contents.entries.len() > MAX_ENTRIES {
         return Err(OtpError::TooManyEntries { max: MAX_ENTRIES });
     }
-    Ok(entries)
+    Ok(contents)
 }
 
 #[cfg(feature = "qr")]

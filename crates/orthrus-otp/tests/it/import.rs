@@ -2,9 +2,9 @@
 //! property test of the hand-written protobuf decoder.
 
 use orthrus_otp::import::{
-    ImportFormat, ImportedEntry, detect_and_parse, detect_format, format_uri_list, parse_2fas_json,
-    parse_aegis_json, parse_bitwarden_json, parse_csv, parse_migration_batch, parse_migration_uri,
-    parse_uri_list,
+    ImportFormat, ImportedEntry, RejectedEntry, detect_and_parse, detect_format, format_uri_list,
+    parse_2fas_json, parse_aegis_json, parse_bitwarden_csv, parse_bitwarden_json, parse_csv,
+    parse_migration_batch, parse_migration_uri, parse_uri_list, read_import_until,
 };
 use orthrus_otp::{Algorithm, Kind, OtpError, OtpParams, Secret, parse_secret};
 use proptest::prelude::*;
@@ -294,6 +294,13 @@ fn bitwarden_export() {
         detect_format(text.as_bytes()).unwrap(),
         ImportFormat::Bitwarden
     );
+    // The wiki login without totp and the secure note are counted.
+    assert_eq!(
+        read_import_until(text.as_bytes(), None)
+            .unwrap()
+            .without_otp,
+        2
+    );
     assert_eq!(detect_and_parse(text.as_bytes()).unwrap(), expected);
 
     let encrypted = r#"{"encrypted":true,"passwordProtected":true,"salt":"c2FsdA==","kdfType":0,"kdfIterations":600000,"encKeyValidation_DO_NOT_EDIT":"2.x|y|z","data":"2.a|b|c"}"#;
@@ -309,6 +316,123 @@ fn bitwarden_export() {
     );
 }
 
+/// Issue 14, item 2: Bitwarden's own CSV export (`login_totp`) imports as
+/// its JSON export does; a row whose TOTP cannot be read is refused on its
+/// own and the others import.
+#[test]
+fn bitwarden_csv_export() {
+    let text = fixture("bitwarden_export.csv");
+    assert_eq!(
+        detect_format(text.as_bytes()).unwrap(),
+        ImportFormat::BitwardenCsv
+    );
+    let legacy_vpn = RejectedEntry {
+        issuer: Some("Legacy VPN".into()),
+        account_name: Some("vpn-ops".into()),
+        error: OtpError::Import {
+            format: "Bitwarden CSV",
+            reason: "line 10 (Legacy VPN / vpn-ops): the secret key is not valid base32: unexpected character '0' at position 1 (a key uses only the letters A-Z and the digits 2-7)".into(),
+        },
+    };
+    let read = read_import_until(text.as_bytes(), None).unwrap();
+    assert_eq!(
+        read.entries,
+        vec![
+            Ok(entry(
+                INSTAGRAM,
+                Some("Instagram"),
+                Some("acme.social"),
+                totp()
+            )),
+            // A bare secret (typed with spaces, lower case): the row's name
+            // and login_username fill in issuer and account.
+            Ok(entry(
+                GITHUB,
+                Some("GitHub"),
+                Some("alice@example.com"),
+                totp()
+            )),
+            // steam:// is Steam Guard: five-character codes.
+            Ok(entry(STEAM, Some("Steam"), Some("acme_gaming"), steam())),
+            Err(legacy_vpn.clone()),
+            Ok(entry(
+                VENDOR,
+                Some("Vendor Portal"),
+                Some("ops@acme.example"),
+                custom(Algorithm::Sha256, 8, 60),
+            )),
+        ]
+    );
+    // The wiki login has no TOTP, the alarm code is a secure note.
+    assert_eq!(read.without_otp, 2);
+    // The same seeds as the JSON export of the same vault.
+    let from_csv: Vec<ImportedEntry> = read.entries.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(
+        from_csv,
+        parse_bitwarden_json(&fixture("bitwarden_export.json")).unwrap()
+    );
+    // The all-or-nothing readers stop at the bad row.
+    assert_eq!(
+        detect_and_parse(text.as_bytes()).unwrap_err(),
+        legacy_vpn.error
+    );
+    assert_eq!(parse_bitwarden_csv(&text).unwrap_err(), legacy_vpn.error);
+}
+
+#[test]
+fn bitwarden_csv_variants() {
+    // An organization's export: collections instead of folder and favorite,
+    // short rows as a hand-conditioned file has them, LF line ends.
+    let org = "collections,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n\
+        \"Social,Marketing\",login,Twitter,,,0,twitter.com,me@example.com,password123,\n\
+        ,login,EVGA,,,,https://www.evga.com/support/login.asp,hello@example.com,fakepassword,JBSWY3DPEHPK3PXP\n\
+        ,note,My Note,\"This is a secure note.\",,\n";
+    assert_eq!(
+        detect_format(org.as_bytes()).unwrap(),
+        ImportFormat::BitwardenCsv
+    );
+    let read = read_import_until(org.as_bytes(), None).unwrap();
+    assert_eq!(
+        read.entries,
+        vec![Ok(entry(
+            "JBSWY3DPEHPK3PXP",
+            Some("EVGA"),
+            Some("hello@example.com"),
+            totp()
+        ))]
+    );
+    assert_eq!(read.without_otp, 2);
+    // Nothing to import at all: every row is counted as without a TOTP.
+    let header = "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\r\n";
+    let empty = format!("{header},,login,Wiki,,,0,https://wiki.example,alice,pw,\r\n");
+    let read = read_import_until(empty.as_bytes(), None).unwrap();
+    assert_eq!((read.entries.len(), read.without_otp), (0, 1));
+    // A quote that never closes loses the row boundaries: the whole file is
+    // refused, naming where.
+    let broken = format!("{header},,login,GitHub,\"notes,,0,,alice,pw,JBSWY3DPEHPK3PXP\r\n");
+    assert_eq!(
+        read_import_until(broken.as_bytes(), None)
+            .unwrap_err()
+            .to_string(),
+        "Bitwarden CSV import: line 2: a quoted field is never closed"
+    );
+    // A row without a name or username is named by its line alone.
+    let anonymous = format!("{header},,login,,,,0,,,,steam://0000\r\n");
+    let read = read_import_until(anonymous.as_bytes(), None).unwrap();
+    let Some(Err(rejected)) = read.entries.first() else {
+        panic!("{read:?}")
+    };
+    assert!(
+        rejected
+            .error
+            .to_string()
+            .starts_with("Bitwarden CSV import: line 2: the secret key is not valid base32"),
+        "{}",
+        rejected.error
+    );
+    assert_eq!((&rejected.issuer, &rejected.account_name), (&None, &None));
+}
+
 #[test]
 fn csv_with_otpauth_column() {
     let text = fixture("accounts.csv");
@@ -320,6 +444,12 @@ fn csv_with_otpauth_column() {
     ];
     assert_eq!(parse_csv(&text).unwrap(), expected);
     assert_eq!(detect_format(text.as_bytes()).unwrap(), ImportFormat::Csv);
+    assert_eq!(
+        read_import_until(text.as_bytes(), None)
+            .unwrap()
+            .without_otp,
+        1
+    );
     assert_eq!(detect_and_parse(text.as_bytes()).unwrap(), expected);
 
     let no_column = "name,secret\nx,JBSWY3DPEHPK3PXP\n";
