@@ -8,13 +8,20 @@
 //! devices, password and email changes (the latter confirmed by a link sent
 //! to the new address) and an optional CAPTCHA.
 //!
+//! Each server plays one [`SandboxApp`]: the sandbox's own look (stable
+//! element ids, recipe `sandbox`) or a replica of Instagram's pages
+//! (Instagram's paths, field names, aria-labels and texts, recipe
+//! `instagram`). The flows (`pages/`, one module per feature) are shared;
+//! a look (`views/`) only renders them and words the mail and texts.
+//!
 //! It keeps everything in memory and knows nothing of Orthrus: it depends on
 //! no `orthrus-*` crate. Besides its pages it exposes only the test control
-//! endpoints under `/__sandbox/` (create and read users, behaviour, reset).
+//! endpoints under `/__sandbox/` (create and read users, behaviour, reset),
+//! the same for every look.
 
 mod pages;
 mod routes;
-mod totp;
+pub mod totp;
 mod views;
 
 use axum::Router;
@@ -22,9 +29,69 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The app a sandbox plays: its own look, or a replica of a real app's
+/// pages. The flows, the [`Behaviour`] switches and the `/__sandbox/`
+/// endpoints are the same for all; paths, field names, labels and texts
+/// are the app's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum SandboxApp {
+    /// The sandbox's own pages, with stable element ids (recipe `sandbox`).
+    #[default]
+    Sandbox,
+    /// A replica of Instagram's web pages (recipe `instagram`).
+    Instagram,
+}
+
+impl SandboxApp {
+    /// Every app the sandbox can play.
+    pub const ALL: [Self; 2] = [Self::Sandbox, Self::Instagram];
+
+    /// The app whose recipe is named `key` (`sandbox`, `instagram`).
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    /// Its recipe's name, and the value of `serve --app`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Instagram => "instagram",
+        }
+    }
+
+    /// Who its mail comes from by default.
+    pub fn mail_from(self) -> &'static str {
+        match self {
+            Self::Sandbox => "Sandbox <security@mail.sandbox.test>",
+            Self::Instagram => "Instagram <security@mail.instagram.com>",
+        }
+    }
+
+    /// The domain its mail is DKIM-signed for by default.
+    pub fn dkim_domain(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox.test",
+            Self::Instagram => "mail.instagram.com",
+        }
+    }
+
+    /// The short code its texts come from (Instagram's real one).
+    pub fn sms_from(self) -> &'static str {
+        "32665"
+    }
+
+    /// Its sign-in page (`/accounts/login`, Instagram's with the slash;
+    /// the replica serves both).
+    pub fn login_path(self) -> &'static str {
+        views::of(self).paths().login
+    }
+}
+
 /// Where the sandbox sends its mail and texts.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
+    /// The app it plays.
+    pub app: SandboxApp,
     /// SMTP server for security codes and confirmation links (`host:port`).
     pub smtp: String,
     /// URL the sandbox POSTs text messages to (JSON `{from, to, body, id}`).
@@ -122,6 +189,8 @@ impl DkimKey {
 /// How [`Sandbox::spawn_with`] runs a sandbox in this process.
 #[derive(Clone, Debug, Default)]
 pub struct LocalOptions {
+    /// The app it plays (its mail comes from that app's address).
+    pub app: SandboxApp,
     /// SMTP server for its mail (`host:port`).
     pub smtp: String,
     pub sms_webhook: Option<String>,
@@ -185,6 +254,8 @@ pub(crate) struct User {
     pub recovery_codes: Vec<String>,
     /// Devices the user confirmed, with the Unix time they were first seen.
     pub devices: HashMap<String, u64>,
+    /// The last emailed security code that was used: never sent again.
+    pub used_challenge_code: Option<String>,
 }
 
 /// Where a signed-in browser is in the sign-in flow.
@@ -201,6 +272,9 @@ pub(crate) struct Session {
     pub username: String,
     pub device: String,
     pub stage: Stage,
+    /// Recovery codes of an authenticator set-up just finished, for a look
+    /// that shows them on a page of their own.
+    pub fresh_codes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -264,12 +338,13 @@ impl Sandbox {
             None => url.clone(),
         };
         let sandbox = Self::new(SandboxConfig {
+            app: opts.app,
             smtp: opts.smtp,
             sms_webhook: opts.sms_webhook,
             sms_webhook_secret: opts.sms_webhook_secret,
             public_url,
-            mail_from: "Sandbox <security@mail.sandbox.test>".into(),
-            sms_from: "32665".into(),
+            mail_from: opts.app.mail_from().into(),
+            sms_from: opts.app.sms_from().into(),
             dkim: opts.dkim,
         });
         tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
@@ -283,7 +358,7 @@ impl Sandbox {
 
     /// How this sandbox looks.
     pub(crate) fn views(&self) -> &'static dyn views::Views {
-        &views::sandbox::SandboxLook
+        views::of(self.cfg.app)
     }
 
     /// The pages and the test control endpoints.

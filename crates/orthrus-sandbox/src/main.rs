@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use orthrus_sandbox::{DkimKey, Sandbox, SandboxConfig};
+use orthrus_sandbox::{DkimKey, Sandbox, SandboxApp, SandboxConfig};
 
 #[derive(Parser)]
 #[command(
@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Serve the sandbox app.
     Serve {
+        /// The app it plays: its own pages, or a replica of Instagram's.
+        #[arg(long, value_enum, default_value_t = SandboxApp::Sandbox)]
+        app: SandboxApp,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8090")]
         http: String,
@@ -33,17 +36,20 @@ enum Command {
         /// Base URL for links in its emails (default http://<http>).
         #[arg(long)]
         public_url: Option<String>,
-        /// Sender of its emails.
-        #[arg(long, default_value = "Sandbox <security@mail.sandbox.test>")]
-        mail_from: String,
+        /// Sender of its emails [default: the app's: "Sandbox
+        /// <security@mail.sandbox.test>", "Instagram
+        /// <security@mail.instagram.com>"].
+        #[arg(long)]
+        mail_from: Option<String>,
         /// Signs its emails with DKIM using this Ed25519 key (PKCS#8 DER),
         /// made when the file does not exist; prints the DNS record to pin
         /// in Orthrus (`[[smtp.dns_records]]`).
         #[arg(long)]
         dkim_key: Option<std::path::PathBuf>,
-        /// The domain its DKIM signatures are for.
-        #[arg(long, default_value = "sandbox.test")]
-        dkim_domain: String,
+        /// The domain its DKIM signatures are for [default: the app's:
+        /// sandbox.test, mail.instagram.com].
+        #[arg(long)]
+        dkim_domain: Option<String>,
         #[arg(long, default_value = "sandbox")]
         dkim_selector: String,
     },
@@ -59,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let Command::Serve {
+        app,
         http,
         smtp,
         sms_webhook,
@@ -69,6 +76,8 @@ async fn main() -> anyhow::Result<()> {
         dkim_domain,
         dkim_selector,
     } = Cli::parse().command;
+    let mail_from = mail_from.unwrap_or_else(|| app.mail_from().to_owned());
+    let dkim_domain = dkim_domain.unwrap_or_else(|| app.dkim_domain().to_owned());
     let dkim = match dkim_key {
         None => None,
         Some(path) => {
@@ -97,12 +106,13 @@ async fn main() -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let url = public_url.unwrap_or_else(|| format!("http://{bound}"));
     let sandbox = Sandbox::new(SandboxConfig {
+        app,
         smtp,
         sms_webhook,
         sms_webhook_secret,
         public_url: url.clone(),
         mail_from,
-        sms_from: "32665".into(),
+        sms_from: app.sms_from().into(),
         dkim,
     });
     println!("Sandbox is running at {url}");

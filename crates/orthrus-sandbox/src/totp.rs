@@ -1,13 +1,15 @@
 //! RFC 6238 TOTP (SHA-1, 6 digits, 30 s), written here rather than shared
 //! with `orthrus-otp`: the sandbox plays the third-party app, so its codes
-//! come from an implementation independent of the one under test.
+//! come from an implementation independent of the one under test. Public
+//! for tests that play the person with the authenticator app
+//! ([`code_at`], [`parse_key`]).
 
 use hmac::{Hmac, Mac};
 
-pub(crate) const PERIOD: u64 = 30;
+pub const PERIOD: u64 = 30;
 
-/// The code for one time step.
-pub(crate) fn code_at(secret: &[u8], step: u64) -> String {
+/// The code for one time step (Unix time / [`PERIOD`]).
+pub fn code_at(secret: &[u8], step: u64) -> String {
     let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
         return String::new();
     };
@@ -40,7 +42,7 @@ pub(crate) fn display_key(secret: &[u8]) -> String {
 }
 
 /// A base32 key as people type it (spaces and case do not matter).
-pub(crate) fn parse_key(key: &str) -> Option<Vec<u8>> {
+pub fn parse_key(key: &str) -> Option<Vec<u8>> {
     let clean: String = key
         .chars()
         .filter(|c| !c.is_whitespace())

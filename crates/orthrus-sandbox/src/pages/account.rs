@@ -6,7 +6,7 @@ use super::settings_guard;
 use crate::views::Problem;
 use crate::{Sandbox, random_token};
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,8 +20,11 @@ pub(crate) async fn password_page(State(sb): State<Sandbox>, headers: HeaderMap)
 
 #[derive(Deserialize)]
 pub(crate) struct PasswordForm {
+    #[serde(alias = "cppOldPassword")]
     old_password: String,
+    #[serde(alias = "cppNewPassword")]
     new_password: String,
+    #[serde(alias = "cppConfirmPassword")]
     confirm_password: String,
 }
 
@@ -110,6 +113,14 @@ pub(crate) async fn email_confirm(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     confirm_email(&sb, &q.token)
+}
+
+/// A confirmation link with the token in its path (Instagram's).
+pub(crate) async fn email_confirm_path(
+    State(sb): State<Sandbox>,
+    Path(token): Path<String>,
+) -> Response {
+    confirm_email(&sb, &token)
 }
 
 /// Opens a confirmation link (once): the user's email becomes the new one.

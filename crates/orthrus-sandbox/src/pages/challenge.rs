@@ -36,7 +36,10 @@ pub(crate) async fn send_code(sb: &Sandbox, headers: &HeaderMap) -> Response {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let code = random_digits(6);
+    let mut code = random_digits(6);
+    while u.used_challenge_code.as_ref() == Some(&code) {
+        code = random_digits(6);
+    }
     if let Some(s) = sb.state().sessions.get_mut(&sid) {
         s.stage = Stage::Challenge {
             code: Some(code.clone()),
@@ -84,8 +87,42 @@ pub(crate) fn verify_code(sb: &Sandbox, headers: &HeaderMap, given: &str) -> Res
         user.devices
             .entry(s.device.clone())
             .or_insert_with(unix_now);
+        user.used_challenge_code = Some(code.clone());
     }
     advance(sb, &sid)
+}
+
+/// The form's `choice` (where to send the code) is not read: the only
+/// choice is the email address.
+#[derive(Deserialize)]
+pub(crate) struct ChallengePost {
+    security_code: Option<String>,
+}
+
+/// One address for both steps (as Instagram's `/challenge/`): a code when
+/// one is typed, else a request to send one.
+pub(crate) async fn challenge_post(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Form(f): Form<ChallengePost>,
+) -> Response {
+    match f.security_code {
+        Some(code) => verify_code(&sb, &headers, &code),
+        None => send_code(&sb, &headers).await,
+    }
+}
+
+/// "Get a new one": back to the choice, the code sent before no longer
+/// works; sending takes the button (a link must not send mail).
+pub(crate) async fn challenge_replay(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    let (sid, _, _) = match at_stage(&sb, &headers, at_challenge) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if let Some(s) = sb.state().sessions.get_mut(&sid) {
+        s.stage = Stage::Challenge { code: None };
+    }
+    sb.go(sb.paths().challenge)
 }
 
 pub(crate) async fn captcha_page(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
@@ -105,6 +142,7 @@ pub(crate) async fn captcha_page(State(sb): State<Sandbox>, headers: HeaderMap) 
 
 #[derive(Deserialize)]
 pub(crate) struct CaptchaForm {
+    #[serde(alias = "captcha_response")]
     answer: String,
 }
 

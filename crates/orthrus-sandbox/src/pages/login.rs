@@ -1,10 +1,10 @@
 //! Signing in and out, and the home page.
 
-use super::{cookie, next_stage, session, set_cookie, stage_url};
+use super::{at_stage, cookie, local_path, next_stage, session, set_cookie, stage_url};
 use crate::views::Problem;
 use crate::{Sandbox, Session, Stage, random_token, unix_now};
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -19,6 +19,15 @@ pub(crate) async fn home(State(sb): State<Sandbox>, headers: HeaderMap) -> Respo
 
 pub(crate) async fn login_page(State(sb): State<Sandbox>) -> Response {
     sb.views().login(None)
+}
+
+/// The sign-in form, or home for a browser signed in already (as
+/// Instagram does).
+pub(crate) async fn login_page_or_home(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    match session(&sb, &headers) {
+        Some((_, s)) if s.stage == Stage::In => sb.go("/"),
+        _ => sb.views().login(None),
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,6 +77,7 @@ pub(crate) async fn login(
             username,
             device,
             stage,
+            fresh_codes: Vec::new(),
         },
     );
     drop(db);
@@ -86,4 +96,53 @@ pub(crate) async fn logout(State(sb): State<Sandbox>, headers: HeaderMap) -> Res
         paths.login,
         &[format!("{}=; Path=/; Max-Age=0", paths.session_cookie)],
     )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+/// "Save your login info?", after every sign-in.
+pub(crate) async fn onetap_page(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    match at_stage(&sb, &headers, |s| *s == Stage::In) {
+        Ok(_) => sb.views().onetap(),
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OnetapForm {
+    save: Option<String>,
+}
+
+/// "Save info" or "Not now"; either way on to `next`.
+pub(crate) async fn onetap(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+    Form(f): Form<OnetapForm>,
+) -> Response {
+    let (_, s, _) = match at_stage(&sb, &headers, |s| *s == Stage::In) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    if f.save.is_some()
+        && let Some(u) = sb.state().users.get_mut(&s.username)
+    {
+        // The device is remembered already once signed in: saving the
+        // login info changes nothing the sandbox checks.
+        u.devices.entry(s.device).or_insert_with(unix_now);
+    }
+    sb.go(local_path(q.next.as_deref()))
+}
+
+/// A user's profile page (anyone may look).
+pub(crate) async fn profile(State(sb): State<Sandbox>, Path(username): Path<String>) -> Response {
+    let found = sb
+        .state()
+        .users
+        .get(&username.to_lowercase())
+        .map(|u| u.username.clone());
+    sb.views().profile(found.as_deref())
 }

@@ -20,12 +20,16 @@ pub(crate) async fn mfa_settings(State(sb): State<Sandbox>, headers: HeaderMap) 
 
 #[derive(Deserialize)]
 pub(crate) struct SetupQuery {
+    /// `?manual=1` (the sandbox's look).
     manual: Option<String>,
+    /// `?method=manual` (Instagram's).
+    method: Option<String>,
 }
 
 impl SetupQuery {
+    /// The person asked for the key instead of the QR code.
     fn manual(&self) -> bool {
-        self.manual.is_some()
+        self.manual.is_some() || self.method.as_deref() == Some("manual")
     }
 }
 
@@ -63,6 +67,7 @@ pub(crate) async fn app_setup_page(
 
 #[derive(Deserialize)]
 pub(crate) struct CodeForm {
+    #[serde(alias = "verificationCode")]
     code: String,
 }
 
@@ -72,7 +77,7 @@ pub(crate) async fn app_setup_confirm(
     Query(q): Query<SetupQuery>,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let (_, _, u) = match settings_guard(&sb, &headers) {
+    let (sid, _, u) = match settings_guard(&sb, &headers) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -95,13 +100,41 @@ pub(crate) async fn app_setup_confirm(
             format!("{} {}", &d[..4], &d[4..])
         })
         .collect();
-    if let Some(user) = sb.state().users.get_mut(&u.username) {
-        user.totp = Some(secret);
-        user.totp_pending = None;
-        user.last_step = Some(step);
-        user.recovery_codes = codes.clone();
+    {
+        let mut db = sb.state();
+        if let Some(user) = db.users.get_mut(&u.username) {
+            user.totp = Some(secret);
+            user.totp_pending = None;
+            user.last_step = Some(step);
+            user.recovery_codes = codes.clone();
+        }
+        if let Some(s) = db.sessions.get_mut(&sid) {
+            s.fresh_codes = codes.clone();
+        }
     }
     sb.views().app_enabled(&codes)
+}
+
+/// The recovery codes of the set-up just finished (a page of their own).
+pub(crate) async fn recovery_codes_page(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    match settings_guard(&sb, &headers) {
+        Ok((_, s, _)) if !s.fresh_codes.is_empty() => sb.views().recovery_codes(&s.fresh_codes),
+        Ok(_) => sb.go(sb.paths().mfa_settings),
+        Err(r) => *r,
+    }
+}
+
+/// "Done": the codes are not shown again.
+pub(crate) async fn recovery_codes_done(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
+    match settings_guard(&sb, &headers) {
+        Ok((sid, _, _)) => {
+            if let Some(s) = sb.state().sessions.get_mut(&sid) {
+                s.fresh_codes.clear();
+            }
+            sb.go("/")
+        }
+        Err(r) => *r,
+    }
 }
 
 pub(crate) async fn sms_setup_page(State(sb): State<Sandbox>, headers: HeaderMap) -> Response {
@@ -114,7 +147,9 @@ pub(crate) async fn sms_setup_page(State(sb): State<Sandbox>, headers: HeaderMap
 
 #[derive(Deserialize)]
 pub(crate) struct SmsForm {
+    #[serde(alias = "phone_number")]
     phone: Option<String>,
+    #[serde(alias = "verificationCode")]
     code: Option<String>,
 }
 

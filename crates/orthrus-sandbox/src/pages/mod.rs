@@ -173,3 +173,41 @@ pub(crate) fn settings_guard(
 pub(crate) fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
+
+/// A `next=` target if it is a path on this site, else `/` (never another
+/// site's address).
+pub(crate) fn local_path(next: Option<&str>) -> &str {
+    match next {
+        // Browsers drop tabs and newlines and read `\` as `/`: "/\t/x"
+        // would lead to another host.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains(|c: char| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            n
+        }
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_targets_stay_on_this_site() {
+        assert_eq!(
+            super::local_path(Some("/accounts/edit/")),
+            "/accounts/edit/"
+        );
+        for elsewhere in [
+            None,
+            Some(""),
+            Some("//elsewhere.invalid/"),
+            Some("/\t/elsewhere.invalid/"),
+            Some("/\\elsewhere.invalid/"),
+            Some("https://elsewhere.invalid/"),
+        ] {
+            assert_eq!(super::local_path(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
+}

@@ -16,9 +16,9 @@ fn at_two_factor(stage: &Stage) -> bool {
 }
 
 /// How this user's code arrives: the authenticator when they have one.
-fn second_factor(u: &User) -> SecondFactor {
+fn second_factor(u: &User) -> SecondFactor<'_> {
     match (&u.totp, &u.sms_phone) {
-        (None, Some(_)) => SecondFactor::Sms,
+        (None, Some(phone)) => SecondFactor::Sms { phone },
         _ => SecondFactor::App,
     }
 }
@@ -48,6 +48,7 @@ pub(crate) async fn two_factor_page(State(sb): State<Sandbox>, headers: HeaderMa
 
 #[derive(Deserialize)]
 pub(crate) struct TwoFactorForm {
+    #[serde(alias = "verificationCode")]
     verification_code: String,
 }
 

@@ -3,11 +3,20 @@
 //! handlers in [`crate::pages`] decide what happens; a look only renders it:
 //! its paths, field names, labels, texts and the words of its mail and texts.
 
+pub(crate) mod instagram;
 pub(crate) mod sandbox;
 
-use crate::{User, totp};
+use crate::{SandboxApp, User, totp};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+/// The look of `app`.
+pub(crate) fn of(app: SandboxApp) -> &'static dyn Views {
+    match app {
+        SandboxApp::Sandbox => &sandbox::SandboxLook,
+        SandboxApp::Instagram => &instagram::InstagramLook,
+    }
+}
 
 /// Where a look keeps its pages and cookies, and how it redirects.
 pub(crate) struct Paths {
@@ -17,6 +26,7 @@ pub(crate) struct Paths {
     pub two_factor: &'static str,
     /// Where a browser goes once signed in.
     pub signed_in: &'static str,
+    pub mfa_settings: &'static str,
     pub app_setup: &'static str,
     pub session_cookie: &'static str,
     pub device_cookie: &'static str,
@@ -44,13 +54,17 @@ pub(crate) enum Problem {
     PasswordNotNew,
     InvalidEmail,
     LinkNotSent,
+    LinkExpired,
 }
 
 /// How the signed-in browser's second factor arrives.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum SecondFactor {
+pub(crate) enum SecondFactor<'a> {
     App,
-    Sms,
+    /// Texted to this number.
+    Sms {
+        phone: &'a str,
+    },
 }
 
 /// The authenticator set-up page.
@@ -83,7 +97,7 @@ pub(crate) trait Views: Sync {
     fn home(&self, username: &str) -> Response;
     fn captcha(&self, answer: &str, error: Option<Problem>) -> Response;
     fn challenge(&self, email: &str, sent: bool, error: Option<Problem>) -> Response;
-    fn two_factor(&self, how: SecondFactor, error: Option<Problem>) -> Response;
+    fn two_factor(&self, how: SecondFactor<'_>, error: Option<Problem>) -> Response;
 
     /// A security setting refused to a young device: `secs_left` to wait.
     fn settings_locked(&self, secs_left: u64) -> Response;
@@ -111,6 +125,23 @@ pub(crate) trait Views: Sync {
     }
     fn setup_text(&self, code: &str) -> String {
         format!("{code} is your {} confirmation code.", self.brand())
+    }
+
+    // Pages that only some apps have.
+
+    /// "Save your login info?" after a sign-in.
+    fn onetap(&self) -> Response {
+        StatusCode::NOT_FOUND.into_response()
+    }
+    /// The recovery codes, on their own page after the authenticator
+    /// set-up (for looks whose [`Views::app_enabled`] sends the browser
+    /// there).
+    fn recovery_codes(&self, _codes: &[String]) -> Response {
+        StatusCode::NOT_FOUND.into_response()
+    }
+    /// A user's profile (None: no such user).
+    fn profile(&self, _username: Option<&str>) -> Response {
+        StatusCode::NOT_FOUND.into_response()
     }
 }
 

@@ -16,6 +16,7 @@ static PATHS: Paths = Paths {
     challenge: "/challenge",
     two_factor: "/accounts/login/two_factor",
     signed_in: "/",
+    mfa_settings: "/accounts/two_factor_authentication",
     app_setup: "/accounts/two_factor_authentication/app",
     session_cookie: "sb_session",
     device_cookie: "sb_device",
@@ -93,6 +94,7 @@ impl Views for SandboxLook {
             Problem::PasswordNotNew => "Create a new password you haven't used before.",
             Problem::InvalidEmail => "Enter a valid email address.",
             Problem::LinkNotSent => "We couldn't send the email. Try again later.",
+            Problem::LinkExpired => "This link is invalid or was already used.",
         }
     }
 
@@ -174,7 +176,7 @@ impl Views for SandboxLook {
         }
     }
 
-    fn two_factor(&self, how: SecondFactor, error: Option<Problem>) -> Response {
+    fn two_factor(&self, how: SecondFactor<'_>, error: Option<Problem>) -> Response {
         let app = matches!(how, SecondFactor::App);
         page(
             "Two-factor authentication",

@@ -4,12 +4,14 @@
 //! implementation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use orthrus_sandbox::{DkimKey, Sandbox, SandboxConfig};
+use orthrus_sandbox::{DkimKey, Sandbox, SandboxApp, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+mod instagram;
 
 type Inbox = Arc<Mutex<Vec<String>>>;
 /// Texts received: the JSON, the signature header, the raw body.
@@ -107,6 +109,7 @@ async fn start() -> Env {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sandbox = Sandbox::new(SandboxConfig {
+        app: SandboxApp::Sandbox,
         smtp,
         sms_webhook: Some(sms),
         sms_webhook_secret: Some("sms-secret".into()),
@@ -693,6 +696,50 @@ async fn the_binary_serves_and_stops_on_sigterm() {
     let page = reqwest::get(format!("{url}/accounts/login")).await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("id=\"login-form\""));
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_replica() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orthrus-sandbox"))
+        .args([
+            "serve",
+            "--app",
+            "instagram",
+            "--http",
+            "127.0.0.1:0",
+            "--smtp",
+            "127.0.0.1:9",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Sandbox is running at ")
+        .unwrap()
+        .to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let page = reqwest::get(format!("{url}/accounts/login/"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("<form id=\"loginForm\" method=\"post\">")
+    );
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
