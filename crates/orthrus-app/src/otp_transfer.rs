@@ -7,7 +7,7 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, AccountRole, EventId};
 use orthrus_crypto::Aad;
-use orthrus_otp::import::{ImportFormat, ImportedEntry};
+use orthrus_otp::import::{ImportFormat, ImportedEntry, RejectedEntry};
 use orthrus_otp::{OtpParams, Secret};
 use orthrus_store::{AccountRow, MemberRow, OtpRow, OtpSlot};
 use serde::Serialize;
@@ -25,11 +25,17 @@ pub struct ImportEntryPlan {
     pub digits: Option<u8>,
     pub period: Option<u32>,
     /// set (on an existing account), create (a new account), skip (the
-    /// account already has an authenticator), or invalid (the entry could
-    /// not be read: `reason` says why; the other entries still import).
+    /// account already has an authenticator), ambiguous (it matches several
+    /// accounts, or another entry with a different secret claims the same
+    /// account: nothing is done, `reason` names them), duplicate (the same
+    /// issuer, account name and secret as an earlier entry, imported once),
+    /// or invalid (the entry could not be read: `reason` says why). Only set
+    /// and create write anything; the other entries still import.
     pub action: &'static str,
     pub account_id: Option<String>,
     pub account_label: Option<String>,
+    /// Why an entry is skipped, ambiguous, a duplicate or invalid; entries
+    /// are counted from 1 there.
     pub reason: Option<String>,
 }
 
@@ -42,6 +48,11 @@ pub struct ImportReport {
     pub set: usize,
     pub created: usize,
     pub skipped: usize,
+    /// Entries left alone because the account they belong to is not clear
+    /// (action ambiguous).
+    pub ambiguous: usize,
+    /// Repeats of an earlier entry of the file (action duplicate).
+    pub duplicates: usize,
     /// Entries that could not be read (action invalid).
     pub invalid: usize,
     /// Items of the file without any one-time password (Bitwarden logins
@@ -83,25 +94,218 @@ fn import_error(e: orthrus_otp::OtpError) -> AppError {
     }
 }
 
-fn norm(s: &Option<String>) -> String {
-    s.as_deref().unwrap_or("").trim().to_lowercase()
+/// Names compared case- and space-insensitively: "Acme VPN" is "acmevpn".
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
-/// Does this entry belong to this account? By issuer and label, or by the
-/// app and the username.
+fn issuer_and_name(e: &ImportedEntry) -> (String, String) {
+    (
+        norm(e.params.issuer.as_deref().unwrap_or("")),
+        norm(e.params.account_name.as_deref().unwrap_or("")),
+    )
+}
+
+/// Does this entry belong to this account? Names are compared whole (never
+/// "contains"): the issuer with the account's label or its well-known app,
+/// the entry's account name with the account's username; or both with the
+/// label an import gives the account it creates ("GitHub (alice)"). An entry
+/// naming an account matches only accounts with that username; one without
+/// an issuer matches by username or label alone.
 fn matches(e: &ImportedEntry, a: &AccountRow) -> bool {
-    let (issuer, name) = (norm(&e.params.issuer), norm(&e.params.account_name));
-    let label = a.label.trim().to_lowercase();
-    let user = a.username.trim().to_lowercase();
-    let app_matches = !issuer.is_empty()
-        && (orthrus_core::app_key(&issuer) == a.app && a.app != "generic"
-            || label.contains(&issuer));
-    (app_matches && !name.is_empty() && user == name)
-        || (!issuer.is_empty() && !name.is_empty() && label == format!("{issuer} ({name})"))
-        || (!issuer.is_empty()
-            && label == issuer
-            && (name.is_empty() || user.is_empty() || user == name))
-        || (issuer.is_empty() && !name.is_empty() && (label == name || user == name))
+    let (issuer, name) = issuer_and_name(e);
+    let (label, user) = (norm(&a.label), norm(&a.username));
+    if !issuer.is_empty() && !name.is_empty() && label == format!("{issuer}({name})") {
+        return true;
+    }
+    let issuer_matches = !issuer.is_empty()
+        && (label == issuer
+            || (a.app != "generic"
+                && orthrus_core::app_key(e.params.issuer.as_deref().unwrap_or("")) == a.app));
+    match (issuer.is_empty(), name.is_empty()) {
+        (false, false) => issuer_matches && user == name,
+        (false, true) => issuer_matches,
+        (true, false) => user == name || label == name,
+        (true, true) => false,
+    }
+}
+
+/// The same seed twice in one file: same issuer and account name (as
+/// [`matches`] compares them), secret and code parameters.
+fn same_seed(a: &ImportedEntry, b: &ImportedEntry) -> bool {
+    issuer_and_name(a) == issuer_and_name(b)
+        && a.secret == b.secret
+        && (
+            a.params.kind,
+            a.params.algorithm,
+            a.params.digits,
+            a.params.period,
+        ) == (
+            b.params.kind,
+            b.params.algorithm,
+            b.params.digits,
+            b.params.period,
+        )
+}
+
+/// "A", "A and B", "A, B and C".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "GitHub / alice": an entry in a sentence.
+fn entry_name(e: &ImportedEntry) -> String {
+    match (
+        e.params.issuer.as_deref().filter(|s| !s.trim().is_empty()),
+        e.params
+            .account_name
+            .as_deref()
+            .filter(|s| !s.trim().is_empty()),
+    ) {
+        (Some(i), Some(n)) => format!("{i} / {n}"),
+        (Some(one), None) | (None, Some(one)) => one.to_owned(),
+        (None, None) => "an unnamed entry".to_owned(),
+    }
+}
+
+/// What the import does with one entry, decided for the whole file before
+/// anything is written.
+enum Decision {
+    /// The entry could not be read.
+    Invalid,
+    /// Same seed as the entry at this index.
+    Duplicate(usize),
+    Ambiguous(String),
+    /// The account at this index of the candidates.
+    Set(usize),
+    Skip(usize),
+    Create,
+}
+
+/// Decides every entry: duplicates first, then the accounts each one
+/// matches; an entry matching several accounts, and entries with different
+/// secrets that would land on the same account (or create the same new
+/// one), are ambiguous and left alone.
+fn decide(
+    entries: &[std::result::Result<ImportedEntry, RejectedEntry>],
+    candidates: &[AccountRow],
+    active: &std::collections::HashSet<AccountId>,
+    replace: bool,
+) -> Vec<Decision> {
+    let mut decisions: Vec<Decision> = Vec::with_capacity(entries.len());
+    for (i, item) in entries.iter().enumerate() {
+        let e = match item {
+            Err(_) => {
+                decisions.push(Decision::Invalid);
+                continue;
+            }
+            Ok(e) => e,
+        };
+        let earlier = entries.iter().take(i).enumerate().find(|(j, other)| {
+            other.as_ref().is_ok_and(|o| same_seed(o, e))
+                && !matches!(decisions.get(*j), Some(Decision::Duplicate(_)))
+        });
+        if let Some((j, _)) = earlier {
+            decisions.push(Decision::Duplicate(j));
+            continue;
+        }
+        let hits: Vec<usize> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| matches(e, a))
+            .map(|(k, _)| k)
+            .collect();
+        decisions.push(match hits.as_slice() {
+            [] => Decision::Create,
+            [k] => Decision::Set(*k),
+            many => {
+                let labels: Vec<String> = many
+                    .iter()
+                    .filter_map(|&k| candidates.get(k))
+                    .map(|a| {
+                        let twin = many
+                            .iter()
+                            .filter_map(|&k| candidates.get(k))
+                            .any(|b| b.id != a.id && b.label == a.label);
+                        if twin && !a.username.is_empty() {
+                            format!("{} ({})", a.label, a.username)
+                        } else {
+                            a.label.clone()
+                        }
+                    })
+                    .collect();
+                Decision::Ambiguous(format!(
+                    "ambiguous: matches {}; nothing is done with it (import it on the account it belongs to)",
+                    and_list(&labels)
+                ))
+            }
+        });
+    }
+    // Different entries aimed at one account, or at one new account.
+    #[derive(PartialEq, Eq, Hash)]
+    enum Target {
+        Account(usize),
+        New(String, String),
+    }
+    let mut groups: std::collections::HashMap<Target, Vec<usize>> = Default::default();
+    for (i, d) in decisions.iter().enumerate() {
+        let target = match (d, entries.get(i)) {
+            (Decision::Set(k), _) => Target::Account(*k),
+            (Decision::Create, Some(Ok(e))) => match issuer_and_name(e) {
+                (issuer, name) if issuer.is_empty() && name.is_empty() => continue,
+                (issuer, name) => Target::New(issuer, name),
+            },
+            _ => continue,
+        };
+        groups.entry(target).or_default().push(i);
+    }
+    for (target, members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let numbers: Vec<String> = members.iter().map(|i| (i + 1).to_string()).collect();
+        let what = match target {
+            Target::Account(k) => format!(
+                "both match {}",
+                candidates
+                    .get(k)
+                    .map_or("one account", |a| a.label.as_str())
+            ),
+            Target::New(..) => format!(
+                "are both {}",
+                members
+                    .first()
+                    .and_then(|&i| entries.get(i))
+                    .and_then(|e| e.as_ref().ok())
+                    .map_or_else(String::new, entry_name)
+            ),
+        };
+        let reason = format!(
+            "ambiguous: entries {} {what}, with different secrets; nothing is done with them (keep the right one in the file)",
+            and_list(&numbers)
+        );
+        for i in members {
+            if let Some(d) = decisions.get_mut(i) {
+                *d = Decision::Ambiguous(reason.clone());
+            }
+        }
+    }
+    for d in &mut decisions {
+        if let Decision::Set(k) = *d
+            && !replace
+            && candidates.get(k).is_some_and(|a| active.contains(&a.id))
+        {
+            *d = Decision::Skip(k);
+        }
+    }
+    decisions
 }
 
 fn new_label(e: &ImportedEntry) -> String {
@@ -197,13 +401,14 @@ impl App {
             set: 0,
             created: 0,
             skipped: 0,
+            ambiguous: 0,
+            duplicates: 0,
             invalid: 0,
             without_otp: contents.without_otp,
         };
-        let mut claimed = std::collections::HashSet::new();
-        for (index, e) in contents.entries.into_iter().enumerate() {
-            let e = match e {
-                Ok(e) => e,
+        let decisions = decide(&contents.entries, &candidates, &active, replace);
+        for (index, (item, decision)) in contents.entries.into_iter().zip(decisions).enumerate() {
+            let e = match item {
                 Err(rejected) => {
                     report.invalid += 1;
                     report.entries.push(ImportEntryPlan {
@@ -221,10 +426,12 @@ impl App {
                     });
                     continue;
                 }
+                Ok(e) => e,
             };
-            let target = candidates
-                .iter()
-                .find(|a| !claimed.contains(&a.id) && matches(&e, a));
+            let target = match &decision {
+                Decision::Set(k) | Decision::Skip(k) => candidates.get(*k),
+                _ => None,
+            };
             let mut plan = ImportEntryPlan {
                 index,
                 issuer: e.params.issuer.clone(),
@@ -235,29 +442,40 @@ impl App {
                 period: Some(e.params.period),
                 action: "create",
                 account_id: target.map(|a| a.id.to_string()),
-                account_label: Some(
-                    target
-                        .map(|a| a.label.clone())
-                        .unwrap_or_else(|| new_label(&e)),
-                ),
+                account_label: target.map(|a| a.label.clone()),
                 reason: None,
             };
-            match target {
-                Some(a) if active.contains(&a.id) && !replace => {
+            match decision {
+                // Only an entry that was not read (handled above).
+                Decision::Invalid => {}
+                Decision::Duplicate(of) => {
+                    plan.action = "duplicate";
+                    plan.reason = Some(format!(
+                        "duplicate of entry {} (same issuer, account name and secret): not imported twice",
+                        of + 1
+                    ));
+                    report.duplicates += 1;
+                }
+                Decision::Ambiguous(reason) => {
+                    plan.action = "ambiguous";
+                    plan.reason = Some(reason);
+                    report.ambiguous += 1;
+                }
+                Decision::Skip(_) => {
                     plan.action = "skip";
                     plan.reason = Some("the account already has an authenticator (import with replace to overwrite)".into());
                     report.skipped += 1;
                 }
-                Some(a) => {
-                    claimed.insert(a.id);
+                Decision::Set(_) => {
                     plan.action = "set";
                     report.set += 1;
-                    if !dry_run {
+                    if let (false, Some(a)) = (dry_run, target) {
                         self.store_imported_otp(actor, a.id, e.secret, e.params)
                             .await?;
                     }
                 }
-                None => {
+                Decision::Create => {
+                    plan.account_label = Some(new_label(&e));
                     report.created += 1;
                     if !dry_run {
                         let id = self.create_imported_account(actor, &e).await?;
@@ -270,7 +488,7 @@ impl App {
             report.entries.push(plan);
         }
         if !dry_run {
-            self.audit(actor, Event::new("otp.import").detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped, "invalid": report.invalid}))).await?;
+            self.audit(actor, Event::new("otp.import").detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped, "ambiguous": report.ambiguous, "duplicates": report.duplicates, "invalid": report.invalid}))).await?;
         }
         Ok(report)
     }

@@ -1070,12 +1070,26 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
                         safe(e["reason"].as_str().unwrap_or(""))
                     );
                 }
-                println!(
+                let mut summary = format!(
                     "  {} set, {} new accounts, {} skipped",
                     safe(&v["set"].to_string()),
                     safe(&v["created"].to_string()),
                     safe(&v["skipped"].to_string())
                 );
+                // Entries left alone, and items without any code: named
+                // only when there are some.
+                for (key, what) in [
+                    ("ambiguous", "ambiguous"),
+                    ("duplicates", "duplicates"),
+                    ("invalid", "invalid"),
+                    ("without_otp", "without a one-time password"),
+                ] {
+                    match v[key].as_u64() {
+                        Some(n) if n > 0 => summary.push_str(&format!(", {n} {what}")),
+                        _ => {}
+                    }
+                }
+                println!("{summary}");
             }
         }
         MfaCommand::Export { out, format } => {

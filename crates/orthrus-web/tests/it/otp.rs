@@ -704,6 +704,7 @@ async fn import_every_format_with_a_preview_then_export() {
         for (file, format) in [
             ("2fas_backup.2fas", "2FAS"),
             ("bitwarden_export.json", "Bitwarden"),
+            ("bitwarden_export.csv", "Bitwarden CSV"),
             ("accounts.csv", "CSV"),
             ("google_authenticator_export.txt", "otpauth list"),
             ("otpauth_list.txt", "otpauth list"),
