@@ -19,7 +19,8 @@ pub(crate) struct Cand {
     /// Character range in the normalised text.
     pub start: usize,
     pub end: usize,
-    /// Normalised code: no separators or prefix, upper case.
+    /// The code without separators or prefix, letters in the case they were
+    /// sent in (an app may tell `4kx9pz` from `4KX9PZ`).
     pub code: String,
     pub kind: Kind,
     /// Written in groups ("123 456", "123-456").
@@ -309,7 +310,7 @@ fn classify(chars: &[char], unit: &[Atom]) -> Option<Cand> {
     Some(Cand {
         start: first.start,
         end: last.end,
-        code: joined.to_ascii_uppercase(),
+        code: joined,
         kind,
         grouped: groups.len() > 1,
         prefixed,

@@ -270,7 +270,10 @@ fn bare(chars: &[char], c: &Cand) -> bool {
 /// and names. Generated codes avoid vowels or have few by chance.
 fn wordlike(code: &str) -> bool {
     let letters: Vec<char> = code.chars().take_while(char::is_ascii_alphabetic).collect();
-    let vowels = letters.iter().filter(|c| "AEIOU".contains(**c)).count();
+    let vowels = letters
+        .iter()
+        .filter(|c| "AEIOU".contains(c.to_ascii_uppercase()))
+        .count();
     letters.len() >= 3 && vowels >= 2
 }
 
@@ -543,8 +546,7 @@ pub(crate) fn origin_bound(text: &str) -> Option<(String, String)> {
             && domain
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-        (domain_ok && (4..=10).contains(&code.len()))
-            .then(|| (domain.to_ascii_lowercase(), code.to_ascii_uppercase()))
+        (domain_ok && (4..=10).contains(&code.len())).then(|| (domain.to_ascii_lowercase(), code))
     })
 }
 
@@ -570,11 +572,16 @@ pub(crate) fn find_code(subject: Option<&str>, bodies: &[&str]) -> Option<String
     best(scored)
 }
 
-/// Merges repeated codes (a repeat adds a little) and picks the best.
+/// Merges repeated codes (a repeat adds a little; case aside, so `4KX9PZ`
+/// repeats `4kx9pz`, which keeps the case it was first seen in) and picks
+/// the best.
 fn best(scored: Vec<Scored>) -> Option<String> {
     let mut merged: Vec<(String, f32, usize)> = Vec::new();
     for s in scored {
-        match merged.iter_mut().find(|(c, _, _)| *c == s.code) {
+        match merged
+            .iter_mut()
+            .find(|(c, _, _)| c.eq_ignore_ascii_case(&s.code))
+        {
             Some(m) => {
                 m.1 = m.1.max(s.score);
                 m.2 += 1;

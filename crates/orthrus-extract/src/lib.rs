@@ -26,8 +26,9 @@ const PREVIEW_CHARS: usize = 200;
 /// What one message yields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Extraction {
-    /// The one-time code, normalised: no spaces, hyphens or `G-`/`FB-`
-    /// prefix, upper case, 4–10 characters of `[0-9A-Z]`.
+    /// The one-time code: no spaces, hyphens or `G-`/`FB-` prefix, 4–10
+    /// ASCII letters and digits, letters in the case they were sent in
+    /// (never changed: an app may tell `4kx9pz` from `4KX9PZ`).
     pub code: Option<String>,
     /// The link to open to confirm an address, approve a sign-in or sign in
     /// by magic link; never an unsubscribe, help or privacy link.

@@ -5,9 +5,7 @@ use proptest::prelude::*;
 
 fn code_shape_ok(code: &Option<String>) -> bool {
     code.as_ref().is_none_or(|c| {
-        (4..=10).contains(&c.len())
-            && c.chars()
-                .all(|ch| ch.is_ascii_digit() || ch.is_ascii_uppercase())
+        (4..=10).contains(&c.len()) && c.chars().all(|ch| ch.is_ascii_alphanumeric())
     })
 }
 
@@ -50,6 +48,9 @@ proptest! {
         let body = format!("{pre} code: {code} {post}");
         let e = extract_sms("12345", &body);
         prop_assert!(code_shape_ok(&e.code));
+        // As sent: only separators are taken out, letters keep their case.
+        let squashed: String = body.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        prop_assert!(e.code.as_ref().is_none_or(|c| squashed.contains(c.as_str())), "{:?} from {body:?}", e.code);
     }
 
     #[test]

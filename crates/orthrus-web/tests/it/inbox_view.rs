@@ -472,3 +472,40 @@ async fn moving_the_login_page_needs_the_right_to_change_credentials() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }
+
+/// Issue 14, item 4: a code of letters and digits is shown as it was sent,
+/// in the API (list and message) and on the inbox page: `4kx9pz`, not
+/// `4KX9PZ`.
+#[tokio::test]
+async fn a_letters_and_digits_code_is_shown_as_sent() {
+    for t in TestApp::all("inbox_code_case").await {
+        let owner = t.owner().await;
+        let id = owner.account("Brand IG", "pw").await;
+        let address = managed(&owner, &id).await;
+        let mail = "From: Acme <no-reply@acme.example>\r\nTo: brand@acme.test\r\nSubject: Your sign-in code\r\nMessage-ID: <case-1@acme.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour code is 4kx9pz\r\n";
+        t.app
+            .ingest_email(&[address], mail.as_bytes(), None)
+            .await
+            .unwrap();
+        let (s, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(list[0]["code"], "4kx9pz", "{}: {list}", t.backend);
+        let mid = list[0]["id"].as_str().unwrap().to_owned();
+        let (_, m) = owner.get(&format!("/inbox/{mid}")).await;
+        assert_eq!(m["code"], "4kx9pz", "{m}");
+        let rows = t
+            .http
+            .get(format!("{}/inbox/rows", t.url))
+            .bearer_auth(owner.token.clone().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            rows.contains("4kx9pz") && !rows.contains("4KX9PZ"),
+            "{rows}"
+        );
+    }
+}
