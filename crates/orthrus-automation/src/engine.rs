@@ -142,6 +142,7 @@ async fn run_steps(
         if let Action::Run(sub) = &step.action {
             let handle = log.started(&step.name).await;
             let end = run_nested(driver, recipe, sub, host, &mut *log, depth + 1).await;
+            shoot(driver, log, handle).await;
             let url = driver
                 .current_url()
                 .await

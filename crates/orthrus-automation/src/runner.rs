@@ -58,6 +58,9 @@ pub struct Runner {
     /// When this runner last looked for abandoned jobs: a job's lease runs
     /// for `cfg.lease`, so looking more often than that finds nothing new.
     recovered_at: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
+    /// Runs one job held in advance ([`Runner::run_held_job`]): nothing is
+    /// queued again, as other runners would run it with their own recipes.
+    once: bool,
 }
 
 fn later(now: Timestamp, d: Duration) -> Timestamp {
@@ -92,7 +95,44 @@ impl Runner {
             app,
             cfg,
             recovered_at: Arc::default(),
+            once: false,
         }
+    }
+
+    /// The worker id this runner holds jobs under.
+    pub fn worker_id(&self) -> &str {
+        &self.cfg.worker_id
+    }
+
+    /// How long a job's lease runs without a heartbeat.
+    pub fn lease(&self) -> Duration {
+        self.cfg.lease
+    }
+
+    /// Runs `job` now, once: a job this runner already holds (its worker
+    /// and lease, made so by `App::start_tried_automation` for `orthrus
+    /// recipe try`), with `recipe` in place of the configured recipe of
+    /// its app, telling `watch` every step of the flow as well as the
+    /// job's log (with a picture of the page after each step when it wants
+    /// them). Everything else is a job's run: placeholders, hooks, waiting
+    /// for a person, the heartbeat, the browser profile, the end state.
+    /// A retry or a deferral ends it failed. `stop` cancels it. Returns
+    /// the state recorded and why.
+    pub async fn run_held_job(
+        &self,
+        job: JobRow,
+        recipe: Option<crate::recipe::Recipe>,
+        watch: &mut dyn StepLog,
+        stop: &CancellationToken,
+    ) -> (&'static str, Option<String>) {
+        let mut me = self.clone();
+        me.once = true;
+        if let Some(r) = recipe {
+            let mut all = (*me.cfg.recipes).clone();
+            all.0.insert(r.app.clone(), r);
+            me.cfg.recipes = Arc::new(all);
+        }
+        me.execute(job, Some(watch), Some(stop)).await
     }
 
     /// Runs jobs until `stop` is cancelled (the job in hand is finished or
@@ -145,7 +185,7 @@ impl Runner {
         };
         // A panic in one job must not take the process down with it.
         let (me, id) = (self.clone(), job.id);
-        if let Err(e) = tokio::spawn(async move { me.execute(job).await }).await {
+        if let Err(e) = tokio::spawn(async move { me.execute(job, None, None).await }).await {
             tracing::error!(job = %id, error = %e, "an automation job crashed");
             self.app
                 .set_job_state(
@@ -160,8 +200,14 @@ impl Runner {
         Ok(true)
     }
 
-    async fn execute(&self, job: JobRow) {
-        let cancel = CancellationToken::new();
+    /// Runs a job this runner holds; the state recorded and why.
+    async fn execute(
+        &self,
+        job: JobRow,
+        watch: Option<&mut dyn StepLog>,
+        stop: Option<&CancellationToken>,
+    ) -> (&'static str, Option<String>) {
+        let cancel = stop.map_or_else(CancellationToken::new, CancellationToken::child_token);
         let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let heartbeat = {
             let (app, cancel, lost) = (self.app.clone(), cancel.clone(), lost.clone());
@@ -198,11 +244,14 @@ impl Runner {
                 }
             })
         };
-        let (state, error, run_after) = self.attempt(&job, &cancel).await;
+        let (state, error, run_after) = self.attempt(&job, &cancel, watch).await;
         heartbeat.abort();
         if lost.load(std::sync::atomic::Ordering::SeqCst) {
             tracing::warn!(job = %job.id, "automation job lease lost; another worker has it");
-            return;
+            return (
+                "failed",
+                Some("this worker lost the job's lease (its heartbeat failed)".into()),
+            );
         }
         if let Err(e) = self
             .app
@@ -217,13 +266,16 @@ impl Runner {
         {
             tracing::warn!(job = %job.id, error = %e, "could not record the end of an automation job");
         }
+        (state, error)
     }
 
-    /// One attempt: `(state, error, run_after)` to record.
+    /// One attempt: `(state, error, run_after)` to record. `watch`, when
+    /// given, is told the flow's steps too.
     async fn attempt(
         &self,
         job: &JobRow,
         cancel: &CancellationToken,
+        watch: Option<&mut dyn StepLog>,
     ) -> (&'static str, Option<String>, Option<Timestamp>) {
         let mut log = StoreLog {
             app: self.app.clone(),
@@ -349,9 +401,17 @@ impl Runner {
         };
         let end = tokio::select! {
             end = async {
+                let mut tee;
+                let log: &mut dyn StepLog = match watch {
+                    Some(w) => {
+                        tee = Tee::new(&mut log, w);
+                        &mut tee
+                    }
+                    None => &mut log,
+                };
                 match &recipe {
-                    Some(r) => run_flow(driver, r, &job.kind, &host, &mut log).await,
-                    None => crate::generic::login(driver, &host, &mut log).await,
+                    Some(r) => run_flow(driver, r, &job.kind, &host, log).await,
+                    None => crate::generic::login(driver, &host, log).await,
                 }
             } => Some(end),
             () = cancel.cancelled() => None,
@@ -390,6 +450,15 @@ impl Runner {
             // A recipe's `pause`: a person must act outside Orthrus.
             Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
             // An app that keeps deferring is not waited for forever.
+            // A job run once is not taken up again by runners with other
+            // recipes.
+            Some(FlowEnd::Deferred(m, _)) if self.once => (
+                "failed",
+                Some(format!(
+                    "{m} (the app asks to come back later; a try is not run again)"
+                )),
+                None,
+            ),
             Some(FlowEnd::Deferred(m, _)) if job.deferrals + 1 >= MAX_DEFERRALS => (
                 "failed",
                 Some(format!(
@@ -424,7 +493,7 @@ impl Runner {
         job: &JobRow,
         why: String,
     ) -> (&'static str, Option<String>, Option<Timestamp>) {
-        if job.attempts < job.max_attempts {
+        if !self.once && job.attempts < job.max_attempts {
             (
                 "queued",
                 Some(format!("{why}; retrying")),
@@ -809,6 +878,67 @@ impl StepLog for StoreLog {
             .await
         {
             tracing::warn!(error = %e, "could not log an automation step");
+        }
+    }
+}
+
+/// Steps go to the job's log and to a watcher (`orthrus recipe try`),
+/// each with its own handles.
+struct Tee<'a> {
+    log: &'a mut dyn StepLog,
+    watch: &'a mut dyn StepLog,
+    /// Our handle: the log's and the watcher's.
+    handles: std::collections::HashMap<i64, (i64, i64)>,
+    next: i64,
+}
+
+impl<'a> Tee<'a> {
+    fn new(log: &'a mut dyn StepLog, watch: &'a mut dyn StepLog) -> Self {
+        Self {
+            log,
+            watch,
+            handles: std::collections::HashMap::new(),
+            next: 0,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl StepLog for Tee<'_> {
+    async fn started(&mut self, name: &str) -> i64 {
+        let a = self.log.started(name).await;
+        let b = self.watch.started(name).await;
+        self.next += 1;
+        self.handles.insert(self.next, (a, b));
+        self.next
+    }
+
+    async fn finished(
+        &mut self,
+        handle: i64,
+        outcome: StepOutcome,
+        url: Option<&str>,
+        detail: Option<&str>,
+    ) {
+        if let Some((a, b)) = self.handles.remove(&handle) {
+            self.log.finished(a, outcome, url, detail).await;
+            self.watch.finished(b, outcome, url, detail).await;
+        }
+    }
+
+    fn wants_page_shots(&self) -> bool {
+        self.log.wants_page_shots() || self.watch.wants_page_shots()
+    }
+
+    async fn page_shot(&mut self, handle: i64, png: Vec<u8>) {
+        let Some(&(a, b)) = self.handles.get(&handle) else {
+            return;
+        };
+        if self.log.wants_page_shots() {
+            self.log.page_shot(a, png.clone()).await;
+        }
+        if self.watch.wants_page_shots() {
+            self.watch.page_shot(b, png).await;
         }
     }
 }
