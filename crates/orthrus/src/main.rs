@@ -5,6 +5,7 @@
 
 mod client;
 mod config;
+mod recipe_try;
 mod safe_text;
 mod serve;
 
@@ -74,7 +75,8 @@ enum Command {
         #[command(subcommand)]
         command: client::MfaCommand,
     },
-    /// Check recipe files (the app flows automations run).
+    /// Check recipe files (the app flows automations run) and try one flow
+    /// on a real account.
     Recipe {
         #[command(subcommand)]
         command: RecipeCommand,
@@ -117,6 +119,12 @@ enum RecipeCommand {
         /// The recipe file (TOML)
         file: PathBuf,
     },
+    /// Run one flow of a recipe file against a real account, here and now,
+    /// as a job of that account (a real sign-in, in its automation log):
+    /// prints each step as it ends and keeps a picture of the page after
+    /// it. Exit 0 when the flow ends done, 1 when it does not (or the file
+    /// is broken), 2 when an input is wrong and nothing ran.
+    Try(recipe_try::TryArgs),
 }
 
 #[derive(Args)]
@@ -242,6 +250,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Recipe {
+            command: RecipeCommand::Try(a),
+        } => recipe_try::run(a).await,
         Command::Extension(a) => {
             let preset = match (&a.server, &a.token) {
                 (Some(server), Some(token)) => {

@@ -164,7 +164,7 @@ fn load_recipes(
 }
 
 /// The automation runner of this process.
-fn runner(
+pub(crate) fn runner(
     app: &orthrus_app::App,
     cfg: &Config,
     recipes: &Arc<orthrus_automation::Recipes>,
