@@ -624,6 +624,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     async fn job_steps(&self, job: EventId) -> Result<Vec<JobStepRow>>;
 
+    // MFA checks (issue 13: "keep MFA on")
+    async fn mfa_check(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<MfaCheckRow>>;
+    /// Every account's last check in the workspace.
+    async fn workspace_mfa_checks(&self, ws: WorkspaceId) -> Result<Vec<MfaCheckRow>>;
+    /// Creates or replaces the account's last check.
+    async fn save_mfa_check(&self, r: &MfaCheckRow) -> Result<()>;
+    /// Accounts (any workspace) whose check is due: a confirmed TOTP
+    /// authenticator, a login URL and a username, no `check_mfa` job
+    /// waiting or running, and neither a check nor a `check_mfa` job since
+    /// `before`. The longest unchecked first, at most `limit`.
+    async fn due_mfa_checks(&self, before: Timestamp, limit: i64) -> Result<Vec<DueMfaCheck>>;
+    /// `check_mfa` jobs queued, running, waiting or deferred (any workspace).
+    async fn mfa_checks_in_flight(&self) -> Result<i64>;
+
     // Forwarding addresses
     async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>>;
     /// Creates or replaces the user's forwarding address row.

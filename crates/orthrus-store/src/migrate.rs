@@ -117,6 +117,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0018_inbox_quotas.sql"),
     },
     Migration {
+        version: 19,
+        name: "mfa_checks",
+        sql: include_str!("../migrations/sqlite/0019_mfa_checks.sql"),
+    },
+    Migration {
         version: 21,
         name: "browser_extension",
         sql: include_str!("../migrations/sqlite/0021_browser_extension.sql"),
@@ -213,6 +218,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 18,
         name: "inbox_quotas",
         sql: include_str!("../migrations/postgres/0018_inbox_quotas.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "mfa_checks",
+        sql: include_str!("../migrations/postgres/0019_mfa_checks.sql"),
     },
     Migration {
         version: 21,

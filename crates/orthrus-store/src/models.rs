@@ -572,3 +572,57 @@ pub struct PairingRow {
     pub expires_at: Timestamp,
     pub decided_at: Option<Timestamp>,
 }
+
+/// What an account's last "MFA is still on" check found (issue 13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaCheckState {
+    /// The app asked for the authenticator code (or a backup code).
+    On,
+    /// The app signed in without asking for a code: someone turned MFA off.
+    Off,
+    /// The run failed before it could tell (wrong password, app down, …).
+    CouldNotCheck,
+}
+
+impl MfaCheckState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::On => "on",
+            Self::Off => "off",
+            Self::CouldNotCheck => "could_not_check",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "on" => Self::On,
+            "off" => Self::Off,
+            "could_not_check" => Self::CouldNotCheck,
+            _ => return None,
+        })
+    }
+}
+
+/// An account's last MFA check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MfaCheckRow {
+    pub account_id: AccountId,
+    pub workspace_id: WorkspaceId,
+    pub state: MfaCheckState,
+    pub checked_at: Timestamp,
+    /// The job that checked.
+    pub job_id: EventId,
+    /// Why it could not check (or what went wrong after the app asked).
+    pub reason: Option<String>,
+}
+
+/// An account whose MFA check is due: its authenticator (TOTP) is held and
+/// confirmed, it has a login URL and username, no check is waiting or
+/// running, and none was made or started since the cut-off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueMfaCheck {
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    /// Who enrolled the authenticator (a candidate to run the check as).
+    pub enrolled_by: UserId,
+}

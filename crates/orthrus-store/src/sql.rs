@@ -328,6 +328,18 @@ macro_rules! impl_store {
                 deferrals: i64::from(r.try_get::<i32, _>("deferrals")?),
             })
         }
+        fn mfa_check_row(r: &$row) -> Result<MfaCheckRow> {
+            let state: String = r.try_get("state")?;
+            Ok(MfaCheckRow {
+                account_id: id(r, "account_id")?,
+                workspace_id: id(r, "workspace_id")?,
+                state: MfaCheckState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad MFA check state: {state:?}")))?,
+                checked_at: ts(r, "checked_at")?,
+                job_id: id(r, "job_id")?,
+                reason: r.try_get("reason")?,
+            })
+        }
         fn rotation_row(r: &$row) -> Result<RotationRow> {
             let every: Option<i32> = r.try_get("every_days")?;
             Ok(RotationRow {
@@ -1417,7 +1429,8 @@ macro_rules! impl_store {
                     .bind(j.requested_by.to_string()).bind(small(j.attempts)).bind(small(j.max_attempts)).bind(j.run_after.0)
                     .bind(&j.worker).bind(j.lease_until.map(|t| t.0)).bind(j.cancel_requested).bind(&j.error)
                     .bind(j.created_at.0).bind(j.updated_at.0).bind(j.finished_at.map(|t| t.0))
-                    .execute(&self.pool).await?;
+                    // A second MFA check waiting for the same account.
+                    .execute(&self.pool).await.map_err(|e| conflict(e, "a check of this account is already queued or running"))?;
                 Ok(())
             }
 
@@ -1678,6 +1691,52 @@ macro_rules! impl_store {
                     url: r.try_get("url")?,
                     detail: r.try_get("detail")?,
                 })).collect()
+            }
+
+            async fn mfa_check(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<MfaCheckRow>> {
+                sqlx::query("SELECT * FROM mfa_checks WHERE workspace_id = $1 AND account_id = $2")
+                    .bind(ws.to_string()).bind(a.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(mfa_check_row).transpose()
+            }
+
+            async fn workspace_mfa_checks(&self, ws: WorkspaceId) -> Result<Vec<MfaCheckRow>> {
+                let rows = sqlx::query("SELECT * FROM mfa_checks WHERE workspace_id = $1")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?;
+                rows.iter().map(mfa_check_row).collect()
+            }
+
+            async fn save_mfa_check(&self, r: &MfaCheckRow) -> Result<()> {
+                sqlx::query("INSERT INTO mfa_checks (account_id, workspace_id, state, checked_at, job_id, reason) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, checked_at = excluded.checked_at,
+                        job_id = excluded.job_id, reason = excluded.reason")
+                    .bind(r.account_id.to_string()).bind(r.workspace_id.to_string()).bind(r.state.as_str())
+                    .bind(r.checked_at.0).bind(r.job_id.to_string()).bind(r.reason.as_deref())
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn due_mfa_checks(&self, before: Timestamp, limit: i64) -> Result<Vec<DueMfaCheck>> {
+                let rows = sqlx::query("SELECT o.workspace_id, o.account_id, o.enrolled_by FROM account_otp o
+                     JOIN accounts a ON a.id = o.account_id AND a.workspace_id = o.workspace_id
+                     LEFT JOIN mfa_checks m ON m.account_id = o.account_id
+                     WHERE o.slot = 'active' AND o.kind = 'totp' AND o.confirmed_at IS NOT NULL
+                       AND TRIM(a.login_url) <> '' AND TRIM(a.username) <> ''
+                       AND (m.checked_at IS NULL OR m.checked_at < $1)
+                       AND NOT EXISTS (SELECT 1 FROM automation_jobs j WHERE j.account_id = o.account_id AND j.kind = 'check_mfa'
+                           AND (j.state IN ('queued', 'running', 'waiting', 'deferred') OR j.created_at >= $1))
+                     ORDER BY COALESCE(m.checked_at, 0), o.account_id LIMIT $2")
+                    .bind(before.0).bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(DueMfaCheck {
+                    workspace_id: id(r, "workspace_id")?,
+                    account_id: id(r, "account_id")?,
+                    enrolled_by: id(r, "enrolled_by")?,
+                })).collect()
+            }
+
+            async fn mfa_checks_in_flight(&self) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM automation_jobs WHERE kind = 'check_mfa' AND state IN ('queued', 'running', 'waiting', 'deferred')")
+                    .fetch_one(&self.pool).await?;
+                Ok(row.try_get::<i64, _>("n")?)
             }
 
             async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>> {

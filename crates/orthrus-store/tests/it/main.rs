@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod extension;
 mod hotp;
 mod inbox_usage;
+mod mfa_checks;
 
 struct Backends {
     stores: Vec<Arc<dyn Store>>,
