@@ -119,6 +119,9 @@ pub struct AccountDetail {
     pub members: Vec<MemberInfo>,
     pub password_history: Vec<HistoryEntry>,
     pub permissions: AccountPermissions,
+    /// The last check that the app still asks for the authenticator code
+    /// ("keep MFA on"); null when never checked.
+    pub mfa_check: Option<crate::MfaCheckView>,
 }
 
 fn summary(a: &AccountRow, my_role: Option<AccountRole>) -> AccountSummary {
@@ -486,6 +489,7 @@ impl App {
             use_totp: Self::may(subject, Action::UseTotp),
             manage_mfa: Self::may(subject, Action::ManageMfa),
         };
+        let mfa_check = self.mfa_check_view(actor.workspace_id, a.id).await?;
         Ok(AccountDetail {
             summary: summary(&a, subject.account_role),
             notes,
@@ -493,6 +497,7 @@ impl App {
             members,
             password_history: history,
             permissions,
+            mfa_check,
         })
     }
 

@@ -9,9 +9,21 @@ use orthrus_store::{JobRow, JobStepRow};
 use serde::Serialize;
 
 /// What a job does.
-pub const AUTOMATION_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
+pub const AUTOMATION_KINDS: &[&str] = &[
+    "login",
+    "enable_mfa",
+    "rotate_password",
+    "swap_email",
+    "check_mfa",
+];
 /// The kinds a worker can run today.
-pub const AVAILABLE_KINDS: &[&str] = &["login", "enable_mfa", "rotate_password", "swap_email"];
+pub const AVAILABLE_KINDS: &[&str] = &[
+    "login",
+    "enable_mfa",
+    "rotate_password",
+    "swap_email",
+    "check_mfa",
+];
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
@@ -38,6 +50,9 @@ pub struct JobView {
     /// The job's latest screenshot (on failure, or with its question), when
     /// there is one; only on a single job (`GET /api/v1/jobs/{id}`).
     pub screenshot_url: Option<String>,
+    /// For a failed job: the step it broke at (the last failed step of its
+    /// last attempt), on which page, and why; only on a single job.
+    pub failed_step: Option<crate::FailedStep>,
     pub steps: Vec<StepView>,
 }
 
@@ -101,6 +116,7 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
             .as_deref()
             .and_then(|q| serde_json::from_str(q).ok()),
         screenshot_url: None,
+        failed_step: crate::failed_step::failed_step(&j.state, j.error.as_deref(), &steps),
         steps: steps
             .into_iter()
             .map(|s| StepView {
@@ -117,11 +133,27 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
     }
 }
 
+/// What a person confirms when starting a job: only `enable_mfa` asks, and
+/// an explicit "no" is refused.
+fn check_confirmation(kind: &str, opts: crate::StartOptions) -> Result<()> {
+    match (kind == "enable_mfa", opts.confirmed_mfa_off) {
+        (_, None) | (true, Some(true)) => Ok(()),
+        (false, Some(_)) => Err(AppError::invalid(
+            "automation.unexpected_confirmation",
+            "confirmed_mfa_off applies to the enable_mfa automation only",
+        )),
+        (true, Some(false)) => Err(AppError::invalid(
+            "automation.mfa_off_unconfirmed",
+            "tick \"I've verified that MFA is off for this account\" first: check in the app that MFA is off. Turning it on when it is already on, with a key Orthrus does not hold, can lock the team out",
+        )),
+    }
+}
+
 fn action_for(kind: &str) -> Action {
-    if kind == "login" {
-        Action::RunLoginAutomation
-    } else {
-        Action::RunAdminAutomation
+    match crate::JobKind::parse(kind) {
+        Some(crate::JobKind::Login) => Action::RunLoginAutomation,
+        Some(crate::JobKind::CheckMfa) => Action::CheckMfa,
+        _ => Action::RunAdminAutomation,
     }
 }
 
@@ -129,6 +161,18 @@ impl App {
     /// Queues an automation on an account: `login` for anyone who may use
     /// the account through automation, the others for its Owners.
     pub async fn start_automation(&self, actor: &Actor, id: &str, kind: &str) -> Result<JobView> {
+        self.start_automation_with(actor, id, kind, crate::StartOptions::default())
+            .await
+    }
+
+    /// [`App::start_automation`] with what the person confirmed.
+    pub async fn start_automation_with(
+        &self,
+        actor: &Actor,
+        id: &str,
+        kind: &str,
+        opts: crate::StartOptions,
+    ) -> Result<JobView> {
         if !AUTOMATION_KINDS.contains(&kind) {
             return Err(AppError::invalid(
                 "automation.unknown_kind",
@@ -146,15 +190,20 @@ impl App {
                 ),
             ));
         }
+        check_confirmation(kind, opts)?;
         self.check_start(actor, &a, subject, kind).await?;
         let job = self
             .new_job(actor.workspace_id, a.id, kind, actor.user_id)
             .await?;
+        let mut detail = serde_json::json!({"job_id": job.id.to_string(), "kind": kind});
+        if let Some(c) = opts.confirmed_mfa_off {
+            detail["confirmed_mfa_off"] = c.into();
+        }
         self.audit(
             actor,
             Event::new("automation.start")
                 .target("account", a.id)
-                .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": kind})),
+                .detail(detail),
         )
         .await?;
         Ok(view(&job, Vec::new()))
@@ -179,6 +228,9 @@ impl App {
                 .get_otp(actor.workspace_id, a.id, orthrus_store::OtpSlot::Active)
                 .await?
                 .is_some()
+                // A check found the app signing in without a code: it may
+                // be turned on again (with a new key).
+                && !self.mfa_flagged_off(actor.workspace_id, a.id).await?
             {
                 return Err(AppError::Conflict {
                     code: "automation.mfa_already_on",
@@ -195,6 +247,9 @@ impl App {
                 "automation.missing_login",
                 "give the account a login URL and a username first",
             ));
+        }
+        if kind == crate::JobKind::CheckMfa.as_str() {
+            self.check_mfa_startable(actor.workspace_id, a).await?;
         }
         Ok(())
     }

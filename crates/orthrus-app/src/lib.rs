@@ -17,9 +17,12 @@ mod device_approval;
 mod dual;
 pub mod egress;
 mod error;
+mod failed_step;
 mod forward;
 mod inbox;
 mod inbox_quota;
+mod job_kind;
+mod mfa_check;
 mod otp;
 mod otp_transfer;
 mod pairing;
@@ -52,9 +55,12 @@ pub use device_approval::{
 };
 pub use dual::DualApproval;
 pub use error::{AppError, ExtensionError, Result};
+pub use failed_step::FailedStep;
 pub use forward::{ForwardAddress, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use inbox_quota::{Admission, InboxLimits};
+pub use job_kind::{JobKind, StartOptions};
+pub use mfa_check::{CheckRun, MfaCheckState, MfaCheckView, verdict as mfa_verdict};
 pub use orthrus_store::SessionKind;
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,

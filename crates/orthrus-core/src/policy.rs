@@ -57,6 +57,10 @@ pub enum Action {
     ManageManagedIdentity,
     RunLoginAutomation,
     RunAdminAutomation,
+    /// Start a check that the app still asks for the authenticator code at
+    /// sign-in ("keep MFA on"; the account's Owners, like the other
+    /// automations that act on its security).
+    CheckMfa,
     /// Generate (and so use up) an HOTP code or move its counter on: a
     /// counter-based code stays valid until used, so handing one out is like
     /// revealing a credential (account Owners and Managers).
@@ -221,7 +225,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         | Action::SetBackupCodes
         | Action::CreateManagedEmail
         | Action::ManageManagedIdentity
-        | Action::RunAdminAutomation => effective == Some(A::Owner),
+        | Action::RunAdminAutomation
+        | Action::CheckMfa => effective == Some(A::Owner),
         Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),
         Action::ManageMembers { role } => match effective {
             Some(A::Owner) => true,
@@ -431,6 +436,21 @@ mod tests {
         let m = |ws| decide(s(ws, None), Action::ManageAppRestrictions);
         assert_eq!(m(WorkspaceRole::Admin), Decision::Allow);
         assert_eq!(m(WorkspaceRole::User), Decision::Deny);
+    }
+
+    #[test]
+    fn only_account_owners_check_mfa() {
+        use AccountRole::*;
+        let d = |ws, acc| decide(s(ws, acc), Action::CheckMfa);
+        assert_eq!(d(WorkspaceRole::User, Some(Owner)), Decision::Allow);
+        assert_eq!(d(WorkspaceRole::User, Some(Manager)), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::User, Some(Collaborator)), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Admin, None), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Owner, None), Decision::Allow);
+        assert_eq!(
+            d(WorkspaceRole::SuperAdmin, None),
+            Decision::AllowWithStepUp
+        );
     }
 
     #[test]
