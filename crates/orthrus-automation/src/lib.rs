@@ -12,6 +12,7 @@ pub mod browser;
 pub mod egress_proxy;
 pub mod engine;
 pub mod generic;
+mod mfa_check;
 pub mod profile;
 pub mod recipe;
 pub mod runner;

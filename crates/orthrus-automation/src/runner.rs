@@ -244,7 +244,9 @@ impl Runner {
                 }
             })
         };
-        let (state, error, run_after) = self.attempt(&job, &cancel, watch).await;
+        // Whether the app asked for a second factor (a check's finding).
+        let asked_for_code = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (state, error, run_after) = self.attempt(&job, &cancel, watch, &asked_for_code).await;
         heartbeat.abort();
         if lost.load(std::sync::atomic::Ordering::SeqCst) {
             tracing::warn!(job = %job.id, "automation job lease lost; another worker has it");
@@ -253,6 +255,10 @@ impl Runner {
                 Some("this worker lost the job's lease (its heartbeat failed)".into()),
             );
         }
+        // What the run says about MFA is recorded first: whoever sees the
+        // job ended sees its finding too.
+        let asked = asked_for_code.load(std::sync::atomic::Ordering::SeqCst);
+        crate::mfa_check::after_job(&self.app, &job, state, error.as_deref(), asked).await;
         if let Err(e) = self
             .app
             .set_job_state(
@@ -276,7 +282,12 @@ impl Runner {
         job: &JobRow,
         cancel: &CancellationToken,
         watch: Option<&mut dyn StepLog>,
+        asked_for_code: &Arc<std::sync::atomic::AtomicBool>,
     ) -> (&'static str, Option<String>, Option<Timestamp>) {
+        let kind = orthrus_app::JobKind::parse(&job.kind);
+        // A check signs in from a fresh browser: a remembered device would
+        // let the app skip the code. Its profile is neither loaded nor kept.
+        let fresh = kind.is_some_and(orthrus_app::JobKind::fresh_profile);
         let mut log = StoreLog {
             app: self.app.clone(),
             job: job.id,
@@ -298,7 +309,7 @@ impl Runner {
         // a recipe.
         let recipe = match self.cfg.recipes.get(&inputs.app) {
             Some(r) => Some(r.clone()),
-            None if job.kind == "login" => None,
+            None if kind.is_some_and(orthrus_app::JobKind::signs_in_only) => None,
             None => {
                 return (
                     "failed",
@@ -341,7 +352,12 @@ impl Runner {
                 None,
             );
         }
-        match self.app.load_browser_profile(job).await {
+        let saved = if fresh {
+            Ok(None)
+        } else {
+            self.app.load_browser_profile(job).await
+        };
+        match saved {
             Ok(Some(archive)) => {
                 let dir = profile.clone();
                 let unpacked = off_thread(move || crate::profile::unpack(&archive, &dir)).await;
@@ -385,6 +401,7 @@ impl Runner {
             enrollment: std::sync::Mutex::new(None),
             new_password: tokio::sync::Mutex::new(None),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
+            asked_for_code: asked_for_code.clone(),
         };
         // The attempt's time limit, stretched by each wait for a person.
         let started = tokio::time::Instant::now();
@@ -410,7 +427,13 @@ impl Runner {
                     None => &mut log,
                 };
                 match &recipe {
-                    Some(r) => run_flow(driver, r, &job.kind, &host, log).await,
+                    Some(r) => {
+                        let flow = match kind {
+                            Some(k) => k.flow(),
+                            None => job.kind.as_str(),
+                        };
+                        run_flow(driver, r, flow, &host, log).await
+                    }
                     None => crate::generic::login(driver, &host, log).await,
                 }
             } => Some(end),
@@ -433,12 +456,18 @@ impl Runner {
         }
         browser.quit().await;
         let dir = profile.clone();
-        match off_thread(move || crate::profile::pack(&dir)).await {
+        let packed = if fresh {
+            Err("not kept".to_owned())
+        } else {
+            off_thread(move || crate::profile::pack(&dir)).await
+        };
+        match packed {
             Ok(archive) => {
                 if let Err(e) = self.app.save_browser_profile(job, &archive).await {
                     tracing::warn!(job = %job.id, error = %e, "could not keep the browser profile");
                 }
             }
+            Err(_) if fresh => {}
             Err(e) => {
                 tracing::warn!(job = %job.id, error = %e, "could not pack the browser profile")
             }
@@ -528,6 +557,9 @@ struct RunnerHost {
     new_password: tokio::sync::Mutex<Option<orthrus_core::SecretString>>,
     /// After `use_new_password`, {password} is the new one.
     signing_in_with_new: std::sync::atomic::AtomicBool,
+    /// Set when the run asks for `{totp}` or `{backup_code}`: the app asked
+    /// for a second factor (what an MFA check looks for).
+    asked_for_code: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunnerHost {
@@ -618,6 +650,18 @@ impl RunnerHost {
 #[async_trait::async_trait]
 impl Host for RunnerHost {
     async fn value(&self, name: &str) -> Result<String, String> {
+        if crate::mfa_check::asks_for_code(name) {
+            self.asked_for_code
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // A check has its answer; it does not wait for a person to
+            // allow a backup code.
+            if name == "backup_code" && self.job.kind == orthrus_app::JobKind::CheckMfa.as_str() {
+                return Err(
+                    "the app refused the authenticator codes; a check does not use backup codes"
+                        .into(),
+                );
+            }
+        }
         let a = &self.actor();
         match name {
             "login_url" => Ok(self.inputs.login_url.clone()),
