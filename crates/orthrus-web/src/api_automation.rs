@@ -94,8 +94,15 @@ pub(crate) async fn screenshot(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StartBody {
-    /// `login` (available), `enable_mfa`, `rotate_password`, `swap_email`.
+    /// `login`, `enable_mfa`, `rotate_password`, `swap_email`, `check_mfa`
+    /// (sign in from a fresh browser and record whether the app still asks
+    /// for the authenticator code).
     kind: String,
+    /// For `enable_mfa` only, optional: `true` says you verified in the app
+    /// that MFA is off (the account page asks the same); `false` is
+    /// refused (`automation.mfa_off_unconfirmed`). Absent: not asked.
+    #[serde(default)]
+    confirmed_mfa_off: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,7 +119,13 @@ pub(crate) async fn start(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
-    let j = s.app.start_automation(&a.actor, &id, &b.kind).await?;
+    let opts = orthrus_app::StartOptions {
+        confirmed_mfa_off: b.confirmed_mfa_off,
+    };
+    let j = s
+        .app
+        .start_automation_with(&a.actor, &id, &b.kind, opts)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Started {

@@ -45,6 +45,8 @@ struct AccountsPage {
     page: Page,
     accounts: Vec<AccountSummary>,
     with_code: std::collections::HashSet<String>,
+    /// Accounts whose last check found the app signing in without a code.
+    mfa_off: std::collections::HashSet<String>,
     show_all: bool,
 }
 
@@ -70,10 +72,12 @@ async fn accounts_page(
         r => r?,
     };
     let with_code = s.app.accounts_with_otp(&a.actor).await?;
+    let mfa_off = s.app.accounts_with_mfa_off(&a.actor).await?;
     render(&AccountsPage {
         page: Page::new(&s, &a, "All accounts", "accounts"),
         accounts,
         with_code,
+        mfa_off,
         show_all,
     })
 }
@@ -326,7 +330,10 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
         "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
         "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
         "job-backup" => return crate::ui_automation::allow_backup_code(s, a, id).await,
-        "automation" => return crate::ui_automation::start_kind(s, a, id, extra).await,
+        "automation" => {
+            let (kind, confirmed) = crate::ui_automation::resumed_start(extra);
+            return crate::ui_automation::start_kind(s, a, id, kind, confirmed).await;
+        }
         "field" => s
             .app
             .reveal_field(&a.actor, id, extra)

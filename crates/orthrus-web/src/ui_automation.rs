@@ -96,6 +96,10 @@ struct Section {
     owner: bool,
     /// The app has a recipe: more than the generic login can run.
     has_recipe: bool,
+    /// The viewer may check that MFA is still on (Orthrus holds the key).
+    can_check_mfa: bool,
+    /// For the forms that also work without JavaScript.
+    csrf: String,
     /// The rotation settings, when the viewer may change them now.
     rotation: Option<orthrus_app::RotationSchedule>,
     unavailable: Vec<&'static str>,
@@ -127,10 +131,17 @@ async fn section_view(
         Ok(d) => s.app.app_has_recipe(&d.summary.app),
         Err(_) => false,
     };
+    let can_check_mfa = s.app.can_check_mfa(&a.actor, id).await.unwrap_or(false);
     render(&Section {
         account_id: id.to_owned(),
         owner,
         has_recipe,
+        can_check_mfa,
+        csrf: a
+            .cookie_token
+            .as_deref()
+            .map(|t| s.app.csrf_token(t))
+            .unwrap_or_default(),
         rotation,
         busy: jobs.iter().any(|j| live(&j.state)),
         jobs,
@@ -154,15 +165,42 @@ async fn section(
 #[derive(Deserialize)]
 struct StartForm {
     kind: String,
+    /// Turn on MFA's box: "I've verified that MFA is off for this account".
+    confirmed_mfa_off: Option<String>,
 }
 
 async fn start(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     UiForm(f): UiForm<StartForm>,
 ) -> Result<Response, WebError> {
-    start_kind(&s, &a, &id, &f.kind).await
+    // The page's Turn on MFA form has a box that must be ticked: unticked
+    // is refused (nothing is queued).
+    let confirmed = (f.kind == "enable_mfa").then_some(f.confirmed_mfa_off.is_some());
+    if !headers.contains_key("hx-request") {
+        // A plain form post (no JavaScript): back to the account page, or
+        // the error page with the reason.
+        let opts = orthrus_app::StartOptions {
+            confirmed_mfa_off: confirmed,
+        };
+        s.app
+            .start_automation_with(&a.actor, &id, &f.kind, opts)
+            .await?;
+        return Ok(Redirect::to(&format!("/accounts/{id}")).into_response());
+    }
+    start_kind(&s, &a, &id, &f.kind, confirmed).await
+}
+
+/// What the identity check resumes (`automation:<id>:` is taken off
+/// first): the kind, and for Turn on MFA whether its box was ticked.
+pub(crate) fn resumed_start(extra: &str) -> (&str, Option<bool>) {
+    match extra.split_once(':') {
+        Some((kind, "confirmed")) => (kind, Some(true)),
+        _ if extra == "enable_mfa" => (extra, Some(false)),
+        _ => (extra, None),
+    }
 }
 
 /// Starts a job from the section; kinds that change a security setting ask
@@ -172,11 +210,20 @@ pub(crate) async fn start_kind(
     a: &Authed,
     id: &str,
     kind: &str,
+    confirmed_mfa_off: Option<bool>,
 ) -> Result<Response, WebError> {
-    match s.app.start_automation(&a.actor, id, kind).await {
+    let opts = orthrus_app::StartOptions { confirmed_mfa_off };
+    match s.app.start_automation_with(&a.actor, id, kind, opts).await {
         Ok(_) => section_view(s, a, id, None).await,
         Err(AppError::StepUpRequired) => render(&crate::ui_accounts::StepUpDialog {
-            then: format!("automation:{id}:{kind}"),
+            then: format!(
+                "automation:{id}:{kind}{}",
+                if confirmed_mfa_off == Some(true) {
+                    ":confirmed"
+                } else {
+                    ""
+                }
+            ),
             totp: a.actor.totp_enabled,
             error: None,
         }),

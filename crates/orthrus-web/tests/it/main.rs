@@ -15,6 +15,7 @@ mod hardening;
 mod inbox_flood;
 mod inbox_view;
 mod jobs;
+mod mfa_check;
 mod otp;
 mod roles;
 mod roles_more;

@@ -286,19 +286,23 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
     assert!(plain.contains("id=\"automation-login\""), "{plain}");
     assert!(plain.contains("id=\"automation-generic\""), "{plain}");
     assert!(!plain.contains("id=\"automation-enable-mfa\""), "{plain}");
-    // Turning on MFA asks for the identity check, then starts.
+    // Turning on MFA (its box ticked, see mfa_check.rs) asks for the
+    // identity check, then starts.
     let dialog = hx(
         format!("/accounts/{id}/automations-ui"),
-        vec![("kind", "enable_mfa".into())],
+        vec![
+            ("kind", "enable_mfa".into()),
+            ("confirmed_mfa_off", "1".into()),
+        ],
     )
     .await;
     assert!(dialog.contains("Confirm your identity"), "{dialog}");
     assert!(
-        dialog.contains(&format!("automation:{id}:enable_mfa")),
+        dialog.contains(&format!("automation:{id}:enable_mfa:confirmed")),
         "{dialog}"
     );
     let started = hx(
-        format!("/step-up?then=automation:{id}:enable_mfa"),
+        format!("/step-up?then=automation:{id}:enable_mfa:confirmed"),
         vec![("password", "owner-password-1".into())],
     )
     .await;
