@@ -107,6 +107,10 @@ pub struct AutomationConfig {
     /// A folder of recipe files (`*.toml`) loaded at start beside the
     /// built-in ones; one for an app replaces its built-in recipe.
     pub recipes_dir: String,
+    /// Days between checks that each account's app still asks for the
+    /// authenticator code Orthrus holds ("keep MFA on"); 0: no scheduled
+    /// checks.
+    pub mfa_check_interval_days: u32,
 }
 
 impl Default for AutomationConfig {
@@ -118,6 +122,7 @@ impl Default for AutomationConfig {
             allowed_private_hosts: Vec::new(),
             browser_user: String::new(),
             recipes_dir: String::new(),
+            mfa_check_interval_days: 7,
         }
     }
 }
@@ -338,6 +343,11 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     }
     if let Some(v) = get("ORTHRUS_AUTOMATION_RECIPES_DIR") {
         c.automation.recipes_dir = v;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS") {
+        c.automation.mfa_check_interval_days =
+            u32::try_from(num("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS", v)?)
+                .context("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS is out of range")?;
     }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);
@@ -581,6 +591,9 @@ impl Config {
         if !(10..=86_400).contains(&self.automation.person_wait_secs) {
             bail!("automation.person_wait_secs must be between 10 and 86400");
         }
+        if self.automation.mfa_check_interval_days > 365 {
+            bail!("automation.mfa_check_interval_days must be between 0 (off) and 365");
+        }
         if !(1..=30).contains(&self.smtp.auth_timeout_secs) {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");
         }
@@ -795,6 +808,27 @@ mod tests {
         );
         let unknown = toml::from_str::<Config>("[http]\nlisten = \"127.0.0.1:1\"\nport = 3\n");
         assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn the_mfa_check_interval_comes_from_file_and_env_and_is_checked() {
+        assert_eq!(Config::default().automation.mfa_check_interval_days, 7);
+        let mut c: Config = toml::from_str("[automation]\nmfa_check_interval_days = 30\n").unwrap();
+        assert_eq!(c.automation.mfa_check_interval_days, 30);
+        let env = |v: &'static str| {
+            move |k: &str| (k == "ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS").then(|| v.to_owned())
+        };
+        apply_env(&mut c, env("0")).unwrap();
+        assert_eq!(c.automation.mfa_check_interval_days, 0, "0 turns it off");
+        c.validate().unwrap();
+        let e = apply_env(&mut c, env("weekly")).unwrap_err().to_string();
+        assert!(
+            e.contains("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS"),
+            "{e}"
+        );
+        apply_env(&mut c, env("366")).unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("automation.mfa_check_interval_days"), "{e}");
     }
 
     #[test]

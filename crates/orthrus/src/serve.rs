@@ -163,6 +163,11 @@ fn load_recipes(
     Ok(Arc::new(recipes))
 }
 
+/// Scheduled MFA checks queued or running at once (across the nodes): with
+/// a pass every two minutes, 500 accounts are checked over a few hours, not
+/// all at once.
+const MFA_CHECKS_AT_ONCE: i64 = 3;
+
 /// The automation runner of this process.
 pub(crate) fn runner(
     app: &orthrus_app::App,
@@ -277,6 +282,26 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                 tokio::select! {
                     () = stop.cancelled() => return Ok(()),
                     () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                }
+            }
+        });
+    }
+    if cfg.automation.mfa_check_interval_days > 0 {
+        // Keep MFA on: every few minutes, queue the MFA checks that are
+        // due, a few at a time (every node does; storage lets one queue
+        // each account's check).
+        let (stop, app) = (stop.clone(), app.clone());
+        let days = i64::from(cfg.automation.mfa_check_interval_days);
+        tasks.spawn(async move {
+            loop {
+                match app.run_due_mfa_checks(days, MFA_CHECKS_AT_ONCE).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(jobs = n, "queued scheduled MFA checks"),
+                    Err(e) => tracing::warn!(error = %e, "scheduled MFA checks failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_secs(120)) => {}
                 }
             }
         });

@@ -707,7 +707,11 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         .text()
         .await
         .unwrap();
-    assert!(page.contains("id=\"job-screenshot\""), "{page}");
+    // Shown inline, in the box that names the step that failed.
+    assert!(
+        page.contains("id=\"job-failed-step\"") && page.contains("id=\"job-failed-screenshot\""),
+        "{page}"
+    );
     // A finished job's event stream says so once and closes.
     let r = c
         .get(format!(

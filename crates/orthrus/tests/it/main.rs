@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod extension;
 mod generic_login;
+mod mfa_check;
 mod recipe_try;
 mod scene;
 mod serve;
