@@ -55,7 +55,7 @@ pub struct AccountSummary {
     pub login_url: String,
     pub username: String,
     /// The caller's role on the account (null when not a member).
-    #[schema(value_type = Option<String>, example = "owner")]
+    #[schema(value_type = Option<crate::schema::AccountRoleName>, example = "owner")]
     pub my_role: Option<AccountRole>,
     pub version: i64,
     pub created_at: String,
@@ -77,7 +77,7 @@ pub struct MemberInfo {
     pub user_id: String,
     pub email: String,
     pub name: String,
-    #[schema(value_type = String, example = "collaborator")]
+    #[schema(value_type = crate::schema::AccountRoleName, example = "collaborator")]
     pub role: AccountRole,
     pub added_at: String,
 }
@@ -100,7 +100,7 @@ pub struct AccountPermissions {
     pub add_collaborators: bool,
     /// The member roles the caller may give or take away (the policy's
     /// answer for each role, so pages need not compare roles).
-    #[schema(value_type = Vec<String>, example = json!(["collaborator"]))]
+    #[schema(value_type = Vec<crate::schema::AccountRoleName>, example = json!(["collaborator"]))]
     pub manageable_roles: Vec<AccountRole>,
     pub delete: bool,
     /// See and copy the account's authenticator codes.

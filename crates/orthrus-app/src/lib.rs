@@ -29,6 +29,7 @@ mod pairing;
 mod passkeys;
 mod passwords;
 mod rotation;
+pub mod schema;
 mod sender_trust;
 pub mod site;
 mod sms;

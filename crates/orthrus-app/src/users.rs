@@ -13,7 +13,7 @@ pub struct UserInfo {
     pub id: String,
     pub email: String,
     pub name: String,
-    #[schema(value_type = String, example = "user")]
+    #[schema(value_type = crate::schema::WorkspaceRoleName, example = "user")]
     pub role: WorkspaceRole,
     pub active: bool,
     pub two_factor: bool,

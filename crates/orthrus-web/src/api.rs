@@ -84,13 +84,13 @@ fn parse_role(s: &str) -> Result<WorkspaceRole, WebError> {
 }
 
 /// Liveness: the process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Up")))]
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Up: `ok`", content_type = "text/plain", body = String)))]
 pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready"), (status = 503, description = "Database unreachable")))]
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready: `ready`", content_type = "text/plain", body = String), (status = 503, description = "Database unreachable", content_type = "text/plain", body = String)))]
 pub(crate) async fn readyz(State(s): State<WebState>) -> impl IntoResponse {
     match s.app.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
@@ -104,13 +104,16 @@ pub(crate) async fn readyz(State(s): State<WebState>) -> impl IntoResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
+    #[schema(max_length = 254)]
     email: String,
     #[schema(value_type = String)]
     password: SecretString,
     /// The user's own TOTP code or a recovery code, when 2FA is on.
     totp: Option<String>,
     /// `extension` for the browser extension (its session is the only kind
-    /// autofill answers); absent for the CLI and other API clients.
+    /// autofill answers); absent (or `cli`, `api`) for the CLI and other API
+    /// clients.
+    #[schema(value_type = Option<crate::openapi::names::ClientName>)]
     client: Option<String>,
     /// The browser the extension runs in, shown in the session list
     /// (default: the User-Agent).
@@ -130,7 +133,7 @@ pub(crate) struct LoginResponse {
 
 /// Signs in and returns a Bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "auth.invalid_credentials or auth.totp_required"), (status = 429, description = "auth.throttled")))]
+    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, description = "`auth.bad_client`, or a body that does not fit"), (status = 401, description = "`auth.invalid_credentials` (the same for an unknown email) or `auth.totp_required`"), (status = 429, description = "`auth.throttled`: too many failures for this email or address; see Retry-After")))]
 pub(crate) async fn login(
     State(s): State<WebState>,
     client: ClientInfo,
@@ -161,7 +164,7 @@ pub(crate) async fn login(
 }
 
 /// Ends the current session (or revokes the API token used).
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204, description = "Signed out: the token no longer works")), security(("bearer" = [])))]
 pub(crate) async fn logout(State(s): State<WebState>, a: Authed) -> ApiResult<StatusCode> {
     s.app.logout(&a.actor).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -181,7 +184,11 @@ pub(crate) struct StepUpResponse {
 }
 
 /// Confirms identity with the password (and own TOTP when enrolled); elevates the session.
-#[utoipa::path(post, path = "/api/v1/auth/step-up", tag = "auth", request_body = StepUpBody, responses((status = 200, body = StepUpResponse), (status = 401)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/step-up", tag = "auth", request_body = StepUpBody,
+    responses((status = 200, description = "The session is elevated until `elevated_until`", body = StepUpResponse),
+        (status = 400, description = "`step_up.unsupported`: API tokens cannot be elevated"),
+        (status = 401, description = "`auth.invalid_credentials` or `auth.totp_required` (and `auth.required`)"),
+        (status = 429, description = "`auth.throttled`: too many failures; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn step_up(
     State(s): State<WebState>,
     a: Authed,
@@ -201,7 +208,7 @@ pub(crate) struct MeResponse {
     id: String,
     email: String,
     name: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
     role: WorkspaceRole,
     workspace_id: String,
     elevated_until: Option<String>,
@@ -210,7 +217,7 @@ pub(crate) struct MeResponse {
 }
 
 /// The signed-in user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = MeResponse)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, description = "The signed-in user", body = MeResponse)), security(("bearer" = [])))]
 pub(crate) async fn me(a: Authed) -> Json<MeResponse> {
     let x = a.actor;
     Json(MeResponse {
@@ -226,7 +233,7 @@ pub(crate) async fn me(a: Authed) -> Json<MeResponse> {
 }
 
 /// The caller's active sessions.
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, description = "Active sessions, the current one marked", body = Vec<SessionInfo>)), security(("bearer" = [])))]
 pub(crate) async fn list_sessions(
     State(s): State<WebState>,
     a: Authed,
@@ -235,7 +242,7 @@ pub(crate) async fn list_sessions(
 }
 
 /// Revokes one of the caller's sessions.
-#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204, description = "Revoked"), (status = 404, description = "`session.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn revoke_session(
     State(s): State<WebState>,
     a: Authed,
@@ -246,7 +253,7 @@ pub(crate) async fn revoke_session(
 }
 
 /// The caller's personal API tokens.
-#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, description = "Token metadata (never the tokens)", body = Vec<TokenInfo>)), security(("bearer" = [])))]
 pub(crate) async fn list_tokens(
     State(s): State<WebState>,
     a: Authed,
@@ -257,7 +264,10 @@ pub(crate) async fn list_tokens(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// Days until it expires (none: it does not).
+    #[schema(minimum = 1, maximum = 3650)]
     expires_days: Option<i64>,
 }
 
@@ -270,7 +280,7 @@ pub(crate) struct NewTokenResponse {
 }
 
 /// Creates a personal API token (needs step-up).
-#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = NewTokenBody, responses((status = 201, body = NewTokenResponse), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = NewTokenBody, responses((status = 201, description = "Created; the token is shown only now", body = NewTokenResponse), (status = 400, description = "`token.invalid_name`, `token.invalid_expiry`"), (status = 403, description = "`step_up.required`")), security(("bearer" = [])))]
 pub(crate) async fn create_token(
     State(s): State<WebState>,
     a: Authed,
@@ -290,7 +300,7 @@ pub(crate) async fn create_token(
 }
 
 /// Revokes a personal API token.
-#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204, description = "Revoked"), (status = 404, description = "`token.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn revoke_token(
     State(s): State<WebState>,
     a: Authed,
@@ -301,7 +311,7 @@ pub(crate) async fn revoke_token(
 }
 
 /// The caller's own 2FA state.
-#[utoipa::path(get, path = "/api/v1/me/2fa", tag = "me", responses((status = 200, body = TwoFactorStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/2fa", tag = "me", responses((status = 200, description = "Whether TOTP is on, recovery codes left", body = TwoFactorStatus)), security(("bearer" = [])))]
 pub(crate) async fn two_factor_status(
     State(s): State<WebState>,
     a: Authed,
@@ -310,7 +320,7 @@ pub(crate) async fn two_factor_status(
 }
 
 /// Starts setting up the caller's own TOTP: returns the secret, URI and QR code.
-#[utoipa::path(post, path = "/api/v1/me/2fa/totp", tag = "me", responses((status = 200, body = TotpEnrollment)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/2fa/totp", tag = "me", responses((status = 200, description = "The new secret, to confirm with a code", body = TotpEnrollment), (status = 409, description = "`2fa.already_enabled`")), security(("bearer" = [])))]
 pub(crate) async fn begin_totp(
     State(s): State<WebState>,
     a: Authed,
@@ -331,7 +341,7 @@ pub(crate) struct RecoveryCodes {
 }
 
 /// Finishes TOTP setup with a current code; returns recovery codes.
-#[utoipa::path(post, path = "/api/v1/me/2fa/totp/confirm", tag = "me", request_body = CodeBody, responses((status = 200, body = RecoveryCodes), (status = 400, description = "2fa.bad_code")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/2fa/totp/confirm", tag = "me", request_body = CodeBody, responses((status = 200, description = "TOTP is on; the recovery codes are shown only now", body = RecoveryCodes), (status = 400, description = "`2fa.bad_code`, `2fa.not_started`")), security(("bearer" = [])))]
 pub(crate) async fn confirm_totp(
     State(s): State<WebState>,
     a: Authed,
@@ -343,14 +353,14 @@ pub(crate) async fn confirm_totp(
 }
 
 /// Turns the caller's own TOTP off (needs step-up).
-#[utoipa::path(delete, path = "/api/v1/me/2fa/totp", tag = "me", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/me/2fa/totp", tag = "me", responses((status = 204, description = "TOTP is off"), (status = 400, description = "`2fa.not_enabled`, `2fa.required` (the workspace requires it)")), security(("bearer" = [])))]
 pub(crate) async fn disable_totp(State(s): State<WebState>, a: Authed) -> ApiResult<StatusCode> {
     s.app.disable_totp(&a.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Replaces the caller's recovery codes (needs step-up).
-#[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "me", responses((status = 200, body = RecoveryCodes)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "me", responses((status = 200, description = "New recovery codes; the old ones no longer work", body = RecoveryCodes), (status = 400, description = "`2fa.not_enabled`")), security(("bearer" = [])))]
 pub(crate) async fn regenerate_codes(
     State(s): State<WebState>,
     a: Authed,
@@ -361,7 +371,7 @@ pub(crate) async fn regenerate_codes(
 }
 
 /// Users of the workspace.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, description = "The workspace's users", body = Vec<UserInfo>)), security(("bearer" = [])))]
 pub(crate) async fn list_users(
     State(s): State<WebState>,
     a: Authed,
@@ -372,17 +382,19 @@ pub(crate) async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUserBody {
+    #[schema(max_length = 254)]
     email: String,
-    /// owner, super-admin, admin or user
+    #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
     role: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 10, max_length = 256)]
     password: SecretString,
     #[serde(default)]
+    #[schema(max_length = 100)]
     name: String,
 }
 
 /// Creates a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, responses((status = 201, body = UserInfo), (status = 409, description = "user.exists")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, responses((status = 201, description = "Created", body = UserInfo), (status = 400, description = "`user.invalid_role`, `email.invalid`, `password.too_short`, `password.too_long`, `user.invalid_name`"), (status = 409, description = "`user.exists`")), security(("bearer" = [])))]
 pub(crate) async fn create_user(
     State(s): State<WebState>,
     a: Authed,
@@ -407,13 +419,15 @@ pub(crate) async fn create_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserBody {
+    #[schema(value_type = Option<orthrus_app::schema::WorkspaceRoleName>)]
     role: Option<String>,
     /// false deactivates the user and ends their sessions and tokens at once.
     active: Option<bool>,
 }
 
 /// Changes a user's role or deactivates/reactivates them.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUserBody, responses((status = 200, body = UserInfo)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUserBody,
+    responses((status = 200, description = "The user as changed", body = UserInfo), (status = 400, description = "`request.empty_change`, `user.invalid_role`, `user.self_deactivate`"), (status = 404, description = "`user.not_found`"), (status = 409, description = "`user.last_owner`: the workspace keeps one active Owner")), security(("bearer" = [])))]
 pub(crate) async fn update_user(
     State(s): State<WebState>,
     a: Authed,
@@ -440,7 +454,7 @@ pub(crate) async fn update_user(
 }
 
 /// Lifts a sign-in lockout.
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), responses((status = 204, description = "Unlocked"), (status = 404, description = "`user.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn unlock_user(
     State(s): State<WebState>,
     a: Authed,
@@ -451,7 +465,7 @@ pub(crate) async fn unlock_user(
 }
 
 /// Clears a user's own 2FA (lost device); needs step-up.
-#[utoipa::path(post, path = "/api/v1/users/{id}/reset-2fa", tag = "users", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-2fa", tag = "users", params(("id" = String, Path)), responses((status = 204, description = "The user's own TOTP is off"), (status = 404, description = "`user.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn reset_user_2fa(
     State(s): State<WebState>,
     a: Authed,
@@ -462,7 +476,7 @@ pub(crate) async fn reset_user_2fa(
 }
 
 /// The workspace's settings.
-#[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace", responses((status = 200, body = WorkspaceSettings)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/workspace", tag = "workspace", responses((status = 200, description = "The settings", body = WorkspaceSettings)), security(("bearer" = [])))]
 pub(crate) async fn workspace(
     State(s): State<WebState>,
     a: Authed,
@@ -473,19 +487,24 @@ pub(crate) async fn workspace(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorkspaceBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     require_2fa: Option<bool>,
+    /// How long a step-up lasts.
+    #[schema(minimum = 1, maximum = 60)]
     step_up_minutes: Option<i64>,
     /// Exports and critical accounts' backup codes need a second approver.
     two_person_rule: Option<bool>,
-    /// Days inbox messages are kept (1–3650).
+    /// Days inbox messages are kept.
+    #[schema(minimum = 1, maximum = 3650)]
     inbox_retention_days: Option<i64>,
 }
 
 /// Changes the workspace's settings (Owner). Changing `two_person_rule` needs
 /// step-up; turning it off also a second approver (`approval.required`), and
 /// turning it on two possible approvers (`two_person.too_few_approvers`).
-#[utoipa::path(patch, path = "/api/v1/workspace", tag = "workspace", request_body = WorkspaceBody, responses((status = 200, body = WorkspaceSettings)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/workspace", tag = "workspace", request_body = WorkspaceBody,
+    responses((status = 200, description = "The settings as changed", body = WorkspaceSettings), (status = 400, description = "`workspace.invalid_name`, `workspace.invalid_step_up`, `workspace.invalid_retention`"), (status = 409, description = "`two_person.too_few_approvers`"), (status = 403, description = "`permission.denied`, `step_up.required`, `approval.required` (a second approver must agree)")), security(("bearer" = [])))]
 pub(crate) async fn update_workspace(
     State(s): State<WebState>,
     a: Authed,
@@ -509,7 +528,7 @@ pub(crate) async fn update_workspace(
 
 /// Asks another signed-in device of yours to confirm it is you ("It's me!").
 /// Show `number`; the other device must pick it. Expires after 2 minutes.
-#[utoipa::path(post, path = "/api/v1/auth/step-up/device", tag = "auth", responses((status = 200, body = orthrus_app::DeviceRequest)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/step-up/device", tag = "auth", responses((status = 200, description = "The request; show `number`", body = orthrus_app::DeviceRequest), (status = 400, description = "`step_up.unsupported`: API tokens cannot be elevated")), security(("bearer" = [])))]
 pub(crate) async fn device_request(
     State(s): State<WebState>,
     a: Authed,
@@ -520,7 +539,7 @@ pub(crate) async fn device_request(
 /// How the request stands (the requesting session only); a read that changes
 /// nothing. `approved`: complete it with `POST` within 5 minutes; `used`: it
 /// elevated this session.
-#[utoipa::path(get, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::DeviceRequestStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, description = "How the request stands", body = orthrus_app::DeviceRequestStatus), (status = 404, description = "`approval.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn device_status(
     State(s): State<WebState>,
     a: Authed,
@@ -532,7 +551,7 @@ pub(crate) async fn device_status(
 /// Completes an approved request: elevates this session (the requesting
 /// one), once, within 5 minutes of the approval (`approval.used`,
 /// `approval.expired`, `approval.pending` otherwise).
-#[utoipa::path(post, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::DeviceRequestStatus)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/step-up/device/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 200, description = "Used: this session is elevated", body = orthrus_app::DeviceRequestStatus), (status = 404, description = "`approval.not_found`"), (status = 409, description = "`approval.used`, `approval.expired`, `approval.pending`")), security(("bearer" = [])))]
 pub(crate) async fn device_complete(
     State(s): State<WebState>,
     a: Authed,
@@ -542,7 +561,7 @@ pub(crate) async fn device_complete(
 }
 
 /// Requests from your other devices waiting for you.
-#[utoipa::path(get, path = "/api/v1/me/approvals", tag = "me", responses((status = 200, body = Vec<orthrus_app::ApprovalPrompt>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/approvals", tag = "me", responses((status = 200, description = "Waiting requests", body = Vec<orthrus_app::ApprovalPrompt>)), security(("bearer" = [])))]
 pub(crate) async fn approvals(
     State(s): State<WebState>,
     a: Authed,
@@ -566,7 +585,7 @@ pub(crate) struct DecideResponse {
 
 /// Approves with the number, or denies. A wrong number denies.
 #[utoipa::path(post, path = "/api/v1/me/approvals/{id}", tag = "me", params(("id" = String, Path)), request_body = DecideBody,
-    responses((status = 200, body = DecideResponse), (status = 409, description = "approval.closed")), security(("bearer" = [])))]
+    responses((status = 200, description = "`approved` or `denied`", body = DecideResponse), (status = 404, description = "`approval.not_found`"), (status = 409, description = "`approval.closed`")), security(("bearer" = [])))]
 pub(crate) async fn decide(
     State(s): State<WebState>,
     a: Authed,
@@ -582,7 +601,7 @@ pub(crate) async fn decide(
 }
 
 /// Requests waiting for a second Owner or Super Admin (two-person rule).
-#[utoipa::path(get, path = "/api/v1/dual-approvals", tag = "workspace", responses((status = 200, body = Vec<orthrus_app::DualApproval>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/dual-approvals", tag = "workspace", responses((status = 200, description = "Waiting requests", body = Vec<orthrus_app::DualApproval>)), security(("bearer" = [])))]
 pub(crate) async fn dual_approvals(
     State(s): State<WebState>,
     a: Authed,
@@ -597,7 +616,7 @@ pub(crate) struct DualDecisionBody {
 }
 
 /// Approves or denies another person's request (Owner or Super Admin, step-up).
-#[utoipa::path(post, path = "/api/v1/dual-approvals/{id}", tag = "workspace", params(("id" = String, Path)), request_body = DualDecisionBody, responses((status = 200, body = DecideResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/dual-approvals/{id}", tag = "workspace", params(("id" = String, Path)), request_body = DualDecisionBody, responses((status = 200, description = "`approved` or `denied`", body = DecideResponse), (status = 404, description = "`approval.not_found`"), (status = 400, description = "`approval.own_request`, `approval.recent_grant`"), (status = 409, description = "`approval.closed`: already decided or expired")), security(("bearer" = [])))]
 pub(crate) async fn decide_dual(
     State(s): State<WebState>,
     a: Authed,
@@ -618,7 +637,7 @@ pub(crate) struct CriticalBody {
 /// Tags an account critical or untags it (workspace Owners and Super Admins,
 /// step-up): with the two-person rule on, its backup codes then need a second
 /// approver, and so does untagging it (`approval.required`).
-#[utoipa::path(put, path = "/api/v1/accounts/{id}/critical", tag = "accounts", params(("id" = String, Path)), request_body = CriticalBody, responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/critical", tag = "accounts", params(("id" = String, Path)), request_body = CriticalBody, responses((status = 204, description = "Tagged or untagged"), (status = 403, description = "`permission.denied`, `step_up.required`, `approval.required`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn set_critical(
     State(s): State<WebState>,
     a: Authed,
@@ -633,7 +652,7 @@ pub(crate) async fn set_critical(
 
 /// Starts registering a passkey (needs a fresh step-up). Pass the answer to
 /// `navigator.credentials.create`.
-#[utoipa::path(post, path = "/api/v1/me/passkeys/register/start", tag = "me", responses((status = 200, description = "WebAuthn creation options")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/passkeys/register/start", tag = "me", responses((status = 200, description = "WebAuthn creation options", body = Object), (status = 400, description = "`passkey.unsupported` (an API token, not a signed-in session), `passkey.unavailable` (the server is reached by an IP address: set `http.public_url` to a host name)")), security(("bearer" = [])))]
 pub(crate) async fn passkey_register_start(
     State(s): State<WebState>,
     a: Authed,
@@ -652,7 +671,7 @@ pub(crate) struct PasskeyFinishBody {
 }
 
 /// Finishes registering a passkey.
-#[utoipa::path(post, path = "/api/v1/me/passkeys/register/finish", tag = "me", request_body = PasskeyFinishBody, responses((status = 200, body = orthrus_app::PasskeyInfo)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/passkeys/register/finish", tag = "me", request_body = PasskeyFinishBody, responses((status = 200, description = "Registered", body = orthrus_app::PasskeyInfo), (status = 400, description = "`passkey.unsupported`, `passkey.expired`, `passkey.invalid`, `passkey.rejected`, `passkey.unavailable`")), security(("bearer" = [])))]
 pub(crate) async fn passkey_register_finish(
     State(s): State<WebState>,
     a: Authed,
@@ -666,7 +685,7 @@ pub(crate) async fn passkey_register_finish(
 }
 
 /// Your passkeys.
-#[utoipa::path(get, path = "/api/v1/me/passkeys", tag = "me", responses((status = 200, body = Vec<orthrus_app::PasskeyInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/passkeys", tag = "me", responses((status = 200, description = "Your passkeys", body = Vec<orthrus_app::PasskeyInfo>)), security(("bearer" = [])))]
 pub(crate) async fn list_passkeys(
     State(s): State<WebState>,
     a: Authed,
@@ -675,7 +694,7 @@ pub(crate) async fn list_passkeys(
 }
 
 /// Removes one of your passkeys.
-#[utoipa::path(delete, path = "/api/v1/me/passkeys/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/me/passkeys/{id}", tag = "me", params(("id" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "`passkey.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn delete_passkey(
     State(s): State<WebState>,
     a: Authed,
@@ -686,7 +705,7 @@ pub(crate) async fn delete_passkey(
 }
 
 /// Starts a passkey step-up. Pass the answer to `navigator.credentials.get`.
-#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/start", tag = "auth", responses((status = 200, description = "WebAuthn request options")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/start", tag = "auth", responses((status = 200, description = "WebAuthn request options", body = Object), (status = 400, description = "`passkey.none`, `passkey.unavailable`, `step_up.unsupported` (API tokens cannot be elevated)")), security(("bearer" = [])))]
 pub(crate) async fn passkey_step_up_start(
     State(s): State<WebState>,
     a: Authed,
@@ -702,7 +721,7 @@ pub(crate) struct PasskeyAssertBody {
 }
 
 /// Finishes a passkey step-up: the session is elevated.
-#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/finish", tag = "auth", request_body = PasskeyAssertBody, responses((status = 200, body = StepUpResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/step-up/passkey/finish", tag = "auth", request_body = PasskeyAssertBody, responses((status = 200, description = "The session is elevated", body = StepUpResponse), (status = 400, description = "`passkey.expired`, `passkey.invalid`, `step_up.unsupported`"), (status = 401, description = "The assertion does not verify (`auth.invalid_credentials`)")), security(("bearer" = [])))]
 pub(crate) async fn passkey_step_up_finish(
     State(s): State<WebState>,
     a: Authed,

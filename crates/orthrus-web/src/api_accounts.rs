@@ -63,14 +63,16 @@ pub(crate) fn routes() -> Router<WebState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// `mine` (default): accounts you are a member of; `all`: every account's metadata (Admins and above).
+    #[param(value_type = Option<crate::openapi::names::Scope>)]
     scope: Option<String>,
 }
 
 /// Lists accounts.
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListQuery), responses((status = 200, body = Vec<AccountSummary>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListQuery), responses((status = 200, description = "The accounts", body = Vec<AccountSummary>), (status = 400, description = "`request.invalid_query`")), security(("bearer" = [])))]
 pub(crate) async fn list_accounts(
     State(s): State<WebState>,
     a: Authed,
@@ -94,15 +96,20 @@ pub(crate) async fn list_accounts(
 pub(crate) struct NewAccountBody {
     /// instagram, facebook, tiktok, x, linkedin, youtube, google, microsoft, github, amazon, or anything else (generic)
     app: String,
+    #[schema(min_length = 1, max_length = 100)]
     label: String,
+    /// `https://` or `http://` and a host; empty for none.
     #[serde(default)]
+    #[schema(max_length = 2048)]
     login_url: String,
     #[serde(default)]
+    #[schema(max_length = 256)]
     username: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 1024)]
     password: SecretString,
     notes: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     fields: Vec<NewField>,
 }
 
@@ -116,7 +123,8 @@ fn with_etag(detail: AccountDetail, status: StatusCode) -> Response {
 }
 
 /// Adds a shared account; the caller becomes its Owner.
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = NewAccountBody, responses((status = 201, body = AccountDetail)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = NewAccountBody,
+    responses((status = 201, description = "Created; the ETag carries its version", body = AccountDetail), (status = 400, description = "`account.invalid_label`, `account.invalid_login_url`, `account.invalid_username`, `account.invalid_password`, `account.too_many_fields`, `account.invalid_field`")), security(("bearer" = [])))]
 pub(crate) async fn create_account(
     State(s): State<WebState>,
     a: Authed,
@@ -141,7 +149,7 @@ pub(crate) async fn create_account(
 }
 
 /// One account (never its password). The ETag carries its version.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 200, body = AccountDetail), (status = 404, description = "account.not_found")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 200, description = "The account; the ETag carries its version", body = AccountDetail), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn get_account(
     State(s): State<WebState>,
     a: Authed,
@@ -163,15 +171,19 @@ pub(crate) struct PatchAccountBody {
     /// The version you read (or send `If-Match: "v<version>"`).
     version: Option<i64>,
     app: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     label: Option<String>,
+    #[schema(max_length = 2048)]
     login_url: Option<String>,
+    #[schema(max_length = 256)]
     username: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 1024)]
     password: Option<SecretString>,
     /// A string sets the notes; null clears them.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     notes: Option<Option<String>>,
+    #[schema(max_items = 50)]
     fields: Option<Vec<NewField>>,
 }
 
@@ -188,7 +200,7 @@ fn if_match_version(headers: &HeaderMap) -> Option<i64> {
 /// Changes an account. Needs the version you read (body `version` or
 /// `If-Match`); a stale version gets 412 `version.conflict` and changes nothing.
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = PatchAccountBody,
-    responses((status = 200, body = AccountDetail), (status = 412, description = "version.conflict"), (status = 428, description = "version.required")), security(("bearer" = [])))]
+    responses((status = 200, description = "The account as changed; the ETag carries its new version", body = AccountDetail), (status = 400, description = "A value that does not pass its check (as for creating)"), (status = 404, description = "`account.not_found`"), (status = 412, description = "`version.conflict`: someone changed it since you read it"), (status = 428, description = "`version.required`")), security(("bearer" = [])))]
 pub(crate) async fn update_account(
     State(s): State<WebState>,
     a: Authed,
@@ -217,7 +229,7 @@ pub(crate) async fn update_account(
 }
 
 /// Deletes an account (account Owner, step-up).
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 204, description = "Deleted"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn delete_account(
     State(s): State<WebState>,
     a: Authed,
@@ -228,9 +240,11 @@ pub(crate) async fn delete_account(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RevealQuery {
     /// `reveal` (default) or `copy`: recorded in the audit log.
+    #[param(value_type = Option<crate::openapi::names::Purpose>)]
     purpose: Option<String>,
 }
 
@@ -241,7 +255,7 @@ pub(crate) struct PasswordResponse {
 
 /// Reveals the password (Manager or Owner, step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/password", tag = "accounts", params(("id" = String, Path), RevealQuery),
-    responses((status = 200, body = PasswordResponse), (status = 403, description = "step_up.required or permission.denied")), security(("bearer" = [])))]
+    responses((status = 200, description = "The password", body = PasswordResponse), (status = 403, description = "`step_up.required` or `permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn reveal_password(
     State(s): State<WebState>,
     a: Authed,
@@ -277,7 +291,7 @@ pub(crate) struct ValueResponse {
 }
 
 /// Reveals a secret custom field (step-up; audited).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/fields/{field_id}", tag = "accounts", params(("id" = String, Path), ("field_id" = String, Path)), responses((status = 200, body = ValueResponse)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/fields/{field_id}", tag = "accounts", params(("id" = String, Path), ("field_id" = String, Path)), responses((status = 200, description = "The field's value", body = ValueResponse), (status = 404, description = "`account.not_found`, `field.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn reveal_field(
     State(s): State<WebState>,
     a: Authed,
@@ -290,7 +304,7 @@ pub(crate) async fn reveal_field(
 }
 
 /// Reveals an earlier password from the history (step-up; audited).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/history/{entry_id}/password", tag = "accounts", params(("id" = String, Path), ("entry_id" = String, Path)), responses((status = 200, body = PasswordResponse)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/history/{entry_id}/password", tag = "accounts", params(("id" = String, Path), ("entry_id" = String, Path)), responses((status = 200, description = "The earlier password", body = PasswordResponse), (status = 404, description = "`account.not_found`, or no such entry")), security(("bearer" = [])))]
 pub(crate) async fn reveal_history(
     State(s): State<WebState>,
     a: Authed,
@@ -303,7 +317,7 @@ pub(crate) async fn reveal_history(
 }
 
 /// The account's members.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), responses((status = 200, body = Vec<MemberInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), responses((status = 200, description = "The members", body = Vec<MemberInfo>), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn list_members(
     State(s): State<WebState>,
     a: Authed,
@@ -316,12 +330,12 @@ pub(crate) async fn list_members(
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberBody {
     user_id: String,
-    /// owner, manager or collaborator
+    #[schema(value_type = orthrus_app::schema::AccountRoleName)]
     role: String,
 }
 
 /// Adds a member or changes their role.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), request_body = MemberBody, responses((status = 200, body = MemberInfo)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), request_body = MemberBody, responses((status = 200, description = "The member", body = MemberInfo), (status = 400, description = "`member.invalid_role`"), (status = 404, description = "`account.not_found`, `user.not_found`"), (status = 409, description = "The account keeps at least one Owner")), security(("bearer" = [])))]
 pub(crate) async fn add_member(
     State(s): State<WebState>,
     a: Authed,
@@ -343,7 +357,7 @@ pub(crate) async fn add_member(
 }
 
 /// Removes a member.
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}/members/{user_id}", tag = "members", params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/members/{user_id}", tag = "members", params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "`account.not_found`, `member.not_found`"), (status = 409, description = "The account keeps at least one Owner")), security(("bearer" = [])))]
 pub(crate) async fn remove_member(
     State(s): State<WebState>,
     a: Authed,
@@ -354,7 +368,7 @@ pub(crate) async fn remove_member(
 }
 
 /// Generates a password.
-#[utoipa::path(post, path = "/api/v1/password-generator", tag = "accounts", request_body = PasswordPolicy, responses((status = 200, body = PasswordResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/password-generator", tag = "accounts", request_body = PasswordPolicy, responses((status = 200, description = "A new password", body = PasswordResponse), (status = 400, description = "The policy cannot be met")), security(("bearer" = [])))]
 pub(crate) async fn generate_password(
     State(s): State<WebState>,
     _a: Authed,
@@ -366,6 +380,7 @@ pub(crate) async fn generate_password(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
     action: Option<String>,
@@ -377,12 +392,13 @@ pub(crate) struct AuditParams {
     until: Option<String>,
     /// Only events before this sequence number (paging: pass the last `seq` you saw).
     before: Option<i64>,
-    /// 1–500, default 50
+    /// Default 50; larger values are taken as 500.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
 /// The audit log, newest first (Admins and above).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, body = Vec<AuditEntry>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, description = "Events, newest first", body = Vec<AuditEntry>), (status = 400, description = "`audit.bad_filter`, `request.invalid_query`")), security(("bearer" = [])))]
 pub(crate) async fn list_audit(
     State(s): State<WebState>,
     a: Authed,
@@ -401,7 +417,7 @@ pub(crate) async fn list_audit(
 }
 
 /// Gives the account a managed email address (account Owner).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 201, body = orthrus_app::ManagedEmail)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 201, description = "The new address", body = orthrus_app::ManagedEmail), (status = 404, description = "`account.not_found`"), (status = 409, description = "No inbound domain is configured, or the account has its address")), security(("bearer" = [])))]
 pub(crate) async fn create_managed_email(
     State(s): State<WebState>,
     a: Authed,
@@ -414,7 +430,7 @@ pub(crate) async fn create_managed_email(
 }
 
 /// The account's managed addresses.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = Vec<orthrus_app::ManagedEmail>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/managed-email", tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The addresses", body = Vec<orthrus_app::ManagedEmail>), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn list_managed_email(
     State(s): State<WebState>,
     a: Authed,
@@ -424,12 +440,14 @@ pub(crate) async fn list_managed_email(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InboxParams {
     account_id: Option<String>,
-    /// 1–500, default 100
+    /// Default 100; larger values are taken as 500.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    /// `email` or `sms`
+    #[param(value_type = Option<crate::openapi::names::Channel>)]
     channel: Option<String>,
     /// `true`: only messages with a code
     has_code: Option<bool>,
@@ -442,7 +460,7 @@ pub(crate) struct InboxParams {
 }
 
 /// The shared inbox, newest first, with each message's code and confirmation link.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxParams), responses((status = 200, body = Vec<orthrus_app::InboxItem>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxParams), responses((status = 200, description = "Messages, newest first", body = Vec<orthrus_app::InboxItem>), (status = 400, description = "A filter that does not parse (`request.invalid_query`, `inbox.bad_since` …)"), (status = 404, description = "`account.not_found` (with `account_id`)")), security(("bearer" = [])))]
 pub(crate) async fn inbox(
     State(s): State<WebState>,
     a: Authed,
@@ -467,18 +485,20 @@ pub(crate) async fn inbox(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WaitParams {
     account_id: String,
     /// RFC 3339; messages at or after this time (default: now).
     since: Option<String>,
-    /// Seconds to wait, 0–120 (default 30).
+    /// Seconds to wait (default 30; larger values are taken as 120).
+    #[param(minimum = 0, maximum = 120)]
     timeout: Option<u64>,
 }
 
 /// Waits for the next message of the account with a code or a link:
 /// 200 with it, or 204 when the time is up.
-#[utoipa::path(get, path = "/api/v1/inbox/wait", tag = "inbox", params(WaitParams), responses((status = 200, body = orthrus_app::InboxItem), (status = 204, description = "Nothing arrived in time")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/inbox/wait", tag = "inbox", params(WaitParams), responses((status = 200, description = "The next message with a code or a link", body = orthrus_app::InboxItem), (status = 204, description = "Nothing arrived in time"), (status = 400, description = "`inbox.bad_since`, `request.invalid_query`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn inbox_wait(
     State(s): State<WebState>,
     a: Authed,
@@ -501,7 +521,7 @@ pub(crate) async fn inbox_wait(
 
 /// One message with its bodies: `html` is sanitized (no scripts, styles,
 /// images or links), `links` lists the links as text.
-#[utoipa::path(get, path = "/api/v1/inbox/{id}", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = orthrus_app::MessageDetail), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/inbox/{id}", tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The message", body = orthrus_app::MessageDetail), (status = 404, description = "`inbox.message_not_found`")), security(("bearer" = [])))]
 pub(crate) async fn inbox_message(
     State(s): State<WebState>,
     a: Authed,
@@ -520,7 +540,7 @@ pub(crate) struct Forwarded {
 /// Forwards a message to the caller's verified forwarding address through
 /// the outbound relay (audited). 400 `forward.not_verified`, 409
 /// `forward.not_configured` when the server has no relay.
-#[utoipa::path(post, path = "/api/v1/inbox/{id}/forward", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = Forwarded), (status = 400), (status = 404), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/forward", tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "Sent to `to`", body = Forwarded), (status = 400, description = "`forward.not_verified`"), (status = 404, description = "`inbox.message_not_found`"), (status = 409, description = "`forward.not_configured`: the server has no outbound relay"), (status = 429, description = "`auth.throttled`: too many forwards; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn inbox_forward(
     State(s): State<WebState>,
     a: Authed,
@@ -531,7 +551,7 @@ pub(crate) async fn inbox_forward(
 }
 
 /// The caller's forwarding address, or null.
-#[utoipa::path(get, path = "/api/v1/me/forward-address", tag = "inbox", responses((status = 200, body = Option<orthrus_app::ForwardAddress>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me/forward-address", tag = "inbox", responses((status = 200, description = "The address, or null", body = Option<orthrus_app::ForwardAddress>)), security(("bearer" = [])))]
 pub(crate) async fn forward_address_get(
     State(s): State<WebState>,
     a: Authed,
@@ -543,11 +563,12 @@ pub(crate) async fn forward_address_get(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ForwardAddressBody {
     /// Default: the caller's sign-in email.
+    #[schema(max_length = 254)]
     email: Option<String>,
 }
 
 /// Sets the caller's forwarding address and emails it a verification code.
-#[utoipa::path(put, path = "/api/v1/me/forward-address", tag = "inbox", request_body = ForwardAddressBody, responses((status = 200, body = orthrus_app::ForwardAddress), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/me/forward-address", tag = "inbox", request_body = ForwardAddressBody, responses((status = 200, description = "The address, waiting for its code", body = orthrus_app::ForwardAddress), (status = 400, description = "`email.invalid`"), (status = 409, description = "`forward.not_configured`: the server has no outbound relay"), (status = 429, description = "`auth.throttled`: a code was sent moments ago; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn forward_address_put(
     State(s): State<WebState>,
     a: Authed,
@@ -567,7 +588,7 @@ pub(crate) struct ForwardVerifyBody {
 }
 
 /// Verifies the forwarding address with the code that was emailed to it.
-#[utoipa::path(post, path = "/api/v1/me/forward-address/verify", tag = "inbox", request_body = ForwardVerifyBody, responses((status = 200, body = orthrus_app::ForwardAddress), (status = 400)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/me/forward-address/verify", tag = "inbox", request_body = ForwardVerifyBody, responses((status = 200, description = "The address is verified", body = orthrus_app::ForwardAddress), (status = 400, description = "A wrong or expired code, or none was sent")), security(("bearer" = [])))]
 pub(crate) async fn forward_address_verify(
     State(s): State<WebState>,
     a: Authed,
@@ -583,7 +604,7 @@ pub(crate) struct UsedMessageBody {
 }
 
 /// Marks a message's code used.
-#[utoipa::path(post, path = "/api/v1/inbox/{id}/used", tag = "inbox", params(("id" = String, Path)), request_body = UsedMessageBody, responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/used", tag = "inbox", params(("id" = String, Path)), request_body = UsedMessageBody, responses((status = 204, description = "Marked used"), (status = 404, description = "`inbox.message_not_found`, `account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn inbox_used(
     State(s): State<WebState>,
     a: Authed,

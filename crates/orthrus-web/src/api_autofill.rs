@@ -59,6 +59,7 @@ fn no_store(j: impl IntoResponse) -> Response {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
     /// The page's address (`https://www.instagram.com/accounts/login/`).
@@ -69,7 +70,7 @@ pub(crate) struct PageQuery {
 /// its extra URLs has the page's registrable domain (for IP addresses and
 /// localhost: the same scheme, host and port).
 #[utoipa::path(get, path = "/api/v1/autofill/candidates", tag = "extension", params(PageQuery),
-    responses((status = 200, body = [AutofillCandidate]), (status = 400, description = "autofill.bad_url")), security(("bearer" = [])))]
+    responses((status = 200, description = "The accounts, perhaps none", body = [AutofillCandidate]), (status = 400, description = "`autofill.bad_url`")), security(("bearer" = [])))]
 pub(crate) async fn candidates(
     State(s): State<WebState>,
     a: Authed,
@@ -85,8 +86,10 @@ pub(crate) struct FillBody {
     /// The page being filled; it must belong to the account's site.
     url: String,
     step: FillStep,
-    /// For `code`: seconds to wait for a fresh code (at most 60; default 0).
+    /// For `code`: seconds to wait for a fresh code (default 0; larger
+    /// values are taken as 60).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 60)]
     wait: Option<u64>,
     /// For `code`: where the page says its code comes from, `inbox` (sent
     /// by email or text) or `totp` (an authenticator app); by default the
@@ -107,7 +110,7 @@ pub(crate) enum FillResponse {
 /// authenticator's next unused code, else the next verified message in the
 /// account's inbox). Extension sessions only; audited `account.autofill`.
 #[utoipa::path(post, path = "/api/v1/autofill", tag = "extension", request_body = FillBody,
-    responses((status = 200, body = FillResponse),
+    responses((status = 200, description = "What to type into the page", body = FillResponse), (status = 400, description = "`autofill.bad_url`"),
         (status = 403, description = "autofill.extension_only (not an extension session) or autofill.origin_mismatch (the page is not the account's site; audited account.autofill_refused)"),
         (status = 404, description = "account.not_found, or autofill.no_code (no code in time)"),
         (status = 409, description = "autofill.code_used: the current code was used and the next did not come within `wait`")),
@@ -141,7 +144,7 @@ pub(crate) async fn autofill(
 /// caller, a Collaborator on the matching account, should not open; whom
 /// to ask instead.
 #[utoipa::path(get, path = "/api/v1/autofill/restrictions", tag = "extension", params(PageQuery),
-    responses((status = 200, body = Restrictions)), security(("bearer" = [])))]
+    responses((status = 200, description = "Whether the page is kept from the caller", body = Restrictions), (status = 400, description = "`autofill.bad_url`")), security(("bearer" = [])))]
 pub(crate) async fn restrictions(
     State(s): State<WebState>,
     a: Authed,
@@ -153,7 +156,7 @@ pub(crate) async fn restrictions(
 /// Every well-known app's restricted settings pages in this workspace
 /// (workspace Admins and above).
 #[utoipa::path(get, path = "/api/v1/workspace/app-restrictions", tag = "extension",
-    responses((status = 200, body = [AppRestriction]), (status = 403)), security(("bearer" = [])))]
+    responses((status = 200, description = "Every app's list", body = [AppRestriction]), (status = 403, description = "`permission.denied`")), security(("bearer" = [])))]
 pub(crate) async fn app_restrictions(
     State(s): State<WebState>,
     a: Authed,
@@ -166,14 +169,15 @@ pub(crate) async fn app_restrictions(
 pub(crate) struct RestrictionBody {
     /// The app key (`instagram`, `sandbox`, …).
     app: String,
-    /// Path prefixes (`*` matches any run of characters); null: back to
-    /// the built-in list.
+    /// Path prefixes (`/…`, up to 300 characters; `*` matches any run of
+    /// characters); null: back to the built-in list.
+    #[schema(max_items = 100)]
     patterns: Option<Vec<String>>,
 }
 
 /// Replaces one app's restricted pages; returns every app's list.
 #[utoipa::path(put, path = "/api/v1/workspace/app-restrictions", tag = "extension", request_body = RestrictionBody,
-    responses((status = 200, body = [AppRestriction]), (status = 400, description = "restrictions.unknown_app or restrictions.bad_pattern"), (status = 403)), security(("bearer" = [])))]
+    responses((status = 200, description = "Every app's list", body = [AppRestriction]), (status = 400, description = "`restrictions.unknown_app`, `restrictions.bad_pattern`"), (status = 403, description = "`permission.denied`")), security(("bearer" = [])))]
 pub(crate) async fn set_app_restrictions(
     State(s): State<WebState>,
     a: Authed,
@@ -190,13 +194,14 @@ pub(crate) async fn set_app_restrictions(
 #[serde(deny_unknown_fields)]
 pub(crate) struct UrlsBody {
     /// Further addresses of the account's site that the extension fills
-    /// on, besides the login URL.
+    /// on, besides the login URL (each up to 2048 bytes).
+    #[schema(max_items = 20)]
     urls: Vec<String>,
 }
 
 /// The account's extra site URLs.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/urls", tag = "extension", params(("id" = String, Path)),
-    responses((status = 200, body = UrlsBody), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, description = "The URLs", body = UrlsBody), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn account_urls(
     State(s): State<WebState>,
     a: Authed,
@@ -210,7 +215,7 @@ pub(crate) async fn account_urls(
 /// Replaces the account's extra site URLs (account Owners: the extension
 /// fills the password on them).
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/urls", tag = "extension", params(("id" = String, Path)), request_body = UrlsBody,
-    responses((status = 200, body = UrlsBody), (status = 400, description = "account.bad_url or account.too_many_urls"), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, description = "The URLs as stored", body = UrlsBody), (status = 400, description = "`account.bad_url`, `account.too_many_urls`"), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn set_account_urls(
     State(s): State<WebState>,
     a: Authed,
@@ -225,7 +230,7 @@ pub(crate) async fn set_account_urls(
 /// The latest logins through the extension on the account (who, when,
 /// from which page), for those who manage it.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/autofills", tag = "extension", params(("id" = String, Path)),
-    responses((status = 200, body = [AutofillEvent]), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, description = "The latest 20", body = [AutofillEvent]), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn recent_autofills(
     State(s): State<WebState>,
     a: Authed,
@@ -256,7 +261,7 @@ pub(crate) struct PairingResponse {
 /// Asks to connect an extension by approval (no sign-in; rate-limited per
 /// client address). Expires after five minutes.
 #[utoipa::path(post, path = "/api/v1/extension/pairings", tag = "extension", request_body = PairingBody,
-    responses((status = 200, body = PairingResponse), (status = 429, description = "pairing.throttled")))]
+    responses((status = 200, description = "The request; show `number`", body = PairingResponse), (status = 400, description = "A body that does not fit"), (status = 429, description = "`pairing.throttled`")))]
 pub(crate) async fn start_pairing(
     State(s): State<WebState>,
     client: ClientInfo,
@@ -298,7 +303,7 @@ pub(crate) struct ClaimResponse {
 /// Claims the session of an approved pairing, once: 202 while nobody has
 /// approved it, then 200 with the token.
 #[utoipa::path(post, path = "/api/v1/extension/pairings/{id}/token", tag = "extension", params(("id" = String, Path)), request_body = ClaimBody,
-    responses((status = 200, body = ClaimResponse), (status = 202, body = PendingResponse),
+    responses((status = 200, description = "Approved: the session, once", body = ClaimResponse), (status = 202, description = "Nobody has approved it yet", body = PendingResponse),
         (status = 403, description = "pairing.denied"), (status = 404, description = "pairing.not_found"),
         (status = 410, description = "pairing.expired (also once claimed)")))]
 pub(crate) async fn claim_pairing(

@@ -29,7 +29,7 @@ pub(crate) fn routes() -> Router<WebState> {
 
 /// The account's password rotation: every N days in an hour window, and/or
 /// when a member leaves.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = RotationSchedule), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), responses((status = 200, description = "The schedule", body = RotationSchedule), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn rotation(
     State(s): State<WebState>,
     a: Authed,
@@ -40,7 +40,7 @@ pub(crate) async fn rotation(
 
 /// Sets the account's password rotation (`every_days` null and
 /// `on_member_leave` false: none). The jobs run with the caller's rights.
-#[utoipa::path(put, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), request_body = RotationInput, responses((status = 200, body = RotationSchedule), (status = 400), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/rotation", tag = "automation", params(("id" = String, Path)), request_body = RotationInput, responses((status = 200, description = "The schedule as set", body = RotationSchedule), (status = 400, description = "A value out of range (the code says which)"), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn set_rotation(
     State(s): State<WebState>,
     a: Authed,
@@ -60,7 +60,7 @@ pub(crate) struct AnswerBody {
 /// Answers a job waiting for a person (`question` in the job). Allowing a
 /// backup code needs the right to use the account's backup codes and a
 /// recent identity check.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/answer", tag = "automation", params(("id" = String, Path)), request_body = AnswerBody, responses((status = 200, body = JobView), (status = 400), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/answer", tag = "automation", params(("id" = String, Path)), request_body = AnswerBody, responses((status = 200, description = "The job, going on", body = JobView), (status = 400, description = "An empty or too long answer"), (status = 403, description = "`permission.denied`, `step_up.required`"), (status = 404, description = "The job is unknown"), (status = 409, description = "The job is not waiting for an answer")), security(("bearer" = [])))]
 pub(crate) async fn answer(
     State(s): State<WebState>,
     a: Authed,
@@ -73,7 +73,7 @@ pub(crate) async fn answer(
 }
 
 /// The job's latest screenshot (on failure, or of what it asks), as PNG.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/screenshot", tag = "automation", params(("id" = String, Path)), responses((status = 200, content_type = "image/png"), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/screenshot", tag = "automation", params(("id" = String, Path)), responses((status = 200, description = "The screenshot", content_type = "image/png", body = inline(crate::openapi::Binary)), (status = 404, description = "The job is unknown or has no screenshot")), security(("bearer" = [])))]
 pub(crate) async fn screenshot(
     State(s): State<WebState>,
     a: Authed,
@@ -112,7 +112,7 @@ pub(crate) struct Started {
 }
 
 /// Queues an automation on the account; follow it with `GET /jobs/{id}`.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/automations", tag = "automation", params(("id" = String, Path)), request_body = StartBody, responses((status = 202, body = Started), (status = 400), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/automations", tag = "automation", params(("id" = String, Path)), request_body = StartBody, responses((status = 202, description = "Queued", body = Started), (status = 400, description = "`automation.unknown_kind`, `automation.not_available`, or what the account lacks for it"), (status = 403, description = "`permission.denied`, `step_up.required`"), (status = 404, description = "`account.not_found`"), (status = 409, description = "A job of the account is already queued or running")), security(("bearer" = [])))]
 pub(crate) async fn start(
     State(s): State<WebState>,
     a: Authed,
@@ -136,7 +136,7 @@ pub(crate) async fn start(
 }
 
 /// A job with its steps (the automation log entry).
-#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = JobView), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "automation", params(("id" = String, Path)), responses((status = 200, description = "The job", body = JobView), (status = 404, description = "The job is unknown")), security(("bearer" = [])))]
 pub(crate) async fn job(
     State(s): State<WebState>,
     a: Authed,
@@ -146,7 +146,7 @@ pub(crate) async fn job(
 }
 
 /// Cancels a job (at once if it has not started; else at its next step).
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "automation", params(("id" = String, Path)), responses((status = 200, body = JobView), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "automation", operation_id = "cancel_job", params(("id" = String, Path)), responses((status = 200, description = "The job, cancelled or to be cancelled at its next step", body = JobView), (status = 404, description = "The job is unknown")), security(("bearer" = [])))]
 pub(crate) async fn cancel(
     State(s): State<WebState>,
     a: Authed,
@@ -156,13 +156,14 @@ pub(crate) async fn cancel(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListParams {
     account_id: Option<String>,
 }
 
 /// The automation log, newest first (without steps).
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "automation", params(ListParams), responses((status = 200, body = Vec<JobView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "automation", params(ListParams), responses((status = 200, description = "Jobs, newest first", body = Vec<JobView>), (status = 404, description = "`account.not_found` (with `account_id`)")), security(("bearer" = [])))]
 pub(crate) async fn list(
     State(s): State<WebState>,
     a: Authed,

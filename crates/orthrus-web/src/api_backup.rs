@@ -56,7 +56,7 @@ pub(crate) struct PreviewResponse {
 
 /// Stores a new set of backup codes (account Owner); the old set becomes history.
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/backup-codes", tag = "backup codes", params(("id" = String, Path)), request_body = CodesBody,
-    responses((status = 200, body = BackupStatus), (status = 400, description = "backup_codes.none_found")), security(("bearer" = [])))]
+    responses((status = 200, description = "The new set's counts", body = BackupStatus), (status = 400, description = "`backup_codes.none_found`, `backup_codes.too_many` (over 100)"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn set(
     State(s): State<WebState>,
     a: Authed,
@@ -71,7 +71,7 @@ pub(crate) async fn set(
 }
 
 /// What a paste would store; nothing is written.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/preview", tag = "backup codes", params(("id" = String, Path)), request_body = CodesBody, responses((status = 200, body = PreviewResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/preview", tag = "backup codes", params(("id" = String, Path)), request_body = CodesBody, responses((status = 200, description = "The codes as they would be stored", body = PreviewResponse), (status = 400, description = "`backup_codes.none_found`, `backup_codes.too_many`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn preview(
     State(s): State<WebState>,
     a: Authed,
@@ -90,7 +90,7 @@ pub(crate) async fn preview(
 
 /// The active set with each code's state (account Owner, step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/backup-codes", tag = "backup codes", params(("id" = String, Path)),
-    responses((status = 200, body = BackupCodes), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
+    responses((status = 200, description = "The codes", body = BackupCodes), (status = 403, description = "`step_up.required`, `permission.denied`, `approval.required`"), (status = 404, description = "`account.not_found`, `backup_codes.none`")), security(("bearer" = [])))]
 pub(crate) async fn view(
     State(s): State<WebState>,
     a: Authed,
@@ -100,7 +100,7 @@ pub(crate) async fn view(
 }
 
 /// How many codes are left (anyone who sees the account).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/backup-codes/status", tag = "backup codes", params(("id" = String, Path)), responses((status = 200, body = BackupStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/backup-codes/status", tag = "backup codes", operation_id = "backup_status", params(("id" = String, Path)), responses((status = 200, description = "The counts", body = BackupStatus), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn status(
     State(s): State<WebState>,
     a: Authed,
@@ -111,7 +111,7 @@ pub(crate) async fn status(
 
 /// Hands out one unused code and marks it used (step-up; audited).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/use", tag = "backup codes", params(("id" = String, Path)),
-    responses((status = 200, body = UsedBackupCode), (status = 400, description = "backup_codes.exhausted")), security(("bearer" = [])))]
+    responses((status = 200, description = "The code, now marked used", body = UsedBackupCode), (status = 400, description = "`backup_codes.exhausted`"), (status = 403, description = "`step_up.required`, `permission.denied`, `approval.required`"), (status = 404, description = "`account.not_found`, `backup_codes.none`")), security(("bearer" = [])))]
 pub(crate) async fn use_one(
     State(s): State<WebState>,
     a: Authed,
@@ -121,8 +121,8 @@ pub(crate) async fn use_one(
 }
 
 /// Marks one code used by hand (step-up; audited).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/{position}/used", tag = "backup codes", params(("id" = String, Path), ("position" = i64, Path)),
-    responses((status = 200, body = BackupStatus)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/backup-codes/{position}/used", tag = "backup codes", operation_id = "backup_mark_used", params(("id" = String, Path), ("position" = i64, Path, description = "The code's position in the set, from 1")),
+    responses((status = 200, description = "The counts", body = BackupStatus), (status = 403, description = "`step_up.required`, `permission.denied`"), (status = 404, description = "`account.not_found`, `backup_codes.none`, `backup_codes.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn mark_used(
     State(s): State<WebState>,
     a: Authed,

@@ -61,17 +61,20 @@ pub(crate) struct EnrollBody {
     steam: bool,
     issuer: Option<String>,
     /// sha1 (default), sha256 or sha512; with `secret` only.
+    #[schema(value_type = Option<crate::openapi::names::Algorithm>)]
     algorithm: Option<String>,
-    /// 6–8 (default 6); with `secret` only.
+    /// Digits of a code (default 6); with `secret` only.
+    #[schema(minimum = 6, maximum = 8)]
     digits: Option<u8>,
     /// Seconds (default 30); with `secret` only.
+    #[schema(minimum = 1, maximum = 300)]
     period: Option<u32>,
 }
 
 /// Starts enrolment with a key or URI (account Owner, step-up). The seed is
 /// pending until confirmed; the answer carries the code to type into the app.
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), request_body = EnrollBody,
-    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_secret, otp.invalid_uri …"), (status = 403, description = "step_up.required")), security(("bearer" = [])))]
+    responses((status = 200, description = "Pending: type `code` into the app, then confirm", body = PendingEnrollment), (status = 400, description = "`otp.invalid_secret`, `otp.invalid_uri` …"), (status = 403, description = "`step_up.required`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn enroll(
     State(s): State<WebState>,
     a: Authed,
@@ -93,8 +96,8 @@ pub(crate) async fn enroll(
 
 /// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB
 /// and 25 megapixels).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "image/png"),
-    responses((status = 200, body = PendingEnrollment), (status = 400, description = "otp.invalid_qr, otp.image_too_large (over 25 megapixels), otp.qr_timeout"), (status = 503, description = "otp.busy: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(description = "The screenshot", content((inline(crate::openapi::Binary) = "image/png"), (inline(crate::openapi::Binary) = "image/jpeg"), (inline(crate::openapi::Binary) = "application/octet-stream"))),
+    responses((status = 200, description = "Pending: type `code` into the app, then confirm", body = PendingEnrollment), (status = 400, description = "`otp.invalid_qr`, `otp.image_too_large` (over 25 megapixels), `otp.qr_timeout`"), (status = 404, description = "`account.not_found`"), (status = 415, description = "`request.unsupported_media_type`: not sent as image/png or image/jpeg"), (status = 503, description = "`otp.busy`: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn enroll_qr(
     State(s): State<WebState>,
     a: Authed,
@@ -123,7 +126,7 @@ pub(crate) async fn enroll_qr(
 }
 
 /// The active and pending enrolments (metadata only; the seed never leaves).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = OtpStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", operation_id = "otp_status", params(("id" = String, Path)), responses((status = 200, description = "The enrolments' metadata", body = OtpStatus), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn status(
     State(s): State<WebState>,
     a: Authed,
@@ -133,7 +136,7 @@ pub(crate) async fn status(
 }
 
 /// The pending enrolment's current code ("Verify your code").
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = PendingEnrollment), (status = 404, description = "otp.no_pending")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, description = "The pending enrolment's code", body = PendingEnrollment), (status = 404, description = "`otp.no_pending`, `account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn pending(
     State(s): State<WebState>,
     a: Authed,
@@ -143,7 +146,8 @@ pub(crate) async fn pending(
 }
 
 /// "Done": the pending seed becomes active (an older one is replaced only now).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/confirm", tag = "authenticator", params(("id" = String, Path)), responses((status = 200, body = OtpStatus), (status = 404, description = "otp.no_pending")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/confirm", tag = "authenticator", params(("id" = String, Path)), request_body(description = "Optional: the enrolment to confirm", content((ConfirmBody = "application/json"))),
+    responses((status = 200, description = "Active", body = OtpStatus), (status = 404, description = "`otp.no_pending`, `account.not_found`"), (status = 409, description = "The pending enrolment is not the one named")), security(("bearer" = [])))]
 pub(crate) async fn confirm(
     State(s): State<WebState>,
     a: Authed,
@@ -177,7 +181,7 @@ pub(crate) struct ConfirmBody {
 }
 
 /// Cancels a pending enrolment.
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp/pending", tag = "authenticator", operation_id = "otp_cancel_pending", params(("id" = String, Path)), responses((status = 204, description = "Cancelled"), (status = 404, description = "`otp.no_pending`, `account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn cancel(
     State(s): State<WebState>,
     a: Authed,
@@ -188,7 +192,7 @@ pub(crate) async fn cancel(
 }
 
 /// Removes the active seed.
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/totp", tag = "authenticator", operation_id = "otp_remove", params(("id" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "`otp.not_enrolled`, `account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn remove(
     State(s): State<WebState>,
     a: Authed,
@@ -199,12 +203,16 @@ pub(crate) async fn remove(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodeQuery {
-    /// How the code is used: view, copy, cli, api (default), autofill, automation.
+    /// How the code is used (default `api`).
+    #[param(value_type = Option<crate::openapi::names::CodeUse>)]
     via: Option<String>,
     /// Wait for the next code when fewer seconds than this are left
-    /// (default 5 for cli, autofill and automation; 0 otherwise; at most 30).
+    /// (default 5 for cli, autofill and automation; 0 otherwise; larger
+    /// values are taken as 30).
+    #[param(minimum = 0, maximum = 30)]
     fresh: Option<i64>,
 }
 
@@ -222,7 +230,7 @@ fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
 
 /// The current code (members who may use the account). Recorded in the ledger.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/code", tag = "authenticator", params(("id" = String, Path), CodeQuery),
-    responses((status = 200, body = CodeView), (status = 400, description = "otp.not_enrolled")), security(("bearer" = [])))]
+    responses((status = 200, description = "The current and next code", body = CodeView), (status = 400, description = "`otp.not_enrolled`, `otp.hotp_needs_post`, `request.invalid_query`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn code(
     State(s): State<WebState>,
     a: Authed,
@@ -239,7 +247,7 @@ pub(crate) async fn code(
 /// by being handed out, so it comes only from a POST (a GET answers
 /// `otp.hotp_needs_post`).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/code", tag = "authenticator", params(("id" = String, Path), CodeQuery),
-    responses((status = 200, body = CodeView), (status = 400, description = "otp.not_enrolled"), (status = 403, description = "permission.denied")), security(("bearer" = [])))]
+    responses((status = 200, description = "The current code (HOTP: a new one, used up)", body = CodeView), (status = 400, description = "`otp.not_enrolled`, `request.invalid_query`"), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn claim_code(
     State(s): State<WebState>,
     a: Authed,
@@ -254,6 +262,7 @@ pub(crate) async fn claim_code(
 #[serde(deny_unknown_fields)]
 pub(crate) struct UsedBody {
     step: i64,
+    #[schema(value_type = Option<crate::openapi::names::CodeUse>)]
     via: Option<String>,
 }
 
@@ -264,7 +273,7 @@ pub(crate) struct UsedResponse {
 }
 
 /// Marks a code's step used at the app, for the whole team.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/used", tag = "authenticator", params(("id" = String, Path)), request_body = UsedBody, responses((status = 200, body = UsedResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/used", tag = "authenticator", operation_id = "otp_mark_used", params(("id" = String, Path)), request_body = UsedBody, responses((status = 200, description = "Marked", body = UsedResponse), (status = 400, description = "`otp.not_enrolled`, a step too far from now, or an unknown `via`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn mark_used(
     State(s): State<WebState>,
     a: Authed,
@@ -281,7 +290,8 @@ pub(crate) async fn mark_used(
 #[serde(deny_unknown_fields)]
 pub(crate) struct VerifyBody {
     code: String,
-    /// 0 or 1 steps either side (default 1).
+    /// Steps either side of now that count (default 1).
+    #[schema(minimum = 0, maximum = 1)]
     skew: Option<u8>,
 }
 
@@ -292,7 +302,7 @@ pub(crate) struct VerifyResponse {
 }
 
 /// Checks a code; a valid one is used up (a replay, even after a restart, is invalid).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/verify", tag = "authenticator", params(("id" = String, Path)), request_body = VerifyBody, responses((status = 200, body = VerifyResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/verify", tag = "authenticator", params(("id" = String, Path)), request_body = VerifyBody, responses((status = 200, description = "Whether the code was valid (and is now used)", body = VerifyResponse), (status = 400, description = "`otp.not_enrolled`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn verify(
     State(s): State<WebState>,
     a: Authed,
@@ -310,14 +320,16 @@ pub(crate) async fn verify(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LedgerQuery {
-    /// 1–1000, default 100
+    /// Default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 /// Who was handed which code, how and when (account Owners, workspace Admins).
-#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/ledger", tag = "authenticator", params(("id" = String, Path), LedgerQuery), responses((status = 200, body = Vec<LedgerEntry>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/totp/ledger", tag = "authenticator", params(("id" = String, Path), LedgerQuery), responses((status = 200, description = "Codes handed out, newest first", body = Vec<LedgerEntry>), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn ledger(
     State(s): State<WebState>,
     a: Authed,
@@ -332,6 +344,7 @@ pub(crate) async fn ledger(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImportQuery {
     /// Preview only: nothing is written (default true).
@@ -345,8 +358,13 @@ pub(crate) struct ImportQuery {
 /// line), an Aegis, 2FAS or Bitwarden JSON export, Bitwarden's CSV export
 /// (`login_totp`), a CSV with an `otpauth` column, or an otpauth:// list.
 /// Preview by default; applying needs step-up.
-#[utoipa::path(post, path = "/api/v1/authenticator/import", tag = "authenticator", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = orthrus_app::ImportReport), (status = 400, description = "import.unrecognized, import.invalid, import.too_many (over 1000 entries), import.image_too_large (over 25 megapixels), import.timeout"), (status = 503, description = "import.busy: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/authenticator/import", tag = "authenticator", params(ImportQuery),
+    request_body(description = "The export as it is: the format is read from the content, whatever the Content-Type", content(
+        (Object = "application/json"),
+        (String = "text/plain"),
+        (String = "text/csv"),
+        (inline(crate::openapi::Binary) = "application/octet-stream"))),
+    responses((status = 200, description = "What was (or, on a dry run, would be) imported", body = orthrus_app::ImportReport), (status = 400, description = "`import.unrecognized`, `import.invalid`, `import.too_many` (over 1000 entries), `import.image_too_large` (over 25 megapixels), `import.timeout`"), (status = 503, description = "`import.busy`: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn import(
     State(s): State<WebState>,
     a: Authed,
@@ -369,13 +387,14 @@ pub(crate) async fn import(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportBody {
     /// `age` (encrypted with `passphrase`) or `otpauth` (plain list).
+    #[schema(value_type = crate::openapi::names::ExportFormat)]
     format: String,
     passphrase: Option<String>,
 }
 
 /// Exports every active seed (workspace Owner or Super Admin, step-up).
 #[utoipa::path(post, path = "/api/v1/authenticator/export", tag = "authenticator", request_body = ExportBody,
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 403, description = "step_up.required or permission.denied")), security(("bearer" = [])))]
+    responses((status = 200, description = "The file (`x-orthrus-entries` says how many seeds)", content((inline(crate::openapi::Binary) = "application/octet-stream"), (String = "text/plain"))), (status = 400, description = "`export.invalid_format`, `export.weak_passphrase`"), (status = 403, description = "`step_up.required`, `permission.denied`, `approval.required`")), security(("bearer" = [])))]
 pub(crate) async fn export(
     State(s): State<WebState>,
     a: Authed,

@@ -31,7 +31,7 @@ pub(crate) struct NumberBody {
 }
 
 /// Adds a number to the managed pool (Admins and above).
-#[utoipa::path(post, path = "/api/v1/phone-numbers", tag = "inbox", request_body = NumberBody, responses((status = 201, body = PhoneNumber)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/phone-numbers", tag = "inbox", request_body = NumberBody, responses((status = 201, description = "Added", body = PhoneNumber), (status = 400, description = "`sms.invalid_number`"), (status = 409, description = "`sms.number_exists`")), security(("bearer" = [])))]
 pub(crate) async fn add_number(
     State(s): State<WebState>,
     a: Authed,
@@ -44,7 +44,7 @@ pub(crate) async fn add_number(
 }
 
 /// The pool (Admins and above).
-#[utoipa::path(get, path = "/api/v1/phone-numbers", tag = "inbox", responses((status = 200, body = Vec<PhoneNumber>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/phone-numbers", tag = "inbox", responses((status = 200, description = "The pool", body = Vec<PhoneNumber>)), security(("bearer" = [])))]
 pub(crate) async fn list_numbers(
     State(s): State<WebState>,
     a: Authed,
@@ -53,7 +53,7 @@ pub(crate) async fn list_numbers(
 }
 
 /// Gives the account a managed number from the pool (account Owner).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/phone-number", tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = PhoneNumber)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/phone-number", tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The account's number", body = PhoneNumber), (status = 400, description = "`sms.pool_empty`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn assign_number(
     State(s): State<WebState>,
     a: Authed,
@@ -72,8 +72,9 @@ fn forbidden_signature() -> WebError {
 /// Twilio's inbound SMS webhook: form fields `From`, `To`, `Body`,
 /// `MessageSid`; `X-Twilio-Signature` is checked against the configured auth
 /// token and this server's public URL (a forged or missing one gets 403).
-#[utoipa::path(post, path = "/api/v1/hooks/sms/twilio", tag = "inbox", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Empty TwiML"), (status = 403, description = "sms.bad_signature")))]
+#[utoipa::path(post, path = "/api/v1/hooks/sms/twilio", tag = "inbox", request_body(content = TwilioForm, content_type = "application/x-www-form-urlencoded"),
+    params(("x-twilio-signature" = String, Header, description = "Twilio's signature of the URL and fields")),
+    responses((status = 200, description = "Empty TwiML", content_type = "text/xml", body = String), (status = 400, description = "`request.invalid_form`"), (status = 403, description = "`sms.bad_signature`"), (status = 429, description = "`inbox.rate_limited`"), (status = 507, description = "`inbox.storage_full`")))]
 pub(crate) async fn twilio(
     State(s): State<WebState>,
     uri: axum::http::Uri,
@@ -119,7 +120,17 @@ pub(crate) async fn twilio(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+/// Twilio's form (it sends more fields; these are the ones read).
+#[derive(ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub(crate) struct TwilioForm {
+    From: String,
+    To: String,
+    Body: String,
+    MessageSid: String,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GenericSms {
     from: String,
@@ -130,8 +141,9 @@ struct GenericSms {
 
 /// A generic SMS gateway webhook: JSON `{from, to, body, id}` with
 /// `X-Orthrus-Signature: sha256=<hex HMAC-SHA256 of the body>`.
-#[utoipa::path(post, path = "/api/v1/hooks/sms/generic", tag = "inbox", request_body(content = String, content_type = "application/json"),
-    responses((status = 204), (status = 403, description = "sms.bad_signature")))]
+#[utoipa::path(post, path = "/api/v1/hooks/sms/generic", tag = "inbox", request_body = GenericSms,
+    params(("x-orthrus-signature" = String, Header, description = "`sha256=<hex HMAC-SHA256 of the body>`")),
+    responses((status = 204, description = "Stored (or a repeat, or for no managed number)"), (status = 400, description = "`request.invalid_body`"), (status = 403, description = "`sms.bad_signature`"), (status = 429, description = "`inbox.rate_limited`"), (status = 507, description = "`inbox.storage_full`")))]
 pub(crate) async fn generic(
     State(s): State<WebState>,
     headers: HeaderMap,

@@ -19,6 +19,24 @@ impl From<AppError> for WebError {
     }
 }
 
+/// The body of every API error: `{"error": {code, message, request_id}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// One error, as the API reports it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable and meant for programs (`account.not_found`, `step_up.required`, …).
+    pub code: String,
+    /// Meant for people.
+    pub message: String,
+    /// Also in the `x-request-id` header; quote it when reporting a problem.
+    #[schema(pattern = "^[0-9a-f]{16}$")]
+    pub request_id: String,
+}
+
 /// What `finish` needs to render an error (kept in response extensions).
 #[derive(Clone, Debug)]
 pub(crate) struct ErrorInfo {
@@ -151,7 +169,13 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
         tracing::debug!(request_id = %id, path = %path, code = info.code, "request failed");
     }
     let mut out = if is_api(&path) {
-        let body = serde_json::json!({"error": {"code": info.code, "message": info.message, "request_id": id}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: info.code.to_owned(),
+                message: info.message,
+                request_id: id.clone(),
+            },
+        };
         (info.status, axum::Json(body)).into_response()
     } else if info.status == StatusCode::UNAUTHORIZED && !path.starts_with("/login") {
         if htmx {
