@@ -142,6 +142,69 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// An extractor's own rejection (a path segment that is not a number, a
+/// binary body over its limit) is a plain-text answer from axum; under
+/// `/api/` it becomes the usual error, with its code, so every API error has
+/// one shape.
+async fn bare_rejection_as_error(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || resp.extensions().get::<ErrorInfo>().is_some()
+    {
+        return resp;
+    }
+    let (status, code) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "request.too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "request.unsupported_media_type"),
+        StatusCode::METHOD_NOT_ALLOWED => (status, "request.method_not_allowed"),
+        StatusCode::NOT_FOUND => (status, "not_found"),
+        s if s.is_server_error() => (s, "internal"),
+        // axum answers 422 for a body that does not fit; the API says 400.
+        _ => (StatusCode::BAD_REQUEST, "request.invalid"),
+    };
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    // axum's path rejections all start so ("Invalid URL: Cannot parse …").
+    let code = if code == "request.invalid" && text.starts_with("Invalid URL") {
+        "request.invalid_path"
+    } else {
+        code
+    };
+    let (message, internal) = if status.is_server_error() {
+        (
+            "something went wrong on our side; quote the request id when reporting it".to_owned(),
+            Some(text),
+        )
+    } else if text.is_empty() {
+        (
+            status
+                .canonical_reason()
+                .unwrap_or("bad request")
+                .to_owned(),
+            None,
+        )
+    } else {
+        (text, None)
+    };
+    let mut r = status.into_response();
+    r.extensions_mut().insert(ErrorInfo {
+        status,
+        code,
+        message,
+        internal,
+        retry_after: None,
+    });
+    r
+}
+
 /// Gives the request an id, checks CSRF for cookie-authenticated writes, and
 /// renders errors.
 pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Next) -> Response {
@@ -156,6 +219,9 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     };
+    if is_api(&path) {
+        resp = bare_rejection_as_error(resp).await;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

@@ -16,6 +16,7 @@ mod inbox_flood;
 mod inbox_view;
 mod jobs;
 mod mfa_check;
+mod openapi;
 mod otp;
 mod roles;
 mod roles_more;
