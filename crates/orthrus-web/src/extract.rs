@@ -126,15 +126,38 @@ impl FromRequestParts<WebState> for Authed {
 }
 
 /// A JSON body; malformed JSON, unknown fields, wrong types, a missing
-/// content type and oversized bodies get machine-readable 4xx errors.
+/// content type and oversized bodies get machine-readable 4xx errors. The
+/// body is a JSON object, as the API's document says of every one.
 pub struct ApiJson<T>(pub T);
+
+/// A value read only from a JSON object: serde would also fill a struct
+/// from an array of its fields in order (`[null, null]` was taken as a
+/// rotation schedule with every setting cleared; found by schemathesis).
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Fields(std::marker::PhantomData))
+            .map(Object)
+    }
+}
 
 impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
     type Rejection = WebError;
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
+        match axum::Json::<Object<T>>::from_request(req, state).await {
+            Ok(axum::Json(Object(v))) => Ok(Self(v)),
             Err(e) => {
                 let (code, message) = match &e {
                     JsonRejection::MissingJsonContentType(_) => (

@@ -192,3 +192,50 @@ async fn passkey_registration_on_an_ip_address_is_a_documented_400() {
         s
     ));
 }
+
+/// Every JSON body is an object in the document; serde also took an array
+/// of the fields in order, so `[null, null]` cleared an account's rotation
+/// settings (found by schemathesis).
+#[tokio::test]
+async fn a_json_body_must_be_an_object() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand Instagram", "pw").await;
+    let (s, v) = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/accounts/{id}/rotation"),
+            Some(&json!({"every_days": 30, "on_member_leave": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/accounts/{id}/rotation"),
+            Some(&json!([null, null])),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "request.invalid_body"),
+        "{v}"
+    );
+    let (_, now) = owner.get(&format!("/accounts/{id}/rotation")).await;
+    assert_eq!(
+        (&now["every_days"], &now["on_member_leave"]),
+        (&json!(30), &json!(true)),
+        "unchanged: {now}"
+    );
+    let (s, v) = owner
+        .post(
+            "/accounts",
+            &json!(["instagram", "Another", "", "", "pw", null, []]),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "request.invalid_body"),
+        "{v}"
+    );
+}
