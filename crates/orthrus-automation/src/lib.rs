@@ -18,8 +18,10 @@ pub mod recipe;
 pub mod runner;
 
 /// Recipes shipped with Orthrus, by app.
-pub const BUILTIN_RECIPES: &[(&str, &str)] =
-    &[("sandbox", include_str!("../recipes/sandbox.toml"))];
+pub const BUILTIN_RECIPES: &[(&str, &str)] = &[
+    ("sandbox", include_str!("../recipes/sandbox.toml")),
+    ("instagram", include_str!("../recipes/instagram.toml")),
+];
 
 /// Placeholders every host fills.
 pub const PLACEHOLDERS: &[&str] = &[

@@ -136,6 +136,10 @@ fn control_routes() -> Router<Sandbox> {
             post(control::control_age_devices),
         )
         .route(
+            "/__sandbox/users/{username}/sign-out",
+            post(control::control_sign_out),
+        )
+        .route(
             "/__sandbox/config",
             get(control::control_get_config).post(control::control_config),
         )

@@ -122,6 +122,21 @@ pub(crate) async fn control_age_devices(
     }
 }
 
+/// Ends every session of a user, as "log out of all sessions" does in a
+/// real app (a browser that kept its cookies must sign in again).
+pub(crate) async fn control_sign_out(
+    State(sb): State<Sandbox>,
+    Path(username): Path<String>,
+) -> StatusCode {
+    let name = username.to_lowercase();
+    let mut db = sb.state();
+    if !db.users.contains_key(&name) {
+        return StatusCode::NOT_FOUND;
+    }
+    db.sessions.retain(|_, s| s.username.to_lowercase() != name);
+    StatusCode::NO_CONTENT
+}
+
 pub(crate) async fn control_get_config(State(sb): State<Sandbox>) -> Json<Behaviour> {
     Json(sb.state().behaviour.clone())
 }

@@ -11,6 +11,7 @@ mod extension;
 mod generic_login;
 mod mfa_check;
 mod recipe_try;
+mod replicas;
 mod scene;
 mod serve;
 mod support;

@@ -17,6 +17,8 @@ pub(crate) struct Scene {
     pub(crate) c: reqwest::Client,
     pub(crate) base: String,
     pub(crate) t: String,
+    /// Which app the sandbox plays (its pages, its mail domain).
+    pub(crate) app: orthrus_sandbox::SandboxApp,
 }
 
 impl Scene {
@@ -34,9 +36,25 @@ impl Scene {
         Self::build(config, sms_secret, sandbox_smtp, None).await
     }
 
+    /// With the sandbox playing `app` (its replica of that app's pages).
+    pub(crate) async fn replica(app: orthrus_sandbox::SandboxApp) -> Self {
+        Self::build_for(app, "", None, None, None).await
+    }
+
     /// Like [`Scene::with`]; the sandbox's emailed links name `link_host`
     /// (same port) instead of its address when given.
     pub(crate) async fn build(
+        config: &str,
+        sms_secret: Option<&str>,
+        sandbox_smtp: Option<&str>,
+        link_host: Option<&str>,
+    ) -> Self {
+        let app = orthrus_sandbox::SandboxApp::default();
+        Self::build_for(app, config, sms_secret, sandbox_smtp, link_host).await
+    }
+
+    async fn build_for(
+        app: orthrus_sandbox::SandboxApp,
         config: &str,
         sms_secret: Option<&str>,
         sandbox_smtp: Option<&str>,
@@ -66,10 +84,13 @@ impl Scene {
         };
         // The sandbox signs its mail as a real app does; the server learns
         // its key and DMARC policy from pinned records, never from DNS.
-        let dkim = orthrus_sandbox::DkimKey::generate("sandbox.test", "s1").unwrap();
+        // (A replica signs for its app's domain; every name looked up under
+        // it is answered from these records, none from DNS.)
+        let domain = app.dkim_domain();
+        let dkim = orthrus_sandbox::DkimKey::generate(domain, "s1").unwrap();
         let (key_name, key_value) = dkim.dns_record();
         let records = format!(
-            "[[smtp.dns_records]]\nname = \"{key_name}\"\nvalue = \"{key_value}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.sandbox.test\"\nvalue = \"v=DMARC1; p=reject\"\n"
+            "[[smtp.dns_records]]\nname = \"{key_name}\"\nvalue = \"{key_value}\"\n\n[[smtp.dns_records]]\nname = \"_dmarc.{domain}\"\nvalue = \"v=DMARC1; p=reject\"\n"
         );
         std::fs::write(&cfg, format!("{config}\n{sms}\n{records}")).unwrap();
         let server = Server::start_with(
@@ -83,6 +104,7 @@ impl Scene {
             sms_webhook_secret: sms_secret.map(str::to_owned),
             dkim: Some(dkim),
             link_host: link_host.map(str::to_owned),
+            app,
         })
         .await
         .unwrap();
@@ -97,21 +119,41 @@ impl Scene {
             c,
             base,
             t,
+            app,
         }
     }
 
-    /// An account of the sandbox app in Orthrus; its id.
+    /// An account of the sandbox's app in Orthrus; its id.
     pub(crate) async fn account(&self, label: &str, username: &str, password: &str) -> String {
+        let login_url = format!("{}{}", self.sandbox, self.app.login_path());
         let (s, acct) = api(
             &self.c,
             Method::POST,
             &format!("{}/accounts", self.base),
             Some(&self.t),
-            Some(json!({"app": "sandbox", "label": label, "login_url": format!("{}/accounts/login", self.sandbox), "username": username, "password": password})),
+            Some(json!({"app": self.app.key(), "label": label, "login_url": login_url, "username": username, "password": password})),
         )
         .await;
         assert_eq!(s, 201, "{acct}");
         acct["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The id of the account labelled `label`.
+    pub(crate) async fn account_id(&self, label: &str) -> String {
+        let (s, list) = api(
+            &self.c,
+            Method::GET,
+            &format!("{}/accounts", self.base),
+            Some(&self.t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{list}");
+        list.as_array()
+            .and_then(|l| l.iter().find(|a| a["label"] == label))
+            .and_then(|a| a["id"].as_str())
+            .unwrap_or_else(|| panic!("no account labelled {label}: {list}"))
+            .to_owned()
     }
 
     /// Gives account `id` a managed email address; the address.
