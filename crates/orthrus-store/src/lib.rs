@@ -140,6 +140,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     async fn count_unused_recovery_codes(&self, ws: WorkspaceId, user: UserId) -> Result<i64>;
 
+    // Invitations (issue 14)
+    async fn create_invitation(&self, inv: &InvitationRow) -> Result<()>;
+    async fn invitation_by_token_hash(&self, hash: &str) -> Result<Option<InvitationRow>>;
+    async fn get_invitation(&self, ws: WorkspaceId, id: EventId) -> Result<Option<InvitationRow>>;
+    /// The workspace's invitations, newest first.
+    async fn list_invitations(&self, ws: WorkspaceId) -> Result<Vec<InvitationRow>>;
+    /// Revokes an open invitation; false when it was used or revoked already.
+    async fn revoke_invitation(&self, ws: WorkspaceId, id: EventId, at: Timestamp) -> Result<bool>;
+    /// Marks an open, unexpired invitation used and creates its user, in one
+    /// transaction: false (and no user) when it was used, revoked or expired
+    /// meanwhile; Conflict when the email is taken.
+    async fn accept_invitation(&self, id: EventId, user: &UserRow, at: Timestamp) -> Result<bool>;
+    /// Signs a user out everywhere but `keep` (their current session), e.g.
+    /// after they changed their password. Returns how many sessions ended.
+    async fn revoke_other_sessions(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: Timestamp,
+    ) -> Result<u64>;
+
     // Sessions and tokens
     async fn create_session(&self, s: &SessionRow) -> Result<()>;
     async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRow>>;

@@ -126,6 +126,11 @@ pub const SQLITE: &[Migration] = &[
         name: "browser_extension",
         sql: include_str!("../migrations/sqlite/0021_browser_extension.sql"),
     },
+    Migration {
+        version: 23,
+        name: "invitations",
+        sql: include_str!("../migrations/sqlite/0023_invitations.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -228,6 +233,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 21,
         name: "browser_extension",
         sql: include_str!("../migrations/postgres/0021_browser_extension.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "invitations",
+        sql: include_str!("../migrations/postgres/0023_invitations.sql"),
     },
 ];
 

@@ -33,6 +33,27 @@ pub struct UserRow {
     pub updated_at: Timestamp,
 }
 
+/// An invitation to join a workspace (issue 14): the link's token is stored
+/// only as a keyed hash; the row is used once, can be revoked, and expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    /// Normalized (lowercase) address the invitation was sent to.
+    pub email: String,
+    pub role: WorkspaceRole,
+    pub token_hash: String,
+    pub invited_by: UserId,
+    /// Whether the link went out through the outbound relay.
+    pub emailed: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    /// The user the invitation became, once accepted.
+    pub user_id: Option<UserId>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionKind {

@@ -84,6 +84,23 @@ macro_rules! impl_store {
                 updated_at: ts(r, "updated_at")?,
             })
         }
+        fn invitation_row(r: &$row) -> Result<InvitationRow> {
+            let user: Option<String> = r.try_get("user_id")?;
+            Ok(InvitationRow {
+                id: id(r, "id")?,
+                workspace_id: id(r, "workspace_id")?,
+                email: r.try_get("email")?,
+                role: parse::<WorkspaceRole>(&r.try_get::<String, _>("role")?, "role")?,
+                token_hash: r.try_get("token_hash")?,
+                invited_by: id(r, "invited_by")?,
+                emailed: r.try_get("emailed")?,
+                created_at: ts(r, "created_at")?,
+                expires_at: ts(r, "expires_at")?,
+                accepted_at: ts_opt(r, "accepted_at")?,
+                revoked_at: ts_opt(r, "revoked_at")?,
+                user_id: user.as_deref().map(|u| parse(u, "user_id")).transpose()?,
+            })
+        }
         fn session_row(r: &$row) -> Result<SessionRow> {
             Ok(SessionRow {
                 id: id(r, "id")?,
@@ -647,6 +664,60 @@ macro_rules! impl_store {
                     .bind(ws.to_string()).bind(user.to_string()).bind(hash).bind(at.0)
                     .execute(&self.pool).await?;
                 if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn create_invitation(&self, i: &InvitationRow) -> Result<()> {
+                sqlx::query("INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, emailed, created_at, expires_at, accepted_at, revoked_at, user_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)")
+                    .bind(i.id.to_string()).bind(i.workspace_id.to_string()).bind(&i.email).bind(i.role.as_str())
+                    .bind(&i.token_hash).bind(i.invited_by.to_string()).bind(i.emailed).bind(i.created_at.0).bind(i.expires_at.0)
+                    .execute(&self.pool).await.map_err(|e| conflict(e, "invitation"))?;
+                Ok(())
+            }
+
+            async fn invitation_by_token_hash(&self, hash: &str) -> Result<Option<InvitationRow>> {
+                sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
+                    .bind(hash).fetch_optional(&self.pool).await?.as_ref().map(invitation_row).transpose()
+            }
+
+            async fn get_invitation(&self, ws: WorkspaceId, inv: EventId) -> Result<Option<InvitationRow>> {
+                sqlx::query("SELECT * FROM invitations WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(inv.to_string())
+                    .fetch_optional(&self.pool).await?.as_ref().map(invitation_row).transpose()
+            }
+
+            async fn list_invitations(&self, ws: WorkspaceId) -> Result<Vec<InvitationRow>> {
+                sqlx::query("SELECT * FROM invitations WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC")
+                    .bind(ws.to_string()).fetch_all(&self.pool).await?.iter().map(invitation_row).collect()
+            }
+
+            async fn revoke_invitation(&self, ws: WorkspaceId, inv: EventId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE invitations SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL AND accepted_at IS NULL")
+                    .bind(ws.to_string()).bind(inv.to_string()).bind(at.0).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn accept_invitation(&self, inv: EventId, u: &UserRow, at: Timestamp) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE invitations SET accepted_at = $2, user_id = $3
+                     WHERE id = $1 AND workspace_id = $4 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2")
+                    .bind(inv.to_string()).bind(at.0).bind(u.id.to_string()).bind(u.workspace_id.to_string())
+                    .execute(&mut *tx).await?;
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::insert_user(&mut *tx, u).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn revoke_other_sessions(&self, ws: WorkspaceId, user: UserId, keep: Option<SessionId>, at: Timestamp) -> Result<u64> {
+                let keep = keep.map(|k| k.to_string()).unwrap_or_default();
+                let done = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE workspace_id = $1 AND user_id = $2 AND id <> $4 AND revoked_at IS NULL")
+                    .bind(ws.to_string()).bind(user.to_string()).bind(at.0).bind(keep)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected())
             }
 
             async fn set_user_totp(&self, ws: WorkspaceId, user: UserId, secret: Option<&[u8]>, enabled: bool, at: Timestamp) -> Result<()> {

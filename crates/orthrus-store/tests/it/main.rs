@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod extension;
 mod hotp;
 mod inbox_usage;
+mod invitations;
 mod mfa_checks;
 
 struct Backends {
