@@ -47,6 +47,9 @@ pub struct WebConfig {
     pub trust_proxy: bool,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Where the master key file is, for the "back it up" message after
+    /// setup; `None` when the key comes from `ORTHRUS_MASTER_KEY`.
+    pub master_key_file: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -55,6 +58,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             trust_proxy: false,
             max_body_bytes: 1024 * 1024,
+            master_key_file: Some("orthrus-data/master.key".into()),
         }
     }
 }

@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup_submit))
+        .route("/welcome", get(welcome))
         .route("/users", get(users_page).post(users_create))
         .route("/users/{id}/{op}", post(users_op))
         .route("/workspace/settings", post(workspace_settings))
@@ -340,10 +341,35 @@ async fn setup_submit(
             kind: SessionKind::Cookie,
         })
         .await?;
+    // The first page says the workspace exists and asks for the one backup
+    // nothing else can replace: the master key.
     Ok(redirect_with_cookie(
-        "/",
+        "/welcome",
         session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600),
     ))
+}
+
+#[derive(Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage {
+    page: Page,
+    workspace: String,
+    /// The master key file, or `None` when it comes from the environment.
+    key_file: Option<String>,
+}
+
+/// After first-run setup: the workspace exists; back up the master key
+/// (docs/backup.md), with the command to do it.
+/// Only those who run the workspace get the key's instructions.
+async fn welcome(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    if !s.app.permits(&a.actor, Action::ManageWorkspaceSettings) {
+        return Ok(Redirect::to("/").into_response());
+    }
+    render(&WelcomePage {
+        page: Page::new(&s, &a, "Workspace ready", "accounts"),
+        workspace: s.app.workspace_settings(&a.actor).await?.name,
+        key_file: s.config.master_key_file.clone(),
+    })
 }
 
 #[derive(Template)]

@@ -233,6 +233,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             trust_proxy: cfg.http.trust_proxy,
             max_body_bytes: cfg.http.max_body_bytes,
+            master_key_file: std::env::var_os("ORTHRUS_MASTER_KEY")
+                .is_none()
+                .then(|| cfg.data_dir.join("master.key").display().to_string()),
         },
     );
     app.configure_passkeys(&public_url);

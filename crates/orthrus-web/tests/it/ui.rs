@@ -595,3 +595,74 @@ async fn reveal_approved_on_another_device_in_the_ui() {
     .unwrap();
     assert!(!none.contains("Is this you?"));
 }
+
+#[tokio::test]
+async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
+    let t = TestApp::sqlite().await;
+    // A router of our own, whose setup token this test knows.
+    let web = orthrus_web::WebState::new(
+        t.app.clone(),
+        orthrus_web::WebConfig {
+            public_url: t.url.clone(),
+            master_key_file: Some("/srv/orthrus-data/master.key".into()),
+            ..Default::default()
+        },
+    );
+    let link = web.prepare_setup().await.unwrap().unwrap();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = orthrus_web::router(web);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let r = t
+        .http
+        .post(format!("{url}/setup"))
+        .form(&[
+            ("token", token.as_str()),
+            ("workspace", "Acme Marketing"),
+            ("name", "Olivia"),
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/welcome");
+    let cookie = format!("orthrus_session={}", session_cookie(&r).unwrap());
+    let html = t
+        .http
+        .get(format!("{url}/welcome"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Workspace Acme Marketing is ready"), "{html}");
+    assert!(html.contains("Back up the master key"), "{html}");
+    assert!(
+        html.contains("cat /srv/orthrus-data/master.key"),
+        "the command to back it up: {html}"
+    );
+    // Someone who does not run the workspace is not shown it.
+    let owner = t.login("owner@acme.test", "owner-password-1").await;
+    t.user(&owner, "user@acme.test", "user").await;
+    let (user, _) = t.browser_login("user@acme.test", "member-password-1").await;
+    let r = t
+        .http
+        .get(format!("{url}/welcome"))
+        .header("cookie", &user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
