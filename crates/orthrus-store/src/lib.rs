@@ -461,13 +461,29 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_managed_email(&self, ws: WorkspaceId, id: EventId) -> Result<bool>;
     /// Stores a message; false when the same dedup key was already stored for the account.
     async fn insert_message(&self, m: &InboxMessageRow) -> Result<bool>;
-    /// Messages of the given accounts, newest first.
+    /// Messages of the filter's accounts that match all its filters,
+    /// newest first (received time, then id).
     async fn list_messages(
         &self,
         ws: WorkspaceId,
-        accounts: &[AccountId],
-        limit: i64,
+        f: &MessageFilter,
     ) -> Result<Vec<InboxMessageRow>>;
+    /// Records the search index of a message: the keyed hashes of its words
+    /// (the words themselves are never stored). Replaces any earlier index
+    /// of it and marks it indexed; false when the message is gone.
+    async fn index_message_words(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        words: &[String],
+    ) -> Result<bool>;
+    /// Messages stored before the search index existed (or whose indexing
+    /// failed), anywhere in the instance, oldest first.
+    async fn unindexed_messages(&self, limit: i64) -> Result<Vec<InboxMessageRow>>;
+    /// Drops the whole search index and marks every message unindexed, for
+    /// the backfill to rebuild (needed when the key it is hashed with
+    /// changes). Returns how many messages are to be indexed again.
+    async fn reset_message_index(&self) -> Result<u64>;
     /// The account's messages from `since` on (after message `after` of
     /// that same time, when given), oldest first.
     async fn messages_since(

@@ -127,6 +127,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0021_browser_extension.sql"),
     },
     Migration {
+        version: 22,
+        name: "inbox_search",
+        sql: include_str!("../migrations/sqlite/0022_inbox_search.sql"),
+    },
+    Migration {
         version: 23,
         name: "invitations",
         sql: include_str!("../migrations/sqlite/0023_invitations.sql"),
@@ -233,6 +238,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 21,
         name: "browser_extension",
         sql: include_str!("../migrations/postgres/0021_browser_extension.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "inbox_search",
+        sql: include_str!("../migrations/postgres/0022_inbox_search.sql"),
     },
     Migration {
         version: 23,

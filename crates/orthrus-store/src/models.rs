@@ -519,6 +519,28 @@ pub struct InboxMessageRow {
     pub used_at: Option<Timestamp>,
 }
 
+/// Which inbox messages to list ([`crate::Store::list_messages`]); every
+/// filter is applied in SQL, so paging reaches every retained message.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilter {
+    pub accounts: Vec<AccountId>,
+    /// `email` or `sms`.
+    pub channel: Option<String>,
+    /// Only messages with a code.
+    pub has_code: bool,
+    /// Received at or after / at or before (inclusive).
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Keyset cursor: only messages older than this one (its received time
+    /// and id), so a client pages by passing the last message it saw.
+    pub before: Option<(Timestamp, EventId)>,
+    /// Keyed hashes of words ([`crate::Store::index_message_words`]) that
+    /// must all be indexed for a message.
+    pub words: Vec<String>,
+    /// Most rows returned (1..=500).
+    pub limit: i64,
+}
+
 /// Inbox usage of one recipient and its workspace ([`crate::Store::inbox_usage`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InboxUsage {

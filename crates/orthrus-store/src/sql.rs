@@ -1843,17 +1843,94 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn list_messages(&self, ws: WorkspaceId, accounts: &[AccountId], limit: i64) -> Result<Vec<InboxMessageRow>> {
-                if accounts.is_empty() {
+            async fn list_messages(&self, ws: WorkspaceId, f: &MessageFilter) -> Result<Vec<InboxMessageRow>> {
+                enum Arg { S(String), I(i64), B(bool) }
+                if f.accounts.is_empty() {
                     return Ok(Vec::new());
                 }
-                let marks: Vec<String> = (0..accounts.len()).map(|i| format!("${}", i + 3)).collect();
-                let mut q = sqlx::query(sql_fmt!("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id IN ({}) ORDER BY received_at DESC, id DESC LIMIT $2", marks.join(", ")))
-                    .bind(ws.to_string()).bind(limit.clamp(1, 500));
-                for a in accounts {
-                    q = q.bind(a.to_string());
+                // Built from constant fragments; every value is bound.
+                let mut args: Vec<Arg> = vec![Arg::S(ws.to_string())];
+                let mark = |args: &mut Vec<Arg>, a: Arg| {
+                    args.push(a);
+                    format!("${}", args.len())
+                };
+                let marks: Vec<String> = f.accounts.iter().map(|a| mark(&mut args, Arg::S(a.to_string()))).collect();
+                let mut sql = format!("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id IN ({})", marks.join(", "));
+                if let Some(c) = &f.channel {
+                    sql += &format!(" AND channel = {}", mark(&mut args, Arg::S(c.clone())));
+                }
+                if f.has_code {
+                    sql += &format!(" AND has_code = {}", mark(&mut args, Arg::B(true)));
+                }
+                if let Some(t) = f.since {
+                    sql += &format!(" AND received_at >= {}", mark(&mut args, Arg::I(t.0)));
+                }
+                if let Some(t) = f.until {
+                    sql += &format!(" AND received_at <= {}", mark(&mut args, Arg::I(t.0)));
+                }
+                if let Some((t, id)) = f.before {
+                    let (t, id) = (mark(&mut args, Arg::I(t.0)), mark(&mut args, Arg::S(id.to_string())));
+                    sql += &format!(" AND (received_at < {t} OR (received_at = {t} AND id < {id}))");
+                }
+                let mut words: Vec<&String> = f.words.iter().collect();
+                words.sort();
+                words.dedup();
+                if !words.is_empty() {
+                    let n = i64::try_from(words.len()).unwrap_or(i64::MAX);
+                    let w: Vec<String> = words.iter().map(|w| mark(&mut args, Arg::S((*w).clone()))).collect();
+                    sql += &format!(" AND id IN (SELECT message_id FROM inbox_words WHERE word IN ({}) GROUP BY message_id HAVING COUNT(*) = {})", w.join(", "), mark(&mut args, Arg::I(n)));
+                }
+                sql += &format!(" ORDER BY received_at DESC, id DESC LIMIT {}", mark(&mut args, Arg::I(f.limit.clamp(1, 500))));
+                let mut q = sqlx::query(sql_fmt!("{sql}"));
+                for a in args {
+                    q = match a {
+                        Arg::S(v) => q.bind(v),
+                        Arg::I(v) => q.bind(v),
+                        Arg::B(v) => q.bind(v),
+                    };
                 }
                 q.fetch_all(&self.pool).await?.iter().map(message_row).collect()
+            }
+
+            async fn index_message_words(&self, ws: WorkspaceId, m: EventId, words: &[String]) -> Result<bool> {
+                let mut words: Vec<&String> = words.iter().collect();
+                words.sort();
+                words.dedup();
+                let mut tx = self.pool.begin().await?;
+                let found = sqlx::query("UPDATE inbox_messages SET words_indexed = $3 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string()).bind(m.to_string()).bind(true)
+                    .execute(&mut *tx).await?;
+                if found.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM inbox_words WHERE message_id = $1")
+                    .bind(m.to_string()).execute(&mut *tx).await?;
+                // Many rows per statement: one round trip per 400 words.
+                for chunk in words.chunks(400) {
+                    let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, $1)", i + 2)).collect();
+                    let mut q = sqlx::query(sql_fmt!("INSERT INTO inbox_words (word, message_id) VALUES {}", values.join(", ")))
+                        .bind(m.to_string());
+                    for w in chunk {
+                        q = q.bind((*w).clone());
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn reset_message_index(&self) -> Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM inbox_words").execute(&mut *tx).await?;
+                let done = sqlx::query("UPDATE inbox_messages SET words_indexed = $1").bind(false).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn unindexed_messages(&self, limit: i64) -> Result<Vec<InboxMessageRow>> {
+                sqlx::query("SELECT * FROM inbox_messages WHERE words_indexed = $1 ORDER BY received_at, id LIMIT $2")
+                    .bind(false).bind(limit.clamp(1, 500))
+                    .fetch_all(&self.pool).await?.iter().map(message_row).collect()
             }
 
             async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()> {

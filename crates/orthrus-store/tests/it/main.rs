@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod extension;
 mod hotp;
+mod inbox_paging;
 mod inbox_usage;
 mod invitations;
 mod mfa_checks;
