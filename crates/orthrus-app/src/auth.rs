@@ -187,13 +187,13 @@ impl App {
         })
     }
 
-    async fn verify_password(&self, password: &str, hash: &str) -> Result<bool> {
+    pub(crate) async fn verify_password(&self, password: &str, hash: &str) -> Result<bool> {
         let hasher = self.inner.hasher.clone();
         let (pw, h) = (password.to_owned(), hash.to_owned());
         self.blocking(move || hasher.verify(&pw, &h)).await
     }
 
-    async fn locked(&self, key: &str) -> Result<Option<i64>> {
+    pub(crate) async fn locked(&self, key: &str) -> Result<Option<i64>> {
         let now = self.now();
         Ok(self
             .inner

@@ -52,6 +52,8 @@ pub struct DualApproval {
     pub status: String,
     pub created_at: String,
     pub expires_at: String,
+    /// Filed by the caller, who cannot approve it (someone else must).
+    pub mine: bool,
 }
 
 impl App {
@@ -220,6 +222,7 @@ impl App {
                 status: r.status,
                 created_at: r.created_at.to_rfc3339(),
                 expires_at: r.expires_at.to_rfc3339(),
+                mine: r.requester_id == actor.user_id,
             });
         }
         Ok(out)

@@ -21,6 +21,7 @@ mod failed_step;
 mod forward;
 mod inbox;
 mod inbox_quota;
+mod invitations;
 mod job_kind;
 mod mfa_check;
 mod otp;
@@ -60,6 +61,9 @@ pub use failed_step::FailedStep;
 pub use forward::{ForwardAddress, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use inbox_quota::{Admission, InboxLimits};
+pub use invitations::{
+    INVITATION_DAYS, InvitationInfo, InvitationPreview, InvitationSent, InvitationState,
+};
 pub use job_kind::{JobKind, StartOptions};
 pub use mfa_check::{CheckRun, MfaCheckState, MfaCheckView, verdict as mfa_verdict};
 pub use orthrus_store::SessionKind;

@@ -1,4 +1,4 @@
-//! UI of backup codes: the "Emergency controls" section (counts and the low
+//! UI of backup codes: the "Backup codes" section (counts and the low
 //! warning, paste with preview, view and use behind the identity check).
 
 use crate::WebState;

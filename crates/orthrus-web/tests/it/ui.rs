@@ -596,6 +596,19 @@ async fn reveal_approved_on_another_device_in_the_ui() {
     assert!(!none.contains("Is this you?"));
 }
 
+/// A signed-in page's HTML, as a browser gets it.
+async fn html_of(t: &TestApp, cookie: &str, path: &str) -> String {
+    t.http
+        .get(format!("{}{path}", t.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
     let t = TestApp::sqlite().await;
@@ -665,4 +678,177 @@ async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// An htmx request of a signed-in browser: the session cookie and the CSRF
+/// token.
+fn hx_req(req: reqwest::RequestBuilder, cookie: &str, csrf: &str) -> reqwest::RequestBuilder {
+    req.header("cookie", cookie)
+        .header("hx-request", "true")
+        .header("x-csrf-token", csrf)
+}
+
+async fn text_of(req: reqwest::RequestBuilder) -> String {
+    req.send().await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn guard_rails_confirmations_copy_and_own_rows() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand", "pw-1").await;
+    let member = t.user(&owner, "mia@acme.test", "user").await;
+    let (s, v) = owner
+        .post(
+            &format!("/accounts/{id}/members"),
+            &serde_json::json!({"user_id": member.user_id, "role": "collaborator"}),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+
+    // Removing a member asks first.
+    let page = html_of(&t, &cookie, &format!("/accounts/{id}")).await;
+    let remove = page
+        .split("/remove\"")
+        .nth(1)
+        .expect("a Remove form")
+        .split("</form>")
+        .next()
+        .unwrap();
+    assert!(
+        remove.contains("data-confirm=\"Remove") && remove.contains("mia@acme.test"),
+        "{remove}"
+    );
+
+    // "Use a code" asks first; the code it shows has a copy button.
+    let pasted = "1111 2222\n3333 4444\n5555 6666\n";
+    hx_req(
+        t.http.post(format!("{}/accounts/{id}/backup/save", t.url)),
+        &cookie,
+        &csrf,
+    )
+    .form(&[("codes", pasted)])
+    .send()
+    .await
+    .unwrap();
+    let section = text_of(hx_req(
+        t.http.get(format!("{}/accounts/{id}/backup", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(
+        section.contains("<h2 id=\"backup-title\">Backup codes</h2>"),
+        "{section}"
+    );
+    let use_button = section
+        .split("id=\"backup-use\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(use_button.contains("hx-confirm=\""), "{use_button}");
+    text_of(
+        hx_req(
+            t.http
+                .post(format!("{}/step-up?then=backup-view:{id}", t.url)),
+            &cookie,
+            &csrf,
+        )
+        .form(&[("password", "owner-password-1")]),
+    )
+    .await;
+    let used = text_of(hx_req(
+        t.http.post(format!("{}/accounts/{id}/backup/use", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(
+        used.contains("id=\"backup-code\">1111 2222")
+            && used.contains("id=\"backup-code-copy\" data-copy=\"1111 2222\""),
+        "{used}"
+    );
+
+    // Unlock and Deactivate are for other people's rows, not your own.
+    let users = html_of(&t, &cookie, "/users").await;
+    let own_row = users
+        .split("<tr")
+        .find(|r| r.contains("owner@acme.test"))
+        .unwrap();
+    assert!(
+        !own_row.contains("/unlock") && !own_row.contains("/deactivate"),
+        "{own_row}"
+    );
+    let mia_row = users
+        .split("<tr")
+        .find(|r| r.contains("mia@acme.test"))
+        .unwrap();
+    assert!(
+        mia_row.contains("/unlock") && mia_row.contains("/deactivate"),
+        "{mia_row}"
+    );
+}
+
+#[tokio::test]
+async fn the_requester_is_not_offered_approve_on_her_own_request() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "super-admin").await;
+    t.clock.advance_secs(8 * 24 * 3600);
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .patch("/workspace", &serde_json::json!({"two_person_rule": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The owner asks for an export: a request waits for a second person.
+    let (s, _) = owner
+        .post(
+            "/authenticator/export",
+            &serde_json::json!({"format": "otpauth"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let panel = text_of(hx_req(
+        t.http.get(format!("{}/ui/dual", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(panel.contains("export every authenticator seed"), "{panel}");
+    assert!(
+        !panel.contains(">Approve<") && !panel.contains("approve=1"),
+        "{panel}"
+    );
+    assert!(panel.contains("Your request"), "{panel}");
+    // The server refuses it anyway.
+    let (_, list) = owner.get("/dual-approvals").await;
+    let rid = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["mine"], true, "{list}");
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .post(
+            &format!("/dual-approvals/{rid}"),
+            &serde_json::json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "approval.own_request"),
+        "{v}"
+    );
+    // The second person is offered it.
+    let (cookie2, csrf2) = t
+        .browser_login("second@acme.test", "member-password-1")
+        .await;
+    let panel = text_of(hx_req(
+        t.http.get(format!("{}/ui/dual", t.url)),
+        &cookie2,
+        &csrf2,
+    ))
+    .await;
+    assert!(panel.contains(">Approve<"), "{panel}");
 }
