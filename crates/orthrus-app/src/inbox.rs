@@ -107,21 +107,15 @@ pub struct InboxQuery {
     pub channel: Option<String>,
     /// Only messages with a code.
     pub has_code: bool,
-    /// Case-insensitive text to find in sender, subject, preview or code.
+    /// Words to find (each whole, any case) in the sender, subject, code or
+    /// text: messages holding all of them.
     pub search: Option<String>,
     /// RFC 3339 bounds on the received time (inclusive).
     pub since: Option<String>,
     pub until: Option<String>,
-}
-
-impl InboxQuery {
-    fn filters(&self) -> bool {
-        self.channel.is_some()
-            || self.has_code
-            || self.search.is_some()
-            || self.since.is_some()
-            || self.until.is_some()
-    }
+    /// A message id: only messages older than that one (the next page
+    /// after a page whose last message it was).
+    pub before: Option<String>,
 }
 
 fn parse_bound(name: &str, v: Option<&str>) -> Result<Option<orthrus_core::Timestamp>> {
@@ -626,9 +620,17 @@ impl App {
         // Parsing, extraction and compression are CPU work: off the async
         // threads, and done once however many recipients there are.
         let data = raw.to_vec();
-        let (x, packed) = self
+        let (x, packed, words) = self
             .blocking(move || {
                 let x = orthrus_extract::extract_email(&data);
+                // The search index's words (inbox_search.rs).
+                let words = crate::inbox_search::message_words(
+                    "email",
+                    x.sender.as_deref().unwrap_or(""),
+                    x.subject.as_deref(),
+                    x.code.as_deref(),
+                    &data,
+                );
                 let auth = auth.map(|a| judge_from(a, x.from_domain.as_deref()));
                 let fields = Sealed {
                     subject: x.subject.clone(),
@@ -638,7 +640,7 @@ impl App {
                     auth,
                     raw: None,
                 };
-                pack(&fields, &data).map(|p| (x, p))
+                pack(&fields, &data).map(|p| (x, p, words))
             })
             .await??;
         let dedup = match &x.message_id {
@@ -709,6 +711,7 @@ impl App {
                 used_at: None,
             };
             if self.inner.store.insert_message(&row).await? {
+                self.index_message(row.workspace_id, row.id, &words).await;
                 stored += 1;
             }
         }
@@ -829,59 +832,60 @@ impl App {
         }
         let since = parse_bound("since", q.since.as_deref())?;
         let until = parse_bound("until", q.until.as_deref())?;
-        let needle = q
-            .search
-            .as_deref()
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        // Contents are sealed, so filters apply after opening: look at the
-        // newest 500 when filtering.
-        let scan = if q.filters() { 500 } else { limit };
+        let ws = actor.workspace_id;
+        let words = match q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Vec::new(),
+            Some(text) => match self.search_hashes(ws, text)? {
+                Some(w) => w,
+                // Only punctuation: no message holds no words.
+                None => return Ok(Vec::new()),
+            },
+        };
+        let before = match q.before.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => {
+                let id: EventId = id.parse().map_err(|_| {
+                    AppError::invalid("inbox.bad_filter", "before must be the id of a message")
+                })?;
+                // A message that is gone (purged by retention, which goes
+                // oldest first) or not visible here ends the paging.
+                match self
+                    .inner
+                    .store
+                    .get_message(ws, id)
+                    .await?
+                    .filter(|m| accounts.contains(&m.account_id))
+                {
+                    Some(m) => Some((m.received_at, m.id)),
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
+        // Every filter is applied in SQL: paging and search reach every
+        // retained message, not only the newest few hundred.
         let rows = self
             .inner
             .store
-            .list_messages(actor.workspace_id, &accounts, scan)
+            .list_messages(
+                ws,
+                &orthrus_store::MessageFilter {
+                    accounts,
+                    channel: channel.map(str::to_owned),
+                    has_code: q.has_code,
+                    since,
+                    until,
+                    before,
+                    words,
+                    limit,
+                },
+            )
             .await?;
-        // Row filters first; the rows left are opened off the async threads.
-        let wanted: Vec<InboxMessageRow> = rows
-            .into_iter()
-            .filter(|m| {
-                !(channel.is_some_and(|c| c != m.channel)
-                    || (q.has_code && !m.has_code)
-                    || since.is_some_and(|t| m.received_at < t)
-                    || until.is_some_and(|t| m.received_at > t))
-            })
-            .take(if needle.is_some() {
-                usize::MAX
-            } else {
-                usize::try_from(limit).unwrap_or(usize::MAX)
-            })
-            .collect();
-        let mut out = Vec::new();
-        for (m, item) in self.open_items(wanted).await? {
-            let item = match apps.get(&m.account_id) {
+        let mut out = Vec::with_capacity(rows.len());
+        for (m, item) in self.open_items(rows).await? {
+            out.push(match apps.get(&m.account_id) {
                 Some(app) => self.judged(item, app),
                 None => item,
-            };
-            if let Some(n) = &needle {
-                let hay = [
-                    Some(item.sender.as_str()),
-                    item.subject.as_deref(),
-                    Some(item.preview.as_str()),
-                    item.code.as_deref(),
-                ];
-                if !hay
-                    .into_iter()
-                    .flatten()
-                    .any(|h| h.to_lowercase().contains(n.as_str()))
-                {
-                    continue;
-                }
-            }
-            out.push(item);
-            if out.len() as i64 >= limit {
-                break;
-            }
+            });
         }
         Ok(out)
     }

@@ -21,6 +21,7 @@ mod failed_step;
 mod forward;
 mod inbox;
 mod inbox_quota;
+mod inbox_search;
 mod invitations;
 mod job_kind;
 mod mfa_check;

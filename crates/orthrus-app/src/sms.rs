@@ -181,6 +181,14 @@ impl App {
             .await?;
         let stored = self.inner.store.insert_message(&row).await?;
         if stored {
+            let words = crate::inbox_search::message_words(
+                "sms",
+                &row.sender,
+                None,
+                x.code.as_deref(),
+                body.as_bytes(),
+            );
+            self.index_message(row.workspace_id, row.id, &words).await;
             self.message_arrived();
         }
         Ok(stored)

@@ -3,6 +3,7 @@
 //! (a scratch database per run). Time is a `FakeClock`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod inbox_paging;
 mod mfa_check;
 
 use orthrus_app::{Actor, App, AppConfig};
