@@ -74,7 +74,7 @@ pub(crate) fn routes() -> Router<WebState> {
 
 pub(crate) type ApiResult<T> = Result<T, WebError>;
 
-fn parse_role(s: &str) -> Result<WorkspaceRole, WebError> {
+pub(crate) fn parse_role(s: &str) -> Result<WorkspaceRole, WebError> {
     s.parse().map_err(|_| {
         WebError(AppError::invalid(
             "user.invalid_role",

@@ -290,7 +290,8 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
     // from a revoked session must not lock people out of them. The origin
     // check above still applies.
     let path = req.uri().path();
-    if matches!(path, "/login" | "/setup" | "/api/v1/auth/login") {
+    // An invitation's page likewise: the invitee has no session yet.
+    if matches!(path, "/login" | "/setup" | "/api/v1/auth/login") || path.starts_with("/invite/") {
         return (req, Ok(()));
     }
     let Some(session) = cookie(req.headers(), SESSION_COOKIE) else {

@@ -12,6 +12,7 @@ mod api_autofill;
 mod api_automation;
 mod api_backup;
 mod api_otp;
+mod api_people;
 mod api_sms;
 mod assets;
 mod error;
@@ -29,6 +30,7 @@ mod ui_dual;
 mod ui_extension;
 mod ui_inbox;
 mod ui_otp;
+mod ui_people;
 
 pub use error::WebError;
 
@@ -127,6 +129,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api_backup::routes())
         .merge(api_sms::routes())
         .merge(api_automation::routes())
+        .merge(api_people::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
@@ -136,6 +139,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_dual::routes())
         .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
+        .merge(ui_people::routes())
         .merge(extension::routes())
         .merge(ui_extension::routes())
         .merge(assets::routes())

@@ -8,7 +8,9 @@
 
 use crate::WebState;
 use crate::error::ErrorBody;
-use crate::{api, api_accounts, api_autofill, api_automation, api_backup, api_otp, api_sms};
+use crate::{
+    api, api_accounts, api_autofill, api_automation, api_backup, api_otp, api_people, api_sms,
+};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
@@ -24,6 +26,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api::healthz, api::readyz, api::login, api::logout, api::step_up, api::me, api::list_sessions, api::revoke_session,
         api::list_tokens, api::create_token, api::revoke_token, api::two_factor_status, api::begin_totp, api::confirm_totp,
         api::disable_totp, api::regenerate_codes, api::list_users, api::create_user, api::update_user, api::unlock_user,
+        api_people::create_invitation, api_people::list_invitations, api_people::revoke_invitation, api_people::change_password,
         api::reset_user_2fa, api::workspace, api::update_workspace, api::device_request, api::device_status, api::device_complete, api::approvals, api::decide, api::dual_approvals, api::decide_dual, api::set_critical, api::passkey_register_start, api::passkey_register_finish, api::list_passkeys, api::delete_passkey, api::passkey_step_up_start, api::passkey_step_up_finish,
         api_accounts::list_accounts, api_accounts::create_account, api_accounts::get_account, api_accounts::update_account,
         api_accounts::delete_account, api_accounts::reveal_password, api_accounts::reveal_field, api_accounts::reveal_history,

@@ -25,7 +25,10 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/welcome", get(welcome))
         .route("/users", get(users_page).post(users_create))
         .route("/users/{id}/{op}", post(users_op))
-        .route("/workspace/settings", post(workspace_settings))
+        .route(
+            "/workspace/settings",
+            get(crate::ui_people::workspace_page).post(workspace_settings),
+        )
         .route("/audit", get(audit_page))
         .route("/security", get(security_page))
         .route("/security/2fa/{op}", post(security_2fa))
@@ -377,13 +380,9 @@ async fn welcome(State(s): State<WebState>, a: Authed) -> Result<Response, WebEr
 struct UsersPage {
     page: Page,
     workspace: String,
-    settings: orthrus_app::WorkspaceSettings,
-    is_owner: bool,
     users: Vec<UserInfo>,
     roles: [WorkspaceRole; 4],
     error: Option<String>,
-    /// The identity check for the two-person rule asks for a code too.
-    totp: bool,
 }
 
 async fn users_view(
@@ -406,13 +405,10 @@ async fn users_view(
     page.flash = flash;
     render(&UsersPage {
         page,
-        workspace: settings.name.clone(),
-        is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
-        settings,
+        workspace: settings.name,
         users,
         roles: WorkspaceRole::ALL,
         error,
-        totp: a.actor.totp_enabled,
     })
 }
 
@@ -531,10 +527,10 @@ async fn workspace_settings(
             Ok(()) => {}
             Err(AppError::StepUpRequired) => {
                 let m = "Changing the two-person rule needs your password: type it under the rule and save again.";
-                return users_view(&s, &a, Some(m.into()), None).await;
+                return crate::ui_people::workspace_view(&s, &a, Some(m.into()), None).await;
             }
             Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-                return users_view(&s, &a, Some(e.to_string()), None).await;
+                return crate::ui_people::workspace_view(&s, &a, Some(e.to_string()), None).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -561,8 +557,12 @@ async fn workspace_settings(
         Err(e) => Err(e),
     };
     match saved {
-        Ok(()) => users_view(&s, &a, None, Some("Workspace settings saved.".into())).await,
-        Err(e @ AppError::Invalid { .. }) => users_view(&s, &a, Some(e.to_string()), None).await,
+        Ok(()) => {
+            crate::ui_people::workspace_view(&s, &a, None, Some("Workspace settings saved.".into())).await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            crate::ui_people::workspace_view(&s, &a, Some(e.to_string()), None).await
+        }
         Err(e) => Err(e.into()),
     }
 }

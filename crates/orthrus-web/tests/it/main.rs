@@ -18,6 +18,7 @@ mod jobs;
 mod mfa_check;
 mod openapi;
 mod otp;
+mod people;
 mod roles;
 mod roles_more;
 mod rotation;

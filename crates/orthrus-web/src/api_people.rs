@@ -1,0 +1,138 @@
+//! JSON API for people (issue 14): invitations by email, and changing
+//! one's own password.
+
+use crate::WebState;
+use crate::api::ApiResult;
+use crate::extract::{ApiJson, Authed};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use orthrus_app::InvitationInfo;
+use orthrus_core::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route(
+            "/api/v1/invitations",
+            get(list_invitations).post(create_invitation),
+        )
+        .route("/api/v1/invitations/{id}", delete(revoke_invitation))
+        .route("/api/v1/me/password", post(change_password))
+}
+
+/// The link base of invitations: this server's public URL.
+pub(crate) fn link_base(s: &WebState) -> String {
+    s.config.public_url.trim_end_matches('/').to_owned()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewInvitationBody {
+    #[schema(max_length = 254)]
+    email: String,
+    #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
+    role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct NewInvitationResponse {
+    id: String,
+    email: String,
+    #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
+    role: orthrus_core::WorkspaceRole,
+    expires_at: String,
+    /// The one-time link to pass on, when it was not emailed (no outbound
+    /// relay configured, or sending failed). Shown only now.
+    link: Option<String>,
+    /// Whether the link was emailed through the outbound relay.
+    emailed: bool,
+}
+
+/// Invites someone by email with a workspace role. With an outbound relay
+/// configured the one-time link is emailed; otherwise it is in `link`, once.
+/// Inviting an address again withdraws its earlier open invitation.
+#[utoipa::path(post, path = "/api/v1/invitations", tag = "users", request_body = NewInvitationBody,
+    responses((status = 201, description = "Invited", body = NewInvitationResponse), (status = 400, description = "`user.invalid_role`, `email.invalid`"), (status = 403, description = "`permission.denied`: you may not give that role"), (status = 409, description = "`user.exists`: someone already has that email")), security(("bearer" = [])))]
+pub(crate) async fn create_invitation(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<NewInvitationBody>,
+) -> ApiResult<(StatusCode, Json<NewInvitationResponse>)> {
+    let role = crate::api::parse_role(&b.role)?;
+    let sent = s
+        .app
+        .create_invitation(&a.actor, &b.email, role, &link_base(&s))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewInvitationResponse {
+            id: sent.invitation.id,
+            email: sent.invitation.email,
+            role: sent.invitation.role,
+            expires_at: sent.invitation.expires_at,
+            link: sent.link,
+            emailed: sent.emailed,
+        }),
+    ))
+}
+
+/// The workspace's invitations, newest first (never their links).
+#[utoipa::path(get, path = "/api/v1/invitations", tag = "users", responses((status = 200, description = "Invitations and where each stands", body = Vec<InvitationInfo>), (status = 403, description = "`permission.denied`")), security(("bearer" = [])))]
+pub(crate) async fn list_invitations(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<Json<Vec<InvitationInfo>>> {
+    Ok(Json(s.app.list_invitations(&a.actor).await?))
+}
+
+/// Withdraws an open invitation: its link stops working.
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "users", params(("id" = String, Path)), responses((status = 204, description = "Withdrawn"), (status = 403, description = "`permission.denied`"), (status = 404, description = "`invitation.not_found`"), (status = 409, description = "`invitation.closed`: already used or withdrawn")), security(("bearer" = [])))]
+pub(crate) async fn revoke_invitation(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_invitation(&a.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChangeBody {
+    #[schema(value_type = String, max_length = 256)]
+    current_password: SecretString,
+    #[schema(value_type = String, min_length = 10, max_length = 256)]
+    new_password: SecretString,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PasswordChangeResponse {
+    /// How many of your other sessions were signed out.
+    other_sessions_ended: u64,
+}
+
+/// Changes your own password. Your other sessions are signed out; this one
+/// (or this API token) stays. API tokens are not revoked.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordChangeBody,
+    responses((status = 200, description = "Changed", body = PasswordChangeResponse), (status = 400, description = "`password.wrong_current`, `password.too_short`, `password.too_long`, `password.unchanged`"), (status = 429, description = "`auth.throttled`: too many wrong passwords")), security(("bearer" = [])))]
+pub(crate) async fn change_password(
+    State(s): State<WebState>,
+    a: Authed,
+    ApiJson(b): ApiJson<PasswordChangeBody>,
+) -> ApiResult<Json<PasswordChangeResponse>> {
+    let ended = s
+        .app
+        .change_own_password(
+            &a.actor,
+            b.current_password.expose(),
+            b.new_password.expose(),
+        )
+        .await?;
+    Ok(Json(PasswordChangeResponse {
+        other_sessions_ended: ended,
+    }))
+}

@@ -1,0 +1,412 @@
+//! Pages for people (issue 14): inviting by email (`/invitations`), the
+//! invitee's one-time page (`/invite/{token}`, no sign-in), changing one's
+//! own password (`/security/password`), and the workspace settings page
+//! (`/workspace/settings`; its form is handled in `ui`).
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, ClientInfo, UiForm};
+use crate::ui::{Page, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use orthrus_app::{AppError, InvitationInfo, InvitationState, WorkspaceSettings};
+use orthrus_core::{Action, WorkspaceRole};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/invitations", get(invitations_page).post(invite))
+        .route("/invitations/{id}/revoke", post(revoke))
+        .route("/invite/{token}", get(invite_page).post(accept))
+        .route(
+            "/security/password",
+            get(password_page).post(change_password),
+        )
+}
+
+// ---- Invitations (admins) ----
+
+/// A just-made invitation, for the page right after.
+struct Sent {
+    email: String,
+    link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitations.html")]
+struct InvitationsPage {
+    page: Page,
+    workspace: String,
+    days: i64,
+    relay: bool,
+    invitations: Vec<InvitationInfo>,
+    roles: [WorkspaceRole; 4],
+    sent: Option<Sent>,
+    error: Option<String>,
+}
+
+async fn invitations_view(
+    s: &WebState,
+    a: &Authed,
+    sent: Option<Sent>,
+    error: Option<String>,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    let invitations = s.app.list_invitations(&a.actor).await?;
+    let settings = s.app.workspace_settings(&a.actor).await?;
+    let mut page = Page::new(s, a, "Invitations", "users");
+    page.flash = flash;
+    render(&InvitationsPage {
+        page,
+        workspace: settings.name,
+        days: orthrus_app::INVITATION_DAYS,
+        relay: s.app.forwarding_enabled(),
+        invitations,
+        roles: WorkspaceRole::ALL,
+        sent,
+        error,
+    })
+}
+
+async fn invitations_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    invitations_view(&s, &a, None, None, None).await
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    email: String,
+    role: String,
+}
+
+async fn invite(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<InviteForm>,
+) -> Result<Response, WebError> {
+    let role = crate::api::parse_role(&f.role)?;
+    match s
+        .app
+        .create_invitation(&a.actor, &f.email, role, &crate::api_people::link_base(&s))
+        .await
+    {
+        Ok(sent) => {
+            let shown = Sent {
+                email: sent.invitation.email,
+                link: sent.link,
+            };
+            invitations_view(&s, &a, Some(shown), None, None).await
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            invitations_view(&s, &a, None, Some(e.to_string()), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let done = match s.app.revoke_invitation(&a.actor, &id).await {
+        Ok(i) => format!("Withdrew the invitation of {}.", i.email),
+        Err(e @ AppError::Conflict { .. }) => {
+            return invitations_view(&s, &a, None, Some(e.to_string()), None).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    invitations_view(&s, &a, None, None, Some(done)).await
+}
+
+// ---- The invitee's page (no sign-in: the token is the credential) ----
+
+enum InviteView {
+    Open {
+        email: String,
+        role: &'static str,
+        workspace: String,
+    },
+    Joined {
+        email: String,
+        workspace: String,
+    },
+    Closed {
+        title: &'static str,
+        message: String,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    title: &'static str,
+    token: String,
+    view: InviteView,
+    name: String,
+    error: Option<String>,
+}
+
+fn invite_response(status: StatusCode, page: InvitePage) -> Result<Response, WebError> {
+    let mut r = render(&page)?;
+    *r.status_mut() = status;
+    // The link is a credential: keep it out of other sites' Referer.
+    r.headers_mut().insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
+/// The page for a link that does not work, and its status: 404 for an
+/// unknown link, 410 for one that was used, withdrawn or has expired.
+fn closed(e: &AppError) -> Option<(StatusCode, &'static str)> {
+    Some(match e.code() {
+        "invitation.not_found" => (StatusCode::NOT_FOUND, "This invitation link is not valid"),
+        "invitation.used" => (StatusCode::GONE, "This invitation was already used"),
+        "invitation.revoked" => (StatusCode::GONE, "This invitation was withdrawn"),
+        "invitation.expired" => (StatusCode::GONE, "This invitation has expired"),
+        _ => return None,
+    })
+}
+
+fn closed_page(token: String, e: &AppError) -> Option<Result<Response, WebError>> {
+    let (status, title) = closed(e)?;
+    let message = if e.code() == "invitation.not_found" {
+        "Check that you opened the whole link from your invitation, or ask whoever invited you for a new one.".to_owned()
+    } else {
+        e.to_string()
+    };
+    Some(invite_response(
+        status,
+        InvitePage {
+            title,
+            token,
+            view: InviteView::Closed { title, message },
+            name: String::new(),
+            error: None,
+        },
+    ))
+}
+
+async fn invite_page(
+    State(s): State<WebState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let preview = match s.app.invitation_preview(&token).await {
+        Ok(p) => p,
+        Err(e) => return closed_page(token, &e).unwrap_or(Err(e.into())),
+    };
+    let refused = match preview.state {
+        InvitationState::Pending => None,
+        InvitationState::Accepted => Some((
+            "invitation.used",
+            "this invitation was already used; sign in with the password you chose",
+        )),
+        InvitationState::Revoked => Some((
+            "invitation.revoked",
+            "this invitation was withdrawn; ask whoever invited you for a new one",
+        )),
+        InvitationState::Expired => Some((
+            "invitation.expired",
+            "this invitation has expired; ask whoever invited you for a new one",
+        )),
+    };
+    if let Some((code, message)) = refused {
+        let e = AppError::conflict(code, message);
+        return closed_page(token, &e).unwrap_or(Err(e.into()));
+    }
+    invite_response(
+        StatusCode::OK,
+        InvitePage {
+            title: "Join your team",
+            token,
+            view: InviteView::Open {
+                email: preview.email,
+                role: preview.role.label(),
+                workspace: preview.workspace,
+            },
+            name: String::new(),
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    #[serde(default)]
+    name: String,
+    password: String,
+    password_again: String,
+}
+
+async fn accept(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    Path(token): Path<String>,
+    UiForm(f): UiForm<AcceptForm>,
+) -> Result<Response, WebError> {
+    let preview = match s.app.invitation_preview(&token).await {
+        Ok(p) => p,
+        Err(e) => return closed_page(token, &e).unwrap_or(Err(e.into())),
+    };
+    let again = |error: String| {
+        invite_response(
+            StatusCode::BAD_REQUEST,
+            InvitePage {
+                title: "Join your team",
+                token: token.clone(),
+                view: InviteView::Open {
+                    email: preview.email.clone(),
+                    role: preview.role.label(),
+                    workspace: preview.workspace.clone(),
+                },
+                name: f.name.clone(),
+                error: Some(error),
+            },
+        )
+    };
+    if f.password != f.password_again {
+        return again("the two passwords are not the same".into());
+    }
+    match s
+        .app
+        .accept_invitation(&token, &f.name, &f.password, &client.ip)
+        .await
+    {
+        Ok(u) => invite_response(
+            StatusCode::OK,
+            InvitePage {
+                title: "Welcome",
+                token: String::new(),
+                view: InviteView::Joined {
+                    email: u.email,
+                    workspace: preview.workspace.clone(),
+                },
+                name: String::new(),
+                error: None,
+            },
+        ),
+        Err(e) => match closed_page(token.clone(), &e) {
+            Some(r) => r,
+            None => match e {
+                AppError::Invalid { .. } | AppError::Conflict { .. } => again(e.to_string()),
+                e => Err(e.into()),
+            },
+        },
+    }
+}
+
+// ---- Changing one's own password ----
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    page: Page,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+async fn password_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    render(&PasswordPage {
+        page: Page::new(&s, &a, "Change your password", "security"),
+        error: None,
+        done: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    new_password_again: String,
+}
+
+async fn change_password(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let page = Page::new(&s, &a, "Change your password", "security");
+    let outcome = if f.new_password != f.new_password_again {
+        Err(AppError::invalid(
+            "password.mismatch",
+            "the two new passwords are not the same",
+        ))
+    } else {
+        s.app
+            .change_own_password(&a.actor, &f.current_password, &f.new_password)
+            .await
+    };
+    match outcome {
+        Ok(ended) => render(&PasswordPage {
+            page,
+            error: None,
+            done: Some(match ended {
+                0 => "Password changed.".to_owned(),
+                1 => "Password changed. Your other session was signed out.".to_owned(),
+                n => format!("Password changed. Your {n} other sessions were signed out."),
+            }),
+        }),
+        Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
+            let mut r = render(&PasswordPage {
+                page,
+                error: Some(e.to_string()),
+                done: None,
+            })?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- Workspace settings, on a page of their own ----
+
+#[derive(Template)]
+#[template(path = "workspace_settings.html")]
+struct WorkspacePage {
+    page: Page,
+    settings: WorkspaceSettings,
+    is_owner: bool,
+    /// The identity check for the two-person rule asks for a code too.
+    totp: bool,
+    error: Option<String>,
+}
+
+/// The workspace settings page (admins read it, Owners change it), with an
+/// error or a message from the form.
+pub(crate) async fn workspace_view(
+    s: &WebState,
+    a: &Authed,
+    error: Option<String>,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    if !s.app.permits(&a.actor, Action::ViewAudit) {
+        return Err(WebError(AppError::Forbidden));
+    }
+    let settings = s.app.workspace_settings(&a.actor).await?;
+    let mut page = Page::new(s, a, "Workspace settings", "workspace");
+    page.flash = flash;
+    render(&WorkspacePage {
+        page,
+        settings,
+        is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
+        totp: a.actor.totp_enabled,
+        error,
+    })
+}
+
+pub(crate) async fn workspace_page(
+    State(s): State<WebState>,
+    a: Authed,
+) -> Result<Response, WebError> {
+    workspace_view(&s, &a, None, None).await
+}
