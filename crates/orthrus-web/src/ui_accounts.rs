@@ -74,7 +74,12 @@ async fn accounts_page(
     let with_code = s.app.accounts_with_otp(&a.actor).await?;
     let mfa_off = s.app.accounts_with_mfa_off(&a.actor).await?;
     render(&AccountsPage {
-        page: Page::new(&s, &a, "All accounts", "accounts"),
+        page: Page::new(
+            &s,
+            &a,
+            if show_all { "All accounts" } else { "Your accounts" },
+            "accounts",
+        ),
         accounts,
         with_code,
         mfa_off,

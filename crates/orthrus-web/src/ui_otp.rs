@@ -284,7 +284,7 @@ async fn confirm(
         .await
     {
         Ok(_) => {
-            render_section(
+            let mut r = render_section(
                 &s,
                 &a,
                 &id,
@@ -295,7 +295,13 @@ async fn confirm(
                     ..Extra::default()
                 },
             )
-            .await
+            .await?;
+            // The page's "Authenticator code" row reloads itself on this.
+            r.headers_mut().insert(
+                "hx-trigger",
+                axum::http::HeaderValue::from_static(MFA_CHANGED),
+            );
+            Ok(r)
         }
         Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
         Err(e) => Err(e.into()),
@@ -345,6 +351,10 @@ struct Tile {
     compact: bool,
     refresh_secs: i64,
 }
+
+/// The htmx event a response sends when the account's authenticator was
+/// turned on: the code row on the page reloads itself.
+const MFA_CHANGED: &str = "mfa-changed";
 
 #[derive(Deserialize)]
 struct TileQuery {
@@ -396,11 +406,17 @@ async fn render_tile(
         Err(AppError::Invalid {
             code: "otp.not_enrolled",
             ..
-        }) => Ok(axum::response::IntoResponse::into_response(
-            axum::response::Html(
-                "<span class=\"muted\">Not set up yet: see MFA settings below.</span>",
-            ),
-        )),
+        }) => {
+            // Waits for the authenticator to be turned on (Done), then loads
+            // the code in its place.
+            let query = if compact { "?compact=1" } else { "" };
+            let id = id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
+            Ok(axum::response::IntoResponse::into_response(
+                axum::response::Html(format!(
+                    "<div id=\"code-{id}\" hx-get=\"/accounts/{id}/code-tile{query}\" hx-trigger=\"{MFA_CHANGED} from:body\" hx-swap=\"outerHTML\"><span class=\"muted\">Not set up yet: see MFA settings below.</span></div>"
+                )),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }

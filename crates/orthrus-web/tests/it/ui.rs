@@ -852,3 +852,166 @@ async fn the_requester_is_not_offered_approve_on_her_own_request() {
     .await;
     assert!(panel.contains(">Approve<"), "{panel}");
 }
+
+#[tokio::test]
+async fn done_refreshes_the_code_row_and_the_copy_is_plain() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand", "pw-1").await;
+    let (cookie, csrf) = t
+        .browser_login("owner@acme.test", "owner-password-1")
+        .await;
+    // The heading says what the list shows; the copy names nobody.
+    let home = html_of(&t, &cookie, "/").await;
+    assert!(home.contains("<h1>Your accounts</h1>"), "{home}");
+    let all = html_of(&t, &cookie, "/?scope=all").await;
+    assert!(all.contains("<h1>All accounts</h1>"), "{all}");
+    let section = text_of(hx_req(
+        t.http.get(format!("{}/accounts/{id}/mfa", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(!section.contains("Kathy"), "{section}");
+    // Before the authenticator is on, the code row waits for Done…
+    let row = text_of(hx_req(
+        t.http.get(format!("{}/accounts/{id}/code-tile", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(
+        row.contains("Not set up yet") && row.contains("hx-trigger=\"mfa-changed from:body\""),
+        "{row}"
+    );
+    // …which announces it.
+    text_of(
+        hx_req(
+            t.http.post(format!("{}/step-up?then=mfa:{id}", t.url)),
+            &cookie,
+            &csrf,
+        )
+        .form(&[("password", "owner-password-1")]),
+    )
+    .await;
+    let pending = text_of(
+        hx_req(
+            t.http.post(format!("{}/accounts/{id}/mfa/key", t.url)),
+            &cookie,
+            &csrf,
+        )
+        .form(&[("secret", "JBSWY3DPEHPK3PXP")]),
+    )
+    .await;
+    assert!(pending.contains("Verify your code"), "{pending}");
+    let r = hx_req(
+        t.http.post(format!("{}/accounts/{id}/mfa/confirm", t.url)),
+        &cookie,
+        &csrf,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.headers()["hx-trigger"], "mfa-changed");
+    assert!(r.text().await.unwrap().contains("Authenticator on"));
+    let row = text_of(hx_req(
+        t.http.get(format!("{}/accounts/{id}/code-tile", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(row.contains("current code"), "{row}");
+}
+
+#[test]
+fn templates_carry_no_inline_styles() {
+    // The CSP (style-src 'self') drops them, so they would do nothing.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(" style=\""),
+            "{} has an inline style",
+            path.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw").await;
+    let (s, m) = owner
+        .post(
+            &format!("/accounts/{id}/managed-email"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let address = m["address"].as_str().unwrap().to_owned();
+    let auth = |flagged: bool| orthrus_app::SenderAuth {
+        dkim: if flagged { "fail" } else { "pass" }.into(),
+        dkim_domains: if flagged {
+            vec![]
+        } else {
+            vec!["mail.instagram.com".into()]
+        },
+        dmarc: if flagged { "fail" } else { "pass" }.into(),
+        from_domain: "mail.instagram.com".into(),
+        flagged,
+        reason: flagged
+            .then(|| "claims to be from instagram.com but does not pass DMARC".into()),
+    };
+    t.app
+        .ingest_email(
+            std::slice::from_ref(&address),
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <good-1@x>\r\n\r\nYour Instagram code is 111222.\r\n",
+            Some(auth(false)),
+        )
+        .await
+        .unwrap();
+    let (cookie, csrf) = t
+        .browser_login("owner@acme.test", "owner-password-1")
+        .await;
+    let rows = text_of(hx_req(
+        t.http.get(format!("{}/inbox/rows", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    assert!(rows.contains("111222"), "{rows}");
+    assert!(
+        !rows.contains("badge danger") && !rows.contains("unverified"),
+        "a verified sender carries no warning: {rows}"
+    );
+    t.app
+        .ingest_email(
+            std::slice::from_ref(&address),
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <bad-1@x>\r\n\r\nYour Instagram code is 333444.\r\n",
+            Some(auth(true)),
+        )
+        .await
+        .unwrap();
+    let rows = text_of(hx_req(
+        t.http.get(format!("{}/inbox/rows", t.url)),
+        &cookie,
+        &csrf,
+    ))
+    .await;
+    let bad = rows
+        .split("<tr")
+        .find(|r| r.contains("333444"))
+        .unwrap();
+    assert!(
+        bad.contains("sender failed verification")
+            && bad.contains("This message claims to be from instagram.com but does not pass DMARC"),
+        "the reason in words, not a tooltip: {bad}"
+    );
+    let good = rows
+        .split("<tr")
+        .find(|r| r.contains("111222"))
+        .unwrap();
+    assert!(!good.contains("sender failed verification"), "{good}");
+}

@@ -106,7 +106,7 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
             .await?
             .click()
             .await?;
-        b.query(By::XPath("//h1[text()='All accounts']"))
+        b.query(By::XPath("//h1[text()='Your accounts']"))
             .first()
             .await?;
         // Sign out and in again through the sign-in page.
@@ -253,7 +253,7 @@ async fn sign_in(b: &WebDriver, url: &str, email: &str, password: &str) -> WebDr
         .await?
         .click()
         .await?;
-    b.query(By::XPath("//h1[text()='All accounts']"))
+    b.query(By::XPath("//h1[text()='Your accounts']"))
         .first()
         .await?;
     Ok(())
