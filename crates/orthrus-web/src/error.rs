@@ -214,11 +214,21 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
     let after_login =
         crate::ui_extension::safe_next(req.uri().path_and_query().map(|p| p.as_str()));
     let htmx = req.headers().contains_key("hx-request");
+    let had_flash =
+        !htmx && crate::extract::cookie(req.headers(), crate::ui::FLASH_COOKIE).is_some();
     let (req, csrf) = crate::extract::check_csrf(&state, req).await;
     let mut resp = match csrf {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     };
+    // A Post/Redirect/Get's message is shown once: the page that showed it
+    // drops the cookie.
+    if had_flash && resp.status().is_success() {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("orthrus_flash=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        );
+    }
     if is_api(&path) {
         resp = bare_rejection_as_error(resp).await;
     }

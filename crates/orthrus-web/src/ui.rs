@@ -24,24 +24,37 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/setup", get(setup_page).post(setup_submit))
         .route("/welcome", get(welcome))
         .route("/users", get(users_page).post(users_create))
-        .route("/users/{id}/{op}", post(users_op))
+        .route("/users/{id}/{op}", get(to_users).post(users_op))
         .route(
             "/workspace/settings",
             get(crate::ui_people::workspace_page).post(workspace_settings),
         )
         .route("/audit", get(audit_page))
         .route("/security", get(security_page))
-        .route("/security/2fa/{op}", post(security_2fa))
+        .route("/security/2fa/{op}", get(to_security).post(security_2fa))
         .route(
             "/security/sessions/{id}/revoke",
             post(security_revoke_session),
         )
-        .route("/security/tokens", post(security_create_token))
+        .route(
+            "/security/tokens",
+            get(to_security).post(security_create_token),
+        )
         .route(
             "/security/passkeys/{id}/delete",
             post(security_delete_passkey),
         )
         .route("/security/tokens/{id}/revoke", post(security_revoke_token))
+}
+
+/// A form's URL opened with `GET` (a reload, a bookmark): the page the form
+/// is on, rather than "method not allowed".
+async fn to_users() -> Redirect {
+    Redirect::to("/users")
+}
+
+async fn to_security() -> Redirect {
+    Redirect::to("/security")
 }
 
 /// What every signed-in page shows.
@@ -143,6 +156,48 @@ fn session_cookie(s: &WebState, token: &str, max_age: i64) -> HeaderValue {
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .unwrap_or(HeaderValue::from_static(""))
+}
+
+/// The cookie that carries a message over a Post/Redirect/Get to the page
+/// shown next ("Saved.", "Added …"); read once, then dropped.
+pub(crate) const FLASH_COOKIE: &str = "orthrus_flash";
+
+/// Post/Redirect/Get: a form that worked answers `303 See Other` to the page
+/// to show (which a reload fetches again with `GET`), with `flash` for it.
+pub(crate) fn see_other(s: &WebState, to: &str, flash: &str) -> Response {
+    let hex: String = flash
+        .bytes()
+        .take(600)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let secure = if s.secure_cookies() { "; Secure" } else { "" };
+    let cookie = HeaderValue::from_str(&format!(
+        "{FLASH_COOKIE}={hex}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static(""));
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    r
+}
+
+/// The message a Post/Redirect/Get left for this page (see [`see_other`]);
+/// `finish` drops the cookie once a page has been shown.
+pub(crate) struct Flash(pub Option<String>);
+
+impl axum::extract::FromRequestParts<WebState> for Flash {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let text = crate::extract::cookie(&parts.headers, FLASH_COOKIE).and_then(|hex| {
+            let bytes = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            String::from_utf8(bytes).ok().filter(|t| !t.is_empty())
+        });
+        Ok(Self(text))
+    }
 }
 
 fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
@@ -412,8 +467,12 @@ async fn users_view(
     })
 }
 
-async fn users_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    users_view(&s, &a, None, None).await
+async fn users_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Flash(flash): Flash,
+) -> Result<Response, WebError> {
+    users_view(&s, &a, None, flash).await
 }
 
 #[derive(Deserialize)]
@@ -446,7 +505,7 @@ async fn users_create(
         )
         .await
     {
-        Ok(u) => users_view(&s, &a, None, Some(format!("Added {}.", u.email))).await,
+        Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             users_view(&s, &a, Some(e.to_string()), None).await
         }
@@ -488,7 +547,7 @@ async fn users_op(
         }
         _ => return Err(WebError(AppError::NotFound("page"))),
     };
-    users_view(&s, &a, None, Some(done)).await
+    Ok(see_other(&s, "/users", &done))
 }
 
 #[derive(Deserialize)]
@@ -557,9 +616,11 @@ async fn workspace_settings(
         Err(e) => Err(e),
     };
     match saved {
-        Ok(()) => {
-            crate::ui_people::workspace_view(&s, &a, None, Some("Workspace settings saved.".into())).await
-        }
+        Ok(()) => Ok(see_other(
+            &s,
+            "/workspace/settings",
+            "Workspace settings saved.",
+        )),
         Err(e @ AppError::Invalid { .. }) => {
             crate::ui_people::workspace_view(&s, &a, Some(e.to_string()), None).await
         }
@@ -662,8 +723,20 @@ async fn security_view(s: &WebState, a: &Authed, x: SecurityExtras) -> Result<Re
     })
 }
 
-async fn security_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    security_view(&s, &a, SecurityExtras::default()).await
+async fn security_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Flash(flash): Flash,
+) -> Result<Response, WebError> {
+    security_view(
+        &s,
+        &a,
+        SecurityExtras {
+            flash,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -723,15 +796,11 @@ async fn security_2fa(
         },
         "disable" => {
             s.app.disable_totp(&a.actor).await?;
-            security_view(
+            Ok(see_other(
                 &s,
-                &a,
-                SecurityExtras {
-                    flash: Some("Two-factor authentication is off.".into()),
-                    ..Default::default()
-                },
-            )
-            .await
+                "/security",
+                "Two-factor authentication is off.",
+            ))
         }
         _ => Err(WebError(AppError::NotFound("page"))),
     }
@@ -750,15 +819,7 @@ async fn security_revoke_session(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     s.app.revoke_session(&a.actor, &id).await?;
-    security_view(
-        &s,
-        &a,
-        SecurityExtras {
-            flash: Some("Signed out that session.".into()),
-            ..Default::default()
-        },
-    )
-    .await
+    Ok(see_other(&s, "/security", "Signed out that session."))
 }
 
 #[derive(Deserialize)]
@@ -799,15 +860,7 @@ async fn security_revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     s.app.revoke_api_token(&a.actor, &id).await?;
-    security_view(
-        &s,
-        &a,
-        SecurityExtras {
-            flash: Some("Token revoked.".into()),
-            ..Default::default()
-        },
-    )
-    .await
+    Ok(see_other(&s, "/security", "Token revoked."))
 }
 
 async fn security_delete_passkey(
@@ -819,13 +872,5 @@ async fn security_delete_passkey(
     // Removing a way to confirm identity needs a fresh identity check.
     let actor = crate::ui_dual::confirmed(&s, &a, &f).await?;
     s.app.delete_passkey(&actor, &id).await?;
-    security_view(
-        &s,
-        &a,
-        SecurityExtras {
-            flash: Some("Passkey removed.".into()),
-            ..Default::default()
-        },
-    )
-    .await
+    Ok(see_other(&s, "/security", "Passkey removed."))
 }

@@ -4,7 +4,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
-use crate::ui::{Page, render};
+use crate::ui::{Flash, Page, render, see_other};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -21,7 +21,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/", get(accounts_page))
         .route("/accounts/new", get(new_page).post(new_submit))
         .route("/accounts/{id}", get(account_page))
-        .route("/accounts/{id}/edit", post(edit_submit))
+        .route("/accounts/{id}/edit", get(to_account).post(edit_submit))
         .route("/accounts/{id}/delete", post(delete_submit))
         .route("/accounts/{id}/reveal", post(reveal))
         .route("/accounts/{id}/copy", post(copy))
@@ -29,12 +29,13 @@ pub(crate) fn routes() -> Router<WebState> {
             "/accounts/{id}/fields/{field_id}/reveal",
             post(reveal_field),
         )
-        .route("/accounts/{id}/members", post(add_member))
+        .route("/accounts/{id}/members", get(to_account).post(add_member))
         .route(
             "/accounts/{id}/members/{user_id}/remove",
             post(remove_member),
         )
         .route("/step-up", post(step_up))
+        .route("/ui/step-up/cancel", get(step_up_cancel))
         .route("/ui/generate-password", post(generate_password))
         .route("/ui/field-row", get(field_row))
 }
@@ -246,8 +247,15 @@ async fn account_page(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
+    Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    account_view(&s, &a, &id, None).await
+    account_view(&s, &a, &id, flash).await
+}
+
+/// A form's URL opened with `GET` (a reload after an error, a bookmark): the
+/// account's page.
+async fn to_account(Path(id): Path<String>) -> Redirect {
+    Redirect::to(&format!("/accounts/{id}"))
 }
 
 #[derive(Deserialize)]
@@ -274,7 +282,7 @@ async fn edit_submit(
         ..Default::default()
     };
     s.app.update_account(&a.actor, &id, patch).await?;
-    account_view(&s, &a, &id, Some("Saved.".into())).await
+    Ok(see_other(&s, &format!("/accounts/{id}"), "Saved."))
 }
 
 async fn delete_submit(
@@ -294,12 +302,97 @@ async fn delete_submit(
     }
 }
 
+/// "Confirm your identity": says what it is for, and Cancel puts back what
+/// was there before (see [`step_up_dialog`]).
 #[derive(Template)]
 #[template(path = "step_up.html")]
 pub(crate) struct StepUpDialog {
-    pub(crate) then: String,
-    pub(crate) totp: bool,
-    pub(crate) error: Option<String>,
+    then: String,
+    totp: bool,
+    error: Option<String>,
+    /// "Revealing a password", "Setting up the authenticator", …
+    purpose: String,
+    cancel_url: String,
+    cancel_target: String,
+}
+
+impl StepUpDialog {
+    /// The dialog for `then` (what runs once the check passes, as
+    /// [`guarded`] reads it).
+    pub(crate) fn new(then: &str, totp: bool, error: Option<String>) -> Self {
+        let mut parts = then.splitn(3, ':');
+        let (kind, id, extra) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let purpose = match kind {
+            "reveal" => "Revealing a password",
+            "copy" => "Copying a password",
+            "field" => "Revealing a secret field",
+            "mfa" => "Setting up the authenticator",
+            "backup-view" => "Showing backup codes",
+            "backup-use" => "Using a backup code",
+            "dual-1" => "Approving a request",
+            "dual-0" => "Denying a request",
+            "job-backup" => "Letting the automation use a backup code",
+            "automation" => match extra.split(':').next().unwrap_or("") {
+                "enable_mfa" => "Turning on MFA",
+                "rotate_password" => "Rotating the password",
+                "swap_email" => "Changing the account's email",
+                _ => "Starting this automation",
+            },
+            _ => "This",
+        };
+        let cancel = |url: String, target: &str| (url, target.to_owned());
+        let (cancel_url, cancel_target) = match kind {
+            "mfa" => cancel(format!("/accounts/{id}/mfa"), "#mfa"),
+            "backup-view" | "backup-use" => cancel(format!("/accounts/{id}/backup"), "#backup"),
+            "dual-1" | "dual-0" => cancel("/ui/dual".into(), "closest .dialog"),
+            "automation" => cancel(format!("/accounts/{id}/automations-ui"), "closest .dialog"),
+            _ => cancel(format!("/ui/step-up/cancel?then={kind}"), "closest .dialog"),
+        };
+        Self {
+            then: then.to_owned(),
+            totp,
+            error,
+            purpose: purpose.to_owned(),
+            cancel_url,
+            cancel_target,
+        }
+    }
+}
+
+/// The identity-check dialog as a response.
+pub(crate) fn step_up_dialog(a: &Authed, then: &str) -> Result<Response, WebError> {
+    render(&StepUpDialog::new(then, a.actor.totp_enabled, None))
+}
+
+/// Cancel in a dialog that stood in for a hidden value: the value, hidden
+/// again (or nothing, where the dialog stood alone).
+async fn step_up_cancel(
+    _a: Authed,
+    Query(q): Query<StepUpQuery>,
+) -> axum::response::Html<&'static str> {
+    axum::response::Html(match q.then.as_str() {
+        "reveal" | "copy" => {
+            "<span class=\"secret\" aria-label=\"hidden password\">••••••••••</span>"
+        }
+        "field" => "<span class=\"secret\">••••••</span>",
+        _ => "",
+    })
+}
+
+/// A response that replaces the whole section `target` (`#mfa`), whichever
+/// element inside it (the dialog) asked.
+fn into_section(mut r: Response, target: &'static str) -> Response {
+    r.headers_mut()
+        .insert("hx-retarget", axum::http::HeaderValue::from_static(target));
+    r.headers_mut().insert(
+        "hx-reswap",
+        axum::http::HeaderValue::from_static("outerHTML"),
+    );
+    r
 }
 
 #[derive(Template)]
@@ -329,11 +422,23 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
             .reveal_password(&a.actor, id, true)
             .await
             .map(|v| (v, true)),
-        "mfa" => return crate::ui_otp::mfa_form_after_step_up(s, a, id).await,
-        "backup-view" => return crate::ui_backup::after_step_up(s, a, id, "view").await,
+        "mfa" => {
+            return crate::ui_otp::mfa_form_after_step_up(s, a, id)
+                .await
+                .map(|r| into_section(r, "#mfa"));
+        }
+        "backup-view" => {
+            return crate::ui_backup::after_step_up(s, a, id, "view")
+                .await
+                .map(|r| into_section(r, "#backup"));
+        }
         "dual-1" => return crate::ui_dual::decide_and_render(s, a, id, true).await,
         "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
-        "backup-use" => return crate::ui_backup::after_step_up(s, a, id, "use").await,
+        "backup-use" => {
+            return crate::ui_backup::after_step_up(s, a, id, "use")
+                .await
+                .map(|r| into_section(r, "#backup"));
+        }
         "job-backup" => return crate::ui_automation::allow_backup_code(s, a, id).await,
         "automation" => {
             let (kind, confirmed) = crate::ui_automation::resumed_start(extra);
@@ -356,11 +461,7 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
             value: value.into_inner(),
             copy,
         }),
-        Err(AppError::StepUpRequired) => render(&StepUpDialog {
-            then: then.to_owned(),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        Err(AppError::StepUpRequired) => step_up_dialog(a, then),
         Err(e) => Err(e.into()),
     }
 }
@@ -421,14 +522,28 @@ async fn step_up(
             };
             guarded(&s, &a, &q.then).await
         }
+        // Only the password (and code) was asked for: the message says so,
+        // not "the email or password".
         Err(
             e
             @ (AppError::InvalidCredentials | AppError::TotpRequired | AppError::Throttled { .. }),
-        ) => render(&StepUpDialog {
-            then: q.then,
-            totp: a.actor.totp_enabled,
-            error: Some(e.to_string()),
-        }),
+        ) => {
+            let message = match e {
+                AppError::InvalidCredentials if a.actor.totp_enabled => {
+                    "That password or code is not correct.".to_owned()
+                }
+                AppError::InvalidCredentials => "That password is not correct.".to_owned(),
+                AppError::TotpRequired => {
+                    "Enter the code from your authenticator app too.".to_owned()
+                }
+                e => e.to_string(),
+            };
+            render(&StepUpDialog::new(
+                &q.then,
+                a.actor.totp_enabled,
+                Some(message),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -450,13 +565,11 @@ async fn add_member(
         .parse()
         .map_err(|_| WebError(AppError::invalid("member.invalid_role", "choose a role")))?;
     let m = s.app.set_member(&a.actor, &id, &f.user_id, role).await?;
-    account_view(
+    Ok(see_other(
         &s,
-        &a,
-        &id,
-        Some(format!("{} is now {}.", m.email, role.label())),
-    )
-    .await
+        &format!("/accounts/{id}"),
+        &format!("{} is now {}.", m.email, role.label()),
+    ))
 }
 
 async fn remove_member(
@@ -465,7 +578,7 @@ async fn remove_member(
     Path((id, user)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     s.app.remove_member(&a.actor, &id, &user).await?;
-    account_view(&s, &a, &id, Some("Member removed.".into())).await
+    Ok(see_other(&s, &format!("/accounts/{id}"), "Member removed."))
 }
 
 #[derive(Template)]

@@ -215,8 +215,9 @@ pub(crate) async fn start_kind(
     let opts = orthrus_app::StartOptions { confirmed_mfa_off };
     match s.app.start_automation_with(&a.actor, id, kind, opts).await {
         Ok(_) => section_view(s, a, id, None).await,
-        Err(AppError::StepUpRequired) => render(&crate::ui_accounts::StepUpDialog {
-            then: format!(
+        Err(AppError::StepUpRequired) => crate::ui_accounts::step_up_dialog(
+            a,
+            &format!(
                 "automation:{id}:{kind}{}",
                 if confirmed_mfa_off == Some(true) {
                     ":confirmed"
@@ -224,9 +225,7 @@ pub(crate) async fn start_kind(
                     ""
                 }
             ),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        ),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             section_view(s, a, id, Some(e.to_string())).await
         }
@@ -410,11 +409,9 @@ async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Re
             error: None,
             message: "Thanks: the job goes on with your answer.",
         }),
-        Err(AppError::StepUpRequired) => render(&crate::ui_accounts::StepUpDialog {
-            then: format!("job-backup:{id}"),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        Err(AppError::StepUpRequired) => {
+            crate::ui_accounts::step_up_dialog(a, &format!("job-backup:{id}"))
+        }
         Err(AppError::Forbidden) => render(&Answered {
             error: Some(
                 "Only someone who may use this account's backup codes can allow one.".into(),

@@ -35,6 +35,8 @@ struct Section {
     raw: String,
     flash: Option<String>,
     error: Option<String>,
+    /// "Confirm your identity", shown under the section's heading.
+    step_up: Option<String>,
 }
 
 #[derive(Default)]
@@ -45,6 +47,7 @@ pub(crate) struct Extra {
     raw: String,
     flash: Option<String>,
     error: Option<String>,
+    step_up: Option<String>,
 }
 
 pub(crate) async fn render_section(
@@ -67,15 +70,30 @@ pub(crate) async fn render_section(
         raw: x.raw,
         flash: x.flash,
         error: x.error,
+        step_up: x.step_up,
     })
 }
 
-#[derive(Template)]
-#[template(path = "step_up.html")]
-struct StepUpDialog {
-    then: String,
-    totp: bool,
-    error: Option<String>,
+/// The section with "Confirm your identity" under its heading, for `then`.
+async fn step_up_dialog(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    then: &str,
+) -> Result<Response, WebError> {
+    let dialog = crate::ui_accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
+    render_section(
+        s,
+        a,
+        id,
+        Extra {
+            step_up: Some(dialog),
+            ..Extra::default()
+        },
+    )
+    .await
 }
 
 async fn section(
@@ -189,11 +207,9 @@ pub(crate) async fn after_step_up(
     };
     match result {
         Ok(x) => render_section(s, a, id, x).await,
-        Err(AppError::StepUpRequired) => render(&StepUpDialog {
-            then: format!("backup-{what}:{id}"),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        Err(AppError::StepUpRequired) => {
+            step_up_dialog(s, a, id, &format!("backup-{what}:{id}")).await
+        }
         Err(e @ AppError::Invalid { .. }) => {
             render_section(
                 s,
@@ -233,11 +249,9 @@ async fn mark_used(
 ) -> Result<Response, WebError> {
     match s.app.mark_backup_code_used(&a.actor, &id, position).await {
         Ok(_) => after_step_up(&s, &a, &id, "view").await,
-        Err(AppError::StepUpRequired) => render(&StepUpDialog {
-            then: format!("backup-view:{id}"),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        Err(AppError::StepUpRequired) => {
+            step_up_dialog(&s, &a, &id, &format!("backup-view:{id}")).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -27,14 +27,6 @@ struct Panel {
     message: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "step_up.html")]
-struct StepUpDialog {
-    then: String,
-    totp: bool,
-    error: Option<String>,
-}
-
 pub(crate) async fn render_panel(
     s: &WebState,
     a: &Authed,
@@ -75,11 +67,9 @@ pub(crate) async fn decide_and_render(
             )
             .await
         }
-        Err(AppError::StepUpRequired) => render(&StepUpDialog {
-            then: format!("dual-{}:{id}", u8::from(approve)),
-            totp: a.actor.totp_enabled,
-            error: None,
-        }),
+        Err(AppError::StepUpRequired) => {
+            crate::ui_accounts::step_up_dialog(a, &format!("dual-{}:{id}", u8::from(approve)))
+        }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             render_panel(s, a, Some(e.to_string())).await
         }

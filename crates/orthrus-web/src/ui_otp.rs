@@ -44,14 +44,8 @@ struct Section {
     refresh_secs: i64,
     flash: Option<String>,
     error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "step_up.html")]
-struct StepUpDialog {
-    then: String,
-    totp: bool,
-    error: Option<String>,
+    /// "Confirm your identity", shown under the section's heading.
+    step_up: Option<String>,
 }
 
 #[derive(Default)]
@@ -59,6 +53,7 @@ struct Extra {
     show_form: bool,
     flash: Option<String>,
     error: Option<String>,
+    step_up: Option<String>,
 }
 
 async fn render_section(
@@ -97,6 +92,7 @@ async fn render_section(
         refresh_secs,
         flash: x.flash,
         error: x.error,
+        step_up: x.step_up,
     })
 }
 
@@ -108,13 +104,23 @@ async fn section(
     render_section(&s, &a, &id, Extra::default()).await
 }
 
-/// Everything that changes MFA needs a fresh identity check first.
-fn step_up_dialog(a: &Authed, id: &str) -> Result<Response, WebError> {
-    render(&StepUpDialog {
-        then: format!("mfa:{id}"),
-        totp: a.actor.totp_enabled,
-        error: None,
-    })
+/// Everything that changes MFA needs a fresh identity check first: the
+/// dialog shows inside the section, under its heading.
+async fn step_up_dialog(s: &WebState, a: &Authed, id: &str) -> Result<Response, WebError> {
+    let dialog =
+        crate::ui_accounts::StepUpDialog::new(&format!("mfa:{id}"), a.actor.totp_enabled, None)
+            .render()
+            .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
+    render_section(
+        s,
+        a,
+        id,
+        Extra {
+            step_up: Some(dialog),
+            ..Extra::default()
+        },
+    )
+    .await
 }
 
 async fn start(
@@ -123,7 +129,7 @@ async fn start(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     if a.actor.elevated_until.is_none_or(|t| t <= s.app.now()) {
-        return step_up_dialog(&a, &id);
+        return step_up_dialog(&s, &a, &id).await;
     }
     render_section(
         &s,
@@ -163,7 +169,7 @@ async fn enroll(
 ) -> Result<Response, WebError> {
     match s.app.enroll_otp(&a.actor, id, input).await {
         Ok(_) => render_section(s, a, id, Extra::default()).await,
-        Err(AppError::StepUpRequired) => step_up_dialog(a, id),
+        Err(AppError::StepUpRequired) => step_up_dialog(s, a, id).await,
         Err(e @ AppError::Invalid { .. }) => {
             render_section(
                 s,
@@ -303,7 +309,7 @@ async fn confirm(
             );
             Ok(r)
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -315,7 +321,7 @@ async fn cancel(
 ) -> Result<Response, WebError> {
     match s.app.cancel_pending_otp(&a.actor, &id).await {
         Ok(()) | Err(AppError::NotFound(_)) => render_section(&s, &a, &id, Extra::default()).await,
-        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -338,7 +344,7 @@ async fn remove(
             )
             .await
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&a, &id),
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -11,6 +11,7 @@ mod backup;
 mod blank_png;
 mod dual;
 mod egress;
+mod forms;
 mod hardening;
 mod inbox_flood;
 mod inbox_view;

@@ -1,0 +1,283 @@
+//! How the UI's forms behave (issue 14): a form that worked answers 303 to a
+//! page a reload can fetch again; a form that did not shows the message
+//! beside the field, with everything typed kept; "Confirm your identity"
+//! says what it is for, stays inside its section and can be cancelled.
+
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A browser signed in as someone: posts forms, follows nothing by itself.
+struct Browser<'a> {
+    t: &'a TestApp,
+    cookie: String,
+    csrf: String,
+}
+
+impl<'a> Browser<'a> {
+    async fn new(t: &'a TestApp, email: &str, password: &str) -> Self {
+        let (cookie, csrf) = t.browser_login(email, password).await;
+        Self { t, cookie, csrf }
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)], htmx: bool) -> reqwest::Response {
+        let mut form = vec![("_csrf", self.csrf.clone())];
+        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let mut r = self
+            .t
+            .http
+            .post(format!("{}{path}", self.t.url))
+            .header("cookie", &self.cookie)
+            .form(&form);
+        if htmx {
+            r = r.header("hx-request", "true");
+        }
+        r.send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str, extra_cookie: Option<&str>) -> reqwest::Response {
+        let cookie = match extra_cookie {
+            Some(c) => format!("{}; {c}", self.cookie),
+            None => self.cookie.clone(),
+        };
+        self.t
+            .http
+            .get(format!("{}{path}", self.t.url))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A successful POST: 303 to a page that answers 200 and shows `flash`.
+    async fn post_redirect_get(&self, path: &str, fields: &[(&str, &str)], to: &str, flash: &str) {
+        let r = self.post(path, fields, false).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "POST {path}: {}",
+            r.text().await.unwrap()
+        );
+        assert_eq!(r.headers()["location"], to, "POST {path}");
+        let flash_cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("orthrus_flash="))
+            .map(|c| c.split(';').next().unwrap().to_owned())
+            .expect("the message rides along in a cookie");
+        let page = self.get(to, Some(&flash_cookie)).await;
+        assert_eq!(page.status(), StatusCode::OK, "GET {to}");
+        let dropped = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("orthrus_flash=;") && c.contains("Max-Age=0"));
+        assert!(dropped, "the message is shown once");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(flash), "GET {to} shows {flash:?}: {html}");
+        // A reload of the form's own URL is no dead end either.
+        let again = self.get(path, None).await;
+        if path == to {
+            assert_eq!(again.status(), StatusCode::OK, "GET {path}");
+        } else {
+            assert_eq!(again.status(), StatusCode::SEE_OTHER, "GET {path}");
+            assert_eq!(again.headers()["location"], to, "GET {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    let (s, ivy) = owner
+        .post(
+            "/users",
+            &json!({"email": "ivy@acme.test", "name": "Ivy", "role": "user", "password": "member-password-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ivy}");
+    let ivy = ivy["id"].as_str().unwrap().to_owned();
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let account = format!("/accounts/{id}");
+
+    b.post_redirect_get(
+        &format!("{account}/members"),
+        &[("user_id", &ivy), ("role", "collaborator")],
+        &account,
+        "ivy@acme.test is now Collaborator.",
+    )
+    .await;
+    let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    b.post_redirect_get(
+        &format!("{account}/edit"),
+        &[("version", &version), ("label", "Brand Instagram")],
+        &account,
+        "Saved.",
+    )
+    .await;
+    b.post_redirect_get(
+        "/workspace/settings",
+        &[("step_up_minutes", "10"), ("inbox_retention_days", "30")],
+        "/workspace/settings",
+        "Workspace security",
+    )
+    .await;
+    b.post_redirect_get(
+        &format!("/users/{ivy}/role"),
+        &[("role", "admin")],
+        "/users",
+        "ivy@acme.test is now Admin.",
+    )
+    .await;
+    let r = b
+        .post(
+            "/users",
+            &[
+                ("email", "max@acme.test"),
+                ("name", "Max"),
+                ("role", "user"),
+                ("password", "member-password-2"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/users");
+    b.post_redirect_get(
+        &format!("/users/{ivy}/deactivate"),
+        &[],
+        "/users",
+        "Deactivated ivy@acme.test.",
+    )
+    .await;
+    // The one-shot pages (a new token, recovery codes) stay at their POST;
+    // opening their URL later goes to the page they belong to.
+    for path in ["/security/tokens", "/security/2fa/confirm"] {
+        let r = b.get(path, None).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(r.headers()["location"], "/security");
+    }
+}
+
+#[tokio::test]
+async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    let (s, v) = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/accounts/{id}/backup-codes"),
+            Some(&json!({"codes": ["1111 2222", "3333 4444"]})),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+
+    // Setting up the authenticator: the dialog is inside "MFA settings".
+    let html = b
+        .post(&format!("/accounts/{id}/mfa/start"), &[], true)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<h2 id=\"mfa-title\">MFA settings</h2>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Setting up the authenticator needs a recent identity check"),
+        "{html}"
+    );
+    assert!(!html.contains("Revealing a password"), "{html}");
+    assert!(
+        html.contains(&format!("hx-get=\"/accounts/{id}/mfa\" hx-target=\"#mfa\"")),
+        "Cancel puts the section back: {html}"
+    );
+    let back = b
+        .get(&format!("/accounts/{id}/mfa"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(back.contains("Set up authenticator") && !back.contains("Confirm your identity"));
+
+    // A wrong password: about the password only, and the dialog stays.
+    let html = b
+        .post(
+            &format!("/step-up?then=mfa:{id}"),
+            &[("password", "wrong-password")],
+            true,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("That password is not correct"), "{html}");
+    assert!(!html.contains("email"), "no email was asked for: {html}");
+    assert!(
+        html.contains("Setting up the authenticator needs"),
+        "{html}"
+    );
+
+    // The right one: the whole section comes back, with the key form.
+    let r = b
+        .post(
+            &format!("/step-up?then=mfa:{id}"),
+            &[("password", "owner-password-1")],
+            true,
+        )
+        .await;
+    assert_eq!(r.headers()["hx-retarget"], "#mfa");
+    assert_eq!(r.headers()["hx-reswap"], "outerHTML");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"mfa-secret\""), "{html}");
+
+    // Backup codes, in a fresh session: its own words, its own heading.
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let html = b
+        .post(&format!("/accounts/{id}/backup/view"), &[], true)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<h2 id=\"backup-title\">"), "{html}");
+    assert!(
+        html.contains("Showing backup codes needs a recent identity check"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "hx-get=\"/accounts/{id}/backup\" hx-target=\"#backup\""
+        )),
+        "{html}"
+    );
+
+    // Revealing a password: says so; Cancel hides the password again.
+    let html = b
+        .post(&format!("/accounts/{id}/reveal"), &[], true)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Revealing a password needs"), "{html}");
+    assert!(
+        html.contains("hx-get=\"/ui/step-up/cancel?then=reveal\""),
+        "{html}"
+    );
+    let html = b
+        .get("/ui/step-up/cancel?then=reveal", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("hidden password"), "{html}");
+}
