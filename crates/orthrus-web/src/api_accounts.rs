@@ -451,16 +451,20 @@ pub(crate) struct InboxParams {
     channel: Option<String>,
     /// `true`: only messages with a code
     has_code: Option<bool>,
-    /// Text to find in the sender, subject, preview or code (any case)
+    /// Words to find, each whole and in any case, in the sender, subject,
+    /// code or text: messages holding all of them (at most 16 words)
     q: Option<String>,
     /// RFC 3339: received at or after
     since: Option<String>,
     /// RFC 3339: received at or before
     until: Option<String>,
+    /// A message id: the messages older than that one, newest first. Pass
+    /// the last id of a page to get the next; an empty page is the end.
+    before: Option<String>,
 }
 
 /// The shared inbox, newest first, with each message's code and confirmation link.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxParams), responses((status = 200, description = "Messages, newest first", body = Vec<orthrus_app::InboxItem>), (status = 400, description = "A filter that does not parse (`request.invalid_query`, `inbox.bad_since` …)"), (status = 404, description = "`account.not_found` (with `account_id`)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxParams), responses((status = 200, description = "Messages, newest first", body = Vec<orthrus_app::InboxItem>), (status = 400, description = "A filter that does not parse (`request.invalid_query`, `inbox.bad_filter` …)"), (status = 404, description = "`account.not_found` (with `account_id`)")), security(("bearer" = [])))]
 pub(crate) async fn inbox(
     State(s): State<WebState>,
     a: Authed,
@@ -478,6 +482,7 @@ pub(crate) async fn inbox(
                     search: q.q,
                     since: q.since,
                     until: q.until,
+                    before: q.before,
                 },
             )
             .await?,

@@ -36,7 +36,7 @@ pub(crate) fn routes() -> Router<WebState> {
         )
 }
 
-#[derive(Deserialize, Serialize, Default)]
+#[derive(Clone, Deserialize, Serialize, Default)]
 struct Filter {
     account_id: Option<String>,
     with_code: Option<String>,
@@ -45,7 +45,12 @@ struct Filter {
     /// Dates (YYYY-MM-DD) from the date pickers, inclusive.
     from: Option<String>,
     to: Option<String>,
+    /// The page of messages older than this message id ("Older").
+    before: Option<String>,
 }
+
+/// Messages per page of the inbox page.
+const PAGE_ROWS: usize = 200;
 
 impl Filter {
     /// The query string for the rows URL (unset filters left out).
@@ -108,6 +113,10 @@ struct Rows {
     items: Vec<Row>,
     /// Filters other than the account are set.
     filtered: bool,
+    /// The query string of the next (older) page, when this one is full.
+    older: Option<String>,
+    /// The query string of the first page, when this is a later one.
+    newest: Option<String>,
 }
 
 async fn rows(
@@ -124,16 +133,34 @@ async fn rows(
         .list_inbox(
             &a.actor,
             &InboxQuery {
-                limit: Some(200),
+                limit: Some(PAGE_ROWS as i64),
                 has_code: f.with_code.is_some(),
                 channel: f.channel.clone().filter(|x| !x.is_empty()),
                 search: f.q.clone(),
                 since: day_bound(f.from.as_deref(), false),
                 until: day_bound(f.to.as_deref(), true),
-                account_id: f.account_id.filter(|x| !x.is_empty()),
+                account_id: f.account_id.clone().filter(|x| !x.is_empty()),
+                before: f.before.clone().filter(|x| !x.is_empty()),
             },
         )
         .await?;
+    let older = (items.len() >= PAGE_ROWS)
+        .then(|| items.last())
+        .flatten()
+        .map(|last| {
+            Filter {
+                before: Some(last.id.clone()),
+                ..f.clone()
+            }
+            .query_string()
+        });
+    let newest = f.before.as_deref().is_some_and(|b| !b.is_empty()).then(|| {
+        Filter {
+            before: None,
+            ..f.clone()
+        }
+        .query_string()
+    });
     let items = items
         .into_iter()
         .map(|item| Row {
@@ -141,7 +168,12 @@ async fn rows(
             item,
         })
         .collect();
-    render(&Rows { items, filtered })
+    render(&Rows {
+        items,
+        filtered,
+        older,
+        newest,
+    })
 }
 
 #[derive(Template)]

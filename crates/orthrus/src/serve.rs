@@ -310,7 +310,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         });
     }
     {
-        // Retention: delete old inbox messages every hour.
+        // Retention: delete old inbox messages every hour. Then make the
+        // messages stored before the search index existed (or whose
+        // indexing failed) searchable: at startup, and hourly after that.
         let (stop, app) = (stop.clone(), app.clone());
         tasks.spawn(async move {
             loop {
@@ -318,6 +320,14 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(deleted = n, "purged old inbox messages"),
                     Err(e) => tracing::warn!(error = %e, "inbox purge failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    r = app.index_unindexed_messages() => match r {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(indexed = n, "indexed inbox messages for search"),
+                        Err(e) => tracing::warn!(error = %e, "indexing inbox messages for search failed"),
+                    },
                 }
                 match app.purge_old_screenshots().await {
                     Ok(0) => {}

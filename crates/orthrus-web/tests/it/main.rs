@@ -14,6 +14,7 @@ mod egress;
 mod forms;
 mod hardening;
 mod inbox_flood;
+mod inbox_paging;
 mod inbox_view;
 mod jobs;
 mod mfa_check;
