@@ -109,20 +109,26 @@
   });
 
   // Countdowns: data-countdown holds the seconds left when the element was
-  // rendered; the server swaps in the next code when it reaches zero.
-  function startCountdowns(root) {
-    (root || document).querySelectorAll("[data-countdown]").forEach(function (el) {
-      var end = Date.now() + parseInt(el.getAttribute("data-countdown"), 10) * 1000;
-      el.removeAttribute("data-countdown");
-      var tick = function () {
-        var left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
-        el.textContent = String(left);
-        if (left > 0 && document.body.contains(el)) setTimeout(tick, 250);
-      };
-      tick();
+  // rendered; the server swaps in the next code when it reaches zero. One
+  // timer updates every countdown on the page, whenever it arrived: a code
+  // tile replaces itself (outerHTML), so htmx:afterSwap's target is the old
+  // element and the new one must be found in the document.
+  var countdownEnds = new WeakMap();
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var end = countdownEnds.get(el);
+      if (end === undefined) {
+        end = now + (parseInt(el.getAttribute("data-countdown"), 10) || 0) * 1000;
+        countdownEnds.set(el, end);
+      }
+      var left = String(Math.max(0, Math.ceil((end - now) / 1000)));
+      if (el.textContent !== left) el.textContent = left;
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+  tickCountdowns();
+  setInterval(tickCountdowns, 250);
+  document.addEventListener("htmx:load", tickCountdowns);
 
   // Buttons with data-copy copy their attribute's value.
   document.addEventListener("click", function (ev) {
@@ -144,7 +150,6 @@
       var secs = parseInt(el.getAttribute("data-autohide"), 10) || 30;
       setTimeout(function () { el.textContent = "••••••••••"; el.className = "secret"; }, secs * 1000);
     });
-    startCountdowns(root);
         var focus = root.querySelector("[autofocus]");
     if (focus) focus.focus();
   });

@@ -52,6 +52,13 @@ pub(crate) fn chromedriver() -> (Driver, String) {
 }
 
 async fn browser(driver_url: &str) -> WebDriver {
+    browser_sized(driver_url, 1280, 900).await
+}
+
+/// Headless Chromium with a viewport `width` by `height` CSS pixels. Below
+/// 500 px (a headless window's least width) it plays a phone: Chromium's
+/// mobile emulation, as on a 390 px wide phone.
+pub(crate) async fn browser_sized(driver_url: &str, width: u32, height: u32) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
         .unwrap();
@@ -64,9 +71,17 @@ async fn browser(driver_url: &str) -> WebDriver {
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        "--window-size=1280,900",
     ] {
         caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--window-size={},{height}", width.max(500)))
+        .unwrap();
+    if width < 500 {
+        caps.add_experimental_option(
+            "mobileEmulation",
+            serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "mobile": true, "touch": true}}),
+        )
+        .unwrap();
     }
     WebDriver::new(driver_url, caps).await.unwrap()
 }
@@ -242,7 +257,12 @@ fn codes_around_now(secret: &str) -> Vec<String> {
     ]
 }
 
-async fn sign_in(b: &WebDriver, url: &str, email: &str, password: &str) -> WebDriverResult<()> {
+pub(crate) async fn sign_in(
+    b: &WebDriver,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> WebDriverResult<()> {
     b.goto(&format!("{url}/login")).await?;
     b.find(By::Name("email")).await?.send_keys(email).await?;
     b.find(By::Name("password"))

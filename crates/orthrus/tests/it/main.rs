@@ -7,6 +7,7 @@
 mod automation;
 mod browser;
 mod cli;
+mod countdown;
 mod extension;
 mod generic_login;
 mod mfa_check;
