@@ -315,6 +315,38 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         StatusCode::CREATED,
                     ),
                     (
+                        "invite a user",
+                        Method::POST,
+                        "/invitations".into(),
+                        Some(json!({"email": format!("iu{n}@acme.test"), "role": "user"})),
+                        w >= W::Admin,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "invite an admin",
+                        Method::POST,
+                        "/invitations".into(),
+                        Some(json!({"email": format!("ia{n}@acme.test"), "role": "admin"})),
+                        w >= W::SuperAdmin,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "invite an owner",
+                        Method::POST,
+                        "/invitations".into(),
+                        Some(json!({"email": format!("io{n}@acme.test"), "role": "owner"})),
+                        w == W::Owner,
+                        StatusCode::CREATED,
+                    ),
+                    (
+                        "list invitations",
+                        Method::GET,
+                        "/invitations".into(),
+                        None,
+                        w >= W::Admin,
+                        StatusCode::OK,
+                    ),
+                    (
                         "promote user to admin",
                         Method::PATCH,
                         format!("/users/{}", spare.user_id),
@@ -396,7 +428,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                 }
             }
         }
-        assert_eq!(checked, 16 * (13 + 16));
+        assert_eq!(checked, 16 * (13 + 20));
     }
 }
 
