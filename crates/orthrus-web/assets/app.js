@@ -130,6 +130,11 @@
   setInterval(tickCountdowns, 250);
   document.addEventListener("htmx:load", tickCountdowns);
 
+  // On a phone the links are a strip that scrolls sideways: show the
+  // current page's.
+  var current = document.querySelector(".nav a[aria-current]");
+  if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "nearest" });
+
   // Buttons with data-copy copy their attribute's value.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-copy]");

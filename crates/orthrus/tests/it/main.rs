@@ -16,3 +16,4 @@ mod replicas;
 mod scene;
 mod serve;
 mod support;
+mod ui_layout;
