@@ -13,6 +13,13 @@
 //! `cargo bench -p orthrus-smtp --bench smtp_ingest` (release build). Knobs:
 //! `BENCH_MESSAGES` (default 10000), `BENCH_CLIENTS` (default 16),
 //! `BENCH_LATENCY_SAMPLES` (default 300).
+//!
+//! `BENCH_DNS=silent` measures a DNS outage (issue 14): no record is
+//! pinned and the only name server is a loopback UDP socket that never
+//! answers, so every DKIM and DMARC lookup waits until the check's
+//! deadline (`AuthConfig::timeout`, 3 s) unless the failure cache answers.
+//! `BENCH_FAILURE_CACHE=off` turns that cache off (the behaviour before it
+//! existed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use orthrus_app::{App, AppConfig};
@@ -98,7 +105,24 @@ async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
 const DKIM_KEY: &str = include_str!("../tests/fixtures/dkim-rsa-test.pem");
 const DKIM_PUBLIC: &str = include_str!("../tests/fixtures/dkim-rsa-test.pub.b64");
 
-fn auth_config() -> orthrus_smtp::auth::AuthConfig {
+/// Whether the run simulates an unreachable resolver (`BENCH_DNS=silent`).
+fn silent_dns() -> bool {
+    std::env::var("BENCH_DNS").is_ok_and(|v| v == "silent")
+}
+
+fn auth_config(silent: Option<SocketAddr>) -> orthrus_smtp::auth::AuthConfig {
+    if let Some(addr) = silent {
+        let off = std::env::var("BENCH_FAILURE_CACHE").is_ok_and(|v| v == "off");
+        return orthrus_smtp::auth::AuthConfig {
+            dns_servers: vec![addr],
+            failure_ttl: if off {
+                Duration::ZERO
+            } else {
+                orthrus_smtp::auth::DEFAULT_FAILURE_TTL
+            },
+            ..Default::default()
+        };
+    }
     orthrus_smtp::auth::AuthConfig {
         pinned: vec![
             (
@@ -195,12 +219,15 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         )
         .await
     });
+    // A name server that never answers: a loopback socket nobody reads.
+    let silent = silent_dns().then(|| std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    let silent_addr = silent.as_ref().map(|s| s.local_addr().unwrap());
     let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let smtp = smtp_listener.local_addr().unwrap();
     tokio::spawn(orthrus_smtp::serve(
         smtp_listener,
         orthrus_smtp::SmtpConfig::default(),
-        Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config()).unwrap()),
+        Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config(silent_addr)).unwrap()),
         stop.clone(),
     ));
 
@@ -283,12 +310,21 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         "the messages are in the inbox"
     );
     assert!(stored.iter().all(|m| m["code"].as_str().is_some()));
-    assert!(
-        stored
-            .iter()
-            .all(|m| m["auth"]["dkim"] == "pass" && m["auth"]["dmarc"] == "pass"),
-        "every message was verified"
-    );
+    if silent.is_some() {
+        assert!(
+            stored
+                .iter()
+                .all(|m| m["auth"]["dkim"] == "temperror" && m["auth"]["flagged"] == true),
+            "no message could be verified, and claiming instagram.com each is flagged"
+        );
+    } else {
+        assert!(
+            stored
+                .iter()
+                .all(|m| m["auth"]["dkim"] == "pass" && m["auth"]["dmarc"] == "pass"),
+            "every message was verified"
+        );
+    }
 
     // Latency: end of DATA until the code is readable over HTTP.
     let samples = env_num("BENCH_LATENCY_SAMPLES", 300);
@@ -321,6 +357,12 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     lat.sort();
     let pct =
         |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let label = match (&silent, std::env::var("BENCH_FAILURE_CACHE").as_deref()) {
+        (None, _) => label.to_owned(),
+        (Some(_), Ok("off")) => format!("{label}, silent DNS, no failure cache"),
+        (Some(_), _) => format!("{label}, silent DNS"),
+    };
+    drop(silent);
     println!(
         "{label:<10} {total} messages, {clients} SMTP clients: {:>6.0} msg/s   end of DATA -> code over HTTP: p50 {:.2} ms   p99 {:.2} ms",
         total as f64 / secs,

@@ -81,6 +81,11 @@ pub struct AuthConfig {
     pub pinned: Vec<(String, String)>,
     /// Domains whose unauthenticated mail is flagged.
     pub well_known: Vec<String>,
+    /// How long a domain whose lookups failed (timed out or errored) is
+    /// answered `temperror` without asking DNS again, so an unreachable
+    /// resolver costs one wait per domain, not one per message. Zero turns
+    /// the failure cache off.
+    pub failure_ttl: Duration,
 }
 
 impl Default for AuthConfig {
@@ -90,9 +95,13 @@ impl Default for AuthConfig {
             timeout: Duration::from_secs(3),
             pinned: Vec::new(),
             well_known: WELL_KNOWN_DOMAINS.iter().map(|d| (*d).to_owned()).collect(),
+            failure_ttl: DEFAULT_FAILURE_TTL,
         }
     }
 }
+
+/// How long a domain's DNS failure is remembered by default.
+pub const DEFAULT_FAILURE_TTL: Duration = Duration::from_secs(60);
 
 /// A pinned record's value could not be parsed.
 #[derive(Debug)]
@@ -143,10 +152,18 @@ fn parse_pinned(name: &str, value: &str) -> Result<(String, Txt), BadRecord> {
 /// the organizational domains they name: any other DKIM or DMARC name under
 /// such a domain does not exist (so the DMARC walk from
 /// `_dmarc.mail.instagram.com` up to `_dmarc.instagram.com` needs no DNS).
+///
+/// It also remembers, per organizational domain, that its lookups recently
+/// failed (the resolver timed out or errored): until that runs out, a name
+/// under the domain that is neither pinned nor learned is answered with a
+/// DNS error at once, which mail-auth reports as `temperror`, the verdict
+/// waiting would have given.
 pub struct TxtCache {
     pinned: HashMap<String, Txt>,
     pinned_domains: std::collections::HashSet<String>,
     learned: Mutex<HashMap<String, (Txt, Instant)>>,
+    failed: Mutex<HashMap<String, Instant>>,
+    failure_ttl: Duration,
 }
 
 /// The domain a DKIM or DMARC query name is about: `s._domainkey.a.com.`
@@ -164,6 +181,9 @@ fn queried_domain(name: &str) -> &str {
 
 /// Most DNS answers kept at once; the cache is emptied when it is full.
 const MAX_LEARNED: usize = 10_000;
+/// Most failed names remembered at once; expired ones are dropped first,
+/// and the list is emptied when it is still full.
+const MAX_FAILED: usize = 4_096;
 /// Messages with more header fields than this are not verified.
 const MAX_HEADERS: usize = 1_000;
 /// Signatures checked per message, and signed header names per signature.
@@ -171,7 +191,7 @@ const MAX_SIGNATURES: usize = 5;
 const MAX_SIGNED_HEADERS: usize = 64;
 
 impl TxtCache {
-    fn new(pinned: HashMap<String, Txt>) -> Self {
+    fn new(pinned: HashMap<String, Txt>, failure_ttl: Duration) -> Self {
         let pinned_domains = pinned
             .keys()
             .map(|k| organizational_domain(queried_domain(k)).to_owned())
@@ -180,7 +200,49 @@ impl TxtCache {
             pinned,
             pinned_domains,
             learned: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
+            failure_ttl,
         }
+    }
+
+    /// Remembers that the lookups of these names (a domain's DMARC policy
+    /// and DKIM keys, `name.` with the final dot) failed just now. Names
+    /// under pinned domains never reach DNS and are left alone.
+    fn record_failure(&self, names: &[String]) {
+        if self.failure_ttl.is_zero() {
+            return;
+        }
+        let now = Instant::now();
+        if let Ok(mut map) = self.failed.lock() {
+            for name in names {
+                if self
+                    .pinned_domains
+                    .contains(organizational_domain(queried_domain(name)))
+                {
+                    continue;
+                }
+                if map.len() >= MAX_FAILED {
+                    map.retain(|_, until| *until > now);
+                    if map.len() >= MAX_FAILED {
+                        map.clear();
+                    }
+                }
+                map.insert(name.clone(), now + self.failure_ttl);
+            }
+        }
+    }
+
+    /// Whether the lookup of `name` failed recently.
+    fn recently_failed<Q>(&self, name: &Q) -> bool
+    where
+        String: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.failed
+            .lock()
+            .ok()
+            .and_then(|map| map.get(name).copied())
+            .is_some_and(|until| until > Instant::now())
     }
 
     /// Records that `name` does not exist when it lies under a pinned
@@ -212,10 +274,19 @@ impl ResolverCache<String, Txt> for TxtCache {
         if let Some(t) = self.pinned.get(name) {
             return Some(t.clone());
         }
-        let map = self.learned.lock().ok()?;
-        map.get(name)
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(t, _)| t.clone())
+        let learned = self.learned.lock().ok().and_then(|map| {
+            map.get(name)
+                .filter(|(_, until)| *until > Instant::now())
+                .map(|(t, _)| t.clone())
+        });
+        if learned.is_some() {
+            return learned;
+        }
+        self.recently_failed(name).then(|| {
+            Txt::Error(mail_auth::Error::DnsError(
+                "this domain's DNS lookups failed moments ago".into(),
+            ))
+        })
     }
 
     fn remove<Q>(&self, name: &Q) -> Option<Txt>
@@ -276,7 +347,7 @@ impl SenderVerifier {
         .map_err(|e| BadRecord(format!("cannot set up the DNS resolver: {e}")))?;
         Ok(Self {
             authenticator,
-            cache: TxtCache::new(pinned),
+            cache: TxtCache::new(pinned, config.failure_ttl),
             timeout: config.timeout,
             well_known: config
                 .well_known
@@ -336,9 +407,19 @@ impl SenderVerifier {
                 .map_or(true, |s| s.h.len() <= MAX_SIGNED_HEADERS)
         });
         msg.dkim_headers.truncate(MAX_SIGNATURES);
+        // The whole check has one deadline, however many lookups it makes.
         let checked = tokio::time::timeout(self.timeout, self.check(&msg, mail_from)).await;
+        let timed_out = checked.is_err();
         let (dkim, dkim_domains, dmarc) = checked
             .unwrap_or_else(|_| ("temperror".to_owned(), Vec::new(), "temperror".to_owned()));
+        // Lookups that failed are not tried again for a while (TxtCache):
+        // the next message from the same domain does not wait again.
+        if timed_out || dkim == "temperror" {
+            self.cache.record_failure(&dkim_names(&msg));
+        }
+        if timed_out || dmarc == "temperror" {
+            self.cache.record_failure(&dmarc_names(&from_domain));
+        }
         self.conclude(SenderAuth {
             dkim,
             dkim_domains,
@@ -443,6 +524,29 @@ impl SenderVerifier {
         }
         v
     }
+}
+
+/// The DKIM key names a message's signatures look up (`s._domainkey.d.`).
+fn dkim_names(msg: &AuthenticatedMessage<'_>) -> Vec<String> {
+    msg.dkim_headers
+        .iter()
+        .filter_map(|h| h.header.as_ref().ok())
+        .map(|sig| format!("{}._domainkey.{}.", sig.s, sig.d).to_lowercase())
+        .collect()
+}
+
+/// The DMARC policy names looked up for mail from `domain`: its own, then
+/// its organizational domain's.
+fn dmarc_names(domain: &str) -> Vec<String> {
+    if domain.is_empty() {
+        return Vec::new();
+    }
+    let org = organizational_domain(domain);
+    let mut out = vec![format!("_dmarc.{domain}.")];
+    if org != domain {
+        out.push(format!("_dmarc.{org}."));
+    }
+    out
 }
 
 /// One word for all DKIM signatures: `pass` if any passed, otherwise the

@@ -657,6 +657,7 @@ impl Config {
             } else {
                 self.smtp.well_known_domains.clone()
             },
+            failure_ttl: d.failure_ttl,
         })
     }
 

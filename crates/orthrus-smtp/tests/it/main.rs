@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod dns_outage;
 mod limits;
 mod quota;
 mod tls;

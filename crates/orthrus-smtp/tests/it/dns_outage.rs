@@ -1,0 +1,115 @@
+//! A resolver that never answers (issue 14, item 6): a loopback UDP socket
+//! that reads nothing. The first message from a domain waits once, at most
+//! the check's deadline; the next from that domain does not wait again
+//! while the failure is remembered.
+
+use mail_auth::common::crypto::Ed25519Key;
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::DkimSigner;
+use orthrus_smtp::auth::{AuthConfig, SenderVerifier};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_millis(600);
+
+fn message(from: &str, n: u32) -> String {
+    format!(
+        "From: Sender <{from}>\r\nTo: brand@inbox.test\r\nSubject: Your code\r\nMessage-ID: <o-{n}@test>\r\n\r\nUse 12345{n} to log in.\r\n"
+    )
+}
+
+fn signed(domain: &str, n: u32) -> Vec<u8> {
+    let key = Ed25519Key::generate_pkcs8().unwrap();
+    let m = message(&format!("news@{domain}"), n);
+    let sig = DkimSigner::from_key(Ed25519Key::from_pkcs8_der(&key).unwrap())
+        .domain(domain)
+        .selector("sel")
+        .headers(["From", "To", "Subject", "Message-ID"])
+        .sign(m.as_bytes())
+        .unwrap();
+    format!("{}{m}", sig.to_header()).into_bytes()
+}
+
+/// A verifier whose only name server is a loopback socket that never
+/// replies (kept open by the caller).
+fn verifier(silent: &std::net::UdpSocket, failure_ttl: Duration) -> SenderVerifier {
+    SenderVerifier::new(&AuthConfig {
+        dns_servers: vec![silent.local_addr().unwrap()],
+        timeout: DEADLINE,
+        failure_ttl,
+        ..AuthConfig::default()
+    })
+    .unwrap()
+}
+
+async fn timed(v: &SenderVerifier, raw: &[u8], from: &str) -> (orthrus_app::SenderAuth, Duration) {
+    let t = Instant::now();
+    let a = v.verify(raw, from).await;
+    (a, t.elapsed())
+}
+
+#[tokio::test]
+async fn a_silent_resolver_costs_one_bounded_wait_per_domain() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let v = verifier(&silent, Duration::from_secs(60));
+
+    // Unsigned: the DMARC lookup goes unanswered until the deadline.
+    let (a, first) = timed(&v, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
+    assert_eq!(a.dmarc, "temperror");
+    assert!(first >= DEADLINE / 2, "the resolver was asked: {first:?}");
+    assert!(
+        first < DEADLINE + Duration::from_secs(1),
+        "bounded: {first:?}"
+    );
+    for n in 2..6 {
+        let (a, again) = timed(&v, message("b@slow.test", n).as_bytes(), "b@slow.test").await;
+        assert_eq!(a.dmarc, "temperror");
+        assert!(
+            again < Duration::from_millis(100),
+            "waited again: {again:?}"
+        );
+    }
+
+    // Signed: the key lookup and the policy lookups, all remembered.
+    let (a, first) = timed(&v, &signed("keys.test", 7), "news@keys.test").await;
+    assert_eq!(
+        (a.dkim.as_str(), a.dmarc.as_str()),
+        ("temperror", "temperror")
+    );
+    assert!(
+        first < DEADLINE + Duration::from_secs(1),
+        "bounded: {first:?}"
+    );
+    let (a, again) = timed(&v, &signed("keys.test", 8), "news@keys.test").await;
+    assert_eq!(
+        (a.dkim.as_str(), a.dmarc.as_str()),
+        ("temperror", "temperror")
+    );
+    assert!(
+        again < Duration::from_millis(100),
+        "waited again: {again:?}"
+    );
+
+    // Another domain is asked on its own account (and waits once).
+    let (_, other) = timed(&v, message("c@other.test", 9).as_bytes(), "c@other.test").await;
+    assert!(other >= DEADLINE / 2, "{other:?}");
+    drop(silent);
+}
+
+#[tokio::test]
+async fn the_failure_is_forgotten_after_its_time_and_can_be_turned_off() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let short = verifier(&silent, Duration::from_millis(300));
+    timed(&short, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (_, again) = timed(&short, message("a@slow.test", 2).as_bytes(), "a@slow.test").await;
+    assert!(
+        again >= DEADLINE / 2,
+        "asked again after the TTL: {again:?}"
+    );
+
+    let off = verifier(&silent, Duration::ZERO);
+    timed(&off, message("a@slow.test", 3).as_bytes(), "a@slow.test").await;
+    let (_, again) = timed(&off, message("a@slow.test", 4).as_bytes(), "a@slow.test").await;
+    assert!(again >= DEADLINE / 2, "no failure cache: {again:?}");
+    drop(silent);
+}
