@@ -20,7 +20,7 @@ use serde::Deserialize;
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/invitations", get(invitations_page).post(invite))
-        .route("/invitations/{id}/revoke", post(revoke))
+        .route("/invitations/{id}/revoke", get(to_invitations).post(revoke))
         .route("/invite/{token}", get(invite_page).post(accept))
         .route(
             "/security/password",
@@ -29,6 +29,11 @@ pub(crate) fn routes() -> Router<WebState> {
 }
 
 // ---- Invitations (admins) ----
+
+/// A form's URL opened with `GET`: the page the form is on.
+async fn to_invitations() -> axum::response::Redirect {
+    axum::response::Redirect::to("/invitations")
+}
 
 /// A just-made invitation, for the page right after.
 struct Sent {
@@ -72,8 +77,12 @@ async fn invitations_view(
     })
 }
 
-async fn invitations_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    invitations_view(&s, &a, None, None, None).await
+async fn invitations_page(
+    State(s): State<WebState>,
+    a: Authed,
+    crate::ui::Flash(flash): crate::ui::Flash,
+) -> Result<Response, WebError> {
+    invitations_view(&s, &a, None, None, flash).await
 }
 
 #[derive(Deserialize)]
@@ -119,7 +128,7 @@ async fn revoke(
         }
         Err(e) => return Err(e.into()),
     };
-    invitations_view(&s, &a, None, None, Some(done)).await
+    Ok(crate::ui::see_other(&s, "/invitations", &done))
 }
 
 // ---- The invitee's page (no sign-in: the token is the credential) ----
@@ -311,14 +320,12 @@ async fn accept(
 struct PasswordPage {
     page: Page,
     error: Option<String>,
-    done: Option<String>,
 }
 
 async fn password_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
     render(&PasswordPage {
         page: Page::new(&s, &a, "Change your password", "security"),
         error: None,
-        done: None,
     })
 }
 
@@ -346,20 +353,18 @@ async fn change_password(
             .await
     };
     match outcome {
-        Ok(ended) => render(&PasswordPage {
-            page,
-            error: None,
-            done: Some(match ended {
+        Ok(ended) => {
+            let done = match ended {
                 0 => "Password changed.".to_owned(),
                 1 => "Password changed. Your other session was signed out.".to_owned(),
                 n => format!("Password changed. Your {n} other sessions were signed out."),
-            }),
-        }),
+            };
+            Ok(crate::ui::see_other(&s, "/security", &done))
+        }
         Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
             let mut r = render(&PasswordPage {
                 page,
                 error: Some(e.to_string()),
-                done: None,
             })?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)
