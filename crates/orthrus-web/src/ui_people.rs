@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use orthrus_app::{AppError, InvitationInfo, InvitationState, WorkspaceSettings};
 use orthrus_core::{Action, WorkspaceRole};
 use serde::Deserialize;
