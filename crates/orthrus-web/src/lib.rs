@@ -23,6 +23,7 @@ mod openapi;
 mod sanitize;
 mod ui;
 mod ui_accounts;
+mod ui_audit;
 mod ui_automation;
 mod ui_backup;
 mod ui_device;
@@ -30,6 +31,7 @@ mod ui_dual;
 mod ui_extension;
 mod ui_inbox;
 mod ui_otp;
+mod ui_words;
 mod ui_people;
 
 pub use error::WebError;
@@ -133,6 +135,7 @@ pub fn router(state: WebState) -> Router {
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
+        .merge(ui_audit::routes())
         .merge(ui_otp::routes())
         .merge(ui_backup::routes())
         .merge(ui_device::routes())

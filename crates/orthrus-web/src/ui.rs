@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{
-    AppError, AuditEntry, AuditQuery, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo,
+    AppError, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo,
     TotpEnrollment, TwoFactorStatus, UserInfo,
 };
 use orthrus_core::{Action, SecretString, WorkspaceRole};
@@ -29,7 +29,6 @@ pub(crate) fn routes() -> Router<WebState> {
             "/workspace/settings",
             get(crate::ui_people::workspace_page).post(workspace_settings),
         )
-        .route("/audit", get(audit_page))
         .route("/security", get(security_page))
         .route("/security/2fa/{op}", get(to_security).post(security_2fa))
         .route(
@@ -626,57 +625,6 @@ async fn workspace_settings(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "audit.html")]
-struct AuditPage {
-    page: Page,
-    events: Vec<AuditEntry>,
-    action: String,
-    target_id: String,
-    next_before: Option<i64>,
-    /// Whether the two-person panel (requests waiting for approval) shows.
-    can_approve: bool,
-}
-
-#[derive(Deserialize)]
-struct AuditForm {
-    action: Option<String>,
-    target_id: Option<String>,
-    before: Option<i64>,
-}
-
-async fn audit_page(
-    State(s): State<WebState>,
-    a: Authed,
-    Query(q): Query<AuditForm>,
-) -> Result<Response, WebError> {
-    const PAGE: i64 = 50;
-    let events = s
-        .app
-        .list_audit(
-            &a.actor,
-            &AuditQuery {
-                action: q.action.clone(),
-                target_id: q.target_id.clone(),
-                before: q.before,
-                limit: Some(PAGE),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let next_before = (events.len() as i64 == PAGE)
-        .then(|| events.last().map(|e| e.seq))
-        .flatten();
-    render(&AuditPage {
-        page: Page::new(&s, &a, "Audit log", "audit"),
-        events,
-        action: q.action.unwrap_or_default(),
-        target_id: q.target_id.unwrap_or_default(),
-        next_before,
-        can_approve: s.app.permits(&a.actor, Action::ApproveDual),
-    })
 }
 
 #[derive(Template)]

@@ -858,9 +858,7 @@ async fn done_refreshes_the_code_row_and_the_copy_is_plain() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand", "pw-1").await;
-    let (cookie, csrf) = t
-        .browser_login("owner@acme.test", "owner-password-1")
-        .await;
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
     // The heading says what the list shows; the copy names nobody.
     let home = html_of(&t, &cookie, "/").await;
     assert!(home.contains("<h1>Your accounts</h1>"), "{home}");
@@ -961,8 +959,7 @@ async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
         dmarc: if flagged { "fail" } else { "pass" }.into(),
         from_domain: "mail.instagram.com".into(),
         flagged,
-        reason: flagged
-            .then(|| "claims to be from instagram.com but does not pass DMARC".into()),
+        reason: flagged.then(|| "claims to be from instagram.com but does not pass DMARC".into()),
     };
     t.app
         .ingest_email(
@@ -972,9 +969,7 @@ async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
         )
         .await
         .unwrap();
-    let (cookie, csrf) = t
-        .browser_login("owner@acme.test", "owner-password-1")
-        .await;
+    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
     let rows = text_of(hx_req(
         t.http.get(format!("{}/inbox/rows", t.url)),
         &cookie,
@@ -1000,18 +995,101 @@ async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
         &csrf,
     ))
     .await;
-    let bad = rows
-        .split("<tr")
-        .find(|r| r.contains("333444"))
-        .unwrap();
+    let bad = rows.split("<tr").find(|r| r.contains("333444")).unwrap();
     assert!(
         bad.contains("sender failed verification")
             && bad.contains("This message claims to be from instagram.com but does not pass DMARC"),
         "the reason in words, not a tooltip: {bad}"
     );
-    let good = rows
-        .split("<tr")
-        .find(|r| r.contains("111222"))
-        .unwrap();
+    let good = rows.split("<tr").find(|r| r.contains("111222")).unwrap();
     assert!(!good.contains("sender failed verification"), "{good}");
+}
+
+#[tokio::test]
+async fn audit_sessions_and_times_read_in_words() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw-1").await;
+    owner.step_up("owner-password-1").await;
+    let (s, _) = owner
+        .get(&format!("/accounts/{id}/password?purpose=reveal"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // A browser's session, with a browser's user agent.
+    let r = t
+        .http
+        .post(format!("{}/login", t.url))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        )
+        .form(&[
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = format!("orthrus_session={}", session_cookie(&r).unwrap());
+
+    // The audit log: the action in words, the account by its name, the
+    // person by theirs, and a readable time that keeps the exact one.
+    let audit = html_of(&t, &cookie, "/audit").await;
+    let row = audit
+        .split("<tr class=\"audit-row\"")
+        .skip(1)
+        .find(|r| r.contains("account.password_reveal"))
+        .expect("the reveal");
+    assert!(row.contains("Revealed the password"), "{row}");
+    assert!(
+        row.contains(&format!("<a href=\"/accounts/{id}\">Brand IG</a>")),
+        "{row}"
+    );
+    assert!(row.contains("Olivia Owner"), "{row}");
+    assert!(
+        row.contains("<time datetime=\"2026-11-01T00:00:00")
+            && row.contains(">1 Nov 2026, 00:00 UTC</time>"),
+        "{row}"
+    );
+    // Filters pick names, not pasted ids.
+    let filters = audit
+        .split("id=\"audit-filters\"")
+        .nth(1)
+        .unwrap()
+        .split("</form>")
+        .next()
+        .unwrap();
+    assert!(
+        filters.contains(&format!("<option value=\"{id}\">Brand IG</option>"))
+            && filters.contains(&format!(
+                "<option value=\"{}\">Olivia Owner (owner@acme.test)</option>",
+                owner.user_id
+            ))
+            && filters.contains(
+                "<option value=\"account.password_reveal\">Revealed the password</option>"
+            )
+            && !filters.contains("<input"),
+        "{filters}"
+    );
+    let only = html_of(
+        &t,
+        &cookie,
+        &format!("/audit?action=&target_id={id}&actor_id={}", owner.user_id),
+    )
+    .await;
+    assert!(
+        only.contains("account.password_reveal</span>") && !only.contains("auth.login</span>"),
+        "{only}"
+    );
+    assert!(
+        only.contains(&format!(
+            "<option value=\"{id}\" selected>Brand IG</option>"
+        )),
+        "{only}"
+    );
+
+    // Sessions: which browser on which system, not the raw string.
+    let security = html_of(&t, &cookie, "/security").await;
+    assert!(security.contains(">Chrome on Linux</span>"), "{security}");
+    assert!(security.contains("<time datetime=\""), "{security}");
 }
