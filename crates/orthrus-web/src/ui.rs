@@ -101,6 +101,48 @@ pub(crate) async fn account_labels(
     Ok(all.into_iter().map(|x| (x.id, x.label)).collect())
 }
 
+/// What went wrong in a form, said beside the field it is about
+/// (`templates/fields.html`): the form comes back with everything typed
+/// kept, the field marked `aria-invalid`, the message under it, and the
+/// focus on it. `field` is the input's `name`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// A form's error, if any: what its template asks about each field.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FormError(pub Option<FieldError>);
+
+impl FormError {
+    pub(crate) fn on(field: &'static str, message: impl std::fmt::Display) -> Self {
+        Self(Some(FieldError::new(field, message)))
+    }
+    /// The message about `field`.
+    pub(crate) fn at(&self, field: &str) -> Option<&str> {
+        self.0
+            .as_ref()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+    pub(crate) fn is(&self, field: &str) -> bool {
+        self.at(field).is_some()
+    }
+    pub(crate) fn any(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 /// Renders a template into a response.
 pub(crate) fn render<T: Template>(t: &T) -> Result<Response, WebError> {
     t.render()
@@ -436,13 +478,16 @@ struct UsersPage {
     workspace: String,
     users: Vec<UserInfo>,
     roles: [WorkspaceRole; 4],
-    error: Option<String>,
+    /// "Add a user": what was wrong, beside its field, and what was typed.
+    form: FormError,
+    typed: NewUserForm,
 }
 
 async fn users_view(
     s: &WebState,
     a: &Authed,
-    error: Option<String>,
+    form: FormError,
+    typed: NewUserForm,
     flash: Option<String>,
 ) -> Result<Response, WebError> {
     // The Users page is for those who may add users at all.
@@ -462,7 +507,8 @@ async fn users_view(
         workspace: settings.name,
         users,
         roles: WorkspaceRole::ALL,
-        error,
+        form,
+        typed,
     })
 }
 
@@ -471,7 +517,7 @@ async fn users_page(
     a: Authed,
     Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    users_view(&s, &a, None, flash).await
+    users_view(&s, &a, FormError::default(), NewUserForm::default(), flash).await
 }
 
 #[derive(Deserialize)]
@@ -482,31 +528,54 @@ struct NewUserForm {
     password: String,
 }
 
+impl Default for NewUserForm {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            name: String::new(),
+            role: "user".into(),
+            password: String::new(),
+        }
+    }
+}
+
 async fn users_create(
     State(s): State<WebState>,
     a: Authed,
     UiForm(f): UiForm<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let role: WorkspaceRole = f
-        .role
-        .parse()
-        .map_err(|_| WebError(AppError::invalid("user.invalid_role", "choose a role")))?;
-    match s
+    let Ok(role) = f.role.parse::<WorkspaceRole>() else {
+        let form = FormError::on("role", "choose a role");
+        return users_view(&s, &a, form, f, None).await;
+    };
+    let created = s
         .app
         .create_user(
             &a.actor,
             NewUser {
-                email: f.email,
-                name: f.name,
+                email: f.email.clone(),
+                name: f.name.clone(),
                 role,
-                password: SecretString::new(f.password),
+                password: SecretString::new(f.password.clone()),
             },
         )
-        .await
-    {
+        .await;
+    match created {
         Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            users_view(&s, &a, Some(e.to_string()), None).await
+            let code = e.code();
+            let field = if code.contains("password") {
+                "password"
+            } else if code.contains("name") && !code.contains("email") {
+                "name"
+            } else if code.contains("role") {
+                "role"
+            } else {
+                "email"
+            };
+            let mut r = users_view(&s, &a, FormError::on(field, e), f, None).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
         }
         Err(e) => Err(e.into()),
     }
@@ -565,6 +634,33 @@ async fn workspace_settings(
     a: Authed,
     UiForm(f): UiForm<SettingsForm>,
 ) -> Result<Response, WebError> {
+    // A refusal shows the form as it was sent, the reason beside its field.
+    let current = s.app.workspace_settings(&a.actor).await?;
+    let typed = orthrus_app::WorkspaceSettings {
+        require_2fa: f.require_2fa.is_some(),
+        two_person_rule: f.two_person_rule.is_some(),
+        step_up_minutes: f.step_up_minutes,
+        inbox_retention_days: f
+            .inbox_retention_days
+            .unwrap_or(current.inbox_retention_days),
+        ..current
+    };
+    let refused = |field: &'static str, message: String| {
+        let typed = typed.clone();
+        let (s, a) = (s.clone(), &a);
+        async move {
+            let mut r = crate::ui_people::workspace_view(
+                &s,
+                a,
+                FormError::on(field, message),
+                Some(typed),
+                None,
+            )
+            .await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok::<_, WebError>(r)
+        }
+    };
     let two_person = s.app.two_person_rule(&a.actor).await?;
     if two_person != f.two_person_rule.is_some() {
         let confirm = crate::ui_dual::ConfirmForm {
@@ -584,11 +680,14 @@ async fn workspace_settings(
         match changed {
             Ok(()) => {}
             Err(AppError::StepUpRequired) => {
-                let m = "Changing the two-person rule needs your password: type it under the rule and save again.";
-                return crate::ui_people::workspace_view(&s, &a, Some(m.into()), None).await;
+                let m = "Changing the two-person rule needs your password: type it here and save again.";
+                return refused("password", m.into()).await;
+            }
+            Err(e @ AppError::Invalid { code, .. }) if code.starts_with("step_up.") => {
+                return refused("password", e.to_string()).await;
             }
             Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-                return crate::ui_people::workspace_view(&s, &a, Some(e.to_string()), None).await;
+                return refused("two_person_rule", e.to_string()).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -620,8 +719,14 @@ async fn workspace_settings(
             "/workspace/settings",
             "Workspace settings saved.",
         )),
-        Err(e @ AppError::Invalid { .. }) => {
-            crate::ui_people::workspace_view(&s, &a, Some(e.to_string()), None).await
+        Err(e @ AppError::Invalid { code, .. }) => {
+            let field = match code {
+                "workspace.invalid_step_up" => "step_up_minutes",
+                "workspace.invalid_retention" => "inbox_retention_days",
+                "2fa.enroll_first" => "require_2fa",
+                _ => "step_up_minutes",
+            };
+            refused(field, e.to_string()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -4,7 +4,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
-use crate::ui::render;
+use crate::ui::{FormError, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -37,6 +37,8 @@ struct Section {
     error: Option<String>,
     /// "Confirm your identity", shown under the section's heading.
     step_up: Option<String>,
+    /// What was wrong with the pasted codes, beside them (`raw` keeps them).
+    form: FormError,
 }
 
 #[derive(Default)]
@@ -48,6 +50,7 @@ pub(crate) struct Extra {
     flash: Option<String>,
     error: Option<String>,
     step_up: Option<String>,
+    form: FormError,
 }
 
 pub(crate) async fn render_section(
@@ -71,6 +74,7 @@ pub(crate) async fn render_section(
         flash: x.flash,
         error: x.error,
         step_up: x.step_up,
+        form: x.form,
     })
 }
 
@@ -139,7 +143,8 @@ async fn preview(
                 &a,
                 &id,
                 Extra {
-                    error: Some(e.to_string()),
+                    form: FormError::on("codes", e),
+                    raw: f.codes,
                     ..Extra::default()
                 },
             )
@@ -178,7 +183,8 @@ async fn save(
                 &a,
                 &id,
                 Extra {
-                    error: Some(e.to_string()),
+                    form: FormError::on("codes", e),
+                    raw: f.codes,
                     ..Extra::default()
                 },
             )

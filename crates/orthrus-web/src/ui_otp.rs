@@ -6,7 +6,7 @@ use crate::WebState;
 use crate::api_otp::MAX_IMAGE_BYTES;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
-use crate::ui::render;
+use crate::ui::{FormError, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -46,6 +46,17 @@ struct Section {
     error: Option<String>,
     /// "Confirm your identity", shown under the section's heading.
     step_up: Option<String>,
+    /// What was wrong with the key, the link or the picture, beside it.
+    form: FormError,
+    typed: Typed,
+}
+
+/// What was typed into the key form, given back with its error.
+#[derive(Default)]
+struct Typed {
+    secret: String,
+    uri: String,
+    steam: bool,
 }
 
 #[derive(Default)]
@@ -54,6 +65,8 @@ struct Extra {
     flash: Option<String>,
     error: Option<String>,
     step_up: Option<String>,
+    form: FormError,
+    typed: Typed,
 }
 
 async fn render_section(
@@ -93,6 +106,8 @@ async fn render_section(
         flash: x.flash,
         error: x.error,
         step_up: x.step_up,
+        form: x.form,
+        typed: x.typed,
     })
 }
 
@@ -167,24 +182,51 @@ async fn enroll(
     id: &str,
     input: EnrollInput,
 ) -> Result<Response, WebError> {
+    // A refusal is said beside what was given, which stays as typed.
+    let field = if input.secret.is_some() {
+        "secret"
+    } else if input.otpauth_uri.is_some() {
+        "uri"
+    } else {
+        "qr"
+    };
+    let typed = Typed {
+        secret: input.secret.clone().unwrap_or_default(),
+        uri: input.otpauth_uri.clone().unwrap_or_default(),
+        steam: input.steam,
+    };
     match s.app.enroll_otp(&a.actor, id, input).await {
         Ok(_) => render_section(s, a, id, Extra::default()).await,
         Err(AppError::StepUpRequired) => step_up_dialog(s, a, id).await,
         Err(e @ AppError::Invalid { .. }) => {
-            render_section(
-                s,
-                a,
-                id,
-                Extra {
-                    show_form: true,
-                    error: Some(e.to_string()),
-                    ..Extra::default()
-                },
-            )
-            .await
+            form_error(s, a, id, FormError::on(field, e), typed).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The key form again, with `form`'s message beside its field.
+async fn form_error(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    form: FormError,
+    typed: Typed,
+) -> Result<Response, WebError> {
+    let mut r = render_section(
+        s,
+        a,
+        id,
+        Extra {
+            show_form: true,
+            form,
+            typed,
+            ..Extra::default()
+        },
+    )
+    .await?;
+    *r.status_mut() = axum::http::StatusCode::OK;
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -241,26 +283,32 @@ async fn by_qr(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, WebError> {
-    let bad = |m: &str| WebError(AppError::invalid("otp.invalid_qr", m.to_owned()));
     let mut image = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| bad("the upload was cut off; try again"))?
-    {
-        if field.name() == Some("qr") {
-            image = Some(
-                field
-                    .bytes()
-                    .await
-                    .map_err(|_| bad("the picture is too large (10 MiB at most)"))?
-                    .to_vec(),
-            );
+    let mut problem = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("qr") => match field.bytes().await {
+                Ok(b) => image = Some(b.to_vec()),
+                Err(_) => {
+                    problem = Some("the picture is too large (10 MiB at most)");
+                    break;
+                }
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                problem = Some("the upload was cut off; try again");
+                break;
+            }
         }
     }
-    let image = image
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| bad("choose a PNG or JPEG screenshot of the QR code"))?;
+    let image = match (problem, image.filter(|i| !i.is_empty())) {
+        (None, Some(image)) => image,
+        (problem, _) => {
+            let m = problem.unwrap_or("choose a PNG or JPEG screenshot of the QR code");
+            return form_error(&s, &a, &id, FormError::on("qr", m), Typed::default()).await;
+        }
+    };
     enroll(
         &s,
         &a,

@@ -6,7 +6,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, ClientInfo, UiForm};
-use crate::ui::{Page, render};
+use crate::ui::{Flash, FormError, Page, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -383,21 +383,27 @@ struct WorkspacePage {
     is_owner: bool,
     /// The identity check for the two-person rule asks for a code too.
     totp: bool,
-    error: Option<String>,
+    /// What was wrong, beside its field.
+    form: FormError,
 }
 
-/// The workspace settings page (admins read it, Owners change it), with an
-/// error or a message from the form.
+/// The workspace settings page (admins read it, Owners change it), with a
+/// message from the form; after a refusal, the form as it was sent
+/// (`typed`) with the reason beside the field (`form`).
 pub(crate) async fn workspace_view(
     s: &WebState,
     a: &Authed,
-    error: Option<String>,
+    form: FormError,
+    typed: Option<WorkspaceSettings>,
     flash: Option<String>,
 ) -> Result<Response, WebError> {
     if !s.app.permits(&a.actor, Action::ViewAudit) {
         return Err(WebError(AppError::Forbidden));
     }
-    let settings = s.app.workspace_settings(&a.actor).await?;
+    let settings = match typed {
+        Some(t) => t,
+        None => s.app.workspace_settings(&a.actor).await?,
+    };
     let mut page = Page::new(s, a, "Workspace settings", "workspace");
     page.flash = flash;
     render(&WorkspacePage {
@@ -405,13 +411,14 @@ pub(crate) async fn workspace_view(
         settings,
         is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
         totp: a.actor.totp_enabled,
-        error,
+        form,
     })
 }
 
 pub(crate) async fn workspace_page(
     State(s): State<WebState>,
     a: Authed,
+    Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    workspace_view(&s, &a, None, None).await
+    workspace_view(&s, &a, FormError::default(), None, flash).await
 }

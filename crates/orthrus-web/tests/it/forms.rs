@@ -281,3 +281,139 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
         .unwrap();
     assert!(html.contains("hidden password"), "{html}");
 }
+
+/// The message beside `field` (its `aria-describedby`), the field marked and
+/// focused.
+fn assert_field_error(html: &str, field: &str, says: &str) {
+    let marked = format!("aria-invalid=\"true\" aria-describedby=\"{field}-error\" autofocus");
+    assert!(html.contains(&marked), "{field} is marked: {html}");
+    let slot = format!("<span class=\"field-error\" id=\"{field}-error\" role=\"alert\">");
+    let at = html
+        .find(&slot)
+        .unwrap_or_else(|| panic!("{field}'s message: {html}"));
+    assert!(html[at..].contains(says), "{field} says {says:?}: {html}");
+    assert_eq!(
+        html.matches("aria-invalid=\"true\"").count(),
+        1,
+        "one field: {html}"
+    );
+    assert!(!html.contains("That did not work"), "no dead end: {html}");
+}
+
+#[tokio::test]
+async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let r = b
+        .post(
+            &format!("/step-up?then=mfa:{id}"),
+            &[("password", "owner-password-1")],
+            true,
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("id=\"mfa-secret\""));
+
+    // A bad authenticator key: still in its field, the reason under it.
+    let html = b
+        .post(
+            &format!("/accounts/{id}/mfa/key"),
+            &[("secret", "NOT-A-KEY!!"), ("steam", "on")],
+            true,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<h2 id=\"mfa-title\">MFA settings</h2>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"NOT-A-KEY!!\""),
+        "the key is kept: {html}"
+    );
+    assert!(html.contains("value=\"on\" checked"), "so is Steam: {html}");
+    assert_field_error(&html, "secret", "");
+    // A bad link: beside the link, not the key.
+    let html = b
+        .post(
+            &format!("/accounts/{id}/mfa/uri"),
+            &[("uri", "otpauth://nope")],
+            true,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"otpauth://nope\""), "{html}");
+    assert_field_error(&html, "uri", "");
+
+    // A paste with no backup codes in it: the paste stays, the reason beside it.
+    let html = b
+        .post(
+            &format!("/accounts/{id}/backup/preview"),
+            &[("codes", "hello there")],
+            true,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(">hello there</textarea>"),
+        "the paste is kept: {html}"
+    );
+    assert!(html.contains("<details open>"), "{html}");
+    assert_field_error(&html, "codes", "no backup codes found");
+
+    // Workspace settings: in their own form, beside the field, as sent.
+    let r = b
+        .post(
+            "/workspace/settings",
+            &[
+                ("step_up_minutes", "600"),
+                ("inbox_retention_days", "45"),
+                ("require_2fa", "on"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    let form = &html[html
+        .find("id=\"workspace-settings-form\"")
+        .expect("the settings form")..];
+    assert_field_error(form, "step_up_minutes", "between 1 and 60");
+    assert!(form.contains("value=\"600\""), "{form}");
+    assert!(form.contains("value=\"45\""), "{form}");
+    assert_eq!(
+        owner.get("/workspace").await.1["step_up_minutes"],
+        10,
+        "nothing saved"
+    );
+
+    // Add a user: a taken email, beside the email; the rest kept.
+    let r = b
+        .post(
+            "/users",
+            &[
+                ("email", "owner@acme.test"),
+                ("name", "Second Olivia"),
+                ("role", "admin"),
+                ("password", "member-password-1"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    let form = &html[html
+        .find("id=\"new-user-form\"")
+        .expect("the Add a user form")..];
+    assert_field_error(form, "email", "already exists");
+    assert!(form.contains("value=\"owner@acme.test\""), "{form}");
+    assert!(form.contains("value=\"Second Olivia\""), "{form}");
+    assert!(form.contains("value=\"admin\" selected"), "{form}");
+}

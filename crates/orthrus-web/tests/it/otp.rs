@@ -850,7 +850,7 @@ async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
         html.contains("Secret key") && html.contains("otpauth:// link"),
         "{html}"
     );
-    // A bad link is explained in place.
+    // A bad link is explained in place, beside the link.
     let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/uri", t.url)))
         .form(&[("uri", "otpauth://totp/x?secret=11111111")])
         .send()
@@ -860,7 +860,7 @@ async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
         .await
         .unwrap();
     assert!(
-        html.contains("class=\"alert\"") && html.contains("Secret key"),
+        html.contains("id=\"uri-error\"") && html.contains("Secret key"),
         "{html}"
     );
     // By link: the verify step shows oathtool's code; Done turns it on.
