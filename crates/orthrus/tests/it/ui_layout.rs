@@ -153,6 +153,15 @@ async fn furnish(s: &Scene) -> (String, String) {
     )
     .await;
     assert_eq!(st, 201, "{v}");
+    let (st, v) = api(
+        &s.c,
+        Method::POST,
+        &format!("{}/invitations", s.base),
+        Some(&s.t),
+        Some(json!({"email": "nina.newcomer.with.a.long.address@acme-marketing.test", "role": "admin"})),
+    )
+    .await;
+    assert!((200..300).contains(&st), "{v}");
     let id = s
         .account(
             "Brand Instagram for the spring campaign",
@@ -212,7 +221,9 @@ async fn check_pages(
         (&*format!("/inbox/{msg}"), "message"),
         ("/inbox/forwarding", "forwarding"),
         ("/automations", "automation log"),
-        ("/users", "users and workspace settings"),
+        ("/users", "users"),
+        ("/invitations", "invitations"),
+        ("/workspace/settings", "workspace settings"),
         ("/audit", "audit log"),
         ("/extension", "browser extension"),
         ("/security", "my security and sessions"),
@@ -249,7 +260,7 @@ async fn check_pages(
                 assert_on_screen(b, ".inbox-code", 40.0, &page).await?;
                 assert_on_screen(b, ".inbox-row [data-copy]", 30.0, &page).await?;
             }
-            "users and workspace settings" => {
+            "users" => {
                 assert_on_screen(b, "td select[name=role]", 120.0, &page).await?;
                 assert_on_screen(b, "td form button[type=submit]", 30.0, &page).await?;
             }
