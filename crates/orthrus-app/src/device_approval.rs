@@ -47,6 +47,8 @@ pub struct ApprovalPrompt {
     pub choices: Vec<String>,
     pub ip: String,
     pub user_agent: String,
+    /// What the asking device wants to do, in words; empty when unsaid.
+    pub purpose: String,
     pub created_at: String,
     pub expires_at: String,
 }
@@ -58,6 +60,16 @@ impl App {
 
     /// Starts a request from the actor's session.
     pub async fn request_device_step_up(&self, actor: &Actor) -> Result<DeviceRequest> {
+        self.request_device_step_up_for(actor, "").await
+    }
+
+    /// Starts a request from the actor's session that says what it is for,
+    /// in words the other device shows ("reveal the password of Brand IG").
+    pub async fn request_device_step_up_for(
+        &self,
+        actor: &Actor,
+        purpose: &str,
+    ) -> Result<DeviceRequest> {
         let session = actor.session_id().ok_or(AppError::invalid(
             "step_up.unsupported",
             "approval elevates a signed-in session; API tokens cannot be elevated",
@@ -86,6 +98,7 @@ impl App {
             status: "pending".into(),
             ip: actor.ip.chars().take(64).collect(),
             user_agent: String::new(),
+            purpose: purpose.trim().chars().take(200).collect(),
             created_at: now,
             expires_at: now.plus_seconds(DEVICE_REQUEST_SECS),
             decided_at: None,
@@ -236,6 +249,7 @@ impl App {
                 choices: r.choices,
                 ip: r.ip,
                 user_agent: r.user_agent,
+                purpose: r.purpose,
                 created_at: r.created_at.to_rfc3339(),
                 expires_at: r.expires_at.to_rfc3339(),
             })

@@ -136,6 +136,11 @@ pub const SQLITE: &[Migration] = &[
         name: "invitations",
         sql: include_str!("../migrations/sqlite/0023_invitations.sql"),
     },
+    Migration {
+        version: 24,
+        name: "step_up_purpose",
+        sql: include_str!("../migrations/sqlite/0024_step_up_purpose.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -248,6 +253,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 23,
         name: "invitations",
         sql: include_str!("../migrations/postgres/0023_invitations.sql"),
+    },
+    Migration {
+        version: 24,
+        name: "step_up_purpose",
+        sql: include_str!("../migrations/postgres/0024_step_up_purpose.sql"),
     },
 ];
 

@@ -348,6 +348,9 @@ pub struct StepUpRequestRow {
     pub status: String,
     pub ip: String,
     pub user_agent: String,
+    /// What the asking device wants to do, in words, for the prompt on the
+    /// other device ("reveal the password of Brand IG"); empty when unsaid.
+    pub purpose: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub decided_at: Option<Timestamp>,

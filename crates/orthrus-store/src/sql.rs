@@ -260,6 +260,7 @@ macro_rules! impl_store {
                 status: r.try_get("status")?,
                 ip: r.try_get("ip")?,
                 user_agent: r.try_get("user_agent")?,
+                purpose: r.try_get("purpose")?,
                 created_at: ts(r, "created_at")?,
                 expires_at: ts(r, "expires_at")?,
                 decided_at: ts_opt(r, "decided_at")?,
@@ -1247,10 +1248,10 @@ macro_rules! impl_store {
             }
 
             async fn create_step_up_request(&self, q: &StepUpRequestRow) -> Result<()> {
-                sqlx::query("INSERT INTO step_up_requests (id, workspace_id, user_id, session_id, number, choices, status, ip, user_agent, created_at, expires_at, decided_at, decided_by_session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)")
+                sqlx::query("INSERT INTO step_up_requests (id, workspace_id, user_id, session_id, number, choices, status, ip, user_agent, created_at, expires_at, decided_at, decided_by_session, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12)")
                     .bind(q.id.to_string()).bind(q.workspace_id.to_string()).bind(q.user_id.to_string()).bind(q.session_id.to_string())
                     .bind(&q.number).bind(q.choices.join(",")).bind(&q.status).bind(&q.ip).bind(&q.user_agent)
-                    .bind(q.created_at.0).bind(q.expires_at.0)
+                    .bind(q.created_at.0).bind(q.expires_at.0).bind(&q.purpose)
                     .execute(&self.pool).await?;
                 Ok(())
             }
@@ -1928,8 +1929,9 @@ macro_rules! impl_store {
             }
 
             async fn unindexed_messages(&self, limit: i64) -> Result<Vec<InboxMessageRow>> {
-                sqlx::query("SELECT * FROM inbox_messages WHERE words_indexed = $1 ORDER BY received_at, id LIMIT $2")
-                    .bind(false).bind(limit.clamp(1, 500))
+                // Answered from the partial index of 0022 (only unindexed rows).
+                sqlx::query("SELECT * FROM inbox_messages WHERE NOT words_indexed ORDER BY received_at, id LIMIT $1")
+                    .bind(limit.clamp(1, 500))
                     .fetch_all(&self.pool).await?.iter().map(message_row).collect()
             }
 

@@ -46,7 +46,8 @@ async fn start(
     a: Authed,
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
-    let r = s.app.request_device_step_up(&a.actor).await?;
+    let purpose = purpose_of(&s, &a, &q.then).await;
+    let r = s.app.request_device_step_up_for(&a.actor, &purpose).await?;
     render(&Wait {
         id: r.id,
         number: r.number,
@@ -54,6 +55,30 @@ async fn start(
         error: None,
         approved: false,
     })
+}
+
+/// What the identity check is for (the `then` of the dialog), in words
+/// the other device's prompt shows: the action and the account's name.
+async fn purpose_of(s: &WebState, a: &Authed, then: &str) -> String {
+    let mut parts = then.splitn(3, ':');
+    let (kind, id) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let what = match kind {
+        "reveal" => "reveal the password of",
+        "copy" => "copy the password of",
+        "field" => "reveal a secret field of",
+        "mfa" => "change the authenticator of",
+        "backup-view" => "view the backup codes of",
+        "backup-use" => "take a backup code of",
+        "automation" => "start an automation on",
+        "dual-1" => return "approve another person's request (two-person rule)".into(),
+        "dual-0" => return "deny another person's request (two-person rule)".into(),
+        "job-backup" => return "let an automation use a backup code".into(),
+        _ => return String::new(),
+    };
+    match s.app.get_account(&a.actor, id).await {
+        Ok(d) => format!("{what} {}", d.summary.label),
+        Err(_) => format!("{what} an account"),
+    }
 }
 
 /// The dialog, closed with a message (and a "Try again" button).

@@ -1093,3 +1093,33 @@ async fn audit_sessions_and_times_read_in_words() {
     assert!(security.contains(">Chrome on Linux</span>"), "{security}");
     assert!(security.contains("<time datetime=\""), "{security}");
 }
+
+#[tokio::test]
+async fn the_approval_prompt_names_the_action_and_the_account() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "pw-1").await;
+    let (phone, phone_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let (laptop, laptop_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let wait = text_of(hx_req(
+        t.http
+            .post(format!("{}/ui/step-up/device?then=reveal:{id}", t.url)),
+        &laptop,
+        &laptop_csrf,
+    ))
+    .await;
+    assert!(!wait.contains("class=\"alert\""), "{wait}");
+    let prompt = text_of(hx_req(
+        t.http.get(format!("{}/ui/approvals", t.url)),
+        &phone,
+        &phone_csrf,
+    ))
+    .await;
+    assert!(
+        prompt.contains("Is this you?")
+            && prompt.contains(
+                "to <strong class=\"approval-purpose\">reveal the password of Brand IG</strong>"
+            ),
+        "{prompt}"
+    );
+}
