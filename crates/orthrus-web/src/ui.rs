@@ -746,6 +746,9 @@ struct SecurityPage {
     tokens: Vec<TokenInfo>,
     new_token: Option<String>,
     error: Option<String>,
+    /// "Create token": what was wrong, beside its field, and the name typed.
+    form: FormError,
+    token_name: String,
 }
 
 #[derive(Default)]
@@ -755,6 +758,8 @@ struct SecurityExtras {
     new_token: Option<String>,
     error: Option<String>,
     flash: Option<String>,
+    form: FormError,
+    token_name: String,
 }
 
 async fn security_view(s: &WebState, a: &Authed, x: SecurityExtras) -> Result<Response, WebError> {
@@ -773,6 +778,8 @@ async fn security_view(s: &WebState, a: &Authed, x: SecurityExtras) -> Result<Re
         tokens: s.app.list_api_tokens(&a.actor).await?,
         new_token: x.new_token,
         error: x.error,
+        form: x.form,
+        token_name: x.token_name,
     })
 }
 
@@ -887,15 +894,46 @@ async fn security_create_token(
     a: Authed,
     UiForm(f): UiForm<TokenForm>,
 ) -> Result<Response, WebError> {
-    let until = s
+    // A wrong password is said beside it (not a sign-out), the name kept.
+    let refused = |field: &'static str, message: String| SecurityExtras {
+        form: FormError::on(field, message),
+        token_name: f.name.clone(),
+        ..Default::default()
+    };
+    let until = match s
         .app
         .step_up(&a.actor, &f.password, f.totp.as_deref())
-        .await?;
+        .await
+    {
+        Ok(until) => until,
+        Err(AppError::InvalidCredentials) => {
+            let m = if a.actor.totp_enabled {
+                "That password or code is not correct."
+            } else {
+                "That password is not correct."
+            };
+            return security_view(&s, &a, refused("password", m.into())).await;
+        }
+        Err(AppError::TotpRequired) => {
+            let m = "Enter the code from your authenticator app too.";
+            return security_view(&s, &a, refused("totp", m.into())).await;
+        }
+        Err(e @ (AppError::Throttled { .. } | AppError::Invalid { .. })) => {
+            return security_view(&s, &a, refused("password", e.to_string())).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let actor = orthrus_app::Actor {
         elevated_until: Some(until),
         ..a.actor.clone()
     };
-    let (token, _) = s.app.create_api_token(&actor, &f.name, None).await?;
+    let token = match s.app.create_api_token(&actor, &f.name, None).await {
+        Ok((token, _)) => token,
+        Err(e @ AppError::Invalid { .. }) => {
+            return security_view(&s, &a, refused("name", e.to_string())).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     security_view(
         &s,
         &a,

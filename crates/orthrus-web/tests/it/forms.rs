@@ -417,3 +417,23 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     assert!(form.contains("value=\"Second Olivia\""), "{form}");
     assert!(form.contains("value=\"admin\" selected"), "{form}");
 }
+
+#[tokio::test]
+async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
+    let t = TestApp::sqlite().await;
+    let _owner = t.owner().await;
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let r = b
+        .post(
+            "/security/tokens",
+            &[("name", "CI pipeline"), ("password", "wrong-password")],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "still signed in");
+    let html = r.text().await.unwrap();
+    let form = &html[html.find("id=\"token-form\"").expect("the token form")..];
+    assert_field_error(form, "password", "That password is not correct.");
+    assert!(form.contains("value=\"CI pipeline\""), "{form}");
+    assert!(b.get("/security", None).await.status().is_success(), "the session lives");
+}
