@@ -4,7 +4,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
-use crate::ui::{Flash, Page, render, see_other};
+use crate::ui::{Flash, FormError, Page, render, see_other};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -210,6 +210,17 @@ struct AccountPage {
     can_tag_critical: bool,
     /// The identity check next to "Tag critical" asks for a code too.
     totp: bool,
+    /// "Edit account" and "Add a person": what was wrong, beside its field.
+    form: FormError,
+    /// The edit form's values: the account's, or what was sent.
+    edit: EditValues,
+}
+
+/// What the edit form shows.
+struct EditValues {
+    label: String,
+    login_url: String,
+    username: String,
 }
 
 async fn account_view(
@@ -217,8 +228,21 @@ async fn account_view(
     a: &Authed,
     id: &str,
     flash: Option<String>,
+    form: FormError,
+    typed: Option<&EditForm>,
 ) -> Result<Response, WebError> {
     let detail = s.app.get_account(&a.actor, id).await?;
+    let edit = EditValues {
+        label: typed
+            .and_then(|t| t.label.clone())
+            .unwrap_or_else(|| detail.summary.label.clone()),
+        login_url: typed
+            .and_then(|t| t.login_url.clone())
+            .unwrap_or_else(|| detail.summary.login_url.clone()),
+        username: typed
+            .and_then(|t| t.username.clone())
+            .unwrap_or_else(|| detail.summary.username.clone()),
+    };
     let candidates = if detail.permissions.add_collaborators {
         s.app
             .list_users(&a.actor)
@@ -240,6 +264,8 @@ async fn account_view(
         critical,
         can_tag_critical,
         totp: a.actor.totp_enabled,
+        form,
+        edit,
     })
 }
 
@@ -249,7 +275,7 @@ async fn account_page(
     Path(id): Path<String>,
     Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    account_view(&s, &a, &id, flash).await
+    account_view(&s, &a, &id, flash, FormError::default(), None).await
 }
 
 /// A form's URL opened with `GET` (a reload after an error, a bookmark): the
@@ -275,14 +301,40 @@ async fn edit_submit(
 ) -> Result<Response, WebError> {
     let patch = AccountPatch {
         version: f.version,
-        label: f.label,
-        login_url: f.login_url,
-        username: f.username,
-        password: f.password.filter(|p| !p.is_empty()).map(SecretString::new),
+        label: f.label.clone(),
+        login_url: f.login_url.clone(),
+        username: f.username.clone(),
+        password: f
+            .password
+            .clone()
+            .filter(|p| !p.is_empty())
+            .map(SecretString::new),
         ..Default::default()
     };
-    s.app.update_account(&a.actor, &id, patch).await?;
-    Ok(see_other(&s, &format!("/accounts/{id}"), "Saved."))
+    match s.app.update_account(&a.actor, &id, patch).await {
+        Ok(_) => Ok(see_other(&s, &format!("/accounts/{id}"), "Saved.")),
+        // Said beside the field; what was typed stays (the password is
+        // typed again).
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let field = match e.code() {
+                "account.invalid_label" => "label",
+                "account.invalid_login_url" | "account.login_url_forbidden" => "login_url",
+                "account.invalid_username" => "username",
+                "account.invalid_password" => "password",
+                _ => "version",
+            };
+            let message = if field == "version" {
+                "Someone else saved this account while you were editing: check the values and save again.".to_owned()
+            } else {
+                e.to_string()
+            };
+            let mut r =
+                account_view(&s, &a, &id, None, FormError::on(field, message), Some(&f)).await?;
+            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn delete_submit(
@@ -560,16 +612,28 @@ async fn add_member(
     Path(id): Path<String>,
     UiForm(f): UiForm<MemberForm>,
 ) -> Result<Response, WebError> {
-    let role: AccountRole = f
-        .role
-        .parse()
-        .map_err(|_| WebError(AppError::invalid("member.invalid_role", "choose a role")))?;
-    let m = s.app.set_member(&a.actor, &id, &f.user_id, role).await?;
-    Ok(see_other(
-        &s,
-        &format!("/accounts/{id}"),
-        &format!("{} is now {}.", m.email, role.label()),
-    ))
+    let refused = |field: &'static str, message: String| {
+        let (s, a, id) = (s.clone(), &a, id.clone());
+        async move {
+            let mut r = account_view(&s, a, &id, None, FormError::on(field, message), None).await?;
+            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            Ok::<_, WebError>(r)
+        }
+    };
+    let Ok(role) = f.role.parse::<AccountRole>() else {
+        return refused("role", "choose a role".into()).await;
+    };
+    match s.app.set_member(&a.actor, &id, &f.user_id, role).await {
+        Ok(m) => Ok(see_other(
+            &s,
+            &format!("/accounts/{id}"),
+            &format!("{} is now {}.", m.email, role.label()),
+        )),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            refused("user_id", e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn remove_member(

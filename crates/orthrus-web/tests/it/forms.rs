@@ -437,3 +437,54 @@ async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
     assert!(form.contains("value=\"CI pipeline\""), "{form}");
     assert!(b.get("/security", None).await.status().is_success(), "the session lives");
 }
+
+#[tokio::test]
+async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    let (_, gone) = owner
+        .post(
+            "/users",
+            &json!({"email": "gone@acme.test", "role": "user", "password": "member-password-1"}),
+        )
+        .await;
+    let gone = gone["id"].as_str().unwrap().to_owned();
+    let (s, v) = owner.patch(&format!("/users/{gone}"), &json!({"active": false})).await;
+    assert!(s.is_success(), "{v}");
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // An empty label: beside the label, the new login URL kept.
+    let r = b
+        .post(
+            &format!("/accounts/{id}/edit"),
+            &[
+                ("version", version.as_str()),
+                ("label", "  "),
+                ("login_url", "https://www.instagram.com/new/"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    let form = &html[html.find("id=\"edit-form\"").expect("the edit form")..];
+    assert_field_error(form, "label", "");
+    assert!(form.contains("value=\"https://www.instagram.com/new/\""), "{form}");
+    assert!(html.contains("<details open>"), "{html}");
+    // A deactivated person: beside "Add a person".
+    let r = b
+        .post(
+            &format!("/accounts/{id}/members"),
+            &[("user_id", gone.as_str()), ("role", "collaborator")],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    let form = &html[html.find("id=\"member-form\"").unwrap_or(0)..];
+    assert_field_error(form, "user_id", "");
+}

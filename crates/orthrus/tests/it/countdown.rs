@@ -44,11 +44,11 @@ async fn counts_down(b: &WebDriver, sel: &str, period: i64) -> WebDriverResult<(
     // The next tile: htmx swaps it in when the code changes.
     let mut next = None;
     for _ in 0..(period * 10 + 50) {
-        if let Some((c, s)) = tile(b, sel).await? {
-            if c != code {
-                next = Some((c, s));
-                break;
-            }
+        if let Some((c, s)) = tile(b, sel).await?
+            && c != code
+        {
+            next = Some((c, s));
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
