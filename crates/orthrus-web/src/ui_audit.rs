@@ -168,8 +168,8 @@ async fn audit_page(
         .collect();
     accounts.sort_by_key(|c| c.label.to_lowercase());
     let mut people: Vec<Choice> = users
-        .iter()
-        .map(|(id, _)| Choice {
+        .keys()
+        .map(|id| Choice {
             value: id.clone(),
             label: person(id).unwrap_or_default(),
         })
