@@ -156,6 +156,26 @@ impl App {
                 self.now(),
             )
             .await?;
+        self.enrollment_view(&u, &raw)
+    }
+
+    /// The enrolment started and not confirmed yet (the same key, so the
+    /// form can ask for the code again after a wrong one), if any.
+    pub async fn pending_totp_enrollment(&self, actor: &Actor) -> Result<Option<TotpEnrollment>> {
+        let u = self.me(actor).await?;
+        let Some(sealed) = u.totp_secret.as_deref().filter(|_| !u.totp_enabled) else {
+            return Ok(None);
+        };
+        let (rec, field) = aad(&u);
+        let raw = self
+            .inner
+            .envelope
+            .open(&Aad::new("users", &rec, field), sealed)?;
+        self.enrollment_view(&u, &raw).map(Some)
+    }
+
+    /// What the user's authenticator app is shown: the key, its link and QR.
+    fn enrollment_view(&self, u: &UserRow, raw: &[u8]) -> Result<TotpEnrollment> {
         let secret = Secret::from_bytes(raw.to_vec());
         let params = OtpParams {
             issuer: Some(self.inner.config.totp_issuer.clone()),

@@ -849,8 +849,23 @@ async fn security_2fa(
                 .await
             }
             Err(e @ AppError::Invalid { .. }) => {
-                // Show the same secret again so the user can retry.
-                Err(WebError(e))
+                // The same key again, the reason beside the code box.
+                let mut enrollment = s.app.pending_totp_enrollment(&a.actor).await?;
+                if let Some(en) = enrollment.as_mut() {
+                    en.qr_svg = strip_xml_prolog(&en.qr_svg);
+                }
+                let mut r = security_view(
+                    &s,
+                    &a,
+                    SecurityExtras {
+                        enrollment,
+                        form: FormError::on("code", e),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+                Ok(r)
             }
             Err(e) => Err(e.into()),
         },

@@ -488,3 +488,22 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
     let form = &html[html.find("id=\"member-form\"").unwrap_or(0)..];
     assert_field_error(form, "user_id", "");
 }
+
+#[tokio::test]
+async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() {
+    let t = TestApp::sqlite().await;
+    let _owner = t.owner().await;
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let html = b.post("/security/2fa/start", &[], false).await.text().await.unwrap();
+    let key_of = |html: &str| {
+        let i = html.find("id=\"totp-secret\">").expect("the key") + 17;
+        html[i..].split('<').next().unwrap().to_owned()
+    };
+    let key = key_of(&html);
+    let r = b.post("/security/2fa/confirm", &[("code", "000000")], false).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert_eq!(key_of(&html), key, "the same key, not a new one");
+    let form = &html[html.find("id=\"totp-confirm-form\"").expect("the code form")..];
+    assert_field_error(form, "code", "that code is not right");
+}
