@@ -396,7 +396,11 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
     let r = post(&cookie, &csrf, "/workspace/settings", &settings(true, ""))
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "saved: Post/Redirect/Get");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "saved: Post/Redirect/Get"
+    );
     assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
     // Untagging now waits for a second person.
     let r = post(

@@ -435,7 +435,10 @@ async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
     let form = &html[html.find("id=\"token-form\"").expect("the token form")..];
     assert_field_error(form, "password", "That password is not correct.");
     assert!(form.contains("value=\"CI pipeline\""), "{form}");
-    assert!(b.get("/security", None).await.status().is_success(), "the session lives");
+    assert!(
+        b.get("/security", None).await.status().is_success(),
+        "the session lives"
+    );
 }
 
 #[tokio::test]
@@ -450,7 +453,9 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
         )
         .await;
     let gone = gone["id"].as_str().unwrap().to_owned();
-    let (s, v) = owner.patch(&format!("/users/{gone}"), &json!({"active": false})).await;
+    let (s, v) = owner
+        .patch(&format!("/users/{gone}"), &json!({"active": false}))
+        .await;
     assert!(s.is_success(), "{v}");
     let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
     let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
@@ -473,7 +478,10 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
     let html = r.text().await.unwrap();
     let form = &html[html.find("id=\"edit-form\"").expect("the edit form")..];
     assert_field_error(form, "label", "");
-    assert!(form.contains("value=\"https://www.instagram.com/new/\""), "{form}");
+    assert!(
+        form.contains("value=\"https://www.instagram.com/new/\""),
+        "{form}"
+    );
     assert!(html.contains("<details open>"), "{html}");
     // A deactivated person: beside "Add a person".
     let r = b
@@ -494,16 +502,25 @@ async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() 
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
     let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
-    let html = b.post("/security/2fa/start", &[], false).await.text().await.unwrap();
+    let html = b
+        .post("/security/2fa/start", &[], false)
+        .await
+        .text()
+        .await
+        .unwrap();
     let key_of = |html: &str| {
         let i = html.find("id=\"totp-secret\">").expect("the key") + 17;
         html[i..].split('<').next().unwrap().to_owned()
     };
     let key = key_of(&html);
-    let r = b.post("/security/2fa/confirm", &[("code", "000000")], false).await;
+    let r = b
+        .post("/security/2fa/confirm", &[("code", "000000")], false)
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
     assert_eq!(key_of(&html), key, "the same key, not a new one");
-    let form = &html[html.find("id=\"totp-confirm-form\"").expect("the code form")..];
+    let form = &html[html
+        .find("id=\"totp-confirm-form\"")
+        .expect("the code form")..];
     assert_field_error(form, "code", "that code is not right");
 }
