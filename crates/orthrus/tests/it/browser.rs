@@ -353,6 +353,35 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
         ))
         .first()
         .await?;
+        // The page's code row follows Done without a reload.
+        let row_code = b
+            .query(By::Css(&format!("#code-{id} .code")))
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert!(
+            codes_around_now(secret).contains(&row_code),
+            "the code row shows {row_code}"
+        );
+        // Removing a member asks first (app.js under the CSP), and saying
+        // no removes nobody.
+        b.find(By::XPath(
+            "//form[contains(@action, '/members/')]/button[text()='Remove']",
+        ))
+        .await?
+        .click()
+        .await?;
+        let asked = b.get_alert_text().await?;
+        assert!(
+            asked.contains("Remove Ivy Intern") && asked.contains("Brand Instagram"),
+            "{asked}"
+        );
+        b.dismiss_alert().await?;
+        b.refresh().await?;
+        b.query(By::XPath("//strong[text()='Ivy Intern']"))
+            .first()
+            .await?;
         // Another member sees the same code, live.
         b.find(By::XPath("//button[text()='Sign out']"))
             .await?
