@@ -31,8 +31,8 @@ mod ui_dual;
 mod ui_extension;
 mod ui_inbox;
 mod ui_otp;
-mod ui_words;
 mod ui_people;
+mod ui_words;
 
 pub use error::WebError;
 

@@ -11,8 +11,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{
-    AppError, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo,
-    TotpEnrollment, TwoFactorStatus, UserInfo,
+    AppError, LoginRequest, NewUser, SessionInfo, SessionKind, TokenInfo, TotpEnrollment,
+    TwoFactorStatus, UserInfo,
 };
 use orthrus_core::{Action, SecretString, WorkspaceRole};
 use serde::Deserialize;

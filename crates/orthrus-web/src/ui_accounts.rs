@@ -78,7 +78,11 @@ async fn accounts_page(
         page: Page::new(
             &s,
             &a,
-            if show_all { "All accounts" } else { "Your accounts" },
+            if show_all {
+                "All accounts"
+            } else {
+                "Your accounts"
+            },
             "accounts",
         ),
         accounts,
