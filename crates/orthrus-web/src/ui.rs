@@ -107,14 +107,14 @@ pub(crate) async fn account_labels(
 /// focus on it. `field` is the input's `name`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FieldError {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
 impl FieldError {
-    pub(crate) fn new(field: &'static str, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.to_string(),
         }
     }
@@ -125,8 +125,15 @@ impl FieldError {
 pub(crate) struct FormError(pub Option<FieldError>);
 
 impl FormError {
-    pub(crate) fn on(field: &'static str, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn on(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self(Some(FieldError::new(field, message)))
+    }
+    /// About one row of a table (the users list): field `row:<id>`.
+    pub(crate) fn row(&self, id: &str) -> Option<&str> {
+        self.0
+            .as_ref()
+            .filter(|e| e.field.strip_prefix("row:") == Some(id))
+            .map(|e| e.message.as_str())
     }
     /// The message about `field`.
     pub(crate) fn at(&self, field: &str) -> Option<&str> {
@@ -593,29 +600,42 @@ async fn users_op(
     UiForm(f): UiForm<RoleForm>,
 ) -> Result<Response, WebError> {
     let done = match op.as_str() {
-        "deactivate" => format!(
-            "Deactivated {}.",
-            s.app.deactivate_user(&a.actor, &id).await?.email
-        ),
-        "reactivate" => format!(
-            "Reactivated {}.",
-            s.app.reactivate_user(&a.actor, &id).await?.email
-        ),
-        "unlock" => {
-            s.app.unlock_user(&a.actor, &id).await?;
-            "Sign-in lockout lifted.".to_owned()
-        }
-        "role" => {
-            let role: WorkspaceRole =
-                f.role.as_deref().unwrap_or("").parse().map_err(|_| {
-                    WebError(AppError::invalid("user.invalid_role", "choose a role"))
-                })?;
-            let u = s.app.set_user_role(&a.actor, &id, role).await?;
-            format!("{} is now {}.", u.email, role.label())
-        }
+        "deactivate" => s
+            .app
+            .deactivate_user(&a.actor, &id)
+            .await
+            .map(|u| format!("Deactivated {}.", u.email)),
+        "reactivate" => s
+            .app
+            .reactivate_user(&a.actor, &id)
+            .await
+            .map(|u| format!("Reactivated {}.", u.email)),
+        "unlock" => s
+            .app
+            .unlock_user(&a.actor, &id)
+            .await
+            .map(|_| "Sign-in lockout lifted.".to_owned()),
+        "role" => match f.role.as_deref().unwrap_or("").parse::<WorkspaceRole>() {
+            Ok(role) => s
+                .app
+                .set_user_role(&a.actor, &id, role)
+                .await
+                .map(|u| format!("{} is now {}.", u.email, role.label())),
+            Err(_) => Err(AppError::invalid("user.invalid_role", "choose a role")),
+        },
         _ => return Err(WebError(AppError::NotFound("page"))),
     };
-    Ok(see_other(&s, "/users", &done))
+    match done {
+        Ok(done) => Ok(see_other(&s, "/users", &done)),
+        // A refusal (the last Owner, yourself) is said in that person's row.
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let form = FormError::on(format!("row:{id}"), e);
+            let mut r = users_view(&s, &a, form, NewUserForm::default(), None).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

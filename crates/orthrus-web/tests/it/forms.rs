@@ -524,3 +524,26 @@ async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() 
         .expect("the code form")..];
     assert_field_error(form, "code", "that code is not right");
 }
+
+#[tokio::test]
+async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    // The only Owner cannot step down.
+    let r = b
+        .post(
+            &format!("/users/{}/role", owner.user_id),
+            &[("role", "user")],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("<h1>Users</h1>"),
+        "the Users page, not a dead end: {html}"
+    );
+    let row = format!("row-{}", owner.user_id);
+    assert_field_error(&html, &row, "Owner");
+}
