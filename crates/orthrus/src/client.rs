@@ -1186,9 +1186,15 @@ pub async fn approve() -> anyhow::Result<ExitCode> {
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
+        let purpose = p["purpose"].as_str().unwrap_or("").trim();
         println!(
-            "A device signed in as you (from {}) asks to confirm it is you.",
-            safe(p["ip"].as_str().unwrap_or("?"))
+            "A device signed in as you (from {}) asks to confirm it is you{}.",
+            safe(p["ip"].as_str().unwrap_or("?")),
+            if purpose.is_empty() {
+                String::new()
+            } else {
+                format!(", to {}", safe(purpose))
+            }
         );
         let answer = prompt(
             &format!(

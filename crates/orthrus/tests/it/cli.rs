@@ -435,6 +435,61 @@ async fn approve_a_step_up_request_from_the_cli() {
     )
     .await;
     assert_eq!(st["status"], "approved");
+    // A browser asking for the check says what for; the prompt repeats it.
+    let (_, acct) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/accounts", server.url),
+        Some(&t),
+        Some(serde_json::json!({"app": "instagram", "label": "Brand IG", "password": "ig-pw"})),
+    )
+    .await;
+    let r = c
+        .post(format!("{}/login", server.url))
+        .form(&[
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = c
+        .get(format!("{}/security", server.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let i = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    let csrf = page[i..].split('"').next().unwrap().to_owned();
+    let r = c
+        .post(format!(
+            "{}/ui/step-up/device?then=reveal:{}",
+            server.url,
+            acct["id"].as_str().unwrap()
+        ))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (ok, out, err) = cli(&cfg, &["approve"], "deny\n");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("asks to confirm it is you, to reveal the password of Brand IG."),
+        "{out}"
+    );
     assert!(server.stop().success());
 }
 
