@@ -199,7 +199,17 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         MasterKey::generate(&OsEntropy),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
-        AppConfig::default(),
+        // The rates and quotas of issue 11 would refuse this flood to one
+        // address: this measures ingestion, not those limits.
+        AppConfig {
+            inbox_limits: orthrus_app::InboxLimits {
+                address_messages_per_minute: i64::MAX,
+                workspace_messages_per_minute: i64::MAX,
+                address_storage_bytes: i64::MAX,
+                workspace_storage_bytes: i64::MAX,
+            },
+            ..AppConfig::default()
+        },
     )
     .unwrap();
     let stop = CancellationToken::new();
@@ -226,7 +236,11 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let smtp = smtp_listener.local_addr().unwrap();
     tokio::spawn(orthrus_smtp::serve(
         smtp_listener,
-        orthrus_smtp::SmtpConfig::default(),
+        orthrus_smtp::SmtpConfig {
+            // Every benchmark client comes from 127.0.0.1.
+            max_connections_per_ip: env_num("BENCH_CLIENTS", 16) + 1,
+            ..orthrus_smtp::SmtpConfig::default()
+        },
         Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config(silent_addr)).unwrap()),
         stop.clone(),
     ));

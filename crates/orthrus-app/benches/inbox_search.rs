@@ -1,0 +1,205 @@
+//! Benchmark (issue 14, item 5): inbox search and paging over 10,000
+//! messages through `App::list_inbox` (keyed hashes of the query words,
+//! the SQL intersection, opening the page), on SQLite and, when
+//! `ORTHRUS_TEST_DATABASE_URL` is set, PostgreSQL. Prints figures; it is
+//! not a timed test.
+//!
+//! `cargo bench -p orthrus-app --bench inbox_search` (release build).
+//! `BENCH_MESSAGES` (default 10000), `BENCH_ROUNDS` (default 50).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use orthrus_app::{App, AppConfig, InboxLimits, InboxQuery};
+use orthrus_core::{FakeClock, OsEntropy, Timestamp};
+use orthrus_crypto::MasterKey;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A vocabulary of 2,000 made-up words; each message uses 40 of them, so
+/// a word is in about 2 % of messages.
+fn word(n: usize) -> String {
+    const SYL: [&str; 20] = [
+        "ka", "lo", "mi", "ne", "su", "ta", "vo", "ri", "pe", "du", "ga", "hi", "jo", "ku", "le",
+        "mo", "na", "po", "ru", "si",
+    ];
+    format!(
+        "{}{}{}",
+        SYL[n % 20],
+        SYL[(n / 20) % 20],
+        SYL[(n / 400) % 20]
+    )
+}
+
+fn email(i: usize) -> Vec<u8> {
+    let mut body = String::new();
+    let mut x = i.wrapping_mul(2_654_435_761) % 2_000;
+    for _ in 0..40 {
+        x = (x * 1_103 + 12_345) % 2_000;
+        body.push_str(&word(x));
+        body.push(' ');
+    }
+    let rare = if i == 0 { " zanzibar" } else { "" };
+    format!(
+        "From: Instagram <security@mail.instagram.com>\r\nTo: team\r\nSubject: {:06} is your Instagram code\r\nMessage-ID: <s-{i}@mail.instagram.com>\r\n\r\nHi, use the code to log in. {body}{rare}\r\n",
+        i % 1_000_000
+    )
+    .into_bytes()
+}
+
+fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "p50 {:>7.2} ms  p99 {:>7.2} ms",
+        ms(v[v.len() / 2]),
+        ms(v[(v.len() * 99 / 100).min(v.len() - 1)])
+    )
+}
+
+async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
+    let clock = FakeClock::new(Timestamp(1_793_491_200_000));
+    let app = App::new(
+        store,
+        MasterKey::generate(&OsEntropy),
+        Arc::new(clock.clone()),
+        Arc::new(OsEntropy),
+        AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            inbox_limits: InboxLimits {
+                address_messages_per_minute: i64::MAX,
+                workspace_messages_per_minute: i64::MAX,
+                address_storage_bytes: i64::MAX,
+                workspace_storage_bytes: i64::MAX,
+            },
+            ..AppConfig::default()
+        },
+    )
+    .unwrap();
+    let owner = app
+        .bootstrap(
+            "Bench",
+            "owner@bench.test",
+            "Owner",
+            "owner-password-1",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let ws = app.store().list_workspaces().await.unwrap()[0].id;
+    let owner = app.local_actor(owner, ws).await.unwrap();
+    let id = app
+        .create_account(
+            &owner,
+            orthrus_app::NewAccount {
+                app: "instagram".into(),
+                label: "Bench".into(),
+                login_url: "https://instagram.com".into(),
+                username: "brand".into(),
+                password: "p".into(),
+                notes: None,
+                fields: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .summary
+        .id;
+    let address = app.create_managed_email(&owner, &id).await.unwrap().address;
+    let total = env_num("BENCH_MESSAGES", 10_000);
+    let start = Instant::now();
+    for i in 0..total {
+        clock.advance_secs(1);
+        app.ingest_email(std::slice::from_ref(&address), &email(i), None)
+            .await
+            .unwrap();
+    }
+    let ingest = start.elapsed().as_secs_f64();
+
+    let rounds = env_num("BENCH_ROUNDS", 50);
+    let time = |q: InboxQuery, expect: Option<usize>| {
+        let (app, owner) = (app.clone(), owner.clone());
+        async move {
+            let mut v = Vec::new();
+            for _ in 0..rounds {
+                let t = Instant::now();
+                let items = app.list_inbox(&owner, &q).await.unwrap();
+                v.push(t.elapsed());
+                if let Some(n) = expect {
+                    assert_eq!(items.len(), n);
+                }
+            }
+            stats(v)
+        }
+    };
+    let search = |text: &str| InboxQuery {
+        search: Some(text.into()),
+        ..InboxQuery::default()
+    };
+    let rare = time(search("zanzibar"), Some(1)).await;
+    let common = time(search("instagram code"), Some(100)).await;
+    let two = time(search(&format!("{} {}", word(7), word(1_234))), None).await;
+    let first_page = time(InboxQuery::default(), Some(100)).await;
+
+    // Every message, 500 at a time.
+    let t = Instant::now();
+    let (mut seen, mut before) = (0, None);
+    loop {
+        let page = app
+            .list_inbox(
+                &owner,
+                &InboxQuery {
+                    limit: Some(500),
+                    before: before.clone(),
+                    ..InboxQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id.clone());
+        seen += page.len();
+    }
+    assert_eq!(seen, total);
+    let all = t.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{label}: {total} messages ingested at {:.0}/s (index written at ingest)",
+        total as f64 / ingest
+    );
+    println!("  search, one rare word (1 hit, the oldest):     {rare}");
+    println!("  search, two words in every message (page 100): {common}");
+    println!("  search, two words of ~2 % each:                {two}");
+    println!("  first page, no filter (100):                   {first_page}");
+    println!("  paging through all {total} with before= (500 a page): {all:.0} ms");
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
+        run("sqlite", sqlite).await;
+        if let Some(base) = orthrus_store::testing::pg_base_url() {
+            let url = orthrus_store::testing::pg_scratch_database(&base, "searchbench")
+                .await
+                .unwrap();
+            run("postgres", orthrus_store::open(&url).await.unwrap()).await;
+        } else {
+            println!("postgres: skipped (set ORTHRUS_TEST_DATABASE_URL)");
+        }
+    });
+}
