@@ -355,7 +355,7 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
         .await?;
         // The page's code row follows Done without a reload.
         let row_code = b
-            .query(By::Css(&format!("#code-{id} .code")))
+            .query(By::Css(format!("#code-{id} .code")))
             .first()
             .await?
             .text()
