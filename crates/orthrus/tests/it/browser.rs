@@ -121,6 +121,14 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
             .await?
             .click()
             .await?;
+        // The workspace is ready: the page asks for the master key's
+        // backup first.
+        b.find(By::XPath("//h2[text()='Back up the master key now']"))
+            .await?;
+        b.find(By::XPath("//a[text()='Go to your accounts']"))
+            .await?
+            .click()
+            .await?;
         b.query(By::XPath("//h1[text()='Your accounts']"))
             .first()
             .await?;
