@@ -10,8 +10,8 @@ use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use orthrus_app::{AccountSummary, InboxItem, InboxQuery};
 use serde::{Deserialize, Serialize};
@@ -28,8 +28,11 @@ pub(crate) fn routes() -> Router<WebState> {
             get(forwarding_page).post(forwarding_post),
         )
         .route("/inbox/{id}", get(message_page))
-        .route("/inbox/{id}/forward", axum::routing::post(message_forward))
-        .route("/inbox/{id}/used", axum::routing::post(message_used))
+        .route(
+            "/inbox/{id}/forward",
+            get(back_to_message).post(message_forward),
+        )
+        .route("/inbox/{id}/used", get(back_to_message).post(message_used))
         .route(
             "/accounts/{id}/managed-email-ui",
             get(managed_get).post(managed_create),
@@ -268,9 +271,25 @@ async fn message_view(
 async fn message_page(
     State(s): State<WebState>,
     a: Authed,
+    crate::ui::Flash(flash): crate::ui::Flash,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, WebError> {
-    message_view(&s, &a, &id, None, None).await
+    message_view(&s, &a, &id, flash, None).await
+}
+
+/// The message's page, for an id that is safe to put in a URL as it is
+/// (the inbox's ids are UUIDs); the inbox otherwise.
+fn message_url(id: &str) -> String {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        format!("/inbox/{id}")
+    } else {
+        "/inbox".to_owned()
+    }
+}
+
+/// A form's URL opened with GET (a reload, a shared link): its page.
+async fn back_to_message(axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    axum::response::Redirect::to(&message_url(&id)).into_response()
 }
 
 async fn message_forward(
@@ -280,7 +299,11 @@ async fn message_forward(
     UiForm(_): UiForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     match s.app.forward_message(&a.actor, &id).await {
-        Ok(to) => message_view(&s, &a, &id, Some(format!("Forwarded to {to}.")), None).await,
+        Ok(to) => Ok(crate::ui::see_other(
+            &s,
+            &message_url(&id),
+            &format!("Forwarded to {to}."),
+        )),
         Err(
             e @ (orthrus_app::AppError::Invalid { .. } | orthrus_app::AppError::Conflict { .. }),
         ) => message_view(&s, &a, &id, None, Some(e.to_string())).await,
@@ -295,7 +318,7 @@ async fn message_used(
     UiForm(_): UiForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     s.app.mark_message_used(&a.actor, &id, None).await?;
-    message_view(&s, &a, &id, Some("Marked used.".into()), None).await
+    Ok(crate::ui::see_other(&s, &message_url(&id), "Marked used."))
 }
 
 #[derive(Template)]
@@ -323,8 +346,12 @@ async fn forwarding_view(
     })
 }
 
-async fn forwarding_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    forwarding_view(&s, &a, None, None).await
+async fn forwarding_page(
+    State(s): State<WebState>,
+    a: Authed,
+    crate::ui::Flash(flash): crate::ui::Flash,
+) -> Result<Response, WebError> {
+    forwarding_view(&s, &a, flash, None).await
 }
 
 #[derive(Deserialize)]
@@ -357,7 +384,7 @@ async fn forwarding_post(
         _ => return Err(WebError(orthrus_app::AppError::NotFound("page"))),
     };
     match done {
-        Ok(n) => forwarding_view(&s, &a, Some(n), None).await,
+        Ok(n) => Ok(crate::ui::see_other(&s, "/inbox/forwarding", &n)),
         Err(
             e @ (orthrus_app::AppError::Invalid { .. } | orthrus_app::AppError::Conflict { .. }),
         ) => forwarding_view(&s, &a, None, Some(e.to_string())).await,

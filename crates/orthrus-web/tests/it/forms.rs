@@ -547,3 +547,40 @@ async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
     let row = format!("row-{}", owner.user_id);
     assert_field_error(&html, &row, "Owner");
 }
+
+#[tokio::test]
+async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    let (s, m) = owner
+        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let address = m["address"].as_str().unwrap().to_owned();
+    t.app
+        .ingest_email(
+            &[address],
+            b"From: Instagram <security@mail.instagram.com>\r\nSubject: 777 123 is your code\r\nMessage-ID: <prg-1@x>\r\n\r\nUse 777123 to log in.\r\n",
+            None,
+        )
+        .await
+        .unwrap();
+    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+    let mid = list[0]["id"].as_str().unwrap().to_owned();
+    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let page = format!("/inbox/{mid}");
+    // Marking the code used: 303 to the message, which says so once; a
+    // reload of the form's URL goes to the message too.
+    b.post_redirect_get(&format!("{page}/used"), &[], &page, "Marked used.")
+        .await;
+    let (_, used) = owner.get(&page).await;
+    assert!(!used["used_at"].is_null(), "{used}");
+    let r = b.get(&format!("{page}/forward"), None).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], page.as_str());
+    // An id that is not one goes to the inbox, never into the header as is.
+    let r = b.get("/inbox/x%0d%0aSet-Cookie:%20a=b/used", None).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/inbox");
+}
