@@ -1092,6 +1092,13 @@ async fn audit_sessions_and_times_read_in_words() {
     let security = html_of(&t, &cookie, "/security").await;
     assert!(security.contains(">Chrome on Linux</span>"), "{security}");
     assert!(security.contains("<time datetime=\""), "{security}");
+    // The account cards say when an account changed in words too.
+    let cards = html_of(&t, &cookie, "/").await;
+    assert!(
+        cards.contains("<span class=\"meta\"><time datetime=\"2026-11-01T00:00:00")
+            && cards.contains(">1 Nov 2026, 00:00 UTC</time></span>"),
+        "{cards}"
+    );
 }
 
 #[tokio::test]
