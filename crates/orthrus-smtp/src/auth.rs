@@ -153,10 +153,10 @@ fn parse_pinned(name: &str, value: &str) -> Result<(String, Txt), BadRecord> {
 /// such a domain does not exist (so the DMARC walk from
 /// `_dmarc.mail.instagram.com` up to `_dmarc.instagram.com` needs no DNS).
 ///
-/// It also remembers, per organizational domain, that its lookups recently
-/// failed (the resolver timed out or errored): until that runs out, a name
-/// under the domain that is neither pinned nor learned is answered with a
-/// DNS error at once, which mail-auth reports as `temperror`, the verdict
+/// It also remembers, per name, that its lookup recently failed (the
+/// resolver timed out or errored while a check asked it): until that runs
+/// out, the name, when neither pinned nor learned, is answered with a DNS
+/// error at once, which mail-auth reports as `temperror`, the verdict
 /// waiting would have given.
 pub struct TxtCache {
     pinned: HashMap<String, Txt>,
@@ -164,6 +164,12 @@ pub struct TxtCache {
     learned: Mutex<HashMap<String, (Txt, Instant)>>,
     failed: Mutex<HashMap<String, Instant>>,
     failure_ttl: Duration,
+    /// When each name last went to DNS (a miss here), by its hash: a failure
+    /// is pinned only on names really asked during the failed check, never
+    /// on names it did not reach (another signature's domain) nor on names
+    /// answered from this failure list (which would renew it for ever).
+    asked: Mutex<HashMap<u64, Instant>>,
+    hasher: std::collections::hash_map::RandomState,
 }
 
 /// The domain a DKIM or DMARC query name is about: `s._domainkey.a.com.`
@@ -202,19 +208,67 @@ impl TxtCache {
             learned: Mutex::new(HashMap::new()),
             failed: Mutex::new(HashMap::new()),
             failure_ttl,
+            asked: Mutex::new(HashMap::new()),
+            hasher: std::collections::hash_map::RandomState::new(),
         }
     }
 
+    /// Notes that `name` goes to DNS now.
+    fn note_asked<Q>(&self, name: &Q)
+    where
+        Q: Hash + ?Sized,
+    {
+        let key = std::hash::BuildHasher::hash_one(&self.hasher, name);
+        let now = Instant::now();
+        if let Ok(mut map) = self.asked.lock() {
+            if map.len() >= MAX_FAILED {
+                let horizon = Duration::from_secs(60);
+                map.retain(|_, at| now.duration_since(*at) < horizon);
+                if map.len() >= MAX_FAILED {
+                    map.clear();
+                }
+            }
+            map.insert(key, now);
+        }
+    }
+
+    /// Whether `name` went to DNS at `since` or later.
+    fn asked_since(&self, name: &str, since: Instant) -> bool {
+        // `String: Borrow<Q>` hashes a name as its borrowed form does.
+        let key = std::hash::BuildHasher::hash_one(&self.hasher, name);
+        self.asked
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&key).copied())
+            .is_some_and(|at| at >= since)
+    }
+
+    /// Whether an answer for `name` is known and still valid.
+    fn answered(&self, name: &str) -> bool {
+        self.learned
+            .lock()
+            .ok()
+            .and_then(|map| map.get(name).map(|(_, until)| *until > Instant::now()))
+            .unwrap_or(false)
+    }
+
     /// Remembers that the lookups of these names (a domain's DMARC policy
-    /// and DKIM keys, `name.` with the final dot) failed just now. Names
-    /// under pinned domains never reach DNS and are left alone.
-    fn record_failure(&self, names: &[String]) {
+    /// and DKIM keys, `name.` with the final dot), made by a check that
+    /// started at `since`, failed: only those that went to DNS during it
+    /// and got no answer. Names under pinned domains never reach DNS, names
+    /// the check did not reach are not blamed, and a name answered from
+    /// this list is not put on it again (so a failure ends with its time).
+    fn record_failure(&self, names: &[String], since: Instant) {
         if self.failure_ttl.is_zero() {
             return;
         }
         let now = Instant::now();
+        let failed: Vec<&String> = names
+            .iter()
+            .filter(|n| self.asked_since(n, since) && !self.answered(n))
+            .collect();
         if let Ok(mut map) = self.failed.lock() {
-            for name in names {
+            for name in failed {
                 if self
                     .pinned_domains
                     .contains(organizational_domain(queried_domain(name)))
@@ -282,11 +336,13 @@ impl ResolverCache<String, Txt> for TxtCache {
         if learned.is_some() {
             return learned;
         }
-        self.recently_failed(name).then(|| {
-            Txt::Error(mail_auth::Error::DnsError(
-                "this domain's DNS lookups failed moments ago".into(),
-            ))
-        })
+        if self.recently_failed(name) {
+            return Some(Txt::Error(mail_auth::Error::DnsError(
+                "this name's DNS lookup failed moments ago".into(),
+            )));
+        }
+        self.note_asked(name);
+        None
     }
 
     fn remove<Q>(&self, name: &Q) -> Option<Txt>
@@ -408,6 +464,7 @@ impl SenderVerifier {
         });
         msg.dkim_headers.truncate(MAX_SIGNATURES);
         // The whole check has one deadline, however many lookups it makes.
+        let started = Instant::now();
         let checked = tokio::time::timeout(self.timeout, self.check(&msg, mail_from)).await;
         let timed_out = checked.is_err();
         let (dkim, dkim_domains, dmarc) = checked
@@ -415,10 +472,11 @@ impl SenderVerifier {
         // Lookups that failed are not tried again for a while (TxtCache):
         // the next message from the same domain does not wait again.
         if timed_out || dkim == "temperror" {
-            self.cache.record_failure(&dkim_names(&msg));
+            self.cache.record_failure(&dkim_names(&msg), started);
         }
         if timed_out || dmarc == "temperror" {
-            self.cache.record_failure(&dmarc_names(&from_domain));
+            self.cache
+                .record_failure(&dmarc_names(&from_domain), started);
         }
         self.conclude(SenderAuth {
             dkim,

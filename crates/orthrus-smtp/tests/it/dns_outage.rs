@@ -79,7 +79,10 @@ async fn a_silent_resolver_costs_one_bounded_wait_per_domain() {
         first < DEADLINE + Duration::from_secs(1),
         "bounded: {first:?}"
     );
-    let (a, again) = timed(&v, &signed("keys.test", 8), "news@keys.test").await;
+    // Each name that went unanswered is remembered: a lookup the deadline
+    // cut off may cost the next message one wait, none after that.
+    timed(&v, &signed("keys.test", 8), "news@keys.test").await;
+    let (a, again) = timed(&v, &signed("keys.test", 10), "news@keys.test").await;
     assert_eq!(
         (a.dkim.as_str(), a.dmarc.as_str()),
         ("temperror", "temperror")
@@ -111,5 +114,59 @@ async fn the_failure_is_forgotten_after_its_time_and_can_be_turned_off() {
     timed(&off, message("a@slow.test", 3).as_bytes(), "a@slow.test").await;
     let (_, again) = timed(&off, message("a@slow.test", 4).as_bytes(), "a@slow.test").await;
     assert!(again >= DEADLINE / 2, "no failure cache: {again:?}");
+    drop(silent);
+}
+
+/// A message signed first by a domain whose DNS never answers, then in the
+/// name of another domain: the deadline runs out on the first, and only
+/// what was really asked is remembered, so the other domain's mail is not
+/// made to fail by a stranger's message.
+#[tokio::test]
+async fn a_failure_is_pinned_only_on_names_really_asked() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let v = verifier(&silent, Duration::from_secs(60));
+    let m = message("news@victim.test", 1);
+    let mut raw = String::new();
+    for domain in ["victim.test", "attacker.test"] {
+        let key = Ed25519Key::generate_pkcs8().unwrap();
+        let sig = DkimSigner::from_key(Ed25519Key::from_pkcs8_der(&key).unwrap())
+            .domain(domain)
+            .selector("sel")
+            .headers(["From", "To", "Subject", "Message-ID"])
+            .sign(m.as_bytes())
+            .unwrap();
+        // The attacker's signature ends up on top: checked first.
+        raw = format!("{}{raw}", sig.to_header());
+    }
+    raw.push_str(&m);
+    let (a, _) = timed(&v, raw.as_bytes(), "news@victim.test").await;
+    assert_eq!(a.dkim, "temperror");
+    // The victim's policy was never reached: its next message asks DNS.
+    let (_, next) = timed(
+        &v,
+        message("news@victim.test", 2).as_bytes(),
+        "news@victim.test",
+    )
+    .await;
+    assert!(next >= DEADLINE / 2, "blamed without being asked: {next:?}");
+    drop(silent);
+}
+
+/// A failure answered from the list is not written again: it ends with its
+/// time even while mail from the domain keeps coming.
+#[tokio::test]
+async fn a_remembered_failure_is_not_renewed_by_the_mail_it_answers() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let v = verifier(&silent, Duration::from_millis(1000));
+    timed(&v, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, quick) = timed(&v, message("a@slow.test", 2).as_bytes(), "a@slow.test").await;
+    assert!(quick < Duration::from_millis(100), "remembered: {quick:?}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, asked) = timed(&v, message("a@slow.test", 3).as_bytes(), "a@slow.test").await;
+    assert!(
+        asked >= DEADLINE / 2,
+        "asked again after its time: {asked:?}"
+    );
     drop(silent);
 }
