@@ -556,17 +556,7 @@ impl App {
             }
         }
         if !ok {
-            let cfg = &self.inner.config;
-            self.inner
-                .store
-                .record_failure(
-                    &email_key,
-                    self.now(),
-                    cfg.lockout_window_secs,
-                    cfg.lockout_threshold,
-                    cfg.lockout_secs,
-                )
-                .await?;
+            self.count_password_failure(&email_key).await?;
             self.audit(
                 actor,
                 Event::new("auth.step_up")
@@ -722,5 +712,24 @@ fn token_info(t: ApiTokenRow) -> TokenInfo {
         created_at: t.created_at.to_rfc3339(),
         last_used_at: t.last_used_at.map(|t| t.to_rfc3339()),
         expires_at: t.expires_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+impl App {
+    /// Counts a wrong password against `email_key`'s lockout (the same
+    /// counter sign-in uses), for checks made by a signed-in user.
+    pub(crate) async fn count_password_failure(&self, email_key: &str) -> Result<()> {
+        let cfg = &self.inner.config;
+        self.inner
+            .store
+            .record_failure(
+                email_key,
+                self.now(),
+                cfg.lockout_window_secs,
+                cfg.lockout_threshold,
+                cfg.lockout_secs,
+            )
+            .await?;
+        Ok(())
     }
 }

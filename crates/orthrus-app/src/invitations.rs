@@ -409,17 +409,7 @@ impl App {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if !self.verify_password(current, &user.password_hash).await? {
-            let cfg = &self.inner.config;
-            self.inner
-                .store
-                .record_failure(
-                    &email_key,
-                    self.now(),
-                    cfg.lockout_window_secs,
-                    cfg.lockout_threshold,
-                    cfg.lockout_secs,
-                )
-                .await?;
+            self.count_password_failure(&email_key).await?;
             self.audit(
                 actor,
                 Event::new("user.password_change")
