@@ -11,10 +11,12 @@ pub mod models;
 mod postgres;
 mod sql;
 mod sqlite;
+mod sso;
 
 pub use models::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use sso::{SsoFlowKind, SsoFlowRow, SsoIdentityRow, SsoStore};
 
 use async_trait::async_trait;
 use orthrus_core::{
@@ -65,7 +67,7 @@ pub struct AuditHead {
 /// Everything Orthrus persists. Every method is scoped to a workspace where
 /// the data belongs to one.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SsoStore + Send + Sync + 'static {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

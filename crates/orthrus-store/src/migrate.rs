@@ -141,6 +141,11 @@ pub const SQLITE: &[Migration] = &[
         name: "step_up_purpose",
         sql: include_str!("../migrations/sqlite/0024_step_up_purpose.sql"),
     },
+    Migration {
+        version: 25,
+        name: "sso",
+        sql: include_str!("../migrations/sqlite/0025_sso.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -258,6 +263,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 24,
         name: "step_up_purpose",
         sql: include_str!("../migrations/postgres/0024_step_up_purpose.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "sso",
+        sql: include_str!("../migrations/postgres/0025_sso.sql"),
     },
 ];
 

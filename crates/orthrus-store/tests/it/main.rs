@@ -12,6 +12,7 @@ mod inbox_paging;
 mod inbox_usage;
 mod invitations;
 mod mfa_checks;
+mod sso;
 
 struct Backends {
     stores: Vec<Arc<dyn Store>>,
