@@ -300,7 +300,7 @@ impl App {
         let (a, role) = self
             .inner
             .store
-            .get_account_for(actor.workspace_id, id, actor.user_id)
+            .get_account_for(actor.workspace_id, id, actor.user_id, self.now())
             .await?
             .ok_or(AppError::NotFound("account"))?;
         let subject = Subject {
@@ -380,6 +380,7 @@ impl App {
             role: AccountRole::Owner,
             added_by: actor.user_id,
             added_at: now,
+            expires_at: None,
         };
         let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
         self.inner
@@ -410,7 +411,7 @@ impl App {
         let mine = self
             .inner
             .store
-            .list_accounts_for_user(actor.workspace_id, actor.user_id)
+            .list_accounts_for_user(actor.workspace_id, actor.user_id, self.now())
             .await?;
         if !all {
             return Ok(mine.iter().map(|(a, r)| summary(a, Some(*r))).collect());
@@ -505,7 +506,7 @@ impl App {
         Ok(self
             .inner
             .store
-            .list_members(actor.workspace_id, account)
+            .list_members(actor.workspace_id, account, self.now())
             .await?
             .into_iter()
             .map(|m| MemberInfo {
@@ -751,13 +752,26 @@ impl App {
         self.members(actor, a.id).await
     }
 
-    /// Adds a member or changes their role.
+    /// Adds a member or changes their role, with no end.
     pub async fn set_member(
         &self,
         actor: &Actor,
         id: &str,
         user_id: &str,
         role: AccountRole,
+    ) -> Result<MemberInfo> {
+        self.set_member_until(actor, id, user_id, role, None).await
+    }
+
+    /// Adds a member or changes their role; with `until`, the membership
+    /// ends then (time-boxed access).
+    pub async fn set_member_until(
+        &self,
+        actor: &Actor,
+        id: &str,
+        user_id: &str,
+        role: AccountRole,
+        until: Option<orthrus_core::Timestamp>,
     ) -> Result<MemberInfo> {
         let (a, subject) = self.account_for(actor, id).await?;
         // The policy first: nothing about the user is read for a caller who
@@ -779,7 +793,7 @@ impl App {
         let current = self
             .inner
             .store
-            .member_role(actor.workspace_id, a.id, uid)
+            .member_role(actor.workspace_id, a.id, uid, self.now())
             .await?;
         if let Some(c) = current {
             self.check_subject(actor, subject, Action::ManageMembers { role: c })?;
@@ -797,6 +811,7 @@ impl App {
                 role,
                 added_by: actor.user_id,
                 added_at: now,
+                expires_at: until,
             })
             .await?;
         let action = if current.is_some() {
@@ -823,7 +838,7 @@ impl App {
         let owners = self
             .inner
             .store
-            .list_members(actor.workspace_id, account)
+            .list_members(actor.workspace_id, account, self.now())
             .await?
             .into_iter()
             .filter(|m| m.member.role.is_owner() && m.member.user_id != except)
@@ -844,7 +859,7 @@ impl App {
         let current = self
             .inner
             .store
-            .member_role(actor.workspace_id, a.id, uid)
+            .member_role(actor.workspace_id, a.id, uid, self.now())
             .await?
             .ok_or(AppError::NotFound("member"))?;
         self.check_subject(actor, subject, Action::ManageMembers { role: current })?;

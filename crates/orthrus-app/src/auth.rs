@@ -184,6 +184,7 @@ impl App {
             totp_last_step: None,
             created_at: now,
             updated_at: now,
+            access_expires_at: None,
         })
     }
 
@@ -210,6 +211,7 @@ impl App {
     /// lock the email and throttle the client address.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginOutcome> {
         let email = req.email.trim().to_lowercase();
+        self.password_sign_in_allowed(&email)?;
         let (email_key, ip_key) = self.throttle_keys(&email, &req.ip);
         for key in [&ip_key, &email_key] {
             if let Some(retry_after_secs) = self.locked(key).await? {
@@ -230,6 +232,7 @@ impl App {
                     .await);
             }
         };
+        self.break_glass_holds(&user)?;
         if user.totp_enabled {
             match req.totp.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => return Err(AppError::TotpRequired),
@@ -278,6 +281,7 @@ impl App {
         let (email_key, ip_key) = self.throttle_keys(email, &req.ip);
         let now = self.now();
         let store = &self.inner.store;
+        crate::metrics::bump(&self.inner.metrics.sign_in_failures);
         let mut result = store
             .record_failure(
                 &email_key,
@@ -286,7 +290,8 @@ impl App {
                 cfg.lockout_threshold,
                 cfg.lockout_secs,
             )
-            .await;
+            .await
+            .inspect(|row| self.count_lockout(row));
         if result.is_ok() {
             result = store
                 .record_failure(
@@ -517,7 +522,7 @@ impl App {
 
     /// Elevates the current session after re-checking the password (and the
     /// user's own TOTP when enrolled). Returns when the elevation ends.
-    pub async fn step_up(
+    pub(crate) async fn step_up_uncounted(
         &self,
         actor: &Actor,
         password: &str,
@@ -720,7 +725,8 @@ impl App {
     /// counter sign-in uses), for checks made by a signed-in user.
     pub(crate) async fn count_password_failure(&self, email_key: &str) -> Result<()> {
         let cfg = &self.inner.config;
-        self.inner
+        let row = self
+            .inner
             .store
             .record_failure(
                 email_key,
@@ -730,6 +736,7 @@ impl App {
                 cfg.lockout_secs,
             )
             .await?;
+        self.count_lockout(&row);
         Ok(())
     }
 }

@@ -185,7 +185,7 @@ impl App {
         let mine = self
             .inner
             .store
-            .list_accounts_for_user(ws, actor.user_id)
+            .list_accounts_for_user(ws, actor.user_id, self.now())
             .await?;
         let rows: Vec<(AccountRow, Option<AccountRole>)> =
             if self.permits(actor, Action::ReachEveryAccount) {
@@ -282,7 +282,7 @@ impl App {
     /// Fills the page at `url` with the account's credentials or a code.
     /// Extension sessions only; the page must be one of the account's
     /// sites; audited either way.
-    pub async fn autofill(
+    pub(crate) async fn autofill_uncounted(
         &self,
         actor: &Actor,
         id: &str,
@@ -541,7 +541,7 @@ impl App {
             for m in self
                 .inner
                 .store
-                .list_members(actor.workspace_id, a.id)
+                .list_members(actor.workspace_id, a.id, self.now())
                 .await?
             {
                 if m.member.role == AccountRole::Owner {

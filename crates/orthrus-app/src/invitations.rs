@@ -219,6 +219,7 @@ impl App {
             accepted_at: None,
             revoked_at: None,
             user_id: None,
+            access_expires_at: None,
         };
         self.inner.store.create_invitation(&row).await?;
         self.audit(

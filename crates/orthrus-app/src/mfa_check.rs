@@ -321,7 +321,9 @@ impl App {
         {
             let subject = Subject {
                 workspace_role: u.role,
-                account_role: store.member_role(ws, d.account_id, u.id).await?,
+                account_role: store
+                    .member_role(ws, d.account_id, u.id, self.now())
+                    .await?,
             };
             if policy::decide(subject, Action::CheckMfa).is_allowed() {
                 return Ok(Some(u.id));

@@ -371,7 +371,7 @@ impl App {
         } else {
             self.inner
                 .store
-                .list_accounts_for_user(actor.workspace_id, actor.user_id)
+                .list_accounts_for_user(actor.workspace_id, actor.user_id, self.now())
                 .await?
                 .into_iter()
                 .filter(|(_, r)| {
@@ -529,6 +529,7 @@ impl App {
             role: AccountRole::Owner,
             added_by: actor.user_id,
             added_at: now,
+            expires_at: None,
         };
         self.inner.store.create_account(&row, &owner, &[]).await?;
         self.audit(

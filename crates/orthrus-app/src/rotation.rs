@@ -366,7 +366,7 @@ impl App {
                 || self
                     .inner
                     .store
-                    .member_role(ws, r.account_id, user)
+                    .member_role(ws, r.account_id, user, self.now())
                     .await?
                     .is_some();
             if !had_access || self.pending_rotation(ws, r.account_id).await? {

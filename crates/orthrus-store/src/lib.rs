@@ -6,14 +6,20 @@
 //! The store knows rows and SQL only: no HTTP, no authorization, and no
 //! plaintext secrets (secret columns arrive sealed by `orthrus-app`).
 
+mod directory;
 mod migrate;
 pub mod models;
+mod ops;
 mod postgres;
 mod sql;
 mod sqlite;
 mod sso;
 
+pub use directory::{
+    Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
+};
 pub use models::*;
+pub use ops::{Ops, OpsStats, PendingMigration, pending_migrations};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use sso::{SsoFlowKind, SsoFlowRow, SsoIdentityRow, SsoStore};
@@ -67,7 +73,7 @@ pub struct AuditHead {
 /// Everything Orthrus persists. Every method is scoped to a workspace where
 /// the data belongs to one.
 #[async_trait]
-pub trait Store: SsoStore + Send + Sync + 'static {
+pub trait Store: Ops + SsoStore + Directory + Send + Sync + 'static {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
@@ -224,19 +230,23 @@ pub trait Store: SsoStore + Send + Sync + 'static {
         fields: &[FieldRow],
     ) -> Result<()>;
     async fn get_account(&self, ws: WorkspaceId, id: AccountId) -> Result<Option<AccountRow>>;
-    /// An account with the user's role on it (None when not a member), in one query.
+    /// An account with the user's role on it at `now` (None when not a
+    /// member, or the membership has ended), in one query.
     async fn get_account_for(
         &self,
         ws: WorkspaceId,
         id: AccountId,
         user: UserId,
+        now: Timestamp,
     ) -> Result<Option<(AccountRow, Option<AccountRole>)>>;
     async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>>;
-    /// Accounts the user is a member of, with their role.
+    /// Accounts the user is a member of at `now` (ended memberships left
+    /// out), with their role.
     async fn list_accounts_for_user(
         &self,
         ws: WorkspaceId,
         user: UserId,
+        now: Timestamp,
     ) -> Result<Vec<(AccountRow, AccountRole)>>;
     /// Applies `change` when the stored version equals `expected_version`
     /// (VersionConflict otherwise); returns the new row.
@@ -264,13 +274,42 @@ pub trait Store: SsoStore + Send + Sync + 'static {
         account: AccountId,
         user: UserId,
     ) -> Result<bool>;
-    async fn list_members(&self, ws: WorkspaceId, account: AccountId) -> Result<Vec<MemberView>>;
+    /// The account's members at `now` (ended memberships left out).
+    async fn list_members(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<Vec<MemberView>>;
+    /// The user's role on the account at `now`: every access decision asks
+    /// this (or `get_account_for` / `list_accounts_for_user`), so an ended
+    /// membership grants nothing even before the sweep deletes it.
     async fn member_role(
         &self,
         ws: WorkspaceId,
         account: AccountId,
         user: UserId,
+        now: Timestamp,
     ) -> Result<Option<AccountRole>>;
+    /// The user's own membership row, ended or not (for changing it).
+    async fn direct_member(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<Option<MemberRow>>;
+    /// Memberships (of every workspace) that ended at or before `now`,
+    /// oldest end first, at most `limit`.
+    async fn expired_members(&self, now: Timestamp, limit: i64) -> Result<Vec<MemberRow>>;
+    /// Deletes the membership if it has ended by `now` (false when it was
+    /// renewed or removed meanwhile).
+    async fn remove_expired_member(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool>;
 
     // Team authenticator
     /// Stores an enrolment in its slot, replacing what the slot held.

@@ -146,6 +146,16 @@ pub const SQLITE: &[Migration] = &[
         name: "sso",
         sql: include_str!("../migrations/sqlite/0025_sso.sql"),
     },
+    Migration {
+        version: 26,
+        name: "guests_and_access_requests",
+        sql: include_str!("../migrations/sqlite/0026_guests_and_access_requests.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "scim_teams",
+        sql: include_str!("../migrations/sqlite/0027_scim_teams.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -268,6 +278,16 @@ pub const POSTGRES: &[Migration] = &[
         version: 25,
         name: "sso",
         sql: include_str!("../migrations/postgres/0025_sso.sql"),
+    },
+    Migration {
+        version: 26,
+        name: "guests_and_access_requests",
+        sql: include_str!("../migrations/postgres/0026_guests_and_access_requests.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "scim_teams",
+        sql: include_str!("../migrations/postgres/0027_scim_teams.sql"),
     },
 ];
 

@@ -31,6 +31,9 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When a guest's access to the workspace ends (required for guests,
+    /// None for everyone else): from then on they cannot sign in.
+    pub access_expires_at: Option<Timestamp>,
 }
 
 /// An invitation to join a workspace (issue 14): the link's token is stored
@@ -52,6 +55,8 @@ pub struct InvitationRow {
     pub revoked_at: Option<Timestamp>,
     /// The user the invitation became, once accepted.
     pub user_id: Option<UserId>,
+    /// For a guest: when the access of the user it becomes ends.
+    pub access_expires_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +188,9 @@ pub struct MemberRow {
     pub role: AccountRole,
     pub added_by: UserId,
     pub added_at: Timestamp,
+    /// When the membership ends (None: it does not); past it the membership
+    /// grants nothing, even before the sweep deletes it.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A member with the user's email and name, for lists.
@@ -671,4 +679,75 @@ pub struct DueMfaCheck {
     pub account_id: AccountId,
     /// Who enrolled the authenticator (a candidate to run the check as).
     pub enrolled_by: UserId,
+}
+
+/// Where an access request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessRequestState {
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl AccessRequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+impl std::str::FromStr for AccessRequestState {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "approved" => Ok(Self::Approved),
+            "declined" => Ok(Self::Declined),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Someone's request for a role on an account, for a while (issue 15).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRequestRow {
+    pub id: EventId,
+    pub workspace_id: WorkspaceId,
+    pub account_id: AccountId,
+    pub requester_id: UserId,
+    pub role: AccountRole,
+    pub reason: String,
+    pub duration_secs: i64,
+    pub state: AccessRequestState,
+    pub created_at: Timestamp,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<Timestamp>,
+    /// The decider's note (a decline's reason).
+    pub note: Option<String>,
+    /// When the membership an approval created ends.
+    pub grant_expires_at: Option<Timestamp>,
+}
+
+/// An access request with the names a list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRequestView {
+    pub request: AccessRequestRow,
+    pub account_label: String,
+    pub account_app: String,
+    pub requester_email: String,
+    pub requester_name: String,
+    pub decided_by_email: Option<String>,
+}
+
+/// One account in the workspace's directory: what lets someone ask for it
+/// without seeing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    pub account_id: AccountId,
+    pub app: String,
+    pub label: String,
 }

@@ -42,7 +42,7 @@ macro_rules! impl_store {
         };
         use sqlx::Row;
 
-        const USER_COLS: &str = "id, workspace_id, email, name, role, password_hash, active, totp_secret, totp_enabled, totp_last_step, created_at, updated_at";
+        const USER_COLS: &str = "id, workspace_id, email, name, role, password_hash, active, totp_secret, totp_enabled, totp_last_step, created_at, updated_at, access_expires_at";
         const SESSION_COLS: &str = "id, workspace_id, user_id, token_hash, kind, created_at, last_seen_at, expires_at, elevated_until, ip, user_agent, revoked_at";
         const TOKEN_COLS: &str = "id, workspace_id, user_id, name, token_hash, prefix, created_at, last_used_at, expires_at, revoked_at";
         const ACCOUNT_COLS: &str = "id, workspace_id, app, label, login_url, username, password, notes, version, created_by, created_at, updated_at";
@@ -82,6 +82,7 @@ macro_rules! impl_store {
                 totp_last_step: r.try_get("totp_last_step")?,
                 created_at: ts(r, "created_at")?,
                 updated_at: ts(r, "updated_at")?,
+                access_expires_at: ts_opt(r, "access_expires_at")?,
             })
         }
         fn invitation_row(r: &$row) -> Result<InvitationRow> {
@@ -99,6 +100,7 @@ macro_rules! impl_store {
                 accepted_at: ts_opt(r, "accepted_at")?,
                 revoked_at: ts_opt(r, "revoked_at")?,
                 user_id: user.as_deref().map(|u| parse(u, "user_id")).transpose()?,
+                access_expires_at: ts_opt(r, "access_expires_at")?,
             })
         }
         fn session_row(r: &$row) -> Result<SessionRow> {
@@ -175,6 +177,7 @@ macro_rules! impl_store {
                 role: parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")?,
                 added_by: id(r, "added_by")?,
                 added_at: ts(r, "added_at")?,
+                expires_at: ts_opt(r, "expires_at")?,
             })
         }
         fn otp_row(r: &$row) -> Result<OtpRow> {
@@ -434,8 +437,8 @@ macro_rules! impl_store {
                 E: sqlx::Executor<'e, Database = $db>,
             {
                 sqlx::query(
-                    "INSERT INTO account_members (workspace_id, account_id, user_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at",
+                    "INSERT INTO account_members (workspace_id, account_id, user_id, role, added_by, added_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role, added_by = excluded.added_by, added_at = excluded.added_at, expires_at = excluded.expires_at",
                 )
                 .bind(m.workspace_id.to_string())
                 .bind(m.account_id.to_string())
@@ -443,6 +446,7 @@ macro_rules! impl_store {
                 .bind(m.role.as_str())
                 .bind(m.added_by.to_string())
                 .bind(m.added_at.0)
+                .bind(m.expires_at.map(|t| t.0))
                 .execute(e)
                 .await?;
                 Ok(())
@@ -481,7 +485,7 @@ macro_rules! impl_store {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(sql_fmt!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+                sqlx::query(sql_fmt!("INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
                     .bind(u.id.to_string())
                     .bind(u.workspace_id.to_string())
                     .bind(&u.email)
@@ -494,6 +498,7 @@ macro_rules! impl_store {
                     .bind(u.totp_last_step)
                     .bind(u.created_at.0)
                     .bind(u.updated_at.0)
+                    .bind(u.access_expires_at.map(|t| t.0))
                     .execute(e)
                     .await
                     .map_err(|e| conflict(e, "a user with this email already exists"))?;
@@ -668,10 +673,11 @@ macro_rules! impl_store {
             }
 
             async fn create_invitation(&self, i: &InvitationRow) -> Result<()> {
-                sqlx::query("INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, emailed, created_at, expires_at, accepted_at, revoked_at, user_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)")
+                sqlx::query("INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, emailed, created_at, expires_at, accepted_at, revoked_at, user_id, access_expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, $10)")
                     .bind(i.id.to_string()).bind(i.workspace_id.to_string()).bind(&i.email).bind(i.role.as_str())
                     .bind(&i.token_hash).bind(i.invited_by.to_string()).bind(i.emailed).bind(i.created_at.0).bind(i.expires_at.0)
+                    .bind(i.access_expires_at.map(|t| t.0))
                     .execute(&self.pool).await.map_err(|e| conflict(e, "invitation"))?;
                 Ok(())
             }
@@ -928,19 +934,26 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool).await?.as_ref().map(account_row).transpose()
             }
 
-            async fn get_account_for(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<Option<(AccountRow, Option<AccountRole>)>> {
+            async fn get_account_for(&self, ws: WorkspaceId, a: AccountId, user: UserId, now: Timestamp) -> Result<Option<(AccountRow, Option<AccountRole>)>> {
                 let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-                let row = sqlx::query(sql_fmt!("SELECT {cols}, m.role AS member_role FROM accounts a LEFT JOIN account_members m ON m.account_id = a.id AND m.user_id = $3 WHERE a.workspace_id = $1 AND a.id = $2"))
+                // `g`: the user's grants on the account still in force (one
+                // row per grant; the highest role wins).
+                let rows = sqlx::query(sql_fmt!("SELECT {cols}, g.role AS member_role FROM accounts a
+                     LEFT JOIN (SELECT account_id, role FROM account_members WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)) g ON g.account_id = a.id
+                     WHERE a.workspace_id = $1 AND a.id = $2"))
                     .bind(ws.to_string())
                     .bind(a.to_string())
                     .bind(user.to_string())
-                    .fetch_optional(&self.pool)
+                    .bind(now.0)
+                    .fetch_all(&self.pool)
                     .await?;
-                row.map(|r| {
+                let Some(first) = rows.first() else { return Ok(None) };
+                let mut best: Option<AccountRole> = None;
+                for r in &rows {
                     let role: Option<String> = r.try_get("member_role")?;
-                    Ok((account_row(&r)?, role.map(|x| parse::<AccountRole>(&x, "account role")).transpose()?))
-                })
-                .transpose()
+                    best = best.max(role.map(|x| parse::<AccountRole>(&x, "account role")).transpose()?);
+                }
+                Ok(Some((account_row(first)?, best)))
             }
 
             async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>> {
@@ -949,14 +962,25 @@ macro_rules! impl_store {
                     .fetch_all(&self.pool).await?.iter().map(account_row).collect()
             }
 
-            async fn list_accounts_for_user(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<(AccountRow, AccountRole)>> {
+            async fn list_accounts_for_user(&self, ws: WorkspaceId, user: UserId, now: Timestamp) -> Result<Vec<(AccountRow, AccountRole)>> {
                 let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-                sqlx::query(sql_fmt!("SELECT {cols}, m.role AS member_role FROM accounts a JOIN account_members m ON m.account_id = a.id WHERE a.workspace_id = $1 AND m.user_id = $2 ORDER BY lower(a.label), a.id"))
-                    .bind(ws.to_string()).bind(user.to_string())
-                    .fetch_all(&self.pool).await?
-                    .iter()
-                    .map(|r| Ok((account_row(r)?, parse::<AccountRole>(&r.try_get::<String, _>("member_role")?, "account role")?)))
-                    .collect()
+                // `g`: the user's grants still in force; an account reached
+                // by several grants comes once, with the highest role.
+                let rows = sqlx::query(sql_fmt!("SELECT {cols}, g.role AS member_role FROM accounts a
+                     JOIN (SELECT account_id, role FROM account_members WHERE user_id = $2 AND (expires_at IS NULL OR expires_at > $3)) g ON g.account_id = a.id
+                     WHERE a.workspace_id = $1 ORDER BY lower(a.label), a.id"))
+                    .bind(ws.to_string()).bind(user.to_string()).bind(now.0)
+                    .fetch_all(&self.pool).await?;
+                let mut out: Vec<(AccountRow, AccountRole)> = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let role = parse::<AccountRole>(&r.try_get::<String, _>("member_role")?, "account role")?;
+                    let a = account_row(r)?;
+                    match out.last_mut() {
+                        Some((last, best)) if last.id == a.id => *best = (*best).max(role),
+                        _ => out.push((a, role)),
+                    }
+                }
+                Ok(out)
             }
 
             async fn update_account(&self, ws: WorkspaceId, a: AccountId, expected_version: i64, c: &AccountChange, at: Timestamp) -> Result<AccountRow> {
@@ -1056,20 +1080,45 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn list_members(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<MemberView>> {
-                sqlx::query("SELECT m.workspace_id, m.account_id, m.user_id, m.role, m.added_by, m.added_at, u.email, u.name FROM account_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND m.account_id = $2 ORDER BY u.email")
-                    .bind(ws.to_string()).bind(a.to_string())
+            async fn list_members(&self, ws: WorkspaceId, a: AccountId, now: Timestamp) -> Result<Vec<MemberView>> {
+                sqlx::query("SELECT m.workspace_id, m.account_id, m.user_id, m.role, m.added_by, m.added_at, m.expires_at, u.email, u.name FROM account_members m JOIN users u ON u.id = m.user_id
+                     WHERE m.workspace_id = $1 AND m.account_id = $2 AND (m.expires_at IS NULL OR m.expires_at > $3) ORDER BY u.email")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(now.0)
                     .fetch_all(&self.pool).await?
                     .iter()
                     .map(|r| Ok(MemberView { member: member_row(r)?, email: r.try_get("email")?, name: r.try_get("name")? }))
                     .collect()
             }
 
-            async fn member_role(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<Option<AccountRole>> {
-                let row = sqlx::query("SELECT role FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3")
+            async fn member_role(&self, ws: WorkspaceId, a: AccountId, user: UserId, now: Timestamp) -> Result<Option<AccountRole>> {
+                // Every grant still in force (one row each); the highest role wins.
+                let rows = sqlx::query("SELECT role FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3 AND (expires_at IS NULL OR expires_at > $4)")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string()).bind(now.0)
+                    .fetch_all(&self.pool).await?;
+                let mut best = None;
+                for r in &rows {
+                    best = best.max(Some(parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")?));
+                }
+                Ok(best)
+            }
+
+            async fn direct_member(&self, ws: WorkspaceId, a: AccountId, user: UserId) -> Result<Option<MemberRow>> {
+                sqlx::query("SELECT workspace_id, account_id, user_id, role, added_by, added_at, expires_at FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3")
                     .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string())
-                    .fetch_optional(&self.pool).await?;
-                row.map(|r| parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")).transpose()
+                    .fetch_optional(&self.pool).await?.as_ref().map(member_row).transpose()
+            }
+
+            async fn expired_members(&self, now: Timestamp, limit: i64) -> Result<Vec<MemberRow>> {
+                sqlx::query("SELECT workspace_id, account_id, user_id, role, added_by, added_at, expires_at FROM account_members WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2")
+                    .bind(now.0).bind(limit)
+                    .fetch_all(&self.pool).await?.iter().map(member_row).collect()
+            }
+
+            async fn remove_expired_member(&self, ws: WorkspaceId, a: AccountId, user: UserId, now: Timestamp) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3 AND expires_at IS NOT NULL AND expires_at <= $4")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string()).bind(now.0)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn put_otp(&self, o: &OtpRow) -> Result<()> {

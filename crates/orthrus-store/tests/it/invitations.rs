@@ -23,6 +23,7 @@ fn invitation(
         accepted_at: None,
         revoked_at: None,
         user_id: None,
+        access_expires_at: None,
     }
 }
 

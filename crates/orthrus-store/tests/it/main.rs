@@ -6,6 +6,7 @@ use orthrus_core::*;
 use orthrus_store::*;
 use std::sync::Arc;
 
+mod expiry;
 mod extension;
 mod hotp;
 mod inbox_paging;
@@ -61,6 +62,7 @@ fn user(c: &FakeClock, ws: WorkspaceId, email: &str, role: WorkspaceRole) -> Use
         totp_last_step: None,
         created_at: c.now(),
         updated_at: c.now(),
+        access_expires_at: None,
     }
 }
 
@@ -89,6 +91,7 @@ fn owner_of(a: &AccountRow, u: UserId) -> MemberRow {
         role: AccountRole::Owner,
         added_by: u,
         added_at: a.created_at,
+        expires_at: None,
     }
 }
 
@@ -311,10 +314,13 @@ async fn accounts_members_and_optimistic_concurrency() {
             .unwrap();
         assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
         assert_eq!(
-            s.member_role(ws.id, a.id, u.id).await.unwrap(),
+            s.member_role(ws.id, a.id, u.id, c.now()).await.unwrap(),
             Some(AccountRole::Owner)
         );
-        assert_eq!(s.member_role(ws.id, a.id, v.id).await.unwrap(), None);
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id, c.now()).await.unwrap(),
+            None
+        );
         s.upsert_member(&MemberRow {
             role: AccountRole::Collaborator,
             user_id: v.id,
@@ -330,12 +336,15 @@ async fn accounts_members_and_optimistic_concurrency() {
         .await
         .unwrap();
         assert_eq!(
-            s.member_role(ws.id, a.id, v.id).await.unwrap(),
+            s.member_role(ws.id, a.id, v.id, c.now()).await.unwrap(),
             Some(AccountRole::Manager)
         );
-        assert_eq!(s.list_members(ws.id, a.id).await.unwrap().len(), 2);
+        assert_eq!(s.list_members(ws.id, a.id, c.now()).await.unwrap().len(), 2);
         assert_eq!(
-            s.list_accounts_for_user(ws.id, v.id).await.unwrap()[0].1,
+            s.list_accounts_for_user(ws.id, v.id, c.now())
+                .await
+                .unwrap()[0]
+                .1,
             AccountRole::Manager
         );
 

@@ -804,6 +804,7 @@ async fn ids_from_another_workspace_are_not_found() {
             totp_last_step: None,
             created_at: Timestamp(START),
             updated_at: Timestamp(START),
+            access_expires_at: None,
         };
         t.app.store().create_user(&u).await.unwrap();
         let boss = t.login("boss@globex.test", "globex-password-1").await;
