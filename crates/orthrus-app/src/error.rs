@@ -44,6 +44,9 @@ pub enum AppError {
     #[error("{0}")]
     Extension(ExtensionError),
     /// Too much of this kind of work is running; try again later.
+    /// Single sign-on's refusals, each with its own code.
+    #[error("{0}")]
+    Sso(crate::SsoError),
     #[error("the server is busy with other uploads; try again in {retry_after_secs} s")]
     Busy {
         code: &'static str,
@@ -84,6 +87,7 @@ impl AppError {
             Self::InboxQuota { code, .. } => code,
             Self::Busy { code, .. } => code,
             Self::Extension(e) => e.code(),
+            Self::Sso(e) => e.code(),
         }
     }
 

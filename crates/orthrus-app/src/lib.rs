@@ -35,6 +35,7 @@ pub mod schema;
 mod sender_trust;
 pub mod site;
 mod sms;
+mod sso;
 mod twofactor;
 mod uploads;
 mod users;
@@ -81,6 +82,10 @@ pub use sender_trust::{
     AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
 };
 pub use sms::PhoneNumber;
+pub use sso::{
+    AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SSO_FLOW_SECS,
+    SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings, SsoStart, pkce_challenge,
+};
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
 
@@ -227,6 +232,8 @@ struct Inner {
     upload_slots: Arc<tokio::sync::Semaphore>,
     /// Whose codes and links automations take, per app (from the recipes).
     app_senders: std::sync::OnceLock<std::collections::HashMap<String, AppSenders>>,
+    /// OpenID Connect sign-in (none: off).
+    sso: std::sync::OnceLock<sso::Sso>,
 }
 
 impl App {
@@ -258,6 +265,7 @@ impl App {
                 mailer: std::sync::OnceLock::new(),
                 upload_slots,
                 app_senders: std::sync::OnceLock::new(),
+                sso: std::sync::OnceLock::new(),
                 job_queued: tokio::sync::Notify::new(),
             }),
         })
