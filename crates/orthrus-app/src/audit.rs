@@ -142,11 +142,35 @@ impl App {
         ip: Option<&str>,
         ev: Event<'_>,
     ) -> Result<()> {
+        self.append_event(ws, actor.map(|a| a.0), actor.map(|a| a.1), ip, ev)
+            .await
+    }
+
+    /// Appends an event of a system actor of the workspace (no person):
+    /// `name` stands where a person's email would (`scim`).
+    pub(crate) async fn audit_system(
+        &self,
+        ws: WorkspaceId,
+        name: &str,
+        ip: Option<&str>,
+        ev: Event<'_>,
+    ) -> Result<()> {
+        self.append_event(ws, None, Some(name), ip, ev).await
+    }
+
+    async fn append_event(
+        &self,
+        ws: WorkspaceId,
+        actor_id: Option<UserId>,
+        actor_email: Option<&str>,
+        ip: Option<&str>,
+        ev: Event<'_>,
+    ) -> Result<()> {
         let e = NewAuditEvent {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
             at: self.now(),
-            actor_id: actor.map(|a| a.0),
-            actor_email: actor.map(|a| a.1.to_owned()),
+            actor_id,
+            actor_email: actor_email.map(str::to_owned),
             action: ev.action.to_owned(),
             target_type: ev.target_type.map(str::to_owned),
             target_id: ev.target_id,
@@ -252,6 +276,14 @@ impl App {
     /// Lists events, newest first (workspace Admins and above).
     pub async fn list_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         self.check(actor, Action::ViewAudit)?;
+        let f = self.audit_filter(q)?;
+        let rows = self.inner.store.list_audit(actor.workspace_id, &f).await?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+
+    /// The store filter for a query (checked: a bad time or id is
+    /// `audit.bad_filter`).
+    pub(crate) fn audit_filter(&self, q: &AuditQuery) -> Result<AuditFilter> {
         let time = |s: &Option<String>, name: &str| -> Result<_> {
             s.as_deref()
                 .map(|v| {
@@ -282,8 +314,7 @@ impl App {
             before_seq: q.before,
             limit: q.limit.unwrap_or(50).clamp(1, 500),
         };
-        let rows = self.inner.store.list_audit(actor.workspace_id, &f).await?;
-        Ok(rows.into_iter().map(AuditEntry::from).collect())
+        Ok(f)
     }
 
     /// Recomputes every chain: detects edited, deleted, inserted or reordered

@@ -119,7 +119,10 @@ impl AuditExport {
             .map(|(_, name)| name.clone());
         let tid = e.target_id.clone().unwrap_or_default();
         let account = match e.target_type.as_deref() {
-            Some("account") => tid.parse().ok().and_then(|a: AccountId| self.names.accounts.get(&a)),
+            Some("account") => tid
+                .parse()
+                .ok()
+                .and_then(|a: AccountId| self.names.accounts.get(&a)),
             _ => None,
         };
         let target_name = match e.target_type.as_deref() {

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod audit;
+mod audit_export;
 mod auth;
 mod autofill;
 mod automation;
@@ -32,9 +33,11 @@ mod passkeys;
 mod passwords;
 mod rotation;
 pub mod schema;
+mod scim;
 mod sender_trust;
 pub mod site;
 mod sms;
+mod teams;
 mod sso;
 mod twofactor;
 mod uploads;
@@ -42,6 +45,7 @@ mod users;
 
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
+pub use audit_export::{AuditExport, AuditExportFormat, EXPORT_COLUMNS, csv_cell};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use autofill::{
     AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
@@ -81,11 +85,16 @@ pub use rotation::{RotationInput, RotationSchedule};
 pub use sender_trust::{
     AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
 };
+pub use scim::{
+    SCIM_ACTOR, SCIM_TOKEN_PREFIX, ScimClient, ScimFilterAttr, ScimTokenInfo, ScimUser,
+    ScimUserInput,
+};
 pub use sms::PhoneNumber;
 pub use sso::{
     AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SSO_FLOW_SECS,
     SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings, SsoStart, pkce_challenge,
 };
+pub use teams::{ScimGroup, ScimGroupInput, TeamGrantInfo, TeamInfo, TeamMemberInfo};
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};
 pub use users::{NewUser, UserInfo, WorkspaceSettings};
 

@@ -293,7 +293,11 @@ impl App {
             .collect())
     }
 
-    async fn scim_target(&self, c: &ScimClient, id: &str) -> Result<(UserRow, Option<ScimUserRow>)> {
+    async fn scim_target(
+        &self,
+        c: &ScimClient,
+        id: &str,
+    ) -> Result<(UserRow, Option<ScimUserRow>)> {
         let id: UserId = id.parse().map_err(|_| AppError::NotFound("user"))?;
         let user = self
             .inner
@@ -320,14 +324,10 @@ impl App {
         user_name: &str,
         except: Option<UserId>,
     ) -> Result<()> {
-        let taken = self
-            .scim_list_users(c)
-            .await?
-            .into_iter()
-            .any(|u| {
-                u.matches(ScimFilterAttr::UserName, user_name.trim())
-                    && except.is_none_or(|e| e.to_string() != u.id)
-            });
+        let taken = self.scim_list_users(c).await?.into_iter().any(|u| {
+            u.matches(ScimFilterAttr::UserName, user_name.trim())
+                && except.is_none_or(|e| e.to_string() != u.id)
+        });
         if taken {
             return Err(uniqueness(format!(
                 "a user with the userName {:?} exists",
@@ -365,7 +365,10 @@ impl App {
                     .update_user_identity(ws, u.id, &email, &input.name(), now)
                     .await?;
                 if input.active {
-                    self.inner.store.set_user_active(ws, u.id, true, now).await?;
+                    self.inner
+                        .store
+                        .set_user_active(ws, u.id, true, now)
+                        .await?;
                 }
                 self.inner.store.get_user(ws, u.id).await?.unwrap_or(u)
             }
@@ -379,12 +382,16 @@ impl App {
                 // (or sets one through a reset); an empty hash matches none.
                 row.password_hash = String::new();
                 row.active = input.active;
-                self.inner.store.create_user(&row).await.map_err(|e| match e {
-                    StoreError::Conflict(_) => {
-                        uniqueness(format!("a user with the email {email} exists"))
-                    }
-                    e => e.into(),
-                })?;
+                self.inner
+                    .store
+                    .create_user(&row)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(_) => {
+                            uniqueness(format!("a user with the email {email} exists"))
+                        }
+                        e => e.into(),
+                    })?;
                 row
             }
         };
@@ -428,9 +435,15 @@ impl App {
                 e => e.into(),
             })?;
         if !user.active && input.active {
-            self.inner.store.set_user_active(ws, user.id, true, now).await?;
-            self.audit_scim(c, Event::new("scim.user_reactivate").target("user", user.id))
+            self.inner
+                .store
+                .set_user_active(ws, user.id, true, now)
                 .await?;
+            self.audit_scim(
+                c,
+                Event::new("scim.user_reactivate").target("user", user.id),
+            )
+            .await?;
         }
         let created = old.as_ref().map_or(user.created_at, |s| s.created_at);
         let scim = input.row(user.id, ws, created, now);
@@ -502,7 +515,10 @@ impl App {
             })?;
         }
         let now = self.now();
-        self.inner.store.set_user_active(ws, user.id, false, now).await?;
+        self.inner
+            .store
+            .set_user_active(ws, user.id, false, now)
+            .await?;
         self.inner
             .store
             .revoke_user_credentials(ws, user.id, now)
@@ -511,11 +527,13 @@ impl App {
         let removed = self.end_grants(&rotation_actor, user).await?;
         self.audit_scim(
             c,
-            Event::new(action).target("user", user.id).detail(serde_json::json!({
-                "sessions_revoked": true,
-                "accounts_left": removed.accounts.len(),
-                "teams_left": removed.teams.len(),
-            })),
+            Event::new(action)
+                .target("user", user.id)
+                .detail(serde_json::json!({
+                    "sessions_revoked": true,
+                    "accounts_left": removed.accounts.len(),
+                    "teams_left": removed.teams.len(),
+                })),
         )
         .await
     }

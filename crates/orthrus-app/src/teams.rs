@@ -70,7 +70,10 @@ fn group_error(message: impl Into<String>) -> AppError {
 }
 
 impl App {
-    async fn member_names(&self, ws: orthrus_core::WorkspaceId) -> Result<HashMap<UserId, (String, String)>> {
+    async fn member_names(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+    ) -> Result<HashMap<UserId, (String, String)>> {
         Ok(self
             .inner
             .store
@@ -88,7 +91,13 @@ impl App {
         for m in self.inner.store.team_members(ws, only).await? {
             let display = names
                 .get(&m.user_id)
-                .map(|(n, e)| if n.trim().is_empty() { e.clone() } else { n.clone() })
+                .map(|(n, e)| {
+                    if n.trim().is_empty() {
+                        e.clone()
+                    } else {
+                        n.clone()
+                    }
+                })
                 .unwrap_or_default();
             members
                 .entry(m.team_id)
@@ -96,7 +105,13 @@ impl App {
                 .push((m.user_id.to_string(), display));
         }
         let teams = match only {
-            Some(id) => self.inner.store.get_team(ws, id).await?.into_iter().collect(),
+            Some(id) => self
+                .inner
+                .store
+                .get_team(ws, id)
+                .await?
+                .into_iter()
+                .collect(),
             None => self.inner.store.list_teams(ws).await?,
         };
         Ok(teams
@@ -141,7 +156,9 @@ impl App {
                 .parse()
                 .ok()
                 .filter(|_| listed.contains_key(m))
-                .ok_or_else(|| group_error(format!("member {m:?} is not a user of this workspace")))?;
+                .ok_or_else(|| {
+                    group_error(format!("member {m:?} is not a user of this workspace"))
+                })?;
             if !out.contains(&id) {
                 out.push(id);
             }
@@ -152,12 +169,18 @@ impl App {
     fn check_group_input(input: &ScimGroupInput) -> Result<String> {
         let name = input.display_name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(group_error("displayName is required (up to 200 characters)"));
+            return Err(group_error(
+                "displayName is required (up to 200 characters)",
+            ));
         }
         Ok(name.to_owned())
     }
 
-    pub async fn scim_create_group(&self, c: &ScimClient, input: ScimGroupInput) -> Result<ScimGroup> {
+    pub async fn scim_create_group(
+        &self,
+        c: &ScimClient,
+        input: ScimGroupInput,
+    ) -> Result<ScimGroup> {
         let name = Self::check_group_input(&input)?;
         let members = self.group_member_ids(c, &input.members).await?;
         let now = self.now();
@@ -169,13 +192,16 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        self.inner.store.create_team(&team).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict(
-                "scim.uniqueness",
-                format!("a group named {name:?} exists"),
-            ),
-            e => e.into(),
-        })?;
+        self.inner
+            .store
+            .create_team(&team)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    AppError::conflict("scim.uniqueness", format!("a group named {name:?} exists"))
+                }
+                e => e.into(),
+            })?;
         for u in &members {
             self.inner
                 .store
@@ -216,13 +242,16 @@ impl App {
         team.display_name = name.clone();
         team.external_id = input.external_id.clone();
         team.updated_at = now;
-        self.inner.store.update_team(&team).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict(
-                "scim.uniqueness",
-                format!("a group named {name:?} exists"),
-            ),
-            e => e.into(),
-        })?;
+        self.inner
+            .store
+            .update_team(&team)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    AppError::conflict("scim.uniqueness", format!("a group named {name:?} exists"))
+                }
+                e => e.into(),
+            })?;
         let current: Vec<UserId> = self
             .inner
             .store
@@ -231,8 +260,16 @@ impl App {
             .into_iter()
             .map(|m| m.user_id)
             .collect();
-        let added: Vec<UserId> = wanted.iter().filter(|u| !current.contains(u)).copied().collect();
-        let removed: Vec<UserId> = current.iter().filter(|u| !wanted.contains(u)).copied().collect();
+        let added: Vec<UserId> = wanted
+            .iter()
+            .filter(|u| !current.contains(u))
+            .copied()
+            .collect();
+        let removed: Vec<UserId> = current
+            .iter()
+            .filter(|u| !wanted.contains(u))
+            .copied()
+            .collect();
         for u in &added {
             self.inner.store.add_team_member(ws, tid, *u, now).await?;
         }
@@ -281,12 +318,18 @@ impl App {
         )
         .await?;
         let actor = self.local_actor(c.token_created_by, ws).await?;
-        self.rotate_where_access_lost(&actor, &grants, &members).await
+        self.rotate_where_access_lost(&actor, &grants, &members)
+            .await
     }
 
     /// After `users` left team `team`: the member-left rotation on each
     /// account the team is granted that they can no longer use.
-    async fn rotate_after_team_leave(&self, actor: &Actor, team: EventId, users: &[UserId]) -> Result<()> {
+    async fn rotate_after_team_leave(
+        &self,
+        actor: &Actor,
+        team: EventId,
+        users: &[UserId],
+    ) -> Result<()> {
         let grants: Vec<TeamGrantRow> = self
             .inner
             .store
@@ -315,7 +358,12 @@ impl App {
                     .is_some();
                 if !still {
                     if let Err(e) = self
-                        .rotate_after_leave(actor, *u, orthrus_core::WorkspaceRole::User, Some(g.account_id))
+                        .rotate_after_leave(
+                            actor,
+                            *u,
+                            orthrus_core::WorkspaceRole::User,
+                            Some(g.account_id),
+                        )
                         .await
                     {
                         tracing::warn!(account = %g.account_id, error = %e, "could not queue the rotation after a team member left");
@@ -368,7 +416,11 @@ impl App {
     }
 
     /// The teams holding a role on an account (whoever may see the account).
-    pub async fn account_team_grants(&self, actor: &Actor, account: &str) -> Result<Vec<TeamGrantInfo>> {
+    pub async fn account_team_grants(
+        &self,
+        actor: &Actor,
+        account: &str,
+    ) -> Result<Vec<TeamGrantInfo>> {
         let (a, _) = self.account_for(actor, account).await?;
         self.grants_of(actor, a.id).await
     }
@@ -401,6 +453,13 @@ impl App {
                 added_at: g.added_at.to_rfc3339(),
             })
             .collect())
+    }
+
+    /// Whether the actor may grant teams roles on the account (for what the
+    /// page offers; the use cases check again).
+    pub async fn may_grant_teams(&self, actor: &Actor, account: &str) -> Result<bool> {
+        let (_, subject) = self.account_for(actor, account).await?;
+        Ok(orthrus_core::policy::decide(subject, Action::GrantTeam).is_allowed())
     }
 
     /// Gives a team a role on an account, or changes it (account Owners).
@@ -474,6 +533,7 @@ impl App {
             .into_iter()
             .map(|m| m.user_id)
             .collect();
-        self.rotate_where_access_lost(actor, &[grant], &members).await
+        self.rotate_where_access_lost(actor, &[grant], &members)
+            .await
     }
 }

@@ -201,7 +201,7 @@ impl App {
         })
     }
 
-    async fn ensure_another_owner(&self, ws: WorkspaceId, except: UserId) -> Result<()> {
+    pub(crate) async fn ensure_another_owner(&self, ws: WorkspaceId, except: UserId) -> Result<()> {
         let others = self
             .inner
             .store
@@ -219,7 +219,10 @@ impl App {
         Ok(())
     }
 
-    /// Deactivates a user: their sessions and API tokens end at once.
+    /// Deactivates a user: their sessions and API tokens end at once, the
+    /// member-left rotations are queued, and their grants (account and
+    /// team memberships) are removed, as SCIM deprovisioning does: a
+    /// reactivated user starts with no access.
     pub async fn deactivate_user(&self, actor: &Actor, id: &str) -> Result<UserInfo> {
         let target = self.target_user(actor, id).await?;
         self.check(
@@ -248,17 +251,17 @@ impl App {
             .store
             .revoke_user_credentials(actor.workspace_id, target.id, now)
             .await?;
+        let removed = self.end_grants(actor, &target).await?;
         self.audit(
             actor,
-            Event::new("user.deactivate").target("user", target.id),
+            Event::new("user.deactivate")
+                .target("user", target.id)
+                .detail(serde_json::json!({
+                    "accounts_left": removed.accounts.len(),
+                    "teams_left": removed.teams.len(),
+                })),
         )
         .await?;
-        if let Err(e) = self
-            .rotate_after_leave(actor, target.id, target.role, None)
-            .await
-        {
-            tracing::warn!(user = %target.id, error = %e, "could not queue rotations after a deactivation");
-        }
         Ok(UserInfo {
             active: false,
             ..target.into()

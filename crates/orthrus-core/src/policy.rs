@@ -105,6 +105,17 @@ pub enum Action {
     /// Edit the workspace's list of app settings pages that Collaborators may
     /// not open through the extension (workspace Admins and above).
     ManageAppRestrictions,
+    /// Create (or replace) the workspace's SCIM provisioning token
+    /// (workspace Owners, step-up: it lets a directory create and remove
+    /// people).
+    ManageScim,
+    /// See the workspace's teams and who is in them (everyone, as the list
+    /// of people).
+    ViewTeams,
+    // Account scope.
+    /// Give a team a role on the account or take it back (the account's
+    /// Owners).
+    GrantTeam,
 }
 
 impl Action {
@@ -125,6 +136,7 @@ impl Action {
                 | Action::ApproveDual
                 | Action::ManageTwoPersonRule
                 | Action::TagCritical
+                | Action::ManageScim
         )
     }
 
@@ -145,6 +157,8 @@ impl Action {
                 | Action::ExportSeeds
                 | Action::ReachEveryAccount
                 | Action::ManageAppRestrictions
+                | Action::ManageScim
+                | Action::ViewTeams
         )
     }
 }
@@ -179,14 +193,15 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             | Action::ListUsers
             | Action::ListOwnAccounts
             | Action::CreateApiToken
-            | Action::ApprovePairing => true,
+            | Action::ApprovePairing
+            | Action::ViewTeams => true,
             Action::ListAllAccounts
             | Action::ViewAudit
             | Action::ViewAllJobs
             | Action::ManagePhoneNumbers
             | Action::ManageAppRestrictions => ws >= W::Admin,
             Action::ExportSeeds | Action::ReachEveryAccount => ws >= W::SuperAdmin,
-            Action::ManageWorkspaceSettings => ws == W::Owner,
+            Action::ManageWorkspaceSettings | Action::ManageScim => ws == W::Owner,
             Action::ManageUser { current, new } => match ws {
                 W::Owner => true,
                 W::SuperAdmin => new < W::Owner && current.is_none_or(|c| c < W::Owner),
@@ -226,7 +241,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         | Action::CreateManagedEmail
         | Action::ManageManagedIdentity
         | Action::RunAdminAutomation
-        | Action::CheckMfa => effective == Some(A::Owner),
+        | Action::CheckMfa
+        | Action::GrantTeam => effective == Some(A::Owner),
         Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),
         Action::ManageMembers { role } => match effective {
             Some(A::Owner) => true,

@@ -126,8 +126,12 @@ pub trait Directory: Send + Sync {
         user: UserId,
         at: Timestamp,
     ) -> Result<bool>;
-    async fn remove_team_member(&self, ws: WorkspaceId, team: EventId, user: UserId)
-    -> Result<bool>;
+    async fn remove_team_member(
+        &self,
+        ws: WorkspaceId,
+        team: EventId,
+        user: UserId,
+    ) -> Result<bool>;
     /// Gives a team a role on an account (or changes it).
     async fn put_team_grant(&self, g: &TeamGrantRow) -> Result<()>;
     async fn remove_team_grant(

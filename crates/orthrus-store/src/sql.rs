@@ -937,9 +937,11 @@ macro_rules! impl_store {
             async fn get_account_for(&self, ws: WorkspaceId, a: AccountId, user: UserId, now: Timestamp) -> Result<Option<(AccountRow, Option<AccountRole>)>> {
                 let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
                 // `g`: the user's grants on the account still in force (one
-                // row per grant; the highest role wins).
+                // row per grant: their own membership and their teams'
+                // grants; the highest role wins).
                 let rows = sqlx::query(sql_fmt!("SELECT {cols}, g.role AS member_role FROM accounts a
-                     LEFT JOIN (SELECT account_id, role FROM account_members WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)) g ON g.account_id = a.id
+                     LEFT JOIN (SELECT account_id, role FROM account_members WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)
+                                UNION ALL SELECT tg.account_id, tg.role FROM team_grants tg JOIN team_members tm ON tm.team_id = tg.team_id WHERE tm.user_id = $3) g ON g.account_id = a.id
                      WHERE a.workspace_id = $1 AND a.id = $2"))
                     .bind(ws.to_string())
                     .bind(a.to_string())
@@ -964,10 +966,12 @@ macro_rules! impl_store {
 
             async fn list_accounts_for_user(&self, ws: WorkspaceId, user: UserId, now: Timestamp) -> Result<Vec<(AccountRow, AccountRole)>> {
                 let cols = ACCOUNT_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-                // `g`: the user's grants still in force; an account reached
-                // by several grants comes once, with the highest role.
+                // `g`: the user's grants still in force (their own and their
+                // teams'); an account reached by several grants comes once,
+                // with the highest role.
                 let rows = sqlx::query(sql_fmt!("SELECT {cols}, g.role AS member_role FROM accounts a
-                     JOIN (SELECT account_id, role FROM account_members WHERE user_id = $2 AND (expires_at IS NULL OR expires_at > $3)) g ON g.account_id = a.id
+                     JOIN (SELECT account_id, role FROM account_members WHERE user_id = $2 AND (expires_at IS NULL OR expires_at > $3)
+                           UNION ALL SELECT tg.account_id, tg.role FROM team_grants tg JOIN team_members tm ON tm.team_id = tg.team_id WHERE tm.user_id = $2) g ON g.account_id = a.id
                      WHERE a.workspace_id = $1 ORDER BY lower(a.label), a.id"))
                     .bind(ws.to_string()).bind(user.to_string()).bind(now.0)
                     .fetch_all(&self.pool).await?;
@@ -1091,8 +1095,10 @@ macro_rules! impl_store {
             }
 
             async fn member_role(&self, ws: WorkspaceId, a: AccountId, user: UserId, now: Timestamp) -> Result<Option<AccountRole>> {
-                // Every grant still in force (one row each); the highest role wins.
-                let rows = sqlx::query("SELECT role FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3 AND (expires_at IS NULL OR expires_at > $4)")
+                // Every grant still in force (one row each: their own
+                // membership and their teams' grants); the highest role wins.
+                let rows = sqlx::query("SELECT role FROM account_members WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3 AND (expires_at IS NULL OR expires_at > $4)
+                     UNION ALL SELECT tg.role FROM team_grants tg JOIN team_members tm ON tm.team_id = tg.team_id WHERE tg.workspace_id = $1 AND tg.account_id = $2 AND tm.user_id = $3")
                     .bind(ws.to_string()).bind(a.to_string()).bind(user.to_string()).bind(now.0)
                     .fetch_all(&self.pool).await?;
                 let mut best = None;

@@ -229,7 +229,7 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
             HeaderValue::from_static("orthrus_flash=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
         );
     }
-    if is_api(&path) {
+    if is_api(&path) || crate::scim::is_scim(&path) {
         resp = bare_rejection_as_error(resp).await;
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -244,7 +244,9 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
     } else {
         tracing::debug!(request_id = %id, path = %path, code = info.code, "request failed");
     }
-    let mut out = if is_api(&path) {
+    let mut out = if crate::scim::is_scim(&path) {
+        crate::scim::error_response(info.status, info.code, &info.message)
+    } else if is_api(&path) {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: info.code.to_owned(),

@@ -11,6 +11,7 @@ mod api_accounts;
 mod api_autofill;
 mod api_automation;
 mod api_backup;
+mod api_directory;
 mod api_otp;
 mod api_people;
 mod api_sms;
@@ -21,6 +22,8 @@ mod extract;
 mod live;
 mod openapi;
 mod sanitize;
+mod scim;
+mod scim_patch;
 mod ui;
 mod ui_accounts;
 mod ui_audit;
@@ -32,6 +35,7 @@ mod ui_extension;
 mod ui_inbox;
 mod ui_otp;
 mod ui_people;
+mod ui_teams;
 mod ui_words;
 
 pub use error::WebError;
@@ -132,6 +136,8 @@ pub fn router(state: WebState) -> Router {
         .merge(api_sms::routes())
         .merge(api_automation::routes())
         .merge(api_people::routes())
+        .merge(api_directory::routes())
+        .merge(scim::routes())
         .merge(openapi::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
@@ -143,6 +149,7 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
         .merge(ui_people::routes())
+        .merge(ui_teams::routes())
         .merge(extension::routes())
         .merge(ui_extension::routes())
         .merge(assets::routes())

@@ -7,6 +7,7 @@
 //! error body, so an annotation cannot forget them.
 
 use crate::WebState;
+use crate::api_directory;
 use crate::error::ErrorBody;
 use crate::{
     api, api_accounts, api_autofill, api_automation, api_backup, api_otp, api_people, api_sms,
@@ -39,10 +40,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
         api_autofill::candidates, api_autofill::autofill, api_autofill::restrictions, api_autofill::app_restrictions, api_autofill::set_app_restrictions,
         api_autofill::account_urls, api_autofill::set_account_urls, api_autofill::recent_autofills, api_autofill::start_pairing, api_autofill::claim_pairing,
+        api_directory::create_scim_token, api_directory::list_teams, api_directory::account_teams, api_directory::grant_team, api_directory::revoke_team, api_directory::export_audit,
         spec,
     ),
     // Schemas that only query parameters name are not collected on their own.
-    components(schemas(ErrorBody, names::Scope, names::Purpose, names::Channel, names::CodeUse)),
+    components(schemas(ErrorBody, names::AuditFormat, names::Scope, names::Purpose, names::Channel, names::CodeUse)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -129,6 +131,14 @@ pub(crate) mod names {
         Sha1,
         Sha256,
         Sha512,
+    }
+
+    /// The file format of an audit export.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub(crate) enum AuditFormat {
+        Csv,
+        Jsonl,
     }
 
     /// What an export of authenticator seeds is.

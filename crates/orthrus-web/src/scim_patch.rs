@@ -45,7 +45,12 @@ pub(crate) struct EqFilter {
 /// number); the only filter form this server answers.
 pub(crate) fn parse_eq_filter(f: &str) -> Result<EqFilter, ScimProblem> {
     let f = f.trim();
-    let bad = || problem("invalidFilter", format!("unsupported filter {f:?}: use attribute eq \"value\""));
+    let bad = || {
+        problem(
+            "invalidFilter",
+            format!("unsupported filter {f:?}: use attribute eq \"value\""),
+        )
+    };
     let (attr, rest) = f.split_once(char::is_whitespace).ok_or_else(bad)?;
     let rest = rest.trim_start();
     let (op, value) = rest.split_once(char::is_whitespace).ok_or_else(bad)?;
@@ -57,7 +62,11 @@ pub(crate) fn parse_eq_filter(f: &str) -> Result<EqFilter, ScimProblem> {
         return Err(bad());
     }
     let attr = strip_urn(attr);
-    if attr.is_empty() || !attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '$') {
+    if attr.is_empty()
+        || !attr
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '$')
+    {
         return Err(bad());
     }
     Ok(EqFilter {
@@ -171,44 +180,72 @@ pub(crate) fn apply_patch(resource: &mut Value, body: &Value) -> Result<(), Scim
             "a PATCH body is a PatchOp (schemas: urn:ietf:params:scim:api:messages:2.0:PatchOp)",
         ));
     }
-    let ops = get(body.as_object().ok_or_else(|| problem("invalidSyntax", "not an object"))?, "Operations")
-        .and_then(Value::as_array)
-        .ok_or_else(|| problem("invalidSyntax", "Operations must be a list"))?;
+    let ops = get(
+        body.as_object()
+            .ok_or_else(|| problem("invalidSyntax", "not an object"))?,
+        "Operations",
+    )
+    .and_then(Value::as_array)
+    .ok_or_else(|| problem("invalidSyntax", "Operations must be a list"))?;
     for o in ops {
         let o = o
             .as_object()
             .ok_or_else(|| problem("invalidSyntax", "each operation is an object"))?;
-        let op = match get(o, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+        let op = match get(o, "op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("add") => Op::Add,
             Some("replace") => Op::Replace,
             Some("remove") => Op::Remove,
-            _ => return Err(problem("invalidSyntax", "op must be add, replace or remove")),
+            _ => {
+                return Err(problem(
+                    "invalidSyntax",
+                    "op must be add, replace or remove",
+                ));
+            }
         };
         let value = get(o, "value").cloned();
         let obj = resource
             .as_object_mut()
             .ok_or_else(|| problem("invalidSyntax", "the resource is not an object"))?;
-        match get(o, "path").and_then(Value::as_str).filter(|p| !p.trim().is_empty()) {
+        match get(o, "path")
+            .and_then(Value::as_str)
+            .filter(|p| !p.trim().is_empty())
+        {
             Some(p) => apply_at(obj, op, &parse_path(p)?, value)?,
             None => {
                 if op == Op::Remove {
                     return Err(problem("noTarget", "remove needs a path"));
                 }
                 let Some(Value::Object(fields)) = value else {
-                    return Err(problem("invalidValue", "an operation without a path takes an object value"));
+                    return Err(problem(
+                        "invalidValue",
+                        "an operation without a path takes an object value",
+                    ));
                 };
                 for (k, v) in fields {
                     let path = parse_path(&k)?;
                     // A complex value without a path merges into the attribute.
                     match (&path, v) {
-                        (AttrPath { filter: None, sub: None, attr }, Value::Object(sub))
-                            if get(obj, attr).is_some_and(Value::is_object) =>
-                        {
+                        (
+                            AttrPath {
+                                filter: None,
+                                sub: None,
+                                attr,
+                            },
+                            Value::Object(sub),
+                        ) if get(obj, attr).is_some_and(Value::is_object) => {
                             for (sk, sv) in sub {
                                 apply_at(
                                     obj,
                                     op,
-                                    &AttrPath { attr: attr.clone(), filter: None, sub: Some(sk) },
+                                    &AttrPath {
+                                        attr: attr.clone(),
+                                        filter: None,
+                                        sub: Some(sk),
+                                    },
                                     Some(sv),
                                 )?;
                             }
@@ -228,7 +265,12 @@ fn apply_at(
     path: &AttrPath,
     value: Option<Value>,
 ) -> Result<(), ScimProblem> {
-    let need_value = || problem("invalidValue", format!("{op:?} on {:?} needs a value", path.attr));
+    let need_value = || {
+        problem(
+            "invalidValue",
+            format!("{op:?} on {:?} needs a value", path.attr),
+        )
+    };
     match (&path.filter, &path.sub) {
         (None, None) => match op {
             Op::Remove => match (value, get(obj, &path.attr).cloned()) {
@@ -268,7 +310,12 @@ fn apply_at(
             let mut inner = match get(obj, &path.attr) {
                 Some(Value::Object(o)) => o.clone(),
                 Some(Value::Null) | None => Map::new(),
-                Some(_) => return Err(problem("invalidPath", format!("{} has no sub-attributes", path.attr))),
+                Some(_) => {
+                    return Err(problem(
+                        "invalidPath",
+                        format!("{} has no sub-attributes", path.attr),
+                    ));
+                }
             };
             match op {
                 Op::Remove => remove(&mut inner, sub),
@@ -284,7 +331,12 @@ fn apply_at(
             let mut items = match get(obj, &path.attr) {
                 Some(Value::Array(a)) => a.clone(),
                 Some(Value::Null) | None => Vec::new(),
-                Some(_) => return Err(problem("invalidPath", format!("{} is not multi-valued", path.attr))),
+                Some(_) => {
+                    return Err(problem(
+                        "invalidPath",
+                        format!("{} is not multi-valued", path.attr),
+                    ));
+                }
             };
             let matched = items.iter().any(|e| element_matches(e, f));
             match (op, sub) {
@@ -316,7 +368,10 @@ fn apply_at(
                 (_, None) => {
                     let v = value.ok_or_else(need_value)?;
                     if !matched {
-                        return Err(problem("noTarget", format!("no value of {} matches the filter", path.attr)));
+                        return Err(problem(
+                            "noTarget",
+                            format!("no value of {} matches the filter", path.attr),
+                        ));
                     }
                     for e in items.iter_mut().filter(|e| element_matches(e, f)) {
                         match (e.as_object_mut(), &v) {
@@ -359,8 +414,10 @@ pub(crate) fn project(resource: &mut Value, attributes: Option<&str>, excluded: 
             if k == "schemas" || k == "id" {
                 continue;
             }
-            let asked: Vec<&(String, Option<String>)> =
-                wanted.iter().filter(|(a, _)| a.eq_ignore_ascii_case(&k)).collect();
+            let asked: Vec<&(String, Option<String>)> = wanted
+                .iter()
+                .filter(|(a, _)| a.eq_ignore_ascii_case(&k))
+                .collect();
             if asked.is_empty() {
                 obj.remove(&k);
             } else if asked.iter().all(|(_, s)| s.is_some()) {
@@ -422,10 +479,22 @@ mod tests {
         let f = parse_eq_filter(r#"userName eq "Kathy@Acme.test""#).unwrap();
         assert_eq!(f.attr, "username");
         assert_eq!(f.value, json!("Kathy@Acme.test"));
-        let f = parse_eq_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:externalId EQ "a b""#).unwrap();
+        let f =
+            parse_eq_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:externalId EQ "a b""#)
+                .unwrap();
         assert_eq!((f.attr.as_str(), f.value), ("externalid", json!("a b")));
-        for bad in ["userName", r#"userName co "x""#, r#"userName eq x"#, r#"a[b eq "c"] eq "d""#, ""] {
-            assert_eq!(parse_eq_filter(bad).unwrap_err().scim_type, "invalidFilter", "{bad}");
+        for bad in [
+            "userName",
+            r#"userName co "x""#,
+            r#"userName eq x"#,
+            r#"a[b eq "c"] eq "d""#,
+            "",
+        ] {
+            assert_eq!(
+                parse_eq_filter(bad).unwrap_err().scim_type,
+                "invalidFilter",
+                "{bad}"
+            );
         }
     }
 
@@ -437,7 +506,10 @@ mod tests {
         let p = parse_path(r#"emails[type eq "work"].value"#).unwrap();
         assert_eq!(p.sub.as_deref(), Some("value"));
         let p = parse_path("name.givenName").unwrap();
-        assert_eq!((p.attr.as_str(), p.sub.as_deref()), ("name", Some("givenName")));
+        assert_eq!(
+            (p.attr.as_str(), p.sub.as_deref()),
+            ("name", Some("givenName"))
+        );
         assert!(parse_path("name..x").is_err());
         assert!(parse_path(r#"emails[type eq "work"]x"#).is_err());
     }
@@ -445,11 +517,19 @@ mod tests {
     #[test]
     fn entra_deprovisions_with_a_pathless_replace() {
         let mut u = json!({"userName": "k@acme.test", "active": true});
-        apply_patch(&mut u, &patch(json!([{"op": "Replace", "value": {"active": false}}]))).unwrap();
+        apply_patch(
+            &mut u,
+            &patch(json!([{"op": "Replace", "value": {"active": false}}])),
+        )
+        .unwrap();
         assert_eq!(u["active"], json!(false));
         // Entra ID also sends the value as a string, with a path.
         let mut u = json!({"active": true});
-        apply_patch(&mut u, &patch(json!([{"op": "replace", "path": "active", "value": "False"}]))).unwrap();
+        apply_patch(
+            &mut u,
+            &patch(json!([{"op": "replace", "path": "active", "value": "False"}])),
+        )
+        .unwrap();
         assert_eq!(u["active"], json!("False"));
     }
 
@@ -457,13 +537,29 @@ mod tests {
     fn members_are_added_and_removed() {
         let mut g = json!({"displayName": "Agency"});
         apply_patch(&mut g, &patch(json!([{"op": "add", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]}]))).unwrap();
-        apply_patch(&mut g, &patch(json!([{"op": "add", "path": "members", "value": [{"value": "u2"}]}]))).unwrap();
+        apply_patch(
+            &mut g,
+            &patch(json!([{"op": "add", "path": "members", "value": [{"value": "u2"}]}])),
+        )
+        .unwrap();
         assert_eq!(g["members"], json!([{"value": "u1"}, {"value": "u2"}]));
-        apply_patch(&mut g, &patch(json!([{"op": "remove", "path": "members[value eq \"u1\"]"}]))).unwrap();
+        apply_patch(
+            &mut g,
+            &patch(json!([{"op": "remove", "path": "members[value eq \"u1\"]"}])),
+        )
+        .unwrap();
         assert_eq!(g["members"], json!([{"value": "u2"}]));
-        apply_patch(&mut g, &patch(json!([{"op": "remove", "path": "members", "value": [{"value": "u2"}]}]))).unwrap();
+        apply_patch(
+            &mut g,
+            &patch(json!([{"op": "remove", "path": "members", "value": [{"value": "u2"}]}])),
+        )
+        .unwrap();
         assert_eq!(g["members"], json!([]));
-        apply_patch(&mut g, &patch(json!([{"op": "replace", "path": "displayName", "value": "Agency 2"}]))).unwrap();
+        apply_patch(
+            &mut g,
+            &patch(json!([{"op": "replace", "path": "displayName", "value": "Agency 2"}])),
+        )
+        .unwrap();
         assert_eq!(g["displayName"], json!("Agency 2"));
     }
 
@@ -474,9 +570,16 @@ mod tests {
         assert_eq!(u["emails"][1], json!({"type": "work", "value": "w@x.test"}));
         apply_patch(&mut u, &patch(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "w2@x.test"}]))).unwrap();
         assert_eq!(u["emails"][1]["value"], json!("w2@x.test"));
-        apply_patch(&mut u, &patch(json!([{"op": "add", "path": "name.givenName", "value": "Kathy"}]))).unwrap();
+        apply_patch(
+            &mut u,
+            &patch(json!([{"op": "add", "path": "name.givenName", "value": "Kathy"}])),
+        )
+        .unwrap();
         apply_patch(&mut u, &patch(json!([{"op": "replace", "value": {"name.familyName": "Smith", "NAME": {"formatted": "K S"}}}]))).unwrap();
-        assert_eq!(u["name"], json!({"givenName": "Kathy", "familyName": "Smith", "formatted": "K S"}));
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Kathy", "familyName": "Smith", "formatted": "K S"})
+        );
         apply_patch(&mut u, &patch(json!([{"op": "remove", "path": "name"}]))).unwrap();
         assert!(u.get("name").is_none());
     }
@@ -484,10 +587,30 @@ mod tests {
     #[test]
     fn bad_patches_say_why() {
         let mut u = json!({});
-        assert_eq!(apply_patch(&mut u, &json!({"Operations": []})).unwrap_err().scim_type, "invalidSyntax");
-        assert_eq!(apply_patch(&mut u, &patch(json!([{"op": "remove"}]))).unwrap_err().scim_type, "noTarget");
-        assert_eq!(apply_patch(&mut u, &patch(json!([{"op": "move", "path": "a"}]))).unwrap_err().scim_type, "invalidSyntax");
-        assert_eq!(apply_patch(&mut u, &patch(json!([{"op": "add", "path": "a[["}]))).unwrap_err().scim_type, "invalidPath");
+        assert_eq!(
+            apply_patch(&mut u, &json!({"Operations": []}))
+                .unwrap_err()
+                .scim_type,
+            "invalidSyntax"
+        );
+        assert_eq!(
+            apply_patch(&mut u, &patch(json!([{"op": "remove"}])))
+                .unwrap_err()
+                .scim_type,
+            "noTarget"
+        );
+        assert_eq!(
+            apply_patch(&mut u, &patch(json!([{"op": "move", "path": "a"}])))
+                .unwrap_err()
+                .scim_type,
+            "invalidSyntax"
+        );
+        assert_eq!(
+            apply_patch(&mut u, &patch(json!([{"op": "add", "path": "a[["}])))
+                .unwrap_err()
+                .scim_type,
+            "invalidPath"
+        );
     }
 
     #[test]
@@ -495,9 +618,15 @@ mod tests {
         let base = json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g", "familyName": "f"}, "active": true});
         let mut r = base.clone();
         project(&mut r, Some("userName,name.givenName"), None);
-        assert_eq!(r, json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}}));
+        assert_eq!(
+            r,
+            json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}})
+        );
         let mut r = base.clone();
         project(&mut r, None, Some("active,name.familyName,id"));
-        assert_eq!(r, json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}}));
+        assert_eq!(
+            r,
+            json!({"schemas": ["s"], "id": "1", "userName": "u", "name": {"givenName": "g"}})
+        );
     }
 }

@@ -53,6 +53,8 @@ struct AuditPage {
     people: Vec<Choice>,
     /// The query of the next (older) page, when there is one.
     older: Option<String>,
+    /// The query of the "Download CSV" link: these filters, every page.
+    export_query: String,
     /// Whether the two-person panel (requests waiting for approval) shows.
     can_approve: bool,
 }
@@ -128,6 +130,12 @@ async fn audit_page(
                 query_escape(actor_id.as_deref().unwrap_or("")),
             )
         });
+    let export_query = format!(
+        "format=csv&action={}&target_id={}&actor_id={}",
+        query_escape(action.as_deref().unwrap_or("")),
+        query_escape(target_id.as_deref().unwrap_or("")),
+        query_escape(actor_id.as_deref().unwrap_or("")),
+    );
     let rows = events
         .into_iter()
         .map(|e| {
@@ -193,6 +201,7 @@ async fn audit_page(
         accounts,
         people,
         older,
+        export_query,
         can_approve: s.app.permits(&a.actor, Action::ApproveDual),
     })
 }

@@ -24,5 +24,6 @@ mod people;
 mod roles;
 mod roles_more;
 mod rotation;
+mod scim;
 mod support;
 mod ui;
