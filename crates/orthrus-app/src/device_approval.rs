@@ -258,7 +258,7 @@ impl App {
 
     /// Approves (with the number the other device shows) or denies. A wrong
     /// number denies the request. Returns the new status.
-    pub async fn decide_approval(
+    pub(crate) async fn decide_approval_uncounted(
         &self,
         actor: &Actor,
         id: &str,

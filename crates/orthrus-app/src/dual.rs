@@ -229,7 +229,7 @@ impl App {
     }
 
     /// Approves or denies someone else's request (Owner or Super Admin, step-up).
-    pub async fn decide_dual_approval(
+    pub(crate) async fn decide_dual_approval_uncounted(
         &self,
         actor: &Actor,
         id: &str,

@@ -25,6 +25,7 @@ mod inbox_quota;
 mod inbox_search;
 mod invitations;
 mod job_kind;
+pub mod metrics;
 mod mfa_check;
 mod otp;
 mod otp_transfer;
@@ -243,6 +244,8 @@ struct Inner {
     app_senders: std::sync::OnceLock<std::collections::HashMap<String, AppSenders>>,
     /// OpenID Connect sign-in (none: off).
     sso: std::sync::OnceLock<sso::Sso>,
+    /// The operator's counters (`metrics.rs`).
+    metrics: metrics::Metrics,
 }
 
 impl App {
@@ -276,6 +279,7 @@ impl App {
                 app_senders: std::sync::OnceLock::new(),
                 sso: std::sync::OnceLock::new(),
                 job_queued: tokio::sync::Notify::new(),
+                metrics: metrics::Metrics::default(),
             }),
         })
     }

@@ -575,7 +575,9 @@ impl App {
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
-        self.code_for(actor, id, how, min_fresh, true).await
+        let code = self.code_for(actor, id, how, min_fresh, true).await?;
+        self.inner.metrics.code_views.add(how);
+        Ok(code)
     }
 
     /// [`App::otp_code`] for a request that must not change state (GET, a
@@ -589,7 +591,9 @@ impl App {
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
-        self.code_for(actor, id, how, min_fresh, false).await
+        let code = self.code_for(actor, id, how, min_fresh, false).await?;
+        self.inner.metrics.code_views.add(how);
+        Ok(code)
     }
 
     async fn code_for(

@@ -120,7 +120,7 @@ impl App {
 
     /// Checks the generic webhook: `sha256=<hex HMAC-SHA256 of the body>`.
     pub fn verify_sms_webhook(&self, body: &[u8], signature: &str) -> bool {
-        match &self.inner.config.sms_webhook_secret {
+        let ok = match &self.inner.config.sms_webhook_secret {
             Some(secret) if !secret.is_empty() => {
                 let given = signature
                     .trim()
@@ -132,12 +132,37 @@ impl App {
                 )
             }
             _ => false,
+        };
+        if !ok {
+            self.inner
+                .metrics
+                .sms_webhooks
+                .add(crate::metrics::SmsOutcome::BadSignature);
         }
+        ok
     }
 
     /// Stores an inbound SMS for the account that holds `to`; returns false
     /// for an unknown number or a duplicate `message_id`.
     pub async fn ingest_sms(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        message_id: &str,
+    ) -> Result<bool> {
+        use crate::metrics::SmsOutcome;
+        let r = self.ingest_sms_uncounted(from, to, body, message_id).await;
+        self.inner.metrics.sms_webhooks.add(match &r {
+            Ok(true) => SmsOutcome::Stored,
+            Ok(false) => SmsOutcome::Ignored,
+            Err(AppError::InboxQuota { .. }) => SmsOutcome::OverQuota,
+            Err(_) => SmsOutcome::Failed,
+        });
+        r
+    }
+
+    async fn ingest_sms_uncounted(
         &self,
         from: &str,
         to: &str,

@@ -6,10 +6,12 @@
 //! It knows nothing of storage or HTTP: callers pass bytes in and get bytes
 //! out; where randomness is needed it comes from an `Entropy` parameter.
 
+mod backup;
 mod envelope;
 mod keys;
 mod password;
 
+pub use backup::{BackupError, backup_key_id, open_backup, seal_backup};
 pub use envelope::{Aad, Envelope};
 pub use keys::{KeySource, MasterKey};
 pub use password::PasswordHasher;

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod outbound;
 
 use async_trait::async_trait;
+use orthrus_app::metrics::SmtpOutcome;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
 use std::collections::HashMap;
@@ -94,6 +95,9 @@ pub trait Delivery: Send + Sync + 'static {
         recipients: &[String],
         message: &[u8],
     ) -> Result<(), DeliveryError>;
+    /// A connection was accepted (within the connection limits), for the
+    /// operator's counters; nothing by default.
+    fn session_opened(&self) {}
 }
 
 /// Listener limits.
@@ -241,6 +245,7 @@ pub async fn serve(
             let mut stream = stream;
             match slot {
                 Ok(_slot) => {
+                    delivery.session_opened();
                     // The deadline holds even for a client that stops
                     // reading our replies (a write that never finishes).
                     let deadline = tokio::time::Instant::now() + config.session_timeout;
@@ -705,16 +710,23 @@ impl Delivery for AppDelivery {
     }
 
     async fn check_recipient(&self, address: &str) -> Result<Recipient, String> {
-        match self.app.smtp_admit(address).await {
-            Ok(orthrus_app::Admission::Accept) => Ok(Recipient::Accept),
-            Ok(orthrus_app::Admission::Unknown) => Ok(Recipient::Unknown),
-            Ok(orthrus_app::Admission::Refused(e)) => match quota_refusal(&e) {
-                Some(DeliveryError::RateLimited(m)) => Ok(Recipient::RateLimited(m)),
-                Some(DeliveryError::Full(m)) => Ok(Recipient::Full(m)),
-                _ => Err(e.to_string()),
-            },
-            Err(e) => Err(e.to_string()),
+        let r = self.check_recipient_uncounted(address).await;
+        if let Ok(refused) = &r {
+            let outcome = match refused {
+                Recipient::Accept => None,
+                Recipient::Unknown => Some(SmtpOutcome::Refused),
+                Recipient::RateLimited(_) => Some(SmtpOutcome::RateLimited),
+                Recipient::Full(_) => Some(SmtpOutcome::OverQuota),
+            };
+            if let Some(o) = outcome {
+                self.app.count_smtp_message(o);
+            }
         }
+        r
+    }
+
+    fn session_opened(&self) {
+        self.app.count_smtp_session();
     }
 
     async fn deliver(
@@ -725,10 +737,35 @@ impl Delivery for AppDelivery {
         message: &[u8],
     ) -> Result<(), DeliveryError> {
         let verdict = self.verifier.verify(message, from).await;
-        self.app
+        let flagged = verdict.flagged;
+        let r = self
+            .app
             .ingest_email(recipients, message, Some(verdict))
             .await
-            .map(|_| ())
-            .map_err(|e| quota_refusal(&e).unwrap_or_else(|| DeliveryError::Failed(e.to_string())))
+            .map_err(|e| quota_refusal(&e).unwrap_or_else(|| DeliveryError::Failed(e.to_string())));
+        self.app.count_smtp_message(match &r {
+            Ok(0) => SmtpOutcome::Duplicate,
+            Ok(_) if flagged => SmtpOutcome::Flagged,
+            Ok(_) => SmtpOutcome::Stored,
+            Err(DeliveryError::RateLimited(_)) => SmtpOutcome::RateLimited,
+            Err(DeliveryError::Full(_)) => SmtpOutcome::OverQuota,
+            Err(DeliveryError::Failed(_)) => SmtpOutcome::Failed,
+        });
+        r.map(|_| ())
+    }
+}
+
+impl AppDelivery {
+    async fn check_recipient_uncounted(&self, address: &str) -> Result<Recipient, String> {
+        match self.app.smtp_admit(address).await {
+            Ok(orthrus_app::Admission::Accept) => Ok(Recipient::Accept),
+            Ok(orthrus_app::Admission::Unknown) => Ok(Recipient::Unknown),
+            Ok(orthrus_app::Admission::Refused(e)) => match quota_refusal(&e) {
+                Some(DeliveryError::RateLimited(m)) => Ok(Recipient::RateLimited(m)),
+                Some(DeliveryError::Full(m)) => Ok(Recipient::Full(m)),
+                _ => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

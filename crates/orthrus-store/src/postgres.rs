@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 /// PostgreSQL-backed [`crate::Store`].
 #[derive(Clone, Debug)]
 pub struct PgStore {
-    pool: sqlx::PgPool,
+    pub(crate) pool: sqlx::PgPool,
 }
 
 /// Advisory lock id that serialises migrations across nodes starting at once.

@@ -7,7 +7,7 @@ use std::time::Duration;
 /// SQLite-backed [`crate::Store`].
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    pub(crate) pool: sqlx::SqlitePool,
 }
 
 impl SqliteStore {

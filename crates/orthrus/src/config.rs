@@ -23,6 +23,18 @@ pub struct Config {
     pub sms: SmsConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// The Prometheus endpoint: off unless `listen` is set; on its own
+/// address, so that it can stay off the public interface.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `GET /metrics` is served, e.g. `127.0.0.1:9464`; empty: off.
+    pub listen: String,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    pub token: SecretString,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -187,6 +199,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -408,6 +421,12 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.smtp.domain = v;
     }
     apply_smtp_limits_env(c, &get)?;
+    if let Some(v) = get("ORTHRUS_METRICS_LISTEN") {
+        c.metrics.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_METRICS_TOKEN") {
+        c.metrics.token = SecretString::new(v);
+    }
     if let Some(v) = get("ORTHRUS_LOG") {
         c.log.level = v;
     }
@@ -614,6 +633,15 @@ impl Config {
 
     pub fn http_addr(&self) -> anyhow::Result<SocketAddr> {
         resolve(&self.http.listen, "http.listen")
+    }
+
+    /// The metrics listener's address; None when metrics are off.
+    pub fn metrics_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        resolve(listen, "metrics.listen").map(Some)
     }
 
     /// The outbound relay for forwarding, when one is configured.

@@ -3,8 +3,10 @@
 //! directly, and the client commands (`login`, `accounts`, `password`) talk
 //! to a running server over its API.
 
+mod admin_ops;
 mod client;
 mod config;
+mod metrics;
 mod recipe_try;
 mod safe_text;
 mod serve;
@@ -167,6 +169,35 @@ enum AdminCommand {
         #[arg(long)]
         role: String,
     },
+    /// Write a consistent snapshot of the SQLite database, sealed with a
+    /// key derived from the master key, while the server runs (PostgreSQL:
+    /// prints how to use pg_dump).
+    Backup {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The backup file to write (must not exist)
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup made by `admin backup` into the data directory
+    /// (the server stopped; needs the master key it was made with).
+    Restore {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// The backup file
+        file: PathBuf,
+        /// Replace an existing database
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the database migrations this release would apply, and apply them.
+    Migrate {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Only list them; exit 2 when some are pending, 0 when none
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -308,6 +339,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin {
+            command: AdminCommand::Backup { storage, out },
+        } => admin_ops::backup(&config::load(&overrides(&storage))?, &out).await,
+        Command::Admin {
+            command:
+                AdminCommand::Restore {
+                    storage,
+                    file,
+                    force,
+                },
+        } => admin_ops::restore(&config::load(&overrides(&storage))?, &file, force).await,
+        Command::Admin {
+            command: AdminCommand::Migrate { storage, check },
+        } => admin_ops::migrate(&config::load(&overrides(&storage))?, check).await,
         Command::Audit {
             command: AuditCommand::Verify { storage, json },
         } => {

@@ -244,6 +244,27 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let router = orthrus_web::router(web);
+    // Metrics (off unless `metrics.listen` is set): their own listener, and
+    // the request counts taken on the way through the web router.
+    let metrics = match cfg.metrics_addr()? {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            Some((
+                listener,
+                crate::metrics::Metrics::new(&app, cfg.metrics.token.clone()),
+            ))
+        }
+        None => None,
+    };
+    let router = match &metrics {
+        Some((_, m)) => router.layer(axum::middleware::from_fn_with_state(
+            m.http.clone(),
+            crate::metrics::track,
+        )),
+        None => router,
+    };
 
     // The supervisor: every long-lived task runs in this set and stops when
     // `stop` is cancelled; the first task to fail stops the others.
@@ -261,6 +282,20 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             .context("the HTTP server failed")
         });
     }
+    let metrics_bound = match metrics {
+        Some((listener, m)) => {
+            let bound = listener.local_addr()?;
+            let stop = stop.clone();
+            tasks.spawn(async move {
+                axum::serve(listener, m.router())
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+                    .context("the metrics listener failed")
+            });
+            Some(bound)
+        }
+        None => None,
+    };
     // Automations: `automation.workers` runners in this process (and more
     // with `orthrus worker`).
     for n in 0..cfg.automation.workers {
@@ -395,6 +430,9 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         "Managed inbox mail is received on smtp://{smtp_bound} for @{}",
         cfg.smtp.domain
     );
+    if let Some(addr) = metrics_bound {
+        println!("Metrics are served at http://{addr}/metrics");
+    }
     // Printed last, once the socket is bound: scripts wait for this line.
     println!("Orthrus is running at {public_url}");
     tracing::info!(http = %bound, "listening");

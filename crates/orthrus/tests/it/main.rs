@@ -11,6 +11,7 @@ mod countdown;
 mod extension;
 mod generic_login;
 mod mfa_check;
+mod ops;
 mod recipe_try;
 mod replicas;
 mod scene;

@@ -22,6 +22,8 @@ pub struct Server {
     pub setup_url: Option<String>,
     /// Where the SMTP listener for managed addresses listens.
     pub smtp: Option<String>,
+    /// The metrics URL, when `metrics.listen` is set.
+    pub metrics: Option<String>,
     /// Everything the server wrote to stderr (its logs) so far.
     pub logs: Arc<Mutex<String>>,
     pub stdout: Arc<Mutex<String>>,
@@ -74,6 +76,16 @@ impl Server {
 
     /// Like `start`, with other listen/public-URL flags.
     pub fn start_with(storage: &Storage, log_level: &str, http_args: &[&str]) -> Self {
+        Self::start_env(storage, log_level, http_args, &[])
+    }
+
+    /// Like `start_with`, with extra environment variables.
+    pub fn start_env(
+        storage: &Storage,
+        log_level: &str,
+        http_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(bin())
             .arg("serve")
             .args(storage.args())
@@ -83,6 +95,7 @@ impl Server {
             .env("ORTHRUS_LOG", log_level)
             .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
             .env_remove("ORTHRUS_CONFIG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -105,6 +118,7 @@ impl Server {
         let url;
         let mut setup_url = None;
         let mut smtp = None;
+        let mut metrics = None;
         let stdout = Arc::new(Mutex::new(String::new()));
         let mut line = String::new();
         loop {
@@ -119,6 +133,9 @@ impl Server {
             let l = line.trim();
             if let Some(rest) = l.strip_prefix("Managed inbox mail is received on smtp://") {
                 smtp = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(rest) = l.strip_prefix("Metrics are served at ") {
+                metrics = Some(rest.to_owned());
             }
             if l.contains("/setup?token=") {
                 setup_url = Some(l.to_owned());
@@ -139,6 +156,7 @@ impl Server {
             url: url.unwrap(),
             setup_url,
             smtp,
+            metrics,
             logs,
             stdout,
         }

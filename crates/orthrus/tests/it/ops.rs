@@ -1,0 +1,231 @@
+//! Running Orthrus for years: the Prometheus metrics listener.
+
+use crate::serve::expect_reply;
+use crate::support::*;
+use reqwest::Method;
+use serde_json::json;
+use tokio::io::{AsyncWriteExt, BufReader};
+
+/// The value of the sample whose line starts with `series` followed by a
+/// space (exact label set), if any.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "metrics").await {
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let server = Server::start_env(
+            &storage,
+            "info",
+            &["--http", "127.0.0.1:0"],
+            &[
+                ("ORTHRUS_METRICS_LISTEN", "127.0.0.1:0"),
+                ("ORTHRUS_METRICS_TOKEN", "scrape-token-1"),
+                ("ORTHRUS_AUTOMATION_WORKERS", "0"),
+                ("ORTHRUS_AUTOMATION_ALLOWED_PRIVATE_HOSTS", "127.0.0.1"),
+            ],
+        );
+        let metrics = server.metrics.clone().expect("the metrics URL is printed");
+        assert!(metrics.starts_with("http://127.0.0.1:"), "{metrics}");
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+
+        // Without the token, or with another, nothing is shown.
+        let r = c.get(&metrics).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let r = c
+            .get(&metrics)
+            .bearer_auth("scrape-token-2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        // The web listener does not serve metrics.
+        let r = c
+            .get(format!("{}/metrics", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        // Two wrong passwords, then a sign-in and a step-up.
+        for _ in 0..2 {
+            let (s, _) = api(
+                &c,
+                Method::POST,
+                &format!("{base}/auth/login"),
+                None,
+                Some(json!({"email": "owner@acme.test", "password": "wrong-password-9"})),
+            )
+            .await;
+            assert_eq!(s, 401);
+        }
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (s, _) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/auth/step-up"),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, acct) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&t),
+            Some(json!({"app": "instagram", "label": "Brand IG", "password": "p", "username": "brand", "login_url": "http://127.0.0.1:9/login"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{acct}");
+        let id = acct["id"].as_str().unwrap().to_owned();
+        for _ in 0..3 {
+            let (s, _) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200);
+        }
+        let (s, job) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/automations"),
+            Some(&t),
+            Some(json!({"kind": "login"})),
+        )
+        .await;
+        assert_eq!(s, 202, "{job}");
+        let (s, m) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{id}/managed-email"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 201, "{m}");
+        let address = m["address"].as_str().unwrap().to_owned();
+
+        // One SMTP session: an unknown recipient, then a message stored
+        // (unsigned mail claiming instagram.com: flagged).
+        let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
+            .await
+            .unwrap();
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        expect_reply(&mut r, "220").await;
+        w.write_all(b"EHLO mail.instagram.com\r\nMAIL FROM:<security@mail.instagram.com>\r\n")
+            .await
+            .unwrap();
+        expect_reply(&mut r, "250").await;
+        expect_reply(&mut r, "250").await;
+        w.write_all(b"RCPT TO:<nobody@inbox.localhost>\r\n")
+            .await
+            .unwrap();
+        expect_reply(&mut r, "550").await;
+        w.write_all(format!("RCPT TO:<{address}>\r\nDATA\r\n").as_bytes())
+            .await
+            .unwrap();
+        expect_reply(&mut r, "250").await;
+        expect_reply(&mut r, "354").await;
+        w.write_all(b"From: Instagram <security@mail.instagram.com>\r\nSubject: 481 920 is your code\r\nMessage-ID: <m-1@mail.instagram.com>\r\n\r\nUse 481920.\r\n.\r\n")
+            .await
+            .unwrap();
+        expect_reply(&mut r, "250").await;
+        w.write_all(b"QUIT\r\n").await.unwrap();
+        expect_reply(&mut r, "221").await;
+        c.get(format!("{}/no/such/page", server.url))
+            .send()
+            .await
+            .unwrap();
+
+        let r = c
+            .get(&metrics)
+            .bearer_auth("scrape-token-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        let text = r.text().await.unwrap();
+        let want = [
+            (
+                r#"orthrus_http_requests_total{route="/api/v1/auth/login",method="POST",status="401"}"#,
+                2.0,
+            ),
+            (
+                r#"orthrus_http_requests_total{route="/api/v1/auth/login",method="POST",status="200"}"#,
+                1.0,
+            ),
+            (
+                r#"orthrus_http_requests_total{route="/api/v1/accounts/{id}",method="GET",status="200"}"#,
+                3.0,
+            ),
+            // This page and the web listener's /metrics.
+            (
+                r#"orthrus_http_requests_total{route="unmatched",method="GET",status="404"}"#,
+                2.0,
+            ),
+            (
+                r#"orthrus_http_request_duration_seconds_count{route="/api/v1/accounts/{id}",method="GET"}"#,
+                3.0,
+            ),
+            ("orthrus_sign_in_failures_total", 2.0),
+            ("orthrus_lockouts_total", 0.0),
+            (r#"orthrus_step_ups_total{outcome="success"}"#, 1.0),
+            ("orthrus_smtp_sessions_total", 1.0),
+            (r#"orthrus_smtp_messages_total{outcome="refused"}"#, 1.0),
+            (r#"orthrus_smtp_messages_total{outcome="flagged"}"#, 1.0),
+            (r#"orthrus_smtp_messages_total{outcome="stored"}"#, 0.0),
+            (r#"orthrus_autofills_total{outcome="success"}"#, 0.0),
+            (r#"orthrus_code_views_total{how="view"}"#, 0.0),
+            ("orthrus_database_up", 1.0),
+            ("orthrus_inbox_messages", 1.0),
+            (r#"orthrus_jobs{kind="login",state="queued"}"#, 1.0),
+            ("orthrus_job_queue_depth", 1.0),
+            (
+                "orthrus_db_pool_max_connections",
+                if storage.database_url.is_some() {
+                    16.0
+                } else {
+                    8.0
+                },
+            ),
+        ];
+        for (series, value) in want {
+            assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
+        }
+        for family in [
+            "# TYPE orthrus_http_request_duration_seconds histogram",
+            "# TYPE orthrus_sms_webhooks_total counter",
+            "# TYPE orthrus_approvals_total counter",
+            "# TYPE orthrus_job_queue_oldest_age_seconds gauge",
+            "# TYPE orthrus_db_pool_connections gauge",
+            "# TYPE orthrus_inbox_bytes gauge",
+        ] {
+            assert!(text.contains(family), "{family} in\n{text}");
+        }
+        // No raw path (an account id) becomes a label.
+        assert!(!text.contains(&id), "{text}");
+        assert!(server.stop().success());
+    }
+}
