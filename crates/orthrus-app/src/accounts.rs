@@ -80,6 +80,8 @@ pub struct MemberInfo {
     #[schema(value_type = crate::schema::AccountRoleName, example = "collaborator")]
     pub role: AccountRole,
     pub added_at: String,
+    /// When the membership ends (RFC 3339); null: it does not.
+    pub expires_at: Option<String>,
 }
 
 /// One earlier password (metadata only).
@@ -515,6 +517,7 @@ impl App {
                 name: m.name,
                 role: m.member.role,
                 added_at: m.member.added_at.to_rfc3339(),
+                expires_at: m.member.expires_at.map(|t| t.to_rfc3339()),
             })
             .collect())
     }
@@ -784,12 +787,14 @@ impl App {
             .get_user(actor.workspace_id, uid)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        if !user.active {
+        let now = self.now();
+        if !user.usable_at(now) {
             return Err(AppError::invalid(
                 "member.inactive_user",
-                "that user is deactivated",
+                "that user is deactivated, or their access has ended",
             ));
         }
+        let until = self.membership_end(&user, role, until)?;
         let current = self
             .inner
             .store
@@ -801,7 +806,9 @@ impl App {
                 self.ensure_other_account_owner(actor, a.id, uid).await?;
             }
         }
-        let now = self.now();
+        if role.is_owner() && until.is_some() {
+            self.ensure_lasting_account_owner(actor, a.id, uid).await?;
+        }
         self.inner
             .store
             .upsert_member(&MemberRow {
@@ -819,13 +826,14 @@ impl App {
         } else {
             "account.member_add"
         };
-        self.audit(actor, Event::new(action).target("account", a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current}))).await?;
+        self.audit(actor, Event::new(action).target("account", a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current, "expires_at": until.map(|t| t.to_rfc3339())}))).await?;
         Ok(MemberInfo {
             user_id: uid.to_string(),
             email: user.email,
             name: user.name,
             role,
             added_at: now.to_rfc3339(),
+            expires_at: until.map(|t| t.to_rfc3339()),
         })
     }
 

@@ -225,7 +225,7 @@ impl App {
             .unwrap_or_else(|| self.inner.dummy_hash.clone());
         let password_ok = self.verify_password(req.password.expose(), &hash).await?;
         let user = match user {
-            Some(u) if password_ok && u.active => u,
+            Some(u) if password_ok && u.usable_at(self.now()) => u,
             other => {
                 return Err(self
                     .login_failed(&email, &req, other.as_ref(), "bad_password")
@@ -427,7 +427,9 @@ impl App {
             .get_user_and_workspace(ws_id, user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        if !user.active {
+        // A guest whose access ended is refused at once, before the sweep
+        // revokes their sessions.
+        if !user.usable_at(now) {
             return Err(AppError::Unauthenticated);
         }
         Ok(Actor {

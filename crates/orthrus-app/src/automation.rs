@@ -734,7 +734,7 @@ impl App {
             .store
             .get_user(job.workspace_id, job.requested_by)
             .await?
-            .is_some_and(|u| u.active);
+            .is_some_and(|u| u.usable_at(self.now()));
         if !active {
             return Err(AppError::invalid(
                 "automation.requester_inactive",

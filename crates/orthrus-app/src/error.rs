@@ -81,6 +81,7 @@ impl AppError {
             Self::NotFound("message") => "inbox.message_not_found",
             Self::NotFound("invitation") => "invitation.not_found",
             Self::NotFound("team") => "team.not_found",
+            Self::NotFound("access request") => "access_request.not_found",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

@@ -90,6 +90,8 @@ pub struct InvitationInfo {
     pub created_at: String,
     pub expires_at: String,
     pub accepted_at: Option<String>,
+    /// For a guest: when the access of the user it becomes ends (RFC 3339).
+    pub access_expires_at: Option<String>,
 }
 
 impl InvitationInfo {
@@ -104,6 +106,7 @@ impl InvitationInfo {
             created_at: r.created_at.to_rfc3339(),
             expires_at: r.expires_at.to_rfc3339(),
             accepted_at: r.accepted_at.map(Timestamp::to_rfc3339),
+            access_expires_at: r.access_expires_at.map(Timestamp::to_rfc3339),
         }
     }
 }
@@ -143,6 +146,20 @@ impl App {
         role: WorkspaceRole,
         link_base: &str,
     ) -> Result<InvitationSent> {
+        self.create_invitation_until(actor, email, role, None, link_base)
+            .await
+    }
+
+    /// Invites someone; a guest's invitation carries the date their access
+    /// ends (required for guests, refused for other roles).
+    pub async fn create_invitation_until(
+        &self,
+        actor: &Actor,
+        email: &str,
+        role: WorkspaceRole,
+        access_expires_at: Option<Timestamp>,
+        link_base: &str,
+    ) -> Result<InvitationSent> {
         self.check(
             actor,
             Action::ManageUser {
@@ -150,6 +167,7 @@ impl App {
                 new: role,
             },
         )?;
+        let access_expires_at = self.access_end_for(role, access_expires_at)?;
         let email = normalize_email(email)?;
         if self.inner.store.find_user_by_email(&email).await?.is_some() {
             return Err(AppError::conflict(
@@ -219,14 +237,14 @@ impl App {
             accepted_at: None,
             revoked_at: None,
             user_id: None,
-            access_expires_at: None,
+            access_expires_at,
         };
         self.inner.store.create_invitation(&row).await?;
         self.audit(
             actor,
             Event::new("invitation.create")
                 .target("invitation", row.id)
-                .detail(serde_json::json!({"email": email, "role": role, "emailed": emailed})),
+                .detail(serde_json::json!({"email": email, "role": role, "emailed": emailed, "access_expires_at": access_expires_at.map(Timestamp::to_rfc3339)})),
         )
         .await?;
         Ok(InvitationSent {
@@ -335,10 +353,19 @@ impl App {
         if state != InvitationState::Pending {
             return Err(state.refusal());
         }
-        let user = self
-            .new_user_row(row.workspace_id, &row.email, name, row.role, password)
-            .await?;
         let now = self.now();
+        if row.access_expires_at.is_some_and(|end| end <= now) {
+            return Err(AppError::invalid(
+                "guest.access_ended",
+                "the access this invitation offered has already ended; ask for a new one",
+            ));
+        }
+        let user = orthrus_store::UserRow {
+            access_expires_at: row.access_expires_at,
+            ..self
+                .new_user_row(row.workspace_id, &row.email, name, row.role, password)
+                .await?
+        };
         let accepted = self
             .inner
             .store

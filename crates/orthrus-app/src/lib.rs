@@ -7,6 +7,8 @@
 //! It knows nothing of HTTP (axum) or SQL (sqlx): `orthrus-web` and the CLI are
 //! thin shells around it.
 
+mod access;
+mod access_requests;
 mod accounts;
 mod audit;
 mod audit_export;
@@ -38,12 +40,17 @@ mod scim;
 mod sender_trust;
 pub mod site;
 mod sms;
-mod teams;
 mod sso;
+mod teams;
 mod twofactor;
 mod uploads;
 mod users;
 
+pub use access::{ExpirySweep, parse_end_time};
+pub use access_requests::{
+    AccessRequestInfo, DirectoryAccount, MAX_REQUEST_HOURS, MIN_REQUEST_HOURS, NewAccessRequest,
+    RequestState,
+};
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use audit_export::{AuditExport, AuditExportFormat, EXPORT_COLUMNS, csv_cell};

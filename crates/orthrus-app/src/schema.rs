@@ -13,6 +13,7 @@ pub enum WorkspaceRoleName {
     SuperAdmin,
     Admin,
     User,
+    Guest,
 }
 
 /// A role on one shared account.

@@ -18,6 +18,8 @@ pub struct UserInfo {
     pub active: bool,
     pub two_factor: bool,
     pub created_at: String,
+    /// For a guest: when their access ends (RFC 3339); null for others.
+    pub access_expires_at: Option<String>,
 }
 
 impl From<UserRow> for UserInfo {
@@ -30,6 +32,7 @@ impl From<UserRow> for UserInfo {
             active: u.active,
             two_factor: u.totp_enabled,
             created_at: u.created_at.to_rfc3339(),
+            access_expires_at: u.access_expires_at.map(|t| t.to_rfc3339()),
         }
     }
 }
@@ -41,6 +44,8 @@ pub struct NewUser {
     pub name: String,
     pub role: WorkspaceRole,
     pub password: orthrus_core::SecretString,
+    /// When a guest's access ends (required for guests, refused for others).
+    pub access_expires_at: Option<orthrus_core::Timestamp>,
 }
 
 /// The workspace's security policy.
@@ -65,16 +70,20 @@ impl App {
                 new: new.role,
             },
         )?;
+        let access_expires_at = self.access_end_for(new.role, new.access_expires_at)?;
         let email = normalize_email(&new.email)?;
-        let row = self
-            .new_user_row(
-                actor.workspace_id,
-                &email,
-                &new.name,
-                new.role,
-                new.password.expose(),
-            )
-            .await?;
+        let row = UserRow {
+            access_expires_at,
+            ..self
+                .new_user_row(
+                    actor.workspace_id,
+                    &email,
+                    &new.name,
+                    new.role,
+                    new.password.expose(),
+                )
+                .await?
+        };
         self.inner
             .store
             .create_user(&row)
@@ -90,7 +99,7 @@ impl App {
             actor,
             Event::new("user.create")
                 .target("user", row.id)
-                .detail(serde_json::json!({"email": email, "role": new.role})),
+                .detail(serde_json::json!({"email": email, "role": new.role, "access_expires_at": access_expires_at.map(|t| t.to_rfc3339())})),
         )
         .await?;
         Ok(row.into())
@@ -180,6 +189,12 @@ impl App {
                 new: role,
             },
         )?;
+        if target.role != role && (target.role.access_must_end() || role.access_must_end()) {
+            return Err(AppError::invalid(
+                "user.guest_role_fixed",
+                "a guest stays a guest: invite the person again with the role they need",
+            ));
+        }
         if target.role.is_owner() && !role.is_owner() {
             self.ensure_another_owner(actor.workspace_id, target.id)
                 .await?;

@@ -105,6 +105,23 @@ pub enum Action {
     /// Edit the workspace's list of app settings pages that Collaborators may
     /// not open through the extension (workspace Admins and above).
     ManageAppRestrictions,
+    // Access requests and guests (issue 15).
+    /// See the workspace's directory of accounts (app and label only) to
+    /// ask for one (workspace Users and above; not Guests).
+    ViewAccountDirectory,
+    /// Ask an account's Owners for a role on it for a while (workspace
+    /// Users and above; not Guests).
+    RequestAccess,
+    /// May a user of this workspace role hold `role` on an account? Decided
+    /// with the member-to-be as the subject: Guests are only ever
+    /// Collaborators.
+    HoldAccountRole {
+        role: AccountRole,
+    },
+    // Account scope.
+    /// Approve or decline a request for access to the account (its Owners;
+    /// workspace Owners, and Super Admins with step-up).
+    DecideAccessRequest,
     /// Create (or replace) the workspace's SCIM provisioning token
     /// (workspace Owners, step-up: it lets a directory create and remove
     /// people).
@@ -157,6 +174,9 @@ impl Action {
                 | Action::ExportSeeds
                 | Action::ReachEveryAccount
                 | Action::ManageAppRestrictions
+                | Action::ViewAccountDirectory
+                | Action::RequestAccess
+                | Action::HoldAccountRole { .. }
                 | Action::ManageScim
                 | Action::ViewTeams
         )
@@ -188,6 +208,19 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
     }
 
     if !action.is_account_scoped() {
+        // A Guest reaches no workspace-wide list or setting: only their own
+        // accounts, their own tokens and the browser extension.
+        if ws == W::Guest
+            && !matches!(
+                action,
+                Action::ListOwnAccounts
+                    | Action::CreateApiToken
+                    | Action::ApprovePairing
+                    | Action::HoldAccountRole { .. }
+            )
+        {
+            return Decision::Deny;
+        }
         let allowed = match action {
             Action::CreateAccount
             | Action::ListUsers
@@ -205,9 +238,11 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
             Action::ManageUser { current, new } => match ws {
                 W::Owner => true,
                 W::SuperAdmin => new < W::Owner && current.is_none_or(|c| c < W::Owner),
-                W::Admin => new == W::User && current.is_none_or(|c| c == W::User),
-                W::User => false,
+                W::Admin => new <= W::User && current.is_none_or(|c| c <= W::User),
+                W::User | W::Guest => false,
             },
+            Action::ViewAccountDirectory | Action::RequestAccess => ws >= W::User,
+            Action::HoldAccountRole { role } => ws > W::Guest || role == A::Collaborator,
             _ => false,
         };
         return if !allowed {
@@ -227,6 +262,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         // A Super Admin acts as an Owner of every account; unless they are an
         // Owner of this one, every action beyond viewing needs step-up.
         (W::SuperAdmin, r) => (Some(A::Owner), r != Some(A::Owner)),
+        // A Guest is never more than a Collaborator, whatever a grant says.
+        (W::Guest, r) => (r.map(|r| r.min(A::Collaborator)), false),
         (_, r) => (r, false),
     };
 
@@ -242,7 +279,8 @@ pub fn decide(subject: Subject, action: Action) -> Decision {
         | Action::ManageManagedIdentity
         | Action::RunAdminAutomation
         | Action::CheckMfa
-        | Action::GrantTeam => effective == Some(A::Owner),
+        | Action::GrantTeam
+        | Action::DecideAccessRequest => effective == Some(A::Owner),
         Action::RevealPassword | Action::ViewSecretFields => effective >= Some(A::Manager),
         Action::ManageMembers { role } => match effective {
             Some(A::Owner) => true,
@@ -467,6 +505,93 @@ mod tests {
             d(WorkspaceRole::SuperAdmin, None),
             Decision::AllowWithStepUp
         );
+    }
+
+    #[test]
+    fn guests_are_collaborators_on_their_accounts_and_reach_nothing_else() {
+        use AccountRole::*;
+        let g = |acc| s(WorkspaceRole::Guest, acc);
+        // Only ever Collaborators, even when a grant says more.
+        for r in [Owner, Manager] {
+            assert!(!decide(g(None), Action::HoldAccountRole { role: r }).is_allowed());
+            assert!(
+                decide(
+                    s(WorkspaceRole::User, None),
+                    Action::HoldAccountRole { role: r }
+                )
+                .is_allowed()
+            );
+            assert_eq!(decide(g(Some(r)), Action::RevealPassword), Decision::Deny);
+            assert_eq!(
+                decide(g(Some(r)), Action::ManageMembers { role: Collaborator }),
+                Decision::Deny
+            );
+        }
+        assert!(decide(g(None), Action::HoldAccountRole { role: Collaborator }).is_allowed());
+        assert_eq!(
+            decide(g(Some(Collaborator)), Action::UseTotp),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(g(Some(Collaborator)), Action::Autofill),
+            Decision::Allow
+        );
+        assert_eq!(decide(g(None), Action::ViewAccount), Decision::Deny);
+        // No workspace-wide lists, no account creation, no requests.
+        for a in [
+            Action::CreateAccount,
+            Action::ListUsers,
+            Action::ListAllAccounts,
+            Action::ViewAccountDirectory,
+            Action::RequestAccess,
+            Action::ViewAudit,
+            Action::ManageUser {
+                current: None,
+                new: WorkspaceRole::Guest,
+            },
+        ] {
+            assert_eq!(decide(g(None), a), Decision::Deny, "{a:?}");
+        }
+        assert_eq!(decide(g(None), Action::ListOwnAccounts), Decision::Allow);
+        // Admins manage guests as they manage Users.
+        let admin = s(WorkspaceRole::Admin, None);
+        assert!(
+            decide(
+                admin,
+                Action::ManageUser {
+                    current: None,
+                    new: WorkspaceRole::Guest
+                }
+            )
+            .is_allowed()
+        );
+        assert!(
+            !decide(
+                admin,
+                Action::ManageUser {
+                    current: Some(WorkspaceRole::Guest),
+                    new: WorkspaceRole::Admin
+                }
+            )
+            .is_allowed()
+        );
+    }
+
+    #[test]
+    fn account_owners_decide_access_requests() {
+        use AccountRole::*;
+        let d = |ws, acc| decide(s(ws, acc), Action::DecideAccessRequest);
+        assert_eq!(d(WorkspaceRole::User, Some(Owner)), Decision::Allow);
+        assert_eq!(d(WorkspaceRole::User, Some(Manager)), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Admin, None), Decision::Deny);
+        assert_eq!(d(WorkspaceRole::Owner, None), Decision::Allow);
+        assert_eq!(
+            d(WorkspaceRole::SuperAdmin, None),
+            Decision::AllowWithStepUp
+        );
+        let ask = |ws| decide(s(ws, None), Action::RequestAccess);
+        assert_eq!(ask(WorkspaceRole::User), Decision::Allow);
+        assert_eq!(ask(WorkspaceRole::Guest), Decision::Deny);
     }
 
     #[test]

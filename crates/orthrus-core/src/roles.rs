@@ -4,10 +4,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A user's role in a workspace. Ordered: `User < Admin < SuperAdmin < Owner`.
+/// A user's role in a workspace. Ordered: `Guest < User < Admin < SuperAdmin < Owner`.
+/// A Guest is someone from outside the organisation (an agency): only ever a
+/// Collaborator on the accounts they are given, and only until their access
+/// ends (issue 15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WorkspaceRole {
+    Guest,
     User,
     Admin,
     SuperAdmin,
@@ -15,12 +19,25 @@ pub enum WorkspaceRole {
 }
 
 impl WorkspaceRole {
-    pub const ALL: [WorkspaceRole; 4] = [Self::Owner, Self::SuperAdmin, Self::Admin, Self::User];
+    pub const ALL: [WorkspaceRole; 5] = [
+        Self::Owner,
+        Self::SuperAdmin,
+        Self::Admin,
+        Self::User,
+        Self::Guest,
+    ];
 
     /// Owners are counted apart: a workspace keeps at least one active
     /// Owner (an invariant, not a permission; permissions are `policy`'s).
     pub fn is_owner(self) -> bool {
         matches!(self, Self::Owner)
+    }
+
+    /// A Guest's access must end: creating or inviting one needs an end
+    /// date, and their memberships end by then (an invariant of the role,
+    /// not a permission).
+    pub fn access_must_end(self) -> bool {
+        matches!(self, Self::Guest)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +46,7 @@ impl WorkspaceRole {
             Self::SuperAdmin => "super-admin",
             Self::Admin => "admin",
             Self::User => "user",
+            Self::Guest => "guest",
         }
     }
     pub fn label(self) -> &'static str {
@@ -37,6 +55,7 @@ impl WorkspaceRole {
             Self::SuperAdmin => "Super Admin",
             Self::Admin => "Admin",
             Self::User => "User",
+            Self::Guest => "Guest",
         }
     }
 }
@@ -92,6 +111,7 @@ impl FromStr for WorkspaceRole {
             "super-admin" | "superadmin" => Ok(Self::SuperAdmin),
             "admin" => Ok(Self::Admin),
             "user" => Ok(Self::User),
+            "guest" => Ok(Self::Guest),
             _ => Err(UnknownRole(s.to_owned())),
         }
     }

@@ -6,6 +6,7 @@
 //! The store knows rows and SQL only: no HTTP, no authorization, and no
 //! plaintext secrets (secret columns arrive sealed by `orthrus-app`).
 
+mod access;
 mod directory;
 mod migrate;
 pub mod models;
@@ -15,6 +16,7 @@ mod sql;
 mod sqlite;
 mod sso;
 
+pub use access::{AccessDecision, AccessStore};
 pub use directory::{
     Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
 };
@@ -73,7 +75,7 @@ pub struct AuditHead {
 /// Everything Orthrus persists. Every method is scoped to a workspace where
 /// the data belongs to one.
 #[async_trait]
-pub trait Store: Ops + SsoStore + Directory + Send + Sync + 'static {
+pub trait Store: Ops + SsoStore + Directory + AccessStore + Send + Sync + 'static {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

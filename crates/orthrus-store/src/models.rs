@@ -36,6 +36,14 @@ pub struct UserRow {
     pub access_expires_at: Option<Timestamp>,
 }
 
+impl UserRow {
+    /// Whether the user may sign in and act at `now`: active, and (for a
+    /// guest) before their access ends.
+    pub fn usable_at(&self, now: Timestamp) -> bool {
+        self.active && self.access_expires_at.is_none_or(|end| end > now)
+    }
+}
+
 /// An invitation to join a workspace (issue 14): the link's token is stored
 /// only as a keyed hash; the row is used once, can be revoked, and expires.
 #[derive(Clone, Debug, PartialEq, Eq)]

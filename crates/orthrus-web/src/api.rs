@@ -133,7 +133,7 @@ pub(crate) struct LoginResponse {
 
 /// Signs in and returns a Bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, description = "`auth.bad_client`, or a body that does not fit"), (status = 401, description = "`auth.invalid_credentials` (the same for an unknown email) or `auth.totp_required`"), (status = 429, description = "`auth.throttled`: too many failures for this email or address; see Retry-After")))]
+    responses((status = 200, description = "Signed in", body = LoginResponse), (status = 400, description = "`auth.bad_client`, or a body that does not fit"), (status = 401, description = "`auth.invalid_credentials` (the same for an unknown email) or `auth.totp_required`"), (status = 403, description = "`sso.password_disabled`: this server signs people in through its identity provider (break-glass Owners excepted)"), (status = 429, description = "`auth.throttled`: too many failures for this email or address; see Retry-After")))]
 pub(crate) async fn login(
     State(s): State<WebState>,
     client: ClientInfo,
@@ -391,10 +391,15 @@ pub(crate) struct NewUserBody {
     #[serde(default)]
     #[schema(max_length = 100)]
     name: String,
+    /// For a guest (required): when their access ends, RFC 3339.
+    #[serde(default)]
+    #[schema(example = "2026-12-12T17:00:00Z")]
+    access_expires_at: Option<String>,
 }
 
-/// Creates a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, responses((status = 201, description = "Created", body = UserInfo), (status = 400, description = "`user.invalid_role`, `email.invalid`, `password.too_short`, `password.too_long`, `user.invalid_name`"), (status = 409, description = "`user.exists`")), security(("bearer" = [])))]
+/// Creates a user. A guest (role `guest`) needs `access_expires_at`: from
+/// then on they cannot sign in, and their memberships end by then.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, responses((status = 201, description = "Created", body = UserInfo), (status = 400, description = "`user.invalid_role`, `email.invalid`, `password.too_short`, `password.too_long`, `user.invalid_name`, `guest.end_required`, `guest.end_past`, `user.end_for_guests_only`, `time.invalid`"), (status = 409, description = "`user.exists`")), security(("bearer" = [])))]
 pub(crate) async fn create_user(
     State(s): State<WebState>,
     a: Authed,
@@ -410,6 +415,11 @@ pub(crate) async fn create_user(
                 name: b.name,
                 role,
                 password: b.password,
+                access_expires_at: b
+                    .access_expires_at
+                    .as_deref()
+                    .map(orthrus_app::parse_end_time)
+                    .transpose()?,
             },
         )
         .await?;
@@ -423,24 +433,32 @@ pub(crate) struct UpdateUserBody {
     role: Option<String>,
     /// false deactivates the user and ends their sessions and tokens at once.
     active: Option<bool>,
+    /// A guest's new end of access (RFC 3339); their memberships are cut
+    /// to it.
+    #[schema(example = "2026-12-12T17:00:00Z")]
+    access_expires_at: Option<String>,
 }
 
 /// Changes a user's role or deactivates/reactivates them.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UpdateUserBody,
-    responses((status = 200, description = "The user as changed", body = UserInfo), (status = 400, description = "`request.empty_change`, `user.invalid_role`, `user.self_deactivate`"), (status = 404, description = "`user.not_found`"), (status = 409, description = "`user.last_owner`: the workspace keeps one active Owner")), security(("bearer" = [])))]
+    responses((status = 200, description = "The user as changed", body = UserInfo), (status = 400, description = "`request.empty_change`, `user.invalid_role`, `user.self_deactivate`, `user.guest_role_fixed`, `user.end_for_guests_only`, `guest.end_past`, `time.invalid`"), (status = 404, description = "`user.not_found`"), (status = 409, description = "`user.last_owner`: the workspace keeps one active Owner")), security(("bearer" = [])))]
 pub(crate) async fn update_user(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<UpdateUserBody>,
 ) -> ApiResult<Json<UserInfo>> {
-    if b.role.is_none() && b.active.is_none() {
+    if b.role.is_none() && b.active.is_none() && b.access_expires_at.is_none() {
         return Err(WebError(AppError::invalid(
             "request.empty_change",
-            "send role and/or active",
+            "send role, active and/or access_expires_at",
         )));
     }
     let mut out = None;
+    if let Some(t) = &b.access_expires_at {
+        let until = orthrus_app::parse_end_time(t)?;
+        out = Some(s.app.set_guest_access_end(&a.actor, &id, until).await?);
+    }
     if let Some(r) = &b.role {
         out = Some(s.app.set_user_role(&a.actor, &id, parse_role(r)?).await?);
     }

@@ -332,10 +332,17 @@ pub(crate) struct MemberBody {
     user_id: String,
     #[schema(value_type = orthrus_app::schema::AccountRoleName)]
     role: String,
+    /// When the membership ends (RFC 3339); absent or null: it does not
+    /// (a guest's ends with their access at the latest). Sending the
+    /// member again with another end changes it.
+    #[serde(default)]
+    #[schema(example = "2026-12-12T17:00:00Z")]
+    expires_at: Option<String>,
 }
 
-/// Adds a member or changes their role.
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), request_body = MemberBody, responses((status = 200, description = "The member", body = MemberInfo), (status = 400, description = "`member.invalid_role`"), (status = 404, description = "`account.not_found`, `user.not_found`"), (status = 409, description = "The account keeps at least one Owner")), security(("bearer" = [])))]
+/// Adds a member or changes their role and end of access. Past its end a
+/// membership grants nothing.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/members", tag = "members", params(("id" = String, Path)), request_body = MemberBody, responses((status = 200, description = "The member", body = MemberInfo), (status = 400, description = "`member.invalid_role`, `member.guest_collaborator_only`, `member.expiry_past`, `member.inactive_user`, `time.invalid`"), (status = 404, description = "`account.not_found`, `user.not_found`"), (status = 409, description = "The account keeps at least one Owner")), security(("bearer" = [])))]
 pub(crate) async fn add_member(
     State(s): State<WebState>,
     a: Authed,
@@ -351,8 +358,15 @@ pub(crate) async fn add_member(
             ),
         ))
     })?;
+    let until = b
+        .expires_at
+        .as_deref()
+        .map(orthrus_app::parse_end_time)
+        .transpose()?;
     Ok(Json(
-        s.app.set_member(&a.actor, &id, &b.user_id, role).await?,
+        s.app
+            .set_member_until(&a.actor, &id, &b.user_id, role, until)
+            .await?,
     ))
 }
 

@@ -36,6 +36,10 @@ pub(crate) struct NewInvitationBody {
     email: String,
     #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
     role: String,
+    /// For a guest (required): when their access ends, RFC 3339.
+    #[serde(default)]
+    #[schema(example = "2026-12-12T17:00:00Z")]
+    access_expires_at: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,6 +49,8 @@ pub(crate) struct NewInvitationResponse {
     #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
     role: orthrus_core::WorkspaceRole,
     expires_at: String,
+    /// For a guest: when their access will end.
+    access_expires_at: Option<String>,
     /// The one-time link to pass on, when it was not emailed (no outbound
     /// relay configured, or sending failed). Shown only now.
     link: Option<String>,
@@ -56,7 +62,7 @@ pub(crate) struct NewInvitationResponse {
 /// configured the one-time link is emailed; otherwise it is in `link`, once.
 /// Inviting an address again withdraws its earlier open invitation.
 #[utoipa::path(post, path = "/api/v1/invitations", tag = "users", request_body = NewInvitationBody,
-    responses((status = 201, description = "Invited", body = NewInvitationResponse), (status = 400, description = "`user.invalid_role`, `email.invalid`"), (status = 403, description = "`permission.denied`: you may not give that role"), (status = 409, description = "`user.exists`: someone already has that email")), security(("bearer" = [])))]
+    responses((status = 201, description = "Invited", body = NewInvitationResponse), (status = 400, description = "`user.invalid_role`, `email.invalid`, `guest.end_required`, `guest.end_past`, `user.end_for_guests_only`, `time.invalid`"), (status = 403, description = "`permission.denied`: you may not give that role"), (status = 409, description = "`user.exists`: someone already has that email")), security(("bearer" = [])))]
 pub(crate) async fn create_invitation(
     State(s): State<WebState>,
     a: Authed,
@@ -65,7 +71,16 @@ pub(crate) async fn create_invitation(
     let role = crate::api::parse_role(&b.role)?;
     let sent = s
         .app
-        .create_invitation(&a.actor, &b.email, role, &link_base(&s))
+        .create_invitation_until(
+            &a.actor,
+            &b.email,
+            role,
+            b.access_expires_at
+                .as_deref()
+                .map(orthrus_app::parse_end_time)
+                .transpose()?,
+            &link_base(&s),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -74,6 +89,7 @@ pub(crate) async fn create_invitation(
             email: sent.invitation.email,
             role: sent.invitation.role,
             expires_at: sent.invitation.expires_at,
+            access_expires_at: sent.invitation.access_expires_at,
             link: sent.link,
             emailed: sent.emailed,
         }),

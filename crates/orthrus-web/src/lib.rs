@@ -7,6 +7,7 @@
 //! Errors become HTTP in exactly one place: [`error::finish`].
 
 mod api;
+mod api_access;
 mod api_accounts;
 mod api_autofill;
 mod api_automation;
@@ -15,6 +16,7 @@ mod api_directory;
 mod api_otp;
 mod api_people;
 mod api_sms;
+mod api_sso;
 mod assets;
 mod error;
 pub mod extension;
@@ -25,6 +27,7 @@ mod sanitize;
 mod scim;
 mod scim_patch;
 mod ui;
+mod ui_access;
 mod ui_accounts;
 mod ui_audit;
 mod ui_automation;
@@ -33,8 +36,10 @@ mod ui_device;
 mod ui_dual;
 mod ui_extension;
 mod ui_inbox;
+mod ui_login;
 mod ui_otp;
 mod ui_people;
+mod ui_sso;
 mod ui_teams;
 mod ui_words;
 
@@ -134,8 +139,10 @@ pub fn router(state: WebState) -> Router {
         .merge(api_otp::routes())
         .merge(api_backup::routes())
         .merge(api_sms::routes())
+        .merge(api_sso::routes())
         .merge(api_automation::routes())
         .merge(api_people::routes())
+        .merge(api_access::routes())
         .merge(api_directory::routes())
         .merge(scim::routes())
         .merge(openapi::routes())
@@ -149,6 +156,8 @@ pub fn router(state: WebState) -> Router {
         .merge(ui_automation::routes())
         .merge(ui_inbox::routes())
         .merge(ui_people::routes())
+        .merge(ui_sso::routes())
+        .merge(ui_access::routes())
         .merge(ui_teams::routes())
         .merge(extension::routes())
         .merge(ui_extension::routes())

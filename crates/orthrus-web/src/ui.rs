@@ -19,7 +19,10 @@ use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
-        .route("/login", get(login_page).post(login_submit))
+        .route(
+            "/login",
+            get(crate::ui_login::login_page).post(crate::ui_login::login_submit),
+        )
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup_submit))
         .route("/welcome", get(welcome))
@@ -64,6 +67,8 @@ pub(crate) struct Page {
     pub user_email: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    /// May find accounts and ask for access (the Requests page too).
+    pub may_request: bool,
     pub csrf: String,
     pub flash: Option<String>,
 }
@@ -77,6 +82,7 @@ impl Page {
             user_email: a.actor.email.clone(),
             role_label: a.actor.role.label(),
             is_admin: s.app.permits(&a.actor, Action::ViewAudit),
+            may_request: s.app.permits(&a.actor, Action::RequestAccess),
             csrf: a
                 .cookie_token
                 .as_deref()
@@ -198,7 +204,7 @@ pub(crate) fn error_fragment(message: &str, request_id: &str) -> String {
     )
 }
 
-fn session_cookie(s: &WebState, token: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn session_cookie(s: &WebState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if s.secure_cookies() { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -248,106 +254,10 @@ impl axum::extract::FromRequestParts<WebState> for Flash {
     }
 }
 
-fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
+pub(crate) fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
     let mut r = Redirect::to(to).into_response();
     r.headers_mut().insert(header::SET_COOKIE, cookie);
     r
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    title: &'static str,
-    error: Option<String>,
-    email: String,
-    ask_totp: bool,
-    /// Where to go after signing in (an extension's approval page), or "".
-    next: String,
-}
-
-#[derive(Deserialize)]
-struct NextQuery {
-    next: Option<String>,
-}
-
-async fn login_page(
-    State(s): State<WebState>,
-    Query(q): Query<NextQuery>,
-) -> Result<Response, WebError> {
-    if s.app.setup_needed().await? {
-        return Ok(Html(crate::ui::error_page(StatusCode::OK, "Orthrus is not set up yet: open the setup link that `orthrus serve` printed when it started.", "-")).into_response());
-    }
-    render(&LoginPage {
-        title: "Sign in",
-        error: None,
-        email: String::new(),
-        ask_totp: false,
-        next: crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default(),
-    })
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    email: String,
-    password: String,
-    totp: Option<String>,
-    next: Option<String>,
-}
-
-async fn login_submit(
-    State(s): State<WebState>,
-    client: ClientInfo,
-    UiForm(f): UiForm<LoginForm>,
-) -> Result<Response, WebError> {
-    let req = LoginRequest {
-        email: f.email.clone(),
-        password: SecretString::new(f.password),
-        totp: f.totp.clone(),
-        ip: client.ip,
-        user_agent: client.user_agent,
-        kind: SessionKind::Cookie,
-    };
-    let next = crate::ui_extension::safe_next(f.next.as_deref()).unwrap_or_default();
-    match s.app.login(req).await {
-        Ok(out) => {
-            let cookie =
-                session_cookie(&s, out.token.expose(), s.app.config().session_hours * 3600);
-            Ok(redirect_with_cookie(
-                if out.must_enroll_2fa {
-                    "/security"
-                } else if !next.is_empty() {
-                    &next
-                } else {
-                    "/"
-                },
-                cookie,
-            ))
-        }
-        Err(AppError::TotpRequired) => {
-            let mut r = render(&LoginPage {
-                title: "Sign in",
-                error: None,
-                email: f.email,
-                ask_totp: true,
-                next,
-            })?;
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(r)
-        }
-        Err(e @ (AppError::InvalidCredentials | AppError::Throttled { .. })) => {
-            let status = crate::error::status_of(&e);
-            let mut r = render(&LoginPage {
-                title: "Sign in",
-                error: Some(e.to_string()),
-                email: f.email,
-                ask_totp: f.totp.is_some(),
-                next,
-            })?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 async fn logout(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
@@ -484,7 +394,7 @@ struct UsersPage {
     page: Page,
     workspace: String,
     users: Vec<UserInfo>,
-    roles: [WorkspaceRole; 4],
+    roles: [WorkspaceRole; 5],
     /// "Add a user": what was wrong, beside its field, and what was typed.
     form: FormError,
     typed: NewUserForm,
@@ -533,6 +443,9 @@ struct NewUserForm {
     name: String,
     role: String,
     password: String,
+    /// A guest's end of access (`datetime-local`, UTC); empty for others.
+    #[serde(default)]
+    access_expires_at: String,
 }
 
 impl Default for NewUserForm {
@@ -542,6 +455,7 @@ impl Default for NewUserForm {
             name: String::new(),
             role: "user".into(),
             password: String::new(),
+            access_expires_at: String::new(),
         }
     }
 }
@@ -555,18 +469,27 @@ async fn users_create(
         let form = FormError::on("role", "choose a role");
         return users_view(&s, &a, form, f, None).await;
     };
-    let created = s
-        .app
-        .create_user(
-            &a.actor,
-            NewUser {
-                email: f.email.clone(),
-                name: f.name.clone(),
-                role,
-                password: SecretString::new(f.password.clone()),
-            },
-        )
-        .await;
+    let end = Some(f.access_expires_at.trim())
+        .filter(|t| !t.is_empty())
+        .map(orthrus_app::parse_end_time)
+        .transpose();
+    let created = match end {
+        Ok(access_expires_at) => {
+            s.app
+                .create_user(
+                    &a.actor,
+                    NewUser {
+                        email: f.email.clone(),
+                        name: f.name.clone(),
+                        role,
+                        password: SecretString::new(f.password.clone()),
+                        access_expires_at,
+                    },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match created {
         Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
@@ -577,6 +500,11 @@ async fn users_create(
                 "name"
             } else if code.contains("role") {
                 "role"
+            } else if code.starts_with("guest.")
+                || code.starts_with("time.")
+                || code.contains("end_for")
+            {
+                "access_expires_at"
             } else {
                 "email"
             };

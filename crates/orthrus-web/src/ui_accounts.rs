@@ -608,6 +608,9 @@ async fn step_up(
 struct MemberForm {
     user_id: String,
     role: String,
+    /// When the membership ends (`datetime-local`, UTC); empty: no end.
+    #[serde(default)]
+    expires_at: String,
 }
 
 async fn add_member(
@@ -627,14 +630,39 @@ async fn add_member(
     let Ok(role) = f.role.parse::<AccountRole>() else {
         return refused("role", "choose a role".into()).await;
     };
-    match s.app.set_member(&a.actor, &id, &f.user_id, role).await {
+    let until = match Some(f.expires_at.trim())
+        .filter(|t| !t.is_empty())
+        .map(orthrus_app::parse_end_time)
+        .transpose()
+    {
+        Ok(u) => u,
+        Err(e) => return refused("expires_at", e.to_string()).await,
+    };
+    match s
+        .app
+        .set_member_until(&a.actor, &id, &f.user_id, role, until)
+        .await
+    {
         Ok(m) => Ok(see_other(
             &s,
             &format!("/accounts/{id}"),
-            &format!("{} is now {}.", m.email, role.label()),
+            &match &m.expires_at {
+                Some(end) => format!(
+                    "{} is now {} until {}.",
+                    m.email,
+                    role.label(),
+                    crate::ui_words::when(end)
+                ),
+                None => format!("{} is now {}.", m.email, role.label()),
+            },
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            refused("user_id", e.to_string()).await
+            let field = if e.code().starts_with("time.") || e.code() == "member.expiry_past" {
+                "expires_at"
+            } else {
+                "user_id"
+            };
+            refused(field, e.to_string()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -49,7 +49,7 @@ struct InvitationsPage {
     days: i64,
     relay: bool,
     invitations: Vec<InvitationInfo>,
-    roles: [WorkspaceRole; 4],
+    roles: [WorkspaceRole; 5],
     sent: Option<Sent>,
     error: Option<String>,
 }
@@ -89,6 +89,9 @@ async fn invitations_page(
 struct InviteForm {
     email: String,
     role: String,
+    /// A guest's end of access (`datetime-local`, UTC).
+    #[serde(default)]
+    access_expires_at: String,
 }
 
 async fn invite(
@@ -97,11 +100,25 @@ async fn invite(
     UiForm(f): UiForm<InviteForm>,
 ) -> Result<Response, WebError> {
     let role = crate::api::parse_role(&f.role)?;
-    match s
-        .app
-        .create_invitation(&a.actor, &f.email, role, &crate::api_people::link_base(&s))
-        .await
-    {
+    let end = Some(f.access_expires_at.trim())
+        .filter(|t| !t.is_empty())
+        .map(orthrus_app::parse_end_time)
+        .transpose();
+    let sent = match end {
+        Ok(end) => {
+            s.app
+                .create_invitation_until(
+                    &a.actor,
+                    &f.email,
+                    role,
+                    end,
+                    &crate::api_people::link_base(&s),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match sent {
         Ok(sent) => {
             let shown = Sent {
                 email: sent.invitation.email,

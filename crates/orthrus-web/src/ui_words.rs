@@ -85,6 +85,18 @@ pub(crate) const ACTIONS: &[(&str, &str)] = &[
     ("account.update", "Changed an account"),
     ("account.delete", "Deleted an account"),
     ("account.member_add", "Added a member"),
+    (
+        "account.member_expire",
+        "A member's time-boxed access ended",
+    ),
+    ("access_request.create", "Asked for access to an account"),
+    ("access_request.approve", "Approved a request for access"),
+    ("access_request.decline", "Declined a request for access"),
+    ("user.access_expire", "A guest's access ended"),
+    (
+        "user.access_end_change",
+        "Changed when a guest's access ends",
+    ),
     ("account.member_remove", "Removed a member"),
     ("account.member_role_change", "Changed a member's role"),
     ("account.critical_change", "Tagged or untagged critical"),

@@ -239,6 +239,12 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         },
     );
     app.configure_passkeys(&public_url);
+    if cfg.sso.enabled() {
+        let client = orthrus_oidc::HttpOidc::new(cfg.sso.oidc(&public_url), app.clock())
+            .map_err(|e| anyhow::anyhow!("sso: {e}"))?;
+        app.set_sso(Arc::new(client), cfg.sso.settings()?);
+        tracing::info!(issuer = %cfg.sso.issuer, "single sign-on is on");
+    }
     let setup = web
         .prepare_setup()
         .await
@@ -316,6 +322,29 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(jobs = n, "queued scheduled password rotations"),
                     Err(e) => tracing::warn!(error = %e, "scheduled rotations failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                }
+            }
+        });
+    }
+    {
+        // Time-boxed access (issue 15): every minute, delete the memberships
+        // that ended (each is already refused at use), audit them, queue
+        // the member-left rotations, and sign out guests whose access ended.
+        let (stop, app) = (stop.clone(), app.clone());
+        tasks.spawn(async move {
+            loop {
+                match app.expire_access().await {
+                    Ok(s) if s == orthrus_app::ExpirySweep::default() => {}
+                    Ok(s) => tracing::info!(
+                        memberships = s.memberships,
+                        guests = s.guests,
+                        "ended expired access"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "ending expired access failed"),
                 }
                 tokio::select! {
                     () = stop.cancelled() => return Ok(()),

@@ -97,6 +97,7 @@ impl TestApp {
                     name: email.split('@').next().unwrap().into(),
                     role,
                     password: "member-password-1".into(),
+                    access_expires_at: None,
                 },
             )
             .await

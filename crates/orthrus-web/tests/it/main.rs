@@ -3,6 +3,7 @@
 //! repeats on PostgreSQL when `ORTHRUS_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod api;
 mod autofill;
 mod automation_senders;

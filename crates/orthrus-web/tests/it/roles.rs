@@ -8,6 +8,8 @@ use serde_json::json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum W {
+    /// From outside the workspace (issue 15): only ever a Collaborator.
+    Guest,
     User,
     Admin,
     SuperAdmin,
@@ -25,6 +27,7 @@ impl W {
     pub(crate) fn name(self) -> &'static str {
         match self {
             W::User => "user",
+            W::Guest => "guest",
             W::Admin => "admin",
             W::SuperAdmin => "super-admin",
             W::Owner => "owner",
@@ -105,7 +108,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
         let boss = t.owner().await;
         let mut n = 0;
         let mut checked = 0;
-        for w in [W::Owner, W::SuperAdmin, W::Admin, W::User] {
+        for w in [W::Owner, W::SuperAdmin, W::Admin, W::User, W::Guest] {
             for r in [
                 None,
                 Some(R::Owner),
@@ -127,6 +130,16 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                             &json!({"user_id": me.user_id, "role": r.name()}),
                         )
                         .await;
+                    if w == W::Guest && r > R::Collaborator {
+                        // A guest is only ever a Collaborator.
+                        assert_eq!(
+                            (s, code(&v)),
+                            (StatusCode::BAD_REQUEST, "member.guest_collaborator_only"),
+                            "{}: {who}",
+                            t.backend
+                        );
+                        continue;
+                    }
                     assert_eq!(s, StatusCode::OK, "{v}");
                 }
                 let visible = can_view(w, r);
@@ -225,6 +238,23 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         expect(can_read_job_log(w, r), visible, StatusCode::OK),
                     ),
                     (
+                        "ask for access",
+                        Method::POST,
+                        format!("/accounts/{id}/access-requests"),
+                        Some(
+                            json!({"role": "owner", "reason": "cover for the holidays", "duration_hours": 24}),
+                        ),
+                        // Workspace Users and above ask; holding the role
+                        // already is a conflict.
+                        if w == W::Guest {
+                            StatusCode::FORBIDDEN
+                        } else if r == Some(R::Owner) {
+                            StatusCode::CONFLICT
+                        } else {
+                            StatusCode::CREATED
+                        },
+                    ),
+                    (
                         "delete",
                         Method::DELETE,
                         format!("/accounts/{id}"),
@@ -263,7 +293,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         Method::POST,
                         "/accounts".into(),
                         Some(json!({"app": "x", "label": format!("Own {n}"), "password": "p"})),
-                        true,
+                        w > W::Guest,
                         StatusCode::CREATED,
                     ),
                     (
@@ -271,7 +301,7 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         Method::GET,
                         "/users".into(),
                         None,
-                        true,
+                        w > W::Guest,
                         StatusCode::OK,
                     ),
                     (
@@ -403,6 +433,32 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                         StatusCode::OK,
                     ),
                     ("me", Method::GET, "/me".into(), None, true, StatusCode::OK),
+                    (
+                        "account directory",
+                        Method::GET,
+                        "/account-directory".into(),
+                        None,
+                        w > W::Guest,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "my access requests",
+                        Method::GET,
+                        "/access-requests".into(),
+                        None,
+                        true,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "create guest",
+                        Method::POST,
+                        "/users".into(),
+                        Some(
+                            json!({"email": format!("g{n}@agency.test"), "role": "guest", "password": "member-password-1", "access_expires_at": "2026-12-01T00:00:00Z"}),
+                        ),
+                        w >= W::Admin,
+                        StatusCode::CREATED,
+                    ),
                 ];
                 for (name, method, path, body, allowed, ok) in ws_cases {
                     let (got, v) = me.send(method, &path, body.as_ref()).await;
@@ -428,7 +484,10 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
                 }
             }
         }
-        assert_eq!(checked, 16 * (13 + 20));
+        // 16 combinations of the four staff roles, and a guest without an
+        // account role or as a Collaborator (the two other roles are
+        // refused above).
+        assert_eq!(checked, 18 * (14 + 23));
     }
 }
 

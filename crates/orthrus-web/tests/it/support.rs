@@ -20,6 +20,8 @@ pub struct TestApp {
 
 /// 2026-11-01T00:00:00Z
 pub const START: i64 = 1_793_491_200_000;
+/// When the guests that `TestApp::user` creates lose access: 30 days in.
+pub const GUEST_END: i64 = START + 30 * 86_400_000;
 
 impl TestApp {
     async fn spawn_with(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -> Self {
@@ -177,14 +179,14 @@ impl TestApp {
         (format!("orthrus_session={cookie}"), csrf)
     }
 
-    /// Creates a user through the API (as `by`) and signs them in.
+    /// Creates a user through the API (as `by`) and signs them in. A guest's
+    /// access ends 30 days after the start ([`GUEST_END`]).
     pub async fn user(&self, by: &Client, email: &str, role: &str) -> Client {
-        let (s, v) = by
-            .post(
-                "/users",
-                &json!({"email": email, "role": role, "password": "member-password-1"}),
-            )
-            .await;
+        let mut body = json!({"email": email, "role": role, "password": "member-password-1"});
+        if role == "guest" {
+            body["access_expires_at"] = json!(Timestamp(GUEST_END).to_rfc3339());
+        }
+        let (s, v) = by.post("/users", &body).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         self.login(email, "member-password-1").await
     }

@@ -1,0 +1,192 @@
+//! Access requests and guests' end of access (issue 15): someone asks for a
+//! role on an account for a while and an Owner decides; a guest's access to
+//! the workspace ends at a date. Part of every [`crate::Store`] through the
+//! [`AccessStore`] supertrait.
+
+use crate::models::{AccessRequestRow, AccessRequestState, AccessRequestView, UserRow};
+use crate::sql::{conflict, parse};
+use crate::{PgStore, Result, SqliteStore};
+use async_trait::async_trait;
+use orthrus_core::{EventId, Timestamp, UserId, WorkspaceId};
+use sqlx::Row;
+
+/// A decision on a pending access request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessDecision {
+    pub state: AccessRequestState,
+    pub by: UserId,
+    pub at: Timestamp,
+    pub note: Option<String>,
+    /// For an approval: when the membership it creates ends.
+    pub grant_expires_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Conflict when the person already has a pending request for the account.
+    async fn create_access_request(&self, r: &AccessRequestRow) -> Result<()>;
+    async fn get_access_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+    ) -> Result<Option<AccessRequestView>>;
+    /// The workspace's requests, newest first: with `pending_only`, only the
+    /// undecided ones; at most `limit`.
+    async fn list_access_requests(
+        &self,
+        ws: WorkspaceId,
+        pending_only: bool,
+        limit: i64,
+    ) -> Result<Vec<AccessRequestView>>;
+    /// Decides a pending request; false when it was decided already (a
+    /// second Owner deciding at the same time loses).
+    async fn decide_access_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        d: &AccessDecision,
+    ) -> Result<bool>;
+    /// Sets (or clears) when a user's access to the workspace ends.
+    async fn set_user_access_end(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        until: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Active users (of every workspace) whose access ended at or before
+    /// `now`, at most `limit`.
+    async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>>;
+}
+
+const REQUEST_VIEW: &str = "SELECT r.id, r.workspace_id, r.account_id, r.requester_id, r.role, r.reason, r.duration_secs, r.state, r.created_at, r.decided_by, r.decided_at, r.note, r.grant_expires_at,
+       a.label AS account_label, a.app AS account_app, u.email AS requester_email, u.name AS requester_name, d.email AS decided_by_email
+  FROM access_requests r
+  JOIN accounts a ON a.id = r.account_id
+  JOIN users u ON u.id = r.requester_id
+  LEFT JOIN users d ON d.id = r.decided_by";
+
+macro_rules! impl_access {
+    ($store:ty, $row:ty) => {
+        impl $store {
+            fn access_request_view(r: &$row) -> Result<AccessRequestView> {
+                let decided_by: Option<String> = r.try_get("decided_by")?;
+                let state: String = r.try_get("state")?;
+                Ok(AccessRequestView {
+                    request: AccessRequestRow {
+                        id: parse(&r.try_get::<String, _>("id")?, "id")?,
+                        workspace_id: parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?,
+                        account_id: parse(&r.try_get::<String, _>("account_id")?, "account_id")?,
+                        requester_id: parse(&r.try_get::<String, _>("requester_id")?, "requester_id")?,
+                        role: parse(&r.try_get::<String, _>("role")?, "account role")?,
+                        reason: r.try_get("reason")?,
+                        duration_secs: r.try_get("duration_secs")?,
+                        state: parse(&state, "access request state")?,
+                        created_at: Timestamp(r.try_get("created_at")?),
+                        decided_by: decided_by.map(|d| parse(&d, "decided_by")).transpose()?,
+                        decided_at: r.try_get::<Option<i64>, _>("decided_at")?.map(Timestamp),
+                        note: r.try_get("note")?,
+                        grant_expires_at: r.try_get::<Option<i64>, _>("grant_expires_at")?.map(Timestamp),
+                    },
+                    account_label: r.try_get("account_label")?,
+                    account_app: r.try_get("account_app")?,
+                    requester_email: r.try_get("requester_email")?,
+                    requester_name: r.try_get("requester_name")?,
+                    decided_by_email: r.try_get("decided_by_email")?,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl AccessStore for $store {
+            async fn create_access_request(&self, r: &AccessRequestRow) -> Result<()> {
+                sqlx::query("INSERT INTO access_requests (id, workspace_id, account_id, requester_id, role, reason, duration_secs, state, created_at, decided_by, decided_at, note, grant_expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)")
+                    .bind(r.id.to_string())
+                    .bind(r.workspace_id.to_string())
+                    .bind(r.account_id.to_string())
+                    .bind(r.requester_id.to_string())
+                    .bind(r.role.as_str())
+                    .bind(&r.reason)
+                    .bind(r.duration_secs)
+                    .bind(r.state.as_str())
+                    .bind(r.created_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| conflict(e, "a request for this account is already waiting"))?;
+                Ok(())
+            }
+
+            async fn get_access_request(&self, ws: WorkspaceId, id: EventId) -> Result<Option<AccessRequestView>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!("{REQUEST_VIEW} WHERE r.workspace_id = $1 AND r.id = $2")))
+                    .bind(ws.to_string())
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(Self::access_request_view)
+                    .transpose()
+            }
+
+            async fn list_access_requests(&self, ws: WorkspaceId, pending_only: bool, limit: i64) -> Result<Vec<AccessRequestView>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{REQUEST_VIEW} WHERE r.workspace_id = $1 AND ($2 = FALSE OR r.state = 'pending') ORDER BY r.created_at DESC, r.id DESC LIMIT $3"
+                )))
+                .bind(ws.to_string())
+                .bind(pending_only)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(Self::access_request_view)
+                .collect()
+            }
+
+            async fn decide_access_request(&self, ws: WorkspaceId, id: EventId, d: &AccessDecision) -> Result<bool> {
+                let done = sqlx::query("UPDATE access_requests SET state = $3, decided_by = $4, decided_at = $5, note = $6, grant_expires_at = $7
+                     WHERE workspace_id = $1 AND id = $2 AND state = 'pending'")
+                    .bind(ws.to_string())
+                    .bind(id.to_string())
+                    .bind(d.state.as_str())
+                    .bind(d.by.to_string())
+                    .bind(d.at.0)
+                    .bind(d.note.as_deref())
+                    .bind(d.grant_expires_at.map(|t| t.0))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_user_access_end(&self, ws: WorkspaceId, user: UserId, until: Option<Timestamp>, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query("UPDATE users SET access_expires_at = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.to_string())
+                    .bind(user.to_string())
+                    .bind(until.map(|t| t.0))
+                    .bind(at.0)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>> {
+                let ids = sqlx::query("SELECT workspace_id, id FROM users WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1 ORDER BY access_expires_at LIMIT $2")
+                    .bind(now.0)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for r in &ids {
+                    let ws: WorkspaceId = parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?;
+                    let id: UserId = parse(&r.try_get::<String, _>("id")?, "id")?;
+                    if let Some(u) = crate::Store::get_user(self, ws, id).await? {
+                        out.push(u);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+impl_access!(SqliteStore, sqlx::sqlite::SqliteRow);
+impl_access!(PgStore, sqlx::postgres::PgRow);
