@@ -229,3 +229,223 @@ async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
         assert!(server.stop().success());
     }
 }
+
+/// Runs `orthrus admin ARGS… <storage flags>` with `key` as the master key.
+fn admin(storage: &Storage, args: &[&str], key: &str) -> std::process::Output {
+    std::process::Command::new(bin())
+        .arg("admin")
+        .args(args)
+        .args(storage.args())
+        .env("ORTHRUS_MASTER_KEY", key)
+        .env_remove("ORTHRUS_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Another valid master key (32 bytes of 0x2b).
+const OTHER_KEY: &str = "KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKys=";
+
+#[tokio::test]
+async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("live"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(&storage, "info");
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&t),
+            Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")})),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    // A personal API token, which must keep working after the restore.
+    let (s, _) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, tok) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/me/tokens"),
+        Some(&t),
+        Some(json!({"name": "ci"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{tok}");
+    let api_token = tok["token"].as_str().unwrap().to_owned();
+
+    // The backup is taken while the server runs (and keeps writing).
+    let out = dir.path().join("orthrus.backup");
+    let writer = {
+        let (c, base, t) = (c.clone(), base.clone(), t.clone());
+        tokio::spawn(async move {
+            for i in 0..5 {
+                api(
+                    &c,
+                    Method::POST,
+                    &format!("{base}/accounts"),
+                    Some(&t),
+                    Some(json!({"app": "x", "label": format!("during {i}"), "password": "p"})),
+                )
+                .await;
+            }
+        })
+    };
+    let o = admin(
+        &storage,
+        &["backup", "--out", out.to_str().unwrap()],
+        &master_key(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("sealed with master key"), "{}", text(&o));
+    writer.await.unwrap();
+    // Sealed: no SQLite header, no secret, no label in the file; 0600.
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"ORTHBKP\0"));
+    for needle in [&b"SQLite format 3"[..], b"Brand 0", b"owner@acme.test"] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // No plaintext snapshot is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&storage.data_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("snapshot"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A second backup to the same file is refused.
+    let o = admin(
+        &storage,
+        &["backup", "--out", out.to_str().unwrap()],
+        &master_key(),
+    );
+    assert!(!o.status.success());
+    // Restoring over the running server's database is refused.
+    let o = admin(&storage, &["restore", out.to_str().unwrap()], &master_key());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("in use"), "{}", text(&o));
+    assert!(server.stop().success());
+
+    // Into a new data directory: with another key, refused and nothing written.
+    let fresh = Storage {
+        data_dir: dir.path().join("restored"),
+        database_url: None,
+    };
+    let o = admin(&fresh, &["restore", out.to_str().unwrap()], OTHER_KEY);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("was sealed with master key")
+            && text(&o).contains("restore it with the master key it was made with"),
+        "{}",
+        text(&o)
+    );
+    assert!(!fresh.data_dir.join("orthrus.db").exists());
+    // With the right key.
+    let o = admin(&fresh, &["restore", out.to_str().unwrap()], &master_key());
+    assert!(o.status.success(), "{}", text(&o));
+    // Again: the database exists now, so --force is needed.
+    let o = admin(&fresh, &["restore", out.to_str().unwrap()], &master_key());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    let o = admin(
+        &fresh,
+        &["restore", out.to_str().unwrap(), "--force"],
+        &master_key(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Every secret opens, the session and the API token still work, and the
+    // audit chain verifies.
+    let o = audit_verify(&fresh);
+    assert!(o.status.success(), "{}", text(&o));
+    let server = Server::start(&fresh, "info");
+    let base = format!("{}/api/v1", server.url);
+    let (s, list) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts"),
+        Some(&api_token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    assert!(list.as_array().unwrap().len() >= 3, "{list}");
+    let (s, _) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for (i, id) in ids.iter().enumerate() {
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{id}/password"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, v["password"].as_str()),
+            (200, Some(format!("secret-{i}").as_str())),
+            "{v}"
+        );
+    }
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn postgres_backups_point_to_pg_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "pgbackup").await {
+        if storage.database_url.is_none() {
+            continue;
+        }
+        let out = dir.path().join("pg.backup");
+        let o = admin(
+            &storage,
+            &["backup", "--out", out.to_str().unwrap()],
+            &master_key(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("pg_dump --format=custom"), "{}", text(&o));
+        assert!(!out.exists());
+    }
+}
