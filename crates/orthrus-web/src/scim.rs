@@ -17,7 +17,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use orthrus_app::{
     AppError, ScimClient, ScimFilterAttr, ScimGroup, ScimGroupInput, ScimUser, ScimUserInput,
 };
@@ -43,6 +43,9 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
         .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route("/scim/v2/Users/.search", post(search_users))
+        .route("/scim/v2/Groups/.search", post(search_groups))
+        .route("/scim/v2/.search", post(search_all))
         .route(
             "/scim/v2/Users/{id}",
             get(get_user)
@@ -372,17 +375,84 @@ async fn list_users(
     Scim(c): Scim,
     Query(q): Query<HashMap<String, String>>,
 ) -> ScimResult {
-    let q = ListQuery::new(q);
+    users_page(&s, &c, &ListQuery::new(q)).await
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3): the list's parameters in a
+/// SearchRequest body.
+async fn search_users(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> ScimResult {
+    users_page(&s, &c, &search_query(&body_json(&body)?)?).await
+}
+
+async fn search_groups(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> ScimResult {
+    groups_page(&s, &c, &search_query(&body_json(&body)?)?).await
+}
+
+/// A search across resource types at once is not offered (RFC 7644 §3.12:
+/// 501).
+async fn search_all(Scim(_): Scim) -> Response {
+    error_response(
+        StatusCode::NOT_IMPLEMENTED,
+        "scim.not_implemented",
+        "search /Users/.search or /Groups/.search",
+    )
+}
+
+/// A SearchRequest body as list parameters.
+fn search_query(v: &Value) -> Result<ListQuery, WebError> {
+    let mut q = HashMap::new();
+    for (name, key) in [
+        ("attributes", "attributes"),
+        ("excludedAttributes", "excludedattributes"),
+    ] {
+        match attr(v, name) {
+            None => {}
+            Some(Value::Array(a)) => {
+                let names: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                q.insert(key.to_owned(), names.join(","));
+            }
+            Some(Value::String(x)) => {
+                q.insert(key.to_owned(), x.clone());
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "scim.invalid_value",
+                    format!("{name} must be a list"),
+                ));
+            }
+        }
+    }
+    if let Some(f) = string_attr(v, "filter")? {
+        q.insert("filter".into(), f);
+    }
+    for (name, key) in [("startIndex", "startindex"), ("count", "count")] {
+        match attr(v, name) {
+            None => {}
+            Some(Value::Number(n)) => {
+                q.insert(key.to_owned(), n.to_string());
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "scim.invalid_value",
+                    format!("{name} must be a number"),
+                ));
+            }
+        }
+    }
+    Ok(ListQuery(q))
+}
+
+async fn users_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult {
     let filter = q.filter(&[
         ("userName", ScimFilterAttr::UserName),
         ("externalId", ScimFilterAttr::ExternalId),
         ("displayName", ScimFilterAttr::DisplayName),
         ("id", ScimFilterAttr::Id),
     ])?;
-    let b = base(&s);
+    let b = base(s);
     let items = s
         .app
-        .scim_list_users(&c)
+        .scim_list_users(c)
         .await?
         .iter()
         .filter(|u| filter.as_ref().is_none_or(|(a, v)| u.matches(*a, v)))
@@ -463,16 +533,19 @@ async fn list_groups(
     Scim(c): Scim,
     Query(q): Query<HashMap<String, String>>,
 ) -> ScimResult {
-    let q = ListQuery::new(q);
+    groups_page(&s, &c, &ListQuery::new(q)).await
+}
+
+async fn groups_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult {
     let filter = q.filter(&[
         ("displayName", ScimFilterAttr::DisplayName),
         ("externalId", ScimFilterAttr::ExternalId),
         ("id", ScimFilterAttr::Id),
     ])?;
-    let b = base(&s);
+    let b = base(s);
     let items = s
         .app
-        .scim_list_groups(&c)
+        .scim_list_groups(c)
         .await?
         .iter()
         .filter(|g| match &filter {
@@ -640,7 +713,9 @@ fn schema_json(b: &str, id: &str) -> Option<Value> {
                     vec![rw("formatted"), rw("familyName"), rw("givenName")],
                 ),
                 rw("displayName"),
-                attribute("active", "boolean", false, "readWrite", "none"),
+                // Required here: every Orthrus user is active or not (a
+                // missing value on create or replace is taken as true).
+                attribute("active", "boolean", true, "readWrite", "none"),
                 // Required here: an Orthrus user needs an email address.
                 complex(
                     "emails",
