@@ -90,12 +90,12 @@ pub use pairing::{PAIRING_SECS, PairingClaim, PairingPrompt, PairingStart};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;
 pub use rotation::{RotationInput, RotationSchedule};
-pub use sender_trust::{
-    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
-};
 pub use scim::{
     SCIM_ACTOR, SCIM_TOKEN_PREFIX, ScimClient, ScimFilterAttr, ScimTokenInfo, ScimUser,
     ScimUserInput,
+};
+pub use sender_trust::{
+    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
 };
 pub use sms::PhoneNumber;
 pub use sso::{

@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use orthrus_app::{AppError, ExtensionError};
+use orthrus_app::{AppError, ExtensionError, SsoError};
 
 /// An error from a handler.
 #[derive(Debug)]
@@ -85,6 +85,21 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
         }
         AppError::InboxQuota { .. } => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Sso(e) => match e {
+            SsoError::NotConfigured => StatusCode::NOT_FOUND,
+            SsoError::FlowExpired
+            | SsoError::InvalidRedirect
+            | SsoError::InvalidChallenge
+            | SsoError::InvalidCode => StatusCode::BAD_REQUEST,
+            SsoError::Provider(_) => StatusCode::BAD_GATEWAY,
+            SsoError::EmailUnverified
+            | SsoError::UnknownUser(_)
+            | SsoError::UserDeactivated
+            | SsoError::AlreadyLinked
+            | SsoError::StaleAuthentication
+            | SsoError::WrongAccount
+            | SsoError::PasswordDisabled => StatusCode::FORBIDDEN,
+        },
         AppError::Extension(e) => match e {
             ExtensionError::ExtensionOnly
             | ExtensionError::OriginMismatch

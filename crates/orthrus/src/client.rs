@@ -17,8 +17,12 @@ pub struct LoginArgs {
     #[arg(long)]
     server: String,
     /// Your email (asked when missing)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sso")]
     email: Option<String>,
+    /// Sign in through the server's identity provider in your browser
+    /// (single sign-on) instead of with a password
+    #[arg(long)]
+    sso: bool,
     #[arg(long)]
     json: bool,
 }
@@ -74,10 +78,10 @@ pub struct PasswordArgs {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Stored {
-    server: String,
-    token: String,
-    email: String,
+pub(crate) struct Stored {
+    pub(crate) server: String,
+    pub(crate) token: String,
+    pub(crate) email: String,
 }
 
 fn config_path() -> anyhow::Result<PathBuf> {
@@ -91,7 +95,7 @@ fn config_path() -> anyhow::Result<PathBuf> {
     Ok(base.join("orthrus").join("cli.json"))
 }
 
-fn save(s: &Stored) -> anyhow::Result<()> {
+pub(crate) fn save(s: &Stored) -> anyhow::Result<()> {
     let path = config_path()?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -123,7 +127,7 @@ fn load() -> anyhow::Result<Stored> {
         .with_context(|| format!("{} is damaged; run `orthrus login` again", path.display()))
 }
 
-fn http() -> anyhow::Result<reqwest::Client> {
+pub(crate) fn http() -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .user_agent(concat!("orthrus-cli/", env!("CARGO_PKG_VERSION")))
@@ -179,7 +183,7 @@ struct Client {
     stored: Stored,
 }
 
-async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+pub(crate) async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
     let resp = req.send().await.context("cannot reach the server")?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
@@ -292,6 +296,9 @@ pub async fn login(a: LoginArgs) -> anyhow::Result<ExitCode> {
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         bail!("--server must start with http:// or https://");
     }
+    if a.sso {
+        return crate::client_sso::login(&server, a.json).await;
+    }
     let email = match a.email {
         Some(e) => e,
         None => prompt("Email", false)?,
@@ -343,7 +350,7 @@ pub async fn logout(a: LogoutArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_json(v: &Value) -> anyhow::Result<()> {
+pub(crate) fn print_json(v: &Value) -> anyhow::Result<()> {
     println!("{}", safe_json(v)?);
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct Config {
     pub sms: SmsConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
+    /// OpenID Connect sign-in (`sso_config.rs`, docs/sso.md).
+    pub sso: crate::sso_config::SsoConfig,
     pub metrics: MetricsConfig,
 }
 
@@ -199,6 +201,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             security: SecurityConfig::default(),
             log: LogConfig::default(),
+            sso: crate::sso_config::SsoConfig::default(),
             metrics: MetricsConfig::default(),
         }
     }
@@ -421,6 +424,7 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.smtp.domain = v;
     }
     apply_smtp_limits_env(c, &get)?;
+    crate::sso_config::apply_env(&mut c.sso, &get)?;
     if let Some(v) = get("ORTHRUS_METRICS_LISTEN") {
         c.metrics.listen = v;
     }
@@ -617,6 +621,7 @@ impl Config {
             bail!("smtp.auth_timeout_secs must be between 1 and 30");
         }
         self.validate_smtp_limits()?;
+        self.sso.validate()?;
         orthrus_smtp::auth::check_pinned(&self.sender_auth()?.pinned)
             .map_err(|e| anyhow::anyhow!("smtp.dns_records: {e}"))?;
         if self.smtp.tls_cert.is_empty() != self.smtp.tls_key.is_empty() {

@@ -5,11 +5,13 @@
 
 mod admin_ops;
 mod client;
+mod client_sso;
 mod config;
 mod metrics;
 mod recipe_try;
 mod safe_text;
 mod serve;
+mod sso_config;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};

@@ -16,5 +16,6 @@ mod recipe_try;
 mod replicas;
 mod scene;
 mod serve;
+mod sso;
 mod support;
 mod ui_layout;

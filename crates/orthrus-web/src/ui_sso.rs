@@ -1,0 +1,203 @@
+//! Single sign-on in the browser: `/sso/start` sends the browser to the
+//! identity provider, `/sso/callback` takes its answer (a sign-in, a
+//! step-up, or the CLI's sign-in handed on to its loopback address), and
+//! `/sso/step-up` starts a fresh authentication from the "Confirm your
+//! identity" dialog, which asks `/ui/step-up/sso` for its button.
+//!
+//! The flow itself lives in the database (`orthrus-app`, `sso.rs`); the
+//! `orthrus_sso` cookie only ties a browser flow to the browser that began
+//! it, so an answer pasted into another browser signs nobody in.
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, ClientInfo, UiForm, cookie};
+use crate::ui::{redirect_with_cookie, see_other, session_cookie};
+use crate::ui_login::LoginPage;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use orthrus_app::{AppError, ProviderAnswer, SsoClient, SsoError, SsoFinish};
+use serde::Deserialize;
+
+const SSO_COOKIE: &str = "orthrus_sso";
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/sso/start", get(start))
+        .route("/sso/callback", get(callback))
+        .route("/sso/step-up", post(step_up))
+        .route("/ui/step-up/sso", get(step_up_button))
+}
+
+fn flow_cookie(s: &WebState, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if s.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    // Lax: the provider's redirect back is a top-level GET, which carries it.
+    HeaderValue::from_str(&format!(
+        "{SSO_COOKIE}={value}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static(""))
+}
+
+/// To the provider, remembering this browser.
+fn to_provider(s: &WebState, start: orthrus_app::SsoStart) -> Response {
+    let mut r = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, start.authorization_url)],
+    )
+        .into_response();
+    if let Some(t) = start.browser_token {
+        r.headers_mut().insert(
+            header::SET_COOKIE,
+            flow_cookie(s, &t, orthrus_app::SSO_FLOW_SECS),
+        );
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+async fn start(
+    State(s): State<WebState>,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, WebError> {
+    let next = crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default();
+    match s.app.sso_begin_sign_in(&next).await {
+        Ok(start) => Ok(to_provider(&s, start)),
+        Err(e @ AppError::Sso(SsoError::Provider(_))) => LoginPage::new(&s, next).refused(&e),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, WebError> {
+    let answer = match (q.code, q.error) {
+        (_, Some(error)) => ProviderAnswer::Error(error, q.error_description.unwrap_or_default()),
+        (Some(code), None) => ProviderAnswer::Code(code),
+        (None, None) => ProviderAnswer::Error("invalid_request".into(), "no code".into()),
+    };
+    let browser = cookie(&headers, SSO_COOKIE);
+    let outcome = s
+        .app
+        .sso_finish(
+            q.state.as_deref().unwrap_or(""),
+            answer,
+            browser.as_deref(),
+            &SsoClient {
+                ip: client.ip,
+                user_agent: client.user_agent,
+            },
+        )
+        .await;
+    let mut r = match outcome {
+        Ok(SsoFinish::SignedIn { login, next }) => redirect_with_cookie(
+            if login.must_enroll_2fa {
+                "/security"
+            } else {
+                &next
+            },
+            session_cookie(
+                &s,
+                login.token.expose(),
+                s.app.config().session_hours * 3600,
+            ),
+        ),
+        Ok(SsoFinish::SteppedUp { return_to, .. }) => see_other(
+            &s,
+            &return_to,
+            "Identity confirmed. Do what you were doing again: it will not ask for a while.",
+        ),
+        Ok(SsoFinish::Cli { redirect }) => {
+            (StatusCode::SEE_OTHER, [(header::LOCATION, redirect)]).into_response()
+        }
+        // A step-up that failed: said on its own page, the session stays.
+        Err(
+            e @ AppError::Sso(
+                SsoError::StaleAuthentication | SsoError::WrongAccount | SsoError::AlreadyLinked,
+            ),
+        ) => return Err(e.into()),
+        Err(e @ (AppError::Sso(_) | AppError::Unauthenticated)) => {
+            LoginPage::new(&s, String::new()).refused(&e)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The flow is used: forget it in this browser. (Set-Cookie may appear
+    // twice: the session's and this one.)
+    r.headers_mut()
+        .append(header::SET_COOKIE, flow_cookie(&s, "", 0));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct StepUpForm {
+    /// The page to come back to.
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+async fn step_up(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<StepUpForm>,
+) -> Result<Response, WebError> {
+    let start = s
+        .app
+        .sso_begin_step_up(&a.actor, f.return_to.as_deref().unwrap_or("/"))
+        .await?;
+    Ok(to_provider(&s, start))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The "Verify with <provider>" button of the identity-check dialog
+/// (empty when single sign-on is off). It comes back to the page the
+/// dialog is on (htmx says which in `HX-Current-URL`).
+async fn step_up_button(
+    State(s): State<WebState>,
+    a: Authed,
+    headers: HeaderMap,
+) -> Result<Html<String>, WebError> {
+    let (Some(info), Some(session)) = (s.app.sso_info(), a.cookie_token.as_deref()) else {
+        return Ok(Html(String::new()));
+    };
+    let here = headers
+        .get("hx-current-url")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        })
+        .unwrap_or_else(|| "/".into());
+    Ok(Html(format!(
+        "<form method=\"post\" action=\"/sso/step-up\" class=\"row\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\"><input type=\"hidden\" name=\"return\" value=\"{}\"><button class=\"btn\" type=\"submit\" id=\"step-up-sso\">Verify with {}</button></form>",
+        esc(&s.app.csrf_token(session)),
+        esc(&here),
+        esc(&info.provider_name),
+    )))
+}

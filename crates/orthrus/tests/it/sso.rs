@@ -1,0 +1,809 @@
+//! Single sign-on against a real OpenID provider: panva's oidc-provider
+//! (`crates/orthrus/tests/oidc/provider.mjs`) on the machine's Node.js,
+//! installed by `./scripts/test` (`npm ci --prefix crates/orthrus/tests/oidc`).
+//! Each test registers its own client at the provider (dynamic
+//! registration) with the redirect URI of the server it starts.
+//!
+//! Most scenarios drive the provider's login and consent pages with plain
+//! HTTP (a small cookie-keeping client), which is quick; one test does it
+//! all in headless Chromium.
+
+use crate::support::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The provider's process; stopped when dropped.
+pub(crate) struct Provider {
+    child: Child,
+    pub issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
+}
+
+impl Provider {
+    /// Starts the provider on a free port on 127.0.0.1.
+    pub(crate) fn start() -> Self {
+        let dir = provider_dir();
+        assert!(
+            dir.join("node_modules/oidc-provider").exists(),
+            "the test OpenID provider is not installed: run `npm ci --prefix crates/orthrus/tests/oidc` (./scripts/test does)"
+        );
+        let mut child = Command::new("node")
+            .arg("provider.mjs")
+            .arg("0")
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node (Node.js 20) is needed for the SSO tests");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the OpenID provider exited before it was ready"
+            );
+            if let Some(issuer) = line.trim().strip_prefix("ready ") {
+                let issuer = issuer.to_owned();
+                std::thread::spawn(move || {
+                    let mut sink = String::new();
+                    while out.read_line(&mut sink).unwrap_or(0) > 0 {
+                        sink.clear();
+                    }
+                });
+                return Self { child, issuer };
+            }
+        }
+    }
+
+    /// Registers a client whose redirect URI is `redirect_uri`; returns
+    /// its id and secret.
+    pub(crate) async fn register(&self, redirect_uri: &str, alg: &str) -> (String, String) {
+        let (s, v) = api(
+            &http(),
+            reqwest::Method::POST,
+            &format!("{}/reg", self.issuer),
+            None,
+            Some(json!({
+                "redirect_uris": [redirect_uri],
+                "id_token_signed_response_alg": alg,
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+            })),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        (
+            v["client_id"].as_str().unwrap().to_owned(),
+            v["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+/// A free port on 127.0.0.1 (the server's URL must be known before the
+/// provider can be told its redirect URI).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An Orthrus server with single sign-on through `provider`; `extra` is
+/// more of the `[sso]` section (TOML lines).
+pub(crate) async fn sso_server(
+    provider: &Provider,
+    storage: &Storage,
+    dir: &Path,
+    alg: &str,
+    extra: &str,
+) -> Server {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let (id, secret) = provider
+        .register(&format!("{public}/sso/callback"), alg)
+        .await;
+    let config = dir.join(format!("orthrus-{port}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[sso]\nissuer = \"{}\"\nclient_id = \"{id}\"\nclient_secret = \"{secret}\"\nprovider_name = \"Acme ID\"\nscopes = [\"openid\", \"email\", \"profile\", \"groups\"]\n{extra}\n",
+            provider.issuer
+        ),
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let config = config.display().to_string();
+    Server::start_with(storage, "info", &["--http", &listen, "--config", &config])
+}
+
+/// A client that keeps cookies (all on 127.0.0.1) and plays a person at
+/// the provider's login and consent pages.
+pub(crate) struct Person {
+    http: reqwest::Client,
+    jar: BTreeMap<String, String>,
+}
+
+/// Where a walk through redirects ended.
+pub(crate) struct Landing {
+    pub url: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl Person {
+    pub(crate) fn new() -> Self {
+        Self {
+            http: http(),
+            jar: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, r: &reqwest::Response) {
+        for h in r.headers().get_all(reqwest::header::SET_COOKIE) {
+            let text = h.to_str().unwrap_or("");
+            let first = text.split(';').next().unwrap_or("");
+            if let Some((k, v)) = first.split_once('=') {
+                let expired = text.to_ascii_lowercase().contains("max-age=0")
+                    || text
+                        .to_ascii_lowercase()
+                        .contains("expires=thu, 01 jan 1970");
+                if v.is_empty() || expired {
+                    self.jar.remove(k.trim());
+                } else {
+                    self.jar.insert(k.trim().to_owned(), v.to_owned());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.get(name).map(String::as_str)
+    }
+
+    /// Sends one request and follows redirects to the end.
+    pub(crate) async fn go(
+        &mut self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<Vec<(String, String)>>,
+    ) -> Landing {
+        self.go_until(method, url, form, None).await
+    }
+
+    /// Like `go`, but a redirect to a URL starting with `stop` is not
+    /// followed: the landing is that URL, unvisited (status 303).
+    pub(crate) async fn go_until(
+        &mut self,
+        method: reqwest::Method,
+        url: &str,
+        form: Option<Vec<(String, String)>>,
+        stop: Option<&str>,
+    ) -> Landing {
+        let mut url = url.to_owned();
+        let mut req = self.http.request(method, &url);
+        if let Some(f) = &form {
+            req = req.form(f);
+        }
+        loop {
+            let r = req
+                .header(reqwest::header::COOKIE, self.cookie_header())
+                .send()
+                .await
+                .unwrap();
+            self.keep_cookies(&r);
+            let status = r.status().as_u16();
+            if (300..400).contains(&status) {
+                let to = r.headers()[reqwest::header::LOCATION].to_str().unwrap();
+                url = reqwest::Url::parse(&url)
+                    .unwrap()
+                    .join(to)
+                    .unwrap()
+                    .to_string();
+                if stop.is_some_and(|p| url.starts_with(p)) {
+                    return Landing {
+                        url,
+                        status: 303,
+                        body: String::new(),
+                    };
+                }
+                req = self.http.get(&url);
+                continue;
+            }
+            return Landing {
+                url,
+                status,
+                body: r.text().await.unwrap(),
+            };
+        }
+    }
+
+    /// Signs in at the provider as `login` (any password; see
+    /// provider.mjs), consenting when asked, starting from `url` (which
+    /// leads to the provider); returns where the provider sent the browser
+    /// in the end.
+    pub(crate) async fn through_provider(
+        &mut self,
+        issuer: &str,
+        url: &str,
+        login: &str,
+    ) -> Landing {
+        self.through_provider_until(issuer, url, login, None).await
+    }
+
+    /// Like `through_provider`, stopping before a redirect to `stop`.
+    pub(crate) async fn through_provider_until(
+        &mut self,
+        issuer: &str,
+        url: &str,
+        login: &str,
+        stop: Option<&str>,
+    ) -> Landing {
+        let mut at = self.go_until(reqwest::Method::GET, url, None, stop).await;
+        for _ in 0..6 {
+            if !at.url.starts_with(issuer) {
+                return at;
+            }
+            let action = between(&at.body, "action=\"", "\"")
+                .unwrap_or_else(|| panic!("no form at {}:\n{}", at.url, at.body));
+            // Its hidden fields (the prompt, or the logout of an earlier
+            // account the provider asks for first), and who signs in.
+            let mut form = hidden_fields(&at.body);
+            if form.iter().any(|(k, v)| k == "prompt" && v == "login") {
+                form.push(("login".into(), login.into()));
+                form.push(("password".into(), "any password".into()));
+            }
+            let target = reqwest::Url::parse(&at.url).unwrap().join(&action).unwrap();
+            at = self
+                .go_until(reqwest::Method::POST, target.as_str(), Some(form), stop)
+                .await;
+        }
+        panic!("still at the provider: {}", at.url);
+    }
+
+    /// Signs in to Orthrus through the provider as `login`.
+    pub(crate) async fn sign_in(&mut self, server: &str, issuer: &str, login: &str) -> Landing {
+        self.through_provider(issuer, &format!("{server}/sso/start"), login)
+            .await
+    }
+
+    /// `GET` of an Orthrus API path with the session cookie.
+    pub(crate) async fn api_get(&mut self, url: &str) -> (u16, Value) {
+        let at = self.go(reqwest::Method::GET, url, None).await;
+        (
+            at.status,
+            serde_json::from_str(&at.body).unwrap_or(Value::String(at.body)),
+        )
+    }
+}
+
+/// The `name`/`value` pairs of a page's hidden inputs.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input")
+        .skip(1)
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            Some((
+                between(tag, "name=\"", "\"")?,
+                between(tag, "value=\"", "\"")?,
+            ))
+        })
+        .collect()
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(text[from..from + len].replace("&amp;", "&"))
+}
+
+/// The error code the sign-in page shows (`data-error-code`).
+fn refusal(l: &Landing) -> String {
+    between(&l.body, "data-error-code=\"", "\"").unwrap_or_else(|| {
+        panic!(
+            "no refusal on the page at {} ({}):\n{}",
+            l.url, l.status, l.body
+        )
+    })
+}
+
+async fn audit(server: &Server, token: &str, action: &str) -> Vec<Value> {
+    let (s, v) = api(
+        &http(),
+        reqwest::Method::GET,
+        &format!("{}/api/v1/audit?action={action}", server.url),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    v.as_array()
+        .cloned()
+        .or_else(|| v["events"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// Who may sign in: verified emails only, known people only (sign-up off),
+/// not deactivated ones; the provider account is linked on first use and a
+/// used answer cannot be replayed; roles follow the groups claim. ES256
+/// ID tokens.
+#[tokio::test]
+async fn sign_in_rules_role_mapping_and_replay() {
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    for (email, role) in [
+        ("owner@acme.test", "owner"),
+        ("kim@acme.test", "user"),
+        ("ana@acme.test", "user"),
+        ("gone@acme.test", "user"),
+    ] {
+        assert!(
+            create_user(&storage, email, role, "a-long-password-1")
+                .status
+                .success()
+        );
+    }
+    let server = sso_server(
+        &provider,
+        &storage,
+        dir.path(),
+        "ES256",
+        "role_claim = \"groups\"\n[sso.role_map]\n\"it-admins\" = \"admin\"\n\"staff\" = \"user\"\n",
+    )
+    .await;
+    let c = http();
+    let owner = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
+    let (_, info) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{}/api/v1/auth/sso", server.url),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        info,
+        json!({"enabled": true, "provider_name": "Acme ID", "sso_only": false})
+    );
+    let page = c
+        .get(format!("{}/login", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Sign in with Acme ID") && page.contains("name=\"password\""),
+        "{page}"
+    );
+
+    // A verified email that matches a user: signed in, and linked.
+    let mut kim = Person::new();
+    let at = kim.sign_in(&server.url, &provider.issuer, "kim").await;
+    assert_eq!(at.url, format!("{}/", server.url), "{}", at.body);
+    let (s, me) = kim.api_get(&format!("{}/api/v1/me", server.url)).await;
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(me["email"], "kim@acme.test");
+    assert_eq!(me["role"], "user");
+    let links = audit(&server, &owner, "user.sso_link").await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(audit(&server, &owner, "auth.sso_login").await.len(), 1);
+
+    // Unverified email: refused, with the code on the sign-in page.
+    let mut lee = Person::new();
+    let at = lee
+        .sign_in(&server.url, &provider.issuer, "unverified-kim")
+        .await;
+    assert_eq!(refusal(&at), "sso.email_unverified");
+    assert_eq!(at.status, 403);
+    assert!(at.body.contains("did not confirm this email address"));
+    assert!(lee.cookie("orthrus_session").is_none());
+
+    // Nobody with that email, and sign-up is off.
+    let at = Person::new()
+        .sign_in(&server.url, &provider.issuer, "stranger")
+        .await;
+    assert_eq!(refusal(&at), "sso.unknown_user");
+    assert!(at.body.contains("stranger@acme.test"));
+
+    // Roles from the groups claim: the highest mapped group wins.
+    let mut ana = Person::new();
+    let at = ana
+        .sign_in(
+            &server.url,
+            &provider.issuer,
+            "ana+staff+it-admins+unmapped",
+        )
+        .await;
+    assert_eq!(at.status, 200, "{}", at.body);
+    let (_, me) = ana.api_get(&format!("{}/api/v1/me", server.url)).await;
+    assert_eq!(me["role"], "admin", "{me}");
+    let changes = audit(&server, &owner, "user.role_change").await;
+    assert!(
+        changes
+            .iter()
+            .any(|e| e["detail"]["via"] == "sso" && e["detail"]["to"] == "admin"),
+        "{changes:?}"
+    );
+
+    // A deactivated user is refused even though the provider vouches.
+    let (_, users) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{}/api/v1/users", server.url),
+        Some(&owner),
+        None,
+    )
+    .await;
+    let gone = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "gone@acme.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, step) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/auth/step-up", server.url),
+        Some(&owner),
+        Some(json!({"password": "a-long-password-1"})),
+    )
+    .await;
+    assert!(step["elevated_until"].is_string(), "{step}");
+    let (s, v) = api(
+        &c,
+        reqwest::Method::PATCH,
+        &format!("{}/api/v1/users/{gone}", server.url),
+        Some(&owner),
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let at = Person::new()
+        .sign_in(&server.url, &provider.issuer, "gone")
+        .await;
+    assert_eq!(refusal(&at), "sso.user_deactivated");
+
+    // The provider's answer is good once, in the browser that asked.
+    let mut p = Person::new();
+    let callback = p
+        .through_provider_until(
+            &provider.issuer,
+            &format!("{}/sso/start", server.url),
+            "kim",
+            Some(&format!("{}/sso/callback", server.url)),
+        )
+        .await
+        .url;
+    assert!(callback.contains("/sso/callback?code="), "{callback}");
+    // Another browser (no flow cookie) gets nothing, and uses it up.
+    let mut thief = Person::new();
+    let stolen = thief.go(reqwest::Method::GET, &callback, None).await;
+    assert_eq!(refusal(&stolen), "sso.flow_expired");
+    assert!(thief.cookie("orthrus_session").is_none());
+    let late = p.go(reqwest::Method::GET, &callback, None).await;
+    assert_eq!(refusal(&late), "sso.flow_expired");
+    assert!(p.cookie("orthrus_session").is_none());
+
+    // Refusals are in the audit log with their reason.
+    let failures: Vec<String> = audit(&server, &owner, "auth.sso_login")
+        .await
+        .iter()
+        .filter(|e| e["outcome"] == "failure")
+        .filter_map(|e| e["detail"]["reason"].as_str().map(str::to_owned))
+        .collect();
+    for reason in ["email_unverified", "unknown_user", "user_deactivated"] {
+        assert!(
+            failures.iter().any(|r| r == reason),
+            "{reason} in {failures:?}"
+        );
+    }
+    assert!(audit_verify(&storage).status.success());
+}
+
+/// Sign-up on first sign-in with the default role; `sso_only` refuses
+/// password sign-in except for the break-glass Owner; the CLI signs in
+/// through the browser with a loopback redirect; step-up by a fresh
+/// authentication, checked through auth_time, for the same person only.
+#[tokio::test]
+async fn sign_up_sso_only_break_glass_cli_and_step_up() {
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "a-long-password-1")
+            .status
+            .success()
+    );
+    assert!(
+        create_user(&storage, "admin@acme.test", "admin", "a-long-password-1")
+            .status
+            .success()
+    );
+    let server = sso_server(
+        &provider,
+        &storage,
+        dir.path(),
+        "RS256",
+        "allow_signup = true\ndefault_role = \"user\"\nsso_only = true\nbreak_glass = [\"owner@acme.test\", \"admin@acme.test\"]\n",
+    )
+    .await;
+    let c = http();
+
+    // Password sign-in is off, but for the break-glass Owner.
+    let (s, v) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/auth/login", server.url),
+        None,
+        Some(json!({"email": "someone@acme.test", "password": "whatever-it-is"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("sso.password_disabled")),
+        "{v}"
+    );
+    // Listed but not an Owner: refused too.
+    let (s, v) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/auth/login", server.url),
+        None,
+        Some(json!({"email": "admin@acme.test", "password": "a-long-password-1"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("sso.password_disabled")),
+        "{v}"
+    );
+    let owner = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
+    // The page shows the provider's button; the form is behind a link.
+    let page = c
+        .get(format!("{}/login", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Sign in with Acme ID") && !page.contains("name=\"password\""),
+        "{page}"
+    );
+    assert!(page.contains("/login?password=1"));
+    let page = c
+        .get(format!("{}/login?password=1", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"password\""));
+
+    // First sign-in creates the user with the default role.
+    let mut neo = Person::new();
+    let at = neo.sign_in(&server.url, &provider.issuer, "neo").await;
+    assert_eq!(at.status, 200, "{}", at.body);
+    let (_, me) = neo.api_get(&format!("{}/api/v1/me", server.url)).await;
+    assert_eq!(
+        (me["email"].as_str(), me["role"].as_str()),
+        (Some("neo@acme.test"), Some("user")),
+        "{me}"
+    );
+    let created = audit(&server, &owner, "user.create").await;
+    assert!(
+        created.iter().any(|e| e["detail"]["via"] == "sso"),
+        "{created:?}"
+    );
+    // Unverified emails are not signed up either.
+    let at = Person::new()
+        .sign_in(&server.url, &provider.issuer, "unverified-zed")
+        .await;
+    assert_eq!(refusal(&at), "sso.email_unverified");
+
+    // Step-up: a fresh authentication at the provider elevates the session.
+    assert!(me["elevated_until"].is_null());
+    let home = neo
+        .go(reqwest::Method::GET, &format!("{}/", server.url), None)
+        .await;
+    let csrf = between(&home.body, "\"X-CSRF-Token\": \"", "\"").unwrap();
+    let button = neo
+        .http
+        .get(format!("{}/ui/step-up/sso", server.url))
+        .header(reqwest::header::COOKIE, neo.cookie_header())
+        .header("hx-current-url", format!("{}/security", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        button.contains("Verify with Acme ID") && button.contains("value=\"/security\""),
+        "{button}"
+    );
+    let form = vec![
+        ("_csrf".to_owned(), csrf.clone()),
+        ("return".to_owned(), "/security".to_owned()),
+    ];
+    let r = neo
+        .http
+        .post(format!("{}/sso/step-up", server.url))
+        .header(reqwest::header::COOKIE, neo.cookie_header())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    neo.keep_cookies(&r);
+    let to_provider = r.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        to_provider.contains("prompt=login") && to_provider.contains("max_age=0"),
+        "{to_provider}"
+    );
+    let back = neo
+        .through_provider(&provider.issuer, &to_provider, "neo")
+        .await;
+    assert_eq!(
+        back.url,
+        format!("{}/security", server.url),
+        "{}",
+        back.body
+    );
+    let (_, me) = neo.api_get(&format!("{}/api/v1/me", server.url)).await;
+    assert!(me["elevated_until"].is_string(), "{me}");
+    let steps = audit(&server, &owner, "auth.step_up").await;
+    let by_sso: Vec<&Value> = steps
+        .iter()
+        .filter(|e| e["detail"]["method"] == "sso")
+        .collect();
+    assert_eq!(by_sso.len(), 1, "{steps:?}");
+    assert!(by_sso[0]["detail"]["auth_time"].as_i64().unwrap() > 1_700_000_000);
+
+    // Someone else at the provider cannot confirm neo's identity.
+    let r = neo
+        .http
+        .post(format!("{}/sso/step-up", server.url))
+        .header(reqwest::header::COOKIE, neo.cookie_header())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    neo.keep_cookies(&r);
+    let to_provider = r.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let back = neo
+        .through_provider(&provider.issuer, &to_provider, "trinity")
+        .await;
+    assert_eq!(back.status, 403, "{}", back.body);
+    assert!(back.body.contains("as someone else"), "{}", back.body);
+
+    // The CLI: a loopback redirect, a one-time code, its own PKCE.
+    let cfg = dir.path().join("cli/cli.json");
+    let mut cli = Command::new(bin())
+        .args(["login", "--server", &server.url, "--sso"])
+        .env("ORTHRUS_CLI_CONFIG", &cfg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(cli.stderr.take().unwrap());
+    let mut link = String::new();
+    while !link.starts_with("http") {
+        link.clear();
+        assert!(
+            err.read_line(&mut link).unwrap() > 0,
+            "the CLI printed no link"
+        );
+    }
+    let link = link.trim().to_owned();
+    assert!(link.starts_with(&provider.issuer), "{link}");
+    let mut person = Person::new();
+    let back = person
+        .through_provider(&provider.issuer, &link, "neo")
+        .await;
+    assert!(
+        back.url.starts_with("http://127.0.0.1:") && back.url.contains("/callback?code="),
+        "{}",
+        back.url
+    );
+    assert!(
+        back.body.contains("You are signed in to Orthrus"),
+        "{}",
+        back.body
+    );
+    let out = cli.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("as neo@acme.test"), "{stdout}");
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    let token = stored["token"].as_str().unwrap();
+    let (s, me) = api(
+        &c,
+        reqwest::Method::GET,
+        &format!("{}/api/v1/me", server.url),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!((s, me["email"].as_str()), (200, Some("neo@acme.test")));
+    // The code was good once.
+    let code = back
+        .url
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, v) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/auth/sso/token", server.url),
+        None,
+        Some(json!({"code": code, "code_verifier": "a".repeat(43)})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("sso.invalid_code")),
+        "{v}"
+    );
+    // Only loopback addresses get codes.
+    let (s, v) = api(&c, reqwest::Method::POST, &format!("{}/api/v1/auth/sso/start", server.url), None, Some(json!({"redirect_uri": "http://example.test:8000/cb", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}))).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("sso.invalid_redirect")),
+        "{v}"
+    );
+    assert!(audit_verify(&storage).status.success());
+    // The client secret is never in the logs.
+    let secret = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .find_map(|t| between(&t, "client_secret = \"", "\""))
+        .unwrap();
+    assert!(!server.logs().contains(&secret));
+}
