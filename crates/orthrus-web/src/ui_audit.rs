@@ -130,12 +130,12 @@ async fn audit_page(
                 query_escape(actor_id.as_deref().unwrap_or("")),
             )
         });
-    let export_query = format!(
-        "format=csv&action={}&target_id={}&actor_id={}",
-        query_escape(action.as_deref().unwrap_or("")),
-        query_escape(target_id.as_deref().unwrap_or("")),
-        query_escape(actor_id.as_deref().unwrap_or("")),
-    );
+    let mut export_query = "format=csv".to_owned();
+    for (name, v) in [("action", &action), ("target_id", &target_id), ("actor_id", &actor_id)] {
+        if let Some(v) = v {
+            export_query.push_str(&format!("&{name}={}", query_escape(v)));
+        }
+    }
     let rows = events
         .into_iter()
         .map(|e| {

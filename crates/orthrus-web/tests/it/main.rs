@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod audit_export;
 mod autofill;
 mod automation_senders;
 mod backup;
@@ -24,6 +25,7 @@ mod otp;
 mod people;
 mod roles;
 mod roles_more;
+mod roles_teams;
 mod rotation;
 mod scim;
 mod support;

@@ -1,0 +1,163 @@
+//! The role matrix for issue 15's directory endpoints: teams and their
+//! grants on accounts, the SCIM token and the audit export, every workspace
+//! role × every account role. Expectations come from DESIGN.md's role table
+//! and the issue (account Owners grant teams; only workspace Owners, after
+//! an identity check, make the SCIM token; the audit log is for Admins and
+//! above), not from the policy code.
+
+use crate::roles::{R, W, can_view, expect};
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// "Account: Owner (settings, credentials, MFA, …, members)"; workspace
+/// Owners and Super Admins act as one.
+fn owns(w: W, r: Option<R>) -> bool {
+    r == Some(R::Owner) || w >= W::SuperAdmin
+}
+
+#[tokio::test]
+async fn team_scim_and_export_endpoints_every_role() {
+    for t in TestApp::all("rolematrix_teams").await {
+        let boss = t.owner().await;
+        boss.step_up("owner-password-1").await;
+        // A team from the directory.
+        let (s, v) = boss.post("/workspace/scim-token", &json!({})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let scim = v["token"].as_str().unwrap().to_owned();
+        let r = t
+            .http
+            .post(format!("{}/scim/v2/Groups", t.url))
+            .bearer_auth(&scim)
+            .header("content-type", "application/scim+json")
+            .body(json!({"displayName": "Agency"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let team: serde_json::Value = r.json().await.unwrap();
+        let team = team["id"].as_str().unwrap().to_owned();
+        let mut n = 0;
+        for w in [W::Owner, W::SuperAdmin, W::Admin, W::User] {
+            for r in [
+                None,
+                Some(R::Owner),
+                Some(R::Manager),
+                Some(R::Collaborator),
+            ] {
+                n += 1;
+                let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
+                let me = t.user(&boss, &format!("{who}@acme.test"), w.name()).await;
+                let id = boss.account(&format!("Account {n}"), "secret").await;
+                if let Some(r) = r {
+                    let (s, v) = boss
+                        .post(
+                            &format!("/accounts/{id}/members"),
+                            &json!({"user_id": me.user_id, "role": r.name()}),
+                        )
+                        .await;
+                    assert_eq!(s, StatusCode::OK, "{v}");
+                }
+                let visible = can_view(w, r);
+                let cases: Vec<(&str, Method, String, Option<serde_json::Value>, StatusCode)> = vec![
+                    (
+                        "list teams",
+                        Method::GET,
+                        "/teams".into(),
+                        None,
+                        StatusCode::OK,
+                    ),
+                    (
+                        "an account's teams",
+                        Method::GET,
+                        format!("/accounts/{id}/teams"),
+                        None,
+                        expect(visible, visible, StatusCode::OK),
+                    ),
+                    (
+                        "grant a team",
+                        Method::PUT,
+                        format!("/accounts/{id}/teams/{team}"),
+                        Some(json!({"role": "collaborator"})),
+                        expect(owns(w, r), visible, StatusCode::OK),
+                    ),
+                    (
+                        "revoke a team",
+                        Method::DELETE,
+                        format!("/accounts/{id}/teams/{team}"),
+                        None,
+                        // Super Admins who are not the account's Owner need
+                        // an identity check first (checked below).
+                        expect(owns(w, r), visible, StatusCode::NO_CONTENT),
+                    ),
+                    (
+                        "audit export",
+                        Method::GET,
+                        "/audit/export?format=jsonl".into(),
+                        None,
+                        if w >= W::Admin {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::FORBIDDEN
+                        },
+                    ),
+                    (
+                        "SCIM token",
+                        Method::POST,
+                        "/workspace/scim-token".into(),
+                        Some(json!({})),
+                        // Owners without an identity check: refused for that.
+                        StatusCode::FORBIDDEN,
+                    ),
+                ];
+                let forced_step_up = w == W::SuperAdmin && r != Some(R::Owner);
+                for (name, method, path, body, want) in cases {
+                    let (s, v) = me.send(method.clone(), &path, body.as_ref()).await;
+                    let want = if forced_step_up && want.is_success() && method != Method::GET {
+                        StatusCode::FORBIDDEN
+                    } else {
+                        want
+                    };
+                    assert_eq!(s, want, "{who}: {name} {path}: {v}");
+                    if name == "SCIM token" {
+                        let wanted = if w == W::Owner {
+                            "step_up.required"
+                        } else {
+                            "permission.denied"
+                        };
+                        assert_eq!(code(&v), wanted, "{who}: {v}");
+                    }
+                    if forced_step_up
+                        && s == StatusCode::FORBIDDEN
+                        && name != "SCIM token"
+                        && name != "audit export"
+                    {
+                        assert_eq!(code(&v), "step_up.required", "{who}: {name}: {v}");
+                    }
+                }
+                // With an identity check: only workspace Owners make the
+                // token; Super Admins may then grant teams on any account.
+                me.step_up("member-password-1").await;
+                let (s, v) = me.post("/workspace/scim-token", &json!({})).await;
+                let want = if w == W::Owner {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(s, want, "{who}: {v}");
+                let (s, v) = me
+                    .send(
+                        Method::PUT,
+                        &format!("/accounts/{id}/teams/{team}"),
+                        Some(&json!({"role": "manager"})),
+                    )
+                    .await;
+                assert_eq!(
+                    s,
+                    expect(owns(w, r), visible, StatusCode::OK),
+                    "{who}: grant after step-up: {v}"
+                );
+            }
+        }
+    }
+}
