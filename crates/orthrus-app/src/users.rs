@@ -113,6 +113,8 @@ impl App {
         role: WorkspaceRole,
         password: &str,
     ) -> Result<UserInfo> {
+        // A guest needs an end date: create guests through the API or UI.
+        self.access_end_for(role, None)?;
         let email = normalize_email(email)?;
         let workspaces = self.inner.store.list_workspaces().await?;
         let ws = match workspaces.first() {

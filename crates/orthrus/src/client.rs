@@ -64,6 +64,22 @@ pub enum AccountsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add a member to an account, or change their role or end of access.
+    Member {
+        /// The account's label or id
+        account: String,
+        /// The person's email address
+        #[arg(long)]
+        email: String,
+        /// collaborator, manager or owner
+        #[arg(long, default_value = "collaborator")]
+        role: String,
+        /// When their access ends: RFC 3339, or 2026-12-12T17:00 (UTC). Without it the access does not end (a guest's ends with theirs).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -358,6 +374,13 @@ pub(crate) fn print_json(v: &Value) -> anyhow::Result<()> {
 pub async fn accounts(cmd: AccountsCommand) -> anyhow::Result<ExitCode> {
     let c = Client::new()?;
     match cmd {
+        AccountsCommand::Member {
+            account,
+            email,
+            role,
+            until,
+            json,
+        } => access::member(&c, &account, &email, &role, until, json).await?,
         AccountsCommand::List { all, json } => {
             let v = c
                 .get(if all {
@@ -487,6 +510,8 @@ pub async fn password(a: PasswordArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Standard base64, for the OSC 52 sequence.
+mod access;
+
 mod base64_lite {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     pub fn encode(b: &[u8]) -> String {

@@ -4,6 +4,7 @@
 //! test in headless Chromium through chromedriver.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_cli;
 mod automation;
 mod browser;
 mod cli;

@@ -169,7 +169,43 @@ async fn furnish(s: &Scene) -> (String, String) {
             "ig-pw",
         )
         .await;
-    s.account("TikTok Ads", "acme.ads", "tt-pw").await;
+    let ads = s.account("TikTok Ads", "acme.ads", "tt-pw").await;
+    // A guest with an end date, a time-boxed member, and a request for
+    // access waiting for the Owner (issue 15).
+    let (st, v) = api(
+        &s.c,
+        Method::POST,
+        &format!("{}/users", s.base),
+        Some(&s.t),
+        Some(json!({"email": "gus.guest.from.the.agency@agency-partners.test", "role": "guest", "password": "guest-password-1", "name": "Gus Guest", "access_expires_at": "2099-12-12T17:00:00Z"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = api(
+        &s.c,
+        Method::POST,
+        &format!("{}/accounts/{id}/members", s.base),
+        Some(&s.t),
+        Some(json!({"user_id": v["id"], "role": "collaborator"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let ivy = crate::support::login(
+        &s.c,
+        &s.server.url,
+        "intern.with.a.rather.long.address@acme-marketing.test",
+        "intern-password-1",
+    )
+    .await;
+    let (st, v) = api(
+        &s.c,
+        Method::POST,
+        &format!("{}/accounts/{ads}/access-requests", s.base),
+        Some(&ivy),
+        Some(json!({"role": "manager", "reason": "I run the spring campaign's ads and need to change the billing details before Friday", "duration_hours": 168})),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
     s.authenticator(&id, "JBSWY3DPEHPK3PXP").await;
     let address = s.managed_email(&id).await;
     send_mail(
@@ -227,6 +263,8 @@ async fn check_pages(
         ("/audit", "audit log"),
         ("/extension", "browser extension"),
         ("/security", "my security and sessions"),
+        ("/directory", "find an account"),
+        ("/requests", "access requests"),
     ];
     for (path, name) in pages {
         let page = format!("{name} ({path}) at {width} px");
@@ -259,6 +297,13 @@ async fn check_pages(
                 b.query(By::Css(".inbox-code")).first().await?;
                 assert_on_screen(b, ".inbox-code", 40.0, &page).await?;
                 assert_on_screen(b, ".inbox-row [data-copy]", 30.0, &page).await?;
+            }
+            "access requests" => {
+                assert_on_screen(b, ".request-row button.primary", 30.0, &page).await?;
+                assert_on_screen(b, ".request-row button.danger", 30.0, &page).await?;
+            }
+            "find an account" => {
+                assert_on_screen(b, ".directory-row summary", 30.0, &page).await?;
             }
             "users" => {
                 assert_on_screen(b, "td select[name=role]", 120.0, &page).await?;

@@ -1,0 +1,99 @@
+//! `orthrus accounts member`: time-boxed access from the command line
+//! (issue 15), and `admin create-user` refusing a guest without an end.
+
+use crate::cli::cli;
+use crate::support::*;
+
+#[tokio::test]
+async fn the_cli_adds_a_member_until_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    for (email, role) in [("owner@acme.test", "owner"), ("kim@acme.test", "user")] {
+        assert!(
+            create_user(&storage, email, role, "member-password-1")
+                .status
+                .success()
+        );
+    }
+    // A guest needs an end date, which `create-user` does not take.
+    let out = create_user(&storage, "gil@agency.test", "guest", "member-password-1");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("end"),
+        "{out:?}"
+    );
+
+    let server = Server::start(&storage, "info");
+    let cfg = dir.path().join("cli/cli.json");
+    let (ok, _, err) = cli(
+        &cfg,
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--email",
+            "owner@acme.test",
+        ],
+        "member-password-1\n",
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(
+        &cfg,
+        &[
+            "accounts",
+            "add",
+            "--app",
+            "instagram",
+            "--label",
+            "Brand IG",
+            "--generate",
+        ],
+        "",
+    );
+    assert!(ok, "{err}");
+
+    let member = |until: &str| {
+        cli(
+            &cfg,
+            &[
+                "accounts",
+                "member",
+                "Brand IG",
+                "--email",
+                "kim@acme.test",
+                "--role",
+                "manager",
+                "--until",
+                until,
+                "--json",
+            ],
+            "",
+        )
+    };
+    let (ok, _, err) = member("next week");
+    assert!(!ok && err.contains("time.invalid"), "{err}");
+    let (ok, _, err) = member("2001-01-01T00:00");
+    assert!(!ok && err.contains("member.expiry_past"), "{err}");
+    let (ok, out, err) = member("2099-12-12T17:00");
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["role"].as_str(), v["expires_at"].as_str()),
+        (Some("manager"), Some("2099-12-12T17:00:00.000Z"))
+    );
+    let (ok, out, err) = cli(
+        &cfg,
+        &[
+            "accounts",
+            "member",
+            "Brand IG",
+            "--email",
+            "nobody@acme.test",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("nobody in the workspace"), "{out}{err}");
+}
