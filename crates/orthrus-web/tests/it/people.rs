@@ -292,7 +292,7 @@ async fn changing_ones_password_checks_the_current_one_and_ends_other_sessions()
     }
 }
 
-async fn html(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn html(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let r = t
         .http
         .get(format!("{}{path}", t.url))
@@ -303,7 +303,7 @@ async fn html(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
-async fn form(
+pub(crate) async fn form(
     t: &TestApp,
     cookie: &str,
     csrf: &str,

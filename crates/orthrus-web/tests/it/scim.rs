@@ -595,3 +595,127 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
 async fn owner_ws(app: &orthrus_app::App) -> orthrus_core::WorkspaceId {
     app.store().list_workspaces().await.unwrap()[0].id
 }
+
+/// The pages: the Teams page with its SCIM panel (the token behind the
+/// identity check typed in the same form), and an account's team grants,
+/// loaded into the account page and given and taken back by its Owner.
+#[tokio::test]
+async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
+    use crate::people::{form, html};
+    let env = TestApp::sqlite().await;
+    let owner = env.owner().await;
+    let account = owner.account("Brand X", "pw-1").await;
+    let (cookie, csrf) = env
+        .browser_login("owner@acme.test", "owner-password-1")
+        .await;
+
+    let (s, page) = html(&env, &cookie, "/teams").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("No teams yet") && page.contains("Create a SCIM token"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("{}/scim/v2", env.url)),
+        "the tenant URL: {page}"
+    );
+    let (s, page) = form(
+        &env,
+        &cookie,
+        &csrf,
+        "/teams/scim-token",
+        &[("password", "wrong password!")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("That password is not correct."), "{page}");
+    let (s, page) = form(
+        &env,
+        &cookie,
+        &csrf,
+        "/teams/scim-token",
+        &[("password", "owner-password-1")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let token = page
+        .split("id=\"scim-token\">")
+        .nth(1)
+        .and_then(|p| p.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("orscim_"), "{page}");
+    let directory = Scim {
+        base: env.url.clone(),
+        http: env.http.clone(),
+        token,
+    };
+    let (s, g) = directory
+        .post("/Groups", &json!({"displayName": "Agency"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    let team = g["id"].as_str().unwrap().to_owned();
+
+    // The account page loads the team grants; the grant form gives one.
+    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}")).await;
+    assert!(
+        page.contains(&format!("hx-get=\"/accounts/{account}/teams\"")),
+        "{page}"
+    );
+    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}/teams")).await;
+    assert!(
+        page.contains("No team has a role") && page.contains("Give access"),
+        "{page}"
+    );
+    let (s, _) = form(
+        &env,
+        &cookie,
+        &csrf,
+        &format!("/accounts/{account}/teams"),
+        &[("team_id", &team), ("role", "manager")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}/teams")).await;
+    assert!(
+        page.contains("Agency") && page.contains("Manager") && !page.contains("Give access"),
+        "{page}"
+    );
+    let (_, page) = html(&env, &cookie, "/teams").await;
+    assert!(
+        page.contains("Agency") && page.contains("Replace the SCIM token"),
+        "{page}"
+    );
+    let (s, _) = form(
+        &env,
+        &cookie,
+        &csrf,
+        &format!("/accounts/{account}/teams"),
+        &[("team_id", "nope"), ("role", "manager")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = form(
+        &env,
+        &cookie,
+        &csrf,
+        &format!("/accounts/{account}/teams/{team}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, grants) = owner.get(&format!("/accounts/{account}/teams")).await;
+    assert_eq!(grants, json!([]));
+
+    // A user sees the teams but no SCIM panel and no grant form.
+    let _kathy = env.user(&owner, "kathy@acme.test", "user").await;
+    let (cookie, _) = env
+        .browser_login("kathy@acme.test", "member-password-1")
+        .await;
+    let (s, page) = html(&env, &cookie, "/teams").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Agency") && !page.contains("SCIM token"),
+        "{page}"
+    );
+}
