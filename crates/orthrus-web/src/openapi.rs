@@ -43,7 +43,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_directory::create_scim_token, api_directory::list_teams, api_directory::account_teams, api_directory::grant_team, api_directory::revoke_team, api_directory::export_audit,
         api_sso::sso_info, api_sso::sso_start, api_sso::sso_token,
         api_access::account_directory, api_access::create_access_request, api_access::list_access_requests, api_access::approve_access_request, api_access::decline_access_request,
-        api_sso::sso_info, api_sso::sso_start, api_sso::sso_token,
         spec,
     ),
     // Schemas that only query parameters name are not collected on their own.
