@@ -115,3 +115,131 @@ async fn ended_memberships_grant_nothing_before_the_sweep() {
         assert!(s.expired_members(later, 10).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn access_requests_wait_once_are_decided_once_and_guests_end() {
+    for s in backends("access_requests").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.create_user(&v).await.unwrap();
+        let a = account(&c, ws.id, u.id, "Brand IG");
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
+        let ask = |id| AccessRequestRow {
+            id,
+            workspace_id: ws.id,
+            account_id: a.id,
+            requester_id: v.id,
+            role: AccountRole::Manager,
+            reason: "launch".into(),
+            duration_secs: 86_400,
+            state: AccessRequestState::Pending,
+            created_at: c.now(),
+            decided_by: None,
+            decided_at: None,
+            note: None,
+            grant_expires_at: None,
+        };
+        let first = ask(EventId::new(&c, &OsEntropy));
+        s.create_access_request(&first).await.unwrap();
+        // One pending request per person and account.
+        assert!(matches!(
+            s.create_access_request(&ask(EventId::new(&c, &OsEntropy)))
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let view = s
+            .get_access_request(ws.id, first.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(view.request, first);
+        assert_eq!(
+            (view.account_label.as_str(), view.requester_email.as_str()),
+            ("Brand IG", "b@acme.test")
+        );
+        assert_eq!(
+            s.list_access_requests(ws.id, true, 10).await.unwrap().len(),
+            1
+        );
+
+        // Decided once: a second decision finds nothing pending.
+        let decision = AccessDecision {
+            state: AccessRequestState::Approved,
+            by: u.id,
+            at: c.now(),
+            note: None,
+            grant_expires_at: Some(c.now().plus_seconds(86_400)),
+        };
+        assert!(
+            s.decide_access_request(ws.id, first.id, &decision)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.decide_access_request(ws.id, first.id, &decision)
+                .await
+                .unwrap()
+        );
+        let view = s
+            .get_access_request(ws.id, first.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(view.request.state, AccessRequestState::Approved);
+        assert_eq!(view.decided_by_email.as_deref(), Some("a@acme.test"));
+        assert!(
+            s.list_access_requests(ws.id, true, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            s.list_access_requests(ws.id, false, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // Once decided, the person may ask again.
+        s.create_access_request(&ask(EventId::new(&c, &OsEntropy)))
+            .await
+            .unwrap();
+
+        // A guest past their end is found by the sweep while active.
+        let g = UserRow {
+            access_expires_at: Some(c.now().plus_seconds(60)),
+            ..user(&c, ws.id, "g@agency.test", WorkspaceRole::Guest)
+        };
+        s.create_user(&g).await.unwrap();
+        assert!(
+            s.users_past_access_end(c.now(), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let later = c.now().plus_seconds(60);
+        let due = s.users_past_access_end(later, 10).await.unwrap();
+        assert_eq!((due.len(), due[0].id), (1, g.id));
+        assert_eq!(due[0].role, WorkspaceRole::Guest);
+        s.set_user_active(ws.id, g.id, false, later).await.unwrap();
+        assert!(s.users_past_access_end(later, 10).await.unwrap().is_empty());
+        assert!(
+            s.set_user_access_end(ws.id, g.id, Some(later.plus_seconds(60)), later)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.get_user(ws.id, g.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .access_expires_at,
+            Some(later.plus_seconds(60))
+        );
+    }
+}
