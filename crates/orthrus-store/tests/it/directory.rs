@@ -1,0 +1,183 @@
+//! The directory a SCIM client keeps (issue 15): the token replaced in
+//! place, users' SCIM records, teams with unique names, members, and team
+//! grants that every access query counts, the highest role winning; a
+//! user's grants removed in one go.
+
+use super::*;
+
+#[tokio::test]
+async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
+    for s in backends("directory").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.create_user(&v).await.unwrap();
+        let a = account(&c, ws.id, u.id, "Brand IG");
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
+        let b = account(&c, ws.id, u.id, "Brand TT");
+        s.create_account(&b, &owner_of(&b, u.id), &[])
+            .await
+            .unwrap();
+
+        // The SCIM token: one per workspace, replaced in place.
+        for (hash, prefix) in [("h1", "orscim_aaaa"), ("h2", "orscim_bbbb")] {
+            s.replace_scim_token(&ScimTokenRow {
+                workspace_id: ws.id,
+                token_hash: hash.into(),
+                prefix: prefix.into(),
+                created_by: u.id,
+                created_at: c.now(),
+            })
+            .await
+            .unwrap();
+        }
+        assert!(s.scim_token_by_hash("h1").await.unwrap().is_none());
+        assert_eq!(
+            s.scim_token_by_hash("h2")
+                .await
+                .unwrap()
+                .unwrap()
+                .workspace_id,
+            ws.id
+        );
+        assert_eq!(
+            s.scim_token(ws.id).await.unwrap().unwrap().prefix,
+            "orscim_bbbb"
+        );
+
+        // A SCIM record, saved twice (an upsert).
+        let mut rec = ScimUserRow {
+            user_id: v.id,
+            workspace_id: ws.id,
+            user_name: "B@acme.test".into(),
+            external_id: Some("ext-b".into()),
+            given_name: Some("Bea".into()),
+            family_name: None,
+            formatted_name: None,
+            display_name: None,
+            emails: "[]".into(),
+            created_at: c.now(),
+            updated_at: c.now(),
+            deleted_at: None,
+        };
+        s.save_scim_user(&rec).await.unwrap();
+        rec.deleted_at = Some(c.now());
+        s.save_scim_user(&rec).await.unwrap();
+        assert_eq!(s.scim_users(ws.id).await.unwrap(), vec![rec.clone()]);
+        assert!(matches!(
+            s.update_user_identity(ws.id, v.id, "a@acme.test", "Bea", c.now())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.update_user_identity(ws.id, v.id, "bea@acme.test", "Bea", c.now())
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_user(ws.id, v.id).await.unwrap().unwrap().email,
+            "bea@acme.test"
+        );
+
+        // Teams: unique names; a Manager grant through a team on account
+        // a, and her own Collaborator membership there: Manager wins.
+        let team = TeamRow {
+            id: EventId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            display_name: "Agency".into(),
+            external_id: Some("grp".into()),
+            created_at: c.now(),
+            updated_at: c.now(),
+        };
+        s.create_team(&team).await.unwrap();
+        let again = TeamRow {
+            id: EventId::new(&c, &OsEntropy),
+            ..team.clone()
+        };
+        assert!(matches!(
+            s.create_team(&again).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(
+            s.add_team_member(ws.id, team.id, v.id, c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.add_team_member(ws.id, team.id, v.id, c.now())
+                .await
+                .unwrap()
+        );
+        s.put_team_grant(&TeamGrantRow {
+            workspace_id: ws.id,
+            account_id: a.id,
+            team_id: team.id,
+            role: AccountRole::Manager,
+            added_by: u.id,
+            added_at: c.now(),
+        })
+        .await
+        .unwrap();
+        s.upsert_member(&MemberRow {
+            role: AccountRole::Collaborator,
+            user_id: v.id,
+            ..owner_of(&a, u.id)
+        })
+        .await
+        .unwrap();
+        s.upsert_member(&MemberRow {
+            role: AccountRole::Collaborator,
+            user_id: v.id,
+            ..owner_of(&b, u.id)
+        })
+        .await
+        .unwrap();
+        let now = c.now();
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id, now).await.unwrap(),
+            Some(AccountRole::Manager)
+        );
+        assert_eq!(
+            s.get_account_for(ws.id, a.id, v.id, now)
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
+            Some(AccountRole::Manager)
+        );
+        let mine = s.list_accounts_for_user(ws.id, v.id, now).await.unwrap();
+        let roles: Vec<(AccountId, AccountRole)> = mine.iter().map(|(x, r)| (x.id, *r)).collect();
+        assert_eq!(roles.len(), 2, "each account once: {roles:?}");
+        assert!(
+            roles.contains(&(a.id, AccountRole::Manager))
+                && roles.contains(&(b.id, AccountRole::Collaborator))
+        );
+
+        // Removing her grants takes both memberships and the team's.
+        let removed = s.remove_user_grants(ws.id, v.id).await.unwrap();
+        assert_eq!(removed.accounts.len(), 2);
+        assert_eq!(removed.teams, vec![team.id]);
+        assert_eq!(s.member_role(ws.id, a.id, v.id, now).await.unwrap(), None);
+        assert!(
+            s.list_accounts_for_user(ws.id, v.id, now)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Back in the team: the grant counts again; a deleted team takes
+        // its members and grants with it.
+        s.add_team_member(ws.id, team.id, v.id, now).await.unwrap();
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id, now).await.unwrap(),
+            Some(AccountRole::Manager)
+        );
+        assert_eq!(s.team_grants(ws.id, Some(a.id)).await.unwrap().len(), 1);
+        assert!(s.delete_team(ws.id, team.id).await.unwrap());
+        assert!(s.team_grants(ws.id, None).await.unwrap().is_empty());
+        assert!(s.team_members(ws.id, None).await.unwrap().is_empty());
+        assert_eq!(s.member_role(ws.id, a.id, v.id, now).await.unwrap(), None);
+    }
+}
