@@ -131,7 +131,11 @@ async fn audit_page(
             )
         });
     let mut export_query = "format=csv".to_owned();
-    for (name, v) in [("action", &action), ("target_id", &target_id), ("actor_id", &actor_id)] {
+    for (name, v) in [
+        ("action", &action),
+        ("target_id", &target_id),
+        ("actor_id", &actor_id),
+    ] {
         if let Some(v) = v {
             export_query.push_str(&format!("&{name}={}", query_escape(v)));
         }

@@ -197,6 +197,18 @@ pub(crate) const ACTIONS: &[(&str, &str)] = &[
         "Changed which apps Collaborators may open",
     ),
     ("setup.complete", "Set up the workspace"),
+    ("scim.token_create", "Made a new SCIM token"),
+    ("scim.user_create", "The directory added a user"),
+    ("scim.user_update", "The directory updated a user"),
+    ("scim.user_deactivate", "The directory deprovisioned a user"),
+    ("scim.user_reactivate", "The directory reactivated a user"),
+    ("scim.user_delete", "The directory deleted a user"),
+    ("scim.group_create", "The directory added a team"),
+    ("scim.group_update", "The directory changed a team"),
+    ("scim.group_delete", "The directory deleted a team"),
+    ("account.team_grant", "Gave a team access"),
+    ("account.team_revoke", "Took a team's access away"),
+    ("audit.export", "Exported the audit log"),
 ];
 
 /// A user-agent string as "Chrome on Linux"; the browser extension, the
