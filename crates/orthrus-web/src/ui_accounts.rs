@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, NewField, UserInfo,
 };
-use orthrus_core::{AccountRole, KNOWN_APPS, SecretString};
+use orthrus_core::{AccountRole, Action, KNOWN_APPS, SecretString};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -49,6 +49,8 @@ struct AccountsPage {
     /// Accounts whose last check found the app signing in without a code.
     mfa_off: std::collections::HashSet<String>,
     show_all: bool,
+    /// May add accounts (not guests).
+    can_add: bool,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +91,7 @@ async fn accounts_page(
         with_code,
         mfa_off,
         show_all,
+        can_add: s.app.permits(&a.actor, Action::CreateAccount),
     })
 }
 
@@ -119,6 +122,10 @@ struct NewPage {
 }
 
 async fn new_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    // Guests add no accounts (the policy says so; the page agrees).
+    if !s.app.permits(&a.actor, Action::CreateAccount) {
+        return Err(WebError(AppError::Forbidden));
+    }
     let form = AccountForm {
         app: "instagram".into(),
         ..Default::default()

@@ -624,3 +624,130 @@ async fn owners_are_emailed_through_the_outbound_relay() {
     );
     stop.cancel();
 }
+
+/// A form posted as a signed-in client (bearer sessions need no CSRF token).
+async fn form_post(
+    t: &TestApp,
+    who: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let r = t
+        .http
+        .post(format!("{}{path}", t.url))
+        .bearer_auth(who.token.as_deref().unwrap())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let to = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (r.status(), to, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_pages_find_ask_decide_and_keep_guests_out() {
+    for t in TestApp::all("access_pages").await {
+        let owner = t.owner().await;
+        let ann = t.user(&owner, "ann@acme.test", "user").await;
+        let bob = t.user(&owner, "bob@acme.test", "user").await;
+        let gil = t.user(&owner, "gil@agency.test", "guest").await;
+        let id = owner.account("Brand IG", "brand-password-1").await;
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": ann.user_id, "role": "owner"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+
+        // The directory shows the account and its button; the nav has it.
+        let (s, page) = page_of(&t, &bob, "/directory").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("Brand IG")
+                && page.contains("Request access")
+                && !page.contains("brand-password-1"),
+            "{page}"
+        );
+        assert!(page.contains("href=\"/requests\""));
+        // A refused form says why beside the field and keeps what was typed.
+        let path = format!("/directory/{id}/request");
+        let (s, _, page) = form_post(
+            &t,
+            &bob,
+            &path,
+            &[
+                ("role", "manager"),
+                ("days", "0"),
+                ("reason", "launch week"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(
+            page.contains("days-error") && page.contains("launch week"),
+            "{page}"
+        );
+        let (s, to, _) = form_post(
+            &t,
+            &bob,
+            &path,
+            &[
+                ("role", "manager"),
+                ("days", "3"),
+                ("reason", "launch week"),
+            ],
+        )
+        .await;
+        assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/requests"));
+        let (s, _, page) = form_post(
+            &t,
+            &bob,
+            &path,
+            &[("role", "manager"), ("days", "3"), ("reason", "again")],
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains("request waiting"), "{page}");
+
+        // Ann decides on her Requests page.
+        let (_, page) = page_of(&t, &ann, "/requests").await;
+        assert!(
+            page.contains("Waiting for you")
+                && page.contains("bob@acme.test")
+                && page.contains("launch week"),
+            "{page}"
+        );
+        let (_, list) = ann.get("/access-requests").await;
+        let rid = list[0]["id"].as_str().unwrap().to_owned();
+        let (s, to, _) = form_post(&t, &ann, &format!("/requests/{rid}/approve"), &[]).await;
+        assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/requests"));
+        let (s, _, page) = form_post(
+            &t,
+            &ann,
+            &format!("/requests/{rid}/decline"),
+            &[("note", "late")],
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(page.contains("already approved or declined"), "{page}");
+        let (_, v) = bob.get(&format!("/accounts/{id}")).await;
+        assert_eq!(v["my_role"], "manager");
+
+        // A guest has no directory, no requests link and no "Add account".
+        let (s, _) = page_of(&t, &gil, "/directory").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, page) = page_of(&t, &gil, "/").await;
+        assert!(
+            !page.contains("href=\"/requests\"") && !page.contains("/accounts/new"),
+            "{page}"
+        );
+        let (s, _) = page_of(&t, &gil, "/accounts/new").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+}
