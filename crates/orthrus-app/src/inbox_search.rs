@@ -14,8 +14,6 @@ use orthrus_core::{EventId, WorkspaceId};
 use orthrus_crypto::KeyedHasher;
 use orthrus_store::InboxMessageRow;
 
-/// The purpose the search key is derived for.
-const PURPOSE: &str = "inbox-search-words";
 /// Text read per message for the index, in characters.
 const MAX_TEXT_CHARS: usize = 100_000;
 /// Distinct words indexed per message.
@@ -77,7 +75,7 @@ pub(crate) fn message_words(
 
 impl App {
     fn search_hasher(&self) -> KeyedHasher {
-        KeyedHasher::new(self.inner.envelope.master(), PURPOSE)
+        self.inner.search_hasher.clone()
     }
 
     /// The keyed hashes of `words` in workspace `ws`.

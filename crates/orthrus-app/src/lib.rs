@@ -27,6 +27,7 @@ mod inbox_quota;
 mod inbox_search;
 mod invitations;
 mod job_kind;
+pub mod master_key;
 pub mod metrics;
 mod mfa_check;
 mod otp;
@@ -229,6 +230,8 @@ struct Inner {
     hasher: PasswordHasher,
     token_hasher: KeyedHasher,
     audit_hasher: KeyedHasher,
+    /// The inbox search index's word hashes (`inbox_search.rs`).
+    search_hasher: KeyedHasher,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Entropy>,
     config: AppConfig,
@@ -263,14 +266,30 @@ impl App {
         rng: Arc<dyn Entropy>,
         config: AppConfig,
     ) -> Result<Self> {
+        let keys = master_key::Subkeys::derive(&master);
+        Self::new_with_keys(store, master, &keys, clock, rng, config)
+    }
+
+    /// [`App::new`] with the hashing keys kept in the database
+    /// ([`master_key::load_subkeys`]), which outlive master-key rotations.
+    pub fn new_with_keys(
+        store: Arc<dyn Store>,
+        master: MasterKey,
+        keys: &master_key::Subkeys,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Entropy>,
+        config: AppConfig,
+    ) -> Result<Self> {
+        let (token_hasher, audit_hasher, search_hasher) = keys.hashers();
         let hasher = PasswordHasher::new(config.argon_memory_kib, config.argon_iterations, 1);
         let dummy_hash = hasher.hash("orthrus-dummy-password", rng.as_ref())?;
         let upload_slots = Arc::new(tokio::sync::Semaphore::new(config.upload_slots));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
-                token_hasher: KeyedHasher::new(&master, "bearer-tokens"),
-                audit_hasher: KeyedHasher::new(&master, "audit-chain"),
+                token_hasher,
+                audit_hasher,
+                search_hasher,
                 envelope: Envelope::new(master),
                 hasher,
                 clock,

@@ -83,6 +83,15 @@ impl Envelope {
         self.master.id()
     }
 
+    /// The id of the master key a sealed value's data key is wrapped with
+    /// (16 hex digits), read from its header; None when it is not one.
+    pub fn sealed_key_id(sealed: &[u8]) -> Option<String> {
+        match sealed {
+            [VERSION, rest @ ..] if rest.len() >= KID_LEN => Some(crate::hex(&rest[..KID_LEN])),
+            _ => None,
+        }
+    }
+
     pub fn master(&self) -> &MasterKey {
         &self.master
     }

@@ -56,6 +56,14 @@ impl std::fmt::Debug for KeyedHasher {
 }
 
 impl KeyedHasher {
+    /// A hasher with a key kept elsewhere (sealed in the database, so that it
+    /// outlives a master-key rotation).
+    pub fn from_key(key: [u8; 32]) -> Self {
+        Self {
+            key: zeroize::Zeroizing::new(key),
+        }
+    }
+
     pub fn new(master: &MasterKey, purpose: &str) -> Self {
         Self {
             key: zeroize::Zeroizing::new(master.derive(purpose)),

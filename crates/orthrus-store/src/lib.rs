@@ -21,7 +21,7 @@ pub use directory::{
     Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
 };
 pub use models::*;
-pub use ops::{Ops, OpsStats, PendingMigration, pending_migrations};
+pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use sso::{SsoFlowKind, SsoFlowRow, SsoIdentityRow, SsoStore};

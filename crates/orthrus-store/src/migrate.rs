@@ -156,6 +156,11 @@ pub const SQLITE: &[Migration] = &[
         name: "scim_teams",
         sql: include_str!("../migrations/sqlite/0027_scim_teams.sql"),
     },
+    Migration {
+        version: 28,
+        name: "instance_keys",
+        sql: include_str!("../migrations/sqlite/0028_instance_keys.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -288,6 +293,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 27,
         name: "scim_teams",
         sql: include_str!("../migrations/postgres/0027_scim_teams.sql"),
+    },
+    Migration {
+        version: 28,
+        name: "instance_keys",
+        sql: include_str!("../migrations/postgres/0028_instance_keys.sql"),
     },
 ];
 

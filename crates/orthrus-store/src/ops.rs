@@ -38,6 +38,65 @@ pub struct PendingMigration {
     pub summary: String,
 }
 
+/// Every column that holds values sealed under the master key: what a
+/// master-key rotation walks. The app knows each one's AAD.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealedColumn {
+    AccountPassword,
+    AccountNotes,
+    AccountPendingPassword,
+    AccountFieldValue,
+    PasswordHistory,
+    AccountOtpSecret,
+    BackupCode,
+    InboxMessage,
+    JobScreenshot,
+    BrowserProfile,
+    JobAnswer,
+    UserTotpSecret,
+    SsoVerifier,
+    InstanceKey,
+}
+
+impl SealedColumn {
+    pub const ALL: [Self; 14] = [
+        Self::AccountPassword,
+        Self::AccountNotes,
+        Self::AccountPendingPassword,
+        Self::AccountFieldValue,
+        Self::PasswordHistory,
+        Self::AccountOtpSecret,
+        Self::BackupCode,
+        Self::InboxMessage,
+        Self::JobScreenshot,
+        Self::BrowserProfile,
+        Self::JobAnswer,
+        Self::UserTotpSecret,
+        Self::SsoVerifier,
+        Self::InstanceKey,
+    ];
+
+    /// (table, the SQL naming a row as the AAD's record, the column).
+    fn sql(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::AccountPassword => ("accounts", "id", "password"),
+            Self::AccountNotes => ("accounts", "id", "notes"),
+            Self::AccountPendingPassword => ("accounts", "id", "pending_password"),
+            Self::AccountFieldValue => ("account_fields", "id", "value_sealed"),
+            Self::PasswordHistory => ("password_history", "id", "password"),
+            Self::AccountOtpSecret => ("account_otp", "id", "secret"),
+            Self::BackupCode => ("backup_codes", "set_id || ':' || position", "code"),
+            Self::InboxMessage => ("inbox_messages", "id", "sealed"),
+            Self::JobScreenshot => ("automation_screenshots", "job_id", "sealed"),
+            Self::BrowserProfile => ("browser_profiles", "account_id", "sealed"),
+            Self::JobAnswer => ("automation_jobs", "id", "answer"),
+            Self::UserTotpSecret => ("users", "id", "totp_secret"),
+            Self::SsoVerifier => ("sso_flows", "id", "verifier"),
+            Self::InstanceKey => ("instance_keys", "purpose", "sealed"),
+        }
+    }
+}
+
 /// Operator queries, part of every [`crate::Store`].
 #[async_trait]
 pub trait Ops: Send + Sync {
@@ -46,12 +105,119 @@ pub trait Ops: Send + Sync {
     /// file) while others keep reading and writing. SQLite only: for
     /// PostgreSQL, `pg_dump` takes the snapshot.
     async fn snapshot_into(&self, path: &Path) -> Result<()>;
+    /// Up to `limit` sealed values of `col` whose row name sorts after
+    /// `after`, in that order: (row name, sealed bytes). Null values are
+    /// left out.
+    async fn sealed_page(
+        &self,
+        col: SealedColumn,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Replaces one sealed value if it is still `old`; whether it was.
+    async fn replace_sealed(
+        &self,
+        col: SealedColumn,
+        row: &str,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool>;
+    /// A key kept sealed in `instance_keys`.
+    async fn instance_key(&self, purpose: &str) -> Result<Option<Vec<u8>>>;
+    /// Stores it unless another node stored one first.
+    async fn put_instance_key_if_absent(&self, purpose: &str, sealed: &[u8]) -> Result<()>;
+    /// Sets or (with `None`) removes an instance setting.
+    async fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()>;
 }
 
 const JOBS_BY_KIND: &str = "SELECT kind, state, COUNT(*) AS n FROM automation_jobs GROUP BY kind, state ORDER BY kind, state";
 const QUEUE: &str = "SELECT COUNT(*) AS n, MIN(run_after) AS oldest FROM automation_jobs WHERE state = 'queued' AND run_after <= $1";
 const INBOX: &str =
     "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(sealed)), 0) AS bytes FROM inbox_messages";
+
+macro_rules! impl_ops {
+    ($store:ty, $snapshot:ident) => {
+#[async_trait]
+impl Ops for $store {
+        async fn ops_stats(&self, now: Timestamp) -> Result<OpsStats> {
+            ops_stats!(self, now)
+        }
+
+        async fn snapshot_into(&self, path: &Path) -> Result<()> {
+            $snapshot(self, path).await
+        }
+
+        async fn sealed_page(
+            &self,
+            col: SealedColumn,
+            after: &str,
+            limit: i64,
+        ) -> Result<Vec<(String, Vec<u8>)>> {
+            let (table, key, column) = col.sql();
+            // Constant fragments only; the values are bound.
+            let q = crate::sql::sql_fmt!(
+                "SELECT {key} AS k, {column} AS v FROM {table} WHERE {column} IS NOT NULL AND {key} > $1 ORDER BY {key} LIMIT $2"
+            );
+            let mut out = Vec::new();
+            for r in sqlx::query(q).bind(after).bind(limit).fetch_all(&self.pool).await? {
+                out.push((r.try_get("k")?, r.try_get("v")?));
+            }
+            Ok(out)
+        }
+
+        async fn replace_sealed(
+            &self,
+            col: SealedColumn,
+            row: &str,
+            old: &[u8],
+            new: &[u8],
+        ) -> Result<bool> {
+            let (table, key, column) = col.sql();
+            let q = crate::sql::sql_fmt!(
+                "UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3"
+            );
+            let done = sqlx::query(q)
+                .bind(new)
+                .bind(row)
+                .bind(old)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn instance_key(&self, purpose: &str) -> Result<Option<Vec<u8>>> {
+            Ok(sqlx::query_scalar("SELECT sealed FROM instance_keys WHERE purpose = $1")
+                .bind(purpose)
+                .fetch_optional(&self.pool)
+                .await?)
+        }
+
+        async fn put_instance_key_if_absent(&self, purpose: &str, sealed: &[u8]) -> Result<()> {
+            sqlx::query("INSERT INTO instance_keys (purpose, sealed) VALUES ($1, $2) ON CONFLICT (purpose) DO NOTHING")
+                .bind(purpose)
+                .bind(sealed)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+            match value {
+                Some(v) => sqlx::query("INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(key)
+                    .bind(v)
+                    .execute(&self.pool)
+                    .await?,
+                None => sqlx::query("DELETE FROM instance_settings WHERE key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?,
+            };
+            Ok(())
+        }
+}
+    };
+}
 
 macro_rules! ops_stats {
     ($self:ident, $now:ident) => {{
@@ -75,41 +241,30 @@ macro_rules! ops_stats {
     }};
 }
 
-#[async_trait]
-impl Ops for SqliteStore {
-    async fn ops_stats(&self, now: Timestamp) -> Result<OpsStats> {
-        ops_stats!(self, now)
-    }
-
-    async fn snapshot_into(&self, path: &Path) -> Result<()> {
-        let Some(target) = path.to_str() else {
-            return Err(StoreError::Corrupt(format!(
-                "the snapshot path {} is not UTF-8",
-                path.display()
-            )));
-        };
-        // VACUUM INTO reads one transaction's view of the database: a
-        // consistent copy while the server keeps writing (WAL).
-        sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
+async fn snapshot_sqlite(store: &SqliteStore, path: &Path) -> Result<()> {
+    let Some(target) = path.to_str() else {
+        return Err(StoreError::Corrupt(format!(
+            "the snapshot path {} is not UTF-8",
+            path.display()
+        )));
+    };
+    // VACUUM INTO reads one transaction's view of the database: a
+    // consistent copy while the server keeps writing (WAL).
+    sqlx::query("VACUUM INTO $1")
+        .bind(target)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
 }
 
-#[async_trait]
-impl Ops for PgStore {
-    async fn ops_stats(&self, now: Timestamp) -> Result<OpsStats> {
-        ops_stats!(self, now)
-    }
-
-    async fn snapshot_into(&self, _path: &Path) -> Result<()> {
-        Err(StoreError::Corrupt(
-            "PostgreSQL is backed up with pg_dump (see docs/backup.md)".into(),
-        ))
-    }
+async fn snapshot_pg(_store: &PgStore, _path: &Path) -> Result<()> {
+    Err(StoreError::Corrupt(
+        "PostgreSQL is backed up with pg_dump (see docs/backup.md)".into(),
+    ))
 }
+
+impl_ops!(SqliteStore, snapshot_sqlite);
+impl_ops!(PgStore, snapshot_pg);
 
 /// The first `--` comment line of a migration file.
 fn summary(sql: &str) -> String {

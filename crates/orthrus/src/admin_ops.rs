@@ -213,3 +213,105 @@ pub async fn migrate(cfg: &Config, check: bool) -> anyhow::Result<ExitCode> {
     println!("Applied {} migration(s)", pending.len());
     Ok(ExitCode::SUCCESS)
 }
+
+/// Reads a key file written by `rotate_master_key`.
+fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    MasterKey::from_base64(&text).with_context(|| format!("the key in {}", path.display()))
+}
+
+/// `orthrus admin rotate-master-key`: a new master key re-wraps every
+/// sealed value's data key, offline (stop every node first). The new key
+/// waits in `master.key.new` until the rotation completes, so that an
+/// interrupted run resumes with the same key; then `master.key` becomes
+/// `master.key.old` and the new key takes its place (with
+/// `ORTHRUS_MASTER_KEY`, the new key is printed once instead).
+pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow::Result<ExitCode> {
+    if !is_postgres(cfg) {
+        let side = cfg.data_dir.join("orthrus.db-wal");
+        if side.exists() {
+            bail!(
+                "the database {} looks in use (its -wal file exists): stop the server first",
+                cfg.data_dir.join("orthrus.db").display()
+            );
+        }
+    }
+    let from_env = std::env::var("ORTHRUS_MASTER_KEY")
+        .ok()
+        .is_some_and(|v| !v.trim().is_empty());
+    let old = existing_key(cfg)?;
+    let pending = cfg.data_dir.join("master.key.new");
+    let new = if pending.exists() {
+        println!(
+            "Resuming the rotation with the key in {}",
+            pending.display()
+        );
+        read_key_file(&pending)?
+    } else {
+        let key = MasterKey::generate(&orthrus_core::OsEntropy);
+        use std::io::Write;
+        let mut f = create_private(&pending)
+            .with_context(|| format!("cannot create {}", pending.display()))?;
+        f.write_all(format!("{}\n", key.to_base64()).as_bytes())?;
+        f.sync_all()?;
+        key
+    };
+    if new.id() == old.id() {
+        bail!(
+            "{} holds the key in use: remove it and run the rotation again",
+            pending.display()
+        );
+    }
+    let store = orthrus_store::open(&cfg.database())
+        .await
+        .context("cannot open the database")?;
+    let report = orthrus_app::master_key::rotate_master_key(
+        store.as_ref(),
+        &old,
+        &new,
+        &orthrus_core::OsEntropy,
+        stop_after,
+    )
+    .await;
+    store.close().await;
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !report.complete {
+        eprintln!(
+            "Stopped after re-wrapping {} value(s); the rotation to key {} is not complete. Run `orthrus admin rotate-master-key` again to finish it (the new key waits in {}); the server will not start until then.",
+            report.rewrapped,
+            new.id(),
+            pending.display()
+        );
+        return Ok(ExitCode::from(3));
+    }
+    if from_env {
+        std::fs::remove_file(&pending)
+            .with_context(|| format!("cannot remove {}", pending.display()))?;
+        println!(
+            "Rotated the master key from {} to {} ({} value(s) re-wrapped, {} already done).\nSet this new key in ORTHRUS_MASTER_KEY before starting the server; it is shown only now:\n\nORTHRUS_MASTER_KEY={}\n",
+            old.id(),
+            new.id(),
+            report.rewrapped,
+            report.already,
+            new.to_base64()
+        );
+    } else {
+        let current = cfg.data_dir.join("master.key");
+        let kept = cfg.data_dir.join("master.key.old");
+        std::fs::rename(&current, &kept)
+            .with_context(|| format!("cannot move {} aside", current.display()))?;
+        std::fs::rename(&pending, &current)
+            .with_context(|| format!("cannot put the new key at {}", current.display()))?;
+        println!(
+            "Rotated the master key from {} to {} ({} value(s) re-wrapped, {} already done).\nThe new key is in {}; back it up now. The old one is in {}: delete it once the server runs with the new key and your backups have the new one.",
+            old.id(),
+            new.id(),
+            report.rewrapped,
+            report.already,
+            current.display(),
+            kept.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -192,6 +192,17 @@ enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Re-wrap every secret under a new master key (stop the server first).
+    /// The new key goes to the data directory's master.key (the old one to
+    /// master.key.old), or is printed once when ORTHRUS_MASTER_KEY is used.
+    /// Resumable: run it again after an interruption.
+    RotateMasterKey {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Stop after re-wrapping this many values (to test resuming)
+        #[arg(long, hide = true)]
+        stop_after: Option<u64>,
+    },
     /// List the database migrations this release would apply, and apply them.
     Migrate {
         #[command(flatten)]
@@ -352,6 +363,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     force,
                 },
         } => admin_ops::restore(&config::load(&overrides(&storage))?, &file, force).await,
+        Command::Admin {
+            command:
+                AdminCommand::RotateMasterKey {
+                    storage,
+                    stop_after,
+                },
+        } => admin_ops::rotate_master_key(&config::load(&overrides(&storage))?, stop_after).await,
         Command::Admin {
             command: AdminCommand::Migrate { storage, check },
         } => admin_ops::migrate(&config::load(&overrides(&storage))?, check).await,

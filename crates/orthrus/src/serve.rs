@@ -63,8 +63,8 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
     let app = App::new(
-        store,
-        master,
+        store.clone(),
+        master.clone(),
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
         cfg.app_config(),
@@ -73,6 +73,23 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     app.bind_master_key()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The hashing keys are kept in the database (sealed under the master
+    // key), so that they outlive master-key rotations.
+    orthrus_app::master_key::check_no_rotation(store.as_ref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keys = orthrus_app::master_key::load_subkeys(store.as_ref(), &master, &OsEntropy)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::new_with_keys(
+        store,
+        master,
+        &keys,
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        cfg.app_config(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(app)
 }
 

@@ -581,3 +581,200 @@ async fn migrate_check_on_postgres_lists_then_applies() {
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
 }
+
+#[tokio::test]
+async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "rotation").await {
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let server = Server::start(&storage, "info");
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (s, _) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/auth/step-up"),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, tok) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/me/tokens"),
+            Some(&t),
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{tok}");
+        let api_token = tok["token"].as_str().unwrap().to_owned();
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            let (s, v) = api(
+                &c,
+                Method::POST,
+                &format!("{base}/accounts"),
+                Some(&t),
+                Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")})),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            ids.push(v["id"].as_str().unwrap().to_owned());
+        }
+        let (s, v) = api(
+            &c,
+            Method::PUT,
+            &format!("{base}/accounts/{}/totp", ids[0]),
+            Some(&t),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{}/totp/confirm", ids[0]),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = api(
+            &c,
+            Method::PUT,
+            &format!("{base}/accounts/{}/backup-codes", ids[0]),
+            Some(&t),
+            Some(json!({"codes": "1111-2222\n3333-4444"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(server.stop().success());
+
+        // Interrupted after three values (as if killed there).
+        let o = admin(
+            &storage,
+            &["rotate-master-key", "--stop-after", "3"],
+            &master_key(),
+        );
+        assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+        assert!(text(&o).contains("not complete"), "{}", text(&o));
+        let pending = storage.data_dir.join("master.key.new");
+        assert!(pending.exists());
+        // Half-rotated: no server starts on it.
+        let out = std::process::Command::new(bin())
+            .arg("serve")
+            .args(storage.args())
+            .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .env("ORTHRUS_MASTER_KEY", master_key())
+            .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
+            .env_remove("ORTHRUS_CONFIG")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("rotation"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Resumed: it finishes with the same new key and prints it once.
+        let o = admin(&storage, &["rotate-master-key"], &master_key());
+        assert!(o.status.success(), "{}", text(&o));
+        let t_out = text(&o);
+        assert!(t_out.contains("Resuming"), "{t_out}");
+        let new_key = t_out
+            .lines()
+            .find_map(|l| l.strip_prefix("ORTHRUS_MASTER_KEY="))
+            .expect("the new key is printed")
+            .to_owned();
+        assert_ne!(new_key, master_key());
+        assert!(!pending.exists(), "the printed key is not left on disk");
+
+        // The old key no longer opens it; the new one does, and nobody was
+        // signed out.
+        let o = audit_verify(&storage);
+        assert!(!o.status.success());
+        let o = std::process::Command::new(bin())
+            .args(["audit", "verify"])
+            .args(storage.args())
+            .env("ORTHRUS_MASTER_KEY", &new_key)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let server = Server::start_env(
+            &storage,
+            "info",
+            &["--http", "127.0.0.1:0"],
+            &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
+        );
+        let base = format!("{}/api/v1", server.url);
+        let (s, list) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts"),
+            Some(&api_token),
+            None,
+        )
+        .await;
+        assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(4)), "{list}");
+        let (s, _) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/auth/step-up"),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        assert_eq!(s, 200, "the session from before the rotation still works");
+        for (i, id) in ids.iter().enumerate() {
+            let (s, v) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/password"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(
+                (s, v["password"].as_str()),
+                (200, Some(format!("secret-{i}").as_str())),
+                "{v}"
+            );
+            let (s, v) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
+            assert!(v.to_string().contains(&format!("note {i}")), "{v}");
+        }
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{}/totp/code", ids[0]),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{}/backup-codes", ids[0]),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v.to_string().contains("3333"), "{v}");
+        assert!(server.stop().success());
+    }
+}
