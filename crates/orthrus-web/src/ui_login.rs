@@ -28,6 +28,8 @@ pub(crate) struct LoginPage {
     next: String,
     /// "Sign in with <provider>" (None: single sign-on is off).
     sso: Option<String>,
+    /// Where the provider's button leads (`/sso/start?next=…`).
+    sso_href: String,
     /// The email and password form is shown (not with `sso_only`, unless
     /// asked for with `?password=1`).
     password_form: bool,
@@ -42,9 +44,10 @@ impl LoginPage {
             error_code: "",
             email: String::new(),
             ask_totp: false,
-            next,
             password_form: !sso.as_ref().is_some_and(|i| i.sso_only),
+            sso_href: sso_href(&next),
             sso: sso.map(|i| i.provider_name),
+            next,
         }
     }
 
@@ -56,6 +59,17 @@ impl LoginPage {
         *r.status_mut() = crate::error::status_of(e);
         Ok(r)
     }
+}
+
+/// `/sso/start`, carrying `next` when there is one.
+fn sso_href(next: &str) -> String {
+    if next.is_empty() {
+        return "/sso/start".into();
+    }
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    format!("/sso/start?{q}")
 }
 
 #[derive(Deserialize)]

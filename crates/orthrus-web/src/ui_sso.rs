@@ -1,8 +1,9 @@
 //! Single sign-on in the browser: `/sso/start` sends the browser to the
 //! identity provider, `/sso/callback` takes its answer (a sign-in, a
 //! step-up, or the CLI's sign-in handed on to its loopback address), and
-//! `/sso/step-up` starts a fresh authentication from the "Confirm your
-//! identity" dialog, which asks `/ui/step-up/sso` for its button.
+//! `/sso/step-up` (a link carrying the session's CSRF token) starts a fresh
+//! authentication from the "Confirm your identity" dialog, which asks
+//! `/ui/step-up/sso` for that link.
 //!
 //! The flow itself lives in the database (`orthrus-app`, `sso.rs`); the
 //! `orthrus_sso` cookie only ties a browser flow to the browser that began
@@ -10,14 +11,14 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, ClientInfo, UiForm, cookie};
+use crate::extract::{Authed, ClientInfo, cookie};
 use crate::ui::{redirect_with_cookie, see_other, session_cookie};
 use crate::ui_login::LoginPage;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use orthrus_app::{AppError, ProviderAnswer, SsoClient, SsoError, SsoFinish};
 use serde::Deserialize;
 
@@ -27,7 +28,7 @@ pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/sso/start", get(start))
         .route("/sso/callback", get(callback))
-        .route("/sso/step-up", post(step_up))
+        .route("/sso/step-up", get(step_up))
         .route("/ui/step-up/sso", get(step_up_button))
 }
 
@@ -149,20 +150,33 @@ async fn callback(
 }
 
 #[derive(Deserialize)]
-struct StepUpForm {
+struct StepUpQuery {
     /// The page to come back to.
     #[serde(rename = "return")]
     return_to: Option<String>,
+    /// The session's CSRF token: a link (a form's redirect to the provider
+    /// would meet the CSP's `form-action 'self'`) that another site cannot
+    /// forge.
+    csrf: Option<String>,
 }
 
 async fn step_up(
     State(s): State<WebState>,
     a: Authed,
-    UiForm(f): UiForm<StepUpForm>,
+    Query(q): Query<StepUpQuery>,
 ) -> Result<Response, WebError> {
+    let expected = a.cookie_token.as_deref().map(|t| s.app.csrf_token(t));
+    let ok =
+        matches!((&expected, &q.csrf), (Some(e), Some(g)) if orthrus_app::App::secrets_equal(e, g));
+    if !ok {
+        return Err(WebError(AppError::invalid(
+            "request.csrf",
+            "this link has expired or came from another site; reload the page and try again",
+        )));
+    }
     let start = s
         .app
-        .sso_begin_step_up(&a.actor, f.return_to.as_deref().unwrap_or("/"))
+        .sso_begin_step_up(&a.actor, q.return_to.as_deref().unwrap_or("/"))
         .await?;
     Ok(to_provider(&s, start))
 }
@@ -194,10 +208,13 @@ async fn step_up_button(
             None => u.path().to_owned(),
         })
         .unwrap_or_else(|| "/".into());
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("return", &here)
+        .append_pair("csrf", &s.app.csrf_token(session))
+        .finish();
     Ok(Html(format!(
-        "<form method=\"post\" action=\"/sso/step-up\" class=\"row\"><input type=\"hidden\" name=\"_csrf\" value=\"{}\"><input type=\"hidden\" name=\"return\" value=\"{}\"><button class=\"btn\" type=\"submit\" id=\"step-up-sso\">Verify with {}</button></form>",
-        esc(&s.app.csrf_token(session)),
-        esc(&here),
+        "<p class=\"row\"><a class=\"btn\" href=\"/sso/step-up?{}\" id=\"step-up-sso\">Verify with {}</a></p>",
+        esc(&query),
         esc(&info.provider_name),
     )))
 }

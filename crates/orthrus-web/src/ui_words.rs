@@ -134,6 +134,8 @@ pub(crate) const ACTIONS: &[(&str, &str)] = &[
     ),
     ("account.urls_update", "Changed the account's sites"),
     ("auth.login", "Signed in"),
+    ("auth.sso_login", "Signed in with single sign-on"),
+    ("user.sso_link", "Linked their identity provider account"),
     ("auth.logout", "Signed out"),
     ("auth.step_up", "Confirmed their identity"),
     ("session.revoke", "Signed out a session"),

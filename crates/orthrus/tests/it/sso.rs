@@ -40,7 +40,7 @@ impl Provider {
             dir.join("node_modules/oidc-provider").exists(),
             "the test OpenID provider is not installed: run `npm ci --prefix crates/orthrus/tests/oidc` (./scripts/test does)"
         );
-        let mut child = Command::new("node")
+        let child = Command::new("node")
             .arg("provider.mjs")
             .arg("0")
             .current_dir(&dir)
@@ -48,7 +48,12 @@ impl Provider {
             .stderr(Stdio::null())
             .spawn()
             .expect("node (Node.js 20) is needed for the SSO tests");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
+        // Held from here on, so a failed start still stops the process.
+        let mut provider = Self {
+            child,
+            issuer: String::new(),
+        };
+        let mut out = BufReader::new(provider.child.stdout.take().unwrap());
         let mut line = String::new();
         loop {
             line.clear();
@@ -57,14 +62,14 @@ impl Provider {
                 "the OpenID provider exited before it was ready"
             );
             if let Some(issuer) = line.trim().strip_prefix("ready ") {
-                let issuer = issuer.to_owned();
+                provider.issuer = issuer.to_owned();
                 std::thread::spawn(move || {
                     let mut sink = String::new();
                     while out.read_line(&mut sink).unwrap_or(0) > 0 {
                         sink.clear();
                     }
                 });
-                return Self { child, issuer };
+                return provider;
             }
         }
     }
@@ -640,10 +645,8 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
 
     // Step-up: a fresh authentication at the provider elevates the session.
     assert!(me["elevated_until"].is_null());
-    let home = neo
-        .go(reqwest::Method::GET, &format!("{}/", server.url), None)
-        .await;
-    let csrf = between(&home.body, "\"X-CSRF-Token\": \"", "\"").unwrap();
+    // The dialog's button: a link back to the page it was on, carrying the
+    // session's CSRF token.
     let button = neo
         .http
         .get(format!("{}/ui/step-up/sso", server.url))
@@ -655,27 +658,26 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
         .text()
         .await
         .unwrap();
-    assert!(
-        button.contains("Verify with Acme ID") && button.contains("value=\"/security\""),
-        "{button}"
+    assert!(button.contains("Verify with Acme ID"), "{button}");
+    let link = format!(
+        "{}{}",
+        server.url,
+        between(&button, "href=\"", "\"").unwrap()
     );
-    let form = vec![
-        ("_csrf".to_owned(), csrf.clone()),
-        ("return".to_owned(), "/security".to_owned()),
-    ];
-    let r = neo
-        .http
-        .post(format!("{}/sso/step-up", server.url))
-        .header(reqwest::header::COOKIE, neo.cookie_header())
-        .form(&form)
-        .send()
+    assert!(link.contains("return=%2Fsecurity"), "{link}");
+    // Without the token (a link from another site), nothing starts.
+    let forged = neo
+        .go(
+            reqwest::Method::GET,
+            &format!("{}/sso/step-up?return=%2F", server.url),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    let to_provider = neo
+        .go_until(reqwest::Method::GET, &link, None, Some(&provider.issuer))
         .await
-        .unwrap();
-    neo.keep_cookies(&r);
-    let to_provider = r.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+        .url;
     assert!(
         to_provider.contains("prompt=login") && to_provider.contains("max_age=0"),
         "{to_provider}"
@@ -700,19 +702,10 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     assert!(by_sso[0]["detail"]["auth_time"].as_i64().unwrap() > 1_700_000_000);
 
     // Someone else at the provider cannot confirm neo's identity.
-    let r = neo
-        .http
-        .post(format!("{}/sso/step-up", server.url))
-        .header(reqwest::header::COOKIE, neo.cookie_header())
-        .form(&form)
-        .send()
+    let to_provider = neo
+        .go_until(reqwest::Method::GET, &link, None, Some(&provider.issuer))
         .await
-        .unwrap();
-    neo.keep_cookies(&r);
-    let to_provider = r.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+        .url;
     let back = neo
         .through_provider(&provider.issuer, &to_provider, "trinity")
         .await;
@@ -806,4 +799,139 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
         .find_map(|t| between(&t, "client_secret = \"", "\""))
         .unwrap();
     assert!(!server.logs().contains(&secret));
+}
+
+/// In headless Chromium: "Sign in with Acme ID" on the sign-in page, the
+/// provider's own login and consent pages, back signed in; revealing a
+/// password asks for the identity check, "Verify with Acme ID" sends the
+/// person to sign in at the provider again, and the reveal then works;
+/// an unverified email is refused on the sign-in page.
+#[tokio::test]
+async fn sign_in_and_step_up_in_chromium() {
+    use crate::browser::{browser_sized, chromedriver};
+    use thirtyfour::prelude::*;
+    let provider = Provider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "a-long-password-1")
+            .status
+            .success()
+    );
+    let server = sso_server(&provider, &storage, dir.path(), "RS256", "").await;
+    let c = http();
+    let t = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
+    let (_, acct) = api(
+        &c,
+        reqwest::Method::POST,
+        &format!("{}/api/v1/accounts", server.url),
+        Some(&t),
+        Some(json!({"app": "instagram", "label": "Brand Instagram", "password": "Sso-Guarded-9"})),
+    )
+    .await;
+    let id = acct["id"].as_str().unwrap().to_owned();
+
+    let (_driver, driver_url) = chromedriver();
+    let b = browser_sized(&driver_url, 1280, 900).await;
+    let at_provider = |b: WebDriver, login: &'static str| async move {
+        b.query(By::Name("login"))
+            .first()
+            .await?
+            .send_keys(login)
+            .await?;
+        b.find(By::Name("password"))
+            .await?
+            .send_keys("any password")
+            .await?;
+        b.find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        WebDriverResult::Ok(())
+    };
+    let result = async {
+        b.goto(&format!("{}/login", server.url)).await?;
+        b.find(By::Id("sso-sign-in")).await?.click().await?;
+        at_provider(b.clone(), "owner").await?;
+        // The provider's consent page, the first time.
+        b.query(By::XPath("//button[text()='Continue']"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        b.query(By::XPath("//h1[text()='Your accounts']"))
+            .first()
+            .await?;
+
+        // Revealing asks for the identity check; the provider answers it.
+        b.goto(&format!("{}/accounts/{id}", server.url)).await?;
+        b.find(By::Id("reveal-password")).await?.click().await?;
+        b.query(By::Id("step-up-sso"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        // prompt=login: the provider asks again although signed in there.
+        at_provider(b.clone(), "owner").await?;
+        b.query(By::XPath("//*[contains(text(), 'Identity confirmed')]"))
+            .first()
+            .await?;
+        assert_eq!(
+            b.current_url().await?.path(),
+            format!("/accounts/{id}"),
+            "back on the page that asked"
+        );
+        b.find(By::Id("reveal-password")).await?.click().await?;
+        let shown = b.query(By::Id("password-value")).first().await?;
+        assert_eq!(shown.text().await?, "Sso-Guarded-9");
+
+        // Someone whose email the provider has not verified is refused,
+        // said on the sign-in page.
+        b.delete_all_cookies().await?;
+        b.goto(&format!("{}/login", server.url)).await?;
+        b.find(By::Id("sso-sign-in")).await?.click().await?;
+        at_provider(b.clone(), "unverified-owner").await?;
+        b.query(By::XPath("//button[text()='Continue']"))
+            .first()
+            .await?
+            .click()
+            .await?;
+        let alert = b
+            .query(By::Css(".alert[data-error-code='sso.email_unverified']"))
+            .first()
+            .await?;
+        assert!(
+            alert
+                .text()
+                .await?
+                .contains("did not confirm this email address")
+        );
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let html = b.source().await.unwrap_or_default();
+    b.quit().await.ok();
+    result.unwrap_or_else(|e| {
+        panic!(
+            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
+            server.logs()
+        )
+    });
+    let steps = audit(&server, &t, "auth.step_up").await;
+    assert!(
+        steps
+            .iter()
+            .any(|e| e["detail"]["method"] == "sso" && e["outcome"] == "success"),
+        "{steps:?}"
+    );
+    // One reveal refused (identity check needed), then one done.
+    let reveals = audit(&server, &t, "account.password_reveal").await;
+    let outcomes: Vec<&str> = reveals
+        .iter()
+        .filter_map(|e| e["outcome"].as_str())
+        .collect();
+    assert_eq!(outcomes, ["success", "denied"], "{reveals:?}");
 }
