@@ -168,6 +168,15 @@ enum Op {
     Remove,
 }
 
+/// Whether a path names an attribute of a schema extension (Entra ID's
+/// default mappings send the enterprise extension's `department`,
+/// `employeeNumber`, `manager`): this server keeps none, and ignores them
+/// rather than refusing the whole PATCH.
+fn is_extension(path: &str) -> bool {
+    let rest = strip_urn(path.trim());
+    rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("urn:")
+}
+
 /// Applies a PatchOp's `Operations` to a resource (a JSON object).
 pub(crate) fn apply_patch(resource: &mut Value, body: &Value) -> Result<(), ScimProblem> {
     let schemas_ok = body["schemas"].as_array().is_some_and(|s| {
@@ -214,6 +223,7 @@ pub(crate) fn apply_patch(resource: &mut Value, body: &Value) -> Result<(), Scim
             .and_then(Value::as_str)
             .filter(|p| !p.trim().is_empty())
         {
+            Some(p) if is_extension(p) => {}
             Some(p) => apply_at(obj, op, &parse_path(p)?, value)?,
             None => {
                 if op == Op::Remove {
@@ -226,6 +236,9 @@ pub(crate) fn apply_patch(resource: &mut Value, body: &Value) -> Result<(), Scim
                     ));
                 };
                 for (k, v) in fields {
+                    if is_extension(&k) {
+                        continue;
+                    }
                     let path = parse_path(&k)?;
                     // A complex value without a path merges into the attribute.
                     match (&path, v) {
@@ -582,6 +595,24 @@ mod tests {
         );
         apply_patch(&mut u, &patch(json!([{"op": "remove", "path": "name"}]))).unwrap();
         assert!(u.get("name").is_none());
+    }
+
+    #[test]
+    fn extension_attributes_are_ignored() {
+        let mut u = json!({"userName": "k@acme.test"});
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        apply_patch(
+            &mut u,
+            &patch(json!([
+                {"op": "Add", "path": format!("{ext}:department"), "value": "Sales"},
+                {"op": "Replace", "value": {ext: {"employeeNumber": "7"}, "displayName": "Kathy"}},
+            ])),
+        )
+        .unwrap();
+        assert_eq!(
+            u,
+            json!({"userName": "k@acme.test", "displayName": "Kathy"})
+        );
     }
 
     #[test]
