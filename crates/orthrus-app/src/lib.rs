@@ -42,6 +42,7 @@ mod sender_trust;
 pub mod site;
 mod sms;
 mod sso;
+mod sso_finish;
 mod teams;
 mod twofactor;
 mod uploads;

@@ -9,13 +9,12 @@
 //! is behind [`OidcClient`]; the binary wires an HTTP implementation
 //! (`orthrus-oidc`), tests a fake one. This module knows no HTTP.
 
-use crate::audit::Event;
 use crate::auth::LoginOutcome;
 use crate::{Actor, App, AppError, Result};
 use base64::Engine;
 use orthrus_core::{Timestamp, WorkspaceRole};
 use orthrus_crypto::Aad;
-use orthrus_store::{SessionKind, SsoFlowKind, SsoFlowRow, SsoIdentityRow, UserRow};
+use orthrus_store::{SsoFlowKind, SsoFlowRow, UserRow};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -114,8 +113,8 @@ pub struct SsoInfo {
 }
 
 pub(crate) struct Sso {
-    client: Arc<dyn OidcClient>,
-    settings: SsoSettings,
+    pub(crate) client: Arc<dyn OidcClient>,
+    pub(crate) settings: SsoSettings,
 }
 
 /// Why single sign-on refused; each has a stable code.
@@ -179,7 +178,7 @@ impl SsoError {
     }
 
     /// The reason recorded in the audit log.
-    fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> &'static str {
         self.code().trim_start_matches("sso.")
     }
 }
@@ -255,7 +254,7 @@ fn loopback(uri: &str) -> bool {
 }
 
 /// The highest role the person's groups map to.
-fn mapped_role(settings: &SsoSettings, claims: &IdClaims) -> Option<WorkspaceRole> {
+pub(crate) fn mapped_role(settings: &SsoSettings, claims: &IdClaims) -> Option<WorkspaceRole> {
     if settings.role_claim.is_empty() {
         return None;
     }
@@ -301,7 +300,7 @@ impl App {
         })
     }
 
-    fn sso(&self) -> Result<&Sso> {
+    pub(crate) fn sso(&self) -> Result<&Sso> {
         self.inner
             .sso
             .get()
@@ -333,7 +332,7 @@ impl App {
         }
     }
 
-    fn random_b64(&self) -> String {
+    pub(crate) fn random_b64(&self) -> String {
         let mut b = [0u8; 32];
         self.rng().fill(&mut b);
         b64(&b)
@@ -388,7 +387,7 @@ impl App {
         })
     }
 
-    fn browser_hash(&self, token: &str) -> String {
+    pub(crate) fn browser_hash(&self, token: &str) -> String {
         self.inner
             .token_hasher
             .hash_parts(&[b"sso-browser", token.as_bytes()])
@@ -459,520 +458,6 @@ impl App {
         row.return_to = redirect_uri.to_owned();
         row.client_challenge = code_challenge.to_owned();
         self.start_flow(SsoFlowKind::Cli, row, false).await
-    }
-
-    /// The provider's answer came back (`/sso/callback`). `browser_token`
-    /// is the cookie set when the flow started.
-    pub async fn sso_finish(
-        &self,
-        state: &str,
-        answer: ProviderAnswer,
-        browser_token: Option<&str>,
-        client: &SsoClient,
-    ) -> Result<SsoFinish> {
-        let sso = self.sso()?;
-        let key = self
-            .inner
-            .token_hasher
-            .hash_parts(&[b"sso-state", state.as_bytes()]);
-        let flow = self
-            .inner
-            .store
-            .take_sso_flow(&key)
-            .await?
-            .filter(|f| f.kind != SsoFlowKind::CliCode && f.expires_at > self.now())
-            .ok_or(SsoError::FlowExpired)?;
-        let bound = flow.browser_hash.is_empty()
-            || browser_token
-                .is_some_and(|t| App::secrets_equal(&self.browser_hash(t), &flow.browser_hash));
-        if !bound {
-            return Err(SsoError::FlowExpired.into());
-        }
-        let outcome = self.finish_flow(sso, &flow, answer, client).await;
-        match (flow.kind, outcome) {
-            (SsoFlowKind::Cli, Err(AppError::Sso(e))) => Ok(SsoFinish::Cli {
-                redirect: with_query(
-                    &flow.return_to,
-                    &[("error", e.code()), ("error_description", &e.to_string())],
-                ),
-            }),
-            (_, other) => other,
-        }
-    }
-
-    async fn finish_flow(
-        &self,
-        sso: &Sso,
-        flow: &SsoFlowRow,
-        answer: ProviderAnswer,
-        client: &SsoClient,
-    ) -> Result<SsoFinish> {
-        let code = match answer {
-            ProviderAnswer::Code(c) => c,
-            ProviderAnswer::Error(error, description) => {
-                let e = SsoError::Provider(if description.is_empty() {
-                    error
-                } else {
-                    format!("{error}: {description}")
-                });
-                self.sso_refused(None, &e, client, flow.kind).await?;
-                return Err(e.into());
-            }
-        };
-        let sealed = flow.verifier.as_deref().ok_or(SsoError::FlowExpired)?;
-        let verifier = self
-            .inner
-            .envelope
-            .open_string(&Aad::new("sso_flows", &flow.id, "verifier"), sealed)?;
-        let claims = match sso.client.redeem(&code, &verifier, &flow.nonce).await {
-            Ok(c) => c,
-            Err(m) => {
-                let e = SsoError::Provider(m);
-                self.sso_refused(None, &e, client, flow.kind).await?;
-                return Err(e.into());
-            }
-        };
-        match flow.kind {
-            SsoFlowKind::StepUp => self.finish_step_up(sso, flow, &claims, client).await,
-            SsoFlowKind::SignIn | SsoFlowKind::Cli | SsoFlowKind::CliCode => {
-                let user = match self.sso_user(sso, &claims, client).await {
-                    Ok(u) => u,
-                    Err(AppError::Sso(e)) => {
-                        self.sso_refused(Some(&claims), &e, client, flow.kind)
-                            .await?;
-                        return Err(e.into());
-                    }
-                    Err(e) => return Err(e),
-                };
-                if flow.kind == SsoFlowKind::Cli {
-                    return self.hand_code_to_cli(flow, &user).await;
-                }
-                let login = self
-                    .sso_session(&user, &claims, client, SessionKind::Cookie)
-                    .await?;
-                Ok(SsoFinish::SignedIn {
-                    login,
-                    next: flow.return_to.clone(),
-                })
-            }
-        }
-    }
-
-    /// The Orthrus user behind the provider's account: the linked one, else
-    /// the user with this verified email (then linked), else a new user
-    /// when sign-up is on. Roles are mapped on the way.
-    async fn sso_user(&self, sso: &Sso, claims: &IdClaims, client: &SsoClient) -> Result<UserRow> {
-        let store = &self.inner.store;
-        let issuer = sso.client.issuer();
-        let user = if let Some(link) = store.sso_identity(issuer, &claims.subject).await? {
-            store
-                .get_user(link.workspace_id, link.user_id)
-                .await?
-                .ok_or(SsoError::UserDeactivated)?
-        } else {
-            let email = self.verified_email(claims)?;
-            match store.find_user_by_email(&email).await? {
-                Some(u) => {
-                    if !u.active {
-                        return Err(SsoError::UserDeactivated.into());
-                    }
-                    self.link(issuer, claims, &u, client).await?;
-                    u
-                }
-                None if sso.settings.allow_signup => {
-                    self.create_sso_user(sso, claims, &email, client).await?
-                }
-                None => return Err(SsoError::UnknownUser(email).into()),
-            }
-        };
-        if !user.active {
-            return Err(SsoError::UserDeactivated.into());
-        }
-        self.apply_mapped_role(sso, claims, user, client).await
-    }
-
-    fn verified_email(&self, claims: &IdClaims) -> Result<String> {
-        if !claims.email_verified {
-            return Err(SsoError::EmailUnverified.into());
-        }
-        let email = claims.email.as_deref().ok_or(SsoError::EmailUnverified)?;
-        crate::normalize_email(email).map_err(|_| SsoError::EmailUnverified.into())
-    }
-
-    async fn link(
-        &self,
-        issuer: &str,
-        claims: &IdClaims,
-        user: &UserRow,
-        client: &SsoClient,
-    ) -> Result<()> {
-        let row = SsoIdentityRow {
-            issuer: issuer.to_owned(),
-            subject: claims.subject.clone(),
-            workspace_id: user.workspace_id,
-            user_id: user.id,
-            email: user.email.clone(),
-            created_at: self.now(),
-        };
-        self.inner
-            .store
-            .link_sso_identity(&row)
-            .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
-                e => e.into(),
-            })?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
-            Event::new("user.sso_link")
-                .target("user", user.id)
-                .detail(serde_json::json!({"issuer": issuer, "subject": claims.subject})),
-        )
-        .await
-    }
-
-    async fn create_sso_user(
-        &self,
-        sso: &Sso,
-        claims: &IdClaims,
-        email: &str,
-        client: &SsoClient,
-    ) -> Result<UserRow> {
-        let ws = self
-            .inner
-            .store
-            .list_workspaces()
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(AppError::Internal("no workspace to add the user to".into()))?;
-        let role = mapped_role(&sso.settings, claims).unwrap_or(sso.settings.default_role);
-        // A password nobody knows: this person signs in through the provider.
-        let password = self.random_b64();
-        let name = claims.name.as_deref().unwrap_or("");
-        let user = self
-            .new_user_row(
-                ws.id,
-                email,
-                &name.chars().take(100).collect::<String>(),
-                role,
-                &password,
-            )
-            .await?;
-        self.inner
-            .store
-            .create_user(&user)
-            .await
-            .map_err(|e| match e {
-                // Someone else's sign-in created them a moment ago.
-                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
-                e => e.into(),
-            })?;
-        self.audit_raw(
-            ws.id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
-            Event::new("user.create")
-                .target("user", user.id)
-                .detail(serde_json::json!({"email": email, "role": role, "via": "sso"})),
-        )
-        .await?;
-        self.link(sso.client.issuer(), claims, &user, client)
-            .await?;
-        Ok(user)
-    }
-
-    async fn apply_mapped_role(
-        &self,
-        sso: &Sso,
-        claims: &IdClaims,
-        mut user: UserRow,
-        client: &SsoClient,
-    ) -> Result<UserRow> {
-        let Some(role) = mapped_role(&sso.settings, claims) else {
-            return Ok(user);
-        };
-        if role == user.role {
-            return Ok(user);
-        }
-        if user.role.is_owner() && !role.is_owner() {
-            let others = self
-                .inner
-                .store
-                .list_users(user.workspace_id)
-                .await?
-                .into_iter()
-                .filter(|u| u.id != user.id && u.active && u.role.is_owner())
-                .count();
-            if others == 0 {
-                return Ok(user);
-            }
-        }
-        self.inner
-            .store
-            .set_user_role(user.workspace_id, user.id, role, self.now())
-            .await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
-            Event::new("user.role_change")
-                .target("user", user.id)
-                .detail(serde_json::json!({"from": user.role, "to": role, "via": "sso"})),
-        )
-        .await?;
-        user.role = role;
-        Ok(user)
-    }
-
-    async fn sso_session(
-        &self,
-        user: &UserRow,
-        claims: &IdClaims,
-        client: &SsoClient,
-        kind: SessionKind,
-    ) -> Result<LoginOutcome> {
-        let req = crate::LoginRequest {
-            email: user.email.clone(),
-            password: orthrus_core::SecretString::default(),
-            totp: None,
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            kind,
-        };
-        let (token, session_id, expires_at) = self.create_session(user, &req).await?;
-        let ws = self.workspace(user.workspace_id).await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
-            Event::new("auth.sso_login").target("session", session_id).detail(
-                serde_json::json!({"kind": kind.as_str(), "issuer": claims.issuer, "user_agent": client.user_agent}),
-            ),
-        )
-        .await?;
-        Ok(LoginOutcome {
-            token,
-            session_id,
-            expires_at,
-            user_id: user.id,
-            workspace_id: user.workspace_id,
-            must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
-        })
-    }
-
-    /// A refused SSO sign-in, in the audit log of the user's workspace (or
-    /// the first one, as failed password sign-ins are).
-    async fn sso_refused(
-        &self,
-        claims: Option<&IdClaims>,
-        e: &SsoError,
-        client: &SsoClient,
-        kind: SsoFlowKind,
-    ) -> Result<()> {
-        let store = &self.inner.store;
-        let email = claims.and_then(|c| c.email.clone());
-        let user = match &email {
-            Some(e) => store.find_user_by_email(&e.to_lowercase()).await?,
-            None => None,
-        };
-        let ws = match &user {
-            Some(u) => Some(u.workspace_id),
-            None => store.list_workspaces().await?.first().map(|w| w.id),
-        };
-        let Some(ws) = ws else { return Ok(()) };
-        let action = if kind == SsoFlowKind::StepUp {
-            "auth.step_up"
-        } else {
-            "auth.sso_login"
-        };
-        self.audit_raw(
-            ws,
-            user.as_ref().map(|u| (u.id, u.email.as_str())),
-            Some(&client.ip),
-            Event::new(action)
-                .outcome("failure")
-                .detail(serde_json::json!({
-                    "method": "sso",
-                    "reason": e.reason(),
-                    "email": email,
-                    "email_verified": claims.map(|c| c.email_verified),
-                    "subject": claims.map(|c| c.subject.clone()),
-                })),
-        )
-        .await
-    }
-
-    async fn finish_step_up(
-        &self,
-        sso: &Sso,
-        flow: &SsoFlowRow,
-        claims: &IdClaims,
-        client: &SsoClient,
-    ) -> Result<SsoFinish> {
-        let (Some(ws_id), Some(user_id), Some(session)) =
-            (flow.workspace_id, flow.user_id, flow.session_id)
-        else {
-            return Err(SsoError::FlowExpired.into());
-        };
-        let user = self
-            .inner
-            .store
-            .get_user(ws_id, user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or(AppError::Unauthenticated)?;
-        let checked = self
-            .step_up_identity(sso, claims, &user, client)
-            .await
-            .and_then(|()| {
-                // A fresh authentication: after the check was asked for.
-                let fresh = claims
-                    .auth_time
-                    .is_some_and(|t| t >= flow.created_at.millis() / 1000 - AUTH_TIME_SKEW_SECS);
-                if fresh {
-                    Ok(())
-                } else {
-                    Err(SsoError::StaleAuthentication.into())
-                }
-            });
-        if let Err(AppError::Sso(e)) = &checked {
-            self.audit_raw(
-                ws_id,
-                Some((user.id, &user.email)),
-                Some(&client.ip),
-                Event::new("auth.step_up")
-                    .target("session", session)
-                    .outcome("failure")
-                    .detail(serde_json::json!({"method": "sso", "reason": e.reason(), "auth_time": claims.auth_time})),
-            )
-            .await?;
-        }
-        checked?;
-        let ws = self.workspace(ws_id).await?;
-        let until = self
-            .now()
-            .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-        self.inner.store.elevate_session(session, until).await?;
-        self.audit_raw(
-            ws_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
-            Event::new("auth.step_up")
-                .target("session", session)
-                .detail(serde_json::json!({"method": "sso", "until": until.to_rfc3339(), "auth_time": claims.auth_time})),
-        )
-        .await?;
-        Ok(SsoFinish::SteppedUp {
-            until,
-            return_to: flow.return_to.clone(),
-        })
-    }
-
-    /// The provider's account must be the user's own: their linked one, or
-    /// (not linked yet) one with their verified email, linked now.
-    async fn step_up_identity(
-        &self,
-        sso: &Sso,
-        claims: &IdClaims,
-        user: &UserRow,
-        client: &SsoClient,
-    ) -> Result<()> {
-        let store = &self.inner.store;
-        let issuer = sso.client.issuer();
-        match store.sso_identity(issuer, &claims.subject).await? {
-            Some(link) if link.user_id == user.id => Ok(()),
-            Some(_) => Err(SsoError::WrongAccount.into()),
-            None => {
-                if store.sso_identity_of(user.id, issuer).await?.is_some() {
-                    return Err(SsoError::WrongAccount.into());
-                }
-                if self.verified_email(claims)? != user.email {
-                    return Err(SsoError::WrongAccount.into());
-                }
-                self.link(issuer, claims, user, client).await
-            }
-        }
-    }
-
-    async fn hand_code_to_cli(&self, flow: &SsoFlowRow, user: &UserRow) -> Result<SsoFinish> {
-        let code = self.random_b64();
-        let now = self.now();
-        let row = SsoFlowRow {
-            id: self.random_id(),
-            key_hash: self
-                .inner
-                .token_hasher
-                .hash_parts(&[b"sso-cli-code", code.as_bytes()]),
-            kind: SsoFlowKind::CliCode,
-            nonce: String::new(),
-            verifier: None,
-            browser_hash: String::new(),
-            workspace_id: Some(user.workspace_id),
-            user_id: Some(user.id),
-            session_id: None,
-            return_to: String::new(),
-            client_challenge: flow.client_challenge.clone(),
-            created_at: now,
-            expires_at: now.plus_seconds(SSO_FLOW_SECS),
-        };
-        self.inner.store.insert_sso_flow(&row).await?;
-        Ok(SsoFinish::Cli {
-            redirect: with_query(&flow.return_to, &[("code", &code)]),
-        })
-    }
-
-    /// The CLI exchanges its one-time code (and the verifier of the
-    /// challenge it started with) for a bearer session.
-    pub async fn sso_exchange_cli_code(
-        &self,
-        code: &str,
-        verifier: &str,
-        client: &SsoClient,
-    ) -> Result<LoginOutcome> {
-        self.sso()?;
-        let key = self
-            .inner
-            .token_hasher
-            .hash_parts(&[b"sso-cli-code", code.trim().as_bytes()]);
-        let flow = self
-            .inner
-            .store
-            .take_sso_flow(&key)
-            .await?
-            .filter(|f| f.kind == SsoFlowKind::CliCode && f.expires_at > self.now())
-            .filter(|f| App::secrets_equal(&pkce_challenge(verifier), &f.client_challenge))
-            .ok_or(SsoError::InvalidCode)?;
-        let (Some(ws), Some(user_id)) = (flow.workspace_id, flow.user_id) else {
-            return Err(SsoError::InvalidCode.into());
-        };
-        let user = self
-            .inner
-            .store
-            .get_user(ws, user_id)
-            .await?
-            .ok_or(SsoError::InvalidCode)?;
-        if !user.active {
-            return Err(SsoError::UserDeactivated.into());
-        }
-        let claims = IdClaims {
-            issuer: self.sso()?.client.issuer().to_owned(),
-            ..IdClaims::default()
-        };
-        self.sso_session(&user, &claims, client, SessionKind::Bearer)
-            .await
-    }
-}
-
-fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(base) {
-        Ok(mut u) => {
-            u.query_pairs_mut().extend_pairs(pairs);
-            u.to_string()
-        }
-        Err(_) => base.to_owned(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod inbox_paging;
 mod mfa_check;
+mod sso;
 
 use orthrus_app::{Actor, App, AppConfig};
 use orthrus_core::{FakeClock, OsEntropy, Timestamp};

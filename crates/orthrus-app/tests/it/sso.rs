@@ -1,0 +1,348 @@
+//! Single sign-on's rules with a stand-in provider (no HTTP; the real one,
+//! panva's oidc-provider, is in `orthrus`'s tests): the PKCE verifier comes
+//! back from the database, a step-up needs an `auth_time` after the
+//! request, a flow is used once, in its browser, within ten minutes, the
+//! groups mapping never demotes the last Owner, and the CLI's code needs
+//! its verifier.
+
+use crate::TestApp;
+use orthrus_app::{
+    Actor, AppError, AuthorizationRequest, IdClaims, LoginRequest, OidcClient, ProviderAnswer,
+    SessionKind, SsoClient, SsoError, SsoFinish, SsoSettings, pkce_challenge,
+};
+use orthrus_core::{SecretString, WorkspaceRole};
+use std::sync::{Arc, Mutex};
+
+const ISSUER: &str = "http://127.0.0.1:9";
+
+/// Vouches for whoever `next` says, after checking the PKCE verifier
+/// against the challenge of the last authorization request.
+#[derive(Default)]
+struct FakeProvider {
+    next: Mutex<IdClaims>,
+    asked: Mutex<Vec<AuthorizationRequest>>,
+}
+
+#[async_trait::async_trait]
+impl OidcClient for FakeProvider {
+    fn issuer(&self) -> &str {
+        ISSUER
+    }
+    async fn authorization_url(&self, req: &AuthorizationRequest) -> Result<String, String> {
+        self.asked.lock().unwrap().push(req.clone());
+        Ok(format!("{ISSUER}/auth?state={}", req.state))
+    }
+    async fn redeem(&self, _code: &str, verifier: &str, nonce: &str) -> Result<IdClaims, String> {
+        let asked = self.asked.lock().unwrap();
+        let req = asked
+            .iter()
+            .find(|r| r.nonce == nonce)
+            .ok_or("unknown nonce")?;
+        if pkce_challenge(verifier) != req.code_challenge {
+            return Err("invalid_grant: PKCE verification failed".into());
+        }
+        Ok(self.next.lock().unwrap().clone())
+    }
+}
+
+fn claims(sub: &str, email: &str, auth_time: Option<i64>, groups: &[&str]) -> IdClaims {
+    IdClaims {
+        issuer: ISSUER.into(),
+        subject: sub.into(),
+        email: Some(email.into()),
+        email_verified: true,
+        name: None,
+        auth_time,
+        claims: serde_json::from_value(serde_json::json!({ "groups": groups })).unwrap(),
+    }
+}
+
+fn client() -> SsoClient {
+    SsoClient {
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+fn state_of(url: &str) -> String {
+    url.split("state=").nth(1).unwrap().to_owned()
+}
+
+fn with_sso(t: &TestApp) -> Arc<FakeProvider> {
+    let p = Arc::new(FakeProvider::default());
+    t.app.set_sso(
+        p.clone(),
+        SsoSettings {
+            provider_name: "Acme ID".into(),
+            role_claim: "groups".into(),
+            role_map: vec![("staff".into(), WorkspaceRole::User)],
+            ..SsoSettings::default()
+        },
+    );
+    p
+}
+
+/// The Owner's browser session, as the web layer would see it, and its token.
+async fn owner_session(t: &TestApp) -> (Actor, String) {
+    let out = t
+        .app
+        .login(LoginRequest {
+            email: "owner@acme.test".into(),
+            password: SecretString::new("owner-password-1"),
+            totp: None,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+            kind: SessionKind::Cookie,
+        })
+        .await
+        .unwrap();
+    let token = out.token.expose().to_owned();
+    let actor = t.app.authenticate(&token, "127.0.0.1").await.unwrap();
+    (actor, token)
+}
+
+#[tokio::test]
+async fn step_up_needs_an_authentication_after_the_request() {
+    for t in TestApp::all("sso_step_up").await {
+        let p = with_sso(&t);
+        let (actor, token) = owner_session(&t).await;
+        let now_secs = t.app.now().millis() / 1000;
+
+        // The provider says the person last signed in two minutes ago: it
+        // did not ask again, so the check does not count.
+        let start = t.app.sso_begin_step_up(&actor, "/accounts").await.unwrap();
+        assert!(p.asked.lock().unwrap().last().unwrap().fresh);
+        *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", Some(now_secs - 120), &[]);
+        let stale = t
+            .app
+            .sso_finish(
+                &state_of(&start.authorization_url),
+                ProviderAnswer::Code("c1".into()),
+                start.browser_token.as_deref(),
+                &client(),
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(AppError::Sso(SsoError::StaleAuthentication))),
+            "{stale:?}"
+        );
+        let again = t.app.authenticate(&token, "127.0.0.1").await.unwrap();
+        assert!(again.elevated_until.is_none());
+
+        // Signed in again just now: elevated, back to the page that asked.
+        let start = t.app.sso_begin_step_up(&actor, "/accounts").await.unwrap();
+        t.clock.advance_secs(20);
+        *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", Some(now_secs + 15), &[]);
+        let done = t
+            .app
+            .sso_finish(
+                &state_of(&start.authorization_url),
+                ProviderAnswer::Code("c2".into()),
+                start.browser_token.as_deref(),
+                &client(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&done, SsoFinish::SteppedUp { return_to, .. } if return_to == "/accounts"),
+            "{done:?}"
+        );
+        let again = t.app.authenticate(&token, "127.0.0.1").await.unwrap();
+        assert!(again.elevated_until.is_some());
+
+        // Both are in the audit log, with their method.
+        let events = t
+            .app
+            .list_audit(
+                &t.owner,
+                &orthrus_app::AuditQuery {
+                    action: Some("auth.step_up".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let outcomes: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|e| e.detail["method"] == "sso")
+            .map(|e| {
+                (
+                    e.outcome.as_str(),
+                    e.detail["reason"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [("success", ""), ("failure", "stale_authentication")]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_flow_is_used_once_in_its_browser_within_ten_minutes() {
+    for t in TestApp::all("sso_flow_once").await {
+        let p = with_sso(&t);
+        *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", None, &[]);
+        let finish = |state: String, browser: Option<String>| {
+            let app = t.app.clone();
+            async move {
+                app.sso_finish(
+                    &state,
+                    ProviderAnswer::Code("c".into()),
+                    browser.as_deref(),
+                    &client(),
+                )
+                .await
+            }
+        };
+        let expired = |r: &Result<SsoFinish, AppError>| {
+            matches!(r, Err(AppError::Sso(SsoError::FlowExpired)))
+        };
+
+        // Another browser: refused, and the flow is gone.
+        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        let state = state_of(&s.authorization_url);
+        assert!(expired(&finish(state.clone(), Some("other".into())).await));
+        assert!(expired(&finish(state, s.browser_token.clone()).await));
+
+        // Too late.
+        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        t.clock.advance_secs(orthrus_app::SSO_FLOW_SECS + 1);
+        let late = finish(state_of(&s.authorization_url), s.browser_token).await;
+        assert!(expired(&late), "{late:?}");
+
+        // In time, in its browser: signed in, once.
+        let s = t.app.sso_begin_sign_in("/inbox").await.unwrap();
+        let state = state_of(&s.authorization_url);
+        let ok = finish(state.clone(), s.browser_token.clone())
+            .await
+            .unwrap();
+        assert!(matches!(&ok, SsoFinish::SignedIn { next, .. } if next == "/inbox"));
+        assert!(expired(&finish(state, s.browser_token).await));
+
+        // The provider's refusal is said, not a sign-in.
+        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        let denied = t
+            .app
+            .sso_finish(
+                &state_of(&s.authorization_url),
+                ProviderAnswer::Error("access_denied".into(), "End-User aborted".into()),
+                s.browser_token.as_deref(),
+                &client(),
+            )
+            .await;
+        assert!(
+            matches!(&denied, Err(AppError::Sso(SsoError::Provider(m))) if m.contains("access_denied")),
+            "{denied:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verifier() {
+    for t in TestApp::all("sso_owner_cli").await {
+        let p = with_sso(&t);
+        // The only Owner is in a group mapped to User: they stay Owner.
+        *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", None, &["staff"]);
+        let verifier = "v".repeat(43);
+        let s = t
+            .app
+            .sso_begin_cli(
+                "http://127.0.0.1:53682/callback",
+                &pkce_challenge(&verifier),
+            )
+            .await
+            .unwrap();
+        assert!(s.browser_token.is_none());
+        let done = t
+            .app
+            .sso_finish(
+                &state_of(&s.authorization_url),
+                ProviderAnswer::Code("c".into()),
+                None,
+                &client(),
+            )
+            .await
+            .unwrap();
+        let SsoFinish::Cli { redirect } = done else {
+            panic!("{done:?}")
+        };
+        assert!(redirect.starts_with("http://127.0.0.1:53682/callback?code="));
+        let code = redirect.split("code=").nth(1).unwrap().to_owned();
+        let bad = t
+            .app
+            .sso_exchange_cli_code(&code, &"w".repeat(43), &client())
+            .await;
+        assert!(matches!(bad, Err(AppError::Sso(SsoError::InvalidCode))));
+        // A wrong verifier used the code up: the CLI starts again.
+        let s = t
+            .app
+            .sso_begin_cli(
+                "http://127.0.0.1:53682/callback",
+                &pkce_challenge(&verifier),
+            )
+            .await
+            .unwrap();
+        let SsoFinish::Cli { redirect } = t
+            .app
+            .sso_finish(
+                &state_of(&s.authorization_url),
+                ProviderAnswer::Code("c".into()),
+                None,
+                &client(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("not a CLI answer")
+        };
+        let code = redirect.split("code=").nth(1).unwrap().to_owned();
+        let out = t
+            .app
+            .sso_exchange_cli_code(&code, &verifier, &client())
+            .await
+            .unwrap();
+        let me = t
+            .app
+            .authenticate(out.token.expose(), "127.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(me.role, WorkspaceRole::Owner);
+        assert_eq!(me.session_kind, Some(SessionKind::Bearer));
+        let twice = t
+            .app
+            .sso_exchange_cli_code(&code, &verifier, &client())
+            .await;
+        assert!(matches!(twice, Err(AppError::Sso(SsoError::InvalidCode))));
+        // An unverified email at the CLI: the loopback hears why.
+        let mut unverified = claims("zed-sub", "zed@acme.test", None, &[]);
+        unverified.email_verified = false;
+        *p.next.lock().unwrap() = unverified;
+        let s = t
+            .app
+            .sso_begin_cli(
+                "http://127.0.0.1:53682/callback",
+                &pkce_challenge(&verifier),
+            )
+            .await
+            .unwrap();
+        let SsoFinish::Cli { redirect } = t
+            .app
+            .sso_finish(
+                &state_of(&s.authorization_url),
+                ProviderAnswer::Code("c".into()),
+                None,
+                &client(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("not a CLI answer")
+        };
+        assert!(
+            redirect.contains("error=sso.email_unverified"),
+            "{redirect}"
+        );
+    }
+}
