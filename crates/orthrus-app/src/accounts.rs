@@ -795,11 +795,14 @@ impl App {
             ));
         }
         let until = self.membership_end(&user, role, until)?;
+        // Their own membership still in force (a team's role is the team's).
         let current = self
             .inner
             .store
-            .member_role(actor.workspace_id, a.id, uid, self.now())
-            .await?;
+            .direct_member(actor.workspace_id, a.id, uid)
+            .await?
+            .filter(|m| m.expires_at.is_none_or(|end| end > now))
+            .map(|m| m.role);
         if let Some(c) = current {
             self.check_subject(actor, subject, Action::ManageMembers { role: c })?;
             if c.is_owner() && !role.is_owner() {
@@ -864,11 +867,14 @@ impl App {
     pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
         let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("member"))?;
+        // The person's own membership: a role they hold through a team is
+        // the team's (taken back on the account's Teams), not removed here.
         let current = self
             .inner
             .store
-            .member_role(actor.workspace_id, a.id, uid, self.now())
+            .direct_member(actor.workspace_id, a.id, uid)
             .await?
+            .map(|m| m.role)
             .ok_or(AppError::NotFound("member"))?;
         self.check_subject(actor, subject, Action::ManageMembers { role: current })?;
         if current.is_owner() {

@@ -719,3 +719,81 @@ async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
         "{page}"
     );
 }
+
+/// Deactivation by hand does what deprovisioning does: grants go, and a
+/// reactivated user has none; a member's own membership and their team's
+/// role are managed apart.
+#[tokio::test]
+async fn hand_deactivation_removes_grants_and_own_memberships_stay_apart_from_teams() {
+    for env in TestApp::all("scim_hand").await {
+        let owner = env.owner().await;
+        let account = owner.account("Brand X", "pw-1").await;
+        let directory = scim(&env, &owner).await;
+        let kathy = env.user(&owner, "kathy@acme.test", "user").await;
+        let (s, g) = directory
+            .post(
+                "/Groups",
+                &json!({"displayName": "Agency", "members": [{"value": kathy.user_id}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{g}");
+        let team = g["id"].as_str().unwrap();
+        let (s, _) = owner
+            .send(
+                reqwest::Method::PUT,
+                &format!("/accounts/{account}/teams/{team}"),
+                Some(&json!({"role": "owner"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Her own Collaborator membership is hers to lose apart from the team's Owner role.
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{account}/members"),
+                &json!({"user_id": kathy.user_id, "role": "collaborator"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["role"], "collaborator");
+        assert_eq!(my_role(&kathy, &account).await.as_deref(), Some("owner"));
+        let (s, v) = owner
+            .delete(&format!("/accounts/{account}/members/{}", kathy.user_id))
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+        assert_eq!(
+            my_role(&kathy, &account).await.as_deref(),
+            Some("owner"),
+            "through the team"
+        );
+        let (s, v) = owner
+            .delete(&format!("/accounts/{account}/members/{}", kathy.user_id))
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::NOT_FOUND, "member.not_found"),
+            "{v}"
+        );
+
+        // Deactivated by hand: signed out, out of the team.
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", kathy.user_id),
+                &json!({"active": false}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, _) = kathy.get("/me").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (_, teams) = owner.get("/teams").await;
+        assert_eq!(teams[0]["members"], json!([]), "{teams}");
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", kathy.user_id),
+                &json!({"active": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let kathy = env.login("kathy@acme.test", "member-password-1").await;
+        assert_eq!(my_role(&kathy, &account).await, None);
+    }
+}
