@@ -1,13 +1,12 @@
-//! Single sign-on with OpenID Connect: starting a sign-in, a step-up or
-//! the CLI's sign-in (the flow row that holds state, nonce and PKCE
-//! verifier in the database, so the provider's answer may land on any
-//! node), and finishing it: who the provider's account is (linked
-//! identity, else a verified email), whether they may sign in, created
-//! users, roles mapped from a claim, and the audit trail.
+//! Single sign-on with OpenID Connect: the types, what the configuration
+//! says, and starting a sign-in, a step-up or the CLI's sign-in: the flow
+//! row that holds state, nonce and the sealed PKCE verifier in the
+//! database (so the provider's answer may land on any node), and `sso_only`.
+//! Finishing a flow is `sso_finish.rs`.
 //!
 //! The provider itself (discovery, the token request, ID token signatures)
 //! is behind [`OidcClient`]; the binary wires an HTTP implementation
-//! (`orthrus-oidc`), tests a fake one. This module knows no HTTP.
+//! (`orthrus-oidc`), tests a stand-in. This module knows no HTTP.
 
 use crate::auth::LoginOutcome;
 use crate::{Actor, App, AppError, Result};

@@ -139,9 +139,19 @@ impl SsoConfig {
         }
         let u = url::Url::parse(&self.issuer)
             .with_context(|| format!("sso.issuer is not a URL: {:?}", self.issuer))?;
-        if !matches!(u.scheme(), "https" | "http") || u.query().is_some() || u.fragment().is_some()
-        {
-            bail!("sso.issuer must be an https:// URL without query or fragment");
+        // Plain http only on this machine (a local test provider): the
+        // provider's keys and the client secret travel over this connection.
+        let loopback = matches!(
+            u.host(),
+            Some(url::Host::Ipv4(a)) if a.is_loopback()
+        ) || matches!(u.host(), Some(url::Host::Ipv6(a)) if a.is_loopback())
+            || u.host_str() == Some("localhost");
+        let scheme_ok = u.scheme() == "https" || (u.scheme() == "http" && loopback);
+        if !scheme_ok || u.query().is_some() || u.fragment().is_some() {
+            bail!(
+                "sso.issuer must be an https:// URL without query or fragment (http:// only for a provider on 127.0.0.1 or localhost), got {:?}",
+                self.issuer
+            );
         }
         if self.client_id.trim().is_empty() {
             bail!("sso.client_id is required with sso.issuer");
@@ -275,6 +285,10 @@ mod tests {
             },
             SsoConfig {
                 issuer: "id.example.test".into(),
+                ..ok.clone()
+            },
+            SsoConfig {
+                issuer: "http://id.example.test".into(),
                 ..ok.clone()
             },
             SsoConfig {
