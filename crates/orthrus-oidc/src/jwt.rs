@@ -200,6 +200,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A public key and a token signed with its private key (RS256),
+    /// made once with Node.js's crypto module.
+    const RS256_JWK: &str = r#"{"kid":"k1","kty":"RSA","n":"1ZCP3IhBjbb7roXya7Tvah8upr6ECUCh3ZOgKKhcO6j3lZY1XOJpqX2Focrakl_c15vI8Gl5xUWdDlqnjCUI4J7KVrMU4km35roWWCD7gKWSuFs4hTSKfISaOscf9VLmolIWQYpPIS0OUXaYSr73f4mq2Xj40eAZyZlQ6ZJOeTrWUv8pF1xBk3LsydlmH8prDVMjPvfBbYT8c7Z3FtZmjzwsJqglBmc52MqHsE2oml9EFC7MrIy7v8lUQakJaOQJo-DwOytOdYRMnIxjZksUGiJDcpEwz1WtyGB5nHAoiRpoQaqcCUsm7BBYK1e_wRdaBMdZh58fVB64URWjk-wENQ","e":"AQAB"}"#;
+    const RS256_TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1MSJ9.R5m3nl3kLODIL2rQV2oJ1gTCC5XdLkgJxi9AMHNqGw4h9bo26fHQFrX3NGbGcey09wkbUcEijbl7lk2le2QTfb2pd6IbG2m6_PGV44jliuo-M5flyNB-McEYWRmika1xyxBe0bfKBkyn9KkCOwCwEWNDJ1j1P6Y_YOZwethodSuxJNn4tZFSY0gRaC7mVuUT63zL7gcuetE8tCsyzUWNaFOgcDgZc9reiTrIuMG0GUuiXDJzQnTtU3MDX8wl3sdse1ZkQenmP0D9URwMEbN1V4fAyeDKKiR9TOk5GD-g9fYgmArNQzYlnPZiASGM-hj9cm5ylByiU3Cet9C85SkJEQ";
+
+    /// A public key and a token signed with its private key (ES256),
+    /// made once with Node.js's crypto module.
+    const ES256_JWK: &str = r#"{"kid":"k1","kty":"EC","x":"yFAVsfTrpXYjDynmuU98Pyz2CCAB92E4i3mHw5UTeWA","y":"oFNwfJPaTz7zwdmlYXDmkqT579esedF9YN1O7TGQhPw","crv":"P-256"}"#;
+    const ES256_TOKEN: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1MSJ9.VaG6lhfdrd4eq3P-PP9MFuEdN_ZrhkYeI5ZOqoJf7HcjvkO8IaXqH2DnzQjdG_rMhCofHpu-ZEXmDngSt0w-fw";
+
     fn expected() -> Expected<'static> {
         Expected {
             issuer: "http://127.0.0.1:4000",
@@ -279,6 +289,36 @@ mod tests {
             };
             assert!(verify(&h, &key, b"x.y", b"").is_err(), "{alg}");
             assert!(pick(std::slice::from_ref(&key), &h).is_none());
+        }
+    }
+
+    #[test]
+    fn rs256_and_es256_signatures_verify_and_a_changed_byte_does_not() {
+        for (jwk, token) in [(RS256_JWK, RS256_TOKEN), (ES256_JWK, ES256_TOKEN)] {
+            let key: Jwk = serde_json::from_str(jwk).unwrap();
+            let (header, signed, sig, payload) = split(token).unwrap();
+            assert_eq!(payload["sub"], "u1");
+            let picked = pick(std::slice::from_ref(&key), &header).unwrap();
+            verify(&header, &picked, signed.as_bytes(), &sig).unwrap();
+            let mut forged = signed.clone().into_bytes();
+            let last = forged.len() - 1;
+            forged[last] ^= 1;
+            assert!(
+                verify(&header, &picked, &forged, &sig).is_err(),
+                "{}",
+                header.alg
+            );
+            let mut bad_sig = sig.clone();
+            bad_sig[0] ^= 1;
+            assert!(verify(&header, &picked, signed.as_bytes(), &bad_sig).is_err());
+            // The key of the other algorithm is not taken for this one.
+            let other = if header.alg == "RS256" {
+                ES256_JWK
+            } else {
+                RS256_JWK
+            };
+            let other: Jwk = serde_json::from_str(other).unwrap();
+            assert!(pick(&[other], &header).is_none());
         }
     }
 }
