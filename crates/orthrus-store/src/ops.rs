@@ -17,8 +17,9 @@ pub struct OpsStats {
     /// Messages kept in the shared inbox (email and SMS), and their sealed size.
     pub inbox_messages: i64,
     pub inbox_bytes: i64,
-    /// Automation jobs by (kind, state), all kept history.
-    pub jobs: Vec<(String, String, i64)>,
+    /// Automation jobs by (kind, state), all kept history: how many, and
+    /// the milliseconds the finished ones took from request to end.
+    pub jobs: Vec<(String, String, i64, i64)>,
     /// Queued jobs that are due now (a worker could take them).
     pub queue_depth: i64,
     /// When the longest-waiting due job became due.
@@ -130,7 +131,7 @@ pub trait Ops: Send + Sync {
     async fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()>;
 }
 
-const JOBS_BY_KIND: &str = "SELECT kind, state, COUNT(*) AS n FROM automation_jobs GROUP BY kind, state ORDER BY kind, state";
+const JOBS_BY_KIND: &str = "SELECT kind, state, COUNT(*) AS n, CAST(COALESCE(SUM(finished_at - created_at), 0) AS BIGINT) AS ms FROM automation_jobs GROUP BY kind, state ORDER BY kind, state";
 const QUEUE: &str = "SELECT COUNT(*) AS n, MIN(run_after) AS oldest FROM automation_jobs WHERE state = 'queued' AND run_after <= $1";
 const INBOX: &str =
     "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(sealed)), 0) AS bytes FROM inbox_messages";
@@ -225,7 +226,12 @@ macro_rules! ops_stats {
         let inbox = sqlx::query(INBOX).fetch_one(pool).await?;
         let mut jobs = Vec::new();
         for r in sqlx::query(JOBS_BY_KIND).fetch_all(pool).await? {
-            jobs.push((r.try_get("kind")?, r.try_get("state")?, r.try_get("n")?));
+            jobs.push((
+                r.try_get("kind")?,
+                r.try_get("state")?,
+                r.try_get("n")?,
+                r.try_get("ms")?,
+            ));
         }
         let q = sqlx::query(QUEUE).bind($now.0).fetch_one(pool).await?;
         Ok(OpsStats {

@@ -143,16 +143,30 @@ impl Collector for AppCollector {
             "Sealed size of the messages kept in the shared inbox",
             &[(vec![], s.inbox_bytes)],
         )?;
+        let labels =
+            |kind: &String, state: &String| vec![("kind", kind.clone()), ("state", state.clone())];
         let jobs: Vec<(Labels, i64)> = s
             .jobs
             .iter()
-            .map(|(kind, state, n)| (vec![("kind", kind.clone()), ("state", state.clone())], *n))
+            .map(|(kind, state, n, _)| (labels(kind, state), *n))
             .collect();
         gauge(
             &mut enc,
             "orthrus_jobs",
             "Automation jobs kept, by kind and state",
             &jobs,
+        )?;
+        let durations: Vec<(Labels, i64)> = s
+            .jobs
+            .iter()
+            .filter(|(_, _, _, ms)| *ms > 0)
+            .map(|(kind, state, _, ms)| (labels(kind, state), ms / 1000))
+            .collect();
+        gauge(
+            &mut enc,
+            "orthrus_jobs_duration_seconds",
+            "Time the kept finished jobs took from request to end, summed by kind and state (divide by orthrus_jobs for the mean)",
+            &durations,
         )?;
         gauge(
             &mut enc,

@@ -221,6 +221,7 @@ async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
             "# TYPE orthrus_job_queue_oldest_age_seconds gauge",
             "# TYPE orthrus_db_pool_connections gauge",
             "# TYPE orthrus_inbox_bytes gauge",
+            "# TYPE orthrus_jobs_duration_seconds gauge",
         ] {
             assert!(text.contains(family), "{family} in\n{text}");
         }
