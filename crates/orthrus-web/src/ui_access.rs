@@ -28,6 +28,45 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/requests/{id}/approve", get(to_requests).post(approve))
         .route("/requests/{id}/decline", get(to_requests).post(decline))
         .route("/ui/requests/count", get(count_badge))
+        .route("/users/{id}/access-end", get(to_users).post(set_access_end))
+}
+
+async fn to_users() -> Redirect {
+    Redirect::to("/users")
+}
+
+#[derive(Deserialize)]
+struct AccessEndForm {
+    access_expires_at: String,
+}
+
+/// The Users page's "Access ends" of a guest: moves their date.
+async fn set_access_end(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<AccessEndForm>,
+) -> Result<Response, WebError> {
+    let changed = match orthrus_app::parse_end_time(&f.access_expires_at) {
+        Ok(until) => s.app.set_guest_access_end(&a.actor, &id, until).await,
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(u) => Ok(see_other(
+            &s,
+            "/users",
+            &format!(
+                "{}'s access now ends {}.",
+                u.email,
+                u.access_expires_at
+                    .as_deref()
+                    .map(crate::ui_words::when)
+                    .unwrap_or_default()
+            ),
+        )),
+        Err(e @ AppError::Invalid { .. }) => Ok(see_other(&s, "/users", &e.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A form's URL opened with `GET`: the page the form is on.

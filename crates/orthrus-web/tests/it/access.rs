@@ -739,6 +739,57 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         let (_, v) = bob.get(&format!("/accounts/{id}")).await;
         assert_eq!(v["my_role"], "manager");
 
+        // Moving a guest's end earlier cuts their memberships to it.
+        let (s, v) = owner
+            .post(
+                &format!("/accounts/{id}/members"),
+                &json!({"user_id": gil.user_id, "role": "collaborator"}),
+            )
+            .await;
+        assert_eq!(
+            (s, &v["expires_at"]),
+            (StatusCode::OK, &json!(at(GUEST_END))),
+            "{v}"
+        );
+        let (s, to, _) = form_post(
+            &t,
+            &owner,
+            &format!("/users/{}/access-end", gil.user_id),
+            &[("access_expires_at", "2026-11-11T12:00")],
+        )
+        .await;
+        assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/users"));
+        let moved = "2026-11-11T12:00:00.000Z";
+        let (_, users) = owner.get("/users").await;
+        assert!(
+            users
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["access_expires_at"] == moved)
+        );
+        let (_, members) = owner.get(&format!("/accounts/{id}/members")).await;
+        assert!(
+            members
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["user_id"] == gil.user_id.as_str() && m["expires_at"] == moved),
+            "{members}"
+        );
+        assert_eq!(audited(&owner, "user.access_end_change").await.len(), 1);
+        // Not for someone who is no guest.
+        let (s, v) = owner
+            .patch(
+                &format!("/users/{}", bob.user_id),
+                &json!({"access_expires_at": moved}),
+            )
+            .await;
+        assert_eq!(
+            (s, code(&v)),
+            (StatusCode::BAD_REQUEST, "user.end_for_guests_only")
+        );
+
         // A guest has no directory, no requests link and no "Add account".
         let (s, _) = page_of(&t, &gil, "/directory").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
