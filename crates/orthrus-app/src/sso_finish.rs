@@ -203,7 +203,9 @@ impl App {
             .into_iter()
             .next()
             .ok_or(AppError::Internal("no workspace to add the user to".into()))?;
-        let role = mapped_role(&sso.settings, claims).unwrap_or(sso.settings.default_role);
+        let role = mapped_role(&sso.settings, claims)
+            .filter(|r| !r.access_must_end())
+            .unwrap_or(sso.settings.default_role);
         // A password nobody knows: this person signs in through the provider.
         let password = self.random_b64();
         let name = claims.name.as_deref().unwrap_or("");
@@ -249,7 +251,9 @@ impl App {
         let Some(role) = mapped_role(&sso.settings, claims) else {
             return Ok(user);
         };
-        if role == user.role {
+        // Guests' access carries an end date that only people set: the
+        // directory neither makes nor unmakes a guest.
+        if role == user.role || role.access_must_end() || user.role.access_must_end() {
             return Ok(user);
         }
         if user.role.is_owner() && !role.is_owner() {

@@ -122,6 +122,11 @@ fn role(v: &str, what: &str) -> anyhow::Result<WorkspaceRole> {
     let r: WorkspaceRole = v.trim().parse().map_err(|_| {
         anyhow::anyhow!("{what}: {v:?} is not a role (owner, super-admin, admin or user)")
     })?;
+    if r.access_must_end() {
+        bail!(
+            "{what}: single sign-on does not make guests (their access needs an end date, set in Orthrus); use owner, super-admin, admin or user"
+        );
+    }
     Ok(r)
 }
 
@@ -293,6 +298,10 @@ mod tests {
             },
             SsoConfig {
                 default_role: "emperor".into(),
+                ..ok.clone()
+            },
+            SsoConfig {
+                default_role: "guest".into(),
                 ..ok.clone()
             },
             SsoConfig {
