@@ -422,6 +422,12 @@ impl App {
         let email = input.email()?;
         self.ensure_unique_user_name(c, &input.user_name, Some(user.id))
             .await?;
+        // Refused before anything changes: an email someone else has.
+        if let Some(other) = self.inner.store.find_user_by_email(&email).await?
+            && other.id != user.id
+        {
+            return Err(uniqueness(format!("the email {email} is taken")));
+        }
         if user.active && !input.active {
             self.deprovision(c, &user, "scim.user_deactivate").await?;
         }

@@ -413,6 +413,21 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
             "{users}"
         );
 
+        // Someone else's email, with a deprovisioning in the same request:
+        // refused before anything changes.
+        let (s, v) = directory
+            .patch(
+                &format!("/Users/{lee_id}"),
+                json!([{"op": "replace", "value": {"active": false, "emails": [{"value": "mia@acme.test", "primary": true}]}}]),
+            )
+            .await;
+        assert_eq!(
+            (s, v["scimType"].clone()),
+            (StatusCode::CONFLICT, json!("uniqueness")),
+            "{v}"
+        );
+        let (_, v) = directory.get(&format!("/Users/{lee_id}")).await;
+        assert_eq!(v["active"], true, "{v}");
         // Groups: members by PATCH give and take the team's role.
         let (s, g) = directory
             .post("/Groups", &json!({"displayName": "Agency"}))
