@@ -299,6 +299,15 @@ pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow:
     } else {
         let current = cfg.data_dir.join("master.key");
         let kept = cfg.data_dir.join("master.key.old");
+        if kept.exists() {
+            // An earlier rotation's old key: kept too, under its id.
+            let earlier = read_key_file(&kept)?;
+            let aside = cfg
+                .data_dir
+                .join(format!("master.key.{}.old", earlier.id()));
+            std::fs::rename(&kept, &aside)
+                .with_context(|| format!("cannot move {} aside", kept.display()))?;
+        }
         std::fs::rename(&current, &kept)
             .with_context(|| format!("cannot move {} aside", current.display()))?;
         std::fs::rename(&pending, &current)

@@ -779,3 +779,69 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         assert!(server.stop().success());
     }
 }
+
+/// Runs `orthrus ARGS… <storage flags>` with the master key in the data
+/// directory's `master.key` (no ORTHRUS_MASTER_KEY).
+fn with_key_file(storage: &Storage, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .args(storage.args())
+        .env_remove("ORTHRUS_MASTER_KEY")
+        .env_remove("ORTHRUS_CONFIG")
+        .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rotation_with_a_key_file_keeps_the_old_key_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage {
+        data_dir: dir.path().join("d"),
+        database_url: None,
+    };
+    std::fs::create_dir_all(&storage.data_dir).unwrap();
+    let key_file = storage.data_dir.join("master.key");
+    std::fs::write(&key_file, format!("{}\n", master_key())).unwrap();
+    assert!(
+        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let o = with_key_file(&storage, &["admin", "rotate-master-key"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("master.key.old"), "{}", text(&o));
+    assert!(!text(&o).contains("ORTHRUS_MASTER_KEY="), "{}", text(&o));
+    // The old key is kept aside, the new one took its place (0600).
+    let old = std::fs::read_to_string(storage.data_dir.join("master.key.old")).unwrap();
+    assert_eq!(old.trim(), master_key());
+    let new = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(new.trim(), master_key());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!storage.data_dir.join("master.key.new").exists());
+    let o = with_key_file(&storage, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A second rotation works the same way (the hashing keys carried over).
+    let o = with_key_file(&storage, &["admin", "rotate-master-key"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = with_key_file(&storage, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The first key is still there, named by its id.
+    let first_id = std::fs::read_dir(&storage.data_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("master.key.") && n.ends_with(".old") && n != "master.key.old")
+        .collect::<Vec<_>>();
+    assert_eq!(first_id.len(), 1, "{first_id:?}");
+    assert_eq!(
+        std::fs::read_to_string(storage.data_dir.join(&first_id[0]))
+            .unwrap()
+            .trim(),
+        master_key()
+    );
+}
