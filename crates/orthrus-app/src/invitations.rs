@@ -208,11 +208,14 @@ impl App {
                     actor.name, workspace.name
                 ),
                 text: format!(
-                    "Hello,\r\n\r\n{} ({}) invited you to join the workspace {} on Orthrus as {}.\r\n\r\nOpen this link to choose your name and password:\r\n{link}\r\n\r\nThe link works once and expires in {INVITATION_DAYS} days. If you did not expect it, ignore this message.\r\n",
+                    "Hello,\r\n\r\n{} ({}) invited you to join the workspace {} on Orthrus as {}{}.\r\n\r\nOpen this link to choose your name and password:\r\n{link}\r\n\r\nThe link works once and expires in {INVITATION_DAYS} days. If you did not expect it, ignore this message.\r\n",
                     actor.name,
                     actor.email,
                     workspace.name,
-                    role.label()
+                    role.label(),
+                    access_expires_at
+                        .map(|t| format!(" until {} (UTC)", t.to_rfc3339()))
+                        .unwrap_or_default()
                 ),
                 attachment: None,
             };
