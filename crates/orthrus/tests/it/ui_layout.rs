@@ -265,6 +265,7 @@ async fn check_pages(
         ("/security", "my security and sessions"),
         ("/directory", "find an account"),
         ("/requests", "access requests"),
+        ("/teams", "teams"),
     ];
     for (path, name) in pages {
         let page = format!("{name} ({path}) at {width} px");
