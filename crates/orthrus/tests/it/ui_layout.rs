@@ -206,6 +206,45 @@ async fn furnish(s: &Scene) -> (String, String) {
     )
     .await;
     assert_eq!(st, 201, "{v}");
+    // A team from the directory (SCIM) with a role on the account.
+    let call = |method: Method, url: String, token: String, body: Value| {
+        let c = s.c.clone();
+        async move { api(&c, method, &url, Some(&token), Some(body)).await }
+    };
+    let (st, v) = call(
+        Method::POST,
+        format!("{}/auth/step-up", s.base),
+        s.t.clone(),
+        json!({"password": "owner-password-1"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = call(
+        Method::POST,
+        format!("{}/workspace/scim-token", s.base),
+        s.t.clone(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let scim = v["token"].as_str().unwrap().to_owned();
+    let (st, v) = call(
+        Method::POST,
+        format!("{}/scim/v2/Groups", s.server.url),
+        scim,
+        json!({"displayName": "Spring campaign agency team"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let team = v["id"].as_str().unwrap().to_owned();
+    let (st, v) = call(
+        Method::PUT,
+        format!("{}/accounts/{id}/teams/{team}", s.base),
+        s.t.clone(),
+        json!({"role": "collaborator"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
     s.authenticator(&id, "JBSWY3DPEHPK3PXP").await;
     let address = s.managed_email(&id).await;
     send_mail(
@@ -293,6 +332,16 @@ async fn check_pages(
                 assert_on_screen(b, ".code-tile .code", 60.0, &page).await?;
                 assert_on_screen(b, "select[name=role]", 150.0, &page).await?;
                 assert_on_screen(b, "select[name=user_id]", 150.0, &page).await?;
+                // The account's teams, loaded by htmx into the page.
+                let teams = b
+                    .query(By::Css("#account-teams #teams-body"))
+                    .first()
+                    .await?;
+                let text = teams.text().await?;
+                assert!(
+                    text.contains("Spring campaign agency team") && text.contains("Collaborator"),
+                    "{page}: {text}"
+                );
             }
             "inbox" => {
                 b.query(By::Css(".inbox-code")).first().await?;
