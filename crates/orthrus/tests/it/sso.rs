@@ -621,6 +621,32 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
         .await
         .unwrap();
     assert!(page.contains("name=\"password\""));
+    // The form says the refusal too; the break-glass Owner gets in by it.
+    let form = |email: &str| {
+        vec![
+            ("email".to_owned(), email.to_owned()),
+            ("password".to_owned(), "a-long-password-1".to_owned()),
+        ]
+    };
+    let refused = Person::new()
+        .go(
+            reqwest::Method::POST,
+            &format!("{}/login", server.url),
+            Some(form("admin@acme.test")),
+        )
+        .await;
+    assert_eq!(refusal(&refused), "sso.password_disabled");
+    assert_eq!(refused.status, 403);
+    let mut boss = Person::new();
+    let inside = boss
+        .go(
+            reqwest::Method::POST,
+            &format!("{}/login", server.url),
+            Some(form("owner@acme.test")),
+        )
+        .await;
+    assert_eq!(inside.url, format!("{}/", server.url), "{}", inside.body);
+    assert!(boss.cookie("orthrus_session").is_some());
 
     // First sign-in creates the user with the default role.
     let mut neo = Person::new();
