@@ -69,6 +69,8 @@ pub(crate) struct Page {
     pub is_admin: bool,
     /// May find accounts and ask for access (the Requests page too).
     pub may_request: bool,
+    /// May see the Teams page (everyone but Guests).
+    pub may_view_teams: bool,
     pub csrf: String,
     pub flash: Option<String>,
 }
@@ -83,6 +85,7 @@ impl Page {
             role_label: a.actor.role.label(),
             is_admin: s.app.permits(&a.actor, Action::ViewAudit),
             may_request: s.app.permits(&a.actor, Action::RequestAccess),
+            may_view_teams: s.app.permits(&a.actor, Action::ViewTeams),
             csrf: a
                 .cookie_token
                 .as_deref()
