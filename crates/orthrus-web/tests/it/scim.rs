@@ -252,6 +252,9 @@ async fn entra_deprovisioning_ends_sessions_and_grants_at_once_and_rotates() {
         scim_error(&v, "400");
         let (s, _) = owner.get("/me").await;
         assert_eq!(s, StatusCode::OK, "the owner is still signed in");
+        // The SCIM client's events chain like everyone's.
+        let check = env.app.verify_audit().await.unwrap();
+        assert!(check.ok() && check.events > 10, "{:?}", check.problems);
     }
 }
 
