@@ -238,6 +238,10 @@ impl App {
             store
                 .revoke_user_credentials(u.workspace_id, u.id, now)
                 .await?;
+            // As at any deactivation: the member-left rotation of every
+            // account they could use (teams' included), then no grant left,
+            // so moving the end and reactivating gives nothing back.
+            self.end_guest_grants(&u).await?;
             done.guests += 1;
             self.audit_raw(
                 u.workspace_id,
@@ -253,6 +257,35 @@ impl App {
             .await?;
         }
         Ok(done)
+    }
+}
+
+impl App {
+    /// Ends a guest's grants when their access ends. The rotations are
+    /// queued in the name of one of the workspace's active Owners (a
+    /// rotation runs with the rights of whoever set its schedule anyway);
+    /// with none, the grants still go.
+    async fn end_guest_grants(&self, guest: &UserRow) -> Result<()> {
+        let owner = self
+            .inner
+            .store
+            .list_users(guest.workspace_id)
+            .await?
+            .into_iter()
+            .find(|o| o.active && o.role.is_owner() && o.id != guest.id);
+        match owner {
+            Some(o) => {
+                let actor = self.local_actor(o.id, guest.workspace_id).await?;
+                self.end_grants(&actor, guest).await?;
+            }
+            None => {
+                self.inner
+                    .store
+                    .remove_user_grants(guest.workspace_id, guest.id)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -297,6 +297,35 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
             (StatusCode::BAD_REQUEST, "user.guest_role_fixed")
         );
 
+        // The directory puts the guest in a team that reaches the other
+        // account: its end must take that grant too.
+        owner.step_up("owner-password-1").await;
+        let (s, v) = owner.post("/workspace/scim-token", &json!({})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let scim_token = v["token"].as_str().unwrap().to_owned();
+        let g: Value = t
+            .http
+            .post(format!("{}/scim/v2/Groups", t.url))
+            .bearer_auth(&scim_token)
+            .json(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Agency", "members": [{"value": gil.user_id}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let team = g["id"].as_str().expect("a team").to_owned();
+        let (s, v) = owner
+            .send(
+                reqwest::Method::PUT,
+                &format!("/accounts/{other}/teams/{team}"),
+                Some(&json!({"role": "collaborator"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, mine) = gil.get("/accounts").await;
+        assert_eq!(mine.as_array().unwrap().len(), 2, "{mine}");
+
         // At their date the guest can no longer sign in or use anything,
         // before any sweep.
         t.clock.set(Timestamp(GUEST_END));
@@ -330,6 +359,15 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
                 .iter()
                 .any(|u| u["email"] == "gil@agency.test" && u["active"] == false)
         );
+        // No team membership is left for a reactivation to bring back.
+        let (_, teams) = owner.get("/teams").await;
+        let agency = teams
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == team.as_str())
+            .expect("the Agency team");
+        assert_eq!(agency["members"], json!([]), "{teams}");
     }
 }
 
