@@ -68,6 +68,24 @@ fn aad(col: SealedColumn, row: &str) -> Aad<'_> {
     Aad::new(table, row, field)
 }
 
+/// Before the app opens anything: refuses a key that is not the one the
+/// database was sealed with (as `App::bind_master_key` does, which records
+/// it on a new database), and a database in the middle of a rotation.
+pub async fn check_key(store: &dyn Store, master: &MasterKey) -> Result<()> {
+    if let Some(bound) = store.get_setting("master_key_id").await?
+        && bound != master.id()
+    {
+        return Err(AppError::invalid(
+            "master_key.mismatch",
+            format!(
+                "this database was encrypted with master key {bound}, but the key in use is {}: set ORTHRUS_MASTER_KEY or restore <data-dir>/master.key from your backup",
+                master.id()
+            ),
+        ));
+    }
+    check_no_rotation(store).await
+}
+
 /// Refuses to go on while a rotation is under way (the values are wrapped
 /// partly under one key and partly under the other).
 pub async fn check_no_rotation(store: &dyn Store) -> Result<()> {

@@ -62,20 +62,9 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
-    let app = App::new(
-        store.clone(),
-        master.clone(),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        cfg.app_config(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    app.bind_master_key()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     // The hashing keys are kept in the database (sealed under the master
     // key), so that they outlive master-key rotations.
-    orthrus_app::master_key::check_no_rotation(store.as_ref())
+    orthrus_app::master_key::check_key(store.as_ref(), &master)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let keys = orthrus_app::master_key::load_subkeys(store.as_ref(), &master, &OsEntropy)
@@ -90,6 +79,9 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         cfg.app_config(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.bind_master_key()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(app)
 }
 
