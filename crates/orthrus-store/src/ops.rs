@@ -342,6 +342,45 @@ pub async fn pending_migrations(url: &str) -> Result<Vec<PendingMigration>> {
 
 #[cfg(test)]
 mod tests {
+    use super::SealedColumn;
+
+    /// Every BLOB column of the SQLite schema holds sealed values, and a
+    /// master-key rotation must walk each one: a new one has to join
+    /// `SealedColumn` (and its AAD in orthrus-app's master_key.rs).
+    #[test]
+    fn every_blob_column_is_walked_by_a_rotation() {
+        let mut blobs = Vec::new();
+        for m in crate::migrate::SQLITE {
+            let mut table = String::new();
+            for line in m.sql.lines().map(str::trim) {
+                if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                    table = rest.split([' ', '(']).next().unwrap_or("").to_owned();
+                } else if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                    let mut w = rest.split_whitespace();
+                    let t = w.next().unwrap_or("");
+                    let col = rest.split("ADD COLUMN ").nth(1).unwrap_or("");
+                    if col.contains(" BLOB") {
+                        blobs.push((t.to_owned(), col.split(' ').next().unwrap_or("").to_owned()));
+                    }
+                } else if line.contains(" BLOB") && !table.is_empty() {
+                    blobs.push((
+                        table.clone(),
+                        line.split(' ').next().unwrap_or("").to_owned(),
+                    ));
+                }
+            }
+        }
+        assert!(blobs.len() >= 14, "{blobs:?}");
+        for (table, column) in &blobs {
+            assert!(
+                SealedColumn::ALL
+                    .iter()
+                    .any(|c| c.sql().0 == table && c.sql().2 == column),
+                "{table}.{column} is not in SealedColumn"
+            );
+        }
+    }
+
     #[test]
     fn the_first_comment_line_says_what_a_migration_does() {
         assert_eq!(
