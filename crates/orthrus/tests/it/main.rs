@@ -12,6 +12,7 @@ mod countdown;
 mod extension;
 mod generic_login;
 mod mfa_check;
+mod oidc_provider;
 mod ops;
 mod recipe_try;
 mod replicas;
