@@ -84,6 +84,11 @@ pub trait Directory: Send + Sync {
     async fn scim_token_by_hash(&self, hash: &str) -> Result<Option<ScimTokenRow>>;
     /// Makes `t` the workspace's only SCIM token.
     async fn replace_scim_token(&self, t: &ScimTokenRow) -> Result<()>;
+    /// Removes the workspace's SCIM token; false when it had none.
+    async fn delete_scim_token(&self, ws: WorkspaceId) -> Result<bool>;
+    /// Removes every single sign-on link of a user (their email changed:
+    /// the new address must be linked afresh); how many there were.
+    async fn unlink_sso_identities(&self, ws: WorkspaceId, user: UserId) -> Result<u64>;
 
     /// Every SCIM record of the workspace, deleted ones included.
     async fn scim_users(&self, ws: WorkspaceId) -> Result<Vec<ScimUserRow>>;
@@ -231,6 +236,18 @@ macro_rules! impl_directory {
                     .execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn delete_scim_token(&self, ws: WorkspaceId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM scim_tokens WHERE workspace_id = $1")
+                    .bind(ws.to_string()).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn unlink_sso_identities(&self, ws: WorkspaceId, user: UserId) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM sso_identities WHERE workspace_id = $1 AND user_id = $2")
+                    .bind(ws.to_string()).bind(user.to_string()).execute(&self.pool).await?;
+                Ok(done.rows_affected())
             }
 
             async fn scim_users(&self, ws: WorkspaceId) -> Result<Vec<ScimUserRow>> {

@@ -181,3 +181,66 @@ async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
         assert_eq!(s.member_role(ws.id, a.id, v.id, now).await.unwrap(), None);
     }
 }
+
+/// The SCIM token can be removed (revocation), and a user's single sign-on
+/// links all go at once (their email changed through SCIM), nobody else's.
+#[tokio::test]
+async fn scim_token_deletes_and_a_users_sso_links_go_at_once() {
+    for s in backends("directory_revoke").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.create_user(&v).await.unwrap();
+        assert!(!s.delete_scim_token(ws.id).await.unwrap());
+        s.replace_scim_token(&ScimTokenRow {
+            workspace_id: ws.id,
+            token_hash: "h1".into(),
+            prefix: "orscim_aaaa".into(),
+            created_by: u.id,
+            created_at: c.now(),
+        })
+        .await
+        .unwrap();
+        assert!(s.delete_scim_token(ws.id).await.unwrap());
+        assert!(s.scim_token_by_hash("h1").await.unwrap().is_none());
+        assert!(s.scim_token(ws.id).await.unwrap().is_none());
+
+        let link = |user: UserId, issuer: &str, subject: &str| SsoIdentityRow {
+            issuer: issuer.into(),
+            subject: subject.into(),
+            workspace_id: ws.id,
+            user_id: user,
+            email: "x@acme.test".into(),
+            created_at: c.now(),
+        };
+        for l in [
+            link(v.id, "https://idp-a.test", "v-1"),
+            link(v.id, "https://idp-b.test", "v-2"),
+            link(u.id, "https://idp-a.test", "u-1"),
+        ] {
+            s.link_sso_identity(&l).await.unwrap();
+        }
+        assert_eq!(s.unlink_sso_identities(ws.id, v.id).await.unwrap(), 2);
+        assert!(
+            s.sso_identity_of(v.id, "https://idp-a.test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.sso_identity("https://idp-b.test", "v-2")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.sso_identity_of(u.id, "https://idp-a.test")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(s.unlink_sso_identities(ws.id, v.id).await.unwrap(), 0);
+    }
+}
