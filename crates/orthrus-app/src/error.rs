@@ -82,6 +82,7 @@ impl AppError {
             Self::NotFound("invitation") => "invitation.not_found",
             Self::NotFound("team") => "team.not_found",
             Self::NotFound("access request") => "access_request.not_found",
+            Self::NotFound("SCIM token") => "scim_token.not_found",
             Self::NotFound(_) => "not_found",
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::SetupComplete => "setup.complete",

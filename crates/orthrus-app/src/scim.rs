@@ -9,9 +9,23 @@
 //! sessions and API tokens at once, queues the member-left rotation of the
 //! accounts they could use, then removes every grant (their account
 //! memberships and team memberships), so reactivating restores none.
+//!
+//! The directory manages people, not privilege: users whose workspace role
+//! is above User (Owners, Super Admins, Admins) are managed in Orthrus by
+//! hand. A workspace Owner is an Owner of every account and a Super Admin
+//! reaches every account, so bringing one of them back would restore all
+//! of that; SCIM may read them but not create, change, reactivate,
+//! deactivate or delete them (`scim.managed_in_orthrus`). The SCIM client
+//! has an Admin's reach over people, as the policy decides it.
+//!
+//! The token is revoked by hand (`DELETE /api/v1/workspace/scim-token`) or
+//! when its creator is deactivated or stops being a workspace Owner; a
+//! token whose creator no longer may manage SCIM is refused and removed
+//! when it is next used, whichever road took their rights.
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result, normalize_email};
+use orthrus_core::policy::{Subject, decide};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{RemovedGrants, ScimTokenRow, ScimUserRow, StoreError, UserRow};
 
@@ -57,7 +71,8 @@ pub struct ScimUserInput {
     pub formatted_name: Option<String>,
     pub display_name: Option<String>,
     pub emails: serde_json::Value,
-    pub active: bool,
+    /// Missing: true for a new user, unchanged for an existing one.
+    pub active: Option<bool>,
 }
 
 /// The attribute a list filter compares (`attr eq "value"`).
@@ -82,6 +97,33 @@ fn scim_error(code: &'static str, message: impl Into<String>) -> AppError {
 
 fn uniqueness(message: impl Into<String>) -> AppError {
     AppError::conflict("scim.uniqueness", message)
+}
+
+/// Whether the SCIM client may write to a user with this workspace role:
+/// it has an Admin's reach over people (users up to the role User).
+fn scim_may_manage(role: WorkspaceRole) -> bool {
+    decide(
+        Subject {
+            workspace_role: WorkspaceRole::Admin,
+            account_role: None,
+        },
+        Action::ManageUser {
+            current: Some(role),
+            new: role,
+        },
+    )
+    .is_allowed()
+}
+
+fn managed_in_orthrus(u: &UserRow) -> AppError {
+    AppError::invalid(
+        "scim.managed_in_orthrus",
+        format!(
+            "{} is a workspace {}: Owners, Super Admins and Admins are managed in Orthrus, not by the directory",
+            u.email,
+            u.role.label()
+        ),
+    )
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -231,6 +273,51 @@ impl App {
         Ok(token)
     }
 
+    /// Revokes the workspace's SCIM token (workspace Owners, after an
+    /// identity check): the directory's next request is refused.
+    pub async fn revoke_scim_token(&self, actor: &Actor) -> Result<()> {
+        self.check(actor, Action::ManageScim)?;
+        if !self
+            .inner
+            .store
+            .delete_scim_token(actor.workspace_id)
+            .await?
+        {
+            return Err(AppError::NotFound("SCIM token"));
+        }
+        self.audit(
+            actor,
+            Event::new("scim.token_revoke").detail(serde_json::json!({"reason": "by_hand"})),
+        )
+        .await
+    }
+
+    /// Revokes the workspace's SCIM token if `user` created it: they were
+    /// deactivated or are no longer a workspace Owner (`reason`). Audited
+    /// as the system.
+    pub(crate) async fn revoke_scim_token_of(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        reason: &str,
+    ) -> Result<()> {
+        let Some(t) = self.inner.store.scim_token(ws).await? else {
+            return Ok(());
+        };
+        if t.created_by != user || !self.inner.store.delete_scim_token(ws).await? {
+            return Ok(());
+        }
+        self.audit_system(
+            ws,
+            "system",
+            None,
+            Event::new("scim.token_revoke")
+                .target("user", user)
+                .detail(serde_json::json!({"reason": reason})),
+        )
+        .await
+    }
+
     /// Whether the workspace has a SCIM token (workspace Owners).
     pub async fn scim_token_info(&self, actor: &Actor) -> Result<Option<ScimTokenInfo>> {
         if !self.permits(actor, Action::ManageScim) {
@@ -260,6 +347,29 @@ impl App {
             .scim_token_by_hash(&self.inner.token_hasher.hash(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
+        // Whatever road took the creator's rights (a role change, a
+        // deactivation, single sign-on's role mapping), their token ends.
+        let creator = self
+            .inner
+            .store
+            .get_user(row.workspace_id, row.created_by)
+            .await?;
+        let creator_may = creator.is_some_and(|u| {
+            u.active
+                && decide(
+                    Subject {
+                        workspace_role: u.role,
+                        account_role: None,
+                    },
+                    Action::ManageScim,
+                )
+                .is_allowed()
+        });
+        if !creator_may {
+            self.revoke_scim_token_of(row.workspace_id, row.created_by, "creator_lost_rights")
+                .await?;
+            return Err(AppError::Unauthenticated);
+        }
         Ok(ScimClient {
             workspace_id: row.workspace_id,
             token_created_by: row.created_by,
@@ -312,6 +422,19 @@ impl App {
         Ok((user, scim))
     }
 
+    /// The target of a write: never a privileged user.
+    async fn scim_write_target(
+        &self,
+        c: &ScimClient,
+        id: &str,
+    ) -> Result<(UserRow, Option<ScimUserRow>)> {
+        let (user, scim) = self.scim_target(c, id).await?;
+        if !scim_may_manage(user.role) {
+            return Err(managed_in_orthrus(&user));
+        }
+        Ok((user, scim))
+    }
+
     pub async fn scim_get_user(&self, c: &ScimClient, id: &str) -> Result<ScimUser> {
         let (u, s) = self.scim_target(c, id).await?;
         Ok(ScimUser::from_rows(&u, s.as_ref()))
@@ -340,7 +463,7 @@ impl App {
     /// Creates a user with the role User and no password (they sign in
     /// through single sign-on, or set one through a reset). An email a
     /// SCIM client deleted earlier comes back as the same person, with no
-    /// grant.
+    /// grant (never a privileged one: they are managed in Orthrus).
     pub async fn scim_create_user(&self, c: &ScimClient, input: ScimUserInput) -> Result<ScimUser> {
         input.check()?;
         let ws = c.workspace_id;
@@ -360,11 +483,14 @@ impl App {
                 if !deleted {
                     return Err(uniqueness(format!("a user with the email {email} exists")));
                 }
+                if !scim_may_manage(u.role) {
+                    return Err(managed_in_orthrus(&u));
+                }
                 self.inner
                     .store
                     .update_user_identity(ws, u.id, &email, &input.name(), now)
                     .await?;
-                if input.active {
+                if input.active.unwrap_or(true) {
                     self.inner
                         .store
                         .set_user_active(ws, u.id, true, now)
@@ -381,7 +507,7 @@ impl App {
                 // No password: the person signs in through single sign-on
                 // (or sets one through a reset); an empty hash matches none.
                 row.password_hash = String::new();
-                row.active = input.active;
+                row.active = input.active.unwrap_or(true);
                 self.inner
                     .store
                     .create_user(&row)
@@ -409,7 +535,9 @@ impl App {
 
     /// Replaces a user's attributes (PUT, and PATCH after the patch is
     /// applied). `active` going false deprovisions; going true reactivates
-    /// with no grant.
+    /// with no grant; missing, it stays. A new email ends the user's
+    /// sessions, API tokens and single sign-on links: the new address is
+    /// linked afresh (by a verified email), never through the old link.
     pub async fn scim_replace_user(
         &self,
         c: &ScimClient,
@@ -418,8 +546,9 @@ impl App {
     ) -> Result<ScimUser> {
         input.check()?;
         let ws = c.workspace_id;
-        let (user, old) = self.scim_target(c, id).await?;
+        let (user, old) = self.scim_write_target(c, id).await?;
         let email = input.email()?;
+        let active = input.active.unwrap_or(user.active);
         self.ensure_unique_user_name(c, &input.user_name, Some(user.id))
             .await?;
         // Refused before anything changes: an email someone else has.
@@ -428,7 +557,7 @@ impl App {
         {
             return Err(uniqueness(format!("the email {email} is taken")));
         }
-        if user.active && !input.active {
+        if user.active && !active {
             self.deprovision(c, &user, "scim.user_deactivate").await?;
         }
         let now = self.now();
@@ -440,7 +569,26 @@ impl App {
                 StoreError::Conflict(_) => uniqueness(format!("the email {email} is taken")),
                 e => e.into(),
             })?;
-        if !user.active && input.active {
+        if email != user.email {
+            self.inner
+                .store
+                .revoke_user_credentials(ws, user.id, now)
+                .await?;
+            let links = self.inner.store.unlink_sso_identities(ws, user.id).await?;
+            self.audit_scim(
+                c,
+                Event::new("scim.user_email_change")
+                    .target("user", user.id)
+                    .detail(serde_json::json!({
+                        "from": user.email,
+                        "to": email,
+                        "sessions_revoked": true,
+                        "sso_links_removed": links,
+                    })),
+            )
+            .await?;
+        }
+        if !user.active && active {
             self.inner
                 .store
                 .set_user_active(ws, user.id, true, now)
@@ -458,7 +606,7 @@ impl App {
             c,
             Event::new("scim.user_update")
                 .target("user", user.id)
-                .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": input.active})),
+                .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": active})),
         )
         .await?;
         let user = self
@@ -474,7 +622,7 @@ impl App {
     /// user stays (deactivated, with no grant) so that the audit log keeps
     /// naming them.
     pub async fn scim_delete_user(&self, c: &ScimClient, id: &str) -> Result<()> {
-        let (user, old) = self.scim_target(c, id).await?;
+        let (user, old) = self.scim_write_target(c, id).await?;
         if user.active {
             self.deprovision(c, &user, "scim.user_delete").await?;
         } else {
@@ -509,17 +657,10 @@ impl App {
 
     /// Ends a user's access at once: deactivated, sessions and API tokens
     /// revoked, the member-left rotation queued on the accounts they could
-    /// use, then every grant removed. Never the last active Owner.
+    /// use, then every grant removed (its callers refuse privileged users:
+    /// never an Owner).
     async fn deprovision(&self, c: &ScimClient, user: &UserRow, action: &str) -> Result<()> {
         let ws = c.workspace_id;
-        if user.role.is_owner() {
-            self.ensure_another_owner(ws, user.id).await.map_err(|_| {
-                scim_error(
-                    "scim.last_owner",
-                    "this is the workspace's last active Owner: make someone else an Owner first",
-                )
-            })?;
-        }
         let now = self.now();
         self.inner
             .store

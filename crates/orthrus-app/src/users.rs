@@ -205,6 +205,11 @@ impl App {
             .store
             .set_user_role(actor.workspace_id, target.id, role, self.now())
             .await?;
+        if target.role != role {
+            // The SCIM token they made ends with their Owner rights.
+            self.revoke_scim_token_of(actor.workspace_id, target.id, "creator_role_changed")
+                .await?;
+        }
         self.audit(
             actor,
             Event::new("user.role_change")
@@ -269,6 +274,8 @@ impl App {
             .revoke_user_credentials(actor.workspace_id, target.id, now)
             .await?;
         let removed = self.end_grants(actor, &target).await?;
+        self.revoke_scim_token_of(actor.workspace_id, target.id, "creator_deactivated")
+            .await?;
         self.audit(
             actor,
             Event::new("user.deactivate")

@@ -20,7 +20,10 @@ use utoipa::{IntoParams, ToSchema};
 
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
-        .route("/api/v1/workspace/scim-token", post(create_scim_token))
+        .route(
+            "/api/v1/workspace/scim-token",
+            post(create_scim_token).delete(revoke_scim_token),
+        )
         .route("/api/v1/teams", get(list_teams))
         .route("/api/v1/accounts/{id}/teams", get(account_teams))
         .route(
@@ -47,6 +50,19 @@ pub(crate) async fn create_scim_token(State(s): State<WebState>, a: Authed) -> A
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// Revokes the workspace's SCIM provisioning token (workspace Owners, after
+/// an identity check): the directory's next request gets 401. A token also
+/// ends when its creator is deactivated or stops being a workspace Owner.
+#[utoipa::path(delete, path = "/api/v1/workspace/scim-token", tag = "workspace",
+    responses((status = 204, description = "Revoked"), (status = 403, description = "`permission.denied`, `step_up.required`"), (status = 404, description = "`scim_token.not_found`: the workspace has no SCIM token")), security(("bearer" = [])))]
+pub(crate) async fn revoke_scim_token(
+    State(s): State<WebState>,
+    a: Authed,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_scim_token(&a.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The workspace's teams (provisioned by SCIM as Groups) with their members.

@@ -40,7 +40,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
         api_autofill::candidates, api_autofill::autofill, api_autofill::restrictions, api_autofill::app_restrictions, api_autofill::set_app_restrictions,
         api_autofill::account_urls, api_autofill::set_account_urls, api_autofill::recent_autofills, api_autofill::start_pairing, api_autofill::claim_pairing,
-        api_directory::create_scim_token, api_directory::list_teams, api_directory::account_teams, api_directory::grant_team, api_directory::revoke_team, api_directory::export_audit,
+        api_directory::create_scim_token, api_directory::revoke_scim_token, api_directory::list_teams, api_directory::account_teams, api_directory::grant_team, api_directory::revoke_team, api_directory::export_audit,
         api_sso::sso_info, api_sso::sso_start, api_sso::sso_token,
         api_access::account_directory, api_access::create_access_request, api_access::list_access_requests, api_access::approve_access_request, api_access::decline_access_request,
         spec,

@@ -71,11 +71,13 @@ pub(crate) fn is_scim(path: &str) -> bool {
 fn scim_type(code: &str) -> Option<&'static str> {
     Some(match code {
         "scim.uniqueness" => "uniqueness",
-        "scim.invalid_value" | "scim.last_owner" => "invalidValue",
+        "scim.invalid_value" => "invalidValue",
         "scim.invalid_filter" => "invalidFilter",
         "scim.invalid_path" => "invalidPath",
         "scim.no_target" => "noTarget",
-        "scim.mutability" => "mutability",
+        // A privileged user, managed in Orthrus: their current state
+        // takes no change from the directory.
+        "scim.mutability" | "scim.managed_in_orthrus" => "mutability",
         "scim.too_many" => "tooMany",
         "scim.invalid_syntax" | "request.invalid_json" | "request.invalid_body" => "invalidSyntax",
         _ => return None,
@@ -204,7 +206,8 @@ fn user_input(v: &Value) -> Result<ScimUserInput, WebError> {
         formatted_name: string_attr(&name, "formatted")?,
         display_name: string_attr(v, "displayName")?,
         emails,
-        active: bool_attr(v, "active")?.unwrap_or(true),
+        // Missing: true for a new user, unchanged on a replace.
+        active: bool_attr(v, "active")?,
     })
 }
 
@@ -713,9 +716,9 @@ fn schema_json(b: &str, id: &str) -> Option<Value> {
                     vec![rw("formatted"), rw("familyName"), rw("givenName")],
                 ),
                 rw("displayName"),
-                // Required here: every Orthrus user is active or not (a
-                // missing value on create or replace is taken as true).
-                attribute("active", "boolean", true, "readWrite", "none"),
+                // Every Orthrus user is active or not: a missing value
+                // is true on create and leaves a replace's user as is.
+                attribute("active", "boolean", false, "readWrite", "none"),
                 // Required here: an Orthrus user needs an email address.
                 complex(
                     "emails",

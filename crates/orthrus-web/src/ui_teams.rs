@@ -1,7 +1,7 @@
 //! Teams pages (issue 15): the Teams page lists the workspace's teams
 //! (SCIM Groups) and their members, and for workspace Owners the SCIM
-//! provisioning panel (the tenant URL and a new token behind an identity
-//! check); an account's team grants (`/accounts/{id}/teams`, also loaded
+//! provisioning panel (the tenant URL, and a new token or the current
+//! one's revocation behind an identity check); an account's team grants (`/accounts/{id}/teams`, also loaded
 //! into the account page's Members panel) let its Owners give a team a role
 //! or take it back.
 
@@ -89,9 +89,12 @@ async fn to_teams() -> Redirect {
 struct TokenForm {
     password: String,
     totp: Option<String>,
+    /// "revoke" to revoke the current token instead of making a new one.
+    action: Option<String>,
 }
 
-/// A new SCIM token after the identity check typed in the same form.
+/// A new SCIM token (or the current one revoked) after the identity check
+/// typed in the same form.
 async fn create_token(
     State(s): State<WebState>,
     a: Authed,
@@ -128,6 +131,14 @@ async fn create_token(
         elevated_until: Some(until),
         ..a.actor.clone()
     };
+    if f.action.as_deref() == Some("revoke") {
+        s.app.revoke_scim_token(&actor).await?;
+        return Ok(see_other(
+            &s,
+            "/teams",
+            "The SCIM token is revoked: the directory can no longer provision anyone.",
+        ));
+    }
     let token = s.app.create_scim_token(&actor).await?;
     teams_view(&s, &a, None, Some(token), FormError::default()).await
 }

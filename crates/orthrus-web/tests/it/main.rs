@@ -28,5 +28,6 @@ mod roles_more;
 mod roles_teams;
 mod rotation;
 mod scim;
+mod scim_guard;
 mod support;
 mod ui;
