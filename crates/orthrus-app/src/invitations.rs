@@ -32,7 +32,7 @@ pub enum InvitationState {
 }
 
 impl InvitationState {
-    fn of(row: &InvitationRow, now: Timestamp) -> Self {
+    pub(crate) fn of(row: &InvitationRow, now: Timestamp) -> Self {
         if row.accepted_at.is_some() {
             Self::Accepted
         } else if row.revoked_at.is_some() {

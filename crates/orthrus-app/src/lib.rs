@@ -43,6 +43,7 @@ pub mod site;
 mod sms;
 mod sso;
 mod sso_finish;
+mod sso_totp;
 mod teams;
 mod twofactor;
 mod uploads;
@@ -102,7 +103,8 @@ pub use sender_trust::{
 pub use sms::PhoneNumber;
 pub use sso::{
     AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SSO_FLOW_SECS,
-    SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings, SsoStart, pkce_challenge,
+    SSO_STARTS_PER_ADDRESS, SSO_TOTP_SECS, SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings,
+    SsoStart, pkce_challenge,
 };
 pub use teams::{ScimGroup, ScimGroupInput, TeamGrantInfo, TeamInfo, TeamMemberInfo};
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};

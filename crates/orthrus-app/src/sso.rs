@@ -22,6 +22,12 @@ pub const SSO_FLOW_SECS: i64 = 600;
 /// How far the provider's clock may be behind ours when a step-up checks
 /// `auth_time` against the moment it was asked for.
 pub const AUTH_TIME_SKEW_SECS: i64 = 30;
+/// How long a sign-in waits for the user's own TOTP code after the
+/// provider vouched for them.
+pub const SSO_TOTP_SECS: i64 = 300;
+/// How many sign-ins one client address may start in `SSO_FLOW_SECS`
+/// (each writes a flow row before anyone is known).
+pub const SSO_STARTS_PER_ADDRESS: i64 = 60;
 
 /// What the provider vouched for, read from an ID token whose signature,
 /// issuer, audience, expiry and nonce were already checked.
@@ -88,6 +94,9 @@ pub struct SsoSettings {
     pub sso_only: bool,
     /// Emails (lower case) of the Owners who may still use their password.
     pub break_glass: Vec<String>,
+    /// The provider's own MFA is enough: users with Orthrus TOTP are not
+    /// asked for their code after signing in through the provider.
+    pub trust_provider_mfa: bool,
 }
 
 impl Default for SsoSettings {
@@ -100,6 +109,7 @@ impl Default for SsoSettings {
             role_map: Vec::new(),
             sso_only: false,
             break_glass: Vec::new(),
+            trust_provider_mfa: false,
         }
     }
 }
@@ -155,6 +165,14 @@ pub enum SsoError {
     InvalidChallenge,
     #[error("this code is unknown, expired or already used, or the verifier does not match")]
     InvalidCode,
+    #[error("that authentication code is wrong; enter the current one from your authenticator app")]
+    InvalidTotp,
+    #[error("too many sign-ins were started from this address; wait a few minutes and try again")]
+    TooManyFlows,
+    #[error(
+        "the access your invitation offered has already ended; ask the person who invited you for a new one"
+    )]
+    InvitationEnded,
 }
 
 impl SsoError {
@@ -173,6 +191,9 @@ impl SsoError {
             Self::InvalidRedirect => "sso.invalid_redirect",
             Self::InvalidChallenge => "sso.invalid_challenge",
             Self::InvalidCode => "sso.invalid_code",
+            Self::InvalidTotp => "sso.invalid_totp",
+            Self::TooManyFlows => "sso.too_many_flows",
+            Self::InvitationEnded => "sso.invitation_ended",
         }
     }
 
@@ -215,6 +236,12 @@ pub enum SsoFinish {
     /// Send the browser to the CLI's loopback address (with a one-time
     /// code, or with the error).
     Cli { redirect: String },
+    /// The user has Orthrus TOTP: keep `token` (in an HttpOnly cookie) and
+    /// ask for their code (`App::sso_finish_totp`) before `expires_at`.
+    TotpNeeded {
+        token: String,
+        expires_at: Timestamp,
+    },
 }
 
 /// Who is signing in, from where.
@@ -342,9 +369,13 @@ impl App {
         kind: SsoFlowKind,
         mut row: SsoFlowRow,
         browser: bool,
+        ip: Option<&str>,
     ) -> Result<SsoStart> {
         let sso = self.sso()?;
         let now = self.now();
+        if let Some(ip) = ip {
+            self.count_flow_start(ip).await?;
+        }
         // Old flows go when new ones start: no sweeper needed.
         self.inner.store.purge_sso_flows(now).await?;
         let state = self.random_b64();
@@ -386,6 +417,30 @@ impl App {
         })
     }
 
+    /// Anyone may start a sign-in, and each start writes a row: one client
+    /// address gets `SSO_STARTS_PER_ADDRESS` per `SSO_FLOW_SECS`, counted in
+    /// the database's throttle table (as failed sign-ins are), so every
+    /// node sees the same count.
+    async fn count_flow_start(&self, ip: &str) -> Result<()> {
+        let now = self.now();
+        let row = self
+            .inner
+            .store
+            .record_failure(
+                &format!("sso-start:{ip}"),
+                now,
+                SSO_FLOW_SECS,
+                // The start past the allowance locks the address.
+                SSO_STARTS_PER_ADDRESS + 1,
+                SSO_FLOW_SECS,
+            )
+            .await?;
+        if row.locked_until.is_some_and(|until| until > now) {
+            return Err(SsoError::TooManyFlows.into());
+        }
+        Ok(())
+    }
+
     pub(crate) fn browser_hash(&self, token: &str) -> String {
         self.inner
             .token_hasher
@@ -410,12 +465,13 @@ impl App {
         }
     }
 
-    /// Starts a browser sign-in; afterwards the browser goes to `next` (a
-    /// local path).
-    pub async fn sso_begin_sign_in(&self, next: &str) -> Result<SsoStart> {
+    /// Starts a browser sign-in from client address `ip`; afterwards the
+    /// browser goes to `next` (a local path).
+    pub async fn sso_begin_sign_in(&self, next: &str, ip: &str) -> Result<SsoStart> {
         let mut row = self.blank_flow();
         row.return_to = local_path(next);
-        self.start_flow(SsoFlowKind::SignIn, row, true).await
+        self.start_flow(SsoFlowKind::SignIn, row, true, Some(ip))
+            .await
     }
 
     /// Starts a fresh authentication that elevates the actor's session.
@@ -431,16 +487,17 @@ impl App {
         row.user_id = Some(actor.user_id);
         row.session_id = Some(session);
         row.return_to = local_path(return_to);
-        self.start_flow(SsoFlowKind::StepUp, row, true).await
+        self.start_flow(SsoFlowKind::StepUp, row, true, None).await
     }
 
     /// Starts the command line's sign-in: the one-time code goes to
     /// `redirect_uri` (a loopback address), to be exchanged with the
-    /// verifier of `code_challenge`.
+    /// verifier of `code_challenge`. `ip` is the client's address.
     pub async fn sso_begin_cli(
         &self,
         redirect_uri: &str,
         code_challenge: &str,
+        ip: &str,
     ) -> Result<SsoStart> {
         self.sso()?;
         if !loopback(redirect_uri) || redirect_uri.len() > 512 {
@@ -456,7 +513,8 @@ impl App {
         let mut row = self.blank_flow();
         row.return_to = redirect_uri.to_owned();
         row.client_challenge = code_challenge.to_owned();
-        self.start_flow(SsoFlowKind::Cli, row, false).await
+        self.start_flow(SsoFlowKind::Cli, row, false, Some(ip))
+            .await
     }
 }
 

@@ -7,13 +7,14 @@
 
 use crate::audit::Event;
 use crate::auth::LoginOutcome;
+use crate::invitations::InvitationState;
 use crate::sso::{
     AUTH_TIME_SKEW_SECS, IdClaims, ProviderAnswer, SSO_FLOW_SECS, Sso, SsoClient, SsoError,
     SsoFinish, mapped_role, pkce_challenge,
 };
 use crate::{App, AppError, Result};
 use orthrus_crypto::Aad;
-use orthrus_store::{SessionKind, SsoFlowKind, SsoFlowRow, SsoIdentityRow, UserRow};
+use orthrus_store::{InvitationRow, SessionKind, SsoFlowKind, SsoFlowRow, SsoIdentityRow, UserRow};
 
 impl App {
     /// The provider's answer came back (`/sso/callback`). `browser_token`
@@ -35,7 +36,12 @@ impl App {
             .store
             .take_sso_flow(&key)
             .await?
-            .filter(|f| f.kind != SsoFlowKind::CliCode && f.expires_at > self.now())
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    SsoFlowKind::SignIn | SsoFlowKind::StepUp | SsoFlowKind::Cli
+                ) && f.expires_at > self.now()
+            })
             .ok_or(SsoError::FlowExpired)?;
         let bound = flow.browser_hash.is_empty()
             || browser_token
@@ -89,7 +95,8 @@ impl App {
         };
         match flow.kind {
             SsoFlowKind::StepUp => self.finish_step_up(sso, flow, &claims, client).await,
-            SsoFlowKind::SignIn | SsoFlowKind::Cli | SsoFlowKind::CliCode => {
+            SsoFlowKind::CliCode | SsoFlowKind::TotpPending => Err(SsoError::FlowExpired.into()),
+            SsoFlowKind::SignIn | SsoFlowKind::Cli => {
                 let user = match self.sso_user(sso, &claims, client).await {
                     Ok(u) => u,
                     Err(AppError::Sso(e)) => {
@@ -100,10 +107,14 @@ impl App {
                     Err(e) => return Err(e),
                 };
                 if flow.kind == SsoFlowKind::Cli {
+                    // The user's own code, if they have one, comes with the exchange.
                     return self.hand_code_to_cli(flow, &user).await;
                 }
+                if App::sso_needs_totp(sso, &user) {
+                    return self.hold_for_totp(&user, &flow.return_to).await;
+                }
                 let login = self
-                    .sso_session(&user, &claims, client, SessionKind::Cookie)
+                    .sso_session(&user, issuer_of(sso), client, SessionKind::Cookie)
                     .await?;
                 Ok(SsoFinish::SignedIn {
                     login,
@@ -115,7 +126,8 @@ impl App {
 
     /// The Orthrus user behind the provider's account: the linked one, else
     /// the user with this verified email (then linked), else a new user
-    /// when sign-up is on. Roles are mapped on the way.
+    /// when sign-up is on. Roles are mapped on the way. A guest whose access
+    /// ended is refused like a deactivated user, before any sweep.
     async fn sso_user(&self, sso: &Sso, claims: &IdClaims, client: &SsoClient) -> Result<UserRow> {
         let store = &self.inner.store;
         let issuer = sso.client.issuer();
@@ -128,7 +140,7 @@ impl App {
             let email = self.verified_email(claims)?;
             match store.find_user_by_email(&email).await? {
                 Some(u) => {
-                    if !u.active {
+                    if !u.usable_at(self.now()) {
                         return Err(SsoError::UserDeactivated.into());
                     }
                     self.link(issuer, claims, &u, client).await?;
@@ -140,7 +152,7 @@ impl App {
                 None => return Err(SsoError::UnknownUser(email).into()),
             }
         };
-        if !user.active {
+        if !user.usable_at(self.now()) {
             return Err(SsoError::UserDeactivated.into());
         }
         self.apply_mapped_role(sso, claims, user, client).await
@@ -195,6 +207,11 @@ impl App {
         email: &str,
         client: &SsoClient,
     ) -> Result<UserRow> {
+        if let Some(inv) = self.pending_invitation(email).await? {
+            return self
+                .accept_invitation_by_sso(sso, claims, inv, client)
+                .await;
+        }
         let ws = self
             .inner
             .store
@@ -234,6 +251,85 @@ impl App {
             Event::new("user.create")
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "sso"})),
+        )
+        .await?;
+        self.link(sso.client.issuer(), claims, &user, client)
+            .await?;
+        Ok(user)
+    }
+
+    /// A pending invitation for `email`, in any workspace.
+    async fn pending_invitation(&self, email: &str) -> Result<Option<InvitationRow>> {
+        let store = &self.inner.store;
+        let now = self.now();
+        for ws in store.list_workspaces().await? {
+            if let Some(inv) = store.list_invitations(ws.id).await?.into_iter().find(|i| {
+                i.email == email && InvitationState::of(i, now) == InvitationState::Pending
+            }) {
+                return Ok(Some(inv));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Sign-up of someone who was invited: the invitation's workspace, role
+    /// and end of access (a guest stays a guest), and the invitation is
+    /// used, as accepting its link would.
+    async fn accept_invitation_by_sso(
+        &self,
+        sso: &Sso,
+        claims: &IdClaims,
+        inv: InvitationRow,
+        client: &SsoClient,
+    ) -> Result<UserRow> {
+        let now = self.now();
+        if inv.access_expires_at.is_some_and(|end| end <= now) {
+            return Err(SsoError::InvitationEnded.into());
+        }
+        let password = self.random_b64();
+        let name: String = claims
+            .name
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(100)
+            .collect();
+        let user = UserRow {
+            access_expires_at: inv.access_expires_at,
+            ..self
+                .new_user_row(inv.workspace_id, &inv.email, &name, inv.role, &password)
+                .await?
+        };
+        let accepted = self
+            .inner
+            .store
+            .accept_invitation(inv.id, &user, now)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
+                e => e.into(),
+            })?;
+        if !accepted {
+            // Used or withdrawn a moment ago.
+            return Err(SsoError::FlowExpired.into());
+        }
+        let who = Some((user.id, inv.email.as_str()));
+        self.audit_raw(
+            inv.workspace_id,
+            who,
+            Some(&client.ip),
+            Event::new("user.create")
+                .target("user", user.id)
+                .detail(serde_json::json!({"email": inv.email, "role": inv.role, "via": "sso"})),
+        )
+        .await?;
+        self.audit_raw(
+            inv.workspace_id,
+            who,
+            Some(&client.ip),
+            Event::new("invitation.accept")
+                .target("invitation", inv.id)
+                .detail(serde_json::json!({"user_id": user.id.to_string(), "invited_by": inv.invited_by.to_string(), "via": "sso"})),
         )
         .await?;
         self.link(sso.client.issuer(), claims, &user, client)
@@ -286,10 +382,10 @@ impl App {
         Ok(user)
     }
 
-    async fn sso_session(
+    pub(crate) async fn sso_session(
         &self,
         user: &UserRow,
-        claims: &IdClaims,
+        issuer: &str,
         client: &SsoClient,
         kind: SessionKind,
     ) -> Result<LoginOutcome> {
@@ -308,7 +404,7 @@ impl App {
             Some((user.id, &user.email)),
             Some(&client.ip),
             Event::new("auth.sso_login").target("session", session_id).detail(
-                serde_json::json!({"kind": kind.as_str(), "issuer": claims.issuer, "user_agent": client.user_agent}),
+                serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent}),
             ),
         )
         .await?;
@@ -333,8 +429,20 @@ impl App {
     ) -> Result<()> {
         let store = &self.inner.store;
         let email = claims.and_then(|c| c.email.clone());
-        let user = match &email {
-            Some(e) => store.find_user_by_email(&e.to_lowercase()).await?,
+        // Only someone the provider vouched for is named as the actor: the
+        // user linked to this account, else the owner of a verified email.
+        // An unverified claim is only said in the detail.
+        let user = match claims {
+            Some(c) => match store
+                .sso_identity(issuer_of(self.sso()?), &c.subject)
+                .await?
+            {
+                Some(link) => store.get_user(link.workspace_id, link.user_id).await?,
+                None => match self.verified_email(c) {
+                    Ok(verified) => store.find_user_by_email(&verified).await?,
+                    Err(_) => None,
+                },
+            },
             None => None,
         };
         let ws = match &user {
@@ -484,14 +592,17 @@ impl App {
     }
 
     /// The CLI exchanges its one-time code (and the verifier of the
-    /// challenge it started with) for a bearer session.
+    /// challenge it started with) for a bearer session. A user with their
+    /// own TOTP gives its code too (`totp`); without it, or with a wrong
+    /// one, the code stays usable until it expires.
     pub async fn sso_exchange_cli_code(
         &self,
         code: &str,
         verifier: &str,
+        totp: Option<&str>,
         client: &SsoClient,
     ) -> Result<LoginOutcome> {
-        self.sso()?;
+        let sso = self.sso()?;
         let key = self
             .inner
             .token_hasher
@@ -504,25 +615,19 @@ impl App {
             .filter(|f| f.kind == SsoFlowKind::CliCode && f.expires_at > self.now())
             .filter(|f| App::secrets_equal(&pkce_challenge(verifier), &f.client_challenge))
             .ok_or(SsoError::InvalidCode)?;
-        let (Some(ws), Some(user_id)) = (flow.workspace_id, flow.user_id) else {
-            return Err(SsoError::InvalidCode.into());
-        };
-        let user = self
-            .inner
-            .store
-            .get_user(ws, user_id)
-            .await?
-            .ok_or(SsoError::InvalidCode)?;
-        if !user.active {
-            return Err(SsoError::UserDeactivated.into());
-        }
-        let claims = IdClaims {
-            issuer: self.sso()?.client.issuer().to_owned(),
-            ..IdClaims::default()
-        };
-        self.sso_session(&user, &claims, client, SessionKind::Bearer)
+        let user = self.held_user(&flow).await.map_err(|e| match e {
+            AppError::Sso(SsoError::FlowExpired) => SsoError::InvalidCode.into(),
+            e => e,
+        })?;
+        self.sso_second_factor(sso, &flow, &user, totp, client)
+            .await?;
+        self.sso_session(&user, issuer_of(sso), client, SessionKind::Bearer)
             .await
     }
+}
+
+fn issuer_of(sso: &Sso) -> &str {
+    sso.client.issuer()
 }
 
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {

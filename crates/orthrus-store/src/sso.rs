@@ -21,6 +21,9 @@ pub enum SsoFlowKind {
     Cli,
     /// That one-time code, waiting for the CLI to exchange it.
     CliCode,
+    /// A browser sign-in the provider vouched for, waiting for the user's
+    /// own TOTP code.
+    TotpPending,
 }
 
 impl SsoFlowKind {
@@ -30,6 +33,7 @@ impl SsoFlowKind {
             Self::StepUp => "step_up",
             Self::Cli => "cli",
             Self::CliCode => "cli_code",
+            Self::TotpPending => "totp_pending",
         }
     }
 }
@@ -42,6 +46,7 @@ impl std::str::FromStr for SsoFlowKind {
             "step_up" => Self::StepUp,
             "cli" => Self::Cli,
             "cli_code" => Self::CliCode,
+            "totp_pending" => Self::TotpPending,
             _ => return Err(()),
         })
     }

@@ -72,14 +72,16 @@ pub(crate) struct SsoStartResponse {
     responses((status = 200, description = "Open `authorization_url` in a browser", body = SsoStartResponse),
         (status = 400, description = "`sso.invalid_redirect` (not a loopback address), `sso.invalid_challenge`"),
         (status = 404, description = "`sso.not_configured`"),
+        (status = 429, description = "`sso.too_many_flows`: too many sign-ins were started from this address in the last ten minutes"),
         (status = 502, description = "`sso.provider_error`: the identity provider cannot be reached or answered wrongly")))]
 pub(crate) async fn sso_start(
     State(s): State<WebState>,
+    client: ClientInfo,
     ApiJson(b): ApiJson<SsoStartBody>,
 ) -> ApiResult<Json<SsoStartResponse>> {
     let start = s
         .app
-        .sso_begin_cli(&b.redirect_uri, &b.code_challenge)
+        .sso_begin_cli(&b.redirect_uri, &b.code_challenge, &client.ip)
         .await?;
     Ok(Json(SsoStartResponse {
         authorization_url: start.authorization_url,
@@ -96,6 +98,13 @@ pub(crate) struct SsoTokenBody {
     /// The verifier whose challenge started the sign-in.
     #[schema(max_length = 128)]
     code_verifier: String,
+    /// The user's own Orthrus TOTP code (or a recovery code): needed when
+    /// they have one and the server answered `auth.totp_required`. The
+    /// one-time code stays usable until it expires while this is missing
+    /// or wrong.
+    #[schema(max_length = 64)]
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 /// The same answer as `POST /api/v1/auth/login`.
@@ -114,8 +123,10 @@ pub(crate) struct SsoTokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/sso/token", tag = "auth", request_body = SsoTokenBody,
     responses((status = 200, description = "Signed in", body = SsoTokenResponse),
         (status = 400, description = "`sso.invalid_code`: unknown, expired or used code, or a verifier that does not match"),
-        (status = 403, description = "`sso.user_deactivated`"),
-        (status = 404, description = "`sso.not_configured`")))]
+        (status = 401, description = "`auth.totp_required`: the user has Orthrus TOTP, send its code as `totp` with the same code and verifier; `sso.invalid_totp`: that code is wrong (the one-time code still works)"),
+        (status = 403, description = "`sso.user_deactivated` (also a guest whose access ended)"),
+        (status = 404, description = "`sso.not_configured`"),
+        (status = 429, description = "`auth.throttled`: too many wrong codes, the email or address is locked for a while")))]
 pub(crate) async fn sso_token(
     State(s): State<WebState>,
     client: ClientInfo,
@@ -126,6 +137,7 @@ pub(crate) async fn sso_token(
         .sso_exchange_cli_code(
             &b.code,
             &b.code_verifier,
+            b.totp.as_deref(),
             &SsoClient {
                 ip: client.ip,
                 user_agent: client.user_agent,

@@ -91,6 +91,8 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
             | SsoError::InvalidRedirect
             | SsoError::InvalidChallenge
             | SsoError::InvalidCode => StatusCode::BAD_REQUEST,
+            SsoError::InvalidTotp => StatusCode::UNAUTHORIZED,
+            SsoError::TooManyFlows => StatusCode::TOO_MANY_REQUESTS,
             SsoError::Provider(_) => StatusCode::BAD_GATEWAY,
             SsoError::EmailUnverified
             | SsoError::UnknownUser(_)
@@ -98,6 +100,7 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
             | SsoError::AlreadyLinked
             | SsoError::StaleAuthentication
             | SsoError::WrongAccount
+            | SsoError::InvitationEnded
             | SsoError::PasswordDisabled => StatusCode::FORBIDDEN,
         },
         AppError::Extension(e) => match e {

@@ -8,12 +8,17 @@
 //! The flow itself lives in the database (`orthrus-app`, `sso.rs`); the
 //! `orthrus_sso` cookie only ties a browser flow to the browser that began
 //! it, so an answer pasted into another browser signs nobody in.
+//!
+//! A user with their own Orthrus TOTP is then asked for its code at
+//! `/sso/totp`; the sign-in waits in the database, found by the value of
+//! the `orthrus_sso_totp` cookie.
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, ClientInfo, cookie};
+use crate::extract::{Authed, ClientInfo, UiForm, cookie};
 use crate::ui::{redirect_with_cookie, see_other, session_cookie};
 use crate::ui_login::LoginPage;
+use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,16 +28,23 @@ use orthrus_app::{AppError, ProviderAnswer, SsoClient, SsoError, SsoFinish};
 use serde::Deserialize;
 
 const SSO_COOKIE: &str = "orthrus_sso";
+/// Holds a sign-in that waits for the user's own TOTP code.
+const TOTP_COOKIE: &str = "orthrus_sso_totp";
 
 pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route("/sso/start", get(start))
         .route("/sso/callback", get(callback))
+        .route("/sso/totp", get(totp_page).post(totp_submit))
         .route("/sso/step-up", get(step_up))
         .route("/ui/step-up/sso", get(step_up_button))
 }
 
 fn flow_cookie(s: &WebState, value: &str, max_age: i64) -> HeaderValue {
+    named_cookie(s, SSO_COOKIE, value, max_age)
+}
+
+fn named_cookie(s: &WebState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if s.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -40,7 +52,7 @@ fn flow_cookie(s: &WebState, value: &str, max_age: i64) -> HeaderValue {
     };
     // Lax: the provider's redirect back is a top-level GET, which carries it.
     HeaderValue::from_str(&format!(
-        "{SSO_COOKIE}={value}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/sso; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .unwrap_or(HeaderValue::from_static(""))
 }
@@ -68,12 +80,15 @@ struct StartQuery {
 
 async fn start(
     State(s): State<WebState>,
+    client: ClientInfo,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, WebError> {
     let next = crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default();
-    match s.app.sso_begin_sign_in(&next).await {
+    match s.app.sso_begin_sign_in(&next, &client.ip).await {
         Ok(start) => Ok(to_provider(&s, start)),
-        Err(e @ AppError::Sso(SsoError::Provider(_))) => LoginPage::new(&s, next).refused(&e),
+        Err(e @ AppError::Sso(SsoError::Provider(_) | SsoError::TooManyFlows)) => {
+            LoginPage::new(&s, next).refused(&e)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -111,17 +126,10 @@ async fn callback(
         )
         .await;
     let mut r = match outcome {
-        Ok(SsoFinish::SignedIn { login, next }) => redirect_with_cookie(
-            if login.must_enroll_2fa {
-                "/security"
-            } else {
-                &next
-            },
-            session_cookie(
-                &s,
-                login.token.expose(),
-                s.app.config().session_hours * 3600,
-            ),
+        Ok(SsoFinish::SignedIn { login, next }) => signed_in(&s, &login, &next),
+        Ok(SsoFinish::TotpNeeded { token, .. }) => redirect_with_cookie(
+            "/sso/totp",
+            named_cookie(&s, TOTP_COOKIE, &token, orthrus_app::SSO_TOTP_SECS),
         ),
         Ok(SsoFinish::SteppedUp { return_to, .. }) => see_other(
             &s,
@@ -146,6 +154,88 @@ async fn callback(
     // twice: the session's and this one.)
     r.headers_mut()
         .append(header::SET_COOKIE, flow_cookie(&s, "", 0));
+    Ok(r)
+}
+
+fn signed_in(s: &WebState, login: &orthrus_app::LoginOutcome, next: &str) -> Response {
+    redirect_with_cookie(
+        if login.must_enroll_2fa {
+            "/security"
+        } else {
+            next
+        },
+        session_cookie(s, login.token.expose(), s.app.config().session_hours * 3600),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "sso_totp.html")]
+struct TotpPage {
+    title: &'static str,
+    error: Option<String>,
+    error_code: &'static str,
+}
+
+impl TotpPage {
+    fn new() -> Self {
+        Self {
+            title: "Authentication code",
+            error: None,
+            error_code: "",
+        }
+    }
+}
+
+/// The provider vouched for the person; now their own code.
+async fn totp_page(State(s): State<WebState>, headers: HeaderMap) -> Result<Response, WebError> {
+    if cookie(&headers, TOTP_COOKIE).is_none() {
+        return LoginPage::new(&s, String::new()).refused(&SsoError::FlowExpired.into());
+    }
+    crate::ui::render(&TotpPage::new())
+}
+
+#[derive(Deserialize)]
+struct TotpForm {
+    totp: String,
+}
+
+async fn totp_submit(
+    State(s): State<WebState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    UiForm(f): UiForm<TotpForm>,
+) -> Result<Response, WebError> {
+    let token = cookie(&headers, TOTP_COOKIE).unwrap_or_default();
+    let outcome = s
+        .app
+        .sso_finish_totp(
+            &token,
+            &f.totp,
+            &SsoClient {
+                ip: client.ip,
+                user_agent: client.user_agent,
+            },
+        )
+        .await;
+    let mut r = match outcome {
+        Ok(SsoFinish::SignedIn { login, next }) => signed_in(&s, &login, &next),
+        // Wrong or missing: the sign-in still waits, ask again.
+        Err(e @ (AppError::Sso(SsoError::InvalidTotp) | AppError::TotpRequired)) => {
+            let mut page = TotpPage::new();
+            page.error = Some(e.to_string());
+            page.error_code = e.code();
+            let mut r = crate::ui::render(&page)?;
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(r);
+        }
+        Ok(_) => return Err(AppError::Internal("unexpected sign-in outcome".into()).into()),
+        Err(e @ (AppError::Sso(_) | AppError::Throttled { .. } | AppError::Unauthenticated)) => {
+            LoginPage::new(&s, String::new()).refused(&e)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    r.headers_mut()
+        .append(header::SET_COOKIE, named_cookie(&s, TOTP_COOKIE, "", 0));
     Ok(r)
 }
 

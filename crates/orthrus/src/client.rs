@@ -152,7 +152,7 @@ pub(crate) fn http() -> anyhow::Result<reqwest::Client> {
 }
 
 /// Reads one line: a hidden prompt on a terminal, a plain line otherwise.
-fn prompt(label: &str, hidden: bool) -> anyhow::Result<String> {
+pub(crate) fn prompt(label: &str, hidden: bool) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         if hidden {
             return rpassword::prompt_password(format!("{label}: "))
@@ -222,7 +222,7 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<Value> 
     .into())
 }
 
-fn api_code(e: &anyhow::Error) -> Option<&str> {
+pub(crate) fn api_code(e: &anyhow::Error) -> Option<&str> {
     e.downcast_ref::<ApiError>().map(|a| a.code.as_str())
 }
 

@@ -3,8 +3,11 @@
 //! 127.0.0.1 on a random port, asks the server for the provider's link
 //! (with a PKCE challenge of its own), prints it, waits for the browser to
 //! bring back a one-time code, and exchanges code and verifier for a token.
+//! When the user has their own Orthrus TOTP the server answers
+//! `auth.totp_required`: the CLI asks for the code on standard input and
+//! exchanges again (the one-time code waits for it).
 
-use crate::client::{Stored, http, print_json, save, send};
+use crate::client::{Stored, api_code, http, print_json, prompt, save, send};
 use crate::safe_text::safe;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
@@ -135,12 +138,27 @@ pub async fn login(server: &str, json: bool) -> anyhow::Result<ExitCode> {
             bail!("{} ({})", safe(&message), safe(&code))
         }
     };
-    let resp = send(
-        client
-            .post(format!("{server}/api/v1/auth/sso/token"))
-            .json(&serde_json::json!({"code": code, "code_verifier": verifier})),
-    )
-    .await?;
+    let url = format!("{server}/api/v1/auth/sso/token");
+    let mut body = serde_json::json!({"code": code, "code_verifier": verifier});
+    let mut tries = 0;
+    let resp = loop {
+        match send(client.post(&url).json(&body)).await {
+            Err(e)
+                if tries < 3
+                    && matches!(
+                        api_code(&e),
+                        Some("auth.totp_required" | "sso.invalid_totp")
+                    ) =>
+            {
+                if tries > 0 {
+                    eprintln!("{e}");
+                }
+                tries += 1;
+                body["totp"] = prompt("Authentication code", false)?.into();
+            }
+            other => break other?,
+        }
+    };
     let token = resp["token"]
         .as_str()
         .ok_or_else(|| anyhow!("the server did not return a token"))?

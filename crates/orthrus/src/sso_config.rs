@@ -31,6 +31,9 @@ pub struct SsoConfig {
     pub sso_only: bool,
     /// Emails of workspace Owners who may still sign in with their password.
     pub break_glass: Vec<String>,
+    /// Users with their own Orthrus TOTP are not asked for its code after
+    /// signing in through the provider (its MFA is trusted instead).
+    pub trust_provider_mfa: bool,
 }
 
 impl Default for SsoConfig {
@@ -47,6 +50,7 @@ impl Default for SsoConfig {
             role_map: BTreeMap::new(),
             sso_only: false,
             break_glass: Vec::new(),
+            trust_provider_mfa: false,
         }
     }
 }
@@ -114,6 +118,9 @@ pub fn apply_env(c: &mut SsoConfig, get: &impl Fn(&str) -> Option<String>) -> an
     }
     if let Some(v) = get("ORTHRUS_SSO_BREAK_GLASS") {
         c.break_glass = list(&v);
+    }
+    if let Some(v) = get("ORTHRUS_SSO_TRUST_PROVIDER_MFA") {
+        c.trust_provider_mfa = flag("ORTHRUS_SSO_TRUST_PROVIDER_MFA", &v)?;
     }
     Ok(())
 }
@@ -211,6 +218,7 @@ impl SsoConfig {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .collect(),
+            trust_provider_mfa: self.trust_provider_mfa,
         })
     }
 
@@ -244,6 +252,7 @@ mod tests {
             ("ORTHRUS_SSO_ROLE_MAP", "it-admins=admin, owners=owner"),
             ("ORTHRUS_SSO_ONLY", "yes"),
             ("ORTHRUS_SSO_BREAK_GLASS", "Boss@Acme.test"),
+            ("ORTHRUS_SSO_TRUST_PROVIDER_MFA", "true"),
         ];
         let mut c = SsoConfig::default();
         apply_env(&mut c, &|k| {
@@ -256,8 +265,9 @@ mod tests {
         assert_eq!(c.scopes, ["openid", "email", "groups"]);
         assert_eq!(c.provider_name(), "id.example.test");
         let s = c.settings().unwrap();
-        assert!(s.allow_signup && s.sso_only);
+        assert!(s.allow_signup && s.sso_only && s.trust_provider_mfa);
         assert_eq!(s.break_glass, ["boss@acme.test"]);
+        assert!(!SsoConfig::default().settings().unwrap().trust_provider_mfa);
         assert!(
             s.role_map
                 .contains(&("owners".into(), WorkspaceRole::Owner))

@@ -6,6 +6,7 @@
 mod inbox_paging;
 mod mfa_check;
 mod sso;
+mod sso_guard;
 
 use orthrus_app::{Actor, App, AppConfig};
 use orthrus_core::{FakeClock, OsEntropy, Timestamp};

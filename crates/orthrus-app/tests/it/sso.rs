@@ -18,8 +18,8 @@ const ISSUER: &str = "http://127.0.0.1:9";
 /// Vouches for whoever `next` says, after checking the PKCE verifier
 /// against the challenge of the last authorization request.
 #[derive(Default)]
-struct FakeProvider {
-    next: Mutex<IdClaims>,
+pub(crate) struct FakeProvider {
+    pub(crate) next: Mutex<IdClaims>,
     asked: Mutex<Vec<AuthorizationRequest>>,
 }
 
@@ -45,7 +45,7 @@ impl OidcClient for FakeProvider {
     }
 }
 
-fn claims(sub: &str, email: &str, auth_time: Option<i64>, groups: &[&str]) -> IdClaims {
+pub(crate) fn claims(sub: &str, email: &str, auth_time: Option<i64>, groups: &[&str]) -> IdClaims {
     IdClaims {
         issuer: ISSUER.into(),
         subject: sub.into(),
@@ -57,28 +57,33 @@ fn claims(sub: &str, email: &str, auth_time: Option<i64>, groups: &[&str]) -> Id
     }
 }
 
-fn client() -> SsoClient {
+pub(crate) fn client() -> SsoClient {
     SsoClient {
         ip: "127.0.0.1".into(),
         user_agent: "test".into(),
     }
 }
 
-fn state_of(url: &str) -> String {
+pub(crate) fn state_of(url: &str) -> String {
     url.split("state=").nth(1).unwrap().to_owned()
 }
 
 fn with_sso(t: &TestApp) -> Arc<FakeProvider> {
+    with_sso_settings(t, settings())
+}
+
+pub(crate) fn settings() -> SsoSettings {
+    SsoSettings {
+        provider_name: "Acme ID".into(),
+        role_claim: "groups".into(),
+        role_map: vec![("staff".into(), WorkspaceRole::User)],
+        ..SsoSettings::default()
+    }
+}
+
+pub(crate) fn with_sso_settings(t: &TestApp, settings: SsoSettings) -> Arc<FakeProvider> {
     let p = Arc::new(FakeProvider::default());
-    t.app.set_sso(
-        p.clone(),
-        SsoSettings {
-            provider_name: "Acme ID".into(),
-            role_claim: "groups".into(),
-            role_map: vec![("staff".into(), WorkspaceRole::User)],
-            ..SsoSettings::default()
-        },
-    );
+    t.app.set_sso(p.clone(), settings);
     p
 }
 
@@ -201,19 +206,23 @@ async fn a_flow_is_used_once_in_its_browser_within_ten_minutes() {
         };
 
         // Another browser: refused, and the flow is gone.
-        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        let s = t.app.sso_begin_sign_in("/", "127.0.0.1").await.unwrap();
         let state = state_of(&s.authorization_url);
         assert!(expired(&finish(state.clone(), Some("other".into())).await));
         assert!(expired(&finish(state, s.browser_token.clone()).await));
 
         // Too late.
-        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        let s = t.app.sso_begin_sign_in("/", "127.0.0.1").await.unwrap();
         t.clock.advance_secs(orthrus_app::SSO_FLOW_SECS + 1);
         let late = finish(state_of(&s.authorization_url), s.browser_token).await;
         assert!(expired(&late), "{late:?}");
 
         // In time, in its browser: signed in, once.
-        let s = t.app.sso_begin_sign_in("/inbox").await.unwrap();
+        let s = t
+            .app
+            .sso_begin_sign_in("/inbox", "127.0.0.1")
+            .await
+            .unwrap();
         let state = state_of(&s.authorization_url);
         let ok = finish(state.clone(), s.browser_token.clone())
             .await
@@ -222,7 +231,7 @@ async fn a_flow_is_used_once_in_its_browser_within_ten_minutes() {
         assert!(expired(&finish(state, s.browser_token).await));
 
         // The provider's refusal is said, not a sign-in.
-        let s = t.app.sso_begin_sign_in("/").await.unwrap();
+        let s = t.app.sso_begin_sign_in("/", "127.0.0.1").await.unwrap();
         let denied = t
             .app
             .sso_finish(
@@ -251,6 +260,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
             .sso_begin_cli(
                 "http://127.0.0.1:53682/callback",
                 &pkce_challenge(&verifier),
+                "127.0.0.1",
             )
             .await
             .unwrap();
@@ -272,7 +282,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         let code = redirect.split("code=").nth(1).unwrap().to_owned();
         let bad = t
             .app
-            .sso_exchange_cli_code(&code, &"w".repeat(43), &client())
+            .sso_exchange_cli_code(&code, &"w".repeat(43), None, &client())
             .await;
         assert!(matches!(bad, Err(AppError::Sso(SsoError::InvalidCode))));
         // A wrong verifier used the code up: the CLI starts again.
@@ -281,6 +291,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
             .sso_begin_cli(
                 "http://127.0.0.1:53682/callback",
                 &pkce_challenge(&verifier),
+                "127.0.0.1",
             )
             .await
             .unwrap();
@@ -300,7 +311,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         let code = redirect.split("code=").nth(1).unwrap().to_owned();
         let out = t
             .app
-            .sso_exchange_cli_code(&code, &verifier, &client())
+            .sso_exchange_cli_code(&code, &verifier, None, &client())
             .await
             .unwrap();
         let me = t
@@ -312,7 +323,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         assert_eq!(me.session_kind, Some(SessionKind::Bearer));
         let twice = t
             .app
-            .sso_exchange_cli_code(&code, &verifier, &client())
+            .sso_exchange_cli_code(&code, &verifier, None, &client())
             .await;
         assert!(matches!(twice, Err(AppError::Sso(SsoError::InvalidCode))));
         // An unverified email at the CLI: the loopback hears why.
@@ -324,6 +335,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
             .sso_begin_cli(
                 "http://127.0.0.1:53682/callback",
                 &pkce_challenge(&verifier),
+                "127.0.0.1",
             )
             .await
             .unwrap();
