@@ -71,13 +71,15 @@ impl App {
     /// a different key later, so a wrong key never silently starts a second,
     /// unreadable vault.
     pub async fn bind_master_key(&self) -> Result<()> {
-        let mine = self.inner.envelope.key_id().to_owned();
+        let mine = self.inner.envelope.key_id();
         let stored = self
             .inner
             .store
             .put_setting_if_absent("master_key_id", &mine)
             .await?;
-        if stored != mine {
+        // During a rotation the ring seals with the new key and still
+        // holds the database's (see `master_key::check_key`).
+        if stored != mine && !self.inner.envelope.has_key(&stored) {
             return Err(AppError::invalid(
                 "master_key.mismatch",
                 format!(

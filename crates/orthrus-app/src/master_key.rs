@@ -6,7 +6,9 @@
 //! data key under a new master key (`Envelope::rewrap`). A rotation records
 //! that it is under way (`master_key_rotating_to`), each value says by its
 //! header which key wraps it, so an interrupted rotation resumes where it
-//! stopped, and servers refuse to start until it is complete.
+//! stopped. It runs with servers up: they hold a ring of keys (the old one
+//! stays readable), follow the setting to seal with the new key, and the
+//! rotation repeats its pass until no value is left under the old key.
 
 use crate::{AppError, Result};
 use orthrus_core::Entropy;
@@ -68,46 +70,93 @@ fn aad(col: SealedColumn, row: &str) -> Aad<'_> {
     Aad::new(table, row, field)
 }
 
-/// Before the app opens anything: refuses a key that is not the one the
-/// database was sealed with (as `App::bind_master_key` does, which records
-/// it on a new database), and a database in the middle of a rotation.
-pub async fn check_key(store: &dyn Store, master: &MasterKey) -> Result<()> {
-    if let Some(bound) = store.get_setting("master_key_id").await?
-        && bound != master.id()
+/// Before the app opens anything: `ring` (the key in use, and a loader
+/// that finds the others in the data directory) must hold the key the
+/// database is sealed with, and during a rotation the key it is moving to;
+/// new values are then sealed with the latter (or the former). A key that
+/// is not the database's is refused, so a wrong key never silently starts a
+/// second, unreadable vault.
+pub async fn check_key(store: &dyn Store, ring: &Envelope) -> Result<()> {
+    let bound = store.get_setting("master_key_id").await?;
+    if let Some(bound) = &bound
+        && !ring.has_key(bound)
     {
         return Err(AppError::invalid(
             "master_key.mismatch",
             format!(
                 "this database was encrypted with master key {bound}, but the key in use is {}: set ORTHRUS_MASTER_KEY or restore <data-dir>/master.key from your backup",
-                master.id()
+                ring.key_id()
             ),
         ));
     }
-    check_no_rotation(store).await
+    let rotating = store.get_setting(ROTATING_TO).await?;
+    if let Some(to) = &rotating
+        && !ring.has_key(to)
+    {
+        return Err(AppError::invalid(
+            "master_key.rotation_key_missing",
+            format!(
+                "a master-key rotation to key {to} is under way, and this node does not have that key: copy master.key.new from the node running `orthrus admin rotate-master-key` into this node's data directory (mode 0600), or wait for the rotation to finish"
+            ),
+        ));
+    }
+    if let Some(write) = rotating.or(bound) {
+        ring.use_for_writing(&write);
+    }
+    Ok(())
 }
 
-/// Refuses to go on while a rotation is under way (the values are wrapped
-/// partly under one key and partly under the other).
-pub async fn check_no_rotation(store: &dyn Store) -> Result<()> {
-    match store.get_setting(ROTATING_TO).await? {
-        Some(to) => Err(AppError::invalid(
-            "master_key.rotation_under_way",
-            format!(
-                "a master-key rotation to key {to} is under way: run `orthrus admin rotate-master-key` again to finish it before starting the server"
-            ),
-        )),
-        None => Ok(()),
+/// How often a running server looks at the rotation settings
+/// ([`App::follow_master_key`]).
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a rotation waits after announcing itself before its first pass,
+/// so that every running server has begun sealing with the new key (they
+/// look every [`FOLLOW_EVERY`]).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(4);
+
+impl crate::App {
+    /// Follows a rotation while the server runs: seals with the key the
+    /// database is moving to (or, once done, is sealed with), picking it up
+    /// from the data directory through the ring's loader. Every key it held
+    /// stays in the ring, so values under the old key keep opening.
+    /// Returns the write key's id when it changed.
+    pub async fn follow_master_key(&self) -> Result<Option<String>> {
+        let store = &self.inner.store;
+        let target = match store.get_setting(ROTATING_TO).await? {
+            Some(to) => Some(to),
+            None => store.get_setting("master_key_id").await?,
+        };
+        let ring = &self.inner.envelope;
+        match target {
+            Some(t) if t != ring.key_id() => {
+                if ring.use_for_writing(&t) {
+                    Ok(Some(t))
+                } else {
+                    Err(AppError::invalid(
+                        "master_key.rotation_key_missing",
+                        format!(
+                            "the database is moving to master key {t}, which this node cannot find: copy master.key.new from the node running the rotation into this node's data directory"
+                        ),
+                    ))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Where the app's key ring looks for keys it does not hold, and the
+    /// key it seals with (as [`check_key`] chose on `ring`).
+    pub fn share_key_ring(&self, loader: orthrus_crypto::KeyLoader, ring: &Envelope) {
+        self.inner.envelope.set_loader(loader);
+        self.inner.envelope.use_for_writing(&ring.key_id());
     }
 }
 
 /// The subkeys kept in the database, stored on the first start of a release
 /// that keeps them (derived from the master key then, so nothing changes).
-pub async fn load_subkeys(
-    store: &dyn Store,
-    master: &MasterKey,
-    rng: &dyn Entropy,
-) -> Result<Subkeys> {
-    let env = Envelope::new(master.clone());
+pub async fn load_subkeys(store: &dyn Store, env: &Envelope, rng: &dyn Entropy) -> Result<Subkeys> {
+    let master = env.master();
     let get = async |purpose: &str| -> Result<Zeroizing<[u8; 32]>> {
         let sealed = match store.instance_key(purpose).await? {
             Some(s) => s,
@@ -148,6 +197,9 @@ pub struct RotationReport {
 
 /// Re-wraps every sealed value from `old` to `new`, then makes `new` the
 /// database's key. Resumable: values already under `new` are skipped.
+/// After announcing the rotation it waits `settle` (running servers switch
+/// to sealing with `new`), then passes over every sealed column until a
+/// pass finds nothing left under `old`.
 /// `stop_after` stops after that many re-wraps (to test an interruption).
 pub async fn rotate_master_key(
     store: &dyn Store,
@@ -155,6 +207,7 @@ pub async fn rotate_master_key(
     new: &MasterKey,
     rng: &dyn Entropy,
     stop_after: Option<u64>,
+    settle: std::time::Duration,
 ) -> Result<RotationReport> {
     let bound = store.get_setting("master_key_id").await?;
     if bound.as_deref() == Some(new.id()) {
@@ -186,41 +239,51 @@ pub async fn rotate_master_key(
         Some(_) => {}
         None => {
             // Keep the subkeys from the old key before anything moves.
-            load_subkeys(store, old, rng).await?;
+            load_subkeys(store, &Envelope::new(old.clone()), rng).await?;
             store.set_setting(ROTATING_TO, Some(new.id())).await?;
         }
     }
+    // Running servers begin sealing with the new key (they hold both).
+    tokio::time::sleep(settle).await;
     let (from, to) = (Envelope::new(old.clone()), Envelope::new(new.clone()));
     let mut report = RotationReport::default();
-    for col in SealedColumn::ALL {
-        let mut after = String::new();
-        loop {
-            let page = store.sealed_page(col, &after, 200).await?;
-            let Some((last, _)) = page.last() else { break };
-            let next = last.clone();
-            for (row, sealed) in page {
-                match Envelope::sealed_key_id(&sealed) {
-                    Some(k) if k == new.id() => report.already += 1,
-                    Some(k) if k == old.id() => {
-                        if stop_after.is_some_and(|n| report.rewrapped >= n) {
-                            return Ok(report);
+    // Passes until one finds nothing under the old key: a value a server
+    // wrote under it meanwhile (or changed under the pass) is caught by
+    // the next one.
+    loop {
+        let mut left = 0u64;
+        for col in SealedColumn::ALL {
+            let mut after = String::new();
+            loop {
+                let page = store.sealed_page(col, &after, 200).await?;
+                let Some((last, _)) = page.last() else { break };
+                let next = last.clone();
+                for (row, sealed) in page {
+                    match Envelope::sealed_key_id(&sealed) {
+                        Some(k) if k == new.id() => report.already += 1,
+                        Some(k) if k == old.id() => {
+                            if stop_after.is_some_and(|n| report.rewrapped >= n) {
+                                return Ok(report);
+                            }
+                            left += 1;
+                            let moved = from.rewrap(rng, &aad(col, &row), &sealed, &to)?;
+                            if store.replace_sealed(col, &row, &sealed, &moved).await? {
+                                report.rewrapped += 1;
+                            }
                         }
-                        let moved = from.rewrap(rng, &aad(col, &row), &sealed, &to)?;
-                        // Offline, nothing else writes; a changed value is
-                        // picked up by the next run.
-                        if store.replace_sealed(col, &row, &sealed, &moved).await? {
-                            report.rewrapped += 1;
+                        other => {
+                            return Err(AppError::Internal(format!(
+                                "a sealed value ({col:?} {row}) is wrapped with key {}, neither the old nor the new one",
+                                other.unwrap_or_else(|| "(unreadable)".into())
+                            )));
                         }
-                    }
-                    other => {
-                        return Err(AppError::Internal(format!(
-                            "a sealed value ({col:?} {row}) is wrapped with key {}, neither the old nor the new one",
-                            other.unwrap_or_else(|| "(unreadable)".into())
-                        )));
                     }
                 }
+                after = next;
             }
-            after = next;
+        }
+        if left == 0 {
+            break;
         }
     }
     store.set_setting("master_key_id", Some(new.id())).await?;

@@ -51,11 +51,39 @@ impl<'a> Aad<'a> {
     }
 }
 
-/// Seals and opens values under one master key.
-#[derive(Clone, Debug)]
+/// Finds a master key by its id (a running server looks in its data
+/// directory when it meets a value wrapped under a key it does not hold yet,
+/// e.g. during an online rotation).
+pub type KeyLoader = std::sync::Arc<dyn Fn(&str) -> Option<MasterKey> + Send + Sync>;
+
+struct Ring {
+    /// The keys it opens with, each with its header id.
+    keys: Vec<(MasterKey, [u8; KID_LEN])>,
+    /// Index in `keys` of the key new values are sealed with.
+    write: usize,
+    loader: Option<KeyLoader>,
+}
+
+/// Seals values under one master key (the write key) and opens values under
+/// any key of its ring. Clones share the ring, so a key added or a write key
+/// changed (an online rotation) applies to every clone.
+#[derive(Clone)]
 pub struct Envelope {
-    master: MasterKey,
-    kid: [u8; KID_LEN],
+    ring: std::sync::Arc<std::sync::RwLock<Ring>>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Envelope({})", self.key_id())
+    }
+}
+
+fn kid_of(master: &MasterKey) -> [u8; KID_LEN] {
+    let mut kid = [0u8; KID_LEN];
+    for (i, c) in kid.iter_mut().enumerate() {
+        *c = u8::from_str_radix(master.id().get(i * 2..i * 2 + 2).unwrap_or("00"), 16).unwrap_or(0);
+    }
+    kid
 }
 
 fn cipher(key: &[u8]) -> Result<XChaCha20Poly1305, CryptoError> {
@@ -71,16 +99,77 @@ fn nonce(b: &[u8]) -> Result<XNonce, CryptoError> {
 
 impl Envelope {
     pub fn new(master: MasterKey) -> Self {
-        let mut kid = [0u8; KID_LEN];
-        for (i, c) in kid.iter_mut().enumerate() {
-            *c = u8::from_str_radix(master.id().get(i * 2..i * 2 + 2).unwrap_or("00"), 16)
-                .unwrap_or(0);
+        let kid = kid_of(&master);
+        Self {
+            ring: std::sync::Arc::new(std::sync::RwLock::new(Ring {
+                keys: vec![(master, kid)],
+                write: 0,
+                loader: None,
+            })),
         }
-        Self { master, kid }
     }
 
-    pub fn key_id(&self) -> &str {
-        self.master.id()
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Ring> {
+        self.ring.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, Ring> {
+        self.ring.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where to look for a key the ring does not hold yet.
+    pub fn set_loader(&self, loader: KeyLoader) {
+        self.write_lock().loader = Some(loader);
+    }
+
+    /// Adds a key to open with (sealing keeps its key).
+    pub fn add_key(&self, key: MasterKey) {
+        let mut ring = self.write_lock();
+        if !ring.keys.iter().any(|(k, _)| k.id() == key.id()) {
+            let kid = kid_of(&key);
+            ring.keys.push((key, kid));
+        }
+    }
+
+    /// True when the ring holds key `id`, or its loader finds it (then it
+    /// is added).
+    pub fn has_key(&self, id: &str) -> bool {
+        if self.read().keys.iter().any(|(k, _)| k.id() == id) {
+            return true;
+        }
+        let loader = self.read().loader.clone();
+        match loader.and_then(|l| l(id)).filter(|k| k.id() == id) {
+            Some(k) => {
+                self.add_key(k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Seals new values with key `id` from now on; false (and nothing
+    /// changes) when the ring neither holds nor can find it.
+    pub fn use_for_writing(&self, id: &str) -> bool {
+        if !self.has_key(id) {
+            return false;
+        }
+        let mut ring = self.write_lock();
+        match ring.keys.iter().position(|(k, _)| k.id() == id) {
+            Some(i) => {
+                ring.write = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The id of the key new values are sealed with.
+    pub fn key_id(&self) -> String {
+        let ring = self.read();
+        ring.keys
+            .get(ring.write)
+            .map(|(k, _)| k.id().to_owned())
+            .unwrap_or_default()
     }
 
     /// The id of the master key a sealed value's data key is wrapped with
@@ -92,8 +181,34 @@ impl Envelope {
         }
     }
 
-    pub fn master(&self) -> &MasterKey {
-        &self.master
+    /// The key new values are sealed with.
+    pub fn master(&self) -> MasterKey {
+        self.writer().0
+    }
+
+    fn writer(&self) -> (MasterKey, [u8; KID_LEN]) {
+        let ring = self.read();
+        match ring.keys.get(ring.write) {
+            Some(k) => k.clone(),
+            None => unreachable!("the write key is always in the ring"),
+        }
+    }
+
+    /// The key whose header id is `kid`, from the ring or its loader.
+    fn key_for(&self, kid: &[u8]) -> Result<MasterKey, CryptoError> {
+        if let Some((k, _)) = self.read().keys.iter().find(|(_, id)| id == kid) {
+            return Ok(k.clone());
+        }
+        let found = crate::hex(kid);
+        if self.has_key(&found)
+            && let Some((k, _)) = self.read().keys.iter().find(|(_, id)| id == kid)
+        {
+            return Ok(k.clone());
+        }
+        Err(CryptoError::WrongKey {
+            found,
+            expected: self.key_id(),
+        })
     }
 
     /// Seals `plaintext` for `aad`.
@@ -103,7 +218,8 @@ impl Envelope {
         aad: &Aad<'_>,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        let wrap_aad = aad.bytes(&self.kid);
+        let (master, kid) = self.writer();
+        let wrap_aad = aad.bytes(&kid);
         let data_aad = aad.bytes(&[]);
         let mut dek = Zeroizing::new([0u8; 32]);
         rng.fill(&mut dek[..]);
@@ -112,7 +228,7 @@ impl Envelope {
         let mut data_nonce = [0u8; NONCE_LEN];
         rng.fill(&mut data_nonce);
 
-        let wrapped = cipher(self.master.bytes())?
+        let wrapped = cipher(master.bytes())?
             .encrypt(
                 &nonce(&wrap_nonce)?,
                 Payload {
@@ -133,7 +249,7 @@ impl Envelope {
 
         let mut out = Vec::with_capacity(HEADER + ct.len());
         out.push(VERSION);
-        out.extend_from_slice(&self.kid);
+        out.extend_from_slice(&kid);
         out.extend_from_slice(&wrap_nonce);
         out.extend_from_slice(&wrapped);
         out.extend_from_slice(&data_nonce);
@@ -156,18 +272,13 @@ impl Envelope {
             return Err(CryptoError::Malformed);
         }
         let kid = &sealed[1..1 + KID_LEN];
-        if kid != self.kid {
-            return Err(CryptoError::WrongKey {
-                found: crate::hex(kid),
-                expected: self.key_id().to_owned(),
-            });
-        }
+        let master = self.key_for(kid)?;
         let wrap_aad = aad.bytes(kid);
         let mut p = 1 + KID_LEN;
         let wrap_nonce = &sealed[p..p + NONCE_LEN];
         p += NONCE_LEN;
         let wrapped = &sealed[p..p + WRAPPED_LEN];
-        let dek = cipher(self.master.bytes())?
+        let dek = cipher(master.bytes())?
             .decrypt(
                 &nonce(wrap_nonce)?,
                 Payload {
@@ -210,7 +321,8 @@ impl Envelope {
             .map_err(|_| CryptoError::Malformed)
     }
 
-    /// Re-wraps the data key of `sealed` (made under `self`) for `new`, without
+    /// Re-wraps the data key of `sealed` (made under a key of `self`) for
+    /// `new`'s write key, without
     /// touching the payload: master-key rotation costs one small AEAD per value.
     pub fn rewrap(
         &self,
@@ -224,18 +336,19 @@ impl Envelope {
         self.open(aad, sealed)?;
         let mut wrap_nonce = [0u8; NONCE_LEN];
         rng.fill(&mut wrap_nonce);
-        let wrapped = cipher(new.master.bytes())?
+        let (new_master, new_kid) = new.writer();
+        let wrapped = cipher(new_master.bytes())?
             .encrypt(
                 &nonce(&wrap_nonce)?,
                 Payload {
                     msg: &dek[..],
-                    aad: &aad.bytes(&new.kid),
+                    aad: &aad.bytes(&new_kid),
                 },
             )
             .map_err(|_| CryptoError::Malformed)?;
         let mut out = Vec::with_capacity(sealed.len());
         out.push(VERSION);
-        out.extend_from_slice(&new.kid);
+        out.extend_from_slice(&new_kid);
         out.extend_from_slice(&wrap_nonce);
         out.extend_from_slice(&wrapped);
         out.extend_from_slice(&sealed[1 + KID_LEN + NONCE_LEN + WRAPPED_LEN..]);
@@ -305,5 +418,38 @@ mod tests {
         assert!(old.open(&aad, &moved).is_err());
         // Only the wrapped key changed: the payload bytes are the same.
         assert_eq!(sealed[HEADER - NONCE_LEN..], moved[HEADER - NONCE_LEN..]);
+    }
+
+    #[test]
+    fn a_ring_opens_under_every_key_and_seals_under_the_write_key() {
+        let (old, new) = (
+            MasterKey::generate(&OsEntropy),
+            MasterKey::generate(&OsEntropy),
+        );
+        let aad = Aad::new("t", "r", "f");
+        let under_new = Envelope::new(new.clone())
+            .seal(&OsEntropy, &aad, b"n")
+            .unwrap();
+        let ring = Envelope::new(old.clone());
+        let under_old = ring.seal(&OsEntropy, &aad, b"o").unwrap();
+        // An unknown key, and no loader: refused.
+        assert!(matches!(
+            ring.open(&aad, &under_new),
+            Err(CryptoError::WrongKey { .. })
+        ));
+        assert!(!ring.use_for_writing(new.id()));
+        // The loader finds it (and only by its id); clones share the ring.
+        let found = new.clone();
+        ring.clone()
+            .set_loader(std::sync::Arc::new(move |id: &str| {
+                (id == found.id()).then(|| found.clone())
+            }));
+        assert_eq!(&ring.open(&aad, &under_new).unwrap()[..], b"n");
+        assert_eq!(&ring.open(&aad, &under_old).unwrap()[..], b"o");
+        assert_eq!(ring.key_id(), old.id());
+        assert!(ring.use_for_writing(new.id()));
+        let sealed = ring.seal(&OsEntropy, &aad, b"w").unwrap();
+        assert_eq!(Envelope::sealed_key_id(&sealed).as_deref(), Some(new.id()));
+        assert_eq!(&Envelope::new(new).open(&aad, &sealed).unwrap()[..], b"w");
     }
 }

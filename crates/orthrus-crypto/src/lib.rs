@@ -12,7 +12,7 @@ mod keys;
 mod password;
 
 pub use backup::{BackupError, backup_key_id, open_backup, seal_backup};
-pub use envelope::{Aad, Envelope};
+pub use envelope::{Aad, Envelope, KeyLoader};
 pub use keys::{KeySource, MasterKey};
 pub use password::PasswordHasher;
 

@@ -222,21 +222,14 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// `orthrus admin rotate-master-key`: a new master key re-wraps every
-/// sealed value's data key, offline (stop every node first). The new key
+/// sealed value's data key, with the servers up or down (running servers
+/// pick the new key up from `master.key.new` in their data directory and
+/// keep the old one readable; see `orthrus_app::master_key`). The new key
 /// waits in `master.key.new` until the rotation completes, so that an
 /// interrupted run resumes with the same key; then `master.key` becomes
 /// `master.key.old` and the new key takes its place (with
 /// `ORTHRUS_MASTER_KEY`, the new key is printed once instead).
 pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow::Result<ExitCode> {
-    if !is_postgres(cfg) {
-        let side = cfg.data_dir.join("orthrus.db-wal");
-        if side.exists() {
-            bail!(
-                "the database {} looks in use (its -wal file exists): stop the server first",
-                cfg.data_dir.join("orthrus.db").display()
-            );
-        }
-    }
     let from_env = std::env::var("ORTHRUS_MASTER_KEY")
         .ok()
         .is_some_and(|v| !v.trim().is_empty());
@@ -272,13 +265,14 @@ pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow:
         &new,
         &orthrus_core::OsEntropy,
         stop_after,
+        orthrus_app::master_key::SETTLE,
     )
     .await;
     store.close().await;
     let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !report.complete {
         eprintln!(
-            "Stopped after re-wrapping {} value(s); the rotation to key {} is not complete. Run `orthrus admin rotate-master-key` again to finish it (the new key waits in {}); the server will not start until then.",
+            "Stopped after re-wrapping {} value(s); the rotation to key {} is not complete. Run `orthrus admin rotate-master-key` again to finish it (the new key waits in {}; a server starts meanwhile only with that file in its data directory).",
             report.rewrapped,
             new.id(),
             pending.display()

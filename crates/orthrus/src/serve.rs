@@ -62,12 +62,18 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
-    // The hashing keys are kept in the database (sealed under the master
-    // key), so that they outlive master-key rotations.
-    orthrus_app::master_key::check_key(store.as_ref(), &master)
+    // The key ring: the key in use, and the others found in the data
+    // directory when needed (during and after a rotation, which may run
+    // while this server does).
+    let ring = orthrus_crypto::Envelope::new(master.clone());
+    let loader = key_loader(cfg.data_dir.clone(), env_key);
+    ring.set_loader(loader.clone());
+    orthrus_app::master_key::check_key(store.as_ref(), &ring)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let keys = orthrus_app::master_key::load_subkeys(store.as_ref(), &master, &OsEntropy)
+    // The hashing keys are kept in the database (sealed under the master
+    // key), so that they outlive master-key rotations.
+    let keys = orthrus_app::master_key::load_subkeys(store.as_ref(), &ring, &OsEntropy)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App::new_with_keys(
@@ -79,10 +85,38 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         cfg.app_config(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.share_key_ring(loader, &ring);
     app.bind_master_key()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(app)
+}
+
+/// Finds a master key by id: ORTHRUS_MASTER_KEY, or a key file of the data
+/// directory (`master.key`, `master.key.new` while a rotation runs,
+/// `master.key.old` and `master.key.<id>.old` after one).
+fn key_loader(data_dir: std::path::PathBuf, env_key: Option<String>) -> orthrus_crypto::KeyLoader {
+    Arc::new(move |id: &str| {
+        let from_env = env_key
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| MasterKey::from_base64(v).ok());
+        let from_files = std::fs::read_dir(&data_dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("master.key"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|t| MasterKey::from_base64(&t).ok());
+        let found = from_env
+            .into_iter()
+            .chain(from_files)
+            .find(|k| k.id() == id);
+        if found.is_some() {
+            tracing::info!(key_id = id, "master key added to the key ring");
+        }
+        found
+    })
 }
 
 /// Hides the password part of a database URL.
@@ -319,6 +353,25 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         tasks.spawn(async move {
             runner.run(stop).await;
             Ok(())
+        });
+    }
+    {
+        // A master-key rotation may run while this server does: follow it
+        // (seal with the new key once it is announced; the old one stays
+        // readable in the ring).
+        let (stop, app) = (stop.clone(), app.clone());
+        tasks.spawn(async move {
+            loop {
+                match app.follow_master_key().await {
+                    Ok(None) => {}
+                    Ok(Some(id)) => tracing::info!(key_id = %id, "sealing with master key"),
+                    Err(e) => tracing::warn!(error = %e, "following the master key failed"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(orthrus_app::master_key::FOLLOW_EVERY) => {}
+                }
+            }
         });
     }
     {

@@ -667,7 +667,10 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         assert!(text(&o).contains("not complete"), "{}", text(&o));
         let pending = storage.data_dir.join("master.key.new");
         assert!(pending.exists());
-        // Half-rotated: no server starts on it.
+        // Half-rotated: a server starts only when it has the new key too
+        // (it waits in master.key.new; a node without it is refused).
+        let aside = storage.data_dir.join("new-key-aside");
+        std::fs::rename(&pending, &aside).unwrap();
         let out = std::process::Command::new(bin())
             .arg("serve")
             .args(storage.args())
@@ -679,10 +682,11 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
             .unwrap();
         assert!(!out.status.success());
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("rotation"),
+            String::from_utf8_lossy(&out.stderr).contains("master.key.new"),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        std::fs::rename(&aside, &pending).unwrap();
         // Resumed: it finishes with the same new key and prints it once.
         let o = admin(&storage, &["rotate-master-key"], &master_key());
         assert!(o.status.success(), "{}", text(&o));
@@ -844,4 +848,237 @@ async fn rotation_with_a_key_file_keeps_the_old_key_aside() {
             .trim(),
         master_key()
     );
+}
+
+/// An account made under load: its id and password.
+type Made = Vec<(String, String)>;
+
+/// Writes and reads secrets through the API until `stop`: each round makes
+/// an account with a password, reveals it and an earlier one, and reads a
+/// TOTP code. Every answer must be right; returns the accounts made.
+async fn secrets_under_load(
+    base: String,
+    session: String,
+    api_token: String,
+    totp_account: String,
+    made: std::sync::Arc<std::sync::Mutex<Made>>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(), String> {
+    let c = http();
+    let mut i = 0u64;
+    while !stop.is_cancelled() {
+        let password = format!("load-secret-{i}");
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&api_token),
+            Some(json!({"app": "instagram", "label": format!("Load {i}"), "password": password})),
+        )
+        .await;
+        if s != 201 {
+            return Err(format!("create {i}: {s} {v}"));
+        }
+        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        made.lock().unwrap().push((id.clone(), password));
+        let earlier = {
+            let m = made.lock().unwrap();
+            m[(i as usize * 7) % m.len()].clone()
+        };
+        for (id, password) in [(id, format!("load-secret-{i}")), earlier] {
+            let (s, v) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/password"),
+                Some(&session),
+                None,
+            )
+            .await;
+            if (s, v["password"].as_str()) != (200, Some(password.as_str())) {
+                return Err(format!("reveal {id}: {s} {v}"));
+            }
+        }
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{totp_account}/totp/code"),
+            Some(&session),
+            None,
+        )
+        .await;
+        if s != 200 {
+            return Err(format!("totp code: {s} {v}"));
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn master_key_rotation_while_serving_under_load_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for storage in storages(dir.path(), "online_rotation").await {
+        assert!(
+            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
+                .status
+                .success()
+        );
+        let server = Server::start(&storage, "info");
+        let c = http();
+        let base = format!("{}/api/v1", server.url);
+        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (s, _) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/auth/step-up"),
+            Some(&t),
+            Some(json!({"password": "owner-password-1"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, tok) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/me/tokens"),
+            Some(&t),
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{tok}");
+        let api_token = tok["token"].as_str().unwrap().to_owned();
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts"),
+            Some(&t),
+            Some(json!({"app": "instagram", "label": "Before", "password": "before-secret"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let totp_account = v["id"].as_str().unwrap().to_owned();
+        let (s, v) = api(
+            &c,
+            Method::PUT,
+            &format!("{base}/accounts/{totp_account}/totp"),
+            Some(&t),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = api(
+            &c,
+            Method::POST,
+            &format!("{base}/accounts/{totp_account}/totp/confirm"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let made = std::sync::Arc::new(std::sync::Mutex::new(vec![(
+            totp_account.clone(),
+            "before-secret".to_owned(),
+        )]));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let load = tokio::spawn(secrets_under_load(
+            base.clone(),
+            t.clone(),
+            api_token.clone(),
+            totp_account.clone(),
+            made.clone(),
+            stop.clone(),
+        ));
+        let count = || made.lock().unwrap().len();
+        while count() < 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The rotation runs against the serving database.
+        let rotation_storage = Storage {
+            data_dir: storage.data_dir.clone(),
+            database_url: storage.database_url.clone(),
+        };
+        let before = count();
+        let o = tokio::task::spawn_blocking(move || {
+            admin(&rotation_storage, &["rotate-master-key"], &master_key())
+        })
+        .await
+        .unwrap();
+        assert!(o.status.success(), "{}\n{}", text(&o), server.logs());
+        let during = count() - before;
+        let new_key = text(&o)
+            .lines()
+            .find_map(|l| l.strip_prefix("ORTHRUS_MASTER_KEY="))
+            .expect("the new key is printed")
+            .to_owned();
+        // And after it, on the same server.
+        let after = count();
+        while count() < after + 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        load.await.unwrap().unwrap();
+        assert!(during > 0, "secrets were written during the rotation");
+        assert!(
+            server.logs().contains("sealing with master key"),
+            "the server picked up the new key:\n{}",
+            server.logs()
+        );
+        assert!(server.stop().success());
+
+        let o = std::process::Command::new(bin())
+            .args(["audit", "verify"])
+            .args(storage.args())
+            .env("ORTHRUS_MASTER_KEY", &new_key)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        // Restarted with only the new key: everything opens, and the
+        // session and the API token from before still work.
+        assert!(!storage.data_dir.join("master.key.new").exists());
+        let server = Server::start_env(
+            &storage,
+            "info",
+            &["--http", "127.0.0.1:0"],
+            &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
+        );
+        let base = format!("{}/api/v1", server.url);
+        let made = made.lock().unwrap().clone();
+        let (s, list) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts"),
+            Some(&api_token),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, list.as_array().map(Vec::len)),
+            (200, Some(made.len())),
+            "{list}"
+        );
+        for (id, password) in &made {
+            let (s, v) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/password"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(
+                (s, v["password"].as_str()),
+                (200, Some(password.as_str())),
+                "{v}"
+            );
+        }
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{totp_account}/totp/code"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(server.stop().success());
+    }
 }
