@@ -1,5 +1,5 @@
 //! The role matrix for issue 15's directory endpoints: teams and their
-//! grants on accounts, the SCIM token and the audit export, every workspace
+//! grants on accounts, the SCIM token (made and revoked) and the audit export, every workspace
 //! role × every account role. Expectations come from DESIGN.md's role table
 //! and the issue (account Owners grant teams; only workspace Owners, after
 //! an identity check, make the SCIM token; the audit log is for Admins and
@@ -145,6 +145,17 @@ async fn team_scim_and_export_endpoints_every_role() {
                     StatusCode::FORBIDDEN
                 };
                 assert_eq!(s, want, "{who}: {v}");
+                // And only they revoke it.
+                let (s, v) = me.delete("/workspace/scim-token").await;
+                if w == W::Owner {
+                    assert_eq!(s, StatusCode::NO_CONTENT, "{who}: revoke: {v}");
+                } else {
+                    assert_eq!(
+                        (s, code(&v)),
+                        (StatusCode::FORBIDDEN, "permission.denied"),
+                        "{who}: revoke: {v}"
+                    );
+                }
                 let (s, v) = me
                     .send(
                         Method::PUT,

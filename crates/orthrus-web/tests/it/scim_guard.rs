@@ -445,3 +445,32 @@ async fn a_deactivated_person_put_in_a_group_gets_nothing_back_when_reactivated(
         assert_eq!(my_role(&eve, &account).await.as_deref(), Some("manager"));
     }
 }
+
+/// The Teams page's SCIM panel revokes the token behind the same identity
+/// check as making one.
+#[tokio::test]
+async fn the_teams_page_revokes_the_scim_token() {
+    use crate::people::{form, html};
+    let env = TestApp::sqlite().await;
+    let owner = env.owner().await;
+    let directory = scim(&env, &owner).await;
+    let (cookie, csrf) = env
+        .browser_login("owner@acme.test", "owner-password-1")
+        .await;
+    let (_, page) = html(&env, &cookie, "/teams").await;
+    assert!(page.contains("Revoke the token"), "{page}");
+    let revoke = [("password", "wrong password!"), ("action", "revoke")];
+    let (s, page) = form(&env, &cookie, &csrf, "/teams/scim-token", &revoke).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("That password is not correct."), "{page}");
+    assert_eq!(directory.get("/Users").await.0, StatusCode::OK);
+    let revoke = [("password", "owner-password-1"), ("action", "revoke")];
+    let (s, _) = form(&env, &cookie, &csrf, "/teams/scim-token", &revoke).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(directory.get("/Users").await.0, StatusCode::UNAUTHORIZED);
+    let (_, page) = html(&env, &cookie, "/teams").await;
+    assert!(
+        page.contains("No token yet") && !page.contains("Revoke the token"),
+        "{page}"
+    );
+}
