@@ -201,7 +201,10 @@ pub(crate) const ACTIONS: &[(&str, &str)] = &[
     ("setup.complete", "Set up the workspace"),
     ("scim.token_create", "Made a new SCIM token"),
     ("scim.token_revoke", "Revoked the SCIM token"),
-    ("scim.user_email_change", "The directory changed a user's email"),
+    (
+        "scim.user_email_change",
+        "The directory changed a user's email",
+    ),
     ("scim.user_create", "The directory added a user"),
     ("scim.user_update", "The directory updated a user"),
     ("scim.user_deactivate", "The directory deprovisioned a user"),
