@@ -716,9 +716,10 @@ fn schema_json(b: &str, id: &str) -> Option<Value> {
                     vec![rw("formatted"), rw("familyName"), rw("givenName")],
                 ),
                 rw("displayName"),
-                // Every Orthrus user is active or not: a missing value
-                // is true on create and leaves a replace's user as is.
-                attribute("active", "boolean", false, "readWrite", "none"),
+                // Required here: every Orthrus user is active or not, so
+                // it cannot be removed. A missing value is true on create
+                // and leaves a replace's user as is.
+                attribute("active", "boolean", true, "readWrite", "none"),
                 // Required here: an Orthrus user needs an email address.
                 complex(
                     "emails",
