@@ -19,5 +19,6 @@ mod replicas;
 mod scene;
 mod serve;
 mod sso;
+mod sso_totp;
 mod support;
 mod ui_layout;
