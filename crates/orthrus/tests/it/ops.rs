@@ -914,6 +914,99 @@ async fn secrets_under_load(
     Ok(())
 }
 
+/// What the load signs in with and reads.
+#[derive(Clone)]
+struct Load {
+    session: String,
+    api_token: String,
+    totp_account: String,
+    made: std::sync::Arc<std::sync::Mutex<Made>>,
+}
+
+impl Load {
+    fn count(&self) -> usize {
+        self.made.lock().unwrap().len()
+    }
+
+    async fn until_count(&self, n: usize) {
+        while self.count() < n {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `rotate` (a blocking `orthrus admin rotate-master-key`) while
+    /// secrets are written and read through `base`, and the load goes on
+    /// for a while after it; the rotation's output.
+    async fn rotate_under(
+        &self,
+        base: &str,
+        rotate: impl FnOnce() -> std::process::Output + Send + 'static,
+    ) -> std::process::Output {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let load = tokio::spawn(secrets_under_load(
+            base.to_owned(),
+            self.session.clone(),
+            self.api_token.clone(),
+            self.totp_account.clone(),
+            self.made.clone(),
+            stop.clone(),
+        ));
+        self.until_count(self.count() + 5).await;
+        let before = self.count();
+        let o = tokio::task::spawn_blocking(rotate).await.unwrap();
+        let during = self.count() - before;
+        self.until_count(self.count() + 5).await;
+        stop.cancel();
+        load.await.unwrap().unwrap();
+        assert!(during > 0, "secrets were written during the rotation");
+        o
+    }
+
+    /// Every secret made so far opens through `base`, with the session and
+    /// the API token from before the rotations.
+    async fn all_open(&self, base: &str) {
+        let c = http();
+        let made = self.made.lock().unwrap().clone();
+        let (s, list) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts"),
+            Some(&self.api_token),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, list.as_array().map(Vec::len)),
+            (200, Some(made.len())),
+            "{list}"
+        );
+        for (id, password) in &made {
+            let (s, v) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/password"),
+                Some(&self.session),
+                None,
+            )
+            .await;
+            assert_eq!(
+                (s, v["password"].as_str()),
+                (200, Some(password.as_str())),
+                "{v}"
+            );
+        }
+        let (s, v) = api(
+            &c,
+            Method::GET,
+            &format!("{base}/accounts/{}/totp/code", self.totp_account),
+            Some(&self.session),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+    }
+}
+
 #[tokio::test]
 async fn master_key_rotation_while_serving_under_load_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -945,7 +1038,6 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
         )
         .await;
         assert_eq!(s, 201, "{tok}");
-        let api_token = tok["token"].as_str().unwrap().to_owned();
         let (s, v) = api(
             &c,
             Method::POST,
@@ -956,74 +1048,55 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
         .await;
         assert_eq!(s, 201, "{v}");
         let totp_account = v["id"].as_str().unwrap().to_owned();
-        let (s, v) = api(
-            &c,
-            Method::PUT,
-            &format!("{base}/accounts/{totp_account}/totp"),
-            Some(&t),
-            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        let (s, v) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/accounts/{totp_account}/totp/confirm"),
-            Some(&t),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        let made = std::sync::Arc::new(std::sync::Mutex::new(vec![(
-            totp_account.clone(),
-            "before-secret".to_owned(),
-        )]));
-        let stop = tokio_util::sync::CancellationToken::new();
-        let load = tokio::spawn(secrets_under_load(
-            base.clone(),
-            t.clone(),
-            api_token.clone(),
-            totp_account.clone(),
-            made.clone(),
-            stop.clone(),
-        ));
-        let count = || made.lock().unwrap().len();
-        while count() < 5 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        for (method, path, body) in [
+            (
+                Method::PUT,
+                "totp",
+                Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+            ),
+            (Method::POST, "totp/confirm", None),
+        ] {
+            let (s, v) = api(
+                &c,
+                method,
+                &format!("{base}/accounts/{totp_account}/{path}"),
+                Some(&t),
+                body,
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
         }
-        // The rotation runs against the serving database.
-        let rotation_storage = Storage {
-            data_dir: storage.data_dir.clone(),
-            database_url: storage.database_url.clone(),
+        let load = Load {
+            session: t.clone(),
+            api_token: tok["token"].as_str().unwrap().to_owned(),
+            totp_account: totp_account.clone(),
+            made: std::sync::Arc::new(std::sync::Mutex::new(vec![(
+                totp_account,
+                "before-secret".to_owned(),
+            )])),
         };
-        let before = count();
-        let o = tokio::task::spawn_blocking(move || {
-            admin(&rotation_storage, &["rotate-master-key"], &master_key())
-        })
-        .await
-        .unwrap();
+
+        // With ORTHRUS_MASTER_KEY: the rotation runs against the serving
+        // database, the server takes the new key from master.key.new.
+        let rotating = storage.clone();
+        let o = load
+            .rotate_under(&base, move || {
+                admin(&rotating, &["rotate-master-key"], &master_key())
+            })
+            .await;
         assert!(o.status.success(), "{}\n{}", text(&o), server.logs());
-        let during = count() - before;
         let new_key = text(&o)
             .lines()
             .find_map(|l| l.strip_prefix("ORTHRUS_MASTER_KEY="))
             .expect("the new key is printed")
             .to_owned();
-        // And after it, on the same server.
-        let after = count();
-        while count() < after + 5 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        stop.cancel();
-        load.await.unwrap().unwrap();
-        assert!(during > 0, "secrets were written during the rotation");
         assert!(
             server.logs().contains("sealing with master key"),
             "the server picked up the new key:\n{}",
             server.logs()
         );
+        load.all_open(&base).await;
         assert!(server.stop().success());
-
         let o = std::process::Command::new(bin())
             .args(["audit", "verify"])
             .args(storage.args())
@@ -1041,44 +1114,38 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
             &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
         );
         let base = format!("{}/api/v1", server.url);
-        let made = made.lock().unwrap().clone();
-        let (s, list) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts"),
-            Some(&api_token),
-            None,
-        )
-        .await;
-        assert_eq!(
-            (s, list.as_array().map(Vec::len)),
-            (200, Some(made.len())),
-            "{list}"
-        );
-        for (id, password) in &made {
-            let (s, v) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/password"),
-                Some(&t),
-                None,
-            )
+        load.all_open(&base).await;
+        assert!(server.stop().success());
+
+        // With the key in master.key: the key files move while the server
+        // runs.
+        let key_file = storage.data_dir.join("master.key");
+        std::fs::write(&key_file, format!("{new_key}\n")).unwrap();
+        let no_env = [("ORTHRUS_MASTER_KEY", "")];
+        let server = Server::start_env(&storage, "info", &["--http", "127.0.0.1:0"], &no_env);
+        let base = format!("{}/api/v1", server.url);
+        let rotating = storage.clone();
+        let o = load
+            .rotate_under(&base, move || {
+                with_key_file(&rotating, &["admin", "rotate-master-key"])
+            })
             .await;
-            assert_eq!(
-                (s, v["password"].as_str()),
-                (200, Some(password.as_str())),
-                "{v}"
-            );
-        }
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{totp_account}/totp/code"),
-            Some(&t),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
+        assert!(o.status.success(), "{}\n{}", text(&o), server.logs());
+        assert_eq!(
+            std::fs::read_to_string(storage.data_dir.join("master.key.old"))
+                .unwrap()
+                .trim(),
+            new_key
+        );
+        load.all_open(&base).await;
+        assert!(server.stop().success());
+        // Only the newest key left: everything opens.
+        std::fs::remove_file(storage.data_dir.join("master.key.old")).unwrap();
+        let o = with_key_file(&storage, &["audit", "verify"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let server = Server::start_env(&storage, "info", &["--http", "127.0.0.1:0"], &no_env);
+        let base = format!("{}/api/v1", server.url);
+        load.all_open(&base).await;
         assert!(server.stop().success());
     }
 }
