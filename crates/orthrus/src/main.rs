@@ -192,7 +192,8 @@ enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Re-wrap every secret under a new master key (stop the server first).
+    /// Re-wrap every secret under a new master key (servers may keep running:
+    /// they take the new key from master.key.new in their data directory).
     /// The new key goes to the data directory's master.key (the old one to
     /// master.key.old), or is printed once when ORTHRUS_MASTER_KEY is used.
     /// Resumable: run it again after an interruption.
