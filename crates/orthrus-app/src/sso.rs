@@ -173,6 +173,10 @@ pub enum SsoError {
         "the access your invitation offered has already ended; ask the person who invited you for a new one"
     )]
     InvitationEnded,
+    #[error(
+        "you were invited to Orthrus but have not joined yet: open the invitation link from your email first, then sign in with single sign-on"
+    )]
+    UseInvitation,
 }
 
 impl SsoError {
@@ -194,6 +198,7 @@ impl SsoError {
             Self::InvalidTotp => "sso.invalid_totp",
             Self::TooManyFlows => "sso.too_many_flows",
             Self::InvitationEnded => "sso.invitation_ended",
+            Self::UseInvitation => "sso.use_invitation",
         }
     }
 

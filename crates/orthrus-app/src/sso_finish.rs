@@ -149,6 +149,9 @@ impl App {
                 None if sso.settings.allow_signup => {
                     self.create_sso_user(sso, claims, &email, client).await?
                 }
+                None if self.pending_invitation(&email).await?.is_some() => {
+                    return Err(SsoError::UseInvitation.into());
+                }
                 None => return Err(SsoError::UnknownUser(email).into()),
             }
         };

@@ -101,6 +101,7 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
             | SsoError::StaleAuthentication
             | SsoError::WrongAccount
             | SsoError::InvitationEnded
+            | SsoError::UseInvitation
             | SsoError::PasswordDisabled => StatusCode::FORBIDDEN,
         },
         AppError::Extension(e) => match e {

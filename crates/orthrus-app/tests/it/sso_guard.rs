@@ -326,6 +326,26 @@ async fn ended_guests_and_unverified_claims_sign_nobody_in() {
             .unwrap();
         assert_eq!(entry.actor_id, None, "{entry:?}");
         assert_eq!(entry.detail["email"], "owner@acme.test");
+        // Invited but not joined, and sign-up is off: told to use the link.
+        t.app
+            .create_invitation(
+                &t.owner,
+                "invited@acme.test",
+                WorkspaceRole::User,
+                "http://127.0.0.1:1",
+            )
+            .await
+            .unwrap();
+        let invited = browser_sign_in(
+            &t,
+            &p,
+            claims("invited-sub", "invited@acme.test", None, &[]),
+        )
+        .await;
+        assert!(
+            matches!(invited, Err(AppError::Sso(SsoError::UseInvitation))),
+            "{invited:?}"
+        );
         // A linked account is named, verified or not.
         let mut linked_unverified = guest_claims();
         linked_unverified.email_verified = false;
