@@ -229,27 +229,55 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 /// interrupted run resumes with the same key; then `master.key` becomes
 /// `master.key.old` and the new key takes its place (with
 /// `ORTHRUS_MASTER_KEY`, the new key is printed once instead).
+/// The rotation's next key: the one waiting in master.key.new, or a new
+/// one written there (0600).
+fn next_key(pending: &std::path::Path) -> anyhow::Result<(MasterKey, bool)> {
+    if pending.exists() {
+        return Ok((read_key_file(pending)?, true));
+    }
+    let key = MasterKey::generate(&orthrus_core::OsEntropy);
+    use std::io::Write;
+    let mut f =
+        create_private(pending).with_context(|| format!("cannot create {}", pending.display()))?;
+    f.write_all(format!("{}\n", key.to_base64()).as_bytes())?;
+    f.sync_all()?;
+    Ok((key, false))
+}
+
+/// `rotate-master-key --prepare`: the new key only, in master.key.new, so
+/// that it can be copied to every node before any data is touched.
+pub fn prepare_master_key(cfg: &Config) -> anyhow::Result<ExitCode> {
+    let old = existing_key(cfg)?;
+    let pending = cfg.data_dir.join("master.key.new");
+    let (new, existed) = next_key(&pending)?;
+    if new.id() == old.id() {
+        bail!(
+            "{} holds the key in use: remove it and prepare again",
+            pending.display()
+        );
+    }
+    println!(
+        "{} the next master key {} in {}. Copy that file (mode 0600) into every node's data directory, then run `orthrus admin rotate-master-key` without --prepare.",
+        if existed { "Kept" } else { "Wrote" },
+        new.id(),
+        pending.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow::Result<ExitCode> {
     let from_env = std::env::var("ORTHRUS_MASTER_KEY")
         .ok()
         .is_some_and(|v| !v.trim().is_empty());
     let old = existing_key(cfg)?;
     let pending = cfg.data_dir.join("master.key.new");
-    let new = if pending.exists() {
+    let (new, resumed) = next_key(&pending)?;
+    if resumed {
         println!(
-            "Resuming the rotation with the key in {}",
+            "Rotating to the key waiting in {} (prepared, or an interrupted rotation)",
             pending.display()
         );
-        read_key_file(&pending)?
-    } else {
-        let key = MasterKey::generate(&orthrus_core::OsEntropy);
-        use std::io::Write;
-        let mut f = create_private(&pending)
-            .with_context(|| format!("cannot create {}", pending.display()))?;
-        f.write_all(format!("{}\n", key.to_base64()).as_bytes())?;
-        f.sync_all()?;
-        key
-    };
+    }
     if new.id() == old.id() {
         bail!(
             "{} holds the key in use: remove it and run the rotation again",

@@ -200,6 +200,11 @@ enum AdminCommand {
     RotateMasterKey {
         #[command(flatten)]
         storage: StorageArgs,
+        /// Only create the new key (master.key.new) and stop, touching no
+        /// data: copy it to every node's data directory, then run the
+        /// command again without --prepare
+        #[arg(long)]
+        prepare: bool,
         /// Stop after re-wrapping this many values (to test resuming)
         #[arg(long, hide = true)]
         stop_after: Option<u64>,
@@ -368,9 +373,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command:
                 AdminCommand::RotateMasterKey {
                     storage,
+                    prepare,
                     stop_after,
                 },
-        } => admin_ops::rotate_master_key(&config::load(&overrides(&storage))?, stop_after).await,
+        } => {
+            let cfg = config::load(&overrides(&storage))?;
+            if prepare {
+                admin_ops::prepare_master_key(&cfg)
+            } else {
+                admin_ops::rotate_master_key(&cfg, stop_after).await
+            }
+        }
         Command::Admin {
             command: AdminCommand::Migrate { storage, check },
         } => admin_ops::migrate(&config::load(&overrides(&storage))?, check).await,

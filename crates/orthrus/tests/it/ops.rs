@@ -812,9 +812,26 @@ async fn rotation_with_a_key_file_keeps_the_old_key_aside() {
             .status
             .success()
     );
+    // --prepare only writes the next key, to copy to other nodes: no data
+    // is touched, and the rotation then uses that very key.
+    let o = with_key_file(&storage, &["admin", "rotate-master-key", "--prepare"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let prepared = std::fs::read_to_string(storage.data_dir.join("master.key.new")).unwrap();
+    assert_ne!(prepared.trim(), master_key());
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().trim(),
+        master_key()
+    );
+    let o = with_key_file(&storage, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
     let o = with_key_file(&storage, &["admin", "rotate-master-key"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("master.key.old"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().trim(),
+        prepared.trim(),
+        "the rotation used the prepared key"
+    );
     assert!(!text(&o).contains("ORTHRUS_MASTER_KEY="), "{}", text(&o));
     // The old key is kept aside, the new one took its place (0600).
     let old = std::fs::read_to_string(storage.data_dir.join("master.key.old")).unwrap();
