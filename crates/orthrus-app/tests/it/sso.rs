@@ -358,3 +358,55 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         );
     }
 }
+
+/// When the groups mapping takes a workspace Owner's role away, the SCIM
+/// token they made ends with it, as when a role is changed by hand.
+#[tokio::test]
+async fn a_demotion_by_the_mapping_ends_the_scim_token_its_owner_made() {
+    for t in TestApp::all("sso_scim_demote").await {
+        let p = with_sso(&t);
+        let ann = t.user("ann@acme.test", WorkspaceRole::Owner).await;
+        t.app.create_scim_token(&ann).await.unwrap();
+        assert!(t.app.scim_token_info(&t.owner).await.unwrap().is_some());
+        *p.next.lock().unwrap() = claims("ann-sub", "ann@acme.test", None, &["staff"]);
+        let verifier = "v".repeat(43);
+        let s = t
+            .app
+            .sso_begin_cli(
+                "http://127.0.0.1:53682/callback",
+                &pkce_challenge(&verifier),
+                "127.0.0.1",
+            )
+            .await
+            .unwrap();
+        let SsoFinish::Cli { redirect } = t
+            .app
+            .sso_finish(
+                &state_of(&s.authorization_url),
+                ProviderAnswer::Code("c".into()),
+                None,
+                &client(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("not a CLI answer")
+        };
+        let code = redirect.split("code=").nth(1).unwrap().to_owned();
+        let out = t
+            .app
+            .sso_exchange_cli_code(&code, &verifier, None, &client())
+            .await
+            .unwrap();
+        let me = t
+            .app
+            .authenticate(out.token.expose(), "127.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(me.role, WorkspaceRole::User, "mapped from the staff group");
+        assert!(
+            t.app.scim_token_info(&t.owner).await.unwrap().is_none(),
+            "the demoted Owner's SCIM token is gone"
+        );
+    }
+}
