@@ -274,7 +274,7 @@ pub async fn rotate_master_key(cfg: &Config, stop_after: Option<u64>) -> anyhow:
     let (new, resumed) = next_key(&pending)?;
     if resumed {
         println!(
-            "Rotating to the key waiting in {} (prepared, or an interrupted rotation)",
+            "Resuming with the key waiting in {} (prepared with --prepare, or an interrupted rotation's)",
             pending.display()
         );
     }

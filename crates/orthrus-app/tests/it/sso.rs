@@ -87,6 +87,34 @@ pub(crate) fn with_sso_settings(t: &TestApp, settings: SsoSettings) -> Arc<FakeP
     p
 }
 
+/// The CLI's sign-in up to its loopback: started with `verifier`'s
+/// challenge, vouched for by the provider; the redirect the CLI hears.
+async fn cli_redirect(t: &TestApp, verifier: &str) -> String {
+    let s = t
+        .app
+        .sso_begin_cli(
+            "http://127.0.0.1:53682/callback",
+            &pkce_challenge(verifier),
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let SsoFinish::Cli { redirect } = t
+        .app
+        .sso_finish(
+            &state_of(&s.authorization_url),
+            ProviderAnswer::Code("c".into()),
+            None,
+            &client(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("not a CLI answer")
+    };
+    redirect
+}
+
 /// The Owner's browser session, as the web layer would see it, and its token.
 async fn owner_session(t: &TestApp) -> (Actor, String) {
     let out = t
@@ -286,28 +314,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
             .await;
         assert!(matches!(bad, Err(AppError::Sso(SsoError::InvalidCode))));
         // A wrong verifier used the code up: the CLI starts again.
-        let s = t
-            .app
-            .sso_begin_cli(
-                "http://127.0.0.1:53682/callback",
-                &pkce_challenge(&verifier),
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let SsoFinish::Cli { redirect } = t
-            .app
-            .sso_finish(
-                &state_of(&s.authorization_url),
-                ProviderAnswer::Code("c".into()),
-                None,
-                &client(),
-            )
-            .await
-            .unwrap()
-        else {
-            panic!("not a CLI answer")
-        };
+        let redirect = cli_redirect(&t, &verifier).await;
         let code = redirect.split("code=").nth(1).unwrap().to_owned();
         let out = t
             .app
@@ -330,28 +337,7 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         let mut unverified = claims("zed-sub", "zed@acme.test", None, &[]);
         unverified.email_verified = false;
         *p.next.lock().unwrap() = unverified;
-        let s = t
-            .app
-            .sso_begin_cli(
-                "http://127.0.0.1:53682/callback",
-                &pkce_challenge(&verifier),
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let SsoFinish::Cli { redirect } = t
-            .app
-            .sso_finish(
-                &state_of(&s.authorization_url),
-                ProviderAnswer::Code("c".into()),
-                None,
-                &client(),
-            )
-            .await
-            .unwrap()
-        else {
-            panic!("not a CLI answer")
-        };
+        let redirect = cli_redirect(&t, &verifier).await;
         assert!(
             redirect.contains("error=sso.email_unverified"),
             "{redirect}"
@@ -370,28 +356,7 @@ async fn a_demotion_by_the_mapping_ends_the_scim_token_its_owner_made() {
         assert!(t.app.scim_token_info(&t.owner).await.unwrap().is_some());
         *p.next.lock().unwrap() = claims("ann-sub", "ann@acme.test", None, &["staff"]);
         let verifier = "v".repeat(43);
-        let s = t
-            .app
-            .sso_begin_cli(
-                "http://127.0.0.1:53682/callback",
-                &pkce_challenge(&verifier),
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let SsoFinish::Cli { redirect } = t
-            .app
-            .sso_finish(
-                &state_of(&s.authorization_url),
-                ProviderAnswer::Code("c".into()),
-                None,
-                &client(),
-            )
-            .await
-            .unwrap()
-        else {
-            panic!("not a CLI answer")
-        };
+        let redirect = cli_redirect(&t, &verifier).await;
         let code = redirect.split("code=").nth(1).unwrap().to_owned();
         let out = t
             .app
