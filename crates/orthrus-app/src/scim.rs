@@ -490,11 +490,8 @@ impl App {
                     .store
                     .update_user_identity(ws, u.id, &email, &input.name(), now)
                     .await?;
-                if input.active.unwrap_or(true) {
-                    self.inner
-                        .store
-                        .set_user_active(ws, u.id, true, now)
-                        .await?;
+                if input.active.unwrap_or(true) && !u.active {
+                    self.reactivate_without_grants(ws, u.id, now).await?;
                 }
                 self.inner.store.get_user(ws, u.id).await?.unwrap_or(u)
             }
@@ -589,10 +586,7 @@ impl App {
             .await?;
         }
         if !user.active && active {
-            self.inner
-                .store
-                .set_user_active(ws, user.id, true, now)
-                .await?;
+            self.reactivate_without_grants(ws, user.id, now).await?;
             self.audit_scim(
                 c,
                 Event::new("scim.user_reactivate").target("user", user.id),

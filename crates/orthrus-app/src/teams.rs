@@ -142,16 +142,12 @@ impl App {
     }
 
     /// The user ids of a group's members, checked: each must be a person
-    /// of the workspace that SCIM lists. Deactivated people are skipped
-    /// (second list, for the audit): a team would otherwise hold grants
-    /// for a reactivation to bring back. Skipped, not refused, so that a
-    /// directory's group update (Entra ID sends members in batches) goes
-    /// through for everyone else.
-    async fn group_member_ids(
-        &self,
-        c: &ScimClient,
-        members: &[String],
-    ) -> Result<(Vec<UserId>, Vec<String>)> {
+    /// of the workspace that SCIM lists. Deactivated people are kept, as
+    /// the directory says (the group must read back as it was written):
+    /// they reach nothing while inactive, and a reactivation starts from no
+    /// grant at all (`reactivate_without_grants`), team memberships
+    /// included; the directory gives access again after it.
+    async fn group_member_ids(&self, c: &ScimClient, members: &[String]) -> Result<Vec<UserId>> {
         let listed: HashMap<String, bool> = self
             .scim_list_users(c)
             .await?
@@ -159,7 +155,6 @@ impl App {
             .map(|u| (u.id, u.active))
             .collect();
         let mut out = Vec::new();
-        let mut skipped = Vec::new();
         for m in members {
             let id: UserId = m
                 .parse()
@@ -168,15 +163,11 @@ impl App {
                 .ok_or_else(|| {
                     group_error(format!("member {m:?} is not a user of this workspace"))
                 })?;
-            if listed.get(m) == Some(&false) {
-                if !skipped.contains(m) {
-                    skipped.push(m.clone());
-                }
-            } else if !out.contains(&id) {
+            if !out.contains(&id) {
                 out.push(id);
             }
         }
-        Ok((out, skipped))
+        Ok(out)
     }
 
     fn check_group_input(input: &ScimGroupInput) -> Result<String> {
@@ -195,7 +186,7 @@ impl App {
         input: ScimGroupInput,
     ) -> Result<ScimGroup> {
         let name = Self::check_group_input(&input)?;
-        let (members, skipped) = self.group_member_ids(c, &input.members).await?;
+        let members = self.group_member_ids(c, &input.members).await?;
         let now = self.now();
         let team = TeamRow {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
@@ -225,7 +216,7 @@ impl App {
             c,
             Event::new("scim.group_create")
                 .target("team", team.id)
-                .detail(serde_json::json!({"name": name, "members": members.len(), "skipped_inactive": skipped})),
+                .detail(serde_json::json!({"name": name, "members": members.len()})),
         )
         .await?;
         self.scim_get_group(c, &team.id.to_string()).await
@@ -250,7 +241,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("team"))?;
         let name = Self::check_group_input(&input)?;
-        let (wanted, skipped) = self.group_member_ids(c, &input.members).await?;
+        let wanted = self.group_member_ids(c, &input.members).await?;
         let now = self.now();
         team.display_name = name.clone();
         team.external_id = input.external_id.clone();
@@ -297,7 +288,6 @@ impl App {
                     "name": name,
                     "added": added.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
                     "removed": removed.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-                    "skipped_inactive": skipped,
                 })),
         )
         .await?;

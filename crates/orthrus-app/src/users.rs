@@ -3,7 +3,7 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result, normalize_email};
-use orthrus_core::{UserId, WorkspaceId, WorkspaceRole};
+use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{UserRow, WorkspaceRow};
 use serde::Serialize;
 
@@ -223,6 +223,24 @@ impl App {
         })
     }
 
+    /// Reactivates a user with no grant at all: whatever was given while
+    /// they were inactive (a directory's group, an account's member list)
+    /// goes too, so a reactivation never brings access back; it is given
+    /// again afterwards.
+    pub(crate) async fn reactivate_without_grants(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.inner.store.remove_user_grants(ws, user).await?;
+        self.inner
+            .store
+            .set_user_active(ws, user, true, now)
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn ensure_another_owner(&self, ws: WorkspaceId, except: UserId) -> Result<()> {
         let others = self
             .inner
@@ -301,9 +319,7 @@ impl App {
                 new: target.role,
             },
         )?;
-        self.inner
-            .store
-            .set_user_active(actor.workspace_id, target.id, true, self.now())
+        self.reactivate_without_grants(actor.workspace_id, target.id, self.now())
             .await?;
         self.audit(
             actor,
