@@ -279,34 +279,10 @@ impl App {
         user: Option<&UserRow>,
         reason: &str,
     ) -> AppError {
-        let cfg = &self.inner.config;
         let (email_key, ip_key) = self.throttle_keys(email, &req.ip);
-        let now = self.now();
         let store = &self.inner.store;
-        crate::metrics::bump(&self.inner.metrics.sign_in_failures);
-        let mut result = store
-            .record_failure(
-                &email_key,
-                now,
-                cfg.lockout_window_secs,
-                cfg.lockout_threshold,
-                cfg.lockout_secs,
-            )
-            .await
-            .inspect(|row| self.count_lockout(row));
-        if result.is_ok() {
-            result = store
-                .record_failure(
-                    &ip_key,
-                    now,
-                    cfg.lockout_window_secs,
-                    cfg.ip_threshold,
-                    cfg.lockout_secs,
-                )
-                .await;
-        }
-        if let Err(e) = result {
-            return e.into();
+        if let Err(e) = self.count_sign_in_failure(&email_key, &ip_key).await {
+            return e;
         }
         // Unknown emails are recorded in the first workspace, so failures
         // against any address are visible to admins.
@@ -725,6 +701,26 @@ fn token_info(t: ApiTokenRow) -> TokenInfo {
 }
 
 impl App {
+    /// Counts a failed sign-in (a wrong password, or a wrong code after the
+    /// identity provider) against the email's lockout and the client
+    /// address's throttle.
+    pub(crate) async fn count_sign_in_failure(&self, email_key: &str, ip_key: &str) -> Result<()> {
+        crate::metrics::bump(&self.inner.metrics.sign_in_failures);
+        self.count_password_failure(email_key).await?;
+        let cfg = &self.inner.config;
+        self.inner
+            .store
+            .record_failure(
+                ip_key,
+                self.now(),
+                cfg.lockout_window_secs,
+                cfg.ip_threshold,
+                cfg.lockout_secs,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Counts a wrong password against `email_key`'s lockout (the same
     /// counter sign-in uses), for checks made by a signed-in user.
     pub(crate) async fn count_password_failure(&self, email_key: &str) -> Result<()> {

@@ -128,18 +128,7 @@ impl App {
             store.clear_throttle(&email_key).await?;
             return Ok(());
         }
-        crate::metrics::bump(&self.inner.metrics.sign_in_failures);
-        self.count_password_failure(&email_key).await?;
-        let cfg = &self.inner.config;
-        store
-            .record_failure(
-                &ip_key,
-                self.now(),
-                cfg.lockout_window_secs,
-                cfg.ip_threshold,
-                cfg.lockout_secs,
-            )
-            .await?;
+        self.count_sign_in_failure(&email_key, &ip_key).await?;
         self.audit_raw(
             user.workspace_id,
             Some((user.id, &user.email)),

@@ -254,6 +254,45 @@ fn text(o: &std::process::Output) -> String {
 /// Another valid master key (32 bytes of 0x2b).
 const OTHER_KEY: &str = "KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKys=";
 
+/// The Owner made by `admin create-user`, a server on `storage`, and the
+/// Owner's session: the server, a client, the API's base URL, the token.
+async fn owner_server(storage: &Storage) -> (Server, reqwest::Client, String, String) {
+    assert!(
+        create_user(storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+    let server = Server::start(storage, "info");
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    (server, c, base, t)
+}
+
+/// A personal API token of the session `t` (made after an identity check),
+/// which must keep working across whatever the test does to the keys.
+async fn api_token(c: &reqwest::Client, base: &str, t: &str) -> String {
+    let (s, _) = api(
+        c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, tok) = api(
+        c,
+        Method::POST,
+        &format!("{base}/me/tokens"),
+        Some(t),
+        Some(json!({"name": "ci"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{tok}");
+    tok["token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,15 +300,7 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
         data_dir: dir.path().join("live"),
         database_url: None,
     };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    let server = Server::start(&storage, "info");
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let (server, c, base, t) = owner_server(&storage).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let (s, v) = api(
@@ -284,25 +315,7 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
         ids.push(v["id"].as_str().unwrap().to_owned());
     }
     // A personal API token, which must keep working after the restore.
-    let (s, _) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/step-up"),
-        Some(&t),
-        Some(json!({"password": "owner-password-1"})),
-    )
-    .await;
-    assert_eq!(s, 200);
-    let (s, tok) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/me/tokens"),
-        Some(&t),
-        Some(json!({"name": "ci"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{tok}");
-    let api_token = tok["token"].as_str().unwrap().to_owned();
+    let api_token = api_token(&c, &base, &t).await;
 
     // The backup is taken while the server runs (and keeps writing).
     let out = dir.path().join("orthrus.backup");
@@ -587,34 +600,8 @@ async fn migrate_check_on_postgres_lists_then_applies() {
 async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "rotation").await {
-        assert!(
-            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-                .status
-                .success()
-        );
-        let server = Server::start(&storage, "info");
-        let c = http();
-        let base = format!("{}/api/v1", server.url);
-        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-        let (s, _) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/auth/step-up"),
-            Some(&t),
-            Some(json!({"password": "owner-password-1"})),
-        )
-        .await;
-        assert_eq!(s, 200);
-        let (s, tok) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/me/tokens"),
-            Some(&t),
-            Some(json!({"name": "ci"})),
-        )
-        .await;
-        assert_eq!(s, 201, "{tok}");
-        let api_token = tok["token"].as_str().unwrap().to_owned();
+        let (server, c, base, t) = owner_server(&storage).await;
+        let api_token = api_token(&c, &base, &t).await;
         let mut ids = Vec::new();
         for i in 0..4 {
             let (s, v) = api(
@@ -1028,33 +1015,8 @@ impl Load {
 async fn master_key_rotation_while_serving_under_load_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "online_rotation").await {
-        assert!(
-            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-                .status
-                .success()
-        );
-        let server = Server::start(&storage, "info");
-        let c = http();
-        let base = format!("{}/api/v1", server.url);
-        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-        let (s, _) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/auth/step-up"),
-            Some(&t),
-            Some(json!({"password": "owner-password-1"})),
-        )
-        .await;
-        assert_eq!(s, 200);
-        let (s, tok) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/me/tokens"),
-            Some(&t),
-            Some(json!({"name": "ci"})),
-        )
-        .await;
-        assert_eq!(s, 201, "{tok}");
+        let (server, c, base, t) = owner_server(&storage).await;
+        let api_token = api_token(&c, &base, &t).await;
         let (s, v) = api(
             &c,
             Method::POST,
@@ -1085,7 +1047,7 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
         }
         let load = Load {
             session: t.clone(),
-            api_token: tok["token"].as_str().unwrap().to_owned(),
+            api_token,
             totp_account: totp_account.clone(),
             made: std::sync::Arc::new(std::sync::Mutex::new(vec![(
                 totp_account,
