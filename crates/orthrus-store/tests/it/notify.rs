@@ -1,0 +1,176 @@
+//! Change notifications across nodes (issue 16, item 2): what one store
+//! writes on PostgreSQL is heard by another store's [`ChangeFeed`] on the
+//! same database, and a lost listening connection comes back with a
+//! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
+
+use super::*;
+use std::time::Duration;
+
+/// The next change `want` accepts, within a second (others are skipped).
+async fn heard(feed: &mut ChangeFeed, what: &str, want: impl Fn(&Change) -> bool) {
+    let found = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            if want(&feed.next().await) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "{what}: not heard within a second");
+}
+
+fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
+    InboxMessageRow {
+        id: EventId::new(c, &OsEntropy),
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        channel: "email".into(),
+        recipient: "x-1@inbox.test".into(),
+        sender: "code@sender.test".into(),
+        dedup_key: key.into(),
+        sealed: vec![7; 10],
+        has_code: true,
+        received_at: c.now(),
+        used_at: None,
+    }
+}
+
+#[tokio::test]
+async fn sqlite_has_no_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    assert!(s.change_feed().is_none());
+}
+
+#[tokio::test]
+async fn another_node_hears_messages_codes_jobs_and_revocations() {
+    let Some(base) = testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: cross-node notifications skipped");
+        return;
+    };
+    let url = testing::pg_scratch_database(&base, "notify").await.unwrap();
+    let a = PgStore::connect(&url).await.unwrap();
+    let b = PgStore::connect(&url).await.unwrap();
+    let mut feed = b.change_feed().unwrap();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), feed.next())
+            .await
+            .unwrap(),
+        Change::Resync,
+        "the first thing heard is that B is listening"
+    );
+
+    let c = clock();
+    let ws = workspace(&c);
+    let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+    a.bootstrap(&ws, &u).await.unwrap();
+    let acc = account(&c, ws.id, u.id, "IG");
+    a.create_account(&acc, &owner_of(&acc, u.id), &[])
+        .await
+        .unwrap();
+    let inbox = Change::Inbox {
+        workspace: ws.id,
+        account: acc.id,
+    };
+
+    let m = message(&c, &acc, "m1");
+    assert!(a.insert_message(&m).await.unwrap());
+    heard(&mut feed, "a message stored", |ch| *ch == inbox).await;
+    assert!(a.mark_message_used(ws.id, m.id, c.now()).await.unwrap());
+    heard(&mut feed, "a message marked used", |ch| *ch == inbox).await;
+
+    a.mark_step_used(&UsedStepRow {
+        workspace_id: ws.id,
+        account_id: acc.id,
+        step: 42,
+        used_by: Some(u.id),
+        used_by_email: Some("o@acme.test".into()),
+        how: "copied".into(),
+        used_at: c.now(),
+    })
+    .await
+    .unwrap();
+    heard(&mut feed, "a code marked used", |ch| {
+        *ch == Change::OtpUsed {
+            workspace: ws.id,
+            account: acc.id,
+        }
+    })
+    .await;
+
+    let j = job(&c, &acc, u.id, "login");
+    a.insert_job(&j).await.unwrap();
+    heard(&mut feed, "a job queued", |ch| {
+        *ch == Change::Job { job: j.id }
+    })
+    .await;
+    a.add_job_step(&JobStepRow {
+        job_id: j.id,
+        seq: 0,
+        attempt: 1,
+        name: "open".into(),
+        started_at: c.now(),
+        ended_at: None,
+        outcome: None,
+        url: None,
+        detail: None,
+    })
+    .await
+    .unwrap();
+    heard(&mut feed, "a job step", |ch| {
+        *ch == Change::Job { job: j.id }
+    })
+    .await;
+
+    let sess = SessionRow {
+        id: SessionId::new(&c, &OsEntropy),
+        workspace_id: ws.id,
+        user_id: u.id,
+        token_hash: "th-notify".into(),
+        kind: SessionKind::Cookie,
+        created_at: c.now(),
+        last_seen_at: c.now(),
+        expires_at: c.now().plus_seconds(3600),
+        elevated_until: None,
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        revoked_at: None,
+    };
+    a.create_session(&sess).await.unwrap();
+    let access = Change::Access {
+        workspace: ws.id,
+        user: u.id,
+    };
+    assert!(
+        a.revoke_session(ws.id, u.id, sess.id, c.now())
+            .await
+            .unwrap()
+    );
+    heard(&mut feed, "a session revoked", |ch| *ch == access).await;
+    a.set_user_active(ws.id, u.id, false, c.now())
+        .await
+        .unwrap();
+    heard(&mut feed, "a user deactivated", |ch| *ch == access).await;
+
+    // The listening connection dies: B listens again, says so (waiters
+    // look again for what was sent meanwhile), and hears what follows.
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(killed, vec![true], "one listening connection");
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), feed.next())
+            .await
+            .unwrap(),
+        Change::Resync
+    );
+    assert!(a.insert_message(&message(&c, &acc, "m2")).await.unwrap());
+    heard(&mut feed, "a message after reconnecting", |ch| *ch == inbox).await;
+}
