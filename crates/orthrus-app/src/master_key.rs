@@ -66,6 +66,7 @@ fn aad(col: SealedColumn, row: &str) -> Aad<'_> {
         SealedColumn::UserTotpSecret => ("users", "totp_secret"),
         SealedColumn::SsoVerifier => ("sso_flows", "verifier"),
         SealedColumn::InstanceKey => ("instance_keys", "key"),
+        SealedColumn::PasskeyCeremony => ("passkey_ceremonies", "state"),
     };
     Aad::new(table, row, field)
 }

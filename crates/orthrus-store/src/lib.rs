@@ -7,6 +7,7 @@
 //! plaintext secrets (secret columns arrive sealed by `orthrus-app`).
 
 mod access;
+mod ceremonies;
 mod directory;
 mod migrate;
 pub mod models;
@@ -17,6 +18,7 @@ mod sqlite;
 mod sso;
 
 pub use access::{AccessDecision, AccessStore};
+pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};
 pub use directory::{
     Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
 };
@@ -75,7 +77,9 @@ pub struct AuditHead {
 /// Everything Orthrus persists. Every method is scoped to a workspace where
 /// the data belongs to one.
 #[async_trait]
-pub trait Store: Ops + SsoStore + Directory + AccessStore + Send + Sync + 'static {
+pub trait Store:
+    Ops + SsoStore + CeremonyStore + Directory + AccessStore + Send + Sync + 'static
+{
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

@@ -161,6 +161,11 @@ pub const SQLITE: &[Migration] = &[
         name: "instance_keys",
         sql: include_str!("../migrations/sqlite/0028_instance_keys.sql"),
     },
+    Migration {
+        version: 29,
+        name: "passkey_ceremonies",
+        sql: include_str!("../migrations/sqlite/0029_passkey_ceremonies.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -298,6 +303,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 28,
         name: "instance_keys",
         sql: include_str!("../migrations/postgres/0028_instance_keys.sql"),
+    },
+    Migration {
+        version: 29,
+        name: "passkey_ceremonies",
+        sql: include_str!("../migrations/postgres/0029_passkey_ceremonies.sql"),
     },
 ];
 

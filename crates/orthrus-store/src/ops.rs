@@ -57,10 +57,11 @@ pub enum SealedColumn {
     UserTotpSecret,
     SsoVerifier,
     InstanceKey,
+    PasskeyCeremony,
 }
 
 impl SealedColumn {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::AccountPassword,
         Self::AccountNotes,
         Self::AccountPendingPassword,
@@ -75,6 +76,7 @@ impl SealedColumn {
         Self::UserTotpSecret,
         Self::SsoVerifier,
         Self::InstanceKey,
+        Self::PasskeyCeremony,
     ];
 
     /// (table, the SQL naming a row as the AAD's record, the column).
@@ -94,6 +96,11 @@ impl SealedColumn {
             Self::UserTotpSecret => ("users", "id", "totp_secret"),
             Self::SsoVerifier => ("sso_flows", "id", "verifier"),
             Self::InstanceKey => ("instance_keys", "purpose", "sealed"),
+            Self::PasskeyCeremony => (
+                "passkey_ceremonies",
+                "session_id || ':' || purpose",
+                "sealed",
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@ use orthrus_core::*;
 use orthrus_store::*;
 use std::sync::Arc;
 
+mod ceremonies;
 mod directory;
 mod expiry;
 mod extension;
