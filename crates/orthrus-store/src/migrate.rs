@@ -166,6 +166,11 @@ pub const SQLITE: &[Migration] = &[
         name: "passkey_ceremonies",
         sql: include_str!("../migrations/sqlite/0029_passkey_ceremonies.sql"),
     },
+    Migration {
+        version: 31,
+        name: "task_leases",
+        sql: include_str!("../migrations/sqlite/0031_task_leases.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -308,6 +313,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 29,
         name: "passkey_ceremonies",
         sql: include_str!("../migrations/postgres/0029_passkey_ceremonies.sql"),
+    },
+    Migration {
+        version: 31,
+        name: "task_leases",
+        sql: include_str!("../migrations/postgres/0031_task_leases.sql"),
     },
 ];
 
