@@ -9,11 +9,11 @@
 mod access;
 mod ceremonies;
 mod directory;
+mod hot;
 mod migrate;
 pub mod models;
 mod ops;
 mod postgres;
-mod shared_work;
 mod sql;
 mod sqlite;
 mod sso;
@@ -23,10 +23,10 @@ pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};
 pub use directory::{
     Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
 };
+pub use hot::{ACQUIRE_TIMEOUT, CodeViewRead, HotPath, PoolSettings};
 pub use models::*;
 pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations};
 pub use postgres::PgStore;
-pub use shared_work::SharedWork;
 pub use sqlite::SqliteStore;
 pub use sso::{SsoFlowKind, SsoFlowRow, SsoIdentityRow, SsoStore};
 
@@ -47,11 +47,25 @@ pub enum StoreError {
     #[error("the record changed since it was read (version conflict)")]
     VersionConflict,
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// No connection of the pool became free within its acquire timeout.
+    #[error(
+        "no database connection became free within {0} s: every connection of the pool (database_max_connections) is busy, or the database is not answering"
+    )]
+    PoolTimedOut(u64),
     #[error("migration {version} failed: {message}")]
     Migration { version: i64, message: String },
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => Self::PoolTimedOut(ACQUIRE_TIMEOUT.as_secs()),
+            e => Self::Database(e),
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -80,7 +94,7 @@ pub struct AuditHead {
 /// the data belongs to one.
 #[async_trait]
 pub trait Store:
-    Ops + SsoStore + CeremonyStore + Directory + AccessStore + SharedWork + Send + Sync + 'static
+    Ops + SsoStore + CeremonyStore + Directory + AccessStore + HotPath + Send + Sync + 'static
 {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;
@@ -822,12 +836,17 @@ pub trait Store:
 /// Opens the store for a database URL: `sqlite://path` or `postgres://…`.
 /// Runs migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, PoolSettings::default()).await
+}
+
+/// [`open`] with the pool's size set.
+pub async fn open_with(url: &str, pool: PoolSettings) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Ok(Arc::new(PgStore::connect_with(url, pool).await?))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         Ok(Arc::new(
-            SqliteStore::open(std::path::Path::new(path)).await?,
+            SqliteStore::open_with(std::path::Path::new(path), pool).await?,
         ))
     }
 }

@@ -1,6 +1,6 @@
 //! The PostgreSQL store, for running several Orthrus nodes on one database.
 
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// PostgreSQL-backed [`crate::Store`].
 #[derive(Clone, Debug)]
@@ -14,9 +14,33 @@ const MIGRATION_LOCK: i64 = 0x006f_7274_6872_7573;
 impl PgStore {
     /// Connects and runs migrations (under an advisory lock).
     pub async fn connect(url: &str) -> crate::Result<Self> {
+        Self::connect_with(url, crate::PoolSettings::default()).await
+    }
+
+    /// [`PgStore::connect`] with the pool's size set.
+    pub async fn connect_with(url: &str, settings: crate::PoolSettings) -> crate::Result<Self> {
+        // Statements are prepared once per connection and kept (sqlx's
+        // cache, by SQL text): room for every statement the server uses.
+        let options = url
+            .parse::<PgConnectOptions>()?
+            .statement_cache_capacity(512);
         let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
+            .max_connections(settings.max_for(true))
+            .min_connections(settings.min_for(true))
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            // No ping before every use (a round trip per query): sqlx
+            // already tests a connection when it goes back to the pool, and
+            // one idle for a minute is tested before it is used again.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for.as_secs() >= 60 {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
             .await?;
         let store = Self { pool };
         let mut conn = store.pool.acquire().await?;
@@ -35,3 +59,4 @@ impl PgStore {
 }
 
 crate::sql::impl_store!(PgStore, sqlx::Postgres, sqlx::postgres::PgRow, "postgres");
+crate::hot::impl_hot!(PgStore, sqlx::postgres::PgRow);

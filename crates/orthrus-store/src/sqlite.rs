@@ -13,6 +13,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and runs migrations.
     pub async fn open(path: &Path) -> crate::Result<Self> {
+        Self::open_with(path, crate::PoolSettings::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the pool's size set.
+    pub async fn open_with(path: &Path, settings: crate::PoolSettings) -> crate::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| crate::StoreError::Database(sqlx::Error::Io(e)))?;
@@ -27,7 +32,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(settings.max_for(false))
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            // A local file: nothing to test before each use.
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
         let store = Self { pool };
@@ -37,3 +45,4 @@ impl SqliteStore {
 }
 
 crate::sql::impl_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow, "sqlite");
+crate::hot::impl_hot!(SqliteStore, sqlx::sqlite::SqliteRow);

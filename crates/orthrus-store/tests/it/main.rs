@@ -10,12 +10,12 @@ mod ceremonies;
 mod directory;
 mod expiry;
 mod extension;
+mod hot_path;
 mod hotp;
 mod inbox_paging;
 mod inbox_usage;
 mod invitations;
 mod mfa_checks;
-mod shared_work;
 mod sso;
 
 struct Backends {

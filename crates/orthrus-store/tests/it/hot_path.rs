@@ -1,0 +1,314 @@
+//! The hot paths' single queries (issue 16, item 4) answer what the separate
+//! queries they replace answer: credential + user + workspace, and account +
+//! grants in force + active authenticator + used mark; the ledger's
+//! multi-row insert keeps every row.
+
+use super::*;
+
+fn session(c: &FakeClock, u: &UserRow, hash: &str) -> SessionRow {
+    SessionRow {
+        id: SessionId::new(c, &OsEntropy),
+        workspace_id: u.workspace_id,
+        user_id: u.id,
+        token_hash: hash.into(),
+        kind: SessionKind::Extension,
+        created_at: c.now(),
+        last_seen_at: c.now(),
+        expires_at: c.now().plus_seconds(3600),
+        elevated_until: Some(c.now().plus_seconds(60)),
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        revoked_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_credential_comes_with_its_user_and_workspace() {
+    for s in backends("hotauth").await.stores {
+        let c = clock();
+        let ws = WorkspaceRow {
+            require_2fa: true,
+            ..workspace(&c)
+        };
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Admin);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let sess = session(&c, &u, "hot-session");
+        s.create_session(&sess).await.unwrap();
+        let (got, gu, gw) = s.session_with_user("hot-session").await.unwrap().unwrap();
+        assert_eq!(got, sess, "{}", s.backend());
+        assert_eq!(gu, s.get_user(ws.id, u.id).await.unwrap().unwrap());
+        assert_eq!(gw, s.get_workspace(ws.id).await.unwrap().unwrap());
+        assert!(s.session_with_user("nope").await.unwrap().is_none());
+        // A session's hash is not an API token's.
+        assert!(
+            s.api_token_with_user("hot-session")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let tok = ApiTokenRow {
+            id: TokenId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            user_id: u.id,
+            name: "ci".into(),
+            token_hash: "hot-token".into(),
+            prefix: "ort_abcd".into(),
+            created_at: c.now(),
+            last_used_at: Some(c.now()),
+            expires_at: Some(c.now().plus_seconds(86_400)),
+            revoked_at: None,
+        };
+        s.create_api_token(&tok).await.unwrap();
+        let (got, gu, gw) = s.api_token_with_user("hot-token").await.unwrap().unwrap();
+        assert_eq!(got, tok);
+        assert_eq!((gu.id, gu.role, gw.require_2fa), (u.id, u.role, true));
+        assert!(s.session_with_user("hot-token").await.unwrap().is_none());
+
+        // Revocation is read as the separate query reads it (the caller
+        // refuses it).
+        s.revoke_user_credentials(ws.id, u.id, c.now())
+            .await
+            .unwrap();
+        let (got, _, _) = s.session_with_user("hot-session").await.unwrap().unwrap();
+        assert_eq!(got.revoked_at, Some(c.now()));
+        assert_eq!(
+            got,
+            s.session_by_token_hash("hot-session")
+                .await
+                .unwrap()
+                .unwrap()
+        );
+        let (got, _, _) = s.api_token_with_user("hot-token").await.unwrap().unwrap();
+        assert_eq!(got.revoked_at, Some(c.now()));
+
+        // A credential whose row names a user of another workspace finds
+        // nobody, as `get_user_and_workspace(ws, user)` would.
+        let ws2 = workspace(&c);
+        s.create_workspace(&ws2).await.unwrap();
+        let stray = SessionRow {
+            workspace_id: ws2.id,
+            ..session(&c, &u, "stray")
+        };
+        s.create_session(&stray).await.unwrap();
+        assert!(
+            s.get_user_and_workspace(ws2.id, u.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.session_with_user("stray").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_code_view_reads_what_the_separate_queries_read() {
+    for s in backends("hotcode").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+        let temp = user(&c, ws.id, "t@acme.test", WorkspaceRole::User);
+        let teamed = user(&c, ws.id, "team@acme.test", WorkspaceRole::User);
+        let nobody = user(&c, ws.id, "n@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &owner).await.unwrap();
+        for u in [&temp, &teamed, &nobody] {
+            s.create_user(u).await.unwrap();
+        }
+        let a = account(&c, ws.id, owner.id, "IG");
+        s.create_account(&a, &owner_of(&a, owner.id), &[])
+            .await
+            .unwrap();
+        let end = c.now().plus_seconds(600);
+        s.upsert_member(&MemberRow {
+            user_id: temp.id,
+            role: AccountRole::Collaborator,
+            expires_at: Some(end),
+            ..owner_of(&a, owner.id)
+        })
+        .await
+        .unwrap();
+        let team = TeamRow {
+            id: EventId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            display_name: "Ops".into(),
+            external_id: None,
+            created_at: c.now(),
+            updated_at: c.now(),
+        };
+        s.create_team(&team).await.unwrap();
+        s.add_team_member(ws.id, team.id, teamed.id, c.now())
+            .await
+            .unwrap();
+        s.put_team_grant(&TeamGrantRow {
+            workspace_id: ws.id,
+            account_id: a.id,
+            team_id: team.id,
+            role: AccountRole::Manager,
+            added_by: owner.id,
+            added_at: c.now(),
+        })
+        .await
+        .unwrap();
+        // The team member also holds a lower direct grant: the highest wins.
+        s.upsert_member(&MemberRow {
+            user_id: teamed.id,
+            role: AccountRole::Collaborator,
+            ..owner_of(&a, owner.id)
+        })
+        .await
+        .unwrap();
+
+        let secs = c.now().unix_seconds();
+        // Roles: as `get_account_for` answers, before and after the end.
+        for at in [c.now(), end] {
+            for u in [&owner, &temp, &teamed, &nobody] {
+                let read = s
+                    .code_view_read(ws.id, a.id, u.id, at.millis(), secs)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let (row, role) = s
+                    .get_account_for(ws.id, a.id, u.id, at)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(
+                    (&read.account, read.role),
+                    (&row, role),
+                    "{} {}",
+                    s.backend(),
+                    u.email
+                );
+                assert_eq!((read.otp, read.used), (None, None), "no authenticator yet");
+            }
+        }
+        let role = |r: Option<CodeViewRead>| r.unwrap().role;
+        assert_eq!(
+            role(
+                s.code_view_read(ws.id, a.id, teamed.id, c.now().millis(), secs)
+                    .await
+                    .unwrap()
+            ),
+            Some(AccountRole::Manager)
+        );
+        assert_eq!(
+            role(
+                s.code_view_read(ws.id, a.id, temp.id, end.millis(), secs)
+                    .await
+                    .unwrap()
+            ),
+            None,
+            "an ended membership grants nothing"
+        );
+        // Another workspace, or no such account: nothing.
+        let ws2 = workspace(&c);
+        s.create_workspace(&ws2).await.unwrap();
+        assert!(
+            s.code_view_read(ws2.id, a.id, owner.id, c.now().millis(), secs)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let missing = AccountId::new(&c, &OsEntropy);
+        assert!(
+            s.code_view_read(ws.id, missing, owner.id, c.now().millis(), secs)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A pending authenticator is not the active one.
+        s.put_otp(&otp(&c, &a, OtpSlot::Pending, 1, owner.id))
+            .await
+            .unwrap();
+        let read = s
+            .code_view_read(ws.id, a.id, owner.id, c.now().millis(), secs)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.otp, None);
+        assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
+        let active = s
+            .get_otp(ws.id, a.id, OtpSlot::Active)
+            .await
+            .unwrap()
+            .unwrap();
+        let step = secs / active.period;
+        let read = s
+            .code_view_read(ws.id, a.id, temp.id, c.now().millis(), secs)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.otp.as_ref(), Some(&active), "{}", s.backend());
+        assert_eq!(read.used, Some((step, None)));
+
+        // The step marked used is read with it; the next step is not.
+        let mark = UsedStepRow {
+            workspace_id: ws.id,
+            account_id: a.id,
+            step,
+            used_by: Some(owner.id),
+            used_by_email: Some(owner.email.clone()),
+            how: "view".into(),
+            used_at: c.now(),
+        };
+        assert!(s.mark_step_used(&mark).await.unwrap());
+        let read = s
+            .code_view_read(ws.id, a.id, owner.id, c.now().millis(), secs)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            read.used,
+            Some((step, s.get_used_step(ws.id, a.id, step).await.unwrap()))
+        );
+        assert_eq!(read.used, Some((step, Some(mark))));
+        let next = (step + 1) * active.period;
+        let read = s
+            .code_view_read(ws.id, a.id, owner.id, c.now().millis(), next)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.used, Some((step + 1, None)));
+    }
+}
+
+#[tokio::test]
+async fn ledger_batches_keep_every_row() {
+    for s in backends("hotledger").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &u).await.unwrap();
+        let a = account(&c, ws.id, u.id, "IG");
+        s.create_account(&a, &owner_of(&a, u.id), &[])
+            .await
+            .unwrap();
+        let row = |n: i64| IssuanceRow {
+            id: EventId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            account_id: a.id,
+            user_id: (n % 2 == 0).then_some(u.id),
+            user_email: (n % 2 == 0).then(|| u.email.clone()),
+            how: "view".into(),
+            step: n,
+            issued_at: Timestamp(c.now().0 + n),
+        };
+        s.record_issuances(&[]).await.unwrap();
+        // One statement, then more than one statement's worth.
+        let small: Vec<IssuanceRow> = (0..3).map(row).collect();
+        s.record_issuances(&small).await.unwrap();
+        let big: Vec<IssuanceRow> = (3..150).map(row).collect();
+        s.record_issuances(&big).await.unwrap();
+        let mut all = s.list_issuance(ws.id, a.id, 1000).await.unwrap();
+        all.sort_by_key(|r| r.step);
+        let mut want = small;
+        want.extend(big);
+        assert_eq!(all, want, "{}", s.backend());
+        // A batch with a bad row is refused whole.
+        let mut bad: Vec<IssuanceRow> = (150..153).map(row).collect();
+        bad[2].id = bad[0].id;
+        assert!(s.record_issuances(&bad).await.is_err());
+        assert_eq!(s.list_issuance(ws.id, a.id, 1000).await.unwrap().len(), 150);
+    }
+}
