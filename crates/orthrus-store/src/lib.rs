@@ -14,6 +14,7 @@ mod migrate;
 pub mod models;
 mod ops;
 mod postgres;
+mod shared_work;
 mod sql;
 mod sqlite;
 mod sso;
@@ -27,6 +28,7 @@ pub use hot::{ACQUIRE_TIMEOUT, CodeViewRead, HotPath, PoolSettings};
 pub use models::*;
 pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations};
 pub use postgres::PgStore;
+pub use shared_work::SharedWork;
 pub use sqlite::SqliteStore;
 pub use sso::{SsoFlowKind, SsoFlowRow, SsoIdentityRow, SsoStore};
 
@@ -94,7 +96,16 @@ pub struct AuditHead {
 /// the data belongs to one.
 #[async_trait]
 pub trait Store:
-    Ops + SsoStore + CeremonyStore + Directory + AccessStore + HotPath + Send + Sync + 'static
+    Ops
+    + SsoStore
+    + CeremonyStore
+    + Directory
+    + AccessStore
+    + HotPath
+    + SharedWork
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is ("sqlite" or "postgres"), for logs and health.
     fn backend(&self) -> &'static str;

@@ -1613,12 +1613,16 @@ macro_rules! impl_store {
             }
 
             async fn claim_job(&self, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<JobRow>> {
-                let claimed = sqlx::query("UPDATE automation_jobs SET state = 'running', worker = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2, question = NULL, answer = NULL
+                // PostgreSQL: workers claiming at once each skip the rows the
+                // others are taking instead of queueing behind them. SQLite
+                // has one writer at a time, so there is nothing to skip.
+                let skip_locked = if $backend == "postgres" { " FOR UPDATE OF j SKIP LOCKED" } else { "" };
+                let claimed = sqlx::query(sql_fmt!("UPDATE automation_jobs SET state = 'running', worker = $1, lease_until = $3, attempts = attempts + 1, updated_at = $2, question = NULL, answer = NULL
                      WHERE id = (SELECT j.id FROM automation_jobs j WHERE j.state IN ('queued', 'deferred') AND j.run_after <= $2 AND j.cancel_requested = FALSE
                          AND NOT EXISTS (SELECT 1 FROM automation_jobs r WHERE r.account_id = j.account_id AND r.state IN ('running', 'waiting'))
-                         ORDER BY j.run_after, j.id LIMIT 1)
+                         ORDER BY j.run_after, j.id LIMIT 1{skip_locked})
                        AND state IN ('queued', 'deferred')
-                     RETURNING *")
+                     RETURNING *"))
                     .bind(worker).bind(now.0).bind(lease_until.0)
                     .fetch_optional(&self.pool).await;
                 match claimed {
@@ -1664,16 +1668,24 @@ macro_rules! impl_store {
             }
 
             async fn recover_jobs(&self, now: Timestamp, retry_at: Timestamp) -> Result<u64> {
+                // One transaction: the steps the stopped worker left open end
+                // failed (the log keeps every step it wrote), and each of its
+                // jobs ends cancelled or failed, or is queued again, exactly once.
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE automation_steps SET ended_at = $1, outcome = 'failed', detail = COALESCE(detail, 'the worker running it stopped responding')
+                     WHERE ended_at IS NULL AND job_id IN (SELECT id FROM automation_jobs WHERE state IN ('running', 'waiting') AND lease_until < $1)")
+                    .bind(now.0).execute(&mut *tx).await?;
                 let cancelled = sqlx::query("UPDATE automation_jobs SET state = 'cancelled', error = 'cancelled', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, updated_at = $1, finished_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1 AND cancel_requested = TRUE")
-                    .bind(now.0).execute(&self.pool).await?.rows_affected();
+                    .bind(now.0).execute(&mut *tx).await?.rows_affected();
                 let failed = sqlx::query("UPDATE automation_jobs SET state = 'failed', error = 'the worker running it stopped responding', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, updated_at = $1, finished_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1 AND attempts >= max_attempts")
-                    .bind(now.0).execute(&self.pool).await?.rows_affected()
+                    .bind(now.0).execute(&mut *tx).await?.rows_affected()
                     + cancelled;
                 let requeued = sqlx::query("UPDATE automation_jobs SET state = 'queued', error = 'the worker running it stopped responding; retrying', worker = NULL, lease_until = NULL, question = NULL, answer = NULL, run_after = $2, updated_at = $1
                      WHERE state IN ('running', 'waiting') AND lease_until < $1")
-                    .bind(now.0).bind(retry_at.0).execute(&self.pool).await?.rows_affected();
+                    .bind(now.0).bind(retry_at.0).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
                 Ok(failed + requeued)
             }
 
