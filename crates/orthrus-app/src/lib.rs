@@ -39,6 +39,7 @@ mod rotation;
 pub mod schema;
 mod scim;
 mod sender_trust;
+mod setup;
 pub mod site;
 mod sms;
 mod sso;

@@ -1,16 +1,17 @@
 //! Passkeys (WebAuthn, via webauthn-rs) as a way to confirm identity
 //! (step-up). Registration and each assertion are two steps; the challenge
-//! state between them is kept in this process for five minutes, keyed by the
-//! session (a PostgreSQL cluster should route a user's requests to one node
-//! for that minute, or use password or device approval).
+//! state between them is kept in the database for five minutes, sealed,
+//! keyed by the session and the purpose (`passkey_ceremonies`), so the
+//! second step may reach any node. It is taken once.
 
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use orthrus_core::{EventId, SessionId, Timestamp};
-use orthrus_store::PasskeyRow;
+use orthrus_crypto::Aad;
+use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use serde::de::DeserializeOwned;
+use std::sync::OnceLock;
 use webauthn_rs::prelude::{
     Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
@@ -19,16 +20,20 @@ use webauthn_rs::prelude::{
 /// A challenge is answered within this many seconds.
 const CEREMONY_SECS: i64 = 300;
 
-enum Ceremony {
-    Register(Box<PasskeyRegistration>),
-    Authenticate(Box<PasskeyAuthentication>),
-}
-
-/// WebAuthn configuration and in-flight ceremonies.
+/// WebAuthn configuration (the ceremonies in flight are in the database).
 #[derive(Default)]
 pub(crate) struct Passkeys {
     webauthn: OnceLock<std::result::Result<Webauthn, String>>,
-    ceremonies: Mutex<HashMap<SessionId, (Ceremony, Timestamp)>>,
+}
+
+/// The AAD of a ceremony's sealed state: its row is `<session>:<purpose>`,
+/// as the master-key rotation names it.
+fn ceremony_record(session: SessionId, purpose: CeremonyPurpose) -> String {
+    format!("{session}:{}", purpose.as_str())
+}
+
+fn expired() -> AppError {
+    AppError::invalid("passkey.expired", "the passkey prompt expired; try again")
 }
 
 /// A passkey as its owner sees it.
@@ -78,34 +83,55 @@ impl App {
         }
     }
 
-    fn put_ceremony(&self, session: SessionId, c: Ceremony) -> Result<()> {
+    /// Keeps a ceremony's state until its finish (on any node), replacing
+    /// the session's earlier one for the same purpose; expired ones go.
+    async fn put_ceremony<T: Serialize>(
+        &self,
+        session: SessionId,
+        purpose: CeremonyPurpose,
+        state: &T,
+    ) -> Result<()> {
         let now = self.now();
-        let mut map = self
-            .inner
-            .passkeys
-            .ceremonies
-            .lock()
-            .map_err(|_| AppError::Internal("passkey state poisoned".into()))?;
-        map.retain(|_, (_, at)| at.plus_seconds(CEREMONY_SECS) > now);
-        map.insert(session, (c, now));
+        self.inner.store.purge_passkey_ceremonies(now).await?;
+        let json = serde_json::to_vec(state).map_err(|e| AppError::Internal(e.to_string()))?;
+        let record = ceremony_record(session, purpose);
+        let sealed = self.inner.envelope.seal(
+            self.rng(),
+            &Aad::new("passkey_ceremonies", &record, "state"),
+            &json,
+        )?;
+        self.inner
+            .store
+            .put_passkey_ceremony(&CeremonyRow {
+                session_id: session,
+                purpose,
+                sealed,
+                created_at: now,
+                expires_at: now.plus_seconds(CEREMONY_SECS),
+            })
+            .await?;
         Ok(())
     }
 
-    fn take_ceremony(&self, session: SessionId) -> Result<Ceremony> {
-        let now = self.now();
-        let mut map = self
+    /// Takes the session's ceremony for `purpose` (once, before it expires).
+    async fn take_ceremony<T: DeserializeOwned>(
+        &self,
+        session: SessionId,
+        purpose: CeremonyPurpose,
+    ) -> Result<T> {
+        let row = self
             .inner
-            .passkeys
-            .ceremonies
-            .lock()
-            .map_err(|_| AppError::Internal("passkey state poisoned".into()))?;
-        match map.remove(&session) {
-            Some((c, at)) if at.plus_seconds(CEREMONY_SECS) > now => Ok(c),
-            _ => Err(AppError::invalid(
-                "passkey.expired",
-                "the passkey prompt expired; try again",
-            )),
-        }
+            .store
+            .take_passkey_ceremony(session, purpose, self.now())
+            .await?
+            .ok_or_else(expired)?;
+        let record = ceremony_record(session, purpose);
+        let json = self.inner.envelope.open(
+            &Aad::new("passkey_ceremonies", &record, "state"),
+            &row.sealed,
+        )?;
+        // A state another version wrote (a rolling upgrade) is started again.
+        serde_json::from_slice(&json).map_err(|_| expired())
     }
 
     async fn user_passkeys(&self, actor: &Actor) -> Result<Vec<(PasskeyRow, Passkey)>> {
@@ -155,7 +181,8 @@ impl App {
                 Some(existing),
             )
             .map_err(|e| AppError::Internal(format!("webauthn: {e:?}")))?;
-        self.put_ceremony(session, Ceremony::Register(Box::new(state)))?;
+        self.put_ceremony(session, CeremonyPurpose::Register, &state)
+            .await?;
         serde_json::to_value(challenge).map_err(|e| AppError::Internal(e.to_string()))
     }
 
@@ -172,12 +199,9 @@ impl App {
         ))?;
         let name = name.trim();
         let name = if name.is_empty() { "Passkey" } else { name };
-        let Ceremony::Register(state) = self.take_ceremony(session)? else {
-            return Err(AppError::invalid(
-                "passkey.expired",
-                "start the registration again",
-            ));
-        };
+        let state: PasskeyRegistration = self
+            .take_ceremony(session, CeremonyPurpose::Register)
+            .await?;
         let cred: RegisterPublicKeyCredential =
             serde_json::from_value(credential).map_err(|e| {
                 AppError::invalid(
@@ -254,7 +278,8 @@ impl App {
             .webauthn()?
             .start_passkey_authentication(&keys)
             .map_err(|e| AppError::Internal(format!("webauthn: {e:?}")))?;
-        self.put_ceremony(session, Ceremony::Authenticate(Box::new(state)))?;
+        self.put_ceremony(session, CeremonyPurpose::StepUp, &state)
+            .await?;
         serde_json::to_value(challenge).map_err(|e| AppError::Internal(e.to_string()))
     }
 
@@ -268,9 +293,8 @@ impl App {
             "step_up.unsupported",
             "step-up elevates a signed-in session",
         ))?;
-        let Ceremony::Authenticate(state) = self.take_ceremony(session)? else {
-            return Err(AppError::invalid("passkey.expired", "start again"));
-        };
+        let state: PasskeyAuthentication =
+            self.take_ceremony(session, CeremonyPurpose::StepUp).await?;
         let cred: PublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
             AppError::invalid(
                 "passkey.invalid",

@@ -48,7 +48,7 @@ pub use error::WebError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use orthrus_app::App;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug)]
@@ -81,8 +81,6 @@ impl Default for WebConfig {
 pub struct WebState {
     pub app: App,
     pub config: Arc<WebConfig>,
-    /// The one-time first-run setup token, while setup is pending.
-    setup_token: Arc<Mutex<Option<String>>>,
 }
 
 impl WebState {
@@ -90,38 +88,19 @@ impl WebState {
         Self {
             app,
             config: Arc::new(config),
-            setup_token: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// Creates the first-run setup token when no user exists and returns the
-    /// setup URL to print; None once setup is done.
+    /// The first-run setup URL to print while no user exists (every node
+    /// sharing the database prints the same one, and any of them accepts
+    /// it); None once setup is done.
     pub async fn prepare_setup(&self) -> Result<Option<String>, orthrus_app::AppError> {
-        if !self.app.setup_needed().await? {
-            return Ok(None);
-        }
-        let token = self.app.random_token();
-        if let Ok(mut t) = self.setup_token.lock() {
-            *t = Some(token.clone());
-        }
-        Ok(Some(format!(
-            "{}/setup?token={token}",
-            self.config.public_url.trim_end_matches('/')
-        )))
-    }
-
-    fn setup_token_matches(&self, given: &str) -> bool {
-        self.setup_token
-            .lock()
-            .ok()
-            .and_then(|t| t.clone())
-            .is_some_and(|t| App::secrets_equal(&t, given))
-    }
-
-    fn clear_setup_token(&self) {
-        if let Ok(mut t) = self.setup_token.lock() {
-            *t = None;
-        }
+        Ok(self.app.setup_token().await?.map(|token| {
+            format!(
+                "{}/setup?token={token}",
+                self.config.public_url.trim_end_matches('/')
+            )
+        }))
     }
 
     fn secure_cookies(&self) -> bool {

@@ -292,10 +292,10 @@ async fn setup_page(
         return Ok(Redirect::to("/login").into_response());
     }
     let token = q.token.unwrap_or_default();
-    if !s.setup_token_matches(&token) {
+    if !s.app.setup_token_accepted(&token).await? {
         return Err(WebError(AppError::invalid(
             "setup.bad_token",
-            "this setup link is not valid: use the link `orthrus serve` printed (restarting it prints a new one)",
+            "this setup link is not valid: use the link `orthrus serve` printed (every node prints the same one until setup is done)",
         )));
     }
     render(&SetupPage {
@@ -322,7 +322,7 @@ async fn setup_submit(
     client: ClientInfo,
     UiForm(f): UiForm<SetupForm>,
 ) -> Result<Response, WebError> {
-    if !s.setup_token_matches(&f.token) {
+    if !s.app.setup_token_accepted(&f.token).await? {
         return Err(WebError(AppError::invalid(
             "setup.bad_token",
             "this setup link is not valid: use the link `orthrus serve` printed",
@@ -348,7 +348,10 @@ async fn setup_submit(
         }
         Err(e) => return Err(e.into()),
     }
-    s.clear_setup_token();
+    // The seed goes; a user exists now, so the link is refused either way.
+    if let Err(e) = s.app.setup_token_used().await {
+        tracing::warn!(error = %e, "could not remove the used setup token's seed");
+    }
     let out = s
         .app
         .login(LoginRequest {

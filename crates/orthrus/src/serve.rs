@@ -514,7 +514,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
 
     if let Some(url) = setup {
         println!(
-            "First run: open this link to create your workspace and its owner:\n\n    {url}\n"
+            "First run: open this link to create your workspace and its owner (every server on this database prints the same link until then):\n\n    {url}\n"
         );
     }
     println!(

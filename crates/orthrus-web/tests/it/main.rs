@@ -20,6 +20,7 @@ mod inbox_paging;
 mod inbox_view;
 mod jobs;
 mod mfa_check;
+mod nodes;
 mod openapi;
 mod otp;
 mod people;

@@ -55,8 +55,7 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         .unwrap();
     assert!(body.contains("not set up yet"));
 
-    // Set up through the app (the served router's token is private to it),
-    // then sign in through the form.
+    // Set up through the app, then sign in through the form.
     t.app
         .bootstrap(
             "Acme",
@@ -612,7 +611,7 @@ async fn html_of(t: &TestApp, cookie: &str, path: &str) -> String {
 #[tokio::test]
 async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
     let t = TestApp::sqlite().await;
-    // A router of our own, whose setup token this test knows.
+    // A router of our own, which knows where the master key file is.
     let web = orthrus_web::WebState::new(
         t.app.clone(),
         orthrus_web::WebConfig {

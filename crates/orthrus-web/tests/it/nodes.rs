@@ -1,0 +1,441 @@
+//! Two nodes on one database (two `App`s and two routers on one store, as
+//! several `orthrus serve` share one PostgreSQL): the first-run setup link
+//! one node prints works on the other, once; a passkey registration or
+//! step-up started on one node finishes on the other, once, and not after
+//! it expires. The passkey is a software one (P-256 with ring), answering
+//! as a browser would.
+
+use crate::ui::session_cookie;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use orthrus_app::{App, AppConfig};
+use orthrus_core::{FakeClock, OsEntropy, Timestamp};
+use orthrus_crypto::MasterKey;
+use orthrus_web::{WebConfig, WebState};
+use reqwest::StatusCode;
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// 2026-11-01T00:00:00Z
+const START: i64 = 1_793_491_200_000;
+
+/// One node: its own `App` and router on the shared store.
+struct Node {
+    /// Where this node listens (loopback).
+    url: String,
+    app: App,
+    web: WebState,
+}
+
+/// Two nodes sharing a store, a master key and a clock.
+struct Cluster {
+    a: Node,
+    b: Node,
+    clock: FakeClock,
+    /// The address people use (the load balancer's, in a real cluster):
+    /// both nodes are configured with it; passkeys are bound to its host.
+    public_url: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn node(
+    store: Arc<dyn orthrus_store::Store>,
+    master: &MasterKey,
+    clock: &FakeClock,
+    listener: tokio::net::TcpListener,
+    public_url: &str,
+) -> Node {
+    let app = App::new(
+        store,
+        master.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(OsEntropy),
+        AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            ..AppConfig::default()
+        },
+    )
+    .unwrap();
+    app.configure_passkeys(public_url);
+    let web = WebState::new(
+        app.clone(),
+        WebConfig {
+            public_url: public_url.to_owned(),
+            ..WebConfig::default()
+        },
+    );
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = orthrus_web::router(web.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Node { url, app, web }
+}
+
+async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -> Cluster {
+    let master = MasterKey::generate(&OsEntropy);
+    let clock = FakeClock::new(Timestamp(START));
+    let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // A host name (passkeys refuse an IP address); never contacted.
+    let public_url = format!("http://localhost:{}", la.local_addr().unwrap().port());
+    let a = node(store.clone(), &master, &clock, la, &public_url).await;
+    let b = node(store, &master, &clock, lb, &public_url).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Cluster {
+        a,
+        b,
+        clock,
+        public_url,
+        http,
+        _dir: dir,
+    }
+}
+
+/// SQLite always (two apps on one file); PostgreSQL too when
+/// `ORTHRUS_TEST_DATABASE_URL` is set.
+async fn clusters(tag: &str) -> Vec<Cluster> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = orthrus_store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("orthrus.db").display()
+    ))
+    .await
+    .unwrap();
+    let mut v = vec![cluster(store, dir).await];
+    if let Some(base) = orthrus_store::testing::pg_base_url() {
+        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+            .await
+            .unwrap();
+        let store = orthrus_store::open(&url).await.unwrap();
+        v.push(cluster(store, tempfile::tempdir().unwrap()).await);
+    } else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+    }
+    v
+}
+
+impl Cluster {
+    async fn post(
+        &self,
+        node: &Node,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1{path}", node.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sets up through `a`, signs in through `b`: a session token.
+    async fn owner_session(&self) -> String {
+        self.a
+            .app
+            .bootstrap(
+                "Acme",
+                "owner@acme.test",
+                "Olivia",
+                "owner-password-1",
+                "127.0.0.1",
+            )
+            .await
+            .unwrap();
+        let r = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.b.url))
+            .json(&json!({"email": "owner@acme.test", "password": "owner-password-1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_setup_link_of_one_node_works_on_another_once() {
+    for c in clusters("nodes_setup").await {
+        let link = c.a.web.prepare_setup().await.unwrap().unwrap();
+        // Every node prints the same link while setup is pending.
+        assert_eq!(c.b.web.prepare_setup().await.unwrap(), Some(link.clone()));
+        assert!(link.starts_with(&format!("{}/setup?token=setup_", c.public_url)));
+        let token = link.split("token=").nth(1).unwrap().to_owned();
+        let r = c
+            .http
+            .get(format!("{}/setup?token={token}", c.b.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "node b shows node a's link");
+        let r = c
+            .http
+            .get(format!("{}/setup?token=setup_wrong", c.b.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+        let form = [
+            ("token", token.as_str()),
+            ("workspace", "Acme"),
+            ("name", "Olivia"),
+            ("email", "owner@acme.test"),
+            ("password", "owner-password-1"),
+        ];
+        let r = c
+            .http
+            .post(format!("{}/setup", c.b.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/welcome");
+        assert!(session_cookie(&r).is_some());
+
+        // Used: refused on either node, and no node prints it again.
+        for n in [&c.a, &c.b] {
+            let r = c
+                .http
+                .post(format!("{}/setup", n.url))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+            assert!(r.text().await.unwrap().contains("setup link is not valid"));
+            let r = c
+                .http
+                .get(format!("{}/setup?token={token}", n.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            assert_eq!(r.headers()["location"], "/login");
+            assert_eq!(n.web.prepare_setup().await.unwrap(), None);
+        }
+        assert_eq!(
+            c.a.app.setup_token_accepted(&token).await.unwrap(),
+            false,
+            "refused afterwards"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_ceremony_started_on_one_node_finishes_on_another() {
+    for c in clusters("nodes_passkeys").await {
+        let token = c.owner_session().await;
+        let (a, b) = (&c.a, &c.b);
+        let origin = c.public_url.as_str();
+        let (s, v) = c
+            .post(
+                a,
+                &token,
+                "/auth/step-up",
+                &json!({"password": "owner-password-1"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+
+        // Registration: started on a, finished on b, once.
+        let mut key = SoftPasskey::new();
+        let (s, options) = c
+            .post(a, &token, "/me/passkeys/register/start", &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{options}");
+        let credential = key.register(&options, origin);
+        let body = json!({"name": "Soft key", "credential": credential});
+        let (s, v) = c
+            .post(b, &token, "/me/passkeys/register/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["name"], "Soft key");
+        let (s, v) = c
+            .post(a, &token, "/me/passkeys/register/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["code"], "passkey.expired", "taken once");
+
+        // Step-up: started on b, finished on a; a second answer finds nothing.
+        let (s, options) = c
+            .post(b, &token, "/auth/step-up/passkey/start", &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{options}");
+        let assertion = key.assert(&options, origin);
+        let body = json!({"credential": assertion});
+        let (s, v) = c
+            .post(a, &token, "/auth/step-up/passkey/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v["elevated_until"].is_string(), "{v}");
+        let (s, v) = c
+            .post(b, &token, "/auth/step-up/passkey/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["code"], "passkey.expired");
+
+        // A prompt answered after five minutes is refused on any node.
+        let (s, options) = c
+            .post(a, &token, "/auth/step-up/passkey/start", &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{options}");
+        c.clock.advance_secs(301);
+        let body = json!({"credential": key.assert(&options, origin)});
+        let (s, v) = c
+            .post(b, &token, "/auth/step-up/passkey/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["code"], "passkey.expired");
+    }
+}
+
+/// A passkey in software: an ES256 key, answering `navigator.credentials`'
+/// `create` (attestation "none") and `get` as a browser would.
+struct SoftPasskey {
+    rng: SystemRandom,
+    key: EcdsaKeyPair,
+    id: Vec<u8>,
+    counter: u32,
+}
+
+fn b64(b: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, b)
+        .as_ref()
+        .to_vec()
+}
+
+/// CBOR (RFC 8949) heads for the few items an attestation object needs.
+fn cbor_head(out: &mut Vec<u8>, major: u8, len: usize) {
+    let m = major << 5;
+    match len {
+        0..=23 => out.push(m | len as u8),
+        24..=255 => out.extend([m | 24, len as u8]),
+        _ => {
+            out.push(m | 25);
+            out.extend((len as u16).to_be_bytes());
+        }
+    }
+}
+
+fn cbor_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    cbor_head(out, 2, b.len());
+    out.extend(b);
+}
+
+fn cbor_text(out: &mut Vec<u8>, s: &str) {
+    cbor_head(out, 3, s.len());
+    out.extend(s.as_bytes());
+}
+
+impl SoftPasskey {
+    fn new() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let id = sha256(key.public_key().as_ref())[..16].to_vec();
+        Self {
+            rng,
+            key,
+            id,
+            counter: 0,
+        }
+    }
+
+    fn client_data(kind: &str, options: &Value, origin: &str) -> Vec<u8> {
+        let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+        json!({"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false})
+            .to_string()
+            .into_bytes()
+    }
+
+    /// The authenticator data: the RP id's hash, flags (user present and
+    /// verified), the signature counter, then `extra`.
+    fn auth_data(&self, rp_id: &str, flags: u8, extra: &[u8]) -> Vec<u8> {
+        let mut d = sha256(rp_id.as_bytes());
+        d.push(flags | 0x01 | 0x04);
+        d.extend(self.counter.to_be_bytes());
+        d.extend(extra);
+        d
+    }
+
+    fn register(&mut self, options: &Value, origin: &str) -> Value {
+        let rp_id = options["publicKey"]["rp"]["id"].as_str().unwrap();
+        let client_data = Self::client_data("webauthn.create", options, origin);
+        // The COSE key: EC2 (1: 2), ES256 (3: -7), P-256 (-1: 1), x (-2), y (-3).
+        let point = self.key.public_key().as_ref();
+        let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21];
+        cbor_bytes(&mut cose, &point[1..33]);
+        cose.push(0x22);
+        cbor_bytes(&mut cose, &point[33..65]);
+        let mut attested = vec![0u8; 16]; // AAGUID
+        attested.extend((self.id.len() as u16).to_be_bytes());
+        attested.extend(&self.id);
+        attested.extend(cose);
+        let auth_data = self.auth_data(rp_id, 0x40, &attested);
+        let mut att = vec![0xa3];
+        cbor_text(&mut att, "fmt");
+        cbor_text(&mut att, "none");
+        cbor_text(&mut att, "attStmt");
+        att.push(0xa0);
+        cbor_text(&mut att, "authData");
+        cbor_bytes(&mut att, &auth_data);
+        json!({
+            "id": b64(&self.id),
+            "rawId": b64(&self.id),
+            "type": "public-key",
+            "response": {"attestationObject": b64(&att), "clientDataJSON": b64(&client_data)},
+        })
+    }
+
+    fn assert(&mut self, options: &Value, origin: &str) -> Value {
+        let allowed = options["publicKey"]["allowCredentials"].to_string();
+        assert!(allowed.contains(&b64(&self.id)), "{allowed}");
+        self.counter += 1;
+        let rp_id = options["publicKey"]["rpId"].as_str().unwrap();
+        let client_data = Self::client_data("webauthn.get", options, origin);
+        let auth_data = self.auth_data(rp_id, 0, &[]);
+        let mut signed = auth_data.clone();
+        signed.extend(sha256(&client_data));
+        let signature = self.key.sign(&self.rng, &signed).unwrap();
+        json!({
+            "id": b64(&self.id),
+            "rawId": b64(&self.id),
+            "type": "public-key",
+            "response": {
+                "authenticatorData": b64(&auth_data),
+                "clientDataJSON": b64(&client_data),
+                "signature": b64(signature.as_ref()),
+                "userHandle": null,
+            },
+        })
+    }
+}
