@@ -12,6 +12,7 @@ mod directory;
 mod hot;
 mod migrate;
 pub mod models;
+mod notify;
 mod ops;
 mod postgres;
 mod shared_work;
@@ -26,6 +27,7 @@ pub use directory::{
 };
 pub use hot::{ACQUIRE_TIMEOUT, CodeViewRead, HotPath, PoolSettings};
 pub use models::*;
+pub use notify::{CHANNELS, Change, ChangeFeed, Changes};
 pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations};
 pub use postgres::PgStore;
 pub use shared_work::SharedWork;
@@ -102,6 +104,7 @@ pub trait Store:
     + Directory
     + AccessStore
     + HotPath
+    + Changes
     + SharedWork
     + Send
     + Sync

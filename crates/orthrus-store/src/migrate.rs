@@ -167,6 +167,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0029_passkey_ceremonies.sql"),
     },
     Migration {
+        version: 30,
+        name: "change_notifications",
+        sql: include_str!("../migrations/sqlite/0030_change_notifications.sql"),
+    },
+    Migration {
         version: 31,
         name: "task_leases",
         sql: include_str!("../migrations/sqlite/0031_task_leases.sql"),
@@ -313,6 +318,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 29,
         name: "passkey_ceremonies",
         sql: include_str!("../migrations/postgres/0029_passkey_ceremonies.sql"),
+    },
+    Migration {
+        version: 30,
+        name: "change_notifications",
+        sql: include_str!("../migrations/postgres/0030_change_notifications.sql"),
     },
     Migration {
         version: 31,

@@ -16,6 +16,7 @@ mod inbox_paging;
 mod inbox_usage;
 mod invitations;
 mod mfa_checks;
+mod notify;
 mod shared_work;
 mod sso;
 
