@@ -305,6 +305,17 @@ impl App {
             .get_account_for(actor.workspace_id, id, actor.user_id, self.now())
             .await?
             .ok_or(AppError::NotFound("account"))?;
+        self.visible_account(actor, a, role)
+    }
+
+    /// The account and the caller's standing on it; 404 unless they may
+    /// see it.
+    pub(crate) fn visible_account(
+        &self,
+        actor: &Actor,
+        a: AccountRow,
+        role: Option<AccountRole>,
+    ) -> Result<(AccountRow, Subject)> {
         let subject = Subject {
             workspace_role: actor.role,
             account_role: role,

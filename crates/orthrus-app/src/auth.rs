@@ -361,12 +361,14 @@ impl App {
     pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Actor> {
         let hash = self.inner.token_hasher.hash(token.trim());
         let now = self.now();
-        let (user_id, ws_id, via, elevated_until, session_kind) =
+        // One query each way: the credential with its user and workspace
+        // (`HotPath`); a missing user is a missing credential.
+        let (ws_id, via, elevated_until, session_kind, user, ws) =
             if token.starts_with(API_TOKEN_PREFIX) {
-                let t = self
+                let (t, user, ws) = self
                     .inner
                     .store
-                    .api_token_by_hash(&hash)
+                    .api_token_with_user(&hash)
                     .await?
                     .ok_or(AppError::Unauthenticated)?;
                 if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
@@ -377,12 +379,12 @@ impl App {
                 {
                     self.inner.store.touch_api_token(t.id, now).await?;
                 }
-                (t.user_id, t.workspace_id, Via::ApiToken(t.id), None, None)
+                (t.workspace_id, Via::ApiToken(t.id), None, None, user, ws)
             } else {
-                let s = self
+                let (s, user, ws) = self
                     .inner
                     .store
-                    .session_by_token_hash(&hash)
+                    .session_with_user(&hash)
                     .await?
                     .ok_or(AppError::Unauthenticated)?;
                 if s.revoked_at.is_some() || s.expires_at <= now {
@@ -392,19 +394,14 @@ impl App {
                     self.inner.store.touch_session(s.id, now).await?;
                 }
                 (
-                    s.user_id,
                     s.workspace_id,
                     Via::Session(s.id),
                     s.elevated_until,
                     Some(s.kind),
+                    user,
+                    ws,
                 )
             };
-        let (user, ws) = self
-            .inner
-            .store
-            .get_user_and_workspace(ws_id, user_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
         // A guest whose access ended is refused at once, before the sweep
         // revokes their sessions.
         if !user.usable_at(now) {
@@ -488,12 +485,14 @@ impl App {
                     .store
                     .revoke_session(actor.workspace_id, actor.user_id, s, now)
                     .await?;
+                self.access_changed(actor.workspace_id, actor.user_id);
             }
             Via::ApiToken(t) => {
                 self.inner
                     .store
                     .revoke_api_token(actor.workspace_id, actor.user_id, t, now)
                     .await?;
+                self.access_changed(actor.workspace_id, actor.user_id);
             }
             Via::Local | Via::Job(_) => {}
         }
@@ -599,6 +598,7 @@ impl App {
         {
             return Err(AppError::NotFound("session"));
         }
+        self.access_changed(actor.workspace_id, actor.user_id);
         self.audit(actor, Event::new("session.revoke").target("session", id))
             .await
     }
@@ -672,6 +672,7 @@ impl App {
         {
             return Err(AppError::NotFound("token"));
         }
+        self.access_changed(actor.workspace_id, actor.user_id);
         self.audit(actor, Event::new("token.revoke").target("token", id))
             .await
     }

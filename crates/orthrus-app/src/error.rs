@@ -47,11 +47,21 @@ pub enum AppError {
     /// Single sign-on's refusals, each with its own code.
     #[error("{0}")]
     Sso(crate::SsoError),
-    #[error("the server is busy with other uploads; try again in {retry_after_secs} s")]
+    #[error("{}", busy_message(code, *retry_after_secs))]
     Busy {
         code: &'static str,
         retry_after_secs: i64,
     },
+}
+
+/// What [`AppError::Busy`] says: what is busy depends on the code.
+fn busy_message(code: &str, retry_after_secs: i64) -> String {
+    let what = if code == "database.busy" {
+        "the server is busy: no database connection is free"
+    } else {
+        "the server is busy with other uploads"
+    };
+    format!("{what}; try again in {retry_after_secs} s")
 }
 
 impl AppError {
@@ -166,6 +176,14 @@ impl From<StoreError> for AppError {
                 "someone else changed this since you opened it; reload and apply your change again",
             ),
             StoreError::Conflict(m) => Self::conflict("conflict", m),
+            // Every connection busy: 503 with Retry-After, not a 500.
+            e @ StoreError::PoolTimedOut(_) => {
+                tracing::warn!(error = %e, "database pool exhausted");
+                Self::Busy {
+                    code: "database.busy",
+                    retry_after_secs: 1,
+                }
+            }
             other => Self::Internal(other.to_string()),
         }
     }

@@ -604,9 +604,28 @@ impl App {
         min_fresh: Option<i64>,
         may_claim: bool,
     ) -> Result<CodeView> {
-        let (a, subject) = self.account_for(actor, id).await?;
+        // `account_for`, `get_otp` and the first `get_used_step` in one
+        // query (`HotPath::code_view_read`), with the same checks in the
+        // same order.
+        self.check(actor, Action::ListOwnAccounts)?;
+        let account: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
+        let now = self.now();
+        let read = self
+            .inner
+            .store
+            .code_view_read(
+                actor.workspace_id,
+                account,
+                actor.user_id,
+                now.millis(),
+                now.unix_seconds(),
+            )
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        let (a, subject) = self.visible_account(actor, read.account, read.role)?;
+        let mut used_read = read.used;
         self.check_subject(actor, subject, Action::UseTotp)?;
-        let row = self.inner.store.get_otp(actor.workspace_id, a.id, OtpSlot::Active).await?.ok_or(AppError::invalid(
+        let row = read.otp.ok_or(AppError::invalid(
             "otp.not_enrolled",
             "this account has no authenticator in Orthrus yet: an owner sets it up under MFA settings",
         ))?;
@@ -653,11 +672,16 @@ impl App {
             let mut step = g.step(t);
             let mut remaining = i64::from(g.seconds_remaining(t));
             let as_i64 = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
-            let mut used = self
-                .inner
-                .store
-                .get_used_step(ws, a.id, as_i64(step))
-                .await?;
+            // The mark read with the account, unless the step moved on since.
+            let mut used = match used_read.take() {
+                Some((looked, mark)) if looked == as_i64(step) => mark,
+                _ => {
+                    self.inner
+                        .store
+                        .get_used_step(ws, a.id, as_i64(step))
+                        .await?
+                }
+            };
             // Milliseconds, not rounded seconds: "at least N s left" must hold.
             let boundary_ms =
                 i64::try_from((step + 1) * u64::from(g.params.period) * 1000).unwrap_or(i64::MAX);
