@@ -144,6 +144,7 @@ impl App {
             .store
             .set_user_access_end(actor.workspace_id, id, Some(until), now)
             .await?;
+        self.access_changed(actor.workspace_id, id);
         // Memberships never outlive the guest's access.
         for (a, _) in self
             .inner
@@ -238,6 +239,7 @@ impl App {
             store
                 .revoke_user_credentials(u.workspace_id, u.id, now)
                 .await?;
+            self.access_changed(u.workspace_id, u.id);
             // As at any deactivation: the member-left rotation of every
             // account they could use (teams' included), then no grant left,
             // so moving the end and reactivating gives nothing back.

@@ -456,6 +456,7 @@ impl App {
                     used_at: self.now(),
                 })
                 .await?;
+            self.otp_used(ws, a.id);
             if !fresh {
                 continue;
             }

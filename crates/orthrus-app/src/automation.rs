@@ -284,7 +284,7 @@ impl App {
             deferrals: 0,
         };
         self.inner.store.insert_job(&job).await?;
-        self.automation_queued();
+        self.job_changed(job.id);
         Ok(job)
     }
 
@@ -455,6 +455,7 @@ impl App {
                 return Err(not_waiting());
             }
         }
+        self.job_changed(job.id);
         self.audit(
             actor,
             Event::new("automation.answer")
@@ -491,6 +492,7 @@ impl App {
                 message: "the job was cancelled or taken over".into(),
             });
         }
+        self.job_changed(job.id);
         let actor = self.job_actor(job, 0).await?;
         self.audit(
             &actor,
@@ -509,11 +511,13 @@ impl App {
     /// For a worker that stops waiting: true when the job runs on without
     /// an answer; false when one is given or being given (take it).
     pub async fn give_up_question(&self, job: &JobRow, worker: &str) -> Result<bool> {
-        Ok(self
+        let on = self
             .inner
             .store
             .give_up_question(job.id, worker, self.now())
-            .await?)
+            .await?;
+        self.job_changed(job.id);
+        Ok(on)
     }
 
     /// For a worker: the answer to its question once a person gave it (the
@@ -527,6 +531,7 @@ impl App {
         else {
             return Ok(None);
         };
+        self.job_changed(job.id);
         self.open("automation_jobs", &job.id.to_string(), "answer", &sealed)
             .map(Some)
     }
@@ -555,6 +560,7 @@ impl App {
             .cancel_job(actor.workspace_id, job.id, self.now())
             .await?
             .ok_or(AppError::NotFound("job"))?;
+        self.job_changed(job.id);
         self.audit(
             actor,
             Event::new("automation.cancel")
@@ -620,15 +626,16 @@ impl App {
         Ok(out)
     }
 
-    /// Wakes workers in this process (a job was queued).
-    fn automation_queued(&self) {
-        self.inner.job_queued.notify_waiters();
-    }
-
-    /// Resolves when a job is queued in this process (workers also poll,
-    /// for jobs queued on other nodes).
-    pub fn job_queued(&self) -> tokio::sync::futures::Notified<'_> {
-        self.inner.job_queued.notified()
+    /// Resolves when a job is queued or changes, on this node or (on
+    /// PostgreSQL) another, or at a resync. Listens from the call, not from
+    /// the first poll: take it before looking for work.
+    pub fn job_queued(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut changes = self.watch_changes();
+        async move {
+            changes
+                .until(|c| matches!(c, crate::Change::Job { .. }))
+                .await
+        }
     }
 
     // The worker's side of the job table (orthrus-automation's runner):
@@ -637,7 +644,12 @@ impl App {
     /// Jobs whose worker stopped renewing its lease: queued again at
     /// `retry_at` while attempts remain, else failed. Returns how many.
     pub async fn recover_jobs(&self, retry_at: orthrus_core::Timestamp) -> Result<u64> {
-        Ok(self.inner.store.recover_jobs(self.now(), retry_at).await?)
+        let n = self.inner.store.recover_jobs(self.now(), retry_at).await?;
+        if n > 0 {
+            // Which jobs is not said: every waiter looks again (rare).
+            self.publish(crate::Change::Resync);
+        }
+        Ok(n)
     }
 
     /// Claims the oldest runnable job for `worker` until `lease_until`.
@@ -646,11 +658,15 @@ impl App {
         worker: &str,
         lease_until: orthrus_core::Timestamp,
     ) -> Result<Option<JobRow>> {
-        Ok(self
+        let job = self
             .inner
             .store
             .claim_job(worker, self.now(), lease_until)
-            .await?)
+            .await?;
+        if let Some(j) = &job {
+            self.job_changed(j.id);
+        }
+        Ok(job)
     }
 
     /// Renews the lease of a job `worker` holds.
@@ -677,11 +693,13 @@ impl App {
         error: Option<&str>,
         run_after: Option<orthrus_core::Timestamp>,
     ) -> Result<bool> {
-        Ok(self
+        let ours = self
             .inner
             .store
             .set_job_state(id, worker, state, error, run_after, self.now())
-            .await?)
+            .await?;
+        self.job_changed(id);
+        Ok(ours)
     }
 
     /// Starts a step in the job's log; its handle (`seq`).
@@ -697,7 +715,9 @@ impl App {
             url: None,
             detail: None,
         };
-        Ok(self.inner.store.add_job_step(&row).await?)
+        let seq = self.inner.store.add_job_step(&row).await?;
+        self.job_changed(job);
+        Ok(seq)
     }
 
     /// Ends a step of the job's log.
@@ -709,11 +729,12 @@ impl App {
         url: Option<&str>,
         detail: Option<&str>,
     ) -> Result<()> {
-        Ok(self
-            .inner
+        self.inner
             .store
             .finish_job_step(job, seq, outcome, url, detail, self.now())
-            .await?)
+            .await?;
+        self.job_changed(job);
+        Ok(())
     }
 
     /// For a worker: the job's inputs, decrypted for the run. Fails (and
@@ -994,6 +1015,7 @@ impl App {
             deferrals: 0,
         };
         self.inner.store.insert_job(&job).await?;
+        self.job_changed(job.id);
         self.audit(
             actor,
             Event::new("automation.start")

@@ -259,16 +259,9 @@ fn slug(label: &str) -> String {
 }
 
 impl App {
-    /// Wakes inbox waiters (called after any message is stored).
-    pub(crate) fn message_arrived(&self) {
-        self.inner.new_message.notify_waiters();
-    }
-
-    /// Resolves when the next message is stored by this process. Create it
-    /// before looking at the inbox so that nothing stored in between is
-    /// missed; other nodes' messages do not wake it, so poll as well.
-    pub fn message_stored(&self) -> tokio::sync::futures::Notified<'_> {
-        self.inner.new_message.notified()
+    /// Wakes inbox waiters (called after a message is stored or marked used).
+    pub(crate) fn message_arrived(&self, workspace: orthrus_core::WorkspaceId, account: AccountId) {
+        self.publish(crate::Change::Inbox { workspace, account });
     }
 
     /// Waits up to `timeout_secs` for the next message of the account after
@@ -324,9 +317,11 @@ impl App {
         // flagged mail makes us look at it again or stop short of the rest.
         let mut after: Option<(orthrus_core::Timestamp, EventId)> = after.map(|m| (since, m));
         const PAGE: i64 = 200;
+        // Listen before looking, so a message stored in between (by this
+        // node or, on PostgreSQL, another) wakes us.
+        let mut changes = self.watch_changes();
+        let (ws, account) = (actor.workspace_id, a.id);
         loop {
-            // Register interest before looking, so a message stored in between wakes us.
-            let notified = self.inner.new_message.notified();
             loop {
                 let (from, after_id) = after.map_or((since, None), |(t, id)| (t, Some(id)));
                 let rows = self
@@ -362,12 +357,10 @@ impl App {
             if now >= deadline {
                 return Ok(None);
             }
-            // Another node may store it: look again at least every second.
-            let _ = tokio::time::timeout(
-                (deadline - now).min(std::time::Duration::from_secs(1)),
-                notified,
-            )
-            .await;
+            // Woken by this account's next message (from any node) or a
+            // resync; no polling.
+            let mine = |c: &crate::Change| matches!(c, crate::Change::Inbox { workspace, account: acc } if *workspace == ws && *acc == account);
+            let _ = tokio::time::timeout(deadline - now, changes.until(mine)).await;
         }
     }
 
@@ -399,6 +392,7 @@ impl App {
             .store
             .mark_message_used(actor.workspace_id, mid, self.now())
             .await?;
+        self.message_arrived(actor.workspace_id, a.id);
         self.audit(
             actor,
             Event::new("inbox.message_used").target("message", mid),
@@ -408,7 +402,8 @@ impl App {
 
     /// Deletes messages older than each workspace's retention period (the
     /// server default where a workspace has not set one); returns how many.
-    pub async fn purge_old_messages(&self) -> Result<u64> {
+    /// Run through [`App::purge_old_messages`], one node at a time.
+    pub(crate) async fn purge_expired_messages(&self) -> Result<u64> {
         let mut deleted = 0;
         let mut failed = None;
         for (ws, days) in self.inner.store.inbox_retentions().await? {
@@ -712,11 +707,9 @@ impl App {
             };
             if self.inner.store.insert_message(&row).await? {
                 self.index_message(row.workspace_id, row.id, &words).await;
+                self.message_arrived(row.workspace_id, row.account_id);
                 stored += 1;
             }
-        }
-        if stored > 0 {
-            self.message_arrived();
         }
         Ok(stored)
     }

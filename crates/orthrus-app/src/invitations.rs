@@ -477,6 +477,7 @@ impl App {
             .store
             .revoke_other_sessions(actor.workspace_id, actor.user_id, actor.session_id(), now)
             .await?;
+        self.access_changed(actor.workspace_id, actor.user_id);
         self.audit(
             actor,
             Event::new("user.password_change")

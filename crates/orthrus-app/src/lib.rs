@@ -16,6 +16,7 @@ mod auth;
 mod autofill;
 mod automation;
 mod backup;
+mod changes;
 mod device_approval;
 mod dual;
 pub mod egress;
@@ -67,6 +68,7 @@ pub use automation::{
     AUTOMATION_KINDS, AVAILABLE_KINDS, AccountRef, JOB_ELEVATION_SECS, JobInputs, JobView,
     Question, StepView,
 };
+pub use changes::{Change, ChangeWatch};
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
 };
@@ -246,10 +248,8 @@ struct Inner {
     /// Group commit for audit events of frequent actions (autofill).
     audit_batch: audit::AuditBatcher,
     passkeys: passkeys::Passkeys,
-    /// Wakes inbox waiters when a message arrives on this node.
-    new_message: tokio::sync::Notify,
-    /// Wakes workers when a job is queued on this node.
-    job_queued: tokio::sync::Notify,
+    /// Wakes inbox, job and live-stream waiters (`changes.rs`).
+    changes: changes::Hub,
     /// The outbound relay for forwarding (none: forwarding is off).
     mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
     /// Upload parsing slots (`AppConfig::upload_slots`).
@@ -303,12 +303,11 @@ impl App {
                 ledger: otp::LedgerBatcher::default(),
                 audit_batch: audit::AuditBatcher::default(),
                 passkeys: passkeys::Passkeys::default(),
-                new_message: tokio::sync::Notify::new(),
+                changes: changes::Hub::default(),
                 mailer: std::sync::OnceLock::new(),
                 upload_slots,
                 app_senders: std::sync::OnceLock::new(),
                 sso: std::sync::OnceLock::new(),
-                job_queued: tokio::sync::Notify::new(),
                 metrics: metrics::Metrics::default(),
             }),
         })

@@ -571,6 +571,7 @@ impl App {
                 .store
                 .revoke_user_credentials(ws, user.id, now)
                 .await?;
+            self.access_changed(ws, user.id);
             let links = self.inner.store.unlink_sso_identities(ws, user.id).await?;
             self.audit_scim(
                 c,
@@ -660,10 +661,12 @@ impl App {
             .store
             .set_user_active(ws, user.id, false, now)
             .await?;
+        self.access_changed(ws, user.id);
         self.inner
             .store
             .revoke_user_credentials(ws, user.id, now)
             .await?;
+        self.access_changed(ws, user.id);
         let rotation_actor = self.local_actor(c.token_created_by, ws).await?;
         let removed = self.end_grants(&rotation_actor, user).await?;
         self.audit_scim(

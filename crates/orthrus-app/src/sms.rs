@@ -214,7 +214,7 @@ impl App {
                 body.as_bytes(),
             );
             self.index_message(row.workspace_id, row.id, &words).await;
-            self.message_arrived();
+            self.message_arrived(row.workspace_id, row.account_id);
         }
         Ok(stored)
     }

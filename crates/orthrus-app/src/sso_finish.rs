@@ -372,6 +372,7 @@ impl App {
             .store
             .set_user_role(user.workspace_id, user.id, role, self.now())
             .await?;
+        self.access_changed(user.workspace_id, user.id);
         // The SCIM token they made ends with their Owner rights, as when
         // a role is changed by hand.
         self.revoke_scim_token_of(user.workspace_id, user.id, "creator_role_changed")

@@ -205,6 +205,7 @@ impl App {
             .store
             .set_user_role(actor.workspace_id, target.id, role, self.now())
             .await?;
+        self.access_changed(actor.workspace_id, target.id);
         if target.role != role {
             // The SCIM token they made ends with their Owner rights.
             self.revoke_scim_token_of(actor.workspace_id, target.id, "creator_role_changed")
@@ -238,6 +239,7 @@ impl App {
             .store
             .set_user_active(ws, user, true, now)
             .await?;
+        self.access_changed(ws, user);
         Ok(())
     }
 
@@ -287,10 +289,12 @@ impl App {
             .store
             .set_user_active(actor.workspace_id, target.id, false, now)
             .await?;
+        self.access_changed(actor.workspace_id, target.id);
         self.inner
             .store
             .revoke_user_credentials(actor.workspace_id, target.id, now)
             .await?;
+        self.access_changed(actor.workspace_id, target.id);
         let removed = self.end_grants(actor, &target).await?;
         self.revoke_scim_token_of(actor.workspace_id, target.id, "creator_deactivated")
             .await?;

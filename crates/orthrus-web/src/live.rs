@@ -1,9 +1,11 @@
 //! Live streams (server-sent events) end when the caller's sign-in does
 //! (issue 11): a stream is opened once but lasts minutes, so its
-//! credentials are checked again every few seconds, and the stream closes
-//! once they no longer sign the caller in (signed out, session or token
-//! revoked or expired, user deactivated) or the caller's workspace role
-//! changed. The browser then reconnects and is authenticated afresh.
+//! credentials are checked again whenever the caller's sign-ins may have
+//! ended (a session or token revoked, the user deactivated or given another
+//! role: on any node, heard through the app's change hub, issue 16) and
+//! at least every [`RECHECK`] (expiry), and the stream closes once they no
+//! longer sign the caller in or the caller's workspace role changed. The
+//! browser then reconnects and is authenticated afresh.
 
 use crate::WebState;
 use crate::error::WebError;
@@ -11,12 +13,13 @@ use crate::extract::{SESSION_COOKIE, bearer, client_ip, cookie};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use futures_util::{Stream, StreamExt};
-use orthrus_app::{Actor, AppError};
+use orthrus_app::{Actor, AppError, Change, ChangeWatch};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// How often a live stream's credentials are checked again.
-const RECHECK: Duration = Duration::from_secs(2);
+/// The longest a live stream goes without checking its credentials again
+/// (a revocation is heard at once; this catches expiry).
+const RECHECK: Duration = Duration::from_secs(30);
 
 /// An authenticated caller of a live stream, with what is needed to check
 /// the credentials again later.
@@ -24,6 +27,8 @@ pub(crate) struct LiveAuth {
     pub actor: Actor,
     token: String,
     ip: String,
+    /// Taken before the first authentication: nothing is missed.
+    changes: ChangeWatch,
 }
 
 impl FromRequestParts<WebState> for LiveAuth {
@@ -40,20 +45,33 @@ impl FromRequestParts<WebState> for LiveAuth {
         let token = bearer(&parts.headers)
             .or_else(|| cookie(&parts.headers, SESSION_COOKIE))
             .ok_or(WebError(AppError::Unauthenticated))?;
+        let changes = state.app.watch_changes();
         let actor = state.app.authenticate(&token, &ip).await?;
-        Ok(Self { actor, token, ip })
+        Ok(Self {
+            actor,
+            token,
+            ip,
+            changes,
+        })
     }
 }
 
 impl LiveAuth {
-    /// `stream`, ended within about [`RECHECK`] once these credentials no
-    /// longer sign the same user in with the same workspace role.
+    /// `stream`, ended once these credentials no longer sign the same user
+    /// in with the same workspace role: at once on a revocation,
+    /// deactivation or role change (any node), within [`RECHECK`] on expiry.
     pub(crate) fn bound<S: Stream>(self, s: WebState, stream: S) -> impl Stream<Item = S::Item> {
-        let Self { actor, token, ip } = self;
-        let (user, role) = (actor.user_id, actor.role);
+        let Self {
+            actor,
+            token,
+            ip,
+            mut changes,
+        } = self;
+        let (user, role, ws) = (actor.user_id, actor.role, actor.workspace_id);
         let signed_out = async move {
             loop {
-                tokio::time::sleep(RECHECK).await;
+                let mine = |c: &Change| matches!(c, Change::Access { workspace, user: u } if *workspace == ws && *u == user);
+                let _ = tokio::time::timeout(RECHECK, changes.until(mine)).await;
                 match s.app.authenticate(&token, &ip).await {
                     Ok(a) if a.user_id == user && a.role == role => {}
                     // Signed out, deactivated, another role, or the check

@@ -48,9 +48,20 @@ async fn events(
     // Fails now (404) for a job the caller may not see.
     s.app.automation_job(&a.actor, &id).await?;
     let end = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECS);
-    let start = (s.clone(), a.actor.clone(), id, None::<String>, false);
-    let stream =
-        futures_util::stream::unfold(start, move |(s, actor, id, last, finished)| async move {
+    // Listening from before the first look: nothing is missed in between.
+    let changes = s.app.watch_changes();
+    let job_id: Option<orthrus_core::EventId> = id.parse().ok();
+    let start = (
+        s.clone(),
+        a.actor.clone(),
+        id,
+        None::<String>,
+        false,
+        changes,
+    );
+    let stream = futures_util::stream::unfold(
+        start,
+        move |(s, actor, id, last, finished, mut changes)| async move {
             if finished {
                 return None;
             }
@@ -69,14 +80,16 @@ async fn events(
                     let event = Event::default()
                         .event(if done { "end" } else { "job" })
                         .data(job.state);
-                    return Some((Ok(event), (s, actor, id, Some(key), done)));
+                    return Some((Ok(event), (s, actor, id, Some(key), done, changes)));
                 }
-                if tokio::time::Instant::now() >= end {
-                    return None;
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                // Woken when this job changes on any node (PostgreSQL
+                // relays the others'), or by a resync; no polling.
+                let left = end.saturating_duration_since(tokio::time::Instant::now());
+                let this = |c: &orthrus_app::Change| matches!(c, orthrus_app::Change::Job { job } if Some(*job) == job_id);
+                tokio::time::timeout(left, changes.until(this)).await.ok()?;
             }
-        });
+        },
+    );
     // Ends within seconds of sign-out, deactivation or a role change.
     let stream = a.bound(s, stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

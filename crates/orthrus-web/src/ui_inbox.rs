@@ -13,7 +13,8 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use orthrus_app::{AccountSummary, InboxItem, InboxQuery};
+use orthrus_app::{AccountSummary, Change, InboxItem, InboxQuery};
+use orthrus_core::AccountId;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -397,28 +398,54 @@ async fn forwarding_post(
 const STREAM_SECS: u64 = 600;
 
 /// The newest message the caller may see (with the page's account filter).
-async fn newest(
+/// Waits for a message stored or marked used in an inbox the caller sees
+/// (`account`, else any), by any node (PostgreSQL relays the others'), or
+/// for a resync; `None` at `end`. No polling.
+async fn wait_for_inbox_change(
     s: &WebState,
     actor: &orthrus_app::Actor,
-    account: Option<String>,
-) -> Option<String> {
+    account: Option<&str>,
+    changes: &mut orthrus_app::ChangeWatch,
+    end: tokio::time::Instant,
+) -> Option<()> {
+    let ws = actor.workspace_id;
+    let filter: Option<AccountId> = account.and_then(|a| a.parse().ok());
+    loop {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, changes.next()).await.ok()? {
+            Change::Resync => return Some(()),
+            Change::Inbox {
+                workspace,
+                account: acc,
+            } if workspace == ws => match filter {
+                Some(f) if f == acc => return Some(()),
+                Some(_) => {}
+                None if visible(s, actor, acc).await => return Some(()),
+                None => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Whether the caller sees the inbox of `account`.
+async fn visible(s: &WebState, actor: &orthrus_app::Actor, account: AccountId) -> bool {
     s.app
         .list_inbox(
             actor,
             &InboxQuery {
-                account_id: account,
+                account_id: Some(account.to_string()),
                 limit: Some(1),
                 ..InboxQuery::default()
             },
         )
         .await
-        .ok()
-        .and_then(|v| v.into_iter().next())
-        .map(|i| i.id)
+        .is_ok()
 }
 
-/// Server-sent events: an `inbox` event at once, then one whenever the
-/// newest message visible to the caller changes.
+/// Server-sent events: an `inbox` event at once, then one whenever a
+/// message is stored or marked used in an inbox the caller sees (on any
+/// node), or after a resync of the change feed.
 async fn events(
     State(s): State<WebState>,
     a: crate::live::LiveAuth,
@@ -437,27 +464,19 @@ async fn events(
         )
         .await?;
     let end = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
-    let start = (s.clone(), a.actor.clone(), account, None::<Option<String>>);
-    let stream =
-        futures_util::stream::unfold(start, move |(s, actor, account, mut last)| async move {
-            loop {
-                let stored = s.app.message_stored();
-                let now = newest(&s, &actor, account.clone()).await;
-                if last.as_ref() != Some(&now) {
-                    last = Some(now);
-                    drop(stored);
-                    let event = Event::default().event("inbox").data("changed");
-                    return Some((Ok(event), (s, actor, account, last)));
-                }
-                let left = end.saturating_duration_since(tokio::time::Instant::now());
-                if left.is_zero() {
-                    return None;
-                }
-                // Wake on a message stored here, and look again every few
-                // seconds for messages stored by other nodes.
-                let _ = tokio::time::timeout(left.min(Duration::from_secs(5)), stored).await;
+    // Listening from before the first look: nothing is missed in between.
+    let changes = s.app.watch_changes();
+    let start = (s.clone(), a.actor.clone(), account, changes, true);
+    let stream = futures_util::stream::unfold(
+        start,
+        move |(s, actor, account, mut changes, first)| async move {
+            if !first {
+                wait_for_inbox_change(&s, &actor, account.as_deref(), &mut changes, end).await?;
             }
-        });
+            let event = Event::default().event("inbox").data("changed");
+            Some((Ok(event), (s, actor, account, changes, false)))
+        },
+    );
     // Ends within seconds of sign-out, deactivation or a role change.
     let stream = a.bound(s, stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

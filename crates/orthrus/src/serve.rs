@@ -242,6 +242,16 @@ pub async fn worker(cfg: Config) -> anyhow::Result<()> {
     let recipes = load_recipes(&app, &cfg)?;
     let stop = CancellationToken::new();
     let mut runs = Vec::new();
+    // Jobs queued through other nodes wake the runners at once (PostgreSQL).
+    if let Some(follow) = app.follow_other_nodes() {
+        let stop = stop.clone();
+        runs.push(tokio::spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = follow => {}
+            }
+        }));
+    }
     for n in 0..cfg.automation.workers.max(1) {
         runs.push(tokio::spawn(
             runner(&app, &cfg, &recipes, n).run(stop.clone()),
@@ -345,6 +355,18 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // Other nodes' changes (PostgreSQL LISTEN/NOTIFY) wake this node's
+    // live pages, `inbox wait` and runners (none on SQLite).
+    if let Some(follow) = app.follow_other_nodes() {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = follow => {}
+            }
+            Ok(())
+        });
+    }
     // Automations: `automation.workers` runners in this process (and more
     // with `orthrus worker`).
     for n in 0..cfg.automation.workers {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod inbox_paging;
+mod live_updates;
 mod mfa_check;
 mod sso;
 mod sso_guard;

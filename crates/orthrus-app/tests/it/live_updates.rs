@@ -1,0 +1,253 @@
+//! Live updates across nodes (issue 16, item 2): two `App`s on one
+//! database. What node A writes wakes node B's waiters within a second,
+//! through PostgreSQL LISTEN/NOTIFY relayed by `follow_other_nodes` (no
+//! polling: `inbox wait` has no periodic re-check left, so without the
+//! notification it would sleep until its 30 s timeout). On SQLite the same
+//! waits are woken in process (one node: A and B are the same app).
+
+use orthrus_app::{Actor, App, AppConfig, Change, LoginRequest, NewAccount, SessionKind};
+use orthrus_core::{Clock, FakeClock, OsEntropy, SecretString, Timestamp};
+use orthrus_crypto::MasterKey;
+use orthrus_store::{JobRow, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+struct Nodes {
+    a: App,
+    b: App,
+    clock: FakeClock,
+    owner: Actor,
+    _dir: tempfile::TempDir,
+}
+
+fn node(store: Arc<dyn Store>, master: &MasterKey, clock: &FakeClock) -> App {
+    App::new(
+        store,
+        master.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(OsEntropy),
+        AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            // Accounts sign in to a loopback address here; nothing connects.
+            egress: orthrus_app::egress::Egress::new(
+                orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
+                Arc::new(orthrus_app::egress::SystemResolver),
+            ),
+            ..AppConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// SQLite (one app for both) and, when `ORTHRUS_TEST_DATABASE_URL` is set,
+/// two PostgreSQL nodes, B following A's changes.
+async fn nodes(tag: &str) -> Vec<Nodes> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![(
+        format!("sqlite://{}", dir.path().join("orthrus.db").display()),
+        dir,
+    )];
+    if let Some(base) = orthrus_store::testing::pg_base_url() {
+        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+            .await
+            .unwrap();
+        urls.push((url, tempfile::tempdir().unwrap()));
+    } else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+    }
+    let mut out = Vec::new();
+    for (url, dir) in urls {
+        let clock = FakeClock::new(Timestamp(crate::START));
+        let master = MasterKey::generate(&OsEntropy);
+        let a = node(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+        let b = if a.store().backend() == "sqlite" {
+            assert!(a.follow_other_nodes().is_none(), "SQLite: one node");
+            a.clone()
+        } else {
+            let b = node(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+            let mut heard = b.watch_changes();
+            tokio::spawn(b.follow_other_nodes().unwrap());
+            // B listens once it says so.
+            let first = tokio::time::timeout(Duration::from_secs(5), heard.next()).await;
+            assert_eq!(first.ok(), Some(Change::Resync));
+            b
+        };
+        let owner = a
+            .bootstrap(
+                "Acme",
+                "owner@acme.test",
+                "Olivia Owner",
+                "owner-password-1",
+                "127.0.0.1",
+            )
+            .await
+            .unwrap();
+        let ws = a.store().list_workspaces().await.unwrap()[0].id;
+        let owner = a.local_actor(owner, ws).await.unwrap();
+        out.push(Nodes {
+            a,
+            b,
+            clock,
+            owner,
+            _dir: dir,
+        });
+    }
+    out
+}
+
+impl Nodes {
+    fn backend(&self) -> &'static str {
+        self.a.store().backend()
+    }
+
+    /// An account with a managed address: (account id, address).
+    async fn account(&self) -> (String, String) {
+        let id = self
+            .a
+            .create_account(
+                &self.owner,
+                NewAccount {
+                    app: "sandbox".into(),
+                    label: "Brand".into(),
+                    login_url: "http://127.0.0.1:9/login".into(),
+                    username: "brand".into(),
+                    password: "pw-1".into(),
+                    notes: None,
+                    fields: Vec::new(),
+                },
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
+        let address = self
+            .a
+            .create_managed_email(&self.owner, &id)
+            .await
+            .unwrap()
+            .address;
+        (id, address)
+    }
+}
+
+/// Waits a little so that a task just spawned is waiting (its first look
+/// done): what wakes it afterwards can only be a notification.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn inbox_wait_on_b_gets_a_message_stored_through_a_within_a_second() {
+    for n in nodes("liveinbox").await {
+        let (id, address) = n.account().await;
+        let (b, owner, wait_id) = (n.b.clone(), n.owner.clone(), id.clone());
+        let waiter =
+            tokio::spawn(async move { b.wait_for_message(&owner, &wait_id, None, 30).await });
+        settle().await;
+        assert!(
+            !waiter.is_finished(),
+            "{}: nothing to return yet",
+            n.backend()
+        );
+        n.clock.advance_secs(1);
+        let mail = format!(
+            "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <c1@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
+        );
+        let stored =
+            n.a.ingest_email(std::slice::from_ref(&address), mail.as_bytes(), None)
+                .await
+                .unwrap();
+        assert_eq!(stored, 1);
+        let got = tokio::time::timeout(SECOND, waiter)
+            .await
+            .unwrap_or_else(|_| panic!("{}: inbox wait not woken within a second", n.backend()))
+            .unwrap()
+            .unwrap()
+            .expect("the message");
+        assert_eq!(got.code.as_deref(), Some("482913"), "{}", n.backend());
+
+        // The code marked used through A reaches B's watchers (the inbox
+        // page's live stream re-reads its rows on this).
+        let mut watch = n.b.watch_changes();
+        n.a.mark_message_used(&n.owner, &got.id, Some(&id))
+            .await
+            .unwrap();
+        let account = id.parse().unwrap();
+        let used = tokio::time::timeout(
+            SECOND,
+            watch.until(|c| matches!(c, Change::Inbox { account: a, .. } if *a == account)),
+        )
+        .await;
+        assert!(used.is_ok(), "{}: used mark not heard", n.backend());
+    }
+}
+
+#[tokio::test]
+async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
+    for n in nodes("livejobsess").await {
+        let (id, _) = n.account().await;
+        // A job queued and stepped through A: B's runners and job pages wake.
+        let now = n.clock.now();
+        let job = JobRow {
+            id: orthrus_core::EventId::new(&n.clock, &OsEntropy),
+            workspace_id: n.owner.workspace_id,
+            account_id: id.parse().unwrap(),
+            kind: "login".into(),
+            state: "queued".into(),
+            requested_by: n.owner.user_id,
+            attempts: 0,
+            max_attempts: 1,
+            run_after: now,
+            worker: None,
+            lease_until: None,
+            cancel_requested: false,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+            question: None,
+            deferrals: 0,
+        };
+        n.a.store().insert_job(&job).await.unwrap();
+        let woken = n.b.job_queued();
+        let step = {
+            let a = n.a.clone();
+            async move { a.log_job_step(job.id, 1, "open").await.unwrap() }
+        };
+        let (_, woke) = tokio::join!(step, tokio::time::timeout(SECOND, woken));
+        assert!(woke.is_ok(), "{}: job step not heard", n.backend());
+
+        // A session signed in anywhere, revoked through A: B hears it and
+        // no longer accepts it (its live streams end on this).
+        let login =
+            n.a.login(LoginRequest {
+                email: "owner@acme.test".into(),
+                password: SecretString::new("owner-password-1"),
+                totp: None,
+                ip: "127.0.0.1".into(),
+                user_agent: "test".into(),
+                kind: SessionKind::Cookie,
+            })
+            .await
+            .unwrap();
+        let token = login.token.expose().to_owned();
+        let signed_in = n.b.authenticate(&token, "127.0.0.1").await.unwrap();
+        let mut watch = n.b.watch_changes();
+        n.a.logout(&n.a.authenticate(&token, "127.0.0.1").await.unwrap())
+            .await
+            .unwrap();
+        let (ws, user) = (signed_in.workspace_id, signed_in.user_id);
+        let heard = tokio::time::timeout(
+            SECOND,
+            watch.until(|c| {
+                matches!(c, Change::Access { workspace, user: u } if *workspace == ws && *u == user)
+            }),
+        )
+        .await;
+        assert!(heard.is_ok(), "{}: revocation not heard", n.backend());
+        assert!(n.b.authenticate(&token, "127.0.0.1").await.is_err());
+    }
+}
