@@ -26,7 +26,7 @@ impl JobKind {
         JobKind::CheckMfa,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Login => "login",
             Self::EnableMfa => "enable_mfa",

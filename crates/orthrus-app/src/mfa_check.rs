@@ -249,7 +249,7 @@ impl App {
     /// are checked a few at a time. Called every few minutes by each
     /// `serve`; one node queues each check (a second pending check of an
     /// account is refused by storage). Returns how many were queued.
-    pub async fn run_due_mfa_checks(
+    pub(crate) async fn queue_due_mfa_checks(
         &self,
         interval_days: i64,
         max_in_flight: i64,

@@ -148,30 +148,37 @@ impl Runner {
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = woken => {}
-                () = tokio::time::sleep(self.cfg.poll) => {}
+                // Often enough to find a stopped worker's job soon after
+                // its lease runs out (see `recovery_due`).
+                () = tokio::time::sleep(self.cfg.poll.min(self.cfg.lease / 3)) => {}
             }
         }
     }
 
-    /// True (and noted) when a lease has passed since the last look for
-    /// abandoned jobs.
+    /// True (and noted) when a third of a lease has passed since the last
+    /// look for abandoned jobs: a job whose worker died is found at most a
+    /// third of a lease after its lease ran out.
     fn recovery_due(&self) -> bool {
         let Ok(mut last) = self.recovered_at.lock() else {
             return true;
         };
-        let due = last.is_none_or(|t| t.elapsed() >= self.cfg.lease);
+        let due = last.is_none_or(|t| t.elapsed() >= self.cfg.lease / 3);
         if due {
             *last = Some(tokio::time::Instant::now());
         }
         due
     }
 
-    /// Recovers abandoned jobs (once a lease) and runs one job if there is one; true when
-    /// it ran one.
+    /// Recovers abandoned jobs (every third of a lease) and runs one job if
+    /// there is one; true when it ran one.
     pub async fn step(&self) -> orthrus_app::Result<bool> {
         let now = self.app.now();
         if self.recovery_due() {
-            let n = self.app.recover_jobs(later(now, backoff(1))).await?;
+            // A job whose worker stopped (a node killed mid-run) runs again
+            // at once, here or on any other node: its worker's death is no
+            // reason to wait. It still counts as an attempt, so a job that
+            // kills its worker every time ends failed after the last one.
+            let n = self.app.recover_jobs(now).await?;
             if n > 0 {
                 tracing::info!(jobs = n, "automation jobs recovered from a stopped worker");
             }

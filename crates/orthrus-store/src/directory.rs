@@ -292,22 +292,21 @@ macro_rules! impl_directory {
             }
 
             async fn remove_user_grants(&self, ws: WorkspaceId, user: UserId) -> Result<RemovedGrants> {
+                // Deletes that say what they deleted: the transaction writes
+                // first (SQLite takes its write lock at once instead of
+                // failing to upgrade a read), and of two callers at once only
+                // the one whose delete took the rows gets them back.
                 let mut tx = self.pool.begin().await?;
-                let accounts = sqlx::query("SELECT account_id FROM account_members WHERE workspace_id = $1 AND user_id = $2")
+                let accounts = sqlx::query("DELETE FROM account_members WHERE workspace_id = $1 AND user_id = $2 RETURNING account_id")
                     .bind(ws.to_string()).bind(user.to_string())
                     .fetch_all(&mut *tx).await?
                     .iter().map(|r| parse(&r.try_get::<String, _>("account_id")?, "account_id"))
                     .collect::<Result<Vec<AccountId>>>()?;
-                let teams = sqlx::query("SELECT team_id FROM team_members WHERE workspace_id = $1 AND user_id = $2")
+                let teams = sqlx::query("DELETE FROM team_members WHERE workspace_id = $1 AND user_id = $2 RETURNING team_id")
                     .bind(ws.to_string()).bind(user.to_string())
                     .fetch_all(&mut *tx).await?
                     .iter().map(|r| parse(&r.try_get::<String, _>("team_id")?, "team_id"))
                     .collect::<Result<Vec<EventId>>>()?;
-                for table in ["account_members", "team_members"] {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE workspace_id = $1 AND user_id = $2")))
-                        .bind(ws.to_string()).bind(user.to_string())
-                        .execute(&mut *tx).await?;
-                }
                 tx.commit().await?;
                 Ok(RemovedGrants { accounts, teams })
             }
