@@ -233,9 +233,16 @@ impl App {
             }
         }
         for u in store.users_past_access_end(now, SWEEP_BATCH).await? {
-            store
-                .set_user_active(u.workspace_id, u.id, false, now)
-                .await?;
+            // Conditional, as for memberships: the node whose update
+            // deactivates the guest does the rest (another node sweeping at
+            // the same moment skips them), and an end of access moved
+            // meanwhile stays.
+            if !store
+                .deactivate_expired_user(u.workspace_id, u.id, now)
+                .await?
+            {
+                continue;
+            }
             store
                 .revoke_user_credentials(u.workspace_id, u.id, now)
                 .await?;

@@ -262,8 +262,22 @@ impl App {
         kind: &str,
         requested_by: orthrus_core::UserId,
     ) -> Result<JobRow> {
+        let job = self.queued_job_row(ws, account, kind, requested_by);
+        self.inner.store.insert_job(&job).await?;
+        self.job_changed(job.id);
+        Ok(job)
+    }
+
+    /// A job to queue now (not stored yet).
+    pub(crate) fn queued_job_row(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        account: orthrus_core::AccountId,
+        kind: &str,
+        requested_by: orthrus_core::UserId,
+    ) -> JobRow {
         let now = self.now();
-        let job = JobRow {
+        JobRow {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
             workspace_id: ws,
             account_id: account,
@@ -282,10 +296,7 @@ impl App {
             finished_at: None,
             question: None,
             deferrals: 0,
-        };
-        self.inner.store.insert_job(&job).await?;
-        self.job_changed(job.id);
-        Ok(job)
+        }
     }
 
     /// A job the actor may see: the account's Owners, workspace admins,
@@ -346,7 +357,8 @@ impl App {
     }
 
     /// Deletes job screenshots older than 30 days; returns how many.
-    pub async fn purge_old_screenshots(&self) -> Result<u64> {
+    /// Run through [`App::purge_old_screenshots`], one node at a time.
+    pub(crate) async fn purge_expired_screenshots(&self) -> Result<u64> {
         let before = self.now().plus_seconds(-30 * 86_400);
         Ok(self.inner.store.purge_job_screenshots(before).await?)
     }

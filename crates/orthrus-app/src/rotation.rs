@@ -112,6 +112,8 @@ pub(crate) fn in_window(now: Timestamp, start: i64, end: i64) -> bool {
 const SCHEDULE: &str = "schedule";
 const MEMBER_LEFT: &str = "member_left";
 const AFTER_AUTOFILL: &str = "after_autofill";
+/// The job every rotation queues.
+const ROTATE: &str = crate::JobKind::RotatePassword.as_str();
 
 impl App {
     /// The account's rotation settings (its Owners and workspace admins).
@@ -280,37 +282,57 @@ impl App {
         if next <= now {
             next = now.plus_seconds(days * DAY_SECS);
         }
-        // The node whose update moves next_at queues it; others skip.
+        let requester = match self.local_actor(r.set_by, r.workspace_id).await {
+            Ok(a) => a,
+            Err(e) => {
+                // Nobody can run it this turn: the schedule moves on.
+                self.inner
+                    .store
+                    .advance_rotation(r.account_id, due, next)
+                    .await?;
+                return Err(e);
+            }
+        };
+        // One transaction moves next_at and queues the job: the node whose
+        // update moves it queues it, others skip, and a crash between the
+        // two cannot lose the turn.
+        let job = self.queued_job_row(r.workspace_id, r.account_id, ROTATE, r.set_by);
         if !self
             .inner
             .store
-            .advance_rotation(r.account_id, due, next)
+            .queue_due_rotation(r.account_id, due, Some(next), &job, false)
             .await?
         {
             return Ok(false);
         }
-        let requester = self.local_actor(r.set_by, r.workspace_id).await?;
-        self.queue_rotation(&requester, r.account_id, r.set_by, SCHEDULE)
-            .await?;
+        self.rotation_queued(&requester, &job, SCHEDULE).await?;
         Ok(true)
     }
 
     /// A rotation due because of an extension login (no period): queued
     /// once by the node that clears its due time, unless one is pending.
     async fn run_due_after_autofill(&self, r: &RotationRow, due: Timestamp) -> Result<bool> {
+        let requester = match self.local_actor(r.set_by, r.workspace_id).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.inner
+                    .store
+                    .clear_rotation_due(r.account_id, due)
+                    .await?;
+                return Err(e);
+            }
+        };
+        // Cleared and queued in one transaction, as for a schedule.
+        let job = self.queued_job_row(r.workspace_id, r.account_id, ROTATE, r.set_by);
         if !self
             .inner
             .store
-            .clear_rotation_due(r.account_id, due)
+            .queue_due_rotation(r.account_id, due, None, &job, true)
             .await?
         {
             return Ok(false);
         }
-        if self.pending_rotation(r.workspace_id, r.account_id).await? {
-            return Ok(false);
-        }
-        let requester = self.local_actor(r.set_by, r.workspace_id).await?;
-        self.queue_rotation(&requester, r.account_id, r.set_by, AFTER_AUTOFILL)
+        self.rotation_queued(&requester, &job, AFTER_AUTOFILL)
             .await?;
         Ok(true)
     }
@@ -450,26 +472,27 @@ impl App {
         reason: &str,
     ) -> Result<JobRow> {
         let job = self
-            .new_job(
-                audit_as.workspace_id,
-                account,
-                "rotate_password",
-                requested_by,
-            )
+            .new_job(audit_as.workspace_id, account, ROTATE, requested_by)
             .await?;
+        self.rotation_queued(audit_as, &job, reason).await?;
+        Ok(job)
+    }
+
+    /// Audits a rotation just queued and wakes this node's workers.
+    async fn rotation_queued(&self, audit_as: &Actor, job: &JobRow, reason: &str) -> Result<()> {
+        self.job_changed(job.id);
         self.audit(
             audit_as,
             Event::new("automation.start")
-                .target("account", account)
+                .target("account", job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
-                    "kind": "rotate_password",
+                    "kind": ROTATE,
                     "reason": reason,
-                    "requested_by": requested_by.to_string(),
+                    "requested_by": job.requested_by.to_string(),
                 })),
         )
-        .await?;
-        Ok(job)
+        .await
     }
 }
 
