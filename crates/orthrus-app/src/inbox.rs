@@ -402,7 +402,8 @@ impl App {
 
     /// Deletes messages older than each workspace's retention period (the
     /// server default where a workspace has not set one); returns how many.
-    pub async fn purge_old_messages(&self) -> Result<u64> {
+    /// Run through [`App::purge_old_messages`], one node at a time.
+    pub(crate) async fn purge_expired_messages(&self) -> Result<u64> {
         let mut deleted = 0;
         let mut failed = None;
         for (ws, days) in self.inner.store.inbox_retentions().await? {
