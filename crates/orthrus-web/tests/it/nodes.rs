@@ -2,8 +2,9 @@
 //! several `orthrus serve` share one PostgreSQL): the first-run setup link
 //! one node prints works on the other, once; a passkey registration or
 //! step-up started on one node finishes on the other, once, and not after
-//! it expires. The passkey is a software one (P-256 with ring), answering
-//! as a browser would.
+//! it expires, and a master-key rotation in between re-wraps it. The
+//! passkey is a software one (P-256 with ring), answering as a browser
+//! would.
 
 use crate::ui::session_cookie;
 use base64::Engine;
@@ -34,12 +35,22 @@ struct Node {
 struct Cluster {
     a: Node,
     b: Node,
+    store: Arc<dyn orthrus_store::Store>,
+    master: MasterKey,
     clock: FakeClock,
     /// The address people use (the load balancer's, in a real cluster):
     /// both nodes are configured with it; passkeys are bound to its host.
     public_url: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
+}
+
+fn config() -> AppConfig {
+    AppConfig {
+        argon_memory_kib: 1024,
+        argon_iterations: 1,
+        ..AppConfig::default()
+    }
 }
 
 async fn node(
@@ -54,13 +65,14 @@ async fn node(
         master.clone(),
         Arc::new(clock.clone()),
         Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            ..AppConfig::default()
-        },
+        config(),
     )
     .unwrap();
+    serve(app, listener, public_url)
+}
+
+/// Serves `app` on `listener`, as `orthrus serve` does.
+fn serve(app: App, listener: tokio::net::TcpListener, public_url: &str) -> Node {
     app.configure_passkeys(public_url);
     let web = WebState::new(
         app.clone(),
@@ -90,7 +102,7 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
     // A host name (passkeys refuse an IP address); never contacted.
     let public_url = format!("http://localhost:{}", la.local_addr().unwrap().port());
     let a = node(store.clone(), &master, &clock, la, &public_url).await;
-    let b = node(store, &master, &clock, lb, &public_url).await;
+    let b = node(store.clone(), &master, &clock, lb, &public_url).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -99,6 +111,8 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
     Cluster {
         a,
         b,
+        store,
+        master,
         clock,
         public_url,
         http,
@@ -309,6 +323,73 @@ async fn a_passkey_ceremony_started_on_one_node_finishes_on_another() {
             .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(v["error"]["code"], "passkey.expired");
+    }
+}
+
+#[tokio::test]
+async fn a_master_key_rotation_rewraps_a_pending_passkey_ceremony() {
+    for c in clusters("nodes_passkey_rotation").await {
+        let token = c.owner_session().await;
+        let (s, v) = c
+            .post(
+                &c.a,
+                &token,
+                "/auth/step-up",
+                &json!({"password": "owner-password-1"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let mut key = SoftPasskey::new();
+        let (s, options) = c
+            .post(&c.a, &token, "/me/passkeys/register/start", &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{options}");
+
+        let new = MasterKey::generate(&OsEntropy);
+        let report = orthrus_app::master_key::rotate_master_key(
+            c.store.as_ref(),
+            &c.master,
+            &new,
+            &OsEntropy,
+            None,
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+        assert!(report.complete, "{report:?}");
+        let page = c
+            .store
+            .sealed_page(orthrus_store::SealedColumn::PasskeyCeremony, "", 10)
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 1, "{page:?}");
+        assert_eq!(
+            orthrus_crypto::Envelope::sealed_key_id(&page[0].1).as_deref(),
+            Some(new.id()),
+            "the pending ceremony is under the new key"
+        );
+
+        // A node that holds only the new key finishes it.
+        let envelope = orthrus_crypto::Envelope::new(new.clone());
+        let keys = orthrus_app::master_key::load_subkeys(c.store.as_ref(), &envelope, &OsEntropy)
+            .await
+            .unwrap();
+        let app = App::new_with_keys(
+            c.store.clone(),
+            new,
+            &keys,
+            Arc::new(c.clock.clone()),
+            Arc::new(OsEntropy),
+            config(),
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fresh = serve(app, listener, &c.public_url);
+        let body = json!({"credential": key.register(&options, &c.public_url)});
+        let (s, v) = c
+            .post(&fresh, &token, "/me/passkeys/register/finish", &body)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
     }
 }
 
