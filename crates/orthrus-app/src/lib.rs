@@ -333,11 +333,6 @@ impl App {
         orthrus_crypto::hex(&b)
     }
 
-    /// A random URL-safe token (first-run setup links).
-    pub fn random_token(&self) -> String {
-        orthrus_crypto::new_token("setup", self.rng())
-    }
-
     fn rng(&self) -> &dyn Entropy {
         self.inner.rng.as_ref()
     }
