@@ -456,6 +456,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     assert!(stuck, "the first attempt never reached the code page");
     first.kill().unwrap();
     first.wait().unwrap();
+    let killed = std::time::Instant::now();
     let (_, j) = api(
         &c,
         Method::GET,
@@ -475,6 +476,28 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     let done = wait_for_end(&c, &base, &t, &job).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2, "{done}");
+    // Taken over at once once the lease ran out (no back-off for a dead
+    // worker): seconds, not the half minute a retry waits.
+    eprintln!(
+        "the killed worker's job ended {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    // Nothing the first attempt logged is lost; the step it died in ends
+    // failed, saying why.
+    let steps = done["steps"].as_array().unwrap();
+    let died = steps
+        .iter()
+        .find(|s| s["attempt"] == 1 && s["name"] == "type the code from the shared inbox")
+        .expect("the first attempt's last step is kept");
+    assert_eq!(died["outcome"], "failed", "{done}");
+    assert!(
+        died["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stopped responding"),
+        "{done}"
+    );
+    assert!(steps.iter().any(|s| s["attempt"] == 2), "{done}");
 
     // Rotate the password (identity check first): the new one is set in
     // the app, verified by signing in again, then made current in Orthrus
