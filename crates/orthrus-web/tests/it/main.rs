@@ -19,6 +19,7 @@ mod inbox_flood;
 mod inbox_paging;
 mod inbox_view;
 mod jobs;
+mod live_nodes;
 mod mfa_check;
 mod nodes;
 mod openapi;

@@ -1,0 +1,174 @@
+//! Live pages across nodes (issue 16, item 2), over HTTP: two nodes on one
+//! PostgreSQL database, each with its own pool and change hub, node B
+//! following the LISTEN/NOTIFY feed as `orthrus serve` does. An inbox stream
+//! open on B gets an event within a second of a message stored through A,
+//! and ends within a second of its session being revoked through A (no
+//! periodic check does it: the sign-in re-check runs every 30 s otherwise).
+//! PostgreSQL only: on SQLite there is one node.
+
+use orthrus_app::{App, AppConfig, Change, LoginRequest, NewAccount, SessionKind};
+use orthrus_core::{FakeClock, OsEntropy, SecretString, Timestamp};
+use orthrus_crypto::MasterKey;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn app(store: Arc<dyn orthrus_store::Store>, master: &MasterKey, clock: &FakeClock) -> App {
+    App::new(
+        store,
+        master.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(OsEntropy),
+        AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            // Accounts sign in to a loopback address here; nothing connects.
+            egress: orthrus_app::egress::Egress::new(
+                orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
+                Arc::new(orthrus_app::egress::SystemResolver),
+            ),
+            ..AppConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Serves `app` on a loopback port; its URL.
+async fn serve(app: App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let web = orthrus_web::WebState::new(
+        app,
+        orthrus_web::WebConfig {
+            public_url: url.clone(),
+            ..orthrus_web::WebConfig::default()
+        },
+    );
+    let router = orthrus_web::router(web);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    url
+}
+
+/// The next chunk of the stream within a second: Some(text), or None when
+/// the server ended it.
+async fn next_chunk(r: &mut reqwest::Response, what: &str) -> Option<String> {
+    tokio::time::timeout(SECOND, r.chunk())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within a second"))
+        .unwrap()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+#[tokio::test]
+async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() {
+    let Some(base) = orthrus_store::testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: live pages across nodes skipped");
+        return;
+    };
+    let url = orthrus_store::testing::pg_scratch_database(&base, "livenodes")
+        .await
+        .unwrap();
+    let master = MasterKey::generate(&OsEntropy);
+    let clock = FakeClock::new(Timestamp(1_793_491_200_000));
+    let a = app(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+    let b = app(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+    let mut listening = b.watch_changes();
+    tokio::spawn(b.follow_other_nodes().expect("PostgreSQL has a feed"));
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), listening.next())
+            .await
+            .ok(),
+        Some(Change::Resync)
+    );
+    let b_url = serve(b).await;
+
+    let owner = a
+        .bootstrap(
+            "Acme",
+            "owner@acme.test",
+            "Olivia Owner",
+            "owner-password-1",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let ws = a.store().list_workspaces().await.unwrap()[0].id;
+    let owner = a.local_actor(owner, ws).await.unwrap();
+    let id = a
+        .create_account(
+            &owner,
+            NewAccount {
+                app: "sandbox".into(),
+                label: "Brand".into(),
+                login_url: "http://127.0.0.1:9/login".into(),
+                username: "brand".into(),
+                password: "pw-1".into(),
+                notes: None,
+                fields: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .summary
+        .id;
+    let address = a.create_managed_email(&owner, &id).await.unwrap().address;
+    let token = a
+        .login(LoginRequest {
+            email: "owner@acme.test".into(),
+            password: SecretString::new("owner-password-1"),
+            totp: None,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+            kind: SessionKind::Cookie,
+        })
+        .await
+        .unwrap()
+        .token
+        .expose()
+        .to_owned();
+
+    // The stream opens on B: its first event at once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut stream = reqwest::Client::new()
+        .get(format!("{b_url}/inbox/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    let first = next_chunk(&mut stream, "the first event").await.unwrap();
+    assert!(first.contains("event: inbox"), "{first:?}");
+
+    // A message stored through A.
+    clock.advance_secs(1);
+    let mail = format!(
+        "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <n1@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
+    );
+    let stored = a
+        .ingest_email(std::slice::from_ref(&address), mail.as_bytes(), None)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let event = next_chunk(&mut stream, "the message's event on B")
+        .await
+        .expect("still open");
+    assert!(event.contains("event: inbox"), "{event:?}");
+
+    // The session revoked through A: B's stream ends.
+    let me = a.authenticate(&token, "127.0.0.1").await.unwrap();
+    a.logout(&me).await.unwrap();
+    let ended = tokio::time::timeout(SECOND, async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "B's stream still open after the revocation");
+}
