@@ -13,6 +13,9 @@ use tokio::sync::broadcast;
 /// to look again ([`Change::Resync`]) instead.
 const BACKLOG: usize = 256;
 
+/// [`App::unheard_writes_recheck`] on SQLite.
+const SQLITE_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(crate) struct Hub {
     tx: broadcast::Sender<Change>,
 }
@@ -62,6 +65,18 @@ impl App {
         ChangeWatch {
             rx: self.inner.changes.tx.subscribe(),
         }
+    }
+
+    /// How often a waiter looks again by itself, for writes this node is
+    /// not told of: on SQLite, another process on the same file (`orthrus
+    /// worker` storing a job's steps, or waiting for a code that `serve`
+    /// received). None on PostgreSQL, where every node hears every write.
+    pub fn unheard_writes_recheck(&self) -> Option<std::time::Duration> {
+        self.inner
+            .store
+            .change_feed()
+            .is_none()
+            .then_some(SQLITE_RECHECK)
     }
 
     /// Tells this node's waiters (no subscriber: nothing to do).

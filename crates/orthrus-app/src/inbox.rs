@@ -358,9 +358,14 @@ impl App {
                 return Ok(None);
             }
             // Woken by this account's next message (from any node) or a
-            // resync; no polling.
+            // resync; no polling on PostgreSQL (on SQLite, another process
+            // on the file may store it: look again every second).
             let mine = |c: &crate::Change| matches!(c, crate::Change::Inbox { workspace, account: acc } if *workspace == ws && *acc == account);
-            let _ = tokio::time::timeout(deadline - now, changes.until(mine)).await;
+            let wait = (deadline - now).min(
+                self.unheard_writes_recheck()
+                    .unwrap_or(std::time::Duration::MAX),
+            );
+            let _ = tokio::time::timeout(wait, changes.until(mine)).await;
         }
     }
 

@@ -68,10 +68,16 @@ impl LiveAuth {
             mut changes,
         } = self;
         let (user, role, ws) = (actor.user_id, actor.role, actor.workspace_id);
+        // On SQLite another process (an admin command) may end it unheard:
+        // look every 2 s there, as before issue 16.
+        let recheck = s
+            .app
+            .unheard_writes_recheck()
+            .map_or(RECHECK, |d| d.max(Duration::from_secs(2)));
         let signed_out = async move {
             loop {
                 let mine = |c: &Change| matches!(c, Change::Access { workspace, user: u } if *workspace == ws && *u == user);
-                let _ = tokio::time::timeout(RECHECK, changes.until(mine)).await;
+                let _ = tokio::time::timeout(recheck, changes.until(mine)).await;
                 match s.app.authenticate(&token, &ip).await {
                     Ok(a) if a.user_id == user && a.role == role => {}
                     // Signed out, deactivated, another role, or the check

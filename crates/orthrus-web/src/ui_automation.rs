@@ -83,10 +83,20 @@ async fn events(
                     return Some((Ok(event), (s, actor, id, Some(key), done, changes)));
                 }
                 // Woken when this job changes on any node (PostgreSQL
-                // relays the others'), or by a resync; no polling.
+                // relays the others'), or by a resync; no polling on
+                // PostgreSQL (on SQLite, an `orthrus worker` process may run
+                // it: look again every second).
                 let left = end.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                let left = left.min(
+                    s.app
+                        .unheard_writes_recheck()
+                        .unwrap_or(std::time::Duration::MAX),
+                );
                 let this = |c: &orthrus_app::Change| matches!(c, orthrus_app::Change::Job { job } if Some(*job) == job_id);
-                tokio::time::timeout(left, changes.until(this)).await.ok()?;
+                let _ = tokio::time::timeout(left, changes.until(this)).await;
             }
         },
     );
