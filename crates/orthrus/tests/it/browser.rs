@@ -458,7 +458,7 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
 
 /// Chromium's virtual authenticator (WebDriver WebAuthn extension).
 #[derive(Debug)]
-struct AddVirtualAuthenticator;
+pub(crate) struct AddVirtualAuthenticator;
 
 impl thirtyfour::common::command::ExtensionCommand for AddVirtualAuthenticator {
     fn parameters_json(&self) -> Option<serde_json::Value> {

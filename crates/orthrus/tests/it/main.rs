@@ -8,6 +8,7 @@ mod access_cli;
 mod automation;
 mod browser;
 mod cli;
+mod cluster;
 mod countdown;
 mod extension;
 mod generic_login;
