@@ -132,6 +132,9 @@ impl ChangeFeed {
                         self.failures = 0;
                         return Change::Resync;
                     }
+                    // The store was closed (the process is stopping): no
+                    // more changes.
+                    Err(sqlx::Error::PoolClosed) => std::future::pending().await,
                     Err(e) => {
                         self.failures = self.failures.saturating_add(1);
                         let wait = Duration::from_millis(100 << self.failures.min(6))
@@ -151,6 +154,11 @@ impl ChangeFeed {
                         "lost the connection listening for other nodes' changes; reconnected"
                     );
                     return Change::Resync;
+                }
+                Err(sqlx::Error::PoolClosed) => {
+                    // Closing the store waits for this connection.
+                    self.listener = None;
+                    std::future::pending::<()>().await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the connection listening for other nodes' changes");

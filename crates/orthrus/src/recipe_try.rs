@@ -69,6 +69,10 @@ pub async fn run(a: TryArgs) -> anyhow::Result<ExitCode> {
     let cfg = crate::config::load(&crate::overrides(&a.storage))?;
     init_logging();
     let app = crate::serve::open_app(&cfg).await?;
+    // A code the flow waits for may reach another node (PostgreSQL).
+    if let Some(follow) = app.follow_other_nodes() {
+        tokio::spawn(follow);
+    }
     let code = try_flow(&app, &cfg, &a, recipe).await;
     app.store().close().await;
     code

@@ -174,3 +174,27 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
     assert!(a.insert_message(&message(&c, &acc, "m2")).await.unwrap());
     heard(&mut feed, "a message after reconnecting", |ch| *ch == inbox).await;
 }
+
+#[tokio::test]
+async fn closing_the_store_is_not_held_up_by_its_listener() {
+    let Some(base) = testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: listener close skipped");
+        return;
+    };
+    let url = testing::pg_scratch_database(&base, "notifyclose")
+        .await
+        .unwrap();
+    let s = PgStore::connect(&url).await.unwrap();
+    let mut feed = s.change_feed().unwrap();
+    assert_eq!(feed.next().await, Change::Resync);
+    // Listening, as `orthrus recipe try` does until it closes the store.
+    let listening = tokio::spawn(async move {
+        loop {
+            feed.next().await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), Store::close(&s)).await;
+    assert!(closed.is_ok(), "close waited for the listening connection");
+    listening.abort();
+}
