@@ -796,6 +796,7 @@ impl App {
                 used_at: self.now(),
             })
             .await?;
+        self.otp_used(actor.workspace_id, a.id);
         // An HOTP step marked here was claimed when it was handed out: the
         // counter is already past it.
         Ok(fresh)
@@ -841,6 +842,7 @@ impl App {
                 used_at: self.now(),
             })
             .await?;
+        self.otp_used(actor.workspace_id, a.id);
         if row.kind == "hotp" && fresh {
             self.inner
                 .store
