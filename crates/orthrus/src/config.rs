@@ -16,6 +16,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Empty: SQLite in `<data_dir>/orthrus.db`. Or `postgres://user@host/db`.
     pub database_url: SecretString,
+    /// The database connection pool's size: 0 sizes it for the machine
+    /// (PostgreSQL: four per core, 8 to 32; SQLite: 8).
+    pub database_max_connections: u32,
     pub http: HttpConfig,
     pub smtp: SmtpConfig,
     pub forward: ForwardConfig,
@@ -194,6 +197,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("./orthrus-data"),
             database_url: SecretString::default(),
+            database_max_connections: 0,
             http: HttpConfig::default(),
             smtp: SmtpConfig::default(),
             forward: ForwardConfig::default(),
@@ -332,6 +336,10 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     }
     if let Some(v) = get("ORTHRUS_DATABASE_URL") {
         c.database_url = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_DATABASE_MAX_CONNECTIONS") {
+        c.database_max_connections = u32::try_from(num("ORTHRUS_DATABASE_MAX_CONNECTIONS", v)?)
+            .context("ORTHRUS_DATABASE_MAX_CONNECTIONS is out of range")?;
     }
     if let Some(v) = get("ORTHRUS_AUTOMATION_WORKERS") {
         c.automation.workers = u32::try_from(num("ORTHRUS_AUTOMATION_WORKERS", v)?)
@@ -551,6 +559,12 @@ impl Config {
         if !url_ok {
             bail!("database_url must start with postgres://, postgresql:// or sqlite://");
         }
+        if self.database_max_connections > 1000 {
+            bail!(
+                "database_max_connections must be between 1 and 1000 (0: sized for the machine), got {}",
+                self.database_max_connections
+            );
+        }
         let p = &self.http.public_url;
         if !(p.is_empty() || p.starts_with("http://") || p.starts_with("https://")) {
             bail!("http.public_url must start with http:// or https://, got {p:?}");
@@ -698,6 +712,14 @@ impl Config {
         resolve(&self.smtp.listen, "smtp.listen")
     }
 
+    /// The database connection pool's settings.
+    pub fn pool(&self) -> orthrus_store::PoolSettings {
+        orthrus_store::PoolSettings {
+            max_connections: (self.database_max_connections > 0)
+                .then_some(self.database_max_connections),
+        }
+    }
+
     /// The database URL to open.
     pub fn database(&self) -> String {
         let url = self.database_url.expose();
@@ -807,6 +829,33 @@ mod tests {
             bad.unwrap_err()
                 .to_string()
                 .contains("ORTHRUS_SESSION_HOURS")
+        );
+    }
+
+    #[test]
+    fn database_pool_size_from_env_and_checked() {
+        let mut c = Config::default();
+        assert_eq!(c.pool().max_connections, None, "0: sized for the machine");
+        apply_env(&mut c, |k| {
+            (k == "ORTHRUS_DATABASE_MAX_CONNECTIONS").then(|| "24".into())
+        })
+        .unwrap();
+        assert_eq!(c.pool().max_connections, Some(24));
+        c.validate().unwrap();
+        c.database_max_connections = 5000;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("database_max_connections")
+        );
+        let bad = apply_env(&mut c, |k| {
+            (k == "ORTHRUS_DATABASE_MAX_CONNECTIONS").then(|| "-1".into())
+        });
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("ORTHRUS_DATABASE_MAX_CONNECTIONS")
         );
     }
 

@@ -58,7 +58,7 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         }
     }
     let url = cfg.database();
-    let store = orthrus_store::open(&url)
+    let store = orthrus_store::open_with(&url, cfg.pool())
         .await
         .with_context(|| format!("cannot open the database ({})", redact_url(&url)))?;
     tracing::info!(backend = store.backend(), "database ready");
