@@ -4,8 +4,10 @@
 //! role changed).
 //!
 //! On PostgreSQL, triggers (migration 0030) call `pg_notify` on the
-//! [`CHANNELS`] with small payloads (ids only); [`ChangeFeed`] listens on
-//! one connection and turns them back into [`Change`]s. A lost connection
+//! [`CHANNELS`] with small payloads (ids only); what no trigger sees (a
+//! membership taken back) is sent by [`Changes::announce`]. [`ChangeFeed`]
+//! listens on one connection of its own (not the pool's) and turns them
+//! back into [`Change`]s. A lost connection
 //! is re-established and reported as [`Change::Resync`] once listening
 //! again, so that waiters look again: nothing stored while disconnected is
 //! missed. On SQLite there is one node and no feed
@@ -76,36 +78,96 @@ impl Change {
     }
 }
 
+impl Change {
+    /// The channel and payload that tell other nodes of this change, as
+    /// the triggers send them ([`Change::parse`] reads them back); `None`
+    /// for [`Change::Resync`], which is no one's to send.
+    pub fn notification(&self) -> Option<(&'static str, String)> {
+        match self {
+            Change::Inbox { workspace, account } => {
+                Some(("orthrus_inbox", format!("{workspace}:{account}")))
+            }
+            Change::OtpUsed { workspace, account } => {
+                Some(("orthrus_otp_used", format!("{workspace}:{account}")))
+            }
+            Change::Job { job } => Some(("orthrus_job", job.to_string())),
+            Change::Access { workspace, user } => {
+                Some(("orthrus_access", format!("{workspace}:{user}")))
+            }
+            Change::Resync => None,
+        }
+    }
+}
+
 /// Where a store's changes made by other nodes can be heard.
+#[async_trait::async_trait]
 pub trait Changes {
     /// A feed of changes made through any node (PostgreSQL), or `None`
     /// where this process is the only writer (SQLite).
     fn change_feed(&self) -> Option<ChangeFeed>;
+
+    /// Tells every node of a change no trigger reports (an account
+    /// membership or a team's grant taken back): nothing on SQLite.
+    async fn announce(&self, change: &Change) -> crate::Result<()>;
 }
 
+#[async_trait::async_trait]
 impl Changes for crate::SqliteStore {
     fn change_feed(&self) -> Option<ChangeFeed> {
         None
     }
+
+    async fn announce(&self, _: &Change) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
+#[async_trait::async_trait]
 impl Changes for crate::PgStore {
     fn change_feed(&self) -> Option<ChangeFeed> {
         Some(ChangeFeed {
             pool: self.pool.clone(),
+            options: self.listen.0.clone(),
             listener: None,
             failures: 0,
+            on_listening: None,
         })
+    }
+
+    async fn announce(&self, change: &Change) -> crate::Result<()> {
+        if let Some((channel, payload)) = change.notification() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 }
 
-/// Changes heard on PostgreSQL, on one connection of the store's pool
-/// (taken at the first [`ChangeFeed::next`] and kept).
+/// How a [`ChangeFeed`] connects (the pool's options, password included:
+/// never printed).
+#[derive(Clone)]
+pub(crate) struct ListenOptions(pub(crate) sqlx::postgres::PgConnectOptions);
+
+impl std::fmt::Debug for ListenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListenOptions(..)")
+    }
+}
+
+/// Changes heard on PostgreSQL, on a connection of its own (outside the
+/// store's pool, which it never takes a slot of), opened at the first
+/// [`ChangeFeed::next`] and kept. Closing the store ends it.
 pub struct ChangeFeed {
+    /// The store's pool: only to hear that it was closed.
     pool: sqlx::PgPool,
+    options: sqlx::postgres::PgConnectOptions,
     listener: Option<sqlx::postgres::PgListener>,
     /// Connection attempts failed in a row (for the back-off).
     failures: u32,
+    on_listening: Option<Box<dyn Fn(bool) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for ChangeFeed {
@@ -117,10 +179,37 @@ impl std::fmt::Debug for ChangeFeed {
 }
 
 impl ChangeFeed {
+    /// Calls `f(true)` whenever the feed is listening (again), `f(false)`
+    /// whenever it lost its connection and changes may go unheard until
+    /// it is back (live streams look again more often meanwhile).
+    pub fn on_listening(mut self, f: impl Fn(bool) + Send + Sync + 'static) -> Self {
+        self.on_listening = Some(Box::new(f));
+        self
+    }
+
+    fn listening(&self, up: bool) {
+        if let Some(f) = &self.on_listening {
+            f(up);
+        }
+    }
+
     /// The next change. The first call connects and returns
     /// [`Change::Resync`] once listening; so does every reconnection
-    /// (after a lost connection, retried with a back-off up to 5 s).
+    /// (after a lost connection, retried with a back-off up to 5 s). Once
+    /// the store is closed, nothing more (and the connection is closed).
     pub async fn next(&mut self) -> Change {
+        if !self.pool.is_closed() {
+            let mut closed = self.pool.close_event();
+            if let Ok(change) = closed.do_until(self.listen()).await {
+                return change;
+            }
+        }
+        // The store was closed (the process is stopping): no more changes.
+        self.listener = None;
+        std::future::pending().await
+    }
+
+    async fn listen(&mut self) -> Change {
         loop {
             let Some(listener) = self.listener.as_mut() else {
                 match self.connect().await {
@@ -130,11 +219,9 @@ impl ChangeFeed {
                         }
                         self.listener = Some(l);
                         self.failures = 0;
+                        self.listening(true);
                         return Change::Resync;
                     }
-                    // The store was closed (the process is stopping): no
-                    // more changes.
-                    Err(sqlx::Error::PoolClosed) => std::future::pending().await,
                     Err(e) => {
                         self.failures = self.failures.saturating_add(1);
                         let wait = Duration::from_millis(100 << self.failures.min(6))
@@ -155,22 +242,27 @@ impl ChangeFeed {
                     );
                     return Change::Resync;
                 }
-                Err(sqlx::Error::PoolClosed) => {
-                    // Closing the store waits for this connection.
-                    self.listener = None;
-                    std::future::pending::<()>().await;
-                }
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the connection listening for other nodes' changes");
                     self.listener = None;
                     self.failures = self.failures.saturating_add(1);
+                    self.listening(false);
                 }
             }
         }
     }
 
     async fn connect(&self) -> sqlx::Result<sqlx::postgres::PgListener> {
-        let mut l = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        // A pool of one connection, the listener's alone (it reconnects
+        // through it), waiting no longer for it than the back-off does.
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(self.options.clone());
+        let mut l = sqlx::postgres::PgListener::connect_with(&own).await?;
         l.listen_all(CHANNELS).await?;
         Ok(l)
     }

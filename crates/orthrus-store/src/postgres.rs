@@ -6,6 +6,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pub(crate) pool: sqlx::PgPool,
+    /// How the change feed connects: its own connection, outside the pool.
+    pub(crate) listen: crate::notify::ListenOptions,
 }
 
 /// Advisory lock id that serialises migrations across nodes starting at once.
@@ -40,9 +42,12 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            listen: crate::notify::ListenOptions(options),
+        };
         let mut conn = store.pool.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(MIGRATION_LOCK)
