@@ -221,15 +221,30 @@ impl Runner {
             let (id, worker, lease) = (job.id, self.cfg.worker_id.clone(), self.cfg.lease);
             tokio::spawn(async move {
                 let mut renewed = tokio::time::Instant::now();
+                // Each beat is bounded (a pool can keep a caller waiting
+                // longer than a short lease); a failed one is tried again
+                // soon, as long as that try can end before the lease does.
+                let (bound, again) = (lease / 4, lease / 12);
+                let mut pause = lease / 3;
                 loop {
-                    tokio::time::sleep(lease / 3).await;
-                    match app
-                        .heartbeat_job(id, &worker, later(app.now(), lease))
-                        .await
-                    {
-                        Ok(Lease::Held) => renewed = tokio::time::Instant::now(),
+                    tokio::time::sleep(pause).await;
+                    pause = lease / 3;
+                    // The lease runs from when the beat was sent.
+                    let sent = tokio::time::Instant::now();
+                    let beat = tokio::time::timeout(
+                        bound,
+                        app.heartbeat_job(id, &worker, later(app.now(), lease)),
+                    )
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(orthrus_app::AppError::Internal(
+                            "the heartbeat got no answer in time".into(),
+                        ))
+                    });
+                    match beat {
+                        Ok(Lease::Held) => renewed = sent,
                         Ok(Lease::CancelRequested) => {
-                            renewed = tokio::time::Instant::now();
+                            renewed = sent;
                             cancel.cancel();
                         }
                         Ok(Lease::Lost) => {
@@ -240,12 +255,14 @@ impl Runner {
                         Err(e) => {
                             tracing::warn!(error = %e, "automation heartbeat failed");
                             // Past our lease another worker may take the
-                            // job: stop rather than run it twice.
-                            if renewed.elapsed() >= lease {
+                            // job: stop before it ends (while a new beat could
+                            // not answer in time) rather than run it twice.
+                            if renewed.elapsed() + again + bound >= lease {
                                 lost.store(true, std::sync::atomic::Ordering::SeqCst);
                                 cancel.cancel();
                                 return;
                             }
+                            pause = again;
                         }
                     }
                 }
@@ -407,6 +424,7 @@ impl Runner {
             senders,
             enrollment: std::sync::Mutex::new(None),
             new_password: tokio::sync::Mutex::new(None),
+            typed_new: std::sync::atomic::AtomicBool::new(false),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
             asked_for_code: asked_for_code.clone(),
         };
@@ -439,7 +457,19 @@ impl Runner {
                             Some(k) => k.flow(),
                             None => job.kind.as_str(),
                         };
-                        run_flow(driver, r, flow, &host, log).await
+                        match run_flow(driver, r, flow, &host, log).await {
+                            // Failed before the new password was typed: the
+                            // app may have refused the current password
+                            // because an earlier run already changed it.
+                            FlowEnd::Failed(why)
+                                if kind == Some(orthrus_app::JobKind::RotatePassword)
+                                    && !host.typed_new.load(std::sync::atomic::Ordering::SeqCst)
+                                    && r.flows.contains_key("login") =>
+                            {
+                                self.try_pending_password(driver, r, &host, log, why).await
+                            }
+                            end => end,
+                        }
                     }
                     None => crate::generic::login(driver, &host, log).await,
                 }
@@ -524,6 +554,63 @@ impl Runner {
         }
     }
 
+    /// A rotation's sign-in failed while a pending password is kept: an
+    /// earlier run (a node killed mid-rotation, a worker that lost its
+    /// lease) made it and may have given it to the app. Signing in with it
+    /// tells: if the app takes it, it becomes the current password (the
+    /// rotation is done); else the first failure stands.
+    async fn try_pending_password(
+        &self,
+        driver: &thirtyfour::WebDriver,
+        recipe: &crate::recipe::Recipe,
+        host: &RunnerHost,
+        log: &mut dyn StepLog,
+        why: String,
+    ) -> FlowEnd {
+        let a = host.actor();
+        let pending = match self.app.pending_rotation_password(&a, &host.account).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return FlowEnd::Failed(why),
+            Err(e) => {
+                tracing::warn!(job = %host.job.id, error = %e, "could not read the pending password");
+                return FlowEnd::Failed(why);
+            }
+        };
+        let h = log
+            .started("sign in with the pending password of an unfinished rotation")
+            .await;
+        log.finished(h, StepOutcome::Ok, None, Some(&why)).await;
+        *host.new_password.lock().await = Some(pending.clone());
+        host.signing_in_with_new
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if !matches!(
+            run_flow(driver, recipe, "login", host, log).await,
+            FlowEnd::Done
+        ) {
+            return FlowEnd::Failed(format!(
+                "{why}; the pending password of an unfinished rotation did not sign in either"
+            ));
+        }
+        let h = log
+            .started("make the pending password current in Orthrus (the app holds it)")
+            .await;
+        match self
+            .app
+            .promote_pending_password(&a, &host.account, &pending, true)
+            .await
+        {
+            Ok(()) => {
+                log.finished(h, StepOutcome::Ok, None, None).await;
+                FlowEnd::Done
+            }
+            Err(e) => {
+                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
+                    .await;
+                FlowEnd::Failed(e.to_string())
+            }
+        }
+    }
+
     fn retry_or_fail(
         &self,
         job: &JobRow,
@@ -562,6 +649,8 @@ struct RunnerHost {
     enrollment: std::sync::Mutex<Option<String>>,
     /// The rotation's new password, once made (and stored as pending).
     new_password: tokio::sync::Mutex<Option<orthrus_core::SecretString>>,
+    /// Set once `{new_password}` was handed out: the app may have it.
+    typed_new: std::sync::atomic::AtomicBool,
     /// After `use_new_password`, {password} is the new one.
     signing_in_with_new: std::sync::atomic::AtomicBool,
     /// Set when the run asks for `{totp}` or `{backup_code}`: the app asked
@@ -702,6 +791,8 @@ impl Host for RunnerHost {
             }
             "password" => Ok(self.inputs.password.expose().to_owned()),
             "new_password" => {
+                self.typed_new
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 let mut slot = self.new_password.lock().await;
                 if slot.is_none() {
                     *slot = Some(
@@ -876,11 +967,14 @@ impl Host for RunnerHost {
                     .store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             }
-            "promote_password" => self
-                .app
-                .promote_pending_password(a, &self.account)
-                .await
-                .map_err(|e| e.to_string()),
+            "promote_password" => {
+                let tried = self.new_password.lock().await.clone();
+                let tried = tried.ok_or("no new password was made yet")?;
+                self.app
+                    .promote_pending_password(a, &self.account, &tried, false)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
             "save_backup_codes" => {
                 let text = arg.ok_or("save_backup_codes needs the codes")?;
                 self.app

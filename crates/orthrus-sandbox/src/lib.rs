@@ -222,6 +222,10 @@ pub struct Behaviour {
     pub refuse_app_codes: bool,
     /// The CAPTCHA always shows this word (tests that answer ahead).
     pub captcha_word: Option<String>,
+    /// A password change is saved but its answer never comes (the page
+    /// keeps loading): a client stopped right after the app took the new
+    /// password.
+    pub hang_after_password_change: bool,
 }
 
 impl Default for Behaviour {
@@ -233,6 +237,7 @@ impl Default for Behaviour {
             qr_only: false,
             refuse_app_codes: false,
             captcha_word: None,
+            hang_after_password_change: false,
         }
     }
 }

@@ -591,12 +591,23 @@ pub trait Store:
 
     /// The sealed password an automation is about to set (None: none).
     async fn pending_password(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>>;
-    async fn set_pending_password(
+    /// Keeps `sealed` as the pending password only when there is none (the
+    /// app may already hold the one there: it is never overwritten); true
+    /// when kept.
+    async fn put_pending_password(
         &self,
         ws: WorkspaceId,
         a: AccountId,
-        sealed: Option<&[u8]>,
-    ) -> Result<()>;
+        sealed: &[u8],
+    ) -> Result<bool>;
+    /// Clears the pending password only while it is still `sealed`; true
+    /// when cleared.
+    async fn clear_pending_password(
+        &self,
+        ws: WorkspaceId,
+        a: AccountId,
+        sealed: &[u8],
+    ) -> Result<bool>;
 
     /// The sealed browser profile of an account, if one was saved.
     async fn browser_profile(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>>;

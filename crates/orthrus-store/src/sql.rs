@@ -1562,10 +1562,18 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn set_pending_password(&self, ws: WorkspaceId, a: AccountId, sealed: Option<&[u8]>) -> Result<()> {
-                sqlx::query("UPDATE accounts SET pending_password = $3 WHERE workspace_id = $1 AND id = $2")
+            async fn put_pending_password(&self, ws: WorkspaceId, a: AccountId, sealed: &[u8]) -> Result<bool> {
+                // Never over another one: a rotation whose worker died may
+                // have given it to the app already.
+                let r = sqlx::query("UPDATE accounts SET pending_password = $3 WHERE workspace_id = $1 AND id = $2 AND pending_password IS NULL")
                     .bind(ws.to_string()).bind(a.to_string()).bind(sealed).execute(&self.pool).await?;
-                Ok(())
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn clear_pending_password(&self, ws: WorkspaceId, a: AccountId, sealed: &[u8]) -> Result<bool> {
+                let r = sqlx::query("UPDATE accounts SET pending_password = NULL WHERE workspace_id = $1 AND id = $2 AND pending_password = $3")
+                    .bind(ws.to_string()).bind(a.to_string()).bind(sealed).execute(&self.pool).await?;
+                Ok(r.rows_affected() == 1)
             }
 
             async fn browser_profile(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>> {

@@ -6,6 +6,7 @@
 mod inbox_paging;
 mod live_updates;
 mod mfa_check;
+mod rotation_takeover;
 mod shared_work;
 mod sso;
 mod sso_guard;

@@ -52,8 +52,15 @@ pub(crate) async fn password_change(
     if let Some(p) = problem {
         return views.password(Some(p));
     }
-    if let Some(user) = sb.state().users.get_mut(&u.username) {
-        user.password = f.new_password;
+    let hang = {
+        let mut state = sb.state();
+        if let Some(user) = state.users.get_mut(&u.username) {
+            user.password = f.new_password;
+        }
+        state.behaviour.hang_after_password_change
+    };
+    if hang {
+        std::future::pending::<()>().await;
     }
     views.password_changed()
 }

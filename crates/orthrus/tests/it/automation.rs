@@ -648,6 +648,136 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     assert!(scene.server.stop().success());
 }
 
+/// The sandbox app's password for `user`.
+async fn app_password(c: &reqwest::Client, sandbox_url: &str, user: &str) -> String {
+    let u: Value = c
+        .get(format!("{sandbox_url}/__sandbox/users/{user}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    u["password"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_nothing() {
+    // Only the worker processes run jobs. The app saves the new password
+    // and then never answers: the first worker is killed at that moment,
+    // before Orthrus made the new password current.
+    let scene = Scene::with("[automation]\nworkers = 0\n", None, None).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let sandbox_url = scene.sandbox.clone();
+    let id = scene
+        .account("Sandbox brand", "brand", "pw-1-correct")
+        .await;
+    scene
+        .sandbox_user(
+            json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
+        )
+        .await;
+    scene
+        .sandbox_config(
+            json!({"challenge_unknown_devices": false, "hang_after_password_change": true}),
+        )
+        .await;
+    let (s, _) = api(
+        &c,
+        Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(&t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let job = scene.start(&id, "rotate_password").await;
+    let mut first = worker(&scene.storage);
+    let mut taken = None;
+    for _ in 0..600 {
+        let p = app_password(&c, &sandbox_url, "brand").await;
+        if p != "pw-1-correct" {
+            taken = Some(p);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let new = taken.expect("the first worker never changed the app's password");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let current = |c: reqwest::Client| {
+        let (base, t, id) = (base.clone(), t.clone(), id.clone());
+        async move {
+            let (s, pw) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/password"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{pw}");
+            pw["password"].as_str().unwrap().to_owned()
+        }
+    };
+    // Orthrus still shows the old password; the app has the new one,
+    // which Orthrus keeps only as pending.
+    assert_eq!(current(c.clone()).await, "pw-1-correct");
+    scene
+        .sandbox_config(json!({"challenge_unknown_devices": false}))
+        .await;
+    // The next worker takes the job over: the old password is refused, the
+    // pending one signs in and becomes current.
+    let mut second = worker(&scene.storage);
+    let done = wait_for_end(&c, &base, &t, &job).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+    let steps: Vec<(i64, &str, &str)> = done["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["attempt"].as_i64().unwrap(),
+                s["name"].as_str().unwrap(),
+                s["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    for step in [
+        "sign in with the pending password of an unfinished rotation",
+        "make the pending password current in Orthrus (the app holds it)",
+    ] {
+        assert!(steps.contains(&(2, step, "ok")), "{step}: {steps:?}");
+    }
+    assert_eq!(
+        current(c.clone()).await,
+        new,
+        "Orthrus holds the app's password"
+    );
+    assert_eq!(app_password(&c, &sandbox_url, "brand").await, new);
+    assert!(!done.to_string().contains(&new), "the password in the log");
+    let (_, audit) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/audit?action=automation.password_rotated"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert!(audit.to_string().contains("recovered_pending"), "{audit}");
+    // Nothing is left pending: the next rotation makes a fresh password.
+    let next = scene.start(&id, "rotate_password").await;
+    let rotated = wait_for_end(&c, &base, &t, &next).await;
+    assert_eq!(rotated["state"], "succeeded", "{rotated}");
+    let newer = app_password(&c, &sandbox_url, "brand").await;
+    assert_ne!(newer, new);
+    assert_eq!(current(c.clone()).await, newer);
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert!(scene.server.stop().success());
+}
+
 /// Polls the job until it waits for a person with a question of `kind`;
 /// returns the job.
 async fn wait_for_question(
