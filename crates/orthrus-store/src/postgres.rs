@@ -48,16 +48,20 @@ impl PgStore {
             pool,
             listen: crate::notify::ListenOptions(options),
         };
-        let mut conn = store.pool.acquire().await?;
+        // The lock is held on a connection of its own: migrating takes
+        // the pool's, which may have only one (database_max_connections).
+        let mut conn =
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&store.listen.0).await?;
         sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(MIGRATION_LOCK)
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await?;
         let result = store.migrate(crate::migrate::POSTGRES).await;
         sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(MIGRATION_LOCK)
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await?;
+        let _ = sqlx::Connection::close(conn).await;
         result?;
         Ok(store)
     }

@@ -198,3 +198,54 @@ async fn closing_the_store_is_not_held_up_by_its_listener() {
     assert!(closed.is_ok(), "close waited for the listening connection");
     listening.abort();
 }
+
+/// The security review's M3: the listening connection is the feed's own,
+/// not one of the pool's, so even a pool of one still answers while the
+/// feed listens.
+#[tokio::test]
+async fn the_feed_takes_no_connection_of_the_pool() {
+    let Some(base) = testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: listener outside the pool skipped");
+        return;
+    };
+    let url = testing::pg_scratch_database(&base, "notifypool")
+        .await
+        .unwrap();
+    let s = PgStore::connect_with(
+        &url,
+        PoolSettings {
+            max_connections: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    let mut feed = s.change_feed().unwrap();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), feed.next())
+            .await
+            .unwrap(),
+        Change::Resync
+    );
+    let listening = tokio::spawn(async move {
+        loop {
+            feed.next().await;
+        }
+    });
+    let answered = tokio::time::timeout(Duration::from_secs(3), s.list_workspaces()).await;
+    assert!(
+        matches!(answered, Ok(Ok(_))),
+        "a pool of one answered nothing while the feed listened: {answered:?}"
+    );
+    // And announcing through that pool still reaches a listener.
+    let other = PgStore::connect(&url).await.unwrap();
+    let mut heard_by = other.change_feed().unwrap();
+    assert_eq!(heard_by.next().await, Change::Resync);
+    let ws: WorkspaceId = "0190c7d2-6b1f-7000-8000-000000000001".parse().unwrap();
+    let access = Change::Access {
+        workspace: ws,
+        user: "0190c7d2-6b1f-7000-8000-000000000002".parse().unwrap(),
+    };
+    s.announce(&access).await.unwrap();
+    heard(&mut heard_by, "an announced change", |c| *c == access).await;
+    listening.abort();
+}
