@@ -70,6 +70,31 @@ pub struct CodeViewRead {
     pub used: Option<(i64, Option<UsedStepRow>)>,
 }
 
+/// Which table a bearer or cookie token is looked up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    Session,
+    ApiToken,
+}
+
+/// A session or an API token, as its table holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialRow {
+    Session(SessionRow),
+    ApiToken(ApiTokenRow),
+}
+
+/// A credential with its user and workspace, and the code view read for
+/// that user in that workspace ([`HotPath::code_view_for_credential`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialCodeView {
+    pub credential: CredentialRow,
+    pub user: UserRow,
+    pub workspace: WorkspaceRow,
+    /// None when the account is not in the credential's workspace.
+    pub read: Option<CodeViewRead>,
+}
+
 #[async_trait]
 pub trait HotPath: Send + Sync {
     /// A session by its token hash with its user and workspace (None when
@@ -94,6 +119,21 @@ pub trait HotPath: Send + Sync {
         now_ms: i64,
         at_secs: i64,
     ) -> Result<Option<CodeViewRead>>;
+    /// A code view in one statement: the credential with its user and
+    /// workspace (as [`HotPath::session_with_user`] /
+    /// [`HotPath::api_token_with_user`] answer) and
+    /// [`HotPath::code_view_read`] for its user in its workspace. None when
+    /// the credential or its user is missing; revocation, expiry and the
+    /// user's standing are the caller's to check, as with the credential
+    /// alone.
+    async fn code_view_for_credential(
+        &self,
+        kind: CredentialKind,
+        token_hash: &str,
+        account: AccountId,
+        now_ms: i64,
+        at_secs: i64,
+    ) -> Result<Option<CredentialCodeView>>;
 }
 
 /// `at_secs / period` as the query computes it (a period below 1 counts as 1).
@@ -145,23 +185,65 @@ macro_rules! impl_hot {
                 LazyLock::new(|| credential("sessions", SESSION, super::USER_COLS));
             pub(super) static TOKEN_SQL: LazyLock<String> =
                 LazyLock::new(|| credential("api_tokens", TOKEN, super::USER_COLS));
-            // The grants are `get_account_for`'s; the authenticator is
-            // `get_otp`'s active slot; the used mark is `get_used_step`'s
-            // row for the step that holds `$5` (seconds).
-            pub(super) static CODE_VIEW_SQL: LazyLock<String> = LazyLock::new(|| {
+
+            /// The code view's joins onto the account `a`: the grants are
+            /// `get_account_for`'s (for the user `user`, in force at `now`
+            /// ms); the authenticator is `get_otp`'s active slot; the used
+            /// mark is `get_used_step`'s row for the step that holds `at`
+            /// (seconds). Shared by both code-view queries, so their
+            /// conditions are one text.
+            fn code_view_joins(user: &str, now: &str, at: &str) -> String {
                 format!(
-                    "SELECT {}, g.role AS member_role, {}, {} FROM accounts a
-                     LEFT JOIN (SELECT account_id, role FROM account_members WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)
-                                UNION ALL SELECT tg.account_id, tg.role FROM team_grants tg JOIN team_members tm ON tm.team_id = tg.team_id WHERE tm.user_id = $3) g ON g.account_id = a.id
+                    "LEFT JOIN (SELECT account_id, role FROM account_members WHERE user_id = {user} AND (expires_at IS NULL OR expires_at > {now})
+                                UNION ALL SELECT tg.account_id, tg.role FROM team_grants tg JOIN team_members tm ON tm.team_id = tg.team_id WHERE tm.user_id = {user}) g ON g.account_id = a.id
                      LEFT JOIN account_otp o ON o.workspace_id = a.workspace_id AND o.account_id = a.id AND o.slot = 'active'
                      LEFT JOIN otp_used_steps us ON us.workspace_id = a.workspace_id AND us.account_id = a.id
-                          AND us.step = $5 / (CASE WHEN o.period > 0 THEN o.period ELSE 1 END)
-                     WHERE a.workspace_id = $1 AND a.id = $2",
-                    crate::hot::qualified("a", super::ACCOUNT_COLS),
+                          AND us.step = {at} / (CASE WHEN o.period > 0 THEN o.period ELSE 1 END)"
+                )
+            }
+
+            /// The columns `code_view_joins` adds.
+            fn code_view_cols() -> String {
+                format!(
+                    "g.role AS member_role, {}, {}",
                     crate::hot::aliased("o", OTP, "o_"),
                     crate::hot::aliased("us", USED, "us_"),
                 )
+            }
+
+            pub(super) static CODE_VIEW_SQL: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "SELECT {}, {} FROM accounts a
+                     {}
+                     WHERE a.workspace_id = $1 AND a.id = $2",
+                    crate::hot::qualified("a", super::ACCOUNT_COLS),
+                    code_view_cols(),
+                    code_view_joins("$3", "$4", "$5"),
+                )
             });
+
+            /// The credential query (`$1`: the hash) as a CTE, and the code
+            /// view of account `$2` for its user in its workspace (`$3`: now
+            /// in ms, `$4`: the moment in seconds). The credential's row
+            /// comes back even with no such account (the account's columns
+            /// are then NULL); one row per grant in force.
+            fn credential_code_view(table: &str, cols: &str) -> String {
+                format!(
+                    "WITH cred AS ({})
+                     SELECT cred.*, {}, {} FROM cred
+                     LEFT JOIN accounts a ON a.workspace_id = cred.c_workspace_id AND a.id = $2
+                     {}",
+                    credential(table, cols, super::USER_COLS),
+                    crate::hot::aliased("a", super::ACCOUNT_COLS, "a_"),
+                    code_view_cols(),
+                    code_view_joins("(SELECT c_user_id FROM cred)", "$3", "$4"),
+                )
+            }
+
+            pub(super) static SESSION_CODE_VIEW_SQL: LazyLock<String> =
+                LazyLock::new(|| credential_code_view("sessions", SESSION));
+            pub(super) static TOKEN_CODE_VIEW_SQL: LazyLock<String> =
+                LazyLock::new(|| credential_code_view("api_tokens", TOKEN));
         }
 
         fn hot_sql(s: &'static std::sync::LazyLock<String>) -> sqlx::AssertSqlSafe<std::borrow::Cow<'static, str>> {
@@ -252,6 +334,45 @@ macro_rules! impl_hot {
             }))
         }
 
+        /// The account of a credential's code view (its columns prefixed
+        /// `a_`), if the LEFT JOIN found one.
+        fn hot_account(r: &$row) -> Result<Option<AccountRow>> {
+            let Some(acct) = r.try_get::<Option<String>, _>("a_id")? else {
+                return Ok(None);
+            };
+            Ok(Some(AccountRow {
+                id: parse(&acct, "a_id")?,
+                workspace_id: id(r, "a_workspace_id")?,
+                app: r.try_get("a_app")?,
+                label: r.try_get("a_label")?,
+                login_url: r.try_get("a_login_url")?,
+                username: r.try_get("a_username")?,
+                password: r.try_get("a_password")?,
+                notes: r.try_get("a_notes")?,
+                version: r.try_get("a_version")?,
+                created_by: id(r, "a_created_by")?,
+                created_at: ts(r, "a_created_at")?,
+                updated_at: ts(r, "a_updated_at")?,
+            }))
+        }
+
+        /// The code view from its rows (one per grant in force, or one with
+        /// no role), the account already decoded.
+        fn hot_read(rows: &[$row], acct: AccountRow, at_secs: i64) -> Result<crate::hot::CodeViewRead> {
+            let mut role: Option<AccountRole> = None;
+            for r in rows {
+                let g: Option<String> = r.try_get("member_role")?;
+                role = role.max(g.map(|x| parse::<AccountRole>(&x, "account role")).transpose()?);
+            }
+            let first = &rows[0];
+            let otp = hot_otp(first, acct.id)?;
+            let used = match &otp {
+                Some(o) => Some((crate::hot::step_of(at_secs, o.period), hot_used(first, acct.workspace_id, acct.id)?)),
+                None => None,
+            };
+            Ok(crate::hot::CodeViewRead { account: acct, role, otp, used })
+        }
+
         #[async_trait]
         impl crate::hot::HotPath for $store {
             async fn session_with_user(&self, token_hash: &str) -> Result<Option<(SessionRow, UserRow, WorkspaceRow)>> {
@@ -291,18 +412,34 @@ macro_rules! impl_hot {
                     .fetch_all(&self.pool)
                     .await?;
                 let Some(first) = rows.first() else { return Ok(None) };
-                let mut role: Option<AccountRole> = None;
-                for r in &rows {
-                    let g: Option<String> = r.try_get("member_role")?;
-                    role = role.max(g.map(|x| parse::<AccountRole>(&x, "account role")).transpose()?);
-                }
                 let acct = account_row(first)?;
-                let otp = hot_otp(first, acct.id)?;
-                let used = match &otp {
-                    Some(o) => Some((crate::hot::step_of(at_secs, o.period), hot_used(first, ws, acct.id)?)),
+                Ok(Some(hot_read(&rows, acct, at_secs)?))
+            }
+
+            async fn code_view_for_credential(&self, kind: crate::hot::CredentialKind, token_hash: &str, account: AccountId, now_ms: i64, at_secs: i64) -> Result<Option<crate::hot::CredentialCodeView>> {
+                let sql = match kind {
+                    crate::hot::CredentialKind::Session => &hot_sql::SESSION_CODE_VIEW_SQL,
+                    crate::hot::CredentialKind::ApiToken => &hot_sql::TOKEN_CODE_VIEW_SQL,
+                };
+                let rows = sqlx::query(hot_sql(sql))
+                    .bind(token_hash)
+                    .bind(account.to_string())
+                    .bind(now_ms)
+                    .bind(at_secs)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let Some(first) = rows.first() else { return Ok(None) };
+                let credential = match kind {
+                    crate::hot::CredentialKind::Session => crate::hot::CredentialRow::Session(hot_session(first)?),
+                    crate::hot::CredentialKind::ApiToken => crate::hot::CredentialRow::ApiToken(hot_token(first)?),
+                };
+                let user = user_row(first)?;
+                let workspace = hot_workspace(first, user.workspace_id)?;
+                let read = match hot_account(first)? {
+                    Some(acct) => Some(hot_read(&rows, acct, at_secs)?),
                     None => None,
                 };
-                Ok(Some(crate::hot::CodeViewRead { account: acct, role, otp, used }))
+                Ok(Some(crate::hot::CredentialCodeView { credential, user, workspace, read }))
             }
         }
     };

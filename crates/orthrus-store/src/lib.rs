@@ -25,7 +25,10 @@ pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};
 pub use directory::{
     Directory, RemovedGrants, ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow,
 };
-pub use hot::{ACQUIRE_TIMEOUT, CodeViewRead, HotPath, PoolSettings};
+pub use hot::{
+    ACQUIRE_TIMEOUT, CodeViewRead, CredentialCodeView, CredentialKind, CredentialRow, HotPath,
+    PoolSettings,
+};
 pub use models::*;
 pub use notify::{CHANNELS, Change, ChangeFeed, Changes};
 pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations};

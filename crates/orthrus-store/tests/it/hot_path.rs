@@ -312,3 +312,273 @@ async fn ledger_batches_keep_every_row() {
         assert_eq!(s.list_issuance(ws.id, a.id, 1000).await.unwrap().len(), 150);
     }
 }
+
+/// `code_view_for_credential` against the two queries it replaces:
+/// the credential with its user and workspace, then `code_view_read` for
+/// that user in the credential's workspace.
+async fn one_query_matches_two(
+    s: &dyn Store,
+    kind: CredentialKind,
+    hash: &str,
+    account: AccountId,
+    now_ms: i64,
+    at: i64,
+) -> Option<CredentialCodeView> {
+    let got = s
+        .code_view_for_credential(kind, hash, account, now_ms, at)
+        .await
+        .unwrap();
+    let found = match kind {
+        CredentialKind::Session => s
+            .session_with_user(hash)
+            .await
+            .unwrap()
+            .map(|(c, u, w)| (c.workspace_id, CredentialRow::Session(c), u, w)),
+        CredentialKind::ApiToken => s
+            .api_token_with_user(hash)
+            .await
+            .unwrap()
+            .map(|(c, u, w)| (c.workspace_id, CredentialRow::ApiToken(c), u, w)),
+    };
+    let want = match found {
+        None => None,
+        Some((ws, credential, user, workspace)) => Some(CredentialCodeView {
+            read: s
+                .code_view_read(ws, account, user.id, now_ms, at)
+                .await
+                .unwrap(),
+            credential,
+            user,
+            workspace,
+        }),
+    };
+    assert_eq!(got, want, "{} {kind:?} {hash}", s.backend());
+    got
+}
+
+#[tokio::test]
+async fn a_code_view_with_its_credential_is_one_query_with_the_same_answer() {
+    for s in backends("hotcred").await.stores {
+        let s = s.as_ref();
+        let c = clock();
+        let ws = workspace(&c);
+        let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+        let temp = user(&c, ws.id, "t@acme.test", WorkspaceRole::User);
+        let teamed = user(&c, ws.id, "team@acme.test", WorkspaceRole::User);
+        let nobody = user(&c, ws.id, "n@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &owner).await.unwrap();
+        for u in [&temp, &teamed, &nobody] {
+            s.create_user(u).await.unwrap();
+        }
+        let a = account(&c, ws.id, owner.id, "IG");
+        s.create_account(&a, &owner_of(&a, owner.id), &[])
+            .await
+            .unwrap();
+        // Another workspace with an account of its own.
+        let ws2 = workspace(&c);
+        let other = user(&c, ws2.id, "x@other.test", WorkspaceRole::Owner);
+        s.create_workspace(&ws2).await.unwrap();
+        s.create_user(&other).await.unwrap();
+        let foreign = account(&c, ws2.id, other.id, "Theirs");
+        s.create_account(&foreign, &owner_of(&foreign, other.id), &[])
+            .await
+            .unwrap();
+
+        let end = c.now().plus_seconds(600);
+        s.upsert_member(&MemberRow {
+            user_id: temp.id,
+            role: AccountRole::Collaborator,
+            expires_at: Some(end),
+            ..owner_of(&a, owner.id)
+        })
+        .await
+        .unwrap();
+        let team = TeamRow {
+            id: EventId::new(&c, &OsEntropy),
+            workspace_id: ws.id,
+            display_name: "Ops".into(),
+            external_id: None,
+            created_at: c.now(),
+            updated_at: c.now(),
+        };
+        s.create_team(&team).await.unwrap();
+        s.add_team_member(ws.id, team.id, teamed.id, c.now())
+            .await
+            .unwrap();
+        s.put_team_grant(&TeamGrantRow {
+            workspace_id: ws.id,
+            account_id: a.id,
+            team_id: team.id,
+            role: AccountRole::Manager,
+            added_by: owner.id,
+            added_at: c.now(),
+        })
+        .await
+        .unwrap();
+        s.upsert_member(&MemberRow {
+            user_id: teamed.id,
+            role: AccountRole::Collaborator,
+            ..owner_of(&a, owner.id)
+        })
+        .await
+        .unwrap();
+
+        // Each user signs in twice: a session and an API token.
+        let mut creds = Vec::new();
+        for u in [&owner, &temp, &teamed, &nobody, &other] {
+            let sh = format!("s-{}", u.email);
+            s.create_session(&session(&c, u, &sh)).await.unwrap();
+            let th = format!("t-{}", u.email);
+            s.create_api_token(&ApiTokenRow {
+                id: TokenId::new(&c, &OsEntropy),
+                workspace_id: u.workspace_id,
+                user_id: u.id,
+                name: "ci".into(),
+                token_hash: th.clone(),
+                prefix: "ort_abcd".into(),
+                created_at: c.now(),
+                last_used_at: None,
+                expires_at: None,
+                revoked_at: None,
+            })
+            .await
+            .unwrap();
+            creds.push((u.id, CredentialKind::Session, sh));
+            creds.push((u.id, CredentialKind::ApiToken, th));
+        }
+        let role_of = |v: Option<CredentialCodeView>| v.unwrap().read.unwrap().role;
+        let secs = c.now().unix_seconds();
+
+        // Without an authenticator, then with one and a used mark.
+        for enrolled in [false, true] {
+            if enrolled {
+                s.put_otp(&otp(&c, &a, OtpSlot::Pending, 1, owner.id))
+                    .await
+                    .unwrap();
+                assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
+                let step = secs / 30;
+                assert!(
+                    s.mark_step_used(&UsedStepRow {
+                        workspace_id: ws.id,
+                        account_id: a.id,
+                        step,
+                        used_by: Some(owner.id),
+                        used_by_email: Some(owner.email.clone()),
+                        how: "view".into(),
+                        used_at: c.now(),
+                    })
+                    .await
+                    .unwrap()
+                );
+            }
+            for at in [c.now(), end] {
+                for (uid, kind, hash) in &creds {
+                    let got = one_query_matches_two(s, *kind, hash, a.id, at.millis(), secs)
+                        .await
+                        .unwrap();
+                    let read = got.read.as_ref();
+                    if *uid == other.id {
+                        assert!(read.is_none(), "another workspace's account: no read");
+                        continue;
+                    }
+                    let read = read.unwrap();
+                    assert_eq!(read.otp.is_some(), enrolled);
+                    assert_eq!(
+                        read.used.as_ref().map(|(_, m)| m.is_some()),
+                        enrolled.then_some(true),
+                        "the used mark of the step looked at"
+                    );
+                }
+                // A later step: its mark is not there.
+                one_query_matches_two(
+                    s,
+                    CredentialKind::Session,
+                    "s-o@acme.test",
+                    a.id,
+                    at.millis(),
+                    secs + 30,
+                )
+                .await;
+            }
+        }
+        // The roles the grants give, spelled out.
+        let now = c.now().millis();
+        let view = |kind, hash: &'static str, acct, ms| async move {
+            one_query_matches_two(s, kind, hash, acct, ms, secs).await
+        };
+        assert_eq!(
+            role_of(view(CredentialKind::Session, "s-o@acme.test", a.id, now).await),
+            Some(AccountRole::Owner)
+        );
+        assert_eq!(
+            role_of(view(CredentialKind::ApiToken, "t-team@acme.test", a.id, now).await),
+            Some(AccountRole::Manager),
+            "a team grant above a direct one"
+        );
+        assert_eq!(
+            role_of(view(CredentialKind::Session, "s-t@acme.test", a.id, now).await),
+            Some(AccountRole::Collaborator)
+        );
+        assert_eq!(
+            role_of(view(CredentialKind::Session, "s-t@acme.test", a.id, end.millis()).await),
+            None,
+            "an ended membership grants nothing"
+        );
+        assert_eq!(
+            role_of(view(CredentialKind::ApiToken, "t-n@acme.test", a.id, now).await),
+            None,
+            "no grant"
+        );
+        // Another workspace's account, or no such account: the credential
+        // alone.
+        let got = view(CredentialKind::Session, "s-o@acme.test", foreign.id, now)
+            .await
+            .unwrap();
+        assert_eq!((got.user.id, got.read), (owner.id, None));
+        let missing = AccountId::new(&c, &OsEntropy);
+        assert!(
+            view(CredentialKind::ApiToken, "t-o@acme.test", missing, now)
+                .await
+                .unwrap()
+                .read
+                .is_none()
+        );
+        // Unknown tokens, and a token looked up as the other kind.
+        assert!(
+            view(CredentialKind::Session, "nope", a.id, now)
+                .await
+                .is_none()
+        );
+        assert!(
+            view(CredentialKind::ApiToken, "s-o@acme.test", a.id, now)
+                .await
+                .is_none()
+        );
+        // Revoked credentials come back revoked (the caller refuses them).
+        s.revoke_user_credentials(ws.id, owner.id, c.now())
+            .await
+            .unwrap();
+        for (kind, hash) in [
+            (CredentialKind::Session, "s-o@acme.test"),
+            (CredentialKind::ApiToken, "t-o@acme.test"),
+        ] {
+            let got = view(kind, hash, a.id, now).await.unwrap();
+            let revoked = match got.credential {
+                CredentialRow::Session(r) => r.revoked_at,
+                CredentialRow::ApiToken(r) => r.revoked_at,
+            };
+            assert_eq!(revoked, Some(c.now()));
+        }
+        // A credential naming a user of another workspace finds nobody.
+        let stray = SessionRow {
+            workspace_id: ws2.id,
+            ..session(&c, &owner, "stray")
+        };
+        s.create_session(&stray).await.unwrap();
+        assert!(
+            view(CredentialKind::Session, "stray", foreign.id, now)
+                .await
+                .is_none()
+        );
+    }
+}
