@@ -36,6 +36,7 @@ mod otp_transfer;
 mod pairing;
 mod passkeys;
 mod passwords;
+mod pending_password;
 mod periodic;
 mod rotation;
 pub mod schema;

@@ -1,0 +1,139 @@
+//! A rotation's new password, kept *pending* (sealed) from before the app
+//! is told until a fresh sign-in with it worked. A run stopped in between
+//! (a node killed, a worker that lost its lease) leaves it for the next run
+//! of the job, or a later rotation, to type again or to find the app holds.
+
+use crate::audit::Event;
+use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::SecretString;
+
+impl App {
+    /// For a rotation: a new password under the default policy, kept
+    /// sealed as the account's *pending* password before the app is told,
+    /// so a crash after the app accepted it loses nothing. The current
+    /// password is untouched until [`App::promote_pending_password`].
+    ///
+    /// A pending password already there (a run of this or an earlier job
+    /// stopped after making it, perhaps after the app took it) is used
+    /// again, never replaced: every run that may reach the app types the
+    /// same one, so whichever of them the app took, Orthrus holds it.
+    pub async fn begin_password_rotation(&self, actor: &Actor, id: &str) -> Result<SecretString> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditCredentials)?;
+        // A few turns at most: each lost race leaves a pending password
+        // to take, unless it was promoted in between.
+        for _ in 0..3 {
+            if let Some(sealed) = self
+                .inner
+                .store
+                .pending_password(actor.workspace_id, a.id)
+                .await?
+            {
+                let p = self.open("accounts", &a.id.to_string(), "pending_password", &sealed)?;
+                self.audit(
+                    actor,
+                    Event::new("automation.password_pending")
+                        .target("account", a.id)
+                        .detail(serde_json::json!({"reused": true})),
+                )
+                .await?;
+                return Ok(p);
+            }
+            let policy = self.rotation_policy(actor.workspace_id, a.id).await?;
+            let new = self.generate_password(&policy)?;
+            let sealed = self.seal("accounts", &a.id.to_string(), "pending_password", &new)?;
+            if self
+                .inner
+                .store
+                .put_pending_password(actor.workspace_id, a.id, &sealed)
+                .await?
+            {
+                self.audit(
+                    actor,
+                    Event::new("automation.password_pending").target("account", a.id),
+                )
+                .await?;
+                return Ok(SecretString::new(new));
+            }
+        }
+        Err(AppError::conflict(
+            "automation.pending_password_race",
+            "the account's pending password keeps changing: try the rotation again",
+        ))
+    }
+
+    /// For a rotation whose sign-in with the current password was refused:
+    /// the pending password, if there is one (the app may hold it).
+    pub async fn pending_rotation_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Option<SecretString>> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditCredentials)?;
+        self.inner
+            .store
+            .pending_password(actor.workspace_id, a.id)
+            .await?
+            .map(|s| self.open("accounts", &a.id.to_string(), "pending_password", &s))
+            .transpose()
+    }
+
+    /// The app accepted the pending password `tried` and a fresh sign-in
+    /// with it worked: it becomes the account's password (the old one goes
+    /// to the history) and the pending one is cleared. Done already (by
+    /// another run of the job) is fine; a different pending password than
+    /// `tried` is not promoted. `recovered`: found by signing in with it
+    /// after the current one was refused (audited as such).
+    pub async fn promote_pending_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+        tried: &SecretString,
+        recovered: bool,
+    ) -> Result<()> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let rid = a.id.to_string();
+        let Some(sealed) = self
+            .inner
+            .store
+            .pending_password(actor.workspace_id, a.id)
+            .await?
+        else {
+            let current = self.open("accounts", &rid, "password", &a.password)?;
+            if current.expose() == tried.expose() {
+                return Ok(());
+            }
+            return Err(AppError::NotFound("pending password"));
+        };
+        let new = self.open("accounts", &rid, "pending_password", &sealed)?;
+        if new.expose() != tried.expose() {
+            return Err(AppError::conflict(
+                "automation.pending_password_changed",
+                "the account's pending password is not the one this run typed",
+            ));
+        }
+        self.update_account(
+            actor,
+            id,
+            crate::AccountPatch {
+                version: a.version,
+                password: Some(new),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.inner
+            .store
+            .clear_pending_password(actor.workspace_id, a.id, &sealed)
+            .await?;
+        let e = Event::new("automation.password_rotated").target("account", a.id);
+        let e = if recovered {
+            e.detail(serde_json::json!({"recovered_pending": true}))
+        } else {
+            e
+        };
+        self.audit(actor, e).await
+    }
+}
