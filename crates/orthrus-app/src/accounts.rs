@@ -835,6 +835,10 @@ impl App {
                 expires_at: until,
             })
             .await?;
+        if current.is_some_and(|c| c != role) {
+            // Another role (perhaps less): their waiters on every node check again.
+            self.access_narrowed(actor.workspace_id, &[uid]).await;
+        }
         let action = if current.is_some() {
             "account.member_role_change"
         } else {
@@ -895,6 +899,8 @@ impl App {
             .store
             .remove_member(actor.workspace_id, a.id, uid)
             .await?;
+        // Their inbox waits and live streams, on every node, check again.
+        self.access_narrowed(actor.workspace_id, &[uid]).await;
         self.audit(
             actor,
             Event::new("account.member_remove")

@@ -320,8 +320,18 @@ impl App {
         // Listen before looking, so a message stored in between (by this
         // node or, on PostgreSQL, another) wakes us.
         let mut changes = self.watch_changes();
-        let (ws, account) = (actor.workspace_id, a.id);
+        let (ws, account, user) = (actor.workspace_id, a.id, actor.user_id);
+        let mut woken = false;
         loop {
+            if woken {
+                // The wait lasts up to two minutes: whatever woke us, the
+                // caller must still be signed in (401 otherwise) and still
+                // see the account's inbox (404/403 as at the start) before
+                // anything is handed out.
+                let now_actor = self.still_signed_in(actor).await?;
+                let (_, subject) = self.account_for(&now_actor, id).await?;
+                self.check_subject(&now_actor, subject, Action::ViewInbox)?;
+            }
             loop {
                 let (from, after_id) = after.map_or((since, None), |(t, id)| (t, Some(id)));
                 let rows = self
@@ -357,15 +367,24 @@ impl App {
             if now >= deadline {
                 return Ok(None);
             }
-            // Woken by this account's next message (from any node) or a
-            // resync; no polling on PostgreSQL (on SQLite, another process
-            // on the file may store it: look again every second).
-            let mine = |c: &crate::Change| matches!(c, crate::Change::Inbox { workspace, account: acc } if *workspace == ws && *acc == account);
+            // Woken by this account's next message or the caller's
+            // sign-ins or access changing (from any node), or a resync; no
+            // polling on PostgreSQL (on SQLite, another process on the file
+            // may store it: look again every second).
+            let mine = |c: &crate::Change| match c {
+                crate::Change::Inbox {
+                    workspace,
+                    account: acc,
+                } => *workspace == ws && *acc == account,
+                crate::Change::Access { workspace, user: u } => *workspace == ws && *u == user,
+                _ => false,
+            };
             let wait = (deadline - now).min(
                 self.unheard_writes_recheck()
                     .unwrap_or(std::time::Duration::MAX),
             );
             let _ = tokio::time::timeout(wait, changes.until(mine)).await;
+            woken = true;
         }
     }
 

@@ -280,6 +280,7 @@ impl App {
         for u in &removed {
             self.inner.store.remove_team_member(ws, tid, *u).await?;
         }
+        self.access_narrowed(ws, &removed).await;
         self.audit_scim(
             c,
             Event::new("scim.group_update")
@@ -314,6 +315,7 @@ impl App {
         if !self.inner.store.delete_team(ws, tid).await? {
             return Err(AppError::NotFound("team"));
         }
+        self.access_narrowed(ws, &members).await;
         self.audit_scim(
             c,
             Event::new("scim.group_delete")
@@ -537,6 +539,7 @@ impl App {
             .into_iter()
             .map(|m| m.user_id)
             .collect();
+        self.access_narrowed(actor.workspace_id, &members).await;
         self.rotate_where_access_lost(actor, &[grant], &members)
             .await
     }

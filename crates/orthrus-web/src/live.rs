@@ -3,7 +3,8 @@
 //! credentials are checked again whenever the caller's sign-ins may have
 //! ended (a session or token revoked, the user deactivated or given another
 //! role: on any node, heard through the app's change hub, issue 16) and
-//! at least every [`RECHECK`] (expiry), and the stream closes once they no
+//! at least every [`RECHECK`] (expiry; every [`UNHEARD_RECHECK`] while
+//! the change feed is down), and the stream closes once they no
 //! longer sign the caller in or the caller's workspace role changed. The
 //! browser then reconnects and is authenticated afresh.
 
@@ -20,6 +21,10 @@ use std::time::Duration;
 /// The longest a live stream goes without checking its credentials again
 /// (a revocation is heard at once; this catches expiry).
 const RECHECK: Duration = Duration::from_secs(30);
+
+/// How often instead while changes may go unheard: another process on
+/// the SQLite file, or PostgreSQL's change feed disconnected.
+const UNHEARD_RECHECK: Duration = Duration::from_secs(2);
 
 /// An authenticated caller of a live stream, with what is needed to check
 /// the credentials again later.
@@ -73,11 +78,23 @@ impl LiveAuth {
         let recheck = s
             .app
             .unheard_writes_recheck()
-            .map_or(RECHECK, |d| d.max(Duration::from_secs(2)));
+            .map_or(RECHECK, |d| d.max(UNHEARD_RECHECK));
+        let mut hearing = s.app.hearing_other_nodes();
         let signed_out = async move {
             loop {
+                // While PostgreSQL's change feed is down, another node's
+                // revocation goes unheard: look every 2 s until it is back.
+                let wait = if *hearing.borrow_and_update() {
+                    recheck
+                } else {
+                    UNHEARD_RECHECK
+                };
                 let mine = |c: &Change| matches!(c, Change::Access { workspace, user: u } if *workspace == ws && *u == user);
-                let _ = tokio::time::timeout(recheck, changes.until(mine)).await;
+                tokio::select! {
+                    _ = tokio::time::timeout(wait, changes.until(mine)) => {}
+                    // The feed went down (or came back): wait anew.
+                    Ok(()) = hearing.changed() => continue,
+                }
                 match s.app.authenticate(&token, &ip).await {
                     Ok(a) if a.user_id == user && a.role == role => {}
                     // Signed out, deactivated, another role, or the check

@@ -397,10 +397,12 @@ async fn forwarding_post(
 /// authenticated again).
 const STREAM_SECS: u64 = 600;
 
-/// The newest message the caller may see (with the page's account filter).
 /// Waits for a message stored or marked used in an inbox the caller sees
 /// (`account`, else any), by any node (PostgreSQL relays the others'), or
-/// for a resync; `None` at `end`. No polling.
+/// for a resync; `None` at `end`, or once the caller no longer sees the
+/// filtered `account` (a membership or team grant taken back, on any
+/// node): the stream ends rather than keep telling of an inbox they lost.
+/// No polling.
 async fn wait_for_inbox_change(
     s: &WebState,
     actor: &orthrus_app::Actor,
@@ -410,19 +412,31 @@ async fn wait_for_inbox_change(
 ) -> Option<()> {
     let ws = actor.workspace_id;
     let filter: Option<AccountId> = account.and_then(|a| a.parse().ok());
+    // With a filter, every signal is for that one inbox: still theirs?
+    let still_visible = async || match filter {
+        Some(f) => visible(s, actor, f).await.then_some(()),
+        None => Some(()),
+    };
     loop {
         let left = end.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, changes.next()).await.ok()? {
-            Change::Resync => return Some(()),
+            Change::Resync => return still_visible().await,
             Change::Inbox {
                 workspace,
                 account: acc,
             } if workspace == ws => match filter {
-                Some(f) if f == acc => return Some(()),
+                Some(f) if f == acc => return still_visible().await,
                 Some(_) => {}
                 None if visible(s, actor, acc).await => return Some(()),
                 None => {}
             },
+            // The caller's access changed (on any node): end a filtered
+            // stream at once if they lost that inbox.
+            Change::Access { workspace, user }
+                if filter.is_some() && workspace == ws && user == actor.user_id =>
+            {
+                still_visible().await?;
+            }
             _ => {}
         }
     }

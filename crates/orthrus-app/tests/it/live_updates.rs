@@ -5,7 +5,9 @@
 //! notification it would sleep until its 30 s timeout). On SQLite the same
 //! waits are woken in process (one node: A and B are the same app).
 
-use orthrus_app::{Actor, App, AppConfig, Change, LoginRequest, NewAccount, SessionKind};
+use orthrus_app::{
+    Actor, App, AppConfig, AppError, Change, LoginRequest, NewAccount, NewUser, SessionKind,
+};
 use orthrus_core::{Clock, FakeClock, OsEntropy, SecretString, Timestamp};
 use orthrus_crypto::MasterKey;
 use orthrus_store::{JobRow, Store};
@@ -101,6 +103,28 @@ async fn nodes(tag: &str) -> Vec<Nodes> {
 impl Nodes {
     fn backend(&self) -> &'static str {
         self.a.store().backend()
+    }
+
+    /// A session of `email` signed in through A, as B authenticates it:
+    /// (token, B's actor).
+    async fn signed_in_on_b(&self, email: &str, password: &str) -> (String, Actor) {
+        let token = self
+            .a
+            .login(LoginRequest {
+                email: email.into(),
+                password: SecretString::new(password),
+                totp: None,
+                ip: "127.0.0.1".into(),
+                user_agent: "test".into(),
+                kind: SessionKind::Cookie,
+            })
+            .await
+            .unwrap()
+            .token
+            .expose()
+            .to_owned();
+        let actor = self.b.authenticate(&token, "127.0.0.1").await.unwrap();
+        (token, actor)
     }
 
     /// An account with a managed address: (account id, address).
@@ -249,5 +273,141 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
         .await;
         assert!(heard.is_ok(), "{}: revocation not heard", n.backend());
         assert!(n.b.authenticate(&token, "127.0.0.1").await.is_err());
+    }
+}
+
+/// What a waiter on B got within a second of what A did.
+async fn ended_within_a_second(
+    n: &Nodes,
+    what: &str,
+    waiter: tokio::task::JoinHandle<orthrus_app::Result<Option<orthrus_app::InboxItem>>>,
+) -> orthrus_app::Result<Option<orthrus_app::InboxItem>> {
+    tokio::time::timeout(SECOND, waiter)
+        .await
+        .unwrap_or_else(|_| panic!("{}: inbox wait still waiting after {what}", n.backend()))
+        .unwrap()
+}
+
+/// The security review's M2: `inbox wait` checked the caller once, at the
+/// start, so a session revoked during its two minutes still got the next
+/// code. Now a revocation through A ends B's wait within a second (401),
+/// and a message stored afterwards is not handed out.
+#[tokio::test]
+async fn inbox_wait_on_b_ends_when_its_session_is_revoked_through_a() {
+    for n in nodes("livewaitrevoke").await {
+        assert!(
+            *n.b.hearing_other_nodes().borrow(),
+            "{}: B listens",
+            n.backend()
+        );
+        let (id, _) = n.account().await;
+        let (token, me) = n
+            .signed_in_on_b("owner@acme.test", "owner-password-1")
+            .await;
+        let (b, wait_id) = (n.b.clone(), id.clone());
+        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
+        settle().await;
+        assert!(
+            !waiter.is_finished(),
+            "{}: nothing to return yet",
+            n.backend()
+        );
+        n.a.logout(&n.a.authenticate(&token, "127.0.0.1").await.unwrap())
+            .await
+            .unwrap();
+        let got = ended_within_a_second(&n, "the revocation", waiter).await;
+        assert!(
+            matches!(got, Err(AppError::Unauthenticated)),
+            "{}: {got:?}",
+            n.backend()
+        );
+    }
+}
+
+/// A member whose membership is taken back through A: B's wait ends with
+/// the error it would have started with (the account is not theirs to see).
+#[tokio::test]
+async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
+    for n in nodes("livewaitmember").await {
+        let (id, address) = n.account().await;
+        let member =
+            n.a.create_user(
+                &n.owner,
+                NewUser {
+                    email: "member@acme.test".into(),
+                    name: "Member".into(),
+                    role: orthrus_core::WorkspaceRole::User,
+                    password: "member-password-1".into(),
+                    access_expires_at: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        n.a.set_member(
+            &n.owner,
+            &id,
+            &member,
+            orthrus_core::AccountRole::Collaborator,
+        )
+        .await
+        .unwrap();
+        let (_, me) = n
+            .signed_in_on_b("member@acme.test", "member-password-1")
+            .await;
+        let (b, wait_id) = (n.b.clone(), id.clone());
+        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
+        settle().await;
+        assert!(
+            !waiter.is_finished(),
+            "{}: nothing to return yet",
+            n.backend()
+        );
+        n.a.remove_member(&n.owner, &id, &member).await.unwrap();
+        let got = ended_within_a_second(&n, "the membership's removal", waiter).await;
+        assert!(
+            matches!(got, Err(AppError::NotFound("account"))),
+            "{}: {got:?}",
+            n.backend()
+        );
+
+        // And a message is never handed to a caller who lost the account,
+        // even one whose wait wakes for that message first (the removal
+        // made on a node that told no one).
+        n.a.set_member(
+            &n.owner,
+            &id,
+            &member,
+            orthrus_core::AccountRole::Collaborator,
+        )
+        .await
+        .unwrap();
+        let (_, me) = n
+            .signed_in_on_b("member@acme.test", "member-password-1")
+            .await;
+        let (b, wait_id) = (n.b.clone(), id.clone());
+        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
+        settle().await;
+        n.a.store()
+            .remove_member(
+                n.owner.workspace_id,
+                id.parse().unwrap(),
+                member.parse().unwrap(),
+            )
+            .await
+            .unwrap();
+        n.clock.advance_secs(1);
+        let mail = format!(
+            "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <m1@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
+        );
+        n.a.ingest_email(std::slice::from_ref(&address), mail.as_bytes(), None)
+            .await
+            .unwrap();
+        let got = ended_within_a_second(&n, "the message", waiter).await;
+        assert!(
+            matches!(got, Err(AppError::NotFound("account"))),
+            "{}: {got:?}",
+            n.backend()
+        );
     }
 }

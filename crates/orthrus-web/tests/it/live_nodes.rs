@@ -68,13 +68,18 @@ async fn next_chunk(r: &mut reqwest::Response, what: &str) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-#[tokio::test]
-async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() {
+/// Two nodes on a scratch database, B following the feed and serving
+/// HTTP; the workspace's Owner (local actor on A), an account with a
+/// managed address: (A, B's URL, owner, account id, address, the nodes'
+/// clock). None without PostgreSQL.
+async fn two_nodes(
+    tag: &str,
+) -> Option<(App, String, orthrus_app::Actor, String, String, FakeClock)> {
     let Some(base) = orthrus_store::testing::pg_base_url() else {
         eprintln!("ORTHRUS_TEST_DATABASE_URL not set: live pages across nodes skipped");
-        return;
+        return None;
     };
-    let url = orthrus_store::testing::pg_scratch_database(&base, "livenodes")
+    let url = orthrus_store::testing::pg_scratch_database(&base, tag)
         .await
         .unwrap();
     let master = MasterKey::generate(&OsEntropy);
@@ -121,23 +126,35 @@ async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() 
         .summary
         .id;
     let address = a.create_managed_email(&owner, &id).await.unwrap().address;
-    let token = a
-        .login(LoginRequest {
-            email: "owner@acme.test".into(),
-            password: SecretString::new("owner-password-1"),
-            totp: None,
-            ip: "127.0.0.1".into(),
-            user_agent: "test".into(),
-            kind: SessionKind::Cookie,
-        })
-        .await
-        .unwrap()
-        .token
-        .expose()
-        .to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Some((a, b_url, owner, id, address, clock))
+}
+
+/// A session signed in through `a`: its token.
+async fn sign_in(a: &App, email: &str, password: &str) -> String {
+    a.login(LoginRequest {
+        email: email.into(),
+        password: SecretString::new(password),
+        totp: None,
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        kind: SessionKind::Cookie,
+    })
+    .await
+    .unwrap()
+    .token
+    .expose()
+    .to_owned()
+}
+
+#[tokio::test]
+async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() {
+    let Some((a, b_url, _owner, _id, address, clock)) = two_nodes("livenodes").await else {
+        return;
+    };
+    let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
 
     // The stream opens on B: its first event at once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut stream = reqwest::Client::new()
         .get(format!("{b_url}/inbox/events"))
         .bearer_auth(&token)
@@ -171,4 +188,65 @@ async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() 
     })
     .await;
     assert!(ended.is_ok(), "B's stream still open after the revocation");
+}
+
+/// The security review's L1: a stream filtered to one account kept
+/// signalling that inbox's changes after the caller lost it. Now taking
+/// the membership back through A ends B's filtered stream within a second
+/// (the caller still signed in: only that inbox is gone).
+#[tokio::test]
+async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_through_a() {
+    let Some((a, b_url, owner, id, _address, _clock)) = two_nodes("livefilter").await else {
+        return;
+    };
+    let member = a
+        .create_user(
+            &owner,
+            orthrus_app::NewUser {
+                email: "member@acme.test".into(),
+                name: "Member".into(),
+                role: orthrus_core::WorkspaceRole::User,
+                password: "member-password-1".into(),
+                access_expires_at: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    a.set_member(
+        &owner,
+        &id,
+        &member,
+        orthrus_core::AccountRole::Collaborator,
+    )
+    .await
+    .unwrap();
+    let token = sign_in(&a, "member@acme.test", "member-password-1").await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{b_url}/inbox/events?account_id={id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    let first = next_chunk(&mut stream, "the first event").await.unwrap();
+    assert!(first.contains("event: inbox"), "{first:?}");
+
+    a.remove_member(&owner, &id, &member).await.unwrap();
+    let ended = tokio::time::timeout(SECOND, async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "B's filtered stream still open after the membership was removed"
+    );
+    // Still signed in: only the inbox is gone.
+    let again = reqwest::Client::new()
+        .get(format!("{b_url}/inbox/events?account_id={id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::NOT_FOUND);
 }
