@@ -34,6 +34,10 @@ pub struct RotationSchedule {
     /// Rotate this many hours after a Collaborator logged in through the
     /// browser extension (null: do not).
     pub after_autofill_hours: Option<i64>,
+    /// A rotation made a new password that is not confirmed yet: its run
+    /// stopped first (the app may already hold it). The next rotation
+    /// types it again, or finds the app holds it and makes it current.
+    pub password_pending: bool,
 }
 
 /// New rotation settings.
@@ -90,6 +94,7 @@ fn schedule_view(r: Option<&RotationRow>) -> RotationSchedule {
             next_at: row.next_at.map(|t| t.to_rfc3339()),
             password_policy: policy_of(r),
             after_autofill_hours: row.after_autofill_hours,
+            password_pending: false,
         },
         None => RotationSchedule {
             window_end_hour: 24,
@@ -125,7 +130,14 @@ impl App {
             .store
             .rotation_schedule(actor.workspace_id, a.id)
             .await?;
-        Ok(schedule_view(row.as_ref()))
+        let mut view = schedule_view(row.as_ref());
+        view.password_pending = self
+            .inner
+            .store
+            .pending_password(actor.workspace_id, a.id)
+            .await?
+            .is_some();
+        Ok(view)
     }
 
     /// Sets (or, with neither a period nor `on_member_leave`, removes) the

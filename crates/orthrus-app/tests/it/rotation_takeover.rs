@@ -54,6 +54,14 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             Some(first.clone())
         );
         assert_eq!(current().await.expose(), "pw-1", "still the old one");
+        let pending = || async {
+            t.app
+                .rotation_schedule(&by, &id)
+                .await
+                .unwrap()
+                .password_pending
+        };
+        assert!(pending().await, "Owners see a rotation is pending");
 
         // Only the password a run tried is promoted.
         let other = SecretString::new("not-the-pending-one");
@@ -82,6 +90,7 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             t.app.pending_rotation_password(&by, &id).await.unwrap(),
             None
         );
+        assert!(!pending().await);
         // A second run promoting the same password finds it done.
         t.app
             .promote_pending_password(&by, &id, &first, false)

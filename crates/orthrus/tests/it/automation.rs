@@ -723,6 +723,22 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     // Orthrus still shows the old password; the app has the new one,
     // which Orthrus keeps only as pending.
     assert_eq!(current(c.clone()).await, "pw-1-correct");
+    let pending = |c: reqwest::Client| {
+        let (base, t, id) = (base.clone(), t.clone(), id.clone());
+        async move {
+            let (s, r) = api(
+                &c,
+                Method::GET,
+                &format!("{base}/accounts/{id}/rotation"),
+                Some(&t),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{r}");
+            r["password_pending"].as_bool().unwrap()
+        }
+    };
+    assert!(pending(c.clone()).await, "Owners see a rotation is pending");
     scene
         .sandbox_config(json!({"challenge_unknown_devices": false}))
         .await;
@@ -755,6 +771,7 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
         new,
         "Orthrus holds the app's password"
     );
+    assert!(!pending(c.clone()).await, "nothing left pending");
     assert_eq!(app_password(&c, &sandbox_url, "brand").await, new);
     assert!(!done.to_string().contains(&new), "the password in the log");
     let (_, audit) = api(
