@@ -20,6 +20,8 @@ impl App {
     pub async fn begin_password_rotation(&self, actor: &Actor, id: &str) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::EditCredentials)?;
+        let rid = a.id.to_string();
+        let current = self.open("accounts", &rid, "password", &a.password)?;
         // A few turns at most: each lost race leaves a pending password
         // to take, unless it was promoted in between.
         for _ in 0..3 {
@@ -29,7 +31,16 @@ impl App {
                 .pending_password(actor.workspace_id, a.id)
                 .await?
             {
-                let p = self.open("accounts", &a.id.to_string(), "pending_password", &sealed)?;
+                let p = self.open("accounts", &rid, "pending_password", &sealed)?;
+                if p.expose() == current.expose() {
+                    // Promoted already (a run stopped before clearing it):
+                    // nothing to keep, and the app wants a new one.
+                    self.inner
+                        .store
+                        .clear_pending_password(actor.workspace_id, a.id, &sealed)
+                        .await?;
+                    continue;
+                }
                 self.audit(
                     actor,
                     Event::new("automation.password_pending")
@@ -41,7 +52,7 @@ impl App {
             }
             let policy = self.rotation_policy(actor.workspace_id, a.id).await?;
             let new = self.generate_password(&policy)?;
-            let sealed = self.seal("accounts", &a.id.to_string(), "pending_password", &new)?;
+            let sealed = self.seal("accounts", &rid, "pending_password", &new)?;
             if self
                 .inner
                 .store
@@ -124,10 +135,35 @@ impl App {
             },
         )
         .await?;
-        self.inner
-            .store
-            .clear_pending_password(actor.workspace_id, a.id, &sealed)
-            .await?;
+        // Cleared only while it is still this password (a master key
+        // rotation may have sealed it anew meanwhile).
+        let mut sealed = sealed;
+        for _ in 0..3 {
+            if self
+                .inner
+                .store
+                .clear_pending_password(actor.workspace_id, a.id, &sealed)
+                .await?
+            {
+                break;
+            }
+            match self
+                .inner
+                .store
+                .pending_password(actor.workspace_id, a.id)
+                .await?
+            {
+                Some(s)
+                    if self
+                        .open("accounts", &rid, "pending_password", &s)?
+                        .expose()
+                        == tried.expose() =>
+                {
+                    sealed = s;
+                }
+                _ => break,
+            }
+        }
         let e = Event::new("automation.password_rotated").target("account", a.id);
         let e = if recovered {
             e.detail(serde_json::json!({"recovered_pending": true}))

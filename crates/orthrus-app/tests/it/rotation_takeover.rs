@@ -113,5 +113,29 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound("pending password")), "{e:?}");
         assert_eq!(current().await.expose(), next.expose());
+
+        // A run stopped between making the pending password current and
+        // clearing it: the next rotation clears it and makes a new one (the
+        // app would refuse its current password as the new one).
+        let made = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let version = t.app.get_account(&by, &id).await.unwrap().summary.version;
+        t.app
+            .update_account(
+                &by,
+                &id,
+                orthrus_app::AccountPatch {
+                    version,
+                    password: Some(made.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let fresh = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        assert_ne!(fresh.expose(), made.expose());
+        assert_eq!(
+            t.app.pending_rotation_password(&by, &id).await.unwrap(),
+            Some(fresh)
+        );
     }
 }
