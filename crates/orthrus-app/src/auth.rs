@@ -4,7 +4,9 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result, Via, normalize_email, validate_user_password};
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_crypto::constant_time_eq;
-use orthrus_store::{ApiTokenRow, SessionKind, SessionRow, UserRow, WorkspaceRow};
+use orthrus_store::{
+    ApiTokenRow, CredentialKind, CredentialRow, SessionKind, SessionRow, UserRow, WorkspaceRow,
+};
 use serde::Serialize;
 
 /// A sign-in attempt.
@@ -357,20 +359,54 @@ impl App {
             .ok_or(AppError::Internal("workspace missing".into()))
     }
 
+    /// Which table a bearer or cookie token is looked up in, and its hash.
+    pub(crate) fn credential_key(&self, token: &str) -> (CredentialKind, String) {
+        let hash = self.inner.token_hasher.hash(token.trim());
+        let kind = if token.starts_with(API_TOKEN_PREFIX) {
+            CredentialKind::ApiToken
+        } else {
+            CredentialKind::Session
+        };
+        (kind, hash)
+    }
+
     /// Resolves a bearer or cookie token to an actor.
     pub async fn authenticate(&self, token: &str, ip: &str) -> Result<Actor> {
-        let hash = self.inner.token_hasher.hash(token.trim());
+        let (kind, hash) = self.credential_key(token);
         let now = self.now();
         // One query each way: the credential with its user and workspace
         // (`HotPath`); a missing user is a missing credential.
-        let (ws_id, via, elevated_until, session_kind, user, ws) =
-            if token.starts_with(API_TOKEN_PREFIX) {
-                let (t, user, ws) = self
-                    .inner
-                    .store
-                    .api_token_with_user(&hash)
-                    .await?
-                    .ok_or(AppError::Unauthenticated)?;
+        let found = match kind {
+            CredentialKind::ApiToken => self
+                .inner
+                .store
+                .api_token_with_user(&hash)
+                .await?
+                .map(|(t, u, w)| (CredentialRow::ApiToken(t), u, w)),
+            CredentialKind::Session => self
+                .inner
+                .store
+                .session_with_user(&hash)
+                .await?
+                .map(|(s, u, w)| (CredentialRow::Session(s), u, w)),
+        };
+        self.credential_actor(found, ip, now).await
+    }
+
+    /// What every authenticated request checks of the credential it found
+    /// (with its user and workspace, read at `now`): revocation, expiry,
+    /// the user's standing; the last use is written at most once a minute.
+    /// [`App::authenticate`] and the one-statement code view
+    /// ([`App::otp_code_with_token`]) both come through here.
+    pub(crate) async fn credential_actor(
+        &self,
+        found: Option<(CredentialRow, UserRow, WorkspaceRow)>,
+        ip: &str,
+        now: Timestamp,
+    ) -> Result<Actor> {
+        let (credential, user, ws) = found.ok_or(AppError::Unauthenticated)?;
+        let (ws_id, via, elevated_until, session_kind) = match credential {
+            CredentialRow::ApiToken(t) => {
                 if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
                     return Err(AppError::Unauthenticated);
                 }
@@ -379,14 +415,9 @@ impl App {
                 {
                     self.inner.store.touch_api_token(t.id, now).await?;
                 }
-                (t.workspace_id, Via::ApiToken(t.id), None, None, user, ws)
-            } else {
-                let (s, user, ws) = self
-                    .inner
-                    .store
-                    .session_with_user(&hash)
-                    .await?
-                    .ok_or(AppError::Unauthenticated)?;
+                (t.workspace_id, Via::ApiToken(t.id), None, None)
+            }
+            CredentialRow::Session(s) => {
                 if s.revoked_at.is_some() || s.expires_at <= now {
                     return Err(AppError::Unauthenticated);
                 }
@@ -398,10 +429,9 @@ impl App {
                     Via::Session(s.id),
                     s.elevated_until,
                     Some(s.kind),
-                    user,
-                    ws,
                 )
-            };
+            }
+        };
         // A guest whose access ended is refused at once, before the sweep
         // revokes their sessions.
         if !user.usable_at(now) {

@@ -11,7 +11,7 @@ use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
-use orthrus_store::{IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
+use orthrus_store::{CodeViewRead, IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
 use serde::Serialize;
 
 /// What the owner gives Orthrus to enrol: exactly one of a secret key, an
@@ -622,6 +622,63 @@ impl App {
             )
             .await?
             .ok_or(AppError::NotFound("account"))?;
+        self.code_from_read(actor, read, how, min_fresh, may_claim)
+            .await
+    }
+
+    /// A code view for a bearer or cookie token in one statement
+    /// (`HotPath::code_view_for_credential`): the credential is checked as
+    /// [`App::authenticate`] checks it (the same function, so the same 401s
+    /// and the same once-a-minute touch), then the code as
+    /// [`App::otp_code_on_read`] (`may_claim` false) or [`App::otp_code`]
+    /// (`may_claim` true) gives it, with the same checks in the same order.
+    pub async fn otp_code_with_token(
+        &self,
+        token: &str,
+        ip: &str,
+        id: &str,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+        may_claim: bool,
+    ) -> Result<CodeView> {
+        let Ok(account) = id.parse::<AccountId>() else {
+            // No account to read with the credential: the two steps.
+            let actor = self.authenticate(token, ip).await?;
+            let code = self.code_for(&actor, id, how, min_fresh, may_claim).await?;
+            self.inner.metrics.code_views.add(how);
+            return Ok(code);
+        };
+        let (kind, hash) = self.credential_key(token);
+        let now = self.now();
+        let (found, read) = match self
+            .inner
+            .store
+            .code_view_for_credential(kind, &hash, account, now.millis(), now.unix_seconds())
+            .await?
+        {
+            Some(v) => (Some((v.credential, v.user, v.workspace)), v.read),
+            None => (None, None),
+        };
+        let actor = self.credential_actor(found, ip, now).await?;
+        // `code_for`'s checks, the account read with the credential.
+        self.check(&actor, Action::ListOwnAccounts)?;
+        let read = read.ok_or(AppError::NotFound("account"))?;
+        let code = self
+            .code_from_read(&actor, read, how, min_fresh, may_claim)
+            .await?;
+        self.inner.metrics.code_views.add(how);
+        Ok(code)
+    }
+
+    /// The rest of a code view, from what `HotPath::code_view_read` read.
+    async fn code_from_read(
+        &self,
+        actor: &Actor,
+        read: CodeViewRead,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+        may_claim: bool,
+    ) -> Result<CodeView> {
         let (a, subject) = self.visible_account(actor, read.account, read.role)?;
         let mut used_read = read.used;
         self.check_subject(actor, subject, Action::UseTotp)?;

@@ -3,12 +3,14 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::WebError;
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiQuery, Authed, Presented};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use orthrus_app::{
     AppError, CodeUse, CodeView, EnrollInput, LedgerEntry, OtpStatus, PendingEnrollment,
@@ -233,14 +235,45 @@ fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
     responses((status = 200, description = "The current and next code", body = CodeView), (status = 400, description = "`otp.not_enrolled`, `otp.hotp_needs_post`, `request.invalid_query`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn code(
     State(s): State<WebState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<CodeQuery>,
-) -> ApiResult<Json<CodeView>> {
-    let how = parse_via(q.via.as_deref(), CodeUse::Api)?;
-    Ok(Json(
-        s.app.otp_code_on_read(&a.actor, &id, how, q.fresh).await?,
-    ))
+    p: Presented,
+    id: Result<Path<String>, PathRejection>,
+    q: Result<ApiQuery<CodeQuery>, WebError>,
+) -> Result<Json<CodeView>, Response> {
+    code_view(&s, p, id, q, false).await
+}
+
+/// Both code routes: the token is checked and the account read in one
+/// statement ([`orthrus_app::App::otp_code_with_token`]). The answers and
+/// their order are those of [`Authed`] first: with a bad path or query the
+/// token is checked on its own, and a 401 comes before the 400.
+async fn code_view(
+    s: &WebState,
+    p: Presented,
+    id: Result<Path<String>, PathRejection>,
+    q: Result<ApiQuery<CodeQuery>, WebError>,
+    may_claim: bool,
+) -> Result<Json<CodeView>, Response> {
+    let asked = match (id, q) {
+        (Err(e), _) => Err(e.into_response()),
+        (Ok(_), Err(e)) => Err(e.into_response()),
+        (Ok(Path(id)), Ok(ApiQuery(q))) => parse_via(q.via.as_deref(), CodeUse::Api)
+            .map(|how| (id, how, q.fresh))
+            .map_err(IntoResponse::into_response),
+    };
+    match asked {
+        Ok((id, how, fresh)) => s
+            .app
+            .otp_code_with_token(&p.token, &p.ip, &id, how, fresh, may_claim)
+            .await
+            .map(Json)
+            .map_err(|e| WebError(e).into_response()),
+        Err(rejection) => {
+            p.authenticate(s)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            Err(rejection)
+        }
+    }
 }
 
 /// The current code, for any kind of authenticator: an HOTP code is used up
@@ -250,12 +283,11 @@ pub(crate) async fn code(
     responses((status = 200, description = "The current code (HOTP: a new one, used up)", body = CodeView), (status = 400, description = "`otp.not_enrolled`, `request.invalid_query`"), (status = 403, description = "`permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
 pub(crate) async fn claim_code(
     State(s): State<WebState>,
-    a: Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<CodeQuery>,
-) -> ApiResult<Json<CodeView>> {
-    let how = parse_via(q.via.as_deref(), CodeUse::Api)?;
-    Ok(Json(s.app.otp_code(&a.actor, &id, how, q.fresh).await?))
+    p: Presented,
+    id: Result<Path<String>, PathRejection>,
+    q: Result<ApiQuery<CodeQuery>, WebError>,
+) -> Result<Json<CodeView>, Response> {
+    code_view(&s, p, id, q, true).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -400,7 +432,6 @@ pub(crate) async fn export(
     a: Authed,
     ApiJson(b): ApiJson<ExportBody>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
     let f = s
         .app
         .export_otp(&a.actor, &b.format, b.passphrase.as_deref())

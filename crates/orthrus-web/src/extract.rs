@@ -90,15 +90,18 @@ impl FromRequestParts<WebState> for ClientInfo {
     }
 }
 
-/// An authenticated caller.
-pub struct Authed {
-    pub actor: Actor,
-    /// The session cookie's token when signed in through the browser (for
-    /// the CSRF token of rendered forms).
+/// The token a request presents (Bearer header, else the session cookie)
+/// and where it comes from, not yet checked: a handler that authenticates
+/// and reads in one statement takes this instead of [`Authed`]. Rejected
+/// with 401 when there is none, as [`Authed`] is.
+pub struct Presented {
+    pub token: String,
+    /// The session cookie's token when signed in through the browser.
     pub cookie_token: Option<String>,
+    pub ip: String,
 }
 
-impl FromRequestParts<WebState> for Authed {
+impl FromRequestParts<WebState> for Presented {
     type Rejection = WebError;
     async fn from_request_parts(
         parts: &mut Parts,
@@ -117,11 +120,43 @@ impl FromRequestParts<WebState> for Authed {
                 (c.clone(), Some(c))
             }
         };
-        let actor = state.app.authenticate(&token, &ip).await?;
         Ok(Self {
-            actor,
+            token,
             cookie_token,
+            ip,
         })
+    }
+}
+
+impl Presented {
+    /// [`Authed`] from the presented token.
+    pub async fn authenticate(self, state: &WebState) -> Result<Authed, WebError> {
+        let actor = state.app.authenticate(&self.token, &self.ip).await?;
+        Ok(Authed {
+            actor,
+            cookie_token: self.cookie_token,
+        })
+    }
+}
+
+/// An authenticated caller.
+pub struct Authed {
+    pub actor: Actor,
+    /// The session cookie's token when signed in through the browser (for
+    /// the CSRF token of rendered forms).
+    pub cookie_token: Option<String>,
+}
+
+impl FromRequestParts<WebState> for Authed {
+    type Rejection = WebError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        Presented::from_request_parts(parts, state)
+            .await?
+            .authenticate(state)
+            .await
     }
 }
 

@@ -11,6 +11,7 @@ mod automation_senders;
 mod backup;
 #[path = "../../../orthrus-otp/tests/support/blank_png.rs"]
 mod blank_png;
+mod code_view_auth;
 mod dual;
 mod egress;
 mod forms;
