@@ -249,3 +249,82 @@ async fn the_feed_takes_no_connection_of_the_pool() {
     heard(&mut heard_by, "an announced change", |c| *c == access).await;
     listening.abort();
 }
+
+/// The security review's L4: while the feed cannot listen, it says so
+/// (live streams then re-check their sign-in every 2 s instead of 30 s),
+/// and says so again once it listens (with a Resync).
+#[tokio::test]
+async fn the_feed_says_when_it_stops_and_starts_listening() {
+    let Some(base) = testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: listening state skipped");
+        return;
+    };
+    let url = testing::pg_scratch_database(&base, "notifystate")
+        .await
+        .unwrap();
+    let s = PgStore::connect(&url).await.unwrap();
+    let (tx, mut states) = tokio::sync::mpsc::unbounded_channel();
+    let mut feed = s.change_feed().unwrap().on_listening(move |up| {
+        let _ = tx.send(up);
+    });
+    let (changes_tx, mut changes) = tokio::sync::mpsc::unbounded_channel();
+    let listening = tokio::spawn(async move {
+        loop {
+            let _ = changes_tx.send(feed.next().await);
+        }
+    });
+    let within = |secs| Duration::from_secs(secs);
+    assert_eq!(
+        tokio::time::timeout(within(5), states.recv())
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(changes.recv().await, Some(Change::Resync));
+
+    // The database refuses new connections and the listening one is cut.
+    let db = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND query LIKE 'LISTEN%'",
+    )
+    .bind(db)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(killed, vec![true], "one listening connection");
+    let down = tokio::time::timeout(within(10), states.recv()).await;
+    // Let it in again before anything can fail.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        down.unwrap(),
+        Some(false),
+        "the feed said it lost listening"
+    );
+    assert_eq!(
+        tokio::time::timeout(within(10), states.recv())
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    let resync = tokio::time::timeout(within(1), async {
+        while changes.recv().await != Some(Change::Resync) {}
+    })
+    .await;
+    assert!(resync.is_ok(), "listening again is a resync");
+    listening.abort();
+}

@@ -69,12 +69,22 @@ async fn next_chunk(r: &mut reqwest::Response, what: &str) -> Option<String> {
 }
 
 /// Two nodes on a scratch database, B following the feed and serving
-/// HTTP; the workspace's Owner (local actor on A), an account with a
-/// managed address: (A, B's URL, owner, account id, address, the nodes'
-/// clock). None without PostgreSQL.
-async fn two_nodes(
-    tag: &str,
-) -> Option<(App, String, orthrus_app::Actor, String, String, FakeClock)> {
+/// HTTP, with the workspace's Owner (local actor on A) and an account with
+/// a managed address.
+struct Two {
+    a: App,
+    b: App,
+    b_url: String,
+    owner: orthrus_app::Actor,
+    id: String,
+    address: String,
+    clock: FakeClock,
+    /// The scratch database's URL.
+    url: String,
+}
+
+/// [`Two`] nodes; None without PostgreSQL.
+async fn two_nodes(tag: &str) -> Option<Two> {
     let Some(base) = orthrus_store::testing::pg_base_url() else {
         eprintln!("ORTHRUS_TEST_DATABASE_URL not set: live pages across nodes skipped");
         return None;
@@ -94,7 +104,7 @@ async fn two_nodes(
             .ok(),
         Some(Change::Resync)
     );
-    let b_url = serve(b).await;
+    let b_url = serve(b.clone()).await;
 
     let owner = a
         .bootstrap(
@@ -127,7 +137,16 @@ async fn two_nodes(
         .id;
     let address = a.create_managed_email(&owner, &id).await.unwrap().address;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Some((a, b_url, owner, id, address, clock))
+    Some(Two {
+        a,
+        b,
+        b_url,
+        owner,
+        id,
+        address,
+        clock,
+        url,
+    })
 }
 
 /// A session signed in through `a`: its token.
@@ -149,7 +168,14 @@ async fn sign_in(a: &App, email: &str, password: &str) -> String {
 
 #[tokio::test]
 async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() {
-    let Some((a, b_url, _owner, _id, address, clock)) = two_nodes("livenodes").await else {
+    let Some(Two {
+        a,
+        b_url,
+        address,
+        clock,
+        ..
+    }) = two_nodes("livenodes").await
+    else {
         return;
     };
     let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
@@ -196,7 +222,14 @@ async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() 
 /// (the caller still signed in: only that inbox is gone).
 #[tokio::test]
 async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_through_a() {
-    let Some((a, b_url, owner, id, _address, _clock)) = two_nodes("livefilter").await else {
+    let Some(Two {
+        a,
+        b_url,
+        owner,
+        id,
+        ..
+    }) = two_nodes("livefilter").await
+    else {
         return;
     };
     let member = a
@@ -249,4 +282,62 @@ async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_throug
         .await
         .unwrap();
     assert_eq!(again.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
+/// The security review's L4: while B cannot listen (its listening
+/// connection cut, the database refusing new ones), a revocation through A
+/// is not heard, so B's live streams re-check their sign-in every 2 s
+/// instead of every 30 s: the stream ends within a few seconds.
+#[tokio::test]
+async fn a_stream_on_b_re_checks_its_sign_in_often_while_b_cannot_listen() {
+    let Some(Two {
+        a, b, b_url, url, ..
+    }) = two_nodes("livefeeddown").await
+    else {
+        return;
+    };
+    let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{b_url}/inbox/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    next_chunk(&mut stream, "the first event").await.unwrap();
+
+    let (base, db) = url.rsplit_once('/').unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
+        .await
+        .unwrap();
+    let allow =
+        |yes: bool| sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS {yes}"));
+    sqlx::query(allow(false)).execute(&mut admin).await.unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND query LIKE 'LISTEN%'",
+    )
+    .bind(db)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut hearing = b.hearing_other_nodes();
+    let down = tokio::time::timeout(Duration::from_secs(10), hearing.wait_for(|up| !*up))
+        .await
+        .is_ok();
+    let me = a.authenticate(&token, "127.0.0.1").await.unwrap();
+    a.logout(&me).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(4), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    sqlx::query(allow(true)).execute(&mut admin).await.unwrap();
+    assert!(down, "B said it stopped listening");
+    assert!(
+        ended.is_ok(),
+        "B's stream still open 4 s after a revocation it could not hear"
+    );
+    // Listening again once the database lets it.
+    let up = tokio::time::timeout(Duration::from_secs(10), hearing.wait_for(|up| *up)).await;
+    assert!(up.is_ok(), "B listens again");
 }
