@@ -4,6 +4,10 @@
 //! open on B gets an event within a second of a message stored through A,
 //! and ends within a second of its session being revoked through A (no
 //! periodic check does it: the sign-in re-check runs every 30 s otherwise).
+//! A filtered stream ends when its account's membership is taken back, an
+//! `inbox wait` answers 401 when its session is revoked, and a node that
+//! cannot listen re-checks its streams' sign-ins every 2 s (the security
+//! review's L1, M2 and L4).
 //! PostgreSQL only: on SQLite there is one node.
 
 use orthrus_app::{App, AppConfig, Change, LoginRequest, NewAccount, SessionKind};
@@ -340,4 +344,32 @@ async fn a_stream_on_b_re_checks_its_sign_in_often_while_b_cannot_listen() {
     // Listening again once the database lets it.
     let up = tokio::time::timeout(Duration::from_secs(10), hearing.wait_for(|up| *up)).await;
     assert!(up.is_ok(), "B listens again");
+}
+
+/// The security review's M2 over HTTP: `GET /api/v1/inbox/wait` on B
+/// answers 401 within a second of its session being revoked through A.
+#[tokio::test]
+async fn inbox_wait_on_b_answers_401_when_its_session_is_revoked_through_a() {
+    let Some(Two { a, b_url, id, .. }) = two_nodes("livewait401").await else {
+        return;
+    };
+    let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
+    let wait = tokio::spawn(
+        reqwest::Client::new()
+            .get(format!(
+                "{b_url}/api/v1/inbox/wait?account_id={id}&timeout=30"
+            ))
+            .bearer_auth(&token)
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!wait.is_finished(), "nothing to return yet");
+    let me = a.authenticate(&token, "127.0.0.1").await.unwrap();
+    a.logout(&me).await.unwrap();
+    let answer = tokio::time::timeout(SECOND, wait)
+        .await
+        .expect("inbox wait still waiting a second after the revocation")
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
 }
