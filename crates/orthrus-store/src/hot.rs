@@ -1,8 +1,12 @@
 //! The hot paths in one query each (issue 16, item 4): every authenticated
-//! request resolves its credential, user and workspace with one statement,
-//! and a code view reads its account, the caller's grants, the authenticator
-//! and the "already used" mark with another. On PostgreSQL each statement is
-//! a network round trip; before, a code view took about fourteen.
+//! request resolves its credential, user and workspace with one statement
+//! (`GET /me`: one in all), and a code view reads its account, the caller's
+//! grants, the authenticator and the "already used" mark with another. The
+//! code routes send both as one statement: the credential query as a CTE,
+//! joined with the code-view read for its user in its workspace
+//! ([`HotPath::code_view_for_credential`]), so a code view is one read and a
+//! share of the ledger's batched `INSERT`. On PostgreSQL each statement is a
+//! network round trip; before, a code view took about fourteen.
 //!
 //! The conditions are the ones the separate queries use
 //! (`session_by_token_hash` / `api_token_by_hash` joined as
