@@ -46,11 +46,13 @@ pub struct AccountPatch {
 }
 
 /// An account in a list.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountSummary {
     pub id: String,
     pub app: String,
-    pub app_name: &'static str,
+    // A Cow so that the CLI can read it back (`Deserialize`).
+    #[schema(value_type = String)]
+    pub app_name: std::borrow::Cow<'static, str>,
     pub label: String,
     pub login_url: String,
     pub username: String,
@@ -63,7 +65,7 @@ pub struct AccountSummary {
 }
 
 /// A custom field as shown; secret values are never included.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldView {
     pub id: String,
     pub name: String,
@@ -72,7 +74,7 @@ pub struct FieldView {
 }
 
 /// One account member.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInfo {
     pub user_id: String,
     pub email: String,
@@ -85,7 +87,7 @@ pub struct MemberInfo {
 }
 
 /// One earlier password (metadata only).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub id: String,
     pub changed_by: String,
@@ -93,7 +95,7 @@ pub struct HistoryEntry {
 }
 
 /// What the caller may do with an account (for the UI).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountPermissions {
     pub reveal_password: bool,
     pub edit_metadata: bool,
@@ -112,7 +114,7 @@ pub struct AccountPermissions {
 }
 
 /// An account with everything the caller may see.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub summary: AccountSummary,
@@ -130,7 +132,7 @@ fn summary(a: &AccountRow, my_role: Option<AccountRole>) -> AccountSummary {
     AccountSummary {
         id: a.id.to_string(),
         app: a.app.clone(),
-        app_name: orthrus_core::app_name(&a.app),
+        app_name: orthrus_core::app_name(&a.app).into(),
         label: a.label.clone(),
         login_url: a.login_url.clone(),
         username: a.username.clone(),

@@ -13,7 +13,7 @@ use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use orthrus_core::{EventId, Timestamp};
 use orthrus_store::StepUpRequestRow;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How long a request waits for approval.
 pub const DEVICE_REQUEST_SECS: i64 = 120;
@@ -40,7 +40,7 @@ pub struct DeviceRequestStatus {
 }
 
 /// What an approving device shows.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApprovalPrompt {
     pub id: String,
     /// Three numbers; the requesting device shows one of them.

@@ -18,7 +18,7 @@ use crate::job_kind::JobKind;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, Subject, UserId, WorkspaceId, policy};
 use orthrus_store::{AccountRow, DueMfaCheck, JobRow, MfaCheckRow, OtpSlot};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use orthrus_store::MfaCheckState;
 
@@ -30,7 +30,7 @@ const CANDIDATES: i64 = 50;
 const PENDING: [&str; 4] = ["queued", "running", "waiting", "deferred"];
 
 /// An account's last MFA check, as the API shows it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MfaCheckView {
     /// `on`: the app asked for the code. `off`: it signed in without
     /// asking (flagged). `could_not_check`: the run failed before it could

@@ -10,10 +10,10 @@ use orthrus_crypto::Aad;
 use orthrus_otp::import::{ImportFormat, ImportedEntry, RejectedEntry};
 use orthrus_otp::{OtpParams, Secret};
 use orthrus_store::{AccountRow, MemberRow, OtpRow, OtpSlot};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an import does (or would do) with one entry.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportEntryPlan {
     /// Position in the file among the entries that carry a one-time password.
     pub index: usize,
@@ -31,7 +31,8 @@ pub struct ImportEntryPlan {
     /// issuer, account name and secret as an earlier entry, imported once),
     /// or invalid (the entry could not be read: `reason` says why). Only set
     /// and create write anything; the other entries still import.
-    pub action: &'static str,
+    #[schema(value_type = String)]
+    pub action: ImportAction,
     pub account_id: Option<String>,
     pub account_label: Option<String>,
     /// Why an entry is skipped, ambiguous, a duplicate or invalid; entries
@@ -39,8 +40,34 @@ pub struct ImportEntryPlan {
     pub reason: Option<String>,
 }
 
+/// What an import does with one entry (see `ImportEntryPlan::action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportAction {
+    Set,
+    Create,
+    Skip,
+    Ambiguous,
+    Duplicate,
+    Invalid,
+}
+
+impl ImportAction {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Set => "set",
+            Self::Create => "create",
+            Self::Skip => "skip",
+            Self::Ambiguous => "ambiguous",
+            Self::Duplicate => "duplicate",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
 /// The preview (dry run) or the outcome of an import.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub format: String,
@@ -419,7 +446,7 @@ impl App {
                         algorithm: None,
                         digits: None,
                         period: None,
-                        action: "invalid",
+                        action: ImportAction::Invalid,
                         account_id: None,
                         account_label: None,
                         reason: Some(rejected.error.to_string()),
@@ -440,7 +467,7 @@ impl App {
                 algorithm: Some(e.params.algorithm.as_str().to_owned()),
                 digits: Some(e.params.digits),
                 period: Some(e.params.period),
-                action: "create",
+                action: ImportAction::Create,
                 account_id: target.map(|a| a.id.to_string()),
                 account_label: target.map(|a| a.label.clone()),
                 reason: None,
@@ -449,7 +476,7 @@ impl App {
                 // Only an entry that was not read (handled above).
                 Decision::Invalid => {}
                 Decision::Duplicate(of) => {
-                    plan.action = "duplicate";
+                    plan.action = ImportAction::Duplicate;
                     plan.reason = Some(format!(
                         "duplicate of entry {} (same issuer, account name and secret): not imported twice",
                         of + 1
@@ -457,17 +484,17 @@ impl App {
                     report.duplicates += 1;
                 }
                 Decision::Ambiguous(reason) => {
-                    plan.action = "ambiguous";
+                    plan.action = ImportAction::Ambiguous;
                     plan.reason = Some(reason);
                     report.ambiguous += 1;
                 }
                 Decision::Skip(_) => {
-                    plan.action = "skip";
+                    plan.action = ImportAction::Skip;
                     plan.reason = Some("the account already has an authenticator (import with replace to overwrite)".into());
                     report.skipped += 1;
                 }
                 Decision::Set(_) => {
-                    plan.action = "set";
+                    plan.action = ImportAction::Set;
                     report.set += 1;
                     if let (false, Some(a)) = (dry_run, target) {
                         self.store_imported_otp(actor, a.id, e.secret, e.params)

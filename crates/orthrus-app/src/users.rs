@@ -5,10 +5,10 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result, normalize_email};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{UserRow, WorkspaceRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A user as admins see them.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserInfo {
     pub id: String,
     pub email: String,

@@ -120,15 +120,15 @@ pub(crate) struct LoginBody {
     browser: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LoginResponse {
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
     /// Bearer token for `Authorization: Bearer …`.
-    token: String,
-    expires_at: String,
-    user_id: String,
-    workspace_id: String,
+    pub token: String,
+    pub expires_at: String,
+    pub user_id: String,
+    pub workspace_id: String,
     /// The workspace requires 2FA and the user must set it up before anything else.
-    must_enroll_2fa: bool,
+    pub must_enroll_2fa: bool,
 }
 
 /// Signs in and returns a Bearer token.
@@ -203,17 +203,17 @@ pub(crate) async fn step_up(
     }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct MeResponse {
-    id: String,
-    email: String,
-    name: String,
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct MeResponse {
+    pub id: String,
+    pub email: String,
+    pub name: String,
     #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
-    role: WorkspaceRole,
-    workspace_id: String,
-    elevated_until: Option<String>,
-    must_enroll_2fa: bool,
-    two_factor: bool,
+    pub role: WorkspaceRole,
+    pub workspace_id: String,
+    pub elevated_until: Option<String>,
+    pub must_enroll_2fa: bool,
+    pub two_factor: bool,
 }
 
 /// The signed-in user.
@@ -596,9 +596,9 @@ pub(crate) struct DecideBody {
     deny: bool,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct DecideResponse {
-    status: String,
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DecideResponse {
+    pub status: String,
 }
 
 /// Approves with the number, or denies. A wrong number denies.

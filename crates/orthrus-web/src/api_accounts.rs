@@ -248,9 +248,9 @@ pub(crate) struct RevealQuery {
     purpose: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PasswordResponse {
-    password: String,
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PasswordResponse {
+    pub password: String,
 }
 
 /// Reveals the password (Manager or Owner, step-up; audited).

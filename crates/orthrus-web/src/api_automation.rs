@@ -105,10 +105,10 @@ pub(crate) struct StartBody {
     confirmed_mfa_off: Option<bool>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Started {
-    job_id: String,
-    state: String,
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Started {
+    pub job_id: String,
+    pub state: String,
 }
 
 /// Queues an automation on the account; follow it with `GET /jobs/{id}`.

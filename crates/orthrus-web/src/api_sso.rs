@@ -57,12 +57,12 @@ pub(crate) struct SsoStartBody {
     code_challenge: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub(crate) struct SsoStartResponse {
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SsoStartResponse {
     /// Open this in a browser.
-    authorization_url: String,
+    pub authorization_url: String,
     /// The sign-in must be finished before this time.
-    expires_at: String,
+    pub expires_at: String,
 }
 
 /// Starts a sign-in through the identity provider for a native client.
@@ -108,15 +108,15 @@ pub(crate) struct SsoTokenBody {
 }
 
 /// The same answer as `POST /api/v1/auth/login`.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct SsoTokenResponse {
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SsoTokenResponse {
     /// Bearer token for `Authorization: Bearer …`.
-    token: String,
-    expires_at: String,
-    user_id: String,
-    workspace_id: String,
+    pub token: String,
+    pub expires_at: String,
+    pub user_id: String,
+    pub workspace_id: String,
     /// The workspace requires 2FA and the user must set it up before anything else.
-    must_enroll_2fa: bool,
+    pub must_enroll_2fa: bool,
 }
 
 /// Exchanges the one-time code for a bearer token (once).

@@ -45,6 +45,15 @@ mod ui_words;
 
 pub use error::WebError;
 
+/// API answers defined here (not in `orthrus-app`) that the command-line
+/// client reads back: one definition serves both sides.
+pub mod dto {
+    pub use crate::api::{DecideResponse, LoginResponse, MeResponse};
+    pub use crate::api_accounts::PasswordResponse;
+    pub use crate::api_automation::Started;
+    pub use crate::api_sso::{SsoStartResponse, SsoTokenResponse};
+}
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use orthrus_app::App;

@@ -117,7 +117,7 @@ fn actions(r: &ImportReport) -> Vec<(String, String, &'static str)> {
             (
                 p.issuer.clone().unwrap_or_default(),
                 p.account_name.clone().unwrap_or_default(),
-                p.action,
+                p.action.as_str(),
             )
         })
         .collect()
@@ -422,7 +422,10 @@ async fn duplicate_entries_import_once() {
         let done = import(&h, &list, false).await;
         for r in [&preview, &done] {
             assert_eq!(
-                r.entries.iter().map(|p| p.action).collect::<Vec<_>>(),
+                r.entries
+                    .iter()
+                    .map(|p| p.action.as_str())
+                    .collect::<Vec<_>>(),
                 vec!["create", "set", "duplicate", "duplicate"],
                 "{}: {r:?}",
                 h.backend
