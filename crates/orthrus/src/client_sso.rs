@@ -7,11 +7,13 @@
 //! `auth.totp_required`: the CLI asks for the code on standard input and
 //! exchanges again (the one-time code waits for it).
 
-use crate::client::{Stored, api_code, http, print_json, prompt, save, send};
+use crate::client::{Stored, api_code, http, print_json, prompt, save, send_as};
 use crate::safe_text::safe;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
 use orthrus_core::Entropy;
+use orthrus_web::dto::{MeResponse, SsoStartResponse, SsoTokenResponse};
+use serde::Serialize;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -104,6 +106,30 @@ async fn wait_for_answer(listener: tokio::net::TcpListener) -> anyhow::Result<An
     }
 }
 
+/// `POST /api/v1/auth/sso/start`.
+#[derive(Serialize)]
+struct StartBody<'a> {
+    redirect_uri: &'a str,
+    code_challenge: &'a str,
+}
+
+/// `POST /api/v1/auth/sso/token`.
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    code: &'a str,
+    code_verifier: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    totp: Option<String>,
+}
+
+/// What `login --sso --json` prints.
+#[derive(Serialize)]
+struct SignedIn<'a> {
+    server: &'a str,
+    email: &'a str,
+    sso: bool,
+}
+
 pub async fn login(server: &str, json: bool) -> anyhow::Result<ExitCode> {
     let client = http()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -113,16 +139,16 @@ pub async fn login(server: &str, json: bool) -> anyhow::Result<ExitCode> {
     let mut secret = [0u8; 32];
     orthrus_core::OsEntropy.fill(&mut secret);
     let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-    let start = send(client.post(format!("{server}/api/v1/auth/sso/start")).json(
-        &serde_json::json!({
-            "redirect_uri": redirect_uri,
-            "code_challenge": orthrus_app::pkce_challenge(&verifier),
-        }),
-    ))
+    let start: SsoStartResponse = send_as(
+        client
+            .post(format!("{server}/api/v1/auth/sso/start"))
+            .json(&StartBody {
+                redirect_uri: &redirect_uri,
+                code_challenge: &orthrus_app::pkce_challenge(&verifier),
+            }),
+    )
     .await?;
-    let link = start["authorization_url"]
-        .as_str()
-        .ok_or_else(|| anyhow!("the server did not send the provider's link"))?;
+    let link = &start.authorization_url;
     eprintln!("Open this link in your browser to sign in (it works once, for ten minutes):");
     eprintln!("{}", safe(link));
     let answer = tokio::time::timeout(WAIT, wait_for_answer(listener))
@@ -139,10 +165,14 @@ pub async fn login(server: &str, json: bool) -> anyhow::Result<ExitCode> {
         }
     };
     let url = format!("{server}/api/v1/auth/sso/token");
-    let mut body = serde_json::json!({"code": code, "code_verifier": verifier});
+    let mut body = TokenBody {
+        code: &code,
+        code_verifier: &verifier,
+        totp: None,
+    };
     let mut tries = 0;
-    let resp = loop {
-        match send(client.post(&url).json(&body)).await {
+    let resp: SsoTokenResponse = loop {
+        match send_as(client.post(&url).json(&body)).await {
             Err(e)
                 if tries < 3
                     && matches!(
@@ -154,33 +184,34 @@ pub async fn login(server: &str, json: bool) -> anyhow::Result<ExitCode> {
                     eprintln!("{e}");
                 }
                 tries += 1;
-                body["totp"] = prompt("Authentication code", false)?.into();
+                body.totp = Some(prompt("Authentication code", false)?);
             }
             other => break other?,
         }
     };
-    let token = resp["token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("the server did not return a token"))?
-        .to_owned();
-    let me = send(
+    let token = resp.token;
+    let me: MeResponse = send_as(
         client
             .get(format!("{server}/api/v1/me"))
             .bearer_auth(&token),
     )
     .await?;
-    let email = me["email"].as_str().unwrap_or_default().to_owned();
+    let email = me.email;
     save(&Stored {
         server: server.to_owned(),
         token,
         email: email.clone(),
     })?;
     if json {
-        print_json(&serde_json::json!({"server": server, "email": email, "sso": true}))?;
+        print_json(&serde_json::to_value(SignedIn {
+            server,
+            email: &email,
+            sso: true,
+        })?)?;
     } else {
         println!("Signed in to {server} as {}.", safe(&email));
     }
-    if resp["must_enroll_2fa"].as_bool() == Some(true) {
+    if resp.must_enroll_2fa {
         eprintln!(
             "Your workspace requires two-factor authentication: set it up in the web UI under My security."
         );

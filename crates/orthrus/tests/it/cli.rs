@@ -726,21 +726,40 @@ async fn hostile_server(routes: Vec<(&'static str, serde_json::Value)>) -> Strin
 async fn server_strings_are_printed_with_control_characters_escaped() {
     const OSC52: &str = "\u{1b}]52;c;SGFja2Vk\u{7}";
     let link = format!("https://vendor.test/confirm?t=1{OSC52}");
+    // Answers of the API's shapes (the CLI reads them as the API's types).
     let account = serde_json::json!({
         "id": "acc1",
+        "app": "generic",
         "label": "Ops\u{1b}[2J",
         "app_name": "Generic\u{9b}2J",
         "username": "\u{202e}nimda",
         "login_url": "https://vendor.test/",
         "my_role": "owner",
-        "members": [{"email": "x\u{7f}@acme.test", "role": "owner"}],
+        "version": 1,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
     });
+    let mut detail = account.clone();
+    let more = serde_json::json!({
+        "fields": [],
+        "members": [{"user_id": "u1", "email": "x\u{7f}@acme.test", "name": "X",
+            "role": "owner", "added_at": "2026-01-01T00:00:00Z"}],
+        "password_history": [],
+        "permissions": {"reveal_password": true, "edit_metadata": true,
+            "edit_credentials": true, "manage_members": true, "add_collaborators": true,
+            "manageable_roles": ["owner"], "delete": true, "use_totp": true, "manage_mfa": true},
+    });
+    for (k, v) in more.as_object().unwrap() {
+        detail[k] = v.clone();
+    }
     let url = hostile_server(vec![
-        ("/api/v1/accounts", serde_json::json!([account.clone()])),
-        ("/api/v1/accounts/acc1", account),
+        ("/api/v1/accounts", serde_json::json!([account])),
+        ("/api/v1/accounts/acc1", detail),
         (
             "/api/v1/inbox/wait",
-            serde_json::json!({"code": null, "confirm_link": link, "subject": format!("Confirm {OSC52}")}),
+            serde_json::json!({"id": "m1", "account_id": "acc1", "channel": "email",
+                "sender": "no-reply@vendor.test", "preview": "", "received_at": "2026-01-01T00:00:00Z",
+                "code": null, "confirm_link": link, "subject": format!("Confirm {OSC52}")}),
         ),
     ])
     .await;
@@ -792,6 +811,46 @@ async fn server_strings_are_printed_with_control_characters_escaped() {
         err.contains("no such \\x1b]52;c;SGk=\\x07 thing"),
         "{err:?}"
     );
+}
+
+/// Issue 17, item 4: the CLI reads answers as the API's types. An answer
+/// of another shape (a field missing, a list where an object belongs) is a
+/// clear error naming what is wrong: never a panic, never an empty value
+/// printed as if it were the answer.
+#[tokio::test]
+async fn an_answer_the_cli_does_not_understand_is_a_clear_error() {
+    let account = serde_json::json!({"id": "acc1", "label": "Ops"});
+    let url = hostile_server(vec![
+        ("/api/v1/accounts", serde_json::json!([account])),
+        (
+            "/api/v1/accounts/acc1",
+            serde_json::json!(["not", "an", "account"]),
+        ),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cli.json");
+    std::fs::write(
+        &cfg,
+        serde_json::json!({"server": url, "token": "t", "email": "a@acme.test"}).to_string(),
+    )
+    .unwrap();
+    for args in [&["accounts", "list"][..], &["accounts", "show", "acc1"]] {
+        let cfg = cfg.clone();
+        let (ok, out, err) = tokio::task::spawn_blocking(move || cli(&cfg, args, ""))
+            .await
+            .unwrap();
+        assert!(!ok, "{args:?}: {out}");
+        assert!(
+            out.is_empty(),
+            "{args:?}: nothing printed as an answer: {out:?}"
+        );
+        assert!(
+            err.contains("the server sent an answer this CLI does not understand: "),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 /// Operators' recipes (issue 13): `orthrus recipe check` says what a file
