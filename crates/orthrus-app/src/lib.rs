@@ -70,10 +70,10 @@ pub use automation::{
     AUTOMATION_KINDS, AVAILABLE_KINDS, AccountRef, JOB_ELEVATION_SECS, JobInputs, JobView,
     Question, StepView,
 };
-pub use changes::{Change, ChangeWatch};
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,
 };
+pub use changes::{Change, ChangeWatch};
 pub use device_approval::{
     ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };

@@ -534,7 +534,10 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
             None,
         )
         .await;
-        assert!(matches!(j["state"].as_str(), Some("queued" | "running")), "{j}");
+        assert!(
+            matches!(j["state"].as_str(), Some("queued" | "running")),
+            "{j}"
+        );
         if j["steps"].as_array().is_some_and(|s| {
             s.iter().any(|s| {
                 s["name"] == "type the code from the shared inbox" && s["outcome"].is_null()
