@@ -426,6 +426,7 @@ impl Runner {
             new_password: tokio::sync::Mutex::new(None),
             typed_new: std::sync::atomic::AtomicBool::new(false),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
+            typed_pending: std::sync::atomic::AtomicBool::new(false),
             asked_for_code: asked_for_code.clone(),
         };
         // The attempt's time limit, stretched by each wait for a person.
@@ -583,12 +584,22 @@ impl Runner {
         *host.new_password.lock().await = Some(pending.clone());
         host.signing_in_with_new
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        host.typed_pending
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         if !matches!(
             run_flow(driver, recipe, "login", host, log).await,
             FlowEnd::Done
         ) {
             return FlowEnd::Failed(format!(
                 "{why}; the pending password of an unfinished rotation did not sign in either"
+            ));
+        }
+        // Only a sign-in that typed the pending password proves the app
+        // holds it: a browser still signed in skips the password, and
+        // promoting then would make current a password the app never took.
+        if !host.typed_pending.load(std::sync::atomic::Ordering::SeqCst) {
+            return FlowEnd::Failed(format!(
+                "{why}; the browser was still signed in, so the pending password of an unfinished rotation was not tried and stays pending"
             ));
         }
         let h = log
@@ -653,6 +664,9 @@ struct RunnerHost {
     typed_new: std::sync::atomic::AtomicBool,
     /// After `use_new_password`, {password} is the new one.
     signing_in_with_new: std::sync::atomic::AtomicBool,
+    /// Set when {password} was handed out as the new (or pending) one: the
+    /// app was really asked for it, not skipped by a browser still signed in.
+    typed_pending: std::sync::atomic::AtomicBool,
     /// Set when the run asks for `{totp}` or `{backup_code}`: the app asked
     /// for a second factor (what an MFA check looks for).
     asked_for_code: Arc<std::sync::atomic::AtomicBool>,
@@ -782,6 +796,8 @@ impl Host for RunnerHost {
                     .signing_in_with_new
                     .load(std::sync::atomic::Ordering::SeqCst) =>
             {
+                self.typed_pending
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 self.new_password
                     .lock()
                     .await
