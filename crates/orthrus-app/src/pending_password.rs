@@ -90,6 +90,61 @@ impl App {
             .transpose()
     }
 
+    /// The app explicitly refused `tried`, the new password run `job`
+    /// typed (its password policy, a blocklist, a length limit), so the
+    /// old one still works: the pending password is cleared, but only
+    /// while it is `tried` (another pending password, which the app may
+    /// hold, is left alone), and the next rotation makes a fresh one under
+    /// the account's policy. Audited `automation.password_discarded`; true
+    /// when it was cleared, false when there was nothing of `tried` to
+    /// clear.
+    pub async fn discard_pending_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+        tried: &SecretString,
+        job: orthrus_core::EventId,
+    ) -> Result<bool> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let rid = a.id.to_string();
+        // A few turns at most: a master key rotation may seal it anew
+        // between the read and the clear.
+        for _ in 0..3 {
+            let Some(sealed) = self
+                .inner
+                .store
+                .pending_password(actor.workspace_id, a.id)
+                .await?
+            else {
+                return Ok(false);
+            };
+            let p = self.open("accounts", &rid, "pending_password", &sealed)?;
+            if p.expose() != tried.expose() {
+                return Ok(false);
+            }
+            if self
+                .inner
+                .store
+                .clear_pending_password(actor.workspace_id, a.id, &sealed)
+                .await?
+            {
+                self.audit(
+                    actor,
+                    Event::new("automation.password_discarded")
+                        .target("account", a.id)
+                        .detail(serde_json::json!({"job_id": job.to_string()})),
+                )
+                .await?;
+                return Ok(true);
+            }
+        }
+        Err(AppError::conflict(
+            "automation.pending_password_race",
+            "the account's pending password keeps changing: try the rotation again",
+        ))
+    }
+
     /// The app accepted the pending password `tried` and a fresh sign-in
     /// with it worked: it becomes the account's password (the old one goes
     /// to the history) and the pending one is cleared. Done already (by

@@ -1,7 +1,8 @@
 //! A rotation whose worker dies after making the new password (issue 16's
 //! security review): the pending password is never replaced, so a rerun
 //! of the job (or a later job) types the same one, and it is promoted only
-//! as the password a run tried.
+//! as the password a run tried; one the app refused is discarded by the run
+//! that typed it (and by no other).
 
 use crate::TestApp;
 use orthrus_app::AppError;
@@ -137,5 +138,150 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             t.app.pending_rotation_password(&by, &id).await.unwrap(),
             Some(fresh)
         );
+    }
+}
+
+/// A new password the app refused (its policy, a blocklist, a length
+/// limit; the second security review): the run discards it, but only while
+/// it is the pending one it typed, and the next rotation makes a fresh one
+/// under the account's policy instead of typing the refused one forever.
+#[tokio::test]
+async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_fresh() {
+    for t in TestApp::all("rotation_refused").await {
+        let mut by = t.owner.clone();
+        by.elevated_until = Some(Timestamp(crate::START + 3_600_000));
+        let id = t
+            .app
+            .create_account(
+                &by,
+                orthrus_app::NewAccount {
+                    app: "sandbox".into(),
+                    label: "Brand".into(),
+                    login_url: "http://127.0.0.1:9/accounts/login".into(),
+                    username: "brand".into(),
+                    password: "pw-1".into(),
+                    notes: None,
+                    fields: Vec::new(),
+                },
+            )
+            .await
+            .unwrap()
+            .summary
+            .id;
+        // The run's job (its id goes to the audit).
+        let job: orthrus_core::EventId = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+        let pending = || async { t.app.pending_rotation_password(&by, &id).await.unwrap() };
+        let discarded = || async {
+            t.app
+                .list_audit(
+                    &t.owner,
+                    &orthrus_app::AuditQuery {
+                        action: Some("automation.password_discarded".into()),
+                        actor_id: None,
+                        target_id: Some(id.clone()),
+                        since: None,
+                        until: None,
+                        before: None,
+                        limit: None,
+                    },
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.detail)
+                .collect::<Vec<_>>()
+        };
+
+        let refused = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        assert_eq!(refused.expose().chars().count(), 20, "the default policy");
+        // Another password than the pending one (a run that typed something
+        // else) clears nothing: the app may hold the pending one.
+        let other = SecretString::new("not-the-pending-one");
+        assert!(
+            !t.app
+                .discard_pending_password(&by, &id, &other, job)
+                .await
+                .unwrap()
+        );
+        assert_eq!(pending().await, Some(refused.clone()));
+        assert!(discarded().await.is_empty());
+
+        // The run that typed it discards it: nothing pending, the old
+        // password still current, audited with the job and no secret.
+        assert!(
+            t.app
+                .discard_pending_password(&by, &id, &refused, job)
+                .await
+                .unwrap()
+        );
+        assert_eq!(pending().await, None);
+        assert_eq!(
+            t.app
+                .reveal_password(&by, &id, false)
+                .await
+                .unwrap()
+                .expose(),
+            "pw-1"
+        );
+        let events = discarded().await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["job_id"], job.to_string(), "{events:?}");
+        assert!(
+            !events[0].to_string().contains(refused.expose()),
+            "{events:?}"
+        );
+        // Done already: nothing more to clear, nothing more audited.
+        assert!(
+            !t.app
+                .discard_pending_password(&by, &id, &refused, job)
+                .await
+                .unwrap()
+        );
+        assert_eq!(discarded().await.len(), 1);
+
+        // The account's policy fixed to the app's rule: the next rotation
+        // makes a fresh password under it.
+        t.app
+            .set_rotation_schedule(
+                &by,
+                &id,
+                orthrus_app::RotationInput {
+                    every_days: None,
+                    window_start_hour: None,
+                    window_end_hour: None,
+                    on_member_leave: false,
+                    password_policy: Some(orthrus_app::PasswordPolicy {
+                        length: 12,
+                        symbols: false,
+                        ..Default::default()
+                    }),
+                    after_autofill_hours: None,
+                },
+            )
+            .await
+            .unwrap();
+        let fresh = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        assert_ne!(fresh.expose(), refused.expose());
+        assert!(
+            fresh.expose().chars().count() == 12
+                && fresh.expose().chars().all(|c| c.is_ascii_alphanumeric()),
+            "not under the fixed policy"
+        );
+        // A run still holding the refused password does not clear the new
+        // pending one.
+        assert!(
+            !t.app
+                .discard_pending_password(&by, &id, &refused, job)
+                .await
+                .unwrap()
+        );
+        assert_eq!(pending().await, Some(fresh.clone()));
+        assert_eq!(discarded().await.len(), 1);
+        // And it is still promoted as usual.
+        t.app
+            .promote_pending_password(&by, &id, &fresh, false)
+            .await
+            .unwrap();
+        assert_eq!(pending().await, None);
     }
 }
