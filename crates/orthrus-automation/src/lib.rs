@@ -45,6 +45,7 @@ pub const HOOKS: &[&str] = &[
     "save_backup_codes",
     "use_new_password",
     "promote_password",
+    "discard_new_password",
 ];
 
 /// The built-in recipe of `app`, parsed.

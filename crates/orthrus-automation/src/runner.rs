@@ -991,6 +991,25 @@ impl Host for RunnerHost {
                     .await
                     .map_err(|e| e.to_string())
             }
+            // The app refused the new password this run typed (its policy,
+            // a blocklist): the old one still works, so the pending password
+            // goes, if it is still this one. Never after the app took it.
+            "discard_new_password" => {
+                use std::sync::atomic::Ordering::SeqCst;
+                if !self.typed_new.load(SeqCst) || self.signing_in_with_new.load(SeqCst) {
+                    return Err(
+                        "discard_new_password: only after the app refused the {new_password} this run typed"
+                            .into(),
+                    );
+                }
+                let tried = self.new_password.lock().await.clone();
+                let tried = tried.ok_or("no new password was made yet")?;
+                self.app
+                    .discard_pending_password(a, &self.account, &tried, self.job.id)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
             "save_backup_codes" => {
                 let text = arg.ok_or("save_backup_codes needs the codes")?;
                 self.app

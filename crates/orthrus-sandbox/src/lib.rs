@@ -226,6 +226,9 @@ pub struct Behaviour {
     /// keeps loading): a client stopped right after the app took the new
     /// password.
     pub hang_after_password_change: bool,
+    /// New passwords longer than this are refused (an app's length limit:
+    /// a password policy that refuses what Orthrus made).
+    pub max_password_len: Option<usize>,
 }
 
 impl Default for Behaviour {
@@ -238,6 +241,7 @@ impl Default for Behaviour {
             refuse_app_codes: false,
             captcha_word: None,
             hang_after_password_change: false,
+            max_password_len: None,
         }
     }
 }

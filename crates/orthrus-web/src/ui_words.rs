@@ -184,6 +184,10 @@ pub(crate) const ACTIONS: &[(&str, &str)] = &[
         "An automation rotated the password",
     ),
     (
+        "automation.password_discarded",
+        "An automation dropped a new password the app refused",
+    ),
+    (
         "dual_approval.requested",
         "Asked a second person to approve",
     ),

@@ -38,12 +38,15 @@ pub(crate) async fn password_change(
         Err(r) => return *r,
     };
     let views = sb.views();
+    let max_len = sb.state().behaviour.max_password_len;
     let problem = if f.old_password != u.password {
         Some(Problem::OldPasswordWrong)
     } else if f.new_password != f.confirm_password {
         Some(Problem::PasswordsDiffer)
     } else if f.new_password.chars().count() < views.min_password_len() {
         Some(Problem::PasswordTooShort)
+    } else if max_len.is_some_and(|m| f.new_password.chars().count() > m) {
+        Some(Problem::PasswordTooLong)
     } else if f.new_password == u.password {
         Some(Problem::PasswordNotNew)
     } else {

@@ -204,6 +204,7 @@ impl Views for InstagramLook {
             }
             Problem::PasswordsDiffer => "Please make sure both passwords match.",
             Problem::PasswordTooShort => "Your password must be at least 6 characters.",
+            Problem::PasswordTooLong => "This password is too long. Choose a shorter one.",
             Problem::PasswordNotNew => "Create a new password you haven't used before.",
             Problem::InvalidEmail => "Enter a valid email address.",
             Problem::LinkNotSent => {

@@ -51,6 +51,7 @@ pub(crate) enum Problem {
     OldPasswordWrong,
     PasswordsDiffer,
     PasswordTooShort,
+    PasswordTooLong,
     PasswordNotNew,
     InvalidEmail,
     LinkNotSent,

@@ -91,6 +91,7 @@ impl Views for SandboxLook {
             }
             Problem::PasswordsDiffer => "Please make sure both passwords match.",
             Problem::PasswordTooShort => "Create a password at least 8 characters long.",
+            Problem::PasswordTooLong => "This password is too long. Choose a shorter one.",
             Problem::PasswordNotNew => "Create a new password you haven't used before.",
             Problem::InvalidEmail => "Enter a valid email address.",
             Problem::LinkNotSent => "We couldn't send the email. Try again later.",

@@ -548,6 +548,22 @@ async fn password_and_email_changes() {
         let (_, _, body) = b.post("/accounts/password/change", &form).await;
         assert!(body.contains(problem), "{problem}: {body}");
     }
+    // An app's length limit (a policy that refuses what a manager made):
+    // one character too many is refused, the limit itself is taken.
+    env.control(
+        "/__sandbox/config",
+        json!({"challenge_unknown_devices": false, "max_password_len": 14}),
+    )
+    .await;
+    let (_, _, body) = b
+        .post(
+            "/accounts/password/change",
+            &change("old-password-1", "new-password-23", "new-password-23"),
+        )
+        .await;
+    assert!(body.contains("id=\"error\""), "{body}");
+    assert!(body.contains("too long"), "{body}");
+    assert_eq!(env.user().await["password"], "old-password-1");
     let (_, _, body) = b
         .post(
             "/accounts/password/change",
