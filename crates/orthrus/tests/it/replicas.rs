@@ -221,6 +221,61 @@ async fn every_flow(app: &str) -> Scene {
     .await;
     assert_eq!(backup["unused"], 5, "{app}: {backup}");
 
+    // The app's policy refuses the new password (at most 16 characters;
+    // Orthrus makes 20 by default): the run discards it, so nothing stays
+    // pending for every later rotation to type again.
+    scene.sandbox_config(json!({"max_password_len": 16})).await;
+    let job = scene.start(&brand, "rotate_password").await;
+    let refused = wait_for_end(&c, &base, &t, &job).await;
+    assert_eq!(refused["state"], "failed", "{app}: {refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("refused the new password; the old one stays current"),
+        "{app}: {refused}"
+    );
+    assert_eq!(
+        revealed_password(&scene, &brand).await,
+        "brand-pw-1-correct",
+        "{app}"
+    );
+    assert_eq!(
+        sandbox_user(&scene, "brand").await["password"].as_str(),
+        Some("brand-pw-1-correct"),
+        "{app}"
+    );
+    let (s, rotation) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/accounts/{brand}/rotation"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{rotation}");
+    assert_eq!(rotation["password_pending"], false, "{app}: {rotation}");
+    let (_, audit) = api(
+        &c,
+        Method::GET,
+        &format!("{base}/audit?action=automation.password_discarded"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert!(audit.to_string().contains(&job), "{app}: {audit}");
+    // The account's policy fixed to the app's rule: the next rotation
+    // makes a fresh password under it.
+    let (s, v) = api(
+        &c,
+        Method::PUT,
+        &format!("{base}/accounts/{brand}/rotation"),
+        Some(&t),
+        Some(json!({"every_days": null, "password_policy": {"length": 16}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
     // Rotate the password: changed in the app, then verified by signing
     // out and in again with it, passing the authenticator step.
     let job = scene.start(&brand, "rotate_password").await;
@@ -232,6 +287,7 @@ async fn every_flow(app: &str) -> Scene {
     );
     let now = revealed_password(&scene, &brand).await;
     assert_ne!(now, "brand-pw-1-correct", "{app}");
+    assert_eq!(now.chars().count(), 16, "{app}: under the fixed policy");
     assert_eq!(
         sandbox_user(&scene, "brand").await["password"].as_str(),
         Some(now.as_str()),
