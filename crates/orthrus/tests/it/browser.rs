@@ -458,7 +458,7 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
 
 /// Chromium's virtual authenticator (WebDriver WebAuthn extension).
 #[derive(Debug)]
-pub(crate) struct AddVirtualAuthenticator;
+struct AddVirtualAuthenticator;
 
 impl thirtyfour::common::command::ExtensionCommand for AddVirtualAuthenticator {
     fn parameters_json(&self) -> Option<serde_json::Value> {
@@ -473,6 +473,62 @@ impl thirtyfour::common::command::ExtensionCommand for AddVirtualAuthenticator {
     fn endpoint(&self) -> std::sync::Arc<str> {
         "/webauthn/authenticator".into()
     }
+}
+
+/// With Chromium's virtual authenticator: the Owner (owner@acme.test)
+/// signs in, registers a passkey on My security, signs in afresh and
+/// reveals account `id`'s password, the passkey answering the identity
+/// check; the password shown.
+pub(crate) async fn register_a_passkey_and_reveal_with_it(
+    b: &WebDriver,
+    public: &str,
+    id: &str,
+) -> WebDriverResult<String> {
+    b.handle()
+        .cmd(thirtyfour::common::command::Command::ExtensionCommand(
+            Box::new(AddVirtualAuthenticator),
+        ))
+        .await?;
+    sign_in(b, public, "owner@acme.test", "owner-password-1").await?;
+    b.goto(&format!("{public}/security")).await?;
+    let form = b.query(By::Id("passkey-register")).first().await?;
+    form.find(By::Name("name"))
+        .await?
+        .send_keys("Test laptop")
+        .await?;
+    form.find(By::Name("password"))
+        .await?
+        .send_keys("owner-password-1")
+        .await?;
+    form.find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    b.query(By::XPath("//td[text()='Test laptop']"))
+        .first()
+        .await?;
+    // A fresh session: revealing asks for the identity check; the passkey answers it.
+    b.find(By::XPath("//button[text()='Sign out']"))
+        .await?
+        .click()
+        .await?;
+    sign_in(b, public, "owner@acme.test", "owner-password-1").await?;
+    b.goto(&format!("{public}/accounts/{id}")).await?;
+    b.query(By::Id("reveal-password"))
+        .first()
+        .await?
+        .click()
+        .await?;
+    b.query(By::Id("step-up-passkey"))
+        .first()
+        .await?
+        .click()
+        .await?;
+    b.query(By::Id("password-value"))
+        .first()
+        .await?
+        .text()
+        .await
 }
 
 #[tokio::test]
@@ -525,49 +581,8 @@ async fn passkey_registration_and_step_up_in_chromium() {
     let (_driver, driver_url) = chromedriver();
     let b = browser(&driver_url).await;
     let result = async {
-        b.handle()
-            .cmd(thirtyfour::common::command::Command::ExtensionCommand(
-                Box::new(AddVirtualAuthenticator),
-            ))
-            .await?;
-        sign_in(&b, &public, "owner@acme.test", "owner-password-1").await?;
-        // Register a passkey on My security.
-        b.goto(&format!("{public}/security")).await?;
-        let form = b.query(By::Id("passkey-register")).first().await?;
-        form.find(By::Name("name"))
-            .await?
-            .send_keys("Test laptop")
-            .await?;
-        form.find(By::Name("password"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        form.find(By::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//td[text()='Test laptop']"))
-            .first()
-            .await?;
-        // A fresh session: revealing asks for the identity check; the passkey answers it.
-        b.find(By::XPath("//button[text()='Sign out']"))
-            .await?
-            .click()
-            .await?;
-        sign_in(&b, &public, "owner@acme.test", "owner-password-1").await?;
-        b.goto(&format!("{public}/accounts/{id}")).await?;
-        b.query(By::Id("reveal-password"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        b.query(By::Id("step-up-passkey"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        let shown = b.query(By::Id("password-value")).first().await?;
-        assert_eq!(shown.text().await?, "Passkey-Guarded-7");
+        let shown = register_a_passkey_and_reveal_with_it(&b, &public, &id).await?;
+        assert_eq!(shown, "Passkey-Guarded-7");
         // The same session, elevated by the passkey, views the backup codes.
         b.query(By::Id("backup-view"))
             .first()

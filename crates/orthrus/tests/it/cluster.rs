@@ -6,7 +6,7 @@
 //! job started through node B run once; node B killed mid-job and its job
 //! finished by another node. Skipped without `ORTHRUS_TEST_DATABASE_URL`.
 
-use crate::browser::{AddVirtualAuthenticator, browser_sized, chromedriver, sign_in};
+use crate::browser::{browser_sized, chromedriver, register_a_passkey_and_reveal_with_it};
 use crate::scene::wait_for_end;
 use crate::support::*;
 use axum::response::IntoResponse;
@@ -296,47 +296,8 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
 
         // A passkey registered and used for a step-up, each ceremony's
         // start and finish on different nodes.
-        br.handle()
-            .cmd(thirtyfour::common::command::Command::ExtensionCommand(
-                Box::new(AddVirtualAuthenticator),
-            ))
-            .await?;
-        sign_in(&br, &public, "owner@acme.test", "owner-password-1").await?;
-        br.goto(&format!("{public}/security")).await?;
-        let form = br.query(By::Id("passkey-register")).first().await?;
-        form.find(By::Name("name"))
-            .await?
-            .send_keys("Test laptop")
-            .await?;
-        form.find(By::Name("password"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        form.find(By::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        br.query(By::XPath("//td[text()='Test laptop']"))
-            .first()
-            .await?;
-        br.find(By::XPath("//button[text()='Sign out']"))
-            .await?
-            .click()
-            .await?;
-        sign_in(&br, &public, "owner@acme.test", "owner-password-1").await?;
-        br.goto(&format!("{public}/accounts/{account_id}")).await?;
-        br.query(By::Id("reveal-password"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        br.query(By::Id("step-up-passkey"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        let shown = br.query(By::Id("password-value")).first().await?;
-        assert_eq!(shown.text().await?, "Passkey-Guarded-7");
+        let shown = register_a_passkey_and_reveal_with_it(&br, &public, &account_id).await?;
+        assert_eq!(shown, "Passkey-Guarded-7");
         WebDriverResult::Ok(t)
     }
     .await;
