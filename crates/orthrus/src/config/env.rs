@@ -1,0 +1,187 @@
+//! `ORTHRUS_…` environment variables over the file's values: each one parsed
+//! and range-checked with a message naming the variable.
+
+use super::Config;
+use anyhow::{Context, bail};
+use orthrus_core::SecretString;
+use std::path::PathBuf;
+
+/// Applies `ORTHRUS_…` variables.
+pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    let num = |k: &str, v: String| -> anyhow::Result<i64> {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{k} must be a whole number, got {v:?}"))
+    };
+    if let Some(v) = get("ORTHRUS_DATA_DIR") {
+        c.data_dir = PathBuf::from(v);
+    }
+    if let Some(v) = get("ORTHRUS_DATABASE_URL") {
+        c.database_url = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_DATABASE_MAX_CONNECTIONS") {
+        c.database_max_connections = u32::try_from(num("ORTHRUS_DATABASE_MAX_CONNECTIONS", v)?)
+            .context("ORTHRUS_DATABASE_MAX_CONNECTIONS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_WORKERS") {
+        c.automation.workers = u32::try_from(num("ORTHRUS_AUTOMATION_WORKERS", v)?)
+            .context("ORTHRUS_AUTOMATION_WORKERS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_LEASE_SECS") {
+        c.automation.lease_secs = u64::try_from(num("ORTHRUS_AUTOMATION_LEASE_SECS", v)?)
+            .context("ORTHRUS_AUTOMATION_LEASE_SECS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS") {
+        c.automation.person_wait_secs =
+            u64::try_from(num("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS", v)?)
+                .context("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_ALLOWED_PRIVATE_HOSTS") {
+        c.automation.allowed_private_hosts = v
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_BROWSER_USER") {
+        c.automation.browser_user = v;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_RECIPES_DIR") {
+        c.automation.recipes_dir = v;
+    }
+    if let Some(v) = get("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS") {
+        c.automation.mfa_check_interval_days =
+            u32::try_from(num("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS", v)?)
+                .context("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
+        c.forward.relay = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_FORWARD_FROM") {
+        c.forward.from = v;
+    }
+    if let Some(v) = get("ORTHRUS_SMTP_TLS_CERT") {
+        c.smtp.tls_cert = v;
+    }
+    if let Some(v) = get("ORTHRUS_SMTP_TLS_KEY") {
+        c.smtp.tls_key = v;
+    }
+    if let Some(v) = get("ORTHRUS_HTTP") {
+        c.http.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_PUBLIC_URL") {
+        c.http.public_url = v;
+    }
+    if let Some(v) = get("ORTHRUS_TRUST_PROXY") {
+        c.http.trust_proxy = match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "0" | "false" | "no" | "off" | "" => false,
+            other => bail!("ORTHRUS_TRUST_PROXY must be true or false, got {other:?}"),
+        };
+    }
+    if let Some(v) = get("ORTHRUS_MAX_BODY_BYTES") {
+        c.http.max_body_bytes = usize::try_from(num("ORTHRUS_MAX_BODY_BYTES", v)?)
+            .context("ORTHRUS_MAX_BODY_BYTES is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_UPLOAD_SLOTS") {
+        c.http.upload_slots = usize::try_from(num("ORTHRUS_UPLOAD_SLOTS", v)?)
+            .context("ORTHRUS_UPLOAD_SLOTS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_UPLOAD_TIMEOUT_SECS") {
+        c.http.upload_timeout_secs = u64::try_from(num("ORTHRUS_UPLOAD_TIMEOUT_SECS", v)?)
+            .context("ORTHRUS_UPLOAD_TIMEOUT_SECS is out of range")?;
+    }
+    if let Some(v) = get("ORTHRUS_BEARER_DAYS") {
+        c.security.bearer_days = num("ORTHRUS_BEARER_DAYS", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_LOCKOUT_THRESHOLD") {
+        c.security.lockout_threshold = num("ORTHRUS_LOCKOUT_THRESHOLD", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_LOCKOUT_SECS") {
+        c.security.lockout_secs = num("ORTHRUS_LOCKOUT_SECS", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_SMTP") {
+        c.smtp.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_TWILIO_AUTH_TOKEN") {
+        c.sms.twilio_auth_token = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_SMS_WEBHOOK_SECRET") {
+        c.sms.webhook_secret = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_SMTP_DOMAIN") {
+        c.smtp.domain = v;
+    }
+    apply_smtp_limits_env(c, &get)?;
+    crate::sso_config::apply_env(&mut c.sso, &get)?;
+    if let Some(v) = get("ORTHRUS_METRICS_LISTEN") {
+        c.metrics.listen = v;
+    }
+    if let Some(v) = get("ORTHRUS_METRICS_TOKEN") {
+        c.metrics.token = SecretString::new(v);
+    }
+    if let Some(v) = get("ORTHRUS_LOG") {
+        c.log.level = v;
+    }
+    if let Some(v) = get("ORTHRUS_LOG_FORMAT") {
+        c.log.format = v;
+    }
+    if let Some(v) = get("ORTHRUS_SESSION_HOURS") {
+        c.security.session_hours = num("ORTHRUS_SESSION_HOURS", v)?;
+    }
+    if let Some(v) = get("ORTHRUS_ARGON_MEMORY_KIB") {
+        c.security.argon_memory_kib = u32::try_from(num("ORTHRUS_ARGON_MEMORY_KIB", v)?)
+            .context("ORTHRUS_ARGON_MEMORY_KIB is out of range")?;
+    }
+    Ok(())
+}
+
+/// `ORTHRUS_SMTP_…` connection, deadline, rate and quota settings.
+fn apply_smtp_limits_env(
+    c: &mut Config,
+    get: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<()> {
+    fn whole<T: TryFrom<i64>>(
+        k: &str,
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Option<T>> {
+        let Some(v) = get(k) else { return Ok(None) };
+        let n: i64 = v
+            .trim()
+            .parse()
+            .with_context(|| format!("{k} must be a whole number, got {v:?}"))?;
+        T::try_from(n)
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{k} is out of range"))
+    }
+    let m = &mut c.smtp;
+    if let Some(v) = whole("ORTHRUS_SMTP_MAX_CONNECTIONS", get)? {
+        m.max_connections = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_MAX_CONNECTIONS_PER_IP", get)? {
+        m.max_connections_per_ip = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_COMMAND_TIMEOUT_SECS", get)? {
+        m.command_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_DATA_TIMEOUT_SECS", get)? {
+        m.data_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_SESSION_TIMEOUT_SECS", get)? {
+        m.session_timeout_secs = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_ADDRESS_MESSAGES_PER_MINUTE", get)? {
+        m.address_messages_per_minute = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_WORKSPACE_MESSAGES_PER_MINUTE", get)? {
+        m.workspace_messages_per_minute = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_ADDRESS_STORAGE_BYTES", get)? {
+        m.address_storage_bytes = v;
+    }
+    if let Some(v) = whole("ORTHRUS_SMTP_WORKSPACE_STORAGE_BYTES", get)? {
+        m.workspace_storage_bytes = v;
+    }
+    Ok(())
+}
