@@ -2,19 +2,7 @@
  * Talks only to the background worker; never shows a password. */
 "use strict";
 (function () {
-  const ext = globalThis.browser && globalThis.browser.runtime ? globalThis.browser : globalThis.chrome;
-  const $ = (id) => document.getElementById(id);
-
-  function send(msg) {
-    return ext.runtime.sendMessage(msg).then(
-      (r) => r || { ok: false, error: { message: "The Orthrus extension did not answer." } },
-      () => ({ ok: false, error: { message: "The Orthrus extension did not answer." } }),
-    );
-  }
-
-  function show(id, on) {
-    $(id).classList.toggle("hidden", !on);
-  }
+  const { ext, $, send, show } = globalThis.OrthrusPanel;
 
   function message(text, isError, action) {
     const m = $("message");
