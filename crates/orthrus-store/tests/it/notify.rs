@@ -3,6 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
+use super::fixtures::message;
 use super::*;
 use std::time::Duration;
 
@@ -17,22 +18,6 @@ async fn heard(feed: &mut ChangeFeed, what: &str, want: impl Fn(&Change) -> bool
     })
     .await;
     assert!(found.is_ok(), "{what}: not heard within a second");
-}
-
-fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
-    InboxMessageRow {
-        id: EventId::new(c, &OsEntropy),
-        workspace_id: a.workspace_id,
-        account_id: a.id,
-        channel: "email".into(),
-        recipient: "x-1@inbox.test".into(),
-        sender: "code@sender.test".into(),
-        dedup_key: key.into(),
-        sealed: vec![7; 10],
-        has_code: true,
-        received_at: c.now(),
-        used_at: None,
-    }
 }
 
 #[tokio::test]
