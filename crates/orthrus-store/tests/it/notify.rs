@@ -3,7 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
-use super::fixtures::message;
+use super::fixtures::{Scene, message};
 use super::*;
 use std::time::Duration;
 
@@ -25,6 +25,36 @@ async fn sqlite_has_no_feed() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     assert!(s.change_feed().is_none());
+}
+
+/// Announcing is part of every store: on SQLite (no feed, one process) it
+/// answers Ok and does nothing; on PostgreSQL the store's own feed hears it.
+#[tokio::test]
+async fn announcing_answers_on_every_backend_and_a_feed_hears_it() {
+    for s in backends("announce").await.stores {
+        let sc = Scene::new(&s).await;
+        let change = Change::Access {
+            workspace: sc.ws.id,
+            user: sc.owner.id,
+        };
+        match s.change_feed() {
+            None => {
+                assert_eq!(s.backend(), "sqlite");
+                s.announce(&change).await.unwrap();
+            }
+            Some(mut feed) => {
+                assert_eq!(s.backend(), "postgres");
+                assert_eq!(
+                    tokio::time::timeout(Duration::from_secs(5), feed.next())
+                        .await
+                        .unwrap(),
+                    Change::Resync
+                );
+                s.announce(&change).await.unwrap();
+                heard(&mut feed, "its own announcement", |c| *c == change).await;
+            }
+        }
+    }
 }
 
 #[tokio::test]
