@@ -3,6 +3,7 @@
 //! grants that every access query counts, the highest role winning; a
 //! user's grants removed in one go.
 
+use super::fixtures::*;
 use super::*;
 
 #[tokio::test]
@@ -242,5 +243,161 @@ async fn scim_token_deletes_and_a_users_sso_links_go_at_once() {
                 .is_some()
         );
         assert_eq!(s.unlink_sso_identities(ws.id, v.id).await.unwrap(), 0);
+    }
+}
+
+/// Teams read back one by one and by name, renamed (a taken name refused),
+/// a member and a grant taken back once; a user's SCIM record read back;
+/// another workspace sees none of it.
+#[tokio::test]
+async fn teams_are_renamed_members_and_grants_removed_once_and_records_read_back() {
+    for s in backends("directory_teams").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let ws = sc.ws.id;
+        let v = sc.user(&s, "v@acme.test", WorkspaceRole::User).await;
+        let other = sc.elsewhere(&s).await;
+        let team = |name: &str| TeamRow {
+            id: EventId::new(c, &OsEntropy),
+            workspace_id: ws,
+            display_name: name.into(),
+            external_id: None,
+            created_at: c.now(),
+            updated_at: c.now(),
+        };
+        let beta = team("beta");
+        let alpha = team("Alpha");
+        s.create_team(&beta).await.unwrap();
+        s.create_team(&alpha).await.unwrap();
+        assert_eq!(s.get_team(ws, beta.id).await.unwrap(), Some(beta.clone()));
+        assert!(s.get_team(other.ws.id, beta.id).await.unwrap().is_none());
+        assert_eq!(
+            s.list_teams(ws).await.unwrap(),
+            vec![alpha.clone(), beta.clone()],
+            "by name, whatever the case"
+        );
+        assert!(s.list_teams(other.ws.id).await.unwrap().is_empty());
+
+        c.advance_secs(5);
+        let renamed = TeamRow {
+            display_name: "Gamma".into(),
+            external_id: Some("grp-g".into()),
+            updated_at: c.now(),
+            ..beta.clone()
+        };
+        s.update_team(&renamed).await.unwrap();
+        assert_eq!(
+            s.get_team(ws, beta.id).await.unwrap(),
+            Some(renamed.clone())
+        );
+        assert!(matches!(
+            s.update_team(&TeamRow {
+                display_name: "Alpha".into(),
+                ..renamed.clone()
+            })
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.update_team(&TeamRow {
+                workspace_id: other.ws.id,
+                ..renamed.clone()
+            })
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            s.update_team(&team("Delta")).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.get_team(ws, beta.id).await.unwrap(), Some(renamed));
+
+        // A member taken back once, in the team's workspace only.
+        for u in [sc.owner.id, v.id] {
+            assert!(s.add_team_member(ws, beta.id, u, c.now()).await.unwrap());
+        }
+        assert!(
+            !s.remove_team_member(other.ws.id, beta.id, v.id)
+                .await
+                .unwrap()
+        );
+        assert!(s.remove_team_member(ws, beta.id, v.id).await.unwrap());
+        assert!(!s.remove_team_member(ws, beta.id, v.id).await.unwrap());
+        assert_eq!(
+            s.team_members(ws, Some(beta.id))
+                .await
+                .unwrap()
+                .iter()
+                .map(|m| m.user_id)
+                .collect::<Vec<_>>(),
+            vec![sc.owner.id]
+        );
+
+        // A grant taken back once: the team's members lose the role.
+        s.add_team_member(ws, beta.id, v.id, c.now()).await.unwrap();
+        s.put_team_grant(&TeamGrantRow {
+            workspace_id: ws,
+            account_id: sc.account.id,
+            team_id: beta.id,
+            role: AccountRole::Collaborator,
+            added_by: sc.owner.id,
+            added_at: c.now(),
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            s.member_role(ws, sc.account.id, v.id, c.now())
+                .await
+                .unwrap(),
+            Some(AccountRole::Collaborator)
+        );
+        assert!(
+            !s.remove_team_grant(other.ws.id, sc.account.id, beta.id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.remove_team_grant(ws, sc.account.id, alpha.id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.remove_team_grant(ws, sc.account.id, beta.id)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.remove_team_grant(ws, sc.account.id, beta.id)
+                .await
+                .unwrap()
+        );
+        assert!(s.team_grants(ws, None).await.unwrap().is_empty());
+        assert_eq!(
+            s.member_role(ws, sc.account.id, v.id, c.now())
+                .await
+                .unwrap(),
+            None
+        );
+
+        // A SCIM record read back by user, in its workspace.
+        assert!(s.scim_user(ws, v.id).await.unwrap().is_none());
+        let rec = ScimUserRow {
+            user_id: v.id,
+            workspace_id: ws,
+            user_name: "v@acme.test".into(),
+            external_id: Some("ext-v".into()),
+            given_name: Some("Vera".into()),
+            family_name: Some("Vance".into()),
+            formatted_name: Some("Vera Vance".into()),
+            display_name: Some("Vera".into()),
+            emails: "[{\"value\":\"v@acme.test\",\"primary\":true}]".into(),
+            created_at: c.now(),
+            updated_at: c.now(),
+            deleted_at: None,
+        };
+        s.save_scim_user(&rec).await.unwrap();
+        assert_eq!(s.scim_user(ws, v.id).await.unwrap(), Some(rec));
+        assert!(s.scim_user(ws, sc.owner.id).await.unwrap().is_none());
+        assert!(s.scim_user(other.ws.id, v.id).await.unwrap().is_none());
     }
 }

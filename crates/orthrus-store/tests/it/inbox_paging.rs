@@ -1,21 +1,14 @@
 //! `Store::list_messages` filters in SQL (issue 14, item 5): keyset paging
 //! with `before` over every message, and the word index intersected.
 
+use super::fixtures;
 use super::*;
 
 fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
     InboxMessageRow {
-        id: EventId::new(c, &OsEntropy),
-        workspace_id: a.workspace_id,
-        account_id: a.id,
         channel: if i.is_multiple_of(2) { "email" } else { "sms" }.into(),
-        recipient: "x-1@inbox.test".into(),
-        sender: "code@sender.test".into(),
-        dedup_key: format!("m{i}"),
-        sealed: vec![7; 10],
         has_code: i.is_multiple_of(3),
-        received_at: c.now(),
-        used_at: None,
+        ..fixtures::message(c, a, &format!("m{i}"))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `Store::inbox_usage`: the counts behind the inbox rates and quotas.
 
+use super::fixtures;
 use super::*;
 
 fn message(
@@ -10,17 +11,9 @@ fn message(
     size: usize,
 ) -> InboxMessageRow {
     InboxMessageRow {
-        id: EventId::new(c, &OsEntropy),
-        workspace_id: a.workspace_id,
-        account_id: a.id,
-        channel: "email".into(),
         recipient: recipient.into(),
-        sender: "code@sender.test".into(),
-        dedup_key: dedup.into(),
         sealed: vec![7; size],
-        has_code: true,
-        received_at: c.now(),
-        used_at: None,
+        ..fixtures::message(c, a, dedup)
     }
 }
 

@@ -6,19 +6,30 @@ use orthrus_core::*;
 use orthrus_store::*;
 use std::sync::Arc;
 
+mod accounts;
+mod approvals;
 mod ceremonies;
+mod coverage;
 mod directory;
 mod expiry;
 mod extension;
+mod fixtures;
 mod hot_path;
 mod hotp;
+mod inbox;
 mod inbox_paging;
 mod inbox_usage;
 mod invitations;
+mod jobs;
 mod mfa_checks;
 mod notify;
+mod ops;
+mod passkeys;
+mod phones;
+mod rotations;
 mod shared_work;
 mod sso;
+mod users;
 
 struct Backends {
     stores: Vec<Arc<dyn Store>>,

@@ -3,6 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
+use super::fixtures::{Scene, message};
 use super::*;
 use std::time::Duration;
 
@@ -19,27 +20,41 @@ async fn heard(feed: &mut ChangeFeed, what: &str, want: impl Fn(&Change) -> bool
     assert!(found.is_ok(), "{what}: not heard within a second");
 }
 
-fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
-    InboxMessageRow {
-        id: EventId::new(c, &OsEntropy),
-        workspace_id: a.workspace_id,
-        account_id: a.id,
-        channel: "email".into(),
-        recipient: "x-1@inbox.test".into(),
-        sender: "code@sender.test".into(),
-        dedup_key: key.into(),
-        sealed: vec![7; 10],
-        has_code: true,
-        received_at: c.now(),
-        used_at: None,
-    }
-}
-
 #[tokio::test]
 async fn sqlite_has_no_feed() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     assert!(s.change_feed().is_none());
+}
+
+/// Announcing is part of every store: on SQLite (no feed, one process) it
+/// answers Ok and does nothing; on PostgreSQL the store's own feed hears it.
+#[tokio::test]
+async fn announcing_answers_on_every_backend_and_a_feed_hears_it() {
+    for s in backends("announce").await.stores {
+        let sc = Scene::new(&s).await;
+        let change = Change::Access {
+            workspace: sc.ws.id,
+            user: sc.owner.id,
+        };
+        match s.change_feed() {
+            None => {
+                assert_eq!(s.backend(), "sqlite");
+                s.announce(&change).await.unwrap();
+            }
+            Some(mut feed) => {
+                assert_eq!(s.backend(), "postgres");
+                assert_eq!(
+                    tokio::time::timeout(Duration::from_secs(5), feed.next())
+                        .await
+                        .unwrap(),
+                    Change::Resync
+                );
+                s.announce(&change).await.unwrap();
+                heard(&mut feed, "its own announcement", |c| *c == change).await;
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,111 @@
+//! Set-up shared by the conformance tests, built on the row builders of
+//! `main.rs`: a workspace with its Owner and one account they own
+//! ([`Scene`]), a second workspace to check scoping against, a stored job,
+//! and an inbox message.
+
+use super::*;
+
+/// A workspace, its Owner and one account the Owner owns, stored in one
+/// store, with the fake clock that made them.
+pub struct Scene {
+    pub c: FakeClock,
+    pub ws: WorkspaceRow,
+    pub owner: UserRow,
+    pub account: AccountRow,
+}
+
+/// A second workspace with its own Owner and account: what a scene's
+/// workspace must never see, nor touch.
+pub struct Elsewhere {
+    pub ws: WorkspaceRow,
+    pub owner: UserRow,
+    pub account: AccountRow,
+}
+
+impl Scene {
+    /// First-run setup (`owner@acme.test`) and the account "Brand IG".
+    pub async fn new(s: &Arc<dyn Store>) -> Self {
+        let c = clock();
+        let ws = workspace(&c);
+        let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
+        s.bootstrap(&ws, &owner).await.unwrap();
+        let account = super::account(&c, ws.id, owner.id, "Brand IG");
+        s.create_account(&account, &owner_of(&account, owner.id), &[])
+            .await
+            .unwrap();
+        Self {
+            c,
+            ws,
+            owner,
+            account,
+        }
+    }
+
+    /// Another user of the workspace, stored.
+    pub async fn user(&self, s: &Arc<dyn Store>, email: &str, role: WorkspaceRole) -> UserRow {
+        let u = user(&self.c, self.ws.id, email, role);
+        s.create_user(&u).await.unwrap();
+        u
+    }
+
+    /// Another account of the workspace, owned by the Owner, stored.
+    pub async fn account(&self, s: &Arc<dyn Store>, label: &str) -> AccountRow {
+        let a = super::account(&self.c, self.ws.id, self.owner.id, label);
+        s.create_account(&a, &owner_of(&a, self.owner.id), &[])
+            .await
+            .unwrap();
+        a
+    }
+
+    /// A second workspace (`other@acme.test` and its account), stored.
+    pub async fn elsewhere(&self, s: &Arc<dyn Store>) -> Elsewhere {
+        let ws = workspace(&self.c);
+        s.create_workspace(&ws).await.unwrap();
+        let owner = user(&self.c, ws.id, "other@acme.test", WorkspaceRole::Owner);
+        s.create_user(&owner).await.unwrap();
+        let account = super::account(&self.c, ws.id, owner.id, "Other IG");
+        s.create_account(&account, &owner_of(&account, owner.id), &[])
+            .await
+            .unwrap();
+        Elsewhere { ws, owner, account }
+    }
+
+    /// A queued job of `kind` on the scene's account, requested by the
+    /// Owner, stored.
+    pub async fn job(&self, s: &Arc<dyn Store>, kind: &str) -> JobRow {
+        let j = job(&self.c, &self.account, self.owner.id, kind);
+        s.insert_job(&j).await.unwrap();
+        j
+    }
+
+    /// A stored job claimed by `worker` (running, leased for a minute).
+    pub async fn running_job(&self, s: &Arc<dyn Store>, worker: &str) -> JobRow {
+        let j = self.job(s, "login").await;
+        let now = self.c.now();
+        let got = s
+            .claim_job(worker, now, now.plus_seconds(60))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.id, got.state.as_str()), (j.id, "running"));
+        got
+    }
+}
+
+/// An email with a code to `x-1@inbox.test` for `a`, received now, its
+/// dedup key `key` and 10 sealed bytes.
+pub fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
+    InboxMessageRow {
+        id: EventId::new(c, &OsEntropy),
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        channel: "email".into(),
+        recipient: "x-1@inbox.test".into(),
+        sender: "code@sender.test".into(),
+        dedup_key: key.into(),
+        sealed: vec![7; 10],
+        has_code: true,
+        received_at: c.now(),
+        used_at: None,
+    }
+}

@@ -1,0 +1,198 @@
+//! Workspaces, users and their credentials beyond `main.rs`: a workspace's
+//! settings changed, the users listed, a password replaced, sessions and
+//! API tokens touched when used, one token revoked; each scoped to its
+//! workspace.
+
+use super::fixtures::*;
+use super::*;
+
+#[tokio::test]
+async fn the_store_answers_and_a_workspace_changes_in_place() {
+    for s in backends("workspaces").await.stores {
+        s.ping().await.unwrap();
+        let sc = Scene::new(&s).await;
+        let changed = WorkspaceRow {
+            name: "Acme Social".into(),
+            require_2fa: true,
+            step_up_minutes: 3,
+            ..sc.ws.clone()
+        };
+        s.update_workspace(&changed).await.unwrap();
+        assert_eq!(s.get_workspace(sc.ws.id).await.unwrap(), Some(changed));
+        let unknown = workspace(&sc.c);
+        assert!(matches!(
+            s.update_workspace(&unknown).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.get_workspace(unknown.id).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn users_are_listed_by_email_in_their_workspace_and_change_password() {
+    for s in backends("users").await.stores {
+        let sc = Scene::new(&s).await;
+        let b = sc.user(&s, "bea@acme.test", WorkspaceRole::User).await;
+        let a = sc.user(&s, "al@acme.test", WorkspaceRole::Admin).await;
+        let other = sc.elsewhere(&s).await;
+        assert_eq!(
+            s.list_users(sc.ws.id).await.unwrap(),
+            vec![a.clone(), b.clone(), sc.owner.clone()]
+        );
+        assert_eq!(s.list_users(other.ws.id).await.unwrap(), vec![other.owner]);
+
+        sc.c.advance_secs(60);
+        s.set_user_password(sc.ws.id, b.id, "$argon2id$new", sc.c.now())
+            .await
+            .unwrap();
+        let after = s.get_user(sc.ws.id, b.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.password_hash.as_str(), after.updated_at),
+            ("$argon2id$new", sc.c.now())
+        );
+        assert_eq!(
+            s.get_user(sc.ws.id, a.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            "$argon2id$fake",
+            "nobody else's"
+        );
+        // Another workspace cannot change it.
+        assert!(matches!(
+            s.set_user_password(other.ws.id, b.id, "$argon2id$evil", sc.c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            s.get_user(sc.ws.id, b.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            "$argon2id$new"
+        );
+    }
+}
+
+fn session(c: &FakeClock, u: &UserRow, hash: &str) -> SessionRow {
+    SessionRow {
+        id: SessionId::new(c, &OsEntropy),
+        workspace_id: u.workspace_id,
+        user_id: u.id,
+        token_hash: hash.into(),
+        kind: SessionKind::Bearer,
+        created_at: c.now(),
+        last_seen_at: c.now(),
+        expires_at: c.now().plus_seconds(3600),
+        elevated_until: None,
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        revoked_at: None,
+    }
+}
+
+fn token(c: &FakeClock, u: &UserRow, name: &str) -> ApiTokenRow {
+    ApiTokenRow {
+        id: TokenId::new(c, &OsEntropy),
+        workspace_id: u.workspace_id,
+        user_id: u.id,
+        name: name.into(),
+        token_hash: format!("hash-{name}"),
+        prefix: format!("ort_{name}"),
+        created_at: c.now(),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+#[tokio::test]
+async fn sessions_and_tokens_are_touched_and_a_token_is_revoked_once() {
+    for s in backends("tokens").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let v = sc.user(&s, "v@acme.test", WorkspaceRole::User).await;
+        let other = sc.elsewhere(&s).await;
+
+        let sess = session(c, &sc.owner, "sess-1");
+        s.create_session(&sess).await.unwrap();
+        c.advance_secs(90);
+        s.touch_session(sess.id, c.now()).await.unwrap();
+        let seen = s.session_by_token_hash("sess-1").await.unwrap().unwrap();
+        assert_eq!(
+            seen,
+            SessionRow {
+                last_seen_at: c.now(),
+                ..sess.clone()
+            },
+            "only last_seen_at moves"
+        );
+
+        let t1 = token(c, &sc.owner, "ci");
+        c.advance_secs(1);
+        let t2 = token(c, &sc.owner, "laptop");
+        s.create_api_token(&t1).await.unwrap();
+        s.create_api_token(&t2).await.unwrap();
+        c.advance_secs(30);
+        s.touch_api_token(t1.id, c.now()).await.unwrap();
+        assert_eq!(
+            s.api_token_by_hash("hash-ci").await.unwrap().unwrap(),
+            ApiTokenRow {
+                last_used_at: Some(c.now()),
+                ..t1.clone()
+            }
+        );
+        assert_eq!(
+            s.api_token_by_hash("hash-laptop")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_used_at,
+            None
+        );
+
+        // Revoking: not through another user or workspace; once.
+        assert!(
+            !s.revoke_api_token(sc.ws.id, v.id, t1.id, c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.revoke_api_token(other.ws.id, sc.owner.id, t1.id, c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.revoke_api_token(sc.ws.id, sc.owner.id, t1.id, c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.revoke_api_token(sc.ws.id, sc.owner.id, t1.id, c.now())
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert_eq!(
+            s.api_token_by_hash("hash-ci")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            Some(c.now())
+        );
+        // The list leaves the revoked one out; the other stays usable.
+        let left = s.list_api_tokens(sc.ws.id, sc.owner.id).await.unwrap();
+        assert_eq!(left.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t2.id]);
+        assert!(
+            s.api_token_by_hash("hash-laptop")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+    }
+}
