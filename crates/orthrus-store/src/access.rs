@@ -178,7 +178,7 @@ macro_rules! impl_access {
                 for r in &ids {
                     let ws: WorkspaceId = parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?;
                     let id: UserId = parse(&r.try_get::<String, _>("id")?, "id")?;
-                    if let Some(u) = crate::Store::get_user(self, ws, id).await? {
+                    if let Some(u) = crate::UserStore::get_user(self, ws, id).await? {
                         out.push(u);
                     }
                 }
