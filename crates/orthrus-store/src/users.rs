@@ -3,7 +3,10 @@
 //! through the [`UserStore`] supertrait.
 
 use crate::models::{InvitationRow, UserRow, WorkspaceRow};
-use crate::rows::{USER_COLS, invitation_row, ts, user_row, workspace_row};
+use crate::rows::{
+    Prefixed, USER_COLS, WORKSPACE_COLS, aliased, invitation_row, qualified, user_row,
+    workspace_row,
+};
 use crate::sql::{conflict, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
@@ -291,15 +294,11 @@ macro_rules! impl_users {
                 ws: WorkspaceId,
                 user: UserId,
             ) -> Result<Option<(UserRow, WorkspaceRow)>> {
-                let ucols = USER_COLS
-                    .split(", ")
-                    .map(|c| format!("u.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let ucols = qualified("u", USER_COLS);
+                let wcols = aliased("w", WORKSPACE_COLS, "w_");
                 let row = sqlx::query(sql_fmt!(
                     r#"
-                    SELECT {ucols}, w.name AS w_name, w.require_2fa AS w_require_2fa,
-                        w.step_up_minutes AS w_step_up_minutes, w.created_at AS w_created_at
+                    SELECT {ucols}, {wcols}
                     FROM users u
                     JOIN workspaces w ON w.id = u.workspace_id
                     WHERE u.workspace_id = $1 AND u.id = $2
@@ -311,13 +310,7 @@ macro_rules! impl_users {
                 .await?;
                 row.map(|r| {
                     let u = user_row(&r)?;
-                    let w = WorkspaceRow {
-                        id: u.workspace_id,
-                        name: r.try_get("w_name")?,
-                        require_2fa: r.try_get("w_require_2fa")?,
-                        step_up_minutes: r.try_get("w_step_up_minutes")?,
-                        created_at: ts(&r, "w_created_at")?,
-                    };
+                    let w = workspace_row(&Prefixed(&r, "w_"))?;
                     Ok((u, w))
                 })
                 .transpose()
