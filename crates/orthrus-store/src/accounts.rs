@@ -198,14 +198,18 @@ macro_rules! impl_accounts {
                 // grants; the highest role wins).
                 let rows = sqlx::query(sql_fmt!(
                     r#"
-                    SELECT {cols}, g.role AS member_role FROM accounts a
-                    LEFT JOIN (SELECT account_id, role
+                    SELECT {cols}, g.role AS member_role
+                    FROM accounts a
+                    LEFT JOIN (
+                        SELECT account_id, role
                         FROM account_members
                         WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)
-                        UNION ALL SELECT tg.account_id, tg.role
+                        UNION ALL
+                        SELECT tg.account_id, tg.role
                         FROM team_grants tg
                         JOIN team_members tm ON tm.team_id = tg.team_id
-                        WHERE tm.user_id = $3) g ON g.account_id = a.id
+                        WHERE tm.user_id = $3
+                    ) g ON g.account_id = a.id
                     WHERE a.workspace_id = $1 AND a.id = $2
                     "#
                 ))
@@ -268,15 +272,20 @@ macro_rules! impl_accounts {
                 // with the highest role.
                 let rows = sqlx::query(sql_fmt!(
                     r#"
-                    SELECT {cols}, g.role AS member_role FROM accounts a
-                    JOIN (SELECT account_id, role
+                    SELECT {cols}, g.role AS member_role
+                    FROM accounts a
+                    JOIN (
+                        SELECT account_id, role
                         FROM account_members
                         WHERE user_id = $2 AND (expires_at IS NULL OR expires_at > $3)
-                        UNION ALL SELECT tg.account_id, tg.role
+                        UNION ALL
+                        SELECT tg.account_id, tg.role
                         FROM team_grants tg
                         JOIN team_members tm ON tm.team_id = tg.team_id
-                        WHERE tm.user_id = $2) g ON g.account_id = a.id
-                    WHERE a.workspace_id = $1 ORDER BY lower(a.label), a.id
+                        WHERE tm.user_id = $2
+                    ) g ON g.account_id = a.id
+                    WHERE a.workspace_id = $1
+                    ORDER BY lower(a.label), a.id
                     "#
                 ))
                 .bind(ws.to_string())

@@ -538,16 +538,14 @@ macro_rules! impl_inbox {
                 let r = sqlx::query(
                     r#"
                     SELECT
-                    (SELECT COUNT(*)
-                        FROM inbox_messages
-                        WHERE recipient = $2 AND workspace_id = $1 AND received_at >= $3) AS rr,
-                    (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)
-                        FROM inbox_messages
-                        WHERE recipient = $2 AND workspace_id = $1) AS rb,
-                    (SELECT COUNT(*) FROM inbox_messages WHERE workspace_id = $1 AND received_at >= $3) AS wr,
-                    (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)
-                        FROM inbox_messages
-                        WHERE workspace_id = $1) AS wb
+                        (SELECT COUNT(*) FROM inbox_messages
+                            WHERE recipient = $2 AND workspace_id = $1 AND received_at >= $3) AS rr,
+                        (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM inbox_messages
+                            WHERE recipient = $2 AND workspace_id = $1) AS rb,
+                        (SELECT COUNT(*) FROM inbox_messages
+                            WHERE workspace_id = $1 AND received_at >= $3) AS wr,
+                        (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM inbox_messages
+                            WHERE workspace_id = $1) AS wb
                     "#,
                 )
                 .bind(ws.to_string())
@@ -730,13 +728,19 @@ macro_rules! impl_inbox {
                     r#"
                     UPDATE phone_numbers
                     SET account_id = $2
-                    WHERE id = (SELECT id
-                        FROM phone_numbers
-                        WHERE workspace_id = $1 AND account_id IS NULL
-                        ORDER BY number
-                        LIMIT 1) AND account_id IS NULL AND NOT EXISTS (SELECT 1
-                        FROM phone_numbers
-                        WHERE workspace_id = $1 AND account_id = $2)
+                    WHERE id = (
+                            SELECT id
+                            FROM phone_numbers
+                            WHERE workspace_id = $1 AND account_id IS NULL
+                            ORDER BY number
+                            LIMIT 1
+                        )
+                        AND account_id IS NULL
+                        AND NOT EXISTS (
+                            SELECT 1
+                            FROM phone_numbers
+                            WHERE workspace_id = $1 AND account_id = $2
+                        )
                     "#,
                 )
                 .bind(ws.to_string())

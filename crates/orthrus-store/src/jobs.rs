@@ -221,15 +221,21 @@ macro_rules! impl_jobs {
                         updated_at = $2,
                         question = NULL,
                         answer = NULL
-                    WHERE id = (SELECT j.id
-                        FROM automation_jobs j
-                        WHERE j.state IN ('queued', 'deferred')
-                            AND j.run_after <= $2
-                            AND j.cancel_requested = FALSE
-                        AND NOT EXISTS (SELECT 1
-                            FROM automation_jobs r
-                            WHERE r.account_id = j.account_id AND r.state IN ('running', 'waiting'))
-                        ORDER BY j.run_after, j.id LIMIT 1{skip_locked})
+                    WHERE id = (
+                            SELECT j.id
+                            FROM automation_jobs j
+                            WHERE j.state IN ('queued', 'deferred')
+                                AND j.run_after <= $2
+                                AND j.cancel_requested = FALSE
+                                AND NOT EXISTS (
+                                    SELECT 1
+                                    FROM automation_jobs r
+                                    WHERE r.account_id = j.account_id
+                                        AND r.state IN ('running', 'waiting')
+                                )
+                            ORDER BY j.run_after, j.id
+                            LIMIT 1{skip_locked}
+                        )
                         AND state IN ('queued', 'deferred')
                     RETURNING *
                     "#
@@ -338,9 +344,12 @@ macro_rules! impl_jobs {
                     SET ended_at = $1,
                         outcome = 'failed',
                         detail = COALESCE(detail, 'the worker running it stopped responding')
-                    WHERE ended_at IS NULL AND job_id IN (SELECT id
-                        FROM automation_jobs
-                        WHERE state IN ('running', 'waiting') AND lease_until < $1)
+                    WHERE ended_at IS NULL
+                        AND job_id IN (
+                            SELECT id
+                            FROM automation_jobs
+                            WHERE state IN ('running', 'waiting') AND lease_until < $1
+                        )
                     "#,
                 )
                 .bind(now.0)
@@ -442,11 +451,13 @@ macro_rules! impl_jobs {
             async fn add_job_step(&self, s: &JobStepRow) -> Result<i64> {
                 let row = sqlx::query(
                     r#"
-                    INSERT INTO automation_steps (job_id, seq, attempt, name, started_at, ended_at, outcome,
-                        url, detail)
-                    VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1
-                            FROM automation_steps
-                            WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8)
+                    INSERT INTO automation_steps
+                        (job_id, seq, attempt, name, started_at, ended_at, outcome, url, detail)
+                    VALUES (
+                        $1,
+                        (SELECT COALESCE(MAX(seq), 0) + 1 FROM automation_steps WHERE job_id = $1),
+                        $2, $3, $4, $5, $6, $7, $8
+                    )
                     RETURNING seq
                     "#,
                 )

@@ -190,7 +190,8 @@ macro_rules! impl_members {
                         AND account_id = $2
                         AND user_id = $3
                         AND (expires_at IS NULL OR expires_at > $4)
-                    UNION ALL SELECT tg.role
+                    UNION ALL
+                    SELECT tg.role
                     FROM team_grants tg
                     JOIN team_members tm ON tm.team_id = tg.team_id
                     WHERE tg.workspace_id = $1 AND tg.account_id = $2 AND tm.user_id = $3

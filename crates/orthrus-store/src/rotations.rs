@@ -290,17 +290,21 @@ macro_rules! impl_rotations {
             ) -> Result<Vec<DueMfaCheck>> {
                 let rows = sqlx::query(
                     r#"
-                    SELECT o.workspace_id, o.account_id, o.enrolled_by FROM account_otp o
+                    SELECT o.workspace_id, o.account_id, o.enrolled_by
+                    FROM account_otp o
                     JOIN accounts a ON a.id = o.account_id AND a.workspace_id = o.workspace_id
                     LEFT JOIN mfa_checks m ON m.account_id = o.account_id
                     WHERE o.slot = 'active' AND o.kind = 'totp' AND o.confirmed_at IS NOT NULL
                         AND TRIM(a.login_url) <> '' AND TRIM(a.username) <> ''
                         AND (m.checked_at IS NULL OR m.checked_at < $1)
-                        AND NOT EXISTS (SELECT 1
+                        AND NOT EXISTS (
+                            SELECT 1
                             FROM automation_jobs j
                             WHERE j.account_id = o.account_id AND j.kind = 'check_mfa'
-                        AND (j.state IN ('queued', 'running', 'waiting', 'deferred') OR j.created_at >= $1))
-                    ORDER BY COALESCE(m.checked_at, 0), o.account_id LIMIT $2
+                                AND (j.state IN ('queued', 'running', 'waiting', 'deferred') OR j.created_at >= $1)
+                        )
+                    ORDER BY COALESCE(m.checked_at, 0), o.account_id
+                    LIMIT $2
                     "#,
                 )
                 .bind(before.0)
