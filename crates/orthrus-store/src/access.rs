@@ -99,6 +99,7 @@ macro_rules! impl_access {
 
         #[async_trait]
         impl AccessStore for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_access_request(&self, r: &AccessRequestRow) -> Result<()> {
                 sqlx::query("INSERT INTO access_requests (id, workspace_id, account_id, requester_id, role, reason, duration_secs, state, created_at, decided_by, decided_at, note, grant_expires_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)")
@@ -117,6 +118,7 @@ macro_rules! impl_access {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
             async fn get_access_request(&self, ws: WorkspaceId, id: EventId) -> Result<Option<AccessRequestView>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("{REQUEST_VIEW} WHERE r.workspace_id = $1 AND r.id = $2")))
                     .bind(ws.to_string())
@@ -128,6 +130,7 @@ macro_rules! impl_access {
                     .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_access_requests(&self, ws: WorkspaceId, pending_only: bool, limit: i64) -> Result<Vec<AccessRequestView>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{REQUEST_VIEW} WHERE r.workspace_id = $1 AND ($2 = FALSE OR r.state = 'pending') ORDER BY r.created_at DESC, r.id DESC LIMIT $3"
@@ -142,6 +145,7 @@ macro_rules! impl_access {
                 .collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
             async fn decide_access_request(&self, ws: WorkspaceId, id: EventId, d: &AccessDecision) -> Result<bool> {
                 let done = sqlx::query("UPDATE access_requests SET state = $3, decided_by = $4, decided_at = $5, note = $6, grant_expires_at = $7
                      WHERE workspace_id = $1 AND id = $2 AND state = 'pending'")
@@ -157,6 +161,7 @@ macro_rules! impl_access {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn set_user_access_end(&self, ws: WorkspaceId, user: UserId, until: Option<Timestamp>, at: Timestamp) -> Result<bool> {
                 let done = sqlx::query("UPDATE users SET access_expires_at = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
                     .bind(ws.to_string())
@@ -168,6 +173,7 @@ macro_rules! impl_access {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>> {
                 let ids = sqlx::query("SELECT workspace_id, id FROM users WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1 ORDER BY access_expires_at LIMIT $2")
                     .bind(now.0)
@@ -178,7 +184,7 @@ macro_rules! impl_access {
                 for r in &ids {
                     let ws: WorkspaceId = parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?;
                     let id: UserId = parse(&r.try_get::<String, _>("id")?, "id")?;
-                    if let Some(u) = crate::Store::get_user(self, ws, id).await? {
+                    if let Some(u) = crate::UserStore::get_user(self, ws, id).await? {
                         out.push(u);
                     }
                 }

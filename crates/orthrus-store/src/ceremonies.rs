@@ -86,6 +86,7 @@ macro_rules! impl_ceremonies {
 
         #[async_trait]
         impl CeremonyStore for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn put_passkey_ceremony(&self, c: &CeremonyRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO passkey_ceremonies ({COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, purpose) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at, expires_at = excluded.expires_at"
@@ -100,6 +101,7 @@ macro_rules! impl_ceremonies {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %session))]
             async fn take_passkey_ceremony(
                 &self,
                 session: SessionId,
@@ -119,6 +121,7 @@ macro_rules! impl_ceremonies {
                 .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn purge_passkey_ceremonies(&self, before: Timestamp) -> Result<u64> {
                 Ok(
                     sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")

@@ -212,6 +212,7 @@ macro_rules! impl_directory {
 
         #[async_trait]
         impl Directory for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn scim_token(&self, ws: WorkspaceId) -> Result<Option<ScimTokenRow>> {
                 sqlx::query("SELECT workspace_id, token_hash, prefix, created_by, created_at FROM scim_tokens WHERE workspace_id = $1")
                     .bind(ws.to_string())
@@ -219,6 +220,7 @@ macro_rules! impl_directory {
                     .as_ref().map(Self::scim_token_row).transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn scim_token_by_hash(&self, hash: &str) -> Result<Option<ScimTokenRow>> {
                 sqlx::query("SELECT workspace_id, token_hash, prefix, created_by, created_at FROM scim_tokens WHERE token_hash = $1")
                     .bind(hash)
@@ -226,6 +228,7 @@ macro_rules! impl_directory {
                     .as_ref().map(Self::scim_token_row).transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn replace_scim_token(&self, t: &ScimTokenRow) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("DELETE FROM scim_tokens WHERE workspace_id = $1")
@@ -238,18 +241,21 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn delete_scim_token(&self, ws: WorkspaceId) -> Result<bool> {
                 let done = sqlx::query("DELETE FROM scim_tokens WHERE workspace_id = $1")
                     .bind(ws.to_string()).execute(&self.pool).await?;
                 Ok(done.rows_affected() > 0)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn unlink_sso_identities(&self, ws: WorkspaceId, user: UserId) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM sso_identities WHERE workspace_id = $1 AND user_id = $2")
                     .bind(ws.to_string()).bind(user.to_string()).execute(&self.pool).await?;
                 Ok(done.rows_affected())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn scim_users(&self, ws: WorkspaceId) -> Result<Vec<ScimUserRow>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCIM_USER_COLS} FROM scim_users WHERE workspace_id = $1")))
                     .bind(ws.to_string())
@@ -257,6 +263,7 @@ macro_rules! impl_directory {
                     .iter().map(Self::scim_user_row).collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn scim_user(&self, ws: WorkspaceId, user: UserId) -> Result<Option<ScimUserRow>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SCIM_USER_COLS} FROM scim_users WHERE workspace_id = $1 AND user_id = $2")))
                     .bind(ws.to_string()).bind(user.to_string())
@@ -264,6 +271,7 @@ macro_rules! impl_directory {
                     .as_ref().map(Self::scim_user_row).transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn save_scim_user(&self, r: &ScimUserRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO scim_users ({SCIM_USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -280,6 +288,7 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn update_user_identity(&self, ws: WorkspaceId, user: UserId, email: &str, name: &str, at: Timestamp) -> Result<()> {
                 let done = sqlx::query("UPDATE users SET email = $3, name = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2")
                     .bind(ws.to_string()).bind(user.to_string()).bind(email).bind(name).bind(at.0)
@@ -291,6 +300,7 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn remove_user_grants(&self, ws: WorkspaceId, user: UserId) -> Result<RemovedGrants> {
                 // Deletes that say what they deleted: the transaction writes
                 // first (SQLite takes its write lock at once instead of
@@ -311,6 +321,7 @@ macro_rules! impl_directory {
                 Ok(RemovedGrants { accounts, teams })
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_team(&self, t: &TeamRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO teams ({TEAM_COLS}) VALUES ($1, $2, $3, $4, $5, $6)")))
                     .bind(t.id.to_string()).bind(t.workspace_id.to_string()).bind(&t.display_name)
@@ -320,6 +331,7 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
             async fn get_team(&self, ws: WorkspaceId, id: EventId) -> Result<Option<TeamRow>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TEAM_COLS} FROM teams WHERE workspace_id = $1 AND id = $2")))
                     .bind(ws.to_string()).bind(id.to_string())
@@ -327,6 +339,7 @@ macro_rules! impl_directory {
                     .as_ref().map(Self::team_row).transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_teams(&self, ws: WorkspaceId) -> Result<Vec<TeamRow>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TEAM_COLS} FROM teams WHERE workspace_id = $1 ORDER BY lower(display_name), id")))
                     .bind(ws.to_string())
@@ -334,6 +347,7 @@ macro_rules! impl_directory {
                     .iter().map(Self::team_row).collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn update_team(&self, t: &TeamRow) -> Result<()> {
                 let done = sqlx::query("UPDATE teams SET display_name = $3, external_id = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2")
                     .bind(t.workspace_id.to_string()).bind(t.id.to_string()).bind(&t.display_name)
@@ -346,6 +360,7 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
             async fn delete_team(&self, ws: WorkspaceId, id: EventId) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 for table in ["team_grants", "team_members"] {
@@ -360,6 +375,7 @@ macro_rules! impl_directory {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn team_members(&self, ws: WorkspaceId, team: Option<EventId>) -> Result<Vec<TeamMemberRow>> {
                 let rows = match team {
                     Some(t) => sqlx::query("SELECT team_id, user_id, added_at FROM team_members WHERE workspace_id = $1 AND team_id = $2 ORDER BY added_at, user_id")
@@ -378,6 +394,7 @@ macro_rules! impl_directory {
                     .collect()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn add_team_member(&self, ws: WorkspaceId, team: EventId, user: UserId, at: Timestamp) -> Result<bool> {
                 let done = sqlx::query("INSERT INTO team_members (workspace_id, team_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, user_id) DO NOTHING")
                     .bind(ws.to_string()).bind(team.to_string()).bind(user.to_string()).bind(at.0)
@@ -385,6 +402,7 @@ macro_rules! impl_directory {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn remove_team_member(&self, ws: WorkspaceId, team: EventId, user: UserId) -> Result<bool> {
                 let done = sqlx::query("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2 AND user_id = $3")
                     .bind(ws.to_string()).bind(team.to_string()).bind(user.to_string())
@@ -392,6 +410,7 @@ macro_rules! impl_directory {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn put_team_grant(&self, g: &TeamGrantRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO team_grants ({GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6)
@@ -403,6 +422,7 @@ macro_rules! impl_directory {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, account = %account))]
             async fn remove_team_grant(&self, ws: WorkspaceId, account: AccountId, team: EventId) -> Result<bool> {
                 let done = sqlx::query("DELETE FROM team_grants WHERE workspace_id = $1 AND account_id = $2 AND team_id = $3")
                     .bind(ws.to_string()).bind(account.to_string()).bind(team.to_string())
@@ -410,6 +430,7 @@ macro_rules! impl_directory {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn team_grants(&self, ws: WorkspaceId, account: Option<AccountId>) -> Result<Vec<TeamGrantRow>> {
                 let rows = match account {
                     Some(a) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {GRANT_COLS} FROM team_grants WHERE workspace_id = $1 AND account_id = $2 ORDER BY added_at")))

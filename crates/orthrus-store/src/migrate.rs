@@ -1,6 +1,24 @@
 //! A minimal append-only migration runner: each backend has its own ordered
 //! list of SQL files, embedded in the binary; applied versions are recorded in
 //! `schema_migrations`. Editing an applied migration is refused (checksum).
+//!
+//! Why our own runner rather than `sqlx::migrate!`:
+//! - Rolling upgrades (docs/postgresql.md): a node of the previous release
+//!   may start after a newer one migrated the shared database. The runner
+//!   only looks at the versions it knows and ignores newer ones, where
+//!   sqlx's migrator by default refuses a database holding a migration it
+//!   does not have.
+//! - Existing databases record what was applied in `schema_migrations` with
+//!   an FNV-1a checksum ([`checksum`]); sqlx keeps its own table
+//!   (`_sqlx_migrations`) and checksums, so switching would need a one-off
+//!   conversion of every installed database.
+//! - Each backend's list is plain data ([`SQLITE`], [`POSTGRES`]): the same
+//!   list is applied here, reported by `orthrus admin migrate --check`
+//!   (`ops::pending_migrations`, with each file's first `--` line) and
+//!   checked by a unit test to hold the same versions on both backends.
+
+use crate::{PgStore, Result, SqliteStore, StoreError};
+use sqlx::Row;
 
 /// One migration file.
 pub struct Migration {
@@ -24,6 +42,80 @@ pub fn checksum(sql: &str) -> String {
 pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
     sql.split(";\n").map(str::trim).filter(|s| !s.is_empty())
 }
+
+macro_rules! impl_migrate {
+    ($store:ty) => {
+        impl $store {
+            /// Applies pending migrations in order, each in its own transaction.
+            pub(crate) async fn migrate(&self, migrations: &[Migration]) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version BIGINT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        checksum TEXT NOT NULL,
+                        applied_at BIGINT NOT NULL
+                    )
+                    "#,
+                )
+                .execute(&self.pool)
+                .await?;
+                for m in migrations {
+                    let sum = checksum(m.sql);
+                    let existing =
+                        sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
+                            .bind(m.version)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    if let Some(r) = existing {
+                        let stored: String = r.try_get("checksum")?;
+                        if stored != sum {
+                            return Err(StoreError::Migration {
+                                version: m.version,
+                                message: format!(
+                                    "{} was edited after it was applied (migrations are append-only)",
+                                    m.name
+                                ),
+                            });
+                        }
+                        continue;
+                    }
+                    let mut tx = self.pool.begin().await?;
+                    for stmt in statements(m.sql) {
+                        sqlx::query(stmt).execute(&mut *tx).await.map_err(|e| {
+                            StoreError::Migration {
+                                version: m.version,
+                                message: e.to_string(),
+                            }
+                        })?;
+                    }
+                    sqlx::query(
+                        r#"
+                        INSERT INTO schema_migrations (version, name, checksum, applied_at)
+                        VALUES ($1, $2, $3, 0)
+                        "#,
+                    )
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(&sum)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    tracing::info!(
+                        version = m.version,
+                        name = m.name,
+                        backend = Self::BACKEND,
+                        "applied migration"
+                    );
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_migrate!(SqliteStore);
+impl_migrate!(PgStore);
 
 pub const SQLITE: &[Migration] = &[
     Migration {

@@ -538,7 +538,7 @@ pub struct InboxMessageRow {
     pub used_at: Option<Timestamp>,
 }
 
-/// Which inbox messages to list ([`crate::Store::list_messages`]); every
+/// Which inbox messages to list ([`crate::InboxStore::list_messages`]); every
 /// filter is applied in SQL, so paging reaches every retained message.
 #[derive(Clone, Debug, Default)]
 pub struct MessageFilter {
@@ -553,14 +553,14 @@ pub struct MessageFilter {
     /// Keyset cursor: only messages older than this one (its received time
     /// and id), so a client pages by passing the last message it saw.
     pub before: Option<(Timestamp, EventId)>,
-    /// Keyed hashes of words ([`crate::Store::index_message_words`]) that
+    /// Keyed hashes of words ([`crate::InboxStore::index_message_words`]) that
     /// must all be indexed for a message.
     pub words: Vec<String>,
     /// Most rows returned (1..=500).
     pub limit: i64,
 }
 
-/// Inbox usage of one recipient and its workspace ([`crate::Store::inbox_usage`]).
+/// Inbox usage of one recipient and its workspace ([`crate::InboxStore::inbox_usage`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InboxUsage {
     /// Messages to the recipient received since the given time.

@@ -117,6 +117,7 @@ impl Changes for crate::SqliteStore {
         None
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
     async fn announce(&self, _: &Change) -> crate::Result<()> {
         Ok(())
     }
@@ -134,6 +135,7 @@ impl Changes for crate::PgStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
     async fn announce(&self, change: &Change) -> crate::Result<()> {
         if let Some((channel, payload)) = change.notification() {
             sqlx::query("SELECT pg_notify($1, $2)")

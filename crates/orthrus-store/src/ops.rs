@@ -147,14 +147,17 @@ macro_rules! impl_ops {
     ($store:ty, $snapshot:ident) => {
 #[async_trait]
 impl Ops for $store {
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn ops_stats(&self, now: Timestamp) -> Result<OpsStats> {
             ops_stats!(self, now)
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn snapshot_into(&self, path: &Path) -> Result<()> {
             $snapshot(self, path).await
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn sealed_page(
             &self,
             col: SealedColumn,
@@ -173,6 +176,7 @@ impl Ops for $store {
             Ok(out)
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn replace_sealed(
             &self,
             col: SealedColumn,
@@ -193,6 +197,7 @@ impl Ops for $store {
             Ok(done.rows_affected() == 1)
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn instance_key(&self, purpose: &str) -> Result<Option<Vec<u8>>> {
             Ok(sqlx::query_scalar("SELECT sealed FROM instance_keys WHERE purpose = $1")
                 .bind(purpose)
@@ -200,6 +205,7 @@ impl Ops for $store {
                 .await?)
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn put_instance_key_if_absent(&self, purpose: &str, sealed: &[u8]) -> Result<()> {
             sqlx::query("INSERT INTO instance_keys (purpose, sealed) VALUES ($1, $2) ON CONFLICT (purpose) DO NOTHING")
                 .bind(purpose)
@@ -209,6 +215,7 @@ impl Ops for $store {
             Ok(())
         }
 
+        #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
         async fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
             match value {
                 Some(v) => sqlx::query("INSERT INTO instance_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")

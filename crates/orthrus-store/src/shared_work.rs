@@ -52,6 +52,7 @@ macro_rules! impl_shared_work {
     ($store:ty) => {
         #[async_trait]
         impl SharedWork for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %job.workspace_id, job = %job.id, account = %account))]
             async fn queue_due_rotation(
                 &self,
                 account: AccountId,
@@ -112,6 +113,7 @@ macro_rules! impl_shared_work {
                 Ok(true)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
             async fn deactivate_expired_user(
                 &self,
                 ws: WorkspaceId,
@@ -129,6 +131,7 @@ macro_rules! impl_shared_work {
                 Ok(done.rows_affected() == 1)
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn take_task_lease(
                 &self,
                 name: &str,

@@ -147,6 +147,7 @@ macro_rules! impl_sso {
 
         #[async_trait]
         impl SsoStore for $store {
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn insert_sso_flow(&self, f: &SsoFlowRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO sso_flows ({FLOW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -170,6 +171,7 @@ macro_rules! impl_sso {
                 Ok(())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn take_sso_flow(&self, key_hash: &str) -> Result<Option<SsoFlowRow>> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DELETE FROM sso_flows WHERE key_hash = $1 RETURNING {FLOW_COLS}"
@@ -182,6 +184,7 @@ macro_rules! impl_sso {
                 .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn purge_sso_flows(&self, before: Timestamp) -> Result<u64> {
                 Ok(sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
                     .bind(before.0)
@@ -190,6 +193,7 @@ macro_rules! impl_sso {
                     .rows_affected())
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn sso_identity(
                 &self,
                 issuer: &str,
@@ -207,6 +211,7 @@ macro_rules! impl_sso {
                 .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
             async fn sso_identity_of(
                 &self,
                 user: UserId,
@@ -224,6 +229,7 @@ macro_rules! impl_sso {
                 .transpose()
             }
 
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn link_sso_identity(&self, i: &SsoIdentityRow) -> Result<()> {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO sso_identities ({IDENTITY_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"

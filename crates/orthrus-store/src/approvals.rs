@@ -1,0 +1,597 @@
+//! Approvals: step-up by approval on another device, the two-person rule (its
+//! switch, critical accounts, dual approvals) and users' passkeys. Part of
+//! every [`crate::Store`] through the [`ApprovalStore`] supertrait.
+
+use crate::models::{DualApprovalRow, PasskeyRow, StepUpRequestRow};
+use crate::rows::{dual_row, passkey_row, step_up_row};
+use crate::{PgStore, Result, SqliteStore, StoreError};
+use async_trait::async_trait;
+use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId};
+use sqlx::Row;
+use tracing::instrument;
+
+/// Step-up by approval on another device, the two-person rule, and passkeys.
+#[async_trait]
+pub trait ApprovalStore: Send + Sync {
+    // Step-up by approval on another device
+    async fn create_step_up_request(&self, r: &StepUpRequestRow) -> Result<()>;
+    async fn get_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+    ) -> Result<Option<StepUpRequestRow>>;
+    /// Pending, unexpired requests of a user.
+    async fn pending_step_up_requests(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<StepUpRequestRow>>;
+    /// Decides a pending, unexpired request once; false when it was already
+    /// decided or has expired.
+    async fn decide_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        status: &str,
+        by: SessionId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Uses an approved request once, for the session that asked: false when
+    /// it is not approved, was approved at or before `approved_after` (too
+    /// long ago), or was already used.
+    async fn consume_step_up_request(
+        &self,
+        ws: WorkspaceId,
+        q: EventId,
+        session: SessionId,
+        approved_after: Timestamp,
+    ) -> Result<bool>;
+
+    // Two-person rule
+    async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool>;
+    async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()>;
+    async fn account_critical(&self, ws: WorkspaceId, account: AccountId) -> Result<bool>;
+    async fn set_account_critical(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        critical: bool,
+    ) -> Result<()>;
+    async fn create_dual_approval(&self, r: &DualApprovalRow) -> Result<()>;
+    /// The newest open request of a requester for an action and target (pending or approved, unexpired).
+    async fn open_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        requester: UserId,
+        action: &str,
+        target: &str,
+        now: Timestamp,
+    ) -> Result<Option<DualApprovalRow>>;
+    async fn get_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+    ) -> Result<Option<DualApprovalRow>>;
+    async fn pending_dual_approvals(
+        &self,
+        ws: WorkspaceId,
+        now: Timestamp,
+    ) -> Result<Vec<DualApprovalRow>>;
+    /// Moves a request from `from` to `to` (once); false when it was not in `from` or has expired.
+    async fn transition_dual_approval(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        from: &str,
+        to: &str,
+        by: Option<(UserId, &str)>,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    // Passkeys
+    async fn create_passkey(&self, p: &PasskeyRow) -> Result<()>;
+    async fn list_passkeys(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<PasskeyRow>>;
+    async fn update_passkey(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        credential: &str,
+        used_at: Timestamp,
+    ) -> Result<()>;
+    async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, id: EventId) -> Result<bool>;
+}
+
+macro_rules! impl_approvals {
+    ($store:ty) => {
+        #[async_trait]
+        impl ApprovalStore for $store {
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %q.workspace_id)
+            )]
+            async fn create_step_up_request(&self, q: &StepUpRequestRow) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO step_up_requests (id, workspace_id, user_id, session_id, number, choices,
+                        status, ip, user_agent, created_at, expires_at, decided_at, decided_by_session,
+                        purpose)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12)
+                    "#,
+                )
+                .bind(q.id.to_string())
+                .bind(q.workspace_id.to_string())
+                .bind(q.user_id.to_string())
+                .bind(q.session_id.to_string())
+                .bind(&q.number)
+                .bind(q.choices.join(","))
+                .bind(&q.status)
+                .bind(&q.ip)
+                .bind(&q.user_agent)
+                .bind(q.created_at.0)
+                .bind(q.expires_at.0)
+                .bind(&q.purpose)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %q)
+            )]
+            async fn get_step_up_request(
+                &self,
+                ws: WorkspaceId,
+                q: EventId,
+            ) -> Result<Option<StepUpRequestRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM step_up_requests
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(q.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(step_up_row)
+                .transpose()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn pending_step_up_requests(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                now: Timestamp,
+            ) -> Result<Vec<StepUpRequestRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM step_up_requests
+                    WHERE workspace_id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > $3
+                    ORDER BY created_at DESC
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(now.0)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(step_up_row)
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %q)
+            )]
+            async fn decide_step_up_request(
+                &self,
+                ws: WorkspaceId,
+                q: EventId,
+                status: &str,
+                by: SessionId,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE step_up_requests
+                    SET status = $3,
+                        decided_by_session = $4,
+                        decided_at = $5
+                    WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $5
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(q.to_string())
+                .bind(status)
+                .bind(by.to_string())
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %q, session = %session)
+            )]
+            async fn consume_step_up_request(
+                &self,
+                ws: WorkspaceId,
+                q: EventId,
+                session: SessionId,
+                approved_after: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE step_up_requests
+                    SET status = 'used'
+                    WHERE workspace_id = $1
+                        AND id = $2
+                        AND session_id = $3
+                        AND status = 'approved'
+                        AND decided_at > $4
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(q.to_string())
+                .bind(session.to_string())
+                .bind(approved_after.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool> {
+                let row = sqlx::query("SELECT two_person_rule FROM workspaces WHERE id = $1")
+                    .bind(ws.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => r.try_get("two_person_rule")?,
+                    None => false,
+                })
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    UPDATE workspaces
+                    SET two_person_rule = $2
+                    WHERE id = $1
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(on)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn account_critical(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
+                let row = sqlx::query(
+                    r#"
+                    SELECT critical
+                    FROM accounts
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => r.try_get("critical")?,
+                    None => false,
+                })
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn set_account_critical(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                critical: bool,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE accounts
+                    SET critical = $3
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(critical)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %q.workspace_id)
+            )]
+            async fn create_dual_approval(&self, q: &DualApprovalRow) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO dual_approvals (id, workspace_id, requester_id, requester_email, action,
+                        target_id, status, created_at, expires_at, decided_by, decided_by_email, decided_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)
+                    "#,
+                )
+                .bind(q.id.to_string())
+                .bind(q.workspace_id.to_string())
+                .bind(q.requester_id.to_string())
+                .bind(&q.requester_email)
+                .bind(&q.action)
+                .bind(&q.target_id)
+                .bind(&q.status)
+                .bind(q.created_at.0)
+                .bind(q.expires_at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, requester = %requester)
+            )]
+            async fn open_dual_approval(
+                &self,
+                ws: WorkspaceId,
+                requester: UserId,
+                action: &str,
+                target: &str,
+                now: Timestamp,
+            ) -> Result<Option<DualApprovalRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM dual_approvals
+                    WHERE workspace_id = $1
+                        AND requester_id = $2
+                        AND action = $3
+                        AND target_id = $4
+                        AND status IN ('pending', 'approved')
+                        AND expires_at > $5
+                    ORDER BY created_at DESC
+                    LIMIT 1
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(requester.to_string())
+                .bind(action)
+                .bind(target)
+                .bind(now.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(dual_row)
+                .transpose()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %q)
+            )]
+            async fn get_dual_approval(
+                &self,
+                ws: WorkspaceId,
+                q: EventId,
+            ) -> Result<Option<DualApprovalRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM dual_approvals
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(q.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(dual_row)
+                .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn pending_dual_approvals(
+                &self,
+                ws: WorkspaceId,
+                now: Timestamp,
+            ) -> Result<Vec<DualApprovalRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM dual_approvals
+                    WHERE workspace_id = $1 AND status = 'pending' AND expires_at > $2
+                    ORDER BY created_at
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(now.0)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(dual_row)
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %q)
+            )]
+            async fn transition_dual_approval(
+                &self,
+                ws: WorkspaceId,
+                q: EventId,
+                from: &str,
+                to: &str,
+                by: Option<(UserId, &str)>,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE dual_approvals
+                    SET status = $4,
+                        decided_by = COALESCE($5, decided_by),
+                        decided_by_email = COALESCE($6, decided_by_email),
+                        decided_at = COALESCE($7, decided_at)
+                    WHERE workspace_id = $1 AND id = $2 AND status = $3 AND expires_at > $8
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(q.to_string())
+                .bind(from)
+                .bind(to)
+                .bind(by.map(|b| b.0.to_string()))
+                .bind(by.map(|b| b.1.to_owned()))
+                .bind(by.map(|_| at.0))
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %p.workspace_id)
+            )]
+            async fn create_passkey(&self, p: &PasskeyRow) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO user_passkeys (id, workspace_id, user_id, name, credential, created_at,
+                        last_used_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, NULL)
+                    "#,
+                )
+                .bind(p.id.to_string())
+                .bind(p.workspace_id.to_string())
+                .bind(p.user_id.to_string())
+                .bind(&p.name)
+                .bind(&p.credential)
+                .bind(p.created_at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn list_passkeys(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+            ) -> Result<Vec<PasskeyRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT id, workspace_id, user_id, name, credential, created_at, last_used_at
+                    FROM user_passkeys
+                    WHERE workspace_id = $1 AND user_id = $2
+                    ORDER BY created_at
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(passkey_row)
+                .collect()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn update_passkey(
+                &self,
+                ws: WorkspaceId,
+                p: EventId,
+                credential: &str,
+                used_at: Timestamp,
+            ) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    UPDATE user_passkeys
+                    SET credential = $3,
+                        last_used_at = $4
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(p.to_string())
+                .bind(credential)
+                .bind(used_at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn delete_passkey(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                p: EventId,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    DELETE FROM user_passkeys
+                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(p.to_string())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+impl_approvals!(SqliteStore);
+impl_approvals!(PgStore);

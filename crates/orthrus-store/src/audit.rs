@@ -1,0 +1,304 @@
+//! The audit log: each workspace's hash chain of events, appended under its
+//! head row, read back filtered or whole for verification. Part of every
+//! [`crate::Store`] through the [`AuditStore`] supertrait.
+
+use crate::models::{AuditEventRow, AuditFilter, NewAuditEvent};
+use crate::rows::{AUDIT_COLS, audit_row};
+use crate::sql::sql_fmt;
+use crate::{AuditHead, ChainFn, PgStore, Result, SqliteStore};
+use async_trait::async_trait;
+use orthrus_core::WorkspaceId;
+use sqlx::Row;
+use tracing::instrument;
+
+/// The audit chain.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    // Audit
+    /// Appends an event to the workspace's chain atomically.
+    async fn append_audit(
+        &self,
+        ws: WorkspaceId,
+        e: &NewAuditEvent,
+        chain: ChainFn<'_>,
+    ) -> Result<AuditEventRow>;
+    /// Appends several events to the workspace's chain, in order, in one
+    /// transaction (group commit: one fsync for all of them).
+    async fn append_audits(
+        &self,
+        ws: WorkspaceId,
+        events: &[NewAuditEvent],
+        chain: ChainFn<'_>,
+    ) -> Result<()>;
+    async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>>;
+    /// Every event of a workspace in chain order, for verification.
+    async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;
+    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>>;
+}
+
+macro_rules! impl_audit {
+    ($store:ty) => {
+        #[async_trait]
+        impl AuditStore for $store {
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn append_audit(
+                &self,
+                ws: WorkspaceId,
+                e: &NewAuditEvent,
+                chain: ChainFn<'_>,
+            ) -> Result<AuditEventRow> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    r#"
+                    INSERT INTO audit_heads (workspace_id, seq, hash)
+                    VALUES ($1, 0, $2)
+                    ON CONFLICT (workspace_id)
+                    DO NOTHING
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(crate::GENESIS_HASH)
+                .execute(&mut *tx)
+                .await?;
+                // This UPDATE takes the row (PostgreSQL) or database (SQLite)
+                // write lock, serialising appends per workspace.
+                let head = sqlx::query(
+                    r#"
+                    UPDATE audit_heads
+                    SET seq = seq + 1
+                    WHERE workspace_id = $1
+                    RETURNING seq, hash
+                    "#,
+                )
+                .bind(ws.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+                let seq: i64 = head.try_get("seq")?;
+                let prev: String = head.try_get("hash")?;
+                let link = chain(&prev, seq, e);
+                let hash = link.hash;
+                sqlx::query(
+                    r#"
+                    UPDATE audit_heads
+                    SET hash = $2,
+                        mac = $3
+                    WHERE workspace_id = $1
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(&hash)
+                .bind(&link.head_mac)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql_fmt!(
+                    r#"
+                    INSERT INTO audit_events ({AUDIT_COLS})
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    "#
+                ))
+                .bind(ws.to_string())
+                .bind(seq)
+                .bind(e.id.to_string())
+                .bind(e.at.0)
+                .bind(e.actor_id.map(|a| a.to_string()))
+                .bind(e.actor_email.as_deref())
+                .bind(&e.action)
+                .bind(e.target_type.as_deref())
+                .bind(e.target_id.as_deref())
+                .bind(e.ip.as_deref())
+                .bind(&e.outcome)
+                .bind(e.detail.to_string())
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(AuditEventRow {
+                    workspace_id: ws,
+                    seq,
+                    event: e.clone(),
+                    prev_hash: prev,
+                    hash,
+                })
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn append_audits(
+                &self,
+                ws: WorkspaceId,
+                events: &[NewAuditEvent],
+                chain: ChainFn<'_>,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    r#"
+                    INSERT INTO audit_heads (workspace_id, seq, hash)
+                    VALUES ($1, 0, $2)
+                    ON CONFLICT (workspace_id)
+                    DO NOTHING
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(crate::GENESIS_HASH)
+                .execute(&mut *tx)
+                .await?;
+                for e in events {
+                    // As in append_audit: the UPDATE takes the write lock.
+                    let head = sqlx::query(
+                        r#"
+                        UPDATE audit_heads
+                        SET seq = seq + 1
+                        WHERE workspace_id = $1
+                        RETURNING seq, hash
+                        "#,
+                    )
+                    .bind(ws.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let seq: i64 = head.try_get("seq")?;
+                    let prev: String = head.try_get("hash")?;
+                    let link = chain(&prev, seq, e);
+                    sqlx::query(
+                        r#"
+                        UPDATE audit_heads
+                        SET hash = $2,
+                            mac = $3
+                        WHERE workspace_id = $1
+                        "#,
+                    )
+                    .bind(ws.to_string())
+                    .bind(&link.hash)
+                    .bind(&link.head_mac)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(sql_fmt!(
+                        r#"
+                        INSERT INTO audit_events ({AUDIT_COLS})
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        "#
+                    ))
+                    .bind(ws.to_string())
+                    .bind(seq)
+                    .bind(e.id.to_string())
+                    .bind(e.at.0)
+                    .bind(e.actor_id.map(|a| a.to_string()))
+                    .bind(e.actor_email.as_deref())
+                    .bind(&e.action)
+                    .bind(e.target_type.as_deref())
+                    .bind(e.target_id.as_deref())
+                    .bind(e.ip.as_deref())
+                    .bind(&e.outcome)
+                    .bind(e.detail.to_string())
+                    .bind(&prev)
+                    .bind(&link.hash)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn list_audit(
+                &self,
+                ws: WorkspaceId,
+                f: &AuditFilter,
+            ) -> Result<Vec<AuditEventRow>> {
+                let mut sql = format!(
+                    r#"
+                    SELECT {AUDIT_COLS}
+                    FROM audit_events
+                    WHERE workspace_id = $1
+                    "#
+                );
+                let mut texts: Vec<String> = Vec::new();
+                let mut n = 1;
+                let mut text_cond = |sql: &mut String, col: &str, v: &str| {
+                    n += 1;
+                    sql.push_str(&format!(" AND {col} = ${n}"));
+                    texts.push(v.to_owned());
+                };
+                if let Some(a) = &f.action {
+                    text_cond(&mut sql, "action", a);
+                }
+                if let Some(a) = &f.actor_id {
+                    text_cond(&mut sql, "actor_id", &a.to_string());
+                }
+                if let Some(t) = &f.target_id {
+                    text_cond(&mut sql, "target_id", t);
+                }
+                let mut ints: Vec<i64> = Vec::new();
+                let mut k = 1 + texts.len();
+                for (col, op, v) in [
+                    ("at", ">=", f.since.map(|t| t.0)),
+                    ("at", "<=", f.until.map(|t| t.0)),
+                    ("seq", "<", f.before_seq),
+                ] {
+                    if let Some(v) = v {
+                        k += 1;
+                        sql.push_str(&format!(" AND {col} {op} ${k}"));
+                        ints.push(v);
+                    }
+                }
+                k += 1;
+                sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${k}"));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string());
+                for t in texts {
+                    q = q.bind(t);
+                }
+                for i in ints {
+                    q = q.bind(i);
+                }
+                q = q.bind(f.limit.clamp(1, 1000));
+                q.fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(audit_row)
+                    .collect()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>> {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {AUDIT_COLS}
+                    FROM audit_events
+                    WHERE workspace_id = $1
+                    ORDER BY seq
+                    "#
+                ))
+                .bind(ws.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(audit_row)
+                .collect()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>> {
+                let row = sqlx::query(
+                    r#"
+                    SELECT seq, hash, mac
+                    FROM audit_heads
+                    WHERE workspace_id = $1
+                    "#,
+                )
+                .bind(ws.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    Ok(AuditHead {
+                        seq: r.try_get("seq")?,
+                        hash: r.try_get("hash")?,
+                        mac: r.try_get("mac")?,
+                    })
+                })
+                .transpose()
+            }
+        }
+    };
+}
+
+impl_audit!(SqliteStore);
+impl_audit!(PgStore);

@@ -1,0 +1,734 @@
+//! The team authenticator: an account's TOTP/HOTP enrolments (active and
+//! pending slot), the ledger of issued codes, the steps marked used, and the
+//! account's backup codes. Part of every [`crate::Store`] through the
+//! [`AuthenticatorStore`] supertrait.
+
+use crate::models::{
+    BackupCodeRow, BackupSetRow, BackupSetSummary, IssuanceRow, OtpRow, OtpSlot, UsedStepRow,
+};
+use crate::rows::{OTP_COLS, backup_code_row, backup_set_row, issuance_row, otp_row, used_row};
+use crate::sql::sql_fmt;
+use crate::{PgStore, Result, SqliteStore};
+use async_trait::async_trait;
+use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
+use sqlx::Row;
+use tracing::instrument;
+
+/// The team authenticator (enrolments, issuance ledger, used steps) and backup
+/// codes.
+#[async_trait]
+pub trait AuthenticatorStore: Send + Sync {
+    // Team authenticator
+    /// Stores an enrolment in its slot, replacing what the slot held.
+    async fn put_otp(&self, row: &OtpRow) -> Result<()>;
+    async fn get_otp(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        slot: OtpSlot,
+    ) -> Result<Option<OtpRow>>;
+    /// Every active enrolment of the workspace (for code tiles on lists).
+    async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>>;
+    /// Makes the pending enrolment the active one (the old active one goes)
+    /// in one transaction; false when nothing is pending.
+    /// With `expected`, only that pending enrolment is promoted (so "Done"
+    /// never confirms a key someone else put in meanwhile).
+    async fn promote_otp(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        at: Timestamp,
+        expected: Option<EventId>,
+    ) -> Result<bool>;
+    async fn delete_otp(&self, ws: WorkspaceId, account: AccountId, slot: OtpSlot) -> Result<bool>;
+    /// Moves an HOTP counter forward to `counter` (never back).
+    async fn advance_otp_counter(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        counter: i64,
+    ) -> Result<()>;
+    /// Claims the active HOTP enrolment `enrolment`'s counter and moves it
+    /// on, in one statement: concurrent callers never get the same value.
+    /// None when that enrolment is no longer the active HOTP one.
+    async fn claim_otp_counter(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        enrolment: EventId,
+    ) -> Result<Option<i64>>;
+    async fn record_issuance(&self, row: &IssuanceRow) -> Result<()>;
+    /// Records several issuances in one transaction (group commit).
+    async fn record_issuances(&self, rows: &[IssuanceRow]) -> Result<()>;
+    async fn list_issuance(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        limit: i64,
+    ) -> Result<Vec<IssuanceRow>>;
+    /// Marks a step used; false when it was already marked (replay).
+    async fn mark_step_used(&self, row: &UsedStepRow) -> Result<bool>;
+    async fn get_used_step(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+        step: i64,
+    ) -> Result<Option<UsedStepRow>>;
+
+    // Backup codes
+    /// Makes `set` the active set with `codes`; the previous active set is
+    /// kept, marked replaced. One transaction.
+    async fn replace_backup_codes(&self, set: &BackupSetRow, codes: &[BackupCodeRow])
+    -> Result<()>;
+    /// The active set and its codes in order.
+    async fn active_backup_codes(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Option<(BackupSetRow, Vec<BackupCodeRow>)>>;
+    /// Every set of the account, newest first, with counts.
+    async fn list_backup_sets(
+        &self,
+        ws: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Vec<BackupSetSummary>>;
+    /// Marks one code used; false when it already was (or does not exist).
+    async fn mark_backup_code_used(
+        &self,
+        ws: WorkspaceId,
+        set: EventId,
+        position: i64,
+        by: UserId,
+        email: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+}
+
+macro_rules! impl_authenticator {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            pub(crate) async fn insert_issuance<'e, E>(e: E, i: &IssuanceRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    r#"
+                    INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step,
+                        issued_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "#,
+                )
+                .bind(i.id.to_string())
+                .bind(i.workspace_id.to_string())
+                .bind(i.account_id.to_string())
+                .bind(i.user_id.map(|u| u.to_string()))
+                .bind(i.user_email.as_deref())
+                .bind(&i.how)
+                .bind(i.step)
+                .bind(i.issued_at.0)
+                .execute(e)
+                .await?;
+                Ok(())
+            }
+
+            /// Several ledger rows in one statement (one `VALUES` tuple each).
+            pub(crate) async fn insert_issuances<'e, E>(e: E, rows: &[IssuanceRow]) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let values = (0..rows.len())
+                    .map(|n| {
+                        let b = n * 8;
+                        format!(
+                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5,
+                            b + 6,
+                            b + 7,
+                            b + 8
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut q = sqlx::query(sql_fmt!(
+                    r#"
+                    INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step,
+                        issued_at)
+                    VALUES {values}
+                    "#
+                ));
+                for i in rows {
+                    q = q
+                        .bind(i.id.to_string())
+                        .bind(i.workspace_id.to_string())
+                        .bind(i.account_id.to_string())
+                        .bind(i.user_id.map(|u| u.to_string()))
+                        .bind(i.user_email.clone())
+                        .bind(i.how.clone())
+                        .bind(i.step)
+                        .bind(i.issued_at.0);
+                }
+                q.execute(e).await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AuthenticatorStore for $store {
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %o.workspace_id)
+            )]
+            async fn put_otp(&self, o: &OtpRow) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                if o.slot == OtpSlot::Active {
+                    // A new active seed: steps marked used belonged to the old one.
+                    sqlx::query(
+                        r#"
+                        DELETE FROM otp_used_steps
+                        WHERE workspace_id = $1 AND account_id = $2
+                        "#,
+                    )
+                    .bind(o.workspace_id.to_string())
+                    .bind(o.account_id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    r#"
+                    DELETE FROM account_otp
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
+                    "#,
+                )
+                .bind(o.workspace_id.to_string())
+                .bind(o.account_id.to_string())
+                .bind(o.slot.as_str())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql_fmt!(
+                    r#"
+                    INSERT INTO account_otp ({OTP_COLS})
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                    "#
+                ))
+                .bind(o.workspace_id.to_string())
+                .bind(o.account_id.to_string())
+                .bind(o.slot.as_str())
+                .bind(o.id.to_string())
+                .bind(&o.secret)
+                .bind(&o.kind)
+                .bind(&o.algorithm)
+                .bind(o.digits)
+                .bind(o.period)
+                .bind(o.counter)
+                .bind(o.issuer.as_deref())
+                .bind(o.account_name.as_deref())
+                .bind(&o.source)
+                .bind(o.enrolled_by.to_string())
+                .bind(o.enrolled_at.0)
+                .bind(o.confirmed_at.map(|t| t.0))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn get_otp(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                slot: OtpSlot,
+            ) -> Result<Option<OtpRow>> {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {OTP_COLS}
+                    FROM account_otp
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
+                    "#
+                ))
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(slot.as_str())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(otp_row)
+                .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>> {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {OTP_COLS}
+                    FROM account_otp
+                    WHERE workspace_id = $1 AND slot = 'active'
+                    "#
+                ))
+                .bind(ws.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(otp_row)
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn promote_otp(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                at: Timestamp,
+                expected: Option<EventId>,
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                // Touch the pending row first: it takes the write lock and
+                // tells whether there is anything to promote.
+                let done = sqlx::query(
+                    r#"
+                    UPDATE account_otp
+                    SET confirmed_at = $3
+                    WHERE workspace_id = $1
+                        AND account_id = $2
+                        AND slot = 'pending'
+                        AND ($4 IS NULL OR id = $4)
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(at.0)
+                .bind(expected.map(|e| e.to_string()))
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    r#"
+                    DELETE FROM account_otp
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active'
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    r#"
+                    UPDATE account_otp
+                    SET slot = 'active'
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending'
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .execute(&mut *tx)
+                .await?;
+                // Steps marked used belonged to the old seed.
+                sqlx::query(
+                    r#"
+                    DELETE FROM otp_used_steps
+                    WHERE workspace_id = $1 AND account_id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn delete_otp(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                slot: OtpSlot,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    DELETE FROM account_otp
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(slot.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn advance_otp_counter(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                counter: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    UPDATE account_otp
+                    SET counter = $3
+                    WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active' AND counter < $3
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(counter)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn claim_otp_counter(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                enrolment: EventId,
+            ) -> Result<Option<i64>> {
+                // One conditional UPDATE … RETURNING: the row lock (PostgreSQL)
+                // or the single writer (SQLite) makes the claim atomic.
+                let row = sqlx::query(
+                    r#"
+                    UPDATE account_otp
+                    SET counter = counter + 1
+                    WHERE workspace_id = $1
+                        AND account_id = $2
+                        AND slot = 'active'
+                        AND id = $3
+                        AND kind = 'hotp'
+                    RETURNING counter
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(enrolment.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => Ok(Some(r.try_get::<i64, _>("counter")? - 1)),
+                    None => Ok(None),
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %i.workspace_id)
+            )]
+            async fn record_issuance(&self, i: &IssuanceRow) -> Result<()> {
+                Self::insert_issuance(&self.pool, i).await
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn record_issuances(&self, rows: &[IssuanceRow]) -> Result<()> {
+                // One multi-row INSERT in autocommit: one round trip and one
+                // commit for the batch (no BEGIN / COMMIT around it). Batches
+                // come from concurrent code views (a few dozen rows at most);
+                // a larger one is split, in one transaction.
+                const CHUNK: usize = 64;
+                if rows.len() <= CHUNK {
+                    return Self::insert_issuances(&self.pool, rows).await;
+                }
+                let mut tx = self.pool.begin().await?;
+                for chunk in rows.chunks(CHUNK) {
+                    Self::insert_issuances(&mut *tx, chunk).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn list_issuance(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                limit: i64,
+            ) -> Result<Vec<IssuanceRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT id, workspace_id, account_id, user_id, user_email, how, step, issued_at
+                    FROM otp_issuance
+                    WHERE workspace_id = $1 AND account_id = $2
+                    ORDER BY issued_at DESC, id DESC
+                    LIMIT $3
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(limit.clamp(1, 1000))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(issuance_row)
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %u.workspace_id)
+            )]
+            async fn mark_step_used(&self, u: &UsedStepRow) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    INSERT INTO otp_used_steps (workspace_id, account_id, step, used_by, used_by_email, how,
+                        used_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT (account_id, step)
+                    DO NOTHING
+                    "#,
+                )
+                .bind(u.workspace_id.to_string())
+                .bind(u.account_id.to_string())
+                .bind(u.step)
+                .bind(u.used_by.map(|x| x.to_string()))
+                .bind(u.used_by_email.as_deref())
+                .bind(&u.how)
+                .bind(u.used_at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn get_used_step(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+                step: i64,
+            ) -> Result<Option<UsedStepRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT workspace_id, account_id, step, used_by, used_by_email, how, used_at
+                    FROM otp_used_steps
+                    WHERE workspace_id = $1 AND account_id = $2 AND step = $3
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .bind(step)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(used_row)
+                .transpose()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %set.workspace_id)
+            )]
+            async fn replace_backup_codes(
+                &self,
+                set: &BackupSetRow,
+                codes: &[BackupCodeRow],
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    r#"
+                    UPDATE backup_code_sets
+                    SET active = FALSE,
+                        replaced_at = $3
+                    WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE
+                    "#,
+                )
+                .bind(set.workspace_id.to_string())
+                .bind(set.account_id.to_string())
+                .bind(set.created_at.0)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    r#"
+                    INSERT INTO backup_code_sets (id, workspace_id, account_id, active, created_by,
+                        created_at, replaced_at)
+                    VALUES ($1, $2, $3, TRUE, $4, $5, NULL)
+                    "#,
+                )
+                .bind(set.id.to_string())
+                .bind(set.workspace_id.to_string())
+                .bind(set.account_id.to_string())
+                .bind(set.created_by.to_string())
+                .bind(set.created_at.0)
+                .execute(&mut *tx)
+                .await?;
+                for c in codes {
+                    sqlx::query(
+                        r#"
+                        INSERT INTO backup_codes (set_id, workspace_id, account_id, position, code, used_at,
+                            used_by, used_by_email)
+                        VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL)
+                        "#,
+                    )
+                    .bind(c.set_id.to_string())
+                    .bind(c.workspace_id.to_string())
+                    .bind(c.account_id.to_string())
+                    .bind(c.position)
+                    .bind(&c.code)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn active_backup_codes(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+            ) -> Result<Option<(BackupSetRow, Vec<BackupCodeRow>)>> {
+                let set = sqlx::query(
+                    r#"
+                    SELECT id, workspace_id, account_id, active, created_by, created_at, replaced_at
+                    FROM backup_code_sets
+                    WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(set) = set.as_ref().map(backup_set_row).transpose()? else {
+                    return Ok(None);
+                };
+                let codes = sqlx::query(
+                    r#"
+                    SELECT set_id, workspace_id, account_id, position, code, used_at, used_by, used_by_email
+                    FROM backup_codes
+                    WHERE workspace_id = $1 AND set_id = $2
+                    ORDER BY position
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(set.id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(backup_code_row)
+                .collect::<Result<Vec<_>>>()?;
+                Ok(Some((set, codes)))
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, account = %a)
+            )]
+            async fn list_backup_sets(
+                &self,
+                ws: WorkspaceId,
+                a: AccountId,
+            ) -> Result<Vec<BackupSetSummary>> {
+                sqlx::query(
+                    r#"
+                    SELECT s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at,
+                        s.replaced_at, COUNT(c.position) AS total,
+                        COUNT(c.position) - COUNT(c.used_at) AS unused
+                    FROM backup_code_sets s
+                    LEFT JOIN backup_codes c ON c.set_id = s.id
+                    WHERE s.workspace_id = $1 AND s.account_id = $2
+                    GROUP BY s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at,
+                        s.replaced_at
+                    ORDER BY s.created_at DESC, s.id DESC
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(a.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(BackupSetSummary {
+                        set: backup_set_row(r)?,
+                        total: r.try_get("total")?,
+                        unused: r.try_get("unused")?,
+                    })
+                })
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, set = %set)
+            )]
+            async fn mark_backup_code_used(
+                &self,
+                ws: WorkspaceId,
+                set: EventId,
+                position: i64,
+                by: UserId,
+                email: &str,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE backup_codes
+                    SET used_at = $4,
+                        used_by = $5,
+                        used_by_email = $6
+                    WHERE workspace_id = $1 AND set_id = $2 AND position = $3 AND used_at IS NULL
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(set.to_string())
+                .bind(position)
+                .bind(at.0)
+                .bind(by.to_string())
+                .bind(email)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+impl_authenticator!(SqliteStore, sqlx::Sqlite);
+impl_authenticator!(PgStore, sqlx::Postgres);

@@ -1,0 +1,361 @@
+//! What a waiting automation job asks a person: the question, the sealed answer
+//! (claimed, filled or released once), giving up, and the job's latest sealed
+//! screenshot. Part of every [`crate::Store`] through the [`QuestionStore`]
+//! supertrait.
+
+use crate::{PgStore, Result, SqliteStore};
+use async_trait::async_trait;
+use orthrus_core::{EventId, Timestamp, WorkspaceId};
+use sqlx::Row;
+use tracing::instrument;
+
+/// A waiting job's question, its sealed answer, and job screenshots.
+#[async_trait]
+pub trait QuestionStore: Send + Sync {
+    /// A job `worker` holds waits for a person: `question` says what for.
+    /// False when the job is no longer ours (or a cancel is pending).
+    async fn ask_job(
+        &self,
+        id: EventId,
+        worker: &str,
+        question: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// A person's sealed answer to a waiting job's question; false when the
+    /// job asks nothing now or was answered already.
+    async fn answer_job(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        sealed: &[u8],
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// For the worker holding the job: the answer, once given; the job is
+    /// `running` again and the answer is gone from storage.
+    /// Marks a waiting job's question as being answered (before a backup
+    /// code is taken for it); false when it asks nothing now or someone
+    /// else answers. Then [`Self::fill_job_answer`] or
+    /// [`Self::release_job_answer`].
+    async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool>;
+    async fn fill_job_answer(
+        &self,
+        ws: WorkspaceId,
+        id: EventId,
+        sealed: &[u8],
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn release_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<()>;
+    /// The worker stops waiting: the job is `running` again without its
+    /// question, unless an answer is given or being given (false).
+    async fn give_up_question(&self, id: EventId, worker: &str, now: Timestamp) -> Result<bool>;
+    async fn job_screenshot_exists(&self, ws: WorkspaceId, job: EventId) -> Result<bool>;
+    /// Deletes screenshots taken before `before`; returns how many.
+    async fn purge_job_screenshots(&self, before: Timestamp) -> Result<u64>;
+    async fn take_job_answer(
+        &self,
+        id: EventId,
+        worker: &str,
+        now: Timestamp,
+    ) -> Result<Option<Vec<u8>>>;
+    /// Keeps a job's latest screenshot (sealed), replacing any earlier one.
+    async fn save_job_screenshot(
+        &self,
+        ws: WorkspaceId,
+        job: EventId,
+        sealed: &[u8],
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn job_screenshot(&self, ws: WorkspaceId, job: EventId) -> Result<Option<Vec<u8>>>;
+}
+
+macro_rules! impl_questions {
+    ($store:ty) => {
+        #[async_trait]
+        impl QuestionStore for $store {
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
+            async fn ask_job(
+                &self,
+                id: EventId,
+                worker: &str,
+                question: &str,
+                now: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs
+                    SET state = 'waiting',
+                        question = $3,
+                        answer = NULL,
+                        updated_at = $4
+                    WHERE id = $1
+                        AND worker = $2
+                        AND state IN ('running', 'waiting')
+                        AND cancel_requested = FALSE
+                    "#,
+                )
+                .bind(id.to_string())
+                .bind(worker)
+                .bind(question)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn answer_job(
+                &self,
+                ws: WorkspaceId,
+                id: EventId,
+                sealed: &[u8],
+                now: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs SET answer = $3, updated_at = $4
+                    WHERE workspace_id = $1
+                        AND id = $2
+                        AND state = 'waiting'
+                        AND question IS NOT NULL
+                        AND answer IS NULL
+                        AND cancel_requested = FALSE
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(id.to_string())
+                .bind(sealed)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool> {
+                // An empty answer marks "being answered": the worker neither
+                // takes it nor gives up on it.
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs SET answer = $3
+                    WHERE workspace_id = $1
+                        AND id = $2
+                        AND state = 'waiting'
+                        AND question IS NOT NULL
+                        AND answer IS NULL
+                        AND cancel_requested = FALSE
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(id.to_string())
+                .bind(Vec::<u8>::new())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn fill_job_answer(
+                &self,
+                ws: WorkspaceId,
+                id: EventId,
+                sealed: &[u8],
+                now: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs SET answer = $3, updated_at = $4
+                    WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(id.to_string())
+                .bind(sealed)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn release_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    UPDATE automation_jobs
+                    SET answer = NULL
+                    WHERE workspace_id = $1 AND id = $2 AND length(answer) = 0
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
+            async fn give_up_question(
+                &self,
+                id: EventId,
+                worker: &str,
+                now: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs SET state = 'running', question = NULL, updated_at = $3
+                    WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NULL
+                    "#,
+                )
+                .bind(id.to_string())
+                .bind(worker)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, job = %job)
+            )]
+            async fn job_screenshot_exists(&self, ws: WorkspaceId, job: EventId) -> Result<bool> {
+                let row = sqlx::query(
+                    r#"
+                    SELECT 1 AS one
+                    FROM automation_screenshots
+                    WHERE workspace_id = $1 AND job_id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(job.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn purge_job_screenshots(&self, before: Timestamp) -> Result<u64> {
+                Ok(
+                    sqlx::query("DELETE FROM automation_screenshots WHERE taken_at < $1")
+                        .bind(before.0)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected(),
+                )
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
+            async fn take_job_answer(
+                &self,
+                id: EventId,
+                worker: &str,
+                now: Timestamp,
+            ) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query(
+                    r#"
+                    SELECT answer
+                    FROM automation_jobs
+                    WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0
+                    "#,
+                )
+                .bind(id.to_string())
+                .bind(worker)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let answer: Vec<u8> = row.try_get("answer")?;
+                // Only the worker holding the job takes its answer, once.
+                let done = sqlx::query(
+                    r#"
+                    UPDATE automation_jobs
+                    SET state = 'running',
+                        question = NULL,
+                        answer = NULL,
+                        updated_at = $3
+                    WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0
+                    "#,
+                )
+                .bind(id.to_string())
+                .bind(worker)
+                .bind(now.0)
+                .execute(&self.pool)
+                .await?;
+                Ok((done.rows_affected() == 1).then_some(answer))
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, job = %job)
+            )]
+            async fn save_job_screenshot(
+                &self,
+                ws: WorkspaceId,
+                job: EventId,
+                sealed: &[u8],
+                at: Timestamp,
+            ) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO automation_screenshots (job_id, workspace_id, sealed, taken_at)
+                    VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (job_id) DO UPDATE SET sealed = excluded.sealed, taken_at = excluded.taken_at
+                    "#,
+                )
+                .bind(job.to_string())
+                .bind(ws.to_string())
+                .bind(sealed)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, job = %job)
+            )]
+            async fn job_screenshot(
+                &self,
+                ws: WorkspaceId,
+                job: EventId,
+            ) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query(
+                    r#"
+                    SELECT sealed
+                    FROM automation_screenshots
+                    WHERE workspace_id = $1 AND job_id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(job.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get("sealed")?),
+                    None => None,
+                })
+            }
+        }
+    };
+}
+
+impl_questions!(SqliteStore);
+impl_questions!(PgStore);

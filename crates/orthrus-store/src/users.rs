@@ -1,0 +1,773 @@
+//! Workspaces, their users (roles, passwords, own TOTP, recovery codes),
+//! invitations and the instance-wide settings: part of every [`crate::Store`]
+//! through the [`UserStore`] supertrait.
+
+use crate::models::{InvitationRow, UserRow, WorkspaceRow};
+use crate::rows::{
+    Prefixed, USER_COLS, WORKSPACE_COLS, aliased, invitation_row, qualified, user_row,
+    workspace_row,
+};
+use crate::sql::{conflict, sql_fmt};
+use crate::{PgStore, Result, SqliteStore, StoreError};
+use async_trait::async_trait;
+use orthrus_core::{EventId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
+use sqlx::Row;
+use tracing::instrument;
+
+/// Workspaces, users and their own second factor and recovery codes,
+/// invitations, and instance-wide settings.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    // Workspaces
+    async fn create_workspace(&self, ws: &WorkspaceRow) -> Result<()>;
+    async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<WorkspaceRow>>;
+    async fn list_workspaces(&self) -> Result<Vec<WorkspaceRow>>;
+    async fn update_workspace(&self, ws: &WorkspaceRow) -> Result<()>;
+    async fn count_users(&self) -> Result<i64>;
+    /// Creates a workspace and its first user in one transaction, only while
+    /// no user exists at all (first-run setup); Conflict otherwise.
+    async fn bootstrap(&self, ws: &WorkspaceRow, owner: &UserRow) -> Result<()>;
+
+    // Users
+    async fn create_user(&self, user: &UserRow) -> Result<()>;
+    async fn get_user(&self, ws: WorkspaceId, id: UserId) -> Result<Option<UserRow>>;
+    /// A user and their workspace in one query (every request needs both).
+    async fn get_user_and_workspace(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+    ) -> Result<Option<(UserRow, WorkspaceRow)>>;
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>>;
+    async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>>;
+    async fn set_user_role(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        role: WorkspaceRole,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_active(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        active: bool,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_password(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn set_user_totp(
+        &self,
+        ws: WorkspaceId,
+        id: UserId,
+        secret: Option<&[u8]>,
+        enabled: bool,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Records that TOTP `step` was used; false when it (or a later one) was
+    /// already used, which makes replay protection durable.
+    async fn claim_user_totp_step(&self, ws: WorkspaceId, id: UserId, step: i64) -> Result<bool>;
+    async fn replace_recovery_codes(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        hashes: &[String],
+    ) -> Result<()>;
+    /// Marks an unused recovery code used; false when unknown or used.
+    async fn use_recovery_code(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+    async fn count_unused_recovery_codes(&self, ws: WorkspaceId, user: UserId) -> Result<i64>;
+
+    // Invitations (issue 14)
+    async fn create_invitation(&self, inv: &InvitationRow) -> Result<()>;
+    async fn invitation_by_token_hash(&self, hash: &str) -> Result<Option<InvitationRow>>;
+    async fn get_invitation(&self, ws: WorkspaceId, id: EventId) -> Result<Option<InvitationRow>>;
+    /// The workspace's invitations, newest first.
+    async fn list_invitations(&self, ws: WorkspaceId) -> Result<Vec<InvitationRow>>;
+    /// Revokes an open invitation; false when it was used or revoked already.
+    async fn revoke_invitation(&self, ws: WorkspaceId, id: EventId, at: Timestamp) -> Result<bool>;
+    /// Marks an open, unexpired invitation used and creates its user, in one
+    /// transaction: false (and no user) when it was used, revoked or expired
+    /// meanwhile; Conflict when the email is taken.
+    async fn accept_invitation(&self, id: EventId, user: &UserRow, at: Timestamp) -> Result<bool>;
+
+    // Instance-wide settings
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Stores a setting unless it exists; returns the value now stored.
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String>;
+}
+
+macro_rules! impl_users {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            pub(crate) async fn insert_user<'e, E>(e: E, u: &UserRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    INSERT INTO users ({USER_COLS})
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                    "#
+                ))
+                .bind(u.id.to_string())
+                .bind(u.workspace_id.to_string())
+                .bind(&u.email)
+                .bind(&u.name)
+                .bind(u.role.as_str())
+                .bind(&u.password_hash)
+                .bind(u.active)
+                .bind(u.totp_secret.as_deref())
+                .bind(u.totp_enabled)
+                .bind(u.totp_last_step)
+                .bind(u.created_at.0)
+                .bind(u.updated_at.0)
+                .bind(u.access_expires_at.map(|t| t.0))
+                .execute(e)
+                .await
+                .map_err(|e| conflict(e, "a user with this email already exists"))?;
+                Ok(())
+            }
+
+            pub(crate) async fn insert_workspace<'e, E>(e: E, ws: &WorkspaceRow) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    r#"
+                    INSERT INTO workspaces (id, name, require_2fa, step_up_minutes, created_at)
+                    VALUES ($1, $2, $3, $4, $5)
+                    "#,
+                )
+                .bind(ws.id.to_string())
+                .bind(&ws.name)
+                .bind(ws.require_2fa)
+                .bind(ws.step_up_minutes)
+                .bind(ws.created_at.0)
+                .execute(e)
+                .await
+                .map_err(|e| conflict(e, "workspace exists"))?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl UserStore for $store {
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws.id))]
+            async fn create_workspace(&self, ws: &WorkspaceRow) -> Result<()> {
+                Self::insert_workspace(&self.pool, ws).await
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn get_workspace(&self, ws: WorkspaceId) -> Result<Option<WorkspaceRow>> {
+                sqlx::query("SELECT * FROM workspaces WHERE id = $1")
+                    .bind(ws.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(workspace_row)
+                    .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn list_workspaces(&self) -> Result<Vec<WorkspaceRow>> {
+                sqlx::query("SELECT * FROM workspaces ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(workspace_row)
+                    .collect()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws.id))]
+            async fn update_workspace(&self, ws: &WorkspaceRow) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE workspaces
+                    SET name = $2,
+                        require_2fa = $3,
+                        step_up_minutes = $4
+                    WHERE id = $1
+                    "#,
+                )
+                .bind(ws.id.to_string())
+                .bind(&ws.name)
+                .bind(ws.require_2fa)
+                .bind(ws.step_up_minutes)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn count_users(&self) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) AS n FROM users")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("n")?)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws.id, user = %owner.id)
+            )]
+            async fn bootstrap(&self, ws: &WorkspaceRow, owner: &UserRow) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                // Write first so SQLite takes its write lock before the check;
+                // on PostgreSQL a concurrent setup on another node blocks on
+                // this row and then fails on its key, so only one wins.
+                sqlx::query(
+                    r#"
+                    INSERT INTO instance_settings (key, value)
+                    VALUES ('setup', 'complete')
+                    "#,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict(e, "setup is already complete"))?;
+                Self::insert_workspace(&mut *tx, ws).await?;
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
+                if n > 0 {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict("setup is already complete".into()));
+                }
+                Self::insert_user(&mut *tx, owner).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %u.workspace_id, user = %u.id)
+            )]
+            async fn create_user(&self, u: &UserRow) -> Result<()> {
+                Self::insert_user(&self.pool, u).await
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn get_user(&self, ws: WorkspaceId, user: UserId) -> Result<Option<UserRow>> {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {USER_COLS}
+                    FROM users
+                    WHERE workspace_id = $1 AND id = $2
+                    "#
+                ))
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(user_row)
+                .transpose()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn get_user_and_workspace(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+            ) -> Result<Option<(UserRow, WorkspaceRow)>> {
+                let ucols = qualified("u", USER_COLS);
+                let wcols = aliased("w", WORKSPACE_COLS, "w_");
+                let row = sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {ucols}, {wcols}
+                    FROM users u
+                    JOIN workspaces w ON w.id = u.workspace_id
+                    WHERE u.workspace_id = $1 AND u.id = $2
+                    "#
+                ))
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    let u = user_row(&r)?;
+                    let w = workspace_row(&Prefixed(&r, "w_"))?;
+                    Ok((u, w))
+                })
+                .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
+                sqlx::query(sql_fmt!("SELECT {USER_COLS} FROM users WHERE email = $1"))
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(user_row)
+                    .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>> {
+                sqlx::query(sql_fmt!(
+                    r#"
+                    SELECT {USER_COLS}
+                    FROM users
+                    WHERE workspace_id = $1
+                    ORDER BY email
+                    "#
+                ))
+                .bind(ws.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(user_row)
+                .collect()
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn set_user_role(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                role: WorkspaceRole,
+                at: Timestamp,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE users
+                    SET role = $3,
+                        updated_at = $4
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(role.as_str())
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn set_user_active(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                active: bool,
+                at: Timestamp,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE users
+                    SET active = $3,
+                        updated_at = $4
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(active)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn set_user_password(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                hash: &str,
+                at: Timestamp,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE users
+                    SET password_hash = $3,
+                        updated_at = $4
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(hash)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn set_user_totp(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                secret: Option<&[u8]>,
+                enabled: bool,
+                at: Timestamp,
+            ) -> Result<()> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE users
+                    SET totp_secret = $3,
+                        totp_enabled = $4,
+                        updated_at = $5
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(secret)
+                .bind(enabled)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn claim_user_totp_step(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                step: i64,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE users
+                    SET totp_last_step = $3
+                    WHERE workspace_id = $1 AND id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn replace_recovery_codes(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                hashes: &[String],
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    r#"
+                    DELETE FROM user_recovery_codes
+                    WHERE workspace_id = $1 AND user_id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+                for h in hashes {
+                    sqlx::query(
+                        r#"
+                        INSERT INTO user_recovery_codes (user_id, workspace_id, code_hash, used_at)
+                        VALUES ($1, $2, $3, NULL)
+                        "#,
+                    )
+                    .bind(user.to_string())
+                    .bind(ws.to_string())
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn use_recovery_code(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                hash: &str,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE user_recovery_codes
+                    SET used_at = $4
+                    WHERE workspace_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .bind(hash)
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn count_unused_recovery_codes(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+            ) -> Result<i64> {
+                Ok(sqlx::query(
+                    r#"
+                    SELECT COUNT(*) AS n
+                    FROM user_recovery_codes
+                    WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %i.workspace_id)
+            )]
+            async fn create_invitation(&self, i: &InvitationRow) -> Result<()> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, emailed,
+                        created_at, expires_at, accepted_at, revoked_at, user_id, access_expires_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, $10)
+                    "#,
+                )
+                .bind(i.id.to_string())
+                .bind(i.workspace_id.to_string())
+                .bind(&i.email)
+                .bind(i.role.as_str())
+                .bind(&i.token_hash)
+                .bind(i.invited_by.to_string())
+                .bind(i.emailed)
+                .bind(i.created_at.0)
+                .bind(i.expires_at.0)
+                .bind(i.access_expires_at.map(|t| t.0))
+                .execute(&self.pool)
+                .await
+                .map_err(|e| conflict(e, "invitation"))?;
+                Ok(())
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn invitation_by_token_hash(&self, hash: &str) -> Result<Option<InvitationRow>> {
+                sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(invitation_row)
+                    .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn get_invitation(
+                &self,
+                ws: WorkspaceId,
+                inv: EventId,
+            ) -> Result<Option<InvitationRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM invitations
+                    WHERE workspace_id = $1 AND id = $2
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(inv.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(invitation_row)
+                .transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn list_invitations(&self, ws: WorkspaceId) -> Result<Vec<InvitationRow>> {
+                sqlx::query(
+                    r#"
+                    SELECT *
+                    FROM invitations
+                    WHERE workspace_id = $1
+                    ORDER BY created_at DESC, id DESC
+                    "#,
+                )
+                .bind(ws.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(invitation_row)
+                .collect()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn revoke_invitation(
+                &self,
+                ws: WorkspaceId,
+                inv: EventId,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    r#"
+                    UPDATE invitations
+                    SET revoked_at = $3
+                    WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL AND accepted_at IS NULL
+                    "#,
+                )
+                .bind(ws.to_string())
+                .bind(inv.to_string())
+                .bind(at.0)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %u.workspace_id, user = %u.id)
+            )]
+            async fn accept_invitation(
+                &self,
+                inv: EventId,
+                u: &UserRow,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    r#"
+                    UPDATE invitations SET accepted_at = $2, user_id = $3
+                    WHERE id = $1
+                        AND workspace_id = $4
+                        AND accepted_at IS NULL
+                        AND revoked_at IS NULL
+                        AND expires_at > $2
+                    "#,
+                )
+                .bind(inv.to_string())
+                .bind(at.0)
+                .bind(u.id.to_string())
+                .bind(u.workspace_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::insert_user(&mut *tx, u).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(r.try_get("value")?)).transpose()
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
+                sqlx::query(
+                    r#"
+                    INSERT INTO instance_settings (key, value)
+                    VALUES ($1, $2)
+                    ON CONFLICT (key)
+                    DO NOTHING
+                    "#,
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("value")?)
+            }
+        }
+    };
+}
+
+impl_users!(SqliteStore, sqlx::Sqlite);
+impl_users!(PgStore, sqlx::Postgres);
