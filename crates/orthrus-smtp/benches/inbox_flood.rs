@@ -325,15 +325,10 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = format!("sqlite://{}", dir.path().join("flood.db").display());
-        run("sqlite", &sqlite).await;
-        if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, "flood")
-                .await
-                .unwrap();
-            run("postgres", &url).await;
-        } else {
-            println!("postgres  skipped: set ORTHRUS_TEST_DATABASE_URL");
-        }
+        orthrus_store::testing::each_backend(dir.path(), "flood", |label, url| async move {
+            run(label, &url).await;
+        })
+        .await
+        .unwrap();
     });
 }

@@ -211,6 +211,28 @@ pub mod testing {
         Ok(format!("{head}/{name}"))
     }
 
+    /// What every benchmark does for its figures: `run` once on a fresh
+    /// SQLite file in `dir`, then on a scratch PostgreSQL database when
+    /// `ORTHRUS_TEST_DATABASE_URL` is set (a line says it was skipped
+    /// otherwise). `run` gets the backend's label and the database URL.
+    pub async fn each_backend<F, Fut>(
+        dir: &std::path::Path,
+        tag: &str,
+        mut run: F,
+    ) -> crate::Result<()>
+    where
+        F: FnMut(&'static str, String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let file = dir.join(format!("{tag}.db"));
+        run("sqlite", format!("sqlite://{}", file.display())).await;
+        match pg_base_url() {
+            Some(base) => run("postgres", pg_scratch_database(&base, tag).await?).await,
+            None => println!("postgres   skipped: set ORTHRUS_TEST_DATABASE_URL"),
+        }
+        Ok(())
+    }
+
     fn getrandom_fill(b: &mut [u8]) {
         use orthrus_core::Entropy;
         orthrus_core::OsEntropy.fill(b);

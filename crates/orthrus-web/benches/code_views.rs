@@ -137,20 +137,10 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = orthrus_store::open(&format!(
-            "sqlite://{}",
-            dir.path().join("bench.db").display()
-        ))
+        orthrus_store::testing::each_backend(dir.path(), "bench", |label, url| async move {
+            run(label, orthrus_store::open(&url).await.unwrap()).await;
+        })
         .await
         .unwrap();
-        run("sqlite", sqlite).await;
-        if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, "bench")
-                .await
-                .unwrap();
-            run("postgres", orthrus_store::open(&url).await.unwrap()).await;
-        } else {
-            println!("postgres   skipped: set ORTHRUS_TEST_DATABASE_URL");
-        }
     });
 }
