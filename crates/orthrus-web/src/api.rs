@@ -5,11 +5,9 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{ApiJson, Authed, ClientInfo};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
 use orthrus_app::{
     AppError, LoginRequest, NewUser, SessionInfo, TokenInfo, TotpEnrollment, TwoFactorStatus,
     UserInfo, WorkspaceSettings,
@@ -17,59 +15,43 @@ use orthrus_app::{
 use orthrus_core::{SecretString, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/step-up", post(step_up))
-        .route("/api/v1/auth/step-up/device", post(device_request))
-        .route(
-            "/api/v1/auth/step-up/device/{id}",
-            get(device_status).post(device_complete),
-        )
-        .route("/api/v1/me/approvals", get(approvals))
-        .route("/api/v1/me/approvals/{id}", post(decide))
-        .route("/api/v1/dual-approvals", get(dual_approvals))
-        .route("/api/v1/me/passkeys", get(list_passkeys))
-        .route("/api/v1/me/passkeys/{id}", delete(delete_passkey))
-        .route(
-            "/api/v1/me/passkeys/register/start",
-            post(passkey_register_start),
-        )
-        .route(
-            "/api/v1/me/passkeys/register/finish",
-            post(passkey_register_finish),
-        )
-        .route(
-            "/api/v1/auth/step-up/passkey/start",
-            post(passkey_step_up_start),
-        )
-        .route(
-            "/api/v1/auth/step-up/passkey/finish",
-            post(passkey_step_up_finish),
-        )
-        .route("/api/v1/dual-approvals/{id}", post(decide_dual))
-        .route(
-            "/api/v1/accounts/{id}/critical",
-            axum::routing::put(set_critical),
-        )
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/me/sessions", get(list_sessions))
-        .route("/api/v1/me/sessions/{id}", delete(revoke_session))
-        .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/me/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/me/2fa", get(two_factor_status))
-        .route("/api/v1/me/2fa/totp", post(begin_totp).delete(disable_totp))
-        .route("/api/v1/me/2fa/totp/confirm", post(confirm_totp))
-        .route("/api/v1/me/2fa/recovery-codes", post(regenerate_codes))
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}", axum::routing::patch(update_user))
-        .route("/api/v1/users/{id}/unlock", post(unlock_user))
-        .route("/api/v1/users/{id}/reset-2fa", post(reset_user_2fa))
-        .route("/api/v1/workspace", get(workspace).patch(update_workspace))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(step_up))
+        .routes(routes!(device_request))
+        .routes(routes!(device_status, device_complete))
+        .routes(routes!(approvals))
+        .routes(routes!(decide))
+        .routes(routes!(dual_approvals))
+        .routes(routes!(list_passkeys))
+        .routes(routes!(delete_passkey))
+        .routes(routes!(passkey_register_start))
+        .routes(routes!(passkey_register_finish))
+        .routes(routes!(passkey_step_up_start))
+        .routes(routes!(passkey_step_up_finish))
+        .routes(routes!(decide_dual))
+        .routes(routes!(set_critical))
+        .routes(routes!(me))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(two_factor_status))
+        .routes(routes!(begin_totp, disable_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(regenerate_codes))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(unlock_user))
+        .routes(routes!(reset_user_2fa))
+        .routes(routes!(workspace, update_workspace))
 }
 
 pub(crate) type ApiResult<T> = Result<T, WebError>;

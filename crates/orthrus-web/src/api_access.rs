@@ -7,31 +7,22 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use orthrus_app::{AccessRequestInfo, AppError, DirectoryAccount, NewAccessRequest};
 use orthrus_core::AccountRole;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/account-directory", get(account_directory))
-        .route(
-            "/api/v1/accounts/{id}/access-requests",
-            post(create_access_request),
-        )
-        .route("/api/v1/access-requests", get(list_access_requests))
-        .route(
-            "/api/v1/access-requests/{id}/approve",
-            post(approve_access_request),
-        )
-        .route(
-            "/api/v1/access-requests/{id}/decline",
-            post(decline_access_request),
-        )
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(account_directory))
+        .routes(routes!(create_access_request))
+        .routes(routes!(list_access_requests))
+        .routes(routes!(approve_access_request))
+        .routes(routes!(decline_access_request))
 }
 
 /// The workspace's accounts by app and label, to ask for access to one you

@@ -5,11 +5,9 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, AuditEntry, AuditQuery, MemberInfo,
     NewAccount, NewField, PasswordPolicy,
@@ -17,49 +15,28 @@ use orthrus_app::{
 use orthrus_core::{AccountRole, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/accounts", get(list_accounts).post(create_account))
-        .route(
-            "/api/v1/accounts/{id}",
-            get(get_account)
-                .patch(update_account)
-                .delete(delete_account),
-        )
-        .route("/api/v1/accounts/{id}/password", get(reveal_password))
-        .route("/api/v1/accounts/{id}/fields/{field_id}", get(reveal_field))
-        .route(
-            "/api/v1/accounts/{id}/history/{entry_id}/password",
-            get(reveal_history),
-        )
-        .route(
-            "/api/v1/accounts/{id}/members",
-            get(list_members).post(add_member),
-        )
-        .route(
-            "/api/v1/accounts/{id}/members/{user_id}",
-            delete(remove_member),
-        )
-        .route("/api/v1/password-generator", post(generate_password))
-        .route("/api/v1/audit", get(list_audit))
-        .route(
-            "/api/v1/accounts/{id}/managed-email",
-            post(create_managed_email).get(list_managed_email),
-        )
-        .route("/api/v1/inbox", get(inbox))
-        .route("/api/v1/inbox/wait", get(inbox_wait))
-        .route("/api/v1/inbox/{id}/used", post(inbox_used))
-        .route("/api/v1/inbox/{id}", get(inbox_message))
-        .route("/api/v1/inbox/{id}/forward", post(inbox_forward))
-        .route(
-            "/api/v1/me/forward-address",
-            get(forward_address_get).put(forward_address_put),
-        )
-        .route(
-            "/api/v1/me/forward-address/verify",
-            post(forward_address_verify),
-        )
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_accounts, create_account))
+        .routes(routes!(get_account, update_account, delete_account))
+        .routes(routes!(reveal_password))
+        .routes(routes!(reveal_field))
+        .routes(routes!(reveal_history))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(generate_password))
+        .routes(routes!(list_audit))
+        .routes(routes!(create_managed_email, list_managed_email))
+        .routes(routes!(inbox))
+        .routes(routes!(inbox_wait))
+        .routes(routes!(inbox_used))
+        .routes(routes!(inbox_message))
+        .routes(routes!(inbox_forward))
+        .routes(routes!(forward_address_get, forward_address_put))
+        .routes(routes!(forward_address_verify))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -8,34 +8,28 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed, ClientInfo};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use orthrus_app::{
     AppError, AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
     PairingClaim, Restrictions, SessionKind,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/autofill/candidates", get(candidates))
-        .route("/api/v1/autofill", post(autofill))
-        .route("/api/v1/autofill/restrictions", get(restrictions))
-        .route(
-            "/api/v1/workspace/app-restrictions",
-            get(app_restrictions).put(set_app_restrictions),
-        )
-        .route(
-            "/api/v1/accounts/{id}/urls",
-            get(account_urls).put(set_account_urls),
-        )
-        .route("/api/v1/accounts/{id}/autofills", get(recent_autofills))
-        .route("/api/v1/extension/pairings", post(start_pairing))
-        .route("/api/v1/extension/pairings/{id}/token", post(claim_pairing))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(candidates))
+        .routes(routes!(autofill))
+        .routes(routes!(restrictions))
+        .routes(routes!(app_restrictions, set_app_restrictions))
+        .routes(routes!(account_urls, set_account_urls))
+        .routes(routes!(recent_autofills))
+        .routes(routes!(start_pairing))
+        .routes(routes!(claim_pairing))
 }
 
 /// The session kind `POST /auth/login` creates for a `client` value.

@@ -5,26 +5,23 @@ use crate::WebState;
 use crate::api::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Authed};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use orthrus_app::{JobView, RotationInput, RotationSchedule};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/accounts/{id}/automations", post(start))
-        .route("/api/v1/jobs", get(list))
-        .route("/api/v1/jobs/{id}", get(job))
-        .route("/api/v1/jobs/{id}/cancel", post(cancel))
-        .route("/api/v1/jobs/{id}/answer", post(answer))
-        .route("/api/v1/jobs/{id}/screenshot", get(screenshot))
-        .route(
-            "/api/v1/accounts/{id}/rotation",
-            get(rotation).put(set_rotation),
-        )
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(list))
+        .routes(routes!(job))
+        .routes(routes!(cancel))
+        .routes(routes!(answer))
+        .routes(routes!(screenshot))
+        .routes(routes!(rotation, set_rotation))
 }
 
 /// The account's password rotation: every N days in an hour window, and/or

@@ -4,23 +4,20 @@ use crate::WebState;
 use crate::api::ApiResult;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use orthrus_app::{BackupCodes, BackupStatus, UsedBackupCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/accounts/{id}/backup-codes", get(view).put(set))
-        .route("/api/v1/accounts/{id}/backup-codes/preview", post(preview))
-        .route("/api/v1/accounts/{id}/backup-codes/status", get(status))
-        .route("/api/v1/accounts/{id}/backup-codes/use", post(use_one))
-        .route(
-            "/api/v1/accounts/{id}/backup-codes/{position}/used",
-            post(mark_used),
-        )
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(view, set))
+        .routes(routes!(preview))
+        .routes(routes!(status))
+        .routes(routes!(use_one))
+        .routes(routes!(mark_used))
 }
 
 /// A list of codes, or one pasted block.

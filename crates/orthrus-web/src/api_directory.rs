@@ -7,30 +7,24 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed};
 use axum::Json;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use orthrus_app::{AppError, AuditExportFormat, AuditQuery, TeamGrantInfo, TeamInfo};
 use orthrus_core::AccountRole;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route(
-            "/api/v1/workspace/scim-token",
-            post(create_scim_token).delete(revoke_scim_token),
-        )
-        .route("/api/v1/teams", get(list_teams))
-        .route("/api/v1/accounts/{id}/teams", get(account_teams))
-        .route(
-            "/api/v1/accounts/{id}/teams/{team_id}",
-            put(grant_team).delete(revoke_team),
-        )
-        .route("/api/v1/audit/export", get(export_audit))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_scim_token, revoke_scim_token))
+        .routes(routes!(list_teams))
+        .routes(routes!(account_teams))
+        .routes(routes!(grant_team, revoke_team))
+        .routes(routes!(export_audit))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -5,49 +5,34 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed, Presented};
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use orthrus_app::{
     AppError, CodeUse, CodeView, EnrollInput, LedgerEntry, OtpStatus, PendingEnrollment,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 /// QR screenshots can be large.
 pub(crate) const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route(
-            "/api/v1/accounts/{id}/totp",
-            get(status).put(enroll).delete(remove),
-        )
-        .route(
-            "/api/v1/accounts/{id}/totp/qr",
-            post(enroll_qr).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)),
-        )
-        .route(
-            "/api/v1/accounts/{id}/totp/pending",
-            get(pending).delete(cancel),
-        )
-        .route("/api/v1/accounts/{id}/totp/confirm", post(confirm))
-        .route(
-            "/api/v1/accounts/{id}/totp/code",
-            get(code).post(claim_code),
-        )
-        .route("/api/v1/accounts/{id}/totp/used", post(mark_used))
-        .route("/api/v1/accounts/{id}/totp/verify", post(verify))
-        .route("/api/v1/accounts/{id}/totp/ledger", get(ledger))
-        .route(
-            "/api/v1/authenticator/import",
-            post(import).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)),
-        )
-        .route("/api/v1/authenticator/export", post(export))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(status, enroll, remove))
+        .routes(routes!(enroll_qr).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)))
+        .routes(routes!(pending, cancel))
+        .routes(routes!(confirm))
+        .routes(routes!(code, claim_code))
+        .routes(routes!(mark_used))
+        .routes(routes!(verify))
+        .routes(routes!(ledger))
+        .routes(routes!(import).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)))
+        .routes(routes!(export))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -5,23 +5,20 @@ use crate::WebState;
 use crate::api::ApiResult;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use orthrus_app::InvitationInfo;
 use orthrus_core::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route(
-            "/api/v1/invitations",
-            get(list_invitations).post(create_invitation),
-        )
-        .route("/api/v1/invitations/{id}", delete(revoke_invitation))
-        .route("/api/v1/me/password", post(change_password))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_invitations, create_invitation))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(change_password))
 }
 
 /// The link base of invitations: this server's public URL.

@@ -5,22 +5,22 @@ use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use orthrus_app::{AppError, PhoneNumber};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/phone-numbers", get(list_numbers).post(add_number))
-        .route("/api/v1/accounts/{id}/phone-number", post(assign_number))
-        .route("/api/v1/hooks/sms/twilio", post(twilio))
-        .route("/api/v1/hooks/sms/generic", post(generic))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_numbers, add_number))
+        .routes(routes!(assign_number))
+        .routes(routes!(twilio))
+        .routes(routes!(generic))
 }
 
 #[derive(Deserialize, ToSchema)]

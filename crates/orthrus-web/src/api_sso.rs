@@ -7,18 +7,18 @@ use crate::WebState;
 use crate::api::ApiResult;
 use crate::extract::{ApiJson, ClientInfo};
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use orthrus_app::SsoClient;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/api/v1/auth/sso", get(sso_info))
-        .route("/api/v1/auth/sso/start", post(sso_start))
-        .route("/api/v1/auth/sso/token", post(sso_token))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(sso_info))
+        .routes(routes!(sso_start))
+        .routes(routes!(sso_token))
 }
 
 /// Whether single sign-on is on.

@@ -58,6 +58,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use orthrus_app::App;
 use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug)]
@@ -117,10 +119,10 @@ impl WebState {
     }
 }
 
-/// The whole HTTP application.
-pub fn router(state: WebState) -> Router {
-    let max = state.config.max_body_bytes;
-    Router::new()
+/// The JSON API: its routes and, from the same `routes!` lists, its OpenAPI
+/// document (`openapi::document`).
+fn api_routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes())
         .merge(api_accounts::routes())
         .merge(api_autofill::routes())
@@ -132,8 +134,16 @@ pub fn router(state: WebState) -> Router {
         .merge(api_people::routes())
         .merge(api_access::routes())
         .merge(api_directory::routes())
-        .merge(scim::routes())
         .merge(openapi::routes())
+}
+
+/// The whole HTTP application.
+pub fn router(state: WebState) -> Router {
+    let max = state.config.max_body_bytes;
+    let (api, _) = api_routes().split_for_parts();
+    Router::new()
+        .merge(api)
+        .merge(scim::routes())
         .merge(ui::routes())
         .merge(ui_accounts::routes())
         .merge(ui_audit::routes())

@@ -1,4 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The paths come from the router itself (utoipa-axum's `routes!`, in each
+//! API module's `routes()`), so a route cannot be served undocumented or
+//! documented unserved; [`ApiDoc`] adds only the title, the schemas no
+//! operation names and the Bearer scheme.
 //!
 //! The annotations say what each operation does and answers when it works,
 //! and the errors peculiar to it. [`document`] then adds the errors every
@@ -8,43 +12,17 @@
 
 use crate::WebState;
 use crate::error::ErrorBody;
-use crate::{
-    api, api_access, api_accounts, api_autofill, api_automation, api_backup, api_directory,
-    api_otp, api_people, api_sms, api_sso,
-};
 use axum::Json;
-use axum::Router;
-use axum::routing::get;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Orthrus API", description = "Share app accounts without sharing passwords or phones. Errors are `{\"error\": {\"code\", \"message\", \"request_id\"}}`."),
-    paths(
-        api::healthz, api::readyz, api::login, api::logout, api::step_up, api::me, api::list_sessions, api::revoke_session,
-        api::list_tokens, api::create_token, api::revoke_token, api::two_factor_status, api::begin_totp, api::confirm_totp,
-        api::disable_totp, api::regenerate_codes, api::list_users, api::create_user, api::update_user, api::unlock_user,
-        api_people::create_invitation, api_people::list_invitations, api_people::revoke_invitation, api_people::change_password,
-        api::reset_user_2fa, api::workspace, api::update_workspace, api::device_request, api::device_status, api::device_complete, api::approvals, api::decide, api::dual_approvals, api::decide_dual, api::set_critical, api::passkey_register_start, api::passkey_register_finish, api::list_passkeys, api::delete_passkey, api::passkey_step_up_start, api::passkey_step_up_finish,
-        api_accounts::list_accounts, api_accounts::create_account, api_accounts::get_account, api_accounts::update_account,
-        api_accounts::delete_account, api_accounts::reveal_password, api_accounts::reveal_field, api_accounts::reveal_history,
-        api_accounts::list_members, api_accounts::add_member, api_accounts::remove_member, api_accounts::generate_password,
-        api_sms::add_number, api_sms::list_numbers, api_sms::assign_number, api_sms::twilio, api_sms::generic,
-        api_accounts::list_audit, api_accounts::create_managed_email, api_accounts::list_managed_email, api_accounts::inbox, api_accounts::inbox_wait, api_accounts::inbox_used, api_accounts::inbox_message, api_accounts::inbox_forward, api_accounts::forward_address_get, api_accounts::forward_address_put, api_accounts::forward_address_verify,
-        api_otp::enroll, api_otp::enroll_qr, api_otp::status, api_otp::pending, api_otp::confirm, api_otp::cancel,
-        api_otp::remove, api_otp::code, api_otp::claim_code, api_otp::mark_used, api_otp::verify, api_otp::ledger, api_otp::import, api_otp::export,
-        api_automation::start, api_automation::job, api_automation::cancel, api_automation::list, api_automation::answer, api_automation::screenshot, api_automation::rotation, api_automation::set_rotation,
-        api_backup::set, api_backup::preview, api_backup::view, api_backup::status, api_backup::use_one, api_backup::mark_used,
-        api_autofill::candidates, api_autofill::autofill, api_autofill::restrictions, api_autofill::app_restrictions, api_autofill::set_app_restrictions,
-        api_autofill::account_urls, api_autofill::set_account_urls, api_autofill::recent_autofills, api_autofill::start_pairing, api_autofill::claim_pairing,
-        api_directory::create_scim_token, api_directory::revoke_scim_token, api_directory::list_teams, api_directory::account_teams, api_directory::grant_team, api_directory::revoke_team, api_directory::export_audit,
-        api_sso::sso_info, api_sso::sso_start, api_sso::sso_token,
-        api_access::account_directory, api_access::create_access_request, api_access::list_access_requests, api_access::approve_access_request, api_access::decline_access_request,
-        spec,
-    ),
     // Schemas that only query parameters name are not collected on their own.
     components(schemas(ErrorBody, names::AuditFormat, names::Scope, names::Purpose, names::Channel, names::CodeUse)),
     modifiers(&BearerAuth)
@@ -63,8 +41,8 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub(crate) fn routes() -> Router<WebState> {
-    Router::new().route("/api/v1/openapi.json", get(spec))
+pub(crate) fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new().routes(routes!(spec))
 }
 
 /// This document.
@@ -164,7 +142,7 @@ const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 /// errors every operation of a kind can answer, and the sets of values
 /// `orthrus-app` owns.
 pub(crate) fn document() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|e| {
+    let mut doc = serde_json::to_value(crate::api_routes().into_openapi()).unwrap_or_else(|e| {
         tracing::error!(error = %e, "the OpenAPI document does not serialize");
         json!({})
     });
