@@ -486,26 +486,26 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
             .await
             .map(|v| (v, true)),
         "mfa" => {
-            return crate::ui_otp::mfa_form_after_step_up(s, a, id)
+            return crate::ui::otp::mfa_form_after_step_up(s, a, id)
                 .await
                 .map(|r| into_section(r, "#mfa"));
         }
         "backup-view" => {
-            return crate::ui_backup::after_step_up(s, a, id, "view")
+            return crate::ui::backup::after_step_up(s, a, id, "view")
                 .await
                 .map(|r| into_section(r, "#backup"));
         }
-        "dual-1" => return crate::ui_dual::decide_and_render(s, a, id, true).await,
-        "dual-0" => return crate::ui_dual::decide_and_render(s, a, id, false).await,
+        "dual-1" => return crate::ui::dual::decide_and_render(s, a, id, true).await,
+        "dual-0" => return crate::ui::dual::decide_and_render(s, a, id, false).await,
         "backup-use" => {
-            return crate::ui_backup::after_step_up(s, a, id, "use")
+            return crate::ui::backup::after_step_up(s, a, id, "use")
                 .await
                 .map(|r| into_section(r, "#backup"));
         }
-        "job-backup" => return crate::ui_automation::allow_backup_code(s, a, id).await,
+        "job-backup" => return crate::ui::automation::allow_backup_code(s, a, id).await,
         "automation" => {
-            let (kind, confirmed) = crate::ui_automation::resumed_start(extra);
-            return crate::ui_automation::start_kind(s, a, id, kind, confirmed).await;
+            let (kind, confirmed) = crate::ui::automation::resumed_start(extra);
+            return crate::ui::automation::start_kind(s, a, id, kind, confirmed).await;
         }
         "field" => s
             .app
@@ -658,7 +658,7 @@ async fn add_member(
                     "{} is now {} until {}.",
                     m.email,
                     role.label(),
-                    crate::ui_words::when(end)
+                    crate::ui::words::when(end)
                 ),
                 None => format!("{} is now {}.", m.email, role.label()),
             },

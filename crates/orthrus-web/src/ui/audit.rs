@@ -5,8 +5,8 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::Authed;
+use crate::ui::words::{ACTIONS, action_label};
 use crate::ui::{Page, account_labels, render};
-use crate::ui_words::{ACTIONS, action_label};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};

@@ -89,7 +89,7 @@ pub(crate) async fn login_page(
     }
     let mut page = LoginPage::new(
         &s,
-        crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default(),
+        crate::ui::pairing::safe_next(q.next.as_deref()).unwrap_or_default(),
     );
     page.password_form |= q.password.as_deref() == Some("1");
     render(&page)
@@ -116,7 +116,7 @@ pub(crate) async fn login_submit(
         user_agent: client.user_agent,
         kind: SessionKind::Cookie,
     };
-    let next = crate::ui_extension::safe_next(f.next.as_deref()).unwrap_or_default();
+    let next = crate::ui::pairing::safe_next(f.next.as_deref()).unwrap_or_default();
     let mut page = LoginPage::new(&s, next.clone());
     page.email = f.email;
     page.password_form = true;

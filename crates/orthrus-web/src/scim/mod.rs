@@ -7,10 +7,11 @@
 //! bodies, rendered by [`error_response`] from the one error road
 //! (`error::finish`). Not in the OpenAPI document: a different protocol.
 
+mod patch;
+
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{ClientInfo, bearer};
-use crate::scim_patch::{ScimProblem, apply_patch, parse_eq_filter, project};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -21,6 +22,7 @@ use axum::routing::{get, post};
 use orthrus_app::{
     AppError, ScimClient, ScimFilterAttr, ScimGroup, ScimGroupInput, ScimUser, ScimUserInput,
 };
+use patch::{ScimProblem, apply_patch, parse_eq_filter, project};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -122,11 +122,11 @@ async fn connect_decide(
     Path(id): Path<String>,
     UiForm(f): UiForm<ConnectForm>,
 ) -> Result<Response, WebError> {
-    let confirm = crate::ui_dual::ConfirmForm {
+    let confirm = crate::ui::dual::ConfirmForm {
         password: f.password.clone(),
         totp: f.totp.clone(),
     };
-    let actor = match crate::ui_dual::confirmed(&s, &a, &confirm).await {
+    let actor = match crate::ui::dual::confirmed(&s, &a, &confirm).await {
         Ok(actor) => actor,
         Err(WebError(e)) => return prompt(&s, &a, &id, Some(e.to_string())).await,
     };

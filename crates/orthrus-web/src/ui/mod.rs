@@ -1,5 +1,22 @@
-//! Server-rendered pages: sign-in, first-run setup, users, audit log and the
-//! user's own security page. Account pages live in `ui_accounts`.
+//! Server-rendered pages (askama + htmx), one module per feature of
+//! `orthrus-app`; this module merges their routes and holds what every page
+//! shares: the page frame, form errors, flash messages, error pages.
+
+pub(crate) mod access;
+pub(crate) mod accounts;
+mod audit;
+pub(crate) mod auth;
+pub(crate) mod automation;
+pub(crate) mod backup;
+mod device_approval;
+pub(crate) mod dual;
+mod inbox;
+pub(crate) mod invitations;
+pub(crate) mod otp;
+pub(crate) mod pairing;
+mod sso;
+mod teams;
+pub(crate) mod words;
 
 use crate::WebState;
 use crate::error::WebError;
@@ -21,7 +38,7 @@ pub(crate) fn routes() -> Router<WebState> {
     Router::new()
         .route(
             "/login",
-            get(crate::ui_login::login_page).post(crate::ui_login::login_submit),
+            get(crate::ui::auth::login_page).post(crate::ui::auth::login_submit),
         )
         .route("/logout", post(logout))
         .route("/setup", get(setup_page).post(setup_submit))
@@ -30,7 +47,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/users/{id}/{op}", get(to_users).post(users_op))
         .route(
             "/workspace/settings",
-            get(crate::ui_people::workspace_page).post(workspace_settings),
+            get(crate::ui::invitations::workspace_page).post(workspace_settings),
         )
         .route("/security", get(security_page))
         .route("/security/2fa/{op}", get(to_security).post(security_2fa))
@@ -47,6 +64,19 @@ pub(crate) fn routes() -> Router<WebState> {
             post(security_delete_passkey),
         )
         .route("/security/tokens/{id}/revoke", post(security_revoke_token))
+        .merge(accounts::routes())
+        .merge(audit::routes())
+        .merge(otp::routes())
+        .merge(backup::routes())
+        .merge(device_approval::routes())
+        .merge(dual::routes())
+        .merge(automation::routes())
+        .merge(inbox::routes())
+        .merge(invitations::routes())
+        .merge(sso::routes())
+        .merge(access::routes())
+        .merge(teams::routes())
+        .merge(pairing::routes())
 }
 
 /// A form's URL opened with `GET` (a reload, a bookmark): the page the form
@@ -603,7 +633,7 @@ async fn workspace_settings(
         let typed = typed.clone();
         let (s, a) = (s.clone(), &a);
         async move {
-            let mut r = crate::ui_people::workspace_view(
+            let mut r = crate::ui::invitations::workspace_view(
                 &s,
                 a,
                 FormError::on(field, message),
@@ -617,11 +647,11 @@ async fn workspace_settings(
     };
     let two_person = s.app.two_person_rule(&a.actor).await?;
     if two_person != f.two_person_rule.is_some() {
-        let confirm = crate::ui_dual::ConfirmForm {
+        let confirm = crate::ui::dual::ConfirmForm {
             password: f.password.clone(),
             totp: f.totp.clone(),
         };
-        let changed = match crate::ui_dual::confirmed(&s, &a, &confirm).await {
+        let changed = match crate::ui::dual::confirmed(&s, &a, &confirm).await {
             Ok(actor) => {
                 s.app
                     .set_two_person_rule(&actor, f.two_person_rule.is_some())
@@ -927,10 +957,10 @@ async fn security_delete_passkey(
     State(s): State<WebState>,
     a: Authed,
     Path(id): Path<String>,
-    UiForm(f): UiForm<crate::ui_dual::ConfirmForm>,
+    UiForm(f): UiForm<crate::ui::dual::ConfirmForm>,
 ) -> Result<Response, WebError> {
     // Removing a way to confirm identity needs a fresh identity check.
-    let actor = crate::ui_dual::confirmed(&s, &a, &f).await?;
+    let actor = crate::ui::dual::confirmed(&s, &a, &f).await?;
     s.app.delete_passkey(&actor, &id).await?;
     Ok(see_other(&s, "/security", "Passkey removed."))
 }

@@ -142,7 +142,7 @@ async fn complete(
                 .app
                 .authenticate(a.cookie_token.as_deref().unwrap_or(""), &a.actor.ip)
                 .await?;
-            crate::ui_accounts::guarded(
+            crate::ui::accounts::guarded(
                 &s,
                 &crate::extract::Authed {
                     actor,
@@ -211,5 +211,5 @@ async fn after_step_up(
     a: Authed,
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
-    crate::ui_accounts::guarded(&s, &a, &q.then).await
+    crate::ui::accounts::guarded(&s, &a, &q.then).await
 }

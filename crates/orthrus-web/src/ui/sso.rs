@@ -16,8 +16,8 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, ClientInfo, UiForm, cookie};
+use crate::ui::auth::LoginPage;
 use crate::ui::{redirect_with_cookie, see_other, session_cookie};
-use crate::ui_login::LoginPage;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -83,7 +83,7 @@ async fn start(
     client: ClientInfo,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, WebError> {
-    let next = crate::ui_extension::safe_next(q.next.as_deref()).unwrap_or_default();
+    let next = crate::ui::pairing::safe_next(q.next.as_deref()).unwrap_or_default();
     match s.app.sso_begin_sign_in(&next, &client.ip).await {
         Ok(start) => Ok(to_provider(&s, start)),
         Err(e @ AppError::Sso(SsoError::Provider(_) | SsoError::TooManyFlows)) => {

@@ -48,7 +48,7 @@ pub(crate) struct EnrollBody {
     steam: bool,
     issuer: Option<String>,
     /// sha1 (default), sha256 or sha512; with `secret` only.
-    #[schema(value_type = Option<crate::openapi::names::Algorithm>)]
+    #[schema(value_type = Option<crate::api::openapi::names::Algorithm>)]
     algorithm: Option<String>,
     /// Digits of a code (default 6); with `secret` only.
     #[schema(minimum = 6, maximum = 8)]
@@ -83,7 +83,7 @@ pub(crate) async fn enroll(
 
 /// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB
 /// and 25 megapixels).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(description = "The screenshot", content((inline(crate::openapi::Binary) = "image/png"), (inline(crate::openapi::Binary) = "image/jpeg"), (inline(crate::openapi::Binary) = "application/octet-stream"))),
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/totp/qr", tag = "authenticator", params(("id" = String, Path)), request_body(description = "The screenshot", content((inline(crate::api::openapi::Binary) = "image/png"), (inline(crate::api::openapi::Binary) = "image/jpeg"), (inline(crate::api::openapi::Binary) = "application/octet-stream"))),
     responses((status = 200, description = "Pending: type `code` into the app, then confirm", body = PendingEnrollment), (status = 400, description = "`otp.invalid_qr`, `otp.image_too_large` (over 25 megapixels), `otp.qr_timeout`"), (status = 404, description = "`account.not_found`"), (status = 415, description = "`request.unsupported_media_type`: not sent as image/png or image/jpeg"), (status = 503, description = "`otp.busy`: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn enroll_qr(
     State(s): State<WebState>,
@@ -194,7 +194,7 @@ pub(crate) async fn remove(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodeQuery {
     /// How the code is used (default `api`).
-    #[param(value_type = Option<crate::openapi::names::CodeUse>)]
+    #[param(value_type = Option<crate::api::openapi::names::CodeUse>)]
     via: Option<String>,
     /// Wait for the next code when fewer seconds than this are left
     /// (default 5 for cli, autofill and automation; 0 otherwise; larger
@@ -279,7 +279,7 @@ pub(crate) async fn claim_code(
 #[serde(deny_unknown_fields)]
 pub(crate) struct UsedBody {
     step: i64,
-    #[schema(value_type = Option<crate::openapi::names::CodeUse>)]
+    #[schema(value_type = Option<crate::api::openapi::names::CodeUse>)]
     via: Option<String>,
 }
 
@@ -380,7 +380,7 @@ pub(crate) struct ImportQuery {
         (Object = "application/json"),
         (String = "text/plain"),
         (String = "text/csv"),
-        (inline(crate::openapi::Binary) = "application/octet-stream"))),
+        (inline(crate::api::openapi::Binary) = "application/octet-stream"))),
     responses((status = 200, description = "What was (or, on a dry run, would be) imported", body = orthrus_app::ImportReport), (status = 400, description = "`import.unrecognized`, `import.invalid`, `import.too_many` (over 1000 entries), `import.image_too_large` (over 25 megapixels), `import.timeout`"), (status = 503, description = "`import.busy`: every upload slot is taken; see Retry-After")), security(("bearer" = [])))]
 pub(crate) async fn import(
     State(s): State<WebState>,
@@ -404,14 +404,14 @@ pub(crate) async fn import(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportBody {
     /// `age` (encrypted with `passphrase`) or `otpauth` (plain list).
-    #[schema(value_type = crate::openapi::names::ExportFormat)]
+    #[schema(value_type = crate::api::openapi::names::ExportFormat)]
     format: String,
     passphrase: Option<String>,
 }
 
 /// Exports every active seed (workspace Owner or Super Admin, step-up).
 #[utoipa::path(post, path = "/api/v1/authenticator/export", tag = "authenticator", request_body = ExportBody,
-    responses((status = 200, description = "The file (`x-orthrus-entries` says how many seeds)", content((inline(crate::openapi::Binary) = "application/octet-stream"), (String = "text/plain"))), (status = 400, description = "`export.invalid_format`, `export.weak_passphrase`"), (status = 403, description = "`step_up.required`, `permission.denied`, `approval.required`")), security(("bearer" = [])))]
+    responses((status = 200, description = "The file (`x-orthrus-entries` says how many seeds)", content((inline(crate::api::openapi::Binary) = "application/octet-stream"), (String = "text/plain"))), (status = 400, description = "`export.invalid_format`, `export.weak_passphrase`"), (status = 403, description = "`step_up.required`, `permission.denied`, `approval.required`")), security(("bearer" = [])))]
 pub(crate) async fn export(
     State(s): State<WebState>,
     a: Authed,

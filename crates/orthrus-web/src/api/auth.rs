@@ -95,7 +95,7 @@ pub(crate) struct LoginBody {
     /// `extension` for the browser extension (its session is the only kind
     /// autofill answers); absent (or `cli`, `api`) for the CLI and other API
     /// clients.
-    #[schema(value_type = Option<crate::openapi::names::ClientName>)]
+    #[schema(value_type = Option<crate::api::openapi::names::ClientName>)]
     client: Option<String>,
     /// The browser the extension runs in, shown in the session list
     /// (default: the User-Agent).
@@ -121,7 +121,7 @@ pub(crate) async fn login(
     client: ClientInfo,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let kind = crate::api_autofill::session_kind(b.client.as_deref())?;
+    let kind = crate::api::autofill::session_kind(b.client.as_deref())?;
     let out = s
         .app
         .login(LoginRequest {

@@ -3,7 +3,7 @@
 //! live code tile members see, which swaps in the next code at each period.
 
 use crate::WebState;
-use crate::api_otp::MAX_IMAGE_BYTES;
+use crate::api::otp::MAX_IMAGE_BYTES;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
 use crate::ui::{FormError, render};
@@ -123,7 +123,7 @@ async fn section(
 /// dialog shows inside the section, under its heading.
 async fn step_up_dialog(s: &WebState, a: &Authed, id: &str) -> Result<Response, WebError> {
     let dialog =
-        crate::ui_accounts::StepUpDialog::new(&format!("mfa:{id}"), a.actor.totp_enabled, None)
+        crate::ui::accounts::StepUpDialog::new(&format!("mfa:{id}"), a.actor.totp_enabled, None)
             .render()
             .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
     render_section(

@@ -238,7 +238,7 @@ pub(crate) async fn start_kind(
     let opts = orthrus_app::StartOptions { confirmed_mfa_off };
     match s.app.start_automation_with(&a.actor, id, kind, opts).await {
         Ok(_) => section_view(s, a, id, None).await,
-        Err(AppError::StepUpRequired) => crate::ui_accounts::step_up_dialog(
+        Err(AppError::StepUpRequired) => crate::ui::accounts::step_up_dialog(
             a,
             &format!(
                 "automation:{id}:{kind}{}",
@@ -433,7 +433,7 @@ async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Re
             message: "Thanks: the job goes on with your answer.",
         }),
         Err(AppError::StepUpRequired) => {
-            crate::ui_accounts::step_up_dialog(a, &format!("job-backup:{id}"))
+            crate::ui::accounts::step_up_dialog(a, &format!("job-backup:{id}"))
         }
         Err(AppError::Forbidden) => render(&Answered {
             error: Some(

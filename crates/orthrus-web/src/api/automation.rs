@@ -70,7 +70,7 @@ pub(crate) async fn answer(
 }
 
 /// The job's latest screenshot (on failure, or of what it asks), as PNG.
-#[utoipa::path(get, path = "/api/v1/jobs/{id}/screenshot", tag = "automation", params(("id" = String, Path)), responses((status = 200, description = "The screenshot", content_type = "image/png", body = inline(crate::openapi::Binary)), (status = 404, description = "The job is unknown or has no screenshot")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/screenshot", tag = "automation", params(("id" = String, Path)), responses((status = 200, description = "The screenshot", content_type = "image/png", body = inline(crate::api::openapi::Binary)), (status = 404, description = "The job is unknown or has no screenshot")), security(("bearer" = [])))]
 pub(crate) async fn screenshot(
     State(s): State<WebState>,
     a: Authed,

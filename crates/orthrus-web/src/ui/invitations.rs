@@ -112,7 +112,7 @@ async fn invite(
                     &f.email,
                     role,
                     end,
-                    &crate::api_people::link_base(&s),
+                    &crate::api::invitations::link_base(&s),
                 )
                 .await
         }

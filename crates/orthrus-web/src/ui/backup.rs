@@ -85,7 +85,7 @@ async fn step_up_dialog(
     id: &str,
     then: &str,
 ) -> Result<Response, WebError> {
-    let dialog = crate::ui_accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
+    let dialog = crate::ui::accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
         .render()
         .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
     render_section(

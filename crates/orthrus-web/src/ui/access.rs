@@ -60,7 +60,7 @@ async fn set_access_end(
                 u.email,
                 u.access_expires_at
                     .as_deref()
-                    .map(crate::ui_words::when)
+                    .map(crate::ui::words::when)
                     .unwrap_or_default()
             ),
         )),
@@ -254,7 +254,7 @@ async fn approve(
                 r.account_label,
                 r.grant_expires_at
                     .as_deref()
-                    .map(|t| format!(" until {}", crate::ui_words::when(t)))
+                    .map(|t| format!(" until {}", crate::ui::words::when(t)))
                     .unwrap_or_default()
             ),
         )),

@@ -142,7 +142,7 @@ const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 /// errors every operation of a kind can answer, and the sets of values
 /// `orthrus-app` owns.
 pub(crate) fn document() -> Value {
-    let mut doc = serde_json::to_value(crate::api_routes().into_openapi()).unwrap_or_else(|e| {
+    let mut doc = serde_json::to_value(super::routes().into_openapi()).unwrap_or_else(|e| {
         tracing::error!(error = %e, "the OpenAPI document does not serialize");
         json!({})
     });

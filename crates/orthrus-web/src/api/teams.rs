@@ -126,7 +126,7 @@ pub(crate) async fn revoke_team(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportParams {
     /// `csv` or `jsonl`.
-    #[param(value_type = crate::openapi::names::AuditFormat)]
+    #[param(value_type = crate::api::openapi::names::AuditFormat)]
     format: String,
     action: Option<String>,
     actor_id: Option<String>,

@@ -44,7 +44,7 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// `mine` (default): accounts you are a member of; `all`: every account's metadata (Admins and above).
-    #[param(value_type = Option<crate::openapi::names::Scope>)]
+    #[param(value_type = Option<crate::api::openapi::names::Scope>)]
     scope: Option<String>,
 }
 
@@ -221,7 +221,7 @@ pub(crate) async fn delete_account(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RevealQuery {
     /// `reveal` (default) or `copy`: recorded in the audit log.
-    #[param(value_type = Option<crate::openapi::names::Purpose>)]
+    #[param(value_type = Option<crate::api::openapi::names::Purpose>)]
     purpose: Option<String>,
 }
 
@@ -438,7 +438,7 @@ pub(crate) struct InboxParams {
     /// Default 100; larger values are taken as 500.
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
-    #[param(value_type = Option<crate::openapi::names::Channel>)]
+    #[param(value_type = Option<crate::api::openapi::names::Channel>)]
     channel: Option<String>,
     /// `true`: only messages with a code
     has_code: Option<bool>,

@@ -68,7 +68,7 @@ pub(crate) async fn decide_and_render(
             .await
         }
         Err(AppError::StepUpRequired) => {
-            crate::ui_accounts::step_up_dialog(a, &format!("dual-{}:{id}", u8::from(approve)))
+            crate::ui::accounts::step_up_dialog(a, &format!("dual-{}:{id}", u8::from(approve)))
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             render_panel(s, a, Some(e.to_string())).await
