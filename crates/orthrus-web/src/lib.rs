@@ -26,8 +26,9 @@ pub use error::WebError;
 /// client reads back: one definition serves both sides.
 pub mod dto {
     pub use crate::api::accounts::PasswordResponse;
-    pub use crate::api::auth::{DecideResponse, LoginResponse, MeResponse};
+    pub use crate::api::auth::{LoginResponse, MeResponse};
     pub use crate::api::automation::Started;
+    pub use crate::api::device_approval::DecideResponse;
     pub use crate::api::sso::{SsoStartResponse, SsoTokenResponse};
 }
 

@@ -1,5 +1,5 @@
-//! JSON API for people (issue 14): invitations by email, and changing
-//! one's own password.
+//! JSON API of invitations (issue 14, `app/invitations.rs`): inviting by
+//! email, listing and withdrawing invitations.
 
 use crate::WebState;
 use crate::api::ApiResult;
@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use orthrus_app::InvitationInfo;
-use orthrus_core::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +17,6 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
     OpenApiRouter::new()
         .routes(routes!(list_invitations, create_invitation))
         .routes(routes!(revoke_invitation))
-        .routes(routes!(change_password))
 }
 
 /// The link base of invitations: this server's public URL.
@@ -111,41 +109,4 @@ pub(crate) async fn revoke_invitation(
 ) -> ApiResult<StatusCode> {
     s.app.revoke_invitation(&a.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PasswordChangeBody {
-    #[schema(value_type = String, max_length = 256)]
-    current_password: SecretString,
-    #[schema(value_type = String, min_length = 10, max_length = 256)]
-    new_password: SecretString,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct PasswordChangeResponse {
-    /// How many of your other sessions were signed out.
-    other_sessions_ended: u64,
-}
-
-/// Changes your own password. Your other sessions are signed out; this one
-/// (or this API token) stays. API tokens are not revoked.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordChangeBody,
-    responses((status = 200, description = "Changed", body = PasswordChangeResponse), (status = 400, description = "`password.wrong_current`, `password.too_short`, `password.too_long`, `password.unchanged`"), (status = 429, description = "`auth.throttled`: too many wrong passwords")), security(("bearer" = [])))]
-pub(crate) async fn change_password(
-    State(s): State<WebState>,
-    a: Authed,
-    ApiJson(b): ApiJson<PasswordChangeBody>,
-) -> ApiResult<Json<PasswordChangeResponse>> {
-    let ended = s
-        .app
-        .change_own_password(
-            &a.actor,
-            b.current_password.expose(),
-            b.new_password.expose(),
-        )
-        .await?;
-    Ok(Json(PasswordChangeResponse {
-        other_sessions_ended: ended,
-    }))
 }

@@ -1,20 +1,19 @@
-//! Pages for people (issue 14): inviting by email (`/invitations`), the
-//! invitee's one-time page (`/invite/{token}`, no sign-in), changing one's
-//! own password (`/security/password`), and the workspace settings page
-//! (`/workspace/settings`; its form is handled in `ui`).
+//! Invitation pages (issue 14, `app/invitations.rs`): inviting by email
+//! (`/invitations`) and the invitee's one-time page (`/invite/{token}`, no
+//! sign-in).
 
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, ClientInfo, UiForm};
-use crate::ui::{Flash, FormError, Page, render};
+use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use orthrus_app::{AppError, InvitationInfo, InvitationState, WorkspaceSettings};
-use orthrus_core::{Action, WorkspaceRole};
+use orthrus_app::{AppError, InvitationInfo, InvitationState};
+use orthrus_core::WorkspaceRole;
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -22,10 +21,6 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/invitations", get(invitations_page).post(invite))
         .route("/invitations/{id}/revoke", get(to_invitations).post(revoke))
         .route("/invite/{token}", get(invite_page).post(accept))
-        .route(
-            "/security/password",
-            get(password_page).post(change_password),
-        )
 }
 
 // ---- Invitations (admins) ----
@@ -328,114 +323,4 @@ async fn accept(
             },
         },
     }
-}
-
-// ---- Changing one's own password ----
-
-#[derive(Template)]
-#[template(path = "password.html")]
-struct PasswordPage {
-    page: Page,
-    error: Option<String>,
-}
-
-async fn password_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
-    render(&PasswordPage {
-        page: Page::new(&s, &a, "Change your password", "security"),
-        error: None,
-    })
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    current_password: String,
-    new_password: String,
-    new_password_again: String,
-}
-
-async fn change_password(
-    State(s): State<WebState>,
-    a: Authed,
-    UiForm(f): UiForm<PasswordForm>,
-) -> Result<Response, WebError> {
-    let page = Page::new(&s, &a, "Change your password", "security");
-    let outcome = if f.new_password != f.new_password_again {
-        Err(AppError::invalid(
-            "password.mismatch",
-            "the two new passwords are not the same",
-        ))
-    } else {
-        s.app
-            .change_own_password(&a.actor, &f.current_password, &f.new_password)
-            .await
-    };
-    match outcome {
-        Ok(ended) => {
-            let done = match ended {
-                0 => "Password changed.".to_owned(),
-                1 => "Password changed. Your other session was signed out.".to_owned(),
-                n => format!("Password changed. Your {n} other sessions were signed out."),
-            };
-            Ok(crate::ui::see_other(&s, "/security", &done))
-        }
-        Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
-            let mut r = render(&PasswordPage {
-                page,
-                error: Some(e.to_string()),
-            })?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-// ---- Workspace settings, on a page of their own ----
-
-#[derive(Template)]
-#[template(path = "workspace_settings.html")]
-struct WorkspacePage {
-    page: Page,
-    settings: WorkspaceSettings,
-    is_owner: bool,
-    /// The identity check for the two-person rule asks for a code too.
-    totp: bool,
-    /// What was wrong, beside its field.
-    form: FormError,
-}
-
-/// The workspace settings page (admins read it, Owners change it), with a
-/// message from the form; after a refusal, the form as it was sent
-/// (`typed`) with the reason beside the field (`form`).
-pub(crate) async fn workspace_view(
-    s: &WebState,
-    a: &Authed,
-    form: FormError,
-    typed: Option<WorkspaceSettings>,
-    flash: Option<String>,
-) -> Result<Response, WebError> {
-    if !s.app.permits(&a.actor, Action::ViewAudit) {
-        return Err(WebError(AppError::Forbidden));
-    }
-    let settings = match typed {
-        Some(t) => t,
-        None => s.app.workspace_settings(&a.actor).await?,
-    };
-    let mut page = Page::new(s, a, "Workspace settings", "workspace");
-    page.flash = flash;
-    render(&WorkspacePage {
-        page,
-        settings,
-        is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
-        totp: a.actor.totp_enabled,
-        form,
-    })
-}
-
-pub(crate) async fn workspace_page(
-    State(s): State<WebState>,
-    a: Authed,
-    Flash(flash): Flash,
-) -> Result<Response, WebError> {
-    workspace_view(&s, &a, FormError::default(), None, flash).await
 }
