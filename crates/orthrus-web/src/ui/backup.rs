@@ -1,0 +1,263 @@
+//! UI of backup codes: the "Backup codes" section (counts and the low
+//! warning, paste with preview, view and use behind the identity check).
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::{FormError, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use orthrus_app::{AppError, BackupCodes, BackupStatus, UsedBackupCode};
+use serde::Deserialize;
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/accounts/{id}/backup", get(section))
+        .route("/accounts/{id}/backup/preview", post(preview))
+        .route("/accounts/{id}/backup/save", post(save))
+        .route("/accounts/{id}/backup/view", post(view))
+        .route("/accounts/{id}/backup/use", post(use_one))
+        .route("/accounts/{id}/backup/{position}/used", post(mark_used))
+}
+
+#[derive(Template)]
+#[template(path = "backup_section.html")]
+struct Section {
+    account_id: String,
+    status: BackupStatus,
+    owner: bool,
+    codes: Option<BackupCodes>,
+    used: Option<UsedBackupCode>,
+    preview: Option<Vec<String>>,
+    raw: String,
+    flash: Option<String>,
+    error: Option<String>,
+    /// "Confirm your identity", shown under the section's heading.
+    step_up: Option<String>,
+    /// What was wrong with the pasted codes, beside them (`raw` keeps them).
+    form: FormError,
+}
+
+#[derive(Default)]
+pub(crate) struct Extra {
+    codes: Option<BackupCodes>,
+    used: Option<UsedBackupCode>,
+    preview: Option<Vec<String>>,
+    raw: String,
+    flash: Option<String>,
+    error: Option<String>,
+    step_up: Option<String>,
+    form: FormError,
+}
+
+pub(crate) async fn render_section(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    x: Extra,
+) -> Result<Response, WebError> {
+    let status = s.app.backup_status(&a.actor, id).await?;
+    let detail = s.app.get_account(&a.actor, id).await?;
+    // Owners of the account (and workspace Owners / Super Admins) manage codes.
+    let owner = detail.permissions.manage_mfa;
+    render(&Section {
+        account_id: id.to_owned(),
+        status,
+        owner,
+        codes: x.codes,
+        used: x.used,
+        preview: x.preview,
+        raw: x.raw,
+        flash: x.flash,
+        error: x.error,
+        step_up: x.step_up,
+        form: x.form,
+    })
+}
+
+/// The section with "Confirm your identity" under its heading, for `then`.
+async fn step_up_dialog(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    then: &str,
+) -> Result<Response, WebError> {
+    let dialog = crate::ui::accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
+    render_section(
+        s,
+        a,
+        id,
+        Extra {
+            step_up: Some(dialog),
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+async fn section(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    render_section(&s, &a, &id, Extra::default()).await
+}
+
+#[derive(Deserialize)]
+struct CodesForm {
+    codes: String,
+}
+
+async fn preview(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CodesForm>,
+) -> Result<Response, WebError> {
+    match s
+        .app
+        .preview_backup_codes(&a.actor, &id, std::slice::from_ref(&f.codes))
+        .await
+    {
+        Ok(codes) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    preview: Some(codes),
+                    raw: f.codes,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    form: FormError::on("codes", e),
+                    raw: f.codes,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn save(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+    UiForm(f): UiForm<CodesForm>,
+) -> Result<Response, WebError> {
+    match s
+        .app
+        .set_backup_codes(&a.actor, &id, std::slice::from_ref(&f.codes))
+        .await
+    {
+        Ok(st) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    flash: Some(format!("Saved {} backup codes.", st.total)),
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            render_section(
+                &s,
+                &a,
+                &id,
+                Extra {
+                    form: FormError::on("codes", e),
+                    raw: f.codes,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// After the identity check (or when the session is fresh): what was asked.
+pub(crate) async fn after_step_up(
+    s: &WebState,
+    a: &Authed,
+    id: &str,
+    what: &str,
+) -> Result<Response, WebError> {
+    let result = match what {
+        "use" => s.app.use_backup_code(&a.actor, id).await.map(|u| Extra {
+            used: Some(u),
+            ..Extra::default()
+        }),
+        _ => s.app.view_backup_codes(&a.actor, id).await.map(|c| Extra {
+            codes: Some(c),
+            ..Extra::default()
+        }),
+    };
+    match result {
+        Ok(x) => render_section(s, a, id, x).await,
+        Err(AppError::StepUpRequired) => {
+            step_up_dialog(s, a, id, &format!("backup-{what}:{id}")).await
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            render_section(
+                s,
+                a,
+                id,
+                Extra {
+                    error: Some(e.to_string()),
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn view(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    after_step_up(&s, &a, &id, "view").await
+}
+
+async fn use_one(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    after_step_up(&s, &a, &id, "use").await
+}
+
+async fn mark_used(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, position)): Path<(String, i64)>,
+) -> Result<Response, WebError> {
+    match s.app.mark_backup_code_used(&a.actor, &id, position).await {
+        Ok(_) => after_step_up(&s, &a, &id, "view").await,
+        Err(AppError::StepUpRequired) => {
+            step_up_dialog(&s, &a, &id, &format!("backup-view:{id}")).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,111 @@
+//! The security page's two-factor forms (`app/twofactor.rs`): starting
+//! TOTP (with its QR code), confirming, turning it off, new recovery codes.
+
+use super::auth::{SecurityExtras, security_view};
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::{FormError, see_other};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use orthrus_app::AppError;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: Option<String>,
+}
+
+async fn security_2fa(
+    State(s): State<WebState>,
+    a: Authed,
+    Path(op): Path<String>,
+    UiForm(f): UiForm<CodeForm>,
+) -> Result<Response, WebError> {
+    match op.as_str() {
+        "start" => {
+            let mut en = s.app.begin_totp_enrollment(&a.actor).await?;
+            en.qr_svg = strip_xml_prolog(&en.qr_svg);
+            security_view(
+                &s,
+                &a,
+                SecurityExtras {
+                    enrollment: Some(en),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        "confirm" => match s
+            .app
+            .confirm_totp_enrollment(&a.actor, f.code.as_deref().unwrap_or(""))
+            .await
+        {
+            Ok(codes) => {
+                let a = Authed {
+                    actor: orthrus_app::Actor {
+                        must_enroll_2fa: false,
+                        totp_enabled: true,
+                        ..a.actor
+                    },
+                    cookie_token: a.cookie_token,
+                };
+                security_view(
+                    &s,
+                    &a,
+                    SecurityExtras {
+                        recovery_codes: Some(codes),
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
+            Err(e @ AppError::Invalid { .. }) => {
+                // The same key again, the reason beside the code box.
+                let mut enrollment = s.app.pending_totp_enrollment(&a.actor).await?;
+                if let Some(en) = enrollment.as_mut() {
+                    en.qr_svg = strip_xml_prolog(&en.qr_svg);
+                }
+                let mut r = security_view(
+                    &s,
+                    &a,
+                    SecurityExtras {
+                        enrollment,
+                        form: FormError::on("code", e),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+                Ok(r)
+            }
+            Err(e) => Err(e.into()),
+        },
+        "disable" => {
+            s.app.disable_totp(&a.actor).await?;
+            Ok(see_other(
+                &s,
+                "/security",
+                "Two-factor authentication is off.",
+            ))
+        }
+        _ => Err(WebError(AppError::NotFound("page"))),
+    }
+}
+
+fn strip_xml_prolog(svg: &str) -> String {
+    match svg.find("<svg") {
+        Some(i) => svg[i..].to_owned(),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new().route(
+        "/security/2fa/{op}",
+        get(super::auth::to_security).post(security_2fa),
+    )
+}

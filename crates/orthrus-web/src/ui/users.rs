@@ -1,0 +1,429 @@
+//! Users and the workspace (`app/users.rs`): the Users page (create,
+//! change role, deactivate, unlock), the workspace settings page and its
+//! form, and changing one's own password (`/security/password`).
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::extract::{Authed, UiForm};
+use crate::ui::{Flash, FormError, Page, render, see_other};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use orthrus_app::{AppError, NewUser, UserInfo, WorkspaceSettings};
+use orthrus_core::{Action, SecretString, WorkspaceRole};
+use serde::Deserialize;
+
+/// A form's URL opened with `GET` (a reload, a bookmark): the page the form
+/// is on, rather than "method not allowed".
+async fn to_users() -> Redirect {
+    Redirect::to("/users")
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    page: Page,
+    workspace: String,
+    users: Vec<UserInfo>,
+    roles: [WorkspaceRole; 5],
+    /// "Add a user": what was wrong, beside its field, and what was typed.
+    form: FormError,
+    typed: NewUserForm,
+}
+
+async fn users_view(
+    s: &WebState,
+    a: &Authed,
+    form: FormError,
+    typed: NewUserForm,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    // The Users page is for those who may add users at all.
+    let may_manage = Action::ManageUser {
+        current: None,
+        new: WorkspaceRole::User,
+    };
+    if !s.app.permits(&a.actor, may_manage) {
+        return Err(WebError(AppError::Forbidden));
+    }
+    let users = s.app.list_users(&a.actor).await?;
+    let settings = s.app.workspace_settings(&a.actor).await?;
+    let mut page = Page::new(s, a, "Users", "users");
+    page.flash = flash;
+    render(&UsersPage {
+        page,
+        workspace: settings.name,
+        users,
+        roles: WorkspaceRole::ALL,
+        form,
+        typed,
+    })
+}
+
+async fn users_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Flash(flash): Flash,
+) -> Result<Response, WebError> {
+    users_view(&s, &a, FormError::default(), NewUserForm::default(), flash).await
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+    /// A guest's end of access (`datetime-local`, UTC); empty for others.
+    #[serde(default)]
+    access_expires_at: String,
+}
+
+impl Default for NewUserForm {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            name: String::new(),
+            role: "user".into(),
+            password: String::new(),
+            access_expires_at: String::new(),
+        }
+    }
+}
+
+async fn users_create(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<NewUserForm>,
+) -> Result<Response, WebError> {
+    let Ok(role) = f.role.parse::<WorkspaceRole>() else {
+        let form = FormError::on("role", "choose a role");
+        return users_view(&s, &a, form, f, None).await;
+    };
+    let end = Some(f.access_expires_at.trim())
+        .filter(|t| !t.is_empty())
+        .map(orthrus_app::parse_end_time)
+        .transpose();
+    let created = match end {
+        Ok(access_expires_at) => {
+            s.app
+                .create_user(
+                    &a.actor,
+                    NewUser {
+                        email: f.email.clone(),
+                        name: f.name.clone(),
+                        role,
+                        password: SecretString::new(f.password.clone()),
+                        access_expires_at,
+                    },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let code = e.code();
+            let field = if code.contains("password") {
+                "password"
+            } else if code.contains("name") && !code.contains("email") {
+                "name"
+            } else if code.contains("role") {
+                "role"
+            } else if code.starts_with("guest.")
+                || code.starts_with("time.")
+                || code.contains("end_for")
+            {
+                "access_expires_at"
+            } else {
+                "email"
+            };
+            let mut r = users_view(&s, &a, FormError::on(field, e), f, None).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: Option<String>,
+}
+
+async fn users_op(
+    State(s): State<WebState>,
+    a: Authed,
+    Path((id, op)): Path<(String, String)>,
+    UiForm(f): UiForm<RoleForm>,
+) -> Result<Response, WebError> {
+    let done = match op.as_str() {
+        "deactivate" => s
+            .app
+            .deactivate_user(&a.actor, &id)
+            .await
+            .map(|u| format!("Deactivated {}.", u.email)),
+        "reactivate" => s
+            .app
+            .reactivate_user(&a.actor, &id)
+            .await
+            .map(|u| format!("Reactivated {}.", u.email)),
+        "unlock" => s
+            .app
+            .unlock_user(&a.actor, &id)
+            .await
+            .map(|_| "Sign-in lockout lifted.".to_owned()),
+        "role" => match f.role.as_deref().unwrap_or("").parse::<WorkspaceRole>() {
+            Ok(role) => s
+                .app
+                .set_user_role(&a.actor, &id, role)
+                .await
+                .map(|u| format!("{} is now {}.", u.email, role.label())),
+            Err(_) => Err(AppError::invalid("user.invalid_role", "choose a role")),
+        },
+        _ => return Err(WebError(AppError::NotFound("page"))),
+    };
+    match done {
+        Ok(done) => Ok(see_other(&s, "/users", &done)),
+        // A refusal (the last Owner, yourself) is said in that person's row.
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let form = FormError::on(format!("row:{id}"), e);
+            let mut r = users_view(&s, &a, form, NewUserForm::default(), None).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    require_2fa: Option<String>,
+    two_person_rule: Option<String>,
+    step_up_minutes: i64,
+    inbox_retention_days: Option<i64>,
+    /// The identity check for changing the two-person rule.
+    password: Option<String>,
+    totp: Option<String>,
+}
+
+async fn workspace_settings(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<SettingsForm>,
+) -> Result<Response, WebError> {
+    // A refusal shows the form as it was sent, the reason beside its field.
+    let current = s.app.workspace_settings(&a.actor).await?;
+    let typed = orthrus_app::WorkspaceSettings {
+        require_2fa: f.require_2fa.is_some(),
+        two_person_rule: f.two_person_rule.is_some(),
+        step_up_minutes: f.step_up_minutes,
+        inbox_retention_days: f
+            .inbox_retention_days
+            .unwrap_or(current.inbox_retention_days),
+        ..current
+    };
+    let refused = |field: &'static str, message: String| {
+        let typed = typed.clone();
+        let (s, a) = (s.clone(), &a);
+        async move {
+            let mut r =
+                workspace_view(&s, a, FormError::on(field, message), Some(typed), None).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok::<_, WebError>(r)
+        }
+    };
+    let two_person = s.app.two_person_rule(&a.actor).await?;
+    if two_person != f.two_person_rule.is_some() {
+        let confirm = crate::ui::dual::ConfirmForm {
+            password: f.password.clone(),
+            totp: f.totp.clone(),
+        };
+        let changed = match crate::ui::dual::confirmed(&s, &a, &confirm).await {
+            Ok(actor) => {
+                s.app
+                    .set_two_person_rule(&actor, f.two_person_rule.is_some())
+                    .await
+            }
+            Err(WebError(e)) => Err(e),
+        };
+        // A refusal (identity check, second approver, too few approvers)
+        // changes nothing else and says why on the page.
+        match changed {
+            Ok(()) => {}
+            Err(AppError::StepUpRequired) => {
+                let m = "Changing the two-person rule needs your password: type it here and save again.";
+                return refused("password", m.into()).await;
+            }
+            Err(e @ AppError::Invalid { code, .. }) if code.starts_with("step_up.") => {
+                return refused("password", e.to_string()).await;
+            }
+            Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+                return refused("two_person_rule", e.to_string()).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The checked settings first, so a refusal changes nothing else.
+    let saved = match s
+        .app
+        .update_workspace_settings(
+            &a.actor,
+            None,
+            Some(f.require_2fa.is_some()),
+            Some(f.step_up_minutes),
+        )
+        .await
+    {
+        Ok(_) => match f.inbox_retention_days {
+            Some(days) if days != s.app.inbox_retention_days(&a.actor).await? => s
+                .app
+                .set_inbox_retention(&a.actor, Some(days))
+                .await
+                .map(|_| ()),
+            _ => Ok(()),
+        },
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Ok(see_other(
+            &s,
+            "/workspace/settings",
+            "Workspace settings saved.",
+        )),
+        Err(e @ AppError::Invalid { code, .. }) => {
+            let field = match code {
+                "workspace.invalid_step_up" => "step_up_minutes",
+                "workspace.invalid_retention" => "inbox_retention_days",
+                "2fa.enroll_first" => "require_2fa",
+                _ => "step_up_minutes",
+            };
+            refused(field, e.to_string()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    page: Page,
+    error: Option<String>,
+}
+
+async fn password_page(State(s): State<WebState>, a: Authed) -> Result<Response, WebError> {
+    render(&PasswordPage {
+        page: Page::new(&s, &a, "Change your password", "security"),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    new_password_again: String,
+}
+
+async fn change_password(
+    State(s): State<WebState>,
+    a: Authed,
+    UiForm(f): UiForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let page = Page::new(&s, &a, "Change your password", "security");
+    let outcome = if f.new_password != f.new_password_again {
+        Err(AppError::invalid(
+            "password.mismatch",
+            "the two new passwords are not the same",
+        ))
+    } else {
+        s.app
+            .change_own_password(&a.actor, &f.current_password, &f.new_password)
+            .await
+    };
+    match outcome {
+        Ok(ended) => {
+            let done = match ended {
+                0 => "Password changed.".to_owned(),
+                1 => "Password changed. Your other session was signed out.".to_owned(),
+                n => format!("Password changed. Your {n} other sessions were signed out."),
+            };
+            Ok(crate::ui::see_other(&s, "/security", &done))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
+            let mut r = render(&PasswordPage {
+                page,
+                error: Some(e.to_string()),
+            })?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspace_settings.html")]
+struct WorkspacePage {
+    page: Page,
+    settings: WorkspaceSettings,
+    is_owner: bool,
+    /// The identity check for the two-person rule asks for a code too.
+    totp: bool,
+    /// What was wrong, beside its field.
+    form: FormError,
+}
+
+/// The workspace settings page (admins read it, Owners change it), with a
+/// message from the form; after a refusal, the form as it was sent
+/// (`typed`) with the reason beside the field (`form`).
+pub(crate) async fn workspace_view(
+    s: &WebState,
+    a: &Authed,
+    form: FormError,
+    typed: Option<WorkspaceSettings>,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    if !s.app.permits(&a.actor, Action::ViewAudit) {
+        return Err(WebError(AppError::Forbidden));
+    }
+    let settings = match typed {
+        Some(t) => t,
+        None => s.app.workspace_settings(&a.actor).await?,
+    };
+    let mut page = Page::new(s, a, "Workspace settings", "workspace");
+    page.flash = flash;
+    render(&WorkspacePage {
+        page,
+        settings,
+        is_owner: s.app.permits(&a.actor, Action::ManageWorkspaceSettings),
+        totp: a.actor.totp_enabled,
+        form,
+    })
+}
+
+pub(crate) async fn workspace_page(
+    State(s): State<WebState>,
+    a: Authed,
+    Flash(flash): Flash,
+) -> Result<Response, WebError> {
+    workspace_view(&s, &a, FormError::default(), None, flash).await
+}
+
+pub(crate) fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/users", get(users_page).post(users_create))
+        .route("/users/{id}/{op}", get(to_users).post(users_op))
+        .route(
+            "/workspace/settings",
+            get(workspace_page).post(workspace_settings),
+        )
+        .route(
+            "/security/password",
+            get(password_page).post(change_password),
+        )
+}
