@@ -11,6 +11,7 @@ mod access;
 mod access_requests;
 mod accounts;
 mod audit;
+mod audit_action;
 mod audit_export;
 mod auth;
 mod autofill;
@@ -60,6 +61,7 @@ pub use access_requests::{
 };
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
+pub use audit_action::{AuditAction, UnknownAuditAction};
 pub use audit_export::{AuditExport, AuditExportFormat, EXPORT_COLUMNS, csv_cell};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use autofill::{
@@ -78,9 +80,9 @@ pub use device_approval::{
     ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };
 pub use dual::DualApproval;
-pub use error::{AppError, ExtensionError, Result};
+pub use error::{AppError, BusyKind, Entity, ExtensionError, Result};
 pub use failed_step::FailedStep;
-pub use forward::{ForwardAddress, Mailer, OutboundMail};
+pub use forward::{ForwardAddress, MailError, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use inbox_quota::{Admission, InboxLimits};
 pub use invitations::{

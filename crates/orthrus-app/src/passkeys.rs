@@ -4,8 +4,9 @@
 //! keyed by the session and the purpose (`passkey_ceremonies`), so the
 //! second step may reach any node. It is taken once.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::{EventId, SessionId, Timestamp};
 use orthrus_crypto::Aad;
 use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
@@ -231,7 +232,7 @@ impl App {
         self.inner.store.create_passkey(&row).await?;
         self.audit(
             actor,
-            Event::new("passkey.register")
+            Event::new(AuditAction::PasskeyRegister)
                 .target("passkey", row.id)
                 .detail(serde_json::json!({"name": row.name})),
         )
@@ -243,17 +244,22 @@ impl App {
     /// confirm identity, so removing one is a security change).
     pub async fn delete_passkey(&self, actor: &Actor, id: &str) -> Result<()> {
         self.require_step_up(actor)?;
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound("passkey"))?;
+        let id: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Passkey))?;
         if !self
             .inner
             .store
             .delete_passkey(actor.workspace_id, actor.user_id, id)
             .await?
         {
-            return Err(AppError::NotFound("passkey"));
+            return Err(AppError::NotFound(Entity::Passkey));
         }
-        self.audit(actor, Event::new("passkey.delete").target("passkey", id))
-            .await
+        self.audit(
+            actor,
+            Event::new(AuditAction::PasskeyDelete).target("passkey", id),
+        )
+        .await
     }
 
     /// Starts a passkey step-up for the current session.
@@ -301,22 +307,23 @@ impl App {
                 format!("the browser's answer is not a passkey assertion: {e}"),
             )
         })?;
-        let result = match self
-            .webauthn()?
-            .finish_passkey_authentication(&cred, &state)
-        {
-            Ok(r) => r,
-            Err(e) => {
-                self.audit(
+        let result =
+            match self
+                .webauthn()?
+                .finish_passkey_authentication(&cred, &state)
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    self.audit(
                     actor,
-                    Event::new("auth.step_up").outcome("failure").detail(
+                    Event::new(AuditAction::AuthStepUp).outcome("failure").detail(
                         serde_json::json!({"method": "passkey", "reason": format!("{e:?}")}),
                     ),
                 )
                 .await?;
-                return Err(AppError::InvalidCredentials);
-            }
-        };
+                    return Err(AppError::InvalidCredentials);
+                }
+            };
         for (row, mut pk) in self.user_passkeys(actor).await? {
             if pk.cred_id() == result.cred_id() {
                 pk.update_credential(&result);
@@ -335,7 +342,7 @@ impl App {
         self.inner.store.elevate_session(session, until).await?;
         self.audit(
             actor,
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "passkey", "until": until.to_rfc3339()})),
         )
