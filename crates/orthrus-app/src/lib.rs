@@ -105,13 +105,14 @@ pub use scim::{
     ScimUserInput,
 };
 pub use sender_trust::{
-    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
+    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, SenderRuleError, check_app_domain,
+    check_sms_sender,
 };
 pub use sms::PhoneNumber;
 pub use sso::{
-    AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SSO_FLOW_SECS,
-    SSO_STARTS_PER_ADDRESS, SSO_TOTP_SECS, SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings,
-    SsoStart, pkce_challenge,
+    AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, ProviderError,
+    SSO_FLOW_SECS, SSO_STARTS_PER_ADDRESS, SSO_TOTP_SECS, SsoClient, SsoError, SsoFinish, SsoInfo,
+    SsoSettings, SsoStart, pkce_challenge,
 };
 pub use teams::{ScimGroup, ScimGroupInput, TeamGrantInfo, TeamInfo, TeamMemberInfo};
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};

@@ -89,7 +89,7 @@ impl App {
         let claims = match sso.client.redeem(&code, &verifier, &flow.nonce).await {
             Ok(c) => c,
             Err(m) => {
-                let e = SsoError::Provider(m);
+                let e = SsoError::Provider(m.to_string());
                 self.sso_refused(None, &e, client, flow.kind).await?;
                 return Err(e.into());
             }

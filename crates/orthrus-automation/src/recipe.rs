@@ -229,10 +229,10 @@ impl Recipe {
             err(at, e.message().trim().to_owned())
         })?;
         let checked = |list: Vec<Spanned<String>>,
-                       check: fn(&str) -> Result<String, String>|
+                       check: fn(&str) -> Result<String, orthrus_app::SenderRuleError>|
          -> Result<Vec<String>, RecipeError> {
             list.into_iter()
-                .map(|v| check(v.get_ref()).map_err(|m| err(v.span().start, m)))
+                .map(|v| check(v.get_ref()).map_err(|m| err(v.span().start, m.to_string())))
                 .collect()
         };
         let senders = orthrus_app::AppSenders {
