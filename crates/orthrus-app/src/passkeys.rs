@@ -24,7 +24,7 @@ const CEREMONY_SECS: i64 = 300;
 /// WebAuthn configuration (the ceremonies in flight are in the database).
 #[derive(Default)]
 pub(crate) struct Passkeys {
-    webauthn: OnceLock<std::result::Result<Webauthn, String>>,
+    webauthn: OnceLock<std::result::Result<Webauthn, PasskeySetupError>>,
 }
 
 /// The AAD of a ceremony's sealed state: its row is `<session>:<purpose>`,
@@ -55,8 +55,22 @@ fn info(p: PasskeyRow) -> PasskeyInfo {
     }
 }
 
-fn unavailable(why: &str) -> AppError {
-    AppError::invalid("passkey.unavailable", why.to_owned())
+fn unavailable(why: impl ToString) -> AppError {
+    AppError::invalid("passkey.unavailable", why.to_string())
+}
+
+/// Why passkeys are off on this server (answered `passkey.unavailable`).
+#[derive(Debug, thiserror::Error)]
+enum PasskeySetupError {
+    #[error("bad public URL: {0}")]
+    BadPublicUrl(url::ParseError),
+    #[error(
+        "passkeys need the server to be reached by a host name (such as localhost), not an IP address; set http.public_url"
+    )]
+    NoHostName,
+    /// webauthn-rs refused the relying party (its error, as it debugs).
+    #[error("{0}")]
+    RelyingParty(String),
 }
 
 impl App {
@@ -64,14 +78,18 @@ impl App {
     /// host name (e.g. `localhost` or `orthrus.example.com`), not an IP address.
     pub fn configure_passkeys(&self, public_url: &str) {
         let built = (|| {
-            let url = Url::parse(public_url).map_err(|e| format!("bad public URL: {e}"))?;
-            let host = url.domain().ok_or("passkeys need the server to be reached by a host name (such as localhost), not an IP address; set http.public_url")?.to_owned();
+            let url = Url::parse(public_url).map_err(PasskeySetupError::BadPublicUrl)?;
+            let host = url
+                .domain()
+                .ok_or(PasskeySetupError::NoHostName)?
+                .to_owned();
+            let refused = |e| PasskeySetupError::RelyingParty(format!("{e:?}"));
             WebauthnBuilder::new(&host, &url)
-                .map_err(|e| format!("{e:?}"))?
+                .map_err(refused)?
                 .rp_name("Orthrus")
                 .allow_any_port(true)
                 .build()
-                .map_err(|e| format!("{e:?}"))
+                .map_err(refused)
         })();
         let _ = self.inner.passkeys.webauthn.set(built);
     }
