@@ -7,8 +7,9 @@
 //! the account asks for one; it also ends the sessions of guests whose
 //! access ended (`user.access_expire`), whom `authenticate` already refuses.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
 use orthrus_store::UserRow;
 
@@ -122,13 +123,15 @@ impl App {
         user_id: &str,
         until: Timestamp,
     ) -> Result<crate::UserInfo> {
-        let id: UserId = user_id.parse().map_err(|_| AppError::NotFound("user"))?;
+        let id: UserId = user_id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
             .inner
             .store
             .get_user(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         self.check(
             actor,
             Action::ManageUser {
@@ -170,7 +173,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("user.access_end_change")
+            Event::new(AuditAction::UserAccessEndChange)
                 .target("user", id)
                 .detail(serde_json::json!({"access_expires_at": until.to_rfc3339()})),
         )
@@ -204,7 +207,7 @@ impl App {
                 m.workspace_id,
                 None,
                 Some("system"),
-                Event::new("account.member_expire")
+                Event::new(AuditAction::AccountMemberExpire)
                     .target("account", m.account_id)
                     .detail(serde_json::json!({
                         "user_id": m.user_id,
@@ -256,7 +259,7 @@ impl App {
                 u.workspace_id,
                 None,
                 Some("system"),
-                Event::new("user.access_expire")
+                Event::new(AuditAction::UserAccessExpire)
                     .target("user", u.id)
                     .detail(serde_json::json!({
                         "email": u.email,

@@ -6,8 +6,9 @@
 //! Super Admin) approves, which adds the membership ending after the asked
 //! duration, or declines with a note. Every step is audited.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, OutboundMail, Result};
+use crate::{Action, Actor, App, AppError, Entity, OutboundMail, Result};
 use orthrus_core::{AccountId, AccountRole, EventId, Subject, Timestamp, UserId};
 use orthrus_store::{
     AccessDecision, AccessRequestRow, AccessRequestState, AccessRequestView, MemberRow,
@@ -167,13 +168,13 @@ impl App {
         self.check(actor, Action::RequestAccess)?;
         let id: AccountId = account_id
             .parse()
-            .map_err(|_| AppError::NotFound("account"))?;
+            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let account = self
             .inner
             .store
             .get_account(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("account"))?;
+            .ok_or(AppError::NotFound(Entity::Account))?;
         let reason = new.reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > MAX_REASON {
             return Err(AppError::invalid(
@@ -237,7 +238,7 @@ impl App {
             })?;
         self.audit(
             actor,
-            Event::new("access_request.create")
+            Event::new(AuditAction::AccessRequestCreate)
                 .target("account", id)
                 .detail(serde_json::json!({
                     "request_id": row.id.to_string(),
@@ -253,7 +254,7 @@ impl App {
             .store
             .get_access_request(actor.workspace_id, row.id)
             .await?
-            .ok_or(AppError::NotFound("access request"))?;
+            .ok_or(AppError::NotFound(Entity::AccessRequest))?;
         Ok(info(&view, actor.user_id, false))
     }
 
@@ -388,18 +389,18 @@ impl App {
     async fn request_to_decide(&self, actor: &Actor, id: &str) -> Result<AccessRequestView> {
         let id: EventId = id
             .parse()
-            .map_err(|_| AppError::NotFound("access request"))?;
+            .map_err(|_| AppError::NotFound(Entity::AccessRequest))?;
         let v = self
             .inner
             .store
             .get_access_request(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("access request"))?;
+            .ok_or(AppError::NotFound(Entity::AccessRequest))?;
         let Some(subject) = self.may_decide(actor, v.request.account_id).await? else {
             if v.request.requester_id == actor.user_id {
                 return Err(AppError::Forbidden);
             }
-            return Err(AppError::NotFound("access request"));
+            return Err(AppError::NotFound(Entity::AccessRequest));
         };
         self.check_subject(actor, subject, Action::DecideAccessRequest)?;
         if v.request.state != AccessRequestState::Pending {
@@ -461,7 +462,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("access_request.approve")
+            Event::new(AuditAction::AccessRequestApprove)
                 .target("account", r.account_id)
                 .detail(serde_json::json!({
                     "request_id": r.id.to_string(),
@@ -511,7 +512,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("access_request.decline")
+            Event::new(AuditAction::AccessRequestDecline)
                 .target("account", r.account_id)
                 .detail(serde_json::json!({
                     "request_id": r.id.to_string(),
@@ -530,7 +531,7 @@ impl App {
             .store
             .get_access_request(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("access request"))?;
+            .ok_or(AppError::NotFound(Entity::AccessRequest))?;
         Ok(info(&v, actor.user_id, false))
     }
 }

@@ -1,8 +1,9 @@
 //! The vault of shared accounts: metadata, sealed credentials, custom fields,
 //! password history, members, and audited reveal and copy.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, AccountRole, EventId, FieldId, SecretString, Subject, UserId};
 use orthrus_crypto::Aad;
 use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
@@ -300,13 +301,15 @@ impl App {
     ) -> Result<(AccountRow, Subject)> {
         // The policy first: a user who must enrol in 2FA reaches nothing.
         self.check(actor, Action::ListOwnAccounts)?;
-        let id: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
+        let id: AccountId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let (a, role) = self
             .inner
             .store
             .get_account_for(actor.workspace_id, id, actor.user_id, self.now())
             .await?
-            .ok_or(AppError::NotFound("account"))?;
+            .ok_or(AppError::NotFound(Entity::Account))?;
         self.visible_account(actor, a, role)
     }
 
@@ -323,7 +326,7 @@ impl App {
             account_role: role,
         };
         if !orthrus_core::policy::decide(subject, Action::ViewAccount).is_allowed() {
-            return Err(AppError::NotFound("account"));
+            return Err(AppError::NotFound(Entity::Account));
         }
         Ok((a, subject))
     }
@@ -404,7 +407,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("account.create")
+            Event::new(AuditAction::AccountCreate)
                 .target("account", id)
                 .detail(serde_json::json!({"app": row.app, "label": row.label})),
         )
@@ -644,7 +647,7 @@ impl App {
         .collect();
         self.audit(
             actor,
-            Event::new("account.update")
+            Event::new(AuditAction::AccountUpdate)
                 .target("account", a.id)
                 .detail(serde_json::json!({"changed": changed})),
         )
@@ -662,9 +665,9 @@ impl App {
     ) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         let action = if copy {
-            "account.password_copy"
+            AuditAction::AccountPasswordCopy
         } else {
-            "account.password_reveal"
+            AuditAction::AccountPasswordReveal
         };
         if let Err(e) = self.check_subject(actor, subject, Action::RevealPassword) {
             self.audit(
@@ -699,7 +702,7 @@ impl App {
             .await?
             .into_iter()
             .find(|f| f.id.to_string() == field_id)
-            .ok_or(AppError::NotFound("field"))?;
+            .ok_or(AppError::NotFound(Entity::Field))?;
         let value = match (&f.value_sealed, &f.value_text) {
             (Some(s), _) => self.open("account_fields", &f.id.to_string(), "value", s)?,
             (None, Some(t)) => SecretString::new(t.clone()),
@@ -707,7 +710,7 @@ impl App {
         };
         self.audit(
             actor,
-            Event::new("account.field_reveal")
+            Event::new(AuditAction::AccountFieldReveal)
                 .target("account", a.id)
                 .detail(serde_json::json!({"field": f.name})),
         )
@@ -731,7 +734,7 @@ impl App {
             .await?
             .into_iter()
             .find(|h| h.id.to_string() == entry_id)
-            .ok_or(AppError::NotFound("history entry"))?;
+            .ok_or(AppError::NotFound(Entity::HistoryEntry))?;
         let pw = self.open(
             "password_history",
             &h.id.to_string(),
@@ -740,7 +743,7 @@ impl App {
         )?;
         self.audit(
             actor,
-            Event::new("account.password_history_reveal").target("account", a.id),
+            Event::new(AuditAction::AccountPasswordHistoryReveal).target("account", a.id),
         )
         .await?;
         Ok(pw)
@@ -756,7 +759,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("account.delete")
+            Event::new(AuditAction::AccountDelete)
                 .target("account", a.id)
                 .detail(serde_json::json!({"label": a.label})),
         )
@@ -793,13 +796,15 @@ impl App {
         // The policy first: nothing about the user is read for a caller who
         // may not give this role at all.
         self.check_subject(actor, subject, Action::ManageMembers { role })?;
-        let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("user"))?;
+        let uid: UserId = user_id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
             .inner
             .store
             .get_user(actor.workspace_id, uid)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         let now = self.now();
         if !user.usable_at(now) {
             return Err(AppError::invalid(
@@ -842,9 +847,9 @@ impl App {
             self.access_narrowed(actor.workspace_id, &[uid]).await;
         }
         let action = if current.is_some() {
-            "account.member_role_change"
+            AuditAction::AccountMemberRoleChange
         } else {
-            "account.member_add"
+            AuditAction::AccountMemberAdd
         };
         self.audit(actor, Event::new(action).target("account", a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current, "expires_at": until.map(|t| t.to_rfc3339())}))).await?;
         Ok(MemberInfo {
@@ -883,7 +888,9 @@ impl App {
     /// Removes a member.
     pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
-        let uid: UserId = user_id.parse().map_err(|_| AppError::NotFound("member"))?;
+        let uid: UserId = user_id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Member))?;
         // The person's own membership: a role they hold through a team is
         // the team's (taken back on the account's Teams), not removed here.
         let current = self
@@ -892,7 +899,7 @@ impl App {
             .direct_member(actor.workspace_id, a.id, uid)
             .await?
             .map(|m| m.role)
-            .ok_or(AppError::NotFound("member"))?;
+            .ok_or(AppError::NotFound(Entity::Member))?;
         self.check_subject(actor, subject, Action::ManageMembers { role: current })?;
         if current.is_owner() {
             self.ensure_other_account_owner(actor, a.id, uid).await?;
@@ -905,7 +912,7 @@ impl App {
         self.access_narrowed(actor.workspace_id, &[uid]).await;
         self.audit(
             actor,
-            Event::new("account.member_remove")
+            Event::new(AuditAction::AccountMemberRemove)
                 .target("account", a.id)
                 .detail(serde_json::json!({"user_id": uid, "role": current})),
         )

@@ -2,7 +2,7 @@
 //! event whose hash chains (HMAC, keyed from the master key) to the previous
 //! one, so editing, deleting or reordering events is detected by `verify`.
 
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, AuditAction, Result};
 use orthrus_core::{EventId, UserId, WorkspaceId};
 use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
 use serde::Serialize;
@@ -85,7 +85,7 @@ pub(crate) struct AuditBatcher {
 
 /// What one audit event records, before the actor and time are filled in.
 pub(crate) struct Event<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub target_type: Option<&'a str>,
     pub target_id: Option<String>,
     pub outcome: &'a str,
@@ -93,7 +93,7 @@ pub(crate) struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    pub fn new(action: &'a str) -> Self {
+    pub fn new(action: AuditAction) -> Self {
         Self {
             action,
             target_type: None,
@@ -171,7 +171,7 @@ impl App {
             at: self.now(),
             actor_id,
             actor_email: actor_email.map(str::to_owned),
-            action: ev.action.to_owned(),
+            action: ev.action.as_str().to_owned(),
             target_type: ev.target_type.map(str::to_owned),
             target_id: ev.target_id,
             ip: ip.map(str::to_owned),
@@ -199,7 +199,7 @@ impl App {
             at: self.now(),
             actor_id: Some(actor.user_id),
             actor_email: Some(actor.email.clone()),
-            action: ev.action.to_owned(),
+            action: ev.action.as_str().to_owned(),
             target_type: ev.target_type.map(str::to_owned),
             target_id: ev.target_id,
             ip: Some(actor.ip.clone()),

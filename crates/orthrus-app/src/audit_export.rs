@@ -5,6 +5,7 @@
 //! read a page at a time ([`AuditExport::next_chunk`]), so a large log is
 //! never held at once.
 
+use crate::AuditAction;
 use crate::audit::{AuditQuery, Event};
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, UserId};
@@ -257,7 +258,7 @@ impl App {
         };
         self.audit(
             actor,
-            Event::new("audit.export").detail(serde_json::json!({
+            Event::new(AuditAction::AuditExport).detail(serde_json::json!({
                 "format": format.extension(),
                 "action": filter.action,
                 "actor_id": filter.actor_id.map(|a| a.to_string()),

@@ -1,7 +1,10 @@
 //! Sign-in, sessions, bearer and API tokens, step-up, and first-run setup.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result, Via, normalize_email, validate_user_password};
+use crate::{
+    Action, Actor, App, AppError, Entity, Result, Via, normalize_email, validate_user_password,
+};
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_crypto::constant_time_eq;
 use orthrus_store::{
@@ -142,7 +145,7 @@ impl App {
             ws.id,
             Some((user.id, &email)),
             Some(ip),
-            Event::new("setup.complete").target("user", user.id),
+            Event::new(AuditAction::SetupComplete).target("user", user.id),
         )
         .await?;
         Ok(user.id)
@@ -257,7 +260,7 @@ impl App {
             user.workspace_id,
             Some((user.id, &user.email)),
             Some(&req.ip),
-            Event::new("auth.login")
+            Event::new(AuditAction::AuthLogin)
                 .target("session", session_id)
                 .detail(
                     serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent}),
@@ -304,7 +307,7 @@ impl App {
             } else {
                 "(not an email address)".to_owned()
             };
-            let ev = Event::new("auth.login")
+            let ev = Event::new(AuditAction::AuthLogin)
                 .outcome("failure")
                 .detail(serde_json::json!({"email": shown, "reason": reason}));
             if let Err(e) = self
@@ -466,7 +469,7 @@ impl App {
             .store
             .get_user_and_workspace(job.workspace_id, job.requested_by)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         Ok(Actor {
             user_id: user.id,
             workspace_id: job.workspace_id,
@@ -490,7 +493,7 @@ impl App {
             .store
             .get_user(ws, user)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         Ok(Actor {
             user_id: u.id,
             workspace_id: ws,
@@ -526,7 +529,7 @@ impl App {
             }
             Via::Local | Via::Job(_) => {}
         }
-        self.audit(actor, Event::new("auth.logout")).await
+        self.audit(actor, Event::new(AuditAction::AuthLogout)).await
     }
 
     /// Elevates the current session after re-checking the password (and the
@@ -559,7 +562,7 @@ impl App {
                 None => {
                     self.audit(
                         actor,
-                        Event::new("auth.step_up").outcome("failure").detail(
+                        Event::new(AuditAction::AuthStepUp).outcome("failure").detail(
                             serde_json::json!({"method": "password", "reason": "totp_required"}),
                         ),
                     )
@@ -573,7 +576,7 @@ impl App {
             self.count_password_failure(&email_key).await?;
             self.audit(
                 actor,
-                Event::new("auth.step_up")
+                Event::new(AuditAction::AuthStepUp)
                     .outcome("failure")
                     .detail(serde_json::json!({"method": "password"})),
             )
@@ -587,7 +590,7 @@ impl App {
         self.inner.store.elevate_session(session, until).await?;
         self.audit(
             actor,
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "password", "until": until.to_rfc3339()})),
         )
@@ -619,18 +622,23 @@ impl App {
 
     /// Revokes one of the actor's own sessions.
     pub async fn revoke_session(&self, actor: &Actor, id: &str) -> Result<()> {
-        let id: SessionId = id.parse().map_err(|_| AppError::NotFound("session"))?;
+        let id: SessionId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Session))?;
         if !self
             .inner
             .store
             .revoke_session(actor.workspace_id, actor.user_id, id, self.now())
             .await?
         {
-            return Err(AppError::NotFound("session"));
+            return Err(AppError::NotFound(Entity::Session));
         }
         self.access_changed(actor.workspace_id, actor.user_id);
-        self.audit(actor, Event::new("session.revoke").target("session", id))
-            .await
+        self.audit(
+            actor,
+            Event::new(AuditAction::SessionRevoke).target("session", id),
+        )
+        .await
     }
 
     /// Creates a personal API token (needs step-up); the token is shown once.
@@ -673,7 +681,7 @@ impl App {
         self.inner.store.create_api_token(&row).await?;
         self.audit(
             actor,
-            Event::new("token.create")
+            Event::new(AuditAction::TokenCreate)
                 .target("token", row.id)
                 .detail(serde_json::json!({"name": name})),
         )
@@ -693,18 +701,21 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: &str) -> Result<()> {
-        let id: TokenId = id.parse().map_err(|_| AppError::NotFound("token"))?;
+        let id: TokenId = id.parse().map_err(|_| AppError::NotFound(Entity::Token))?;
         if !self
             .inner
             .store
             .revoke_api_token(actor.workspace_id, actor.user_id, id, self.now())
             .await?
         {
-            return Err(AppError::NotFound("token"));
+            return Err(AppError::NotFound(Entity::Token));
         }
         self.access_changed(actor.workspace_id, actor.user_id);
-        self.audit(actor, Event::new("token.revoke").target("token", id))
-            .await
+        self.audit(
+            actor,
+            Event::new(AuditAction::TokenRevoke).target("token", id),
+        )
+        .await
     }
 
     /// Compares a secret in constant time (exposed for the web layer's CSRF check).

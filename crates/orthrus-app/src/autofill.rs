@@ -10,9 +10,10 @@
 //! stop a person from reading what was filled into their own browser:
 //! rotation after an autofill login and the audit trail are the answer.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::site::{Site, default_restrictions, page_matches, pattern_covers, url_path};
-use crate::{Action, Actor, App, AppError, ExtensionError, Result, SessionKind};
+use crate::{Action, Actor, App, AppError, Entity, ExtensionError, Result, SessionKind};
 use orthrus_core::{AccountId, AccountRole, EventId, SecretString, Subject};
 use orthrus_store::{AccountRow, AuditFilter, IssuanceRow, OtpSlot, UsedStepRow};
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,7 @@ pub struct AutofillEvent {
 
 fn not_found_if_forbidden(e: AppError) -> AppError {
     match e {
-        AppError::Forbidden => AppError::NotFound("account"),
+        AppError::Forbidden => AppError::NotFound(Entity::Account),
         e => e,
     }
 }
@@ -170,7 +171,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("account.urls_update")
+            Event::new(AuditAction::AccountUrlsUpdate)
                 .target("account", a.id)
                 .detail(serde_json::json!({ "urls": clean })),
         )
@@ -312,7 +313,7 @@ impl App {
         if !page_matches(sites, url) {
             self.audit_batched(
                 actor,
-                Event::new("account.autofill_refused")
+                Event::new(AuditAction::AccountAutofillRefused)
                     .target("account", a.id)
                     .outcome("denied")
                     .detail(serde_json::json!({
@@ -330,7 +331,7 @@ impl App {
                 let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
                 self.audit_batched(
                     actor,
-                    Event::new("account.autofill")
+                    Event::new(AuditAction::AccountAutofill)
                         .target("account", a.id)
                         .detail(serde_json::json!({"origin": origin, "step": "credentials"})),
                 )
@@ -384,7 +385,7 @@ impl App {
                 }
                 self.audit_batched(
                     actor,
-                    Event::new("account.autofill")
+                    Event::new(AuditAction::AccountAutofill)
                         .target("account", a.id)
                         .detail(d),
                 )
@@ -637,7 +638,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("workspace.app_restrictions")
+            Event::new(AuditAction::WorkspaceAppRestrictions)
                 .detail(serde_json::json!({"app": key, "patterns": clean})),
         )
         .await?;
@@ -660,7 +661,7 @@ impl App {
             .list_audit(
                 actor.workspace_id,
                 &AuditFilter {
-                    action: Some("account.autofill".into()),
+                    action: Some(AuditAction::AccountAutofill.as_str().into()),
                     target_id: Some(a.id.to_string()),
                     limit: limit.clamp(1, 100),
                     ..AuditFilter::default()

@@ -201,7 +201,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("automation.start")
+            Event::new(crate::AuditAction::AutomationStart)
                 .target("account", a.id)
                 .detail(detail),
         )
@@ -302,22 +302,24 @@ impl App {
     /// A job the actor may see: the account's Owners, workspace admins,
     /// and whoever started it.
     async fn visible_job(&self, actor: &Actor, id: &str) -> Result<JobRow> {
-        let jid: EventId = id.parse().map_err(|_| AppError::NotFound("job"))?;
+        let jid: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(crate::Entity::Job))?;
         let job = self
             .inner
             .store
             .get_job(actor.workspace_id, jid)
             .await?
-            .ok_or(AppError::NotFound("job"))?;
+            .ok_or(AppError::NotFound(crate::Entity::Job))?;
         if job.requested_by == actor.user_id || self.permits(actor, Action::ViewAllJobs) {
             return Ok(job);
         }
         let (_, subject) = self
             .account_for(actor, &job.account_id.to_string())
             .await
-            .map_err(|_| AppError::NotFound("job"))?;
+            .map_err(|_| AppError::NotFound(crate::Entity::Job))?;
         self.check_subject(actor, subject, Action::RunAdminAutomation)
-            .map_err(|_| AppError::NotFound("job"))?;
+            .map_err(|_| AppError::NotFound(crate::Entity::Job))?;
         Ok(job)
     }
 
@@ -372,7 +374,7 @@ impl App {
             .store
             .job_screenshot(actor.workspace_id, job.id)
             .await?
-            .ok_or(AppError::NotFound("screenshot"))?;
+            .ok_or(AppError::NotFound(crate::Entity::Screenshot))?;
         let png = self.inner.envelope.open(
             &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
             &sealed,
@@ -470,7 +472,7 @@ impl App {
         self.job_changed(job.id);
         self.audit(
             actor,
-            Event::new("automation.answer")
+            Event::new(crate::AuditAction::AutomationAnswer)
                 .target("account", job.account_id)
                 .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": q.kind})),
         )
@@ -508,7 +510,7 @@ impl App {
         let actor = self.job_actor(job, 0).await?;
         self.audit(
             &actor,
-            Event::new("automation.needs_person")
+            Event::new(crate::AuditAction::AutomationNeedsPerson)
                 .target("account", job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
@@ -571,11 +573,11 @@ impl App {
             .store
             .cancel_job(actor.workspace_id, job.id, self.now())
             .await?
-            .ok_or(AppError::NotFound("job"))?;
+            .ok_or(AppError::NotFound(crate::Entity::Job))?;
         self.job_changed(job.id);
         self.audit(
             actor,
-            Event::new("automation.cancel")
+            Event::new(crate::AuditAction::AutomationCancel)
                 .target("account", job.account_id)
                 .detail(serde_json::json!({"job_id": job.id.to_string()})),
         )
@@ -781,7 +783,7 @@ impl App {
         let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
         self.audit(
             &actor,
-            Event::new("automation.credentials_use")
+            Event::new(crate::AuditAction::AutomationCredentialsUse)
                 .target("account", a.id)
                 .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": job.kind})),
         )
@@ -975,7 +977,7 @@ impl App {
         self.job_changed(job.id);
         self.audit(
             actor,
-            Event::new("automation.start")
+            Event::new(crate::AuditAction::AutomationStart)
                 .target("account", a.id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),

@@ -3,8 +3,9 @@
 //! at a time only after step-up, each used once. Replacing a set keeps the
 //! old one as sealed history.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::EventId;
 use orthrus_crypto::Aad;
 use orthrus_store::{BackupCodeRow, BackupSetRow};
@@ -131,7 +132,7 @@ impl App {
         self.inner.store.replace_backup_codes(&set, &rows).await?;
         self.audit(
             actor,
-            Event::new("account.backup_codes_set")
+            Event::new(AuditAction::AccountBackupCodesSet)
                 .target("account", a.id)
                 .detail(serde_json::json!({"count": rows.len()})),
         )
@@ -166,7 +167,7 @@ impl App {
         if let Err(e) = self.check_subject(actor, subject, Action::ViewBackupCodes) {
             self.audit(
                 actor,
-                Event::new("account.backup_codes_view")
+                Event::new(AuditAction::AccountBackupCodesView)
                     .target("account", a.id)
                     .outcome("denied")
                     .detail(serde_json::json!({"reason": e.code()})),
@@ -188,7 +189,7 @@ impl App {
             .store
             .active_backup_codes(actor.workspace_id, a.id)
             .await?
-            .ok_or(AppError::NotFound("backup codes"))?;
+            .ok_or(AppError::NotFound(Entity::BackupCodes))?;
         Ok((a.id, set, codes))
     }
 
@@ -222,7 +223,7 @@ impl App {
         let unused = i64::try_from(codes.iter().filter(|c| !c.used).count()).unwrap_or(0);
         self.audit(
             actor,
-            Event::new("account.backup_codes_view").target("account", account),
+            Event::new(AuditAction::AccountBackupCodesView).target("account", account),
         )
         .await?;
         Ok(BackupCodes {
@@ -258,7 +259,7 @@ impl App {
                 let code = self.open_code(c)?;
                 self.audit(
                     actor,
-                    Event::new("account.backup_code_use")
+                    Event::new(AuditAction::AccountBackupCodeUse)
                         .target("account", account)
                         .detail(
                             serde_json::json!({"position": c.position, "unused_left": unused_left}),
@@ -289,7 +290,7 @@ impl App {
     ) -> Result<BackupStatus> {
         let (account, set, rows) = self.active_codes(actor, id).await?;
         if !rows.iter().any(|c| c.position == position) {
-            return Err(AppError::NotFound("backup code"));
+            return Err(AppError::NotFound(Entity::BackupCode));
         }
         let newly = self
             .inner
@@ -308,7 +309,7 @@ impl App {
                 i64::try_from(rows.iter().filter(|r| r.used_at.is_none()).count()).unwrap_or(1) - 1;
             self.audit(
                 actor,
-                Event::new("account.backup_code_marked_used")
+                Event::new(AuditAction::AccountBackupCodeMarkedUsed)
                     .target("account", account)
                     .detail(serde_json::json!({"position": position})),
             )
@@ -327,7 +328,7 @@ impl App {
         if unused_left <= LOW_BACKUP_CODES {
             self.audit(
                 actor,
-                Event::new("account.backup_codes_low")
+                Event::new(AuditAction::AccountBackupCodesLow)
                     .target("account", account)
                     .outcome("warning")
                     .detail(serde_json::json!({"unused_left": unused_left})),

@@ -9,8 +9,9 @@
 //! [`DEVICE_APPROVAL_USE_SECS`], and only once. Reading the status never
 //! changes anything.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::{EventId, Timestamp};
 use orthrus_store::StepUpRequestRow;
 use serde::{Deserialize, Serialize};
@@ -107,7 +108,7 @@ impl App {
         self.inner.store.create_step_up_request(&row).await?;
         self.audit(
             actor,
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .outcome("requested")
                 .target("session", session)
                 .detail(serde_json::json!({"method": "device"})),
@@ -123,15 +124,15 @@ impl App {
     async fn own_request(&self, actor: &Actor, id: &str) -> Result<StepUpRequestRow> {
         let id: EventId = id
             .parse()
-            .map_err(|_| AppError::NotFound("step-up request"))?;
+            .map_err(|_| AppError::NotFound(Entity::StepUpRequest))?;
         let r = self
             .inner
             .store
             .get_step_up_request(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("step-up request"))?;
+            .ok_or(AppError::NotFound(Entity::StepUpRequest))?;
         if r.user_id != actor.user_id {
-            return Err(AppError::NotFound("step-up request"));
+            return Err(AppError::NotFound(Entity::StepUpRequest));
         }
         Ok(r)
     }
@@ -144,7 +145,7 @@ impl App {
     ) -> Result<DeviceRequestStatus> {
         let r = self.own_request(actor, id).await?;
         if Some(r.session_id) != actor.session_id() {
-            return Err(AppError::NotFound("step-up request"));
+            return Err(AppError::NotFound(Entity::StepUpRequest));
         }
         let status = self.effective_status(&r);
         Ok(DeviceRequestStatus {
@@ -183,7 +184,7 @@ impl App {
         let r = self.own_request(actor, id).await?;
         let session = actor.session_id().filter(|s| *s == r.session_id);
         let Some(session) = session else {
-            return Err(AppError::NotFound("step-up request"));
+            return Err(AppError::NotFound(Entity::StepUpRequest));
         };
         let now = self.now();
         if !self
@@ -221,7 +222,7 @@ impl App {
         self.inner.store.elevate_session(session, until).await?;
         self.audit(
             actor,
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "device", "request": r.id, "approved_by_session": r.decided_by_session.map(|s| s.to_string()), "until": until.to_rfc3339()})),
         )
@@ -322,7 +323,7 @@ impl App {
             // Nothing is elevated yet: the asking session completes it.
             self.audit(
                 actor,
-                Event::new("auth.step_up")
+                Event::new(AuditAction::AuthStepUp)
                     .outcome("approved")
                     .target("session", r.session_id)
                     .detail(serde_json::json!({"method": "device", "request": r.id})),
@@ -332,7 +333,7 @@ impl App {
             // The alert: recorded for the user's security page and for admins.
             self.audit(
                 actor,
-                Event::new("auth.step_up")
+                Event::new(AuditAction::AuthStepUp)
                     .outcome("denied")
                     .target("session", r.session_id)
                     .detail(serde_json::json!({"method": "device", "reason": reason})),
@@ -345,7 +346,7 @@ impl App {
     /// Recent denied device requests of the user (the alert on their pages).
     pub async fn recent_denials(&self, actor: &Actor) -> Result<usize> {
         let filter = orthrus_store::AuditFilter {
-            action: Some("auth.step_up".into()),
+            action: Some(AuditAction::AuthStepUp.as_str().into()),
             actor_id: Some(actor.user_id),
             since: Some(self.now().plus_seconds(-24 * 3600)),
             limit: 20,

@@ -9,8 +9,9 @@
 //! gave a role to within [`GRANT_COOLDOWN_SECS`]: otherwise one person could
 //! mint their own approver.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
 use orthrus_store::{AuditFilter, DualApprovalRow};
 use serde::Serialize;
@@ -85,7 +86,7 @@ impl App {
         {
             self.audit(
                 actor,
-                Event::new("dual_approval.used")
+                Event::new(AuditAction::DualApprovalUsed)
                     .target("approval", r.id)
                     .detail(serde_json::json!({"action": action, "target": target})),
             )
@@ -112,7 +113,7 @@ impl App {
                 self.inner.store.create_dual_approval(&row).await?;
                 self.audit(
                     actor,
-                    Event::new("dual_approval.requested")
+                    Event::new(AuditAction::DualApprovalRequested)
                         .target("approval", row.id)
                         .detail(serde_json::json!({"action": action, "target": target})),
                 )
@@ -120,12 +121,7 @@ impl App {
                 row.id
             }
         };
-        Err(AppError::invalid(
-            "approval.required",
-            format!(
-                "the two-person rule applies: another Owner or Super Admin must approve request {id} first (Approvals in the audit area, or POST /api/v1/dual-approvals/{id})"
-            ),
-        ))
+        Err(AppError::ApprovalRequired { request: id })
     }
 
     /// Seeing the waiting requests: whoever may approve them (no step-up).
@@ -236,13 +232,15 @@ impl App {
         approve: bool,
     ) -> Result<String> {
         self.check(actor, Action::ApproveDual)?;
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound("approval"))?;
+        let id: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Approval))?;
         let r = self
             .inner
             .store
             .get_dual_approval(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("approval"))?;
+            .ok_or(AppError::NotFound(Entity::Approval))?;
         if r.requester_id == actor.user_id {
             return Err(AppError::invalid(
                 "approval.own_request",
@@ -281,7 +279,7 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        self.audit(actor, Event::new("dual_approval.decided").target("approval", id).outcome(if approve { "success" } else { "denied" }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
+        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target("approval", id).outcome(if approve { "success" } else { "denied" }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
         Ok(to.to_owned())
     }
 
@@ -304,7 +302,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("workspace.settings_change")
+            Event::new(AuditAction::WorkspaceSettingsChange)
                 .detail(serde_json::json!({"two_person_rule": on})),
         )
         .await
@@ -338,7 +336,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("account.critical_change")
+            Event::new(AuditAction::AccountCriticalChange)
                 .target("account", a.id)
                 .detail(serde_json::json!({"critical": critical})),
         )

@@ -3,7 +3,12 @@
 
 use orthrus_store::StoreError;
 
-/// Errors a use case can return.
+/// Errors a use case can return. Every case that the API answers with its
+/// own status has its own variant (or a typed sub-enum), so `orthrus-web`
+/// maps them with one exhaustive `match` and no code is ever compared as
+/// text. `Invalid` is always a plain 400 and `Conflict` always a 409: their
+/// codes (about 150, each raised in one or two places with a message built
+/// there) only label the refusal.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("sign in first")]
@@ -25,43 +30,237 @@ pub enum AppError {
         "your workspace requires two-factor authentication: set it up on your security page first"
     )]
     TwoFactorEnrollmentRequired,
+    /// 404; the entity gives the code (`account.not_found`) and the message.
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Entity),
+    /// A plain 400.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// A plain 409.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 413 `request.too_large`: a body or form over its limit.
+    #[error("{0}")]
+    TooLarge(&'static str),
+    /// 415 `request.unsupported_media_type`: the message says what to send.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// 405 `request.method_not_allowed`.
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    /// 428 `version.required`: an edit must say which version it read.
+    #[error(
+        "send the version you read (\"version\" in the body or an If-Match header) so concurrent edits are not lost"
+    )]
+    VersionRequired,
+    /// 412 `version.conflict`: someone else's edit came first.
+    #[error("someone else changed this since you opened it; reload and apply your change again")]
+    VersionConflict,
+    /// 403 `approval.required`: the two-person rule opened (or reuses) the
+    /// approval request `request`.
+    #[error(
+        "the two-person rule applies: another Owner or Super Admin must approve request {request} first (Approvals in the audit area, or POST /api/v1/dual-approvals/{request})"
+    )]
+    ApprovalRequired { request: orthrus_core::EventId },
+    /// 403 `sms.bad_signature`: an SMS webhook's signature.
+    #[error("the webhook signature is missing or wrong")]
+    BadSignature,
     #[error("setup is already complete")]
     SetupComplete,
     #[error("internal error: {0}")]
     Internal(String),
-    /// An inbox takes no more messages for now (issue 11): over a message
-    /// rate (`inbox.rate_limited`) or a storage quota (`inbox.storage_full`).
-    #[error("{message}")]
-    InboxQuota { code: &'static str, message: String },
+    /// 429 `inbox.rate_limited`: an inbox takes no more messages for now
+    /// (issue 11), over a message rate.
+    #[error("{0}")]
+    InboxRateLimited(String),
+    /// 507 `inbox.storage_full`: an inbox or its workspace is over its
+    /// storage quota.
+    #[error("{0}")]
+    InboxStorageFull(String),
     /// The browser extension's refusals (autofill and pairing), each with
     /// its own code.
     #[error("{0}")]
     Extension(ExtensionError),
-    /// Too much of this kind of work is running; try again later.
     /// Single sign-on's refusals, each with its own code.
     #[error("{0}")]
     Sso(crate::SsoError),
-    #[error("{}", busy_message(code, *retry_after_secs))]
+    /// 503: too much of this kind of work is running; try again later.
+    #[error("{}; try again in {retry_after_secs} s", what.message())]
     Busy {
-        code: &'static str,
+        what: BusyKind,
         retry_after_secs: i64,
     },
 }
 
-/// What [`AppError::Busy`] says: what is busy depends on the code.
-fn busy_message(code: &str, retry_after_secs: i64) -> String {
-    let what = if code == "database.busy" {
-        "the server is busy: no database connection is free"
-    } else {
-        "the server is busy with other uploads"
-    };
-    format!("{what}; try again in {retry_after_secs} s")
+/// What is busy ([`AppError::Busy`]): each has its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusyKind {
+    /// Every database connection is taken (`database.busy`).
+    Database,
+    /// Every upload slot is taken by authenticator QR screenshots and
+    /// imports; the code says which upload was refused (`otp.busy`).
+    OtpUpload,
+    /// As [`BusyKind::OtpUpload`], for an authenticator import (`import.busy`).
+    ImportUpload,
+}
+
+impl BusyKind {
+    pub const ALL: [Self; 3] = [Self::Database, Self::OtpUpload, Self::ImportUpload];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Database => "database.busy",
+            Self::OtpUpload => "otp.busy",
+            Self::ImportUpload => "import.busy",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::Database => "the server is busy: no database connection is free",
+            Self::OtpUpload | Self::ImportUpload => "the server is busy with other uploads",
+        }
+    }
+}
+
+/// What was not found ([`AppError::NotFound`]): its name is the message's
+/// subject ("account not found"), and most have their own code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    Account,
+    User,
+    Session,
+    Token,
+    Member,
+    Field,
+    /// An account's active authenticator enrolment.
+    Authenticator,
+    PendingEnrolment,
+    BackupCodes,
+    BackupCode,
+    /// A device approval (step-up on another device).
+    StepUpRequest,
+    /// A two-person-rule approval.
+    Approval,
+    Passkey,
+    Message,
+    Invitation,
+    Team,
+    AccessRequest,
+    ScimToken,
+    HistoryEntry,
+    Job,
+    Screenshot,
+    PendingPassword,
+    /// A UI page (or a page's section) that does not exist.
+    Page,
+    /// SCIM discovery: a resource type or schema id nobody serves.
+    ResourceType,
+    Schema,
+    /// A row the store did not find, with no more specific name.
+    Record,
+}
+
+impl Entity {
+    pub const ALL: [Self; 26] = [
+        Self::Account,
+        Self::User,
+        Self::Session,
+        Self::Token,
+        Self::Member,
+        Self::Field,
+        Self::Authenticator,
+        Self::PendingEnrolment,
+        Self::BackupCodes,
+        Self::BackupCode,
+        Self::StepUpRequest,
+        Self::Approval,
+        Self::Passkey,
+        Self::Message,
+        Self::Invitation,
+        Self::Team,
+        Self::AccessRequest,
+        Self::ScimToken,
+        Self::HistoryEntry,
+        Self::Job,
+        Self::Screenshot,
+        Self::PendingPassword,
+        Self::Page,
+        Self::ResourceType,
+        Self::Schema,
+        Self::Record,
+    ];
+
+    /// The name in "… not found".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::User => "user",
+            Self::Session => "session",
+            Self::Token => "token",
+            Self::Member => "member",
+            Self::Field => "field",
+            Self::Authenticator => "authenticator",
+            Self::PendingEnrolment => "pending enrolment",
+            Self::BackupCodes => "backup codes",
+            Self::BackupCode => "backup code",
+            Self::StepUpRequest => "step-up request",
+            Self::Approval => "approval",
+            Self::Passkey => "passkey",
+            Self::Message => "message",
+            Self::Invitation => "invitation",
+            Self::Team => "team",
+            Self::AccessRequest => "access request",
+            Self::ScimToken => "SCIM token",
+            Self::HistoryEntry => "history entry",
+            Self::Job => "job",
+            Self::Screenshot => "screenshot",
+            Self::PendingPassword => "pending password",
+            Self::Page => "page",
+            Self::ResourceType => "resource type",
+            Self::Schema => "schema",
+            Self::Record => "record",
+        }
+    }
+
+    /// The stable code of "not found" for this entity. A device approval
+    /// and a two-person approval share `approval.not_found`; the rest
+    /// without a code of their own answer `not_found`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Account => "account.not_found",
+            Self::User => "user.not_found",
+            Self::Session => "session.not_found",
+            Self::Token => "token.not_found",
+            Self::Member => "member.not_found",
+            Self::Field => "field.not_found",
+            Self::Authenticator => "otp.not_enrolled",
+            Self::PendingEnrolment => "otp.no_pending",
+            Self::BackupCodes => "backup_codes.none",
+            Self::BackupCode => "backup_codes.not_found",
+            Self::StepUpRequest | Self::Approval => "approval.not_found",
+            Self::Passkey => "passkey.not_found",
+            Self::Message => "inbox.message_not_found",
+            Self::Invitation => "invitation.not_found",
+            Self::Team => "team.not_found",
+            Self::AccessRequest => "access_request.not_found",
+            Self::ScimToken => "scim_token.not_found",
+            Self::HistoryEntry
+            | Self::Job
+            | Self::Screenshot
+            | Self::PendingPassword
+            | Self::Page
+            | Self::ResourceType
+            | Self::Schema
+            | Self::Record => "not_found",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl AppError {
@@ -75,35 +274,26 @@ impl AppError {
             Self::Forbidden => "permission.denied",
             Self::StepUpRequired => "step_up.required",
             Self::TwoFactorEnrollmentRequired => "auth.2fa_enrollment_required",
-            Self::NotFound("account") => "account.not_found",
-            Self::NotFound("user") => "user.not_found",
-            Self::NotFound("session") => "session.not_found",
-            Self::NotFound("token") => "token.not_found",
-            Self::NotFound("member") => "member.not_found",
-            Self::NotFound("field") => "field.not_found",
-            Self::NotFound("authenticator") => "otp.not_enrolled",
-            Self::NotFound("pending enrolment") => "otp.no_pending",
-            Self::NotFound("backup codes") => "backup_codes.none",
-            Self::NotFound("backup code") => "backup_codes.not_found",
-            Self::NotFound("step-up request") => "approval.not_found",
-            Self::NotFound("approval") => "approval.not_found",
-            Self::NotFound("passkey") => "passkey.not_found",
-            Self::NotFound("message") => "inbox.message_not_found",
-            Self::NotFound("invitation") => "invitation.not_found",
-            Self::NotFound("team") => "team.not_found",
-            Self::NotFound("access request") => "access_request.not_found",
-            Self::NotFound("SCIM token") => "scim_token.not_found",
-            Self::NotFound(_) => "not_found",
+            Self::NotFound(what) => what.code(),
             Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::TooLarge(_) => "request.too_large",
+            Self::UnsupportedMediaType(_) => "request.unsupported_media_type",
+            Self::MethodNotAllowed => "request.method_not_allowed",
+            Self::VersionRequired => "version.required",
+            Self::VersionConflict => "version.conflict",
+            Self::ApprovalRequired { .. } => "approval.required",
+            Self::BadSignature => "sms.bad_signature",
             Self::SetupComplete => "setup.complete",
             Self::Internal(_) => "internal",
-            Self::InboxQuota { code, .. } => code,
-            Self::Busy { code, .. } => code,
+            Self::InboxRateLimited(_) => "inbox.rate_limited",
+            Self::InboxStorageFull(_) => "inbox.storage_full",
+            Self::Busy { what, .. } => what.code(),
             Self::Extension(e) => e.code(),
             Self::Sso(e) => e.code(),
         }
     }
 
+    /// A plain 400 with its code.
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
             code,
@@ -111,6 +301,7 @@ impl AppError {
         }
     }
 
+    /// A plain 409 with its code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,
@@ -170,17 +361,14 @@ impl From<ExtensionError> for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => Self::NotFound("record"),
-            StoreError::VersionConflict => Self::conflict(
-                "version.conflict",
-                "someone else changed this since you opened it; reload and apply your change again",
-            ),
+            StoreError::NotFound => Self::NotFound(Entity::Record),
+            StoreError::VersionConflict => Self::VersionConflict,
             StoreError::Conflict(m) => Self::conflict("conflict", m),
             // Every connection busy: 503 with Retry-After, not a 500.
             e @ StoreError::PoolTimedOut(_) => {
                 tracing::warn!(error = %e, "database pool exhausted");
                 Self::Busy {
-                    code: "database.busy",
+                    what: BusyKind::Database,
                     retry_after_secs: 1,
                 }
             }
@@ -196,3 +384,171 @@ impl From<orthrus_crypto::CryptoError> for AppError {
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SsoError;
+    use std::collections::HashMap;
+
+    fn an_id() -> orthrus_core::EventId {
+        "00000000-0000-0000-0000-000000000001"
+            .parse()
+            .expect("a fixed id")
+    }
+
+    /// One value of every variant (every entity, busy kind, extension and
+    /// single sign-on refusal). The `match` makes a new variant a compile
+    /// error here until it is listed.
+    fn every_kind() -> Vec<AppError> {
+        let mut all = vec![
+            AppError::Unauthenticated,
+            AppError::InvalidCredentials,
+            AppError::TotpRequired,
+            AppError::Throttled {
+                retry_after_secs: 1,
+            },
+            AppError::Forbidden,
+            AppError::StepUpRequired,
+            AppError::TwoFactorEnrollmentRequired,
+            AppError::TooLarge("x"),
+            AppError::UnsupportedMediaType("x"),
+            AppError::MethodNotAllowed,
+            AppError::VersionRequired,
+            AppError::VersionConflict,
+            AppError::ApprovalRequired { request: an_id() },
+            AppError::BadSignature,
+            AppError::SetupComplete,
+            AppError::Internal("x".into()),
+            AppError::InboxRateLimited("x".into()),
+            AppError::InboxStorageFull("x".into()),
+        ];
+        all.extend(Entity::ALL.map(AppError::NotFound));
+        all.extend(BusyKind::ALL.map(|what| AppError::Busy {
+            what,
+            retry_after_secs: 1,
+        }));
+        all.extend(
+            [
+                ExtensionError::ExtensionOnly,
+                ExtensionError::OriginMismatch,
+                ExtensionError::CodeUsed,
+                ExtensionError::NoCode,
+                ExtensionError::PairingNotFound,
+                ExtensionError::PairingExpired,
+                ExtensionError::PairingDenied,
+                ExtensionError::PairingThrottled,
+            ]
+            .map(AppError::Extension),
+        );
+        all.extend(
+            [
+                SsoError::NotConfigured,
+                SsoError::EmailUnverified,
+                SsoError::UnknownUser("x".into()),
+                SsoError::UserDeactivated,
+                SsoError::AlreadyLinked,
+                SsoError::FlowExpired,
+                SsoError::Provider("x".into()),
+                SsoError::StaleAuthentication,
+                SsoError::WrongAccount,
+                SsoError::PasswordDisabled,
+                SsoError::InvalidRedirect,
+                SsoError::InvalidChallenge,
+                SsoError::InvalidCode,
+                SsoError::InvalidTotp,
+                SsoError::TooManyFlows,
+                SsoError::InvitationEnded,
+                SsoError::UseInvitation,
+            ]
+            .map(AppError::Sso),
+        );
+        for e in &all {
+            // Listed above: add a new variant there too.
+            match e {
+                AppError::Unauthenticated
+                | AppError::InvalidCredentials
+                | AppError::TotpRequired
+                | AppError::Throttled { .. }
+                | AppError::Forbidden
+                | AppError::StepUpRequired
+                | AppError::TwoFactorEnrollmentRequired
+                | AppError::NotFound(_)
+                | AppError::TooLarge(_)
+                | AppError::UnsupportedMediaType(_)
+                | AppError::MethodNotAllowed
+                | AppError::VersionRequired
+                | AppError::VersionConflict
+                | AppError::ApprovalRequired { .. }
+                | AppError::BadSignature
+                | AppError::SetupComplete
+                | AppError::Internal(_)
+                | AppError::InboxRateLimited(_)
+                | AppError::InboxStorageFull(_)
+                | AppError::Extension(_)
+                | AppError::Sso(_)
+                | AppError::Busy { .. } => {}
+                // Codes chosen at the call site, tested by the API tests.
+                AppError::Invalid { .. } | AppError::Conflict { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_error_has_its_own_code() {
+        // The codes more than one kind shares on purpose: a device approval
+        // and a two-person approval, and "not found" without a name.
+        let shared = ["approval.not_found", "not_found"];
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for e in every_kind() {
+            let code = e.code();
+            assert!(
+                code.split('.').all(|p| !p.is_empty()) && !code.contains(' '),
+                "{code}"
+            );
+            if let Some(before) = seen.insert(code, format!("{e:?}")) {
+                assert!(
+                    shared.contains(&code),
+                    "{code} is the code of both {before} and {e:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn messages_stay_as_they_were() {
+        assert_eq!(
+            AppError::NotFound(Entity::Account).to_string(),
+            "account not found"
+        );
+        assert_eq!(
+            AppError::NotFound(Entity::ScimToken).to_string(),
+            "SCIM token not found"
+        );
+        assert_eq!(
+            AppError::Busy {
+                what: BusyKind::Database,
+                retry_after_secs: 1
+            }
+            .to_string(),
+            "the server is busy: no database connection is free; try again in 1 s"
+        );
+        assert_eq!(
+            AppError::Busy {
+                what: BusyKind::OtpUpload,
+                retry_after_secs: 5
+            }
+            .to_string(),
+            "the server is busy with other uploads; try again in 5 s"
+        );
+        assert_eq!(
+            AppError::ApprovalRequired { request: an_id() }.to_string(),
+            "the two-person rule applies: another Owner or Super Admin must approve request 00000000-0000-0000-0000-000000000001 first (Approvals in the audit area, or POST /api/v1/dual-approvals/00000000-0000-0000-0000-000000000001)"
+        );
+        assert_eq!(
+            AppError::VersionRequired.to_string(),
+            "send the version you read (\"version\" in the body or an If-Match header) so concurrent edits are not lost"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! sets a forwarding address and proves it is theirs with a code sent to
 //! it; only then can messages be forwarded there. Every forward is audited.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result, normalize_email};
 use orthrus_store::ForwardAddressRow;
@@ -22,7 +23,28 @@ pub struct OutboundMail {
 /// with lettre).
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {
-    async fn send(&self, mail: OutboundMail) -> std::result::Result<(), String>;
+    async fn send(&self, mail: OutboundMail) -> std::result::Result<(), MailError>;
+}
+
+/// Why a [`Mailer`] did not send a message. The words are shown to the
+/// person who asked ("the relay did not take the message: …").
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The recipient is not an email address.
+    #[error("{address:?} is not an email address: {reason}")]
+    BadRecipient { address: String, reason: String },
+    /// The attachment's content type does not parse.
+    #[error("bad attachment type {content_type:?}: {reason}")]
+    BadAttachmentType {
+        content_type: String,
+        reason: String,
+    },
+    /// The message could not be put together.
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    /// The relay refused the message or could not be reached.
+    #[error("{0}")]
+    Relay(String),
 }
 
 /// A user's forwarding address.
@@ -167,7 +189,8 @@ impl App {
         self.inner.store.save_forward_address(&row).await?;
         self.audit(
             actor,
-            Event::new("user.forward_address_set").detail(serde_json::json!({"email": email})),
+            Event::new(AuditAction::UserForwardAddressSet)
+                .detail(serde_json::json!({"email": email})),
         )
         .await?;
         Ok(ForwardAddress::from(&row))
@@ -231,7 +254,7 @@ impl App {
         self.inner.store.save_forward_address(&row).await?;
         self.audit(
             actor,
-            Event::new("user.forward_address_verified")
+            Event::new(AuditAction::UserForwardAddressVerified)
                 .detail(serde_json::json!({"email": row.email})),
         )
         .await?;
@@ -296,7 +319,7 @@ impl App {
             })?;
         self.audit(
             actor,
-            Event::new("inbox.message_forward")
+            Event::new(AuditAction::InboxMessageForward)
                 .target("message", m.id)
                 .detail(serde_json::json!({"to": to, "channel": m.channel, "account_id": m.account_id.to_string()})),
         )

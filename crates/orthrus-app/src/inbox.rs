@@ -3,8 +3,9 @@
 //! link already pulled out (`orthrus-extract`), for the members who may see
 //! the account's inbox.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId, Subject};
 use orthrus_crypto::Aad;
 use orthrus_store::{InboxMessageRow, ManagedEmailRow};
@@ -398,19 +399,19 @@ impl App {
     ) -> Result<()> {
         let mid: EventId = message_id
             .parse()
-            .map_err(|_| AppError::NotFound("message"))?;
+            .map_err(|_| AppError::NotFound(Entity::Message))?;
         let m = self
             .inner
             .store
             .get_message(actor.workspace_id, mid)
             .await?
-            .ok_or(AppError::NotFound("message"))?;
+            .ok_or(AppError::NotFound(Entity::Message))?;
         let (a, subject) = self
             .account_for(actor, account_id.unwrap_or(&m.account_id.to_string()))
             .await?;
         self.check_subject(actor, subject, Action::ViewInbox)?;
         if m.account_id != a.id {
-            return Err(AppError::NotFound("message"));
+            return Err(AppError::NotFound(Entity::Message));
         }
         self.inner
             .store
@@ -419,7 +420,7 @@ impl App {
         self.message_arrived(actor.workspace_id, a.id);
         self.audit(
             actor,
-            Event::new("inbox.message_used").target("message", mid),
+            Event::new(AuditAction::InboxMessageUsed).target("message", mid),
         )
         .await
     }
@@ -482,7 +483,7 @@ impl App {
         let effective = self.inbox_retention_days(actor).await?;
         self.audit(
             actor,
-            Event::new("workspace.inbox_retention_change")
+            Event::new(AuditAction::WorkspaceInboxRetentionChange)
                 .detail(serde_json::json!({"days": days, "effective_days": effective})),
         )
         .await?;
@@ -526,17 +527,17 @@ impl App {
     ) -> Result<(InboxMessageRow, InboxItem, Vec<u8>)> {
         let mid: EventId = message_id
             .parse()
-            .map_err(|_| AppError::NotFound("message"))?;
+            .map_err(|_| AppError::NotFound(Entity::Message))?;
         let m = self
             .inner
             .store
             .get_message(actor.workspace_id, mid)
             .await?
-            .ok_or(AppError::NotFound("message"))?;
+            .ok_or(AppError::NotFound(Entity::Message))?;
         // Not seeing the account and not existing look the same; other
         // errors (2FA enrolment required, storage) stay what they are.
         let hide = |e: AppError| match e {
-            AppError::NotFound(_) | AppError::Forbidden => AppError::NotFound("message"),
+            AppError::NotFound(_) | AppError::Forbidden => AppError::NotFound(Entity::Message),
             other => other,
         };
         let (account, subject) = self
@@ -585,7 +586,7 @@ impl App {
         self.inner.store.create_managed_email(&row).await?;
         self.audit(
             actor,
-            Event::new("account.managed_email_create")
+            Event::new(AuditAction::AccountManagedEmailCreate)
                 .target("account", a.id)
                 .detail(serde_json::json!({"address": address})),
         )

@@ -31,11 +31,6 @@ impl Default for InboxLimits {
     }
 }
 
-/// The stable code of a message refused for its rate (SMTP 452, HTTP 429).
-pub const RATE_LIMITED: &str = "inbox.rate_limited";
-/// The stable code of a message refused for storage (SMTP 552, HTTP 507).
-pub const STORAGE_FULL: &str = "inbox.storage_full";
-
 /// Whether the SMTP listener takes mail for an address now.
 #[derive(Debug)]
 pub enum Admission {
@@ -43,7 +38,7 @@ pub enum Admission {
     /// Not an enabled managed address (550).
     Unknown,
     /// The address or its workspace refuses more for now: an
-    /// [`AppError::InboxQuota`] saying which limit.
+    /// [`AppError::InboxRateLimited`] or [`AppError::InboxStorageFull`].
     Refused(AppError),
 }
 
@@ -63,7 +58,9 @@ impl App {
         };
         match self.inbox_room(m.workspace_id, &m.address, 0, true).await {
             Ok(()) => Ok(Admission::Accept),
-            Err(e @ AppError::InboxQuota { .. }) => Ok(Admission::Refused(e)),
+            Err(e @ (AppError::InboxRateLimited(_) | AppError::InboxStorageFull(_))) => {
+                Ok(Admission::Refused(e))
+            }
             Err(e) => Err(e),
         }
     }
@@ -83,47 +80,31 @@ impl App {
         let since = self.now().plus_seconds(-60);
         let u = self.inner.store.inbox_usage(ws, recipient, since).await?;
         if rate && u.recipient_recent >= l.address_messages_per_minute {
-            return Err(quota(
-                RATE_LIMITED,
-                format!(
-                    "{recipient} received {} messages in the last minute (limit {}); try again later",
-                    u.recipient_recent, l.address_messages_per_minute
-                ),
-            ));
+            return Err(AppError::InboxRateLimited(format!(
+                "{recipient} received {} messages in the last minute (limit {}); try again later",
+                u.recipient_recent, l.address_messages_per_minute
+            )));
         }
         if rate && u.workspace_recent >= l.workspace_messages_per_minute {
-            return Err(quota(
-                RATE_LIMITED,
-                format!(
-                    "the workspace received {} messages in the last minute (limit {}); try again later",
-                    u.workspace_recent, l.workspace_messages_per_minute
-                ),
-            ));
+            return Err(AppError::InboxRateLimited(format!(
+                "the workspace received {} messages in the last minute (limit {}); try again later",
+                u.workspace_recent, l.workspace_messages_per_minute
+            )));
         }
         // A full inbox refuses even an empty message (bytes 0 at RCPT).
         let over = |used: i64, limit: i64| used.saturating_add(bytes.max(1)) > limit;
         if over(u.recipient_bytes, l.address_storage_bytes) {
-            return Err(quota(
-                STORAGE_FULL,
-                format!(
-                    "the inbox of {recipient} is full ({} of {} bytes); delete messages or wait for the retention period",
-                    u.recipient_bytes, l.address_storage_bytes
-                ),
-            ));
+            return Err(AppError::InboxStorageFull(format!(
+                "the inbox of {recipient} is full ({} of {} bytes); delete messages or wait for the retention period",
+                u.recipient_bytes, l.address_storage_bytes
+            )));
         }
         if over(u.workspace_bytes, l.workspace_storage_bytes) {
-            return Err(quota(
-                STORAGE_FULL,
-                format!(
-                    "the workspace inbox is full ({} of {} bytes); delete messages or wait for the retention period",
-                    u.workspace_bytes, l.workspace_storage_bytes
-                ),
-            ));
+            return Err(AppError::InboxStorageFull(format!(
+                "the workspace inbox is full ({} of {} bytes); delete messages or wait for the retention period",
+                u.workspace_bytes, l.workspace_storage_bytes
+            )));
         }
         Ok(())
     }
-}
-
-fn quota(code: &'static str, message: String) -> AppError {
-    AppError::InboxQuota { code, message }
 }

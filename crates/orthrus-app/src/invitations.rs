@@ -8,8 +8,11 @@
 //! own name and password, and signs in like anyone else (the workspace's 2FA
 //! requirement applies from their first sign-in). Every step is audited.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, OutboundMail, Result, UserInfo, normalize_email};
+use crate::{
+    Action, Actor, App, AppError, Entity, OutboundMail, Result, UserInfo, normalize_email,
+};
 use orthrus_core::{EventId, Timestamp, WorkspaceRole};
 use orthrus_store::InvitationRow;
 use serde::Serialize;
@@ -189,7 +192,7 @@ impl App {
                     .await?;
                 self.audit(
                     actor,
-                    Event::new("invitation.revoke")
+                    Event::new(AuditAction::InvitationRevoke)
                         .target("invitation", old.id)
                         .detail(serde_json::json!({"email": email, "reason": "invited again"})),
                 )
@@ -245,7 +248,7 @@ impl App {
         self.inner.store.create_invitation(&row).await?;
         self.audit(
             actor,
-            Event::new("invitation.create")
+            Event::new(AuditAction::InvitationCreate)
                 .target("invitation", row.id)
                 .detail(serde_json::json!({"email": email, "role": role, "emailed": emailed, "access_expires_at": access_expires_at.map(Timestamp::to_rfc3339)})),
         )
@@ -279,13 +282,15 @@ impl App {
 
     /// Withdraws an open invitation: its link stops working.
     pub async fn revoke_invitation(&self, actor: &Actor, id: &str) -> Result<InvitationInfo> {
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound("invitation"))?;
+        let id: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Invitation))?;
         let row = self
             .inner
             .store
             .get_invitation(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("invitation"))?;
+            .ok_or(AppError::NotFound(Entity::Invitation))?;
         self.check(
             actor,
             Action::ManageUser {
@@ -307,7 +312,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("invitation.revoke")
+            Event::new(AuditAction::InvitationRevoke)
                 .target("invitation", id)
                 .detail(serde_json::json!({"email": row.email})),
         )
@@ -327,7 +332,7 @@ impl App {
             .store
             .invitation_by_token_hash(&self.invitation_token_hash(token))
             .await?
-            .ok_or(AppError::NotFound("invitation"))?;
+            .ok_or(AppError::NotFound(Entity::Invitation))?;
         let workspace = self.workspace(row.workspace_id).await?;
         Ok(InvitationPreview {
             state: InvitationState::of(&row, self.now()),
@@ -351,7 +356,7 @@ impl App {
             .store
             .invitation_by_token_hash(&self.invitation_token_hash(token))
             .await?
-            .ok_or(AppError::NotFound("invitation"))?;
+            .ok_or(AppError::NotFound(Entity::Invitation))?;
         let state = InvitationState::of(&row, self.now());
         if state != InvitationState::Pending {
             return Err(state.refusal());
@@ -403,16 +408,18 @@ impl App {
             row.workspace_id,
             who,
             Some(ip),
-            Event::new("user.create").target("user", user.id).detail(
-                serde_json::json!({"email": row.email, "role": row.role, "via": "invitation"}),
-            ),
+            Event::new(AuditAction::UserCreate)
+                .target("user", user.id)
+                .detail(
+                    serde_json::json!({"email": row.email, "role": row.role, "via": "invitation"}),
+                ),
         )
         .await?;
         self.audit_raw(
             row.workspace_id,
             who,
             Some(ip),
-            Event::new("invitation.accept")
+            Event::new(AuditAction::InvitationAccept)
                 .target("invitation", row.id)
                 .detail(serde_json::json!({"user_id": user.id.to_string(), "invited_by": row.invited_by.to_string()})),
         )
@@ -443,7 +450,7 @@ impl App {
             self.count_password_failure(&email_key).await?;
             self.audit(
                 actor,
-                Event::new("user.password_change")
+                Event::new(AuditAction::UserPasswordChange)
                     .target("user", actor.user_id)
                     .outcome("failure")
                     .detail(serde_json::json!({"reason": "wrong_current_password"})),
@@ -480,7 +487,7 @@ impl App {
         self.access_changed(actor.workspace_id, actor.user_id);
         self.audit(
             actor,
-            Event::new("user.password_change")
+            Event::new(AuditAction::UserPasswordChange)
                 .target("user", actor.user_id)
                 .detail(serde_json::json!({"other_sessions_ended": ended})),
         )

@@ -11,6 +11,7 @@ mod access;
 mod access_requests;
 mod accounts;
 mod audit;
+mod audit_action;
 mod audit_export;
 mod auth;
 mod autofill;
@@ -60,6 +61,7 @@ pub use access_requests::{
 };
 pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
+pub use audit_action::{AuditAction, UnknownAuditAction};
 pub use audit_export::{AuditExport, AuditExportFormat, EXPORT_COLUMNS, csv_cell};
 pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
 pub use autofill::{
@@ -78,9 +80,9 @@ pub use device_approval::{
     ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
 };
 pub use dual::DualApproval;
-pub use error::{AppError, ExtensionError, Result};
+pub use error::{AppError, BusyKind, Entity, ExtensionError, Result};
 pub use failed_step::FailedStep;
-pub use forward::{ForwardAddress, Mailer, OutboundMail};
+pub use forward::{ForwardAddress, MailError, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
 pub use inbox_quota::{Admission, InboxLimits};
 pub use invitations::{
@@ -103,13 +105,14 @@ pub use scim::{
     ScimUserInput,
 };
 pub use sender_trust::{
-    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, check_app_domain, check_sms_sender,
+    AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, SenderRuleError, check_app_domain,
+    check_sms_sender,
 };
 pub use sms::PhoneNumber;
 pub use sso::{
-    AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SSO_FLOW_SECS,
-    SSO_STARTS_PER_ADDRESS, SSO_TOTP_SECS, SsoClient, SsoError, SsoFinish, SsoInfo, SsoSettings,
-    SsoStart, pkce_challenge,
+    AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, ProviderError,
+    SSO_FLOW_SECS, SSO_STARTS_PER_ADDRESS, SSO_TOTP_SECS, SsoClient, SsoError, SsoFinish, SsoInfo,
+    SsoSettings, SsoStart, pkce_challenge,
 };
 pub use teams::{ScimGroup, ScimGroupInput, TeamGrantInfo, TeamInfo, TeamMemberInfo};
 pub use twofactor::{TotpEnrollment, TwoFactorStatus};

@@ -13,6 +13,7 @@
 //! Admin); else by the workspace's longest-standing Owner. Nobody's rights
 //! grow: each is someone who may start the check by hand.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::job_kind::JobKind;
 use crate::{Action, Actor, App, AppError, Result};
@@ -220,7 +221,7 @@ impl App {
         let actor = self.job_actor(job, 0).await?;
         self.audit(
             &actor,
-            Event::new("account.mfa_check")
+            Event::new(AuditAction::AccountMfaCheck)
                 .target("account", job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
@@ -234,7 +235,7 @@ impl App {
             tracing::warn!(account = %job.account_id, job = %job.id, "MFA seems off: the app signed in without asking for a code");
             self.audit(
                 &actor,
-                Event::new("account.mfa_off_detected")
+                Event::new(AuditAction::AccountMfaOffDetected)
                     .target("account", job.account_id)
                     .detail(serde_json::json!({"job_id": job.id.to_string()})),
             )
@@ -299,7 +300,7 @@ impl App {
         let actor = self.local_actor(requester, d.workspace_id).await?;
         self.audit(
             &actor,
-            Event::new("automation.start")
+            Event::new(AuditAction::AutomationStart)
                 .target("account", d.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),

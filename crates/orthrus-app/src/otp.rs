@@ -6,8 +6,9 @@
 //! Enrolment is two-step: a new seed is *pending* until the owner confirms it
 //! worked in the app; until then an older active seed keeps working.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
@@ -313,9 +314,11 @@ impl App {
         // Decoding a QR screenshot is CPU work: off the async executor, a
         // few at once, within a deadline (see uploads.rs).
         let (secret, params, source) = if input.qr_image.is_some() {
-            self.parse_upload("otp.busy", "otp.qr_timeout", move |deadline| {
-                Self::parse_enrollment(input, Some(deadline))
-            })
+            self.parse_upload(
+                crate::BusyKind::OtpUpload,
+                "otp.qr_timeout",
+                move |deadline| Self::parse_enrollment(input, Some(deadline)),
+            )
             .await??
         } else {
             Self::parse_enrollment(input, None)?
@@ -361,7 +364,7 @@ impl App {
         let meta = self.otp_meta(actor, &row).await?;
         self.audit(
             actor,
-            Event::new("account.mfa_enroll_start").target("account", account).detail(serde_json::json!({
+            Event::new(AuditAction::AccountMfaEnrollStart).target("account", account).detail(serde_json::json!({
                 "source": source, "kind": row.kind, "issuer": row.issuer, "algorithm": row.algorithm, "digits": row.digits, "period": row.period
             })),
         )
@@ -402,7 +405,7 @@ impl App {
             .store
             .get_otp(actor.workspace_id, a.id, OtpSlot::Pending)
             .await?
-            .ok_or(AppError::NotFound("pending enrolment"))?;
+            .ok_or(AppError::NotFound(Entity::PendingEnrolment))?;
         let g = self.otp_generator(&row)?;
         let (code, remaining, next) = self.codes_now(&g, &row);
         Ok(PendingEnrollment {
@@ -427,7 +430,7 @@ impl App {
         let expected = enrollment_id
             .map(|e| {
                 e.parse::<EventId>()
-                    .map_err(|_| AppError::NotFound("pending enrolment"))
+                    .map_err(|_| AppError::NotFound(Entity::PendingEnrolment))
             })
             .transpose()?;
         if !self
@@ -436,11 +439,11 @@ impl App {
             .promote_otp(actor.workspace_id, a.id, self.now(), expected)
             .await?
         {
-            return Err(AppError::NotFound("pending enrolment"));
+            return Err(AppError::NotFound(Entity::PendingEnrolment));
         }
         self.audit(
             actor,
-            Event::new("account.mfa_enabled").target("account", a.id),
+            Event::new(AuditAction::AccountMfaEnabled).target("account", a.id),
         )
         .await?;
         self.otp_status(actor, id).await
@@ -452,8 +455,8 @@ impl App {
             actor,
             id,
             OtpSlot::Pending,
-            "pending enrolment",
-            "account.mfa_enroll_cancel",
+            Entity::PendingEnrolment,
+            AuditAction::AccountMfaEnrollCancel,
         )
         .await
     }
@@ -464,8 +467,8 @@ impl App {
             actor,
             id,
             OtpSlot::Active,
-            "authenticator",
-            "account.mfa_removed",
+            Entity::Authenticator,
+            AuditAction::AccountMfaRemoved,
         )
         .await
     }
@@ -475,8 +478,8 @@ impl App {
         actor: &Actor,
         id: &str,
         slot: OtpSlot,
-        missing: &'static str,
-        action: &'static str,
+        missing: Entity,
+        action: AuditAction,
     ) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
@@ -532,7 +535,7 @@ impl App {
             .store
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
-            .ok_or(AppError::NotFound("authenticator"))?;
+            .ok_or(AppError::NotFound(Entity::Authenticator))?;
         if row.kind == "hotp" {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
         }
@@ -588,7 +591,7 @@ impl App {
             .store
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
-            .ok_or(AppError::NotFound("authenticator"))?;
+            .ok_or(AppError::NotFound(Entity::Authenticator))?;
         if row.kind == "hotp" {
             // A valid HOTP code moves the counter on.
             self.check_subject(actor, subject, Action::AdvanceHotp)?;

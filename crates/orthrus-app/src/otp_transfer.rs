@@ -3,6 +3,7 @@
 //! Bitwarden, CSV, otpauth lists) with a preview, and export as an otpauth
 //! list or an age file encrypted with a passphrase.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, AccountRole, EventId};
@@ -372,12 +373,16 @@ impl App {
         // a few at once, within a deadline (see uploads.rs).
         let data = bytes.to_vec();
         let (format, contents) = self
-            .parse_upload("import.busy", "import.timeout", move |deadline| {
-                (
-                    orthrus_otp::import::detect_format(&data),
-                    orthrus_otp::import::read_import_until(&data, Some(deadline)),
-                )
-            })
+            .parse_upload(
+                crate::BusyKind::ImportUpload,
+                "import.timeout",
+                move |deadline| {
+                    (
+                        orthrus_otp::import::detect_format(&data),
+                        orthrus_otp::import::read_import_until(&data, Some(deadline)),
+                    )
+                },
+            )
             .await?;
         let format = format.map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
         let contents = contents.map_err(import_error)?;
@@ -515,7 +520,7 @@ impl App {
             report.entries.push(plan);
         }
         if !dry_run {
-            self.audit(actor, Event::new("otp.import").detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped, "ambiguous": report.ambiguous, "duplicates": report.duplicates, "invalid": report.invalid}))).await?;
+            self.audit(actor, Event::new(AuditAction::OtpImport).detail(serde_json::json!({"format": report.format, "set": report.set, "created": report.created, "skipped": report.skipped, "ambiguous": report.ambiguous, "duplicates": report.duplicates, "invalid": report.invalid}))).await?;
         }
         Ok(report)
     }
@@ -561,7 +566,7 @@ impl App {
         self.inner.store.create_account(&row, &owner, &[]).await?;
         self.audit(
             actor,
-            Event::new("account.create")
+            Event::new(AuditAction::AccountCreate)
                 .target("account", id)
                 .detail(serde_json::json!({"app": row.app, "label": row.label, "via": "import"})),
         )
@@ -603,7 +608,7 @@ impl App {
         self.inner.store.put_otp(&row).await?;
         self.audit(
             actor,
-            Event::new("account.mfa_imported").target("account", account),
+            Event::new(AuditAction::AccountMfaImported).target("account", account),
         )
         .await
     }
@@ -649,7 +654,8 @@ impl App {
         let count = entries.len();
         self.audit(
             actor,
-            Event::new("otp.export").detail(serde_json::json!({"format": format, "count": count})),
+            Event::new(AuditAction::OtpExport)
+                .detail(serde_json::json!({"format": format, "count": count})),
         )
         .await?;
         match pass {

@@ -6,6 +6,7 @@
 //! claims an extension session once with its secret. Everything lives in
 //! the database, so any node sharing it can answer any step.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, ExtensionError, LoginRequest, Result, SessionKind};
 use orthrus_core::{EventId, SecretString, Timestamp};
@@ -169,9 +170,9 @@ impl App {
             return Err(ExtensionError::PairingExpired.into());
         }
         let (action, outcome) = if approve {
-            ("extension.pairing_approved", "success")
+            (AuditAction::ExtensionPairingApproved, "success")
         } else {
-            ("extension.pairing_denied", "denied")
+            (AuditAction::ExtensionPairingDenied, "denied")
         };
         self.audit(
             actor,
@@ -234,7 +235,7 @@ impl App {
             ws,
             Some((user.id, &user.email)),
             Some(ip),
-            Event::new("auth.login").target("session", session_id).detail(
+            Event::new(AuditAction::AuthLogin).target("session", session_id).detail(
                 serde_json::json!({"kind": "extension", "via": "pairing", "pairing_id": p.id.to_string(), "user_agent": p.browser}),
             ),
         )

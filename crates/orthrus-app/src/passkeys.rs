@@ -4,8 +4,9 @@
 //! keyed by the session and the purpose (`passkey_ceremonies`), so the
 //! second step may reach any node. It is taken once.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::{EventId, SessionId, Timestamp};
 use orthrus_crypto::Aad;
 use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
@@ -23,7 +24,7 @@ const CEREMONY_SECS: i64 = 300;
 /// WebAuthn configuration (the ceremonies in flight are in the database).
 #[derive(Default)]
 pub(crate) struct Passkeys {
-    webauthn: OnceLock<std::result::Result<Webauthn, String>>,
+    webauthn: OnceLock<std::result::Result<Webauthn, PasskeySetupError>>,
 }
 
 /// The AAD of a ceremony's sealed state: its row is `<session>:<purpose>`,
@@ -54,8 +55,22 @@ fn info(p: PasskeyRow) -> PasskeyInfo {
     }
 }
 
-fn unavailable(why: &str) -> AppError {
-    AppError::invalid("passkey.unavailable", why.to_owned())
+fn unavailable(why: impl ToString) -> AppError {
+    AppError::invalid("passkey.unavailable", why.to_string())
+}
+
+/// Why passkeys are off on this server (answered `passkey.unavailable`).
+#[derive(Debug, thiserror::Error)]
+enum PasskeySetupError {
+    #[error("bad public URL: {0}")]
+    BadPublicUrl(url::ParseError),
+    #[error(
+        "passkeys need the server to be reached by a host name (such as localhost), not an IP address; set http.public_url"
+    )]
+    NoHostName,
+    /// webauthn-rs refused the relying party (its error, as it debugs).
+    #[error("{0}")]
+    RelyingParty(String),
 }
 
 impl App {
@@ -63,14 +78,18 @@ impl App {
     /// host name (e.g. `localhost` or `orthrus.example.com`), not an IP address.
     pub fn configure_passkeys(&self, public_url: &str) {
         let built = (|| {
-            let url = Url::parse(public_url).map_err(|e| format!("bad public URL: {e}"))?;
-            let host = url.domain().ok_or("passkeys need the server to be reached by a host name (such as localhost), not an IP address; set http.public_url")?.to_owned();
+            let url = Url::parse(public_url).map_err(PasskeySetupError::BadPublicUrl)?;
+            let host = url
+                .domain()
+                .ok_or(PasskeySetupError::NoHostName)?
+                .to_owned();
+            let refused = |e| PasskeySetupError::RelyingParty(format!("{e:?}"));
             WebauthnBuilder::new(&host, &url)
-                .map_err(|e| format!("{e:?}"))?
+                .map_err(refused)?
                 .rp_name("Orthrus")
                 .allow_any_port(true)
                 .build()
-                .map_err(|e| format!("{e:?}"))
+                .map_err(refused)
         })();
         let _ = self.inner.passkeys.webauthn.set(built);
     }
@@ -231,7 +250,7 @@ impl App {
         self.inner.store.create_passkey(&row).await?;
         self.audit(
             actor,
-            Event::new("passkey.register")
+            Event::new(AuditAction::PasskeyRegister)
                 .target("passkey", row.id)
                 .detail(serde_json::json!({"name": row.name})),
         )
@@ -243,17 +262,22 @@ impl App {
     /// confirm identity, so removing one is a security change).
     pub async fn delete_passkey(&self, actor: &Actor, id: &str) -> Result<()> {
         self.require_step_up(actor)?;
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound("passkey"))?;
+        let id: EventId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Passkey))?;
         if !self
             .inner
             .store
             .delete_passkey(actor.workspace_id, actor.user_id, id)
             .await?
         {
-            return Err(AppError::NotFound("passkey"));
+            return Err(AppError::NotFound(Entity::Passkey));
         }
-        self.audit(actor, Event::new("passkey.delete").target("passkey", id))
-            .await
+        self.audit(
+            actor,
+            Event::new(AuditAction::PasskeyDelete).target("passkey", id),
+        )
+        .await
     }
 
     /// Starts a passkey step-up for the current session.
@@ -301,22 +325,23 @@ impl App {
                 format!("the browser's answer is not a passkey assertion: {e}"),
             )
         })?;
-        let result = match self
-            .webauthn()?
-            .finish_passkey_authentication(&cred, &state)
-        {
-            Ok(r) => r,
-            Err(e) => {
-                self.audit(
+        let result =
+            match self
+                .webauthn()?
+                .finish_passkey_authentication(&cred, &state)
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    self.audit(
                     actor,
-                    Event::new("auth.step_up").outcome("failure").detail(
+                    Event::new(AuditAction::AuthStepUp).outcome("failure").detail(
                         serde_json::json!({"method": "passkey", "reason": format!("{e:?}")}),
                     ),
                 )
                 .await?;
-                return Err(AppError::InvalidCredentials);
-            }
-        };
+                    return Err(AppError::InvalidCredentials);
+                }
+            };
         for (row, mut pk) in self.user_passkeys(actor).await? {
             if pk.cred_id() == result.cred_id() {
                 pk.update_credential(&result);
@@ -335,7 +360,7 @@ impl App {
         self.inner.store.elevate_session(session, until).await?;
         self.audit(
             actor,
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "passkey", "until": until.to_rfc3339()})),
         )

@@ -3,8 +3,9 @@
 //! (a node killed, a worker that lost its lease) leaves it for the next run
 //! of the job, or a later rotation, to type again or to find the app holds.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::SecretString;
 
 impl App {
@@ -43,7 +44,7 @@ impl App {
                 }
                 self.audit(
                     actor,
-                    Event::new("automation.password_pending")
+                    Event::new(AuditAction::AutomationPasswordPending)
                         .target("account", a.id)
                         .detail(serde_json::json!({"reused": true})),
                 )
@@ -61,7 +62,7 @@ impl App {
             {
                 self.audit(
                     actor,
-                    Event::new("automation.password_pending").target("account", a.id),
+                    Event::new(AuditAction::AutomationPasswordPending).target("account", a.id),
                 )
                 .await?;
                 return Ok(SecretString::new(new));
@@ -131,7 +132,7 @@ impl App {
             {
                 self.audit(
                     actor,
-                    Event::new("automation.password_discarded")
+                    Event::new(AuditAction::AutomationPasswordDiscarded)
                         .target("account", a.id)
                         .detail(serde_json::json!({"job_id": job.to_string()})),
                 )
@@ -171,7 +172,7 @@ impl App {
             if current.expose() == tried.expose() {
                 return Ok(());
             }
-            return Err(AppError::NotFound("pending password"));
+            return Err(AppError::NotFound(Entity::PendingPassword));
         };
         let new = self.open("accounts", &rid, "pending_password", &sealed)?;
         if new.expose() != tried.expose() {
@@ -219,7 +220,7 @@ impl App {
                 _ => break,
             }
         }
-        let e = Event::new("automation.password_rotated").target("account", a.id);
+        let e = Event::new(AuditAction::AutomationPasswordRotated).target("account", a.id);
         let e = if recovered {
             e.detail(serde_json::json!({"recovered_pending": true}))
         } else {

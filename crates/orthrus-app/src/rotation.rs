@@ -4,6 +4,7 @@
 //! with the rights of the Owner who set the schedule; the runner checks
 //! those rights again when it runs the job.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, PasswordPolicy, Result};
 use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
@@ -227,7 +228,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("account.rotation_schedule")
+            Event::new(AuditAction::AccountRotationSchedule)
                 .target("account", a.id)
                 .detail(serde_json::json!({
                     "every_days": input.every_days,
@@ -495,7 +496,7 @@ impl App {
         self.job_changed(job.id);
         self.audit(
             audit_as,
-            Event::new("automation.start")
+            Event::new(AuditAction::AutomationStart)
                 .target("account", job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),

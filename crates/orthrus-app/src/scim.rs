@@ -23,8 +23,9 @@
 //! token whose creator no longer may manage SCIM is refused and removed
 //! when it is next used, whichever road took their rights.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result, normalize_email};
+use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
 use orthrus_core::policy::{Subject, decide};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{RemovedGrants, ScimTokenRow, ScimUserRow, StoreError, UserRow};
@@ -267,7 +268,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("scim.token_create").detail(serde_json::json!({"replaced": had})),
+            Event::new(AuditAction::ScimTokenCreate).detail(serde_json::json!({"replaced": had})),
         )
         .await?;
         Ok(token)
@@ -283,11 +284,12 @@ impl App {
             .delete_scim_token(actor.workspace_id)
             .await?
         {
-            return Err(AppError::NotFound("SCIM token"));
+            return Err(AppError::NotFound(Entity::ScimToken));
         }
         self.audit(
             actor,
-            Event::new("scim.token_revoke").detail(serde_json::json!({"reason": "by_hand"})),
+            Event::new(AuditAction::ScimTokenRevoke)
+                .detail(serde_json::json!({"reason": "by_hand"})),
         )
         .await
     }
@@ -311,7 +313,7 @@ impl App {
             ws,
             "system",
             None,
-            Event::new("scim.token_revoke")
+            Event::new(AuditAction::ScimTokenRevoke)
                 .target("user", user)
                 .detail(serde_json::json!({"reason": reason})),
         )
@@ -408,16 +410,16 @@ impl App {
         c: &ScimClient,
         id: &str,
     ) -> Result<(UserRow, Option<ScimUserRow>)> {
-        let id: UserId = id.parse().map_err(|_| AppError::NotFound("user"))?;
+        let id: UserId = id.parse().map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
             .inner
             .store
             .get_user(c.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         let scim = self.inner.store.scim_user(c.workspace_id, id).await?;
         if scim.as_ref().is_some_and(|s| s.deleted_at.is_some()) {
-            return Err(AppError::NotFound("user"));
+            return Err(AppError::NotFound(Entity::User));
         }
         Ok((user, scim))
     }
@@ -522,7 +524,7 @@ impl App {
         self.inner.store.save_scim_user(&scim).await?;
         self.audit_scim(
             c,
-            Event::new("scim.user_create")
+            Event::new(AuditAction::ScimUserCreate)
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": user.active})),
         )
@@ -555,7 +557,8 @@ impl App {
             return Err(uniqueness(format!("the email {email} is taken")));
         }
         if user.active && !active {
-            self.deprovision(c, &user, "scim.user_deactivate").await?;
+            self.deprovision(c, &user, AuditAction::ScimUserDeactivate)
+                .await?;
         }
         let now = self.now();
         self.inner
@@ -575,7 +578,7 @@ impl App {
             let links = self.inner.store.unlink_sso_identities(ws, user.id).await?;
             self.audit_scim(
                 c,
-                Event::new("scim.user_email_change")
+                Event::new(AuditAction::ScimUserEmailChange)
                     .target("user", user.id)
                     .detail(serde_json::json!({
                         "from": user.email,
@@ -590,7 +593,7 @@ impl App {
             self.reactivate_without_grants(ws, user.id, now).await?;
             self.audit_scim(
                 c,
-                Event::new("scim.user_reactivate").target("user", user.id),
+                Event::new(AuditAction::ScimUserReactivate).target("user", user.id),
             )
             .await?;
         }
@@ -599,7 +602,7 @@ impl App {
         self.inner.store.save_scim_user(&scim).await?;
         self.audit_scim(
             c,
-            Event::new("scim.user_update")
+            Event::new(AuditAction::ScimUserUpdate)
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": active})),
         )
@@ -609,7 +612,7 @@ impl App {
             .store
             .get_user(ws, user.id)
             .await?
-            .ok_or(AppError::NotFound("user"))?;
+            .ok_or(AppError::NotFound(Entity::User))?;
         Ok(ScimUser::from_rows(&user, Some(&scim)))
     }
 
@@ -619,15 +622,19 @@ impl App {
     pub async fn scim_delete_user(&self, c: &ScimClient, id: &str) -> Result<()> {
         let (user, old) = self.scim_write_target(c, id).await?;
         if user.active {
-            self.deprovision(c, &user, "scim.user_delete").await?;
+            self.deprovision(c, &user, AuditAction::ScimUserDelete)
+                .await?;
         } else {
             // Already inactive: make sure nothing is left to restore.
             self.inner
                 .store
                 .remove_user_grants(c.workspace_id, user.id)
                 .await?;
-            self.audit_scim(c, Event::new("scim.user_delete").target("user", user.id))
-                .await?;
+            self.audit_scim(
+                c,
+                Event::new(AuditAction::ScimUserDelete).target("user", user.id),
+            )
+            .await?;
         }
         let now = self.now();
         let mut row = old.unwrap_or_else(|| ScimUserRow {
@@ -654,7 +661,7 @@ impl App {
     /// revoked, the member-left rotation queued on the accounts they could
     /// use, then every grant removed (its callers refuse privileged users:
     /// never an Owner).
-    async fn deprovision(&self, c: &ScimClient, user: &UserRow, action: &str) -> Result<()> {
+    async fn deprovision(&self, c: &ScimClient, user: &UserRow, action: AuditAction) -> Result<()> {
         let ws = c.workspace_id;
         let now = self.now();
         self.inner

@@ -115,10 +115,22 @@ fn login_domain(login_url: &str) -> Option<String> {
     }
 }
 
+/// Why a recipe's sender rule is refused ([`check_app_domain`],
+/// [`check_sms_sender`]); the words go into the recipe's error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SenderRuleError {
+    #[error("{0:?} is not a domain such as example.com (no scheme, path, port or wildcard)")]
+    NotADomain(String),
+    #[error("{0:?} is a public suffix: name the app's own domain under it")]
+    PublicSuffix(String),
+    #[error("{0:?} is not a sender number, short code or sender id")]
+    NotASender(String),
+}
+
 /// Checks a domain a recipe declares: a DNS name with at least two labels
 /// that is not a public suffix (`com`, `co.uk`, `github.io` would trust
 /// everyone under them); returns it normalized.
-pub fn check_app_domain(d: &str) -> Result<String, String> {
+pub fn check_app_domain(d: &str) -> Result<String, SenderRuleError> {
     let n = normalize_domain(d);
     let label_ok = |l: &str| {
         !l.is_empty()
@@ -128,29 +140,23 @@ pub fn check_app_domain(d: &str) -> Result<String, String> {
             && !l.ends_with('-')
     };
     if n.len() > 253 || !n.contains('.') || !n.split('.').all(label_ok) {
-        return Err(format!(
-            "{d:?} is not a domain such as example.com (no scheme, path, port or wildcard)"
-        ));
+        return Err(SenderRuleError::NotADomain(d.to_owned()));
     }
     if psl::suffix_str(&n) == Some(n.as_str()) {
-        return Err(format!(
-            "{d:?} is a public suffix: name the app's own domain under it"
-        ));
+        return Err(SenderRuleError::PublicSuffix(d.to_owned()));
     }
     Ok(n)
 }
 
 /// Checks a sender number or short code a recipe declares (`32665`,
 /// `+14155550123`, an alphanumeric sender id); returns it normalized.
-pub fn check_sms_sender(n: &str) -> Result<String, String> {
+pub fn check_sms_sender(n: &str) -> Result<String, SenderRuleError> {
     let ok = n
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
     let norm = normalize_number(n);
     if !ok || norm.is_empty() || norm.len() > 20 {
-        return Err(format!(
-            "{n:?} is not a sender number, short code or sender id"
-        ));
+        return Err(SenderRuleError::NotASender(n.to_owned()));
     }
     Ok(norm)
 }

@@ -3,6 +3,7 @@
 //! (signature checked) or a generic JSON webhook signed with HMAC, and land
 //! in the shared inbox with their code pulled out.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::EventId;
@@ -66,7 +67,7 @@ impl App {
             })?;
         self.audit(
             actor,
-            Event::new("sms.number_add").detail(serde_json::json!({"number": row.number})),
+            Event::new(AuditAction::SmsNumberAdd).detail(serde_json::json!({"number": row.number})),
         )
         .await?;
         Ok(to_view(row))
@@ -99,7 +100,7 @@ impl App {
             ))?;
         self.audit(
             actor,
-            Event::new("account.phone_number_assign")
+            Event::new(AuditAction::AccountPhoneNumberAssign)
                 .target("account", a.id)
                 .detail(serde_json::json!({"number": row.number})),
         )
@@ -156,7 +157,9 @@ impl App {
         self.inner.metrics.sms_webhooks.add(match &r {
             Ok(true) => SmsOutcome::Stored,
             Ok(false) => SmsOutcome::Ignored,
-            Err(AppError::InboxQuota { .. }) => SmsOutcome::OverQuota,
+            Err(AppError::InboxRateLimited(_) | AppError::InboxStorageFull(_)) => {
+                SmsOutcome::OverQuota
+            }
             Err(_) => SmsOutcome::Failed,
         });
         r

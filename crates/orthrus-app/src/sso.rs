@@ -56,8 +56,12 @@ pub struct AuthorizationRequest {
     pub fresh: bool,
 }
 
-/// The provider, as the use cases need it. `Err` carries a message for
-/// people (never a secret).
+/// Why the provider's step failed: the implementation's own error (for
+/// `orthrus-oidc`, its `OidcError`), whose words are for people and never
+/// carry a secret. The use cases only show it (`sso.provider_error`).
+pub type ProviderError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The provider, as the use cases need it.
 #[async_trait::async_trait]
 pub trait OidcClient: Send + Sync + 'static {
     /// The issuer identifier, as configured (the `iss` tokens carry).
@@ -66,7 +70,7 @@ pub trait OidcClient: Send + Sync + 'static {
     async fn authorization_url(
         &self,
         req: &AuthorizationRequest,
-    ) -> std::result::Result<String, String>;
+    ) -> std::result::Result<String, ProviderError>;
     /// Redeems the code (with the PKCE verifier) and checks the ID token
     /// against `nonce`.
     async fn redeem(
@@ -74,7 +78,7 @@ pub trait OidcClient: Send + Sync + 'static {
         code: &str,
         verifier: &str,
         nonce: &str,
-    ) -> std::result::Result<IdClaims, String>;
+    ) -> std::result::Result<IdClaims, ProviderError>;
 }
 
 /// What the configuration says about who may sign in, and how.
@@ -413,7 +417,7 @@ impl App {
                 fresh: kind == SsoFlowKind::StepUp,
             })
             .await
-            .map_err(SsoError::Provider)?;
+            .map_err(|e| SsoError::Provider(e.to_string()))?;
         self.inner.store.insert_sso_flow(&row).await?;
         Ok(SsoStart {
             authorization_url: url,

@@ -5,6 +5,7 @@
 //! the CLI's one-time code and its exchange, and the audit of each
 //! outcome. Starting a flow and the types are in `sso.rs`.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::auth::LoginOutcome;
 use crate::invitations::InvitationState;
@@ -88,7 +89,7 @@ impl App {
         let claims = match sso.client.redeem(&code, &verifier, &flow.nonce).await {
             Ok(c) => c,
             Err(m) => {
-                let e = SsoError::Provider(m);
+                let e = SsoError::Provider(m.to_string());
                 self.sso_refused(None, &e, client, flow.kind).await?;
                 return Err(e.into());
             }
@@ -196,7 +197,7 @@ impl App {
             user.workspace_id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("user.sso_link")
+            Event::new(AuditAction::UserSsoLink)
                 .target("user", user.id)
                 .detail(serde_json::json!({"issuer": issuer, "subject": claims.subject})),
         )
@@ -251,7 +252,7 @@ impl App {
             ws.id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("user.create")
+            Event::new(AuditAction::UserCreate)
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "sso"})),
         )
@@ -321,7 +322,7 @@ impl App {
             inv.workspace_id,
             who,
             Some(&client.ip),
-            Event::new("user.create")
+            Event::new(AuditAction::UserCreate)
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": inv.email, "role": inv.role, "via": "sso"})),
         )
@@ -330,7 +331,7 @@ impl App {
             inv.workspace_id,
             who,
             Some(&client.ip),
-            Event::new("invitation.accept")
+            Event::new(AuditAction::InvitationAccept)
                 .target("invitation", inv.id)
                 .detail(serde_json::json!({"user_id": user.id.to_string(), "invited_by": inv.invited_by.to_string(), "via": "sso"})),
         )
@@ -381,7 +382,7 @@ impl App {
             user.workspace_id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("user.role_change")
+            Event::new(AuditAction::UserRoleChange)
                 .target("user", user.id)
                 .detail(serde_json::json!({"from": user.role, "to": role, "via": "sso"})),
         )
@@ -411,7 +412,7 @@ impl App {
             user.workspace_id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("auth.sso_login").target("session", session_id).detail(
+            Event::new(AuditAction::AuthSsoLogin).target("session", session_id).detail(
                 serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent}),
             ),
         )
@@ -459,9 +460,9 @@ impl App {
         };
         let Some(ws) = ws else { return Ok(()) };
         let action = if kind == SsoFlowKind::StepUp {
-            "auth.step_up"
+            AuditAction::AuthStepUp
         } else {
-            "auth.sso_login"
+            AuditAction::AuthSsoLogin
         };
         self.audit_raw(
             ws,
@@ -518,7 +519,7 @@ impl App {
                 ws_id,
                 Some((user.id, &user.email)),
                 Some(&client.ip),
-                Event::new("auth.step_up")
+                Event::new(AuditAction::AuthStepUp)
                     .target("session", session)
                     .outcome("failure")
                     .detail(serde_json::json!({"method": "sso", "reason": e.reason(), "auth_time": claims.auth_time})),
@@ -535,7 +536,7 @@ impl App {
             ws_id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("auth.step_up")
+            Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "sso", "until": until.to_rfc3339(), "auth_time": claims.auth_time})),
         )

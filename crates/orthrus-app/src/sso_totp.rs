@@ -9,6 +9,7 @@
 //! recovery code, wrong codes counted toward the email's and the address's
 //! lockout.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::sso::{SSO_TOTP_SECS, Sso, SsoClient, SsoError, SsoFinish};
 use crate::{App, AppError, Result};
@@ -133,7 +134,7 @@ impl App {
             user.workspace_id,
             Some((user.id, &user.email)),
             Some(&client.ip),
-            Event::new("auth.sso_login")
+            Event::new(AuditAction::AuthSsoLogin)
                 .outcome("failure")
                 .detail(serde_json::json!({"method": "sso", "reason": "bad_code"})),
         )

@@ -5,9 +5,10 @@
 //! grants (the store's `member_role` answers it). Account Owners grant and
 //! take back a team's role (`Action::GrantTeam`).
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::scim::ScimClient;
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, AccountRole, EventId, Timestamp, UserId};
 use orthrus_store::{StoreError, TeamGrantRow, TeamRow};
 use serde::Serialize;
@@ -134,11 +135,11 @@ impl App {
     }
 
     pub async fn scim_get_group(&self, c: &ScimClient, id: &str) -> Result<ScimGroup> {
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound("team"))?;
+        let id: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         self.groups(c, Some(id))
             .await?
             .pop()
-            .ok_or(AppError::NotFound("team"))
+            .ok_or(AppError::NotFound(Entity::Team))
     }
 
     /// The user ids of a group's members, checked: each must be a person
@@ -214,7 +215,7 @@ impl App {
         }
         self.audit_scim(
             c,
-            Event::new("scim.group_create")
+            Event::new(AuditAction::ScimGroupCreate)
                 .target("team", team.id)
                 .detail(serde_json::json!({"name": name, "members": members.len()})),
         )
@@ -233,13 +234,13 @@ impl App {
         input: ScimGroupInput,
     ) -> Result<ScimGroup> {
         let ws = c.workspace_id;
-        let tid: EventId = id.parse().map_err(|_| AppError::NotFound("team"))?;
+        let tid: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let mut team = self
             .inner
             .store
             .get_team(ws, tid)
             .await?
-            .ok_or(AppError::NotFound("team"))?;
+            .ok_or(AppError::NotFound(Entity::Team))?;
         let name = Self::check_group_input(&input)?;
         let wanted = self.group_member_ids(c, &input.members).await?;
         let now = self.now();
@@ -283,7 +284,7 @@ impl App {
         self.access_narrowed(ws, &removed).await;
         self.audit_scim(
             c,
-            Event::new("scim.group_update")
+            Event::new(AuditAction::ScimGroupUpdate)
                 .target("team", tid)
                 .detail(serde_json::json!({
                     "name": name,
@@ -301,7 +302,7 @@ impl App {
 
     pub async fn scim_delete_group(&self, c: &ScimClient, id: &str) -> Result<()> {
         let ws = c.workspace_id;
-        let tid: EventId = id.parse().map_err(|_| AppError::NotFound("team"))?;
+        let tid: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let members: Vec<UserId> = self
             .inner
             .store
@@ -313,12 +314,12 @@ impl App {
         let grants = self.inner.store.team_grants(ws, None).await?;
         let grants: Vec<TeamGrantRow> = grants.into_iter().filter(|g| g.team_id == tid).collect();
         if !self.inner.store.delete_team(ws, tid).await? {
-            return Err(AppError::NotFound("team"));
+            return Err(AppError::NotFound(Entity::Team));
         }
         self.access_narrowed(ws, &members).await;
         self.audit_scim(
             c,
-            Event::new("scim.group_delete")
+            Event::new(AuditAction::ScimGroupDelete)
                 .target("team", tid)
                 .detail(serde_json::json!({"members": members.len(), "accounts": grants.len()})),
         )
@@ -478,13 +479,13 @@ impl App {
     ) -> Result<Vec<TeamGrantInfo>> {
         let (a, subject) = self.account_for(actor, account).await?;
         self.check_subject(actor, subject, Action::GrantTeam)?;
-        let tid: EventId = team.parse().map_err(|_| AppError::NotFound("team"))?;
+        let tid: EventId = team.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let t = self
             .inner
             .store
             .get_team(actor.workspace_id, tid)
             .await?
-            .ok_or(AppError::NotFound("team"))?;
+            .ok_or(AppError::NotFound(Entity::Team))?;
         self.inner
             .store
             .put_team_grant(&TeamGrantRow {
@@ -498,7 +499,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("account.team_grant")
+            Event::new(AuditAction::AccountTeamGrant)
                 .target("account", a.id)
                 .detail(serde_json::json!({"team_id": t.id.to_string(), "team": t.display_name, "role": role})),
         )
@@ -511,7 +512,7 @@ impl App {
     pub async fn revoke_team(&self, actor: &Actor, account: &str, team: &str) -> Result<()> {
         let (a, subject) = self.account_for(actor, account).await?;
         self.check_subject(actor, subject, Action::GrantTeam)?;
-        let tid: EventId = team.parse().map_err(|_| AppError::NotFound("team"))?;
+        let tid: EventId = team.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let grant = self
             .inner
             .store
@@ -519,14 +520,14 @@ impl App {
             .await?
             .into_iter()
             .find(|g| g.team_id == tid)
-            .ok_or(AppError::NotFound("team"))?;
+            .ok_or(AppError::NotFound(Entity::Team))?;
         self.inner
             .store
             .remove_team_grant(actor.workspace_id, a.id, tid)
             .await?;
         self.audit(
             actor,
-            Event::new("account.team_revoke")
+            Event::new(AuditAction::AccountTeamRevoke)
                 .target("account", a.id)
                 .detail(serde_json::json!({"team_id": tid.to_string(), "role": grant.role})),
         )

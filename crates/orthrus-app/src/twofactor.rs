@@ -1,6 +1,7 @@
 //! Users' own two-factor sign-in (TOTP) with single-use recovery codes. The
 //! same OTP engine (`orthrus-otp`) generates the team's account codes.
 
+use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use orthrus_crypto::Aad;
@@ -100,7 +101,7 @@ impl App {
             )
             .await?;
         if used {
-            let ev = Event::new("2fa.recovery_code_used").target("user", user.id);
+            let ev = Event::new(AuditAction::TwoFactorRecoveryCodeUsed).target("user", user.id);
             self.audit_raw(user.workspace_id, Some((user.id, &user.email)), None, ev)
                 .await?;
         }
@@ -233,8 +234,11 @@ impl App {
             )
             .await?;
         let codes = self.new_recovery_codes(&u).await?;
-        self.audit(actor, Event::new("2fa.enable").target("user", u.id))
-            .await?;
+        self.audit(
+            actor,
+            Event::new(AuditAction::TwoFactorEnable).target("user", u.id),
+        )
+        .await?;
         Ok(codes)
     }
 
@@ -272,7 +276,7 @@ impl App {
         let codes = self.new_recovery_codes(&u).await?;
         self.audit(
             actor,
-            Event::new("2fa.recovery_codes_regenerated").target("user", u.id),
+            Event::new(AuditAction::TwoFactorRecoveryCodesRegenerated).target("user", u.id),
         )
         .await?;
         Ok(codes)
@@ -299,7 +303,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("2fa.disable").target("user", actor.user_id),
+            Event::new(AuditAction::TwoFactorDisable).target("user", actor.user_id),
         )
         .await
     }

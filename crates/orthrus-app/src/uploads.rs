@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::{App, AppError, Result};
+use crate::{App, AppError, BusyKind, Result};
 
 /// What a busy answer tells the client to wait, in seconds.
 const BUSY_RETRY_AFTER_SECS: i64 = 5;
@@ -16,12 +16,12 @@ const BUSY_RETRY_AFTER_SECS: i64 = 5;
 impl App {
     /// Runs `parse` on a blocking thread under an upload slot. `parse` gets
     /// its deadline (it should check it between steps). When every slot is
-    /// taken: `AppError::Busy` with `busy_code`; when the deadline passes
+    /// taken: `AppError::Busy` for `busy`; when the deadline passes
     /// first: `AppError::Invalid` with `timeout_code`. A parse that overruns
     /// keeps its slot until its thread finishes, so overruns cannot pile up.
     pub(crate) async fn parse_upload<T, F>(
         &self,
-        busy_code: &'static str,
+        busy: BusyKind,
         timeout_code: &'static str,
         parse: F,
     ) -> Result<T>
@@ -30,7 +30,7 @@ impl App {
         T: Send + 'static,
     {
         let permit = self.try_hold_upload_slot().ok_or(AppError::Busy {
-            code: busy_code,
+            what: busy,
             retry_after_secs: BUSY_RETRY_AFTER_SECS,
         })?;
         // A real elapsed-time budget, not the app's clock: tests run on a

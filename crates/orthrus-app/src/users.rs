@@ -1,8 +1,9 @@
 //! Users, their workspace roles, deactivation and unlock, and the workspace's
 //! security settings.
 
+use crate::AuditAction;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, Result, normalize_email};
+use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{UserRow, WorkspaceRow};
 use serde::{Deserialize, Serialize};
@@ -97,7 +98,7 @@ impl App {
             })?;
         self.audit(
             actor,
-            Event::new("user.create")
+            Event::new(AuditAction::UserCreate)
                 .target("user", row.id)
                 .detail(serde_json::json!({"email": email, "role": new.role, "access_expires_at": access_expires_at.map(|t| t.to_rfc3339())})),
         )
@@ -147,7 +148,7 @@ impl App {
             ws,
             None,
             Some("local"),
-            Event::new("user.create")
+            Event::new(AuditAction::UserCreate)
                 .target("user", row.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "cli"})),
         )
@@ -168,12 +169,12 @@ impl App {
     }
 
     async fn target_user(&self, actor: &Actor, id: &str) -> Result<UserRow> {
-        let id: UserId = id.parse().map_err(|_| AppError::NotFound("user"))?;
+        let id: UserId = id.parse().map_err(|_| AppError::NotFound(Entity::User))?;
         self.inner
             .store
             .get_user(actor.workspace_id, id)
             .await?
-            .ok_or(AppError::NotFound("user"))
+            .ok_or(AppError::NotFound(Entity::User))
     }
 
     /// Changes a user's workspace role. The last active Owner cannot be demoted.
@@ -213,7 +214,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new("user.role_change")
+            Event::new(AuditAction::UserRoleChange)
                 .target("user", target.id)
                 .detail(serde_json::json!({"from": target.role, "to": role})),
         )
@@ -300,7 +301,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("user.deactivate")
+            Event::new(AuditAction::UserDeactivate)
                 .target("user", target.id)
                 .detail(serde_json::json!({
                     "accounts_left": removed.accounts.len(),
@@ -327,7 +328,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("user.reactivate").target("user", target.id),
+            Event::new(AuditAction::UserReactivate).target("user", target.id),
         )
         .await?;
         Ok(UserInfo {
@@ -348,8 +349,11 @@ impl App {
         )?;
         let (email_key, _) = self.throttle_keys(&target.email, "");
         self.inner.store.clear_throttle(&email_key).await?;
-        self.audit(actor, Event::new("user.unlock").target("user", target.id))
-            .await
+        self.audit(
+            actor,
+            Event::new(AuditAction::UserUnlock).target("user", target.id),
+        )
+        .await
     }
 
     /// Clears a user's own 2FA (lost phone); they must set it up again.
@@ -373,7 +377,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new("user.2fa_reset").target("user", target.id),
+            Event::new(AuditAction::UserTwoFactorReset).target("user", target.id),
         )
         .await
     }
@@ -428,7 +432,7 @@ impl App {
             ws.require_2fa = r;
         }
         self.inner.store.update_workspace(&ws).await?;
-        self.audit(actor, Event::new("workspace.settings_change").detail(serde_json::json!({"require_2fa": ws.require_2fa, "step_up_minutes": ws.step_up_minutes, "name": ws.name}))).await?;
+        self.audit(actor, Event::new(AuditAction::WorkspaceSettingsChange).detail(serde_json::json!({"require_2fa": ws.require_2fa, "step_up_minutes": ws.step_up_minutes, "name": ws.name}))).await?;
         Ok(WorkspaceSettings {
             name: ws.name,
             require_2fa: ws.require_2fa,

@@ -229,10 +229,10 @@ impl Recipe {
             err(at, e.message().trim().to_owned())
         })?;
         let checked = |list: Vec<Spanned<String>>,
-                       check: fn(&str) -> Result<String, String>|
+                       check: fn(&str) -> Result<String, orthrus_app::SenderRuleError>|
          -> Result<Vec<String>, RecipeError> {
             list.into_iter()
-                .map(|v| check(v.get_ref()).map_err(|m| err(v.span().start, m)))
+                .map(|v| check(v.get_ref()).map_err(|m| err(v.span().start, m.to_string())))
                 .collect()
         };
         let senders = orthrus_app::AppSenders {
@@ -295,7 +295,7 @@ impl Recipe {
                     }
                 }
                 for sel in selectors(&step.action) {
-                    check_selector(sel).map_err(|m| err(*at, m))?;
+                    check_selector(sel).map_err(|m| err(*at, m.to_string()))?;
                 }
                 for text in texts(&step.action) {
                     for p in placeholders_in(text).map_err(|m| err(*at, m))? {
@@ -545,15 +545,26 @@ fn selectors(a: &Action) -> Vec<&str> {
     }
 }
 
+/// Why a step's selector is refused (the words go into the recipe's error).
+#[derive(Debug, thiserror::Error)]
+enum SelectorError {
+    #[error("an empty selector finds nothing")]
+    Empty,
+    #[error("{0:?} names no words to look for")]
+    NoWords(String),
+    #[error("unknown selector form `{0}=`: write CSS, or text=WORDS, button=WORDS or field=WORDS")]
+    UnknownForm(String),
+}
+
 /// A selector is CSS or one of the forms that name what a person sees
 /// (`text=`, `button=`, `field=`; see [`crate::engine::by`]).
-fn check_selector(sel: &str) -> Result<(), String> {
+fn check_selector(sel: &str) -> Result<(), SelectorError> {
     if sel.trim().is_empty() {
-        return Err("an empty selector finds nothing".into());
+        return Err(SelectorError::Empty);
     }
     if let Some((_, words)) = crate::engine::SelectorForm::of(sel) {
         if words.is_empty() {
-            return Err(format!("{sel:?} names no words to look for"));
+            return Err(SelectorError::NoWords(sel.to_owned()));
         }
         return Ok(());
     }
@@ -562,9 +573,7 @@ fn check_selector(sel: &str) -> Result<(), String> {
         && !prefix.is_empty()
         && prefix.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
     {
-        return Err(format!(
-            "unknown selector form `{prefix}=`: write CSS, or text=WORDS, button=WORDS or field=WORDS"
-        ));
+        return Err(SelectorError::UnknownForm(prefix.to_owned()));
     }
     Ok(())
 }

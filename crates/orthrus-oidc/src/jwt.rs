@@ -1,6 +1,7 @@
 //! Just enough JOSE for ID tokens: compact JWS parsing, RS256 and ES256
 //! signatures against a JWK, and the OpenID Connect claim checks.
 
+use crate::error::TokenError;
 use base64::Engine;
 use orthrus_app::IdClaims;
 use serde::Deserialize;
@@ -43,22 +44,21 @@ pub struct JwkSet {
     pub keys: Vec<Jwk>,
 }
 
-fn b64(s: &str) -> Result<Vec<u8>, String> {
+fn b64(s: &str) -> Result<Vec<u8>, TokenError> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
-        .map_err(|_| "the ID token is not base64url".to_owned())
+        .map_err(|_| TokenError::NotBase64)
 }
 
 /// Header, the signed part, the signature and the payload's JSON.
-pub fn split(token: &str) -> Result<(Header, String, Vec<u8>, serde_json::Value), String> {
+pub fn split(token: &str) -> Result<(Header, String, Vec<u8>, serde_json::Value), TokenError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, s] = parts[..] else {
-        return Err("the ID token is not a signed JWT (three parts)".into());
+        return Err(TokenError::NotThreeParts);
     };
-    let header: Header = serde_json::from_slice(&b64(h)?)
-        .map_err(|_| "the ID token's header is not JSON".to_owned())?;
-    let payload: serde_json::Value = serde_json::from_slice(&b64(p)?)
-        .map_err(|_| "the ID token's payload is not JSON".to_owned())?;
+    let header: Header = serde_json::from_slice(&b64(h)?).map_err(|_| TokenError::HeaderNotJson)?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(&b64(p)?).map_err(|_| TokenError::PayloadNotJson)?;
     Ok((header, format!("{h}.{p}"), b64(s)?, payload))
 }
 
@@ -91,41 +91,46 @@ pub fn pick(keys: &[Jwk], header: &Header) -> Option<Jwk> {
 }
 
 /// Checks the signature. Only RS256 and ES256: never `none` or a MAC.
-pub fn verify(header: &Header, key: &Jwk, signed: &[u8], signature: &[u8]) -> Result<(), String> {
-    let bad = || "the ID token's signature does not verify".to_owned();
+pub fn verify(
+    header: &Header,
+    key: &Jwk,
+    signed: &[u8],
+    signature: &[u8],
+) -> Result<(), TokenError> {
+    fn bad<E>(_: E) -> TokenError {
+        TokenError::BadSignature
+    }
     match header.alg.as_str() {
         "RS256" => {
             use rsa::signature::Verifier;
             let (Some(n), Some(e)) = (&key.n, &key.e) else {
-                return Err("the provider's RSA key lacks n or e".into());
+                return Err(TokenError::RsaKeyIncomplete);
             };
             let n = rsa::BoxedUint::from_be_slice_vartime(&b64(n)?);
             let e = rsa::BoxedUint::from_be_slice_vartime(&b64(e)?);
             let public = rsa::RsaPublicKey::new(n, e)
-                .map_err(|e| format!("the provider's RSA key is not usable: {e}"))?;
+                .map_err(|e| TokenError::RsaKeyUnusable(e.to_string()))?;
             let vk = rsa::pkcs1v15::VerifyingKey::<sha2_011::Sha256>::new(public);
-            let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| bad())?;
-            vk.verify(signed, &sig).map_err(|_| bad())
+            let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(bad)?;
+            vk.verify(signed, &sig).map_err(bad)
         }
         "ES256" => {
             use p256::ecdsa::signature::Verifier;
             let (Some(x), Some(y)) = (&key.x, &key.y) else {
-                return Err("the provider's EC key lacks x or y".into());
+                return Err(TokenError::EcKeyIncomplete);
             };
             if key.crv.as_deref() != Some("P-256") {
-                return Err("the provider's EC key is not on P-256".into());
+                return Err(TokenError::EcKeyNotP256);
             }
             let mut point = vec![4u8];
             point.extend(b64(x)?);
             point.extend(b64(y)?);
             let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                .map_err(|_| "the provider's EC key is not a P-256 point".to_owned())?;
-            let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| bad())?;
-            vk.verify(signed, &sig).map_err(|_| bad())
+                .map_err(|_| TokenError::EcKeyNotAPoint)?;
+            let sig = p256::ecdsa::Signature::from_slice(signature).map_err(bad)?;
+            vk.verify(signed, &sig).map_err(bad)
         }
-        other => Err(format!(
-            "the ID token is signed with {other:?}; Orthrus accepts RS256 and ES256"
-        )),
+        other => Err(TokenError::Algorithm(other.to_owned())),
     }
 }
 
@@ -138,18 +143,17 @@ pub struct Expected<'a> {
 
 /// OpenID Connect Core §3.1.3.7: issuer, audience (and `azp` when there
 /// are several), expiry, issue time, nonce; then the claims Orthrus reads.
-pub fn check_claims(payload: serde_json::Value, x: &Expected<'_>) -> Result<IdClaims, String> {
+pub fn check_claims(payload: serde_json::Value, x: &Expected<'_>) -> Result<IdClaims, TokenError> {
     let serde_json::Value::Object(claims) = payload else {
-        return Err("the ID token's payload is not an object".into());
+        return Err(TokenError::PayloadNotObject);
     };
     let s = |k: &str| claims.get(k).and_then(|v| v.as_str());
     let n = |k: &str| claims.get(k).and_then(|v| v.as_i64());
     if s("iss") != Some(x.issuer) {
-        return Err(format!(
-            "the ID token was issued by {:?}, not {:?}",
-            s("iss").unwrap_or(""),
-            x.issuer
-        ));
+        return Err(TokenError::Issuer {
+            found: s("iss").unwrap_or("").to_owned(),
+            expected: x.issuer.to_owned(),
+        });
     }
     let aud: Vec<&str> = match claims.get("aud") {
         Some(serde_json::Value::String(a)) => vec![a.as_str()],
@@ -157,25 +161,25 @@ pub fn check_claims(payload: serde_json::Value, x: &Expected<'_>) -> Result<IdCl
         _ => Vec::new(),
     };
     if !aud.contains(&x.client_id) {
-        return Err("the ID token is meant for another client (aud)".into());
+        return Err(TokenError::Audience);
     }
     if aud.len() > 1 && s("azp").is_some_and(|azp| azp != x.client_id) {
-        return Err("the ID token was issued to another client (azp)".into());
+        return Err(TokenError::AuthorizedParty);
     }
     match n("exp") {
         Some(exp) if exp + LEEWAY_SECS > x.now_secs => {}
-        Some(_) => return Err("the ID token has expired".into()),
-        None => return Err("the ID token has no expiry (exp)".into()),
+        Some(_) => return Err(TokenError::Expired),
+        None => return Err(TokenError::NoExpiry),
     }
     if n("iat").is_none_or(|iat| iat > x.now_secs + LEEWAY_SECS) {
-        return Err("the ID token's issue time (iat) is missing or in the future".into());
+        return Err(TokenError::IssueTime);
     }
     if s("nonce") != Some(x.nonce) {
-        return Err("the ID token's nonce does not match this sign-in".into());
+        return Err(TokenError::Nonce);
     }
     let subject = s("sub")
         .filter(|v| !v.is_empty())
-        .ok_or("the ID token has no subject (sub)")?
+        .ok_or(TokenError::NoSubject)?
         .to_owned();
     // Some providers send "true" as a string.
     let email_verified = match claims.get("email_verified") {

@@ -9,9 +9,12 @@
 //! happens then, is `orthrus-app`'s business. It knows no storage and no
 //! routes; time comes from the app's `Clock`.
 
+mod error;
 mod jwt;
 
-use orthrus_app::{AuthorizationRequest, IdClaims, OidcClient};
+pub use error::{OidcError, TokenError};
+
+use orthrus_app::{AuthorizationRequest, IdClaims, OidcClient, ProviderError};
 use orthrus_core::{Clock, SecretString};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -57,21 +60,21 @@ struct TokenResponse {
 }
 
 #[derive(Deserialize)]
-struct TokenError {
+struct OAuthError {
     error: String,
     #[serde(default)]
     error_description: String,
 }
 
 impl HttpOidc {
-    pub fn new(config: OidcConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn new(config: OidcConfig, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
         // reqwest is built without a default TLS provider: ring, as elsewhere.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| OidcError::HttpClient(e.to_string()))?;
         Ok(Self {
             config,
             http,
@@ -81,24 +84,31 @@ impl HttpOidc {
         })
     }
 
-    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, String> {
+    async fn get_json<T: for<'de> Deserialize<'de>>(&self, url: &str) -> Result<T, OidcError> {
         let r = self
             .http
             .get(url)
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            .map_err(|e| OidcError::Unreachable {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
         if !r.status().is_success() {
-            return Err(format!("{url} answered {}", r.status()));
+            return Err(OidcError::Status {
+                url: url.to_owned(),
+                status: r.status().to_string(),
+            });
         }
-        r.json()
-            .await
-            .map_err(|e| format!("{url} did not answer the JSON expected: {e}"))
+        r.json().await.map_err(|e| OidcError::NotJson {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })
     }
 
     /// The discovery document, fetched once (and again after a failure).
-    async fn discovery(&self) -> Result<Discovery, String> {
+    async fn discovery(&self) -> Result<Discovery, OidcError> {
         if let Some(d) = self.discovery.read().await.clone() {
             return Ok(d);
         }
@@ -108,10 +118,10 @@ impl HttpOidc {
         );
         let d: Discovery = self.get_json(&url).await?;
         if d.issuer != self.config.issuer {
-            return Err(format!(
-                "the provider says its issuer is {:?}, but sso.issuer is {:?}",
-                d.issuer, self.config.issuer
-            ));
+            return Err(OidcError::IssuerMismatch {
+                found: d.issuer,
+                configured: self.config.issuer.clone(),
+            });
         }
         *self.discovery.write().await = Some(d.clone());
         Ok(d)
@@ -119,7 +129,7 @@ impl HttpOidc {
 
     /// The provider's keys; fetched again when a token names a key we do
     /// not have (the provider rotated its keys).
-    async fn key_for(&self, header: &jwt::Header) -> Result<jwt::Jwk, String> {
+    async fn key_for(&self, header: &jwt::Header) -> Result<jwt::Jwk, OidcError> {
         if let Some(k) = jwt::pick(&self.keys.read().await, header) {
             return Ok(k);
         }
@@ -127,12 +137,7 @@ impl HttpOidc {
         let set: jwt::JwkSet = self.get_json(&d.jwks_uri).await?;
         let found = jwt::pick(&set.keys, header);
         *self.keys.write().await = set.keys;
-        found.ok_or_else(|| {
-            format!(
-                "the ID token is signed with a key the provider does not publish (kid {:?})",
-                header.kid
-            )
-        })
+        found.ok_or_else(|| OidcError::UnknownKey(header.kid.clone()))
     }
 }
 
@@ -142,10 +147,10 @@ impl OidcClient for HttpOidc {
         &self.config.issuer
     }
 
-    async fn authorization_url(&self, req: &AuthorizationRequest) -> Result<String, String> {
+    async fn authorization_url(&self, req: &AuthorizationRequest) -> Result<String, ProviderError> {
         let d = self.discovery().await?;
         let mut url = url::Url::parse(&d.authorization_endpoint)
-            .map_err(|e| format!("the provider's authorization endpoint is not a URL: {e}"))?;
+            .map_err(|e| OidcError::BadAuthorizationEndpoint(e.to_string()))?;
         let mut scopes = vec!["openid".to_owned()];
         scopes.extend(
             self.config
@@ -171,7 +176,24 @@ impl OidcClient for HttpOidc {
         Ok(url.into())
     }
 
-    async fn redeem(&self, code: &str, verifier: &str, nonce: &str) -> Result<IdClaims, String> {
+    async fn redeem(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, ProviderError> {
+        Ok(self.redeem_code(code, verifier, nonce).await?)
+    }
+}
+
+impl HttpOidc {
+    /// [`OidcClient::redeem`]: the token request, then the ID token's checks.
+    async fn redeem_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, OidcError> {
         let d = self.discovery().await?;
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -205,30 +227,28 @@ impl OidcClient for HttpOidc {
             .form(&form)
             .send()
             .await
-            .map_err(|e| format!("cannot reach the token endpoint: {e}"))?;
+            .map_err(|e| OidcError::TokenEndpointUnreachable(e.to_string()))?;
         let status = resp.status();
         let text = resp
             .text()
             .await
-            .map_err(|e| format!("the token endpoint's answer was cut: {e}"))?;
+            .map_err(|e| OidcError::TokenAnswerCut(e.to_string()))?;
         if !status.is_success() {
-            return Err(match serde_json::from_str::<TokenError>(&text) {
-                Ok(e) if !e.error_description.is_empty() => {
-                    format!("{}: {}", e.error, e.error_description)
-                }
-                Ok(e) => e.error,
-                Err(_) => format!("the token endpoint answered {status}"),
+            return Err(match serde_json::from_str::<OAuthError>(&text) {
+                Ok(e) => OidcError::TokenRefused {
+                    error: e.error,
+                    description: e.error_description,
+                },
+                Err(_) => OidcError::TokenStatus(status.to_string()),
             });
         }
-        let token: TokenResponse = serde_json::from_str(&text)
-            .map_err(|_| "the token endpoint did not answer JSON".to_owned())?;
-        let id_token = token
-            .id_token
-            .ok_or("the provider sent no ID token (is the openid scope allowed?)")?;
+        let token: TokenResponse =
+            serde_json::from_str(&text).map_err(|_| OidcError::TokenNotJson)?;
+        let id_token = token.id_token.ok_or(OidcError::NoIdToken)?;
         let (header, signed, signature, payload) = jwt::split(&id_token)?;
         let key = self.key_for(&header).await?;
         jwt::verify(&header, &key, signed.as_bytes(), &signature)?;
-        jwt::check_claims(
+        Ok(jwt::check_claims(
             payload,
             &jwt::Expected {
                 issuer: &self.config.issuer,
@@ -236,6 +256,6 @@ impl OidcClient for HttpOidc {
                 nonce,
                 now_secs: self.clock.now().millis() / 1000,
             },
-        )
+        )?)
     }
 }

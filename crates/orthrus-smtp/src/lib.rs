@@ -17,6 +17,7 @@ pub mod auth;
 pub mod outbound;
 
 use async_trait::async_trait;
+use orthrus_app::AppError;
 use orthrus_app::metrics::SmtpOutcome;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
@@ -76,11 +77,12 @@ impl std::fmt::Display for DeliveryError {
 /// Where accepted mail goes.
 #[async_trait]
 pub trait Delivery: Send + Sync + 'static {
-    /// Is `address` a recipient this server accepts mail for?
-    async fn accepts(&self, address: &str) -> Result<bool, String>;
+    /// Is `address` a recipient this server accepts mail for? An error
+    /// (the database, say) is logged and answered `451`.
+    async fn accepts(&self, address: &str) -> Result<bool, AppError>;
     /// The RCPT-time answer for `address`, with the reason for a refusal;
     /// by default [`Delivery::accepts`] without quotas.
-    async fn check_recipient(&self, address: &str) -> Result<Recipient, String> {
+    async fn check_recipient(&self, address: &str) -> Result<Recipient, AppError> {
         Ok(if self.accepts(address).await? {
             Recipient::Accept
         } else {
@@ -690,10 +692,10 @@ impl AppDelivery {
 /// The listener's view of a quota refusal from the app.
 fn quota_refusal(e: &orthrus_app::AppError) -> Option<DeliveryError> {
     match e {
-        orthrus_app::AppError::InboxQuota { code, message } if *code == "inbox.rate_limited" => {
+        orthrus_app::AppError::InboxRateLimited(message) => {
             Some(DeliveryError::RateLimited(message.clone()))
         }
-        orthrus_app::AppError::InboxQuota { message, .. } => {
+        orthrus_app::AppError::InboxStorageFull(message) => {
             Some(DeliveryError::Full(message.clone()))
         }
         _ => None,
@@ -702,14 +704,11 @@ fn quota_refusal(e: &orthrus_app::AppError) -> Option<DeliveryError> {
 
 #[async_trait]
 impl Delivery for AppDelivery {
-    async fn accepts(&self, address: &str) -> Result<bool, String> {
-        self.app
-            .smtp_accepts(address)
-            .await
-            .map_err(|e| e.to_string())
+    async fn accepts(&self, address: &str) -> Result<bool, AppError> {
+        self.app.smtp_accepts(address).await
     }
 
-    async fn check_recipient(&self, address: &str) -> Result<Recipient, String> {
+    async fn check_recipient(&self, address: &str) -> Result<Recipient, AppError> {
         let r = self.check_recipient_uncounted(address).await;
         if let Ok(refused) = &r {
             let outcome = match refused {
@@ -756,16 +755,16 @@ impl Delivery for AppDelivery {
 }
 
 impl AppDelivery {
-    async fn check_recipient_uncounted(&self, address: &str) -> Result<Recipient, String> {
+    async fn check_recipient_uncounted(&self, address: &str) -> Result<Recipient, AppError> {
         match self.app.smtp_admit(address).await {
             Ok(orthrus_app::Admission::Accept) => Ok(Recipient::Accept),
             Ok(orthrus_app::Admission::Unknown) => Ok(Recipient::Unknown),
             Ok(orthrus_app::Admission::Refused(e)) => match quota_refusal(&e) {
                 Some(DeliveryError::RateLimited(m)) => Ok(Recipient::RateLimited(m)),
                 Some(DeliveryError::Full(m)) => Ok(Recipient::Full(m)),
-                _ => Err(e.to_string()),
+                _ => Err(e),
             },
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -4,7 +4,7 @@
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use orthrus_app::{Mailer, OutboundMail};
+use orthrus_app::{MailError, Mailer, OutboundMail};
 
 /// Sends through one SMTP relay.
 pub struct RelayMailer {
@@ -31,11 +31,11 @@ impl RelayMailer {
 
 #[async_trait::async_trait]
 impl Mailer for RelayMailer {
-    async fn send(&self, mail: OutboundMail) -> Result<(), String> {
-        let to: Mailbox = mail
-            .to
-            .parse()
-            .map_err(|e| format!("{:?} is not an email address: {e}", mail.to))?;
+    async fn send(&self, mail: OutboundMail) -> Result<(), MailError> {
+        let to: Mailbox = mail.to.parse().map_err(|e| MailError::BadRecipient {
+            address: mail.to.clone(),
+            reason: format!("{e}"),
+        })?;
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -44,8 +44,12 @@ impl Mailer for RelayMailer {
         let message = match mail.attachment {
             None => builder.singlepart(text),
             Some((name, content_type, bytes)) => {
-                let ct = ContentType::parse(&content_type)
-                    .map_err(|e| format!("bad attachment type {content_type:?}: {e}"))?;
+                let ct = ContentType::parse(&content_type).map_err(|e| {
+                    MailError::BadAttachmentType {
+                        content_type: content_type.clone(),
+                        reason: format!("{e}"),
+                    }
+                })?;
                 builder.multipart(
                     MultiPart::mixed()
                         .singlepart(text)
@@ -53,11 +57,11 @@ impl Mailer for RelayMailer {
                 )
             }
         }
-        .map_err(|e| format!("cannot build the message: {e}"))?;
+        .map_err(|e| MailError::Build(e.to_string()))?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| MailError::Relay(e.to_string()))
     }
 }

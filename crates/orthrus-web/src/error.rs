@@ -57,33 +57,17 @@ pub(crate) fn status_of(e: &AppError) -> StatusCode {
             StatusCode::FORBIDDEN
         }
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Invalid { code, .. } if *code == "request.too_large" => {
-            StatusCode::PAYLOAD_TOO_LARGE
-        }
-        AppError::Invalid { code, .. } if *code == "request.unsupported_media_type" => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        }
-        AppError::Invalid { code, .. } if *code == "request.method_not_allowed" => {
-            StatusCode::METHOD_NOT_ALLOWED
-        }
-        AppError::Invalid { code, .. } if *code == "version.required" => {
-            StatusCode::PRECONDITION_REQUIRED
-        }
-        AppError::Invalid { code, .. }
-            if *code == "approval.required" || *code == "sms.bad_signature" =>
-        {
-            StatusCode::FORBIDDEN
-        }
         AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict { code, .. } if *code == "version.conflict" => {
-            StatusCode::PRECONDITION_FAILED
-        }
+        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+        AppError::ApprovalRequired { .. } | AppError::BadSignature => StatusCode::FORBIDDEN,
+        AppError::VersionConflict => StatusCode::PRECONDITION_FAILED,
         AppError::Conflict { .. } | AppError::SetupComplete => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::InboxQuota { code, .. } if *code == "inbox.rate_limited" => {
-            StatusCode::TOO_MANY_REQUESTS
-        }
-        AppError::InboxQuota { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        AppError::InboxRateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::InboxStorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Sso(e) => match e {
             SsoError::NotConfigured => StatusCode::NOT_FOUND,
@@ -147,14 +131,11 @@ impl IntoResponse for WebError {
 }
 
 pub(crate) async fn not_found() -> WebError {
-    WebError(AppError::NotFound("page"))
+    WebError(AppError::NotFound(orthrus_app::Entity::Page))
 }
 
 pub(crate) async fn method_not_allowed() -> WebError {
-    WebError(AppError::invalid(
-        "request.method_not_allowed",
-        "this method is not allowed here",
-    ))
+    WebError(AppError::MethodNotAllowed)
 }
 
 fn is_api(path: &str) -> bool {

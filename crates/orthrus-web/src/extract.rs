@@ -194,23 +194,23 @@ impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
         match axum::Json::<Object<T>>::from_request(req, state).await {
             Ok(axum::Json(Object(v))) => Ok(Self(v)),
             Err(e) => {
-                let (code, message) = match &e {
-                    JsonRejection::MissingJsonContentType(_) => (
-                        "request.unsupported_media_type",
-                        "send the body as JSON with Content-Type: application/json".to_owned(),
+                let refusal = match &e {
+                    JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
+                        "send the body as JSON with Content-Type: application/json",
                     ),
-                    JsonRejection::JsonSyntaxError(_) => (
+                    JsonRejection::JsonSyntaxError(_) => AppError::invalid(
                         "request.invalid_json",
                         format!("the body is not valid JSON: {}", e.body_text()),
                     ),
-                    JsonRejection::JsonDataError(_) => ("request.invalid_body", e.body_text()),
-                    _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => (
-                        "request.too_large",
-                        "the request body is too large".to_owned(),
-                    ),
-                    _ => ("request.invalid_body", e.body_text()),
+                    JsonRejection::JsonDataError(_) => {
+                        AppError::invalid("request.invalid_body", e.body_text())
+                    }
+                    _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                        AppError::TooLarge("the request body is too large")
+                    }
+                    _ => AppError::invalid("request.invalid_body", e.body_text()),
                 };
-                Err(WebError(AppError::invalid(code, message)))
+                Err(WebError(refusal))
             }
         }
     }
@@ -240,12 +240,7 @@ impl<T: DeserializeOwned> FromRequest<WebState> for UiForm<T> {
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| {
-                WebError(AppError::invalid(
-                    "request.too_large",
-                    "the form is too large",
-                ))
-            })?;
+            .map_err(|_| WebError(AppError::TooLarge("the form is too large")))?;
         serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
             WebError(AppError::invalid(
                 "request.invalid_form",
@@ -355,10 +350,7 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
         Err(_) => {
             return (
                 Request::from_parts(parts, Body::empty()),
-                Err(WebError(AppError::invalid(
-                    "request.too_large",
-                    "the form is too large",
-                ))),
+                Err(WebError(AppError::TooLarge("the form is too large"))),
             );
         }
     };

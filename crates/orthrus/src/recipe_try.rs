@@ -165,8 +165,9 @@ async fn try_flow(
     {
         Ok(j) => j,
         Err(e) => {
-            let why = match e.code() {
-                "permission.denied" | "account.not_found" => format!(
+            let why = match e {
+                orthrus_app::AppError::Forbidden
+                | orthrus_app::AppError::NotFound(orthrus_app::Entity::Account) => format!(
                     "{} may not run the {} flow on {:?} ({e}; any flow but login is an Owner's automation); name a member who may with --as EMAIL",
                     actor.email,
                     safe(&a.flow),

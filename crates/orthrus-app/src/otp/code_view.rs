@@ -3,7 +3,7 @@
 //! commit, and waiting for the next step.
 
 use super::{CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, UsedInfo, unix};
-use crate::{Action, Actor, App, AppError, Result};
+use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId};
 use orthrus_otp::Kind;
 use orthrus_store::{CodeViewRead, IssuanceRow};
@@ -103,7 +103,9 @@ impl App {
         // query (`HotPath::code_view_read`), with the same checks in the
         // same order.
         self.check(actor, Action::ListOwnAccounts)?;
-        let account: AccountId = id.parse().map_err(|_| AppError::NotFound("account"))?;
+        let account: AccountId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let now = self.now();
         let read = self
             .inner
@@ -116,7 +118,7 @@ impl App {
                 now.unix_seconds(),
             )
             .await?
-            .ok_or(AppError::NotFound("account"))?;
+            .ok_or(AppError::NotFound(Entity::Account))?;
         self.code_from_read(actor, read, how, min_fresh, may_claim)
             .await
     }
@@ -157,7 +159,7 @@ impl App {
         let actor = self.credential_actor(found, ip, now).await?;
         // `code_for`'s checks, the account read with the credential.
         self.check(&actor, Action::ListOwnAccounts)?;
-        let read = read.ok_or(AppError::NotFound("account"))?;
+        let read = read.ok_or(AppError::NotFound(Entity::Account))?;
         let code = self
             .code_from_read(&actor, read, how, min_fresh, may_claim)
             .await?;

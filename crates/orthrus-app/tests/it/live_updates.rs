@@ -366,7 +366,7 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
         n.a.remove_member(&n.owner, &id, &member).await.unwrap();
         let got = ended_within_a_second(&n, "the membership's removal", waiter).await;
         assert!(
-            matches!(got, Err(AppError::NotFound("account"))),
+            matches!(got, Err(AppError::NotFound(orthrus_app::Entity::Account))),
             "{}: {got:?}",
             n.backend()
         );
@@ -405,7 +405,7 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
             .unwrap();
         let got = ended_within_a_second(&n, "the message", waiter).await;
         assert!(
-            matches!(got, Err(AppError::NotFound("account"))),
+            matches!(got, Err(AppError::NotFound(orthrus_app::Entity::Account))),
             "{}: {got:?}",
             n.backend()
         );

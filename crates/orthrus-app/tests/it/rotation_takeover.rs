@@ -112,7 +112,10 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             .promote_pending_password(&by, &id, &first, false)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::NotFound("pending password")), "{e:?}");
+        assert!(
+            matches!(e, AppError::NotFound(orthrus_app::Entity::PendingPassword)),
+            "{e:?}"
+        );
         assert_eq!(current().await.expose(), next.expose());
 
         // A run stopped between making the pending password current and

@@ -28,11 +28,19 @@ impl OidcClient for FakeProvider {
     fn issuer(&self) -> &str {
         ISSUER
     }
-    async fn authorization_url(&self, req: &AuthorizationRequest) -> Result<String, String> {
+    async fn authorization_url(
+        &self,
+        req: &AuthorizationRequest,
+    ) -> Result<String, orthrus_app::ProviderError> {
         self.asked.lock().unwrap().push(req.clone());
         Ok(format!("{ISSUER}/auth?state={}", req.state))
     }
-    async fn redeem(&self, _code: &str, verifier: &str, nonce: &str) -> Result<IdClaims, String> {
+    async fn redeem(
+        &self,
+        _code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, orthrus_app::ProviderError> {
         let asked = self.asked.lock().unwrap();
         let req = asked
             .iter()

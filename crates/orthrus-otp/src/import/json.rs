@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{ImportContents, ImportedEntry, finish_entry, split_name};
+use super::{EntryError, ImportContents, ImportedEntry, finish_entry, split_name};
 use crate::{Algorithm, Kind, OtpError, OtpParams, parse_otpauth_uri, parse_secret};
 
 fn import_error(format: &'static str, reason: impl Into<String>) -> OtpError {
@@ -28,10 +28,10 @@ fn entry_label(position: usize, issuer: &str, name: &str) -> String {
     }
 }
 
-fn algorithm(text: Option<&str>) -> Result<Algorithm, String> {
+fn algorithm(text: Option<&str>) -> Result<Algorithm, OtpError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(Algorithm::Sha1),
-        Some(t) => t.parse().map_err(|e: OtpError| e.to_string()),
+        Some(t) => t.parse(),
     }
 }
 
@@ -93,14 +93,14 @@ pub fn parse_aegis_json(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
         .collect()
 }
 
-fn aegis_entry(entry: AegisEntry) -> Result<ImportedEntry, String> {
+fn aegis_entry(entry: AegisEntry) -> Result<ImportedEntry, EntryError> {
     let kind = match entry.kind.to_ascii_lowercase().as_str() {
         "totp" => Kind::Totp,
         "hotp" => Kind::Hotp,
         "steam" => Kind::Steam,
-        other => return Err(format!("{other} entries are not supported")),
+        other => return Err(EntryError::EntryType(other.to_owned())),
     };
-    let secret = parse_secret(&entry.info.secret).map_err(|e| e.to_string())?;
+    let secret = parse_secret(&entry.info.secret)?;
     let defaults = OtpParams::default();
     let (issuer, account_name) = split_name(&entry.name, Some(&entry.issuer));
     let params = OtpParams {
@@ -174,7 +174,7 @@ pub fn parse_2fas_json(text: &str) -> Result<Vec<ImportedEntry>, OtpError> {
         .collect()
 }
 
-fn twofas_entry(service: TwoFasService) -> Result<ImportedEntry, String> {
+fn twofas_entry(service: TwoFasService) -> Result<ImportedEntry, EntryError> {
     let otp = service.otp.unwrap_or_default();
     let kind = match otp
         .token_type
@@ -185,9 +185,9 @@ fn twofas_entry(service: TwoFasService) -> Result<ImportedEntry, String> {
         None | Some("TOTP") => Kind::Totp,
         Some("HOTP") => Kind::Hotp,
         Some("STEAM") => Kind::Steam,
-        Some(other) => return Err(format!("{other} tokens are not supported")),
+        Some(other) => return Err(EntryError::TokenType(other.to_owned())),
     };
-    let secret = parse_secret(&service.secret).map_err(|e| e.to_string())?;
+    let secret = parse_secret(&service.secret)?;
     // The service name is what 2FAS shows as the issuer when `otp.issuer` is absent.
     let issuer = otp
         .issuer
@@ -296,24 +296,24 @@ pub(super) fn bitwarden_entry(
     totp: &str,
     name: &str,
     username: &str,
-) -> Result<ImportedEntry, String> {
+) -> Result<ImportedEntry, EntryError> {
     let non_empty = |s: &str| {
         let s = s.trim();
         (!s.is_empty()).then(|| s.to_string())
     };
     let lower = totp.to_ascii_lowercase();
     let (secret, mut params) = if lower.starts_with("otpauth://") {
-        parse_otpauth_uri(totp).map_err(|e| e.to_string())?
+        parse_otpauth_uri(totp)?
     } else if lower.starts_with("steam://") {
         // ASCII-lowercasing keeps byte offsets, so the prefix length is valid in `totp`.
-        let secret = parse_secret(&totp["steam://".len()..]).map_err(|e| e.to_string())?;
+        let secret = parse_secret(&totp["steam://".len()..])?;
         let params = OtpParams {
             kind: Kind::Steam,
             ..OtpParams::default()
         };
         (secret, params)
     } else {
-        let secret = parse_secret(totp).map_err(|e| e.to_string())?;
+        let secret = parse_secret(totp)?;
         (secret, OtpParams::default())
     };
     // The vault item knows the service and the login even when the TOTP field does not.

@@ -20,7 +20,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::{ImportedEntry, finish_entry, split_name};
+use super::{EntryError, ImportedEntry, finish_entry, split_name};
 use crate::{Algorithm, Kind, OtpError, OtpParams, Secret};
 
 const FORMAT: &str = "Google Authenticator";
@@ -199,13 +199,13 @@ fn decode_payload(bytes: &[u8]) -> Result<MigrationBatch, OtpError> {
     Ok(batch)
 }
 
-fn decode_otp_parameters(bytes: &[u8]) -> Result<ImportedEntry, String> {
+fn decode_otp_parameters(bytes: &[u8]) -> Result<ImportedEntry, EntryError> {
     let mut reader = Reader::new(bytes);
     let mut secret = Vec::new();
     let mut name = String::new();
     let mut issuer = String::new();
     let mut params = OtpParams::default();
-    while let Some((number, value)) = reader.field().map_err(|e| e.to_string())? {
+    while let Some((number, value)) = reader.field()? {
         match (number, value) {
             (1, Value::Bytes(b)) => secret = b.to_vec(),
             (2, Value::Bytes(b)) => name = utf8(b, "name")?,
@@ -215,8 +215,8 @@ fn decode_otp_parameters(bytes: &[u8]) -> Result<ImportedEntry, String> {
                     0 | 1 => Algorithm::Sha1,
                     2 => Algorithm::Sha256,
                     3 => Algorithm::Sha512,
-                    4 => return Err("MD5 codes are not supported".into()),
-                    other => return Err(format!("unknown algorithm number {other}")),
+                    4 => return Err(EntryError::Md5),
+                    other => return Err(EntryError::AlgorithmNumber(other)),
                 }
             }
             (5, Value::Varint(v)) => {
@@ -225,14 +225,14 @@ fn decode_otp_parameters(bytes: &[u8]) -> Result<ImportedEntry, String> {
                     2 => 8,
                     // Some third-party exporters write the digit count itself.
                     6..=8 => v as u8,
-                    other => return Err(format!("unknown digit count {other}")),
+                    other => return Err(EntryError::DigitCount(other)),
                 }
             }
             (6, Value::Varint(v)) => {
                 params.kind = match v {
                     0 | 2 => Kind::Totp,
                     1 => Kind::Hotp,
-                    other => return Err(format!("unknown OTP type number {other}")),
+                    other => return Err(EntryError::KindNumber(other)),
                 }
             }
             (7, Value::Varint(v)) => params.counter = v,
@@ -247,6 +247,6 @@ fn decode_otp_parameters(bytes: &[u8]) -> Result<ImportedEntry, String> {
     finish_entry(Secret::from_bytes(secret), params)
 }
 
-fn utf8(bytes: &[u8], field: &str) -> Result<String, String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| format!("the {field} is not valid UTF-8"))
+fn utf8(bytes: &[u8], field: &'static str) -> Result<String, EntryError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| EntryError::NotUtf8(field))
 }

@@ -248,16 +248,44 @@ pub fn format_uri_list(entries: &[ImportedEntry]) -> String {
         .collect()
 }
 
+/// Why one entry of an export is refused; the words follow the entry's
+/// label in the import's error ("entry 3 (GitHub): MD5 codes are not
+/// supported").
+#[derive(Debug, thiserror::Error)]
+enum EntryError {
+    /// Its secret, URI or parameters (the words of [`OtpError`]).
+    #[error("{0}")]
+    Otp(#[from] OtpError),
+    /// An Aegis entry type other than TOTP, HOTP and Steam.
+    #[error("{0} entries are not supported")]
+    EntryType(String),
+    /// A 2FAS token type other than TOTP, HOTP and Steam.
+    #[error("{0} tokens are not supported")]
+    TokenType(String),
+    /// Google Authenticator's algorithm number 4.
+    #[error("MD5 codes are not supported")]
+    Md5,
+    #[error("unknown algorithm number {0}")]
+    AlgorithmNumber(u64),
+    #[error("unknown digit count {0}")]
+    DigitCount(u64),
+    #[error("unknown OTP type number {0}")]
+    KindNumber(u64),
+    /// A text field of a Google Authenticator entry (`name`, `issuer`).
+    #[error("the {0} is not valid UTF-8")]
+    NotUtf8(&'static str),
+}
+
 /// Final checks shared by every format: the secret length rule of
 /// [`crate::parse_secret`], and parameter validation.
-fn finish_entry(secret: Secret, mut params: OtpParams) -> Result<ImportedEntry, String> {
+fn finish_entry(secret: Secret, mut params: OtpParams) -> Result<ImportedEntry, EntryError> {
     if secret.len() < MIN_SECRET_BYTES {
-        return Err(OtpError::SecretTooShort.to_string());
+        return Err(OtpError::SecretTooShort.into());
     }
     if params.kind == Kind::Steam {
         params.digits = crate::STEAM_CODE_LEN as u8;
     }
-    params.validate().map_err(|e| e.to_string())?;
+    params.validate()?;
     Ok(ImportedEntry { secret, params })
 }
 

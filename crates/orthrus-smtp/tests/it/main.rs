@@ -26,7 +26,7 @@ struct Memory {
 
 #[async_trait]
 impl Delivery for Memory {
-    async fn accepts(&self, address: &str) -> Result<bool, String> {
+    async fn accepts(&self, address: &str) -> Result<bool, orthrus_app::AppError> {
         Ok(address.ends_with("@inbox.test"))
     }
     async fn deliver(
@@ -190,7 +190,7 @@ struct Stuck(Arc<tokio::sync::Notify>);
 
 #[async_trait]
 impl Delivery for Stuck {
-    async fn accepts(&self, _address: &str) -> Result<bool, String> {
+    async fn accepts(&self, _address: &str) -> Result<bool, orthrus_app::AppError> {
         Ok(true)
     }
     async fn deliver(

@@ -156,7 +156,8 @@ async fn the_relay_mailer_sends_text_and_the_original_attached() {
             attachment: None,
         })
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("550") || err.to_lowercase().contains("mailbox"),
         "{err}"

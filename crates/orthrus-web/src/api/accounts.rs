@@ -178,10 +178,10 @@ pub(crate) async fn update_account(
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchAccountBody>,
 ) -> ApiResult<Response> {
-    let version = b.version.or_else(|| if_match_version(&headers)).ok_or(WebError(AppError::invalid(
-        "version.required",
-        "send the version you read (\"version\" in the body or an If-Match header) so concurrent edits are not lost",
-    )))?;
+    let version = b
+        .version
+        .or_else(|| if_match_version(&headers))
+        .ok_or(WebError(AppError::VersionRequired))?;
     let patch = AccountPatch {
         version,
         app: b.app,

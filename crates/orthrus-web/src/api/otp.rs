@@ -100,8 +100,7 @@ pub(crate) async fn enroll_qr(
         || ct.starts_with("image/jpeg")
         || ct.starts_with("application/octet-stream"))
     {
-        return Err(WebError(AppError::invalid(
-            "request.unsupported_media_type",
+        return Err(WebError(AppError::UnsupportedMediaType(
             "send the screenshot as image/png or image/jpeg",
         )));
     }

@@ -63,10 +63,7 @@ pub(crate) async fn assign_number(
 }
 
 fn forbidden_signature() -> WebError {
-    WebError(AppError::Invalid {
-        code: "sms.bad_signature",
-        message: "the webhook signature is missing or wrong".into(),
-    })
+    WebError(AppError::BadSignature)
 }
 
 /// Twilio's inbound SMS webhook: form fields `From`, `To`, `Body`,

@@ -678,8 +678,9 @@ async fn resource_types(
 }
 
 async fn resource_type(State(s): State<WebState>, Path(name): Path<String>) -> ScimResult {
-    let v = resource_type_json(&base(&s), &name)
-        .ok_or(WebError(AppError::NotFound("resource type")))?;
+    let v = resource_type_json(&base(&s), &name).ok_or(WebError(AppError::NotFound(
+        orthrus_app::Entity::ResourceType,
+    )))?;
     Ok(scim_json(StatusCode::OK, &v))
 }
 
@@ -776,6 +777,7 @@ async fn schemas(
 }
 
 async fn schema(State(s): State<WebState>, Path(id): Path<String>) -> ScimResult {
-    let v = schema_json(&base(&s), &id).ok_or(WebError(AppError::NotFound("schema")))?;
+    let v = schema_json(&base(&s), &id)
+        .ok_or(WebError(AppError::NotFound(orthrus_app::Entity::Schema)))?;
     Ok(scim_json(StatusCode::OK, &v))
 }

@@ -326,7 +326,9 @@ async fn edit_submit(
         Ok(_) => Ok(see_other(&s, &format!("/accounts/{id}"), "Saved.")),
         // Said beside the field; what was typed stays (the password is
         // typed again).
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::VersionConflict),
+        ) => {
             let field = match e.code() {
                 "account.invalid_label" => "label",
                 "account.invalid_login_url" | "account.login_url_forbidden" => "login_url",

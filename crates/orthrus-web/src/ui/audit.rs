@@ -5,7 +5,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::Authed;
-use crate::ui::words::{ACTIONS, action_label};
+use crate::ui::words::{ACTIONS, action_label, words};
 use crate::ui::{Page, account_labels, render};
 use askama::Template;
 use axum::Router;
@@ -189,9 +189,9 @@ async fn audit_page(
     people.sort_by_key(|c| c.label.to_lowercase());
     let mut actions: Vec<Choice> = ACTIONS
         .iter()
-        .map(|(value, label)| Choice {
-            value: (*value).to_owned(),
-            label: (*label).to_owned(),
+        .map(|&a| Choice {
+            value: a.as_str().to_owned(),
+            label: words(a).to_owned(),
         })
         .collect();
     actions.sort_by(|x, y| x.label.cmp(&y.label));

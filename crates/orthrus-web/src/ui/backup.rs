@@ -216,7 +216,7 @@ pub(crate) async fn after_step_up(
         Err(AppError::StepUpRequired) => {
             step_up_dialog(s, a, id, &format!("backup-{what}:{id}")).await
         }
-        Err(e @ AppError::Invalid { .. }) => {
+        Err(e @ (AppError::Invalid { .. } | AppError::ApprovalRequired { .. })) => {
             render_section(
                 s,
                 a,

@@ -382,7 +382,11 @@ async fn forwarding_post(
             .verify_forward_address(&a.actor, f.code.as_deref().unwrap_or(""))
             .await
             .map(|x| format!("{} is verified: you can forward messages there.", x.email)),
-        _ => return Err(WebError(orthrus_app::AppError::NotFound("page"))),
+        _ => {
+            return Err(WebError(orthrus_app::AppError::NotFound(
+                orthrus_app::Entity::Page,
+            )));
+        }
     };
     match done {
         Ok(n) => Ok(crate::ui::see_other(&s, "/inbox/forwarding", &n)),

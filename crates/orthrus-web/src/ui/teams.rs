@@ -234,7 +234,7 @@ async fn grant(
                 &format!("Team {name} is now {}.", role.label()),
             ))
         }
-        Err(AppError::NotFound("team")) => {
+        Err(AppError::NotFound(orthrus_app::Entity::Team)) => {
             let mut r =
                 account_teams_view(&s, &a, &id, None, FormError::on("team_id", "choose a team"))
                     .await?;

@@ -92,7 +92,7 @@ async fn security_2fa(
                 "Two-factor authentication is off.",
             ))
         }
-        _ => Err(WebError(AppError::NotFound("page"))),
+        _ => Err(WebError(AppError::NotFound(orthrus_app::Entity::Page))),
     }
 }
 

@@ -185,7 +185,7 @@ async fn users_op(
                 .map(|u| format!("{} is now {}.", u.email, role.label())),
             Err(_) => Err(AppError::invalid("user.invalid_role", "choose a role")),
         },
-        _ => return Err(WebError(AppError::NotFound("page"))),
+        _ => return Err(WebError(AppError::NotFound(orthrus_app::Entity::Page))),
     };
     match done {
         Ok(done) => Ok(see_other(&s, "/users", &done)),
@@ -262,7 +262,11 @@ async fn workspace_settings(
             Err(e @ AppError::Invalid { code, .. }) if code.starts_with("step_up.") => {
                 return refused("password", e.to_string()).await;
             }
-            Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            Err(
+                e @ (AppError::Invalid { .. }
+                | AppError::Conflict { .. }
+                | AppError::ApprovalRequired { .. }),
+            ) => {
                 return refused("two_person_rule", e.to_string()).await;
             }
             Err(e) => return Err(e.into()),

@@ -13,7 +13,7 @@ struct Outbox(Mutex<Vec<OutboundMail>>);
 
 #[async_trait::async_trait]
 impl Mailer for Outbox {
-    async fn send(&self, mail: OutboundMail) -> Result<(), String> {
+    async fn send(&self, mail: OutboundMail) -> Result<(), orthrus_app::MailError> {
         self.0.lock().unwrap().push(mail);
         Ok(())
     }
