@@ -4,9 +4,9 @@
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{EventId, SecretString};
+use orthrus_core::{EventId, JobState, SecretString};
 use orthrus_store::{JobRow, JobStepRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a job does.
 pub const AUTOMATION_KINDS: &[&str] = &[
@@ -27,15 +27,16 @@ pub const AVAILABLE_KINDS: &[&str] = &[
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
-/// A job as the API and the automation log show it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+/// A job as the API and the automation log show it (and the CLI reads).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: String,
     pub account_id: String,
     pub kind: String,
     /// `queued`, `running`, `waiting`, `deferred`, `succeeded`, `failed`,
     /// `cancelled`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: JobState,
     pub attempts: i64,
     /// Times the app asked to come back later (they use no attempt).
     pub deferrals: i64,
@@ -57,7 +58,7 @@ pub struct JobView {
 }
 
 /// What a waiting job asks a person.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Question {
     /// `captcha`: type what the screenshot shows. `backup_code`: allow the
     /// job to use one of the account's backup codes (identity check; the
@@ -73,7 +74,7 @@ pub const JOB_ELEVATION_SECS: i64 = 30 * 60;
 const MAX_ANSWER: usize = 200;
 
 /// One step of a job.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepView {
     pub seq: i64,
     pub attempt: i64,
@@ -102,7 +103,7 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
         id: j.id.to_string(),
         account_id: j.account_id.to_string(),
         kind: j.kind.clone(),
-        state: j.state.clone(),
+        state: j.state,
         attempts: j.attempts,
         deferrals: j.deferrals,
         error: j.error.clone(),
@@ -116,7 +117,7 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
             .as_deref()
             .and_then(|q| serde_json::from_str(q).ok()),
         screenshot_url: None,
-        failed_step: crate::failed_step::failed_step(&j.state, j.error.as_deref(), &steps),
+        failed_step: crate::failed_step::failed_step(j.state, j.error.as_deref(), &steps),
         steps: steps
             .into_iter()
             .map(|s| StepView {
@@ -282,7 +283,7 @@ impl App {
             workspace_id: ws,
             account_id: account,
             kind: kind.to_owned(),
-            state: "queued".into(),
+            state: JobState::Queued,
             requested_by,
             attempts: 0,
             max_attempts: MAX_ATTEMPTS,
@@ -343,7 +344,7 @@ impl App {
     /// a key, recovery codes or a typed code) only for those who run the
     /// account's automations (its Owners), like the secrets it may show.
     async fn may_see_screenshot(&self, actor: &Actor, job: &JobRow) -> Result<()> {
-        let asks_captcha = job.state == "waiting"
+        let asks_captcha = job.state == JobState::Waiting
             && job
                 .question
                 .as_deref()
@@ -395,7 +396,7 @@ impl App {
             .question
             .as_deref()
             .and_then(|q| serde_json::from_str::<Question>(q).ok())
-            .filter(|_| job.state == "waiting")
+            .filter(|_| job.state == JobState::Waiting)
         else {
             return Err(AppError::Conflict {
                 code: "automation.not_waiting",
@@ -701,7 +702,7 @@ impl App {
         &self,
         id: EventId,
         worker: &str,
-        state: &str,
+        state: JobState,
         error: Option<&str>,
         run_after: Option<orthrus_core::Timestamp>,
     ) -> Result<bool> {
@@ -943,7 +944,7 @@ impl App {
             .list_jobs(actor.workspace_id, Some(a.id), 20)
             .await?
             .into_iter()
-            .any(|j| matches!(j.state.as_str(), "running" | "waiting"));
+            .any(|j| j.state.is_held());
         if busy {
             return Err(AppError::Conflict {
                 code: "automation.busy",
@@ -956,7 +957,7 @@ impl App {
             workspace_id: actor.workspace_id,
             account_id: a.id,
             kind: kind.to_owned(),
-            state: "running".into(),
+            state: JobState::Running,
             requested_by: actor.user_id,
             attempts: 1,
             max_attempts: 1,

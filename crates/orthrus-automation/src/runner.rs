@@ -8,7 +8,7 @@
 use crate::browser::{Browser, BrowserOptions};
 use crate::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
 use orthrus_app::{App, CodeUse, JobInputs};
-use orthrus_core::Timestamp;
+use orthrus_core::{JobState, Timestamp};
 use orthrus_store::{JobRow, Lease};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -124,7 +124,7 @@ impl Runner {
         recipe: Option<crate::recipe::Recipe>,
         watch: &mut dyn StepLog,
         stop: &CancellationToken,
-    ) -> (&'static str, Option<String>) {
+    ) -> (JobState, Option<String>) {
         let mut me = self.clone();
         me.once = true;
         if let Some(r) = recipe {
@@ -198,7 +198,7 @@ impl Runner {
                 .set_job_state(
                     id,
                     &self.cfg.worker_id,
-                    "failed",
+                    JobState::Failed,
                     Some("the automation crashed (see the server log)"),
                     None,
                 )
@@ -213,7 +213,7 @@ impl Runner {
         job: JobRow,
         watch: Option<&mut dyn StepLog>,
         stop: Option<&CancellationToken>,
-    ) -> (&'static str, Option<String>) {
+    ) -> (JobState, Option<String>) {
         let cancel = stop.map_or_else(CancellationToken::new, CancellationToken::child_token);
         let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let heartbeat = {
@@ -275,7 +275,7 @@ impl Runner {
         if lost.load(std::sync::atomic::Ordering::SeqCst) {
             tracing::warn!(job = %job.id, "automation job lease lost; another worker has it");
             return (
-                "failed",
+                JobState::Failed,
                 Some("this worker lost the job's lease (its heartbeat failed)".into()),
             );
         }
@@ -307,7 +307,7 @@ impl Runner {
         cancel: &CancellationToken,
         watch: Option<&mut dyn StepLog>,
         asked_for_code: &Arc<std::sync::atomic::AtomicBool>,
-    ) -> (&'static str, Option<String>, Option<Timestamp>) {
+    ) -> (JobState, Option<String>, Option<Timestamp>) {
         let kind = orthrus_app::JobKind::parse(&job.kind);
         // A check signs in from a fresh browser: a remembered device would
         // let the app skip the code. Its profile is neither loaded nor kept.
@@ -325,7 +325,7 @@ impl Runner {
                 let h = log.started("check who may run it").await;
                 log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
                     .await;
-                return ("failed", Some(e.to_string()), None);
+                return (JobState::Failed, Some(e.to_string()), None);
             }
         };
         // An app without a recipe still logs in, through the generic flow
@@ -336,7 +336,7 @@ impl Runner {
             None if kind.is_some_and(orthrus_app::JobKind::signs_in_only) => None,
             None => {
                 return (
-                    "failed",
+                    JobState::Failed,
                     Some(format!(
                         "there is no recipe for the app {:?} yet: only the generic login runs for it",
                         inputs.app
@@ -371,7 +371,7 @@ impl Runner {
         };
         if let Err(e) = made {
             return (
-                "failed",
+                JobState::Failed,
                 Some(format!("cannot make the browser profile: {e}")),
                 None,
             );
@@ -512,22 +512,24 @@ impl Runner {
         }
         let _ = std::fs::remove_dir_all(&profile);
         match end {
-            Some(FlowEnd::Done) => ("succeeded", None, None),
-            Some(FlowEnd::Failed(m)) => ("failed", Some(m), None),
+            Some(FlowEnd::Done) => (JobState::Succeeded, None, None),
+            Some(FlowEnd::Failed(m)) => (JobState::Failed, Some(m), None),
             // A recipe's `pause`: a person must act outside Orthrus.
-            Some(FlowEnd::Paused(m)) => ("failed", Some(format!("needs a person: {m}")), None),
+            Some(FlowEnd::Paused(m)) => {
+                (JobState::Failed, Some(format!("needs a person: {m}")), None)
+            }
             // An app that keeps deferring is not waited for forever.
             // A job run once is not taken up again by runners with other
             // recipes.
             Some(FlowEnd::Deferred(m, _)) if self.once => (
-                "failed",
+                JobState::Failed,
                 Some(format!(
                     "{m} (the app asks to come back later; a try is not run again)"
                 )),
                 None,
             ),
             Some(FlowEnd::Deferred(m, _)) if job.deferrals + 1 >= MAX_DEFERRALS => (
-                "failed",
+                JobState::Failed,
                 Some(format!(
                     "{m}; the app deferred the job {MAX_DEFERRALS} times"
                 )),
@@ -546,12 +548,12 @@ impl Runner {
                     .min(14 * 86_400);
                 let until = later(self.app.now(), Duration::from_secs(secs));
                 (
-                    "deferred",
+                    JobState::Deferred,
                     Some(format!("{m}; trying again at {}", until.to_rfc3339())),
                     Some(until),
                 )
             }
-            None => ("cancelled", Some("cancelled".into()), None),
+            None => (JobState::Cancelled, Some("cancelled".into()), None),
         }
     }
 
@@ -626,15 +628,15 @@ impl Runner {
         &self,
         job: &JobRow,
         why: String,
-    ) -> (&'static str, Option<String>, Option<Timestamp>) {
+    ) -> (JobState, Option<String>, Option<Timestamp>) {
         if !self.once && job.attempts < job.max_attempts {
             (
-                "queued",
+                JobState::Queued,
                 Some(format!("{why}; retrying")),
                 Some(later(self.app.now(), backoff(job.attempts))),
             )
         } else {
-            ("failed", Some(why), None)
+            (JobState::Failed, Some(why), None)
         }
     }
 }

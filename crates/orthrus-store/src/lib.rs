@@ -657,7 +657,7 @@ pub trait Store:
         &self,
         id: EventId,
         worker: &str,
-        state: &str,
+        state: orthrus_core::JobState,
         error: Option<&str>,
         run_after: Option<Timestamp>,
         now: Timestamp,

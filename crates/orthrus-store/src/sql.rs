@@ -314,7 +314,7 @@ macro_rules! impl_store {
                 id: id(r, "id")?,
                 workspace_id: id(r, "workspace_id")?,
                 account_id: id(r, "account_id")?,
-                channel: r.try_get("channel")?,
+                channel: parse(&r.try_get::<String, _>("channel")?, "channel")?,
                 recipient: r.try_get("recipient")?,
                 sender: r.try_get("sender")?,
                 dedup_key: r.try_get("dedup_key")?,
@@ -333,7 +333,7 @@ macro_rules! impl_store {
                 workspace_id: id(r, "workspace_id")?,
                 account_id: id(r, "account_id")?,
                 kind: r.try_get("kind")?,
-                state: r.try_get("state")?,
+                state: parse(&r.try_get::<String, _>("state")?, "job state")?,
                 requested_by: id(r, "requested_by")?,
                 attempts: i64::from(r.try_get::<i32, _>("attempts")?),
                 max_attempts: i64::from(r.try_get::<i32, _>("max_attempts")?),
@@ -1486,7 +1486,7 @@ macro_rules! impl_store {
                 // size_bytes feeds the inbox quotas (inbox_usage).
                 let size = i64::try_from(m.sealed.len()).unwrap_or(i64::MAX);
                 let done = sqlx::query("INSERT INTO inbox_messages (id, workspace_id, account_id, channel, recipient, sender, dedup_key, sealed, has_code, received_at, used_at, size_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11) ON CONFLICT (account_id, dedup_key) DO NOTHING")
-                    .bind(m.id.to_string()).bind(m.workspace_id.to_string()).bind(m.account_id.to_string()).bind(&m.channel)
+                    .bind(m.id.to_string()).bind(m.workspace_id.to_string()).bind(m.account_id.to_string()).bind(m.channel.as_str())
                     .bind(&m.recipient).bind(&m.sender).bind(&m.dedup_key).bind(&m.sealed).bind(m.has_code).bind(m.received_at.0)
                     .bind(size)
                     .execute(&self.pool).await?;
@@ -1595,7 +1595,7 @@ macro_rules! impl_store {
 
             async fn insert_job(&self, j: &JobRow) -> Result<()> {
                 sqlx::query("INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by, attempts, max_attempts, run_after, worker, lease_until, cancel_requested, error, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
-                    .bind(j.id.to_string()).bind(j.workspace_id.to_string()).bind(j.account_id.to_string()).bind(&j.kind).bind(&j.state)
+                    .bind(j.id.to_string()).bind(j.workspace_id.to_string()).bind(j.account_id.to_string()).bind(&j.kind).bind(j.state.as_str())
                     .bind(j.requested_by.to_string()).bind(small(j.attempts)).bind(small(j.max_attempts)).bind(j.run_after.0)
                     .bind(&j.worker).bind(j.lease_until.map(|t| t.0)).bind(j.cancel_requested).bind(&j.error)
                     .bind(j.created_at.0).bind(j.updated_at.0).bind(j.finished_at.map(|t| t.0))
@@ -1653,9 +1653,9 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn set_job_state(&self, id: EventId, worker: &str, state: &str, error: Option<&str>, run_after: Option<Timestamp>, now: Timestamp) -> Result<bool> {
-                let ends = matches!(state, "succeeded" | "failed" | "cancelled");
-                let leaves = ends || matches!(state, "queued" | "deferred");
+            async fn set_job_state(&self, id: EventId, worker: &str, state: orthrus_core::JobState, error: Option<&str>, run_after: Option<Timestamp>, now: Timestamp) -> Result<bool> {
+                // The worker lets go of the job unless it keeps holding it.
+                let (ends, leaves) = (state.is_terminal(), !state.is_held());
                 // A cancel asked for meanwhile wins over a retry or a deferral.
                 // A deferral gives its attempt back and is counted apart.
                 let done = sqlx::query("UPDATE automation_jobs SET state = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred') THEN 'cancelled' ELSE $3 END,
@@ -1669,7 +1669,7 @@ macro_rules! impl_store {
                         question = CASE WHEN $3 = 'waiting' THEN question ELSE NULL END,
                         answer = CASE WHEN $3 = 'waiting' THEN answer ELSE NULL END
                      WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')")
-                    .bind(id.to_string()).bind(worker).bind(state).bind(error).bind(run_after.map(|t| t.0)).bind(now.0)
+                    .bind(id.to_string()).bind(worker).bind(state.as_str()).bind(error).bind(run_after.map(|t| t.0)).bind(now.0)
                     .bind(ends).bind(leaves)
                     .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
@@ -1968,7 +1968,7 @@ macro_rules! impl_store {
                 let marks: Vec<String> = f.accounts.iter().map(|a| mark(&mut args, Arg::S(a.to_string()))).collect();
                 let mut sql = format!("SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id IN ({})", marks.join(", "));
                 if let Some(c) = &f.channel {
-                    sql += &format!(" AND channel = {}", mark(&mut args, Arg::S(c.clone())));
+                    sql += &format!(" AND channel = {}", mark(&mut args, Arg::S(c.as_str().to_owned())));
                 }
                 if f.has_code {
                     sql += &format!(" AND has_code = {}", mark(&mut args, Arg::B(true)));

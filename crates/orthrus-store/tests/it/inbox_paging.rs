@@ -8,7 +8,11 @@ fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
         id: EventId::new(c, &OsEntropy),
         workspace_id: a.workspace_id,
         account_id: a.id,
-        channel: if i.is_multiple_of(2) { "email" } else { "sms" }.into(),
+        channel: if i.is_multiple_of(2) {
+            Channel::Email
+        } else {
+            Channel::Sms
+        },
         recipient: "x-1@inbox.test".into(),
         sender: "code@sender.test".into(),
         dedup_key: format!("m{i}"),
@@ -84,14 +88,14 @@ async fn paging_and_word_search_reach_every_message() {
                 .is_empty()
         );
         let combined = MessageFilter {
-            channel: Some("sms".into()),
+            channel: Some(Channel::Sms),
             has_code: true,
             until: Some(Timestamp(ids_time(&s, ws.id, ids[100]).await)),
             ..filter(None, &["all"])
         };
         let rows = s.list_messages(ws.id, &combined).await.unwrap();
         assert!(!rows.is_empty());
-        assert!(rows.iter().all(|m| m.channel == "sms" && m.has_code));
+        assert!(rows.iter().all(|m| m.channel == Channel::Sms && m.has_code));
 
         // Deleting messages drops their words; a reset empties the index.
         assert_eq!(s.reset_message_index().await.unwrap(), 650);

@@ -13,7 +13,7 @@ fn message(
         id: EventId::new(c, &OsEntropy),
         workspace_id: a.workspace_id,
         account_id: a.id,
-        channel: "email".into(),
+        channel: Channel::Email,
         recipient: recipient.into(),
         sender: "code@sender.test".into(),
         dedup_key: dedup.into(),

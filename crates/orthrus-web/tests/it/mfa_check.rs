@@ -251,7 +251,13 @@ async fn an_account_whose_app_signs_in_without_a_code_is_flagged() {
             .unwrap();
         assert_eq!(job.id.to_string(), v["job_id"].as_str().unwrap());
         t.app
-            .set_job_state(job.id, "test-worker", "succeeded", None, None)
+            .set_job_state(
+                job.id,
+                "test-worker",
+                orthrus_core::JobState::Succeeded,
+                None,
+                None,
+            )
             .await
             .unwrap();
         let run = CheckRun {
@@ -339,7 +345,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .set_job_state(
             job.id,
             "test-worker",
-            "failed",
+            orthrus_core::JobState::Failed,
             Some("type the password: #password did not show within 15 s"),
             None,
         )
