@@ -33,7 +33,7 @@ pub(crate) fn failed_step(
     let step = this
         .iter()
         .rev()
-        .find(|s| s.outcome.as_deref() == Some("failed"))
+        .find(|s| s.outcome == Some(orthrus_core::StepOutcome::Failed))
         .or_else(|| this.iter().rev().find(|s| s.outcome.is_none()))?;
     Some(FailedStep {
         seq: step.seq,
@@ -57,7 +57,7 @@ mod tests {
             name: format!("step {seq}"),
             started_at: c.now(),
             ended_at: outcome.map(|_| c.now()),
-            outcome: outcome.map(str::to_owned),
+            outcome: outcome.map(|o| o.parse().unwrap()),
             url: Some(format!("https://app.test/{seq}")),
             detail: detail.map(str::to_owned),
         }

@@ -1,6 +1,7 @@
 //! The vocabulary of automation jobs and inbox messages that storage keeps
 //! as text: where a job stands ([`JobState`], its state machine as
-//! methods) and which road a message came by ([`Channel`]). Each spells
+//! methods), how a step of its log ended ([`StepOutcome`]) and which road a
+//! message came by ([`Channel`]). Each spells
 //! itself exactly as the database column and the API's JSON do, so typing
 //! a value changes no stored or sent byte.
 
@@ -115,6 +116,52 @@ impl FromStr for JobState {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| UnknownWord {
                 what: "job state",
+                text: s.to_owned(),
+            })
+    }
+}
+
+/// How a step of a job's log ended (`automation_steps.outcome`,
+/// `StepView::outcome`); a step still running has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StepOutcome {
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "failed")]
+    Failed,
+    /// A recipe's `pause`: a person must act outside Orthrus.
+    #[serde(rename = "waiting")]
+    Paused,
+}
+
+impl StepOutcome {
+    pub const ALL: [StepOutcome; 3] = [StepOutcome::Ok, StepOutcome::Failed, StepOutcome::Paused];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Paused => "waiting",
+        }
+    }
+}
+
+impl fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StepOutcome {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "step outcome",
                 text: s.to_owned(),
             })
     }
@@ -240,6 +287,22 @@ mod tests {
                 "{to}"
             );
         }
+    }
+
+    #[test]
+    fn step_outcomes_spell_themselves_as_stored_and_sent() {
+        let words = ["ok", "failed", "waiting"];
+        for (o, w) in StepOutcome::ALL.into_iter().zip(words) {
+            assert_eq!(o.as_str(), w);
+            assert_eq!(o.to_string(), w);
+            assert_eq!(w.parse::<StepOutcome>(), Ok(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{w}\""));
+            assert_eq!(
+                serde_json::from_str::<StepOutcome>(&format!("\"{w}\"")).unwrap(),
+                o
+            );
+        }
+        assert!("paused".parse::<StepOutcome>().is_err());
     }
 
     #[test]

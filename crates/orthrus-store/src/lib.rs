@@ -746,7 +746,7 @@ pub trait Store:
         &self,
         job: EventId,
         seq: i64,
-        outcome: &str,
+        outcome: orthrus_core::StepOutcome,
         url: Option<&str>,
         detail: Option<&str>,
         at: Timestamp,

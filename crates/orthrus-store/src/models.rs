@@ -2,8 +2,8 @@
 //! (see `orthrus-crypto`); the store never sees plaintext secrets.
 
 use orthrus_core::{
-    AccountId, AccountRole, Channel, EventId, FieldId, JobState, SessionId, Timestamp, TokenId,
-    UserId, WorkspaceId, WorkspaceRole,
+    AccountId, AccountRole, Channel, EventId, FieldId, JobState, SessionId, StepOutcome, Timestamp,
+    TokenId, UserId, WorkspaceId, WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 
@@ -483,8 +483,8 @@ pub struct JobStepRow {
     pub name: String,
     pub started_at: Timestamp,
     pub ended_at: Option<Timestamp>,
-    /// `ok`, `failed`, `waiting`, `skipped`; None while running.
-    pub outcome: Option<String>,
+    /// None while running.
+    pub outcome: Option<StepOutcome>,
     pub url: Option<String>,
     /// Redacted detail (never a secret).
     pub detail: Option<String>,

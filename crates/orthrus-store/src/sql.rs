@@ -1847,14 +1847,14 @@ macro_rules! impl_store {
                 let row = sqlx::query("INSERT INTO automation_steps (job_id, seq, attempt, name, started_at, ended_at, outcome, url, detail)
                      VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM automation_steps WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8) RETURNING seq")
                     .bind(s.job_id.to_string()).bind(small(s.attempt)).bind(&s.name).bind(s.started_at.0)
-                    .bind(s.ended_at.map(|t| t.0)).bind(&s.outcome).bind(&s.url).bind(&s.detail)
+                    .bind(s.ended_at.map(|t| t.0)).bind(s.outcome.map(orthrus_core::StepOutcome::as_str)).bind(&s.url).bind(&s.detail)
                     .fetch_one(&self.pool).await?;
                 Ok(i64::from(row.try_get::<i32, _>("seq")?))
             }
 
-            async fn finish_job_step(&self, job: EventId, seq: i64, outcome: &str, url: Option<&str>, detail: Option<&str>, at: Timestamp) -> Result<()> {
+            async fn finish_job_step(&self, job: EventId, seq: i64, outcome: orthrus_core::StepOutcome, url: Option<&str>, detail: Option<&str>, at: Timestamp) -> Result<()> {
                 sqlx::query("UPDATE automation_steps SET outcome = $3, url = COALESCE($4, url), detail = COALESCE($5, detail), ended_at = $6 WHERE job_id = $1 AND seq = $2")
-                    .bind(job.to_string()).bind(small(seq)).bind(outcome).bind(url).bind(detail).bind(at.0)
+                    .bind(job.to_string()).bind(small(seq)).bind(outcome.as_str()).bind(url).bind(detail).bind(at.0)
                     .execute(&self.pool).await?;
                 Ok(())
             }
@@ -1869,7 +1869,7 @@ macro_rules! impl_store {
                     name: r.try_get("name")?,
                     started_at: ts(r, "started_at")?,
                     ended_at: ts_opt(r, "ended_at")?,
-                    outcome: r.try_get("outcome")?,
+                    outcome: r.try_get::<Option<String>, _>("outcome")?.map(|o| parse(&o, "step outcome")).transpose()?,
                     url: r.try_get("url")?,
                     detail: r.try_get("detail")?,
                 })).collect()

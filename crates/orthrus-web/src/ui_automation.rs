@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, JobView};
-use orthrus_core::JobState;
+use orthrus_core::{JobState, StepOutcome};
 use serde::Deserialize;
 use std::collections::HashMap;
 

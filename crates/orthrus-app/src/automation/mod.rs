@@ -15,7 +15,7 @@ pub use tried::AccountRef;
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{EventId, JobState, SecretString};
+use orthrus_core::{EventId, JobState, SecretString, StepOutcome};
 use orthrus_store::{JobRow, JobStepRow};
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +90,8 @@ pub struct StepView {
     pub started_at: String,
     pub ended_at: Option<String>,
     /// `ok`, `failed`, `waiting`; null while running.
-    pub outcome: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<StepOutcome>,
     pub url: Option<String>,
     pub detail: Option<String>,
 }

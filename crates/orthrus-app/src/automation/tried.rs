@@ -171,7 +171,8 @@ impl App {
                 &format!("tried from the command line: orthrus recipe try {file}"),
             )
             .await?;
-        self.finish_job_step(job.id, seq, "ok", None, None).await?;
+        self.finish_job_step(job.id, seq, orthrus_core::StepOutcome::Ok, None, None)
+            .await?;
         Ok(job)
     }
 }

@@ -93,7 +93,7 @@ impl App {
         &self,
         job: EventId,
         seq: i64,
-        outcome: &str,
+        outcome: orthrus_core::StepOutcome,
         url: Option<&str>,
         detail: Option<&str>,
     ) -> Result<()> {

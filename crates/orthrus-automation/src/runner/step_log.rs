@@ -35,7 +35,7 @@ impl StepLog for StoreLog {
         }
         if let Err(e) = self
             .app
-            .finish_job_step(self.job, handle, outcome.as_str(), url, detail)
+            .finish_job_step(self.job, handle, outcome, url, detail)
             .await
         {
             tracing::warn!(error = %e, "could not log an automation step");

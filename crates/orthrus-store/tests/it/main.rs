@@ -985,15 +985,22 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
                 })
                 .await
                 .unwrap();
-            s.finish_job_step(j1.id, seq, "ok", Some("http://x/login"), None, c.now())
-                .await
-                .unwrap();
+            s.finish_job_step(
+                j1.id,
+                seq,
+                StepOutcome::Ok,
+                Some("http://x/login"),
+                None,
+                c.now(),
+            )
+            .await
+            .unwrap();
         }
         let steps = s.job_steps(j1.id).await.unwrap();
         assert_eq!(
             steps
                 .iter()
-                .map(|x| (x.seq, x.name.as_str(), x.outcome.as_deref()))
+                .map(|x| (x.seq, x.name.as_str(), x.outcome.map(StepOutcome::as_str)))
                 .collect::<Vec<_>>(),
             vec![
                 (1, "open the login page", Some("ok")),

@@ -122,7 +122,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
             detail: None,
         };
         let first = a.add_job_step(&step("open the login page")).await.unwrap();
-        a.finish_job_step(j.id, first, "ok", None, None, c.now())
+        a.finish_job_step(j.id, first, StepOutcome::Ok, None, None, c.now())
             .await
             .unwrap();
         a.add_job_step(&step("fill the form")).await.unwrap();
@@ -144,7 +144,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
         assert_eq!(
             steps
                 .iter()
-                .map(|s| (s.name.as_str(), s.outcome.as_deref()))
+                .map(|s| (s.name.as_str(), s.outcome.map(StepOutcome::as_str)))
                 .collect::<Vec<_>>(),
             vec![
                 ("open the login page", Some("ok")),

@@ -321,7 +321,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .await
         .unwrap();
     t.app
-        .finish_job_step(job.id, open, "ok", Some(url), None)
+        .finish_job_step(job.id, open, orthrus_core::StepOutcome::Ok, Some(url), None)
         .await
         .unwrap();
     let typed = t
@@ -333,7 +333,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .finish_job_step(
             job.id,
             typed,
-            "failed",
+            orthrus_core::StepOutcome::Failed,
             Some(url),
             Some("#password did not show within 15 s"),
         )

@@ -5,7 +5,7 @@ use super::{Client, api_code, print_json, prompt, understand, write_private_file
 use crate::safe_text::safe;
 use clap::Args;
 use orthrus_app::JobView;
-use orthrus_core::JobState;
+use orthrus_core::{JobState, StepOutcome};
 use orthrus_web::dto::Started;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -67,13 +67,13 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
         let raw = c.get(&format!("/jobs/{job}")).await?;
         let v: JobView = understand(&raw)?;
         for s in v.steps.iter().skip(shown) {
-            let Some(outcome) = s.outcome.as_deref() else {
+            let Some(outcome) = s.outcome else {
                 break;
             };
             let mark = match outcome {
-                "ok" => "ok  ",
-                "failed" => "FAIL",
-                _ => "wait",
+                StepOutcome::Ok => "ok  ",
+                StepOutcome::Failed => "FAIL",
+                StepOutcome::Paused => "wait",
             };
             let detail = s
                 .detail
