@@ -1,11 +1,12 @@
 //! Where a failed job broke: the step, the page it was on and why, for the
 //! automation log and `GET /api/v1/jobs/{id}` (`failed_step`).
 
+use orthrus_core::JobState;
 use orthrus_store::JobStepRow;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The step a failed job stopped at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FailedStep {
     /// The step's number in the job's log.
     pub seq: i64,
@@ -20,11 +21,11 @@ pub struct FailedStep {
 /// (the attempt ran out of time on it) counts when none failed. None
 /// unless the job failed.
 pub(crate) fn failed_step(
-    state: &str,
+    state: JobState,
     error: Option<&str>,
     steps: &[JobStepRow],
 ) -> Option<FailedStep> {
-    if state != "failed" {
+    if state != JobState::Failed {
         return None;
     }
     let last_attempt = steps.iter().map(|s| s.attempt).max()?;
@@ -32,7 +33,7 @@ pub(crate) fn failed_step(
     let step = this
         .iter()
         .rev()
-        .find(|s| s.outcome.as_deref() == Some("failed"))
+        .find(|s| s.outcome == Some(orthrus_core::StepOutcome::Failed))
         .or_else(|| this.iter().rev().find(|s| s.outcome.is_none()))?;
     Some(FailedStep {
         seq: step.seq,
@@ -56,7 +57,7 @@ mod tests {
             name: format!("step {seq}"),
             started_at: c.now(),
             ended_at: outcome.map(|_| c.now()),
-            outcome: outcome.map(str::to_owned),
+            outcome: outcome.map(|o| o.parse().unwrap()),
             url: Some(format!("https://app.test/{seq}")),
             detail: detail.map(str::to_owned),
         }
@@ -73,15 +74,15 @@ mod tests {
             step(4, 2, Some("ok"), None),
             step(5, 2, Some("failed"), Some("#password never showed")),
         ];
-        let f = failed_step("failed", Some("job error"), &steps).unwrap();
+        let f = failed_step(JobState::Failed, Some("job error"), &steps).unwrap();
         assert_eq!((f.seq, f.name.as_str()), (5, "step 5"));
         assert_eq!(f.url.as_deref(), Some("https://app.test/5"));
         assert_eq!(f.reason.as_deref(), Some("#password never showed"));
-        assert_eq!(failed_step("succeeded", None, &steps), None);
-        assert_eq!(failed_step("failed", None, &[]), None);
+        assert_eq!(failed_step(JobState::Succeeded, None, &steps), None);
+        assert_eq!(failed_step(JobState::Failed, None, &[]), None);
         // Out of time on a step that never ended: that step, the job's why.
         let stuck = [step(1, 1, Some("ok"), None), step(2, 1, None, None)];
-        let f = failed_step("failed", Some("took too long"), &stuck).unwrap();
+        let f = failed_step(JobState::Failed, Some("took too long"), &stuck).unwrap();
         assert_eq!((f.seq, f.reason.as_deref()), (2, Some("took too long")));
     }
 }

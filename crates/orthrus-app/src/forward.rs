@@ -288,7 +288,7 @@ impl App {
             "From: {}\r\nTo: {}\r\nReceived: {}\r\nChannel: {}\r\n\r\n",
             item.sender, m.recipient, item.received_at, item.channel
         ));
-        let attachment = if m.channel == "email" {
+        let attachment = if m.channel == orthrus_core::Channel::Email {
             text.push_str(&item.preview);
             text.push_str("\r\n\r\nThe original message is attached.\r\n");
             Some(("original.eml".into(), "message/rfc822".into(), raw))
@@ -301,7 +301,7 @@ impl App {
             "Fwd: {}",
             item.subject.clone().unwrap_or_else(|| format!(
                 "{} from {}",
-                item.channel.to_uppercase(),
+                item.channel.as_str().to_uppercase(),
                 item.sender
             ))
         );

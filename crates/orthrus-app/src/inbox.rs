@@ -6,7 +6,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
-use orthrus_core::{AccountId, EventId, Subject};
+use orthrus_core::{AccountId, Channel, EventId, Subject};
 use orthrus_crypto::Aad;
 use orthrus_store::{InboxMessageRow, ManagedEmailRow};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,9 @@ pub struct ManagedEmail {
 pub struct InboxItem {
     pub id: String,
     pub account_id: String,
-    pub channel: String,
+    /// `email` or `sms`.
+    #[schema(value_type = String)]
+    pub channel: Channel,
     pub sender: String,
     pub subject: Option<String>,
     pub preview: String,
@@ -494,7 +496,7 @@ impl App {
     /// returned as sent: callers must sanitize it before rendering.
     pub async fn inbox_message(&self, actor: &Actor, message_id: &str) -> Result<MessageDetail> {
         let (m, item, raw) = self.message_for(actor, message_id).await?;
-        let bodies = if m.channel == "email" {
+        let bodies = if m.channel == Channel::Email {
             self.blocking(move || orthrus_extract::email_bodies(&raw))
                 .await?
         } else {
@@ -645,7 +647,7 @@ impl App {
                 let x = orthrus_extract::extract_email(&data);
                 // The search index's words (inbox_search.rs).
                 let words = crate::inbox_search::message_words(
-                    "email",
+                    Channel::Email,
                     x.sender.as_deref().unwrap_or(""),
                     x.subject.as_deref(),
                     x.code.as_deref(),
@@ -715,7 +717,7 @@ impl App {
                 id,
                 workspace_id: m.workspace_id,
                 account_id: m.account_id,
-                channel: "email".into(),
+                channel: Channel::Email,
                 recipient: m.address.clone(),
                 sender: x
                     .sender
@@ -786,7 +788,7 @@ impl App {
         InboxItem {
             id: m.id.to_string(),
             account_id: m.account_id.to_string(),
-            channel: m.channel.clone(),
+            channel: m.channel,
             sender: m.sender.clone(),
             subject: s.subject,
             preview: s.preview,
@@ -838,16 +840,13 @@ impl App {
             .channel
             .as_deref()
             .map(str::trim)
-            .filter(|c| !c.is_empty());
-        if let Some(c) = channel
-            && c != "email"
-            && c != "sms"
-        {
-            return Err(AppError::invalid(
-                "inbox.bad_filter",
-                "channel must be email or sms",
-            ));
-        }
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                c.parse::<Channel>().map_err(|_| {
+                    AppError::invalid("inbox.bad_filter", "channel must be email or sms")
+                })
+            })
+            .transpose()?;
         let since = parse_bound("since", q.since.as_deref())?;
         let until = parse_bound("until", q.until.as_deref())?;
         let ws = actor.workspace_id;
@@ -888,7 +887,7 @@ impl App {
                 ws,
                 &orthrus_store::MessageFilter {
                     accounts,
-                    channel: channel.map(str::to_owned),
+                    channel,
                     has_code: q.has_code,
                     since,
                     until,

@@ -10,7 +10,7 @@
 //! the server runs at startup and then with the hourly inbox purge.
 
 use crate::{App, AppError, Result};
-use orthrus_core::{EventId, WorkspaceId};
+use orthrus_core::{Channel, EventId, WorkspaceId};
 use orthrus_crypto::KeyedHasher;
 use orthrus_store::InboxMessageRow;
 
@@ -54,13 +54,13 @@ pub(crate) fn words<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String>
 /// from its text (an email's plain-text part, or its HTML as text; an
 /// SMS's body).
 pub(crate) fn message_words(
-    channel: &str,
+    channel: Channel,
     sender: &str,
     subject: Option<&str>,
     code: Option<&str>,
     raw: &[u8],
 ) -> Vec<String> {
-    let text = if channel == "sms" {
+    let text = if channel == Channel::Sms {
         String::from_utf8_lossy(raw).into_owned()
     } else {
         let b = orthrus_extract::email_bodies(raw);
@@ -146,7 +146,7 @@ impl App {
         )?;
         let (s, raw) = crate::inbox::unpack(&bytes)?;
         Ok(message_words(
-            &m.channel,
+            m.channel,
             &m.sender,
             s.subject.as_deref(),
             s.code.as_deref(),

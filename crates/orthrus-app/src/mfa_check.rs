@@ -27,8 +27,6 @@ const DAY_SECS: i64 = 86_400;
 /// Due accounts looked at per pass: more than are queued, so that an
 /// account nobody can check (no Owner left) does not hold up the others.
 const CANDIDATES: i64 = 50;
-/// Job states in which a check is still to come.
-const PENDING: [&str; 4] = ["queued", "running", "waiting", "deferred"];
 
 /// An account's last MFA check, as the API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -172,7 +170,7 @@ impl App {
             .list_jobs(ws, Some(a), 50)
             .await?
             .iter()
-            .any(|j| j.kind == JobKind::CheckMfa.as_str() && PENDING.contains(&j.state.as_str())))
+            .any(|j| j.kind == JobKind::CheckMfa.as_str() && j.state.is_pending()))
     }
 
     /// The account's last check found MFA off (Turning MFA on again is

@@ -13,7 +13,7 @@ use orthrus_core::{AccountId, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
 use orthrus_store::{IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod code_view;
 
@@ -33,9 +33,11 @@ pub struct EnrollInput {
 }
 
 /// An enrolment's parameters (never the seed).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OtpMeta {
-    pub state: &'static str,
+    /// `active` or `pending`.
+    #[schema(value_type = String)]
+    pub state: OtpSlot,
     pub kind: String,
     pub issuer: Option<String>,
     pub account_name: Option<String>,
@@ -57,10 +59,11 @@ pub struct OtpStatus {
 }
 
 /// A pending enrolment with the code to type into the app ("Verify your code").
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PendingEnrollment {
     /// Always "pending" until confirmed.
-    pub state: &'static str,
+    #[schema(value_type = String)]
+    pub state: OtpSlot,
     /// This enrolment; send it back with "Done" so only this key is confirmed.
     pub enrollment_id: String,
     pub code: String,
@@ -70,7 +73,7 @@ pub struct PendingEnrollment {
 }
 
 /// Someone already used the code of this step.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UsedInfo {
     pub by: Option<String>,
     pub how: String,
@@ -81,7 +84,7 @@ pub struct UsedInfo {
 }
 
 /// A code handed to a member.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CodeView {
     pub code: String,
     /// The TOTP time step (or HOTP counter) of `code`.
@@ -218,7 +221,7 @@ impl App {
             .map(|u| u.email)
             .unwrap_or_else(|| row.enrolled_by.to_string());
         Ok(OtpMeta {
-            state: row.slot.as_str(),
+            state: row.slot,
             kind: row.kind.clone(),
             issuer: row.issuer.clone(),
             account_name: row.account_name.clone(),
@@ -372,7 +375,7 @@ impl App {
         let g = Generator::new(secret, params).map_err(otp_error)?;
         let (code, remaining, next) = self.codes_now(&g, &row);
         Ok(PendingEnrollment {
-            state: "pending",
+            state: OtpSlot::Pending,
             enrollment_id: row.id.to_string(),
             code,
             seconds_remaining: remaining,
@@ -409,7 +412,7 @@ impl App {
         let g = self.otp_generator(&row)?;
         let (code, remaining, next) = self.codes_now(&g, &row);
         Ok(PendingEnrollment {
-            state: "pending",
+            state: OtpSlot::Pending,
             enrollment_id: row.id.to_string(),
             code,
             seconds_remaining: remaining,

@@ -448,13 +448,10 @@ impl App {
         let rotations = jobs.iter().filter(|j| j.kind == "rotate_password");
         let mut last = None;
         for j in rotations {
-            if matches!(
-                j.state.as_str(),
-                "queued" | "running" | "waiting" | "deferred"
-            ) {
+            if j.state.is_pending() {
                 return Ok(Some(now));
             }
-            if j.state == "succeeded" && j.created_at > since {
+            if j.state == orthrus_core::JobState::Succeeded && j.created_at > since {
                 last = last.max(Some(j.created_at));
             }
         }
@@ -468,13 +465,7 @@ impl App {
             .list_jobs(ws, Some(a), 50)
             .await?
             .iter()
-            .any(|j| {
-                j.kind == "rotate_password"
-                    && matches!(
-                        j.state.as_str(),
-                        "queued" | "running" | "waiting" | "deferred"
-                    )
-            }))
+            .any(|j| j.kind == "rotate_password" && j.state.is_pending()))
     }
 
     async fn queue_rotation(

@@ -192,7 +192,7 @@ impl AppSenders {
     /// Why an automation must not use `item`, or `None` when it may.
     pub fn judge(&self, item: &InboxItem) -> Option<AutomationRefusal> {
         let refuse = |reason, detail: String| Some(AutomationRefusal { reason, detail });
-        if item.channel == "sms" {
+        if item.channel == orthrus_core::Channel::Sms {
             let from = normalize_number(&item.sender);
             if self.sms_senders.is_empty() || self.sms_senders.contains(&from) {
                 return None;
@@ -318,7 +318,7 @@ mod tests {
         InboxItem {
             id: String::new(),
             account_id: String::new(),
-            channel: "email".into(),
+            channel: orthrus_core::Channel::Email,
             sender: String::new(),
             subject: None,
             preview: String::new(),
@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn texts_count_from_declared_senders_only_when_some_are_declared() {
         let mut sms = email(SenderAuth::default());
-        sms.channel = "sms".into();
+        sms.channel = orthrus_core::Channel::Sms;
         sms.auth = None;
         sms.sender = "32665".into();
         assert_eq!(senders().judge(&sms), None);

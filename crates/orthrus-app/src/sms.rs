@@ -6,7 +6,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::EventId;
+use orthrus_core::{Channel, EventId};
 use orthrus_store::{InboxMessageRow, PhoneNumberRow};
 use serde::Serialize;
 
@@ -193,7 +193,7 @@ impl App {
             id,
             workspace_id: number.workspace_id,
             account_id: account,
-            channel: "sms".into(),
+            channel: Channel::Sms,
             recipient: number.number.clone(),
             sender: from.chars().take(64).collect(),
             dedup_key: message_id.chars().take(200).collect(),
@@ -210,7 +210,7 @@ impl App {
         let stored = self.inner.store.insert_message(&row).await?;
         if stored {
             let words = crate::inbox_search::message_words(
-                "sms",
+                Channel::Sms,
                 &row.sender,
                 None,
                 x.code.as_deref(),

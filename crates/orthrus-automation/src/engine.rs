@@ -24,23 +24,8 @@ pub trait Host: Send + Sync {
     }
 }
 
-/// How a step ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepOutcome {
-    Ok,
-    Failed,
-    Paused,
-}
-
-impl StepOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Failed => "failed",
-            Self::Paused => "waiting",
-        }
-    }
-}
+/// How a step ended (the job log's vocabulary, in `orthrus-core`).
+pub use orthrus_core::StepOutcome;
 
 /// Where the steps of a run are recorded (the automation log).
 #[async_trait::async_trait]

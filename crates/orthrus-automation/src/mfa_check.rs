@@ -6,6 +6,7 @@
 //! audits it. An `enable_mfa` job that succeeded means MFA is on again.
 
 use orthrus_app::{App, CheckRun, JobKind};
+use orthrus_core::JobState;
 use orthrus_store::JobRow;
 
 /// Placeholders that mean the app asked for a second factor.
@@ -18,23 +19,23 @@ pub(crate) fn asks_for_code(placeholder: &str) -> bool {
 pub(crate) async fn after_job(
     app: &App,
     job: &JobRow,
-    state: &str,
+    state: JobState,
     error: Option<&str>,
     asked_for_code: bool,
 ) {
     let done = match (JobKind::parse(&job.kind), state) {
-        (Some(JobKind::CheckMfa), "succeeded" | "failed") => app
+        (Some(JobKind::CheckMfa), JobState::Succeeded | JobState::Failed) => app
             .finish_mfa_check(
                 job,
                 CheckRun {
-                    signed_in: state == "succeeded",
+                    signed_in: state == JobState::Succeeded,
                     asked_for_code,
                     error,
                 },
             )
             .await
             .map(|_| ()),
-        (Some(JobKind::EnableMfa), "succeeded") => app.mfa_turned_on(job).await,
+        (Some(JobKind::EnableMfa), JobState::Succeeded) => app.mfa_turned_on(job).await,
         // Retried, deferred or cancelled: nothing to say yet.
         _ => return,
     };

@@ -1,5 +1,6 @@
 //! Orthrus's domain vocabulary: identifiers, timestamps, workspace and account
-//! roles, the permission policy (a pure function), and the `Clock` and
+//! roles, the permission policy (a pure function), the stored vocabulary of
+//! jobs and messages (`JobState`, `StepOutcome`, `Channel`), and the `Clock` and
 //! `Entropy` seams through which time and randomness enter the system.
 //!
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
@@ -8,12 +9,14 @@
 pub mod clock;
 pub mod egress;
 pub mod ids;
+pub mod job;
 pub mod policy;
 pub mod roles;
 pub mod secret;
 
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
 pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
+pub use job::{Channel, JobState, StepOutcome, UnknownWord};
 pub use policy::{Action, Decision, Subject};
 pub use roles::{AccountRole, WorkspaceRole};
 pub use secret::SecretString;

@@ -242,7 +242,7 @@ macro_rules! impl_inbox {
                 .bind(m.id.to_string())
                 .bind(m.workspace_id.to_string())
                 .bind(m.account_id.to_string())
-                .bind(&m.channel)
+                .bind(m.channel.as_str())
                 .bind(&m.recipient)
                 .bind(&m.sender)
                 .bind(&m.dedup_key)
@@ -289,7 +289,7 @@ macro_rules! impl_inbox {
                     marks.join(", ")
                 );
                 if let Some(c) = &f.channel {
-                    sql += &format!(" AND channel = {}", mark(&mut args, Arg::S(c.clone())));
+                    sql += &format!(" AND channel = {}", mark(&mut args, Arg::S(c.as_str().to_owned())));
                 }
                 if f.has_code {
                     sql += &format!(" AND has_code = {}", mark(&mut args, Arg::B(true)));

@@ -5,7 +5,7 @@
 
 use crate::models::{JobRow, JobStepRow, Lease};
 use crate::rows::{id, job_row, small, ts, ts_opt};
-use crate::sql::{conflict, sql_fmt};
+use crate::sql::{conflict, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, WorkspaceId};
@@ -51,7 +51,7 @@ pub trait JobStore: Send + Sync {
         &self,
         id: EventId,
         worker: &str,
-        state: &str,
+        state: orthrus_core::JobState,
         error: Option<&str>,
         run_after: Option<Timestamp>,
         now: Timestamp,
@@ -73,7 +73,7 @@ pub trait JobStore: Send + Sync {
         &self,
         job: EventId,
         seq: i64,
-        outcome: &str,
+        outcome: orthrus_core::StepOutcome,
         url: Option<&str>,
         detail: Option<&str>,
         at: Timestamp,
@@ -112,7 +112,7 @@ macro_rules! impl_jobs {
                 .bind(j.workspace_id.to_string())
                 .bind(j.account_id.to_string())
                 .bind(&j.kind)
-                .bind(&j.state)
+                .bind(j.state.as_str())
                 .bind(j.requested_by.to_string())
                 .bind(small(j.attempts))
                 .bind(small(j.max_attempts))
@@ -289,13 +289,13 @@ macro_rules! impl_jobs {
                 &self,
                 id: EventId,
                 worker: &str,
-                state: &str,
+                state: orthrus_core::JobState,
                 error: Option<&str>,
                 run_after: Option<Timestamp>,
                 now: Timestamp,
             ) -> Result<bool> {
-                let ends = matches!(state, "succeeded" | "failed" | "cancelled");
-                let leaves = ends || matches!(state, "queued" | "deferred");
+                // Ending frees the job; so does going back to the queue.
+                let (ends, leaves) = (state.is_terminal(), !state.is_held());
                 // A cancel asked for meanwhile wins over a retry or a deferral.
                 // A deferral gives its attempt back and is counted apart.
                 let done = sqlx::query(
@@ -321,7 +321,7 @@ macro_rules! impl_jobs {
                 )
                 .bind(id.to_string())
                 .bind(worker)
-                .bind(state)
+                .bind(state.as_str())
                 .bind(error)
                 .bind(run_after.map(|t| t.0))
                 .bind(now.0)
@@ -466,7 +466,7 @@ macro_rules! impl_jobs {
                 .bind(&s.name)
                 .bind(s.started_at.0)
                 .bind(s.ended_at.map(|t| t.0))
-                .bind(&s.outcome)
+                .bind(s.outcome.map(orthrus_core::StepOutcome::as_str))
                 .bind(&s.url)
                 .bind(&s.detail)
                 .fetch_one(&self.pool)
@@ -479,7 +479,7 @@ macro_rules! impl_jobs {
                 &self,
                 job: EventId,
                 seq: i64,
-                outcome: &str,
+                outcome: orthrus_core::StepOutcome,
                 url: Option<&str>,
                 detail: Option<&str>,
                 at: Timestamp,
@@ -496,7 +496,7 @@ macro_rules! impl_jobs {
                 )
                 .bind(job.to_string())
                 .bind(small(seq))
-                .bind(outcome)
+                .bind(outcome.as_str())
                 .bind(url)
                 .bind(detail)
                 .bind(at.0)
@@ -527,7 +527,10 @@ macro_rules! impl_jobs {
                             name: r.try_get("name")?,
                             started_at: ts(r, "started_at")?,
                             ended_at: ts_opt(r, "ended_at")?,
-                            outcome: r.try_get("outcome")?,
+                            outcome: r
+                                .try_get::<Option<String>, _>("outcome")?
+                                .map(|o| parse(&o, "step outcome"))
+                                .transpose()?,
                             url: r.try_get("url")?,
                             detail: r.try_get("detail")?,
                         })

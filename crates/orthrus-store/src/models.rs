@@ -2,8 +2,8 @@
 //! (see `orthrus-crypto`); the store never sees plaintext secrets.
 
 use orthrus_core::{
-    AccountId, AccountRole, EventId, FieldId, SessionId, Timestamp, TokenId, UserId, WorkspaceId,
-    WorkspaceRole,
+    AccountId, AccountRole, Channel, EventId, FieldId, JobState, SessionId, StepOutcome, Timestamp,
+    TokenId, UserId, WorkspaceId, WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 
@@ -427,9 +427,8 @@ pub struct JobRow {
     pub account_id: AccountId,
     /// `login`, `enable_mfa`, `rotate_password`, `swap_email`, …
     pub kind: String,
-    /// `queued`, `running`, `waiting`, `deferred`, `succeeded`, `failed`,
-    /// `cancelled`.
-    pub state: String,
+    /// Stored as its spelling (`queued`, `running`, …).
+    pub state: JobState,
     pub requested_by: UserId,
     /// Attempts started so far (a claim starts one).
     pub attempts: i64,
@@ -484,8 +483,8 @@ pub struct JobStepRow {
     pub name: String,
     pub started_at: Timestamp,
     pub ended_at: Option<Timestamp>,
-    /// `ok`, `failed`, `waiting`, `skipped`; None while running.
-    pub outcome: Option<String>,
+    /// None while running.
+    pub outcome: Option<StepOutcome>,
     pub url: Option<String>,
     /// Redacted detail (never a secret).
     pub detail: Option<String>,
@@ -526,8 +525,7 @@ pub struct InboxMessageRow {
     pub id: EventId,
     pub workspace_id: WorkspaceId,
     pub account_id: AccountId,
-    /// email or sms
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
     pub sender: String,
     /// Message-ID (email) or MessageSid (SMS): a second delivery is dropped.
@@ -543,8 +541,7 @@ pub struct InboxMessageRow {
 #[derive(Clone, Debug, Default)]
 pub struct MessageFilter {
     pub accounts: Vec<AccountId>,
-    /// `email` or `sms`.
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     /// Only messages with a code.
     pub has_code: bool,
     /// Received at or after / at or before (inclusive).

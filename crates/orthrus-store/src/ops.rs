@@ -19,7 +19,7 @@ pub struct OpsStats {
     pub inbox_bytes: i64,
     /// Automation jobs by (kind, state), all kept history: how many, and
     /// the milliseconds the finished ones took from request to end.
-    pub jobs: Vec<(String, String, i64, i64)>,
+    pub jobs: Vec<(String, orthrus_core::JobState, i64, i64)>,
     /// Queued jobs that are due now (a worker could take them).
     pub queue_depth: i64,
     /// When the longest-waiting due job became due.
@@ -242,7 +242,7 @@ macro_rules! ops_stats {
         for r in sqlx::query(JOBS_BY_KIND).fetch_all(pool).await? {
             jobs.push((
                 r.try_get("kind")?,
-                r.try_get("state")?,
+                crate::sql::parse(&r.try_get::<String, _>("state")?, "job state")?,
                 r.try_get("n")?,
                 r.try_get("ms")?,
             ));

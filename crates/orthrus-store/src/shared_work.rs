@@ -95,7 +95,7 @@ macro_rules! impl_shared_work {
                     .bind(job.workspace_id.to_string())
                     .bind(job.account_id.to_string())
                     .bind(&job.kind)
-                    .bind(&job.state)
+                    .bind(job.state.as_str())
                     .bind(job.requested_by.to_string())
                     .bind(small(job.attempts))
                     .bind(small(job.max_attempts))

@@ -143,8 +143,9 @@ impl Collector for AppCollector {
             "Sealed size of the messages kept in the shared inbox",
             &[(vec![], s.inbox_bytes)],
         )?;
-        let labels =
-            |kind: &String, state: &String| vec![("kind", kind.clone()), ("state", state.clone())];
+        let labels = |kind: &String, state: &orthrus_core::JobState| {
+            vec![("kind", kind.clone()), ("state", state.as_str().to_owned())]
+        };
         let jobs: Vec<(Labels, i64)> = s
             .jobs
             .iter()

@@ -232,7 +232,9 @@ async fn try_flow(
                 let Ok(j) = app.automation_job(&actor, &id).await else {
                     continue;
                 };
-                let question = j.question.filter(|_| j.state == "waiting");
+                let question = j
+                    .question
+                    .filter(|_| j.state == orthrus_core::JobState::Waiting);
                 let key = question.as_ref().map(|q| q.prompt.clone());
                 if let Some(q) = question
                     && told != key
@@ -259,7 +261,7 @@ async fn try_flow(
         .await;
     asking.abort();
     let pictures = watch.pictures.len();
-    if state == "succeeded" {
+    if state == orthrus_core::JobState::Succeeded {
         println!(
             "done: the {} flow ended after {} steps; {pictures} pictures in {}",
             safe(&a.flow),

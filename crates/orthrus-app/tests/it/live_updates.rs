@@ -220,7 +220,7 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
             workspace_id: n.owner.workspace_id,
             account_id: id.parse().unwrap(),
             kind: "login".into(),
-            state: "queued".into(),
+            state: orthrus_core::JobState::Queued,
             requested_by: n.owner.user_id,
             attempts: 0,
             max_attempts: 1,

@@ -74,7 +74,11 @@ async fn run(t: &TestApp, job: &JobRow, run: CheckRun<'_>) -> MfaCheckState {
     assert_eq!(claimed.id, job.id);
     // A scheduled check runs with its requester's rights, checked again.
     t.app.job_inputs(&claimed).await.unwrap();
-    let state = if run.signed_in { "succeeded" } else { "failed" };
+    let state = if run.signed_in {
+        orthrus_core::JobState::Succeeded
+    } else {
+        orthrus_core::JobState::Failed
+    };
     assert!(
         t.app
             .set_job_state(claimed.id, "test-worker", state, run.error, None)

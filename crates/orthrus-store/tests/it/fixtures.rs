@@ -99,7 +99,7 @@ pub fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
         id: EventId::new(c, &OsEntropy),
         workspace_id: a.workspace_id,
         account_id: a.id,
-        channel: "email".into(),
+        channel: Channel::Email,
         recipient: "x-1@inbox.test".into(),
         sender: "code@sender.test".into(),
         dedup_key: key.into(),

@@ -6,7 +6,11 @@ use super::*;
 
 fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
     InboxMessageRow {
-        channel: if i.is_multiple_of(2) { "email" } else { "sms" }.into(),
+        channel: if i.is_multiple_of(2) {
+            Channel::Email
+        } else {
+            Channel::Sms
+        },
         has_code: i.is_multiple_of(3),
         ..fixtures::message(c, a, &format!("m{i}"))
     }
@@ -77,14 +81,14 @@ async fn paging_and_word_search_reach_every_message() {
                 .is_empty()
         );
         let combined = MessageFilter {
-            channel: Some("sms".into()),
+            channel: Some(Channel::Sms),
             has_code: true,
             until: Some(Timestamp(ids_time(&s, ws.id, ids[100]).await)),
             ..filter(None, &["all"])
         };
         let rows = s.list_messages(ws.id, &combined).await.unwrap();
         assert!(!rows.is_empty());
-        assert!(rows.iter().all(|m| m.channel == "sms" && m.has_code));
+        assert!(rows.iter().all(|m| m.channel == Channel::Sms && m.has_code));
 
         // Deleting messages drops their words; a reset empties the index.
         assert_eq!(s.reset_message_index().await.unwrap(), 650);

@@ -880,7 +880,7 @@ fn job(c: &FakeClock, a: &AccountRow, by: UserId, kind: &str) -> JobRow {
         workspace_id: a.workspace_id,
         account_id: a.id,
         kind: kind.into(),
-        state: "queued".into(),
+        state: JobState::Queued,
         requested_by: by,
         attempts: 0,
         max_attempts: 2,
@@ -969,9 +969,16 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
             Lease::CancelRequested
         );
         assert!(
-            s.set_job_state(j3.id, "w2", "cancelled", Some("cancelled"), None, c.now())
-                .await
-                .unwrap()
+            s.set_job_state(
+                j3.id,
+                "w2",
+                JobState::Cancelled,
+                Some("cancelled"),
+                None,
+                c.now()
+            )
+            .await
+            .unwrap()
         );
         // Steps keep their order.
         for name in ["open the login page", "fill the form"] {
@@ -989,15 +996,22 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
                 })
                 .await
                 .unwrap();
-            s.finish_job_step(j1.id, seq, "ok", Some("http://x/login"), None, c.now())
-                .await
-                .unwrap();
+            s.finish_job_step(
+                j1.id,
+                seq,
+                StepOutcome::Ok,
+                Some("http://x/login"),
+                None,
+                c.now(),
+            )
+            .await
+            .unwrap();
         }
         let steps = s.job_steps(j1.id).await.unwrap();
         assert_eq!(
             steps
                 .iter()
-                .map(|x| (x.seq, x.name.as_str(), x.outcome.as_deref()))
+                .map(|x| (x.seq, x.name.as_str(), x.outcome.map(StepOutcome::as_str)))
                 .collect::<Vec<_>>(),
             vec![
                 (1, "open the login page", Some("ok")),
@@ -1016,7 +1030,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
         let back = s.get_job(ws.id, j1.id).await.unwrap().unwrap();
         assert_eq!((back.state.as_str(), back.worker), ("queued", None));
         assert!(
-            !s.set_job_state(j1.id, "w1", "succeeded", None, None, c.now())
+            !s.set_job_state(j1.id, "w1", JobState::Succeeded, None, None, c.now())
                 .await
                 .unwrap()
         );
@@ -1031,7 +1045,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
             s.set_job_state(
                 j2.id,
                 "w3",
-                "deferred",
+                JobState::Deferred,
                 Some("settings locked"),
                 Some(c.now().plus_seconds(3600)),
                 c.now()
@@ -1050,7 +1064,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
         c.advance_secs(31);
         s.recover_jobs(c.now(), c.now()).await.unwrap();
         let dead = s.get_job(ws.id, j1.id).await.unwrap().unwrap();
-        assert_eq!(dead.state, "failed");
+        assert_eq!(dead.state, JobState::Failed);
         assert!(dead.error.unwrap().contains("stopped responding"));
         // A queued job is cancelled at once; the deferred one waits its time.
         assert!(
@@ -1060,7 +1074,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
                 .is_none()
         );
         let gone = s.cancel_job(ws.id, j2.id, c.now()).await.unwrap().unwrap();
-        assert_eq!(gone.state, "cancelled");
+        assert_eq!(gone.state, JobState::Cancelled);
         let listed = s.list_jobs(ws.id, Some(a1.id), 10).await.unwrap();
         assert_eq!(listed.len(), 2);
         // A cancel asked for while a job runs wins over the worker's retry.
@@ -1077,7 +1091,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
             s.set_job_state(
                 j4.id,
                 "w4",
-                "queued",
+                JobState::Queued,
                 Some("retrying"),
                 Some(c.now()),
                 c.now()

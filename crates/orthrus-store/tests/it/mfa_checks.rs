@@ -74,7 +74,7 @@ async fn mfa_checks_are_due_per_account_and_one_waits_at_a_time() {
             .unwrap();
         assert_eq!(got.id, check.id);
         assert!(
-            s.set_job_state(check.id, "w1", "succeeded", None, None, c.now())
+            s.set_job_state(check.id, "w1", JobState::Succeeded, None, None, c.now())
                 .await
                 .unwrap()
         );

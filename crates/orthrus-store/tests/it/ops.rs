@@ -35,7 +35,7 @@ async fn scrape_figures_count_the_inbox_jobs_and_the_due_queue() {
         let done = sc.running_job(&s, "w1").await;
         c.advance_secs(3);
         assert!(
-            s.set_job_state(done.id, "w1", "succeeded", None, None, c.now())
+            s.set_job_state(done.id, "w1", JobState::Succeeded, None, None, c.now())
                 .await
                 .unwrap()
         );
@@ -54,9 +54,9 @@ async fn scrape_figures_count_the_inbox_jobs_and_the_due_queue() {
         assert_eq!(
             st.jobs,
             vec![
-                ("enable_mfa".to_owned(), "queued".to_owned(), 1, 0),
-                ("login".to_owned(), "queued".to_owned(), 2, 0),
-                ("login".to_owned(), "succeeded".to_owned(), 1, 3000),
+                ("enable_mfa".to_owned(), JobState::Queued, 1, 0),
+                ("login".to_owned(), JobState::Queued, 2, 0),
+                ("login".to_owned(), JobState::Succeeded, 1, 3000),
             ]
         );
         assert_eq!(st.queue_depth, 2, "the later job is not due");

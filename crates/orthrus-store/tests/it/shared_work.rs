@@ -122,7 +122,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
             detail: None,
         };
         let first = a.add_job_step(&step("open the login page")).await.unwrap();
-        a.finish_job_step(j.id, first, "ok", None, None, c.now())
+        a.finish_job_step(j.id, first, StepOutcome::Ok, None, None, c.now())
             .await
             .unwrap();
         a.add_job_step(&step("fill the form")).await.unwrap();
@@ -144,7 +144,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
         assert_eq!(
             steps
                 .iter()
-                .map(|s| (s.name.as_str(), s.outcome.as_deref()))
+                .map(|s| (s.name.as_str(), s.outcome.map(StepOutcome::as_str)))
                 .collect::<Vec<_>>(),
             vec![
                 ("open the login page", Some("ok")),
@@ -171,14 +171,21 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
         next.attempt = 2;
         b.add_job_step(&next).await.unwrap();
         assert!(
-            b.set_job_state(j.id, "node-b", "succeeded", None, None, c.now())
+            b.set_job_state(j.id, "node-b", JobState::Succeeded, None, None, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            !a.set_job_state(j.id, "node-a", "failed", Some("late"), None, c.now())
-                .await
-                .unwrap()
+            !a.set_job_state(
+                j.id,
+                "node-a",
+                JobState::Failed,
+                Some("late"),
+                None,
+                c.now()
+            )
+            .await
+            .unwrap()
         );
         assert_eq!(
             a.heartbeat_job(j.id, "node-a", c.now(), lease(&c))
@@ -187,7 +194,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
             Lease::Lost
         );
         let done = a.get_job(ws.id, j.id).await.unwrap().unwrap();
-        assert_eq!(done.state, "succeeded");
+        assert_eq!(done.state, JobState::Succeeded);
         assert_eq!(a.job_steps(j.id).await.unwrap().len(), 3);
     }
 }

@@ -105,7 +105,8 @@ pub(crate) struct StartBody {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Started {
     pub job_id: String,
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: orthrus_core::JobState,
 }
 
 /// Queues an automation on the account; follow it with `GET /jobs/{id}`.

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, JobView};
+use orthrus_core::{JobState, StepOutcome};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -75,11 +76,11 @@ async fn events(
                     job.steps.len(),
                     job.steps.last().and_then(|x| x.ended_at.as_deref())
                 );
-                let done = !live(&job.state);
+                let done = !job.state.is_pending();
                 if last.as_deref() != Some(key.as_str()) || done {
                     let event = Event::default()
                         .event(if done { "end" } else { "job" })
-                        .data(job.state);
+                        .data(job.state.as_str());
                     return Some((Ok(event), (s, actor, id, Some(key), done, changes)));
                 }
                 // Woken when this job changes on any node (PostgreSQL
@@ -103,10 +104,6 @@ async fn events(
     // Ends within seconds of sign-out, deactivation or a role change.
     let stream = a.bound(s, stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-fn live(state: &str) -> bool {
-    matches!(state, "queued" | "running" | "waiting" | "deferred")
 }
 
 #[derive(Template)]
@@ -166,7 +163,7 @@ async fn section_view(
             .map(|t| s.app.csrf_token(t))
             .unwrap_or_default(),
         rotation,
-        busy: jobs.iter().any(|j| live(&j.state)),
+        busy: jobs.iter().any(|j| j.state.is_pending()),
         jobs,
         unavailable: orthrus_app::AUTOMATION_KINDS
             .iter()
@@ -388,7 +385,7 @@ async fn job_page(
     render(&JobPage {
         page: Page::new(&s, &a, "Automation", "automations"),
         account,
-        live: live(&job.state),
+        live: job.state.is_pending(),
         job,
     })
 }

@@ -141,7 +141,7 @@ async fn failure_screenshots_are_for_the_accounts_owners() {
             .set_job_state(
                 job.id,
                 "test-worker",
-                "failed",
+                orthrus_core::JobState::Failed,
                 Some("x"),
                 None,
                 t.app.now()

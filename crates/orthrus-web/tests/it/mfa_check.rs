@@ -251,7 +251,13 @@ async fn an_account_whose_app_signs_in_without_a_code_is_flagged() {
             .unwrap();
         assert_eq!(job.id.to_string(), v["job_id"].as_str().unwrap());
         t.app
-            .set_job_state(job.id, "test-worker", "succeeded", None, None)
+            .set_job_state(
+                job.id,
+                "test-worker",
+                orthrus_core::JobState::Succeeded,
+                None,
+                None,
+            )
             .await
             .unwrap();
         let run = CheckRun {
@@ -315,7 +321,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .await
         .unwrap();
     t.app
-        .finish_job_step(job.id, open, "ok", Some(url), None)
+        .finish_job_step(job.id, open, orthrus_core::StepOutcome::Ok, Some(url), None)
         .await
         .unwrap();
     let typed = t
@@ -327,7 +333,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .finish_job_step(
             job.id,
             typed,
-            "failed",
+            orthrus_core::StepOutcome::Failed,
             Some(url),
             Some("#password did not show within 15 s"),
         )
@@ -339,7 +345,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
         .set_job_state(
             job.id,
             "test-worker",
-            "failed",
+            orthrus_core::JobState::Failed,
             Some("type the password: #password did not show within 15 s"),
             None,
         )

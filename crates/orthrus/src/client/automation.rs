@@ -4,9 +4,10 @@
 use super::{Client, api_code, print_json, prompt, understand, write_private_file};
 use crate::safe_text::safe;
 use clap::Args;
-use orthrus_app::Question;
+use orthrus_app::JobView;
+use orthrus_core::{JobState, StepOutcome};
 use orthrus_web::dto::Started;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -25,28 +26,6 @@ pub struct AutomateArgs {
     /// saved to a file and the answer read from standard input
     #[arg(long)]
     ask: bool,
-}
-
-// `orthrus_app::JobView` and `StepView` only derive `Serialize` for now:
-// these read the fields the CLI uses, with the same names and types.
-// TODO: derive `Deserialize` there and use them.
-
-/// `GET /jobs/{id}`: `orthrus_app::JobView`.
-#[derive(Deserialize)]
-struct JobView {
-    state: String,
-    error: Option<String>,
-    question: Option<Question>,
-    screenshot_url: Option<String>,
-    steps: Vec<StepView>,
-}
-
-/// `orthrus_app::StepView`.
-#[derive(Deserialize)]
-struct StepView {
-    name: String,
-    outcome: Option<String>,
-    detail: Option<String>,
 }
 
 /// `POST /accounts/{id}/automations`.
@@ -88,13 +67,13 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
         let raw = c.get(&format!("/jobs/{job}")).await?;
         let v: JobView = understand(&raw)?;
         for s in v.steps.iter().skip(shown) {
-            let Some(outcome) = s.outcome.as_deref() else {
+            let Some(outcome) = s.outcome else {
                 break;
             };
             let mark = match outcome {
-                "ok" => "ok  ",
-                "failed" => "FAIL",
-                _ => "wait",
+                StepOutcome::Ok => "ok  ",
+                StepOutcome::Failed => "FAIL",
+                StepOutcome::Paused => "wait",
             };
             let detail = s
                 .detail
@@ -123,17 +102,17 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
             Some(_) => {}
             None => asked = None,
         }
-        let done = match v.state.as_str() {
-            "succeeded" => Some(ExitCode::SUCCESS),
-            "failed" | "cancelled" => Some(ExitCode::from(1)),
-            "deferred" => Some(ExitCode::from(3)),
-            _ => None,
+        let done = match v.state {
+            JobState::Succeeded => Some(ExitCode::SUCCESS),
+            JobState::Failed | JobState::Cancelled => Some(ExitCode::from(1)),
+            JobState::Deferred => Some(ExitCode::from(3)),
+            JobState::Queued | JobState::Running | JobState::Waiting => None,
         };
         if let Some(code) = done {
             if a.json {
                 print_json(&raw)?;
             } else {
-                println!("{}", safe(&v.state));
+                println!("{}", v.state);
                 if let Some(e) = &v.error {
                     eprintln!("{}", safe(e));
                 }

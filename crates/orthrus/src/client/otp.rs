@@ -6,8 +6,8 @@ use super::{Client, Empty, osc52, print_json, prompt, send, understand};
 use crate::safe_text::safe;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use orthrus_app::ImportReport;
-use serde::{Deserialize, Serialize};
+use orthrus_app::{CodeView, ImportReport, PendingEnrollment};
+use serde::Serialize;
 use serde_json::Value;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -78,34 +78,6 @@ pub enum MfaCommand {
         #[arg(long, default_value = "age")]
         format: String,
     },
-}
-
-// `orthrus_app::CodeView` and `PendingEnrollment` (and `UsedInfo`) only
-// derive `Serialize` for now: these read the fields the CLI uses, with
-// the same names and types. TODO: derive `Deserialize` there and use them.
-
-/// `POST /accounts/{id}/totp/code`: `orthrus_app::CodeView`.
-#[derive(Deserialize)]
-struct CodeView {
-    code: String,
-    seconds_remaining: i64,
-    kind: String,
-    used: Option<UsedInfo>,
-}
-
-/// `orthrus_app::UsedInfo`.
-#[derive(Deserialize)]
-struct UsedInfo {
-    message: String,
-}
-
-/// `PUT /accounts/{id}/totp`, `POST …/totp/qr`: `orthrus_app::PendingEnrollment`.
-#[derive(Deserialize)]
-struct PendingEnrollment {
-    enrollment_id: String,
-    code: String,
-    seconds_remaining: i64,
-    next_code: Option<String>,
 }
 
 /// `PUT /accounts/{id}/totp`.

@@ -1,0 +1,318 @@
+//! The vocabulary of automation jobs and inbox messages that storage keeps
+//! as text: where a job stands ([`JobState`], its state machine as
+//! methods), how a step of its log ended ([`StepOutcome`]) and which road a
+//! message came by ([`Channel`]). Each spells
+//! itself exactly as the database column and the API's JSON do, so typing
+//! a value changes no stored or sent byte.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Where an automation job stands (`automation_jobs.state`, `JobView::state`).
+///
+/// ```text
+/// queued ─┐                ┌─> succeeded | failed | cancelled
+/// deferred ┴─> running <─> waiting
+///               │  └────────> queued (a retry) | deferred (the app said later)
+///               └─ (likewise from waiting)
+/// queued | deferred ──> cancelled (cancelled before a worker took it)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a worker to claim it (from `run_after` on).
+    Queued,
+    /// A worker holds it (its lease) and runs it.
+    Running,
+    /// A worker holds it and waits for a person's answer (a CAPTCHA).
+    Waiting,
+    /// The app asked to come back later: claimed again at `run_after`.
+    Deferred,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 7] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Waiting,
+        JobState::Deferred,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Deferred => "deferred",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The job has ended: nothing moves it again (`finished_at` is set).
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
+    /// Not ended yet: queued, held by a worker, or deferred (a job of the
+    /// kind is still to come).
+    pub const fn is_pending(self) -> bool {
+        !self.is_terminal()
+    }
+
+    /// A worker holds it under a lease (`running` or `waiting`); an account
+    /// has at most one such job.
+    pub const fn is_held(self) -> bool {
+        matches!(self, Self::Running | Self::Waiting)
+    }
+
+    /// Waiting for a worker to claim it (`queued` or `deferred`).
+    pub const fn is_claimable(self) -> bool {
+        matches!(self, Self::Queued | Self::Deferred)
+    }
+
+    /// Whether a job in this state may move to `next`: a claim takes a
+    /// queued or deferred job (or cancels it before anyone did); a worker
+    /// moves the job it holds between running and waiting, or lets go of
+    /// it with an end, a retry or a deferral; an end is final.
+    pub const fn can_move_to(self, next: JobState) -> bool {
+        match self {
+            Self::Queued | Self::Deferred => matches!(next, Self::Running | Self::Cancelled),
+            Self::Running => !matches!(next, Self::Running),
+            Self::Waiting => !matches!(next, Self::Waiting),
+            Self::Succeeded | Self::Failed | Self::Cancelled => false,
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text that is none of the spellings of the vocabulary it was read as.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what}: {text:?}")]
+pub struct UnknownWord {
+    pub what: &'static str,
+    pub text: String,
+}
+
+impl FromStr for JobState {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "job state",
+                text: s.to_owned(),
+            })
+    }
+}
+
+/// How a step of a job's log ended (`automation_steps.outcome`,
+/// `StepView::outcome`); a step still running has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StepOutcome {
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "failed")]
+    Failed,
+    /// A recipe's `pause`: a person must act outside Orthrus.
+    #[serde(rename = "waiting")]
+    Paused,
+}
+
+impl StepOutcome {
+    pub const ALL: [StepOutcome; 3] = [StepOutcome::Ok, StepOutcome::Failed, StepOutcome::Paused];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "failed",
+            Self::Paused => "waiting",
+        }
+    }
+}
+
+impl fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StepOutcome {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "step outcome",
+                text: s.to_owned(),
+            })
+    }
+}
+
+/// Which road an inbox message came by (`inbox_messages.channel`,
+/// `InboxItem::channel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Mail to a managed address (SMTP).
+    Email,
+    /// A text message to a managed number (an SMS webhook).
+    Sms,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "channel",
+                text: s.to_owned(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobState::{self, *};
+    use super::*;
+
+    #[test]
+    fn states_spell_themselves_as_stored_and_sent() {
+        let words = [
+            "queued",
+            "running",
+            "waiting",
+            "deferred",
+            "succeeded",
+            "failed",
+            "cancelled",
+        ];
+        for (s, w) in JobState::ALL.into_iter().zip(words) {
+            assert_eq!(s.as_str(), w);
+            assert_eq!(s.to_string(), w);
+            assert_eq!(w.parse::<JobState>(), Ok(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{w}\""));
+            assert_eq!(
+                serde_json::from_str::<JobState>(&format!("\"{w}\"")).unwrap(),
+                s
+            );
+        }
+        assert!("Queued".parse::<JobState>().is_err());
+        assert!("".parse::<JobState>().is_err());
+    }
+
+    #[test]
+    fn the_sets_of_states_the_store_and_the_pages_ask_about() {
+        let terminal: Vec<_> = JobState::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(terminal, [Succeeded, Failed, Cancelled]);
+        let pending: Vec<_> = JobState::ALL
+            .into_iter()
+            .filter(|s| s.is_pending())
+            .collect();
+        assert_eq!(pending, [Queued, Running, Waiting, Deferred]);
+        let held: Vec<_> = JobState::ALL.into_iter().filter(|s| s.is_held()).collect();
+        assert_eq!(held, [Running, Waiting]);
+        let claimable: Vec<_> = JobState::ALL
+            .into_iter()
+            .filter(|s| s.is_claimable())
+            .collect();
+        assert_eq!(claimable, [Queued, Deferred]);
+    }
+
+    #[test]
+    fn the_transition_table() {
+        // Row: from; columns in `JobState::ALL` order:
+        // queued running waiting deferred succeeded failed cancelled.
+        let table: [(JobState, [bool; 7]); 7] = [
+            (Queued, [false, true, false, false, false, false, true]),
+            (Running, [true, false, true, true, true, true, true]),
+            (Waiting, [true, true, false, true, true, true, true]),
+            (Deferred, [false, true, false, false, false, false, true]),
+            (Succeeded, [false; 7]),
+            (Failed, [false; 7]),
+            (Cancelled, [false; 7]),
+        ];
+        for (from, row) in table {
+            for (to, allowed) in JobState::ALL.into_iter().zip(row) {
+                assert_eq!(from.can_move_to(to), allowed, "{from} -> {to}");
+            }
+        }
+        // A worker lets go of a job by any state it does not hold it in.
+        for to in JobState::ALL {
+            assert_eq!(
+                Running.can_move_to(to) && !to.is_held(),
+                to.is_terminal() || to.is_claimable(),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn step_outcomes_spell_themselves_as_stored_and_sent() {
+        let words = ["ok", "failed", "waiting"];
+        for (o, w) in StepOutcome::ALL.into_iter().zip(words) {
+            assert_eq!(o.as_str(), w);
+            assert_eq!(o.to_string(), w);
+            assert_eq!(w.parse::<StepOutcome>(), Ok(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{w}\""));
+            assert_eq!(
+                serde_json::from_str::<StepOutcome>(&format!("\"{w}\"")).unwrap(),
+                o
+            );
+        }
+        assert!("paused".parse::<StepOutcome>().is_err());
+    }
+
+    #[test]
+    fn channels_spell_themselves_as_stored_and_sent() {
+        for (c, w) in Channel::ALL.into_iter().zip(["email", "sms"]) {
+            assert_eq!(c.as_str(), w);
+            assert_eq!(c.to_string(), w);
+            assert_eq!(w.parse::<Channel>(), Ok(c));
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{w}\""));
+        }
+        assert!("fax".parse::<Channel>().is_err());
+    }
+}
