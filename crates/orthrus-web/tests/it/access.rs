@@ -582,11 +582,7 @@ async fn owners_are_emailed_through_the_outbound_relay() {
     // Ann's address is a managed inbox address of this same server, so the
     // mail the relay carries lands where the test can read it.
     let mailbox = owner.account("Ann's mailbox", "mailbox-password-1").await;
-    let (s, v) = owner
-        .post(&format!("/accounts/{mailbox}/managed-email"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let address = v["address"].as_str().unwrap().to_owned();
+    let address = owner.managed_address(&mailbox).await;
     let ann = t.user(&owner, &address, "user").await;
     let bob = t.user(&owner, "bob@acme.test", "user").await;
     let id = owner.account("Brand IG", "brand-password-1").await;

@@ -586,12 +586,7 @@ async fn autofill_inbox_code_is_the_next_verified_message() {
     for t in TestApp::all("autofill_inbox").await {
         let tm = team(&t).await;
         let id = &tm.id;
-        let (s, m) = tm
-            .owner
-            .post(&format!("/accounts/{id}/managed-email"), &json!({}))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{m}");
-        let address = m["address"].as_str().unwrap().to_owned();
+        let address = tm.owner.managed_address(id).await;
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
         assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "autofill.no_code"));
         // A forged message (flagged) is never filled.
