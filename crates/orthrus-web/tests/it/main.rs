@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod access_requests;
 mod api;
+mod api_auth;
 mod audit_export;
 mod autofill;
+mod autofill_restrictions;
 mod automation_senders;
 mod backup;
 #[path = "../../../orthrus-otp/tests/support/blank_png.rs"]
@@ -28,6 +31,7 @@ mod openapi;
 mod otp;
 mod otp_transfer;
 mod otp_ui;
+mod pairing;
 mod people;
 mod roles;
 mod roles_more;
