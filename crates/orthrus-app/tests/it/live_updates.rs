@@ -5,106 +5,21 @@
 //! notification it would sleep until its 30 s timeout). On SQLite the same
 //! waits are woken in process (one node: A and B are the same app).
 
-use orthrus_app::{
-    Actor, App, AppConfig, AppError, Change, LoginRequest, NewAccount, NewUser, SessionKind,
-};
-use orthrus_core::{Clock, FakeClock, OsEntropy, SecretString, Timestamp};
-use orthrus_crypto::MasterKey;
-use orthrus_store::{JobRow, Store};
-use std::sync::Arc;
+use crate::support::{NodeB, TwoNodes};
+use orthrus_app::{Actor, AppError, Change, LoginRequest, NewAccount, NewUser, SessionKind};
+use orthrus_core::{Clock, OsEntropy, SecretString};
+use orthrus_store::JobRow;
 use std::time::Duration;
 
 const SECOND: Duration = Duration::from_secs(1);
 
-struct Nodes {
-    a: App,
-    b: App,
-    clock: FakeClock,
-    owner: Actor,
-    _dir: tempfile::TempDir,
-}
-
-fn node(store: Arc<dyn Store>, master: &MasterKey, clock: &FakeClock) -> App {
-    App::new(
-        store,
-        master.clone(),
-        Arc::new(clock.clone()),
-        Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            // Accounts sign in to a loopback address here; nothing connects.
-            egress: orthrus_app::egress::Egress::new(
-                orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
-                Arc::new(orthrus_app::egress::SystemResolver),
-            ),
-            ..AppConfig::default()
-        },
-    )
-    .unwrap()
-}
-
 /// SQLite (one app for both) and, when `ORTHRUS_TEST_DATABASE_URL` is set,
 /// two PostgreSQL nodes, B following A's changes.
-async fn nodes(tag: &str) -> Vec<Nodes> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![(
-        format!("sqlite://{}", dir.path().join("orthrus.db").display()),
-        dir,
-    )];
-    if let Some(base) = orthrus_store::testing::pg_base_url() {
-        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-            .await
-            .unwrap();
-        urls.push((url, tempfile::tempdir().unwrap()));
-    } else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
-    }
-    let mut out = Vec::new();
-    for (url, dir) in urls {
-        let clock = FakeClock::new(Timestamp(crate::START));
-        let master = MasterKey::generate(&OsEntropy);
-        let a = node(orthrus_store::open(&url).await.unwrap(), &master, &clock);
-        let b = if a.store().backend() == "sqlite" {
-            assert!(a.follow_other_nodes().is_none(), "SQLite: one node");
-            a.clone()
-        } else {
-            let b = node(orthrus_store::open(&url).await.unwrap(), &master, &clock);
-            let mut heard = b.watch_changes();
-            tokio::spawn(b.follow_other_nodes().unwrap());
-            // B listens once it says so.
-            let first = tokio::time::timeout(Duration::from_secs(5), heard.next()).await;
-            assert_eq!(first.ok(), Some(Change::Resync));
-            b
-        };
-        let owner = a
-            .bootstrap(
-                "Acme",
-                "owner@acme.test",
-                "Olivia Owner",
-                "owner-password-1",
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let ws = a.store().list_workspaces().await.unwrap()[0].id;
-        let owner = a.local_actor(owner, ws).await.unwrap();
-        out.push(Nodes {
-            a,
-            b,
-            clock,
-            owner,
-            _dir: dir,
-        });
-    }
-    out
+async fn nodes(tag: &str) -> Vec<TwoNodes> {
+    TwoNodes::all(tag, NodeB::Following).await
 }
 
-impl Nodes {
-    fn backend(&self) -> &'static str {
-        self.a.store().backend()
-    }
-
+impl TwoNodes {
     /// A session of `email` signed in through A, as B authenticates it:
     /// (token, B's actor).
     async fn signed_in_on_b(&self, email: &str, password: &str) -> (String, Actor) {
@@ -128,7 +43,7 @@ impl Nodes {
     }
 
     /// An account with a managed address: (account id, address).
-    async fn account(&self) -> (String, String) {
+    async fn account_with_address(&self) -> (String, String) {
         let id = self
             .a
             .create_account(
@@ -166,7 +81,7 @@ async fn settle() {
 #[tokio::test]
 async fn inbox_wait_on_b_gets_a_message_stored_through_a_within_a_second() {
     for n in nodes("liveinbox").await {
-        let (id, address) = n.account().await;
+        let (id, address) = n.account_with_address().await;
         let (b, owner, wait_id) = (n.b.clone(), n.owner.clone(), id.clone());
         let waiter =
             tokio::spawn(async move { b.wait_for_message(&owner, &wait_id, None, 30).await });
@@ -212,7 +127,7 @@ async fn inbox_wait_on_b_gets_a_message_stored_through_a_within_a_second() {
 #[tokio::test]
 async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
     for n in nodes("livejobsess").await {
-        let (id, _) = n.account().await;
+        let (id, _) = n.account_with_address().await;
         // A job queued and stepped through A: B's runners and job pages wake.
         let now = n.clock.now();
         let job = JobRow {
@@ -278,7 +193,7 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
 
 /// What a waiter on B got within a second of what A did.
 async fn ended_within_a_second(
-    n: &Nodes,
+    n: &TwoNodes,
     what: &str,
     waiter: tokio::task::JoinHandle<orthrus_app::Result<Option<orthrus_app::InboxItem>>>,
 ) -> orthrus_app::Result<Option<orthrus_app::InboxItem>> {
@@ -300,7 +215,7 @@ async fn inbox_wait_on_b_ends_when_its_session_is_revoked_through_a() {
             "{}: B listens",
             n.backend()
         );
-        let (id, _) = n.account().await;
+        let (id, _) = n.account_with_address().await;
         let (token, me) = n
             .signed_in_on_b("owner@acme.test", "owner-password-1")
             .await;
@@ -329,7 +244,7 @@ async fn inbox_wait_on_b_ends_when_its_session_is_revoked_through_a() {
 #[tokio::test]
 async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
     for n in nodes("livewaitmember").await {
-        let (id, address) = n.account().await;
+        let (id, address) = n.account_with_address().await;
         let member =
             n.a.create_user(
                 &n.owner,

@@ -3,98 +3,19 @@
 //! each periodic pass at the same moment, many times; every action happens
 //! once: one audit event, one queued job, the cap of MFA checks kept.
 
-use orthrus_app::{Actor, App, AppConfig, NewUser, RotationInput};
-use orthrus_core::{AccountRole, FakeClock, OsEntropy, Timestamp, WorkspaceRole};
-use orthrus_crypto::MasterKey;
-use orthrus_store::{AuditEventRow, JobRow, Store};
-use std::sync::Arc;
-
-struct Cluster {
-    a: App,
-    b: App,
-    clock: FakeClock,
-    owner: Actor,
-    _dir: tempfile::TempDir,
-}
-
-fn node(store: Arc<dyn Store>, master: &MasterKey, clock: &FakeClock) -> App {
-    App::new(
-        store,
-        master.clone(),
-        Arc::new(clock.clone()),
-        Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            // Accounts sign in to a loopback address here; nothing
-            // connects at all.
-            egress: orthrus_app::egress::Egress::new(
-                orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
-                Arc::new(orthrus_app::egress::SystemResolver),
-            ),
-            ..AppConfig::default()
-        },
-    )
-    .unwrap()
-}
+use crate::support::{NodeB, TwoNodes};
+use orthrus_app::{NewUser, RotationInput};
+use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
+use orthrus_store::{AuditEventRow, JobRow};
 
 /// Two nodes on SQLite, and on PostgreSQL too when
-/// `ORTHRUS_TEST_DATABASE_URL` is set.
-async fn clusters(tag: &str) -> Vec<Cluster> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("orthrus.db").display());
-    let mut urls = vec![(url, dir)];
-    if let Some(base) = orthrus_store::testing::pg_base_url() {
-        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-            .await
-            .unwrap();
-        urls.push((url, tempfile::tempdir().unwrap()));
-    } else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
-    }
-    let mut out = Vec::new();
-    for (url, dir) in urls {
-        let clock = FakeClock::new(Timestamp(crate::START));
-        let master = MasterKey::generate(&OsEntropy);
-        // PostgreSQL: a pool per node, as separate servers have. SQLite
-        // serves one process at a time (a second pool's writes meet
-        // "database is locked"): both nodes share its one pool.
-        let first = orthrus_store::open(&url).await.unwrap();
-        let second = if first.backend() == "postgres" {
-            orthrus_store::open(&url).await.unwrap()
-        } else {
-            first.clone()
-        };
-        let a = node(first, &master, &clock);
-        let b = node(second, &master, &clock);
-        let owner = a
-            .bootstrap(
-                "Acme",
-                "owner@acme.test",
-                "Olivia Owner",
-                "owner-password-1",
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let ws = a.store().list_workspaces().await.unwrap()[0].id;
-        let owner = a.local_actor(owner, ws).await.unwrap();
-        out.push(Cluster {
-            a,
-            b,
-            clock,
-            owner,
-            _dir: dir,
-        });
-    }
-    out
+/// `ORTHRUS_TEST_DATABASE_URL` is set: each its own pool on PostgreSQL, as
+/// separate servers have; on SQLite both on its one pool.
+async fn clusters(tag: &str) -> Vec<TwoNodes> {
+    TwoNodes::all(tag, NodeB::SharingWork).await
 }
 
-impl Cluster {
-    fn backend(&self) -> &'static str {
-        self.a.store().backend()
-    }
-
+impl TwoNodes {
     async fn account(&self, label: &str) -> String {
         self.a
             .create_account(

@@ -193,30 +193,17 @@ async fn audit_exports_as_csv_and_json_lines_with_names_filters_and_the_chain() 
         );
 
         // The audit page links the download with its filters.
-        let (cookie, _) = env
-            .browser_login("owner@acme.test", "owner-password-1")
-            .await;
-        let page = env
-            .http
-            .get(format!("{}/audit?action=account.create", env.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let b = env.browser("owner@acme.test", "owner-password-1").await;
+        let page = b.html("/audit?action=account.create").await;
         assert!(
             page.contains("href=\"/api/v1/audit/export?format=csv&#38;action=account.create\""),
             "{page}"
         );
-        let r = env
-            .http
-            .get(format!(
-                "{}/api/v1/audit/export?format=csv&action=account.create",
-                env.url
-            ))
-            .header("cookie", &cookie)
+        let r = b
+            .request(
+                reqwest::Method::GET,
+                "/api/v1/audit/export?format=csv&action=account.create",
+            )
             .send()
             .await
             .unwrap();

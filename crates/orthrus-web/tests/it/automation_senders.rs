@@ -34,12 +34,8 @@ fn mail(from: &str, id: &str, code: &str, link: &str) -> Vec<u8> {
 
 async fn setup(t: &TestApp) -> (Client, String, String) {
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "pw").await;
-    let (s, m) = owner
-        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    (owner, id, m["address"].as_str().unwrap().to_owned())
+    let (id, address) = owner.account_with_address("Brand IG", "pw").await;
+    (owner, id, address)
 }
 
 #[tokio::test]

@@ -340,46 +340,30 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
     t.user(&owner, "it@acme.test", "admin").await;
     t.clock.advance_secs(8 * DAY);
     let id = owner.account("Critical IG", "pw").await;
-    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
-    let post = |cookie: &str, csrf: &str, path: &str, fields: &[(&str, &str)]| {
-        let mut form = vec![("_csrf", csrf.to_owned())];
-        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        t.http
-            .post(format!("{}{path}", t.url))
-            .header("cookie", cookie)
-            .form(&form)
-            .send()
-    };
-    let page = |cookie: &str, path: &str| {
-        t.http
-            .get(format!("{}{path}", t.url))
-            .header("cookie", cookie)
-            .send()
-    };
+    let owner_ui = t.browser("owner@acme.test", "owner-password-1").await;
     let account = format!("/accounts/{id}");
     let critical = format!("/accounts/{id}/critical");
     // The button follows the policy: an Owner sees it, an Admin does not.
-    let html = page(&cookie, &account).await.unwrap().text().await.unwrap();
+    let html = owner_ui.html(&account).await;
     assert!(html.contains("id=\"critical-form\""), "{html}");
-    let (admin, _) = t.browser_login("it@acme.test", "member-password-1").await;
-    let html = page(&admin, &account).await.unwrap().text().await.unwrap();
+    let admin = t.browser("it@acme.test", "member-password-1").await;
+    let html = admin.html(&account).await;
     assert!(!html.contains("id=\"critical-form\""), "{html}");
     // A wrong password is a form error, not a sign-out.
-    let r = post(&cookie, &csrf, &critical, &[("password", "wrong-password")])
+    let r = owner_ui
+        .form(&critical, &[("password", "wrong-password")])
+        .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("not correct"));
-    let r = post(
-        &cookie,
-        &csrf,
-        &critical,
-        &[("password", "owner-password-1")],
-    )
-    .await
-    .unwrap();
+    let r = owner_ui
+        .form(&critical, &[("password", "owner-password-1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = page(&cookie, &account).await.unwrap().text().await.unwrap();
+    let html = owner_ui.html(&account).await;
     assert!(html.contains("Untag critical"), "{html}");
     // The rule goes on with the password typed under it.
     let settings = |rule: bool, password: &'static str| {
@@ -393,7 +377,9 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
         }
         f
     };
-    let r = post(&cookie, &csrf, "/workspace/settings", &settings(true, ""))
+    let r = owner_ui
+        .form("/workspace/settings", &settings(true, ""))
+        .send()
         .await
         .unwrap();
     assert_eq!(
@@ -403,42 +389,33 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
     );
     assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
     // Untagging now waits for a second person.
-    let r = post(
-        &cookie,
-        &csrf,
-        &critical,
-        &[("password", "owner-password-1")],
-    )
-    .await
-    .unwrap();
+    let r = owner_ui
+        .form(&critical, &[("password", "owner-password-1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("must approve request"));
     // Turning the rule off: a fresh session is asked for its password, then
     // for a second person; the rule stays on.
-    let (fresh, fresh_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
-    let html = post(
-        &fresh,
-        &fresh_csrf,
-        "/workspace/settings",
-        &settings(false, ""),
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let fresh = t.browser("owner@acme.test", "owner-password-1").await;
+    let html = fresh
+        .form("/workspace/settings", &settings(false, ""))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("needs your password"), "{html}");
-    let html = post(
-        &fresh,
-        &fresh_csrf,
-        "/workspace/settings",
-        &settings(false, "owner-password-1"),
-    )
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let html = fresh
+        .form("/workspace/settings", &settings(false, "owner-password-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("must approve request"), "{html}");
     assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
     // Removing a passkey asks for the password too.
@@ -458,19 +435,125 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
         })
         .await
         .unwrap();
-    let (other, other_csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let other = t.browser("owner@acme.test", "owner-password-1").await;
     let remove = format!("/security/passkeys/{key}/delete");
-    let r = post(&other, &other_csrf, &remove, &[]).await.unwrap();
+    let r = other.form(&remove, &[]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(store.list_passkeys(ws, user).await.unwrap().len(), 1);
-    let r = post(
-        &other,
-        &other_csrf,
-        &remove,
-        &[("password", "owner-password-1")],
-    )
-    .await
-    .unwrap();
+    let r = other
+        .form(&remove, &[("password", "owner-password-1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(store.list_passkeys(ws, user).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn second_approver_panel_in_the_ui() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "super-admin").await;
+    // Whom the owner just created cannot approve the owner's requests.
+    t.clock.advance_secs(8 * 24 * 3600);
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .patch("/workspace", &json!({"two_person_rule": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = owner
+        .post("/authenticator/export", &json!({"format": "otpauth"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let b = t.browser("second@acme.test", "member-password-1").await;
+    let audit = text_of(b.hx_get("/audit")).await;
+    assert!(audit.contains("hx-get=\"/ui/dual\""));
+    let panel = text_of(b.hx_get("/ui/dual")).await;
+    assert!(
+        panel.contains("owner@acme.test") && panel.contains("export every authenticator seed"),
+        "{panel}"
+    );
+    let approve = panel
+        .split("hx-post=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let dialog = text_of(b.hx_post(&approve)).await;
+    assert!(dialog.contains("Confirm your identity"), "{dialog}");
+    let then = dialog
+        .split("then=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let done = text_of(
+        b.hx_post(&format!("/step-up?then={then}"))
+            .form(&[("password", "member-password-1")]),
+    )
+    .await;
+    assert!(
+        done.contains("Approved.") && done.contains("Nothing is waiting"),
+        "{done}"
+    );
+    assert_eq!(
+        owner
+            .post("/authenticator/export", &json!({"format": "otpauth"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_requester_is_not_offered_approve_on_her_own_request() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "super-admin").await;
+    t.clock.advance_secs(8 * 24 * 3600);
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .patch("/workspace", &serde_json::json!({"two_person_rule": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The owner asks for an export: a request waits for a second person.
+    let (s, _) = owner
+        .post(
+            "/authenticator/export",
+            &serde_json::json!({"format": "otpauth"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let b = t.browser("owner@acme.test", "owner-password-1").await;
+    let panel = text_of(b.hx_get("/ui/dual")).await;
+    assert!(panel.contains("export every authenticator seed"), "{panel}");
+    assert!(
+        !panel.contains(">Approve<") && !panel.contains("approve=1"),
+        "{panel}"
+    );
+    assert!(panel.contains("Your request"), "{panel}");
+    // The server refuses it anyway.
+    let (_, list) = owner.get("/dual-approvals").await;
+    let rid = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["mine"], true, "{list}");
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .post(
+            &format!("/dual-approvals/{rid}"),
+            &serde_json::json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "approval.own_request"),
+        "{v}"
+    );
+    // The second person is offered it.
+    let b2 = t.browser("second@acme.test", "member-password-1").await;
+    let panel = text_of(b2.hx_get("/ui/dual")).await;
+    assert!(panel.contains(">Approve<"), "{panel}");
 }

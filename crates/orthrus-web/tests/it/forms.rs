@@ -7,28 +7,17 @@ use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A browser signed in as someone: posts forms, follows nothing by itself.
-struct Browser<'a> {
-    t: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
+/// A browser signed in as someone ([`Browser`]): posts forms, follows
+/// nothing by itself.
+struct Forms(Browser);
 
-impl<'a> Browser<'a> {
-    async fn new(t: &'a TestApp, email: &str, password: &str) -> Self {
-        let (cookie, csrf) = t.browser_login(email, password).await;
-        Self { t, cookie, csrf }
+impl Forms {
+    async fn new(t: &TestApp, email: &str, password: &str) -> Self {
+        Self(t.browser(email, password).await)
     }
 
     async fn post(&self, path: &str, fields: &[(&str, &str)], htmx: bool) -> reqwest::Response {
-        let mut form = vec![("_csrf", self.csrf.clone())];
-        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let mut r = self
-            .t
-            .http
-            .post(format!("{}{path}", self.t.url))
-            .header("cookie", &self.cookie)
-            .form(&form);
+        let mut r = self.0.form(path, fields);
         if htmx {
             r = r.header("hx-request", "true");
         }
@@ -37,12 +26,12 @@ impl<'a> Browser<'a> {
 
     async fn get(&self, path: &str, extra_cookie: Option<&str>) -> reqwest::Response {
         let cookie = match extra_cookie {
-            Some(c) => format!("{}; {c}", self.cookie),
-            None => self.cookie.clone(),
+            Some(c) => format!("{}; {c}", self.0.cookie),
+            None => self.0.cookie.clone(),
         };
-        self.t
+        self.0
             .http
-            .get(format!("{}{path}", self.t.url))
+            .get(format!("{}{path}", self.0.url))
             .header("cookie", cookie)
             .send()
             .await
@@ -102,7 +91,7 @@ async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ivy}");
     let ivy = ivy["id"].as_str().unwrap().to_owned();
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let account = format!("/accounts/{id}");
 
     b.post_redirect_get(
@@ -180,7 +169,7 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
         )
         .await;
     assert!(s.is_success(), "{v}");
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
 
     // Setting up the authenticator: the dialog is inside "MFA settings".
     let html = b
@@ -242,7 +231,7 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     assert!(html.contains("id=\"mfa-secret\""), "{html}");
 
     // Backup codes, in a fresh session: its own words, its own heading.
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let html = b
         .post(&format!("/accounts/{id}/backup/view"), &[], true)
         .await
@@ -305,7 +294,7 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "ig-pw").await;
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let r = b
         .post(
             &format!("/step-up?then=mfa:{id}"),
@@ -422,7 +411,7 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
 async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let r = b
         .post(
             "/security/tokens",
@@ -457,7 +446,7 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
         .patch(&format!("/users/{gone}"), &json!({"active": false}))
         .await;
     assert!(s.is_success(), "{v}");
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
         .as_i64()
         .unwrap()
@@ -501,7 +490,7 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
 async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() {
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let html = b
         .post("/security/2fa/start", &[], false)
         .await
@@ -529,7 +518,7 @@ async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() 
 async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     // The only Owner cannot step down.
     let r = b
         .post(
@@ -552,12 +541,7 @@ async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
 async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "ig-pw").await;
-    let (s, m) = owner
-        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let address = m["address"].as_str().unwrap().to_owned();
+    let (id, address) = owner.account_with_address("Brand IG", "ig-pw").await;
     t.app
         .ingest_email(
             &[address],
@@ -568,7 +552,7 @@ async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
         .unwrap();
     let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
     let mid = list[0]["id"].as_str().unwrap().to_owned();
-    let b = Browser::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let page = format!("/inbox/{mid}");
     // Marking the code used: 303 to the message, which says so once; a
     // reload of the form's URL goes to the message too.
@@ -583,4 +567,85 @@ async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
     let r = b.get("/inbox/x%0d%0aSet-Cookie:%20a=b/used", None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/inbox");
+}
+
+#[tokio::test]
+async fn guard_rails_confirmations_copy_and_own_rows() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand", "pw-1").await;
+    let member = t.user(&owner, "mia@acme.test", "user").await;
+    let (s, v) = owner
+        .post(
+            &format!("/accounts/{id}/members"),
+            &serde_json::json!({"user_id": member.user_id, "role": "collaborator"}),
+        )
+        .await;
+    assert!(s.is_success(), "{v}");
+    let b = t.browser("owner@acme.test", "owner-password-1").await;
+
+    // Removing a member asks first.
+    let page = b.html(&format!("/accounts/{id}")).await;
+    let remove = page
+        .split("/remove\"")
+        .nth(1)
+        .expect("a Remove form")
+        .split("</form>")
+        .next()
+        .unwrap();
+    assert!(
+        remove.contains("data-confirm=\"Remove") && remove.contains("mia@acme.test"),
+        "{remove}"
+    );
+
+    // "Use a code" asks first; the code it shows has a copy button.
+    let pasted = "1111 2222\n3333 4444\n5555 6666\n";
+    b.hx_post(&format!("/accounts/{id}/backup/save"))
+        .form(&[("codes", pasted)])
+        .send()
+        .await
+        .unwrap();
+    let section = text_of(b.hx_get(&format!("/accounts/{id}/backup"))).await;
+    assert!(
+        section.contains("<h2 id=\"backup-title\">Backup codes</h2>"),
+        "{section}"
+    );
+    let use_button = section
+        .split("id=\"backup-use\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(use_button.contains("hx-confirm=\""), "{use_button}");
+    text_of(
+        b.hx_post(&format!("/step-up?then=backup-view:{id}"))
+            .form(&[("password", "owner-password-1")]),
+    )
+    .await;
+    let used = text_of(b.hx_post(&format!("/accounts/{id}/backup/use"))).await;
+    assert!(
+        used.contains("id=\"backup-code\">1111 2222")
+            && used.contains("id=\"backup-code-copy\" data-copy=\"1111 2222\""),
+        "{used}"
+    );
+
+    // Unlock and Deactivate are for other people's rows, not your own.
+    let users = b.html("/users").await;
+    let own_row = users
+        .split("<tr")
+        .find(|r| r.contains("owner@acme.test"))
+        .unwrap();
+    assert!(
+        !own_row.contains("/unlock") && !own_row.contains("/deactivate"),
+        "{own_row}"
+    );
+    let mia_row = users
+        .split("<tr")
+        .find(|r| r.contains("mia@acme.test"))
+        .unwrap();
+    assert!(
+        mia_row.contains("/unlock") && mia_row.contains("/deactivate"),
+        "{mia_row}"
+    );
 }

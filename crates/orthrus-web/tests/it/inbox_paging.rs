@@ -4,18 +4,12 @@
 
 use crate::support::TestApp;
 use reqwest::StatusCode;
-use serde_json::json;
 
 const MESSAGES: usize = 610;
 
 async fn fill(t: &TestApp) -> String {
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "pw").await;
-    let (s, m) = owner
-        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let address = m["address"].as_str().unwrap().to_owned();
+    let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     for i in 0..MESSAGES {
         // Spaced under the per-address rate limit.
         t.clock.advance_secs(2);

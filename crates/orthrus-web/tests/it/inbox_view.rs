@@ -3,19 +3,11 @@
 //! SMTP relay: the listener of `orthrus-smtp`, delivering into this same
 //! app, so a forwarded message arrives in another account's inbox.
 
-use crate::support::{TestApp, code};
+use crate::support::{TestApp, code, text_of};
 use orthrus_app::SenderAuth;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
-
-async fn managed(owner: &crate::support::Client, id: &str) -> String {
-    let (s, m) = owner
-        .post(&format!("/accounts/{id}/managed-email"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["address"].as_str().unwrap().to_owned()
-}
 
 const HTML_MAIL: &str = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: Confirm your email\r\nMessage-ID: <v-1@mail.instagram.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{background:url(https://t.example/bg)}</style><script>alert('x')</script></head><body onload=\"steal()\"><p>Your code is <b>318 224</b></p><img src=\"https://t.example/pixel.gif\"><a href=\"https://instagram.com/confirm?t=abc\">Confirm email</a> <a href=\"https://instagram.com/unsubscribe\">Unsubscribe</a></body></html>\r\n";
 
@@ -24,7 +16,7 @@ async fn the_message_view_is_sanitized_and_shows_links_as_text() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw").await;
-    let address = managed(&owner, &id).await;
+    let address = owner.managed_address(&id).await;
     let verdict = SenderAuth {
         dkim: "pass".into(),
         dkim_domains: vec!["instagram.com".into()],
@@ -89,7 +81,7 @@ async fn flagged_codes_are_shown_but_never_given_to_automations() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw").await;
-    let address = managed(&owner, &id).await;
+    let address = owner.managed_address(&id).await;
     let forged = SenderAuth {
         dkim: "pass".into(),
         dkim_domains: vec!["attacker.example".into()],
@@ -166,7 +158,7 @@ async fn retention_is_set_per_workspace() {
     for t in TestApp::all("retention").await {
         let owner = t.owner().await;
         let id = owner.account("Brand IG", "pw").await;
-        let address = managed(&owner, &id).await;
+        let address = owner.managed_address(&id).await;
         let (_, ws) = owner.get("/workspace").await;
         assert_eq!(ws["inbox_retention_days"], 30);
         for bad in [json!(0), json!(4000)] {
@@ -214,10 +206,10 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw").await;
-    let address = managed(&owner, &id).await;
+    let address = owner.managed_address(&id).await;
     // Kathy's mailbox is another account's managed address on this server.
     let mailbox_account = owner.account("Kathy mailbox", "pw").await;
-    let mailbox = managed(&owner, &mailbox_account).await;
+    let mailbox = owner.managed_address(&mailbox_account).await;
     t.app
         .ingest_email(
             &[address],
@@ -360,7 +352,7 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     // Moving to another address: the verified one stays in use until the
     // new one is proven; one code a minute; five tries per code.
     let second_account = owner.account("Second mailbox", "pw").await;
-    let second = managed(&owner, &second_account).await;
+    let second = owner.managed_address(&second_account).await;
     let put = |email: String| {
         let owner = owner.clone();
         async move {
@@ -481,7 +473,7 @@ async fn a_letters_and_digits_code_is_shown_as_sent() {
     for t in TestApp::all("inbox_code_case").await {
         let owner = t.owner().await;
         let id = owner.account("Brand IG", "pw").await;
-        let address = managed(&owner, &id).await;
+        let address = owner.managed_address(&id).await;
         let mail = "From: Acme <no-reply@acme.example>\r\nTo: brand@acme.test\r\nSubject: Your sign-in code\r\nMessage-ID: <case-1@acme.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour code is 4kx9pz\r\n";
         t.app
             .ingest_email(&[address], mail.as_bytes(), None)
@@ -508,4 +500,55 @@ async fn a_letters_and_digits_code_is_shown_as_sent() {
             "{rows}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let (_, address) = owner.account_with_address("Brand IG", "pw").await;
+    let auth = |flagged: bool| orthrus_app::SenderAuth {
+        dkim: if flagged { "fail" } else { "pass" }.into(),
+        dkim_domains: if flagged {
+            vec![]
+        } else {
+            vec!["mail.instagram.com".into()]
+        },
+        dmarc: if flagged { "fail" } else { "pass" }.into(),
+        from_domain: "mail.instagram.com".into(),
+        flagged,
+        reason: flagged.then(|| "claims to be from instagram.com but does not pass DMARC".into()),
+    };
+    t.app
+        .ingest_email(
+            std::slice::from_ref(&address),
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <good-1@x>\r\n\r\nYour Instagram code is 111222.\r\n",
+            Some(auth(false)),
+        )
+        .await
+        .unwrap();
+    let b = t.browser("owner@acme.test", "owner-password-1").await;
+    let rows = text_of(b.hx_get("/inbox/rows")).await;
+    assert!(rows.contains("111222"), "{rows}");
+    assert!(
+        !rows.contains("badge danger") && !rows.contains("unverified"),
+        "a verified sender carries no warning: {rows}"
+    );
+    t.app
+        .ingest_email(
+            std::slice::from_ref(&address),
+            b"From: security@mail.instagram.com\r\nSubject: Code\r\nMessage-ID: <bad-1@x>\r\n\r\nYour Instagram code is 333444.\r\n",
+            Some(auth(true)),
+        )
+        .await
+        .unwrap();
+    let rows = text_of(b.hx_get("/inbox/rows")).await;
+    let bad = rows.split("<tr").find(|r| r.contains("333444")).unwrap();
+    assert!(
+        bad.contains("sender failed verification")
+            && bad.contains("This message claims to be from instagram.com but does not pass DMARC"),
+        "the reason in words, not a tooltip: {bad}"
+    );
+    let good = rows.split("<tr").find(|r| r.contains("111222")).unwrap();
+    assert!(!good.contains("sender failed verification"), "{good}");
 }

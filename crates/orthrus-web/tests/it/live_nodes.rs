@@ -10,56 +10,23 @@
 //! review's L1, M2 and L4).
 //! PostgreSQL only: on SQLite there is one node.
 
-use orthrus_app::{App, AppConfig, Change, LoginRequest, NewAccount, SessionKind};
-use orthrus_core::{FakeClock, OsEntropy, SecretString, Timestamp};
-use orthrus_crypto::MasterKey;
-use std::net::SocketAddr;
+use crate::support::nodes::{Shared, listen, serve};
+use orthrus_app::{App, Change, LoginRequest, NewAccount, SessionKind};
+use orthrus_core::{FakeClock, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
 const SECOND: Duration = Duration::from_secs(1);
 
-fn app(store: Arc<dyn orthrus_store::Store>, master: &MasterKey, clock: &FakeClock) -> App {
-    App::new(
-        store,
-        master.clone(),
-        Arc::new(clock.clone()),
-        Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            // Accounts sign in to a loopback address here; nothing connects.
-            egress: orthrus_app::egress::Egress::new(
-                orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
-                Arc::new(orthrus_app::egress::SystemResolver),
-            ),
-            ..AppConfig::default()
-        },
-    )
-    .unwrap()
-}
-
-/// Serves `app` on a loopback port; its URL.
-async fn serve(app: App) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let web = orthrus_web::WebState::new(
-        app,
-        orthrus_web::WebConfig {
-            public_url: url.clone(),
-            ..orthrus_web::WebConfig::default()
-        },
-    );
-    let router = orthrus_web::router(web);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    url
+/// A node's `App`: accounts sign in to a loopback address here; nothing
+/// connects.
+fn app(shared: &Shared, store: Arc<dyn orthrus_store::Store>) -> App {
+    shared.app(store, |config| {
+        config.egress = orthrus_app::egress::Egress::new(
+            orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
+            Arc::new(orthrus_app::egress::SystemResolver),
+        );
+    })
 }
 
 /// The next chunk of the stream within a second: Some(text), or None when
@@ -96,10 +63,9 @@ async fn two_nodes(tag: &str) -> Option<Two> {
     let url = orthrus_store::testing::pg_scratch_database(&base, tag)
         .await
         .unwrap();
-    let master = MasterKey::generate(&OsEntropy);
-    let clock = FakeClock::new(Timestamp(1_793_491_200_000));
-    let a = app(orthrus_store::open(&url).await.unwrap(), &master, &clock);
-    let b = app(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+    let shared = Shared::new();
+    let a = app(&shared, orthrus_store::open(&url).await.unwrap());
+    let b = app(&shared, orthrus_store::open(&url).await.unwrap());
     let mut listening = b.watch_changes();
     tokio::spawn(b.follow_other_nodes().expect("PostgreSQL has a feed"));
     assert_eq!(
@@ -108,7 +74,7 @@ async fn two_nodes(tag: &str) -> Option<Two> {
             .ok(),
         Some(Change::Resync)
     );
-    let b_url = serve(b.clone()).await;
+    let (b_url, _) = serve(b.clone(), listen().await, None);
 
     let owner = a
         .bootstrap(
@@ -148,7 +114,7 @@ async fn two_nodes(tag: &str) -> Option<Two> {
         owner,
         id,
         address,
-        clock,
+        clock: shared.clock,
         url,
     })
 }

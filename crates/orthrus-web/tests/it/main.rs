@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod access_requests;
 mod api;
+mod api_auth;
 mod audit_export;
 mod autofill;
+mod autofill_restrictions;
 mod automation_senders;
 mod backup;
 #[path = "../../../orthrus-otp/tests/support/blank_png.rs"]
@@ -19,12 +22,16 @@ mod hardening;
 mod inbox_flood;
 mod inbox_paging;
 mod inbox_view;
+mod inbox_wait;
 mod jobs;
 mod live_nodes;
 mod mfa_check;
 mod nodes;
 mod openapi;
 mod otp;
+mod otp_transfer;
+mod otp_ui;
+mod pairing;
 mod people;
 mod roles;
 mod roles_more;
@@ -32,5 +39,7 @@ mod roles_teams;
 mod rotation;
 mod scim;
 mod scim_guard;
+mod sms;
 mod support;
 mod ui;
+mod ui_device;

@@ -9,24 +9,13 @@ use orthrus_app::CheckRun;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// Requests as the signed-in browser does: `hx` through htmx, `plain`
-/// without JavaScript (a form post, redirects not followed).
-struct Browser {
-    http: reqwest::Client,
-    url: String,
-    cookie: String,
-    csrf: String,
-}
+/// Requests as the signed-in Owner's browser does: `hx` through htmx,
+/// `plain` without JavaScript (a form post, redirects not followed).
+struct Page(Browser);
 
-impl Browser {
+impl Page {
     async fn new(t: &TestApp) -> Self {
-        let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
-        Self {
-            http: t.http.clone(),
-            url: t.url.clone(),
-            cookie,
-            csrf,
-        }
+        Self(t.browser("owner@acme.test", "owner-password-1").await)
     }
 
     async fn send(
@@ -36,14 +25,9 @@ impl Browser {
         htmx: bool,
     ) -> (StatusCode, String) {
         let req = match form {
-            None => self.http.get(format!("{}{path}", self.url)),
-            Some(f) => {
-                let mut f = f.to_vec();
-                f.push(("_csrf", &self.csrf));
-                self.http.post(format!("{}{path}", self.url)).form(&f)
-            }
+            None => self.0.request(reqwest::Method::GET, path),
+            Some(f) => self.0.form(path, f),
         };
-        let req = req.header("cookie", &self.cookie);
         let req = if htmx {
             req.header("hx-request", "true")
         } else {
@@ -88,7 +72,7 @@ async fn turning_mfa_on_asks_to_confirm_that_it_is_off() {
     with_recipe(&t);
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
-    let b = Browser::new(&t).await;
+    let b = Page::new(&t).await;
     let section_path = format!("/accounts/{id}/automations-ui");
 
     // The button opens a form (a <details>: no script needed) with the box
@@ -209,7 +193,7 @@ async fn an_account_whose_app_signs_in_without_a_code_is_flagged() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
-    let b = Browser::new(&t).await;
+    let b = Page::new(&t).await;
     // No authenticator in Orthrus: no check to offer.
     let section_path = format!("/accounts/{id}/automations-ui");
     let section = b.hx(&section_path, &[]).await;
@@ -297,7 +281,7 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
-    let b = Browser::new(&t).await;
+    let b = Page::new(&t).await;
     let (s, v) = owner
         .post(
             &format!("/accounts/{id}/automations"),

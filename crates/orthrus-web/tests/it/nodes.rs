@@ -6,22 +6,19 @@
 //! passkey is a software one (P-256 with ring), answering as a browser
 //! would.
 
-use crate::ui::session_cookie;
+use crate::support::nodes::{Shared, config, listen, serve};
+use crate::support::session_cookie;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use orthrus_app::{App, AppConfig};
-use orthrus_core::{FakeClock, OsEntropy, Timestamp};
+use orthrus_app::App;
+use orthrus_core::{FakeClock, OsEntropy};
 use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
+use orthrus_web::WebState;
 use reqwest::StatusCode;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// 2026-11-01T00:00:00Z
-const START: i64 = 1_793_491_200_000;
 
 /// One node: its own `App` and router on the shared store.
 struct Node {
@@ -45,64 +42,21 @@ struct Cluster {
     _dir: tempfile::TempDir,
 }
 
-fn config() -> AppConfig {
-    AppConfig {
-        argon_memory_kib: 1024,
-        argon_iterations: 1,
-        ..AppConfig::default()
-    }
-}
-
-async fn node(
-    store: Arc<dyn orthrus_store::Store>,
-    master: &MasterKey,
-    clock: &FakeClock,
-    listener: tokio::net::TcpListener,
-    public_url: &str,
-) -> Node {
-    let app = App::new(
-        store,
-        master.clone(),
-        Arc::new(clock.clone()),
-        Arc::new(OsEntropy),
-        config(),
-    )
-    .unwrap();
-    serve(app, listener, public_url)
-}
-
-/// Serves `app` on `listener`, as `orthrus serve` does.
-fn serve(app: App, listener: tokio::net::TcpListener, public_url: &str) -> Node {
+/// Serves `app` on `listener` with the cluster's public URL, as `orthrus
+/// serve` does.
+fn node(app: App, listener: tokio::net::TcpListener, public_url: &str) -> Node {
     app.configure_passkeys(public_url);
-    let web = WebState::new(
-        app.clone(),
-        WebConfig {
-            public_url: public_url.to_owned(),
-            ..WebConfig::default()
-        },
-    );
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = orthrus_web::router(web.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let (url, web) = serve(app.clone(), listener, Some(public_url));
     Node { url, app, web }
 }
 
 async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -> Cluster {
-    let master = MasterKey::generate(&OsEntropy);
-    let clock = FakeClock::new(Timestamp(START));
-    let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let shared = Shared::new();
+    let (la, lb) = (listen().await, listen().await);
     // A host name (passkeys refuse an IP address); never contacted.
     let public_url = format!("http://localhost:{}", la.local_addr().unwrap().port());
-    let a = node(store.clone(), &master, &clock, la, &public_url).await;
-    let b = node(store.clone(), &master, &clock, lb, &public_url).await;
+    let a = node(shared.app(store.clone(), |_| {}), la, &public_url);
+    let b = node(shared.app(store.clone(), |_| {}), lb, &public_url);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -112,8 +66,8 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
         a,
         b,
         store,
-        master,
-        clock,
+        master: shared.master,
+        clock: shared.clock,
         public_url,
         http,
         _dir: dir,
@@ -380,11 +334,10 @@ async fn a_master_key_rotation_rewraps_a_pending_passkey_ceremony() {
             &keys,
             Arc::new(c.clock.clone()),
             Arc::new(OsEntropy),
-            config(),
+            config(|_| {}),
         )
         .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let fresh = serve(app, listener, &c.public_url);
+        let fresh = node(app, listen().await, &c.public_url);
         let body = json!({"credential": key.register(&options, &c.public_url)});
         let (s, v) = c
             .post(&fresh, &token, "/me/passkeys/register/finish", &body)

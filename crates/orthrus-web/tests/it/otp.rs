@@ -1,6 +1,8 @@
 //! The team authenticator over the API: enrolment by key, URI and QR
 //! screenshot, the verify step, codes for members (checked against
 //! `oathtool`), the ledger, "already used", freshness and replay protection.
+//! Its helpers (`team`, `oathtool`, `qr_screenshot`) serve `otp_ui.rs` and
+//! `otp_transfer.rs` too.
 
 use crate::support::*;
 use orthrus_core::Clock;
@@ -8,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 /// What `oathtool` says at the fake clock's time (+ `offset` seconds).
-fn oathtool(t: &TestApp, args: &[&str], secret: &str, offset: i64) -> String {
+pub(crate) fn oathtool(t: &TestApp, args: &[&str], secret: &str, offset: i64) -> String {
     let now = t.clock.now().unix_seconds() + offset;
     let out = std::process::Command::new("oathtool")
         .args(args)
@@ -23,15 +25,15 @@ fn oathtool(t: &TestApp, args: &[&str], secret: &str, offset: i64) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-struct Team {
-    owner: Client,
-    member: Client,
-    admin: Client,
-    outsider: Client,
-    id: String,
+pub(crate) struct Team {
+    pub(crate) owner: Client,
+    pub(crate) member: Client,
+    pub(crate) admin: Client,
+    pub(crate) outsider: Client,
+    pub(crate) id: String,
 }
 
-async fn team(t: &TestApp) -> Team {
+pub(crate) async fn team(t: &TestApp) -> Team {
     let owner = t.owner().await;
     let member = t.user(&owner, "intern@acme.test", "user").await;
     let admin = t.user(&owner, "it@acme.test", "admin").await;
@@ -299,7 +301,7 @@ async fn uri_steam_and_hotp_parameters() {
 }
 
 /// A phone-screenshot-like PNG with a QR code of `text` in it.
-fn qr_screenshot(text: &str) -> Vec<u8> {
+pub(crate) fn qr_screenshot(text: &str) -> Vec<u8> {
     let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
     let n = code.width() as u32;
     let px = 8;
@@ -622,357 +624,4 @@ async fn already_used_freshness_and_replay() {
             (StatusCode::BAD_REQUEST, "request.invalid_query")
         );
     }
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../orthrus-otp/tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-async fn import(
-    t: &TestApp,
-    c: &Client,
-    body: Vec<u8>,
-    query: &str,
-) -> (StatusCode, serde_json::Value) {
-    let r = t
-        .http
-        .post(format!("{}/api/v1/authenticator/import{query}", t.url))
-        .bearer_auth(c.token.as_deref().unwrap())
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap())
-}
-
-#[tokio::test]
-async fn import_every_format_with_a_preview_then_export() {
-    for t in TestApp::all("otpimport").await {
-        let owner = t.owner().await;
-        // An existing account the Aegis entry for Instagram should land on.
-        let (_, v) = owner.post("/accounts", &json!({"app": "instagram", "label": "Brand Instagram", "username": "social@acme.example", "password": "pw"})).await;
-        let ig = v["id"].as_str().unwrap().to_owned();
-        // Preview: nothing is written.
-        let (s, preview) = import(&t, &owner, fixture("aegis_plain.json"), "").await;
-        assert_eq!(s, StatusCode::OK, "{preview}");
-        assert_eq!(
-            (preview["dry_run"].as_bool(), preview["format"].as_str()),
-            (Some(true), Some("Aegis"))
-        );
-        let plans = preview["entries"].as_array().unwrap();
-        let insta = plans.iter().find(|p| p["issuer"] == "Instagram").unwrap();
-        assert_eq!(
-            (insta["action"].as_str(), insta["account_id"].as_str()),
-            (Some("set"), Some(ig.as_str())),
-            "{insta}"
-        );
-        assert!(plans.iter().any(|p| p["action"] == "create"));
-        assert!(
-            !preview.to_string().to_lowercase().contains("secret\":"),
-            "no seeds in the preview"
-        );
-        assert_eq!(owner.get("/accounts").await.1.as_array().unwrap().len(), 1);
-        assert_eq!(
-            code(&owner.get(&format!("/accounts/{ig}/totp/code")).await.1),
-            "otp.not_enrolled"
-        );
-        // Applying needs step-up.
-        let (s, v) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
-        owner.step_up("owner-password-1").await;
-        let (s, done) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
-        assert_eq!(s, StatusCode::OK, "{done}");
-        assert_eq!(done["set"], preview["set"]);
-        assert_eq!(done["created"], preview["created"]);
-        let (_, c) = owner.get(&format!("/accounts/{ig}/totp/code")).await;
-        assert_eq!(
-            c["code"].as_str().map(str::len),
-            Some(6),
-            "active at once: {c}"
-        );
-        let accounts = owner.get("/accounts").await.1.as_array().unwrap().len();
-        assert_eq!(accounts, 1 + done["created"].as_u64().unwrap() as usize);
-        // Importing again skips what is already set.
-        let (_, again) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
-        assert_eq!(again["set"], 0);
-        assert!(again["skipped"].as_u64().unwrap() >= 1);
-        // Every other format parses and previews.
-        for (file, format) in [
-            ("2fas_backup.2fas", "2FAS"),
-            ("bitwarden_export.json", "Bitwarden"),
-            ("bitwarden_export.csv", "Bitwarden CSV"),
-            ("accounts.csv", "CSV"),
-            ("google_authenticator_export.txt", "otpauth list"),
-            ("otpauth_list.txt", "otpauth list"),
-        ] {
-            let (s, v) = import(&t, &owner, fixture(file), "").await;
-            assert_eq!(
-                (s, v["format"].as_str()),
-                (StatusCode::OK, Some(format)),
-                "{file}: {v}"
-            );
-            assert!(!v["entries"].as_array().unwrap().is_empty(), "{file}");
-        }
-        // A Google Authenticator export QR code picture.
-        let google = String::from_utf8(fixture("google_authenticator_export.txt")).unwrap();
-        let first = google
-            .lines()
-            .find(|l| l.starts_with("otpauth-migration://"))
-            .unwrap()
-            .to_owned();
-        let (s, v) = import(&t, &owner, qr_screenshot(&first), "").await;
-        assert_eq!(
-            (s, v["format"].as_str()),
-            (StatusCode::OK, Some("QR code picture")),
-            "{v}"
-        );
-        let (s, v) = import(&t, &owner, fixture("aegis_encrypted.json"), "").await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-        let (s, v) = import(&t, &owner, b"hello".to_vec(), "").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "import.unrecognized")
-        );
-
-        // Export: Owner or Super Admin with step-up; plain list or age.
-        let member = t.user(&owner, "m@acme.test", "admin").await;
-        member.step_up("member-password-1").await;
-        let (s, _) = member
-            .post("/authenticator/export", &json!({"format": "otpauth"}))
-            .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let r = t
-            .http
-            .post(format!("{}/api/v1/authenticator/export", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
-            .json(&json!({"format": "otpauth"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let n: usize = r.headers()["x-orthrus-entries"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let list = r.text().await.unwrap();
-        assert_eq!(
-            list.lines().filter(|l| l.starts_with("otpauth://")).count(),
-            n
-        );
-        let (s, v) = owner
-            .post(
-                "/authenticator/export",
-                &json!({"format": "age", "passphrase": "short"}),
-            )
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "export.weak_passphrase")
-        );
-        let r = t
-            .http
-            .post(format!("{}/api/v1/authenticator/export", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
-            .json(&json!({"format": "age", "passphrase": "correct horse battery staple"}))
-            .send()
-            .await
-            .unwrap();
-        let sealed = r.bytes().await.unwrap().to_vec();
-        assert!(sealed.starts_with(b"age-encryption.org/v1\n-> scrypt "));
-        assert!(orthrus_app::age_decrypt(&sealed, "wrong passphrase here").is_err());
-        let opened = String::from_utf8(
-            orthrus_app::age_decrypt(&sealed, "correct horse battery staple").unwrap(),
-        )
-        .unwrap();
-        assert_eq!(opened, list, "the age file holds the same list");
-        // The export round-trips through the import.
-        let (_, back) = import(&t, &owner, opened.into_bytes(), "").await;
-        assert_eq!(back["entries"].as_array().unwrap().len(), n);
-        let (_, audit) = owner.get("/audit?action=otp.export").await;
-        assert_eq!(audit.as_array().unwrap().len(), 2);
-    }
-}
-
-#[tokio::test]
-async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
-    let t = TestApp::sqlite().await;
-    let tm = team(&t).await;
-    let id = tm.id.clone();
-    // Sign in through the form for a cookie session.
-    let r = t
-        .http
-        .post(format!("{}/login", t.url))
-        .form(&[
-            ("email", "owner@acme.test"),
-            ("password", "owner-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = t
-        .app
-        .csrf_token(cookie.trim_start_matches("orthrus_session="));
-    let hx = |req: reqwest::RequestBuilder| {
-        req.header("cookie", &cookie)
-            .header("hx-request", "true")
-            .header("x-csrf-token", &csrf)
-    };
-    // Without a fresh identity check, "Set up" asks for one.
-    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/start", t.url)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Confirm your identity"), "{html}");
-    let html = hx(t.http.post(format!("{}/step-up?then=mfa:{id}", t.url)))
-        .form(&[("password", "owner-password-1")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains("Secret key") && html.contains("otpauth:// link"),
-        "{html}"
-    );
-    // A bad link is explained in place, beside the link.
-    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/uri", t.url)))
-        .form(&[("uri", "otpauth://totp/x?secret=11111111")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains("id=\"uri-error\"") && html.contains("Secret key"),
-        "{html}"
-    );
-    // By link: the verify step shows oathtool's code; Done turns it on.
-    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/uri", t.url)))
-        .form(&[(
-            "uri",
-            "otpauth://totp/Instagram:brand?secret=JBSWY3DPEHPK3PXP&issuer=Instagram",
-        )])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains("Verify your code")
-            && html.contains(&oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)),
-        "{html}"
-    );
-    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/confirm", t.url)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Authenticator on"), "{html}");
-    // By QR screenshot (multipart upload): pending until Done.
-    let form = reqwest::multipart::Form::new().part(
-        "qr",
-        reqwest::multipart::Part::bytes(qr_screenshot(
-            "otpauth://totp/Instagram:brand?secret=KRUGS4ZANFZSAYJAORSXG5A&issuer=Instagram",
-        ))
-        .file_name("qr.png")
-        .mime_str("image/png")
-        .unwrap(),
-    );
-    let html = hx(t.http.post(format!("{}/accounts/{id}/mfa/qr", t.url)))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        html.contains(&oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)),
-        "{html}"
-    );
-    let tile = hx(t.http.get(format!("{}/accounts/{id}/code-tile", t.url)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        tile.contains(&oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)),
-        "the old key until Done: {tile}"
-    );
-    hx(t.http.post(format!("{}/accounts/{id}/mfa/confirm", t.url)))
-        .send()
-        .await
-        .unwrap();
-    let tile = hx(t.http.get(format!("{}/accounts/{id}/code-tile", t.url)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        tile.contains(&oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0))
-            && tile.contains("hx-trigger=\"load delay:"),
-        "{tile}"
-    );
-    // The tile offers "I used this code"; after it, the tile says so.
-    let step = tile
-        .split("code/used?step=")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let tile = hx(t
-        .http
-        .post(format!("{}/accounts/{id}/code/used?step={step}", t.url)))
-    .send()
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
-    assert!(
-        tile.contains("this code was used by owner@acme.test"),
-        "{tile}"
-    );
-    let copied = hx(t.http.post(format!("{}/accounts/{id}/code/copy", t.url)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(copied.contains("data-copy-now="));
-    let (_, ledger) = tm.owner.get(&format!("/accounts/{id}/totp/ledger")).await;
-    assert!(
-        ledger
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l["how"] == "copy")
-    );
 }

@@ -240,23 +240,15 @@ async fn the_account_page_starts_every_automation_and_sets_the_rotation() {
     )]));
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
-    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let b = t.browser("owner@acme.test", "owner-password-1").await;
     let hx = |path: String, form: Vec<(&'static str, String)>| {
-        let (http, url, cookie, csrf) =
-            (t.http.clone(), t.url.clone(), cookie.clone(), csrf.clone());
+        let req = if form.is_empty() {
+            b.hx_get(&path)
+        } else {
+            b.hx_post(&path).form(&form)
+        };
         async move {
-            let req = if form.is_empty() {
-                http.get(format!("{url}{path}"))
-            } else {
-                http.post(format!("{url}{path}")).form(&form)
-            };
-            let r = req
-                .header("cookie", cookie)
-                .header("hx-request", "true")
-                .header("x-csrf-token", csrf)
-                .send()
-                .await
-                .unwrap();
+            let r = req.send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK, "{path}");
             r.text().await.unwrap()
         }

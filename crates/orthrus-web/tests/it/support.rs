@@ -1,12 +1,14 @@
-//! `TestApp`: the whole HTTP application in-process, on a real socket.
+//! `TestApp`: the whole HTTP application in-process, on a real socket; its
+//! API `Client`, a signed-in `Browser` (cookie and CSRF token), and in
+//! `nodes` the pieces of several nodes on one database.
 
+pub mod nodes;
+
+use nodes::{Shared, listen, serve};
 use orthrus_app::{App, AppConfig};
-use orthrus_core::{FakeClock, OsEntropy, Timestamp};
-use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
+use orthrus_core::{FakeClock, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub struct TestApp {
@@ -33,43 +35,15 @@ impl TestApp {
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut AppConfig),
     ) -> Self {
-        let clock = FakeClock::new(Timestamp(START));
+        let shared = Shared::new();
+        let clock = shared.clock.clone();
         let backend = store.backend();
-        let mut config = AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            twilio_auth_token: Some("test-twilio-token".into()),
-            sms_webhook_secret: Some("test-webhook-secret".into()),
-            ..AppConfig::default()
-        };
-        tweak(&mut config);
-        let app = App::new(
-            store,
-            MasterKey::generate(&OsEntropy),
-            Arc::new(clock.clone()),
-            Arc::new(OsEntropy),
-            config,
-        )
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let url = format!("http://{addr}");
-        let state = WebState::new(
-            app.clone(),
-            WebConfig {
-                public_url: url.clone(),
-                ..WebConfig::default()
-            },
-        );
-        let router = orthrus_web::router(state);
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+        let app = shared.app(store, |config| {
+            config.twilio_auth_token = Some("test-twilio-token".into());
+            config.sms_webhook_secret = Some("test-webhook-secret".into());
+            tweak(config);
         });
+        let (url, _) = serve(app.clone(), listen().await, None);
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -167,6 +141,12 @@ impl TestApp {
     /// Signs in through the form, as a browser does: the `Cookie` header
     /// value of the session and its CSRF token.
     pub async fn browser_login(&self, email: &str, password: &str) -> (String, String) {
+        let b = self.browser(email, password).await;
+        (b.cookie, b.csrf)
+    }
+
+    /// A browser signed in through the form as `email`.
+    pub async fn browser(&self, email: &str, password: &str) -> Browser {
         let r = self
             .http
             .post(format!("{}/login", self.url))
@@ -174,9 +154,19 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let cookie = crate::ui::session_cookie(&r).expect("a session cookie");
+        self.browser_of(&r)
+    }
+
+    /// The browser a sign-in response made: its session cookie and CSRF token.
+    pub fn browser_of(&self, r: &reqwest::Response) -> Browser {
+        let cookie = session_cookie(r).expect("a session cookie");
         let csrf = self.app.csrf_token(&cookie);
-        (format!("orthrus_session={cookie}"), csrf)
+        Browser {
+            url: self.url.clone(),
+            http: self.http.clone(),
+            cookie: format!("orthrus_session={cookie}"),
+            csrf,
+        }
     }
 
     /// Creates a user through the API (as `by`) and signs them in. A guest's
@@ -254,6 +244,100 @@ impl Client {
         assert_eq!(s, StatusCode::CREATED, "{v}");
         v["id"].as_str().unwrap().to_owned()
     }
+
+    /// Gives account `id` a managed address and returns the address.
+    pub async fn managed_address(&self, id: &str) -> String {
+        let (s, m) = self
+            .post(&format!("/accounts/{id}/managed-email"), &json!({}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        m["address"].as_str().unwrap().to_owned()
+    }
+
+    /// An account (as [`Client::account`] makes it) with a managed address:
+    /// its id and the address.
+    pub async fn account_with_address(&self, label: &str, password: &str) -> (String, String) {
+        let id = self.account(label, password).await;
+        let address = self.managed_address(&id).await;
+        (id, address)
+    }
+}
+
+/// A browser signed in through the form ([`TestApp::browser`]): the
+/// session cookie and the CSRF token its pages carry.
+#[derive(Clone)]
+pub struct Browser {
+    pub url: String,
+    pub http: reqwest::Client,
+    /// The `Cookie` header value, `orthrus_session=…`.
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Browser {
+    /// A page load or plain form post: the session cookie only.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+    }
+
+    /// An htmx request: the session cookie, `hx-request` and the CSRF token.
+    pub fn hx(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        hx_req(
+            self.http.request(method, format!("{}{path}", self.url)),
+            &self.cookie,
+            &self.csrf,
+        )
+    }
+
+    /// An htmx GET.
+    pub fn hx_get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.hx(reqwest::Method::GET, path)
+    }
+
+    /// An htmx POST.
+    pub fn hx_post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.hx(reqwest::Method::POST, path)
+    }
+
+    /// A plain form post, as without JavaScript: the session cookie, and the
+    /// CSRF token as the form's `_csrf` field before `fields`.
+    pub fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let mut form = vec![("_csrf", self.csrf.clone())];
+        form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        self.request(reqwest::Method::POST, path).form(&form)
+    }
+
+    /// A signed-in page's HTML, as a browser gets it.
+    pub async fn html(&self, path: &str) -> String {
+        text_of(self.request(reqwest::Method::GET, path)).await
+    }
+}
+
+/// An htmx request of a signed-in browser: the session cookie and the CSRF
+/// token.
+pub fn hx_req(req: reqwest::RequestBuilder, cookie: &str, csrf: &str) -> reqwest::RequestBuilder {
+    req.header("cookie", cookie)
+        .header("hx-request", "true")
+        .header("x-csrf-token", csrf)
+}
+
+/// The body of a response, as text.
+pub async fn text_of(req: reqwest::RequestBuilder) -> String {
+    req.send().await.unwrap().text().await.unwrap()
+}
+
+/// The session cookie's value that a response sets, if any.
+pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("orthrus_session=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
 }
 
 /// The error code of a response body.

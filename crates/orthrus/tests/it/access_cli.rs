@@ -1,7 +1,6 @@
 //! `orthrus accounts member`: time-boxed access from the command line
 //! (issue 15), and `admin create-user` refusing a guest without an end.
 
-use crate::cli::cli;
 use crate::support::*;
 
 #[tokio::test]
@@ -27,21 +26,13 @@ async fn the_cli_adds_a_member_until_a_time() {
     );
 
     let server = Server::start(&storage, "info");
-    let cfg = dir.path().join("cli/cli.json");
-    let (ok, _, err) = cli(
-        &cfg,
-        &[
-            "login",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@acme.test",
-        ],
-        "member-password-1\n",
+    let session = CliSession::login(
+        dir.path().join("cli/cli.json"),
+        &server.url,
+        "owner@acme.test",
+        "member-password-1",
     );
-    assert!(ok, "{err}");
-    let (ok, _, err) = cli(
-        &cfg,
+    let (ok, _, err) = session.run(
         &[
             "accounts",
             "add",
@@ -56,8 +47,7 @@ async fn the_cli_adds_a_member_until_a_time() {
     assert!(ok, "{err}");
 
     let member = |until: &str| {
-        cli(
-            &cfg,
+        session.run(
             &[
                 "accounts",
                 "member",
@@ -84,8 +74,7 @@ async fn the_cli_adds_a_member_until_a_time() {
         (v["role"].as_str(), v["expires_at"].as_str()),
         (Some("manager"), Some("2099-12-12T17:00:00.000Z"))
     );
-    let (ok, out, err) = cli(
-        &cfg,
+    let (ok, out, err) = session.run(
         &[
             "accounts",
             "member",

@@ -6,8 +6,9 @@
 //! job started through node B run once; node B killed mid-job and its job
 //! finished by another node. Skipped without `ORTHRUS_TEST_DATABASE_URL`.
 
-use crate::browser::{browser_sized, chromedriver, register_a_passkey_and_reveal_with_it};
+use crate::passkeys::register_a_passkey_and_reveal_with_it;
 use crate::scene::wait_for_end;
+use crate::support::chromium::{browser_sized, chromedriver};
 use crate::support::*;
 use axum::response::IntoResponse;
 use reqwest::Method;

@@ -2,8 +2,8 @@
 //! htmx swaps in when the page loads and on the next one it swaps in when
 //! the code changes (issue 14, item 8).
 
-use crate::browser::{browser_sized, chromedriver, sign_in};
 use crate::scene::Scene;
+use crate::support::chromium::{Chromium, sign_in};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::json;
@@ -97,22 +97,15 @@ async fn code_tile_countdowns_move_after_htmx_swaps_them_in_chromium() {
         .await;
         assert_eq!(st, 200, "{path}: {v}");
     }
-    let (_driver, driver_url) = chromedriver();
-    let b = browser_sized(&driver_url, 1280, 900).await;
+    let chromium = Chromium::start().await;
+    let b = &chromium.b;
     let result = async {
-        sign_in(&b, &s.server.url, "owner@acme.test", "owner-password-1").await?;
+        sign_in(b, &s.server.url, "owner@acme.test", "owner-password-1").await?;
         // The card on the accounts page, then the account's page.
-        counts_down(&b, ".code-tile.compact", 10).await?;
+        counts_down(b, ".code-tile.compact", 10).await?;
         b.goto(&format!("{}/accounts/{id}", s.server.url)).await?;
-        counts_down(&b, ".code-tile:not(.compact)", 10).await
+        counts_down(b, ".code-tile:not(.compact)", 10).await
     }
     .await;
-    let html = b.source().await.unwrap_or_default();
-    b.quit().await.ok();
-    result.unwrap_or_else(|e| {
-        panic!(
-            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
-            s.server.logs()
-        )
-    });
+    chromium.finish(result, || s.server.logs()).await;
 }

@@ -6,8 +6,8 @@
 //! page of another origin gets nothing, and the sandbox's password page is
 //! blocked for the Collaborator but not for an Owner.
 
-use crate::browser::chromedriver;
 use crate::scene::Scene;
+use crate::support::chromium::{capabilities, chromedriver};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -18,24 +18,14 @@ const SEED: &str = "JBSWY3DPEHPK3PXP";
 
 /// Chromium with the extension in `dir` loaded, through chromedriver.
 async fn browser_with_extension(driver_url: &str, dir: &std::path::Path) -> WebDriver {
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
-        .unwrap();
-    for arg in [
-        "--headless=new".to_owned(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-dev-shm-usage".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--no-first-run".into(),
-        "--window-size=1280,900".into(),
-        format!("--load-extension={}", dir.display()),
-        format!("--disable-extensions-except={}", dir.display()),
-    ] {
-        caps.add_arg(&arg).unwrap();
-    }
+    let caps = capabilities(
+        1280,
+        900,
+        &[
+            format!("--load-extension={}", dir.display()),
+            format!("--disable-extensions-except={}", dir.display()),
+        ],
+    );
     WebDriver::new(driver_url, caps).await.unwrap()
 }
 

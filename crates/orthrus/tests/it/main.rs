@@ -6,15 +6,22 @@
 
 mod access_cli;
 mod automation;
+mod automation_person;
+mod automation_recovery;
 mod browser;
 mod cli;
+mod cli_hostile;
 mod cluster;
 mod countdown;
 mod extension;
 mod generic_login;
+mod inbox_page;
+mod master_key;
 mod mfa_check;
+mod migrations;
 mod oidc_provider;
 mod ops;
+mod passkeys;
 mod recipe_try;
 mod replicas;
 mod scene;

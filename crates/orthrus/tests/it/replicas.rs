@@ -125,15 +125,7 @@ async fn every_flow(app: &str) -> Scene {
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
     // Automations that change an account's security need the Owner's
     // identity check, like doing it by hand.
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/step-up"),
-        Some(&t),
-        Some(json!({"password": "owner-password-1"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
+    step_up(&c, &base, &t).await;
 
     // An account whose mail still goes to someone's own address: swap it
     // for the managed address (the link is opened from the shared inbox).

@@ -158,16 +158,7 @@ impl Scene {
 
     /// Gives account `id` a managed email address; the address.
     pub(crate) async fn managed_email(&self, id: &str) -> String {
-        let (s, m) = api(
-            &self.c,
-            Method::POST,
-            &format!("{}/accounts/{id}/managed-email", self.base),
-            Some(&self.t),
-            None,
-        )
-        .await;
-        assert_eq!(s, 201, "{m}");
-        m["address"].as_str().unwrap().to_owned()
+        managed_address(&self.c, &self.base, &self.t, id).await
     }
 
     /// Sets up account `id`'s authenticator with `seed` (the Owner confirms

@@ -143,18 +143,8 @@ async fn admin_create_user_and_bad_input() {
 #[tokio::test]
 async fn audit_verify_detects_edits_and_deletions() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
-    let server = Server::start(&storage, "info");
-    let c = http();
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    let storage = sqlite_storage(dir.path());
+    let (server, c, _, t) = owner_server(&storage).await;
     for i in 0..3 {
         api(
             &c,
@@ -559,15 +549,7 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
     use tokio::io::{AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "inbox").await {
-        assert!(
-            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-                .status
-                .success()
-        );
-        let server = Server::start(&storage, "info");
-        let c = http();
-        let base = format!("{}/api/v1", server.url);
-        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (server, c, base, t) = owner_server(&storage).await;
         let (_, acct) = api(
             &c,
             Method::POST,
@@ -577,16 +559,7 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
         )
         .await;
         let id = acct["id"].as_str().unwrap().to_owned();
-        let (s, m) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/accounts/{id}/managed-email"),
-            Some(&t),
-            None,
-        )
-        .await;
-        assert_eq!(s, 201, "{m}");
-        let address = m["address"].as_str().unwrap().to_owned();
+        let address = managed_address(&c, &base, &t, &id).await;
         assert!(
             address.starts_with("brand-instagram-") && address.ends_with("@inbox.localhost"),
             "{address}"

@@ -493,7 +493,7 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
 /// an unverified email is refused on the sign-in page.
 #[tokio::test]
 async fn sign_in_and_step_up_in_chromium() {
-    use crate::browser::{browser_sized, chromedriver};
+    use crate::support::chromium::Chromium;
     use thirtyfour::prelude::*;
     let provider = Provider::start();
     let dir = tempfile::tempdir().unwrap();
@@ -519,8 +519,8 @@ async fn sign_in_and_step_up_in_chromium() {
     .await;
     let id = acct["id"].as_str().unwrap().to_owned();
 
-    let (_driver, driver_url) = chromedriver();
-    let b = browser_sized(&driver_url, 1280, 900).await;
+    let chromium = Chromium::start().await;
+    let b = &chromium.b;
     let at_provider = |b: WebDriver, login: &'static str| async move {
         b.query(By::Name("login"))
             .first()
@@ -597,14 +597,7 @@ async fn sign_in_and_step_up_in_chromium() {
         WebDriverResult::Ok(())
     }
     .await;
-    let html = b.source().await.unwrap_or_default();
-    b.quit().await.ok();
-    result.unwrap_or_else(|e| {
-        panic!(
-            "browser step failed: {e}\npage:\n{html}\nserver logs:\n{}",
-            server.logs()
-        )
-    });
+    chromium.finish(result, || server.logs()).await;
     let steps = audit(&server, &t, "auth.step_up").await;
     assert!(
         steps

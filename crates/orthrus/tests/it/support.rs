@@ -1,4 +1,11 @@
-//! Runs `orthrus serve` as a child process and talks to it.
+//! Runs `orthrus serve` as a child process and talks to it: storage with
+//! an Owner, the server, API calls, the CLI client with a session of its
+//! own, and (in `chromium`) headless Chromium.
+
+// Named by path: benches include this file through `#[path]`, and their
+// nested modules would otherwise be looked for beside it.
+#[path = "support/chromium.rs"]
+pub mod chromium;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read};
@@ -251,6 +258,122 @@ pub fn create_user(
         .write_all(format!("{password}\n").as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// `orthrus admin create-user` for the Owner (owner@acme.test,
+/// `owner-password-1`); it succeeds.
+pub fn create_owner(storage: &Storage) {
+    assert!(
+        create_user(storage, "owner@acme.test", "owner", "owner-password-1")
+            .status
+            .success()
+    );
+}
+
+/// SQLite in `dir`/d.
+pub fn sqlite_storage(dir: &Path) -> Storage {
+    Storage {
+        data_dir: dir.join("d"),
+        database_url: None,
+    }
+}
+
+/// SQLite in `dir`/d with the Owner made ([`create_owner`]).
+pub fn owner_storage(dir: &Path) -> Storage {
+    let storage = sqlite_storage(dir);
+    create_owner(&storage);
+    storage
+}
+
+/// The session `t` confirms the Owner's identity (`owner-password-1`)
+/// through the API at `base`.
+pub async fn step_up(c: &reqwest::Client, base: &str, t: &str) {
+    let (s, v) = api(
+        c,
+        reqwest::Method::POST,
+        &format!("{base}/auth/step-up"),
+        Some(t),
+        Some(json!({"password": "owner-password-1"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+}
+
+/// Gives account `id` a managed address through the API at `base` as the
+/// session `t`; the address.
+pub async fn managed_address(c: &reqwest::Client, base: &str, t: &str, id: &str) -> String {
+    let (s, m) = api(
+        c,
+        reqwest::Method::POST,
+        &format!("{base}/accounts/{id}/managed-email"),
+        Some(t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 201, "{m}");
+    m["address"].as_str().unwrap().to_owned()
+}
+
+/// The Owner made by `admin create-user`, a server on `storage`, and the
+/// Owner's session: the server, a client, the API's base URL, the token.
+pub async fn owner_server(storage: &Storage) -> (Server, reqwest::Client, String, String) {
+    create_owner(storage);
+    let server = Server::start(storage, "info");
+    let c = http();
+    let base = format!("{}/api/v1", server.url);
+    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+    (server, c, base, t)
+}
+
+/// The CLI client with a configuration file of its own (`cfg`).
+#[derive(Clone)]
+pub struct CliSession {
+    pub cfg: PathBuf,
+}
+
+impl CliSession {
+    /// `orthrus login` to `server` as `email`, the password on stdin; it
+    /// succeeds.
+    pub fn login(cfg: PathBuf, server: &str, email: &str, password: &str) -> Self {
+        let (ok, _, err) = cli(
+            &cfg,
+            &["login", "--server", server, "--email", email],
+            &format!("{password}\n"),
+        );
+        assert!(ok, "{err}");
+        Self { cfg }
+    }
+
+    /// Runs the CLI with `args` and `stdin`: (success, stdout, stderr).
+    pub fn run(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        cli(&self.cfg, args, stdin)
+    }
+}
+
+/// Runs the CLI client with its configuration at `config`: (success,
+/// stdout, stderr).
+pub fn cli(config: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("ORTHRUS_CLI_CONFIG", config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn audit_verify(storage: &Storage) -> std::process::Output {

@@ -3,8 +3,8 @@
 //! without scrolling sideways, and its key controls are on screen. Also the
 //! layout helpers other browser tests can use.
 
-use crate::browser::{browser_sized, chromedriver, sign_in};
 use crate::scene::Scene;
+use crate::support::chromium::{browser_sized, chromedriver, finish, sign_in};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -378,13 +378,12 @@ async fn every_page_fits_a_phone_and_a_desktop_in_chromium() {
             check_pages(&b, &s.server.url, &id, &msg, width).await
         }
         .await;
-        let html = b.source().await.unwrap_or_default();
-        b.quit().await.ok();
-        result.unwrap_or_else(|e| {
-            panic!(
-                "browser step failed at {width} px: {e}\npage:\n{html}\nserver logs:\n{}",
-                s.server.logs()
-            )
-        });
+        finish(
+            b,
+            result,
+            &format!("browser step failed at {width} px"),
+            || s.server.logs(),
+        )
+        .await;
     }
 }

@@ -1,0 +1,191 @@
+//! The harness: `TestApp` (one `App` on real storage) and `TwoNodes` (two
+//! `App`s on one database with one master key and one fake clock, as
+//! several `orthrus serve` share one PostgreSQL), each with the workspace's
+//! Owner set up. SQLite always; PostgreSQL too when
+//! `ORTHRUS_TEST_DATABASE_URL` is set (a scratch database per run).
+
+use orthrus_app::{Actor, App, AppConfig, Change};
+use orthrus_core::{FakeClock, OsEntropy, Timestamp};
+use orthrus_crypto::MasterKey;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// 2026-11-01T00:00:00Z
+pub const START: i64 = 1_793_491_200_000;
+
+/// An `App` on `store` with cheap Argon2. Accounts sign in to a loopback
+/// address in these tests; no traffic leaves the machine (nothing connects
+/// at all).
+fn app(store: Arc<dyn orthrus_store::Store>, master: &MasterKey, clock: &FakeClock) -> App {
+    let egress = orthrus_app::egress::Egress::new(
+        orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
+        Arc::new(orthrus_app::egress::SystemResolver),
+    );
+    App::new(
+        store,
+        master.clone(),
+        Arc::new(clock.clone()),
+        Arc::new(OsEntropy),
+        AppConfig {
+            argon_memory_kib: 1024,
+            argon_iterations: 1,
+            egress,
+            ..AppConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The databases a test runs on: a SQLite file in its own directory, and a
+/// scratch PostgreSQL database when `ORTHRUS_TEST_DATABASE_URL` is set.
+async fn databases(tag: &str) -> Vec<(String, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vec![(
+        format!("sqlite://{}", dir.path().join("orthrus.db").display()),
+        dir,
+    )];
+    if let Some(base) = orthrus_store::testing::pg_base_url() {
+        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+            .await
+            .unwrap();
+        v.push((url, tempfile::tempdir().unwrap()));
+    } else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+    }
+    v
+}
+
+/// First-run setup through `app`: the Owner, as a local actor.
+async fn set_up_owner(app: &App) -> Actor {
+    let owner = app
+        .bootstrap(
+            "Acme",
+            "owner@acme.test",
+            "Olivia Owner",
+            "owner-password-1",
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    let ws = app.store().list_workspaces().await.unwrap()[0].id;
+    app.local_actor(owner, ws).await.unwrap()
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub clock: FakeClock,
+    /// The workspace Owner made at setup, as a local actor.
+    pub owner: Actor,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// SQLite always; PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
+    pub async fn all(tag: &str) -> Vec<Self> {
+        let mut v = Vec::new();
+        for (url, dir) in databases(tag).await {
+            let clock = FakeClock::new(Timestamp(START));
+            let store = orthrus_store::open(&url).await.unwrap();
+            let app = app(store, &MasterKey::generate(&OsEntropy), &clock);
+            let owner = set_up_owner(&app).await;
+            v.push(Self {
+                app,
+                clock,
+                owner,
+                _dir: dir,
+            });
+        }
+        v
+    }
+
+    /// A user of the workspace with `role`, as a local actor.
+    pub async fn user(&self, email: &str, role: orthrus_core::WorkspaceRole) -> Actor {
+        let u = self
+            .app
+            .create_user(
+                &self.owner,
+                orthrus_app::NewUser {
+                    email: email.into(),
+                    name: email.split('@').next().unwrap().into(),
+                    role,
+                    password: "member-password-1".into(),
+                    access_expires_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        self.app
+            .local_actor(u.id.parse().unwrap(), self.owner.workspace_id)
+            .await
+            .unwrap()
+    }
+}
+
+/// How node B joins node A's database.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum NodeB {
+    /// On PostgreSQL its own pool, following the other nodes' changes
+    /// (LISTEN/NOTIFY through `follow_other_nodes`, listening before the
+    /// test starts); on SQLite B is A (one node).
+    Following,
+    /// On PostgreSQL its own pool, as separate servers have; on SQLite a
+    /// second `App` on A's pool (SQLite serves one process at a time: a
+    /// second pool's writes meet "database is locked").
+    SharingWork,
+}
+
+/// Two nodes on one database, the Owner set up through A.
+pub struct TwoNodes {
+    pub a: App,
+    pub b: App,
+    pub clock: FakeClock,
+    pub owner: Actor,
+    _dir: tempfile::TempDir,
+}
+
+impl TwoNodes {
+    /// Two nodes on SQLite, and on PostgreSQL too when
+    /// `ORTHRUS_TEST_DATABASE_URL` is set; B joins as `join` says.
+    pub async fn all(tag: &str, join: NodeB) -> Vec<Self> {
+        let mut out = Vec::new();
+        for (url, dir) in databases(tag).await {
+            let clock = FakeClock::new(Timestamp(START));
+            let master = MasterKey::generate(&OsEntropy);
+            let first = orthrus_store::open(&url).await.unwrap();
+            let postgres = first.backend() == "postgres";
+            let a = app(first.clone(), &master, &clock);
+            let b = match (join, postgres) {
+                (NodeB::Following, false) => {
+                    assert!(a.follow_other_nodes().is_none(), "SQLite: one node");
+                    a.clone()
+                }
+                (NodeB::Following, true) => {
+                    let b = app(orthrus_store::open(&url).await.unwrap(), &master, &clock);
+                    let mut heard = b.watch_changes();
+                    tokio::spawn(b.follow_other_nodes().unwrap());
+                    // B listens once it says so.
+                    let first = tokio::time::timeout(Duration::from_secs(5), heard.next()).await;
+                    assert_eq!(first.ok(), Some(Change::Resync));
+                    b
+                }
+                (NodeB::SharingWork, true) => {
+                    app(orthrus_store::open(&url).await.unwrap(), &master, &clock)
+                }
+                (NodeB::SharingWork, false) => app(first, &master, &clock),
+            };
+            let owner = set_up_owner(&a).await;
+            out.push(Self {
+                a,
+                b,
+                clock,
+                owner,
+                _dir: dir,
+            });
+        }
+        out
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.a.store().backend()
+    }
+}
