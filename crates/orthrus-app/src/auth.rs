@@ -168,7 +168,7 @@ impl App {
             ));
         }
         let hasher = self.inner.hasher.clone();
-        let rng = self.inner.rng.clone();
+        let rng = std::sync::Arc::clone(&self.inner.rng);
         let pw = password.to_owned();
         let hash = self
             .blocking(move || hasher.hash(&pw, rng.as_ref()))
@@ -302,7 +302,7 @@ impl App {
         if let Some(ws) = ws {
             // Only something shaped like an email is recorded: people do type
             // their password into the email field.
-            let shown = if crate::normalize_email(email).is_ok() {
+            let shown = if normalize_email(email).is_ok() {
                 email.to_owned()
             } else {
                 "(not an email address)".to_owned()

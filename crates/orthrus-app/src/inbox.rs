@@ -682,7 +682,7 @@ impl App {
                 // One copy per managed address, however often it was named.
                 if !targets
                     .iter()
-                    .any(|t: &orthrus_store::ManagedEmailRow| t.address == m.address)
+                    .any(|t: &ManagedEmailRow| t.address == m.address)
                 {
                     targets.push(m);
                 }

@@ -226,7 +226,7 @@ impl App {
                 Ok(()) => emailed = true,
                 // The admin gets the link to pass on instead.
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not email an invitation; showing its link")
+                    tracing::warn!(error = %e, "could not email an invitation; showing its link");
                 }
             }
         }
@@ -469,7 +469,7 @@ impl App {
             ));
         }
         let hasher = self.inner.hasher.clone();
-        let rng = self.inner.rng.clone();
+        let rng = std::sync::Arc::clone(&self.inner.rng);
         let pw = new.to_owned();
         let hash = self
             .blocking(move || hasher.hash(&pw, rng.as_ref()))

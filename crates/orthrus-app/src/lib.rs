@@ -256,7 +256,7 @@ struct Inner {
     /// Wakes inbox, job and live-stream waiters (`changes.rs`).
     changes: changes::Hub,
     /// The outbound relay for forwarding (none: forwarding is off).
-    mailer: std::sync::OnceLock<Arc<dyn forward::Mailer>>,
+    mailer: std::sync::OnceLock<Arc<dyn Mailer>>,
     /// Upload parsing slots (`AppConfig::upload_slots`).
     upload_slots: Arc<tokio::sync::Semaphore>,
     /// Whose codes and links automations take, per app (from the recipes).

@@ -229,12 +229,9 @@ fn decide(
 ) -> Vec<Decision> {
     let mut decisions: Vec<Decision> = Vec::with_capacity(entries.len());
     for (i, item) in entries.iter().enumerate() {
-        let e = match item {
-            Err(_) => {
-                decisions.push(Decision::Invalid);
-                continue;
-            }
-            Ok(e) => e,
+        let Ok(e) = item else {
+            decisions.push(Decision::Invalid);
+            continue;
         };
         let earlier = entries.iter().take(i).enumerate().find(|(j, other)| {
             other.as_ref().is_ok_and(|o| same_seed(o, e))
@@ -701,8 +698,9 @@ pub fn age_decrypt(data: &[u8], passphrase: &str) -> Result<Vec<u8>> {
     let bad = |m: String| AppError::invalid("import.age", m);
     let dec = age::Decryptor::new_buffered(data).map_err(|e| bad(e.to_string()))?;
     let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+    let identity: &dyn age::Identity = &id;
     let mut r = dec
-        .decrypt(std::iter::once(&id as &dyn age::Identity))
+        .decrypt(std::iter::once(identity))
         .map_err(|e| bad(e.to_string()))?;
     let mut out = Vec::new();
     r.read_to_end(&mut out).map_err(|e| bad(e.to_string()))?;

@@ -146,7 +146,7 @@ impl App {
         // Only a person at the web page, who just confirmed who they are:
         // an approval mints a session, so a stolen session or token (or a
         // session minted this way) must not be able to grant one.
-        if actor.session_kind != Some(orthrus_store::SessionKind::Cookie) {
+        if actor.session_kind != Some(SessionKind::Cookie) {
             return Err(AppError::invalid(
                 "pairing.browser_only",
                 "approve a browser extension on the Orthrus web page, signed in there",

@@ -324,7 +324,7 @@ impl App {
     /// The app's clock, for the parts wired beside it (the OIDC client
     /// checks token expiry with it).
     pub fn clock(&self) -> Arc<dyn orthrus_core::Clock> {
-        self.inner.clock.clone()
+        Arc::clone(&self.inner.clock)
     }
 
     /// Whether single sign-on is on, and how it is shown.

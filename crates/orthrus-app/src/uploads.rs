@@ -50,7 +50,9 @@ impl App {
     /// Takes one upload slot if one is free (held until the permit is
     /// dropped). Upload parsing uses it; tests use it to fill the slots.
     pub fn try_hold_upload_slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.inner.upload_slots.clone().try_acquire_owned().ok()
+        std::sync::Arc::clone(&self.inner.upload_slots)
+            .try_acquire_owned()
+            .ok()
     }
 }
 

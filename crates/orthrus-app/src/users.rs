@@ -46,7 +46,7 @@ pub struct NewUser {
     pub role: WorkspaceRole,
     pub password: orthrus_core::SecretString,
     /// When a guest's access ends (required for guests, refused for others).
-    pub access_expires_at: Option<orthrus_core::Timestamp>,
+    pub access_expires_at: Option<Timestamp>,
 }
 
 /// The workspace's security policy.

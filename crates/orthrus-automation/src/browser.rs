@@ -59,7 +59,7 @@ pub struct Browser {
     driver_port: u16,
     /// The profile, handed back to this process's user on quit when the
     /// browser ran as another one.
-    reclaim: Option<std::path::PathBuf>,
+    reclaim: Option<PathBuf>,
 }
 
 /// Kills a process group (chromedriver and every Chromium it started).
@@ -229,7 +229,7 @@ impl Browser {
             match Self::start(opts, profile_dir, user.as_ref(), true).await {
                 Ok(b) => return Ok(b),
                 Err(e) => {
-                    tracing::warn!(error = %e, "Chromium did not start with its sandbox; starting it without")
+                    tracing::warn!(error = %e, "Chromium did not start with its sandbox; starting it without");
                 }
             }
         }

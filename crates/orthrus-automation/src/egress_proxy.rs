@@ -80,7 +80,7 @@ impl EgressProxy {
         let refused: Arc<Mutex<Vec<String>>> = Arc::default();
         let shared = Shared {
             egress,
-            refused: refused.clone(),
+            refused: Arc::clone(&refused),
         };
         let task = tokio::spawn(async move {
             let mut conns = JoinSet::new();
@@ -242,10 +242,10 @@ impl Shared {
                 .await;
             }
         };
-        let upstream = match tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(&addrs[..])).await
-        {
-            Ok(Ok(u)) => u,
-            _ => return answer(&mut client, "502 Bad Gateway", "could not connect").await,
+        let Ok(Ok(upstream)) =
+            tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(&addrs[..])).await
+        else {
+            return answer(&mut client, "502 Bad Gateway", "could not connect").await;
         };
         let mut upstream = upstream;
         if connect {

@@ -92,7 +92,7 @@ fn run_nested<'a>(
     host: &'a dyn Host,
     log: &'a mut dyn StepLog,
     depth: usize,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = FlowEnd> + Send + 'a>> {
+) -> std::pin::Pin<Box<dyn Future<Output = FlowEnd> + Send + 'a>> {
     Box::pin(async move {
         if depth > MAX_DEPTH {
             return FlowEnd::Failed(format!("flows nest deeper than {MAX_DEPTH} levels"));

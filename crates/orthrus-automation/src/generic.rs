@@ -157,7 +157,7 @@ async fn step<T>(
     driver: &WebDriver,
     name: &str,
     detail: Option<&str>,
-    f: impl std::future::Future<Output = Result<T, String>>,
+    f: impl Future<Output = Result<T, String>>,
 ) -> Result<T, String> {
     let h = log.started(name).await;
     let r = f.await;
@@ -171,11 +171,11 @@ async fn step<T>(
     match &r {
         Ok(_) => {
             log.finished(h, StepOutcome::Ok, url.as_deref(), detail)
-                .await
+                .await;
         }
         Err(e) => {
             log.finished(h, StepOutcome::Failed, url.as_deref(), Some(e))
-                .await
+                .await;
         }
     }
     r

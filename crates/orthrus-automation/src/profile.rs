@@ -26,9 +26,8 @@ const VERSION: u8 = 1;
 
 fn collect(dir: &Path, rel: &str, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
     let path = dir.join(rel);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(_) => return Ok(()),
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return Ok(());
     };
     if meta.is_dir() {
         for entry in std::fs::read_dir(&path)? {

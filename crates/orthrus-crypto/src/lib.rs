@@ -161,9 +161,8 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
         data.push_str(k);
         data.push_str(v);
     }
-    let mut mac = match <Hmac<sha1::Sha1> as Mac>::new_from_slice(auth_token.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
+    let Ok(mut mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(auth_token.as_bytes()) else {
+        unreachable!("HMAC takes keys of any length")
     };
     mac.update(data.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
@@ -171,9 +170,8 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
 
 /// Hex HMAC-SHA256 of `body` under `secret` (the generic SMS webhook).
 pub fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
-    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
+        unreachable!("HMAC takes keys of any length")
     };
     mac.update(body);
     hex(&mac.finalize().into_bytes())

@@ -130,7 +130,7 @@ impl Builder {
                 return;
             }
             let inner = self.out.get(start..).unwrap_or("").trim();
-            let mut text = inner.to_string();
+            let mut text = inner.to_owned();
             if !alt.is_empty() {
                 if !text.is_empty() {
                     text.push(' ');
@@ -479,7 +479,7 @@ fn decode_reference(name: &str) -> Option<String> {
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
         })
-        .map(|(_, v)| (*v).to_string())
+        .map(|(_, v)| (*v).to_owned())
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ pub(crate) fn best_link(links: &[LinkCandidate]) -> Option<String> {
             best = Some((s, link));
         }
     }
-    best.map(|(_, l)| l.url.trim().to_string())
+    best.map(|(_, l)| l.url.trim().to_owned())
 }
 
 /// URLs written out in plain text, each with the text before it on its line
@@ -256,10 +256,10 @@ pub(crate) fn text_links(text: &str) -> Vec<LinkCandidate> {
             let context = if before.trim().chars().count() < 24 {
                 format!("{prev_line}\n{before}")
             } else {
-                before.to_string()
+                before.to_owned()
             };
             out.push(LinkCandidate {
-                url: url.to_string(),
+                url: url.to_owned(),
                 text: String::new(),
                 context,
             });

@@ -48,14 +48,14 @@ pub(crate) fn parse(raw: &[u8]) -> ParsedEmail {
 fn from_message(m: &Message<'_>) -> ParsedEmail {
     let from = m.from().and_then(|a| a.first());
     let mut p = ParsedEmail {
-        subject: m.subject().map(|s| clip(s.trim().to_string())),
+        subject: m.subject().map(|s| clip(s.trim().to_owned())),
         sender: from
             .and_then(|a| a.address())
-            .map(|s| clip(s.trim().to_string())),
+            .map(|s| clip(s.trim().to_owned())),
         sender_name: from
             .and_then(|a| a.name())
-            .map(|s| clip(s.trim().to_string())),
-        message_id: m.message_id().map(|s| clip(s.trim().to_string())),
+            .map(|s| clip(s.trim().to_owned())),
+        message_id: m.message_id().map(|s| clip(s.trim().to_owned())),
         to: m.to().map(|to| {
             let all: Vec<String> = to
                 .iter()
@@ -91,7 +91,7 @@ fn collect_bodies(m: &Message<'_>, p: &mut ParsedEmail, depth: usize) {
     for part in &m.parts {
         if let PartType::Message(inner) = &part.body {
             if p.subject.is_none() {
-                p.subject = inner.subject().map(|s| clip(s.trim().to_string()));
+                p.subject = inner.subject().map(|s| clip(s.trim().to_owned()));
             }
             collect_bodies(inner, p, depth + 1);
         }

@@ -59,7 +59,7 @@ impl std::str::FromStr for Algorithm {
             "sha1" => Ok(Algorithm::Sha1),
             "sha256" => Ok(Algorithm::Sha256),
             "sha512" => Ok(Algorithm::Sha512),
-            _ => Err(OtpError::UnknownAlgorithm(s.to_string())),
+            _ => Err(OtpError::UnknownAlgorithm(s.to_owned())),
         }
     }
 }
@@ -106,7 +106,7 @@ impl std::str::FromStr for Kind {
             "totp" => Ok(Kind::Totp),
             "hotp" => Ok(Kind::Hotp),
             "steam" => Ok(Kind::Steam),
-            _ => Err(OtpError::UnknownKind(s.to_string())),
+            _ => Err(OtpError::UnknownKind(s.to_owned())),
         }
     }
 }

@@ -73,7 +73,7 @@ pub fn parse_otpauth_uri(uri: &str) -> Result<(Secret, OtpParams), OtpError> {
         let value = decode_query(value)?;
         let value = value.trim();
         match key.as_str() {
-            "secret" => secret_text = Some(value.to_string()),
+            "secret" => secret_text = Some(value.to_owned()),
             "issuer" => issuer_param = non_empty(value),
             "algorithm" => params.algorithm = value.parse::<Algorithm>()?,
             "digits" => {
@@ -175,7 +175,7 @@ fn encode(text: &str) -> String {
 
 fn non_empty(text: &str) -> Option<String> {
     let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Percent-decodes a path segment (`+` stays a plus).
@@ -220,7 +220,7 @@ fn split_label(
             .strip_prefix(issuer)
             .and_then(|rest| rest.strip_prefix(':'))
     {
-        return Ok((Some(issuer.to_string()), non_empty(account)));
+        return Ok((Some(issuer.to_owned()), non_empty(account)));
     }
     match decoded.split_once(':') {
         Some((issuer, account)) => Ok((non_empty(issuer), non_empty(account))),
@@ -231,7 +231,7 @@ fn split_label(
 fn parse_number<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, OtpError> {
     value.parse().map_err(|_| OtpError::InvalidParameter {
         name,
-        value: value.to_string(),
+        value: value.to_owned(),
     })
 }
 

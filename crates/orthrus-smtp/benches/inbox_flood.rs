@@ -221,7 +221,7 @@ async fn run(label: &str, url_db: &str) {
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (address, body) = (address.clone(), body.clone());
+        let (address, body) = (address.clone(), Arc::clone(&body));
         let n = total / clients + usize::from(c < total % clients);
         tasks.push(tokio::spawn(async move {
             let mut codes: BTreeMap<String, usize> = BTreeMap::new();

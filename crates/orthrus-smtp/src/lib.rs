@@ -196,7 +196,7 @@ impl Slot {
         *n += 1;
         t.total += 1;
         Ok(Self {
-            table: table.clone(),
+            table: Arc::clone(table),
             ip,
         })
     }
@@ -242,7 +242,7 @@ pub async fn serve(
         // this, Nagle's algorithm and delayed ACKs add ~40 ms per message.
         let _ = stream.set_nodelay(true);
         let slot = Slot::take(&table, peer.ip(), &config);
-        let (config, delivery, stop) = (config.clone(), delivery.clone(), stop.clone());
+        let (config, delivery, stop) = (config.clone(), Arc::clone(&delivery), stop.clone());
         sessions.spawn(async move {
             let mut stream = stream;
             match slot {
@@ -264,7 +264,7 @@ pub async fn serve(
                             tracing::debug!(peer = %peer, error = %e, "smtp session ended");
                         }
                         Err(_) => {
-                            tracing::info!(peer = %peer, "smtp session dropped at its deadline")
+                            tracing::info!(peer = %peer, "smtp session dropped at its deadline");
                         }
                         Ok(Ok(())) => {}
                     }
@@ -690,14 +690,10 @@ impl AppDelivery {
 }
 
 /// The listener's view of a quota refusal from the app.
-fn quota_refusal(e: &orthrus_app::AppError) -> Option<DeliveryError> {
+fn quota_refusal(e: &AppError) -> Option<DeliveryError> {
     match e {
-        orthrus_app::AppError::InboxRateLimited(message) => {
-            Some(DeliveryError::RateLimited(message.clone()))
-        }
-        orthrus_app::AppError::InboxStorageFull(message) => {
-            Some(DeliveryError::Full(message.clone()))
-        }
+        AppError::InboxRateLimited(message) => Some(DeliveryError::RateLimited(message.clone())),
+        AppError::InboxStorageFull(message) => Some(DeliveryError::Full(message.clone())),
         _ => None,
     }
 }

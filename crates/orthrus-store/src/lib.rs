@@ -222,7 +222,7 @@ pub mod testing {
     ) -> crate::Result<()>
     where
         F: FnMut(&'static str, String) -> Fut,
-        Fut: std::future::Future<Output = ()>,
+        Fut: Future<Output = ()>,
     {
         let file = dir.join(format!("{tag}.db"));
         run("sqlite", format!("sqlite://{}", file.display())).await;

@@ -707,7 +707,7 @@ impl AccessRequestState {
 
 impl std::str::FromStr for AccessRequestState {
     type Err = ();
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+    fn from_str(s: &str) -> Result<Self, ()> {
         match s {
             "pending" => Ok(Self::Pending),
             "approved" => Ok(Self::Approved),

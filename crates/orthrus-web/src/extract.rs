@@ -175,7 +175,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
         struct Fields<T>(std::marker::PhantomData<T>);
         impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
             type Value = T;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
@@ -345,14 +345,11 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
         return (req, Err(denied()));
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            return (
-                Request::from_parts(parts, Body::empty()),
-                Err(WebError(AppError::TooLarge("the form is too large"))),
-            );
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
+        return (
+            Request::from_parts(parts, Body::empty()),
+            Err(WebError(AppError::TooLarge("the form is too large"))),
+        );
     };
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let ok = fields

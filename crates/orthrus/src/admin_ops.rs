@@ -231,7 +231,7 @@ fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 /// `ORTHRUS_MASTER_KEY`, the new key is printed once instead).
 /// The rotation's next key: the one waiting in master.key.new, or a new
 /// one written there (0600).
-fn next_key(pending: &std::path::Path) -> anyhow::Result<(MasterKey, bool)> {
+fn next_key(pending: &Path) -> anyhow::Result<(MasterKey, bool)> {
     if pending.exists() {
         return Ok((read_key_file(pending)?, true));
     }

@@ -93,7 +93,7 @@ impl std::fmt::Debug for AppHandle {
 }
 
 fn gauge(
-    enc: &mut DescriptorEncoder,
+    enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
     values: &[(Labels, i64)],
@@ -110,7 +110,7 @@ fn gauge(
 }
 
 impl Collector for AppCollector {
-    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         for f in self.app.0.metrics().families() {
             let mut m = enc.encode_descriptor(f.name, f.help, None, MetricType::Counter)?;
             for (value, n) in &f.values {
@@ -241,7 +241,7 @@ impl Metrics {
         );
         registry.register_collector(Box::new(AppCollector {
             app: AppHandle(app.clone()),
-            stats: stats.clone(),
+            stats: Arc::clone(&stats),
         }));
         Self {
             registry: Arc::new(registry),

@@ -206,7 +206,7 @@ async fn try_flow(
         pictures: HashMap::new(),
         failed: None,
         last_url: None,
-        current: current.clone(),
+        current: Arc::clone(&current),
     };
     let stop = CancellationToken::new();
     let asking = {
@@ -214,7 +214,7 @@ async fn try_flow(
             app.clone(),
             actor.clone(),
             job.id.to_string(),
-            current.clone(),
+            Arc::clone(&current),
             stop.clone(),
         );
         let wait_min = cfg.automation.person_wait_secs.div_ceil(60);

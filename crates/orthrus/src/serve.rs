@@ -48,13 +48,13 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         MasterKey::load_or_create(&cfg.data_dir, env_key.as_deref(), &OsEntropy)?;
     match source {
         KeySource::Generated => {
-            tracing::warn!(path = %cfg.data_dir.join("master.key").display(), "generated a new master key: back it up, without it the vault cannot be read")
+            tracing::warn!(path = %cfg.data_dir.join("master.key").display(), "generated a new master key: back it up, without it the vault cannot be read");
         }
         KeySource::Environment => {
-            tracing::info!(key_id = master.id(), "master key from ORTHRUS_MASTER_KEY")
+            tracing::info!(key_id = master.id(), "master key from ORTHRUS_MASTER_KEY");
         }
         KeySource::File => {
-            tracing::info!(key_id = master.id(), "master key from the data directory")
+            tracing::info!(key_id = master.id(), "master key from the data directory");
         }
     }
     let url = cfg.database();
@@ -67,7 +67,7 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     // while this server does).
     let ring = orthrus_crypto::Envelope::new(master.clone());
     let loader = key_loader(cfg.data_dir.clone(), env_key);
-    ring.set_loader(loader.clone());
+    ring.set_loader(Arc::clone(&loader));
     orthrus_app::master_key::check_key(store.as_ref(), &ring)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -180,7 +180,7 @@ fn profiles_dir(cfg: &Config) -> std::path::PathBuf {
         return dir;
     }
     tracing::warn!(path = %dir.display(), "not using a browser-profile directory this server did not make");
-    let tag: [u8; 8] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
+    let tag: [u8; 8] = orthrus_core::Entropy::bytes(&OsEntropy);
     let dir = std::env::temp_dir().join(format!(
         "orthrus-browser-profiles-{}",
         orthrus_crypto::hex(&tag)
@@ -193,10 +193,7 @@ fn profiles_dir(cfg: &Config) -> std::path::PathBuf {
 /// (`automation.recipes_dir`); a broken file stops the start. The app
 /// learns from them whose codes and links each app's automations may use
 /// (the inbox shows why it leaves other messages alone).
-fn load_recipes(
-    app: &orthrus_app::App,
-    cfg: &Config,
-) -> anyhow::Result<Arc<orthrus_automation::Recipes>> {
+fn load_recipes(app: &App, cfg: &Config) -> anyhow::Result<Arc<orthrus_automation::Recipes>> {
     let dir = Some(cfg.automation.recipes_dir.as_str())
         .filter(|d| !d.is_empty())
         .map(std::path::Path::new);
@@ -213,7 +210,7 @@ const MFA_CHECKS_AT_ONCE: i64 = 3;
 
 /// The automation runner of this process.
 pub(crate) fn runner(
-    app: &orthrus_app::App,
+    app: &App,
     cfg: &Config,
     recipes: &Arc<orthrus_automation::Recipes>,
     n: u32,
@@ -222,7 +219,7 @@ pub(crate) fn runner(
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "orthrus".into());
     // Unique even when containers share a hostname and a pid.
-    let tag: [u8; 4] = orthrus_core::Entropy::bytes(&orthrus_core::OsEntropy);
+    let tag: [u8; 4] = orthrus_core::Entropy::bytes(&OsEntropy);
     let tag = orthrus_crypto::hex(&tag);
     let mut rc = orthrus_automation::runner::RunnerConfig::new(
         format!("{host}-{}-{n}-{tag}", std::process::id()),
@@ -231,7 +228,7 @@ pub(crate) fn runner(
     rc.lease = std::time::Duration::from_secs(cfg.automation.lease_secs);
     rc.person_wait = std::time::Duration::from_secs(cfg.automation.person_wait_secs);
     rc.browser.egress = cfg.egress();
-    rc.recipes = recipes.clone();
+    rc.recipes = Arc::clone(recipes);
     rc.browser.run_as = Some(cfg.automation.browser_user.clone()).filter(|u| !u.is_empty());
     orthrus_automation::runner::Runner::new(app.clone(), rc)
 }

@@ -434,7 +434,7 @@ impl App {
         async move {
             changes
                 .until(|c| matches!(c, crate::Change::Job { .. }))
-                .await
+                .await;
         }
     }
 }

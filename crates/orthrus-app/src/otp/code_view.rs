@@ -31,7 +31,7 @@ impl App {
         // The write runs in its own task, awaited here: if this request is
         // cancelled (client gone), the batch still commits and every other
         // caller in it still gets its answer.
-        let store = self.inner.store.clone();
+        let store = std::sync::Arc::clone(&self.inner.store);
         let write = tokio::spawn(async move {
             let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
             let result = store

@@ -91,7 +91,7 @@ pub(crate) fn settings() -> SsoSettings {
 
 pub(crate) fn with_sso_settings(t: &TestApp, settings: SsoSettings) -> Arc<FakeProvider> {
     let p = Arc::new(FakeProvider::default());
-    t.app.set_sso(p.clone(), settings);
+    t.app.set_sso(Arc::<FakeProvider>::clone(&p), settings);
     p
 }
 

@@ -153,7 +153,7 @@ impl TwoNodes {
             let master = MasterKey::generate(&OsEntropy);
             let first = orthrus_store::open(&url).await.unwrap();
             let postgres = first.backend() == "postgres";
-            let a = app(first.clone(), &master, &clock);
+            let a = app(Arc::clone(&first), &master, &clock);
             let b = match (join, postgres) {
                 (NodeB::Following, false) => {
                     assert!(a.follow_other_nodes().is_none(), "SQLite: one node");

@@ -26,7 +26,7 @@ impl Harness {
     async fn on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Self {
         let backend = store.backend();
         let app = App::new(
-            store.clone(),
+            Arc::clone(&store),
             MasterKey::generate(&OsEntropy),
             Arc::new(FakeClock::new(Timestamp(START))),
             Arc::new(OsEntropy),

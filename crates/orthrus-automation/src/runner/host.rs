@@ -86,7 +86,7 @@ impl RunnerHost {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(job = %self.job.id, error = %e, "could not read the answer")
+                    tracing::warn!(job = %self.job.id, error = %e, "could not read the answer");
                 }
             }
             if tokio::time::Instant::now() >= deadline {

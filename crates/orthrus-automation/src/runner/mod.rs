@@ -45,7 +45,7 @@ pub struct RunnerConfig {
     pub profiles_dir: PathBuf,
     pub browser: BrowserOptions,
     /// The recipes this server runs (built-in and the operator's).
-    pub recipes: std::sync::Arc<crate::Recipes>,
+    pub recipes: Arc<crate::Recipes>,
 }
 
 impl RunnerConfig {
@@ -58,7 +58,7 @@ impl RunnerConfig {
             person_wait: Duration::from_secs(15 * 60),
             profiles_dir,
             browser: BrowserOptions::default(),
-            recipes: std::sync::Arc::new(crate::Recipes::load(None).unwrap_or_default()),
+            recipes: Arc::new(crate::Recipes::load(None).unwrap_or_default()),
         }
     }
 }

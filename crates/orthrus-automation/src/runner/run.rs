@@ -30,7 +30,7 @@ impl Runner {
             self.cfg.worker_id.clone(),
             self.cfg.lease,
             cancel.clone(),
-            lost.clone(),
+            Arc::clone(&lost),
         );
         // Whether the app asked for a second factor (a check's finding).
         let asked_for_code = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -191,7 +191,7 @@ impl Runner {
             typed_new: std::sync::atomic::AtomicBool::new(false),
             signing_in_with_new: std::sync::atomic::AtomicBool::new(false),
             typed_pending: std::sync::atomic::AtomicBool::new(false),
-            asked_for_code: asked_for_code.clone(),
+            asked_for_code: Arc::clone(asked_for_code),
         };
         // The attempt's time limit, stretched by each wait for a person.
         let started = tokio::time::Instant::now();
@@ -271,7 +271,7 @@ impl Runner {
             }
             Err(_) if fresh => {}
             Err(e) => {
-                tracing::warn!(job = %job.id, error = %e, "could not pack the browser profile")
+                tracing::warn!(job = %job.id, error = %e, "could not pack the browser profile");
             }
         }
         let _ = std::fs::remove_dir_all(&profile);

@@ -13,7 +13,7 @@ fn host(url: &str, mail: crate::Mail) -> TestHost {
         password: "pw-1-correct".into(),
         mail,
         seen: 0,
-        asked: std::sync::Mutex::default(),
+        asked: Mutex::default(),
     }
 }
 
@@ -34,7 +34,7 @@ async fn the_generic_login_passes_the_sandbox_and_its_mailed_code() {
         .await
         .unwrap();
     let d = browser.driver().unwrap();
-    let h = host(&env.url, env.mail.clone());
+    let h = host(&env.url, Arc::clone(&env.mail));
     let mut log = Log::default();
     let end = orthrus_automation::generic::login(d, &h, &mut log).await;
     let page = d.source().await.unwrap_or_default();
@@ -85,10 +85,10 @@ async fn site(login: &'static str, frame: &'static str) -> (String, Arc<Mutex<Ve
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let keep = seen.clone();
+    let keep = Arc::clone(&seen);
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            let keep = keep.clone();
+            let keep = Arc::clone(&keep);
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 8192];
                 let n = s.read(&mut buf).await.unwrap_or(0);

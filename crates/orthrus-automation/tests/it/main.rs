@@ -35,10 +35,10 @@ async fn smtp_sink() -> (String, Mail) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let mail: Mail = Arc::default();
-    let keep = mail.clone();
+    let keep = Arc::clone(&mail);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let keep = keep.clone();
+            let keep = Arc::clone(&keep);
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
                 let mut r = BufReader::new(r);
@@ -83,7 +83,7 @@ struct TestHost {
     /// Messages that were already there when the run started.
     seen: usize,
     /// The questions asked (`ask` steps), with their screenshots.
-    asked: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    asked: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 #[async_trait::async_trait]
@@ -205,9 +205,9 @@ async fn run_asking(
     let host = TestHost {
         url: env.url.clone(),
         password: password.into(),
-        mail: env.mail.clone(),
+        mail: Arc::clone(&env.mail),
         seen: env.mail.lock().unwrap().len(),
-        asked: std::sync::Mutex::default(),
+        asked: Mutex::default(),
     };
     let mut log = Log::default();
     let end = run_flow(browser.driver().unwrap(), &recipe, "login", &host, &mut log).await;
@@ -336,9 +336,9 @@ async fn a_young_device_defers_turning_on_mfa_by_the_stated_wait() {
     let host = TestHost {
         url: env.url.clone(),
         password: "pw-1-correct".into(),
-        mail: env.mail.clone(),
+        mail: Arc::clone(&env.mail),
         seen: 0,
-        asked: std::sync::Mutex::default(),
+        asked: Mutex::default(),
     };
     let mut log = Log::default();
     let end = run_flow(

@@ -21,9 +21,9 @@ fn canon(code: &str) -> String {
         .to_uppercase();
     let head = code.trim_start().to_uppercase();
     if head.starts_with("G-") {
-        up.strip_prefix('G').unwrap_or(&up).to_string()
+        up.strip_prefix('G').unwrap_or(&up).to_owned()
     } else if head.starts_with("FB-") {
-        up.strip_prefix("FB").unwrap_or(&up).to_string()
+        up.strip_prefix("FB").unwrap_or(&up).to_owned()
     } else {
         up
     }
@@ -37,7 +37,7 @@ struct Outcome {
 }
 
 fn run_case(case: &Value) -> Outcome {
-    let id = case["id"].as_str().unwrap_or("?").to_string();
+    let id = case["id"].as_str().unwrap_or("?").to_owned();
     let channel = case["channel"].as_str().unwrap_or("?");
     // The shared corpus carries no language tag.
     let lang = case["lang"].as_str().unwrap_or("mixed");
@@ -53,7 +53,7 @@ fn run_case(case: &Value) -> Outcome {
     let want_link = expect
         .get("confirm_link")
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(str::to_owned);
     let got_code = got.code.as_deref().map(canon);
     let code_ok = want_code == got_code;
     let link_ok = want_link == got.confirm_link;

@@ -225,9 +225,9 @@ mod tests {
         assert_eq!(
             rows,
             vec![
-                (1, vec!["a".to_string(), "b".to_string()]),
-                (2, vec!["x, \"y\"".to_string(), "multi\nline".to_string()]),
-                (5, vec!["z".to_string(), String::new()]),
+                (1, vec!["a".to_owned(), "b".to_owned()]),
+                (2, vec!["x, \"y\"".to_owned(), "multi\nline".to_owned()]),
+                (5, vec!["z".to_owned(), String::new()]),
             ]
         );
     }

@@ -299,7 +299,7 @@ pub(super) fn bitwarden_entry(
 ) -> Result<ImportedEntry, EntryError> {
     let non_empty = |s: &str| {
         let s = s.trim();
-        (!s.is_empty()).then(|| s.to_string())
+        (!s.is_empty()).then(|| s.to_owned())
     };
     let lower = totp.to_ascii_lowercase();
     let (secret, mut params) = if lower.starts_with("otpauth://") {

@@ -295,7 +295,7 @@ fn split_name(name: &str, issuer: Option<&str>) -> (Option<String>, Option<Strin
     let name = name.trim();
     let non_empty = |s: &str| {
         let s = s.trim();
-        (!s.is_empty()).then(|| s.to_string())
+        (!s.is_empty()).then(|| s.to_owned())
     };
     if let Some(issuer) = issuer.and_then(non_empty) {
         let account = name

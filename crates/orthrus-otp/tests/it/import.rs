@@ -583,9 +583,9 @@ fn encode_payload(entries: &[RawEntry]) -> String {
     let quoted: String = data
         .chars()
         .map(|c| match c {
-            '+' => "%2B".to_string(),
-            '/' => "%2F".to_string(),
-            '=' => "%3D".to_string(),
+            '+' => "%2B".to_owned(),
+            '/' => "%2F".to_owned(),
+            '=' => "%3D".to_owned(),
             c => c.to_string(),
         })
         .collect();
@@ -618,9 +618,9 @@ proptest! {
             let expected_kind = if *kind == 1 { Kind::Hotp } else { Kind::Totp };
             prop_assert_eq!(entry.params.kind, expected_kind);
             prop_assert_eq!(entry.params.counter, *counter);
-            prop_assert_eq!(entry.params.issuer.clone(), Some(issuer.trim().to_string()).filter(|s| !s.is_empty()));
+            prop_assert_eq!(entry.params.issuer.clone(), Some(issuer.trim().to_owned()).filter(|s| !s.is_empty()));
             if issuer.trim().is_empty() && !name.contains(':') {
-                prop_assert_eq!(entry.params.account_name.clone(), Some(name.trim().to_string()).filter(|s| !s.is_empty()));
+                prop_assert_eq!(entry.params.account_name.clone(), Some(name.trim().to_owned()).filter(|s| !s.is_empty()));
             }
         }
     }

@@ -32,7 +32,7 @@ fn oathtool(args: &[String]) -> String {
         "oathtool {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[test]

@@ -137,7 +137,7 @@ fn a_google_authenticator_export_qr_is_imported() {
         screenshot(first_batch, 5, 150, 380, false),
         ImageFormat::Png,
     );
-    assert_eq!(decode_qr_all(&png).unwrap(), vec![first_batch.to_string()]);
+    assert_eq!(decode_qr_all(&png).unwrap(), vec![first_batch.to_owned()]);
     assert_eq!(detect_and_parse(&png).unwrap().len(), 3);
 }
 

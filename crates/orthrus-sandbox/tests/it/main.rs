@@ -22,10 +22,10 @@ async fn smtp_sink() -> (String, Inbox) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let inbox: Inbox = Arc::default();
-    let keep = inbox.clone();
+    let keep = Arc::clone(&inbox);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let keep = keep.clone();
+            let keep = Arc::clone(&keep);
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
                 let mut r = BufReader::new(r);
@@ -68,12 +68,12 @@ async fn smtp_sink() -> (String, Inbox) {
 /// Keeps each text posted to it with its signature header.
 async fn sms_sink() -> (String, Texts) {
     let got: Texts = Arc::default();
-    let keep = got.clone();
+    let keep = Arc::clone(&got);
     let app = axum::Router::new().route(
         "/sms",
         axum::routing::post(
             move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let keep = keep.clone();
+                let keep = Arc::clone(&keep);
                 async move {
                     let sig = headers
                         .get("x-orthrus-signature")

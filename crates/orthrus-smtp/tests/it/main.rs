@@ -52,7 +52,12 @@ pub(crate) async fn start(config: SmtpConfig) -> (String, Arc<Memory>, Cancellat
     let addr = listener.local_addr().unwrap().to_string();
     let mem = Arc::new(Memory::default());
     let stop = CancellationToken::new();
-    tokio::spawn(serve(listener, config, mem.clone(), stop.clone()));
+    tokio::spawn(serve(
+        listener,
+        config,
+        Arc::<Memory>::clone(&mem),
+        stop.clone(),
+    ));
     (addr, mem, stop)
 }
 
@@ -219,7 +224,7 @@ async fn a_crash_before_the_message_is_stored_never_answers_250() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let delivery = Arc::new(Stuck(entered.clone()));
+    let delivery = Arc::new(Stuck(Arc::clone(&entered)));
     server.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         serve(

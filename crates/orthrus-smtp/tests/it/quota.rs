@@ -176,7 +176,7 @@ async fn over_the_address_rate_rcpt_is_452_and_nothing_is_stored() {
             workspace_messages_per_minute: 5,
             ..InboxLimits::default()
         };
-        let n = node(store.clone(), &clock, limits).await;
+        let n = node(Arc::clone(&store), &clock, limits).await;
         let (ws, addrs) = addresses(&n.app, &store, 2).await;
         let (mut c, _) = Client::connect(&n.smtp).await;
         c.cmd("EHLO sender.test").await;
@@ -222,7 +222,7 @@ async fn over_the_storage_quota_is_552_before_anything_is_stored() {
             workspace_storage_bytes: 1_000_000,
             ..InboxLimits::default()
         };
-        let n = node(store.clone(), &clock, limits).await;
+        let n = node(Arc::clone(&store), &clock, limits).await;
         let (ws, addrs) = addresses(&n.app, &store, 1).await;
         let address = &addrs[0];
         let (mut c, _) = Client::connect(&n.smtp).await;
@@ -250,7 +250,7 @@ async fn over_the_storage_quota_is_552_before_anything_is_stored() {
         // address past this node's quota: this node now refuses at RCPT,
         // from the counts in the database.
         let other = App::new(
-            store.clone(),
+            Arc::clone(&store),
             MasterKey::generate(&OsEntropy),
             Arc::new(clock.clone()),
             Arc::new(OsEntropy),
@@ -288,7 +288,7 @@ async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
             address_messages_per_minute: 2,
             ..InboxLimits::default()
         };
-        let n = node(store.clone(), &clock, limits).await;
+        let n = node(Arc::clone(&store), &clock, limits).await;
         let (ws, _) = addresses(&n.app, &store, 0).await;
         let u = store
             .find_user_by_email("owner@quota.test")
@@ -335,7 +335,7 @@ async fn one_address_named_many_times_is_one_recipient_and_one_copy() {
     let (stores, _dir) = stores("smtpduprcpt").await;
     for store in stores {
         let clock = FakeClock::new(Timestamp(1_790_000_000_000));
-        let n = node(store.clone(), &clock, InboxLimits::default()).await;
+        let n = node(Arc::clone(&store), &clock, InboxLimits::default()).await;
         let (ws, addrs) = addresses(&n.app, &store, 1).await;
         let (mut c, _) = Client::connect(&n.smtp).await;
         c.cmd("EHLO sender.test").await;

@@ -255,7 +255,7 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         );
         // The newest open one for that requester, action and target.
         let open = |s: &Arc<dyn Store>, now| {
-            let (s, target) = (s.clone(), target.clone());
+            let (s, target) = (Arc::clone(s), target.clone());
             let owner = sc.owner.id;
             async move {
                 s.open_dual_approval(ws, owner, "view_backup_codes", &target, now)

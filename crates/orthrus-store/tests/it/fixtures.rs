@@ -29,7 +29,7 @@ impl Scene {
         let ws = workspace(&c);
         let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
         s.bootstrap(&ws, &owner).await.unwrap();
-        let account = super::account(&c, ws.id, owner.id, "Brand IG");
+        let account = account(&c, ws.id, owner.id, "Brand IG");
         s.create_account(&account, &owner_of(&account, owner.id), &[])
             .await
             .unwrap();
@@ -50,7 +50,7 @@ impl Scene {
 
     /// Another account of the workspace, owned by the Owner, stored.
     pub async fn account(&self, s: &Arc<dyn Store>, label: &str) -> AccountRow {
-        let a = super::account(&self.c, self.ws.id, self.owner.id, label);
+        let a = account(&self.c, self.ws.id, self.owner.id, label);
         s.create_account(&a, &owner_of(&a, self.owner.id), &[])
             .await
             .unwrap();
@@ -63,7 +63,7 @@ impl Scene {
         s.create_workspace(&ws).await.unwrap();
         let owner = user(&self.c, ws.id, "other@acme.test", WorkspaceRole::Owner);
         s.create_user(&owner).await.unwrap();
-        let account = super::account(&self.c, ws.id, owner.id, "Other IG");
+        let account = account(&self.c, ws.id, owner.id, "Other IG");
         s.create_account(&account, &owner_of(&account, owner.id), &[])
             .await
             .unwrap();

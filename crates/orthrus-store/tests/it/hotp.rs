@@ -20,7 +20,7 @@ async fn concurrent_hotp_claims_get_distinct_counters() {
         s.put_otp(&row).await.unwrap();
 
         let claims = (0..20).map(|_| {
-            let s = s.clone();
+            let s = Arc::clone(&s);
             tokio::spawn(async move { s.claim_otp_counter(ws.id, a.id, row.id).await })
         });
         let mut got: Vec<i64> = Vec::new();

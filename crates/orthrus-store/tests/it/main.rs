@@ -558,7 +558,7 @@ async fn concurrent_audit_appends_keep_one_chain() {
         s.create_workspace(&ws).await.unwrap();
         let mut tasks = Vec::new();
         for i in 0..20 {
-            let s = s.clone();
+            let s = Arc::clone(&s);
             let c = c.clone();
             tasks.push(tokio::spawn(async move {
                 let chain = |prev: &str, seq: i64, _: &NewAuditEvent| ChainLink {
@@ -620,7 +620,7 @@ async fn concurrent_first_run_setups_create_one_workspace() {
         let c = clock();
         let mut tasks = Vec::new();
         for i in 0..4 {
-            let s = s.clone();
+            let s = Arc::clone(&s);
             let c = c.clone();
             tasks.push(tokio::spawn(async move {
                 let ws = workspace(&c);
@@ -1130,7 +1130,7 @@ async fn concurrent_workers_never_share_a_job_or_an_account() {
         let now = c.now();
         let mut tasks = Vec::new();
         for w in 0..8 {
-            let s = s.clone();
+            let s = Arc::clone(s);
             tasks.push(tokio::spawn(async move {
                 let mut got = Vec::new();
                 for _ in 0..6 {

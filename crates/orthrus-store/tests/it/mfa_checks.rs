@@ -55,7 +55,7 @@ async fn mfa_checks_are_due_per_account_and_one_waits_at_a_time() {
         // A check queued: not due again, and a second one is refused.
         let check = job(&c, &due, u.id, "check_mfa");
         s.insert_job(&check).await.unwrap();
-        assert!(due_now(s.clone(), before).await.is_empty());
+        assert!(due_now(Arc::clone(&s), before).await.is_empty());
         assert_eq!(s.mfa_checks_in_flight().await.unwrap(), 1);
         c.advance_secs(1);
         assert!(matches!(
@@ -95,13 +95,13 @@ async fn mfa_checks_are_due_per_account_and_one_waits_at_a_time() {
         );
         c.advance_secs(week - 10);
         assert!(
-            due_now(s.clone(), c.now().plus_seconds(-week))
+            due_now(Arc::clone(&s), c.now().plus_seconds(-week))
                 .await
                 .is_empty()
         );
         c.advance_secs(20);
         assert_eq!(
-            due_now(s.clone(), c.now().plus_seconds(-week)).await,
+            due_now(Arc::clone(&s), c.now().plus_seconds(-week)).await,
             vec![due.id]
         );
 

@@ -111,10 +111,10 @@ async fn due_schedules_move_on_once_and_leavers_rotations_are_listed() {
                 .map(|r| r.account_id)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(due(s.clone(), t0).await, vec![]);
-        assert_eq!(due(s.clone(), t0.plus_seconds(600)).await, vec![b.id]);
+        assert_eq!(due(Arc::clone(&s), t0).await, vec![]);
+        assert_eq!(due(Arc::clone(&s), t0.plus_seconds(600)).await, vec![b.id]);
         assert_eq!(
-            due(s.clone(), t0.plus_seconds(7200)).await,
+            due(Arc::clone(&s), t0.plus_seconds(7200)).await,
             vec![b.id, other.account.id, d.id, sc.account.id],
             "every workspace, soonest first"
         );
@@ -146,7 +146,7 @@ async fn due_schedules_move_on_once_and_leavers_rotations_are_listed() {
             Some(next)
         );
         assert_eq!(
-            due(s.clone(), t0.plus_seconds(7200)).await,
+            due(Arc::clone(&s), t0.plus_seconds(7200)).await,
             vec![other.account.id, d.id, sc.account.id]
         );
 

@@ -72,10 +72,10 @@ async fn racing_workers_claim_every_job_exactly_once() {
         };
         let now = c.now();
         let (w1, w2, w3, w4) = tokio::join!(
-            tokio::spawn(worker(a.clone(), "node-a-1", now)),
-            tokio::spawn(worker(a.clone(), "node-a-2", now)),
-            tokio::spawn(worker(b.clone(), "node-b-1", now)),
-            tokio::spawn(worker(b.clone(), "node-b-2", now)),
+            tokio::spawn(worker(Arc::clone(&a), "node-a-1", now)),
+            tokio::spawn(worker(Arc::clone(&a), "node-a-2", now)),
+            tokio::spawn(worker(Arc::clone(&b), "node-b-1", now)),
+            tokio::spawn(worker(Arc::clone(&b), "node-b-2", now)),
         );
         let mut claimed: Vec<EventId> = [w1, w2, w3, w4]
             .into_iter()

@@ -34,7 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
 /// The session kind `POST /auth/login` creates for a `client` value.
 pub(crate) fn session_kind(client: Option<&str>) -> Result<SessionKind, WebError> {
     match client.map(str::trim) {
-        None | Some("") | Some("cli") | Some("api") => Ok(SessionKind::Bearer),
+        None | Some("" | "cli" | "api") => Ok(SessionKind::Bearer),
         Some("extension") => Ok(SessionKind::Extension),
         Some(other) => Err(AppError::invalid(
             "auth.bad_client",
@@ -88,7 +88,7 @@ pub(crate) struct FillBody {
     /// by email or text) or `totp` (an authenticator app); by default the
     /// account's authenticator when it has one, else the inbox.
     #[serde(default)]
-    source: Option<orthrus_app::CodeSource>,
+    source: Option<CodeSource>,
 }
 
 /// `{username, password}` or `{code, source}`.

@@ -415,7 +415,7 @@ pub(crate) async fn export(
     State(s): State<WebState>,
     a: Authed,
     ApiJson(b): ApiJson<ExportBody>,
-) -> ApiResult<axum::response::Response> {
+) -> ApiResult<Response> {
     let f = s
         .app
         .export_otp(&a.actor, &b.format, b.passphrase.as_deref())

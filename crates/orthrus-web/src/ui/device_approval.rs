@@ -144,7 +144,7 @@ async fn complete(
                 .await?;
             crate::ui::accounts::guarded(
                 &s,
-                &crate::extract::Authed {
+                &Authed {
                     actor,
                     cookie_token: a.cookie_token.clone(),
                 },

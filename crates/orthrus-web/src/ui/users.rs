@@ -218,7 +218,7 @@ async fn workspace_settings(
 ) -> Result<Response, WebError> {
     // A refusal shows the form as it was sent, the reason beside its field.
     let current = s.app.workspace_settings(&a.actor).await?;
-    let typed = orthrus_app::WorkspaceSettings {
+    let typed = WorkspaceSettings {
         require_2fa: f.require_2fa.is_some(),
         two_person_rule: f.two_person_rule.is_some(),
         step_up_minutes: f.step_up_minutes,
@@ -356,7 +356,7 @@ async fn change_password(
                 1 => "Password changed. Your other session was signed out.".to_owned(),
                 n => format!("Password changed. Your {n} other sessions were signed out."),
             };
-            Ok(crate::ui::see_other(&s, "/security", &done))
+            Ok(see_other(&s, "/security", &done))
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
             let mut r = render(&PasswordPage {

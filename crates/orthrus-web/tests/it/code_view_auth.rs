@@ -208,9 +208,9 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
         let ws: WorkspaceId = me["workspace_id"].as_str().unwrap().parse().unwrap();
         let guest_id: UserId = guest.user_id.parse().unwrap();
         let member_id: UserId = member.user_id.parse().unwrap();
-        let store = t.app.store().clone();
+        let store = std::sync::Arc::clone(t.app.store());
         let last_seen = || {
-            let store = store.clone();
+            let store = std::sync::Arc::clone(&store);
             let now = t.clock.now();
             async move {
                 let s = store.list_sessions(ws, guest_id, now).await.unwrap();
@@ -219,7 +219,7 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
             }
         };
         let last_used = || {
-            let store = store.clone();
+            let store = std::sync::Arc::clone(&store);
             async move { store.list_api_tokens(ws, member_id).await.unwrap()[0].last_used_at }
         };
         assert_eq!(view(&guest, &id).await, ok);

@@ -507,7 +507,7 @@ async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let (_, address) = owner.account_with_address("Brand IG", "pw").await;
-    let auth = |flagged: bool| orthrus_app::SenderAuth {
+    let auth = |flagged: bool| SenderAuth {
         dkim: if flagged { "fail" } else { "pass" }.into(),
         dkim_domains: if flagged {
             vec![]

@@ -55,8 +55,8 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
     let (la, lb) = (listen().await, listen().await);
     // A host name (passkeys refuse an IP address); never contacted.
     let public_url = format!("http://localhost:{}", la.local_addr().unwrap().port());
-    let a = node(shared.app(store.clone(), |_| {}), la, &public_url);
-    let b = node(shared.app(store.clone(), |_| {}), lb, &public_url);
+    let a = node(shared.app(Arc::clone(&store), |_| {}), la, &public_url);
+    let b = node(shared.app(Arc::clone(&store), |_| {}), lb, &public_url);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -329,7 +329,7 @@ async fn a_master_key_rotation_rewraps_a_pending_passkey_ceremony() {
             .await
             .unwrap();
         let app = App::new_with_keys(
-            c.store.clone(),
+            Arc::clone(&c.store),
             new,
             &keys,
             Arc::new(c.clock.clone()),

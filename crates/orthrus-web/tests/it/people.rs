@@ -209,7 +209,7 @@ async fn with_a_relay_the_link_is_emailed_and_not_shown() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let outbox = Arc::new(Outbox::default());
-    t.app.set_mailer(outbox.clone());
+    t.app.set_mailer(Arc::<Outbox>::clone(&outbox));
     let (s, v) = owner
         .post(
             "/invitations",

@@ -317,7 +317,7 @@ impl Client {
     async fn with_step_up<T, F, Fut>(&self, f: F) -> anyhow::Result<T>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<T>>,
+        Fut: Future<Output = anyhow::Result<T>>,
     {
         match f().await {
             Err(e) if api_code(&e) == Some("step_up.required") => {

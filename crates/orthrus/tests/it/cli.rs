@@ -597,7 +597,7 @@ fn recipes_are_checked_and_a_broken_one_stops_the_start() {
     );
     let good_path = recipes.join("acme.toml");
     std::fs::write(&good_path, good).unwrap();
-    let out = std::process::Command::new(bin())
+    let out = Command::new(bin())
         .args(["recipe", "check"])
         .arg(&good_path)
         .output()
@@ -611,7 +611,7 @@ fn recipes_are_checked_and_a_broken_one_stops_the_start() {
 
     let bad_path = recipes.join("broken.toml");
     std::fs::write(&bad_path, "app = \"x\"\n[flows.login]\nsteps = 3\n").unwrap();
-    let out = std::process::Command::new(bin())
+    let out = Command::new(bin())
         .args(["recipe", "check"])
         .arg(&bad_path)
         .output()
@@ -620,7 +620,7 @@ fn recipes_are_checked_and_a_broken_one_stops_the_start() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("broken.toml:"), "{err}");
 
-    let out = std::process::Command::new(bin())
+    let out = Command::new(bin())
         .args([
             "serve",
             "--http",

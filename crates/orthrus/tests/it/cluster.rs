@@ -123,7 +123,9 @@ async fn balancer() -> (Arc<Balancer>, u16) {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let app = axum::Router::new().fallback(forward).with_state(lb.clone());
+    let app = axum::Router::new()
+        .fallback(forward)
+        .with_state(Arc::clone(&lb));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -320,7 +320,7 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     }
 
     // A page of another origin that looks like the login gets nothing.
-    let lookalike = crate::support::serve_static(
+    let lookalike = serve_static(
         "<html><body><form><input name='username' id='username' autocomplete='username'>\
          <input name='password' id='password' type='password'><button>Log in</button></form></body></html>",
     )

@@ -363,7 +363,7 @@ impl Load {
             self.session.clone(),
             self.api_token.clone(),
             self.totp_account.clone(),
-            self.made.clone(),
+            std::sync::Arc::clone(&self.made),
             stop.clone(),
         ));
         self.until_count(self.count() + 5).await;

@@ -109,7 +109,7 @@ impl Server {
             .unwrap();
         let logs = Arc::new(Mutex::new(String::new()));
         let mut err = child.stderr.take().unwrap();
-        let sink = logs.clone();
+        let sink = Arc::clone(&logs);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err.read(&mut buf) {
@@ -152,7 +152,7 @@ impl Server {
                 break;
             }
         }
-        let sink = stdout.clone();
+        let sink = Arc::clone(&stdout);
         std::thread::spawn(move || {
             let mut rest = String::new();
             let _ = out.read_to_string(&mut rest);

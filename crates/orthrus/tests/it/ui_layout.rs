@@ -190,7 +190,7 @@ async fn furnish(s: &Scene) -> (String, String) {
     )
     .await;
     assert_eq!(st, 200, "{v}");
-    let ivy = crate::support::login(
+    let ivy = login(
         &s.c,
         &s.server.url,
         "intern.with.a.rather.long.address@acme-marketing.test",
