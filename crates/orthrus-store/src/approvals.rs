@@ -92,13 +92,16 @@ pub trait ApprovalStore: Send + Sync {
     // Passkeys
     async fn create_passkey(&self, p: &PasskeyRow) -> Result<()>;
     async fn list_passkeys(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<PasskeyRow>>;
+    /// Stores a user's passkey credential after a sign-in and its last use;
+    /// false (and nothing changed) when `ws` and `user` have no passkey `id`.
     async fn update_passkey(
         &self,
         ws: WorkspaceId,
+        user: UserId,
         id: EventId,
         credential: &str,
         used_at: Timestamp,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, id: EventId) -> Result<bool>;
 }
 
@@ -540,29 +543,35 @@ macro_rules! impl_approvals {
                 .collect()
             }
 
-            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
             async fn update_passkey(
                 &self,
                 ws: WorkspaceId,
+                user: UserId,
                 p: EventId,
                 credential: &str,
                 used_at: Timestamp,
-            ) -> Result<()> {
-                sqlx::query(
+            ) -> Result<bool> {
+                let done = sqlx::query(
                     r#"
                     UPDATE user_passkeys
-                    SET credential = $3,
-                        last_used_at = $4
-                    WHERE workspace_id = $1 AND id = $2
+                    SET credential = $4,
+                        last_used_at = $5
+                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3
                     "#,
                 )
                 .bind(ws.to_string())
+                .bind(user.to_string())
                 .bind(p.to_string())
                 .bind(credential)
                 .bind(used_at.0)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
             }
 
             #[instrument(
