@@ -50,6 +50,7 @@ pub trait ApprovalStore: Send + Sync {
 
     // Two-person rule
     async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool>;
+    /// NotFound when there is no workspace `ws`.
     async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()>;
     async fn account_critical(&self, ws: WorkspaceId, account: AccountId) -> Result<bool>;
     async fn set_account_critical(
@@ -273,7 +274,7 @@ macro_rules! impl_approvals {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()> {
-                sqlx::query(
+                let done = sqlx::query(
                     r#"
                     UPDATE workspaces
                     SET two_person_rule = $2
@@ -284,7 +285,11 @@ macro_rules! impl_approvals {
                 .bind(on)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
 
             #[instrument(

@@ -85,6 +85,7 @@ pub trait InboxStore: Send + Sync {
     ) -> Result<InboxUsage>;
     /// Each workspace's inbox retention in days (None: the server default).
     async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
+    /// NotFound when there is no workspace `ws`.
     async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;
 
     // Forwarding addresses
@@ -578,7 +579,7 @@ macro_rules! impl_inbox {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()> {
                 let days = days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-                sqlx::query(
+                let done = sqlx::query(
                     r#"
                     UPDATE workspaces
                     SET inbox_retention_days = $2
@@ -589,7 +590,11 @@ macro_rules! impl_inbox {
                 .bind(days)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
