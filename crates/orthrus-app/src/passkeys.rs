@@ -347,9 +347,11 @@ impl App {
                 pk.update_credential(&result);
                 let json =
                     serde_json::to_string(&pk).map_err(|e| AppError::Internal(e.to_string()))?;
+                // False only when the passkey was removed meanwhile: the
+                // assertion was checked, so the step-up stands.
                 self.inner
                     .store
-                    .update_passkey(actor.workspace_id, row.id, &json, self.now())
+                    .update_passkey(actor.workspace_id, actor.user_id, row.id, &json, self.now())
                     .await?;
             }
         }

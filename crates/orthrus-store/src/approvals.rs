@@ -50,6 +50,7 @@ pub trait ApprovalStore: Send + Sync {
 
     // Two-person rule
     async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool>;
+    /// NotFound when there is no workspace `ws`.
     async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()>;
     async fn account_critical(&self, ws: WorkspaceId, account: AccountId) -> Result<bool>;
     async fn set_account_critical(
@@ -92,13 +93,16 @@ pub trait ApprovalStore: Send + Sync {
     // Passkeys
     async fn create_passkey(&self, p: &PasskeyRow) -> Result<()>;
     async fn list_passkeys(&self, ws: WorkspaceId, user: UserId) -> Result<Vec<PasskeyRow>>;
+    /// Stores a user's passkey credential after a sign-in and its last use;
+    /// false (and nothing changed) when `ws` and `user` have no passkey `id`.
     async fn update_passkey(
         &self,
         ws: WorkspaceId,
+        user: UserId,
         id: EventId,
         credential: &str,
         used_at: Timestamp,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     async fn delete_passkey(&self, ws: WorkspaceId, user: UserId, id: EventId) -> Result<bool>;
 }
 
@@ -270,7 +274,7 @@ macro_rules! impl_approvals {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()> {
-                sqlx::query(
+                let done = sqlx::query(
                     r#"
                     UPDATE workspaces
                     SET two_person_rule = $2
@@ -281,7 +285,11 @@ macro_rules! impl_approvals {
                 .bind(on)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
 
             #[instrument(
@@ -540,29 +548,35 @@ macro_rules! impl_approvals {
                 .collect()
             }
 
-            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
             async fn update_passkey(
                 &self,
                 ws: WorkspaceId,
+                user: UserId,
                 p: EventId,
                 credential: &str,
                 used_at: Timestamp,
-            ) -> Result<()> {
-                sqlx::query(
+            ) -> Result<bool> {
+                let done = sqlx::query(
                     r#"
                     UPDATE user_passkeys
-                    SET credential = $3,
-                        last_used_at = $4
-                    WHERE workspace_id = $1 AND id = $2
+                    SET credential = $4,
+                        last_used_at = $5
+                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3
                     "#,
                 )
                 .bind(ws.to_string())
+                .bind(user.to_string())
                 .bind(p.to_string())
                 .bind(credential)
                 .bind(used_at.0)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
             }
 
             #[instrument(

@@ -8,7 +8,7 @@ use crate::models::{
 };
 use crate::rows::{id, managed_email_row, message_row, phone_row, ts_opt};
 use crate::sql::{conflict, sql_fmt};
-use crate::{PgStore, Result, SqliteStore};
+use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
 use sqlx::Row;
@@ -85,6 +85,7 @@ pub trait InboxStore: Send + Sync {
     ) -> Result<InboxUsage>;
     /// Each workspace's inbox retention in days (None: the server default).
     async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>>;
+    /// NotFound when there is no workspace `ws`.
     async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()>;
 
     // Forwarding addresses
@@ -101,7 +102,8 @@ pub trait InboxStore: Send + Sync {
     /// A number anywhere in the instance (SMS routing; numbers are unique).
     async fn find_phone_number(&self, number: &str) -> Result<Option<PhoneNumberRow>>;
     /// Assigns a free number of the pool to the account (or returns the one
-    /// it has); None when the pool is empty.
+    /// it has); None when the pool is empty. NotFound (and nothing assigned)
+    /// when the account is not in `ws`.
     async fn assign_phone_number(
         &self,
         ws: WorkspaceId,
@@ -577,7 +579,7 @@ macro_rules! impl_inbox {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()> {
                 let days = days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-                sqlx::query(
+                let done = sqlx::query(
                     r#"
                     UPDATE workspaces
                     SET inbox_retention_days = $2
@@ -588,7 +590,11 @@ macro_rules! impl_inbox {
                 .bind(days)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
@@ -723,7 +729,8 @@ macro_rules! impl_inbox {
             ) -> Result<Option<PhoneNumberRow>> {
                 let mut tx = self.pool.begin().await?;
                 // Claim one free number with a conditional update (write first:
-                // it takes the lock), then read what this account holds.
+                // it takes the lock), only for an account of the workspace,
+                // then read what this account holds.
                 sqlx::query(
                     r#"
                     UPDATE phone_numbers
@@ -736,6 +743,11 @@ macro_rules! impl_inbox {
                             LIMIT 1
                         )
                         AND account_id IS NULL
+                        AND EXISTS (
+                            SELECT 1
+                            FROM accounts
+                            WHERE workspace_id = $1 AND id = $2
+                        )
                         AND NOT EXISTS (
                             SELECT 1
                             FROM phone_numbers
@@ -761,6 +773,25 @@ macro_rules! impl_inbox {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let out = row.as_ref().map(phone_row).transpose()?;
+                if out.is_none() {
+                    // No number: the pool is empty, or the account is not
+                    // one of this workspace's.
+                    let account = sqlx::query(
+                        r#"
+                        SELECT 1
+                        FROM accounts
+                        WHERE workspace_id = $1 AND id = $2
+                        "#,
+                    )
+                    .bind(ws.to_string())
+                    .bind(a.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if account.is_none() {
+                        tx.rollback().await?;
+                        return Err(StoreError::NotFound);
+                    }
+                }
                 tx.commit().await?;
                 Ok(out)
             }

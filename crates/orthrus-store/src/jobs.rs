@@ -81,6 +81,8 @@ pub trait JobStore: Send + Sync {
     async fn job_steps(&self, job: EventId) -> Result<Vec<JobStepRow>>;
     /// The sealed browser profile of an account, if one was saved.
     async fn browser_profile(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<Vec<u8>>>;
+    /// Keeps the account's sealed browser profile, replacing any earlier
+    /// one. NotFound (and nothing saved) when the account is not in `ws`.
     async fn save_browser_profile(
         &self,
         ws: WorkspaceId,
@@ -577,12 +579,20 @@ macro_rules! impl_jobs {
                 sealed: &[u8],
                 at: Timestamp,
             ) -> Result<()> {
-                sqlx::query(
+                // Only an account of `ws` gets a row (the profile is keyed by
+                // account alone, so an unchecked upsert through another
+                // workspace would overwrite it); the row takes the account's
+                // workspace, which also mends a row an older version filed
+                // under the wrong one.
+                let done = sqlx::query(
                     r#"
                     INSERT INTO browser_profiles (account_id, workspace_id, sealed, updated_at)
-                    VALUES ($1, $2, $3, $4)
+                    SELECT id, workspace_id, $3, $4
+                    FROM accounts
+                    WHERE workspace_id = $2 AND id = $1
                     ON CONFLICT (account_id)
-                    DO UPDATE SET sealed = excluded.sealed,
+                    DO UPDATE SET workspace_id = excluded.workspace_id,
+                        sealed = excluded.sealed,
                         updated_at = excluded.updated_at
                     "#,
                 )
@@ -592,7 +602,11 @@ macro_rules! impl_jobs {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(crate::StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
         }
     };

@@ -58,6 +58,7 @@ pub trait QuestionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Option<Vec<u8>>>;
     /// Keeps a job's latest screenshot (sealed), replacing any earlier one.
+    /// NotFound (and nothing saved) when the job is not in `ws`.
     async fn save_job_screenshot(
         &self,
         ws: WorkspaceId,
@@ -311,11 +312,19 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 at: Timestamp,
             ) -> Result<()> {
-                sqlx::query(
+                // Only a job of `ws` gets a row (the screenshot is keyed by
+                // job alone, so an unchecked upsert through another workspace
+                // would overwrite it); the row takes the job's workspace.
+                let done = sqlx::query(
                     r#"
                     INSERT INTO automation_screenshots (job_id, workspace_id, sealed, taken_at)
-                    VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (job_id) DO UPDATE SET sealed = excluded.sealed, taken_at = excluded.taken_at
+                    SELECT id, workspace_id, $3, $4
+                    FROM automation_jobs
+                    WHERE workspace_id = $2 AND id = $1
+                    ON CONFLICT (job_id)
+                    DO UPDATE SET workspace_id = excluded.workspace_id,
+                        sealed = excluded.sealed,
+                        taken_at = excluded.taken_at
                     "#,
                 )
                 .bind(job.to_string())
@@ -324,7 +333,11 @@ macro_rules! impl_questions {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                if done.rows_affected() == 0 {
+                    Err(crate::StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             }
 
             #[instrument(

@@ -88,3 +88,53 @@ async fn a_browser_profile_is_saved_over_the_earlier_one_in_its_workspace() {
         assert_eq!(s.browser_profile(ws, a).await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn a_browser_profile_is_saved_only_through_its_accounts_workspace() {
+    for s in backends("profilescope").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let (ws, a) = (sc.ws.id, sc.account.id);
+        let other = sc.elsewhere(&s).await;
+
+        // Before the account has a profile: nothing is filed for it.
+        assert!(matches!(
+            s.save_browser_profile(other.ws.id, a, &[9; 8], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.browser_profile(other.ws.id, a).await.unwrap(), None);
+        s.save_browser_profile(ws, a, &[1; 16], c.now())
+            .await
+            .unwrap();
+        assert_eq!(s.browser_profile(ws, a).await.unwrap(), Some(vec![1; 16]));
+
+        // After: the saved one stays.
+        c.advance_secs(60);
+        assert!(matches!(
+            s.save_browser_profile(other.ws.id, a, &[9; 8], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.browser_profile(ws, a).await.unwrap(), Some(vec![1; 16]));
+        assert_eq!(s.browser_profile(other.ws.id, a).await.unwrap(), None);
+
+        // Nor does ours reach theirs, or an account that does not exist.
+        assert!(matches!(
+            s.save_browser_profile(ws, other.account.id, &[9; 8], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            s.browser_profile(other.ws.id, other.account.id)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(matches!(
+            s.save_browser_profile(ws, AccountId::new(c, &OsEntropy), &[9; 8], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

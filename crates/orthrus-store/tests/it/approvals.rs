@@ -208,6 +208,24 @@ async fn the_two_person_rule_and_critical_accounts_are_per_workspace() {
     }
 }
 
+#[tokio::test]
+async fn the_two_person_rule_of_an_unknown_workspace_is_not_found() {
+    for s in backends("twopersonunknown").await.stores {
+        let sc = Scene::new(&s).await;
+        let unknown = workspace(&sc.c);
+        assert!(matches!(
+            s.set_two_person_rule(unknown.id, true).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(!s.two_person_rule(unknown.id).await.unwrap());
+        assert!(
+            !s.two_person_rule(sc.ws.id).await.unwrap(),
+            "ours unchanged"
+        );
+        assert!(s.get_workspace(unknown.id).await.unwrap().is_none());
+    }
+}
+
 fn dual(c: &FakeClock, u: &UserRow, action: &str, target: &str) -> DualApprovalRow {
     DualApprovalRow {
         id: EventId::new(c, &OsEntropy),

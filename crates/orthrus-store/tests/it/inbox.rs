@@ -207,6 +207,23 @@ async fn each_workspace_keeps_its_own_retention() {
 }
 
 #[tokio::test]
+async fn the_retention_of_an_unknown_workspace_is_not_found() {
+    for s in backends("retentionunknown").await.stores {
+        let sc = Scene::new(&s).await;
+        let unknown = workspace(&sc.c);
+        assert!(matches!(
+            s.set_inbox_retention(unknown.id, Some(30)).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            s.inbox_retentions().await.unwrap(),
+            vec![(sc.ws.id, None)],
+            "nothing stored for it, ours unchanged"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_forwarding_address_round_trips_and_its_code_attempts_are_bounded() {
     for s in backends("forward").await.stores {
         let sc = Scene::new(&s).await;

@@ -216,3 +216,59 @@ async fn a_jobs_latest_screenshot_is_kept_in_its_workspace_and_purged_by_age() {
         assert!(s.job_screenshot(ws, j.id).await.unwrap().is_none());
     }
 }
+
+#[tokio::test]
+async fn a_screenshot_is_saved_only_through_its_jobs_workspace() {
+    for s in backends("jobshotscope").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let ws = sc.ws.id;
+        let other = sc.elsewhere(&s).await;
+        let j = sc.job(&s, "login").await;
+
+        // Before the job has a screenshot: nothing is filed for it.
+        assert!(matches!(
+            s.save_job_screenshot(other.ws.id, j.id, &[9; 4], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(!s.job_screenshot_exists(other.ws.id, j.id).await.unwrap());
+        let t1 = c.now();
+        s.save_job_screenshot(ws, j.id, &[1; 4], t1).await.unwrap();
+
+        // After: the saved one stays, with the time it was taken.
+        c.advance_secs(10);
+        assert!(matches!(
+            s.save_job_screenshot(other.ws.id, j.id, &[9; 4], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.job_screenshot(ws, j.id).await.unwrap(), Some(vec![1; 4]));
+        assert!(s.job_screenshot(other.ws.id, j.id).await.unwrap().is_none());
+
+        // Nor does ours reach theirs, or a job that does not exist.
+        let theirs = job(c, &other.account, other.owner.id, "login");
+        s.insert_job(&theirs).await.unwrap();
+        assert!(matches!(
+            s.save_job_screenshot(ws, theirs.id, &[9; 4], c.now()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            !s.job_screenshot_exists(other.ws.id, theirs.id)
+                .await
+                .unwrap()
+        );
+        assert!(matches!(
+            s.save_job_screenshot(ws, EventId::new(c, &OsEntropy), &[9; 4], c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        // Taken at t1: purged with what was taken before t1 + 1 s.
+        assert_eq!(
+            s.purge_job_screenshots(t1.plus_seconds(1)).await.unwrap(),
+            1
+        );
+        assert!(!s.job_screenshot_exists(ws, j.id).await.unwrap());
+    }
+}

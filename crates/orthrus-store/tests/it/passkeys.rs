@@ -49,13 +49,19 @@ async fn passkeys_are_listed_per_user_updated_on_use_and_deleted_once() {
 
         // A sign-in moves the counter and the last use.
         c.advance_secs(60);
-        s.update_passkey(ws, laptop.id, "{\"counter\":7}", c.now())
+        s.update_passkey(ws, sc.owner.id, laptop.id, "{\"counter\":7}", c.now())
             .await
             .unwrap();
         // Through another workspace nothing changes.
-        s.update_passkey(other.ws.id, phone.id, "{\"counter\":99}", c.now())
-            .await
-            .unwrap();
+        s.update_passkey(
+            other.ws.id,
+            sc.owner.id,
+            phone.id,
+            "{\"counter\":99}",
+            c.now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             s.list_passkeys(ws, sc.owner.id).await.unwrap(),
             vec![
@@ -82,5 +88,70 @@ async fn passkeys_are_listed_per_user_updated_on_use_and_deleted_once() {
             vec![phone.clone()]
         );
         assert_eq!(s.list_passkeys(ws, v.id).await.unwrap(), vec![hers]);
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_is_updated_only_for_its_user_in_its_workspace() {
+    for s in backends("passkeyscope").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let ws = sc.ws.id;
+        let v = sc.user(&s, "v@acme.test", WorkspaceRole::User).await;
+        let other = sc.elsewhere(&s).await;
+        let laptop = passkey(c, &sc.owner, "laptop");
+        s.create_passkey(&laptop).await.unwrap();
+        c.advance_secs(60);
+
+        let hacked = "{\"counter\":99}";
+        assert!(
+            !s.update_passkey(ws, v.id, laptop.id, hacked, c.now())
+                .await
+                .unwrap(),
+            "another user's passkey"
+        );
+        assert!(
+            !s.update_passkey(other.ws.id, sc.owner.id, laptop.id, hacked, c.now())
+                .await
+                .unwrap(),
+            "through another workspace"
+        );
+        assert!(
+            !s.update_passkey(other.ws.id, other.owner.id, laptop.id, hacked, c.now())
+                .await
+                .unwrap(),
+            "another workspace's user"
+        );
+        assert!(
+            !s.update_passkey(
+                ws,
+                sc.owner.id,
+                EventId::new(c, &OsEntropy),
+                hacked,
+                c.now()
+            )
+            .await
+            .unwrap(),
+            "an unknown passkey"
+        );
+        assert_eq!(
+            s.list_passkeys(ws, sc.owner.id).await.unwrap(),
+            vec![laptop.clone()],
+            "unchanged"
+        );
+
+        assert!(
+            s.update_passkey(ws, sc.owner.id, laptop.id, "{\"counter\":7}", c.now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.list_passkeys(ws, sc.owner.id).await.unwrap(),
+            vec![PasskeyRow {
+                credential: "{\"counter\":7}".into(),
+                last_used_at: Some(c.now()),
+                ..laptop
+            }]
+        );
     }
 }

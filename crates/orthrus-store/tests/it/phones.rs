@@ -100,3 +100,58 @@ async fn numbers_are_unique_listed_found_and_assigned_once_per_account() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_number_goes_only_to_an_account_of_its_workspace() {
+    for s in backends("phonescope").await.stores {
+        let sc = Scene::new(&s).await;
+        let c = &sc.c;
+        let ws = sc.ws.id;
+        let other = sc.elsewhere(&s).await;
+        let ours = number(c, ws, "+15550000001");
+        s.add_phone_number(&ours).await.unwrap();
+
+        // Another workspace's account gets none of our pool.
+        assert!(matches!(
+            s.assign_phone_number(ws, other.account.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            s.list_phone_numbers(ws).await.unwrap(),
+            vec![ours.clone()],
+            "still free"
+        );
+        // An account asking through a workspace it is not in is not found,
+        // even where the pool is empty.
+        assert!(matches!(
+            s.assign_phone_number(other.ws.id, sc.account.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            s.assign_phone_number(other.ws.id, other.account.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "their pool is empty"
+        );
+        assert!(matches!(
+            s.assign_phone_number(ws, AccountId::new(c, &OsEntropy))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        assert_eq!(
+            s.assign_phone_number(ws, sc.account.id).await.unwrap(),
+            Some(PhoneNumberRow {
+                account_id: Some(sc.account.id),
+                ..ours
+            })
+        );
+        // Once it has one, asking through another workspace still finds
+        // nothing.
+        assert!(matches!(
+            s.assign_phone_number(other.ws.id, sc.account.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
