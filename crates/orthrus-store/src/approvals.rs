@@ -4,7 +4,7 @@
 
 use crate::models::{DualApprovalRow, PasskeyRow, StepUpRequestRow};
 use crate::rows::{dual_row, passkey_row, step_up_row};
-use crate::{PgStore, Result, SqliteStore, StoreError};
+use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId};
 use sqlx::Row;
@@ -285,11 +285,7 @@ macro_rules! impl_approvals {
                 .bind(on)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(
@@ -338,11 +334,7 @@ macro_rules! impl_approvals {
                 .bind(critical)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(

@@ -294,10 +294,7 @@ macro_rules! impl_directory {
                     .bind(ws.to_string()).bind(user.to_string()).bind(email).bind(name).bind(at.0)
                     .execute(&self.pool).await
                     .map_err(|e| conflict(e, "email"))?;
-                if done.rows_affected() == 0 {
-                    return Err(crate::StoreError::NotFound);
-                }
-                Ok(())
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
@@ -354,10 +351,7 @@ macro_rules! impl_directory {
                     .bind(t.external_id.as_deref()).bind(t.updated_at.0)
                     .execute(&self.pool).await
                     .map_err(|e| conflict(e, "team name"))?;
-                if done.rows_affected() == 0 {
-                    return Err(crate::StoreError::NotFound);
-                }
-                Ok(())
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]

@@ -590,11 +590,7 @@ macro_rules! impl_inbox {
                 .bind(days)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]

@@ -602,11 +602,7 @@ macro_rules! impl_jobs {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(crate::StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
         }
     };

@@ -333,11 +333,7 @@ macro_rules! impl_questions {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(crate::StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(

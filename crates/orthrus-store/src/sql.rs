@@ -12,6 +12,16 @@ pub(crate) fn parse<T: FromStr>(s: &str, what: &str) -> Result<T> {
         .map_err(|_| StoreError::Corrupt(format!("bad {what}: {s:?}")))
 }
 
+/// What a write to one identified row answers: `NotFound` when no row
+/// matched (the id, or its workspace, is not there).
+pub(crate) fn one_row(affected: u64) -> Result<()> {
+    if affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Maps unique-constraint violations to `Conflict`.
 pub(crate) fn conflict(e: sqlx::Error, what: &str) -> StoreError {
     if let sqlx::Error::Database(db) = &e

@@ -205,11 +205,7 @@ macro_rules! impl_users {
                 .bind(ws.step_up_minutes)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -371,11 +367,7 @@ macro_rules! impl_users {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(
@@ -404,11 +396,7 @@ macro_rules! impl_users {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(
@@ -437,11 +425,7 @@ macro_rules! impl_users {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(
@@ -473,11 +457,7 @@ macro_rules! impl_users {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                if done.rows_affected() == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
-                }
+                crate::sql::one_row(done.rows_affected())
             }
 
             #[instrument(
