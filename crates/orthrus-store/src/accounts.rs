@@ -4,7 +4,7 @@
 
 use crate::models::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
 use crate::rows::{ACCOUNT_COLS, account_row, field_row, id, ts};
-use crate::sql::{parse, sql_fmt};
+use crate::sql::{self, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, AccountRole, Timestamp, UserId, WorkspaceId};
@@ -160,20 +160,7 @@ macro_rules! impl_accounts {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<AccountRow>> {
-                sqlx::query(sql_fmt!(
-                    r#"
-                    SELECT {ACCOUNT_COLS}
-                    FROM accounts
-                    WHERE workspace_id = $1 AND id = $2
-                    "#
-                ))
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(account_row)
-                .transpose()
+                sql::by_id(&self.pool, "accounts", ACCOUNT_COLS, ws, a, account_row).await
             }
 
             #[instrument(
@@ -235,20 +222,15 @@ macro_rules! impl_accounts {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {ACCOUNT_COLS}
                     FROM accounts
                     WHERE workspace_id = $1
                     ORDER BY lower(label), id
                     "#
-                ))
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(account_row)
-                .collect()
+                );
+                sql::all_by(&self.pool, select, [ws.to_string()], account_row).await
             }
 
             #[instrument(
@@ -322,8 +304,7 @@ macro_rules! impl_accounts {
                 at: Timestamp,
             ) -> Result<AccountRow> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE accounts SET
                         app = COALESCE($4, app),
                         label = COALESCE($5, label),
@@ -334,22 +315,22 @@ macro_rules! impl_accounts {
                         version = version + 1,
                         updated_at = $11
                     WHERE workspace_id = $1 AND id = $2 AND version = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(expected_version)
-                .bind(c.app.as_deref())
-                .bind(c.label.as_deref())
-                .bind(c.login_url.as_deref())
-                .bind(c.username.as_deref())
-                .bind(c.password.as_deref())
-                .bind(c.notes.is_some())
-                .bind(c.notes.clone().flatten())
-                .bind(at.0)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
+                    "#;
+                let done =
+                    sql::execute(&mut *tx, update, [ws.to_string(), a.to_string()], |query| {
+                        query
+                            .bind(expected_version)
+                            .bind(c.app.as_deref())
+                            .bind(c.label.as_deref())
+                            .bind(c.login_url.as_deref())
+                            .bind(c.username.as_deref())
+                            .bind(c.password.as_deref())
+                            .bind(c.notes.is_some())
+                            .bind(c.notes.clone().flatten())
+                            .bind(at.0)
+                    })
+                    .await?;
+                if done == 0 {
                     let exists = sqlx::query(
                         r#"
                         SELECT 1
@@ -386,16 +367,11 @@ macro_rules! impl_accounts {
                     .await?;
                 }
                 if let Some(fields) = &c.fields {
-                    sqlx::query(
-                        r#"
+                    let delete = r#"
                         DELETE FROM account_fields
                         WHERE workspace_id = $1 AND account_id = $2
-                        "#,
-                    )
-                    .bind(ws.to_string())
-                    .bind(a.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                        "#;
+                    sql::write(&mut *tx, delete, [ws.to_string(), a.to_string()]).await?;
                     for f in fields {
                         Self::insert_field(&mut *tx, f).await?;
                     }
@@ -435,29 +411,17 @@ macro_rules! impl_accounts {
                     "managed_emails",
                     "inbox_messages",
                 ] {
-                    sqlx::query(sql_fmt!(
+                    let delete = sql_fmt!(
                         r#"
                         DELETE FROM {table}
                         WHERE workspace_id = $1 AND account_id = $2
                         "#
-                    ))
-                    .bind(ws.to_string())
-                    .bind(a.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                    );
+                    sql::write(&mut *tx, delete, [ws.to_string(), a.to_string()]).await?;
                 }
-                let done = sqlx::query(
-                    r#"
-                    DELETE FROM accounts
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&mut *tx)
-                .await?;
+                let done = sql::delete_by_id(&mut *tx, "accounts", ws, a).await?;
                 tx.commit().await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -466,21 +430,13 @@ macro_rules! impl_accounts {
                 fields(backend = Self::BACKEND, ws = %ws, account = %a)
             )]
             async fn list_fields(&self, ws: WorkspaceId, a: AccountId) -> Result<Vec<FieldRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT id, workspace_id, account_id, position, name, secret, value_text, value_sealed
                     FROM account_fields
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY position
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(field_row)
-                .collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string(), a.to_string()], field_row).await
             }
 
             #[instrument(
@@ -493,20 +449,13 @@ macro_rules! impl_accounts {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Vec<PasswordHistoryRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT id, workspace_id, account_id, password, changed_by, changed_at
                     FROM password_history
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY changed_at DESC, id DESC
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string(), a.to_string()], |r| {
                     Ok(PasswordHistoryRow {
                         id: id(r, "id")?,
                         workspace_id: id(r, "workspace_id")?,
@@ -515,8 +464,7 @@ macro_rules! impl_accounts {
                         changed_by: id(r, "changed_by")?,
                         changed_at: ts(r, "changed_at")?,
                     })
-                })
-                .collect()
+                }).await
             }
 
             #[instrument(
@@ -559,19 +507,19 @@ macro_rules! impl_accounts {
             ) -> Result<bool> {
                 // Never over another one: a rotation whose worker died may
                 // have given it to the app already.
-                let r = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE accounts
                     SET pending_password = $3
                     WHERE workspace_id = $1 AND id = $2 AND pending_password IS NULL
-                    "#,
+                    "#;
+                let r = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), a.to_string()],
+                    |query| query.bind(sealed),
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(sealed)
-                .execute(&self.pool)
                 .await?;
-                Ok(r.rows_affected() == 1)
+                Ok(r == 1)
             }
 
             #[instrument(
@@ -585,19 +533,19 @@ macro_rules! impl_accounts {
                 a: AccountId,
                 sealed: &[u8],
             ) -> Result<bool> {
-                let r = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE accounts
                     SET pending_password = NULL
                     WHERE workspace_id = $1 AND id = $2 AND pending_password = $3
-                    "#,
+                    "#;
+                let r = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), a.to_string()],
+                    |query| query.bind(sealed),
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(sealed)
-                .execute(&self.pool)
                 .await?;
-                Ok(r.rows_affected() == 1)
+                Ok(r == 1)
             }
         }
     };

@@ -4,6 +4,7 @@
 
 use crate::models::{DualApprovalRow, PasskeyRow, StepUpRequestRow};
 use crate::rows::{dual_row, passkey_row, step_up_row};
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId};
@@ -151,20 +152,7 @@ macro_rules! impl_approvals {
                 ws: WorkspaceId,
                 q: EventId,
             ) -> Result<Option<StepUpRequestRow>> {
-                sqlx::query(
-                    r#"
-                    SELECT *
-                    FROM step_up_requests
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(q.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(step_up_row)
-                .transpose()
+                sql::by_id(&self.pool, "step_up_requests", "*", ws, q, step_up_row).await
             }
 
             #[instrument(
@@ -209,23 +197,21 @@ macro_rules! impl_approvals {
                 by: SessionId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE step_up_requests
                     SET status = $3,
                         decided_by_session = $4,
                         decided_at = $5
                     WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $5
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), q.to_string()],
+                    |query| query.bind(status).bind(by.to_string()).bind(at.0),
                 )
-                .bind(ws.to_string())
-                .bind(q.to_string())
-                .bind(status)
-                .bind(by.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -240,8 +226,7 @@ macro_rules! impl_approvals {
                 session: SessionId,
                 approved_after: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE step_up_requests
                     SET status = 'used'
                     WHERE workspace_id = $1
@@ -249,15 +234,13 @@ macro_rules! impl_approvals {
                         AND session_id = $3
                         AND status = 'approved'
                         AND decided_at > $4
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(q.to_string())
-                .bind(session.to_string())
-                .bind(approved_after.0)
-                .execute(&self.pool)
+                    "#;
+                let keys = [ws.to_string(), q.to_string(), session.to_string()];
+                let done = sql::execute(&self.pool, update, keys, |query| {
+                    query.bind(approved_after.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -274,18 +257,15 @@ macro_rules! impl_approvals {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_two_person_rule(&self, ws: WorkspaceId, on: bool) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE workspaces
                     SET two_person_rule = $2
                     WHERE id = $1
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(on)
-                .execute(&self.pool)
-                .await?;
-                crate::sql::one_row(done.rows_affected())
+                    "#;
+                let done =
+                    sql::execute(&self.pool, update, [ws.to_string()], |query| query.bind(on))
+                        .await?;
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -322,19 +302,12 @@ macro_rules! impl_approvals {
                 a: AccountId,
                 critical: bool,
             ) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE accounts
-                    SET critical = $3
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(critical)
-                .execute(&self.pool)
+                let set = "critical = $3";
+                let done = sql::set_by_id(&self.pool, "accounts", set, ws, a, |query| {
+                    query.bind(critical)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -413,20 +386,7 @@ macro_rules! impl_approvals {
                 ws: WorkspaceId,
                 q: EventId,
             ) -> Result<Option<DualApprovalRow>> {
-                sqlx::query(
-                    r#"
-                    SELECT *
-                    FROM dual_approvals
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(q.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(dual_row)
-                .transpose()
+                sql::by_id(&self.pool, "dual_approvals", "*", ws, q, dual_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -466,27 +426,30 @@ macro_rules! impl_approvals {
                 by: Option<(UserId, &str)>,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE dual_approvals
                     SET status = $4,
                         decided_by = COALESCE($5, decided_by),
                         decided_by_email = COALESCE($6, decided_by_email),
                         decided_at = COALESCE($7, decided_at)
                     WHERE workspace_id = $1 AND id = $2 AND status = $3 AND expires_at > $8
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), q.to_string()],
+                    |query| {
+                        query
+                            .bind(from)
+                            .bind(to)
+                            .bind(by.map(|b| b.0.to_string()))
+                            .bind(by.map(|b| b.1.to_owned()))
+                            .bind(by.map(|_| at.0))
+                            .bind(at.0)
+                    },
                 )
-                .bind(ws.to_string())
-                .bind(q.to_string())
-                .bind(from)
-                .bind(to)
-                .bind(by.map(|b| b.0.to_string()))
-                .bind(by.map(|b| b.1.to_owned()))
-                .bind(by.map(|_| at.0))
-                .bind(at.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -523,21 +486,19 @@ macro_rules! impl_approvals {
                 ws: WorkspaceId,
                 user: UserId,
             ) -> Result<Vec<PasskeyRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT id, workspace_id, user_id, name, credential, created_at, last_used_at
                     FROM user_passkeys
                     WHERE workspace_id = $1 AND user_id = $2
                     ORDER BY created_at
-                    "#,
+                    "#;
+                sql::all_by(
+                    &self.pool,
+                    select,
+                    [ws.to_string(), user.to_string()],
+                    passkey_row,
                 )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(passkey_row)
-                .collect()
+                .await
             }
 
             #[instrument(
@@ -553,22 +514,18 @@ macro_rules! impl_approvals {
                 credential: &str,
                 used_at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE user_passkeys
                     SET credential = $4,
                         last_used_at = $5
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(p.to_string())
-                .bind(credential)
-                .bind(used_at.0)
-                .execute(&self.pool)
+                    "#;
+                let keys = [ws.to_string(), user.to_string(), p.to_string()];
+                let done = sql::execute(&self.pool, update, keys, |query| {
+                    query.bind(credential).bind(used_at.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -582,18 +539,13 @@ macro_rules! impl_approvals {
                 user: UserId,
                 p: EventId,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM user_passkeys
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(p.to_string())
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [ws.to_string(), user.to_string(), p.to_string()];
+                let done = sql::write(&self.pool, delete, keys).await?;
+                Ok(done == 1)
             }
         }
     };

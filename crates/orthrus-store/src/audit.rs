@@ -4,7 +4,7 @@
 
 use crate::models::{AuditEventRow, AuditFilter, NewAuditEvent};
 use crate::rows::{AUDIT_COLS, audit_row};
-use crate::sql::sql_fmt;
+use crate::sql::{self, sql_fmt};
 use crate::{AuditHead, ChainFn, PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::WorkspaceId;
@@ -77,18 +77,15 @@ macro_rules! impl_audit {
                 let prev: String = head.try_get("hash")?;
                 let link = chain(&prev, seq, e);
                 let hash = link.hash;
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE audit_heads
                     SET hash = $2,
                         mac = $3
                     WHERE workspace_id = $1
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(&hash)
-                .bind(&link.head_mac)
-                .execute(&mut *tx)
+                    "#;
+                sql::execute(&mut *tx, update, [ws.to_string()], |query| {
+                    query.bind(&hash).bind(&link.head_mac)
+                })
                 .await?;
                 sqlx::query(sql_fmt!(
                     r#"
@@ -158,18 +155,15 @@ macro_rules! impl_audit {
                     let seq: i64 = head.try_get("seq")?;
                     let prev: String = head.try_get("hash")?;
                     let link = chain(&prev, seq, e);
-                    sqlx::query(
-                        r#"
+                    let update = r#"
                         UPDATE audit_heads
                         SET hash = $2,
                             mac = $3
                         WHERE workspace_id = $1
-                        "#,
-                    )
-                    .bind(ws.to_string())
-                    .bind(&link.hash)
-                    .bind(&link.head_mac)
-                    .execute(&mut *tx)
+                        "#;
+                    sql::execute(&mut *tx, update, [ws.to_string()], |query| {
+                        query.bind(&link.hash).bind(&link.head_mac)
+                    })
                     .await?;
                     sqlx::query(sql_fmt!(
                         r#"
@@ -259,20 +253,15 @@ macro_rules! impl_audit {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {AUDIT_COLS}
                     FROM audit_events
                     WHERE workspace_id = $1
                     ORDER BY seq
                     "#
-                ))
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(audit_row)
-                .collect()
+                );
+                sql::all_by(&self.pool, select, [ws.to_string()], audit_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

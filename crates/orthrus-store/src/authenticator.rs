@@ -7,7 +7,7 @@ use crate::models::{
     BackupCodeRow, BackupSetRow, BackupSetSummary, IssuanceRow, OtpRow, OtpSlot, UsedStepRow,
 };
 use crate::rows::{OTP_COLS, backup_code_row, backup_set_row, issuance_row, otp_row, used_row};
-use crate::sql::sql_fmt;
+use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
@@ -190,28 +190,19 @@ macro_rules! impl_authenticator {
                 let mut tx = self.pool.begin().await?;
                 if o.slot == OtpSlot::Active {
                     // A new active seed: steps marked used belonged to the old one.
-                    sqlx::query(
-                        r#"
+                    let delete = r#"
                         DELETE FROM otp_used_steps
                         WHERE workspace_id = $1 AND account_id = $2
-                        "#,
-                    )
-                    .bind(o.workspace_id.to_string())
-                    .bind(o.account_id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                        "#;
+                    let keys = [o.workspace_id.to_string(), o.account_id.to_string()];
+                    sql::write(&mut *tx, delete, keys).await?;
                 }
-                sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM account_otp
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
-                    "#,
-                )
-                .bind(o.workspace_id.to_string())
-                .bind(o.account_id.to_string())
-                .bind(o.slot.as_str())
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                let keys = [o.workspace_id.to_string(), o.account_id.to_string()];
+                sql::execute(&mut *tx, delete, keys, |query| query.bind(o.slot.as_str())).await?;
                 sqlx::query(sql_fmt!(
                     r#"
                     INSERT INTO account_otp ({OTP_COLS})
@@ -270,19 +261,14 @@ macro_rules! impl_authenticator {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_active_otp(&self, ws: WorkspaceId) -> Result<Vec<OtpRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {OTP_COLS}
                     FROM account_otp
                     WHERE workspace_id = $1 AND slot = 'active'
                     "#
-                ))
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(otp_row)
-                .collect()
+                );
+                sql::all_by(&self.pool, select, [ws.to_string()], otp_row).await
             }
 
             #[instrument(
@@ -300,58 +286,40 @@ macro_rules! impl_authenticator {
                 let mut tx = self.pool.begin().await?;
                 // Touch the pending row first: it takes the write lock and
                 // tells whether there is anything to promote.
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE account_otp
                     SET confirmed_at = $3
                     WHERE workspace_id = $1
                         AND account_id = $2
                         AND slot = 'pending'
                         AND ($4 IS NULL OR id = $4)
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(at.0)
-                .bind(expected.map(|e| e.to_string()))
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
+                    "#;
+                let done =
+                    sql::execute(&mut *tx, update, [ws.to_string(), a.to_string()], |query| {
+                        query.bind(at.0).bind(expected.map(|e| e.to_string()))
+                    })
+                    .await?;
+                if done == 0 {
                     tx.rollback().await?;
                     return Ok(false);
                 }
-                sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM account_otp
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active'
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    r#"
+                    "#;
+                sql::write(&mut *tx, delete, [ws.to_string(), a.to_string()]).await?;
+                let update = r#"
                     UPDATE account_otp
                     SET slot = 'active'
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = 'pending'
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                sql::write(&mut *tx, update, [ws.to_string(), a.to_string()]).await?;
                 // Steps marked used belonged to the old seed.
-                sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM otp_used_steps
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                sql::write(&mut *tx, delete, [ws.to_string(), a.to_string()]).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -367,18 +335,18 @@ macro_rules! impl_authenticator {
                 a: AccountId,
                 slot: OtpSlot,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM account_otp
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    delete,
+                    [ws.to_string(), a.to_string()],
+                    |query| query.bind(slot.as_str()),
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(slot.as_str())
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -392,17 +360,17 @@ macro_rules! impl_authenticator {
                 a: AccountId,
                 counter: i64,
             ) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE account_otp
                     SET counter = $3
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active' AND counter < $3
-                    "#,
+                    "#;
+                sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), a.to_string()],
+                    |query| query.bind(counter),
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(counter)
-                .execute(&self.pool)
                 .await?;
                 Ok(())
             }
@@ -566,19 +534,14 @@ macro_rules! impl_authenticator {
                 codes: &[BackupCodeRow],
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE backup_code_sets
                     SET active = FALSE,
                         replaced_at = $3
                     WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE
-                    "#,
-                )
-                .bind(set.workspace_id.to_string())
-                .bind(set.account_id.to_string())
-                .bind(set.created_at.0)
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                let keys = [set.workspace_id.to_string(), set.account_id.to_string()];
+                sql::execute(&mut *tx, update, keys, |query| query.bind(set.created_at.0)).await?;
                 sqlx::query(
                     r#"
                     INSERT INTO backup_code_sets (id, workspace_id, account_id, active, created_by,
@@ -665,8 +628,7 @@ macro_rules! impl_authenticator {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Vec<BackupSetSummary>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at,
                         s.replaced_at, COUNT(c.position) AS total,
                         COUNT(c.position) - COUNT(c.used_at) AS unused
@@ -676,21 +638,14 @@ macro_rules! impl_authenticator {
                     GROUP BY s.id, s.workspace_id, s.account_id, s.active, s.created_by, s.created_at,
                         s.replaced_at
                     ORDER BY s.created_at DESC, s.id DESC
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string(), a.to_string()], |r| {
                     Ok(BackupSetSummary {
                         set: backup_set_row(r)?,
                         total: r.try_get("total")?,
                         unused: r.try_get("unused")?,
                     })
-                })
-                .collect()
+                }).await
             }
 
             #[instrument(
@@ -707,24 +662,27 @@ macro_rules! impl_authenticator {
                 email: &str,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE backup_codes
                     SET used_at = $4,
                         used_by = $5,
                         used_by_email = $6
                     WHERE workspace_id = $1 AND set_id = $2 AND position = $3 AND used_at IS NULL
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), set.to_string()],
+                    |query| {
+                        query
+                            .bind(position)
+                            .bind(at.0)
+                            .bind(by.to_string())
+                            .bind(email)
+                    },
                 )
-                .bind(ws.to_string())
-                .bind(set.to_string())
-                .bind(position)
-                .bind(at.0)
-                .bind(by.to_string())
-                .bind(email)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
         }
     };

@@ -4,6 +4,7 @@
 
 use crate::models::{PairingRow, PairingStatus};
 use crate::rows::{id, pairing_row, small};
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
@@ -84,13 +85,8 @@ macro_rules! impl_extension {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
             async fn get_pairing(&self, id: EventId) -> Result<Option<PairingRow>> {
-                sqlx::query("SELECT * FROM extension_pairings WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(pairing_row)
-                    .transpose()
+                let select = "SELECT * FROM extension_pairings WHERE id = $1";
+                sql::one_by(&self.pool, select, [id.to_string()], pairing_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -122,40 +118,37 @@ macro_rules! impl_extension {
                 user: UserId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE extension_pairings
                     SET status = $2,
                         workspace_id = $3,
                         user_id = $4,
                         decided_at = $5
                     WHERE id = $1 AND status = 'pending' AND expires_at > $5
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(status.as_str())
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query
+                        .bind(status.as_str())
+                        .bind(ws.to_string())
+                        .bind(user.to_string())
+                        .bind(at.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
             async fn claim_pairing(&self, id: EventId, now: Timestamp) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE extension_pairings
                     SET status = 'claimed'
                     WHERE id = $1 AND status = 'approved' AND expires_at > $2
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(now.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query.bind(now.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -273,15 +266,13 @@ macro_rules! impl_extension {
                         .await?;
                     }
                     None => {
-                        sqlx::query(
-                            r#"
+                        let delete = r#"
                             DELETE FROM app_restrictions
                             WHERE workspace_id = $1 AND app = $2
-                            "#,
-                        )
-                        .bind(ws.to_string())
-                        .bind(app)
-                        .execute(&self.pool)
+                            "#;
+                        sql::execute(&self.pool, delete, [ws.to_string()], |query| {
+                            query.bind(app)
+                        })
                         .await?;
                     }
                 }

@@ -7,7 +7,7 @@ use crate::models::{
     ForwardAddressRow, InboxMessageRow, InboxUsage, ManagedEmailRow, MessageFilter, PhoneNumberRow,
 };
 use crate::rows::{id, managed_email_row, message_row, phone_row, ts_opt};
-use crate::sql::{conflict, sql_fmt};
+use crate::sql::{self, conflict, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
@@ -151,21 +151,19 @@ macro_rules! impl_inbox {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Vec<ManagedEmailRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM managed_emails
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY created_at
-                    "#,
+                    "#;
+                sql::all_by(
+                    &self.pool,
+                    select,
+                    [ws.to_string(), a.to_string()],
+                    managed_email_row,
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(managed_email_row)
-                .collect()
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -190,19 +188,12 @@ macro_rules! impl_inbox {
                 m: EventId,
                 enabled: bool,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE managed_emails
-                    SET enabled = $3
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(m.to_string())
-                .bind(enabled)
-                .execute(&self.pool)
+                let set = "enabled = $3";
+                let done = sql::set_by_id(&self.pool, "managed_emails", set, ws, m, |query| {
+                    query.bind(enabled)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -211,17 +202,8 @@ macro_rules! impl_inbox {
                 fields(backend = Self::BACKEND, ws = %ws, id = %m)
             )]
             async fn delete_managed_email(&self, ws: WorkspaceId, m: EventId) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
-                    DELETE FROM managed_emails
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(m.to_string())
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                let done = sql::delete_by_id(&self.pool, "managed_emails", ws, m).await?;
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -357,25 +339,16 @@ macro_rules! impl_inbox {
                 words.sort();
                 words.dedup();
                 let mut tx = self.pool.begin().await?;
-                let found = sqlx::query(
-                    r#"
-                    UPDATE inbox_messages
-                    SET words_indexed = $3
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(m.to_string())
-                .bind(true)
-                .execute(&mut *tx)
+                let set = "words_indexed = $3";
+                let found = sql::set_by_id(&mut *tx, "inbox_messages", set, ws, m, |query| {
+                    query.bind(true)
+                })
                 .await?;
-                if found.rows_affected() != 1 {
+                if found != 1 {
                     return Ok(false);
                 }
-                sqlx::query("DELETE FROM inbox_words WHERE message_id = $1")
-                    .bind(m.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                let delete = "DELETE FROM inbox_words WHERE message_id = $1";
+                sql::write(&mut *tx, delete, [m.to_string()]).await?;
                 // Many rows per statement: one round trip per 400 words.
                 for chunk in words.chunks(400) {
                     let values: Vec<String> = (0..chunk.len())
@@ -473,19 +446,19 @@ macro_rules! impl_inbox {
                 m: EventId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE inbox_messages
                     SET used_at = $3
                     WHERE workspace_id = $1 AND id = $2 AND used_at IS NULL
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), m.to_string()],
+                    |query| query.bind(at.0),
                 )
-                .bind(ws.to_string())
-                .bind(m.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -498,35 +471,20 @@ macro_rules! impl_inbox {
                 ws: WorkspaceId,
                 m: EventId,
             ) -> Result<Option<InboxMessageRow>> {
-                sqlx::query(
-                    r#"
-                    SELECT *
-                    FROM inbox_messages
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(m.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(message_row)
-                .transpose()
+                sql::by_id(&self.pool, "inbox_messages", "*", ws, m, message_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn purge_messages(&self, ws: WorkspaceId, before: Timestamp) -> Result<u64> {
-                let done = sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM inbox_messages
                     WHERE workspace_id = $1 AND received_at < $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(before.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, delete, [ws.to_string()], |query| {
+                    query.bind(before.0)
+                })
                 .await?;
-                Ok(done.rows_affected())
+                Ok(done)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -579,18 +537,16 @@ macro_rules! impl_inbox {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn set_inbox_retention(&self, ws: WorkspaceId, days: Option<i64>) -> Result<()> {
                 let days = days.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE workspaces
                     SET inbox_retention_days = $2
                     WHERE id = $1
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(days)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [ws.to_string()], |query| {
+                    query.bind(days)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
@@ -648,18 +604,16 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
             async fn count_forward_attempt(&self, user: UserId, max: i64) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE forward_addresses
                     SET attempts = attempts + 1
                     WHERE user_id = $1 AND attempts < $2
-                    "#,
-                )
-                .bind(user.to_string())
-                .bind(i32::try_from(max).unwrap_or(i32::MAX))
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [user.to_string()], |query| {
+                    query.bind(i32::try_from(max).unwrap_or(i32::MAX))
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -686,20 +640,13 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_phone_numbers(&self, ws: WorkspaceId) -> Result<Vec<PhoneNumberRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM phone_numbers
                     WHERE workspace_id = $1
                     ORDER BY number
-                    "#,
-                )
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(phone_row)
-                .collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string()], phone_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -727,8 +674,7 @@ macro_rules! impl_inbox {
                 // Claim one free number with a conditional update (write first:
                 // it takes the lock), only for an account of the workspace,
                 // then read what this account holds.
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE phone_numbers
                     SET account_id = $2
                     WHERE id = (
@@ -749,12 +695,8 @@ macro_rules! impl_inbox {
                             FROM phone_numbers
                             WHERE workspace_id = $1 AND account_id = $2
                         )
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                sql::write(&mut *tx, update, [ws.to_string(), a.to_string()]).await?;
                 let row = sqlx::query(
                     r#"
                     SELECT *

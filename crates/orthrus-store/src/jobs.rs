@@ -5,7 +5,7 @@
 
 use crate::models::{JobRow, JobStepRow, Lease};
 use crate::rows::{id, job_row, small, ts, ts_opt};
-use crate::sql::{conflict, parse, sql_fmt};
+use crate::sql::{self, conflict, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, WorkspaceId};
@@ -139,20 +139,7 @@ macro_rules! impl_jobs {
                 fields(backend = Self::BACKEND, ws = %ws, id = %id)
             )]
             async fn get_job(&self, ws: WorkspaceId, id: EventId) -> Result<Option<JobRow>> {
-                sqlx::query(
-                    r#"
-                    SELECT *
-                    FROM automation_jobs
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(job_row)
-                .transpose()
+                sql::by_id(&self.pool, "automation_jobs", "*", ws, id, job_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -300,8 +287,7 @@ macro_rules! impl_jobs {
                 let (ends, leaves) = (state.is_terminal(), !state.is_held());
                 // A cancel asked for meanwhile wins over a retry or a deferral.
                 // A deferral gives its attempt back and is counted apart.
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs
                     SET state = CASE WHEN cancel_requested AND $3 IN ('queued', 'deferred')
                             THEN 'cancelled' ELSE $3 END,
@@ -319,19 +305,19 @@ macro_rules! impl_jobs {
                         question = CASE WHEN $3 = 'waiting' THEN question ELSE NULL END,
                         answer = CASE WHEN $3 = 'waiting' THEN answer ELSE NULL END
                     WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(worker)
-                .bind(state.as_str())
-                .bind(error)
-                .bind(run_after.map(|t| t.0))
-                .bind(now.0)
-                .bind(ends)
-                .bind(leaves)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query
+                        .bind(worker)
+                        .bind(state.as_str())
+                        .bind(error)
+                        .bind(run_after.map(|t| t.0))
+                        .bind(now.0)
+                        .bind(ends)
+                        .bind(leaves)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -430,8 +416,7 @@ macro_rules! impl_jobs {
             ) -> Result<Option<JobRow>> {
                 // One statement: a job not running ends now; a running one
                 // is asked to stop (and ends cancelled whatever it does next).
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs SET cancel_requested = TRUE, updated_at = $3,
                         finished_at = CASE WHEN state IN ('queued', 'deferred') THEN $3 ELSE finished_at END,
                         error = CASE WHEN state IN ('queued', 'deferred') THEN 'cancelled' ELSE error END,
@@ -439,12 +424,13 @@ macro_rules! impl_jobs {
                     WHERE workspace_id = $1
                         AND id = $2
                         AND state IN ('queued', 'deferred', 'running', 'waiting')
-                    "#,
+                    "#;
+                sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), id.to_string()],
+                    |query| query.bind(now.0),
                 )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .bind(now.0)
-                .execute(&self.pool)
                 .await?;
                 self.get_job(ws, id).await
             }
@@ -486,23 +472,22 @@ macro_rules! impl_jobs {
                 detail: Option<&str>,
                 at: Timestamp,
             ) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_steps
                     SET outcome = $3,
                         url = COALESCE($4, url),
                         detail = COALESCE($5, detail),
                         ended_at = $6
                     WHERE job_id = $1 AND seq = $2
-                    "#,
-                )
-                .bind(job.to_string())
-                .bind(small(seq))
-                .bind(outcome.as_str())
-                .bind(url)
-                .bind(detail)
-                .bind(at.0)
-                .execute(&self.pool)
+                    "#;
+                sql::execute(&self.pool, update, [job.to_string()], |query| {
+                    query
+                        .bind(small(seq))
+                        .bind(outcome.as_str())
+                        .bind(url)
+                        .bind(detail)
+                        .bind(at.0)
+                })
                 .await?;
                 Ok(())
             }
@@ -602,7 +587,7 @@ macro_rules! impl_jobs {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done.rows_affected())
             }
         }
     };

@@ -5,7 +5,7 @@
 
 use crate::models::{MemberRow, MemberView};
 use crate::rows::member_row;
-use crate::sql::parse;
+use crate::sql::{self, parse};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, AccountRole, Timestamp, UserId, WorkspaceId};
@@ -115,18 +115,13 @@ macro_rules! impl_members {
                 a: AccountId,
                 user: UserId,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM account_members
                     WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(user.to_string())
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [ws.to_string(), a.to_string(), user.to_string()];
+                let done = sql::write(&self.pool, delete, keys).await?;
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -224,21 +219,13 @@ macro_rules! impl_members {
                 a: AccountId,
                 user: UserId,
             ) -> Result<Option<MemberRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT workspace_id, account_id, user_id, role, added_by, added_at, expires_at
                     FROM account_members
                     WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(member_row)
-                .transpose()
+                    "#;
+                let keys = [ws.to_string(), a.to_string(), user.to_string()];
+                sql::one_by(&self.pool, select, keys, member_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -273,23 +260,17 @@ macro_rules! impl_members {
                 user: UserId,
                 now: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM account_members
                     WHERE workspace_id = $1
                         AND account_id = $2
                         AND user_id = $3
                         AND expires_at IS NOT NULL
                         AND expires_at <= $4
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(user.to_string())
-                .bind(now.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [ws.to_string(), a.to_string(), user.to_string()];
+                let done = sql::execute(&self.pool, delete, keys, |query| query.bind(now.0)).await?;
+                Ok(done == 1)
             }
         }
     };

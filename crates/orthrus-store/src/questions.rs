@@ -3,6 +3,7 @@
 //! screenshot. Part of every [`crate::Store`] through the [`QuestionStore`]
 //! supertrait.
 
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{EventId, Timestamp, WorkspaceId};
@@ -81,8 +82,7 @@ macro_rules! impl_questions {
                 question: &str,
                 now: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs
                     SET state = 'waiting',
                         question = $3,
@@ -92,15 +92,12 @@ macro_rules! impl_questions {
                         AND worker = $2
                         AND state IN ('running', 'waiting')
                         AND cancel_requested = FALSE
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(worker)
-                .bind(question)
-                .bind(now.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query.bind(worker).bind(question).bind(now.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -115,8 +112,7 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 now: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs SET answer = $3, updated_at = $4
                     WHERE workspace_id = $1
                         AND id = $2
@@ -124,15 +120,15 @@ macro_rules! impl_questions {
                         AND question IS NOT NULL
                         AND answer IS NULL
                         AND cancel_requested = FALSE
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), id.to_string()],
+                    |query| query.bind(sealed).bind(now.0),
                 )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .bind(sealed)
-                .bind(now.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -143,8 +139,7 @@ macro_rules! impl_questions {
             async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool> {
                 // An empty answer marks "being answered": the worker neither
                 // takes it nor gives up on it.
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs SET answer = $3
                     WHERE workspace_id = $1
                         AND id = $2
@@ -152,14 +147,15 @@ macro_rules! impl_questions {
                         AND question IS NOT NULL
                         AND answer IS NULL
                         AND cancel_requested = FALSE
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), id.to_string()],
+                    |query| query.bind(Vec::<u8>::new()),
                 )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .bind(Vec::<u8>::new())
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -174,19 +170,18 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 now: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs SET answer = $3, updated_at = $4
                     WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), id.to_string()],
+                    |query| query.bind(sealed).bind(now.0),
                 )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .bind(sealed)
-                .bind(now.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -195,17 +190,12 @@ macro_rules! impl_questions {
                 fields(backend = Self::BACKEND, ws = %ws, id = %id)
             )]
             async fn release_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs
                     SET answer = NULL
                     WHERE workspace_id = $1 AND id = $2 AND length(answer) = 0
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(id.to_string())
-                .execute(&self.pool)
-                .await?;
+                    "#;
+                sql::write(&self.pool, update, [ws.to_string(), id.to_string()]).await?;
                 Ok(())
             }
 
@@ -216,18 +206,15 @@ macro_rules! impl_questions {
                 worker: &str,
                 now: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs SET state = 'running', question = NULL, updated_at = $3
                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NULL
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(worker)
-                .bind(now.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query.bind(worker).bind(now.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -282,22 +269,19 @@ macro_rules! impl_questions {
                 let Some(row) = row else { return Ok(None) };
                 let answer: Vec<u8> = row.try_get("answer")?;
                 // Only the worker holding the job takes its answer, once.
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs
                     SET state = 'running',
                         question = NULL,
                         answer = NULL,
                         updated_at = $3
                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(worker)
-                .bind(now.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                    query.bind(worker).bind(now.0)
+                })
                 .await?;
-                Ok((done.rows_affected() == 1).then_some(answer))
+                Ok((done == 1).then_some(answer))
             }
 
             #[instrument(
@@ -333,7 +317,7 @@ macro_rules! impl_questions {
                 .bind(at.0)
                 .execute(&self.pool)
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done.rows_affected())
             }
 
             #[instrument(

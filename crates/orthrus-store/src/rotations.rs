@@ -4,6 +4,7 @@
 
 use crate::models::{DueMfaCheck, MfaCheckRow, RotationRow};
 use crate::rows::{id, mfa_check_row, rotation_row, small};
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, Timestamp, WorkspaceId};
@@ -62,20 +63,12 @@ macro_rules! impl_rotations {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<RotationRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM rotation_schedules
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(rotation_row)
-                .transpose()
+                    "#;
+                sql::one_by(&self.pool, select, [ws.to_string(), a.to_string()], rotation_row).await
             }
 
             #[instrument(
@@ -122,16 +115,11 @@ macro_rules! impl_rotations {
                 fields(backend = Self::BACKEND, ws = %ws, account = %a)
             )]
             async fn delete_rotation_schedule(&self, ws: WorkspaceId, a: AccountId) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM rotation_schedules
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .execute(&self.pool)
-                .await?;
+                    "#;
+                sql::write(&self.pool, delete, [ws.to_string(), a.to_string()]).await?;
                 Ok(())
             }
 
@@ -158,19 +146,16 @@ macro_rules! impl_rotations {
                 from: Timestamp,
                 to: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE rotation_schedules
                     SET next_at = $3
                     WHERE account_id = $1 AND next_at = $2
-                    "#,
-                )
-                .bind(a.to_string())
-                .bind(from.0)
-                .bind(to.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                    query.bind(from.0).bind(to.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -190,34 +175,30 @@ macro_rules! impl_rotations {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, account = %a))]
             async fn rotation_due_by(&self, a: AccountId, at: Timestamp) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE rotation_schedules
                     SET next_at = $2
                     WHERE account_id = $1 AND (next_at IS NULL OR next_at > $2)
-                    "#,
-                )
-                .bind(a.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                    query.bind(at.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, account = %a))]
             async fn clear_rotation_due(&self, a: AccountId, from: Timestamp) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE rotation_schedules
                     SET next_at = NULL
                     WHERE account_id = $1 AND next_at = $2
-                    "#,
-                )
-                .bind(a.to_string())
-                .bind(from.0)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                    query.bind(from.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -230,20 +211,18 @@ macro_rules! impl_rotations {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<MfaCheckRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM mfa_checks
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
+                    "#;
+                sql::one_by(
+                    &self.pool,
+                    select,
+                    [ws.to_string(), a.to_string()],
+                    mfa_check_row,
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(mfa_check_row)
-                .transpose()
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

@@ -4,7 +4,7 @@
 
 use crate::models::{ApiTokenRow, SessionRow, ThrottleRow};
 use crate::rows::{SESSION_COLS, TOKEN_COLS, session_row, throttle_row, token_row};
-use crate::sql::sql_fmt;
+use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId};
@@ -91,20 +91,19 @@ macro_rules! impl_sessions {
                 at: Timestamp,
             ) -> Result<u64> {
                 let keep = keep.map(|k| k.to_string()).unwrap_or_default();
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE sessions
                     SET revoked_at = $3
                     WHERE workspace_id = $1 AND user_id = $2 AND id <> $4 AND revoked_at IS NULL
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), user.to_string()],
+                    |query| query.bind(at.0).bind(keep),
                 )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(at.0)
-                .bind(keep)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected())
+                Ok(done)
             }
 
             #[instrument(
@@ -138,38 +137,24 @@ macro_rules! impl_sessions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRow>> {
-                sqlx::query(sql_fmt!(
-                    r#"
-                    SELECT {SESSION_COLS}
-                    FROM sessions
-                    WHERE token_hash = $1
-                    "#
-                ))
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(session_row)
-                .transpose()
+                let select = sql_fmt!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1");
+                sql::one_by(&self.pool, select, [hash.to_owned()], session_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %s))]
             async fn touch_session(&self, s: SessionId, at: Timestamp) -> Result<()> {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
-                    .bind(s.to_string())
-                    .bind(at.0)
-                    .execute(&self.pool)
-                    .await?;
+                let update = "UPDATE sessions SET last_seen_at = $2 WHERE id = $1";
+                sql::execute(&self.pool, update, [s.to_string()], |query| query.bind(at.0)).await?;
                 Ok(())
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %s))]
             async fn elevate_session(&self, s: SessionId, until: Timestamp) -> Result<()> {
-                sqlx::query("UPDATE sessions SET elevated_until = $2 WHERE id = $1")
-                    .bind(s.to_string())
-                    .bind(until.0)
-                    .execute(&self.pool)
-                    .await?;
+                let update = "UPDATE sessions SET elevated_until = $2 WHERE id = $1";
+                sql::execute(&self.pool, update, [s.to_string()], |query| {
+                    query.bind(until.0)
+                })
+                .await?;
                 Ok(())
             }
 
@@ -214,20 +199,13 @@ macro_rules! impl_sessions {
                 s: SessionId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE sessions
                     SET revoked_at = $4
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(s.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [ws.to_string(), user.to_string(), s.to_string()];
+                Ok(sql::execute(&self.pool, update, keys, |q| q.bind(at.0)).await? == 1)
             }
 
             #[instrument(
@@ -242,30 +220,17 @@ macro_rules! impl_sessions {
                 at: Timestamp,
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    r#"
-                    UPDATE sessions
-                    SET revoked_at = $3
-                    WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(at.0)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    r#"
-                    UPDATE api_tokens
-                    SET revoked_at = $3
-                    WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(at.0)
-                .execute(&mut *tx)
-                .await?;
+                for table in ["sessions", "api_tokens"] {
+                    let update = sql_fmt!(
+                        r#"
+                        UPDATE {table}
+                        SET revoked_at = $3
+                        WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL
+                        "#
+                    );
+                    let keys = [ws.to_string(), user.to_string()];
+                    sql::execute(&mut *tx, update, keys, |q| q.bind(at.0)).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -299,28 +264,14 @@ macro_rules! impl_sessions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiTokenRow>> {
-                sqlx::query(sql_fmt!(
-                    r#"
-                    SELECT {TOKEN_COLS}
-                    FROM api_tokens
-                    WHERE token_hash = $1
-                    "#
-                ))
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(token_row)
-                .transpose()
+                let select = sql_fmt!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1");
+                sql::one_by(&self.pool, select, [hash.to_owned()], token_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, token = %t))]
             async fn touch_api_token(&self, t: TokenId, at: Timestamp) -> Result<()> {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-                    .bind(t.to_string())
-                    .bind(at.0)
-                    .execute(&self.pool)
-                    .await?;
+                let update = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+                sql::execute(&self.pool, update, [t.to_string()], |query| query.bind(at.0)).await?;
                 Ok(())
             }
 
@@ -334,21 +285,16 @@ macro_rules! impl_sessions {
                 ws: WorkspaceId,
                 user: UserId,
             ) -> Result<Vec<ApiTokenRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {TOKEN_COLS}
                     FROM api_tokens
                     WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL
                     ORDER BY created_at DESC
                     "#
-                ))
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(token_row)
-                .collect()
+                );
+                let keys = [ws.to_string(), user.to_string()];
+                sql::all_by(&self.pool, select, keys, token_row).await
             }
 
             #[instrument(
@@ -363,20 +309,13 @@ macro_rules! impl_sessions {
                 t: TokenId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE api_tokens
                     SET revoked_at = $4
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(t.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [ws.to_string(), user.to_string(), t.to_string()];
+                Ok(sql::execute(&self.pool, update, keys, |q| q.bind(at.0)).await? == 1)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]

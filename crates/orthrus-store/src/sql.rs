@@ -40,3 +40,121 @@ macro_rules! sql_fmt {
     };
 }
 pub(crate) use sql_fmt;
+
+/// A query of backend `DB`, as `sqlx::query` makes it, for the `bind`
+/// closures the helpers below take for their extra parameters.
+pub(crate) type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>;
+
+/// What the helpers below need of a backend: a query with its leading
+/// parameters bound, and how many rows a write changed.
+pub(crate) trait Backend: sqlx::Database<Arguments: sqlx::IntoArguments<Self>> {
+    /// `sql` with `keys` bound as its first parameters, in order.
+    fn keyed<'q, const N: usize>(sql: impl sqlx::SqlSafeStr, keys: [String; N]) -> Query<'q, Self>;
+    /// How many rows a write changed.
+    fn affected(done: &Self::QueryResult) -> u64;
+}
+
+macro_rules! backend {
+    ($db:ty) => {
+        impl Backend for $db {
+            fn keyed<'q, const N: usize>(
+                sql: impl sqlx::SqlSafeStr,
+                keys: [String; N],
+            ) -> Query<'q, Self> {
+                keys.into_iter().fold(sqlx::query(sql), |q, k| q.bind(k))
+            }
+
+            fn affected(done: &Self::QueryResult) -> u64 {
+                done.rows_affected()
+            }
+        }
+    };
+}
+backend!(sqlx::Sqlite);
+backend!(sqlx::Postgres);
+
+/// The row of `table` (its columns `cols`) with this id in this
+/// workspace, decoded; `None` when there is none. `table` and `cols` are
+/// constants, never input.
+pub(crate) async fn by_id<'c, DB: Backend, T>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    table: &'static str,
+    cols: &'static str,
+    ws: impl std::fmt::Display,
+    id: impl std::fmt::Display,
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let select = sql_fmt!("SELECT {cols} FROM {table} WHERE workspace_id = $1 AND id = $2");
+    one_by(e, select, [ws.to_string(), id.to_string()], decode).await
+}
+
+/// The row a constant `SELECT` whose only parameters are `keys` (ids, in
+/// order) answers, decoded; `None` when there is none.
+pub(crate) async fn one_by<'c, DB: Backend, T, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    select: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let row = DB::keyed(select, keys).fetch_optional(e).await?;
+    row.as_ref().map(decode).transpose()
+}
+
+/// Every row such a `SELECT` answers, decoded, in its order.
+pub(crate) async fn all_by<'c, DB: Backend, T, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    select: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let rows = DB::keyed(select, keys).fetch_all(e).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Runs a constant write whose first parameters are `keys` (ids, in order)
+/// and the rest come from `bind`; how many rows it changed.
+pub(crate) async fn execute<'c, 'q, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    sql: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+) -> Result<u64> {
+    let done = bind(DB::keyed(sql, keys)).execute(e).await?;
+    Ok(DB::affected(&done))
+}
+
+/// [`execute`] with no parameters but `keys`.
+pub(crate) async fn write<'c, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    sql: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+) -> Result<u64> {
+    execute(e, sql, keys, |query| query).await
+}
+
+/// Deletes the row of `table` with this id in this workspace; how many
+/// rows went (0 or 1). `table` is a constant, never input.
+pub(crate) async fn delete_by_id<'c, DB: Backend>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    table: &'static str,
+    ws: impl std::fmt::Display,
+    id: impl std::fmt::Display,
+) -> Result<u64> {
+    let sql = sql_fmt!("DELETE FROM {table} WHERE workspace_id = $1 AND id = $2");
+    write(e, sql, [ws.to_string(), id.to_string()]).await
+}
+
+/// `UPDATE table SET set WHERE workspace_id = $1 AND id = $2`, where `set`
+/// (a constant such as `"role = $3, updated_at = $4"`) takes its values
+/// from `bind`; how many rows changed (0 or 1).
+pub(crate) async fn set_by_id<'c, 'q, DB: Backend>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    table: &'static str,
+    set: &'static str,
+    ws: impl std::fmt::Display,
+    id: impl std::fmt::Display,
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+) -> Result<u64> {
+    let sql = sql_fmt!("UPDATE {table} SET {set} WHERE workspace_id = $1 AND id = $2");
+    execute(e, sql, [ws.to_string(), id.to_string()], bind).await
+}

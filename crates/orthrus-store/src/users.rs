@@ -7,7 +7,7 @@ use crate::rows::{
     Prefixed, USER_COLS, WORKSPACE_COLS, aliased, invitation_row, qualified, user_row,
     workspace_row,
 };
-use crate::sql::{conflict, sql_fmt};
+use crate::sql::{self, conflict, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::{EventId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
@@ -169,13 +169,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn get_workspace(&self, ws: WorkspaceId) -> Result<Option<WorkspaceRow>> {
-                sqlx::query("SELECT * FROM workspaces WHERE id = $1")
-                    .bind(ws.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(workspace_row)
-                    .transpose()
+                let select = "SELECT * FROM workspaces WHERE id = $1";
+                sql::one_by(&self.pool, select, [ws.to_string()], workspace_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -190,22 +185,21 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws.id))]
             async fn update_workspace(&self, ws: &WorkspaceRow) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE workspaces
                     SET name = $2,
                         require_2fa = $3,
                         step_up_minutes = $4
                     WHERE id = $1
-                    "#,
-                )
-                .bind(ws.id.to_string())
-                .bind(&ws.name)
-                .bind(ws.require_2fa)
-                .bind(ws.step_up_minutes)
-                .execute(&self.pool)
+                    "#;
+                let done = sql::execute(&self.pool, update, [ws.id.to_string()], |query| {
+                    query
+                        .bind(&ws.name)
+                        .bind(ws.require_2fa)
+                        .bind(ws.step_up_minutes)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -264,20 +258,7 @@ macro_rules! impl_users {
                 fields(backend = Self::BACKEND, ws = %ws, user = %user)
             )]
             async fn get_user(&self, ws: WorkspaceId, user: UserId) -> Result<Option<UserRow>> {
-                sqlx::query(sql_fmt!(
-                    r#"
-                    SELECT {USER_COLS}
-                    FROM users
-                    WHERE workspace_id = $1 AND id = $2
-                    "#
-                ))
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(user_row)
-                .transpose()
+                sql::by_id(&self.pool, "users", USER_COLS, ws, user, user_row).await
             }
 
             #[instrument(
@@ -325,20 +306,10 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_users(&self, ws: WorkspaceId) -> Result<Vec<UserRow>> {
-                sqlx::query(sql_fmt!(
-                    r#"
-                    SELECT {USER_COLS}
-                    FROM users
-                    WHERE workspace_id = $1
-                    ORDER BY email
-                    "#
-                ))
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(user_row)
-                .collect()
+                let select = sql_fmt!(
+                    "SELECT {USER_COLS} FROM users WHERE workspace_id = $1 ORDER BY email"
+                );
+                sql::all_by(&self.pool, select, [ws.to_string()], user_row).await
             }
 
             #[instrument(
@@ -353,21 +324,12 @@ macro_rules! impl_users {
                 role: WorkspaceRole,
                 at: Timestamp,
             ) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE users
-                    SET role = $3,
-                        updated_at = $4
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(role.as_str())
-                .bind(at.0)
-                .execute(&self.pool)
+                let set = "role = $3, updated_at = $4";
+                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
+                    query.bind(role.as_str()).bind(at.0)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -382,21 +344,12 @@ macro_rules! impl_users {
                 active: bool,
                 at: Timestamp,
             ) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE users
-                    SET active = $3,
-                        updated_at = $4
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(active)
-                .bind(at.0)
-                .execute(&self.pool)
+                let set = "active = $3, updated_at = $4";
+                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
+                    query.bind(active).bind(at.0)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -411,21 +364,12 @@ macro_rules! impl_users {
                 hash: &str,
                 at: Timestamp,
             ) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE users
-                    SET password_hash = $3,
-                        updated_at = $4
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(hash)
-                .bind(at.0)
-                .execute(&self.pool)
+                let set = "password_hash = $3, updated_at = $4";
+                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
+                    query.bind(hash).bind(at.0)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -441,23 +385,12 @@ macro_rules! impl_users {
                 enabled: bool,
                 at: Timestamp,
             ) -> Result<()> {
-                let done = sqlx::query(
-                    r#"
-                    UPDATE users
-                    SET totp_secret = $3,
-                        totp_enabled = $4,
-                        updated_at = $5
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(secret)
-                .bind(enabled)
-                .bind(at.0)
-                .execute(&self.pool)
+                let set = "totp_secret = $3, totp_enabled = $4, updated_at = $5";
+                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
+                    query.bind(secret).bind(enabled).bind(at.0)
+                })
                 .await?;
-                crate::sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -471,19 +404,19 @@ macro_rules! impl_users {
                 user: UserId,
                 step: i64,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE users
                     SET totp_last_step = $3
                     WHERE workspace_id = $1 AND id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), user.to_string()],
+                    |query| query.bind(step),
                 )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(step)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -498,16 +431,11 @@ macro_rules! impl_users {
                 hashes: &[String],
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    r#"
+                let delete = r#"
                     DELETE FROM user_recovery_codes
                     WHERE workspace_id = $1 AND user_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .execute(&mut *tx)
-                .await?;
+                    "#;
+                sql::write(&mut *tx, delete, [ws.to_string(), user.to_string()]).await?;
                 for h in hashes {
                     sqlx::query(
                         r#"
@@ -537,20 +465,19 @@ macro_rules! impl_users {
                 hash: &str,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE user_recovery_codes
                     SET used_at = $4
                     WHERE workspace_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), user.to_string()],
+                    |query| query.bind(hash).bind(at.0),
                 )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(hash)
-                .bind(at.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -623,38 +550,18 @@ macro_rules! impl_users {
                 ws: WorkspaceId,
                 inv: EventId,
             ) -> Result<Option<InvitationRow>> {
-                sqlx::query(
-                    r#"
-                    SELECT *
-                    FROM invitations
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(inv.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(invitation_row)
-                .transpose()
+                sql::by_id(&self.pool, "invitations", "*", ws, inv, invitation_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_invitations(&self, ws: WorkspaceId) -> Result<Vec<InvitationRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM invitations
                     WHERE workspace_id = $1
                     ORDER BY created_at DESC, id DESC
-                    "#,
-                )
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(invitation_row)
-                .collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string()], invitation_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -664,19 +571,19 @@ macro_rules! impl_users {
                 inv: EventId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE invitations
                     SET revoked_at = $3
                     WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL AND accepted_at IS NULL
-                    "#,
+                    "#;
+                let done = sql::execute(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), inv.to_string()],
+                    |query| query.bind(at.0),
                 )
-                .bind(ws.to_string())
-                .bind(inv.to_string())
-                .bind(at.0)
-                .execute(&self.pool)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -691,23 +598,22 @@ macro_rules! impl_users {
                 at: Timestamp,
             ) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE invitations SET accepted_at = $2, user_id = $3
                     WHERE id = $1
                         AND workspace_id = $4
                         AND accepted_at IS NULL
                         AND revoked_at IS NULL
                         AND expires_at > $2
-                    "#,
-                )
-                .bind(inv.to_string())
-                .bind(at.0)
-                .bind(u.id.to_string())
-                .bind(u.workspace_id.to_string())
-                .execute(&mut *tx)
+                    "#;
+                let done = sql::execute(&mut *tx, update, [inv.to_string()], |query| {
+                    query
+                        .bind(at.0)
+                        .bind(u.id.to_string())
+                        .bind(u.workspace_id.to_string())
+                })
                 .await?;
-                if done.rows_affected() != 1 {
+                if done != 1 {
                     tx.rollback().await?;
                     return Ok(false);
                 }
