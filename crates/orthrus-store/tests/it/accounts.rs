@@ -1,7 +1,9 @@
-//! What automation keeps on an account beyond `main.rs`: the pending
-//! password of a rotation (kept only when there is none, cleared only while
-//! it is still the one the caller holds) and the sealed browser profile
-//! (saved over the earlier one); each in the account's workspace only.
+//! Accounts: created with their members and fields, edited under
+//! optimistic concurrency, listed per member and deleted; and what
+//! automation keeps on an account: the pending password of a rotation
+//! (kept only when there is none, cleared only while it is still the one
+//! the caller holds) and the sealed browser profile (saved over the earlier
+//! one); each in the account's workspace only.
 
 use super::fixtures::*;
 use super::*;
@@ -136,5 +138,135 @@ async fn a_browser_profile_is_saved_only_through_its_accounts_workspace() {
                 .await,
             Err(StoreError::NotFound)
         ));
+    }
+}
+
+#[tokio::test]
+async fn accounts_members_and_optimistic_concurrency() {
+    for s in backends("accounts").await.stores {
+        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
+        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = scene;
+        assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
+        assert_eq!(
+            s.member_role(ws.id, a.id, u.id, c.now()).await.unwrap(),
+            Some(AccountRole::Owner)
+        );
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id, c.now()).await.unwrap(),
+            None
+        );
+        s.upsert_member(&member(&a, u.id, v.id, AccountRole::Collaborator))
+            .await
+            .unwrap();
+        s.upsert_member(&member(&a, u.id, v.id, AccountRole::Manager))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.member_role(ws.id, a.id, v.id, c.now()).await.unwrap(),
+            Some(AccountRole::Manager)
+        );
+        assert_eq!(s.list_members(ws.id, a.id, c.now()).await.unwrap().len(), 2);
+        assert_eq!(
+            s.list_accounts_for_user(ws.id, v.id, c.now())
+                .await
+                .unwrap()[0]
+                .1,
+            AccountRole::Manager
+        );
+
+        let change = AccountChange {
+            label: Some("Brand Instagram".into()),
+            password: Some(vec![4, 5, 6]),
+            notes: Some(Some(vec![7])),
+            history: Some(PasswordHistoryRow {
+                id: EventId::new(&c, &OsEntropy),
+                workspace_id: ws.id,
+                account_id: a.id,
+                password: vec![1, 2, 3],
+                changed_by: u.id,
+                changed_at: c.now(),
+            }),
+            fields: Some(vec![FieldRow {
+                id: FieldId::new(&c, &OsEntropy),
+                workspace_id: ws.id,
+                account_id: a.id,
+                position: 0,
+                name: "PIN".into(),
+                secret: true,
+                value_text: None,
+                value_sealed: Some(vec![1]),
+            }]),
+            ..Default::default()
+        };
+        let updated = s
+            .update_account(ws.id, a.id, 1, &change, c.now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                updated.version,
+                updated.label.as_str(),
+                updated.password.clone(),
+                updated.notes.clone()
+            ),
+            (2, "Brand Instagram", vec![4, 5, 6], Some(vec![7]))
+        );
+        assert_eq!(updated.username, "brand", "untouched columns stay");
+        // A second writer holding version 1 loses nothing and is told.
+        let stale = s
+            .update_account(
+                ws.id,
+                a.id,
+                1,
+                &AccountChange {
+                    label: Some("x".into()),
+                    ..Default::default()
+                },
+                c.now(),
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(StoreError::VersionConflict)),
+            "{stale:?}"
+        );
+        assert_eq!(
+            s.list_password_history(ws.id, a.id).await.unwrap()[0].password,
+            vec![1, 2, 3]
+        );
+        assert_eq!(s.list_fields(ws.id, a.id).await.unwrap()[0].name, "PIN");
+        // Clearing notes.
+        let cleared = s
+            .update_account(
+                ws.id,
+                a.id,
+                2,
+                &AccountChange {
+                    notes: Some(None),
+                    ..Default::default()
+                },
+                c.now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(cleared.notes, None);
+        // Other workspaces see nothing.
+        let other = workspace(&c);
+        s.create_workspace(&other).await.unwrap();
+        assert!(s.get_account(other.id, a.id).await.unwrap().is_none());
+        assert!(matches!(
+            s.update_account(other.id, a.id, 3, &AccountChange::default(), c.now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.remove_member(ws.id, a.id, v.id).await.unwrap());
+        assert!(s.delete_account(ws.id, a.id).await.unwrap());
+        assert!(s.get_account(ws.id, a.id).await.unwrap().is_none());
+        assert!(s.list_accounts(ws.id).await.unwrap().is_empty());
     }
 }

@@ -9,16 +9,14 @@ use super::*;
 #[tokio::test]
 async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
     for s in backends("directory").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
-        s.create_user(&v).await.unwrap();
-        let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
+        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = scene;
         let b = account(&c, ws.id, u.id, "Brand TT");
         s.create_account(&b, &owner_of(&b, u.id), &[])
             .await
@@ -121,20 +119,12 @@ async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
         })
         .await
         .unwrap();
-        s.upsert_member(&MemberRow {
-            role: AccountRole::Collaborator,
-            user_id: v.id,
-            ..owner_of(&a, u.id)
-        })
-        .await
-        .unwrap();
-        s.upsert_member(&MemberRow {
-            role: AccountRole::Collaborator,
-            user_id: v.id,
-            ..owner_of(&b, u.id)
-        })
-        .await
-        .unwrap();
+        s.upsert_member(&member(&a, u.id, v.id, AccountRole::Collaborator))
+            .await
+            .unwrap();
+        s.upsert_member(&member(&b, u.id, v.id, AccountRole::Collaborator))
+            .await
+            .unwrap();
         let now = c.now();
         assert_eq!(
             s.member_role(ws.id, a.id, v.id, now).await.unwrap(),

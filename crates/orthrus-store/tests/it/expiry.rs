@@ -2,21 +2,20 @@
 //! nothing, in every query that decides access, before any sweep; the
 //! sweep's delete takes only memberships that really ended.
 
+use super::fixtures::*;
 use super::*;
 
 #[tokio::test]
 async fn ended_memberships_grant_nothing_before_the_sweep() {
     for s in backends("expiry").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
-        s.create_user(&v).await.unwrap();
-        let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
+        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = scene;
         let end = c.now().plus_seconds(3600);
         s.upsert_member(&MemberRow {
             role: AccountRole::Manager,
@@ -119,16 +118,14 @@ async fn ended_memberships_grant_nothing_before_the_sweep() {
 #[tokio::test]
 async fn access_requests_wait_once_are_decided_once_and_guests_end() {
     for s in backends("access_requests").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        let v = user(&c, ws.id, "b@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
-        s.create_user(&v).await.unwrap();
-        let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
+        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = scene;
         let ask = |id| AccessRequestRow {
             id,
             workspace_id: ws.id,

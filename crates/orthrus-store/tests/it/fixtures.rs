@@ -1,7 +1,7 @@
 //! Set-up shared by the conformance tests, built on the row builders of
 //! `main.rs`: a workspace with its Owner and one account they own
 //! ([`Scene`]), a second workspace to check scoping against, a stored job,
-//! and an inbox message.
+//! an inbox message, a session, an API token and a membership.
 
 use super::*;
 
@@ -25,11 +25,17 @@ pub struct Elsewhere {
 impl Scene {
     /// First-run setup (`owner@acme.test`) and the account "Brand IG".
     pub async fn new(s: &Arc<dyn Store>) -> Self {
+        Self::with(s.as_ref(), "owner@acme.test", "Brand IG").await
+    }
+
+    /// First-run setup with the Owner `owner_email`, and the account
+    /// `label`.
+    pub async fn with(s: &dyn Store, owner_email: &str, label: &str) -> Self {
         let c = clock();
         let ws = workspace(&c);
-        let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
+        let owner = user(&c, ws.id, owner_email, WorkspaceRole::Owner);
         s.bootstrap(&ws, &owner).await.unwrap();
-        let account = account(&c, ws.id, owner.id, "Brand IG");
+        let account = account(&c, ws.id, owner.id, label);
         s.create_account(&account, &owner_of(&account, owner.id), &[])
             .await
             .unwrap();
@@ -107,5 +113,51 @@ pub fn message(c: &FakeClock, a: &AccountRow, key: &str) -> InboxMessageRow {
         has_code: true,
         received_at: c.now(),
         used_at: None,
+    }
+}
+
+/// A cookie session of `u`, found by `hash`, created now and valid for an
+/// hour.
+pub fn session(c: &FakeClock, u: &UserRow, hash: &str) -> SessionRow {
+    SessionRow {
+        id: SessionId::new(c, &OsEntropy),
+        workspace_id: u.workspace_id,
+        user_id: u.id,
+        token_hash: hash.into(),
+        kind: SessionKind::Cookie,
+        created_at: c.now(),
+        last_seen_at: c.now(),
+        expires_at: c.now().plus_seconds(3600),
+        elevated_until: None,
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        revoked_at: None,
+    }
+}
+
+/// An API token of `u` named `name` (hash `hash-<name>`, prefix
+/// `ort_<name>`), created now, never used and never expiring.
+pub fn token(c: &FakeClock, u: &UserRow, name: &str) -> ApiTokenRow {
+    ApiTokenRow {
+        id: TokenId::new(c, &OsEntropy),
+        workspace_id: u.workspace_id,
+        user_id: u.id,
+        name: name.into(),
+        token_hash: format!("hash-{name}"),
+        prefix: format!("ort_{name}"),
+        created_at: c.now(),
+        last_used_at: None,
+        expires_at: None,
+        revoked_at: None,
+    }
+}
+
+/// `user`'s membership of `a` in `role`, added by `by` when `a` was
+/// created.
+pub fn member(a: &AccountRow, by: UserId, user: UserId, role: AccountRole) -> MemberRow {
+    MemberRow {
+        user_id: user,
+        role,
+        ..owner_of(a, by)
     }
 }

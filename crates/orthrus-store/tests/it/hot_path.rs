@@ -3,23 +3,64 @@
 //! grants in force + active authenticator + used mark; the ledger's
 //! multi-row insert keeps every row.
 
+use super::fixtures::*;
 use super::*;
 
+/// An extension session of `u`, elevated for a minute.
 fn session(c: &FakeClock, u: &UserRow, hash: &str) -> SessionRow {
     SessionRow {
-        id: SessionId::new(c, &OsEntropy),
-        workspace_id: u.workspace_id,
-        user_id: u.id,
-        token_hash: hash.into(),
         kind: SessionKind::Extension,
-        created_at: c.now(),
-        last_seen_at: c.now(),
-        expires_at: c.now().plus_seconds(3600),
         elevated_until: Some(c.now().plus_seconds(60)),
-        ip: "127.0.0.1".into(),
-        user_agent: "test".into(),
-        revoked_at: None,
+        ..fixtures::session(c, u, hash)
     }
+}
+
+/// Access to `a` three ways: `temp` a Collaborator until ten minutes from
+/// now (returned), `teamed` a Manager through the team "Ops" and, lower,
+/// a direct Collaborator (the highest wins).
+async fn grant_three_ways(
+    s: &dyn Store,
+    c: &FakeClock,
+    a: &AccountRow,
+    owner: &UserRow,
+    temp: &UserRow,
+    teamed: &UserRow,
+) -> Timestamp {
+    let end = c.now().plus_seconds(600);
+    s.upsert_member(&MemberRow {
+        user_id: temp.id,
+        role: AccountRole::Collaborator,
+        expires_at: Some(end),
+        ..owner_of(a, owner.id)
+    })
+    .await
+    .unwrap();
+    let team = TeamRow {
+        id: EventId::new(c, &OsEntropy),
+        workspace_id: a.workspace_id,
+        display_name: "Ops".into(),
+        external_id: None,
+        created_at: c.now(),
+        updated_at: c.now(),
+    };
+    s.create_team(&team).await.unwrap();
+    s.add_team_member(a.workspace_id, team.id, teamed.id, c.now())
+        .await
+        .unwrap();
+    s.put_team_grant(&TeamGrantRow {
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        team_id: team.id,
+        role: AccountRole::Manager,
+        added_by: owner.id,
+        added_at: c.now(),
+    })
+    .await
+    .unwrap();
+    s.upsert_member(&member(a, owner.id, teamed.id, AccountRole::Collaborator))
+        .await
+        .unwrap();
+    end
 }
 
 #[tokio::test]
@@ -48,16 +89,11 @@ async fn a_credential_comes_with_its_user_and_workspace() {
         );
 
         let tok = ApiTokenRow {
-            id: TokenId::new(&c, &OsEntropy),
-            workspace_id: ws.id,
-            user_id: u.id,
-            name: "ci".into(),
             token_hash: "hot-token".into(),
             prefix: "ort_abcd".into(),
-            created_at: c.now(),
             last_used_at: Some(c.now()),
             expires_at: Some(c.now().plus_seconds(86_400)),
-            revoked_at: None,
+            ..token(&c, &u, "ci")
         };
         s.create_api_token(&tok).await.unwrap();
         let (got, gu, gw) = s.api_token_with_user("hot-token").await.unwrap().unwrap();
@@ -118,45 +154,7 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
         s.create_account(&a, &owner_of(&a, owner.id), &[])
             .await
             .unwrap();
-        let end = c.now().plus_seconds(600);
-        s.upsert_member(&MemberRow {
-            user_id: temp.id,
-            role: AccountRole::Collaborator,
-            expires_at: Some(end),
-            ..owner_of(&a, owner.id)
-        })
-        .await
-        .unwrap();
-        let team = TeamRow {
-            id: EventId::new(&c, &OsEntropy),
-            workspace_id: ws.id,
-            display_name: "Ops".into(),
-            external_id: None,
-            created_at: c.now(),
-            updated_at: c.now(),
-        };
-        s.create_team(&team).await.unwrap();
-        s.add_team_member(ws.id, team.id, teamed.id, c.now())
-            .await
-            .unwrap();
-        s.put_team_grant(&TeamGrantRow {
-            workspace_id: ws.id,
-            account_id: a.id,
-            team_id: team.id,
-            role: AccountRole::Manager,
-            added_by: owner.id,
-            added_at: c.now(),
-        })
-        .await
-        .unwrap();
-        // The team member also holds a lower direct grant: the highest wins.
-        s.upsert_member(&MemberRow {
-            user_id: teamed.id,
-            role: AccountRole::Collaborator,
-            ..owner_of(&a, owner.id)
-        })
-        .await
-        .unwrap();
+        let end = grant_three_ways(s.as_ref(), &c, &a, &owner, &temp, &teamed).await;
 
         let secs = c.now().unix_seconds();
         // Roles: as `get_account_for` answers, before and after the end.
@@ -276,14 +274,12 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
 #[tokio::test]
 async fn ledger_batches_keep_every_row() {
     for s in backends("hotledger").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
-        let a = account(&c, ws.id, u.id, "IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
         let row = |n: i64| IssuanceRow {
             id: EventId::new(&c, &OsEntropy),
             workspace_id: ws.id,
@@ -384,44 +380,7 @@ async fn a_code_view_with_its_credential_is_one_query_with_the_same_answer() {
             .await
             .unwrap();
 
-        let end = c.now().plus_seconds(600);
-        s.upsert_member(&MemberRow {
-            user_id: temp.id,
-            role: AccountRole::Collaborator,
-            expires_at: Some(end),
-            ..owner_of(&a, owner.id)
-        })
-        .await
-        .unwrap();
-        let team = TeamRow {
-            id: EventId::new(&c, &OsEntropy),
-            workspace_id: ws.id,
-            display_name: "Ops".into(),
-            external_id: None,
-            created_at: c.now(),
-            updated_at: c.now(),
-        };
-        s.create_team(&team).await.unwrap();
-        s.add_team_member(ws.id, team.id, teamed.id, c.now())
-            .await
-            .unwrap();
-        s.put_team_grant(&TeamGrantRow {
-            workspace_id: ws.id,
-            account_id: a.id,
-            team_id: team.id,
-            role: AccountRole::Manager,
-            added_by: owner.id,
-            added_at: c.now(),
-        })
-        .await
-        .unwrap();
-        s.upsert_member(&MemberRow {
-            user_id: teamed.id,
-            role: AccountRole::Collaborator,
-            ..owner_of(&a, owner.id)
-        })
-        .await
-        .unwrap();
+        let end = grant_three_ways(s, &c, &a, &owner, &temp, &teamed).await;
 
         // Each user signs in twice: a session and an API token.
         let mut creds = Vec::new();

@@ -1,19 +1,18 @@
 //! HOTP counters are claimed atomically: concurrent claims never share a
 //! value, and a claim is tied to the enrolment it was read from.
 
+use super::fixtures::*;
 use super::*;
 
 #[tokio::test]
 async fn concurrent_hotp_claims_get_distinct_counters() {
     for s in backends("hotp_claim").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
-        let a = account(&c, ws.id, u.id, "IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let Scene {
+            c,
+            ws,
+            owner: u,
+            account: a,
+        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
         let mut row = otp(&c, &a, OtpSlot::Active, 1, u.id);
         row.kind = "hotp".into();
         row.counter = 7;

@@ -2,6 +2,7 @@
 //! with `before` over every message, and the word index intersected.
 
 use super::fixtures;
+use super::fixtures::*;
 use super::*;
 
 fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
@@ -19,14 +20,12 @@ fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
 #[tokio::test]
 async fn paging_and_word_search_reach_every_message() {
     for s in backends("inboxpaging").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
-        let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
+        let Scene {
+            c,
+            ws,
+            owner: _,
+            account: a,
+        } = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let mut ids = Vec::new();
         for i in 0..650 {
             // Pairs share a millisecond: the id breaks the tie.

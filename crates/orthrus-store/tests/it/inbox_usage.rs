@@ -1,6 +1,7 @@
 //! `Store::inbox_usage`: the counts behind the inbox rates and quotas.
 
 use super::fixtures;
+use super::fixtures::*;
 use super::*;
 
 fn message(
@@ -20,15 +21,13 @@ fn message(
 #[tokio::test]
 async fn inbox_usage_counts_recent_messages_and_stored_bytes() {
     for s in backends("inboxusage").await.stores {
-        let c = clock();
+        let Scene {
+            c,
+            ws,
+            owner: _,
+            account: a,
+        } = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let start = c.now();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
-        let a = account(&c, ws.id, u.id, "Brand IG");
-        s.create_account(&a, &owner_of(&a, u.id), &[])
-            .await
-            .unwrap();
         let (x, y) = ("x-1@inbox.test", "y-1@inbox.test");
         assert_eq!(
             s.inbox_usage(ws.id, x, start).await.unwrap(),

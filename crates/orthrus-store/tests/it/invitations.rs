@@ -1,6 +1,7 @@
 //! Invitations (issue 14): one use, revocable, expiring, found by the hash
 //! of their token; and signing a user out everywhere but one session.
 
+use super::fixtures::*;
 use super::*;
 
 fn invitation(
@@ -148,20 +149,7 @@ async fn other_sessions_end_and_the_kept_one_stays() {
         s.bootstrap(&ws, &u).await.unwrap();
         let mut ids = Vec::new();
         for n in 0..3 {
-            let sess = SessionRow {
-                id: SessionId::new(&c, &OsEntropy),
-                workspace_id: ws.id,
-                user_id: u.id,
-                token_hash: format!("t{n}"),
-                kind: SessionKind::Cookie,
-                created_at: c.now(),
-                last_seen_at: c.now(),
-                expires_at: c.now().plus_seconds(3600),
-                elevated_until: None,
-                ip: "127.0.0.1".into(),
-                user_agent: "test".into(),
-                revoked_at: None,
-            };
+            let sess = session(&c, &u, &format!("t{n}"));
             s.create_session(&sess).await.unwrap();
             ids.push(sess.id);
         }

@@ -1,5 +1,5 @@
 //! What a running job asks a person (a CAPTCHA), beyond the claims and
-//! leases of `main.rs`: the question asked by the worker holding the job,
+//! leases of `job_claims.rs`: the question asked by the worker holding the job,
 //! one answer (given at once, or claimed, filled or released), taken once
 //! by that worker; a worker giving up; a cancelled job asking nothing; and
 //! the job's latest screenshot, replaced, scoped and purged by age.

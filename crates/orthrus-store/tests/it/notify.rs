@@ -3,7 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
-use super::fixtures::{Scene, message};
+use super::fixtures::{Scene, message, session};
 use super::*;
 use std::time::Duration;
 
@@ -75,14 +75,12 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
         "the first thing heard is that B is listening"
     );
 
-    let c = clock();
-    let ws = workspace(&c);
-    let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-    a.bootstrap(&ws, &u).await.unwrap();
-    let acc = account(&c, ws.id, u.id, "IG");
-    a.create_account(&acc, &owner_of(&acc, u.id), &[])
-        .await
-        .unwrap();
+    let Scene {
+        c,
+        ws,
+        owner: u,
+        account: acc,
+    } = Scene::with(&a, "o@acme.test", "IG").await;
     let inbox = Change::Inbox {
         workspace: ws.id,
         account: acc.id,
@@ -137,20 +135,7 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
     })
     .await;
 
-    let sess = SessionRow {
-        id: SessionId::new(&c, &OsEntropy),
-        workspace_id: ws.id,
-        user_id: u.id,
-        token_hash: "th-notify".into(),
-        kind: SessionKind::Cookie,
-        created_at: c.now(),
-        last_seen_at: c.now(),
-        expires_at: c.now().plus_seconds(3600),
-        elevated_until: None,
-        ip: "127.0.0.1".into(),
-        user_agent: "test".into(),
-        revoked_at: None,
-    };
+    let sess = session(&c, &u, "th-notify");
     a.create_session(&sess).await.unwrap();
     let access = Change::Access {
         workspace: ws.id,

@@ -1,7 +1,7 @@
-//! Workspaces, users and their credentials beyond `main.rs`: a workspace's
-//! settings changed, the users listed, a password replaced, sessions and
-//! API tokens touched when used, one token revoked; each scoped to its
-//! workspace.
+//! Workspaces, users and their credentials: a workspace's settings
+//! changed, the users listed, a password replaced, sessions and API tokens
+//! touched when used, one token revoked, each scoped to its workspace; and
+//! a user's own TOTP steps and recovery codes, each used once.
 
 use super::fixtures::*;
 use super::*;
@@ -76,35 +76,12 @@ async fn users_are_listed_by_email_in_their_workspace_and_change_password() {
     }
 }
 
+/// A bearer session of `u` (the shared builder's, as an API client holds
+/// it).
 fn session(c: &FakeClock, u: &UserRow, hash: &str) -> SessionRow {
     SessionRow {
-        id: SessionId::new(c, &OsEntropy),
-        workspace_id: u.workspace_id,
-        user_id: u.id,
-        token_hash: hash.into(),
         kind: SessionKind::Bearer,
-        created_at: c.now(),
-        last_seen_at: c.now(),
-        expires_at: c.now().plus_seconds(3600),
-        elevated_until: None,
-        ip: "127.0.0.1".into(),
-        user_agent: "test".into(),
-        revoked_at: None,
-    }
-}
-
-fn token(c: &FakeClock, u: &UserRow, name: &str) -> ApiTokenRow {
-    ApiTokenRow {
-        id: TokenId::new(c, &OsEntropy),
-        workspace_id: u.workspace_id,
-        user_id: u.id,
-        name: name.into(),
-        token_hash: format!("hash-{name}"),
-        prefix: format!("ort_{name}"),
-        created_at: c.now(),
-        last_used_at: None,
-        expires_at: None,
-        revoked_at: None,
+        ..fixtures::session(c, u, hash)
     }
 }
 
@@ -194,5 +171,48 @@ async fn sessions_and_tokens_are_touched_and_a_token_is_revoked_once() {
                 .revoked_at
                 .is_none()
         );
+    }
+}
+
+#[tokio::test]
+async fn totp_steps_and_recovery_codes_are_single_use() {
+    for s in backends("totp").await.stores {
+        let c = clock();
+        let ws = workspace(&c);
+        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
+        s.bootstrap(&ws, &u).await.unwrap();
+        s.set_user_totp(ws.id, u.id, Some(&[9, 9]), true, c.now())
+            .await
+            .unwrap();
+        assert!(s.claim_user_totp_step(ws.id, u.id, 100).await.unwrap());
+        assert!(
+            !s.claim_user_totp_step(ws.id, u.id, 100).await.unwrap(),
+            "replay refused"
+        );
+        assert!(
+            !s.claim_user_totp_step(ws.id, u.id, 99).await.unwrap(),
+            "older step refused"
+        );
+        assert!(s.claim_user_totp_step(ws.id, u.id, 101).await.unwrap());
+        s.replace_recovery_codes(ws.id, u.id, &["h1".into(), "h2".into()])
+            .await
+            .unwrap();
+        assert_eq!(s.count_unused_recovery_codes(ws.id, u.id).await.unwrap(), 2);
+        assert!(
+            s.use_recovery_code(ws.id, u.id, "h1", c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.use_recovery_code(ws.id, u.id, "h1", c.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.use_recovery_code(ws.id, u.id, "nope", c.now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.count_unused_recovery_codes(ws.id, u.id).await.unwrap(), 1);
     }
 }
