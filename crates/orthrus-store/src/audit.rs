@@ -37,16 +37,10 @@ pub trait AuditStore: Send + Sync {
 }
 
 macro_rules! impl_audit {
-    ($store:ty) => {
-        #[async_trait]
-        impl AuditStore for $store {
-            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
-            async fn append_audit(
-                &self,
-                ws: WorkspaceId,
-                e: &NewAuditEvent,
-                chain: ChainFn<'_>,
-            ) -> Result<AuditEventRow> {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// A transaction appending to `ws`'s chain, its head row there.
+            async fn begin_append(&self, ws: WorkspaceId) -> Result<sqlx::Transaction<'_, $db>> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     r#"
@@ -60,6 +54,16 @@ macro_rules! impl_audit {
                 .bind(crate::GENESIS_HASH)
                 .execute(&mut *tx)
                 .await?;
+                Ok(tx)
+            }
+
+            /// Appends `e` after the head of `ws`'s chain, in `tx`.
+            async fn append_one(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                ws: WorkspaceId,
+                e: &NewAuditEvent,
+                chain: ChainFn<'_>,
+            ) -> Result<AuditEventRow> {
                 // This UPDATE takes the row (PostgreSQL) or database (SQLite)
                 // write lock, serialising appends per workspace.
                 let head = sqlx::query(
@@ -71,7 +75,7 @@ macro_rules! impl_audit {
                     "#,
                 )
                 .bind(ws.to_string())
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 let seq: i64 = head.try_get("seq")?;
                 let prev: String = head.try_get("hash")?;
@@ -83,7 +87,7 @@ macro_rules! impl_audit {
                         mac = $3
                     WHERE workspace_id = $1
                     "#;
-                sql::execute(&mut *tx, update, [ws.to_string()], |query| {
+                sql::execute(&mut **tx, update, [ws.to_string()], |query| {
                     query.bind(&hash).bind(&link.head_mac)
                 })
                 .await?;
@@ -107,9 +111,8 @@ macro_rules! impl_audit {
                 .bind(e.detail.to_string())
                 .bind(&prev)
                 .bind(&hash)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
-                tx.commit().await?;
                 Ok(AuditEventRow {
                     workspace_id: ws,
                     seq,
@@ -117,6 +120,22 @@ macro_rules! impl_audit {
                     prev_hash: prev,
                     hash,
                 })
+            }
+        }
+
+        #[async_trait]
+        impl AuditStore for $store {
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn append_audit(
+                &self,
+                ws: WorkspaceId,
+                e: &NewAuditEvent,
+                chain: ChainFn<'_>,
+            ) -> Result<AuditEventRow> {
+                let mut tx = self.begin_append(ws).await?;
+                let row = Self::append_one(&mut tx, ws, e, chain).await?;
+                tx.commit().await?;
+                Ok(row)
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -126,67 +145,9 @@ macro_rules! impl_audit {
                 events: &[NewAuditEvent],
                 chain: ChainFn<'_>,
             ) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    r#"
-                    INSERT INTO audit_heads (workspace_id, seq, hash)
-                    VALUES ($1, 0, $2)
-                    ON CONFLICT (workspace_id)
-                    DO NOTHING
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(crate::GENESIS_HASH)
-                .execute(&mut *tx)
-                .await?;
+                let mut tx = self.begin_append(ws).await?;
                 for e in events {
-                    // As in append_audit: the UPDATE takes the write lock.
-                    let head = sqlx::query(
-                        r#"
-                        UPDATE audit_heads
-                        SET seq = seq + 1
-                        WHERE workspace_id = $1
-                        RETURNING seq, hash
-                        "#,
-                    )
-                    .bind(ws.to_string())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let seq: i64 = head.try_get("seq")?;
-                    let prev: String = head.try_get("hash")?;
-                    let link = chain(&prev, seq, e);
-                    let update = r#"
-                        UPDATE audit_heads
-                        SET hash = $2,
-                            mac = $3
-                        WHERE workspace_id = $1
-                        "#;
-                    sql::execute(&mut *tx, update, [ws.to_string()], |query| {
-                        query.bind(&link.hash).bind(&link.head_mac)
-                    })
-                    .await?;
-                    sqlx::query(sql_fmt!(
-                        r#"
-                        INSERT INTO audit_events ({AUDIT_COLS})
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                        "#
-                    ))
-                    .bind(ws.to_string())
-                    .bind(seq)
-                    .bind(e.id.to_string())
-                    .bind(e.at.0)
-                    .bind(e.actor_id.map(|a| a.to_string()))
-                    .bind(e.actor_email.as_deref())
-                    .bind(&e.action)
-                    .bind(e.target_type.as_deref())
-                    .bind(e.target_id.as_deref())
-                    .bind(e.ip.as_deref())
-                    .bind(&e.outcome)
-                    .bind(e.detail.to_string())
-                    .bind(&prev)
-                    .bind(&link.hash)
-                    .execute(&mut *tx)
-                    .await?;
+                    Self::append_one(&mut tx, ws, e, chain).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -289,5 +250,5 @@ macro_rules! impl_audit {
     };
 }
 
-impl_audit!(SqliteStore);
-impl_audit!(PgStore);
+impl_audit!(SqliteStore, sqlx::Sqlite);
+impl_audit!(PgStore, sqlx::Postgres);

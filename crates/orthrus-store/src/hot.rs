@@ -25,7 +25,7 @@ use crate::rows::{
     WORKSPACE_COLS, account_row, aliased, otp_row, qualified, session_row, token_row, used_row,
     user_row, workspace_row,
 };
-use crate::sql::parse;
+use crate::sql::{self, parse};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, AccountRole, UserId, WorkspaceId};
@@ -316,6 +316,15 @@ fn hot_read<R: Decoded>(rows: &[R], acct: AccountRow, at_secs: i64) -> Result<Co
     })
 }
 
+/// A credential decoded from a hot-path row (its columns prefixed `c_`),
+/// with the user and workspace the row brings; a corrupt user or workspace
+/// is reported before a corrupt credential.
+fn with_user<R: Decoded, T>(r: &R, credential: Result<T>) -> Result<(T, UserRow, WorkspaceRow)> {
+    let u = user_row(r)?;
+    let w = hot_workspace(r)?;
+    Ok((credential?, u, w))
+}
+
 // rustfmt would indent the multi-line `#[instrument(...)]` attributes in
 // this macro further on every run; the body is kept as rustfmt formats code.
 #[rustfmt::skip]
@@ -328,16 +337,8 @@ macro_rules! impl_hot {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<(SessionRow, UserRow, WorkspaceRow)>> {
-                let row = sqlx::query(hot_sql(&SESSION_SQL))
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| {
-                    let u = user_row(&r)?;
-                    let w = hot_workspace(&r)?;
-                    Ok((session_row(&Prefixed(&r, "c_"))?, u, w))
-                })
-                .transpose()
+                let decode = |r: &_| with_user(r, session_row(&Prefixed(r, "c_")));
+                sql::one_by(&self.pool, hot_sql(&SESSION_SQL), [token_hash.to_owned()], decode).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -345,16 +346,8 @@ macro_rules! impl_hot {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<(ApiTokenRow, UserRow, WorkspaceRow)>> {
-                let row = sqlx::query(hot_sql(&TOKEN_SQL))
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| {
-                    let u = user_row(&r)?;
-                    let w = hot_workspace(&r)?;
-                    Ok((token_row(&Prefixed(&r, "c_"))?, u, w))
-                })
-                .transpose()
+                let decode = |r: &_| with_user(r, token_row(&Prefixed(r, "c_")));
+                sql::one_by(&self.pool, hot_sql(&TOKEN_SQL), [token_hash.to_owned()], decode).await
             }
 
             #[instrument(

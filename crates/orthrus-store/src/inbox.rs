@@ -168,13 +168,8 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn find_managed_email(&self, address: &str) -> Result<Option<ManagedEmailRow>> {
-                sqlx::query("SELECT * FROM managed_emails WHERE address = $1")
-                    .bind(address)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(managed_email_row)
-                    .transpose()
+                let select = "SELECT * FROM managed_emails WHERE address = $1";
+                sql::one_by(&self.pool, select, [address.to_owned()], managed_email_row).await
             }
 
             #[instrument(
@@ -651,13 +646,8 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn find_phone_number(&self, number: &str) -> Result<Option<PhoneNumberRow>> {
-                sqlx::query("SELECT * FROM phone_numbers WHERE number = $1")
-                    .bind(number)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(phone_row)
-                    .transpose()
+                let select = "SELECT * FROM phone_numbers WHERE number = $1";
+                sql::one_by(&self.pool, select, [number.to_owned()], phone_row).await
             }
 
             #[instrument(

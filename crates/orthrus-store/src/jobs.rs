@@ -343,43 +343,37 @@ macro_rules! impl_jobs {
                 .bind(now.0)
                 .execute(&mut *tx)
                 .await?;
-                let cancelled = sqlx::query(
-                    r#"
-                    UPDATE automation_jobs
-                    SET state = 'cancelled',
-                        error = 'cancelled',
-                        worker = NULL,
-                        lease_until = NULL,
-                        question = NULL,
-                        answer = NULL,
-                        updated_at = $1,
-                        finished_at = $1
-                    WHERE state IN ('running', 'waiting') AND lease_until < $1 AND cancel_requested = TRUE
-                    "#,
-                )
-                .bind(now.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let failed = sqlx::query(
-                    r#"
-                    UPDATE automation_jobs
-                    SET state = 'failed',
-                        error = 'the worker running it stopped responding',
-                        worker = NULL,
-                        lease_until = NULL,
-                        question = NULL,
-                        answer = NULL,
-                        updated_at = $1,
-                        finished_at = $1
-                    WHERE state IN ('running', 'waiting') AND lease_until < $1 AND attempts >= max_attempts
-                    "#,
-                )
-                .bind(now.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    + cancelled;
+                // Jobs asked to stop end cancelled, then those out of
+                // attempts end failed.
+                let mut ended = 0;
+                for (state, error, which) in [
+                    ("cancelled", "cancelled", "cancel_requested = TRUE"),
+                    (
+                        "failed",
+                        "the worker running it stopped responding",
+                        "attempts >= max_attempts",
+                    ),
+                ] {
+                    let update = sql_fmt!(
+                        r#"
+                        UPDATE automation_jobs
+                        SET state = '{state}',
+                            error = '{error}',
+                            worker = NULL,
+                            lease_until = NULL,
+                            question = NULL,
+                            answer = NULL,
+                            updated_at = $1,
+                            finished_at = $1
+                        WHERE state IN ('running', 'waiting') AND lease_until < $1 AND {which}
+                        "#
+                    );
+                    ended += sqlx::query(update)
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
                 let requeued = sqlx::query(
                     r#"
                     UPDATE automation_jobs
@@ -400,7 +394,7 @@ macro_rules! impl_jobs {
                 .await?
                 .rows_affected();
                 tx.commit().await?;
-                Ok(failed + requeued)
+                Ok(ended + requeued)
             }
 
             #[instrument(
@@ -569,25 +563,14 @@ macro_rules! impl_jobs {
                 // workspace would overwrite it); the row takes the account's
                 // workspace, which also mends a row an older version filed
                 // under the wrong one.
-                let done = sqlx::query(
-                    r#"
-                    INSERT INTO browser_profiles (account_id, workspace_id, sealed, updated_at)
-                    SELECT id, workspace_id, $3, $4
-                    FROM accounts
-                    WHERE workspace_id = $2 AND id = $1
-                    ON CONFLICT (account_id)
-                    DO UPDATE SET workspace_id = excluded.workspace_id,
-                        sealed = excluded.sealed,
-                        updated_at = excluded.updated_at
-                    "#,
-                )
-                .bind(a.to_string())
-                .bind(ws.to_string())
-                .bind(sealed)
-                .bind(at.0)
-                .execute(&self.pool)
+                let upsert =
+                    sql::sealed_upsert("browser_profiles", "account_id", "updated_at", "accounts");
+                let keys = [a.to_string(), ws.to_string()];
+                let done = sql::execute(&self.pool, upsert, keys, |query| {
+                    query.bind(sealed).bind(at.0)
+                })
                 .await?;
-                sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
         }
     };

@@ -156,6 +156,38 @@ pub trait Store:
     async fn close(&self);
 }
 
+/// What both backends answer alike of [`Store`] itself, and the name
+/// (`BACKEND`) their spans and health report carry.
+macro_rules! impl_store {
+    ($store:ty, $name:literal) => {
+        impl $store {
+            /// Which backend this is, for [`Store::backend`] and spans.
+            pub(crate) const BACKEND: &'static str = $name;
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, "sqlite");
+impl_store!(PgStore, "postgres");
+
 /// Opens the store for a database URL: `sqlite://path` or `postgres://…`.
 /// Runs migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {

@@ -299,25 +299,14 @@ macro_rules! impl_questions {
                 // Only a job of `ws` gets a row (the screenshot is keyed by
                 // job alone, so an unchecked upsert through another workspace
                 // would overwrite it); the row takes the job's workspace.
-                let done = sqlx::query(
-                    r#"
-                    INSERT INTO automation_screenshots (job_id, workspace_id, sealed, taken_at)
-                    SELECT id, workspace_id, $3, $4
-                    FROM automation_jobs
-                    WHERE workspace_id = $2 AND id = $1
-                    ON CONFLICT (job_id)
-                    DO UPDATE SET workspace_id = excluded.workspace_id,
-                        sealed = excluded.sealed,
-                        taken_at = excluded.taken_at
-                    "#,
-                )
-                .bind(job.to_string())
-                .bind(ws.to_string())
-                .bind(sealed)
-                .bind(at.0)
-                .execute(&self.pool)
+                let (table, owner) = ("automation_screenshots", "automation_jobs");
+                let upsert = sql::sealed_upsert(table, "job_id", "taken_at", owner);
+                let keys = [job.to_string(), ws.to_string()];
+                let done = sql::execute(&self.pool, upsert, keys, |query| {
+                    query.bind(sealed).bind(at.0)
+                })
                 .await?;
-                sql::one_row(done.rows_affected())
+                sql::one_row(done)
             }
 
             #[instrument(

@@ -158,3 +158,28 @@ pub(crate) async fn set_by_id<'c, 'q, DB: Backend>(
     let sql = sql_fmt!("UPDATE {table} SET {set} WHERE workspace_id = $1 AND id = $2");
     execute(e, sql, [ws.to_string(), id.to_string()], bind).await
 }
+
+/// Stores a sealed value (`$3`, as of `$4` in column `at`) in `table`'s
+/// row for row `$1` of `owner`, only when that row is in workspace `$2`:
+/// the value is keyed by `key` alone, so an unchecked upsert through
+/// another workspace would overwrite it. The stored row takes the owner's
+/// workspace and replaces the one before. All names are constants.
+pub(crate) fn sealed_upsert(
+    table: &'static str,
+    key: &'static str,
+    at: &'static str,
+    owner: &'static str,
+) -> sqlx::AssertSqlSafe<String> {
+    sql_fmt!(
+        r#"
+        INSERT INTO {table} ({key}, workspace_id, sealed, {at})
+        SELECT id, workspace_id, $3, $4
+        FROM {owner}
+        WHERE workspace_id = $2 AND id = $1
+        ON CONFLICT ({key})
+        DO UPDATE SET workspace_id = excluded.workspace_id,
+            sealed = excluded.sealed,
+            {at} = excluded.{at}
+        "#
+    )
+}

@@ -43,26 +43,3 @@ impl SqliteStore {
         Ok(store)
     }
 }
-
-impl SqliteStore {
-    /// Which backend this is, for [`crate::Store::backend`] and spans.
-    pub(crate) const BACKEND: &'static str = "sqlite";
-}
-
-#[async_trait::async_trait]
-impl crate::Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        Self::BACKEND
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
-    async fn ping(&self) -> crate::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}

@@ -295,13 +295,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
-                sqlx::query(sql_fmt!("SELECT {USER_COLS} FROM users WHERE email = $1"))
-                    .bind(email)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(user_row)
-                    .transpose()
+                let select = sql_fmt!("SELECT {USER_COLS} FROM users WHERE email = $1");
+                sql::one_by(&self.pool, select, [email.to_owned()], user_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -535,13 +530,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn invitation_by_token_hash(&self, hash: &str) -> Result<Option<InvitationRow>> {
-                sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
-                    .bind(hash)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(invitation_row)
-                    .transpose()
+                let select = "SELECT * FROM invitations WHERE token_hash = $1";
+                sql::one_by(&self.pool, select, [hash.to_owned()], invitation_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
