@@ -146,12 +146,7 @@ async fn accounts_members_and_optimistic_concurrency() {
     for s in backends("accounts").await.stores {
         let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = scene;
+        let (c, ws, u, a) = scene.into_parts();
         assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
         assert_eq!(
             s.member_role(ws.id, a.id, u.id, c.now()).await.unwrap(),

@@ -8,12 +8,9 @@ use super::*;
 #[tokio::test]
 async fn authenticator_slots_ledger_and_used_steps() {
     for s in backends("otp").await.stores {
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
+        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
+            .await
+            .into_parts();
         assert!(
             !s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap(),
             "nothing pending"
@@ -126,12 +123,9 @@ async fn authenticator_slots_ledger_and_used_steps() {
 #[tokio::test]
 async fn backup_code_sets_replace_and_use_once() {
     for s in backends("backup").await.stores {
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
+        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
+            .await
+            .into_parts();
         assert!(s.active_backup_codes(ws.id, a.id).await.unwrap().is_none());
         let set = |n: u8| {
             let id = EventId::new(&c, &OsEntropy);

@@ -11,12 +11,7 @@ async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
     for s in backends("directory").await.stores {
         let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = scene;
+        let (c, ws, u, a) = scene.into_parts();
         let b = account(&c, ws.id, u.id, "Brand TT");
         s.create_account(&b, &owner_of(&b, u.id), &[])
             .await

@@ -10,12 +10,7 @@ async fn ended_memberships_grant_nothing_before_the_sweep() {
     for s in backends("expiry").await.stores {
         let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = scene;
+        let (c, ws, u, a) = scene.into_parts();
         let end = c.now().plus_seconds(3600);
         s.upsert_member(&MemberRow {
             role: AccountRole::Manager,
@@ -120,12 +115,7 @@ async fn access_requests_wait_once_are_decided_once_and_guests_end() {
     for s in backends("access_requests").await.stores {
         let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
         let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = scene;
+        let (c, ws, u, a) = scene.into_parts();
         let ask = |id| AccessRequestRow {
             id,
             workspace_id: ws.id,

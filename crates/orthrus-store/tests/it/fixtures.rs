@@ -47,6 +47,12 @@ impl Scene {
         }
     }
 
+    /// The clock, workspace, Owner and account, for a test that names
+    /// them.
+    pub fn into_parts(self) -> (FakeClock, WorkspaceRow, UserRow, AccountRow) {
+        (self.c, self.ws, self.owner, self.account)
+    }
+
     /// Another user of the workspace, stored.
     pub async fn user(&self, s: &Arc<dyn Store>, email: &str, role: WorkspaceRole) -> UserRow {
         let u = user(&self.c, self.ws.id, email, role);

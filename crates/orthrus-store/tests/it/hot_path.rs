@@ -274,12 +274,9 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
 #[tokio::test]
 async fn ledger_batches_keep_every_row() {
     for s in backends("hotledger").await.stores {
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
+        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
+            .await
+            .into_parts();
         let row = |n: i64| IssuanceRow {
             id: EventId::new(&c, &OsEntropy),
             workspace_id: ws.id,

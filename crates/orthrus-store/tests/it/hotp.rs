@@ -7,12 +7,9 @@ use super::*;
 #[tokio::test]
 async fn concurrent_hotp_claims_get_distinct_counters() {
     for s in backends("hotp_claim").await.stores {
-        let Scene {
-            c,
-            ws,
-            owner: u,
-            account: a,
-        } = Scene::with(s.as_ref(), "a@acme.test", "IG").await;
+        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
+            .await
+            .into_parts();
         let mut row = otp(&c, &a, OtpSlot::Active, 1, u.id);
         row.kind = "hotp".into();
         row.counter = 7;

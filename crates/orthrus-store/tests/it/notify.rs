@@ -75,12 +75,7 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
         "the first thing heard is that B is listening"
     );
 
-    let Scene {
-        c,
-        ws,
-        owner: u,
-        account: acc,
-    } = Scene::with(&a, "o@acme.test", "IG").await;
+    let (c, ws, u, acc) = Scene::with(&a, "o@acme.test", "IG").await.into_parts();
     let inbox = Change::Inbox {
         workspace: ws.id,
         account: acc.id,
