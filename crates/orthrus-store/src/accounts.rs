@@ -3,7 +3,7 @@
 //! the [`AccountStore`] supertrait; who may use an account is in `members.rs`.
 
 use crate::models::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
-use crate::rows::{ACCOUNT_COLS, account_row, field_row, id, ts};
+use crate::rows::{ACCOUNT_COLS, account_row, field_row, id, qualified, ts};
 use crate::sql::{self, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
@@ -175,11 +175,8 @@ macro_rules! impl_accounts {
                 user: UserId,
                 now: Timestamp,
             ) -> Result<Option<(AccountRow, Option<AccountRole>)>> {
-                let cols = ACCOUNT_COLS
-                    .split(", ")
-                    .map(|c| format!("a.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let cols = qualified("a", ACCOUNT_COLS);
+                let grants = sql::grants_in_force("$3", "$4");
                 // `g`: the user's grants on the account still in force (one
                 // row per grant: their own membership and their teams'
                 // grants; the highest role wins).
@@ -187,16 +184,7 @@ macro_rules! impl_accounts {
                     r#"
                     SELECT {cols}, g.role AS member_role
                     FROM accounts a
-                    LEFT JOIN (
-                        SELECT account_id, role
-                        FROM account_members
-                        WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4)
-                        UNION ALL
-                        SELECT tg.account_id, tg.role
-                        FROM team_grants tg
-                        JOIN team_members tm ON tm.team_id = tg.team_id
-                        WHERE tm.user_id = $3
-                    ) g ON g.account_id = a.id
+                    LEFT JOIN {grants} g ON g.account_id = a.id
                     WHERE a.workspace_id = $1 AND a.id = $2
                     "#
                 ))
@@ -244,11 +232,8 @@ macro_rules! impl_accounts {
                 user: UserId,
                 now: Timestamp,
             ) -> Result<Vec<(AccountRow, AccountRole)>> {
-                let cols = ACCOUNT_COLS
-                    .split(", ")
-                    .map(|c| format!("a.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let cols = qualified("a", ACCOUNT_COLS);
+                let grants = sql::grants_in_force("$2", "$3");
                 // `g`: the user's grants still in force (their own and their
                 // teams'); an account reached by several grants comes once,
                 // with the highest role.
@@ -256,16 +241,7 @@ macro_rules! impl_accounts {
                     r#"
                     SELECT {cols}, g.role AS member_role
                     FROM accounts a
-                    JOIN (
-                        SELECT account_id, role
-                        FROM account_members
-                        WHERE user_id = $2 AND (expires_at IS NULL OR expires_at > $3)
-                        UNION ALL
-                        SELECT tg.account_id, tg.role
-                        FROM team_grants tg
-                        JOIN team_members tm ON tm.team_id = tg.team_id
-                        WHERE tm.user_id = $2
-                    ) g ON g.account_id = a.id
+                    JOIN {grants} g ON g.account_id = a.id
                     WHERE a.workspace_id = $1
                     ORDER BY lower(a.label), a.id
                     "#

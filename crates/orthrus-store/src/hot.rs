@@ -179,18 +179,10 @@ static TOKEN_SQL: LazyLock<String> = LazyLock::new(|| credential("api_tokens", T
 /// `get_used_step`'s row for the step that holds `at` (seconds). Shared by
 /// both code-view queries, so their conditions are one text.
 fn code_view_joins(user: &str, now: &str, at: &str) -> String {
+    let grants = sql::grants_in_force(user, now);
     format!(
         r#"
-        LEFT JOIN (
-            SELECT account_id, role
-            FROM account_members
-            WHERE user_id = {user} AND (expires_at IS NULL OR expires_at > {now})
-            UNION ALL
-            SELECT tg.account_id, tg.role
-            FROM team_grants tg
-            JOIN team_members tm ON tm.team_id = tg.team_id
-            WHERE tm.user_id = {user}
-        ) g ON g.account_id = a.id
+        LEFT JOIN {grants} g ON g.account_id = a.id
         LEFT JOIN account_otp o
             ON o.workspace_id = a.workspace_id AND o.account_id = a.id AND o.slot = 'active'
         LEFT JOIN otp_used_steps us

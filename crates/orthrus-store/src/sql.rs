@@ -183,3 +183,22 @@ pub(crate) fn sealed_upsert(
         "#
     )
 }
+
+/// The grants of `user` still in force at `now` (both placeholders, such as
+/// `"$3"`), one row each (`account_id`, `role`): their own memberships and
+/// their teams' grants. Every query that decides access joins it, so they
+/// all count the same grants.
+pub(crate) fn grants_in_force(user: &str, now: &str) -> String {
+    format!(
+        r#"(
+            SELECT account_id, role
+            FROM account_members
+            WHERE user_id = {user} AND (expires_at IS NULL OR expires_at > {now})
+            UNION ALL
+            SELECT tg.account_id, tg.role
+            FROM team_grants tg
+            JOIN team_members tm ON tm.team_id = tg.team_id
+            WHERE tm.user_id = {user}
+        )"#
+    )
+}

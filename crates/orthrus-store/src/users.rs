@@ -138,6 +138,18 @@ macro_rules! impl_users {
                 Ok(())
             }
 
+            /// Sets columns of one user (`set`, its values from `bind`);
+            /// NotFound when the user is not in `ws`.
+            async fn set_user<'q>(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                set: &'static str,
+                bind: impl FnOnce(sql::Query<'q, $db>) -> sql::Query<'q, $db>,
+            ) -> Result<()> {
+                sql::one_row(sql::set_by_id(&self.pool, "users", set, ws, user, bind).await?)
+            }
+
             pub(crate) async fn insert_workspace<'e, E>(e: E, ws: &WorkspaceRow) -> Result<()>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -320,11 +332,8 @@ macro_rules! impl_users {
                 at: Timestamp,
             ) -> Result<()> {
                 let set = "role = $3, updated_at = $4";
-                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
-                    query.bind(role.as_str()).bind(at.0)
-                })
-                .await?;
-                sql::one_row(done)
+                self.set_user(ws, user, set, |query| query.bind(role.as_str()).bind(at.0))
+                    .await
             }
 
             #[instrument(
@@ -340,11 +349,8 @@ macro_rules! impl_users {
                 at: Timestamp,
             ) -> Result<()> {
                 let set = "active = $3, updated_at = $4";
-                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
-                    query.bind(active).bind(at.0)
-                })
-                .await?;
-                sql::one_row(done)
+                self.set_user(ws, user, set, |query| query.bind(active).bind(at.0))
+                    .await
             }
 
             #[instrument(
@@ -360,11 +366,8 @@ macro_rules! impl_users {
                 at: Timestamp,
             ) -> Result<()> {
                 let set = "password_hash = $3, updated_at = $4";
-                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
-                    query.bind(hash).bind(at.0)
-                })
-                .await?;
-                sql::one_row(done)
+                self.set_user(ws, user, set, |query| query.bind(hash).bind(at.0))
+                    .await
             }
 
             #[instrument(
@@ -381,11 +384,8 @@ macro_rules! impl_users {
                 at: Timestamp,
             ) -> Result<()> {
                 let set = "totp_secret = $3, totp_enabled = $4, updated_at = $5";
-                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
-                    query.bind(secret).bind(enabled).bind(at.0)
-                })
-                .await?;
-                sql::one_row(done)
+                self.set_user(ws, user, set, |query| query.bind(secret).bind(enabled).bind(at.0))
+                    .await
             }
 
             #[instrument(
