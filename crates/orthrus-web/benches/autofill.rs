@@ -11,26 +11,9 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut r = http.post(url).json(&body);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let r = r.send().await.unwrap();
-    assert!(r.status().is_success(), "{url}: {}", r.status());
-    r.json().await.unwrap()
-}
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let bench = support::start(store, 64).await;
@@ -43,21 +26,21 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
             if let Some(c) = client {
                 body["client"] = json!(c);
             }
-            post(&http, &u, None, body).await["token"]
+            support::post(&http, &u, None, body).await["token"]
                 .as_str()
                 .unwrap()
                 .to_owned()
         }
     };
     let owner = login("owner@bench.test", "owner-password-1", None).await;
-    let user = post(
+    let user = support::post(
         &http,
         &api("/users"),
         Some(&owner),
         json!({"email": "collab@bench.test", "role": "user", "password": "member-password-1"}),
     )
     .await;
-    let acct = post(
+    let acct = support::post(
         &http,
         &api("/accounts"),
         Some(&owner),
@@ -65,7 +48,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     )
     .await;
     let id = acct["id"].as_str().unwrap().to_owned();
-    post(
+    support::post(
         &http,
         &api(&format!("/accounts/{id}/members")),
         Some(&owner),
@@ -76,11 +59,11 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let fill_url = api("/autofill");
     let body = json!({"account_id": id, "url": "https://www.instagram.com/accounts/login/", "step": "credentials"});
     for _ in 0..200 {
-        let v = post(&http, &fill_url, Some(&token), body.clone()).await;
+        let v = support::post(&http, &fill_url, Some(&token), body.clone()).await;
         assert_eq!(v["password"], "bench-password");
     }
-    let secs = env_num("BENCH_SECS", 5);
-    let clients = env_num("BENCH_CLIENTS", 4);
+    let secs = support::env_num::<u64>("BENCH_SECS", 5);
+    let clients = support::env_num::<u64>("BENCH_CLIENTS", 4);
     let start = Instant::now();
     let until = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -138,11 +121,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    support::block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = orthrus_store::open(&format!(
             "sqlite://{}",

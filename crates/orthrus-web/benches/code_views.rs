@@ -8,63 +8,53 @@
 
 mod support;
 
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let bench = support::start(store, 256).await;
     let (url, http) = (bench.url.clone(), bench.http.clone());
-    let login: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = |p: &str| format!("{url}/api/v1{p}");
+    let login = support::post(
+        &http,
+        &api("/auth/login"),
+        None,
+        json!({"email": "owner@bench.test", "password": "owner-password-1"}),
+    )
+    .await;
     let token = login["token"].as_str().unwrap().to_owned();
-    let acct: serde_json::Value = http
-        .post(format!("{url}/api/v1/accounts"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acct = support::post(
+        &http,
+        &api("/accounts"),
+        Some(&token),
+        json!({"app": "instagram", "label": "Bench", "password": "p"}),
+    )
+    .await;
     let id = acct["id"].as_str().unwrap().to_owned();
-    http.post(format!("{url}/api/v1/auth/step-up"))
+    http.post(api("/auth/step-up"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"password": "owner-password-1"}))
+        .json(&json!({"password": "owner-password-1"}))
         .send()
         .await
         .unwrap();
     let r = http
-        .put(format!("{url}/api/v1/accounts/{id}/totp"))
+        .put(api(&format!("/accounts/{id}/totp")))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"secret": "JBSWY3DPEHPK3PXP"}))
+        .json(&json!({"secret": "JBSWY3DPEHPK3PXP"}))
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success());
-    http.post(format!("{url}/api/v1/accounts/{id}/totp/confirm"))
+    http.post(api(&format!("/accounts/{id}/totp/confirm")))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     let code_url = format!("{url}/api/v1/accounts/{id}/totp/code?via=view");
 
-    let total = env_num("BENCH_REQUESTS", 20_000);
-    let clients = env_num("BENCH_CLIENTS", 32);
+    let total = support::env_num::<usize>("BENCH_REQUESTS", 20_000);
+    let clients = support::env_num::<usize>("BENCH_CLIENTS", 32);
     // Warm-up.
     for _ in 0..200 {
         assert!(
@@ -131,11 +121,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    support::block_on(async {
         let dir = tempfile::tempdir().unwrap();
         orthrus_store::testing::each_backend(dir.path(), "bench", |label, url| async move {
             run(label, orthrus_store::open(&url).await.unwrap()).await;

@@ -9,6 +9,40 @@ use orthrus_web::{WebConfig, WebState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// Runs a benchmark's `main` on a multi-threaded runtime.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A knob from the environment, or `default`.
+pub fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A JSON POST (with `token` as its bearer, if any) that must succeed: the
+/// answer's JSON.
+pub async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut r = http.post(url).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json().await.unwrap()
+}
+
 pub struct BenchServer {
     // Not every benchmark needs the app itself.
     #[allow(dead_code)]

@@ -5,6 +5,7 @@
 //! date required, no sign-in after it). Access requests are in
 //! `access_requests.rs`, which shares the helpers here.
 
+use crate::support::scim::token_of;
 use crate::support::*;
 use orthrus_core::Timestamp;
 use reqwest::StatusCode;
@@ -71,7 +72,7 @@ async fn a_membership_ends_at_its_time_before_the_sweep_which_removes_audits_and
             .clone();
         assert_eq!(row["expires_at"], at(end));
         // The account page says it in words.
-        let (_, page) = page_of(&t, &owner, &format!("/accounts/{id}")).await;
+        let (_, page) = owner.page(&format!("/accounts/{id}")).await;
         assert!(
             page.contains("until <time") && page.contains(">1 Nov 2026, 02:00 UTC</time>"),
             "{page}"
@@ -146,24 +147,8 @@ async fn a_membership_ends_at_its_time_before_the_sweep_which_removes_audits_and
                 &json!({"user_id": owner.user_id, "role": "owner", "expires_at": at(end + 10 * HOUR_MS)}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "member.last_owner"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "member.last_owner");
     }
-}
-
-/// A UI page as a signed-in client sees it (bearer sessions open pages too).
-pub(crate) async fn page_of(t: &TestApp, who: &Client, path: &str) -> (StatusCode, String) {
-    let r = t
-        .http
-        .get(format!("{}{path}", t.url))
-        .bearer_auth(who.token.as_deref().unwrap())
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
 }
 
 #[tokio::test]
@@ -177,31 +162,22 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
         let guest =
             json!({"email": "gil@agency.test", "role": "guest", "password": "member-password-1"});
         let (s, v) = owner.post("/users", &guest).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "guest.end_required")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "guest.end_required");
         let mut past = guest.clone();
         past["access_expires_at"] = json!(at(START - 1));
         let (s, v) = owner.post("/users", &past).await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "guest.end_past"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "guest.end_past");
         let (s, v) = owner
             .post("/users", &json!({"email": "u@acme.test", "role": "user", "password": "member-password-1", "access_expires_at": at(GUEST_END)}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "user.end_for_guests_only")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "user.end_for_guests_only");
         let (s, v) = owner
             .post(
                 "/invitations",
                 &json!({"email": "ivy@agency.test", "role": "guest"}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "guest.end_required")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "guest.end_required");
         let (s, v) = owner
             .post("/invitations", &json!({"email": "ivy@agency.test", "role": "guest", "access_expires_at": at(GUEST_END)}))
             .await;
@@ -221,7 +197,7 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
             (g["role"].as_str(), &g["access_expires_at"]),
             (Some("guest"), &json!(at(GUEST_END)))
         );
-        let (_, page) = page_of(&t, &owner, "/users").await;
+        let (_, page) = owner.page("/users").await;
         assert!(
             page.contains("Guest until <time") && page.contains(">1 Dec 2026, 00:00 UTC</time>"),
             "{page}"
@@ -229,16 +205,12 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
 
         // Only ever a Collaborator, and never past their own end.
         for role in ["manager", "owner"] {
-            let (s, v) = owner
-                .post(
-                    &format!("/accounts/{id}/members"),
-                    &json!({"user_id": gil.user_id, "role": role}),
-                )
-                .await;
-            assert_eq!(
-                (s, code(&v)),
-                (StatusCode::BAD_REQUEST, "member.guest_collaborator_only"),
-                "{v}"
+            let (s, v) = owner.add_member(&id, &gil.user_id, role).await;
+            assert_code(
+                s,
+                &v,
+                StatusCode::BAD_REQUEST,
+                "member.guest_collaborator_only",
             );
         }
         let (s, v) = owner
@@ -260,7 +232,7 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
         assert_eq!(mine[0]["id"], id.as_str());
         gil.step_up("member-password-1").await;
         let (s, v) = gil.get(&format!("/accounts/{id}/password")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         let (s, _) = gil.get(&format!("/accounts/{other}")).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         for (method, path, body) in [
@@ -290,28 +262,17 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
         let (s, v) = owner
             .patch(&format!("/users/{}", gil.user_id), &json!({"role": "user"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "user.guest_role_fixed")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "user.guest_role_fixed");
 
         // The directory puts the guest in a team that reaches the other
         // account: its end must take that grant too.
-        owner.step_up("owner-password-1").await;
-        let (s, v) = owner.post("/workspace/scim-token", &json!({})).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let scim_token = v["token"].as_str().unwrap().to_owned();
-        let g: Value = t
-            .http
-            .post(format!("{}/scim/v2/Groups", t.url))
-            .bearer_auth(&scim_token)
-            .json(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Agency", "members": [{"value": gil.user_id}]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let directory = token_of(&t, &owner, "owner-password-1").await;
+        let (_, g) = directory
+            .post(
+                "/Groups",
+                &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Agency", "members": [{"value": gil.user_id}]}),
+            )
+            .await;
         let team = g["id"].as_str().expect("a team").to_owned();
         let (s, v) = owner
             .send(
@@ -331,15 +292,9 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         let (s, v) = t
             .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": "gil@agency.test", "password": "member-password-1"}),
-            )
+            .sign_in("gil@agency.test", "member-password-1")
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::UNAUTHORIZED, "auth.invalid_credentials")
-        );
+        assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.invalid_credentials");
         // (The Owner's own API session has run out by then too.)
         let owner = t.login("owner@acme.test", "owner-password-1").await;
         // The sweep ends their membership and signs them out for good.

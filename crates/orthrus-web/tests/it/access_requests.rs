@@ -3,12 +3,11 @@
 //! Owners' email through a real SMTP relay; the pages that find, ask and
 //! decide, with guests kept out.
 
-use crate::access::{HOUR_MS, at, audited, page_of};
+use crate::access::{HOUR_MS, at, audited};
 use crate::support::*;
 use orthrus_core::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 #[tokio::test]
 async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
@@ -26,12 +25,7 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
             (&ads, &ann, "owner"),
             (&id, &mia, "manager"),
         ] {
-            let (s, v) = owner
-                .post(
-                    &format!("/accounts/{a}/members"),
-                    &json!({"user_id": who.user_id, "role": role}),
-                )
-                .await;
+            let (s, v) = owner.add_member(a, &who.user_id, role).await;
             assert_eq!(s, StatusCode::OK, "{v}");
         }
 
@@ -92,10 +86,7 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
                 &json!({"role": "collaborator", "reason": "again", "duration_hours": 1}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "access_request.duplicate")
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "access_request.duplicate");
         let (_, dir) = bob.get("/account-directory").await;
         assert!(
             dir.as_array()
@@ -119,9 +110,9 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
         for nobody in [&bob, &mia, &adam] {
             assert_eq!(waiting((*nobody).clone()).await, 0);
         }
-        let (_, badge) = page_of(&t, &ann, "/ui/requests/count").await;
+        let (_, badge) = ann.page("/ui/requests/count").await;
         assert!(badge.contains(">1<"), "{badge}");
-        let (_, badge) = page_of(&t, &bob, "/ui/requests/count").await;
+        let (_, badge) = bob.page("/ui/requests/count").await;
         assert!(badge.is_empty(), "{badge}");
 
         // Who may decide: not the requester, a Manager or an Admin; a Super
@@ -145,10 +136,7 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
             (Some("approved"), &json!(at(granted_until)))
         );
         let (s, v) = owner.post(&approve, &json!({})).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "access_request.decided")
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "access_request.decided");
         // Bob sees the outcome, and is a Manager now.
         let (_, mine) = bob.get("/access-requests").await;
         assert_eq!(mine[0]["state"], "approved");
@@ -159,7 +147,7 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
             (StatusCode::OK, Some("manager")),
             "{v}"
         );
-        let (_, page) = page_of(&t, &bob, "/requests").await;
+        let (_, page) = bob.page("/requests").await;
         assert!(
             page.contains("Approved") && page.contains(">3 Nov 2026, 01:00 UTC</time>"),
             "{page}"
@@ -225,12 +213,7 @@ async fn owners_are_emailed_through_the_outbound_relay() {
     let ann = t.user(&owner, &address, "user").await;
     let bob = t.user(&owner, "bob@acme.test", "user").await;
     let id = owner.account("Brand IG", "brand-password-1").await;
-    let (s, v) = owner
-        .post(
-            &format!("/accounts/{id}/members"),
-            &json!({"user_id": ann.user_id, "role": "owner"}),
-        )
-        .await;
+    let (s, v) = owner.add_member(&id, &ann.user_id, "owner").await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // Without a relay nothing is sent, and the request still goes in.
@@ -247,31 +230,7 @@ async fn owners_are_emailed_through_the_outbound_relay() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = listener.local_addr().unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(orthrus_smtp::serve(
-        listener,
-        orthrus_smtp::SmtpConfig::default(),
-        Arc::new(
-            orthrus_smtp::AppDelivery::new(
-                t.app.clone(),
-                &orthrus_smtp::auth::AuthConfig {
-                    dns_servers: vec!["127.0.0.1:9".parse().unwrap()],
-                    ..Default::default()
-                },
-            )
-            .unwrap(),
-        ),
-        stop.clone(),
-    ));
-    t.app.set_mailer(Arc::new(
-        orthrus_smtp::outbound::RelayMailer::new(
-            &format!("smtp://{relay}"),
-            "orthrus@inbox.localhost",
-        )
-        .unwrap(),
-    ));
+    let stop = t.mail_through_a_relay().await;
     let (s, v) = bob
         .post(
             &format!("/accounts/{id}/access-requests"),
@@ -300,15 +259,12 @@ async fn owners_are_emailed_through_the_outbound_relay() {
 
 /// A form posted as a signed-in client (bearer sessions need no CSRF token).
 async fn form_post(
-    t: &TestApp,
     who: &Client,
     path: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String, String) {
-    let r = t
-        .http
-        .post(format!("{}{path}", t.url))
-        .bearer_auth(who.token.as_deref().unwrap())
+    let r = who
+        .raw(reqwest::Method::POST, path)
         .form(form)
         .send()
         .await
@@ -330,16 +286,11 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         let bob = t.user(&owner, "bob@acme.test", "user").await;
         let gil = t.user(&owner, "gil@agency.test", "guest").await;
         let id = owner.account("Brand IG", "brand-password-1").await;
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": ann.user_id, "role": "owner"}),
-            )
-            .await;
+        let (s, v) = owner.add_member(&id, &ann.user_id, "owner").await;
         assert_eq!(s, StatusCode::OK, "{v}");
 
         // The directory shows the account and its button; the nav has it.
-        let (s, page) = page_of(&t, &bob, "/directory").await;
+        let (s, page) = bob.page("/directory").await;
         assert_eq!(s, StatusCode::OK);
         assert!(
             page.contains("Brand IG")
@@ -351,7 +302,6 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         // A refused form says why beside the field and keeps what was typed.
         let path = format!("/directory/{id}/request");
         let (s, _, page) = form_post(
-            &t,
             &bob,
             &path,
             &[
@@ -367,7 +317,6 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
             "{page}"
         );
         let (s, to, _) = form_post(
-            &t,
             &bob,
             &path,
             &[
@@ -379,7 +328,6 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         .await;
         assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/requests"));
         let (s, _, page) = form_post(
-            &t,
             &bob,
             &path,
             &[("role", "manager"), ("days", "3"), ("reason", "again")],
@@ -389,7 +337,7 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         assert!(page.contains("request waiting"), "{page}");
 
         // Ann decides on her Requests page.
-        let (_, page) = page_of(&t, &ann, "/requests").await;
+        let (_, page) = ann.page("/requests").await;
         assert!(
             page.contains("Waiting for you")
                 && page.contains("bob@acme.test")
@@ -398,10 +346,9 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         );
         let (_, list) = ann.get("/access-requests").await;
         let rid = list[0]["id"].as_str().unwrap().to_owned();
-        let (s, to, _) = form_post(&t, &ann, &format!("/requests/{rid}/approve"), &[]).await;
+        let (s, to, _) = form_post(&ann, &format!("/requests/{rid}/approve"), &[]).await;
         assert_eq!((s, to.as_str()), (StatusCode::SEE_OTHER, "/requests"));
         let (s, _, page) = form_post(
-            &t,
             &ann,
             &format!("/requests/{rid}/decline"),
             &[("note", "late")],
@@ -413,19 +360,13 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         assert_eq!(v["my_role"], "manager");
 
         // Moving a guest's end earlier cuts their memberships to it.
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": gil.user_id, "role": "collaborator"}),
-            )
-            .await;
+        let (s, v) = owner.add_member(&id, &gil.user_id, "collaborator").await;
         assert_eq!(
             (s, &v["expires_at"]),
             (StatusCode::OK, &json!(at(GUEST_END))),
             "{v}"
         );
         let (s, to, _) = form_post(
-            &t,
             &owner,
             &format!("/users/{}/access-end", gil.user_id),
             &[("access_expires_at", "2026-11-11T12:00")],
@@ -458,20 +399,17 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
                 &json!({"access_expires_at": moved}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "user.end_for_guests_only")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "user.end_for_guests_only");
 
         // A guest has no directory, no requests link and no "Add account".
-        let (s, _) = page_of(&t, &gil, "/directory").await;
+        let (s, _) = gil.page("/directory").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (_, page) = page_of(&t, &gil, "/").await;
+        let (_, page) = gil.page("/").await;
         assert!(
             !page.contains("href=\"/requests\"") && !page.contains("/accounts/new"),
             "{page}"
         );
-        let (s, _) = page_of(&t, &gil, "/accounts/new").await;
+        let (s, _) = gil.page("/accounts/new").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
 }

@@ -78,10 +78,8 @@ async fn vault_crud_concurrency_history_and_step_up() {
         );
         assert_eq!(v["fields"][1]["value"], "EU");
         // ETag carries the version.
-        let r = t
-            .http
-            .get(format!("{}/api/v1/accounts/{id}", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
+        let r = owner
+            .raw(reqwest::Method::GET, &format!("/api/v1/accounts/{id}"))
             .send()
             .await
             .unwrap();
@@ -90,10 +88,7 @@ async fn vault_crud_concurrency_history_and_step_up() {
         let (s, v) = owner
             .patch(&format!("/accounts/{id}"), &json!({"label": "TikTok Ads"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::PRECONDITION_REQUIRED, "version.required")
-        );
+        assert_code(s, &v, StatusCode::PRECONDITION_REQUIRED, "version.required");
         let (s, v) = owner
             .patch(
                 &format!("/accounts/{id}"),
@@ -104,24 +99,16 @@ async fn vault_crud_concurrency_history_and_step_up() {
         let (s, v) = owner
             .patch(&format!("/accounts/{id}"), &json!({"version": 2}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "request.empty_change")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "request.empty_change");
         let (s, v) = owner
             .patch(
                 &format!("/accounts/{id}"),
                 &json!({"version": 1, "label": "Lost update"}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::PRECONDITION_FAILED, "version.conflict")
-        );
-        let r = t
-            .http
-            .patch(format!("{}/api/v1/accounts/{id}", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
+        assert_code(s, &v, StatusCode::PRECONDITION_FAILED, "version.conflict");
+        let r = owner
+            .raw(reqwest::Method::PATCH, &format!("/api/v1/accounts/{id}"))
             .header("if-match", "\"v2\"")
             .json(&json!({"notes": null}))
             .send()
@@ -141,7 +128,7 @@ async fn vault_crud_concurrency_history_and_step_up() {
         assert_eq!(v["password_history"][0]["changed_by"], "owner@acme.test");
         // Reveal needs a fresh step-up, which expires.
         let (s, v) = owner.get(&format!("/accounts/{id}/password")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         owner.step_up("owner-password-1").await;
         let (s, v) = owner.get(&format!("/accounts/{id}/password")).await;
         assert_eq!(
@@ -218,31 +205,16 @@ async fn members_and_collaborators() {
             StatusCode::NOT_FOUND,
             "non-members do not see it"
         );
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": kathy.user_id, "role": "manager"}),
-            )
-            .await;
+        let (s, v) = owner.add_member(&id, &kathy.user_id, "manager").await;
         assert_eq!(
             (s, v["role"].as_str()),
             (StatusCode::OK, Some("manager")),
             "{v}"
         );
         // The manager adds a collaborator but not another manager.
-        let (s, _) = kathy
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": intern.user_id, "role": "manager"}),
-            )
-            .await;
+        let (s, _) = kathy.add_member(&id, &intern.user_id, "manager").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = kathy
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": intern.user_id, "role": "collaborator"}),
-            )
-            .await;
+        let (s, _) = kathy.add_member(&id, &intern.user_id, "collaborator").await;
         assert_eq!(s, StatusCode::OK);
         // "My accounts".
         let (_, mine) = intern.get("/accounts").await;
@@ -253,7 +225,7 @@ async fn members_and_collaborators() {
         // Collaborators never receive the password, even after step-up.
         intern.step_up("member-password-1").await;
         let (s, v) = intern.get(&format!("/accounts/{id}/password")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         let (_, detail) = intern.get(&format!("/accounts/{id}")).await;
         assert_eq!(detail["permissions"]["reveal_password"], false);
         assert!(!detail.to_string().contains("ig-secret-pw"));
@@ -261,7 +233,7 @@ async fn members_and_collaborators() {
         let (s, v) = owner
             .delete(&format!("/accounts/{id}/members/{}", owner.user_id))
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "member.last_owner"));
+        assert_code(s, &v, StatusCode::CONFLICT, "member.last_owner");
         assert_eq!(
             owner
                 .delete(&format!("/accounts/{id}/members/{}", intern.user_id))
@@ -273,16 +245,8 @@ async fn members_and_collaborators() {
             intern.get(&format!("/accounts/{id}")).await.0,
             StatusCode::NOT_FOUND
         );
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": intern.user_id, "role": "boss"}),
-            )
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "member.invalid_role")
-        );
+        let (s, v) = owner.add_member(&id, &intern.user_id, "boss").await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "member.invalid_role");
         let (_, ev) = owner.get("/audit?action=account.member_add").await;
         assert_eq!(ev.as_array().unwrap().len(), 2);
     }
@@ -293,13 +257,10 @@ async fn bad_input_gets_machine_readable_errors() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let raw = |body: &'static str, ct: &'static str| {
-        let t = &t;
         let owner = &owner;
         async move {
-            let r = t
-                .http
-                .post(format!("{}/api/v1/accounts", t.url))
-                .bearer_auth(owner.token.as_deref().unwrap())
+            let r = owner
+                .raw(reqwest::Method::POST, "/api/v1/accounts")
                 .header("content-type", ct)
                 .body(body)
                 .send()
@@ -310,19 +271,13 @@ async fn bad_input_gets_machine_readable_errors() {
         }
     };
     let (s, v) = raw("{not json", "application/json").await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "request.invalid_json")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_json");
     let (s, v) = raw(
         r#"{"app":"x","label":"y","password":"z","colour":"red"}"#,
         "application/json",
     )
     .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "request.invalid_body")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_body");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("colour"),
         "{v}"
@@ -339,10 +294,8 @@ async fn bad_input_gets_machine_readable_errors() {
         r#"{{"app":"x","label":"y","password":"{}"}}"#,
         "a".repeat(2 * 1024 * 1024)
     );
-    let r = t
-        .http
-        .post(format!("{}/api/v1/accounts", t.url))
-        .bearer_auth(owner.token.as_deref().unwrap())
+    let r = owner
+        .raw(reqwest::Method::POST, "/api/v1/accounts")
         .header("content-type", "application/json")
         .body(big)
         .send()
@@ -356,56 +309,41 @@ async fn bad_input_gets_machine_readable_errors() {
             &json!({"app": "x", "label": "", "password": "p"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "account.invalid_label")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "account.invalid_label");
     let (s, v) = owner
         .post(
             "/accounts",
             &json!({"app": "x", "label": "l", "login_url": "javascript:alert(1)", "password": "p"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "account.invalid_login_url")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "account.invalid_login_url");
     let (s, v) = owner.get("/accounts/not-a-uuid").await;
-    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"));
+    assert_code(s, &v, StatusCode::NOT_FOUND, "account.not_found");
     let (s, v) = owner.get("/accounts?scope=everything").await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "request.invalid_query")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_query");
     let (s, v) = owner
         .post(
             "/users",
             &json!({"email": "x@acme.test", "role": "root", "password": "long-enough-1"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "user.invalid_role")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "user.invalid_role");
     let (s, v) = owner
         .post(
             "/users",
             &json!({"email": "owner@acme.test", "role": "user", "password": "long-enough-1"}),
         )
         .await;
-    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "user.exists"));
+    assert_code(s, &v, StatusCode::CONFLICT, "user.exists");
     let (s, v) = owner
         .post(
             "/users",
             &json!({"email": "short@acme.test", "role": "user", "password": "short"}),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "password.too_short")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "password.too_short");
     let (s, v) = t.anon().get("/accounts").await;
-    assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
+    assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.required");
     let r = t
         .http
         .get(format!("{}/api/v1/accounts", t.url))
@@ -415,13 +353,15 @@ async fn bad_input_gets_machine_readable_errors() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let (s, v) = owner.get("/no-such-endpoint").await;
-    assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"));
+    assert_code(s, &v, StatusCode::NOT_FOUND, "not_found");
     let (s, v) = owner
         .send(reqwest::Method::PUT, "/accounts", Some(&json!({})))
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::METHOD_NOT_ALLOWED, "request.method_not_allowed")
+    assert_code(
+        s,
+        &v,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "request.method_not_allowed",
     );
 }
 
@@ -528,10 +468,7 @@ async fn password_generator() {
             &json!({"lowercase": false, "uppercase": false, "digits": false, "symbols": false}),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "generator.no_classes")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "generator.no_classes");
     let (s, _) = owner
         .post("/password-generator", &json!({"length": 4}))
         .await;

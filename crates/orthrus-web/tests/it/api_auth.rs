@@ -11,18 +11,8 @@ async fn sign_in_failures_are_uniform_and_throttled() {
     for t in TestApp::all("signin").await {
         let owner = t.owner().await;
         let anon = t.anon();
-        let (s1, unknown) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "nobody@acme.test", "password": "whatever-123"}),
-            )
-            .await;
-        let (s2, wrong) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
-            )
-            .await;
+        let (s1, unknown) = anon.sign_in("nobody@acme.test", "whatever-123").await;
+        let (s2, wrong) = anon.sign_in("owner@acme.test", "wrong-password").await;
         assert_eq!(
             (s1, s2),
             (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
@@ -39,25 +29,11 @@ async fn sign_in_failures_are_uniform_and_throttled() {
         );
         // Three more wrong passwords lock the email (5 in the window).
         for _ in 0..3 {
-            anon.post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
-            )
-            .await;
+            anon.sign_in("owner@acme.test", "wrong-password").await;
         }
-        let (s, v) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "wrong-password"}),
-            )
-            .await;
+        let (s, v) = anon.sign_in("owner@acme.test", "wrong-password").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
-        let (s, v) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "owner-password-1"}),
-            )
-            .await;
+        let (s, v) = anon.sign_in("owner@acme.test", "owner-password-1").await;
         assert_eq!(
             (s, code(&v)),
             (StatusCode::TOO_MANY_REQUESTS, "auth.throttled"),
@@ -65,53 +41,25 @@ async fn sign_in_failures_are_uniform_and_throttled() {
         );
         // An unknown email locks the same way, so a lock reveals nothing.
         for _ in 0..5 {
-            anon.post(
-                "/auth/login",
-                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
-            )
-            .await;
+            anon.sign_in("ghost@acme.test", "x-123456789").await;
         }
-        let (s, _) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
-            )
-            .await;
+        let (s, _) = anon.sign_in("ghost@acme.test", "x-123456789").await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
         // An admin lifts the lock.
         let (s, _) = owner
             .post(&format!("/users/{}/unlock", owner.user_id), &json!({}))
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, _) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "owner-password-1"}),
-            )
-            .await;
+        let (s, _) = anon.sign_in("owner@acme.test", "owner-password-1").await;
         assert_eq!(s, StatusCode::OK, "{}", t.backend);
         // Or the lock expires.
-        let (s, _) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
-            )
-            .await;
+        let (s, _) = anon.sign_in("ghost@acme.test", "x-123456789").await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
         t.clock.advance_secs(16 * 60);
-        let (s, _) = anon
-            .post(
-                "/auth/login",
-                &json!({"email": "ghost@acme.test", "password": "x-123456789"}),
-            )
-            .await;
+        let (s, _) = anon.sign_in("ghost@acme.test", "x-123456789").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         // A password typed into the email field is not written to the log.
-        anon.post(
-            "/auth/login",
-            &json!({"email": "Tr0ub4dor&3 pass", "password": "x"}),
-        )
-        .await;
+        anon.sign_in("Tr0ub4dor&3 pass", "x").await;
         let (_, events) = owner.get("/audit?action=auth.login").await;
         assert!(!events.to_string().contains("Tr0ub4dor"), "{events}");
         // Failures are audited.
@@ -160,7 +108,7 @@ async fn sessions_tokens_logout_and_deactivation() {
         assert_eq!(bob2.get("/me").await.0, StatusCode::UNAUTHORIZED);
         // API tokens need step-up, then work like a session.
         let (s, v) = bob.post("/me/tokens", &json!({"name": "ci"})).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         bob.step_up("member-password-1").await;
         let (s, v) = bob
             .post("/me/tokens", &json!({"name": "ci", "expires_days": 30}))
@@ -191,13 +139,7 @@ async fn sessions_tokens_logout_and_deactivation() {
         assert_eq!((s, v["active"].as_bool()), (StatusCode::OK, Some(false)));
         assert_eq!(bob.get("/me").await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(api.get("/me").await.0, StatusCode::UNAUTHORIZED);
-        let (s, _) = t
-            .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": "bob@acme.test", "password": "member-password-1"}),
-            )
-            .await;
+        let (s, _) = t.anon().sign_in("bob@acme.test", "member-password-1").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         // Logout ends the owner's session.
         assert_eq!(
@@ -238,7 +180,7 @@ async fn own_two_factor_sign_in_with_replay_protection_and_recovery_codes() {
         let (s, v) = owner
             .post("/me/2fa/totp/confirm", &json!({"code": "000000"}))
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "2fa.bad_code"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "2fa.bad_code");
         let (s, v) = owner
             .post(
                 "/me/2fa/totp/confirm",
@@ -257,10 +199,7 @@ async fn own_two_factor_sign_in_with_replay_protection_and_recovery_codes() {
         let anon = t.anon();
         let creds = json!({"email": "owner@acme.test", "password": "owner-password-1"});
         let (s, v) = anon.post("/auth/login", &creds).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::UNAUTHORIZED, "auth.totp_required")
-        );
+        assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.totp_required");
         // The code used to enrol cannot be replayed in the same step.
         let (s, _) = anon.post("/auth/login", &json!({"email": "owner@acme.test", "password": "owner-password-1", "totp": totp_now(&secret, &t)})).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "replayed code refused");
@@ -286,10 +225,7 @@ async fn own_two_factor_sign_in_with_replay_protection_and_recovery_codes() {
         let (s, v) = owner
             .post("/auth/step-up", &json!({"password": "owner-password-1"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::UNAUTHORIZED, "auth.totp_required")
-        );
+        assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.totp_required");
         t.clock.advance_secs(30);
         let (s, _) = owner
             .post(
@@ -310,7 +246,7 @@ async fn workspace_policy_can_require_two_factor() {
     let (s, v) = owner
         .patch("/workspace", &json!({"require_2fa": true}))
         .await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "2fa.enroll_first"));
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "2fa.enroll_first");
     let (_, en) = owner.post("/me/2fa/totp", &json!({})).await;
     let (s, _) = owner
         .post(
@@ -330,10 +266,7 @@ async fn workspace_policy_can_require_two_factor() {
         (StatusCode::OK, Some(true))
     );
     let (s, v) = bob.get("/accounts").await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::FORBIDDEN, "auth.2fa_enrollment_required")
-    );
+    assert_code(s, &v, StatusCode::FORBIDDEN, "auth.2fa_enrollment_required");
     let (_, me) = bob.get("/me").await;
     assert_eq!(me["must_enroll_2fa"], true);
     let (s, en) = bob.post("/me/2fa/totp", &json!({})).await;
@@ -349,8 +282,5 @@ async fn workspace_policy_can_require_two_factor() {
     let (s, v) = owner
         .patch("/workspace", &json!({"step_up_minutes": 61}))
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "workspace.invalid_step_up")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "workspace.invalid_step_up");
 }

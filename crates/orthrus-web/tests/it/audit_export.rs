@@ -172,25 +172,13 @@ async fn audit_exports_as_csv_and_json_lines_with_names_filters_and_the_chain() 
         // Refusals.
         let (s, _, body) = export(&owner, "format=xml").await;
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "audit.bad_format"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "audit.bad_format");
         let (s, _, body) = export(&owner, "format=csv&since=yesterday").await;
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "audit.bad_filter"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "audit.bad_filter");
         let (s, _, body) = export(&kathy, "format=csv").await;
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "permission.denied"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
 
         // The audit page links the download with its filters.
         let b = env.browser("owner@acme.test", "owner-password-1").await;

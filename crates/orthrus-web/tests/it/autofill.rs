@@ -47,12 +47,7 @@ pub(crate) async fn team(t: &TestApp) -> Team {
     let owner = t.owner().await;
     let collab = t.user(&owner, "intern@acme.test", "user").await;
     let id = owner.account("Brand Instagram", "ig-password").await;
-    let (s, v) = owner
-        .post(
-            &format!("/accounts/{id}/members"),
-            &json!({"user_id": collab.user_id, "role": "collaborator"}),
-        )
-        .await;
+    let (s, v) = owner.add_member(&id, &collab.user_id, "collaborator").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let collab_ext = extension_login(t, "intern@acme.test", "member-password-1").await;
     Team {
@@ -93,10 +88,7 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
         // ...and a plain bearer session gets nothing filled.
         let (s, v) = fill(&tm.collab, id, IG_LOGIN, "credentials", 0).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "autofill.extension_only")
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "autofill.extension_only");
         // The extension session fills the login page.
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "credentials", 0).await;
         assert_eq!(s, StatusCode::OK, "{}: {v}", t.backend);
@@ -228,7 +220,7 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
         t.user(&tm.owner, "other@acme.test", "user").await;
         let other = extension_login(&t, "other@acme.test", "member-password-1").await;
         let (s, v) = fill(&other, id, IG_LOGIN, "credentials", 0).await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "account.not_found"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "account.not_found");
         // The endpoints are in the OpenAPI document.
         let (_, doc) = t.anon().get("/openapi.json").await;
         for path in [
@@ -254,7 +246,7 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
                 &json!({"email": "intern@acme.test", "password": "member-password-1", "client": "toaster"}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "auth.bad_client"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "auth.bad_client");
     }
 }
 
@@ -285,7 +277,7 @@ async fn autofill_candidates_by_registrable_domain_and_exact_loopback_origin() {
             (StatusCode::OK, json!(["http://127.0.0.1:8090/login"]))
         );
         let (s, v) = put(&tm.owner, &urls, &json!({"urls": ["javascript:alert(1)"]})).await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "account.bad_url"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "account.bad_url");
         // Extra URLs decide where the password goes: not a Collaborator's call.
         let (s, _) = put(
             &tm.collab,
@@ -359,7 +351,7 @@ async fn autofill_candidates_by_registrable_domain_and_exact_loopback_origin() {
             (Some("instagram"), Some("brand"))
         );
         let (s, v) = tm.owner.get("/autofill/candidates?url=not-a-url").await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "autofill.bad_url"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "autofill.bad_url");
         // And fills follow the same rule.
         let owner_ext = extension_login(&t, "owner@acme.test", "owner-password-1").await;
         let (s, v) = fill(
@@ -383,10 +375,7 @@ async fn autofill_candidates_by_registrable_domain_and_exact_loopback_origin() {
             0,
         )
         .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "autofill.origin_mismatch")
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "autofill.origin_mismatch");
     }
 }
 
@@ -425,10 +414,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = tm
-            .owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
+        let (s, v) = tm.owner.confirm_totp(id).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         // The clock starts on a step boundary: 30 s left, no wait.
         let before = t.clock.now();
@@ -442,11 +428,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
         assert_eq!(t.clock.now(), before);
         // That step is now used: without waiting, no code.
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "autofill.code_used"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "autofill.code_used");
         // Waiting gives the next step's code (the fake clock moves instead).
         let (s, second) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 60).await;
         assert_eq!(s, StatusCode::OK, "{second}");
@@ -469,7 +451,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "autofill.code_used"));
+        assert_code(s, &v, StatusCode::CONFLICT, "autofill.code_used");
         // The ledger says who got which step, as autofill.
         let (s, ledger) = tm.owner.get(&format!("/accounts/{id}/totp/ledger")).await;
         assert_eq!(s, StatusCode::OK, "{ledger}");
@@ -496,10 +478,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
             0,
         )
         .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "autofill.origin_mismatch")
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "autofill.origin_mismatch");
     }
 }
 
@@ -528,7 +507,7 @@ async fn autofill_inbox_code_is_the_next_verified_message() {
         let id = &tm.id;
         let address = tm.owner.managed_address(id).await;
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "autofill.no_code"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "autofill.no_code");
         // A forged message (flagged) is never filled.
         t.app
             .ingest_email(
@@ -539,11 +518,7 @@ async fn autofill_inbox_code_is_the_next_verified_message() {
             .await
             .unwrap();
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::NOT_FOUND, "autofill.no_code"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::NOT_FOUND, "autofill.no_code");
         t.clock.advance_secs(1);
         t.app
             .ingest_email(
@@ -561,7 +536,7 @@ async fn autofill_inbox_code_is_the_next_verified_message() {
         );
         // It is used now: the next fill waits for the next message.
         let (s, v) = fill(&tm.collab_ext, id, IG_LOGIN, "code", 0).await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "autofill.no_code"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "autofill.no_code");
         let (s, inbox) = tm.owner.get(&format!("/inbox?account_id={id}")).await;
         assert_eq!(s, StatusCode::OK);
         let used = inbox
@@ -608,9 +583,11 @@ async fn a_collaborators_autofill_login_queues_a_rotation_hours_later() {
             &json!({"every_days": null, "after_autofill_hours": 0}),
         )
         .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "rotation.after_autofill_hours")
+        assert_code(
+            s,
+            &v,
+            StatusCode::BAD_REQUEST,
+            "rotation.after_autofill_hours",
         );
         let (s, v) = put(
             &tm.owner,

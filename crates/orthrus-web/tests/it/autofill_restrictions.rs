@@ -21,10 +21,7 @@ async fn autofill_restrictions_keep_collaborators_off_app_security_settings() {
         let sb = v["id"].as_str().unwrap().to_owned();
         let (s, _) = tm
             .owner
-            .post(
-                &format!("/accounts/{sb}/members"),
-                &json!({"user_id": tm.collab.user_id, "role": "collaborator"}),
-            )
+            .add_member(&sb, &tm.collab.user_id, "collaborator")
             .await;
         assert_eq!(s, StatusCode::OK);
         let check = |c: &Client, page: &str| {
@@ -76,19 +73,13 @@ async fn autofill_restrictions_keep_collaborators_off_app_security_settings() {
         // A Manager is never blocked either.
         let (s, _) = tm
             .owner
-            .post(
-                &format!("/accounts/{sb}/members"),
-                &json!({"user_id": tm.collab.user_id, "role": "manager"}),
-            )
+            .add_member(&sb, &tm.collab.user_id, "manager")
             .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(check(&tm.collab_ext, pw_change).await["blocked"], false);
         let (s, _) = tm
             .owner
-            .post(
-                &format!("/accounts/{sb}/members"),
-                &json!({"user_id": tm.collab.user_id, "role": "collaborator"}),
-            )
+            .add_member(&sb, &tm.collab.user_id, "collaborator")
             .await;
         assert_eq!(s, StatusCode::OK);
         // Workspace admins edit the list; Users cannot.
@@ -137,10 +128,7 @@ async fn autofill_restrictions_keep_collaborators_off_app_security_settings() {
             &json!({"app": "sandbox", "patterns": ["no-slash"]}),
         )
         .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "restrictions.bad_pattern")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "restrictions.bad_pattern");
         let (s, _) = put(
             &admin,
             "/workspace/app-restrictions",

@@ -3,7 +3,7 @@
 //! declared senders. Everything else stays in the inbox for people, marked
 //! with why automations left it.
 
-use crate::support::{Client, TestApp};
+use crate::support::{Client, TestApp, text_of};
 use orthrus_app::{AppSenders, SenderAuth};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -169,16 +169,7 @@ async fn refused_messages_stay_in_the_inbox_with_the_reason() {
         let mid = item["id"].as_str().unwrap();
         let (_, m) = owner.get(&format!("/inbox/{mid}")).await;
         assert_eq!(m["automation_refusal"]["reason"], "other_domain", "{m}");
-        let rows = t
-            .http
-            .get(format!("{}/inbox/rows", t.url))
-            .bearer_auth(owner.token.clone().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let rows = text_of(owner.raw(reqwest::Method::GET, "/inbox/rows")).await;
         assert!(
             rows.contains("not used by automations") && rows.contains("instagram-help.net"),
             "{rows}"

@@ -5,6 +5,17 @@ use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+/// Tags account `id` critical as `who`: the status.
+async fn tag_critical(who: &Client, id: &str) -> StatusCode {
+    who.send(
+        Method::PUT,
+        &format!("/accounts/{id}/critical"),
+        Some(&json!({"critical": true})),
+    )
+    .await
+    .0
+}
+
 #[tokio::test]
 async fn paste_view_use_once_warn_and_replace() {
     for t in TestApp::all("backup").await {
@@ -12,18 +23,8 @@ async fn paste_view_use_once_warn_and_replace() {
         let manager = t.user(&owner, "kathy@acme.test", "user").await;
         let intern = t.user(&owner, "intern@acme.test", "user").await;
         let id = owner.account("Brand Instagram", "pw").await;
-        owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": manager.user_id, "role": "manager"}),
-            )
-            .await;
-        owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": intern.user_id, "role": "collaborator"}),
-            )
-            .await;
+        owner.add_member(&id, &manager.user_id, "manager").await;
+        owner.add_member(&id, &intern.user_id, "collaborator").await;
         let pasted = "Recovery codes\nSave these codes in a safe place.\n4821 9306\n1175 2048\n6630 9914\n5522 0187\n3901 7746\n";
         // Preview writes nothing.
         let (s, v) = owner
@@ -61,13 +62,10 @@ async fn paste_view_use_once_warn_and_replace() {
                 Some(&json!({"codes": "nothing to see here"})),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "backup_codes.none_found")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "backup_codes.none_found");
         // Viewing and using need step-up.
         let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, _) = owner
             .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
             .await;
@@ -135,10 +133,7 @@ async fn paste_view_use_once_warn_and_replace() {
         let (s, v) = owner
             .post(&format!("/accounts/{id}/backup-codes/use"), &json!({}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "backup_codes.exhausted")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "backup_codes.exhausted");
         // A new set replaces it; the old one stays as history.
         let (_, st) = owner
             .send(
@@ -291,13 +286,7 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         owner.step_up("owner-password-1").await;
         second.step_up("member-password-1").await;
         // Off by default: the export works.
-        assert_eq!(
-            owner
-                .post("/authenticator/export", &json!({"format": "otpauth"}))
-                .await
-                .0,
-            StatusCode::OK
-        );
+        assert_eq!(owner.export_seeds().await.0, StatusCode::OK);
         let (s, v) = owner
             .patch("/workspace", &json!({"two_person_rule": true}))
             .await;
@@ -307,14 +296,8 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
             "{v}"
         );
         // Now it needs a second person; the refusal names the request.
-        let (s, v) = owner
-            .post("/authenticator/export", &json!({"format": "otpauth"}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "approval.required"),
-            "{v}"
-        );
+        let (s, v) = owner.export_seeds().await;
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         let (_, pending) = second.get("/dual-approvals").await;
         let req = pending
             .as_array()
@@ -327,9 +310,7 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         assert!(v["error"]["message"].as_str().unwrap().contains(&rid));
         assert_eq!(req["requester"], "owner@acme.test");
         // Asking again does not pile up requests.
-        owner
-            .post("/authenticator/export", &json!({"format": "otpauth"}))
-            .await;
+        owner.export_seeds().await;
         assert_eq!(
             second
                 .get("/dual-approvals")
@@ -341,44 +322,16 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
             1
         );
         // Not by the requester, not by an Admin, and only with step-up.
-        let (s, v) = owner
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.own_request")
-        );
+        let (s, v) = owner.approve(&rid).await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.own_request");
         assert_eq!(admin.get("/dual-approvals").await.0, StatusCode::FORBIDDEN);
         let fresh_second = t.login("second@acme.test", "member-password-1").await;
-        assert_eq!(
-            fresh_second
-                .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-                .await
-                .0,
-            StatusCode::FORBIDDEN
-        );
-        let (s, v) = second
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved"))
-        );
+        assert_eq!(fresh_second.approve(&rid).await.0, StatusCode::FORBIDDEN);
+        let (s, v) = second.approve(&rid).await;
+        assert_status(s, &v, StatusCode::OK, "approved");
         // One use.
-        assert_eq!(
-            owner
-                .post("/authenticator/export", &json!({"format": "otpauth"}))
-                .await
-                .0,
-            StatusCode::OK
-        );
-        assert_eq!(
-            owner
-                .post("/authenticator/export", &json!({"format": "otpauth"}))
-                .await
-                .0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(owner.export_seeds().await.0, StatusCode::OK);
+        assert_eq!(owner.export_seeds().await.0, StatusCode::FORBIDDEN);
         // Backup codes: only accounts tagged critical.
         assert_eq!(
             owner
@@ -387,30 +340,10 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
                 .0,
             StatusCode::OK
         );
-        assert_eq!(
-            admin
-                .send(
-                    Method::PUT,
-                    &format!("/accounts/{id}/critical"),
-                    Some(&json!({"critical": true}))
-                )
-                .await
-                .0,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            owner
-                .send(
-                    Method::PUT,
-                    &format!("/accounts/{id}/critical"),
-                    Some(&json!({"critical": true}))
-                )
-                .await
-                .0,
-            StatusCode::NO_CONTENT
-        );
+        assert_eq!(tag_critical(&admin, &id).await, StatusCode::FORBIDDEN);
+        assert_eq!(tag_critical(&owner, &id).await, StatusCode::NO_CONTENT);
         let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         let rid = second
             .get("/dual-approvals")
             .await

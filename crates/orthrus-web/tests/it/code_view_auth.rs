@@ -103,12 +103,7 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
         let guest = t.user(&owner, "guest@agency.test", "guest").await;
         let id = owner.account("Brand Instagram", "ig-password").await;
         for (who, role) in [(&member, "collaborator"), (&guest, "collaborator")] {
-            let (s, v) = owner
-                .post(
-                    &format!("/accounts/{id}/members"),
-                    &json!({"user_id": who.user_id, "role": role}),
-                )
-                .await;
+            let (s, v) = owner.add_member(&id, &who.user_id, role).await;
             assert_eq!(s, StatusCode::OK, "{v}");
         }
         let ok = (StatusCode::OK, String::new());
@@ -121,18 +116,7 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
             (StatusCode::BAD_REQUEST, "otp.not_enrolled".into())
         );
         owner.step_up("owner-password-1").await;
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({"secret": SECRET})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, _) = owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
-        assert_eq!(s, StatusCode::OK);
+        owner.enrol(&id, &json!({"secret": SECRET})).await;
 
         // Bearer session, API token and cookie: the same code.
         let (s, by_session) = member
@@ -181,24 +165,18 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
             assert_eq!(view(c, &id).await, unauthenticated);
             assert_eq!(view(c, "not-an-id").await, unauthenticated);
             let (s, v) = c.get(&format!("/accounts/{id}/totp/code?via=bogus")).await;
-            assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
+            assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.required");
             let (s, v) = c.get(&format!("/accounts/{id}/totp/code?nope=1")).await;
-            assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
+            assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.required");
         }
         let (s, v) = member
             .get(&format!("/accounts/{id}/totp/code?via=bogus"))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "request.invalid_query")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_query");
         let (s, v) = member
             .get(&format!("/accounts/{id}/totp/code?nope=1"))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "request.invalid_query")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_query");
         let (s, _) = view_by_cookie(&t, "orthrus_session=ors_forged", &id).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
 

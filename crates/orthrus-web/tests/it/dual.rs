@@ -5,8 +5,10 @@
 //! people can approve. Also: removing a passkey needs step-up.
 
 use crate::support::*;
+use orthrus_core::{EventId, UserId, WorkspaceId};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use std::sync::Arc;
 
 const DAY: i64 = 24 * 3600;
 
@@ -60,39 +62,24 @@ async fn untagging_a_critical_account_needs_step_up_and_a_second_person() {
         let fresh = t.login("owner@acme.test", "owner-password-1").await;
         let path = format!("/accounts/{id}/critical");
         let (s, v) = fresh.send(Method::PUT, &path, Some(&critical(true))).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, v) = owner.send(Method::PUT, &path, Some(&critical(true))).await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
         let backup = format!("/accounts/{id}/backup-codes");
         assert_eq!(code(&owner.get(&backup).await.1), "approval.required");
         // Untagging: step-up first, then a second person.
         let (s, v) = fresh.send(Method::PUT, &path, Some(&critical(false))).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, v) = owner.send(Method::PUT, &path, Some(&critical(false))).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "approval.required"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         let rid = request_for(&second, "untag_critical").await;
         assert!(v["error"]["message"].as_str().unwrap().contains(&rid));
         // Still critical until someone else approves; not the requester.
-        let (s, v) = owner
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.own_request")
-        );
+        let (s, v) = owner.approve(&rid).await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.own_request");
         assert_eq!(code(&owner.get(&backup).await.1), "approval.required");
-        let (s, v) = second
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
-            "{v}"
-        );
+        let (s, v) = second.approve(&rid).await;
+        assert_status(s, &v, StatusCode::OK, "approved");
         let (s, v) = owner.send(Method::PUT, &path, Some(&critical(false))).await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
         // Untagged: its backup codes no longer wait for a second person.
@@ -108,13 +95,9 @@ async fn turning_the_rule_off_needs_step_up_and_a_second_person() {
         let off = json!({"two_person_rule": false});
         let fresh = t.login("owner@acme.test", "owner-password-1").await;
         let (s, v) = fresh.patch("/workspace", &off).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, v) = owner.patch("/workspace", &off).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "approval.required"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
         // The refusal changed nothing else sent along.
         let (s, v) = owner
@@ -123,17 +106,11 @@ async fn turning_the_rule_off_needs_step_up_and_a_second_person() {
                 &json!({"two_person_rule": false, "step_up_minutes": 20}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         assert_eq!(owner.get("/workspace").await.1["step_up_minutes"], 10);
         let rid = request_for(&second, "two_person_rule_off").await;
-        let (s, v) = second
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
-            "{v}"
-        );
+        let (s, v) = second.approve(&rid).await;
+        assert_status(s, &v, StatusCode::OK, "approved");
         let (s, v) = owner.patch("/workspace", &off).await;
         assert_eq!(
             (s, v["two_person_rule"].as_bool()),
@@ -145,12 +122,12 @@ async fn turning_the_rule_off_needs_step_up_and_a_second_person() {
             .patch("/workspace", &json!({"two_person_rule": true}))
             .await;
         let (s, v) = owner.patch("/workspace", &off).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         // Only a workspace Owner may switch it.
         let sa = t.user(&owner, "sa@acme.test", "super-admin").await;
         sa.step_up("member-password-1").await;
         let (s, v) = sa.patch("/workspace", &off).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
     }
 }
 
@@ -176,56 +153,31 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
         owner
             .patch("/workspace", &json!({"two_person_rule": true}))
             .await;
-        let export = json!({"format": "otpauth"});
-        let (s, v) = owner.post("/authenticator/export", &export).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "approval.required"));
+        let (s, v) = owner.export_seeds().await;
+        assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         let rid = request_for(&veteran, "export").await;
         for approver in [&newbie, &promoted] {
             approver.step_up("member-password-1").await;
-            let (s, v) = approver
-                .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-                .await;
-            assert_eq!(
-                (s, code(&v)),
-                (StatusCode::BAD_REQUEST, "approval.recent_grant"),
-                "{v}"
-            );
+            let (s, v) = approver.approve(&rid).await;
+            assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.recent_grant");
         }
-        assert_eq!(
-            owner.post("/authenticator/export", &export).await.0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(owner.export_seeds().await.0, StatusCode::FORBIDDEN);
         veteran.step_up("member-password-1").await;
-        let (s, v) = veteran
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
-            "{v}"
-        );
-        assert_eq!(
-            owner.post("/authenticator/export", &export).await.0,
-            StatusCode::OK
-        );
+        let (s, v) = veteran.approve(&rid).await;
+        assert_status(s, &v, StatusCode::OK, "approved");
+        assert_eq!(owner.export_seeds().await.0, StatusCode::OK);
         // Someone else's requests: a newcomer approves none that week,
         // whoever made them.
         veteran.step_up("member-password-1").await;
-        let (s, _) = veteran.post("/authenticator/export", &export).await;
+        let (s, _) = veteran.export_seeds().await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let rid = request_for(&newbie, "export").await;
-        let (s, v) = newbie
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.recent_grant"),
-            "{v}"
-        );
+        let (s, v) = newbie.approve(&rid).await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.recent_grant");
         // Nor is a newcomer's own request approved: an Owner cannot make a
         // puppet Owner, let it ask, and approve it.
         newbie.step_up("member-password-1").await;
-        let (s, _) = newbie.post("/authenticator/export", &export).await;
+        let (s, _) = newbie.export_seeds().await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (_, list) = owner.get("/dual-approvals").await;
         let rid = list
@@ -237,28 +189,16 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
             .as_str()
             .unwrap()
             .to_owned();
-        let (s, v) = owner
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.recent_grant"),
-            "{v}"
-        );
+        let (s, v) = owner.approve(&rid).await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.recent_grant");
         // A week later the owner's own newbie may approve the owner too.
         t.clock.advance_secs(7 * DAY);
         owner.step_up("owner-password-1").await;
         newbie.step_up("member-password-1").await;
-        owner.post("/authenticator/export", &export).await;
+        owner.export_seeds().await;
         let rid = request_for(&newbie, "export").await;
-        let (s, v) = newbie
-            .post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
-            .await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
-            "{v}"
-        );
+        let (s, v) = newbie.approve(&rid).await;
+        assert_status(s, &v, StatusCode::OK, "approved");
     }
 }
 
@@ -268,14 +208,10 @@ async fn the_rule_goes_on_only_when_two_people_can_approve() {
         let owner = t.owner().await;
         let on = json!({"two_person_rule": true});
         let (s, v) = owner.patch("/workspace", &on).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         owner.step_up("owner-password-1").await;
         let (s, v) = owner.patch("/workspace", &on).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "two_person.too_few_approvers"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "two_person.too_few_approvers");
         // An Admin cannot approve, and a deactivated Super Admin does not count.
         t.user(&owner, "it@acme.test", "admin").await;
         let gone = t.user(&owner, "gone@acme.test", "super-admin").await;
@@ -286,10 +222,7 @@ async fn the_rule_goes_on_only_when_two_people_can_approve() {
             )
             .await;
         let (s, v) = owner.patch("/workspace", &on).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::CONFLICT, "two_person.too_few_approvers")
-        );
+        assert_code(s, &v, StatusCode::CONFLICT, "two_person.too_few_approvers");
         assert_eq!(owner.get("/workspace").await.1["two_person_rule"], false);
         t.user(&owner, "second@acme.test", "super-admin").await;
         let (s, v) = owner.patch("/workspace", &on).await;
@@ -301,29 +234,56 @@ async fn the_rule_goes_on_only_when_two_people_can_approve() {
     }
 }
 
+/// A passkey "Work laptop" of `owner`, put straight in the store: the
+/// store, the workspace, the user and the passkey's id.
+async fn add_passkey(
+    t: &TestApp,
+    owner: &Client,
+) -> (Arc<dyn orthrus_store::Store>, WorkspaceId, UserId, EventId) {
+    let store = t.app.store();
+    let ws = store.list_workspaces().await.unwrap()[0].id;
+    let user = owner.user_id.parse().unwrap();
+    let id = EventId::new(&t.clock, &orthrus_core::OsEntropy);
+    store
+        .create_passkey(&orthrus_store::PasskeyRow {
+            id,
+            workspace_id: ws,
+            user_id: user,
+            name: "Work laptop".into(),
+            // Removal never reads the credential.
+            credential: "{}".into(),
+            created_at: t.app.now(),
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    (Arc::clone(store), ws, user, id)
+}
+
+/// The Owner, with a Super Admin created long enough ago to approve and the
+/// two-person rule on, has asked for an export: it waits for a second person.
+async fn an_export_waiting(t: &TestApp) -> Client {
+    let owner = t.owner().await;
+    t.user(&owner, "second@acme.test", "super-admin").await;
+    // Whom the owner just created cannot approve the owner's requests.
+    t.clock.advance_secs(8 * DAY);
+    owner.step_up("owner-password-1").await;
+    let (s, v) = owner
+        .patch("/workspace", &json!({"two_person_rule": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = owner.export_seeds().await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    owner
+}
+
 #[tokio::test]
 async fn removing_a_passkey_needs_step_up() {
     for t in TestApp::all("passkeydel").await {
         let owner = t.owner().await;
-        let store = t.app.store();
-        let ws = store.list_workspaces().await.unwrap()[0].id;
-        let user = owner.user_id.parse().unwrap();
-        let id = orthrus_core::EventId::new(&t.clock, &orthrus_core::OsEntropy);
-        store
-            .create_passkey(&orthrus_store::PasskeyRow {
-                id,
-                workspace_id: ws,
-                user_id: user,
-                name: "Work laptop".into(),
-                // Removal never reads the credential.
-                credential: "{}".into(),
-                created_at: t.app.now(),
-                last_used_at: None,
-            })
-            .await
-            .unwrap();
+        let (store, ws, user, id) = add_passkey(&t, &owner).await;
         let (s, v) = owner.delete(&format!("/me/passkeys/{id}")).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         assert_eq!(store.list_passkeys(ws, user).await.unwrap().len(), 1);
         owner.step_up("owner-password-1").await;
         let (s, v) = owner.delete(&format!("/me/passkeys/{id}")).await;
@@ -351,17 +311,13 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
     assert!(!html.contains("id=\"critical-form\""), "{html}");
     // A wrong password is a form error, not a sign-out.
     let r = owner_ui
-        .form(&critical, &[("password", "wrong-password")])
-        .send()
-        .await
-        .unwrap();
+        .post(&critical, &[("password", "wrong-password")])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("not correct"));
     let r = owner_ui
-        .form(&critical, &[("password", "owner-password-1")])
-        .send()
-        .await
-        .unwrap();
+        .post(&critical, &[("password", "owner-password-1")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = owner_ui.html(&account).await;
     assert!(html.contains("Untag critical"), "{html}");
@@ -378,10 +334,8 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
         f
     };
     let r = owner_ui
-        .form("/workspace/settings", &settings(true, ""))
-        .send()
-        .await
-        .unwrap();
+        .post("/workspace/settings", &settings(true, ""))
+        .await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
@@ -390,61 +344,32 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
     assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
     // Untagging now waits for a second person.
     let r = owner_ui
-        .form(&critical, &[("password", "owner-password-1")])
-        .send()
-        .await
-        .unwrap();
+        .post(&critical, &[("password", "owner-password-1")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("must approve request"));
     // Turning the rule off: a fresh session is asked for its password, then
     // for a second person; the rule stays on.
     let fresh = t.browser("owner@acme.test", "owner-password-1").await;
     let html = fresh
-        .form("/workspace/settings", &settings(false, ""))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .post_text("/workspace/settings", &settings(false, ""))
+        .await;
     assert!(html.contains("needs your password"), "{html}");
     let html = fresh
-        .form("/workspace/settings", &settings(false, "owner-password-1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .post_text("/workspace/settings", &settings(false, "owner-password-1"))
+        .await;
     assert!(html.contains("must approve request"), "{html}");
     assert_eq!(owner.get("/workspace").await.1["two_person_rule"], true);
     // Removing a passkey asks for the password too.
-    let store = t.app.store();
-    let ws = store.list_workspaces().await.unwrap()[0].id;
-    let user = owner.user_id.parse().unwrap();
-    let key = orthrus_core::EventId::new(&t.clock, &orthrus_core::OsEntropy);
-    store
-        .create_passkey(&orthrus_store::PasskeyRow {
-            id: key,
-            workspace_id: ws,
-            user_id: user,
-            name: "Work laptop".into(),
-            credential: "{}".into(),
-            created_at: t.app.now(),
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
+    let (store, ws, user, key) = add_passkey(&t, &owner).await;
     let other = t.browser("owner@acme.test", "owner-password-1").await;
     let remove = format!("/security/passkeys/{key}/delete");
-    let r = other.form(&remove, &[]).send().await.unwrap();
+    let r = other.post(&remove, &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(store.list_passkeys(ws, user).await.unwrap().len(), 1);
     let r = other
-        .form(&remove, &[("password", "owner-password-1")])
-        .send()
-        .await
-        .unwrap();
+        .post(&remove, &[("password", "owner-password-1")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(store.list_passkeys(ws, user).await.unwrap().is_empty());
 }
@@ -452,19 +377,7 @@ async fn the_ui_asks_for_the_password_and_for_the_second_person() {
 #[tokio::test]
 async fn second_approver_panel_in_the_ui() {
     let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    t.user(&owner, "second@acme.test", "super-admin").await;
-    // Whom the owner just created cannot approve the owner's requests.
-    t.clock.advance_secs(8 * 24 * 3600);
-    owner.step_up("owner-password-1").await;
-    let (s, v) = owner
-        .patch("/workspace", &json!({"two_person_rule": true}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _) = owner
-        .post("/authenticator/export", &json!({"format": "otpauth"}))
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let owner = an_export_waiting(&t).await;
     let b = t.browser("second@acme.test", "member-password-1").await;
     let audit = text_of(b.hx_get("/audit")).await;
     assert!(audit.contains("hx-get=\"/ui/dual\""));
@@ -473,24 +386,10 @@ async fn second_approver_panel_in_the_ui() {
         panel.contains("owner@acme.test") && panel.contains("export every authenticator seed"),
         "{panel}"
     );
-    let approve = panel
-        .split("hx-post=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let approve = between(&panel, "hx-post=\"", "\"").replace("&amp;", "&");
     let dialog = text_of(b.hx_post(&approve)).await;
     assert!(dialog.contains("Confirm your identity"), "{dialog}");
-    let then = dialog
-        .split("then=")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let then = between(&dialog, "then=", "\"").to_owned();
     let done = text_of(
         b.hx_post(&format!("/step-up?then={then}"))
             .form(&[("password", "member-password-1")]),
@@ -500,34 +399,14 @@ async fn second_approver_panel_in_the_ui() {
         done.contains("Approved.") && done.contains("Nothing is waiting"),
         "{done}"
     );
-    assert_eq!(
-        owner
-            .post("/authenticator/export", &json!({"format": "otpauth"}))
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(owner.export_seeds().await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_requester_is_not_offered_approve_on_her_own_request() {
     let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    t.user(&owner, "second@acme.test", "super-admin").await;
-    t.clock.advance_secs(8 * 24 * 3600);
-    owner.step_up("owner-password-1").await;
-    let (s, v) = owner
-        .patch("/workspace", &serde_json::json!({"two_person_rule": true}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     // The owner asks for an export: a request waits for a second person.
-    let (s, _) = owner
-        .post(
-            "/authenticator/export",
-            &serde_json::json!({"format": "otpauth"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let owner = an_export_waiting(&t).await;
     let b = t.browser("owner@acme.test", "owner-password-1").await;
     let panel = text_of(b.hx_get("/ui/dual")).await;
     assert!(panel.contains("export every authenticator seed"), "{panel}");
@@ -541,17 +420,8 @@ async fn the_requester_is_not_offered_approve_on_her_own_request() {
     let rid = list[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(list[0]["mine"], true, "{list}");
     owner.step_up("owner-password-1").await;
-    let (s, v) = owner
-        .post(
-            &format!("/dual-approvals/{rid}"),
-            &serde_json::json!({"approve": true}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "approval.own_request"),
-        "{v}"
-    );
+    let (s, v) = owner.approve(&rid).await;
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.own_request");
     // The second person is offered it.
     let b2 = t.browser("second@acme.test", "member-password-1").await;
     let panel = text_of(b2.hx_get("/ui/dual")).await;

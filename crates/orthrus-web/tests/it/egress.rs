@@ -42,10 +42,11 @@ async fn internal_login_urls_are_refused() {
                 &json!({"login_url": "http://127.0.0.1:2525/", "version": a["version"]}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "account.login_url_forbidden"),
-            "{v}"
+        assert_code(
+            s,
+            &v,
+            StatusCode::BAD_REQUEST,
+            "account.login_url_forbidden",
         );
         let (_, a) = owner.get(&format!("/accounts/{id}")).await;
         assert_ne!(

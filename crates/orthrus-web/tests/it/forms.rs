@@ -24,6 +24,18 @@ impl Forms {
         r.send().await.unwrap()
     }
 
+    /// A post's answer, as text.
+    async fn text(&self, path: &str, fields: &[(&str, &str)], htmx: bool) -> String {
+        self.post(path, fields, htmx).await.text().await.unwrap()
+    }
+
+    /// A plain post the server refuses: 400, and the page it answers with.
+    async fn refused(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let r = self.post(path, fields, false).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "POST {path}");
+        r.text().await.unwrap()
+    }
+
     async fn get(&self, path: &str, extra_cookie: Option<&str>) -> reqwest::Response {
         let cookie = match extra_cookie {
             Some(c) => format!("{}; {c}", self.0.cookie),
@@ -48,15 +60,8 @@ impl Forms {
             r.text().await.unwrap()
         );
         assert_eq!(r.headers()["location"], to, "POST {path}");
-        let flash_cookie = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("orthrus_flash="))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-            .expect("the message rides along in a cookie");
-        let page = self.get(to, Some(&flash_cookie)).await;
+        let message_cookie = flash_cookie(&r).expect("the message rides along in a cookie");
+        let page = self.get(to, Some(&message_cookie)).await;
         assert_eq!(page.status(), StatusCode::OK, "GET {to}");
         let dropped = page
             .headers()
@@ -101,10 +106,7 @@ async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
         "ivy@acme.test is now Collaborator.",
     )
     .await;
-    let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let version = version_of(&owner, &id).await;
     b.post_redirect_get(
         &format!("{account}/edit"),
         &[("version", &version), ("label", "Brand Instagram")],
@@ -173,11 +175,8 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
 
     // Setting up the authenticator: the dialog is inside "MFA settings".
     let html = b
-        .post(&format!("/accounts/{id}/mfa/start"), &[], true)
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("/accounts/{id}/mfa/start"), &[], true)
+        .await;
     assert!(
         html.contains("<h2 id=\"mfa-title\">MFA settings</h2>"),
         "{html}"
@@ -201,15 +200,12 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
 
     // A wrong password: about the password only, and the dialog stays.
     let html = b
-        .post(
+        .text(
             &format!("/step-up?then=mfa:{id}"),
             &[("password", "wrong-password")],
             true,
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(html.contains("That password is not correct"), "{html}");
     assert!(!html.contains("email"), "no email was asked for: {html}");
     assert!(
@@ -233,11 +229,8 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     // Backup codes, in a fresh session: its own words, its own heading.
     let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     let html = b
-        .post(&format!("/accounts/{id}/backup/view"), &[], true)
-        .await
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("/accounts/{id}/backup/view"), &[], true)
+        .await;
     assert!(html.contains("<h2 id=\"backup-title\">"), "{html}");
     assert!(
         html.contains("Showing backup codes needs a recent identity check"),
@@ -251,12 +244,7 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     );
 
     // Revealing a password: says so; Cancel hides the password again.
-    let html = b
-        .post(&format!("/accounts/{id}/reveal"), &[], true)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = b.text(&format!("/accounts/{id}/reveal"), &[], true).await;
     assert!(html.contains("Revealing a password needs"), "{html}");
     assert!(
         html.contains("hx-get=\"/ui/step-up/cancel?then=reveal\""),
@@ -269,6 +257,22 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
         .await
         .unwrap();
     assert!(html.contains("hidden password"), "{html}");
+}
+
+/// An account's version, as its edit form sends it.
+async fn version_of(owner: &Client, id: &str) -> String {
+    owner.get(&format!("/accounts/{id}")).await.1["version"]
+        .as_i64()
+        .unwrap()
+        .to_string()
+}
+
+/// The page from the form with id `id` on.
+fn form_in<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("the form {id}: {html}"));
+    &html[at..]
 }
 
 /// The message beside `field` (its `aria-describedby`), the field marked and
@@ -306,15 +310,12 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
 
     // A bad authenticator key: still in its field, the reason under it.
     let html = b
-        .post(
+        .text(
             &format!("/accounts/{id}/mfa/key"),
             &[("secret", "NOT-A-KEY!!"), ("steam", "on")],
             true,
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(
         html.contains("<h2 id=\"mfa-title\">MFA settings</h2>"),
         "{html}"
@@ -327,29 +328,23 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     assert_field_error(&html, "secret", "");
     // A bad link: beside the link, not the key.
     let html = b
-        .post(
+        .text(
             &format!("/accounts/{id}/mfa/uri"),
             &[("uri", "otpauth://nope")],
             true,
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(html.contains("value=\"otpauth://nope\""), "{html}");
     assert_field_error(&html, "uri", "");
 
     // A paste with no backup codes in it: the paste stays, the reason beside it.
     let html = b
-        .post(
+        .text(
             &format!("/accounts/{id}/backup/preview"),
             &[("codes", "hello there")],
             true,
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(
         html.contains(">hello there</textarea>"),
         "the paste is kept: {html}"
@@ -358,22 +353,17 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     assert_field_error(&html, "codes", "no backup codes found");
 
     // Workspace settings: in their own form, beside the field, as sent.
-    let r = b
-        .post(
+    let html = b
+        .refused(
             "/workspace/settings",
             &[
                 ("step_up_minutes", "600"),
                 ("inbox_retention_days", "45"),
                 ("require_2fa", "on"),
             ],
-            false,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
-    let form = &html[html
-        .find("id=\"workspace-settings-form\"")
-        .expect("the settings form")..];
+    let form = form_in(&html, "workspace-settings-form");
     assert_field_error(form, "step_up_minutes", "between 1 and 60");
     assert!(form.contains("value=\"600\""), "{form}");
     assert!(form.contains("value=\"45\""), "{form}");
@@ -384,8 +374,8 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     );
 
     // Add a user: a taken email, beside the email; the rest kept.
-    let r = b
-        .post(
+    let html = b
+        .refused(
             "/users",
             &[
                 ("email", "owner@acme.test"),
@@ -393,14 +383,9 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
                 ("role", "admin"),
                 ("password", "member-password-1"),
             ],
-            false,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
-    let form = &html[html
-        .find("id=\"new-user-form\"")
-        .expect("the Add a user form")..];
+    let form = form_in(&html, "new-user-form");
     assert_field_error(form, "email", "already exists");
     assert!(form.contains("value=\"owner@acme.test\""), "{form}");
     assert!(form.contains("value=\"Second Olivia\""), "{form}");
@@ -421,7 +406,7 @@ async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
         .await;
     assert_eq!(r.status(), StatusCode::OK, "still signed in");
     let html = r.text().await.unwrap();
-    let form = &html[html.find("id=\"token-form\"").expect("the token form")..];
+    let form = form_in(&html, "token-form");
     assert_field_error(form, "password", "That password is not correct.");
     assert!(form.contains("value=\"CI pipeline\""), "{form}");
     assert!(
@@ -447,25 +432,19 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
         .await;
     assert!(s.is_success(), "{v}");
     let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
-    let version = owner.get(&format!("/accounts/{id}")).await.1["version"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let version = version_of(&owner, &id).await;
     // An empty label: beside the label, the new login URL kept.
-    let r = b
-        .post(
+    let html = b
+        .refused(
             &format!("/accounts/{id}/edit"),
             &[
                 ("version", version.as_str()),
                 ("label", "  "),
                 ("login_url", "https://www.instagram.com/new/"),
             ],
-            false,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
-    let form = &html[html.find("id=\"edit-form\"").expect("the edit form")..];
+    let form = form_in(&html, "edit-form");
     assert_field_error(form, "label", "");
     assert!(
         form.contains("value=\"https://www.instagram.com/new/\""),
@@ -473,15 +452,12 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
     );
     assert!(html.contains("<details open>"), "{html}");
     // A deactivated person: beside "Add a person".
-    let r = b
-        .post(
+    let html = b
+        .refused(
             &format!("/accounts/{id}/members"),
             &[("user_id", gone.as_str()), ("role", "collaborator")],
-            false,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
     let form = &html[html.find("id=\"member-form\"").unwrap_or(0)..];
     assert_field_error(form, "user_id", "");
 }
@@ -491,26 +467,17 @@ async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() 
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
     let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
-    let html = b
-        .post("/security/2fa/start", &[], false)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = b.text("/security/2fa/start", &[], false).await;
     let key_of = |html: &str| {
         let i = html.find("id=\"totp-secret\">").expect("the key") + 17;
         html[i..].split('<').next().unwrap().to_owned()
     };
     let key = key_of(&html);
-    let r = b
-        .post("/security/2fa/confirm", &[("code", "000000")], false)
+    let html = b
+        .refused("/security/2fa/confirm", &[("code", "000000")])
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
     assert_eq!(key_of(&html), key, "the same key, not a new one");
-    let form = &html[html
-        .find("id=\"totp-confirm-form\"")
-        .expect("the code form")..];
+    let form = form_in(&html, "totp-confirm-form");
     assert_field_error(form, "code", "that code is not right");
 }
 
@@ -520,15 +487,12 @@ async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
     let owner = t.owner().await;
     let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
     // The only Owner cannot step down.
-    let r = b
-        .post(
+    let html = b
+        .refused(
             &format!("/users/{}/role", owner.user_id),
             &[("role", "user")],
-            false,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let html = r.text().await.unwrap();
     assert!(
         html.contains("<h1>Users</h1>"),
         "the Users page, not a dead end: {html}"
@@ -575,12 +539,7 @@ async fn guard_rails_confirmations_copy_and_own_rows() {
     let owner = t.owner().await;
     let id = owner.account("Brand", "pw-1").await;
     let member = t.user(&owner, "mia@acme.test", "user").await;
-    let (s, v) = owner
-        .post(
-            &format!("/accounts/{id}/members"),
-            &serde_json::json!({"user_id": member.user_id, "role": "collaborator"}),
-        )
-        .await;
+    let (s, v) = owner.add_member(&id, &member.user_id, "collaborator").await;
     assert!(s.is_success(), "{v}");
     let b = t.browser("owner@acme.test", "owner-password-1").await;
 
@@ -610,13 +569,7 @@ async fn guard_rails_confirmations_copy_and_own_rows() {
         section.contains("<h2 id=\"backup-title\">Backup codes</h2>"),
         "{section}"
     );
-    let use_button = section
-        .split("id=\"backup-use\"")
-        .nth(1)
-        .unwrap()
-        .split('>')
-        .next()
-        .unwrap();
+    let use_button = between(&section, "id=\"backup-use\"", ">");
     assert!(use_button.contains("hx-confirm=\""), "{use_button}");
     text_of(
         b.hx_post(&format!("/step-up?then=backup-view:{id}"))

@@ -16,33 +16,17 @@ async fn hotp_codes_go_to_owners_and_managers_once_each() {
         let manager = t.user(&owner, "lead@acme.test", "user").await;
         let id = owner.account("Vendor portal", "pw").await;
         for (who, role) in [(&collaborator, "collaborator"), (&manager, "manager")] {
-            let (s, v) = owner
-                .post(
-                    &format!("/accounts/{id}/members"),
-                    &json!({"user_id": who.user_id, "role": role}),
-                )
-                .await;
+            let (s, v) = owner.add_member(&id, &who.user_id, role).await;
             assert_eq!(s, StatusCode::OK, "{v}");
         }
         owner.step_up("owner-password-1").await;
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({ "otpauth_uri": HOTP_URI })),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, _) = owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
-        assert_eq!(s, StatusCode::OK);
+        owner.enrol(&id, &json!({ "otpauth_uri": HOTP_URI })).await;
 
         // A Collaborator can neither collect a code nor move the counter.
         let (s, v) = collaborator
             .post(&format!("/accounts/{id}/totp/code"), &json!({}))
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         for (path, body) in [
             ("used", json!({"step": 7})),
             ("verify", json!({"code": "123456"})),
@@ -63,10 +47,7 @@ async fn hotp_codes_go_to_owners_and_managers_once_each() {
         assert_eq!((s, v["step"].as_i64()), (StatusCode::OK, Some(7)), "{v}");
         // Not on a GET, which must change nothing (found by review).
         let (s, v) = manager.get(&format!("/accounts/{id}/totp/code")).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "otp.hotp_needs_post")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.hotp_needs_post");
 
         // Twenty concurrent requests: twenty different counters and codes.
         let requests = (0..20).map(|_| {
@@ -229,11 +210,9 @@ async fn two_concurrent_decodes_with_a_cap_of_one() {
 }
 
 /// Opens the inbox's live stream as `c` and reads its first event.
-async fn open_stream(t: &TestApp, c: &Client) -> reqwest::Response {
-    let mut r = t
-        .http
-        .get(format!("{}/inbox/events", t.url))
-        .bearer_auth(c.token.as_deref().unwrap())
+async fn open_stream(c: &Client) -> reqwest::Response {
+    let mut r = c
+        .raw(reqwest::Method::GET, "/inbox/events")
         .send()
         .await
         .unwrap();
@@ -265,14 +244,14 @@ async fn live_streams_end_on_sign_out_deactivation_and_role_change() {
         let user = t.user(&owner, "intern@acme.test", "user").await;
 
         // Signing out.
-        let stream = open_stream(&t, &user).await;
+        let stream = open_stream(&user).await;
         let (s, _) = user.post("/auth/logout", &json!({})).await;
         assert!(s.is_success(), "{s}");
         assert!(ends(stream).await, "still streaming after sign-out");
 
         // A role change.
         let user = t.login("intern@acme.test", "member-password-1").await;
-        let stream = open_stream(&t, &user).await;
+        let stream = open_stream(&user).await;
         let (s, v) = owner
             .patch(
                 &format!("/users/{}", user.user_id),
@@ -284,7 +263,7 @@ async fn live_streams_end_on_sign_out_deactivation_and_role_change() {
 
         // Deactivation.
         let user = t.login("intern@acme.test", "member-password-1").await;
-        let stream = open_stream(&t, &user).await;
+        let stream = open_stream(&user).await;
         let (s, v) = owner
             .patch(
                 &format!("/users/{}", user.user_id),

@@ -61,10 +61,7 @@ async fn the_api_pages_with_before_and_searches_everything() {
 
         // The page: a full page links to the older one, which links back.
         let rows = |q: String| {
-            let req = t
-                .http
-                .get(format!("{}/inbox/rows?{q}", t.url))
-                .bearer_auth(owner.token.clone().unwrap());
+            let req = owner.raw(reqwest::Method::GET, &format!("/inbox/rows?{q}"));
             async move {
                 let r = req.send().await.unwrap();
                 assert_eq!(r.status(), StatusCode::OK);

@@ -3,11 +3,10 @@
 //! SMTP relay: the listener of `orthrus-smtp`, delivering into this same
 //! app, so a forwarded message arrives in another account's inbox.
 
-use crate::support::{TestApp, code, text_of};
+use crate::support::{TestApp, assert_code, code, text_of};
 use orthrus_app::SenderAuth;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::sync::Arc;
 
 const HTML_MAIL: &str = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: Confirm your email\r\nMessage-ID: <v-1@mail.instagram.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>p{background:url(https://t.example/bg)}</style><script>alert('x')</script></head><body onload=\"steal()\"><p>Your code is <b>318 224</b></p><img src=\"https://t.example/pixel.gif\"><a href=\"https://instagram.com/confirm?t=abc\">Confirm email</a> <a href=\"https://instagram.com/unsubscribe\">Unsubscribe</a></body></html>\r\n";
 
@@ -52,10 +51,8 @@ async fn the_message_view_is_sanitized_and_shows_links_as_text() {
         "{m}"
     );
     // The page renders the same, with the sender verdict.
-    let page = t
-        .http
-        .get(format!("{}/inbox/{mid}", t.url))
-        .bearer_auth(owner.token.clone().unwrap())
+    let page = owner
+        .raw(reqwest::Method::GET, &format!("/inbox/{mid}"))
         .send()
         .await
         .unwrap();
@@ -165,9 +162,11 @@ async fn retention_is_set_per_workspace() {
             let (s, v) = owner
                 .patch("/workspace", &json!({"inbox_retention_days": bad}))
                 .await;
-            assert_eq!(
-                (s, code(&v)),
-                (StatusCode::BAD_REQUEST, "workspace.invalid_retention")
+            assert_code(
+                s,
+                &v,
+                StatusCode::BAD_REQUEST,
+                "workspace.invalid_retention",
             );
         }
         let admin = t.user(&owner, "admin@acme.test", "admin").await;
@@ -225,43 +224,13 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     let (s, v) = owner
         .post(&format!("/inbox/{mid}/forward"), &json!({}))
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::CONFLICT, "forward.not_configured")
-    );
+    assert_code(s, &v, StatusCode::CONFLICT, "forward.not_configured");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = listener.local_addr().unwrap();
-    let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(orthrus_smtp::serve(
-        listener,
-        orthrus_smtp::SmtpConfig::default(),
-        Arc::new(
-            orthrus_smtp::AppDelivery::new(
-                t.app.clone(),
-                &orthrus_smtp::auth::AuthConfig {
-                    dns_servers: vec!["127.0.0.1:9".parse().unwrap()],
-                    ..Default::default()
-                },
-            )
-            .unwrap(),
-        ),
-        stop.clone(),
-    ));
-    t.app.set_mailer(Arc::new(
-        orthrus_smtp::outbound::RelayMailer::new(
-            &format!("smtp://{relay}"),
-            "orthrus@inbox.localhost",
-        )
-        .unwrap(),
-    ));
+    let stop = t.mail_through_a_relay().await;
     let (s, v) = owner
         .post(&format!("/inbox/{mid}/forward"), &json!({}))
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "forward.not_verified")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "forward.not_verified");
     let (s, v) = owner
         .send(
             reqwest::Method::PUT,
@@ -282,7 +251,7 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     let (s, v) = owner
         .post("/me/forward-address/verify", &json!({"code": "000000x"}))
         .await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "forward.bad_code"));
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "forward.bad_code");
     let (s, v) = owner
         .post("/me/forward-address/verify", &json!({"code": sent_code}))
         .await;
@@ -485,16 +454,7 @@ async fn a_letters_and_digits_code_is_shown_as_sent() {
         let mid = list[0]["id"].as_str().unwrap().to_owned();
         let (_, m) = owner.get(&format!("/inbox/{mid}")).await;
         assert_eq!(m["code"], "4kx9pz", "{m}");
-        let rows = t
-            .http
-            .get(format!("{}/inbox/rows", t.url))
-            .bearer_auth(owner.token.clone().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let rows = text_of(owner.raw(reqwest::Method::GET, "/inbox/rows")).await;
         assert!(
             rows.contains("4kx9pz") && !rows.contains("4KX9PZ"),
             "{rows}"

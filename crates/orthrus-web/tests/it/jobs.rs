@@ -73,11 +73,7 @@ async fn a_backup_code_is_taken_only_for_a_job_that_gets_it() {
     };
     // No identity check yet: refused, nothing taken, still answerable.
     let (s, v) = answer("yes").await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::FORBIDDEN, "step_up.required"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
     assert_eq!(unused().await, 3);
     // The worker does not give up on a question being answered.
     owner.step_up("owner-password-1").await;
@@ -86,11 +82,7 @@ async fn a_backup_code_is_taken_only_for_a_job_that_gets_it() {
     assert_eq!(unused().await, 2);
     // A second answer takes nothing.
     let (s, v) = answer("yes").await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::CONFLICT, "automation.not_waiting"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::CONFLICT, "automation.not_waiting");
     assert_eq!(unused().await, 2);
     // The worker gets the code (one of the three), once.
     assert!(!t.app.give_up_question(&job, "test-worker").await.unwrap());

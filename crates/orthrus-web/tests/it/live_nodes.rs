@@ -136,6 +136,16 @@ async fn sign_in(a: &App, email: &str, password: &str) -> String {
     .to_owned()
 }
 
+/// A request to node B's `url` (a live stream) with the bearer `token`.
+async fn events(token: &str, url: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() {
     let Some(Two {
@@ -151,12 +161,7 @@ async fn an_inbox_stream_on_b_hears_a_message_and_a_revocation_made_through_a() 
     let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
 
     // The stream opens on B: its first event at once.
-    let mut stream = reqwest::Client::new()
-        .get(format!("{b_url}/inbox/events"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut stream = events(&token, format!("{b_url}/inbox/events")).await;
     assert_eq!(stream.status(), reqwest::StatusCode::OK);
     let first = next_chunk(&mut stream, "the first event").await.unwrap();
     assert!(first.contains("event: inbox"), "{first:?}");
@@ -225,12 +230,7 @@ async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_throug
     .await
     .unwrap();
     let token = sign_in(&a, "member@acme.test", "member-password-1").await;
-    let mut stream = reqwest::Client::new()
-        .get(format!("{b_url}/inbox/events?account_id={id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut stream = events(&token, format!("{b_url}/inbox/events?account_id={id}")).await;
     assert_eq!(stream.status(), reqwest::StatusCode::OK);
     let first = next_chunk(&mut stream, "the first event").await.unwrap();
     assert!(first.contains("event: inbox"), "{first:?}");
@@ -245,12 +245,7 @@ async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_throug
         "B's filtered stream still open after the membership was removed"
     );
     // Still signed in: only the inbox is gone.
-    let again = reqwest::Client::new()
-        .get(format!("{b_url}/inbox/events?account_id={id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let again = events(&token, format!("{b_url}/inbox/events?account_id={id}")).await;
     assert_eq!(again.status(), reqwest::StatusCode::NOT_FOUND);
 }
 
@@ -267,12 +262,7 @@ async fn a_stream_on_b_re_checks_its_sign_in_often_while_b_cannot_listen() {
         return;
     };
     let token = sign_in(&a, "owner@acme.test", "owner-password-1").await;
-    let mut stream = reqwest::Client::new()
-        .get(format!("{b_url}/inbox/events"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut stream = events(&token, format!("{b_url}/inbox/events")).await;
     assert_eq!(stream.status(), reqwest::StatusCode::OK);
     next_chunk(&mut stream, "the first event").await.unwrap();
 

@@ -40,6 +40,7 @@ mod rotation;
 mod scim;
 mod scim_guard;
 mod sms;
+mod step_up;
 mod support;
 mod ui;
 mod ui_device;

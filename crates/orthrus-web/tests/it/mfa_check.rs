@@ -9,6 +9,31 @@ use orthrus_app::CheckRun;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// An automation of `kind` on account `id`, accepted and claimed by a
+/// worker: the API's answer and the job.
+async fn started(
+    t: &TestApp,
+    owner: &Client,
+    id: &str,
+    kind: &str,
+) -> (serde_json::Value, orthrus_store::JobRow) {
+    let (s, v) = owner
+        .post(
+            &format!("/accounts/{id}/automations"),
+            &json!({"kind": kind}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let now = t.app.now();
+    let job = t
+        .app
+        .claim_job("test-worker", now.plus_seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    (v, job)
+}
+
 /// Requests as the signed-in Owner's browser does: `hx` through htmx,
 /// `plain` without JavaScript (a form post, redirects not followed).
 struct Page(Browser);
@@ -157,10 +182,11 @@ async fn turning_mfa_on_asks_to_confirm_that_it_is_off() {
         json!({"kind": "enable_mfa", "confirmed_mfa_off": false}),
     )
     .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "automation.mfa_off_unconfirmed"),
-        "{v}"
+    assert_code(
+        s,
+        &v,
+        StatusCode::BAD_REQUEST,
+        "automation.mfa_off_unconfirmed",
     );
     let (s, v) = start(
         other.clone(),
@@ -199,18 +225,9 @@ async fn an_account_whose_app_signs_in_without_a_code_is_flagged() {
     let section = b.hx(&section_path, &[]).await;
     assert!(!section.contains("automation-check-mfa"), "{section}");
     owner.step_up("owner-password-1").await;
-    let (s, v) = owner
-        .send(
-            reqwest::Method::PUT,
-            &format!("/accounts/{id}/totp"),
-            Some(&json!({"secret": "JBSWY3DPEHPK3PXP"})),
-        )
+    owner
+        .enrol(&id, &json!({"secret": "JBSWY3DPEHPK3PXP"}))
         .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = owner
-        .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     let section = b.hx(&section_path, &[]).await;
     assert!(section.contains("id=\"automation-check-mfa\""), "{section}");
     let (_, v) = owner.get(&format!("/accounts/{id}")).await;
@@ -219,20 +236,7 @@ async fn an_account_whose_app_signs_in_without_a_code_is_flagged() {
     // Two checks, played as a worker: the app signs in without asking,
     // then (MFA back on) asks.
     for asked_for_code in [false, true] {
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{id}/automations"),
-                &json!({"kind": "check_mfa"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        let now = t.app.now();
-        let job = t
-            .app
-            .claim_job("test-worker", now.plus_seconds(60))
-            .await
-            .unwrap()
-            .unwrap();
+        let (v, job) = started(&t, &owner, &id, "check_mfa").await;
         assert_eq!(job.id.to_string(), v["job_id"].as_str().unwrap());
         t.app
             .set_job_state(
@@ -282,22 +286,9 @@ async fn a_failed_job_names_its_step_its_page_and_shows_the_screenshot() {
     let owner = t.owner().await;
     let id = owner.account("Brand IG", "pw-1").await;
     let b = Page::new(&t).await;
-    let (s, v) = owner
-        .post(
-            &format!("/accounts/{id}/automations"),
-            &json!({"kind": "login"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     // A worker's run that breaks at its second step, on the sign-in page,
     // and keeps a picture of it.
-    let now = t.app.now();
-    let job = t
-        .app
-        .claim_job("test-worker", now.plus_seconds(60))
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, job) = started(&t, &owner, &id, "login").await;
     let url = "https://www.instagram.com/accounts/login/";
     let open = t
         .app

@@ -180,11 +180,7 @@ async fn passkey_registration_on_an_ip_address_is_a_documented_400() {
     let doc = document(&t).await;
     owner.step_up("owner-password-1").await;
     let (s, v) = owner.post("/me/passkeys/register/start", &json!({})).await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "passkey.unavailable"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "passkey.unavailable");
     assert!(documented(
         &doc,
         "post",
@@ -216,11 +212,7 @@ async fn a_json_body_must_be_an_object() {
             Some(&json!([null, null])),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "request.invalid_body"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_body");
     let (_, now) = owner.get(&format!("/accounts/{id}/rotation")).await;
     assert_eq!(
         (&now["every_days"], &now["on_member_leave"]),
@@ -233,9 +225,5 @@ async fn a_json_body_must_be_an_object() {
             &json!(["instagram", "Another", "", "", "pw", null, []]),
         )
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "request.invalid_body"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_body");
 }

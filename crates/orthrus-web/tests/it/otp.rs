@@ -39,12 +39,7 @@ pub(crate) async fn team(t: &TestApp) -> Team {
     let admin = t.user(&owner, "it@acme.test", "admin").await;
     let outsider = t.user(&owner, "other@acme.test", "user").await;
     let id = owner.account("Brand Instagram", "ig-password").await;
-    let (s, _) = owner
-        .post(
-            &format!("/accounts/{id}/members"),
-            &json!({"user_id": member.user_id, "role": "collaborator"}),
-        )
-        .await;
+    let (s, _) = owner.add_member(&id, &member.user_id, "collaborator").await;
     assert_eq!(s, StatusCode::OK);
     Team {
         owner,
@@ -63,27 +58,16 @@ async fn enrol_by_key_verify_done_and_every_member_gets_the_oathtool_code() {
         // Changing MFA needs step-up.
         let (s, v) = tm
             .owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({"secret": "JBSWY3DPEHPK3PXP"})),
-            )
+            .put_totp(id, &json!({"secret": "JBSWY3DPEHPK3PXP"}))
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         tm.owner.step_up("owner-password-1").await;
         // A bad key names the first bad character.
         let (s, v) = tm
             .owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({"secret": "JBSW1Y3DPEHPK3PXP"})),
-            )
+            .put_totp(id, &json!({"secret": "JBSW1Y3DPEHPK3PXP"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "otp.invalid_secret")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.invalid_secret");
         assert!(
             v["error"]["message"].as_str().unwrap().contains("'1'"),
             "{v}"
@@ -91,10 +75,9 @@ async fn enrol_by_key_verify_done_and_every_member_gets_the_oathtool_code() {
         // An 80-bit key typed the way Instagram shows it: grouped, lower case.
         let (s, v) = tm
             .owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({"secret": "jbsw y3dp ehpk 3pxp", "issuer": "Instagram"})),
+            .put_totp(
+                id,
+                &json!({"secret": "jbsw y3dp ehpk 3pxp", "issuer": "Instagram"}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -103,11 +86,8 @@ async fn enrol_by_key_verify_done_and_every_member_gets_the_oathtool_code() {
         assert!(v["seconds_remaining"].as_i64().unwrap() > 0);
         // Pending: members get nothing yet.
         let (s, v) = tm.member.get(&format!("/accounts/{id}/totp/code")).await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "otp.not_enrolled"));
-        let (s, st) = tm
-            .owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.not_enrolled");
+        let (s, st) = tm.owner.confirm_totp(id).await;
         assert_eq!(
             (s, st["active"]["state"].as_str()),
             (StatusCode::OK, Some("active")),
@@ -224,19 +204,12 @@ async fn uri_steam_and_hotp_parameters() {
         (Some("ACME Co"), Some(8), Some(60))
     );
     let (s, v) = put(json!({"otpauth_uri": "otpauth-migration://offline?data=abc"})).await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "otp.migration_uri")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.migration_uri");
     let (s, v) =
         put(json!({"otpauth_uri": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=12"})).await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "otp.invalid_parameters"),
-        "{v}"
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.invalid_parameters");
     let (s, v) = put(json!({"secret": "JBSWY3DPEHPK3PXP", "otpauth_uri": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"})).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "otp.one_source"));
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.one_source");
     // Steam Guard: five characters from Steam's alphabet.
     let (_, v) = put(json!({"secret": "JBSWY3DPEHPK3PXP", "steam": true})).await;
     let c = v["code"].as_str().unwrap();
@@ -262,17 +235,14 @@ async fn uri_steam_and_hotp_parameters() {
         .member
         .post(&format!("/accounts/{}/totp/code", tm.id), &json!({}))
         .await;
-    assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+    assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
     // A GET shows no HOTP code: it would use one up (a link or a prefetch
     // could burn counters); a POST hands it out.
     let (s, v) = tm
         .owner
         .get(&format!("/accounts/{}/totp/code", tm.id))
         .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::BAD_REQUEST, "otp.hotp_needs_post")
-    );
+    assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.hotp_needs_post");
     let (_, v) = tm
         .owner
         .post(&format!("/accounts/{}/totp/code", tm.id), &json!({}))
@@ -419,9 +389,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
             }
         };
         put("JBSWY3DPEHPK3PXP").await;
-        tm.owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
+        tm.owner.confirm_totp(id).await;
         let old = oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0);
         let (s, v) = put("KRUGS4ZANFZSAYJAORSXG5A").await;
         assert_eq!(s, StatusCode::OK);
@@ -448,13 +416,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
             tm.member.get(&format!("/accounts/{id}/totp/code")).await.1["code"],
             old
         );
-        assert_eq!(
-            tm.owner
-                .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-                .await
-                .0,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(tm.owner.confirm_totp(id).await.0, StatusCode::NOT_FOUND);
         // Re-seed and confirm: the new code from now on. "Done" for an
         // enrolment that was replaced meanwhile confirms nothing.
         let (_, first) = put("KRUGS4ZANFZSAYJAORSXG5A").await;
@@ -466,15 +428,13 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
                 &json!({"enrollment_id": first["enrollment_id"]}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "otp.no_pending"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "otp.no_pending");
         let (_, pending) = tm.owner.get(&format!("/accounts/{id}/totp/pending")).await;
         assert_eq!(
             pending["code"],
             oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)
         );
-        tm.owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
+        tm.owner.confirm_totp(id).await;
         assert_eq!(
             tm.member.get(&format!("/accounts/{id}/totp/code")).await.1["code"],
             oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)
@@ -502,15 +462,9 @@ async fn already_used_freshness_and_replay() {
         let id = &tm.id;
         tm.owner.step_up("owner-password-1").await;
         tm.owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{id}/totp"),
-                Some(&json!({"secret": "JBSWY3DPEHPK3PXP"})),
-            )
+            .put_totp(id, &json!({"secret": "JBSWY3DPEHPK3PXP"}))
             .await;
-        tm.owner
-            .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-            .await;
+        tm.owner.confirm_totp(id).await;
         // Put the clock 10 s into a step.
         let now = t.clock.now().unix_seconds();
         t.clock.advance_secs(30 - now % 30 + 10);
@@ -527,10 +481,7 @@ async fn already_used_freshness_and_replay() {
                 &json!({"step": step + 100}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "otp.step_out_of_range")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.step_out_of_range");
         let (s, v) = tm
             .owner
             .post(
@@ -619,9 +570,6 @@ async fn already_used_freshness_and_replay() {
             .member
             .get(&format!("/accounts/{id}/totp/code?via=carrier-pigeon"))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "request.invalid_query")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "request.invalid_query");
     }
 }

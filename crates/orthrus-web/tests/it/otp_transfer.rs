@@ -14,16 +14,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-async fn import(
-    t: &TestApp,
-    c: &Client,
-    body: Vec<u8>,
-    query: &str,
-) -> (StatusCode, serde_json::Value) {
-    let r = t
-        .http
-        .post(format!("{}/api/v1/authenticator/import{query}", t.url))
-        .bearer_auth(c.token.as_deref().unwrap())
+async fn import(c: &Client, body: Vec<u8>, query: &str) -> (StatusCode, serde_json::Value) {
+    let r = c
+        .raw(
+            reqwest::Method::POST,
+            &format!("/api/v1/authenticator/import{query}"),
+        )
         .body(body)
         .send()
         .await
@@ -40,7 +36,7 @@ async fn import_every_format_with_a_preview_then_export() {
         let (_, v) = owner.post("/accounts", &json!({"app": "instagram", "label": "Brand Instagram", "username": "social@acme.example", "password": "pw"})).await;
         let ig = v["id"].as_str().unwrap().to_owned();
         // Preview: nothing is written.
-        let (s, preview) = import(&t, &owner, fixture("aegis_plain.json"), "").await;
+        let (s, preview) = import(&owner, fixture("aegis_plain.json"), "").await;
         assert_eq!(s, StatusCode::OK, "{preview}");
         assert_eq!(
             (preview["dry_run"].as_bool(), preview["format"].as_str()),
@@ -64,10 +60,10 @@ async fn import_every_format_with_a_preview_then_export() {
             "otp.not_enrolled"
         );
         // Applying needs step-up.
-        let (s, v) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "step_up.required"));
+        let (s, v) = import(&owner, fixture("aegis_plain.json"), "?dry_run=false").await;
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         owner.step_up("owner-password-1").await;
-        let (s, done) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
+        let (s, done) = import(&owner, fixture("aegis_plain.json"), "?dry_run=false").await;
         assert_eq!(s, StatusCode::OK, "{done}");
         assert_eq!(done["set"], preview["set"]);
         assert_eq!(done["created"], preview["created"]);
@@ -80,7 +76,7 @@ async fn import_every_format_with_a_preview_then_export() {
         let accounts = owner.get("/accounts").await.1.as_array().unwrap().len();
         assert_eq!(accounts, 1 + done["created"].as_u64().unwrap() as usize);
         // Importing again skips what is already set.
-        let (_, again) = import(&t, &owner, fixture("aegis_plain.json"), "?dry_run=false").await;
+        let (_, again) = import(&owner, fixture("aegis_plain.json"), "?dry_run=false").await;
         assert_eq!(again["set"], 0);
         assert!(again["skipped"].as_u64().unwrap() >= 1);
         // Every other format parses and previews.
@@ -92,7 +88,7 @@ async fn import_every_format_with_a_preview_then_export() {
             ("google_authenticator_export.txt", "otpauth list"),
             ("otpauth_list.txt", "otpauth list"),
         ] {
-            let (s, v) = import(&t, &owner, fixture(file), "").await;
+            let (s, v) = import(&owner, fixture(file), "").await;
             assert_eq!(
                 (s, v["format"].as_str()),
                 (StatusCode::OK, Some(format)),
@@ -107,19 +103,16 @@ async fn import_every_format_with_a_preview_then_export() {
             .find(|l| l.starts_with("otpauth-migration://"))
             .unwrap()
             .to_owned();
-        let (s, v) = import(&t, &owner, qr_screenshot(&first), "").await;
+        let (s, v) = import(&owner, qr_screenshot(&first), "").await;
         assert_eq!(
             (s, v["format"].as_str()),
             (StatusCode::OK, Some("QR code picture")),
             "{v}"
         );
-        let (s, v) = import(&t, &owner, fixture("aegis_encrypted.json"), "").await;
+        let (s, v) = import(&owner, fixture("aegis_encrypted.json"), "").await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-        let (s, v) = import(&t, &owner, b"hello".to_vec(), "").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "import.unrecognized")
-        );
+        let (s, v) = import(&owner, b"hello".to_vec(), "").await;
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "import.unrecognized");
 
         // Export: Owner or Super Admin with step-up; plain list or age.
         let member = t.user(&owner, "m@acme.test", "admin").await;
@@ -128,10 +121,8 @@ async fn import_every_format_with_a_preview_then_export() {
             .post("/authenticator/export", &json!({"format": "otpauth"}))
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let r = t
-            .http
-            .post(format!("{}/api/v1/authenticator/export", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
+        let r = owner
+            .raw(reqwest::Method::POST, "/api/v1/authenticator/export")
             .json(&json!({"format": "otpauth"}))
             .send()
             .await
@@ -153,14 +144,9 @@ async fn import_every_format_with_a_preview_then_export() {
                 &json!({"format": "age", "passphrase": "short"}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "export.weak_passphrase")
-        );
-        let r = t
-            .http
-            .post(format!("{}/api/v1/authenticator/export", t.url))
-            .bearer_auth(owner.token.as_deref().unwrap())
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "export.weak_passphrase");
+        let r = owner
+            .raw(reqwest::Method::POST, "/api/v1/authenticator/export")
             .json(&json!({"format": "age", "passphrase": "correct horse battery staple"}))
             .send()
             .await
@@ -174,7 +160,7 @@ async fn import_every_format_with_a_preview_then_export() {
         .unwrap();
         assert_eq!(opened, list, "the age file holds the same list");
         // The export round-trips through the import.
-        let (_, back) = import(&t, &owner, opened.into_bytes(), "").await;
+        let (_, back) = import(&owner, opened.into_bytes(), "").await;
         assert_eq!(back["entries"].as_array().unwrap().len(), n);
         let (_, audit) = owner.get("/audit?action=otp.export").await;
         assert_eq!(audit.as_array().unwrap().len(), 2);

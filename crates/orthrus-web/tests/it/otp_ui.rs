@@ -77,14 +77,7 @@ async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
         "{tile}"
     );
     // The tile offers "I used this code"; after it, the tile says so.
-    let step = tile
-        .split("code/used?step=")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let step = between(&tile, "code/used?step=", "\"").to_owned();
     let tile = text_of(b.hx_post(&format!("/accounts/{id}/code/used?step={step}"))).await;
     assert!(
         tile.contains("this code was used by owner@acme.test"),

@@ -6,7 +6,7 @@
 use crate::autofill::{IG_LOGIN, audit, extension_login, fill, team};
 use crate::support::*;
 use orthrus_core::Clock;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -59,11 +59,7 @@ async fn extension_sessions_are_listed_with_their_browser_and_revocable() {
             .collab_ext
             .post(&format!("/auth/step-up/device/{rid}"), &json!({}))
             .await;
-        assert_eq!(
-            (s, st["status"].as_str()),
-            (StatusCode::OK, Some("used")),
-            "{st}"
-        );
+        assert_status(s, &st, StatusCode::OK, "used");
         let (_, me) = tm.collab_ext.get("/me").await;
         assert!(me["elevated_until"].is_string(), "{me}");
         // Revoked from another session: the extension is signed out.
@@ -71,7 +67,7 @@ async fn extension_sessions_are_listed_with_their_browser_and_revocable() {
         let (s, _) = tm.collab.delete(&format!("/me/sessions/{sid}")).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (s, v) = fill(&tm.collab_ext, &tm.id, IG_LOGIN, "credentials", 0).await;
-        assert_eq!((s, code(&v)), (StatusCode::UNAUTHORIZED, "auth.required"));
+        assert_code(s, &v, StatusCode::UNAUTHORIZED, "auth.required");
     }
 }
 
@@ -146,10 +142,7 @@ async fn extension_pairing_by_number_matching() {
         assert!(p["secret"].as_str().unwrap().len() >= 43);
         // Nobody approved yet.
         let (s, v) = claim(&t, &p).await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::ACCEPTED, Some("pending"))
-        );
+        assert_status(s, &v, StatusCode::ACCEPTED, "pending");
         let (s, v) = t
             .anon()
             .post(
@@ -157,18 +150,13 @@ async fn extension_pairing_by_number_matching() {
                 &json!({"secret": "orp_wrong"}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "pairing.not_found"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "pairing.not_found");
         // Not signed in yet: the sign-in page brings them back to it (and
         // only to such a page).
         let connect_path = format!("/extension/connect?id={}", p["id"].as_str().unwrap());
-        let r = t
-            .http
-            .get(p["approve_url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let r = sent(t.http.get(p["approve_url"].as_str().unwrap())).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        let to = location(&r);
         assert_eq!(
             to,
             format!(
@@ -176,61 +164,32 @@ async fn extension_pairing_by_number_matching() {
                 connect_path.replace('?', "%3F").replace('=', "%3D")
             )
         );
-        let login_page = t
-            .http
-            .get(format!("{}{to}", t.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let login_page = t.page(&to).await;
         assert!(
             login_page.contains(&format!("name=\"next\" value=\"{connect_path}\"")),
             "{login_page}"
         );
-        let r = t
-            .http
-            .post(format!("{}/login", t.url))
-            .form(&[
+        let sign_in_then = |next: &str| {
+            sent(t.request(Method::POST, "/login").form(&[
                 ("email", "intern@acme.test"),
                 ("password", "member-password-1"),
-                ("next", connect_path.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.headers()["location"].to_str().unwrap(), connect_path);
-        let r = t
-            .http
-            .post(format!("{}/login", t.url))
-            .form(&[
-                ("email", "intern@acme.test"),
-                ("password", "member-password-1"),
-                ("next", "https://evil.test/"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.headers()["location"].to_str().unwrap(),
-            "/",
-            "no open redirect"
-        );
+                ("next", next),
+            ]))
+        };
+        let r = sign_in_then(&connect_path).await;
+        assert_eq!(location(&r), connect_path);
+        let r = sign_in_then("https://evil.test/").await;
+        assert_eq!(location(&r), "/", "no open redirect");
         // The signed-in Collaborator sees the request and three numbers.
         let (cookie, csrf) = t
             .browser_login("intern@acme.test", "member-password-1")
             .await;
-        let page = t
-            .http
-            .get(p["approve_url"].as_str().unwrap())
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = text_of(
+            t.http
+                .get(p["approve_url"].as_str().unwrap())
+                .header("cookie", &cookie),
+        )
+        .await;
         assert!(page.contains("Connect Firefox 133 (test)?"), "{page}");
         assert_eq!(page.matches("name=\"number\"").count(), 3);
         assert!(page.contains(&format!("value=\"{number}\"")));
@@ -295,7 +254,7 @@ async fn extension_pairing_by_number_matching() {
         let page = pick(&t, &cookie, &csrf, &p2, wrong).await;
         assert!(page.contains("refused"), "{page}");
         let (s, v) = claim(&t, &p2).await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "pairing.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "pairing.denied");
         // ...for good: the right number afterwards changes nothing.
         let page = pick(&t, &cookie, &csrf, &p2, n2).await;
         assert!(!page.contains("Connected"), "{page}");
@@ -309,7 +268,7 @@ async fn extension_pairing_by_number_matching() {
         let p3 = start_pairing(&t, "Brave (test)").await;
         t.clock.advance_secs(301);
         let (s, v) = claim(&t, &p3).await;
-        assert_eq!((s, code(&v)), (StatusCode::GONE, "pairing.expired"));
+        assert_code(s, &v, StatusCode::GONE, "pairing.expired");
         let page = pick(&t, &cookie, &csrf, &p3, p3["number"].as_i64().unwrap()).await;
         assert!(page.contains("expired"), "{page}");
         assert_eq!(claim(&t, &p3).await.0, StatusCode::GONE);
@@ -320,7 +279,7 @@ async fn extension_pairing_by_number_matching() {
                 &json!({"secret": "x"}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "pairing.not_found"));
+        assert_code(s, &v, StatusCode::NOT_FOUND, "pairing.not_found");
         // One address cannot flood the table.
         t.clock.advance_secs(601);
         for _ in 0..10 {
@@ -330,10 +289,7 @@ async fn extension_pairing_by_number_matching() {
             .anon()
             .post("/extension/pairings", &json!({"browser": "flood"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::TOO_MANY_REQUESTS, "pairing.throttled")
-        );
+        assert_code(s, &v, StatusCode::TOO_MANY_REQUESTS, "pairing.throttled");
     }
 }
 
@@ -374,23 +330,16 @@ async fn the_extension_signs_in_and_pairs_from_its_own_origin_but_web_pages_do_n
             login("chrome-extension://abcdefghijklmnop", Some(cookie)).await,
             StatusCode::BAD_REQUEST
         );
-        let r = t
-            .http
-            .post(format!("{}/api/v1/extension/pairings", t.url))
-            .header("origin", "chrome-extension://abcdefghijklmnop")
-            .json(&json!({"browser": "Chromium"}))
-            .send()
-            .await
-            .unwrap();
+        let pair_from = |origin: &'static str| {
+            sent(
+                t.request(Method::POST, "/api/v1/extension/pairings")
+                    .header("origin", origin)
+                    .json(&json!({"browser": "Chromium"})),
+            )
+        };
+        let r = pair_from("chrome-extension://abcdefghijklmnop").await;
         assert_eq!(r.status(), StatusCode::OK);
-        let r = t
-            .http
-            .post(format!("{}/api/v1/extension/pairings", t.url))
-            .header("origin", "https://evil.test")
-            .json(&json!({"browser": "Chromium"}))
-            .send()
-            .await
-            .unwrap();
+        let r = pair_from("https://evil.test").await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
 }
@@ -409,25 +358,23 @@ async fn only_an_earlier_non_extension_session_approves_a_device_step_up() {
         let approve = json!({"number": req["number"]});
         let ext = extension_login(&t, "owner@acme.test", "owner-password-1").await;
         let (s, v) = ext.post(&format!("/me/approvals/{rid}"), &approve).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.device_not_trusted"),
-            "{v}"
+        assert_code(
+            s,
+            &v,
+            StatusCode::BAD_REQUEST,
+            "approval.device_not_trusted",
         );
         t.clock.advance_secs(1);
         let later = t.login("owner@acme.test", "owner-password-1").await;
         let (s, v) = later.post(&format!("/me/approvals/{rid}"), &approve).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.device_not_trusted"),
-            "{v}"
+        assert_code(
+            s,
+            &v,
+            StatusCode::BAD_REQUEST,
+            "approval.device_not_trusted",
         );
         // The session the user had before the request may.
         let (s, v) = owner.post(&format!("/me/approvals/{rid}"), &approve).await;
-        assert_eq!(
-            (s, v["status"].as_str()),
-            (StatusCode::OK, Some("approved")),
-            "{v}"
-        );
+        assert_status(s, &v, StatusCode::OK, "approved");
     }
 }

@@ -1,7 +1,7 @@
 //! People (issue 14): invitations by email with a one-time link, changing
 //! one's own password, and the workspace settings page.
 
-use crate::support::{TestApp, code};
+use crate::support::{TestApp, assert_code, flash_cookie, sent};
 use orthrus_app::{Mailer, OutboundMail};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -138,15 +138,12 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
         let (s, _) = owner.delete(&format!("/invitations/{id}")).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (s, v) = owner.delete(&format!("/invitations/{id}")).await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "invitation.closed"));
+        assert_code(s, &v, StatusCode::CONFLICT, "invitation.closed");
         let (s, html) = open(&t, link).await;
         assert_eq!(s, StatusCode::GONE);
         assert!(html.contains("withdrawn"), "{html}");
         let (s, v) = owner.delete("/invitations/nope").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::NOT_FOUND, "invitation.not_found")
-        );
+        assert_code(s, &v, StatusCode::NOT_FOUND, "invitation.not_found");
         assert_eq!(actions(&owner, "invitation.revoke").await, 1);
 
         // Expired after 7 days.
@@ -168,14 +165,11 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
 
         // Existing users, bad input, and roles one may not give.
         let (s, v) = invite("owner@acme.test", "user").await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "user.exists"));
+        assert_code(s, &v, StatusCode::CONFLICT, "user.exists");
         let (s, v) = invite("not-an-email", "user").await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "email.invalid"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "email.invalid");
         let (s, v) = invite("x@acme.test", "emperor").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "user.invalid_role")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "user.invalid_role");
         let admin = t.user(&owner, "adam@acme.test", "admin").await;
         let (s, v) = admin
             .post(
@@ -183,7 +177,7 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
                 &json!({"email": "o2@acme.test", "role": "owner"}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         let (s, _) = admin
             .post(
                 "/invitations",
@@ -198,7 +192,7 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
                 &json!({"email": "u3@acme.test", "role": "user"}),
             )
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "permission.denied"));
+        assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         let (s, _) = user.get("/invitations").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
@@ -243,20 +237,14 @@ async fn changing_ones_password_checks_the_current_one_and_ends_other_sessions()
                 &json!({"current_password": "wrong-password", "new_password": "new-password-123"}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "password.wrong_current")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "password.wrong_current");
         let (s, v) = owner
             .post(
                 "/me/password",
                 &json!({"current_password": "owner-password-1", "new_password": "short"}),
             )
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "password.too_short")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "password.too_short");
         // Nothing changed so far: the other session still works.
         assert_eq!(other.get("/me").await.0, StatusCode::OK);
         let (s, v) = owner
@@ -271,10 +259,7 @@ async fn changing_ones_password_checks_the_current_one_and_ends_other_sessions()
         assert_eq!(owner.get("/me").await.0, StatusCode::OK);
         let (s, _) = t
             .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": "owner@acme.test", "password": "owner-password-1"}),
-            )
+            .sign_in("owner@acme.test", "owner-password-1")
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         t.login("owner@acme.test", "new-password-123").await;
@@ -292,61 +277,27 @@ async fn changing_ones_password_checks_the_current_one_and_ends_other_sessions()
     }
 }
 
-pub(crate) async fn html(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
-    let r = t
-        .http
-        .get(format!("{}{path}", t.url))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-pub(crate) async fn form(
-    t: &TestApp,
-    cookie: &str,
-    csrf: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let mut f: Vec<(&str, &str)> = vec![("_csrf", csrf)];
-    f.extend_from_slice(fields);
-    let r = t
-        .http
-        .post(format!("{}{path}", t.url))
-        .header("cookie", cookie)
-        .header("origin", &t.url)
-        .form(&f)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_ui_invites_changes_passwords_and_has_a_workspace_settings_page() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let (cookie, csrf) = t.browser_login("owner@acme.test", "owner-password-1").await;
+    let b = t.browser("owner@acme.test", "owner-password-1").await;
 
     // Workspace settings: a page of their own, linked from the navigation,
     // no longer on the Users page.
-    let (s, page) = html(&t, &cookie, "/workspace/settings").await;
+    let (s, page) = b.load("/workspace/settings").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Save settings"), "{page}");
-    let (_, users) = html(&t, &cookie, "/users").await;
+    let (_, users) = b.load("/users").await;
     assert!(users.contains(r#"href="/workspace/settings""#), "{users}");
     assert!(!users.contains("Save settings"), "{users}");
     assert!(users.contains(r#"href="/invitations""#), "{users}");
-    let (s, page) = form(
-        &t,
-        &cookie,
-        &csrf,
-        "/workspace/settings",
-        &[("step_up_minutes", "99"), ("inbox_retention_days", "30")],
-    )
-    .await;
+    let (s, page) = b
+        .submit(
+            "/workspace/settings",
+            &[("step_up_minutes", "99"), ("inbox_retention_days", "30")],
+        )
+        .await;
     // The refusal is shown on the settings page itself.
     assert!(matches!(s, StatusCode::OK | StatusCode::BAD_REQUEST), "{s}");
     assert!(
@@ -355,26 +306,24 @@ async fn the_ui_invites_changes_passwords_and_has_a_workspace_settings_page() {
     );
     // A User reads no settings page.
     t.user(&owner, "uma@acme.test", "user").await;
-    let (uma, _) = t.browser_login("uma@acme.test", "member-password-1").await;
-    let (s, _) = html(&t, &uma, "/workspace/settings").await;
+    let uma = t.browser("uma@acme.test", "member-password-1").await;
+    let (s, _) = uma.load("/workspace/settings").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Inviting: no relay, so the page shows the link once.
-    let (s, page) = form(
-        &t,
-        &cookie,
-        &csrf,
-        "/invitations",
-        &[("email", "ivy@acme.test"), ("role", "user")],
-    )
-    .await;
+    let (s, page) = b
+        .submit(
+            "/invitations",
+            &[("email", "ivy@acme.test"), ("role", "user")],
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{page}");
     let link_at = page.find(&format!("{}/invite/", t.url)).expect(&page);
     let link: String = page[link_at..]
         .chars()
         .take_while(|c| !matches!(c, '<' | '"' | ' '))
         .collect();
-    let (_, page) = html(&t, &cookie, "/invitations").await;
+    let (_, page) = b.load("/invitations").await;
     assert!(
         page.contains("ivy@acme.test") && page.contains("Waiting"),
         "{page}"
@@ -385,7 +334,7 @@ async fn the_ui_invites_changes_passwords_and_has_a_workspace_settings_page() {
     let r = t
         .http
         .post(&link)
-        .header("cookie", &cookie)
+        .header("cookie", &b.cookie)
         .header("origin", &t.url)
         .form(&[
             ("name", "Ivy"),
@@ -399,62 +348,49 @@ async fn the_ui_invites_changes_passwords_and_has_a_workspace_settings_page() {
     t.login("ivy@acme.test", "ivy-password-1").await;
 
     // Changing one's password from My security.
-    let (_, page) = html(&t, &cookie, "/security").await;
+    let (_, page) = b.load("/security").await;
     assert!(page.contains(r#"action="/security/password""#), "{page}");
-    let (s, page) = form(
-        &t,
-        &cookie,
-        &csrf,
-        "/security/password",
-        &[
-            ("current_password", "not-my-password"),
-            ("new_password", "owner-password-2"),
-            ("new_password_again", "owner-password-2"),
-        ],
-    )
-    .await;
+    let (s, page) = b
+        .submit(
+            "/security/password",
+            &[
+                ("current_password", "not-my-password"),
+                ("new_password", "owner-password-2"),
+                ("new_password_again", "owner-password-2"),
+            ],
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(page.contains("current password is not correct"), "{page}");
-    let (s, page) = form(
-        &t,
-        &cookie,
-        &csrf,
-        "/security/password",
-        &[
-            ("current_password", "owner-password-1"),
-            ("new_password", "owner-password-2"),
-            ("new_password_again", "owner-password-2"),
-        ],
-    )
-    .await;
+    let (s, page) = b
+        .submit(
+            "/security/password",
+            &[
+                ("current_password", "owner-password-1"),
+                ("new_password", "owner-password-2"),
+                ("new_password_again", "owner-password-2"),
+            ],
+        )
+        .await;
     // Post/Redirect/Get: back to My security, which says what happened.
     assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
-    let r = t
-        .http
-        .post(format!("{}/security/password", t.url))
-        .header("cookie", &cookie)
-        .header("origin", &t.url)
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("current_password", "owner-password-2"),
-            ("new_password", "owner-password-3"),
-            ("new_password_again", "owner-password-3"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sent(
+        b.form(
+            "/security/password",
+            &[
+                ("current_password", "owner-password-2"),
+                ("new_password", "owner-password-3"),
+                ("new_password_again", "owner-password-3"),
+            ],
+        )
+        .header("origin", &t.url),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/security");
-    let flash = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("orthrus_flash="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .unwrap();
+    let flash = flash_cookie(&r).unwrap();
     // This browser stays signed in; the API session signed in before ends.
-    let (s, page) = html(&t, &format!("{cookie}; {flash}"), "/security").await;
+    let (s, page) = b.with_cookie(&flash).load("/security").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Password changed."), "{page}");
     assert_eq!(owner.get("/me").await.0, StatusCode::UNAUTHORIZED);

@@ -1,6 +1,6 @@
 //! The role matrix: every endpoint × every workspace role × every account
 //! role, against expectations written from DESIGN.md's role table (not from
-//! the policy code), plus every step-up-guarded endpoint without elevation.
+//! the policy code). Step-up is in `step_up.rs`.
 
 use crate::support::*;
 use reqwest::{Method, StatusCode};
@@ -42,6 +42,30 @@ impl R {
             R::Manager => "manager",
             R::Owner => "owner",
         }
+    }
+}
+
+/// Every account role a cell of the matrix can hold: none, or one of three.
+pub(crate) const ACCOUNT_ROLES: [Option<R>; 4] = [
+    None,
+    Some(R::Owner),
+    Some(R::Manager),
+    Some(R::Collaborator),
+];
+
+/// The person of one cell of the matrix, `{w}-{r}@acme.test` with workspace
+/// role `w`: the cell's name and the person, signed in.
+pub(crate) async fn person(t: &TestApp, boss: &Client, w: W, r: Option<R>) -> (String, Client) {
+    let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
+    let me = t.user(boss, &format!("{who}@acme.test"), w.name()).await;
+    (who, me)
+}
+
+/// Gives `me` account role `r` (if any) on account `id`.
+pub(crate) async fn grant(boss: &Client, id: &str, me: &Client, r: Option<R>) {
+    if let Some(r) = r {
+        let (s, v) = boss.add_member(id, &me.user_id, r.name()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
     }
 }
 
@@ -109,27 +133,16 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
         let mut n = 0;
         let mut checked = 0;
         for w in [W::Owner, W::SuperAdmin, W::Admin, W::User, W::Guest] {
-            for r in [
-                None,
-                Some(R::Owner),
-                Some(R::Manager),
-                Some(R::Collaborator),
-            ] {
+            for r in ACCOUNT_ROLES {
                 n += 1;
-                let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
-                let me = t.user(&boss, &format!("{who}@acme.test"), w.name()).await;
+                let (who, me) = person(&t, &boss, w, r).await;
                 me.step_up("member-password-1").await;
                 let spare = t.user(&boss, &format!("spare{n}@acme.test"), "user").await;
                 let id = boss
                     .account(&format!("Account {n}"), &format!("secret-{n}"))
                     .await;
                 if let Some(r) = r {
-                    let (s, v) = boss
-                        .post(
-                            &format!("/accounts/{id}/members"),
-                            &json!({"user_id": me.user_id, "role": r.name()}),
-                        )
-                        .await;
+                    let (s, v) = boss.add_member(&id, &me.user_id, r.name()).await;
                     if w == W::Guest && r > R::Collaborator {
                         // A guest is only ever a Collaborator.
                         assert_eq!(
@@ -488,338 +501,5 @@ async fn every_endpoint_every_workspace_role_every_account_role() {
         // account role or as a Collaborator (the two other roles are
         // refused above).
         assert_eq!(checked, 18 * (14 + 23));
-    }
-}
-
-#[tokio::test]
-async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
-    let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    let bob = t.user(&owner, "bob@acme.test", "user").await;
-    let (_, v) = owner.post("/accounts", &json!({"app": "x", "label": "Guarded", "password": "pw", "fields": [{"name": "PIN", "secret": true, "value": "1"}]})).await;
-    let id = v["id"].as_str().unwrap().to_owned();
-    let field = v["fields"][0]["id"].as_str().unwrap().to_owned();
-    owner.step_up("owner-password-1").await;
-    owner
-        .patch(
-            &format!("/accounts/{id}"),
-            &json!({"version": 1, "password": "pw2"}),
-        )
-        .await;
-    let hist = owner.get(&format!("/accounts/{id}")).await.1["password_history"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let fresh = t.login("owner@acme.test", "owner-password-1").await;
-    let guarded: Vec<(Method, String, Option<serde_json::Value>)> = vec![
-        (Method::GET, format!("/accounts/{id}/password"), None),
-        (
-            Method::GET,
-            format!("/accounts/{id}/password?purpose=copy"),
-            None,
-        ),
-        (Method::GET, format!("/accounts/{id}/fields/{field}"), None),
-        (
-            Method::GET,
-            format!("/accounts/{id}/history/{hist}/password"),
-            None,
-        ),
-        (Method::DELETE, format!("/accounts/{id}"), None),
-        (
-            Method::POST,
-            "/me/tokens".into(),
-            Some(json!({"name": "x"})),
-        ),
-        (
-            Method::POST,
-            format!("/users/{}/reset-2fa", bob.user_id),
-            None,
-        ),
-        (Method::DELETE, "/me/2fa/totp".into(), None),
-        (Method::POST, "/me/2fa/recovery-codes".into(), None),
-        (Method::GET, format!("/accounts/{id}/backup-codes"), None),
-        (
-            Method::POST,
-            format!("/accounts/{id}/backup-codes/use"),
-            None,
-        ),
-        (
-            Method::POST,
-            format!("/accounts/{id}/backup-codes/0/used"),
-            None,
-        ),
-        (
-            Method::PUT,
-            format!("/accounts/{id}/totp"),
-            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
-        ),
-        (
-            Method::POST,
-            "/authenticator/import?dry_run=false".into(),
-            None,
-        ),
-        (
-            Method::POST,
-            "/authenticator/export".into(),
-            Some(json!({"format": "otpauth"})),
-        ),
-    ];
-    for (method, path, body) in &guarded {
-        let (s, v) = fresh.send(method.clone(), path, body.as_ref()).await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "step_up.required"),
-            "{method} {path}"
-        );
-    }
-    // A wrong password does not elevate, and counts as a failure.
-    let (s, v) = fresh
-        .post("/auth/step-up", &json!({"password": "nope-nope-nope"}))
-        .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::UNAUTHORIZED, "auth.invalid_credentials")
-    );
-    let (s, _) = fresh.get(&format!("/accounts/{id}/password")).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    // Elevation belongs to one session only.
-    fresh.step_up("owner-password-1").await;
-    assert_eq!(
-        fresh.get(&format!("/accounts/{id}/password")).await.0,
-        StatusCode::OK
-    );
-    let other = t.login("owner@acme.test", "owner-password-1").await;
-    assert_eq!(
-        other.get(&format!("/accounts/{id}/password")).await.0,
-        StatusCode::FORBIDDEN
-    );
-    let (_, ev) = owner.get("/audit?action=auth.step_up").await;
-    assert!(
-        ev.as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["outcome"] == "failure")
-    );
-}
-
-#[tokio::test]
-async fn step_up_by_approval_on_another_device_with_number_matching() {
-    for t in TestApp::all("device").await {
-        let owner = t.owner().await;
-        let id = owner.account("Brand IG", "device-pw").await;
-        let laptop = t.login("owner@acme.test", "owner-password-1").await;
-        let phone = t.login("owner@acme.test", "owner-password-1").await;
-        let other = t.user(&owner, "bob@acme.test", "owner").await;
-        // The laptop asks; the phone sees three choices, not which is right.
-        let (s, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-        assert_eq!(s, StatusCode::OK, "{req}");
-        let number = req["number"].as_str().unwrap().to_owned();
-        let rid = req["id"].as_str().unwrap().to_owned();
-        let (_, prompts) = phone.get("/me/approvals").await;
-        let prompt = prompts
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == rid.as_str())
-            .unwrap()
-            .clone();
-        let choices: Vec<String> = prompt["choices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(choices.len(), 3);
-        assert!(choices.contains(&number));
-        assert!(!prompt.to_string().contains("\"number\""));
-        // Not on the asking device, and not for another user.
-        assert!(
-            laptop
-                .get("/me/approvals")
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|p| p["id"] != rid.as_str())
-        );
-        assert_eq!(
-            other
-                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-                .await
-                .0,
-            StatusCode::NOT_FOUND
-        );
-        let (s, v) = laptop
-            .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-            .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "approval.same_device")
-        );
-        // A wrong pick denies (and alerts); the request is then closed.
-        let wrong = choices.iter().find(|c| **c != number).unwrap();
-        let (_, v) = phone
-            .post(&format!("/me/approvals/{rid}"), &json!({"number": wrong}))
-            .await;
-        assert_eq!(v["status"], "denied");
-        assert_eq!(
-            laptop.get(&format!("/auth/step-up/device/{rid}")).await.1["status"],
-            "denied"
-        );
-        assert_eq!(
-            phone
-                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-                .await
-                .0,
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            laptop.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
-        let (_, ev) = owner.get("/audit?action=auth.step_up").await;
-        assert!(
-            ev.as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["outcome"] == "denied" && e["detail"]["reason"] == "wrong_number")
-        );
-        // The right pick elevates the laptop's session (and only it).
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-        let rid = req["id"].as_str().unwrap().to_owned();
-        let (_, v) = phone
-            .post(
-                &format!("/me/approvals/{rid}"),
-                &json!({"number": req["number"]}),
-            )
-            .await;
-        assert_eq!(v["status"], "approved");
-        let (_, st) = laptop.get(&format!("/auth/step-up/device/{rid}")).await;
-        assert_eq!(st["status"], "approved");
-        // Reading the status elevates nothing; the laptop completes it with
-        // a POST (another session of the same user cannot).
-        assert_eq!(
-            laptop.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
-        let complete = format!("/auth/step-up/device/{rid}");
-        assert_eq!(
-            phone.post(&complete, &json!({})).await.0,
-            StatusCode::NOT_FOUND
-        );
-        let (s, st) = laptop.post(&complete, &json!({})).await;
-        assert_eq!(
-            (s, st["status"].as_str()),
-            (StatusCode::OK, Some("used")),
-            "{st}"
-        );
-        assert!(st["elevated_until"].is_string(), "{st}");
-        assert_eq!(
-            laptop.get(&format!("/accounts/{id}/password")).await.1["password"],
-            "device-pw"
-        );
-        assert_eq!(
-            phone.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
-        // Backup codes after a device approval, too.
-        owner
-            .send(
-                Method::PUT,
-                &format!("/accounts/{id}/backup-codes"),
-                Some(&json!({"codes": ["1234 5678", "2345 6789"]})),
-            )
-            .await;
-        let (s, v) = laptop.get(&format!("/accounts/{id}/backup-codes")).await;
-        assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(2)));
-        // Denying outright, and expiry after two minutes.
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-        let (_, v) = phone
-            .post(
-                &format!("/me/approvals/{}", req["id"].as_str().unwrap()),
-                &json!({"deny": true}),
-            )
-            .await;
-        assert_eq!(v["status"], "denied");
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-        let rid = req["id"].as_str().unwrap().to_owned();
-        t.clock.advance_secs(121);
-        assert_eq!(
-            laptop.get(&format!("/auth/step-up/device/{rid}")).await.1["status"],
-            "expired"
-        );
-        assert!(
-            phone
-                .get("/me/approvals")
-                .await
-                .1
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
-        let (s, v) = phone
-            .post(
-                &format!("/me/approvals/{rid}"),
-                &json!({"number": req["number"]}),
-            )
-            .await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.closed"));
-    }
-}
-
-#[tokio::test]
-async fn a_device_approval_elevates_once_and_only_within_five_minutes() {
-    for t in TestApp::all("deviceonce").await {
-        let owner = t.owner().await;
-        let id = owner.account("Brand IG", "device-pw").await;
-        let laptop = t.login("owner@acme.test", "owner-password-1").await;
-        let phone = t.login("owner@acme.test", "owner-password-1").await;
-        let password = format!("/accounts/{id}/password");
-        let approved = || async {
-            let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-            let rid = req["id"].as_str().unwrap().to_owned();
-            let (_, v) = phone
-                .post(
-                    &format!("/me/approvals/{rid}"),
-                    &json!({"number": req["number"]}),
-                )
-                .await;
-            assert_eq!(v["status"], "approved", "{v}");
-            format!("/auth/step-up/device/{rid}")
-        };
-        // Used once: after the elevation lapses, it cannot elevate again.
-        let path = approved().await;
-        assert_eq!(laptop.post(&path, &json!({})).await.0, StatusCode::OK);
-        assert_eq!(laptop.get(&password).await.0, StatusCode::OK);
-        let (s, v) = laptop.post(&path, &json!({})).await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.used"));
-        t.clock.advance_secs(11 * 60);
-        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
-        let (s, v) = laptop.post(&path, &json!({})).await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.used"));
-        assert_eq!(laptop.get(&path).await.1["status"], "used");
-        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
-        // An approval left unused for more than 5 minutes has expired.
-        let path = approved().await;
-        t.clock.advance_secs(5 * 60 + 1);
-        assert_eq!(laptop.get(&path).await.1["status"], "expired");
-        let (s, v) = laptop.post(&path, &json!({})).await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.expired"));
-        assert_eq!(laptop.get(&password).await.0, StatusCode::FORBIDDEN);
-        // Within the 5 minutes it works.
-        let path = approved().await;
-        t.clock.advance_secs(4 * 60);
-        assert_eq!(laptop.post(&path, &json!({})).await.0, StatusCode::OK);
-        assert_eq!(laptop.get(&password).await.1["password"], "device-pw");
-        // Not before it is approved.
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
-        let (s, v) = laptop
-            .post(
-                &format!("/auth/step-up/device/{}", req["id"].as_str().unwrap()),
-                &json!({}),
-            )
-            .await;
-        assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "approval.pending"));
     }
 }

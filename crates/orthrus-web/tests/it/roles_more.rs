@@ -3,7 +3,10 @@
 //! endpoints, every workspace role × every account role. Expectations come
 //! from DESIGN.md's role table (see `roles.rs`), not from the policy code.
 
-use crate::roles::{R, W, can_edit_metadata, can_run_admin_automation, can_view, expect};
+use crate::roles::{
+    ACCOUNT_ROLES, R, W, can_edit_metadata, can_run_admin_automation, can_view, expect, grant,
+    person,
+};
 use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -47,35 +50,19 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
         let mut checked = 0;
         let mut n = 0;
         for w in [W::Owner, W::SuperAdmin, W::Admin, W::User, W::Guest] {
-            for r in [
-                None,
-                Some(R::Owner),
-                Some(R::Manager),
-                Some(R::Collaborator),
-            ] {
+            for r in ACCOUNT_ROLES {
                 if w == W::Guest && r > Some(R::Collaborator) {
                     // Refused when added (see the first matrix).
                     continue;
                 }
                 n += 1;
-                let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
-                let me = t.user(&boss, &format!("{who}@acme.test"), w.name()).await;
+                let (who, me) = person(&t, &boss, w, r).await;
                 me.step_up("member-password-1").await;
                 let id = boss.account(&format!("Account {n}"), "secret").await;
                 // The account has an authenticator, backup codes and a
                 // queued job that the boss started.
-                let (s, v) = boss
-                    .send(
-                        Method::PUT,
-                        &format!("/accounts/{id}/totp"),
-                        Some(&json!({"secret": "JBSWY3DPEHPK3PXP"})),
-                    )
+                boss.enrol(&id, &json!({"secret": "JBSWY3DPEHPK3PXP"}))
                     .await;
-                assert_eq!(s, StatusCode::OK, "{v}");
-                let (s, v) = boss
-                    .post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
-                    .await;
-                assert_eq!(s, StatusCode::OK, "{v}");
                 let (s, v) = boss
                     .send(
                         Method::PUT,
@@ -92,15 +79,7 @@ async fn secrets_inbox_and_job_endpoints_every_role() {
                     .await;
                 assert_eq!(s, StatusCode::ACCEPTED, "{job}");
                 let job = job["job_id"].as_str().unwrap().to_owned();
-                if let Some(r) = r {
-                    let (s, v) = boss
-                        .post(
-                            &format!("/accounts/{id}/members"),
-                            &json!({"user_id": me.user_id, "role": r.name()}),
-                        )
-                        .await;
-                    assert_eq!(s, StatusCode::OK, "{v}");
-                }
+                grant(&boss, &id, &me, r).await;
                 let visible = can_view(w, r);
                 let job_status = if sees_others_job(w, r) {
                     StatusCode::OK

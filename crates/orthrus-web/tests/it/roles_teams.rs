@@ -5,7 +5,8 @@
 //! an identity check, make the SCIM token; the audit log is for Admins and
 //! above), not from the policy code.
 
-use crate::roles::{R, W, can_view, expect};
+use crate::roles::{ACCOUNT_ROLES, R, W, can_view, expect, grant, person};
+use crate::support::scim::token_of;
 use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -20,44 +21,20 @@ fn owns(w: W, r: Option<R>) -> bool {
 async fn team_scim_and_export_endpoints_every_role() {
     for t in TestApp::all("rolematrix_teams").await {
         let boss = t.owner().await;
-        boss.step_up("owner-password-1").await;
         // A team from the directory.
-        let (s, v) = boss.post("/workspace/scim-token", &json!({})).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let scim = v["token"].as_str().unwrap().to_owned();
-        let r = t
-            .http
-            .post(format!("{}/scim/v2/Groups", t.url))
-            .bearer_auth(&scim)
-            .header("content-type", "application/scim+json")
-            .body(json!({"displayName": "Agency"}).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let team: serde_json::Value = r.json().await.unwrap();
+        let directory = token_of(&t, &boss, "owner-password-1").await;
+        let (s, team) = directory
+            .post("/Groups", &json!({"displayName": "Agency"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{team}");
         let team = team["id"].as_str().unwrap().to_owned();
         let mut n = 0;
         for w in [W::Owner, W::SuperAdmin, W::Admin, W::User] {
-            for r in [
-                None,
-                Some(R::Owner),
-                Some(R::Manager),
-                Some(R::Collaborator),
-            ] {
+            for r in ACCOUNT_ROLES {
                 n += 1;
-                let who = format!("{}-{}", w.name(), r.map(R::name).unwrap_or("none"));
-                let me = t.user(&boss, &format!("{who}@acme.test"), w.name()).await;
+                let (who, me) = person(&t, &boss, w, r).await;
                 let id = boss.account(&format!("Account {n}"), "secret").await;
-                if let Some(r) = r {
-                    let (s, v) = boss
-                        .post(
-                            &format!("/accounts/{id}/members"),
-                            &json!({"user_id": me.user_id, "role": r.name()}),
-                        )
-                        .await;
-                    assert_eq!(s, StatusCode::OK, "{v}");
-                }
+                grant(&boss, &id, &me, r).await;
                 let visible = can_view(w, r);
                 let cases: Vec<(&str, Method, String, Option<serde_json::Value>, StatusCode)> = vec![
                     (

@@ -6,90 +6,10 @@
 //! access; filters, paging, token replacement, SCIM errors. SQLite and
 //! PostgreSQL.
 
+use crate::support::scim::*;
 use crate::support::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-/// A SCIM client with the workspace's token.
-pub(crate) struct Scim {
-    pub(crate) base: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) token: String,
-}
-
-impl Scim {
-    pub(crate) async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut r = self
-            .http
-            .request(method, format!("{}/scim/v2{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            r = r
-                .header("content-type", "application/scim+json")
-                .body(b.to_string());
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status();
-        if status != StatusCode::NO_CONTENT {
-            let ct = resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            assert_eq!(ct, "application/scim+json", "{path}");
-        }
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    pub(crate) async fn post(&self, path: &str, b: &Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(b)).await
-    }
-    pub(crate) async fn patch(&self, path: &str, ops: Value) -> (StatusCode, Value) {
-        let b = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
-        self.send(reqwest::Method::PATCH, path, Some(&b)).await
-    }
-}
-
-/// The owner's SCIM token (after the identity check the endpoint asks for).
-pub(crate) async fn scim(env: &TestApp, owner: &Client) -> Scim {
-    let (s, v) = owner.post("/workspace/scim-token", &json!({})).await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::FORBIDDEN, "step_up.required"),
-        "{v}"
-    );
-    owner.step_up("owner-password-1").await;
-    let (s, v) = owner.post("/workspace/scim-token", &json!({})).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    Scim {
-        base: env.url.clone(),
-        http: env.http.clone(),
-        token: v["token"].as_str().unwrap().to_owned(),
-    }
-}
-
-pub(crate) fn user_id(list: &Value) -> String {
-    assert_eq!(list["totalResults"], 1, "{list}");
-    list["Resources"][0]["id"].as_str().unwrap().to_owned()
-}
-
-pub(crate) fn scim_error(v: &Value, status: &str) {
-    assert_eq!(
-        v["schemas"],
-        json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
-        "{v}"
-    );
-    assert_eq!(v["status"], status, "{v}");
-}
+use serde_json::json;
 
 pub(crate) async fn my_role(c: &Client, account: &str) -> Option<String> {
     let (s, v) = c.get(&format!("/accounts/{account}")).await;
@@ -161,12 +81,7 @@ async fn entra_deprovisioning_ends_sessions_and_grants_at_once_and_rotates() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{other}/members"),
-                &json!({"user_id": kathy_id, "role": "manager"}),
-            )
-            .await;
+        let (s, v) = owner.add_member(&other, &kathy_id, "manager").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(
             my_role(&kathy, &shared).await.as_deref(),
@@ -313,13 +228,7 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
             (json!("user"), json!("Lee Park")),
             "{row}"
         );
-        let (s, _) = env
-            .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": "lee@acme.test", "password": ""}),
-            )
-            .await;
+        let (s, _) = env.anon().sign_in("lee@acme.test", "").await;
         assert!(s.is_client_error(), "no password signs in");
         let (s, v) = directory
             .post("/Users", &new("LEE@acme.test", "other"))
@@ -463,12 +372,7 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v[0]["team_name"], "Agency", "{v}");
         // Mia: a Collaborator of her own, a Manager through the team.
-        let (s, v) = owner
-            .post(
-                &format!("/accounts/{account}/members"),
-                &json!({"user_id": mia_id, "role": "collaborator"}),
-            )
-            .await;
+        let (s, v) = owner.add_member(&account, &mia_id, "collaborator").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = directory
             .patch(&format!("/Groups/{team}"), json!([{"op": "add", "path": "members", "value": [{"value": mia_id}, {"value": lee_id}]}]))
@@ -577,11 +481,7 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
             ("orscim_bogus".into(), StatusCode::UNAUTHORIZED),
             (v["token"].as_str().unwrap().to_owned(), StatusCode::OK),
         ] {
-            let c = Scim {
-                base: directory.base.clone(),
-                http: directory.http.clone(),
-                token,
-            };
+            let c = directory.with_token(token);
             let (s, body) = c.get("/Users").await;
             assert_eq!(s, expect, "{body}");
             if s == StatusCode::UNAUTHORIZED {
@@ -610,24 +510,17 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
     }
 }
 
-pub(crate) async fn owner_ws(app: &orthrus_app::App) -> orthrus_core::WorkspaceId {
-    app.store().list_workspaces().await.unwrap()[0].id
-}
-
 /// The pages: the Teams page with its SCIM panel (the token behind the
 /// identity check typed in the same form), and an account's team grants,
 /// loaded into the account page and given and taken back by its Owner.
 #[tokio::test]
 async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
-    use crate::people::{form, html};
     let env = TestApp::sqlite().await;
     let owner = env.owner().await;
     let account = owner.account("Brand X", "pw-1").await;
-    let (cookie, csrf) = env
-        .browser_login("owner@acme.test", "owner-password-1")
-        .await;
+    let b = env.browser("owner@acme.test", "owner-password-1").await;
 
-    let (s, page) = html(&env, &cookie, "/teams").await;
+    let (s, page) = b.load("/teams").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         page.contains("No teams yet") && page.contains("Create a SCIM token"),
@@ -637,24 +530,14 @@ async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
         page.contains(&format!("{}/scim/v2", env.url)),
         "the tenant URL: {page}"
     );
-    let (s, page) = form(
-        &env,
-        &cookie,
-        &csrf,
-        "/teams/scim-token",
-        &[("password", "wrong password!")],
-    )
-    .await;
+    let (s, page) = b
+        .submit("/teams/scim-token", &[("password", "wrong password!")])
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("That password is not correct."), "{page}");
-    let (s, page) = form(
-        &env,
-        &cookie,
-        &csrf,
-        "/teams/scim-token",
-        &[("password", "owner-password-1")],
-    )
-    .await;
+    let (s, page) = b
+        .submit("/teams/scim-token", &[("password", "owner-password-1")])
+        .await;
     assert_eq!(s, StatusCode::OK);
     let token = page
         .split("id=\"scim-token\">")
@@ -663,11 +546,7 @@ async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
         .unwrap()
         .to_owned();
     assert!(token.starts_with("orscim_"), "{page}");
-    let directory = Scim {
-        base: env.url.clone(),
-        http: env.http.clone(),
-        token,
-    };
+    let directory = Scim::new(&env, &token);
     let (s, g) = directory
         .post("/Groups", &json!({"displayName": "Agency"}))
         .await;
@@ -675,62 +554,51 @@ async fn teams_page_scim_panel_and_account_team_grants_in_the_ui() {
     let team = g["id"].as_str().unwrap().to_owned();
 
     // The account page loads the team grants; the grant form gives one.
-    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}")).await;
+    let (_, page) = b.load(&format!("/accounts/{account}")).await;
     assert!(
         page.contains(&format!("hx-get=\"/accounts/{account}/teams\"")),
         "{page}"
     );
-    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}/teams")).await;
+    let (_, page) = b.load(&format!("/accounts/{account}/teams")).await;
     assert!(
         page.contains("No team has a role") && page.contains("Give access"),
         "{page}"
     );
-    let (s, _) = form(
-        &env,
-        &cookie,
-        &csrf,
-        &format!("/accounts/{account}/teams"),
-        &[("team_id", &team), ("role", "manager")],
-    )
-    .await;
+    let (s, _) = b
+        .submit(
+            &format!("/accounts/{account}/teams"),
+            &[("team_id", &team), ("role", "manager")],
+        )
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (_, page) = html(&env, &cookie, &format!("/accounts/{account}/teams")).await;
+    let (_, page) = b.load(&format!("/accounts/{account}/teams")).await;
     assert!(
         page.contains("Agency") && page.contains("Manager") && !page.contains("Give access"),
         "{page}"
     );
-    let (_, page) = html(&env, &cookie, "/teams").await;
+    let (_, page) = b.load("/teams").await;
     assert!(
         page.contains("Agency") && page.contains("Replace the SCIM token"),
         "{page}"
     );
-    let (s, _) = form(
-        &env,
-        &cookie,
-        &csrf,
-        &format!("/accounts/{account}/teams"),
-        &[("team_id", "nope"), ("role", "manager")],
-    )
-    .await;
+    let (s, _) = b
+        .submit(
+            &format!("/accounts/{account}/teams"),
+            &[("team_id", "nope"), ("role", "manager")],
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = form(
-        &env,
-        &cookie,
-        &csrf,
-        &format!("/accounts/{account}/teams/{team}/revoke"),
-        &[],
-    )
-    .await;
+    let (s, _) = b
+        .submit(&format!("/accounts/{account}/teams/{team}/revoke"), &[])
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, grants) = owner.get(&format!("/accounts/{account}/teams")).await;
     assert_eq!(grants, json!([]));
 
     // A user sees the teams but no SCIM panel and no grant form.
     let _kathy = env.user(&owner, "kathy@acme.test", "user").await;
-    let (cookie, _) = env
-        .browser_login("kathy@acme.test", "member-password-1")
-        .await;
-    let (s, page) = html(&env, &cookie, "/teams").await;
+    let b = env.browser("kathy@acme.test", "member-password-1").await;
+    let (s, page) = b.load("/teams").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         page.contains("Agency") && !page.contains("SCIM token"),
@@ -766,10 +634,7 @@ async fn hand_deactivation_removes_grants_and_own_memberships_stay_apart_from_te
         assert_eq!(s, StatusCode::OK);
         // Her own Collaborator membership is hers to lose apart from the team's Owner role.
         let (s, v) = owner
-            .post(
-                &format!("/accounts/{account}/members"),
-                &json!({"user_id": kathy.user_id, "role": "collaborator"}),
-            )
+            .add_member(&account, &kathy.user_id, "collaborator")
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["role"], "collaborator");
@@ -786,11 +651,7 @@ async fn hand_deactivation_removes_grants_and_own_memberships_stay_apart_from_te
         let (s, v) = owner
             .delete(&format!("/accounts/{account}/members/{}", kathy.user_id))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::NOT_FOUND, "member.not_found"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::NOT_FOUND, "member.not_found");
 
         // Deactivated by hand: signed out, out of the team.
         let (s, v) = owner

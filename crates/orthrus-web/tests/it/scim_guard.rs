@@ -7,7 +7,8 @@
 //! sign-on links live on, or put a deactivated person into a team whose
 //! grants a reactivation would bring back. SQLite and PostgreSQL.
 
-use crate::scim::{Scim, my_role, owner_ws, scim, scim_error, user_id};
+use crate::scim::my_role;
+use crate::support::scim::*;
 use crate::support::*;
 use orthrus_core::Clock;
 use orthrus_store::SsoIdentityRow;
@@ -186,18 +187,6 @@ async fn the_directory_reads_privileged_people_but_never_writes_them() {
     }
 }
 
-/// A SCIM token made by `c` (a workspace Owner).
-async fn token_of(env: &TestApp, c: &Client) -> Scim {
-    c.step_up("member-password-1").await;
-    let (s, v) = c.post("/workspace/scim-token", &json!({})).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    Scim {
-        base: env.url.clone(),
-        http: env.http.clone(),
-        token: v["token"].as_str().unwrap().to_owned(),
-    }
-}
-
 #[tokio::test]
 async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
     for env in TestApp::all("scim_token_revoke").await {
@@ -211,11 +200,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         // By hand: a fresh identity check, then 204; the directory is out.
         env.clock.advance_secs(11 * 60);
         let (s, v) = owner.delete("/workspace/scim-token").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::FORBIDDEN, "step_up.required"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, v) = directory.get("/Users").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         owner.step_up("owner-password-1").await;
@@ -224,18 +209,14 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         let (s, v) = directory.get("/Users").await;
         refused(s, &v);
         let (s, v) = owner.delete("/workspace/scim-token").await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::NOT_FOUND, "scim_token.not_found"),
-            "{v}"
-        );
+        assert_code(s, &v, StatusCode::NOT_FOUND, "scim_token.not_found");
         let revoked = audit(&owner, "scim.token_revoke").await;
         assert_eq!(revoked.len(), 1, "{revoked:?}");
         assert_eq!(revoked[0]["actor_email"], "owner@acme.test");
 
         // A token another Owner made ends when they are made an Admin…
         let otto = env.user(&owner, "otto@acme.test", "owner").await;
-        let theirs = token_of(&env, &otto).await;
+        let theirs = token_of(&env, &otto, "member-password-1").await;
         assert_eq!(theirs.get("/Users").await.0, StatusCode::OK);
         let (s, v) = owner
             .patch(
@@ -261,7 +242,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
             )
             .await;
         assert_eq!(s, StatusCode::OK);
-        let theirs = token_of(&env, &otto).await;
+        let theirs = token_of(&env, &otto, "member-password-1").await;
         set_active(&owner, &otto.user_id, false).await;
         let (s, v) = theirs.get("/Users").await;
         refused(s, &v);
@@ -275,7 +256,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         // sign-on's role mapping does), at the token's next use.
         set_active(&owner, &otto.user_id, true).await;
         let otto = env.login("otto@acme.test", "member-password-1").await;
-        let theirs = token_of(&env, &otto).await;
+        let theirs = token_of(&env, &otto, "member-password-1").await;
         let ws = owner_ws(&env.app).await;
         env.app
             .store()
@@ -419,10 +400,7 @@ async fn a_deactivated_person_put_in_a_group_gets_nothing_back_when_reactivated(
         assert_eq!(g["members"].as_array().unwrap().len(), 2, "{g}");
         let (s, _) = env
             .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": "gus@acme.test", "password": "member-password-1"}),
-            )
+            .sign_in("gus@acme.test", "member-password-1")
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
 
@@ -453,25 +431,22 @@ async fn a_deactivated_person_put_in_a_group_gets_nothing_back_when_reactivated(
 /// check as making one.
 #[tokio::test]
 async fn the_teams_page_revokes_the_scim_token() {
-    use crate::people::{form, html};
     let env = TestApp::sqlite().await;
     let owner = env.owner().await;
     let directory = scim(&env, &owner).await;
-    let (cookie, csrf) = env
-        .browser_login("owner@acme.test", "owner-password-1")
-        .await;
-    let (_, page) = html(&env, &cookie, "/teams").await;
+    let b = env.browser("owner@acme.test", "owner-password-1").await;
+    let (_, page) = b.load("/teams").await;
     assert!(page.contains("Revoke the token"), "{page}");
     let revoke = [("password", "wrong password!"), ("action", "revoke")];
-    let (s, page) = form(&env, &cookie, &csrf, "/teams/scim-token", &revoke).await;
+    let (s, page) = b.submit("/teams/scim-token", &revoke).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("That password is not correct."), "{page}");
     assert_eq!(directory.get("/Users").await.0, StatusCode::OK);
     let revoke = [("password", "owner-password-1"), ("action", "revoke")];
-    let (s, _) = form(&env, &cookie, &csrf, "/teams/scim-token", &revoke).await;
+    let (s, _) = b.submit("/teams/scim-token", &revoke).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(directory.get("/Users").await.0, StatusCode::UNAUTHORIZED);
-    let (_, page) = html(&env, &cookie, "/teams").await;
+    let (_, page) = b.load("/teams").await;
     assert!(
         page.contains("No token yet") && !page.contains("Revoke the token"),
         "{page}"

@@ -16,7 +16,7 @@ async fn sms_through_twilio_and_the_generic_webhook_lands_in_the_inbox() {
         let (s, v) = owner
             .post(&format!("/accounts/{id}/phone-number"), &json!({}))
             .await;
-        assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "sms.pool_empty"));
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "sms.pool_empty");
         assert_eq!(
             intern
                 .post("/phone-numbers", &json!({"number": "+14155550123"}))
@@ -27,10 +27,7 @@ async fn sms_through_twilio_and_the_generic_webhook_lands_in_the_inbox() {
         let (s, v) = owner
             .post("/phone-numbers", &json!({"number": "0155550123"}))
             .await;
-        assert_eq!(
-            (s, code(&v)),
-            (StatusCode::BAD_REQUEST, "sms.invalid_number")
-        );
+        assert_code(s, &v, StatusCode::BAD_REQUEST, "sms.invalid_number");
         assert_eq!(
             owner
                 .post("/phone-numbers", &json!({"number": "+1 415 555 0123"}))
@@ -105,12 +102,7 @@ async fn sms_through_twilio_and_the_generic_webhook_lands_in_the_inbox() {
         );
         assert_eq!(g(&sig).await.unwrap().status(), StatusCode::NO_CONTENT);
         // Members see them; others do not.
-        owner
-            .post(
-                &format!("/accounts/{id}/members"),
-                &json!({"user_id": intern.user_id, "role": "collaborator"}),
-            )
-            .await;
+        owner.add_member(&id, &intern.user_id, "collaborator").await;
         let (_, inbox) = intern.get(&format!("/inbox?account_id={id}")).await;
         let items = inbox.as_array().unwrap();
         assert_eq!(items.len(), 2, "{inbox}");

@@ -3,6 +3,7 @@
 //! `nodes` the pieces of several nodes on one database.
 
 pub mod nodes;
+pub mod scim;
 
 use nodes::{Shared, listen, serve};
 use orthrus_app::{App, AppConfig};
@@ -60,14 +61,7 @@ impl TestApp {
     }
 
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = orthrus_store::open(&format!(
-            "sqlite://{}",
-            dir.path().join("orthrus.db").display()
-        ))
-        .await
-        .unwrap();
-        Self::spawn_with(store, dir).await
+        Self::sqlite_configured(|_| {}).await
     }
 
     /// SQLite with an adjusted configuration.
@@ -113,13 +107,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Client {
-        let (s, v) = self
-            .anon()
-            .post(
-                "/auth/login",
-                &json!({"email": email, "password": password}),
-            )
-            .await;
+        let (s, v) = self.anon().sign_in(email, password).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         Client {
             base: self.url.clone(),
@@ -127,6 +115,21 @@ impl TestApp {
             token: Some(v["token"].as_str().unwrap().to_owned()),
             user_id: v["user_id"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// A request without any session, as a fresh browser sends it.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
+
+    /// A page loaded without any session.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        sent(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// The HTML of a page loaded without any session.
+    pub async fn page(&self, path: &str) -> String {
+        text_of(self.request(reqwest::Method::GET, path)).await
     }
 
     pub fn anon(&self) -> Client {
@@ -167,6 +170,37 @@ impl TestApp {
             cookie: format!("orthrus_session={cookie}"),
             csrf,
         }
+    }
+
+    /// Sends the app's mail through a real SMTP relay on loopback that
+    /// delivers back into this app: the token that stops the relay.
+    pub async fn mail_through_a_relay(&self) -> tokio_util::sync::CancellationToken {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay = listener.local_addr().unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(orthrus_smtp::serve(
+            listener,
+            orthrus_smtp::SmtpConfig::default(),
+            Arc::new(
+                orthrus_smtp::AppDelivery::new(
+                    self.app.clone(),
+                    &orthrus_smtp::auth::AuthConfig {
+                        dns_servers: vec!["127.0.0.1:9".parse().unwrap()],
+                        ..Default::default()
+                    },
+                )
+                .unwrap(),
+            ),
+            stop.clone(),
+        ));
+        self.app.set_mailer(Arc::new(
+            orthrus_smtp::outbound::RelayMailer::new(
+                &format!("smtp://{relay}"),
+                "orthrus@inbox.localhost",
+            )
+            .unwrap(),
+        ));
+        stop
     }
 
     /// Creates a user through the API (as `by`) and signs them in. A guest's
@@ -218,6 +252,20 @@ impl Client {
             },
         )
     }
+    /// A request to `path` outside `/api/v1` (a page, a stream) with this
+    /// client's bearer token.
+    pub fn raw(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+    /// A UI page as this client sees it (bearer sessions open pages too).
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let r = sent(self.raw(reqwest::Method::GET, path)).await;
+        (r.status(), r.text().await.unwrap())
+    }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
@@ -236,6 +284,61 @@ impl Client {
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
     }
+    /// A sign-in attempt through the API with `email` and `password`.
+    pub async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post(
+            "/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Sets up account `id`'s authenticator with `body` (a key or a link)
+    /// and confirms it, as its Owner after step-up.
+    pub async fn enrol(&self, id: &str, body: &Value) {
+        let (s, v) = self.put_totp(id, body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = self.confirm_totp(id).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
+    /// Starts setting up account `id`'s authenticator with `body`.
+    pub async fn put_totp(&self, id: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/accounts/{id}/totp"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Confirms account `id`'s pending authenticator.
+    pub async fn confirm_totp(&self, id: &str) -> (StatusCode, Value) {
+        self.post(&format!("/accounts/{id}/totp/confirm"), &json!({}))
+            .await
+    }
+
+    /// Asks for the export of every authenticator seed as otpauth links.
+    pub async fn export_seeds(&self) -> (StatusCode, Value) {
+        self.post("/authenticator/export", &json!({"format": "otpauth"}))
+            .await
+    }
+
+    /// Makes `user` a member of `account` with `role`: the answer.
+    pub async fn add_member(&self, account: &str, user: &str, role: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/accounts/{account}/members"),
+            &json!({"user_id": user, "role": role}),
+        )
+        .await
+    }
+
+    /// Approves the two-person request `rid` as this second person.
+    pub async fn approve(&self, rid: &str) -> (StatusCode, Value) {
+        self.post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
+            .await
+    }
+
     /// Creates an account and returns its id.
     pub async fn account(&self, label: &str, password: &str) -> String {
         let (s, v) = self
@@ -313,6 +416,42 @@ impl Browser {
     pub async fn html(&self, path: &str) -> String {
         text_of(self.request(reqwest::Method::GET, path)).await
     }
+
+    /// A signed-in page load: its status and HTML.
+    pub async fn load(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// A plain form post from this server's own pages (`Origin` set): the
+    /// answer's status and HTML.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = sent(self.form(path, fields).header("origin", &self.url)).await;
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// The same session with one more cookie (`name=value`) along.
+    pub fn with_cookie(&self, extra: &str) -> Self {
+        Self {
+            cookie: format!("{}; {extra}", self.cookie),
+            ..self.clone()
+        }
+    }
+
+    /// A signed-in page load: the response.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        sent(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// A plain form post ([`Browser::form`]), sent: the response.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        sent(self.form(path, fields)).await
+    }
+
+    /// A plain form post ([`Browser::form`]): the page it answers with.
+    pub async fn post_text(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        text_of(self.form(path, fields)).await
+    }
 }
 
 /// An htmx request of a signed-in browser: the session cookie and the CSRF
@@ -321,6 +460,26 @@ pub fn hx_req(req: reqwest::RequestBuilder, cookie: &str, csrf: &str) -> reqwest
     req.header("cookie", cookie)
         .header("hx-request", "true")
         .header("x-csrf-token", csrf)
+}
+
+/// A request, sent: the response.
+pub async fn sent(req: reqwest::RequestBuilder) -> reqwest::Response {
+    req.send().await.unwrap()
+}
+
+/// The part of `text` after the first `start`, up to the first `end` after
+/// that (or to the end of `text`).
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let after = text
+        .split(start)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{start:?} in {text}"));
+    after.split(end).next().unwrap_or(after)
+}
+
+/// The `Location` a response redirects to.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// The body of a response, as text.
@@ -338,6 +497,28 @@ pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
             c.strip_prefix("orthrus_session=")
                 .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
         })
+}
+
+/// Asserts an API answer: its status, and its error code `code`.
+#[track_caller]
+pub fn assert_code(s: StatusCode, v: &Value, status: StatusCode, want: &str) {
+    assert_eq!((s, code(v)), (status, want), "{v}");
+}
+
+/// Asserts an API answer: its status, and its `status` field `want`.
+#[track_caller]
+pub fn assert_status(s: StatusCode, v: &Value, status: StatusCode, want: &str) {
+    assert_eq!((s, v["status"].as_str()), (status, Some(want)), "{v}");
+}
+
+/// The one-shot message cookie (`orthrus_flash=…`) a response sets, if any.
+pub fn flash_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("orthrus_flash="))
+        .map(|c| c.split(';').next().unwrap_or(c).to_owned())
 }
 
 /// The error code of a response body.

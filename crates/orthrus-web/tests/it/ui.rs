@@ -6,7 +6,7 @@
 
 use crate::support::nodes::{listen, serve_state};
 use crate::support::*;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 fn csrf_of(html: &str) -> String {
     let i = html.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
@@ -28,25 +28,11 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
     let link = web.prepare_setup().await.unwrap().unwrap();
     assert!(link.starts_with(&t.url) && link.contains("/setup?token=setup_"));
     // Without the right token the setup page refuses.
-    let r = t
-        .http
-        .get(format!("{}/setup?token=wrong", t.url))
-        .send()
-        .await
-        .unwrap();
+    let r = t.get("/setup?token=wrong").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("setup link is not valid"));
     // Sign-in page before setup explains what to do.
-    let body = t
-        .http
-        .get(format!("{}/login", t.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(body.contains("not set up yet"));
+    assert!(t.page("/login").await.contains("not set up yet"));
 
     // Set up through the app, then sign in through the form.
     t.app
@@ -59,38 +45,29 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         )
         .await
         .unwrap();
-    let r = t
-        .http
-        .get(format!("{}/setup?token=anything", t.url))
-        .send()
-        .await
-        .unwrap();
+    let r = t.get("/setup?token=anything").await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
         "setup done: to the sign-in page"
     );
-    let r = t
-        .http
-        .post(format!("{}/login", t.url))
-        .form(&[("email", "owner@acme.test"), ("password", "wrong-password")])
-        .send()
-        .await
-        .unwrap();
+    let r = sent(
+        t.request(Method::POST, "/login")
+            .form(&[("email", "owner@acme.test"), ("password", "wrong-password")]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("not correct"));
     // A stale cookie from a revoked session does not lock anyone out.
-    let r = t
-        .http
-        .post(format!("{}/login", t.url))
-        .header("cookie", "orthrus_session=ors_revoked")
-        .form(&[
-            ("email", "owner@acme.test"),
-            ("password", "owner-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sent(
+        t.request(Method::POST, "/login")
+            .header("cookie", "orthrus_session=ors_revoked")
+            .form(&[
+                ("email", "owner@acme.test"),
+                ("password", "owner-password-1"),
+            ]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
@@ -100,20 +77,14 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
     let cookie = format!("orthrus_session={}", session_cookie(&r).unwrap());
 
     // Unauthenticated pages redirect to sign-in.
-    let r = t.http.get(format!("{}/", t.url)).send().await.unwrap();
+    let r = t.get("/").await;
     assert_eq!(
-        (r.status(), r.headers()["location"].to_str().unwrap()),
+        (r.status(), location(&r).as_str()),
         (StatusCode::SEE_OTHER, "/login")
     );
 
     // The empty accounts page, with the strict CSP.
-    let r = t
-        .http
-        .get(format!("{}/", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = sent(t.request(Method::GET, "/").header("cookie", &cookie)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-security-policy"]
@@ -123,7 +94,12 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
     );
     let html = r.text().await.unwrap();
     assert!(html.contains("No accounts yet"));
-    let csrf = csrf_of(&html);
+    let b = Browser {
+        url: t.url.clone(),
+        http: t.http.clone(),
+        cookie,
+        csrf: csrf_of(&html),
+    };
 
     // A form without the CSRF token, or from another origin, is refused.
     let form = [
@@ -134,153 +110,67 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         ("password", "ui-secret-pw"),
         ("notes", ""),
     ];
-    let r = t
-        .http
-        .post(format!("{}/accounts/new", t.url))
-        .header("cookie", &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let add = || b.request(Method::POST, "/accounts/new");
+    let r = sent(add().form(&form)).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let mut with_csrf = form.to_vec();
-    with_csrf.push(("_csrf", &csrf));
-    let r = t
-        .http
-        .post(format!("{}/accounts/new", t.url))
-        .header("cookie", &cookie)
-        .header("origin", "https://evil.example")
-        .form(&with_csrf)
-        .send()
-        .await
-        .unwrap();
+    with_csrf.push(("_csrf", &b.csrf));
+    let r = sent(
+        add()
+            .header("origin", "https://evil.example")
+            .form(&with_csrf),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = t
-        .http
-        .post(format!("{}/accounts/new", t.url))
-        .header("cookie", &cookie)
-        .form(&with_csrf)
-        .send()
-        .await
-        .unwrap();
+    let r = sent(add().form(&with_csrf)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let account_url = r.headers()["location"].to_str().unwrap().to_owned();
+    let account_url = location(&r);
     let id = account_url.trim_start_matches("/accounts/").to_owned();
 
-    let html = t
-        .http
-        .get(format!("{}/", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = b.html("/").await;
     assert!(html.contains("Brand IG") && html.contains("/assets/icons/instagram.svg"));
-    let html = t
-        .http
-        .get(format!("{}{account_url}", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = b.html(&account_url).await;
     assert!(html.contains("Reveal") && !html.contains("ui-secret-pw"));
 
     // Reveal through htmx: first the identity check, then the password.
-    let reveal = |path: String| {
-        t.http
-            .post(format!("{}{path}", t.url))
-            .header("cookie", &cookie)
-            .header("hx-request", "true")
-            .header("x-csrf-token", &csrf)
-    };
-    let dialog = reveal(format!("/accounts/{id}/reveal"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dialog = text_of(b.hx_post(&format!("/accounts/{id}/reveal"))).await;
     assert!(
         dialog.contains("Confirm your identity") && !dialog.contains("ui-secret-pw"),
         "{dialog}"
     );
-    let wrong = reveal(format!("/step-up?then=reveal:{id}"))
-        .form(&[("password", "not-my-password")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let step_up = |password: &'static str| {
+        text_of(
+            b.hx_post(&format!("/step-up?then=reveal:{id}"))
+                .form(&[("password", password)]),
+        )
+    };
+    let wrong = step_up("not-my-password").await;
     assert!(wrong.contains("not correct") && !wrong.contains("ui-secret-pw"));
-    let shown = reveal(format!("/step-up?then=reveal:{id}"))
-        .form(&[("password", "owner-password-1")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown = step_up("owner-password-1").await;
     assert!(shown.contains("ui-secret-pw"), "{shown}");
-    let copied = reveal(format!("/accounts/{id}/copy"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let copied = text_of(b.hx_post(&format!("/accounts/{id}/copy"))).await;
     assert!(copied.contains("data-copy-now=\"ui-secret-pw\""));
     // A bad CSRF header on an htmx request is refused.
-    let r = t
-        .http
-        .post(format!("{}/accounts/{id}/reveal", t.url))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", "forged")
-        .send()
-        .await
-        .unwrap();
+    let r = sent(
+        b.request(Method::POST, &format!("/accounts/{id}/reveal"))
+            .header("x-csrf-token", "forged"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Custom fields and the password generator in the add form.
-    let generator = t
-        .http
-        .post(format!("{}/ui/generate-password", t.url))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let generated = generator
-        .split("value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
+    let generator = text_of(
+        b.request(Method::POST, "/ui/generate-password")
+            .header("x-csrf-token", &b.csrf),
+    )
+    .await;
+    let generated = between(&generator, "value=\"", "\"")
         .replace("&amp;", "&")
         .replace("&#38;", "&");
     assert_eq!(generated.chars().count(), 20, "{generator}");
-    let row = t
-        .http
-        .get(format!("{}/ui/field-row", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let row = b.html("/ui/field-row").await;
     assert!(row.contains("name=\"field_name\""));
     let fields_form = [
-        ("_csrf", csrf.as_str()),
         ("app", "tiktok"),
         ("label", "Ads"),
         ("password", generated.as_str()),
@@ -292,48 +182,20 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         ("field_name", ""),
         ("field_value", ""),
     ];
-    let r = t
-        .http
-        .post(format!("{}/accounts/new", t.url))
-        .header("cookie", &cookie)
-        .form(&fields_form)
-        .send()
-        .await
-        .unwrap();
+    let r = b.post("/accounts/new", &fields_form).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let ads = r.headers()["location"].to_str().unwrap().to_owned();
-    let html = t
-        .http
-        .get(format!("{}{ads}", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = b.html(&location(&r)).await;
     assert!(html.contains("Region") && html.contains("EU-West") && html.contains("Billing PIN"));
     assert!(!html.contains("9912"), "secret field values stay hidden");
     // A bad form keeps what was typed (except secrets) and says what is wrong.
     let bad = [
-        ("_csrf", csrf.as_str()),
         ("app", "github"),
         ("label", ""),
         ("password", "x"),
         ("field_name", "Org"),
         ("field_value", "acme-inc"),
     ];
-    let html = t
-        .http
-        .post(format!("{}/accounts/new", t.url))
-        .header("cookie", &cookie)
-        .form(&bad)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = b.post_text("/accounts/new", &bad).await;
     assert!(
         html.contains("give the account a label") && html.contains("acme-inc"),
         "{html}"
@@ -341,25 +203,9 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
 
     // Pages for admins and the security page render.
     for page in ["/users", "/audit", "/security", "/accounts/new"] {
-        let r = t
-            .http
-            .get(format!("{}{page}", t.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        assert_eq!(b.get(page).await.status(), StatusCode::OK, "{page}");
     }
-    let audit = t
-        .http
-        .get(format!("{}/audit", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let audit = b.html("/audit").await;
     assert!(audit.contains("account.password_reveal") && audit.contains("account.password_copy"));
     // Assets are embedded.
     for a in [
@@ -368,35 +214,11 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
         "/assets/htmx.min.js",
         "/assets/icons/tiktok.svg",
     ] {
-        assert_eq!(
-            t.http
-                .get(format!("{}{a}", t.url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK,
-            "{a}"
-        );
+        assert_eq!(t.get(a).await.status(), StatusCode::OK, "{a}");
     }
     // Sign out ends the session.
-    let r = t
-        .http
-        .post(format!("{}/logout", t.url))
-        .header("cookie", &cookie)
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = t
-        .http
-        .get(format!("{}/", t.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.post("/logout", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.get("/").await.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -414,32 +236,26 @@ async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
     let link = web.prepare_setup().await.unwrap().unwrap();
     let token = link.split("token=").nth(1).unwrap().to_owned();
     let url = serve_state(web, listen().await);
-    let r = t
-        .http
-        .post(format!("{url}/setup"))
-        .form(&[
-            ("token", token.as_str()),
-            ("workspace", "Acme Marketing"),
-            ("name", "Olivia"),
-            ("email", "owner@acme.test"),
-            ("password", "owner-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sent(t.http.post(format!("{url}/setup")).form(&[
+        ("token", token.as_str()),
+        ("workspace", "Acme Marketing"),
+        ("name", "Olivia"),
+        ("email", "owner@acme.test"),
+        ("password", "owner-password-1"),
+    ]))
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/welcome");
-    let cookie = format!("orthrus_session={}", session_cookie(&r).unwrap());
-    let html = t
-        .http
-        .get(format!("{url}/welcome"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let welcome = |cookie: String| {
+        t.http
+            .get(format!("{url}/welcome"))
+            .header("cookie", cookie)
+    };
+    let html = text_of(welcome(format!(
+        "orthrus_session={}",
+        session_cookie(&r).unwrap()
+    )))
+    .await;
     assert!(html.contains("Workspace Acme Marketing is ready"), "{html}");
     assert!(html.contains("Back up the master key"), "{html}");
     assert!(
@@ -450,13 +266,7 @@ async fn setup_says_the_workspace_exists_and_how_to_back_up_the_master_key() {
     let owner = t.login("owner@acme.test", "owner-password-1").await;
     t.user(&owner, "user@acme.test", "user").await;
     let user = t.browser("user@acme.test", "member-password-1").await;
-    let r = t
-        .http
-        .get(format!("{url}/welcome"))
-        .header("cookie", &user.cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = sent(welcome(user.cookie)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
@@ -486,20 +296,18 @@ async fn audit_sessions_and_times_read_in_words() {
         .await;
     assert_eq!(s, StatusCode::OK);
     // A browser's session, with a browser's user agent.
-    let r = t
-        .http
-        .post(format!("{}/login", t.url))
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        )
-        .form(&[
-            ("email", "owner@acme.test"),
-            ("password", "owner-password-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sent(
+        t.request(Method::POST, "/login")
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            )
+            .form(&[
+                ("email", "owner@acme.test"),
+                ("password", "owner-password-1"),
+            ]),
+    )
+    .await;
     let b = t.browser_of(&r);
 
     // The audit log: the action in words, the account by its name, the
@@ -522,13 +330,7 @@ async fn audit_sessions_and_times_read_in_words() {
         "{row}"
     );
     // Filters pick names, not pasted ids.
-    let filters = audit
-        .split("id=\"audit-filters\"")
-        .nth(1)
-        .unwrap()
-        .split("</form>")
-        .next()
-        .unwrap();
+    let filters = between(&audit, "id=\"audit-filters\"", "</form>");
     assert!(
         filters.contains(&format!("<option value=\"{id}\">Brand IG</option>"))
             && filters.contains(&format!(

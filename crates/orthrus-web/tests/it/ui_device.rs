@@ -15,22 +15,8 @@ async fn reveal_approved_on_another_device_in_the_ui() {
     let dialog = text_of(laptop.hx_post(&format!("/accounts/{id}/reveal"))).await;
     assert!(dialog.contains("Approve on my other device"));
     let wait = text_of(laptop.hx_post(&format!("/ui/step-up/device?then=reveal:{id}"))).await;
-    let number = wait
-        .split("id=\"device-number\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
-    let poll_path = wait
-        .split("hx-get=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let number = between(&wait, "id=\"device-number\">", "<").to_owned();
+    let poll_path = between(&wait, "hx-get=\"", "\"").replace("&amp;", "&");
     // Still waiting: the dialog stays.
     let r = laptop.hx_get(&poll_path).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -40,14 +26,7 @@ async fn reveal_approved_on_another_device_in_the_ui() {
         prompt.contains("Is this you?") && prompt.contains(&format!("\"number\": \"{number}\"")),
         "{prompt}"
     );
-    let approvals_path = prompt
-        .split("hx-post=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let approvals_path = between(&prompt, "hx-post=\"", "\"").to_owned();
     let done = text_of(
         phone
             .hx_post(&approvals_path)
