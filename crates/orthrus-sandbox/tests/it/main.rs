@@ -690,11 +690,15 @@ async fn test_control_validates_and_resets() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn the_binary_serves_and_stops_on_sigterm() {
+/// Runs the sandbox binary with `args` (after `serve`, on loopback ports),
+/// loads `page` and asserts it answers 200 with `says` in it; then a SIGTERM
+/// stops the binary cleanly.
+async fn binary_serves(args: &[&str], page: &str, says: &str) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orthrus-sandbox"))
-        .args(["serve", "--http", "127.0.0.1:0", "--smtp", "127.0.0.1:9"])
+        .arg("serve")
+        .args(args)
+        .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:9"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -709,9 +713,9 @@ async fn the_binary_serves_and_stops_on_sigterm() {
         .unwrap()
         .to_owned();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let page = reqwest::get(format!("{url}/accounts/login")).await.unwrap();
+    let page = reqwest::get(format!("{url}{page}")).await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("id=\"login-form\""));
+    assert!(page.text().await.unwrap().contains(says));
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -720,45 +724,16 @@ async fn the_binary_serves_and_stops_on_sigterm() {
 }
 
 #[tokio::test]
+async fn the_binary_serves_and_stops_on_sigterm() {
+    binary_serves(&[], "/accounts/login", "id=\"login-form\"").await;
+}
+
+#[tokio::test]
 async fn the_binary_serves_the_replica() {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orthrus-sandbox"))
-        .args([
-            "serve",
-            "--app",
-            "instagram",
-            "--http",
-            "127.0.0.1:0",
-            "--smtp",
-            "127.0.0.1:9",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Sandbox is running at ")
-        .unwrap()
-        .to_owned();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let page = reqwest::get(format!("{url}/accounts/login/"))
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("<form id=\"loginForm\" method=\"post\">")
-    );
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    binary_serves(
+        &["--app", "instagram"],
+        "/accounts/login/",
+        "<form id=\"loginForm\" method=\"post\">",
+    )
+    .await;
 }
