@@ -17,10 +17,9 @@
 //! default: the app's defaults), to time a read of a fuller inbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use orthrus_app::{App, AppConfig};
-use orthrus_core::{OsEntropy, SystemClock};
-use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
+mod support;
+
+use orthrus_app::AppConfig;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,13 +27,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Client {
     reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
@@ -122,12 +114,6 @@ fn quota_config() -> AppConfig {
     c
 }
 
-async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
-    let resp = req.send().await.unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-    resp.json().await.unwrap()
-}
-
 /// `mb` MiB of text that does not compress much (random letters and digits
 /// in 76-character lines), as an attachment-heavy flood would.
 fn body(mb: usize) -> Vec<u8> {
@@ -148,31 +134,8 @@ fn body(mb: usize) -> Vec<u8> {
 
 async fn run(label: &str, url_db: &str) {
     let store = orthrus_store::open(url_db).await.unwrap();
-    let app = App::new(
-        store,
-        MasterKey::generate(&OsEntropy),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        quota_config(),
-    )
-    .unwrap();
+    let app = support::app(store, quota_config());
     let stop = CancellationToken::new();
-    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", http_listener.local_addr().unwrap());
-    let router = orthrus_web::router(WebState::new(
-        app.clone(),
-        WebConfig {
-            public_url: url.clone(),
-            ..WebConfig::default()
-        },
-    ));
-    tokio::spawn(async move {
-        axum::serve(
-            http_listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
     let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let smtp = smtp_listener.local_addr().unwrap();
     tokio::spawn(orthrus_smtp::serve(
@@ -182,41 +145,18 @@ async fn run(label: &str, url_db: &str) {
         stop.clone(),
     ));
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
-    app.bootstrap(
-        "Flood",
-        "owner@flood.test",
-        "Owner",
-        "owner-password-1",
-        "127.0.0.1",
-    )
-    .await
-    .unwrap();
-    let login =
-        json(http.post(format!("{url}/api/v1/auth/login")).json(
-            &serde_json::json!({"email": "owner@flood.test", "password": "owner-password-1"}),
-        ))
-        .await;
-    let token = login["token"].as_str().unwrap().to_owned();
-    let acct = json(
-        http.post(format!("{url}/api/v1/accounts"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"app": "instagram", "label": "Flood", "password": "p"})),
-    )
-    .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let managed = json(
-        http.post(format!("{url}/api/v1/accounts/{id}/managed-email"))
-            .bearer_auth(&token),
-    )
-    .await;
-    let address = managed["address"].as_str().unwrap().to_owned();
+    let support::Scene {
+        url,
+        http,
+        token,
+        id,
+        address,
+    } = support::scene(&app, "Flood").await;
 
     // The flood: `total` messages over `clients` connections.
-    let total = env_num("BENCH_FLOOD_MESSAGES", 500);
-    let mb = env_num("BENCH_FLOOD_MB", 4);
-    let clients = env_num("BENCH_FLOOD_CLIENTS", 4).max(1);
+    let total = support::env_num("BENCH_FLOOD_MESSAGES", 500);
+    let mb = support::env_num("BENCH_FLOOD_MB", 4);
+    let clients = support::env_num("BENCH_FLOOD_CLIENTS", 4).max(1);
     let body = Arc::new(tokio::task::spawn_blocking(move || body(mb)).await.unwrap());
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -266,7 +206,7 @@ async fn run(label: &str, url_db: &str) {
     );
 
     // One inbox read at a time, with /healthz polled alongside.
-    let reads = env_num("BENCH_FLOOD_READS", 3);
+    let reads = support::env_num("BENCH_FLOOD_READS", 3);
     for r in 0..reads {
         let probe_stop = CancellationToken::new();
         let probe = tokio::spawn({
@@ -283,7 +223,7 @@ async fn run(label: &str, url_db: &str) {
             }
         });
         let t = Instant::now();
-        let items = json(
+        let items = support::json(
             http.get(format!("{url}/api/v1/inbox?account_id={id}"))
                 .bearer_auth(&token),
         )
@@ -319,11 +259,7 @@ async fn stored(url: &str) -> (i64, i64) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    support::block_on(async {
         let dir = tempfile::tempdir().unwrap();
         orthrus_store::testing::each_backend(dir.path(), "flood", |label, url| async move {
             run(label, &url).await;

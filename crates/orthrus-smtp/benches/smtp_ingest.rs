@@ -22,23 +22,15 @@
 //! existed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use orthrus_app::{App, AppConfig};
-use orthrus_core::{OsEntropy, SystemClock};
-use orthrus_crypto::MasterKey;
-use orthrus_web::{WebConfig, WebState};
+mod support;
+
+use orthrus_app::AppConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A minimal SMTP client: one connection, messages sent one after another.
 struct Client {
@@ -91,13 +83,6 @@ impl Client {
         assert_eq!(self.reply().await, 250, "end of DATA");
         end
     }
-}
-
-/// Sends a request and returns its JSON body (the benchmark stops on any failure).
-async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
-    let resp = req.send().await.unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-    resp.json().await.unwrap()
 }
 
 /// The benchmark's DKIM key: an RSA-2048 test key (`rsa-sha256`, what most
@@ -194,11 +179,8 @@ fn message(n: usize, code: &str) -> String {
 }
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
-    let app = App::new(
+    let app = support::app(
         store,
-        MasterKey::generate(&OsEntropy),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
         // The rates and quotas of issue 11 would refuse this flood to one
         // address: this measures ingestion, not those limits.
         AppConfig {
@@ -210,25 +192,8 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
             },
             ..AppConfig::default()
         },
-    )
-    .unwrap();
+    );
     let stop = CancellationToken::new();
-    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", http_listener.local_addr().unwrap());
-    let router = orthrus_web::router(WebState::new(
-        app.clone(),
-        WebConfig {
-            public_url: url.clone(),
-            ..WebConfig::default()
-        },
-    ));
-    tokio::spawn(async move {
-        axum::serve(
-            http_listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
     // A name server that never answers: a loopback socket nobody reads.
     let silent = silent_dns().then(|| std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
     let silent_addr = silent.as_ref().map(|s| s.local_addr().unwrap());
@@ -238,47 +203,24 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         smtp_listener,
         orthrus_smtp::SmtpConfig {
             // Every benchmark client comes from 127.0.0.1.
-            max_connections_per_ip: env_num("BENCH_CLIENTS", 16) + 1,
+            max_connections_per_ip: support::env_num("BENCH_CLIENTS", 16) + 1,
             ..orthrus_smtp::SmtpConfig::default()
         },
         Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config(silent_addr)).unwrap()),
         stop.clone(),
     ));
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
-    app.bootstrap(
-        "Bench",
-        "owner@bench.test",
-        "Owner",
-        "owner-password-1",
-        "127.0.0.1",
-    )
-    .await
-    .unwrap();
-    let login =
-        json(http.post(format!("{url}/api/v1/auth/login")).json(
-            &serde_json::json!({"email": "owner@bench.test", "password": "owner-password-1"}),
-        ))
-        .await;
-    let token = login["token"].as_str().unwrap().to_owned();
-    let acct = json(
-        http.post(format!("{url}/api/v1/accounts"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"app": "instagram", "label": "Bench", "password": "p"})),
-    )
-    .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let managed = json(
-        http.post(format!("{url}/api/v1/accounts/{id}/managed-email"))
-            .bearer_auth(&token),
-    )
-    .await;
-    let address = managed["address"].as_str().unwrap().to_owned();
+    let support::Scene {
+        url,
+        http,
+        token,
+        id,
+        address,
+    } = support::scene(&app, "Bench").await;
 
     // Throughput.
-    let total = env_num("BENCH_MESSAGES", 10_000);
-    let clients = env_num("BENCH_CLIENTS", 16);
+    let total = support::env_num("BENCH_MESSAGES", 10_000);
+    let clients = support::env_num("BENCH_CLIENTS", 16);
     let mut keys = Vec::new();
     let mut sizes = Vec::new();
     for c in 0..clients {
@@ -312,7 +254,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         t.await.unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
-    let stored = json(
+    let stored = support::json(
         http.get(format!("{url}/api/v1/inbox?account_id={id}&limit=500"))
             .bearer_auth(&token),
     )
@@ -341,7 +283,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     }
 
     // Latency: end of DATA until the code is readable over HTTP.
-    let samples = env_num("BENCH_LATENCY_SAMPLES", 300);
+    let samples = support::env_num("BENCH_LATENCY_SAMPLES", 300);
     let keys: Vec<(usize, String)> = (0..samples)
         .map(|i| {
             (
@@ -360,7 +302,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let mut lat = Vec::with_capacity(samples);
     for ((_, code), m) in keys.into_iter().zip(signed) {
         let ended = client.send(&address, &m).await;
-        let newest = json(
+        let newest = support::json(
             http.get(format!("{url}/api/v1/inbox?account_id={id}&limit=1"))
                 .bearer_auth(&token),
         )
@@ -388,11 +330,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    support::block_on(async {
         let dir = tempfile::tempdir().unwrap();
         orthrus_store::testing::each_backend(dir.path(), "smtpbench", |label, url| async move {
             run(label, orthrus_store::open(&url).await.unwrap()).await;
