@@ -136,22 +136,14 @@ async fn run(label: &str, url_db: &str) {
     let store = orthrus_store::open(url_db).await.unwrap();
     let app = support::app(store, quota_config());
     let stop = CancellationToken::new();
-    let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let smtp = smtp_listener.local_addr().unwrap();
-    tokio::spawn(orthrus_smtp::serve(
-        smtp_listener,
+    let smtp = support::smtp(
+        &app,
         orthrus_smtp::SmtpConfig::default(),
-        Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config()).unwrap()),
-        stop.clone(),
-    ));
-
-    let support::Scene {
-        url,
-        http,
-        token,
-        id,
-        address,
-    } = support::scene(&app, "Flood").await;
+        &auth_config(),
+        &stop,
+    )
+    .await;
+    let (url, http, token, id, address) = support::scene(&app, "Flood").await;
 
     // The flood: `total` messages over `clients` connections.
     let total = support::env_num("BENCH_FLOOD_MESSAGES", 500);

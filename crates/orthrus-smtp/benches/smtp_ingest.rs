@@ -197,26 +197,18 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     // A name server that never answers: a loopback socket nobody reads.
     let silent = silent_dns().then(|| std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
     let silent_addr = silent.as_ref().map(|s| s.local_addr().unwrap());
-    let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let smtp = smtp_listener.local_addr().unwrap();
-    tokio::spawn(orthrus_smtp::serve(
-        smtp_listener,
+    let smtp = support::smtp(
+        &app,
         orthrus_smtp::SmtpConfig {
             // Every benchmark client comes from 127.0.0.1.
             max_connections_per_ip: support::env_num("BENCH_CLIENTS", 16) + 1,
             ..orthrus_smtp::SmtpConfig::default()
         },
-        Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), &auth_config(silent_addr)).unwrap()),
-        stop.clone(),
-    ));
-
-    let support::Scene {
-        url,
-        http,
-        token,
-        id,
-        address,
-    } = support::scene(&app, "Bench").await;
+        &auth_config(silent_addr),
+        &stop,
+    )
+    .await;
+    let (url, http, token, id, address) = support::scene(&app, "Bench").await;
 
     // Throughput.
     let total = support::env_num("BENCH_MESSAGES", 10_000);

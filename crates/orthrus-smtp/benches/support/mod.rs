@@ -45,20 +45,30 @@ pub fn app(store: Arc<dyn orthrus_store::Store>, config: AppConfig) -> App {
     .unwrap()
 }
 
-/// The HTTP side of a benchmark: where the API is, a client, the Owner's
-/// token, and the account with its managed address.
-pub struct Scene {
-    pub url: String,
-    pub http: reqwest::Client,
-    pub token: String,
-    pub id: String,
-    pub address: String,
+/// The SMTP listener on a loopback port with `config`, delivering into
+/// `app` with `auth`, until `stop`: its address.
+pub async fn smtp(
+    app: &App,
+    config: orthrus_smtp::SmtpConfig,
+    auth: &orthrus_smtp::auth::AuthConfig,
+    stop: &tokio_util::sync::CancellationToken,
+) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(orthrus_smtp::serve(
+        listener,
+        config,
+        Arc::new(orthrus_smtp::AppDelivery::new(app.clone(), auth).unwrap()),
+        stop.clone(),
+    ));
+    addr
 }
 
 /// Serves `app`'s router on a loopback port, sets up workspace `name`
 /// (Owner `owner@<name>.test`, `owner-password-1`) and gives its account
-/// `name` a managed address.
-pub async fn scene(app: &App, name: &str) -> Scene {
+/// `name` a managed address: where the API is, a client, the Owner's token,
+/// the account's id and its managed address.
+pub async fn scene(app: &App, name: &str) -> (String, reqwest::Client, String, String, String) {
     let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", http_listener.local_addr().unwrap());
     let router = orthrus_web::router(WebState::new(
@@ -100,11 +110,5 @@ pub async fn scene(app: &App, name: &str) -> Scene {
     )
     .await;
     let address = managed["address"].as_str().unwrap().to_owned();
-    Scene {
-        url,
-        http,
-        token,
-        id,
-        address,
-    }
+    (url, http, token, id, address)
 }
