@@ -21,10 +21,9 @@ mod support;
 #[path = "../tests/it/scene.rs"]
 mod scene;
 
-use reqwest::Method;
 use scene::{Scene, wait_for_end};
 use serde_json::{Value, json};
-use support::api;
+use support::{get, post};
 
 fn seconds(v: &Value, key: &str) -> f64 {
     orthrus_core::Timestamp::parse_rfc3339(v[key].as_str().unwrap_or_default())
@@ -82,11 +81,10 @@ async fn round(app: orthrus_sandbox::SandboxApp, n: usize) -> Vec<(String, f64)>
         .await;
     let id = scene.account("Bench", &user, &password).await;
     let address = scene.managed_email(&id).await;
-    let (s, v) = api(
+    let (s, v) = post(
         &scene.c,
-        Method::POST,
         &format!("{}/auth/step-up", scene.base),
-        Some(&scene.t),
+        &scene.t,
         Some(json!({"password": "owner-password-1"})),
     )
     .await;
@@ -101,12 +99,10 @@ async fn round(app: orthrus_sandbox::SandboxApp, n: usize) -> Vec<(String, f64)>
         .await;
     let login = run_job(&scene, &id, "login").await;
     out.push(("login with the emailed code".into(), wall(&login)));
-    let (_, inbox) = api(
+    let (_, inbox) = get(
         &scene.c,
-        Method::GET,
         &format!("{}/inbox?account_id={id}", scene.base),
-        Some(&scene.t),
-        None,
+        &scene.t,
     )
     .await;
     out.push((

@@ -31,11 +31,10 @@
 #[path = "../tests/it/support.rs"]
 mod support;
 
-use reqwest::Method;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use support::{Server, Storage, api, create_user, http, login};
+use support::{Server, Storage, create_user_ok, http, login, post, put, step_up};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -223,62 +222,39 @@ async fn drive(servers: &[SocketAddr], path: &str, token: &str, secs: u64) -> Fi
 /// A server with an Owner, an account with a TOTP seed and an API token:
 /// the server, the token, the code view's path.
 async fn prepare(storage: &Storage) -> (Server, String, String) {
-    let out = create_user(storage, "owner@bench.test", "owner", "owner-password-1");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    create_user_ok(storage, "owner@bench.test", "owner", "owner-password-1");
     let server = Server::start(storage, "warn");
     let c = http();
     let base = format!("{}/api/v1", server.url);
     let t = login(&c, &server.url, "owner@bench.test", "owner-password-1").await;
-    let (s, v) = api(
+    step_up(&c, &base, &t).await;
+    let (s, tok) = post(
         &c,
-        Method::POST,
-        &format!("{base}/auth/step-up"),
-        Some(&t),
-        Some(json!({"password": "owner-password-1"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let (s, tok) = api(
-        &c,
-        Method::POST,
         &format!("{base}/me/tokens"),
-        Some(&t),
+        &t,
         Some(json!({"name": "bench"})),
     )
     .await;
     assert_eq!(s, 201, "{tok}");
     let token = tok["token"].as_str().unwrap().to_owned();
-    let (s, acct) = api(
+    let (s, acct) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts"),
-        Some(&t),
+        &t,
         Some(json!({"app": "instagram", "label": "Bench", "password": "p"})),
     )
     .await;
     assert_eq!(s, 201, "{acct}");
     let id = acct["id"].as_str().unwrap().to_owned();
-    let (s, v) = api(
+    let (s, v) = put(
         &c,
-        Method::PUT,
         &format!("{base}/accounts/{id}/totp"),
-        Some(&t),
+        &t,
         Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
     )
     .await;
     assert!((200..300).contains(&s), "{v}");
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/totp/confirm"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, v) = post(&c, &format!("{base}/accounts/{id}/totp/confirm"), &t, None).await;
     assert!((200..300).contains(&s), "{v}");
     let path = format!("/api/v1/accounts/{id}/totp/code?via=view");
     (server, token, path)

@@ -6,16 +6,9 @@ use crate::support::*;
 #[tokio::test]
 async fn the_cli_adds_a_member_until_a_time() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     for (email, role) in [("owner@acme.test", "owner"), ("kim@acme.test", "user")] {
-        assert!(
-            create_user(&storage, email, role, "member-password-1")
-                .status
-                .success()
-        );
+        create_user_ok(&storage, email, role, "member-password-1");
     }
     // A guest needs an end date, which `create-user` does not take.
     let out = create_user(&storage, "gil@agency.test", "guest", "member-password-1");

@@ -3,21 +3,16 @@
 //! mails a security code to the account's managed address; the job waits
 //! for it in the shared inbox and types it.
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::{ByHand, Scene, step_names};
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
-
-fn server_url(api_base: &str) -> &str {
-    api_base.trim_end_matches("/api/v1")
-}
 
 #[tokio::test]
 async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     // The sandbox sends its mail to Orthrus's SMTP listener.
     let scene = Scene::new(None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
-    let (storage, server, sandbox_url) = (&scene.storage, &scene.server, scene.sandbox.clone());
+    let (storage, sandbox_url) = (&scene.storage, scene.sandbox.clone());
     let id = scene
         .account("Sandbox brand", "brand", "pw-1-correct")
         .await;
@@ -27,11 +22,10 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         .await;
 
     // Kinds: unknown, not built yet.
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
+        &t,
         Some(json!({"kind": "dance"})),
     )
     .await;
@@ -40,18 +34,16 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         (400, Some("automation.unknown_kind"))
     );
 
-    let (s, started) = api(
+    let (s, started) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
+        &t,
         Some(json!({"kind": "login"})),
     )
     .await;
     assert_eq!(s, 202, "{started}");
     let job = started["job_id"].as_str().unwrap().to_owned();
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(done["state"], "succeeded", "{done}\n{}", server.logs());
+    let done = scene.succeeds(&job).await;
     let steps: Vec<(&str, &str)> = done["steps"]
         .as_array()
         .unwrap()
@@ -73,26 +65,17 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         "a secret in the log: {done}"
     );
     // The code came through the inbox.
-    let (_, inbox) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/inbox?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
     assert_eq!(inbox[0]["subject"], "Verify your account");
     // The profile is kept: the next sign-in is from a known device.
-    let (_, started) = api(
+    let (_, started) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
+        &t,
         Some(json!({"kind": "login"})),
     )
     .await;
-    let again = wait_for_end(&c, &base, &t, started["job_id"].as_str().unwrap()).await;
-    assert_eq!(again["state"], "succeeded", "{again}");
+    let again = scene.succeeds(started["job_id"].as_str().unwrap()).await;
     assert!(!again.to_string().contains("shared inbox"), "{again}");
     // Between jobs the profile is only in the database, sealed.
     // (A root server keeps working profiles outside its 0700 data
@@ -108,50 +91,28 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         );
     }
     // The automation log lists both, newest first; the audit has the start.
-    let (_, jobs) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, jobs) = get(&c, &format!("{base}/jobs?account_id={id}"), &t).await;
     assert_eq!(jobs.as_array().unwrap().len(), 2);
     assert_eq!(jobs[1]["id"].as_str(), Some(job.as_str()));
-    let (_, audit) = api(
+    let (_, audit) = get(
         &c,
-        Method::GET,
         &format!("{base}/audit?action=automation.credentials_use"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
     // The pages: the account's Automations section, the log, one job.
-    let page = |path: String| {
-        let (c, t, root) = (c.clone(), t.clone(), server_url(&base).to_owned());
-        async move {
-            let r = c
-                .get(format!("{root}{path}"))
-                .bearer_auth(&t)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "{path}");
-            r.text().await.unwrap()
-        }
-    };
-    let section = page(format!("/accounts/{id}/automations-ui")).await;
+    let section = scene.page(&format!("/accounts/{id}/automations-ui")).await;
     assert!(
         section.contains("id=\"automation-login\"") && section.contains("succeeded"),
         "{section}"
     );
-    let log = page("/automations".into()).await;
+    let log = scene.page("/automations").await;
     assert!(
         log.contains("Sandbox brand") && log.contains(&format!("/automations/{job}")),
         "{log}"
     );
-    let steps = page(format!("/automations/{job}")).await;
+    let steps = scene.page(&format!("/automations/{job}")).await;
     assert!(
         steps.contains("type the code from the shared inbox")
             && steps.contains("typed {inbox_code}"),
@@ -168,16 +129,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
             t.clone(),
             format!("{base}/accounts/{id}/automations"),
         );
-        async move {
-            api(
-                &c,
-                Method::POST,
-                &url,
-                Some(&t),
-                Some(json!({ "kind": kind })),
-            )
-            .await
-        }
+        async move { post(&c, &url, &t, Some(json!({ "kind": kind }))).await }
     };
     let (s, v) = start("enable_mfa").await;
     assert_eq!(
@@ -188,16 +140,8 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     step_up(&c, &base, &t).await;
     let (s, v) = start("enable_mfa").await;
     assert_eq!(s, 202, "{v}");
-    let mfa = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(mfa["state"], "succeeded", "{mfa}");
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/brand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    scene.succeeds(v["job_id"].as_str().unwrap()).await;
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/brand")).await;
     assert_eq!(
         (
             user["mfa_app"].as_bool(),
@@ -206,26 +150,12 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         (Some(true), Some(5)),
         "{user}"
     );
-    let (_, otp) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/totp"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, otp) = get(&c, &format!("{base}/accounts/{id}/totp"), &t).await;
     assert!(
         otp["active"].is_object() && otp["pending"].is_null(),
         "{otp}"
     );
-    let (_, backup) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/backup-codes/status"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, backup) = get(&c, &format!("{base}/accounts/{id}/backup-codes/status"), &t).await;
     assert_eq!(backup["unused"], 5, "{backup}");
     // Orthrus now holds the key: starting it again is refused, and a
     // login passes the app's two-factor step with the current code.
@@ -235,8 +165,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         (409, Some("automation.mfa_already_on"))
     );
     let (_, v) = start("login").await;
-    let signed = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(signed["state"], "succeeded", "{signed}");
+    let signed = scene.succeeds(v["job_id"].as_str().unwrap()).await;
     assert!(
         signed.to_string().contains("type the authenticator code"),
         "{signed}"
@@ -248,55 +177,23 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         .send()
         .await
         .unwrap();
-    let by_hand = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = by_hand
-        .post(format!("{sandbox_url}/accounts/login"))
-        .form(&[("username", "brand"), ("password", "pw-1-correct")])
-        .send()
-        .await
-        .unwrap();
-    let cookies: Vec<String> = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
     // A code with time left that the app has not seen yet (the last job
     // may have used the current one).
-    let mut signed_by_hand = false;
-    for _ in 0..4 {
-        let (_, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{id}/totp/code"),
-            Some(&t),
-            None,
+    let signed_by_hand = scene
+        .sign_in_by_hand(
+            &id,
+            &ByHand {
+                login_path: "/accounts/login",
+                username: "brand",
+                password: "pw-1-correct",
+                code_field: "verification_code",
+                worked: |to| to == "/",
+            },
         )
         .await;
-        let left = v["seconds_remaining"].as_i64().unwrap_or(0);
-        if left >= 20 {
-            let r = by_hand
-                .post(format!("{sandbox_url}/accounts/login/two_factor"))
-                .header("Cookie", cookies.join("; "))
-                .form(&[("verification_code", v["code"].as_str().unwrap())])
-                .send()
-                .await
-                .unwrap();
-            if r.headers().get("location").is_some_and(|l| l == "/") {
-                signed_by_hand = true;
-                break;
-            }
-        }
-        let wait = u64::try_from(left).unwrap_or(0) + 1;
-        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-    }
     assert!(signed_by_hand, "the code never worked by hand");
     let (_, v) = start("login").await;
-    let retried = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(retried["state"], "succeeded", "{retried}");
+    let retried = scene.succeeds(v["job_id"].as_str().unwrap()).await;
     assert!(
         retried
             .to_string()
@@ -308,16 +205,8 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     // app mails to it is opened from the shared inbox.
     let (s, v) = start("swap_email").await;
     assert_eq!(s, 202, "{v}");
-    let swapped = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(swapped["state"], "succeeded", "{swapped}");
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/brand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    scene.succeeds(v["job_id"].as_str().unwrap()).await;
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/brand")).await;
     assert_eq!(user["email"].as_str(), Some(address.as_str()));
     assert!(scene.server.stop().success());
 }
@@ -343,7 +232,7 @@ async fn a_swap_email_whose_link_leads_outside_the_app_fails_and_says_why() {
         .await;
     step_up(&c, &base, &t).await;
     let job = scene.start(&id, "swap_email").await;
-    let done = wait_for_end(&c, &base, &t, &job).await;
+    let done = scene.wait(&job).await;
     assert_eq!(done["state"], "failed", "{done}\n{}", scene.server.logs());
     let error = done["error"].as_str().unwrap_or_default();
     assert!(
@@ -358,24 +247,10 @@ async fn a_swap_email_whose_link_leads_outside_the_app_fails_and_says_why() {
         .unwrap_or_else(|| panic!("{done}"));
     assert_eq!(step["outcome"], "failed", "{done}");
     // The address did not change in the app.
-    let user: Value = c
-        .get(format!("{}/__sandbox/users/brand", scene.sandbox))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: Value = get_json(&c, &format!("{}/__sandbox/users/brand", scene.sandbox)).await;
     assert_eq!(user["email"], "brand@inbox.test", "{user}");
     // The message itself was the app's: signed, DMARC passed, not refused.
-    let (_, inbox) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/inbox?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
     assert_eq!(inbox[0]["auth"]["dmarc"], "pass", "{inbox}");
     assert!(inbox[0].get("automation_refusal").is_none(), "{inbox}");
     assert!(scene.server.stop().success());
@@ -389,24 +264,16 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     let scene = Scene::new(Some("sandbox-sms-secret")).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
     let sandbox_url = scene.sandbox.clone();
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/phone-numbers"),
-        Some(&t),
+        &t,
         Some(json!({"number": "+14155550142"})),
     )
     .await;
     assert_eq!(s, 201, "{v}");
     let id = scene.account("SMS brand", "smsbrand", "pw-3-correct").await;
-    let (s, phone) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts/{id}/phone-number"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, phone) = post(&c, &format!("{base}/accounts/{id}/phone-number"), &t, None).await;
     assert_eq!(s, 200, "{phone}");
     assert_eq!(phone["number"], "+14155550142");
     scene
@@ -416,32 +283,14 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
         .sandbox_config(json!({"challenge_unknown_devices": false}))
         .await;
     let job = scene.start(&id, "login").await;
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(
-        done["state"],
-        "succeeded",
-        "{done}\n{}",
-        scene.server.logs()
-    );
-    let names: Vec<&str> = done["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let done = scene.succeeds(&job).await;
+    let names = step_names(&done);
     assert!(
         names.contains(&"type the code texted to the managed number"),
         "{names:?}"
     );
     // The text is in the shared inbox, its code pulled out.
-    let (_, inbox) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/inbox?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
     let text = &inbox[0];
     assert_eq!(text["channel"], "sms", "{inbox}");
     assert_eq!(text["code"].as_str().map(str::len), Some(6), "{inbox}");
@@ -457,14 +306,7 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     let job = scene.start(&id, "rotate_password").await;
     let mut deferred = Value::Null;
     for _ in 0..600 {
-        let (_, j) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/jobs/{job}"),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (_, j) = get(&c, &format!("{base}/jobs/{job}"), &t).await;
         if j["state"] != "queued" && j["state"] != "running" {
             deferred = j;
             break;
@@ -485,24 +327,10 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
         error.contains("new devices") && error.contains("trying again at"),
         "{error}"
     );
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/jobs/{job}/cancel"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, v) = post(&c, &format!("{base}/jobs/{job}/cancel"), &t, None).await;
     assert_eq!((s, v["state"].as_str()), (200, Some("cancelled")), "{v}");
     // The password did not change.
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/smsbrand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/smsbrand")).await;
     assert_eq!(user["password"], "pw-3-correct", "{user}");
     assert!(scene.server.stop().success());
 }

@@ -2,7 +2,7 @@
 //! asked for (with the page's screenshot) and answered, and a QR-only
 //! authenticator setup is decoded from the page.
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::{Scene, step_names};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,30 +65,22 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     // The app does not know the user yet: the job fails, and its log keeps
     // a screenshot of the page (sealed in storage, served as PNG).
     let failed = start("login").await;
-    let failed = wait_for_end(&c, &base, &t, &failed).await;
+    let failed = scene.wait(&failed).await;
     assert_eq!(failed["state"], "failed", "{failed}");
-    let (_, failed) = api(
+    let (_, failed) = get(
         &c,
-        Method::GET,
         &format!("{base}/jobs/{}", failed["id"].as_str().unwrap()),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     let png = screenshot(&c, &root, &t, &failed).await;
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    let page = c
-        .get(format!(
-            "{root}/automations/{}",
-            failed["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &c,
+        &format!("{root}/automations/{}", failed["id"].as_str().unwrap()),
+        Some(&t),
+    )
+    .await;
     // Shown inline, in the box that names the step that failed.
     assert!(
         page.contains("id=\"job-failed-step\"") && page.contains("id=\"job-failed-screenshot\""),
@@ -119,24 +111,11 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     sandbox_config(json!({"challenge_unknown_devices": false, "qr_only": true})).await;
     step_up(&c, &base, &t).await;
     let mfa = start("enable_mfa").await;
-    let mfa = wait_for_end(&c, &base, &t, &mfa).await;
-    assert_eq!(mfa["state"], "succeeded", "{mfa}");
-    let names: Vec<&str> = mfa["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let mfa = scene.succeeds(&mfa).await;
+    let names = step_names(&mfa);
     assert!(names.contains(&"decode the QR code"), "{names:?}");
     assert!(!names.contains(&"read the secret key"), "{names:?}");
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/qrbrand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/qrbrand")).await;
     assert_eq!(user["mfa_app"], true, "{user}");
     // The decoded key is a secret: it is in no log.
     assert!(!mfa.to_string().contains("otpauth"), "{mfa}");
@@ -151,24 +130,8 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     assert_eq!(asked["question"]["kind"], "captcha", "{asked}");
     let png = screenshot(&c, &root, &t, &asked).await;
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    let page = c
-        .get(format!("{root}/automations/{job}"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let log = c
-        .get(format!("{root}/automations"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&c, &format!("{root}/automations/{job}"), Some(&t)).await;
+    let log = page_text(&c, &format!("{root}/automations"), Some(&t)).await;
     assert!(log.contains("needs a person"), "{log}");
     assert!(
         page.contains("This job needs a person")
@@ -178,16 +141,7 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     );
     let answer = |text: String| {
         let (c, t, url) = (c.clone(), t.clone(), format!("{base}/jobs/{job}/answer"));
-        async move {
-            api(
-                &c,
-                Method::POST,
-                &url,
-                Some(&t),
-                Some(json!({ "answer": text })),
-            )
-            .await
-        }
+        async move { post(&c, &url, &t, Some(json!({ "answer": text }))).await }
     };
     let (s, v) = answer(String::new()).await;
     assert_eq!(
@@ -196,14 +150,7 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
         "{v}"
     );
     // The person reads the word (here: the sandbox's test control tells it).
-    let words: Vec<String> = c
-        .get(format!("{sandbox_url}/__sandbox/captchas"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let words: Vec<String> = get_json(&c, &format!("{sandbox_url}/__sandbox/captchas")).await;
     assert_eq!(words.len(), 1, "{words:?}");
     let (s, v) = answer(words[0].clone()).await;
     assert_eq!(s, 200, "{v}");
@@ -227,14 +174,8 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     );
     let (s, v) = answer("yes".into()).await;
     assert_eq!(s, 200, "{v}");
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(done["state"], "succeeded", "{done}");
-    let names: Vec<&str> = done["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let done = scene.succeeds(&job).await;
+    let names = step_names(&done);
     for step in [
         "ask a person to solve the CAPTCHA",
         "type the next authenticator code",
@@ -243,34 +184,13 @@ async fn captchas_and_backup_codes_wait_for_a_person_and_qr_only_setup_is_decode
     ] {
         assert!(names.contains(&step), "{step} missing: {names:?}");
     }
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/qrbrand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/qrbrand")).await;
     assert_eq!(user["recovery_codes_left"], 4, "{user}");
-    let (_, backup) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/backup-codes/status"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, backup) = get(&c, &format!("{base}/accounts/{id}/backup-codes/status"), &t).await;
     assert_eq!(backup["unused"], 4, "{backup}");
     // Who answered is audited; so is each question.
     for (action, n) in [("automation.needs_person", 2), ("automation.answer", 2)] {
-        let (_, audit) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/audit?action={action}"),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (_, audit) = get(&c, &format!("{base}/audit?action={action}"), &t).await;
         assert_eq!(audit.as_array().unwrap().len(), n, "{action}: {audit}");
     }
     assert!(

@@ -3,9 +3,8 @@
 //! app took the new password loses nothing (the password is kept pending
 //! and made current by the retry).
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::Scene;
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// `orthrus worker` on the same storage, with a short lease.
@@ -24,14 +23,11 @@ fn worker(storage: &Storage) -> std::process::Child {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
-    // No runner inside serve: only the worker processes run jobs. The
-    // sandbox cannot send its security code (nothing listens on its SMTP
-    // port), so the first attempt waits on the code page.
-    let scene = Scene::with("[automation]\nworkers = 0\n", None, Some("127.0.0.1:9")).await;
-    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
-    let (storage, server, sandbox_url) = (&scene.storage, &scene.server, scene.sandbox.clone());
+/// A scene whose server runs no jobs itself (only worker processes do),
+/// the sandbox's mail sent to `sandbox_smtp` when given, with the
+/// sandbox user "brand" and its account in Orthrus; the account's id.
+async fn brand_without_workers(sandbox_smtp: Option<&str>) -> (Scene, String) {
+    let scene = Scene::with("[automation]\nworkers = 0\n", None, sandbox_smtp).await;
     let id = scene
         .account("Sandbox brand", "brand", "pw-1-correct")
         .await;
@@ -40,19 +36,23 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
             json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
         )
         .await;
+    (scene, id)
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
+    // No runner inside serve: only the worker processes run jobs. The
+    // sandbox cannot send its security code (nothing listens on its SMTP
+    // port), so the first attempt waits on the code page.
+    let (scene, id) = brand_without_workers(Some("127.0.0.1:9")).await;
+    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let (storage, server, sandbox_url) = (&scene.storage, &scene.server, scene.sandbox.clone());
     let job = scene.start(&id, "login").await;
     let mut first = worker(storage);
     // Wait until the first worker is stuck on the code page, then kill it.
     let mut stuck = false;
     for _ in 0..300 {
-        let (_, j) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/jobs/{job}"),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (_, j) = get(&c, &format!("{base}/jobs/{job}"), &t).await;
         if j["steps"]
             .as_array()
             .unwrap()
@@ -68,14 +68,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     first.kill().unwrap();
     first.wait().unwrap();
     let killed = std::time::Instant::now();
-    let (_, j) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs/{job}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, j) = get(&c, &format!("{base}/jobs/{job}"), &t).await;
     assert_eq!(j["state"], "running", "the dead worker still holds it: {j}");
     // The device is now trusted by the app, so the retry signs straight in.
     c.post(format!("{sandbox_url}/__sandbox/config"))
@@ -84,8 +77,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         .await
         .unwrap();
     let mut second = worker(storage);
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(done["state"], "succeeded", "{done}");
+    let done = scene.succeeds(&job).await;
     assert_eq!(done["attempts"], 2, "{done}");
     // Taken over at once once the lease ran out (no back-off for a dead
     // worker): seconds, not the half minute a retry waits.
@@ -115,48 +107,31 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     // with the old one in the history.
     step_up(&c, &base, &t).await;
     // This app's rule: 16 characters, no symbols.
-    let (s, v) = api(
+    let (s, v) = put(
         &c,
-        Method::PUT,
         &format!("{base}/accounts/{id}/rotation"),
-        Some(&t),
+        &t,
         Some(json!({"every_days": null, "password_policy": {"length": 16, "symbols": false}})),
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts/{id}/automations"),
-        Some(&t),
+        &t,
         Some(json!({"kind": "rotate_password"})),
     )
     .await;
     assert_eq!(s, 202, "{v}");
-    let rotated = wait_for_end(&c, &base, &t, v["job_id"].as_str().unwrap()).await;
-    assert_eq!(rotated["state"], "succeeded", "{rotated}");
-    let user: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/brand"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated = scene.succeeds(v["job_id"].as_str().unwrap()).await;
+    let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/brand")).await;
     let new = user["password"].as_str().unwrap().to_owned();
     assert_ne!(new, "pw-1-correct");
     assert!(
         new.len() == 16 && new.chars().all(|ch| ch.is_ascii_alphanumeric()),
         "not under the account's policy: {new}"
     );
-    let (_, pw) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/password"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, pw) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
     assert_eq!(
         pw["password"].as_str(),
         Some(new.as_str()),
@@ -166,14 +141,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         !rotated.to_string().contains(&new),
         "the new password in the log"
     );
-    let (_, acct) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, acct) = get(&c, &format!("{base}/accounts/{id}"), &t).await;
     assert_eq!(
         acct["password_history"].as_array().map(Vec::len),
         Some(1),
@@ -242,14 +210,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
 
 /// The sandbox app's password for `user`.
 async fn app_password(c: &reqwest::Client, sandbox_url: &str, user: &str) -> String {
-    let u: Value = c
-        .get(format!("{sandbox_url}/__sandbox/users/{user}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let u: Value = get_json(c, &format!("{sandbox_url}/__sandbox/users/{user}")).await;
     u["password"].as_str().unwrap().to_owned()
 }
 
@@ -258,17 +219,9 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     // Only the worker processes run jobs. The app saves the new password
     // and then never answers: the first worker is killed at that moment,
     // before Orthrus made the new password current.
-    let scene = Scene::with("[automation]\nworkers = 0\n", None, None).await;
+    let (scene, id) = brand_without_workers(None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
     let sandbox_url = scene.sandbox.clone();
-    let id = scene
-        .account("Sandbox brand", "brand", "pw-1-correct")
-        .await;
-    scene
-        .sandbox_user(
-            json!({"username": "brand", "password": "pw-1-correct", "email": "brand@inbox.test"}),
-        )
-        .await;
     scene
         .sandbox_config(
             json!({"challenge_unknown_devices": false, "hang_after_password_change": true}),
@@ -292,14 +245,7 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     let current = |c: reqwest::Client| {
         let (base, t, id) = (base.clone(), t.clone(), id.clone());
         async move {
-            let (s, pw) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/password"),
-                Some(&t),
-                None,
-            )
-            .await;
+            let (s, pw) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
             assert_eq!(s, 200, "{pw}");
             pw["password"].as_str().unwrap().to_owned()
         }
@@ -310,14 +256,7 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     let pending = |c: reqwest::Client| {
         let (base, t, id) = (base.clone(), t.clone(), id.clone());
         async move {
-            let (s, r) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/rotation"),
-                Some(&t),
-                None,
-            )
-            .await;
+            let (s, r) = get(&c, &format!("{base}/accounts/{id}/rotation"), &t).await;
             assert_eq!(s, 200, "{r}");
             r["password_pending"].as_bool().unwrap()
         }
@@ -329,8 +268,7 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     // The next worker takes the job over: the old password is refused, the
     // pending one signs in and becomes current.
     let mut second = worker(&scene.storage);
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(done["state"], "succeeded", "{done}");
+    let done = scene.succeeds(&job).await;
     assert_eq!(done["attempts"], 2, "{done}");
     let steps: Vec<(i64, &str, &str)> = done["steps"]
         .as_array()
@@ -358,19 +296,16 @@ async fn a_rotation_whose_worker_dies_after_the_app_took_the_password_loses_noth
     assert!(!pending(c.clone()).await, "nothing left pending");
     assert_eq!(app_password(&c, &sandbox_url, "brand").await, new);
     assert!(!done.to_string().contains(&new), "the password in the log");
-    let (_, audit) = api(
+    let (_, audit) = get(
         &c,
-        Method::GET,
         &format!("{base}/audit?action=automation.password_rotated"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert!(audit.to_string().contains("recovered_pending"), "{audit}");
     // Nothing is left pending: the next rotation makes a fresh password.
     let next = scene.start(&id, "rotate_password").await;
-    let rotated = wait_for_end(&c, &base, &t, &next).await;
-    assert_eq!(rotated["state"], "succeeded", "{rotated}");
+    scene.succeeds(&next).await;
     let newer = app_password(&c, &sandbox_url, "brand").await;
     assert_ne!(newer, new);
     assert_eq!(current(c.clone()).await, newer);

@@ -4,7 +4,7 @@
 //! in `passkeys.rs`, the live inbox page in `inbox_page.rs`; the browser
 //! itself in `support/chromium.rs`.
 
-use crate::support::chromium::{Chromium, sign_in};
+use crate::support::chromium::*;
 use crate::support::*;
 use thirtyfour::prelude::*;
 
@@ -12,10 +12,7 @@ use thirtyfour::prelude::*;
 async fn setup_sign_in_add_account_and_reveal_in_chromium() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     let server = Server::start(&storage, "info");
     let setup = server.setup_url.clone().unwrap();
     let chromium = Chromium::start().await;
@@ -23,103 +20,43 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
     let result = async {
         // First-run setup.
         b.goto(&setup).await?;
-        b.find(By::Name("workspace"))
-            .await?
-            .send_keys("Acme Marketing")
-            .await?;
-        b.find(By::Name("name"))
-            .await?
-            .send_keys("Olivia Owner")
-            .await?;
-        b.find(By::Name("email"))
-            .await?
-            .send_keys("owner@acme.test")
-            .await?;
-        b.find(By::Name("password"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        b.find(By::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        fill(b, By::Name("workspace"), "Acme Marketing").await?;
+        fill(b, By::Name("name"), "Olivia Owner").await?;
+        submit_credentials(b, "owner@acme.test", "owner-password-1").await?;
         // The workspace is ready: the page asks for the master key's
         // backup first.
         b.find(By::XPath("//h2[text()='Back up the master key now']"))
             .await?;
-        b.find(By::XPath("//a[text()='Go to your accounts']"))
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//h1[text()='Your accounts']"))
-            .first()
-            .await?;
+        click(b, By::XPath("//a[text()='Go to your accounts']")).await?;
+        wait_for(b, By::XPath("//h1[text()='Your accounts']")).await?;
         // Sign out and in again through the sign-in page.
-        b.find(By::XPath("//button[text()='Sign out']"))
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//h1[text()='Sign in']")).first().await?;
-        b.find(By::Name("email"))
-            .await?
-            .send_keys("owner@acme.test")
-            .await?;
-        b.find(By::Name("password"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        b.find(By::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        sign_out(b).await?;
+        wait_for(b, By::XPath("//h1[text()='Sign in']")).await?;
+        submit_credentials(b, "owner@acme.test", "owner-password-1").await?;
         // Add an account.
-        b.query(By::LinkText("Add account"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        b.query(By::Name("label"))
-            .first()
+        wait_and_click(b, By::LinkText("Add account")).await?;
+        wait_for(b, By::Name("label"))
             .await?
             .send_keys("Brand Instagram")
             .await?;
-        b.find(By::Name("login_url"))
-            .await?
-            .send_keys("https://www.instagram.com/accounts/login/")
-            .await?;
-        b.find(By::Name("username"))
-            .await?
-            .send_keys("acme.brand")
-            .await?;
-        b.find(By::Name("password"))
-            .await?
-            .send_keys("Browser-Secret-42")
-            .await?;
-        b.find(By::XPath("//button[text()='Save account']"))
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//h1[text()='Brand Instagram']"))
-            .first()
-            .await?;
+        fill(
+            b,
+            By::Name("login_url"),
+            "https://www.instagram.com/accounts/login/",
+        )
+        .await?;
+        fill(b, By::Name("username"), "acme.brand").await?;
+        fill(b, By::Name("password"), "Browser-Secret-42").await?;
+        click_button(b, "Save account").await?;
+        wait_for(b, By::XPath("//h1[text()='Brand Instagram']")).await?;
         let page = b.source().await?;
         assert!(
             !page.contains("Browser-Secret-42"),
             "the password is not in the page before reveal"
         );
         // Reveal: the identity check appears, then the password.
-        b.find(By::Id("reveal-password")).await?.click().await?;
-        b.query(By::XPath("//h3[text()='Confirm your identity']"))
-            .first()
-            .await?;
-        b.find(By::Css(".dialog input[name=password]"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        b.find(By::XPath("//button[text()='Confirm']"))
-            .await?
-            .click()
-            .await?;
+        click(b, By::Id("reveal-password")).await?;
+        confirm_identity(b, "owner-password-1").await?;
         let shown = b.query(By::Id("password-value")).first().await?;
         assert_eq!(shown.text().await?, "Browser-Secret-42");
         let png = b.screenshot_as_png().await?;
@@ -129,10 +66,10 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
         }
         // The card list shows the account after going back.
         b.goto(&format!("{}/", server.url)).await?;
-        b.query(By::XPath(
-            "//div[@class='title' and text()='Brand Instagram']",
-        ))
-        .first()
+        wait_for(
+            b,
+            By::XPath("//div[@class='title' and text()='Brand Instagram']"),
+        )
         .await?;
         WebDriverResult::Ok(())
     }
@@ -141,12 +78,10 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
     // The reveal was audited.
     let c = http();
     let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (_, ev) = api(
+    let (_, ev) = get(
         &c,
-        reqwest::Method::GET,
         &format!("{}/api/v1/audit?action=account.password_reveal", server.url),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     let outcomes: Vec<&str> = ev
@@ -165,19 +100,7 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
 
 /// The codes a TOTP seed gives around now (the page may roll over while we look).
 fn codes_around_now(secret: &str) -> Vec<String> {
-    let g = orthrus_otp::Generator::new(
-        orthrus_otp::parse_secret(secret).unwrap(),
-        orthrus_otp::OtpParams::default(),
-    )
-    .unwrap();
-    let now =
-        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
-    let step = g.step(now);
-    vec![
-        g.code_at_step(step - 1),
-        g.code_at_step(step),
-        g.code_at_step(step + 1),
-    ]
+    codes_near_now(secret, &[-1, 0, 1])
 }
 
 #[tokio::test]
@@ -185,14 +108,18 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (server, c, base, t) = owner_server(&sqlite_storage(dir.path())).await;
-    let (_, acct) = api(&c, reqwest::Method::POST, &format!("{base}/accounts"), Some(&t), Some(serde_json::json!({"app": "instagram", "label": "Brand Instagram", "password": "ig-pw"}))).await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let (_, intern) = api(&c, reqwest::Method::POST, &format!("{base}/users"), Some(&t), Some(serde_json::json!({"email": "intern@acme.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"}))).await;
-    api(
+    let id = add_account(
         &c,
-        reqwest::Method::POST,
+        &base,
+        &t,
+        serde_json::json!({"app": "instagram", "label": "Brand Instagram", "password": "ig-pw"}),
+    )
+    .await;
+    let (_, intern) = post(&c, &format!("{base}/users"), &t, Some(serde_json::json!({"email": "intern@acme.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"}))).await;
+    post(
+        &c,
         &format!("{base}/accounts/{id}/members"),
-        Some(&t),
+        &t,
         Some(serde_json::json!({"user_id": intern["id"], "role": "collaborator"})),
     )
     .await;
@@ -203,63 +130,38 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
     let result = async {
         sign_in(b, &server.url, "owner@acme.test", "owner-password-1").await?;
         b.goto(&format!("{}/accounts/{id}", server.url)).await?;
-        b.query(By::Id("mfa-start")).first().await?.click().await?;
+        wait_and_click(b, By::Id("mfa-start")).await?;
         // Changing MFA asks for the identity check first.
-        b.query(By::XPath("//h3[text()='Confirm your identity']"))
-            .first()
-            .await?;
-        b.find(By::Css(".dialog input[name=password]"))
-            .await?
-            .send_keys("owner-password-1")
-            .await?;
-        b.find(By::XPath("//button[text()='Confirm']"))
-            .await?
-            .click()
-            .await?;
+        confirm_identity(b, "owner-password-1").await?;
         // Paste the key the way the app shows it.
-        b.query(By::Id("mfa-secret"))
-            .first()
+        wait_for(b, By::Id("mfa-secret"))
             .await?
             .send_keys("jbsw y3dp ehpk 3pxp")
             .await?;
-        b.find(By::XPath("//button[text()='Use this key']"))
-            .await?
-            .click()
-            .await?;
-        let shown = b
-            .query(By::Css("#pending-code .code"))
-            .first()
-            .await?
-            .text()
-            .await?;
+        click_button(b, "Use this key").await?;
+        let shown = text_of(b, By::Css("#pending-code .code")).await?;
         assert!(
             codes_around_now(secret).contains(&shown),
             "verify step shows {shown}"
         );
-        b.find(By::Id("mfa-done")).await?.click().await?;
-        b.query(By::XPath(
-            "//*[contains(text(), 'The authenticator is on')]",
-        ))
-        .first()
+        click(b, By::Id("mfa-done")).await?;
+        wait_for(
+            b,
+            By::XPath("//*[contains(text(), 'The authenticator is on')]"),
+        )
         .await?;
         // The page's code row follows Done without a reload.
-        let row_code = b
-            .query(By::Css(format!("#code-{id} .code")))
-            .first()
-            .await?
-            .text()
-            .await?;
+        let row_code = text_of(b, By::Css(format!("#code-{id} .code"))).await?;
         assert!(
             codes_around_now(secret).contains(&row_code),
             "the code row shows {row_code}"
         );
         // Removing a member asks first (app.js under the CSP), and saying
         // no removes nobody.
-        b.find(By::XPath(
-            "//form[contains(@action, '/members/')]/button[text()='Remove']",
-        ))
-        .await?
-        .click()
+        click(
+            b,
+            By::XPath("//form[contains(@action, '/members/')]/button[text()='Remove']"),
+        )
         .await?;
         let asked = b.get_alert_text().await?;
         assert!(
@@ -268,32 +170,17 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
         );
         b.dismiss_alert().await?;
         b.refresh().await?;
-        b.query(By::XPath("//strong[text()='Ivy Intern']"))
-            .first()
-            .await?;
+        wait_for(b, By::XPath("//strong[text()='Ivy Intern']")).await?;
         // Another member sees the same code, live.
-        b.find(By::XPath("//button[text()='Sign out']"))
-            .await?
-            .click()
-            .await?;
+        sign_out(b).await?;
         sign_in(b, &server.url, "intern@acme.test", "intern-password-1").await?;
-        let card_code = b
-            .query(By::Css(".code-tile.compact .code"))
-            .first()
-            .await?
-            .text()
-            .await?;
+        let card_code = text_of(b, By::Css(".code-tile.compact .code")).await?;
         assert!(
             codes_around_now(secret).contains(&card_code),
             "card shows {card_code}"
         );
         b.goto(&format!("{}/accounts/{id}", server.url)).await?;
-        let code = b
-            .query(By::Css(".code-tile .code"))
-            .first()
-            .await?
-            .text()
-            .await?;
+        let code = text_of(b, By::Css(".code-tile .code")).await?;
         assert!(
             codes_around_now(secret).contains(&code),
             "account page shows {code}"
@@ -311,14 +198,7 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
     .await;
     chromium.finish(result, || server.logs()).await;
     // The intern's views are in the ledger.
-    let (_, ledger) = api(
-        &c,
-        reqwest::Method::GET,
-        &format!("{base}/accounts/{id}/totp/ledger"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, ledger) = get(&c, &format!("{base}/accounts/{id}/totp/ledger"), &t).await;
     assert!(
         ledger
             .as_array()

@@ -12,29 +12,22 @@ async fn login_list_add_show_and_password() {
 
     let (ok, _, err) = cli(&cfg, &["accounts", "list"], "");
     assert!(!ok && err.contains("not signed in"), "{err}");
-    let (ok, _, err) = cli(
-        &cfg,
-        &[
-            "login",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@acme.test",
-        ],
-        "wrong-password\n",
-    );
+    let login_with = |password: &str| {
+        cli(
+            &cfg,
+            &[
+                "login",
+                "--server",
+                &server.url,
+                "--email",
+                "owner@acme.test",
+            ],
+            password,
+        )
+    };
+    let (ok, _, err) = login_with("wrong-password\n");
     assert!(!ok && err.contains("auth.invalid_credentials"), "{err}");
-    let (ok, out, err) = cli(
-        &cfg,
-        &[
-            "login",
-            "--server",
-            &server.url,
-            "--email",
-            "owner@acme.test",
-        ],
-        "owner-password-1\n",
-    );
+    let (ok, out, err) = login_with("owner-password-1\n");
     assert!(ok, "{err}");
     assert!(out.contains("Signed in"));
     #[cfg(unix)]
@@ -123,15 +116,7 @@ async fn login_list_add_show_and_password() {
 }
 
 fn codes_now(secret: &str) -> Vec<String> {
-    let g = orthrus_otp::Generator::new(
-        orthrus_otp::parse_secret(secret).unwrap(),
-        orthrus_otp::OtpParams::default(),
-    )
-    .unwrap();
-    let now =
-        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
-    let s = g.step(now);
-    vec![g.code_at_step(s), g.code_at_step(s + 1)]
+    codes_near_now(secret, &[0, 1])
 }
 
 #[tokio::test]
@@ -337,11 +322,10 @@ async fn approve_a_step_up_request_from_the_cli() {
     // Another device asks.
     let c = http();
     let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (_, req) = api(
+    let (_, req) = post(
         &c,
-        reqwest::Method::POST,
         &format!("{}/api/v1/auth/step-up/device", server.url),
-        Some(&t),
+        &t,
         None,
     )
     .await;
@@ -363,11 +347,10 @@ async fn approve_a_step_up_request_from_the_cli() {
     .await;
     assert_eq!(st["status"], "approved");
     // A browser asking for the check says what for; the prompt repeats it.
-    let (_, acct) = api(
+    let (_, acct) = post(
         &c,
-        reqwest::Method::POST,
         &format!("{}/api/v1/accounts", server.url),
-        Some(&t),
+        &t,
         Some(serde_json::json!({"app": "instagram", "label": "Brand IG", "password": "ig-pw"})),
     )
     .await;
@@ -422,7 +405,6 @@ async fn approve_a_step_up_request_from_the_cli() {
 
 #[tokio::test]
 async fn inbox_wait_prints_the_code_of_the_next_message() {
-    use tokio::io::{AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let storage = owner_storage(dir.path());
     // TikTok's DKIM key and DMARC policy, pinned in the server's
@@ -459,26 +441,15 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
         "owner@acme.test",
         "owner-password-1",
     );
-    let c = http();
-    let base = format!("{}/api/v1", server.url);
-    let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    let (_, acct) = api(
+    let (c, base, t) = owner_session(&server).await;
+    let id = add_account(
         &c,
-        reqwest::Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
+        &base,
+        &t,
+        serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"}),
     )
     .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let (_, m) = api(
-        &c,
-        reqwest::Method::POST,
-        &format!("{base}/accounts/{id}/managed-email"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, m) = post(&c, &format!("{base}/accounts/{id}/managed-email"), &t, None).await;
     let address = m["address"].as_str().unwrap().to_owned();
 
     // Nothing arrives: exit status 2 and a plain sentence.
@@ -518,14 +489,8 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
             )
         })
     };
-    let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
-        .await
-        .unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    crate::serve::expect_reply(&mut r, "220").await;
-    w.write_all(b"EHLO tiktok.com\r\n").await.unwrap();
-    crate::serve::expect_reply(&mut r, "250").await;
+    let mut smtp = Smtp::connect(&server.smtp.clone().unwrap()).await;
+    smtp.say("EHLO tiktok.com\r\n", &["250"]).await;
     // First a forgery (unsigned, "from" tiktok.com): stored, flagged, and
     // skipped by the waiter. Then TikTok's signed message.
     let forged = "From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <cli-forged@tiktok.com>\r\n\r\n[TikTok] 111 222 is your verification code, valid for 5 minutes.\r\n";
@@ -539,31 +504,17 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
             .unwrap()
             .to_header();
     for body in [forged.to_owned(), format!("{signature}{genuine}")] {
-        w.write_all(
-            format!("MAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n")
-                .as_bytes(),
+        smtp.say(
+            format!("MAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"),
+            &["250", "250", "354"],
         )
-        .await
-        .unwrap();
-        for code in ["250", "250", "354"] {
-            crate::serve::expect_reply(&mut r, code).await;
-        }
-        w.write_all(format!("{body}.\r\n").as_bytes())
-            .await
-            .unwrap();
-        crate::serve::expect_reply(&mut r, "250").await;
+        .await;
+        smtp.say(format!("{body}.\r\n"), &["250"]).await;
     }
     let (ok, out, err) = waiter.join().unwrap();
     assert!(ok, "{err}");
     assert_eq!(out, "730114\n", "the forged code must not be handed out");
-    let (_, inbox) = api(
-        &c,
-        reqwest::Method::GET,
-        &format!("{base}/inbox?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
     let verdicts: Vec<(String, bool)> = inbox
         .as_array()
         .unwrap()

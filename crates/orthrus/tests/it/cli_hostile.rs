@@ -98,12 +98,7 @@ async fn server_strings_are_printed_with_control_characters_escaped() {
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("cli.json");
-    std::fs::write(
-        &cfg,
-        serde_json::json!({"server": url, "token": "t", "email": "a@acme.test"}).to_string(),
-    )
-    .unwrap();
+    let cfg = signed_in_to(dir.path(), &url);
     let run = |args: &'static [&'static str]| {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || cli(&cfg, args, ""))
@@ -163,12 +158,7 @@ async fn an_answer_the_cli_does_not_understand_is_a_clear_error() {
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("cli.json");
-    std::fs::write(
-        &cfg,
-        serde_json::json!({"server": url, "token": "t", "email": "a@acme.test"}).to_string(),
-    )
-    .unwrap();
+    let cfg = signed_in_to(dir.path(), &url);
     for args in [&["accounts", "list"][..], &["accounts", "show", "acc1"]] {
         let cfg = cfg.clone();
         let (ok, out, err) = tokio::task::spawn_blocking(move || cli(&cfg, args, ""))
@@ -185,4 +175,16 @@ async fn an_answer_the_cli_does_not_understand_is_a_clear_error() {
         );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// A CLI configuration in `dir` that is signed in to the server at `url`
+/// (token "t"); its path.
+fn signed_in_to(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let cfg = dir.join("cli.json");
+    std::fs::write(
+        &cfg,
+        serde_json::json!({"server": url, "token": "t", "email": "a@acme.test"}).to_string(),
+    )
+    .unwrap();
+    cfg
 }

@@ -11,7 +11,6 @@ use crate::scene::wait_for_end;
 use crate::support::chromium::{browser_sized, chromedriver};
 use crate::support::*;
 use axum::response::IntoResponse;
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -209,12 +208,10 @@ fn watch_workers(db: sqlx::PgPool, job: String) -> tokio::task::JoinHandle<Vec<u
 
 /// How many times the job took the account's credentials (once a run).
 async fn credential_uses(c: &reqwest::Client, base: &str, t: &str, job: &str) -> usize {
-    let (s, ev) = api(
+    let (s, ev) = get(
         c,
-        Method::GET,
         &format!("{base}/api/v1/audit?action=automation.credentials_use"),
-        Some(t),
-        None,
+        t,
     )
     .await;
     assert_eq!(s, 200, "{ev}");
@@ -286,11 +283,10 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
             .await?;
         // The owner's API token (through the balancer) and an account to reveal.
         let t = login(&c, &public, "owner@acme.test", "owner-password-1").await;
-        let (s, acct) = api(
+        let (s, acct) = post(
             &c,
-            Method::POST,
             &format!("{public}/api/v1/accounts"),
-            Some(&t),
+            &t,
             Some(json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"})),
         )
         .await;
@@ -340,21 +336,19 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
 
     // A message received by node A's SMTP listener shows on node C's open
     // inbox page (reached directly) within a second.
-    let (s, tiktok) = api(
+    let (s, tiktok) = post(
         &c,
-        Method::POST,
         &format!("{public}/api/v1/accounts"),
-        Some(&t),
+        &t,
         Some(json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
     )
     .await;
     assert_eq!(s, 201, "{tiktok}");
     let tiktok = tiktok["id"].as_str().unwrap().to_owned();
-    let (s, m) = api(
+    let (s, m) = post(
         &c,
-        Method::POST,
         &format!("{public}/api/v1/accounts/{tiktok}/managed-email"),
-        Some(&t),
+        &t,
         None,
     )
     .await;
@@ -368,7 +362,7 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
             .await?;
         // The page's live stream connects once the page has loaded.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        smtp_send(a.server.smtp.as_deref().unwrap(), &address).await;
+        mail_tiktok_code(a.server.smtp.as_deref().unwrap(), &address).await;
         let sent = Instant::now();
         let code = By::XPath("//*[contains(@class,'inbox-code') and normalize-space()='730194']");
         loop {
@@ -431,14 +425,7 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 201);
-            let (s, acct) = api(
-                &c,
-                Method::POST,
-                &format!("{public}/api/v1/accounts"),
-                Some(&t),
-                Some(json!({"app": app.key(), "label": format!("Sandbox {username}"), "login_url": format!("{sandbox}{}", app.login_path()), "username": username, "password": "pw-1-correct"})),
-            )
-            .await;
+            let (s, acct) = post(&c, &format!("{public}/api/v1/accounts"), &t, Some(json!({"app": app.key(), "label": format!("Sandbox {username}"), "login_url": format!("{sandbox}{}", app.login_path()), "username": username, "password": "pw-1-correct"}))).await;
             assert_eq!(s, 201, "{acct}");
             acct["id"].as_str().unwrap().to_owned()
         }
@@ -447,11 +434,10 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
     let start = |node: String, account: String| {
         let (c, t) = (c.clone(), t.clone());
         async move {
-            let (s, v) = api(
+            let (s, v) = post(
                 &c,
-                Method::POST,
                 &format!("{node}/api/v1/accounts/{account}/automations"),
-                Some(&t),
+                &t,
                 Some(json!({"kind": "login"})),
             )
             .await;
@@ -490,14 +476,7 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
     let held = watch_workers(db.clone(), job.clone());
     let mut stuck = false;
     for _ in 0..300 {
-        let (_, j) = api(
-            &c,
-            Method::GET,
-            &format!("{}/api/v1/jobs/{job}", b.direct),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (_, j) = get(&c, &format!("{}/api/v1/jobs/{job}", b.direct), &t).await;
         assert!(
             matches!(j["state"].as_str(), Some("queued" | "running")),
             "{j}"
@@ -574,26 +553,4 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
     );
     assert!(a.server.stop().success());
     assert!(c_node.server.stop().success());
-}
-
-/// Sends the TikTok code mail to `address` through the SMTP listener at `smtp`.
-async fn smtp_send(smtp: &str, address: &str) {
-    use tokio::io::{AsyncWriteExt, BufReader};
-    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    crate::serve::expect_reply(&mut r, "220").await;
-    w.write_all(
-        format!(
-            "EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    for code in ["250", "250", "250", "354"] {
-        crate::serve::expect_reply(&mut r, code).await;
-    }
-    w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <t-1@tiktok.com>\r\n\r\nYour verification code is 730 194. It expires in 5 minutes.\r\n.\r\n").await.unwrap();
-    crate::serve::expect_reply(&mut r, "250").await;
 }

@@ -4,8 +4,6 @@
 
 use crate::scene::Scene;
 use crate::support::chromium::{Chromium, sign_in};
-use crate::support::*;
-use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 use thirtyfour::prelude::*;
@@ -70,33 +68,8 @@ async fn code_tile_countdowns_move_after_htmx_swaps_them_in_chromium() {
     let s = Scene::new(None).await;
     let id = s.account("Brand Instagram", "acme.brand", "ig-pw").await;
     // A 10-second period, so the next code comes soon.
-    for (m, path, body) in [
-        (
-            Method::POST,
-            "auth/step-up".to_owned(),
-            json!({"password": "owner-password-1"}),
-        ),
-        (
-            Method::PUT,
-            format!("accounts/{id}/totp"),
-            json!({"secret": "JBSWY3DPEHPK3PXP", "period": 10}),
-        ),
-        (
-            Method::POST,
-            format!("accounts/{id}/totp/confirm"),
-            json!({}),
-        ),
-    ] {
-        let (st, v) = api(
-            &s.c,
-            m,
-            &format!("{}/{path}", s.base),
-            Some(&s.t),
-            Some(body),
-        )
+    s.authenticator_with(&id, json!({"secret": "JBSWY3DPEHPK3PXP", "period": 10}))
         .await;
-        assert_eq!(st, 200, "{path}: {v}");
-    }
     let chromium = Chromium::start().await;
     let b = &chromium.b;
     let result = async {

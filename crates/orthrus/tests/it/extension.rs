@@ -88,19 +88,7 @@ async fn pick_first_account(b: &WebDriver, css: &str) {
 }
 
 async fn audit_actions(scene: &Scene, action: &str) -> Vec<Value> {
-    let (s, v) = api(
-        &scene.c,
-        Method::GET,
-        &format!("{}/audit?action={action}", scene.base),
-        Some(&scene.t),
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    v.as_array()
-        .cloned()
-        .or_else(|| v["events"].as_array().cloned())
-        .unwrap_or_default()
+    audit_events(&scene.c, &scene.base, &scene.t, action).await
 }
 
 #[tokio::test]
@@ -118,20 +106,18 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     scene.authenticator(&id, SEED).await;
 
     // The intern: a Collaborator, who may not see the password.
-    let (s, intern) = api(
+    let (s, intern) = post(
         &c,
-        Method::POST,
         &format!("{base}/users"),
-        Some(&t),
+        &t,
         Some(json!({"email": "intern@acme.test", "role": "user", "password": "intern-password-1"})),
     )
     .await;
     assert_eq!(s, 201, "{intern}");
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/accounts/{id}/members"),
-        Some(&t),
+        &t,
         Some(json!({"user_id": intern["id"], "role": "collaborator"})),
     )
     .await;
@@ -143,14 +129,7 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
         "intern-password-1",
     )
     .await;
-    let (s, _) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/password"),
-        Some(&it),
-        None,
-    )
-    .await;
+    let (s, _) = get(&c, &format!("{base}/accounts/{id}/password"), &it).await;
     assert_eq!(s, 403, "a Collaborator is never given the password");
 
     // The intern connects the extension (an extension session).
@@ -256,14 +235,7 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
         fills.len() >= 3,
         "credentials, mailed code, authenticator code: {fills:?}"
     );
-    let (s, ledger) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/totp/ledger"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, ledger) = get(&c, &format!("{base}/accounts/{id}/totp/ledger"), &t).await;
     assert_eq!(s, 200, "{ledger}");
     assert!(ledger.to_string().contains("autofill"), "{ledger}");
 
@@ -308,14 +280,7 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/autofill/restrictions?url={q}"),
-            Some(tok),
-            None,
-        )
-        .await;
+        let (s, v) = get(&c, &format!("{base}/autofill/restrictions?url={q}"), tok).await;
         assert_eq!((s, v["blocked"].as_bool()), (200, Some(blocked)), "{v}");
     }
 
@@ -339,11 +304,10 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     assert_eq!(filled, json!(""), "nothing is filled on another origin");
     // Asked for it anyway (as a page could make the extension do), the
     // server refuses and records the attempt.
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/autofill"),
-        Some(token),
+        token,
         Some(json!({"account_id": id, "url": lookalike, "step": "credentials"})),
     )
     .await;

@@ -3,9 +3,8 @@
 //! code, here through the sandbox's password and authenticator steps; the
 //! other automations say they need a recipe.
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::Scene;
 use crate::support::*;
-use reqwest::Method;
 use serde_json::json;
 
 const SEED: &str = "JBSWY3DPEHPK3PXP";
@@ -14,14 +13,7 @@ const SEED: &str = "JBSWY3DPEHPK3PXP";
 async fn an_app_without_a_recipe_logs_in_through_the_generic_flow() {
     let scene = Scene::new(None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
-    let (s, acct) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "Vendor portal", "label": "Vendor", "login_url": format!("{}/accounts/login/", scene.sandbox), "username": "vendor", "password": "pw-1-correct"})),
-    )
-    .await;
+    let (s, acct) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "Vendor portal", "label": "Vendor", "login_url": format!("{}/accounts/login/", scene.sandbox), "username": "vendor", "password": "pw-1-correct"}))).await;
     assert_eq!(s, 201, "{acct}");
     let id = acct["id"].as_str().unwrap().to_owned();
     scene
@@ -33,15 +25,14 @@ async fn an_app_without_a_recipe_logs_in_through_the_generic_flow() {
     scene.authenticator(&id, SEED).await;
 
     let job = scene.start(&id, "login").await;
-    let end = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(end["state"], "succeeded", "{end}");
+    let end = scene.succeeds(&job).await;
     let steps = end["steps"].to_string();
     assert!(steps.contains("typed {totp}"), "{steps}");
     assert!(!steps.contains("pw-1-correct"), "{steps}");
 
     // Turning on MFA needs the app's own recipe.
     let job = scene.start(&id, "rotate_password").await;
-    let end = wait_for_end(&c, &base, &t, &job).await;
+    let end = scene.wait(&job).await;
     assert_eq!(end["state"], "failed", "{end}");
     assert!(
         end["error"]

@@ -2,48 +2,36 @@
 //! while the page is open appears live, the filters and search find it, and
 //! its view flags an unsigned sender and marks the code used.
 
-use crate::support::chromium::{Chromium, sign_in};
+use crate::support::chromium::*;
 use crate::support::*;
 use thirtyfour::prelude::*;
 
 #[tokio::test]
 async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
-    use tokio::io::{AsyncWriteExt, BufReader};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (server, c, base, t) = owner_server(&sqlite_storage(dir.path())).await;
-    let (_, acct) = api(
+    let id = add_account(
         &c,
-        reqwest::Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
+        &base,
+        &t,
+        serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"}),
     )
     .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
     let chromium = Chromium::start().await;
     let b = &chromium.b;
     let smtp = server.smtp.clone().unwrap();
     let result = async {
         sign_in(b, &server.url, "owner@acme.test", "owner-password-1").await?;
         b.goto(&format!("{}/accounts/{id}", server.url)).await?;
-        b.query(By::Id("create-managed-email")).first().await?.click().await?;
-        let address = b.query(By::Id("managed-address")).first().await?.text().await?;
+        wait_and_click(b, By::Id("create-managed-email")).await?;
+        let address = text_of(b, By::Id("managed-address")).await?;
         b.goto(&format!("{}/inbox", server.url)).await?;
-        b.query(By::XPath("//h1[text()='Shared inbox']")).first().await?;
+        wait_for(b, By::XPath("//h1[text()='Shared inbox']")).await?;
         // Send a message over SMTP while the page is open.
-        let stream = tokio::net::TcpStream::connect(&smtp).await.unwrap();
-        let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
-        crate::serve::expect_reply(&mut r, "220").await;
-        w.write_all(format!("EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n").as_bytes()).await.unwrap();
-        for code in ["250", "250", "250", "354"] {
-            crate::serve::expect_reply(&mut r, code).await;
-        }
-        w.write_all(b"From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <t-1@tiktok.com>\r\n\r\nYour verification code is 730 194. It expires in 5 minutes.\r\n.\r\n").await.unwrap();
-        crate::serve::expect_reply(&mut r, "250").await;
-                // Live over server-sent events: well before the 30 s fallback refresh.
-                // (Matched by XPath, not read afterwards: the table may be swapped
+        mail_tiktok_code(&smtp, &address).await;
+        // Live over server-sent events: well before the 30 s fallback refresh.
+        // (Matched by XPath, not read afterwards: the table may be swapped
         // again between finding the cell and reading it.)
         b.query(By::XPath(
             "//*[contains(@class,'inbox-code') and normalize-space()='730194']",
@@ -54,7 +42,7 @@ async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
         )
         .first()
         .await?;
-                let page = b.source().await?;
+        let page = b.source().await?;
         assert!(page.contains("TikTok Ads") && page.contains("no-reply@tiktok.com"));
         // Filters: the SMS channel hides it, a search for the sender finds it.
         b.query(By::Name("channel"))
@@ -62,11 +50,13 @@ async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
             .await?
             .send_keys("SMS")
             .await?;
-        b.query(By::XPath("//form[@class='filters']//button[@type='submit']"))
-            .first()
-            .await?
-            .click()
-            .await?;
+        b.query(By::XPath(
+            "//form[@class='filters']//button[@type='submit']",
+        ))
+        .first()
+        .await?
+        .click()
+        .await?;
         b.query(By::Id("inbox-none-match")).first().await?;
         b.goto(&format!("{}/inbox?q=TIKTOK&with_code=1", server.url))
             .await?;

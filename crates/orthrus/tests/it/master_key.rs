@@ -4,7 +4,6 @@
 
 use crate::ops::{admin, api_token, text};
 use crate::support::*;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -15,40 +14,22 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         let api_token = api_token(&c, &base, &t).await;
         let mut ids = Vec::new();
         for i in 0..4 {
-            let (s, v) = api(
-                &c,
-                Method::POST,
-                &format!("{base}/accounts"),
-                Some(&t),
-                Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")})),
-            )
-            .await;
+            let (s, v) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")}))).await;
             assert_eq!(s, 201, "{v}");
             ids.push(v["id"].as_str().unwrap().to_owned());
         }
-        let (s, v) = api(
+        enrol_totp(
             &c,
-            Method::PUT,
-            &format!("{base}/accounts/{}/totp", ids[0]),
-            Some(&t),
-            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+            &base,
+            &t,
+            &ids[0],
+            json!({"secret": "JBSWY3DPEHPK3PXP"}),
         )
         .await;
-        assert_eq!(s, 200, "{v}");
-        let (s, v) = api(
+        let (s, v) = put(
             &c,
-            Method::POST,
-            &format!("{base}/accounts/{}/totp/confirm", ids[0]),
-            Some(&t),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        let (s, v) = api(
-            &c,
-            Method::PUT,
             &format!("{base}/accounts/{}/backup-codes", ids[0]),
-            Some(&t),
+            &t,
             Some(json!({"codes": "1111-2222\n3333-4444"})),
         )
         .await;
@@ -102,12 +83,7 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         // signed out.
         let o = audit_verify(&storage);
         assert!(!o.status.success());
-        let o = std::process::Command::new(bin())
-            .args(["audit", "verify"])
-            .args(storage.args())
-            .env("ORTHRUS_MASTER_KEY", &new_key)
-            .output()
-            .unwrap();
+        let o = audit_verify_with(&storage, &new_key);
         assert!(o.status.success(), "{}", text(&o));
         let server = Server::start_env(
             &storage,
@@ -116,66 +92,30 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
             &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
         );
         let base = format!("{}/api/v1", server.url);
-        let (s, list) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts"),
-            Some(&api_token),
-            None,
-        )
-        .await;
+        let (s, list) = get(&c, &format!("{base}/accounts"), &api_token).await;
         assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(4)), "{list}");
-        let (s, _) = api(
+        let (s, _) = post(
             &c,
-            Method::POST,
             &format!("{base}/auth/step-up"),
-            Some(&t),
+            &t,
             Some(json!({"password": "owner-password-1"})),
         )
         .await;
         assert_eq!(s, 200, "the session from before the rotation still works");
         for (i, id) in ids.iter().enumerate() {
-            let (s, v) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/password"),
-                Some(&t),
-                None,
-            )
-            .await;
+            let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
             assert_eq!(
                 (s, v["password"].as_str()),
                 (200, Some(format!("secret-{i}").as_str())),
                 "{v}"
             );
-            let (s, v) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}"),
-                Some(&t),
-                None,
-            )
-            .await;
+            let (s, v) = get(&c, &format!("{base}/accounts/{id}"), &t).await;
             assert_eq!(s, 200, "{v}");
             assert!(v.to_string().contains(&format!("note {i}")), "{v}");
         }
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{}/totp/code", ids[0]),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (s, v) = get(&c, &format!("{base}/accounts/{}/totp/code", ids[0]), &t).await;
         assert_eq!(s, 200, "{v}");
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{}/backup-codes", ids[0]),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (s, v) = get(&c, &format!("{base}/accounts/{}/backup-codes", ids[0]), &t).await;
         assert_eq!(s, 200, "{v}");
         assert!(v.to_string().contains("3333"), "{v}");
         assert!(server.stop().success());
@@ -198,18 +138,11 @@ fn with_key_file(storage: &Storage, args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn rotation_with_a_key_file_keeps_the_old_key_aside() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     std::fs::create_dir_all(&storage.data_dir).unwrap();
     let key_file = storage.data_dir.join("master.key");
     std::fs::write(&key_file, format!("{}\n", master_key())).unwrap();
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
+    create_user_ok(&storage, "owner@acme.test", "owner", "owner-password-1");
     // --prepare only writes the next key, to copy to other nodes: no data
     // is touched, and the rotation then uses that very key.
     let o = with_key_file(&storage, &["admin", "rotate-master-key", "--prepare"]);
@@ -283,11 +216,10 @@ async fn secrets_under_load(
     let mut i = 0u64;
     while !stop.is_cancelled() {
         let password = format!("load-secret-{i}");
-        let (s, v) = api(
+        let (s, v) = post(
             &c,
-            Method::POST,
             &format!("{base}/accounts"),
-            Some(&api_token),
+            &api_token,
             Some(json!({"app": "instagram", "label": format!("Load {i}"), "password": password})),
         )
         .await;
@@ -301,24 +233,15 @@ async fn secrets_under_load(
             m[(i as usize * 7) % m.len()].clone()
         };
         for (id, password) in [(id, format!("load-secret-{i}")), earlier] {
-            let (s, v) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/password"),
-                Some(&session),
-                None,
-            )
-            .await;
+            let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &session).await;
             if (s, v["password"].as_str()) != (200, Some(password.as_str())) {
                 return Err(format!("reveal {id}: {s} {v}"));
             }
         }
-        let (s, v) = api(
+        let (s, v) = get(
             &c,
-            Method::GET,
             &format!("{base}/accounts/{totp_account}/totp/code"),
-            Some(&session),
-            None,
+            &session,
         )
         .await;
         if s != 200 {
@@ -382,40 +305,24 @@ impl Load {
     async fn all_open(&self, base: &str) {
         let c = http();
         let made = self.made.lock().unwrap().clone();
-        let (s, list) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts"),
-            Some(&self.api_token),
-            None,
-        )
-        .await;
+        let (s, list) = get(&c, &format!("{base}/accounts"), &self.api_token).await;
         assert_eq!(
             (s, list.as_array().map(Vec::len)),
             (200, Some(made.len())),
             "{list}"
         );
         for (id, password) in &made {
-            let (s, v) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}/password"),
-                Some(&self.session),
-                None,
-            )
-            .await;
+            let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &self.session).await;
             assert_eq!(
                 (s, v["password"].as_str()),
                 (200, Some(password.as_str())),
                 "{v}"
             );
         }
-        let (s, v) = api(
+        let (s, v) = get(
             &c,
-            Method::GET,
             &format!("{base}/accounts/{}/totp/code", self.totp_account),
-            Some(&self.session),
-            None,
+            &self.session,
         )
         .await;
         assert_eq!(s, 200, "{v}");
@@ -428,34 +335,23 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
     for storage in storages(dir.path(), "online_rotation").await {
         let (server, c, base, t) = owner_server(&storage).await;
         let api_token = api_token(&c, &base, &t).await;
-        let (s, v) = api(
+        let (s, v) = post(
             &c,
-            Method::POST,
             &format!("{base}/accounts"),
-            Some(&t),
+            &t,
             Some(json!({"app": "instagram", "label": "Before", "password": "before-secret"})),
         )
         .await;
         assert_eq!(s, 201, "{v}");
         let totp_account = v["id"].as_str().unwrap().to_owned();
-        for (method, path, body) in [
-            (
-                Method::PUT,
-                "totp",
-                Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
-            ),
-            (Method::POST, "totp/confirm", None),
-        ] {
-            let (s, v) = api(
-                &c,
-                method,
-                &format!("{base}/accounts/{totp_account}/{path}"),
-                Some(&t),
-                body,
-            )
-            .await;
-            assert_eq!(s, 200, "{v}");
-        }
+        enrol_totp(
+            &c,
+            &base,
+            &t,
+            &totp_account,
+            json!({"secret": "JBSWY3DPEHPK3PXP"}),
+        )
+        .await;
         let load = Load {
             session: t.clone(),
             api_token,
@@ -487,12 +383,7 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
         );
         load.all_open(&base).await;
         assert!(server.stop().success());
-        let o = std::process::Command::new(bin())
-            .args(["audit", "verify"])
-            .args(storage.args())
-            .env("ORTHRUS_MASTER_KEY", &new_key)
-            .output()
-            .unwrap();
+        let o = audit_verify_with(&storage, &new_key);
         assert!(o.status.success(), "{}", text(&o));
         // Restarted with only the new key: everything opens, and the
         // session and the API token from before still work.

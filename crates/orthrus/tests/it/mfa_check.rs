@@ -7,9 +7,8 @@
 //! on the pages; a sign-in the app refuses is "could not check", with the
 //! failed step named.
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::Scene;
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 const SEED: &str = "JBSWY3DPEHPK3PXP";
@@ -32,23 +31,9 @@ fn steps(job: &Value) -> Vec<(String, String)> {
 async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
     let scene = Scene::new(None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
-    let root = base.trim_end_matches("/api/v1").to_owned();
     let get = |path: String| {
         let (c, t) = (c.clone(), t.clone());
-        async move { api(&c, Method::GET, &path, Some(&t), None).await }
-    };
-    let page = |path: String| {
-        let (c, t, root) = (c.clone(), t.clone(), root.clone());
-        async move {
-            let r = c
-                .get(format!("{root}{path}"))
-                .bearer_auth(&t)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "{path}");
-            r.text().await.unwrap()
-        }
+        async move { get(&c, &path, &t).await }
     };
     // Three accounts whose authenticator Orthrus holds, each with a managed
     // address (the sandbox mails new devices a code there). In the app:
@@ -79,26 +64,14 @@ async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
 
     // A login keeps its browser profile: the app knows that device now.
     let login = scene.start(on, "login").await;
-    let done = wait_for_end(&c, &base, &t, &login).await;
-    assert_eq!(
-        done["state"],
-        "succeeded",
-        "{done}\n{}",
-        scene.server.logs()
-    );
+    scene.succeeds(&login).await;
 
     // The page offers the check; the check signs in afresh (the device
     // challenge comes again) and the app asks for the code: on.
-    let section = page(format!("/accounts/{on}/automations-ui")).await;
+    let section = scene.page(&format!("/accounts/{on}/automations-ui")).await;
     assert!(section.contains("id=\"automation-check-mfa\""), "{section}");
     let job = scene.start(on, "check_mfa").await;
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(
-        done["state"],
-        "succeeded",
-        "{done}\n{}",
-        scene.server.logs()
-    );
+    let done = scene.succeeds(&job).await;
     let seen = steps(&done);
     assert!(
         seen.iter().any(|(_, d)| d == "typed {inbox_code}"),
@@ -108,19 +81,13 @@ async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
     let (_, acct) = get(format!("{base}/accounts/{on}")).await;
     assert_eq!(acct["mfa_check"]["state"], "on", "{acct}");
     assert_eq!(acct["mfa_check"]["job_id"], job.as_str(), "{acct}");
-    let shown = page(format!("/accounts/{on}")).await;
+    let shown = scene.page(&format!("/accounts/{on}")).await;
     assert!(shown.contains("MFA confirmed on "), "{shown}");
 
     // MFA turned off in the app: the sign-in (through the device
     // challenge, which is not MFA) never asks for the code. Flagged.
     let job = scene.start(off, "check_mfa").await;
-    let done = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(
-        done["state"],
-        "succeeded",
-        "{done}\n{}",
-        scene.server.logs()
-    );
+    let done = scene.succeeds(&job).await;
     assert!(!done.to_string().contains("{totp}"), "{done}");
     let (_, acct) = get(format!("{base}/accounts/{off}")).await;
     assert_eq!(acct["mfa_check"]["state"], "off", "{acct}");
@@ -130,18 +97,18 @@ async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
     assert_eq!(audit[0]["target_id"], off.as_str());
     let (_, audit) = get(format!("{base}/audit?action=account.mfa_check")).await;
     assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
-    let shown = page(format!("/accounts/{off}")).await;
+    let shown = scene.page(&format!("/accounts/{off}")).await;
     assert!(
         shown.contains("MFA seems OFF: the app signed in without asking for a code on"),
         "{shown}"
     );
-    let list = page("/".into()).await;
+    let list = scene.page("/").await;
     assert_eq!(list.matches("MFA off?").count(), 1, "{list}");
 
     // The app refuses the password: could not check, with the reason and
     // the step that broke; not a flag.
     let job = scene.start(gone, "check_mfa").await;
-    let done = wait_for_end(&c, &base, &t, &job).await;
+    let done = scene.wait(&job).await;
     assert_eq!(done["state"], "failed", "{done}");
     let (_, acct) = get(format!("{base}/accounts/{gone}")).await;
     assert_eq!(acct["mfa_check"]["state"], "could_not_check", "{acct}");
@@ -161,8 +128,8 @@ async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
             .starts_with(&scene.sandbox),
         "{full}"
     );
-    let log = page(format!("/automations/{job}")).await;
+    let log = scene.page(&format!("/automations/{job}")).await;
     assert!(log.contains("id=\"job-failed-step\""), "{log}");
-    let list = page("/".into()).await;
+    let list = scene.page("/").await;
     assert_eq!(list.matches("MFA off?").count(), 1, "{list}");
 }

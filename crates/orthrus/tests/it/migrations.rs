@@ -5,7 +5,6 @@
 
 use crate::ops::{admin, text};
 use crate::support::*;
-use reqwest::Method;
 
 /// The account, tokens and data in `tests/data/release-0024.db`, made by
 /// `tests/data/make-release-fixture.sh` with the build of the previous
@@ -16,10 +15,7 @@ const FIXTURE_API_TOKEN: &str = "ort_glJHz7xdZs2mjJyhhk3m_4Z8BuwAEUd5Y40mGoNn1TI
 #[tokio::test]
 async fn a_database_from_the_previous_release_migrates_with_its_data() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     std::fs::create_dir_all(&storage.data_dir).unwrap();
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/release-0024.db"),
@@ -66,24 +62,15 @@ async fn a_database_from_the_previous_release_migrates_with_its_data() {
     let server = Server::start(&storage, "info");
     let c = http();
     let base = format!("{}/api/v1", server.url);
-    let (s, list) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts"),
-        Some(FIXTURE_API_TOKEN),
-        None,
-    )
-    .await;
+    let (s, list) = get(&c, &format!("{base}/accounts"), FIXTURE_API_TOKEN).await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list[0]["label"], "Brand IG", "{list}");
     let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
     step_up(&c, &base, &t).await;
-    let (s, v) = api(
+    let (s, v) = get(
         &c,
-        Method::GET,
         &format!("{base}/accounts/{FIXTURE_ACCOUNT}/password"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert_eq!(
@@ -91,22 +78,18 @@ async fn a_database_from_the_previous_release_migrates_with_its_data() {
         (200, Some("fixture-password-1")),
         "{v}"
     );
-    let (s, v) = api(
+    let (s, v) = get(
         &c,
-        Method::GET,
         &format!("{base}/accounts/{FIXTURE_ACCOUNT}/totp/code"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["code"].as_str().map(str::len), Some(6), "{v}");
-    let (s, v) = api(
+    let (s, v) = get(
         &c,
-        Method::GET,
         &format!("{base}/accounts/{FIXTURE_ACCOUNT}/backup-codes"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert_eq!(s, 200, "{v}");

@@ -333,17 +333,35 @@ pub(crate) fn refusal(l: &Landing) -> String {
 }
 
 pub(crate) async fn audit(server: &Server, token: &str, action: &str) -> Vec<Value> {
-    let (s, v) = api(
-        &http(),
-        reqwest::Method::GET,
-        &format!("{}/api/v1/audit?action={action}", server.url),
-        Some(token),
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    v.as_array()
-        .cloned()
-        .or_else(|| v["events"].as_array().cloned())
-        .unwrap_or_default()
+    audit_events(&http(), &format!("{}/api/v1", server.url), token, action).await
+}
+
+/// `orthrus login --sso` to `server`, its configuration at `cfg` and its
+/// standard input piped: the running CLI, and the link it printed for the
+/// browser (trimmed).
+pub(crate) fn sso_cli_login(server: &str, cfg: &Path) -> (Child, String) {
+    let mut cli = Command::new(bin())
+        .args(["login", "--server", server, "--sso"])
+        .env("ORTHRUS_CLI_CONFIG", cfg)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(cli.stderr.take().unwrap());
+    let mut link = String::new();
+    while !link.starts_with("http") {
+        link.clear();
+        assert!(
+            err.read_line(&mut link).unwrap() > 0,
+            "the CLI printed no link"
+        );
+    }
+    (cli, link.trim().to_owned())
+}
+
+/// The session token `orthrus login` stored in its configuration at `cfg`.
+pub(crate) fn stored_token(cfg: &Path) -> Option<String> {
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(cfg).unwrap()).unwrap();
+    stored["token"].as_str().map(str::to_owned)
 }

@@ -2,11 +2,9 @@
 //! restores. Migrations are in `migrations.rs`, master-key rotation in
 //! `master_key.rs`; the `admin` helpers here serve them too.
 
-use crate::serve::expect_reply;
 use crate::support::*;
 use reqwest::Method;
 use serde_json::json;
-use tokio::io::{AsyncWriteExt, BufReader};
 
 /// The value of the sample whose line starts with `series` followed by a
 /// space (exact label set), if any.
@@ -20,11 +18,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "metrics").await {
-        assert!(
-            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-                .status
-                .success()
-        );
+        create_user_ok(&storage, "owner@acme.test", "owner", "owner-password-1");
         let server = Server::start_env(
             &storage,
             "info",
@@ -75,32 +69,17 @@ async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
         }
         let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
         step_up(&c, &base, &t).await;
-        let (s, acct) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/accounts"),
-            Some(&t),
-            Some(json!({"app": "instagram", "label": "Brand IG", "password": "p", "username": "brand", "login_url": "http://127.0.0.1:9/login"})),
-        )
-        .await;
+        let (s, acct) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": "Brand IG", "password": "p", "username": "brand", "login_url": "http://127.0.0.1:9/login"}))).await;
         assert_eq!(s, 201, "{acct}");
         let id = acct["id"].as_str().unwrap().to_owned();
         for _ in 0..3 {
-            let (s, _) = api(
-                &c,
-                Method::GET,
-                &format!("{base}/accounts/{id}"),
-                Some(&t),
-                None,
-            )
-            .await;
+            let (s, _) = get(&c, &format!("{base}/accounts/{id}"), &t).await;
             assert_eq!(s, 200);
         }
-        let (s, job) = api(
+        let (s, job) = post(
             &c,
-            Method::POST,
             &format!("{base}/accounts/{id}/automations"),
-            Some(&t),
+            &t,
             Some(json!({"kind": "login"})),
         )
         .await;
@@ -109,32 +88,18 @@ async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
 
         // One SMTP session: an unknown recipient, then a message stored
         // (unsigned mail claiming instagram.com: flagged).
-        let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
-            .await
-            .unwrap();
-        let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
-        expect_reply(&mut r, "220").await;
-        w.write_all(b"EHLO mail.instagram.com\r\nMAIL FROM:<security@mail.instagram.com>\r\n")
-            .await
-            .unwrap();
-        expect_reply(&mut r, "250").await;
-        expect_reply(&mut r, "250").await;
-        w.write_all(b"RCPT TO:<nobody@inbox.localhost>\r\n")
-            .await
-            .unwrap();
-        expect_reply(&mut r, "550").await;
-        w.write_all(format!("RCPT TO:<{address}>\r\nDATA\r\n").as_bytes())
-            .await
-            .unwrap();
-        expect_reply(&mut r, "250").await;
-        expect_reply(&mut r, "354").await;
-        w.write_all(b"From: Instagram <security@mail.instagram.com>\r\nSubject: 481 920 is your code\r\nMessage-ID: <m-1@mail.instagram.com>\r\n\r\nUse 481920.\r\n.\r\n")
-            .await
-            .unwrap();
-        expect_reply(&mut r, "250").await;
-        w.write_all(b"QUIT\r\n").await.unwrap();
-        expect_reply(&mut r, "221").await;
+        let mut smtp = Smtp::connect(&server.smtp.clone().unwrap()).await;
+        smtp.say(
+            "EHLO mail.instagram.com\r\nMAIL FROM:<security@mail.instagram.com>\r\n",
+            &["250", "250"],
+        )
+        .await;
+        smtp.say("RCPT TO:<nobody@inbox.localhost>\r\n", &["550"])
+            .await;
+        smtp.say(format!("RCPT TO:<{address}>\r\nDATA\r\n"), &["250", "354"])
+            .await;
+        smtp.say("From: Instagram <security@mail.instagram.com>\r\nSubject: 481 920 is your code\r\nMessage-ID: <m-1@mail.instagram.com>\r\n\r\nUse 481920.\r\n.\r\n", &["250"]).await;
+        smtp.say("QUIT\r\n", &["221"]).await;
         c.get(format!("{}/no/such/page", server.url))
             .send()
             .await
@@ -238,11 +203,10 @@ pub(crate) const OTHER_KEY: &str = "KysrKysrKysrKysrKysrKysrKysrKysrKysrKysrKys=
 /// which must keep working across whatever the test does to the keys.
 pub(crate) async fn api_token(c: &reqwest::Client, base: &str, t: &str) -> String {
     step_up(c, base, t).await;
-    let (s, tok) = api(
+    let (s, tok) = post(
         c,
-        Method::POST,
         &format!("{base}/me/tokens"),
-        Some(t),
+        t,
         Some(json!({"name": "ci"})),
     )
     .await;
@@ -260,14 +224,7 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
     let (server, c, base, t) = owner_server(&storage).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let (s, v) = api(
-            &c,
-            Method::POST,
-            &format!("{base}/accounts"),
-            Some(&t),
-            Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")})),
-        )
-        .await;
+        let (s, v) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")}))).await;
         assert_eq!(s, 201, "{v}");
         ids.push(v["id"].as_str().unwrap().to_owned());
     }
@@ -280,11 +237,10 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
         let (c, base, t) = (c.clone(), base.clone(), t.clone());
         tokio::spawn(async move {
             for i in 0..5 {
-                api(
+                post(
                     &c,
-                    Method::POST,
                     &format!("{base}/accounts"),
-                    Some(&t),
+                    &t,
                     Some(json!({"app": "x", "label": format!("during {i}"), "password": "p"})),
                 )
                 .await;
@@ -365,26 +321,12 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
     assert!(o.status.success(), "{}", text(&o));
     let server = Server::start(&fresh, "info");
     let base = format!("{}/api/v1", server.url);
-    let (s, list) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts"),
-        Some(&api_token),
-        None,
-    )
-    .await;
+    let (s, list) = get(&c, &format!("{base}/accounts"), &api_token).await;
     assert_eq!(s, 200, "{list}");
     assert!(list.as_array().unwrap().len() >= 3, "{list}");
     step_up(&c, &base, &t).await;
     for (i, id) in ids.iter().enumerate() {
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{id}/password"),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
         assert_eq!(
             (s, v["password"].as_str()),
             (200, Some(format!("secret-{i}").as_str())),

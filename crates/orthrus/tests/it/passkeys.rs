@@ -3,7 +3,7 @@
 //! for the backup codes, audited as a passkey step-up. The registration and
 //! reveal steps serve the three-node test (`cluster.rs`) too.
 
-use crate::support::chromium::{Chromium, sign_in};
+use crate::support::chromium::*;
 use crate::support::*;
 use thirtyfour::prelude::*;
 
@@ -42,7 +42,7 @@ pub(crate) async fn register_a_passkey_and_reveal_with_it(
         .await?;
     sign_in(b, public, "owner@acme.test", "owner-password-1").await?;
     b.goto(&format!("{public}/security")).await?;
-    let form = b.query(By::Id("passkey-register")).first().await?;
+    let form = wait_for(b, By::Id("passkey-register")).await?;
     form.find(By::Name("name"))
         .await?
         .send_keys("Test laptop")
@@ -55,31 +55,14 @@ pub(crate) async fn register_a_passkey_and_reveal_with_it(
         .await?
         .click()
         .await?;
-    b.query(By::XPath("//td[text()='Test laptop']"))
-        .first()
-        .await?;
+    wait_for(b, By::XPath("//td[text()='Test laptop']")).await?;
     // A fresh session: revealing asks for the identity check; the passkey answers it.
-    b.find(By::XPath("//button[text()='Sign out']"))
-        .await?
-        .click()
-        .await?;
+    sign_out(b).await?;
     sign_in(b, public, "owner@acme.test", "owner-password-1").await?;
     b.goto(&format!("{public}/accounts/{id}")).await?;
-    b.query(By::Id("reveal-password"))
-        .first()
-        .await?
-        .click()
-        .await?;
-    b.query(By::Id("step-up-passkey"))
-        .first()
-        .await?
-        .click()
-        .await?;
-    b.query(By::Id("password-value"))
-        .first()
-        .await?
-        .text()
-        .await
+    wait_and_click(b, By::Id("reveal-password")).await?;
+    wait_and_click(b, By::Id("step-up-passkey")).await?;
+    text_of(b, By::Id("password-value")).await
 }
 
 #[tokio::test]
@@ -109,13 +92,11 @@ async fn passkey_registration_and_step_up_in_chromium() {
         "owner-password-1",
     )
     .await;
-    let (_, acct) = api(&c, reqwest::Method::POST, &format!("http://{listen}/api/v1/accounts"), Some(&t), Some(serde_json::json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"}))).await;
-    let id = acct["id"].as_str().unwrap().to_owned();
-    let (s, _) = api(
+    let id = add_account(&c, &format!("http://{listen}/api/v1"), &t, serde_json::json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"})).await;
+    let (s, _) = put(
         &c,
-        reqwest::Method::PUT,
         &format!("http://{listen}/api/v1/accounts/{id}/backup-codes"),
-        Some(&t),
+        &t,
         Some(serde_json::json!({"codes": "8841 2290\n1377 4052"})),
     )
     .await;
@@ -127,24 +108,16 @@ async fn passkey_registration_and_step_up_in_chromium() {
         let shown = register_a_passkey_and_reveal_with_it(b, &public, &id).await?;
         assert_eq!(shown, "Passkey-Guarded-7");
         // The same session, elevated by the passkey, views the backup codes.
-        b.query(By::Id("backup-view"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//td[text()='8841 2290']"))
-            .first()
-            .await?;
+        wait_and_click(b, By::Id("backup-view")).await?;
+        wait_for(b, By::XPath("//td[text()='8841 2290']")).await?;
         WebDriverResult::Ok(())
     }
     .await;
     chromium.finish(result, || server.logs()).await;
-    let (_, ev) = api(
+    let (_, ev) = get(
         &c,
-        reqwest::Method::GET,
         &format!("http://{listen}/api/v1/audit?action=auth.step_up"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert!(
@@ -154,14 +127,7 @@ async fn passkey_registration_and_step_up_in_chromium() {
             .any(|e| e["detail"]["method"] == "passkey" && e["outcome"] == "success"),
         "{ev}"
     );
-    let (_, keys) = api(
-        &c,
-        reqwest::Method::GET,
-        &format!("http://{listen}/api/v1/me/passkeys"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, keys) = get(&c, &format!("http://{listen}/api/v1/me/passkeys"), &t).await;
     assert_eq!(keys[0]["name"], "Test laptop");
     assert!(keys[0]["last_used_at"].is_string());
     assert!(server.stop().success());

@@ -8,7 +8,6 @@
 
 use crate::scene::Scene;
 use crate::support::*;
-use reqwest::Method;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -169,25 +168,11 @@ async fn recipe_try_runs_one_flow_as_a_job_and_shows_each_step() {
     // The try is the account's job, held by the command from the start:
     // one attempt, its steps once, the first saying where it came from.
     // Had the server's runner taken it, it would have run the steps again.
-    let (_, jobs) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, jobs) = get(&c, &format!("{base}/jobs?account_id={id}"), &t).await;
     let jobs = jobs.as_array().unwrap().clone();
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     let job = jobs[0]["id"].as_str().unwrap();
-    let (_, job) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs/{job}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, job) = get(&c, &format!("{base}/jobs/{job}"), &t).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["kind"], "login");
     assert_eq!(job["attempts"], 1, "{job}");
@@ -204,14 +189,7 @@ async fn recipe_try_runs_one_flow_as_a_job_and_shows_each_step() {
     assert_eq!(names[1], "start the browser", "{names:?}");
     assert_eq!(names.len(), 2 + printed.len(), "{names:?}\n{out}");
     assert!(!job.to_string().contains(PASSWORD));
-    let (_, audit) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/audit?action=automation.start"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, audit) = get(&c, &format!("{base}/audit?action=automation.start"), &t).await;
     assert!(audit.to_string().contains("my-sandbox.toml"), "{audit}");
 
     // A broken recipe: the password field's selector finds nothing. The
@@ -320,14 +298,7 @@ async fn recipe_try_runs_one_flow_as_a_job_and_shows_each_step() {
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(err.contains("unparsable.toml:3:"), "{err}");
     // Two tries ran; the refused ones left no job.
-    let (_, jobs) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs?account_id={id}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, jobs) = get(&c, &format!("{base}/jobs?account_id={id}"), &t).await;
     assert_eq!(jobs.as_array().unwrap().len(), 2, "{jobs}");
 }
 
@@ -379,14 +350,7 @@ async fn recipe_try_waits_for_a_person_as_a_job_does() {
     // answers there (here through the API).
     let mut job = None;
     for _ in 0..600 {
-        let (_, jobs) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/jobs?account_id={id}"),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (_, jobs) = get(&c, &format!("{base}/jobs?account_id={id}"), &t).await;
         if let Some(j) = jobs.as_array().and_then(|j| j.first())
             && j["state"] == "waiting"
         {
@@ -397,20 +361,12 @@ async fn recipe_try_waits_for_a_person_as_a_job_does() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let job = job.expect("the try never asked");
-    let (_, asked) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/jobs/{job}"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, asked) = get(&c, &format!("{base}/jobs/{job}"), &t).await;
     assert_eq!(asked["question"]["kind"], "captcha", "{asked}");
-    let (s, v) = api(
+    let (s, v) = post(
         &c,
-        Method::POST,
         &format!("{base}/jobs/{job}/answer"),
-        Some(&t),
+        &t,
         Some(serde_json::json!({"answer": "orchid"})),
     )
     .await;

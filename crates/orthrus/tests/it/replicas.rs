@@ -7,10 +7,9 @@
 //! to `orthrus_automation::BUILTIN_RECIPES` without a replica and a test
 //! here fails `every_shipped_recipe_is_run_against_its_replica`.
 
-use crate::scene::{Scene, wait_for_end};
+use crate::scene::{ByHand, Scene};
 use crate::support::*;
 use orthrus_sandbox::SandboxApp;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// The apps whose recipes this file runs, each in a test of its own.
@@ -41,61 +40,24 @@ async fn the_instagram_recipe_runs_every_flow_against_the_instagram_replica() {
     // Someone signs in by hand with the current code: the replica then
     // says "This code was already used" to the job, which waits for the
     // next code and tries once more.
-    let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
+    let c = scene.c.clone();
     let id = scene.account_id("Brand").await;
     scene
         .sandbox_config(json!({"challenge_unknown_devices": false}))
         .await;
-    let by_hand = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let password = revealed_password(&scene, &id).await;
-    let r = by_hand
-        .post(format!("{}/accounts/login/", scene.sandbox))
-        .form(&[("username", "brand"), ("password", password.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let cookies: Vec<String> = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let mut signed_by_hand = false;
-    for _ in 0..4 {
-        let (_, v) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/accounts/{id}/totp/code"),
-            Some(&t),
-            None,
+    let signed_by_hand = scene
+        .sign_in_by_hand(
+            &id,
+            &ByHand {
+                login_path: "/accounts/login/",
+                username: "brand",
+                password: &password,
+                code_field: "verificationCode",
+                worked: |to| to.starts_with("/accounts/onetap") || to == "/",
+            },
         )
         .await;
-        let left = v["seconds_remaining"].as_i64().unwrap_or(0);
-        if left >= 20 {
-            let r = by_hand
-                .post(format!("{}/accounts/login/two_factor", scene.sandbox))
-                .header("Cookie", cookies.join("; "))
-                .form(&[("verificationCode", v["code"].as_str().unwrap())])
-                .send()
-                .await
-                .unwrap();
-            let to = r
-                .headers()
-                .get("location")
-                .and_then(|l| l.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            if to.starts_with("/accounts/onetap") || to == "/" {
-                signed_by_hand = true;
-                break;
-            }
-        }
-        let wait = u64::try_from(left).unwrap_or(0) + 1;
-        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-    }
     assert!(signed_by_hand, "the code never worked by hand");
     // The job's browser kept its session from the flows above: end it, so
     // the job signs in again and meets the used code.
@@ -106,8 +68,7 @@ async fn the_instagram_recipe_runs_every_flow_against_the_instagram_replica() {
         .unwrap();
     assert_eq!(r.status(), 204);
     let job = scene.start(&id, "login").await;
-    let retried = wait_for_end(&c, &base, &t, &job).await;
-    assert_eq!(retried["state"], "succeeded", "{retried}");
+    let retried = scene.succeeds(&job).await;
     assert!(
         retried
             .to_string()
@@ -140,7 +101,7 @@ async fn every_flow(app: &str) -> Scene {
         )
         .await;
     let job = scene.start(&ads, "swap_email").await;
-    let swapped = wait_for_end(&c, &base, &t, &job).await;
+    let swapped = scene.wait(&job).await;
     assert_eq!(swapped["state"], "succeeded", "{app}: {swapped}");
     assert_eq!(
         sandbox_user(&scene, "ads").await["email"].as_str(),
@@ -161,7 +122,7 @@ async fn every_flow(app: &str) -> Scene {
         )
         .await;
     let job = scene.start(&brand, "login").await;
-    let signed = wait_for_end(&c, &base, &t, &job).await;
+    let signed = scene.wait(&job).await;
     assert_eq!(signed["state"], "succeeded", "{app}: {signed}");
     let steps = signed["steps"].to_string();
     assert!(steps.contains("typed {inbox_code}"), "{app}: {steps}");
@@ -180,19 +141,12 @@ async fn every_flow(app: &str) -> Scene {
         error.contains("new devices") && error.contains("trying again at"),
         "{app}: {error}"
     );
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/jobs/{job}/cancel"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, v) = post(&c, &format!("{base}/jobs/{job}/cancel"), &t, None).await;
     assert_eq!(s, 200, "{v}");
 
     scene.sandbox_config(json!({})).await;
     let job = scene.start(&brand, "enable_mfa").await;
-    let mfa = wait_for_end(&c, &base, &t, &job).await;
+    let mfa = scene.wait(&job).await;
     assert_eq!(mfa["state"], "succeeded", "{app}: {mfa}");
     let user = sandbox_user(&scene, "brand").await;
     assert_eq!(
@@ -203,12 +157,10 @@ async fn every_flow(app: &str) -> Scene {
         (Some(true), Some(5)),
         "{app}: {user}"
     );
-    let (_, backup) = api(
+    let (_, backup) = get(
         &c,
-        Method::GET,
         &format!("{base}/accounts/{brand}/backup-codes/status"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert_eq!(backup["unused"], 5, "{app}: {backup}");
@@ -218,7 +170,7 @@ async fn every_flow(app: &str) -> Scene {
     // pending for every later rotation to type again.
     scene.sandbox_config(json!({"max_password_len": 16})).await;
     let job = scene.start(&brand, "rotate_password").await;
-    let refused = wait_for_end(&c, &base, &t, &job).await;
+    let refused = scene.wait(&job).await;
     assert_eq!(refused["state"], "failed", "{app}: {refused}");
     assert!(
         refused["error"]
@@ -237,32 +189,22 @@ async fn every_flow(app: &str) -> Scene {
         Some("brand-pw-1-correct"),
         "{app}"
     );
-    let (s, rotation) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{brand}/rotation"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, rotation) = get(&c, &format!("{base}/accounts/{brand}/rotation"), &t).await;
     assert_eq!(s, 200, "{rotation}");
     assert_eq!(rotation["password_pending"], false, "{app}: {rotation}");
-    let (_, audit) = api(
+    let (_, audit) = get(
         &c,
-        Method::GET,
         &format!("{base}/audit?action=automation.password_discarded"),
-        Some(&t),
-        None,
+        &t,
     )
     .await;
     assert!(audit.to_string().contains(&job), "{app}: {audit}");
     // The account's policy fixed to the app's rule: the next rotation
     // makes a fresh password under it.
-    let (s, v) = api(
+    let (s, v) = put(
         &c,
-        Method::PUT,
         &format!("{base}/accounts/{brand}/rotation"),
-        Some(&t),
+        &t,
         Some(json!({"every_days": null, "password_policy": {"length": 16}})),
     )
     .await;
@@ -271,7 +213,7 @@ async fn every_flow(app: &str) -> Scene {
     // Rotate the password: changed in the app, then verified by signing
     // out and in again with it, passing the authenticator step.
     let job = scene.start(&brand, "rotate_password").await;
-    let rotated = wait_for_end(&c, &base, &t, &job).await;
+    let rotated = scene.wait(&job).await;
     assert_eq!(rotated["state"], "succeeded", "{app}: {rotated}");
     assert!(
         rotated["steps"].to_string().contains("typed {totp}"),
@@ -290,25 +232,19 @@ async fn every_flow(app: &str) -> Scene {
 
 /// What the replica knows of `username`.
 async fn sandbox_user(scene: &Scene, username: &str) -> Value {
-    scene
-        .c
-        .get(format!("{}/__sandbox/users/{username}", scene.sandbox))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(
+        &scene.c,
+        &format!("{}/__sandbox/users/{username}", scene.sandbox),
+    )
+    .await
 }
 
 /// The account's current password (the Owner has confirmed their identity).
 async fn revealed_password(scene: &Scene, id: &str) -> String {
-    let (s, v) = api(
+    let (s, v) = get(
         &scene.c,
-        Method::GET,
         &format!("{}/accounts/{id}/password", scene.base),
-        Some(&scene.t),
-        None,
+        &scene.t,
     )
     .await;
     assert_eq!(s, 200, "{v}");
@@ -318,14 +254,7 @@ async fn revealed_password(scene: &Scene, id: &str) -> String {
 /// Polls job `job` until it is neither queued nor running.
 async fn wait_while_busy(scene: &Scene, job: &str) -> Value {
     for _ in 0..600 {
-        let (_, j) = api(
-            &scene.c,
-            Method::GET,
-            &format!("{}/jobs/{job}", scene.base),
-            Some(&scene.t),
-            None,
-        )
-        .await;
+        let (_, j) = get(&scene.c, &format!("{}/jobs/{job}", scene.base), &scene.t).await;
         if j["state"] != "queued" && j["state"] != "running" {
             return j;
         }

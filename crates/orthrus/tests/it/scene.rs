@@ -3,7 +3,6 @@
 //! the server's SMTP listener. Used by the automation and extension tests.
 
 use crate::support::*;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// One server (SQLite, an Owner signed in) and an in-process sandbox whose
@@ -61,15 +60,8 @@ impl Scene {
         link_host: Option<&str>,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage {
-            data_dir: dir.path().join("d"),
-            database_url: None,
-        };
-        assert!(
-            create_user(&storage, "owner@acme.test", "owner", "owner-password-1")
-                .status
-                .success()
-        );
+        let storage = sqlite_storage(dir.path());
+        create_user_ok(&storage, "owner@acme.test", "owner", "owner-password-1");
         let cfg = dir.path().join("orthrus.toml");
         let sms = sms_secret
             .map(|s| format!("[sms]\nwebhook_secret = \"{s}\"\n"))
@@ -108,9 +100,7 @@ impl Scene {
         })
         .await
         .unwrap();
-        let c = http();
-        let base = format!("{}/api/v1", server.url);
-        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
+        let (c, base, t) = owner_session(&server).await;
         Self {
             dir,
             storage,
@@ -126,28 +116,14 @@ impl Scene {
     /// An account of the sandbox's app in Orthrus; its id.
     pub(crate) async fn account(&self, label: &str, username: &str, password: &str) -> String {
         let login_url = format!("{}{}", self.sandbox, self.app.login_path());
-        let (s, acct) = api(
-            &self.c,
-            Method::POST,
-            &format!("{}/accounts", self.base),
-            Some(&self.t),
-            Some(json!({"app": self.app.key(), "label": label, "login_url": login_url, "username": username, "password": password})),
-        )
-        .await;
+        let (s, acct) = post(&self.c, &format!("{}/accounts", self.base), &self.t, Some(json!({"app": self.app.key(), "label": label, "login_url": login_url, "username": username, "password": password}))).await;
         assert_eq!(s, 201, "{acct}");
         acct["id"].as_str().unwrap().to_owned()
     }
 
     /// The id of the account labelled `label`.
     pub(crate) async fn account_id(&self, label: &str) -> String {
-        let (s, list) = api(
-            &self.c,
-            Method::GET,
-            &format!("{}/accounts", self.base),
-            Some(&self.t),
-            None,
-        )
-        .await;
+        let (s, list) = get(&self.c, &format!("{}/accounts", self.base), &self.t).await;
         assert_eq!(s, 200, "{list}");
         list.as_array()
             .and_then(|l| l.iter().find(|a| a["label"] == label))
@@ -164,33 +140,14 @@ impl Scene {
     /// Sets up account `id`'s authenticator with `seed` (the Owner confirms
     /// their identity, enrols it and confirms it).
     pub(crate) async fn authenticator(&self, id: &str, seed: &str) {
-        for (m, path, body) in [
-            (
-                Method::POST,
-                "auth/step-up".to_owned(),
-                json!({"password": "owner-password-1"}),
-            ),
-            (
-                Method::PUT,
-                format!("accounts/{id}/totp"),
-                json!({ "secret": seed }),
-            ),
-            (
-                Method::POST,
-                format!("accounts/{id}/totp/confirm"),
-                json!({}),
-            ),
-        ] {
-            let (s, v) = api(
-                &self.c,
-                m,
-                &format!("{}/{path}", self.base),
-                Some(&self.t),
-                Some(body),
-            )
-            .await;
-            assert_eq!(s, 200, "{path}: {v}");
-        }
+        self.authenticator_with(id, json!({ "secret": seed })).await;
+    }
+
+    /// Like [`Scene::authenticator`], with the secret and its parameters in
+    /// `totp`.
+    pub(crate) async fn authenticator_with(&self, id: &str, totp: Value) {
+        step_up(&self.c, &self.base, &self.t).await;
+        enrol_totp(&self.c, &self.base, &self.t, id, totp).await;
     }
 
     /// A user of the sandbox app.
@@ -219,11 +176,10 @@ impl Scene {
 
     /// Starts an automation; its job id.
     pub(crate) async fn start(&self, id: &str, kind: &str) -> String {
-        let (s, v) = api(
+        let (s, v) = post(
             &self.c,
-            Method::POST,
             &format!("{}/accounts/{id}/automations", self.base),
-            Some(&self.t),
+            &self.t,
             Some(json!({ "kind": kind })),
         )
         .await;
@@ -232,10 +188,111 @@ impl Scene {
     }
 }
 
+impl Scene {
+    /// Waits for job `job` to end (see [`wait_for_end`]); its last state.
+    pub(crate) async fn wait(&self, job: &str) -> Value {
+        wait_for_end(&self.c, &self.base, &self.t, job).await
+    }
+
+    /// Waits for job `job` to end, and it succeeded (else the job and the
+    /// server's logs); the job.
+    pub(crate) async fn succeeds(&self, job: &str) -> Value {
+        let done = self.wait(job).await;
+        assert_eq!(done["state"], "succeeded", "{done}\n{}", self.server.logs());
+        done
+    }
+
+    /// The page at `path` on the server, as the Owner; it answers 200.
+    pub(crate) async fn page(&self, path: &str) -> String {
+        let r = self
+            .c
+            .get(format!("{}{path}", self.server.url))
+            .bearer_auth(&self.t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.text().await.unwrap()
+    }
+}
+
+/// How someone signs in to the sandbox app by hand: its sign-in form's
+/// path, the two-factor form's field, and the redirect that says it worked.
+pub(crate) struct ByHand<'a> {
+    pub(crate) login_path: &'a str,
+    pub(crate) username: &'a str,
+    pub(crate) password: &'a str,
+    pub(crate) code_field: &'a str,
+    pub(crate) worked: fn(&str) -> bool,
+}
+
+impl Scene {
+    /// Someone signs in to the sandbox by hand (`how`), typing account
+    /// `id`'s code from Orthrus when it has 20 s or more left (the app may
+    /// have seen the current one); whether a code worked within four tries.
+    pub(crate) async fn sign_in_by_hand(&self, id: &str, how: &ByHand<'_>) -> bool {
+        let by_hand = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = by_hand
+            .post(format!("{}{}", self.sandbox, how.login_path))
+            .form(&[("username", how.username), ("password", how.password)])
+            .send()
+            .await
+            .unwrap();
+        let cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect();
+        for _ in 0..4 {
+            let (_, v) = get(
+                &self.c,
+                &format!("{}/accounts/{id}/totp/code", self.base),
+                &self.t,
+            )
+            .await;
+            let left = v["seconds_remaining"].as_i64().unwrap_or(0);
+            if left >= 20 {
+                let r = by_hand
+                    .post(format!("{}/accounts/login/two_factor", self.sandbox))
+                    .header("Cookie", cookies.join("; "))
+                    .form(&[(how.code_field, v["code"].as_str().unwrap())])
+                    .send()
+                    .await
+                    .unwrap();
+                let to = r
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or_default();
+                if (how.worked)(to) {
+                    return true;
+                }
+            }
+            let wait = u64::try_from(left).unwrap_or(0) + 1;
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        }
+        false
+    }
+}
+
+/// The names of job `job`'s steps, in order.
+pub(crate) fn step_names(job: &Value) -> Vec<&str> {
+    job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect()
+}
+
 /// Polls job `job` until it ends; its last state.
 pub(crate) async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
     for _ in 0..600 {
-        let (s, j) = api(c, Method::GET, &format!("{base}/jobs/{job}"), Some(t), None).await;
+        let (s, j) = get(c, &format!("{base}/jobs/{job}"), t).await;
         assert_eq!(s, 200, "{j}");
         if matches!(
             j["state"].as_str(),

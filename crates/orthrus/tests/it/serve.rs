@@ -2,7 +2,6 @@
 //! graceful shutdown, admin and audit commands, and secrets at rest.
 
 use crate::support::*;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -53,11 +52,10 @@ async fn first_run_restart_and_graceful_shutdown() {
         // The link works once.
         assert_eq!(c.get(&setup).send().await.unwrap().status(), 303);
         let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-        let (s, v) = api(
+        let (s, v) = post(
             &c,
-            Method::POST,
             &format!("{}/api/v1/accounts", server.url),
-            Some(&t),
+            &t,
             Some(json!({"app": "instagram", "label": "Brand IG", "password": "persisted-pw"})),
         )
         .await;
@@ -69,30 +67,20 @@ async fn first_run_restart_and_graceful_shutdown() {
         // After a restart: no setup link, the session and the account remain.
         let server = Server::start(&storage, "info");
         assert!(server.setup_url.is_none());
-        let (s, v) = api(
-            &c,
-            Method::GET,
-            &format!("{}/api/v1/accounts", server.url),
-            Some(&t),
-            None,
-        )
-        .await;
+        let (s, v) = get(&c, &format!("{}/api/v1/accounts", server.url), &t).await;
         assert_eq!((s, v[0]["label"].as_str()), (200, Some("Brand IG")));
-        let (s, _) = api(
+        let (s, _) = post(
             &c,
-            Method::POST,
             &format!("{}/api/v1/auth/step-up", server.url),
-            Some(&t),
+            &t,
             Some(json!({"password": "owner-password-1"})),
         )
         .await;
         assert_eq!(s, 200);
-        let (_, v) = api(
+        let (_, v) = get(
             &c,
-            Method::GET,
             &format!("{}/api/v1/accounts/{id}/password", server.url),
-            Some(&t),
-            None,
+            &t,
         )
         .await;
         assert_eq!(v["password"], "persisted-pw");
@@ -106,12 +94,7 @@ async fn first_run_restart_and_graceful_shutdown() {
 async fn admin_create_user_and_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "admin").await {
-        let out = create_user(&storage, "Kathy@Acme.test", "owner", "kathy-password-1");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = create_user_ok(&storage, "Kathy@Acme.test", "owner", "kathy-password-1");
         assert!(String::from_utf8_lossy(&out.stdout).contains("created kathy@acme.test (owner)"));
         let out = create_user(&storage, "kathy@acme.test", "user", "another-password");
         assert!(!out.status.success());
@@ -146,11 +129,10 @@ async fn audit_verify_detects_edits_and_deletions() {
     let storage = sqlite_storage(dir.path());
     let (server, c, _, t) = owner_server(&storage).await;
     for i in 0..3 {
-        api(
+        post(
             &c,
-            Method::POST,
             &format!("{}/api/v1/accounts", server.url),
-            Some(&t),
+            &t,
             Some(json!({"app": "x", "label": format!("A{i}"), "password": "p"})),
         )
         .await;
@@ -234,22 +216,11 @@ async fn audit_verify_detects_edits_and_deletions() {
 
 #[test]
 fn extract_reads_email_and_sms_from_stdin() {
-    use std::io::Write;
     let run = |args: &[&str], input: &str| {
-        let mut child = std::process::Command::new(bin())
-            .arg("extract")
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = with_stdin(
+            std::process::Command::new(bin()).arg("extract").args(args),
+            input,
+        );
         assert!(out.status.success());
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
@@ -278,16 +249,9 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     let user_password = "Owner-Pass-7f3a9c";
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", user_password)
-            .status
-            .success()
-    );
+    create_user_ok(&storage, "owner@acme.test", "owner", user_password);
     let server = Server::start(&storage, "debug");
     let c = http();
     let base = format!("{}/api/v1", server.url);
@@ -295,111 +259,51 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
     let account_password = "Acct-Secret-91b2e4d7";
     let notes = "Note-Secret-5c8e1f";
     let field = "Field-Secret-3d7a6b";
-    let (s, v) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/accounts"),
-        Some(&t),
-        Some(json!({"app": "instagram", "label": "Brand", "password": account_password, "notes": notes, "fields": [{"name": "PIN", "secret": true, "value": field}]})),
-    )
-    .await;
+    let (s, v) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": "Brand", "password": account_password, "notes": notes, "fields": [{"name": "PIN", "secret": true, "value": field}]}))).await;
     assert_eq!(s, 201);
     let id = v["id"].as_str().unwrap().to_owned();
     let new_password = "Acct-Secret-Rotated-a1c3";
-    api(
+    patch(
         &c,
-        Method::PATCH,
         &format!("{base}/accounts/{id}"),
-        Some(&t),
+        &t,
         Some(json!({"version": 1, "password": new_password})),
     )
     .await;
-    let (_, en) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/me/2fa/totp"),
-        Some(&t),
-        None,
-    )
-    .await;
-    let totp_secret = en["secret"].as_str().unwrap().to_owned();
     // The server runs on the real clock; so does this code.
-    let now =
-        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
-    let g = orthrus_otp::Generator::new(
-        orthrus_otp::parse_secret(&totp_secret).unwrap(),
-        orthrus_otp::OtpParams::default(),
-    )
-    .unwrap();
-    let (s, rc) = api(
+    let (totp_secret, mut recovery) = own_totp_on(&c, &base, &t).await;
+    let recovery = recovery.remove(0);
+    let (s, _) = post(
         &c,
-        Method::POST,
-        &format!("{base}/me/2fa/totp/confirm"),
-        Some(&t),
-        Some(json!({"code": g.code(now)})),
-    )
-    .await;
-    assert_eq!(s, 200, "{rc}");
-    let recovery = rc["recovery_codes"][0].as_str().unwrap().to_owned();
-    let (s, _) = api(
-        &c,
-        Method::POST,
         &format!("{base}/auth/step-up"),
-        Some(&t),
+        &t,
         Some(json!({"password": user_password, "totp": recovery})),
     )
     .await;
     assert_eq!(s, 200);
-    let (_, v) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/password"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (_, v) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
     assert_eq!(v["password"], new_password);
-    let (s, tok) = api(
+    let (s, tok) = post(
         &c,
-        Method::POST,
         &format!("{base}/me/tokens"),
-        Some(&t),
+        &t,
         Some(json!({"name": "ci"})),
     )
     .await;
     assert_eq!(s, 201);
     let api_token = tok["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        api(
-            &c,
-            Method::GET,
-            &format!("{base}/me"),
-            Some(&api_token),
-            None
-        )
-        .await
-        .0,
-        200
-    );
+    assert_eq!(get(&c, &format!("{base}/me"), &api_token).await.0, 200);
 
     let backup_code = "BkUp-7Q4W-9Z2X";
-    let (s, _) = api(
+    let (s, _) = put(
         &c,
-        Method::PUT,
         &format!("{base}/accounts/{id}/backup-codes"),
-        Some(&t),
+        &t,
         Some(json!({"codes": [backup_code, "BkUp-3M8N-1V6C"]})),
     )
     .await;
     assert_eq!(s, 200);
-    let (s, all) = api(
-        &c,
-        Method::GET,
-        &format!("{base}/accounts/{id}/backup-codes"),
-        Some(&t),
-        None,
-    )
-    .await;
+    let (s, all) = get(&c, &format!("{base}/accounts/{id}/backup-codes"), &t).await;
     assert_eq!(
         (s, all["codes"][0]["code"].as_str()),
         (200, Some(backup_code))
@@ -466,64 +370,41 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
 async fn a_verified_code_stays_used_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "replay").await {
-        let out = create_user(&storage, "owner@acme.test", "owner", "owner-password-1");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let server = Server::start(&storage, "info");
-        let c = http();
-        let base = format!("{}/api/v1", server.url);
-        let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-        let (_, acct) = api(
+        let (server, c, base, t) = owner_server(&storage).await;
+        let id = add_account(
             &c,
-            Method::POST,
-            &format!("{base}/accounts"),
-            Some(&t),
-            Some(json!({"app": "x", "label": "X", "password": "p"})),
+            &base,
+            &t,
+            json!({"app": "x", "label": "X", "password": "p"}),
         )
         .await;
-        let id = acct["id"].as_str().unwrap().to_owned();
-        api(
+        post(
             &c,
-            Method::POST,
             &format!("{base}/auth/step-up"),
-            Some(&t),
+            &t,
             Some(json!({"password": "owner-password-1"})),
         )
         .await;
-        let (s, p) = api(
+        let (s, p) = put(
             &c,
-            Method::PUT,
             &format!("{base}/accounts/{id}/totp"),
-            Some(&t),
+            &t,
             Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
         )
         .await;
         assert_eq!(s, 200, "{p}");
-        api(
+        post(&c, &format!("{base}/accounts/{id}/totp/confirm"), &t, None).await;
+        let (_, code) = get(
             &c,
-            Method::POST,
-            &format!("{base}/accounts/{id}/totp/confirm"),
-            Some(&t),
-            None,
-        )
-        .await;
-        let (_, code) = api(
-            &c,
-            Method::GET,
             &format!("{base}/accounts/{id}/totp/code?via=api&fresh=0"),
-            Some(&t),
-            None,
+            &t,
         )
         .await;
         let code = code["code"].as_str().unwrap().to_owned();
-        let (_, v) = api(
+        let (_, v) = post(
             &c,
-            Method::POST,
             &format!("{base}/accounts/{id}/totp/verify"),
-            Some(&t),
+            &t,
             Some(json!({"code": code})),
         )
         .await;
@@ -531,11 +412,10 @@ async fn a_verified_code_stays_used_after_a_restart() {
         assert!(server.stop().success());
         let server = Server::start(&storage, "info");
         let base = format!("{}/api/v1", server.url);
-        let (_, v) = api(
+        let (_, v) = post(
             &c,
-            Method::POST,
             &format!("{base}/accounts/{id}/totp/verify"),
-            Some(&t),
+            &t,
             Some(json!({"code": code})),
         )
         .await;
@@ -546,70 +426,41 @@ async fn a_verified_code_stays_used_after_a_restart() {
 
 #[tokio::test]
 async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
-    use tokio::io::{AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "inbox").await {
         let (server, c, base, t) = owner_server(&storage).await;
-        let (_, acct) = api(
+        let id = add_account(
             &c,
-            Method::POST,
-            &format!("{base}/accounts"),
-            Some(&t),
-            Some(json!({"app": "instagram", "label": "Brand Instagram", "password": "p"})),
+            &base,
+            &t,
+            json!({"app": "instagram", "label": "Brand Instagram", "password": "p"}),
         )
         .await;
-        let id = acct["id"].as_str().unwrap().to_owned();
         let address = managed_address(&c, &base, &t, &id).await;
         assert!(
             address.starts_with("brand-instagram-") && address.ends_with("@inbox.localhost"),
             "{address}"
         );
         // A real SMTP conversation.
-        let stream = tokio::net::TcpStream::connect(server.smtp.clone().unwrap())
-            .await
-            .unwrap();
-        let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
-        expect_reply(&mut r, "220").await;
-        w.write_all(b"EHLO mail.instagram.com\r\n").await.unwrap();
-        expect_reply(&mut r, "250").await;
-        w.write_all(b"MAIL FROM:<security@mail.instagram.com>\r\n")
-            .await
-            .unwrap();
-        expect_reply(&mut r, "250").await;
-        w.write_all(b"RCPT TO:<someone-else@inbox.localhost>\r\n")
-            .await
-            .unwrap();
-        expect_reply(&mut r, "550").await;
-        w.write_all(format!("RCPT TO:<{address}>\r\nDATA\r\n").as_bytes())
-            .await
-            .unwrap();
-        expect_reply(&mut r, "250").await;
-        expect_reply(&mut r, "354").await;
+        let mut smtp = Smtp::connect(&server.smtp.clone().unwrap()).await;
+        smtp.say("EHLO mail.instagram.com\r\n", &["250"]).await;
+        smtp.say("MAIL FROM:<security@mail.instagram.com>\r\n", &["250"])
+            .await;
+        smtp.say("RCPT TO:<someone-else@inbox.localhost>\r\n", &["550"])
+            .await;
+        smtp.say(format!("RCPT TO:<{address}>\r\nDATA\r\n"), &["250", "354"])
+            .await;
         let msg = "From: Instagram <security@mail.instagram.com>\r\nTo: brand@acme.test\r\nSubject: 481 920 is your Instagram code\r\nMessage-ID: <abc-1@mail.instagram.com>\r\n\r\nHi brand,\r\nSomeone tried to log in. Use 481920 to confirm it's you.\r\n.\r\n";
-        w.write_all(msg.as_bytes()).await.unwrap();
-        expect_reply(&mut r, "250").await;
+        smtp.say(msg, &["250"]).await;
         // The same Message-ID again is stored once.
-        w.write_all(
-            format!("MAIL FROM:<security@mail.instagram.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-        expect_reply(&mut r, "250").await;
-        expect_reply(&mut r, "250").await;
-        expect_reply(&mut r, "354").await;
-        w.write_all(msg.as_bytes()).await.unwrap();
-        expect_reply(&mut r, "250").await;
-        w.write_all(b"QUIT\r\n").await.unwrap();
-        let (s, inbox) = api(
-            &c,
-            Method::GET,
-            &format!("{base}/inbox?account_id={id}"),
-            Some(&t),
-            None,
+        smtp.say(
+            format!("MAIL FROM:<security@mail.instagram.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"),
+            &["250", "250", "354"],
         )
         .await;
+        smtp.say(msg, &["250"]).await;
+        smtp.say("QUIT\r\n", &[]).await;
+        let (s, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
         assert_eq!(s, 200, "{inbox}");
         let items = inbox.as_array().unwrap();
         assert_eq!(items.len(), 1, "{inbox}");
@@ -641,22 +492,4 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
         }
         assert!(server.stop().success());
     }
-}
-
-/// Reads one SMTP reply (all its lines) and checks its code.
-pub(crate) async fn expect_reply(
-    r: &mut tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
-    prefix: &str,
-) {
-    use tokio::io::AsyncBufReadExt;
-    let mut all = String::new();
-    loop {
-        let mut l = String::new();
-        r.read_line(&mut l).await.unwrap();
-        all.push_str(&l);
-        if l.len() < 4 || &l[3..4] == " " {
-            break;
-        }
-    }
-    assert!(all.starts_with(prefix), "expected {prefix}, got {all}");
 }

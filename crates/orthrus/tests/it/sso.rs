@@ -7,8 +7,6 @@
 use crate::oidc_provider::*;
 use crate::support::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 /// Who may sign in: verified emails only, known people only (sign-up off),
 /// not deactivated ones; the provider account is linked on first use and a
@@ -18,21 +16,14 @@ use std::process::{Command, Stdio};
 async fn sign_in_rules_role_mapping_and_replay() {
     let provider = Provider::start();
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
+    let storage = sqlite_storage(dir.path());
     for (email, role) in [
         ("owner@acme.test", "owner"),
         ("kim@acme.test", "user"),
         ("ana@acme.test", "user"),
         ("gone@acme.test", "user"),
     ] {
-        assert!(
-            create_user(&storage, email, role, "a-long-password-1")
-                .status
-                .success()
-        );
+        create_user_ok(&storage, email, role, "a-long-password-1");
     }
     let server = sso_server(
         &provider,
@@ -56,14 +47,7 @@ async fn sign_in_rules_role_mapping_and_replay() {
         info,
         json!({"enabled": true, "provider_name": "Acme ID", "sso_only": false})
     );
-    let page = c
-        .get(format!("{}/login", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&c, &format!("{}/login", server.url), None).await;
     assert!(
         page.contains("Sign in with Acme ID") && page.contains("name=\"password\""),
         "{page}"
@@ -119,14 +103,7 @@ async fn sign_in_rules_role_mapping_and_replay() {
     );
 
     // A deactivated user is refused even though the provider vouches.
-    let (_, users) = api(
-        &c,
-        reqwest::Method::GET,
-        &format!("{}/api/v1/users", server.url),
-        Some(&owner),
-        None,
-    )
-    .await;
+    let (_, users) = get(&c, &format!("{}/api/v1/users", server.url), &owner).await;
     let gone = users
         .as_array()
         .unwrap()
@@ -136,20 +113,18 @@ async fn sign_in_rules_role_mapping_and_replay() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, step) = api(
+    let (_, step) = post(
         &c,
-        reqwest::Method::POST,
         &format!("{}/api/v1/auth/step-up", server.url),
-        Some(&owner),
+        &owner,
         Some(json!({"password": "a-long-password-1"})),
     )
     .await;
     assert!(step["elevated_until"].is_string(), "{step}");
-    let (s, v) = api(
+    let (s, v) = patch(
         &c,
-        reqwest::Method::PATCH,
         &format!("{}/api/v1/users/{gone}", server.url),
-        Some(&owner),
+        &owner,
         Some(json!({"active": false})),
     )
     .await;
@@ -204,20 +179,9 @@ async fn sign_in_rules_role_mapping_and_replay() {
 async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     let provider = Provider::start();
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "a-long-password-1")
-            .status
-            .success()
-    );
-    assert!(
-        create_user(&storage, "admin@acme.test", "admin", "a-long-password-1")
-            .status
-            .success()
-    );
+    let storage = sqlite_storage(dir.path());
+    create_user_ok(&storage, "owner@acme.test", "owner", "a-long-password-1");
+    create_user_ok(&storage, "admin@acme.test", "admin", "a-long-password-1");
     let server = sso_server(
         &provider,
         &storage,
@@ -258,27 +222,13 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     );
     let owner = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
     // The page shows the provider's button; the form is behind a link.
-    let page = c
-        .get(format!("{}/login", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&c, &format!("{}/login", server.url), None).await;
     assert!(
         page.contains("Sign in with Acme ID") && !page.contains("name=\"password\""),
         "{page}"
     );
     assert!(page.contains("/login?password=1"));
-    let page = c
-        .get(format!("{}/login?password=1", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&c, &format!("{}/login?password=1", server.url), None).await;
     assert!(page.contains("name=\"password\""));
     // The form says the refusal too; the break-glass Owner gets in by it.
     let form = |email: &str| {
@@ -399,23 +349,7 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
 
     // The CLI: a loopback redirect, a one-time code, its own PKCE.
     let cfg = dir.path().join("cli/cli.json");
-    let mut cli = Command::new(bin())
-        .args(["login", "--server", &server.url, "--sso"])
-        .env("ORTHRUS_CLI_CONFIG", &cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(cli.stderr.take().unwrap());
-    let mut link = String::new();
-    while !link.starts_with("http") {
-        link.clear();
-        assert!(
-            err.read_line(&mut link).unwrap() > 0,
-            "the CLI printed no link"
-        );
-    }
-    let link = link.trim().to_owned();
+    let (cli, link) = sso_cli_login(&server.url, &cfg);
     assert!(link.starts_with(&provider.issuer), "{link}");
     let mut person = Person::new();
     let back = person
@@ -435,16 +369,9 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("as neo@acme.test"), "{stdout}");
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
-    let token = stored["token"].as_str().unwrap();
-    let (s, me) = api(
-        &c,
-        reqwest::Method::GET,
-        &format!("{}/api/v1/me", server.url),
-        Some(token),
-        None,
-    )
-    .await;
+    let token = stored_token(&cfg).unwrap();
+    let token = token.as_str();
+    let (s, me) = get(&c, &format!("{}/api/v1/me", server.url), token).await;
     assert_eq!((s, me["email"].as_str()), (200, Some("neo@acme.test")));
     // The code was good once.
     let code = back
@@ -493,77 +420,48 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
 /// an unverified email is refused on the sign-in page.
 #[tokio::test]
 async fn sign_in_and_step_up_in_chromium() {
-    use crate::support::chromium::Chromium;
+    use crate::support::chromium::*;
     use thirtyfour::prelude::*;
     let provider = Provider::start();
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "owner@acme.test", "owner", "a-long-password-1")
-            .status
-            .success()
-    );
+    let storage = sqlite_storage(dir.path());
+    create_user_ok(&storage, "owner@acme.test", "owner", "a-long-password-1");
     let server = sso_server(&provider, &storage, dir.path(), "RS256", "").await;
     let c = http();
     let t = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
-    let (_, acct) = api(
+    let id = add_account(
         &c,
-        reqwest::Method::POST,
-        &format!("{}/api/v1/accounts", server.url),
-        Some(&t),
-        Some(json!({"app": "instagram", "label": "Brand Instagram", "password": "Sso-Guarded-9"})),
+        &format!("{}/api/v1", server.url),
+        &t,
+        json!({"app": "instagram", "label": "Brand Instagram", "password": "Sso-Guarded-9"}),
     )
     .await;
-    let id = acct["id"].as_str().unwrap().to_owned();
 
     let chromium = Chromium::start().await;
     let b = &chromium.b;
     let at_provider = |b: WebDriver, login: &'static str| async move {
-        b.query(By::Name("login"))
-            .first()
+        wait_for(&b, By::Name("login"))
             .await?
             .send_keys(login)
             .await?;
-        b.find(By::Name("password"))
-            .await?
-            .send_keys("any password")
-            .await?;
-        b.find(By::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        WebDriverResult::Ok(())
+        fill(&b, By::Name("password"), "any password").await?;
+        click(&b, By::Css("button[type=submit]")).await
     };
     let result = async {
         b.goto(&format!("{}/login", server.url)).await?;
         b.find(By::Id("sso-sign-in")).await?.click().await?;
         at_provider(b.clone(), "owner").await?;
         // The provider's consent page, the first time.
-        b.query(By::XPath("//button[text()='Continue']"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        b.query(By::XPath("//h1[text()='Your accounts']"))
-            .first()
-            .await?;
+        wait_and_click(b, By::XPath("//button[text()='Continue']")).await?;
+        wait_for(b, By::XPath("//h1[text()='Your accounts']")).await?;
 
         // Revealing asks for the identity check; the provider answers it.
         b.goto(&format!("{}/accounts/{id}", server.url)).await?;
-        b.find(By::Id("reveal-password")).await?.click().await?;
-        b.query(By::Id("step-up-sso"))
-            .first()
-            .await?
-            .click()
-            .await?;
+        click(b, By::Id("reveal-password")).await?;
+        wait_and_click(b, By::Id("step-up-sso")).await?;
         // prompt=login: the provider asks again although signed in there.
         at_provider(b.clone(), "owner").await?;
-        b.query(By::XPath("//*[contains(text(), 'Identity confirmed')]"))
-            .first()
-            .await?;
+        wait_for(b, By::XPath("//*[contains(text(), 'Identity confirmed')]")).await?;
         assert_eq!(
             b.current_url().await?.path(),
             format!("/accounts/{id}"),
@@ -579,21 +477,9 @@ async fn sign_in_and_step_up_in_chromium() {
         b.goto(&format!("{}/login", server.url)).await?;
         b.find(By::Id("sso-sign-in")).await?.click().await?;
         at_provider(b.clone(), "unverified-owner").await?;
-        b.query(By::XPath("//button[text()='Continue']"))
-            .first()
-            .await?
-            .click()
-            .await?;
-        let alert = b
-            .query(By::Css(".alert[data-error-code='sso.email_unverified']"))
-            .first()
-            .await?;
-        assert!(
-            alert
-                .text()
-                .await?
-                .contains("did not confirm this email address")
-        );
+        wait_and_click(b, By::XPath("//button[text()='Continue']")).await?;
+        let alert = text_of(b, By::Css(".alert[data-error-code='sso.email_unverified']")).await?;
+        assert!(alert.contains("did not confirm this email address"));
         WebDriverResult::Ok(())
     }
     .await;

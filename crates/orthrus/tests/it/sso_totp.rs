@@ -8,59 +8,19 @@
 use crate::oidc_provider::*;
 use crate::support::*;
 use reqwest::Method;
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 
 /// Turns on `token`'s user's TOTP; returns their recovery codes.
 async fn enroll(c: &reqwest::Client, server: &str, token: &str) -> Vec<String> {
-    let base = format!("{server}/api/v1");
-    let (s, en) = api(
-        c,
-        Method::POST,
-        &format!("{base}/me/2fa/totp"),
-        Some(token),
-        None,
-    )
-    .await;
-    assert_eq!(s, 200, "{en}");
-    let now =
-        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
-    let g = orthrus_otp::Generator::new(
-        orthrus_otp::parse_secret(en["secret"].as_str().unwrap()).unwrap(),
-        orthrus_otp::OtpParams::default(),
-    )
-    .unwrap();
-    let (s, rc) = api(
-        c,
-        Method::POST,
-        &format!("{base}/me/2fa/totp/confirm"),
-        Some(token),
-        Some(json!({"code": g.code(now)})),
-    )
-    .await;
-    assert_eq!(s, 200, "{rc}");
-    rc["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
+    own_totp_on(c, &format!("{server}/api/v1"), token).await.1
 }
 
 #[tokio::test]
 async fn the_users_own_totp_is_asked_for_after_the_provider() {
     let provider = Provider::start();
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage {
-        data_dir: dir.path().join("d"),
-        database_url: None,
-    };
-    assert!(
-        create_user(&storage, "kim@acme.test", "owner", "a-long-password-1")
-            .status
-            .success()
-    );
+    let storage = sqlite_storage(dir.path());
+    create_user_ok(&storage, "kim@acme.test", "owner", "a-long-password-1");
     let server = sso_server(&provider, &storage, dir.path(), "RS256", "").await;
     let c = http();
     let token = login(&c, &server.url, "kim@acme.test", "a-long-password-1").await;
@@ -93,26 +53,10 @@ async fn the_users_own_totp_is_asked_for_after_the_provider() {
 
     // The CLI asks for the code on standard input.
     let cfg = dir.path().join("cli/cli.json");
-    let mut cli = Command::new(bin())
-        .args(["login", "--server", &server.url, "--sso"])
-        .env("ORTHRUS_CLI_CONFIG", &cfg)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(cli.stderr.take().unwrap());
-    let mut link = String::new();
-    while !link.starts_with("http") {
-        link.clear();
-        assert!(
-            err.read_line(&mut link).unwrap() > 0,
-            "the CLI printed no link"
-        );
-    }
+    let (mut cli, link) = sso_cli_login(&server.url, &cfg);
     let mut person = Person::new();
     let back = person
-        .through_provider(&provider.issuer, link.trim(), "kim")
+        .through_provider(&provider.issuer, &link, "kim")
         .await;
     assert!(back.url.contains("/callback?code="), "{}", back.url);
     writeln!(cli.stdin.take().unwrap(), "{}", recovery[1]).unwrap();
@@ -120,12 +64,12 @@ async fn the_users_own_totp_is_asked_for_after_the_provider() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("as kim@acme.test"), "{stdout}");
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    let token = stored_token(&cfg);
     let (s, me) = api(
         &c,
         Method::GET,
         &format!("{}/api/v1/me", server.url),
-        stored["token"].as_str(),
+        token.as_deref(),
         None,
     )
     .await;

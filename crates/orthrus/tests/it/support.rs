@@ -7,6 +7,7 @@
 #[path = "support/chromium.rs"]
 pub mod chromium;
 
+use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -188,17 +189,17 @@ impl Drop for Server {
     }
 }
 
-pub fn http() -> reqwest::Client {
+pub fn http() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
 pub async fn api(
-    c: &reqwest::Client,
-    method: reqwest::Method,
+    c: &Client,
+    method: Method,
     url: &str,
     token: Option<&str>,
     body: Option<Value>,
@@ -219,10 +220,44 @@ pub async fn api(
     )
 }
 
-pub async fn login(c: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+/// `GET url` as the session `token`: the status and the JSON answer.
+pub async fn get(c: &Client, url: &str, token: &str) -> (u16, Value) {
+    api(c, Method::GET, url, Some(token), None).await
+}
+
+/// `POST url` with `body` as the session `token`.
+pub async fn post(c: &Client, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    api(c, Method::POST, url, Some(token), body).await
+}
+
+/// `PUT url` with `body` as the session `token`.
+pub async fn put(c: &Client, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    api(c, Method::PUT, url, Some(token), body).await
+}
+
+/// `PATCH url` with `body` as the session `token`.
+pub async fn patch(c: &Client, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    api(c, Method::PATCH, url, Some(token), body).await
+}
+
+/// `GET url` without a session: the answer's JSON as a `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(c: &Client, url: &str) -> T {
+    c.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// `GET url` (a page), as the session `token` when there is one: its text.
+pub async fn page_text(c: &Client, url: &str, token: Option<&str>) -> String {
+    let mut r = c.get(url);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.unwrap().text().await.unwrap()
+}
+
+pub async fn login(c: &Client, url: &str, email: &str, password: &str) -> String {
     let (s, v) = api(
         c,
-        reqwest::Method::POST,
+        Method::POST,
         &format!("{url}/api/v1/auth/login"),
         None,
         Some(json!({"email": email, "password": password})),
@@ -239,13 +274,21 @@ pub fn create_user(
     role: &str,
     password: &str,
 ) -> std::process::Output {
+    with_stdin(
+        Command::new(bin())
+            .args(["admin", "create-user"])
+            .args(storage.args())
+            .args(["--email", email, "--role", role])
+            .env("ORTHRUS_MASTER_KEY", master_key())
+            .env("ORTHRUS_ARGON_MEMORY_KIB", "8192"),
+        &format!("{password}\n"),
+    )
+}
+
+/// Runs `cmd` with `stdin` on its standard input; its output.
+pub fn with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
     use std::io::Write;
-    let mut child = Command::new(bin())
-        .args(["admin", "create-user"])
-        .args(storage.args())
-        .args(["--email", email, "--role", role])
-        .env("ORTHRUS_MASTER_KEY", master_key())
-        .env("ORTHRUS_ARGON_MEMORY_KIB", "8192")
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -255,19 +298,31 @@ pub fn create_user(
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// `orthrus admin create-user` as [`create_user`]; it succeeds. Its output.
+pub fn create_user_ok(
+    storage: &Storage,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> std::process::Output {
+    let out = create_user(storage, email, role, password);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// `orthrus admin create-user` for the Owner (owner@acme.test,
 /// `owner-password-1`); it succeeds.
 pub fn create_owner(storage: &Storage) {
-    assert!(
-        create_user(storage, "owner@acme.test", "owner", "owner-password-1")
-            .status
-            .success()
-    );
+    create_user_ok(storage, "owner@acme.test", "owner", "owner-password-1");
 }
 
 /// SQLite in `dir`/d.
@@ -287,42 +342,111 @@ pub fn owner_storage(dir: &Path) -> Storage {
 
 /// The session `t` confirms the Owner's identity (`owner-password-1`)
 /// through the API at `base`.
-pub async fn step_up(c: &reqwest::Client, base: &str, t: &str) {
-    let (s, v) = api(
+pub async fn step_up(c: &Client, base: &str, t: &str) {
+    let (s, v) = post(
         c,
-        reqwest::Method::POST,
         &format!("{base}/auth/step-up"),
-        Some(t),
+        t,
         Some(json!({"password": "owner-password-1"})),
     )
     .await;
     assert_eq!(s, 200, "{v}");
 }
 
-/// Gives account `id` a managed address through the API at `base` as the
-/// session `t`; the address.
-pub async fn managed_address(c: &reqwest::Client, base: &str, t: &str, id: &str) -> String {
-    let (s, m) = api(
+/// Adds an account (`body`) through the API at `base` as the session `t`;
+/// its id.
+pub async fn add_account(c: &Client, base: &str, t: &str, body: Value) -> String {
+    let (_, acct) = post(c, &format!("{base}/accounts"), t, Some(body)).await;
+    acct["id"].as_str().unwrap().to_owned()
+}
+
+/// Enrols an authenticator for account `id` (`totp`: its secret and
+/// parameters) and confirms it, through the API at `base` as the session
+/// `t`; both answer 200.
+pub async fn enrol_totp(c: &Client, base: &str, t: &str, id: &str, totp: Value) {
+    let (s, v) = put(c, &format!("{base}/accounts/{id}/totp"), t, Some(totp)).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = post(c, &format!("{base}/accounts/{id}/totp/confirm"), t, None).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+/// The TOTP codes `secret` gives at the steps `offsets` away from now's
+/// (the real clock, as the server's).
+pub fn codes_near_now(secret: &str, offsets: &[i64]) -> Vec<String> {
+    let g = orthrus_otp::Generator::new(
+        orthrus_otp::parse_secret(secret).unwrap(),
+        orthrus_otp::OtpParams::default(),
+    )
+    .unwrap();
+    let now =
+        u64::try_from(orthrus_core::Clock::now(&orthrus_core::SystemClock).unix_seconds()).unwrap();
+    let step = g.step(now);
+    offsets
+        .iter()
+        .map(|o| g.code_at_step(step.checked_add_signed(*o).unwrap()))
+        .collect()
+}
+
+/// The session `t` turns on its user's own TOTP through the API at `base`:
+/// enrols (200) and confirms with the current code (200); the secret and
+/// the recovery codes.
+pub async fn own_totp_on(c: &Client, base: &str, t: &str) -> (String, Vec<String>) {
+    let (s, en) = post(c, &format!("{base}/me/2fa/totp"), t, None).await;
+    assert_eq!(s, 200, "{en}");
+    let secret = en["secret"].as_str().unwrap().to_owned();
+    let code = codes_near_now(&secret, &[0]).remove(0);
+    let (s, rc) = post(
         c,
-        reqwest::Method::POST,
-        &format!("{base}/accounts/{id}/managed-email"),
-        Some(t),
-        None,
+        &format!("{base}/me/2fa/totp/confirm"),
+        t,
+        Some(json!({ "code": code })),
     )
     .await;
+    assert_eq!(s, 200, "{rc}");
+    let recovery = rc["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    (secret, recovery)
+}
+
+/// The audit events of `action`, read through the API at `base` as the
+/// session `t` (it answers 200).
+pub async fn audit_events(c: &Client, base: &str, t: &str, action: &str) -> Vec<Value> {
+    let (s, v) = get(c, &format!("{base}/audit?action={action}"), t).await;
+    assert_eq!(s, 200, "{v}");
+    v.as_array()
+        .cloned()
+        .or_else(|| v["events"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// Gives account `id` a managed address through the API at `base` as the
+/// session `t`; the address.
+pub async fn managed_address(c: &Client, base: &str, t: &str, id: &str) -> String {
+    let (s, m) = post(c, &format!("{base}/accounts/{id}/managed-email"), t, None).await;
     assert_eq!(s, 201, "{m}");
     m["address"].as_str().unwrap().to_owned()
 }
 
 /// The Owner made by `admin create-user`, a server on `storage`, and the
 /// Owner's session: the server, a client, the API's base URL, the token.
-pub async fn owner_server(storage: &Storage) -> (Server, reqwest::Client, String, String) {
+pub async fn owner_server(storage: &Storage) -> (Server, Client, String, String) {
     create_owner(storage);
     let server = Server::start(storage, "info");
+    let (c, base, t) = owner_session(&server).await;
+    (server, c, base, t)
+}
+
+/// The Owner (owner@acme.test, `owner-password-1`) signs in to `server`:
+/// a client, the API's base URL, the session's token.
+pub async fn owner_session(server: &Server) -> (Client, String, String) {
     let c = http();
     let base = format!("{}/api/v1", server.url);
     let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-    (server, c, base, t)
+    (c, base, t)
 }
 
 /// The CLI client with a configuration file of its own (`cfg`).
@@ -353,22 +477,12 @@ impl CliSession {
 /// Runs the CLI client with its configuration at `config`: (success,
 /// stdout, stderr).
 pub fn cli(config: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("ORTHRUS_CLI_CONFIG", config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(
+        Command::new(bin())
+            .args(args)
+            .env("ORTHRUS_CLI_CONFIG", config),
+        stdin,
+    );
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -377,10 +491,15 @@ pub fn cli(config: &Path, args: &[&str], stdin: &str) -> (bool, String, String) 
 }
 
 pub fn audit_verify(storage: &Storage) -> std::process::Output {
+    audit_verify_with(storage, &master_key())
+}
+
+/// `orthrus audit verify` with the master key `key`.
+pub fn audit_verify_with(storage: &Storage, key: &str) -> std::process::Output {
     Command::new(bin())
         .args(["audit", "verify"])
         .args(storage.args())
-        .env("ORTHRUS_MASTER_KEY", master_key())
+        .env("ORTHRUS_MASTER_KEY", key)
         .output()
         .unwrap()
 }
@@ -405,4 +524,68 @@ pub async fn serve_static(html: &'static str) -> String {
         }
     });
     url
+}
+
+/// An SMTP conversation with the server's listener.
+pub struct Smtp {
+    r: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    w: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Smtp {
+    /// Connects to `addr` and expects the greeting (220).
+    pub async fn connect(addr: &str) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (r, w) = stream.into_split();
+        let mut smtp = Self {
+            r: tokio::io::BufReader::new(r),
+            w,
+        };
+        smtp.expect(&["220"]).await;
+        smtp
+    }
+
+    /// Sends `text`, then expects one reply for each code in `codes`, in
+    /// order.
+    pub async fn say(&mut self, text: impl AsRef<[u8]>, codes: &[&str]) {
+        use tokio::io::AsyncWriteExt;
+        self.w.write_all(text.as_ref()).await.unwrap();
+        self.expect(codes).await;
+    }
+
+    /// Reads one reply (all its lines) for each code in `codes` and checks
+    /// its code.
+    pub async fn expect(&mut self, codes: &[&str]) {
+        use tokio::io::AsyncBufReadExt;
+        for prefix in codes {
+            let mut all = String::new();
+            loop {
+                let mut l = String::new();
+                self.r.read_line(&mut l).await.unwrap();
+                all.push_str(&l);
+                if l.len() < 4 || &l[3..4] == " " {
+                    break;
+                }
+            }
+            assert!(all.starts_with(prefix), "expected {prefix}, got {all}");
+        }
+    }
+}
+
+/// Sends TikTok's code mail (730 194) to `address` through the SMTP
+/// listener at `smtp`.
+pub async fn mail_tiktok_code(smtp: &str, address: &str) {
+    let mut smtp = Smtp::connect(smtp).await;
+    smtp.say(
+        format!(
+            "EHLO tiktok.com\r\nMAIL FROM:<no-reply@tiktok.com>\r\nRCPT TO:<{address}>\r\nDATA\r\n"
+        ),
+        &["250", "250", "250", "354"],
+    )
+    .await;
+    smtp.say(
+        "From: TikTok <no-reply@tiktok.com>\r\nSubject: Verification code\r\nMessage-ID: <t-1@tiktok.com>\r\n\r\nYour verification code is 730 194. It expires in 5 minutes.\r\n.\r\n",
+        &["250"],
+    )
+    .await;
 }

@@ -114,53 +114,30 @@ pub(crate) async fn assert_on_screen(
 
 /// Sends one message over SMTP to `to`, from `from` (an address).
 pub(crate) async fn send_mail(smtp: &str, from: &str, to: &str, subject: &str, body: &str) {
-    use tokio::io::{AsyncWriteExt, BufReader};
-    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    crate::serve::expect_reply(&mut r, "220").await;
+    let mut smtp = Smtp::connect(smtp).await;
     let domain = from.rsplit('@').next().unwrap_or("example.test");
-    w.write_all(
-        format!("EHLO {domain}\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes(),
+    smtp.say(
+        format!("EHLO {domain}\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n"),
+        &["250", "250", "250", "354"],
     )
-    .await
-    .unwrap();
-    for code in ["250", "250", "250", "354"] {
-        crate::serve::expect_reply(&mut r, code).await;
-    }
-    w.write_all(
+    .await;
+    smtp.say(
         format!(
             "From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nMessage-ID: <m-{}@{domain}>\r\n\r\n{body}\r\n.\r\nQUIT\r\n",
             subject.len()
-        )
-        .as_bytes(),
+        ),
+        &["250"],
     )
-    .await
-    .unwrap();
-    crate::serve::expect_reply(&mut r, "250").await;
+    .await;
 }
 
 /// A workspace with something on every page: two people, an account with
 /// long names, an authenticator, a managed address and a message with a code.
 /// The account's id and the message's id.
 async fn furnish(s: &Scene) -> (String, String) {
-    let (st, v) = api(
-        &s.c,
-        Method::POST,
-        &format!("{}/users", s.base),
-        Some(&s.t),
-        Some(json!({"email": "intern.with.a.rather.long.address@acme-marketing.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"})),
-    )
-    .await;
+    let (st, v) = post(&s.c, &format!("{}/users", s.base), &s.t, Some(json!({"email": "intern.with.a.rather.long.address@acme-marketing.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"}))).await;
     assert_eq!(st, 201, "{v}");
-    let (st, v) = api(
-        &s.c,
-        Method::POST,
-        &format!("{}/invitations", s.base),
-        Some(&s.t),
-        Some(json!({"email": "nina.newcomer.with.a.long.address@acme-marketing.test", "role": "admin"})),
-    )
-    .await;
+    let (st, v) = post(&s.c, &format!("{}/invitations", s.base), &s.t, Some(json!({"email": "nina.newcomer.with.a.long.address@acme-marketing.test", "role": "admin"}))).await;
     assert!((200..300).contains(&st), "{v}");
     let id = s
         .account(
@@ -172,20 +149,12 @@ async fn furnish(s: &Scene) -> (String, String) {
     let ads = s.account("TikTok Ads", "acme.ads", "tt-pw").await;
     // A guest with an end date, a time-boxed member, and a request for
     // access waiting for the Owner (issue 15).
-    let (st, v) = api(
-        &s.c,
-        Method::POST,
-        &format!("{}/users", s.base),
-        Some(&s.t),
-        Some(json!({"email": "gus.guest.from.the.agency@agency-partners.test", "role": "guest", "password": "guest-password-1", "name": "Gus Guest", "access_expires_at": "2099-12-12T17:00:00Z"})),
-    )
-    .await;
+    let (st, v) = post(&s.c, &format!("{}/users", s.base), &s.t, Some(json!({"email": "gus.guest.from.the.agency@agency-partners.test", "role": "guest", "password": "guest-password-1", "name": "Gus Guest", "access_expires_at": "2099-12-12T17:00:00Z"}))).await;
     assert_eq!(st, 201, "{v}");
-    let (st, v) = api(
+    let (st, v) = post(
         &s.c,
-        Method::POST,
         &format!("{}/accounts/{id}/members", s.base),
-        Some(&s.t),
+        &s.t,
         Some(json!({"user_id": v["id"], "role": "collaborator"})),
     )
     .await;
@@ -197,14 +166,7 @@ async fn furnish(s: &Scene) -> (String, String) {
         "intern-password-1",
     )
     .await;
-    let (st, v) = api(
-        &s.c,
-        Method::POST,
-        &format!("{}/accounts/{ads}/access-requests", s.base),
-        Some(&ivy),
-        Some(json!({"role": "manager", "reason": "I run the spring campaign's ads and need to change the billing details before Friday", "duration_hours": 168})),
-    )
-    .await;
+    let (st, v) = post(&s.c, &format!("{}/accounts/{ads}/access-requests", s.base), &ivy, Some(json!({"role": "manager", "reason": "I run the spring campaign's ads and need to change the billing details before Friday", "duration_hours": 168}))).await;
     assert_eq!(st, 201, "{v}");
     // A team from the directory (SCIM) with a role on the account.
     let call = |method: Method, url: String, token: String, body: Value| {
@@ -257,14 +219,7 @@ async fn furnish(s: &Scene) -> (String, String) {
     .await;
     let mut msg = String::new();
     for _ in 0..50 {
-        let (_, inbox) = api(
-            &s.c,
-            Method::GET,
-            &format!("{}/inbox", s.base),
-            Some(&s.t),
-            None,
-        )
-        .await;
+        let (_, inbox) = get(&s.c, &format!("{}/inbox", s.base), &s.t).await;
         if let Some(m) = inbox_first(&inbox) {
             msg = m;
             break;

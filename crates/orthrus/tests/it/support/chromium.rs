@@ -95,21 +95,60 @@ pub async fn browser_sized(driver_url: &str, width: u32, height: u32) -> WebDriv
     WebDriver::new(driver_url, caps).await.unwrap()
 }
 
+/// Types `text` into the element `by` finds.
+pub async fn fill(b: &WebDriver, by: By, text: &str) -> WebDriverResult<()> {
+    b.find(by).await?.send_keys(text).await
+}
+
+/// Clicks the element `by` finds.
+pub async fn click(b: &WebDriver, by: By) -> WebDriverResult<()> {
+    b.find(by).await?.click().await
+}
+
+/// Waits for the element `by` finds.
+pub async fn wait_for(b: &WebDriver, by: By) -> WebDriverResult<WebElement> {
+    b.query(by).first().await
+}
+
+/// Waits for the element `by` finds, then clicks it.
+pub async fn wait_and_click(b: &WebDriver, by: By) -> WebDriverResult<()> {
+    wait_for(b, by).await?.click().await
+}
+
+/// Waits for the element `by` finds; its text.
+pub async fn text_of(b: &WebDriver, by: By) -> WebDriverResult<String> {
+    wait_for(b, by).await?.text().await
+}
+
+/// Clicks the button whose text is `text`.
+pub async fn click_button(b: &WebDriver, text: &str) -> WebDriverResult<()> {
+    click(b, By::XPath(format!("//button[text()='{text}']"))).await
+}
+
+/// Fills the form on the page (`email`, `password`) and submits it.
+pub async fn submit_credentials(b: &WebDriver, email: &str, password: &str) -> WebDriverResult<()> {
+    fill(b, By::Name("email"), email).await?;
+    fill(b, By::Name("password"), password).await?;
+    click(b, By::Css("button[type=submit]")).await
+}
+
+/// Answers the identity check's dialog with `password`, once it shows.
+pub async fn confirm_identity(b: &WebDriver, password: &str) -> WebDriverResult<()> {
+    wait_for(b, By::XPath("//h3[text()='Confirm your identity']")).await?;
+    fill(b, By::Css(".dialog input[name=password]"), password).await?;
+    click_button(b, "Confirm").await
+}
+
+/// Signs out with the page's "Sign out" button.
+pub async fn sign_out(b: &WebDriver) -> WebDriverResult<()> {
+    click_button(b, "Sign out").await
+}
+
 /// Signs in through the sign-in page at `url` and waits for the accounts.
 pub async fn sign_in(b: &WebDriver, url: &str, email: &str, password: &str) -> WebDriverResult<()> {
     b.goto(&format!("{url}/login")).await?;
-    b.find(By::Name("email")).await?.send_keys(email).await?;
-    b.find(By::Name("password"))
-        .await?
-        .send_keys(password)
-        .await?;
-    b.find(By::Css("button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    b.query(By::XPath("//h1[text()='Your accounts']"))
-        .first()
-        .await?;
+    submit_credentials(b, email, password).await?;
+    wait_for(b, By::XPath("//h1[text()='Your accounts']")).await?;
     Ok(())
 }
 
