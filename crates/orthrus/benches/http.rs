@@ -34,7 +34,7 @@ mod support;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use support::{Server, Storage, create_user_ok, http, login, post, put, step_up};
+use support::{Server, Storage, create, create_user_ok, http, login, post, put, step_up};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -228,23 +228,21 @@ async fn prepare(storage: &Storage) -> (Server, String, String) {
     let base = format!("{}/api/v1", server.url);
     let t = login(&c, &server.url, "owner@bench.test", "owner-password-1").await;
     step_up(&c, &base, &t).await;
-    let (s, tok) = post(
+    let tok = create(
         &c,
         &format!("{base}/me/tokens"),
         &t,
-        Some(json!({"name": "bench"})),
+        json!({"name": "bench"}),
     )
     .await;
-    assert_eq!(s, 201, "{tok}");
     let token = tok["token"].as_str().unwrap().to_owned();
-    let (s, acct) = post(
+    let acct = create(
         &c,
         &format!("{base}/accounts"),
         &t,
-        Some(json!({"app": "instagram", "label": "Bench", "password": "p"})),
+        json!({"app": "instagram", "label": "Bench", "password": "p"}),
     )
     .await;
-    assert_eq!(s, 201, "{acct}");
     let id = acct["id"].as_str().unwrap().to_owned();
     let (s, v) = put(
         &c,

@@ -22,25 +22,13 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
         .await;
 
     // Kinds: unknown, not built yet.
-    let (s, v) = post(
-        &c,
-        &format!("{base}/accounts/{id}/automations"),
-        &t,
-        Some(json!({"kind": "dance"})),
-    )
-    .await;
+    let (s, v) = start_automation(&c, &base, &t, &id, "dance").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (400, Some("automation.unknown_kind"))
     );
 
-    let (s, started) = post(
-        &c,
-        &format!("{base}/accounts/{id}/automations"),
-        &t,
-        Some(json!({"kind": "login"})),
-    )
-    .await;
+    let (s, started) = start_automation(&c, &base, &t, &id, "login").await;
     assert_eq!(s, 202, "{started}");
     let job = started["job_id"].as_str().unwrap().to_owned();
     let done = scene.succeeds(&job).await;
@@ -68,13 +56,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     let (_, inbox) = get(&c, &format!("{base}/inbox?account_id={id}"), &t).await;
     assert_eq!(inbox[0]["subject"], "Verify your account");
     // The profile is kept: the next sign-in is from a known device.
-    let (_, started) = post(
-        &c,
-        &format!("{base}/accounts/{id}/automations"),
-        &t,
-        Some(json!({"kind": "login"})),
-    )
-    .await;
+    let (_, started) = start_automation(&c, &base, &t, &id, "login").await;
     let again = scene.succeeds(started["job_id"].as_str().unwrap()).await;
     assert!(!again.to_string().contains("shared inbox"), "{again}");
     // Between jobs the profile is only in the database, sealed.
@@ -123,14 +105,7 @@ async fn a_login_job_passes_the_emailed_challenge_in_chromium() {
     // Turn on MFA: needs the identity check when starting, like doing it
     // by hand; the job enrols the key in Orthrus, confirms it in the app
     // and keeps the recovery codes.
-    let start = |kind: &'static str| {
-        let (c, t, url) = (
-            c.clone(),
-            t.clone(),
-            format!("{base}/accounts/{id}/automations"),
-        );
-        async move { post(&c, &url, &t, Some(json!({ "kind": kind }))).await }
-    };
+    let start = |kind: &'static str| start_automation(&c, &base, &t, &id, kind);
     let (s, v) = start("enable_mfa").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
@@ -264,14 +239,13 @@ async fn a_login_passes_text_message_mfa_and_a_settings_lock_defers_a_rotation()
     let scene = Scene::new(Some("sandbox-sms-secret")).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
     let sandbox_url = scene.sandbox.clone();
-    let (s, v) = post(
+    create(
         &c,
         &format!("{base}/phone-numbers"),
         &t,
-        Some(json!({"number": "+14155550142"})),
+        json!({"number": "+14155550142"}),
     )
     .await;
-    assert_eq!(s, 201, "{v}");
     let id = scene.account("SMS brand", "smsbrand", "pw-3-correct").await;
     let (s, phone) = post(&c, &format!("{base}/accounts/{id}/phone-number"), &t, None).await;
     assert_eq!(s, 200, "{phone}");

@@ -115,13 +115,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = post(
-        &c,
-        &format!("{base}/accounts/{id}/automations"),
-        &t,
-        Some(json!({"kind": "rotate_password"})),
-    )
-    .await;
+    let (s, v) = start_automation(&c, &base, &t, &id, "rotate_password").await;
     assert_eq!(s, 202, "{v}");
     let rotated = scene.succeeds(v["job_id"].as_str().unwrap()).await;
     let user: Value = get_json(&c, &format!("{sandbox_url}/__sandbox/users/brand")).await;

@@ -283,14 +283,13 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
             .await?;
         // The owner's API token (through the balancer) and an account to reveal.
         let t = login(&c, &public, "owner@acme.test", "owner-password-1").await;
-        let (s, acct) = post(
+        let acct = create(
             &c,
             &format!("{public}/api/v1/accounts"),
             &t,
-            Some(json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"})),
+            json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"}),
         )
         .await;
-        assert_eq!(s, 201, "{acct}");
         account_id = acct["id"].as_str().unwrap().to_owned();
 
         // A passkey registered and used for a step-up, each ceremony's
@@ -336,14 +335,13 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
 
     // A message received by node A's SMTP listener shows on node C's open
     // inbox page (reached directly) within a second.
-    let (s, tiktok) = post(
+    let tiktok = create(
         &c,
         &format!("{public}/api/v1/accounts"),
         &t,
-        Some(json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"})),
+        json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"}),
     )
     .await;
-    assert_eq!(s, 201, "{tiktok}");
     let tiktok = tiktok["id"].as_str().unwrap().to_owned();
     let (s, m) = post(
         &c,
@@ -425,8 +423,7 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 201);
-            let (s, acct) = post(&c, &format!("{public}/api/v1/accounts"), &t, Some(json!({"app": app.key(), "label": format!("Sandbox {username}"), "login_url": format!("{sandbox}{}", app.login_path()), "username": username, "password": "pw-1-correct"}))).await;
-            assert_eq!(s, 201, "{acct}");
+            let acct = create(&c, &format!("{public}/api/v1/accounts"), &t, json!({"app": app.key(), "label": format!("Sandbox {username}"), "login_url": format!("{sandbox}{}", app.login_path()), "username": username, "password": "pw-1-correct"})).await;
             acct["id"].as_str().unwrap().to_owned()
         }
     };
@@ -434,13 +431,8 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
     let start = |node: String, account: String| {
         let (c, t) = (c.clone(), t.clone());
         async move {
-            let (s, v) = post(
-                &c,
-                &format!("{node}/api/v1/accounts/{account}/automations"),
-                &t,
-                Some(json!({"kind": "login"})),
-            )
-            .await;
+            let (s, v) =
+                start_automation(&c, &format!("{node}/api/v1"), &t, &account, "login").await;
             assert_eq!(s, 202, "{v}");
             v["job_id"].as_str().unwrap().to_owned()
         }

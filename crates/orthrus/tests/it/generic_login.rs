@@ -13,8 +13,7 @@ const SEED: &str = "JBSWY3DPEHPK3PXP";
 async fn an_app_without_a_recipe_logs_in_through_the_generic_flow() {
     let scene = Scene::new(None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
-    let (s, acct) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "Vendor portal", "label": "Vendor", "login_url": format!("{}/accounts/login/", scene.sandbox), "username": "vendor", "password": "pw-1-correct"}))).await;
-    assert_eq!(s, 201, "{acct}");
+    let acct = create(&c, &format!("{base}/accounts"), &t, json!({"app": "Vendor portal", "label": "Vendor", "login_url": format!("{}/accounts/login/", scene.sandbox), "username": "vendor", "password": "pw-1-correct"})).await;
     let id = acct["id"].as_str().unwrap().to_owned();
     scene
         .sandbox_user(json!({"username": "vendor", "password": "pw-1-correct", "email": "vendor@inbox.test", "totp_secret": SEED}))

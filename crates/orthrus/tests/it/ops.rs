@@ -69,20 +69,13 @@ async fn metrics_count_requests_mail_sign_ins_and_read_the_queue() {
         }
         let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
         step_up(&c, &base, &t).await;
-        let (s, acct) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": "Brand IG", "password": "p", "username": "brand", "login_url": "http://127.0.0.1:9/login"}))).await;
-        assert_eq!(s, 201, "{acct}");
+        let acct = create(&c, &format!("{base}/accounts"), &t, json!({"app": "instagram", "label": "Brand IG", "password": "p", "username": "brand", "login_url": "http://127.0.0.1:9/login"})).await;
         let id = acct["id"].as_str().unwrap().to_owned();
         for _ in 0..3 {
             let (s, _) = get(&c, &format!("{base}/accounts/{id}"), &t).await;
             assert_eq!(s, 200);
         }
-        let (s, job) = post(
-            &c,
-            &format!("{base}/accounts/{id}/automations"),
-            &t,
-            Some(json!({"kind": "login"})),
-        )
-        .await;
+        let (s, job) = start_automation(&c, &base, &t, &id, "login").await;
         assert_eq!(s, 202, "{job}");
         let address = managed_address(&c, &base, &t, &id).await;
 
@@ -224,8 +217,7 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
     let (server, c, base, t) = owner_server(&storage).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let (s, v) = post(&c, &format!("{base}/accounts"), &t, Some(json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")}))).await;
-        assert_eq!(s, 201, "{v}");
+        let v = create(&c, &format!("{base}/accounts"), &t, json!({"app": "instagram", "label": format!("Brand {i}"), "password": format!("secret-{i}"), "notes": format!("note {i}")})).await;
         ids.push(v["id"].as_str().unwrap().to_owned());
     }
     // A personal API token, which must keep working after the restore.

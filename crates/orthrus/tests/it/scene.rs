@@ -176,13 +176,7 @@ impl Scene {
 
     /// Starts an automation; its job id.
     pub(crate) async fn start(&self, id: &str, kind: &str) -> String {
-        let (s, v) = post(
-            &self.c,
-            &format!("{}/accounts/{id}/automations", self.base),
-            &self.t,
-            Some(json!({ "kind": kind })),
-        )
-        .await;
+        let (s, v) = start_automation(&self.c, &self.base, &self.t, id, kind).await;
         assert_eq!(s, 202, "{v}");
         v["job_id"].as_str().unwrap().to_owned()
     }

@@ -52,14 +52,13 @@ async fn first_run_restart_and_graceful_shutdown() {
         // The link works once.
         assert_eq!(c.get(&setup).send().await.unwrap().status(), 303);
         let t = login(&c, &server.url, "owner@acme.test", "owner-password-1").await;
-        let (s, v) = post(
+        let v = create(
             &c,
             &format!("{}/api/v1/accounts", server.url),
             &t,
-            Some(json!({"app": "instagram", "label": "Brand IG", "password": "persisted-pw"})),
+            json!({"app": "instagram", "label": "Brand IG", "password": "persisted-pw"}),
         )
         .await;
-        assert_eq!(s, 201, "{v}");
         let id = v["id"].as_str().unwrap().to_owned();
         let status = server.stop();
         assert!(status.success(), "graceful shutdown exits 0: {status:?}");

@@ -353,6 +353,14 @@ pub async fn step_up(c: &Client, base: &str, t: &str) {
     assert_eq!(s, 200, "{v}");
 }
 
+/// `POST url` with `body` as the session `t`, which answers 201 (else the
+/// answer); the answer.
+pub async fn create(c: &Client, url: &str, t: &str, body: Value) -> Value {
+    let (s, v) = post(c, url, t, Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
 /// Adds an account (`body`) through the API at `base` as the session `t`;
 /// its id.
 pub async fn add_account(c: &Client, base: &str, t: &str, body: Value) -> String {
@@ -421,6 +429,19 @@ pub async fn audit_events(c: &Client, base: &str, t: &str, action: &str) -> Vec<
         .cloned()
         .or_else(|| v["events"].as_array().cloned())
         .unwrap_or_default()
+}
+
+/// Starts an automation of `kind` on account `id` through the API at
+/// `base` as the session `t`: the status and the answer.
+pub async fn start_automation(
+    c: &Client,
+    base: &str,
+    t: &str,
+    id: &str,
+    kind: &str,
+) -> (u16, Value) {
+    let url = format!("{base}/accounts/{id}/automations");
+    post(c, &url, t, Some(json!({ "kind": kind }))).await
 }
 
 /// Gives account `id` a managed address through the API at `base` as the
