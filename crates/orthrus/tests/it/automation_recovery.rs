@@ -3,7 +3,7 @@
 //! app took the new password loses nothing (the password is kept pending
 //! and made current by the retry).
 
-use crate::scene::Scene;
+use crate::scene::{Scene, step_attempts};
 use crate::support::*;
 use serde_json::{Value, json};
 
@@ -189,12 +189,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
     assert!(!ok && err.contains("kind must be one of"), "{err}");
     second.kill().unwrap();
     second.wait().unwrap();
-    let attempts: Vec<i64> = done["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["attempt"].as_i64().unwrap())
-        .collect();
+    let attempts = step_attempts(&done);
     assert!(
         attempts.contains(&1) && attempts.last() == Some(&2),
         "{attempts:?}"

@@ -370,15 +370,11 @@ async fn approve_a_step_up_request_from_the_cli() {
         .next()
         .unwrap()
         .to_owned();
-    let page = c
-        .get(format!("{}/security", server.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = body_text(
+        c.get(format!("{}/security", server.url))
+            .header("cookie", &cookie),
+    )
+    .await;
     let i = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
     let csrf = page[i..].split('"').next().unwrap().to_owned();
     let r = c

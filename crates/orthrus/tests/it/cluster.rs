@@ -7,7 +7,7 @@
 //! finished by another node. Skipped without `ORTHRUS_TEST_DATABASE_URL`.
 
 use crate::passkeys::register_a_passkey_and_reveal_with_it;
-use crate::scene::wait_for_end;
+use crate::scene::{step_attempts, wait_for_end};
 use crate::support::chromium::{browser_sized, chromedriver};
 use crate::support::*;
 use axum::response::IntoResponse;
@@ -522,12 +522,7 @@ async fn three_nodes_on_one_postgresql_behind_a_round_robin_balancer() {
         c_node.server.child.id()
     );
     // Nothing lost: the dead node's steps are still there, then the retry's.
-    let attempts: Vec<i64> = done["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["attempt"].as_i64().unwrap())
-        .collect();
+    let attempts = step_attempts(&done);
     assert!(
         attempts.first() == Some(&1) && attempts.last() == Some(&2),
         "{attempts:?}"

@@ -102,12 +102,7 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         .await;
         assert_eq!(s, 200, "the session from before the rotation still works");
         for (i, id) in ids.iter().enumerate() {
-            let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
-            assert_eq!(
-                (s, v["password"].as_str()),
-                (200, Some(format!("secret-{i}").as_str())),
-                "{v}"
-            );
+            assert_password(&c, &base, &t, id, &format!("secret-{i}")).await;
             let (s, v) = get(&c, &format!("{base}/accounts/{id}"), &t).await;
             assert_eq!(s, 200, "{v}");
             assert!(v.to_string().contains(&format!("note {i}")), "{v}");

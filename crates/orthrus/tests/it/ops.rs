@@ -318,12 +318,7 @@ async fn restore_drill_backup_while_serving_then_restore_elsewhere() {
     assert!(list.as_array().unwrap().len() >= 3, "{list}");
     step_up(&c, &base, &t).await;
     for (i, id) in ids.iter().enumerate() {
-        let (s, v) = get(&c, &format!("{base}/accounts/{id}/password"), &t).await;
-        assert_eq!(
-            (s, v["password"].as_str()),
-            (200, Some(format!("secret-{i}").as_str())),
-            "{v}"
-        );
+        assert_password(&c, &base, &t, id, &format!("secret-{i}")).await;
     }
     assert!(server.stop().success());
 }

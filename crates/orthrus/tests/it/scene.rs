@@ -283,6 +283,16 @@ pub(crate) fn step_names(job: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The attempt each of job `job`'s steps was made in, in order.
+pub(crate) fn step_attempts(job: &Value) -> Vec<i64> {
+    job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["attempt"].as_i64().unwrap())
+        .collect()
+}
+
 /// Polls job `job` until it ends; its last state.
 pub(crate) async fn wait_for_end(c: &reqwest::Client, base: &str, t: &str, job: &str) -> Value {
     for _ in 0..600 {

@@ -282,17 +282,13 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     assert!(me["elevated_until"].is_null());
     // The dialog's button: a link back to the page it was on, carrying the
     // session's CSRF token.
-    let button = neo
-        .http
-        .get(format!("{}/ui/step-up/sso", server.url))
-        .header(reqwest::header::COOKIE, neo.cookie_header())
-        .header("hx-current-url", format!("{}/security", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let button = body_text(
+        neo.http
+            .get(format!("{}/ui/step-up/sso", server.url))
+            .header(reqwest::header::COOKIE, neo.cookie_header())
+            .header("hx-current-url", format!("{}/security", server.url)),
+    )
+    .await;
     assert!(button.contains("Verify with Acme ID"), "{button}");
     let link = format!(
         "{}{}",

@@ -251,7 +251,7 @@ pub async fn page_text(c: &Client, url: &str, token: Option<&str>) -> String {
     if let Some(t) = token {
         r = r.bearer_auth(t);
     }
-    r.send().await.unwrap().text().await.unwrap()
+    body_text(r).await
 }
 
 pub async fn login(c: &Client, url: &str, email: &str, password: &str) -> String {
@@ -442,6 +442,18 @@ pub async fn start_automation(
 ) -> (u16, Value) {
     let url = format!("{base}/accounts/{id}/automations");
     post(c, &url, t, Some(json!({ "kind": kind }))).await
+}
+
+/// Account `id` reveals the password `expected` through the API at `base`
+/// to the session `t` (200).
+pub async fn assert_password(c: &Client, base: &str, t: &str, id: &str, expected: &str) {
+    let (s, v) = get(c, &format!("{base}/accounts/{id}/password"), t).await;
+    assert_eq!((s, v["password"].as_str()), (200, Some(expected)), "{v}");
+}
+
+/// Sends `request`; the answer's text.
+pub async fn body_text(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
 }
 
 /// Gives account `id` a managed address through the API at `base` as the
