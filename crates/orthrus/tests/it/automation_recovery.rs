@@ -142,12 +142,7 @@ async fn a_job_whose_worker_is_killed_is_recovered_by_another() {
         "{acct}"
     );
     // The CLI: `orthrus automate` follows the steps and exits 0.
-    let session = CliSession::login(
-        scene.dir.path().join("cli.json"),
-        &server.url,
-        "owner@acme.test",
-        "owner-password-1",
-    );
+    let session = CliSession::owner(scene.dir.path().join("cli.json"), &server.url);
     // Off the test's runtime thread: the sandbox is served on this runtime.
     let (ok, out, err) = {
         let session = session.clone();

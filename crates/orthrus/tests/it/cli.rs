@@ -125,12 +125,7 @@ async fn mfa_set_code_import_and_export() {
     let storage = owner_storage(dir.path());
     let server = Server::start(&storage, "info");
     let cfg = dir.path().join("cli.json");
-    let session = CliSession::login(
-        cfg.clone(),
-        &server.url,
-        "owner@acme.test",
-        "owner-password-1",
-    );
+    let session = CliSession::owner(cfg.clone(), &server.url);
     assert!(
         session
             .run(
@@ -311,12 +306,7 @@ async fn approve_a_step_up_request_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let storage = owner_storage(dir.path());
     let server = Server::start(&storage, "info");
-    let session = CliSession::login(
-        dir.path().join("cli.json"),
-        &server.url,
-        "owner@acme.test",
-        "owner-password-1",
-    );
+    let session = CliSession::owner(dir.path().join("cli.json"), &server.url);
     let (ok, out, _) = session.run(&["approve"], "");
     assert!(ok && out.contains("No device is waiting"));
     // Another device asks.
@@ -431,12 +421,7 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
         ],
     );
     let cfg = dir.path().join("cli/cli.json");
-    let session = CliSession::login(
-        cfg.clone(),
-        &server.url,
-        "owner@acme.test",
-        "owner-password-1",
-    );
+    let session = CliSession::owner(cfg.clone(), &server.url);
     let (c, base, t) = owner_session(&server).await;
     let id = add_account(
         &c,

@@ -193,28 +193,21 @@ async fn sign_up_sso_only_break_glass_cli_and_step_up() {
     let c = http();
 
     // Password sign-in is off, but for the break-glass Owner.
-    let (s, v) = api(
-        &c,
-        reqwest::Method::POST,
-        &format!("{}/api/v1/auth/login", server.url),
-        None,
-        Some(json!({"email": "someone@acme.test", "password": "whatever-it-is"})),
-    )
-    .await;
+    let password_login = |email: &'static str, password: &'static str| {
+        let (c, url) = (c.clone(), format!("{}/api/v1/auth/login", server.url));
+        async move {
+            let body = json!({"email": email, "password": password});
+            api(&c, reqwest::Method::POST, &url, None, Some(body)).await
+        }
+    };
+    let (s, v) = password_login("someone@acme.test", "whatever-it-is").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (403, Some("sso.password_disabled")),
         "{v}"
     );
     // Listed but not an Owner: refused too.
-    let (s, v) = api(
-        &c,
-        reqwest::Method::POST,
-        &format!("{}/api/v1/auth/login", server.url),
-        None,
-        Some(json!({"email": "admin@acme.test", "password": "a-long-password-1"})),
-    )
-    .await;
+    let (s, v) = password_login("admin@acme.test", "a-long-password-1").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (403, Some("sso.password_disabled")),

@@ -501,6 +501,12 @@ impl CliSession {
         Self { cfg }
     }
 
+    /// [`CliSession::login`] as the Owner (owner@acme.test,
+    /// `owner-password-1`).
+    pub fn owner(cfg: PathBuf, server: &str) -> Self {
+        Self::login(cfg, server, "owner@acme.test", "owner-password-1")
+    }
+
     /// Runs the CLI with `args` and `stdin`: (success, stdout, stderr).
     pub fn run(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
         cli(&self.cfg, args, stdin)
