@@ -29,7 +29,10 @@ fn steps(job: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_check_finds_mfa_on_off_or_cannot_tell_in_chromium() {
-    let scene = Scene::new(None).await;
+    // The server's own schedule queues a check for every account never
+    // checked (every two minutes); on a slow machine it would check "off"
+    // a second time behind the test's back. This test starts each check.
+    let scene = Scene::with("[automation]\nmfa_check_interval_days = 0\n", None, None).await;
     let (c, base, t) = (scene.c.clone(), scene.base.clone(), scene.t.clone());
     let get = |path: String| {
         let (c, t) = (c.clone(), t.clone());
