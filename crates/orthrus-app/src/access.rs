@@ -10,6 +10,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
 use orthrus_store::UserRow;
 
@@ -41,7 +42,7 @@ impl App {
         };
         if !Self::may(holder, Action::HoldAccountRole { role }) {
             return Err(AppError::invalid(
-                "member.guest_collaborator_only",
+                InvalidCode::MemberGuestCollaboratorOnly,
                 format!(
                     "{} is a guest: guests can only be Collaborators, not {}s",
                     user.email,
@@ -51,7 +52,7 @@ impl App {
         }
         if until.is_some_and(|t| t <= self.now()) {
             return Err(AppError::invalid(
-                "member.expiry_past",
+                InvalidCode::MemberExpiryPast,
                 "the end of access must be in the future",
             ));
         }
@@ -70,16 +71,16 @@ impl App {
     ) -> Result<Option<Timestamp>> {
         match (role.access_must_end(), until) {
             (true, None) => Err(AppError::invalid(
-                "guest.end_required",
+                InvalidCode::GuestEndRequired,
                 "a guest needs the date their access ends",
             )),
             (true, Some(t)) if t <= self.now() => Err(AppError::invalid(
-                "guest.end_past",
+                InvalidCode::GuestEndPast,
                 "the end of the guest's access must be in the future",
             )),
             (true, Some(t)) => Ok(Some(t)),
             (false, Some(_)) => Err(AppError::invalid(
-                "user.end_for_guests_only",
+                InvalidCode::UserEndForGuestsOnly,
                 "only guests have an end of access; for the others, end their access to each account",
             )),
             (false, None) => Ok(None),
@@ -109,7 +110,7 @@ impl App {
             Ok(())
         } else {
             Err(AppError::conflict(
-                "member.last_owner",
+                ConflictCode::MemberLastOwner,
                 "an account needs an Owner whose access does not end: add one before giving this Owner an end",
             ))
         }
@@ -314,7 +315,7 @@ pub fn parse_end_time(s: &str) -> Result<Timestamp> {
         })
         .ok_or_else(|| {
             AppError::invalid(
-                "time.invalid",
+                InvalidCode::TimeInvalid,
                 format!("{s:?} is not a date and time (for example 2026-12-12T17:00:00Z)"),
             )
         })

@@ -9,6 +9,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, OutboundMail, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, AccountRole, EventId, Subject, Timestamp, UserId};
 use orthrus_store::{
     AccessDecision, AccessRequestRow, AccessRequestState, AccessRequestView, MemberRow,
@@ -178,13 +179,13 @@ impl App {
         let reason = new.reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > MAX_REASON {
             return Err(AppError::invalid(
-                "access_request.invalid_reason",
+                InvalidCode::AccessRequestInvalidReason,
                 format!("say why you need access (up to {MAX_REASON} characters)"),
             ));
         }
         if !(MIN_REQUEST_HOURS..=MAX_REQUEST_HOURS).contains(&new.duration_hours) {
             return Err(AppError::invalid(
-                "access_request.invalid_duration",
+                InvalidCode::AccessRequestInvalidDuration,
                 format!(
                     "ask for between {MIN_REQUEST_HOURS} hour and {} days of access",
                     MAX_REQUEST_HOURS / 24
@@ -199,7 +200,7 @@ impl App {
             .await?;
         if current.is_some_and(|c| c >= new.role) {
             return Err(AppError::conflict(
-                "access_request.already_granted",
+                ConflictCode::AccessRequestAlreadyGranted,
                 format!(
                     "you are already {} of {}",
                     current.map_or("", |c| c.label()),
@@ -228,7 +229,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    "access_request.duplicate",
+                    ConflictCode::AccessRequestDuplicate,
                     format!(
                         "you already asked for access to {}; wait for its Owners to decide",
                         account.label
@@ -427,7 +428,7 @@ impl App {
             .filter(|u| u.usable_at(now))
             .ok_or_else(|| {
                 AppError::conflict(
-                    "access_request.requester_gone",
+                    ConflictCode::AccessRequestRequesterGone,
                     "the person who asked is deactivated or their access has ended; decline the request",
                 )
             })?;
@@ -490,7 +491,7 @@ impl App {
             .is_some_and(|n| n.chars().count() > MAX_REASON)
         {
             return Err(AppError::invalid(
-                "access_request.invalid_note",
+                InvalidCode::AccessRequestInvalidNote,
                 format!("keep the note under {MAX_REASON} characters"),
             ));
         }
@@ -538,7 +539,7 @@ impl App {
 
 fn decided() -> AppError {
     AppError::conflict(
-        "access_request.decided",
+        ConflictCode::AccessRequestDecided,
         "this request was already approved or declined",
     )
 }

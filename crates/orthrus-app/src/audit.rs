@@ -2,6 +2,7 @@
 //! event whose hash chains (HMAC, keyed from the master key) to the previous
 //! one, so editing, deleting or reordering events is detected by `verify`.
 
+use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, AuditAction, Result};
 use orthrus_core::{EventId, UserId, WorkspaceId};
 use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
@@ -289,7 +290,7 @@ impl App {
                 .map(|v| {
                     orthrus_core::Timestamp::parse_rfc3339(v).ok_or_else(|| {
                         AppError::invalid(
-                            "audit.bad_filter",
+                            InvalidCode::AuditBadFilter,
                             format!("{name} must be an RFC 3339 time, got {v:?}"),
                         )
                     })
@@ -301,7 +302,7 @@ impl App {
             .as_deref()
             .map(|a| {
                 a.parse().map_err(|_| {
-                    AppError::invalid("audit.bad_filter", "actor_id must be a user id")
+                    AppError::invalid(InvalidCode::AuditBadFilter, "actor_id must be a user id")
                 })
             })
             .transpose()?;

@@ -6,6 +6,7 @@
 //! never held at once.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::{AuditQuery, Event};
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, UserId};
@@ -28,7 +29,7 @@ impl AuditExportFormat {
             "csv" => Ok(Self::Csv),
             "jsonl" | "ndjson" => Ok(Self::Jsonl),
             _ => Err(AppError::invalid(
-                "audit.bad_format",
+                InvalidCode::AuditBadFormat,
                 format!("format is csv or jsonl, not {s:?}"),
             )),
         }

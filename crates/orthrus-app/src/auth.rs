@@ -1,6 +1,7 @@
 //! Sign-in, sessions, bearer and API tokens, step-up, and first-run setup.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{
     Action, Actor, App, AppError, Entity, Result, Via, normalize_email, validate_user_password,
@@ -86,7 +87,7 @@ impl App {
         // holds the database's (see `master_key::check_key`).
         if stored != mine && !self.inner.envelope.has_key(&stored) {
             return Err(AppError::invalid(
-                "master_key.mismatch",
+                InvalidCode::MasterKeyMismatch,
                 format!(
                     "this database was encrypted with master key {stored}, but the key in use is {mine}: set ORTHRUS_MASTER_KEY or restore <data-dir>/master.key from your backup"
                 ),
@@ -113,7 +114,7 @@ impl App {
         let ws_name = workspace_name.trim();
         if ws_name.is_empty() || ws_name.chars().count() > 100 {
             return Err(AppError::invalid(
-                "workspace.invalid_name",
+                InvalidCode::WorkspaceInvalidName,
                 "give the workspace a name (up to 100 characters)",
             ));
         }
@@ -163,7 +164,7 @@ impl App {
         let name = name.trim();
         if name.chars().count() > 100 {
             return Err(AppError::invalid(
-                "user.invalid_name",
+                InvalidCode::UserInvalidName,
                 "names are at most 100 characters",
             ));
         }
@@ -542,7 +543,7 @@ impl App {
     ) -> Result<Timestamp> {
         let Some(session) = actor.session_id() else {
             return Err(AppError::invalid(
-                "step_up.unsupported",
+                InvalidCode::StepUpUnsupported,
                 "step-up elevates a signed-in session; API tokens cannot be elevated",
             ));
         };
@@ -652,7 +653,7 @@ impl App {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::invalid(
-                "token.invalid_name",
+                InvalidCode::TokenInvalidName,
                 "name the token (up to 100 characters), e.g. \"CI\"",
             ));
         }
@@ -660,7 +661,7 @@ impl App {
             && !(1..=3650).contains(&d)
         {
             return Err(AppError::invalid(
-                "token.invalid_expiry",
+                InvalidCode::TokenInvalidExpiry,
                 "expires_days must be between 1 and 3650",
             ));
         }

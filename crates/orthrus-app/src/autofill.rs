@@ -11,6 +11,7 @@
 //! rotation after an autofill login and the audit trail are the answer.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::site::{Site, default_restrictions, page_matches, pattern_covers, url_path};
 use crate::{Action, Actor, App, AppError, Entity, ExtensionError, Result, SessionKind};
@@ -144,7 +145,7 @@ impl App {
         self.check_subject(actor, subject, Action::EditCredentials)?;
         if urls.len() > MAX_URLS {
             return Err(AppError::invalid(
-                "account.too_many_urls",
+                InvalidCode::AccountTooManyUrls,
                 format!("an account has at most {MAX_URLS} extra URLs"),
             ));
         }
@@ -156,7 +157,7 @@ impl App {
             }
             if u.len() > 2048 || Site::parse(&u).is_none() {
                 return Err(AppError::invalid(
-                    "account.bad_url",
+                    InvalidCode::AccountBadUrl,
                     format!("{u:?} is not an http:// or https:// URL with a host"),
                 ));
             }
@@ -262,7 +263,7 @@ impl App {
     ) -> Result<Vec<(AccountRow, Subject)>> {
         if Site::parse(url).is_none() {
             return Err(AppError::invalid(
-                "autofill.bad_url",
+                InvalidCode::AutofillBadUrl,
                 "url must be the page's http:// or https:// address",
             ));
         }
@@ -607,7 +608,7 @@ impl App {
         let key = orthrus_core::app_key(app);
         if key != app.trim().to_ascii_lowercase() {
             return Err(AppError::invalid(
-                "restrictions.unknown_app",
+                InvalidCode::RestrictionsUnknownApp,
                 format!("{app:?} is not a known app key (instagram, sandbox, …)"),
             ));
         }
@@ -620,7 +621,7 @@ impl App {
                     .collect();
                 if ps.len() > 100 || ps.iter().any(|p| !p.starts_with('/') || p.len() > 300) {
                     return Err(AppError::invalid(
-                        "restrictions.bad_pattern",
+                        InvalidCode::RestrictionsBadPattern,
                         "patterns are paths starting with / (at most 100, 300 characters each)",
                     ));
                 }

@@ -4,6 +4,7 @@
 //! old one as sealed history.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::EventId;
@@ -62,13 +63,13 @@ pub fn parse_backup_input(codes: &[String]) -> Result<Vec<String>> {
     let parsed = orthrus_otp::backup_codes::parse(&codes.join("\n"));
     if parsed.is_empty() {
         return Err(AppError::invalid(
-            "backup_codes.none_found",
+            InvalidCode::BackupCodesNoneFound,
             "no backup codes found: paste them the way the app shows them, one per line or separated by commas",
         ));
     }
     if parsed.len() > 100 {
         return Err(AppError::invalid(
-            "backup_codes.too_many",
+            InvalidCode::BackupCodesTooMany,
             "at most 100 backup codes per account",
         ));
     }
@@ -276,7 +277,7 @@ impl App {
             }
         }
         Err(AppError::invalid(
-            "backup_codes.exhausted",
+            InvalidCode::BackupCodesExhausted,
             "every backup code was used: generate new ones in the app and add them here",
         ))
     }

@@ -12,6 +12,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{EventId, Timestamp};
 use orthrus_store::StepUpRequestRow;
 use serde::{Deserialize, Serialize};
@@ -72,7 +73,7 @@ impl App {
         purpose: &str,
     ) -> Result<DeviceRequest> {
         let session = actor.session_id().ok_or(AppError::invalid(
-            "step_up.unsupported",
+            InvalidCode::StepUpUnsupported,
             "approval elevates a signed-in session; API tokens cannot be elevated",
         ))?;
         let number = self.two_digits();
@@ -200,19 +201,19 @@ impl App {
         {
             return Err(match self.effective_status(&r).as_str() {
                 "pending" => AppError::conflict(
-                    "approval.pending",
+                    ConflictCode::ApprovalPending,
                     "not approved yet: choose the number on your other device first",
                 ),
                 "used" => AppError::conflict(
-                    "approval.used",
+                    ConflictCode::ApprovalUsed,
                     "this approval was used already: ask again to confirm your identity",
                 ),
                 "denied" => AppError::conflict(
-                    "approval.denied",
+                    ConflictCode::ApprovalDenied,
                     "this request was denied on your other device",
                 ),
                 _ => AppError::conflict(
-                    "approval.expired",
+                    ConflictCode::ApprovalExpired,
                     "this request or its approval has expired: ask again",
                 ),
             });
@@ -267,13 +268,13 @@ impl App {
         deny: bool,
     ) -> Result<String> {
         let me = actor.session_id().ok_or(AppError::invalid(
-            "approval.unsupported",
+            InvalidCode::ApprovalUnsupported,
             "approve from a signed-in device (browser or `orthrus login`)",
         ))?;
         let r = self.own_request(actor, id).await?;
         if r.session_id == me {
             return Err(AppError::invalid(
-                "approval.same_device",
+                InvalidCode::ApprovalSameDevice,
                 "approve on another device than the one asking",
             ));
         }
@@ -292,7 +293,7 @@ impl App {
         });
         if !fit {
             return Err(AppError::invalid(
-                "approval.device_not_trusted",
+                InvalidCode::ApprovalDeviceNotTrusted,
                 "approve from a browser or `orthrus login` session you signed in to before this request; a browser extension cannot approve",
             ));
         }
@@ -303,7 +304,7 @@ impl App {
             (false, Some(_)) => ("denied", "wrong_number"),
             (false, None) => {
                 return Err(AppError::invalid(
-                    "approval.number_required",
+                    InvalidCode::ApprovalNumberRequired,
                     "pick the number the other device shows",
                 ));
             }
@@ -315,7 +316,7 @@ impl App {
             .await?
         {
             return Err(AppError::conflict(
-                "approval.closed",
+                ConflictCode::ApprovalClosed,
                 "this request was already decided or has expired",
             ));
         }

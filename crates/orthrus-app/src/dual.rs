@@ -12,6 +12,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
 use orthrus_store::{AuditFilter, DualApprovalRow};
 use serde::Serialize;
@@ -176,7 +177,7 @@ impl App {
             .count();
         if approvers < 2 {
             return Err(AppError::conflict(
-                "two_person.too_few_approvers",
+                ConflictCode::TwoPersonTooFewApprovers,
                 format!(
                     "the two-person rule needs at least two active Owners or Super Admins{} to approve each other; the workspace has {approvers}",
                     if require_2fa {
@@ -243,7 +244,7 @@ impl App {
             .ok_or(AppError::NotFound(Entity::Approval))?;
         if r.requester_id == actor.user_id {
             return Err(AppError::invalid(
-                "approval.own_request",
+                InvalidCode::ApprovalOwnRequest,
                 "a second person must approve: not the one who asked",
             ));
         }
@@ -256,7 +257,7 @@ impl App {
                     .await?)
         {
             return Err(AppError::invalid(
-                "approval.recent_grant",
+                InvalidCode::ApprovalRecentGrant,
                 "you or the requester were added, promoted or reactivated less than 7 days ago: an Owner or Super Admin who has held the role longer must approve a request of someone who has",
             ));
         }
@@ -275,7 +276,7 @@ impl App {
             .await?
         {
             return Err(AppError::conflict(
-                "approval.closed",
+                ConflictCode::ApprovalClosed,
                 "this request was already decided or has expired",
             ));
         }

@@ -1,14 +1,15 @@
 //! The use-case error: one enum, each variant with a stable machine code.
 //! `orthrus-web` maps it to HTTP in exactly one place.
 
+use crate::{ConflictCode, InvalidCode};
 use orthrus_store::StoreError;
 
 /// Errors a use case can return. Every case that the API answers with its
 /// own status has its own variant (or a typed sub-enum), so `orthrus-web`
 /// maps them with one exhaustive `match` and no code is ever compared as
 /// text. `Invalid` is always a plain 400 and `Conflict` always a 409: their
-/// codes (about 150, each raised in one or two places with a message built
-/// there) only label the refusal.
+/// codes ([`InvalidCode`], [`ConflictCode`]: each raised in one or two
+/// places with a message built there) only label the refusal.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("sign in first")]
@@ -35,10 +36,10 @@ pub enum AppError {
     NotFound(Entity),
     /// A plain 400.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: InvalidCode, message: String },
     /// A plain 409.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ConflictCode, message: String },
     /// 413 `request.too_large`: a body or form over its limit.
     #[error("{0}")]
     TooLarge(&'static str),
@@ -275,7 +276,8 @@ impl AppError {
             Self::StepUpRequired => "step_up.required",
             Self::TwoFactorEnrollmentRequired => "auth.2fa_enrollment_required",
             Self::NotFound(what) => what.code(),
-            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Invalid { code, .. } => code.as_str(),
+            Self::Conflict { code, .. } => code.as_str(),
             Self::TooLarge(_) => "request.too_large",
             Self::UnsupportedMediaType(_) => "request.unsupported_media_type",
             Self::MethodNotAllowed => "request.method_not_allowed",
@@ -294,7 +296,7 @@ impl AppError {
     }
 
     /// A plain 400 with its code.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: InvalidCode, message: impl Into<String>) -> Self {
         Self::Invalid {
             code,
             message: message.into(),
@@ -302,7 +304,7 @@ impl AppError {
     }
 
     /// A plain 409 with its code.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ConflictCode, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             message: message.into(),
@@ -363,7 +365,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => Self::NotFound(Entity::Record),
             StoreError::VersionConflict => Self::VersionConflict,
-            StoreError::Conflict(m) => Self::conflict("conflict", m),
+            StoreError::Conflict(m) => Self::conflict(ConflictCode::Other, m),
             // Every connection busy: 503 with Retry-After, not a 500.
             e @ StoreError::PoolTimedOut(_) => {
                 tracing::warn!(error = %e, "database pool exhausted");
@@ -463,6 +465,12 @@ mod tests {
             ]
             .map(AppError::Sso),
         );
+        all.extend(InvalidCode::ALL.iter().map(|&c| AppError::invalid(c, "x")));
+        all.extend(
+            ConflictCode::ALL
+                .iter()
+                .map(|&c| AppError::conflict(c, "x")),
+        );
         for e in &all {
             // Listed above: add a new variant there too.
             match e {
@@ -487,9 +495,9 @@ mod tests {
                 | AppError::InboxStorageFull(_)
                 | AppError::Extension(_)
                 | AppError::Sso(_)
-                | AppError::Busy { .. } => {}
-                // Codes chosen at the call site, tested by the API tests.
-                AppError::Invalid { .. } | AppError::Conflict { .. } => {}
+                | AppError::Busy { .. }
+                | AppError::Invalid { .. }
+                | AppError::Conflict { .. } => {}
             }
         }
         all
@@ -514,6 +522,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every 400 and 409 code is `area.snake_case` (the store's unnamed
+    /// `conflict` aside), and `ALL` lists each variant once.
+    #[test]
+    fn invalid_and_conflict_codes_are_area_dot_reason() {
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        let codes = InvalidCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .chain(ConflictCode::ALL.iter().map(|c| c.as_str()));
+        let mut seen = std::collections::HashSet::new();
+        for code in codes {
+            assert!(seen.insert(code), "{code} is listed twice");
+            if code == ConflictCode::Other.as_str() {
+                assert_eq!(code, "conflict");
+                continue;
+            }
+            let (area, reason) = code.split_once('.').unwrap_or(("", ""));
+            assert!(word(area) && word(reason), "{code} is not area.snake_case");
+        }
+        // Spot checks that the spelling is today's.
+        assert_eq!(InvalidCode::UserInvalidRole.as_str(), "user.invalid_role");
+        assert_eq!(InvalidCode::AuthBadClient.as_str(), "auth.bad_client");
+        assert_eq!(InvalidCode::TwoFactorBadCode.as_str(), "2fa.bad_code");
+        assert_eq!(ConflictCode::UserExists.as_str(), "user.exists");
+        assert_eq!(
+            AppError::conflict(ConflictCode::ScimUniqueness, "x").code(),
+            "scim.uniqueness"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result, normalize_email};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_store::ForwardAddressRow;
 use serde::Serialize;
 
@@ -90,7 +91,7 @@ impl App {
     fn mailer(&self) -> Result<&dyn Mailer> {
         self.inner.mailer.get().map(|m| m.as_ref()).ok_or_else(|| {
             AppError::Conflict {
-                code: "forward.not_configured",
+                code: ConflictCode::ForwardNotConfigured,
                 message: "forwarding is off: the server has no outbound relay ([forward] relay in the configuration)".into(),
             }
         })
@@ -130,7 +131,7 @@ impl App {
             .is_some_and(|(_, d)| d.starts_with('['))
         {
             return Err(AppError::invalid(
-                "forward.invalid_address",
+                InvalidCode::ForwardInvalidAddress,
                 "use an address with a domain name, not an IP address",
             ));
         }
@@ -183,7 +184,7 @@ impl App {
             })
             .await
             .map_err(|e| AppError::Conflict {
-                code: "forward.send_failed",
+                code: ConflictCode::ForwardSendFailed,
                 message: format!("the relay did not take the message: {e}"),
             })?;
         self.inner.store.save_forward_address(&row).await?;
@@ -208,11 +209,14 @@ impl App {
             .forward_address(actor.user_id)
             .await?
             .ok_or_else(|| {
-                AppError::invalid("forward.no_address", "set a forwarding address first")
+                AppError::invalid(
+                    InvalidCode::ForwardNoAddress,
+                    "set a forwarding address first",
+                )
             })?;
         let Some(expected) = row.code_hash.clone() else {
             return Err(AppError::invalid(
-                "forward.no_code",
+                InvalidCode::ForwardNoCode,
                 "this address is already verified; set it again to get a new code",
             ));
         };
@@ -225,13 +229,13 @@ impl App {
             .await?
         {
             return Err(AppError::invalid(
-                "forward.too_many_attempts",
+                InvalidCode::ForwardTooManyAttempts,
                 "too many wrong codes: send a new one",
             ));
         }
         if row.code_expires_at.is_none_or(|t| t < self.now()) {
             return Err(AppError::invalid(
-                "forward.code_expired",
+                InvalidCode::ForwardCodeExpired,
                 "the code has expired: send a new one",
             ));
         }
@@ -240,7 +244,7 @@ impl App {
             orthrus_crypto::constant_time_eq(&self.forward_code_hash(actor, &given), &expected);
         if !ok {
             return Err(AppError::invalid(
-                "forward.bad_code",
+                InvalidCode::ForwardBadCode,
                 "that is not the code we sent",
             ));
         }
@@ -272,7 +276,7 @@ impl App {
             Some(r) if r.verified_at.is_some() => r.email,
             _ => {
                 return Err(AppError::invalid(
-                    "forward.not_verified",
+                    InvalidCode::ForwardNotVerified,
                     "verify your forwarding address under My security first",
                 ));
             }
@@ -314,7 +318,7 @@ impl App {
             })
             .await
             .map_err(|e| AppError::Conflict {
-                code: "forward.send_failed",
+                code: ConflictCode::ForwardSendFailed,
                 message: format!("the relay did not take the message: {e}"),
             })?;
         self.audit(

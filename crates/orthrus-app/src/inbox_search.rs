@@ -9,6 +9,7 @@
 //! indexing failed, are indexed by [`App::index_unindexed_messages`], which
 //! the server runs at startup and then with the hourly inbox purge.
 
+use crate::InvalidCode;
 use crate::{App, AppError, Result};
 use orthrus_core::{Channel, EventId, WorkspaceId};
 use orthrus_crypto::KeyedHasher;
@@ -160,7 +161,7 @@ impl App {
         let w = words([text]);
         if w.len() > MAX_QUERY_WORDS {
             return Err(AppError::invalid(
-                "inbox.bad_filter",
+                InvalidCode::InboxBadFilter,
                 format!("a search may have at most {MAX_QUERY_WORDS} words"),
             ));
         }

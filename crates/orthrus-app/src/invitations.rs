@@ -13,6 +13,7 @@ use crate::audit::Event;
 use crate::{
     Action, Actor, App, AppError, Entity, OutboundMail, Result, UserInfo, normalize_email,
 };
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{EventId, Timestamp, WorkspaceRole};
 use orthrus_store::InvitationRow;
 use serde::Serialize;
@@ -60,15 +61,15 @@ impl InvitationState {
     fn refusal(self) -> AppError {
         match self {
             Self::Accepted => AppError::conflict(
-                "invitation.used",
+                ConflictCode::InvitationUsed,
                 "this invitation was already used; sign in with the password you chose",
             ),
             Self::Revoked => AppError::conflict(
-                "invitation.revoked",
+                ConflictCode::InvitationRevoked,
                 "this invitation was withdrawn; ask whoever invited you for a new one",
             ),
             Self::Expired => AppError::conflict(
-                "invitation.expired",
+                ConflictCode::InvitationExpired,
                 format!(
                     "this invitation has expired (links last {INVITATION_DAYS} days); ask whoever invited you for a new one"
                 ),
@@ -174,7 +175,7 @@ impl App {
         let email = normalize_email(email)?;
         if self.inner.store.find_user_by_email(&email).await?.is_some() {
             return Err(AppError::conflict(
-                "user.exists",
+                ConflictCode::UserExists,
                 format!("a user with the email {email} already exists"),
             ));
         }
@@ -306,7 +307,7 @@ impl App {
             .await?
         {
             return Err(AppError::conflict(
-                "invitation.closed",
+                ConflictCode::InvitationClosed,
                 "this invitation was already used or withdrawn",
             ));
         }
@@ -364,7 +365,7 @@ impl App {
         let now = self.now();
         if row.access_expires_at.is_some_and(|end| end <= now) {
             return Err(AppError::invalid(
-                "guest.access_ended",
+                InvalidCode::GuestAccessEnded,
                 "the access this invitation offered has already ended; ask for a new one",
             ));
         }
@@ -381,7 +382,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    "user.exists",
+                    ConflictCode::UserExists,
                     format!(
                         "a user with the email {} already exists; sign in instead",
                         row.email
@@ -457,14 +458,14 @@ impl App {
             )
             .await?;
             return Err(AppError::invalid(
-                "password.wrong_current",
+                InvalidCode::PasswordWrongCurrent,
                 "your current password is not correct",
             ));
         }
         crate::validate_user_password(new)?;
         if current == new {
             return Err(AppError::invalid(
-                "password.unchanged",
+                InvalidCode::PasswordUnchanged,
                 "choose a new password different from the current one",
             ));
         }

@@ -22,6 +22,7 @@ mod device_approval;
 mod dual;
 pub mod egress;
 mod error;
+mod error_code;
 mod failed_step;
 mod forward;
 mod inbox;
@@ -81,6 +82,7 @@ pub use device_approval::{
 };
 pub use dual::DualApproval;
 pub use error::{AppError, BusyKind, Entity, ExtensionError, Result};
+pub use error_code::{ConflictCode, InvalidCode};
 pub use failed_step::FailedStep;
 pub use forward::{ForwardAddress, MailError, Mailer, OutboundMail};
 pub use inbox::{InboxItem, InboxQuery, ManagedEmail, MessageDetail, MessageLink, SenderAuth};
@@ -415,7 +417,7 @@ pub fn normalize_email(input: &str) -> Result<String> {
         Ok(e)
     } else {
         Err(AppError::invalid(
-            "email.invalid",
+            InvalidCode::EmailInvalid,
             format!("{:?} is not a valid email address", input.trim()),
         ))
     }
@@ -426,13 +428,13 @@ pub fn validate_user_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < 10 {
         return Err(AppError::invalid(
-            "password.too_short",
+            InvalidCode::PasswordTooShort,
             "use at least 10 characters",
         ));
     }
     if n > 256 {
         return Err(AppError::invalid(
-            "password.too_long",
+            InvalidCode::PasswordTooLong,
             "use at most 256 characters",
         ));
     }

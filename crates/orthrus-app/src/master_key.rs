@@ -10,6 +10,7 @@
 //! stays readable), follow the setting to seal with the new key, and the
 //! rotation repeats its pass until no value is left under the old key.
 
+use crate::InvalidCode;
 use crate::{AppError, Result};
 use orthrus_core::Entropy;
 use orthrus_crypto::{Aad, Envelope, KeyedHasher, MasterKey};
@@ -83,7 +84,7 @@ pub async fn check_key(store: &dyn Store, ring: &Envelope) -> Result<()> {
         && !ring.has_key(bound)
     {
         return Err(AppError::invalid(
-            "master_key.mismatch",
+            InvalidCode::MasterKeyMismatch,
             format!(
                 "this database was encrypted with master key {bound}, but the key in use is {}: set ORTHRUS_MASTER_KEY or restore <data-dir>/master.key from your backup",
                 ring.key_id()
@@ -95,7 +96,7 @@ pub async fn check_key(store: &dyn Store, ring: &Envelope) -> Result<()> {
         && !ring.has_key(to)
     {
         return Err(AppError::invalid(
-            "master_key.rotation_key_missing",
+            InvalidCode::MasterKeyRotationKeyMissing,
             format!(
                 "a master-key rotation to key {to} is under way, and this node does not have that key: copy master.key.new from the node running `orthrus admin rotate-master-key` into this node's data directory (mode 0600), or wait for the rotation to finish"
             ),
@@ -135,7 +136,7 @@ impl crate::App {
                     Ok(Some(t))
                 } else {
                     Err(AppError::invalid(
-                        "master_key.rotation_key_missing",
+                        InvalidCode::MasterKeyRotationKeyMissing,
                         format!(
                             "the database is moving to master key {t}, which this node cannot find: copy master.key.new from the node running the rotation into this node's data directory"
                         ),
@@ -220,7 +221,7 @@ pub async fn rotate_master_key(
     }
     if bound.as_deref().is_some_and(|b| b != old.id()) {
         return Err(AppError::invalid(
-            "master_key.mismatch",
+            InvalidCode::MasterKeyMismatch,
             format!(
                 "this database is sealed with master key {}, not {}: rotate with the key it uses",
                 bound.unwrap_or_default(),
@@ -231,7 +232,7 @@ pub async fn rotate_master_key(
     match store.get_setting(ROTATING_TO).await? {
         Some(to) if to != new.id() => {
             return Err(AppError::invalid(
-                "master_key.other_rotation",
+                InvalidCode::MasterKeyOtherRotation,
                 format!(
                     "a rotation to master key {to} is under way: finish it with that key (master.key.new)"
                 ),

@@ -17,6 +17,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::job_kind::JobKind;
 use crate::{Action, Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, Subject, UserId, WorkspaceId, policy};
 use orthrus_store::{AccountRow, DueMfaCheck, JobRow, MfaCheckRow, OtpSlot};
 use serde::{Deserialize, Serialize};
@@ -150,13 +151,13 @@ impl App {
     pub(crate) async fn check_mfa_startable(&self, ws: WorkspaceId, a: &AccountRow) -> Result<()> {
         if !self.holds_confirmed_totp(ws, a).await? {
             return Err(AppError::invalid(
-                "automation.no_authenticator",
+                InvalidCode::AutomationNoAuthenticator,
                 "checking that MFA is on needs the account's authenticator key in Orthrus (a confirmed TOTP key): add it on the account page first",
             ));
         }
         if self.mfa_check_pending(ws, a.id).await? {
             return Err(AppError::Conflict {
-                code: "automation.mfa_check_pending",
+                code: ConflictCode::AutomationMfaCheckPending,
                 message: "a check of this account is already queued or running".into(),
             });
         }

@@ -7,6 +7,7 @@
 //! worked in the app; until then an older active seed keeps working.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId};
@@ -170,15 +171,15 @@ pub const DEFAULT_MIN_FRESH_SECS: i64 = 5;
 fn otp_error(e: OtpError) -> AppError {
     let code = match &e {
         OtpError::InvalidBase32 { .. } | OtpError::SecretTooShort | OtpError::MissingSecret => {
-            "otp.invalid_secret"
+            InvalidCode::OtpInvalidSecret
         }
         OtpError::NoQrCode | OtpError::QrUnreadable(_) | OtpError::InvalidImage(_) => {
-            "otp.invalid_qr"
+            InvalidCode::OtpInvalidQr
         }
-        OtpError::InvalidUri(_) | OtpError::UnknownKind(_) => "otp.invalid_uri",
-        OtpError::ImageTooLarge { .. } => "otp.image_too_large",
-        OtpError::QrTimeout => return crate::uploads::upload_timeout("otp.qr_timeout"),
-        _ => "otp.invalid_parameters",
+        OtpError::InvalidUri(_) | OtpError::UnknownKind(_) => InvalidCode::OtpInvalidUri,
+        OtpError::ImageTooLarge { .. } => InvalidCode::OtpImageTooLarge,
+        OtpError::QrTimeout => return crate::uploads::upload_timeout(InvalidCode::OtpQrTimeout),
+        _ => InvalidCode::OtpInvalidParameters,
     };
     AppError::invalid(code, e.to_string())
 }
@@ -251,14 +252,14 @@ impl App {
         .count();
         if given != 1 {
             return Err(AppError::invalid(
-                "otp.one_source",
+                InvalidCode::OtpOneSource,
                 "give exactly one of: a secret key, an otpauth:// URI, or a QR code picture",
             ));
         }
         let from_uri = |uri: &str| -> Result<(Secret, OtpParams)> {
             if uri.trim_start().starts_with("otpauth-migration://") {
                 return Err(AppError::invalid(
-                    "otp.migration_uri",
+                    InvalidCode::OtpMigrationUri,
                     "this is a Google Authenticator export with several accounts: use the import instead",
                 ));
             }
@@ -271,7 +272,7 @@ impl App {
             let text = orthrus_otp::qr::decode_qr_until(img, deadline).map_err(otp_error)?;
             if !text.starts_with("otpauth") {
                 return Err(AppError::invalid(
-                    "otp.invalid_qr",
+                    InvalidCode::OtpInvalidQr,
                     "the QR code does not hold an authenticator key (otpauth://)",
                 ));
             }
@@ -319,7 +320,7 @@ impl App {
         let (secret, params, source) = if input.qr_image.is_some() {
             self.parse_upload(
                 crate::BusyKind::OtpUpload,
-                "otp.qr_timeout",
+                InvalidCode::OtpQrTimeout,
                 move |deadline| Self::parse_enrollment(input, Some(deadline)),
             )
             .await??
@@ -554,7 +555,7 @@ impl App {
         };
         if !allowed {
             return Err(AppError::invalid(
-                "otp.step_out_of_range",
+                InvalidCode::OtpStepOutOfRange,
                 "only the current code (or the one just before or after it) can be marked used",
             ));
         }

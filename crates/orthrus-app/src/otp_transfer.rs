@@ -4,6 +4,7 @@
 //! list or an age file encrypted with a passphrase.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::{AccountId, AccountRole, EventId};
@@ -113,12 +114,14 @@ fn format_name(f: ImportFormat) -> &'static str {
 fn import_error(e: orthrus_otp::OtpError) -> AppError {
     use orthrus_otp::OtpError;
     match e {
-        OtpError::QrTimeout => crate::uploads::upload_timeout("import.timeout"),
-        OtpError::TooManyEntries { .. } => AppError::invalid("import.too_many", e.to_string()),
-        OtpError::ImageTooLarge { .. } => {
-            AppError::invalid("import.image_too_large", e.to_string())
+        OtpError::QrTimeout => crate::uploads::upload_timeout(InvalidCode::ImportTimeout),
+        OtpError::TooManyEntries { .. } => {
+            AppError::invalid(InvalidCode::ImportTooMany, e.to_string())
         }
-        e => AppError::invalid("import.invalid", e.to_string()),
+        OtpError::ImageTooLarge { .. } => {
+            AppError::invalid(InvalidCode::ImportImageTooLarge, e.to_string())
+        }
+        e => AppError::invalid(InvalidCode::ImportInvalid, e.to_string()),
     }
 }
 
@@ -372,7 +375,7 @@ impl App {
         let (format, contents) = self
             .parse_upload(
                 crate::BusyKind::ImportUpload,
-                "import.timeout",
+                InvalidCode::ImportTimeout,
                 move |deadline| {
                     (
                         orthrus_otp::import::detect_format(&data),
@@ -381,7 +384,8 @@ impl App {
                 },
             )
             .await?;
-        let format = format.map_err(|e| AppError::invalid("import.unrecognized", e.to_string()))?;
+        let format = format
+            .map_err(|e| AppError::invalid(InvalidCode::ImportUnrecognized, e.to_string()))?;
         let contents = contents.map_err(import_error)?;
         if contents.entries.is_empty() {
             let without = match contents.without_otp {
@@ -390,7 +394,7 @@ impl App {
                 n => format!(" ({n} items have no one-time password)"),
             };
             return Err(AppError::invalid(
-                "import.empty",
+                InvalidCode::ImportEmpty,
                 format!("the file holds no authenticator entries{without}"),
             ));
         }
@@ -622,7 +626,7 @@ impl App {
         self.check(actor, Action::ExportSeeds)?;
         if !matches!(format, "otpauth" | "age") {
             return Err(AppError::invalid(
-                "export.invalid_format",
+                InvalidCode::ExportInvalidFormat,
                 "format is otpauth or age",
             ));
         }
@@ -630,7 +634,7 @@ impl App {
             let p = passphrase.unwrap_or("");
             if p.chars().count() < 12 {
                 return Err(AppError::invalid(
-                    "export.weak_passphrase",
+                    InvalidCode::ExportWeakPassphrase,
                     "use a passphrase of at least 12 characters for an encrypted export",
                 ));
             }
@@ -695,7 +699,7 @@ fn age_encrypt(plain: &[u8], passphrase: &str) -> Result<Vec<u8>> {
 /// our own exports).
 pub fn age_decrypt(data: &[u8], passphrase: &str) -> Result<Vec<u8>> {
     use std::io::Read;
-    let bad = |m: String| AppError::invalid("import.age", m);
+    let bad = |m: String| AppError::invalid(InvalidCode::ImportAge, m);
     let dec = age::Decryptor::new_buffered(data).map_err(|e| bad(e.to_string()))?;
     let id = age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_owned()));
     let identity: &dyn age::Identity = &id;

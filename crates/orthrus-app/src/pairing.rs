@@ -7,6 +7,7 @@
 //! the database, so any node sharing it can answer any step.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, ExtensionError, LoginRequest, Result, SessionKind};
 use orthrus_core::{EventId, SecretString, Timestamp};
@@ -148,7 +149,7 @@ impl App {
         // session minted this way) must not be able to grant one.
         if actor.session_kind != Some(SessionKind::Cookie) {
             return Err(AppError::invalid(
-                "pairing.browser_only",
+                InvalidCode::PairingBrowserOnly,
                 "approve a browser extension on the Orthrus web page, signed in there",
             ));
         }

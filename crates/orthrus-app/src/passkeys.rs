@@ -5,6 +5,7 @@
 //! second step may reach any node. It is taken once.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::{EventId, SessionId, Timestamp};
@@ -34,7 +35,10 @@ fn ceremony_record(session: SessionId, purpose: CeremonyPurpose) -> String {
 }
 
 fn expired() -> AppError {
-    AppError::invalid("passkey.expired", "the passkey prompt expired; try again")
+    AppError::invalid(
+        InvalidCode::PasskeyExpired,
+        "the passkey prompt expired; try again",
+    )
 }
 
 /// A passkey as its owner sees it.
@@ -56,7 +60,7 @@ fn info(p: PasskeyRow) -> PasskeyInfo {
 }
 
 fn unavailable(why: impl ToString) -> AppError {
-    AppError::invalid("passkey.unavailable", why.to_string())
+    AppError::invalid(InvalidCode::PasskeyUnavailable, why.to_string())
 }
 
 /// Why passkeys are off on this server (answered `passkey.unavailable`).
@@ -181,7 +185,7 @@ impl App {
     /// Starts registering a passkey (needs a fresh step-up: it adds a way in).
     pub async fn passkey_register_start(&self, actor: &Actor) -> Result<serde_json::Value> {
         let session = actor.session_id().ok_or(AppError::invalid(
-            "passkey.unsupported",
+            InvalidCode::PasskeyUnsupported,
             "register passkeys from a signed-in browser",
         ))?;
         self.require_step_up(actor)?;
@@ -213,7 +217,7 @@ impl App {
         credential: serde_json::Value,
     ) -> Result<PasskeyInfo> {
         let session = actor.session_id().ok_or(AppError::invalid(
-            "passkey.unsupported",
+            InvalidCode::PasskeyUnsupported,
             "register passkeys from a signed-in browser",
         ))?;
         let name = name.trim();
@@ -224,7 +228,7 @@ impl App {
         let cred: RegisterPublicKeyCredential =
             serde_json::from_value(credential).map_err(|e| {
                 AppError::invalid(
-                    "passkey.invalid",
+                    InvalidCode::PasskeyInvalid,
                     format!("the browser's answer is not a passkey registration: {e}"),
                 )
             })?;
@@ -233,7 +237,7 @@ impl App {
             .finish_passkey_registration(&cred, &state)
             .map_err(|e| {
                 AppError::invalid(
-                    "passkey.rejected",
+                    InvalidCode::PasskeyRejected,
                     format!("the passkey was not accepted: {e:?}"),
                 )
             })?;
@@ -283,7 +287,7 @@ impl App {
     /// Starts a passkey step-up for the current session.
     pub async fn passkey_step_up_start(&self, actor: &Actor) -> Result<serde_json::Value> {
         let session = actor.session_id().ok_or(AppError::invalid(
-            "step_up.unsupported",
+            InvalidCode::StepUpUnsupported,
             "step-up elevates a signed-in session",
         ))?;
         let keys: Vec<Passkey> = self
@@ -294,7 +298,7 @@ impl App {
             .collect();
         if keys.is_empty() {
             return Err(AppError::invalid(
-                "passkey.none",
+                InvalidCode::PasskeyNone,
                 "you have no passkey yet: add one under My security",
             ));
         }
@@ -314,14 +318,14 @@ impl App {
         credential: serde_json::Value,
     ) -> Result<Timestamp> {
         let session = actor.session_id().ok_or(AppError::invalid(
-            "step_up.unsupported",
+            InvalidCode::StepUpUnsupported,
             "step-up elevates a signed-in session",
         ))?;
         let state: PasskeyAuthentication =
             self.take_ceremony(session, CeremonyPurpose::StepUp).await?;
         let cred: PublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
             AppError::invalid(
-                "passkey.invalid",
+                InvalidCode::PasskeyInvalid,
                 format!("the browser's answer is not a passkey assertion: {e}"),
             )
         })?;

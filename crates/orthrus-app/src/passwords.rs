@@ -1,6 +1,7 @@
 //! The password generator: random characters from chosen classes, or a
 //! memorable passphrase of words.
 
+use crate::InvalidCode;
 use crate::{App, AppError, Result};
 use serde::Deserialize;
 
@@ -86,7 +87,7 @@ impl App {
         if p.memorable {
             if !(3..=12).contains(&p.length) {
                 return Err(AppError::invalid(
-                    "generator.invalid_length",
+                    InvalidCode::GeneratorInvalidLength,
                     "memorable passwords have 3 to 12 words",
                 ));
             }
@@ -108,13 +109,13 @@ impl App {
         .collect();
         if classes.is_empty() {
             return Err(AppError::invalid(
-                "generator.no_classes",
+                InvalidCode::GeneratorNoClasses,
                 "choose at least one kind of character",
             ));
         }
         if !(classes.len().max(8)..=128).contains(&p.length) {
             return Err(AppError::invalid(
-                "generator.invalid_length",
+                InvalidCode::GeneratorInvalidLength,
                 "passwords are 8 to 128 characters long",
             ));
         }

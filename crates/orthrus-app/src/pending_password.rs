@@ -4,6 +4,7 @@
 //! of the job, or a later rotation, to type again or to find the app holds.
 
 use crate::AuditAction;
+use crate::ConflictCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::SecretString;
@@ -69,7 +70,7 @@ impl App {
             }
         }
         Err(AppError::conflict(
-            "automation.pending_password_race",
+            ConflictCode::AutomationPendingPasswordRace,
             "the account's pending password keeps changing: try the rotation again",
         ))
     }
@@ -141,7 +142,7 @@ impl App {
             }
         }
         Err(AppError::conflict(
-            "automation.pending_password_race",
+            ConflictCode::AutomationPendingPasswordRace,
             "the account's pending password keeps changing: try the rotation again",
         ))
     }
@@ -177,7 +178,7 @@ impl App {
         let new = self.open("accounts", &rid, "pending_password", &sealed)?;
         if new.expose() != tried.expose() {
             return Err(AppError::conflict(
-                "automation.pending_password_changed",
+                ConflictCode::AutomationPendingPasswordChanged,
                 "the account's pending password is not the one this run typed",
             ));
         }

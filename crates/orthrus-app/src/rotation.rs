@@ -5,6 +5,7 @@
 //! those rights again when it runs the job.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, PasswordPolicy, Result};
 use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
@@ -157,7 +158,7 @@ impl App {
             && !(1..=365).contains(&d)
         {
             return Err(AppError::invalid(
-                "rotation.every_days",
+                InvalidCode::RotationEveryDays,
                 "every_days must be between 1 and 365",
             ));
         }
@@ -165,13 +166,13 @@ impl App {
             && !(1..=720).contains(&h)
         {
             return Err(AppError::invalid(
-                "rotation.after_autofill_hours",
+                InvalidCode::RotationAfterAutofillHours,
                 "after_autofill_hours must be between 1 and 720",
             ));
         }
         if !(0..=23).contains(&start) || !(1..=24).contains(&end) || start == end {
             return Err(AppError::invalid(
-                "rotation.window",
+                InvalidCode::RotationWindow,
                 "the window is whole hours UTC: a start from 0 to 23 and a different end from 1 to 24",
             ));
         }
@@ -193,7 +194,7 @@ impl App {
         } else {
             if scheduled && (a.login_url.trim().is_empty() || a.username.trim().is_empty()) {
                 return Err(AppError::invalid(
-                    "automation.missing_login",
+                    InvalidCode::AutomationMissingLogin,
                     "give the account a login URL and a username first",
                 ));
             }

@@ -26,6 +26,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::policy::{Subject, decide};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{RemovedGrants, ScimTokenRow, ScimUserRow, StoreError, UserRow};
@@ -92,12 +93,12 @@ pub struct ScimTokenInfo {
     pub created_at: Timestamp,
 }
 
-fn scim_error(code: &'static str, message: impl Into<String>) -> AppError {
+fn scim_error(code: InvalidCode, message: impl Into<String>) -> AppError {
     AppError::invalid(code, message)
 }
 
 fn uniqueness(message: impl Into<String>) -> AppError {
-    AppError::conflict("scim.uniqueness", message)
+    AppError::conflict(ConflictCode::ScimUniqueness, message)
 }
 
 /// Whether the SCIM client may write to a user with this workspace role:
@@ -118,7 +119,7 @@ fn scim_may_manage(role: WorkspaceRole) -> bool {
 
 fn managed_in_orthrus(u: &UserRow) -> AppError {
     AppError::invalid(
-        "scim.managed_in_orthrus",
+        InvalidCode::ScimManagedInOrthrus,
         format!(
             "{} is a workspace {}: Owners, Super Admins and Admins are managed in Orthrus, not by the directory",
             u.email,
@@ -190,7 +191,7 @@ impl ScimUserInput {
             .unwrap_or_else(|| self.user_name.clone());
         normalize_email(&chosen).map_err(|_| {
             scim_error(
-                "scim.invalid_value",
+                InvalidCode::ScimInvalidValue,
                 "an Orthrus user needs an email address: send one in emails, or make userName an email address",
             )
         })
@@ -213,10 +214,16 @@ impl ScimUserInput {
 
     fn check(&self) -> Result<()> {
         if self.user_name.trim().is_empty() {
-            return Err(scim_error("scim.invalid_value", "userName is required"));
+            return Err(scim_error(
+                InvalidCode::ScimInvalidValue,
+                "userName is required",
+            ));
         }
         if !self.emails.is_array() && !self.emails.is_null() {
-            return Err(scim_error("scim.invalid_value", "emails must be a list"));
+            return Err(scim_error(
+                InvalidCode::ScimInvalidValue,
+                "emails must be a list",
+            ));
         }
         Ok(())
     }

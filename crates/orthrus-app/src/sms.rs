@@ -6,6 +6,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{Channel, EventId};
 use orthrus_store::{InboxMessageRow, PhoneNumberRow};
 use serde::Serialize;
@@ -44,7 +45,7 @@ impl App {
             .collect();
         if !valid_e164(&number) {
             return Err(AppError::invalid(
-                "sms.invalid_number",
+                InvalidCode::SmsInvalidNumber,
                 "give the number in E.164 form, e.g. +14155550123",
             ));
         }
@@ -60,9 +61,10 @@ impl App {
             .add_phone_number(&row)
             .await
             .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => {
-                    AppError::conflict("sms.number_exists", "that number is already in a pool")
-                }
+                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
+                    ConflictCode::SmsNumberExists,
+                    "that number is already in a pool",
+                ),
                 e => e.into(),
             })?;
         self.audit(
@@ -95,7 +97,7 @@ impl App {
             .assign_phone_number(actor.workspace_id, a.id)
             .await?
             .ok_or(AppError::invalid(
-                "sms.pool_empty",
+                InvalidCode::SmsPoolEmpty,
                 "the workspace has no free managed number: an admin adds numbers to the pool first",
             ))?;
         self.audit(

@@ -8,6 +8,7 @@
 //! is behind [`OidcClient`]; the binary wires an HTTP implementation
 //! (`orthrus-oidc`), tests a stand-in. This module knows no HTTP.
 
+use crate::InvalidCode;
 use crate::auth::LoginOutcome;
 use crate::{Actor, App, AppError, Result};
 use base64::Engine;
@@ -487,7 +488,7 @@ impl App {
     pub async fn sso_begin_step_up(&self, actor: &Actor, return_to: &str) -> Result<SsoStart> {
         let Some(session) = actor.session_id() else {
             return Err(AppError::invalid(
-                "step_up.unsupported",
+                InvalidCode::StepUpUnsupported,
                 "step-up elevates a signed-in session; API tokens cannot be elevated",
             ));
         };

@@ -9,6 +9,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::scim::ScimClient;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, AccountRole, EventId, Timestamp, UserId};
 use orthrus_store::{StoreError, TeamGrantRow, TeamRow};
 use serde::Serialize;
@@ -67,7 +68,7 @@ pub struct TeamGrantInfo {
 }
 
 fn group_error(message: impl Into<String>) -> AppError {
-    AppError::invalid("scim.invalid_value", message)
+    AppError::invalid(InvalidCode::ScimInvalidValue, message)
 }
 
 impl App {
@@ -202,9 +203,10 @@ impl App {
             .create_team(&team)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    AppError::conflict("scim.uniqueness", format!("a group named {name:?} exists"))
-                }
+                StoreError::Conflict(_) => AppError::conflict(
+                    ConflictCode::ScimUniqueness,
+                    format!("a group named {name:?} exists"),
+                ),
                 e => e.into(),
             })?;
         for u in &members {
@@ -252,9 +254,10 @@ impl App {
             .update_team(&team)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    AppError::conflict("scim.uniqueness", format!("a group named {name:?} exists"))
-                }
+                StoreError::Conflict(_) => AppError::conflict(
+                    ConflictCode::ScimUniqueness,
+                    format!("a group named {name:?} exists"),
+                ),
                 e => e.into(),
             })?;
         let current: Vec<UserId> = self

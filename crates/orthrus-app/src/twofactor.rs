@@ -4,6 +4,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Generator, OtpParams, Secret};
 use orthrus_store::UserRow;
@@ -38,7 +39,7 @@ fn aad(user: &UserRow) -> (String, &'static str) {
 impl App {
     fn user_generator(&self, user: &UserRow) -> Result<Generator> {
         let sealed = user.totp_secret.as_deref().ok_or(AppError::invalid(
-            "2fa.not_started",
+            InvalidCode::TwoFactorNotStarted,
             "start setting up two-factor authentication first",
         ))?;
         let (rec, field) = aad(user);
@@ -136,7 +137,7 @@ impl App {
         let u = self.me(actor).await?;
         if u.totp_enabled {
             return Err(AppError::conflict(
-                "2fa.already_enabled",
+                ConflictCode::TwoFactorAlreadyEnabled,
                 "two-factor authentication is already on; turn it off first to change devices",
             ));
         }
@@ -204,7 +205,7 @@ impl App {
         let u = self.me(actor).await?;
         if u.totp_enabled {
             return Err(AppError::conflict(
-                "2fa.already_enabled",
+                ConflictCode::TwoFactorAlreadyEnabled,
                 "two-factor authentication is already on",
             ));
         }
@@ -212,7 +213,7 @@ impl App {
         let now = u64::try_from(self.now().unix_seconds()).unwrap_or(0);
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let step = g.verify(&code, now, SKEW).ok_or(AppError::invalid(
-            "2fa.bad_code",
+            InvalidCode::TwoFactorBadCode,
             "that code is not right; check the time on your phone and enter the current code",
         ))?;
         self.inner
@@ -269,7 +270,7 @@ impl App {
         let u = self.me(actor).await?;
         if !u.totp_enabled {
             return Err(AppError::invalid(
-                "2fa.not_enabled",
+                InvalidCode::TwoFactorNotEnabled,
                 "turn on two-factor authentication first",
             ));
         }
@@ -289,7 +290,7 @@ impl App {
         let ws = self.workspace(actor.workspace_id).await?;
         if ws.require_2fa {
             return Err(AppError::invalid(
-                "2fa.required",
+                InvalidCode::TwoFactorRequired,
                 "your workspace requires two-factor authentication",
             ));
         }

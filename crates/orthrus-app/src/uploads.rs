@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::{App, AppError, BusyKind, Result};
+use crate::{App, AppError, BusyKind, InvalidCode, Result};
 
 /// What a busy answer tells the client to wait, in seconds.
 const BUSY_RETRY_AFTER_SECS: i64 = 5;
@@ -22,7 +22,7 @@ impl App {
     pub(crate) async fn parse_upload<T, F>(
         &self,
         busy: BusyKind,
-        timeout_code: &'static str,
+        timeout_code: InvalidCode,
         parse: F,
     ) -> Result<T>
     where
@@ -57,7 +57,7 @@ impl App {
 }
 
 /// The error for an upload that took longer than allowed.
-pub(crate) fn upload_timeout(code: &'static str) -> AppError {
+pub(crate) fn upload_timeout(code: InvalidCode) -> AppError {
     AppError::invalid(
         code,
         "reading the upload took too long: crop a screenshot to the QR code, or split the file, and try again",

@@ -4,6 +4,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{UserRow, WorkspaceRow};
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    "user.exists",
+                    ConflictCode::UserExists,
                     format!("a user with the email {email} already exists"),
                 ),
                 e => e.into(),
@@ -139,7 +140,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    "user.exists",
+                    ConflictCode::UserExists,
                     format!("a user with the email {email} already exists"),
                 ),
                 e => e.into(),
@@ -194,7 +195,7 @@ impl App {
         )?;
         if target.role != role && (target.role.access_must_end() || role.access_must_end()) {
             return Err(AppError::invalid(
-                "user.guest_role_fixed",
+                InvalidCode::UserGuestRoleFixed,
                 "a guest stays a guest: invite the person again with the role they need",
             ));
         }
@@ -255,7 +256,7 @@ impl App {
             .count();
         if others == 0 {
             return Err(AppError::conflict(
-                "user.last_owner",
+                ConflictCode::UserLastOwner,
                 "the workspace needs at least one active Owner",
             ));
         }
@@ -277,7 +278,7 @@ impl App {
         )?;
         if target.id == actor.user_id {
             return Err(AppError::invalid(
-                "user.self_deactivate",
+                InvalidCode::UserSelfDeactivate,
                 "you cannot deactivate yourself",
             ));
         }
@@ -407,7 +408,7 @@ impl App {
             let n = n.trim();
             if n.is_empty() || n.chars().count() > 100 {
                 return Err(AppError::invalid(
-                    "workspace.invalid_name",
+                    InvalidCode::WorkspaceInvalidName,
                     "give the workspace a name (up to 100 characters)",
                 ));
             }
@@ -416,7 +417,7 @@ impl App {
         if let Some(m) = step_up_minutes {
             if !(1..=60).contains(&m) {
                 return Err(AppError::invalid(
-                    "workspace.invalid_step_up",
+                    InvalidCode::WorkspaceInvalidStepUp,
                     "step-up lasts between 1 and 60 minutes",
                 ));
             }
@@ -425,7 +426,7 @@ impl App {
         if let Some(r) = require_2fa {
             if r && !ws.require_2fa && !actor.totp_enabled {
                 return Err(AppError::invalid(
-                    "2fa.enroll_first",
+                    InvalidCode::TwoFactorEnrollFirst,
                     "turn on two-factor authentication for yourself before requiring it of everyone",
                 ));
             }

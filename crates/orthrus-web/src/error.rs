@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use orthrus_app::{AppError, ExtensionError, SsoError};
+use orthrus_app::{AppError, Entity, ExtensionError, InvalidCode, SsoError};
 
 /// An error from a handler.
 #[derive(Debug)]
@@ -45,6 +45,8 @@ pub(crate) struct ErrorInfo {
     pub message: String,
     pub internal: Option<String>,
     pub retry_after: Option<i64>,
+    /// The SCIM `scimType`, for an error under `/scim/`.
+    pub scim_type: Option<&'static str>,
 }
 
 pub(crate) fn status_of(e: &AppError) -> StatusCode {
@@ -125,13 +127,14 @@ impl IntoResponse for WebError {
             message,
             internal,
             retry_after,
+            scim_type: crate::scim::scim_type(&self.0),
         });
         r
     }
 }
 
 pub(crate) async fn not_found() -> WebError {
-    WebError(AppError::NotFound(orthrus_app::Entity::Page))
+    WebError(AppError::NotFound(Entity::Page))
 }
 
 pub(crate) async fn method_not_allowed() -> WebError {
@@ -160,21 +163,24 @@ async fn bare_rejection_as_error(resp: Response) -> Response {
         return resp;
     }
     let (status, code) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => (status, "request.too_large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "request.unsupported_media_type"),
-        StatusCode::METHOD_NOT_ALLOWED => (status, "request.method_not_allowed"),
-        StatusCode::NOT_FOUND => (status, "not_found"),
-        s if s.is_server_error() => (s, "internal"),
+        StatusCode::PAYLOAD_TOO_LARGE => (status, AppError::TooLarge("").code()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, AppError::UnsupportedMediaType("").code()),
+        StatusCode::METHOD_NOT_ALLOWED => (status, AppError::MethodNotAllowed.code()),
+        StatusCode::NOT_FOUND => (status, Entity::Record.code()),
+        s if s.is_server_error() => (s, AppError::Internal(String::new()).code()),
         // axum answers 422 for a body that does not fit; the API says 400.
-        _ => (StatusCode::BAD_REQUEST, "request.invalid"),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            InvalidCode::RequestInvalid.as_str(),
+        ),
     };
     let text = axum::body::to_bytes(resp.into_body(), 4096)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
     // axum's path rejections all start so ("Invalid URL: Cannot parse …").
-    let code = if code == "request.invalid" && text.starts_with("Invalid URL") {
-        "request.invalid_path"
+    let code = if status == StatusCode::BAD_REQUEST && text.starts_with("Invalid URL") {
+        InvalidCode::RequestInvalidPath.as_str()
     } else {
         code
     };
@@ -201,6 +207,7 @@ async fn bare_rejection_as_error(resp: Response) -> Response {
         message,
         internal,
         retry_after: None,
+        scim_type: None,
     });
     r
 }
@@ -245,7 +252,7 @@ pub(crate) async fn finish(State(state): State<WebState>, req: Request, next: Ne
         tracing::debug!(request_id = %id, path = %path, code = info.code, "request failed");
     }
     let mut out = if crate::scim::is_scim(&path) {
-        crate::scim::error_response(info.status, info.code, &info.message)
+        crate::scim::error_response(info.status, info.scim_type, &info.message)
     } else if is_api(&path) {
         let body = ErrorBody {
             error: ErrorDetail {

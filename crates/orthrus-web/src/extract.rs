@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use orthrus_app::InvalidCode;
 use orthrus_app::{Actor, AppError};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -199,16 +200,16 @@ impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
                         "send the body as JSON with Content-Type: application/json",
                     ),
                     JsonRejection::JsonSyntaxError(_) => AppError::invalid(
-                        "request.invalid_json",
+                        InvalidCode::RequestInvalidJson,
                         format!("the body is not valid JSON: {}", e.body_text()),
                     ),
                     JsonRejection::JsonDataError(_) => {
-                        AppError::invalid("request.invalid_body", e.body_text())
+                        AppError::invalid(InvalidCode::RequestInvalidBody, e.body_text())
                     }
                     _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                         AppError::TooLarge("the request body is too large")
                     }
-                    _ => AppError::invalid("request.invalid_body", e.body_text()),
+                    _ => AppError::invalid(InvalidCode::RequestInvalidBody, e.body_text()),
                 };
                 Err(WebError(refusal))
             }
@@ -225,7 +226,7 @@ impl<T: DeserializeOwned> FromRequestParts<WebState> for ApiQuery<T> {
         let q = parts.uri.query().unwrap_or("");
         serde_urlencoded::from_str(q).map(Self).map_err(|e| {
             WebError(AppError::invalid(
-                "request.invalid_query",
+                InvalidCode::RequestInvalidQuery,
                 format!("bad query string: {e}"),
             ))
         })
@@ -243,7 +244,7 @@ impl<T: DeserializeOwned> FromRequest<WebState> for UiForm<T> {
             .map_err(|_| WebError(AppError::TooLarge("the form is too large")))?;
         serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
             WebError(AppError::invalid(
-                "request.invalid_form",
+                InvalidCode::RequestInvalidForm,
                 format!("the form is incomplete: {e}"),
             ))
         })
@@ -309,7 +310,7 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
     }
     let denied = || {
         WebError(AppError::invalid(
-            "request.csrf",
+            InvalidCode::RequestCsrf,
             "this form has expired or came from another site; reload the page and try again",
         ))
     };

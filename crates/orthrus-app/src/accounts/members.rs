@@ -5,6 +5,7 @@ use super::*;
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, AccountRole, UserId};
 use orthrus_store::MemberRow;
 
@@ -51,7 +52,7 @@ impl App {
         let now = self.now();
         if !user.usable_at(now) {
             return Err(AppError::invalid(
-                "member.inactive_user",
+                InvalidCode::MemberInactiveUser,
                 "that user is deactivated, or their access has ended",
             ));
         }
@@ -121,7 +122,7 @@ impl App {
             .count();
         if owners == 0 {
             return Err(AppError::conflict(
-                "member.last_owner",
+                ConflictCode::MemberLastOwner,
                 "an account needs at least one Owner",
             ));
         }

@@ -9,6 +9,7 @@ mod members;
 mod reveal;
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, AccountRole, EventId, FieldId, SecretString, Subject};
@@ -151,7 +152,7 @@ fn summary(a: &AccountRow, my_role: Option<AccountRole>) -> AccountSummary {
     }
 }
 
-fn invalid(code: &'static str, m: &str) -> AppError {
+fn invalid(code: InvalidCode, m: &str) -> AppError {
     AppError::invalid(code, m)
 }
 
@@ -159,7 +160,7 @@ fn check_label(s: &str) -> Result<String> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > 100 {
         return Err(invalid(
-            "account.invalid_label",
+            InvalidCode::AccountInvalidLabel,
             "give the account a label of 1 to 100 characters, e.g. \"Brand Instagram\"",
         ));
     }
@@ -180,7 +181,7 @@ fn check_url(s: &str) -> Result<String> {
     });
     if !host_ok || s.len() > 2048 {
         return Err(invalid(
-            "account.invalid_login_url",
+            InvalidCode::AccountInvalidLoginUrl,
             "the login URL must start with https:// or http:// and name a host",
         ));
     }
@@ -190,7 +191,7 @@ fn check_url(s: &str) -> Result<String> {
 fn check_username(s: &str) -> Result<String> {
     if s.chars().count() > 256 {
         return Err(invalid(
-            "account.invalid_username",
+            InvalidCode::AccountInvalidUsername,
             "usernames are at most 256 characters",
         ));
     }
@@ -200,13 +201,13 @@ fn check_username(s: &str) -> Result<String> {
 fn check_password(p: &SecretString) -> Result<()> {
     if p.is_empty() {
         return Err(invalid(
-            "account.invalid_password",
+            InvalidCode::AccountInvalidPassword,
             "the password is required",
         ));
     }
     if p.expose().chars().count() > 1024 {
         return Err(invalid(
-            "account.invalid_password",
+            InvalidCode::AccountInvalidPassword,
             "passwords are at most 1024 characters",
         ));
     }
@@ -216,20 +217,20 @@ fn check_password(p: &SecretString) -> Result<()> {
 fn check_fields(fields: &[NewField]) -> Result<()> {
     if fields.len() > 50 {
         return Err(invalid(
-            "account.too_many_fields",
+            InvalidCode::AccountTooManyFields,
             "an account has at most 50 custom fields",
         ));
     }
     for f in fields {
         if f.name.trim().is_empty() || f.name.chars().count() > 100 {
             return Err(invalid(
-                "account.invalid_field",
+                InvalidCode::AccountInvalidField,
                 "custom field names are 1 to 100 characters",
             ));
         }
         if f.value.chars().count() > 10_000 {
             return Err(invalid(
-                "account.invalid_field",
+                InvalidCode::AccountInvalidField,
                 "custom field values are at most 10,000 characters",
             ));
         }
@@ -349,14 +350,14 @@ impl App {
         }
         let Some((host, port)) = orthrus_core::egress::url_host_port(url) else {
             return Err(invalid(
-                "account.invalid_login_url",
+                InvalidCode::AccountInvalidLoginUrl,
                 "the login URL must start with https:// or http:// and name a host",
             ));
         };
         match self.inner.config.egress.check(&host, port).await {
             Ok(_) | Err(crate::egress::EgressRefusal::Unresolvable { .. }) => Ok(()),
             Err(e) => Err(invalid(
-                "account.login_url_forbidden",
+                InvalidCode::AccountLoginUrlForbidden,
                 &format!(
                     "the login URL points into the server's own network ({e}); an operator can allow such a host with automation.allowed_private_hosts"
                 ),
@@ -572,7 +573,7 @@ impl App {
             || patch.notes.is_some();
         if !touches_metadata && !touches_credentials {
             return Err(AppError::invalid(
-                "request.empty_change",
+                InvalidCode::RequestEmptyChange,
                 "the change is empty: send at least one field to change",
             ));
         }

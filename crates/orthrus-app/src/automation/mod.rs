@@ -15,6 +15,7 @@ pub use tried::AccountRef;
 
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{EventId, JobState, SecretString, StepOutcome};
 use orthrus_store::{JobRow, JobStepRow};
 use serde::{Deserialize, Serialize};
@@ -149,11 +150,11 @@ fn check_confirmation(kind: &str, opts: crate::StartOptions) -> Result<()> {
     match (kind == "enable_mfa", opts.confirmed_mfa_off) {
         (_, None) | (true, Some(true)) => Ok(()),
         (false, Some(_)) => Err(AppError::invalid(
-            "automation.unexpected_confirmation",
+            InvalidCode::AutomationUnexpectedConfirmation,
             "confirmed_mfa_off applies to the enable_mfa automation only",
         )),
         (true, Some(false)) => Err(AppError::invalid(
-            "automation.mfa_off_unconfirmed",
+            InvalidCode::AutomationMfaOffUnconfirmed,
             "tick \"I've verified that MFA is off for this account\" first: check in the app that MFA is off. Turning it on when it is already on, with a key Orthrus does not hold, can lock the team out",
         )),
     }
@@ -185,7 +186,7 @@ impl App {
     ) -> Result<JobView> {
         if !AUTOMATION_KINDS.contains(&kind) {
             return Err(AppError::invalid(
-                "automation.unknown_kind",
+                InvalidCode::AutomationUnknownKind,
                 format!("kind must be one of {}", AUTOMATION_KINDS.join(", ")),
             ));
         }
@@ -193,7 +194,7 @@ impl App {
         self.check_subject(actor, subject, action_for(kind))?;
         if !AVAILABLE_KINDS.contains(&kind) {
             return Err(AppError::invalid(
-                "automation.not_available",
+                InvalidCode::AutomationNotAvailable,
                 format!(
                     "the {kind} automation is not available yet; available: {}",
                     AVAILABLE_KINDS.join(", ")
@@ -243,7 +244,7 @@ impl App {
                 && !self.mfa_flagged_off(actor.workspace_id, a.id).await?
             {
                 return Err(AppError::Conflict {
-                    code: "automation.mfa_already_on",
+                    code: ConflictCode::AutomationMfaAlreadyOn,
                     message: "Orthrus already holds this account's authenticator".into(),
                 });
             }
@@ -254,7 +255,7 @@ impl App {
         }
         if a.login_url.trim().is_empty() || a.username.trim().is_empty() {
             return Err(AppError::invalid(
-                "automation.missing_login",
+                InvalidCode::AutomationMissingLogin,
                 "give the account a login URL and a username first",
             ));
         }

@@ -5,6 +5,7 @@
 use super::{JobView, Question};
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{JobState, SecretString};
 use orthrus_store::JobRow;
 
@@ -72,13 +73,13 @@ impl App {
             .filter(|_| job.state == JobState::Waiting)
         else {
             return Err(AppError::Conflict {
-                code: "automation.not_waiting",
+                code: ConflictCode::AutomationNotWaiting,
                 message: "this job is not waiting for an answer".into(),
             });
         };
         let answer = answer.trim();
         let not_waiting = || AppError::Conflict {
-            code: "automation.not_waiting",
+            code: ConflictCode::AutomationNotWaiting,
             message: "this job was answered already or stopped waiting".into(),
         };
         let job_id = job.id.to_string();
@@ -88,7 +89,7 @@ impl App {
         if q.kind == "backup_code" {
             if !answer.eq_ignore_ascii_case("yes") {
                 return Err(AppError::invalid(
-                    "automation.answer",
+                    InvalidCode::AutomationAnswer,
                     "answer \"yes\" to let the job use a backup code, or cancel the job",
                 ));
             }
@@ -127,7 +128,7 @@ impl App {
         } else {
             if answer.is_empty() || answer.chars().count() > MAX_ANSWER {
                 return Err(AppError::invalid(
-                    "automation.answer",
+                    InvalidCode::AutomationAnswer,
                     format!("the answer must have 1 to {MAX_ANSWER} characters"),
                 ));
             }
@@ -174,7 +175,7 @@ impl App {
             .await?
         {
             return Err(AppError::Conflict {
-                code: "automation.not_ours",
+                code: ConflictCode::AutomationNotOurs,
                 message: "the job was cancelled or taken over".into(),
             });
         }

@@ -5,6 +5,7 @@
 use super::action_for;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{EventId, JobState};
 use orthrus_store::JobRow;
 
@@ -33,7 +34,7 @@ impl App {
                 .filter(|u| u.active)
                 .ok_or_else(|| {
                     AppError::invalid(
-                        "automation.requester_unknown",
+                        InvalidCode::AutomationRequesterUnknown,
                         format!("there is no active member with the email {email}"),
                     )
                 })?;
@@ -42,7 +43,7 @@ impl App {
         let workspaces = self.inner.store.list_workspaces().await?;
         let [ws] = workspaces.as_slice() else {
             return Err(AppError::invalid(
-                "automation.requester_needed",
+                InvalidCode::AutomationRequesterNeeded,
                 "there is more than one workspace (or none): name the member the job acts for with --as EMAIL",
             ));
         };
@@ -57,7 +58,7 @@ impl App {
         match owners.as_slice() {
             [owner] => self.local_actor(owner.id, ws.id).await,
             _ => Err(AppError::invalid(
-                "automation.requester_needed",
+                InvalidCode::AutomationRequesterNeeded,
                 format!(
                     "the workspace has {} active Owners: name the member the job acts for with --as EMAIL",
                     owners.len()
@@ -126,7 +127,7 @@ impl App {
             .any(|j| j.state.is_held());
         if busy {
             return Err(AppError::Conflict {
-                code: "automation.busy",
+                code: ConflictCode::AutomationBusy,
                 message: "the account has a job running now: try again when it ends".into(),
             });
         }

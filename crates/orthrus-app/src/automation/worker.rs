@@ -3,6 +3,7 @@
 //! the account's browser profile.
 
 use super::{JOB_ELEVATION_SECS, JobInputs, action_for};
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{App, AppError, Result};
 use orthrus_core::{EventId, JobState};
@@ -114,7 +115,7 @@ impl App {
         // from a person, as the run may have waited long for it).
         let actor = self.job_actor(job, JOB_ELEVATION_SECS).await.map_err(|_| {
             AppError::invalid(
-                "automation.requester_gone",
+                InvalidCode::AutomationRequesterGone,
                 "the person who started this job no longer exists",
             )
         })?;
@@ -126,7 +127,7 @@ impl App {
             .is_some_and(|u| u.usable_at(self.now()));
         if !active {
             return Err(AppError::invalid(
-                "automation.requester_inactive",
+                InvalidCode::AutomationRequesterInactive,
                 "the person who started this job has been deactivated",
             ));
         }

@@ -13,6 +13,7 @@ mod wait;
 
 pub(crate) use sealed::{Sealed, pack, unpack, unpack_fields};
 
+use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, Channel, EventId, Subject};
 use orthrus_crypto::Aad;
@@ -136,7 +137,7 @@ fn parse_bound(name: &str, v: Option<&str>) -> Result<Option<orthrus_core::Times
             .map(Some)
             .ok_or_else(|| {
                 AppError::invalid(
-                    "inbox.bad_filter",
+                    InvalidCode::InboxBadFilter,
                     format!("{name} must be an RFC 3339 time such as 2026-11-22T09:00:00Z"),
                 )
             }),
@@ -337,7 +338,7 @@ impl App {
             .filter(|c| !c.is_empty())
             .map(|c| {
                 c.parse::<Channel>().map_err(|_| {
-                    AppError::invalid("inbox.bad_filter", "channel must be email or sms")
+                    AppError::invalid(InvalidCode::InboxBadFilter, "channel must be email or sms")
                 })
             })
             .transpose()?;
@@ -356,7 +357,10 @@ impl App {
             None => None,
             Some(id) => {
                 let id: EventId = id.parse().map_err(|_| {
-                    AppError::invalid("inbox.bad_filter", "before must be the id of a message")
+                    AppError::invalid(
+                        InvalidCode::InboxBadFilter,
+                        "before must be the id of a message",
+                    )
                 })?;
                 // A message that is gone (purged by retention, which goes
                 // oldest first) or not visible here ends the paging.

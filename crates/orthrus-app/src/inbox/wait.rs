@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId};
@@ -30,7 +31,7 @@ impl App {
         let since = match since.filter(|s| !s.is_empty()) {
             Some(s) => orthrus_core::Timestamp::parse_rfc3339(s).ok_or_else(|| {
                 AppError::invalid(
-                    "inbox.bad_since",
+                    InvalidCode::InboxBadSince,
                     format!("since must be an RFC 3339 time, got {s:?}"),
                 )
             })?,
@@ -221,7 +222,7 @@ impl App {
             && !(1..=3650).contains(&d)
         {
             return Err(AppError::invalid(
-                "workspace.invalid_retention",
+                InvalidCode::WorkspaceInvalidRetention,
                 "keep inbox messages between 1 and 3650 days",
             ));
         }

@@ -4,6 +4,7 @@
 
 use super::{CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, UsedInfo, unix};
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use crate::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountId, EventId};
 use orthrus_otp::Kind;
 use orthrus_store::{CodeViewRead, IssuanceRow};
@@ -180,7 +181,7 @@ impl App {
         let mut used_read = read.used;
         self.check_subject(actor, subject, Action::UseTotp)?;
         let row = read.otp.ok_or(AppError::invalid(
-            "otp.not_enrolled",
+            InvalidCode::OtpNotEnrolled,
             "this account has no authenticator in Orthrus yet: an owner sets it up under MFA settings",
         ))?;
         // An HOTP code stays valid until used: generating one hands out a
@@ -189,7 +190,7 @@ impl App {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
             if !may_claim {
                 return Err(AppError::invalid(
-                    "otp.hotp_needs_post",
+                    InvalidCode::OtpHotpNeedsPost,
                     "showing an HOTP code uses it up: ask for one with POST (the code view's \"Show a code\")",
                 ));
             }
@@ -214,7 +215,7 @@ impl App {
                 .await?
                 .ok_or_else(|| {
                     AppError::conflict(
-                        "otp.changed",
+                        ConflictCode::OtpChanged,
                         "the authenticator was changed meanwhile; ask for the code again",
                     )
                 })?;

@@ -6,6 +6,7 @@
 
 use crate::TestApp;
 use orthrus_app::{Actor, AppError, CheckRun, MfaCheckState, StartOptions};
+use orthrus_app::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountRole, WorkspaceRole};
 use orthrus_store::JobRow;
 
@@ -148,7 +149,7 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
             matches!(
                 e,
                 Err(AppError::Conflict {
-                    code: "automation.mfa_check_pending",
+                    code: ConflictCode::AutomationMfaCheckPending,
                     ..
                 })
             ),
@@ -271,7 +272,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
             matches!(
                 e,
                 Err(AppError::Invalid {
-                    code: "automation.no_authenticator",
+                    code: InvalidCode::AutomationNoAuthenticator,
                     ..
                 })
             ),
@@ -302,7 +303,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
             matches!(
                 e,
                 Err(AppError::Invalid {
-                    code: "automation.mfa_off_unconfirmed",
+                    code: InvalidCode::AutomationMfaOffUnconfirmed,
                     ..
                 })
             ),
@@ -316,7 +317,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
             matches!(
                 e,
                 Err(AppError::Invalid {
-                    code: "automation.unexpected_confirmation",
+                    code: InvalidCode::AutomationUnexpectedConfirmation,
                     ..
                 })
             ),
@@ -330,7 +331,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
             matches!(
                 e,
                 Err(AppError::Conflict {
-                    code: "automation.mfa_already_on",
+                    code: ConflictCode::AutomationMfaAlreadyOn,
                     ..
                 })
             ),

@@ -6,6 +6,7 @@
 
 use crate::TestApp;
 use orthrus_app::AppError;
+use orthrus_app::ConflictCode;
 use orthrus_core::{SecretString, Timestamp};
 
 #[tokio::test]
@@ -75,7 +76,7 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             matches!(
                 e,
                 AppError::Conflict {
-                    code: "automation.pending_password_changed",
+                    code: ConflictCode::AutomationPendingPasswordChanged,
                     ..
                 }
             ),

@@ -9,6 +9,7 @@ use crate::extract::{ApiJson, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AccessRequestInfo, AppError, DirectoryAccount, NewAccessRequest};
 use orthrus_core::AccountRole;
 use serde::Deserialize;
@@ -55,7 +56,7 @@ pub(crate) struct AccessRequestBody {
 pub(crate) fn parse_account_role(r: &str) -> Result<AccountRole, WebError> {
     r.parse().map_err(|_| {
         WebError(AppError::invalid(
-            "member.invalid_role",
+            InvalidCode::MemberInvalidRole,
             format!("unknown account role {r:?}; use owner, manager or collaborator"),
         ))
     })

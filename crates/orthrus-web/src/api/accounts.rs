@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use orthrus_app::InvalidCode;
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, MemberInfo, NewAccount, NewField,
     PasswordPolicy,
@@ -53,7 +54,7 @@ pub(crate) async fn list_accounts(
         Some("all") => true,
         Some(other) => {
             return Err(WebError(AppError::invalid(
-                "request.invalid_query",
+                InvalidCode::RequestInvalidQuery,
                 format!("scope must be mine or all, not {other:?}"),
             )));
         }
@@ -237,7 +238,7 @@ pub(crate) async fn reveal_password(
         Some("copy") => true,
         Some(o) => {
             return Err(WebError(AppError::invalid(
-                "request.invalid_query",
+                InvalidCode::RequestInvalidQuery,
                 format!("purpose must be reveal or copy, not {o:?}"),
             )));
         }
@@ -321,7 +322,7 @@ pub(crate) async fn add_member(
 ) -> ApiResult<Json<MemberInfo>> {
     let role: AccountRole = b.role.parse().map_err(|_| {
         WebError(AppError::invalid(
-            "member.invalid_role",
+            InvalidCode::MemberInvalidRole,
             format!(
                 "unknown account role {:?}; use owner, manager or collaborator",
                 b.role

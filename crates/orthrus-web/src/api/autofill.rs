@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use orthrus_app::InvalidCode;
 use orthrus_app::{
     AppError, AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
     Restrictions, SessionKind,
@@ -37,7 +38,7 @@ pub(crate) fn session_kind(client: Option<&str>) -> Result<SessionKind, WebError
         None | Some("" | "cli" | "api") => Ok(SessionKind::Bearer),
         Some("extension") => Ok(SessionKind::Extension),
         Some(other) => Err(AppError::invalid(
-            "auth.bad_client",
+            InvalidCode::AuthBadClient,
             format!("client must be \"extension\" or absent, got {other:?}"),
         )
         .into()),

@@ -31,6 +31,7 @@ pub(crate) mod users;
 use crate::WebState;
 use crate::error::WebError;
 use orthrus_app::AppError;
+use orthrus_app::InvalidCode;
 use orthrus_core::WorkspaceRole;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +41,7 @@ pub(crate) type ApiResult<T> = Result<T, WebError>;
 pub(crate) fn parse_role(s: &str) -> Result<WorkspaceRole, WebError> {
     s.parse().map_err(|_| {
         WebError(AppError::invalid(
-            "user.invalid_role",
+            InvalidCode::UserInvalidRole,
             format!("unknown role {s:?}; use owner, super-admin, admin or user"),
         ))
     })

@@ -10,6 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use orthrus_app::InvalidCode;
 use orthrus_app::{
     AppError, CodeUse, CodeView, EnrollInput, LedgerEntry, OtpStatus, PendingEnrollment,
 };
@@ -146,7 +147,7 @@ pub(crate) async fn confirm(
     } else {
         let b: ConfirmBody = serde_json::from_slice(&body).map_err(|e| {
             WebError(AppError::invalid(
-                "request.invalid_json",
+                InvalidCode::RequestInvalidJson,
                 format!("the body is not valid: {e}"),
             ))
         })?;
@@ -207,7 +208,7 @@ fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
         None => Ok(default),
         Some(v) => CodeUse::parse(v).ok_or_else(|| {
             WebError(AppError::invalid(
-                "request.invalid_query",
+                InvalidCode::RequestInvalidQuery,
                 format!("via must be view, copy, cli, api, autofill or automation, not {v:?}"),
             ))
         }),

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, PhoneNumber};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -80,7 +81,7 @@ pub(crate) async fn twilio(
 ) -> ApiResult<Response> {
     let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
         WebError(AppError::invalid(
-            "request.invalid_form",
+            InvalidCode::RequestInvalidForm,
             "expected Twilio's form fields",
         ))
     })?;
@@ -155,7 +156,7 @@ pub(crate) async fn generic(
     }
     let m: GenericSms = serde_json::from_slice(&body).map_err(|e| {
         WebError(AppError::invalid(
-            "request.invalid_body",
+            InvalidCode::RequestInvalidBody,
             format!("expected {{from, to, body, id}}: {e}"),
         ))
     })?;

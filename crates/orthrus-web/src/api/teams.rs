@@ -8,6 +8,7 @@ use crate::extract::{ApiJson, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, TeamGrantInfo, TeamInfo};
 use orthrus_core::AccountRole;
 use serde::Deserialize;
@@ -62,7 +63,7 @@ pub(crate) async fn grant_team(
 ) -> ApiResult<Json<Vec<TeamGrantInfo>>> {
     let role: AccountRole = b.role.parse().map_err(|_| {
         WebError(AppError::invalid(
-            "member.invalid_role",
+            InvalidCode::MemberInvalidRole,
             format!(
                 "unknown account role {:?}; use owner, manager or collaborator",
                 b.role

@@ -9,6 +9,7 @@ use crate::extract::{ApiJson, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, NewUser, UserInfo, WorkspaceSettings};
 use orthrus_core::SecretString;
 use serde::{Deserialize, Serialize};
@@ -96,7 +97,7 @@ pub(crate) async fn update_user(
 ) -> ApiResult<Json<UserInfo>> {
     if b.role.is_none() && b.active.is_none() && b.access_expires_at.is_none() {
         return Err(WebError(AppError::invalid(
-            "request.empty_change",
+            InvalidCode::RequestEmptyChange,
             "send role, active and/or access_expires_at",
         )));
     }

@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use orthrus_app::{
     AppError, ScimClient, ScimFilterAttr, ScimGroup, ScimGroupInput, ScimUser, ScimUserInput,
 };
+use orthrus_app::{ConflictCode, InvalidCode};
 use patch::{ScimProblem, apply_patch, parse_eq_filter, project};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -69,31 +70,44 @@ pub(crate) fn is_scim(path: &str) -> bool {
     path.starts_with("/scim/")
 }
 
-/// The SCIM `scimType` of an error code, if it has one.
-fn scim_type(code: &str) -> Option<&'static str> {
+/// The SCIM `scimType` of an error, if it has one.
+pub(crate) fn scim_type(e: &AppError) -> Option<&'static str> {
+    let code = match e {
+        AppError::Conflict {
+            code: ConflictCode::ScimUniqueness,
+            ..
+        } => return Some("uniqueness"),
+        AppError::Invalid { code, .. } => code,
+        _ => return None,
+    };
     Some(match code {
-        "scim.uniqueness" => "uniqueness",
-        "scim.invalid_value" => "invalidValue",
-        "scim.invalid_filter" => "invalidFilter",
-        "scim.invalid_path" => "invalidPath",
-        "scim.no_target" => "noTarget",
+        InvalidCode::ScimInvalidValue => "invalidValue",
+        InvalidCode::ScimInvalidFilter => "invalidFilter",
+        InvalidCode::ScimInvalidPath => "invalidPath",
+        InvalidCode::ScimNoTarget => "noTarget",
         // A privileged user, managed in Orthrus: their current state
         // takes no change from the directory.
-        "scim.mutability" | "scim.managed_in_orthrus" => "mutability",
-        "scim.too_many" => "tooMany",
-        "scim.invalid_syntax" | "request.invalid_json" | "request.invalid_body" => "invalidSyntax",
+        InvalidCode::ScimManagedInOrthrus => "mutability",
+        InvalidCode::ScimInvalidSyntax
+        | InvalidCode::RequestInvalidJson
+        | InvalidCode::RequestInvalidBody => "invalidSyntax",
         _ => return None,
     })
 }
 
-/// A SCIM Error body for an error the `finish` middleware renders.
-pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+/// A SCIM Error body for an error the `finish` middleware renders, with its
+/// `scimType` if it has one.
+pub(crate) fn error_response(
+    status: StatusCode,
+    scim_type: Option<&str>,
+    message: &str,
+) -> Response {
     let mut body = json!({
         "schemas": [ERROR_SCHEMA],
         "status": status.as_u16().to_string(),
         "detail": message,
     });
-    if let Some(t) = scim_type(code) {
+    if let Some(t) = scim_type {
         body["scimType"] = json!(t);
     }
     let mut r = scim_json(status, &body);
@@ -115,16 +129,16 @@ fn scim_json(status: StatusCode, body: &Value) -> Response {
 
 fn problem(p: ScimProblem) -> WebError {
     let code = match p.scim_type {
-        "invalidFilter" => "scim.invalid_filter",
-        "invalidPath" => "scim.invalid_path",
-        "noTarget" => "scim.no_target",
-        "invalidValue" => "scim.invalid_value",
-        _ => "scim.invalid_syntax",
+        "invalidFilter" => InvalidCode::ScimInvalidFilter,
+        "invalidPath" => InvalidCode::ScimInvalidPath,
+        "noTarget" => InvalidCode::ScimNoTarget,
+        "invalidValue" => InvalidCode::ScimInvalidValue,
+        _ => InvalidCode::ScimInvalidSyntax,
     };
     WebError(AppError::invalid(code, p.detail))
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> WebError {
+fn invalid(code: InvalidCode, message: impl Into<String>) -> WebError {
     WebError(AppError::invalid(code, message))
 }
 
@@ -145,11 +159,15 @@ fn base(s: &WebState) -> String {
 }
 
 fn body_json(body: &Bytes) -> Result<Value, WebError> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid("scim.invalid_syntax", format!("the body is not JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid(
+            InvalidCode::ScimInvalidSyntax,
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
     if !v.is_object() {
         return Err(invalid(
-            "scim.invalid_syntax",
+            InvalidCode::ScimInvalidSyntax,
             "the body must be a JSON object",
         ));
     }
@@ -170,7 +188,7 @@ fn string_attr(v: &Value, name: &str) -> Result<Option<String>, WebError> {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(invalid(
-            "scim.invalid_value",
+            InvalidCode::ScimInvalidValue,
             format!("{name} must be a string"),
         )),
     }
@@ -184,7 +202,7 @@ fn bool_attr(v: &Value, name: &str) -> Result<Option<bool>, WebError> {
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
         Some(_) => Err(invalid(
-            "scim.invalid_value",
+            InvalidCode::ScimInvalidValue,
             format!("{name} must be true or false"),
         )),
     }
@@ -193,15 +211,21 @@ fn bool_attr(v: &Value, name: &str) -> Result<Option<bool>, WebError> {
 fn user_input(v: &Value) -> Result<ScimUserInput, WebError> {
     let name = attr(v, "name").cloned().unwrap_or(Value::Null);
     if !name.is_null() && !name.is_object() {
-        return Err(invalid("scim.invalid_value", "name must be an object"));
+        return Err(invalid(
+            InvalidCode::ScimInvalidValue,
+            "name must be an object",
+        ));
     }
     let emails = attr(v, "emails").cloned().unwrap_or(Value::Null);
     if !emails.is_null() && !emails.is_array() {
-        return Err(invalid("scim.invalid_value", "emails must be a list"));
+        return Err(invalid(
+            InvalidCode::ScimInvalidValue,
+            "emails must be a list",
+        ));
     }
     Ok(ScimUserInput {
         user_name: string_attr(v, "userName")?
-            .ok_or_else(|| invalid("scim.invalid_value", "userName is required"))?,
+            .ok_or_else(|| invalid(InvalidCode::ScimInvalidValue, "userName is required"))?,
         external_id: string_attr(v, "externalId")?,
         given_name: string_attr(&name, "givenName")?,
         family_name: string_attr(&name, "familyName")?,
@@ -221,16 +245,21 @@ fn group_input(v: &Value) -> Result<ScimGroupInput, WebError> {
             .map(|x| match attr(x, "value") {
                 Some(Value::String(s)) => Ok(s.clone()),
                 _ => Err(invalid(
-                    "scim.invalid_value",
+                    InvalidCode::ScimInvalidValue,
                     "each member needs a value (a user id)",
                 )),
             })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid("scim.invalid_value", "members must be a list")),
+        Some(_) => {
+            return Err(invalid(
+                InvalidCode::ScimInvalidValue,
+                "members must be a list",
+            ));
+        }
     };
     Ok(ScimGroupInput {
         display_name: string_attr(v, "displayName")?
-            .ok_or_else(|| invalid("scim.invalid_value", "displayName is required"))?,
+            .ok_or_else(|| invalid(InvalidCode::ScimInvalidValue, "displayName is required"))?,
         external_id: string_attr(v, "externalId")?,
         members,
     })
@@ -321,9 +350,12 @@ impl ListQuery {
     fn number(&self, name: &str) -> Result<Option<i64>, WebError> {
         self.get(name)
             .map(|v| {
-                v.trim()
-                    .parse::<i64>()
-                    .map_err(|_| invalid("scim.invalid_value", format!("{name} must be a number")))
+                v.trim().parse::<i64>().map_err(|_| {
+                    invalid(
+                        InvalidCode::ScimInvalidValue,
+                        format!("{name} must be a number"),
+                    )
+                })
             })
             .transpose()
     }
@@ -345,14 +377,14 @@ impl ListQuery {
             .map(|(_, a)| *a)
             .ok_or_else(|| {
                 invalid(
-                    "scim.invalid_filter",
+                    InvalidCode::ScimInvalidFilter,
                     format!("filtering on {} is not supported", f.attr),
                 )
             })?;
         let value = f
             .value
             .as_str()
-            .ok_or_else(|| invalid("scim.invalid_filter", "compare with a string"))?;
+            .ok_or_else(|| invalid(InvalidCode::ScimInvalidFilter, "compare with a string"))?;
         Ok(Some((a, value.to_owned())))
     }
     /// One page of a list response (startIndex is 1-based).
@@ -398,7 +430,7 @@ async fn search_groups(State(s): State<WebState>, Scim(c): Scim, body: Bytes) ->
 async fn search_all(Scim(_): Scim) -> Response {
     error_response(
         StatusCode::NOT_IMPLEMENTED,
-        "scim.not_implemented",
+        None,
         "search /Users/.search or /Groups/.search",
     )
 }
@@ -421,7 +453,7 @@ fn search_query(v: &Value) -> Result<ListQuery, WebError> {
             }
             Some(_) => {
                 return Err(invalid(
-                    "scim.invalid_value",
+                    InvalidCode::ScimInvalidValue,
                     format!("{name} must be a list"),
                 ));
             }
@@ -438,7 +470,7 @@ fn search_query(v: &Value) -> Result<ListQuery, WebError> {
             }
             Some(_) => {
                 return Err(invalid(
-                    "scim.invalid_value",
+                    InvalidCode::ScimInvalidValue,
                     format!("{name} must be a number"),
                 ));
             }

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AccessRequestInfo, AppError, DirectoryAccount, NewAccessRequest, RequestState};
 use serde::Deserialize;
 
@@ -189,9 +190,15 @@ async fn request_access(
             ),
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let field = match e.code() {
-                "access_request.invalid_duration" => "days",
-                "member.invalid_role" => "role",
+            let field = match e {
+                AppError::Invalid {
+                    code: InvalidCode::AccessRequestInvalidDuration,
+                    ..
+                } => "days",
+                AppError::Invalid {
+                    code: InvalidCode::MemberInvalidRole,
+                    ..
+                } => "role",
                 _ => "reason",
             };
             refuse(field, e.to_string()).await

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
+use orthrus_app::InvalidCode;
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, NewField, UserInfo,
 };
@@ -329,11 +330,16 @@ async fn edit_submit(
         Err(
             e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::VersionConflict),
         ) => {
-            let field = match e.code() {
-                "account.invalid_label" => "label",
-                "account.invalid_login_url" | "account.login_url_forbidden" => "login_url",
-                "account.invalid_username" => "username",
-                "account.invalid_password" => "password",
+            let field = match &e {
+                AppError::Invalid { code, .. } => match code {
+                    InvalidCode::AccountInvalidLabel => "label",
+                    InvalidCode::AccountInvalidLoginUrl | InvalidCode::AccountLoginUrlForbidden => {
+                        "login_url"
+                    }
+                    InvalidCode::AccountInvalidUsername => "username",
+                    InvalidCode::AccountInvalidPassword => "password",
+                    _ => "version",
+                },
                 _ => "version",
             };
             let message = if field == "version" {
@@ -360,7 +366,7 @@ async fn delete_submit(
             "/",
         ))),
         Err(AppError::StepUpRequired) => Err(WebError(AppError::invalid(
-            "step_up.required",
+            InvalidCode::StepUpRequired,
             "deleting an account needs a recent identity check: reveal the password once (which asks you to confirm your identity), then delete",
         ))),
         Err(e) => Err(e.into()),
@@ -516,7 +522,7 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
             .map(|v| (v, false)),
         _ => {
             return Err(WebError(AppError::invalid(
-                "request.invalid",
+                InvalidCode::RequestInvalid,
                 "unknown action",
             )));
         }
@@ -666,7 +672,11 @@ async fn add_member(
             },
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let field = if e.code().starts_with("time.") || e.code() == "member.expiry_past" {
+            let field = if let AppError::Invalid {
+                code: InvalidCode::TimeInvalid | InvalidCode::MemberExpiryPast,
+                ..
+            } = e
+            {
                 "expires_at"
             } else {
                 "user_id"

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, DualApproval};
 use serde::Deserialize;
 
@@ -113,11 +114,12 @@ pub(crate) async fn confirmed(
                 )
                 .await
                 .map_err(|e| match e {
-                    AppError::InvalidCredentials => {
-                        AppError::invalid("step_up.failed", "the password or code is not correct")
-                    }
+                    AppError::InvalidCredentials => AppError::invalid(
+                        InvalidCode::StepUpFailed,
+                        "the password or code is not correct",
+                    ),
                     AppError::TotpRequired => AppError::invalid(
-                        "step_up.totp_required",
+                        InvalidCode::StepUpTotpRequired,
                         "enter the code from your authenticator app too",
                     ),
                     e => e,
@@ -144,7 +146,7 @@ async fn toggle_critical(
             axum::response::Redirect::to(&format!("/accounts/{id}")),
         )),
         Err(AppError::StepUpRequired) => Err(WebError(AppError::invalid(
-            "step_up.required",
+            InvalidCode::StepUpRequired,
             "tagging or untagging a critical account needs your password: type it next to the button",
         ))),
         Err(e) => Err(e.into()),

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use orthrus_app::{AppError, InvitationInfo, InvitationState};
+use orthrus_app::{ConflictCode, Entity};
 use orthrus_core::WorkspaceRole;
 use serde::Deserialize;
 
@@ -189,18 +190,21 @@ fn invite_response(status: StatusCode, page: InvitePage) -> Result<Response, Web
 /// The page for a link that does not work, and its status: 404 for an
 /// unknown link, 410 for one that was used, withdrawn or has expired.
 fn closed(e: &AppError) -> Option<(StatusCode, &'static str)> {
-    Some(match e.code() {
-        "invitation.not_found" => (StatusCode::NOT_FOUND, "This invitation link is not valid"),
-        "invitation.used" => (StatusCode::GONE, "This invitation was already used"),
-        "invitation.revoked" => (StatusCode::GONE, "This invitation was withdrawn"),
-        "invitation.expired" => (StatusCode::GONE, "This invitation has expired"),
+    let AppError::Conflict { code, .. } = e else {
+        return matches!(e, AppError::NotFound(Entity::Invitation))
+            .then_some((StatusCode::NOT_FOUND, "This invitation link is not valid"));
+    };
+    Some(match code {
+        ConflictCode::InvitationUsed => (StatusCode::GONE, "This invitation was already used"),
+        ConflictCode::InvitationRevoked => (StatusCode::GONE, "This invitation was withdrawn"),
+        ConflictCode::InvitationExpired => (StatusCode::GONE, "This invitation has expired"),
         _ => return None,
     })
 }
 
 fn closed_page(token: String, e: &AppError) -> Option<Result<Response, WebError>> {
     let (status, title) = closed(e)?;
-    let message = if e.code() == "invitation.not_found" {
+    let message = if matches!(e, AppError::NotFound(Entity::Invitation)) {
         "Check that you opened the whole link from your invitation, or ask whoever invited you for a new one.".to_owned()
     } else {
         e.to_string()
@@ -228,15 +232,15 @@ async fn invite_page(
     let refused = match preview.state {
         InvitationState::Pending => None,
         InvitationState::Accepted => Some((
-            "invitation.used",
+            ConflictCode::InvitationUsed,
             "this invitation was already used; sign in with the password you chose",
         )),
         InvitationState::Revoked => Some((
-            "invitation.revoked",
+            ConflictCode::InvitationRevoked,
             "this invitation was withdrawn; ask whoever invited you for a new one",
         )),
         InvitationState::Expired => Some((
-            "invitation.expired",
+            ConflictCode::InvitationExpired,
             "this invitation has expired; ask whoever invited you for a new one",
         )),
     };

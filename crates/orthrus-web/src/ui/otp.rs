@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, CodeUse, CodeView, EnrollInput, OtpMeta, PendingEnrollment};
 use serde::Deserialize;
 
@@ -440,7 +441,7 @@ async fn render_tile(
     };
     match code {
         Err(AppError::Invalid {
-            code: "otp.hotp_needs_post",
+            code: InvalidCode::OtpHotpNeedsPost,
             ..
         }) => render(&HotpTile {
             account_id: id.to_owned(),
@@ -458,7 +459,7 @@ async fn render_tile(
             })
         }
         Err(AppError::Invalid {
-            code: "otp.not_enrolled",
+            code: InvalidCode::OtpNotEnrolled,
             ..
         }) => {
             // Waits for the authenticator to be turned on (Done), then loads

@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, LoginRequest, SessionKind};
 use orthrus_core::{Action, SecretString};
 use serde::Deserialize;
@@ -42,7 +43,7 @@ async fn setup_page(
     let token = q.token.unwrap_or_default();
     if !s.app.setup_token_accepted(&token).await? {
         return Err(WebError(AppError::invalid(
-            "setup.bad_token",
+            InvalidCode::SetupBadToken,
             "this setup link is not valid: use the link `orthrus serve` printed (every node prints the same one until setup is done)",
         )));
     }
@@ -72,7 +73,7 @@ async fn setup_submit(
 ) -> Result<Response, WebError> {
     if !s.app.setup_token_accepted(&f.token).await? {
         return Err(WebError(AppError::invalid(
-            "setup.bad_token",
+            InvalidCode::SetupBadToken,
             "this setup link is not valid: use the link `orthrus serve` printed",
         )));
     }

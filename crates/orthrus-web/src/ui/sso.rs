@@ -24,6 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, ProviderAnswer, SsoClient, SsoError, SsoFinish};
 use serde::Deserialize;
 
@@ -260,7 +261,7 @@ async fn step_up(
         matches!((&expected, &q.csrf), (Some(e), Some(g)) if orthrus_app::App::secrets_equal(e, g));
     if !ok {
         return Err(WebError(AppError::invalid(
-            "request.csrf",
+            InvalidCode::RequestCsrf,
             "this link has expired or came from another site; reload the page and try again",
         )));
     }

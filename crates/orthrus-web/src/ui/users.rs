@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::routing::get;
+use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, NewUser, UserInfo, WorkspaceSettings};
 use orthrus_core::{Action, SecretString, WorkspaceRole};
 use serde::Deserialize;
@@ -127,21 +128,7 @@ async fn users_create(
     match created {
         Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let code = e.code();
-            let field = if code.contains("password") {
-                "password"
-            } else if code.contains("name") && !code.contains("email") {
-                "name"
-            } else if code.contains("role") {
-                "role"
-            } else if code.starts_with("guest.")
-                || code.starts_with("time.")
-                || code.contains("end_for")
-            {
-                "access_expires_at"
-            } else {
-                "email"
-            };
+            let field = new_user_field(&e);
             let mut r = users_view(&s, &a, FormError::on(field, e), f, None).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)
@@ -183,7 +170,10 @@ async fn users_op(
                 .set_user_role(&a.actor, &id, role)
                 .await
                 .map(|u| format!("{} is now {}.", u.email, role.label())),
-            Err(_) => Err(AppError::invalid("user.invalid_role", "choose a role")),
+            Err(_) => Err(AppError::invalid(
+                InvalidCode::UserInvalidRole,
+                "choose a role",
+            )),
         },
         _ => return Err(WebError(AppError::NotFound(orthrus_app::Entity::Page))),
     };
@@ -259,7 +249,16 @@ async fn workspace_settings(
                 let m = "Changing the two-person rule needs your password: type it here and save again.";
                 return refused("password", m.into()).await;
             }
-            Err(e @ AppError::Invalid { code, .. }) if code.starts_with("step_up.") => {
+            Err(
+                e @ AppError::Invalid {
+                    code:
+                        InvalidCode::StepUpFailed
+                        | InvalidCode::StepUpRequired
+                        | InvalidCode::StepUpTotpRequired
+                        | InvalidCode::StepUpUnsupported,
+                    ..
+                },
+            ) => {
                 return refused("password", e.to_string()).await;
             }
             Err(
@@ -301,9 +300,9 @@ async fn workspace_settings(
         )),
         Err(e @ AppError::Invalid { code, .. }) => {
             let field = match code {
-                "workspace.invalid_step_up" => "step_up_minutes",
-                "workspace.invalid_retention" => "inbox_retention_days",
-                "2fa.enroll_first" => "require_2fa",
+                InvalidCode::WorkspaceInvalidStepUp => "step_up_minutes",
+                InvalidCode::WorkspaceInvalidRetention => "inbox_retention_days",
+                InvalidCode::TwoFactorEnrollFirst => "require_2fa",
                 _ => "step_up_minutes",
             };
             refused(field, e.to_string()).await
@@ -341,7 +340,7 @@ async fn change_password(
     let page = Page::new(&s, &a, "Change your password", "security");
     let outcome = if f.new_password != f.new_password_again {
         Err(AppError::invalid(
-            "password.mismatch",
+            InvalidCode::PasswordMismatch,
             "the two new passwords are not the same",
         ))
     } else {
@@ -430,4 +429,32 @@ pub(crate) fn routes() -> Router<WebState> {
             "/security/password",
             get(password_page).post(change_password),
         )
+}
+
+/// The field of the new-user form a refusal is about (the email when it is
+/// about no other field).
+fn new_user_field(e: &AppError) -> &'static str {
+    use InvalidCode as C;
+    let AppError::Invalid { code, .. } = e else {
+        return "email";
+    };
+    match code {
+        C::PasswordMismatch
+        | C::PasswordTooLong
+        | C::PasswordTooShort
+        | C::PasswordUnchanged
+        | C::PasswordWrongCurrent
+        | C::AccountInvalidPassword => "password",
+        C::UserInvalidName
+        | C::WorkspaceInvalidName
+        | C::TokenInvalidName
+        | C::AccountInvalidUsername => "name",
+        C::UserInvalidRole | C::MemberInvalidRole | C::UserGuestRoleFixed => "role",
+        C::GuestAccessEnded
+        | C::GuestEndPast
+        | C::GuestEndRequired
+        | C::TimeInvalid
+        | C::UserEndForGuestsOnly => "access_expires_at",
+        _ => "email",
+    }
 }
