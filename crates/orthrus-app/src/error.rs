@@ -506,8 +506,16 @@ mod tests {
     #[test]
     fn every_error_has_its_own_code() {
         // The codes more than one kind shares on purpose: a device approval
-        // and a two-person approval, and "not found" without a name.
-        let shared = ["approval.not_found", "not_found"];
+        // and a two-person approval, and "not found" without a name; an
+        // account without an authenticator (404, or 400 where the request
+        // needs one) and a missing identity check (403, or 400 where a UI
+        // form asks for it).
+        let shared = [
+            "approval.not_found",
+            "not_found",
+            "otp.not_enrolled",
+            "step_up.required",
+        ];
         let mut seen: HashMap<&str, String> = HashMap::new();
         for e in every_kind() {
             let code = e.code();
