@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, header};
 use orthrus_app::InvalidCode;
 use orthrus_app::{Actor, AppError};
 use serde::de::DeserializeOwned;
+use std::any::TypeId;
 use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "orthrus_session";
@@ -163,8 +164,58 @@ impl FromRequestParts<WebState> for Authed {
 
 /// A JSON body; malformed JSON, unknown fields, wrong types, a missing
 /// content type and oversized bodies get machine-readable 4xx errors. The
-/// body is a JSON object, as the API's document says of every one.
+/// body is a JSON object, as the API's document says of every one. A field
+/// listed in [`crate::api::FIELD_CODES`] answers its own code when its value
+/// does not fit (an unknown `role` is `user.invalid_role`); any other
+/// misfit is `request.invalid_body`.
 pub struct ApiJson<T>(pub T);
+
+/// A request-body field whose bad value answers its own code rather than
+/// `request.invalid_body`: which body, the field's JSON name and the code.
+pub(crate) struct FieldCode {
+    body: fn() -> TypeId,
+    /// The body's type name, for the test that the field is in its schema.
+    #[cfg(test)]
+    pub(crate) body_name: fn() -> &'static str,
+    pub(crate) field: &'static str,
+    pub(crate) code: InvalidCode,
+}
+
+impl FieldCode {
+    /// `field` of the body `T` answers `code` when its value does not fit.
+    pub(crate) const fn new<T: 'static>(field: &'static str, code: InvalidCode) -> Self {
+        Self {
+            body: TypeId::of::<T>,
+            #[cfg(test)]
+            body_name: std::any::type_name::<T>,
+            field,
+            code,
+        }
+    }
+
+    /// Whether this is a field of the body `T`.
+    pub(crate) fn is_of<T: 'static>(&self) -> bool {
+        (self.body)() == TypeId::of::<T>()
+    }
+}
+
+/// The refusal of a body `T` whose field at the top level has its own code
+/// ([`crate::api::FIELD_CODES`]), from the path `serde_path_to_error` gives
+/// to axum's data error.
+fn field_refusal<T: 'static>(e: &(dyn std::error::Error + 'static)) -> Option<AppError> {
+    let err = std::iter::successors(Some(e), |e| e.source())
+        .find_map(|e| e.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>())?;
+    let path = err.path().to_string();
+    let field = crate::api::FIELD_CODES
+        .iter()
+        .find(|f| f.is_of::<T>() && f.field == path)?;
+    // The message without serde_json's "at line 1 column 20".
+    let inner = err.inner();
+    let text = inner.to_string();
+    let position = format!(" at line {} column {}", inner.line(), inner.column());
+    let message = text.strip_suffix(&position).unwrap_or(&text);
+    Some(AppError::invalid(field.code, format!("{path}: {message}")))
+}
 
 /// A value read only from a JSON object: serde would also fill a struct
 /// from an array of its fields in order (`[null, null]` was taken as a
@@ -188,7 +239,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
     }
 }
 
-impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
+impl<T: DeserializeOwned + 'static> FromRequest<WebState> for ApiJson<T> {
     type Rejection = WebError;
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         use axum::extract::rejection::JsonRejection;
@@ -203,8 +254,10 @@ impl<T: DeserializeOwned> FromRequest<WebState> for ApiJson<T> {
                         InvalidCode::RequestInvalidJson,
                         format!("the body is not valid JSON: {}", e.body_text()),
                     ),
-                    JsonRejection::JsonDataError(_) => {
-                        AppError::invalid(InvalidCode::RequestInvalidBody, e.body_text())
+                    JsonRejection::JsonDataError(data) => {
+                        field_refusal::<T>(data).unwrap_or_else(|| {
+                            AppError::invalid(InvalidCode::RequestInvalidBody, e.body_text())
+                        })
                     }
                     _ if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                         AppError::TooLarge("the request body is too large")

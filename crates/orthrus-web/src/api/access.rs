@@ -4,13 +4,11 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::error::WebError;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use orthrus_app::InvalidCode;
-use orthrus_app::{AccessRequestInfo, AppError, DirectoryAccount, NewAccessRequest};
+use orthrus_app::{AccessRequestInfo, DirectoryAccount, NewAccessRequest};
 use orthrus_core::AccountRole;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -42,8 +40,9 @@ pub(crate) async fn account_directory(
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccessRequestBody {
     /// The role you ask for.
+    #[serde(deserialize_with = "crate::api::account_role")]
     #[schema(value_type = orthrus_app::schema::AccountRoleName)]
-    role: String,
+    role: AccountRole,
     /// Why you need it (the Owners read it).
     #[schema(min_length = 1, max_length = 500)]
     reason: String,
@@ -51,15 +50,6 @@ pub(crate) struct AccessRequestBody {
     /// the approval.
     #[schema(minimum = 1, maximum = 8760)]
     duration_hours: i64,
-}
-
-pub(crate) fn parse_account_role(r: &str) -> Result<AccountRole, WebError> {
-    r.parse().map_err(|_| {
-        WebError(AppError::invalid(
-            InvalidCode::MemberInvalidRole,
-            format!("unknown account role {r:?}; use owner, manager or collaborator"),
-        ))
-    })
 }
 
 /// Asks the account's Owners for a role on it for a while. They see it on
@@ -73,7 +63,7 @@ pub(crate) async fn create_access_request(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AccessRequestBody>,
 ) -> ApiResult<(StatusCode, Json<AccessRequestInfo>)> {
-    let role = parse_account_role(&b.role)?;
+    let role = b.role;
     let r = s
         .app
         .request_access(

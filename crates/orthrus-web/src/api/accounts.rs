@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use orthrus_app::InvalidCode;
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, MemberInfo, NewAccount, NewField,
     PasswordPolicy,
@@ -39,7 +38,18 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
 pub(crate) struct ListQuery {
     /// `mine` (default): accounts you are a member of; `all`: every account's metadata (Admins and above).
     #[param(value_type = Option<crate::api::openapi::names::Scope>)]
-    scope: Option<String>,
+    scope: Option<Scope>,
+}
+
+/// Which accounts a list shows (`request.invalid_query` for another value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Scope {
+    /// The accounts you are a member of.
+    #[default]
+    Mine,
+    /// Every account's metadata (Admins and above).
+    All,
 }
 
 /// Lists accounts.
@@ -49,16 +59,7 @@ pub(crate) async fn list_accounts(
     a: Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<AccountSummary>>> {
-    let all = match q.scope.as_deref() {
-        None | Some("mine") => false,
-        Some("all") => true,
-        Some(other) => {
-            return Err(WebError(AppError::invalid(
-                InvalidCode::RequestInvalidQuery,
-                format!("scope must be mine or all, not {other:?}"),
-            )));
-        }
-    };
+    let all = q.scope.unwrap_or_default() == Scope::All;
     Ok(Json(s.app.list_accounts(&a.actor, all).await?))
 }
 
@@ -216,7 +217,17 @@ pub(crate) async fn delete_account(
 pub(crate) struct RevealQuery {
     /// `reveal` (default) or `copy`: recorded in the audit log.
     #[param(value_type = Option<crate::api::openapi::names::Purpose>)]
-    purpose: Option<String>,
+    purpose: Option<Purpose>,
+}
+
+/// Why a password is read, recorded in the audit log
+/// (`request.invalid_query` for another value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Purpose {
+    #[default]
+    Reveal,
+    Copy,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -233,16 +244,7 @@ pub(crate) async fn reveal_password(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RevealQuery>,
 ) -> ApiResult<Response> {
-    let copy = match q.purpose.as_deref() {
-        None | Some("reveal") => false,
-        Some("copy") => true,
-        Some(o) => {
-            return Err(WebError(AppError::invalid(
-                InvalidCode::RequestInvalidQuery,
-                format!("purpose must be reveal or copy, not {o:?}"),
-            )));
-        }
-    };
+    let copy = q.purpose.unwrap_or_default() == Purpose::Copy;
     let pw = s.app.reveal_password(&a.actor, &id, copy).await?;
     Ok(no_store(Json(PasswordResponse {
         password: pw.into_inner(),
@@ -301,8 +303,9 @@ pub(crate) async fn list_members(
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberBody {
     user_id: String,
+    #[serde(deserialize_with = "crate::api::account_role")]
     #[schema(value_type = orthrus_app::schema::AccountRoleName)]
-    role: String,
+    role: AccountRole,
     /// When the membership ends (RFC 3339); absent or null: it does not
     /// (a guest's ends with their access at the latest). Sending the
     /// member again with another end changes it.
@@ -320,15 +323,7 @@ pub(crate) async fn add_member(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MemberBody>,
 ) -> ApiResult<Json<MemberInfo>> {
-    let role: AccountRole = b.role.parse().map_err(|_| {
-        WebError(AppError::invalid(
-            InvalidCode::MemberInvalidRole,
-            format!(
-                "unknown account role {:?}; use owner, manager or collaborator",
-                b.role
-            ),
-        ))
-    })?;
+    let role = b.role;
     let until = b
         .expires_at
         .as_deref()

@@ -39,8 +39,9 @@ pub(crate) struct LoginBody {
     /// `extension` for the browser extension (its session is the only kind
     /// autofill answers); absent (or `cli`, `api`) for the CLI and other API
     /// clients.
+    #[serde(default, deserialize_with = "crate::api::autofill::login_client")]
     #[schema(value_type = Option<crate::api::openapi::names::ClientName>)]
-    client: Option<String>,
+    client: Option<crate::api::autofill::LoginClient>,
     /// The browser the extension runs in, shown in the session list
     /// (default: the User-Agent).
     browser: Option<String>,
@@ -65,7 +66,7 @@ pub(crate) async fn login(
     client: ClientInfo,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let kind = crate::api::autofill::session_kind(b.client.as_deref())?;
+    let kind = crate::api::autofill::session_kind(b.client);
     let out = s
         .app
         .login(LoginRequest {

@@ -6,16 +6,14 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use orthrus_app::InvalidCode;
 use orthrus_app::{
-    AppError, AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
-    Restrictions, SessionKind,
+    AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep, Restrictions,
+    SessionKind,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,16 +30,40 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(recent_autofills))
 }
 
-/// The session kind `POST /auth/login` creates for a `client` value.
-pub(crate) fn session_kind(client: Option<&str>) -> Result<SessionKind, WebError> {
-    match client.map(str::trim) {
-        None | Some("" | "cli" | "api") => Ok(SessionKind::Bearer),
-        Some("extension") => Ok(SessionKind::Extension),
-        Some(other) => Err(AppError::invalid(
-            InvalidCode::AuthBadClient,
-            format!("client must be \"extension\" or absent, got {other:?}"),
-        )
-        .into()),
+/// Who signs in (`client` of `POST /auth/login`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoginClient {
+    /// The browser extension: its session is the only kind autofill answers.
+    Extension,
+    Cli,
+    Api,
+}
+
+/// `client` of `POST /auth/login`, read as the API always has (surrounding
+/// spaces and an empty value are as if absent); any other value is
+/// `auth.bad_client` ([`crate::api::FIELD_CODES`]).
+pub(crate) fn login_client<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<LoginClient>, D::Error> {
+    let Some(s) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match s.trim() {
+        "" => Ok(None),
+        "cli" => Ok(Some(LoginClient::Cli)),
+        "api" => Ok(Some(LoginClient::Api)),
+        "extension" => Ok(Some(LoginClient::Extension)),
+        other => Err(serde::de::Error::custom(format!(
+            "client must be \"extension\" or absent, got {other:?}"
+        ))),
+    }
+}
+
+/// The session kind `POST /auth/login` creates for a `client`.
+pub(crate) fn session_kind(client: Option<LoginClient>) -> SessionKind {
+    match client {
+        Some(LoginClient::Extension) => SessionKind::Extension,
+        None | Some(LoginClient::Cli | LoginClient::Api) => SessionKind::Bearer,
     }
 }
 

@@ -29,8 +29,9 @@ pub(crate) fn link_base(s: &WebState) -> String {
 pub(crate) struct NewInvitationBody {
     #[schema(max_length = 254)]
     email: String,
+    #[serde(deserialize_with = "crate::api::workspace_role")]
     #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
-    role: String,
+    role: orthrus_core::WorkspaceRole,
     /// For a guest (required): when their access ends, RFC 3339.
     #[serde(default)]
     #[schema(example = "2026-12-12T17:00:00Z")]
@@ -63,7 +64,7 @@ pub(crate) async fn create_invitation(
     a: Authed,
     ApiJson(b): ApiJson<NewInvitationBody>,
 ) -> ApiResult<(StatusCode, Json<NewInvitationResponse>)> {
-    let role = crate::api::parse_role(&b.role)?;
+    let role = b.role;
     let sent = s
         .app
         .create_invitation_until(

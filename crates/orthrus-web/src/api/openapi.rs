@@ -461,4 +461,23 @@ mod tests {
             (&json!(6), &json!(8))
         );
     }
+
+    /// A field with its own code for a bad value names a property of its
+    /// body's schema, and the document gives that property a set of values.
+    #[test]
+    fn field_codes_name_fields_of_their_bodies() {
+        let doc = document();
+        for f in crate::api::FIELD_CODES {
+            let body = (f.body_name)().rsplit("::").next().unwrap_or_default();
+            let schema = &doc["components"]["schemas"][body];
+            let property = &schema["properties"][f.field];
+            assert!(property.is_object(), "{body} has no field {}", f.field);
+            let text = property.to_string();
+            assert!(
+                text.contains("$ref") || text.contains("enum"),
+                "{body}.{} is not a set of values: {text}",
+                f.field
+            );
+        }
+    }
 }

@@ -194,8 +194,9 @@ pub(crate) async fn remove(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodeQuery {
     /// How the code is used (default `api`).
+    #[serde(default, deserialize_with = "code_use")]
     #[param(value_type = Option<crate::api::openapi::names::CodeUse>)]
-    via: Option<String>,
+    via: Option<CodeUse>,
     /// Wait for the next code when fewer seconds than this are left
     /// (default 5 for cli, autofill and automation; 0 otherwise; larger
     /// values are taken as 30).
@@ -203,16 +204,19 @@ pub(crate) struct CodeQuery {
     fresh: Option<i64>,
 }
 
-fn parse_via(v: Option<&str>, default: CodeUse) -> Result<CodeUse, WebError> {
-    match v {
-        None => Ok(default),
-        Some(v) => CodeUse::parse(v).ok_or_else(|| {
-            WebError(AppError::invalid(
-                InvalidCode::RequestInvalidQuery,
-                format!("via must be view, copy, cli, api, autofill or automation, not {v:?}"),
-            ))
-        }),
-    }
+/// `via`, as [`CodeUse::parse`] reads it; another value is
+/// `request.invalid_query` (in the query, and in `UsedBody` by
+/// [`crate::api::FIELD_CODES`]).
+fn code_use<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<CodeUse>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|v| {
+            CodeUse::parse(&v).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "via must be view, copy, cli, api, autofill or automation, not {v:?}"
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// The current code (members who may use the account). Recorded in the ledger.
@@ -241,9 +245,7 @@ async fn code_view(
     let asked = match (id, q) {
         (Err(e), _) => Err(e.into_response()),
         (Ok(_), Err(e)) => Err(e.into_response()),
-        (Ok(Path(id)), Ok(ApiQuery(q))) => parse_via(q.via.as_deref(), CodeUse::Api)
-            .map(|how| (id, how, q.fresh))
-            .map_err(IntoResponse::into_response),
+        (Ok(Path(id)), Ok(ApiQuery(q))) => Ok((id, q.via.unwrap_or(CodeUse::Api), q.fresh)),
     };
     match asked {
         Ok((id, how, fresh)) => s
@@ -279,8 +281,9 @@ pub(crate) async fn claim_code(
 #[serde(deny_unknown_fields)]
 pub(crate) struct UsedBody {
     step: i64,
+    #[serde(default, deserialize_with = "code_use")]
     #[schema(value_type = Option<crate::api::openapi::names::CodeUse>)]
-    via: Option<String>,
+    via: Option<CodeUse>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -297,7 +300,7 @@ pub(crate) async fn mark_used(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<UsedBody>,
 ) -> ApiResult<Json<UsedResponse>> {
-    let how = parse_via(b.via.as_deref(), CodeUse::Api)?;
+    let how = b.via.unwrap_or(CodeUse::Api);
     Ok(Json(UsedResponse {
         newly_marked: s.app.mark_otp_used(&a.actor, &id, b.step, how).await?,
     }))

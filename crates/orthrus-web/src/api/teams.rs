@@ -3,13 +3,11 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::error::WebError;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use orthrus_app::InvalidCode;
-use orthrus_app::{AppError, TeamGrantInfo, TeamInfo};
+use orthrus_app::{TeamGrantInfo, TeamInfo};
 use orthrus_core::AccountRole;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -47,8 +45,9 @@ pub(crate) async fn account_teams(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TeamGrantBody {
+    #[serde(deserialize_with = "crate::api::account_role")]
     #[schema(value_type = orthrus_app::schema::AccountRoleName)]
-    role: String,
+    role: AccountRole,
 }
 
 /// Gives a team a role on the account, or changes it (the account's
@@ -61,15 +60,7 @@ pub(crate) async fn grant_team(
     Path((id, team)): Path<(String, String)>,
     ApiJson(b): ApiJson<TeamGrantBody>,
 ) -> ApiResult<Json<Vec<TeamGrantInfo>>> {
-    let role: AccountRole = b.role.parse().map_err(|_| {
-        WebError(AppError::invalid(
-            InvalidCode::MemberInvalidRole,
-            format!(
-                "unknown account role {:?}; use owner, manager or collaborator",
-                b.role
-            ),
-        ))
-    })?;
+    let role = b.role;
     Ok(Json(s.app.grant_team(&a.actor, &id, &team, role).await?))
 }
 

@@ -3,7 +3,7 @@
 //! settings, and changing one's own password.
 
 use crate::WebState;
-use crate::api::{ApiResult, parse_role};
+use crate::api::ApiResult;
 use crate::error::WebError;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, NewUser, UserInfo, WorkspaceSettings};
-use orthrus_core::SecretString;
+use orthrus_core::{SecretString, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,8 +31,9 @@ pub(crate) async fn list_users(
 pub(crate) struct NewUserBody {
     #[schema(max_length = 254)]
     email: String,
+    #[serde(deserialize_with = "crate::api::workspace_role")]
     #[schema(value_type = orthrus_app::schema::WorkspaceRoleName)]
-    role: String,
+    role: WorkspaceRole,
     #[schema(value_type = String, min_length = 10, max_length = 256)]
     password: SecretString,
     #[serde(default)]
@@ -52,7 +53,7 @@ pub(crate) async fn create_user(
     a: Authed,
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> ApiResult<(StatusCode, Json<UserInfo>)> {
-    let role = parse_role(&b.role)?;
+    let role = b.role;
     let u = s
         .app
         .create_user(
@@ -76,8 +77,9 @@ pub(crate) async fn create_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserBody {
+    #[serde(default, deserialize_with = "crate::api::workspace_role_opt")]
     #[schema(value_type = Option<orthrus_app::schema::WorkspaceRoleName>)]
-    role: Option<String>,
+    role: Option<WorkspaceRole>,
     /// false deactivates the user and ends their sessions and tokens at once.
     active: Option<bool>,
     /// A guest's new end of access (RFC 3339); their memberships are cut
@@ -106,8 +108,8 @@ pub(crate) async fn update_user(
         let until = orthrus_app::parse_end_time(t)?;
         out = Some(s.app.set_guest_access_end(&a.actor, &id, until).await?);
     }
-    if let Some(r) = &b.role {
-        out = Some(s.app.set_user_role(&a.actor, &id, parse_role(r)?).await?);
+    if let Some(r) = b.role {
+        out = Some(s.app.set_user_role(&a.actor, &id, r).await?);
     }
     match b.active {
         Some(false) => out = Some(s.app.deactivate_user(&a.actor, &id).await?),
