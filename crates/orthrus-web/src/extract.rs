@@ -1,14 +1,16 @@
 //! Extractors: the authenticated actor (Bearer token or session cookie), the
 //! client address, JSON and query bodies with machine-readable rejections,
-//! and the CSRF check for cookie-authenticated writes.
+//! the CSRF check for cookie-authenticated writes, and typed ids from the
+//! path ([`PathId`], [`PathIds`]).
 
 use crate::WebState;
 use crate::error::WebError;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use orthrus_app::InvalidCode;
+use axum::response::{IntoResponse, Response};
 use orthrus_app::{Actor, AppError};
 use serde::de::DeserializeOwned;
 use std::any::TypeId;
@@ -413,4 +415,127 @@ pub(crate) async fn check_csrf(state: &WebState, req: Request) -> (Request, Resu
         Request::from_parts(parts, Body::from(bytes)),
         if ok { Ok(()) } else { Err(denied()) },
     )
+}
+
+/// What a path segment names: the id type it parses into and the 404 a
+/// malformed one answers (the same as an id that names nothing).
+pub trait PathEntity {
+    type Id: std::str::FromStr + Send;
+    const ENTITY: orthrus_app::Entity;
+}
+
+/// Marker types for [`PathId`] and [`PathIds`], one per kind of thing a
+/// path names.
+pub mod entity {
+    use orthrus_app::Entity;
+    use orthrus_core::ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId};
+
+    macro_rules! path_entity {
+        ($($(#[$doc:meta])* $name:ident => $id:ty, $entity:ident;)*) => {$(
+            $(#[$doc])*
+            pub struct $name;
+            impl super::PathEntity for $name {
+                type Id = $id;
+                const ENTITY: Entity = Entity::$entity;
+            }
+        )*};
+    }
+
+    path_entity! {
+        Account => AccountId, Account;
+        User => UserId, User;
+        /// A user as an account's member (`member.not_found`).
+        Member => UserId, Member;
+        Session => SessionId, Session;
+        Token => TokenId, Token;
+        Field => FieldId, Field;
+        HistoryEntry => EventId, HistoryEntry;
+        Team => EventId, Team;
+        /// A two-person-rule approval.
+        Approval => EventId, Approval;
+        /// A device approval (step-up on another device).
+        StepUpRequest => EventId, StepUpRequest;
+        Message => EventId, Message;
+        Invitation => EventId, Invitation;
+        AccessRequest => EventId, AccessRequest;
+        Passkey => EventId, Passkey;
+        Job => EventId, Job;
+    }
+}
+
+/// An id that does not parse: answered as one that names nothing, 404 with
+/// the entity's code.
+#[derive(Debug)]
+pub struct MalformedId(orthrus_app::Entity);
+
+impl From<MalformedId> for WebError {
+    fn from(e: MalformedId) -> Self {
+        Self(AppError::NotFound(e.0))
+    }
+}
+
+/// An id written somewhere else than the path (a form field, the action a
+/// step-up resumes), refused as a malformed path segment is.
+pub fn parse_id<E: PathEntity>(s: &str) -> Result<E::Id, MalformedId> {
+    s.parse().map_err(|_| MalformedId(E::ENTITY))
+}
+
+fn rejection(e: MalformedId) -> Response {
+    WebError::from(e).into_response()
+}
+
+/// A path's one id segment, parsed: a malformed id answers what an unknown
+/// one does (404 with the entity's code), through the usual error mapping.
+/// Any other rejection of the path is axum's, as a `Path<String>` gives.
+pub struct PathId<E: PathEntity>(pub E::Id);
+
+impl<E: PathEntity> FromRequestParts<WebState> for PathId<E> {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(s) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_id::<E>(&s).map(Self).map_err(rejection)
+    }
+}
+
+/// A path's two id segments, parsed in order: the first malformed one
+/// answers its entity's 404.
+pub struct PathIds<A: PathEntity, B: PathEntity>(pub A::Id, pub B::Id);
+
+impl<A: PathEntity, B: PathEntity> FromRequestParts<WebState> for PathIds<A, B> {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(
+            parse_id::<A>(&a).map_err(rejection)?,
+            parse_id::<B>(&b).map_err(rejection)?,
+        ))
+    }
+}
+
+/// A path's id segment followed by another value (a position, a number):
+/// the path is read as today first (a second segment that does not parse is
+/// axum's rejection), then the id as [`PathId`] does.
+pub struct PathIdAnd<E: PathEntity, T>(pub E::Id, pub T);
+
+impl<E: PathEntity, T: DeserializeOwned + Send> FromRequestParts<WebState> for PathIdAnd<E, T> {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &WebState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path((id, other)) = Path::<(String, T)>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(parse_id::<E>(&id).map_err(rejection)?, other))
+    }
 }
