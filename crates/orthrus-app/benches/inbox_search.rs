@@ -111,7 +111,11 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         .unwrap()
         .summary
         .id;
-    let address = app.create_managed_email(&owner, &id).await.unwrap().address;
+    let address = app
+        .create_managed_email(&owner, id.parse().unwrap())
+        .await
+        .unwrap()
+        .address;
     let total = env_num("BENCH_MESSAGES", 10_000);
     let start = Instant::now();
     for i in 0..total {

@@ -121,12 +121,9 @@ impl App {
     pub async fn set_guest_access_end(
         &self,
         actor: &Actor,
-        user_id: &str,
+        id: UserId,
         until: Timestamp,
     ) -> Result<crate::UserInfo> {
-        let id: UserId = user_id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
             .inner
             .store

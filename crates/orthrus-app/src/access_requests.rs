@@ -163,13 +163,10 @@ impl App {
     pub async fn request_access(
         &self,
         actor: &Actor,
-        account_id: &str,
+        id: AccountId,
         new: NewAccessRequest,
     ) -> Result<AccessRequestInfo> {
         self.check(actor, Action::RequestAccess)?;
-        let id: AccountId = account_id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let account = self
             .inner
             .store
@@ -387,10 +384,7 @@ impl App {
 
     /// A pending request the actor may decide (404 for one they may not
     /// even see; step-up where the policy asks for it).
-    async fn request_to_decide(&self, actor: &Actor, id: &str) -> Result<AccessRequestView> {
-        let id: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::AccessRequest))?;
+    async fn request_to_decide(&self, actor: &Actor, id: EventId) -> Result<AccessRequestView> {
         let v = self
             .inner
             .store
@@ -415,7 +409,7 @@ impl App {
     pub async fn approve_access_request(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
     ) -> Result<AccessRequestInfo> {
         let v = self.request_to_decide(actor, id).await?;
         let r = &v.request;
@@ -481,7 +475,7 @@ impl App {
     pub async fn decline_access_request(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
         note: Option<String>,
     ) -> Result<AccessRequestInfo> {
         let v = self.request_to_decide(actor, id).await?;

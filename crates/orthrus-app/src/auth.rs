@@ -622,10 +622,7 @@ impl App {
     }
 
     /// Revokes one of the actor's own sessions.
-    pub async fn revoke_session(&self, actor: &Actor, id: &str) -> Result<()> {
-        let id: SessionId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Session))?;
+    pub async fn revoke_session(&self, actor: &Actor, id: SessionId) -> Result<()> {
         if !self
             .inner
             .store
@@ -701,8 +698,7 @@ impl App {
             .collect())
     }
 
-    pub async fn revoke_api_token(&self, actor: &Actor, id: &str) -> Result<()> {
-        let id: TokenId = id.parse().map_err(|_| AppError::NotFound(Entity::Token))?;
+    pub async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
         if !self
             .inner
             .store

@@ -122,7 +122,7 @@ fn stored_urls(json: Option<&str>) -> Vec<String> {
 
 impl App {
     /// The account's extra site URLs (anyone who sees the account).
-    pub async fn account_urls(&self, actor: &Actor, id: &str) -> Result<Vec<String>> {
+    pub async fn account_urls(&self, actor: &Actor, id: AccountId) -> Result<Vec<String>> {
         let (a, _) = self.account_for(actor, id).await?;
         let json = self
             .inner
@@ -138,7 +138,7 @@ impl App {
     pub async fn set_account_urls(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         urls: Vec<String>,
     ) -> Result<Vec<String>> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -296,7 +296,7 @@ impl App {
         if actor.session_kind != Some(SessionKind::Extension) {
             return Err(ExtensionError::ExtensionOnly.into());
         }
-        let (a, subject) = self.account_for(actor, id).await?;
+        let (a, subject) = self.account_for_text(actor, id).await?;
         self.check_subject(actor, subject, Action::Autofill)
             .map_err(not_found_if_forbidden)?;
         let page = Site::parse(url);
@@ -414,7 +414,7 @@ impl App {
             // generating one by hand.
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
             let v = self
-                .otp_code(actor, &a.id.to_string(), crate::CodeUse::Autofill, Some(0))
+                .otp_code(actor, a.id, crate::CodeUse::Autofill, Some(0))
                 .await?;
             return Ok((v.code, v.step));
         }
@@ -486,7 +486,6 @@ impl App {
         a: &AccountRow,
         wait_secs: u64,
     ) -> Result<(String, EventId)> {
-        let id = a.id.to_string();
         let started = tokio::time::Instant::now();
         let budget = std::time::Duration::from_secs(wait_secs);
         let mut since = self.now().plus_seconds(-INBOX_LOOKBACK_SECS);
@@ -494,7 +493,7 @@ impl App {
         loop {
             let left = budget.saturating_sub(started.elapsed()).as_secs();
             let Some(item) = self
-                .wait_for_next_message(actor, &id, since, after, left, None)
+                .wait_for_next_message(actor, a.id, since, after, left, None)
                 .await?
             else {
                 return Err(ExtensionError::NoCode.into());
@@ -651,7 +650,7 @@ impl App {
     pub async fn recent_autofills(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         limit: i64,
     ) -> Result<Vec<AutofillEvent>> {
         let (a, subject) = self.account_for(actor, id).await?;

@@ -81,7 +81,7 @@ impl App {
     pub async fn preview_backup_codes(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         input: &[String],
     ) -> Result<Vec<String>> {
         let (_, subject) = self.account_for(actor, id).await?;
@@ -93,7 +93,7 @@ impl App {
     pub async fn set_backup_codes(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         input: &[String],
     ) -> Result<BackupStatus> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -142,7 +142,11 @@ impl App {
     }
 
     /// Counts for the account page (anyone who sees the account).
-    pub async fn backup_status(&self, actor: &Actor, id: &str) -> Result<BackupStatus> {
+    pub async fn backup_status(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<BackupStatus> {
         let (a, _) = self.account_for(actor, id).await?;
         let sets = self
             .inner
@@ -162,7 +166,7 @@ impl App {
     async fn active_codes(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
     ) -> Result<(orthrus_core::AccountId, BackupSetRow, Vec<BackupCodeRow>)> {
         let (a, subject) = self.account_for(actor, id).await?;
         if let Err(e) = self.check_subject(actor, subject, Action::ViewBackupCodes) {
@@ -206,7 +210,11 @@ impl App {
     }
 
     /// Shows the active set (account Owner, step-up; audited).
-    pub async fn view_backup_codes(&self, actor: &Actor, id: &str) -> Result<BackupCodes> {
+    pub async fn view_backup_codes(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<BackupCodes> {
         let (account, _, rows) = self.active_codes(actor, id).await?;
         let codes = rows
             .iter()
@@ -236,7 +244,11 @@ impl App {
     }
 
     /// Hands out one unused code and marks it used (step-up; audited).
-    pub async fn use_backup_code(&self, actor: &Actor, id: &str) -> Result<UsedBackupCode> {
+    pub async fn use_backup_code(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<UsedBackupCode> {
         let (account, set, rows) = self.active_codes(actor, id).await?;
         for c in rows.iter().filter(|c| c.used_at.is_none()) {
             // Another member may take the same code at the same moment: the
@@ -286,7 +298,7 @@ impl App {
     pub async fn mark_backup_code_used(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         position: i64,
     ) -> Result<BackupStatus> {
         let (account, set, rows) = self.active_codes(actor, id).await?;

@@ -122,10 +122,7 @@ impl App {
         })
     }
 
-    async fn own_request(&self, actor: &Actor, id: &str) -> Result<StepUpRequestRow> {
-        let id: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::StepUpRequest))?;
+    async fn own_request(&self, actor: &Actor, id: EventId) -> Result<StepUpRequestRow> {
         let r = self
             .inner
             .store
@@ -142,7 +139,7 @@ impl App {
     pub async fn device_step_up_status(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
     ) -> Result<DeviceRequestStatus> {
         let r = self.own_request(actor, id).await?;
         if Some(r.session_id) != actor.session_id() {
@@ -180,7 +177,7 @@ impl App {
     pub async fn complete_device_step_up(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
     ) -> Result<DeviceRequestStatus> {
         let r = self.own_request(actor, id).await?;
         let session = actor.session_id().filter(|s| *s == r.session_id);
@@ -263,7 +260,7 @@ impl App {
     pub(crate) async fn decide_approval_uncounted(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
         number: Option<&str>,
         deny: bool,
     ) -> Result<String> {

@@ -229,13 +229,10 @@ impl App {
     pub(crate) async fn decide_dual_approval_uncounted(
         &self,
         actor: &Actor,
-        id: &str,
+        id: EventId,
         approve: bool,
     ) -> Result<String> {
         self.check(actor, Action::ApproveDual)?;
-        let id: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Approval))?;
         let r = self
             .inner
             .store
@@ -314,7 +311,7 @@ impl App {
     pub async fn set_account_critical(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         critical: bool,
     ) -> Result<()> {
         let (a, _) = self.account_for(actor, id).await?;
@@ -348,7 +345,11 @@ impl App {
         Ok(self.inner.store.two_person_rule(actor.workspace_id).await?)
     }
 
-    pub async fn account_critical(&self, actor: &Actor, id: &str) -> Result<bool> {
+    pub async fn account_critical(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<bool> {
         let (a, _) = self.account_for(actor, id).await?;
         Ok(self
             .inner

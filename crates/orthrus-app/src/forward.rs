@@ -268,7 +268,11 @@ impl App {
     /// Forwards one inbox message to the caller's verified address: an
     /// email with its code on top and the original attached, or an SMS as
     /// text. Returns the address it went to.
-    pub async fn forward_message(&self, actor: &Actor, message_id: &str) -> Result<String> {
+    pub async fn forward_message(
+        &self,
+        actor: &Actor,
+        message_id: orthrus_core::EventId,
+    ) -> Result<String> {
         let mailer = self.mailer()?;
         // Whether the message exists for this person comes first (404).
         let (m, item, raw) = self.message_for(actor, message_id).await?;

@@ -282,10 +282,7 @@ impl App {
     }
 
     /// Withdraws an open invitation: its link stops working.
-    pub async fn revoke_invitation(&self, actor: &Actor, id: &str) -> Result<InvitationInfo> {
-        let id: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Invitation))?;
+    pub async fn revoke_invitation(&self, actor: &Actor, id: EventId) -> Result<InvitationInfo> {
         let row = self
             .inner
             .store

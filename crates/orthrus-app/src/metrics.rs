@@ -283,7 +283,7 @@ impl App {
     pub async fn decide_approval(
         &self,
         actor: &crate::Actor,
-        id: &str,
+        id: orthrus_core::EventId,
         number: Option<&str>,
         deny: bool,
     ) -> Result<String> {
@@ -298,7 +298,7 @@ impl App {
     pub async fn decide_dual_approval(
         &self,
         actor: &crate::Actor,
-        id: &str,
+        id: orthrus_core::EventId,
         approve: bool,
     ) -> Result<String> {
         let r = self

@@ -129,7 +129,7 @@ impl App {
 
     /// Whether the actor may check the account now (the page's button):
     /// the policy allows it and Orthrus holds a confirmed TOTP key.
-    pub async fn can_check_mfa(&self, actor: &Actor, id: &str) -> Result<bool> {
+    pub async fn can_check_mfa(&self, actor: &Actor, id: AccountId) -> Result<bool> {
         let (a, subject) = self.account_for(actor, id).await?;
         if !Self::may(subject, Action::CheckMfa) {
             return Ok(false);

@@ -310,7 +310,7 @@ impl App {
     pub async fn enroll_otp(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         input: EnrollInput,
     ) -> Result<PendingEnrollment> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -401,7 +401,11 @@ impl App {
     }
 
     /// The pending enrolment's code again (the verify dialog refreshes it).
-    pub async fn pending_otp_code(&self, actor: &Actor, id: &str) -> Result<PendingEnrollment> {
+    pub async fn pending_otp_code(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+    ) -> Result<PendingEnrollment> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ManageMfa)?;
         let row = self
@@ -426,7 +430,7 @@ impl App {
     pub async fn confirm_otp(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         enrollment_id: Option<&str>,
     ) -> Result<OtpStatus> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -454,7 +458,7 @@ impl App {
     }
 
     /// Drops a pending enrolment; an active seed is untouched.
-    pub async fn cancel_pending_otp(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn cancel_pending_otp(&self, actor: &Actor, id: AccountId) -> Result<()> {
         self.delete_enrolment(
             actor,
             id,
@@ -466,7 +470,7 @@ impl App {
     }
 
     /// Removes the active seed (turn MFA off in the app first).
-    pub async fn remove_otp(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn remove_otp(&self, actor: &Actor, id: AccountId) -> Result<()> {
         self.delete_enrolment(
             actor,
             id,
@@ -480,7 +484,7 @@ impl App {
     async fn delete_enrolment(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         slot: OtpSlot,
         missing: Entity,
         action: AuditAction,
@@ -500,7 +504,7 @@ impl App {
     }
 
     /// Metadata of the active and pending enrolments (anyone who sees the account).
-    pub async fn otp_status(&self, actor: &Actor, id: &str) -> Result<OtpStatus> {
+    pub async fn otp_status(&self, actor: &Actor, id: AccountId) -> Result<OtpStatus> {
         let (a, _) = self.account_for(actor, id).await?;
         let active = match self
             .inner
@@ -528,7 +532,7 @@ impl App {
     pub async fn mark_otp_used(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         step: i64,
         how: CodeUse,
     ) -> Result<bool> {
@@ -584,7 +588,7 @@ impl App {
     pub async fn verify_otp(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         code: &str,
         skew: u8,
     ) -> Result<Option<i64>> {
@@ -632,7 +636,7 @@ impl App {
     pub async fn otp_ledger(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         limit: i64,
     ) -> Result<Vec<LedgerEntry>> {
         let (a, subject) = self.account_for(actor, id).await?;

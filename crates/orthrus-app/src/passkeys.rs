@@ -264,11 +264,8 @@ impl App {
 
     /// Removes one of the user's passkeys (step-up: a passkey is a way to
     /// confirm identity, so removing one is a security change).
-    pub async fn delete_passkey(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn delete_passkey(&self, actor: &Actor, id: EventId) -> Result<()> {
         self.require_step_up(actor)?;
-        let id: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Passkey))?;
         if !self
             .inner
             .store

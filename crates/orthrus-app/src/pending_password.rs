@@ -19,7 +19,11 @@ impl App {
     /// stopped after making it, perhaps after the app took it) is used
     /// again, never replaced: every run that may reach the app types the
     /// same one, so whichever of them the app took, Orthrus holds it.
-    pub async fn begin_password_rotation(&self, actor: &Actor, id: &str) -> Result<SecretString> {
+    pub async fn begin_password_rotation(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::EditCredentials)?;
         let rid = a.id.to_string();
@@ -80,7 +84,7 @@ impl App {
     pub async fn pending_rotation_password(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
     ) -> Result<Option<SecretString>> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::EditCredentials)?;
@@ -103,7 +107,7 @@ impl App {
     pub async fn discard_pending_password(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         tried: &SecretString,
         job: orthrus_core::EventId,
     ) -> Result<bool> {
@@ -156,7 +160,7 @@ impl App {
     pub async fn promote_pending_password(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         tried: &SecretString,
         recovered: bool,
     ) -> Result<()> {

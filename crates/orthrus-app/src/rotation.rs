@@ -124,7 +124,11 @@ const ROTATE: &str = crate::JobKind::RotatePassword.as_str();
 
 impl App {
     /// The account's rotation settings (its Owners and workspace admins).
-    pub async fn rotation_schedule(&self, actor: &Actor, id: &str) -> Result<RotationSchedule> {
+    pub async fn rotation_schedule(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+    ) -> Result<RotationSchedule> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::RunAdminAutomation)?;
         let row = self
@@ -147,7 +151,7 @@ impl App {
     pub async fn set_rotation_schedule(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         input: RotationInput,
     ) -> Result<RotationSchedule> {
         let (a, subject) = self.account_for(actor, id).await?;

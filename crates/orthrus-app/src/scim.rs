@@ -415,9 +415,8 @@ impl App {
     async fn scim_target(
         &self,
         c: &ScimClient,
-        id: &str,
+        id: UserId,
     ) -> Result<(UserRow, Option<ScimUserRow>)> {
-        let id: UserId = id.parse().map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
             .inner
             .store
@@ -435,7 +434,7 @@ impl App {
     async fn scim_write_target(
         &self,
         c: &ScimClient,
-        id: &str,
+        id: UserId,
     ) -> Result<(UserRow, Option<ScimUserRow>)> {
         let (user, scim) = self.scim_target(c, id).await?;
         if !scim_may_manage(user.role) {
@@ -444,7 +443,7 @@ impl App {
         Ok((user, scim))
     }
 
-    pub async fn scim_get_user(&self, c: &ScimClient, id: &str) -> Result<ScimUser> {
+    pub async fn scim_get_user(&self, c: &ScimClient, id: UserId) -> Result<ScimUser> {
         let (u, s) = self.scim_target(c, id).await?;
         Ok(ScimUser::from_rows(&u, s.as_ref()))
     }
@@ -547,7 +546,7 @@ impl App {
     pub async fn scim_replace_user(
         &self,
         c: &ScimClient,
-        id: &str,
+        id: UserId,
         input: ScimUserInput,
     ) -> Result<ScimUser> {
         input.check()?;
@@ -626,7 +625,7 @@ impl App {
     /// DELETE: deprovisions the user and hides them from SCIM. The Orthrus
     /// user stays (deactivated, with no grant) so that the audit log keeps
     /// naming them.
-    pub async fn scim_delete_user(&self, c: &ScimClient, id: &str) -> Result<()> {
+    pub async fn scim_delete_user(&self, c: &ScimClient, id: UserId) -> Result<()> {
         let (user, old) = self.scim_write_target(c, id).await?;
         if user.active {
             self.deprovision(c, &user, AuditAction::ScimUserDelete)

@@ -88,7 +88,11 @@ impl App {
     }
 
     /// Gives the account a number from the pool (account Owner).
-    pub async fn assign_phone_number(&self, actor: &Actor, id: &str) -> Result<PhoneNumber> {
+    pub async fn assign_phone_number(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+    ) -> Result<PhoneNumber> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::CreateManagedEmail)?;
         let row = self

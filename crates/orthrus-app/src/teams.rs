@@ -135,8 +135,7 @@ impl App {
         Ok(g)
     }
 
-    pub async fn scim_get_group(&self, c: &ScimClient, id: &str) -> Result<ScimGroup> {
-        let id: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
+    pub async fn scim_get_group(&self, c: &ScimClient, id: EventId) -> Result<ScimGroup> {
         self.groups(c, Some(id))
             .await?
             .pop()
@@ -222,7 +221,7 @@ impl App {
                 .detail(serde_json::json!({"name": name, "members": members.len()})),
         )
         .await?;
-        self.scim_get_group(c, &team.id.to_string()).await
+        self.scim_get_group(c, team.id).await
     }
 
     /// Replaces a group's name, external id and members (PUT, and PATCH
@@ -232,11 +231,10 @@ impl App {
     pub async fn scim_replace_group(
         &self,
         c: &ScimClient,
-        id: &str,
+        tid: EventId,
         input: ScimGroupInput,
     ) -> Result<ScimGroup> {
         let ws = c.workspace_id;
-        let tid: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let mut team = self
             .inner
             .store
@@ -300,12 +298,11 @@ impl App {
             let actor = self.local_actor(c.token_created_by, ws).await?;
             self.rotate_after_team_leave(&actor, tid, &removed).await?;
         }
-        self.scim_get_group(c, id).await
+        self.scim_get_group(c, tid).await
     }
 
-    pub async fn scim_delete_group(&self, c: &ScimClient, id: &str) -> Result<()> {
+    pub async fn scim_delete_group(&self, c: &ScimClient, tid: EventId) -> Result<()> {
         let ws = c.workspace_id;
-        let tid: EventId = id.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let members: Vec<UserId> = self
             .inner
             .store
@@ -429,7 +426,7 @@ impl App {
     pub async fn account_team_grants(
         &self,
         actor: &Actor,
-        account: &str,
+        account: AccountId,
     ) -> Result<Vec<TeamGrantInfo>> {
         let (a, _) = self.account_for(actor, account).await?;
         self.grants_of(actor, a.id).await
@@ -467,7 +464,7 @@ impl App {
 
     /// Whether the actor may grant teams roles on the account (for what the
     /// page offers; the use cases check again).
-    pub async fn may_grant_teams(&self, actor: &Actor, account: &str) -> Result<bool> {
+    pub async fn may_grant_teams(&self, actor: &Actor, account: AccountId) -> Result<bool> {
         let (_, subject) = self.account_for(actor, account).await?;
         Ok(orthrus_core::policy::decide(subject, Action::GrantTeam).is_allowed())
     }
@@ -476,13 +473,12 @@ impl App {
     pub async fn grant_team(
         &self,
         actor: &Actor,
-        account: &str,
-        team: &str,
+        account: AccountId,
+        tid: EventId,
         role: AccountRole,
     ) -> Result<Vec<TeamGrantInfo>> {
         let (a, subject) = self.account_for(actor, account).await?;
         self.check_subject(actor, subject, Action::GrantTeam)?;
-        let tid: EventId = team.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let t = self
             .inner
             .store
@@ -512,10 +508,9 @@ impl App {
 
     /// Takes a team's role on an account back (account Owners). Members
     /// left without access trigger the member-left rotation.
-    pub async fn revoke_team(&self, actor: &Actor, account: &str, team: &str) -> Result<()> {
+    pub async fn revoke_team(&self, actor: &Actor, account: AccountId, tid: EventId) -> Result<()> {
         let (a, subject) = self.account_for(actor, account).await?;
         self.check_subject(actor, subject, Action::GrantTeam)?;
-        let tid: EventId = team.parse().map_err(|_| AppError::NotFound(Entity::Team))?;
         let grant = self
             .inner
             .store

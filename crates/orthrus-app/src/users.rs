@@ -169,8 +169,7 @@ impl App {
             .collect())
     }
 
-    async fn target_user(&self, actor: &Actor, id: &str) -> Result<UserRow> {
-        let id: UserId = id.parse().map_err(|_| AppError::NotFound(Entity::User))?;
+    async fn target_user(&self, actor: &Actor, id: UserId) -> Result<UserRow> {
         self.inner
             .store
             .get_user(actor.workspace_id, id)
@@ -182,7 +181,7 @@ impl App {
     pub async fn set_user_role(
         &self,
         actor: &Actor,
-        id: &str,
+        id: UserId,
         role: WorkspaceRole,
     ) -> Result<UserInfo> {
         let target = self.target_user(actor, id).await?;
@@ -267,7 +266,7 @@ impl App {
     /// member-left rotations are queued, and their grants (account and
     /// team memberships) are removed, as SCIM deprovisioning does: a
     /// reactivated user starts with no access.
-    pub async fn deactivate_user(&self, actor: &Actor, id: &str) -> Result<UserInfo> {
+    pub async fn deactivate_user(&self, actor: &Actor, id: UserId) -> Result<UserInfo> {
         let target = self.target_user(actor, id).await?;
         self.check(
             actor,
@@ -316,7 +315,7 @@ impl App {
         })
     }
 
-    pub async fn reactivate_user(&self, actor: &Actor, id: &str) -> Result<UserInfo> {
+    pub async fn reactivate_user(&self, actor: &Actor, id: UserId) -> Result<UserInfo> {
         let target = self.target_user(actor, id).await?;
         self.check(
             actor,
@@ -339,7 +338,7 @@ impl App {
     }
 
     /// Lifts a sign-in lockout.
-    pub async fn unlock_user(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn unlock_user(&self, actor: &Actor, id: UserId) -> Result<()> {
         let target = self.target_user(actor, id).await?;
         self.check(
             actor,
@@ -358,7 +357,7 @@ impl App {
     }
 
     /// Clears a user's own 2FA (lost phone); they must set it up again.
-    pub async fn reset_user_2fa(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn reset_user_2fa(&self, actor: &Actor, id: UserId) -> Result<()> {
         let target = self.target_user(actor, id).await?;
         self.check(
             actor,

@@ -155,7 +155,7 @@ async fn try_flow(
     let job = match app
         .start_tried_automation(
             &actor,
-            &account.id,
+            account.id,
             &a.flow,
             &file_name,
             runner.worker_id(),
@@ -213,7 +213,7 @@ async fn try_flow(
         let (app, actor, id, current, stop) = (
             app.clone(),
             actor.clone(),
-            job.id.to_string(),
+            job.id,
             Arc::clone(&current),
             stop.clone(),
         );
@@ -229,7 +229,7 @@ async fn try_flow(
                     }
                     () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
                 }
-                let Ok(j) = app.automation_job(&actor, &id).await else {
+                let Ok(j) = app.automation_job(&actor, id).await else {
                     continue;
                 };
                 let question = j

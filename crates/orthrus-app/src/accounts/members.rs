@@ -10,7 +10,7 @@ use orthrus_core::{AccountId, AccountRole, UserId};
 use orthrus_store::MemberRow;
 
 impl App {
-    pub async fn list_members(&self, actor: &Actor, id: &str) -> Result<Vec<MemberInfo>> {
+    pub async fn list_members(&self, actor: &Actor, id: AccountId) -> Result<Vec<MemberInfo>> {
         let (a, _) = self.account_for(actor, id).await?;
         self.members(actor, a.id).await
     }
@@ -19,7 +19,7 @@ impl App {
     pub async fn set_member(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         user_id: &str,
         role: AccountRole,
     ) -> Result<MemberInfo> {
@@ -31,7 +31,7 @@ impl App {
     pub async fn set_member_until(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         user_id: &str,
         role: AccountRole,
         until: Option<orthrus_core::Timestamp>,
@@ -130,11 +130,8 @@ impl App {
     }
 
     /// Removes a member.
-    pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
+    pub async fn remove_member(&self, actor: &Actor, id: AccountId, uid: UserId) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
-        let uid: UserId = user_id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Member))?;
         // The person's own membership: a role they hold through a team is
         // the team's (taken back on the account's Teams), not removed here.
         let current = self

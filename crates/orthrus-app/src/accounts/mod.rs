@@ -300,18 +300,30 @@ impl App {
             .collect()
     }
 
+    /// [`App::account_for`] for an id given as text (a query's or a body's
+    /// filter): text that is no account id is as unknown (404), after the
+    /// same policy check.
+    pub(crate) async fn account_for_text(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(AccountRow, Subject)> {
+        self.check(actor, Action::ListOwnAccounts)?;
+        let id: AccountId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(Entity::Account))?;
+        self.account_for(actor, id).await
+    }
+
     /// Loads an account and the caller's role on it; 404 when it does not
     /// exist in the caller's workspace or the caller may not even see it.
     pub(crate) async fn account_for(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
     ) -> Result<(AccountRow, Subject)> {
         // The policy first: a user who must enrol in 2FA reaches nothing.
         self.check(actor, Action::ListOwnAccounts)?;
-        let id: AccountId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let (a, role) = self
             .inner
             .store
@@ -420,7 +432,7 @@ impl App {
                 .detail(serde_json::json!({"app": row.app, "label": row.label})),
         )
         .await?;
-        self.get_account(actor, &rid).await
+        self.get_account(actor, id).await
     }
 
     /// Accounts the caller is a member of ("my accounts"), or with `all`,
@@ -452,7 +464,7 @@ impl App {
     }
 
     /// One account with what the caller may see of it.
-    pub async fn get_account(&self, actor: &Actor, id: &str) -> Result<AccountDetail> {
+    pub async fn get_account(&self, actor: &Actor, id: AccountId) -> Result<AccountDetail> {
         let (a, subject) = self.account_for(actor, id).await?;
         let rid = a.id.to_string();
         // Notes can hold sensitive context: members and workspace Owners and
@@ -552,7 +564,7 @@ impl App {
     pub async fn update_account(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         patch: AccountPatch,
     ) -> Result<AccountDetail> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -660,11 +672,11 @@ impl App {
                 .detail(serde_json::json!({"changed": changed})),
         )
         .await?;
-        self.get_account(actor, &rid).await
+        self.get_account(actor, a.id).await
     }
 
     /// Deletes an account (account Owner, step-up).
-    pub async fn delete_account(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn delete_account(&self, actor: &Actor, id: AccountId) -> Result<()> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::DeleteAccount)?;
         self.inner

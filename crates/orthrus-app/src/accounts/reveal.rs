@@ -12,7 +12,7 @@ impl App {
     pub async fn reveal_password(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         copy: bool,
     ) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
@@ -42,8 +42,8 @@ impl App {
     pub async fn reveal_field(
         &self,
         actor: &Actor,
-        id: &str,
-        field_id: &str,
+        id: orthrus_core::AccountId,
+        field_id: orthrus_core::FieldId,
     ) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::ViewSecretFields)?;
@@ -53,7 +53,7 @@ impl App {
             .list_fields(actor.workspace_id, a.id)
             .await?
             .into_iter()
-            .find(|f| f.id.to_string() == field_id)
+            .find(|f| f.id == field_id)
             .ok_or(AppError::NotFound(Entity::Field))?;
         let value = match (&f.value_sealed, &f.value_text) {
             (Some(s), _) => self.open("account_fields", &f.id.to_string(), "value", s)?,
@@ -74,8 +74,8 @@ impl App {
     pub async fn reveal_history(
         &self,
         actor: &Actor,
-        id: &str,
-        entry_id: &str,
+        id: orthrus_core::AccountId,
+        entry_id: orthrus_core::EventId,
     ) -> Result<SecretString> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::RevealPassword)?;
@@ -85,7 +85,7 @@ impl App {
             .list_password_history(actor.workspace_id, a.id)
             .await?
             .into_iter()
-            .find(|h| h.id.to_string() == entry_id)
+            .find(|h| h.id == entry_id)
             .ok_or(AppError::NotFound(Entity::HistoryEntry))?;
         let pw = self.open(
             "password_history",

@@ -171,7 +171,12 @@ fn action_for(kind: &str) -> Action {
 impl App {
     /// Queues an automation on an account: `login` for anyone who may use
     /// the account through automation, the others for its Owners.
-    pub async fn start_automation(&self, actor: &Actor, id: &str, kind: &str) -> Result<JobView> {
+    pub async fn start_automation(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::AccountId,
+        kind: &str,
+    ) -> Result<JobView> {
         self.start_automation_with(actor, id, kind, crate::StartOptions::default())
             .await
     }
@@ -180,7 +185,7 @@ impl App {
     pub async fn start_automation_with(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         kind: &str,
         opts: crate::StartOptions,
     ) -> Result<JobView> {
@@ -312,10 +317,7 @@ impl App {
 
     /// A job the actor may see: the account's Owners, workspace admins,
     /// and whoever started it.
-    async fn visible_job(&self, actor: &Actor, id: &str) -> Result<JobRow> {
-        let jid: EventId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(crate::Entity::Job))?;
+    async fn visible_job(&self, actor: &Actor, jid: EventId) -> Result<JobRow> {
         let job = self
             .inner
             .store
@@ -326,7 +328,7 @@ impl App {
             return Ok(job);
         }
         let (_, subject) = self
-            .account_for(actor, &job.account_id.to_string())
+            .account_for(actor, job.account_id)
             .await
             .map_err(|_| AppError::NotFound(crate::Entity::Job))?;
         self.check_subject(actor, subject, Action::RunAdminAutomation)
@@ -335,7 +337,7 @@ impl App {
     }
 
     /// One job with its steps.
-    pub async fn automation_job(&self, actor: &Actor, id: &str) -> Result<JobView> {
+    pub async fn automation_job(&self, actor: &Actor, id: EventId) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
         let steps = self.inner.store.job_steps(job.id).await?;
         let mut v = view(&job, steps);
@@ -353,7 +355,7 @@ impl App {
 
     /// Cancels a job: at once when it has not started, else its worker
     /// stops at the next step.
-    pub async fn cancel_automation(&self, actor: &Actor, id: &str) -> Result<JobView> {
+    pub async fn cancel_automation(&self, actor: &Actor, id: EventId) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
         let after = self
             .inner
@@ -386,7 +388,7 @@ impl App {
         let mut sees_all = sees_workspace;
         let account = match account_id.filter(|s| !s.is_empty()) {
             Some(id) => {
-                let (a, subject) = self.account_for(actor, id).await?;
+                let (a, subject) = self.account_for_text(actor, id).await?;
                 if !sees_all {
                     self.check_subject(actor, subject, Action::RunLoginAutomation)?;
                     sees_all = self
@@ -412,7 +414,7 @@ impl App {
                 continue;
             }
             if account.is_none() && !sees_workspace && j.requested_by != actor.user_id {
-                let visible = match self.account_for(actor, &j.account_id.to_string()).await {
+                let visible = match self.account_for(actor, j.account_id).await {
                     Ok((_, subject)) => self
                         .check_subject(actor, subject, Action::RunAdminAutomation)
                         .is_ok(),

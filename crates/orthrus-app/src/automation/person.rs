@@ -27,7 +27,7 @@ impl App {
         if asks_captcha {
             return Ok(());
         }
-        let (_, subject) = self.account_for(actor, &job.account_id.to_string()).await?;
+        let (_, subject) = self.account_for(actor, job.account_id).await?;
         self.check_subject(actor, subject, Action::RunAdminAutomation)
     }
 
@@ -39,7 +39,11 @@ impl App {
     }
 
     /// The job's latest screenshot (PNG), opened.
-    pub async fn automation_screenshot(&self, actor: &Actor, id: &str) -> Result<Vec<u8>> {
+    pub async fn automation_screenshot(
+        &self,
+        actor: &Actor,
+        id: orthrus_core::EventId,
+    ) -> Result<Vec<u8>> {
         let job = self.visible_job(actor, id).await?;
         self.may_see_screenshot(actor, &job).await?;
         let sealed = self
@@ -62,7 +66,7 @@ impl App {
     pub async fn answer_automation(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::EventId,
         answer: &str,
     ) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
@@ -100,10 +104,7 @@ impl App {
             if !self.inner.store.claim_job_answer(ws, job.id).await? {
                 return Err(not_waiting());
             }
-            let code = match self
-                .use_backup_code(actor, &job.account_id.to_string())
-                .await
-            {
+            let code = match self.use_backup_code(actor, job.account_id).await {
                 Ok(u) => SecretString::new(u.code),
                 Err(e) => {
                     self.inner.store.release_job_answer(ws, job.id).await?;

@@ -12,7 +12,7 @@ use orthrus_store::JobRow;
 /// An account a local command names (`orthrus recipe try`).
 #[derive(Clone, Debug)]
 pub struct AccountRef {
-    pub id: String,
+    pub id: orthrus_core::AccountId,
     pub label: String,
     pub app: String,
 }
@@ -91,7 +91,7 @@ impl App {
         Ok(found
             .into_iter()
             .map(|a| AccountRef {
-                id: a.id.to_string(),
+                id: a.id,
                 label: a.label.clone(),
                 app: a.app.clone(),
             })
@@ -109,7 +109,7 @@ impl App {
     pub async fn start_tried_automation(
         &self,
         actor: &Actor,
-        id: &str,
+        id: orthrus_core::AccountId,
         kind: &str,
         file: &str,
         worker: &str,

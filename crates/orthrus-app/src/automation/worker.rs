@@ -131,9 +131,7 @@ impl App {
                 "the person who started this job has been deactivated",
             ));
         }
-        let (a, subject) = self
-            .account_for(&actor, &job.account_id.to_string())
-            .await?;
+        let (a, subject) = self.account_for(&actor, job.account_id).await?;
         self.check_subject(&actor, subject, action_for(&job.kind))?;
         let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
         self.audit(

@@ -176,7 +176,7 @@ pub(super) fn slug(label: &str) -> String {
 impl App {
     /// One message with its bodies, for the message view. The HTML body is
     /// returned as sent: callers must sanitize it before rendering.
-    pub async fn inbox_message(&self, actor: &Actor, message_id: &str) -> Result<MessageDetail> {
+    pub async fn inbox_message(&self, actor: &Actor, message_id: EventId) -> Result<MessageDetail> {
         let (m, item, raw) = self.message_for(actor, message_id).await?;
         let bodies = if m.channel == Channel::Email {
             self.blocking(move || orthrus_extract::email_bodies(&raw))
@@ -207,11 +207,8 @@ impl App {
     pub(crate) async fn message_for(
         &self,
         actor: &Actor,
-        message_id: &str,
+        mid: EventId,
     ) -> Result<(InboxMessageRow, InboxItem, Vec<u8>)> {
-        let mid: EventId = message_id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Message))?;
         let m = self
             .inner
             .store
@@ -224,10 +221,7 @@ impl App {
             AppError::NotFound(_) | AppError::Forbidden => AppError::NotFound(Entity::Message),
             other => other,
         };
-        let (account, subject) = self
-            .account_for(actor, &m.account_id.to_string())
-            .await
-            .map_err(hide)?;
+        let (account, subject) = self.account_for(actor, m.account_id).await.map_err(hide)?;
         self.check_subject(actor, subject, Action::ViewInbox)
             .map_err(hide)?;
         // Decrypting and inflating a whole message: off the async threads.
@@ -303,7 +297,7 @@ impl App {
         let mut apps: std::collections::HashMap<AccountId, String> = Default::default();
         let accounts: Vec<AccountId> = match q.account_id.as_deref().filter(|s| !s.is_empty()) {
             Some(id) => {
-                let (a, subject) = self.account_for(actor, id).await?;
+                let (a, subject) = self.account_for_text(actor, id).await?;
                 self.check_subject(actor, subject, Action::ViewInbox)?;
                 apps.insert(a.id, a.app.clone());
                 vec![a.id]

@@ -11,7 +11,7 @@ use orthrus_store::{InboxMessageRow, ManagedEmailRow};
 
 impl App {
     /// Gives an account a managed address (account Owner).
-    pub async fn create_managed_email(&self, actor: &Actor, id: &str) -> Result<ManagedEmail> {
+    pub async fn create_managed_email(&self, actor: &Actor, id: AccountId) -> Result<ManagedEmail> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::CreateManagedEmail)?;
         const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
@@ -49,7 +49,7 @@ impl App {
     }
 
     /// The account's managed addresses (anyone who sees the account).
-    pub async fn managed_emails(&self, actor: &Actor, id: &str) -> Result<Vec<ManagedEmail>> {
+    pub async fn managed_emails(&self, actor: &Actor, id: AccountId) -> Result<Vec<ManagedEmail>> {
         let (a, _) = self.account_for(actor, id).await?;
         Ok(self
             .inner

@@ -26,7 +26,7 @@ impl App {
         since: Option<&str>,
         timeout_secs: u64,
     ) -> Result<Option<InboxItem>> {
-        let (_, subject) = self.account_for(actor, id).await?;
+        let (a, subject) = self.account_for_text(actor, id).await?;
         self.check_subject(actor, subject, Action::ViewInbox)?;
         let since = match since.filter(|s| !s.is_empty()) {
             Some(s) => orthrus_core::Timestamp::parse_rfc3339(s).ok_or_else(|| {
@@ -37,7 +37,7 @@ impl App {
             })?,
             None => self.now(),
         };
-        self.wait_for_next_message(actor, id, since, None, timeout_secs, None)
+        self.wait_for_next_message(actor, a.id, since, None, timeout_secs, None)
             .await
     }
 
@@ -52,7 +52,7 @@ impl App {
     pub async fn wait_for_next_message(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         since: orthrus_core::Timestamp,
         after: Option<EventId>,
         timeout_secs: u64,
@@ -144,21 +144,19 @@ impl App {
     pub async fn mark_message_used(
         &self,
         actor: &Actor,
-        message_id: &str,
+        mid: EventId,
         account_id: Option<&str>,
     ) -> Result<()> {
-        let mid: EventId = message_id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Message))?;
         let m = self
             .inner
             .store
             .get_message(actor.workspace_id, mid)
             .await?
             .ok_or(AppError::NotFound(Entity::Message))?;
-        let (a, subject) = self
-            .account_for(actor, account_id.unwrap_or(&m.account_id.to_string()))
-            .await?;
+        let (a, subject) = match account_id {
+            Some(id) => self.account_for_text(actor, id).await?,
+            None => self.account_for(actor, m.account_id).await?,
+        };
         self.check_subject(actor, subject, Action::ViewInbox)?;
         if m.account_id != a.id {
             return Err(AppError::NotFound(Entity::Message));

@@ -67,7 +67,7 @@ impl App {
     pub async fn otp_code(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
@@ -83,7 +83,7 @@ impl App {
     pub async fn otp_code_on_read(
         &self,
         actor: &Actor,
-        id: &str,
+        id: AccountId,
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
@@ -95,7 +95,7 @@ impl App {
     async fn code_for(
         &self,
         actor: &Actor,
-        id: &str,
+        account: AccountId,
         how: CodeUse,
         min_fresh: Option<i64>,
         may_claim: bool,
@@ -104,9 +104,6 @@ impl App {
         // query (`HotPath::code_view_read`), with the same checks in the
         // same order.
         self.check(actor, Action::ListOwnAccounts)?;
-        let account: AccountId = id
-            .parse()
-            .map_err(|_| AppError::NotFound(Entity::Account))?;
         let now = self.now();
         let read = self
             .inner
@@ -141,10 +138,10 @@ impl App {
     ) -> Result<CodeView> {
         let Ok(account) = id.parse::<AccountId>() else {
             // No account to read with the credential: the two steps.
+            // As the two steps answer: the policy, then 404.
             let actor = self.authenticate(token, ip).await?;
-            let code = self.code_for(&actor, id, how, min_fresh, may_claim).await?;
-            self.inner.metrics.code_views.add(how);
-            return Ok(code);
+            self.check(&actor, Action::ListOwnAccounts)?;
+            return Err(AppError::NotFound(Entity::Account));
         };
         let (kind, hash) = self.credential_key(token);
         let now = self.now();

@@ -37,7 +37,7 @@ async fn fill(t: &TestApp) -> String {
         .id;
     let address = t
         .app
-        .create_managed_email(&t.owner, &id)
+        .create_managed_email(&t.owner, id.parse().unwrap())
         .await
         .unwrap()
         .address;

@@ -64,7 +64,7 @@ impl TwoNodes {
             .id;
         let address = self
             .a
-            .create_managed_email(&self.owner, &id)
+            .create_managed_email(&self.owner, id.parse().unwrap())
             .await
             .unwrap()
             .address;
@@ -111,7 +111,7 @@ async fn inbox_wait_on_b_gets_a_message_stored_through_a_within_a_second() {
         // The code marked used through A reaches B's watchers (the inbox
         // page's live stream re-reads its rows on this).
         let mut watch = n.b.watch_changes();
-        n.a.mark_message_used(&n.owner, &got.id, Some(&id))
+        n.a.mark_message_used(&n.owner, got.id.parse().unwrap(), Some(&id))
             .await
             .unwrap();
         let account = id.parse().unwrap();
@@ -261,7 +261,7 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
             .id;
         n.a.set_member(
             &n.owner,
-            &id,
+            id.parse().unwrap(),
             &member,
             orthrus_core::AccountRole::Collaborator,
         )
@@ -278,7 +278,9 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
             "{}: nothing to return yet",
             n.backend()
         );
-        n.a.remove_member(&n.owner, &id, &member).await.unwrap();
+        n.a.remove_member(&n.owner, id.parse().unwrap(), member.parse().unwrap())
+            .await
+            .unwrap();
         let got = ended_within_a_second(&n, "the membership's removal", waiter).await;
         assert!(
             matches!(got, Err(AppError::NotFound(orthrus_app::Entity::Account))),
@@ -291,7 +293,7 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
         // made on a node that told no one).
         n.a.set_member(
             &n.owner,
-            &id,
+            id.parse().unwrap(),
             &member,
             orthrus_core::AccountRole::Collaborator,
         )

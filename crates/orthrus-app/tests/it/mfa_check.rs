@@ -45,8 +45,14 @@ async fn authenticator(t: &TestApp, by: &Actor, id: &str) {
         digits: None,
         period: None,
     };
-    t.app.enroll_otp(by, id, input).await.unwrap();
-    t.app.confirm_otp(by, id, None).await.unwrap();
+    t.app
+        .enroll_otp(by, id.parse().unwrap(), input)
+        .await
+        .unwrap();
+    t.app
+        .confirm_otp(by, id.parse().unwrap(), None)
+        .await
+        .unwrap();
 }
 
 /// The account's `check_mfa` jobs, newest first.
@@ -144,7 +150,10 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
         );
 
         // A person may not queue a second one while it waits.
-        let e = t.app.start_automation(&pat, &ig, "check_mfa").await;
+        let e = t
+            .app
+            .start_automation(&pat, ig.parse().unwrap(), "check_mfa")
+            .await;
         assert!(
             matches!(
                 e,
@@ -169,16 +178,32 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
             ..asked
         };
         assert_eq!(run(&t, &tiktok_job[0], not_asked).await, MfaCheckState::Off);
-        let seen = t.app.get_account(&owner, &ig).await.unwrap().mfa_check;
+        let seen = t
+            .app
+            .get_account(&owner, ig.parse().unwrap())
+            .await
+            .unwrap()
+            .mfa_check;
         let seen = seen.expect("a check recorded");
         assert_eq!(seen.state, MfaCheckState::On);
         assert_eq!(seen.job_id, ig_job[0].id.to_string());
         assert_eq!(seen.checked_at, t.app.now().to_rfc3339());
-        let json = serde_json::to_value(t.app.get_account(&owner, &tiktok).await.unwrap()).unwrap();
+        let json = serde_json::to_value(
+            t.app
+                .get_account(&owner, tiktok.parse().unwrap())
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(json["mfa_check"]["state"], "off", "{json}");
         assert!(
-            serde_json::to_value(t.app.get_account(&owner, &vendor).await.unwrap()).unwrap()
-                ["mfa_check"]
+            serde_json::to_value(
+                t.app
+                    .get_account(&owner, vendor.parse().unwrap())
+                    .await
+                    .unwrap()
+            )
+            .unwrap()["mfa_check"]
                 .is_null()
         );
         let flagged = t.app.accounts_with_mfa_off(&owner).await.unwrap();
@@ -202,7 +227,7 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
         assert_eq!(t.app.run_due_mfa_checks(7, 10).await.unwrap(), 0);
         // Meanwhile Pat left: IG's next check runs as the workspace Owner.
         t.app
-            .deactivate_user(&owner, &pat.user_id.to_string())
+            .deactivate_user(&owner, pat.user_id.to_string().parse().unwrap())
             .await
             .unwrap();
         t.clock.advance_secs(DAY + 1);
@@ -227,7 +252,7 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
         );
         let seen = t
             .app
-            .get_account(&owner, &ig)
+            .get_account(&owner, ig.parse().unwrap())
             .await
             .unwrap()
             .mfa_check
@@ -254,20 +279,35 @@ async fn who_may_check_and_turning_mfa_back_on() {
         t.app
             .set_member(
                 &owner,
-                &ig,
+                ig.parse().unwrap(),
                 &col.user_id.to_string(),
                 AccountRole::Collaborator,
             )
             .await
             .unwrap();
         assert!(matches!(
-            t.app.start_automation(&col, &ig, "check_mfa").await,
+            t.app
+                .start_automation(&col, ig.parse().unwrap(), "check_mfa")
+                .await,
             Err(AppError::Forbidden)
         ));
-        assert!(!t.app.can_check_mfa(&col, &ig).await.unwrap());
+        assert!(
+            !t.app
+                .can_check_mfa(&col, ig.parse().unwrap())
+                .await
+                .unwrap()
+        );
         // Without the key there is nothing to answer the app with.
-        assert!(!t.app.can_check_mfa(&owner, &bare).await.unwrap());
-        let e = t.app.start_automation(&owner, &bare, "check_mfa").await;
+        assert!(
+            !t.app
+                .can_check_mfa(&owner, bare.parse().unwrap())
+                .await
+                .unwrap()
+        );
+        let e = t
+            .app
+            .start_automation(&owner, bare.parse().unwrap(), "check_mfa")
+            .await;
         assert!(
             matches!(
                 e,
@@ -278,10 +318,15 @@ async fn who_may_check_and_turning_mfa_back_on() {
             ),
             "{e:?}"
         );
-        assert!(t.app.can_check_mfa(&owner, &ig).await.unwrap());
+        assert!(
+            t.app
+                .can_check_mfa(&owner, ig.parse().unwrap())
+                .await
+                .unwrap()
+        );
         let job = t
             .app
-            .start_automation(&owner, &ig, "check_mfa")
+            .start_automation(&owner, ig.parse().unwrap(), "check_mfa")
             .await
             .unwrap();
         assert_eq!(
@@ -297,7 +342,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
         };
         let e = t
             .app
-            .start_automation_with(&owner, &bare, "enable_mfa", confirm(false))
+            .start_automation_with(&owner, bare.parse().unwrap(), "enable_mfa", confirm(false))
             .await;
         assert!(
             matches!(
@@ -311,7 +356,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
         );
         let e = t
             .app
-            .start_automation_with(&owner, &bare, "login", confirm(true))
+            .start_automation_with(&owner, bare.parse().unwrap(), "login", confirm(true))
             .await;
         assert!(
             matches!(
@@ -325,7 +370,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
         );
         let e = t
             .app
-            .start_automation_with(&owner, &ig, "enable_mfa", confirm(true))
+            .start_automation_with(&owner, ig.parse().unwrap(), "enable_mfa", confirm(true))
             .await;
         assert!(
             matches!(
@@ -352,7 +397,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
         assert_eq!(run(&t, &row, off).await, MfaCheckState::Off);
         let started = t
             .app
-            .start_automation_with(&owner, &ig, "enable_mfa", confirm(true))
+            .start_automation_with(&owner, ig.parse().unwrap(), "enable_mfa", confirm(true))
             .await
             .unwrap();
         let starts = audited(&t, "automation.start", &ig).await;
@@ -375,7 +420,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
         );
         let seen = t
             .app
-            .get_account(&owner, &ig)
+            .get_account(&owner, ig.parse().unwrap())
             .await
             .unwrap()
             .mfa_check

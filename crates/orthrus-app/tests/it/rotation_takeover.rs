@@ -33,32 +33,51 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             .unwrap()
             .summary
             .id;
-        let current = || async { t.app.reveal_password(&by, &id, false).await.unwrap() };
+        let current = || async {
+            t.app
+                .reveal_password(&by, id.parse().unwrap(), false)
+                .await
+                .unwrap()
+        };
         assert_eq!(
-            t.app.pending_rotation_password(&by, &id).await.unwrap(),
+            t.app
+                .pending_rotation_password(&by, id.parse().unwrap())
+                .await
+                .unwrap(),
             None
         );
 
         // The first run makes the new password and dies (perhaps after the
         // app took it); the rerun is given the same one, not a new one.
-        let first = t.app.begin_password_rotation(&by, &id).await.unwrap();
-        let rerun = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let first = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
+        let rerun = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(rerun.expose(), first.expose());
         // Two runs at once (a stalled worker and its successor) too.
         let (a, b) = tokio::join!(
-            t.app.begin_password_rotation(&by, &id),
-            t.app.begin_password_rotation(&by, &id)
+            t.app.begin_password_rotation(&by, id.parse().unwrap()),
+            t.app.begin_password_rotation(&by, id.parse().unwrap())
         );
         assert_eq!(a.unwrap().expose(), first.expose());
         assert_eq!(b.unwrap().expose(), first.expose());
         assert_eq!(
-            t.app.pending_rotation_password(&by, &id).await.unwrap(),
+            t.app
+                .pending_rotation_password(&by, id.parse().unwrap())
+                .await
+                .unwrap(),
             Some(first.clone())
         );
         assert_eq!(current().await.expose(), "pw-1", "still the old one");
         let pending = || async {
             t.app
-                .rotation_schedule(&by, &id)
+                .rotation_schedule(&by, id.parse().unwrap())
                 .await
                 .unwrap()
                 .password_pending
@@ -69,7 +88,7 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
         let other = SecretString::new("not-the-pending-one");
         let e = t
             .app
-            .promote_pending_password(&by, &id, &other, false)
+            .promote_pending_password(&by, id.parse().unwrap(), &other, false)
             .await
             .unwrap_err();
         assert!(
@@ -84,33 +103,40 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
         );
         assert_eq!(current().await.expose(), "pw-1");
         t.app
-            .promote_pending_password(&by, &id, &first, true)
+            .promote_pending_password(&by, id.parse().unwrap(), &first, true)
             .await
             .unwrap();
         assert_eq!(current().await.expose(), first.expose());
         assert_eq!(
-            t.app.pending_rotation_password(&by, &id).await.unwrap(),
+            t.app
+                .pending_rotation_password(&by, id.parse().unwrap())
+                .await
+                .unwrap(),
             None
         );
         assert!(!pending().await);
         // A second run promoting the same password finds it done.
         t.app
-            .promote_pending_password(&by, &id, &first, false)
+            .promote_pending_password(&by, id.parse().unwrap(), &first, false)
             .await
             .unwrap();
-        let detail = t.app.get_account(&by, &id).await.unwrap();
+        let detail = t.app.get_account(&by, id.parse().unwrap()).await.unwrap();
         assert_eq!(detail.password_history.len(), 1, "pw-1 once");
         // Nothing pending: the next rotation makes a new password.
-        let next = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let next = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
         assert_ne!(next.expose(), first.expose());
         // Promoting with nothing pending and another password is refused.
         t.app
-            .promote_pending_password(&by, &id, &next, false)
+            .promote_pending_password(&by, id.parse().unwrap(), &next, false)
             .await
             .unwrap();
         let e = t
             .app
-            .promote_pending_password(&by, &id, &first, false)
+            .promote_pending_password(&by, id.parse().unwrap(), &first, false)
             .await
             .unwrap_err();
         assert!(
@@ -122,12 +148,22 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
         // A run stopped between making the pending password current and
         // clearing it: the next rotation clears it and makes a new one (the
         // app would refuse its current password as the new one).
-        let made = t.app.begin_password_rotation(&by, &id).await.unwrap();
-        let version = t.app.get_account(&by, &id).await.unwrap().summary.version;
+        let made = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
+        let version = t
+            .app
+            .get_account(&by, id.parse().unwrap())
+            .await
+            .unwrap()
+            .summary
+            .version;
         t.app
             .update_account(
                 &by,
-                &id,
+                id.parse().unwrap(),
                 orthrus_app::AccountPatch {
                     version,
                     password: Some(made.clone()),
@@ -136,10 +172,17 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             )
             .await
             .unwrap();
-        let fresh = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let fresh = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
         assert_ne!(fresh.expose(), made.expose());
         assert_eq!(
-            t.app.pending_rotation_password(&by, &id).await.unwrap(),
+            t.app
+                .pending_rotation_password(&by, id.parse().unwrap())
+                .await
+                .unwrap(),
             Some(fresh)
         );
     }
@@ -174,7 +217,12 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
             .id;
         // The run's job (its id goes to the audit).
         let job: orthrus_core::EventId = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
-        let pending = || async { t.app.pending_rotation_password(&by, &id).await.unwrap() };
+        let pending = || async {
+            t.app
+                .pending_rotation_password(&by, id.parse().unwrap())
+                .await
+                .unwrap()
+        };
         let discarded = || async {
             t.app
                 .list_audit(
@@ -196,14 +244,18 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
                 .collect::<Vec<_>>()
         };
 
-        let refused = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let refused = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
         assert_eq!(refused.expose().chars().count(), 20, "the default policy");
         // Another password than the pending one (a run that typed something
         // else) clears nothing: the app may hold the pending one.
         let other = SecretString::new("not-the-pending-one");
         assert!(
             !t.app
-                .discard_pending_password(&by, &id, &other, job)
+                .discard_pending_password(&by, id.parse().unwrap(), &other, job)
                 .await
                 .unwrap()
         );
@@ -214,14 +266,14 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         // password still current, audited with the job and no secret.
         assert!(
             t.app
-                .discard_pending_password(&by, &id, &refused, job)
+                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
                 .await
                 .unwrap()
         );
         assert_eq!(pending().await, None);
         assert_eq!(
             t.app
-                .reveal_password(&by, &id, false)
+                .reveal_password(&by, id.parse().unwrap(), false)
                 .await
                 .unwrap()
                 .expose(),
@@ -237,7 +289,7 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         // Done already: nothing more to clear, nothing more audited.
         assert!(
             !t.app
-                .discard_pending_password(&by, &id, &refused, job)
+                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
                 .await
                 .unwrap()
         );
@@ -248,7 +300,7 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         t.app
             .set_rotation_schedule(
                 &by,
-                &id,
+                id.parse().unwrap(),
                 orthrus_app::RotationInput {
                     every_days: None,
                     window_start_hour: None,
@@ -264,7 +316,11 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
             )
             .await
             .unwrap();
-        let fresh = t.app.begin_password_rotation(&by, &id).await.unwrap();
+        let fresh = t
+            .app
+            .begin_password_rotation(&by, id.parse().unwrap())
+            .await
+            .unwrap();
         assert_ne!(fresh.expose(), refused.expose());
         assert!(
             fresh.expose().chars().count() == 12
@@ -275,7 +331,7 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         // pending one.
         assert!(
             !t.app
-                .discard_pending_password(&by, &id, &refused, job)
+                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
                 .await
                 .unwrap()
         );
@@ -283,7 +339,7 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         assert_eq!(discarded().await.len(), 1);
         // And it is still promoted as usual.
         t.app
-            .promote_pending_password(&by, &id, &fresh, false)
+            .promote_pending_password(&by, id.parse().unwrap(), &fresh, false)
             .await
             .unwrap();
         assert_eq!(pending().await, None);

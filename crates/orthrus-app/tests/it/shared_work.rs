@@ -61,7 +61,7 @@ impl TwoNodes {
         self.a
             .set_rotation_schedule(
                 &self.owner,
-                id,
+                id.parse().unwrap(),
                 RotationInput {
                     every_days,
                     window_start_hour: None,
@@ -112,13 +112,24 @@ async fn two_nodes_end_each_expired_access_once() {
             t.rotate(&left, None, true).await;
             t.rotate(&guests, None, true).await;
             let kim = t.user(&format!("kim{round}@acme.test"), None).await;
-            t.a.set_member_until(&t.owner, &left, &kim, AccountRole::Manager, Some(end))
-                .await
-                .unwrap();
+            t.a.set_member_until(
+                &t.owner,
+                left.parse().unwrap(),
+                &kim,
+                AccountRole::Manager,
+                Some(end),
+            )
+            .await
+            .unwrap();
             let guest = t.user(&format!("guest{round}@acme.test"), Some(end)).await;
-            t.a.set_member(&t.owner, &guests, &guest, AccountRole::Collaborator)
-                .await
-                .unwrap();
+            t.a.set_member(
+                &t.owner,
+                guests.parse().unwrap(),
+                &guest,
+                AccountRole::Collaborator,
+            )
+            .await
+            .unwrap();
             t.clock.advance_secs(3601);
 
             let (x, y) = tokio::join!(t.a.expire_access(), t.b.expire_access());
@@ -188,7 +199,7 @@ async fn two_nodes_keep_the_cap_of_scheduled_mfa_checks() {
             let id = t.account(&format!("Checked {i}")).await;
             t.a.enroll_otp(
                 &t.owner,
-                &id,
+                id.parse().unwrap(),
                 orthrus_app::EnrollInput {
                     secret: Some("JBSWY3DPEHPK3PXP".into()),
                     otpauth_uri: None,
@@ -202,7 +213,9 @@ async fn two_nodes_keep_the_cap_of_scheduled_mfa_checks() {
             )
             .await
             .unwrap();
-            t.a.confirm_otp(&t.owner, &id, None).await.unwrap();
+            t.a.confirm_otp(&t.owner, id.parse().unwrap(), None)
+                .await
+                .unwrap();
             ids.push(id);
         }
         // Both nodes at once, several times: never more than 2 in flight.

@@ -19,7 +19,7 @@ pub(super) struct RunnerHost {
     pub(super) person_wait: Duration,
     /// Questions asked so far (each may stretch the attempt's time limit).
     pub(super) asked: std::sync::atomic::AtomicU32,
-    pub(super) account: String,
+    pub(super) account: orthrus_core::AccountId,
     /// Inbox messages before this (time, and message of that time) are
     /// not the ones the run waits for; it moves past each message it uses.
     pub(super) cursor: std::sync::Mutex<(Timestamp, Option<orthrus_core::EventId>)>,
@@ -115,14 +115,14 @@ impl RunnerHost {
         let a = &self.actor();
         let status = self
             .app
-            .otp_status(a, &self.account)
+            .otp_status(a, self.account)
             .await
             .map_err(|e| e.to_string())?;
         if let Some(meta) = status.active {
             let period = meta.period.max(1);
             let step = self.app.now().millis() / 1000 / period;
             self.app
-                .mark_otp_used(a, &self.account, step, CodeUse::Automation)
+                .mark_otp_used(a, self.account, step, CodeUse::Automation)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -159,7 +159,7 @@ impl Host for RunnerHost {
             }
             "pending_totp" => self
                 .app
-                .pending_otp_code(a, &self.account)
+                .pending_otp_code(a, self.account)
                 .await
                 .map(|p| p.code)
                 .map_err(|e| e.to_string()),
@@ -186,7 +186,7 @@ impl Host for RunnerHost {
                 if slot.is_none() {
                     *slot = Some(
                         self.app
-                            .begin_password_rotation(a, &self.account)
+                            .begin_password_rotation(a, self.account)
                             .await
                             .map_err(|e| e.to_string())?,
                     );
@@ -199,12 +199,12 @@ impl Host for RunnerHost {
             "totp" => {
                 let c = self
                     .app
-                    .otp_code(a, &self.account, CodeUse::Automation, None)
+                    .otp_code(a, self.account, CodeUse::Automation, None)
                     .await
                     .map_err(|e| e.to_string())?;
                 // About to be typed: nobody else may use this step's code.
                 self.app
-                    .mark_otp_used(a, &self.account, c.step, CodeUse::Automation)
+                    .mark_otp_used(a, self.account, c.step, CodeUse::Automation)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(c.code)
@@ -224,7 +224,7 @@ impl Host for RunnerHost {
                         .app
                         .wait_for_next_message(
                             a,
-                            &self.account,
+                            self.account,
                             since,
                             after,
                             left.as_secs().max(1),
@@ -283,7 +283,7 @@ impl Host for RunnerHost {
             }
             "managed_email" => self
                 .app
-                .managed_emails(a, &self.account)
+                .managed_emails(a, self.account)
                 .await
                 .map_err(|e| e.to_string())?
                 .into_iter()
@@ -321,7 +321,7 @@ impl Host for RunnerHost {
                     .app
                     .enroll_otp(
                         a,
-                        &self.account,
+                        self.account,
                         orthrus_app::EnrollInput {
                             secret: (!uri).then(|| key.to_owned()),
                             otpauth_uri: uri.then(|| key.trim().to_owned()),
@@ -343,7 +343,7 @@ impl Host for RunnerHost {
             "confirm_totp" => {
                 let id = self.enrollment.lock().ok().and_then(|e| e.clone());
                 self.app
-                    .confirm_otp(a, &self.account, id.as_deref())
+                    .confirm_otp(a, self.account, id.as_deref())
                     .await
                     .map_err(|e| e.to_string())?;
                 self.spend_current_step().await
@@ -360,7 +360,7 @@ impl Host for RunnerHost {
                 let tried = self.new_password.lock().await.clone();
                 let tried = tried.ok_or("no new password was made yet")?;
                 self.app
-                    .promote_pending_password(a, &self.account, &tried, false)
+                    .promote_pending_password(a, self.account, &tried, false)
                     .await
                     .map_err(|e| e.to_string())
             }
@@ -378,7 +378,7 @@ impl Host for RunnerHost {
                 let tried = self.new_password.lock().await.clone();
                 let tried = tried.ok_or("no new password was made yet")?;
                 self.app
-                    .discard_pending_password(a, &self.account, &tried, self.job.id)
+                    .discard_pending_password(a, self.account, &tried, self.job.id)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())
@@ -386,7 +386,7 @@ impl Host for RunnerHost {
             "save_backup_codes" => {
                 let text = arg.ok_or("save_backup_codes needs the codes")?;
                 self.app
-                    .set_backup_codes(a, &self.account, &[text.to_owned()])
+                    .set_backup_codes(a, self.account, &[text.to_owned()])
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())

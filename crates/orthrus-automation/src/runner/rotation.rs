@@ -21,7 +21,7 @@ impl Runner {
         why: String,
     ) -> FlowEnd {
         let a = host.actor();
-        let pending = match self.app.pending_rotation_password(&a, &host.account).await {
+        let pending = match self.app.pending_rotation_password(&a, host.account).await {
             Ok(Some(p)) => p,
             Ok(None) => return FlowEnd::Failed(why),
             Err(e) => {
@@ -59,7 +59,7 @@ impl Runner {
             .await;
         match self
             .app
-            .promote_pending_password(&a, &host.account, &pending, true)
+            .promote_pending_password(&a, host.account, &pending, true)
             .await
         {
             Ok(()) => {

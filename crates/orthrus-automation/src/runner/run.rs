@@ -181,7 +181,7 @@ impl Runner {
             worker: self.cfg.worker_id.clone(),
             person_wait: self.cfg.person_wait,
             asked: std::sync::atomic::AtomicU32::new(0),
-            account: job.account_id.to_string(),
+            account: job.account_id,
             cursor: std::sync::Mutex::new((job.updated_at, None)),
             actor: std::sync::Mutex::new(inputs.actor.clone()),
             inputs,

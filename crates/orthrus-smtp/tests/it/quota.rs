@@ -111,7 +111,7 @@ async fn addresses(app: &App, store: &Arc<dyn Store>, n: usize) -> (WorkspaceId,
     let mut out = Vec::new();
     for _ in 0..n {
         out.push(
-            app.create_managed_email(&actor, &acct.summary.id)
+            app.create_managed_email(&actor, acct.summary.id.parse().unwrap())
                 .await
                 .unwrap()
                 .address,
@@ -303,7 +303,7 @@ async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
             .unwrap();
         let number = n
             .app
-            .assign_phone_number(&actor, &acct.id)
+            .assign_phone_number(&actor, acct.id.parse().unwrap())
             .await
             .unwrap()
             .number;

@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::{AccessRequestInfo, DirectoryAccount, NewAccessRequest};
 use orthrus_core::AccountRole;
@@ -60,7 +60,7 @@ pub(crate) struct AccessRequestBody {
 pub(crate) async fn create_access_request(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<AccessRequestBody>,
 ) -> ApiResult<(StatusCode, Json<AccessRequestInfo>)> {
     let role = b.role;
@@ -68,7 +68,7 @@ pub(crate) async fn create_access_request(
         .app
         .request_access(
             &a.actor,
-            &id,
+            id,
             NewAccessRequest {
                 role,
                 reason: b.reason,
@@ -100,9 +100,9 @@ pub(crate) async fn list_access_requests(
 pub(crate) async fn approve_access_request(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::AccessRequest>,
 ) -> ApiResult<Json<AccessRequestInfo>> {
-    Ok(Json(s.app.approve_access_request(&a.actor, &id).await?))
+    Ok(Json(s.app.approve_access_request(&a.actor, id).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -121,10 +121,10 @@ pub(crate) struct DeclineBody {
 pub(crate) async fn decline_access_request(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::AccessRequest>,
     ApiJson(b): ApiJson<DeclineBody>,
 ) -> ApiResult<Json<AccessRequestInfo>> {
     Ok(Json(
-        s.app.decline_access_request(&a.actor, &id, b.note).await?,
+        s.app.decline_access_request(&a.actor, id, b.note).await?,
     ))
 }

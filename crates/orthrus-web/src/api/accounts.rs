@@ -5,9 +5,9 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::WebError;
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiQuery, Authed, PathId, PathIds, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use orthrus_app::{
@@ -125,10 +125,10 @@ pub(crate) async fn create_account(
 pub(crate) async fn get_account(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Response> {
     Ok(with_etag(
-        s.app.get_account(&a.actor, &id).await?,
+        s.app.get_account(&a.actor, id).await?,
         StatusCode::OK,
     ))
 }
@@ -176,7 +176,7 @@ fn if_match_version(headers: &HeaderMap) -> Option<i64> {
 pub(crate) async fn update_account(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PatchAccountBody>,
 ) -> ApiResult<Response> {
@@ -195,7 +195,7 @@ pub(crate) async fn update_account(
         fields: b.fields,
     };
     Ok(with_etag(
-        s.app.update_account(&a.actor, &id, patch).await?,
+        s.app.update_account(&a.actor, id, patch).await?,
         StatusCode::OK,
     ))
 }
@@ -205,9 +205,9 @@ pub(crate) async fn update_account(
 pub(crate) async fn delete_account(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<StatusCode> {
-    s.app.delete_account(&a.actor, &id).await?;
+    s.app.delete_account(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -241,11 +241,11 @@ pub struct PasswordResponse {
 pub(crate) async fn reveal_password(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiQuery(q): ApiQuery<RevealQuery>,
 ) -> ApiResult<Response> {
     let copy = q.purpose.unwrap_or_default() == Purpose::Copy;
-    let pw = s.app.reveal_password(&a.actor, &id, copy).await?;
+    let pw = s.app.reveal_password(&a.actor, id, copy).await?;
     Ok(no_store(Json(PasswordResponse {
         password: pw.into_inner(),
     })))
@@ -268,9 +268,9 @@ pub(crate) struct ValueResponse {
 pub(crate) async fn reveal_field(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, field)): Path<(String, String)>,
+    PathIds(id, field): PathIds<entity::Account, entity::Field>,
 ) -> ApiResult<Response> {
-    let v = s.app.reveal_field(&a.actor, &id, &field).await?;
+    let v = s.app.reveal_field(&a.actor, id, field).await?;
     Ok(no_store(Json(ValueResponse {
         value: v.into_inner(),
     })))
@@ -281,9 +281,9 @@ pub(crate) async fn reveal_field(
 pub(crate) async fn reveal_history(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, entry)): Path<(String, String)>,
+    PathIds(id, entry): PathIds<entity::Account, entity::HistoryEntry>,
 ) -> ApiResult<Response> {
-    let v = s.app.reveal_history(&a.actor, &id, &entry).await?;
+    let v = s.app.reveal_history(&a.actor, id, entry).await?;
     Ok(no_store(Json(PasswordResponse {
         password: v.into_inner(),
     })))
@@ -294,9 +294,9 @@ pub(crate) async fn reveal_history(
 pub(crate) async fn list_members(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<Vec<MemberInfo>>> {
-    Ok(Json(s.app.list_members(&a.actor, &id).await?))
+    Ok(Json(s.app.list_members(&a.actor, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -320,7 +320,7 @@ pub(crate) struct MemberBody {
 pub(crate) async fn add_member(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<MemberBody>,
 ) -> ApiResult<Json<MemberInfo>> {
     let role = b.role;
@@ -331,7 +331,7 @@ pub(crate) async fn add_member(
         .transpose()?;
     Ok(Json(
         s.app
-            .set_member_until(&a.actor, &id, &b.user_id, role, until)
+            .set_member_until(&a.actor, id, &b.user_id, role, until)
             .await?,
     ))
 }
@@ -341,9 +341,9 @@ pub(crate) async fn add_member(
 pub(crate) async fn remove_member(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, user)): Path<(String, String)>,
+    PathIds(id, user): PathIds<entity::Account, entity::Member>,
 ) -> ApiResult<StatusCode> {
-    s.app.remove_member(&a.actor, &id, &user).await?;
+    s.app.remove_member(&a.actor, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

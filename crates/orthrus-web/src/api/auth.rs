@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed, ClientInfo};
+use crate::extract::{ApiJson, Authed, ClientInfo, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::{LoginRequest, SessionInfo, TokenInfo};
 use orthrus_core::{SecretString, WorkspaceRole};
@@ -173,9 +173,9 @@ pub(crate) async fn list_sessions(
 pub(crate) async fn revoke_session(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Session>,
 ) -> ApiResult<StatusCode> {
-    s.app.revoke_session(&a.actor, &id).await?;
+    s.app.revoke_session(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -231,8 +231,8 @@ pub(crate) async fn create_token(
 pub(crate) async fn revoke_token(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Token>,
 ) -> ApiResult<StatusCode> {
-    s.app.revoke_api_token(&a.actor, &id).await?;
+    s.app.revoke_api_token(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,9 +6,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiQuery, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use orthrus_app::{
@@ -221,10 +221,10 @@ pub(crate) struct UrlsBody {
 pub(crate) async fn account_urls(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<UrlsBody>> {
     Ok(Json(UrlsBody {
-        urls: s.app.account_urls(&a.actor, &id).await?,
+        urls: s.app.account_urls(&a.actor, id).await?,
     }))
 }
 
@@ -235,11 +235,11 @@ pub(crate) async fn account_urls(
 pub(crate) async fn set_account_urls(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<UrlsBody>,
 ) -> ApiResult<Json<UrlsBody>> {
     Ok(Json(UrlsBody {
-        urls: s.app.set_account_urls(&a.actor, &id, b.urls).await?,
+        urls: s.app.set_account_urls(&a.actor, id, b.urls).await?,
     }))
 }
 
@@ -250,7 +250,7 @@ pub(crate) async fn set_account_urls(
 pub(crate) async fn recent_autofills(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<Vec<AutofillEvent>>> {
-    Ok(Json(s.app.recent_autofills(&a.actor, &id, 20).await?))
+    Ok(Json(s.app.recent_autofills(&a.actor, id, 20).await?))
 }

@@ -3,9 +3,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiQuery, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::{JobView, RotationInput, RotationSchedule};
 use serde::{Deserialize, Serialize};
@@ -30,9 +30,9 @@ pub(crate) fn routes() -> OpenApiRouter<WebState> {
 pub(crate) async fn rotation(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<RotationSchedule>> {
-    Ok(Json(s.app.rotation_schedule(&a.actor, &id).await?))
+    Ok(Json(s.app.rotation_schedule(&a.actor, id).await?))
 }
 
 /// Sets the account's password rotation (`every_days` null and
@@ -41,10 +41,10 @@ pub(crate) async fn rotation(
 pub(crate) async fn set_rotation(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<RotationInput>,
 ) -> ApiResult<Json<RotationSchedule>> {
-    Ok(Json(s.app.set_rotation_schedule(&a.actor, &id, b).await?))
+    Ok(Json(s.app.set_rotation_schedule(&a.actor, id, b).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -61,11 +61,11 @@ pub(crate) struct AnswerBody {
 pub(crate) async fn answer(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> ApiResult<Json<JobView>> {
     Ok(Json(
-        s.app.answer_automation(&a.actor, &id, &b.answer).await?,
+        s.app.answer_automation(&a.actor, id, &b.answer).await?,
     ))
 }
 
@@ -74,10 +74,10 @@ pub(crate) async fn answer(
 pub(crate) async fn screenshot(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let png = s.app.automation_screenshot(&a.actor, &id).await?;
+    let png = s.app.automation_screenshot(&a.actor, id).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/png"),
@@ -114,7 +114,7 @@ pub struct Started {
 pub(crate) async fn start(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
     let opts = orthrus_app::StartOptions {
@@ -122,7 +122,7 @@ pub(crate) async fn start(
     };
     let j = s
         .app
-        .start_automation_with(&a.actor, &id, &b.kind, opts)
+        .start_automation_with(&a.actor, id, &b.kind, opts)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -138,9 +138,9 @@ pub(crate) async fn start(
 pub(crate) async fn job(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(s.app.automation_job(&a.actor, &id).await?))
+    Ok(Json(s.app.automation_job(&a.actor, id).await?))
 }
 
 /// Cancels a job (at once if it has not started; else at its next step).
@@ -148,9 +148,9 @@ pub(crate) async fn job(
 pub(crate) async fn cancel(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(s.app.cancel_automation(&a.actor, &id).await?))
+    Ok(Json(s.app.cancel_automation(&a.actor, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

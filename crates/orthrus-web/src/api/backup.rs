@@ -2,9 +2,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, PathIdAnd, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use orthrus_app::{BackupCodes, BackupStatus, UsedBackupCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,12 +57,12 @@ pub(crate) struct PreviewResponse {
 pub(crate) async fn set(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<CodesBody>,
 ) -> ApiResult<Json<BackupStatus>> {
     Ok(Json(
         s.app
-            .set_backup_codes(&a.actor, &id, &b.codes.lines())
+            .set_backup_codes(&a.actor, id, &b.codes.lines())
             .await?,
     ))
 }
@@ -72,12 +72,12 @@ pub(crate) async fn set(
 pub(crate) async fn preview(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<CodesBody>,
 ) -> ApiResult<Json<PreviewResponse>> {
     let codes = s
         .app
-        .preview_backup_codes(&a.actor, &id, &b.codes.lines())
+        .preview_backup_codes(&a.actor, id, &b.codes.lines())
         .await?;
     Ok(Json(PreviewResponse {
         count: codes.len(),
@@ -91,9 +91,9 @@ pub(crate) async fn preview(
 pub(crate) async fn view(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<BackupCodes>> {
-    Ok(Json(s.app.view_backup_codes(&a.actor, &id).await?))
+    Ok(Json(s.app.view_backup_codes(&a.actor, id).await?))
 }
 
 /// How many codes are left (anyone who sees the account).
@@ -101,9 +101,9 @@ pub(crate) async fn view(
 pub(crate) async fn status(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<BackupStatus>> {
-    Ok(Json(s.app.backup_status(&a.actor, &id).await?))
+    Ok(Json(s.app.backup_status(&a.actor, id).await?))
 }
 
 /// Hands out one unused code and marks it used (step-up; audited).
@@ -112,9 +112,9 @@ pub(crate) async fn status(
 pub(crate) async fn use_one(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<UsedBackupCode>> {
-    Ok(Json(s.app.use_backup_code(&a.actor, &id).await?))
+    Ok(Json(s.app.use_backup_code(&a.actor, id).await?))
 }
 
 /// Marks one code used by hand (step-up; audited).
@@ -123,9 +123,9 @@ pub(crate) async fn use_one(
 pub(crate) async fn mark_used(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, position)): Path<(String, i64)>,
+    PathIdAnd(id, position): PathIdAnd<entity::Account, i64>,
 ) -> ApiResult<Json<BackupStatus>> {
     Ok(Json(
-        s.app.mark_backup_code_used(&a.actor, &id, position).await?,
+        s.app.mark_backup_code_used(&a.actor, id, position).await?,
     ))
 }

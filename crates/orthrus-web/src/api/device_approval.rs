@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,9 +29,9 @@ pub(crate) async fn device_request(
 pub(crate) async fn device_status(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
 ) -> ApiResult<Json<orthrus_app::DeviceRequestStatus>> {
-    Ok(Json(s.app.device_step_up_status(&a.actor, &id).await?))
+    Ok(Json(s.app.device_step_up_status(&a.actor, id).await?))
 }
 
 /// Completes an approved request: elevates this session (the requesting
@@ -41,9 +41,9 @@ pub(crate) async fn device_status(
 pub(crate) async fn device_complete(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
 ) -> ApiResult<Json<orthrus_app::DeviceRequestStatus>> {
-    Ok(Json(s.app.complete_device_step_up(&a.actor, &id).await?))
+    Ok(Json(s.app.complete_device_step_up(&a.actor, id).await?))
 }
 
 /// Requests from your other devices waiting for you.
@@ -75,13 +75,13 @@ pub struct DecideResponse {
 pub(crate) async fn decide(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
     ApiJson(b): ApiJson<DecideBody>,
 ) -> ApiResult<Json<DecideResponse>> {
     Ok(Json(DecideResponse {
         status: s
             .app
-            .decide_approval(&a.actor, &id, b.number.as_deref(), b.deny)
+            .decide_approval(&a.actor, id, b.number.as_deref(), b.deny)
             .await?,
     }))
 }

@@ -4,9 +4,9 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::api::device_approval::DecideResponse;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -33,11 +33,11 @@ pub(crate) struct DualDecisionBody {
 pub(crate) async fn decide_dual(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Approval>,
     ApiJson(b): ApiJson<DualDecisionBody>,
 ) -> ApiResult<Json<DecideResponse>> {
     Ok(Json(DecideResponse {
-        status: s.app.decide_dual_approval(&a.actor, &id, b.approve).await?,
+        status: s.app.decide_dual_approval(&a.actor, id, b.approve).await?,
     }))
 }
 
@@ -54,12 +54,10 @@ pub(crate) struct CriticalBody {
 pub(crate) async fn set_critical(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<CriticalBody>,
 ) -> ApiResult<StatusCode> {
-    s.app
-        .set_account_critical(&a.actor, &id, b.critical)
-        .await?;
+    s.app.set_account_critical(&a.actor, id, b.critical).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

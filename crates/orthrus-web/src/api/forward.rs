@@ -3,9 +3,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,9 +23,9 @@ pub(crate) struct Forwarded {
 pub(crate) async fn inbox_forward(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Message>,
 ) -> ApiResult<Json<Forwarded>> {
-    let to = s.app.forward_message(&a.actor, &id).await?;
+    let to = s.app.forward_message(&a.actor, id).await?;
     Ok(Json(Forwarded { to }))
 }
 

@@ -4,9 +4,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Authed};
+use crate::extract::{ApiJson, ApiQuery, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -19,11 +19,11 @@ use utoipa_axum::routes;
 pub(crate) async fn create_managed_email(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<(StatusCode, Json<orthrus_app::ManagedEmail>)> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.create_managed_email(&a.actor, &id).await?),
+        Json(s.app.create_managed_email(&a.actor, id).await?),
     ))
 }
 
@@ -32,9 +32,9 @@ pub(crate) async fn create_managed_email(
 pub(crate) async fn list_managed_email(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<Vec<orthrus_app::ManagedEmail>>> {
-    Ok(Json(s.app.managed_emails(&a.actor, &id).await?))
+    Ok(Json(s.app.managed_emails(&a.actor, id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -128,9 +128,9 @@ pub(crate) async fn inbox_wait(
 pub(crate) async fn inbox_message(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Message>,
 ) -> ApiResult<Json<orthrus_app::MessageDetail>> {
-    let mut m = s.app.inbox_message(&a.actor, &id).await?;
+    let mut m = s.app.inbox_message(&a.actor, id).await?;
     m.html = crate::sanitize::email_html_blocking(m.html.take()).await;
     Ok(Json(m))
 }
@@ -146,11 +146,11 @@ pub(crate) struct UsedMessageBody {
 pub(crate) async fn inbox_used(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Message>,
     ApiJson(b): ApiJson<UsedMessageBody>,
 ) -> ApiResult<StatusCode> {
     s.app
-        .mark_message_used(&a.actor, &id, Some(&b.account_id))
+        .mark_message_used(&a.actor, id, Some(&b.account_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

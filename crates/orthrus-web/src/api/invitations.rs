@@ -3,9 +3,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::InvitationInfo;
 use serde::{Deserialize, Serialize};
@@ -106,8 +106,8 @@ pub(crate) async fn list_invitations(
 pub(crate) async fn revoke_invitation(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Invitation>,
 ) -> ApiResult<StatusCode> {
-    s.app.revoke_invitation(&a.actor, &id).await?;
+    s.app.revoke_invitation(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::WebError;
-use crate::extract::{ApiJson, ApiQuery, Authed, Presented};
+use crate::extract::{ApiJson, ApiQuery, Authed, PathId, Presented, entity};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -66,7 +66,7 @@ pub(crate) struct EnrollBody {
 pub(crate) async fn enroll(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<EnrollBody>,
 ) -> ApiResult<Json<PendingEnrollment>> {
     let input = EnrollInput {
@@ -79,7 +79,7 @@ pub(crate) async fn enroll(
         digits: b.digits,
         period: b.period,
     };
-    Ok(Json(s.app.enroll_otp(&a.actor, &id, input).await?))
+    Ok(Json(s.app.enroll_otp(&a.actor, id, input).await?))
 }
 
 /// Starts enrolment from a QR code screenshot (PNG or JPEG body, up to 10 MiB
@@ -89,7 +89,7 @@ pub(crate) async fn enroll(
 pub(crate) async fn enroll_qr(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PendingEnrollment>> {
@@ -109,7 +109,7 @@ pub(crate) async fn enroll_qr(
         qr_image: Some(body.to_vec()),
         ..EnrollInput::default()
     };
-    Ok(Json(s.app.enroll_otp(&a.actor, &id, input).await?))
+    Ok(Json(s.app.enroll_otp(&a.actor, id, input).await?))
 }
 
 /// The active and pending enrolments (metadata only; the seed never leaves).
@@ -117,9 +117,9 @@ pub(crate) async fn enroll_qr(
 pub(crate) async fn status(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<OtpStatus>> {
-    Ok(Json(s.app.otp_status(&a.actor, &id).await?))
+    Ok(Json(s.app.otp_status(&a.actor, id).await?))
 }
 
 /// The pending enrolment's current code ("Verify your code").
@@ -127,9 +127,9 @@ pub(crate) async fn status(
 pub(crate) async fn pending(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<PendingEnrollment>> {
-    Ok(Json(s.app.pending_otp_code(&a.actor, &id).await?))
+    Ok(Json(s.app.pending_otp_code(&a.actor, id).await?))
 }
 
 /// "Done": the pending seed becomes active (an older one is replaced only now).
@@ -138,7 +138,7 @@ pub(crate) async fn pending(
 pub(crate) async fn confirm(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     body: Bytes,
 ) -> ApiResult<Json<OtpStatus>> {
     // The body is optional: `{"enrollment_id": "…"}` confirms only that enrolment.
@@ -154,9 +154,7 @@ pub(crate) async fn confirm(
         b.enrollment_id
     };
     Ok(Json(
-        s.app
-            .confirm_otp(&a.actor, &id, expected.as_deref())
-            .await?,
+        s.app.confirm_otp(&a.actor, id, expected.as_deref()).await?,
     ))
 }
 
@@ -172,9 +170,9 @@ pub(crate) struct ConfirmBody {
 pub(crate) async fn cancel(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<StatusCode> {
-    s.app.cancel_pending_otp(&a.actor, &id).await?;
+    s.app.cancel_pending_otp(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,9 +181,9 @@ pub(crate) async fn cancel(
 pub(crate) async fn remove(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<StatusCode> {
-    s.app.remove_otp(&a.actor, &id).await?;
+    s.app.remove_otp(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,12 +295,12 @@ pub(crate) struct UsedResponse {
 pub(crate) async fn mark_used(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<UsedBody>,
 ) -> ApiResult<Json<UsedResponse>> {
     let how = b.via.unwrap_or(CodeUse::Api);
     Ok(Json(UsedResponse {
-        newly_marked: s.app.mark_otp_used(&a.actor, &id, b.step, how).await?,
+        newly_marked: s.app.mark_otp_used(&a.actor, id, b.step, how).await?,
     }))
 }
 
@@ -326,12 +324,12 @@ pub(crate) struct VerifyResponse {
 pub(crate) async fn verify(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> ApiResult<Json<VerifyResponse>> {
     let step = s
         .app
-        .verify_otp(&a.actor, &id, &b.code, b.skew.unwrap_or(1))
+        .verify_otp(&a.actor, id, &b.code, b.skew.unwrap_or(1))
         .await?;
     Ok(Json(VerifyResponse {
         valid: step.is_some(),
@@ -353,12 +351,12 @@ pub(crate) struct LedgerQuery {
 pub(crate) async fn ledger(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> ApiResult<Json<Vec<LedgerEntry>>> {
     Ok(Json(
         s.app
-            .otp_ledger(&a.actor, &id, q.limit.unwrap_or(100))
+            .otp_ledger(&a.actor, id, q.limit.unwrap_or(100))
             .await?,
     ))
 }

@@ -4,9 +4,9 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::api::auth::StepUpResponse;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -61,9 +61,9 @@ pub(crate) async fn list_passkeys(
 pub(crate) async fn delete_passkey(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Passkey>,
 ) -> ApiResult<StatusCode> {
-    s.app.delete_passkey(&a.actor, &id).await?;
+    s.app.delete_passkey(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,10 +3,10 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::WebError;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use orthrus_app::InvalidCode;
@@ -58,9 +58,9 @@ pub(crate) async fn list_numbers(
 pub(crate) async fn assign_number(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<PhoneNumber>> {
-    Ok(Json(s.app.assign_phone_number(&a.actor, &id).await?))
+    Ok(Json(s.app.assign_phone_number(&a.actor, id).await?))
 }
 
 fn forbidden_signature() -> WebError {

@@ -3,9 +3,9 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, PathIds, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::{TeamGrantInfo, TeamInfo};
 use orthrus_core::AccountRole;
@@ -37,9 +37,9 @@ pub(crate) async fn list_teams(
 pub(crate) async fn account_teams(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> ApiResult<Json<Vec<TeamGrantInfo>>> {
-    Ok(Json(s.app.account_team_grants(&a.actor, &id).await?))
+    Ok(Json(s.app.account_team_grants(&a.actor, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,11 +57,11 @@ pub(crate) struct TeamGrantBody {
 pub(crate) async fn grant_team(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, team)): Path<(String, String)>,
+    PathIds(id, team): PathIds<entity::Account, entity::Team>,
     ApiJson(b): ApiJson<TeamGrantBody>,
 ) -> ApiResult<Json<Vec<TeamGrantInfo>>> {
     let role = b.role;
-    Ok(Json(s.app.grant_team(&a.actor, &id, &team, role).await?))
+    Ok(Json(s.app.grant_team(&a.actor, id, team, role).await?))
 }
 
 /// Takes a team's role on the account back (the account's Owners).
@@ -70,8 +70,8 @@ pub(crate) async fn grant_team(
 pub(crate) async fn revoke_team(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, team)): Path<(String, String)>,
+    PathIds(id, team): PathIds<entity::Account, entity::Team>,
 ) -> ApiResult<StatusCode> {
-    s.app.revoke_team(&a.actor, &id, &team).await?;
+    s.app.revoke_team(&a.actor, id, team).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,9 +5,9 @@
 use crate::WebState;
 use crate::api::ApiResult;
 use crate::error::WebError;
-use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiJson, Authed, PathId, entity};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use orthrus_app::InvalidCode;
 use orthrus_app::{AppError, NewUser, UserInfo, WorkspaceSettings};
@@ -94,7 +94,7 @@ pub(crate) struct UpdateUserBody {
 pub(crate) async fn update_user(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
     ApiJson(b): ApiJson<UpdateUserBody>,
 ) -> ApiResult<Json<UserInfo>> {
     if b.role.is_none() && b.active.is_none() && b.access_expires_at.is_none() {
@@ -106,14 +106,14 @@ pub(crate) async fn update_user(
     let mut out = None;
     if let Some(t) = &b.access_expires_at {
         let until = orthrus_app::parse_end_time(t)?;
-        out = Some(s.app.set_guest_access_end(&a.actor, &id, until).await?);
+        out = Some(s.app.set_guest_access_end(&a.actor, id, until).await?);
     }
     if let Some(r) = b.role {
-        out = Some(s.app.set_user_role(&a.actor, &id, r).await?);
+        out = Some(s.app.set_user_role(&a.actor, id, r).await?);
     }
     match b.active {
-        Some(false) => out = Some(s.app.deactivate_user(&a.actor, &id).await?),
-        Some(true) => out = Some(s.app.reactivate_user(&a.actor, &id).await?),
+        Some(false) => out = Some(s.app.deactivate_user(&a.actor, id).await?),
+        Some(true) => out = Some(s.app.reactivate_user(&a.actor, id).await?),
         None => {}
     }
     out.map(Json)
@@ -125,9 +125,9 @@ pub(crate) async fn update_user(
 pub(crate) async fn unlock_user(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
 ) -> ApiResult<StatusCode> {
-    s.app.unlock_user(&a.actor, &id).await?;
+    s.app.unlock_user(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,9 +136,9 @@ pub(crate) async fn unlock_user(
 pub(crate) async fn reset_user_2fa(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
 ) -> ApiResult<StatusCode> {
-    s.app.reset_user_2fa(&a.actor, &id).await?;
+    s.app.reset_user_2fa(&a.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,7 +11,7 @@ mod patch;
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{ClientInfo, bearer};
+use crate::extract::{ClientInfo, PathId, bearer, entity};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -505,10 +505,10 @@ async fn users_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult {
 async fn get_user(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ScimResult {
-    let mut v = user_json(&base(&s), &s.app.scim_get_user(&c, &id).await?);
+    let mut v = user_json(&base(&s), &s.app.scim_get_user(&c, id).await?);
     ListQuery::new(q).project(&mut v);
     Ok(scim_json(StatusCode::OK, &v))
 }
@@ -531,27 +531,27 @@ async fn create_user(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> S
 async fn replace_user(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
     body: Bytes,
 ) -> ScimResult {
     let input = user_input(&body_json(&body)?)?;
-    let u = s.app.scim_replace_user(&c, &id, input).await?;
+    let u = s.app.scim_replace_user(&c, id, input).await?;
     Ok(scim_json(StatusCode::OK, &user_json(&base(&s), &u)))
 }
 
 async fn patch_user(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
     body: Bytes,
 ) -> ScimResult {
     let patch = body_json(&body)?;
     let b = base(&s);
-    let mut current = user_json(&b, &s.app.scim_get_user(&c, &id).await?);
+    let mut current = user_json(&b, &s.app.scim_get_user(&c, id).await?);
     apply_patch(&mut current, &patch).map_err(problem)?;
     let u = s
         .app
-        .scim_replace_user(&c, &id, user_input(&current)?)
+        .scim_replace_user(&c, id, user_input(&current)?)
         .await?;
     Ok(scim_json(StatusCode::OK, &user_json(&b, &u)))
 }
@@ -559,9 +559,9 @@ async fn patch_user(
 async fn delete_user(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
 ) -> ScimResult {
-    s.app.scim_delete_user(&c, &id).await?;
+    s.app.scim_delete_user(&c, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -603,10 +603,10 @@ async fn groups_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult 
 async fn get_group(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Team>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ScimResult {
-    let mut v = group_json(&base(&s), &s.app.scim_get_group(&c, &id).await?);
+    let mut v = group_json(&base(&s), &s.app.scim_get_group(&c, id).await?);
     ListQuery::new(q).project(&mut v);
     Ok(scim_json(StatusCode::OK, &v))
 }
@@ -620,27 +620,27 @@ async fn create_group(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> 
 async fn replace_group(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Team>,
     body: Bytes,
 ) -> ScimResult {
     let input = group_input(&body_json(&body)?)?;
-    let g = s.app.scim_replace_group(&c, &id, input).await?;
+    let g = s.app.scim_replace_group(&c, id, input).await?;
     Ok(scim_json(StatusCode::OK, &group_json(&base(&s), &g)))
 }
 
 async fn patch_group(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Team>,
     body: Bytes,
 ) -> ScimResult {
     let patch = body_json(&body)?;
     let b = base(&s);
-    let mut current = group_json(&b, &s.app.scim_get_group(&c, &id).await?);
+    let mut current = group_json(&b, &s.app.scim_get_group(&c, id).await?);
     apply_patch(&mut current, &patch).map_err(problem)?;
     let g = s
         .app
-        .scim_replace_group(&c, &id, group_input(&current)?)
+        .scim_replace_group(&c, id, group_input(&current)?)
         .await?;
     Ok(scim_json(StatusCode::OK, &group_json(&b, &g)))
 }
@@ -648,9 +648,9 @@ async fn patch_group(
 async fn delete_group(
     State(s): State<WebState>,
     Scim(c): Scim,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Team>,
 ) -> ScimResult {
-    s.app.scim_delete_group(&c, &id).await?;
+    s.app.scim_delete_group(&c, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

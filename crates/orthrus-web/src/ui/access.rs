@@ -6,11 +6,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::{Flash, FormError, Page, render, see_other};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -45,11 +45,11 @@ struct AccessEndForm {
 async fn set_access_end(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::User>,
     UiForm(f): UiForm<AccessEndForm>,
 ) -> Result<Response, WebError> {
     let changed = match orthrus_app::parse_end_time(&f.access_expires_at) {
-        Ok(until) => s.app.set_guest_access_end(&a.actor, &id, until).await,
+        Ok(until) => s.app.set_guest_access_end(&a.actor, id, until).await,
         Err(e) => Err(e),
     };
     match changed {
@@ -151,13 +151,21 @@ async fn directory_page(
 async fn request_access(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<RequestForm>,
 ) -> Result<Response, WebError> {
     let refuse = |field: &'static str, e: String| {
-        let (s, a, id, f) = (s.clone(), &a, id.clone(), f.clone());
+        let (s, a, id, f) = (s.clone(), &a, id, f.clone());
         async move {
-            let mut r = directory_view(&s, a, Some(id), FormError::on(field, e), f, None).await?;
+            let mut r = directory_view(
+                &s,
+                a,
+                Some(id.to_string()),
+                FormError::on(field, e),
+                f,
+                None,
+            )
+            .await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok::<_, WebError>(r)
         }
@@ -172,7 +180,7 @@ async fn request_access(
         .app
         .request_access(
             &a.actor,
-            &id,
+            id,
             NewAccessRequest {
                 role,
                 reason: f.reason.clone(),
@@ -248,9 +256,9 @@ async fn requests_page(
 async fn approve(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::AccessRequest>,
 ) -> Result<Response, WebError> {
-    match s.app.approve_access_request(&a.actor, &id).await {
+    match s.app.approve_access_request(&a.actor, id).await {
         Ok(r) => Ok(see_other(
             &s,
             "/requests",
@@ -266,7 +274,7 @@ async fn approve(
             ),
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let mut r = requests_view(&s, &a, Some((id, e.to_string())), None).await?;
+            let mut r = requests_view(&s, &a, Some((id.to_string(), e.to_string())), None).await?;
             *r.status_mut() = StatusCode::CONFLICT;
             Ok(r)
         }
@@ -283,12 +291,12 @@ struct DeclineForm {
 async fn decline(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::AccessRequest>,
     UiForm(f): UiForm<DeclineForm>,
 ) -> Result<Response, WebError> {
     match s
         .app
-        .decline_access_request(&a.actor, &id, Some(f.note))
+        .decline_access_request(&a.actor, id, Some(f.note))
         .await
     {
         Ok(r) => Ok(see_other(
@@ -300,7 +308,7 @@ async fn decline(
             ),
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let mut r = requests_view(&s, &a, Some((id, e.to_string())), None).await?;
+            let mut r = requests_view(&s, &a, Some((id.to_string(), e.to_string())), None).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)
         }

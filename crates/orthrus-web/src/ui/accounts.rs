@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, PathIds, UiForm, entity, parse_id};
 use crate::ui::{Flash, FormError, Page, render, see_other};
 use askama::Template;
 use axum::Router;
@@ -238,7 +238,7 @@ struct EditValues {
 async fn account_view(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     flash: Option<String>,
     form: FormError,
     typed: Option<&EditForm>,
@@ -284,10 +284,10 @@ async fn account_view(
 async fn account_page(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    account_view(&s, &a, &id, flash, FormError::default(), None).await
+    account_view(&s, &a, id, flash, FormError::default(), None).await
 }
 
 /// A form's URL opened with `GET` (a reload after an error, a bookmark): the
@@ -308,7 +308,7 @@ struct EditForm {
 async fn edit_submit(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<EditForm>,
 ) -> Result<Response, WebError> {
     let patch = AccountPatch {
@@ -323,7 +323,7 @@ async fn edit_submit(
             .map(SecretString::new),
         ..Default::default()
     };
-    match s.app.update_account(&a.actor, &id, patch).await {
+    match s.app.update_account(&a.actor, id, patch).await {
         Ok(_) => Ok(see_other(&s, &format!("/accounts/{id}"), "Saved.")),
         // Said beside the field; what was typed stays (the password is
         // typed again).
@@ -348,7 +348,7 @@ async fn edit_submit(
                 e.to_string()
             };
             let mut r =
-                account_view(&s, &a, &id, None, FormError::on(field, message), Some(&f)).await?;
+                account_view(&s, &a, id, None, FormError::on(field, message), Some(&f)).await?;
             *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             Ok(r)
         }
@@ -359,9 +359,9 @@ async fn edit_submit(
 async fn delete_submit(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    match s.app.delete_account(&a.actor, &id).await {
+    match s.app.delete_account(&a.actor, id).await {
         Ok(()) => Ok(axum::response::IntoResponse::into_response(Redirect::to(
             "/",
         ))),
@@ -485,39 +485,74 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
     let result = match kind {
         "reveal" => s
             .app
-            .reveal_password(&a.actor, id, false)
+            .reveal_password(&a.actor, parse_id::<entity::Account>(id)?, false)
             .await
             .map(|v| (v, false)),
         "copy" => s
             .app
-            .reveal_password(&a.actor, id, true)
+            .reveal_password(&a.actor, parse_id::<entity::Account>(id)?, true)
             .await
             .map(|v| (v, true)),
         "mfa" => {
-            return crate::ui::otp::mfa_form_after_step_up(s, a, id)
+            return crate::ui::otp::mfa_form_after_step_up(s, a, parse_id::<entity::Account>(id)?)
                 .await
                 .map(|r| into_section(r, "#mfa"));
         }
         "backup-view" => {
-            return crate::ui::backup::after_step_up(s, a, id, "view")
-                .await
-                .map(|r| into_section(r, "#backup"));
+            return crate::ui::backup::after_step_up(
+                s,
+                a,
+                parse_id::<entity::Account>(id)?,
+                "view",
+            )
+            .await
+            .map(|r| into_section(r, "#backup"));
         }
-        "dual-1" => return crate::ui::dual::decide_and_render(s, a, id, true).await,
-        "dual-0" => return crate::ui::dual::decide_and_render(s, a, id, false).await,
+        "dual-1" => {
+            return crate::ui::dual::decide_and_render(
+                s,
+                a,
+                parse_id::<entity::Approval>(id)?,
+                true,
+            )
+            .await;
+        }
+        "dual-0" => {
+            return crate::ui::dual::decide_and_render(
+                s,
+                a,
+                parse_id::<entity::Approval>(id)?,
+                false,
+            )
+            .await;
+        }
         "backup-use" => {
-            return crate::ui::backup::after_step_up(s, a, id, "use")
+            return crate::ui::backup::after_step_up(s, a, parse_id::<entity::Account>(id)?, "use")
                 .await
                 .map(|r| into_section(r, "#backup"));
         }
-        "job-backup" => return crate::ui::automation::allow_backup_code(s, a, id).await,
+        "job-backup" => {
+            return crate::ui::automation::allow_backup_code(s, a, parse_id::<entity::Job>(id)?)
+                .await;
+        }
         "automation" => {
             let (kind, confirmed) = crate::ui::automation::resumed_start(extra);
-            return crate::ui::automation::start_kind(s, a, id, kind, confirmed).await;
+            return crate::ui::automation::start_kind(
+                s,
+                a,
+                parse_id::<entity::Account>(id)?,
+                kind,
+                confirmed,
+            )
+            .await;
         }
         "field" => s
             .app
-            .reveal_field(&a.actor, id, extra)
+            .reveal_field(
+                &a.actor,
+                parse_id::<entity::Account>(id)?,
+                parse_id::<entity::Field>(extra)?,
+            )
             .await
             .map(|v| (v, false)),
         _ => {
@@ -540,7 +575,7 @@ pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Resp
 async fn reveal(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("reveal:{id}")).await
 }
@@ -548,7 +583,7 @@ async fn reveal(
 async fn copy(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("copy:{id}")).await
 }
@@ -556,7 +591,7 @@ async fn copy(
 async fn reveal_field(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, field)): Path<(String, String)>,
+    PathIds(id, field): PathIds<entity::Account, entity::Field>,
 ) -> Result<Response, WebError> {
     guarded(&s, &a, &format!("field:{id}:{field}")).await
 }
@@ -631,13 +666,13 @@ struct MemberForm {
 async fn add_member(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<MemberForm>,
 ) -> Result<Response, WebError> {
     let refused = |field: &'static str, message: String| {
-        let (s, a, id) = (s.clone(), &a, id.clone());
+        let (s, a, id) = (s.clone(), &a, id);
         async move {
-            let mut r = account_view(&s, a, &id, None, FormError::on(field, message), None).await?;
+            let mut r = account_view(&s, a, id, None, FormError::on(field, message), None).await?;
             *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             Ok::<_, WebError>(r)
         }
@@ -655,7 +690,7 @@ async fn add_member(
     };
     match s
         .app
-        .set_member_until(&a.actor, &id, &f.user_id, role, until)
+        .set_member_until(&a.actor, id, &f.user_id, role, until)
         .await
     {
         Ok(m) => Ok(see_other(
@@ -690,9 +725,9 @@ async fn add_member(
 async fn remove_member(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, user)): Path<(String, String)>,
+    PathIds(id, user): PathIds<entity::Account, entity::Member>,
 ) -> Result<Response, WebError> {
-    s.app.remove_member(&a.actor, &id, &user).await?;
+    s.app.remove_member(&a.actor, id, user).await?;
     Ok(see_other(&s, &format!("/accounts/{id}"), "Member removed."))
 }
 

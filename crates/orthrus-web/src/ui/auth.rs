@@ -6,11 +6,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, ClientInfo, UiForm};
+use crate::extract::{Authed, ClientInfo, PathId, UiForm, entity};
 use crate::ui::{Flash, FormError, Page, redirect_with_cookie, render, see_other, session_cookie};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -238,9 +238,9 @@ async fn security_page(
 async fn security_revoke_session(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Session>,
 ) -> Result<Response, WebError> {
-    s.app.revoke_session(&a.actor, &id).await?;
+    s.app.revoke_session(&a.actor, id).await?;
     Ok(see_other(&s, "/security", "Signed out that session."))
 }
 
@@ -310,21 +310,21 @@ async fn security_create_token(
 async fn security_revoke_token(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Token>,
 ) -> Result<Response, WebError> {
-    s.app.revoke_api_token(&a.actor, &id).await?;
+    s.app.revoke_api_token(&a.actor, id).await?;
     Ok(see_other(&s, "/security", "Token revoked."))
 }
 
 async fn security_delete_passkey(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Passkey>,
     UiForm(f): UiForm<crate::ui::dual::ConfirmForm>,
 ) -> Result<Response, WebError> {
     // Removing a way to confirm identity needs a fresh identity check.
     let actor = crate::ui::dual::confirmed(&s, &a, &f).await?;
-    s.app.delete_passkey(&actor, &id).await?;
+    s.app.delete_passkey(&actor, id).await?;
     Ok(see_other(&s, "/security", "Passkey removed."))
 }
 

@@ -3,11 +3,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::render;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use orthrus_app::{AppError, AutofillEvent};
@@ -31,7 +31,7 @@ struct AccountSection {
 async fn section_view(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     error: Option<String>,
     saved: Option<String>,
 ) -> Result<Response, WebError> {
@@ -57,9 +57,9 @@ async fn section_view(
 async fn account_section(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    section_view(&s, &a, &id, None, None).await
+    section_view(&s, &a, id, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -71,14 +71,14 @@ struct UrlsForm {
 async fn account_urls_submit(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<UrlsForm>,
 ) -> Result<Response, WebError> {
     let urls = f.urls.lines().map(str::to_owned).collect();
-    match s.app.set_account_urls(&a.actor, &id, urls).await {
-        Ok(_) => section_view(&s, &a, &id, None, Some("Saved.".into())).await,
+    match s.app.set_account_urls(&a.actor, id, urls).await {
+        Ok(_) => section_view(&s, &a, id, None, Some("Saved.".into())).await,
         Err(e @ AppError::Invalid { .. }) => {
-            section_view(&s, &a, &id, Some(e.to_string()), None).await
+            section_view(&s, &a, id, Some(e.to_string()), None).await
         }
         Err(e) => Err(e.into()),
     }

@@ -5,11 +5,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, JobView};
@@ -38,7 +38,7 @@ const STREAM_SECS: u64 = 600;
 async fn events(
     State(s): State<WebState>,
     a: crate::live::LiveAuth,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
 ) -> Result<
     axum::response::sse::Sse<
         impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
@@ -47,11 +47,11 @@ async fn events(
 > {
     use axum::response::sse::{Event, KeepAlive, Sse};
     // Fails now (404) for a job the caller may not see.
-    s.app.automation_job(&a.actor, &id).await?;
+    s.app.automation_job(&a.actor, id).await?;
     let end = tokio::time::Instant::now() + std::time::Duration::from_secs(STREAM_SECS);
     // Listening from before the first look: nothing is missed in between.
     let changes = s.app.watch_changes();
-    let job_id: Option<orthrus_core::EventId> = id.parse().ok();
+    let job_id = Some(id);
     let start = (
         s.clone(),
         a.actor.clone(),
@@ -67,7 +67,7 @@ async fn events(
                 return None;
             }
             loop {
-                let job = s.app.automation_job(&actor, &id).await.ok()?;
+                let job = s.app.automation_job(&actor, id).await.ok()?;
                 // Not updated_at: the heartbeat moves it every few seconds.
                 let key = format!(
                     "{}|{:?}|{}|{:?}",
@@ -129,10 +129,10 @@ struct Section {
 async fn section_view(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let mut jobs = match s.app.automation_jobs(&a.actor, Some(id)).await {
+    let mut jobs = match s.app.automation_jobs(&a.actor, Some(&id.to_string())).await {
         Ok(j) => j,
         // Members who may not run automations see no section.
         Err(AppError::Forbidden) => return Ok(axum::response::Html("").into_response()),
@@ -153,7 +153,7 @@ async fn section_view(
     };
     let can_check_mfa = s.app.can_check_mfa(&a.actor, id).await.unwrap_or(false);
     render(&Section {
-        account_id: id.to_owned(),
+        account_id: id.to_string(),
         owner,
         has_recipe,
         can_check_mfa,
@@ -177,9 +177,9 @@ async fn section_view(
 async fn section(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    section_view(&s, &a, &id, None).await
+    section_view(&s, &a, id, None).await
 }
 
 #[derive(Deserialize)]
@@ -192,7 +192,7 @@ struct StartForm {
 async fn start(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     headers: axum::http::HeaderMap,
     UiForm(f): UiForm<StartForm>,
 ) -> Result<Response, WebError> {
@@ -206,11 +206,11 @@ async fn start(
             confirmed_mfa_off: confirmed,
         };
         s.app
-            .start_automation_with(&a.actor, &id, &f.kind, opts)
+            .start_automation_with(&a.actor, id, &f.kind, opts)
             .await?;
         return Ok(Redirect::to(&format!("/accounts/{id}")).into_response());
     }
-    start_kind(&s, &a, &id, &f.kind, confirmed).await
+    start_kind(&s, &a, id, &f.kind, confirmed).await
 }
 
 /// What the identity check resumes (`automation:<id>:` is taken off
@@ -228,7 +228,7 @@ pub(crate) fn resumed_start(extra: &str) -> (&str, Option<bool>) {
 pub(crate) async fn start_kind(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     kind: &str,
     confirmed_mfa_off: Option<bool>,
 ) -> Result<Response, WebError> {
@@ -276,7 +276,7 @@ fn number(field: Option<&str>) -> Result<Option<i64>, ()> {
 async fn set_rotation(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<RotationForm>,
 ) -> Result<Response, WebError> {
     let (Ok(every_days), Ok(start), Ok(end), Ok(length), Ok(after_autofill)) = (
@@ -289,7 +289,7 @@ async fn set_rotation(
         return section_view(
             &s,
             &a,
-            &id,
+            id,
             Some("Every: a number of days; the window: whole hours; the length: a number".into()),
         )
         .await;
@@ -297,7 +297,7 @@ async fn set_rotation(
     // The form sets the length and whether symbols are used; the API
     // has the whole policy.
     // Rotation after an extension login is set through the API: kept.
-    let (current, after_autofill_hours) = match s.app.rotation_schedule(&a.actor, &id).await {
+    let (current, after_autofill_hours) = match s.app.rotation_schedule(&a.actor, id).await {
         Ok(r) => (r.password_policy, r.after_autofill_hours),
         Err(_) => (orthrus_app::PasswordPolicy::default(), None),
     };
@@ -325,9 +325,9 @@ async fn set_rotation(
             after_autofill_hours
         },
     };
-    match s.app.set_rotation_schedule(&a.actor, &id, input).await {
-        Ok(_) => section_view(&s, &a, &id, None).await,
-        Err(e @ AppError::Invalid { .. }) => section_view(&s, &a, &id, Some(e.to_string())).await,
+    match s.app.set_rotation_schedule(&a.actor, id, input).await {
+        Ok(_) => section_view(&s, &a, id, None).await,
+        Err(e @ AppError::Invalid { .. }) => section_view(&s, &a, id, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -374,9 +374,9 @@ struct JobPage {
 async fn job_page(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
 ) -> Result<Response, WebError> {
-    let job = s.app.automation_job(&a.actor, &id).await?;
+    let job = s.app.automation_job(&a.actor, id).await?;
     let account = crate::ui::account_labels(&s, &a)
         .await?
         .get(&job.account_id)
@@ -408,22 +408,27 @@ struct AnswerForm {
 async fn answer(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
     UiForm(f): UiForm<AnswerForm>,
 ) -> Result<Response, WebError> {
-    answered(&s, &a, &id, &f.answer).await
+    answered(&s, &a, id, &f.answer).await
 }
 
 /// After the identity check: allow the job's backup code.
 pub(crate) async fn allow_backup_code(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::EventId,
 ) -> Result<Response, WebError> {
     answered(s, a, id, "yes").await
 }
 
-async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Response, WebError> {
+async fn answered(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::EventId,
+    answer: &str,
+) -> Result<Response, WebError> {
     match s.app.answer_automation(&a.actor, id, answer).await {
         Ok(_) => render(&Answered {
             error: None,
@@ -449,9 +454,9 @@ async fn answered(s: &WebState, a: &Authed, id: &str, answer: &str) -> Result<Re
 async fn cancel(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Job>,
     UiForm(_): UiForm<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    s.app.cancel_automation(&a.actor, &id).await?;
+    s.app.cancel_automation(&a.actor, id).await?;
     Ok(Redirect::to(&format!("/automations/{id}")).into_response())
 }

@@ -3,11 +3,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, PathIdAnd, UiForm, entity};
 use crate::ui::{FormError, render};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use orthrus_app::{AppError, BackupCodes, BackupStatus, UsedBackupCode};
@@ -56,7 +56,7 @@ pub(crate) struct Extra {
 pub(crate) async fn render_section(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     x: Extra,
 ) -> Result<Response, WebError> {
     let status = s.app.backup_status(&a.actor, id).await?;
@@ -64,7 +64,7 @@ pub(crate) async fn render_section(
     // Owners of the account (and workspace Owners / Super Admins) manage codes.
     let owner = detail.permissions.manage_mfa;
     render(&Section {
-        account_id: id.to_owned(),
+        account_id: id.to_string(),
         status,
         owner,
         codes: x.codes,
@@ -82,7 +82,7 @@ pub(crate) async fn render_section(
 async fn step_up_dialog(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     then: &str,
 ) -> Result<Response, WebError> {
     let dialog = crate::ui::accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
@@ -103,9 +103,9 @@ async fn step_up_dialog(
 async fn section(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    render_section(&s, &a, &id, Extra::default()).await
+    render_section(&s, &a, id, Extra::default()).await
 }
 
 #[derive(Deserialize)]
@@ -116,19 +116,19 @@ struct CodesForm {
 async fn preview(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<CodesForm>,
 ) -> Result<Response, WebError> {
     match s
         .app
-        .preview_backup_codes(&a.actor, &id, std::slice::from_ref(&f.codes))
+        .preview_backup_codes(&a.actor, id, std::slice::from_ref(&f.codes))
         .await
     {
         Ok(codes) => {
             render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     preview: Some(codes),
                     raw: f.codes,
@@ -141,7 +141,7 @@ async fn preview(
             render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     form: FormError::on("codes", e),
                     raw: f.codes,
@@ -157,19 +157,19 @@ async fn preview(
 async fn save(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<CodesForm>,
 ) -> Result<Response, WebError> {
     match s
         .app
-        .set_backup_codes(&a.actor, &id, std::slice::from_ref(&f.codes))
+        .set_backup_codes(&a.actor, id, std::slice::from_ref(&f.codes))
         .await
     {
         Ok(st) => {
             render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     flash: Some(format!("Saved {} backup codes.", st.total)),
                     ..Extra::default()
@@ -181,7 +181,7 @@ async fn save(
             render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     form: FormError::on("codes", e),
                     raw: f.codes,
@@ -198,7 +198,7 @@ async fn save(
 pub(crate) async fn after_step_up(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     what: &str,
 ) -> Result<Response, WebError> {
     let result = match what {
@@ -235,28 +235,28 @@ pub(crate) async fn after_step_up(
 async fn view(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    after_step_up(&s, &a, &id, "view").await
+    after_step_up(&s, &a, id, "view").await
 }
 
 async fn use_one(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    after_step_up(&s, &a, &id, "use").await
+    after_step_up(&s, &a, id, "use").await
 }
 
 async fn mark_used(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, position)): Path<(String, i64)>,
+    PathIdAnd(id, position): PathIdAnd<entity::Account, i64>,
 ) -> Result<Response, WebError> {
-    match s.app.mark_backup_code_used(&a.actor, &id, position).await {
-        Ok(_) => after_step_up(&s, &a, &id, "view").await,
+    match s.app.mark_backup_code_used(&a.actor, id, position).await {
+        Ok(_) => after_step_up(&s, &a, id, "view").await,
         Err(AppError::StepUpRequired) => {
-            step_up_dialog(&s, &a, &id, &format!("backup-view:{id}")).await
+            step_up_dialog(&s, &a, id, &format!("backup-view:{id}")).await
         }
         Err(e) => Err(e.into()),
     }

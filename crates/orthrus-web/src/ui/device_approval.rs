@@ -6,11 +6,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::render;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use orthrus_app::{AppError, ApprovalPrompt};
@@ -75,6 +75,9 @@ async fn purpose_of(s: &WebState, a: &Authed, then: &str) -> String {
         "job-backup" => return "let an automation use a backup code".into(),
         _ => return String::new(),
     };
+    let Ok(id) = id.parse() else {
+        return format!("{what} an account");
+    };
     match s.app.get_account(&a.actor, id).await {
         Ok(d) => format!("{what} {}", d.summary.label),
         Err(_) => format!("{what} an account"),
@@ -95,27 +98,31 @@ fn closed(id: String, then: String, message: &str) -> Result<Response, WebError>
 async fn poll(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
-    let st = s.app.device_step_up_status(&a.actor, &id).await?;
+    let st = s.app.device_step_up_status(&a.actor, id).await?;
     match st.status.as_str() {
         // Approved: the dialog completes it with a POST; a GET changes nothing.
         "approved" => render(&Wait {
-            id,
+            id: id.to_string(),
             number: String::new(),
             then: q.then,
             error: None,
             approved: true,
         }),
         "denied" => closed(
-            id,
+            id.to_string(),
             q.then,
             "Denied on your other device. If you did not deny it, change your password now.",
         ),
-        "used" => closed(id, q.then, "This approval was used already: ask again."),
+        "used" => closed(
+            id.to_string(),
+            q.then,
+            "This approval was used already: ask again.",
+        ),
         "expired" => closed(
-            id,
+            id.to_string(),
             q.then,
             "The request expired: it waits 2 minutes for approval, and an approval 5 minutes for you.",
         ),
@@ -133,10 +140,10 @@ async fn poll(
 async fn complete(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
-    match s.app.complete_device_step_up(&a.actor, &id).await {
+    match s.app.complete_device_step_up(&a.actor, id).await {
         Ok(_) => {
             let actor = s
                 .app
@@ -152,7 +159,7 @@ async fn complete(
             )
             .await
         }
-        Err(e @ AppError::Conflict { .. }) => closed(id, q.then, &e.to_string()),
+        Err(e @ AppError::Conflict { .. }) => closed(id.to_string(), q.then, &e.to_string()),
         Err(e) => Err(e.into()),
     }
 }
@@ -182,12 +189,12 @@ struct DecideForm {
 async fn decide(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::StepUpRequest>,
     UiForm(f): UiForm<DecideForm>,
 ) -> Result<Response, WebError> {
     let (message, ok) = match s
         .app
-        .decide_approval(&a.actor, &id, f.number.as_deref(), f.deny.is_some())
+        .decide_approval(&a.actor, id, f.number.as_deref(), f.deny.is_some())
         .await
     {
         Ok(st) if st == "approved" => ("Approved: the other device can go ahead.".to_owned(), true),

@@ -3,11 +3,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::render;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use orthrus_app::InvalidCode;
@@ -52,7 +52,7 @@ struct DecideQuery {
 pub(crate) async fn decide_and_render(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::EventId,
     approve: bool,
 ) -> Result<Response, WebError> {
     match s.app.decide_dual_approval(&a.actor, id, approve).await {
@@ -81,10 +81,10 @@ pub(crate) async fn decide_and_render(
 async fn decide(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Approval>,
     Query(q): Query<DecideQuery>,
 ) -> Result<Response, WebError> {
-    decide_and_render(&s, &a, &id, q.approve == 1).await
+    decide_and_render(&s, &a, id, q.approve == 1).await
 }
 
 /// The identity check typed into a form next to a sensitive button.
@@ -136,12 +136,12 @@ pub(crate) async fn confirmed(
 async fn toggle_critical(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<ConfirmForm>,
 ) -> Result<Response, WebError> {
     let actor = confirmed(&s, &a, &f).await?;
-    let now = s.app.account_critical(&actor, &id).await?;
-    match s.app.set_account_critical(&actor, &id, !now).await {
+    let now = s.app.account_critical(&actor, id).await?;
+    match s.app.set_account_critical(&actor, id, !now).await {
         Ok(()) => Ok(axum::response::IntoResponse::into_response(
             axum::response::Redirect::to(&format!("/accounts/{id}")),
         )),

@@ -5,7 +5,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
@@ -188,7 +188,7 @@ struct Managed {
     can_create: bool,
 }
 
-async fn managed_section(s: &WebState, a: &Authed, id: &str) -> Result<Response, WebError> {
+async fn managed_section(s: &WebState, a: &Authed, id: AccountId) -> Result<Response, WebError> {
     let addresses = s.app.managed_emails(&a.actor, id).await?;
     let can_create = s
         .app
@@ -197,7 +197,7 @@ async fn managed_section(s: &WebState, a: &Authed, id: &str) -> Result<Response,
         .permissions
         .manage_mfa;
     render(&Managed {
-        account_id: id.to_owned(),
+        account_id: id.to_string(),
         addresses,
         can_create,
     })
@@ -206,18 +206,18 @@ async fn managed_section(s: &WebState, a: &Authed, id: &str) -> Result<Response,
 pub(crate) async fn managed_get(
     State(s): State<WebState>,
     a: Authed,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    managed_section(&s, &a, &id).await
+    managed_section(&s, &a, id).await
 }
 
 pub(crate) async fn managed_create(
     State(s): State<WebState>,
     a: Authed,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    s.app.create_managed_email(&a.actor, &id).await?;
-    managed_section(&s, &a, &id).await
+    s.app.create_managed_email(&a.actor, id).await?;
+    managed_section(&s, &a, id).await
 }
 
 #[derive(Template)]
@@ -237,17 +237,20 @@ struct MessagePage {
 async fn message_view(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::EventId,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let m = s.app.inbox_message(&a.actor, id).await?;
-    let account = s
-        .app
-        .get_account(&a.actor, &m.item.account_id)
-        .await
-        .map(|d| d.summary.label)
-        .unwrap_or_default();
+    let account = match m.item.account_id.parse() {
+        Ok(account) => s
+            .app
+            .get_account(&a.actor, account)
+            .await
+            .map(|d| d.summary.label)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     let forward = if s.app.forwarding_enabled() {
         s.app
             .forward_address(&a.actor)
@@ -273,9 +276,9 @@ async fn message_page(
     State(s): State<WebState>,
     a: Authed,
     crate::ui::Flash(flash): crate::ui::Flash,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathId(id): PathId<entity::Message>,
 ) -> Result<Response, WebError> {
-    message_view(&s, &a, &id, flash, None).await
+    message_view(&s, &a, id, flash, None).await
 }
 
 /// The message's page, for an id that is safe to put in a URL as it is
@@ -296,18 +299,18 @@ async fn back_to_message(axum::extract::Path(id): axum::extract::Path<String>) -
 async fn message_forward(
     State(s): State<WebState>,
     a: Authed,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathId(id): PathId<entity::Message>,
     UiForm(_): UiForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    match s.app.forward_message(&a.actor, &id).await {
+    match s.app.forward_message(&a.actor, id).await {
         Ok(to) => Ok(crate::ui::see_other(
             &s,
-            &message_url(&id),
+            &message_url(&id.to_string()),
             &format!("Forwarded to {to}."),
         )),
         Err(
             e @ (orthrus_app::AppError::Invalid { .. } | orthrus_app::AppError::Conflict { .. }),
-        ) => message_view(&s, &a, &id, None, Some(e.to_string())).await,
+        ) => message_view(&s, &a, id, None, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -315,11 +318,15 @@ async fn message_forward(
 async fn message_used(
     State(s): State<WebState>,
     a: Authed,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    PathId(id): PathId<entity::Message>,
     UiForm(_): UiForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    s.app.mark_message_used(&a.actor, &id, None).await?;
-    Ok(crate::ui::see_other(&s, &message_url(&id), "Marked used."))
+    s.app.mark_message_used(&a.actor, id, None).await?;
+    Ok(crate::ui::see_other(
+        &s,
+        &message_url(&id.to_string()),
+        "Marked used.",
+    ))
 }
 
 #[derive(Template)]

@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, ClientInfo, UiForm};
+use crate::extract::{Authed, ClientInfo, PathId, UiForm, entity};
 use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
@@ -132,9 +132,9 @@ async fn invite(
 async fn revoke(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Invitation>,
 ) -> Result<Response, WebError> {
-    let done = match s.app.revoke_invitation(&a.actor, &id).await {
+    let done = match s.app.revoke_invitation(&a.actor, id).await {
         Ok(i) => format!("Withdrew the invitation of {}.", i.email),
         Err(e @ AppError::Conflict { .. }) => {
             return invitations_view(&s, &a, None, Some(e.to_string()), None).await;

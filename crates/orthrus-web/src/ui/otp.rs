@@ -5,11 +5,11 @@
 use crate::WebState;
 use crate::api::otp::MAX_IMAGE_BYTES;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::{FormError, render};
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use orthrus_app::InvalidCode;
@@ -73,7 +73,7 @@ struct Extra {
 async fn render_section(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     x: Extra,
 ) -> Result<Response, WebError> {
     let status = s.app.otp_status(&a.actor, id).await?;
@@ -98,7 +98,7 @@ async fn render_section(
         .unwrap_or(30);
     let show_form = x.show_form && pending.is_none();
     render(&Section {
-        account_id: id.to_owned(),
+        account_id: id.to_string(),
         active: status.active,
         pending,
         show_form,
@@ -115,14 +115,18 @@ async fn render_section(
 async fn section(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    render_section(&s, &a, &id, Extra::default()).await
+    render_section(&s, &a, id, Extra::default()).await
 }
 
 /// Everything that changes MFA needs a fresh identity check first: the
 /// dialog shows inside the section, under its heading.
-async fn step_up_dialog(s: &WebState, a: &Authed, id: &str) -> Result<Response, WebError> {
+async fn step_up_dialog(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::AccountId,
+) -> Result<Response, WebError> {
     let dialog =
         crate::ui::accounts::StepUpDialog::new(&format!("mfa:{id}"), a.actor.totp_enabled, None)
             .render()
@@ -142,15 +146,15 @@ async fn step_up_dialog(s: &WebState, a: &Authed, id: &str) -> Result<Response, 
 async fn start(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
     if a.actor.elevated_until.is_none_or(|t| t <= s.app.now()) {
-        return step_up_dialog(&s, &a, &id).await;
+        return step_up_dialog(&s, &a, id).await;
     }
     render_section(
         &s,
         &a,
-        &id,
+        id,
         Extra {
             show_form: true,
             ..Extra::default()
@@ -163,7 +167,7 @@ async fn start(
 pub(crate) async fn mfa_form_after_step_up(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
 ) -> Result<Response, WebError> {
     render_section(
         s,
@@ -180,7 +184,7 @@ pub(crate) async fn mfa_form_after_step_up(
 async fn enroll(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     input: EnrollInput,
 ) -> Result<Response, WebError> {
     // A refusal is said beside what was given, which stays as typed.
@@ -210,7 +214,7 @@ async fn enroll(
 async fn form_error(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     form: FormError,
     typed: Typed,
 ) -> Result<Response, WebError> {
@@ -239,13 +243,13 @@ struct KeyForm {
 async fn by_key(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<KeyForm>,
 ) -> Result<Response, WebError> {
     enroll(
         &s,
         &a,
-        &id,
+        id,
         EnrollInput {
             secret: Some(f.secret),
             steam: f.steam.is_some(),
@@ -263,13 +267,13 @@ struct UriForm {
 async fn by_uri(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<UriForm>,
 ) -> Result<Response, WebError> {
     enroll(
         &s,
         &a,
-        &id,
+        id,
         EnrollInput {
             otpauth_uri: Some(f.uri),
             ..EnrollInput::default()
@@ -281,7 +285,7 @@ async fn by_uri(
 async fn by_qr(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     mut form: Multipart,
 ) -> Result<Response, WebError> {
     let mut image = None;
@@ -307,13 +311,13 @@ async fn by_qr(
         (None, Some(image)) => image,
         (problem, _) => {
             let m = problem.unwrap_or("choose a PNG or JPEG screenshot of the QR code");
-            return form_error(&s, &a, &id, FormError::on("qr", m), Typed::default()).await;
+            return form_error(&s, &a, id, FormError::on("qr", m), Typed::default()).await;
         }
     };
     enroll(
         &s,
         &a,
-        &id,
+        id,
         EnrollInput {
             qr_image: Some(image),
             ..EnrollInput::default()
@@ -330,19 +334,19 @@ struct ConfirmForm {
 async fn confirm(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<ConfirmForm>,
 ) -> Result<Response, WebError> {
     match s
         .app
-        .confirm_otp(&a.actor, &id, f.enrollment_id.as_deref())
+        .confirm_otp(&a.actor, id, f.enrollment_id.as_deref())
         .await
     {
         Ok(_) => {
             let mut r = render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     flash: Some(
                         "The authenticator is on: members now see the current code.".into(),
@@ -358,7 +362,7 @@ async fn confirm(
             );
             Ok(r)
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -366,11 +370,11 @@ async fn confirm(
 async fn cancel(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    match s.app.cancel_pending_otp(&a.actor, &id).await {
-        Ok(()) | Err(AppError::NotFound(_)) => render_section(&s, &a, &id, Extra::default()).await,
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
+    match s.app.cancel_pending_otp(&a.actor, id).await {
+        Ok(()) | Err(AppError::NotFound(_)) => render_section(&s, &a, id, Extra::default()).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -378,14 +382,14 @@ async fn cancel(
 async fn remove(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    match s.app.remove_otp(&a.actor, &id).await {
+    match s.app.remove_otp(&a.actor, id).await {
         Ok(()) => {
             render_section(
                 &s,
                 &a,
-                &id,
+                id,
                 Extra {
                     flash: Some("Removed. Turn off the authenticator in the app too.".into()),
                     ..Extra::default()
@@ -393,7 +397,7 @@ async fn remove(
             )
             .await
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, &id).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -428,7 +432,7 @@ struct HotpTile {
 async fn render_tile(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     compact: bool,
     claim: bool,
 ) -> Result<Response, WebError> {
@@ -444,7 +448,7 @@ async fn render_tile(
             code: InvalidCode::OtpHotpNeedsPost,
             ..
         }) => render(&HotpTile {
-            account_id: id.to_owned(),
+            account_id: id.to_string(),
             compact,
         }),
         Ok(c) => {
@@ -452,7 +456,7 @@ async fn render_tile(
             // claims a counter: the tile is not refreshed on a timer.
             let refresh_secs = c.seconds_remaining.max(1);
             render(&Tile {
-                account_id: id.to_owned(),
+                account_id: id.to_string(),
                 c,
                 compact,
                 refresh_secs,
@@ -465,7 +469,6 @@ async fn render_tile(
             // Waits for the authenticator to be turned on (Done), then loads
             // the code in its place.
             let query = if compact { "?compact=1" } else { "" };
-            let id = id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
             Ok(axum::response::IntoResponse::into_response(
                 axum::response::Html(format!(
                     "<div id=\"code-{id}\" hx-get=\"/accounts/{id}/code-tile{query}\" hx-trigger=\"{MFA_CHANGED} from:body\" hx-swap=\"outerHTML\"><span class=\"muted\">Not set up yet: see MFA settings below.</span></div>"
@@ -479,20 +482,20 @@ async fn render_tile(
 async fn tile(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, WebError> {
-    render_tile(&s, &a, &id, q.compact.is_some(), false).await
+    render_tile(&s, &a, id, q.compact.is_some(), false).await
 }
 
 /// "Show a code" on an HOTP tile.
 async fn tile_claim(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, WebError> {
-    render_tile(&s, &a, &id, q.compact.is_some(), true).await
+    render_tile(&s, &a, id, q.compact.is_some(), true).await
 }
 
 #[derive(Template)]
@@ -505,9 +508,9 @@ struct Copied {
 async fn copy(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    let c = s.app.otp_code(&a.actor, &id, CodeUse::Copy, None).await?;
+    let c = s.app.otp_code(&a.actor, id, CodeUse::Copy, None).await?;
     render(&Copied {
         value: c.code,
         copy: true,
@@ -522,11 +525,11 @@ struct UsedQuery {
 async fn used(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     Query(q): Query<UsedQuery>,
 ) -> Result<Response, WebError> {
     s.app
-        .mark_otp_used(&a.actor, &id, q.step, CodeUse::View)
+        .mark_otp_used(&a.actor, id, q.step, CodeUse::View)
         .await?;
-    render_tile(&s, &a, &id, false, false).await
+    render_tile(&s, &a, id, false, false).await
 }

@@ -7,11 +7,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, PathId, PathIds, UiForm, entity, parse_id};
 use crate::ui::{Flash, FormError, Page, render, see_other};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, TeamGrantInfo, TeamInfo};
@@ -159,7 +159,7 @@ struct AccountTeamsPage {
 async fn account_teams_view(
     s: &WebState,
     a: &Authed,
-    id: &str,
+    id: orthrus_core::AccountId,
     flash: Option<String>,
     form: FormError,
 ) -> Result<Response, WebError> {
@@ -197,10 +197,10 @@ async fn account_teams_view(
 async fn account_teams(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     Flash(flash): Flash,
 ) -> Result<Response, WebError> {
-    account_teams_view(&s, &a, &id, flash, FormError::default()).await
+    account_teams_view(&s, &a, id, flash, FormError::default()).await
 }
 
 #[derive(Deserialize)]
@@ -212,16 +212,20 @@ struct GrantForm {
 async fn grant(
     State(s): State<WebState>,
     a: Authed,
-    Path(id): Path<String>,
+    PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<GrantForm>,
 ) -> Result<Response, WebError> {
     let Ok(role) = f.role.parse::<AccountRole>() else {
         let mut r =
-            account_teams_view(&s, &a, &id, None, FormError::on("role", "choose a role")).await?;
+            account_teams_view(&s, &a, id, None, FormError::on("role", "choose a role")).await?;
         *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
         return Ok(r);
     };
-    match s.app.grant_team(&a.actor, &id, &f.team_id, role).await {
+    match s
+        .app
+        .grant_team(&a.actor, id, parse_id::<entity::Team>(&f.team_id)?, role)
+        .await
+    {
         Ok(grants) => {
             let name = grants
                 .iter()
@@ -236,7 +240,7 @@ async fn grant(
         }
         Err(AppError::NotFound(orthrus_app::Entity::Team)) => {
             let mut r =
-                account_teams_view(&s, &a, &id, None, FormError::on("team_id", "choose a team"))
+                account_teams_view(&s, &a, id, None, FormError::on("team_id", "choose a team"))
                     .await?;
             *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             Ok(r)
@@ -248,9 +252,9 @@ async fn grant(
 async fn revoke(
     State(s): State<WebState>,
     a: Authed,
-    Path((id, team)): Path<(String, String)>,
+    PathIds(id, team): PathIds<entity::Account, entity::Team>,
 ) -> Result<Response, WebError> {
-    s.app.revoke_team(&a.actor, &id, &team).await?;
+    s.app.revoke_team(&a.actor, id, team).await?;
     Ok(see_other(
         &s,
         &format!("/accounts/{id}"),

@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, UiForm};
+use crate::extract::{Authed, UiForm, entity, parse_id};
 use crate::ui::{Flash, FormError, Page, render, see_other};
 use askama::Template;
 use axum::Router;
@@ -151,23 +151,23 @@ async fn users_op(
     let done = match op.as_str() {
         "deactivate" => s
             .app
-            .deactivate_user(&a.actor, &id)
+            .deactivate_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|u| format!("Deactivated {}.", u.email)),
         "reactivate" => s
             .app
-            .reactivate_user(&a.actor, &id)
+            .reactivate_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|u| format!("Reactivated {}.", u.email)),
         "unlock" => s
             .app
-            .unlock_user(&a.actor, &id)
+            .unlock_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|_| "Sign-in lockout lifted.".to_owned()),
         "role" => match f.role.as_deref().unwrap_or("").parse::<WorkspaceRole>() {
             Ok(role) => s
                 .app
-                .set_user_role(&a.actor, &id, role)
+                .set_user_role(&a.actor, parse_id::<entity::User>(&id)?, role)
                 .await
                 .map(|u| format!("{} is now {}.", u.email, role.label())),
             Err(_) => Err(AppError::invalid(

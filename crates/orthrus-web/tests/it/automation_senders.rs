@@ -75,7 +75,7 @@ async fn a_look_alike_senders_code_and_link_are_not_used_by_automations() {
         }
         let got = t
             .app
-            .wait_for_next_message(&actor, &id, since, None, 1, Some(&rules))
+            .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 1, Some(&rules))
             .await
             .unwrap();
         assert!(
@@ -100,7 +100,7 @@ async fn a_look_alike_senders_code_and_link_are_not_used_by_automations() {
             .unwrap();
         let got = t
             .app
-            .wait_for_next_message(&actor, &id, since, None, 5, Some(&rules))
+            .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 5, Some(&rules))
             .await
             .unwrap()
             .expect("the app's own message");
@@ -240,7 +240,7 @@ async fn texts_from_undeclared_senders_are_not_used_when_senders_are_declared() 
         let rules = instagram();
         let got = t
             .app
-            .wait_for_next_message(&actor, &id, since, None, 1, Some(&rules))
+            .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 1, Some(&rules))
             .await
             .unwrap();
         assert!(got.is_none(), "{}: used {got:?}", t.backend);
@@ -265,7 +265,7 @@ async fn texts_from_undeclared_senders_are_not_used_when_senders_are_declared() 
         );
         let got = t
             .app
-            .wait_for_next_message(&actor, &id, since, None, 5, Some(&rules))
+            .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 5, Some(&rules))
             .await
             .unwrap()
             .expect("the app's text");
@@ -273,7 +273,7 @@ async fn texts_from_undeclared_senders_are_not_used_when_senders_are_declared() 
         let anyone = AppSenders::new(["instagram.com".to_owned()], [], []);
         let got = t
             .app
-            .wait_for_next_message(&actor, &id, since, None, 5, Some(&anyone))
+            .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 5, Some(&anyone))
             .await
             .unwrap()
             .expect("a text");

@@ -105,7 +105,11 @@ async fn two_nodes(tag: &str) -> Option<Two> {
         .unwrap()
         .summary
         .id;
-    let address = a.create_managed_email(&owner, &id).await.unwrap().address;
+    let address = a
+        .create_managed_email(&owner, id.parse().unwrap())
+        .await
+        .unwrap()
+        .address;
     let _ = rustls::crypto::ring::default_provider().install_default();
     Some(Two {
         a,
@@ -223,7 +227,7 @@ async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_throug
         .id;
     a.set_member(
         &owner,
-        &id,
+        id.parse().unwrap(),
         &member,
         orthrus_core::AccountRole::Collaborator,
     )
@@ -235,7 +239,9 @@ async fn a_filtered_inbox_stream_on_b_ends_when_the_membership_is_removed_throug
     let first = next_chunk(&mut stream, "the first event").await.unwrap();
     assert!(first.contains("event: inbox"), "{first:?}");
 
-    a.remove_member(&owner, &id, &member).await.unwrap();
+    a.remove_member(&owner, id.parse().unwrap(), member.parse().unwrap())
+        .await
+        .unwrap();
     let ended = tokio::time::timeout(SECOND, async {
         while let Ok(Some(_)) = stream.chunk().await {}
     })

@@ -391,7 +391,7 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
                     .local_actor(id.parse().unwrap(), owner_ws(&app).await)
                     .await
                     .unwrap();
-                app.get_account(&actor, &account)
+                app.get_account(&actor, account.parse().unwrap())
                     .await
                     .ok()
                     .and_then(|d| d.summary.my_role)
