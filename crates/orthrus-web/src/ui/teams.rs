@@ -221,11 +221,13 @@ async fn grant(
         *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
         return Ok(r);
     };
-    match s
-        .app
-        .grant_team(&a.actor, id, parse_id::<entity::Team>(&f.team_id)?, role)
-        .await
-    {
+    // A team id that does not parse is refused as an unknown team, in the
+    // form as before.
+    let granted = match parse_id::<entity::Team>(&f.team_id) {
+        Ok(team) => s.app.grant_team(&a.actor, id, team, role).await,
+        Err(e) => Err(WebError::from(e).0),
+    };
+    match granted {
         Ok(grants) => {
             let name = grants
                 .iter()
