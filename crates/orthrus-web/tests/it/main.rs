@@ -31,6 +31,7 @@ mod openapi;
 mod otp;
 mod otp_transfer;
 mod otp_ui;
+mod path_ids;
 mod pairing;
 mod people;
 mod roles;
