@@ -407,7 +407,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 eprintln!("audit log TAMPERED ({} problem(s)):", report.problems.len());
                 for p in &report.problems {
-                    eprintln!("  - {}", safe_text::safe(&p.clone()));
+                    eprintln!("  - {}", safe_text::safe(p));
                 }
             }
             Ok(if report.ok() {
