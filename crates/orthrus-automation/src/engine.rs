@@ -12,15 +12,58 @@ use thirtyfour::prelude::*;
 /// for in the shared inbox, …
 #[async_trait::async_trait]
 pub trait Host: Send + Sync {
-    async fn value(&self, name: &str) -> Result<String, String>;
+    async fn value(&self, name: &str) -> Result<String, HostError>;
     /// Runs a hook (`call = "…"`); the default host has none.
-    async fn call(&self, hook: &str, _arg: Option<&str>) -> Result<(), String> {
-        Err(format!("no hook {hook:?} here"))
+    async fn call(&self, hook: &str, _arg: Option<&str>) -> Result<(), HostError> {
+        Err(HostError::Unavailable(format!("no hook {hook:?} here")))
     }
     /// Asks a person (`ask` steps) and waits for the answer; `screenshot`
     /// is a PNG of what they must look at. The default host has nobody.
-    async fn ask(&self, _prompt: &str, _screenshot: Option<Vec<u8>>) -> Result<String, String> {
-        Err("nobody here can answer: the step needs a person".into())
+    async fn ask(&self, _prompt: &str, _screenshot: Option<Vec<u8>>) -> Result<String, HostError> {
+        Err(HostError::Unavailable(
+            "nobody here can answer: the step needs a person".into(),
+        ))
+    }
+}
+
+/// Why a step (or a value, hook or answer its [`Host`] was asked for)
+/// failed. The text is what the step's log line and the job's error say.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// The host has no such value or hook, or nothing to give for it yet
+    /// (no new password made, no managed address, nobody to ask).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The element a step needs did not show in time.
+    #[error("{selector} did not show within {secs} s")]
+    ElementNotFound { selector: String, secs: u64 },
+    /// Something awaited did not come in time: one of a branch's
+    /// elements, the page changing, a message, a person's answer.
+    #[error("{0}")]
+    Timeout(String),
+    /// A page could not be opened.
+    #[error("{0}")]
+    Navigation(String),
+    /// The browser (WebDriver) failed at what it was told to do.
+    #[error("{0}")]
+    Browser(String),
+    /// The page is not what the step can work with (its fields could not
+    /// be filled, no QR code could be read in it).
+    #[error("{0}")]
+    Page(String),
+    /// The recipe asks for something it cannot have here (a placeholder
+    /// written wrong, a hook without its argument or out of order).
+    #[error("{0}")]
+    Recipe(String),
+    /// Orthrus refused or failed (the use case the host called).
+    #[error("{0}")]
+    App(String),
+}
+
+impl HostError {
+    /// An error of the app's use cases, as its text.
+    pub fn app(e: impl std::fmt::Display) -> Self {
+        Self::App(e.to_string())
     }
 }
 
@@ -188,6 +231,7 @@ async fn run_steps(
                 return end;
             }
             Err(why) => {
+                let why = why.to_string();
                 log.finished(handle, StepOutcome::Failed, url.as_deref(), Some(&why))
                     .await;
                 return FlowEnd::Failed(format!("{}: {why}", step.name));
@@ -212,9 +256,9 @@ async fn resolve(
     template: &str,
     host: &dyn Host,
     vars: &HashMap<String, String>,
-) -> Result<String, String> {
+) -> Result<String, HostError> {
     let mut out = template.replace("{{", "\u{0}").replace("}}", "\u{1}");
-    for name in placeholders_in(template)? {
+    for name in placeholders_in(template).map_err(HostError::Recipe)? {
         let value = match vars.get(name) {
             Some(v) => v.clone(),
             None => host.value(name).await?,
@@ -301,13 +345,16 @@ async fn element(
     driver: &WebDriver,
     selector: &str,
     timeout: Duration,
-) -> Result<WebElement, String> {
+) -> Result<WebElement, HostError> {
     driver
         .query(by(selector))
         .wait(timeout, Duration::from_millis(200))
         .first()
         .await
-        .map_err(|_| format!("{selector} did not show within {} s", timeout.as_secs()))
+        .map_err(|_| HostError::ElementNotFound {
+            selector: selector.to_owned(),
+            secs: timeout.as_secs(),
+        })
 }
 
 async fn execute(
@@ -316,14 +363,14 @@ async fn execute(
     timeout: Duration,
     host: &dyn Host,
     vars: &mut HashMap<String, String>,
-) -> Result<Next, String> {
+) -> Result<Next, HostError> {
     match action {
         Action::Open(template) => {
             let url = resolve(template, host, vars).await?;
             driver
                 .goto(&url)
                 .await
-                .map_err(|e| format!("could not open the page: {e}"))?;
+                .map_err(|e| HostError::Navigation(format!("could not open the page: {e}")))?;
             Ok(Next::Continue(None))
         }
         Action::Fill { selector, value } => {
@@ -332,10 +379,10 @@ async fn execute(
             let text = resolve(value, host, vars).await?;
             el.clear()
                 .await
-                .map_err(|e| format!("could not clear {selector}: {e}"))?;
+                .map_err(|e| HostError::Browser(format!("could not clear {selector}: {e}")))?;
             el.send_keys(&text)
                 .await
-                .map_err(|e| format!("could not type into {selector}: {e}"))?;
+                .map_err(|e| HostError::Browser(format!("could not type into {selector}: {e}")))?;
             // The template, never the value: it may be a password or a code.
             Ok(Next::Continue(Some(format!("typed {value}"))))
         }
@@ -345,7 +392,7 @@ async fn execute(
             let page = driver.find(By::Tag("html")).await.ok();
             el.click()
                 .await
-                .map_err(|e| format!("could not click {selector}: {e}"))?;
+                .map_err(|e| HostError::Browser(format!("could not click {selector}: {e}")))?;
             // When the click loads another page, wait until the old one is
             // gone, so the next step never reads it (a stale error message
             // would look like the answer). Clicks that stay on the page
@@ -370,7 +417,7 @@ async fn execute(
                 .await?
                 .text()
                 .await
-                .map_err(|e| format!("could not read {selector}: {e}"))?;
+                .map_err(|e| HostError::Browser(format!("could not read {selector}: {e}")))?;
             let detail = format!("read {} characters into {{{into}}}", text.chars().count());
             vars.insert(into.clone(), text);
             Ok(Next::Continue(Some(detail)))
@@ -381,11 +428,15 @@ async fn execute(
                 .await?
                 .screenshot_as_png()
                 .await
-                .map_err(|e| format!("could not take a picture of {selector}: {e}"))?;
+                .map_err(|e| {
+                    HostError::Browser(format!("could not take a picture of {selector}: {e}"))
+                })?;
             let text = tokio::task::spawn_blocking(move || orthrus_otp::qr::decode_qr(&png))
                 .await
-                .map_err(|e| format!("decoding the QR code stopped: {e}"))?
-                .map_err(|e| format!("no QR code could be read in {selector}: {e}"))?;
+                .map_err(|e| HostError::Page(format!("decoding the QR code stopped: {e}")))?
+                .map_err(|e| {
+                    HostError::Page(format!("no QR code could be read in {selector}: {e}"))
+                })?;
             // The content is a secret (a TOTP key): only its name is logged.
             vars.insert(into.clone(), text);
             Ok(Next::Continue(Some(format!(
@@ -401,12 +452,13 @@ async fn execute(
                         .await?
                         .screenshot_as_png()
                         .await
-                        .map_err(|e| format!("could not take a picture of {s}: {e}"))?
+                        .map_err(|e| {
+                            HostError::Browser(format!("could not take a picture of {s}: {e}"))
+                        })?
                 }
-                None => driver
-                    .screenshot_as_png()
-                    .await
-                    .map_err(|e| format!("could not take a picture of the page: {e}"))?,
+                None => driver.screenshot_as_png().await.map_err(|e| {
+                    HostError::Browser(format!("could not take a picture of the page: {e}"))
+                })?,
             };
             let answer = host.ask(&prompt, Some(png)).await?;
             vars.insert(into.clone(), answer);
@@ -423,7 +475,7 @@ async fn execute(
             host.call(hook, value.as_deref()).await?;
             Ok(Next::Continue(arg.as_ref().map(|a| format!("with {a}"))))
         }
-        Action::Run(_) => Err("a nested flow cannot run here".into()),
+        Action::Run(_) => Err(HostError::Recipe("a nested flow cannot run here".into())),
         Action::Goto(label) => Ok(Next::Goto(label.clone())),
         Action::Fail(m) => Ok(Next::End(FlowEnd::Failed(m.clone()))),
         Action::Pause(m) => Ok(Next::End(FlowEnd::Paused(m.clone()))),
@@ -439,7 +491,7 @@ async fn branch(
     timeout: Duration,
     host: &dyn Host,
     vars: &HashMap<String, String>,
-) -> Result<Next, String> {
+) -> Result<Next, HostError> {
     let mut selectors = Vec::new();
     for c in cases {
         selectors.push(resolve(&c.selector, host, vars).await?);
@@ -469,11 +521,11 @@ async fn branch(
             }
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(format!(
+            return Err(HostError::Timeout(format!(
                 "the page showed none of {} within {} s",
                 selectors.join(", "),
                 timeout.as_secs()
-            ));
+            )));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

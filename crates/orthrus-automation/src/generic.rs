@@ -6,7 +6,7 @@
 //! page, or the password field gone (signed in). One module, two hosts: an
 //! improvement to the extension's field finding improves this too.
 
-use crate::engine::{FlowEnd, Host, StepLog, StepOutcome};
+use crate::engine::{FlowEnd, Host, HostError, StepLog, StepOutcome};
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
@@ -82,22 +82,23 @@ return {
 };
 "#;
 
-async fn inject(driver: &WebDriver) -> Result<(), String> {
+async fn inject(driver: &WebDriver) -> Result<(), HostError> {
     let script = format!("if (!globalThis.OrthrusPage) {{ {PAGE_JS} }} return true;");
     driver
         .execute(&script, Vec::new())
         .await
         .map(|_| ())
-        .map_err(|e| format!("the page could not be read: {e}"))
+        .map_err(|e| HostError::Browser(format!("the page could not be read: {e}")))
 }
 
-async fn read_screen(driver: &WebDriver, after_login: bool) -> Result<Screen, String> {
+async fn read_screen(driver: &WebDriver, after_login: bool) -> Result<Screen, HostError> {
     inject(driver).await?;
     let r = driver
         .execute(READ_SCREEN, vec![serde_json::json!(after_login)])
         .await
-        .map_err(|e| format!("the page could not be read: {e}"))?;
-    serde_json::from_value(r.json().clone()).map_err(|e| format!("the page could not be read: {e}"))
+        .map_err(|e| HostError::Browser(format!("the page could not be read: {e}")))?;
+    serde_json::from_value(r.json().clone())
+        .map_err(|e| HostError::Browser(format!("the page could not be read: {e}")))
 }
 
 /// Marks the document, runs `fill` (which submits), and waits until the
@@ -108,22 +109,22 @@ async fn submit_and_wait(
     fill: &str,
     args: Vec<serde_json::Value>,
     before: &Screen,
-) -> Result<(), String> {
+) -> Result<(), HostError> {
     inject(driver).await?;
     driver
         .execute("globalThis.__orthrusScreen = true;", Vec::new())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| HostError::Browser(e.to_string()))?;
     let r = driver
         .execute(fill, args)
         .await
-        .map_err(|e| format!("could not fill the page: {e}"))?;
+        .map_err(|e| HostError::Browser(format!("could not fill the page: {e}")))?;
     let ok = r.json()["ok"].as_bool() == Some(true);
     if !ok {
-        return Err(format!(
+        return Err(HostError::Page(format!(
             "the fields could not be filled ({})",
             r.json()["reason"].as_str().unwrap_or("unknown reason")
-        ));
+        )));
     }
     let until = tokio::time::Instant::now() + SCREEN_TIMEOUT;
     loop {
@@ -143,10 +144,10 @@ async fn submit_and_wait(
             return Ok(());
         }
         if tokio::time::Instant::now() >= until {
-            return Err(format!(
+            return Err(HostError::Timeout(format!(
                 "the page did not change within {} s of submitting",
                 SCREEN_TIMEOUT.as_secs()
-            ));
+            )));
         }
     }
 }
@@ -157,8 +158,8 @@ async fn step<T>(
     driver: &WebDriver,
     name: &str,
     detail: Option<&str>,
-    f: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+    f: impl Future<Output = Result<T, HostError>>,
+) -> Result<T, HostError> {
     let h = log.started(name).await;
     let r = f.await;
     crate::engine::shoot(driver, log, h).await;
@@ -174,7 +175,7 @@ async fn step<T>(
                 .await;
         }
         Err(e) => {
-            log.finished(h, StepOutcome::Failed, url.as_deref(), Some(e))
+            log.finished(h, StepOutcome::Failed, url.as_deref(), Some(&e.to_string()))
                 .await;
         }
     }
@@ -185,7 +186,7 @@ async fn step<T>(
 pub async fn login(driver: &WebDriver, host: &dyn Host, log: &mut dyn StepLog) -> FlowEnd {
     match run(driver, host, log).await {
         Ok(end) => end,
-        Err(e) => FlowEnd::Failed(e),
+        Err(e) => FlowEnd::Failed(e.to_string()),
     }
 }
 
@@ -193,13 +194,13 @@ async fn run(
     driver: &WebDriver,
     host: &dyn Host,
     log: &mut dyn StepLog,
-) -> Result<FlowEnd, String> {
+) -> Result<FlowEnd, HostError> {
     let login_url = host.value("login_url").await?;
     step(log, driver, "open the sign-in page", None, async {
         driver
             .goto(&login_url)
             .await
-            .map_err(|e| format!("could not open the sign-in page: {e}"))
+            .map_err(|e| HostError::Navigation(format!("could not open the sign-in page: {e}")))
     })
     .await?;
     let mut typed_password = false;

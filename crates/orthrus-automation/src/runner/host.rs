@@ -4,7 +4,7 @@
 //! password, keeping backup codes) and a person's answer, each through
 //! `App` with the rights of the person who started the job.
 
-use crate::engine::Host;
+use crate::engine::{Host, HostError};
 use orthrus_app::{App, CodeUse, JobInputs};
 use orthrus_core::Timestamp;
 use orthrus_store::JobRow;
@@ -67,12 +67,12 @@ impl RunnerHost {
         &self,
         question: orthrus_app::Question,
         screenshot: Option<Vec<u8>>,
-    ) -> Result<String, String> {
+    ) -> Result<String, HostError> {
         self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.app
             .ask_person(&self.job, &self.worker, &question, screenshot.as_deref())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HostError::app)?;
         let started = tokio::time::Instant::now();
         // An answer being given when the wait ends (a backup code being
         // taken) still gets a moment to arrive.
@@ -97,10 +97,10 @@ impl RunnerHost {
                         .await
                         .unwrap_or(true);
                 if stopped {
-                    return Err(format!(
+                    return Err(HostError::Timeout(format!(
                         "nobody answered within {} minutes",
                         self.person_wait.as_secs().div_ceil(60)
-                    ));
+                    )));
                 }
                 gave_up = true;
                 deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -111,20 +111,20 @@ impl RunnerHost {
 
     /// Marks the current step of the active seed used: the app just saw its
     /// code, and apps refuse a code twice.
-    async fn spend_current_step(&self) -> Result<(), String> {
+    async fn spend_current_step(&self) -> Result<(), HostError> {
         let a = &self.actor();
         let status = self
             .app
             .otp_status(a, self.account)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HostError::app)?;
         if let Some(meta) = status.active {
             let period = meta.period.max(1);
             let step = self.app.now().millis() / 1000 / period;
             self.app
                 .mark_otp_used(a, self.account, step, CodeUse::Automation)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(HostError::app)?;
         }
         Ok(())
     }
@@ -132,17 +132,17 @@ impl RunnerHost {
 
 #[async_trait::async_trait]
 impl Host for RunnerHost {
-    async fn value(&self, name: &str) -> Result<String, String> {
+    async fn value(&self, name: &str) -> Result<String, HostError> {
         if crate::mfa_check::asks_for_code(name) {
             self.asked_for_code
                 .store(true, std::sync::atomic::Ordering::SeqCst);
             // A check has its answer; it does not wait for a person to
             // allow a backup code.
             if name == "backup_code" && self.job.kind == orthrus_app::JobKind::CheckMfa.as_str() {
-                return Err(
+                return Err(HostError::Unavailable(
                     "the app refused the authenticator codes; a check does not use backup codes"
                         .into(),
-                );
+                ));
             }
         }
         let a = &self.actor();
@@ -162,7 +162,7 @@ impl Host for RunnerHost {
                 .pending_otp_code(a, self.account)
                 .await
                 .map(|p| p.code)
-                .map_err(|e| e.to_string()),
+                .map_err(HostError::app),
             "username" => Ok(self.inputs.username.clone()),
             "password"
                 if self
@@ -176,7 +176,7 @@ impl Host for RunnerHost {
                     .await
                     .as_ref()
                     .map(|p| p.expose().to_owned())
-                    .ok_or_else(|| "no new password was made yet".into())
+                    .ok_or_else(|| HostError::Unavailable("no new password was made yet".into()))
             }
             "password" => Ok(self.inputs.password.expose().to_owned()),
             "new_password" => {
@@ -188,7 +188,7 @@ impl Host for RunnerHost {
                         self.app
                             .begin_password_rotation(a, self.account)
                             .await
-                            .map_err(|e| e.to_string())?,
+                            .map_err(HostError::app)?,
                     );
                 }
                 Ok(slot
@@ -201,12 +201,12 @@ impl Host for RunnerHost {
                     .app
                     .otp_code(a, self.account, CodeUse::Automation, None)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(HostError::app)?;
                 // About to be typed: nobody else may use this step's code.
                 self.app
                     .mark_otp_used(a, self.account, c.step, CodeUse::Automation)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(HostError::app)?;
                 Ok(c.code)
             }
             "inbox_code" | "inbox_link" => {
@@ -231,8 +231,12 @@ impl Host for RunnerHost {
                             Some(&self.senders),
                         )
                         .await
-                        .map_err(|e| e.to_string())?
-                        .ok_or("nothing arrived in the shared inbox within 60 s")?;
+                        .map_err(HostError::app)?
+                        .ok_or_else(|| {
+                            HostError::Timeout(
+                                "nothing arrived in the shared inbox within 60 s".into(),
+                            )
+                        })?;
                     // Past this message (by time and id), not past its
                     // millisecond: another message of that time still counts.
                     if let (Some(t), Ok(m)) = (
@@ -254,15 +258,15 @@ impl Host for RunnerHost {
                         if name == "inbox_link" {
                             self.senders
                                 .check_link(&v, &self.inputs.login_url)
-                                .map_err(|e| e.to_string())?;
+                                .map_err(HostError::app)?;
                         }
                         return Ok(v);
                     }
                     if tokio::time::Instant::now() >= deadline {
-                        return Err(format!(
+                        return Err(HostError::Timeout(format!(
                             "no message with a {} arrived within 60 s",
                             &name[6..]
-                        ));
+                        )));
                     }
                 }
             }
@@ -285,18 +289,20 @@ impl Host for RunnerHost {
                 .app
                 .managed_emails(a, self.account)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(HostError::app)?
                 .into_iter()
                 .find(|m| m.enabled)
                 .map(|m| m.address)
                 .ok_or_else(|| {
-                    "the account has no enabled managed address: create one first".into()
+                    HostError::Unavailable(
+                        "the account has no enabled managed address: create one first".into(),
+                    )
                 }),
-            other => Err(format!("no value for {{{other}}}")),
+            other => Err(HostError::Unavailable(format!("no value for {{{other}}}"))),
         }
     }
 
-    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, String> {
+    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, HostError> {
         self.wait_for_person(
             orthrus_app::Question {
                 kind: "captcha".into(),
@@ -307,14 +313,15 @@ impl Host for RunnerHost {
         .await
     }
 
-    async fn call(&self, hook: &str, arg: Option<&str>) -> Result<(), String> {
+    async fn call(&self, hook: &str, arg: Option<&str>) -> Result<(), HostError> {
         let a = &self.actor();
         match hook {
             // Stored as pending before the app is told: a crash from here
             // on loses nothing, and the seed is only promoted once the app
             // accepted its first code.
             "enroll_totp" => {
-                let key = arg.ok_or("enroll_totp needs the secret key")?;
+                let key = arg
+                    .ok_or_else(|| HostError::Recipe("enroll_totp needs the secret key".into()))?;
                 // A key read off the page, or the otpauth:// URI of a QR code.
                 let uri = key.trim_start().starts_with("otpauth://");
                 let p = self
@@ -334,7 +341,7 @@ impl Host for RunnerHost {
                         },
                     )
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(HostError::app)?;
                 if let Ok(mut e) = self.enrollment.lock() {
                     *e = Some(p.enrollment_id);
                 }
@@ -345,12 +352,14 @@ impl Host for RunnerHost {
                 self.app
                     .confirm_otp(a, self.account, id.as_deref())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(HostError::app)?;
                 self.spend_current_step().await
             }
             "use_new_password" => {
                 if self.new_password.lock().await.is_none() {
-                    return Err("no new password was made yet".into());
+                    return Err(HostError::Unavailable(
+                        "no new password was made yet".into(),
+                    ));
                 }
                 self.signing_in_with_new
                     .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -358,11 +367,12 @@ impl Host for RunnerHost {
             }
             "promote_password" => {
                 let tried = self.new_password.lock().await.clone();
-                let tried = tried.ok_or("no new password was made yet")?;
+                let tried = tried
+                    .ok_or_else(|| HostError::Unavailable("no new password was made yet".into()))?;
                 self.app
                     .promote_pending_password(a, self.account, &tried, false)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(HostError::app)
             }
             // The app refused the new password this run typed (its policy,
             // a blocklist): the old one still works, so the pending password
@@ -370,28 +380,30 @@ impl Host for RunnerHost {
             "discard_new_password" => {
                 use std::sync::atomic::Ordering::SeqCst;
                 if !self.typed_new.load(SeqCst) || self.signing_in_with_new.load(SeqCst) {
-                    return Err(
+                    return Err(HostError::Recipe(
                         "discard_new_password: only after the app refused the {new_password} this run typed"
                             .into(),
-                    );
+                    ));
                 }
                 let tried = self.new_password.lock().await.clone();
-                let tried = tried.ok_or("no new password was made yet")?;
+                let tried = tried
+                    .ok_or_else(|| HostError::Unavailable("no new password was made yet".into()))?;
                 self.app
                     .discard_pending_password(a, self.account, &tried, self.job.id)
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(HostError::app)
             }
             "save_backup_codes" => {
-                let text = arg.ok_or("save_backup_codes needs the codes")?;
+                let text = arg
+                    .ok_or_else(|| HostError::Recipe("save_backup_codes needs the codes".into()))?;
                 self.app
                     .set_backup_codes(a, self.account, &[text.to_owned()])
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(HostError::app)
             }
-            other => Err(format!("no hook {other:?}")),
+            other => Err(HostError::Unavailable(format!("no hook {other:?}"))),
         }
     }
 }

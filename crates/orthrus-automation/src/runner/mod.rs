@@ -81,14 +81,17 @@ fn later(now: Timestamp, d: Duration) -> Timestamp {
 
 /// Runs file work (packing a profile: zlib over up to 64 MiB) off the
 /// async threads.
-async fn off_thread<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, String>
+async fn off_thread<T>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T>
 where
     T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
 {
     match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(e) => Err(format!("the profile work stopped: {e}")),
+        Ok(r) => r,
+        Err(e) => Err(std::io::Error::other(format!(
+            "the profile work stopped: {e}"
+        ))),
     }
 }
 

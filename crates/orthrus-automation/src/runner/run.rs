@@ -259,7 +259,7 @@ impl Runner {
         browser.quit().await;
         let dir = profile.clone();
         let packed = if fresh {
-            Err("not kept".to_owned())
+            Err(std::io::Error::other("not kept"))
         } else {
             off_thread(move || crate::profile::pack(&dir)).await
         };

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use orthrus_automation::browser::{Browser, BrowserOptions};
-use orthrus_automation::engine::{FlowEnd, Host, StepLog, StepOutcome, run_flow};
+use orthrus_automation::engine::{FlowEnd, Host, HostError, StepLog, StepOutcome, run_flow};
 use orthrus_sandbox::Sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,7 +88,7 @@ struct TestHost {
 
 #[async_trait::async_trait]
 impl Host for TestHost {
-    async fn value(&self, name: &str) -> Result<String, String> {
+    async fn value(&self, name: &str) -> Result<String, HostError> {
         match name {
             "login_url" => Ok(format!("{}/accounts/login", self.url)),
             "origin" => Ok(self.url.clone()),
@@ -116,15 +116,15 @@ impl Host for TestHost {
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err("no code arrived".into())
+                Err(HostError::Timeout("no code arrived".into()))
             }
-            other => Err(format!("no value for {other}")),
+            other => Err(HostError::Unavailable(format!("no value for {other}"))),
         }
     }
 
     /// Plays the person reading the CAPTCHA: wrong the first time, then
     /// the word the sandbox drew.
-    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, String> {
+    async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, HostError> {
         let first = {
             let mut asked = self.asked.lock().unwrap();
             asked.push((prompt.to_owned(), screenshot.unwrap_or_default()));
@@ -135,11 +135,14 @@ impl Host for TestHost {
         }
         let words: Vec<String> = reqwest::get(format!("{}/__sandbox/captchas", self.url))
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| HostError::Page(e.to_string()))?
             .json()
             .await
-            .map_err(|e| e.to_string())?;
-        words.into_iter().next().ok_or("no CAPTCHA is shown".into())
+            .map_err(|e| HostError::Page(e.to_string()))?;
+        words
+            .into_iter()
+            .next()
+            .ok_or_else(|| HostError::Page("no CAPTCHA is shown".into()))
     }
 }
 
