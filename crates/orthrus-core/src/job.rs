@@ -1,6 +1,6 @@
 //! The vocabulary of automation jobs and inbox messages that storage keeps
-//! as text: where a job stands ([`JobState`], its state machine as
-//! methods), how a step of its log ended ([`StepOutcome`]) and which road a
+//! as text: what a job does ([`JobKind`]), where it stands ([`JobState`], its
+//! state machine as methods), how a step of its log ended ([`StepOutcome`]) and which road a
 //! message came by ([`Channel`]). Each spells
 //! itself exactly as the database column and the API's JSON do, so typing
 //! a value changes no stored or sent byte.
@@ -116,6 +116,127 @@ impl FromStr for JobState {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| UnknownWord {
                 what: "job state",
+                text: s.to_owned(),
+            })
+    }
+}
+
+/// What an automation job does (`automation_jobs.kind`, `JobView::kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Sign in to the app (the recipe's `login` flow, or the generic login).
+    Login,
+    /// Add an authenticator in the app and keep its key here.
+    EnableMfa,
+    RotatePassword,
+    /// Set the account's email in the app to its managed address.
+    SwapEmail,
+    /// Sign in from a fresh browser and see whether the app still asks for
+    /// the authenticator code ("keep MFA on").
+    CheckMfa,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Login,
+        JobKind::EnableMfa,
+        JobKind::RotatePassword,
+        JobKind::SwapEmail,
+        JobKind::CheckMfa,
+    ];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::EnableMfa => "enable_mfa",
+            Self::RotatePassword => "rotate_password",
+            Self::SwapEmail => "swap_email",
+            Self::CheckMfa => "check_mfa",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The recipe flow the job runs: a check runs the app's `login`.
+    pub fn flow(self) -> &'static str {
+        match self {
+            Self::CheckMfa => Self::Login.as_str(),
+            other => other.as_str(),
+        }
+    }
+
+    /// Signs in only: an app without a recipe runs the generic login.
+    pub fn signs_in_only(self) -> bool {
+        matches!(self, Self::Login | Self::CheckMfa)
+    }
+
+    /// Runs in a fresh browser profile, neither loaded nor kept: a
+    /// remembered device would let the app skip the code it is checking.
+    pub fn fresh_profile(self) -> bool {
+        matches!(self, Self::CheckMfa)
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobKind {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| UnknownWord {
+            what: "job kind",
+            text: s.to_owned(),
+        })
+    }
+}
+
+/// What a waiting job asks a person (`Question::kind`, kept in the job's
+/// stored question and sent in its JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Type what the screenshot shows.
+    Captcha,
+    /// Allow the job to use one of the account's backup codes (identity
+    /// check; the code goes to the app, never to the screen).
+    BackupCode,
+}
+
+impl QuestionKind {
+    pub const ALL: [QuestionKind; 2] = [QuestionKind::Captcha, QuestionKind::BackupCode];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Captcha => "captcha",
+            Self::BackupCode => "backup_code",
+        }
+    }
+}
+
+impl fmt::Display for QuestionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for QuestionKind {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "question kind",
                 text: s.to_owned(),
             })
     }
@@ -314,5 +435,42 @@ mod tests {
             assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{w}\""));
         }
         assert!("fax".parse::<Channel>().is_err());
+    }
+
+    #[test]
+    fn job_kinds_round_trip_and_a_check_runs_the_login_flow_afresh() {
+        let words = [
+            "login",
+            "enable_mfa",
+            "rotate_password",
+            "swap_email",
+            "check_mfa",
+        ];
+        for (k, w) in JobKind::ALL.into_iter().zip(words) {
+            assert_eq!(k.as_str(), w);
+            assert_eq!(k.to_string(), w);
+            assert_eq!(JobKind::parse(w), Some(k));
+            assert_eq!(w.parse::<JobKind>(), Ok(k));
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
+        }
+        assert_eq!(JobKind::parse("dance"), None);
+        assert!("dance".parse::<JobKind>().is_err());
+        assert_eq!(JobKind::CheckMfa.flow(), "login");
+        assert_eq!(JobKind::EnableMfa.flow(), "enable_mfa");
+        assert!(JobKind::CheckMfa.fresh_profile() && !JobKind::Login.fresh_profile());
+        assert!(JobKind::CheckMfa.signs_in_only() && !JobKind::SwapEmail.signs_in_only());
+    }
+
+    #[test]
+    fn question_kinds_spell_themselves_as_stored_and_sent() {
+        for (k, w) in QuestionKind::ALL
+            .into_iter()
+            .zip(["captcha", "backup_code"])
+        {
+            assert_eq!(k.as_str(), w);
+            assert_eq!(w.parse::<QuestionKind>(), Ok(k));
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
+        }
+        assert!("sms".parse::<QuestionKind>().is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Orthrus's domain vocabulary: identifiers, timestamps, workspace and account
 //! roles, the permission policy (a pure function), the stored vocabulary of
-//! jobs and messages (`JobState`, `StepOutcome`, `Channel`), and the `Clock` and
-//! `Entropy` seams through which time and randomness enter the system.
+//! jobs and messages (`JobKind`, `JobState`, `QuestionKind`, `StepOutcome`,
+//! `Channel`), and the `Clock` and `Entropy` seams through which time and
+//! randomness enter the system.
 //!
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
 //! depends on it, so it must stay small and dependency-light.
@@ -16,7 +17,7 @@ pub mod secret;
 
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
 pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
-pub use job::{Channel, JobState, StepOutcome, UnknownWord};
+pub use job::{Channel, JobKind, JobState, QuestionKind, StepOutcome, UnknownWord};
 pub use policy::{Action, Decision, Subject};
 pub use roles::{AccountRole, WorkspaceRole};
 pub use secret::SecretString;

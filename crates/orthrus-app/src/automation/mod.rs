@@ -75,7 +75,8 @@ pub struct Question {
     /// `captcha`: type what the screenshot shows. `backup_code`: allow the
     /// job to use one of the account's backup codes (identity check; the
     /// code goes to the app, never to the screen).
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: orthrus_core::QuestionKind,
     pub prompt: String,
 }
 

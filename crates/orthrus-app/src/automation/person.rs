@@ -23,7 +23,7 @@ impl App {
                 .question
                 .as_deref()
                 .and_then(|q| serde_json::from_str::<Question>(q).ok())
-                .is_some_and(|q| q.kind == "captcha");
+                .is_some_and(|q| q.kind == orthrus_core::QuestionKind::Captcha);
         if asks_captcha {
             return Ok(());
         }
@@ -90,7 +90,7 @@ impl App {
         let seal = |secret: &SecretString| {
             self.seal("automation_jobs", &job_id, "answer", secret.expose())
         };
-        if q.kind == "backup_code" {
+        if q.kind == orthrus_core::QuestionKind::BackupCode {
             if !answer.eq_ignore_ascii_case("yes") {
                 return Err(AppError::invalid(
                     InvalidCode::AutomationAnswer,

@@ -275,7 +275,7 @@ impl Host for RunnerHost {
             "backup_code" => {
                 self.wait_for_person(
                     orthrus_app::Question {
-                        kind: "backup_code".into(),
+                        kind: orthrus_core::QuestionKind::BackupCode,
                         prompt:
                             "The app refused the authenticator codes. Allow the job to sign in \
                                  with one of the account's backup codes?"
@@ -305,7 +305,7 @@ impl Host for RunnerHost {
     async fn ask(&self, prompt: &str, screenshot: Option<Vec<u8>>) -> Result<String, HostError> {
         self.wait_for_person(
             orthrus_app::Question {
-                kind: "captcha".into(),
+                kind: orthrus_core::QuestionKind::Captcha,
                 prompt: prompt.to_owned(),
             },
             screenshot,

@@ -36,7 +36,7 @@ async fn ask(t: &TestApp, kind: &str) -> orthrus_store::JobRow {
             &job,
             "test-worker",
             &Question {
-                kind: kind.into(),
+                kind: kind.parse().unwrap(),
                 prompt: "Allow a backup code?".into(),
             },
             None,

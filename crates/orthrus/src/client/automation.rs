@@ -5,7 +5,7 @@ use super::{Client, api_code, print_json, prompt, understand, write_private_file
 use crate::safe_text::safe;
 use clap::Args;
 use orthrus_app::JobView;
-use orthrus_core::{JobState, StepOutcome};
+use orthrus_core::{JobState, QuestionKind, StepOutcome};
 use orthrus_web::dto::Started;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -126,7 +126,10 @@ pub async fn automate(a: AutomateArgs) -> anyhow::Result<ExitCode> {
 /// Answers a job's question from the terminal (`automate --ask`).
 async fn answer_here(c: &Client, job: &str, v: &JobView) -> anyhow::Result<()> {
     let path = format!("/jobs/{job}/answer");
-    if v.question.as_ref().is_some_and(|q| q.kind == "backup_code") {
+    if v.question
+        .as_ref()
+        .is_some_and(|q| q.kind == QuestionKind::BackupCode)
+    {
         // Consent is typed by a person, never piped in.
         if !std::io::stdin().is_terminal() {
             eprintln!(
