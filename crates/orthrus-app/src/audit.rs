@@ -4,7 +4,7 @@
 
 use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, AuditAction, Result};
-use orthrus_core::{EventId, UserId, WorkspaceId};
+use orthrus_core::{AuditOutcome, EventId, UserId, WorkspaceId};
 use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ impl From<AuditEventRow> for AuditEntry {
             target_type: e.target_type,
             target_id: e.target_id,
             ip: e.ip,
-            outcome: e.outcome,
+            outcome: e.outcome.as_str().to_owned(),
             detail: e.detail,
         }
     }
@@ -89,7 +89,7 @@ pub(crate) struct Event<'a> {
     pub action: AuditAction,
     pub target_type: Option<&'a str>,
     pub target_id: Option<String>,
-    pub outcome: &'a str,
+    pub outcome: AuditOutcome,
     pub detail: serde_json::Value,
 }
 
@@ -99,7 +99,7 @@ impl<'a> Event<'a> {
             action,
             target_type: None,
             target_id: None,
-            outcome: "success",
+            outcome: AuditOutcome::Success,
             detail: serde_json::json!({}),
         }
     }
@@ -108,7 +108,7 @@ impl<'a> Event<'a> {
         self.target_id = Some(id.to_string());
         self
     }
-    pub fn outcome(mut self, o: &'a str) -> Self {
+    pub fn outcome(mut self, o: AuditOutcome) -> Self {
         self.outcome = o;
         self
     }
@@ -176,7 +176,7 @@ impl App {
             target_type: ev.target_type.map(str::to_owned),
             target_id: ev.target_id,
             ip: ip.map(str::to_owned),
-            outcome: ev.outcome.to_owned(),
+            outcome: ev.outcome,
             detail: ev.detail,
         };
         let chain = |prev: &str, seq: i64, e: &NewAuditEvent| {
@@ -204,7 +204,7 @@ impl App {
             target_type: ev.target_type.map(str::to_owned),
             target_id: ev.target_id,
             ip: Some(actor.ip.clone()),
-            outcome: ev.outcome.to_owned(),
+            outcome: ev.outcome,
             detail: ev.detail,
         };
         let (tx, mut rx) = tokio::sync::oneshot::channel();

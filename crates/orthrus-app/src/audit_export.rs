@@ -142,7 +142,7 @@ impl AuditExport {
             ("id", V::String(e.id.to_string())),
             ("at", V::String(e.at.to_rfc3339())),
             ("action", V::String(e.action.clone())),
-            ("outcome", V::String(e.outcome.clone())),
+            ("outcome", V::String(e.outcome.as_str().to_owned())),
             ("actor_id", opt(e.actor_id.map(|a| a.to_string()))),
             ("actor_email", opt(e.actor_email.clone())),
             ("actor_name", opt(actor_name)),

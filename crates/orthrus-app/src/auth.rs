@@ -6,6 +6,7 @@ use crate::audit::Event;
 use crate::{
     Action, Actor, App, AppError, Entity, Result, Via, normalize_email, validate_user_password,
 };
+use orthrus_core::AuditOutcome;
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_crypto::constant_time_eq;
 use orthrus_store::{
@@ -309,7 +310,7 @@ impl App {
                 "(not an email address)".to_owned()
             };
             let ev = Event::new(AuditAction::AuthLogin)
-                .outcome("failure")
+                .outcome(AuditOutcome::Failure)
                 .detail(serde_json::json!({"email": shown, "reason": reason}));
             if let Err(e) = self
                 .audit_raw(
@@ -563,7 +564,7 @@ impl App {
                 None => {
                     self.audit(
                         actor,
-                        Event::new(AuditAction::AuthStepUp).outcome("failure").detail(
+                        Event::new(AuditAction::AuthStepUp).outcome(AuditOutcome::Failure).detail(
                             serde_json::json!({"method": "password", "reason": "totp_required"}),
                         ),
                     )
@@ -578,7 +579,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AuthStepUp)
-                    .outcome("failure")
+                    .outcome(AuditOutcome::Failure)
                     .detail(serde_json::json!({"method": "password"})),
             )
             .await?;

@@ -15,6 +15,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::site::{Site, default_restrictions, page_matches, pattern_covers, url_path};
 use crate::{Action, Actor, App, AppError, Entity, ExtensionError, Result, SessionKind};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{AccountId, AccountRole, EventId, SecretString, Subject};
 use orthrus_store::{AccountRow, AuditFilter, IssuanceRow, OtpSlot, UsedStepRow};
 use serde::{Deserialize, Serialize};
@@ -316,7 +317,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::AccountAutofillRefused)
                     .target("account", a.id)
-                    .outcome("denied")
+                    .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({
                         "origin": origin,
                         "step": step.as_str(),
@@ -409,7 +410,7 @@ impl App {
         wait_secs: u64,
     ) -> Result<(String, i64)> {
         let ws = actor.workspace_id;
-        if row.kind == "hotp" {
+        if row.kind == orthrus_core::OtpKind::Hotp {
             // A counter code stays valid until used: the same rule as
             // generating one by hand.
             self.check_subject(actor, subject, Action::AdvanceHotp)?;

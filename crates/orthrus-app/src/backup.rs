@@ -7,6 +7,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditOutcome;
 use orthrus_core::EventId;
 use orthrus_crypto::Aad;
 use orthrus_store::{BackupCodeRow, BackupSetRow};
@@ -174,7 +175,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::AccountBackupCodesView)
                     .target("account", a.id)
-                    .outcome("denied")
+                    .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({"reason": e.code()})),
             )
             .await?;
@@ -343,7 +344,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::AccountBackupCodesLow)
                     .target("account", account)
-                    .outcome("warning")
+                    .outcome(AuditOutcome::Warning)
                     .detail(serde_json::json!({"unused_left": unused_left})),
             )
             .await?;

@@ -13,6 +13,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{EventId, Timestamp};
 use orthrus_store::StepUpRequestRow;
 use serde::{Deserialize, Serialize};
@@ -110,7 +111,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
-                .outcome("requested")
+                .outcome(AuditOutcome::Requested)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "device"})),
         )
@@ -322,7 +323,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AuthStepUp)
-                    .outcome("approved")
+                    .outcome(AuditOutcome::Approved)
                     .target("session", r.session_id)
                     .detail(serde_json::json!({"method": "device", "request": r.id})),
             )
@@ -332,7 +333,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AuthStepUp)
-                    .outcome("denied")
+                    .outcome(AuditOutcome::Denied)
                     .target("session", r.session_id)
                     .detail(serde_json::json!({"method": "device", "reason": reason})),
             )
@@ -355,6 +356,9 @@ impl App {
             .store
             .list_audit(actor.workspace_id, &filter)
             .await?;
-        Ok(rows.iter().filter(|r| r.event.outcome == "denied").count())
+        Ok(rows
+            .iter()
+            .filter(|r| r.event.outcome == AuditOutcome::Denied)
+            .count())
     }
 }

@@ -13,6 +13,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
 use orthrus_store::{AuditFilter, DualApprovalRow};
 use serde::Serialize;
@@ -277,7 +278,7 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target("approval", id).outcome(if approve { "success" } else { "denied" }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
+        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target("approval", id).outcome(if approve { AuditOutcome::Success } else { AuditOutcome::Denied }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
         Ok(to.to_owned())
     }
 

@@ -14,6 +14,7 @@ use crate::{
     Action, Actor, App, AppError, Entity, OutboundMail, Result, UserInfo, normalize_email,
 };
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{EventId, Timestamp, WorkspaceRole};
 use orthrus_store::InvitationRow;
 use serde::Serialize;
@@ -450,7 +451,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::UserPasswordChange)
                     .target("user", actor.user_id)
-                    .outcome("failure")
+                    .outcome(AuditOutcome::Failure)
                     .detail(serde_json::json!({"reason": "wrong_current_password"})),
             )
             .await?;

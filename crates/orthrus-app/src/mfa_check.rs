@@ -143,7 +143,7 @@ impl App {
             .store
             .get_otp(ws, a.id, OtpSlot::Active)
             .await?
-            .is_some_and(|o| o.kind == "totp" && o.confirmed_at.is_some()))
+            .is_some_and(|o| o.kind == orthrus_core::OtpKind::Totp && o.confirmed_at.is_some()))
     }
 
     /// What starting a check on `a` needs beyond the policy: the key to

@@ -10,7 +10,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
-use orthrus_core::{AccountId, EventId};
+use orthrus_core::{AccountId, EventId, OtpKind, OtpSource};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
 use orthrus_store::{IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
@@ -168,6 +168,24 @@ pub(crate) struct LedgerBatcher {
 /// Machine uses get at least this many seconds of validity by default.
 pub const DEFAULT_MIN_FRESH_SECS: i64 = 5;
 
+/// A seed's kind as storage spells it.
+pub(crate) fn stored_kind(k: Kind) -> OtpKind {
+    match k {
+        Kind::Totp => OtpKind::Totp,
+        Kind::Hotp => OtpKind::Hotp,
+        Kind::Steam => OtpKind::Steam,
+    }
+}
+
+/// A stored seed's kind, for its code generator.
+fn code_kind(k: OtpKind) -> Kind {
+    match k {
+        OtpKind::Totp => Kind::Totp,
+        OtpKind::Hotp => Kind::Hotp,
+        OtpKind::Steam => Kind::Steam,
+    }
+}
+
 fn otp_error(e: OtpError) -> AppError {
     let code = match &e {
         OtpError::InvalidBase32 { .. } | OtpError::SecretTooShort | OtpError::MissingSecret => {
@@ -195,10 +213,7 @@ impl App {
             &row.secret,
         )?;
         let params = OtpParams {
-            kind: row
-                .kind
-                .parse()
-                .map_err(|_| AppError::Internal(format!("bad otp kind {}", row.kind)))?,
+            kind: code_kind(row.kind),
             algorithm: row
                 .algorithm
                 .parse()
@@ -223,13 +238,13 @@ impl App {
             .unwrap_or_else(|| row.enrolled_by.to_string());
         Ok(OtpMeta {
             state: row.slot,
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_owned(),
             issuer: row.issuer.clone(),
             account_name: row.account_name.clone(),
             algorithm: row.algorithm.clone(),
             digits: row.digits,
             period: row.period,
-            source: row.source.clone(),
+            source: row.source.as_str().to_owned(),
             enrolled_by: by,
             enrolled_at: row.enrolled_at.to_rfc3339(),
             confirmed_at: row.confirmed_at.map(|t| t.to_rfc3339()),
@@ -241,7 +256,7 @@ impl App {
     fn parse_enrollment(
         input: EnrollInput,
         deadline: Option<std::time::Instant>,
-    ) -> Result<(Secret, OtpParams, &'static str)> {
+    ) -> Result<(Secret, OtpParams, OtpSource)> {
         let given = [
             input.secret.is_some(),
             input.otpauth_uri.is_some(),
@@ -267,7 +282,7 @@ impl App {
         };
         let (secret, mut params, source) = if let Some(uri) = &input.otpauth_uri {
             let (s, p) = from_uri(uri)?;
-            (s, p, "uri")
+            (s, p, OtpSource::Uri)
         } else if let Some(img) = &input.qr_image {
             let text = orthrus_otp::qr::decode_qr_until(img, deadline).map_err(otp_error)?;
             if !text.starts_with("otpauth") {
@@ -277,13 +292,13 @@ impl App {
                 ));
             }
             let (s, p) = from_uri(&text)?;
-            (s, p, "qr")
+            (s, p, OtpSource::Qr)
         } else {
             let s = orthrus_otp::parse_secret(input.secret.as_deref().unwrap_or(""))
                 .map_err(otp_error)?;
-            (s, OtpParams::default(), "secret")
+            (s, OtpParams::default(), OtpSource::Secret)
         };
-        if source == "secret" {
+        if source == OtpSource::Secret {
             if input.steam {
                 params.kind = Kind::Steam;
                 params.digits = 5;
@@ -338,7 +353,7 @@ impl App {
         account: AccountId,
         secret: Secret,
         params: OtpParams,
-        source: &str,
+        source: OtpSource,
     ) -> Result<PendingEnrollment> {
         let eid = EventId::new(self.inner.clock.as_ref(), self.rng());
         let sealed = self.inner.envelope.seal(
@@ -352,14 +367,14 @@ impl App {
             slot: OtpSlot::Pending,
             id: eid,
             secret: sealed,
-            kind: params.kind.as_str().to_owned(),
+            kind: stored_kind(params.kind),
             algorithm: params.algorithm.as_str().to_owned(),
             digits: i64::from(params.digits),
             period: i64::from(params.period),
             counter: i64::try_from(params.counter).unwrap_or(0),
             issuer: params.issuer.clone(),
             account_name: params.account_name.clone(),
-            source: source.to_owned(),
+            source,
             enrolled_by: actor.user_id,
             enrolled_at: self.now(),
             confirmed_at: None,
@@ -544,13 +559,13 @@ impl App {
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound(Entity::Authenticator))?;
-        if row.kind == "hotp" {
+        if row.kind == OtpKind::Hotp {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
         }
         // Only a code handed out (or the TOTP step in use and its
         // neighbours) can be marked: a member must not be able to pre-mark
         // future TOTP steps or HOTP counters.
-        let allowed = if row.kind == "hotp" {
+        let allowed = if row.kind == OtpKind::Hotp {
             (0..row.counter).contains(&step)
         } else {
             let current =
@@ -600,7 +615,7 @@ impl App {
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound(Entity::Authenticator))?;
-        if row.kind == "hotp" {
+        if row.kind == OtpKind::Hotp {
             // A valid HOTP code moves the counter on.
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
         }
@@ -623,7 +638,7 @@ impl App {
             })
             .await?;
         self.otp_used(actor.workspace_id, a.id);
-        if row.kind == "hotp" && fresh {
+        if row.kind == OtpKind::Hotp && fresh {
             self.inner
                 .store
                 .advance_otp_counter(actor.workspace_id, a.id, step.saturating_add(1))

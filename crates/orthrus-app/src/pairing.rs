@@ -10,6 +10,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, ExtensionError, LoginRequest, Result, SessionKind};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{EventId, SecretString, Timestamp};
 use orthrus_store::{PairingRow, PairingStatus};
 
@@ -171,9 +172,9 @@ impl App {
             return Err(ExtensionError::PairingExpired.into());
         }
         let (action, outcome) = if approve {
-            (AuditAction::ExtensionPairingApproved, "success")
+            (AuditAction::ExtensionPairingApproved, AuditOutcome::Success)
         } else {
-            (AuditAction::ExtensionPairingDenied, "denied")
+            (AuditAction::ExtensionPairingDenied, AuditOutcome::Denied)
         };
         self.audit(
             actor,

@@ -8,6 +8,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditOutcome;
 use orthrus_core::{EventId, SessionId, Timestamp};
 use orthrus_crypto::Aad;
 use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
@@ -335,7 +336,7 @@ impl App {
                 Err(e) => {
                     self.audit(
                     actor,
-                    Event::new(AuditAction::AuthStepUp).outcome("failure").detail(
+                    Event::new(AuditAction::AuthStepUp).outcome(AuditOutcome::Failure).detail(
                         serde_json::json!({"method": "passkey", "reason": format!("{e:?}")}),
                     ),
                 )

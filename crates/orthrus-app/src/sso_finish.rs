@@ -14,6 +14,7 @@ use crate::sso::{
     SsoFinish, mapped_role, pkce_challenge,
 };
 use crate::{App, AppError, Result};
+use orthrus_core::AuditOutcome;
 use orthrus_crypto::Aad;
 use orthrus_store::{InvitationRow, SessionKind, SsoFlowKind, SsoFlowRow, SsoIdentityRow, UserRow};
 
@@ -469,7 +470,7 @@ impl App {
             user.as_ref().map(|u| (u.id, u.email.as_str())),
             Some(&client.ip),
             Event::new(action)
-                .outcome("failure")
+                .outcome(AuditOutcome::Failure)
                 .detail(serde_json::json!({
                     "method": "sso",
                     "reason": e.reason(),
@@ -521,7 +522,7 @@ impl App {
                 Some(&client.ip),
                 Event::new(AuditAction::AuthStepUp)
                     .target("session", session)
-                    .outcome("failure")
+                    .outcome(AuditOutcome::Failure)
                     .detail(serde_json::json!({"method": "sso", "reason": e.reason(), "auth_time": claims.auth_time})),
             )
             .await?;

@@ -13,6 +13,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::sso::{SSO_TOTP_SECS, Sso, SsoClient, SsoError, SsoFinish};
 use crate::{App, AppError, Result};
+use orthrus_core::AuditOutcome;
 use orthrus_store::{SessionKind, SsoFlowKind, SsoFlowRow, UserRow};
 
 impl App {
@@ -135,7 +136,7 @@ impl App {
             Some((user.id, &user.email)),
             Some(&client.ip),
             Event::new(AuditAction::AuthSsoLogin)
-                .outcome("failure")
+                .outcome(AuditOutcome::Failure)
                 .detail(serde_json::json!({"method": "sso", "reason": "bad_code"})),
         )
         .await?;

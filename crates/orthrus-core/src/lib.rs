@@ -1,23 +1,28 @@
 //! Orthrus's domain vocabulary: identifiers, timestamps, workspace and account
 //! roles, the permission policy (a pure function), the stored vocabulary of
-//! jobs and messages (`JobKind`, `JobState`, `QuestionKind`, `StepOutcome`,
-//! `Channel`), and the `Clock` and `Entropy` seams through which time and
-//! randomness enter the system.
+//! jobs, messages, authenticators and the audit log (`JobKind`, `JobState`,
+//! `QuestionKind`, `StepOutcome`, `Channel`, `OtpKind`, `OtpSource`,
+//! `AuditOutcome`), and the `Clock` and `Entropy` seams through which time
+//! and randomness enter the system.
 //!
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
 //! depends on it, so it must stay small and dependency-light.
 
+pub mod audit;
 pub mod clock;
 pub mod egress;
 pub mod ids;
 pub mod job;
+pub mod otp;
 pub mod policy;
 pub mod roles;
 pub mod secret;
 
+pub use audit::AuditOutcome;
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
 pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
 pub use job::{Channel, JobKind, JobState, QuestionKind, StepOutcome, UnknownWord};
+pub use otp::{OtpKind, OtpSource};
 pub use policy::{Action, Decision, Subject};
 pub use roles::{AccountRole, WorkspaceRole};
 pub use secret::SecretString;

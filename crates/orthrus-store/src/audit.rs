@@ -107,7 +107,7 @@ macro_rules! impl_audit {
                 .bind(e.target_type.as_deref())
                 .bind(e.target_id.as_deref())
                 .bind(e.ip.as_deref())
-                .bind(&e.outcome)
+                .bind(e.outcome.as_str())
                 .bind(e.detail.to_string())
                 .bind(&prev)
                 .bind(&hash)

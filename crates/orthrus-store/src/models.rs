@@ -2,8 +2,8 @@
 //! (see `orthrus-crypto`); the store never sees plaintext secrets.
 
 use orthrus_core::{
-    AccountId, AccountRole, Channel, EventId, FieldId, JobState, SessionId, StepOutcome, Timestamp,
-    TokenId, UserId, WorkspaceId, WorkspaceRole,
+    AccountId, AccountRole, AuditOutcome, Channel, EventId, FieldId, JobState, OtpKind, OtpSource,
+    SessionId, StepOutcome, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 
@@ -220,7 +220,8 @@ pub struct NewAuditEvent {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     pub ip: Option<String>,
-    pub outcome: String,
+    /// Stored as its spelling (`success`, `denied`, …).
+    pub outcome: AuditOutcome,
     pub detail: serde_json::Value,
 }
 
@@ -274,15 +275,16 @@ pub struct OtpRow {
     /// The enrolment's own id; the sealed secret is bound to it.
     pub id: EventId,
     pub secret: Vec<u8>,
-    pub kind: String,
+    /// Stored as its spelling (`totp`, `hotp`, `steam`).
+    pub kind: OtpKind,
     pub algorithm: String,
     pub digits: i64,
     pub period: i64,
     pub counter: i64,
     pub issuer: Option<String>,
     pub account_name: Option<String>,
-    /// How it was given: secret, uri, qr, import, automation.
-    pub source: String,
+    /// How it was given (stored as `secret`, `uri`, `qr`, `import`, …).
+    pub source: OtpSource,
     pub enrolled_by: UserId,
     pub enrolled_at: Timestamp,
     pub confirmed_at: Option<Timestamp>,

@@ -256,14 +256,14 @@ pub(crate) fn otp_row<R: Decoded>(r: &R) -> Result<OtpRow> {
         },
         id: id(r, "id")?,
         secret: r.field("secret")?,
-        kind: r.field("kind")?,
+        kind: parse(&r.field::<String>("kind")?, "otp kind")?,
         algorithm: r.field("algorithm")?,
         digits: r.field("digits")?,
         period: r.field("period")?,
         counter: r.field("counter")?,
         issuer: r.field("issuer")?,
         account_name: r.field("account_name")?,
-        source: r.field("source")?,
+        source: parse(&r.field::<String>("source")?, "otp source")?,
         enrolled_by: id(r, "enrolled_by")?,
         enrolled_at: ts(r, "enrolled_at")?,
         confirmed_at: ts_opt(r, "confirmed_at")?,
@@ -507,11 +507,53 @@ pub(crate) fn audit_row<R: Decoded>(r: &R) -> Result<AuditEventRow> {
             target_type: r.field("target_type")?,
             target_id: r.field("target_id")?,
             ip: r.field("ip")?,
-            outcome: r.field("outcome")?,
+            outcome: parse(&r.field::<String>("outcome")?, "audit outcome")?,
             detail: serde_json::from_str(&detail)
                 .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
         },
         prev_hash: r.field("prev_hash")?,
         hash: r.field("hash")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::StoreError;
+    use crate::sql::parse;
+    use orthrus_core::{AuditOutcome, OtpKind, OtpSource};
+
+    #[test]
+    fn a_stored_word_decodes_and_an_unknown_one_is_a_store_error() {
+        assert_eq!(
+            parse::<AuditOutcome>("denied", "audit outcome").ok(),
+            Some(AuditOutcome::Denied)
+        );
+        assert_eq!(
+            parse::<OtpKind>("hotp", "otp kind").ok(),
+            Some(OtpKind::Hotp)
+        );
+        assert_eq!(
+            parse::<OtpSource>("import", "otp source").ok(),
+            Some(OtpSource::Import)
+        );
+        for (e, m) in [
+            (
+                parse::<AuditOutcome>("evil", "audit outcome").err(),
+                "bad audit outcome: \"evil\"",
+            ),
+            (
+                parse::<OtpKind>("TOTP", "otp kind").err(),
+                "bad otp kind: \"TOTP\"",
+            ),
+            (
+                parse::<OtpSource>("", "otp source").err(),
+                "bad otp source: \"\"",
+            ),
+        ] {
+            assert!(
+                matches!(e, Some(StoreError::Corrupt(ref s)) if s == m),
+                "{e:?}"
+            );
+        }
+    }
 }

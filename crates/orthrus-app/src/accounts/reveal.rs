@@ -4,6 +4,7 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditOutcome;
 use orthrus_core::SecretString;
 
 impl App {
@@ -26,7 +27,7 @@ impl App {
                 actor,
                 Event::new(action)
                     .target("account", a.id)
-                    .outcome("denied")
+                    .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({"reason": e.code()})),
             )
             .await?;

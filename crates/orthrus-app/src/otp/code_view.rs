@@ -183,7 +183,7 @@ impl App {
         ))?;
         // An HOTP code stays valid until used: generating one hands out a
         // credential, so it takes more than the right to use the account.
-        if row.kind == "hotp" {
+        if row.kind == orthrus_core::OtpKind::Hotp {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
             if !may_claim {
                 return Err(AppError::invalid(
@@ -294,7 +294,7 @@ impl App {
             period: row.period,
             seconds_remaining: remaining,
             next_code: next,
-            kind: row.kind,
+            kind: row.kind.as_str().to_owned(),
             used,
         })
     }

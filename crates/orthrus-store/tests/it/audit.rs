@@ -33,7 +33,7 @@ async fn audit_chain_appends_in_order_and_filters() {
                 target_type: Some("account".into()),
                 target_id: Some(format!("t{i}")),
                 ip: Some("127.0.0.1".into()),
-                outcome: "success".into(),
+                outcome: AuditOutcome::Success,
                 detail: serde_json::json!({"i": i}),
             };
             appended.push(s.append_audit(ws.id, &e, &chain).await.unwrap());
@@ -122,7 +122,7 @@ async fn concurrent_audit_appends_keep_one_chain() {
                     target_type: None,
                     target_id: None,
                     ip: None,
-                    outcome: "success".into(),
+                    outcome: AuditOutcome::Success,
                     detail: serde_json::json!({}),
                 };
                 s.append_audit(ws.id, &e, &chain).await.unwrap()

@@ -191,7 +191,7 @@ async fn a_batch_of_audit_events_extends_one_chain_in_order() {
             target_type: None,
             target_id: None,
             ip: None,
-            outcome: "success".into(),
+            outcome: AuditOutcome::Success,
             detail: serde_json::json!({"i": i}),
         };
         s.append_audit(ws.id, &ev(0), &chain).await.unwrap();

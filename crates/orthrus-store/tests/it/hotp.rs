@@ -11,7 +11,7 @@ async fn concurrent_hotp_claims_get_distinct_counters() {
             .await
             .into_parts();
         let mut row = otp(&c, &a, OtpSlot::Active, 1, u.id);
-        row.kind = "hotp".into();
+        row.kind = OtpKind::Hotp;
         row.counter = 7;
         s.put_otp(&row).await.unwrap();
 

@@ -20,17 +20,19 @@ async fn mfa_checks_are_due_per_account_and_one_waits_at_a_time() {
         for a in [&due, &pending, &hotp, &nameless] {
             s.create_account(a, &owner_of(a, u.id), &[]).await.unwrap();
         }
-        let confirmed = |a: &AccountRow, kind: &str| OtpRow {
-            kind: kind.into(),
+        let confirmed = |a: &AccountRow, kind: OtpKind| OtpRow {
+            kind,
             confirmed_at: Some(c.now()),
             ..otp(&c, a, OtpSlot::Active, 1, u.id)
         };
-        s.put_otp(&confirmed(&due, "totp")).await.unwrap();
+        s.put_otp(&confirmed(&due, OtpKind::Totp)).await.unwrap();
         s.put_otp(&otp(&c, &pending, OtpSlot::Pending, 2, u.id))
             .await
             .unwrap();
-        s.put_otp(&confirmed(&hotp, "hotp")).await.unwrap();
-        s.put_otp(&confirmed(&nameless, "totp")).await.unwrap();
+        s.put_otp(&confirmed(&hotp, OtpKind::Hotp)).await.unwrap();
+        s.put_otp(&confirmed(&nameless, OtpKind::Totp))
+            .await
+            .unwrap();
 
         let week = 7 * 86_400;
         let due_now = |s: Arc<dyn Store>, before: Timestamp| async move {

@@ -1,0 +1,95 @@
+//! How an audited action ended ([`AuditOutcome`]), spelled exactly as the
+//! audit log's `outcome` column, its hash chain and the API's JSON keep it.
+
+use crate::UnknownWord;
+use std::fmt;
+use std::str::FromStr;
+
+/// How an audited action ended (`audit_events.outcome`, `AuditEntry::outcome`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// It was done.
+    Success,
+    /// It was tried and did not work (a wrong code, a refused sign-in).
+    Failure,
+    /// The policy, or a person deciding, said no.
+    Denied,
+    /// A person asked for it; someone else decides.
+    Requested,
+    /// A person deciding said yes.
+    Approved,
+    /// It was done, with something to look at (a restore over data).
+    Warning,
+}
+
+impl AuditOutcome {
+    pub const ALL: [AuditOutcome; 6] = [
+        AuditOutcome::Success,
+        AuditOutcome::Failure,
+        AuditOutcome::Denied,
+        AuditOutcome::Requested,
+        AuditOutcome::Approved,
+        AuditOutcome::Warning,
+    ];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Denied => "denied",
+            Self::Requested => "requested",
+            Self::Approved => "approved",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for AuditOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditOutcome {
+    type Err = UnknownWord;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownWord {
+                what: "audit outcome",
+                text: s.to_owned(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditOutcome;
+
+    #[test]
+    fn outcomes_spell_themselves_as_stored_and_sent() {
+        let words = [
+            "success",
+            "failure",
+            "denied",
+            "requested",
+            "approved",
+            "warning",
+        ];
+        for (o, w) in AuditOutcome::ALL.into_iter().zip(words) {
+            assert_eq!(o.as_str(), w);
+            assert_eq!(o.to_string(), w);
+            assert_eq!(w.parse::<AuditOutcome>(), Ok(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{w}\""));
+            assert_eq!(
+                serde_json::from_str::<AuditOutcome>(&format!("\"{w}\"")).unwrap(),
+                o
+            );
+        }
+        assert!("Success".parse::<AuditOutcome>().is_err());
+    }
+}

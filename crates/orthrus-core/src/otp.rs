@@ -1,0 +1,118 @@
+//! The stored vocabulary of an account's authenticator: what kind of codes
+//! its seed makes ([`OtpKind`]) and how the seed was given ([`OtpSource`]),
+//! spelled exactly as `account_otp.kind` and `account_otp.source` keep them.
+
+use crate::UnknownWord;
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of codes a seed makes (`account_otp.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtpKind {
+    /// Time-based (RFC 6238).
+    Totp,
+    /// Counter-based (RFC 4226).
+    Hotp,
+    /// Steam Guard: time-based, 5 characters from Steam's alphabet.
+    Steam,
+}
+
+impl OtpKind {
+    pub const ALL: [OtpKind; 3] = [OtpKind::Totp, OtpKind::Hotp, OtpKind::Steam];
+
+    /// The stored spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Hotp => "hotp",
+            Self::Steam => "steam",
+        }
+    }
+}
+
+/// How a seed was given (`account_otp.source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtpSource {
+    /// Its secret key, typed or pasted.
+    Secret,
+    /// An `otpauth://` URI.
+    Uri,
+    /// A picture of its QR code.
+    Qr,
+    /// An authenticator export (`otpauth-migration://`).
+    Import,
+    /// An automation enrolled it.
+    Automation,
+}
+
+impl OtpSource {
+    pub const ALL: [OtpSource; 5] = [
+        OtpSource::Secret,
+        OtpSource::Uri,
+        OtpSource::Qr,
+        OtpSource::Import,
+        OtpSource::Automation,
+    ];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Secret => "secret",
+            Self::Uri => "uri",
+            Self::Qr => "qr",
+            Self::Import => "import",
+            Self::Automation => "automation",
+        }
+    }
+}
+
+macro_rules! spelled {
+    ($t:ty, $what:literal) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $t {
+            type Err = UnknownWord;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == s)
+                    .ok_or_else(|| UnknownWord {
+                        what: $what,
+                        text: s.to_owned(),
+                    })
+            }
+        }
+    };
+}
+
+spelled!(OtpKind, "otp kind");
+spelled!(OtpSource, "otp source");
+
+#[cfg(test)]
+mod tests {
+    use super::{OtpKind, OtpSource};
+
+    #[test]
+    fn kinds_and_sources_spell_themselves_as_stored() {
+        for (k, w) in OtpKind::ALL.into_iter().zip(["totp", "hotp", "steam"]) {
+            assert_eq!(k.to_string(), w);
+            assert_eq!(w.parse::<OtpKind>(), Ok(k));
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
+        }
+        let words = ["secret", "uri", "qr", "import", "automation"];
+        for (s, w) in OtpSource::ALL.into_iter().zip(words) {
+            assert_eq!(s.to_string(), w);
+            assert_eq!(w.parse::<OtpSource>(), Ok(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{w}\""));
+        }
+        assert!("TOTP".parse::<OtpKind>().is_err());
+        assert!("paper".parse::<OtpSource>().is_err());
+    }
+}
