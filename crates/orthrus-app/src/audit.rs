@@ -74,7 +74,10 @@ impl AuditVerification {
 type QueuedEvent = (
     WorkspaceId,
     NewAuditEvent,
-    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+    // A store error is not Clone: every caller of the batch gets it shared.
+    tokio::sync::oneshot::Sender<
+        std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>,
+    >,
 );
 
 /// Events waiting for the next group commit, and the lock its writer holds.
@@ -217,7 +220,7 @@ impl App {
         let _writer = batcher.writer.lock().await;
         // An earlier writer may have written ours while we waited.
         if let Ok(done) = rx.try_recv() {
-            return done.map_err(AppError::Internal);
+            return done.map_err(|e| AppError::Internal(e.to_string()));
         }
         let batch = std::mem::take(
             &mut *batcher
@@ -252,7 +255,7 @@ impl App {
                     .store
                     .append_audits(ws, &events, &chain)
                     .await
-                    .map_err(|e| e.to_string());
+                    .map_err(std::sync::Arc::new);
                 for tx in txs {
                     let _ = tx.send(result.clone());
                 }
@@ -261,7 +264,7 @@ impl App {
         let _ = write.await;
         rx.await
             .map_err(|_| AppError::Internal("audit writer went away".into()))?
-            .map_err(AppError::Internal)
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     pub(crate) async fn audit(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {

@@ -156,7 +156,10 @@ impl CodeUse {
 /// A queued ledger row and how to tell its caller the outcome.
 type Waiting = (
     IssuanceRow,
-    tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+    // A store error is not Clone: every caller of the batch gets it shared.
+    tokio::sync::oneshot::Sender<
+        std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>,
+    >,
 );
 
 #[derive(Default)]

@@ -21,7 +21,7 @@ impl App {
         let _writer = batcher.writer.lock().await;
         // An earlier writer may have written our row while we waited.
         if let Ok(done) = rx.try_recv() {
-            return done.map_err(AppError::Internal);
+            return done.map_err(|e| AppError::Internal(e.to_string()));
         }
         let batch = std::mem::take(
             &mut *batcher
@@ -38,7 +38,7 @@ impl App {
             let result = store
                 .record_issuances(&rows)
                 .await
-                .map_err(|e| e.to_string());
+                .map_err(std::sync::Arc::new);
             for (_, tx) in batch {
                 let _ = tx.send(result.clone());
             }
@@ -46,7 +46,7 @@ impl App {
         let _ = write.await;
         rx.await
             .map_err(|_| AppError::Internal("ledger writer went away".into()))?
-            .map_err(AppError::Internal)
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// Waits `ms` of the app's clock (tests move a fake clock instead).
