@@ -8,6 +8,32 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// `Display` and `FromStr` for a vocabulary spelled by its `as_str` over
+/// its `ALL`; an unknown spelling is an [`UnknownWord`] naming `$what`.
+macro_rules! spelled_as_str {
+    ($name:ident, $what:literal) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownWord;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == s)
+                    .ok_or_else(|| UnknownWord {
+                        what: $what,
+                        text: s.to_owned(),
+                    })
+            }
+        }
+    };
+}
+
 /// Where an automation job stands (`automation_jobs.state`, `JobView::state`).
 ///
 /// ```text
@@ -93,11 +119,7 @@ impl JobState {
     }
 }
 
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+spelled_as_str!(JobState, "job state");
 
 /// A text that is none of the spellings of the vocabulary it was read as.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -105,20 +127,6 @@ impl fmt::Display for JobState {
 pub struct UnknownWord {
     pub what: &'static str,
     pub text: String,
-}
-
-impl FromStr for JobState {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownWord {
-                what: "job state",
-                text: s.to_owned(),
-            })
-    }
 }
 
 /// What an automation job does (`automation_jobs.kind`, `JobView::kind`).
@@ -181,22 +189,7 @@ impl JobKind {
     }
 }
 
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for JobKind {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s).ok_or_else(|| UnknownWord {
-            what: "job kind",
-            text: s.to_owned(),
-        })
-    }
-}
+spelled_as_str!(JobKind, "job kind");
 
 /// What a waiting job asks a person (`Question::kind`, kept in the job's
 /// stored question and sent in its JSON).
@@ -222,25 +215,7 @@ impl QuestionKind {
     }
 }
 
-impl fmt::Display for QuestionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for QuestionKind {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownWord {
-                what: "question kind",
-                text: s.to_owned(),
-            })
-    }
-}
+spelled_as_str!(QuestionKind, "question kind");
 
 /// How a step of a job's log ended (`automation_steps.outcome`,
 /// `StepView::outcome`); a step still running has none.
@@ -268,25 +243,7 @@ impl StepOutcome {
     }
 }
 
-impl fmt::Display for StepOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StepOutcome {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownWord {
-                what: "step outcome",
-                text: s.to_owned(),
-            })
-    }
-}
+spelled_as_str!(StepOutcome, "step outcome");
 
 /// Which road an inbox message came by (`inbox_messages.channel`,
 /// `InboxItem::channel`).
@@ -311,25 +268,7 @@ impl Channel {
     }
 }
 
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownWord {
-                what: "channel",
-                text: s.to_owned(),
-            })
-    }
-}
+spelled_as_str!(Channel, "channel");
 
 #[cfg(test)]
 mod tests {
