@@ -100,6 +100,17 @@ pub(crate) async fn shoot(driver: &WebDriver, log: &mut dyn StepLog, handle: i64
     }
 }
 
+/// After a step: its picture (when the log wants one) and the page's
+/// address as the log may keep it.
+async fn step_ended(driver: &WebDriver, log: &mut dyn StepLog, handle: i64) -> Option<String> {
+    shoot(driver, log, handle).await;
+    driver
+        .current_url()
+        .await
+        .ok()
+        .map(|u| loggable(u.as_str()))
+}
+
 /// How a flow ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlowEnd {
@@ -170,12 +181,7 @@ async fn run_steps(
         if let Action::Run(sub) = &step.action {
             let handle = log.started(&step.name).await;
             let end = run_nested(driver, recipe, sub, host, &mut *log, depth + 1).await;
-            shoot(driver, log, handle).await;
-            let url = driver
-                .current_url()
-                .await
-                .ok()
-                .map(|u| loggable(u.as_str()));
+            let url = step_ended(driver, log, handle).await;
             if end == FlowEnd::Done {
                 log.finished(handle, StepOutcome::Ok, url.as_deref(), None)
                     .await;
@@ -194,12 +200,7 @@ async fn run_steps(
         let handle = log.started(&step.name).await;
         let timeout = Duration::from_secs(step.timeout_secs);
         let result = execute(driver, &step.action, timeout, host, &mut vars).await;
-        shoot(driver, log, handle).await;
-        let url = driver
-            .current_url()
-            .await
-            .ok()
-            .map(|u| loggable(u.as_str()));
+        let url = step_ended(driver, log, handle).await;
         let next = match result {
             Ok(Next::Continue(detail)) => {
                 log.finished(handle, StepOutcome::Ok, url.as_deref(), detail.as_deref())
