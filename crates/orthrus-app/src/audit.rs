@@ -71,21 +71,8 @@ impl AuditVerification {
     }
 }
 
-type QueuedEvent = (
-    WorkspaceId,
-    NewAuditEvent,
-    // A store error is not Clone: every caller of the batch gets it shared.
-    tokio::sync::oneshot::Sender<
-        std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>,
-    >,
-);
-
-/// Events waiting for the next group commit, and the lock its writer holds.
-#[derive(Default)]
-pub(crate) struct AuditBatcher {
-    queue: std::sync::Mutex<Vec<QueuedEvent>>,
-    writer: tokio::sync::Mutex<()>,
-}
+/// Events (with their workspace) waiting for the next group commit.
+pub(crate) type AuditBatcher = crate::group_commit::GroupCommit<(WorkspaceId, NewAuditEvent)>;
 
 /// What one audit event records, before the actor and time are filled in.
 pub(crate) struct Event<'a> {
@@ -135,6 +122,23 @@ impl App {
         self.inner
             .audit_hasher
             .hash_parts(&[prev.as_bytes(), &seq.to_be_bytes(), &body])
+    }
+
+    /// An event done by `user` (signed in or signing in) from `ip`, in
+    /// their workspace.
+    pub(crate) async fn audit_as_user(
+        &self,
+        user: &orthrus_store::UserRow,
+        ip: &str,
+        ev: Event<'_>,
+    ) -> Result<()> {
+        self.audit_raw(
+            user.workspace_id,
+            Some((user.id, &user.email)),
+            Some(ip),
+            ev,
+        )
+        .await
     }
 
     /// Appends an event; failures are logged, never shown to the caller, but
@@ -210,30 +214,12 @@ impl App {
             outcome: ev.outcome,
             detail: ev.detail,
         };
-        let (tx, mut rx) = tokio::sync::oneshot::channel();
-        let batcher = &self.inner.audit_batch;
-        batcher
-            .queue
-            .lock()
-            .map_err(|_| AppError::Internal("audit queue poisoned".into()))?
-            .push((actor.workspace_id, e, tx));
-        let _writer = batcher.writer.lock().await;
-        // An earlier writer may have written ours while we waited.
-        if let Ok(done) = rx.try_recv() {
-            return done.map_err(|e| AppError::Internal(e.to_string()));
-        }
-        let batch = std::mem::take(
-            &mut *batcher
-                .queue
-                .lock()
-                .map_err(|_| AppError::Internal("audit queue poisoned".into()))?,
-        );
         // Written in its own task: a cancelled request still commits the
         // batch and answers everyone in it.
         let app = self.clone();
-        let write = tokio::spawn(async move {
+        let write = |batch: Vec<((WorkspaceId, NewAuditEvent), crate::group_commit::Done)>| async move {
             let mut by_ws: Vec<(WorkspaceId, Vec<NewAuditEvent>, Vec<_>)> = Vec::new();
-            for (ws, e, tx) in batch {
+            for ((ws, e), tx) in batch {
                 match by_ws.iter_mut().find(|(w, _, _)| *w == ws) {
                     Some((_, es, txs)) => {
                         es.push(e);
@@ -260,11 +246,11 @@ impl App {
                     let _ = tx.send(result.clone());
                 }
             }
-        });
-        let _ = write.await;
-        rx.await
-            .map_err(|_| AppError::Internal("audit writer went away".into()))?
-            .map_err(|e| AppError::Internal(e.to_string()))
+        };
+        self.inner
+            .audit_batch
+            .commit((actor.workspace_id, e), "audit", write)
+            .await
     }
 
     pub(crate) async fn audit(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {

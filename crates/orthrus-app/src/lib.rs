@@ -25,6 +25,7 @@ mod error;
 mod error_code;
 mod failed_step;
 mod forward;
+mod group_commit;
 mod inbox;
 mod inbox_quota;
 mod inbox_search;

@@ -13,7 +13,7 @@ use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, EventId, OtpKind, OtpSource};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
-use orthrus_store::{IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
+use orthrus_store::{AccountRow, IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
 use serde::{Deserialize, Serialize};
 
 mod code_view;
@@ -153,20 +153,7 @@ impl CodeUse {
 /// throughput. Callers queue their row; whoever holds the writer lock writes
 /// everything queued so far in one transaction and tells each caller. No
 /// background task is involved.
-/// A queued ledger row and how to tell its caller the outcome.
-type Waiting = (
-    IssuanceRow,
-    // A store error is not Clone: every caller of the batch gets it shared.
-    tokio::sync::oneshot::Sender<
-        std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>,
-    >,
-);
-
-#[derive(Default)]
-pub(crate) struct LedgerBatcher {
-    queue: std::sync::Mutex<Vec<Waiting>>,
-    writer: tokio::sync::Mutex<()>,
-}
+pub(crate) type LedgerBatcher = crate::group_commit::GroupCommit<IssuanceRow>;
 
 /// Machine uses get at least this many seconds of validity by default.
 pub const DEFAULT_MIN_FRESH_SECS: i64 = 5;
@@ -392,15 +379,21 @@ impl App {
         )
         .await?;
         let g = Generator::new(secret, params).map_err(otp_error)?;
-        let (code, remaining, next) = self.codes_now(&g, &row);
-        Ok(PendingEnrollment {
+        Ok(self.pending_enrollment(&g, &row, meta))
+    }
+
+    /// The "Verify your code" answer for a pending enrolment: its codes now
+    /// and its parameters.
+    fn pending_enrollment(&self, g: &Generator, row: &OtpRow, meta: OtpMeta) -> PendingEnrollment {
+        let (code, remaining, next) = self.codes_now(g, row);
+        PendingEnrollment {
             state: OtpSlot::Pending,
             enrollment_id: row.id.to_string(),
             code,
             seconds_remaining: remaining,
             next_code: next,
             meta,
-        })
+        }
     }
 
     /// Current code, seconds left, next code.
@@ -433,15 +426,8 @@ impl App {
             .await?
             .ok_or(AppError::NotFound(Entity::PendingEnrolment))?;
         let g = self.otp_generator(&row)?;
-        let (code, remaining, next) = self.codes_now(&g, &row);
-        Ok(PendingEnrollment {
-            state: OtpSlot::Pending,
-            enrollment_id: row.id.to_string(),
-            code,
-            seconds_remaining: remaining,
-            next_code: next,
-            meta: self.otp_meta(actor, &row).await?,
-        })
+        let meta = self.otp_meta(actor, &row).await?;
+        Ok(self.pending_enrollment(&g, &row, meta))
     }
 
     /// "Done": the pending seed becomes the active one.
@@ -545,15 +531,10 @@ impl App {
         Ok(OtpStatus { active, pending })
     }
 
-    /// Marks a step used at the app, so the next requester gets told (and
-    /// machines get the next code). For HOTP, moves the counter on.
-    pub async fn mark_otp_used(
-        &self,
-        actor: &Actor,
-        id: AccountId,
-        step: i64,
-        how: CodeUse,
-    ) -> Result<bool> {
+    /// The account and its active authenticator, for someone about to use a
+    /// code: using it needs `UseTotp`, and an HOTP one also `AdvanceHotp`
+    /// (using a code moves its counter on).
+    async fn active_otp_to_use(&self, actor: &Actor, id: AccountId) -> Result<(AccountRow, OtpRow)> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::UseTotp)?;
         let row = self
@@ -565,6 +546,45 @@ impl App {
         if row.kind == OtpKind::Hotp {
             self.check_subject(actor, subject, Action::AdvanceHotp)?;
         }
+        Ok((a, row))
+    }
+
+    /// Records that the actor used the code of `step` (`how`: the way it
+    /// was used) and tells the waiting views; true when nobody had used it.
+    async fn record_used_step(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        step: i64,
+        how: String,
+    ) -> Result<bool> {
+        let fresh = self
+            .inner
+            .store
+            .mark_step_used(&UsedStepRow {
+                workspace_id: actor.workspace_id,
+                account_id: account,
+                step,
+                used_by: Some(actor.user_id),
+                used_by_email: Some(actor.email.clone()),
+                how,
+                used_at: self.now(),
+            })
+            .await?;
+        self.otp_used(actor.workspace_id, account);
+        Ok(fresh)
+    }
+
+    /// Marks a step used at the app, so the next requester gets told (and
+    /// machines get the next code). For HOTP, moves the counter on.
+    pub async fn mark_otp_used(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        step: i64,
+        how: CodeUse,
+    ) -> Result<bool> {
+        let (a, row) = self.active_otp_to_use(actor, id).await?;
         // Only a code handed out (or the TOTP step in use and its
         // neighbours) can be marked: a member must not be able to pre-mark
         // future TOTP steps or HOTP counters.
@@ -582,19 +602,8 @@ impl App {
             ));
         }
         let fresh = self
-            .inner
-            .store
-            .mark_step_used(&UsedStepRow {
-                workspace_id: actor.workspace_id,
-                account_id: a.id,
-                step,
-                used_by: Some(actor.user_id),
-                used_by_email: Some(actor.email.clone()),
-                how: how.as_str().to_owned(),
-                used_at: self.now(),
-            })
+            .record_used_step(actor, a.id, step, how.as_str().to_owned())
             .await?;
-        self.otp_used(actor.workspace_id, a.id);
         // An HOTP step marked here was claimed when it was handed out: the
         // counter is already past it.
         Ok(fresh)
@@ -610,37 +619,16 @@ impl App {
         code: &str,
         skew: u8,
     ) -> Result<Option<i64>> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::UseTotp)?;
-        let row = self
-            .inner
-            .store
-            .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
-            .await?
-            .ok_or(AppError::NotFound(Entity::Authenticator))?;
-        if row.kind == OtpKind::Hotp {
-            // A valid HOTP code moves the counter on.
-            self.check_subject(actor, subject, Action::AdvanceHotp)?;
-        }
+        // A valid HOTP code moves the counter on.
+        let (a, row) = self.active_otp_to_use(actor, id).await?;
         let g = self.otp_generator(&row)?;
         let Some(step) = g.verify(code, unix(self.now()), skew.min(1)) else {
             return Ok(None);
         };
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         let fresh = self
-            .inner
-            .store
-            .mark_step_used(&UsedStepRow {
-                workspace_id: actor.workspace_id,
-                account_id: a.id,
-                step,
-                used_by: Some(actor.user_id),
-                used_by_email: Some(actor.email.clone()),
-                how: "verify".into(),
-                used_at: self.now(),
-            })
+            .record_used_step(actor, a.id, step, "verify".into())
             .await?;
-        self.otp_used(actor.workspace_id, a.id);
         if row.kind == OtpKind::Hotp && fresh {
             self.inner
                 .store

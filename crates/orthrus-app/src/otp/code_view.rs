@@ -11,42 +11,20 @@ use orthrus_store::{CodeViewRead, IssuanceRow};
 
 impl App {
     pub(crate) async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
-        let (tx, mut rx) = tokio::sync::oneshot::channel();
-        let batcher = &self.inner.ledger;
-        batcher
-            .queue
-            .lock()
-            .map_err(|_| AppError::Internal("ledger queue poisoned".into()))?
-            .push((row, tx));
-        let _writer = batcher.writer.lock().await;
-        // An earlier writer may have written our row while we waited.
-        if let Ok(done) = rx.try_recv() {
-            return done.map_err(|e| AppError::Internal(e.to_string()));
-        }
-        let batch = std::mem::take(
-            &mut *batcher
-                .queue
-                .lock()
-                .map_err(|_| AppError::Internal("ledger queue poisoned".into()))?,
-        );
-        // The write runs in its own task, awaited here: if this request is
-        // cancelled (client gone), the batch still commits and every other
-        // caller in it still gets its answer.
         let store = std::sync::Arc::clone(&self.inner.store);
-        let write = tokio::spawn(async move {
-            let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
-            let result = store
-                .record_issuances(&rows)
-                .await
-                .map_err(std::sync::Arc::new);
-            for (_, tx) in batch {
-                let _ = tx.send(result.clone());
-            }
-        });
-        let _ = write.await;
-        rx.await
-            .map_err(|_| AppError::Internal("ledger writer went away".into()))?
-            .map_err(|e| AppError::Internal(e.to_string()))
+        self.inner
+            .ledger
+            .commit(row, "ledger", |batch| async move {
+                let rows: Vec<IssuanceRow> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let result = store
+                    .record_issuances(&rows)
+                    .await
+                    .map_err(std::sync::Arc::new);
+                for (_, tx) in batch {
+                    let _ = tx.send(result.clone());
+                }
+            })
+            .await
     }
 
     /// Waits `ms` of the app's clock (tests move a fake clock instead).
@@ -71,9 +49,7 @@ impl App {
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
-        let code = self.code_for(actor, id, how, min_fresh, true).await?;
-        self.inner.metrics.code_views.add(how);
-        Ok(code)
+        self.counted_code(actor, id, how, min_fresh, true).await
     }
 
     /// [`App::otp_code`] for a request that must not change state (GET, a
@@ -87,7 +63,19 @@ impl App {
         how: CodeUse,
         min_fresh: Option<i64>,
     ) -> Result<CodeView> {
-        let code = self.code_for(actor, id, how, min_fresh, false).await?;
+        self.counted_code(actor, id, how, min_fresh, false).await
+    }
+
+    /// [`App::code_for`], counted in the code-view metrics.
+    async fn counted_code(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        how: CodeUse,
+        min_fresh: Option<i64>,
+        may_claim: bool,
+    ) -> Result<CodeView> {
+        let code = self.code_for(actor, id, how, min_fresh, may_claim).await?;
         self.inner.metrics.code_views.add(how);
         Ok(code)
     }
