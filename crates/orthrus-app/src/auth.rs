@@ -153,6 +153,16 @@ impl App {
         Ok(user.id)
     }
 
+    /// Hashes a password off the async threads.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let hasher = self.inner.hasher.clone();
+        let rng = std::sync::Arc::clone(&self.inner.rng);
+        let pw = password.to_owned();
+        Ok(self
+            .blocking(move || hasher.hash(&pw, rng.as_ref()))
+            .await??)
+    }
+
     pub(crate) async fn new_user_row(
         &self,
         ws: WorkspaceId,
@@ -169,12 +179,7 @@ impl App {
                 "names are at most 100 characters",
             ));
         }
-        let hasher = self.inner.hasher.clone();
-        let rng = std::sync::Arc::clone(&self.inner.rng);
-        let pw = password.to_owned();
-        let hash = self
-            .blocking(move || hasher.hash(&pw, rng.as_ref()))
-            .await??;
+        let hash = self.hash_password(password).await?;
         let now = self.now();
         Ok(UserRow {
             id: UserId::new(self.inner.clock.as_ref(), self.rng()),
@@ -258,10 +263,9 @@ impl App {
         let ws = self.workspace(user.workspace_id).await?;
         let must_enroll = ws.require_2fa && !user.totp_enabled;
         let (token, session_id, expires_at) = self.create_session(&user, &req).await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&req.ip),
+        self.audit_as_user(
+            &user,
+            &req.ip,
             Event::new(AuditAction::AuthLogin)
                 .target("session", session_id)
                 .detail(
@@ -548,16 +552,7 @@ impl App {
                 "step-up elevates a signed-in session; API tokens cannot be elevated",
             ));
         };
-        let (email_key, _) = self.throttle_keys(&actor.email, &actor.ip);
-        if let Some(retry_after_secs) = self.locked(&email_key).await? {
-            return Err(AppError::Throttled { retry_after_secs });
-        }
-        let user = self
-            .inner
-            .store
-            .get_user(actor.workspace_id, actor.user_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let (email_key, user) = self.password_recheck(actor).await?;
         let mut ok = self.verify_password(password, &user.password_hash).await?;
         if ok && user.totp_enabled {
             match totp.map(str::trim).filter(|c| !c.is_empty()) {
@@ -585,19 +580,58 @@ impl App {
             .await?;
             return Err(AppError::InvalidCredentials);
         }
-        let ws = self.workspace(actor.workspace_id).await?;
+        self.step_up_session(actor, session, "password").await
+    }
+
+    /// Elevates the session for the workspace's step-up minutes (1 to 60);
+    /// answers until when.
+    pub(crate) async fn elevate_session(
+        &self,
+        ws: WorkspaceId,
+        session: SessionId,
+    ) -> Result<Timestamp> {
+        let ws = self.workspace(ws).await?;
         let until = self
             .now()
             .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
         self.inner.store.elevate_session(session, until).await?;
+        Ok(until)
+    }
+
+    /// A step-up the actor passed by `method`: the session is elevated and
+    /// the step-up audited.
+    pub(crate) async fn step_up_session(
+        &self,
+        actor: &Actor,
+        session: SessionId,
+        method: &str,
+    ) -> Result<Timestamp> {
+        let until = self.elevate_session(actor.workspace_id, session).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
-                .detail(serde_json::json!({"method": "password", "until": until.to_rfc3339()})),
+                .detail(serde_json::json!({"method": method, "until": until.to_rfc3339()})),
         )
         .await?;
         Ok(until)
+    }
+
+    /// Before the actor types their password again (step-up, changing
+    /// it): refused while their email is locked out; their throttle key
+    /// (for counting a failure) and their user row.
+    pub(crate) async fn password_recheck(&self, actor: &Actor) -> Result<(String, UserRow)> {
+        let (email_key, _) = self.throttle_keys(&actor.email, &actor.ip);
+        if let Some(retry_after_secs) = self.locked(&email_key).await? {
+            return Err(AppError::Throttled { retry_after_secs });
+        }
+        let user = self
+            .inner
+            .store
+            .get_user(actor.workspace_id, actor.user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok((email_key, user))
     }
 
     /// The actor's active sessions.

@@ -323,15 +323,20 @@ impl App {
         Ok(InvitationInfo::from_row(&row, now))
     }
 
-    /// What an invitation link is for (no sign-in needed: the token is the
-    /// credential). Unknown tokens are `invitation.not_found`.
-    pub async fn invitation_preview(&self, token: &str) -> Result<InvitationPreview> {
-        let row = self
-            .inner
+    /// The invitation a link's token names; unknown tokens are
+    /// `invitation.not_found`.
+    async fn invitation_by_token(&self, token: &str) -> Result<InvitationRow> {
+        self.inner
             .store
             .invitation_by_token_hash(&self.invitation_token_hash(token))
             .await?
-            .ok_or(AppError::NotFound(Entity::Invitation))?;
+            .ok_or(AppError::NotFound(Entity::Invitation))
+    }
+
+    /// What an invitation link is for (no sign-in needed: the token is the
+    /// credential). Unknown tokens are `invitation.not_found`.
+    pub async fn invitation_preview(&self, token: &str) -> Result<InvitationPreview> {
+        let row = self.invitation_by_token(token).await?;
         let workspace = self.workspace(row.workspace_id).await?;
         Ok(InvitationPreview {
             state: InvitationState::of(&row, self.now()),
@@ -350,12 +355,7 @@ impl App {
         password: &str,
         ip: &str,
     ) -> Result<UserInfo> {
-        let row = self
-            .inner
-            .store
-            .invitation_by_token_hash(&self.invitation_token_hash(token))
-            .await?
-            .ok_or(AppError::NotFound(Entity::Invitation))?;
+        let row = self.invitation_by_token(token).await?;
         let state = InvitationState::of(&row, self.now());
         if state != InvitationState::Pending {
             return Err(state.refusal());
@@ -435,16 +435,7 @@ impl App {
         current: &str,
         new: &str,
     ) -> Result<u64> {
-        let (email_key, _) = self.throttle_keys(&actor.email, &actor.ip);
-        if let Some(retry_after_secs) = self.locked(&email_key).await? {
-            return Err(AppError::Throttled { retry_after_secs });
-        }
-        let user = self
-            .inner
-            .store
-            .get_user(actor.workspace_id, actor.user_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let (email_key, user) = self.password_recheck(actor).await?;
         if !self.verify_password(current, &user.password_hash).await? {
             self.count_password_failure(&email_key).await?;
             self.audit(
@@ -467,12 +458,7 @@ impl App {
                 "choose a new password different from the current one",
             ));
         }
-        let hasher = self.inner.hasher.clone();
-        let rng = std::sync::Arc::clone(&self.inner.rng);
-        let pw = new.to_owned();
-        let hash = self
-            .blocking(move || hasher.hash(&pw, rng.as_ref()))
-            .await??;
+        let hash = self.hash_password(new).await?;
         let now = self.now();
         self.inner
             .store

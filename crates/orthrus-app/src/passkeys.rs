@@ -357,18 +357,6 @@ impl App {
                     .await?;
             }
         }
-        let ws = self.workspace(actor.workspace_id).await?;
-        let until = self
-            .now()
-            .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-        self.inner.store.elevate_session(session, until).await?;
-        self.audit(
-            actor,
-            Event::new(AuditAction::AuthStepUp)
-                .target("session", session)
-                .detail(serde_json::json!({"method": "passkey", "until": until.to_rfc3339()})),
-        )
-        .await?;
-        Ok(until)
+        self.step_up_session(actor, session, "passkey").await
     }
 }

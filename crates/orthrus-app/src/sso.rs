@@ -457,6 +457,34 @@ impl App {
             .hash_parts(&[b"sso-browser", token.as_bytes()])
     }
 
+    /// A flow that holds a user the provider vouched for until a later step
+    /// (their TOTP code, the CLI's code exchange), for `secs`; found again
+    /// by `key_hash`.
+    pub(crate) fn held_flow(
+        &self,
+        user: &UserRow,
+        kind: SsoFlowKind,
+        key_hash: String,
+        secs: i64,
+    ) -> SsoFlowRow {
+        let now = self.now();
+        SsoFlowRow {
+            id: self.random_id(),
+            key_hash,
+            kind,
+            nonce: String::new(),
+            verifier: None,
+            browser_hash: String::new(),
+            workspace_id: Some(user.workspace_id),
+            user_id: Some(user.id),
+            session_id: None,
+            return_to: String::new(),
+            client_challenge: String::new(),
+            created_at: now,
+            expires_at: now.plus_seconds(secs),
+        }
+    }
+
     fn blank_flow(&self) -> SsoFlowRow {
         SsoFlowRow {
             id: String::new(),

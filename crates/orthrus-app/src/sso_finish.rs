@@ -190,14 +190,10 @@ impl App {
             .store
             .link_sso_identity(&row)
             .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
-                e => e.into(),
-            })?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+            .map_err(already_linked)?;
+        self.audit_as_user(
+            user,
+            &client.ip,
             Event::new(AuditAction::UserSsoLink)
                 .target("user", user.id)
                 .detail(serde_json::json!({"issuer": issuer, "subject": claims.subject})),
@@ -244,15 +240,11 @@ impl App {
             .store
             .create_user(&user)
             .await
-            .map_err(|e| match e {
-                // Someone else's sign-in created them a moment ago.
-                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
-                e => e.into(),
-            })?;
-        self.audit_raw(
-            ws.id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+            // Someone else's sign-in created them a moment ago.
+            .map_err(already_linked)?;
+        self.audit_as_user(
+            &user,
+            &client.ip,
             Event::new(AuditAction::UserCreate)
                 .target("user", user.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "sso"})),
@@ -310,10 +302,7 @@ impl App {
             .store
             .accept_invitation(inv.id, &user, now)
             .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
-                e => e.into(),
-            })?;
+            .map_err(already_linked)?;
         if !accepted {
             // Used or withdrawn a moment ago.
             return Err(SsoError::FlowExpired.into());
@@ -379,10 +368,9 @@ impl App {
         // a role is changed by hand.
         self.revoke_scim_token_of(user.workspace_id, user.id, "creator_role_changed")
             .await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+        self.audit_as_user(
+            &user,
+            &client.ip,
             Event::new(AuditAction::UserRoleChange)
                 .target("user", user.id)
                 .detail(serde_json::json!({"from": user.role, "to": role, "via": "sso"})),
@@ -409,10 +397,9 @@ impl App {
         };
         let (token, session_id, expires_at) = self.create_session(user, &req).await?;
         let ws = self.workspace(user.workspace_id).await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+        self.audit_as_user(
+            user,
+            &client.ip,
             Event::new(AuditAction::AuthSsoLogin).target("session", session_id).detail(
                 serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent}),
             ),
@@ -516,10 +503,9 @@ impl App {
                 }
             });
         if let Err(AppError::Sso(e)) = &checked {
-            self.audit_raw(
-                ws_id,
-                Some((user.id, &user.email)),
-                Some(&client.ip),
+            self.audit_as_user(
+                &user,
+                &client.ip,
                 Event::new(AuditAction::AuthStepUp)
                     .target("session", session)
                     .outcome(AuditOutcome::Failure)
@@ -528,15 +514,10 @@ impl App {
             .await?;
         }
         checked?;
-        let ws = self.workspace(ws_id).await?;
-        let until = self
-            .now()
-            .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-        self.inner.store.elevate_session(session, until).await?;
-        self.audit_raw(
-            ws_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+        let until = self.elevate_session(ws_id, session).await?;
+        self.audit_as_user(
+            &user,
+            &client.ip,
             Event::new(AuditAction::AuthStepUp)
                 .target("session", session)
                 .detail(serde_json::json!({"method": "sso", "until": until.to_rfc3339(), "auth_time": claims.auth_time})),
@@ -576,24 +557,13 @@ impl App {
 
     async fn hand_code_to_cli(&self, flow: &SsoFlowRow, user: &UserRow) -> Result<SsoFinish> {
         let code = self.random_b64();
-        let now = self.now();
+        let key_hash = self
+            .inner
+            .token_hasher
+            .hash_parts(&[b"sso-cli-code", code.as_bytes()]);
         let row = SsoFlowRow {
-            id: self.random_id(),
-            key_hash: self
-                .inner
-                .token_hasher
-                .hash_parts(&[b"sso-cli-code", code.as_bytes()]),
-            kind: SsoFlowKind::CliCode,
-            nonce: String::new(),
-            verifier: None,
-            browser_hash: String::new(),
-            workspace_id: Some(user.workspace_id),
-            user_id: Some(user.id),
-            session_id: None,
-            return_to: String::new(),
             client_challenge: flow.client_challenge.clone(),
-            created_at: now,
-            expires_at: now.plus_seconds(SSO_FLOW_SECS),
+            ..self.held_flow(user, SsoFlowKind::CliCode, key_hash, SSO_FLOW_SECS)
         };
         self.inner.store.insert_sso_flow(&row).await?;
         Ok(SsoFinish::Cli {
@@ -647,5 +617,14 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
             u.to_string()
         }
         Err(_) => base.to_owned(),
+    }
+}
+
+/// A store conflict on linking, creating or accepting for an SSO user:
+/// someone else's sign-in got there a moment ago.
+fn already_linked(e: orthrus_store::StoreError) -> AppError {
+    match e {
+        orthrus_store::StoreError::Conflict(_) => AppError::Sso(SsoError::AlreadyLinked),
+        e => e.into(),
     }
 }

@@ -30,21 +30,10 @@ impl App {
     /// The provider vouched for `user`: hold the sign-in until their code.
     pub(crate) async fn hold_for_totp(&self, user: &UserRow, next: &str) -> Result<SsoFinish> {
         let token = self.random_b64();
-        let now = self.now();
+        let key_hash = self.totp_pending_hash(&token);
         let row = SsoFlowRow {
-            id: self.random_id(),
-            key_hash: self.totp_pending_hash(&token),
-            kind: SsoFlowKind::TotpPending,
-            nonce: String::new(),
-            verifier: None,
-            browser_hash: String::new(),
-            workspace_id: Some(user.workspace_id),
-            user_id: Some(user.id),
-            session_id: None,
             return_to: next.to_owned(),
-            client_challenge: String::new(),
-            created_at: now,
-            expires_at: now.plus_seconds(SSO_TOTP_SECS),
+            ..self.held_flow(user, SsoFlowKind::TotpPending, key_hash, SSO_TOTP_SECS)
         };
         self.inner.store.insert_sso_flow(&row).await?;
         Ok(SsoFinish::TotpNeeded {
@@ -131,10 +120,9 @@ impl App {
             return Ok(());
         }
         self.count_sign_in_failure(&email_key, &ip_key).await?;
-        self.audit_raw(
-            user.workspace_id,
-            Some((user.id, &user.email)),
-            Some(&client.ip),
+        self.audit_as_user(
+            user,
+            &client.ip,
             Event::new(AuditAction::AuthSsoLogin)
                 .outcome(AuditOutcome::Failure)
                 .detail(serde_json::json!({"method": "sso", "reason": "bad_code"})),
