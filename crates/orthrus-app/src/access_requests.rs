@@ -326,6 +326,21 @@ impl App {
         Ok(Self::may(subject, Action::DecideAccessRequest).then_some(subject))
     }
 
+    /// `may_decide`, asked once an account over a list of requests.
+    async fn may_decide_cached(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        deciders: &mut std::collections::HashMap<AccountId, bool>,
+    ) -> Result<bool> {
+        if let Some(d) = deciders.get(&account) {
+            return Ok(*d);
+        }
+        let d = self.may_decide(actor, account).await?.is_some();
+        deciders.insert(account, d);
+        Ok(d)
+    }
+
     /// Your own requests and the ones you may decide, newest first.
     pub async fn list_access_requests(&self, actor: &Actor) -> Result<Vec<AccessRequestInfo>> {
         self.check(actor, Action::ListOwnAccounts)?;
@@ -337,15 +352,9 @@ impl App {
             .list_access_requests(actor.workspace_id, false, LIST_LIMIT)
             .await?
         {
-            let account = v.request.account_id;
-            let decides = match deciders.get(&account) {
-                Some(d) => *d,
-                None => {
-                    let d = self.may_decide(actor, account).await?.is_some();
-                    deciders.insert(account, d);
-                    d
-                }
-            };
+            let decides = self
+                .may_decide_cached(actor, v.request.account_id, &mut deciders)
+                .await?;
             let mine = v.request.requester_id == actor.user_id;
             if mine || decides {
                 let pending = v.request.state == AccessRequestState::Pending;
@@ -368,15 +377,9 @@ impl App {
             .list_access_requests(actor.workspace_id, true, LIST_LIMIT)
             .await?
         {
-            let account = v.request.account_id;
-            let decides = match deciders.get(&account) {
-                Some(d) => *d,
-                None => {
-                    let d = self.may_decide(actor, account).await?.is_some();
-                    deciders.insert(account, d);
-                    d
-                }
-            };
+            let decides = self
+                .may_decide_cached(actor, v.request.account_id, &mut deciders)
+                .await?;
             n += usize::from(decides);
         }
         Ok(n)

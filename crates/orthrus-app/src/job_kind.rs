@@ -7,6 +7,25 @@
 
 pub use orthrus_core::JobKind;
 
+impl crate::App {
+    /// Whether a job of `kind` is queued or running for the account (among
+    /// its latest 50 jobs).
+    pub(crate) async fn job_pending(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        account: orthrus_core::AccountId,
+        kind: JobKind,
+    ) -> crate::Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .list_jobs(ws, Some(account), 50)
+            .await?
+            .iter()
+            .any(|j| j.kind == kind.as_str() && j.state.is_pending()))
+    }
+}
+
 /// How a person starts a job, beyond its kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StartOptions {

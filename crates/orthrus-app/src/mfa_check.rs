@@ -165,13 +165,7 @@ impl App {
     }
 
     async fn mfa_check_pending(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
-        Ok(self
-            .inner
-            .store
-            .list_jobs(ws, Some(a), 50)
-            .await?
-            .iter()
-            .any(|j| j.kind == JobKind::CheckMfa.as_str() && j.state.is_pending()))
+        self.job_pending(ws, a, JobKind::CheckMfa).await
     }
 
     /// The account's last check found MFA off (Turning MFA on again is

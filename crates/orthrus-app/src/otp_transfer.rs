@@ -7,11 +7,11 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{AccountId, AccountRole, EventId};
+use orthrus_core::{AccountId, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::import::{ImportFormat, ImportedEntry, RejectedEntry};
 use orthrus_otp::{OtpParams, Secret};
-use orthrus_store::{AccountRow, MemberRow, OtpRow, OtpSlot};
+use orthrus_store::{AccountRow, OtpRow, OtpSlot};
 use serde::{Deserialize, Serialize};
 
 /// What an import does (or would do) with one entry.
@@ -555,15 +555,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        let owner = MemberRow {
-            workspace_id: actor.workspace_id,
-            account_id: id,
-            user_id: actor.user_id,
-            role: AccountRole::Owner,
-            added_by: actor.user_id,
-            added_at: now,
-            expires_at: None,
-        };
+        let owner = crate::accounts::creator_as_owner(actor, id, now);
         self.inner.store.create_account(&row, &owner, &[]).await?;
         self.audit(
             actor,

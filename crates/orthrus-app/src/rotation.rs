@@ -314,17 +314,8 @@ impl App {
         // One transaction moves next_at and queues the job: the node whose
         // update moves it queues it, others skip, and a crash between the
         // two cannot lose the turn.
-        let job = self.queued_job_row(r.workspace_id, r.account_id, ROTATE, r.set_by);
-        if !self
-            .inner
-            .store
-            .queue_due_rotation(r.account_id, due, Some(next), &job, false)
-            .await?
-        {
-            return Ok(false);
-        }
-        self.rotation_queued(&requester, &job, SCHEDULE).await?;
-        Ok(true)
+        self.queue_due_rotation(&requester, r, due, Some(next), false, SCHEDULE)
+            .await
     }
 
     /// A rotation due because of an extension login (no period): queued
@@ -341,17 +332,33 @@ impl App {
             }
         };
         // Cleared and queued in one transaction, as for a schedule.
+        self.queue_due_rotation(&requester, r, due, None, true, AFTER_AUTOFILL)
+            .await
+    }
+
+    /// Moves a due rotation on (`due` to `next`; none clears it) and queues
+    /// its job, in one transaction: only the node whose update moves it
+    /// queues the job (true), others skip. With `unless_pending`, a
+    /// rotation already queued or running takes this turn.
+    async fn queue_due_rotation(
+        &self,
+        requester: &Actor,
+        r: &RotationRow,
+        due: Timestamp,
+        next: Option<Timestamp>,
+        unless_pending: bool,
+        reason: &str,
+    ) -> Result<bool> {
         let job = self.queued_job_row(r.workspace_id, r.account_id, ROTATE, r.set_by);
         if !self
             .inner
             .store
-            .queue_due_rotation(r.account_id, due, None, &job, true)
+            .queue_due_rotation(r.account_id, due, next, &job, unless_pending)
             .await?
         {
             return Ok(false);
         }
-        self.rotation_queued(&requester, &job, AFTER_AUTOFILL)
-            .await?;
+        self.rotation_queued(requester, &job, reason).await?;
         Ok(true)
     }
 
@@ -464,13 +471,8 @@ impl App {
     }
 
     async fn pending_rotation(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
-        Ok(self
-            .inner
-            .store
-            .list_jobs(ws, Some(a), 50)
-            .await?
-            .iter()
-            .any(|j| j.kind == "rotate_password" && j.state.is_pending()))
+        self.job_pending(ws, a, crate::JobKind::RotatePassword)
+            .await
     }
 
     async fn queue_rotation(

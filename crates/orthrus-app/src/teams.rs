@@ -71,7 +71,33 @@ fn group_error(message: impl Into<String>) -> AppError {
     AppError::invalid(InvalidCode::ScimInvalidValue, message)
 }
 
+/// A store conflict on a SCIM group's name: another group has it.
+fn group_name_taken(e: StoreError, name: &str) -> AppError {
+    match e {
+        StoreError::Conflict(_) => {
+            AppError::conflict(ConflictCode::ScimUniqueness, format!("a group named {name:?} exists"))
+        }
+        e => e.into(),
+    }
+}
+
 impl App {
+    /// The ids of a team's members.
+    async fn team_member_ids(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        team: EventId,
+    ) -> Result<Vec<UserId>> {
+        Ok(self
+            .inner
+            .store
+            .team_members(ws, Some(team))
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect())
+    }
+
     async fn member_names(
         &self,
         ws: orthrus_core::WorkspaceId,
@@ -201,13 +227,7 @@ impl App {
             .store
             .create_team(&team)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => AppError::conflict(
-                    ConflictCode::ScimUniqueness,
-                    format!("a group named {name:?} exists"),
-                ),
-                e => e.into(),
-            })?;
+            .map_err(|e| group_name_taken(e, &name))?;
         for u in &members {
             self.inner
                 .store
@@ -251,21 +271,8 @@ impl App {
             .store
             .update_team(&team)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => AppError::conflict(
-                    ConflictCode::ScimUniqueness,
-                    format!("a group named {name:?} exists"),
-                ),
-                e => e.into(),
-            })?;
-        let current: Vec<UserId> = self
-            .inner
-            .store
-            .team_members(ws, Some(tid))
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
+            .map_err(|e| group_name_taken(e, &name))?;
+        let current = self.team_member_ids(ws, tid).await?;
         let added: Vec<UserId> = wanted
             .iter()
             .filter(|u| !current.contains(u))
@@ -303,14 +310,7 @@ impl App {
 
     pub async fn scim_delete_group(&self, c: &ScimClient, tid: EventId) -> Result<()> {
         let ws = c.workspace_id;
-        let members: Vec<UserId> = self
-            .inner
-            .store
-            .team_members(ws, Some(tid))
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
+        let members = self.team_member_ids(ws, tid).await?;
         let grants = self.inner.store.team_grants(ws, None).await?;
         let grants: Vec<TeamGrantRow> = grants.into_iter().filter(|g| g.team_id == tid).collect();
         if !self.inner.store.delete_team(ws, tid).await? {

@@ -86,17 +86,7 @@ impl App {
                 )
                 .await?
         };
-        self.inner
-            .store
-            .create_user(&row)
-            .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    ConflictCode::UserExists,
-                    format!("a user with the email {email} already exists"),
-                ),
-                e => e.into(),
-            })?;
+        self.insert_user(&row, &email).await?;
         self.audit(
             actor,
             Event::new(AuditAction::UserCreate)
@@ -134,17 +124,7 @@ impl App {
             }
         };
         let row = self.new_user_row(ws, &email, "", role, password).await?;
-        self.inner
-            .store
-            .create_user(&row)
-            .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    ConflictCode::UserExists,
-                    format!("a user with the email {email} already exists"),
-                ),
-                e => e.into(),
-            })?;
+        self.insert_user(&row, &email).await?;
         self.audit_raw(
             ws,
             None,
@@ -155,6 +135,46 @@ impl App {
         )
         .await?;
         Ok(row.into())
+    }
+
+    /// Stores a new user; an email already taken is `user.exists`.
+    async fn insert_user(&self, row: &UserRow, email: &str) -> Result<()> {
+        self.inner
+            .store
+            .create_user(row)
+            .await
+            .map_err(|e| match e {
+                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
+                    ConflictCode::UserExists,
+                    format!("a user with the email {email} already exists"),
+                ),
+                e => e.into(),
+            })
+    }
+
+    /// A user of the actor's workspace whom the actor may manage without
+    /// changing their role (deactivate, reactivate, unlock, reset 2FA).
+    async fn user_to_manage(&self, actor: &Actor, id: UserId) -> Result<UserRow> {
+        let target = self.target_user(actor, id).await?;
+        self.check(
+            actor,
+            Action::ManageUser {
+                current: Some(target.role),
+                new: target.role,
+            },
+        )?;
+        Ok(target)
+    }
+
+    /// The settings view of the workspace row `ws`.
+    async fn settings_of(&self, actor: &Actor, ws: WorkspaceRow) -> Result<WorkspaceSettings> {
+        Ok(WorkspaceSettings {
+            name: ws.name,
+            require_2fa: ws.require_2fa,
+            step_up_minutes: ws.step_up_minutes,
+            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
+            inbox_retention_days: self.inbox_retention_days(actor).await?,
+        })
     }
 
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserInfo>> {
@@ -267,14 +287,7 @@ impl App {
     /// team memberships) are removed, as SCIM deprovisioning does: a
     /// reactivated user starts with no access.
     pub async fn deactivate_user(&self, actor: &Actor, id: UserId) -> Result<UserInfo> {
-        let target = self.target_user(actor, id).await?;
-        self.check(
-            actor,
-            Action::ManageUser {
-                current: Some(target.role),
-                new: target.role,
-            },
-        )?;
+        let target = self.user_to_manage(actor, id).await?;
         if target.id == actor.user_id {
             return Err(AppError::invalid(
                 InvalidCode::UserSelfDeactivate,
@@ -316,14 +329,7 @@ impl App {
     }
 
     pub async fn reactivate_user(&self, actor: &Actor, id: UserId) -> Result<UserInfo> {
-        let target = self.target_user(actor, id).await?;
-        self.check(
-            actor,
-            Action::ManageUser {
-                current: Some(target.role),
-                new: target.role,
-            },
-        )?;
+        let target = self.user_to_manage(actor, id).await?;
         self.reactivate_without_grants(actor.workspace_id, target.id, self.now())
             .await?;
         self.audit(
@@ -339,14 +345,7 @@ impl App {
 
     /// Lifts a sign-in lockout.
     pub async fn unlock_user(&self, actor: &Actor, id: UserId) -> Result<()> {
-        let target = self.target_user(actor, id).await?;
-        self.check(
-            actor,
-            Action::ManageUser {
-                current: Some(target.role),
-                new: target.role,
-            },
-        )?;
+        let target = self.user_to_manage(actor, id).await?;
         let (email_key, _) = self.throttle_keys(&target.email, "");
         self.inner.store.clear_throttle(&email_key).await?;
         self.audit(
@@ -358,14 +357,7 @@ impl App {
 
     /// Clears a user's own 2FA (lost phone); they must set it up again.
     pub async fn reset_user_2fa(&self, actor: &Actor, id: UserId) -> Result<()> {
-        let target = self.target_user(actor, id).await?;
-        self.check(
-            actor,
-            Action::ManageUser {
-                current: Some(target.role),
-                new: target.role,
-            },
-        )?;
+        let target = self.user_to_manage(actor, id).await?;
         self.require_step_up(actor)?;
         self.inner
             .store
@@ -385,13 +377,7 @@ impl App {
     /// The workspace's settings (anyone signed in may read them).
     pub async fn workspace_settings(&self, actor: &Actor) -> Result<WorkspaceSettings> {
         let ws = self.workspace(actor.workspace_id).await?;
-        Ok(WorkspaceSettings {
-            name: ws.name,
-            require_2fa: ws.require_2fa,
-            step_up_minutes: ws.step_up_minutes,
-            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
-            inbox_retention_days: self.inbox_retention_days(actor).await?,
-        })
+        self.settings_of(actor, ws).await
     }
 
     pub async fn update_workspace_settings(
@@ -433,12 +419,6 @@ impl App {
         }
         self.inner.store.update_workspace(&ws).await?;
         self.audit(actor, Event::new(AuditAction::WorkspaceSettingsChange).detail(serde_json::json!({"require_2fa": ws.require_2fa, "step_up_minutes": ws.step_up_minutes, "name": ws.name}))).await?;
-        Ok(WorkspaceSettings {
-            name: ws.name,
-            require_2fa: ws.require_2fa,
-            step_up_minutes: ws.step_up_minutes,
-            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
-            inbox_retention_days: self.inbox_retention_days(actor).await?,
-        })
+        self.settings_of(actor, ws).await
     }
 }

@@ -137,6 +137,23 @@ pub struct AccountDetail {
     pub mfa_check: Option<crate::MfaCheckView>,
 }
 
+/// The membership that makes the creator of a new account its Owner.
+pub(crate) fn creator_as_owner(
+    actor: &Actor,
+    account: AccountId,
+    now: orthrus_core::Timestamp,
+) -> MemberRow {
+    MemberRow {
+        workspace_id: actor.workspace_id,
+        account_id: account,
+        user_id: actor.user_id,
+        role: AccountRole::Owner,
+        added_by: actor.user_id,
+        added_at: now,
+        expires_at: None,
+    }
+}
+
 fn summary(a: &AccountRow, my_role: Option<AccountRole>) -> AccountSummary {
     AccountSummary {
         id: a.id.to_string(),
@@ -411,15 +428,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        let owner = MemberRow {
-            workspace_id: actor.workspace_id,
-            account_id: id,
-            user_id: actor.user_id,
-            role: AccountRole::Owner,
-            added_by: actor.user_id,
-            added_at: now,
-            expires_at: None,
-        };
+        let owner = creator_as_owner(actor, id, now);
         let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
         self.inner
             .store

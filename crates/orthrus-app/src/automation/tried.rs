@@ -6,7 +6,7 @@ use super::action_for;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
-use orthrus_core::{EventId, JobState};
+use orthrus_core::JobState;
 use orthrus_store::JobRow;
 
 /// An account a local command names (`orthrus recipe try`).
@@ -131,26 +131,14 @@ impl App {
                 message: "the account has a job running now: try again when it ends".into(),
             });
         }
-        let now = self.now();
+        // Held by the command's runner from the start, with one attempt.
         let job = JobRow {
-            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
-            workspace_id: actor.workspace_id,
-            account_id: a.id,
-            kind: kind.to_owned(),
             state: JobState::Running,
-            requested_by: actor.user_id,
             attempts: 1,
             max_attempts: 1,
-            run_after: now,
             worker: Some(worker.to_owned()),
             lease_until: Some(lease_until),
-            cancel_requested: false,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            finished_at: None,
-            question: None,
-            deferrals: 0,
+            ..self.queued_job_row(actor.workspace_id, a.id, kind, actor.user_id)
         };
         self.inner.store.insert_job(&job).await?;
         self.job_changed(job.id);

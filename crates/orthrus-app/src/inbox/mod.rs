@@ -202,6 +202,19 @@ impl App {
         })
     }
 
+    /// A message of the actor's workspace, by id (unknown ids are 404).
+    pub(crate) async fn message_row(
+        &self,
+        actor: &Actor,
+        mid: EventId,
+    ) -> Result<InboxMessageRow> {
+        self.inner
+            .store
+            .get_message(actor.workspace_id, mid)
+            .await?
+            .ok_or(AppError::NotFound(Entity::Message))
+    }
+
     /// A message the actor may see in the inbox: its row, the item and the
     /// raw bytes. Unknown ids and other people's messages are both 404.
     pub(crate) async fn message_for(
@@ -209,12 +222,7 @@ impl App {
         actor: &Actor,
         mid: EventId,
     ) -> Result<(InboxMessageRow, InboxItem, Vec<u8>)> {
-        let m = self
-            .inner
-            .store
-            .get_message(actor.workspace_id, mid)
-            .await?
-            .ok_or(AppError::NotFound(Entity::Message))?;
+        let m = self.message_row(actor, mid).await?;
         // Not seeing the account and not existing look the same; other
         // errors (2FA enrolment required, storage) stay what they are.
         let hide = |e: AppError| match e {

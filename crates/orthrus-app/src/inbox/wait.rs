@@ -147,12 +147,7 @@ impl App {
         mid: EventId,
         account_id: Option<&str>,
     ) -> Result<()> {
-        let m = self
-            .inner
-            .store
-            .get_message(actor.workspace_id, mid)
-            .await?
-            .ok_or(AppError::NotFound(Entity::Message))?;
+        let m = self.message_row(actor, mid).await?;
         let (a, subject) = match account_id {
             Some(id) => self.account_for_text(actor, id).await?,
             None => self.account_for(actor, m.account_id).await?,
