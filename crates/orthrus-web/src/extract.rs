@@ -56,6 +56,15 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
+/// The caller's address for a request being extracted (see [`client_ip`]).
+pub(crate) fn request_ip(state: &WebState, parts: &Parts) -> String {
+    client_ip(
+        state,
+        &parts.headers,
+        parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+    )
+}
+
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
@@ -71,17 +80,22 @@ pub struct ClientInfo {
     pub user_agent: String,
 }
 
+impl From<ClientInfo> for orthrus_app::SsoClient {
+    fn from(c: ClientInfo) -> Self {
+        Self {
+            ip: c.ip,
+            user_agent: c.user_agent,
+        }
+    }
+}
+
 impl FromRequestParts<WebState> for ClientInfo {
     type Rejection = WebError;
     async fn from_request_parts(
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(
-            state,
-            &parts.headers,
-            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-        );
+        let ip = request_ip(state, parts);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -111,11 +125,7 @@ impl FromRequestParts<WebState> for Presented {
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(
-            state,
-            &parts.headers,
-            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-        );
+        let ip = request_ip(state, parts);
         let (token, cookie_token) = match bearer(&parts.headers) {
             Some(t) => (t, None),
             None => {

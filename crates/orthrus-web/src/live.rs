@@ -10,12 +10,11 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{SESSION_COOKIE, bearer, client_ip, cookie};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use crate::extract::{SESSION_COOKIE, bearer, cookie};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use futures_util::{Stream, StreamExt};
 use orthrus_app::{Actor, AppError, Change, ChangeWatch};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The longest a live stream goes without checking its credentials again
@@ -42,11 +41,7 @@ impl FromRequestParts<WebState> for LiveAuth {
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(
-            state,
-            &parts.headers,
-            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
-        );
+        let ip = crate::extract::request_ip(state, parts);
         let token = bearer(&parts.headers)
             .or_else(|| cookie(&parts.headers, SESSION_COOKIE))
             .ok_or(WebError(AppError::Unauthenticated))?;

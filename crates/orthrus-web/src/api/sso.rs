@@ -138,10 +138,7 @@ pub(crate) async fn sso_token(
             &b.code,
             &b.code_verifier,
             b.totp.as_deref(),
-            &SsoClient {
-                ip: client.ip,
-                user_agent: client.user_agent,
-            },
+            &SsoClient::from(client),
         )
         .await?;
     Ok(Json(SsoTokenResponse {

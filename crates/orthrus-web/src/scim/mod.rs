@@ -11,7 +11,7 @@ mod patch;
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{ClientInfo, PathId, bearer, entity};
+use crate::extract::{ClientInfo, PathEntity, PathId, bearer, entity};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -23,6 +23,7 @@ use orthrus_app::{
     AppError, ScimClient, ScimFilterAttr, ScimGroup, ScimGroupInput, ScimUser, ScimUserInput,
 };
 use orthrus_app::{ConflictCode, InvalidCode};
+use orthrus_core::{EventId, UserId};
 use patch::{ScimProblem, apply_patch, parse_eq_filter, project};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -45,24 +46,30 @@ pub(crate) fn routes() -> Router<WebState> {
         .route("/scim/v2/ResourceTypes/{name}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
-        .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route(
+            "/scim/v2/Users",
+            get(list_users).post(create_resource::<Users>),
+        )
         .route("/scim/v2/Users/.search", post(search_users))
         .route("/scim/v2/Groups/.search", post(search_groups))
         .route("/scim/v2/.search", post(search_all))
         .route(
             "/scim/v2/Users/{id}",
-            get(get_user)
-                .put(replace_user)
-                .patch(patch_user)
-                .delete(delete_user),
+            get(get_resource::<Users>)
+                .put(replace_resource::<Users>)
+                .patch(patch_resource::<Users>)
+                .delete(delete_resource::<Users>),
         )
-        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups",
+            get(list_groups).post(create_resource::<Groups>),
+        )
         .route(
             "/scim/v2/Groups/{id}",
-            get(get_group)
-                .put(replace_group)
-                .patch(patch_group)
-                .delete(delete_group),
+            get(get_resource::<Groups>)
+                .put(replace_resource::<Groups>)
+                .patch(patch_resource::<Groups>)
+                .delete(delete_resource::<Groups>),
         )
 }
 
@@ -502,13 +509,136 @@ async fn users_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &q.page(items)?))
 }
 
-async fn get_user(
+/// A resource type's part in its endpoints (Users, Groups): its JSON both
+/// ways and its use cases. The handlers below serve both types alike.
+trait ScimResource {
+    /// The id a path names, and the entity a malformed one is not found as.
+    type Id: Copy + Send;
+    type Entity: PathEntity<Id = Self::Id>;
+    type Item;
+    type Input;
+    fn to_json(base: &str, item: &Self::Item) -> Value;
+    fn from_json(v: &Value) -> Result<Self::Input, WebError>;
+    fn get(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<Self::Item>> + Send;
+    fn create(
+        s: &WebState,
+        c: &ScimClient,
+        input: Self::Input,
+    ) -> impl Future<Output = orthrus_app::Result<Self::Item>> + Send;
+    fn replace(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+        input: Self::Input,
+    ) -> impl Future<Output = orthrus_app::Result<Self::Item>> + Send;
+    fn delete(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<()>> + Send;
+}
+
+/// `/scim/v2/Users`: Orthrus users.
+struct Users;
+
+impl ScimResource for Users {
+    type Id = UserId;
+    type Entity = entity::User;
+    type Item = ScimUser;
+    type Input = ScimUserInput;
+    fn to_json(base: &str, item: &ScimUser) -> Value {
+        user_json(base, item)
+    }
+    fn from_json(v: &Value) -> Result<ScimUserInput, WebError> {
+        user_input(v)
+    }
+    fn get(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<ScimUser>> + Send {
+        s.app.scim_get_user(c, id)
+    }
+    fn create(
+        s: &WebState,
+        c: &ScimClient,
+        input: ScimUserInput,
+    ) -> impl Future<Output = orthrus_app::Result<ScimUser>> + Send {
+        s.app.scim_create_user(c, input)
+    }
+    fn replace(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+        input: ScimUserInput,
+    ) -> impl Future<Output = orthrus_app::Result<ScimUser>> + Send {
+        s.app.scim_replace_user(c, id, input)
+    }
+    fn delete(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<()>> + Send {
+        s.app.scim_delete_user(c, id)
+    }
+}
+
+/// `/scim/v2/Groups`: teams.
+struct Groups;
+
+impl ScimResource for Groups {
+    type Id = EventId;
+    type Entity = entity::Team;
+    type Item = ScimGroup;
+    type Input = ScimGroupInput;
+    fn to_json(base: &str, item: &ScimGroup) -> Value {
+        group_json(base, item)
+    }
+    fn from_json(v: &Value) -> Result<ScimGroupInput, WebError> {
+        group_input(v)
+    }
+    fn get(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<ScimGroup>> + Send {
+        s.app.scim_get_group(c, id)
+    }
+    fn create(
+        s: &WebState,
+        c: &ScimClient,
+        input: ScimGroupInput,
+    ) -> impl Future<Output = orthrus_app::Result<ScimGroup>> + Send {
+        s.app.scim_create_group(c, input)
+    }
+    fn replace(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+        input: ScimGroupInput,
+    ) -> impl Future<Output = orthrus_app::Result<ScimGroup>> + Send {
+        s.app.scim_replace_group(c, id, input)
+    }
+    fn delete(
+        s: &WebState,
+        c: &ScimClient,
+        id: Self::Id,
+    ) -> impl Future<Output = orthrus_app::Result<()>> + Send {
+        s.app.scim_delete_group(c, id)
+    }
+}
+
+async fn get_resource<R: ScimResource>(
     State(s): State<WebState>,
     Scim(c): Scim,
-    PathId(id): PathId<entity::User>,
+    PathId(id): PathId<R::Entity>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ScimResult {
-    let mut v = user_json(&base(&s), &s.app.scim_get_user(&c, id).await?);
+    let mut v = R::to_json(&base(&s), &R::get(&s, &c, id).await?);
     ListQuery::new(q).project(&mut v);
     Ok(scim_json(StatusCode::OK, &v))
 }
@@ -522,46 +652,49 @@ fn created(v: Value) -> Response {
     r
 }
 
-async fn create_user(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> ScimResult {
-    let input = user_input(&body_json(&body)?)?;
-    let u = s.app.scim_create_user(&c, input).await?;
-    Ok(created(user_json(&base(&s), &u)))
-}
-
-async fn replace_user(
+async fn create_resource<R: ScimResource>(
     State(s): State<WebState>,
     Scim(c): Scim,
-    PathId(id): PathId<entity::User>,
     body: Bytes,
 ) -> ScimResult {
-    let input = user_input(&body_json(&body)?)?;
-    let u = s.app.scim_replace_user(&c, id, input).await?;
-    Ok(scim_json(StatusCode::OK, &user_json(&base(&s), &u)))
+    let input = R::from_json(&body_json(&body)?)?;
+    let item = R::create(&s, &c, input).await?;
+    Ok(created(R::to_json(&base(&s), &item)))
 }
 
-async fn patch_user(
+async fn replace_resource<R: ScimResource>(
     State(s): State<WebState>,
     Scim(c): Scim,
-    PathId(id): PathId<entity::User>,
+    PathId(id): PathId<R::Entity>,
+    body: Bytes,
+) -> ScimResult {
+    let input = R::from_json(&body_json(&body)?)?;
+    let item = R::replace(&s, &c, id, input).await?;
+    Ok(scim_json(StatusCode::OK, &R::to_json(&base(&s), &item)))
+}
+
+/// PATCH: the patch applied to the resource as it is now, the result
+/// stored as a replacement (PUT).
+async fn patch_resource<R: ScimResource>(
+    State(s): State<WebState>,
+    Scim(c): Scim,
+    PathId(id): PathId<R::Entity>,
     body: Bytes,
 ) -> ScimResult {
     let patch = body_json(&body)?;
     let b = base(&s);
-    let mut current = user_json(&b, &s.app.scim_get_user(&c, id).await?);
+    let mut current = R::to_json(&b, &R::get(&s, &c, id).await?);
     apply_patch(&mut current, &patch).map_err(problem)?;
-    let u = s
-        .app
-        .scim_replace_user(&c, id, user_input(&current)?)
-        .await?;
-    Ok(scim_json(StatusCode::OK, &user_json(&b, &u)))
+    let item = R::replace(&s, &c, id, R::from_json(&current)?).await?;
+    Ok(scim_json(StatusCode::OK, &R::to_json(&b, &item)))
 }
 
-async fn delete_user(
+async fn delete_resource<R: ScimResource>(
     State(s): State<WebState>,
     Scim(c): Scim,
-    PathId(id): PathId<entity::User>,
+    PathId(id): PathId<R::Entity>,
 ) -> ScimResult {
-    s.app.scim_delete_user(&c, id).await?;
+    R::delete(&s, &c, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -598,60 +731,6 @@ async fn groups_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult 
         })
         .collect();
     Ok(scim_json(StatusCode::OK, &q.page(items)?))
-}
-
-async fn get_group(
-    State(s): State<WebState>,
-    Scim(c): Scim,
-    PathId(id): PathId<entity::Team>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ScimResult {
-    let mut v = group_json(&base(&s), &s.app.scim_get_group(&c, id).await?);
-    ListQuery::new(q).project(&mut v);
-    Ok(scim_json(StatusCode::OK, &v))
-}
-
-async fn create_group(State(s): State<WebState>, Scim(c): Scim, body: Bytes) -> ScimResult {
-    let input = group_input(&body_json(&body)?)?;
-    let g = s.app.scim_create_group(&c, input).await?;
-    Ok(created(group_json(&base(&s), &g)))
-}
-
-async fn replace_group(
-    State(s): State<WebState>,
-    Scim(c): Scim,
-    PathId(id): PathId<entity::Team>,
-    body: Bytes,
-) -> ScimResult {
-    let input = group_input(&body_json(&body)?)?;
-    let g = s.app.scim_replace_group(&c, id, input).await?;
-    Ok(scim_json(StatusCode::OK, &group_json(&base(&s), &g)))
-}
-
-async fn patch_group(
-    State(s): State<WebState>,
-    Scim(c): Scim,
-    PathId(id): PathId<entity::Team>,
-    body: Bytes,
-) -> ScimResult {
-    let patch = body_json(&body)?;
-    let b = base(&s);
-    let mut current = group_json(&b, &s.app.scim_get_group(&c, id).await?);
-    apply_patch(&mut current, &patch).map_err(problem)?;
-    let g = s
-        .app
-        .scim_replace_group(&c, id, group_input(&current)?)
-        .await?;
-    Ok(scim_json(StatusCode::OK, &group_json(&b, &g)))
-}
-
-async fn delete_group(
-    State(s): State<WebState>,
-    Scim(c): Scim,
-    PathId(id): PathId<entity::Team>,
-) -> ScimResult {
-    s.app.scim_delete_group(&c, id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // Discovery (RFC 7644 §4): what this server supports, readable without

@@ -439,6 +439,14 @@ pub(crate) fn step_up_dialog(a: &Authed, then: &str) -> Result<Response, WebErro
     render(&StepUpDialog::new(then, a.actor.totp_enabled, None))
 }
 
+/// The identity-check dialog's HTML, for a section that shows it under its
+/// own heading.
+pub(crate) fn step_up_dialog_html(a: &Authed, then: &str) -> Result<String, WebError> {
+    StepUpDialog::new(then, a.actor.totp_enabled, None)
+        .render()
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))
+}
+
 /// Cancel in a dialog that stood in for a hidden value: the value, hidden
 /// again (or nothing, where the dialog stood alone).
 async fn step_up_cancel(

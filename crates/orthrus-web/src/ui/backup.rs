@@ -85,15 +85,13 @@ async fn step_up_dialog(
     id: orthrus_core::AccountId,
     then: &str,
 ) -> Result<Response, WebError> {
-    let dialog = crate::ui::accounts::StepUpDialog::new(then, a.actor.totp_enabled, None)
-        .render()
-        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
+    let step_up = Some(crate::ui::accounts::step_up_dialog_html(a, then)?);
     render_section(
         s,
         a,
         id,
         Extra {
-            step_up: Some(dialog),
+            step_up,
             ..Extra::default()
         },
     )
@@ -137,21 +135,30 @@ async fn preview(
             )
             .await
         }
-        Err(e @ AppError::Invalid { .. }) => {
-            render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    form: FormError::on("codes", e),
-                    raw: f.codes,
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Err(e @ AppError::Invalid { .. }) => codes_refused(&s, &a, id, e, f.codes).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// The section again with what was wrong with the pasted codes beside them.
+async fn codes_refused(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::AccountId,
+    e: AppError,
+    raw: String,
+) -> Result<Response, WebError> {
+    render_section(
+        s,
+        a,
+        id,
+        Extra {
+            form: FormError::on("codes", e),
+            raw,
+            ..Extra::default()
+        },
+    )
+    .await
 }
 
 async fn save(
@@ -177,19 +184,7 @@ async fn save(
             )
             .await
         }
-        Err(e @ AppError::Invalid { .. }) => {
-            render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    form: FormError::on("codes", e),
-                    raw: f.codes,
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Err(e @ AppError::Invalid { .. }) => codes_refused(&s, &a, id, e, f.codes).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -127,10 +127,7 @@ async fn step_up_dialog(
     a: &Authed,
     id: orthrus_core::AccountId,
 ) -> Result<Response, WebError> {
-    let dialog =
-        crate::ui::accounts::StepUpDialog::new(&format!("mfa:{id}"), a.actor.totp_enabled, None)
-            .render()
-            .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))?;
+    let dialog = crate::ui::accounts::step_up_dialog_html(a, &format!("mfa:{id}"))?;
     render_section(
         s,
         a,

@@ -120,10 +120,7 @@ async fn callback(
             q.state.as_deref().unwrap_or(""),
             answer,
             browser.as_deref(),
-            &SsoClient {
-                ip: client.ip,
-                user_agent: client.user_agent,
-            },
+            &SsoClient::from(client),
         )
         .await;
     let mut r = match outcome {
@@ -209,14 +206,7 @@ async fn totp_submit(
     let token = cookie(&headers, TOTP_COOKIE).unwrap_or_default();
     let outcome = s
         .app
-        .sso_finish_totp(
-            &token,
-            &f.totp,
-            &SsoClient {
-                ip: client.ip,
-                user_agent: client.user_agent,
-            },
-        )
+        .sso_finish_totp(&token, &f.totp, &SsoClient::from(client))
         .await;
     let mut r = match outcome {
         Ok(SsoFinish::SignedIn { login, next }) => signed_in(&s, &login, &next),
