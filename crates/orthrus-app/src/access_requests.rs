@@ -326,35 +326,41 @@ impl App {
         Ok(Self::may(subject, Action::DecideAccessRequest).then_some(subject))
     }
 
-    /// `may_decide`, asked once an account over a list of requests.
-    async fn may_decide_cached(
+    /// The workspace's requests (only pending ones with `pending_only`),
+    /// newest first, each with whether the actor may decide it (`may_decide`
+    /// asked once an account).
+    async fn requests_and_deciders(
         &self,
         actor: &Actor,
-        account: AccountId,
-        deciders: &mut std::collections::HashMap<AccountId, bool>,
-    ) -> Result<bool> {
-        if let Some(d) = deciders.get(&account) {
-            return Ok(*d);
+        pending_only: bool,
+    ) -> Result<Vec<(AccessRequestView, bool)>> {
+        let mut deciders: std::collections::HashMap<AccountId, bool> = Default::default();
+        let mut out = Vec::new();
+        for v in self
+            .inner
+            .store
+            .list_access_requests(actor.workspace_id, pending_only, LIST_LIMIT)
+            .await?
+        {
+            let account = v.request.account_id;
+            let decides = match deciders.get(&account) {
+                Some(d) => *d,
+                None => {
+                    let d = self.may_decide(actor, account).await?.is_some();
+                    deciders.insert(account, d);
+                    d
+                }
+            };
+            out.push((v, decides));
         }
-        let d = self.may_decide(actor, account).await?.is_some();
-        deciders.insert(account, d);
-        Ok(d)
+        Ok(out)
     }
 
     /// Your own requests and the ones you may decide, newest first.
     pub async fn list_access_requests(&self, actor: &Actor) -> Result<Vec<AccessRequestInfo>> {
         self.check(actor, Action::ListOwnAccounts)?;
         let mut out = Vec::new();
-        let mut deciders: std::collections::HashMap<AccountId, bool> = Default::default();
-        for v in self
-            .inner
-            .store
-            .list_access_requests(actor.workspace_id, false, LIST_LIMIT)
-            .await?
-        {
-            let decides = self
-                .may_decide_cached(actor, v.request.account_id, &mut deciders)
-                .await?;
+        for (v, decides) in self.requests_and_deciders(actor, false).await? {
             let mine = v.request.requester_id == actor.user_id;
             if mine || decides {
                 let pending = v.request.state == AccessRequestState::Pending;
@@ -369,20 +375,12 @@ impl App {
         if !self.permits(actor, Action::ListOwnAccounts) {
             return Ok(0);
         }
-        let mut n = 0;
-        let mut deciders: std::collections::HashMap<AccountId, bool> = Default::default();
-        for v in self
-            .inner
-            .store
-            .list_access_requests(actor.workspace_id, true, LIST_LIMIT)
+        Ok(self
+            .requests_and_deciders(actor, true)
             .await?
-        {
-            let decides = self
-                .may_decide_cached(actor, v.request.account_id, &mut deciders)
-                .await?;
-            n += usize::from(decides);
-        }
-        Ok(n)
+            .iter()
+            .filter(|(_, decides)| *decides)
+            .count())
     }
 
     /// A pending request the actor may decide (404 for one they may not
