@@ -7,8 +7,9 @@ use crate::{AppError, Result};
 
 /// How a queued item's caller learns the outcome of its commit.
 /// A store error is not Clone: every caller of the batch gets it shared.
-pub(crate) type Done =
-    tokio::sync::oneshot::Sender<std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>>;
+pub(crate) type Done = tokio::sync::oneshot::Sender<
+    std::result::Result<(), std::sync::Arc<orthrus_store::StoreError>>,
+>;
 
 /// Items waiting for the next group commit, and the lock its writer holds.
 pub(crate) struct GroupCommit<T> {

@@ -534,7 +534,11 @@ impl App {
     /// The account and its active authenticator, for someone about to use a
     /// code: using it needs `UseTotp`, and an HOTP one also `AdvanceHotp`
     /// (using a code moves its counter on).
-    async fn active_otp_to_use(&self, actor: &Actor, id: AccountId) -> Result<(AccountRow, OtpRow)> {
+    async fn active_otp_to_use(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+    ) -> Result<(AccountRow, OtpRow)> {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::UseTotp)?;
         let row = self

@@ -74,9 +74,10 @@ fn group_error(message: impl Into<String>) -> AppError {
 /// A store conflict on a SCIM group's name: another group has it.
 fn group_name_taken(e: StoreError, name: &str) -> AppError {
     match e {
-        StoreError::Conflict(_) => {
-            AppError::conflict(ConflictCode::ScimUniqueness, format!("a group named {name:?} exists"))
-        }
+        StoreError::Conflict(_) => AppError::conflict(
+            ConflictCode::ScimUniqueness,
+            format!("a group named {name:?} exists"),
+        ),
         e => e.into(),
     }
 }

@@ -203,11 +203,7 @@ impl App {
     }
 
     /// A message of the actor's workspace, by id (unknown ids are 404).
-    pub(crate) async fn message_row(
-        &self,
-        actor: &Actor,
-        mid: EventId,
-    ) -> Result<InboxMessageRow> {
+    pub(crate) async fn message_row(&self, actor: &Actor, mid: EventId) -> Result<InboxMessageRow> {
         self.inner
             .store
             .get_message(actor.workspace_id, mid)
