@@ -7,6 +7,7 @@
 //! bodies, rendered by [`error_response`] from the one error road
 //! (`error::finish`). Not in the OpenAPI document: a different protocol.
 
+mod discovery;
 mod patch;
 
 use crate::WebState;
@@ -14,11 +15,12 @@ use crate::error::WebError;
 use crate::extract::{ClientInfo, PathEntity, PathId, bearer, entity};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use discovery::{resource_type, resource_types, schema, schemas, service_provider_config};
 use orthrus_app::{
     AppError, ScimClient, ScimFilterAttr, ScimGroup, ScimGroupInput, ScimUser, ScimUserInput,
 };
@@ -731,164 +733,4 @@ async fn groups_page(s: &WebState, c: &ScimClient, q: &ListQuery) -> ScimResult 
         })
         .collect();
     Ok(scim_json(StatusCode::OK, &q.page(items)?))
-}
-
-// Discovery (RFC 7644 §4): what this server supports, readable without
-// the token (it holds nothing about the workspace).
-
-async fn service_provider_config(State(s): State<WebState>) -> Response {
-    scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": MAX_COUNT},
-            "changePassword": {"supported": false},
-            "sort": {"supported": false},
-            "etag": {"supported": false},
-            "authenticationSchemes": [{
-                "type": "oauthbearertoken",
-                "name": "Bearer token",
-                "description": "The workspace's SCIM token, from POST /api/v1/workspace/scim-token",
-                "primary": true,
-            }],
-            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", base(&s))},
-        }),
-    )
-}
-
-fn resource_type_json(b: &str, name: &str) -> Option<Value> {
-    let (endpoint, schema, description) = match name {
-        "User" => ("/Users", USER_SCHEMA, "An Orthrus user of the workspace"),
-        "Group" => ("/Groups", GROUP_SCHEMA, "A team of the workspace"),
-        _ => return None,
-    };
-    Some(json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": name,
-        "name": name,
-        "endpoint": endpoint,
-        "description": description,
-        "schema": schema,
-        "schemaExtensions": [],
-        "meta": {"resourceType": "ResourceType", "location": format!("{b}/ResourceTypes/{name}")},
-    }))
-}
-
-async fn resource_types(
-    State(s): State<WebState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ScimResult {
-    let b = base(&s);
-    let items = ["User", "Group"]
-        .iter()
-        .filter_map(|n| resource_type_json(&b, n))
-        .collect();
-    Ok(scim_json(StatusCode::OK, &ListQuery::new(q).page(items)?))
-}
-
-async fn resource_type(State(s): State<WebState>, Path(name): Path<String>) -> ScimResult {
-    let v = resource_type_json(&base(&s), &name).ok_or(WebError(AppError::NotFound(
-        orthrus_app::Entity::ResourceType,
-    )))?;
-    Ok(scim_json(StatusCode::OK, &v))
-}
-
-fn attribute(name: &str, kind: &str, required: bool, mutability: &str, uniqueness: &str) -> Value {
-    json!({
-        "name": name,
-        "type": kind,
-        "multiValued": false,
-        "description": name,
-        "required": required,
-        "caseExact": false,
-        "mutability": mutability,
-        "returned": "default",
-        "uniqueness": uniqueness,
-    })
-}
-
-fn complex(name: &str, multi: bool, required: bool, subs: Vec<Value>) -> Value {
-    let mut a = attribute(name, "complex", required, "readWrite", "none");
-    a["multiValued"] = json!(multi);
-    a["subAttributes"] = Value::Array(subs);
-    a
-}
-
-fn schema_json(b: &str, id: &str) -> Option<Value> {
-    let rw = |n: &str| attribute(n, "string", false, "readWrite", "none");
-    let (name, attributes) = match id {
-        USER_SCHEMA => (
-            "User",
-            vec![
-                attribute("userName", "string", true, "readWrite", "server"),
-                complex(
-                    "name",
-                    false,
-                    false,
-                    vec![rw("formatted"), rw("familyName"), rw("givenName")],
-                ),
-                rw("displayName"),
-                // Required here: every Orthrus user is active or not, so
-                // it cannot be removed. A missing value is true on create
-                // and leaves a replace's user as is.
-                attribute("active", "boolean", true, "readWrite", "none"),
-                // Required here: an Orthrus user needs an email address.
-                complex(
-                    "emails",
-                    true,
-                    true,
-                    vec![
-                        attribute("value", "string", true, "readWrite", "none"),
-                        rw("type"),
-                        attribute("primary", "boolean", false, "readWrite", "none"),
-                    ],
-                ),
-            ],
-        ),
-        GROUP_SCHEMA => (
-            "Group",
-            vec![
-                attribute("displayName", "string", true, "readWrite", "server"),
-                complex(
-                    "members",
-                    true,
-                    false,
-                    vec![attribute("value", "string", false, "immutable", "none"), {
-                        let mut r = attribute("$ref", "reference", false, "immutable", "none");
-                        r["referenceTypes"] = json!(["User"]);
-                        r
-                    }],
-                ),
-            ],
-        ),
-        _ => return None,
-    };
-    Some(json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": id,
-        "name": name,
-        "description": format!("{name} of Orthrus"),
-        "attributes": attributes,
-        "meta": {"resourceType": "Schema", "location": format!("{b}/Schemas/{id}")},
-    }))
-}
-
-async fn schemas(
-    State(s): State<WebState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ScimResult {
-    let b = base(&s);
-    let items = [USER_SCHEMA, GROUP_SCHEMA]
-        .iter()
-        .filter_map(|id| schema_json(&b, id))
-        .collect();
-    Ok(scim_json(StatusCode::OK, &ListQuery::new(q).page(items)?))
-}
-
-async fn schema(State(s): State<WebState>, Path(id): Path<String>) -> ScimResult {
-    let v = schema_json(&base(&s), &id)
-        .ok_or(WebError(AppError::NotFound(orthrus_app::Entity::Schema)))?;
-    Ok(scim_json(StatusCode::OK, &v))
 }
