@@ -3,6 +3,7 @@
 //! from the index written at ingest or by the backfill.
 
 use crate::TestApp;
+use crate::support::account_with_address;
 use orthrus_app::{InboxItem, InboxQuery};
 
 const MESSAGES: usize = 620;
@@ -17,30 +18,7 @@ fn email(i: usize) -> Vec<u8> {
 }
 
 async fn fill(t: &TestApp) -> String {
-    let id = t
-        .app
-        .create_account(
-            &t.owner,
-            orthrus_app::NewAccount {
-                app: "sandbox".into(),
-                label: "Brand".into(),
-                login_url: "http://127.0.0.1:9/login".into(),
-                username: "brand".into(),
-                password: "pw-1".into(),
-                notes: None,
-                fields: Vec::new(),
-            },
-        )
-        .await
-        .unwrap()
-        .summary
-        .id;
-    let address = t
-        .app
-        .create_managed_email(&t.owner, id.parse().unwrap())
-        .await
-        .unwrap()
-        .address;
+    let (id, address) = account_with_address(&t.app, &t.owner, "http://127.0.0.1:9/login").await;
     for i in 0..MESSAGES {
         // Two seconds apart: under the per-address rate limit.
         t.clock.advance_secs(2);

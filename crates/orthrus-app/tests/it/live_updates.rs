@@ -5,8 +5,8 @@
 //! notification it would sleep until its 30 s timeout). On SQLite the same
 //! waits are woken in process (one node: A and B are the same app).
 
-use crate::support::{NodeB, TwoNodes};
-use orthrus_app::{Actor, AppError, Change, LoginRequest, NewAccount, NewUser, SessionKind};
+use crate::support::{NodeB, TwoNodes, account_with_address};
+use orthrus_app::{Actor, AppError, Change, LoginRequest, NewUser, SessionKind};
 use orthrus_core::{Clock, OsEntropy, SecretString};
 use orthrus_store::JobRow;
 use std::time::Duration;
@@ -43,34 +43,53 @@ impl TwoNodes {
     }
 
     /// An account with a managed address: (account id, address).
-    async fn account_with_address(&self) -> (String, String) {
-        let id = self
-            .a
-            .create_account(
+    /// `member` a Collaborator on `id`, through A.
+    async fn collaborator(&self, id: &str, member: &str) {
+        self.a
+            .set_member(
                 &self.owner,
-                NewAccount {
-                    app: "sandbox".into(),
-                    label: "Brand".into(),
-                    login_url: "http://127.0.0.1:9/login".into(),
-                    username: "brand".into(),
-                    password: "pw-1".into(),
-                    notes: None,
-                    fields: Vec::new(),
-                },
+                id.parse().unwrap(),
+                member,
+                orthrus_core::AccountRole::Collaborator,
             )
             .await
-            .unwrap()
-            .summary
-            .id;
-        let address = self
-            .a
-            .create_managed_email(&self.owner, id.parse().unwrap())
+            .unwrap();
+    }
+
+    /// `me` waits on B for a message to `id`; settled (its first look done).
+    async fn waiting_on_b(&self, me: Actor, id: &str) -> Waiter {
+        let (b, wait_id) = (self.b.clone(), id.to_owned());
+        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
+        settle().await;
+        waiter
+    }
+
+    fn assert_still_waiting(&self, waiter: &Waiter) {
+        assert!(
+            !waiter.is_finished(),
+            "{}: nothing to return yet",
+            self.backend()
+        );
+    }
+
+    /// A code mail to `address` stored through A, a second on.
+    async fn code_mail_through_a(&self, address: &str, message_id: &str) -> usize {
+        self.clock.advance_secs(1);
+        let mail = format!(
+            "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <{message_id}@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
+        );
+        self.a
+            .ingest_email(&[address.to_owned()], mail.as_bytes(), None)
             .await
             .unwrap()
-            .address;
-        (id, address)
+    }
+
+    async fn account_with_address(&self) -> (String, String) {
+        account_with_address(&self.a, &self.owner, "http://127.0.0.1:9/login").await
     }
 }
+
+type Waiter = tokio::task::JoinHandle<orthrus_app::Result<Option<orthrus_app::InboxItem>>>;
 
 /// Waits a little so that a task just spawned is waiting (its first look
 /// done): what wakes it afterwards can only be a notification.
@@ -82,23 +101,9 @@ async fn settle() {
 async fn inbox_wait_on_b_gets_a_message_stored_through_a_within_a_second() {
     for n in nodes("liveinbox").await {
         let (id, address) = n.account_with_address().await;
-        let (b, owner, wait_id) = (n.b.clone(), n.owner.clone(), id.clone());
-        let waiter =
-            tokio::spawn(async move { b.wait_for_message(&owner, &wait_id, None, 30).await });
-        settle().await;
-        assert!(
-            !waiter.is_finished(),
-            "{}: nothing to return yet",
-            n.backend()
-        );
-        n.clock.advance_secs(1);
-        let mail = format!(
-            "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <c1@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
-        );
-        let stored =
-            n.a.ingest_email(std::slice::from_ref(&address), mail.as_bytes(), None)
-                .await
-                .unwrap();
+        let waiter = n.waiting_on_b(n.owner.clone(), &id).await;
+        n.assert_still_waiting(&waiter);
+        let stored = n.code_mail_through_a(&address, "c1").await;
         assert_eq!(stored, 1);
         let got = tokio::time::timeout(SECOND, waiter)
             .await
@@ -161,19 +166,9 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
 
         // A session signed in anywhere, revoked through A: B hears it and
         // no longer accepts it (its live streams end on this).
-        let login =
-            n.a.login(LoginRequest {
-                email: "owner@acme.test".into(),
-                password: SecretString::new("owner-password-1"),
-                totp: None,
-                ip: "127.0.0.1".into(),
-                user_agent: "test".into(),
-                kind: SessionKind::Cookie,
-            })
-            .await
-            .unwrap();
-        let token = login.token.expose().to_owned();
-        let signed_in = n.b.authenticate(&token, "127.0.0.1").await.unwrap();
+        let (token, signed_in) = n
+            .signed_in_on_b("owner@acme.test", "owner-password-1")
+            .await;
         let mut watch = n.b.watch_changes();
         n.a.logout(&n.a.authenticate(&token, "127.0.0.1").await.unwrap())
             .await
@@ -195,7 +190,7 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
 async fn ended_within_a_second(
     n: &TwoNodes,
     what: &str,
-    waiter: tokio::task::JoinHandle<orthrus_app::Result<Option<orthrus_app::InboxItem>>>,
+    waiter: Waiter,
 ) -> orthrus_app::Result<Option<orthrus_app::InboxItem>> {
     tokio::time::timeout(SECOND, waiter)
         .await
@@ -219,14 +214,8 @@ async fn inbox_wait_on_b_ends_when_its_session_is_revoked_through_a() {
         let (token, me) = n
             .signed_in_on_b("owner@acme.test", "owner-password-1")
             .await;
-        let (b, wait_id) = (n.b.clone(), id.clone());
-        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
-        settle().await;
-        assert!(
-            !waiter.is_finished(),
-            "{}: nothing to return yet",
-            n.backend()
-        );
+        let waiter = n.waiting_on_b(me, &id).await;
+        n.assert_still_waiting(&waiter);
         n.a.logout(&n.a.authenticate(&token, "127.0.0.1").await.unwrap())
             .await
             .unwrap();
@@ -259,25 +248,12 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
             .await
             .unwrap()
             .id;
-        n.a.set_member(
-            &n.owner,
-            id.parse().unwrap(),
-            &member,
-            orthrus_core::AccountRole::Collaborator,
-        )
-        .await
-        .unwrap();
+        n.collaborator(&id, &member).await;
         let (_, me) = n
             .signed_in_on_b("member@acme.test", "member-password-1")
             .await;
-        let (b, wait_id) = (n.b.clone(), id.clone());
-        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
-        settle().await;
-        assert!(
-            !waiter.is_finished(),
-            "{}: nothing to return yet",
-            n.backend()
-        );
+        let waiter = n.waiting_on_b(me, &id).await;
+        n.assert_still_waiting(&waiter);
         n.a.remove_member(&n.owner, id.parse().unwrap(), member.parse().unwrap())
             .await
             .unwrap();
@@ -291,20 +267,11 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
         // And a message is never handed to a caller who lost the account,
         // even one whose wait wakes for that message first (the removal
         // made on a node that told no one).
-        n.a.set_member(
-            &n.owner,
-            id.parse().unwrap(),
-            &member,
-            orthrus_core::AccountRole::Collaborator,
-        )
-        .await
-        .unwrap();
+        n.collaborator(&id, &member).await;
         let (_, me) = n
             .signed_in_on_b("member@acme.test", "member-password-1")
             .await;
-        let (b, wait_id) = (n.b.clone(), id.clone());
-        let waiter = tokio::spawn(async move { b.wait_for_message(&me, &wait_id, None, 30).await });
-        settle().await;
+        let waiter = n.waiting_on_b(me, &id).await;
         n.a.store()
             .remove_member(
                 n.owner.workspace_id,
@@ -313,13 +280,7 @@ async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
             )
             .await
             .unwrap();
-        n.clock.advance_secs(1);
-        let mail = format!(
-            "From: App <code@sender.test>\r\nTo: {address}\r\nSubject: Your code\r\nMessage-ID: <m1@sender.test>\r\n\r\nYour verification code is 482913.\r\n"
-        );
-        n.a.ingest_email(std::slice::from_ref(&address), mail.as_bytes(), None)
-            .await
-            .unwrap();
+        n.code_mail_through_a(&address, "m1").await;
         let got = ended_within_a_second(&n, "the message", waiter).await;
         assert!(
             matches!(got, Err(AppError::NotFound(orthrus_app::Entity::Account))),

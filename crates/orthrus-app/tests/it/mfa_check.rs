@@ -5,7 +5,8 @@
 //! `orthrus`'s tests (`mfa_check.rs`).
 
 use crate::TestApp;
-use orthrus_app::{Actor, AppError, CheckRun, MfaCheckState, StartOptions};
+use crate::support::{audit_details, create_account, sandbox_account};
+use orthrus_app::{Actor, AppError, CheckRun, JobView, MfaCheckState, StartOptions};
 use orthrus_app::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountRole, WorkspaceRole};
 use orthrus_store::JobRow;
@@ -14,23 +15,8 @@ const SEED: &str = "JBSWY3DPEHPK3PXP";
 const DAY: i64 = 86_400;
 
 async fn account(t: &TestApp, by: &Actor, label: &str) -> String {
-    t.app
-        .create_account(
-            by,
-            orthrus_app::NewAccount {
-                app: "sandbox".into(),
-                label: label.into(),
-                login_url: "http://127.0.0.1:9/accounts/login".into(),
-                username: "brand".into(),
-                password: "pw-1".into(),
-                notes: None,
-                fields: Vec::new(),
-            },
-        )
-        .await
-        .unwrap()
-        .summary
-        .id
+    let new = sandbox_account(label, "http://127.0.0.1:9/accounts/login");
+    create_account(&t.app, by, new).await
 }
 
 /// Orthrus holds the account's authenticator (enrolled and confirmed by `by`).
@@ -96,24 +82,53 @@ async fn run(t: &TestApp, job: &JobRow, run: CheckRun<'_>) -> MfaCheckState {
 }
 
 async fn audited(t: &TestApp, action: &str, id: &str) -> Vec<serde_json::Value> {
+    audit_details(&t.app, &t.owner, action, id).await
+}
+
+/// Starts `kind` on `id` as `by`; with `confirmed`, the "MFA is off"
+/// confirmation ticked or not.
+async fn start(
+    t: &TestApp,
+    by: &Actor,
+    id: &str,
+    kind: &str,
+    confirmed: Option<bool>,
+) -> orthrus_app::Result<JobView> {
+    let id = id.parse().unwrap();
+    match confirmed {
+        None => t.app.start_automation(by, id, kind).await,
+        Some(c) => {
+            let opts = StartOptions {
+                confirmed_mfa_off: Some(c),
+            };
+            t.app.start_automation_with(by, id, kind, opts).await
+        }
+    }
+}
+
+async fn can_check(t: &TestApp, by: &Actor, id: &str) -> bool {
+    t.app.can_check_mfa(by, id.parse().unwrap()).await.unwrap()
+}
+
+/// The stored row of the job `job` shows.
+async fn job_row(t: &TestApp, job: &JobView) -> JobRow {
+    let id = job.id.parse().unwrap();
     t.app
-        .list_audit(
-            &t.owner,
-            &orthrus_app::AuditQuery {
-                action: Some(action.into()),
-                actor_id: None,
-                target_id: Some(id.into()),
-                since: None,
-                until: None,
-                before: None,
-                limit: None,
-            },
-        )
+        .store()
+        .get_job(t.owner.workspace_id, id)
         .await
         .unwrap()
-        .into_iter()
-        .map(|e| e.detail)
-        .collect()
+        .unwrap()
+}
+
+/// Whether `e` is the refusal `Invalid` with `code`.
+fn invalid<T>(e: &orthrus_app::Result<T>, code: InvalidCode) -> bool {
+    matches!(e, Err(AppError::Invalid { code: c, .. }) if *c == code)
+}
+
+/// Whether `e` is the refusal `Conflict` with `code`.
+fn conflict<T>(e: &orthrus_app::Result<T>, code: ConflictCode) -> bool {
+    matches!(e, Err(AppError::Conflict { code: c, .. }) if *c == code)
 }
 
 #[tokio::test]
@@ -150,18 +165,9 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
         );
 
         // A person may not queue a second one while it waits.
-        let e = t
-            .app
-            .start_automation(&pat, ig.parse().unwrap(), "check_mfa")
-            .await;
+        let e = start(&t, &pat, &ig, "check_mfa", None).await;
         assert!(
-            matches!(
-                e,
-                Err(AppError::Conflict {
-                    code: ConflictCode::AutomationMfaCheckPending,
-                    ..
-                })
-            ),
+            conflict(&e, ConflictCode::AutomationMfaCheckPending),
             "{e:?}"
         );
 
@@ -286,49 +292,16 @@ async fn who_may_check_and_turning_mfa_back_on() {
             .await
             .unwrap();
         assert!(matches!(
-            t.app
-                .start_automation(&col, ig.parse().unwrap(), "check_mfa")
-                .await,
+            start(&t, &col, &ig, "check_mfa", None).await,
             Err(AppError::Forbidden)
         ));
-        assert!(
-            !t.app
-                .can_check_mfa(&col, ig.parse().unwrap())
-                .await
-                .unwrap()
-        );
+        assert!(!can_check(&t, &col, &ig).await);
         // Without the key there is nothing to answer the app with.
-        assert!(
-            !t.app
-                .can_check_mfa(&owner, bare.parse().unwrap())
-                .await
-                .unwrap()
-        );
-        let e = t
-            .app
-            .start_automation(&owner, bare.parse().unwrap(), "check_mfa")
-            .await;
-        assert!(
-            matches!(
-                e,
-                Err(AppError::Invalid {
-                    code: InvalidCode::AutomationNoAuthenticator,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        assert!(
-            t.app
-                .can_check_mfa(&owner, ig.parse().unwrap())
-                .await
-                .unwrap()
-        );
-        let job = t
-            .app
-            .start_automation(&owner, ig.parse().unwrap(), "check_mfa")
-            .await
-            .unwrap();
+        assert!(!can_check(&t, &owner, &bare).await);
+        let e = start(&t, &owner, &bare, "check_mfa", None).await;
+        assert!(invalid(&e, InvalidCode::AutomationNoAuthenticator), "{e:?}");
+        assert!(can_check(&t, &owner, &ig).await);
+        let job = start(&t, &owner, &ig, "check_mfa", None).await.unwrap();
         assert_eq!(
             (job.kind.as_str(), job.state.as_str()),
             ("check_mfa", "queued")
@@ -337,79 +310,32 @@ async fn who_may_check_and_turning_mfa_back_on() {
         // Turning MFA on: an unticked confirmation is refused, a
         // confirmation on another kind too; Orthrus holding a key refuses
         // it until a check finds the app signing in without one.
-        let confirm = |c| StartOptions {
-            confirmed_mfa_off: Some(c),
-        };
-        let e = t
-            .app
-            .start_automation_with(&owner, bare.parse().unwrap(), "enable_mfa", confirm(false))
-            .await;
+        let e = start(&t, &owner, &bare, "enable_mfa", Some(false)).await;
         assert!(
-            matches!(
-                e,
-                Err(AppError::Invalid {
-                    code: InvalidCode::AutomationMfaOffUnconfirmed,
-                    ..
-                })
-            ),
+            invalid(&e, InvalidCode::AutomationMfaOffUnconfirmed),
             "{e:?}"
         );
-        let e = t
-            .app
-            .start_automation_with(&owner, bare.parse().unwrap(), "login", confirm(true))
-            .await;
+        let e = start(&t, &owner, &bare, "login", Some(true)).await;
         assert!(
-            matches!(
-                e,
-                Err(AppError::Invalid {
-                    code: InvalidCode::AutomationUnexpectedConfirmation,
-                    ..
-                })
-            ),
+            invalid(&e, InvalidCode::AutomationUnexpectedConfirmation),
             "{e:?}"
         );
-        let e = t
-            .app
-            .start_automation_with(&owner, ig.parse().unwrap(), "enable_mfa", confirm(true))
-            .await;
-        assert!(
-            matches!(
-                e,
-                Err(AppError::Conflict {
-                    code: ConflictCode::AutomationMfaAlreadyOn,
-                    ..
-                })
-            ),
-            "{e:?}"
-        );
-        let row = t
-            .app
-            .store()
-            .get_job(owner.workspace_id, job.id.parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let e = start(&t, &owner, &ig, "enable_mfa", Some(true)).await;
+        assert!(conflict(&e, ConflictCode::AutomationMfaAlreadyOn), "{e:?}");
+        let row = job_row(&t, &job).await;
         let off = CheckRun {
             signed_in: true,
             asked_for_code: false,
             error: None,
         };
         assert_eq!(run(&t, &row, off).await, MfaCheckState::Off);
-        let started = t
-            .app
-            .start_automation_with(&owner, ig.parse().unwrap(), "enable_mfa", confirm(true))
+        let started = start(&t, &owner, &ig, "enable_mfa", Some(true))
             .await
             .unwrap();
         let starts = audited(&t, "automation.start", &ig).await;
         assert_eq!(starts[0]["confirmed_mfa_off"], true, "{starts:?}");
         // Once it succeeded, the app asks for the new key: the flag goes.
-        let row = t
-            .app
-            .store()
-            .get_job(owner.workspace_id, started.id.parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let row = job_row(&t, &started).await;
         t.app.mfa_turned_on(&row).await.unwrap();
         assert!(
             t.app

@@ -5,79 +5,99 @@
 //! that typed it (and by no other).
 
 use crate::TestApp;
+use crate::support::{audit_details, create_account, sandbox_account};
 use orthrus_app::AppError;
 use orthrus_app::ConflictCode;
-use orthrus_core::{SecretString, Timestamp};
+use orthrus_core::{AccountId, EventId, SecretString, Timestamp};
+
+/// A rotation's runner on one sandbox account: the requester (the Owner),
+/// identity confirmed.
+struct Runner<'a> {
+    t: &'a TestApp,
+    by: orthrus_app::Actor,
+    id: String,
+}
+
+impl<'a> Runner<'a> {
+    async fn new(t: &'a TestApp) -> Self {
+        let mut by = t.owner.clone();
+        by.elevated_until = Some(Timestamp(crate::START + 3_600_000));
+        let id = create_account(
+            &t.app,
+            &by,
+            sandbox_account("Brand", "http://127.0.0.1:9/accounts/login"),
+        )
+        .await;
+        Self { t, by, id }
+    }
+
+    fn account(&self) -> AccountId {
+        self.id.parse().unwrap()
+    }
+
+    /// The password the run is to type.
+    async fn begin(&self) -> SecretString {
+        self.t
+            .app
+            .begin_password_rotation(&self.by, self.account())
+            .await
+            .unwrap()
+    }
+
+    async fn pending(&self) -> Option<SecretString> {
+        self.t
+            .app
+            .pending_rotation_password(&self.by, self.account())
+            .await
+            .unwrap()
+    }
+
+    async fn current(&self) -> SecretString {
+        self.t
+            .app
+            .reveal_password(&self.by, self.account(), false)
+            .await
+            .unwrap()
+    }
+
+    async fn promote(&self, tried: &SecretString, recovered: bool) -> orthrus_app::Result<()> {
+        self.t
+            .app
+            .promote_pending_password(&self.by, self.account(), tried, recovered)
+            .await
+    }
+
+    async fn discard(&self, tried: &SecretString, job: EventId) -> bool {
+        self.t
+            .app
+            .discard_pending_password(&self.by, self.account(), tried, job)
+            .await
+            .unwrap()
+    }
+}
 
 #[tokio::test]
 async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
     for t in TestApp::all("rotation_takeover").await {
         // The runner's actor: the requester, identity confirmed.
-        let mut by = t.owner.clone();
-        by.elevated_until = Some(Timestamp(crate::START + 3_600_000));
-        let id = t
-            .app
-            .create_account(
-                &by,
-                orthrus_app::NewAccount {
-                    app: "sandbox".into(),
-                    label: "Brand".into(),
-                    login_url: "http://127.0.0.1:9/accounts/login".into(),
-                    username: "brand".into(),
-                    password: "pw-1".into(),
-                    notes: None,
-                    fields: Vec::new(),
-                },
-            )
-            .await
-            .unwrap()
-            .summary
-            .id;
-        let current = || async {
-            t.app
-                .reveal_password(&by, id.parse().unwrap(), false)
-                .await
-                .unwrap()
-        };
-        assert_eq!(
-            t.app
-                .pending_rotation_password(&by, id.parse().unwrap())
-                .await
-                .unwrap(),
-            None
-        );
+        let r = Runner::new(&t).await;
+        let (by, id) = (&r.by, r.account());
+        assert_eq!(r.pending().await, None);
 
         // The first run makes the new password and dies (perhaps after the
         // app took it); the rerun is given the same one, not a new one.
-        let first = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
-        let rerun = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
+        let first = r.begin().await;
+        let rerun = r.begin().await;
         assert_eq!(rerun.expose(), first.expose());
         // Two runs at once (a stalled worker and its successor) too.
-        let (a, b) = tokio::join!(
-            t.app.begin_password_rotation(&by, id.parse().unwrap()),
-            t.app.begin_password_rotation(&by, id.parse().unwrap())
-        );
-        assert_eq!(a.unwrap().expose(), first.expose());
-        assert_eq!(b.unwrap().expose(), first.expose());
-        assert_eq!(
-            t.app
-                .pending_rotation_password(&by, id.parse().unwrap())
-                .await
-                .unwrap(),
-            Some(first.clone())
-        );
-        assert_eq!(current().await.expose(), "pw-1", "still the old one");
+        let (a, b) = tokio::join!(r.begin(), r.begin());
+        assert_eq!(a.expose(), first.expose());
+        assert_eq!(b.expose(), first.expose());
+        assert_eq!(r.pending().await, Some(first.clone()));
+        assert_eq!(r.current().await.expose(), "pw-1", "still the old one");
         let pending = || async {
             t.app
-                .rotation_schedule(&by, id.parse().unwrap())
+                .rotation_schedule(by, id)
                 .await
                 .unwrap()
                 .password_pending
@@ -86,11 +106,7 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
 
         // Only the password a run tried is promoted.
         let other = SecretString::new("not-the-pending-one");
-        let e = t
-            .app
-            .promote_pending_password(&by, id.parse().unwrap(), &other, false)
-            .await
-            .unwrap_err();
+        let e = r.promote(&other, false).await.unwrap_err();
         assert!(
             matches!(
                 e,
@@ -101,69 +117,36 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             ),
             "{e:?}"
         );
-        assert_eq!(current().await.expose(), "pw-1");
-        t.app
-            .promote_pending_password(&by, id.parse().unwrap(), &first, true)
-            .await
-            .unwrap();
-        assert_eq!(current().await.expose(), first.expose());
-        assert_eq!(
-            t.app
-                .pending_rotation_password(&by, id.parse().unwrap())
-                .await
-                .unwrap(),
-            None
-        );
+        assert_eq!(r.current().await.expose(), "pw-1");
+        r.promote(&first, true).await.unwrap();
+        assert_eq!(r.current().await.expose(), first.expose());
+        assert_eq!(r.pending().await, None);
         assert!(!pending().await);
         // A second run promoting the same password finds it done.
-        t.app
-            .promote_pending_password(&by, id.parse().unwrap(), &first, false)
-            .await
-            .unwrap();
-        let detail = t.app.get_account(&by, id.parse().unwrap()).await.unwrap();
+        r.promote(&first, false).await.unwrap();
+        let detail = t.app.get_account(by, id).await.unwrap();
         assert_eq!(detail.password_history.len(), 1, "pw-1 once");
         // Nothing pending: the next rotation makes a new password.
-        let next = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
+        let next = r.begin().await;
         assert_ne!(next.expose(), first.expose());
         // Promoting with nothing pending and another password is refused.
-        t.app
-            .promote_pending_password(&by, id.parse().unwrap(), &next, false)
-            .await
-            .unwrap();
-        let e = t
-            .app
-            .promote_pending_password(&by, id.parse().unwrap(), &first, false)
-            .await
-            .unwrap_err();
+        r.promote(&next, false).await.unwrap();
+        let e = r.promote(&first, false).await.unwrap_err();
         assert!(
             matches!(e, AppError::NotFound(orthrus_app::Entity::PendingPassword)),
             "{e:?}"
         );
-        assert_eq!(current().await.expose(), next.expose());
+        assert_eq!(r.current().await.expose(), next.expose());
 
         // A run stopped between making the pending password current and
         // clearing it: the next rotation clears it and makes a new one (the
         // app would refuse its current password as the new one).
-        let made = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
-        let version = t
-            .app
-            .get_account(&by, id.parse().unwrap())
-            .await
-            .unwrap()
-            .summary
-            .version;
+        let made = r.begin().await;
+        let version = t.app.get_account(by, id).await.unwrap().summary.version;
         t.app
             .update_account(
-                &by,
-                id.parse().unwrap(),
+                by,
+                id,
                 orthrus_app::AccountPatch {
                     version,
                     password: Some(made.clone()),
@@ -172,19 +155,9 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
             )
             .await
             .unwrap();
-        let fresh = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
+        let fresh = r.begin().await;
         assert_ne!(fresh.expose(), made.expose());
-        assert_eq!(
-            t.app
-                .pending_rotation_password(&by, id.parse().unwrap())
-                .await
-                .unwrap(),
-            Some(fresh)
-        );
+        assert_eq!(r.pending().await, Some(fresh));
     }
 }
 
@@ -195,90 +168,25 @@ async fn a_rerun_rotation_reuses_the_pending_password_and_promotes_only_it() {
 #[tokio::test]
 async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_fresh() {
     for t in TestApp::all("rotation_refused").await {
-        let mut by = t.owner.clone();
-        by.elevated_until = Some(Timestamp(crate::START + 3_600_000));
-        let id = t
-            .app
-            .create_account(
-                &by,
-                orthrus_app::NewAccount {
-                    app: "sandbox".into(),
-                    label: "Brand".into(),
-                    login_url: "http://127.0.0.1:9/accounts/login".into(),
-                    username: "brand".into(),
-                    password: "pw-1".into(),
-                    notes: None,
-                    fields: Vec::new(),
-                },
-            )
-            .await
-            .unwrap()
-            .summary
-            .id;
+        let r = Runner::new(&t).await;
         // The run's job (its id goes to the audit).
-        let job: orthrus_core::EventId = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
-        let pending = || async {
-            t.app
-                .pending_rotation_password(&by, id.parse().unwrap())
-                .await
-                .unwrap()
-        };
-        let discarded = || async {
-            t.app
-                .list_audit(
-                    &t.owner,
-                    &orthrus_app::AuditQuery {
-                        action: Some("automation.password_discarded".into()),
-                        actor_id: None,
-                        target_id: Some(id.clone()),
-                        since: None,
-                        until: None,
-                        before: None,
-                        limit: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|e| e.detail)
-                .collect::<Vec<_>>()
-        };
+        let job: EventId = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+        let discarded = || audit_details(&t.app, &t.owner, "automation.password_discarded", &r.id);
 
-        let refused = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
+        let refused = r.begin().await;
         assert_eq!(refused.expose().chars().count(), 20, "the default policy");
         // Another password than the pending one (a run that typed something
         // else) clears nothing: the app may hold the pending one.
         let other = SecretString::new("not-the-pending-one");
-        assert!(
-            !t.app
-                .discard_pending_password(&by, id.parse().unwrap(), &other, job)
-                .await
-                .unwrap()
-        );
-        assert_eq!(pending().await, Some(refused.clone()));
+        assert!(!r.discard(&other, job).await);
+        assert_eq!(r.pending().await, Some(refused.clone()));
         assert!(discarded().await.is_empty());
 
         // The run that typed it discards it: nothing pending, the old
         // password still current, audited with the job and no secret.
-        assert!(
-            t.app
-                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
-                .await
-                .unwrap()
-        );
-        assert_eq!(pending().await, None);
-        assert_eq!(
-            t.app
-                .reveal_password(&by, id.parse().unwrap(), false)
-                .await
-                .unwrap()
-                .expose(),
-            "pw-1"
-        );
+        assert!(r.discard(&refused, job).await);
+        assert_eq!(r.pending().await, None);
+        assert_eq!(r.current().await.expose(), "pw-1");
         let events = discarded().await;
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0]["job_id"], job.to_string(), "{events:?}");
@@ -287,20 +195,15 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
             "{events:?}"
         );
         // Done already: nothing more to clear, nothing more audited.
-        assert!(
-            !t.app
-                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
-                .await
-                .unwrap()
-        );
+        assert!(!r.discard(&refused, job).await);
         assert_eq!(discarded().await.len(), 1);
 
         // The account's policy fixed to the app's rule: the next rotation
         // makes a fresh password under it.
         t.app
             .set_rotation_schedule(
-                &by,
-                id.parse().unwrap(),
+                &r.by,
+                r.account(),
                 orthrus_app::RotationInput {
                     every_days: None,
                     window_start_hour: None,
@@ -316,11 +219,7 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
             )
             .await
             .unwrap();
-        let fresh = t
-            .app
-            .begin_password_rotation(&by, id.parse().unwrap())
-            .await
-            .unwrap();
+        let fresh = r.begin().await;
         assert_ne!(fresh.expose(), refused.expose());
         assert!(
             fresh.expose().chars().count() == 12
@@ -329,19 +228,11 @@ async fn a_refused_password_is_discarded_only_as_tried_and_the_next_rotation_is_
         );
         // A run still holding the refused password does not clear the new
         // pending one.
-        assert!(
-            !t.app
-                .discard_pending_password(&by, id.parse().unwrap(), &refused, job)
-                .await
-                .unwrap()
-        );
-        assert_eq!(pending().await, Some(fresh.clone()));
+        assert!(!r.discard(&refused, job).await);
+        assert_eq!(r.pending().await, Some(fresh.clone()));
         assert_eq!(discarded().await.len(), 1);
         // And it is still promoted as usual.
-        t.app
-            .promote_pending_password(&by, id.parse().unwrap(), &fresh, false)
-            .await
-            .unwrap();
-        assert_eq!(pending().await, None);
+        r.promote(&fresh, false).await.unwrap();
+        assert_eq!(r.pending().await, None);
     }
 }

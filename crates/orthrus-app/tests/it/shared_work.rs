@@ -3,7 +3,7 @@
 //! each periodic pass at the same moment, many times; every action happens
 //! once: one audit event, one queued job, the cap of MFA checks kept.
 
-use crate::support::{NodeB, TwoNodes};
+use crate::support::{NodeB, TwoNodes, create_account, sandbox_account};
 use orthrus_app::{NewUser, RotationInput};
 use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
 use orthrus_store::{AuditEventRow, JobRow};
@@ -17,23 +17,8 @@ async fn clusters(tag: &str) -> Vec<TwoNodes> {
 
 impl TwoNodes {
     async fn account(&self, label: &str) -> String {
-        self.a
-            .create_account(
-                &self.owner,
-                orthrus_app::NewAccount {
-                    app: "sandbox".into(),
-                    label: label.into(),
-                    login_url: "http://127.0.0.1:9/accounts/login".into(),
-                    username: "brand".into(),
-                    password: "pw-1".into(),
-                    notes: None,
-                    fields: Vec::new(),
-                },
-            )
-            .await
-            .unwrap()
-            .summary
-            .id
+        let new = sandbox_account(label, "http://127.0.0.1:9/accounts/login");
+        create_account(&self.a, &self.owner, new).await
     }
 
     async fn user(&self, email: &str, until: Option<Timestamp>) -> String {

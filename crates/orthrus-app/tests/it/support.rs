@@ -4,7 +4,7 @@
 //! Owner set up. SQLite always; PostgreSQL too when
 //! `ORTHRUS_TEST_DATABASE_URL` is set (a scratch database per run).
 
-use orthrus_app::{Actor, App, AppConfig, Change};
+use orthrus_app::{Actor, App, AppConfig, Change, NewAccount};
 use orthrus_core::{FakeClock, OsEntropy, Timestamp};
 use orthrus_crypto::MasterKey;
 use std::sync::Arc;
@@ -188,4 +188,61 @@ impl TwoNodes {
     pub fn backend(&self) -> &'static str {
         self.a.store().backend()
     }
+}
+
+/// A sandbox account signing in at `login_url` as "brand" / "pw-1".
+pub fn sandbox_account(label: &str, login_url: &str) -> NewAccount {
+    NewAccount {
+        app: "sandbox".into(),
+        label: label.into(),
+        login_url: login_url.into(),
+        username: "brand".into(),
+        password: "pw-1".into(),
+        notes: None,
+        fields: Vec::new(),
+    }
+}
+
+/// Creates `new` through `app` as `by`; returns its id.
+pub async fn create_account(app: &App, by: &Actor, new: NewAccount) -> String {
+    app.create_account(by, new).await.unwrap().summary.id
+}
+
+/// Creates a sandbox account (see [`sandbox_account`]) and its managed
+/// address through `app` as `by`: (account id, address).
+pub async fn account_with_address(app: &App, by: &Actor, login_url: &str) -> (String, String) {
+    let id = create_account(app, by, sandbox_account("Brand", login_url)).await;
+    let address = app
+        .create_managed_email(by, id.parse().unwrap())
+        .await
+        .unwrap()
+        .address;
+    (id, address)
+}
+
+/// The details of the audit events `action` on `target`, newest first, as
+/// `by` lists them.
+pub async fn audit_details(
+    app: &App,
+    by: &Actor,
+    action: &str,
+    target: &str,
+) -> Vec<serde_json::Value> {
+    app.list_audit(
+        by,
+        &orthrus_app::AuditQuery {
+            action: Some(action.into()),
+            actor_id: None,
+            target_id: Some(target.into()),
+            since: None,
+            until: None,
+            before: None,
+            limit: None,
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|e| e.detail)
+    .collect()
 }
