@@ -8,7 +8,7 @@
 use crate::TestApp;
 use orthrus_app::{
     Actor, AppError, AuthorizationRequest, IdClaims, LoginRequest, OidcClient, ProviderAnswer,
-    SessionKind, SsoClient, SsoError, SsoFinish, SsoSettings, pkce_challenge,
+    SessionKind, SsoClient, SsoError, SsoFinish, SsoSettings, SsoStart, pkce_challenge,
 };
 use orthrus_core::{SecretString, WorkspaceRole};
 use std::sync::{Arc, Mutex};
@@ -98,16 +98,26 @@ pub(crate) fn with_sso_settings(t: &TestApp, settings: SsoSettings) -> Arc<FakeP
 /// The CLI's sign-in up to its loopback: started with `verifier`'s
 /// challenge, vouched for by the provider; the redirect the CLI hears.
 async fn cli_redirect(t: &TestApp, verifier: &str) -> String {
-    let s = t
-        .app
+    let s = cli_begin(t, verifier).await;
+    cli_finish(t, &s).await
+}
+
+/// The CLI starts a flow with its loopback callback and `verifier`'s
+/// challenge.
+pub(crate) async fn cli_begin(t: &TestApp, verifier: &str) -> SsoStart {
+    t.app
         .sso_begin_cli(
             "http://127.0.0.1:53682/callback",
             &pkce_challenge(verifier),
             "127.0.0.1",
         )
         .await
-        .unwrap();
-    let SsoFinish::Cli { redirect } = t
+        .unwrap()
+}
+
+/// The provider answers the flow `s` with a code: the CLI's redirect.
+pub(crate) async fn cli_finish(t: &TestApp, s: &SsoStart) -> String {
+    let done = t
         .app
         .sso_finish(
             &state_of(&s.authorization_url),
@@ -116,11 +126,34 @@ async fn cli_redirect(t: &TestApp, verifier: &str) -> String {
             &client(),
         )
         .await
-        .unwrap()
-    else {
-        panic!("not a CLI answer")
+        .unwrap();
+    let SsoFinish::Cli { redirect } = done else {
+        panic!("not a CLI answer: {done:?}")
     };
     redirect
+}
+
+/// The one-time code in the CLI's `redirect`.
+pub(crate) fn code_in(redirect: &str) -> String {
+    redirect
+        .split("code=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{redirect}"))
+        .to_owned()
+}
+
+/// The session the CLI gets for `code` and `verifier`, as the app
+/// authenticates its token.
+async fn cli_session(t: &TestApp, code: &str, verifier: &str) -> Actor {
+    let out = t
+        .app
+        .sso_exchange_cli_code(code, verifier, None, &client())
+        .await
+        .unwrap();
+    t.app
+        .authenticate(out.token.expose(), "127.0.0.1")
+        .await
+        .unwrap()
 }
 
 /// The Owner's browser session, as the web layer would see it, and its token.
@@ -291,31 +324,11 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         // The only Owner is in a group mapped to User: they stay Owner.
         *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", None, &["staff"]);
         let verifier = "v".repeat(43);
-        let s = t
-            .app
-            .sso_begin_cli(
-                "http://127.0.0.1:53682/callback",
-                &pkce_challenge(&verifier),
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
+        let s = cli_begin(&t, &verifier).await;
         assert!(s.browser_token.is_none());
-        let done = t
-            .app
-            .sso_finish(
-                &state_of(&s.authorization_url),
-                ProviderAnswer::Code("c".into()),
-                None,
-                &client(),
-            )
-            .await
-            .unwrap();
-        let SsoFinish::Cli { redirect } = done else {
-            panic!("{done:?}")
-        };
+        let redirect = cli_finish(&t, &s).await;
         assert!(redirect.starts_with("http://127.0.0.1:53682/callback?code="));
-        let code = redirect.split("code=").nth(1).unwrap().to_owned();
+        let code = code_in(&redirect);
         let bad = t
             .app
             .sso_exchange_cli_code(&code, &"w".repeat(43), None, &client())
@@ -323,17 +336,8 @@ async fn the_mapping_never_demotes_the_last_owner_and_cli_codes_need_their_verif
         assert!(matches!(bad, Err(AppError::Sso(SsoError::InvalidCode))));
         // A wrong verifier used the code up: the CLI starts again.
         let redirect = cli_redirect(&t, &verifier).await;
-        let code = redirect.split("code=").nth(1).unwrap().to_owned();
-        let out = t
-            .app
-            .sso_exchange_cli_code(&code, &verifier, None, &client())
-            .await
-            .unwrap();
-        let me = t
-            .app
-            .authenticate(out.token.expose(), "127.0.0.1")
-            .await
-            .unwrap();
+        let code = code_in(&redirect);
+        let me = cli_session(&t, &code, &verifier).await;
         assert_eq!(me.role, WorkspaceRole::Owner);
         assert_eq!(me.session_kind, Some(SessionKind::Bearer));
         let twice = t
@@ -365,17 +369,8 @@ async fn a_demotion_by_the_mapping_ends_the_scim_token_its_owner_made() {
         *p.next.lock().unwrap() = claims("ann-sub", "ann@acme.test", None, &["staff"]);
         let verifier = "v".repeat(43);
         let redirect = cli_redirect(&t, &verifier).await;
-        let code = redirect.split("code=").nth(1).unwrap().to_owned();
-        let out = t
-            .app
-            .sso_exchange_cli_code(&code, &verifier, None, &client())
-            .await
-            .unwrap();
-        let me = t
-            .app
-            .authenticate(out.token.expose(), "127.0.0.1")
-            .await
-            .unwrap();
+        let code = code_in(&redirect);
+        let me = cli_session(&t, &code, &verifier).await;
         assert_eq!(me.role, WorkspaceRole::User, "mapped from the staff group");
         assert!(
             t.app.scim_token_info(&t.owner).await.unwrap().is_none(),

@@ -6,7 +6,10 @@
 //! only so many flows.
 
 use crate::TestApp;
-use crate::sso::{FakeProvider, claims, client, settings, state_of, with_sso_settings};
+use crate::sso::{
+    FakeProvider, claims, cli_begin, cli_finish, client, code_in, settings, state_of,
+    with_sso_settings,
+};
 use orthrus_app::{
     Actor, AppError, AuditQuery, IdClaims, InvitationState, NewUser, ProviderAnswer, SsoError,
     SsoFinish, SsoSettings, pkce_challenge,
@@ -34,34 +37,9 @@ async fn browser_sign_in(
 
 /// The CLI's one-time code for `who`.
 async fn cli_code(t: &TestApp, p: &FakeProvider, who: IdClaims, verifier: &str) -> String {
-    let s = t
-        .app
-        .sso_begin_cli(
-            "http://127.0.0.1:53682/callback",
-            &pkce_challenge(verifier),
-            ADDRESS,
-        )
-        .await
-        .unwrap();
+    let s = cli_begin(t, verifier).await;
     *p.next.lock().unwrap() = who;
-    let done = t
-        .app
-        .sso_finish(
-            &state_of(&s.authorization_url),
-            ProviderAnswer::Code("c".into()),
-            None,
-            &client(),
-        )
-        .await
-        .unwrap();
-    let SsoFinish::Cli { redirect } = done else {
-        panic!("{done:?}")
-    };
-    redirect
-        .split("code=")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{redirect}"))
-        .to_owned()
+    code_in(&cli_finish(t, &s).await)
 }
 
 /// Turns on the Owner's own TOTP; returns its secret.
