@@ -4,14 +4,16 @@
 //! `ORTHRUS_TEST_DATABASE_URL` is set, on PostgreSQL too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use orthrus_app::{Actor, App, AppConfig, ImportEntryPlan, ImportReport, NewAccount};
-use orthrus_core::{FakeClock, OsEntropy, Timestamp};
-use orthrus_crypto::MasterKey;
+use orthrus_app::{Actor, App, ImportEntryPlan, ImportReport, NewAccount};
 use orthrus_store::Store;
 use std::sync::Arc;
 
-/// 2026-11-01T00:00:00Z
-const START: i64 = 1_793_491_200_000;
+// The `it` suite's harness; this suite uses its `TestApp` alone.
+#[allow(dead_code)]
+#[path = "../it/support.rs"]
+mod support;
+
+use support::TestApp;
 
 pub struct Harness {
     pub app: App,
@@ -19,65 +21,23 @@ pub struct Harness {
     /// The workspace Owner, as a local command acts (no step-up needed).
     pub owner: Actor,
     pub backend: &'static str,
-    _dir: tempfile::TempDir,
+    _t: TestApp,
 }
 
 impl Harness {
-    async fn on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Self {
-        let backend = store.backend();
-        let app = App::new(
-            Arc::clone(&store),
-            MasterKey::generate(&OsEntropy),
-            Arc::new(FakeClock::new(Timestamp(START))),
-            Arc::new(OsEntropy),
-            AppConfig {
-                argon_memory_kib: 1024,
-                argon_iterations: 1,
-                ..AppConfig::default()
-            },
-        )
-        .unwrap();
-        let user = app
-            .bootstrap(
-                "Acme",
-                "owner@acme.test",
-                "Olivia Owner",
-                "owner-password-1",
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
-        let ws = store
-            .find_user_by_email("owner@acme.test")
-            .await
-            .unwrap()
-            .unwrap()
-            .workspace_id;
-        let owner = app.local_actor(user, ws).await.unwrap();
-        Self {
-            app,
-            store,
-            owner,
-            backend,
-            _dir: dir,
-        }
-    }
-
     /// SQLite always; PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
     pub async fn all(tag: &str) -> Vec<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("orthrus.db").display());
-        let mut v = vec![Self::on(orthrus_store::open(&url).await.unwrap(), dir).await];
-        if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-                .await
-                .unwrap();
-            let store = orthrus_store::open(&url).await.unwrap();
-            v.push(Self::on(store, tempfile::tempdir().unwrap()).await);
-        } else {
-            eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
-        }
-        v
+        TestApp::all(tag)
+            .await
+            .into_iter()
+            .map(|t| Self {
+                app: t.app.clone(),
+                store: Arc::clone(t.app.store()),
+                owner: t.owner.clone(),
+                backend: t.app.store().backend(),
+                _t: t,
+            })
+            .collect()
     }
 
     /// Creates an account as the Owner; returns its id.
@@ -251,6 +211,12 @@ async fn seeds(h: &Harness) -> Vec<(String, String)> {
     v
 }
 
+/// The one active seed is on `on`, with `issuer`; none is on `not`.
+async fn assert_seed_only_on(h: &Harness, on: String, issuer: &str, not: &str) {
+    assert_eq!(seeds(h).await, vec![(on, issuer.to_owned())]);
+    assert!(!seeds(h).await.iter().any(|(a, _)| *a == not));
+}
+
 /// Issue 14, item 3: the issuer "X" is not "Xero": an account is matched by
 /// whole names, never because its label contains the issuer.
 #[tokio::test]
@@ -277,8 +243,7 @@ async fn an_x_seed_does_not_land_on_xero() {
             vec![triple("X", "brand@acme.example", "set")]
         );
         assert_eq!(done.entries[0].account_id.as_deref(), Some(x.as_str()));
-        assert_eq!(seeds(&h).await, vec![(x, "X".to_owned())]);
-        assert!(!seeds(&h).await.iter().any(|(a, _)| *a == xero));
+        assert_seed_only_on(&h, x, "X", &xero).await;
     }
 }
 
@@ -301,8 +266,7 @@ async fn a_raspberrypi_seed_does_not_land_on_pi_at_raspberrypi() {
         let pi = h.account("generic", "Raspberry Pi", "pi").await;
         let done = import(&h, &list, false).await;
         assert_eq!(actions(&done), vec![triple("raspberrypi", "pi", "set")]);
-        assert_eq!(seeds(&h).await, vec![(pi, "raspberrypi".to_owned())]);
-        assert!(!seeds(&h).await.iter().any(|(a, _)| *a == other));
+        assert_seed_only_on(&h, pi, "raspberrypi", &other).await;
     }
 }
 
