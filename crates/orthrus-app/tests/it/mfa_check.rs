@@ -5,7 +5,7 @@
 //! `orthrus`'s tests (`mfa_check.rs`).
 
 use crate::TestApp;
-use crate::support::{audit_details, create_account, sandbox_account};
+use crate::support::{audit_details, create_account, hold_authenticator, sandbox_account};
 use orthrus_app::{Actor, AppError, CheckRun, JobView, MfaCheckState, StartOptions};
 use orthrus_app::{ConflictCode, InvalidCode};
 use orthrus_core::{AccountRole, WorkspaceRole};
@@ -21,24 +21,7 @@ async fn account(t: &TestApp, by: &Actor, label: &str) -> String {
 
 /// Orthrus holds the account's authenticator (enrolled and confirmed by `by`).
 async fn authenticator(t: &TestApp, by: &Actor, id: &str) {
-    let input = orthrus_app::EnrollInput {
-        secret: Some(SEED.into()),
-        otpauth_uri: None,
-        qr_image: None,
-        steam: false,
-        issuer: None,
-        algorithm: None,
-        digits: None,
-        period: None,
-    };
-    t.app
-        .enroll_otp(by, id.parse().unwrap(), input)
-        .await
-        .unwrap();
-    t.app
-        .confirm_otp(by, id.parse().unwrap(), None)
-        .await
-        .unwrap();
+    hold_authenticator(&t.app, by, id, SEED).await;
 }
 
 /// The account's `check_mfa` jobs, newest first.
@@ -121,6 +104,12 @@ async fn job_row(t: &TestApp, job: &JobView) -> JobRow {
         .unwrap()
 }
 
+/// What the last check of `id` found, as the Owner reads the account.
+async fn mfa_seen(t: &TestApp, id: &str) -> Option<orthrus_app::MfaCheckView> {
+    let account = t.app.get_account(&t.owner, id.parse().unwrap()).await;
+    account.unwrap().mfa_check
+}
+
 /// Whether `e` is the refusal `Invalid` with `code`.
 fn invalid<T>(e: &orthrus_app::Result<T>, code: InvalidCode) -> bool {
     matches!(e, Err(AppError::Invalid { code: c, .. }) if *c == code)
@@ -184,12 +173,7 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
             ..asked
         };
         assert_eq!(run(&t, &tiktok_job[0], not_asked).await, MfaCheckState::Off);
-        let seen = t
-            .app
-            .get_account(&owner, ig.parse().unwrap())
-            .await
-            .unwrap()
-            .mfa_check;
+        let seen = mfa_seen(&t, &ig).await;
         let seen = seen.expect("a check recorded");
         assert_eq!(seen.state, MfaCheckState::On);
         assert_eq!(seen.job_id, ig_job[0].id.to_string());
@@ -256,13 +240,7 @@ async fn scheduled_checks_record_on_off_and_could_not_check() {
             run(&t, ig_again, refused).await,
             MfaCheckState::CouldNotCheck
         );
-        let seen = t
-            .app
-            .get_account(&owner, ig.parse().unwrap())
-            .await
-            .unwrap()
-            .mfa_check
-            .unwrap();
+        let seen = mfa_seen(&t, &ig).await.unwrap();
         assert_eq!(seen.state, MfaCheckState::CouldNotCheck);
         assert_eq!(
             seen.reason.as_deref(),
@@ -344,13 +322,7 @@ async fn who_may_check_and_turning_mfa_back_on() {
                 .unwrap()
                 .is_empty()
         );
-        let seen = t
-            .app
-            .get_account(&owner, ig.parse().unwrap())
-            .await
-            .unwrap()
-            .mfa_check
-            .unwrap();
+        let seen = mfa_seen(&t, &ig).await.unwrap();
         assert_eq!((seen.state, seen.job_id), (MfaCheckState::On, started.id));
     }
 }

@@ -3,7 +3,7 @@
 //! each periodic pass at the same moment, many times; every action happens
 //! once: one audit event, one queued job, the cap of MFA checks kept.
 
-use crate::support::{NodeB, TwoNodes, create_account, sandbox_account};
+use crate::support::{NodeB, TwoNodes, create_account, hold_authenticator, sandbox_account};
 use orthrus_app::{NewUser, RotationInput};
 use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
 use orthrus_store::{AuditEventRow, JobRow};
@@ -182,25 +182,7 @@ async fn two_nodes_keep_the_cap_of_scheduled_mfa_checks() {
         let mut ids = Vec::new();
         for i in 0..6 {
             let id = t.account(&format!("Checked {i}")).await;
-            t.a.enroll_otp(
-                &t.owner,
-                id.parse().unwrap(),
-                orthrus_app::EnrollInput {
-                    secret: Some("JBSWY3DPEHPK3PXP".into()),
-                    otpauth_uri: None,
-                    qr_image: None,
-                    steam: false,
-                    issuer: None,
-                    algorithm: None,
-                    digits: None,
-                    period: None,
-                },
-            )
-            .await
-            .unwrap();
-            t.a.confirm_otp(&t.owner, id.parse().unwrap(), None)
-                .await
-                .unwrap();
+            hold_authenticator(&t.a, &t.owner, &id, "JBSWY3DPEHPK3PXP").await;
             ids.push(id);
         }
         // Both nodes at once, several times: never more than 2 in flight.

@@ -246,3 +246,24 @@ pub async fn audit_details(
     .map(|e| e.detail)
     .collect()
 }
+
+/// Orthrus holds the account `id`'s authenticator with `secret`, enrolled
+/// and confirmed by `by`.
+pub async fn hold_authenticator(app: &App, by: &Actor, id: &str, secret: &str) {
+    let input = orthrus_app::EnrollInput {
+        secret: Some(secret.into()),
+        otpauth_uri: None,
+        qr_image: None,
+        steam: false,
+        issuer: None,
+        algorithm: None,
+        digits: None,
+        period: None,
+    };
+    app.enroll_otp(by, id.parse().unwrap(), input)
+        .await
+        .unwrap();
+    app.confirm_otp(by, id.parse().unwrap(), None)
+        .await
+        .unwrap();
+}
