@@ -217,6 +217,31 @@ async fn assert_seed_only_on(h: &Harness, on: String, issuer: &str, not: &str) {
     assert!(!seeds(h).await.iter().any(|(a, _)| *a == not));
 }
 
+/// With only the decoy account `not` in the vault, the preview of `list`
+/// (one entry of `issuer` for `name`) creates an account; once the account
+/// `own` (app, label, username) is there, applying it sets the seed on that
+/// one and not on `not`. Returns (preview, applied report, own's id).
+async fn preview_then_apply(
+    h: &Harness,
+    list: &str,
+    (issuer, name): (&str, &str),
+    not: &str,
+    (app, label, username): (&str, &str, &str),
+) -> (ImportReport, ImportReport, String) {
+    let preview = import(h, list, true).await;
+    assert_eq!(
+        actions(&preview),
+        vec![triple(issuer, name, "create")],
+        "{}",
+        h.backend
+    );
+    let own = h.account(app, label, username).await;
+    let done = import(h, list, false).await;
+    assert_eq!(actions(&done), vec![triple(issuer, name, "set")]);
+    assert_seed_only_on(h, own.clone(), issuer, not).await;
+    (preview, done, own)
+}
+
 /// Issue 14, item 3: the issuer "X" is not "Xero": an account is matched by
 /// whole names, never because its label contains the issuer.
 #[tokio::test]
@@ -224,26 +249,15 @@ async fn an_x_seed_does_not_land_on_xero() {
     for h in Harness::all("otp_import_xero").await {
         let xero = h.account("xero", "Xero", "brand@acme.example").await;
         let list = format!("otpauth://totp/X:brand%40acme.example?secret={S1}&issuer=X\n");
-        let preview = import(&h, &list, true).await;
-        assert_eq!(
-            actions(&preview),
-            vec![triple("X", "brand@acme.example", "create")],
-            "{}",
-            h.backend
-        );
+        // With the brand's X account in the vault, that is where it goes.
+        let entry = ("X", "brand@acme.example");
+        let own = ("x", "Brand X", "brand@acme.example");
+        let (preview, done, x) = preview_then_apply(&h, &list, entry, &xero, own).await;
         assert_eq!(
             preview.entries[0].account_label.as_deref(),
             Some("X (brand@acme.example)")
         );
-        // With the brand's X account in the vault, that is where it goes.
-        let x = h.account("x", "Brand X", "brand@acme.example").await;
-        let done = import(&h, &list, false).await;
-        assert_eq!(
-            actions(&done),
-            vec![triple("X", "brand@acme.example", "set")]
-        );
         assert_eq!(done.entries[0].account_id.as_deref(), Some(x.as_str()));
-        assert_seed_only_on(&h, x, "X", &xero).await;
     }
 }
 
@@ -255,18 +269,10 @@ async fn a_raspberrypi_seed_does_not_land_on_pi_at_raspberrypi() {
     for h in Harness::all("otp_import_rpi").await {
         let other = h.account("generic", "pi@raspberrypi", "pi").await;
         let list = format!("otpauth://totp/raspberrypi:pi?secret={S2}&issuer=raspberrypi\n");
-        let preview = import(&h, &list, true).await;
-        assert_eq!(
-            actions(&preview),
-            vec![triple("raspberrypi", "pi", "create")],
-            "{}",
-            h.backend
-        );
+        let own = ("generic", "Raspberry Pi", "pi");
+        let (preview, _, _) =
+            preview_then_apply(&h, &list, ("raspberrypi", "pi"), &other, own).await;
         assert_eq!(preview.entries[0].account_id, None);
-        let pi = h.account("generic", "Raspberry Pi", "pi").await;
-        let done = import(&h, &list, false).await;
-        assert_eq!(actions(&done), vec![triple("raspberrypi", "pi", "set")]);
-        assert_seed_only_on(&h, pi, "raspberrypi", &other).await;
     }
 }
 
