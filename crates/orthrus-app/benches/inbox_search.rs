@@ -8,11 +8,15 @@
 //! `BENCH_MESSAGES` (default 10000), `BENCH_ROUNDS` (default 50).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use orthrus_app::{App, AppConfig, InboxLimits, InboxQuery};
-use orthrus_core::{FakeClock, OsEntropy, Timestamp};
-use orthrus_crypto::MasterKey;
-use std::sync::Arc;
+use orthrus_app::{InboxLimits, InboxQuery};
 use std::time::{Duration, Instant};
+
+// The `it` suite's harness: its `TestApp` and an account with an address.
+#[allow(dead_code)]
+#[path = "../tests/it/support.rs"]
+mod support;
+
+use support::{TestApp, account_with_address};
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -62,60 +66,18 @@ fn stats(mut v: Vec<Duration>) -> String {
     )
 }
 
-async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
-    let clock = FakeClock::new(Timestamp(1_793_491_200_000));
-    let app = App::new(
-        store,
-        MasterKey::generate(&OsEntropy),
-        Arc::new(clock.clone()),
-        Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            inbox_limits: InboxLimits {
-                address_messages_per_minute: i64::MAX,
-                workspace_messages_per_minute: i64::MAX,
-                address_storage_bytes: i64::MAX,
-                workspace_storage_bytes: i64::MAX,
-            },
-            ..AppConfig::default()
-        },
-    )
-    .unwrap();
-    let owner = app
-        .bootstrap(
-            "Bench",
-            "owner@bench.test",
-            "Owner",
-            "owner-password-1",
-            "127.0.0.1",
-        )
-        .await
-        .unwrap();
-    let ws = app.store().list_workspaces().await.unwrap()[0].id;
-    let owner = app.local_actor(owner, ws).await.unwrap();
-    let id = app
-        .create_account(
-            &owner,
-            orthrus_app::NewAccount {
-                app: "instagram".into(),
-                label: "Bench".into(),
-                login_url: "https://instagram.com".into(),
-                username: "brand".into(),
-                password: "p".into(),
-                notes: None,
-                fields: Vec::new(),
-            },
-        )
-        .await
-        .unwrap()
-        .summary
-        .id;
-    let address = app
-        .create_managed_email(&owner, id.parse().unwrap())
-        .await
-        .unwrap()
-        .address;
+async fn run(label: &str, url: &str) {
+    let t = TestApp::open(url, tempfile::tempdir().unwrap(), |c| {
+        c.inbox_limits = InboxLimits {
+            address_messages_per_minute: i64::MAX,
+            workspace_messages_per_minute: i64::MAX,
+            address_storage_bytes: i64::MAX,
+            workspace_storage_bytes: i64::MAX,
+        };
+    })
+    .await;
+    let (app, owner, clock) = (&t.app, &t.owner, &t.clock);
+    let (_, address) = account_with_address(app, owner, "http://127.0.0.1:9/login").await;
     let total = env_num("BENCH_MESSAGES", 10_000);
     let start = Instant::now();
     for i in 0..total {
@@ -157,7 +119,7 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     loop {
         let page = app
             .list_inbox(
-                &owner,
+                owner,
                 &InboxQuery {
                     limit: Some(500),
                     before: before.clone(),
@@ -191,7 +153,7 @@ fn main() {
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         orthrus_store::testing::each_backend(dir.path(), "searchbench", |label, url| async move {
-            run(label, orthrus_store::open(&url).await.unwrap()).await;
+            run(label, &url).await;
         })
         .await
         .unwrap();

@@ -17,21 +17,33 @@ pub const START: i64 = 1_793_491_200_000;
 /// address in these tests; no traffic leaves the machine (nothing connects
 /// at all).
 fn app(store: Arc<dyn orthrus_store::Store>, master: &MasterKey, clock: &FakeClock) -> App {
+    app_with(store, master, clock, |_| {})
+}
+
+/// [`app`], its configuration then changed by `configure`.
+fn app_with(
+    store: Arc<dyn orthrus_store::Store>,
+    master: &MasterKey,
+    clock: &FakeClock,
+    configure: impl FnOnce(&mut AppConfig),
+) -> App {
     let egress = orthrus_app::egress::Egress::new(
         orthrus_core::egress::PrivateHostAllowList::parse(["127.0.0.1"]).unwrap(),
         Arc::new(orthrus_app::egress::SystemResolver),
     );
+    let mut config = AppConfig {
+        argon_memory_kib: 1024,
+        argon_iterations: 1,
+        egress,
+        ..AppConfig::default()
+    };
+    configure(&mut config);
     App::new(
         store,
         master.clone(),
         Arc::new(clock.clone()),
         Arc::new(OsEntropy),
-        AppConfig {
-            argon_memory_kib: 1024,
-            argon_iterations: 1,
-            egress,
-            ..AppConfig::default()
-        },
+        config,
     )
     .unwrap()
 }
@@ -84,18 +96,28 @@ impl TestApp {
     pub async fn all(tag: &str) -> Vec<Self> {
         let mut v = Vec::new();
         for (url, dir) in databases(tag).await {
-            let clock = FakeClock::new(Timestamp(START));
-            let store = orthrus_store::open(&url).await.unwrap();
-            let app = app(store, &MasterKey::generate(&OsEntropy), &clock);
-            let owner = set_up_owner(&app).await;
-            v.push(Self {
-                app,
-                clock,
-                owner,
-                _dir: dir,
-            });
+            v.push(Self::open(&url, dir, |_| {}).await);
         }
         v
+    }
+
+    /// One on the database at `url` (its files, if any, in `dir`), the
+    /// app's configuration changed by `configure`.
+    pub async fn open(
+        url: &str,
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Self {
+        let clock = FakeClock::new(Timestamp(START));
+        let store = orthrus_store::open(url).await.unwrap();
+        let app = app_with(store, &MasterKey::generate(&OsEntropy), &clock, configure);
+        let owner = set_up_owner(&app).await;
+        Self {
+            app,
+            clock,
+            owner,
+            _dir: dir,
+        }
     }
 
     /// A user of the workspace with `role`, as a local actor.
