@@ -45,6 +45,7 @@ mod rotation;
 pub mod schema;
 mod scim;
 mod sender_trust;
+mod sessions;
 mod setup;
 pub mod site;
 mod sms;
@@ -65,7 +66,7 @@ pub use accounts::*;
 pub use audit::{AuditEntry, AuditQuery, AuditVerification};
 pub use audit_action::{AuditAction, UnknownAuditAction};
 pub use audit_export::{AuditExport, AuditExportFormat, EXPORT_COLUMNS, csv_cell};
-pub use auth::{LoginOutcome, LoginRequest, SessionInfo, TokenInfo};
+pub use auth::{LoginOutcome, LoginRequest};
 pub use autofill::{
     AppRestriction, AutofillCandidate, AutofillEvent, CodeSource, Fill, FillStep,
     MAX_FILL_WAIT_SECS, Restrictions,
@@ -111,6 +112,7 @@ pub use sender_trust::{
     AppSenders, AutomationRefusal, LinkRefusal, RefusalReason, SenderRuleError, check_app_domain,
     check_sms_sender,
 };
+pub use sessions::{SessionInfo, TokenInfo};
 pub use sms::PhoneNumber;
 pub use sso::{
     AUTH_TIME_SKEW_SECS, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, ProviderError,
