@@ -25,23 +25,7 @@ async fn start() -> Env {
     })
     .await
     .unwrap();
-    let env = Env {
-        url,
-        mail,
-        texts,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    };
-    let (s, _) = env
-        .control(
-            "/__sandbox/users",
-            json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    env
+    Env::with_brand(url, mail, texts).await
 }
 
 fn alert(text: &str) -> String {

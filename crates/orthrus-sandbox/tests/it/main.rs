@@ -119,26 +119,31 @@ async fn start() -> Env {
         dkim: Some(DkimKey::generate("sandbox.test", "s1").unwrap()),
     });
     tokio::spawn(async move { axum::serve(listener, sandbox.router()).await });
-    let env = Env {
-        url,
-        mail,
-        texts,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-    };
-    let (s, _) = env
-        .control(
-            "/__sandbox/users",
-            json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
-    env
+    Env::with_brand(url, mail, texts).await
 }
 
 impl Env {
+    /// The sandbox at `url` with the user `brand` (password
+    /// `old-password-1`, email `brand@inbox.test`) created.
+    async fn with_brand(url: String, mail: Inbox, texts: Texts) -> Env {
+        let env = Env {
+            url,
+            mail,
+            texts,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        };
+        let (s, _) = env
+            .control(
+                "/__sandbox/users",
+                json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        env
+    }
     async fn control(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .http
@@ -617,6 +622,17 @@ async fn password_and_email_changes() {
     assert!(body.contains("id=\"email-link-invalid\""));
 }
 
+/// The word the captcha page draws, one `<text>` element a letter.
+fn captcha_word(page: &str) -> String {
+    page.split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            t.split_once('>')
+                .map(|(_, rest)| rest.chars().next().unwrap())
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_captcha_comes_first_when_configured() {
     let env = start().await;
@@ -628,26 +644,12 @@ async fn a_captcha_comes_first_when_configured() {
     let mut b = env.browser();
     assert_eq!(b.login("old-password-1").await, "/challenge/captcha");
     let (_, _, page) = b.get("/challenge/captcha").await;
-    let word: String = page
-        .split("<text ")
-        .skip(1)
-        .filter_map(|t| {
-            t.split_once('>')
-                .map(|(_, rest)| rest.chars().next().unwrap())
-        })
-        .collect();
+    let word = captcha_word(&page);
     assert_eq!(word.len(), 6, "{page}");
     let (_, _, body) = b.post("/challenge/captcha", &[("answer", "wrong")]).await;
     assert!(body.contains("wasn&#39;t right"));
     // A new word after a wrong answer.
-    let word: String = body
-        .split("<text ")
-        .skip(1)
-        .filter_map(|t| {
-            t.split_once('>')
-                .map(|(_, rest)| rest.chars().next().unwrap())
-        })
-        .collect();
+    let word = captcha_word(&body);
     let (_, to, _) = b
         .post("/challenge/captcha", &[("answer", &word.to_uppercase())])
         .await;
