@@ -30,15 +30,17 @@ fn signed(domain: &str, n: u32) -> Vec<u8> {
 }
 
 /// A verifier whose only name server is a loopback socket that never
-/// replies (kept open by the caller).
-fn verifier(silent: &std::net::UdpSocket, failure_ttl: Duration) -> SenderVerifier {
-    SenderVerifier::new(&AuthConfig {
+/// replies, with that socket (keep it until the verifier is done).
+fn verifier(failure_ttl: Duration) -> (std::net::UdpSocket, SenderVerifier) {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let v = SenderVerifier::new(&AuthConfig {
         dns_servers: vec![silent.local_addr().unwrap()],
         timeout: DEADLINE,
         failure_ttl,
         ..AuthConfig::default()
     })
-    .unwrap()
+    .unwrap();
+    (silent, v)
 }
 
 async fn timed(v: &SenderVerifier, raw: &[u8], from: &str) -> (orthrus_app::SenderAuth, Duration) {
@@ -47,10 +49,17 @@ async fn timed(v: &SenderVerifier, raw: &[u8], from: &str) -> (orthrus_app::Send
     (a, t.elapsed())
 }
 
+/// How long the verifier took over the `n`th unsigned message from
+/// `a@slow.test`.
+async fn from_slow(v: &SenderVerifier, n: u32) -> Duration {
+    timed(v, message("a@slow.test", n).as_bytes(), "a@slow.test")
+        .await
+        .1
+}
+
 #[tokio::test]
 async fn a_silent_resolver_costs_one_bounded_wait_per_domain() {
-    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let v = verifier(&silent, Duration::from_secs(60));
+    let (_silent, v) = verifier(Duration::from_secs(60));
 
     // Unsigned: the DMARC lookup goes unanswered until the deadline.
     let (a, first) = timed(&v, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
@@ -95,26 +104,23 @@ async fn a_silent_resolver_costs_one_bounded_wait_per_domain() {
     // Another domain is asked on its own account (and waits once).
     let (_, other) = timed(&v, message("c@other.test", 9).as_bytes(), "c@other.test").await;
     assert!(other >= DEADLINE / 2, "{other:?}");
-    drop(silent);
 }
 
 #[tokio::test]
 async fn the_failure_is_forgotten_after_its_time_and_can_be_turned_off() {
-    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let short = verifier(&silent, Duration::from_millis(300));
-    timed(&short, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
+    let (_silent, short) = verifier(Duration::from_millis(300));
+    from_slow(&short, 1).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let (_, again) = timed(&short, message("a@slow.test", 2).as_bytes(), "a@slow.test").await;
+    let again = from_slow(&short, 2).await;
     assert!(
         again >= DEADLINE / 2,
         "asked again after the TTL: {again:?}"
     );
 
-    let off = verifier(&silent, Duration::ZERO);
-    timed(&off, message("a@slow.test", 3).as_bytes(), "a@slow.test").await;
-    let (_, again) = timed(&off, message("a@slow.test", 4).as_bytes(), "a@slow.test").await;
+    let (_quiet, off) = verifier(Duration::ZERO);
+    from_slow(&off, 3).await;
+    let again = from_slow(&off, 4).await;
     assert!(again >= DEADLINE / 2, "no failure cache: {again:?}");
-    drop(silent);
 }
 
 /// A message signed first by a domain whose DNS never answers, then in the
@@ -123,8 +129,7 @@ async fn the_failure_is_forgotten_after_its_time_and_can_be_turned_off() {
 /// made to fail by a stranger's message.
 #[tokio::test]
 async fn a_failure_is_pinned_only_on_names_really_asked() {
-    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let v = verifier(&silent, Duration::from_secs(60));
+    let (_silent, v) = verifier(Duration::from_secs(60));
     let m = message("news@victim.test", 1);
     let mut raw = String::new();
     for domain in ["victim.test", "attacker.test"] {
@@ -149,24 +154,21 @@ async fn a_failure_is_pinned_only_on_names_really_asked() {
     )
     .await;
     assert!(next >= DEADLINE / 2, "blamed without being asked: {next:?}");
-    drop(silent);
 }
 
 /// A failure answered from the list is not written again: it ends with its
 /// time even while mail from the domain keeps coming.
 #[tokio::test]
 async fn a_remembered_failure_is_not_renewed_by_the_mail_it_answers() {
-    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let v = verifier(&silent, Duration::from_millis(1000));
-    timed(&v, message("a@slow.test", 1).as_bytes(), "a@slow.test").await;
+    let (_silent, v) = verifier(Duration::from_millis(1000));
+    from_slow(&v, 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, quick) = timed(&v, message("a@slow.test", 2).as_bytes(), "a@slow.test").await;
+    let quick = from_slow(&v, 2).await;
     assert!(quick < Duration::from_millis(100), "remembered: {quick:?}");
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let (_, asked) = timed(&v, message("a@slow.test", 3).as_bytes(), "a@slow.test").await;
+    let asked = from_slow(&v, 3).await;
     assert!(
         asked >= DEADLINE / 2,
         "asked again after its time: {asked:?}"
     );
-    drop(silent);
 }

@@ -38,8 +38,9 @@ struct Node {
     _stop: tokio_util::sync::DropGuard,
 }
 
-async fn node(store: Arc<dyn Store>, clock: &FakeClock, limits: InboxLimits) -> Node {
-    let app = App::new(
+/// An app over `store` on `clock`, with cheap password hashing.
+fn app(store: Arc<dyn Store>, clock: &FakeClock, limits: InboxLimits) -> App {
+    App::new(
         store,
         MasterKey::generate(&OsEntropy),
         Arc::new(clock.clone()),
@@ -51,7 +52,18 @@ async fn node(store: Arc<dyn Store>, clock: &FakeClock, limits: InboxLimits) -> 
             ..AppConfig::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// A node over `store` with `limits`, and the fake clock it runs on.
+async fn node_on_clock(store: &Arc<dyn Store>, limits: InboxLimits) -> (FakeClock, Node) {
+    let clock = FakeClock::new(Timestamp(1_790_000_000_000));
+    let n = node(Arc::clone(store), &clock, limits).await;
+    (clock, n)
+}
+
+async fn node(store: Arc<dyn Store>, clock: &FakeClock, limits: InboxLimits) -> Node {
+    let app = app(store, clock, limits);
     // No name server is asked: the sender's policy is pinned, and nothing
     // listens on the loopback port given for anything else.
     let auth = orthrus_smtp::auth::AuthConfig {
@@ -162,6 +174,20 @@ async fn send(c: &mut Client, to: &str, msg: &str) -> (String, Option<String>) {
     (rcpt, Some(c.reply().await))
 }
 
+/// A session on the node's SMTP port, past EHLO.
+async fn greeted(n: &Node) -> Client {
+    let (mut c, _) = Client::connect(&n.smtp).await;
+    c.cmd("EHLO sender.test").await;
+    c
+}
+
+/// Sends one message that must be taken at RCPT and at the end of DATA.
+async fn accepted(c: &mut Client, to: &str, msg: &str) {
+    let (rcpt, end) = send(c, to, msg).await;
+    assert!(rcpt.starts_with("250"), "{rcpt}");
+    assert!(end.unwrap().starts_with("250"));
+}
+
 async fn usage(store: &Arc<dyn Store>, ws: WorkspaceId, address: &str) -> InboxUsage {
     store.inbox_usage(ws, address, Timestamp(0)).await.unwrap()
 }
@@ -170,20 +196,19 @@ async fn usage(store: &Arc<dyn Store>, ws: WorkspaceId, address: &str) -> InboxU
 async fn over_the_address_rate_rcpt_is_452_and_nothing_is_stored() {
     let (stores, _dir) = stores("smtprate").await;
     for store in stores {
-        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
-        let limits = InboxLimits {
-            address_messages_per_minute: 3,
-            workspace_messages_per_minute: 5,
-            ..InboxLimits::default()
-        };
-        let n = node(Arc::clone(&store), &clock, limits).await;
+        let (clock, n) = node_on_clock(
+            &store,
+            InboxLimits {
+                address_messages_per_minute: 3,
+                workspace_messages_per_minute: 5,
+                ..InboxLimits::default()
+            },
+        )
+        .await;
         let (ws, addrs) = addresses(&n.app, &store, 2).await;
-        let (mut c, _) = Client::connect(&n.smtp).await;
-        c.cmd("EHLO sender.test").await;
+        let mut c = greeted(&n).await;
         for i in 0..3 {
-            let (rcpt, end) = send(&mut c, &addrs[0], &message(i, "")).await;
-            assert!(rcpt.starts_with("250"), "{rcpt}");
-            assert!(end.unwrap().starts_with("250"));
+            accepted(&mut c, &addrs[0], &message(i, "")).await;
         }
         // The fourth message to the address in the same minute.
         let (rcpt, end) = send(&mut c, &addrs[0], &message(3, "")).await;
@@ -204,9 +229,7 @@ async fn over_the_address_rate_rcpt_is_452_and_nothing_is_stored() {
         assert_eq!((u.recipient_recent, u.workspace_recent), (2, 5));
         // A minute later the address takes mail again.
         clock.advance_secs(61);
-        let (rcpt, end) = send(&mut c, &addrs[0], &message(4, "")).await;
-        assert!(rcpt.starts_with("250"), "{rcpt}");
-        assert!(end.unwrap().starts_with("250"));
+        accepted(&mut c, &addrs[0], &message(4, "")).await;
         assert_eq!(usage(&store, ws, &addrs[0]).await.recipient_recent, 4);
     }
 }
@@ -215,22 +238,21 @@ async fn over_the_address_rate_rcpt_is_452_and_nothing_is_stored() {
 async fn over_the_storage_quota_is_552_before_anything_is_stored() {
     let (stores, _dir) = stores("smtpquota").await;
     for store in stores {
-        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
         // Each message below is ~6 KB stored: two fit, a third does not.
-        let limits = InboxLimits {
-            address_storage_bytes: 15_000,
-            workspace_storage_bytes: 1_000_000,
-            ..InboxLimits::default()
-        };
-        let n = node(Arc::clone(&store), &clock, limits).await;
+        let (clock, n) = node_on_clock(
+            &store,
+            InboxLimits {
+                address_storage_bytes: 15_000,
+                workspace_storage_bytes: 1_000_000,
+                ..InboxLimits::default()
+            },
+        )
+        .await;
         let (ws, addrs) = addresses(&n.app, &store, 1).await;
         let address = &addrs[0];
-        let (mut c, _) = Client::connect(&n.smtp).await;
-        c.cmd("EHLO sender.test").await;
+        let mut c = greeted(&n).await;
         for i in 0..2 {
-            let (rcpt, end) = send(&mut c, address, &message(i, &noise(8_000, i as u64))).await;
-            assert!(rcpt.starts_with("250"), "{rcpt}");
-            assert!(end.unwrap().starts_with("250"));
+            accepted(&mut c, address, &message(i, &noise(8_000, i as u64))).await;
         }
         let before = usage(&store, ws, address).await;
         assert_eq!(before.recipient_recent, 2);
@@ -249,18 +271,7 @@ async fn over_the_storage_quota_is_552_before_anything_is_stored() {
         // Another node sharing the database, with more room, fills the
         // address past this node's quota: this node now refuses at RCPT,
         // from the counts in the database.
-        let other = App::new(
-            Arc::clone(&store),
-            MasterKey::generate(&OsEntropy),
-            Arc::new(clock.clone()),
-            Arc::new(OsEntropy),
-            AppConfig {
-                argon_memory_kib: 1024,
-                argon_iterations: 1,
-                ..AppConfig::default()
-            },
-        )
-        .unwrap();
+        let other = app(Arc::clone(&store), &clock, InboxLimits::default());
         let stored = other
             .ingest_email(
                 std::slice::from_ref(address),
@@ -283,12 +294,14 @@ async fn over_the_storage_quota_is_552_before_anything_is_stored() {
 async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
     let (stores, _dir) = stores("smsquota").await;
     for store in stores {
-        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
-        let limits = InboxLimits {
-            address_messages_per_minute: 2,
-            ..InboxLimits::default()
-        };
-        let n = node(Arc::clone(&store), &clock, limits).await;
+        let (_clock, n) = node_on_clock(
+            &store,
+            InboxLimits {
+                address_messages_per_minute: 2,
+                ..InboxLimits::default()
+            },
+        )
+        .await;
         let (ws, _) = addresses(&n.app, &store, 0).await;
         let u = store
             .find_user_by_email("owner@quota.test")
@@ -334,11 +347,9 @@ async fn sms_webhooks_share_the_inbox_rates_and_quotas() {
 async fn one_address_named_many_times_is_one_recipient_and_one_copy() {
     let (stores, _dir) = stores("smtpduprcpt").await;
     for store in stores {
-        let clock = FakeClock::new(Timestamp(1_790_000_000_000));
-        let n = node(Arc::clone(&store), &clock, InboxLimits::default()).await;
+        let (_clock, n) = node_on_clock(&store, InboxLimits::default()).await;
         let (ws, addrs) = addresses(&n.app, &store, 1).await;
-        let (mut c, _) = Client::connect(&n.smtp).await;
-        c.cmd("EHLO sender.test").await;
+        let mut c = greeted(&n).await;
         assert!(
             c.cmd("MAIL FROM:<code@sender.test>")
                 .await
