@@ -11,7 +11,35 @@ use serde_json::json;
 /// nothing by itself.
 struct Forms(Browser);
 
+/// A fresh app, its owner's API client, and the owner's account "Brand IG".
+async fn with_brand_ig() -> (TestApp, Client, String) {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "ig-pw").await;
+    (t, owner, id)
+}
+
+/// Asserts that `form` still holds each of `values` as a field's value.
+#[track_caller]
+fn assert_kept(form: &str, values: &[&str]) {
+    for v in values {
+        assert!(form.contains(&format!("value=\"{v}\"")), "{form}");
+    }
+}
+
 impl Forms {
+    /// The owner (`owner@acme.test`), signed in.
+    async fn owner(t: &TestApp) -> Self {
+        Self::new(t, "owner@acme.test", "owner-password-1").await
+    }
+
+    /// Asserts that opening `path` sends the browser on to `to`.
+    async fn assert_redirect(&self, path: &str, to: &str) {
+        let r = self.get(path, None).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "GET {path}");
+        assert_eq!(r.headers()["location"], to);
+    }
+
     async fn new(t: &TestApp, email: &str, password: &str) -> Self {
         Self(t.browser(email, password).await)
     }
@@ -27,6 +55,11 @@ impl Forms {
     /// A post's answer, as text.
     async fn text(&self, path: &str, fields: &[(&str, &str)], htmx: bool) -> String {
         self.post(path, fields, htmx).await.text().await.unwrap()
+    }
+
+    /// An htmx post's answer, as text.
+    async fn htmx(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        self.text(path, fields, true).await
     }
 
     /// A plain post the server refuses: 400, and the page it answers with.
@@ -85,9 +118,7 @@ impl Forms {
 
 #[tokio::test]
 async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
-    let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    let id = owner.account("Brand IG", "ig-pw").await;
+    let (t, owner, id) = with_brand_ig().await;
     let (s, ivy) = owner
         .post(
             "/users",
@@ -96,7 +127,7 @@ async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ivy}");
     let ivy = ivy["id"].as_str().unwrap().to_owned();
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     let account = format!("/accounts/{id}");
 
     b.post_redirect_get(
@@ -152,17 +183,13 @@ async fn every_successful_form_post_redirects_to_a_page_that_reloads() {
     // The one-shot pages (a new token, recovery codes) stay at their POST;
     // opening their URL later goes to the page they belong to.
     for path in ["/security/tokens", "/security/2fa/confirm"] {
-        let r = b.get(path, None).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "GET {path}");
-        assert_eq!(r.headers()["location"], "/security");
+        b.assert_redirect(path, "/security").await;
     }
 }
 
 #[tokio::test]
 async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels() {
-    let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    let id = owner.account("Brand IG", "ig-pw").await;
+    let (t, owner, id) = with_brand_ig().await;
     let (s, v) = owner
         .send(
             reqwest::Method::PUT,
@@ -171,12 +198,10 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
         )
         .await;
     assert!(s.is_success(), "{v}");
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
 
     // Setting up the authenticator: the dialog is inside "MFA settings".
-    let html = b
-        .text(&format!("/accounts/{id}/mfa/start"), &[], true)
-        .await;
+    let html = b.htmx(&format!("/accounts/{id}/mfa/start"), &[]).await;
     assert!(
         html.contains("<h2 id=\"mfa-title\">MFA settings</h2>"),
         "{html}"
@@ -200,10 +225,9 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
 
     // A wrong password: about the password only, and the dialog stays.
     let html = b
-        .text(
+        .htmx(
             &format!("/step-up?then=mfa:{id}"),
             &[("password", "wrong-password")],
-            true,
         )
         .await;
     assert!(html.contains("That password is not correct"), "{html}");
@@ -227,10 +251,8 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     assert!(html.contains("id=\"mfa-secret\""), "{html}");
 
     // Backup codes, in a fresh session: its own words, its own heading.
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
-    let html = b
-        .text(&format!("/accounts/{id}/backup/view"), &[], true)
-        .await;
+    let b = Forms::owner(&t).await;
+    let html = b.htmx(&format!("/accounts/{id}/backup/view"), &[]).await;
     assert!(html.contains("<h2 id=\"backup-title\">"), "{html}");
     assert!(
         html.contains("Showing backup codes needs a recent identity check"),
@@ -244,7 +266,7 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     );
 
     // Revealing a password: says so; Cancel hides the password again.
-    let html = b.text(&format!("/accounts/{id}/reveal"), &[], true).await;
+    let html = b.htmx(&format!("/accounts/{id}/reveal"), &[]).await;
     assert!(html.contains("Revealing a password needs"), "{html}");
     assert!(
         html.contains("hx-get=\"/ui/step-up/cancel?then=reveal\""),
@@ -295,10 +317,8 @@ fn assert_field_error(html: &str, field: &str, says: &str) {
 
 #[tokio::test]
 async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
-    let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    let id = owner.account("Brand IG", "ig-pw").await;
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let (t, owner, id) = with_brand_ig().await;
+    let b = Forms::owner(&t).await;
     let r = b
         .post(
             &format!("/step-up?then=mfa:{id}"),
@@ -310,10 +330,9 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
 
     // A bad authenticator key: still in its field, the reason under it.
     let html = b
-        .text(
+        .htmx(
             &format!("/accounts/{id}/mfa/key"),
             &[("secret", "NOT-A-KEY!!"), ("steam", "on")],
-            true,
         )
         .await;
     assert!(
@@ -328,10 +347,9 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     assert_field_error(&html, "secret", "");
     // A bad link: beside the link, not the key.
     let html = b
-        .text(
+        .htmx(
             &format!("/accounts/{id}/mfa/uri"),
             &[("uri", "otpauth://nope")],
-            true,
         )
         .await;
     assert!(html.contains("value=\"otpauth://nope\""), "{html}");
@@ -339,10 +357,9 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
 
     // A paste with no backup codes in it: the paste stays, the reason beside it.
     let html = b
-        .text(
+        .htmx(
             &format!("/accounts/{id}/backup/preview"),
             &[("codes", "hello there")],
-            true,
         )
         .await;
     assert!(
@@ -365,8 +382,7 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
         .await;
     let form = form_in(&html, "workspace-settings-form");
     assert_field_error(form, "step_up_minutes", "between 1 and 60");
-    assert!(form.contains("value=\"600\""), "{form}");
-    assert!(form.contains("value=\"45\""), "{form}");
+    assert_kept(form, &["600", "45"]);
     assert_eq!(
         owner.get("/workspace").await.1["step_up_minutes"],
         10,
@@ -387,8 +403,7 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
         .await;
     let form = form_in(&html, "new-user-form");
     assert_field_error(form, "email", "already exists");
-    assert!(form.contains("value=\"owner@acme.test\""), "{form}");
-    assert!(form.contains("value=\"Second Olivia\""), "{form}");
+    assert_kept(form, &["owner@acme.test", "Second Olivia"]);
     assert!(form.contains("value=\"admin\" selected"), "{form}");
 }
 
@@ -396,7 +411,7 @@ async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
 async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     let r = b
         .post(
             "/security/tokens",
@@ -417,9 +432,7 @@ async fn a_wrong_password_for_a_new_token_is_a_form_error_not_a_sign_out() {
 
 #[tokio::test]
 async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
-    let t = TestApp::sqlite().await;
-    let owner = t.owner().await;
-    let id = owner.account("Brand IG", "ig-pw").await;
+    let (t, owner, id) = with_brand_ig().await;
     let (_, gone) = owner
         .post(
             "/users",
@@ -431,7 +444,7 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
         .patch(&format!("/users/{gone}"), &json!({"active": false}))
         .await;
     assert!(s.is_success(), "{v}");
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     let version = version_of(&owner, &id).await;
     // An empty label: beside the label, the new login URL kept.
     let html = b
@@ -466,7 +479,7 @@ async fn account_edit_and_add_member_errors_stay_on_the_account_page() {
 async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() {
     let t = TestApp::sqlite().await;
     let _owner = t.owner().await;
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     let html = b.text("/security/2fa/start", &[], false).await;
     let key_of = |html: &str| {
         let i = html.find("id=\"totp-secret\">").expect("the key") + 17;
@@ -485,7 +498,7 @@ async fn a_wrong_code_when_turning_on_two_factor_asks_again_with_the_same_key() 
 async fn a_refused_change_in_the_users_table_is_said_in_that_row() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     // The only Owner cannot step down.
     let html = b
         .refused(
@@ -516,7 +529,7 @@ async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
         .unwrap();
     let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
     let mid = list[0]["id"].as_str().unwrap().to_owned();
-    let b = Forms::new(&t, "owner@acme.test", "owner-password-1").await;
+    let b = Forms::owner(&t).await;
     let page = format!("/inbox/{mid}");
     // Marking the code used: 303 to the message, which says so once; a
     // reload of the form's URL goes to the message too.
@@ -524,13 +537,10 @@ async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
         .await;
     let (_, used) = owner.get(&page).await;
     assert!(!used["used_at"].is_null(), "{used}");
-    let r = b.get(&format!("{page}/forward"), None).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], page.as_str());
+    b.assert_redirect(&format!("{page}/forward"), &page).await;
     // An id that is not one goes to the inbox, never into the header as is.
-    let r = b.get("/inbox/x%0d%0aSet-Cookie:%20a=b/used", None).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/inbox");
+    b.assert_redirect("/inbox/x%0d%0aSet-Cookie:%20a=b/used", "/inbox")
+        .await;
 }
 
 #[tokio::test]
