@@ -274,13 +274,7 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
             )
             .await;
         let team = g["id"].as_str().expect("a team").to_owned();
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{other}/teams/{team}"),
-                Some(&json!({"role": "collaborator"})),
-            )
-            .await;
+        let (s, v) = owner.grant_team(&other, &team, "collaborator").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (_, mine) = gil.get("/accounts").await;
         assert_eq!(mine.as_array().unwrap().len(), 2, "{mine}");

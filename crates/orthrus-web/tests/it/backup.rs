@@ -240,11 +240,9 @@ async fn emergency_controls_in_the_ui() {
         html.contains("Confirm your identity") && html.contains(&format!("then=backup-view:{id}")),
         "{html}"
     );
-    let html = text_of(
-        b.hx_post(&format!("/step-up?then=backup-view:{id}"))
-            .form(&[("password", "owner-password-1")]),
-    )
-    .await;
+    let html = b
+        .step_up_then(&format!("backup-view:{id}"), "owner-password-1")
+        .await;
     assert!(
         html.contains("6274 1934") && html.contains("Mark used"),
         "{html}"
@@ -344,54 +342,16 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         assert_eq!(tag_critical(&owner, &id).await, StatusCode::NO_CONTENT);
         let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
-        let rid = second
-            .get("/dual-approvals")
-            .await
-            .1
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["action"] == "view_backup_codes")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let rid = second.request_for("view_backup_codes").await;
         // Denied: still refused, and a new request is filed.
-        assert_eq!(
-            second
-                .post(
-                    &format!("/dual-approvals/{rid}"),
-                    &json!({"approve": false})
-                )
-                .await
-                .1["status"],
-            "denied"
-        );
+        assert_eq!(second.decide(&rid, false).await, "denied");
         assert_eq!(
             owner.get(&format!("/accounts/{id}/backup-codes")).await.0,
             StatusCode::FORBIDDEN
         );
-        let (_, list) = second.get("/dual-approvals").await;
-        let rid2 = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["action"] == "view_backup_codes")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let rid2 = second.request_for("view_backup_codes").await;
         assert_ne!(rid, rid2);
-        assert_eq!(
-            second
-                .post(
-                    &format!("/dual-approvals/{rid2}"),
-                    &json!({"approve": true})
-                )
-                .await
-                .1["status"],
-            "approved"
-        );
+        assert_eq!(second.decide(&rid2, true).await, "approved");
         let (s, v) = owner.get(&format!("/accounts/{id}/backup-codes")).await;
         assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(3)));
         let (_, ev) = owner.get("/audit?action=dual_approval.decided").await;

@@ -12,20 +12,6 @@ use std::sync::Arc;
 
 const DAY: i64 = 24 * 3600;
 
-/// The id of the waiting request for `action`, as an approver sees it.
-async fn request_for(approver: &Client, action: &str) -> String {
-    let (s, list) = approver.get("/dual-approvals").await;
-    assert_eq!(s, StatusCode::OK, "{list}");
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["action"] == action)
-        .unwrap_or_else(|| panic!("no {action} request in {list}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// An Owner with a second Owner created long enough ago to approve, and the
 /// two-person rule on.
 async fn two_owners_with_the_rule_on(t: &TestApp) -> (Client, Client) {
@@ -72,7 +58,7 @@ async fn untagging_a_critical_account_needs_step_up_and_a_second_person() {
         assert_code(s, &v, StatusCode::FORBIDDEN, "step_up.required");
         let (s, v) = owner.send(Method::PUT, &path, Some(&critical(false))).await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
-        let rid = request_for(&second, "untag_critical").await;
+        let rid = second.request_for("untag_critical").await;
         assert!(v["error"]["message"].as_str().unwrap().contains(&rid));
         // Still critical until someone else approves; not the requester.
         let (s, v) = owner.approve(&rid).await;
@@ -108,7 +94,7 @@ async fn turning_the_rule_off_needs_step_up_and_a_second_person() {
             .await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
         assert_eq!(owner.get("/workspace").await.1["step_up_minutes"], 10);
-        let rid = request_for(&second, "two_person_rule_off").await;
+        let rid = second.request_for("two_person_rule_off").await;
         let (s, v) = second.approve(&rid).await;
         assert_status(s, &v, StatusCode::OK, "approved");
         let (s, v) = owner.patch("/workspace", &off).await;
@@ -155,7 +141,7 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
             .await;
         let (s, v) = owner.export_seeds().await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");
-        let rid = request_for(&veteran, "export").await;
+        let rid = veteran.request_for("export").await;
         for approver in [&newbie, &promoted] {
             approver.step_up("member-password-1").await;
             let (s, v) = approver.approve(&rid).await;
@@ -171,7 +157,7 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
         veteran.step_up("member-password-1").await;
         let (s, _) = veteran.export_seeds().await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let rid = request_for(&newbie, "export").await;
+        let rid = newbie.request_for("export").await;
         let (s, v) = newbie.approve(&rid).await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.recent_grant");
         // Nor is a newcomer's own request approved: an Owner cannot make a
@@ -196,7 +182,7 @@ async fn an_approver_the_requester_created_or_promoted_this_week_cannot_approve(
         owner.step_up("owner-password-1").await;
         newbie.step_up("member-password-1").await;
         owner.export_seeds().await;
-        let rid = request_for(&newbie, "export").await;
+        let rid = newbie.request_for("export").await;
         let (s, v) = newbie.approve(&rid).await;
         assert_status(s, &v, StatusCode::OK, "approved");
     }
@@ -390,11 +376,7 @@ async fn second_approver_panel_in_the_ui() {
     let dialog = text_of(b.hx_post(&approve)).await;
     assert!(dialog.contains("Confirm your identity"), "{dialog}");
     let then = between(&dialog, "then=", "\"").to_owned();
-    let done = text_of(
-        b.hx_post(&format!("/step-up?then={then}"))
-            .form(&[("password", "member-password-1")]),
-    )
-    .await;
+    let done = b.step_up_then(&then, "member-password-1").await;
     assert!(
         done.contains("Approved.") && done.contains("Nothing is waiting"),
         "{done}"

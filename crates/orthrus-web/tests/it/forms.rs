@@ -581,11 +581,8 @@ async fn guard_rails_confirmations_copy_and_own_rows() {
     );
     let use_button = between(&section, "id=\"backup-use\"", ">");
     assert!(use_button.contains("hx-confirm=\""), "{use_button}");
-    text_of(
-        b.hx_post(&format!("/step-up?then=backup-view:{id}"))
-            .form(&[("password", "owner-password-1")]),
-    )
-    .await;
+    b.step_up_then(&format!("backup-view:{id}"), "owner-password-1")
+        .await;
     let used = text_of(b.hx_post(&format!("/accounts/{id}/backup/use"))).await;
     assert!(
         used.contains("id=\"backup-code\">1111 2222")

@@ -14,11 +14,9 @@ async fn mfa_settings_in_the_ui_by_link_and_by_qr_upload() {
     // Without a fresh identity check, "Set up" asks for one.
     let html = text_of(b.hx_post(&format!("/accounts/{id}/mfa/start"))).await;
     assert!(html.contains("Confirm your identity"), "{html}");
-    let html = text_of(
-        b.hx_post(&format!("/step-up?then=mfa:{id}"))
-            .form(&[("password", "owner-password-1")]),
-    )
-    .await;
+    let html = b
+        .step_up_then(&format!("mfa:{id}"), "owner-password-1")
+        .await;
     assert!(
         html.contains("Secret key") && html.contains("otpauth:// link"),
         "{html}"
@@ -115,11 +113,8 @@ async fn done_refreshes_the_code_row_and_the_copy_is_plain() {
         "{row}"
     );
     // …which announces it.
-    text_of(
-        b.hx_post(&format!("/step-up?then=mfa:{id}"))
-            .form(&[("password", "owner-password-1")]),
-    )
-    .await;
+    b.step_up_then(&format!("mfa:{id}"), "owner-password-1")
+        .await;
     let pending = text_of(
         b.hx_post(&format!("/accounts/{id}/mfa/key"))
             .form(&[("secret", "JBSWY3DPEHPK3PXP")]),

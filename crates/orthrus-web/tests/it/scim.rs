@@ -49,13 +49,7 @@ async fn entra_deprovisioning_ends_sessions_and_grants_at_once_and_rotates() {
         // Kathy exists already (made by hand): the directory finds her by
         // userName, as Entra ID matches users, and takes her over.
         let kathy = env.user(&owner, "kathy@acme.test", "user").await;
-        kathy.step_up("member-password-1").await;
-        let (s, v) = kathy.post("/me/tokens", &json!({"name": "cli"})).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let kathy_token = Client {
-            token: Some(v["token"].as_str().unwrap().to_owned()),
-            ..kathy.clone()
-        };
+        let kathy_token = kathy.with_cli_token().await;
         let (s, list) = directory
             .get("/Users?filter=userName%20eq%20%22KATHY%40acme.test%22")
             .await;
@@ -73,13 +67,7 @@ async fn entra_deprovisioning_ends_sessions_and_grants_at_once_and_rotates() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{g}");
         let team = g["id"].as_str().unwrap().to_owned();
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{shared}/teams/{team}"),
-                Some(&json!({"role": "collaborator"})),
-            )
-            .await;
+        let (s, v) = owner.grant_team(&shared, &team, "collaborator").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = owner.add_member(&other, &kathy_id, "manager").await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -362,13 +350,7 @@ async fn scim_users_groups_filters_paging_errors_and_token_replacement() {
             (StatusCode::OK, json!(1)),
             "{v}"
         );
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{account}/teams/{team}"),
-                Some(&json!({"role": "manager"})),
-            )
-            .await;
+        let (s, v) = owner.grant_team(&account, &team, "manager").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v[0]["team_name"], "Agency", "{v}");
         // Mia: a Collaborator of her own, a Manager through the team.

@@ -287,13 +287,7 @@ async fn a_new_email_from_the_directory_ends_sessions_tokens_and_sso_links() {
         let owner = env.owner().await;
         let directory = scim(&env, &owner).await;
         let lee = env.user(&owner, "lee@acme.test", "user").await;
-        lee.step_up("member-password-1").await;
-        let (s, v) = lee.post("/me/tokens", &json!({"name": "cli"})).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let lee_token = Client {
-            token: Some(v["token"].as_str().unwrap().to_owned()),
-            ..lee.clone()
-        };
+        let lee_token = lee.with_cli_token().await;
         let ws = owner_ws(&env.app).await;
         let lee_uid: orthrus_core::UserId = lee.user_id.parse().unwrap();
         let issuer = "https://idp.acme.test";
@@ -382,13 +376,7 @@ async fn a_deactivated_person_put_in_a_group_gets_nothing_back_when_reactivated(
         assert_eq!(s, StatusCode::CREATED, "{g}");
         assert_eq!(g["members"].as_array().unwrap().len(), 2, "{g}");
         let team = g["id"].as_str().unwrap().to_owned();
-        let (s, v) = owner
-            .send(
-                reqwest::Method::PUT,
-                &format!("/accounts/{account}/teams/{team}"),
-                Some(&json!({"role": "manager"})),
-            )
-            .await;
+        let (s, v) = owner.grant_team(&account, &team, "manager").await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, g) = directory
             .patch(

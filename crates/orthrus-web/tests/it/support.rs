@@ -333,7 +333,55 @@ impl Client {
         .await
     }
 
+    /// The id of the waiting request for `action`, as this approver sees it.
+    pub async fn request_for(&self, action: &str) -> String {
+        let (s, list) = self.get("/dual-approvals").await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} request in {list}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Approves (`true`) or denies the two-person request `rid`: the
+    /// request's status after.
+    pub async fn decide(&self, rid: &str, approve: bool) -> Value {
+        self.post(
+            &format!("/dual-approvals/{rid}"),
+            &json!({"approve": approve}),
+        )
+        .await
+        .1["status"]
+            .clone()
+    }
+
     /// Approves the two-person request `rid` as this second person.
+    /// Gives the team `team` the role `role` on `account`.
+    pub async fn grant_team(&self, account: &str, team: &str, role: &str) -> (StatusCode, Value) {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/accounts/{account}/teams/{team}"),
+            Some(&json!({"role": role})),
+        )
+        .await
+    }
+
+    /// The same person through a personal API token named `cli`, made
+    /// after an identity check with `member-password-1`.
+    pub async fn with_cli_token(&self) -> Client {
+        self.step_up("member-password-1").await;
+        let (s, v) = self.post("/me/tokens", &json!({"name": "cli"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        Client {
+            token: Some(v["token"].as_str().unwrap().to_owned()),
+            ..self.clone()
+        }
+    }
+
     pub async fn approve(&self, rid: &str) -> (StatusCode, Value) {
         self.post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
             .await
@@ -410,6 +458,15 @@ impl Browser {
         let mut form = vec![("_csrf", self.csrf.clone())];
         form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
         self.request(reqwest::Method::POST, path).form(&form)
+    }
+
+    /// The identity check's answer to `password`, over htmx, for `then`.
+    pub async fn step_up_then(&self, then: &str, password: &str) -> String {
+        text_of(
+            self.hx_post(&format!("/step-up?then={then}"))
+                .form(&[("password", password)]),
+        )
+        .await
     }
 
     /// A signed-in page's HTML, as a browser gets it.
