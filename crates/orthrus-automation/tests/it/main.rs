@@ -9,12 +9,13 @@ use orthrus_automation::engine::{FlowEnd, Host, HostError, StepLog, StepOutcome,
 use orthrus_sandbox::Sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 mod egress;
 mod generic;
+#[path = "../../../orthrus-sandbox/tests/it/smtp_sink.rs"]
+mod smtp_sink;
 
-type Mail = Arc<Mutex<Vec<String>>>;
+type Mail = smtp_sink::Inbox;
 
 /// Browser options that let the automation browser open the sandbox, which
 /// runs on loopback (refused unless allowed, like any internal address).
@@ -28,51 +29,6 @@ fn options_for(url: &str) -> BrowserOptions {
         ),
         ..BrowserOptions::default()
     }
-}
-
-/// An SMTP server that keeps every message.
-async fn smtp_sink() -> (String, Mail) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let mail: Mail = Arc::default();
-    let keep = Arc::clone(&mail);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let keep = Arc::clone(&keep);
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut r = BufReader::new(r);
-                let _ = w.write_all(b"220 sink\r\n").await;
-                let mut line = String::new();
-                let mut data: Option<String> = None;
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if let Some(m) = data.as_mut() {
-                        if line == ".\r\n" {
-                            keep.lock().unwrap().push(data.take().unwrap_or_default());
-                            let _ = w.write_all(b"250 kept\r\n").await;
-                        } else {
-                            m.push_str(&line);
-                        }
-                        continue;
-                    }
-                    let reply: &[u8] = match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
-                        Some("DATA") => {
-                            data = Some(String::new());
-                            b"354 go\r\n"
-                        }
-                        Some("QUIT") => b"221 bye\r\n",
-                        _ => b"250 ok\r\n",
-                    };
-                    let _ = w.write_all(reply).await;
-                }
-            });
-        }
-    });
-    (addr, mail)
 }
 
 struct TestHost {
@@ -175,7 +131,7 @@ struct Env {
 }
 
 async fn sandbox() -> Env {
-    let (smtp, mail) = smtp_sink().await;
+    let (smtp, mail) = smtp_sink::smtp_sink().await;
     let url = Sandbox::spawn_local(&smtp).await.unwrap();
     let http = reqwest::Client::new();
     let r = http
