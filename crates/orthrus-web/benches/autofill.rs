@@ -73,29 +73,16 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while Instant::now() < until {
-                let t = Instant::now();
-                let r = http
-                    .post(&fill_url)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                let _ = r.bytes().await.unwrap();
-                lat.push(t.elapsed());
+                lat.push(
+                    support::timed_ok(http.post(&fill_url).bearer_auth(&token).json(&body)).await,
+                );
             }
             lat
         }));
     }
-    let mut lat: Vec<Duration> = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
+    let lat = support::sorted_latencies(tasks).await;
     let elapsed = start.elapsed().as_secs_f64();
-    lat.sort();
-    let pct =
-        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let pct = |p: f64| support::percentile_ms(&lat, p);
     // Every fill is in the audit log.
     let audited = app
         .store()

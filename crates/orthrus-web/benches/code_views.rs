@@ -10,7 +10,7 @@ mod support;
 
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
     let bench = support::start(store, 256).await;
@@ -75,28 +75,14 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(n);
             for _ in 0..n {
-                let t = Instant::now();
-                let r = http
-                    .get(&code_url)
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                let _ = r.bytes().await.unwrap();
-                lat.push(t.elapsed());
+                lat.push(support::timed_ok(http.get(&code_url).bearer_auth(&token)).await);
             }
             lat
         }));
     }
-    let mut lat: Vec<Duration> = Vec::with_capacity(total);
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
+    let lat = support::sorted_latencies(tasks).await;
     let secs = start.elapsed().as_secs_f64();
-    lat.sort();
-    let pct =
-        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let pct = |p: f64| support::percentile_ms(&lat, p);
     let ledger: serde_json::Value = http
         .get(format!("{url}/api/v1/accounts/{id}/totp/ledger?limit=1000"))
         .bearer_auth(&token)

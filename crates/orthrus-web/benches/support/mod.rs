@@ -26,6 +26,33 @@ pub fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// Sends `req`, which must succeed, and reads its answer through: how long
+/// that took.
+pub async fn timed_ok(req: reqwest::RequestBuilder) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    let r = req.send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let _ = r.bytes().await.unwrap();
+    t.elapsed()
+}
+
+/// Every client task's latencies, sorted.
+pub async fn sorted_latencies(
+    tasks: Vec<tokio::task::JoinHandle<Vec<std::time::Duration>>>,
+) -> Vec<std::time::Duration> {
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    lat.sort();
+    lat
+}
+
+/// The latency at fraction `p` (0 to 1) of sorted `lat`, in milliseconds.
+pub fn percentile_ms(lat: &[std::time::Duration], p: f64) -> f64 {
+    lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0
+}
+
 /// A JSON POST (with `token` as its bearer, if any) that must succeed: the
 /// answer's JSON.
 pub async fn post(
