@@ -32,6 +32,15 @@ fn mail(from: &str, id: &str, code: &str, link: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Takes `raw` into the inbox of `address`, as the SMTP server would with
+/// the sender's authentication `auth`.
+async fn ingest(t: &TestApp, address: &str, raw: &[u8], auth: Option<SenderAuth>) {
+    t.app
+        .ingest_email(&[address.to_owned()], raw, auth)
+        .await
+        .unwrap();
+}
+
 async fn setup(t: &TestApp) -> (Client, String, String) {
     let owner = t.owner().await;
     let (id, address) = owner.account_with_address("Brand IG", "pw").await;
@@ -59,19 +68,18 @@ async fn a_look_alike_senders_code_and_link_are_not_used_by_automations() {
         );
         let unproven = verdict("mail.instagram.com", &["mailer.example"], "none");
         for (n, v) in [lookalike, unproven].into_iter().enumerate() {
-            t.app
-                .ingest_email(
-                    std::slice::from_ref(&address),
-                    &mail(
-                        &v.from_domain.clone(),
-                        &format!("bad-{n}"),
-                        &format!("90010{n}"),
-                        "https://instagram-security.com/confirm?t=1",
-                    ),
-                    Some(v),
-                )
-                .await
-                .unwrap();
+            ingest(
+                &t,
+                &address,
+                &mail(
+                    &v.from_domain.clone(),
+                    &format!("bad-{n}"),
+                    &format!("90010{n}"),
+                    "https://instagram-security.com/confirm?t=1",
+                ),
+                Some(v),
+            )
+            .await;
         }
         let got = t
             .app
@@ -85,19 +93,18 @@ async fn a_look_alike_senders_code_and_link_are_not_used_by_automations() {
         );
         // The app's own mail after them is used: DMARC passes, or a DKIM
         // signature of the app's domain verified.
-        t.app
-            .ingest_email(
-                std::slice::from_ref(&address),
-                &mail(
-                    "mail.instagram.com",
-                    "good-1",
-                    "424242",
-                    "https://www.instagram.com/confirm?t=2",
-                ),
-                Some(verdict("mail.instagram.com", &["instagram.com"], "none")),
-            )
-            .await
-            .unwrap();
+        ingest(
+            &t,
+            &address,
+            &mail(
+                "mail.instagram.com",
+                "good-1",
+                "424242",
+                "https://www.instagram.com/confirm?t=2",
+            ),
+            Some(verdict("mail.instagram.com", &["instagram.com"], "none")),
+        )
+        .await;
         let got = t
             .app
             .wait_for_next_message(&actor, id.parse().unwrap(), since, None, 5, Some(&rules))
@@ -120,23 +127,22 @@ async fn refused_messages_stay_in_the_inbox_with_the_reason() {
             .set_app_senders(HashMap::from([("instagram".to_owned(), instagram())]));
         let (owner, id, address) = setup(&t).await;
         let since = t.app.now().to_rfc3339();
-        t.app
-            .ingest_email(
-                std::slice::from_ref(&address),
-                &mail(
-                    "instagram-help.net",
-                    "l-1",
-                    "900100",
-                    "https://instagram-help.net/c",
-                ),
-                Some(verdict(
-                    "instagram-help.net",
-                    &["instagram-help.net"],
-                    "pass",
-                )),
-            )
-            .await
-            .unwrap();
+        ingest(
+            &t,
+            &address,
+            &mail(
+                "instagram-help.net",
+                "l-1",
+                "900100",
+                "https://instagram-help.net/c",
+            ),
+            Some(verdict(
+                "instagram-help.net",
+                &["instagram-help.net"],
+                "pass",
+            )),
+        )
+        .await;
         let (s, list) = owner.get(&format!("/inbox?account_id={id}")).await;
         assert_eq!(s, StatusCode::OK, "{list}");
         let item = &list[0];
@@ -182,19 +188,18 @@ async fn refused_messages_stay_in_the_inbox_with_the_reason() {
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{}", t.backend);
         // The app's own message carries no reason.
-        t.app
-            .ingest_email(
-                std::slice::from_ref(&address),
-                &mail(
-                    "mail.instagram.com",
-                    "g-1",
-                    "515151",
-                    "https://instagram.com/c",
-                ),
-                Some(verdict("mail.instagram.com", &["instagram.com"], "pass")),
-            )
-            .await
-            .unwrap();
+        ingest(
+            &t,
+            &address,
+            &mail(
+                "mail.instagram.com",
+                "g-1",
+                "515151",
+                "https://instagram.com/c",
+            ),
+            Some(verdict("mail.instagram.com", &["instagram.com"], "pass")),
+        )
+        .await;
         let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
         let genuine = list
             .as_array()

@@ -105,10 +105,10 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
         other.get(&format!("/accounts/{id}/password")).await.0,
         StatusCode::FORBIDDEN
     );
-    let (_, ev) = owner.get("/audit?action=auth.step_up").await;
     assert!(
-        ev.as_array()
-            .unwrap()
+        owner
+            .audit("auth.step_up")
+            .await
             .iter()
             .any(|e| e["outcome"] == "failure")
     );
@@ -187,10 +187,10 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             laptop.get(&format!("/accounts/{id}/password")).await.0,
             StatusCode::FORBIDDEN
         );
-        let (_, ev) = owner.get("/audit?action=auth.step_up").await;
         assert!(
-            ev.as_array()
-                .unwrap()
+            owner
+                .audit("auth.step_up")
+                .await
                 .iter()
                 .any(|e| e["outcome"] == "denied" && e["detail"]["reason"] == "wrong_number")
         );

@@ -333,6 +333,12 @@ impl Client {
         .await
     }
 
+    /// The audit events recorded for `action`.
+    pub async fn audit(&self, action: &str) -> Vec<Value> {
+        let (_, ev) = self.get(&format!("/audit?action={action}")).await;
+        ev.as_array().unwrap().clone()
+    }
+
     /// The id of the waiting request for `action`, as this approver sees it.
     pub async fn request_for(&self, action: &str) -> String {
         let (s, list) = self.get("/dual-approvals").await;
