@@ -4,7 +4,17 @@
 
 use crate::support::*;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// What reading account `id`'s password answers `c` with.
+async fn password_status(c: &Client, id: &str) -> StatusCode {
+    c.get(&format!("/accounts/{id}/password")).await.0
+}
+
+/// Whether the audit holds an identity check that `matches`.
+async fn step_up_audited(owner: &Client, matches: impl Fn(&Value) -> bool) -> bool {
+    owner.audit("auth.step_up").await.iter().any(matches)
+}
 
 #[tokio::test]
 async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
@@ -26,7 +36,7 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
         .unwrap()
         .to_owned();
     let fresh = t.login("owner@acme.test", "owner-password-1").await;
-    let guarded: Vec<(Method, String, Option<serde_json::Value>)> = vec![
+    let guarded: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/accounts/{id}/password"), None),
         (
             Method::GET,
@@ -96,22 +106,10 @@ async fn every_step_up_guarded_endpoint_refuses_without_elevation() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Elevation belongs to one session only.
     fresh.step_up("owner-password-1").await;
-    assert_eq!(
-        fresh.get(&format!("/accounts/{id}/password")).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(password_status(&fresh, &id).await, StatusCode::OK);
     let other = t.login("owner@acme.test", "owner-password-1").await;
-    assert_eq!(
-        other.get(&format!("/accounts/{id}/password")).await.0,
-        StatusCode::FORBIDDEN
-    );
-    assert!(
-        owner
-            .audit("auth.step_up")
-            .await
-            .iter()
-            .any(|e| e["outcome"] == "failure")
-    );
+    assert_eq!(password_status(&other, &id).await, StatusCode::FORBIDDEN);
+    assert!(step_up_audited(&owner, |e| e["outcome"] == "failure").await);
 }
 
 #[tokio::test]
@@ -183,16 +181,11 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
                 .0,
             StatusCode::CONFLICT
         );
-        assert_eq!(
-            laptop.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(password_status(&laptop, &id).await, StatusCode::FORBIDDEN);
         assert!(
-            owner
-                .audit("auth.step_up")
-                .await
-                .iter()
-                .any(|e| e["outcome"] == "denied" && e["detail"]["reason"] == "wrong_number")
+            step_up_audited(&owner, |e| e["outcome"] == "denied"
+                && e["detail"]["reason"] == "wrong_number")
+            .await
         );
         // The right pick elevates the laptop's session (and only it).
         let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
@@ -208,10 +201,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
         assert_eq!(st["status"], "approved");
         // Reading the status elevates nothing; the laptop completes it with
         // a POST (another session of the same user cannot).
-        assert_eq!(
-            laptop.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(password_status(&laptop, &id).await, StatusCode::FORBIDDEN);
         let complete = format!("/auth/step-up/device/{rid}");
         assert_eq!(
             phone.post(&complete, &json!({})).await.0,
@@ -224,10 +214,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             laptop.get(&format!("/accounts/{id}/password")).await.1["password"],
             "device-pw"
         );
-        assert_eq!(
-            phone.get(&format!("/accounts/{id}/password")).await.0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(password_status(&phone, &id).await, StatusCode::FORBIDDEN);
         // Backup codes after a device approval, too.
         owner
             .send(
