@@ -4,7 +4,9 @@
 //! buttons and headings), its mail caught by the SMTP sink, authenticator
 //! codes from the crate's own TOTP.
 
-use super::{Browser, Env, refused_password_changes, six_digits_after, sms_sink, smtp_sink};
+use super::{
+    Browser, Env, password_form, refused_password_changes, six_digits_after, sms_sink, smtp_sink,
+};
 use orthrus_sandbox::{DkimKey, LocalOptions, Sandbox, SandboxApp, totp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -27,6 +29,9 @@ async fn start() -> Env {
     .unwrap();
     Env::with_brand(url, mail, texts).await
 }
+
+/// Instagram's password form's fields: old, new, new again.
+const IG_CHANGE_FIELDS: [&str; 3] = ["cppOldPassword", "cppNewPassword", "cppConfirmPassword"];
 
 fn alert(text: &str) -> String {
     format!("<div role=\"alert\">{text}</div>")
@@ -516,15 +521,8 @@ async fn young_devices_wait_days_then_password_and_email_change() {
     ] {
         assert!(page.contains(&hook), "{hook} not in {page}");
     }
-    let change = |old: &'static str, new: &'static str, again: &'static str| {
-        [
-            ("cppOldPassword", old),
-            ("cppNewPassword", new),
-            ("cppConfirmPassword", again),
-        ]
-    };
     for (form, problem) in refused_password_changes(
-        ["cppOldPassword", "cppNewPassword", "cppConfirmPassword"],
+        IG_CHANGE_FIELDS,
         [
             "Your old password was entered incorrectly. Please enter it again.",
             "Please make sure both passwords match.",
@@ -538,7 +536,7 @@ async fn young_devices_wait_days_then_password_and_email_change() {
     let (_, _, page) = b
         .post(
             "/accounts/password/change/",
-            &change("old-password-1", "new-pw", "new-pw"),
+            &password_form(IG_CHANGE_FIELDS, ["old-password-1", "new-pw", "new-pw"]),
         )
         .await;
     assert!(

@@ -490,23 +490,27 @@ pub(crate) fn refused_password_changes(
     tries
         .into_iter()
         .zip(says)
-        .map(|(typed, said)| (fields.into_iter().zip(typed).collect(), said))
+        .map(|(typed, said)| (password_form(fields, typed), said))
         .collect()
+}
+
+/// The sandbox's password form's fields: old, new, new again.
+const CHANGE_FIELDS: [&str; 3] = ["old_password", "new_password", "confirm_password"];
+
+/// A password form with `typed` (old, new, new again) in its `fields`.
+pub(crate) fn password_form(
+    fields: [&'static str; 3],
+    typed: [&'static str; 3],
+) -> Vec<(&'static str, &'static str)> {
+    fields.into_iter().zip(typed).collect()
 }
 
 #[tokio::test]
 async fn password_and_email_changes() {
     let env = start().await;
     let mut b = env.signed_in().await;
-    let change = |old: &'static str, new: &'static str, confirm: &'static str| {
-        [
-            ("old_password", old),
-            ("new_password", new),
-            ("confirm_password", confirm),
-        ]
-    };
     for (form, problem) in refused_password_changes(
-        ["old_password", "new_password", "confirm_password"],
+        CHANGE_FIELDS,
         [
             "old password was entered incorrectly",
             "both passwords match",
@@ -527,7 +531,10 @@ async fn password_and_email_changes() {
     let (_, _, body) = b
         .post(
             "/accounts/password/change",
-            &change("old-password-1", "new-password-23", "new-password-23"),
+            &password_form(
+                CHANGE_FIELDS,
+                ["old-password-1", "new-password-23", "new-password-23"],
+            ),
         )
         .await;
     assert!(body.contains("id=\"error\""), "{body}");
@@ -536,7 +543,10 @@ async fn password_and_email_changes() {
     let (_, _, body) = b
         .post(
             "/accounts/password/change",
-            &change("old-password-1", "new-password-2", "new-password-2"),
+            &password_form(
+                CHANGE_FIELDS,
+                ["old-password-1", "new-password-2", "new-password-2"],
+            ),
         )
         .await;
     assert!(body.contains("id=\"password-changed\""));
