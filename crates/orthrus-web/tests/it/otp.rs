@@ -85,7 +85,7 @@ async fn enrol_by_key_verify_done_and_every_member_gets_the_oathtool_code() {
         assert_eq!(v["code"], oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0));
         assert!(v["seconds_remaining"].as_i64().unwrap() > 0);
         // Pending: members get nothing yet.
-        let (s, v) = tm.member.get(&format!("/accounts/{id}/totp/code")).await;
+        let (s, v) = tm.member.totp_code(id).await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "otp.not_enrolled");
         let (s, st) = tm.owner.confirm_totp(id).await;
         assert_eq!(
@@ -125,17 +125,8 @@ async fn enrol_by_key_verify_done_and_every_member_gets_the_oathtool_code() {
         }
         // Who may not: a non-member is told nothing exists; an Admin sees
         // metadata but no codes.
-        assert_eq!(
-            tm.outsider
-                .get(&format!("/accounts/{id}/totp/code"))
-                .await
-                .0,
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            tm.admin.get(&format!("/accounts/{id}/totp/code")).await.0,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(tm.outsider.totp_code(id).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(tm.admin.totp_code(id).await.0, StatusCode::FORBIDDEN);
         let (s, meta) = tm.admin.get(&format!("/accounts/{id}/totp")).await;
         assert_eq!(
             (s, meta["active"]["algorithm"].as_str()),
@@ -397,7 +388,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
             v["code"],
             oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)
         );
-        let (_, v) = tm.member.get(&format!("/accounts/{id}/totp/code")).await;
+        let (_, v) = tm.member.totp_code(id).await;
         assert_eq!(
             v["code"], old,
             "the old seed keeps working while the new one is pending"
@@ -412,10 +403,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
                 .0,
             StatusCode::NO_CONTENT
         );
-        assert_eq!(
-            tm.member.get(&format!("/accounts/{id}/totp/code")).await.1["code"],
-            old
-        );
+        assert_eq!(tm.member.totp_code(id).await.1["code"], old);
         assert_eq!(tm.owner.confirm_totp(id).await.0, StatusCode::NOT_FOUND);
         // Re-seed and confirm: the new code from now on. "Done" for an
         // enrolment that was replaced meanwhile confirms nothing.
@@ -436,7 +424,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
         );
         tm.owner.confirm_totp(id).await;
         assert_eq!(
-            tm.member.get(&format!("/accounts/{id}/totp/code")).await.1["code"],
+            tm.member.totp_code(id).await.1["code"],
             oathtool(&t, &["--totp"], "KRUGS4ZANFZSAYJAORSXG5A", 0)
         );
         // Only owners manage it; removing needs step-up like enrolling.
@@ -448,10 +436,7 @@ async fn reseeding_keeps_the_old_seed_until_the_new_one_is_confirmed() {
             tm.owner.delete(&format!("/accounts/{id}/totp")).await.0,
             StatusCode::NO_CONTENT
         );
-        assert_eq!(
-            code(&tm.member.get(&format!("/accounts/{id}/totp/code")).await.1),
-            "otp.not_enrolled"
-        );
+        assert_eq!(code(&tm.member.totp_code(id).await.1), "otp.not_enrolled");
     }
 }
 

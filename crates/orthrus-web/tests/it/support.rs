@@ -318,6 +318,11 @@ impl Client {
             .await
     }
 
+    /// Account `id`'s current authenticator code, as this person asks for it.
+    pub async fn totp_code(&self, id: &str) -> (StatusCode, Value) {
+        self.get(&format!("/accounts/{id}/totp/code")).await
+    }
+
     /// Asks for the export of every authenticator seed as otpauth links.
     pub async fn export_seeds(&self) -> (StatusCode, Value) {
         self.post("/authenticator/export", &json!({"format": "otpauth"}))
