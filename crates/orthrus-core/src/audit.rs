@@ -1,10 +1,6 @@
 //! How an audited action ended ([`AuditOutcome`]), spelled exactly as the
 //! audit log's `outcome` column, its hash chain and the API's JSON keep it.
 
-use crate::UnknownWord;
-use std::fmt;
-use std::str::FromStr;
-
 /// How an audited action ended (`audit_events.outcome`, `AuditEntry::outcome`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,25 +42,7 @@ impl AuditOutcome {
     }
 }
 
-impl fmt::Display for AuditOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AuditOutcome {
-    type Err = UnknownWord;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownWord {
-                what: "audit outcome",
-                text: s.to_owned(),
-            })
-    }
-}
+spelled_as_str!(AuditOutcome, "audit outcome");
 
 #[cfg(test)]
 mod tests {

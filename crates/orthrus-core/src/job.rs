@@ -5,35 +5,6 @@
 //! itself exactly as the database column and the API's JSON do, so typing
 //! a value changes no stored or sent byte.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// `Display` and `FromStr` for a vocabulary spelled by its `as_str` over
-/// its `ALL`; an unknown spelling is an [`UnknownWord`] naming `$what`.
-macro_rules! spelled_as_str {
-    ($name:ident, $what:literal) => {
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownWord;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .into_iter()
-                    .find(|k| k.as_str() == s)
-                    .ok_or_else(|| UnknownWord {
-                        what: $what,
-                        text: s.to_owned(),
-                    })
-            }
-        }
-    };
-}
-
 /// Where an automation job stands (`automation_jobs.state`, `JobView::state`).
 ///
 /// ```text

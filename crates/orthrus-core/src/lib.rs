@@ -8,6 +8,33 @@
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
 //! depends on it, so it must stay small and dependency-light.
 
+/// `Display` and `FromStr` for a stored vocabulary spelled by its `as_str`
+/// over its `ALL`; an unknown spelling is an [`UnknownWord`] naming `$what`.
+/// Declared before the modules so that each of them can use it.
+macro_rules! spelled_as_str {
+    ($name:ident, $what:literal) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::UnknownWord;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == s)
+                    .ok_or_else(|| $crate::UnknownWord {
+                        what: $what,
+                        text: s.to_owned(),
+                    })
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod clock;
 pub mod egress;

@@ -2,10 +2,6 @@
 //! its seed makes ([`OtpKind`]) and how the seed was given ([`OtpSource`]),
 //! spelled exactly as `account_otp.kind` and `account_otp.source` keep them.
 
-use crate::UnknownWord;
-use std::fmt;
-use std::str::FromStr;
-
 /// What kind of codes a seed makes (`account_otp.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,32 +64,8 @@ impl OtpSource {
     }
 }
 
-macro_rules! spelled {
-    ($t:ty, $what:literal) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $t {
-            type Err = UnknownWord;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::ALL
-                    .into_iter()
-                    .find(|k| k.as_str() == s)
-                    .ok_or_else(|| UnknownWord {
-                        what: $what,
-                        text: s.to_owned(),
-                    })
-            }
-        }
-    };
-}
-
-spelled!(OtpKind, "otp kind");
-spelled!(OtpSource, "otp source");
+spelled_as_str!(OtpKind, "otp kind");
+spelled_as_str!(OtpSource, "otp source");
 
 #[cfg(test)]
 mod tests {
