@@ -429,21 +429,8 @@ impl App {
             })?;
         let until =
             self.membership_end(&requester, r.role, Some(now.plus_seconds(r.duration_secs)))?;
-        let decision = AccessDecision {
-            state: AccessRequestState::Approved,
-            by: actor.user_id,
-            at: now,
-            note: None,
-            grant_expires_at: until,
-        };
-        if !self
-            .inner
-            .store
-            .decide_access_request(actor.workspace_id, r.id, &decision)
-            .await?
-        {
-            return Err(decided());
-        }
+        self.record_decision(actor, r.id, AccessRequestState::Approved, now, None, until)
+            .await?;
         self.inner
             .store
             .upsert_member(&MemberRow {
@@ -491,21 +478,16 @@ impl App {
             ));
         }
         let r = &v.request;
-        let decision = AccessDecision {
-            state: AccessRequestState::Declined,
-            by: actor.user_id,
-            at: self.now(),
-            note: note.clone(),
-            grant_expires_at: None,
-        };
-        if !self
-            .inner
-            .store
-            .decide_access_request(actor.workspace_id, r.id, &decision)
-            .await?
-        {
-            return Err(decided());
-        }
+        let at = self.now();
+        self.record_decision(
+            actor,
+            r.id,
+            AccessRequestState::Declined,
+            at,
+            note.clone(),
+            None,
+        )
+        .await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccessRequestDecline)
@@ -519,6 +501,36 @@ impl App {
         )
         .await?;
         self.decided_view(actor, r.id).await
+    }
+
+    /// Stores the actor's decision on a pending request; someone else
+    /// deciding it first is the `decided()` conflict.
+    async fn record_decision(
+        &self,
+        actor: &Actor,
+        id: EventId,
+        state: AccessRequestState,
+        at: Timestamp,
+        note: Option<String>,
+        grant_expires_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let decision = AccessDecision {
+            state,
+            by: actor.user_id,
+            at,
+            note,
+            grant_expires_at,
+        };
+        if self
+            .inner
+            .store
+            .decide_access_request(actor.workspace_id, id, &decision)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(decided())
+        }
     }
 
     async fn decided_view(&self, actor: &Actor, id: EventId) -> Result<AccessRequestInfo> {
