@@ -494,6 +494,18 @@ fn rejection(e: MalformedId) -> Response {
     WebError::from(e).into_response()
 }
 
+/// The path's segments as axum reads them into `T`; its rejection (a
+/// segment missing or not a `T`) answered as axum answers it.
+async fn path_segments<T: DeserializeOwned + Send>(
+    parts: &mut Parts,
+    state: &WebState,
+) -> Result<T, Response> {
+    let Path(t) = Path::<T>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(t)
+}
+
 /// A path's one id segment, parsed: a malformed id answers what an unknown
 /// one does (404 with the entity's code), through the usual error mapping.
 /// Any other rejection of the path is axum's, as a `Path<String>` gives.
@@ -505,9 +517,7 @@ impl<E: PathEntity> FromRequestParts<WebState> for PathId<E> {
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let Path(s) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let s: String = path_segments(parts, state).await?;
         parse_id::<E>(&s).map(Self).map_err(rejection)
     }
 }
@@ -522,9 +532,7 @@ impl<A: PathEntity, B: PathEntity> FromRequestParts<WebState> for PathIds<A, B> 
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let (a, b): (String, String) = path_segments(parts, state).await?;
         Ok(Self(
             parse_id::<A>(&a).map_err(rejection)?,
             parse_id::<B>(&b).map_err(rejection)?,
@@ -543,9 +551,7 @@ impl<E: PathEntity, T: DeserializeOwned + Send> FromRequestParts<WebState> for P
         parts: &mut Parts,
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
-        let Path((id, other)) = Path::<(String, T)>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let (id, other): (String, T) = path_segments(parts, state).await?;
         Ok(Self(parse_id::<E>(&id).map_err(rejection)?, other))
     }
 }

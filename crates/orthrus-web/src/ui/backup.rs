@@ -117,25 +117,30 @@ async fn preview(
     PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<CodesForm>,
 ) -> Result<Response, WebError> {
-    match s
+    let done = s
         .app
         .preview_backup_codes(&a.actor, id, std::slice::from_ref(&f.codes))
         .await
-    {
-        Ok(codes) => {
-            render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    preview: Some(codes),
-                    raw: f.codes,
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
-        Err(e @ AppError::Invalid { .. }) => codes_refused(&s, &a, id, e, f.codes).await,
+        .map(|codes| Extra {
+            preview: Some(codes),
+            raw: f.codes.clone(),
+            ..Extra::default()
+        });
+    codes_answer(&s, &a, id, done, f.codes).await
+}
+
+/// The section after pasted codes were taken (`done`'s), or again with
+/// what was wrong with them beside them.
+async fn codes_answer(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::AccountId,
+    done: Result<Extra, AppError>,
+    raw: String,
+) -> Result<Response, WebError> {
+    match done {
+        Ok(x) => render_section(s, a, id, x).await,
+        Err(e @ AppError::Invalid { .. }) => codes_refused(s, a, id, e, raw).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -167,26 +172,15 @@ async fn save(
     PathId(id): PathId<entity::Account>,
     UiForm(f): UiForm<CodesForm>,
 ) -> Result<Response, WebError> {
-    match s
+    let done = s
         .app
         .set_backup_codes(&a.actor, id, std::slice::from_ref(&f.codes))
         .await
-    {
-        Ok(st) => {
-            render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    flash: Some(format!("Saved {} backup codes.", st.total)),
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
-        Err(e @ AppError::Invalid { .. }) => codes_refused(&s, &a, id, e, f.codes).await,
-        Err(e) => Err(e.into()),
-    }
+        .map(|st| Extra {
+            flash: Some(format!("Saved {} backup codes.", st.total)),
+            ..Extra::default()
+        });
+    codes_answer(&s, &a, id, done, f.codes).await
 }
 
 /// After the identity check (or when the session is fresh): what was asked.

@@ -140,6 +140,20 @@ async fn step_up_dialog(
     .await
 }
 
+/// A refusal of an MFA change: the identity check when the session is not
+/// fresh, otherwise the error as usual.
+async fn refused(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::AccountId,
+    e: AppError,
+) -> Result<Response, WebError> {
+    match e {
+        AppError::StepUpRequired => step_up_dialog(s, a, id).await,
+        e => Err(e.into()),
+    }
+}
+
 async fn start(
     State(s): State<WebState>,
     a: Authed,
@@ -199,11 +213,10 @@ async fn enroll(
     };
     match s.app.enroll_otp(&a.actor, id, input).await {
         Ok(_) => render_section(s, a, id, Extra::default()).await,
-        Err(AppError::StepUpRequired) => step_up_dialog(s, a, id).await,
         Err(e @ AppError::Invalid { .. }) => {
             form_error(s, a, id, FormError::on(field, e), typed).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => refused(s, a, id, e).await,
     }
 }
 
@@ -359,8 +372,7 @@ async fn confirm(
             );
             Ok(r)
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&s, &a, id, e).await,
     }
 }
 
@@ -371,8 +383,7 @@ async fn cancel(
 ) -> Result<Response, WebError> {
     match s.app.cancel_pending_otp(&a.actor, id).await {
         Ok(()) | Err(AppError::NotFound(_)) => render_section(&s, &a, id, Extra::default()).await,
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&s, &a, id, e).await,
     }
 }
 
@@ -394,8 +405,7 @@ async fn remove(
             )
             .await
         }
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id).await,
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&s, &a, id, e).await,
     }
 }
 
