@@ -307,17 +307,7 @@ macro_rules! impl_accounts {
                     })
                     .await?;
                 if done == 0 {
-                    let exists = sqlx::query(
-                        r#"
-                        SELECT 1
-                        FROM accounts
-                        WHERE workspace_id = $1 AND id = $2
-                        "#,
-                    )
-                    .bind(ws.to_string())
-                    .bind(a.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                    let exists = sql::by_id(&mut *tx, "accounts", "1", ws, a, |_| Ok(())).await?;
                     tx.rollback().await?;
                     return Err(if exists.is_some() {
                         StoreError::VersionConflict
@@ -453,21 +443,11 @@ macro_rules! impl_accounts {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<Vec<u8>>> {
-                let row = sqlx::query(
-                    r#"
-                    SELECT pending_password
-                    FROM accounts
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(match row {
-                    Some(r) => r.try_get("pending_password")?,
-                    None => None,
+                let pending = sql::by_id(&self.pool, "accounts", "pending_password", ws, a, |r| {
+                    Ok(r.try_get::<Option<Vec<u8>>, _>("pending_password")?)
                 })
+                .await?;
+                Ok(pending.flatten())
             }
 
             #[instrument(

@@ -274,21 +274,11 @@ macro_rules! impl_approvals {
                 fields(backend = Self::BACKEND, ws = %ws, account = %a)
             )]
             async fn account_critical(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
-                let row = sqlx::query(
-                    r#"
-                    SELECT critical
-                    FROM accounts
-                    WHERE workspace_id = $1 AND id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(match row {
-                    Some(r) => r.try_get("critical")?,
-                    None => false,
+                let critical = sql::by_id(&self.pool, "accounts", "critical", ws, a, |r| {
+                    Ok(r.try_get::<bool, _>("critical")?)
                 })
+                .await?;
+                Ok(critical.unwrap_or(false))
             }
 
             #[instrument(

@@ -586,35 +586,24 @@ macro_rules! impl_authenticator {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<(BackupSetRow, Vec<BackupCodeRow>)>> {
-                let set = sqlx::query(
-                    r#"
+                let select_set = r#"
                     SELECT id, workspace_id, account_id, active, created_by, created_at, replaced_at
                     FROM backup_code_sets
                     WHERE workspace_id = $1 AND account_id = $2 AND active = TRUE
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                let Some(set) = set.as_ref().map(backup_set_row).transpose()? else {
+                    "#;
+                let keys = [ws.to_string(), a.to_string()];
+                let set = sql::one_by(&self.pool, select_set, keys, backup_set_row).await?;
+                let Some(set) = set else {
                     return Ok(None);
                 };
-                let codes = sqlx::query(
-                    r#"
+                let select_codes = r#"
                     SELECT set_id, workspace_id, account_id, position, code, used_at, used_by, used_by_email
                     FROM backup_codes
                     WHERE workspace_id = $1 AND set_id = $2
                     ORDER BY position
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(set.id.to_string())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(backup_code_row)
-                .collect::<Result<Vec<_>>>()?;
+                    "#;
+                let keys = [ws.to_string(), set.id.to_string()];
+                let codes = sql::all_by(&self.pool, select_codes, keys, backup_code_row).await?;
                 Ok(Some((set, codes)))
             }
 

@@ -157,18 +157,15 @@ macro_rules! impl_extension {
                 fields(backend = Self::BACKEND, ws = %ws, account = %a)
             )]
             async fn account_urls(&self, ws: WorkspaceId, a: AccountId) -> Result<Option<String>> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT urls
                     FROM account_urls
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|r| Ok(r.try_get("urls")?)).transpose()
+                    "#;
+                sql::one_by(&self.pool, select, [ws.to_string(), a.to_string()], |r| {
+                    Ok(r.try_get("urls")?)
+                })
+                .await
             }
 
             #[instrument(

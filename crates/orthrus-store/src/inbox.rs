@@ -687,34 +687,19 @@ macro_rules! impl_inbox {
                         )
                     "#;
                 sql::write(&mut *tx, update, [ws.to_string(), a.to_string()]).await?;
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM phone_numbers
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY number
                     LIMIT 1
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-                let out = row.as_ref().map(phone_row).transpose()?;
+                    "#;
+                let keys = [ws.to_string(), a.to_string()];
+                let out = sql::one_by(&mut *tx, select, keys, phone_row).await?;
                 if out.is_none() {
                     // No number: the pool is empty, or the account is not
                     // one of this workspace's.
-                    let account = sqlx::query(
-                        r#"
-                        SELECT 1
-                        FROM accounts
-                        WHERE workspace_id = $1 AND id = $2
-                        "#,
-                    )
-                    .bind(ws.to_string())
-                    .bind(a.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                    let account = sql::by_id(&mut *tx, "accounts", "1", ws, a, |_| Ok(())).await?;
                     if account.is_none() {
                         tx.rollback().await?;
                         return Err(StoreError::NotFound);

@@ -529,21 +529,15 @@ macro_rules! impl_jobs {
                 ws: WorkspaceId,
                 a: AccountId,
             ) -> Result<Option<Vec<u8>>> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT sealed
                     FROM browser_profiles
                     WHERE workspace_id = $1 AND account_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(match row {
-                    Some(r) => Some(r.try_get("sealed")?),
-                    None => None,
+                    "#;
+                sql::one_by(&self.pool, select, [ws.to_string(), a.to_string()], |r| {
+                    Ok(r.try_get("sealed")?)
                 })
+                .await
             }
 
             #[instrument(

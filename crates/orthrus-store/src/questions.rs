@@ -223,16 +223,17 @@ macro_rules! impl_questions {
                 fields(backend = Self::BACKEND, ws = %ws, job = %job)
             )]
             async fn job_screenshot_exists(&self, ws: WorkspaceId, job: EventId) -> Result<bool> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT 1 AS one
                     FROM automation_screenshots
                     WHERE workspace_id = $1 AND job_id = $2
-                    "#,
+                    "#;
+                let row = sql::one_by(
+                    &self.pool,
+                    select,
+                    [ws.to_string(), job.to_string()],
+                    |_| Ok(()),
                 )
-                .bind(ws.to_string())
-                .bind(job.to_string())
-                .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.is_some())
             }
@@ -319,21 +320,15 @@ macro_rules! impl_questions {
                 ws: WorkspaceId,
                 job: EventId,
             ) -> Result<Option<Vec<u8>>> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT sealed
                     FROM automation_screenshots
                     WHERE workspace_id = $1 AND job_id = $2
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(job.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(match row {
-                    Some(r) => Some(r.try_get("sealed")?),
-                    None => None,
+                    "#;
+                sql::one_by(&self.pool, select, [ws.to_string(), job.to_string()], |r| {
+                    Ok(r.try_get("sealed")?)
                 })
+                .await
             }
         }
     };
