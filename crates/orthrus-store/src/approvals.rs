@@ -245,14 +245,12 @@ macro_rules! impl_approvals {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn two_person_rule(&self, ws: WorkspaceId) -> Result<bool> {
-                let row = sqlx::query("SELECT two_person_rule FROM workspaces WHERE id = $1")
-                    .bind(ws.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(match row {
-                    Some(r) => r.try_get("two_person_rule")?,
-                    None => false,
+                let select = "SELECT two_person_rule FROM workspaces WHERE id = $1";
+                let on = sql::one_by(&self.pool, select, [ws.to_string()], |r| {
+                    Ok(r.try_get::<bool, _>("two_person_rule")?)
                 })
+                .await?;
+                Ok(on.unwrap_or(false))
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

@@ -203,37 +203,29 @@ macro_rules! impl_extension {
                 &self,
                 ws: WorkspaceId,
             ) -> Result<Vec<(AccountId, String)>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT account_id, urls
                     FROM account_urls
                     WHERE workspace_id = $1
-                    "#,
-                )
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| Ok((id(r, "account_id")?, r.try_get("urls")?)))
-                    .collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string()], |r| {
+                    Ok((id(r, "account_id")?, r.try_get("urls")?))
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn app_restrictions(&self, ws: WorkspaceId) -> Result<Vec<(String, String)>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT app, patterns
                     FROM app_restrictions
                     WHERE workspace_id = $1
                     ORDER BY app
-                    "#,
-                )
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| Ok((r.try_get("app")?, r.try_get("patterns")?)))
-                    .collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string()], |r| {
+                    Ok((r.try_get("app")?, r.try_get("patterns")?))
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

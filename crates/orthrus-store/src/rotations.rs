@@ -160,17 +160,12 @@ macro_rules! impl_rotations {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn rotations_on_leave(&self, ws: WorkspaceId) -> Result<Vec<RotationRow>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM rotation_schedules
                     WHERE workspace_id = $1 AND on_member_leave = TRUE
-                    "#,
-                )
-                .bind(ws.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(rotation_row).collect()
+                    "#;
+                sql::all_by(&self.pool, select, [ws.to_string()], rotation_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, account = %a))]
@@ -227,11 +222,8 @@ macro_rules! impl_rotations {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn workspace_mfa_checks(&self, ws: WorkspaceId) -> Result<Vec<MfaCheckRow>> {
-                let rows = sqlx::query("SELECT * FROM mfa_checks WHERE workspace_id = $1")
-                    .bind(ws.to_string())
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(mfa_check_row).collect()
+                let select = "SELECT * FROM mfa_checks WHERE workspace_id = $1";
+                sql::all_by(&self.pool, select, [ws.to_string()], mfa_check_row).await
             }
 
             #[instrument(
