@@ -10,6 +10,12 @@ use orthrus_core::{EventId, Timestamp, WorkspaceId};
 use sqlx::Row;
 use tracing::instrument;
 
+/// Job `$2` of workspace `$1` waits on a question that nobody has answered
+/// (or is answering) yet, and is not being cancelled: what answering it and
+/// claiming it to answer both ask of the row.
+const UNANSWERED: &str = "workspace_id = $1 AND id = $2 AND state = 'waiting' \
+    AND question IS NOT NULL AND answer IS NULL AND cancel_requested = FALSE";
+
 /// A waiting job's question, its sealed answer, and job screenshots.
 #[async_trait]
 pub trait QuestionStore: Send + Sync {
@@ -112,15 +118,9 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 now: Timestamp,
             ) -> Result<bool> {
-                let update = r#"
-                    UPDATE automation_jobs SET answer = $3, updated_at = $4
-                    WHERE workspace_id = $1
-                        AND id = $2
-                        AND state = 'waiting'
-                        AND question IS NOT NULL
-                        AND answer IS NULL
-                        AND cancel_requested = FALSE
-                    "#;
+                let update = sql::sql_fmt!(
+                    "UPDATE automation_jobs SET answer = $3, updated_at = $4 WHERE {UNANSWERED}"
+                );
                 let done = sql::execute(
                     &self.pool,
                     update,
@@ -139,15 +139,7 @@ macro_rules! impl_questions {
             async fn claim_job_answer(&self, ws: WorkspaceId, id: EventId) -> Result<bool> {
                 // An empty answer marks "being answered": the worker neither
                 // takes it nor gives up on it.
-                let update = r#"
-                    UPDATE automation_jobs SET answer = $3
-                    WHERE workspace_id = $1
-                        AND id = $2
-                        AND state = 'waiting'
-                        AND question IS NOT NULL
-                        AND answer IS NULL
-                        AND cancel_requested = FALSE
-                    "#;
+                let update = sql::sql_fmt!("UPDATE automation_jobs SET answer = $3 WHERE {UNANSWERED}");
                 let done = sql::execute(
                     &self.pool,
                     update,
