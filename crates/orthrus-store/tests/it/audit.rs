@@ -1,6 +1,7 @@
 //! The audit chain: events appended in order with their hashes and head
 //! MAC, filtered when read, and one chain kept under concurrent appends.
 
+use super::fixtures::*;
 use super::*;
 
 #[tokio::test]
@@ -113,18 +114,7 @@ async fn concurrent_audit_appends_keep_one_chain() {
                     hash: format!("{seq}-{}", &prev[..prev.len().min(8)]),
                     head_mac: String::new(),
                 };
-                let e = NewAuditEvent {
-                    id: EventId::new(&c, &OsEntropy),
-                    at: c.now(),
-                    actor_id: None,
-                    actor_email: None,
-                    action: format!("a{i}"),
-                    target_type: None,
-                    target_id: None,
-                    ip: None,
-                    outcome: AuditOutcome::Success,
-                    detail: serde_json::json!({}),
-                };
+                let e = audit_event(&c, format!("a{i}"), serde_json::json!({}));
                 s.append_audit(ws.id, &e, &chain).await.unwrap()
             }));
         }

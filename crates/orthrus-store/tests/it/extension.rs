@@ -2,6 +2,7 @@
 //! claimed once, extra site URLs, app restrictions, a rotation brought
 //! forward only, and several audit events appended in one transaction.
 
+use super::fixtures::*;
 use super::*;
 
 fn pairing(c: &FakeClock, ip: &str) -> PairingRow {
@@ -182,18 +183,7 @@ async fn a_batch_of_audit_events_extends_one_chain_in_order() {
             hash: format!("{seq}:{}:{}", e.action, &prev[..prev.len().min(6)]),
             head_mac: format!("mac{seq}"),
         };
-        let ev = |i: usize| NewAuditEvent {
-            id: EventId::new(&c, &OsEntropy),
-            at: c.now(),
-            actor_id: None,
-            actor_email: None,
-            action: format!("a{i}"),
-            target_type: None,
-            target_id: None,
-            ip: None,
-            outcome: AuditOutcome::Success,
-            detail: serde_json::json!({"i": i}),
-        };
+        let ev = |i: usize| audit_event(&c, format!("a{i}"), serde_json::json!({"i": i}));
         s.append_audit(ws.id, &ev(0), &chain).await.unwrap();
         let batch: Vec<NewAuditEvent> = (1..=5).map(ev).collect();
         s.append_audits(ws.id, &batch, &chain).await.unwrap();

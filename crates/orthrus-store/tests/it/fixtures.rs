@@ -167,3 +167,34 @@ pub fn member(a: &AccountRow, by: UserId, user: UserId, role: AccountRole) -> Me
         ..owner_of(a, by)
     }
 }
+
+/// A running step named `name` of job `job` (the store numbers it).
+pub fn job_step(c: &FakeClock, job: EventId, name: &str) -> JobStepRow {
+    JobStepRow {
+        job_id: job,
+        seq: 0,
+        attempt: 1,
+        name: name.into(),
+        started_at: c.now(),
+        ended_at: None,
+        outcome: None,
+        url: None,
+        detail: None,
+    }
+}
+
+/// An audit event `action` by nobody in particular, with `detail`.
+pub fn audit_event(c: &FakeClock, action: String, detail: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        id: EventId::new(c, &OsEntropy),
+        at: c.now(),
+        actor_id: None,
+        actor_email: None,
+        action,
+        target_type: None,
+        target_id: None,
+        ip: None,
+        outcome: AuditOutcome::Success,
+        detail,
+    }
+}

@@ -2,6 +2,7 @@
 //! job per account, expired leases recovered, and concurrent workers never
 //! sharing a job or an account.
 
+use super::fixtures::*;
 use super::*;
 
 #[tokio::test]
@@ -89,20 +90,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
         );
         // Steps keep their order.
         for name in ["open the login page", "fill the form"] {
-            let seq = s
-                .add_job_step(&JobStepRow {
-                    job_id: j1.id,
-                    seq: 0,
-                    attempt: 1,
-                    name: name.into(),
-                    started_at: c.now(),
-                    ended_at: None,
-                    outcome: None,
-                    url: None,
-                    detail: None,
-                })
-                .await
-                .unwrap();
+            let seq = s.add_job_step(&job_step(&c, j1.id, name)).await.unwrap();
             s.finish_job_step(
                 j1.id,
                 seq,

@@ -3,7 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
-use super::fixtures::{Scene, message, session};
+use super::fixtures::{Scene, job_step, message, session};
 use super::*;
 use std::time::Duration;
 
@@ -112,19 +112,7 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
         *ch == Change::Job { job: j.id }
     })
     .await;
-    a.add_job_step(&JobStepRow {
-        job_id: j.id,
-        seq: 0,
-        attempt: 1,
-        name: "open".into(),
-        started_at: c.now(),
-        ended_at: None,
-        outcome: None,
-        url: None,
-        detail: None,
-    })
-    .await
-    .unwrap();
+    a.add_job_step(&job_step(&c, j.id, "open")).await.unwrap();
     heard(&mut feed, "a job step", |ch| {
         *ch == Change::Job { job: j.id }
     })

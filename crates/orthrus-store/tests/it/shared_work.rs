@@ -3,6 +3,7 @@
 //! claim, recovery, scheduled rotation, guest deactivation and task lease,
 //! and exactly one of them wins each.
 
+use super::fixtures::*;
 use super::*;
 
 /// Two stores on one database: SQLite (one file), and PostgreSQL too when
@@ -110,17 +111,7 @@ async fn a_dead_workers_job_is_taken_over_at_once_and_its_log_kept() {
             .unwrap()
             .unwrap();
         assert_eq!(held.id, j.id);
-        let step = |name: &str| JobStepRow {
-            job_id: j.id,
-            seq: 0,
-            attempt: 1,
-            name: name.into(),
-            started_at: c.now(),
-            ended_at: None,
-            outcome: None,
-            url: None,
-            detail: None,
-        };
+        let step = |name: &str| job_step(&c, j.id, name);
         let first = a.add_job_step(&step("open the login page")).await.unwrap();
         a.finish_job_step(j.id, first, StepOutcome::Ok, None, None, c.now())
             .await
