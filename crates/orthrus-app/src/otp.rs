@@ -151,8 +151,9 @@ impl CodeUse {
 /// Group commit for the issuance ledger: every code view must be recorded
 /// durably before the code is returned, and one fsync per view would cap
 /// throughput. Callers queue their row; whoever holds the writer lock writes
-/// everything queued so far in one transaction and tells each caller. No
-/// background task is involved.
+/// everything queued so far in one transaction and tells each caller; the
+/// write runs in a task of its own, awaited by that caller, so a cancelled
+/// request still commits its batch (`group_commit.rs`).
 pub(crate) type LedgerBatcher = crate::group_commit::GroupCommit<IssuanceRow>;
 
 /// Machine uses get at least this many seconds of validity by default.
