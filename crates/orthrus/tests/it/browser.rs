@@ -25,8 +25,7 @@ async fn setup_sign_in_add_account_and_reveal_in_chromium() {
         submit_credentials(b, "owner@acme.test", "owner-password-1").await?;
         // The workspace is ready: the page asks for the master key's
         // backup first.
-        b.find(By::XPath("//h2[text()='Back up the master key now']"))
-            .await?;
+        wait_for(b, By::XPath("//h2[text()='Back up the master key now']")).await?;
         click(b, By::XPath("//a[text()='Go to your accounts']")).await?;
         wait_for(b, By::XPath("//h1[text()='Your accounts']")).await?;
         // Sign out and in again through the sign-in page.
