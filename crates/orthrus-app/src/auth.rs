@@ -234,27 +234,9 @@ impl App {
             }
         }
         self.inner.store.clear_throttle(&email_key).await?;
-        let ws = self.workspace(user.workspace_id).await?;
-        let must_enroll = ws.require_2fa && !user.totp_enabled;
-        let (token, session_id, expires_at) = self.create_session(&user, &req).await?;
-        self.audit_as_user(
-            &user,
-            &req.ip,
-            Event::new(AuditAction::AuthLogin)
-                .target("session", session_id)
-                .detail(
-                    serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent}),
-                ),
-        )
-        .await?;
-        Ok(LoginOutcome {
-            token,
-            session_id,
-            expires_at,
-            user_id: user.id,
-            workspace_id: user.workspace_id,
-            must_enroll_2fa: must_enroll,
-        })
+        let detail = serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent});
+        self.open_session(&user, &req, AuditAction::AuthLogin, detail)
+            .await
     }
 
     async fn login_failed(
@@ -305,11 +287,17 @@ impl App {
         AppError::InvalidCredentials
     }
 
-    pub(crate) async fn create_session(
+    /// Opens a session for `user`, who has just proved who they are (a
+    /// password, single sign-on, a paired extension), and audits the sign-in
+    /// as `action` with `detail` against the new session.
+    pub(crate) async fn open_session(
         &self,
         user: &UserRow,
         req: &LoginRequest,
-    ) -> Result<(orthrus_core::SecretString, SessionId, Timestamp)> {
+        action: AuditAction,
+        detail: serde_json::Value,
+    ) -> Result<LoginOutcome> {
+        let ws = self.workspace(user.workspace_id).await?;
         let token = orthrus_crypto::new_token(SESSION_PREFIX, self.rng());
         let now = self.now();
         let ttl = match req.kind {
@@ -331,7 +319,16 @@ impl App {
             revoked_at: None,
         };
         self.inner.store.create_session(&row).await?;
-        Ok((token.into(), row.id, row.expires_at))
+        let event = Event::new(action).target("session", row.id).detail(detail);
+        self.audit_as_user(user, &req.ip, event).await?;
+        Ok(LoginOutcome {
+            token: token.into(),
+            session_id: row.id,
+            expires_at: row.expires_at,
+            user_id: user.id,
+            workspace_id: user.workspace_id,
+            must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
+        })
     }
 
     pub(crate) async fn workspace(&self, ws: WorkspaceId) -> Result<WorkspaceRow> {

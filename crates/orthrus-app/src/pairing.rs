@@ -232,16 +232,13 @@ impl App {
             user_agent: p.browser.clone(),
             kind: SessionKind::Extension,
         };
-        let (token, session_id, expires_at) = self.create_session(&user, &req).await?;
-        self.audit_raw(
-            ws,
-            Some((user.id, &user.email)),
-            Some(ip),
-            Event::new(AuditAction::AuthLogin).target("session", session_id).detail(
-                serde_json::json!({"kind": "extension", "via": "pairing", "pairing_id": p.id.to_string(), "user_agent": p.browser}),
-            ),
-        )
-        .await?;
-        Ok(PairingClaim::Session { token, expires_at })
+        let detail = serde_json::json!({"kind": "extension", "via": "pairing", "pairing_id": p.id.to_string(), "user_agent": p.browser});
+        let login = self
+            .open_session(&user, &req, AuditAction::AuthLogin, detail)
+            .await?;
+        Ok(PairingClaim::Session {
+            token: login.token,
+            expires_at: login.expires_at,
+        })
     }
 }

@@ -395,24 +395,9 @@ impl App {
             user_agent: client.user_agent.clone(),
             kind,
         };
-        let (token, session_id, expires_at) = self.create_session(user, &req).await?;
-        let ws = self.workspace(user.workspace_id).await?;
-        self.audit_as_user(
-            user,
-            &client.ip,
-            Event::new(AuditAction::AuthSsoLogin).target("session", session_id).detail(
-                serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent}),
-            ),
-        )
-        .await?;
-        Ok(LoginOutcome {
-            token,
-            session_id,
-            expires_at,
-            user_id: user.id,
-            workspace_id: user.workspace_id,
-            must_enroll_2fa: ws.require_2fa && !user.totp_enabled,
-        })
+        let detail = serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent});
+        self.open_session(user, &req, AuditAction::AuthSsoLogin, detail)
+            .await
     }
 
     /// A refused SSO sign-in, in the audit log of the user's workspace (or
