@@ -58,20 +58,13 @@ impl App {
 
     /// Revokes one of the actor's own sessions.
     pub async fn revoke_session(&self, actor: &Actor, id: SessionId) -> Result<()> {
-        if !self
-            .inner
-            .store
+        let store = &self.inner.store;
+        let revoked = store
             .revoke_session(actor.workspace_id, actor.user_id, id, self.now())
-            .await?
-        {
-            return Err(AppError::NotFound(Entity::Session));
-        }
-        self.access_changed(actor.workspace_id, actor.user_id);
-        self.audit(
-            actor,
-            Event::new(AuditAction::SessionRevoke).target("session", id),
-        )
-        .await
+            .await?;
+        let event = Event::new(AuditAction::SessionRevoke).target("session", id);
+        self.own_credential_revoked(actor, revoked, Entity::Session, event)
+            .await
     }
 
     /// Creates a personal API token (needs step-up); the token is shown once.
@@ -134,20 +127,30 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
-        if !self
-            .inner
-            .store
+        let store = &self.inner.store;
+        let revoked = store
             .revoke_api_token(actor.workspace_id, actor.user_id, id, self.now())
-            .await?
-        {
-            return Err(AppError::NotFound(Entity::Token));
+            .await?;
+        let event = Event::new(AuditAction::TokenRevoke).target("token", id);
+        self.own_credential_revoked(actor, revoked, Entity::Token, event)
+            .await
+    }
+
+    /// The end of revoking one of the actor's own sessions or tokens:
+    /// `missing` when nothing of theirs matched, else their live pages hear
+    /// of it and the event is audited.
+    async fn own_credential_revoked(
+        &self,
+        actor: &Actor,
+        revoked: bool,
+        missing: Entity,
+        event: Event<'_>,
+    ) -> Result<()> {
+        if !revoked {
+            return Err(AppError::NotFound(missing));
         }
         self.access_changed(actor.workspace_id, actor.user_id);
-        self.audit(
-            actor,
-            Event::new(AuditAction::TokenRevoke).target("token", id),
-        )
-        .await
+        self.audit(actor, event).await
     }
 }
 
