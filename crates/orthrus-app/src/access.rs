@@ -10,8 +10,8 @@
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
-use crate::{ConflictCode, InvalidCode};
-use orthrus_core::{AccountId, AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
+use crate::InvalidCode;
+use orthrus_core::{AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
 use orthrus_store::UserRow;
 
 /// Memberships and guests handled per sweep; the rest wait a minute.
@@ -84,35 +84,6 @@ impl App {
                 "only guests have an end of access; for the others, end their access to each account",
             )),
             (false, None) => Ok(None),
-        }
-    }
-
-    /// An Owner whose membership ends needs another Owner whose membership
-    /// does not, so the account is never left without one.
-    pub(crate) async fn ensure_lasting_account_owner(
-        &self,
-        actor: &Actor,
-        account: AccountId,
-        except: UserId,
-    ) -> Result<()> {
-        let lasting = self
-            .inner
-            .store
-            .list_members(actor.workspace_id, account, self.now())
-            .await?
-            .into_iter()
-            .any(|m| {
-                m.member.role.is_owner()
-                    && m.member.user_id != except
-                    && m.member.expires_at.is_none()
-            });
-        if lasting {
-            Ok(())
-        } else {
-            Err(AppError::conflict(
-                ConflictCode::MemberLastOwner,
-                "an account needs an Owner whose access does not end: add one before giving this Owner an end",
-            ))
         }
     }
 

@@ -68,11 +68,13 @@ impl App {
         if let Some(c) = current {
             self.check_subject(actor, subject, Action::ManageMembers { role: c })?;
             if c.is_owner() && !role.is_owner() {
-                self.ensure_other_account_owner(actor, a.id, uid).await?;
+                self.ensure_other_account_owner(actor, a.id, uid, OwnerLeft::Any)
+                    .await?;
             }
         }
         if role.is_owner() && until.is_some() {
-            self.ensure_lasting_account_owner(actor, a.id, uid).await?;
+            self.ensure_other_account_owner(actor, a.id, uid, OwnerLeft::Lasting)
+                .await?;
         }
         self.inner
             .store
@@ -106,27 +108,36 @@ impl App {
         })
     }
 
+    /// Refuses a change that would leave the account without another Owner
+    /// than `except` (with `OwnerLeft::Lasting`: another Owner whose access
+    /// does not end), so the account is never left without one.
     async fn ensure_other_account_owner(
         &self,
         actor: &Actor,
         account: AccountId,
         except: UserId,
+        need: OwnerLeft,
     ) -> Result<()> {
-        let owners = self
+        let others: Vec<_> = self
             .inner
             .store
             .list_members(actor.workspace_id, account, self.now())
             .await?
             .into_iter()
             .filter(|m| m.member.role.is_owner() && m.member.user_id != except)
-            .count();
-        if owners == 0 {
-            return Err(AppError::conflict(
-                ConflictCode::MemberLastOwner,
-                "an account needs at least one Owner",
-            ));
+            .collect();
+        let (ok, message) = match need {
+            OwnerLeft::Any => (!others.is_empty(), "an account needs at least one Owner"),
+            OwnerLeft::Lasting => (
+                others.iter().any(|m| m.member.expires_at.is_none()),
+                "an account needs an Owner whose access does not end: add one before giving this Owner an end",
+            ),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::conflict(ConflictCode::MemberLastOwner, message))
         }
-        Ok(())
     }
 
     /// Removes a member.
@@ -143,7 +154,8 @@ impl App {
             .ok_or(AppError::NotFound(Entity::Member))?;
         self.check_subject(actor, subject, Action::ManageMembers { role: current })?;
         if current.is_owner() {
-            self.ensure_other_account_owner(actor, a.id, uid).await?;
+            self.ensure_other_account_owner(actor, a.id, uid, OwnerLeft::Any)
+                .await?;
         }
         self.inner
             .store
@@ -168,4 +180,14 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Which other Owner an account must keep when one Owner's membership
+/// changes or ends.
+#[derive(Clone, Copy)]
+enum OwnerLeft {
+    /// Any other Owner.
+    Any,
+    /// Another Owner whose access does not end.
+    Lasting,
 }
