@@ -294,18 +294,27 @@ impl App {
                 "your workspace requires two-factor authentication",
             ));
         }
-        self.inner
-            .store
-            .set_user_totp(actor.workspace_id, actor.user_id, None, false, self.now())
-            .await?;
-        self.inner
-            .store
-            .replace_recovery_codes(actor.workspace_id, actor.user_id, &[])
+        self.clear_user_2fa(actor.workspace_id, actor.user_id)
             .await?;
         self.audit(
             actor,
             Event::new(AuditAction::TwoFactorDisable).target("user", actor.user_id),
         )
         .await
+    }
+
+    /// Takes a user's own 2FA away: no authenticator and no recovery codes
+    /// (turned off by themselves, or reset by an Admin for a lost phone).
+    pub(crate) async fn clear_user_2fa(
+        &self,
+        ws: orthrus_core::WorkspaceId,
+        user: orthrus_core::UserId,
+    ) -> Result<()> {
+        let store = &self.inner.store;
+        store
+            .set_user_totp(ws, user, None, false, self.now())
+            .await?;
+        store.replace_recovery_codes(ws, user, &[]).await?;
+        Ok(())
     }
 }

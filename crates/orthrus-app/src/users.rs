@@ -359,14 +359,7 @@ impl App {
     pub async fn reset_user_2fa(&self, actor: &Actor, id: UserId) -> Result<()> {
         let target = self.user_to_manage(actor, id).await?;
         self.require_step_up(actor)?;
-        self.inner
-            .store
-            .set_user_totp(actor.workspace_id, target.id, None, false, self.now())
-            .await?;
-        self.inner
-            .store
-            .replace_recovery_codes(actor.workspace_id, target.id, &[])
-            .await?;
+        self.clear_user_2fa(actor.workspace_id, target.id).await?;
         self.audit(
             actor,
             Event::new(AuditAction::UserTwoFactorReset).target("user", target.id),
