@@ -8,9 +8,9 @@
 //! access ended (`user.access_expire`), whom `authenticate` already refuses.
 
 use crate::AuditAction;
+use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
-use crate::InvalidCode;
 use orthrus_core::{AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
 use orthrus_store::UserRow;
 

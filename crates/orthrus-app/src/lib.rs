@@ -99,7 +99,9 @@ pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
     PendingEnrollment, UsedInfo,
 };
-pub use otp_transfer::{ExportFile, ImportAction, ImportEntryPlan, ImportReport, age_decrypt};
+pub use otp_transfer::{
+    ExportFile, ImportAction, ImportEntryPlan, ImportReport, SeedExportFormat, age_decrypt,
+};
 pub use pairing::{PAIRING_SECS, PairingClaim, PairingPrompt, PairingStart};
 pub use passkeys::PasskeyInfo;
 pub use passwords::PasswordPolicy;

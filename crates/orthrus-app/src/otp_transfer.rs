@@ -89,6 +89,37 @@ pub struct ImportReport {
     pub without_otp: usize,
 }
 
+/// How the workspace's seeds are exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedExportFormat {
+    /// A plain list of `otpauth://` URIs.
+    Otpauth,
+    /// The same list in an age file encrypted with a passphrase.
+    Age,
+}
+
+impl SeedExportFormat {
+    /// The format a request names (`export.invalid_format` otherwise).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "otpauth" => Ok(Self::Otpauth),
+            "age" => Ok(Self::Age),
+            _ => Err(AppError::invalid(
+                InvalidCode::ExportInvalidFormat,
+                "format is otpauth or age",
+            )),
+        }
+    }
+
+    /// Its spelling in requests and in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Otpauth => "otpauth",
+            Self::Age => "age",
+        }
+    }
+}
+
 /// An export file.
 #[derive(Debug)]
 pub struct ExportFile {
@@ -616,23 +647,19 @@ impl App {
         passphrase: Option<&str>,
     ) -> Result<ExportFile> {
         self.check(actor, Action::ExportSeeds)?;
-        if !matches!(format, "otpauth" | "age") {
-            return Err(AppError::invalid(
-                InvalidCode::ExportInvalidFormat,
-                "format is otpauth or age",
-            ));
-        }
-        let pass = if format == "age" {
-            let p = passphrase.unwrap_or("");
-            if p.chars().count() < 12 {
-                return Err(AppError::invalid(
-                    InvalidCode::ExportWeakPassphrase,
-                    "use a passphrase of at least 12 characters for an encrypted export",
-                ));
+        let format = SeedExportFormat::parse(format)?;
+        let pass = match format {
+            SeedExportFormat::Otpauth => None,
+            SeedExportFormat::Age => {
+                let p = passphrase.unwrap_or("");
+                if p.chars().count() < 12 {
+                    return Err(AppError::invalid(
+                        InvalidCode::ExportWeakPassphrase,
+                        "use a passphrase of at least 12 characters for an encrypted export",
+                    ));
+                }
+                Some(p.to_owned())
             }
-            Some(p.to_owned())
-        } else {
-            None
         };
         self.require_second_person(actor, "export", "").await?;
         let mut entries = Vec::new();
@@ -648,7 +675,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::OtpExport)
-                .detail(serde_json::json!({"format": format, "count": count})),
+                .detail(serde_json::json!({"format": format.as_str(), "count": count})),
         )
         .await?;
         match pass {
