@@ -108,14 +108,5 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    support::block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = orthrus_store::open(&format!(
-            "sqlite://{}",
-            dir.path().join("bench.db").display()
-        ))
-        .await
-        .unwrap();
-        run("sqlite", sqlite).await;
-    });
+    support::main_on_sqlite(run);
 }

@@ -107,12 +107,5 @@ async fn run(label: &str, store: Arc<dyn orthrus_store::Store>) {
 }
 
 fn main() {
-    support::block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        orthrus_store::testing::each_backend(dir.path(), "bench", |label, url| async move {
-            run(label, orthrus_store::open(&url).await.unwrap()).await;
-        })
-        .await
-        .unwrap();
-    });
+    support::main_on_each_backend(run);
 }

@@ -18,6 +18,43 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
+/// A benchmark's `main` on SQLite only: `run` over a fresh database,
+/// labelled `sqlite`.
+// Each benchmark runs on SQLite only or on every backend: one of the two.
+#[allow(dead_code)]
+pub fn main_on_sqlite<Fut: Future<Output = ()>>(
+    run: impl FnOnce(&'static str, Arc<dyn orthrus_store::Store>) -> Fut,
+) {
+    block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = orthrus_store::open(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .await
+        .unwrap();
+        run("sqlite", sqlite).await;
+    });
+}
+
+/// A benchmark's `main` on every backend: `run` over a fresh SQLite
+/// database and, when `ORTHRUS_TEST_DATABASE_URL` is set, a scratch
+/// PostgreSQL one, each with its label.
+#[allow(dead_code)]
+pub fn main_on_each_backend<Fut: Future<Output = ()>>(
+    run: impl Fn(&'static str, Arc<dyn orthrus_store::Store>) -> Fut,
+) {
+    block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let run = &run;
+        orthrus_store::testing::each_backend(dir.path(), "bench", |label, url| async move {
+            run(label, orthrus_store::open(&url).await.unwrap()).await;
+        })
+        .await
+        .unwrap();
+    });
+}
+
 /// A knob from the environment, or `default`.
 pub fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
