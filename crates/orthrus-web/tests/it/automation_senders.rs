@@ -51,11 +51,7 @@ async fn setup(t: &TestApp) -> (Client, String, String) {
 async fn a_look_alike_senders_code_and_link_are_not_used_by_automations() {
     for t in TestApp::all("lookalike_sender").await {
         let (owner, id, address) = setup(&t).await;
-        let actor = t
-            .app
-            .authenticate(owner.token.as_deref().unwrap(), "127.0.0.1")
-            .await
-            .unwrap();
+        let actor = t.actor(&owner).await;
         let since = t.app.now();
         let rules = instagram();
         // A look-alike domain that authenticates perfectly for itself (it
@@ -225,11 +221,7 @@ async fn texts_from_undeclared_senders_are_not_used_when_senders_are_declared() 
             .post(&format!("/accounts/{id}/phone-number"), &json!({}))
             .await;
         assert!(s.is_success(), "{v}");
-        let actor = t
-            .app
-            .authenticate(owner.token.as_deref().unwrap(), "127.0.0.1")
-            .await
-            .unwrap();
+        let actor = t.actor(&owner).await;
         let since = t.app.now();
         assert!(
             t.app

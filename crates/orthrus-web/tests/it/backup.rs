@@ -285,14 +285,7 @@ async fn two_person_rule_for_exports_and_critical_backup_codes() {
         second.step_up("member-password-1").await;
         // Off by default: the export works.
         assert_eq!(owner.export_seeds().await.0, StatusCode::OK);
-        let (s, v) = owner
-            .patch("/workspace", &json!({"two_person_rule": true}))
-            .await;
-        assert_eq!(
-            (s, v["two_person_rule"].as_bool()),
-            (StatusCode::OK, Some(true)),
-            "{v}"
-        );
+        owner.two_person_rule_on().await;
         // Now it needs a second person; the refusal names the request.
         let (s, v) = owner.export_seeds().await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "approval.required");

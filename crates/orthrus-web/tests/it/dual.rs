@@ -20,14 +20,7 @@ async fn two_owners_with_the_rule_on(t: &TestApp) -> (Client, Client) {
     t.clock.advance_secs(8 * DAY);
     owner.step_up("owner-password-1").await;
     second.step_up("member-password-1").await;
-    let (s, v) = owner
-        .patch("/workspace", &json!({"two_person_rule": true}))
-        .await;
-    assert_eq!(
-        (s, v["two_person_rule"].as_bool()),
-        (StatusCode::OK, Some(true)),
-        "{v}"
-    );
+    owner.two_person_rule_on().await;
     (owner, second)
 }
 

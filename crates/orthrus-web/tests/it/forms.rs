@@ -62,6 +62,13 @@ impl Forms {
         self.text(path, fields, true).await
     }
 
+    /// The identity check's htmx answer to `password`, before setting up
+    /// account `id`'s authenticator.
+    async fn step_up_for_mfa(&self, id: &str, password: &str) -> reqwest::Response {
+        let path = format!("/step-up?then=mfa:{id}");
+        self.post(&path, &[("password", password)], true).await
+    }
+
     /// A plain post the server refuses: 400, and the page it answers with.
     async fn refused(&self, path: &str, fields: &[(&str, &str)]) -> String {
         let r = self.post(path, fields, false).await;
@@ -238,13 +245,7 @@ async fn the_identity_check_says_what_it_is_for_stays_in_its_section_and_cancels
     );
 
     // The right one: the whole section comes back, with the key form.
-    let r = b
-        .post(
-            &format!("/step-up?then=mfa:{id}"),
-            &[("password", "owner-password-1")],
-            true,
-        )
-        .await;
+    let r = b.step_up_for_mfa(&id, "owner-password-1").await;
     assert_eq!(r.headers()["hx-retarget"], "#mfa");
     assert_eq!(r.headers()["hx-reswap"], "outerHTML");
     let html = r.text().await.unwrap();
@@ -319,13 +320,7 @@ fn assert_field_error(html: &str, field: &str, says: &str) {
 async fn a_refused_form_says_why_beside_the_field_and_keeps_what_was_typed() {
     let (t, owner, id) = with_brand_ig().await;
     let b = Forms::owner(&t).await;
-    let r = b
-        .post(
-            &format!("/step-up?then=mfa:{id}"),
-            &[("password", "owner-password-1")],
-            true,
-        )
-        .await;
+    let r = b.step_up_for_mfa(&id, "owner-password-1").await;
     assert!(r.text().await.unwrap().contains("id=\"mfa-secret\""));
 
     // A bad authenticator key: still in its field, the reason under it.

@@ -10,6 +10,7 @@
 //! review's L1, M2 and L4).
 //! PostgreSQL only: on SQLite there is one node.
 
+use crate::support::first_run;
 use crate::support::nodes::{Shared, listen, serve};
 use orthrus_app::{App, Change, LoginRequest, NewAccount, SessionKind};
 use orthrus_core::{FakeClock, SecretString};
@@ -76,16 +77,7 @@ async fn two_nodes(tag: &str) -> Option<Two> {
     );
     let (b_url, _) = serve(b.clone(), listen().await, None);
 
-    let owner = a
-        .bootstrap(
-            "Acme",
-            "owner@acme.test",
-            "Olivia Owner",
-            "owner-password-1",
-            "127.0.0.1",
-        )
-        .await
-        .unwrap();
+    let owner = first_run(&a, "Olivia Owner").await;
     let ws = a.store().list_workspaces().await.unwrap()[0].id;
     let owner = a.local_actor(owner, ws).await.unwrap();
     let id = a

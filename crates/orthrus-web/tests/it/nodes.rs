@@ -7,7 +7,7 @@
 //! would.
 
 use crate::support::nodes::{Shared, config, listen, serve};
-use crate::support::session_cookie;
+use crate::support::{first_run, pg_store, session_cookie, sqlite_store};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use orthrus_app::App;
@@ -77,22 +77,10 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
 /// SQLite always (two apps on one file); PostgreSQL too when
 /// `ORTHRUS_TEST_DATABASE_URL` is set.
 async fn clusters(tag: &str) -> Vec<Cluster> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = orthrus_store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("orthrus.db").display()
-    ))
-    .await
-    .unwrap();
+    let (store, dir) = sqlite_store().await;
     let mut v = vec![cluster(store, dir).await];
-    if let Some(base) = orthrus_store::testing::pg_base_url() {
-        let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-            .await
-            .unwrap();
-        let store = orthrus_store::open(&url).await.unwrap();
+    if let Some(store) = pg_store(tag).await {
         v.push(cluster(store, tempfile::tempdir().unwrap()).await);
-    } else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
     }
     v
 }
@@ -117,19 +105,22 @@ impl Cluster {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Identity check of the session `token` through `node`, which must pass.
+    async fn step_up(&self, node: &Node, token: &str) {
+        let (s, v) = self
+            .post(
+                node,
+                token,
+                "/auth/step-up",
+                &json!({"password": "owner-password-1"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
     /// Sets up through `a`, signs in through `b`: a session token.
     async fn owner_session(&self) -> String {
-        self.a
-            .app
-            .bootstrap(
-                "Acme",
-                "owner@acme.test",
-                "Olivia",
-                "owner-password-1",
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
+        first_run(&self.a.app, "Olivia").await;
         let r = self
             .http
             .post(format!("{}/api/v1/auth/login", self.b.url))
@@ -218,15 +209,7 @@ async fn a_passkey_ceremony_started_on_one_node_finishes_on_another() {
         let token = c.owner_session().await;
         let (a, b) = (&c.a, &c.b);
         let origin = c.public_url.as_str();
-        let (s, v) = c
-            .post(
-                a,
-                &token,
-                "/auth/step-up",
-                &json!({"password": "owner-password-1"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
+        c.step_up(a, &token).await;
 
         // Registration: started on a, finished on b, once.
         let mut key = SoftPasskey::new();
@@ -284,15 +267,7 @@ async fn a_passkey_ceremony_started_on_one_node_finishes_on_another() {
 async fn a_master_key_rotation_rewraps_a_pending_passkey_ceremony() {
     for c in clusters("nodes_passkey_rotation").await {
         let token = c.owner_session().await;
-        let (s, v) = c
-            .post(
-                &c.a,
-                &token,
-                "/auth/step-up",
-                &json!({"password": "owner-password-1"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
+        c.step_up(&c.a, &token).await;
         let mut key = SoftPasskey::new();
         let (s, options) = c
             .post(&c.a, &token, "/me/passkeys/register/start", &json!({}))

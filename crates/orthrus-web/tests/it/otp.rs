@@ -518,38 +518,17 @@ async fn already_used_freshness_and_replay() {
         );
         // Validation with replay protection.
         let good = oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0);
-        let (_, v) = tm
-            .member
-            .post(
-                &format!("/accounts/{id}/totp/verify"),
-                &json!({"code": good}),
-            )
-            .await;
+        let (_, v) = tm.member.verify_totp(id, &json!({"code": good})).await;
         assert_eq!(v["valid"], true);
-        let (_, v) = tm
-            .member
-            .post(
-                &format!("/accounts/{id}/totp/verify"),
-                &json!({"code": good}),
-            )
-            .await;
+        let (_, v) = tm.member.verify_totp(id, &json!({"code": good})).await;
         assert_eq!(v["valid"], false, "a replayed code is refused");
         let previous = oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", -30);
         let (_, v) = tm
             .member
-            .post(
-                &format!("/accounts/{id}/totp/verify"),
-                &json!({"code": previous, "skew": 0}),
-            )
+            .verify_totp(id, &json!({"code": previous, "skew": 0}))
             .await;
         assert_eq!(v["valid"], false, "skew 0 accepts only the current step");
-        let (_, v) = tm
-            .member
-            .post(
-                &format!("/accounts/{id}/totp/verify"),
-                &json!({"code": "000000"}),
-            )
-            .await;
+        let (_, v) = tm.member.verify_totp(id, &json!({"code": "000000"})).await;
         assert_eq!(v["valid"], false);
         let (s, v) = tm
             .member

@@ -28,32 +28,18 @@ async fn extension_sessions_are_listed_with_their_browser_and_revocable() {
             orthrus_core::Timestamp::parse_rfc3339(ext[0]["expires_at"].as_str().unwrap()).unwrap();
         assert_eq!(expires.0 - t.clock.now().0, 30 * 86_400_000);
         // The My security page shows it.
-        let (cookie, _) = t
-            .browser_login("intern@acme.test", "member-password-1")
-            .await;
         let page = t
-            .http
-            .get(format!("{}/security", t.url))
-            .header("cookie", &cookie)
-            .send()
+            .browser("intern@acme.test", "member-password-1")
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .html("/security")
+            .await;
         assert!(page.contains("Chromium 131 (test)") && page.contains("extension"));
         // The extension session confirms identity through the approval on
         // another device (here the CLI session of the same user).
-        let (s, req) = tm.collab_ext.post("/auth/step-up/device", &json!({})).await;
+        let (s, req) = tm.collab_ext.ask_device().await;
         assert_eq!(s, StatusCode::OK, "{req}");
         let rid = req["id"].as_str().unwrap().to_owned();
-        let (_, v) = tm
-            .collab
-            .post(
-                &format!("/me/approvals/{rid}"),
-                &json!({"number": req["number"]}),
-            )
-            .await;
+        let (_, v) = tm.collab.pick(&rid, &req["number"]).await;
         assert_eq!(v["status"], "approved", "{v}");
         let (s, st) = tm
             .collab_ext
@@ -89,37 +75,25 @@ async fn claim(t: &TestApp, p: &Value) -> (StatusCode, Value) {
         .await
 }
 
-/// Picks `number` on the approval page as the signed-in browser `cookie`.
-/// A pick on the connect page, with the user's password (approving takes a
-/// fresh identity check).
-async fn pick(t: &TestApp, cookie: &str, csrf: &str, p: &Value, number: i64) -> String {
-    pick_with(t, cookie, csrf, p, number, "member-password-1").await
+/// Where the connect page posts a pick for pairing `p`.
+fn pick_path(p: &Value) -> String {
+    format!("/extension/connect/{}", p["id"].as_str().unwrap())
 }
 
-async fn pick_with(
-    t: &TestApp,
-    cookie: &str,
-    csrf: &str,
-    p: &Value,
-    number: i64,
-    password: &str,
-) -> String {
-    let r = t
-        .http
-        .post(format!(
-            "{}/extension/connect/{}",
-            t.url,
-            p["id"].as_str().unwrap()
-        ))
-        .header("cookie", cookie)
-        .form(&[
-            ("number", number.to_string()),
-            ("_csrf", csrf.to_owned()),
-            ("password", password.to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
+/// Picks `number` on the approval page as the signed-in browser `b`, with
+/// the user's password (approving takes a fresh identity check).
+async fn pick(b: &Browser, p: &Value, number: i64) -> String {
+    pick_with(b, p, number, "member-password-1").await
+}
+
+/// A pick on the connect page with `password`: the page it answers with.
+async fn pick_with(b: &Browser, p: &Value, number: i64, password: &str) -> String {
+    let r = sent(b.request(Method::POST, &pick_path(p)).form(&[
+        ("number", number.to_string()),
+        ("_csrf", b.csrf.clone()),
+        ("password", password.to_owned()),
+    ]))
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.unwrap()
 }
@@ -181,43 +155,34 @@ async fn extension_pairing_by_number_matching() {
         let r = sign_in_then("https://evil.test/").await;
         assert_eq!(location(&r), "/", "no open redirect");
         // The signed-in Collaborator sees the request and three numbers.
-        let (cookie, csrf) = t
-            .browser_login("intern@acme.test", "member-password-1")
-            .await;
+        let b = t.browser("intern@acme.test", "member-password-1").await;
         let page = text_of(
             t.http
                 .get(p["approve_url"].as_str().unwrap())
-                .header("cookie", &cookie),
+                .header("cookie", &b.cookie),
         )
         .await;
         assert!(page.contains("Connect Firefox 133 (test)?"), "{page}");
         assert_eq!(page.matches("name=\"number\"").count(), 3);
         assert!(page.contains(&format!("value=\"{number}\"")));
         // A pick without the CSRF token changes nothing.
-        let r = t
-            .http
-            .post(format!(
-                "{}/extension/connect/{}",
-                t.url,
-                p["id"].as_str().unwrap()
-            ))
-            .header("cookie", &cookie)
-            .form(&[("number", number.to_string())])
-            .send()
-            .await
-            .unwrap();
+        let r = sent(
+            b.request(Method::POST, &pick_path(&p))
+                .form(&[("number", number.to_string())]),
+        )
+        .await;
         assert_ne!(r.status(), StatusCode::OK);
         assert_eq!(claim(&t, &p).await.0, StatusCode::ACCEPTED);
         // The right number without the password, or with a wrong one, asks
         // again: a stolen session must not mint another (found by review).
         for password in ["", "not-my-password"] {
-            let page = pick_with(&t, &cookie, &csrf, &p, number, password).await;
+            let page = pick_with(&b, &p, number, password).await;
             assert!(!page.contains("Connected"), "{page}");
             assert!(page.contains("name=\"password\""), "{page}");
             assert_eq!(claim(&t, &p).await.0, StatusCode::ACCEPTED);
         }
         // The right number connects it, once.
-        let done = pick(&t, &cookie, &csrf, &p, number).await;
+        let done = pick(&b, &p, number).await;
         assert!(done.contains("Connected"), "{done}");
         let (s, v) = claim(&t, &p).await;
         assert_eq!(s, StatusCode::OK, "{v}");
@@ -251,12 +216,12 @@ async fn extension_pairing_by_number_matching() {
         let p2 = start_pairing(&t, "Edge (test)").await;
         let n2 = p2["number"].as_i64().unwrap();
         let wrong = if n2 == 99 { 10 } else { n2 + 1 };
-        let page = pick(&t, &cookie, &csrf, &p2, wrong).await;
+        let page = pick(&b, &p2, wrong).await;
         assert!(page.contains("refused"), "{page}");
         let (s, v) = claim(&t, &p2).await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "pairing.denied");
         // ...for good: the right number afterwards changes nothing.
-        let page = pick(&t, &cookie, &csrf, &p2, n2).await;
+        let page = pick(&b, &p2, n2).await;
         assert!(!page.contains("Connected"), "{page}");
         assert_eq!(claim(&t, &p2).await.0, StatusCode::FORBIDDEN);
         let denied = audit(&tm.owner, "extension.pairing_denied").await;
@@ -269,7 +234,7 @@ async fn extension_pairing_by_number_matching() {
         t.clock.advance_secs(301);
         let (s, v) = claim(&t, &p3).await;
         assert_code(s, &v, StatusCode::GONE, "pairing.expired");
-        let page = pick(&t, &cookie, &csrf, &p3, p3["number"].as_i64().unwrap()).await;
+        let page = pick(&b, &p3, p3["number"].as_i64().unwrap()).await;
         assert!(page.contains("expired"), "{page}");
         assert_eq!(claim(&t, &p3).await.0, StatusCode::GONE);
         let (s, v) = t
@@ -352,7 +317,7 @@ async fn only_an_earlier_non_extension_session_approves_a_device_step_up() {
     for t in TestApp::all("autofill_devicetrust").await {
         let owner = t.owner().await;
         let laptop = t.login("owner@acme.test", "owner-password-1").await;
-        let (s, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (s, req) = laptop.ask_device().await;
         assert_eq!(s, StatusCode::OK, "{req}");
         let rid = req["id"].as_str().unwrap().to_owned();
         let approve = json!({"number": req["number"]});

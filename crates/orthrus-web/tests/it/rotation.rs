@@ -78,16 +78,11 @@ async fn rotation_runs_on_schedule_in_its_window_once_a_day_and_when_members_lea
         let kathy = env.user(&owner, "kathy@acme.test", "user").await;
         let lee = env.user(&owner, "lee@acme.test", "user").await;
         let ids: Vec<String> = {
-            let (_, users) = owner.get("/users").await;
+            let users = owner.users().await;
             ["kathy@acme.test", "lee@acme.test"]
                 .iter()
                 .map(|e| {
-                    users
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .find(|u| u["email"] == *e)
-                        .unwrap()["id"]
+                    users.iter().find(|u| u["email"] == *e).unwrap()["id"]
                         .as_str()
                         .unwrap()
                         .to_owned()

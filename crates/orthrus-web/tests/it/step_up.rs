@@ -121,7 +121,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
         let phone = t.login("owner@acme.test", "owner-password-1").await;
         let other = t.user(&owner, "bob@acme.test", "owner").await;
         // The laptop asks; the phone sees three choices, not which is right.
-        let (s, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (s, req) = laptop.ask_device().await;
         assert_eq!(s, StatusCode::OK, "{req}");
         let number = req["number"].as_str().unwrap().to_owned();
         let rid = req["id"].as_str().unwrap().to_owned();
@@ -153,34 +153,18 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
                 .iter()
                 .all(|p| p["id"] != rid.as_str())
         );
-        assert_eq!(
-            other
-                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-                .await
-                .0,
-            StatusCode::NOT_FOUND
-        );
-        let (s, v) = laptop
-            .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-            .await;
+        assert_eq!(other.pick(&rid, &number).await.0, StatusCode::NOT_FOUND);
+        let (s, v) = laptop.pick(&rid, &number).await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "approval.same_device");
         // A wrong pick denies (and alerts); the request is then closed.
         let wrong = choices.iter().find(|c| **c != number).unwrap();
-        let (_, v) = phone
-            .post(&format!("/me/approvals/{rid}"), &json!({"number": wrong}))
-            .await;
+        let (_, v) = phone.pick(&rid, wrong).await;
         assert_eq!(v["status"], "denied");
         assert_eq!(
             laptop.get(&format!("/auth/step-up/device/{rid}")).await.1["status"],
             "denied"
         );
-        assert_eq!(
-            phone
-                .post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
-                .await
-                .0,
-            StatusCode::CONFLICT
-        );
+        assert_eq!(phone.pick(&rid, &number).await.0, StatusCode::CONFLICT);
         assert_eq!(password_status(&laptop, &id).await, StatusCode::FORBIDDEN);
         assert!(
             step_up_audited(&owner, |e| e["outcome"] == "denied"
@@ -188,14 +172,9 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             .await
         );
         // The right pick elevates the laptop's session (and only it).
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (_, req) = laptop.ask_device().await;
         let rid = req["id"].as_str().unwrap().to_owned();
-        let (_, v) = phone
-            .post(
-                &format!("/me/approvals/{rid}"),
-                &json!({"number": req["number"]}),
-            )
-            .await;
+        let (_, v) = phone.pick(&rid, &req["number"]).await;
         assert_eq!(v["status"], "approved");
         let (_, st) = laptop.get(&format!("/auth/step-up/device/{rid}")).await;
         assert_eq!(st["status"], "approved");
@@ -226,7 +205,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
         let (s, v) = laptop.get(&format!("/accounts/{id}/backup-codes")).await;
         assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(2)));
         // Denying outright, and expiry after two minutes.
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (_, req) = laptop.ask_device().await;
         let (_, v) = phone
             .post(
                 &format!("/me/approvals/{}", req["id"].as_str().unwrap()),
@@ -234,7 +213,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
             )
             .await;
         assert_eq!(v["status"], "denied");
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (_, req) = laptop.ask_device().await;
         let rid = req["id"].as_str().unwrap().to_owned();
         t.clock.advance_secs(121);
         assert_eq!(
@@ -250,12 +229,7 @@ async fn step_up_by_approval_on_another_device_with_number_matching() {
                 .unwrap()
                 .is_empty()
         );
-        let (s, v) = phone
-            .post(
-                &format!("/me/approvals/{rid}"),
-                &json!({"number": req["number"]}),
-            )
-            .await;
+        let (s, v) = phone.pick(&rid, &req["number"]).await;
         assert_code(s, &v, StatusCode::CONFLICT, "approval.closed");
     }
 }
@@ -269,14 +243,9 @@ async fn a_device_approval_elevates_once_and_only_within_five_minutes() {
         let phone = t.login("owner@acme.test", "owner-password-1").await;
         let password = format!("/accounts/{id}/password");
         let approved = || async {
-            let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+            let (_, req) = laptop.ask_device().await;
             let rid = req["id"].as_str().unwrap().to_owned();
-            let (_, v) = phone
-                .post(
-                    &format!("/me/approvals/{rid}"),
-                    &json!({"number": req["number"]}),
-                )
-                .await;
+            let (_, v) = phone.pick(&rid, &req["number"]).await;
             assert_eq!(v["status"], "approved", "{v}");
             format!("/auth/step-up/device/{rid}")
         };
@@ -305,7 +274,7 @@ async fn a_device_approval_elevates_once_and_only_within_five_minutes() {
         assert_eq!(laptop.post(&path, &json!({})).await.0, StatusCode::OK);
         assert_eq!(laptop.get(&password).await.1["password"], "device-pw");
         // Not before it is approved.
-        let (_, req) = laptop.post("/auth/step-up/device", &json!({})).await;
+        let (_, req) = laptop.ask_device().await;
         let (s, v) = laptop
             .post(
                 &format!("/auth/step-up/device/{}", req["id"].as_str().unwrap()),

@@ -66,44 +66,31 @@ impl TestApp {
 
     /// SQLite with an adjusted configuration.
     pub async fn sqlite_configured(tweak: impl FnOnce(&mut AppConfig)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = orthrus_store::open(&format!(
-            "sqlite://{}",
-            dir.path().join("orthrus.db").display()
-        ))
-        .await
-        .unwrap();
+        let (store, dir) = sqlite_store().await;
         Self::spawn_configured(store, dir, tweak).await
     }
 
     /// SQLite always; PostgreSQL too when `ORTHRUS_TEST_DATABASE_URL` is set.
     pub async fn all(tag: &str) -> Vec<Self> {
         let mut v = vec![Self::sqlite().await];
-        if let Some(base) = orthrus_store::testing::pg_base_url() {
-            let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-                .await
-                .unwrap();
-            let store = orthrus_store::open(&url).await.unwrap();
+        if let Some(store) = pg_store(tag).await {
             v.push(Self::spawn_with(store, tempfile::tempdir().unwrap()).await);
-        } else {
-            eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
         }
         v
     }
 
     /// First-run setup, then a signed-in Owner.
     pub async fn owner(&self) -> Client {
-        self.app
-            .bootstrap(
-                "Acme",
-                "owner@acme.test",
-                "Olivia Owner",
-                "owner-password-1",
-                "127.0.0.1",
-            )
-            .await
-            .unwrap();
+        first_run(&self.app, "Olivia Owner").await;
         self.login("owner@acme.test", "owner-password-1").await
+    }
+
+    /// The app's actor for the session `c` signs in with.
+    pub async fn actor(&self, c: &Client) -> orthrus_app::Actor {
+        self.app
+            .authenticate(c.token.as_deref().unwrap(), "127.0.0.1")
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Client {
@@ -216,6 +203,45 @@ impl TestApp {
     }
 }
 
+/// A store on a fresh SQLite file, and the folder that holds it.
+pub async fn sqlite_store() -> (Arc<dyn orthrus_store::Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = orthrus_store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("orthrus.db").display()
+    ))
+    .await
+    .unwrap();
+    (store, dir)
+}
+
+/// A store on a scratch PostgreSQL database for `tag`; None (said on
+/// stderr) when `ORTHRUS_TEST_DATABASE_URL` is not set.
+pub async fn pg_store(tag: &str) -> Option<Arc<dyn orthrus_store::Store>> {
+    let Some(base) = orthrus_store::testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+        return None;
+    };
+    let url = orthrus_store::testing::pg_scratch_database(&base, tag)
+        .await
+        .unwrap();
+    Some(orthrus_store::open(&url).await.unwrap())
+}
+
+/// First-run setup of `app`: the workspace Acme and its Owner
+/// `owner@acme.test` (`owner-password-1`) named `name`.
+pub async fn first_run(app: &App, name: &str) -> orthrus_core::UserId {
+    app.bootstrap(
+        "Acme",
+        "owner@acme.test",
+        name,
+        "owner-password-1",
+        "127.0.0.1",
+    )
+    .await
+    .unwrap()
+}
+
 #[derive(Clone)]
 pub struct Client {
     pub base: String,
@@ -323,6 +349,13 @@ impl Client {
         self.get(&format!("/accounts/{id}/totp/code")).await
     }
 
+    /// Checks a code (`{"code": …}`, perhaps a `skew`) against account
+    /// `id`'s authenticator.
+    pub async fn verify_totp(&self, id: &str, body: &Value) -> (StatusCode, Value) {
+        self.post(&format!("/accounts/{id}/totp/verify"), body)
+            .await
+    }
+
     /// Asks for the export of every authenticator seed as otpauth links.
     pub async fn export_seeds(&self) -> (StatusCode, Value) {
         self.post("/authenticator/export", &json!({"format": "otpauth"}))
@@ -342,6 +375,37 @@ impl Client {
     pub async fn audit(&self, action: &str) -> Vec<Value> {
         let (_, ev) = self.get(&format!("/audit?action={action}")).await;
         ev.as_array().unwrap().clone()
+    }
+
+    /// The workspace's people, as `GET /users` lists them.
+    pub async fn users(&self) -> Vec<Value> {
+        let (_, users) = self.get("/users").await;
+        users.as_array().unwrap().clone()
+    }
+
+    /// Turns the two-person rule on (the Owner has passed the identity
+    /// check), which must succeed.
+    pub async fn two_person_rule_on(&self) {
+        let (s, v) = self
+            .patch("/workspace", &json!({"two_person_rule": true}))
+            .await;
+        assert_eq!(
+            (s, v["two_person_rule"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{v}"
+        );
+    }
+
+    /// Asks for an identity check by approval on another device: the
+    /// answer (the request's `id`, and the `number` to pick).
+    pub async fn ask_device(&self) -> (StatusCode, Value) {
+        self.post("/auth/step-up/device", &json!({})).await
+    }
+
+    /// Answers the device approval `rid` on this device by picking `number`.
+    pub async fn pick(&self, rid: &str, number: impl serde::Serialize) -> (StatusCode, Value) {
+        self.post(&format!("/me/approvals/{rid}"), &json!({"number": number}))
+            .await
     }
 
     /// The id of the waiting request for `action`, as this approver sees it.
@@ -370,7 +434,6 @@ impl Client {
             .clone()
     }
 
-    /// Approves the two-person request `rid` as this second person.
     /// Gives the team `team` the role `role` on `account`.
     pub async fn grant_team(&self, account: &str, team: &str, role: &str) -> (StatusCode, Value) {
         self.send(
@@ -393,6 +456,7 @@ impl Client {
         }
     }
 
+    /// Approves the two-person request `rid` as this second person.
     pub async fn approve(&self, rid: &str) -> (StatusCode, Value) {
         self.post(&format!("/dual-approvals/{rid}"), &json!({"approve": true}))
             .await

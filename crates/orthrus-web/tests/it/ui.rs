@@ -35,16 +35,7 @@ async fn first_run_setup_sign_in_add_account_and_reveal() {
     assert!(t.page("/login").await.contains("not set up yet"));
 
     // Set up through the app, then sign in through the form.
-    t.app
-        .bootstrap(
-            "Acme",
-            "owner@acme.test",
-            "Olivia",
-            "owner-password-1",
-            "127.0.0.1",
-        )
-        .await
-        .unwrap();
+    first_run(&t.app, "Olivia").await;
     let r = t.get("/setup?token=anything").await;
     assert_eq!(
         r.status(),
