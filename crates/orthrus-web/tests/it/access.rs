@@ -171,12 +171,7 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
             .post("/users", &json!({"email": "u@acme.test", "role": "user", "password": "member-password-1", "access_expires_at": at(GUEST_END)}))
             .await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "user.end_for_guests_only");
-        let (s, v) = owner
-            .post(
-                "/invitations",
-                &json!({"email": "ivy@agency.test", "role": "guest"}),
-            )
-            .await;
+        let (s, v) = owner.invite("ivy@agency.test", "guest").await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "guest.end_required");
         let (s, v) = owner
             .post("/invitations", &json!({"email": "ivy@agency.test", "role": "guest", "access_expires_at": at(GUEST_END)}))

@@ -25,8 +25,7 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
             (&ads, &ann, "owner"),
             (&id, &mia, "manager"),
         ] {
-            let (s, v) = owner.add_member(a, &who.user_id, role).await;
-            assert_eq!(s, StatusCode::OK, "{v}");
+            owner.make_member(a, &who.user_id, role).await;
         }
 
         // Bob finds the account without seeing it: app and label only.
@@ -213,8 +212,7 @@ async fn owners_are_emailed_through_the_outbound_relay() {
     let ann = t.user(&owner, &address, "user").await;
     let bob = t.user(&owner, "bob@acme.test", "user").await;
     let id = owner.account("Brand IG", "brand-password-1").await;
-    let (s, v) = owner.add_member(&id, &ann.user_id, "owner").await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    owner.make_member(&id, &ann.user_id, "owner").await;
 
     // Without a relay nothing is sent, and the request still goes in.
     let (s, v) = bob
@@ -286,8 +284,7 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
         let bob = t.user(&owner, "bob@acme.test", "user").await;
         let gil = t.user(&owner, "gil@agency.test", "guest").await;
         let id = owner.account("Brand IG", "brand-password-1").await;
-        let (s, v) = owner.add_member(&id, &ann.user_id, "owner").await;
-        assert_eq!(s, StatusCode::OK, "{v}");
+        owner.make_member(&id, &ann.user_id, "owner").await;
 
         // The directory shows the account and its button; the nav has it.
         let (s, page) = bob.page("/directory").await;

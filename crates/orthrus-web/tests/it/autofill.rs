@@ -47,8 +47,9 @@ pub(crate) async fn team(t: &TestApp) -> Team {
     let owner = t.owner().await;
     let collab = t.user(&owner, "intern@acme.test", "user").await;
     let id = owner.account("Brand Instagram", "ig-password").await;
-    let (s, v) = owner.add_member(&id, &collab.user_id, "collaborator").await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    owner
+        .make_member(&id, &collab.user_id, "collaborator")
+        .await;
     let collab_ext = extension_login(t, "intern@acme.test", "member-password-1").await;
     Team {
         owner,

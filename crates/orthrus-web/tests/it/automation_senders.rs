@@ -6,7 +6,6 @@
 use crate::support::{Client, TestApp, text_of};
 use orthrus_app::{AppSenders, SenderAuth};
 use reqwest::StatusCode;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// Instagram's rules as a recipe would declare them.
@@ -213,14 +212,7 @@ async fn texts_from_undeclared_senders_are_not_used_when_senders_are_declared() 
         t.app
             .set_app_senders(HashMap::from([("instagram".to_owned(), instagram())]));
         let (owner, id, _) = setup(&t).await;
-        let (s, v) = owner
-            .post("/phone-numbers", &json!({"number": "+14155550123"}))
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let (s, v) = owner
-            .post(&format!("/accounts/{id}/phone-number"), &json!({}))
-            .await;
-        assert!(s.is_success(), "{v}");
+        owner.give_phone_number(&id, "+14155550123").await;
         let actor = t.actor(&owner).await;
         let since = t.app.now();
         assert!(

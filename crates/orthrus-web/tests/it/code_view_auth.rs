@@ -103,8 +103,7 @@ async fn the_one_statement_code_view_answers_as_the_two_steps() {
         let guest = t.user(&owner, "guest@agency.test", "guest").await;
         let id = owner.account("Brand Instagram", "ig-password").await;
         for (who, role) in [(&member, "collaborator"), (&guest, "collaborator")] {
-            let (s, v) = owner.add_member(&id, &who.user_id, role).await;
-            assert_eq!(s, StatusCode::OK, "{v}");
+            owner.make_member(&id, &who.user_id, role).await;
         }
         let ok = (StatusCode::OK, String::new());
         let unauthenticated = (StatusCode::UNAUTHORIZED, "auth.required".to_owned());

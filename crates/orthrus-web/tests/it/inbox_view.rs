@@ -280,17 +280,7 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
         .unwrap_or_else(|| panic!("no forwarded message in {got}"));
     assert_eq!(fwd["code"], "777123");
     // An SMS is forwarded as text, its code readable in what arrives.
-    assert_eq!(
-        owner
-            .post("/phone-numbers", &json!({"number": "+14155550123"}))
-            .await
-            .0,
-        StatusCode::CREATED
-    );
-    let (s, v) = owner
-        .post(&format!("/accounts/{id}/phone-number"), &json!({}))
-        .await;
-    assert!(s.is_success(), "{v}");
+    owner.give_phone_number(&id, "+14155550123").await;
     assert!(
         t.app
             .ingest_sms(

@@ -54,12 +54,7 @@ async fn actions(owner: &crate::support::Client, action: &str) -> usize {
 async fn an_invitation_link_is_shown_once_without_a_relay_and_works_once() {
     for t in TestApp::all("invite_link").await {
         let owner = t.owner().await;
-        let (s, v) = owner
-            .post(
-                "/invitations",
-                &json!({"email": "Nina@Acme.test", "role": "admin"}),
-            )
-            .await;
+        let (s, v) = owner.invite("Nina@Acme.test", "admin").await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["emailed"], false);
         assert_eq!(v["email"], "nina@acme.test");
@@ -124,16 +119,8 @@ async fn an_invitation_link_is_shown_once_without_a_relay_and_works_once() {
 async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
     for t in TestApp::all("invite_rules").await {
         let owner = t.owner().await;
-        let invite = |email: &'static str, role: &'static str| {
-            let owner = owner.clone();
-            async move {
-                owner
-                    .post("/invitations", &json!({"email": email, "role": role}))
-                    .await
-            }
-        };
         // Withdrawn: the link stops working; withdrawing twice is a conflict.
-        let (_, v) = invite("wes@acme.test", "user").await;
+        let (_, v) = owner.invite("wes@acme.test", "user").await;
         let (id, link) = (v["id"].as_str().unwrap(), v["link"].as_str().unwrap());
         let (s, _) = owner.delete(&format!("/invitations/{id}")).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
@@ -147,7 +134,7 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
         assert_eq!(actions(&owner, "invitation.revoke").await, 1);
 
         // Expired after 7 days.
-        let (_, v) = invite("eve@acme.test", "user").await;
+        let (_, v) = owner.invite("eve@acme.test", "user").await;
         let link = v["link"].as_str().unwrap().to_owned();
         t.clock.advance_secs(7 * 86_400 + 1);
         let (s, html) = open(&t, &link).await;
@@ -157,41 +144,26 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
         assert_eq!(s, StatusCode::GONE);
 
         // Inviting again replaces the open invitation.
-        let (_, first) = invite("amy@acme.test", "user").await;
-        let (s, _) = invite("amy@acme.test", "admin").await;
+        let (_, first) = owner.invite("amy@acme.test", "user").await;
+        let (s, _) = owner.invite("amy@acme.test", "admin").await;
         assert_eq!(s, StatusCode::CREATED);
         let (s, _) = open(&t, first["link"].as_str().unwrap()).await;
         assert_eq!(s, StatusCode::GONE);
 
         // Existing users, bad input, and roles one may not give.
-        let (s, v) = invite("owner@acme.test", "user").await;
+        let (s, v) = owner.invite("owner@acme.test", "user").await;
         assert_code(s, &v, StatusCode::CONFLICT, "user.exists");
-        let (s, v) = invite("not-an-email", "user").await;
+        let (s, v) = owner.invite("not-an-email", "user").await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "email.invalid");
-        let (s, v) = invite("x@acme.test", "emperor").await;
+        let (s, v) = owner.invite("x@acme.test", "emperor").await;
         assert_code(s, &v, StatusCode::BAD_REQUEST, "user.invalid_role");
         let admin = t.user(&owner, "adam@acme.test", "admin").await;
-        let (s, v) = admin
-            .post(
-                "/invitations",
-                &json!({"email": "o2@acme.test", "role": "owner"}),
-            )
-            .await;
+        let (s, v) = admin.invite("o2@acme.test", "owner").await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
-        let (s, _) = admin
-            .post(
-                "/invitations",
-                &json!({"email": "u2@acme.test", "role": "user"}),
-            )
-            .await;
+        let (s, _) = admin.invite("u2@acme.test", "user").await;
         assert_eq!(s, StatusCode::CREATED);
         let user = t.user(&owner, "uma@acme.test", "user").await;
-        let (s, v) = user
-            .post(
-                "/invitations",
-                &json!({"email": "u3@acme.test", "role": "user"}),
-            )
-            .await;
+        let (s, v) = user.invite("u3@acme.test", "user").await;
         assert_code(s, &v, StatusCode::FORBIDDEN, "permission.denied");
         let (s, _) = user.get("/invitations").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
@@ -204,12 +176,7 @@ async fn with_a_relay_the_link_is_emailed_and_not_shown() {
     let owner = t.owner().await;
     let outbox = Arc::new(Outbox::default());
     t.app.set_mailer(Arc::<Outbox>::clone(&outbox));
-    let (s, v) = owner
-        .post(
-            "/invitations",
-            &json!({"email": "mo@acme.test", "role": "user"}),
-        )
-        .await;
+    let (s, v) = owner.invite("mo@acme.test", "user").await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["emailed"], true);
     assert!(v["link"].is_null(), "{v}");

@@ -377,6 +377,31 @@ impl Client {
         ev.as_array().unwrap().clone()
     }
 
+    /// Invites `email` into the workspace as `role`: the answer.
+    pub async fn invite(&self, email: &str, role: &str) -> (StatusCode, Value) {
+        self.post("/invitations", &json!({"email": email, "role": role}))
+            .await
+    }
+
+    /// Makes `user` a member of `account` with `role`, which must succeed.
+    pub async fn make_member(&self, account: &str, user: &str, role: &str) {
+        let (s, v) = self.add_member(account, user, role).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
+    /// Adds `number` to the pool and gives account `id` a number from it,
+    /// both of which must succeed.
+    pub async fn give_phone_number(&self, id: &str, number: &str) {
+        let (s, v) = self
+            .post("/phone-numbers", &json!({"number": number}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = self
+            .post(&format!("/accounts/{id}/phone-number"), &json!({}))
+            .await;
+        assert!(s.is_success(), "{v}");
+    }
+
     /// The workspace's people, as `GET /users` lists them.
     pub async fn users(&self) -> Vec<Value> {
         let (_, users) = self.get("/users").await;
