@@ -14,8 +14,7 @@ const HTML_MAIL: &str = "From: Instagram <security@mail.instagram.com>\r\nTo: br
 async fn the_message_view_is_sanitized_and_shows_links_as_text() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "pw").await;
-    let address = owner.managed_address(&id).await;
+    let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     let verdict = SenderAuth {
         dkim: "pass".into(),
         dkim_domains: vec!["instagram.com".into()],
@@ -77,8 +76,7 @@ async fn the_message_view_is_sanitized_and_shows_links_as_text() {
 async fn flagged_codes_are_shown_but_never_given_to_automations() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "pw").await;
-    let address = owner.managed_address(&id).await;
+    let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     let forged = SenderAuth {
         dkim: "pass".into(),
         dkim_domains: vec!["attacker.example".into()],
@@ -154,8 +152,7 @@ async fn flagged_codes_are_shown_but_never_given_to_automations() {
 async fn retention_is_set_per_workspace() {
     for t in TestApp::all("retention").await {
         let owner = t.owner().await;
-        let id = owner.account("Brand IG", "pw").await;
-        let address = owner.managed_address(&id).await;
+        let (_, address) = owner.account_with_address("Brand IG", "pw").await;
         let (_, ws) = owner.get("/workspace").await;
         assert_eq!(ws["inbox_retention_days"], 30);
         for bad in [json!(0), json!(4000)] {
@@ -204,8 +201,7 @@ async fn retention_is_set_per_workspace() {
 async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
-    let id = owner.account("Brand IG", "pw").await;
-    let address = owner.managed_address(&id).await;
+    let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     // Kathy's mailbox is another account's managed address on this server.
     let mailbox_account = owner.account("Kathy mailbox", "pw").await;
     let mailbox = owner.managed_address(&mailbox_account).await;
@@ -431,8 +427,7 @@ async fn moving_the_login_page_needs_the_right_to_change_credentials() {
 async fn a_letters_and_digits_code_is_shown_as_sent() {
     for t in TestApp::all("inbox_code_case").await {
         let owner = t.owner().await;
-        let id = owner.account("Brand IG", "pw").await;
-        let address = owner.managed_address(&id).await;
+        let (id, address) = owner.account_with_address("Brand IG", "pw").await;
         let mail = "From: Acme <no-reply@acme.example>\r\nTo: brand@acme.test\r\nSubject: Your sign-in code\r\nMessage-ID: <case-1@acme.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour code is 4kx9pz\r\n";
         t.app
             .ingest_email(&[address], mail.as_bytes(), None)
