@@ -11,9 +11,8 @@ use super::*;
 #[tokio::test]
 async fn a_pending_password_is_never_overwritten_and_cleared_only_while_unchanged() {
     for s in backends("pendingpw").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let (ws, a) = (sc.ws.id, sc.account.id);
-        let other = sc.elsewhere(&s).await;
         let b = sc.account(&s, "B").await;
         assert_eq!(s.pending_password(ws, a).await.unwrap(), None);
 
@@ -69,10 +68,9 @@ async fn a_pending_password_is_never_overwritten_and_cleared_only_while_unchange
 #[tokio::test]
 async fn a_browser_profile_is_saved_over_the_earlier_one_in_its_workspace() {
     for s in backends("profile").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let (ws, a) = (sc.ws.id, sc.account.id);
-        let other = sc.elsewhere(&s).await;
         let b = sc.account(&s, "B").await;
         assert_eq!(s.browser_profile(ws, a).await.unwrap(), None);
         s.save_browser_profile(ws, a, &[1; 16], c.now())
@@ -94,10 +92,9 @@ async fn a_browser_profile_is_saved_over_the_earlier_one_in_its_workspace() {
 #[tokio::test]
 async fn a_browser_profile_is_saved_only_through_its_accounts_workspace() {
     for s in backends("profilescope").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let (ws, a) = (sc.ws.id, sc.account.id);
-        let other = sc.elsewhere(&s).await;
 
         // Before the account has a profile: nothing is filed for it.
         assert!(matches!(
@@ -144,9 +141,7 @@ async fn a_browser_profile_is_saved_only_through_its_accounts_workspace() {
 #[tokio::test]
 async fn accounts_members_and_optimistic_concurrency() {
     for s in backends("accounts").await.stores {
-        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
-        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let (c, ws, u, a) = scene.into_parts();
+        let (c, ws, u, a, v) = Scene::parts_and_user(&s).await;
         assert_eq!(s.get_account(ws.id, a.id).await.unwrap().unwrap(), a);
         assert_eq!(
             s.member_role(ws.id, a.id, u.id, c.now()).await.unwrap(),

@@ -25,6 +25,15 @@ fn step_up(c: &FakeClock, u: &UserRow, session: SessionId, secs: i64) -> StepUpR
     }
 }
 
+/// The ids of `u`'s step-up requests pending at `now`, newest first.
+async fn pending_ids(s: &Arc<dyn Store>, u: &UserRow, now: Timestamp) -> Vec<EventId> {
+    let pending = s
+        .pending_step_up_requests(u.workspace_id, u.id, now)
+        .await
+        .unwrap();
+    pending.iter().map(|r| r.id).collect()
+}
+
 #[tokio::test]
 async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
     for s in backends("stepup").await.stores {
@@ -54,12 +63,8 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
                 .is_none()
         );
         // The user's pending requests, newest first; not another user's.
-        let pending = s
-            .pending_step_up_requests(sc.ws.id, sc.owner.id, c.now())
-            .await
-            .unwrap();
         assert_eq!(
-            pending.iter().map(|r| r.id).collect::<Vec<_>>(),
+            pending_ids(&s, &sc.owner, c.now()).await,
             vec![late.id, q.id]
         );
         assert!(
@@ -101,14 +106,7 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
             ),
             ("approved", Some(approved_at), Some(approving))
         );
-        let pending = s
-            .pending_step_up_requests(sc.ws.id, sc.owner.id, c.now())
-            .await
-            .unwrap();
-        assert_eq!(
-            pending.iter().map(|r| r.id).collect::<Vec<_>>(),
-            vec![late.id]
-        );
+        assert_eq!(pending_ids(&s, &sc.owner, c.now()).await, vec![late.id]);
 
         // Used once, by the session that asked, while the approval is fresh.
         assert!(
@@ -180,8 +178,7 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
 #[tokio::test]
 async fn the_two_person_rule_and_critical_accounts_are_per_workspace() {
     for s in backends("twoperson").await.stores {
-        let sc = Scene::new(&s).await;
-        let other = sc.elsewhere(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let (ws, a) = (sc.ws.id, sc.account.id);
         assert!(!s.two_person_rule(ws).await.unwrap(), "off by default");
         s.set_two_person_rule(ws, true).await.unwrap();

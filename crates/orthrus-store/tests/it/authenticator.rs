@@ -8,9 +8,7 @@ use super::*;
 #[tokio::test]
 async fn authenticator_slots_ledger_and_used_steps() {
     for s in backends("otp").await.stores {
-        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
-            .await
-            .into_parts();
+        let (c, ws, u, a) = Scene::parts(s.as_ref(), "IG").await;
         assert!(
             !s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap(),
             "nothing pending"
@@ -25,11 +23,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
                 .is_none()
         );
         assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
-        let active = s
-            .get_otp(ws.id, a.id, OtpSlot::Active)
-            .await
-            .unwrap()
-            .unwrap();
+        let active = stored_otp(&s, ws.id, a.id, OtpSlot::Active).await;
         assert_eq!(
             (active.secret.clone(), active.confirmed_at),
             (vec![1; 8], Some(c.now()))
@@ -39,22 +33,14 @@ async fn authenticator_slots_ledger_and_used_steps() {
             .await
             .unwrap();
         assert_eq!(
-            s.get_otp(ws.id, a.id, OtpSlot::Active)
-                .await
-                .unwrap()
-                .unwrap()
-                .secret,
+            stored_otp(&s, ws.id, a.id, OtpSlot::Active).await.secret,
             vec![1; 8]
         );
         s.put_otp(&otp(&c, &a, OtpSlot::Pending, 3, u.id))
             .await
             .unwrap();
         assert_eq!(
-            s.get_otp(ws.id, a.id, OtpSlot::Pending)
-                .await
-                .unwrap()
-                .unwrap()
-                .secret,
+            stored_otp(&s, ws.id, a.id, OtpSlot::Pending).await.secret,
             vec![3; 8],
             "a slot holds one enrolment"
         );
@@ -63,11 +49,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
         s.advance_otp_counter(ws.id, a.id, 5).await.unwrap();
         s.advance_otp_counter(ws.id, a.id, 3).await.unwrap();
         assert_eq!(
-            s.get_otp(ws.id, a.id, OtpSlot::Active)
-                .await
-                .unwrap()
-                .unwrap()
-                .counter,
+            stored_otp(&s, ws.id, a.id, OtpSlot::Active).await.counter,
             5,
             "never back"
         );
@@ -92,15 +74,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
             ledger.iter().map(|l| l.how.as_str()).collect::<Vec<_>>(),
             vec!["cli", "copy"]
         );
-        let used = UsedStepRow {
-            workspace_id: ws.id,
-            account_id: a.id,
-            step: 100,
-            used_by: Some(u.id),
-            used_by_email: Some(u.email.clone()),
-            how: "automation".into(),
-            used_at: c.now(),
-        };
+        let used = used_step(&c, &a, 100, &u, "automation");
         assert!(s.mark_step_used(&used).await.unwrap());
         assert!(
             !s.mark_step_used(&used).await.unwrap(),
@@ -123,9 +97,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
 #[tokio::test]
 async fn backup_code_sets_replace_and_use_once() {
     for s in backends("backup").await.stores {
-        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
-            .await
-            .into_parts();
+        let (c, ws, u, a) = Scene::parts(s.as_ref(), "IG").await;
         assert!(s.active_backup_codes(ws.id, a.id).await.unwrap().is_none());
         let set = |n: u8| {
             let id = EventId::new(&c, &OsEntropy);

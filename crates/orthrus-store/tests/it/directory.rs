@@ -9,9 +9,7 @@ use super::*;
 #[tokio::test]
 async fn teams_grant_access_in_every_access_query_and_grants_go_at_once() {
     for s in backends("directory").await.stores {
-        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
-        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let (c, ws, u, a) = scene.into_parts();
+        let (c, ws, u, a, v) = Scene::parts_and_user(&s).await;
         let b = account(&c, ws.id, u.id, "Brand TT");
         s.create_account(&b, &owner_of(&b, u.id), &[])
             .await

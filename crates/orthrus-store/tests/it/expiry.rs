@@ -8,9 +8,7 @@ use super::*;
 #[tokio::test]
 async fn ended_memberships_grant_nothing_before_the_sweep() {
     for s in backends("expiry").await.stores {
-        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
-        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let (c, ws, u, a) = scene.into_parts();
+        let (c, ws, u, a, v) = Scene::parts_and_user(&s).await;
         let end = c.now().plus_seconds(3600);
         s.upsert_member(&MemberRow {
             role: AccountRole::Manager,
@@ -113,9 +111,7 @@ async fn ended_memberships_grant_nothing_before_the_sweep() {
 #[tokio::test]
 async fn access_requests_wait_once_are_decided_once_and_guests_end() {
     for s in backends("access_requests").await.stores {
-        let scene = Scene::with(s.as_ref(), "a@acme.test", "Brand IG").await;
-        let v = scene.user(&s, "b@acme.test", WorkspaceRole::User).await;
-        let (c, ws, u, a) = scene.into_parts();
+        let (c, ws, u, a, v) = Scene::parts_and_user(&s).await;
         let ask = |id| AccessRequestRow {
             id,
             workspace_id: ws.id,

@@ -47,6 +47,26 @@ impl Scene {
         }
     }
 
+    /// [`Scene::with`] the Owner `a@acme.test` and the account `label`, in
+    /// parts.
+    pub async fn parts(
+        s: &dyn Store,
+        label: &str,
+    ) -> (FakeClock, WorkspaceRow, UserRow, AccountRow) {
+        Self::with(s, "a@acme.test", label).await.into_parts()
+    }
+
+    /// [`Scene::parts`] with the account "Brand IG", and `b@acme.test`, a
+    /// User of the workspace, stored after them.
+    pub async fn parts_and_user(
+        s: &Arc<dyn Store>,
+    ) -> (FakeClock, WorkspaceRow, UserRow, AccountRow, UserRow) {
+        let scene = Self::with(s.as_ref(), "a@acme.test", "Brand IG").await;
+        let v = scene.user(s, "b@acme.test", WorkspaceRole::User).await;
+        let (c, ws, u, a) = scene.into_parts();
+        (c, ws, u, a, v)
+    }
+
     /// The clock, workspace, Owner and account, for a test that names
     /// them.
     pub fn into_parts(self) -> (FakeClock, WorkspaceRow, UserRow, AccountRow) {
@@ -67,6 +87,13 @@ impl Scene {
             .await
             .unwrap();
         a
+    }
+
+    /// [`Scene::new`], and [`Scene::elsewhere`] beside it.
+    pub async fn and_elsewhere(s: &Arc<dyn Store>) -> (Self, Elsewhere) {
+        let sc = Self::new(s).await;
+        let other = sc.elsewhere(s).await;
+        (sc, other)
     }
 
     /// A second workspace (`other@acme.test` and its account), stored.
@@ -165,6 +192,30 @@ pub fn member(a: &AccountRow, by: UserId, user: UserId, role: AccountRole) -> Me
         user_id: user,
         role,
         ..owner_of(a, by)
+    }
+}
+
+/// The enrolment stored in `slot` of account `a` in `ws` (there is one).
+pub async fn stored_otp(
+    s: &Arc<dyn Store>,
+    ws: WorkspaceId,
+    a: AccountId,
+    slot: OtpSlot,
+) -> OtpRow {
+    s.get_otp(ws, a, slot).await.unwrap().unwrap()
+}
+
+/// Step `step` of account `a`, used now by `u` (`how`: "view", "copied",
+/// ...).
+pub fn used_step(c: &FakeClock, a: &AccountRow, step: i64, u: &UserRow, how: &str) -> UsedStepRow {
+    UsedStepRow {
+        workspace_id: a.workspace_id,
+        account_id: a.id,
+        step,
+        used_by: Some(u.id),
+        used_by_email: Some(u.email.clone()),
+        how: how.into(),
+        used_at: c.now(),
     }
 }
 

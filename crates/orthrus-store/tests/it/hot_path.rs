@@ -63,6 +63,38 @@ async fn grant_three_ways(
     end
 }
 
+/// Who may view the codes of the Owner's account "IG", and who may not: a
+/// workspace with the Owner `o@acme.test` and the Users `t@` (`temp`),
+/// `team@` (`teamed`) and `n@acme.test` (`nobody`), stored in that order;
+/// (clock, workspace, owner, temp, teamed, nobody, account).
+async fn viewers(
+    s: &dyn Store,
+) -> (
+    FakeClock,
+    WorkspaceRow,
+    UserRow,
+    UserRow,
+    UserRow,
+    UserRow,
+    AccountRow,
+) {
+    let c = clock();
+    let ws = workspace(&c);
+    let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
+    let temp = user(&c, ws.id, "t@acme.test", WorkspaceRole::User);
+    let teamed = user(&c, ws.id, "team@acme.test", WorkspaceRole::User);
+    let nobody = user(&c, ws.id, "n@acme.test", WorkspaceRole::User);
+    s.bootstrap(&ws, &owner).await.unwrap();
+    for u in [&temp, &teamed, &nobody] {
+        s.create_user(u).await.unwrap();
+    }
+    let a = account(&c, ws.id, owner.id, "IG");
+    s.create_account(&a, &owner_of(&a, owner.id), &[])
+        .await
+        .unwrap();
+    (c, ws, owner, temp, teamed, nobody, a)
+}
+
 #[tokio::test]
 async fn a_credential_comes_with_its_user_and_workspace() {
     for s in backends("hotauth").await.stores {
@@ -140,20 +172,7 @@ async fn a_credential_comes_with_its_user_and_workspace() {
 #[tokio::test]
 async fn a_code_view_reads_what_the_separate_queries_read() {
     for s in backends("hotcode").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        let temp = user(&c, ws.id, "t@acme.test", WorkspaceRole::User);
-        let teamed = user(&c, ws.id, "team@acme.test", WorkspaceRole::User);
-        let nobody = user(&c, ws.id, "n@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &owner).await.unwrap();
-        for u in [&temp, &teamed, &nobody] {
-            s.create_user(u).await.unwrap();
-        }
-        let a = account(&c, ws.id, owner.id, "IG");
-        s.create_account(&a, &owner_of(&a, owner.id), &[])
-            .await
-            .unwrap();
+        let (c, ws, owner, temp, teamed, nobody, a) = viewers(s.as_ref()).await;
         let end = grant_three_ways(s.as_ref(), &c, &a, &owner, &temp, &teamed).await;
 
         let secs = c.now().unix_seconds();
@@ -226,11 +245,7 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
             .unwrap();
         assert_eq!(read.otp, None);
         assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
-        let active = s
-            .get_otp(ws.id, a.id, OtpSlot::Active)
-            .await
-            .unwrap()
-            .unwrap();
+        let active = stored_otp(&s, ws.id, a.id, OtpSlot::Active).await;
         let step = secs / active.period;
         let read = s
             .code_view_read(ws.id, a.id, temp.id, c.now().millis(), secs)
@@ -241,15 +256,7 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
         assert_eq!(read.used, Some((step, None)));
 
         // The step marked used is read with it; the next step is not.
-        let mark = UsedStepRow {
-            workspace_id: ws.id,
-            account_id: a.id,
-            step,
-            used_by: Some(owner.id),
-            used_by_email: Some(owner.email.clone()),
-            how: "view".into(),
-            used_at: c.now(),
-        };
+        let mark = used_step(&c, &a, step, &owner, "view");
         assert!(s.mark_step_used(&mark).await.unwrap());
         let read = s
             .code_view_read(ws.id, a.id, owner.id, c.now().millis(), secs)
@@ -274,9 +281,7 @@ async fn a_code_view_reads_what_the_separate_queries_read() {
 #[tokio::test]
 async fn ledger_batches_keep_every_row() {
     for s in backends("hotledger").await.stores {
-        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
-            .await
-            .into_parts();
+        let (c, ws, u, a) = Scene::parts(s.as_ref(), "IG").await;
         let row = |n: i64| IssuanceRow {
             id: EventId::new(&c, &OsEntropy),
             workspace_id: ws.id,
@@ -353,20 +358,7 @@ async fn one_query_matches_two(
 async fn a_code_view_with_its_credential_is_one_query_with_the_same_answer() {
     for s in backends("hotcred").await.stores {
         let s = s.as_ref();
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        let temp = user(&c, ws.id, "t@acme.test", WorkspaceRole::User);
-        let teamed = user(&c, ws.id, "team@acme.test", WorkspaceRole::User);
-        let nobody = user(&c, ws.id, "n@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &owner).await.unwrap();
-        for u in [&temp, &teamed, &nobody] {
-            s.create_user(u).await.unwrap();
-        }
-        let a = account(&c, ws.id, owner.id, "IG");
-        s.create_account(&a, &owner_of(&a, owner.id), &[])
-            .await
-            .unwrap();
+        let (c, ws, owner, temp, teamed, nobody, a) = viewers(s).await;
         // Another workspace with an account of its own.
         let ws2 = workspace(&c);
         let other = user(&c, ws2.id, "x@other.test", WorkspaceRole::Owner);
@@ -414,17 +406,9 @@ async fn a_code_view_with_its_credential_is_one_query_with_the_same_answer() {
                 assert!(s.promote_otp(ws.id, a.id, c.now(), None).await.unwrap());
                 let step = secs / 30;
                 assert!(
-                    s.mark_step_used(&UsedStepRow {
-                        workspace_id: ws.id,
-                        account_id: a.id,
-                        step,
-                        used_by: Some(owner.id),
-                        used_by_email: Some(owner.email.clone()),
-                        how: "view".into(),
-                        used_at: c.now(),
-                    })
-                    .await
-                    .unwrap()
+                    s.mark_step_used(&used_step(&c, &a, step, &owner, "view"))
+                        .await
+                        .unwrap()
                 );
             }
             for at in [c.now(), end] {

@@ -7,9 +7,7 @@ use super::*;
 #[tokio::test]
 async fn concurrent_hotp_claims_get_distinct_counters() {
     for s in backends("hotp_claim").await.stores {
-        let (c, ws, u, a) = Scene::with(s.as_ref(), "a@acme.test", "IG")
-            .await
-            .into_parts();
+        let (c, ws, u, a) = Scene::parts(s.as_ref(), "IG").await;
         let mut row = otp(&c, &a, OtpSlot::Active, 1, u.id);
         row.kind = OtpKind::Hotp;
         row.counter = 7;
@@ -35,11 +33,7 @@ async fn concurrent_hotp_claims_get_distinct_counters() {
             (7..27).collect::<Vec<_>>(),
             "each value handed out once"
         );
-        let after = s
-            .get_otp(ws.id, a.id, OtpSlot::Active)
-            .await
-            .unwrap()
-            .unwrap();
+        let after = stored_otp(&s, ws.id, a.id, OtpSlot::Active).await;
         assert_eq!(after.counter, 27);
 
         // A claim for a replaced enrolment, or for a TOTP one, gets nothing.

@@ -22,10 +22,9 @@ fn address(c: &FakeClock, a: &AccountRow, by: UserId, address: &str) -> ManagedE
 #[tokio::test]
 async fn managed_addresses_are_unique_routed_switched_and_deleted_in_their_workspace() {
     for s in backends("managed").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let b = sc.account(&s, "B").await;
         let first = address(c, &sc.account, sc.owner.id, "brand-1@inbox.test");
         c.advance_secs(1);
@@ -115,10 +114,9 @@ async fn managed_addresses_are_unique_routed_switched_and_deleted_in_their_works
 #[tokio::test]
 async fn messages_since_a_point_come_oldest_first_after_the_last_one_seen() {
     for s in backends("msgsince").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let (ws, a) = (sc.ws.id, &sc.account);
-        let other = sc.elsewhere(&s).await;
         let b = sc.account(&s, "B").await;
         let m1 = message(c, a, "m1");
         c.advance_secs(1);
@@ -180,8 +178,7 @@ async fn messages_since_a_point_come_oldest_first_after_the_last_one_seen() {
 #[tokio::test]
 async fn each_workspace_keeps_its_own_retention() {
     for s in backends("retention").await.stores {
-        let sc = Scene::new(&s).await;
-        let other = sc.elsewhere(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let mut all = s.inbox_retentions().await.unwrap();
         all.sort();
         let mut want = vec![(sc.ws.id, None), (other.ws.id, None)];

@@ -20,9 +20,7 @@ fn message(c: &FakeClock, a: &AccountRow, i: usize) -> InboxMessageRow {
 #[tokio::test]
 async fn paging_and_word_search_reach_every_message() {
     for s in backends("inboxpaging").await.stores {
-        let (c, ws, _, a) = Scene::with(s.as_ref(), "a@acme.test", "Brand IG")
-            .await
-            .into_parts();
+        let (c, ws, _, a) = Scene::parts(s.as_ref(), "Brand IG").await;
         let mut ids = Vec::new();
         for i in 0..650 {
             // Pairs share a millisecond: the id breaks the tie.

@@ -21,9 +21,7 @@ fn message(
 #[tokio::test]
 async fn inbox_usage_counts_recent_messages_and_stored_bytes() {
     for s in backends("inboxusage").await.stores {
-        let (c, ws, _, a) = Scene::with(s.as_ref(), "a@acme.test", "Brand IG")
-            .await
-            .into_parts();
+        let (c, ws, _, a) = Scene::parts(s.as_ref(), "Brand IG").await;
         let start = c.now();
         let (x, y) = ("x-1@inbox.test", "y-1@inbox.test");
         assert_eq!(

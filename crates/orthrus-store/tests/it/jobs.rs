@@ -10,10 +10,9 @@ use super::*;
 #[tokio::test]
 async fn a_question_gets_one_answer_taken_once_by_its_worker() {
     for s in backends("jobask").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let j = sc.running_job(&s, "w1").await;
 
         assert!(
@@ -99,10 +98,9 @@ async fn a_question_gets_one_answer_taken_once_by_its_worker() {
 #[tokio::test]
 async fn an_answer_being_given_holds_the_question_until_filled_or_released() {
     for s in backends("jobclaim").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let j = sc.running_job(&s, "w1").await;
         assert!(
             !s.claim_job_answer(ws, j.id).await.unwrap(),
@@ -179,10 +177,9 @@ async fn an_answer_being_given_holds_the_question_until_filled_or_released() {
 #[tokio::test]
 async fn a_jobs_latest_screenshot_is_kept_in_its_workspace_and_purged_by_age() {
     for s in backends("jobshot").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let j = sc.job(&s, "login").await;
         c.advance_secs(1);
         let k = sc.job(&s, "enable_mfa").await;
@@ -220,10 +217,9 @@ async fn a_jobs_latest_screenshot_is_kept_in_its_workspace_and_purged_by_age() {
 #[tokio::test]
 async fn a_screenshot_is_saved_only_through_its_jobs_workspace() {
     for s in backends("jobshotscope").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let j = sc.job(&s, "login").await;
 
         // Before the job has a screenshot: nothing is filed for it.

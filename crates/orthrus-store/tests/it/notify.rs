@@ -3,7 +3,7 @@
 //! same database, and a lost listening connection comes back with a
 //! [`Change::Resync`]. SQLite has no feed (one node, in-process wake-ups).
 
-use super::fixtures::{Scene, job_step, message, session};
+use super::fixtures::{Scene, job_step, message, session, used_step};
 use super::*;
 use std::time::Duration;
 
@@ -18,6 +18,32 @@ async fn heard(feed: &mut ChangeFeed, what: &str, want: impl Fn(&Change) -> bool
     })
     .await;
     assert!(found.is_ok(), "{what}: not heard within a second");
+}
+
+/// The next change of `feed`, within 5 s.
+async fn next_change(feed: &mut ChangeFeed) -> Change {
+    tokio::time::timeout(Duration::from_secs(5), feed.next())
+        .await
+        .unwrap()
+}
+
+/// Keeps `feed` listening, what it hears dropped, until aborted.
+fn keep_listening(mut feed: ChangeFeed) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            feed.next().await;
+        }
+    })
+}
+
+/// A scratch PostgreSQL database `tag`, or none (a test of `what` says
+/// it is skipped) when `ORTHRUS_TEST_DATABASE_URL` is not set.
+async fn pg_url(tag: &str, what: &str) -> Option<String> {
+    let Some(base) = testing::pg_base_url() else {
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: {what} skipped");
+        return None;
+    };
+    Some(testing::pg_scratch_database(&base, tag).await.unwrap())
 }
 
 #[tokio::test]
@@ -44,12 +70,7 @@ async fn announcing_answers_on_every_backend_and_a_feed_hears_it() {
             }
             Some(mut feed) => {
                 assert_eq!(s.backend(), "postgres");
-                assert_eq!(
-                    tokio::time::timeout(Duration::from_secs(5), feed.next())
-                        .await
-                        .unwrap(),
-                    Change::Resync
-                );
+                assert_eq!(next_change(&mut feed).await, Change::Resync);
                 s.announce(&change).await.unwrap();
                 heard(&mut feed, "its own announcement", |c| *c == change).await;
             }
@@ -59,18 +80,14 @@ async fn announcing_answers_on_every_backend_and_a_feed_hears_it() {
 
 #[tokio::test]
 async fn another_node_hears_messages_codes_jobs_and_revocations() {
-    let Some(base) = testing::pg_base_url() else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: cross-node notifications skipped");
+    let Some(url) = pg_url("notify", "cross-node notifications").await else {
         return;
     };
-    let url = testing::pg_scratch_database(&base, "notify").await.unwrap();
     let a = PgStore::connect(&url).await.unwrap();
     let b = PgStore::connect(&url).await.unwrap();
     let mut feed = b.change_feed().unwrap();
     assert_eq!(
-        tokio::time::timeout(Duration::from_secs(5), feed.next())
-            .await
-            .unwrap(),
+        next_change(&mut feed).await,
         Change::Resync,
         "the first thing heard is that B is listening"
     );
@@ -87,17 +104,9 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
     assert!(a.mark_message_used(ws.id, m.id, c.now()).await.unwrap());
     heard(&mut feed, "a message marked used", |ch| *ch == inbox).await;
 
-    a.mark_step_used(&UsedStepRow {
-        workspace_id: ws.id,
-        account_id: acc.id,
-        step: 42,
-        used_by: Some(u.id),
-        used_by_email: Some("o@acme.test".into()),
-        how: "copied".into(),
-        used_at: c.now(),
-    })
-    .await
-    .unwrap();
+    a.mark_step_used(&used_step(&c, &acc, 42, &u, "copied"))
+        .await
+        .unwrap();
     heard(&mut feed, "a code marked used", |ch| {
         *ch == Change::OtpUsed {
             workspace: ws.id,
@@ -160,22 +169,14 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
 
 #[tokio::test]
 async fn closing_the_store_is_not_held_up_by_its_listener() {
-    let Some(base) = testing::pg_base_url() else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: listener close skipped");
+    let Some(url) = pg_url("notifyclose", "listener close").await else {
         return;
     };
-    let url = testing::pg_scratch_database(&base, "notifyclose")
-        .await
-        .unwrap();
     let s = PgStore::connect(&url).await.unwrap();
     let mut feed = s.change_feed().unwrap();
     assert_eq!(feed.next().await, Change::Resync);
     // Listening, as `orthrus recipe try` does until it closes the store.
-    let listening = tokio::spawn(async move {
-        loop {
-            feed.next().await;
-        }
-    });
+    let listening = keep_listening(feed);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let closed = tokio::time::timeout(Duration::from_secs(5), Store::close(&s)).await;
     assert!(closed.is_ok(), "close waited for the listening connection");
@@ -187,13 +188,9 @@ async fn closing_the_store_is_not_held_up_by_its_listener() {
 /// feed listens.
 #[tokio::test]
 async fn the_feed_takes_no_connection_of_the_pool() {
-    let Some(base) = testing::pg_base_url() else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: listener outside the pool skipped");
+    let Some(url) = pg_url("notifypool", "listener outside the pool").await else {
         return;
     };
-    let url = testing::pg_scratch_database(&base, "notifypool")
-        .await
-        .unwrap();
     let s = PgStore::connect_with(
         &url,
         PoolSettings {
@@ -203,17 +200,8 @@ async fn the_feed_takes_no_connection_of_the_pool() {
     .await
     .unwrap();
     let mut feed = s.change_feed().unwrap();
-    assert_eq!(
-        tokio::time::timeout(Duration::from_secs(5), feed.next())
-            .await
-            .unwrap(),
-        Change::Resync
-    );
-    let listening = tokio::spawn(async move {
-        loop {
-            feed.next().await;
-        }
-    });
+    assert_eq!(next_change(&mut feed).await, Change::Resync);
+    let listening = keep_listening(feed);
     let answered = tokio::time::timeout(Duration::from_secs(3), s.list_workspaces()).await;
     assert!(
         matches!(answered, Ok(Ok(_))),

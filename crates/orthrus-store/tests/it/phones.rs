@@ -19,10 +19,9 @@ fn number(c: &FakeClock, ws: WorkspaceId, n: &str) -> PhoneNumberRow {
 #[tokio::test]
 async fn numbers_are_unique_listed_found_and_assigned_once_per_account() {
     for s in backends("phones").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let b = sc.account(&s, "B").await;
         let d = sc.account(&s, "D").await;
         assert!(
@@ -104,10 +103,9 @@ async fn numbers_are_unique_listed_found_and_assigned_once_per_account() {
 #[tokio::test]
 async fn a_number_goes_only_to_an_account_of_its_workspace() {
     for s in backends("phonescope").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let ours = number(c, ws, "+15550000001");
         s.add_phone_number(&ours).await.unwrap();
 

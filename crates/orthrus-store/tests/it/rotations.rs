@@ -25,10 +25,9 @@ fn schedule(a: &AccountRow, by: UserId, next_at: Option<Timestamp>) -> RotationR
 #[tokio::test]
 async fn a_schedule_round_trips_and_is_replaced_in_its_workspace() {
     for s in backends("rotsched").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let (ws, a) = (sc.ws.id, &sc.account);
-        let other = sc.elsewhere(&s).await;
         assert!(s.rotation_schedule(ws, a.id).await.unwrap().is_none());
         let first = schedule(a, sc.owner.id, Some(c.now().plus_seconds(3600)));
         s.save_rotation_schedule(&first).await.unwrap();
@@ -72,10 +71,9 @@ async fn a_schedule_round_trips_and_is_replaced_in_its_workspace() {
 #[tokio::test]
 async fn due_schedules_move_on_once_and_leavers_rotations_are_listed() {
     for s in backends("rotdue").await.stores {
-        let sc = Scene::new(&s).await;
+        let (sc, other) = Scene::and_elsewhere(&s).await;
         let c = &sc.c;
         let ws = sc.ws.id;
-        let other = sc.elsewhere(&s).await;
         let t0 = c.now();
         let b = sc.account(&s, "B").await;
         let d = sc.account(&s, "D").await;

@@ -42,22 +42,10 @@ async fn sessions_tokens_and_throttle() {
         s.revoke_user_credentials(ws.id, u.id, c.now())
             .await
             .unwrap();
-        assert!(
-            s.session_by_token_hash("th1")
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_some()
-        );
-        assert!(
-            s.api_token_by_hash("tk1")
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_some()
-        );
+        let stored = s.session_by_token_hash("th1").await.unwrap().unwrap();
+        assert!(stored.revoked_at.is_some());
+        let stored = s.api_token_by_hash("tk1").await.unwrap().unwrap();
+        assert!(stored.revoked_at.is_some());
         assert!(
             s.list_sessions(ws.id, u.id, c.now())
                 .await

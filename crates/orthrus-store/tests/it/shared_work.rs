@@ -206,6 +206,11 @@ fn schedule(a: &AccountRow, by: UserId, next_at: Timestamp, every: Option<i64>) 
     }
 }
 
+/// When the stored rotation schedule of account `acc` next comes due.
+async fn next_rotation(s: &Arc<dyn Store>, ws: WorkspaceId, acc: AccountId) -> Option<Timestamp> {
+    s.rotation_schedule(ws, acc).await.unwrap().unwrap().next_at
+}
+
 #[tokio::test]
 async fn a_due_rotation_is_queued_once_with_its_schedule() {
     for (a, b) in nodes("shared_rotation").await.pairs {
@@ -233,8 +238,7 @@ async fn a_due_rotation_is_queued_once_with_its_schedule() {
             let jobs = a.list_jobs(ws.id, Some(acc.id), 10).await.unwrap();
             assert_eq!(jobs.len(), 1);
             assert_eq!(jobs[0].id, if qa { ja.id } else { jb.id });
-            let r = a.rotation_schedule(ws.id, acc.id).await.unwrap().unwrap();
-            assert_eq!(r.next_at, Some(next));
+            assert_eq!(next_rotation(&a, ws.id, acc.id).await, Some(next));
         }
         // A turn already taken queues nothing and moves nothing.
         let acc = &accounts[0];
@@ -244,14 +248,7 @@ async fn a_due_rotation_is_queued_once_with_its_schedule() {
                 .await
                 .unwrap()
         );
-        assert_eq!(
-            a.rotation_schedule(ws.id, acc.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .next_at,
-            Some(next)
-        );
+        assert_eq!(next_rotation(&a, ws.id, acc.id).await, Some(next));
         assert!(a.get_job(ws.id, late.id).await.unwrap().is_none());
         // "Unless pending": the due time clears, but with a rotation still
         // queued no second one is.
@@ -264,14 +261,7 @@ async fn a_due_rotation_is_queued_once_with_its_schedule() {
                 .await
                 .unwrap()
         );
-        assert_eq!(
-            a.rotation_schedule(ws.id, acc.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .next_at,
-            None
-        );
+        assert_eq!(next_rotation(&a, ws.id, acc.id).await, None);
         assert!(a.get_job(ws.id, extra.id).await.unwrap().is_none());
     }
 }
