@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use orthrus_app::{Actor, App, ImportEntryPlan, ImportReport, NewAccount};
-use orthrus_store::Store;
+use orthrus_store::{AccountRow, Store};
 use std::sync::Arc;
 
 // The `it` suite's harness; this suite uses its `TestApp` alone.
@@ -60,6 +60,20 @@ impl Harness {
             .summary
             .id
     }
+
+    /// The Instagram account "Brand Instagram" (acme.social); its id.
+    pub async fn brand_instagram(&self) -> String {
+        self.account("instagram", "Brand Instagram", "acme.social")
+            .await
+    }
+
+    /// The workspace's accounts, as stored.
+    pub async fn accounts(&self) -> Vec<AccountRow> {
+        self.store
+            .list_accounts(self.owner.workspace_id)
+            .await
+            .unwrap()
+    }
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -100,9 +114,7 @@ fn triple(issuer: &str, name: &str, action: &'static str) -> (String, String, &'
 #[tokio::test]
 async fn bitwarden_csv_export_imports_all_but_the_bad_row() {
     for h in Harness::all("otp_import_bwcsv").await {
-        let ig = h
-            .account("instagram", "Brand Instagram", "acme.social")
-            .await;
+        let ig = h.brand_instagram().await;
         let csv = fixture("bitwarden_export.csv");
         let preview = h.app.import_otp(&h.owner, &csv, true, false).await.unwrap();
         assert_eq!(preview.format, "Bitwarden CSV", "{}", h.backend);
@@ -143,14 +155,7 @@ async fn bitwarden_csv_export_imports_all_but_the_bad_row() {
             ),
             (1, 3, 1, 2)
         );
-        assert_eq!(
-            h.store
-                .list_accounts(h.owner.workspace_id)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(h.accounts().await.len(), 1);
 
         let done = h
             .app
@@ -158,7 +163,7 @@ async fn bitwarden_csv_export_imports_all_but_the_bad_row() {
             .await
             .unwrap();
         assert_eq!(actions(&done), actions(&preview));
-        let accounts = h.store.list_accounts(h.owner.workspace_id).await.unwrap();
+        let accounts = h.accounts().await;
         assert_eq!(accounts.len(), 4, "{}", h.backend);
         assert!(!accounts.iter().any(|a| a.label.contains("Legacy VPN")));
         let otp = h.store.list_active_otp(h.owner.workspace_id).await.unwrap();
@@ -333,14 +338,7 @@ async fn ambiguous_matches_are_shown_and_not_applied() {
         let seeds = seeds(&h).await;
         assert_eq!(seeds.len(), 1);
         assert_eq!(seeds[0].1, "Acme VPN");
-        assert_eq!(
-            h.store
-                .list_accounts(h.owner.workspace_id)
-                .await
-                .unwrap()
-                .len(),
-            4
-        );
+        assert_eq!(h.accounts().await.len(), 4);
         // Two different secrets under one name, for no account yet: which
         // one is right is for a person to say, so neither creates one.
         let twins = format!(
@@ -362,14 +360,7 @@ async fn ambiguous_matches_are_shown_and_not_applied() {
             "{:?}",
             r.entries[0]
         );
-        assert_eq!(
-            h.store
-                .list_accounts(h.owner.workspace_id)
-                .await
-                .unwrap()
-                .len(),
-            4
-        );
+        assert_eq!(h.accounts().await.len(), 4);
     }
 }
 
@@ -379,9 +370,7 @@ async fn ambiguous_matches_are_shown_and_not_applied() {
 #[tokio::test]
 async fn duplicate_entries_import_once() {
     for h in Harness::all("otp_import_dupes").await {
-        let ig = h
-            .account("instagram", "Brand Instagram", "acme.social")
-            .await;
+        let ig = h.brand_instagram().await;
         let list = format!(
             "otpauth://totp/GitHub:alice%40example.com?secret={S1}&issuer=GitHub\n\
              otpauth://totp/Instagram:acme.social?secret={S2}&issuer=Instagram\n\
@@ -414,7 +403,7 @@ async fn duplicate_entries_import_once() {
             );
             assert_eq!((r.created, r.set, r.duplicates), (1, 1, 2));
         }
-        let accounts = h.store.list_accounts(h.owner.workspace_id).await.unwrap();
+        let accounts = h.accounts().await;
         assert_eq!(accounts.len(), 2, "{}", h.backend);
         let seeds = seeds(&h).await;
         assert_eq!(seeds.len(), 2);
