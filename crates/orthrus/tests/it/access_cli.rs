@@ -25,18 +25,7 @@ async fn the_cli_adds_a_member_until_a_time() {
         "owner@acme.test",
         "member-password-1",
     );
-    let (ok, _, err) = session.run(
-        &[
-            "accounts",
-            "add",
-            "--app",
-            "instagram",
-            "--label",
-            "Brand IG",
-            "--generate",
-        ],
-        "",
-    );
+    let (ok, _, err) = session.add_account("instagram", "Brand IG", &["--generate"], "");
     assert!(ok, "{err}");
 
     let member = |until: &str| {

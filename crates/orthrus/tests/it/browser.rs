@@ -107,13 +107,7 @@ async fn enrol_an_authenticator_verify_done_and_a_member_sees_the_code() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (server, c, base, t) = owner_server(&sqlite_storage(dir.path())).await;
-    let id = add_account(
-        &c,
-        &base,
-        &t,
-        serde_json::json!({"app": "instagram", "label": "Brand Instagram", "password": "ig-pw"}),
-    )
-    .await;
+    let id = add_account(&c, &base, &t, "instagram", "Brand Instagram", "ig-pw").await;
     let (_, intern) = post(&c, &format!("{base}/users"), &t, Some(serde_json::json!({"email": "intern@acme.test", "role": "user", "password": "intern-password-1", "name": "Ivy Intern"}))).await;
     post(
         &c,

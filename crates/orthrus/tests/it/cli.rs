@@ -41,37 +41,17 @@ async fn login_list_add_show_and_password() {
 
     let (ok, out, _) = cli(&cfg, &["accounts", "list"], "");
     assert!(ok && out.contains("No accounts yet"));
-    let (ok, out, err) = cli(
+    let (ok, out, err) = cli_add_account(
         &cfg,
-        &[
-            "accounts",
-            "add",
-            "--app",
-            "instagram",
-            "--label",
-            "Brand IG",
-            "--username",
-            "brand",
-            "--json",
-        ],
+        "instagram",
+        "Brand IG",
+        &["--username", "brand", "--json"],
         "cli-secret-pw\n",
     );
     assert!(ok, "{err}");
     let added: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(added["label"], "Brand IG");
-    let (ok, out, _) = cli(
-        &cfg,
-        &[
-            "accounts",
-            "add",
-            "--app",
-            "tiktok",
-            "--label",
-            "Ads",
-            "--generate",
-        ],
-        "",
-    );
+    let (ok, out, _) = cli_add_account(&cfg, "tiktok", "Ads", &["--generate"], "");
     assert!(ok && out.contains("Added Ads"));
     let (ok, out, _) = cli(&cfg, &["accounts", "list", "--json"], "");
     assert!(ok);
@@ -128,17 +108,10 @@ async fn mfa_set_code_import_and_export() {
     let session = CliSession::owner(cfg.clone(), &server.url);
     assert!(
         session
-            .run(
-                &[
-                    "accounts",
-                    "add",
-                    "--app",
-                    "instagram",
-                    "--label",
-                    "Brand IG",
-                    "--username",
-                    "social@acme.example"
-                ],
+            .add_account(
+                "instagram",
+                "Brand IG",
+                &["--username", "social@acme.example"],
                 "pw-1\n"
             )
             .0
@@ -423,13 +396,7 @@ async fn inbox_wait_prints_the_code_of_the_next_message() {
     let cfg = dir.path().join("cli/cli.json");
     let session = CliSession::owner(cfg.clone(), &server.url);
     let (c, base, t) = owner_session(&server).await;
-    let id = add_account(
-        &c,
-        &base,
-        &t,
-        serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"}),
-    )
-    .await;
+    let id = add_account(&c, &base, &t, "tiktok", "TikTok Ads", "p").await;
     let (_, m) = post(&c, &format!("{base}/accounts/{id}/managed-email"), &t, None).await;
     let address = m["address"].as_str().unwrap().to_owned();
 

@@ -11,13 +11,7 @@ async fn a_message_sent_over_smtp_appears_in_the_open_inbox_page() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (server, c, base, t) = owner_server(&sqlite_storage(dir.path())).await;
-    let id = add_account(
-        &c,
-        &base,
-        &t,
-        serde_json::json!({"app": "tiktok", "label": "TikTok Ads", "password": "p"}),
-    )
-    .await;
+    let id = add_account(&c, &base, &t, "tiktok", "TikTok Ads", "p").await;
     let chromium = Chromium::start().await;
     let b = &chromium.b;
     let smtp = server.smtp.clone().unwrap();

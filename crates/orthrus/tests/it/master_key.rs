@@ -84,12 +84,7 @@ async fn master_key_rotation_interrupted_then_resumed_keeps_everything() {
         assert!(!o.status.success());
         let o = audit_verify_with(&storage, &new_key);
         assert!(o.status.success(), "{}", text(&o));
-        let server = Server::start_env(
-            &storage,
-            "info",
-            &["--http", "127.0.0.1:0"],
-            &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
-        );
+        let server = Server::start_with_key(&storage, &new_key);
         let base = format!("{}/api/v1", server.url);
         let (s, list) = get(&c, &format!("{base}/accounts"), &api_token).await;
         assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(4)), "{list}");
@@ -381,12 +376,7 @@ async fn master_key_rotation_while_serving_under_load_loses_nothing() {
         // Restarted with only the new key: everything opens, and the
         // session and the API token from before still work.
         assert!(!storage.data_dir.join("master.key.new").exists());
-        let server = Server::start_env(
-            &storage,
-            "info",
-            &["--http", "127.0.0.1:0"],
-            &[("ORTHRUS_MASTER_KEY", new_key.as_str())],
-        );
+        let server = Server::start_with_key(&storage, &new_key);
         let base = format!("{}/api/v1", server.url);
         load.all_open(&base).await;
         assert!(server.stop().success());

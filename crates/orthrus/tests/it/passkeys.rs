@@ -92,7 +92,8 @@ async fn passkey_registration_and_step_up_in_chromium() {
         "owner-password-1",
     )
     .await;
-    let id = add_account(&c, &format!("http://{listen}/api/v1"), &t, serde_json::json!({"app": "github", "label": "Acme GitHub", "password": "Passkey-Guarded-7"})).await;
+    let base = format!("http://{listen}/api/v1");
+    let id = add_account(&c, &base, &t, "github", "Acme GitHub", "Passkey-Guarded-7").await;
     let (s, _) = put(
         &c,
         &format!("http://{listen}/api/v1/accounts/{id}/backup-codes"),

@@ -11,22 +11,10 @@ async fn first_run_restart_and_graceful_shutdown() {
         let c = http();
         let server = Server::start(&storage, "info");
         let setup = server.setup_url.clone().expect("a first-run setup link");
-        assert_eq!(
-            c.get(format!("{}/healthz", server.url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        assert_eq!(
-            c.get(format!("{}/readyz", server.url))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        for probe in ["healthz", "readyz"] {
+            let url = format!("{}/{probe}", server.url);
+            assert_eq!(c.get(url).send().await.unwrap().status(), 200);
+        }
         // Create the workspace and owner through the setup form.
         let token = setup.split("token=").nth(1).unwrap().to_owned();
         assert_eq!(c.get(&setup).send().await.unwrap().status(), 200);
@@ -365,18 +353,25 @@ async fn no_plaintext_secret_reaches_the_database_files_or_the_logs() {
     assert!(out.status.success());
 }
 
+/// Account `id`'s authenticator checks `code` through the API at `base`
+/// for the session `t`: the answer.
+async fn verify(
+    c: &reqwest::Client,
+    base: &str,
+    t: &str,
+    id: &str,
+    code: &str,
+) -> serde_json::Value {
+    let url = format!("{base}/accounts/{id}/totp/verify");
+    post(c, &url, t, Some(json!({ "code": code }))).await.1
+}
+
 #[tokio::test]
 async fn a_verified_code_stays_used_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "replay").await {
         let (server, c, base, t) = owner_server(&storage).await;
-        let id = add_account(
-            &c,
-            &base,
-            &t,
-            json!({"app": "x", "label": "X", "password": "p"}),
-        )
-        .await;
+        let id = add_account(&c, &base, &t, "x", "X", "p").await;
         post(
             &c,
             &format!("{base}/auth/step-up"),
@@ -400,24 +395,12 @@ async fn a_verified_code_stays_used_after_a_restart() {
         )
         .await;
         let code = code["code"].as_str().unwrap().to_owned();
-        let (_, v) = post(
-            &c,
-            &format!("{base}/accounts/{id}/totp/verify"),
-            &t,
-            Some(json!({"code": code})),
-        )
-        .await;
+        let v = verify(&c, &base, &t, &id, &code).await;
         assert_eq!(v["valid"], true);
         assert!(server.stop().success());
         let server = Server::start(&storage, "info");
         let base = format!("{}/api/v1", server.url);
-        let (_, v) = post(
-            &c,
-            &format!("{base}/accounts/{id}/totp/verify"),
-            &t,
-            Some(json!({"code": code})),
-        )
-        .await;
+        let v = verify(&c, &base, &t, &id, &code).await;
         assert_eq!(v["valid"], false, "replayed after a restart: {v}");
         assert!(server.stop().success());
     }
@@ -428,13 +411,7 @@ async fn mail_to_a_managed_address_lands_in_the_inbox_with_its_code() {
     let dir = tempfile::tempdir().unwrap();
     for storage in storages(dir.path(), "inbox").await {
         let (server, c, base, t) = owner_server(&storage).await;
-        let id = add_account(
-            &c,
-            &base,
-            &t,
-            json!({"app": "instagram", "label": "Brand Instagram", "password": "p"}),
-        )
-        .await;
+        let id = add_account(&c, &base, &t, "instagram", "Brand Instagram", "p").await;
         let address = managed_address(&c, &base, &t, &id).await;
         assert!(
             address.starts_with("brand-instagram-") && address.ends_with("@inbox.localhost"),

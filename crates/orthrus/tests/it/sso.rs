@@ -418,11 +418,14 @@ async fn sign_in_and_step_up_in_chromium() {
     let server = sso_server(&provider, &storage, dir.path(), "RS256", "").await;
     let c = http();
     let t = login(&c, &server.url, "owner@acme.test", "a-long-password-1").await;
+    let base = format!("{}/api/v1", server.url);
     let id = add_account(
         &c,
-        &format!("{}/api/v1", server.url),
+        &base,
         &t,
-        json!({"app": "instagram", "label": "Brand Instagram", "password": "Sso-Guarded-9"}),
+        "instagram",
+        "Brand Instagram",
+        "Sso-Guarded-9",
     )
     .await;
 

@@ -87,6 +87,17 @@ impl Server {
         Self::start_env(storage, log_level, http_args, &[])
     }
 
+    /// Like `start`, sealing with the master key `key` instead of the
+    /// suite's.
+    pub fn start_with_key(storage: &Storage, key: &str) -> Self {
+        Self::start_env(
+            storage,
+            "info",
+            &["--http", "127.0.0.1:0"],
+            &[("ORTHRUS_MASTER_KEY", key)],
+        )
+    }
+
     /// Like `start_with`, with extra environment variables.
     pub fn start_env(
         storage: &Storage,
@@ -361,9 +372,17 @@ pub async fn create(c: &Client, url: &str, t: &str, body: Value) -> Value {
     v
 }
 
-/// Adds an account (`body`) through the API at `base` as the session `t`;
-/// its id.
-pub async fn add_account(c: &Client, base: &str, t: &str, body: Value) -> String {
+/// Adds the account `label` of `app` with `password` through the API at
+/// `base` as the session `t`; its id.
+pub async fn add_account(
+    c: &Client,
+    base: &str,
+    t: &str,
+    app: &str,
+    label: &str,
+    password: &str,
+) -> String {
+    let body = json!({"app": app, "label": label, "password": password});
     let (_, acct) = post(c, &format!("{base}/accounts"), t, Some(body)).await;
     acct["id"].as_str().unwrap().to_owned()
 }
@@ -511,6 +530,17 @@ impl CliSession {
     pub fn run(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
         cli(&self.cfg, args, stdin)
     }
+
+    /// [`cli_add_account`] with this session's configuration.
+    pub fn add_account(
+        &self,
+        app: &str,
+        label: &str,
+        more: &[&str],
+        stdin: &str,
+    ) -> (bool, String, String) {
+        cli_add_account(&self.cfg, app, label, more, stdin)
+    }
 }
 
 /// Runs the CLI client with its configuration at `config`: (success,
@@ -527,6 +557,21 @@ pub fn cli(config: &Path, args: &[&str], stdin: &str) -> (bool, String, String) 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `orthrus accounts add --app <app> --label <label>` and the arguments
+/// `more`, with its configuration at `config` and `stdin` (the password,
+/// when one is typed): (success, stdout, stderr).
+pub fn cli_add_account(
+    config: &Path,
+    app: &str,
+    label: &str,
+    more: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    let mut args = vec!["accounts", "add", "--app", app, "--label", label];
+    args.extend_from_slice(more);
+    cli(config, &args, stdin)
 }
 
 pub fn audit_verify(storage: &Storage) -> std::process::Output {
