@@ -7,9 +7,7 @@ use super::*;
 #[tokio::test]
 async fn audit_chain_appends_in_order_and_filters() {
     for s in backends("audit").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        s.create_workspace(&ws).await.unwrap();
+        let (c, ws) = bare_workspace(s.as_ref()).await;
         let chain = |prev: &str, seq: i64, e: &NewAuditEvent| ChainLink {
             hash: format!("{prev}:{seq}:{}", e.action)
                 .chars()
@@ -102,9 +100,7 @@ async fn audit_chain_appends_in_order_and_filters() {
 #[tokio::test]
 async fn concurrent_audit_appends_keep_one_chain() {
     for s in backends("auditconc").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        s.create_workspace(&ws).await.unwrap();
+        let (c, ws) = bare_workspace(s.as_ref()).await;
         let mut tasks = Vec::new();
         for i in 0..20 {
             let s = Arc::clone(&s);

@@ -25,9 +25,7 @@ fn pairing(c: &FakeClock, ip: &str) -> PairingRow {
 #[tokio::test]
 async fn pairings_are_decided_and_claimed_once() {
     for s in backends("pairings").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        s.create_workspace(&ws).await.unwrap();
+        let (c, ws) = bare_workspace(s.as_ref()).await;
         let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
         s.create_user(&u).await.unwrap();
         let p = pairing(&c, "127.0.0.1");
@@ -77,9 +75,7 @@ async fn pairings_are_decided_and_claimed_once() {
 #[tokio::test]
 async fn extra_urls_restrictions_and_autofill_rotations() {
     for s in backends("extension_rows").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        s.create_workspace(&ws).await.unwrap();
+        let (c, ws) = bare_workspace(s.as_ref()).await;
         let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
         s.create_user(&u).await.unwrap();
         let a = account(&c, ws.id, u.id, "IG");
@@ -176,9 +172,7 @@ async fn extra_urls_restrictions_and_autofill_rotations() {
 #[tokio::test]
 async fn a_batch_of_audit_events_extends_one_chain_in_order() {
     for s in backends("audit_batch").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        s.create_workspace(&ws).await.unwrap();
+        let (c, ws) = bare_workspace(s.as_ref()).await;
         let chain = |prev: &str, seq: i64, e: &NewAuditEvent| ChainLink {
             hash: format!("{seq}:{}:{}", e.action, &prev[..prev.len().min(6)]),
             head_mac: format!("mac{seq}"),

@@ -31,10 +31,7 @@ impl Scene {
     /// First-run setup with the Owner `owner_email`, and the account
     /// `label`.
     pub async fn with(s: &dyn Store, owner_email: &str, label: &str) -> Self {
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, owner_email, WorkspaceRole::Owner);
-        s.bootstrap(&ws, &owner).await.unwrap();
+        let (c, ws, owner) = first_run(s, owner_email, WorkspaceRole::Owner).await;
         let account = account(&c, ws.id, owner.id, label);
         s.create_account(&account, &owner_of(&account, owner.id), &[])
             .await
@@ -129,6 +126,29 @@ impl Scene {
         assert_eq!((got.id, got.state.as_str()), (j.id, "running"));
         got
     }
+}
+
+/// A workspace stored without first-run setup (nobody in it yet), with
+/// the fake clock that made it.
+pub async fn bare_workspace(s: &dyn Store) -> (FakeClock, WorkspaceRow) {
+    let c = clock();
+    let ws = workspace(&c);
+    s.create_workspace(&ws).await.unwrap();
+    (c, ws)
+}
+
+/// First-run setup alone: a workspace and its first user, `email` in
+/// `role`, stored; with the fake clock that made them.
+pub async fn first_run(
+    s: &dyn Store,
+    email: &str,
+    role: WorkspaceRole,
+) -> (FakeClock, WorkspaceRow, UserRow) {
+    let c = clock();
+    let ws = workspace(&c);
+    let u = user(&c, ws.id, email, role);
+    s.bootstrap(&ws, &u).await.unwrap();
+    (c, ws, u)
 }
 
 /// An email with a code to `x-1@inbox.test` for `a`, received now, its

@@ -31,10 +31,7 @@ fn invitation(
 #[tokio::test]
 async fn invitations_are_used_once_revocable_and_expire() {
     for s in backends("invitations").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &owner).await.unwrap();
+        let (c, ws, owner) = first_run(s.as_ref(), "o@acme.test", WorkspaceRole::Owner).await;
 
         let inv = invitation(&c, ws.id, owner.id, "new@acme.test", "h1");
         s.create_invitation(&inv).await.unwrap();
@@ -143,10 +140,7 @@ async fn invitations_are_used_once_revocable_and_expire() {
 #[tokio::test]
 async fn other_sessions_end_and_the_kept_one_stays() {
     for s in backends("other_sessions").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "a@acme.test", WorkspaceRole::User).await;
         let mut ids = Vec::new();
         for n in 0..3 {
             let sess = session(&c, &u, &format!("t{n}"));

@@ -9,10 +9,7 @@ use super::*;
 async fn jobs_are_claimed_once_one_per_account_and_recovered() {
     let b = backends("jobs").await;
     for s in &b.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "o@acme.test", WorkspaceRole::Owner).await;
         let a1 = account(&c, ws.id, u.id, "IG");
         let a2 = account(&c, ws.id, u.id, "TikTok");
         s.create_account(&a1, &owner_of(&a1, u.id), &[])
@@ -207,10 +204,7 @@ async fn jobs_are_claimed_once_one_per_account_and_recovered() {
 async fn concurrent_workers_never_share_a_job_or_an_account() {
     let b = backends("jobrace").await;
     for s in &b.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "o@acme.test", WorkspaceRole::Owner).await;
         let mut accounts = Vec::new();
         for i in 0..4 {
             let a = account(&c, ws.id, u.id, &format!("A{i}"));

@@ -1,15 +1,13 @@
 //! "Keep MFA on" (issue 13): which accounts are due for a check, the last
 //! result per account, and at most one check waiting per account.
 
+use super::fixtures::first_run;
 use super::*;
 
 #[tokio::test]
 async fn mfa_checks_are_due_per_account_and_one_waits_at_a_time() {
     for s in backends("mfa_checks").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "o@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "o@acme.test", WorkspaceRole::Owner).await;
         let add = |label: &'static str| account(&c, ws.id, u.id, label);
         // Confirmed TOTP: due. Pending only, HOTP, no username: never.
         let (due, pending, hotp, nameless) = (add("IG"), add("TikTok"), add("Bank"), add("Vendor"));

@@ -7,10 +7,7 @@ use super::*;
 #[tokio::test]
 async fn sessions_tokens_and_throttle() {
     for s in backends("sessions").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "a@acme.test", WorkspaceRole::User).await;
         let sess = session(&c, &u, "th1");
         s.create_session(&sess).await.unwrap();
         assert_eq!(s.session_by_token_hash("th1").await.unwrap().unwrap(), sess);

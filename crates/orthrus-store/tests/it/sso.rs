@@ -2,6 +2,7 @@
 //! node, and a replayed `state` finds nothing), expired flows are purged,
 //! and a provider account links to one user.
 
+use super::fixtures::first_run;
 use super::*;
 
 fn flow(c: &FakeClock, key: &str, kind: SsoFlowKind) -> SsoFlowRow {
@@ -25,10 +26,7 @@ fn flow(c: &FakeClock, key: &str, kind: SsoFlowKind) -> SsoFlowRow {
 #[tokio::test]
 async fn a_flow_is_taken_once_and_expired_ones_are_purged() {
     for s in backends("sso_flows").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &owner).await.unwrap();
+        let (c, ws, owner) = first_run(s.as_ref(), "owner@acme.test", WorkspaceRole::Owner).await;
         let mut step_up = flow(&c, "k1", SsoFlowKind::StepUp);
         step_up.workspace_id = Some(ws.id);
         step_up.user_id = Some(owner.id);
@@ -67,10 +65,7 @@ async fn a_flow_is_taken_once_and_expired_ones_are_purged() {
 #[tokio::test]
 async fn a_provider_account_links_to_one_user() {
     for s in backends("sso_links").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let owner = user(&c, ws.id, "owner@acme.test", WorkspaceRole::Owner);
-        s.bootstrap(&ws, &owner).await.unwrap();
+        let (c, ws, owner) = first_run(s.as_ref(), "owner@acme.test", WorkspaceRole::Owner).await;
         let other = user(&c, ws.id, "kim@acme.test", WorkspaceRole::User);
         s.create_user(&other).await.unwrap();
         let link = SsoIdentityRow {

@@ -177,10 +177,7 @@ async fn sessions_and_tokens_are_touched_and_a_token_is_revoked_once() {
 #[tokio::test]
 async fn totp_steps_and_recovery_codes_are_single_use() {
     for s in backends("totp").await.stores {
-        let c = clock();
-        let ws = workspace(&c);
-        let u = user(&c, ws.id, "a@acme.test", WorkspaceRole::User);
-        s.bootstrap(&ws, &u).await.unwrap();
+        let (c, ws, u) = first_run(s.as_ref(), "a@acme.test", WorkspaceRole::User).await;
         s.set_user_totp(ws.id, u.id, Some(&[9, 9]), true, c.now())
             .await
             .unwrap();
