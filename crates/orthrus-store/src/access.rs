@@ -4,7 +4,7 @@
 //! [`AccessStore`] supertrait.
 
 use crate::models::{AccessRequestRow, AccessRequestState, AccessRequestView, UserRow};
-use crate::sql::{conflict, parse};
+use crate::sql::{self, conflict, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{EventId, Timestamp, UserId, WorkspaceId};
@@ -120,29 +120,24 @@ macro_rules! impl_access {
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
             async fn get_access_request(&self, ws: WorkspaceId, id: EventId) -> Result<Option<AccessRequestView>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!("{REQUEST_VIEW} WHERE r.workspace_id = $1 AND r.id = $2")))
-                    .bind(ws.to_string())
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .as_ref()
-                    .map(Self::access_request_view)
-                    .transpose()
+                let select = sql_fmt!("{REQUEST_VIEW} WHERE r.workspace_id = $1 AND r.id = $2");
+                let keys = [ws.to_string(), id.to_string()];
+                sql::one_by(&self.pool, select, keys, Self::access_request_view).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
             async fn list_access_requests(&self, ws: WorkspaceId, pending_only: bool, limit: i64) -> Result<Vec<AccessRequestView>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let select = sql_fmt!(
                     "{REQUEST_VIEW} WHERE r.workspace_id = $1 AND ($2 = FALSE OR r.state = 'pending') ORDER BY r.created_at DESC, r.id DESC LIMIT $3"
-                )))
-                .bind(ws.to_string())
-                .bind(pending_only)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(Self::access_request_view)
-                .collect()
+                );
+                sql::all_with(
+                    &self.pool,
+                    select,
+                    [ws.to_string()],
+                    |query| query.bind(pending_only).bind(limit),
+                    Self::access_request_view,
+                )
+                .await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
@@ -175,15 +170,15 @@ macro_rules! impl_access {
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>> {
-                let ids = sqlx::query("SELECT workspace_id, id FROM users WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1 ORDER BY access_expires_at LIMIT $2")
-                    .bind(now.0)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut out = Vec::with_capacity(ids.len());
-                for r in &ids {
+                let select = "SELECT workspace_id, id FROM users WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1 ORDER BY access_expires_at LIMIT $2";
+                let ids = sql::all_with(&self.pool, select, [], |query| query.bind(now.0).bind(limit), |r| {
                     let ws: WorkspaceId = parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?;
                     let id: UserId = parse(&r.try_get::<String, _>("id")?, "id")?;
+                    Ok((ws, id))
+                })
+                .await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for (ws, id) in ids {
                     if let Some(u) = crate::UserStore::get_user(self, ws, id).await? {
                         out.push(u);
                     }

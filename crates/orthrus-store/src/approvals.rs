@@ -166,22 +166,14 @@ macro_rules! impl_approvals {
                 user: UserId,
                 now: Timestamp,
             ) -> Result<Vec<StepUpRequestRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM step_up_requests
                     WHERE workspace_id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > $3
                     ORDER BY created_at DESC
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(now.0)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(step_up_row)
-                .collect()
+                    "#;
+                let keys = [ws.to_string(), user.to_string()];
+                sql::all_with(&self.pool, select, keys, |query| query.bind(now.0), step_up_row).await
             }
 
             #[instrument(
@@ -338,8 +330,7 @@ macro_rules! impl_approvals {
                 target: &str,
                 now: Timestamp,
             ) -> Result<Option<DualApprovalRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM dual_approvals
                     WHERE workspace_id = $1
@@ -350,18 +341,16 @@ macro_rules! impl_approvals {
                         AND expires_at > $5
                     ORDER BY created_at DESC
                     LIMIT 1
-                    "#,
+                    "#;
+                let keys = [ws.to_string(), requester.to_string()];
+                sql::one_with(
+                    &self.pool,
+                    select,
+                    keys,
+                    |query| query.bind(action).bind(target).bind(now.0),
+                    dual_row,
                 )
-                .bind(ws.to_string())
-                .bind(requester.to_string())
-                .bind(action)
-                .bind(target)
-                .bind(now.0)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(dual_row)
-                .transpose()
+                .await
             }
 
             #[instrument(
@@ -383,21 +372,14 @@ macro_rules! impl_approvals {
                 ws: WorkspaceId,
                 now: Timestamp,
             ) -> Result<Vec<DualApprovalRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM dual_approvals
                     WHERE workspace_id = $1 AND status = 'pending' AND expires_at > $2
                     ORDER BY created_at
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(now.0)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(dual_row)
-                .collect()
+                    "#;
+                let keys = [ws.to_string()];
+                sql::all_with(&self.pool, select, keys, |query| query.bind(now.0), dual_row).await
             }
 
             #[instrument(

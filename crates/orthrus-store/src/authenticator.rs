@@ -6,7 +6,9 @@
 use crate::models::{
     BackupCodeRow, BackupSetRow, BackupSetSummary, IssuanceRow, OtpRow, OtpSlot, UsedStepRow,
 };
-use crate::rows::{OTP_COLS, backup_code_row, backup_set_row, issuance_row, otp_row, used_row};
+use crate::rows::{
+    OTP_COLS, USED_COLS, backup_code_row, backup_set_row, issuance_row, otp_row, used_row,
+};
 use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
@@ -242,21 +244,15 @@ macro_rules! impl_authenticator {
                 a: AccountId,
                 slot: OtpSlot,
             ) -> Result<Option<OtpRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {OTP_COLS}
                     FROM account_otp
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
                     "#
-                ))
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(slot.as_str())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(otp_row)
-                .transpose()
+                );
+                let keys = [ws.to_string(), a.to_string(), slot.as_str().to_owned()];
+                sql::one_by(&self.pool, select, keys, otp_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -388,8 +384,7 @@ macro_rules! impl_authenticator {
             ) -> Result<Option<i64>> {
                 // One conditional UPDATE … RETURNING: the row lock (PostgreSQL)
                 // or the single writer (SQLite) makes the claim atomic.
-                let row = sqlx::query(
-                    r#"
+                let claim = r#"
                     UPDATE account_otp
                     SET counter = counter + 1
                     WHERE workspace_id = $1
@@ -398,17 +393,12 @@ macro_rules! impl_authenticator {
                         AND id = $3
                         AND kind = 'hotp'
                     RETURNING counter
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(enrolment.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                match row {
-                    Some(r) => Ok(Some(r.try_get::<i64, _>("counter")? - 1)),
-                    None => Ok(None),
-                }
+                    "#;
+                let keys = [ws.to_string(), a.to_string(), enrolment.to_string()];
+                sql::one_by(&self.pool, claim, keys, |r| {
+                    Ok(r.try_get::<i64, _>("counter")? - 1)
+                })
+                .await
             }
 
             #[instrument(
@@ -449,23 +439,16 @@ macro_rules! impl_authenticator {
                 a: AccountId,
                 limit: i64,
             ) -> Result<Vec<IssuanceRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT id, workspace_id, account_id, user_id, user_email, how, step, issued_at
                     FROM otp_issuance
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY issued_at DESC, id DESC
                     LIMIT $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(limit.clamp(1, 1000))
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(issuance_row)
-                .collect()
+                    "#;
+                let keys = [ws.to_string(), a.to_string()];
+                let limit = limit.clamp(1, 1000);
+                sql::all_with(&self.pool, select, keys, |query| query.bind(limit), issuance_row).await
             }
 
             #[instrument(
@@ -474,25 +457,24 @@ macro_rules! impl_authenticator {
                 fields(backend = Self::BACKEND, ws = %u.workspace_id)
             )]
             async fn mark_step_used(&self, u: &UsedStepRow) -> Result<bool> {
-                let done = sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO otp_used_steps (workspace_id, account_id, step, used_by, used_by_email, how,
                         used_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7)
                     ON CONFLICT (account_id, step)
                     DO NOTHING
-                    "#,
-                )
-                .bind(u.workspace_id.to_string())
-                .bind(u.account_id.to_string())
-                .bind(u.step)
-                .bind(u.used_by.map(|x| x.to_string()))
-                .bind(u.used_by_email.as_deref())
-                .bind(&u.how)
-                .bind(u.used_at.0)
-                .execute(&self.pool)
+                    "#;
+                let keys = [u.workspace_id.to_string(), u.account_id.to_string()];
+                let done = sql::execute(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(u.step)
+                        .bind(u.used_by.map(|x| x.to_string()))
+                        .bind(u.used_by_email.as_deref())
+                        .bind(&u.how)
+                        .bind(u.used_at.0)
+                })
                 .await?;
-                Ok(done.rows_affected() == 1)
+                Ok(done == 1)
             }
 
             #[instrument(
@@ -506,21 +488,15 @@ macro_rules! impl_authenticator {
                 a: AccountId,
                 step: i64,
             ) -> Result<Option<UsedStepRow>> {
-                sqlx::query(
+                let select = sql_fmt!(
                     r#"
-                    SELECT workspace_id, account_id, step, used_by, used_by_email, how, used_at
+                    SELECT {USED_COLS}
                     FROM otp_used_steps
                     WHERE workspace_id = $1 AND account_id = $2 AND step = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(step)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(used_row)
-                .transpose()
+                    "#
+                );
+                let keys = [ws.to_string(), a.to_string()];
+                sql::one_with(&self.pool, select, keys, |query| query.bind(step), used_row).await
             }
 
             #[instrument(

@@ -4,7 +4,7 @@
 //! that the finish may land on any node; taken once, and only before it
 //! expires.
 
-use crate::sql::parse;
+use crate::sql::{self, parse};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{SessionId, Timestamp};
@@ -108,28 +108,17 @@ macro_rules! impl_ceremonies {
                 purpose: CeremonyPurpose,
                 now: Timestamp,
             ) -> Result<Option<CeremonyRow>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let take = sqlx::AssertSqlSafe(format!(
                     "DELETE FROM passkey_ceremonies WHERE session_id = $1 AND purpose = $2 AND expires_at > $3 RETURNING {COLS}"
-                )))
-                .bind(session.to_string())
-                .bind(purpose.as_str())
-                .bind(now.0)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(ceremony_row)
-                .transpose()
+                ));
+                let keys = [session.to_string(), purpose.as_str().to_owned()];
+                sql::one_with(&self.pool, take, keys, |query| query.bind(now.0), ceremony_row).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn purge_passkey_ceremonies(&self, before: Timestamp) -> Result<u64> {
-                Ok(
-                    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
-                        .bind(before.0)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected(),
-                )
+                let delete = "DELETE FROM passkey_ceremonies WHERE expires_at <= $1";
+                sql::execute(&self.pool, delete, [], |query| query.bind(before.0)).await
             }
         }
     };

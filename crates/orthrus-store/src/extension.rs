@@ -91,18 +91,12 @@ macro_rules! impl_extension {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn count_pairings_from(&self, ip: &str, since: Timestamp) -> Result<i64> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT COUNT(*) AS n
                     FROM extension_pairings
                     WHERE ip = $1 AND created_at >= $2
-                    "#,
-                )
-                .bind(ip)
-                .bind(since.0)
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(row.try_get("n")?)
+                    "#;
+                sql::count(&self.pool, select, [ip.to_owned()], |query| query.bind(since.0)).await
             }
 
             #[instrument(
@@ -180,21 +174,16 @@ macro_rules! impl_extension {
                 urls_json: &str,
                 at: Timestamp,
             ) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let upsert = r#"
                     INSERT INTO account_urls (account_id, workspace_id, urls, updated_at)
                     VALUES ($1, $2, $3, $4)
                     ON CONFLICT (account_id)
                     DO UPDATE SET urls = excluded.urls,
                         updated_at = excluded.updated_at
-                    "#,
-                )
-                .bind(a.to_string())
-                .bind(ws.to_string())
-                .bind(urls_json)
-                .bind(at.0)
-                .execute(&self.pool)
-                .await?;
+                    "#;
+                let keys = [a.to_string(), ws.to_string()];
+                sql::execute(&self.pool, upsert, keys, |query| query.bind(urls_json).bind(at.0))
+                    .await?;
                 Ok(())
             }
 

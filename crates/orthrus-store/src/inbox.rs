@@ -366,21 +366,15 @@ macro_rules! impl_inbox {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn unindexed_messages(&self, limit: i64) -> Result<Vec<InboxMessageRow>> {
                 // Answered from the partial index of 0022 (only unindexed rows).
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM inbox_messages
                     WHERE NOT words_indexed
                     ORDER BY received_at, id
                     LIMIT $1
-                    "#,
-                )
-                .bind(limit.clamp(1, 500))
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(message_row)
-                .collect()
+                    "#;
+                let limit = limit.clamp(1, 500);
+                sql::all_with(&self.pool, select, [], |query| query.bind(limit), message_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -412,22 +406,19 @@ macro_rules! impl_inbox {
             ) -> Result<Vec<InboxMessageRow>> {
                 // Keyset paging on (received_at, id): a burst of messages
                 // in one millisecond cannot hide the ones after a page.
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT * FROM inbox_messages WHERE workspace_id = $1 AND account_id = $2
                     AND (received_at > $3 OR (received_at = $3 AND id > $5)) ORDER BY received_at, id LIMIT $4
-                    "#,
+                    "#;
+                let after = after.map(|i| i.to_string()).unwrap_or_default();
+                sql::all_with(
+                    &self.pool,
+                    select,
+                    [ws.to_string(), a.to_string()],
+                    |query| query.bind(since.0).bind(limit.clamp(1, 500)).bind(after),
+                    message_row,
                 )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(since.0)
-                .bind(limit.clamp(1, 500))
-                .bind(after.map(|i| i.to_string()).unwrap_or_default())
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(message_row)
-                .collect()
+                .await
             }
 
             #[instrument(
@@ -518,15 +509,12 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn inbox_retentions(&self) -> Result<Vec<(WorkspaceId, Option<i64>)>> {
-                let rows = sqlx::query("SELECT id, inbox_retention_days FROM workspaces")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        let days: Option<i32> = r.try_get("inbox_retention_days")?;
-                        Ok((id(r, "id")?, days.map(i64::from)))
-                    })
-                    .collect()
+                let select = "SELECT id, inbox_retention_days FROM workspaces";
+                sql::all_by(&self.pool, select, [], |r| {
+                    let days: Option<i32> = r.try_get("inbox_retention_days")?;
+                    Ok((id(r, "id")?, days.map(i64::from)))
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -546,22 +534,21 @@ macro_rules! impl_inbox {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
             async fn forward_address(&self, user: UserId) -> Result<Option<ForwardAddressRow>> {
-                let row = sqlx::query("SELECT * FROM forward_addresses WHERE user_id = $1")
-                    .bind(user.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                let Some(r) = row else { return Ok(None) };
-                let attempts: i32 = r.try_get("attempts")?;
-                Ok(Some(ForwardAddressRow {
-                    user_id: id(&r, "user_id")?,
-                    workspace_id: id(&r, "workspace_id")?,
-                    email: r.try_get("email")?,
-                    pending_email: r.try_get("pending_email")?,
-                    code_hash: r.try_get("code_hash")?,
-                    code_expires_at: ts_opt(&r, "code_expires_at")?,
-                    attempts: i64::from(attempts),
-                    verified_at: ts_opt(&r, "verified_at")?,
-                }))
+                let select = "SELECT * FROM forward_addresses WHERE user_id = $1";
+                sql::one_by(&self.pool, select, [user.to_string()], |r| {
+                    let attempts: i32 = r.try_get("attempts")?;
+                    Ok(ForwardAddressRow {
+                        user_id: id(r, "user_id")?,
+                        workspace_id: id(r, "workspace_id")?,
+                        email: r.try_get("email")?,
+                        pending_email: r.try_get("pending_email")?,
+                        code_hash: r.try_get("code_hash")?,
+                        code_expires_at: ts_opt(r, "code_expires_at")?,
+                        attempts: i64::from(attempts),
+                        verified_at: ts_opt(r, "verified_at")?,
+                    })
+                })
+                .await
             }
 
             #[instrument(
@@ -570,8 +557,7 @@ macro_rules! impl_inbox {
                 fields(backend = Self::BACKEND, ws = %f.workspace_id)
             )]
             async fn save_forward_address(&self, f: &ForwardAddressRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let upsert = r#"
                     INSERT INTO forward_addresses (user_id, workspace_id, email, pending_email, code_hash,
                         code_expires_at, attempts, verified_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -582,17 +568,17 @@ macro_rules! impl_inbox {
                         code_expires_at = excluded.code_expires_at,
                         attempts = excluded.attempts,
                         verified_at = excluded.verified_at
-                    "#,
-                )
-                .bind(f.user_id.to_string())
-                .bind(f.workspace_id.to_string())
-                .bind(&f.email)
-                .bind(&f.pending_email)
-                .bind(&f.code_hash)
-                .bind(f.code_expires_at.map(|t| t.0))
-                .bind(i32::try_from(f.attempts).unwrap_or(i32::MAX))
-                .bind(f.verified_at.map(|t| t.0))
-                .execute(&self.pool)
+                    "#;
+                let keys = [f.user_id.to_string(), f.workspace_id.to_string()];
+                sql::execute(&self.pool, upsert, keys, |query| {
+                    query
+                        .bind(&f.email)
+                        .bind(&f.pending_email)
+                        .bind(&f.code_hash)
+                        .bind(f.code_expires_at.map(|t| t.0))
+                        .bind(i32::try_from(f.attempts).unwrap_or(i32::MAX))
+                        .bind(f.verified_at.map(|t| t.0))
+                })
                 .await?;
                 Ok(())
             }

@@ -149,40 +149,33 @@ macro_rules! impl_jobs {
                 account: Option<AccountId>,
                 limit: i64,
             ) -> Result<Vec<JobRow>> {
-                let rows = match account {
+                let limit = limit.clamp(1, 500);
+                match account {
                     Some(a) => {
-                        sqlx::query(
-                            r#"
+                        let select = r#"
                             SELECT *
                             FROM automation_jobs
                             WHERE workspace_id = $1 AND account_id = $2
                             ORDER BY created_at DESC, id DESC
                             LIMIT $3
-                            "#,
-                        )
-                        .bind(ws.to_string())
-                        .bind(a.to_string())
-                        .bind(limit.clamp(1, 500))
-                        .fetch_all(&self.pool)
-                        .await?
+                            "#;
+                        let keys = [ws.to_string(), a.to_string()];
+                        sql::all_with(&self.pool, select, keys, |query| query.bind(limit), job_row)
+                            .await
                     }
                     None => {
-                        sqlx::query(
-                            r#"
+                        let select = r#"
                             SELECT *
                             FROM automation_jobs
                             WHERE workspace_id = $1
                             ORDER BY created_at DESC, id DESC
                             LIMIT $2
-                            "#,
-                        )
-                        .bind(ws.to_string())
-                        .bind(limit.clamp(1, 500))
-                        .fetch_all(&self.pool)
-                        .await?
+                            "#;
+                        let keys = [ws.to_string()];
+                        sql::all_with(&self.pool, select, keys, |query| query.bind(limit), job_row)
+                            .await
                     }
-                };
-                rows.iter().map(job_row).collect()
+                }
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -251,25 +244,26 @@ macro_rules! impl_jobs {
                 now: Timestamp,
                 lease_until: Timestamp,
             ) -> Result<Lease> {
-                let row = sqlx::query(
-                    r#"
+                let update = r#"
                     UPDATE automation_jobs
                     SET lease_until = $3,
                         updated_at = $4
                     WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')
                     RETURNING cancel_requested
-                    "#,
+                    "#;
+                let keys = [id.to_string(), worker.to_owned()];
+                let cancel = sql::one_with(
+                    &self.pool,
+                    update,
+                    keys,
+                    |query| query.bind(lease_until.0).bind(now.0),
+                    |r| Ok(r.try_get::<bool, _>("cancel_requested")?),
                 )
-                .bind(id.to_string())
-                .bind(worker)
-                .bind(lease_until.0)
-                .bind(now.0)
-                .fetch_optional(&self.pool)
                 .await?;
-                Ok(match row {
+                Ok(match cancel {
                     None => Lease::Lost,
-                    Some(r) if r.try_get::<bool, _>("cancel_requested")? => Lease::CancelRequested,
-                    Some(_) => Lease::Held,
+                    Some(true) => Lease::CancelRequested,
+                    Some(false) => Lease::Held,
                 })
             }
 
@@ -488,35 +482,29 @@ macro_rules! impl_jobs {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, job = %job))]
             async fn job_steps(&self, job: EventId) -> Result<Vec<JobStepRow>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM automation_steps
                     WHERE job_id = $1
                     ORDER BY seq
-                    "#,
-                )
-                .bind(job.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(JobStepRow {
-                            job_id: id(r, "job_id")?,
-                            seq: i64::from(r.try_get::<i32, _>("seq")?),
-                            attempt: i64::from(r.try_get::<i32, _>("attempt")?),
-                            name: r.try_get("name")?,
-                            started_at: ts(r, "started_at")?,
-                            ended_at: ts_opt(r, "ended_at")?,
-                            outcome: r
-                                .try_get::<Option<String>, _>("outcome")?
-                                .map(|o| parse(&o, "step outcome"))
-                                .transpose()?,
-                            url: r.try_get("url")?,
-                            detail: r.try_get("detail")?,
-                        })
+                    "#;
+                sql::all_by(&self.pool, select, [job.to_string()], |r| {
+                    Ok(JobStepRow {
+                        job_id: id(r, "job_id")?,
+                        seq: i64::from(r.try_get::<i32, _>("seq")?),
+                        attempt: i64::from(r.try_get::<i32, _>("attempt")?),
+                        name: r.try_get("name")?,
+                        started_at: ts(r, "started_at")?,
+                        ended_at: ts_opt(r, "ended_at")?,
+                        outcome: r
+                            .try_get::<Option<String>, _>("outcome")?
+                            .map(|o| parse(&o, "step outcome"))
+                            .transpose()?,
+                        url: r.try_get("url")?,
+                        detail: r.try_get("detail")?,
                     })
-                    .collect()
+                })
+                .await
             }
 
             #[instrument(

@@ -135,8 +135,7 @@ macro_rules! impl_members {
                 a: AccountId,
                 now: Timestamp,
             ) -> Result<Vec<MemberView>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT m.workspace_id, m.account_id, m.user_id, m.role, m.added_by, m.added_at,
                         m.expires_at, u.email, u.name
                     FROM account_members m
@@ -145,22 +144,16 @@ macro_rules! impl_members {
                         AND m.account_id = $2
                         AND (m.expires_at IS NULL OR m.expires_at > $3)
                     ORDER BY u.email
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(now.0)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
+                    "#;
+                let keys = [ws.to_string(), a.to_string()];
+                sql::all_with(&self.pool, select, keys, |query| query.bind(now.0), |r| {
                     Ok(MemberView {
                         member: member_row(r)?,
                         email: r.try_get("email")?,
                         name: r.try_get("name")?,
                     })
                 })
-                .collect()
+                .await
             }
 
             #[instrument(
@@ -177,8 +170,7 @@ macro_rules! impl_members {
             ) -> Result<Option<AccountRole>> {
                 // Every grant still in force (one row each: their own
                 // membership and their teams' grants); the highest role wins.
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT role
                     FROM account_members
                     WHERE workspace_id = $1
@@ -190,22 +182,13 @@ macro_rules! impl_members {
                     FROM team_grants tg
                     JOIN team_members tm ON tm.team_id = tg.team_id
                     WHERE tg.workspace_id = $1 AND tg.account_id = $2 AND tm.user_id = $3
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(a.to_string())
-                .bind(user.to_string())
-                .bind(now.0)
-                .fetch_all(&self.pool)
+                    "#;
+                let keys = [ws.to_string(), a.to_string(), user.to_string()];
+                let roles = sql::all_with(&self.pool, select, keys, |query| query.bind(now.0), |r| {
+                    parse::<AccountRole>(&r.try_get::<String, _>("role")?, "account role")
+                })
                 .await?;
-                let mut best = None;
-                for r in &rows {
-                    best = best.max(Some(parse::<AccountRole>(
-                        &r.try_get::<String, _>("role")?,
-                        "account role",
-                    )?));
-                }
-                Ok(best)
+                Ok(roles.into_iter().max())
             }
 
             #[instrument(
@@ -230,22 +213,15 @@ macro_rules! impl_members {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn expired_members(&self, now: Timestamp, limit: i64) -> Result<Vec<MemberRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT workspace_id, account_id, user_id, role, added_by, added_at, expires_at
                     FROM account_members
                     WHERE expires_at IS NOT NULL AND expires_at <= $1
                     ORDER BY expires_at
                     LIMIT $2
-                    "#,
-                )
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(member_row)
-                .collect()
+                    "#;
+                sql::all_with(&self.pool, select, [], |query| query.bind(now.0).bind(limit), member_row)
+                    .await
             }
 
             #[instrument(

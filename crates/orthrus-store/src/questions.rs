@@ -232,13 +232,8 @@ macro_rules! impl_questions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn purge_job_screenshots(&self, before: Timestamp) -> Result<u64> {
-                Ok(
-                    sqlx::query("DELETE FROM automation_screenshots WHERE taken_at < $1")
-                        .bind(before.0)
-                        .execute(&self.pool)
-                        .await?
-                        .rows_affected(),
-                )
+                let delete = "DELETE FROM automation_screenshots WHERE taken_at < $1";
+                sql::execute(&self.pool, delete, [], |query| query.bind(before.0)).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
@@ -248,19 +243,17 @@ macro_rules! impl_questions {
                 worker: &str,
                 now: Timestamp,
             ) -> Result<Option<Vec<u8>>> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT answer
                     FROM automation_jobs
                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND length(answer) > 0
-                    "#,
-                )
-                .bind(id.to_string())
-                .bind(worker)
-                .fetch_optional(&self.pool)
+                    "#;
+                let keys = [id.to_string(), worker.to_owned()];
+                let answer = sql::one_by(&self.pool, select, keys, |r| {
+                    Ok(r.try_get::<Vec<u8>, _>("answer")?)
+                })
                 .await?;
-                let Some(row) = row else { return Ok(None) };
-                let answer: Vec<u8> = row.try_get("answer")?;
+                let Some(answer) = answer else { return Ok(None) };
                 // Only the worker holding the job takes its answer, once.
                 let update = r#"
                     UPDATE automation_jobs

@@ -8,7 +8,6 @@ use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, Timestamp, WorkspaceId};
-use sqlx::Row;
 use tracing::instrument;
 
 /// Rotation schedules and MFA checks.
@@ -77,8 +76,7 @@ macro_rules! impl_rotations {
                 fields(backend = Self::BACKEND, ws = %r.workspace_id)
             )]
             async fn save_rotation_schedule(&self, r: &RotationRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let upsert = r#"
                     INSERT INTO rotation_schedules (account_id, workspace_id, every_days, window_start,
                         window_end, on_member_leave, set_by, next_at, updated_at, password_policy,
                         after_autofill_hours)
@@ -91,20 +89,20 @@ macro_rules! impl_rotations {
                         next_at = excluded.next_at, updated_at = excluded.updated_at,
                             password_policy = excluded.password_policy,
                         after_autofill_hours = excluded.after_autofill_hours
-                    "#,
-                )
-                .bind(r.account_id.to_string())
-                .bind(r.workspace_id.to_string())
-                .bind(r.every_days.map(small))
-                .bind(small(r.window_start))
-                .bind(small(r.window_end))
-                .bind(r.on_member_leave)
-                .bind(r.set_by.to_string())
-                .bind(r.next_at.map(|t| t.0))
-                .bind(r.updated_at.0)
-                .bind(r.password_policy.as_deref())
-                .bind(r.after_autofill_hours.map(small))
-                .execute(&self.pool)
+                    "#;
+                let keys = [r.account_id.to_string(), r.workspace_id.to_string()];
+                sql::execute(&self.pool, upsert, keys, |query| {
+                    query
+                        .bind(r.every_days.map(small))
+                        .bind(small(r.window_start))
+                        .bind(small(r.window_end))
+                        .bind(r.on_member_leave)
+                        .bind(r.set_by.to_string())
+                        .bind(r.next_at.map(|t| t.0))
+                        .bind(r.updated_at.0)
+                        .bind(r.password_policy.as_deref())
+                        .bind(r.after_autofill_hours.map(small))
+                })
                 .await?;
                 Ok(())
             }
@@ -125,18 +123,13 @@ macro_rules! impl_rotations {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn due_rotations(&self, now: Timestamp) -> Result<Vec<RotationRow>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT *
                     FROM rotation_schedules
                     WHERE (every_days IS NOT NULL OR after_autofill_hours IS NOT NULL) AND next_at <= $1
                     ORDER BY next_at
-                    "#,
-                )
-                .bind(now.0)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(rotation_row).collect()
+                    "#;
+                sql::all_with(&self.pool, select, [], |query| query.bind(now.0), rotation_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, account = %a))]
@@ -232,23 +225,22 @@ macro_rules! impl_rotations {
                 fields(backend = Self::BACKEND, ws = %r.workspace_id)
             )]
             async fn save_mfa_check(&self, r: &MfaCheckRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let upsert = r#"
                     INSERT INTO mfa_checks (account_id, workspace_id, state, checked_at, job_id, reason)
                     VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT (account_id)
                     DO UPDATE SET state = excluded.state,
                         checked_at = excluded.checked_at,
                         job_id = excluded.job_id, reason = excluded.reason
-                    "#,
-                )
-                .bind(r.account_id.to_string())
-                .bind(r.workspace_id.to_string())
-                .bind(r.state.as_str())
-                .bind(r.checked_at.0)
-                .bind(r.job_id.to_string())
-                .bind(r.reason.as_deref())
-                .execute(&self.pool)
+                    "#;
+                let keys = [r.account_id.to_string(), r.workspace_id.to_string()];
+                sql::execute(&self.pool, upsert, keys, |query| {
+                    query
+                        .bind(r.state.as_str())
+                        .bind(r.checked_at.0)
+                        .bind(r.job_id.to_string())
+                        .bind(r.reason.as_deref())
+                })
                 .await?;
                 Ok(())
             }
@@ -259,8 +251,7 @@ macro_rules! impl_rotations {
                 before: Timestamp,
                 limit: i64,
             ) -> Result<Vec<DueMfaCheck>> {
-                let rows = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT o.workspace_id, o.account_id, o.enrolled_by
                     FROM account_otp o
                     JOIN accounts a ON a.id = o.account_id AND a.workspace_id = o.workspace_id
@@ -276,35 +267,26 @@ macro_rules! impl_rotations {
                         )
                     ORDER BY COALESCE(m.checked_at, 0), o.account_id
                     LIMIT $2
-                    "#,
-                )
-                .bind(before.0)
-                .bind(limit.clamp(1, 1000))
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(DueMfaCheck {
-                            workspace_id: id(r, "workspace_id")?,
-                            account_id: id(r, "account_id")?,
-                            enrolled_by: id(r, "enrolled_by")?,
-                        })
+                    "#;
+                let limit = limit.clamp(1, 1000);
+                sql::all_with(&self.pool, select, [], |query| query.bind(before.0).bind(limit), |r| {
+                    Ok(DueMfaCheck {
+                        workspace_id: id(r, "workspace_id")?,
+                        account_id: id(r, "account_id")?,
+                        enrolled_by: id(r, "enrolled_by")?,
                     })
-                    .collect()
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn mfa_checks_in_flight(&self) -> Result<i64> {
-                let row = sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT COUNT(*) AS n
                     FROM automation_jobs
                     WHERE kind = 'check_mfa' AND state IN ('queued', 'running', 'waiting', 'deferred')
-                    "#,
-                )
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(row.try_get::<i64, _>("n")?)
+                    "#;
+                sql::count(&self.pool, select, [], |query| query).await
             }
         }
     };

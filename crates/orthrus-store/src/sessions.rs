@@ -169,22 +169,16 @@ macro_rules! impl_sessions {
                 user: UserId,
                 now: Timestamp,
             ) -> Result<Vec<SessionRow>> {
-                sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {SESSION_COLS}
                     FROM sessions
                     WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
                     ORDER BY last_seen_at DESC
                     "#
-                ))
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .bind(now.0)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(session_row)
-                .collect()
+                );
+                let keys = [ws.to_string(), user.to_string()];
+                sql::all_with(&self.pool, select, keys, |query| query.bind(now.0), session_row).await
             }
 
             #[instrument(
@@ -320,19 +314,12 @@ macro_rules! impl_sessions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {
-                sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT key, failures, window_start, locked_until
                     FROM login_throttle
                     WHERE key = $1
-                    "#,
-                )
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(throttle_row)
-                .transpose()
+                    "#;
+                sql::one_by(&self.pool, select, [key.to_owned()], throttle_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]

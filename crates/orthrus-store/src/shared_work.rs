@@ -6,6 +6,7 @@
 //! supertrait.
 
 use crate::models::JobRow;
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId};
@@ -141,19 +142,20 @@ macro_rules! impl_shared_work {
             ) -> Result<bool> {
                 // One statement: two nodes inserting at once meet on the
                 // primary key, and the loser's update sees the winner's row.
-                let row = sqlx::query(
-                    "INSERT INTO task_leases (name, holder, expires_at) VALUES ($1, $2, $4)
+                let take = "INSERT INTO task_leases (name, holder, expires_at) VALUES ($1, $2, $4)
                      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
                      WHERE task_leases.expires_at <= $3 OR task_leases.holder = excluded.holder
-                     RETURNING holder",
+                     RETURNING holder";
+                let keys = [name.to_owned(), holder.to_owned()];
+                let taken = sql::one_with(
+                    &self.pool,
+                    take,
+                    keys,
+                    |query| query.bind(now.0).bind(until.0),
+                    |_| Ok(()),
                 )
-                .bind(name)
-                .bind(holder)
-                .bind(now.0)
-                .bind(until.0)
-                .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.is_some())
+                Ok(taken.is_some())
             }
         }
     };

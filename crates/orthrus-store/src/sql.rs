@@ -4,6 +4,7 @@
 //! written once; the row decoders are in `rows.rs`. Placeholders are `$n`,
 //! which both SQLite and PostgreSQL accept.
 
+use crate::rows::Decoded;
 use crate::{Result, StoreError};
 use std::str::FromStr;
 
@@ -47,7 +48,9 @@ pub(crate) type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database
 
 /// What the helpers below need of a backend: a query with its leading
 /// parameters bound, and how many rows a write changed.
-pub(crate) trait Backend: sqlx::Database<Arguments: sqlx::IntoArguments<Self>> {
+pub(crate) trait Backend:
+    sqlx::Database<Arguments: sqlx::IntoArguments<Self>, Row: Decoded>
+{
     /// `sql` with `keys` bound as its first parameters, in order.
     fn keyed<'q, const N: usize>(sql: impl sqlx::SqlSafeStr, keys: [String; N]) -> Query<'q, Self>;
     /// How many rows a write changed.
@@ -96,7 +99,18 @@ pub(crate) async fn one_by<'c, DB: Backend, T, const N: usize>(
     keys: [String; N],
     decode: impl Fn(&DB::Row) -> Result<T>,
 ) -> Result<Option<T>> {
-    let row = DB::keyed(select, keys).fetch_optional(e).await?;
+    one_with(e, select, keys, |query| query, decode).await
+}
+
+/// [`one_by`] whose parameters after `keys` come from `bind`.
+pub(crate) async fn one_with<'c, 'q, DB: Backend, T, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    select: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let row = bind(DB::keyed(select, keys)).fetch_optional(e).await?;
     row.as_ref().map(decode).transpose()
 }
 
@@ -107,8 +121,31 @@ pub(crate) async fn all_by<'c, DB: Backend, T, const N: usize>(
     keys: [String; N],
     decode: impl Fn(&DB::Row) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let rows = DB::keyed(select, keys).fetch_all(e).await?;
+    all_with(e, select, keys, |query| query, decode).await
+}
+
+/// [`all_by`] whose parameters after `keys` come from `bind`.
+pub(crate) async fn all_with<'c, 'q, DB: Backend, T, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    select: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let rows = bind(DB::keyed(select, keys)).fetch_all(e).await?;
     rows.iter().map(decode).collect()
+}
+
+/// The count `n` that a constant `SELECT COUNT(*) AS n …` answers, its
+/// parameters `keys` and then those from `bind`.
+pub(crate) async fn count<'c, 'q, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    select: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+) -> Result<i64> {
+    let row = bind(DB::keyed(select, keys)).fetch_one(e).await?;
+    row.field("n")
 }
 
 /// Runs a constant write whose first parameters are `keys` (ids, in order)

@@ -3,7 +3,7 @@
 //! return may land on any node), and the provider accounts linked to users
 //! (`sso_identities`).
 
-use crate::sql::{conflict, parse};
+use crate::sql::{self, conflict, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{SessionId, Timestamp, UserId, WorkspaceId};
@@ -173,24 +173,14 @@ macro_rules! impl_sso {
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn take_sso_flow(&self, key_hash: &str) -> Result<Option<SsoFlowRow>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DELETE FROM sso_flows WHERE key_hash = $1 RETURNING {FLOW_COLS}"
-                )))
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(flow_row)
-                .transpose()
+                let take = sql_fmt!("DELETE FROM sso_flows WHERE key_hash = $1 RETURNING {FLOW_COLS}");
+                sql::one_by(&self.pool, take, [key_hash.to_owned()], flow_row).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn purge_sso_flows(&self, before: Timestamp) -> Result<u64> {
-                Ok(sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
-                    .bind(before.0)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected())
+                let delete = "DELETE FROM sso_flows WHERE expires_at < $1";
+                sql::execute(&self.pool, delete, [], |query| query.bind(before.0)).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -199,16 +189,11 @@ macro_rules! impl_sso {
                 issuer: &str,
                 subject: &str,
             ) -> Result<Option<SsoIdentityRow>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let select = sql_fmt!(
                     "SELECT {IDENTITY_COLS} FROM sso_identities WHERE issuer = $1 AND subject = $2"
-                )))
-                .bind(issuer)
-                .bind(subject)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(identity_row)
-                .transpose()
+                );
+                let keys = [issuer.to_owned(), subject.to_owned()];
+                sql::one_by(&self.pool, select, keys, identity_row).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
@@ -217,16 +202,11 @@ macro_rules! impl_sso {
                 user: UserId,
                 issuer: &str,
             ) -> Result<Option<SsoIdentityRow>> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let select = sql_fmt!(
                     "SELECT {IDENTITY_COLS} FROM sso_identities WHERE user_id = $1 AND issuer = $2"
-                )))
-                .bind(user.to_string())
-                .bind(issuer)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(identity_row)
-                .transpose()
+                );
+                let keys = [user.to_string(), issuer.to_owned()];
+                sql::one_by(&self.pool, select, keys, identity_row).await
             }
 
             #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]

@@ -187,12 +187,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn list_workspaces(&self) -> Result<Vec<WorkspaceRow>> {
-                sqlx::query("SELECT * FROM workspaces ORDER BY id")
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(workspace_row)
-                    .collect()
+                let select = "SELECT * FROM workspaces ORDER BY id";
+                sql::all_by(&self.pool, select, [], workspace_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws.id))]
@@ -216,10 +212,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn count_users(&self) -> Result<i64> {
-                Ok(sqlx::query("SELECT COUNT(*) AS n FROM users")
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get("n")?)
+                let select = "SELECT COUNT(*) AS n FROM users";
+                sql::count(&self.pool, select, [], |query| query).await
             }
 
             #[instrument(
@@ -242,10 +236,8 @@ macro_rules! impl_users {
                 .await
                 .map_err(|e| conflict(e, "setup is already complete"))?;
                 Self::insert_workspace(&mut *tx, ws).await?;
-                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("n")?;
+                let select = "SELECT COUNT(*) AS n FROM users";
+                let n = sql::count(&mut *tx, select, [], |query| query).await?;
                 if n > 0 {
                     tx.rollback().await?;
                     return Err(StoreError::Conflict("setup is already complete".into()));
@@ -285,24 +277,18 @@ macro_rules! impl_users {
             ) -> Result<Option<(UserRow, WorkspaceRow)>> {
                 let ucols = qualified("u", USER_COLS);
                 let wcols = aliased("w", WORKSPACE_COLS, "w_");
-                let row = sqlx::query(sql_fmt!(
+                let select = sql_fmt!(
                     r#"
                     SELECT {ucols}, {wcols}
                     FROM users u
                     JOIN workspaces w ON w.id = u.workspace_id
                     WHERE u.workspace_id = $1 AND u.id = $2
                     "#
-                ))
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|r| {
-                    let u = user_row(&r)?;
-                    let w = workspace_row(&Prefixed(&r, "w_"))?;
-                    Ok((u, w))
+                );
+                sql::one_by(&self.pool, select, [ws.to_string(), user.to_string()], |r| {
+                    Ok((user_row(r)?, workspace_row(&Prefixed(r, "w_"))?))
                 })
-                .transpose()
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -485,18 +471,13 @@ macro_rules! impl_users {
                 ws: WorkspaceId,
                 user: UserId,
             ) -> Result<i64> {
-                Ok(sqlx::query(
-                    r#"
+                let select = r#"
                     SELECT COUNT(*) AS n
                     FROM user_recovery_codes
                     WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(user.to_string())
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?)
+                    "#;
+                let keys = [ws.to_string(), user.to_string()];
+                sql::count(&self.pool, select, keys, |query| query).await
             }
 
             #[instrument(
@@ -614,11 +595,8 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-                let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| Ok(r.try_get("value")?)).transpose()
+                let select = "SELECT value FROM instance_settings WHERE key = $1";
+                sql::one_by(&self.pool, select, [key.to_owned()], |r| Ok(r.try_get("value")?)).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
