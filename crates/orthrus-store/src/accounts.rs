@@ -87,24 +87,21 @@ macro_rules! impl_accounts {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO account_fields (id, workspace_id, account_id, position, name, secret,
                         value_text, value_sealed)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    "#,
-                )
-                .bind(f.id.to_string())
-                .bind(f.workspace_id.to_string())
-                .bind(f.account_id.to_string())
-                .bind(f.position)
-                .bind(&f.name)
-                .bind(f.secret)
-                .bind(f.value_text.as_deref())
-                .bind(f.value_sealed.as_deref())
-                .execute(e)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [f.id.to_string(), f.workspace_id.to_string(), f.account_id.to_string()];
+                sql::run(e, insert, keys, |query| {
+                    query
+                        .bind(f.position)
+                        .bind(&f.name)
+                        .bind(f.secret)
+                        .bind(f.value_text.as_deref())
+                        .bind(f.value_sealed.as_deref())
+                })
+                .await
             }
         }
 
@@ -122,25 +119,26 @@ macro_rules! impl_accounts {
                 fields: &[FieldRow],
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO accounts ({ACCOUNT_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                     "#
-                ))
-                .bind(a.id.to_string())
-                .bind(a.workspace_id.to_string())
-                .bind(&a.app)
-                .bind(&a.label)
-                .bind(&a.login_url)
-                .bind(&a.username)
-                .bind(&a.password)
-                .bind(a.notes.as_deref())
-                .bind(a.version)
-                .bind(a.created_by.to_string())
-                .bind(a.created_at.0)
-                .bind(a.updated_at.0)
-                .execute(&mut *tx)
+                );
+                let keys = [a.id.to_string(), a.workspace_id.to_string()];
+                sql::execute(&mut *tx, insert, keys, |query| {
+                    query
+                        .bind(&a.app)
+                        .bind(&a.label)
+                        .bind(&a.login_url)
+                        .bind(&a.username)
+                        .bind(&a.password)
+                        .bind(a.notes.as_deref())
+                        .bind(a.version)
+                        .bind(a.created_by.to_string())
+                        .bind(a.created_at.0)
+                        .bind(a.updated_at.0)
+                })
                 .await?;
                 Self::insert_member(&mut *tx, owner).await?;
                 for f in fields {
@@ -316,20 +314,22 @@ macro_rules! impl_accounts {
                     });
                 }
                 if let Some(h) = &c.history {
-                    sqlx::query(
-                        r#"
+                    let insert = r#"
                         INSERT INTO password_history (id, workspace_id, account_id, password, changed_by,
                             changed_at)
                         VALUES ($1, $2, $3, $4, $5, $6)
-                        "#,
-                    )
-                    .bind(h.id.to_string())
-                    .bind(h.workspace_id.to_string())
-                    .bind(h.account_id.to_string())
-                    .bind(&h.password)
-                    .bind(h.changed_by.to_string())
-                    .bind(h.changed_at.0)
-                    .execute(&mut *tx)
+                        "#;
+                    let keys = [
+                        h.id.to_string(),
+                        h.workspace_id.to_string(),
+                        h.account_id.to_string(),
+                    ];
+                    sql::execute(&mut *tx, insert, keys, |query| {
+                        query
+                            .bind(&h.password)
+                            .bind(h.changed_by.to_string())
+                            .bind(h.changed_at.0)
+                    })
                     .await?;
                 }
                 if let Some(fields) = &c.fields {
@@ -430,7 +430,8 @@ macro_rules! impl_accounts {
                         changed_by: id(r, "changed_by")?,
                         changed_at: ts(r, "changed_at")?,
                     })
-                }).await
+                })
+                .await
             }
 
             #[instrument(
@@ -468,14 +469,13 @@ macro_rules! impl_accounts {
                     SET pending_password = $3
                     WHERE workspace_id = $1 AND id = $2 AND pending_password IS NULL
                     "#;
-                let r = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), a.to_string()],
                     |query| query.bind(sealed),
                 )
-                .await?;
-                Ok(r == 1)
+                .await
             }
 
             #[instrument(
@@ -494,14 +494,13 @@ macro_rules! impl_accounts {
                     SET pending_password = NULL
                     WHERE workspace_id = $1 AND id = $2 AND pending_password = $3
                     "#;
-                let r = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), a.to_string()],
                     |query| query.bind(sealed),
                 )
-                .await?;
-                Ok(r == 1)
+                .await
             }
         }
     };

@@ -117,29 +117,30 @@ macro_rules! impl_approvals {
                 fields(backend = Self::BACKEND, ws = %q.workspace_id)
             )]
             async fn create_step_up_request(&self, q: &StepUpRequestRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO step_up_requests (id, workspace_id, user_id, session_id, number, choices,
                         status, ip, user_agent, created_at, expires_at, decided_at, decided_by_session,
                         purpose)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12)
-                    "#,
-                )
-                .bind(q.id.to_string())
-                .bind(q.workspace_id.to_string())
-                .bind(q.user_id.to_string())
-                .bind(q.session_id.to_string())
-                .bind(&q.number)
-                .bind(q.choices.join(","))
-                .bind(&q.status)
-                .bind(&q.ip)
-                .bind(&q.user_agent)
-                .bind(q.created_at.0)
-                .bind(q.expires_at.0)
-                .bind(&q.purpose)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [
+                    q.id.to_string(),
+                    q.workspace_id.to_string(),
+                    q.user_id.to_string(),
+                    q.session_id.to_string(),
+                ];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&q.number)
+                        .bind(q.choices.join(","))
+                        .bind(&q.status)
+                        .bind(&q.ip)
+                        .bind(&q.user_agent)
+                        .bind(q.created_at.0)
+                        .bind(q.expires_at.0)
+                        .bind(&q.purpose)
+                })
+                .await
             }
 
             #[instrument(
@@ -196,14 +197,13 @@ macro_rules! impl_approvals {
                         decided_at = $5
                     WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND expires_at > $5
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), q.to_string()],
                     |query| query.bind(status).bind(by.to_string()).bind(at.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -228,11 +228,10 @@ macro_rules! impl_approvals {
                         AND decided_at > $4
                     "#;
                 let keys = [ws.to_string(), q.to_string(), session.to_string()];
-                let done = sql::execute(&self.pool, update, keys, |query| {
+                sql::changed_one(&self.pool, update, keys, |query| {
                     query.bind(approved_after.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -296,25 +295,26 @@ macro_rules! impl_approvals {
                 fields(backend = Self::BACKEND, ws = %q.workspace_id)
             )]
             async fn create_dual_approval(&self, q: &DualApprovalRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO dual_approvals (id, workspace_id, requester_id, requester_email, action,
                         target_id, status, created_at, expires_at, decided_by, decided_by_email, decided_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL)
-                    "#,
-                )
-                .bind(q.id.to_string())
-                .bind(q.workspace_id.to_string())
-                .bind(q.requester_id.to_string())
-                .bind(&q.requester_email)
-                .bind(&q.action)
-                .bind(&q.target_id)
-                .bind(&q.status)
-                .bind(q.created_at.0)
-                .bind(q.expires_at.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [
+                    q.id.to_string(),
+                    q.workspace_id.to_string(),
+                    q.requester_id.to_string(),
+                ];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&q.requester_email)
+                        .bind(&q.action)
+                        .bind(&q.target_id)
+                        .bind(&q.status)
+                        .bind(q.created_at.0)
+                        .bind(q.expires_at.0)
+                })
+                .await
             }
 
             #[instrument(
@@ -404,7 +404,7 @@ macro_rules! impl_approvals {
                         decided_at = COALESCE($7, decided_at)
                     WHERE workspace_id = $1 AND id = $2 AND status = $3 AND expires_at > $8
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), q.to_string()],
@@ -418,8 +418,7 @@ macro_rules! impl_approvals {
                             .bind(at.0)
                     },
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -428,22 +427,19 @@ macro_rules! impl_approvals {
                 fields(backend = Self::BACKEND, ws = %p.workspace_id)
             )]
             async fn create_passkey(&self, p: &PasskeyRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO user_passkeys (id, workspace_id, user_id, name, credential, created_at,
                         last_used_at)
                     VALUES ($1, $2, $3, $4, $5, $6, NULL)
-                    "#,
-                )
-                .bind(p.id.to_string())
-                .bind(p.workspace_id.to_string())
-                .bind(p.user_id.to_string())
-                .bind(&p.name)
-                .bind(&p.credential)
-                .bind(p.created_at.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [p.id.to_string(), p.workspace_id.to_string(), p.user_id.to_string()];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&p.name)
+                        .bind(&p.credential)
+                        .bind(p.created_at.0)
+                })
+                .await
             }
 
             #[instrument(
@@ -491,11 +487,10 @@ macro_rules! impl_approvals {
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3
                     "#;
                 let keys = [ws.to_string(), user.to_string(), p.to_string()];
-                let done = sql::execute(&self.pool, update, keys, |query| {
+                sql::changed_one(&self.pool, update, keys, |query| {
                     query.bind(credential).bind(used_at.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(

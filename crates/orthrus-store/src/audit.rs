@@ -42,17 +42,16 @@ macro_rules! impl_audit {
             /// A transaction appending to `ws`'s chain, its head row there.
             async fn begin_append(&self, ws: WorkspaceId) -> Result<sqlx::Transaction<'_, $db>> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO audit_heads (workspace_id, seq, hash)
                     VALUES ($1, 0, $2)
                     ON CONFLICT (workspace_id)
                     DO NOTHING
-                    "#,
-                )
-                .bind(ws.to_string())
-                .bind(crate::GENESIS_HASH)
-                .execute(&mut *tx)
+                    "#;
+                let keys = [ws.to_string()];
+                sql::execute(&mut *tx, insert, keys, |query| {
+                    query.bind(crate::GENESIS_HASH)
+                })
                 .await?;
                 Ok(tx)
             }
@@ -91,27 +90,29 @@ macro_rules! impl_audit {
                     query.bind(&hash).bind(&link.head_mac)
                 })
                 .await?;
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO audit_events ({AUDIT_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                     "#
-                ))
-                .bind(ws.to_string())
-                .bind(seq)
-                .bind(e.id.to_string())
-                .bind(e.at.0)
-                .bind(e.actor_id.map(|a| a.to_string()))
-                .bind(e.actor_email.as_deref())
-                .bind(&e.action)
-                .bind(e.target_type.as_deref())
-                .bind(e.target_id.as_deref())
-                .bind(e.ip.as_deref())
-                .bind(e.outcome.as_str())
-                .bind(e.detail.to_string())
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut **tx)
+                );
+                let keys = [ws.to_string()];
+                sql::execute(&mut **tx, insert, keys, |query| {
+                    query
+                        .bind(seq)
+                        .bind(e.id.to_string())
+                        .bind(e.at.0)
+                        .bind(e.actor_id.map(|a| a.to_string()))
+                        .bind(e.actor_email.as_deref())
+                        .bind(&e.action)
+                        .bind(e.target_type.as_deref())
+                        .bind(e.target_id.as_deref())
+                        .bind(e.ip.as_deref())
+                        .bind(e.outcome.as_str())
+                        .bind(e.detail.to_string())
+                        .bind(&prev)
+                        .bind(&hash)
+                })
                 .await?;
                 Ok(AuditEventRow {
                     workspace_id: ws,

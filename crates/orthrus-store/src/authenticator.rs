@@ -113,24 +113,21 @@ macro_rules! impl_authenticator {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO otp_issuance (id, workspace_id, account_id, user_id, user_email, how, step,
                         issued_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    "#,
-                )
-                .bind(i.id.to_string())
-                .bind(i.workspace_id.to_string())
-                .bind(i.account_id.to_string())
-                .bind(i.user_id.map(|u| u.to_string()))
-                .bind(i.user_email.as_deref())
-                .bind(&i.how)
-                .bind(i.step)
-                .bind(i.issued_at.0)
-                .execute(e)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [i.id.to_string(), i.workspace_id.to_string(), i.account_id.to_string()];
+                sql::run(e, insert, keys, |query| {
+                    query
+                        .bind(i.user_id.map(|u| u.to_string()))
+                        .bind(i.user_email.as_deref())
+                        .bind(&i.how)
+                        .bind(i.step)
+                        .bind(i.issued_at.0)
+                })
+                .await
             }
 
             /// Several ledger rows in one statement (one `VALUES` tuple each).
@@ -205,29 +202,30 @@ macro_rules! impl_authenticator {
                     "#;
                 let keys = [o.workspace_id.to_string(), o.account_id.to_string()];
                 sql::execute(&mut *tx, delete, keys, |query| query.bind(o.slot.as_str())).await?;
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO account_otp ({OTP_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                     "#
-                ))
-                .bind(o.workspace_id.to_string())
-                .bind(o.account_id.to_string())
-                .bind(o.slot.as_str())
-                .bind(o.id.to_string())
-                .bind(&o.secret)
-                .bind(o.kind.as_str())
-                .bind(&o.algorithm)
-                .bind(o.digits)
-                .bind(o.period)
-                .bind(o.counter)
-                .bind(o.issuer.as_deref())
-                .bind(o.account_name.as_deref())
-                .bind(o.source.as_str())
-                .bind(o.enrolled_by.to_string())
-                .bind(o.enrolled_at.0)
-                .bind(o.confirmed_at.map(|t| t.0))
-                .execute(&mut *tx)
+                );
+                let keys = [o.workspace_id.to_string(), o.account_id.to_string()];
+                sql::execute(&mut *tx, insert, keys, |query| {
+                    query
+                        .bind(o.slot.as_str())
+                        .bind(o.id.to_string())
+                        .bind(&o.secret)
+                        .bind(o.kind.as_str())
+                        .bind(&o.algorithm)
+                        .bind(o.digits)
+                        .bind(o.period)
+                        .bind(o.counter)
+                        .bind(o.issuer.as_deref())
+                        .bind(o.account_name.as_deref())
+                        .bind(o.source.as_str())
+                        .bind(o.enrolled_by.to_string())
+                        .bind(o.enrolled_at.0)
+                        .bind(o.confirmed_at.map(|t| t.0))
+                })
                 .await?;
                 tx.commit().await?;
                 Ok(())
@@ -335,14 +333,13 @@ macro_rules! impl_authenticator {
                     DELETE FROM account_otp
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = $3
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     delete,
                     [ws.to_string(), a.to_string()],
                     |query| query.bind(slot.as_str()),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -361,14 +358,13 @@ macro_rules! impl_authenticator {
                     SET counter = $3
                     WHERE workspace_id = $1 AND account_id = $2 AND slot = 'active' AND counter < $3
                     "#;
-                sql::execute(
+                sql::run(
                     &self.pool,
                     update,
                     [ws.to_string(), a.to_string()],
                     |query| query.bind(counter),
                 )
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(
@@ -465,7 +461,7 @@ macro_rules! impl_authenticator {
                     DO NOTHING
                     "#;
                 let keys = [u.workspace_id.to_string(), u.account_id.to_string()];
-                let done = sql::execute(&self.pool, insert, keys, |query| {
+                sql::changed_one(&self.pool, insert, keys, |query| {
                     query
                         .bind(u.step)
                         .bind(u.used_by.map(|x| x.to_string()))
@@ -473,8 +469,7 @@ macro_rules! impl_authenticator {
                         .bind(&u.how)
                         .bind(u.used_at.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -518,34 +513,35 @@ macro_rules! impl_authenticator {
                     "#;
                 let keys = [set.workspace_id.to_string(), set.account_id.to_string()];
                 sql::execute(&mut *tx, update, keys, |query| query.bind(set.created_at.0)).await?;
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO backup_code_sets (id, workspace_id, account_id, active, created_by,
                         created_at, replaced_at)
                     VALUES ($1, $2, $3, TRUE, $4, $5, NULL)
-                    "#,
-                )
-                .bind(set.id.to_string())
-                .bind(set.workspace_id.to_string())
-                .bind(set.account_id.to_string())
-                .bind(set.created_by.to_string())
-                .bind(set.created_at.0)
-                .execute(&mut *tx)
+                    "#;
+                let keys = [
+                    set.id.to_string(),
+                    set.workspace_id.to_string(),
+                    set.account_id.to_string(),
+                    set.created_by.to_string(),
+                ];
+                sql::execute(&mut *tx, insert, keys, |query| query.bind(set.created_at.0))
                 .await?;
                 for c in codes {
-                    sqlx::query(
-                        r#"
+                    let insert = r#"
                         INSERT INTO backup_codes (set_id, workspace_id, account_id, position, code, used_at,
                             used_by, used_by_email)
                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL)
-                        "#,
-                    )
-                    .bind(c.set_id.to_string())
-                    .bind(c.workspace_id.to_string())
-                    .bind(c.account_id.to_string())
-                    .bind(c.position)
-                    .bind(&c.code)
-                    .execute(&mut *tx)
+                        "#;
+                    let keys = [
+                        c.set_id.to_string(),
+                        c.workspace_id.to_string(),
+                        c.account_id.to_string(),
+                    ];
+                    sql::execute(&mut *tx, insert, keys, |query| {
+                        query
+                            .bind(c.position)
+                            .bind(&c.code)
+                    })
                     .await?;
                 }
                 tx.commit().await?;
@@ -610,7 +606,8 @@ macro_rules! impl_authenticator {
                         total: r.try_get("total")?,
                         unused: r.try_get("unused")?,
                     })
-                }).await
+                })
+                .await
             }
 
             #[instrument(
@@ -634,7 +631,7 @@ macro_rules! impl_authenticator {
                         used_by_email = $6
                     WHERE workspace_id = $1 AND set_id = $2 AND position = $3 AND used_at IS NULL
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), set.to_string()],
@@ -646,8 +643,7 @@ macro_rules! impl_authenticator {
                             .bind(email)
                     },
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
         }
     };

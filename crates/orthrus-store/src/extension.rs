@@ -62,25 +62,24 @@ macro_rules! impl_extension {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_pairing(&self, p: &PairingRow) -> Result<()> {
                 let choices: Vec<String> = p.choices.iter().map(i64::to_string).collect();
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO extension_pairings (id, secret_hash, number, choices, browser, ip, status,
                         workspace_id, user_id, created_at, expires_at, decided_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, NULL)
-                    "#,
-                )
-                .bind(p.id.to_string())
-                .bind(&p.secret_hash)
-                .bind(small(p.number))
-                .bind(choices.join(","))
-                .bind(&p.browser)
-                .bind(&p.ip)
-                .bind(p.status.as_str())
-                .bind(p.created_at.0)
-                .bind(p.expires_at.0)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [p.id.to_string()];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&p.secret_hash)
+                        .bind(small(p.number))
+                        .bind(choices.join(","))
+                        .bind(&p.browser)
+                        .bind(&p.ip)
+                        .bind(p.status.as_str())
+                        .bind(p.created_at.0)
+                        .bind(p.expires_at.0)
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
@@ -120,15 +119,14 @@ macro_rules! impl_extension {
                         decided_at = $5
                     WHERE id = $1 AND status = 'pending' AND expires_at > $5
                     "#;
-                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [id.to_string()], |query| {
                     query
                         .bind(status.as_str())
                         .bind(ws.to_string())
                         .bind(user.to_string())
                         .bind(at.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
@@ -138,11 +136,10 @@ macro_rules! impl_extension {
                     SET status = 'claimed'
                     WHERE id = $1 AND status = 'approved' AND expires_at > $2
                     "#;
-                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [id.to_string()], |query| {
                     query.bind(now.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -182,9 +179,8 @@ macro_rules! impl_extension {
                         updated_at = excluded.updated_at
                     "#;
                 let keys = [a.to_string(), ws.to_string()];
-                sql::execute(&self.pool, upsert, keys, |query| query.bind(urls_json).bind(at.0))
-                    .await?;
-                Ok(())
+                sql::run(&self.pool, upsert, keys, |query| query.bind(urls_json).bind(at.0))
+                    .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -227,20 +223,20 @@ macro_rules! impl_extension {
             ) -> Result<()> {
                 match patterns_json {
                     Some(p) => {
-                        sqlx::query(
-                            r#"
+                        let upsert = r#"
                             INSERT INTO app_restrictions (workspace_id, app, patterns, updated_at)
                             VALUES ($1, $2, $3, $4)
                             ON CONFLICT (workspace_id, app)
                             DO UPDATE SET patterns = excluded.patterns,
                                 updated_at = excluded.updated_at
-                            "#,
-                        )
-                        .bind(ws.to_string())
-                        .bind(app)
-                        .bind(p)
-                        .bind(at.0)
-                        .execute(&self.pool)
+                            "#;
+                        let keys = [ws.to_string()];
+                        sql::execute(&self.pool, upsert, keys, |query| {
+                            query
+                                .bind(app)
+                                .bind(p)
+                                .bind(at.0)
+                        })
                         .await?;
                     }
                     None => {

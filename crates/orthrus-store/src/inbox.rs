@@ -209,29 +209,30 @@ macro_rules! impl_inbox {
             async fn insert_message(&self, m: &InboxMessageRow) -> Result<bool> {
                 // size_bytes feeds the inbox quotas (inbox_usage).
                 let size = i64::try_from(m.sealed.len()).unwrap_or(i64::MAX);
-                let done = sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO inbox_messages (id, workspace_id, account_id, channel, recipient, sender,
                         dedup_key, sealed, has_code, received_at, used_at, size_bytes)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11)
                     ON CONFLICT (account_id, dedup_key)
                     DO NOTHING
-                    "#,
-                )
-                .bind(m.id.to_string())
-                .bind(m.workspace_id.to_string())
-                .bind(m.account_id.to_string())
-                .bind(m.channel.as_str())
-                .bind(&m.recipient)
-                .bind(&m.sender)
-                .bind(&m.dedup_key)
-                .bind(&m.sealed)
-                .bind(m.has_code)
-                .bind(m.received_at.0)
-                .bind(size)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                    "#;
+                let keys = [
+                    m.id.to_string(),
+                    m.workspace_id.to_string(),
+                    m.account_id.to_string(),
+                ];
+                sql::changed_one(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(m.channel.as_str())
+                        .bind(&m.recipient)
+                        .bind(&m.sender)
+                        .bind(&m.dedup_key)
+                        .bind(&m.sealed)
+                        .bind(m.has_code)
+                        .bind(m.received_at.0)
+                        .bind(size)
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -437,14 +438,13 @@ macro_rules! impl_inbox {
                     SET used_at = $3
                     WHERE workspace_id = $1 AND id = $2 AND used_at IS NULL
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), m.to_string()],
                     |query| query.bind(at.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -570,7 +570,7 @@ macro_rules! impl_inbox {
                         verified_at = excluded.verified_at
                     "#;
                 let keys = [f.user_id.to_string(), f.workspace_id.to_string()];
-                sql::execute(&self.pool, upsert, keys, |query| {
+                sql::run(&self.pool, upsert, keys, |query| {
                     query
                         .bind(&f.email)
                         .bind(&f.pending_email)
@@ -579,8 +579,7 @@ macro_rules! impl_inbox {
                         .bind(i32::try_from(f.attempts).unwrap_or(i32::MAX))
                         .bind(f.verified_at.map(|t| t.0))
                 })
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, user = %user))]
@@ -590,11 +589,10 @@ macro_rules! impl_inbox {
                     SET attempts = attempts + 1
                     WHERE user_id = $1 AND attempts < $2
                     "#;
-                let done = sql::execute(&self.pool, update, [user.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [user.to_string()], |query| {
                     query.bind(i32::try_from(max).unwrap_or(i32::MAX))
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(

@@ -300,7 +300,7 @@ macro_rules! impl_jobs {
                         answer = CASE WHEN $3 = 'waiting' THEN answer ELSE NULL END
                     WHERE id = $1 AND worker = $2 AND state IN ('running', 'waiting')
                     "#;
-                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [id.to_string()], |query| {
                     query
                         .bind(worker)
                         .bind(state.as_str())
@@ -310,8 +310,7 @@ macro_rules! impl_jobs {
                         .bind(ends)
                         .bind(leaves)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -468,7 +467,7 @@ macro_rules! impl_jobs {
                         ended_at = $6
                     WHERE job_id = $1 AND seq = $2
                     "#;
-                sql::execute(&self.pool, update, [job.to_string()], |query| {
+                sql::run(&self.pool, update, [job.to_string()], |query| {
                     query
                         .bind(small(seq))
                         .bind(outcome.as_str())
@@ -476,8 +475,7 @@ macro_rules! impl_jobs {
                         .bind(detail)
                         .bind(at.0)
                 })
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, job = %job))]

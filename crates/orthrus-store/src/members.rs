@@ -68,8 +68,7 @@ macro_rules! impl_members {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    r#"
+                let upsert = r#"
                     INSERT INTO account_members (workspace_id, account_id, user_id, role, added_by, added_at,
                         expires_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -78,18 +77,20 @@ macro_rules! impl_members {
                         added_by = excluded.added_by,
                         added_at = excluded.added_at,
                         expires_at = excluded.expires_at
-                    "#,
-                )
-                .bind(m.workspace_id.to_string())
-                .bind(m.account_id.to_string())
-                .bind(m.user_id.to_string())
-                .bind(m.role.as_str())
-                .bind(m.added_by.to_string())
-                .bind(m.added_at.0)
-                .bind(m.expires_at.map(|t| t.0))
-                .execute(e)
-                .await?;
-                Ok(())
+                    "#;
+                let keys = [
+                    m.workspace_id.to_string(),
+                    m.account_id.to_string(),
+                    m.user_id.to_string(),
+                ];
+                sql::run(e, upsert, keys, |query| {
+                    query
+                        .bind(m.role.as_str())
+                        .bind(m.added_by.to_string())
+                        .bind(m.added_at.0)
+                        .bind(m.expires_at.map(|t| t.0))
+                })
+                .await
             }
         }
 
@@ -245,8 +246,7 @@ macro_rules! impl_members {
                         AND expires_at <= $4
                     "#;
                 let keys = [ws.to_string(), a.to_string(), user.to_string()];
-                let done = sql::execute(&self.pool, delete, keys, |query| query.bind(now.0)).await?;
-                Ok(done == 1)
+                sql::changed_one(&self.pool, delete, keys, |query| query.bind(now.0)).await
             }
         }
     };

@@ -99,11 +99,10 @@ macro_rules! impl_questions {
                         AND state IN ('running', 'waiting')
                         AND cancel_requested = FALSE
                     "#;
-                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [id.to_string()], |query| {
                     query.bind(worker).bind(question).bind(now.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -121,14 +120,13 @@ macro_rules! impl_questions {
                 let update = sql::sql_fmt!(
                     "UPDATE automation_jobs SET answer = $3, updated_at = $4 WHERE {UNANSWERED}"
                 );
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), id.to_string()],
                     |query| query.bind(sealed).bind(now.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -140,14 +138,13 @@ macro_rules! impl_questions {
                 // An empty answer marks "being answered": the worker neither
                 // takes it nor gives up on it.
                 let update = sql::sql_fmt!("UPDATE automation_jobs SET answer = $3 WHERE {UNANSWERED}");
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), id.to_string()],
                     |query| query.bind(Vec::<u8>::new()),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -166,14 +163,13 @@ macro_rules! impl_questions {
                     UPDATE automation_jobs SET answer = $3, updated_at = $4
                     WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), id.to_string()],
                     |query| query.bind(sealed).bind(now.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -202,11 +198,10 @@ macro_rules! impl_questions {
                     UPDATE automation_jobs SET state = 'running', question = NULL, updated_at = $3
                     WHERE id = $1 AND worker = $2 AND state = 'waiting' AND answer IS NULL
                     "#;
-                let done = sql::execute(&self.pool, update, [id.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [id.to_string()], |query| {
                     query.bind(worker).bind(now.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(

@@ -91,7 +91,7 @@ macro_rules! impl_rotations {
                         after_autofill_hours = excluded.after_autofill_hours
                     "#;
                 let keys = [r.account_id.to_string(), r.workspace_id.to_string()];
-                sql::execute(&self.pool, upsert, keys, |query| {
+                sql::run(&self.pool, upsert, keys, |query| {
                     query
                         .bind(r.every_days.map(small))
                         .bind(small(r.window_start))
@@ -103,8 +103,7 @@ macro_rules! impl_rotations {
                         .bind(r.password_policy.as_deref())
                         .bind(r.after_autofill_hours.map(small))
                 })
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(
@@ -144,11 +143,10 @@ macro_rules! impl_rotations {
                     SET next_at = $3
                     WHERE account_id = $1 AND next_at = $2
                     "#;
-                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [a.to_string()], |query| {
                     query.bind(from.0).bind(to.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
@@ -168,11 +166,10 @@ macro_rules! impl_rotations {
                     SET next_at = $2
                     WHERE account_id = $1 AND (next_at IS NULL OR next_at > $2)
                     "#;
-                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [a.to_string()], |query| {
                     query.bind(at.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, account = %a))]
@@ -182,11 +179,10 @@ macro_rules! impl_rotations {
                     SET next_at = NULL
                     WHERE account_id = $1 AND next_at = $2
                     "#;
-                let done = sql::execute(&self.pool, update, [a.to_string()], |query| {
+                sql::changed_one(&self.pool, update, [a.to_string()], |query| {
                     query.bind(from.0)
                 })
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -234,15 +230,14 @@ macro_rules! impl_rotations {
                         job_id = excluded.job_id, reason = excluded.reason
                     "#;
                 let keys = [r.account_id.to_string(), r.workspace_id.to_string()];
-                sql::execute(&self.pool, upsert, keys, |query| {
+                sql::run(&self.pool, upsert, keys, |query| {
                     query
                         .bind(r.state.as_str())
                         .bind(r.checked_at.0)
                         .bind(r.job_id.to_string())
                         .bind(r.reason.as_deref())
                 })
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]

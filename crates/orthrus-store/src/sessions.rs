@@ -112,27 +112,26 @@ macro_rules! impl_sessions {
                 fields(backend = Self::BACKEND, ws = %s.workspace_id)
             )]
             async fn create_session(&self, s: &SessionRow) -> Result<()> {
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO sessions ({SESSION_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                     "#
-                ))
-                .bind(s.id.to_string())
-                .bind(s.workspace_id.to_string())
-                .bind(s.user_id.to_string())
-                .bind(&s.token_hash)
-                .bind(s.kind.as_str())
-                .bind(s.created_at.0)
-                .bind(s.last_seen_at.0)
-                .bind(s.expires_at.0)
-                .bind(s.elevated_until.map(|t| t.0))
-                .bind(&s.ip)
-                .bind(&s.user_agent)
-                .bind(s.revoked_at.map(|t| t.0))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                );
+                let keys = [s.id.to_string(), s.workspace_id.to_string(), s.user_id.to_string()];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&s.token_hash)
+                        .bind(s.kind.as_str())
+                        .bind(s.created_at.0)
+                        .bind(s.last_seen_at.0)
+                        .bind(s.expires_at.0)
+                        .bind(s.elevated_until.map(|t| t.0))
+                        .bind(&s.ip)
+                        .bind(&s.user_agent)
+                        .bind(s.revoked_at.map(|t| t.0))
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -144,18 +143,16 @@ macro_rules! impl_sessions {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %s))]
             async fn touch_session(&self, s: SessionId, at: Timestamp) -> Result<()> {
                 let update = "UPDATE sessions SET last_seen_at = $2 WHERE id = $1";
-                sql::execute(&self.pool, update, [s.to_string()], |query| query.bind(at.0)).await?;
-                Ok(())
+                sql::run(&self.pool, update, [s.to_string()], |query| query.bind(at.0)).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %s))]
             async fn elevate_session(&self, s: SessionId, until: Timestamp) -> Result<()> {
                 let update = "UPDATE sessions SET elevated_until = $2 WHERE id = $1";
-                sql::execute(&self.pool, update, [s.to_string()], |query| {
+                sql::run(&self.pool, update, [s.to_string()], |query| {
                     query.bind(until.0)
                 })
-                .await?;
-                Ok(())
+                .await
             }
 
             #[instrument(
@@ -199,7 +196,7 @@ macro_rules! impl_sessions {
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
                     "#;
                 let keys = [ws.to_string(), user.to_string(), s.to_string()];
-                Ok(sql::execute(&self.pool, update, keys, |q| q.bind(at.0)).await? == 1)
+                sql::changed_one(&self.pool, update, keys, |q| q.bind(at.0)).await
             }
 
             #[instrument(
@@ -235,25 +232,24 @@ macro_rules! impl_sessions {
                 fields(backend = Self::BACKEND, ws = %t.workspace_id)
             )]
             async fn create_api_token(&self, t: &ApiTokenRow) -> Result<()> {
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO api_tokens ({TOKEN_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                     "#
-                ))
-                .bind(t.id.to_string())
-                .bind(t.workspace_id.to_string())
-                .bind(t.user_id.to_string())
-                .bind(&t.name)
-                .bind(&t.token_hash)
-                .bind(&t.prefix)
-                .bind(t.created_at.0)
-                .bind(t.last_used_at.map(|t| t.0))
-                .bind(t.expires_at.map(|t| t.0))
-                .bind(t.revoked_at.map(|t| t.0))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                );
+                let keys = [t.id.to_string(), t.workspace_id.to_string(), t.user_id.to_string()];
+                sql::run(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(&t.name)
+                        .bind(&t.token_hash)
+                        .bind(&t.prefix)
+                        .bind(t.created_at.0)
+                        .bind(t.last_used_at.map(|t| t.0))
+                        .bind(t.expires_at.map(|t| t.0))
+                        .bind(t.revoked_at.map(|t| t.0))
+                })
+                .await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -265,8 +261,7 @@ macro_rules! impl_sessions {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, token = %t))]
             async fn touch_api_token(&self, t: TokenId, at: Timestamp) -> Result<()> {
                 let update = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
-                sql::execute(&self.pool, update, [t.to_string()], |query| query.bind(at.0)).await?;
-                Ok(())
+                sql::run(&self.pool, update, [t.to_string()], |query| query.bind(at.0)).await
             }
 
             #[instrument(
@@ -309,7 +304,7 @@ macro_rules! impl_sessions {
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
                     "#;
                 let keys = [ws.to_string(), user.to_string(), t.to_string()];
-                Ok(sql::execute(&self.pool, update, keys, |q| q.bind(at.0)).await? == 1)
+                sql::changed_one(&self.pool, update, keys, |q| q.bind(at.0)).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]

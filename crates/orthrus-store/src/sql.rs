@@ -160,6 +160,28 @@ pub(crate) async fn execute<'c, 'q, DB: Backend, const N: usize>(
     Ok(DB::affected(&done))
 }
 
+/// [`execute`] for a write whose count does not matter.
+pub(crate) async fn run<'c, 'q, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    sql: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+) -> Result<()> {
+    execute(e, sql, keys, bind).await?;
+    Ok(())
+}
+
+/// [`execute`] for a write that should change exactly one row (a
+/// conditional update, an insert that may do nothing): whether it did.
+pub(crate) async fn changed_one<'c, 'q, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    sql: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+) -> Result<bool> {
+    Ok(execute(e, sql, keys, bind).await? == 1)
+}
+
 /// [`execute`] with no parameters but `keys`.
 pub(crate) async fn write<'c, DB: Backend, const N: usize>(
     e: impl sqlx::Executor<'c, Database = DB>,

@@ -390,14 +390,13 @@ macro_rules! impl_users {
                     SET totp_last_step = $3
                     WHERE workspace_id = $1 AND id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), user.to_string()],
                     |query| query.bind(step),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -418,16 +417,12 @@ macro_rules! impl_users {
                     "#;
                 sql::write(&mut *tx, delete, [ws.to_string(), user.to_string()]).await?;
                 for h in hashes {
-                    sqlx::query(
-                        r#"
+                    let insert = r#"
                         INSERT INTO user_recovery_codes (user_id, workspace_id, code_hash, used_at)
                         VALUES ($1, $2, $3, NULL)
-                        "#,
-                    )
-                    .bind(user.to_string())
-                    .bind(ws.to_string())
-                    .bind(h)
-                    .execute(&mut *tx)
+                        "#;
+                    let keys = [user.to_string(), ws.to_string()];
+                    sql::execute(&mut *tx, insert, keys, |query| query.bind(h))
                     .await?;
                 }
                 tx.commit().await?;
@@ -451,14 +446,13 @@ macro_rules! impl_users {
                     SET used_at = $4
                     WHERE workspace_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), user.to_string()],
                     |query| query.bind(hash).bind(at.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -547,14 +541,13 @@ macro_rules! impl_users {
                     SET revoked_at = $3
                     WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL AND accepted_at IS NULL
                     "#;
-                let done = sql::execute(
+                sql::changed_one(
                     &self.pool,
                     update,
                     [ws.to_string(), inv.to_string()],
                     |query| query.bind(at.0),
                 )
-                .await?;
-                Ok(done == 1)
+                .await
             }
 
             #[instrument(
@@ -601,17 +594,18 @@ macro_rules! impl_users {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO instance_settings (key, value)
                     VALUES ($1, $2)
                     ON CONFLICT (key)
                     DO NOTHING
-                    "#,
-                )
-                .bind(key)
-                .bind(value)
-                .execute(&self.pool)
+                    "#;
+                let keys = [];
+                sql::execute(&self.pool, insert, keys, |query| {
+                    query
+                        .bind(key)
+                        .bind(value)
+                })
                 .await?;
                 let row = sqlx::query("SELECT value FROM instance_settings WHERE key = $1")
                     .bind(key)
