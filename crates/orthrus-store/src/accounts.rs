@@ -3,7 +3,7 @@
 //! the [`AccountStore`] supertrait; who may use an account is in `members.rs`.
 
 use crate::models::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
-use crate::rows::{ACCOUNT_COLS, account_row, field_row, id, qualified, ts};
+use crate::rows::{ACCOUNT_COLS, account_row, field_row, password_history_row, qualified};
 use crate::sql::{self, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
@@ -421,17 +421,8 @@ macro_rules! impl_accounts {
                     WHERE workspace_id = $1 AND account_id = $2
                     ORDER BY changed_at DESC, id DESC
                     "#;
-                sql::all_by(&self.pool, select, [ws.to_string(), a.to_string()], |r| {
-                    Ok(PasswordHistoryRow {
-                        id: id(r, "id")?,
-                        workspace_id: id(r, "workspace_id")?,
-                        account_id: id(r, "account_id")?,
-                        password: r.try_get("password")?,
-                        changed_by: id(r, "changed_by")?,
-                        changed_at: ts(r, "changed_at")?,
-                    })
-                })
-                .await
+                let keys = [ws.to_string(), a.to_string()];
+                sql::all_by(&self.pool, select, keys, password_history_row).await
             }
 
             #[instrument(

@@ -3,8 +3,11 @@
 //! Groups), their members, and the roles teams hold on accounts. Part of
 //! every [`crate::Store`] through the [`Directory`] supertrait.
 
-use crate::rows::{Decoded, id, ts, ts_opt};
-use crate::sql::{self, conflict, sql_fmt};
+use crate::rows::{
+    GRANT_COLS, SCIM_TOKEN_COLS, SCIM_USER_COLS, TEAM_COLS, grant_row, id, scim_token_row,
+    scim_user_row, team_member_row, team_row,
+};
+use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, AccountRole, EventId, Timestamp, UserId, WorkspaceId};
@@ -154,71 +157,6 @@ pub trait Directory: Send + Sync {
     ) -> Result<Vec<TeamGrantRow>>;
 }
 
-const SCIM_TOKEN_COLS: &str = "workspace_id, token_hash, prefix, created_by, created_at";
-const SCIM_USER_COLS: &str = concat!(
-    "user_id, workspace_id, user_name, external_id, given_name, family_name, formatted_name, ",
-    "display_name, emails, created_at, updated_at, deleted_at",
-);
-const TEAM_COLS: &str = "id, workspace_id, display_name, external_id, created_at, updated_at";
-const GRANT_COLS: &str = "workspace_id, account_id, team_id, role, added_by, added_at";
-
-fn scim_token_row<R: Decoded>(r: &R) -> Result<ScimTokenRow> {
-    Ok(ScimTokenRow {
-        workspace_id: id(r, "workspace_id")?,
-        token_hash: r.field("token_hash")?,
-        prefix: r.field("prefix")?,
-        created_by: id(r, "created_by")?,
-        created_at: ts(r, "created_at")?,
-    })
-}
-
-fn scim_user_row<R: Decoded>(r: &R) -> Result<ScimUserRow> {
-    Ok(ScimUserRow {
-        user_id: id(r, "user_id")?,
-        workspace_id: id(r, "workspace_id")?,
-        user_name: r.field("user_name")?,
-        external_id: r.field("external_id")?,
-        given_name: r.field("given_name")?,
-        family_name: r.field("family_name")?,
-        formatted_name: r.field("formatted_name")?,
-        display_name: r.field("display_name")?,
-        emails: r.field("emails")?,
-        created_at: ts(r, "created_at")?,
-        updated_at: ts(r, "updated_at")?,
-        deleted_at: ts_opt(r, "deleted_at")?,
-    })
-}
-
-fn team_row<R: Decoded>(r: &R) -> Result<TeamRow> {
-    Ok(TeamRow {
-        id: id(r, "id")?,
-        workspace_id: id(r, "workspace_id")?,
-        display_name: r.field("display_name")?,
-        external_id: r.field("external_id")?,
-        created_at: ts(r, "created_at")?,
-        updated_at: ts(r, "updated_at")?,
-    })
-}
-
-fn team_member_row<R: Decoded>(r: &R) -> Result<TeamMemberRow> {
-    Ok(TeamMemberRow {
-        team_id: id(r, "team_id")?,
-        user_id: id(r, "user_id")?,
-        added_at: ts(r, "added_at")?,
-    })
-}
-
-fn grant_row<R: Decoded>(r: &R) -> Result<TeamGrantRow> {
-    Ok(TeamGrantRow {
-        workspace_id: id(r, "workspace_id")?,
-        account_id: id(r, "account_id")?,
-        team_id: id(r, "team_id")?,
-        role: id(r, "role")?,
-        added_by: id(r, "added_by")?,
-        added_at: ts(r, "added_at")?,
-    })
-}
-
 macro_rules! impl_directory {
     ($store:ty) => {
         #[async_trait]
@@ -339,16 +277,15 @@ macro_rules! impl_directory {
                     SET email = $3, name = $4, updated_at = $5
                     WHERE workspace_id = $1 AND id = $2
                     "#;
-                let done = sqlx::query(update)
-                    .bind(ws.to_string())
-                    .bind(user.to_string())
-                    .bind(email)
-                    .bind(name)
-                    .bind(at.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| conflict(e, "email"))?;
-                sql::one_row(done.rows_affected())
+                let done = sql::execute_unique(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), user.to_string()],
+                    |query| query.bind(email).bind(name).bind(at.0),
+                    "email",
+                )
+                .await?;
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -383,16 +320,20 @@ macro_rules! impl_directory {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_team(&self, t: &TeamRow) -> Result<()> {
                 let insert = sql_fmt!("INSERT INTO teams ({TEAM_COLS}) VALUES ($1, $2, $3, $4, $5, $6)");
-                sqlx::query(insert)
-                    .bind(t.id.to_string())
-                    .bind(t.workspace_id.to_string())
-                    .bind(&t.display_name)
-                    .bind(t.external_id.as_deref())
-                    .bind(t.created_at.0)
-                    .bind(t.updated_at.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| conflict(e, "team name"))?;
+                sql::execute_unique(
+                    &self.pool,
+                    insert,
+                    [t.id.to_string(), t.workspace_id.to_string()],
+                    |query| {
+                        query
+                            .bind(&t.display_name)
+                            .bind(t.external_id.as_deref())
+                            .bind(t.created_at.0)
+                            .bind(t.updated_at.0)
+                    },
+                    "team name",
+                )
+                .await?;
                 Ok(())
             }
 
@@ -425,16 +366,20 @@ macro_rules! impl_directory {
                     SET display_name = $3, external_id = $4, updated_at = $5
                     WHERE workspace_id = $1 AND id = $2
                     "#;
-                let done = sqlx::query(update)
-                    .bind(t.workspace_id.to_string())
-                    .bind(t.id.to_string())
-                    .bind(&t.display_name)
-                    .bind(t.external_id.as_deref())
-                    .bind(t.updated_at.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| conflict(e, "team name"))?;
-                sql::one_row(done.rows_affected())
+                let done = sql::execute_unique(
+                    &self.pool,
+                    update,
+                    [t.workspace_id.to_string(), t.id.to_string()],
+                    |query| {
+                        query
+                            .bind(&t.display_name)
+                            .bind(t.external_id.as_deref())
+                            .bind(t.updated_at.0)
+                    },
+                    "team name",
+                )
+                .await?;
+                sql::one_row(done)
             }
 
             #[instrument(
@@ -460,27 +405,27 @@ macro_rules! impl_directory {
                 ws: WorkspaceId,
                 team: Option<EventId>,
             ) -> Result<Vec<TeamMemberRow>> {
-                match team {
-                    Some(t) => {
-                        let select = r#"
-                            SELECT team_id, user_id, added_at
-                            FROM team_members
-                            WHERE workspace_id = $1 AND team_id = $2
-                            ORDER BY added_at, user_id
-                            "#;
-                        let keys = [ws.to_string(), t.to_string()];
-                        sql::all_by(&self.pool, select, keys, team_member_row).await
-                    }
-                    None => {
-                        let select = r#"
-                            SELECT team_id, user_id, added_at
-                            FROM team_members
-                            WHERE workspace_id = $1
-                            ORDER BY added_at, user_id
-                            "#;
-                        sql::all_by(&self.pool, select, [ws.to_string()], team_member_row).await
-                    }
-                }
+                // One team's members, or those of every team of the workspace.
+                let and_team = if team.is_some() { "AND team_id = $2" } else { "" };
+                let select = sql_fmt!(
+                    r#"
+                    SELECT team_id, user_id, added_at
+                    FROM team_members
+                    WHERE workspace_id = $1 {and_team}
+                    ORDER BY added_at, user_id
+                    "#
+                );
+                sql::all_with(
+                    &self.pool,
+                    select,
+                    [ws.to_string()],
+                    |query| match team {
+                        Some(t) => query.bind(t.to_string()),
+                        None => query,
+                    },
+                    team_member_row,
+                )
+                .await
             }
 
             #[instrument(
@@ -574,31 +519,27 @@ macro_rules! impl_directory {
                 ws: WorkspaceId,
                 account: Option<AccountId>,
             ) -> Result<Vec<TeamGrantRow>> {
-                match account {
-                    Some(a) => {
-                        let select = sql_fmt!(
-                            r#"
-                            SELECT {GRANT_COLS}
-                            FROM team_grants
-                            WHERE workspace_id = $1 AND account_id = $2
-                            ORDER BY added_at
-                            "#
-                        );
-                        let keys = [ws.to_string(), a.to_string()];
-                        sql::all_by(&self.pool, select, keys, grant_row).await
-                    }
-                    None => {
-                        let select = sql_fmt!(
-                            r#"
-                            SELECT {GRANT_COLS}
-                            FROM team_grants
-                            WHERE workspace_id = $1
-                            ORDER BY added_at
-                            "#
-                        );
-                        sql::all_by(&self.pool, select, [ws.to_string()], grant_row).await
-                    }
-                }
+                // The grants on one account, or on every account of the workspace.
+                let and_account = if account.is_some() { "AND account_id = $2" } else { "" };
+                let select = sql_fmt!(
+                    r#"
+                    SELECT {GRANT_COLS}
+                    FROM team_grants
+                    WHERE workspace_id = $1 {and_account}
+                    ORDER BY added_at
+                    "#
+                );
+                sql::all_with(
+                    &self.pool,
+                    select,
+                    [ws.to_string()],
+                    |query| match account {
+                        Some(a) => query.bind(a.to_string()),
+                        None => query,
+                    },
+                    grant_row,
+                )
+                .await
             }
         }
     };

@@ -7,7 +7,7 @@ use crate::models::{
     ForwardAddressRow, InboxMessageRow, InboxUsage, ManagedEmailRow, MessageFilter, PhoneNumberRow,
 };
 use crate::rows::{id, managed_email_row, message_row, phone_row, ts_opt};
-use crate::sql::{self, conflict, sql_fmt};
+use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, Timestamp, UserId, WorkspaceId};
@@ -121,23 +121,27 @@ macro_rules! impl_inbox {
                 fields(backend = Self::BACKEND, ws = %m.workspace_id)
             )]
             async fn create_managed_email(&self, m: &ManagedEmailRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO managed_emails (id, workspace_id, account_id, address, enabled, created_by,
                         created_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                    "#,
+                    "#;
+                let keys = [m.id.to_string(), m.workspace_id.to_string(), m.account_id.to_string()];
+                let what = "that address is taken";
+                sql::execute_unique(
+                    &self.pool,
+                    insert,
+                    keys,
+                    |query| {
+                        query
+                            .bind(&m.address)
+                            .bind(m.enabled)
+                            .bind(m.created_by.to_string())
+                            .bind(m.created_at.0)
+                    },
+                    what,
                 )
-                .bind(m.id.to_string())
-                .bind(m.workspace_id.to_string())
-                .bind(m.account_id.to_string())
-                .bind(&m.address)
-                .bind(m.enabled)
-                .bind(m.created_by.to_string())
-                .bind(m.created_at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| conflict(e, "that address is taken"))?;
+                .await?;
                 Ok(())
             }
 
@@ -601,19 +605,24 @@ macro_rules! impl_inbox {
                 fields(backend = Self::BACKEND, ws = %p.workspace_id)
             )]
             async fn add_phone_number(&self, p: &PhoneNumberRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO phone_numbers (id, workspace_id, number, account_id, created_at)
                     VALUES ($1, $2, $3, NULL, $4)
-                    "#,
+                    "#;
+                let keys = [p.id.to_string(), p.workspace_id.to_string()];
+                let what = "that number is already in the pool";
+                sql::execute_unique(
+                    &self.pool,
+                    insert,
+                    keys,
+                    |query| {
+                        query
+                            .bind(&p.number)
+                            .bind(p.created_at.0)
+                    },
+                    what,
                 )
-                .bind(p.id.to_string())
-                .bind(p.workspace_id.to_string())
-                .bind(&p.number)
-                .bind(p.created_at.0)
-                .execute(&self.pool)
-                .await
-                .map_err(|e| conflict(e, "that number is already in the pool"))?;
+                .await?;
                 Ok(())
             }
 

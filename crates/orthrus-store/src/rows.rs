@@ -4,6 +4,7 @@
 //! joined query aliases a table's columns (`c_id`, `w_name`, …), as the hot
 //! paths (`hot.rs`) and `get_user_and_workspace` do.
 
+use crate::directory::{ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow};
 use crate::models::*;
 use crate::sql::parse;
 use crate::{Result, StoreError};
@@ -229,6 +230,17 @@ pub(crate) fn field_row<R: Decoded>(r: &R) -> Result<FieldRow> {
         secret: r.field("secret")?,
         value_text: r.field("value_text")?,
         value_sealed: r.field("value_sealed")?,
+    })
+}
+
+pub(crate) fn password_history_row<R: Decoded>(r: &R) -> Result<PasswordHistoryRow> {
+    Ok(PasswordHistoryRow {
+        id: id(r, "id")?,
+        workspace_id: id(r, "workspace_id")?,
+        account_id: id(r, "account_id")?,
+        password: r.field("password")?,
+        changed_by: id(r, "changed_by")?,
+        changed_at: ts(r, "changed_at")?,
     })
 }
 
@@ -513,6 +525,74 @@ pub(crate) fn audit_row<R: Decoded>(r: &R) -> Result<AuditEventRow> {
         },
         prev_hash: r.field("prev_hash")?,
         hash: r.field("hash")?,
+    })
+}
+
+// The directory (`directory.rs`).
+
+pub(crate) const SCIM_TOKEN_COLS: &str = "workspace_id, token_hash, prefix, created_by, created_at";
+pub(crate) const SCIM_USER_COLS: &str = concat!(
+    "user_id, workspace_id, user_name, external_id, given_name, family_name, formatted_name, ",
+    "display_name, emails, created_at, updated_at, deleted_at",
+);
+pub(crate) const TEAM_COLS: &str =
+    "id, workspace_id, display_name, external_id, created_at, updated_at";
+pub(crate) const GRANT_COLS: &str = "workspace_id, account_id, team_id, role, added_by, added_at";
+
+pub(crate) fn scim_token_row<R: Decoded>(r: &R) -> Result<ScimTokenRow> {
+    Ok(ScimTokenRow {
+        workspace_id: id(r, "workspace_id")?,
+        token_hash: r.field("token_hash")?,
+        prefix: r.field("prefix")?,
+        created_by: id(r, "created_by")?,
+        created_at: ts(r, "created_at")?,
+    })
+}
+
+pub(crate) fn scim_user_row<R: Decoded>(r: &R) -> Result<ScimUserRow> {
+    Ok(ScimUserRow {
+        user_id: id(r, "user_id")?,
+        workspace_id: id(r, "workspace_id")?,
+        user_name: r.field("user_name")?,
+        external_id: r.field("external_id")?,
+        given_name: r.field("given_name")?,
+        family_name: r.field("family_name")?,
+        formatted_name: r.field("formatted_name")?,
+        display_name: r.field("display_name")?,
+        emails: r.field("emails")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        deleted_at: ts_opt(r, "deleted_at")?,
+    })
+}
+
+pub(crate) fn team_row<R: Decoded>(r: &R) -> Result<TeamRow> {
+    Ok(TeamRow {
+        id: id(r, "id")?,
+        workspace_id: id(r, "workspace_id")?,
+        display_name: r.field("display_name")?,
+        external_id: r.field("external_id")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+pub(crate) fn team_member_row<R: Decoded>(r: &R) -> Result<TeamMemberRow> {
+    Ok(TeamMemberRow {
+        team_id: id(r, "team_id")?,
+        user_id: id(r, "user_id")?,
+        added_at: ts(r, "added_at")?,
+    })
+}
+
+pub(crate) fn grant_row<R: Decoded>(r: &R) -> Result<TeamGrantRow> {
+    Ok(TeamGrantRow {
+        workspace_id: id(r, "workspace_id")?,
+        account_id: id(r, "account_id")?,
+        team_id: id(r, "team_id")?,
+        role: id(r, "role")?,
+        added_by: id(r, "added_by")?,
+        added_at: ts(r, "added_at")?,
     })
 }
 

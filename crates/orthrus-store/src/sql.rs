@@ -160,6 +160,22 @@ pub(crate) async fn execute<'c, 'q, DB: Backend, const N: usize>(
     Ok(DB::affected(&done))
 }
 
+/// [`execute`] for a write a unique constraint may refuse: `Conflict`
+/// saying `what` then.
+pub(crate) async fn execute_unique<'c, 'q, DB: Backend, const N: usize>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    sql: impl sqlx::SqlSafeStr,
+    keys: [String; N],
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
+    what: &str,
+) -> Result<u64> {
+    let done = bind(DB::keyed(sql, keys))
+        .execute(e)
+        .await
+        .map_err(|err| conflict(err, what))?;
+    Ok(DB::affected(&done))
+}
+
 /// [`execute`] for a write whose count does not matter.
 pub(crate) async fn run<'c, 'q, DB: Backend, const N: usize>(
     e: impl sqlx::Executor<'c, Database = DB>,

@@ -113,28 +113,35 @@ macro_rules! impl_users {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(sql_fmt!(
+                let insert = sql_fmt!(
                     r#"
                     INSERT INTO users ({USER_COLS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                     "#
-                ))
-                .bind(u.id.to_string())
-                .bind(u.workspace_id.to_string())
-                .bind(&u.email)
-                .bind(&u.name)
-                .bind(u.role.as_str())
-                .bind(&u.password_hash)
-                .bind(u.active)
-                .bind(u.totp_secret.as_deref())
-                .bind(u.totp_enabled)
-                .bind(u.totp_last_step)
-                .bind(u.created_at.0)
-                .bind(u.updated_at.0)
-                .bind(u.access_expires_at.map(|t| t.0))
-                .execute(e)
-                .await
-                .map_err(|e| conflict(e, "a user with this email already exists"))?;
+                );
+                let keys = [u.id.to_string(), u.workspace_id.to_string()];
+                let what = "a user with this email already exists";
+                sql::execute_unique(
+                    e,
+                    insert,
+                    keys,
+                    |query| {
+                        query
+                            .bind(&u.email)
+                            .bind(&u.name)
+                            .bind(u.role.as_str())
+                            .bind(&u.password_hash)
+                            .bind(u.active)
+                            .bind(u.totp_secret.as_deref())
+                            .bind(u.totp_enabled)
+                            .bind(u.totp_last_step)
+                            .bind(u.created_at.0)
+                            .bind(u.updated_at.0)
+                            .bind(u.access_expires_at.map(|t| t.0))
+                    },
+                    what,
+                )
+                .await?;
                 Ok(())
             }
 
@@ -154,20 +161,26 @@ macro_rules! impl_users {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO workspaces (id, name, require_2fa, step_up_minutes, created_at)
                     VALUES ($1, $2, $3, $4, $5)
-                    "#,
+                    "#;
+                let keys = [ws.id.to_string()];
+                let what = "workspace exists";
+                sql::execute_unique(
+                    e,
+                    insert,
+                    keys,
+                    |query| {
+                        query
+                            .bind(&ws.name)
+                            .bind(ws.require_2fa)
+                            .bind(ws.step_up_minutes)
+                            .bind(ws.created_at.0)
+                    },
+                    what,
                 )
-                .bind(ws.id.to_string())
-                .bind(&ws.name)
-                .bind(ws.require_2fa)
-                .bind(ws.step_up_minutes)
-                .bind(ws.created_at.0)
-                .execute(e)
-                .await
-                .map_err(|e| conflict(e, "workspace exists"))?;
+                .await?;
                 Ok(())
             }
         }
@@ -480,26 +493,31 @@ macro_rules! impl_users {
                 fields(backend = Self::BACKEND, ws = %i.workspace_id)
             )]
             async fn create_invitation(&self, i: &InvitationRow) -> Result<()> {
-                sqlx::query(
-                    r#"
+                let insert = r#"
                     INSERT INTO invitations (id, workspace_id, email, role, token_hash, invited_by, emailed,
                         created_at, expires_at, accepted_at, revoked_at, user_id, access_expires_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, $10)
-                    "#,
+                    "#;
+                let keys = [i.id.to_string(), i.workspace_id.to_string()];
+                let what = "invitation";
+                sql::execute_unique(
+                    &self.pool,
+                    insert,
+                    keys,
+                    |query| {
+                        query
+                            .bind(&i.email)
+                            .bind(i.role.as_str())
+                            .bind(&i.token_hash)
+                            .bind(i.invited_by.to_string())
+                            .bind(i.emailed)
+                            .bind(i.created_at.0)
+                            .bind(i.expires_at.0)
+                            .bind(i.access_expires_at.map(|t| t.0))
+                    },
+                    what,
                 )
-                .bind(i.id.to_string())
-                .bind(i.workspace_id.to_string())
-                .bind(&i.email)
-                .bind(i.role.as_str())
-                .bind(&i.token_hash)
-                .bind(i.invited_by.to_string())
-                .bind(i.emailed)
-                .bind(i.created_at.0)
-                .bind(i.expires_at.0)
-                .bind(i.access_expires_at.map(|t| t.0))
-                .execute(&self.pool)
-                .await
-                .map_err(|e| conflict(e, "invitation"))?;
+                .await?;
                 Ok(())
             }
 
