@@ -4,11 +4,12 @@
 //! [`AccessStore`] supertrait.
 
 use crate::models::{AccessRequestRow, AccessRequestState, AccessRequestView, UserRow};
-use crate::sql::{self, conflict, parse, sql_fmt};
+use crate::rows::{access_request_view, id};
+use crate::sql::{self, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{EventId, Timestamp, UserId, WorkspaceId};
-use sqlx::Row;
+use tracing::instrument;
 
 /// A decision on a pending access request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,115 +68,138 @@ const REQUEST_VIEW: &str = "SELECT r.id, r.workspace_id, r.account_id, r.request
   LEFT JOIN users d ON d.id = r.decided_by";
 
 macro_rules! impl_access {
-    ($store:ty, $row:ty) => {
-        impl $store {
-            fn access_request_view(r: &$row) -> Result<AccessRequestView> {
-                let decided_by: Option<String> = r.try_get("decided_by")?;
-                let state: String = r.try_get("state")?;
-                Ok(AccessRequestView {
-                    request: AccessRequestRow {
-                        id: parse(&r.try_get::<String, _>("id")?, "id")?,
-                        workspace_id: parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?,
-                        account_id: parse(&r.try_get::<String, _>("account_id")?, "account_id")?,
-                        requester_id: parse(&r.try_get::<String, _>("requester_id")?, "requester_id")?,
-                        role: parse(&r.try_get::<String, _>("role")?, "account role")?,
-                        reason: r.try_get("reason")?,
-                        duration_secs: r.try_get("duration_secs")?,
-                        state: parse(&state, "access request state")?,
-                        created_at: Timestamp(r.try_get("created_at")?),
-                        decided_by: decided_by.map(|d| parse(&d, "decided_by")).transpose()?,
-                        decided_at: r.try_get::<Option<i64>, _>("decided_at")?.map(Timestamp),
-                        note: r.try_get("note")?,
-                        grant_expires_at: r.try_get::<Option<i64>, _>("grant_expires_at")?.map(Timestamp),
-                    },
-                    account_label: r.try_get("account_label")?,
-                    account_app: r.try_get("account_app")?,
-                    requester_email: r.try_get("requester_email")?,
-                    requester_name: r.try_get("requester_name")?,
-                    decided_by_email: r.try_get("decided_by_email")?,
-                })
-            }
-        }
-
+    ($store:ty) => {
         #[async_trait]
         impl AccessStore for $store {
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_access_request(&self, r: &AccessRequestRow) -> Result<()> {
-                sqlx::query("INSERT INTO access_requests (id, workspace_id, account_id, requester_id, role, reason, duration_secs, state, created_at, decided_by, decided_at, note, grant_expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)")
-                    .bind(r.id.to_string())
-                    .bind(r.workspace_id.to_string())
-                    .bind(r.account_id.to_string())
-                    .bind(r.requester_id.to_string())
-                    .bind(r.role.as_str())
-                    .bind(&r.reason)
-                    .bind(r.duration_secs)
-                    .bind(r.state.as_str())
-                    .bind(r.created_at.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| conflict(e, "a request for this account is already waiting"))?;
+                let insert = r#"
+                    INSERT INTO access_requests (id, workspace_id, account_id, requester_id, role, reason,
+                        duration_secs, state, created_at, decided_by, decided_at, note, grant_expires_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL)
+                    "#;
+                let keys = [
+                    r.id.to_string(),
+                    r.workspace_id.to_string(),
+                    r.account_id.to_string(),
+                    r.requester_id.to_string(),
+                ];
+                let what = "a request for this account is already waiting";
+                sql::execute_unique(&self.pool, insert, keys, what, |query| {
+                    query
+                        .bind(r.role.as_str())
+                        .bind(&r.reason)
+                        .bind(r.duration_secs)
+                        .bind(r.state.as_str())
+                        .bind(r.created_at.0)
+                })
+                .await?;
                 Ok(())
             }
 
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
-            async fn get_access_request(&self, ws: WorkspaceId, id: EventId) -> Result<Option<AccessRequestView>> {
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn get_access_request(
+                &self,
+                ws: WorkspaceId,
+                id: EventId,
+            ) -> Result<Option<AccessRequestView>> {
                 let select = sql_fmt!("{REQUEST_VIEW} WHERE r.workspace_id = $1 AND r.id = $2");
                 let keys = [ws.to_string(), id.to_string()];
-                sql::one_by(&self.pool, select, keys, Self::access_request_view).await
+                sql::one_by(&self.pool, select, keys, access_request_view).await
             }
 
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
-            async fn list_access_requests(&self, ws: WorkspaceId, pending_only: bool, limit: i64) -> Result<Vec<AccessRequestView>> {
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
+            async fn list_access_requests(
+                &self,
+                ws: WorkspaceId,
+                pending_only: bool,
+                limit: i64,
+            ) -> Result<Vec<AccessRequestView>> {
                 let select = sql_fmt!(
-                    "{REQUEST_VIEW} WHERE r.workspace_id = $1 AND ($2 = FALSE OR r.state = 'pending') ORDER BY r.created_at DESC, r.id DESC LIMIT $3"
+                    r#"
+                    {REQUEST_VIEW}
+                    WHERE r.workspace_id = $1 AND ($2 = FALSE OR r.state = 'pending')
+                    ORDER BY r.created_at DESC, r.id DESC
+                    LIMIT $3
+                    "#
                 );
                 sql::all_with(
                     &self.pool,
                     select,
                     [ws.to_string()],
                     |query| query.bind(pending_only).bind(limit),
-                    Self::access_request_view,
+                    access_request_view,
                 )
                 .await
             }
 
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, id = %id))]
-            async fn decide_access_request(&self, ws: WorkspaceId, id: EventId, d: &AccessDecision) -> Result<bool> {
-                let done = sqlx::query("UPDATE access_requests SET state = $3, decided_by = $4, decided_at = $5, note = $6, grant_expires_at = $7
-                     WHERE workspace_id = $1 AND id = $2 AND state = 'pending'")
-                    .bind(ws.to_string())
-                    .bind(id.to_string())
-                    .bind(d.state.as_str())
-                    .bind(d.by.to_string())
-                    .bind(d.at.0)
-                    .bind(d.note.as_deref())
-                    .bind(d.grant_expires_at.map(|t| t.0))
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws, user = %user))]
-            async fn set_user_access_end(&self, ws: WorkspaceId, user: UserId, until: Option<Timestamp>, at: Timestamp) -> Result<bool> {
-                let done = sqlx::query("UPDATE users SET access_expires_at = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
-                    .bind(ws.to_string())
-                    .bind(user.to_string())
-                    .bind(until.map(|t| t.0))
-                    .bind(at.0)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            #[tracing::instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
-            async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>> {
-                let select = "SELECT workspace_id, id FROM users WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1 ORDER BY access_expires_at LIMIT $2";
-                let ids = sql::all_with(&self.pool, select, [], |query| query.bind(now.0).bind(limit), |r| {
-                    let ws: WorkspaceId = parse(&r.try_get::<String, _>("workspace_id")?, "workspace_id")?;
-                    let id: UserId = parse(&r.try_get::<String, _>("id")?, "id")?;
-                    Ok((ws, id))
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, id = %id)
+            )]
+            async fn decide_access_request(
+                &self,
+                ws: WorkspaceId,
+                id: EventId,
+                d: &AccessDecision,
+            ) -> Result<bool> {
+                let update = r#"
+                    UPDATE access_requests
+                    SET state = $3, decided_by = $4, decided_at = $5, note = $6, grant_expires_at = $7
+                    WHERE workspace_id = $1 AND id = $2 AND state = 'pending'
+                    "#;
+                sql::changed_one(&self.pool, update, [ws.to_string(), id.to_string()], |query| {
+                    query
+                        .bind(d.state.as_str())
+                        .bind(d.by.to_string())
+                        .bind(d.at.0)
+                        .bind(d.note.as_deref())
+                        .bind(d.grant_expires_at.map(|t| t.0))
                 })
+                .await
+            }
+
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %ws, user = %user)
+            )]
+            async fn set_user_access_end(
+                &self,
+                ws: WorkspaceId,
+                user: UserId,
+                until: Option<Timestamp>,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let set = "access_expires_at = $3, updated_at = $4";
+                let done = sql::set_by_id(&self.pool, "users", set, ws, user, |query| {
+                    query.bind(until.map(|t| t.0)).bind(at.0)
+                })
+                .await?;
+                Ok(done == 1)
+            }
+
+            #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
+            async fn users_past_access_end(&self, now: Timestamp, limit: i64) -> Result<Vec<UserRow>> {
+                let select = r#"
+                    SELECT workspace_id, id
+                    FROM users
+                    WHERE active = TRUE AND access_expires_at IS NOT NULL AND access_expires_at <= $1
+                    ORDER BY access_expires_at
+                    LIMIT $2
+                    "#;
+                let ids = sql::all_with(
+                    &self.pool,
+                    select,
+                    [],
+                    |query| query.bind(now.0).bind(limit),
+                    |r| Ok((id::<WorkspaceId, _>(r, "workspace_id")?, id::<UserId, _>(r, "id")?)),
+                )
                 .await?;
                 let mut out = Vec::with_capacity(ids.len());
                 for (ws, id) in ids {
@@ -189,5 +213,5 @@ macro_rules! impl_access {
     };
 }
 
-impl_access!(SqliteStore, sqlx::sqlite::SqliteRow);
-impl_access!(PgStore, sqlx::postgres::PgRow);
+impl_access!(SqliteStore);
+impl_access!(PgStore);

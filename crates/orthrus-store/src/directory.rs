@@ -277,13 +277,11 @@ macro_rules! impl_directory {
                     SET email = $3, name = $4, updated_at = $5
                     WHERE workspace_id = $1 AND id = $2
                     "#;
-                let done = sql::execute_unique(
-                    &self.pool,
-                    update,
-                    [ws.to_string(), user.to_string()],
-                    |query| query.bind(email).bind(name).bind(at.0),
-                    "email",
-                )
+                let keys = [ws.to_string(), user.to_string()];
+                let what = "email";
+                let done = sql::execute_unique(&self.pool, update, keys, what, |query| {
+                    query.bind(email).bind(name).bind(at.0)
+                })
                 .await?;
                 sql::one_row(done)
             }
@@ -320,19 +318,14 @@ macro_rules! impl_directory {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn create_team(&self, t: &TeamRow) -> Result<()> {
                 let insert = sql_fmt!("INSERT INTO teams ({TEAM_COLS}) VALUES ($1, $2, $3, $4, $5, $6)");
-                sql::execute_unique(
-                    &self.pool,
-                    insert,
-                    [t.id.to_string(), t.workspace_id.to_string()],
-                    |query| {
-                        query
-                            .bind(&t.display_name)
-                            .bind(t.external_id.as_deref())
-                            .bind(t.created_at.0)
-                            .bind(t.updated_at.0)
-                    },
-                    "team name",
-                )
+                let keys = [t.id.to_string(), t.workspace_id.to_string()];
+                sql::execute_unique(&self.pool, insert, keys, "team name", |query| {
+                    query
+                        .bind(&t.display_name)
+                        .bind(t.external_id.as_deref())
+                        .bind(t.created_at.0)
+                        .bind(t.updated_at.0)
+                })
                 .await?;
                 Ok(())
             }
@@ -366,18 +359,13 @@ macro_rules! impl_directory {
                     SET display_name = $3, external_id = $4, updated_at = $5
                     WHERE workspace_id = $1 AND id = $2
                     "#;
-                let done = sql::execute_unique(
-                    &self.pool,
-                    update,
-                    [t.workspace_id.to_string(), t.id.to_string()],
-                    |query| {
-                        query
-                            .bind(&t.display_name)
-                            .bind(t.external_id.as_deref())
-                            .bind(t.updated_at.0)
-                    },
-                    "team name",
-                )
+                let keys = [t.workspace_id.to_string(), t.id.to_string()];
+                let done = sql::execute_unique(&self.pool, update, keys, "team name", |query| {
+                    query
+                        .bind(&t.display_name)
+                        .bind(t.external_id.as_deref())
+                        .bind(t.updated_at.0)
+                })
                 .await?;
                 sql::one_row(done)
             }

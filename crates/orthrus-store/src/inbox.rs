@@ -128,19 +128,13 @@ macro_rules! impl_inbox {
                     "#;
                 let keys = [m.id.to_string(), m.workspace_id.to_string(), m.account_id.to_string()];
                 let what = "that address is taken";
-                sql::execute_unique(
-                    &self.pool,
-                    insert,
-                    keys,
-                    |query| {
-                        query
-                            .bind(&m.address)
-                            .bind(m.enabled)
-                            .bind(m.created_by.to_string())
-                            .bind(m.created_at.0)
-                    },
-                    what,
-                )
+                sql::execute_unique(&self.pool, insert, keys, what, |query| {
+                    query
+                        .bind(&m.address)
+                        .bind(m.enabled)
+                        .bind(m.created_by.to_string())
+                        .bind(m.created_at.0)
+                })
                 .await?;
                 Ok(())
             }
@@ -611,17 +605,11 @@ macro_rules! impl_inbox {
                     "#;
                 let keys = [p.id.to_string(), p.workspace_id.to_string()];
                 let what = "that number is already in the pool";
-                sql::execute_unique(
-                    &self.pool,
-                    insert,
-                    keys,
-                    |query| {
-                        query
-                            .bind(&p.number)
-                            .bind(p.created_at.0)
-                    },
-                    what,
-                )
+                sql::execute_unique(&self.pool, insert, keys, what, |query| {
+                    query
+                        .bind(&p.number)
+                        .bind(p.created_at.0)
+                })
                 .await?;
                 Ok(())
             }

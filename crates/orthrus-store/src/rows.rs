@@ -528,6 +528,33 @@ pub(crate) fn audit_row<R: Decoded>(r: &R) -> Result<AuditEventRow> {
     })
 }
 
+pub(crate) fn access_request_view<R: Decoded>(r: &R) -> Result<AccessRequestView> {
+    let decided_by: Option<String> = r.field("decided_by")?;
+    let state: String = r.field("state")?;
+    Ok(AccessRequestView {
+        request: AccessRequestRow {
+            id: id(r, "id")?,
+            workspace_id: id(r, "workspace_id")?,
+            account_id: id(r, "account_id")?,
+            requester_id: id(r, "requester_id")?,
+            role: parse(&r.field::<String>("role")?, "account role")?,
+            reason: r.field("reason")?,
+            duration_secs: r.field("duration_secs")?,
+            state: parse(&state, "access request state")?,
+            created_at: ts(r, "created_at")?,
+            decided_by: decided_by.map(|d| parse(&d, "decided_by")).transpose()?,
+            decided_at: ts_opt(r, "decided_at")?,
+            note: r.field("note")?,
+            grant_expires_at: ts_opt(r, "grant_expires_at")?,
+        },
+        account_label: r.field("account_label")?,
+        account_app: r.field("account_app")?,
+        requester_email: r.field("requester_email")?,
+        requester_name: r.field("requester_name")?,
+        decided_by_email: r.field("decided_by_email")?,
+    })
+}
+
 // The directory (`directory.rs`).
 
 pub(crate) const SCIM_TOKEN_COLS: &str = "workspace_id, token_hash, prefix, created_by, created_at";

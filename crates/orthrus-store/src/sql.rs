@@ -166,8 +166,8 @@ pub(crate) async fn execute_unique<'c, 'q, DB: Backend, const N: usize>(
     e: impl sqlx::Executor<'c, Database = DB>,
     sql: impl sqlx::SqlSafeStr,
     keys: [String; N],
-    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
     what: &str,
+    bind: impl FnOnce(Query<'q, DB>) -> Query<'q, DB>,
 ) -> Result<u64> {
     let done = bind(DB::keyed(sql, keys))
         .execute(e)

@@ -121,26 +121,20 @@ macro_rules! impl_users {
                 );
                 let keys = [u.id.to_string(), u.workspace_id.to_string()];
                 let what = "a user with this email already exists";
-                sql::execute_unique(
-                    e,
-                    insert,
-                    keys,
-                    |query| {
-                        query
-                            .bind(&u.email)
-                            .bind(&u.name)
-                            .bind(u.role.as_str())
-                            .bind(&u.password_hash)
-                            .bind(u.active)
-                            .bind(u.totp_secret.as_deref())
-                            .bind(u.totp_enabled)
-                            .bind(u.totp_last_step)
-                            .bind(u.created_at.0)
-                            .bind(u.updated_at.0)
-                            .bind(u.access_expires_at.map(|t| t.0))
-                    },
-                    what,
-                )
+                sql::execute_unique(e, insert, keys, what, |query| {
+                    query
+                        .bind(&u.email)
+                        .bind(&u.name)
+                        .bind(u.role.as_str())
+                        .bind(&u.password_hash)
+                        .bind(u.active)
+                        .bind(u.totp_secret.as_deref())
+                        .bind(u.totp_enabled)
+                        .bind(u.totp_last_step)
+                        .bind(u.created_at.0)
+                        .bind(u.updated_at.0)
+                        .bind(u.access_expires_at.map(|t| t.0))
+                })
                 .await?;
                 Ok(())
             }
@@ -167,19 +161,13 @@ macro_rules! impl_users {
                     "#;
                 let keys = [ws.id.to_string()];
                 let what = "workspace exists";
-                sql::execute_unique(
-                    e,
-                    insert,
-                    keys,
-                    |query| {
-                        query
-                            .bind(&ws.name)
-                            .bind(ws.require_2fa)
-                            .bind(ws.step_up_minutes)
-                            .bind(ws.created_at.0)
-                    },
-                    what,
-                )
+                sql::execute_unique(e, insert, keys, what, |query| {
+                    query
+                        .bind(&ws.name)
+                        .bind(ws.require_2fa)
+                        .bind(ws.step_up_minutes)
+                        .bind(ws.created_at.0)
+                })
                 .await?;
                 Ok(())
             }
@@ -500,23 +488,17 @@ macro_rules! impl_users {
                     "#;
                 let keys = [i.id.to_string(), i.workspace_id.to_string()];
                 let what = "invitation";
-                sql::execute_unique(
-                    &self.pool,
-                    insert,
-                    keys,
-                    |query| {
-                        query
-                            .bind(&i.email)
-                            .bind(i.role.as_str())
-                            .bind(&i.token_hash)
-                            .bind(i.invited_by.to_string())
-                            .bind(i.emailed)
-                            .bind(i.created_at.0)
-                            .bind(i.expires_at.0)
-                            .bind(i.access_expires_at.map(|t| t.0))
-                    },
-                    what,
-                )
+                sql::execute_unique(&self.pool, insert, keys, what, |query| {
+                    query
+                        .bind(&i.email)
+                        .bind(i.role.as_str())
+                        .bind(&i.token_hash)
+                        .bind(i.invited_by.to_string())
+                        .bind(i.emailed)
+                        .bind(i.created_at.0)
+                        .bind(i.expires_at.0)
+                        .bind(i.access_expires_at.map(|t| t.0))
+                })
                 .await?;
                 Ok(())
             }
