@@ -4,6 +4,7 @@
 
 use crate::WebState;
 use crate::api::ApiResult;
+use crate::api::autofill::no_store;
 use crate::error::WebError;
 use crate::extract::{ApiJson, ApiQuery, Authed, PathId, PathIds, entity};
 use axum::Json;
@@ -235,6 +236,16 @@ pub struct PasswordResponse {
     pub password: String,
 }
 
+impl PasswordResponse {
+    /// A password read back (the current one or an earlier one), never
+    /// cached.
+    fn no_store(password: SecretString) -> Response {
+        no_store(Json(Self {
+            password: password.into_inner(),
+        }))
+    }
+}
+
 /// Reveals the password (Manager or Owner, step-up; audited).
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/password", tag = "accounts", params(("id" = String, Path), RevealQuery),
     responses((status = 200, description = "The password", body = PasswordResponse), (status = 403, description = "`step_up.required` or `permission.denied`"), (status = 404, description = "`account.not_found`")), security(("bearer" = [])))]
@@ -246,16 +257,7 @@ pub(crate) async fn reveal_password(
 ) -> ApiResult<Response> {
     let copy = q.purpose.unwrap_or_default() == Purpose::Copy;
     let pw = s.app.reveal_password(&a.actor, id, copy).await?;
-    Ok(no_store(Json(PasswordResponse {
-        password: pw.into_inner(),
-    })))
-}
-
-fn no_store(j: impl IntoResponse) -> Response {
-    let mut r = j.into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    Ok(PasswordResponse::no_store(pw))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -283,10 +285,8 @@ pub(crate) async fn reveal_history(
     a: Authed,
     PathIds(id, entry): PathIds<entity::Account, entity::HistoryEntry>,
 ) -> ApiResult<Response> {
-    let v = s.app.reveal_history(&a.actor, id, entry).await?;
-    Ok(no_store(Json(PasswordResponse {
-        password: v.into_inner(),
-    })))
+    let pw = s.app.reveal_history(&a.actor, id, entry).await?;
+    Ok(PasswordResponse::no_store(pw))
 }
 
 /// The account's members.

@@ -4,7 +4,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, PathIdAnd, UiForm, entity};
-use crate::ui::{FormError, render};
+use crate::ui::{FormError, Notes, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -43,22 +43,35 @@ struct Section {
 
 #[derive(Default)]
 pub(crate) struct Extra {
+    notes: Notes,
     codes: Option<BackupCodes>,
     used: Option<UsedBackupCode>,
     preview: Option<Vec<String>>,
     raw: String,
-    flash: Option<String>,
-    error: Option<String>,
-    step_up: Option<String>,
-    form: FormError,
+}
+
+impl From<Notes> for Extra {
+    fn from(notes: Notes) -> Self {
+        Self {
+            notes,
+            ..Self::default()
+        }
+    }
 }
 
 pub(crate) async fn render_section(
     s: &WebState,
     a: &Authed,
     id: orthrus_core::AccountId,
-    x: Extra,
+    x: impl Into<Extra>,
 ) -> Result<Response, WebError> {
+    let x = x.into();
+    let Notes {
+        flash,
+        error,
+        step_up,
+        form,
+    } = x.notes;
     let status = s.app.backup_status(&a.actor, id).await?;
     let detail = s.app.get_account(&a.actor, id).await?;
     // Owners of the account (and workspace Owners / Super Admins) manage codes.
@@ -71,10 +84,10 @@ pub(crate) async fn render_section(
         used: x.used,
         preview: x.preview,
         raw: x.raw,
-        flash: x.flash,
-        error: x.error,
-        step_up: x.step_up,
-        form: x.form,
+        flash,
+        error,
+        step_up,
+        form,
     })
 }
 
@@ -85,17 +98,7 @@ async fn step_up_dialog(
     id: orthrus_core::AccountId,
     then: &str,
 ) -> Result<Response, WebError> {
-    let step_up = Some(crate::ui::accounts::step_up_dialog_html(a, then)?);
-    render_section(
-        s,
-        a,
-        id,
-        Extra {
-            step_up,
-            ..Extra::default()
-        },
-    )
-    .await
+    render_section(s, a, id, Notes::step_up(a, then)?).await
 }
 
 async fn section(
@@ -153,17 +156,11 @@ async fn codes_refused(
     e: AppError,
     raw: String,
 ) -> Result<Response, WebError> {
-    render_section(
-        s,
-        a,
-        id,
-        Extra {
-            form: FormError::on("codes", e),
-            raw,
-            ..Extra::default()
-        },
-    )
-    .await
+    let x = Extra {
+        raw,
+        ..Notes::form(FormError::on("codes", e)).into()
+    };
+    render_section(s, a, id, x).await
 }
 
 async fn save(
@@ -176,10 +173,7 @@ async fn save(
         .app
         .set_backup_codes(&a.actor, id, std::slice::from_ref(&f.codes))
         .await
-        .map(|st| Extra {
-            flash: Some(format!("Saved {} backup codes.", st.total)),
-            ..Extra::default()
-        });
+        .map(|st| Notes::flash(format!("Saved {} backup codes.", st.total)).into());
     codes_answer(&s, &a, id, done, f.codes).await
 }
 
@@ -206,16 +200,7 @@ pub(crate) async fn after_step_up(
             step_up_dialog(s, a, id, &format!("backup-{what}:{id}")).await
         }
         Err(e @ (AppError::Invalid { .. } | AppError::ApprovalRequired { .. })) => {
-            render_section(
-                s,
-                a,
-                id,
-                Extra {
-                    error: Some(e.to_string()),
-                    ..Extra::default()
-                },
-            )
-            .await
+            render_section(s, a, id, Notes::error(e)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -154,6 +154,47 @@ impl FormError {
     }
 }
 
+/// What a section of the account page (MFA settings, backup codes) says
+/// after an action, besides what it shows: a message, an error, "Confirm
+/// your identity" under its heading, or what was wrong with what was typed,
+/// beside its field. Each section's own extras take these `From` it.
+#[derive(Default)]
+pub(crate) struct Notes {
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    /// "Confirm your identity", shown under the section's heading.
+    pub step_up: Option<String>,
+    pub form: FormError,
+}
+
+impl Notes {
+    pub(crate) fn flash(message: impl Into<String>) -> Self {
+        Self {
+            flash: Some(message.into()),
+            ..Self::default()
+        }
+    }
+    pub(crate) fn error(message: impl std::fmt::Display) -> Self {
+        Self {
+            error: Some(message.to_string()),
+            ..Self::default()
+        }
+    }
+    pub(crate) fn form(form: FormError) -> Self {
+        Self {
+            form,
+            ..Self::default()
+        }
+    }
+    /// The identity-check dialog, which goes on to `then` once confirmed.
+    pub(crate) fn step_up(a: &Authed, then: &str) -> Result<Self, WebError> {
+        Ok(Self {
+            step_up: Some(accounts::step_up_dialog_html(a, then)?),
+            ..Self::default()
+        })
+    }
+}
+
 /// Renders a template into a response.
 pub(crate) fn render<T: Template>(t: &T) -> Result<Response, WebError> {
     t.render()

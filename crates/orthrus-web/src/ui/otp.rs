@@ -6,7 +6,7 @@ use crate::WebState;
 use crate::api::otp::MAX_IMAGE_BYTES;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
-use crate::ui::{FormError, render};
+use crate::ui::{FormError, Notes, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
@@ -62,20 +62,33 @@ struct Typed {
 
 #[derive(Default)]
 struct Extra {
+    notes: Notes,
     show_form: bool,
-    flash: Option<String>,
-    error: Option<String>,
-    step_up: Option<String>,
-    form: FormError,
     typed: Typed,
+}
+
+impl From<Notes> for Extra {
+    fn from(notes: Notes) -> Self {
+        Self {
+            notes,
+            ..Self::default()
+        }
+    }
 }
 
 async fn render_section(
     s: &WebState,
     a: &Authed,
     id: orthrus_core::AccountId,
-    x: Extra,
+    x: impl Into<Extra>,
 ) -> Result<Response, WebError> {
+    let x = x.into();
+    let Notes {
+        flash,
+        error,
+        step_up,
+        form,
+    } = x.notes;
     let status = s.app.otp_status(&a.actor, id).await?;
     let manage = s
         .app
@@ -104,10 +117,10 @@ async fn render_section(
         show_form,
         manage,
         refresh_secs,
-        flash: x.flash,
-        error: x.error,
-        step_up: x.step_up,
-        form: x.form,
+        flash,
+        error,
+        step_up,
+        form,
         typed: x.typed,
     })
 }
@@ -127,17 +140,7 @@ async fn step_up_dialog(
     a: &Authed,
     id: orthrus_core::AccountId,
 ) -> Result<Response, WebError> {
-    let dialog = crate::ui::accounts::step_up_dialog_html(a, &format!("mfa:{id}"))?;
-    render_section(
-        s,
-        a,
-        id,
-        Extra {
-            step_up: Some(dialog),
-            ..Extra::default()
-        },
-    )
-    .await
+    render_section(s, a, id, Notes::step_up(a, &format!("mfa:{id}"))?).await
 }
 
 /// A refusal of an MFA change: the identity check when the session is not
@@ -162,16 +165,7 @@ async fn start(
     if a.actor.elevated_until.is_none_or(|t| t <= s.app.now()) {
         return step_up_dialog(&s, &a, id).await;
     }
-    render_section(
-        &s,
-        &a,
-        id,
-        Extra {
-            show_form: true,
-            ..Extra::default()
-        },
-    )
-    .await
+    mfa_form_after_step_up(&s, &a, id).await
 }
 
 /// After "Confirm your identity" succeeds: the form to give the key.
@@ -228,18 +222,12 @@ async fn form_error(
     form: FormError,
     typed: Typed,
 ) -> Result<Response, WebError> {
-    let mut r = render_section(
-        s,
-        a,
-        id,
-        Extra {
-            show_form: true,
-            form,
-            typed,
-            ..Extra::default()
-        },
-    )
-    .await?;
+    let x = Extra {
+        show_form: true,
+        typed,
+        ..Notes::form(form).into()
+    };
+    let mut r = render_section(s, a, id, x).await?;
     *r.status_mut() = axum::http::StatusCode::OK;
     Ok(r)
 }
@@ -353,18 +341,8 @@ async fn confirm(
         .await
     {
         Ok(_) => {
-            let mut r = render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    flash: Some(
-                        "The authenticator is on: members now see the current code.".into(),
-                    ),
-                    ..Extra::default()
-                },
-            )
-            .await?;
+            let on = "The authenticator is on: members now see the current code.";
+            let mut r = render_section(&s, &a, id, Notes::flash(on)).await?;
             // The page's "Authenticator code" row reloads itself on this.
             r.headers_mut().insert(
                 "hx-trigger",
@@ -394,16 +372,8 @@ async fn remove(
 ) -> Result<Response, WebError> {
     match s.app.remove_otp(&a.actor, id).await {
         Ok(()) => {
-            render_section(
-                &s,
-                &a,
-                id,
-                Extra {
-                    flash: Some("Removed. Turn off the authenticator in the app too.".into()),
-                    ..Extra::default()
-                },
-            )
-            .await
+            let removed = "Removed. Turn off the authenticator in the app too.";
+            render_section(&s, &a, id, Notes::flash(removed)).await
         }
         Err(e) => refused(&s, &a, id, e).await,
     }
