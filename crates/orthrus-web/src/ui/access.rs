@@ -7,7 +7,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
-use crate::ui::{Flash, FormError, Page, render, see_other};
+use crate::ui::{Flash, FormError, Page, render, see_other, with_status};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -157,17 +157,12 @@ async fn request_access(
     let refuse = |field: &'static str, e: String| {
         let (s, a, id, f) = (s.clone(), &a, id, f.clone());
         async move {
-            let mut r = directory_view(
-                &s,
-                a,
-                Some(id.to_string()),
-                FormError::on(field, e),
-                f,
-                None,
+            let refused = Some(id.to_string());
+            let form = FormError::on(field, e);
+            with_status(
+                StatusCode::BAD_REQUEST,
+                directory_view(&s, a, refused, form, f, None).await,
             )
-            .await?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok::<_, WebError>(r)
         }
     };
     let Ok(role) = f.role.parse() else {
@@ -245,6 +240,19 @@ async fn requests_view(
     })
 }
 
+/// The Requests page again with why a decision on request `id` was
+/// refused beside it.
+async fn requests_refused(
+    s: &WebState,
+    a: &Authed,
+    id: orthrus_core::ids::EventId,
+    e: AppError,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let error = Some((id.to_string(), e.to_string()));
+    with_status(status, requests_view(s, a, error, None).await)
+}
+
 async fn requests_page(
     State(s): State<WebState>,
     a: Authed,
@@ -274,9 +282,7 @@ async fn approve(
             ),
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let mut r = requests_view(&s, &a, Some((id.to_string(), e.to_string())), None).await?;
-            *r.status_mut() = StatusCode::CONFLICT;
-            Ok(r)
+            requests_refused(&s, &a, id, e, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -308,9 +314,7 @@ async fn decline(
             ),
         )),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let mut r = requests_view(&s, &a, Some((id.to_string(), e.to_string())), None).await?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(r)
+            requests_refused(&s, &a, id, e, StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }

@@ -4,10 +4,11 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, PathIds, UiForm, entity, parse_id};
-use crate::ui::{Flash, FormError, Page, render, see_other};
+use crate::ui::{Flash, FormError, Page, render, see_other, with_status};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::InvalidCode;
@@ -347,10 +348,9 @@ async fn edit_submit(
             } else {
                 e.to_string()
             };
-            let mut r =
-                account_view(&s, &a, id, None, FormError::on(field, message), Some(&f)).await?;
-            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            Ok(r)
+            let form = FormError::on(field, message);
+            let page = account_view(&s, &a, id, None, form, Some(&f)).await;
+            with_status(StatusCode::BAD_REQUEST, page)
         }
         Err(e) => Err(e.into()),
     }
@@ -680,9 +680,11 @@ async fn add_member(
     let refused = |field: &'static str, message: String| {
         let (s, a, id) = (s.clone(), &a, id);
         async move {
-            let mut r = account_view(&s, a, id, None, FormError::on(field, message), None).await?;
-            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            Ok::<_, WebError>(r)
+            let form = FormError::on(field, message);
+            with_status(
+                StatusCode::BAD_REQUEST,
+                account_view(&s, a, id, None, form, None).await,
+            )
         }
     };
     let Ok(role) = f.role.parse::<AccountRole>() else {

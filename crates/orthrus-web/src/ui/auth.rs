@@ -7,7 +7,9 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, ClientInfo, PathId, UiForm, entity};
-use crate::ui::{Flash, FormError, Page, redirect_with_cookie, render, see_other, session_cookie};
+use crate::ui::{
+    Flash, FormError, Page, redirect_with_cookie, render, see_other, session_cookie, with_status,
+};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -61,9 +63,7 @@ impl LoginPage {
     pub(crate) fn refused(mut self, e: &AppError) -> Result<Response, WebError> {
         self.error = Some(e.to_string());
         self.error_code = e.code();
-        let mut r = render(&self)?;
-        *r.status_mut() = crate::error::status_of(e);
-        Ok(r)
+        with_status(crate::error::status_of(e), render(&self))
     }
 }
 
@@ -143,9 +143,7 @@ pub(crate) async fn login_submit(
         }
         Err(AppError::TotpRequired) => {
             page.ask_totp = true;
-            let mut r = render(&page)?;
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(r)
+            with_status(StatusCode::UNAUTHORIZED, render(&page))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::Throttled { .. } | AppError::Sso(_))) => {
             page.ask_totp = f.totp.is_some();

@@ -195,6 +195,17 @@ impl Notes {
     }
 }
 
+/// A form's page shown again with what was wrong in it, answered with
+/// `status` (400 for what was typed, 409 for a conflict) instead of 200.
+pub(crate) fn with_status(
+    status: StatusCode,
+    page: Result<Response, WebError>,
+) -> Result<Response, WebError> {
+    let mut r = page?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
 /// Renders a template into a response.
 pub(crate) fn render<T: Template>(t: &T) -> Result<Response, WebError> {
     t.render()

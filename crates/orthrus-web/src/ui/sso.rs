@@ -17,7 +17,7 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, ClientInfo, UiForm, cookie};
 use crate::ui::auth::LoginPage;
-use crate::ui::{redirect_with_cookie, see_other, session_cookie};
+use crate::ui::{redirect_with_cookie, see_other, session_cookie, with_status};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -215,9 +215,7 @@ async fn totp_submit(
             let mut page = TotpPage::new();
             page.error = Some(e.to_string());
             page.error_code = e.code();
-            let mut r = crate::ui::render(&page)?;
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
-            return Ok(r);
+            return with_status(StatusCode::UNAUTHORIZED, crate::ui::render(&page));
         }
         Ok(_) => return Err(AppError::Internal("unexpected sign-in outcome".into()).into()),
         Err(e @ (AppError::Sso(_) | AppError::Throttled { .. } | AppError::Unauthenticated)) => {

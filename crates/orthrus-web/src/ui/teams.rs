@@ -8,10 +8,11 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, PathIds, UiForm, entity, parse_id};
-use crate::ui::{Flash, FormError, Page, render, see_other};
+use crate::ui::{Flash, FormError, Page, render, see_other, with_status};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, TeamGrantInfo, TeamInfo};
@@ -216,10 +217,9 @@ async fn grant(
     UiForm(f): UiForm<GrantForm>,
 ) -> Result<Response, WebError> {
     let Ok(role) = f.role.parse::<AccountRole>() else {
-        let mut r =
-            account_teams_view(&s, &a, id, None, FormError::on("role", "choose a role")).await?;
-        *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-        return Ok(r);
+        let form = FormError::on("role", "choose a role");
+        let page = account_teams_view(&s, &a, id, None, form).await;
+        return with_status(StatusCode::BAD_REQUEST, page);
     };
     // A team id that does not parse is refused as an unknown team, in the
     // form as before.
@@ -241,11 +241,9 @@ async fn grant(
             ))
         }
         Err(AppError::NotFound(orthrus_app::Entity::Team)) => {
-            let mut r =
-                account_teams_view(&s, &a, id, None, FormError::on("team_id", "choose a team"))
-                    .await?;
-            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            Ok(r)
+            let form = FormError::on("team_id", "choose a team");
+            let page = account_teams_view(&s, &a, id, None, form).await;
+            with_status(StatusCode::BAD_REQUEST, page)
         }
         Err(e) => Err(e.into()),
     }

@@ -5,7 +5,7 @@ use super::auth::{SecurityExtras, security_view};
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm};
-use crate::ui::{FormError, see_other};
+use crate::ui::{FormError, see_other, with_status};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -69,18 +69,12 @@ async fn security_2fa(
                 if let Some(en) = enrollment.as_mut() {
                     en.qr_svg = strip_xml_prolog(&en.qr_svg);
                 }
-                let mut r = security_view(
-                    &s,
-                    &a,
-                    SecurityExtras {
-                        enrollment,
-                        form: FormError::on("code", e),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                *r.status_mut() = StatusCode::BAD_REQUEST;
-                Ok(r)
+                let x = SecurityExtras {
+                    enrollment,
+                    form: FormError::on("code", e),
+                    ..Default::default()
+                };
+                with_status(StatusCode::BAD_REQUEST, security_view(&s, &a, x).await)
             }
             Err(e) => Err(e.into()),
         },

@@ -5,7 +5,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, UiForm, entity, parse_id};
-use crate::ui::{Flash, FormError, Page, render, see_other};
+use crate::ui::{Flash, FormError, Page, render, see_other, with_status};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -129,9 +129,8 @@ async fn users_create(
         Ok(u) => Ok(see_other(&s, "/users", &format!("Added {}.", u.email))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let field = new_user_field(&e);
-            let mut r = users_view(&s, &a, FormError::on(field, e), f, None).await?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(r)
+            let page = users_view(&s, &a, FormError::on(field, e), f, None).await;
+            with_status(StatusCode::BAD_REQUEST, page)
         }
         Err(e) => Err(e.into()),
     }
@@ -182,9 +181,8 @@ async fn users_op(
         // A refusal (the last Owner, yourself) is said in that person's row.
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let form = FormError::on(format!("row:{id}"), e);
-            let mut r = users_view(&s, &a, form, NewUserForm::default(), None).await?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(r)
+            let page = users_view(&s, &a, form, NewUserForm::default(), None).await;
+            with_status(StatusCode::BAD_REQUEST, page)
         }
         Err(e) => Err(e.into()),
     }
@@ -221,10 +219,11 @@ async fn workspace_settings(
         let typed = typed.clone();
         let (s, a) = (s.clone(), &a);
         async move {
-            let mut r =
-                workspace_view(&s, a, FormError::on(field, message), Some(typed), None).await?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok::<_, WebError>(r)
+            let form = FormError::on(field, message);
+            with_status(
+                StatusCode::BAD_REQUEST,
+                workspace_view(&s, a, form, Some(typed), None).await,
+            )
         }
     };
     let two_person = s.app.two_person_rule(&a.actor).await?;
@@ -358,12 +357,11 @@ async fn change_password(
             Ok(see_other(&s, "/security", &done))
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Throttled { .. })) => {
-            let mut r = render(&PasswordPage {
+            let shown = render(&PasswordPage {
                 page,
                 error: Some(e.to_string()),
-            })?;
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(r)
+            });
+            with_status(StatusCode::BAD_REQUEST, shown)
         }
         Err(e) => Err(e.into()),
     }
