@@ -33,12 +33,9 @@ struct Section {
     used: Option<UsedBackupCode>,
     preview: Option<Vec<String>>,
     raw: String,
-    flash: Option<String>,
-    error: Option<String>,
-    /// "Confirm your identity", shown under the section's heading.
-    step_up: Option<String>,
-    /// What was wrong with the pasted codes, beside them (`raw` keeps them).
-    form: FormError,
+    /// What was wrong with the pasted codes is said beside them (`raw`
+    /// keeps them).
+    notes: Notes,
 }
 
 #[derive(Default)]
@@ -66,12 +63,6 @@ pub(crate) async fn render_section(
     x: impl Into<Extra>,
 ) -> Result<Response, WebError> {
     let x = x.into();
-    let Notes {
-        flash,
-        error,
-        step_up,
-        form,
-    } = x.notes;
     let status = s.app.backup_status(&a.actor, id).await?;
     let detail = s.app.get_account(&a.actor, id).await?;
     // Owners of the account (and workspace Owners / Super Admins) manage codes.
@@ -84,10 +75,7 @@ pub(crate) async fn render_section(
         used: x.used,
         preview: x.preview,
         raw: x.raw,
-        flash,
-        error,
-        step_up,
-        form,
+        notes: x.notes,
     })
 }
 

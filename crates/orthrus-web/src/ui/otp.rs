@@ -43,12 +43,9 @@ struct Section {
     show_form: bool,
     manage: bool,
     refresh_secs: i64,
-    flash: Option<String>,
-    error: Option<String>,
-    /// "Confirm your identity", shown under the section's heading.
-    step_up: Option<String>,
-    /// What was wrong with the key, the link or the picture, beside it.
-    form: FormError,
+    /// What was wrong with the key, the link or the picture is said beside
+    /// it.
+    notes: Notes,
     typed: Typed,
 }
 
@@ -83,12 +80,6 @@ async fn render_section(
     x: impl Into<Extra>,
 ) -> Result<Response, WebError> {
     let x = x.into();
-    let Notes {
-        flash,
-        error,
-        step_up,
-        form,
-    } = x.notes;
     let status = s.app.otp_status(&a.actor, id).await?;
     let manage = s
         .app
@@ -117,10 +108,7 @@ async fn render_section(
         show_form,
         manage,
         refresh_secs,
-        flash,
-        error,
-        step_up,
-        form,
+        notes: x.notes,
         typed: x.typed,
     })
 }
