@@ -367,7 +367,7 @@ async function disconnect() {
 
 // --- "Sign in" from the popup: the tab's content script does the filling ---
 
-const CONTENT_FILES = ["lib/fields.js", "lib/otp.js", "lib/page.js", "content/ui.js", "content/content.js"];
+const CONTENT_FILES = ["lib/fields.js", "lib/otp.js", "lib/page.js", "lib/account.js", "content/ui.js", "content/content.js"];
 
 async function signinInTab(tabId, accountId) {
   const msg = { type: "orthrus-fill", account_id: accountId };

@@ -108,12 +108,7 @@
         item.type = "button";
         item.className = "item";
         item.setAttribute("role", "menuitem");
-        const main = document.createElement("span");
-        main.textContent = c.label || c.app || "Account";
-        const sub = document.createElement("span");
-        sub.className = "sub";
-        sub.textContent = [c.app && c.app !== c.label ? c.app : "", c.username].filter(Boolean).join(" · ");
-        item.append(main, sub);
+        item.append(...globalThis.OrthrusAccount.accountSpans(document, c));
         item.addEventListener("click", (ev) => {
           if (!ev.isTrusted) return;
           ev.preventDefault();

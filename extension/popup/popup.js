@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const { ext, $, send, show } = globalThis.OrthrusPanel;
+  const { accountSpans } = globalThis.OrthrusAccount;
 
   function message(text, isError, action) {
     const m = $("message");
@@ -30,12 +31,7 @@
       const li = document.createElement("li");
       const who = document.createElement("div");
       who.className = "who";
-      const main = document.createElement("span");
-      main.textContent = c.label || c.app || "Account";
-      const sub = document.createElement("span");
-      sub.className = "sub";
-      sub.textContent = [c.app && c.app !== c.label ? c.app : "", c.username].filter(Boolean).join(" · ");
-      who.append(main, sub);
+      who.append(...accountSpans(document, c));
       const btn = document.createElement("button");
       btn.type = "button";
       btn.textContent = "Sign in";
