@@ -56,28 +56,20 @@ pub fn extract_email(raw: &[u8]) -> Extraction {
         .subject
         .as_deref()
         .map(|s| normalize::normalize(s, 2_000));
-    let mut bodies: Vec<String> = Vec::new();
-    let mut links = Vec::new();
+    let mut bodies = Bodies::default();
     for text in &parsed.texts {
-        let norm = normalize::normalize(text, MAX_TEXT_CHARS);
-        links.extend(link::text_links(&norm));
-        bodies.push(norm);
+        bodies.push_text(text);
     }
     for h in &parsed.htmls {
-        let converted = html::to_text(h);
-        links.extend(converted.anchors.into_iter().map(link::LinkCandidate::from));
-        let norm = normalize::normalize(&converted.text, MAX_TEXT_CHARS);
-        links.extend(link::text_links(&norm));
-        bodies.push(norm);
+        bodies.push_html(h);
     }
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
-    let code = code::find_code(subject.as_deref(), &refs);
-    let confirm_link = link::best_link(&links);
+    let code = bodies.code(subject.as_deref());
+    let confirm_link = link::best_link(&bodies.links);
     let from_domain = parsed.sender.as_deref().and_then(domain_of);
     Extraction {
         code,
         confirm_link,
-        text_preview: preview(bodies.first().map_or("", String::as_str)),
+        text_preview: preview(bodies.texts.first().map_or("", String::as_str)),
         sender: parsed.sender,
         sender_name: parsed.sender_name,
         subject: parsed.subject,
@@ -111,20 +103,45 @@ pub fn extract_text(
     html: Option<&str>,
 ) -> (Option<String>, Option<String>) {
     let subject = subject.map(|s| normalize::normalize(s, 2_000));
-    let mut bodies = vec![normalize::normalize(text, MAX_TEXT_CHARS)];
-    let mut links = link::text_links(bodies.first().map_or("", String::as_str));
+    let mut bodies = Bodies::default();
+    bodies.push_text(text);
     if let Some(h) = html {
-        let converted = html::to_text(h);
-        links.extend(converted.anchors.into_iter().map(link::LinkCandidate::from));
-        let norm = normalize::normalize(&converted.text, MAX_TEXT_CHARS);
-        links.extend(link::text_links(&norm));
-        bodies.push(norm);
+        bodies.push_html(h);
     }
-    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
     (
-        code::find_code(subject.as_deref(), &refs),
-        link::best_link(&links),
+        bodies.code(subject.as_deref()),
+        link::best_link(&bodies.links),
     )
+}
+
+/// A message's bodies as the heuristics read them: each normalised, with
+/// the link candidates found in it (an HTML body's anchors before the links
+/// in its text).
+#[derive(Default)]
+struct Bodies {
+    texts: Vec<String>,
+    links: Vec<link::LinkCandidate>,
+}
+
+impl Bodies {
+    fn push_text(&mut self, text: &str) {
+        let norm = normalize::normalize(text, MAX_TEXT_CHARS);
+        self.links.extend(link::text_links(&norm));
+        self.texts.push(norm);
+    }
+
+    fn push_html(&mut self, h: &str) {
+        let converted = html::to_text(h);
+        self.links
+            .extend(converted.anchors.into_iter().map(link::LinkCandidate::from));
+        self.push_text(&converted.text);
+    }
+
+    /// The one-time code in `subject` (normalised) and these bodies.
+    fn code(&self, subject: Option<&str>) -> Option<String> {
+        let refs: Vec<&str> = self.texts.iter().map(String::as_str).collect();
+        code::find_code(subject, &refs)
+    }
 }
 
 /// What a person reading an email sees: its decoded bodies and links.
