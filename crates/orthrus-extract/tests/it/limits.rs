@@ -22,33 +22,29 @@ fn assert_quick(name: &str, raw: &[u8]) {
 
 #[test]
 fn adversarial_bodies_finish_quickly() {
-    let cases: Vec<(&str, String, &str)> = vec![
-        ("spaced digits", "1 ".repeat(100_000), "text/plain"),
-        (
-            "keywords and codes",
-            "code 123456 ".repeat(20_000),
-            "text/plain",
-        ),
-        ("digit cells", "<td>1</td>".repeat(50_000), "text/html"),
+    let plain = [
+        ("spaced digits", "1 ".repeat(100_000)),
+        ("keywords and codes", "code 123456 ".repeat(20_000)),
+        ("urls", "https://x.test/a http ".repeat(20_000)),
+        ("phones", "+1 (415) 555-0134 ".repeat(20_000)),
+        ("hyphen chains", "A-1-B-2-C-3-".repeat(20_000)),
+    ];
+    for (name, body) in plain {
+        assert_quick(name, &message("text/plain", &body));
+    }
+    let html = [
+        ("digit cells", "<td>1</td>".repeat(50_000)),
         (
             "anchors",
             "<a href='https://x.test/confirm?t=Zx8PqR2vKm4N'>Confirm</a>".repeat(20_000),
-            "text/html",
         ),
-        ("open tags", "<".repeat(200_000), "text/html"),
-        ("open quotes", "<a href='".repeat(100_000), "text/html"),
-        ("raw-text tags", "<style>".repeat(50_000), "text/html"),
-        ("entities", "&amp;&#x31;&nbsp;".repeat(50_000), "text/html"),
-        (
-            "urls",
-            "https://x.test/a http ".repeat(20_000),
-            "text/plain",
-        ),
-        ("phones", "+1 (415) 555-0134 ".repeat(20_000), "text/plain"),
-        ("hyphen chains", "A-1-B-2-C-3-".repeat(20_000), "text/plain"),
+        ("open tags", "<".repeat(200_000)),
+        ("open quotes", "<a href='".repeat(100_000)),
+        ("raw-text tags", "<style>".repeat(50_000)),
+        ("entities", "&amp;&#x31;&nbsp;".repeat(50_000)),
     ];
-    for (name, body, ct) in cases {
-        assert_quick(name, &message(ct, &body));
+    for (name, body) in html {
+        assert_quick(name, &message("text/html", &body));
     }
 }
 
