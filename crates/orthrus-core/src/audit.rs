@@ -58,16 +58,7 @@ mod tests {
             "approved",
             "warning",
         ];
-        for (o, w) in AuditOutcome::ALL.into_iter().zip(words) {
-            assert_eq!(o.as_str(), w);
-            assert_eq!(o.to_string(), w);
-            assert_eq!(w.parse::<AuditOutcome>(), Ok(o));
-            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{w}\""));
-            assert_eq!(
-                serde_json::from_str::<AuditOutcome>(&format!("\"{w}\"")).unwrap(),
-                o
-            );
-        }
+        crate::tests::assert_spelled(AuditOutcome::ALL, words, AuditOutcome::as_str);
         assert!("Success".parse::<AuditOutcome>().is_err());
     }
 }

@@ -257,16 +257,7 @@ mod tests {
             "failed",
             "cancelled",
         ];
-        for (s, w) in JobState::ALL.into_iter().zip(words) {
-            assert_eq!(s.as_str(), w);
-            assert_eq!(s.to_string(), w);
-            assert_eq!(w.parse::<JobState>(), Ok(s));
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{w}\""));
-            assert_eq!(
-                serde_json::from_str::<JobState>(&format!("\"{w}\"")).unwrap(),
-                s
-            );
-        }
+        crate::tests::assert_spelled(JobState::ALL, words, JobState::as_str);
         assert!("Queued".parse::<JobState>().is_err());
         assert!("".parse::<JobState>().is_err());
     }
@@ -323,27 +314,13 @@ mod tests {
     #[test]
     fn step_outcomes_spell_themselves_as_stored_and_sent() {
         let words = ["ok", "failed", "waiting"];
-        for (o, w) in StepOutcome::ALL.into_iter().zip(words) {
-            assert_eq!(o.as_str(), w);
-            assert_eq!(o.to_string(), w);
-            assert_eq!(w.parse::<StepOutcome>(), Ok(o));
-            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{w}\""));
-            assert_eq!(
-                serde_json::from_str::<StepOutcome>(&format!("\"{w}\"")).unwrap(),
-                o
-            );
-        }
+        crate::tests::assert_spelled(StepOutcome::ALL, words, StepOutcome::as_str);
         assert!("paused".parse::<StepOutcome>().is_err());
     }
 
     #[test]
     fn channels_spell_themselves_as_stored_and_sent() {
-        for (c, w) in Channel::ALL.into_iter().zip(["email", "sms"]) {
-            assert_eq!(c.as_str(), w);
-            assert_eq!(c.to_string(), w);
-            assert_eq!(w.parse::<Channel>(), Ok(c));
-            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{w}\""));
-        }
+        crate::tests::assert_spelled(Channel::ALL, ["email", "sms"], Channel::as_str);
         assert!("fax".parse::<Channel>().is_err());
     }
 
@@ -356,12 +333,9 @@ mod tests {
             "swap_email",
             "check_mfa",
         ];
+        crate::tests::assert_spelled(JobKind::ALL, words, JobKind::as_str);
         for (k, w) in JobKind::ALL.into_iter().zip(words) {
-            assert_eq!(k.as_str(), w);
-            assert_eq!(k.to_string(), w);
             assert_eq!(JobKind::parse(w), Some(k));
-            assert_eq!(w.parse::<JobKind>(), Ok(k));
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
         }
         assert_eq!(JobKind::parse("dance"), None);
         assert!("dance".parse::<JobKind>().is_err());
@@ -373,14 +347,11 @@ mod tests {
 
     #[test]
     fn question_kinds_spell_themselves_as_stored_and_sent() {
-        for (k, w) in QuestionKind::ALL
-            .into_iter()
-            .zip(["captcha", "backup_code"])
-        {
-            assert_eq!(k.as_str(), w);
-            assert_eq!(w.parse::<QuestionKind>(), Ok(k));
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
-        }
+        crate::tests::assert_spelled(
+            QuestionKind::ALL,
+            ["captcha", "backup_code"],
+            QuestionKind::as_str,
+        );
         assert!("sms".parse::<QuestionKind>().is_err());
     }
 }

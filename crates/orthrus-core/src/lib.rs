@@ -100,6 +100,30 @@ pub fn app_name(key: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    /// Test helper: `all` are spelled `words` (in the same order) by `as_str`,
+    /// `Display` and serde, and `FromStr` and serde read each word back.
+    pub(crate) fn assert_spelled<T, const N: usize>(
+        all: [T; N],
+        words: [&str; N],
+        as_str: fn(T) -> &'static str,
+    ) where
+        T: Copy
+            + PartialEq
+            + std::fmt::Debug
+            + std::fmt::Display
+            + std::str::FromStr
+            + serde::Serialize
+            + serde::de::DeserializeOwned,
+    {
+        for (t, w) in all.into_iter().zip(words) {
+            assert_eq!(as_str(t), w);
+            assert_eq!(t.to_string(), w);
+            assert_eq!(w.parse::<T>().ok(), Some(t));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{w}\""));
+            assert_eq!(serde_json::from_str::<T>(&format!("\"{w}\"")).unwrap(), t);
+        }
+    }
+
     #[test]
     fn app_keys_normalise() {
         assert_eq!(app_key("Instagram"), "instagram");

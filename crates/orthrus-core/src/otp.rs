@@ -73,17 +73,9 @@ mod tests {
 
     #[test]
     fn kinds_and_sources_spell_themselves_as_stored() {
-        for (k, w) in OtpKind::ALL.into_iter().zip(["totp", "hotp", "steam"]) {
-            assert_eq!(k.to_string(), w);
-            assert_eq!(w.parse::<OtpKind>(), Ok(k));
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{w}\""));
-        }
+        crate::tests::assert_spelled(OtpKind::ALL, ["totp", "hotp", "steam"], OtpKind::as_str);
         let words = ["secret", "uri", "qr", "import", "automation"];
-        for (s, w) in OtpSource::ALL.into_iter().zip(words) {
-            assert_eq!(s.to_string(), w);
-            assert_eq!(w.parse::<OtpSource>(), Ok(s));
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{w}\""));
-        }
+        crate::tests::assert_spelled(OtpSource::ALL, words, OtpSource::as_str);
         assert!("TOTP".parse::<OtpKind>().is_err());
         assert!("paper".parse::<OtpSource>().is_err());
     }
