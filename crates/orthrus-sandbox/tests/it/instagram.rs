@@ -44,14 +44,14 @@ fn button(words: &str) -> String {
 impl Browser {
     /// Signs in to the replica; returns where it sent the browser.
     async fn ig_login(&mut self, password: &str) -> String {
-        let (s, to, body) = self
-            .post(
-                "/accounts/login/",
-                &[("username", "brand"), ("password", password)],
-            )
-            .await;
-        assert_eq!(s, StatusCode::FOUND, "{body}");
-        to
+        self.sign_in("/accounts/login/", password, StatusCode::FOUND)
+            .await
+    }
+
+    /// Answers the sign-in's two-factor step with `code`, in Instagram's
+    /// field.
+    async fn ig_two_factor(&mut self, code: &str) -> (String, String) {
+        self.two_factor_in("verificationCode", code).await
     }
 
     /// "Not now" on "Save your login info?"; then home.
@@ -69,11 +69,8 @@ impl Browser {
 impl Env {
     /// Challenges off, and a browser signed in as `brand`, at home.
     async fn ig_signed_in(&self) -> Browser {
-        self.control(
-            "/__sandbox/config",
-            json!({"challenge_unknown_devices": false}),
-        )
-        .await;
+        self.configure(json!({"challenge_unknown_devices": false}))
+            .await;
         let mut b = self.browser();
         assert_eq!(
             b.ig_login("old-password-1").await,
@@ -415,75 +412,43 @@ async fn authenticator_by_the_key_then_recovery_codes_and_no_code_twice() {
         assert!(page.contains(&hook), "{hook} not in {page}");
     }
     let used = alert("This code was already used. Please wait for a new code and try again.");
-    let (_, _, page) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", &set_up_with)],
-        )
-        .await;
+    let (_, page) = b.ig_two_factor(&set_up_with).await;
     assert!(page.contains(&used), "{page}");
-    let (_, _, page) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", "000000")],
-        )
-        .await;
+    let (_, page) = b.ig_two_factor("000000").await;
     assert!(
         page.contains(&alert("Please check the security code and try again.")),
         "{page}"
     );
     let next = code(&key, 1);
-    let (_, to, _) = b
-        .post("/accounts/login/two_factor", &[("verificationCode", &next)])
-        .await;
+    let (to, _) = b.ig_two_factor(&next).await;
     assert_eq!(to, "/accounts/onetap/?next=%2F");
     b.not_now().await;
     b.post("/accounts/logout/", &[]).await;
     b.ig_login("old-password-1").await;
-    let (_, _, page) = b
-        .post("/accounts/login/two_factor", &[("verificationCode", &next)])
-        .await;
+    let (_, page) = b.ig_two_factor(&next).await;
     assert!(page.contains(&used), "{page}");
 
     // A recovery code, typed as shown (with its space), works once.
-    let (_, to, _) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", &recovery[0])],
-        )
-        .await;
+    let (to, _) = b.ig_two_factor(&recovery[0]).await;
     assert_eq!(to, "/accounts/onetap/?next=%2F");
     assert_eq!(env.user().await["recovery_codes_left"], 4);
     b.post("/accounts/logout/", &[]).await;
     b.ig_login("old-password-1").await;
-    let (_, _, page) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", &recovery[0])],
-        )
-        .await;
+    let (_, page) = b.ig_two_factor(&recovery[0]).await;
     assert!(
         page.contains(&alert("Please check the security code and try again.")),
         "{page}"
     );
     // Without the space too.
-    let (_, to, _) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", &recovery[1].replace(' ', ""))],
-        )
-        .await;
+    let (to, _) = b.ig_two_factor(&recovery[1].replace(' ', "")).await;
     assert_eq!(to, "/accounts/onetap/?next=%2F");
 }
 
 #[tokio::test]
 async fn young_devices_wait_days_then_password_and_email_change() {
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86400}),
-    )
-    .await;
+    env.configure(json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86400}))
+        .await;
     let mut b = env.browser();
     b.ig_login("old-password-1").await;
     let lock = "<h2>You can't access certain settings for a few days</h2><p>To help keep your account secure, some settings are unavailable for a few days after you log in on a new device. Try again in 3 days.</p>".to_owned();
@@ -606,16 +571,9 @@ async fn young_devices_wait_days_then_password_and_email_change() {
 #[tokio::test]
 async fn captcha_and_texted_codes() {
     let env = start().await;
-    env.control(
-        "/__sandbox/users",
-        json!({"username": "texted", "password": "pw-texted-1", "email": "t@inbox.test", "sms_phone": "+14155550123"}),
-    )
-    .await;
-    env.control(
-        "/__sandbox/config",
-        json!({"captcha": true, "challenge_unknown_devices": false}),
-    )
-    .await;
+    env.add_user(json!({"username": "texted", "password": "pw-texted-1", "email": "t@inbox.test", "sms_phone": "+14155550123"})).await;
+    env.configure(json!({"captcha": true, "challenge_unknown_devices": false}))
+        .await;
     let mut b = env.browser();
     assert_eq!(b.ig_login("old-password-1").await, "/challenge/captcha/");
     let (_, _, page) = b.get("/challenge/captcha").await;
@@ -652,11 +610,8 @@ async fn captcha_and_texted_codes() {
     assert_eq!(to, "/accounts/onetap/?next=%2F");
 
     // Text-message two-factor: the code comes from Instagram's short code.
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false}),
-    )
-    .await;
+    env.configure(json!({"challenge_unknown_devices": false}))
+        .await;
     let mut t = Browser {
         base: env.url.clone(),
         http: env.http.clone(),
@@ -682,43 +637,19 @@ async fn captcha_and_texted_codes() {
     );
     let body = text["body"].as_str().unwrap();
     assert!(body.contains("Instagram"), "{body}");
-    let (_, to, _) = t
-        .post(
-            "/accounts/login/two_factor",
-            &[("verificationCode", &six_digits_after(body, ""))],
-        )
-        .await;
+    let (to, _) = t.ig_two_factor(&six_digits_after(body, "")).await;
     assert_eq!(to, "/accounts/onetap/?next=%2F");
 }
 
 #[tokio::test]
 async fn the_control_endpoints_answer_as_for_the_sandbox() {
     let env = start().await;
-    let u = env.user().await;
-    assert_eq!(
-        (
-            u["username"].as_str(),
-            u["password"].as_str(),
-            u["email"].as_str(),
-            u["mfa"].as_bool()
-        ),
-        (
-            Some("brand"),
-            Some("old-password-1"),
-            Some("brand@inbox.test"),
-            Some(false)
-        )
-    );
-    let (s, _) = env
-        .control(
-            "/__sandbox/users",
-            json!({"username": "brand", "password": "p", "email": "a@b.test"}),
-        )
+    env.assert_brand_as_created().await;
+    let s = env
+        .add_user(json!({"username": "brand", "password": "p", "email": "a@b.test"}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, b) = env
-        .control("/__sandbox/config", json!({"qr_only": true}))
-        .await;
+    let (s, b) = env.configure(json!({"qr_only": true})).await;
     assert_eq!(
         (
             s,
@@ -728,11 +659,8 @@ async fn the_control_endpoints_answer_as_for_the_sandbox() {
         (StatusCode::OK, Some(true), Some(true))
     );
     // qr_only: no key, no other way.
-    env.control(
-        "/__sandbox/config",
-        json!({"qr_only": true, "challenge_unknown_devices": false}),
-    )
-    .await;
+    env.configure(json!({"qr_only": true, "challenge_unknown_devices": false}))
+        .await;
     let mut b = env.browser();
     b.ig_login("old-password-1").await;
     let (_, _, page) = b

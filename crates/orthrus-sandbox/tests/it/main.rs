@@ -88,14 +88,36 @@ impl Env {
                 .build()
                 .unwrap(),
         };
-        let (s, _) = env
-            .control(
-                "/__sandbox/users",
-                json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"}),
-            )
-            .await;
+        let s = env.add_user(json!({"username": "brand", "password": "old-password-1", "email": "brand@inbox.test"})).await;
         assert_eq!(s, StatusCode::CREATED);
         env
+    }
+    /// Sets the app's knobs (`/__sandbox/config`); its answer.
+    async fn configure(&self, config: Value) -> (StatusCode, Value) {
+        self.control("/__sandbox/config", config).await
+    }
+    /// Adds a user (`/__sandbox/users`); the answer's status.
+    async fn add_user(&self, user: Value) -> StatusCode {
+        self.control("/__sandbox/users", user).await.0
+    }
+    /// The user `brand` is as [`Env::with_brand`] created it: its password,
+    /// its email, no MFA.
+    async fn assert_brand_as_created(&self) {
+        let u = self.user().await;
+        assert_eq!(
+            (
+                u["username"].as_str(),
+                u["password"].as_str(),
+                u["email"].as_str(),
+                u["mfa"].as_bool()
+            ),
+            (
+                Some("brand"),
+                Some("old-password-1"),
+                Some("brand@inbox.test"),
+                Some(false)
+            )
+        );
     }
     async fn control(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
@@ -120,11 +142,8 @@ impl Env {
     }
     /// Challenges off, and a browser signed in as `brand` (on the home page).
     async fn signed_in(&self) -> Browser {
-        self.control(
-            "/__sandbox/config",
-            json!({"challenge_unknown_devices": false}),
-        )
-        .await;
+        self.configure(json!({"challenge_unknown_devices": false}))
+            .await;
         let mut b = self.browser();
         assert_eq!(b.login("old-password-1").await, "/");
         b
@@ -202,16 +221,32 @@ impl Browser {
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
         self.request(reqwest::Method::POST, path, form).await
     }
+    /// Signs `brand` in with `password` on the form at `path`, which must
+    /// answer `status`: where the app sent the browser.
+    async fn sign_in(&mut self, path: &str, password: &str, status: StatusCode) -> String {
+        let (s, to, body) = self
+            .post(path, &[("username", "brand"), ("password", password)])
+            .await;
+        assert_eq!(s, status, "{body}");
+        to
+    }
     /// Signs in; returns where the sandbox sent the browser.
     async fn login(&mut self, password: &str) -> String {
-        let (s, to, body) = self
-            .post(
-                "/accounts/login",
-                &[("username", "brand"), ("password", password)],
-            )
+        self.sign_in("/accounts/login", password, StatusCode::SEE_OTHER)
+            .await
+    }
+    /// Answers the sign-in's two-factor step with `code` in the form field
+    /// `field` (each app names it its own way): where the app sent the
+    /// browser, and the page.
+    async fn two_factor_in(&mut self, field: &str, code: &str) -> (String, String) {
+        let (_, to, page) = self
+            .post("/accounts/login/two_factor", &[(field, code)])
             .await;
-        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
-        to
+        (to, page)
+    }
+    /// Answers the sandbox's two-factor step with `code`.
+    async fn two_factor(&mut self, code: &str) -> (String, String) {
+        self.two_factor_in("verification_code", code).await
     }
 }
 
@@ -338,48 +373,23 @@ async fn authenticator_setup_recovery_codes_and_no_code_reuse() {
     );
     let (_, _, page) = b.get("/accounts/login/two_factor").await;
     assert!(page.contains("authentication app"));
-    let (_, _, body) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &now_code)],
-        )
-        .await;
+    let (_, body) = b.two_factor(&now_code).await;
     assert!(body.contains("already used"), "{body}");
     // The next step's code works once.
     let next = oathtool(&key, "now + 30 seconds");
-    let (_, to, _) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &next)],
-        )
-        .await;
+    let (to, _) = b.two_factor(&next).await;
     assert_eq!(to, "/");
     b.post("/accounts/logout", &[]).await;
     b.login("old-password-1").await;
-    let (_, _, body) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &next)],
-        )
-        .await;
+    let (_, body) = b.two_factor(&next).await;
     assert!(body.contains("already used"));
     // A backup code works once.
-    let (_, to, _) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &recovery[0])],
-        )
-        .await;
+    let (to, _) = b.two_factor(&recovery[0]).await;
     assert_eq!(to, "/");
     assert_eq!(env.user().await["recovery_codes_left"], 4);
     b.post("/accounts/logout", &[]).await;
     b.login("old-password-1").await;
-    let (_, _, body) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &recovery[0])],
-        )
-        .await;
+    let (_, body) = b.two_factor(&recovery[0]).await;
     assert!(body.contains("isn&#39;t valid"));
 }
 
@@ -432,23 +442,15 @@ async fn text_message_mfa_goes_through_the_signed_webhook() {
     assert!(page.contains("sent to your phone"));
     let (text, _, _) = env.texts.lock().unwrap().last().cloned().unwrap();
     let code = six_digits_after(text["body"].as_str().unwrap(), "");
-    let (_, to, _) = b
-        .post(
-            "/accounts/login/two_factor",
-            &[("verification_code", &code)],
-        )
-        .await;
+    let (to, _) = b.two_factor(&code).await;
     assert_eq!(to, "/");
 }
 
 #[tokio::test]
 async fn young_devices_cannot_open_security_settings() {
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86400}),
-    )
-    .await;
+    env.configure(json!({"challenge_unknown_devices": false, "min_device_age_secs": 3 * 86400}))
+        .await;
     let mut b = env.browser();
     b.login("old-password-1").await;
     for path in [
@@ -523,11 +525,8 @@ async fn password_and_email_changes() {
     }
     // An app's length limit (a policy that refuses what a manager made):
     // one character too many is refused, the limit itself is taken.
-    env.control(
-        "/__sandbox/config",
-        json!({"challenge_unknown_devices": false, "max_password_len": 14}),
-    )
-    .await;
+    env.configure(json!({"challenge_unknown_devices": false, "max_password_len": 14}))
+        .await;
     let (_, _, body) = b
         .post(
             "/accounts/password/change",
@@ -599,11 +598,8 @@ fn captcha_word(page: &str) -> String {
 #[tokio::test]
 async fn a_captcha_comes_first_when_configured() {
     let env = start().await;
-    env.control(
-        "/__sandbox/config",
-        json!({"captcha": true, "challenge_unknown_devices": false}),
-    )
-    .await;
+    env.configure(json!({"captcha": true, "challenge_unknown_devices": false}))
+        .await;
     let mut b = env.browser();
     assert_eq!(b.login("old-password-1").await, "/challenge/captcha");
     let (_, _, page) = b.get("/challenge/captcha").await;
@@ -622,39 +618,17 @@ async fn a_captcha_comes_first_when_configured() {
 #[tokio::test]
 async fn test_control_validates_and_resets() {
     let env = start().await;
-    let (s, _) = env
-        .control(
-            "/__sandbox/users",
-            json!({"username": "brand", "password": "p", "email": "a@b.test"}),
-        )
+    let s = env
+        .add_user(json!({"username": "brand", "password": "p", "email": "a@b.test"}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _) = env
-        .control(
-            "/__sandbox/users",
-            json!({"username": "", "password": "p", "email": "a@b.test"}),
-        )
+    let s = env
+        .add_user(json!({"username": "", "password": "p", "email": "a@b.test"}))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = env
-        .control("/__sandbox/config", json!({"captcha": "yes"}))
-        .await;
+    let (s, _) = env.configure(json!({"captcha": "yes"})).await;
     assert!(s.is_client_error());
-    let u = env.user().await;
-    assert_eq!(
-        (
-            u["username"].as_str(),
-            u["password"].as_str(),
-            u["email"].as_str(),
-            u["mfa"].as_bool()
-        ),
-        (
-            Some("brand"),
-            Some("old-password-1"),
-            Some("brand@inbox.test"),
-            Some(false)
-        )
-    );
+    env.assert_brand_as_created().await;
     let (s, _) = env.control("/__sandbox/reset", json!({})).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let r = env
