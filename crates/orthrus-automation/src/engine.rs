@@ -70,18 +70,50 @@ impl HostError {
 /// How a step ended (the job log's vocabulary, in `orthrus-core`).
 pub use orthrus_core::StepOutcome;
 
+/// How one step ended, as its log records it.
+#[derive(Clone, Copy, Debug)]
+pub struct StepEnd<'a> {
+    pub outcome: StepOutcome,
+    /// The page's address after the step, when a page was open.
+    pub url: Option<&'a str>,
+    /// What happened, in words (templates such as `typed {password}`,
+    /// never a value).
+    pub detail: Option<&'a str>,
+}
+
+impl<'a> StepEnd<'a> {
+    /// Ended with `outcome`, saying `detail`; no page.
+    pub fn new(outcome: StepOutcome, detail: Option<&'a str>) -> Self {
+        Self {
+            outcome,
+            url: None,
+            detail,
+        }
+    }
+
+    /// Succeeded, saying `detail`.
+    pub fn ok(detail: Option<&'a str>) -> Self {
+        Self::new(StepOutcome::Ok, detail)
+    }
+
+    /// Failed, for the reason `why`.
+    pub fn failed(why: &'a str) -> Self {
+        Self::new(StepOutcome::Failed, Some(why))
+    }
+
+    /// The same end, with the page at `url`.
+    #[must_use]
+    pub fn at(self, url: Option<&'a str>) -> Self {
+        Self { url, ..self }
+    }
+}
+
 /// Where the steps of a run are recorded (the automation log).
 #[async_trait::async_trait]
 pub trait StepLog: Send {
     /// A step starts; returns a handle for [`StepLog::finished`].
     async fn started(&mut self, name: &str) -> i64;
-    async fn finished(
-        &mut self,
-        handle: i64,
-        outcome: StepOutcome,
-        url: Option<&str>,
-        detail: Option<&str>,
-    );
+    async fn finished(&mut self, handle: i64, end: StepEnd<'_>);
     /// Whether it wants a picture of the page after every step
     /// (`orthrus recipe try`); the automation log does not.
     fn wants_page_shots(&self) -> bool {
@@ -183,18 +215,14 @@ async fn run_steps(
             let end = run_nested(driver, recipe, sub, host, &mut *log, depth + 1).await;
             let url = step_ended(driver, log, handle).await;
             if end == FlowEnd::Done {
-                log.finished(handle, StepOutcome::Ok, url.as_deref(), None)
+                log.finished(handle, StepEnd::ok(None).at(url.as_deref()))
                     .await;
                 pc += 1;
                 continue;
             }
-            log.finished(
-                handle,
-                StepOutcome::Failed,
-                url.as_deref(),
-                Some(&format!("{sub} did not finish")),
-            )
-            .await;
+            let why = format!("{sub} did not finish");
+            log.finished(handle, StepEnd::failed(&why).at(url.as_deref()))
+                .await;
             return end;
         }
         let handle = log.started(&step.name).await;
@@ -203,18 +231,14 @@ async fn run_steps(
         let url = step_ended(driver, log, handle).await;
         let next = match result {
             Ok(Next::Continue(detail)) => {
-                log.finished(handle, StepOutcome::Ok, url.as_deref(), detail.as_deref())
+                log.finished(handle, StepEnd::ok(detail.as_deref()).at(url.as_deref()))
                     .await;
                 pc + 1
             }
             Ok(Next::Goto(label)) => {
-                log.finished(
-                    handle,
-                    StepOutcome::Ok,
-                    url.as_deref(),
-                    Some(&format!("go to {label}")),
-                )
-                .await;
+                let detail = format!("go to {label}");
+                log.finished(handle, StepEnd::ok(Some(&detail)).at(url.as_deref()))
+                    .await;
                 match labels.get(label.as_str()) {
                     Some(i) => *i,
                     None => return FlowEnd::Failed(format!("no step is labelled {label:?}")),
@@ -228,12 +252,13 @@ async fn run_steps(
                         (StepOutcome::Paused, Some(m.as_str()))
                     }
                 };
-                log.finished(handle, outcome, url.as_deref(), detail).await;
+                log.finished(handle, StepEnd::new(outcome, detail).at(url.as_deref()))
+                    .await;
                 return end;
             }
             Err(why) => {
                 let why = why.to_string();
-                log.finished(handle, StepOutcome::Failed, url.as_deref(), Some(&why))
+                log.finished(handle, StepEnd::failed(&why).at(url.as_deref()))
                     .await;
                 return FlowEnd::Failed(format!("{}: {why}", step.name));
             }

@@ -6,7 +6,7 @@
 //! page, or the password field gone (signed in). One module, two hosts: an
 //! improvement to the extension's field finding improves this too.
 
-use crate::engine::{FlowEnd, Host, HostError, StepLog, StepOutcome};
+use crate::engine::{FlowEnd, Host, HostError, StepEnd, StepLog};
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
@@ -171,11 +171,11 @@ async fn step<T>(
     });
     match &r {
         Ok(_) => {
-            log.finished(h, StepOutcome::Ok, url.as_deref(), detail)
+            log.finished(h, StepEnd::ok(detail).at(url.as_deref()))
                 .await;
         }
         Err(e) => {
-            log.finished(h, StepOutcome::Failed, url.as_deref(), Some(&e.to_string()))
+            log.finished(h, StepEnd::failed(&e.to_string()).at(url.as_deref()))
                 .await;
         }
     }
@@ -289,13 +289,8 @@ async fn run(
                     // No sign-in form and no code field after the password:
                     // the app let us in.
                     let h = log.started("signed in").await;
-                    log.finished(
-                        h,
-                        StepOutcome::Ok,
-                        Some(&screen.url),
-                        Some("the sign-in form is gone"),
-                    )
-                    .await;
+                    let end = StepEnd::ok(Some("the sign-in form is gone")).at(Some(&screen.url));
+                    log.finished(h, end).await;
                     return Ok(FlowEnd::Done);
                 }
                 return Ok(FlowEnd::Failed(

@@ -15,7 +15,7 @@
 use crate::config::Config;
 use crate::safe_text::safe;
 use clap::Args;
-use orthrus_automation::engine::{StepLog, StepOutcome};
+use orthrus_automation::engine::{StepEnd, StepLog, StepOutcome};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -376,13 +376,12 @@ impl StepLog for Watch {
         self.count
     }
 
-    async fn finished(
-        &mut self,
-        handle: i64,
-        outcome: StepOutcome,
-        url: Option<&str>,
-        detail: Option<&str>,
-    ) {
+    async fn finished(&mut self, handle: i64, end: StepEnd<'_>) {
+        let StepEnd {
+            outcome,
+            url,
+            detail,
+        } = end;
         let name = self.open.remove(&handle).unwrap_or_default();
         self.set_current();
         // The engine gives templates (`typed {password}`), never values.

@@ -4,7 +4,7 @@
 
 use super::Runner;
 use super::host::RunnerHost;
-use crate::engine::{FlowEnd, StepLog, StepOutcome, run_flow};
+use crate::engine::{FlowEnd, StepEnd, StepLog, run_flow};
 
 impl Runner {
     /// A rotation's sign-in failed while a pending password is kept: an
@@ -32,7 +32,7 @@ impl Runner {
         let h = log
             .started("sign in with the pending password of an unfinished rotation")
             .await;
-        log.finished(h, StepOutcome::Ok, None, Some(&why)).await;
+        log.finished(h, StepEnd::ok(Some(&why))).await;
         *host.new_password.lock().await = Some(pending.clone());
         host.signing_in_with_new
             .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -63,12 +63,11 @@ impl Runner {
             .await
         {
             Ok(()) => {
-                log.finished(h, StepOutcome::Ok, None, None).await;
+                log.finished(h, StepEnd::ok(None)).await;
                 FlowEnd::Done
             }
             Err(e) => {
-                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
-                    .await;
+                log.finished(h, StepEnd::failed(&e.to_string())).await;
                 FlowEnd::Failed(e.to_string())
             }
         }

@@ -7,7 +7,7 @@ use super::host::RunnerHost;
 use super::step_log::{StoreLog, Tee};
 use super::{MAX_DEFERRALS, Runner, backoff, heartbeat, later, off_thread};
 use crate::browser::Browser;
-use crate::engine::{FlowEnd, StepLog, StepOutcome, run_flow};
+use crate::engine::{FlowEnd, StepEnd, StepLog, run_flow};
 use orthrus_core::{JobState, Timestamp};
 use orthrus_store::JobRow;
 use std::sync::Arc;
@@ -87,8 +87,7 @@ impl Runner {
             Ok(i) => i,
             Err(e) => {
                 let h = log.started("check who may run it").await;
-                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
-                    .await;
+                log.finished(h, StepEnd::failed(&e.to_string())).await;
                 return (JobState::Failed, Some(e.to_string()), None);
             }
         };
@@ -162,12 +161,11 @@ impl Runner {
         let h = log.started("start the browser").await;
         let browser = match Browser::launch(&self.cfg.browser, &profile).await {
             Ok(b) => {
-                log.finished(h, StepOutcome::Ok, None, None).await;
+                log.finished(h, StepEnd::ok(None)).await;
                 b
             }
             Err(e) => {
-                log.finished(h, StepOutcome::Failed, None, Some(&e.to_string()))
-                    .await;
+                log.finished(h, StepEnd::failed(&e.to_string())).await;
                 let _ = std::fs::remove_dir_all(&profile);
                 return self.retry_or_fail(job, e.to_string());
             }

@@ -1,7 +1,7 @@
 //! Where a run's steps go: the job's log in storage, and with `orthrus
 //! recipe try` a watcher as well.
 
-use crate::engine::{StepLog, StepOutcome};
+use crate::engine::{StepEnd, StepLog};
 use orthrus_app::App;
 
 /// Steps go to the job's log in storage.
@@ -23,19 +23,13 @@ impl StepLog for StoreLog {
         }
     }
 
-    async fn finished(
-        &mut self,
-        handle: i64,
-        outcome: StepOutcome,
-        url: Option<&str>,
-        detail: Option<&str>,
-    ) {
+    async fn finished(&mut self, handle: i64, end: StepEnd<'_>) {
         if handle < 0 {
             return;
         }
         if let Err(e) = self
             .app
-            .finish_job_step(self.job, handle, outcome, url, detail)
+            .finish_job_step(self.job, handle, end.outcome, end.url, end.detail)
             .await
         {
             tracing::warn!(error = %e, "could not log an automation step");
@@ -74,16 +68,10 @@ impl StepLog for Tee<'_> {
         self.next
     }
 
-    async fn finished(
-        &mut self,
-        handle: i64,
-        outcome: StepOutcome,
-        url: Option<&str>,
-        detail: Option<&str>,
-    ) {
+    async fn finished(&mut self, handle: i64, end: StepEnd<'_>) {
         if let Some((a, b)) = self.handles.remove(&handle) {
-            self.log.finished(a, outcome, url, detail).await;
-            self.watch.finished(b, outcome, url, detail).await;
+            self.log.finished(a, end).await;
+            self.watch.finished(b, end).await;
         }
     }
 

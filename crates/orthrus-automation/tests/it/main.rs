@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use orthrus_automation::browser::{Browser, BrowserOptions};
-use orthrus_automation::engine::{FlowEnd, Host, HostError, StepLog, StepOutcome, run_flow};
+use orthrus_automation::engine::{
+    FlowEnd, Host, HostError, StepEnd, StepLog, StepOutcome, run_flow,
+};
 use orthrus_sandbox::Sandbox;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -111,16 +113,10 @@ impl StepLog for Log {
         self.0.push((name.to_owned(), None, None));
         i64::try_from(self.0.len() - 1).unwrap()
     }
-    async fn finished(
-        &mut self,
-        handle: i64,
-        outcome: StepOutcome,
-        _url: Option<&str>,
-        detail: Option<&str>,
-    ) {
+    async fn finished(&mut self, handle: i64, end: StepEnd<'_>) {
         let s = &mut self.0[usize::try_from(handle).unwrap()];
-        s.1 = Some(outcome);
-        s.2 = detail.map(str::to_owned);
+        s.1 = Some(end.outcome);
+        s.2 = end.detail.map(str::to_owned);
     }
 }
 
