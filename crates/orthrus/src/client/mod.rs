@@ -223,45 +223,27 @@ impl Client {
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.stored.server.trim_end_matches('/'))
     }
+    /// A request to the API at `path`, with this CLI's token.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.stored.token)
+    }
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        send(
-            self.http
-                .get(self.url(path))
-                .bearer_auth(&self.stored.token),
-        )
-        .await
+        send(self.request(reqwest::Method::GET, path)).await
     }
     async fn post<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> anyhow::Result<Value> {
-        send(
-            self.http
-                .post(self.url(path))
-                .bearer_auth(&self.stored.token)
-                .json(body),
-        )
-        .await
+        send(self.request(reqwest::Method::POST, path).json(body)).await
     }
     async fn put<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> anyhow::Result<Value> {
-        send(
-            self.http
-                .put(self.url(path))
-                .bearer_auth(&self.stored.token)
-                .json(body),
-        )
-        .await
+        send(self.request(reqwest::Method::PUT, path).json(body)).await
     }
     async fn delete(&self, path: &str) -> anyhow::Result<Value> {
-        send(
-            self.http
-                .delete(self.url(path))
-                .bearer_auth(&self.stored.token),
-        )
-        .await
+        send(self.request(reqwest::Method::DELETE, path)).await
     }
     async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
         let resp = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(&self.stored.token)
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .context("cannot reach the server")?;
@@ -282,9 +264,7 @@ impl Client {
         body: Vec<u8>,
     ) -> anyhow::Result<Value> {
         send(
-            self.http
-                .post(self.url(path))
-                .bearer_auth(&self.stored.token)
+            self.request(reqwest::Method::POST, path)
                 .header("content-type", content_type)
                 .body(body),
         )

@@ -270,9 +270,7 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             };
             let fetch = || async {
                 let resp = c
-                    .http
-                    .post(c.url("/authenticator/export"))
-                    .bearer_auth(&c.stored.token)
+                    .request(reqwest::Method::POST, "/authenticator/export")
                     .json(&body)
                     .send()
                     .await
@@ -290,9 +288,7 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
                     // The same request once more, for the error as `send`
                     // reads it (an error answer has no file).
                     send(
-                        c.http
-                            .post(c.url("/authenticator/export"))
-                            .bearer_auth(&c.stored.token)
+                        c.request(reqwest::Method::POST, "/authenticator/export")
                             .json(&body),
                     )
                     .await?;
