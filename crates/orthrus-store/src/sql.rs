@@ -91,8 +91,9 @@ pub(crate) async fn by_id<'c, DB: Backend, T>(
     one_by(e, select, [ws.to_string(), id.to_string()], decode).await
 }
 
-/// The row a constant `SELECT` whose only parameters are `keys` (ids, in
-/// order) answers, decoded; `None` when there is none.
+/// The row a constant statement (a `SELECT`, or a write with `RETURNING`)
+/// whose only parameters are `keys` (ids, in order) answers, decoded;
+/// `None` when there is none.
 pub(crate) async fn one_by<'c, DB: Backend, T, const N: usize>(
     e: impl sqlx::Executor<'c, Database = DB>,
     select: impl sqlx::SqlSafeStr,
@@ -114,7 +115,7 @@ pub(crate) async fn one_with<'c, 'q, DB: Backend, T, const N: usize>(
     row.as_ref().map(decode).transpose()
 }
 
-/// Every row such a `SELECT` answers, decoded, in its order.
+/// Every row such a statement answers, decoded, in its order.
 pub(crate) async fn all_by<'c, DB: Backend, T, const N: usize>(
     e: impl sqlx::Executor<'c, Database = DB>,
     select: impl sqlx::SqlSafeStr,
