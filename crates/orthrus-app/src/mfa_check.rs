@@ -18,6 +18,7 @@ use crate::audit::Event;
 use crate::job_kind::JobKind;
 use crate::{Action, Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, Subject, UserId, WorkspaceId, policy};
 use orthrus_store::{AccountRow, DueMfaCheck, JobRow, MfaCheckRow, OtpSlot};
 use serde::{Deserialize, Serialize};
@@ -215,7 +216,7 @@ impl App {
         self.audit(
             &actor,
             Event::new(AuditAction::AccountMfaCheck)
-                .target("account", job.account_id)
+                .target(AuditTarget::Account, job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
                     "kind": job.kind,
@@ -229,7 +230,7 @@ impl App {
             self.audit(
                 &actor,
                 Event::new(AuditAction::AccountMfaOffDetected)
-                    .target("account", job.account_id)
+                    .target(AuditTarget::Account, job.account_id)
                     .detail(serde_json::json!({"job_id": job.id.to_string()})),
             )
             .await?;
@@ -238,19 +239,17 @@ impl App {
     }
 
     /// Queues the MFA checks that are due: accounts whose last check (or
-    /// check job) is older than `interval_days`, while fewer than
-    /// `max_in_flight` checks are queued or running, so that many accounts
-    /// are checked a few at a time. Called every few minutes by each
-    /// `serve`; one node queues each check (a second pending check of an
-    /// account is refused by storage). Returns how many were queued.
+    /// check job) is older than `interval_days` (a positive number: the
+    /// caller, [`App::run_due_mfa_checks`], skips the run otherwise), while
+    /// fewer than `max_in_flight` checks are queued or running, so that many
+    /// accounts are checked a few at a time. Called every few minutes by
+    /// each `serve`; one node queues each check (a second pending check of
+    /// an account is refused by storage). Returns how many were queued.
     pub(crate) async fn queue_due_mfa_checks(
         &self,
         interval_days: i64,
         max_in_flight: i64,
     ) -> Result<usize> {
-        if interval_days <= 0 {
-            return Ok(0);
-        }
         let room = max_in_flight - self.inner.store.mfa_checks_in_flight().await?;
         if room <= 0 {
             return Ok(0);
@@ -294,7 +293,7 @@ impl App {
         self.audit(
             &actor,
             Event::new(AuditAction::AutomationStart)
-                .target("account", d.account_id)
+                .target(AuditTarget::Account, d.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
                     "kind": kind,
