@@ -11,6 +11,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountRole, Subject, Timestamp, UserId, WorkspaceRole};
 use orthrus_store::UserRow;
 
@@ -143,7 +144,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::UserAccessEndChange)
-                .target("user", id)
+                .target(AuditTarget::User, id)
                 .detail(serde_json::json!({"access_expires_at": until.to_rfc3339()})),
         )
         .await?;
@@ -177,7 +178,7 @@ impl App {
                 None,
                 Some("system"),
                 Event::new(AuditAction::AccountMemberExpire)
-                    .target("account", m.account_id)
+                    .target(AuditTarget::Account, m.account_id)
                     .detail(serde_json::json!({
                         "user_id": m.user_id,
                         "email": user.as_ref().map(|u| u.email.clone()),
@@ -229,7 +230,7 @@ impl App {
                 None,
                 Some("system"),
                 Event::new(AuditAction::UserAccessExpire)
-                    .target("user", u.id)
+                    .target(AuditTarget::User, u.id)
                     .detail(serde_json::json!({
                         "email": u.email,
                         "access_expires_at": u.access_expires_at.map(Timestamp::to_rfc3339),

@@ -10,6 +10,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, OutboundMail, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, AccountRole, EventId, Subject, Timestamp, UserId};
 use orthrus_store::{
     AccessDecision, AccessRequestRow, AccessRequestState, AccessRequestView, MemberRow,
@@ -237,7 +238,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccessRequestCreate)
-                .target("account", id)
+                .target(AuditTarget::Account, id)
                 .detail(serde_json::json!({
                     "request_id": row.id.to_string(),
                     "role": row.role,
@@ -446,7 +447,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccessRequestApprove)
-                .target("account", r.account_id)
+                .target(AuditTarget::Account, r.account_id)
                 .detail(serde_json::json!({
                     "request_id": r.id.to_string(),
                     "user_id": r.requester_id,
@@ -491,7 +492,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccessRequestDecline)
-                .target("account", r.account_id)
+                .target(AuditTarget::Account, r.account_id)
                 .detail(serde_json::json!({
                     "request_id": r.id.to_string(),
                     "user_id": r.requester_id,

@@ -4,7 +4,7 @@
 
 use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, AuditAction, Result};
-use orthrus_core::{AuditOutcome, EventId, UserId, WorkspaceId};
+use orthrus_core::{AuditOutcome, AuditTarget, EventId, UserId, WorkspaceId};
 use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
 use serde::Serialize;
 
@@ -75,15 +75,15 @@ impl AuditVerification {
 pub(crate) type AuditBatcher = crate::group_commit::GroupCommit<(WorkspaceId, NewAuditEvent)>;
 
 /// What one audit event records, before the actor and time are filled in.
-pub(crate) struct Event<'a> {
+pub(crate) struct Event {
     pub action: AuditAction,
-    pub target_type: Option<&'a str>,
+    pub target_type: Option<AuditTarget>,
     pub target_id: Option<String>,
     pub outcome: AuditOutcome,
     pub detail: serde_json::Value,
 }
 
-impl<'a> Event<'a> {
+impl Event {
     pub fn new(action: AuditAction) -> Self {
         Self {
             action,
@@ -93,7 +93,7 @@ impl<'a> Event<'a> {
             detail: serde_json::json!({}),
         }
     }
-    pub fn target(mut self, kind: &'a str, id: impl ToString) -> Self {
+    pub fn target(mut self, kind: AuditTarget, id: impl ToString) -> Self {
         self.target_type = Some(kind);
         self.target_id = Some(id.to_string());
         self
@@ -130,7 +130,7 @@ impl App {
         &self,
         user: &orthrus_store::UserRow,
         ip: &str,
-        ev: Event<'_>,
+        ev: Event,
     ) -> Result<()> {
         self.audit_raw(
             user.workspace_id,
@@ -148,7 +148,7 @@ impl App {
         ws: WorkspaceId,
         actor: Option<(UserId, &str)>,
         ip: Option<&str>,
-        ev: Event<'_>,
+        ev: Event,
     ) -> Result<()> {
         self.append_event(ws, actor.map(|a| a.0), actor.map(|a| a.1), ip, ev)
             .await
@@ -161,7 +161,7 @@ impl App {
         ws: WorkspaceId,
         name: &str,
         ip: Option<&str>,
-        ev: Event<'_>,
+        ev: Event,
     ) -> Result<()> {
         self.append_event(ws, None, Some(name), ip, ev).await
     }
@@ -172,7 +172,7 @@ impl App {
         actor_id: Option<UserId>,
         actor_email: Option<&str>,
         ip: Option<&str>,
-        ev: Event<'_>,
+        ev: Event,
     ) -> Result<()> {
         let e = NewAuditEvent {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
@@ -180,7 +180,7 @@ impl App {
             actor_id,
             actor_email: actor_email.map(str::to_owned),
             action: ev.action.as_str().to_owned(),
-            target_type: ev.target_type.map(str::to_owned),
+            target_type: ev.target_type.map(|t| t.as_str().to_owned()),
             target_id: ev.target_id,
             ip: ip.map(str::to_owned),
             outcome: ev.outcome,
@@ -201,14 +201,14 @@ impl App {
     /// queued meanwhile are appended in one transaction, so concurrent
     /// requests share one commit. Each caller still returns only once its
     /// event is durable, and fails (showing nothing) if it is not.
-    pub(crate) async fn audit_batched(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {
+    pub(crate) async fn audit_batched(&self, actor: &Actor, ev: Event) -> Result<()> {
         let e = NewAuditEvent {
             id: EventId::new(self.inner.clock.as_ref(), self.rng()),
             at: self.now(),
             actor_id: Some(actor.user_id),
             actor_email: Some(actor.email.clone()),
             action: ev.action.as_str().to_owned(),
-            target_type: ev.target_type.map(str::to_owned),
+            target_type: ev.target_type.map(|t| t.as_str().to_owned()),
             target_id: ev.target_id,
             ip: Some(actor.ip.clone()),
             outcome: ev.outcome,
@@ -253,7 +253,7 @@ impl App {
             .await
     }
 
-    pub(crate) async fn audit(&self, actor: &Actor, ev: Event<'_>) -> Result<()> {
+    pub(crate) async fn audit(&self, actor: &Actor, ev: Event) -> Result<()> {
         self.audit_raw(
             actor.workspace_id,
             Some((actor.user_id, &actor.email)),

@@ -9,7 +9,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::{AuditQuery, Event};
 use crate::{Action, Actor, App, AppError, Result};
-use orthrus_core::{AccountId, UserId};
+use orthrus_core::{AccountId, AuditTarget, UserId};
 use orthrus_store::{AuditEventRow, AuditFilter};
 use std::collections::HashMap;
 
@@ -120,21 +120,22 @@ impl AuditExport {
             .and_then(|a| self.names.users.get(&a))
             .map(|(_, name)| name.clone());
         let tid = e.target_id.clone().unwrap_or_default();
-        let account = match e.target_type.as_deref() {
-            Some("account") => tid
+        let kind = e.target_type.as_deref().and_then(|t| t.parse().ok());
+        let account = match kind {
+            Some(AuditTarget::Account) => tid
                 .parse()
                 .ok()
                 .and_then(|a: AccountId| self.names.accounts.get(&a)),
             _ => None,
         };
-        let target_name = match e.target_type.as_deref() {
-            Some("account") => account.map(|(label, _)| label.clone()),
-            Some("user") => tid
+        let target_name = match kind {
+            Some(AuditTarget::Account) => account.map(|(label, _)| label.clone()),
+            Some(AuditTarget::User) => tid
                 .parse()
                 .ok()
                 .and_then(|u: UserId| self.names.users.get(&u))
                 .map(|(email, _)| email.clone()),
-            Some("team") => self.names.teams.get(&tid).cloned(),
+            Some(AuditTarget::Team) => self.names.teams.get(&tid).cloned(),
             _ => None,
         };
         vec![

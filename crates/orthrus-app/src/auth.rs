@@ -6,6 +6,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result, Via, normalize_email, validate_user_password};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{SessionId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_crypto::constant_time_eq;
 use orthrus_store::{
@@ -121,7 +122,7 @@ impl App {
             ws.id,
             Some((user.id, &email)),
             Some(ip),
-            Event::new(AuditAction::SetupComplete).target("user", user.id),
+            Event::new(AuditAction::SetupComplete).target(AuditTarget::User, user.id),
         )
         .await?;
         Ok(user.id)
@@ -319,7 +320,9 @@ impl App {
             revoked_at: None,
         };
         self.inner.store.create_session(&row).await?;
-        let event = Event::new(action).target("session", row.id).detail(detail);
+        let event = Event::new(action)
+            .target(AuditTarget::Session, row.id)
+            .detail(detail);
         self.audit_as_user(user, &req.ip, event).await?;
         Ok(LoginOutcome {
             token: token.into(),
@@ -581,7 +584,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
-                .target("session", session)
+                .target(AuditTarget::Session, session)
                 .detail(serde_json::json!({"method": method, "until": until.to_rfc3339()})),
         )
         .await?;

@@ -16,6 +16,7 @@ use crate::audit::Event;
 use crate::site::{Site, default_restrictions, page_matches, pattern_covers, url_path};
 use crate::{Action, Actor, App, AppError, Entity, ExtensionError, Result, SessionKind};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, AccountRole, EventId, SecretString, Subject};
 use orthrus_store::{AccountRow, AuditFilter, IssuanceRow, OtpSlot, UsedStepRow};
 use serde::{Deserialize, Serialize};
@@ -174,7 +175,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountUrlsUpdate)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({ "urls": clean })),
         )
         .await?;
@@ -316,7 +317,7 @@ impl App {
             self.audit_batched(
                 actor,
                 Event::new(AuditAction::AccountAutofillRefused)
-                    .target("account", a.id)
+                    .target(AuditTarget::Account, a.id)
                     .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({
                         "origin": origin,
@@ -334,7 +335,7 @@ impl App {
                 self.audit_batched(
                     actor,
                     Event::new(AuditAction::AccountAutofill)
-                        .target("account", a.id)
+                        .target(AuditTarget::Account, a.id)
                         .detail(serde_json::json!({"origin": origin, "step": "credentials"})),
                 )
                 .await?;
@@ -388,7 +389,7 @@ impl App {
                 self.audit_batched(
                     actor,
                     Event::new(AuditAction::AccountAutofill)
-                        .target("account", a.id)
+                        .target(AuditTarget::Account, a.id)
                         .detail(d),
                 )
                 .await?;

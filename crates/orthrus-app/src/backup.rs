@@ -8,6 +8,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::EventId;
 use orthrus_crypto::Aad;
 use orthrus_store::{BackupCodeRow, BackupSetRow};
@@ -135,7 +136,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountBackupCodesSet)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"count": rows.len()})),
         )
         .await?;
@@ -174,7 +175,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AccountBackupCodesView)
-                    .target("account", a.id)
+                    .target(AuditTarget::Account, a.id)
                     .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({"reason": e.code()})),
             )
@@ -233,7 +234,7 @@ impl App {
         let unused = i64::try_from(codes.iter().filter(|c| !c.used).count()).unwrap_or(0);
         self.audit(
             actor,
-            Event::new(AuditAction::AccountBackupCodesView).target("account", account),
+            Event::new(AuditAction::AccountBackupCodesView).target(AuditTarget::Account, account),
         )
         .await?;
         Ok(BackupCodes {
@@ -274,7 +275,7 @@ impl App {
                 self.audit(
                     actor,
                     Event::new(AuditAction::AccountBackupCodeUse)
-                        .target("account", account)
+                        .target(AuditTarget::Account, account)
                         .detail(
                             serde_json::json!({"position": c.position, "unused_left": unused_left}),
                         ),
@@ -324,7 +325,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AccountBackupCodeMarkedUsed)
-                    .target("account", account)
+                    .target(AuditTarget::Account, account)
                     .detail(serde_json::json!({"position": position})),
             )
             .await?;
@@ -343,7 +344,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::AccountBackupCodesLow)
-                    .target("account", account)
+                    .target(AuditTarget::Account, account)
                     .outcome(AuditOutcome::Warning)
                     .detail(serde_json::json!({"unused_left": unused_left})),
             )

@@ -14,6 +14,7 @@ use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Timestamp};
 use orthrus_store::StepUpRequestRow;
 use serde::{Deserialize, Serialize};
@@ -112,7 +113,7 @@ impl App {
             actor,
             Event::new(AuditAction::AuthStepUp)
                 .outcome(AuditOutcome::Requested)
-                .target("session", session)
+                .target(AuditTarget::Session, session)
                 .detail(serde_json::json!({"method": "device"})),
         )
         .await?;
@@ -222,7 +223,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
-                .target("session", session)
+                .target(AuditTarget::Session, session)
                 .detail(serde_json::json!({"method": "device", "request": r.id, "approved_by_session": r.decided_by_session.map(|s| s.to_string()), "until": until.to_rfc3339()})),
         )
         .await?;
@@ -324,7 +325,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::AuthStepUp)
                     .outcome(AuditOutcome::Approved)
-                    .target("session", r.session_id)
+                    .target(AuditTarget::Session, r.session_id)
                     .detail(serde_json::json!({"method": "device", "request": r.id})),
             )
             .await?;
@@ -334,7 +335,7 @@ impl App {
                 actor,
                 Event::new(AuditAction::AuthStepUp)
                     .outcome(AuditOutcome::Denied)
-                    .target("session", r.session_id)
+                    .target(AuditTarget::Session, r.session_id)
                     .detail(serde_json::json!({"method": "device", "reason": reason})),
             )
             .await?;

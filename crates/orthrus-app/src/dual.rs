@@ -14,6 +14,7 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
 use orthrus_store::{AuditFilter, DualApprovalRow};
 use serde::Serialize;
@@ -89,7 +90,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::DualApprovalUsed)
-                    .target("approval", r.id)
+                    .target(AuditTarget::Approval, r.id)
                     .detail(serde_json::json!({"action": action, "target": target})),
             )
             .await?;
@@ -116,7 +117,7 @@ impl App {
                 self.audit(
                     actor,
                     Event::new(AuditAction::DualApprovalRequested)
-                        .target("approval", row.id)
+                        .target(AuditTarget::Approval, row.id)
                         .detail(serde_json::json!({"action": action, "target": target})),
                 )
                 .await?;
@@ -278,7 +279,7 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target("approval", id).outcome(if approve { AuditOutcome::Success } else { AuditOutcome::Denied }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
+        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target(AuditTarget::Approval, id).outcome(if approve { AuditOutcome::Success } else { AuditOutcome::Denied }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
         Ok(to.to_owned())
     }
 
@@ -336,7 +337,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountCriticalChange)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"critical": critical})),
         )
         .await

@@ -7,6 +7,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result, normalize_email};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_store::ForwardAddressRow;
 use serde::Serialize;
 
@@ -328,7 +329,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::InboxMessageForward)
-                .target("message", m.id)
+                .target(AuditTarget::Message, m.id)
                 .detail(serde_json::json!({"to": to, "channel": m.channel, "account_id": m.account_id.to_string()})),
         )
         .await?;

@@ -15,6 +15,7 @@ use crate::{
 };
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Timestamp, WorkspaceRole};
 use orthrus_store::InvitationRow;
 use serde::Serialize;
@@ -195,7 +196,7 @@ impl App {
                 self.audit(
                     actor,
                     Event::new(AuditAction::InvitationRevoke)
-                        .target("invitation", old.id)
+                        .target(AuditTarget::Invitation, old.id)
                         .detail(serde_json::json!({"email": email, "reason": "invited again"})),
                 )
                 .await?;
@@ -251,7 +252,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::InvitationCreate)
-                .target("invitation", row.id)
+                .target(AuditTarget::Invitation, row.id)
                 .detail(serde_json::json!({"email": email, "role": role, "emailed": emailed, "access_expires_at": access_expires_at.map(Timestamp::to_rfc3339)})),
         )
         .await?;
@@ -312,7 +313,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::InvitationRevoke)
-                .target("invitation", id)
+                .target(AuditTarget::Invitation, id)
                 .detail(serde_json::json!({"email": row.email})),
         )
         .await?;
@@ -408,7 +409,7 @@ impl App {
             who,
             Some(ip),
             Event::new(AuditAction::UserCreate)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(
                     serde_json::json!({"email": row.email, "role": row.role, "via": "invitation"}),
                 ),
@@ -419,7 +420,7 @@ impl App {
             who,
             Some(ip),
             Event::new(AuditAction::InvitationAccept)
-                .target("invitation", row.id)
+                .target(AuditTarget::Invitation, row.id)
                 .detail(serde_json::json!({"user_id": user.id.to_string(), "invited_by": row.invited_by.to_string()})),
         )
         .await?;
@@ -441,7 +442,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(AuditAction::UserPasswordChange)
-                    .target("user", actor.user_id)
+                    .target(AuditTarget::User, actor.user_id)
                     .outcome(AuditOutcome::Failure)
                     .detail(serde_json::json!({"reason": "wrong_current_password"})),
             )
@@ -473,7 +474,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::UserPasswordChange)
-                .target("user", actor.user_id)
+                .target(AuditTarget::User, actor.user_id)
                 .detail(serde_json::json!({"other_sessions_ended": ended})),
         )
         .await?;

@@ -10,6 +10,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, EventId, OtpKind, OtpSource};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
@@ -374,7 +375,7 @@ impl App {
         let meta = self.otp_meta(actor, &row).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::AccountMfaEnrollStart).target("account", account).detail(serde_json::json!({
+            Event::new(AuditAction::AccountMfaEnrollStart).target(AuditTarget::Account, account).detail(serde_json::json!({
                 "source": source, "kind": row.kind, "issuer": row.issuer, "algorithm": row.algorithm, "digits": row.digits, "period": row.period
             })),
         )
@@ -456,7 +457,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new(AuditAction::AccountMfaEnabled).target("account", a.id),
+            Event::new(AuditAction::AccountMfaEnabled).target(AuditTarget::Account, a.id),
         )
         .await?;
         self.otp_status(actor, id).await
@@ -504,7 +505,7 @@ impl App {
         {
             return Err(AppError::NotFound(missing));
         }
-        self.audit(actor, Event::new(action).target("account", a.id))
+        self.audit(actor, Event::new(action).target(AuditTarget::Account, a.id))
             .await
     }
 

@@ -7,6 +7,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, EventId};
 use orthrus_crypto::Aad;
 use orthrus_otp::import::{ImportFormat, ImportedEntry, RejectedEntry};
@@ -591,7 +592,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountCreate)
-                .target("account", id)
+                .target(AuditTarget::Account, id)
                 .detail(serde_json::json!({"app": row.app, "label": row.label, "via": "import"})),
         )
         .await?;
@@ -632,7 +633,7 @@ impl App {
         self.inner.store.put_otp(&row).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::AccountMfaImported).target("account", account),
+            Event::new(AuditAction::AccountMfaImported).target(AuditTarget::Account, account),
         )
         .await
     }

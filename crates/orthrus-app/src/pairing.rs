@@ -11,6 +11,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, ExtensionError, LoginRequest, Result, SessionKind};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, SecretString, Timestamp};
 use orthrus_store::{PairingRow, PairingStatus};
 
@@ -179,7 +180,7 @@ impl App {
         self.audit(
             actor,
             Event::new(action)
-                .target("pairing", p.id)
+                .target(AuditTarget::Pairing, p.id)
                 .outcome(outcome)
                 .detail(serde_json::json!({
                     "browser": p.browser,

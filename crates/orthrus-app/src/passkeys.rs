@@ -9,6 +9,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, SessionId, Timestamp};
 use orthrus_crypto::Aad;
 use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
@@ -256,7 +257,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::PasskeyRegister)
-                .target("passkey", row.id)
+                .target(AuditTarget::Passkey, row.id)
                 .detail(serde_json::json!({"name": row.name})),
         )
         .await?;
@@ -277,7 +278,7 @@ impl App {
         }
         self.audit(
             actor,
-            Event::new(AuditAction::PasskeyDelete).target("passkey", id),
+            Event::new(AuditAction::PasskeyDelete).target(AuditTarget::Passkey, id),
         )
         .await
     }

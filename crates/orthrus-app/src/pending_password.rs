@@ -7,6 +7,7 @@ use crate::AuditAction;
 use crate::ConflictCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::SecretString;
 
 impl App {
@@ -50,7 +51,7 @@ impl App {
                 self.audit(
                     actor,
                     Event::new(AuditAction::AutomationPasswordPending)
-                        .target("account", a.id)
+                        .target(AuditTarget::Account, a.id)
                         .detail(serde_json::json!({"reused": true})),
                 )
                 .await?;
@@ -67,7 +68,8 @@ impl App {
             {
                 self.audit(
                     actor,
-                    Event::new(AuditAction::AutomationPasswordPending).target("account", a.id),
+                    Event::new(AuditAction::AutomationPasswordPending)
+                        .target(AuditTarget::Account, a.id),
                 )
                 .await?;
                 return Ok(SecretString::new(new));
@@ -138,7 +140,7 @@ impl App {
                 self.audit(
                     actor,
                     Event::new(AuditAction::AutomationPasswordDiscarded)
-                        .target("account", a.id)
+                        .target(AuditTarget::Account, a.id)
                         .detail(serde_json::json!({"job_id": job.to_string()})),
                 )
                 .await?;
@@ -225,7 +227,8 @@ impl App {
                 _ => break,
             }
         }
-        let e = Event::new(AuditAction::AutomationPasswordRotated).target("account", a.id);
+        let e =
+            Event::new(AuditAction::AutomationPasswordRotated).target(AuditTarget::Account, a.id);
         let e = if recovered {
             e.detail(serde_json::json!({"recovered_pending": true}))
         } else {

@@ -8,6 +8,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, PasswordPolicy, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{JobRow, RotationRow};
 use serde::{Deserialize, Serialize};
@@ -234,7 +235,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountRotationSchedule)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({
                     "every_days": input.every_days,
                     "window": [start, end],
@@ -495,7 +496,7 @@ impl App {
         self.audit(
             audit_as,
             Event::new(AuditAction::AutomationStart)
-                .target("account", job.account_id)
+                .target(AuditTarget::Account, job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
                     "kind": ROTATE,

@@ -27,6 +27,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::policy::{Subject, decide};
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{RemovedGrants, ScimTokenRow, ScimUserRow, StoreError, UserRow};
@@ -321,7 +322,7 @@ impl App {
             "system",
             None,
             Event::new(AuditAction::ScimTokenRevoke)
-                .target("user", user)
+                .target(AuditTarget::User, user)
                 .detail(serde_json::json!({"reason": reason})),
         )
         .await
@@ -386,7 +387,7 @@ impl App {
         })
     }
 
-    pub(crate) async fn audit_scim(&self, c: &ScimClient, ev: Event<'_>) -> Result<()> {
+    pub(crate) async fn audit_scim(&self, c: &ScimClient, ev: Event) -> Result<()> {
         self.audit_system(c.workspace_id, SCIM_ACTOR, Some(&c.ip), ev)
             .await
     }
@@ -531,7 +532,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimUserCreate)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": user.active})),
         )
         .await?;
@@ -585,7 +586,7 @@ impl App {
             self.audit_scim(
                 c,
                 Event::new(AuditAction::ScimUserEmailChange)
-                    .target("user", user.id)
+                    .target(AuditTarget::User, user.id)
                     .detail(serde_json::json!({
                         "from": user.email,
                         "to": email,
@@ -599,7 +600,7 @@ impl App {
             self.reactivate_without_grants(ws, user.id, now).await?;
             self.audit_scim(
                 c,
-                Event::new(AuditAction::ScimUserReactivate).target("user", user.id),
+                Event::new(AuditAction::ScimUserReactivate).target(AuditTarget::User, user.id),
             )
             .await?;
         }
@@ -609,7 +610,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimUserUpdate)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"email": email, "user_name": scim.user_name, "active": active})),
         )
         .await?;
@@ -638,7 +639,7 @@ impl App {
                 .await?;
             self.audit_scim(
                 c,
-                Event::new(AuditAction::ScimUserDelete).target("user", user.id),
+                Event::new(AuditAction::ScimUserDelete).target(AuditTarget::User, user.id),
             )
             .await?;
         }
@@ -685,7 +686,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(action)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({
                     "sessions_revoked": true,
                     "accounts_left": removed.accounts.len(),

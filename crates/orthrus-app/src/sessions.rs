@@ -5,6 +5,7 @@
 use crate::audit::Event;
 use crate::auth::API_TOKEN_PREFIX;
 use crate::{Action, Actor, App, AppError, AuditAction, Entity, InvalidCode, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{SessionId, TokenId};
 use orthrus_store::ApiTokenRow;
 use serde::Serialize;
@@ -62,7 +63,7 @@ impl App {
         let revoked = store
             .revoke_session(actor.workspace_id, actor.user_id, id, self.now())
             .await?;
-        let event = Event::new(AuditAction::SessionRevoke).target("session", id);
+        let event = Event::new(AuditAction::SessionRevoke).target(AuditTarget::Session, id);
         self.own_credential_revoked(actor, revoked, Entity::Session, event)
             .await
     }
@@ -108,7 +109,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::TokenCreate)
-                .target("token", row.id)
+                .target(AuditTarget::Token, row.id)
                 .detail(serde_json::json!({"name": name})),
         )
         .await?;
@@ -131,7 +132,7 @@ impl App {
         let revoked = store
             .revoke_api_token(actor.workspace_id, actor.user_id, id, self.now())
             .await?;
-        let event = Event::new(AuditAction::TokenRevoke).target("token", id);
+        let event = Event::new(AuditAction::TokenRevoke).target(AuditTarget::Token, id);
         self.own_credential_revoked(actor, revoked, Entity::Token, event)
             .await
     }
@@ -144,7 +145,7 @@ impl App {
         actor: &Actor,
         revoked: bool,
         missing: Entity,
-        event: Event<'_>,
+        event: Event,
     ) -> Result<()> {
         if !revoked {
             return Err(AppError::NotFound(missing));

@@ -7,6 +7,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{Channel, EventId};
 use orthrus_store::{InboxMessageRow, PhoneNumberRow};
 use serde::Serialize;
@@ -107,7 +108,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountPhoneNumberAssign)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"number": row.number})),
         )
         .await?;

@@ -15,6 +15,7 @@ use crate::sso::{
 };
 use crate::{App, AppError, Result};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_crypto::Aad;
 use orthrus_store::{InvitationRow, SessionKind, SsoFlowKind, SsoFlowRow, SsoIdentityRow, UserRow};
 
@@ -195,7 +196,7 @@ impl App {
             user,
             &client.ip,
             Event::new(AuditAction::UserSsoLink)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"issuer": issuer, "subject": claims.subject})),
         )
         .await
@@ -246,7 +247,7 @@ impl App {
             &user,
             &client.ip,
             Event::new(AuditAction::UserCreate)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "sso"})),
         )
         .await?;
@@ -313,7 +314,7 @@ impl App {
             who,
             Some(&client.ip),
             Event::new(AuditAction::UserCreate)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"email": inv.email, "role": inv.role, "via": "sso"})),
         )
         .await?;
@@ -322,7 +323,7 @@ impl App {
             who,
             Some(&client.ip),
             Event::new(AuditAction::InvitationAccept)
-                .target("invitation", inv.id)
+                .target(AuditTarget::Invitation, inv.id)
                 .detail(serde_json::json!({"user_id": user.id.to_string(), "invited_by": inv.invited_by.to_string(), "via": "sso"})),
         )
         .await?;
@@ -372,7 +373,7 @@ impl App {
             &user,
             &client.ip,
             Event::new(AuditAction::UserRoleChange)
-                .target("user", user.id)
+                .target(AuditTarget::User, user.id)
                 .detail(serde_json::json!({"from": user.role, "to": role, "via": "sso"})),
         )
         .await?;
@@ -492,7 +493,7 @@ impl App {
                 &user,
                 &client.ip,
                 Event::new(AuditAction::AuthStepUp)
-                    .target("session", session)
+                    .target(AuditTarget::Session, session)
                     .outcome(AuditOutcome::Failure)
                     .detail(serde_json::json!({"method": "sso", "reason": e.reason(), "auth_time": claims.auth_time})),
             )
@@ -504,7 +505,7 @@ impl App {
             &user,
             &client.ip,
             Event::new(AuditAction::AuthStepUp)
-                .target("session", session)
+                .target(AuditTarget::Session, session)
                 .detail(serde_json::json!({"method": "sso", "until": until.to_rfc3339(), "auth_time": claims.auth_time})),
         )
         .await?;

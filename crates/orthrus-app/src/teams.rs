@@ -10,6 +10,7 @@ use crate::audit::Event;
 use crate::scim::ScimClient;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, AccountRole, EventId, Timestamp, UserId};
 use orthrus_store::{StoreError, TeamGrantRow, TeamRow};
 use serde::Serialize;
@@ -238,7 +239,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimGroupCreate)
-                .target("team", team.id)
+                .target(AuditTarget::Team, team.id)
                 .detail(serde_json::json!({"name": name, "members": members.len()})),
         )
         .await?;
@@ -294,7 +295,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimGroupUpdate)
-                .target("team", tid)
+                .target(AuditTarget::Team, tid)
                 .detail(serde_json::json!({
                     "name": name,
                     "added": added.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
@@ -321,7 +322,7 @@ impl App {
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimGroupDelete)
-                .target("team", tid)
+                .target(AuditTarget::Team, tid)
                 .detail(serde_json::json!({"members": members.len(), "accounts": grants.len()})),
         )
         .await?;
@@ -500,7 +501,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountTeamGrant)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"team_id": t.id.to_string(), "team": t.display_name, "role": role})),
         )
         .await?;
@@ -527,7 +528,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountTeamRevoke)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"team_id": tid.to_string(), "role": grant.role})),
         )
         .await?;

@@ -5,6 +5,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_crypto::Aad;
 use orthrus_otp::{Generator, OtpParams, Secret};
 use orthrus_store::UserRow;
@@ -102,7 +103,8 @@ impl App {
             )
             .await?;
         if used {
-            let ev = Event::new(AuditAction::TwoFactorRecoveryCodeUsed).target("user", user.id);
+            let ev = Event::new(AuditAction::TwoFactorRecoveryCodeUsed)
+                .target(AuditTarget::User, user.id);
             self.audit_raw(user.workspace_id, Some((user.id, &user.email)), None, ev)
                 .await?;
         }
@@ -237,7 +239,7 @@ impl App {
         let codes = self.new_recovery_codes(&u).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::TwoFactorEnable).target("user", u.id),
+            Event::new(AuditAction::TwoFactorEnable).target(AuditTarget::User, u.id),
         )
         .await?;
         Ok(codes)
@@ -277,7 +279,8 @@ impl App {
         let codes = self.new_recovery_codes(&u).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::TwoFactorRecoveryCodesRegenerated).target("user", u.id),
+            Event::new(AuditAction::TwoFactorRecoveryCodesRegenerated)
+                .target(AuditTarget::User, u.id),
         )
         .await?;
         Ok(codes)
@@ -298,7 +301,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new(AuditAction::TwoFactorDisable).target("user", actor.user_id),
+            Event::new(AuditAction::TwoFactorDisable).target(AuditTarget::User, actor.user_id),
         )
         .await
     }

@@ -5,6 +5,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result, normalize_email};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{Timestamp, UserId, WorkspaceId, WorkspaceRole};
 use orthrus_store::{UserRow, WorkspaceRow};
 use serde::{Deserialize, Serialize};
@@ -90,7 +91,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::UserCreate)
-                .target("user", row.id)
+                .target(AuditTarget::User, row.id)
                 .detail(serde_json::json!({"email": email, "role": new.role, "access_expires_at": access_expires_at.map(|t| t.to_rfc3339())})),
         )
         .await?;
@@ -130,7 +131,7 @@ impl App {
             None,
             Some("local"),
             Event::new(AuditAction::UserCreate)
-                .target("user", row.id)
+                .target(AuditTarget::User, row.id)
                 .detail(serde_json::json!({"email": email, "role": role, "via": "cli"})),
         )
         .await?;
@@ -235,7 +236,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::UserRoleChange)
-                .target("user", target.id)
+                .target(AuditTarget::User, target.id)
                 .detail(serde_json::json!({"from": target.role, "to": role})),
         )
         .await?;
@@ -315,7 +316,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::UserDeactivate)
-                .target("user", target.id)
+                .target(AuditTarget::User, target.id)
                 .detail(serde_json::json!({
                     "accounts_left": removed.accounts.len(),
                     "teams_left": removed.teams.len(),
@@ -334,7 +335,7 @@ impl App {
             .await?;
         self.audit(
             actor,
-            Event::new(AuditAction::UserReactivate).target("user", target.id),
+            Event::new(AuditAction::UserReactivate).target(AuditTarget::User, target.id),
         )
         .await?;
         Ok(UserInfo {
@@ -350,7 +351,7 @@ impl App {
         self.inner.store.clear_throttle(&email_key).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::UserUnlock).target("user", target.id),
+            Event::new(AuditAction::UserUnlock).target(AuditTarget::User, target.id),
         )
         .await
     }
@@ -362,7 +363,7 @@ impl App {
         self.clear_user_2fa(actor.workspace_id, target.id).await?;
         self.audit(
             actor,
-            Event::new(AuditAction::UserTwoFactorReset).target("user", target.id),
+            Event::new(AuditAction::UserTwoFactorReset).target(AuditTarget::User, target.id),
         )
         .await
     }

@@ -45,7 +45,7 @@ pub mod policy;
 pub mod roles;
 pub mod secret;
 
-pub use audit::AuditOutcome;
+pub use audit::{AuditOutcome, AuditTarget};
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
 pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
 pub use job::{Channel, JobKind, JobState, QuestionKind, StepOutcome, UnknownWord};

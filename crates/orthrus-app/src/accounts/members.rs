@@ -6,6 +6,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, AccountRole, UserId};
 use orthrus_store::MemberRow;
 
@@ -97,7 +98,7 @@ impl App {
         } else {
             AuditAction::AccountMemberAdd
         };
-        self.audit(actor, Event::new(action).target("account", a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current, "expires_at": until.map(|t| t.to_rfc3339())}))).await?;
+        self.audit(actor, Event::new(action).target(AuditTarget::Account, a.id).detail(serde_json::json!({"user_id": uid, "email": user.email, "role": role, "previous": current, "expires_at": until.map(|t| t.to_rfc3339())}))).await?;
         Ok(MemberInfo {
             user_id: uid.to_string(),
             email: user.email,
@@ -166,7 +167,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountMemberRemove)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"user_id": uid, "role": current})),
         )
         .await?;

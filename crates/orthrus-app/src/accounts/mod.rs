@@ -12,6 +12,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, AccountRole, EventId, FieldId, SecretString, Subject};
 use orthrus_crypto::Aad;
 use orthrus_store::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
@@ -437,7 +438,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountCreate)
-                .target("account", id)
+                .target(AuditTarget::Account, id)
                 .detail(serde_json::json!({"app": row.app, "label": row.label})),
         )
         .await?;
@@ -677,7 +678,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountUpdate)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"changed": changed})),
         )
         .await?;
@@ -695,7 +696,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountDelete)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"label": a.label})),
         )
         .await

@@ -5,6 +5,7 @@ use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditOutcome;
+use orthrus_core::AuditTarget;
 use orthrus_core::SecretString;
 
 impl App {
@@ -26,7 +27,7 @@ impl App {
             self.audit(
                 actor,
                 Event::new(action)
-                    .target("account", a.id)
+                    .target(AuditTarget::Account, a.id)
                     .outcome(AuditOutcome::Denied)
                     .detail(serde_json::json!({"reason": e.code()})),
             )
@@ -34,7 +35,7 @@ impl App {
             return Err(e);
         }
         let pw = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
-        self.audit(actor, Event::new(action).target("account", a.id))
+        self.audit(actor, Event::new(action).target(AuditTarget::Account, a.id))
             .await?;
         Ok(pw)
     }
@@ -64,7 +65,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountFieldReveal)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"field": f.name})),
         )
         .await?;
@@ -96,7 +97,8 @@ impl App {
         )?;
         self.audit(
             actor,
-            Event::new(AuditAction::AccountPasswordHistoryReveal).target("account", a.id),
+            Event::new(AuditAction::AccountPasswordHistoryReveal)
+                .target(AuditTarget::Account, a.id),
         )
         .await?;
         Ok(pw)

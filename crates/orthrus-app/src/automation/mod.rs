@@ -16,6 +16,7 @@ pub use tried::AccountRef;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, JobState, SecretString, StepOutcome};
 use orthrus_store::{JobRow, JobStepRow};
 use serde::{Deserialize, Serialize};
@@ -219,7 +220,7 @@ impl App {
         self.audit(
             actor,
             Event::new(crate::AuditAction::AutomationStart)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(detail),
         )
         .await?;
@@ -368,7 +369,7 @@ impl App {
         self.audit(
             actor,
             Event::new(crate::AuditAction::AutomationCancel)
-                .target("account", job.account_id)
+                .target(AuditTarget::Account, job.account_id)
                 .detail(serde_json::json!({"job_id": job.id.to_string()})),
         )
         .await?;

@@ -6,6 +6,7 @@ use super::{JobView, Question};
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::{JobState, SecretString};
 use orthrus_store::JobRow;
 
@@ -147,7 +148,7 @@ impl App {
         self.audit(
             actor,
             Event::new(crate::AuditAction::AutomationAnswer)
-                .target("account", job.account_id)
+                .target(AuditTarget::Account, job.account_id)
                 .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": q.kind})),
         )
         .await?;
@@ -185,7 +186,7 @@ impl App {
         self.audit(
             &actor,
             Event::new(crate::AuditAction::AutomationNeedsPerson)
-                .target("account", job.account_id)
+                .target(AuditTarget::Account, job.account_id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
                     "kind": question.kind,

@@ -6,6 +6,7 @@ use super::action_for;
 use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
+use orthrus_core::AuditTarget;
 use orthrus_core::JobState;
 use orthrus_store::JobRow;
 
@@ -145,7 +146,7 @@ impl App {
         self.audit(
             actor,
             Event::new(crate::AuditAction::AutomationStart)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({
                     "job_id": job.id.to_string(),
                     "kind": kind,

@@ -6,6 +6,7 @@ use super::{JOB_ELEVATION_SECS, JobInputs, action_for};
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{App, AppError, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, JobState};
 use orthrus_store::{JobRow, JobStepRow};
 
@@ -137,7 +138,7 @@ impl App {
         self.audit(
             &actor,
             Event::new(crate::AuditAction::AutomationCredentialsUse)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"job_id": job.id.to_string(), "kind": job.kind})),
         )
         .await?;

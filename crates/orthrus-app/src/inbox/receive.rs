@@ -5,6 +5,7 @@ use super::*;
 use crate::AuditAction;
 use crate::audit::Event;
 use crate::{Action, Actor, App, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{Channel, EventId};
 use orthrus_crypto::Aad;
 use orthrus_store::{InboxMessageRow, ManagedEmailRow};
@@ -36,7 +37,7 @@ impl App {
         self.audit(
             actor,
             Event::new(AuditAction::AccountManagedEmailCreate)
-                .target("account", a.id)
+                .target(AuditTarget::Account, a.id)
                 .detail(serde_json::json!({"address": address})),
         )
         .await?;

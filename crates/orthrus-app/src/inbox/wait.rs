@@ -6,6 +6,7 @@ use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
+use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, EventId};
 use orthrus_store::InboxMessageRow;
 
@@ -163,7 +164,7 @@ impl App {
         self.message_arrived(actor.workspace_id, a.id);
         self.audit(
             actor,
-            Event::new(AuditAction::InboxMessageUsed).target("message", mid),
+            Event::new(AuditAction::InboxMessageUsed).target(AuditTarget::Message, mid),
         )
         .await
     }

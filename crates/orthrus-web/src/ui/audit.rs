@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use orthrus_app::{AuditEntry, AuditQuery};
-use orthrus_core::Action;
+use orthrus_core::{Action, AuditTarget};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -150,19 +150,21 @@ async fn audit_page(
                 .or_else(|| e.actor_email.clone())
                 .unwrap_or_else(|| "system".to_owned());
             let tid = e.target_id.clone().unwrap_or_default();
-            let (target, target_link) = match e.target_type.as_deref() {
-                Some("account") => match labels.get(&tid) {
+            let kind = e.target_type.as_deref();
+            let (target, target_link) = match kind.map(str::parse) {
+                Some(Ok(AuditTarget::Account)) => match labels.get(&tid) {
                     Some(l) => (l.clone(), Some(format!("/accounts/{tid}"))),
                     None => (
                         "an account since deleted, or not yours to see".to_owned(),
                         None,
                     ),
                 },
-                Some("user") => (
+                Some(Ok(AuditTarget::User)) => (
                     person(&tid).unwrap_or_else(|| "a person no longer listed".to_owned()),
                     None,
                 ),
-                Some(other) => (other.replace('_', " "), None),
+                // Any other kind, or one an older version stored, by its word.
+                Some(_) => (kind.unwrap_or_default().replace('_', " "), None),
                 None => (String::new(), None),
             };
             Row {
