@@ -450,6 +450,41 @@ pub struct JobRow {
     pub deferrals: i64,
 }
 
+impl JobRow {
+    /// A job of `kind` queued at `now`: due at once, not claimed, no attempt
+    /// started yet, at most `max_attempts` of them.
+    pub fn queued(
+        id: EventId,
+        workspace_id: WorkspaceId,
+        account_id: AccountId,
+        kind: &str,
+        requested_by: UserId,
+        max_attempts: i64,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            workspace_id,
+            account_id,
+            kind: kind.to_owned(),
+            state: JobState::Queued,
+            requested_by,
+            attempts: 0,
+            max_attempts,
+            run_after: now,
+            worker: None,
+            lease_until: None,
+            cancel_requested: false,
+            error: None,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+            question: None,
+            deferrals: 0,
+        }
+    }
+}
+
 /// When an account's password is rotated automatically.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RotationRow {

@@ -294,27 +294,16 @@ impl App {
         kind: &str,
         requested_by: orthrus_core::UserId,
     ) -> JobRow {
-        let now = self.now();
-        JobRow {
-            id: EventId::new(self.inner.clock.as_ref(), self.rng()),
-            workspace_id: ws,
-            account_id: account,
-            kind: kind.to_owned(),
-            state: JobState::Queued,
+        let id = EventId::new(self.inner.clock.as_ref(), self.rng());
+        JobRow::queued(
+            id,
+            ws,
+            account,
+            kind,
             requested_by,
-            attempts: 0,
-            max_attempts: MAX_ATTEMPTS,
-            run_after: now,
-            worker: None,
-            lease_until: None,
-            cancel_requested: false,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            finished_at: None,
-            question: None,
-            deferrals: 0,
-        }
+            MAX_ATTEMPTS,
+            self.now(),
+        )
     }
 
     /// A job the actor may see: the account's Owners, workspace admins,

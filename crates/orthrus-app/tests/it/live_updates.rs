@@ -134,27 +134,15 @@ async fn a_job_step_and_a_revoked_session_reach_b_within_a_second() {
     for n in nodes("livejobsess").await {
         let (id, _) = n.account_with_address().await;
         // A job queued and stepped through A: B's runners and job pages wake.
-        let now = n.clock.now();
-        let job = JobRow {
-            id: orthrus_core::EventId::new(&n.clock, &OsEntropy),
-            workspace_id: n.owner.workspace_id,
-            account_id: id.parse().unwrap(),
-            kind: "login".into(),
-            state: orthrus_core::JobState::Queued,
-            requested_by: n.owner.user_id,
-            attempts: 0,
-            max_attempts: 1,
-            run_after: now,
-            worker: None,
-            lease_until: None,
-            cancel_requested: false,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            finished_at: None,
-            question: None,
-            deferrals: 0,
-        };
+        let job = JobRow::queued(
+            orthrus_core::EventId::new(&n.clock, &OsEntropy),
+            n.owner.workspace_id,
+            id.parse().unwrap(),
+            "login",
+            n.owner.user_id,
+            1,
+            n.clock.now(),
+        );
         n.a.store().insert_job(&job).await.unwrap();
         let woken = n.b.job_queued();
         let step = {

@@ -138,24 +138,6 @@ fn otp(c: &FakeClock, a: &AccountRow, slot: OtpSlot, secret: u8, by: UserId) -> 
 }
 
 fn job(c: &FakeClock, a: &AccountRow, by: UserId, kind: &str) -> JobRow {
-    JobRow {
-        id: EventId::new(c, &OsEntropy),
-        workspace_id: a.workspace_id,
-        account_id: a.id,
-        kind: kind.into(),
-        state: JobState::Queued,
-        requested_by: by,
-        attempts: 0,
-        max_attempts: 2,
-        run_after: c.now(),
-        worker: None,
-        lease_until: None,
-        cancel_requested: false,
-        error: None,
-        created_at: c.now(),
-        updated_at: c.now(),
-        finished_at: None,
-        question: None,
-        deferrals: 0,
-    }
+    let id = EventId::new(c, &OsEntropy);
+    JobRow::queued(id, a.workspace_id, a.id, kind, by, 2, c.now())
 }
