@@ -36,6 +36,15 @@ pub struct LoginOutcome {
     pub must_enroll_2fa: bool,
 }
 
+/// Where a new session is opened from, as its row and the sign-in's
+/// audit event record it.
+#[derive(Clone, Copy)]
+pub(crate) struct SessionOrigin<'a> {
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub kind: SessionKind,
+}
+
 const SESSION_PREFIX: &str = "ors";
 pub(crate) const API_TOKEN_PREFIX: &str = "ort";
 /// `last_seen_at` is written at most this often per session.
@@ -236,7 +245,12 @@ impl App {
         }
         self.inner.store.clear_throttle(&email_key).await?;
         let detail = serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent});
-        self.open_session(&user, &req, AuditAction::AuthLogin, detail)
+        let from = SessionOrigin {
+            ip: &req.ip,
+            user_agent: &req.user_agent,
+            kind: req.kind,
+        };
+        self.open_session(&user, from, AuditAction::AuthLogin, detail)
             .await
     }
 
@@ -294,14 +308,14 @@ impl App {
     pub(crate) async fn open_session(
         &self,
         user: &UserRow,
-        req: &LoginRequest,
+        from: SessionOrigin<'_>,
         action: AuditAction,
         detail: serde_json::Value,
     ) -> Result<LoginOutcome> {
         let ws = self.workspace(user.workspace_id).await?;
         let token = orthrus_crypto::new_token(SESSION_PREFIX, self.rng());
         let now = self.now();
-        let ttl = match req.kind {
+        let ttl = match from.kind {
             SessionKind::Cookie => self.inner.config.session_hours * 3600,
             SessionKind::Bearer | SessionKind::Extension => self.inner.config.bearer_days * 86400,
         };
@@ -310,20 +324,20 @@ impl App {
             workspace_id: user.workspace_id,
             user_id: user.id,
             token_hash: self.inner.token_hasher.hash(&token),
-            kind: req.kind,
+            kind: from.kind,
             created_at: now,
             last_seen_at: now,
             expires_at: now.plus_seconds(ttl),
             elevated_until: None,
-            ip: req.ip.chars().take(64).collect(),
-            user_agent: req.user_agent.chars().take(256).collect(),
+            ip: from.ip.chars().take(64).collect(),
+            user_agent: from.user_agent.chars().take(256).collect(),
             revoked_at: None,
         };
         self.inner.store.create_session(&row).await?;
         let event = Event::new(action)
             .target(AuditTarget::Session, row.id)
             .detail(detail);
-        self.audit_as_user(user, &req.ip, event).await?;
+        self.audit_as_user(user, from.ip, event).await?;
         Ok(LoginOutcome {
             token: token.into(),
             session_id: row.id,

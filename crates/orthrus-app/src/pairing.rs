@@ -9,7 +9,8 @@
 use crate::AuditAction;
 use crate::InvalidCode;
 use crate::audit::Event;
-use crate::{Action, Actor, App, AppError, ExtensionError, LoginRequest, Result, SessionKind};
+use crate::auth::SessionOrigin;
+use crate::{Action, Actor, App, AppError, ExtensionError, Result, SessionKind};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, SecretString, Timestamp};
@@ -225,17 +226,14 @@ impl App {
             .await?
             .filter(|u| u.active)
             .ok_or(ExtensionError::PairingExpired)?;
-        let req = LoginRequest {
-            email: user.email.clone(),
-            password: SecretString::from(""),
-            totp: None,
-            ip: ip.to_owned(),
-            user_agent: p.browser.clone(),
+        let from = SessionOrigin {
+            ip,
+            user_agent: &p.browser,
             kind: SessionKind::Extension,
         };
         let detail = serde_json::json!({"kind": "extension", "via": "pairing", "pairing_id": p.id.to_string(), "user_agent": p.browser});
         let login = self
-            .open_session(&user, &req, AuditAction::AuthLogin, detail)
+            .open_session(&user, from, AuditAction::AuthLogin, detail)
             .await?;
         Ok(PairingClaim::Session {
             token: login.token,

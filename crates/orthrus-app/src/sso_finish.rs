@@ -7,7 +7,7 @@
 
 use crate::AuditAction;
 use crate::audit::Event;
-use crate::auth::LoginOutcome;
+use crate::auth::{LoginOutcome, SessionOrigin};
 use crate::invitations::InvitationState;
 use crate::sso::{
     AUTH_TIME_SKEW_SECS, IdClaims, ProviderAnswer, SSO_FLOW_SECS, Sso, SsoClient, SsoError,
@@ -388,16 +388,13 @@ impl App {
         client: &SsoClient,
         kind: SessionKind,
     ) -> Result<LoginOutcome> {
-        let req = crate::LoginRequest {
-            email: user.email.clone(),
-            password: orthrus_core::SecretString::default(),
-            totp: None,
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
+        let from = SessionOrigin {
+            ip: &client.ip,
+            user_agent: &client.user_agent,
             kind,
         };
         let detail = serde_json::json!({"kind": kind.as_str(), "issuer": issuer, "user_agent": client.user_agent});
-        self.open_session(user, &req, AuditAction::AuthSsoLogin, detail)
+        self.open_session(user, from, AuditAction::AuthSsoLogin, detail)
             .await
     }
 
