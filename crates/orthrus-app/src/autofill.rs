@@ -143,8 +143,9 @@ impl App {
         id: AccountId,
         urls: Vec<String>,
     ) -> Result<Vec<String>> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditCredentials)
+            .await?;
         if urls.len() > MAX_URLS {
             return Err(AppError::invalid(
                 InvalidCode::AccountTooManyUrls,
@@ -655,8 +656,9 @@ impl App {
         id: AccountId,
         limit: i64,
     ) -> Result<Vec<AutofillEvent>> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditAccountMetadata)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditAccountMetadata)
+            .await?;
         let rows = self
             .inner
             .store

@@ -86,8 +86,8 @@ impl App {
         id: orthrus_core::AccountId,
         input: &[String],
     ) -> Result<Vec<String>> {
-        let (_, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::SetBackupCodes)?;
+        self.account_allowing(actor, id, Action::SetBackupCodes)
+            .await?;
         parse_backup_input(input)
     }
 
@@ -98,8 +98,9 @@ impl App {
         id: orthrus_core::AccountId,
         input: &[String],
     ) -> Result<BackupStatus> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::SetBackupCodes)?;
+        let a = self
+            .account_allowing(actor, id, Action::SetBackupCodes)
+            .await?;
         let codes = parse_backup_input(input)?;
         let set_id = EventId::new(self.inner.clock.as_ref(), self.rng());
         let set = BackupSetRow {

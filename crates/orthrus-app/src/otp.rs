@@ -320,8 +320,7 @@ impl App {
         id: AccountId,
         input: EnrollInput,
     ) -> Result<PendingEnrollment> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         // Decoding a QR screenshot is CPU work: off the async executor, a
         // few at once, within a deadline (see uploads.rs).
         let (secret, params, source) = if input.qr_image.is_some() {
@@ -419,8 +418,7 @@ impl App {
         actor: &Actor,
         id: AccountId,
     ) -> Result<PendingEnrollment> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         let row = self
             .inner
             .store
@@ -439,8 +437,7 @@ impl App {
         id: AccountId,
         enrollment_id: Option<&str>,
     ) -> Result<OtpStatus> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         let expected = enrollment_id
             .map(|e| {
                 e.parse::<EventId>()
@@ -495,8 +492,7 @@ impl App {
         missing: Entity,
         action: AuditAction,
     ) -> Result<()> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ManageMfa)?;
+        let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         if !self
             .inner
             .store
@@ -651,8 +647,9 @@ impl App {
         id: AccountId,
         limit: i64,
     ) -> Result<Vec<LedgerEntry>> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditAccountMetadata)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditAccountMetadata)
+            .await?;
         Ok(self
             .inner
             .store

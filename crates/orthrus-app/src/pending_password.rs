@@ -25,8 +25,9 @@ impl App {
         actor: &Actor,
         id: orthrus_core::AccountId,
     ) -> Result<SecretString> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditCredentials)
+            .await?;
         let rid = a.id.to_string();
         let current = self.open("accounts", &rid, "password", &a.password)?;
         // A few turns at most: each lost race leaves a pending password
@@ -88,8 +89,9 @@ impl App {
         actor: &Actor,
         id: orthrus_core::AccountId,
     ) -> Result<Option<SecretString>> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditCredentials)
+            .await?;
         self.inner
             .store
             .pending_password(actor.workspace_id, a.id)
@@ -113,8 +115,9 @@ impl App {
         tried: &SecretString,
         job: orthrus_core::EventId,
     ) -> Result<bool> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditCredentials)
+            .await?;
         let rid = a.id.to_string();
         // A few turns at most: a master key rotation may seal it anew
         // between the read and the clear.
@@ -166,8 +169,9 @@ impl App {
         tried: &SecretString,
         recovered: bool,
     ) -> Result<()> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::EditCredentials)?;
+        let a = self
+            .account_allowing(actor, id, Action::EditCredentials)
+            .await?;
         let rid = a.id.to_string();
         let Some(sealed) = self
             .inner

@@ -130,8 +130,9 @@ impl App {
         actor: &Actor,
         id: AccountId,
     ) -> Result<RotationSchedule> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::RunAdminAutomation)?;
+        let a = self
+            .account_allowing(actor, id, Action::RunAdminAutomation)
+            .await?;
         let row = self
             .inner
             .store
@@ -155,8 +156,9 @@ impl App {
         id: AccountId,
         input: RotationInput,
     ) -> Result<RotationSchedule> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::RunAdminAutomation)?;
+        let a = self
+            .account_allowing(actor, id, Action::RunAdminAutomation)
+            .await?;
         let start = input.window_start_hour.unwrap_or(0);
         let end = input.window_end_hour.unwrap_or(24);
         if let Some(d) = input.every_days

@@ -94,8 +94,9 @@ impl App {
         actor: &Actor,
         id: orthrus_core::AccountId,
     ) -> Result<PhoneNumber> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::CreateManagedEmail)?;
+        let a = self
+            .account_allowing(actor, id, Action::CreateManagedEmail)
+            .await?;
         let row = self
             .inner
             .store

@@ -479,8 +479,9 @@ impl App {
         tid: EventId,
         role: AccountRole,
     ) -> Result<Vec<TeamGrantInfo>> {
-        let (a, subject) = self.account_for(actor, account).await?;
-        self.check_subject(actor, subject, Action::GrantTeam)?;
+        let a = self
+            .account_allowing(actor, account, Action::GrantTeam)
+            .await?;
         let t = self
             .inner
             .store
@@ -511,8 +512,9 @@ impl App {
     /// Takes a team's role on an account back (account Owners). Members
     /// left without access trigger the member-left rotation.
     pub async fn revoke_team(&self, actor: &Actor, account: AccountId, tid: EventId) -> Result<()> {
-        let (a, subject) = self.account_for(actor, account).await?;
-        self.check_subject(actor, subject, Action::GrantTeam)?;
+        let a = self
+            .account_allowing(actor, account, Action::GrantTeam)
+            .await?;
         let grant = self
             .inner
             .store

@@ -351,6 +351,19 @@ impl App {
         self.visible_account(actor, a, role)
     }
 
+    /// The account, when the caller may do `action` on it: 404 unless they
+    /// may see it, then 403 unless the policy allows `action` there.
+    pub(crate) async fn account_allowing(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        action: Action,
+    ) -> Result<AccountRow> {
+        let (a, subject) = self.account_for(actor, id).await?;
+        self.check_subject(actor, subject, action)?;
+        Ok(a)
+    }
+
     /// The account and the caller's standing on it; 404 unless they may
     /// see it.
     pub(crate) fn visible_account(
@@ -687,8 +700,9 @@ impl App {
 
     /// Deletes an account (account Owner, step-up).
     pub async fn delete_account(&self, actor: &Actor, id: AccountId) -> Result<()> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::DeleteAccount)?;
+        let a = self
+            .account_allowing(actor, id, Action::DeleteAccount)
+            .await?;
         self.inner
             .store
             .delete_account(actor.workspace_id, a.id)

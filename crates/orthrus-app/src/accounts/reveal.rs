@@ -47,8 +47,9 @@ impl App {
         id: orthrus_core::AccountId,
         field_id: orthrus_core::FieldId,
     ) -> Result<SecretString> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::ViewSecretFields)?;
+        let a = self
+            .account_allowing(actor, id, Action::ViewSecretFields)
+            .await?;
         let f = self
             .inner
             .store
@@ -79,8 +80,9 @@ impl App {
         id: orthrus_core::AccountId,
         entry_id: orthrus_core::EventId,
     ) -> Result<SecretString> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::RevealPassword)?;
+        let a = self
+            .account_allowing(actor, id, Action::RevealPassword)
+            .await?;
         let h = self
             .inner
             .store

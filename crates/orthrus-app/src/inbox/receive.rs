@@ -13,8 +13,9 @@ use orthrus_store::{InboxMessageRow, ManagedEmailRow};
 impl App {
     /// Gives an account a managed address (account Owner).
     pub async fn create_managed_email(&self, actor: &Actor, id: AccountId) -> Result<ManagedEmail> {
-        let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, Action::CreateManagedEmail)?;
+        let a = self
+            .account_allowing(actor, id, Action::CreateManagedEmail)
+            .await?;
         const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
         let suffix: String = (0..6)
             .map(|_| ALPHABET[self.random_below(ALPHABET.len())] as char)
