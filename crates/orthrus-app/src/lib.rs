@@ -72,8 +72,7 @@ pub use autofill::{
     MAX_FILL_WAIT_SECS, Restrictions,
 };
 pub use automation::{
-    AUTOMATION_KINDS, AVAILABLE_KINDS, AccountRef, JOB_ELEVATION_SECS, JobInputs, JobView,
-    Question, StepView,
+    AVAILABLE_KINDS, AccountRef, JOB_ELEVATION_SECS, JobInputs, JobView, Question, StepView,
 };
 pub use backup::{
     BackupCodeView, BackupCodes, BackupStatus, LOW_BACKUP_CODES, UsedBackupCode, parse_backup_input,

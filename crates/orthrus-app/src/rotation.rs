@@ -460,7 +460,7 @@ impl App {
     ) -> Result<Option<Timestamp>> {
         let since = now.plus_seconds(-DAY_SECS);
         let jobs = self.inner.store.list_jobs(ws, Some(a), 50).await?;
-        let rotations = jobs.iter().filter(|j| j.kind == "rotate_password");
+        let rotations = jobs.iter().filter(|j| j.kind == ROTATE);
         let mut last = None;
         for j in rotations {
             if j.state.is_pending() {

@@ -17,26 +17,13 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditTarget;
-use orthrus_core::{EventId, JobState, SecretString, StepOutcome};
+use orthrus_core::{EventId, JobKind, JobState, SecretString, StepOutcome};
 use orthrus_store::{JobRow, JobStepRow};
 use serde::{Deserialize, Serialize};
 
-/// What a job does.
-pub const AUTOMATION_KINDS: &[&str] = &[
-    "login",
-    "enable_mfa",
-    "rotate_password",
-    "swap_email",
-    "check_mfa",
-];
-/// The kinds a worker can run today.
-pub const AVAILABLE_KINDS: &[&str] = &[
-    "login",
-    "enable_mfa",
-    "rotate_password",
-    "swap_email",
-    "check_mfa",
-];
+/// The kinds a worker can run today (a kind not listed is refused with
+/// `automation.not_available`).
+pub const AVAILABLE_KINDS: &[JobKind] = &JobKind::ALL;
 /// Attempts per job (a worker that dies mid-job costs one).
 const MAX_ATTEMPTS: i64 = 3;
 
@@ -148,8 +135,8 @@ fn view(j: &JobRow, steps: Vec<JobStepRow>) -> JobView {
 
 /// What a person confirms when starting a job: only `enable_mfa` asks, and
 /// an explicit "no" is refused.
-fn check_confirmation(kind: &str, opts: crate::StartOptions) -> Result<()> {
-    match (kind == "enable_mfa", opts.confirmed_mfa_off) {
+fn check_confirmation(kind: JobKind, opts: crate::StartOptions) -> Result<()> {
+    match (kind == JobKind::EnableMfa, opts.confirmed_mfa_off) {
         (_, None) | (true, Some(true)) => Ok(()),
         (false, Some(_)) => Err(AppError::invalid(
             InvalidCode::AutomationUnexpectedConfirmation,
@@ -162,12 +149,30 @@ fn check_confirmation(kind: &str, opts: crate::StartOptions) -> Result<()> {
     }
 }
 
-fn action_for(kind: &str) -> Action {
-    match crate::JobKind::parse(kind) {
-        Some(crate::JobKind::Login) => Action::RunLoginAutomation,
-        Some(crate::JobKind::CheckMfa) => Action::CheckMfa,
+/// What the policy must allow to run a job of `kind`; a recipe's flow that
+/// is no kind (`orthrus recipe try`) is an Owner's automation.
+fn action_for(kind: Option<JobKind>) -> Action {
+    match kind {
+        Some(JobKind::Login) => Action::RunLoginAutomation,
+        Some(JobKind::CheckMfa) => Action::CheckMfa,
         _ => Action::RunAdminAutomation,
     }
+}
+
+/// `kind` read as a job kind, or the error that names the kinds.
+fn parse_kind(kind: &str) -> Result<JobKind> {
+    JobKind::parse(kind).ok_or_else(|| {
+        AppError::invalid(
+            InvalidCode::AutomationUnknownKind,
+            format!("kind must be one of {}", spellings(&JobKind::ALL)),
+        )
+    })
+}
+
+/// The kinds' spellings, comma-separated.
+fn spellings(kinds: &[JobKind]) -> String {
+    let words: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    words.join(", ")
 }
 
 impl App {
@@ -191,27 +196,22 @@ impl App {
         kind: &str,
         opts: crate::StartOptions,
     ) -> Result<JobView> {
-        if !AUTOMATION_KINDS.contains(&kind) {
-            return Err(AppError::invalid(
-                InvalidCode::AutomationUnknownKind,
-                format!("kind must be one of {}", AUTOMATION_KINDS.join(", ")),
-            ));
-        }
+        let kind = parse_kind(kind)?;
         let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, action_for(kind))?;
+        self.check_subject(actor, subject, action_for(Some(kind)))?;
         if !AVAILABLE_KINDS.contains(&kind) {
             return Err(AppError::invalid(
                 InvalidCode::AutomationNotAvailable,
                 format!(
                     "the {kind} automation is not available yet; available: {}",
-                    AVAILABLE_KINDS.join(", ")
+                    spellings(AVAILABLE_KINDS)
                 ),
             ));
         }
         check_confirmation(kind, opts)?;
-        self.check_start(actor, &a, subject, kind).await?;
+        self.check_start(actor, &a, subject, Some(kind)).await?;
         let job = self
-            .new_job(actor.workspace_id, a.id, kind, actor.user_id)
+            .new_job(actor.workspace_id, a.id, kind.as_str(), actor.user_id)
             .await?;
         let mut detail = serde_json::json!({"job_id": job.id.to_string(), "kind": kind});
         if let Some(c) = opts.confirmed_mfa_off {
@@ -228,15 +228,16 @@ impl App {
     }
 
     /// What starting a `kind` job on account `a` needs beyond the policy's
-    /// first answer (shared by the web's start and `orthrus recipe try`).
+    /// first answer (shared by the web's start and `orthrus recipe try`,
+    /// whose flow may be no kind).
     async fn check_start(
         &self,
         actor: &Actor,
         a: &orthrus_store::AccountRow,
         subject: orthrus_core::Subject,
-        kind: &str,
+        kind: Option<JobKind>,
     ) -> Result<()> {
-        if kind == "enable_mfa" {
+        if kind == Some(JobKind::EnableMfa) {
             // Enrolling MFA changes a security setting: the person confirms
             // their identity when starting it, as they would by hand.
             self.check_subject(actor, subject, Action::ManageMfa)?;
@@ -256,7 +257,7 @@ impl App {
                 });
             }
         }
-        if kind == "swap_email" {
+        if kind == Some(JobKind::SwapEmail) {
             // The account's recovery address changes: identity check too.
             self.check_subject(actor, subject, Action::ManageManagedIdentity)?;
         }
@@ -266,7 +267,7 @@ impl App {
                 "give the account a login URL and a username first",
             ));
         }
-        if kind == crate::JobKind::CheckMfa.as_str() {
+        if kind == Some(JobKind::CheckMfa) {
             self.check_mfa_startable(actor.workspace_id, a).await?;
         }
         Ok(())
@@ -400,7 +401,7 @@ impl App {
             if account.is_some()
                 && !sees_all
                 && j.requested_by != actor.user_id
-                && j.kind != "login"
+                && j.kind != JobKind::Login.as_str()
             {
                 continue;
             }

@@ -7,7 +7,7 @@ use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditTarget;
-use orthrus_core::JobState;
+use orthrus_core::{JobKind, JobState};
 use orthrus_store::JobRow;
 
 /// An account a local command names (`orthrus recipe try`).
@@ -117,8 +117,9 @@ impl App {
         lease_until: orthrus_core::Timestamp,
     ) -> Result<JobRow> {
         let (a, subject) = self.account_for(actor, id).await?;
-        self.check_subject(actor, subject, action_for(kind))?;
-        self.check_start(actor, &a, subject, kind).await?;
+        let known = JobKind::parse(kind);
+        self.check_subject(actor, subject, action_for(known))?;
+        self.check_start(actor, &a, subject, known).await?;
         let busy = self
             .inner
             .store

@@ -7,7 +7,7 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{App, AppError, Result};
 use orthrus_core::AuditTarget;
-use orthrus_core::{EventId, JobState};
+use orthrus_core::{EventId, JobKind, JobState};
 use orthrus_store::{JobRow, JobStepRow};
 
 impl App {
@@ -133,7 +133,7 @@ impl App {
             ));
         }
         let (a, subject) = self.account_for(&actor, job.account_id).await?;
-        self.check_subject(&actor, subject, action_for(&job.kind))?;
+        self.check_subject(&actor, subject, action_for(JobKind::parse(&job.kind)))?;
         let password = self.open("accounts", &a.id.to_string(), "password", &a.password)?;
         self.audit(
             &actor,

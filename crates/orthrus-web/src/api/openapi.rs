@@ -160,7 +160,7 @@ pub(crate) fn document() -> Value {
     }
     // The automation kinds are `orthrus-app`'s list, not a copy of it.
     if let Some(kind) = doc.pointer_mut("/components/schemas/StartBody/properties/kind") {
-        kind["enum"] = json!(orthrus_app::AUTOMATION_KINDS);
+        kind["enum"] = json!(orthrus_core::JobKind::ALL);
     }
     doc
 }
@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!(
             schemas["StartBody"]["properties"]["kind"]["enum"],
-            json!(orthrus_app::AUTOMATION_KINDS)
+            json!(orthrus_core::JobKind::ALL)
         );
         assert_eq!(
             schemas["NewUserBody"]["properties"]["role"]["$ref"],

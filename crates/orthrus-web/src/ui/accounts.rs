@@ -15,7 +15,7 @@ use orthrus_app::InvalidCode;
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, NewField, UserInfo,
 };
-use orthrus_core::{AccountRole, Action, KNOWN_APPS, SecretString};
+use orthrus_core::{AccountRole, Action, JobKind, KNOWN_APPS, SecretString};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -407,10 +407,10 @@ impl StepUpDialog {
             "dual-1" => "Approving a request",
             "dual-0" => "Denying a request",
             "job-backup" => "Letting the automation use a backup code",
-            "automation" => match extra.split(':').next().unwrap_or("") {
-                "enable_mfa" => "Turning on MFA",
-                "rotate_password" => "Rotating the password",
-                "swap_email" => "Changing the account's email",
+            "automation" => match JobKind::parse(extra.split(':').next().unwrap_or("")) {
+                Some(JobKind::EnableMfa) => "Turning on MFA",
+                Some(JobKind::RotatePassword) => "Rotating the password",
+                Some(JobKind::SwapEmail) => "Changing the account's email",
                 _ => "Starting this automation",
             },
             _ => "This",

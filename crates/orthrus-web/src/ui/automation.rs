@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orthrus_app::{AppError, JobView};
-use orthrus_core::{JobState, StepOutcome};
+use orthrus_core::{JobKind, JobState, StepOutcome};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -122,7 +122,7 @@ struct Section {
     csrf: String,
     /// The rotation settings, when the viewer may change them now.
     rotation: Option<orthrus_app::RotationSchedule>,
-    unavailable: Vec<&'static str>,
+    unavailable: Vec<JobKind>,
     error: Option<String>,
 }
 
@@ -165,9 +165,8 @@ async fn section_view(
         rotation,
         busy: jobs.iter().any(|j| j.state.is_pending()),
         jobs,
-        unavailable: orthrus_app::AUTOMATION_KINDS
-            .iter()
-            .copied()
+        unavailable: JobKind::ALL
+            .into_iter()
             .filter(|k| !orthrus_app::AVAILABLE_KINDS.contains(k))
             .collect(),
         error,
@@ -198,7 +197,8 @@ async fn start(
 ) -> Result<Response, WebError> {
     // The page's Turn on MFA form has a box that must be ticked: unticked
     // is refused (nothing is queued).
-    let confirmed = (f.kind == "enable_mfa").then_some(f.confirmed_mfa_off.is_some());
+    let confirmed = (JobKind::parse(&f.kind) == Some(JobKind::EnableMfa))
+        .then_some(f.confirmed_mfa_off.is_some());
     if !headers.contains_key("hx-request") {
         // A plain form post (no JavaScript): back to the account page, or
         // the error page with the reason.
@@ -218,7 +218,7 @@ async fn start(
 pub(crate) fn resumed_start(extra: &str) -> (&str, Option<bool>) {
     match extra.split_once(':') {
         Some((kind, "confirmed")) => (kind, Some(true)),
-        _ if extra == "enable_mfa" => (extra, Some(false)),
+        _ if JobKind::parse(extra) == Some(JobKind::EnableMfa) => (extra, Some(false)),
         _ => (extra, None),
     }
 }
