@@ -407,10 +407,7 @@ macro_rules! impl_directory {
                     &self.pool,
                     select,
                     [ws.to_string()],
-                    |query| match team {
-                        Some(t) => query.bind(t.to_string()),
-                        None => query,
-                    },
+                    |query| sql::bind_some(query, team),
                     team_member_row,
                 )
                 .await
@@ -521,10 +518,7 @@ macro_rules! impl_directory {
                     &self.pool,
                     select,
                     [ws.to_string()],
-                    |query| match account {
-                        Some(a) => query.bind(a.to_string()),
-                        None => query,
-                    },
+                    |query| sql::bind_some(query, account),
                     grant_row,
                 )
                 .await

@@ -53,6 +53,8 @@ pub(crate) trait Backend:
 {
     /// `sql` with `keys` bound as its first parameters, in order.
     fn keyed<'q, const N: usize>(sql: impl sqlx::SqlSafeStr, keys: [String; N]) -> Query<'q, Self>;
+    /// `query` with `key` bound as its next parameter.
+    fn bind_key<'q>(query: Query<'q, Self>, key: String) -> Query<'q, Self>;
     /// How many rows a write changed.
     fn affected(done: &Self::QueryResult) -> u64;
 }
@@ -64,7 +66,11 @@ macro_rules! backend {
                 sql: impl sqlx::SqlSafeStr,
                 keys: [String; N],
             ) -> Query<'q, Self> {
-                keys.into_iter().fold(sqlx::query(sql), |q, k| q.bind(k))
+                keys.into_iter().fold(sqlx::query(sql), Self::bind_key)
+            }
+
+            fn bind_key<'q>(query: Query<'q, Self>, key: String) -> Query<'q, Self> {
+                query.bind(key)
             }
 
             fn affected(done: &Self::QueryResult) -> u64 {
@@ -75,6 +81,19 @@ macro_rules! backend {
 }
 backend!(sqlx::Sqlite);
 backend!(sqlx::Postgres);
+
+/// `query` with `key` bound as its next parameter when there is one: the
+/// id of a filter (`AND team_id = $2`) that a list has only when it is
+/// given, passed as the `bind` of [`all_with`] and the like.
+pub(crate) fn bind_some<'q, DB: Backend>(
+    query: Query<'q, DB>,
+    key: Option<impl std::fmt::Display>,
+) -> Query<'q, DB> {
+    match key {
+        Some(k) => DB::bind_key(query, k.to_string()),
+        None => query,
+    }
+}
 
 /// The row of `table` (its columns `cols`) with this id in this
 /// workspace, decoded; `None` when there is none. `table` and `cols` are
