@@ -16,6 +16,10 @@ use tracing::instrument;
 const UNANSWERED: &str = "workspace_id = $1 AND id = $2 AND state = 'waiting' \
     AND question IS NOT NULL AND answer IS NULL AND cancel_requested = FALSE";
 
+/// Job `$2` of workspace `$1` waits with its answer claimed (an empty one,
+/// "being answered"): what filling in that answer asks of the row.
+const CLAIMED: &str = "workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0";
+
 /// A waiting job's question, its sealed answer, and job screenshots.
 #[async_trait]
 pub trait QuestionStore: Send + Sync {
@@ -78,6 +82,31 @@ pub trait QuestionStore: Send + Sync {
 
 macro_rules! impl_questions {
     ($store:ty) => {
+        impl $store {
+            /// Stores the sealed answer on job `id` of `ws` when its row is
+            /// as `when` (a constant: [`UNANSWERED`], [`CLAIMED`]) asks;
+            /// whether it was.
+            async fn put_job_answer(
+                &self,
+                when: &'static str,
+                ws: WorkspaceId,
+                id: EventId,
+                sealed: &[u8],
+                now: Timestamp,
+            ) -> Result<bool> {
+                let update = sql::sql_fmt!(
+                    "UPDATE automation_jobs SET answer = $3, updated_at = $4 WHERE {when}"
+                );
+                sql::changed_one(
+                    &self.pool,
+                    update,
+                    [ws.to_string(), id.to_string()],
+                    |query| query.bind(sealed).bind(now.0),
+                )
+                .await
+            }
+        }
+
         #[async_trait]
         impl QuestionStore for $store {
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, id = %id))]
@@ -117,16 +146,7 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 now: Timestamp,
             ) -> Result<bool> {
-                let update = sql::sql_fmt!(
-                    "UPDATE automation_jobs SET answer = $3, updated_at = $4 WHERE {UNANSWERED}"
-                );
-                sql::changed_one(
-                    &self.pool,
-                    update,
-                    [ws.to_string(), id.to_string()],
-                    |query| query.bind(sealed).bind(now.0),
-                )
-                .await
+                self.put_job_answer(UNANSWERED, ws, id, sealed, now).await
             }
 
             #[instrument(
@@ -159,17 +179,7 @@ macro_rules! impl_questions {
                 sealed: &[u8],
                 now: Timestamp,
             ) -> Result<bool> {
-                let update = r#"
-                    UPDATE automation_jobs SET answer = $3, updated_at = $4
-                    WHERE workspace_id = $1 AND id = $2 AND state = 'waiting' AND length(answer) = 0
-                    "#;
-                sql::changed_one(
-                    &self.pool,
-                    update,
-                    [ws.to_string(), id.to_string()],
-                    |query| query.bind(sealed).bind(now.0),
-                )
-                .await
+                self.put_job_answer(CLAIMED, ws, id, sealed, now).await
             }
 
             #[instrument(
