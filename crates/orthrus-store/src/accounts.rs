@@ -3,7 +3,9 @@
 //! the [`AccountStore`] supertrait; who may use an account is in `members.rs`.
 
 use crate::models::{AccountChange, AccountRow, FieldRow, MemberRow, PasswordHistoryRow};
-use crate::rows::{ACCOUNT_COLS, account_row, field_row, password_history_row, qualified};
+use crate::rows::{
+    ACCOUNT_COLS, account_row, best_member_role, field_row, password_history_row, qualified,
+};
 use crate::sql::{self, parse, sql_fmt};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
@@ -195,14 +197,7 @@ macro_rules! impl_accounts {
                 let Some(first) = rows.first() else {
                     return Ok(None);
                 };
-                let mut best: Option<AccountRole> = None;
-                for r in &rows {
-                    let role: Option<String> = r.try_get("member_role")?;
-                    best = best.max(
-                        role.map(|x| parse::<AccountRole>(&x, "account role"))
-                            .transpose()?,
-                    );
-                }
+                let best = best_member_role(&rows)?;
                 Ok(Some((account_row(first)?, best)))
             }
 

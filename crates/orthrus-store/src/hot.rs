@@ -22,10 +22,10 @@ use crate::models::{
 };
 use crate::rows::{
     ACCOUNT_COLS, Decoded, OTP_COLS, Prefixed, SESSION_COLS, TOKEN_COLS, USED_COLS, USER_COLS,
-    WORKSPACE_COLS, account_row, aliased, otp_row, qualified, session_row, token_row, used_row,
-    user_row, workspace_row,
+    WORKSPACE_COLS, account_row, aliased, best_member_role, otp_row, qualified, session_row,
+    token_row, used_row, user_row, workspace_row,
 };
-use crate::sql::{self, parse};
+use crate::sql;
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{AccountId, AccountRole, UserId, WorkspaceId};
@@ -279,14 +279,7 @@ fn hot_account<R: Decoded>(r: &R) -> Result<Option<AccountRow>> {
 /// The code view from its rows (one per grant in force, or one with no
 /// role), the account already decoded.
 fn hot_read<R: Decoded>(rows: &[R], acct: AccountRow, at_secs: i64) -> Result<CodeViewRead> {
-    let mut role: Option<AccountRole> = None;
-    for r in rows {
-        let g: Option<String> = r.field("member_role")?;
-        role = role.max(
-            g.map(|x| parse::<AccountRole>(&x, "account role"))
-                .transpose()?,
-        );
-    }
+    let role = best_member_role(rows)?;
     let Some(first) = rows.first() else {
         return Ok(CodeViewRead {
             account: acct,

@@ -256,6 +256,22 @@ pub(crate) fn member_row<R: Decoded>(r: &R) -> Result<MemberRow> {
     })
 }
 
+/// The highest role in column `member_role` of `rows`, one row per grant
+/// in force (`sql::grants_in_force` joined as `g`, `g.role AS
+/// member_role`; NULL where a LEFT JOIN found none): the user's role on the
+/// account, if any.
+pub(crate) fn best_member_role<R: Decoded>(rows: &[R]) -> Result<Option<AccountRole>> {
+    let mut best: Option<AccountRole> = None;
+    for r in rows {
+        let role: Option<String> = r.field("member_role")?;
+        best = best.max(
+            role.map(|x| parse::<AccountRole>(&x, "account role"))
+                .transpose()?,
+        );
+    }
+    Ok(best)
+}
+
 pub(crate) fn otp_row<R: Decoded>(r: &R) -> Result<OtpRow> {
     let slot: String = r.field("slot")?;
     Ok(OtpRow {
