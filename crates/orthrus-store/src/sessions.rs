@@ -4,7 +4,7 @@
 
 use crate::models::{ApiTokenRow, SessionRow, ThrottleRow};
 use crate::rows::{SESSION_COLS, TOKEN_COLS, session_row, throttle_row, token_row};
-use crate::sql::{self, sql_fmt};
+use crate::sql::{self, Backend, sql_fmt};
 use crate::{PgStore, Result, SqliteStore};
 use async_trait::async_trait;
 use orthrus_core::{SessionId, Timestamp, TokenId, UserId, WorkspaceId};
@@ -74,8 +74,45 @@ pub trait SessionStore: Send + Sync {
     async fn clear_throttle(&self, key: &str) -> Result<()>;
 }
 
+/// The row of credential table `table` (`sessions` or `api_tokens`, its
+/// columns `cols`: constants) whose token hash is `hash`.
+async fn by_token_hash<'c, DB: Backend, T>(
+    e: impl sqlx::Executor<'c, Database = DB>,
+    table: &'static str,
+    cols: &'static str,
+    hash: &str,
+    decode: impl Fn(&DB::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    let select = sql_fmt!("SELECT {cols} FROM {table} WHERE token_hash = $1");
+    sql::one_by(e, select, [hash.to_owned()], decode).await
+}
+
 macro_rules! impl_sessions {
     ($store:ty) => {
+        impl $store {
+            /// Revokes credential `id` of `user` in `ws` (a row of `table`,
+            /// `sessions` or `api_tokens`: a constant) unless it is revoked
+            /// already; whether it was.
+            async fn revoke_credential(
+                &self,
+                table: &'static str,
+                ws: WorkspaceId,
+                user: UserId,
+                id: impl std::fmt::Display,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let update = sql_fmt!(
+                    r#"
+                    UPDATE {table}
+                    SET revoked_at = $4
+                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
+                    "#
+                );
+                let keys = [ws.to_string(), user.to_string(), id.to_string()];
+                sql::changed_one(&self.pool, update, keys, |q| q.bind(at.0)).await
+            }
+        }
+
         #[async_trait]
         impl SessionStore for $store {
             #[instrument(
@@ -136,8 +173,7 @@ macro_rules! impl_sessions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRow>> {
-                let select = sql_fmt!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1");
-                sql::one_by(&self.pool, select, [hash.to_owned()], session_row).await
+                by_token_hash(&self.pool, "sessions", SESSION_COLS, hash, session_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, session = %s))]
@@ -190,13 +226,7 @@ macro_rules! impl_sessions {
                 s: SessionId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let update = r#"
-                    UPDATE sessions
-                    SET revoked_at = $4
-                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
-                    "#;
-                let keys = [ws.to_string(), user.to_string(), s.to_string()];
-                sql::changed_one(&self.pool, update, keys, |q| q.bind(at.0)).await
+                self.revoke_credential("sessions", ws, user, s, at).await
             }
 
             #[instrument(
@@ -254,8 +284,7 @@ macro_rules! impl_sessions {
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
             async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiTokenRow>> {
-                let select = sql_fmt!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1");
-                sql::one_by(&self.pool, select, [hash.to_owned()], token_row).await
+                by_token_hash(&self.pool, "api_tokens", TOKEN_COLS, hash, token_row).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, token = %t))]
@@ -298,13 +327,7 @@ macro_rules! impl_sessions {
                 t: TokenId,
                 at: Timestamp,
             ) -> Result<bool> {
-                let update = r#"
-                    UPDATE api_tokens
-                    SET revoked_at = $4
-                    WHERE workspace_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL
-                    "#;
-                let keys = [ws.to_string(), user.to_string(), t.to_string()];
-                sql::changed_one(&self.pool, update, keys, |q| q.bind(at.0)).await
+                self.revoke_credential("api_tokens", ws, user, t, at).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
