@@ -55,6 +55,9 @@ async fn spec() -> Json<Value> {
 
 /// Closed sets of values the API takes as strings, for the document only:
 /// the handlers parse the strings and answer a bad one with its own code.
+/// Each mirrors a real type (the web crate's, `orthrus-app`'s, `orthrus-core`'s
+/// or `orthrus-otp`'s, which do not depend on utoipa);
+/// `mirrored_sets_are_the_sets_the_server_reads` holds the words to it.
 #[allow(dead_code)]
 pub(crate) mod names {
     use utoipa::ToSchema;
@@ -460,6 +463,179 @@ mod tests {
             (&digits["minimum"], &digits["maximum"]),
             (&json!(6), &json!(8))
         );
+    }
+
+    /// Every variant of a real enum that has no list of its own: the
+    /// `match` has no wildcard, so a new variant stops this test compiling
+    /// until it is named here, and then the document is asked for it.
+    macro_rules! every {
+        ($t:ident: $($v:ident),+ $(,)?) => {{
+            let _exhaustive = |v: $t| match v {
+                $($t::$v)|+ => {}
+            };
+            vec![$($t::$v),+]
+        }};
+    }
+
+    /// The words the document lists for the set `set` of [`names`].
+    fn listed(doc: &Value, set: &str) -> Vec<String> {
+        let words: Vec<String> = doc["components"]["schemas"][set]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("the document has no set {set}"))
+            .iter()
+            .filter_map(|w| w.as_str().map(str::to_owned))
+            .collect();
+        assert!(!words.is_empty(), "{set} lists no words");
+        words
+    }
+
+    /// The query parameter `name` of an operation.
+    fn parameter<'a>(doc: &'a Value, method: &str, path: &str, name: &str) -> &'a Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name && p["in"] == "query")
+            .unwrap_or_else(|| panic!("{method} {path} has no query parameter {name}"))
+    }
+
+    /// Checks the words the document lists for `set` against the real type
+    /// the handlers read them as: each word is taken by `parse` (the real
+    /// parser), no two words are one value, and `every` value of the type
+    /// has its word (the document lacks none).
+    fn agrees<T: Copy + PartialEq + std::fmt::Debug>(
+        set: &str,
+        words: &[String],
+        every: &[T],
+        parse: impl Fn(&str) -> Option<T>,
+    ) {
+        let mut taken: Vec<T> = Vec::new();
+        for w in words {
+            let v = parse(w).unwrap_or_else(|| panic!("{set}: the server refuses {w:?}"));
+            assert!(!taken.contains(&v), "{set}: {w:?} is {v:?} again");
+            taken.push(v);
+        }
+        for v in every {
+            assert!(taken.contains(v), "{set}: the document lacks {v:?}");
+        }
+        assert_eq!(taken.len(), every.len(), "{set}: {words:?}");
+    }
+
+    /// Sorted, to compare sets of words.
+    fn sorted<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Vec<String> {
+        let mut v: Vec<String> = words.into_iter().map(|w| w.as_ref().to_owned()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The eight sets [`names`] mirrors for the document are the sets the
+    /// server reads: every parameter and property that takes one names its
+    /// schema; every word the served document lists for a set is taken by
+    /// the parser the handler (or the use case) reads it with; and every
+    /// value of the real type has its word. Where the real type spells its
+    /// values (`as_str`), the listed words are those spellings, no more.
+    /// Where it has no list of its values, [`every!`] names them, checked
+    /// complete by the compiler. Aliases a parser also takes (`ndjson`,
+    /// `SHA-256`) are not listed, as before.
+    #[test]
+    fn mirrored_sets_are_the_sets_the_server_reads() {
+        use crate::api::accounts::{Purpose, Scope};
+        use crate::api::autofill::LoginClient;
+        use orthrus_app::{AuditExportFormat, CodeUse, SeedExportFormat};
+        use orthrus_core::Channel;
+        use orthrus_otp::Algorithm;
+
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let places = [
+            ("ClientName", &schemas["LoginBody"]["properties"]["client"]),
+            ("Scope", parameter(&doc, "get", "/api/v1/accounts", "scope")),
+            (
+                "Purpose",
+                parameter(&doc, "get", "/api/v1/accounts/{id}/password", "purpose"),
+            ),
+            (
+                "Channel",
+                parameter(&doc, "get", "/api/v1/inbox", "channel"),
+            ),
+            (
+                "CodeUse",
+                parameter(&doc, "get", "/api/v1/accounts/{id}/totp/code", "via"),
+            ),
+            (
+                "CodeUse",
+                parameter(&doc, "post", "/api/v1/accounts/{id}/totp/code", "via"),
+            ),
+            ("CodeUse", &schemas["UsedBody"]["properties"]["via"]),
+            (
+                "Algorithm",
+                &schemas["EnrollBody"]["properties"]["algorithm"],
+            ),
+            (
+                "AuditFormat",
+                parameter(&doc, "get", "/api/v1/audit/export", "format"),
+            ),
+            (
+                "ExportFormat",
+                &schemas["ExportBody"]["properties"]["format"],
+            ),
+        ];
+        for (set, place) in places {
+            let named = format!("\"#/components/schemas/{set}\"");
+            assert!(place.to_string().contains(&named), "{set}: {place}");
+        }
+
+        // `client` of the sign-in, as its deserializer reads it.
+        let words = listed(&doc, "ClientName");
+        let every = every!(LoginClient: Extension, Cli, Api);
+        agrees("ClientName", &words, &every, |w| {
+            crate::api::autofill::login_client(json!(w)).ok().flatten()
+        });
+
+        // `scope` and `purpose` of account reads, by their serde.
+        let words = listed(&doc, "Scope");
+        let every = every!(Scope: Mine, All);
+        agrees("Scope", &words, &every, |w| {
+            serde_json::from_value::<Scope>(json!(w)).ok()
+        });
+        let words = listed(&doc, "Purpose");
+        let every = every!(Purpose: Reveal, Copy);
+        agrees("Purpose", &words, &every, |w| {
+            serde_json::from_value::<Purpose>(json!(w)).ok()
+        });
+
+        // The inbox's `channel`, as the use case parses it.
+        let words = listed(&doc, "Channel");
+        agrees("Channel", &words, &Channel::ALL, |w| w.parse().ok());
+        assert_eq!(sorted(Channel::ALL.map(Channel::as_str)), sorted(&words));
+
+        // `via` of a code, as `CodeUse::parse` reads it.
+        let words = listed(&doc, "CodeUse");
+        let every = every!(CodeUse: View, Copy, Cli, Api, Autofill, Automation);
+        agrees("CodeUse", &words, &every, CodeUse::parse);
+        assert_eq!(sorted(every.iter().map(|u| u.as_str())), sorted(&words));
+
+        // An enrolment's `algorithm`, as the use case parses it.
+        let words = listed(&doc, "Algorithm");
+        let every = every!(Algorithm: Sha1, Sha256, Sha512);
+        agrees("Algorithm", &words, &every, |w| w.parse().ok());
+        assert_eq!(sorted(every.iter().map(Algorithm::as_str)), sorted(&words));
+
+        // The audit export's `format`.
+        let words = listed(&doc, "AuditFormat");
+        let every = every!(AuditExportFormat: Csv, Jsonl);
+        agrees("AuditFormat", &words, &every, |w| {
+            AuditExportFormat::parse(w).ok()
+        });
+        assert_eq!(sorted(every.iter().map(|f| f.extension())), sorted(&words));
+
+        // The seed export's `format`.
+        let words = listed(&doc, "ExportFormat");
+        let every = every!(SeedExportFormat: Otpauth, Age);
+        agrees("ExportFormat", &words, &every, |w| {
+            SeedExportFormat::parse(w).ok()
+        });
+        assert_eq!(sorted(every.iter().map(|f| f.as_str())), sorted(&words));
     }
 
     /// A field with its own code for a bad value names a property of its
