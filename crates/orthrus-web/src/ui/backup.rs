@@ -79,14 +79,15 @@ pub(crate) async fn render_section(
     })
 }
 
-/// The section with "Confirm your identity" under its heading, for `then`.
+/// The section with "Confirm your identity" under its heading, to `what`
+/// (`view` or `use`) the codes once it succeeds ([`after_step_up`]).
 async fn step_up_dialog(
     s: &WebState,
     a: &Authed,
     id: orthrus_core::AccountId,
-    then: &str,
+    what: &str,
 ) -> Result<Response, WebError> {
-    render_section(s, a, id, Notes::step_up(a, then)?).await
+    render_section(s, a, id, Notes::step_up(a, &format!("backup-{what}:{id}"))?).await
 }
 
 async fn section(
@@ -184,9 +185,7 @@ pub(crate) async fn after_step_up(
     };
     match result {
         Ok(x) => render_section(s, a, id, x).await,
-        Err(AppError::StepUpRequired) => {
-            step_up_dialog(s, a, id, &format!("backup-{what}:{id}")).await
-        }
+        Err(AppError::StepUpRequired) => step_up_dialog(s, a, id, what).await,
         Err(e @ (AppError::Invalid { .. } | AppError::ApprovalRequired { .. })) => {
             render_section(s, a, id, Notes::error(e)).await
         }
@@ -217,9 +216,7 @@ async fn mark_used(
 ) -> Result<Response, WebError> {
     match s.app.mark_backup_code_used(&a.actor, id, position).await {
         Ok(_) => after_step_up(&s, &a, id, "view").await,
-        Err(AppError::StepUpRequired) => {
-            step_up_dialog(&s, &a, id, &format!("backup-view:{id}")).await
-        }
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id, "view").await,
         Err(e) => Err(e.into()),
     }
 }
