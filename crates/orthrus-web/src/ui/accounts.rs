@@ -391,12 +391,7 @@ impl StepUpDialog {
     /// The dialog for `then` (what runs once the check passes, as
     /// [`guarded`] reads it).
     pub(crate) fn new(then: &str, totp: bool, error: Option<String>) -> Self {
-        let mut parts = then.splitn(3, ':');
-        let (kind, id, extra) = (
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
+        let (kind, id, extra) = then_parts(then);
         let purpose = match kind {
             "reveal" => "Revealing a password",
             "copy" => "Copying a password",
@@ -432,6 +427,18 @@ impl StepUpDialog {
             cancel_target,
         }
     }
+}
+
+/// The parts of a `then` (`reveal:<id>`, `field:<id>:<field>`,
+/// `automation:<id>:<kind>…`): its kind, the id it is about and the rest,
+/// each empty when missing.
+pub(crate) fn then_parts(then: &str) -> (&str, &str, &str) {
+    let mut parts = then.splitn(3, ':');
+    (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    )
 }
 
 /// The identity-check dialog as a response.
@@ -484,12 +491,7 @@ struct SecretValue {
 /// What to do once the identity check passes: `reveal:<id>`, `copy:<id>`,
 /// `field:<id>:<field>`.
 pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebError> {
-    let mut parts = then.splitn(3, ':');
-    let (kind, id, extra) = (
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
+    let (kind, id, extra) = then_parts(then);
     let result = match kind {
         "reveal" => s
             .app

@@ -60,8 +60,7 @@ async fn start(
 /// What the identity check is for (the `then` of the dialog), in words
 /// the other device's prompt shows: the action and the account's name.
 async fn purpose_of(s: &WebState, a: &Authed, then: &str) -> String {
-    let mut parts = then.splitn(3, ':');
-    let (kind, id) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (kind, id, _) = crate::ui::accounts::then_parts(then);
     let what = match kind {
         "reveal" => "reveal the password of",
         "copy" => "copy the password of",
