@@ -5,9 +5,9 @@
 //! notification it would sleep until its 30 s timeout). On SQLite the same
 //! waits are woken in process (one node: A and B are the same app).
 
-use crate::support::{NodeB, TwoNodes, account_with_address};
-use orthrus_app::{Actor, AppError, Change, LoginRequest, NewUser, SessionKind};
-use orthrus_core::{Clock, OsEntropy, SecretString};
+use crate::support::{NodeB, TwoNodes, account_with_address, sign_in};
+use orthrus_app::{Actor, AppError, Change, NewUser};
+use orthrus_core::{Clock, OsEntropy};
 use orthrus_store::JobRow;
 use std::time::Duration;
 
@@ -23,21 +23,7 @@ impl TwoNodes {
     /// A session of `email` signed in through A, as B authenticates it:
     /// (token, B's actor).
     async fn signed_in_on_b(&self, email: &str, password: &str) -> (String, Actor) {
-        let token = self
-            .a
-            .login(LoginRequest {
-                email: email.into(),
-                password: SecretString::new(password),
-                totp: None,
-                ip: "127.0.0.1".into(),
-                user_agent: "test".into(),
-                kind: SessionKind::Cookie,
-            })
-            .await
-            .unwrap()
-            .token
-            .expose()
-            .to_owned();
+        let token = sign_in(&self.a, email, password).await;
         let actor = self.b.authenticate(&token, "127.0.0.1").await.unwrap();
         (token, actor)
     }

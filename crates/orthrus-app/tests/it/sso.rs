@@ -6,11 +6,12 @@
 //! its verifier.
 
 use crate::TestApp;
+use crate::support::sign_in;
 use orthrus_app::{
-    Actor, AppError, AuthorizationRequest, IdClaims, LoginRequest, OidcClient, ProviderAnswer,
-    SessionKind, SsoClient, SsoError, SsoFinish, SsoSettings, SsoStart, pkce_challenge,
+    Actor, AppError, AuthorizationRequest, IdClaims, OidcClient, ProviderAnswer, SessionKind,
+    SsoClient, SsoError, SsoFinish, SsoSettings, SsoStart, pkce_challenge,
 };
-use orthrus_core::{SecretString, WorkspaceRole};
+use orthrus_core::WorkspaceRole;
 use std::sync::{Arc, Mutex};
 
 const ISSUER: &str = "http://127.0.0.1:9";
@@ -158,19 +159,7 @@ async fn cli_session(t: &TestApp, code: &str, verifier: &str) -> Actor {
 
 /// The Owner's browser session, as the web layer would see it, and its token.
 async fn owner_session(t: &TestApp) -> (Actor, String) {
-    let out = t
-        .app
-        .login(LoginRequest {
-            email: "owner@acme.test".into(),
-            password: SecretString::new("owner-password-1"),
-            totp: None,
-            ip: "127.0.0.1".into(),
-            user_agent: "test".into(),
-            kind: SessionKind::Cookie,
-        })
-        .await
-        .unwrap();
-    let token = out.token.expose().to_owned();
+    let token = sign_in(&t.app, "owner@acme.test", "owner-password-1").await;
     let actor = t.app.authenticate(&token, "127.0.0.1").await.unwrap();
     (actor, token)
 }

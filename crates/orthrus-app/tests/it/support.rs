@@ -83,6 +83,24 @@ async fn set_up_owner(app: &App) -> Actor {
     app.local_actor(owner, ws).await.unwrap()
 }
 
+/// A browser session of `email` signed in through `app` with `password`:
+/// its token.
+pub async fn sign_in(app: &App, email: &str, password: &str) -> String {
+    app.login(orthrus_app::LoginRequest {
+        email: email.into(),
+        password: orthrus_core::SecretString::new(password),
+        totp: None,
+        ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        kind: orthrus_app::SessionKind::Cookie,
+    })
+    .await
+    .unwrap()
+    .token
+    .expose()
+    .to_owned()
+}
+
 pub struct TestApp {
     pub app: App,
     pub clock: FakeClock,
@@ -274,13 +292,7 @@ pub async fn audit_details(
 pub async fn hold_authenticator(app: &App, by: &Actor, id: &str, secret: &str) {
     let input = orthrus_app::EnrollInput {
         secret: Some(secret.into()),
-        otpauth_uri: None,
-        qr_image: None,
-        steam: false,
-        issuer: None,
-        algorithm: None,
-        digits: None,
-        period: None,
+        ..Default::default()
     };
     app.enroll_otp(by, id.parse().unwrap(), input)
         .await
