@@ -255,24 +255,20 @@ async fn owners_are_emailed_through_the_outbound_relay() {
     stop.cancel();
 }
 
-/// A form posted as a signed-in client (bearer sessions need no CSRF token).
+/// A form posted as a signed-in client (bearer sessions need no CSRF token):
+/// the status, where it redirects to (empty when it answers with a page)
+/// and the page.
 async fn form_post(
     who: &Client,
     path: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String, String) {
-    let r = who
-        .raw(reqwest::Method::POST, path)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let to = r
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let r = sent(who.raw(reqwest::Method::POST, path).form(form)).await;
+    let to = if r.status().is_redirection() {
+        location(&r)
+    } else {
+        String::new()
+    };
     (r.status(), to, r.text().await.unwrap())
 }
 
