@@ -6,7 +6,7 @@
 //! waits are woken in process (one node: A and B are the same app).
 
 use crate::support::{NodeB, TwoNodes, account_with_address, sign_in};
-use orthrus_app::{Actor, AppError, Change, NewUser};
+use orthrus_app::{Actor, AppError, Change};
 use orthrus_core::{Clock, OsEntropy};
 use orthrus_store::JobRow;
 use std::time::Duration;
@@ -208,20 +208,7 @@ async fn inbox_wait_on_b_ends_when_its_session_is_revoked_through_a() {
 async fn inbox_wait_on_b_ends_when_the_membership_is_removed_through_a() {
     for n in nodes("livewaitmember").await {
         let (id, address) = n.account_with_address().await;
-        let member =
-            n.a.create_user(
-                &n.owner,
-                NewUser {
-                    email: "member@acme.test".into(),
-                    name: "Member".into(),
-                    role: orthrus_core::WorkspaceRole::User,
-                    password: "member-password-1".into(),
-                    access_expires_at: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id;
+        let member = n.user("member@acme.test", None).await;
         n.collaborator(&id, &member).await;
         let (_, me) = n
             .signed_in_on_b("member@acme.test", "member-password-1")

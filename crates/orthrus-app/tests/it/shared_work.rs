@@ -4,8 +4,8 @@
 //! once: one audit event, one queued job, the cap of MFA checks kept.
 
 use crate::support::{NodeB, TwoNodes, create_account, hold_authenticator, sandbox_account};
-use orthrus_app::{NewUser, RotationInput};
-use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
+use orthrus_app::RotationInput;
+use orthrus_core::AccountRole;
 use orthrus_store::{AuditEventRow, JobRow};
 
 /// Two nodes on SQLite, and on PostgreSQL too when
@@ -19,27 +19,6 @@ impl TwoNodes {
     async fn account(&self, label: &str) -> String {
         let new = sandbox_account(label, "http://127.0.0.1:9/accounts/login");
         create_account(&self.a, &self.owner, new).await
-    }
-
-    async fn user(&self, email: &str, until: Option<Timestamp>) -> String {
-        self.a
-            .create_user(
-                &self.owner,
-                NewUser {
-                    email: email.into(),
-                    name: email.split('@').next().unwrap().into(),
-                    role: if until.is_some() {
-                        WorkspaceRole::Guest
-                    } else {
-                        WorkspaceRole::User
-                    },
-                    password: "member-password-1".into(),
-                    access_expires_at: until,
-                },
-            )
-            .await
-            .unwrap()
-            .id
     }
 
     async fn rotate(&self, id: &str, every_days: Option<i64>, on_member_leave: bool) {

@@ -5,7 +5,7 @@
 //! `ORTHRUS_TEST_DATABASE_URL` is set (a scratch database per run).
 
 use orthrus_app::{Actor, App, AppConfig, Change, NewAccount};
-use orthrus_core::{FakeClock, OsEntropy, Timestamp};
+use orthrus_core::{FakeClock, OsEntropy, Timestamp, WorkspaceRole};
 use orthrus_crypto::MasterKey;
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,26 +139,38 @@ impl TestApp {
     }
 
     /// A user of the workspace with `role`, as a local actor.
-    pub async fn user(&self, email: &str, role: orthrus_core::WorkspaceRole) -> Actor {
-        let u = self
-            .app
-            .create_user(
-                &self.owner,
-                orthrus_app::NewUser {
-                    email: email.into(),
-                    name: email.split('@').next().unwrap().into(),
-                    role,
-                    password: "member-password-1".into(),
-                    access_expires_at: None,
-                },
-            )
-            .await
-            .unwrap();
+    pub async fn user(&self, email: &str, role: WorkspaceRole) -> Actor {
+        let id = create_user(&self.app, &self.owner, email, role, None).await;
         self.app
-            .local_actor(u.id.parse().unwrap(), self.owner.workspace_id)
+            .local_actor(id.parse().unwrap(), self.owner.workspace_id)
             .await
             .unwrap()
     }
+}
+
+/// A user `email` made through `app` by `by`: named after the part before
+/// the `@`, password `member-password-1`, with `role` and access ending at
+/// `until`. Its id.
+pub async fn create_user(
+    app: &App,
+    by: &Actor,
+    email: &str,
+    role: WorkspaceRole,
+    until: Option<Timestamp>,
+) -> String {
+    app.create_user(
+        by,
+        orthrus_app::NewUser {
+            email: email.into(),
+            name: email.split('@').next().unwrap().into(),
+            role,
+            password: "member-password-1".into(),
+            access_expires_at: until,
+        },
+    )
+    .await
+    .unwrap()
+    .id
 }
 
 /// How node B joins node A's database.
@@ -227,6 +239,17 @@ impl TwoNodes {
 
     pub fn backend(&self) -> &'static str {
         self.a.store().backend()
+    }
+
+    /// A user made through A by the Owner: a Guest when their access ends
+    /// at `until`, a User otherwise (see [`create_user`]). Its id.
+    pub async fn user(&self, email: &str, until: Option<Timestamp>) -> String {
+        let role = if until.is_some() {
+            WorkspaceRole::Guest
+        } else {
+            WorkspaceRole::User
+        };
+        create_user(&self.a, &self.owner, email, role, until).await
     }
 }
 
