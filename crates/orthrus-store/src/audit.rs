@@ -3,13 +3,50 @@
 //! [`crate::Store`] through the [`AuditStore`] supertrait.
 
 use crate::models::{AuditEventRow, AuditFilter, NewAuditEvent};
-use crate::rows::{AUDIT_COLS, audit_row};
+use crate::rows::{AUDIT_COLS, audit_link, audit_row};
 use crate::sql::{self, sql_fmt};
-use crate::{AuditHead, ChainFn, PgStore, Result, SqliteStore};
+use crate::{AuditHead, ChainFn, PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
 use orthrus_core::WorkspaceId;
 use sqlx::Row;
 use tracing::instrument;
+
+/// A column of a stored audit event holding what no append writes: a
+/// word that is not an outcome, an id or time that does not parse (or is
+/// not in the spelling written), a detail that is not JSON, a value of
+/// another type. Only a hand edit of the table puts one there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableColumn {
+    pub column: &'static str,
+    /// What it holds, spelled for a report (`"evil"`, `NULL`, `12.5`).
+    pub holds: String,
+}
+
+impl std::fmt::Display for UnreadableColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} holds {}", self.column, self.holds)
+    }
+}
+
+/// A stored audit event that cannot be read as one (its first
+/// [`UnreadableColumn`]), with its place in the chain and its hash when
+/// those columns read, so the verifier reports it and goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableAuditEvent {
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
+    pub column: UnreadableColumn,
+}
+
+impl From<UnreadableAuditEvent> for StoreError {
+    fn from(u: UnreadableAuditEvent) -> Self {
+        let seq = u.seq.map_or_else(|| "?".to_owned(), |s| s.to_string());
+        StoreError::Corrupt(format!("audit event #{seq}: {}", u.column))
+    }
+}
+
+/// One row of a workspace's audit chain: the event, or why it is not one.
+pub type AuditLink = std::result::Result<AuditEventRow, UnreadableAuditEvent>;
 
 /// The audit chain.
 #[async_trait]
@@ -31,8 +68,19 @@ pub trait AuditStore: Send + Sync {
         chain: ChainFn<'_>,
     ) -> Result<()>;
     async fn list_audit(&self, ws: WorkspaceId, f: &AuditFilter) -> Result<Vec<AuditEventRow>>;
-    /// Every event of a workspace in chain order, for verification.
-    async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>>;
+    /// Every stored row of a workspace's chain in chain order, for
+    /// verification: a row edited into one no append writes is an
+    /// [`UnreadableAuditEvent`] there, not an error.
+    async fn audit_links(&self, ws: WorkspaceId) -> Result<Vec<AuditLink>>;
+    /// Every event of a workspace in chain order; `Corrupt` if one cannot
+    /// be read (see [`AuditStore::audit_links`]).
+    async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>> {
+        self.audit_links(ws)
+            .await?
+            .into_iter()
+            .map(|link| link.map_err(StoreError::from))
+            .collect()
+    }
     async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>>;
 }
 
@@ -214,7 +262,7 @@ macro_rules! impl_audit {
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
-            async fn audit_chain(&self, ws: WorkspaceId) -> Result<Vec<AuditEventRow>> {
+            async fn audit_links(&self, ws: WorkspaceId) -> Result<Vec<AuditLink>> {
                 let select = sql_fmt!(
                     r#"
                     SELECT {AUDIT_COLS}
@@ -223,7 +271,8 @@ macro_rules! impl_audit {
                     ORDER BY seq
                     "#
                 );
-                sql::all_by(&self.pool, select, [ws.to_string()], audit_row).await
+                let link = |r: &_| Ok(audit_link(r));
+                sql::all_by(&self.pool, select, [ws.to_string()], link).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

@@ -39,7 +39,7 @@ mod users;
 pub use access::{AccessDecision, AccessStore};
 pub use accounts::AccountStore;
 pub use approvals::ApprovalStore;
-pub use audit::AuditStore;
+pub use audit::{AuditLink, AuditStore, UnreadableAuditEvent, UnreadableColumn};
 pub use authenticator::AuthenticatorStore;
 pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};
 pub use directory::{
@@ -241,6 +241,24 @@ pub mod testing {
         conn.close().await?;
         let (head, _) = base.rsplit_once('/').unwrap_or((base, ""));
         Ok(format!("{head}/{name}"))
+    }
+
+    /// Runs `sql` (one or more statements) on the database at `url`
+    /// (`sqlite://…` or `postgres://…`) over a connection of its own, as a
+    /// person with access to the database would: for tests that edit rows
+    /// by hand.
+    pub async fn execute(url: &str, sql: &str) -> crate::Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await?;
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await?;
+        }
+        Ok(())
     }
 
     /// What every benchmark does for its figures: `run` once on a fresh

@@ -1,5 +1,6 @@
 //! The audit chain: events appended in order with their hashes and head
-//! MAC, filtered when read, and one chain kept under concurrent appends.
+//! MAC, filtered when read, one chain kept under concurrent appends, and
+//! rows edited by hand read for the verifier as unreadable, not an error.
 
 use super::fixtures::*;
 use super::*;
@@ -121,6 +122,111 @@ async fn concurrent_audit_appends_keep_one_chain() {
         assert_eq!(all.len(), 20);
         for w in all.windows(2) {
             assert_eq!(w[1].prev_hash, w[0].hash, "{}", s.backend());
+        }
+    }
+}
+
+#[tokio::test]
+async fn hand_edited_audit_rows_read_as_unreadable_links() {
+    let b = backends("auditedit").await;
+    for (s, url) in b.stores.iter().zip(&b.urls) {
+        let (c, ws) = bare_workspace(s.as_ref()).await;
+        let chain = |_: &str, seq: i64, _: &NewAuditEvent| ChainLink {
+            hash: format!("h{seq}"),
+            head_mac: String::new(),
+        };
+        let mut appended = Vec::new();
+        for i in 0..8 {
+            let mut e = audit_event(&c, format!("a{i}"), serde_json::json!({"i": i}));
+            e.actor_id = Some(UserId::new(&c, &OsEntropy));
+            appended.push(s.append_audit(ws.id, &e, &chain).await.unwrap());
+        }
+        let sqlite = s.backend() == "sqlite";
+        let quoted = |v: String| format!("{v:?}");
+        // (seq, SET clause, the column reported, what it is said to hold)
+        let mut edits = vec![
+            (1, "outcome = 'evil'", "outcome", quoted("evil".into())),
+            (
+                2,
+                "detail = '{not json'",
+                "detail",
+                quoted("{not json".into()),
+            ),
+            // Valid JSON, but not the spelling an append writes.
+            (
+                3,
+                "detail = detail || ' '",
+                "detail",
+                quoted("{\"i\":2} ".into()),
+            ),
+            (
+                4,
+                "id = upper(id)",
+                "id",
+                quoted(appended[3].event.id.to_string().to_uppercase()),
+            ),
+            (
+                5,
+                "actor_id = 'nobody'",
+                "actor_id",
+                quoted("nobody".into()),
+            ),
+        ];
+        if sqlite {
+            // SQLite keeps text in an INTEGER column, and binary data anywhere.
+            edits.push((6, "at = 'garbage'", "at", quoted("garbage".into())));
+            edits.push((7, "hash = X'0102'", "hash", "2 bytes of binary data".into()));
+        }
+        for (seq, set, _, _) in &edits {
+            let sql = format!(
+                "UPDATE audit_events SET {set} WHERE workspace_id = '{}' AND seq = {seq}",
+                ws.id
+            );
+            testing::execute(url, &sql).await.unwrap();
+        }
+        let links = s.audit_links(ws.id).await.unwrap();
+        assert_eq!(links.len(), 8);
+        for (seq, _, column, holds) in edits.clone() {
+            let readable_hash = column != "hash";
+            assert_eq!(
+                links[usize::try_from(seq - 1).unwrap()],
+                Err(UnreadableAuditEvent {
+                    seq: Some(seq),
+                    hash: readable_hash.then(|| format!("h{seq}")),
+                    column: UnreadableColumn { column, holds },
+                }),
+                "{}",
+                s.backend()
+            );
+        }
+        for (i, row) in appended.iter().enumerate().skip(edits.len()) {
+            assert_eq!(links[i], Ok(row.clone()), "{}", s.backend());
+        }
+        // The strict read refuses the chain, naming the first such row.
+        let strict = s.audit_chain(ws.id).await.err().map(|e| e.to_string());
+        assert_eq!(
+            strict.as_deref(),
+            Some("corrupt row: audit event #1: outcome holds \"evil\"")
+        );
+        if sqlite {
+            // A number that is not one: the row has no place in the chain.
+            let sql = format!(
+                "UPDATE audit_events SET seq = 'x' WHERE workspace_id = '{}' AND seq = 8",
+                ws.id
+            );
+            testing::execute(url, &sql).await.unwrap();
+            let links = s.audit_links(ws.id).await.unwrap();
+            assert_eq!(
+                links[7],
+                Err(UnreadableAuditEvent {
+                    seq: None,
+                    hash: Some("h8".into()),
+                    column: UnreadableColumn {
+                        column: "seq",
+                        holds: quoted("x".into()),
+                    },
+                })
+            );
         }
     }
 }

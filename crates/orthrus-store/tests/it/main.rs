@@ -38,21 +38,28 @@ mod users;
 
 struct Backends {
     stores: Vec<Arc<dyn Store>>,
+    /// The database of each store, for tests that edit rows by hand.
+    urls: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
 async fn backends(tag: &str) -> Backends {
     let dir = tempfile::tempdir().unwrap();
-    let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(
-        SqliteStore::open(&dir.path().join("t.db")).await.unwrap(),
-    )];
+    let file = dir.path().join("t.db");
+    let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(SqliteStore::open(&file).await.unwrap())];
+    let mut urls = vec![format!("sqlite://{}", file.display())];
     if let Some(base) = testing::pg_base_url() {
         let url = testing::pg_scratch_database(&base, tag).await.unwrap();
         stores.push(Arc::new(PgStore::connect(&url).await.unwrap()));
+        urls.push(url);
     } else {
         eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
     }
-    Backends { stores, _dir: dir }
+    Backends {
+        stores,
+        urls,
+        _dir: dir,
+    }
 }
 
 fn clock() -> FakeClock {
