@@ -5,7 +5,9 @@
 use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, AuditAction, Result};
 use orthrus_core::{AuditOutcome, AuditTarget, EventId, UserId, WorkspaceId};
-use orthrus_store::{AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent};
+use orthrus_store::{
+    AuditEventRow, AuditFilter, ChainLink, GENESIS_HASH, NewAuditEvent, UnreadableAuditEvent,
+};
 use serde::Serialize;
 
 /// An event as the API shows it.
@@ -309,6 +311,8 @@ impl App {
 
     /// Recomputes every chain: detects edited, deleted, inserted or reordered
     /// events, and a truncated tail (the head row remembers the last hash).
+    /// An event edited into one no append writes (an unknown outcome, a
+    /// malformed id or detail) is reported as unreadable, not an error.
     pub async fn verify_audit(&self) -> Result<AuditVerification> {
         let mut out = AuditVerification {
             workspaces: 0,
@@ -317,32 +321,58 @@ impl App {
         };
         for ws in self.inner.store.list_workspaces().await? {
             out.workspaces += 1;
-            let events = self.inner.store.audit_chain(ws.id).await?;
-            out.events += events.len();
+            let links = self.inner.store.audit_links(ws.id).await?;
+            out.events += links.len();
             let mut prev = GENESIS_HASH.to_owned();
             let mut expected_seq = 1;
-            for e in &events {
-                if e.seq != expected_seq {
+            for link in &links {
+                let seq = match link {
+                    Ok(e) => e.seq,
+                    Err(UnreadableAuditEvent { seq: Some(seq), .. }) => *seq,
+                    Err(u) => {
+                        // Its number is what was edited: it has no place.
+                        out.problems.push(format!(
+                            "workspace {}: an event after #{} cannot be read: {}",
+                            ws.id,
+                            expected_seq - 1,
+                            u.column
+                        ));
+                        continue;
+                    }
+                };
+                if seq != expected_seq {
                     out.problems.push(format!(
-                        "workspace {}: event #{expected_seq} is missing (next is #{})",
-                        ws.id, e.seq
+                        "workspace {}: event #{expected_seq} is missing (next is #{seq})",
+                        ws.id
                     ));
-                    expected_seq = e.seq;
+                    expected_seq = seq;
                 }
-                if e.prev_hash != prev {
-                    out.problems.push(format!(
-                        "workspace {}: event #{} does not follow the one before it",
-                        ws.id, e.seq
-                    ));
+                match link {
+                    Ok(e) => {
+                        if e.prev_hash != prev {
+                            out.problems.push(format!(
+                                "workspace {}: event #{seq} does not follow the one before it",
+                                ws.id
+                            ));
+                        }
+                        let recomputed = self.chain_hash(&e.prev_hash, seq, &e.event);
+                        if recomputed != e.hash {
+                            out.problems.push(format!(
+                                "workspace {}: event #{seq} ({}) was altered",
+                                ws.id, e.event.action
+                            ));
+                        }
+                    }
+                    Err(u) => out.problems.push(format!(
+                        "workspace {}: event #{seq} cannot be read: {}",
+                        ws.id, u.column
+                    )),
                 }
-                let recomputed = self.chain_hash(&e.prev_hash, e.seq, &e.event);
-                if recomputed != e.hash {
-                    out.problems.push(format!(
-                        "workspace {}: event #{} ({}) was altered",
-                        ws.id, e.seq, e.event.action
-                    ));
-                }
-                prev = e.hash.clone();
+                // An unreadable hash breaks the link to the next event.
+                prev = match link {
+                    Ok(e) => e.hash.clone(),
+                    Err(u) => u.hash.clone().unwrap_or_default(),
+                };
                 expected_seq += 1;
             }
             match self.inner.store.audit_head(ws.id).await? {
@@ -358,7 +388,7 @@ impl App {
                         head.seq
                     ));
                 }
-                None if !events.is_empty() => {
+                None if !links.is_empty() => {
                     out.problems
                         .push(format!("workspace {}: the chain head is missing", ws.id));
                 }

@@ -4,6 +4,7 @@
 //! `support.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_verify;
 mod inbox_paging;
 mod live_updates;
 mod mfa_check;

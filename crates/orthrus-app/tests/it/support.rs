@@ -106,6 +106,8 @@ pub struct TestApp {
     pub clock: FakeClock,
     /// The workspace Owner made at setup, as a local actor.
     pub owner: Actor,
+    /// The database, for tests that edit rows by hand.
+    pub url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -134,6 +136,7 @@ impl TestApp {
             app,
             clock,
             owner,
+            url: url.to_owned(),
             _dir: dir,
         }
     }

@@ -173,6 +173,22 @@ async fn audit_verify_detects_edits_and_deletions() {
     std::fs::write(&db, &snapshot).unwrap();
     exec("UPDATE audit_events SET actor_email = 'someone@else.test' WHERE seq = 4").await;
     assert_eq!(audit_verify(&storage).status.code(), Some(2));
+    // An outcome no append writes: tampering too, not a failure to check.
+    std::fs::write(&db, &snapshot).unwrap();
+    exec("UPDATE audit_events SET outcome = 'evil' WHERE seq = 3").await;
+    let out = audit_verify(&storage);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("event #3 cannot be read: outcome holds \"evil\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The newest events cut off and the head moved back to a readable older link.
     std::fs::write(&db, &snapshot).unwrap();
     exec("DELETE FROM audit_events WHERE seq = 5").await;
