@@ -74,6 +74,7 @@ pub(crate) trait Decoded {
             return x.to_string();
         }
         match self.field::<Vec<u8>>(col) {
+            Ok(b) if b.len() == 1 => "1 byte of binary data".to_owned(),
             Ok(b) => format!("{} bytes of binary data", b.len()),
             Err(_) => "a value of another type".to_owned(),
         }
