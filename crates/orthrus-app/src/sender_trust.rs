@@ -14,6 +14,7 @@
 
 use crate::inbox::InboxItem;
 use crate::{App, SenderAuth};
+use orthrus_core::DmarcVerdict;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -243,7 +244,7 @@ impl AppSenders {
             );
         }
         let signed_by_the_app = a.dkim_domains.iter().any(|d| self.is_the_apps(d));
-        if a.dmarc == "pass" || signed_by_the_app {
+        if a.dmarc == DmarcVerdict::Pass || signed_by_the_app {
             return None;
         }
         refuse(
@@ -309,6 +310,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orthrus_core::DkimVerdict;
 
     fn senders() -> AppSenders {
         AppSenders::new(["Sandbox.test.".to_owned()], [], ["326 65".to_owned()])
@@ -333,9 +335,13 @@ mod tests {
 
     fn verdict(from: &str, dkim: &[&str], dmarc: &str) -> SenderAuth {
         SenderAuth {
-            dkim: if dkim.is_empty() { "none" } else { "pass" }.into(),
+            dkim: if dkim.is_empty() {
+                DkimVerdict::None
+            } else {
+                DkimVerdict::Pass
+            },
             dkim_domains: dkim.iter().map(|d| (*d).to_owned()).collect(),
-            dmarc: dmarc.into(),
+            dmarc: dmarc.parse().unwrap(),
             from_domain: from.into(),
             flagged: false,
             reason: None,

@@ -2,7 +2,7 @@
 //! roles, the permission policy (a pure function), the stored vocabulary of
 //! jobs, messages, authenticators and the audit log (`JobKind`, `JobState`,
 //! `QuestionKind`, `StepOutcome`, `Channel`, `OtpKind`, `OtpSource`,
-//! `AuditOutcome`), and the `Clock` and `Entropy` seams through which time
+//! `AuditOutcome`, a mail sender's `DkimVerdict` and `DmarcVerdict`), and the `Clock` and `Entropy` seams through which time
 //! and randomness enter the system.
 //!
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
@@ -44,6 +44,7 @@ pub mod otp;
 pub mod policy;
 pub mod roles;
 pub mod secret;
+pub mod sender;
 
 pub use audit::{AuditOutcome, AuditTarget};
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
@@ -53,6 +54,7 @@ pub use otp::{OtpKind, OtpSource};
 pub use policy::{Action, Decision, Subject};
 pub use roles::{AccountRole, WorkspaceRole};
 pub use secret::SecretString;
+pub use sender::{DkimVerdict, DmarcVerdict};
 
 /// Well-known apps with a name and icon; anything else is `generic`.
 pub const KNOWN_APPS: &[(&str, &str)] = &[

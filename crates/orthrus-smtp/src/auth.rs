@@ -23,6 +23,7 @@ use mail_auth::{
     SpfOutput, SpfResult, Txt,
 };
 use orthrus_app::SenderAuth;
+use orthrus_core::{DkimVerdict, DmarcVerdict};
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -420,8 +421,8 @@ impl SenderVerifier {
     pub async fn verify(&self, raw: &[u8], mail_from: &str) -> SenderAuth {
         let Some(mut msg) = AuthenticatedMessage::parse(raw) else {
             return self.conclude(SenderAuth {
-                dkim: "permerror".into(),
-                dmarc: "none".into(),
+                dkim: DkimVerdict::PermError,
+                dmarc: DmarcVerdict::None,
                 ..SenderAuth::default()
             });
         };
@@ -438,9 +439,9 @@ impl SenderVerifier {
         if msg.from.len() > 1 {
             let claimed = from_domains.iter().find(|d| self.is_well_known(d));
             return SenderAuth {
-                dkim: "none".into(),
+                dkim: DkimVerdict::None,
                 dkim_domains: Vec::new(),
-                dmarc: "permerror".into(),
+                dmarc: DmarcVerdict::PermError,
                 flagged: claimed.is_some(),
                 reason: claimed
                     .map(|d| format!("names several senders, one of them {d}: it may be forged")),
@@ -451,8 +452,8 @@ impl SenderVerifier {
         // proportional to headers × signed header names × signatures.
         if msg.headers.len() > MAX_HEADERS {
             return self.conclude(SenderAuth {
-                dkim: "permerror".into(),
-                dmarc: "none".into(),
+                dkim: DkimVerdict::PermError,
+                dmarc: DmarcVerdict::None,
                 from_domain,
                 ..SenderAuth::default()
             });
@@ -468,13 +469,13 @@ impl SenderVerifier {
         let checked = tokio::time::timeout(self.timeout, self.check(&msg, mail_from)).await;
         let timed_out = checked.is_err();
         let (dkim, dkim_domains, dmarc) = checked
-            .unwrap_or_else(|_| ("temperror".to_owned(), Vec::new(), "temperror".to_owned()));
+            .unwrap_or_else(|_| (DkimVerdict::TempError, Vec::new(), DmarcVerdict::TempError));
         // Lookups that failed are not tried again for a while (TxtCache):
         // the next message from the same domain does not wait again.
-        if timed_out || dkim == "temperror" {
+        if timed_out || dkim == DkimVerdict::TempError {
             self.cache.record_failure(&dkim_names(&msg), started);
         }
-        if timed_out || dmarc == "temperror" {
+        if timed_out || dmarc == DmarcVerdict::TempError {
             self.cache
                 .record_failure(&dmarc_names(&from_domain), started);
         }
@@ -492,7 +493,7 @@ impl SenderVerifier {
         &self,
         msg: &AuthenticatedMessage<'_>,
         mail_from: &str,
-    ) -> (String, Vec<String>, String) {
+    ) -> (DkimVerdict, Vec<String>, DmarcVerdict) {
         // Names under pinned domains that are not pinned do not exist.
         for h in &msg.dkim_headers {
             if let Ok(sig) = &h.header {
@@ -538,19 +539,19 @@ impl SenderVerifier {
             .await;
         let dmarc_verdict = if dmarc.dmarc_record().is_none() {
             match dmarc.dkim_result() {
-                DmarcResult::TempError(_) => "temperror",
-                DmarcResult::PermError(_) => "permerror",
-                _ => "none",
+                DmarcResult::TempError(_) => DmarcVerdict::TempError,
+                DmarcResult::PermError(_) => DmarcVerdict::PermError,
+                _ => DmarcVerdict::None,
             }
         } else {
             match (dmarc.dkim_result(), dmarc.spf_result()) {
-                (DmarcResult::Pass, _) | (_, DmarcResult::Pass) => "pass",
-                (DmarcResult::TempError(_), _) => "temperror",
-                (DmarcResult::PermError(_), _) => "permerror",
-                _ => "fail",
+                (DmarcResult::Pass, _) | (_, DmarcResult::Pass) => DmarcVerdict::Pass,
+                (DmarcResult::TempError(_), _) => DmarcVerdict::TempError,
+                (DmarcResult::PermError(_), _) => DmarcVerdict::PermError,
+                _ => DmarcVerdict::Fail,
             }
         };
-        (dkim_verdict.into(), dkim_domains, dmarc_verdict.into())
+        (dkim_verdict, dkim_domains, dmarc_verdict)
     }
 
     /// The well-known domain `domain` is, or is under.
@@ -572,7 +573,7 @@ impl SenderVerifier {
     fn conclude(&self, mut v: SenderAuth) -> SenderAuth {
         let claimed = self.well_known_for(&v.from_domain).map(str::to_owned);
         if let Some(domain) = claimed
-            && v.dmarc != "pass"
+            && v.dmarc != DmarcVerdict::Pass
         {
             v.flagged = true;
             v.reason = Some(format!(
@@ -609,30 +610,22 @@ fn dmarc_names(domain: &str) -> Vec<String> {
 
 /// One word for all DKIM signatures: `pass` if any passed, otherwise the
 /// most telling failure, `none` without signatures.
-fn dkim_summary<'a>(results: impl Iterator<Item = &'a DkimResult>) -> &'static str {
-    let mut best = "none";
-    let rank = |s: &str| match s {
-        "pass" => 5,
-        "fail" => 4,
-        "permerror" => 3,
-        "temperror" => 2,
-        "neutral" => 1,
-        _ => 0,
-    };
+fn dkim_summary<'a>(results: impl Iterator<Item = &'a DkimResult>) -> DkimVerdict {
+    let mut best = DkimVerdict::None;
     for r in results {
         let s = match r {
-            DkimResult::Pass => "pass",
+            DkimResult::Pass => DkimVerdict::Pass,
             // A body that no longer matches its hash was altered: RFC 6376
             // treats it as a failure (mail-auth reports it as neutral).
             DkimResult::Fail(_) | DkimResult::Neutral(mail_auth::Error::FailedBodyHashMatch) => {
-                "fail"
+                DkimVerdict::Fail
             }
-            DkimResult::PermError(_) => "permerror",
-            DkimResult::TempError(_) => "temperror",
-            DkimResult::Neutral(_) => "neutral",
-            DkimResult::None => "none",
+            DkimResult::PermError(_) => DkimVerdict::PermError,
+            DkimResult::TempError(_) => DkimVerdict::TempError,
+            DkimResult::Neutral(_) => DkimVerdict::Neutral,
+            DkimResult::None => DkimVerdict::None,
         };
-        if rank(s) > rank(best) {
+        if s.rank() > best.rank() {
             best = s;
         }
     }
@@ -684,12 +677,12 @@ mod tests {
             DkimResult::Fail(Error::FailedVerification),
             DkimResult::Pass,
         ];
-        assert_eq!(dkim_summary(r.iter()), "pass");
+        assert_eq!(dkim_summary(r.iter()).as_str(), "pass");
         let r = [
             DkimResult::Neutral(Error::FailedVerification),
             DkimResult::Fail(Error::FailedVerification),
         ];
-        assert_eq!(dkim_summary(r.iter()), "fail");
-        assert_eq!(dkim_summary([].iter()), "none");
+        assert_eq!(dkim_summary(r.iter()).as_str(), "fail");
+        assert_eq!(dkim_summary([].iter()).as_str(), "none");
     }
 }

@@ -15,7 +15,7 @@ pub(crate) use sealed::{Sealed, pack, unpack, unpack_fields};
 
 use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, Entity, Result};
-use orthrus_core::{AccountId, Channel, EventId, Subject};
+use orthrus_core::{AccountId, Channel, DkimVerdict, DmarcVerdict, EventId, Subject};
 use orthrus_crypto::Aad;
 use orthrus_store::InboxMessageRow;
 use serde::{Deserialize, Serialize};
@@ -94,13 +94,15 @@ pub struct MessageLink {
 pub struct SenderAuth {
     /// `pass` (a signature verified), `fail`, `neutral`, `permerror`,
     /// `temperror` or `none` (unsigned).
-    pub dkim: String,
+    #[schema(value_type = String)]
+    pub dkim: DkimVerdict,
     /// Domains whose DKIM signatures verified.
     #[serde(default)]
     pub dkim_domains: Vec<String>,
     /// DMARC alignment: `pass`, `fail`, `none` (no policy), `temperror`,
     /// `permerror`.
-    pub dmarc: String,
+    #[schema(value_type = String)]
+    pub dmarc: DmarcVerdict,
     /// The From header's domain.
     pub from_domain: String,
     /// The sender claims a well-known app domain but fails authentication:

@@ -144,7 +144,7 @@ async fn a_second_from_header_cannot_hide_a_forged_sender() {
     );
     let a = v.verify(&attacker.sign(&msg), "x@attacker.example").await;
     assert!(a.flagged, "{a:?}");
-    assert_ne!(a.dmarc, "pass");
+    assert_ne!(a.dmarc.as_str(), "pass");
     assert!(a.reason.unwrap().contains("instagram.com"));
 }
 
@@ -165,7 +165,7 @@ async fn hostile_signature_counts_are_bounded() {
     let started = Instant::now();
     let a = v.verify(raw.as_bytes(), "").await;
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_ne!(a.dkim, "pass");
+    assert_ne!(a.dkim.as_str(), "pass");
     // Too many header fields: not verified at all.
     let mut raw = String::new();
     for i in 0..1500 {
@@ -173,7 +173,7 @@ async fn hostile_signature_counts_are_bounded() {
     }
     raw.push_str(&message("noreply@shop.example", "555001"));
     let a = v.verify(&s.sign(&raw), "").await;
-    assert_eq!(a.dkim, "permerror", "{a:?}");
+    assert_eq!(a.dkim.as_str(), "permerror", "{a:?}");
 }
 
 #[tokio::test]
@@ -224,7 +224,7 @@ async fn rsa_sha256_signatures_verify() {
     let other = Signer::new("accounts.google.com", "20230601");
     let v = verifier(vec![other.record(), dmarc("accounts.google.com", "reject")]);
     let a = v.verify(raw.as_bytes(), "").await;
-    assert_ne!(a.dkim, "pass", "{a:?}");
+    assert_ne!(a.dkim.as_str(), "pass", "{a:?}");
     assert!(a.flagged, "{a:?}");
 }
 
@@ -243,7 +243,7 @@ async fn an_unreachable_resolver_gives_an_error_verdict_in_bounded_time() {
         matches!(a.dkim.as_str(), "temperror" | "permerror"),
         "{a:?}"
     );
-    assert_ne!(a.dmarc, "pass");
+    assert_ne!(a.dmarc.as_str(), "pass");
     assert!(!a.flagged);
 }
 
@@ -256,7 +256,7 @@ async fn garbage_gets_a_verdict_not_a_panic() {
         b"DKIM-Signature: v=1; a=rsa-sha256; d=; s=\r\n\r\n",
     ] {
         let a = v.verify(raw, "").await;
-        assert_ne!(a.dkim, "pass");
+        assert_ne!(a.dkim.as_str(), "pass");
     }
 }
 

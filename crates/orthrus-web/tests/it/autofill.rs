@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use orthrus_app::SenderAuth;
-use orthrus_core::Clock;
+use orthrus_core::{Clock, DkimVerdict, DmarcVerdict};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -485,9 +485,13 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
 
 fn verdict(flagged: bool) -> SenderAuth {
     SenderAuth {
-        dkim: "pass".into(),
+        dkim: DkimVerdict::Pass,
         dkim_domains: vec!["instagram.com".into()],
-        dmarc: if flagged { "fail" } else { "pass" }.into(),
+        dmarc: if flagged {
+            DmarcVerdict::Fail
+        } else {
+            DmarcVerdict::Pass
+        },
         from_domain: "mail.instagram.com".into(),
         flagged,
         reason: flagged.then(|| "DMARC failed".to_owned()),

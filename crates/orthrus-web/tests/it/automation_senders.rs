@@ -5,6 +5,7 @@
 
 use crate::support::{Client, TestApp, text_of};
 use orthrus_app::{AppSenders, SenderAuth};
+use orthrus_core::DkimVerdict;
 use reqwest::StatusCode;
 use std::collections::HashMap;
 
@@ -15,9 +16,13 @@ fn instagram() -> AppSenders {
 
 fn verdict(from: &str, dkim: &[&str], dmarc: &str) -> SenderAuth {
     SenderAuth {
-        dkim: if dkim.is_empty() { "none" } else { "pass" }.into(),
+        dkim: if dkim.is_empty() {
+            DkimVerdict::None
+        } else {
+            DkimVerdict::Pass
+        },
         dkim_domains: dkim.iter().map(|d| (*d).to_owned()).collect(),
-        dmarc: dmarc.into(),
+        dmarc: dmarc.parse().unwrap(),
         from_domain: from.into(),
         flagged: false,
         reason: None,

@@ -5,6 +5,7 @@
 
 use crate::support::{TestApp, assert_code, code, text_of};
 use orthrus_app::SenderAuth;
+use orthrus_core::{DkimVerdict, DmarcVerdict};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -16,9 +17,9 @@ async fn the_message_view_is_sanitized_and_shows_links_as_text() {
     let owner = t.owner().await;
     let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     let verdict = SenderAuth {
-        dkim: "pass".into(),
+        dkim: DkimVerdict::Pass,
         dkim_domains: vec!["instagram.com".into()],
-        dmarc: "pass".into(),
+        dmarc: DmarcVerdict::Pass,
         from_domain: "mail.instagram.com".into(),
         flagged: false,
         reason: None,
@@ -78,9 +79,9 @@ async fn flagged_codes_are_shown_but_never_given_to_automations() {
     let owner = t.owner().await;
     let (id, address) = owner.account_with_address("Brand IG", "pw").await;
     let forged = SenderAuth {
-        dkim: "pass".into(),
+        dkim: DkimVerdict::Pass,
         dkim_domains: vec!["attacker.example".into()],
-        dmarc: "fail".into(),
+        dmarc: DmarcVerdict::Fail,
         from_domain: "mail.instagram.com".into(),
         flagged: true,
         reason: Some("claims to be from instagram.com but does not pass DMARC".into()),
@@ -107,7 +108,7 @@ async fn flagged_codes_are_shown_but_never_given_to_automations() {
                 raw.as_bytes(),
                 Some(SenderAuth {
                     flagged: true,
-                    dmarc: "fail".into(),
+                    dmarc: DmarcVerdict::Fail,
                     from_domain: "mail.instagram.com".into(),
                     ..SenderAuth::default()
                 }),
@@ -453,13 +454,21 @@ async fn the_sender_badge_shows_only_when_it_matters_and_says_why() {
     let owner = t.owner().await;
     let (_, address) = owner.account_with_address("Brand IG", "pw").await;
     let auth = |flagged: bool| SenderAuth {
-        dkim: if flagged { "fail" } else { "pass" }.into(),
+        dkim: if flagged {
+            DkimVerdict::Fail
+        } else {
+            DkimVerdict::Pass
+        },
         dkim_domains: if flagged {
             vec![]
         } else {
             vec!["mail.instagram.com".into()]
         },
-        dmarc: if flagged { "fail" } else { "pass" }.into(),
+        dmarc: if flagged {
+            DmarcVerdict::Fail
+        } else {
+            DmarcVerdict::Pass
+        },
         from_domain: "mail.instagram.com".into(),
         flagged,
         reason: flagged.then(|| "claims to be from instagram.com but does not pass DMARC".into()),
