@@ -40,14 +40,16 @@ pub struct OtpMeta {
     /// `active` or `pending`.
     #[schema(value_type = String)]
     pub state: OtpSlot,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: OtpKind,
     pub issuer: Option<String>,
     pub account_name: Option<String>,
     pub algorithm: String,
     pub digits: i64,
     pub period: i64,
     /// How the seed was given: secret, uri, qr, import.
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: OtpSource,
     pub enrolled_by: String,
     pub enrolled_at: String,
     pub confirmed_at: Option<String>,
@@ -94,7 +96,8 @@ pub struct CodeView {
     pub period: i64,
     pub seconds_remaining: i64,
     pub next_code: Option<String>,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: OtpKind,
     /// Set when a member or automation marked this step used.
     pub used: Option<UsedInfo>,
 }
@@ -230,13 +233,13 @@ impl App {
             .unwrap_or_else(|| row.enrolled_by.to_string());
         Ok(OtpMeta {
             state: row.slot,
-            kind: row.kind.as_str().to_owned(),
+            kind: row.kind,
             issuer: row.issuer.clone(),
             account_name: row.account_name.clone(),
             algorithm: row.algorithm.clone(),
             digits: row.digits,
             period: row.period,
-            source: row.source.as_str().to_owned(),
+            source: row.source,
             enrolled_by: by,
             enrolled_at: row.enrolled_at.to_rfc3339(),
             confirmed_at: row.confirmed_at.map(|t| t.to_rfc3339()),

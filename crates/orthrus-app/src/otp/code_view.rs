@@ -282,7 +282,7 @@ impl App {
             period: row.period,
             seconds_remaining: remaining,
             next_code: next,
-            kind: row.kind.as_str().to_owned(),
+            kind: row.kind,
             used,
         })
     }

@@ -7,6 +7,7 @@ use crate::safe_text::safe;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use orthrus_app::{CodeView, ImportReport, PendingEnrollment};
+use orthrus_core::OtpKind;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::IsTerminal;
@@ -132,7 +133,7 @@ pub async fn code(a: CodeArgs) -> anyhow::Result<ExitCode> {
         println!("{}", safe(&view.code));
         if let Some(used) = &view.used {
             eprintln!("note: {}", safe(&used.message));
-        } else if view.kind != "hotp" {
+        } else if view.kind != OtpKind::Hotp {
             eprintln!("{} s left", view.seconds_remaining);
         }
     }
