@@ -3,7 +3,8 @@
 
 use crate::WebState;
 use crate::error::WebError;
-use crate::extract::{Authed, PathId, PathIds, UiForm, entity, parse_id};
+use crate::extract::{Authed, PathId, PathIds, UiForm, entity};
+use crate::ui::step_up::{Resume, guarded};
 use crate::ui::{Flash, FormError, Page, render, see_other, with_status};
 use askama::Template;
 use axum::Router;
@@ -15,7 +16,7 @@ use orthrus_app::InvalidCode;
 use orthrus_app::{
     AccountDetail, AccountPatch, AccountSummary, AppError, NewAccount, NewField, UserInfo,
 };
-use orthrus_core::{AccountRole, Action, JobKind, KNOWN_APPS, SecretString};
+use orthrus_core::{AccountRole, Action, KNOWN_APPS, SecretString};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -36,8 +37,6 @@ pub(crate) fn routes() -> Router<WebState> {
             "/accounts/{id}/members/{user_id}/remove",
             post(remove_member),
         )
-        .route("/step-up", post(step_up))
-        .route("/ui/step-up/cancel", get(step_up_cancel))
         .route("/ui/generate-password", post(generate_password))
         .route("/ui/field-row", get(field_row))
 }
@@ -373,221 +372,12 @@ async fn delete_submit(
     }
 }
 
-/// "Confirm your identity": says what it is for, and Cancel puts back what
-/// was there before (see [`step_up_dialog`]).
-#[derive(Template)]
-#[template(path = "step_up.html")]
-pub(crate) struct StepUpDialog {
-    then: String,
-    totp: bool,
-    error: Option<String>,
-    /// "Revealing a password", "Setting up the authenticator", …
-    purpose: String,
-    cancel_url: String,
-    cancel_target: String,
-}
-
-impl StepUpDialog {
-    /// The dialog for `then` (what runs once the check passes, as
-    /// [`guarded`] reads it).
-    pub(crate) fn new(then: &str, totp: bool, error: Option<String>) -> Self {
-        let (kind, id, extra) = then_parts(then);
-        let purpose = match kind {
-            "reveal" => "Revealing a password",
-            "copy" => "Copying a password",
-            "field" => "Revealing a secret field",
-            "mfa" => "Setting up the authenticator",
-            "backup-view" => "Showing backup codes",
-            "backup-use" => "Using a backup code",
-            "dual-1" => "Approving a request",
-            "dual-0" => "Denying a request",
-            "job-backup" => "Letting the automation use a backup code",
-            "automation" => match JobKind::parse(extra.split(':').next().unwrap_or("")) {
-                Some(JobKind::EnableMfa) => "Turning on MFA",
-                Some(JobKind::RotatePassword) => "Rotating the password",
-                Some(JobKind::SwapEmail) => "Changing the account's email",
-                _ => "Starting this automation",
-            },
-            _ => "This",
-        };
-        let cancel = |url: String, target: &str| (url, target.to_owned());
-        let (cancel_url, cancel_target) = match kind {
-            "mfa" => cancel(format!("/accounts/{id}/mfa"), "#mfa"),
-            "backup-view" | "backup-use" => cancel(format!("/accounts/{id}/backup"), "#backup"),
-            "dual-1" | "dual-0" => cancel("/ui/dual".into(), "closest .dialog"),
-            "automation" => cancel(format!("/accounts/{id}/automations-ui"), "closest .dialog"),
-            _ => cancel(format!("/ui/step-up/cancel?then={kind}"), "closest .dialog"),
-        };
-        Self {
-            then: then.to_owned(),
-            totp,
-            error,
-            purpose: purpose.to_owned(),
-            cancel_url,
-            cancel_target,
-        }
-    }
-}
-
-/// The parts of a `then` (`reveal:<id>`, `field:<id>:<field>`,
-/// `automation:<id>:<kind>…`): its kind, the id it is about and the rest,
-/// each empty when missing.
-pub(crate) fn then_parts(then: &str) -> (&str, &str, &str) {
-    let mut parts = then.splitn(3, ':');
-    (
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    )
-}
-
-/// The identity-check dialog as a response.
-pub(crate) fn step_up_dialog(a: &Authed, then: &str) -> Result<Response, WebError> {
-    render(&StepUpDialog::new(then, a.actor.totp_enabled, None))
-}
-
-/// The identity-check dialog's HTML, for a section that shows it under its
-/// own heading.
-pub(crate) fn step_up_dialog_html(a: &Authed, then: &str) -> Result<String, WebError> {
-    StepUpDialog::new(then, a.actor.totp_enabled, None)
-        .render()
-        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))
-}
-
-/// Cancel in a dialog that stood in for a hidden value: the value, hidden
-/// again (or nothing, where the dialog stood alone).
-async fn step_up_cancel(
-    _a: Authed,
-    Query(q): Query<StepUpQuery>,
-) -> axum::response::Html<&'static str> {
-    axum::response::Html(match q.then.as_str() {
-        "reveal" | "copy" => {
-            "<span class=\"secret\" aria-label=\"hidden password\">••••••••••</span>"
-        }
-        "field" => "<span class=\"secret\">••••••</span>",
-        _ => "",
-    })
-}
-
-/// A response that replaces the whole section `target` (`#mfa`), whichever
-/// element inside it (the dialog) asked.
-fn into_section(mut r: Response, target: &'static str) -> Response {
-    r.headers_mut()
-        .insert("hx-retarget", axum::http::HeaderValue::from_static(target));
-    r.headers_mut().insert(
-        "hx-reswap",
-        axum::http::HeaderValue::from_static("outerHTML"),
-    );
-    r
-}
-
-#[derive(Template)]
-#[template(path = "secret_value.html")]
-struct SecretValue {
-    value: String,
-    copy: bool,
-}
-
-/// What to do once the identity check passes: `reveal:<id>`, `copy:<id>`,
-/// `field:<id>:<field>`.
-pub(crate) async fn guarded(s: &WebState, a: &Authed, then: &str) -> Result<Response, WebError> {
-    let (kind, id, extra) = then_parts(then);
-    let result = match kind {
-        "reveal" => s
-            .app
-            .reveal_password(&a.actor, parse_id::<entity::Account>(id)?, false)
-            .await
-            .map(|v| (v, false)),
-        "copy" => s
-            .app
-            .reveal_password(&a.actor, parse_id::<entity::Account>(id)?, true)
-            .await
-            .map(|v| (v, true)),
-        "mfa" => {
-            return crate::ui::otp::mfa_form_after_step_up(s, a, parse_id::<entity::Account>(id)?)
-                .await
-                .map(|r| into_section(r, "#mfa"));
-        }
-        "backup-view" => {
-            return crate::ui::backup::after_step_up(
-                s,
-                a,
-                parse_id::<entity::Account>(id)?,
-                "view",
-            )
-            .await
-            .map(|r| into_section(r, "#backup"));
-        }
-        "dual-1" => {
-            return crate::ui::dual::decide_and_render(
-                s,
-                a,
-                parse_id::<entity::Approval>(id)?,
-                true,
-            )
-            .await;
-        }
-        "dual-0" => {
-            return crate::ui::dual::decide_and_render(
-                s,
-                a,
-                parse_id::<entity::Approval>(id)?,
-                false,
-            )
-            .await;
-        }
-        "backup-use" => {
-            return crate::ui::backup::after_step_up(s, a, parse_id::<entity::Account>(id)?, "use")
-                .await
-                .map(|r| into_section(r, "#backup"));
-        }
-        "job-backup" => {
-            return crate::ui::automation::allow_backup_code(s, a, parse_id::<entity::Job>(id)?)
-                .await;
-        }
-        "automation" => {
-            let (kind, confirmed) = crate::ui::automation::resumed_start(extra);
-            return crate::ui::automation::start_kind(
-                s,
-                a,
-                parse_id::<entity::Account>(id)?,
-                kind,
-                confirmed,
-            )
-            .await;
-        }
-        "field" => s
-            .app
-            .reveal_field(
-                &a.actor,
-                parse_id::<entity::Account>(id)?,
-                parse_id::<entity::Field>(extra)?,
-            )
-            .await
-            .map(|v| (v, false)),
-        _ => {
-            return Err(WebError(AppError::invalid(
-                InvalidCode::RequestInvalid,
-                "unknown action",
-            )));
-        }
-    };
-    match result {
-        Ok((value, copy)) => render(&SecretValue {
-            value: value.into_inner(),
-            copy,
-        }),
-        Err(AppError::StepUpRequired) => step_up_dialog(a, then),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn reveal(
     State(s): State<WebState>,
     a: Authed,
     PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    guarded(&s, &a, &format!("reveal:{id}")).await
+    guarded(&s, &a, &Resume::Reveal(id)).await
 }
 
 async fn copy(
@@ -595,7 +385,7 @@ async fn copy(
     a: Authed,
     PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    guarded(&s, &a, &format!("copy:{id}")).await
+    guarded(&s, &a, &Resume::Copy(id)).await
 }
 
 async fn reveal_field(
@@ -603,65 +393,7 @@ async fn reveal_field(
     a: Authed,
     PathIds(id, field): PathIds<entity::Account, entity::Field>,
 ) -> Result<Response, WebError> {
-    guarded(&s, &a, &format!("field:{id}:{field}")).await
-}
-
-#[derive(Deserialize)]
-struct StepUpQuery {
-    then: String,
-}
-
-#[derive(Deserialize)]
-struct StepUpForm {
-    password: String,
-    totp: Option<String>,
-}
-
-async fn step_up(
-    State(s): State<WebState>,
-    a: Authed,
-    Query(q): Query<StepUpQuery>,
-    UiForm(f): UiForm<StepUpForm>,
-) -> Result<Response, WebError> {
-    match s
-        .app
-        .step_up(&a.actor, &f.password, f.totp.as_deref())
-        .await
-    {
-        Ok(until) => {
-            let a = Authed {
-                actor: orthrus_app::Actor {
-                    elevated_until: Some(until),
-                    ..a.actor
-                },
-                cookie_token: a.cookie_token,
-            };
-            guarded(&s, &a, &q.then).await
-        }
-        // Only the password (and code) was asked for: the message says so,
-        // not "the email or password".
-        Err(
-            e
-            @ (AppError::InvalidCredentials | AppError::TotpRequired | AppError::Throttled { .. }),
-        ) => {
-            let message = match e {
-                AppError::InvalidCredentials if a.actor.totp_enabled => {
-                    "That password or code is not correct.".to_owned()
-                }
-                AppError::InvalidCredentials => "That password is not correct.".to_owned(),
-                AppError::TotpRequired => {
-                    "Enter the code from your authenticator app too.".to_owned()
-                }
-                e => e.to_string(),
-            };
-            render(&StepUpDialog::new(
-                &q.then,
-                a.actor.totp_enabled,
-                Some(message),
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
+    guarded(&s, &a, &Resume::Field(id, field)).await
 }
 
 #[derive(Deserialize)]

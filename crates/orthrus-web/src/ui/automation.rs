@@ -6,6 +6,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
+use crate::ui::step_up::{Resume, step_up_dialog};
 use crate::ui::{Page, render};
 use askama::Template;
 use axum::Router;
@@ -213,16 +214,6 @@ async fn start(
     start_kind(&s, &a, id, &f.kind, confirmed).await
 }
 
-/// What the identity check resumes (`automation:<id>:` is taken off
-/// first): the kind, and for Turn on MFA whether its box was ticked.
-pub(crate) fn resumed_start(extra: &str) -> (&str, Option<bool>) {
-    match extra.split_once(':') {
-        Some((kind, "confirmed")) => (kind, Some(true)),
-        _ if JobKind::parse(extra) == Some(JobKind::EnableMfa) => (extra, Some(false)),
-        _ => (extra, None),
-    }
-}
-
 /// Starts a job from the section; kinds that change a security setting ask
 /// for the identity check first and start once it passes.
 pub(crate) async fn start_kind(
@@ -235,17 +226,18 @@ pub(crate) async fn start_kind(
     let opts = orthrus_app::StartOptions { confirmed_mfa_off };
     match s.app.start_automation_with(&a.actor, id, kind, opts).await {
         Ok(_) => section_view(s, a, id, None).await,
-        Err(AppError::StepUpRequired) => crate::ui::accounts::step_up_dialog(
-            a,
-            &format!(
-                "automation:{id}:{kind}{}",
-                if confirmed_mfa_off == Some(true) {
-                    ":confirmed"
-                } else {
-                    ""
-                }
+        Err(AppError::StepUpRequired) => match JobKind::parse(kind) {
+            Some(kind) => step_up_dialog(
+                a,
+                &Resume::Automation {
+                    account: id,
+                    kind,
+                    confirmed: confirmed_mfa_off == Some(true),
+                },
             ),
-        ),
+            // The app reads the kind before it asks for the check.
+            None => Err(AppError::StepUpRequired.into()),
+        },
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             section_view(s, a, id, Some(e.to_string())).await
         }
@@ -434,9 +426,7 @@ async fn answered(
             error: None,
             message: "Thanks: the job goes on with your answer.",
         }),
-        Err(AppError::StepUpRequired) => {
-            crate::ui::accounts::step_up_dialog(a, &format!("job-backup:{id}"))
-        }
+        Err(AppError::StepUpRequired) => step_up_dialog(a, &Resume::JobBackup(id)),
         Err(AppError::Forbidden) => render(&Answered {
             error: Some(
                 "Only someone who may use this account's backup codes can allow one.".into(),

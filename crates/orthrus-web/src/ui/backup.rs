@@ -4,6 +4,7 @@
 use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, PathIdAnd, UiForm, entity};
+use crate::ui::step_up::Resume;
 use crate::ui::{FormError, Notes, render};
 use askama::Template;
 use axum::Router;
@@ -79,15 +80,25 @@ pub(crate) async fn render_section(
     })
 }
 
+/// What is done with an account's backup codes once the identity check
+/// has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeAction {
+    /// Show them.
+    View,
+    /// Take the next unused one (and mark it used).
+    Use,
+}
+
 /// The section with "Confirm your identity" under its heading, to `what`
-/// (`view` or `use`) the codes once it succeeds ([`after_step_up`]).
+/// the codes once it succeeds ([`after_step_up`]).
 async fn step_up_dialog(
     s: &WebState,
     a: &Authed,
     id: orthrus_core::AccountId,
-    what: &str,
+    what: CodeAction,
 ) -> Result<Response, WebError> {
-    render_section(s, a, id, Notes::step_up(a, &format!("backup-{what}:{id}"))?).await
+    render_section(s, a, id, Notes::step_up(a, &Resume::Backup(id, what))?).await
 }
 
 async fn section(
@@ -171,14 +182,14 @@ pub(crate) async fn after_step_up(
     s: &WebState,
     a: &Authed,
     id: orthrus_core::AccountId,
-    what: &str,
+    what: CodeAction,
 ) -> Result<Response, WebError> {
     let result = match what {
-        "use" => s.app.use_backup_code(&a.actor, id).await.map(|u| Extra {
+        CodeAction::Use => s.app.use_backup_code(&a.actor, id).await.map(|u| Extra {
             used: Some(u),
             ..Extra::default()
         }),
-        _ => s.app.view_backup_codes(&a.actor, id).await.map(|c| Extra {
+        CodeAction::View => s.app.view_backup_codes(&a.actor, id).await.map(|c| Extra {
             codes: Some(c),
             ..Extra::default()
         }),
@@ -198,7 +209,7 @@ async fn view(
     a: Authed,
     PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    after_step_up(&s, &a, id, "view").await
+    after_step_up(&s, &a, id, CodeAction::View).await
 }
 
 async fn use_one(
@@ -206,7 +217,7 @@ async fn use_one(
     a: Authed,
     PathId(id): PathId<entity::Account>,
 ) -> Result<Response, WebError> {
-    after_step_up(&s, &a, id, "use").await
+    after_step_up(&s, &a, id, CodeAction::Use).await
 }
 
 async fn mark_used(
@@ -215,8 +226,8 @@ async fn mark_used(
     PathIdAnd(id, position): PathIdAnd<entity::Account, i64>,
 ) -> Result<Response, WebError> {
     match s.app.mark_backup_code_used(&a.actor, id, position).await {
-        Ok(_) => after_step_up(&s, &a, id, "view").await,
-        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id, "view").await,
+        Ok(_) => after_step_up(&s, &a, id, CodeAction::View).await,
+        Err(AppError::StepUpRequired) => step_up_dialog(&s, &a, id, CodeAction::View).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -8,6 +8,7 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::render;
+use crate::ui::step_up::{Step, Written, guarded_token};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -60,21 +61,23 @@ async fn start(
 /// What the identity check is for (the `then` of the dialog), in words
 /// the other device's prompt shows: the action and the account's name.
 async fn purpose_of(s: &WebState, a: &Authed, then: &str) -> String {
-    let (kind, id, _) = crate::ui::accounts::then_parts(then);
-    let what = match kind {
-        "reveal" => "reveal the password of",
-        "copy" => "copy the password of",
-        "field" => "reveal a secret field of",
-        "mfa" => "change the authenticator of",
-        "backup-view" => "view the backup codes of",
-        "backup-use" => "take a backup code of",
-        "automation" => "start an automation on",
-        "dual-1" => return "approve another person's request (two-person rule)".into(),
-        "dual-0" => return "deny another person's request (two-person rule)".into(),
-        "job-backup" => return "let an automation use a backup code".into(),
-        _ => return String::new(),
+    let then = Written::of(then);
+    let Some(step) = then.step() else {
+        return String::new();
     };
-    let Ok(id) = id.parse() else {
+    let what = match step {
+        Step::Reveal => "reveal the password of",
+        Step::Copy => "copy the password of",
+        Step::Field => "reveal a secret field of",
+        Step::Mfa => "change the authenticator of",
+        Step::BackupView => "view the backup codes of",
+        Step::BackupUse => "take a backup code of",
+        Step::Automation => "start an automation on",
+        Step::Approve => return "approve another person's request (two-person rule)".into(),
+        Step::Deny => return "deny another person's request (two-person rule)".into(),
+        Step::JobBackup => return "let an automation use a backup code".into(),
+    };
+    let Some(id) = then.account() else {
         return format!("{what} an account");
     };
     match s.app.get_account(&a.actor, id).await {
@@ -148,7 +151,7 @@ async fn complete(
                 .app
                 .authenticate(a.cookie_token.as_deref().unwrap_or(""), &a.actor.ip)
                 .await?;
-            crate::ui::accounts::guarded(
+            guarded_token(
                 &s,
                 &Authed {
                     actor,
@@ -217,5 +220,5 @@ async fn after_step_up(
     a: Authed,
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
-    crate::ui::accounts::guarded(&s, &a, &q.then).await
+    guarded_token(&s, &a, &q.then).await
 }

@@ -5,6 +5,7 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
 use crate::ui::render;
+use crate::ui::step_up::{Resume, step_up_dialog};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -48,7 +49,7 @@ struct DecideQuery {
     approve: u8,
 }
 
-/// Decides; `then` form for after the identity check is `dual-<0|1>:<id>`.
+/// Decides; after the identity check it resumes as [`Resume::Dual`].
 pub(crate) async fn decide_and_render(
     s: &WebState,
     a: &Authed,
@@ -68,9 +69,13 @@ pub(crate) async fn decide_and_render(
             )
             .await
         }
-        Err(AppError::StepUpRequired) => {
-            crate::ui::accounts::step_up_dialog(a, &format!("dual-{}:{id}", u8::from(approve)))
-        }
+        Err(AppError::StepUpRequired) => step_up_dialog(
+            a,
+            &Resume::Dual {
+                approval: id,
+                approve,
+            },
+        ),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             render_panel(s, a, Some(e.to_string())).await
         }

@@ -17,6 +17,7 @@ pub(crate) mod otp;
 pub(crate) mod pairing;
 mod setup;
 mod sso;
+pub(crate) mod step_up;
 mod teams;
 mod twofactor;
 mod users;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<WebState> {
         .merge(twofactor::routes())
         .merge(autofill::routes())
         .merge(accounts::routes())
+        .merge(step_up::routes())
         .merge(audit::routes())
         .merge(otp::routes())
         .merge(backup::routes())
@@ -187,9 +189,9 @@ impl Notes {
         }
     }
     /// The identity-check dialog, which goes on to `then` once confirmed.
-    pub(crate) fn step_up(a: &Authed, then: &str) -> Result<Self, WebError> {
+    pub(crate) fn step_up(a: &Authed, then: &step_up::Resume) -> Result<Self, WebError> {
         Ok(Self {
-            step_up: Some(accounts::step_up_dialog_html(a, then)?),
+            step_up: Some(step_up::step_up_dialog_html(a, then)?),
             ..Self::default()
         })
     }

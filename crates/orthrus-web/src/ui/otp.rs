@@ -6,6 +6,7 @@ use crate::WebState;
 use crate::api::otp::MAX_IMAGE_BYTES;
 use crate::error::WebError;
 use crate::extract::{Authed, PathId, UiForm, entity};
+use crate::ui::step_up::Resume;
 use crate::ui::{FormError, Notes, render};
 use askama::Template;
 use axum::Router;
@@ -128,7 +129,7 @@ async fn step_up_dialog(
     a: &Authed,
     id: orthrus_core::AccountId,
 ) -> Result<Response, WebError> {
-    render_section(s, a, id, Notes::step_up(a, &format!("mfa:{id}"))?).await
+    render_section(s, a, id, Notes::step_up(a, &Resume::Mfa(id))?).await
 }
 
 /// A refusal of an MFA change: the identity check when the session is not
