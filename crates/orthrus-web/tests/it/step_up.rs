@@ -284,3 +284,85 @@ async fn a_device_approval_elevates_once_and_only_within_five_minutes() {
         assert_code(s, &v, StatusCode::CONFLICT, "approval.pending");
     }
 }
+
+/// The identity check passed for `then`, as a plain form post: the answer.
+async fn confirmed(b: &Browser, then: &str) -> (StatusCode, String) {
+    let path = format!("/step-up?then={then}");
+    let r = sent(b.form(&path, &[("password", "owner-password-1")])).await;
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A `then` the identity check cannot run: a kind it does not know is
+/// refused 400, a malformed id 404, an automation kind that is none the
+/// app's refusal in the section; after a wrong password the dialog still
+/// says what it is for, and the other device's prompt names what it can.
+#[tokio::test]
+async fn step_up_then_tokens_that_run_nothing_are_answered_as_before() {
+    let t = TestApp::sqlite().await;
+    let owner = t.owner().await;
+    let id = owner.account("Brand IG", "kept-pw").await;
+    let laptop = t.browser("owner@acme.test", "owner-password-1").await;
+    let phone = t.browser("owner@acme.test", "owner-password-1").await;
+    for then in ["nothing".to_owned(), String::new(), format!("Reveal:{id}")] {
+        assert_eq!(confirmed(&laptop, &then).await.0, StatusCode::BAD_REQUEST);
+    }
+    let r = sent(laptop.form("/ui/after-step-up?then=nothing", &[])).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    for then in [
+        "reveal:nope".to_owned(),
+        "mfa".to_owned(),
+        format!("field:{id}:nope"),
+        "dual-1:nope".to_owned(),
+        "job-backup:nope".to_owned(),
+        "automation:nope:rotate_password".to_owned(),
+    ] {
+        let (status, page) = confirmed(&laptop, &then).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{then}: {page}");
+    }
+    let (status, page) = confirmed(&laptop, &format!("automation:{id}:bogus:confirmed")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("kind must be one of"), "{page}");
+    // Revealing still works with parts after those it uses.
+    let (status, page) = confirmed(&laptop, &format!("reveal:{id}:extra")).await;
+    assert!(
+        status == StatusCode::OK && page.contains("kept-pw"),
+        "{page}"
+    );
+
+    let wrong = |then: &'static str| laptop.step_up_then(then, "not-my-password");
+    let dialog = wrong("nothing").await;
+    assert!(
+        dialog.contains("This needs a recent identity check"),
+        "{dialog}"
+    );
+    assert!(
+        dialog.contains("/ui/step-up/cancel?then=nothing"),
+        "{dialog}"
+    );
+    let dialog = wrong("mfa:nope").await;
+    assert!(
+        dialog.contains("Setting up the authenticator needs"),
+        "{dialog}"
+    );
+    assert!(dialog.contains("hx-get=\"/accounts/nope/mfa\""), "{dialog}");
+    let dialog = wrong("automation:nope:enable_mfa").await;
+    assert!(dialog.contains("Turning on MFA needs"), "{dialog}");
+
+    for (then, purpose) in [
+        (
+            format!("field:{id}:nope"),
+            "reveal a secret field of Brand IG",
+        ),
+        (
+            "reveal:nope".to_owned(),
+            "reveal the password of an account",
+        ),
+        ("dual-0:nope".to_owned(), "deny another person"),
+    ] {
+        let path = format!("/ui/step-up/device?then={then}");
+        let wait = text_of(laptop.hx_post(&path)).await;
+        assert!(wait.contains("device-number"), "{wait}");
+        let prompt = text_of(phone.hx_get("/ui/approvals")).await;
+        assert!(prompt.contains(purpose), "{then}: {prompt}");
+    }
+}
