@@ -27,18 +27,41 @@ const SCREEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// What the current screen asks for, as the page module reads it.
 #[derive(Debug, Default, serde::Deserialize)]
 struct Screen {
-    /// `full` (username and password), `username`, `password`, or none.
-    stage: Option<String>,
+    /// Which sign-in fields are there, if any.
+    stage: Option<Stage>,
     /// A one-time-code field is there.
     code: bool,
-    /// Where the page says its code comes from: `totp` or `inbox`.
-    source: Option<String>,
+    /// Where the page says its code comes from, when it says.
+    source: Option<CodeSource>,
     /// A visible error or alert text.
     error: Option<String>,
     /// A page with no field to fill but a button that sends a code or goes
     /// on ("Send security code", "Continue"): the button's text.
     proceed: Option<String>,
     url: String,
+}
+
+/// The sign-in fields a screen shows (the page module's `stage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Stage {
+    /// Username and password together.
+    Full,
+    /// The username alone (the first screen of a two-step sign-in).
+    Username,
+    /// The password alone.
+    Password,
+}
+
+/// Where a screen says its code comes from (the page module's
+/// `codeSource`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CodeSource {
+    /// An authenticator app.
+    Totp,
+    /// A message sent by mail or text.
+    Inbox,
 }
 
 /// Injects the page modules (once per document) and reads the screen.
@@ -220,13 +243,9 @@ async fn run(
         {
             return Ok(FlowEnd::Failed(format!("the app said: {e}")));
         }
-        match (screen.stage.as_deref(), screen.code) {
-            (Some(stage @ ("full" | "username" | "password")), _) => {
-                if stage != "username"
-                    && typed_password
-                    && codes == 0
-                    && screen.stage == Some("full".into())
-                {
+        match (screen.stage, screen.code) {
+            (Some(stage), _) => {
+                if stage == Stage::Full && typed_password && codes == 0 {
                     return Ok(FlowEnd::Failed(
                         "the app showed its sign-in form again after the password".into(),
                     ));
@@ -234,9 +253,9 @@ async fn run(
                 let username = host.value("username").await?;
                 let password = host.value("password").await?;
                 let detail = match stage {
-                    "username" => "typed {username}",
-                    "password" => "typed {password}",
-                    _ => "typed {username} and {password}",
+                    Stage::Username => "typed {username}",
+                    Stage::Password => "typed {password}",
+                    Stage::Full => "typed {username} and {password}",
                 };
                 step(log, driver, "fill in and send the sign-in form", Some(detail), submit_and_wait(
                     driver,
@@ -245,7 +264,7 @@ async fn run(
                     &screen,
                 ))
                 .await?;
-                typed_password |= stage != "username";
+                typed_password |= stage != Stage::Username;
             }
             (_, true) => {
                 codes += 1;
@@ -254,9 +273,9 @@ async fn run(
                 }
                 // The page says whether its code was sent (email, text) or
                 // comes from an authenticator app.
-                let (name, detail) = match screen.source.as_deref() {
-                    Some("inbox") => ("inbox_code", "typed {inbox_code}"),
-                    _ => ("totp", "typed {totp}"),
+                let (name, detail) = match screen.source {
+                    Some(CodeSource::Inbox) => ("inbox_code", "typed {inbox_code}"),
+                    Some(CodeSource::Totp) | None => ("totp", "typed {totp}"),
                 };
                 let code = match host.value(name).await {
                     Ok(c) => c,
