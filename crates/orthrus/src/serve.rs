@@ -16,7 +16,7 @@ pub fn init_logging(cfg: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if cfg.log.format == "json" {
+    let _ = if cfg.log.format == crate::config::LogFormat::Json {
         builder.json().try_init()
     } else {
         builder.try_init()

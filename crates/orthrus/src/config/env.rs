@@ -125,7 +125,7 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
         c.log.level = v;
     }
     if let Some(v) = get("ORTHRUS_LOG_FORMAT") {
-        c.log.format = v;
+        c.log.format = v.parse()?;
     }
     if let Some(v) = get("ORTHRUS_SESSION_HOURS") {
         c.security.session_hours = num("ORTHRUS_SESSION_HOURS", v)?;

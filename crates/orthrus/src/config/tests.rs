@@ -101,6 +101,27 @@ fn validation_names_the_bad_setting() {
 }
 
 #[test]
+fn the_log_format_is_text_or_json_from_file_and_env() {
+    assert_eq!(Config::default().log.format, LogFormat::Text);
+    let mut c: Config = toml::from_str("[log]\nformat = \"json\"\n").unwrap();
+    assert_eq!(c.log.format, LogFormat::Json);
+    let e = toml::from_str::<Config>("[log]\nformat = \"xml\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("log.format must be text or json"), "{e}");
+    let env = |v: &'static str| move |k: &str| (k == "ORTHRUS_LOG_FORMAT").then(|| v.to_owned());
+    apply_env(&mut c, env("text")).unwrap();
+    assert_eq!(c.log.format, LogFormat::Text);
+    let e = apply_env(&mut c, env("JSON")).unwrap_err().to_string();
+    assert!(e.contains("log.format must be text or json"), "{e}");
+    assert_eq!(
+        c.log.format,
+        LogFormat::Text,
+        "a refused value changes nothing"
+    );
+}
+
+#[test]
 fn the_mfa_check_interval_comes_from_file_and_env_and_is_checked() {
     assert_eq!(Config::default().automation.mfa_check_interval_days, 7);
     let mut c: Config = toml::from_str("[automation]\nmfa_check_interval_days = 30\n").unwrap();

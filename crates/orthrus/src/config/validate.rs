@@ -146,9 +146,6 @@ impl Config {
         if !self.forward.relay.expose().is_empty() {
             self.mailer()?;
         }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            bail!("log.format must be text or json");
-        }
         Ok(())
     }
 
