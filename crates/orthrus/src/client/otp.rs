@@ -6,7 +6,7 @@ use super::{Client, Empty, osc52, print_json, prompt, send, understand};
 use crate::safe_text::safe;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use orthrus_app::{CodeView, ImportReport, PendingEnrollment};
+use orthrus_app::{CodeView, ImportReport, PendingEnrollment, SeedExportFormat};
 use orthrus_core::OtpKind;
 use serde::Serialize;
 use serde_json::Value;
@@ -256,7 +256,9 @@ pub async fn mfa(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
             }
         }
         MfaCommand::Export { out, format } => {
-            let passphrase = if format == "age" {
+            // A format the server does not know is refused there, with its code.
+            let age = SeedExportFormat::parse(&format).is_ok_and(|f| f == SeedExportFormat::Age);
+            let passphrase = if age {
                 let p = prompt("Passphrase for the export (12+ characters)", true)?;
                 if std::io::stdin().is_terminal() && prompt("Repeat the passphrase", true)? != p {
                     bail!("the passphrases differ");
