@@ -2,7 +2,8 @@
 //! roles, the permission policy (a pure function), the stored vocabulary of
 //! jobs, messages, authenticators and the audit log (`JobKind`, `JobState`,
 //! `QuestionKind`, `StepOutcome`, `Channel`, `OtpKind`, `OtpSource`,
-//! `AuditOutcome`, a mail sender's `DkimVerdict` and `DmarcVerdict`), and the `Clock` and `Entropy` seams through which time
+//! `AuditOutcome`, `AuditTarget`, a mail sender's `DkimVerdict` and
+//! `DmarcVerdict`), and the `Clock` and `Entropy` seams through which time
 //! and randomness enter the system.
 //!
 //! This crate knows nothing of IO, HTTP, SQL or cryptography; every other crate
