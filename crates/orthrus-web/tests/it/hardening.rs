@@ -180,9 +180,15 @@ async fn a_slow_decode_ends_with_a_timeout_error() {
 
 /// Two real decodes at once with a cap of one: one is read, the other is
 /// answered busy (each decode of this picture takes a while, so they overlap).
+/// The deadline is raised so that a machine busy with other tests still
+/// finishes the one decode (the deadline has its own test above).
 #[tokio::test]
 async fn two_concurrent_decodes_with_a_cap_of_one() {
-    let t = TestApp::sqlite_configured(|c| c.upload_slots = 1).await;
+    let t = TestApp::sqlite_configured(|c| {
+        c.upload_slots = 1;
+        c.upload_timeout_ms = 60_000;
+    })
+    .await;
     let owner = t.owner().await;
     let png = crate::blank_png::blank_png(2_000, 2_000);
     let (a, b) = tokio::join!(
