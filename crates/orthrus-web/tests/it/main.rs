@@ -45,3 +45,4 @@ mod step_up;
 mod support;
 mod ui;
 mod ui_device;
+mod ui_ops;

@@ -644,6 +644,20 @@ pub async fn text_of(req: reqwest::RequestBuilder) -> String {
     req.send().await.unwrap().text().await.unwrap()
 }
 
+/// A response's status and body, its request id (shown on error pages)
+/// blanked, so that two answers can be compared.
+pub async fn blanked(r: reqwest::Response) -> (StatusCode, String) {
+    let status = r.status();
+    let id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(id.len(), 16);
+    (status, r.text().await.unwrap().replace(&id, "REQUEST-ID"))
+}
+
 /// The session cookie's value that a response sets, if any.
 pub fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()
