@@ -364,10 +364,30 @@ async fn forwarding_page(
 
 #[derive(Deserialize)]
 struct ForwardingForm {
-    /// `send` (set the address, send a code) or `verify`.
+    /// `send` (set the address, send a code) or `verify` ([`ForwardingOp`]).
     op: String,
     email: Option<String>,
     code: Option<String>,
+}
+
+/// What the forwarding page's form does (its `op` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ForwardingOp {
+    /// Set the address and send it a code.
+    Send,
+    /// Check the code sent to the address.
+    Verify,
+}
+
+impl ForwardingOp {
+    /// The operation the form's `op` names; `None` for any other word.
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "send" => Some(Self::Send),
+            "verify" => Some(Self::Verify),
+            _ => None,
+        }
+    }
 }
 
 async fn forwarding_post(
@@ -375,8 +395,13 @@ async fn forwarding_post(
     a: Authed,
     UiForm(f): UiForm<ForwardingForm>,
 ) -> Result<Response, WebError> {
-    let done = match f.op.as_str() {
-        "send" => s
+    let Some(op) = ForwardingOp::parse(&f.op) else {
+        return Err(WebError(orthrus_app::AppError::NotFound(
+            orthrus_app::Entity::Page,
+        )));
+    };
+    let done = match op {
+        ForwardingOp::Send => s
             .app
             .start_forward_verification(
                 &a.actor,
@@ -384,16 +409,11 @@ async fn forwarding_post(
             )
             .await
             .map(|x| format!("We sent a code to {}. Enter it below.", x.email)),
-        "verify" => s
+        ForwardingOp::Verify => s
             .app
             .verify_forward_address(&a.actor, f.code.as_deref().unwrap_or(""))
             .await
             .map(|x| format!("{} is verified: you can forward messages there.", x.email)),
-        _ => {
-            return Err(WebError(orthrus_app::AppError::NotFound(
-                orthrus_app::Entity::Page,
-            )));
-        }
     };
     match done {
         Ok(n) => Ok(crate::ui::see_other(&s, "/inbox/forwarding", &n)),

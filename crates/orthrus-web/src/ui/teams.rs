@@ -90,8 +90,29 @@ async fn to_teams() -> Redirect {
 struct TokenForm {
     password: String,
     totp: Option<String>,
-    /// "revoke" to revoke the current token instead of making a new one.
+    /// "revoke" to revoke the current token instead of making a new one
+    /// ([`ScimTokenAction`]).
     action: Option<String>,
+}
+
+/// What the SCIM token form does once the identity check has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ScimTokenAction {
+    /// Make a new token (replacing the current one).
+    Create,
+    /// Revoke the current token.
+    Revoke,
+}
+
+impl ScimTokenAction {
+    /// The form's `action`: `revoke` revokes; any other word, or none,
+    /// makes a new token.
+    fn parse(word: Option<&str>) -> Self {
+        match word {
+            Some("revoke") => Self::Revoke,
+            _ => Self::Create,
+        }
+    }
 }
 
 /// A new SCIM token (or the current one revoked) after the identity check
@@ -132,16 +153,20 @@ async fn create_token(
         elevated_until: Some(until),
         ..a.actor.clone()
     };
-    if f.action.as_deref() == Some("revoke") {
-        s.app.revoke_scim_token(&actor).await?;
-        return Ok(see_other(
-            &s,
-            "/teams",
-            "The SCIM token is revoked: the directory can no longer provision anyone.",
-        ));
+    match ScimTokenAction::parse(f.action.as_deref()) {
+        ScimTokenAction::Revoke => {
+            s.app.revoke_scim_token(&actor).await?;
+            Ok(see_other(
+                &s,
+                "/teams",
+                "The SCIM token is revoked: the directory can no longer provision anyone.",
+            ))
+        }
+        ScimTokenAction::Create => {
+            let token = s.app.create_scim_token(&actor).await?;
+            teams_view(&s, &a, None, Some(token), FormError::default()).await
+        }
     }
-    let token = s.app.create_scim_token(&actor).await?;
-    teams_view(&s, &a, None, Some(token), FormError::default()).await
 }
 
 #[derive(Template)]

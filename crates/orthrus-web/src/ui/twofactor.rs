@@ -19,14 +19,40 @@ struct CodeForm {
     code: Option<String>,
 }
 
+/// What a two-factor form on the security page does (`/security/2fa/{op}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TwoFactorOp {
+    /// Make a new key and show it with its QR code.
+    Start,
+    /// Check the first code and turn TOTP on (showing recovery codes).
+    Confirm,
+    /// Turn TOTP off.
+    Disable,
+}
+
+impl TwoFactorOp {
+    /// The operation a path's last segment names; `None` for any other word.
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "start" => Some(Self::Start),
+            "confirm" => Some(Self::Confirm),
+            "disable" => Some(Self::Disable),
+            _ => None,
+        }
+    }
+}
+
 async fn security_2fa(
     State(s): State<WebState>,
     a: Authed,
     Path(op): Path<String>,
     UiForm(f): UiForm<CodeForm>,
 ) -> Result<Response, WebError> {
-    match op.as_str() {
-        "start" => {
+    let Some(op) = TwoFactorOp::parse(&op) else {
+        return Err(WebError(AppError::NotFound(orthrus_app::Entity::Page)));
+    };
+    match op {
+        TwoFactorOp::Start => {
             let mut en = s.app.begin_totp_enrollment(&a.actor).await?;
             en.qr_svg = strip_xml_prolog(&en.qr_svg);
             security_view(
@@ -39,7 +65,7 @@ async fn security_2fa(
             )
             .await
         }
-        "confirm" => match s
+        TwoFactorOp::Confirm => match s
             .app
             .confirm_totp_enrollment(&a.actor, f.code.as_deref().unwrap_or(""))
             .await
@@ -78,7 +104,7 @@ async fn security_2fa(
             }
             Err(e) => Err(e.into()),
         },
-        "disable" => {
+        TwoFactorOp::Disable => {
             s.app.disable_totp(&a.actor).await?;
             Ok(see_other(
                 &s,
@@ -86,7 +112,6 @@ async fn security_2fa(
                 "Two-factor authentication is off.",
             ))
         }
-        _ => Err(WebError(AppError::NotFound(orthrus_app::Entity::Page))),
     }
 }
 

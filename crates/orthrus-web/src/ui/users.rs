@@ -141,29 +141,57 @@ struct RoleForm {
     role: Option<String>,
 }
 
+/// What a button in a person's row does (`/users/{id}/{op}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UserOp {
+    Deactivate,
+    Reactivate,
+    /// Lift the sign-in lockout.
+    Unlock,
+    /// Set the workspace role chosen in the row's form.
+    Role,
+}
+
+impl UserOp {
+    /// The operation a path's last segment names; `None` for any other word.
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "deactivate" => Some(Self::Deactivate),
+            "reactivate" => Some(Self::Reactivate),
+            "unlock" => Some(Self::Unlock),
+            "role" => Some(Self::Role),
+            _ => None,
+        }
+    }
+}
+
 async fn users_op(
     State(s): State<WebState>,
     a: Authed,
     Path((id, op)): Path<(String, String)>,
     UiForm(f): UiForm<RoleForm>,
 ) -> Result<Response, WebError> {
-    let done = match op.as_str() {
-        "deactivate" => s
+    // An unknown word is the page's 404, before the id is read.
+    let Some(op) = UserOp::parse(&op) else {
+        return Err(WebError(AppError::NotFound(orthrus_app::Entity::Page)));
+    };
+    let done = match op {
+        UserOp::Deactivate => s
             .app
             .deactivate_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|u| format!("Deactivated {}.", u.email)),
-        "reactivate" => s
+        UserOp::Reactivate => s
             .app
             .reactivate_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|u| format!("Reactivated {}.", u.email)),
-        "unlock" => s
+        UserOp::Unlock => s
             .app
             .unlock_user(&a.actor, parse_id::<entity::User>(&id)?)
             .await
             .map(|_| "Sign-in lockout lifted.".to_owned()),
-        "role" => match f.role.as_deref().unwrap_or("").parse::<WorkspaceRole>() {
+        UserOp::Role => match f.role.as_deref().unwrap_or("").parse::<WorkspaceRole>() {
             Ok(role) => s
                 .app
                 .set_user_role(&a.actor, parse_id::<entity::User>(&id)?, role)
@@ -174,7 +202,6 @@ async fn users_op(
                 "choose a role",
             )),
         },
-        _ => return Err(WebError(AppError::NotFound(orthrus_app::Entity::Page))),
     };
     match done {
         Ok(done) => Ok(see_other(&s, "/users", &done)),
