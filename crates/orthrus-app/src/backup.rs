@@ -189,8 +189,12 @@ impl App {
             .account_critical(actor.workspace_id, a.id)
             .await?
         {
-            self.require_second_person(actor, "view_backup_codes", &a.id.to_string())
-                .await?;
+            self.require_second_person(
+                actor,
+                orthrus_store::DualAction::ViewBackupCodes,
+                &a.id.to_string(),
+            )
+            .await?;
         }
         let (set, codes) = self
             .inner

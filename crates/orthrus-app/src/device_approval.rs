@@ -16,7 +16,7 @@ use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Timestamp};
-use orthrus_store::StepUpRequestRow;
+use orthrus_store::{StepUpRequestRow, StepUpStatus};
 use serde::{Deserialize, Serialize};
 
 /// How long a request waits for approval.
@@ -39,8 +39,33 @@ pub struct DeviceRequest {
 pub struct DeviceRequestStatus {
     /// pending, approved (complete it with a POST), used (it elevated this
     /// session), denied or expired
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DeviceRequestState,
     pub elevated_until: Option<String>,
+}
+
+/// Where a request stands for its requesting device: the stored
+/// [`StepUpStatus`], or expired when a pending request or an approval has
+/// lapsed (read, never stored). Sent with the same spellings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceRequestState {
+    Pending,
+    Approved,
+    Denied,
+    Used,
+    Expired,
+}
+
+impl From<StepUpStatus> for DeviceRequestState {
+    fn from(s: StepUpStatus) -> Self {
+        match s {
+            StepUpStatus::Pending => Self::Pending,
+            StepUpStatus::Approved => Self::Approved,
+            StepUpStatus::Denied => Self::Denied,
+            StepUpStatus::Used => Self::Used,
+        }
+    }
 }
 
 /// What an approving device shows.
@@ -99,7 +124,7 @@ impl App {
             session_id: session,
             number: number.clone(),
             choices,
-            status: "pending".into(),
+            status: StepUpStatus::Pending,
             ip: actor.ip.chars().take(64).collect(),
             user_agent: String::new(),
             purpose: purpose.trim().chars().take(200).collect(),
@@ -149,7 +174,7 @@ impl App {
         }
         let status = self.effective_status(&r);
         Ok(DeviceRequestStatus {
-            elevated_until: (status == "used")
+            elevated_until: (status == DeviceRequestState::Used)
                 .then(|| actor.elevated_until.map(|t| t.to_rfc3339()))
                 .flatten(),
             status,
@@ -157,19 +182,19 @@ impl App {
     }
 
     /// The stored status, with lapsed requests and approvals read as expired.
-    fn effective_status(&self, r: &StepUpRequestRow) -> String {
+    fn effective_status(&self, r: &StepUpRequestRow) -> DeviceRequestState {
         let now = self.now();
-        let lapsed = match r.status.as_str() {
-            "pending" => r.expires_at <= now,
-            "approved" => r
+        let lapsed = match r.status {
+            StepUpStatus::Pending => r.expires_at <= now,
+            StepUpStatus::Approved => r
                 .decided_at
                 .is_none_or(|at| at.plus_seconds(DEVICE_APPROVAL_USE_SECS) <= now),
-            _ => false,
+            StepUpStatus::Denied | StepUpStatus::Used => false,
         };
         if lapsed {
-            "expired".to_owned()
+            DeviceRequestState::Expired
         } else {
-            r.status.clone()
+            r.status.into()
         }
     }
 
@@ -198,20 +223,20 @@ impl App {
             )
             .await?
         {
-            return Err(match self.effective_status(&r).as_str() {
-                "pending" => AppError::conflict(
+            return Err(match self.effective_status(&r) {
+                DeviceRequestState::Pending => AppError::conflict(
                     ConflictCode::ApprovalPending,
                     "not approved yet: choose the number on your other device first",
                 ),
-                "used" => AppError::conflict(
+                DeviceRequestState::Used => AppError::conflict(
                     ConflictCode::ApprovalUsed,
                     "this approval was used already: ask again to confirm your identity",
                 ),
-                "denied" => AppError::conflict(
+                DeviceRequestState::Denied => AppError::conflict(
                     ConflictCode::ApprovalDenied,
                     "this request was denied on your other device",
                 ),
-                _ => AppError::conflict(
+                DeviceRequestState::Approved | DeviceRequestState::Expired => AppError::conflict(
                     ConflictCode::ApprovalExpired,
                     "this request or its approval has expired: ask again",
                 ),
@@ -228,7 +253,7 @@ impl App {
         )
         .await?;
         Ok(DeviceRequestStatus {
-            status: "used".into(),
+            status: DeviceRequestState::Used,
             elevated_until: Some(until.to_rfc3339()),
         })
     }
@@ -265,7 +290,7 @@ impl App {
         id: EventId,
         number: Option<&str>,
         deny: bool,
-    ) -> Result<String> {
+    ) -> Result<StepUpStatus> {
         let me = actor.session_id().ok_or(AppError::invalid(
             InvalidCode::ApprovalUnsupported,
             "approve from a signed-in device (browser or `orthrus login`)",
@@ -298,9 +323,9 @@ impl App {
         }
         let now = self.now();
         let (status, reason) = match (deny, number.map(str::trim)) {
-            (true, _) => ("denied", "denied"),
-            (false, Some(n)) if n == r.number => ("approved", "approved"),
-            (false, Some(_)) => ("denied", "wrong_number"),
+            (true, _) => (StepUpStatus::Denied, "denied"),
+            (false, Some(n)) if n == r.number => (StepUpStatus::Approved, "approved"),
+            (false, Some(_)) => (StepUpStatus::Denied, "wrong_number"),
             (false, None) => {
                 return Err(AppError::invalid(
                     InvalidCode::ApprovalNumberRequired,
@@ -319,7 +344,7 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        if status == "approved" {
+        if status == StepUpStatus::Approved {
             // Nothing is elevated yet: the asking session completes it.
             self.audit(
                 actor,
@@ -340,7 +365,7 @@ impl App {
             )
             .await?;
         }
-        Ok(status.to_owned())
+        Ok(status)
     }
 
     /// Recent denied device requests of the user (the alert on their pages).

@@ -16,7 +16,7 @@ use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
-use orthrus_store::{AuditFilter, DualApprovalRow};
+use orthrus_store::{AuditFilter, DualAction, DualApprovalRow, DualStatus};
 use serde::Serialize;
 
 /// How long a request (and then its approval) stays usable.
@@ -28,10 +28,6 @@ pub const GRANT_COOLDOWN_SECS: i64 = 7 * 24 * 3600;
 
 /// The audit events by which one user hands another approval power.
 const GRANT_EVENTS: [&str; 3] = ["user.create", "user.role_change", "user.reactivate"];
-
-/// Dual-approval actions this module files itself.
-const UNTAG_CRITICAL: &str = "untag_critical";
-const RULE_OFF: &str = "two_person_rule_off";
 
 /// What the policy says about a workspace-scoped action for a role.
 fn allows(role: WorkspaceRole, action: Action) -> bool {
@@ -50,10 +46,12 @@ fn allows(role: WorkspaceRole, action: Action) -> bool {
 pub struct DualApproval {
     pub id: String,
     pub requester: String,
-    pub action: String,
+    #[schema(value_type = String)]
+    pub action: DualAction,
     pub target_id: String,
     pub target_label: Option<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: DualStatus,
     pub created_at: String,
     pub expires_at: String,
     /// Filed by the caller, who cannot approve it (someone else must).
@@ -67,7 +65,7 @@ impl App {
     pub(crate) async fn require_second_person(
         &self,
         actor: &Actor,
-        action: &str,
+        action: DualAction,
         target: &str,
     ) -> Result<()> {
         if !self.inner.store.two_person_rule(actor.workspace_id).await? {
@@ -80,23 +78,30 @@ impl App {
             .open_dual_approval(actor.workspace_id, actor.user_id, action, target, now)
             .await?;
         if let Some(r) = &open
-            && r.status == "approved"
+            && r.status == DualStatus::Approved
             && self
                 .inner
                 .store
-                .transition_dual_approval(actor.workspace_id, r.id, "approved", "used", None, now)
+                .transition_dual_approval(
+                    actor.workspace_id,
+                    r.id,
+                    DualStatus::Approved,
+                    DualStatus::Used,
+                    None,
+                    now,
+                )
                 .await?
         {
             self.audit(
                 actor,
                 Event::new(AuditAction::DualApprovalUsed)
                     .target(AuditTarget::Approval, r.id)
-                    .detail(serde_json::json!({"action": action, "target": target})),
+                    .detail(serde_json::json!({"action": action.as_str(), "target": target})),
             )
             .await?;
             return Ok(());
         }
-        let id = match open.filter(|r| r.status == "pending") {
+        let id = match open.filter(|r| r.status == DualStatus::Pending) {
             Some(r) => r.id,
             None => {
                 let row = DualApprovalRow {
@@ -104,9 +109,9 @@ impl App {
                     workspace_id: actor.workspace_id,
                     requester_id: actor.user_id,
                     requester_email: actor.email.clone(),
-                    action: action.to_owned(),
+                    action,
                     target_id: target.to_owned(),
-                    status: "pending".into(),
+                    status: DualStatus::Pending,
                     created_at: now,
                     expires_at: now.plus_seconds(APPROVAL_SECS),
                     decided_by: None,
@@ -118,7 +123,7 @@ impl App {
                     actor,
                     Event::new(AuditAction::DualApprovalRequested)
                         .target(AuditTarget::Approval, row.id)
-                        .detail(serde_json::json!({"action": action, "target": target})),
+                        .detail(serde_json::json!({"action": action.as_str(), "target": target})),
                 )
                 .await?;
                 row.id
@@ -233,7 +238,7 @@ impl App {
         actor: &Actor,
         id: EventId,
         approve: bool,
-    ) -> Result<String> {
+    ) -> Result<DualStatus> {
         self.check(actor, Action::ApproveDual)?;
         let r = self
             .inner
@@ -260,14 +265,18 @@ impl App {
                 "you or the requester were added, promoted or reactivated less than 7 days ago: an Owner or Super Admin who has held the role longer must approve a request of someone who has",
             ));
         }
-        let to = if approve { "approved" } else { "denied" };
+        let to = if approve {
+            DualStatus::Approved
+        } else {
+            DualStatus::Denied
+        };
         if !self
             .inner
             .store
             .transition_dual_approval(
                 actor.workspace_id,
                 id,
-                "pending",
+                DualStatus::Pending,
                 to,
                 Some((actor.user_id, &actor.email)),
                 self.now(),
@@ -279,8 +288,8 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target(AuditTarget::Approval, id).outcome(if approve { AuditOutcome::Success } else { AuditOutcome::Denied }).detail(serde_json::json!({"action": r.action, "target": r.target_id, "requester": r.requester_email}))).await?;
-        Ok(to.to_owned())
+        self.audit(actor, Event::new(AuditAction::DualApprovalDecided).target(AuditTarget::Approval, id).outcome(if approve { AuditOutcome::Success } else { AuditOutcome::Denied }).detail(serde_json::json!({"action": r.action.as_str(), "target": r.target_id, "requester": r.requester_email}))).await?;
+        Ok(to)
     }
 
     /// Turns the two-person rule on or off (workspace Owner, step-up). On
@@ -293,8 +302,12 @@ impl App {
         if on {
             self.ensure_two_approvers(actor.workspace_id).await?;
         } else {
-            self.require_second_person(actor, RULE_OFF, &actor.workspace_id.to_string())
-                .await?;
+            self.require_second_person(
+                actor,
+                DualAction::TwoPersonRuleOff,
+                &actor.workspace_id.to_string(),
+            )
+            .await?;
         }
         self.inner
             .store
@@ -327,7 +340,7 @@ impl App {
             return Ok(());
         }
         if !critical {
-            self.require_second_person(actor, UNTAG_CRITICAL, &a.id.to_string())
+            self.require_second_person(actor, DualAction::UntagCritical, &a.id.to_string())
                 .await?;
         }
         self.inner

@@ -79,7 +79,7 @@ pub use backup::{
 };
 pub use changes::{Change, ChangeWatch};
 pub use device_approval::{
-    ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestStatus,
+    ApprovalPrompt, DEVICE_REQUEST_SECS, DeviceRequest, DeviceRequestState, DeviceRequestStatus,
 };
 pub use dual::DualApproval;
 pub use error::{AppError, BusyKind, Entity, ExtensionError, Result};
@@ -93,7 +93,7 @@ pub use invitations::{
 };
 pub use job_kind::{JobKind, StartOptions};
 pub use mfa_check::{CheckRun, MfaCheckState, MfaCheckView, verdict as mfa_verdict};
-pub use orthrus_store::SessionKind;
+pub use orthrus_store::{DualAction, DualStatus, SessionKind, StepUpStatus};
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
     PendingEnrollment, UsedInfo,

@@ -662,7 +662,8 @@ impl App {
                 Some(p.to_owned())
             }
         };
-        self.require_second_person(actor, "export", "").await?;
+        self.require_second_person(actor, orthrus_store::DualAction::Export, "")
+            .await?;
         let mut entries = Vec::new();
         for row in self.inner.store.list_active_otp(actor.workspace_id).await? {
             let g = self.otp_generator(&row)?;

@@ -1,6 +1,8 @@
 //! Approvals: step-up by approval on another device, the two-person rule (its
 //! switch, critical accounts, dual approvals) and users' passkeys. Part of
-//! every [`crate::Store`] through the [`ApprovalStore`] supertrait.
+//! every [`crate::Store`] through the [`ApprovalStore`] supertrait. The
+//! states and actions of both kinds of approval are enums
+//! ([`StepUpStatus`], [`DualStatus`], [`DualAction`]) spelled as stored.
 
 use crate::models::{DualApprovalRow, PasskeyRow, StepUpRequestRow};
 use crate::rows::{dual_row, passkey_row, step_up_row};
@@ -10,6 +12,91 @@ use async_trait::async_trait;
 use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId};
 use sqlx::Row;
 use tracing::instrument;
+
+/// An enum of stored words, each variant with its one spelling: `as_str`,
+/// `ALL`, `Display`, `FromStr` (an unknown word is `Err(())`, which the row
+/// decoders report as a corrupt row) and serde with the same spelling.
+macro_rules! stored_words {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $word:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $word)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stored (and sent) spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> std::result::Result<Self, ()> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or(())
+            }
+        }
+    };
+}
+
+stored_words! {
+    /// Where a step-up request stands (`step_up_requests.status`). A pending
+    /// or approved request past its time reads as expired in views; that is
+    /// never stored.
+    pub enum StepUpStatus {
+        /// Waiting for the user's other device.
+        Pending => "pending",
+        /// Approved on the other device; the asking session may use it once.
+        Approved => "approved",
+        /// Denied on the other device (or a wrong number was picked).
+        Denied => "denied",
+        /// It elevated the asking session.
+        Used => "used",
+    }
+}
+
+stored_words! {
+    /// Where a two-person-rule request stands (`dual_approvals.status`).
+    pub enum DualStatus {
+        /// Waiting for a second Owner or Super Admin.
+        Pending => "pending",
+        /// Approved; good for one use by the requester.
+        Approved => "approved",
+        Denied => "denied",
+        /// The approved action was done.
+        Used => "used",
+    }
+}
+
+stored_words! {
+    /// What a two-person-rule request asks to do (`dual_approvals.action`).
+    pub enum DualAction {
+        /// Export every authenticator seed of the workspace.
+        Export => "export",
+        /// See or use the backup codes of a critical account.
+        ViewBackupCodes => "view_backup_codes",
+        /// Untag a critical account.
+        UntagCritical => "untag_critical",
+        /// Turn the two-person rule off.
+        TwoPersonRuleOff => "two_person_rule_off",
+    }
+}
 
 /// Step-up by approval on another device, the two-person rule, and passkeys.
 #[async_trait]
@@ -34,7 +121,7 @@ pub trait ApprovalStore: Send + Sync {
         &self,
         ws: WorkspaceId,
         id: EventId,
-        status: &str,
+        status: StepUpStatus,
         by: SessionId,
         at: Timestamp,
     ) -> Result<bool>;
@@ -66,7 +153,7 @@ pub trait ApprovalStore: Send + Sync {
         &self,
         ws: WorkspaceId,
         requester: UserId,
-        action: &str,
+        action: DualAction,
         target: &str,
         now: Timestamp,
     ) -> Result<Option<DualApprovalRow>>;
@@ -85,8 +172,8 @@ pub trait ApprovalStore: Send + Sync {
         &self,
         ws: WorkspaceId,
         id: EventId,
-        from: &str,
-        to: &str,
+        from: DualStatus,
+        to: DualStatus,
         by: Option<(UserId, &str)>,
         at: Timestamp,
     ) -> Result<bool>;
@@ -133,7 +220,7 @@ macro_rules! impl_approvals {
                     query
                         .bind(&q.number)
                         .bind(q.choices.join(","))
-                        .bind(&q.status)
+                        .bind(q.status.as_str())
                         .bind(&q.ip)
                         .bind(&q.user_agent)
                         .bind(q.created_at.0)
@@ -186,7 +273,7 @@ macro_rules! impl_approvals {
                 &self,
                 ws: WorkspaceId,
                 q: EventId,
-                status: &str,
+                status: StepUpStatus,
                 by: SessionId,
                 at: Timestamp,
             ) -> Result<bool> {
@@ -201,7 +288,12 @@ macro_rules! impl_approvals {
                     &self.pool,
                     update,
                     [ws.to_string(), q.to_string()],
-                    |query| query.bind(status).bind(by.to_string()).bind(at.0),
+                    |query| {
+                        query
+                            .bind(status.as_str())
+                            .bind(by.to_string())
+                            .bind(at.0)
+                    },
                 )
                 .await
             }
@@ -308,9 +400,9 @@ macro_rules! impl_approvals {
                 sql::run(&self.pool, insert, keys, |query| {
                     query
                         .bind(&q.requester_email)
-                        .bind(&q.action)
+                        .bind(q.action.as_str())
                         .bind(&q.target_id)
-                        .bind(&q.status)
+                        .bind(q.status.as_str())
                         .bind(q.created_at.0)
                         .bind(q.expires_at.0)
                 })
@@ -326,7 +418,7 @@ macro_rules! impl_approvals {
                 &self,
                 ws: WorkspaceId,
                 requester: UserId,
-                action: &str,
+                action: DualAction,
                 target: &str,
                 now: Timestamp,
             ) -> Result<Option<DualApprovalRow>> {
@@ -347,7 +439,7 @@ macro_rules! impl_approvals {
                     &self.pool,
                     select,
                     keys,
-                    |query| query.bind(action).bind(target).bind(now.0),
+                    |query| query.bind(action.as_str()).bind(target).bind(now.0),
                     dual_row,
                 )
                 .await
@@ -391,8 +483,8 @@ macro_rules! impl_approvals {
                 &self,
                 ws: WorkspaceId,
                 q: EventId,
-                from: &str,
-                to: &str,
+                from: DualStatus,
+                to: DualStatus,
                 by: Option<(UserId, &str)>,
                 at: Timestamp,
             ) -> Result<bool> {
@@ -410,8 +502,8 @@ macro_rules! impl_approvals {
                     [ws.to_string(), q.to_string()],
                     |query| {
                         query
-                            .bind(from)
-                            .bind(to)
+                            .bind(from.as_str())
+                            .bind(to.as_str())
                             .bind(by.map(|b| b.0.to_string()))
                             .bind(by.map(|b| b.1.to_owned()))
                             .bind(by.map(|_| at.0))
@@ -518,3 +610,43 @@ macro_rules! impl_approvals {
 
 impl_approvals!(SqliteStore);
 impl_approvals!(PgStore);
+
+#[cfg(test)]
+mod tests {
+    use super::{DualAction, DualStatus, StepUpStatus};
+    use crate::StoreError;
+    use crate::sql::parse;
+
+    #[test]
+    fn each_word_is_spelled_once_as_stored_and_an_unknown_one_is_corrupt() {
+        let spelled = |words: Vec<&'static str>| words.join(",");
+        assert_eq!(
+            spelled(StepUpStatus::ALL.iter().map(|s| s.as_str()).collect()),
+            "pending,approved,denied,used"
+        );
+        assert_eq!(
+            spelled(DualStatus::ALL.iter().map(|s| s.as_str()).collect()),
+            "pending,approved,denied,used"
+        );
+        assert_eq!(
+            spelled(DualAction::ALL.iter().map(|a| a.as_str()).collect()),
+            "export,view_backup_codes,untag_critical,two_person_rule_off"
+        );
+        for a in DualAction::ALL {
+            assert_eq!(a.to_string().parse(), Ok(*a));
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+        assert_eq!("used".parse(), Ok(StepUpStatus::Used));
+        assert_eq!(
+            serde_json::to_value(DualStatus::Approved).unwrap(),
+            "approved"
+        );
+        let e = parse::<StepUpStatus>("expired", "step-up status").err();
+        assert!(
+            matches!(e, Some(StoreError::Corrupt(ref s)) if s == "bad step-up status: \"expired\""),
+            "{e:?}"
+        );
+        assert!("Approved".parse::<DualStatus>().is_err());
+        assert!("view".parse::<DualAction>().is_err());
+    }
+}

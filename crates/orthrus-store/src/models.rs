@@ -1,6 +1,7 @@
 //! Rows as the store reads and writes them. Secret columns hold sealed bytes
 //! (see `orthrus-crypto`); the store never sees plaintext secrets.
 
+use crate::approvals::{DualAction, DualStatus, StepUpStatus};
 use orthrus_core::{
     AccountId, AccountRole, AuditOutcome, Channel, EventId, FieldId, JobState, OtpKind, OtpSource,
     SessionId, StepOutcome, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
@@ -362,8 +363,8 @@ pub struct StepUpRequestRow {
     pub number: String,
     /// Three choices the approving device shows (one is `number`).
     pub choices: Vec<String>,
-    /// pending, approved, denied, expired
-    pub status: String,
+    /// Pending, approved, denied or used (expired is read, not stored).
+    pub status: StepUpStatus,
     pub ip: String,
     pub user_agent: String,
     /// What the asking device wants to do, in words, for the prompt on the
@@ -383,12 +384,10 @@ pub struct DualApprovalRow {
     pub workspace_id: WorkspaceId,
     pub requester_id: UserId,
     pub requester_email: String,
-    /// export, view_backup_codes
-    pub action: String,
+    pub action: DualAction,
     /// The account id, or empty for workspace-wide actions.
     pub target_id: String,
-    /// pending, approved, denied, used
-    pub status: String,
+    pub status: DualStatus,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub decided_by: Option<UserId>,

@@ -14,7 +14,7 @@ fn step_up(c: &FakeClock, u: &UserRow, session: SessionId, secs: i64) -> StepUpR
         session_id: session,
         number: "42".into(),
         choices: vec!["17".into(), "42".into(), "93".into()],
-        status: "pending".into(),
+        status: StepUpStatus::Pending,
         ip: "127.0.0.1".into(),
         user_agent: "test".into(),
         purpose: "reveal the password of Brand IG".into(),
@@ -36,6 +36,7 @@ async fn pending_ids(s: &Arc<dyn Store>, u: &UserRow, now: Timestamp) -> Vec<Eve
 
 #[tokio::test]
 async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
+    use StepUpStatus::{Approved, Denied, Used};
     for s in backends("stepup").await.stores {
         let sc = Scene::new(&s).await;
         let c = &sc.c;
@@ -78,17 +79,17 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
         c.advance_secs(5);
         let approved_at = c.now();
         assert!(
-            !s.decide_step_up_request(other.ws.id, q.id, "approved", approving, c.now())
+            !s.decide_step_up_request(other.ws.id, q.id, Approved, approving, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            s.decide_step_up_request(sc.ws.id, q.id, "approved", approving, c.now())
+            s.decide_step_up_request(sc.ws.id, q.id, Approved, approving, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            !s.decide_step_up_request(sc.ws.id, q.id, "denied", approving, c.now())
+            !s.decide_step_up_request(sc.ws.id, q.id, Denied, approving, c.now())
                 .await
                 .unwrap(),
             "decided already"
@@ -143,7 +144,7 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
                 .unwrap()
                 .unwrap()
                 .status,
-            "used"
+            Used
         );
 
         // An expired request is no longer pending and cannot be decided.
@@ -155,7 +156,7 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
                 .is_empty()
         );
         assert!(
-            !s.decide_step_up_request(sc.ws.id, late.id, "approved", approving, c.now())
+            !s.decide_step_up_request(sc.ws.id, late.id, Approved, approving, c.now())
                 .await
                 .unwrap()
         );
@@ -163,7 +164,7 @@ async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
         let denied = step_up(c, &sc.owner, asking, 120);
         s.create_step_up_request(&denied).await.unwrap();
         assert!(
-            s.decide_step_up_request(sc.ws.id, denied.id, "denied", approving, c.now())
+            s.decide_step_up_request(sc.ws.id, denied.id, Denied, approving, c.now())
                 .await
                 .unwrap()
         );
@@ -223,15 +224,15 @@ async fn the_two_person_rule_of_an_unknown_workspace_is_not_found() {
     }
 }
 
-fn dual(c: &FakeClock, u: &UserRow, action: &str, target: &str) -> DualApprovalRow {
+fn dual(c: &FakeClock, u: &UserRow, action: DualAction, target: &str) -> DualApprovalRow {
     DualApprovalRow {
         id: EventId::new(c, &OsEntropy),
         workspace_id: u.workspace_id,
         requester_id: u.id,
         requester_email: u.email.clone(),
-        action: action.into(),
+        action,
         target_id: target.into(),
-        status: "pending".into(),
+        status: DualStatus::Pending,
         created_at: c.now(),
         expires_at: c.now().plus_seconds(600),
         decided_by: None,
@@ -242,6 +243,7 @@ fn dual(c: &FakeClock, u: &UserRow, action: &str, target: &str) -> DualApprovalR
 
 #[tokio::test]
 async fn a_dual_approval_moves_once_per_step_until_it_expires() {
+    use DualStatus::{Approved, Denied, Pending, Used};
     for s in backends("dual").await.stores {
         let sc = Scene::new(&s).await;
         let c = &sc.c;
@@ -250,13 +252,13 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         let other = sc.elsewhere(&s).await;
         let target = sc.account.id.to_string();
 
-        let old = dual(c, &sc.owner, "view_backup_codes", &target);
+        let old = dual(c, &sc.owner, DualAction::ViewBackupCodes, &target);
         s.create_dual_approval(&old).await.unwrap();
         c.advance_secs(1);
-        let r = dual(c, &sc.owner, "view_backup_codes", &target);
+        let r = dual(c, &sc.owner, DualAction::ViewBackupCodes, &target);
         s.create_dual_approval(&r).await.unwrap();
         c.advance_secs(1);
-        let export = dual(c, &sc.owner, "export", "");
+        let export = dual(c, &sc.owner, DualAction::Export, "");
         s.create_dual_approval(&export).await.unwrap();
         assert_eq!(
             s.get_dual_approval(ws, r.id).await.unwrap(),
@@ -273,7 +275,7 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
             let (s, target) = (Arc::clone(s), target.clone());
             let owner = sc.owner.id;
             async move {
-                s.open_dual_approval(ws, owner, "view_backup_codes", &target, now)
+                s.open_dual_approval(ws, owner, DualAction::ViewBackupCodes, &target, now)
                     .await
                     .unwrap()
                     .map(|r| r.id)
@@ -281,13 +283,13 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         };
         assert_eq!(open(&s, c.now()).await, Some(r.id));
         assert!(
-            s.open_dual_approval(ws, second.id, "view_backup_codes", &target, c.now())
+            s.open_dual_approval(ws, second.id, DualAction::ViewBackupCodes, &target, c.now())
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
-            s.open_dual_approval(ws, sc.owner.id, "export", &target, c.now())
+            s.open_dual_approval(ws, sc.owner.id, DualAction::Export, &target, c.now())
                 .await
                 .unwrap()
                 .is_none()
@@ -313,17 +315,17 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         c.advance_secs(10);
         let by = Some((second.id, second.email.as_str()));
         assert!(
-            !s.transition_dual_approval(other.ws.id, r.id, "pending", "approved", by, c.now())
+            !s.transition_dual_approval(other.ws.id, r.id, Pending, Approved, by, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            s.transition_dual_approval(ws, r.id, "pending", "approved", by, c.now())
+            s.transition_dual_approval(ws, r.id, Pending, Approved, by, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            !s.transition_dual_approval(ws, r.id, "pending", "denied", by, c.now())
+            !s.transition_dual_approval(ws, r.id, Pending, Denied, by, c.now())
                 .await
                 .unwrap(),
             "no longer pending"
@@ -333,7 +335,7 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         assert_eq!(
             got,
             DualApprovalRow {
-                status: "approved".into(),
+                status: Approved,
                 decided_by: Some(second.id),
                 decided_by_email: Some(second.email.clone()),
                 decided_at: Some(approved_at),
@@ -348,12 +350,12 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
         // Used once; the decision stays as it was.
         c.advance_secs(10);
         assert!(
-            s.transition_dual_approval(ws, r.id, "approved", "used", None, c.now())
+            s.transition_dual_approval(ws, r.id, Approved, Used, None, c.now())
                 .await
                 .unwrap()
         );
         assert!(
-            !s.transition_dual_approval(ws, r.id, "approved", "used", None, c.now())
+            !s.transition_dual_approval(ws, r.id, Approved, Used, None, c.now())
                 .await
                 .unwrap(),
             "once"
@@ -379,7 +381,7 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
                 .is_empty()
         );
         assert!(
-            !s.transition_dual_approval(ws, export.id, "pending", "approved", by, c.now())
+            !s.transition_dual_approval(ws, export.id, Pending, Approved, by, c.now())
                 .await
                 .unwrap()
         );
@@ -389,7 +391,7 @@ async fn a_dual_approval_moves_once_per_step_until_it_expires() {
                 .unwrap()
                 .unwrap()
                 .status,
-            "pending"
+            Pending
         );
     }
 }

@@ -82,7 +82,8 @@ pub(crate) async fn decide(
         status: s
             .app
             .decide_approval(&a.actor, id, b.number.as_deref(), b.deny)
-            .await?,
+            .await?
+            .to_string(),
     }))
 }
 

@@ -37,7 +37,11 @@ pub(crate) async fn decide_dual(
     ApiJson(b): ApiJson<DualDecisionBody>,
 ) -> ApiResult<Json<DecideResponse>> {
     Ok(Json(DecideResponse {
-        status: s.app.decide_dual_approval(&a.actor, id, b.approve).await?,
+        status: s
+            .app
+            .decide_dual_approval(&a.actor, id, b.approve)
+            .await?
+            .to_string(),
     }))
 }
 

@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use orthrus_app::{AppError, ApprovalPrompt};
+use orthrus_app::{AppError, ApprovalPrompt, DeviceRequestState, StepUpStatus};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -104,31 +104,31 @@ async fn poll(
     Query(q): Query<ThenQuery>,
 ) -> Result<Response, WebError> {
     let st = s.app.device_step_up_status(&a.actor, id).await?;
-    match st.status.as_str() {
+    match st.status {
         // Approved: the dialog completes it with a POST; a GET changes nothing.
-        "approved" => render(&Wait {
+        DeviceRequestState::Approved => render(&Wait {
             id: id.to_string(),
             number: String::new(),
             then: q.then,
             error: None,
             approved: true,
         }),
-        "denied" => closed(
+        DeviceRequestState::Denied => closed(
             id.to_string(),
             q.then,
             "Denied on your other device. If you did not deny it, change your password now.",
         ),
-        "used" => closed(
+        DeviceRequestState::Used => closed(
             id.to_string(),
             q.then,
             "This approval was used already: ask again.",
         ),
-        "expired" => closed(
+        DeviceRequestState::Expired => closed(
             id.to_string(),
             q.then,
             "The request expired: it waits 2 minutes for approval, and an approval 5 minutes for you.",
         ),
-        _ => {
+        DeviceRequestState::Pending => {
             // Still waiting: keep the same dialog (the number does not change).
             Ok(axum::response::IntoResponse::into_response(
                 axum::http::StatusCode::NO_CONTENT,
@@ -199,7 +199,7 @@ async fn decide(
         .decide_approval(&a.actor, id, f.number.as_deref(), f.deny.is_some())
         .await
     {
-        Ok(st) if st == "approved" => ("Approved: the other device can go ahead.".to_owned(), true),
+        Ok(StepUpStatus::Approved) => ("Approved: the other device can go ahead.".to_owned(), true),
         Ok(_) => (
             "Denied. If someone else has your password, change it now.".to_owned(),
             false,
