@@ -11,7 +11,9 @@
 
 /// `Display` and `FromStr` for a stored vocabulary spelled by its `as_str`
 /// over its `ALL`; an unknown spelling is an [`UnknownWord`] naming `$what`.
-/// Declared before the modules so that each of them can use it.
+/// Declared before the modules so that each of them can use it; exported for
+/// the other crates' stored words (the store's approval states).
+#[macro_export]
 macro_rules! spelled_as_str {
     ($name:ident, $what:literal) => {
         impl ::std::fmt::Display for $name {
@@ -23,7 +25,7 @@ macro_rules! spelled_as_str {
         impl ::std::str::FromStr for $name {
             type Err = $crate::UnknownWord;
 
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
                 Self::ALL
                     .into_iter()
                     .find(|k| k.as_str() == s)

@@ -13,90 +13,101 @@ use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId
 use sqlx::Row;
 use tracing::instrument;
 
-/// An enum of stored words, each variant with its one spelling: `as_str`,
-/// `ALL`, `Display`, `FromStr` (an unknown word is `Err(())`, which the row
-/// decoders report as a corrupt row) and serde with the same spelling.
-macro_rules! stored_words {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident => $word:literal,)+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $word)] $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The stored (and sent) spelling.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $word,)+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ();
-            fn from_str(s: &str) -> std::result::Result<Self, ()> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or(())
-            }
-        }
-    };
+/// Where a step-up request stands (`step_up_requests.status`). A pending or
+/// approved request past its time reads as expired in views; that is never
+/// stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepUpStatus {
+    /// Waiting for the user's other device.
+    Pending,
+    /// Approved on the other device; the asking session may use it once.
+    Approved,
+    /// Denied on the other device (or a wrong number was picked).
+    Denied,
+    /// It elevated the asking session.
+    Used,
 }
 
-stored_words! {
-    /// Where a step-up request stands (`step_up_requests.status`). A pending
-    /// or approved request past its time reads as expired in views; that is
-    /// never stored.
-    pub enum StepUpStatus {
-        /// Waiting for the user's other device.
-        Pending => "pending",
-        /// Approved on the other device; the asking session may use it once.
-        Approved => "approved",
-        /// Denied on the other device (or a wrong number was picked).
-        Denied => "denied",
-        /// It elevated the asking session.
-        Used => "used",
+impl StepUpStatus {
+    pub const ALL: [StepUpStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Used => "used",
+        }
     }
 }
 
-stored_words! {
-    /// Where a two-person-rule request stands (`dual_approvals.status`).
-    pub enum DualStatus {
-        /// Waiting for a second Owner or Super Admin.
-        Pending => "pending",
-        /// Approved; good for one use by the requester.
-        Approved => "approved",
-        Denied => "denied",
-        /// The approved action was done.
-        Used => "used",
+orthrus_core::spelled_as_str!(StepUpStatus, "step-up status");
+
+/// Where a two-person-rule request stands (`dual_approvals.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DualStatus {
+    /// Waiting for a second Owner or Super Admin.
+    Pending,
+    /// Approved; good for one use by the requester.
+    Approved,
+    Denied,
+    /// The approved action was done.
+    Used,
+}
+
+impl DualStatus {
+    pub const ALL: [DualStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Used => "used",
+        }
     }
 }
 
-stored_words! {
-    /// What a two-person-rule request asks to do (`dual_approvals.action`).
-    pub enum DualAction {
-        /// Export every authenticator seed of the workspace.
-        Export => "export",
-        /// See or use the backup codes of a critical account.
-        ViewBackupCodes => "view_backup_codes",
-        /// Untag a critical account.
-        UntagCritical => "untag_critical",
-        /// Turn the two-person rule off.
-        TwoPersonRuleOff => "two_person_rule_off",
+orthrus_core::spelled_as_str!(DualStatus, "dual approval status");
+
+/// What a two-person-rule request asks to do (`dual_approvals.action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DualAction {
+    /// Export every authenticator seed of the workspace.
+    Export,
+    /// See or use the backup codes of a critical account.
+    ViewBackupCodes,
+    /// Untag a critical account.
+    UntagCritical,
+    /// Turn the two-person rule off.
+    TwoPersonRuleOff,
+}
+
+impl DualAction {
+    pub const ALL: [DualAction; 4] = [
+        Self::Export,
+        Self::ViewBackupCodes,
+        Self::UntagCritical,
+        Self::TwoPersonRuleOff,
+    ];
+
+    /// The stored and sent spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Export => "export",
+            Self::ViewBackupCodes => "view_backup_codes",
+            Self::UntagCritical => "untag_critical",
+            Self::TwoPersonRuleOff => "two_person_rule_off",
+        }
     }
 }
+
+orthrus_core::spelled_as_str!(DualAction, "dual approval action");
 
 /// Step-up by approval on another device, the two-person rule, and passkeys.
 #[async_trait]
@@ -633,8 +644,21 @@ mod tests {
             "export,view_backup_codes,untag_critical,two_person_rule_off"
         );
         for a in DualAction::ALL {
-            assert_eq!(a.to_string().parse(), Ok(*a));
+            assert_eq!(a.to_string().parse(), Ok(a));
             assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+            assert_eq!(
+                serde_json::from_value::<DualAction>(a.as_str().into()).unwrap(),
+                a
+            );
+        }
+        for s in StepUpStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in DualStatus::ALL {
+            assert_eq!(
+                serde_json::from_value::<DualStatus>(s.as_str().into()).unwrap(),
+                s
+            );
         }
         assert_eq!("used".parse(), Ok(StepUpStatus::Used));
         assert_eq!(
