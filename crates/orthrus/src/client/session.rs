@@ -6,7 +6,7 @@ use super::{send_as, understand};
 use crate::safe_text::safe;
 use anyhow::bail;
 use clap::Args;
-use orthrus_app::ApprovalPrompt;
+use orthrus_app::{ApprovalPrompt, StepUpStatus};
 use orthrus_web::dto::{DecideResponse, LoginResponse};
 use serde::Serialize;
 use serde_json::Value;
@@ -140,8 +140,8 @@ pub async fn approve() -> anyhow::Result<ExitCode> {
         };
         let v: DecideResponse =
             understand(&c.post(&format!("/me/approvals/{}", p.id), &body).await?)?;
-        match v.status.as_str() {
-            "approved" => println!("Approved."),
+        match v.status.parse() {
+            Ok(StepUpStatus::Approved) => println!("Approved."),
             _ => println!("Denied. If this was not you, change your password now."),
         }
     }
