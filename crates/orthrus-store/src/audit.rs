@@ -3,7 +3,7 @@
 //! [`crate::Store`] through the [`AuditStore`] supertrait.
 
 use crate::models::{AuditEventRow, AuditFilter, NewAuditEvent};
-use crate::rows::{AUDIT_COLS, audit_link, audit_row};
+use crate::rows::{AUDIT_COLS, audit_head, audit_link, audit_row};
 use crate::sql::{self, sql_fmt};
 use crate::{AuditHead, ChainFn, PgStore, Result, SqliteStore, StoreError};
 use async_trait::async_trait;
@@ -48,6 +48,10 @@ impl From<UnreadableAuditEvent> for StoreError {
 /// One row of a workspace's audit chain: the event, or why it is not one.
 pub type AuditLink = std::result::Result<AuditEventRow, UnreadableAuditEvent>;
 
+/// A workspace's chain head as stored: the head, or its first column
+/// holding what no append writes.
+pub type StoredAuditHead = std::result::Result<AuditHead, UnreadableColumn>;
+
 /// The audit chain.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -81,7 +85,18 @@ pub trait AuditStore: Send + Sync {
             .map(|link| link.map_err(StoreError::from))
             .collect()
     }
-    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>>;
+    /// The head of a workspace's chain, for verification: a head edited
+    /// into one no append writes (text or a fraction in SQLite's `seq`,
+    /// binary data) is an [`UnreadableColumn`] there, not an error.
+    async fn stored_audit_head(&self, ws: WorkspaceId) -> Result<Option<StoredAuditHead>>;
+    /// The head of a workspace's chain; `Corrupt` if it cannot be read (see
+    /// [`AuditStore::stored_audit_head`]).
+    async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>> {
+        self.stored_audit_head(ws)
+            .await?
+            .map(|head| head.map_err(|c| StoreError::Corrupt(format!("audit head: {c}"))))
+            .transpose()
+    }
 }
 
 macro_rules! impl_audit {
@@ -276,7 +291,7 @@ macro_rules! impl_audit {
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]
-            async fn audit_head(&self, ws: WorkspaceId) -> Result<Option<AuditHead>> {
+            async fn stored_audit_head(&self, ws: WorkspaceId) -> Result<Option<StoredAuditHead>> {
                 let row = sqlx::query(
                     r#"
                     SELECT seq, hash, mac
@@ -287,14 +302,7 @@ macro_rules! impl_audit {
                 .bind(ws.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|r| {
-                    Ok(AuditHead {
-                        seq: r.try_get("seq")?,
-                        hash: r.try_get("hash")?,
-                        mac: r.try_get("mac")?,
-                    })
-                })
-                .transpose()
+                Ok(row.as_ref().map(audit_head))
             }
         }
     };

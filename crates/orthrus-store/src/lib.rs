@@ -39,7 +39,7 @@ mod users;
 pub use access::{AccessDecision, AccessStore};
 pub use accounts::AccountStore;
 pub use approvals::{ApprovalStore, DualAction, DualStatus, StepUpStatus};
-pub use audit::{AuditLink, AuditStore, UnreadableAuditEvent, UnreadableColumn};
+pub use audit::{AuditLink, AuditStore, StoredAuditHead, UnreadableAuditEvent, UnreadableColumn};
 pub use authenticator::AuthenticatorStore;
 pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};
 pub use directory::{
@@ -59,6 +59,7 @@ pub use ops::{Ops, OpsStats, PendingMigration, SealedColumn, pending_migrations}
 pub use postgres::PgStore;
 pub use questions::QuestionStore;
 pub use rotations::RotationStore;
+pub use rows::quoted;
 pub use sessions::SessionStore;
 pub use shared_work::SharedWork;
 pub use sqlite::SqliteStore;
@@ -247,6 +248,10 @@ pub mod testing {
     /// (`sqlite://…` or `postgres://…`) over a connection of its own, as a
     /// person with access to the database would: for tests that edit rows
     /// by hand.
+    // Hidden from the documentation: it runs arbitrary SQL, and is public
+    // only because the test crates of other crates need it (`testing` has no
+    // feature gate; the rest of it only creates scratch databases).
+    #[doc(hidden)]
     pub async fn execute(url: &str, sql: &str) -> crate::Result<()> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -2,14 +2,20 @@
 //! for both backends: a decoder reads its columns through [`Decoded`], which
 //! SQLite's and PostgreSQL's rows implement, and through [`Prefixed`] when a
 //! joined query aliases a table's columns (`c_id`, `w_name`, …), as the hot
-//! paths (`hot.rs`) and `get_user_and_workspace` do.
+//! paths (`hot.rs`) and `get_user_and_workspace` do. The audit tables'
+//! decoders, which also read rows edited by hand for the verifier, are in
+//! `rows/audit.rs`.
 
-use crate::audit::{AuditLink, UnreadableAuditEvent, UnreadableColumn};
 use crate::directory::{ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow};
 use crate::models::*;
 use crate::sql::parse;
 use crate::{Result, StoreError};
 use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
+
+mod audit;
+
+pub use audit::quoted;
+pub(crate) use audit::{audit_head, audit_link, audit_row};
 
 pub(crate) const USER_COLS: &str = concat!(
     "id, workspace_id, email, name, role, password_hash, active, totp_secret, ",
@@ -59,35 +65,6 @@ impl<T> Col for T where
 /// A result row whose columns the decoders read by name.
 pub(crate) trait Decoded {
     fn field<T: Col>(&self, col: &str) -> Result<T>;
-
-    /// What column `col` holds, spelled for a report of a value no write
-    /// stores: text quoted (its first 60 characters), a number as it is,
-    /// `NULL`, or the length of binary data.
-    fn holds(&self, col: &str) -> String {
-        if let Ok(v) = self.field::<Option<String>>(col) {
-            return v.map_or_else(|| "NULL".to_owned(), |s| quoted(&s));
-        }
-        if let Ok(n) = self.field::<i64>(col) {
-            return n.to_string();
-        }
-        if let Ok(x) = self.field::<f64>(col) {
-            return x.to_string();
-        }
-        match self.field::<Vec<u8>>(col) {
-            Ok(b) if b.len() == 1 => "1 byte of binary data".to_owned(),
-            Ok(b) => format!("{} bytes of binary data", b.len()),
-            Err(_) => "a value of another type".to_owned(),
-        }
-    }
-}
-
-/// `s` quoted and escaped, cut after 60 characters.
-fn quoted(s: &str) -> String {
-    const SHOWN: usize = 60;
-    match s.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{:?}…", &s[..cut]),
-        None => format!("{s:?}"),
-    }
 }
 
 impl Decoded for sqlx::sqlite::SqliteRow {
@@ -548,96 +525,6 @@ pub(crate) fn phone_row<R: Decoded>(r: &R) -> Result<PhoneNumberRow> {
         account_id: account.map(|a| parse(&a, "account_id")).transpose()?,
         created_at: ts(r, "created_at")?,
     })
-}
-
-pub(crate) fn audit_row<R: Decoded>(r: &R) -> Result<AuditEventRow> {
-    let actor: Option<String> = r.field("actor_id")?;
-    let detail: String = r.field("detail")?;
-    Ok(AuditEventRow {
-        workspace_id: id(r, "workspace_id")?,
-        seq: r.field("seq")?,
-        event: NewAuditEvent {
-            id: id(r, "id")?,
-            at: ts(r, "at")?,
-            actor_id: actor.map(|a| parse(&a, "actor_id")).transpose()?,
-            actor_email: r.field("actor_email")?,
-            action: r.field("action")?,
-            target_type: r.field("target_type")?,
-            target_id: r.field("target_id")?,
-            ip: r.field("ip")?,
-            outcome: parse(&r.field::<String>("outcome")?, "audit outcome")?,
-            detail: serde_json::from_str(&detail)
-                .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
-        },
-        prev_hash: r.field("prev_hash")?,
-        hash: r.field("hash")?,
-    })
-}
-
-/// `audit_row` for the verifier: every column read as the log writes it
-/// (ids and the detail in the exact spelling an append stores, the
-/// outcome one of its words), and otherwise the first column that is not,
-/// with what it holds: such a row was edited by hand.
-pub(crate) fn audit_link<R: Decoded>(r: &R) -> AuditLink {
-    let seq = written(r, "seq", Some);
-    let hash = written(r, "hash", Some);
-    let row = || -> std::result::Result<AuditEventRow, UnreadableColumn> {
-        Ok(AuditEventRow {
-            workspace_id: written(r, "workspace_id", spelled)?,
-            seq: seq.clone()?,
-            event: NewAuditEvent {
-                id: written(r, "id", spelled)?,
-                at: written(r, "at", |ms| Some(Timestamp(ms)))?,
-                actor_id: written(r, "actor_id", |a: Option<String>| match a {
-                    Some(a) => spelled(a).map(Some),
-                    None => Some(None),
-                })?,
-                actor_email: written(r, "actor_email", Some)?,
-                action: written(r, "action", Some)?,
-                target_type: written(r, "target_type", Some)?,
-                target_id: written(r, "target_id", Some)?,
-                ip: written(r, "ip", Some)?,
-                outcome: written(r, "outcome", |o: String| o.parse().ok())?,
-                detail: written(r, "detail", json_as_written)?,
-            },
-            prev_hash: written(r, "prev_hash", Some)?,
-            hash: hash.clone()?,
-        })
-    };
-    row().map_err(|column| UnreadableAuditEvent {
-        seq: seq.ok(),
-        hash: hash.ok(),
-        column,
-    })
-}
-
-/// Column `col` decoded as `S` and turned by `read` into what the log
-/// writes, or (when either fails) what it holds instead.
-fn written<R: Decoded, S: Col, T>(
-    r: &R,
-    col: &'static str,
-    read: impl FnOnce(S) -> Option<T>,
-) -> std::result::Result<T, UnreadableColumn> {
-    r.field::<S>(col)
-        .ok()
-        .and_then(read)
-        .ok_or_else(|| UnreadableColumn {
-            column: col,
-            holds: r.holds(col),
-        })
-}
-
-/// `d` parsed, if it is the exact JSON text an append writes for its
-/// value (compact, as `Value`'s `Display` gives it).
-fn json_as_written(d: String) -> Option<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_str(&d).ok()?;
-    (serde_json::to_string(&v).ok()? == d).then_some(v)
-}
-
-/// `s` parsed, if it is the exact spelling the value displays as (an id
-/// in another case or form is not what was written).
-fn spelled<T: std::str::FromStr + std::fmt::Display>(s: String) -> Option<T> {
-    s.parse().ok().filter(|v: &T| v.to_string() == s)
 }
 
 pub(crate) fn access_request_view<R: Decoded>(r: &R) -> Result<AccessRequestView> {

@@ -1,6 +1,7 @@
 //! The audit chain: events appended in order with their hashes and head
 //! MAC, filtered when read, one chain kept under concurrent appends, and
-//! rows edited by hand read for the verifier as unreadable, not an error.
+//! rows (and the chain head) edited by hand read for the verifier as
+//! unreadable, not an error.
 
 use super::fixtures::*;
 use super::*;
@@ -228,5 +229,63 @@ async fn hand_edited_audit_rows_read_as_unreadable_links() {
                 })
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn a_hand_edited_chain_head_reads_as_unreadable() {
+    let b = backends("auditheadedit").await;
+    for (s, url) in b.stores.iter().zip(&b.urls) {
+        let (c, ws) = bare_workspace(s.as_ref()).await;
+        let chain = |_: &str, seq: i64, _: &NewAuditEvent| ChainLink {
+            hash: format!("h{seq}"),
+            head_mac: format!("mac{seq}"),
+        };
+        let e = audit_event(&c, "a".into(), serde_json::json!({}));
+        s.append_audit(ws.id, &e, &chain).await.unwrap();
+        let head = AuditHead {
+            seq: 1,
+            hash: "h1".into(),
+            mac: "mac1".into(),
+        };
+        assert_eq!(
+            s.stored_audit_head(ws.id).await.unwrap(),
+            Some(Ok(head.clone()))
+        );
+        if s.backend() != "sqlite" {
+            // PostgreSQL's column types keep out anything else.
+            continue;
+        }
+        // (SET clause, the column reported, what it is said to hold)
+        for (set, column, holds) in [
+            ("seq = 'x'", "seq", "\"x\""),
+            ("seq = 1.5", "seq", "1.5"),
+            ("hash = X'00'", "hash", "1 byte of binary data"),
+            ("mac = X'0102'", "mac", "2 bytes of binary data"),
+        ] {
+            let edit = format!(
+                "UPDATE audit_heads SET {set} WHERE workspace_id = '{}'",
+                ws.id
+            );
+            testing::execute(url, &edit).await.unwrap();
+            let column = UnreadableColumn {
+                column,
+                holds: holds.into(),
+            };
+            assert_eq!(
+                s.stored_audit_head(ws.id).await.unwrap(),
+                Some(Err(column.clone()))
+            );
+            // The strict read refuses it.
+            let strict = s.audit_head(ws.id).await.err().map(|e| e.to_string());
+            assert_eq!(strict, Some(format!("corrupt row: audit head: {column}")));
+            let undo = format!(
+                "UPDATE audit_heads SET seq = 1, hash = 'h1', mac = 'mac1' \
+                 WHERE workspace_id = '{}'",
+                ws.id
+            );
+            testing::execute(url, &undo).await.unwrap();
+        }
+        assert_eq!(s.stored_audit_head(ws.id).await.unwrap(), Some(Ok(head)));
     }
 }
