@@ -311,8 +311,9 @@ impl App {
 
     /// Recomputes every chain: detects edited, deleted, inserted or reordered
     /// events, and a truncated tail (the head row remembers the last hash).
-    /// An event edited into one no append writes (an unknown outcome, a
-    /// malformed id or detail) is reported as unreadable, not an error.
+    /// An event or head edited into one no append writes (an unknown
+    /// outcome, a malformed id or detail, text in a number) is reported as
+    /// unreadable, not an error; no stored number makes it overflow.
     pub async fn verify_audit(&self) -> Result<AuditVerification> {
         let mut out = AuditVerification {
             workspaces: 0,
@@ -324,7 +325,8 @@ impl App {
             let links = self.inner.store.audit_links(ws.id).await?;
             out.events += links.len();
             let mut prev = GENESIS_HASH.to_owned();
-            let mut expected_seq = 1;
+            // The highest event number read so far.
+            let mut last = 0;
             for link in &links {
                 let seq = match link {
                     Ok(e) => e.seq,
@@ -332,21 +334,16 @@ impl App {
                     Err(u) => {
                         // Its number is what was edited: it has no place.
                         out.problems.push(format!(
-                            "workspace {}: an event after #{} cannot be read: {}",
-                            ws.id,
-                            expected_seq - 1,
-                            u.column
+                            "workspace {}: an event after #{last} cannot be read: {}",
+                            ws.id, u.column
                         ));
                         continue;
                     }
                 };
-                if seq != expected_seq {
-                    out.problems.push(format!(
-                        "workspace {}: event #{expected_seq} is missing (next is #{seq})",
-                        ws.id
-                    ));
-                    expected_seq = seq;
+                if let Some(problem) = out_of_place(last, seq) {
+                    out.problems.push(format!("workspace {}: {problem}", ws.id));
                 }
+                last = last.max(seq);
                 match link {
                     Ok(e) => {
                         if e.prev_hash != prev {
@@ -359,7 +356,8 @@ impl App {
                         if recomputed != e.hash {
                             out.problems.push(format!(
                                 "workspace {}: event #{seq} ({}) was altered",
-                                ws.id, e.event.action
+                                ws.id,
+                                shown_action(&e.event.action)
                             ));
                         }
                     }
@@ -373,19 +371,20 @@ impl App {
                     Ok(e) => e.hash.clone(),
                     Err(u) => u.hash.clone().unwrap_or_default(),
                 };
-                expected_seq += 1;
             }
-            match self.inner.store.audit_head(ws.id).await? {
-                Some(head) if head.mac != self.head_mac(head.seq, &head.hash) => {
+            match self.inner.store.stored_audit_head(ws.id).await? {
+                Some(Err(column)) => out.problems.push(format!(
+                    "workspace {}: the chain head cannot be read: {column}",
+                    ws.id
+                )),
+                Some(Ok(head)) if head.mac != self.head_mac(head.seq, &head.hash) => {
                     out.problems
                         .push(format!("workspace {}: the chain head was rewritten", ws.id));
                 }
-                Some(head) if head.seq != expected_seq - 1 || head.hash != prev => {
+                Some(Ok(head)) if head.seq != last || head.hash != prev => {
                     out.problems.push(format!(
-                        "workspace {}: the log ends at #{} but {} events were written",
-                        ws.id,
-                        expected_seq - 1,
-                        head.seq
+                        "workspace {}: the log ends at #{last} but {} events were written",
+                        ws.id, head.seq
                     ));
                 }
                 None if !links.is_empty() => {
@@ -396,5 +395,65 @@ impl App {
             }
         }
         Ok(out)
+    }
+}
+
+/// What is wrong with event number `seq` coming after `last`, the highest
+/// read before it: nothing when it is the next one; a gap, or a number that
+/// goes back or repeats, otherwise. Checked arithmetic: a hand edit can
+/// store any number, `i64::MAX` included.
+fn out_of_place(last: i64, seq: i64) -> Option<String> {
+    match last.checked_add(1) {
+        Some(next) if seq == next => None,
+        Some(next) if seq > next => Some(format!("event #{next} is missing (next is #{seq})")),
+        _ => Some(format!(
+            "event #{seq} is out of order (it comes after #{last})"
+        )),
+    }
+}
+
+/// A stored action as a report shows it: a known action's name as it is,
+/// anything else (a hand edit can put megabytes or terminal escapes there)
+/// quoted, escaped and cut short.
+fn shown_action(action: &str) -> String {
+    match action.parse::<AuditAction>() {
+        Ok(known) => known.to_string(),
+        Err(_) => orthrus_store::quoted(action),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{out_of_place, shown_action};
+
+    #[test]
+    fn an_event_number_is_checked_against_the_highest_before_it() {
+        assert_eq!(out_of_place(0, 1), None);
+        assert_eq!(out_of_place(4, 5), None);
+        assert_eq!(
+            out_of_place(4, 7).as_deref(),
+            Some("event #5 is missing (next is #7)")
+        );
+        assert_eq!(
+            out_of_place(4, i64::MAX).as_deref(),
+            Some("event #5 is missing (next is #9223372036854775807)")
+        );
+        for (last, seq) in [(4, 4), (4, 2), (0, -3), (0, i64::MIN), (i64::MAX, i64::MAX)] {
+            assert_eq!(
+                out_of_place(last, seq),
+                Some(format!(
+                    "event #{seq} is out of order (it comes after #{last})"
+                )),
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_action_is_shown_as_it_is_and_anything_else_quoted() {
+        assert_eq!(shown_action("account.create"), "account.create");
+        assert_eq!(shown_action("no.such.action"), "\"no.such.action\"");
+        assert_eq!(shown_action("x\u{1b}[2J"), "\"x\\u{1b}[2J\"");
+        let huge = "a".repeat(1 << 20);
+        assert_eq!(shown_action(&huge), format!("{:?}…", "a".repeat(60)));
     }
 }
