@@ -398,7 +398,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             app.store().close().await;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                // Problems quote stored text: no raw C1 or bidi characters out.
+                let text = serde_json::to_string_pretty(&report)?;
+                println!("{}", safe_text::escape_json(text));
             } else if report.ok() {
                 println!(
                     "audit log intact: {} events in {} workspace(s)",

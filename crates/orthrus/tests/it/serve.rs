@@ -197,6 +197,62 @@ async fn audit_verify_detects_edits_and_deletions() {
     let out = audit_verify(&storage);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("chain head was rewritten"));
+    // The chain head edited into what no append writes, an event number at
+    // i64::MAX, an action full of escapes: tampering (exit 2), never a
+    // store error (exit 1) or a panic; stored text is quoted and escaped.
+    let escapes = "UPDATE audit_events \
+        SET action = 'x' || char(27) || '[2J' || char(155) || char(8238) WHERE seq = 3";
+    for (sql, said) in [
+        (
+            "UPDATE audit_heads SET seq = 'x'",
+            "the chain head cannot be read: seq holds \"x\"",
+        ),
+        (
+            "UPDATE audit_heads SET seq = 1.5",
+            "the chain head cannot be read: seq holds 1.5",
+        ),
+        (
+            "UPDATE audit_heads SET mac = X'00'",
+            "the chain head cannot be read: mac holds 1 byte of binary data",
+        ),
+        (
+            "UPDATE audit_events SET seq = 9223372036854775807 WHERE seq = 5",
+            "event #5 is missing (next is #9223372036854775807)",
+        ),
+        (escapes, "event #3 (\"x\\u{1b}[2J\\u{9b}"),
+    ] {
+        std::fs::write(&db, &snapshot).unwrap();
+        exec(sql).await;
+        let out = audit_verify(&storage);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sql}: {stderr}");
+        assert!(stderr.contains("audit log TAMPERED"), "{sql}: {stderr}");
+        assert!(stderr.contains(said), "{sql}: {stderr}");
+    }
+    // The report as JSON: the same problems, no raw control or bidi
+    // character (the edit with escapes is still in place).
+    let out = std::process::Command::new(bin())
+        .args(["audit", "verify", "--json"])
+        .args(storage.args())
+        .env("ORTHRUS_MASTER_KEY", master_key())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    assert!(!text.chars().any(unsafe_char), "{text:?}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("event #3 (\"x\\u{1b}[2J")),
+        "{text}"
+    );
     std::fs::write(&db, &snapshot).unwrap();
     assert!(audit_verify(&storage).status.success());
     // Another master key is refused instead of starting a second vault.
