@@ -16,7 +16,7 @@ use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Timestamp};
-use orthrus_store::{StepUpRequestRow, StepUpStatus};
+use orthrus_store::{ApprovalStatus, StepUpRequestRow};
 use serde::{Deserialize, Serialize};
 
 /// How long a request waits for approval.
@@ -45,7 +45,7 @@ pub struct DeviceRequestStatus {
 }
 
 /// Where a request stands for its requesting device: the stored
-/// [`StepUpStatus`], or expired when a pending request or an approval has
+/// [`ApprovalStatus`], or expired when a pending request or an approval has
 /// lapsed (read, never stored). Sent with the same spellings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,13 +57,13 @@ pub enum DeviceRequestState {
     Expired,
 }
 
-impl From<StepUpStatus> for DeviceRequestState {
-    fn from(s: StepUpStatus) -> Self {
+impl From<ApprovalStatus> for DeviceRequestState {
+    fn from(s: ApprovalStatus) -> Self {
         match s {
-            StepUpStatus::Pending => Self::Pending,
-            StepUpStatus::Approved => Self::Approved,
-            StepUpStatus::Denied => Self::Denied,
-            StepUpStatus::Used => Self::Used,
+            ApprovalStatus::Pending => Self::Pending,
+            ApprovalStatus::Approved => Self::Approved,
+            ApprovalStatus::Denied => Self::Denied,
+            ApprovalStatus::Used => Self::Used,
         }
     }
 }
@@ -124,7 +124,7 @@ impl App {
             session_id: session,
             number: number.clone(),
             choices,
-            status: StepUpStatus::Pending,
+            status: ApprovalStatus::Pending,
             ip: actor.ip.chars().take(64).collect(),
             user_agent: String::new(),
             purpose: purpose.trim().chars().take(200).collect(),
@@ -185,11 +185,11 @@ impl App {
     fn effective_status(&self, r: &StepUpRequestRow) -> DeviceRequestState {
         let now = self.now();
         let lapsed = match r.status {
-            StepUpStatus::Pending => r.expires_at <= now,
-            StepUpStatus::Approved => r
+            ApprovalStatus::Pending => r.expires_at <= now,
+            ApprovalStatus::Approved => r
                 .decided_at
                 .is_none_or(|at| at.plus_seconds(DEVICE_APPROVAL_USE_SECS) <= now),
-            StepUpStatus::Denied | StepUpStatus::Used => false,
+            ApprovalStatus::Denied | ApprovalStatus::Used => false,
         };
         if lapsed {
             DeviceRequestState::Expired
@@ -290,7 +290,7 @@ impl App {
         id: EventId,
         number: Option<&str>,
         deny: bool,
-    ) -> Result<StepUpStatus> {
+    ) -> Result<ApprovalStatus> {
         let me = actor.session_id().ok_or(AppError::invalid(
             InvalidCode::ApprovalUnsupported,
             "approve from a signed-in device (browser or `orthrus login`)",
@@ -323,9 +323,9 @@ impl App {
         }
         let now = self.now();
         let (status, reason) = match (deny, number.map(str::trim)) {
-            (true, _) => (StepUpStatus::Denied, "denied"),
-            (false, Some(n)) if n == r.number => (StepUpStatus::Approved, "approved"),
-            (false, Some(_)) => (StepUpStatus::Denied, "wrong_number"),
+            (true, _) => (ApprovalStatus::Denied, "denied"),
+            (false, Some(n)) if n == r.number => (ApprovalStatus::Approved, "approved"),
+            (false, Some(_)) => (ApprovalStatus::Denied, "wrong_number"),
             (false, None) => {
                 return Err(AppError::invalid(
                     InvalidCode::ApprovalNumberRequired,
@@ -344,7 +344,7 @@ impl App {
                 "this request was already decided or has expired",
             ));
         }
-        if status == StepUpStatus::Approved {
+        if status == ApprovalStatus::Approved {
             // Nothing is elevated yet: the asking session completes it.
             self.audit(
                 actor,

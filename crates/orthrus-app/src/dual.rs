@@ -16,7 +16,7 @@ use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, Subject, UserId, WorkspaceId, WorkspaceRole, policy};
-use orthrus_store::{AuditFilter, DualAction, DualApprovalRow, DualStatus};
+use orthrus_store::{ApprovalStatus, AuditFilter, DualAction, DualApprovalRow};
 use serde::Serialize;
 
 /// How long a request (and then its approval) stays usable.
@@ -51,7 +51,7 @@ pub struct DualApproval {
     pub target_id: String,
     pub target_label: Option<String>,
     #[schema(value_type = String)]
-    pub status: DualStatus,
+    pub status: ApprovalStatus,
     pub created_at: String,
     pub expires_at: String,
     /// Filed by the caller, who cannot approve it (someone else must).
@@ -78,15 +78,15 @@ impl App {
             .open_dual_approval(actor.workspace_id, actor.user_id, action, target, now)
             .await?;
         if let Some(r) = &open
-            && r.status == DualStatus::Approved
+            && r.status == ApprovalStatus::Approved
             && self
                 .inner
                 .store
                 .transition_dual_approval(
                     actor.workspace_id,
                     r.id,
-                    DualStatus::Approved,
-                    DualStatus::Used,
+                    ApprovalStatus::Approved,
+                    ApprovalStatus::Used,
                     None,
                     now,
                 )
@@ -101,7 +101,7 @@ impl App {
             .await?;
             return Ok(());
         }
-        let id = match open.filter(|r| r.status == DualStatus::Pending) {
+        let id = match open.filter(|r| r.status == ApprovalStatus::Pending) {
             Some(r) => r.id,
             None => {
                 let row = DualApprovalRow {
@@ -111,7 +111,7 @@ impl App {
                     requester_email: actor.email.clone(),
                     action,
                     target_id: target.to_owned(),
-                    status: DualStatus::Pending,
+                    status: ApprovalStatus::Pending,
                     created_at: now,
                     expires_at: now.plus_seconds(APPROVAL_SECS),
                     decided_by: None,
@@ -238,7 +238,7 @@ impl App {
         actor: &Actor,
         id: EventId,
         approve: bool,
-    ) -> Result<DualStatus> {
+    ) -> Result<ApprovalStatus> {
         self.check(actor, Action::ApproveDual)?;
         let r = self
             .inner
@@ -266,9 +266,9 @@ impl App {
             ));
         }
         let to = if approve {
-            DualStatus::Approved
+            ApprovalStatus::Approved
         } else {
-            DualStatus::Denied
+            ApprovalStatus::Denied
         };
         if !self
             .inner
@@ -276,7 +276,7 @@ impl App {
             .transition_dual_approval(
                 actor.workspace_id,
                 id,
-                DualStatus::Pending,
+                ApprovalStatus::Pending,
                 to,
                 Some((actor.user_id, &actor.email)),
                 self.now(),

@@ -93,7 +93,7 @@ pub use invitations::{
 };
 pub use job_kind::{JobKind, StartOptions};
 pub use mfa_check::{CheckRun, MfaCheckState, MfaCheckView, verdict as mfa_verdict};
-pub use orthrus_store::{DualAction, DualStatus, SessionKind, StepUpStatus};
+pub use orthrus_store::{ApprovalStatus, DualAction, SessionKind};
 pub use otp::{
     CodeUse, CodeView, DEFAULT_MIN_FRESH_SECS, EnrollInput, LedgerEntry, OtpMeta, OtpStatus,
     PendingEnrollment, UsedInfo,

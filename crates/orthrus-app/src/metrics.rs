@@ -286,7 +286,7 @@ impl App {
         id: orthrus_core::EventId,
         number: Option<&str>,
         deny: bool,
-    ) -> Result<orthrus_store::StepUpStatus> {
+    ) -> Result<orthrus_store::ApprovalStatus> {
         let r = self
             .decide_approval_uncounted(actor, id, number, deny)
             .await?;
@@ -300,7 +300,7 @@ impl App {
         actor: &crate::Actor,
         id: orthrus_core::EventId,
         approve: bool,
-    ) -> Result<orthrus_store::DualStatus> {
+    ) -> Result<orthrus_store::ApprovalStatus> {
         let r = self
             .decide_dual_approval_uncounted(actor, id, approve)
             .await?;

@@ -1,8 +1,8 @@
 //! Approvals: step-up by approval on another device, the two-person rule (its
 //! switch, critical accounts, dual approvals) and users' passkeys. Part of
-//! every [`crate::Store`] through the [`ApprovalStore`] supertrait. The
-//! states and actions of both kinds of approval are enums
-//! ([`StepUpStatus`], [`DualStatus`], [`DualAction`]) spelled as stored.
+//! every [`crate::Store`] through the [`ApprovalStore`] supertrait. Where
+//! either kind of approval stands is an [`ApprovalStatus`], what a dual
+//! approval asks to do a [`DualAction`], each spelled as stored.
 
 use crate::models::{DualApprovalRow, PasskeyRow, StepUpRequestRow};
 use crate::rows::{dual_row, passkey_row, step_up_row};
@@ -13,24 +13,27 @@ use orthrus_core::{AccountId, EventId, SessionId, Timestamp, UserId, WorkspaceId
 use sqlx::Row;
 use tracing::instrument;
 
-/// Where a step-up request stands (`step_up_requests.status`). A pending or
-/// approved request past its time reads as expired in views; that is never
-/// stored.
+/// Where a request for approval stands: a step-up by approval on another
+/// device (`step_up_requests.status`) or a two-person-rule request
+/// (`dual_approvals.status`). Pending, then approved or denied; an approved
+/// one is used once. A pending or approved step-up past its time reads as
+/// expired in views; that is never stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepUpStatus {
-    /// Waiting for the user's other device.
+pub enum ApprovalStatus {
+    /// Waiting for the user's other device, or for a second Owner or Super
+    /// Admin.
     Pending,
-    /// Approved on the other device; the asking session may use it once.
+    /// Approved: the asking session, or the requester, may use it once.
     Approved,
-    /// Denied on the other device (or a wrong number was picked).
+    /// Denied (for a step-up, also when a wrong number was picked).
     Denied,
-    /// It elevated the asking session.
+    /// It elevated the asking session, or the approved action was done.
     Used,
 }
 
-impl StepUpStatus {
-    pub const ALL: [StepUpStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
+impl ApprovalStatus {
+    pub const ALL: [ApprovalStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
 
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
@@ -43,36 +46,7 @@ impl StepUpStatus {
     }
 }
 
-orthrus_core::spelled_as_str!(StepUpStatus, "step-up status");
-
-/// Where a two-person-rule request stands (`dual_approvals.status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DualStatus {
-    /// Waiting for a second Owner or Super Admin.
-    Pending,
-    /// Approved; good for one use by the requester.
-    Approved,
-    Denied,
-    /// The approved action was done.
-    Used,
-}
-
-impl DualStatus {
-    pub const ALL: [DualStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
-
-    /// The stored and sent spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Denied => "denied",
-            Self::Used => "used",
-        }
-    }
-}
-
-orthrus_core::spelled_as_str!(DualStatus, "dual approval status");
+orthrus_core::spelled_as_str!(ApprovalStatus, "approval status");
 
 /// What a two-person-rule request asks to do (`dual_approvals.action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -132,7 +106,7 @@ pub trait ApprovalStore: Send + Sync {
         &self,
         ws: WorkspaceId,
         id: EventId,
-        status: StepUpStatus,
+        status: ApprovalStatus,
         by: SessionId,
         at: Timestamp,
     ) -> Result<bool>;
@@ -183,8 +157,8 @@ pub trait ApprovalStore: Send + Sync {
         &self,
         ws: WorkspaceId,
         id: EventId,
-        from: DualStatus,
-        to: DualStatus,
+        from: ApprovalStatus,
+        to: ApprovalStatus,
         by: Option<(UserId, &str)>,
         at: Timestamp,
     ) -> Result<bool>;
@@ -284,7 +258,7 @@ macro_rules! impl_approvals {
                 &self,
                 ws: WorkspaceId,
                 q: EventId,
-                status: StepUpStatus,
+                status: ApprovalStatus,
                 by: SessionId,
                 at: Timestamp,
             ) -> Result<bool> {
@@ -494,8 +468,8 @@ macro_rules! impl_approvals {
                 &self,
                 ws: WorkspaceId,
                 q: EventId,
-                from: DualStatus,
-                to: DualStatus,
+                from: ApprovalStatus,
+                to: ApprovalStatus,
                 by: Option<(UserId, &str)>,
                 at: Timestamp,
             ) -> Result<bool> {
@@ -624,7 +598,7 @@ impl_approvals!(PgStore);
 
 #[cfg(test)]
 mod tests {
-    use super::{DualAction, DualStatus, StepUpStatus};
+    use super::{ApprovalStatus, DualAction};
     use crate::StoreError;
     use crate::sql::parse;
 
@@ -632,11 +606,7 @@ mod tests {
     fn each_word_is_spelled_once_as_stored_and_an_unknown_one_is_corrupt() {
         let spelled = |words: Vec<&'static str>| words.join(",");
         assert_eq!(
-            spelled(StepUpStatus::ALL.iter().map(|s| s.as_str()).collect()),
-            "pending,approved,denied,used"
-        );
-        assert_eq!(
-            spelled(DualStatus::ALL.iter().map(|s| s.as_str()).collect()),
+            spelled(ApprovalStatus::ALL.iter().map(|s| s.as_str()).collect()),
             "pending,approved,denied,used"
         );
         assert_eq!(
@@ -651,26 +621,24 @@ mod tests {
                 a
             );
         }
-        for s in StepUpStatus::ALL {
+        for s in ApprovalStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        for s in DualStatus::ALL {
             assert_eq!(
-                serde_json::from_value::<DualStatus>(s.as_str().into()).unwrap(),
+                serde_json::from_value::<ApprovalStatus>(s.as_str().into()).unwrap(),
                 s
             );
         }
-        assert_eq!("used".parse(), Ok(StepUpStatus::Used));
+        assert_eq!("used".parse(), Ok(ApprovalStatus::Used));
         assert_eq!(
-            serde_json::to_value(DualStatus::Approved).unwrap(),
+            serde_json::to_value(ApprovalStatus::Approved).unwrap(),
             "approved"
         );
-        let e = parse::<StepUpStatus>("expired", "step-up status").err();
+        let e = parse::<ApprovalStatus>("expired", "approval status").err();
         assert!(
-            matches!(e, Some(StoreError::Corrupt(ref s)) if s == "bad step-up status: \"expired\""),
+            matches!(e, Some(StoreError::Corrupt(ref s)) if s == "bad approval status: \"expired\""),
             "{e:?}"
         );
-        assert!("Approved".parse::<DualStatus>().is_err());
+        assert!("Approved".parse::<ApprovalStatus>().is_err());
         assert!("view".parse::<DualAction>().is_err());
     }
 }

@@ -38,7 +38,7 @@ mod users;
 
 pub use access::{AccessDecision, AccessStore};
 pub use accounts::AccountStore;
-pub use approvals::{ApprovalStore, DualAction, DualStatus, StepUpStatus};
+pub use approvals::{ApprovalStatus, ApprovalStore, DualAction};
 pub use audit::{AuditLink, AuditStore, StoredAuditHead, UnreadableAuditEvent, UnreadableColumn};
 pub use authenticator::AuthenticatorStore;
 pub use ceremonies::{CeremonyPurpose, CeremonyRow, CeremonyStore};

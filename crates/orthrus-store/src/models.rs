@@ -1,7 +1,7 @@
 //! Rows as the store reads and writes them. Secret columns hold sealed bytes
 //! (see `orthrus-crypto`); the store never sees plaintext secrets.
 
-use crate::approvals::{DualAction, DualStatus, StepUpStatus};
+use crate::approvals::{ApprovalStatus, DualAction};
 use orthrus_core::{
     AccountId, AccountRole, AuditOutcome, Channel, EventId, FieldId, JobState, OtpKind, OtpSource,
     SessionId, StepOutcome, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
@@ -364,7 +364,7 @@ pub struct StepUpRequestRow {
     /// Three choices the approving device shows (one is `number`).
     pub choices: Vec<String>,
     /// Pending, approved, denied or used (expired is read, not stored).
-    pub status: StepUpStatus,
+    pub status: ApprovalStatus,
     pub ip: String,
     pub user_agent: String,
     /// What the asking device wants to do, in words, for the prompt on the
@@ -387,7 +387,7 @@ pub struct DualApprovalRow {
     pub action: DualAction,
     /// The account id, or empty for workspace-wide actions.
     pub target_id: String,
-    pub status: DualStatus,
+    pub status: ApprovalStatus,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub decided_by: Option<UserId>,

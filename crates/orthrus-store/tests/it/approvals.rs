@@ -14,7 +14,7 @@ fn step_up(c: &FakeClock, u: &UserRow, session: SessionId, secs: i64) -> StepUpR
         session_id: session,
         number: "42".into(),
         choices: vec!["17".into(), "42".into(), "93".into()],
-        status: StepUpStatus::Pending,
+        status: ApprovalStatus::Pending,
         ip: "127.0.0.1".into(),
         user_agent: "test".into(),
         purpose: "reveal the password of Brand IG".into(),
@@ -36,7 +36,7 @@ async fn pending_ids(s: &Arc<dyn Store>, u: &UserRow, now: Timestamp) -> Vec<Eve
 
 #[tokio::test]
 async fn a_step_up_request_is_decided_once_and_used_once_by_its_session() {
-    use StepUpStatus::{Approved, Denied, Used};
+    use ApprovalStatus::{Approved, Denied, Used};
     for s in backends("stepup").await.stores {
         let sc = Scene::new(&s).await;
         let c = &sc.c;
@@ -232,7 +232,7 @@ fn dual(c: &FakeClock, u: &UserRow, action: DualAction, target: &str) -> DualApp
         requester_email: u.email.clone(),
         action,
         target_id: target.into(),
-        status: DualStatus::Pending,
+        status: ApprovalStatus::Pending,
         created_at: c.now(),
         expires_at: c.now().plus_seconds(600),
         decided_by: None,
@@ -243,7 +243,7 @@ fn dual(c: &FakeClock, u: &UserRow, action: DualAction, target: &str) -> DualApp
 
 #[tokio::test]
 async fn a_dual_approval_moves_once_per_step_until_it_expires() {
-    use DualStatus::{Approved, Denied, Pending, Used};
+    use ApprovalStatus::{Approved, Denied, Pending, Used};
     for s in backends("dual").await.stores {
         let sc = Scene::new(&s).await;
         let c = &sc.c;

@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use orthrus_app::{AppError, ApprovalPrompt, DeviceRequestState, StepUpStatus};
+use orthrus_app::{AppError, ApprovalPrompt, ApprovalStatus, DeviceRequestState};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -199,7 +199,9 @@ async fn decide(
         .decide_approval(&a.actor, id, f.number.as_deref(), f.deny.is_some())
         .await
     {
-        Ok(StepUpStatus::Approved) => ("Approved: the other device can go ahead.".to_owned(), true),
+        Ok(ApprovalStatus::Approved) => {
+            ("Approved: the other device can go ahead.".to_owned(), true)
+        }
         Ok(_) => (
             "Denied. If someone else has your password, change it now.".to_owned(),
             false,

@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use orthrus_app::InvalidCode;
-use orthrus_app::{AppError, DualAction, DualApproval, DualStatus};
+use orthrus_app::{AppError, ApprovalStatus, DualAction, DualApproval};
 use serde::Deserialize;
 
 pub(crate) fn routes() -> Router<WebState> {
@@ -61,7 +61,7 @@ pub(crate) async fn decide_and_render(
             render_panel(
                 s,
                 a,
-                Some(if st == DualStatus::Approved {
+                Some(if st == ApprovalStatus::Approved {
                     "Approved.".into()
                 } else {
                     "Denied.".into()

@@ -6,7 +6,7 @@ use super::{send_as, understand};
 use crate::safe_text::safe;
 use anyhow::bail;
 use clap::Args;
-use orthrus_app::{ApprovalPrompt, StepUpStatus};
+use orthrus_app::{ApprovalPrompt, ApprovalStatus};
 use orthrus_web::dto::{DecideResponse, LoginResponse};
 use serde::Serialize;
 use serde_json::Value;
@@ -141,7 +141,7 @@ pub async fn approve() -> anyhow::Result<ExitCode> {
         let v: DecideResponse =
             understand(&c.post(&format!("/me/approvals/{}", p.id), &body).await?)?;
         match v.status.parse() {
-            Ok(StepUpStatus::Approved) => println!("Approved."),
+            Ok(ApprovalStatus::Approved) => println!("Approved."),
             _ => println!("Denied. If this was not you, change your password now."),
         }
     }
