@@ -586,8 +586,7 @@ macro_rules! impl_approvals {
                     WHERE workspace_id = $1 AND user_id = $2 AND id = $3
                     "#;
                 let keys = [ws.to_string(), user.to_string(), p.to_string()];
-                let done = sql::write(&self.pool, delete, keys).await?;
-                Ok(done == 1)
+                sql::changed_one(&self.pool, delete, keys, |query| query).await
             }
         }
     };

@@ -451,7 +451,7 @@ macro_rules! impl_directory {
                     WHERE workspace_id = $1 AND team_id = $2 AND user_id = $3
                     "#;
                 let keys = [ws.to_string(), team.to_string(), user.to_string()];
-                Ok(sql::write(&self.pool, delete, keys).await? == 1)
+                sql::changed_one(&self.pool, delete, keys, |query| query).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND))]
@@ -495,7 +495,7 @@ macro_rules! impl_directory {
                     WHERE workspace_id = $1 AND account_id = $2 AND team_id = $3
                     "#;
                 let keys = [ws.to_string(), account.to_string(), team.to_string()];
-                Ok(sql::write(&self.pool, delete, keys).await? == 1)
+                sql::changed_one(&self.pool, delete, keys, |query| query).await
             }
 
             #[instrument(level = "debug", skip_all, fields(backend = Self::BACKEND, ws = %ws))]

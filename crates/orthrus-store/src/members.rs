@@ -121,8 +121,7 @@ macro_rules! impl_members {
                     WHERE workspace_id = $1 AND account_id = $2 AND user_id = $3
                     "#;
                 let keys = [ws.to_string(), a.to_string(), user.to_string()];
-                let done = sql::write(&self.pool, delete, keys).await?;
-                Ok(done == 1)
+                sql::changed_one(&self.pool, delete, keys, |query| query).await
             }
 
             #[instrument(
