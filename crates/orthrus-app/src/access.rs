@@ -97,8 +97,7 @@ impl App {
         until: Timestamp,
     ) -> Result<crate::UserInfo> {
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
@@ -113,27 +112,23 @@ impl App {
             .access_end_for(user.role, Some(until))?
             .unwrap_or(until);
         let now = self.now();
-        self.inner
-            .store
+        self.store()
             .set_user_access_end(actor.workspace_id, id, Some(until), now)
             .await?;
         self.access_changed(actor.workspace_id, id);
         // Memberships never outlive the guest's access.
         for (a, _) in self
-            .inner
-            .store
+            .store()
             .list_accounts_for_user(actor.workspace_id, id, now)
             .await?
         {
             if let Some(m) = self
-                .inner
-                .store
+                .store()
                 .direct_member(actor.workspace_id, a.id, id)
                 .await?
                 && m.expires_at.is_none_or(|e| e > until)
             {
-                self.inner
-                    .store
+                self.store()
                     .upsert_member(&orthrus_store::MemberRow {
                         expires_at: Some(until),
                         ..m
@@ -161,7 +156,7 @@ impl App {
     /// access ended and deactivates them (`user.access_expire`).
     pub async fn expire_access(&self) -> Result<ExpirySweep> {
         let now = self.now();
-        let store = &self.inner.store;
+        let store = self.store();
         let mut done = ExpirySweep::default();
         for m in store.expired_members(now, SWEEP_BATCH).await? {
             // Conditional: a membership renewed meanwhile stays.
@@ -249,8 +244,7 @@ impl App {
     /// with none, the grants still go.
     async fn end_guest_grants(&self, guest: &UserRow) -> Result<()> {
         let owner = self
-            .inner
-            .store
+            .store()
             .list_users(guest.workspace_id)
             .await?
             .into_iter()
@@ -261,8 +255,7 @@ impl App {
                 self.end_grants(&actor, guest).await?;
             }
             None => {
-                self.inner
-                    .store
+                self.store()
                     .remove_user_grants(guest.workspace_id, guest.id)
                     .await?;
             }

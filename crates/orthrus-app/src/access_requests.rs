@@ -127,16 +127,14 @@ impl App {
         let now = self.now();
         let ws = actor.workspace_id;
         let mine: std::collections::HashMap<AccountId, AccountRole> = self
-            .inner
-            .store
+            .store()
             .list_accounts_for_user(ws, actor.user_id, now)
             .await?
             .into_iter()
             .map(|(a, r)| (a.id, r))
             .collect();
         let pending: std::collections::HashMap<AccountId, EventId> = self
-            .inner
-            .store
+            .store()
             .list_access_requests(ws, true, LIST_LIMIT)
             .await?
             .into_iter()
@@ -144,8 +142,7 @@ impl App {
             .map(|v| (v.request.account_id, v.request.id))
             .collect();
         Ok(self
-            .inner
-            .store
+            .store()
             .list_accounts(ws)
             .await?
             .into_iter()
@@ -169,8 +166,7 @@ impl App {
     ) -> Result<AccessRequestInfo> {
         self.check(actor, Action::RequestAccess)?;
         let account = self
-            .inner
-            .store
+            .store()
             .get_account(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::Account))?;
@@ -192,8 +188,7 @@ impl App {
         }
         let now = self.now();
         let current = self
-            .inner
-            .store
+            .store()
             .member_role(actor.workspace_id, id, actor.user_id, now)
             .await?;
         if current.is_some_and(|c| c >= new.role) {
@@ -221,8 +216,7 @@ impl App {
             note: None,
             grant_expires_at: None,
         };
-        self.inner
-            .store
+        self.store()
             .create_access_request(&row)
             .await
             .map_err(|e| match e {
@@ -249,8 +243,7 @@ impl App {
         .await?;
         self.mail_owners(actor, &account, &row).await;
         let view = self
-            .inner
-            .store
+            .store()
             .get_access_request(actor.workspace_id, row.id)
             .await?
             .ok_or(AppError::NotFound(Entity::AccessRequest))?;
@@ -270,8 +263,7 @@ impl App {
             return;
         };
         let owners = match self
-            .inner
-            .store
+            .store()
             .list_members(actor.workspace_id, account.id, self.now())
             .await
         {
@@ -316,8 +308,7 @@ impl App {
     /// check: for what a page shows).
     async fn may_decide(&self, actor: &Actor, account: AccountId) -> Result<Option<Subject>> {
         let role = self
-            .inner
-            .store
+            .store()
             .member_role(actor.workspace_id, account, actor.user_id, self.now())
             .await?;
         let subject = Subject {
@@ -338,8 +329,7 @@ impl App {
         let mut deciders: std::collections::HashMap<AccountId, bool> = Default::default();
         let mut out = Vec::new();
         for v in self
-            .inner
-            .store
+            .store()
             .list_access_requests(actor.workspace_id, pending_only, LIST_LIMIT)
             .await?
         {
@@ -388,8 +378,7 @@ impl App {
     /// even see; step-up where the policy asks for it).
     async fn request_to_decide(&self, actor: &Actor, id: EventId) -> Result<AccessRequestView> {
         let v = self
-            .inner
-            .store
+            .store()
             .get_access_request(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::AccessRequest))?;
@@ -416,9 +405,7 @@ impl App {
         let v = self.request_to_decide(actor, id).await?;
         let r = &v.request;
         let now = self.now();
-        let requester = self
-            .inner
-            .store
+        let requester = self.store()
             .get_user(actor.workspace_id, r.requester_id)
             .await?
             .filter(|u| u.usable_at(now))
@@ -432,8 +419,7 @@ impl App {
             self.membership_end(&requester, r.role, Some(now.plus_seconds(r.duration_secs)))?;
         self.record_decision(actor, r.id, AccessRequestState::Approved, now, None, until)
             .await?;
-        self.inner
-            .store
+        self.store()
             .upsert_member(&MemberRow {
                 workspace_id: actor.workspace_id,
                 account_id: r.account_id,
@@ -523,8 +509,7 @@ impl App {
             grant_expires_at,
         };
         if self
-            .inner
-            .store
+            .store()
             .decide_access_request(actor.workspace_id, id, &decision)
             .await?
         {
@@ -536,8 +521,7 @@ impl App {
 
     async fn decided_view(&self, actor: &Actor, id: EventId) -> Result<AccessRequestInfo> {
         let v = self
-            .inner
-            .store
+            .store()
             .get_access_request(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::AccessRequest))?;

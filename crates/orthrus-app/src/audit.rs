@@ -195,7 +195,7 @@ impl App {
                 hash,
             }
         };
-        self.inner.store.append_audit(ws, &e, &chain).await?;
+        self.store().append_audit(ws, &e, &chain).await?;
         Ok(())
     }
 
@@ -269,7 +269,7 @@ impl App {
     pub async fn list_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         self.check(actor, Action::ViewAudit)?;
         let f = self.audit_filter(q)?;
-        let rows = self.inner.store.list_audit(actor.workspace_id, &f).await?;
+        let rows = self.store().list_audit(actor.workspace_id, &f).await?;
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 
@@ -320,9 +320,9 @@ impl App {
             events: 0,
             problems: Vec::new(),
         };
-        for ws in self.inner.store.list_workspaces().await? {
+        for ws in self.store().list_workspaces().await? {
             out.workspaces += 1;
-            let links = self.inner.store.audit_links(ws.id).await?;
+            let links = self.store().audit_links(ws.id).await?;
             out.events += links.len();
             let mut prev = GENESIS_HASH.to_owned();
             // The highest event number read so far.
@@ -372,7 +372,7 @@ impl App {
                     Err(u) => u.hash.clone().unwrap_or_default(),
                 };
             }
-            match self.inner.store.stored_audit_head(ws.id).await? {
+            match self.store().stored_audit_head(ws.id).await? {
                 Some(Err(column)) => out.problems.push(format!(
                     "workspace {}: the chain head cannot be read: {column}",
                     ws.id

@@ -234,24 +234,21 @@ impl App {
         let ws = actor.workspace_id;
         let names = Names {
             accounts: self
-                .inner
-                .store
+                .store()
                 .list_accounts(ws)
                 .await?
                 .into_iter()
                 .map(|a| (a.id, (a.label, a.app)))
                 .collect(),
             users: self
-                .inner
-                .store
+                .store()
                 .list_users(ws)
                 .await?
                 .into_iter()
                 .map(|u| (u.id, (u.email, u.name)))
                 .collect(),
             teams: self
-                .inner
-                .store
+                .store()
                 .list_teams(ws)
                 .await?
                 .into_iter()

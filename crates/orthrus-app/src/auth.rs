@@ -64,8 +64,7 @@ impl App {
     pub async fn bind_master_key(&self) -> Result<()> {
         let mine = self.inner.envelope.key_id();
         let stored = self
-            .inner
-            .store
+            .store()
             .put_setting_if_absent("master_key_id", &mine)
             .await?;
         // During a rotation the ring seals with the new key and still
@@ -83,7 +82,7 @@ impl App {
 
     /// True when no user exists yet (first run).
     pub async fn setup_needed(&self) -> Result<bool> {
-        Ok(self.inner.store.count_users().await? == 0)
+        Ok(self.store().count_users().await? == 0)
     }
 
     /// First-run setup: creates the workspace and its Owner. Refused once any
@@ -119,8 +118,7 @@ impl App {
         let user = self
             .new_user_row(ws.id, &email, name, WorkspaceRole::Owner, password)
             .await?;
-        self.inner
-            .store
+        self.store()
             .bootstrap(&ws, &user)
             .await
             .map_err(|e| match e {
@@ -195,8 +193,7 @@ impl App {
     pub(crate) async fn locked(&self, key: &str) -> Result<Option<i64>> {
         let now = self.now();
         Ok(self
-            .inner
-            .store
+            .store()
             .get_throttle(key)
             .await?
             .and_then(|t| t.locked_until)
@@ -216,7 +213,7 @@ impl App {
                 return Err(AppError::Throttled { retry_after_secs });
             }
         }
-        let user = self.inner.store.find_user_by_email(&email).await?;
+        let user = self.store().find_user_by_email(&email).await?;
         let hash = user
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -243,7 +240,7 @@ impl App {
                 }
             }
         }
-        self.inner.store.clear_throttle(&email_key).await?;
+        self.store().clear_throttle(&email_key).await?;
         let detail = serde_json::json!({"kind": req.kind.as_str(), "user_agent": req.user_agent});
         let from = SessionOrigin {
             ip: &req.ip,
@@ -262,7 +259,7 @@ impl App {
         reason: &str,
     ) -> AppError {
         let (email_key, ip_key) = self.throttle_keys(email, &req.ip);
-        let store = &self.inner.store;
+        let store = self.store();
         if let Err(e) = self.count_sign_in_failure(&email_key, &ip_key).await {
             return e;
         }
@@ -333,7 +330,7 @@ impl App {
             user_agent: from.user_agent.chars().take(256).collect(),
             revoked_at: None,
         };
-        self.inner.store.create_session(&row).await?;
+        self.store().create_session(&row).await?;
         let event = Event::new(action)
             .target(AuditTarget::Session, row.id)
             .detail(detail);
@@ -349,8 +346,7 @@ impl App {
     }
 
     pub(crate) async fn workspace(&self, ws: WorkspaceId) -> Result<WorkspaceRow> {
-        self.inner
-            .store
+        self.store()
             .get_workspace(ws)
             .await?
             .ok_or(AppError::Internal("workspace missing".into()))
@@ -375,14 +371,12 @@ impl App {
         // (`HotPath`); a missing user is a missing credential.
         let found = match kind {
             CredentialKind::ApiToken => self
-                .inner
-                .store
+                .store()
                 .api_token_with_user(&hash)
                 .await?
                 .map(|(t, u, w)| (CredentialRow::ApiToken(t), u, w)),
             CredentialKind::Session => self
-                .inner
-                .store
+                .store()
                 .session_with_user(&hash)
                 .await?
                 .map(|(s, u, w)| (CredentialRow::Session(s), u, w)),
@@ -410,7 +404,7 @@ impl App {
                 if t.last_used_at
                     .is_none_or(|l| now.millis() - l.millis() > TOUCH_EVERY_MS)
                 {
-                    self.inner.store.touch_api_token(t.id, now).await?;
+                    self.store().touch_api_token(t.id, now).await?;
                 }
                 (t.workspace_id, Via::ApiToken(t.id), None, None)
             }
@@ -419,7 +413,7 @@ impl App {
                     return Err(AppError::Unauthenticated);
                 }
                 if now.millis() - s.last_seen_at.millis() > TOUCH_EVERY_MS {
-                    self.inner.store.touch_session(s.id, now).await?;
+                    self.store().touch_session(s.id, now).await?;
                 }
                 (
                     s.workspace_id,
@@ -459,8 +453,7 @@ impl App {
         elevated_for_secs: i64,
     ) -> Result<Actor> {
         let (user, ws) = self
-            .inner
-            .store
+            .store()
             .get_user_and_workspace(job.workspace_id, job.requested_by)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
@@ -483,8 +476,7 @@ impl App {
     /// An actor for local administrative commands (direct database access).
     pub async fn local_actor(&self, user: UserId, ws: WorkspaceId) -> Result<Actor> {
         let u = self
-            .inner
-            .store
+            .store()
             .get_user(ws, user)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
@@ -508,15 +500,13 @@ impl App {
         let now = self.now();
         match actor.via {
             Via::Session(s) => {
-                self.inner
-                    .store
+                self.store()
                     .revoke_session(actor.workspace_id, actor.user_id, s, now)
                     .await?;
                 self.access_changed(actor.workspace_id, actor.user_id);
             }
             Via::ApiToken(t) => {
-                self.inner
-                    .store
+                self.store()
                     .revoke_api_token(actor.workspace_id, actor.user_id, t, now)
                     .await?;
                 self.access_changed(actor.workspace_id, actor.user_id);
@@ -582,7 +572,7 @@ impl App {
         let until = self
             .now()
             .plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-        self.inner.store.elevate_session(session, until).await?;
+        self.store().elevate_session(session, until).await?;
         Ok(until)
     }
 
@@ -614,8 +604,7 @@ impl App {
             return Err(AppError::Throttled { retry_after_secs });
         }
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(actor.workspace_id, actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
@@ -643,8 +632,7 @@ impl App {
         crate::metrics::bump(&self.inner.metrics.sign_in_failures);
         self.count_password_failure(email_key).await?;
         let cfg = &self.inner.config;
-        self.inner
-            .store
+        self.store()
             .record_failure(
                 ip_key,
                 self.now(),
@@ -661,8 +649,7 @@ impl App {
     pub(crate) async fn count_password_failure(&self, email_key: &str) -> Result<()> {
         let cfg = &self.inner.config;
         let row = self
-            .inner
-            .store
+            .store()
             .record_failure(
                 email_key,
                 self.now(),

@@ -126,11 +126,7 @@ impl App {
     /// The account's extra site URLs (anyone who sees the account).
     pub async fn account_urls(&self, actor: &Actor, id: AccountId) -> Result<Vec<String>> {
         let (a, _) = self.account_for(actor, id).await?;
-        let json = self
-            .inner
-            .store
-            .account_urls(actor.workspace_id, a.id)
-            .await?;
+        let json = self.store().account_urls(actor.workspace_id, a.id).await?;
         Ok(stored_urls(json.as_deref()))
     }
 
@@ -169,8 +165,7 @@ impl App {
             }
         }
         let json = serde_json::to_string(&clean).map_err(|e| AppError::Internal(e.to_string()))?;
-        self.inner
-            .store
+        self.store()
             .set_account_urls(actor.workspace_id, a.id, &json, self.now())
             .await?;
         self.audit(
@@ -188,16 +183,14 @@ impl App {
         self.check(actor, Action::ListOwnAccounts)?;
         let ws = actor.workspace_id;
         let mine = self
-            .inner
-            .store
+            .store()
             .list_accounts_for_user(ws, actor.user_id, self.now())
             .await?;
         let rows: Vec<(AccountRow, Option<AccountRole>)> =
             if self.permits(actor, Action::ReachEveryAccount) {
                 let roles: std::collections::HashMap<AccountId, AccountRole> =
                     mine.iter().map(|(a, r)| (a.id, *r)).collect();
-                self.inner
-                    .store
+                self.store()
                     .list_accounts(ws)
                     .await?
                     .into_iter()
@@ -231,8 +224,7 @@ impl App {
         actor: &Actor,
     ) -> Result<std::collections::HashMap<AccountId, Vec<String>>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .workspace_account_urls(actor.workspace_id)
             .await?
             .into_iter()
@@ -307,8 +299,7 @@ impl App {
             .as_ref()
             .map_or_else(|| url.chars().take(200).collect::<String>(), Site::origin);
         let more = stored_urls(
-            self.inner
-                .store
+            self.store()
                 .account_urls(actor.workspace_id, a.id)
                 .await?
                 .as_deref(),
@@ -354,8 +345,7 @@ impl App {
             }
             FillStep::Code => {
                 let active = self
-                    .inner
-                    .store
+                    .store()
                     .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
                     .await?;
                 // The authenticator unless the page says it sent a code by
@@ -435,8 +425,7 @@ impl App {
             let left = (step_i + 1).saturating_mul(period_ms) - now;
             let next_in_time = now + left <= deadline;
             let used = self
-                .inner
-                .store
+                .store()
                 .get_used_step(ws, a.id, step_i)
                 .await?
                 .is_some();
@@ -449,8 +438,7 @@ impl App {
             }
             // Claim the step; a concurrent fill that won it sends us on.
             let fresh = self
-                .inner
-                .store
+                .store()
                 .mark_step_used(&UsedStepRow {
                     workspace_id: ws,
                     account_id: a.id,
@@ -507,8 +495,7 @@ impl App {
                 .map_err(|_| AppError::Internal("bad message id".into()))?;
             if let (Some(code), None) = (item.code.as_ref(), item.used_at.as_ref())
                 && self
-                    .inner
-                    .store
+                    .store()
                     .mark_message_used(actor.workspace_id, mid, self.now())
                     .await?
             {
@@ -544,8 +531,7 @@ impl App {
             }
             apps.push(orthrus_core::app_name(&a.app).to_owned());
             for m in self
-                .inner
-                .store
+                .store()
                 .list_members(actor.workspace_id, a.id, self.now())
                 .await?
             {
@@ -576,8 +562,7 @@ impl App {
         actor: &Actor,
     ) -> Result<std::collections::HashMap<String, Vec<String>>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .app_restrictions(actor.workspace_id)
             .await?
             .into_iter()
@@ -635,8 +620,7 @@ impl App {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        self.inner
-            .store
+        self.store()
             .set_app_restrictions(actor.workspace_id, key, json.as_deref(), self.now())
             .await?;
         self.audit(
@@ -660,8 +644,7 @@ impl App {
             .account_allowing(actor, id, Action::EditAccountMetadata)
             .await?;
         let rows = self
-            .inner
-            .store
+            .store()
             .list_audit(
                 actor.workspace_id,
                 &AuditFilter {

@@ -133,7 +133,7 @@ impl App {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        self.inner.store.replace_backup_codes(&set, &rows).await?;
+        self.store().replace_backup_codes(&set, &rows).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccountBackupCodesSet)
@@ -152,8 +152,7 @@ impl App {
     ) -> Result<BackupStatus> {
         let (a, _) = self.account_for(actor, id).await?;
         let sets = self
-            .inner
-            .store
+            .store()
             .list_backup_sets(actor.workspace_id, a.id)
             .await?;
         let active = sets.iter().find(|s| s.set.active);
@@ -184,8 +183,7 @@ impl App {
             return Err(e);
         }
         if self
-            .inner
-            .store
+            .store()
             .account_critical(actor.workspace_id, a.id)
             .await?
         {
@@ -197,8 +195,7 @@ impl App {
             .await?;
         }
         let (set, codes) = self
-            .inner
-            .store
+            .store()
             .active_backup_codes(actor.workspace_id, a.id)
             .await?
             .ok_or(AppError::NotFound(Entity::BackupCodes))?;
@@ -261,8 +258,7 @@ impl App {
             // Another member may take the same code at the same moment: the
             // conditional update decides, and the loser takes the next one.
             if self
-                .inner
-                .store
+                .store()
                 .mark_backup_code_used(
                     actor.workspace_id,
                     set.id,
@@ -313,8 +309,7 @@ impl App {
             return Err(AppError::NotFound(Entity::BackupCode));
         }
         let newly = self
-            .inner
-            .store
+            .store()
             .mark_backup_code_used(
                 actor.workspace_id,
                 set.id,

@@ -77,8 +77,7 @@ impl App {
     /// worker` storing a job's steps, or waiting for a code that `serve`
     /// received). None on PostgreSQL, where every node hears every write.
     pub fn unheard_writes_recheck(&self) -> Option<std::time::Duration> {
-        self.inner
-            .store
+        self.store()
             .change_feed()
             .is_none()
             .then_some(SQLITE_RECHECK)
@@ -120,7 +119,7 @@ impl App {
         for &user in users {
             let change = Change::Access { workspace, user };
             self.publish(change.clone());
-            if let Err(e) = self.inner.store.announce(&change).await {
+            if let Err(e) = self.store().announce(&change).await {
                 tracing::warn!(error = %e, %user, "could not tell the other nodes that access changed");
             }
         }
@@ -152,7 +151,7 @@ impl App {
     ) -> crate::Result<crate::Actor> {
         use crate::{AppError, Via};
         let (ws, user, now) = (actor.workspace_id, actor.user_id, self.now());
-        let store = &self.inner.store;
+        let store = self.store();
         let credential_alive = match actor.via {
             Via::Session(id) => store
                 .list_sessions(ws, user, now)
@@ -192,7 +191,7 @@ impl App {
     /// no other nodes (SQLite).
     pub fn follow_other_nodes(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
         let hub = self.clone();
-        let feed = self.inner.store.change_feed()?;
+        let feed = self.store().change_feed()?;
         // Not hearing the others until the feed says it listens.
         self.inner.changes.listening.send_replace(false);
         let mut feed = feed.on_listening(move |up| {

@@ -133,7 +133,7 @@ impl App {
             decided_at: None,
             decided_by_session: None,
         };
-        self.inner.store.create_step_up_request(&row).await?;
+        self.store().create_step_up_request(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
@@ -151,8 +151,7 @@ impl App {
 
     async fn own_request(&self, actor: &Actor, id: EventId) -> Result<StepUpRequestRow> {
         let r = self
-            .inner
-            .store
+            .store()
             .get_step_up_request(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::StepUpRequest))?;
@@ -213,8 +212,7 @@ impl App {
         };
         let now = self.now();
         if !self
-            .inner
-            .store
+            .store()
             .consume_step_up_request(
                 actor.workspace_id,
                 r.id,
@@ -244,7 +242,7 @@ impl App {
         }
         let ws = self.workspace(actor.workspace_id).await?;
         let until: Timestamp = now.plus_seconds(ws.step_up_minutes.clamp(1, 60) * 60);
-        self.inner.store.elevate_session(session, until).await?;
+        self.store().elevate_session(session, until).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AuthStepUp)
@@ -264,8 +262,7 @@ impl App {
             return Ok(Vec::new());
         };
         Ok(self
-            .inner
-            .store
+            .store()
             .pending_step_up_requests(actor.workspace_id, actor.user_id, self.now())
             .await?
             .into_iter()
@@ -306,8 +303,7 @@ impl App {
         // and not an extension (whose session a pairing can mint): else a
         // stolen session mints a second one and approves itself.
         let other = self
-            .inner
-            .store
+            .store()
             .list_sessions(actor.workspace_id, actor.user_id, self.now())
             .await?
             .into_iter()
@@ -334,8 +330,7 @@ impl App {
             }
         };
         if !self
-            .inner
-            .store
+            .store()
             .decide_step_up_request(actor.workspace_id, r.id, status, me, now)
             .await?
         {
@@ -377,11 +372,7 @@ impl App {
             limit: 20,
             ..Default::default()
         };
-        let rows = self
-            .inner
-            .store
-            .list_audit(actor.workspace_id, &filter)
-            .await?;
+        let rows = self.store().list_audit(actor.workspace_id, &filter).await?;
         Ok(rows
             .iter()
             .filter(|r| r.event.outcome == AuditOutcome::Denied)

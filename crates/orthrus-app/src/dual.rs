@@ -68,20 +68,18 @@ impl App {
         action: DualAction,
         target: &str,
     ) -> Result<()> {
-        if !self.inner.store.two_person_rule(actor.workspace_id).await? {
+        if !self.store().two_person_rule(actor.workspace_id).await? {
             return Ok(());
         }
         let now = self.now();
         let open = self
-            .inner
-            .store
+            .store()
             .open_dual_approval(actor.workspace_id, actor.user_id, action, target, now)
             .await?;
         if let Some(r) = &open
             && r.status == ApprovalStatus::Approved
             && self
-                .inner
-                .store
+                .store()
                 .transition_dual_approval(
                     actor.workspace_id,
                     r.id,
@@ -118,7 +116,7 @@ impl App {
                     decided_by_email: None,
                     decided_at: None,
                 };
-                self.inner.store.create_dual_approval(&row).await?;
+                self.store().create_dual_approval(&row).await?;
                 self.audit(
                     actor,
                     Event::new(AuditAction::DualApprovalRequested)
@@ -161,7 +159,7 @@ impl App {
                 limit: 1,
                 ..Default::default()
             };
-            if !self.inner.store.list_audit(ws, &filter).await?.is_empty() {
+            if !self.store().list_audit(ws, &filter).await?.is_empty() {
                 return Ok(true);
             }
         }
@@ -173,8 +171,7 @@ impl App {
     async fn ensure_two_approvers(&self, ws: WorkspaceId) -> Result<()> {
         let require_2fa = self.workspace(ws).await?.require_2fa;
         let approvers = self
-            .inner
-            .store
+            .store()
             .list_users(ws)
             .await?
             .into_iter()
@@ -203,15 +200,13 @@ impl App {
         self.must_be_approver(actor)?;
         let mut out = Vec::new();
         for r in self
-            .inner
-            .store
+            .store()
             .pending_dual_approvals(actor.workspace_id, self.now())
             .await?
         {
             let label = match r.target_id.parse() {
                 Ok(a) => self
-                    .inner
-                    .store
+                    .store()
                     .get_account(actor.workspace_id, a)
                     .await?
                     .map(|a| a.label),
@@ -241,8 +236,7 @@ impl App {
     ) -> Result<ApprovalStatus> {
         self.check(actor, Action::ApproveDual)?;
         let r = self
-            .inner
-            .store
+            .store()
             .get_dual_approval(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::Approval))?;
@@ -271,8 +265,7 @@ impl App {
             ApprovalStatus::Denied
         };
         if !self
-            .inner
-            .store
+            .store()
             .transition_dual_approval(
                 actor.workspace_id,
                 id,
@@ -296,7 +289,7 @@ impl App {
     /// needs two possible approvers; off needs a second person's approval.
     pub async fn set_two_person_rule(&self, actor: &Actor, on: bool) -> Result<()> {
         self.check(actor, Action::ManageTwoPersonRule)?;
-        if on == self.inner.store.two_person_rule(actor.workspace_id).await? {
+        if on == self.store().two_person_rule(actor.workspace_id).await? {
             return Ok(());
         }
         if on {
@@ -309,8 +302,7 @@ impl App {
             )
             .await?;
         }
-        self.inner
-            .store
+        self.store()
             .set_two_person_rule(actor.workspace_id, on)
             .await?;
         self.audit(
@@ -332,8 +324,7 @@ impl App {
         let (a, _) = self.account_for(actor, id).await?;
         self.check(actor, Action::TagCritical)?;
         let now = self
-            .inner
-            .store
+            .store()
             .account_critical(actor.workspace_id, a.id)
             .await?;
         if now == critical {
@@ -343,8 +334,7 @@ impl App {
             self.require_second_person(actor, DualAction::UntagCritical, &a.id.to_string())
                 .await?;
         }
-        self.inner
-            .store
+        self.store()
             .set_account_critical(actor.workspace_id, a.id, critical)
             .await?;
         self.audit(
@@ -357,7 +347,7 @@ impl App {
     }
 
     pub async fn two_person_rule(&self, actor: &Actor) -> Result<bool> {
-        Ok(self.inner.store.two_person_rule(actor.workspace_id).await?)
+        Ok(self.store().two_person_rule(actor.workspace_id).await?)
     }
 
     pub async fn account_critical(
@@ -367,8 +357,7 @@ impl App {
     ) -> Result<bool> {
         let (a, _) = self.account_for(actor, id).await?;
         Ok(self
-            .inner
-            .store
+            .store()
             .account_critical(actor.workspace_id, a.id)
             .await?)
     }

@@ -101,8 +101,7 @@ impl App {
     /// The caller's forwarding address, if set.
     pub async fn forward_address(&self, actor: &Actor) -> Result<Option<ForwardAddress>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .forward_address(actor.user_id)
             .await?
             .as_ref()
@@ -137,7 +136,7 @@ impl App {
             ));
         }
         let now = self.now();
-        let existing = self.inner.store.forward_address(actor.user_id).await?;
+        let existing = self.store().forward_address(actor.user_id).await?;
         // One code a minute: the relay is not a mail cannon, and guessing
         // stays at 5 tries per minute however often codes are asked for.
         if let Some(sent) = existing
@@ -188,7 +187,7 @@ impl App {
                 code: ConflictCode::ForwardSendFailed,
                 message: format!("the relay did not take the message: {e}"),
             })?;
-        self.inner.store.save_forward_address(&row).await?;
+        self.store().save_forward_address(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::UserForwardAddressSet)
@@ -205,8 +204,7 @@ impl App {
         code: &str,
     ) -> Result<ForwardAddress> {
         let mut row = self
-            .inner
-            .store
+            .store()
             .forward_address(actor.user_id)
             .await?
             .ok_or_else(|| {
@@ -224,8 +222,7 @@ impl App {
         // Counted before comparing, atomically: parallel guesses cannot
         // share one attempt.
         if !self
-            .inner
-            .store
+            .store()
             .count_forward_attempt(actor.user_id, MAX_ATTEMPTS)
             .await?
         {
@@ -256,7 +253,7 @@ impl App {
         row.code_expires_at = None;
         row.attempts = 0;
         row.verified_at = Some(self.now());
-        self.inner.store.save_forward_address(&row).await?;
+        self.store().save_forward_address(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::UserForwardAddressVerified)
@@ -277,7 +274,7 @@ impl App {
         let mailer = self.mailer()?;
         // Whether the message exists for this person comes first (404).
         let (m, item, raw) = self.message_for(actor, message_id).await?;
-        let to = match self.inner.store.forward_address(actor.user_id).await? {
+        let to = match self.store().forward_address(actor.user_id).await? {
             Some(r) if r.verified_at.is_some() => r.email,
             _ => {
                 return Err(AppError::invalid(

@@ -48,8 +48,7 @@ impl App {
     /// workspace are within their rate limits and storage quotas.
     pub async fn smtp_admit(&self, address: &str) -> Result<Admission> {
         let Some(m) = self
-            .inner
-            .store
+            .store()
             .find_managed_email(&address.trim().to_lowercase())
             .await?
             .filter(|m| m.enabled)
@@ -78,7 +77,7 @@ impl App {
     ) -> Result<()> {
         let l = &self.inner.config.inbox_limits;
         let since = self.now().plus_seconds(-60);
-        let u = self.inner.store.inbox_usage(ws, recipient, since).await?;
+        let u = self.store().inbox_usage(ws, recipient, since).await?;
         if rate && u.recipient_recent >= l.address_messages_per_minute {
             return Err(AppError::InboxRateLimited(format!(
                 "{recipient} received {} messages in the last minute (limit {}); try again later",

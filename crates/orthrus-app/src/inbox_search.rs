@@ -97,7 +97,7 @@ impl App {
     /// returned: the message is stored, and the next backfill indexes it.
     pub(crate) async fn index_message(&self, ws: WorkspaceId, id: EventId, words: &[String]) {
         let hashes = self.word_hashes(ws, words);
-        if let Err(e) = self.inner.store.index_message_words(ws, id, &hashes).await {
+        if let Err(e) = self.store().index_message_words(ws, id, &hashes).await {
             tracing::warn!(error = %e, message = %id, "indexing an inbox message for search failed; the backfill retries");
         }
     }
@@ -110,7 +110,7 @@ impl App {
     pub async fn index_unindexed_messages(&self) -> Result<u64> {
         let mut done = 0u64;
         loop {
-            let rows = self.inner.store.unindexed_messages(200).await?;
+            let rows = self.store().unindexed_messages(200).await?;
             if rows.is_empty() {
                 return Ok(done);
             }
@@ -130,8 +130,7 @@ impl App {
                 .await?;
             for (m, words) in indexed {
                 let hashes = self.word_hashes(m.workspace_id, &words);
-                self.inner
-                    .store
+                self.store()
                     .index_message_words(m.workspace_id, m.id, &hashes)
                     .await?;
                 done += 1;

@@ -175,22 +175,16 @@ impl App {
         )?;
         let access_expires_at = self.access_end_for(role, access_expires_at)?;
         let email = normalize_email(email)?;
-        if self.inner.store.find_user_by_email(&email).await?.is_some() {
+        if self.store().find_user_by_email(&email).await?.is_some() {
             return Err(AppError::conflict(
                 ConflictCode::UserExists,
                 format!("a user with the email {email} already exists"),
             ));
         }
         let now = self.now();
-        for old in self
-            .inner
-            .store
-            .list_invitations(actor.workspace_id)
-            .await?
-        {
+        for old in self.store().list_invitations(actor.workspace_id).await? {
             if old.email == email && InvitationState::of(&old, now) == InvitationState::Pending {
-                self.inner
-                    .store
+                self.store()
                     .revoke_invitation(actor.workspace_id, old.id, now)
                     .await?;
                 self.audit(
@@ -248,7 +242,7 @@ impl App {
             user_id: None,
             access_expires_at,
         };
-        self.inner.store.create_invitation(&row).await?;
+        self.store().create_invitation(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::InvitationCreate)
@@ -274,8 +268,7 @@ impl App {
         )?;
         let now = self.now();
         Ok(self
-            .inner
-            .store
+            .store()
             .list_invitations(actor.workspace_id)
             .await?
             .iter()
@@ -286,8 +279,7 @@ impl App {
     /// Withdraws an open invitation: its link stops working.
     pub async fn revoke_invitation(&self, actor: &Actor, id: EventId) -> Result<InvitationInfo> {
         let row = self
-            .inner
-            .store
+            .store()
             .get_invitation(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::Invitation))?;
@@ -300,8 +292,7 @@ impl App {
         )?;
         let now = self.now();
         if !self
-            .inner
-            .store
+            .store()
             .revoke_invitation(actor.workspace_id, id, now)
             .await?
         {
@@ -327,8 +318,7 @@ impl App {
     /// The invitation a link's token names; unknown tokens are
     /// `invitation.not_found`.
     async fn invitation_by_token(&self, token: &str) -> Result<InvitationRow> {
-        self.inner
-            .store
+        self.store()
             .invitation_by_token_hash(&self.invitation_token_hash(token))
             .await?
             .ok_or(AppError::NotFound(Entity::Invitation))
@@ -375,8 +365,7 @@ impl App {
                 .await?
         };
         let accepted = self
-            .inner
-            .store
+            .store()
             .accept_invitation(row.id, &user, now)
             .await
             .map_err(|e| match e {
@@ -392,8 +381,7 @@ impl App {
         if !accepted {
             // Used, withdrawn or expired while the form was open.
             let now_row = self
-                .inner
-                .store
+                .store()
                 .get_invitation(row.workspace_id, row.id)
                 .await?
                 .unwrap_or(row);
@@ -461,13 +449,11 @@ impl App {
         }
         let hash = self.hash_password(new).await?;
         let now = self.now();
-        self.inner
-            .store
+        self.store()
             .set_user_password(actor.workspace_id, actor.user_id, &hash, now)
             .await?;
         let ended = self
-            .inner
-            .store
+            .store()
             .revoke_other_sessions(actor.workspace_id, actor.user_id, actor.session_id(), now)
             .await?;
         self.access_changed(actor.workspace_id, actor.user_id);

@@ -17,8 +17,7 @@ impl crate::App {
         kind: JobKind,
     ) -> crate::Result<bool> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_jobs(ws, Some(account), 50)
             .await?
             .iter()

@@ -124,7 +124,7 @@ impl crate::App {
     /// stays in the ring, so values under the old key keep opening.
     /// Returns the write key's id when it changed.
     pub async fn follow_master_key(&self) -> Result<Option<String>> {
-        let store = &self.inner.store;
+        let store = self.store();
         let target = match store.get_setting(ROTATING_TO).await? {
             Some(to) => Some(to),
             None => store.get_setting("master_key_id").await?,

@@ -230,7 +230,7 @@ impl App {
 
     /// Figures read from the database for a metrics scrape.
     pub async fn ops_stats(&self) -> Result<orthrus_store::OpsStats> {
-        Ok(self.inner.store.ops_stats(self.now()).await?)
+        Ok(self.store().ops_stats(self.now()).await?)
     }
 
     /// Counts a connection the SMTP listener accepted.

@@ -103,8 +103,7 @@ impl App {
         a: AccountId,
     ) -> Result<Option<MfaCheckView>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .mfa_check(ws, a)
             .await?
             .as_ref()
@@ -118,8 +117,7 @@ impl App {
         actor: &Actor,
     ) -> Result<std::collections::HashSet<String>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .workspace_mfa_checks(actor.workspace_id)
             .await?
             .into_iter()
@@ -140,8 +138,7 @@ impl App {
 
     async fn holds_confirmed_totp(&self, ws: WorkspaceId, a: &AccountRow) -> Result<bool> {
         Ok(self
-            .inner
-            .store
+            .store()
             .get_otp(ws, a.id, OtpSlot::Active)
             .await?
             .is_some_and(|o| o.kind == orthrus_core::OtpKind::Totp && o.confirmed_at.is_some()))
@@ -173,8 +170,7 @@ impl App {
     /// then allowed although Orthrus holds a key).
     pub(crate) async fn mfa_flagged_off(&self, ws: WorkspaceId, a: AccountId) -> Result<bool> {
         Ok(self
-            .inner
-            .store
+            .store()
             .mfa_check(ws, a)
             .await?
             .is_some_and(|c| c.state == MfaCheckState::Off))
@@ -201,8 +197,7 @@ impl App {
         state: MfaCheckState,
         reason: Option<&str>,
     ) -> Result<()> {
-        self.inner
-            .store
+        self.store()
             .save_mfa_check(&MfaCheckRow {
                 account_id: job.account_id,
                 workspace_id: job.workspace_id,
@@ -250,7 +245,7 @@ impl App {
         interval_days: i64,
         max_in_flight: i64,
     ) -> Result<usize> {
-        let room = max_in_flight - self.inner.store.mfa_checks_in_flight().await?;
+        let room = max_in_flight - self.store().mfa_checks_in_flight().await?;
         if room <= 0 {
             return Ok(0);
         }
@@ -258,7 +253,7 @@ impl App {
             .now()
             .plus_seconds(-interval_days.saturating_mul(DAY_SECS));
         let mut queued = 0;
-        for d in self.inner.store.due_mfa_checks(before, CANDIDATES).await? {
+        for d in self.store().due_mfa_checks(before, CANDIDATES).await? {
             if i64::try_from(queued).unwrap_or(i64::MAX) >= room {
                 break;
             }
@@ -308,7 +303,7 @@ impl App {
     /// Whose rights a scheduled check runs with (see the module's notes).
     async fn mfa_check_requester(&self, d: &DueMfaCheck) -> Result<Option<UserId>> {
         let ws = d.workspace_id;
-        let store = &self.inner.store;
+        let store = self.store();
         if let Some(u) = store.get_user(ws, d.enrolled_by).await?
             && u.active
         {

@@ -225,8 +225,7 @@ impl App {
 
     async fn otp_meta(&self, actor: &Actor, row: &OtpRow) -> Result<OtpMeta> {
         let by = self
-            .inner
-            .store
+            .store()
             .get_user(actor.workspace_id, row.enrolled_by)
             .await?
             .map(|u| u.email)
@@ -373,7 +372,7 @@ impl App {
             enrolled_at: self.now(),
             confirmed_at: None,
         };
-        self.inner.store.put_otp(&row).await?;
+        self.store().put_otp(&row).await?;
         let meta = self.otp_meta(actor, &row).await?;
         self.audit(
             actor,
@@ -423,8 +422,7 @@ impl App {
     ) -> Result<PendingEnrollment> {
         let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         let row = self
-            .inner
-            .store
+            .store()
             .get_otp(actor.workspace_id, a.id, OtpSlot::Pending)
             .await?
             .ok_or(AppError::NotFound(Entity::PendingEnrolment))?;
@@ -448,8 +446,7 @@ impl App {
             })
             .transpose()?;
         if !self
-            .inner
-            .store
+            .store()
             .promote_otp(actor.workspace_id, a.id, self.now(), expected)
             .await?
         {
@@ -497,8 +494,7 @@ impl App {
     ) -> Result<()> {
         let a = self.account_allowing(actor, id, Action::ManageMfa).await?;
         if !self
-            .inner
-            .store
+            .store()
             .delete_otp(actor.workspace_id, a.id, slot)
             .await?
         {
@@ -512,8 +508,7 @@ impl App {
     pub async fn otp_status(&self, actor: &Actor, id: AccountId) -> Result<OtpStatus> {
         let (a, _) = self.account_for(actor, id).await?;
         let active = match self
-            .inner
-            .store
+            .store()
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
         {
@@ -521,8 +516,7 @@ impl App {
             None => None,
         };
         let pending = match self
-            .inner
-            .store
+            .store()
             .get_otp(actor.workspace_id, a.id, OtpSlot::Pending)
             .await?
         {
@@ -543,8 +537,7 @@ impl App {
         let (a, subject) = self.account_for(actor, id).await?;
         self.check_subject(actor, subject, Action::UseTotp)?;
         let row = self
-            .inner
-            .store
+            .store()
             .get_otp(actor.workspace_id, a.id, OtpSlot::Active)
             .await?
             .ok_or(AppError::NotFound(Entity::Authenticator))?;
@@ -564,8 +557,7 @@ impl App {
         how: String,
     ) -> Result<bool> {
         let fresh = self
-            .inner
-            .store
+            .store()
             .mark_step_used(&UsedStepRow {
                 workspace_id: actor.workspace_id,
                 account_id: account,
@@ -635,8 +627,7 @@ impl App {
             .record_used_step(actor, a.id, step, "verify".into())
             .await?;
         if row.kind == OtpKind::Hotp && fresh {
-            self.inner
-                .store
+            self.store()
                 .advance_otp_counter(actor.workspace_id, a.id, step.saturating_add(1))
                 .await?;
         }
@@ -654,8 +645,7 @@ impl App {
             .account_allowing(actor, id, Action::EditAccountMetadata)
             .await?;
         Ok(self
-            .inner
-            .store
+            .store()
             .list_issuance(actor.workspace_id, a.id, limit)
             .await?
             .into_iter()
@@ -674,8 +664,7 @@ impl App {
         actor: &Actor,
     ) -> Result<std::collections::HashSet<String>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_active_otp(actor.workspace_id)
             .await?
             .into_iter()

@@ -432,10 +432,9 @@ impl App {
         }
         // Accounts whose MFA the caller may change.
         let candidates: Vec<AccountRow> = if self.permits(actor, Action::ReachEveryAccount) {
-            self.inner.store.list_accounts(actor.workspace_id).await?
+            self.store().list_accounts(actor.workspace_id).await?
         } else {
-            self.inner
-                .store
+            self.store()
                 .list_accounts_for_user(actor.workspace_id, actor.user_id, self.now())
                 .await?
                 .into_iter()
@@ -452,8 +451,7 @@ impl App {
                 .collect()
         };
         let active: std::collections::HashSet<AccountId> = self
-            .inner
-            .store
+            .store()
             .list_active_otp(actor.workspace_id)
             .await?
             .into_iter()
@@ -588,7 +586,7 @@ impl App {
             updated_at: now,
         };
         let owner = crate::accounts::creator_as_owner(actor, id, now);
-        self.inner.store.create_account(&row, &owner, &[]).await?;
+        self.store().create_account(&row, &owner, &[]).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccountCreate)
@@ -630,7 +628,7 @@ impl App {
             enrolled_at: now,
             confirmed_at: Some(now),
         };
-        self.inner.store.put_otp(&row).await?;
+        self.store().put_otp(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccountMfaImported).target(AuditTarget::Account, account),
@@ -665,7 +663,7 @@ impl App {
         self.require_second_person(actor, orthrus_store::DualAction::Export, "")
             .await?;
         let mut entries = Vec::new();
-        for row in self.inner.store.list_active_otp(actor.workspace_id).await? {
+        for row in self.store().list_active_otp(actor.workspace_id).await? {
             let g = self.otp_generator(&row)?;
             entries.push(ImportedEntry {
                 secret: g.secret,

@@ -59,8 +59,7 @@ impl App {
     pub async fn start_pairing(&self, browser: &str, ip: &str) -> Result<PairingStart> {
         let now = self.now();
         let recent = self
-            .inner
-            .store
+            .store()
             .count_pairings_from(ip, now.plus_seconds(-PAIRING_WINDOW_SECS))
             .await?;
         if recent >= PAIRINGS_PER_ADDRESS {
@@ -102,7 +101,7 @@ impl App {
             expires_at: now.plus_seconds(PAIRING_SECS),
             decided_at: None,
         };
-        self.inner.store.create_pairing(&row).await?;
+        self.store().create_pairing(&row).await?;
         Ok(PairingStart {
             id: row.id.to_string(),
             secret: secret.into(),
@@ -115,8 +114,7 @@ impl App {
         let id: EventId = id
             .parse()
             .map_err(|_| AppError::from(ExtensionError::PairingNotFound))?;
-        self.inner
-            .store
+        self.store()
             .get_pairing(id)
             .await?
             .ok_or(ExtensionError::PairingNotFound.into())
@@ -166,8 +164,7 @@ impl App {
             PairingStatus::Denied
         };
         if !self
-            .inner
-            .store
+            .store()
             .decide_pairing(p.id, status, actor.workspace_id, actor.user_id, self.now())
             .await?
         {
@@ -216,12 +213,11 @@ impl App {
         let (Some(ws), Some(user_id)) = (p.workspace_id, p.user_id) else {
             return Err(AppError::Internal("approved pairing without a user".into()));
         };
-        if !self.inner.store.claim_pairing(p.id, now).await? {
+        if !self.store().claim_pairing(p.id, now).await? {
             return Err(ExtensionError::PairingExpired.into());
         }
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(ws, user_id)
             .await?
             .filter(|u| u.active)

@@ -117,7 +117,7 @@ impl App {
         state: &T,
     ) -> Result<()> {
         let now = self.now();
-        self.inner.store.purge_passkey_ceremonies(now).await?;
+        self.store().purge_passkey_ceremonies(now).await?;
         let json = serde_json::to_vec(state).map_err(|e| AppError::Internal(e.to_string()))?;
         let record = ceremony_record(session, purpose);
         let sealed = self.inner.envelope.seal(
@@ -125,8 +125,7 @@ impl App {
             &Aad::new("passkey_ceremonies", &record, "state"),
             &json,
         )?;
-        self.inner
-            .store
+        self.store()
             .put_passkey_ceremony(&CeremonyRow {
                 session_id: session,
                 purpose,
@@ -145,8 +144,7 @@ impl App {
         purpose: CeremonyPurpose,
     ) -> Result<T> {
         let row = self
-            .inner
-            .store
+            .store()
             .take_passkey_ceremony(session, purpose, self.now())
             .await?
             .ok_or_else(expired)?;
@@ -160,8 +158,7 @@ impl App {
     }
 
     async fn user_passkeys(&self, actor: &Actor) -> Result<Vec<(PasskeyRow, Passkey)>> {
-        self.inner
-            .store
+        self.store()
             .list_passkeys(actor.workspace_id, actor.user_id)
             .await?
             .into_iter()
@@ -175,8 +172,7 @@ impl App {
 
     pub async fn list_passkeys(&self, actor: &Actor) -> Result<Vec<PasskeyInfo>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_passkeys(actor.workspace_id, actor.user_id)
             .await?
             .into_iter()
@@ -253,7 +249,7 @@ impl App {
             created_at: self.now(),
             last_used_at: None,
         };
-        self.inner.store.create_passkey(&row).await?;
+        self.store().create_passkey(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::PasskeyRegister)
@@ -269,8 +265,7 @@ impl App {
     pub async fn delete_passkey(&self, actor: &Actor, id: EventId) -> Result<()> {
         self.require_step_up(actor)?;
         if !self
-            .inner
-            .store
+            .store()
             .delete_passkey(actor.workspace_id, actor.user_id, id)
             .await?
         {
@@ -352,8 +347,7 @@ impl App {
                     serde_json::to_string(&pk).map_err(|e| AppError::Internal(e.to_string()))?;
                 // False only when the passkey was removed meanwhile: the
                 // assertion was checked, so the step-up stands.
-                self.inner
-                    .store
+                self.store()
                     .update_passkey(actor.workspace_id, actor.user_id, row.id, &json, self.now())
                     .await?;
             }

@@ -34,8 +34,7 @@ impl App {
         // to take, unless it was promoted in between.
         for _ in 0..3 {
             if let Some(sealed) = self
-                .inner
-                .store
+                .store()
                 .pending_password(actor.workspace_id, a.id)
                 .await?
             {
@@ -43,8 +42,7 @@ impl App {
                 if p.expose() == current.expose() {
                     // Promoted already (a run stopped before clearing it):
                     // nothing to keep, and the app wants a new one.
-                    self.inner
-                        .store
+                    self.store()
                         .clear_pending_password(actor.workspace_id, a.id, &sealed)
                         .await?;
                     continue;
@@ -62,8 +60,7 @@ impl App {
             let new = self.generate_password(&policy)?;
             let sealed = self.seal("accounts", &rid, "pending_password", &new)?;
             if self
-                .inner
-                .store
+                .store()
                 .put_pending_password(actor.workspace_id, a.id, &sealed)
                 .await?
             {
@@ -92,8 +89,7 @@ impl App {
         let a = self
             .account_allowing(actor, id, Action::EditCredentials)
             .await?;
-        self.inner
-            .store
+        self.store()
             .pending_password(actor.workspace_id, a.id)
             .await?
             .map(|s| self.open("accounts", &a.id.to_string(), "pending_password", &s))
@@ -123,8 +119,7 @@ impl App {
         // between the read and the clear.
         for _ in 0..3 {
             let Some(sealed) = self
-                .inner
-                .store
+                .store()
                 .pending_password(actor.workspace_id, a.id)
                 .await?
             else {
@@ -135,8 +130,7 @@ impl App {
                 return Ok(false);
             }
             if self
-                .inner
-                .store
+                .store()
                 .clear_pending_password(actor.workspace_id, a.id, &sealed)
                 .await?
             {
@@ -174,8 +168,7 @@ impl App {
             .await?;
         let rid = a.id.to_string();
         let Some(sealed) = self
-            .inner
-            .store
+            .store()
             .pending_password(actor.workspace_id, a.id)
             .await?
         else {
@@ -207,16 +200,14 @@ impl App {
         let mut sealed = sealed;
         for _ in 0..3 {
             if self
-                .inner
-                .store
+                .store()
                 .clear_pending_password(actor.workspace_id, a.id, &sealed)
                 .await?
             {
                 break;
             }
             match self
-                .inner
-                .store
+                .store()
                 .pending_password(actor.workspace_id, a.id)
                 .await?
             {

@@ -53,7 +53,7 @@ impl App {
         task: PeriodicTask,
         work: impl Future<Output = Result<T>>,
     ) -> Result<Option<T>> {
-        let store = &self.inner.store;
+        let store = self.store();
         let holder = EventId::new(self.inner.clock.as_ref(), self.rng()).to_string();
         let now = self.now();
         let until = now.plus_seconds(task.hold_secs());

@@ -134,14 +134,12 @@ impl App {
             .account_allowing(actor, id, Action::RunAdminAutomation)
             .await?;
         let row = self
-            .inner
-            .store
+            .store()
             .rotation_schedule(actor.workspace_id, a.id)
             .await?;
         let mut view = schedule_view(row.as_ref());
         view.password_pending = self
-            .inner
-            .store
+            .store()
             .pending_password(actor.workspace_id, a.id)
             .await?
             .is_some();
@@ -184,7 +182,7 @@ impl App {
             ));
         }
         let ws = actor.workspace_id;
-        let before = self.inner.store.rotation_schedule(ws, a.id).await?;
+        let before = self.store().rotation_schedule(ws, a.id).await?;
         let policy = match input.password_policy.clone() {
             Some(p) => p,
             None => policy_of(before.as_ref()),
@@ -197,7 +195,7 @@ impl App {
             || input.on_member_leave
             || input.after_autofill_hours.is_some();
         if !scheduled && !custom_policy {
-            self.inner.store.delete_rotation_schedule(ws, a.id).await?;
+            self.store().delete_rotation_schedule(ws, a.id).await?;
         } else {
             if scheduled && (a.login_url.trim().is_empty() || a.username.trim().is_empty()) {
                 return Err(AppError::invalid(
@@ -214,8 +212,7 @@ impl App {
                 (Some(d), Some(b)) if b.every_days == Some(d) && b.next_at.is_some() => b.next_at,
                 (Some(d), _) => Some(now.plus_seconds(d * DAY_SECS)),
             };
-            self.inner
-                .store
+            self.store()
                 .save_rotation_schedule(&RotationRow {
                     account_id: a.id,
                     workspace_id: ws,
@@ -256,7 +253,7 @@ impl App {
     pub async fn run_due_rotations(&self) -> Result<usize> {
         let now = self.now();
         let mut queued = 0;
-        for r in self.inner.store.due_rotations(now).await? {
+        for r in self.store().due_rotations(now).await? {
             // One schedule's trouble does not stop the others.
             match self.run_due_rotation(&r, now).await {
                 Ok(true) => queued += 1,
@@ -290,8 +287,7 @@ impl App {
             .await?
         {
             let again = last.plus_seconds(DAY_SECS).max(now.plus_seconds(60));
-            self.inner
-                .store
+            self.store()
                 .advance_rotation(r.account_id, due, again)
                 .await?;
             tracing::info!(account = %r.account_id, "scheduled rotation put off: one ran in the last day");
@@ -307,8 +303,7 @@ impl App {
             Ok(a) => a,
             Err(e) => {
                 // Nobody can run it this turn: the schedule moves on.
-                self.inner
-                    .store
+                self.store()
                     .advance_rotation(r.account_id, due, next)
                     .await?;
                 return Err(e);
@@ -327,10 +322,7 @@ impl App {
         let requester = match self.local_actor(r.set_by, r.workspace_id).await {
             Ok(a) => a,
             Err(e) => {
-                self.inner
-                    .store
-                    .clear_rotation_due(r.account_id, due)
-                    .await?;
+                self.store().clear_rotation_due(r.account_id, due).await?;
                 return Err(e);
             }
         };
@@ -354,8 +346,7 @@ impl App {
     ) -> Result<bool> {
         let job = self.queued_job_row(r.workspace_id, r.account_id, ROTATE, r.set_by);
         if !self
-            .inner
-            .store
+            .store()
             .queue_due_rotation(r.account_id, due, next, &job, unless_pending)
             .await?
         {
@@ -374,7 +365,7 @@ impl App {
         ws: WorkspaceId,
         a: AccountId,
     ) -> Result<Option<Timestamp>> {
-        let Some(r) = self.inner.store.rotation_schedule(ws, a).await? else {
+        let Some(r) = self.store().rotation_schedule(ws, a).await? else {
             return Ok(None);
         };
         let Some(hours) = r.after_autofill_hours else {
@@ -384,7 +375,7 @@ impl App {
             return Ok(None);
         }
         let at = self.now().plus_seconds(hours * 3600);
-        Ok(self.inner.store.rotation_due_by(a, at).await?.then_some(at))
+        Ok(self.store().rotation_due_by(a, at).await?.then_some(at))
     }
 
     /// After `user` left the accounts (removed from one, or deactivated):
@@ -398,7 +389,7 @@ impl App {
         only: Option<AccountId>,
     ) -> Result<()> {
         let ws = actor.workspace_id;
-        for r in self.inner.store.rotations_on_leave(ws).await? {
+        for r in self.store().rotations_on_leave(ws).await? {
             if only.is_some_and(|a| a != r.account_id) {
                 continue;
             }
@@ -413,9 +404,7 @@ impl App {
                     Action::ReachEveryAccount,
                 )
                 .is_allowed()
-                || self
-                    .inner
-                    .store
+                || self.store()
                     .member_role(ws, r.account_id, user, self.now())
                     .await?
                     .is_some();
@@ -445,7 +434,7 @@ impl App {
         ws: WorkspaceId,
         a: AccountId,
     ) -> Result<PasswordPolicy> {
-        let row = self.inner.store.rotation_schedule(ws, a).await?;
+        let row = self.store().rotation_schedule(ws, a).await?;
         stored_policy(row.as_ref())
     }
 
@@ -459,7 +448,7 @@ impl App {
         now: Timestamp,
     ) -> Result<Option<Timestamp>> {
         let since = now.plus_seconds(-DAY_SECS);
-        let jobs = self.inner.store.list_jobs(ws, Some(a), 50).await?;
+        let jobs = self.store().list_jobs(ws, Some(a), 50).await?;
         let rotations = jobs.iter().filter(|j| j.kind == ROTATE);
         let mut last = None;
         for j in rotations {

@@ -258,14 +258,8 @@ impl App {
     pub async fn create_scim_token(&self, actor: &Actor) -> Result<String> {
         self.check(actor, Action::ManageScim)?;
         let token = orthrus_crypto::new_token(SCIM_TOKEN_PREFIX, self.rng());
-        let had = self
-            .inner
-            .store
-            .scim_token(actor.workspace_id)
-            .await?
-            .is_some();
-        self.inner
-            .store
+        let had = self.store().scim_token(actor.workspace_id).await?.is_some();
+        self.store()
             .replace_scim_token(&ScimTokenRow {
                 workspace_id: actor.workspace_id,
                 token_hash: self.inner.token_hasher.hash(&token),
@@ -286,12 +280,7 @@ impl App {
     /// identity check): the directory's next request is refused.
     pub async fn revoke_scim_token(&self, actor: &Actor) -> Result<()> {
         self.check(actor, Action::ManageScim)?;
-        if !self
-            .inner
-            .store
-            .delete_scim_token(actor.workspace_id)
-            .await?
-        {
+        if !self.store().delete_scim_token(actor.workspace_id).await? {
             return Err(AppError::NotFound(Entity::ScimToken));
         }
         self.audit(
@@ -311,10 +300,10 @@ impl App {
         user: UserId,
         reason: &str,
     ) -> Result<()> {
-        let Some(t) = self.inner.store.scim_token(ws).await? else {
+        let Some(t) = self.store().scim_token(ws).await? else {
             return Ok(());
         };
-        if t.created_by != user || !self.inner.store.delete_scim_token(ws).await? {
+        if t.created_by != user || !self.store().delete_scim_token(ws).await? {
             return Ok(());
         }
         self.audit_system(
@@ -334,8 +323,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         Ok(self
-            .inner
-            .store
+            .store()
             .scim_token(actor.workspace_id)
             .await?
             .map(|t| ScimTokenInfo {
@@ -352,16 +340,14 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         let row = self
-            .inner
-            .store
+            .store()
             .scim_token_by_hash(&self.inner.token_hasher.hash(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
         // Whatever road took the creator's rights (a role change, a
         // deactivation, single sign-on's role mapping), their token ends.
         let creator = self
-            .inner
-            .store
+            .store()
             .get_user(row.workspace_id, row.created_by)
             .await?;
         let creator_may = creator.is_some_and(|u| {
@@ -397,14 +383,13 @@ impl App {
     pub async fn scim_list_users(&self, c: &ScimClient) -> Result<Vec<ScimUser>> {
         let ws = c.workspace_id;
         let scim: std::collections::HashMap<UserId, ScimUserRow> = self
-            .inner
-            .store
+            .store()
             .scim_users(ws)
             .await?
             .into_iter()
             .map(|s| (s.user_id, s))
             .collect();
-        let mut users = self.inner.store.list_users(ws).await?;
+        let mut users = self.store().list_users(ws).await?;
         users.sort_by_key(|u| (u.created_at.0, u.id.to_string()));
         Ok(users
             .iter()
@@ -419,12 +404,11 @@ impl App {
         id: UserId,
     ) -> Result<(UserRow, Option<ScimUserRow>)> {
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(c.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
-        let scim = self.inner.store.scim_user(c.workspace_id, id).await?;
+        let scim = self.store().scim_user(c.workspace_id, id).await?;
         if scim.as_ref().is_some_and(|s| s.deleted_at.is_some()) {
             return Err(AppError::NotFound(Entity::User));
         }
@@ -480,12 +464,11 @@ impl App {
         self.ensure_unique_user_name(c, &input.user_name, None)
             .await?;
         let now = self.now();
-        let existing = self.inner.store.find_user_by_email(&email).await?;
+        let existing = self.store().find_user_by_email(&email).await?;
         let user = match existing {
             Some(u) if u.workspace_id == ws => {
                 let deleted = self
-                    .inner
-                    .store
+                    .store()
                     .scim_user(ws, u.id)
                     .await?
                     .is_some_and(|s| s.deleted_at.is_some());
@@ -495,14 +478,13 @@ impl App {
                 if !scim_may_manage(u.role) {
                     return Err(managed_in_orthrus(&u));
                 }
-                self.inner
-                    .store
+                self.store()
                     .update_user_identity(ws, u.id, &email, &input.name(), now)
                     .await?;
                 if input.active.unwrap_or(true) && !u.active {
                     self.reactivate_without_grants(ws, u.id, now).await?;
                 }
-                self.inner.store.get_user(ws, u.id).await?.unwrap_or(u)
+                self.store().get_user(ws, u.id).await?.unwrap_or(u)
             }
             Some(_) => return Err(uniqueness(format!("the email {email} is taken"))),
             None => {
@@ -514,21 +496,17 @@ impl App {
                 // (or sets one through a reset); an empty hash matches none.
                 row.password_hash = String::new();
                 row.active = input.active.unwrap_or(true);
-                self.inner
-                    .store
-                    .create_user(&row)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(_) => {
-                            uniqueness(format!("a user with the email {email} exists"))
-                        }
-                        e => e.into(),
-                    })?;
+                self.store().create_user(&row).await.map_err(|e| match e {
+                    StoreError::Conflict(_) => {
+                        uniqueness(format!("a user with the email {email} exists"))
+                    }
+                    e => e.into(),
+                })?;
                 row
             }
         };
         let scim = input.row(user.id, ws, now, now);
-        self.inner.store.save_scim_user(&scim).await?;
+        self.store().save_scim_user(&scim).await?;
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimUserCreate)
@@ -558,7 +536,7 @@ impl App {
         self.ensure_unique_user_name(c, &input.user_name, Some(user.id))
             .await?;
         // Refused before anything changes: an email someone else has.
-        if let Some(other) = self.inner.store.find_user_by_email(&email).await?
+        if let Some(other) = self.store().find_user_by_email(&email).await?
             && other.id != user.id
         {
             return Err(uniqueness(format!("the email {email} is taken")));
@@ -568,8 +546,7 @@ impl App {
                 .await?;
         }
         let now = self.now();
-        self.inner
-            .store
+        self.store()
             .update_user_identity(ws, user.id, &email, &input.name(), now)
             .await
             .map_err(|e| match e {
@@ -577,12 +554,11 @@ impl App {
                 e => e.into(),
             })?;
         if email != user.email {
-            self.inner
-                .store
+            self.store()
                 .revoke_user_credentials(ws, user.id, now)
                 .await?;
             self.access_changed(ws, user.id);
-            let links = self.inner.store.unlink_sso_identities(ws, user.id).await?;
+            let links = self.store().unlink_sso_identities(ws, user.id).await?;
             self.audit_scim(
                 c,
                 Event::new(AuditAction::ScimUserEmailChange)
@@ -606,7 +582,7 @@ impl App {
         }
         let created = old.as_ref().map_or(user.created_at, |s| s.created_at);
         let scim = input.row(user.id, ws, created, now);
-        self.inner.store.save_scim_user(&scim).await?;
+        self.store().save_scim_user(&scim).await?;
         self.audit_scim(
             c,
             Event::new(AuditAction::ScimUserUpdate)
@@ -615,8 +591,7 @@ impl App {
         )
         .await?;
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(ws, user.id)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
@@ -633,8 +608,7 @@ impl App {
                 .await?;
         } else {
             // Already inactive: make sure nothing is left to restore.
-            self.inner
-                .store
+            self.store()
                 .remove_user_grants(c.workspace_id, user.id)
                 .await?;
             self.audit_scim(
@@ -660,7 +634,7 @@ impl App {
         });
         row.deleted_at = Some(now);
         row.updated_at = now;
-        self.inner.store.save_scim_user(&row).await?;
+        self.store().save_scim_user(&row).await?;
         Ok(())
     }
 
@@ -671,13 +645,11 @@ impl App {
     async fn deprovision(&self, c: &ScimClient, user: &UserRow, action: AuditAction) -> Result<()> {
         let ws = c.workspace_id;
         let now = self.now();
-        self.inner
-            .store
+        self.store()
             .set_user_active(ws, user.id, false, now)
             .await?;
         self.access_changed(ws, user.id);
-        self.inner
-            .store
+        self.store()
             .revoke_user_credentials(ws, user.id, now)
             .await?;
         self.access_changed(ws, user.id);
@@ -708,8 +680,7 @@ impl App {
             tracing::warn!(user = %user.id, error = %e, "could not queue rotations after access ended");
         }
         Ok(self
-            .inner
-            .store
+            .store()
             .remove_user_grants(actor.workspace_id, user.id)
             .await?)
     }

@@ -38,8 +38,7 @@ impl App {
     /// The actor's active sessions.
     pub async fn list_sessions(&self, actor: &Actor) -> Result<Vec<SessionInfo>> {
         let rows = self
-            .inner
-            .store
+            .store()
             .list_sessions(actor.workspace_id, actor.user_id, self.now())
             .await?;
         Ok(rows
@@ -59,7 +58,7 @@ impl App {
 
     /// Revokes one of the actor's own sessions.
     pub async fn revoke_session(&self, actor: &Actor, id: SessionId) -> Result<()> {
-        let store = &self.inner.store;
+        let store = self.store();
         let revoked = store
             .revoke_session(actor.workspace_id, actor.user_id, id, self.now())
             .await?;
@@ -105,7 +104,7 @@ impl App {
             expires_at: expires_days.map(|d| now.plus_seconds(d * 86400)),
             revoked_at: None,
         };
-        self.inner.store.create_api_token(&row).await?;
+        self.store().create_api_token(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::TokenCreate)
@@ -118,8 +117,7 @@ impl App {
 
     pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<TokenInfo>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_api_tokens(actor.workspace_id, actor.user_id)
             .await?
             .into_iter()
@@ -128,7 +126,7 @@ impl App {
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
-        let store = &self.inner.store;
+        let store = self.store();
         let revoked = store
             .revoke_api_token(actor.workspace_id, actor.user_id, id, self.now())
             .await?;

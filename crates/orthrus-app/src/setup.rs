@@ -20,8 +20,7 @@ impl App {
             return Ok(None);
         }
         let seed = self
-            .inner
-            .store
+            .store()
             .put_setting_if_absent(SEED, &self.random_b64())
             .await?;
         Ok(Some(self.setup_token_of(&seed)))
@@ -33,7 +32,7 @@ impl App {
         if !self.setup_needed().await? {
             return Ok(false);
         }
-        let Some(seed) = self.inner.store.get_setting(SEED).await? else {
+        let Some(seed) = self.store().get_setting(SEED).await? else {
             return Ok(false);
         };
         Ok(constant_time_eq(&self.setup_token_of(&seed), given))
@@ -42,7 +41,7 @@ impl App {
     /// After setup: the token is gone for good (setup is also refused by
     /// then, whatever the token).
     pub async fn setup_token_used(&self) -> Result<()> {
-        Ok(self.inner.store.set_setting(SEED, None).await?)
+        Ok(self.store().set_setting(SEED, None).await?)
     }
 
     fn setup_token_of(&self, seed: &str) -> String {

@@ -57,8 +57,7 @@ impl App {
             account_id: None,
             created_at: self.now(),
         };
-        self.inner
-            .store
+        self.store()
             .add_phone_number(&row)
             .await
             .map_err(|e| match e {
@@ -79,8 +78,7 @@ impl App {
     pub async fn list_phone_numbers(&self, actor: &Actor) -> Result<Vec<PhoneNumber>> {
         self.check(actor, Action::ManagePhoneNumbers)?;
         Ok(self
-            .inner
-            .store
+            .store()
             .list_phone_numbers(actor.workspace_id)
             .await?
             .into_iter()
@@ -98,8 +96,7 @@ impl App {
             .account_allowing(actor, id, Action::CreateManagedEmail)
             .await?;
         let row = self
-            .inner
-            .store
+            .store()
             .assign_phone_number(actor.workspace_id, a.id)
             .await?
             .ok_or(AppError::invalid(
@@ -180,7 +177,7 @@ impl App {
         body: &str,
         message_id: &str,
     ) -> Result<bool> {
-        let Some(number) = self.inner.store.find_phone_number(to.trim()).await? else {
+        let Some(number) = self.store().find_phone_number(to.trim()).await? else {
             return Ok(false);
         };
         let Some(account) = number.account_id else {
@@ -215,7 +212,7 @@ impl App {
         let size = i64::try_from(row.sealed.len()).unwrap_or(i64::MAX);
         self.inbox_room(number.workspace_id, &number.number, size, true)
             .await?;
-        let stored = self.inner.store.insert_message(&row).await?;
+        let stored = self.store().insert_message(&row).await?;
         if stored {
             let words = crate::inbox_search::message_words(
                 Channel::Sms,

@@ -387,7 +387,7 @@ impl App {
             self.count_flow_start(ip).await?;
         }
         // Old flows go when new ones start: no sweeper needed.
-        self.inner.store.purge_sso_flows(now).await?;
+        self.store().purge_sso_flows(now).await?;
         let state = self.random_b64();
         let verifier = self.random_b64();
         row.id = self.random_id();
@@ -419,7 +419,7 @@ impl App {
             })
             .await
             .map_err(|e| SsoError::Provider(e.to_string()))?;
-        self.inner.store.insert_sso_flow(&row).await?;
+        self.store().insert_sso_flow(&row).await?;
         Ok(SsoStart {
             authorization_url: url,
             browser_token,
@@ -434,8 +434,7 @@ impl App {
     async fn count_flow_start(&self, ip: &str) -> Result<()> {
         let now = self.now();
         let row = self
-            .inner
-            .store
+            .store()
             .record_failure(
                 &format!("sso-start:{ip}"),
                 now,

@@ -35,8 +35,7 @@ impl App {
             .token_hasher
             .hash_parts(&[b"sso-state", state.as_bytes()]);
         let flow = self
-            .inner
-            .store
+            .store()
             .take_sso_flow(&key)
             .await?
             .filter(|f| {
@@ -132,7 +131,7 @@ impl App {
     /// when sign-up is on. Roles are mapped on the way. A guest whose access
     /// ended is refused like a deactivated user, before any sweep.
     async fn sso_user(&self, sso: &Sso, claims: &IdClaims, client: &SsoClient) -> Result<UserRow> {
-        let store = &self.inner.store;
+        let store = self.store();
         let issuer = sso.client.issuer();
         let user = if let Some(link) = store.sso_identity(issuer, &claims.subject).await? {
             store
@@ -187,8 +186,7 @@ impl App {
             email: user.email.clone(),
             created_at: self.now(),
         };
-        self.inner
-            .store
+        self.store()
             .link_sso_identity(&row)
             .await
             .map_err(already_linked)?;
@@ -215,8 +213,7 @@ impl App {
                 .await;
         }
         let ws = self
-            .inner
-            .store
+            .store()
             .list_workspaces()
             .await?
             .into_iter()
@@ -237,8 +234,7 @@ impl App {
                 &password,
             )
             .await?;
-        self.inner
-            .store
+        self.store()
             .create_user(&user)
             .await
             // Someone else's sign-in created them a moment ago.
@@ -258,7 +254,7 @@ impl App {
 
     /// A pending invitation for `email`, in any workspace.
     async fn pending_invitation(&self, email: &str) -> Result<Option<InvitationRow>> {
-        let store = &self.inner.store;
+        let store = self.store();
         let now = self.now();
         for ws in store.list_workspaces().await? {
             if let Some(inv) = store.list_invitations(ws.id).await?.into_iter().find(|i| {
@@ -299,8 +295,7 @@ impl App {
                 .await?
         };
         let accepted = self
-            .inner
-            .store
+            .store()
             .accept_invitation(inv.id, &user, now)
             .await
             .map_err(already_linked)?;
@@ -349,8 +344,7 @@ impl App {
         }
         if user.role.is_owner() && !role.is_owner() {
             let others = self
-                .inner
-                .store
+                .store()
                 .list_users(user.workspace_id)
                 .await?
                 .into_iter()
@@ -360,8 +354,7 @@ impl App {
                 return Ok(user);
             }
         }
-        self.inner
-            .store
+        self.store()
             .set_user_role(user.workspace_id, user.id, role, self.now())
             .await?;
         self.access_changed(user.workspace_id, user.id);
@@ -407,7 +400,7 @@ impl App {
         client: &SsoClient,
         kind: SsoFlowKind,
     ) -> Result<()> {
-        let store = &self.inner.store;
+        let store = self.store();
         let email = claims.and_then(|c| c.email.clone());
         // Only someone the provider vouched for is named as the actor: the
         // user linked to this account, else the owner of a verified email.
@@ -465,8 +458,7 @@ impl App {
             return Err(SsoError::FlowExpired.into());
         };
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(ws_id, user_id)
             .await?
             .filter(|u| u.active)
@@ -521,7 +513,7 @@ impl App {
         user: &UserRow,
         client: &SsoClient,
     ) -> Result<()> {
-        let store = &self.inner.store;
+        let store = self.store();
         let issuer = sso.client.issuer();
         match store.sso_identity(issuer, &claims.subject).await? {
             Some(link) if link.user_id == user.id => Ok(()),
@@ -548,7 +540,7 @@ impl App {
             client_challenge: flow.client_challenge.clone(),
             ..self.held_flow(user, SsoFlowKind::CliCode, key_hash, SSO_FLOW_SECS)
         };
-        self.inner.store.insert_sso_flow(&row).await?;
+        self.store().insert_sso_flow(&row).await?;
         Ok(SsoFinish::Cli {
             redirect: with_query(&flow.return_to, &[("code", &code)]),
         })
@@ -571,8 +563,7 @@ impl App {
             .token_hasher
             .hash_parts(&[b"sso-cli-code", code.trim().as_bytes()]);
         let flow = self
-            .inner
-            .store
+            .store()
             .take_sso_flow(&key)
             .await?
             .filter(|f| f.kind == SsoFlowKind::CliCode && f.expires_at > self.now())

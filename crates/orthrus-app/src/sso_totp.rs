@@ -35,7 +35,7 @@ impl App {
             return_to: next.to_owned(),
             ..self.held_flow(user, SsoFlowKind::TotpPending, key_hash, SSO_TOTP_SECS)
         };
-        self.inner.store.insert_sso_flow(&row).await?;
+        self.store().insert_sso_flow(&row).await?;
         Ok(SsoFinish::TotpNeeded {
             token,
             expires_at: row.expires_at,
@@ -53,8 +53,7 @@ impl App {
     ) -> Result<SsoFinish> {
         let sso = self.sso()?;
         let flow = self
-            .inner
-            .store
+            .store()
             .take_sso_flow(&self.totp_pending_hash(token.trim()))
             .await?
             .filter(|f| f.kind == SsoFlowKind::TotpPending && f.expires_at > self.now())
@@ -77,8 +76,7 @@ impl App {
             return Err(SsoError::FlowExpired.into());
         };
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(ws, id)
             .await?
             .ok_or(SsoError::FlowExpired)?;
@@ -102,7 +100,7 @@ impl App {
         if !App::sso_needs_totp(sso, user) {
             return Ok(());
         }
-        let store = &self.inner.store;
+        let store = self.store();
         let (email_key, ip_key) = self.throttle_keys(&user.email, &client.ip);
         for key in [&ip_key, &email_key] {
             if let Some(retry_after_secs) = self.locked(key).await? {

@@ -91,8 +91,7 @@ impl App {
         team: EventId,
     ) -> Result<Vec<UserId>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .team_members(ws, Some(team))
             .await?
             .into_iter()
@@ -105,8 +104,7 @@ impl App {
         ws: orthrus_core::WorkspaceId,
     ) -> Result<HashMap<UserId, (String, String)>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_users(ws)
             .await?
             .into_iter()
@@ -118,7 +116,7 @@ impl App {
         let ws = c.workspace_id;
         let names = self.member_names(ws).await?;
         let mut members: HashMap<EventId, Vec<(String, String)>> = HashMap::new();
-        for m in self.inner.store.team_members(ws, only).await? {
+        for m in self.store().team_members(ws, only).await? {
             let display = names
                 .get(&m.user_id)
                 .map(|(n, e)| {
@@ -135,14 +133,8 @@ impl App {
                 .push((m.user_id.to_string(), display));
         }
         let teams = match only {
-            Some(id) => self
-                .inner
-                .store
-                .get_team(ws, id)
-                .await?
-                .into_iter()
-                .collect(),
-            None => self.inner.store.list_teams(ws).await?,
+            Some(id) => self.store().get_team(ws, id).await?.into_iter().collect(),
+            None => self.store().list_teams(ws).await?,
         };
         Ok(teams
             .into_iter()
@@ -225,14 +217,12 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        self.inner
-            .store
+        self.store()
             .create_team(&team)
             .await
             .map_err(|e| group_name_taken(e, &name))?;
         for u in &members {
-            self.inner
-                .store
+            self.store()
                 .add_team_member(c.workspace_id, team.id, *u, now)
                 .await?;
         }
@@ -258,8 +248,7 @@ impl App {
     ) -> Result<ScimGroup> {
         let ws = c.workspace_id;
         let mut team = self
-            .inner
-            .store
+            .store()
             .get_team(ws, tid)
             .await?
             .ok_or(AppError::NotFound(Entity::Team))?;
@@ -269,8 +258,7 @@ impl App {
         team.display_name = name.clone();
         team.external_id = input.external_id.clone();
         team.updated_at = now;
-        self.inner
-            .store
+        self.store()
             .update_team(&team)
             .await
             .map_err(|e| group_name_taken(e, &name))?;
@@ -286,10 +274,10 @@ impl App {
             .copied()
             .collect();
         for u in &added {
-            self.inner.store.add_team_member(ws, tid, *u, now).await?;
+            self.store().add_team_member(ws, tid, *u, now).await?;
         }
         for u in &removed {
-            self.inner.store.remove_team_member(ws, tid, *u).await?;
+            self.store().remove_team_member(ws, tid, *u).await?;
         }
         self.access_narrowed(ws, &removed).await;
         self.audit_scim(
@@ -313,9 +301,9 @@ impl App {
     pub async fn scim_delete_group(&self, c: &ScimClient, tid: EventId) -> Result<()> {
         let ws = c.workspace_id;
         let members = self.team_member_ids(ws, tid).await?;
-        let grants = self.inner.store.team_grants(ws, None).await?;
+        let grants = self.store().team_grants(ws, None).await?;
         let grants: Vec<TeamGrantRow> = grants.into_iter().filter(|g| g.team_id == tid).collect();
-        if !self.inner.store.delete_team(ws, tid).await? {
+        if !self.store().delete_team(ws, tid).await? {
             return Err(AppError::NotFound(Entity::Team));
         }
         self.access_narrowed(ws, &members).await;
@@ -340,8 +328,7 @@ impl App {
         users: &[UserId],
     ) -> Result<()> {
         let grants: Vec<TeamGrantRow> = self
-            .inner
-            .store
+            .store()
             .team_grants(actor.workspace_id, None)
             .await?
             .into_iter()
@@ -360,8 +347,7 @@ impl App {
         for g in grants {
             for u in users {
                 let still = self
-                    .inner
-                    .store
+                    .store()
                     .member_role(actor.workspace_id, g.account_id, *u, now)
                     .await?
                     .is_some();
@@ -392,7 +378,7 @@ impl App {
         let ws = actor.workspace_id;
         let names = self.member_names(ws).await?;
         let mut members: HashMap<EventId, Vec<TeamMemberInfo>> = HashMap::new();
-        for m in self.inner.store.team_members(ws, None).await? {
+        for m in self.store().team_members(ws, None).await? {
             let (name, email) = names.get(&m.user_id).cloned().unwrap_or_default();
             members.entry(m.team_id).or_default().push(TeamMemberInfo {
                 user_id: m.user_id.to_string(),
@@ -401,12 +387,11 @@ impl App {
             });
         }
         let mut accounts: HashMap<EventId, usize> = HashMap::new();
-        for g in self.inner.store.team_grants(ws, None).await? {
+        for g in self.store().team_grants(ws, None).await? {
             *accounts.entry(g.team_id).or_default() += 1;
         }
         Ok(self
-            .inner
-            .store
+            .store()
             .list_teams(ws)
             .await?
             .into_iter()
@@ -437,20 +422,18 @@ impl App {
     async fn grants_of(&self, actor: &Actor, account: AccountId) -> Result<Vec<TeamGrantInfo>> {
         let ws = actor.workspace_id;
         let teams: HashMap<EventId, String> = self
-            .inner
-            .store
+            .store()
             .list_teams(ws)
             .await?
             .into_iter()
             .map(|t| (t.id, t.display_name))
             .collect();
         let mut sizes: HashMap<EventId, usize> = HashMap::new();
-        for m in self.inner.store.team_members(ws, None).await? {
+        for m in self.store().team_members(ws, None).await? {
             *sizes.entry(m.team_id).or_default() += 1;
         }
         Ok(self
-            .inner
-            .store
+            .store()
             .team_grants(ws, Some(account))
             .await?
             .into_iter()
@@ -483,13 +466,11 @@ impl App {
             .account_allowing(actor, account, Action::GrantTeam)
             .await?;
         let t = self
-            .inner
-            .store
+            .store()
             .get_team(actor.workspace_id, tid)
             .await?
             .ok_or(AppError::NotFound(Entity::Team))?;
-        self.inner
-            .store
+        self.store()
             .put_team_grant(&TeamGrantRow {
                 workspace_id: actor.workspace_id,
                 account_id: a.id,
@@ -516,15 +497,13 @@ impl App {
             .account_allowing(actor, account, Action::GrantTeam)
             .await?;
         let grant = self
-            .inner
-            .store
+            .store()
             .team_grants(actor.workspace_id, Some(a.id))
             .await?
             .into_iter()
             .find(|g| g.team_id == tid)
             .ok_or(AppError::NotFound(Entity::Team))?;
-        self.inner
-            .store
+        self.store()
             .remove_team_grant(actor.workspace_id, a.id, tid)
             .await?;
         self.audit(
@@ -535,8 +514,7 @@ impl App {
         )
         .await?;
         let members: Vec<UserId> = self
-            .inner
-            .store
+            .store()
             .team_members(actor.workspace_id, Some(tid))
             .await?
             .into_iter()

@@ -81,8 +81,7 @@ impl App {
             let now = u64::try_from(self.now().unix_seconds()).unwrap_or(0);
             return match g.verify(&digits, now, SKEW) {
                 Some(step) => Ok(self
-                    .inner
-                    .store
+                    .store()
                     .claim_user_totp_step(
                         user.workspace_id,
                         user.id,
@@ -93,8 +92,7 @@ impl App {
             };
         }
         let used = self
-            .inner
-            .store
+            .store()
             .use_recovery_code(
                 user.workspace_id,
                 user.id,
@@ -112,8 +110,7 @@ impl App {
     }
 
     async fn me(&self, actor: &Actor) -> Result<UserRow> {
-        self.inner
-            .store
+        self.store()
             .get_user(actor.workspace_id, actor.user_id)
             .await?
             .ok_or(AppError::Unauthenticated)
@@ -127,8 +124,7 @@ impl App {
             pending: !u.totp_enabled && u.totp_secret.is_some(),
             required_by_workspace: ws.require_2fa,
             recovery_codes_left: self
-                .inner
-                .store
+                .store()
                 .count_unused_recovery_codes(actor.workspace_id, actor.user_id)
                 .await?,
         })
@@ -150,8 +146,7 @@ impl App {
             .inner
             .envelope
             .seal(self.rng(), &Aad::new("users", &rec, field), &raw)?;
-        self.inner
-            .store
+        self.store()
             .set_user_totp(
                 actor.workspace_id,
                 actor.user_id,
@@ -218,16 +213,14 @@ impl App {
             InvalidCode::TwoFactorBadCode,
             "that code is not right; check the time on your phone and enter the current code",
         ))?;
-        self.inner
-            .store
+        self.store()
             .claim_user_totp_step(
                 u.workspace_id,
                 u.id,
                 i64::try_from(step).unwrap_or(i64::MAX),
             )
             .await?;
-        self.inner
-            .store
+        self.store()
             .set_user_totp(
                 u.workspace_id,
                 u.id,
@@ -259,8 +252,7 @@ impl App {
             codes.push(format!("{}-{}", &s[..5], &s[5..]));
         }
         let hashes: Vec<String> = codes.iter().map(|c| self.recovery_hash(c)).collect();
-        self.inner
-            .store
+        self.store()
             .replace_recovery_codes(u.workspace_id, u.id, &hashes)
             .await?;
         Ok(codes)
@@ -313,7 +305,7 @@ impl App {
         ws: orthrus_core::WorkspaceId,
         user: orthrus_core::UserId,
     ) -> Result<()> {
-        let store = &self.inner.store;
+        let store = self.store();
         store
             .set_user_totp(ws, user, None, false, self.now())
             .await?;

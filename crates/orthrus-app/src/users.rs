@@ -109,7 +109,7 @@ impl App {
         // A guest needs an end date: create guests through the API or UI.
         self.access_end_for(role, None)?;
         let email = normalize_email(email)?;
-        let workspaces = self.inner.store.list_workspaces().await?;
+        let workspaces = self.store().list_workspaces().await?;
         let ws = match workspaces.first() {
             Some(w) => w.id,
             None => {
@@ -120,7 +120,7 @@ impl App {
                     step_up_minutes: 10,
                     created_at: self.now(),
                 };
-                self.inner.store.create_workspace(&w).await?;
+                self.store().create_workspace(&w).await?;
                 w.id
             }
         };
@@ -140,17 +140,13 @@ impl App {
 
     /// Stores a new user; an email already taken is `user.exists`.
     async fn insert_user(&self, row: &UserRow, email: &str) -> Result<()> {
-        self.inner
-            .store
-            .create_user(row)
-            .await
-            .map_err(|e| match e {
-                orthrus_store::StoreError::Conflict(_) => AppError::conflict(
-                    ConflictCode::UserExists,
-                    format!("a user with the email {email} already exists"),
-                ),
-                e => e.into(),
-            })
+        self.store().create_user(row).await.map_err(|e| match e {
+            orthrus_store::StoreError::Conflict(_) => AppError::conflict(
+                ConflictCode::UserExists,
+                format!("a user with the email {email} already exists"),
+            ),
+            e => e.into(),
+        })
     }
 
     /// A user of the actor's workspace whom the actor may manage without
@@ -173,7 +169,7 @@ impl App {
             name: ws.name,
             require_2fa: ws.require_2fa,
             step_up_minutes: ws.step_up_minutes,
-            two_person_rule: self.inner.store.two_person_rule(actor.workspace_id).await?,
+            two_person_rule: self.store().two_person_rule(actor.workspace_id).await?,
             inbox_retention_days: self.inbox_retention_days(actor).await?,
         })
     }
@@ -181,8 +177,7 @@ impl App {
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserInfo>> {
         self.check(actor, Action::ListUsers)?;
         Ok(self
-            .inner
-            .store
+            .store()
             .list_users(actor.workspace_id)
             .await?
             .into_iter()
@@ -191,8 +186,7 @@ impl App {
     }
 
     async fn target_user(&self, actor: &Actor, id: UserId) -> Result<UserRow> {
-        self.inner
-            .store
+        self.store()
             .get_user(actor.workspace_id, id)
             .await?
             .ok_or(AppError::NotFound(Entity::User))
@@ -223,8 +217,7 @@ impl App {
             self.ensure_another_owner(actor.workspace_id, target.id)
                 .await?;
         }
-        self.inner
-            .store
+        self.store()
             .set_user_role(actor.workspace_id, target.id, role, self.now())
             .await?;
         self.access_changed(actor.workspace_id, target.id);
@@ -256,19 +249,15 @@ impl App {
         user: UserId,
         now: Timestamp,
     ) -> Result<()> {
-        self.inner.store.remove_user_grants(ws, user).await?;
-        self.inner
-            .store
-            .set_user_active(ws, user, true, now)
-            .await?;
+        self.store().remove_user_grants(ws, user).await?;
+        self.store().set_user_active(ws, user, true, now).await?;
         self.access_changed(ws, user);
         Ok(())
     }
 
     pub(crate) async fn ensure_another_owner(&self, ws: WorkspaceId, except: UserId) -> Result<()> {
         let others = self
-            .inner
-            .store
+            .store()
             .list_users(ws)
             .await?
             .into_iter()
@@ -300,13 +289,11 @@ impl App {
                 .await?;
         }
         let now = self.now();
-        self.inner
-            .store
+        self.store()
             .set_user_active(actor.workspace_id, target.id, false, now)
             .await?;
         self.access_changed(actor.workspace_id, target.id);
-        self.inner
-            .store
+        self.store()
             .revoke_user_credentials(actor.workspace_id, target.id, now)
             .await?;
         self.access_changed(actor.workspace_id, target.id);
@@ -348,7 +335,7 @@ impl App {
     pub async fn unlock_user(&self, actor: &Actor, id: UserId) -> Result<()> {
         let target = self.user_to_manage(actor, id).await?;
         let (email_key, _) = self.throttle_keys(&target.email, "");
-        self.inner.store.clear_throttle(&email_key).await?;
+        self.store().clear_throttle(&email_key).await?;
         self.audit(
             actor,
             Event::new(AuditAction::UserUnlock).target(AuditTarget::User, target.id),
@@ -411,7 +398,7 @@ impl App {
             }
             ws.require_2fa = r;
         }
-        self.inner.store.update_workspace(&ws).await?;
+        self.store().update_workspace(&ws).await?;
         self.audit(actor, Event::new(AuditAction::WorkspaceSettingsChange).detail(serde_json::json!({"require_2fa": ws.require_2fa, "step_up_minutes": ws.step_up_minutes, "name": ws.name}))).await?;
         self.settings_of(actor, ws).await
     }

@@ -45,8 +45,7 @@ impl App {
             .parse()
             .map_err(|_| AppError::NotFound(Entity::User))?;
         let user = self
-            .inner
-            .store
+            .store()
             .get_user(actor.workspace_id, uid)
             .await?
             .ok_or(AppError::NotFound(Entity::User))?;
@@ -60,8 +59,7 @@ impl App {
         let until = self.membership_end(&user, role, until)?;
         // Their own membership still in force (a team's role is the team's).
         let current = self
-            .inner
-            .store
+            .store()
             .direct_member(actor.workspace_id, a.id, uid)
             .await?
             .filter(|m| m.expires_at.is_none_or(|end| end > now))
@@ -77,8 +75,7 @@ impl App {
             self.ensure_other_account_owner(actor, a.id, uid, OwnerLeft::Lasting)
                 .await?;
         }
-        self.inner
-            .store
+        self.store()
             .upsert_member(&MemberRow {
                 workspace_id: actor.workspace_id,
                 account_id: a.id,
@@ -120,8 +117,7 @@ impl App {
         need: OwnerLeft,
     ) -> Result<()> {
         let others: Vec<_> = self
-            .inner
-            .store
+            .store()
             .list_members(actor.workspace_id, account, self.now())
             .await?
             .into_iter()
@@ -147,8 +143,7 @@ impl App {
         // The person's own membership: a role they hold through a team is
         // the team's (taken back on the account's Teams), not removed here.
         let current = self
-            .inner
-            .store
+            .store()
             .direct_member(actor.workspace_id, a.id, uid)
             .await?
             .map(|m| m.role)
@@ -158,8 +153,7 @@ impl App {
             self.ensure_other_account_owner(actor, a.id, uid, OwnerLeft::Any)
                 .await?;
         }
-        self.inner
-            .store
+        self.store()
             .remove_member(actor.workspace_id, a.id, uid)
             .await?;
         // Their inbox waits and live streams, on every node, check again.

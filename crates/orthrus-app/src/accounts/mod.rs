@@ -343,8 +343,7 @@ impl App {
         // The policy first: a user who must enrol in 2FA reaches nothing.
         self.check(actor, Action::ListOwnAccounts)?;
         let (a, role) = self
-            .inner
-            .store
+            .store()
             .get_account_for(actor.workspace_id, id, actor.user_id, self.now())
             .await?
             .ok_or(AppError::NotFound(Entity::Account))?;
@@ -444,10 +443,7 @@ impl App {
         };
         let owner = creator_as_owner(actor, id, now);
         let fields = self.seal_fields(actor.workspace_id, id, &new.fields)?;
-        self.inner
-            .store
-            .create_account(&row, &owner, &fields)
-            .await?;
+        self.store().create_account(&row, &owner, &fields).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccountCreate)
@@ -470,8 +466,7 @@ impl App {
             },
         )?;
         let mine = self
-            .inner
-            .store
+            .store()
             .list_accounts_for_user(actor.workspace_id, actor.user_id, self.now())
             .await?;
         if !all {
@@ -479,7 +474,7 @@ impl App {
         }
         let roles: std::collections::HashMap<AccountId, AccountRole> =
             mine.iter().map(|(a, r)| (a.id, *r)).collect();
-        let every = self.inner.store.list_accounts(actor.workspace_id).await?;
+        let every = self.store().list_accounts(actor.workspace_id).await?;
         Ok(every
             .iter()
             .map(|a| summary(a, roles.get(&a.id).copied()))
@@ -498,8 +493,7 @@ impl App {
             _ => None,
         };
         let fields = self
-            .inner
-            .store
+            .store()
             .list_fields(actor.workspace_id, a.id)
             .await?
             .into_iter()
@@ -512,8 +506,7 @@ impl App {
             .collect();
         let members = self.members(actor, a.id).await?;
         let history = self
-            .inner
-            .store
+            .store()
             .list_password_history(actor.workspace_id, a.id)
             .await?
             .into_iter()
@@ -565,8 +558,7 @@ impl App {
 
     async fn members(&self, actor: &Actor, account: AccountId) -> Result<Vec<MemberInfo>> {
         Ok(self
-            .inner
-            .store
+            .store()
             .list_members(actor.workspace_id, account, self.now())
             .await?
             .into_iter()
@@ -672,8 +664,7 @@ impl App {
             check_fields(f)?;
             change.fields = Some(self.seal_fields(actor.workspace_id, a.id, f)?);
         }
-        self.inner
-            .store
+        self.store()
             .update_account(actor.workspace_id, a.id, patch.version, &change, now)
             .await?;
         let changed: Vec<&str> = [
@@ -703,8 +694,7 @@ impl App {
         let a = self
             .account_allowing(actor, id, Action::DeleteAccount)
             .await?;
-        self.inner
-            .store
+        self.store()
             .delete_account(actor.workspace_id, a.id)
             .await?;
         self.audit(

@@ -51,8 +51,7 @@ impl App {
             .account_allowing(actor, id, Action::ViewSecretFields)
             .await?;
         let f = self
-            .inner
-            .store
+            .store()
             .list_fields(actor.workspace_id, a.id)
             .await?
             .into_iter()
@@ -84,8 +83,7 @@ impl App {
             .account_allowing(actor, id, Action::RevealPassword)
             .await?;
         let h = self
-            .inner
-            .store
+            .store()
             .list_password_history(actor.workspace_id, a.id)
             .await?
             .into_iter()

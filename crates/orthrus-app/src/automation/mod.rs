@@ -241,9 +241,7 @@ impl App {
             // Enrolling MFA changes a security setting: the person confirms
             // their identity when starting it, as they would by hand.
             self.check_subject(actor, subject, Action::ManageMfa)?;
-            if self
-                .inner
-                .store
+            if self.store()
                 .get_otp(actor.workspace_id, a.id, orthrus_store::OtpSlot::Active)
                 .await?
                 .is_some()
@@ -282,7 +280,7 @@ impl App {
         requested_by: orthrus_core::UserId,
     ) -> Result<JobRow> {
         let job = self.queued_job_row(ws, account, kind, requested_by);
-        self.inner.store.insert_job(&job).await?;
+        self.store().insert_job(&job).await?;
         self.job_changed(job.id);
         Ok(job)
     }
@@ -311,8 +309,7 @@ impl App {
     /// and whoever started it.
     async fn visible_job(&self, actor: &Actor, jid: EventId) -> Result<JobRow> {
         let job = self
-            .inner
-            .store
+            .store()
             .get_job(actor.workspace_id, jid)
             .await?
             .ok_or(AppError::NotFound(crate::Entity::Job))?;
@@ -331,11 +328,10 @@ impl App {
     /// One job with its steps.
     pub async fn automation_job(&self, actor: &Actor, id: EventId) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
-        let steps = self.inner.store.job_steps(job.id).await?;
+        let steps = self.store().job_steps(job.id).await?;
         let mut v = view(&job, steps);
         if self
-            .inner
-            .store
+            .store()
             .job_screenshot_exists(actor.workspace_id, job.id)
             .await?
             && self.may_see_screenshot(actor, &job).await.is_ok()
@@ -350,8 +346,7 @@ impl App {
     pub async fn cancel_automation(&self, actor: &Actor, id: EventId) -> Result<JobView> {
         let job = self.visible_job(actor, id).await?;
         let after = self
-            .inner
-            .store
+            .store()
             .cancel_job(actor.workspace_id, job.id, self.now())
             .await?
             .ok_or(AppError::NotFound(crate::Entity::Job))?;
@@ -363,7 +358,7 @@ impl App {
                 .detail(serde_json::json!({"job_id": job.id.to_string()})),
         )
         .await?;
-        let steps = self.inner.store.job_steps(job.id).await?;
+        let steps = self.store().job_steps(job.id).await?;
         Ok(view(&after, steps))
     }
 
@@ -392,8 +387,7 @@ impl App {
             None => None,
         };
         let jobs = self
-            .inner
-            .store
+            .store()
             .list_jobs(actor.workspace_id, account, 100)
             .await?;
         let mut out = Vec::new();

@@ -36,7 +36,7 @@ impl App {
     /// Run through [`App::purge_old_screenshots`], one node at a time.
     pub(crate) async fn purge_expired_screenshots(&self) -> Result<u64> {
         let before = self.now().plus_seconds(-30 * 86_400);
-        Ok(self.inner.store.purge_job_screenshots(before).await?)
+        Ok(self.store().purge_job_screenshots(before).await?)
     }
 
     /// The job's latest screenshot (PNG), opened.
@@ -48,8 +48,7 @@ impl App {
         let job = self.visible_job(actor, id).await?;
         self.may_see_screenshot(actor, &job).await?;
         let sealed = self
-            .inner
-            .store
+            .store()
             .job_screenshot(actor.workspace_id, job.id)
             .await?
             .ok_or(AppError::NotFound(crate::Entity::Screenshot))?;
@@ -102,26 +101,25 @@ impl App {
             // will get it (not one answered by someone else meanwhile, or
             // one that stopped waiting).
             let ws = actor.workspace_id;
-            if !self.inner.store.claim_job_answer(ws, job.id).await? {
+            if !self.store().claim_job_answer(ws, job.id).await? {
                 return Err(not_waiting());
             }
             let code = match self.use_backup_code(actor, job.account_id).await {
                 Ok(u) => SecretString::new(u.code),
                 Err(e) => {
-                    self.inner.store.release_job_answer(ws, job.id).await?;
+                    self.store().release_job_answer(ws, job.id).await?;
                     return Err(e);
                 }
             };
             let sealed = match seal(&code) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.inner.store.release_job_answer(ws, job.id).await?;
+                    self.store().release_job_answer(ws, job.id).await?;
                     return Err(e);
                 }
             };
             if !self
-                .inner
-                .store
+                .store()
                 .fill_job_answer(ws, job.id, &sealed, self.now())
                 .await?
             {
@@ -136,8 +134,7 @@ impl App {
             }
             let sealed = seal(&SecretString::new(answer.to_owned()))?;
             if !self
-                .inner
-                .store
+                .store()
                 .answer_job(actor.workspace_id, job.id, &sealed, self.now())
                 .await?
             {
@@ -171,8 +168,7 @@ impl App {
         let text =
             serde_json::to_string(question).map_err(|e| AppError::Internal(e.to_string()))?;
         if !self
-            .inner
-            .store
+            .store()
             .ask_job(job.id, worker, &text, self.now())
             .await?
         {
@@ -201,8 +197,7 @@ impl App {
     /// an answer; false when one is given or being given (take it).
     pub async fn give_up_question(&self, job: &JobRow, worker: &str) -> Result<bool> {
         let on = self
-            .inner
-            .store
+            .store()
             .give_up_question(job.id, worker, self.now())
             .await?;
         self.job_changed(job.id);
@@ -213,8 +208,7 @@ impl App {
     /// job is `running` again).
     pub async fn take_answer(&self, job: &JobRow, worker: &str) -> Result<Option<SecretString>> {
         let Some(sealed) = self
-            .inner
-            .store
+            .store()
             .take_job_answer(job.id, worker, self.now())
             .await?
         else {
@@ -232,8 +226,7 @@ impl App {
             &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
             png,
         )?;
-        self.inner
-            .store
+        self.store()
             .save_job_screenshot(job.workspace_id, job.id, &sealed, self.now())
             .await?;
         Ok(())

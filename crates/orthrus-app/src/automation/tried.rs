@@ -28,8 +28,7 @@ impl App {
         if let Some(email) = email {
             let email = crate::normalize_email(email)?;
             let user = self
-                .inner
-                .store
+                .store()
                 .find_user_by_email(&email)
                 .await?
                 .filter(|u| u.active)
@@ -41,7 +40,7 @@ impl App {
                 })?;
             return self.local_actor(user.id, user.workspace_id).await;
         }
-        let workspaces = self.inner.store.list_workspaces().await?;
+        let workspaces = self.store().list_workspaces().await?;
         let [ws] = workspaces.as_slice() else {
             return Err(AppError::invalid(
                 InvalidCode::AutomationRequesterNeeded,
@@ -49,8 +48,7 @@ impl App {
             ));
         };
         let owners: Vec<_> = self
-            .inner
-            .store
+            .store()
             .list_users(ws.id)
             .await?
             .into_iter()
@@ -76,7 +74,7 @@ impl App {
         label_or_id: &str,
     ) -> Result<Vec<AccountRef>> {
         let wanted = label_or_id.trim();
-        let every = self.inner.store.list_accounts(actor.workspace_id).await?;
+        let every = self.store().list_accounts(actor.workspace_id).await?;
         let by_id: Vec<_> = every
             .iter()
             .filter(|a| a.id.to_string() == wanted)
@@ -121,8 +119,7 @@ impl App {
         self.check_subject(actor, subject, action_for(known))?;
         self.check_start(actor, &a, subject, known).await?;
         let busy = self
-            .inner
-            .store
+            .store()
             .list_jobs(actor.workspace_id, Some(a.id), 20)
             .await?
             .into_iter()
@@ -142,7 +139,7 @@ impl App {
             lease_until: Some(lease_until),
             ..self.queued_job_row(actor.workspace_id, a.id, kind, actor.user_id)
         };
-        self.inner.store.insert_job(&job).await?;
+        self.store().insert_job(&job).await?;
         self.job_changed(job.id);
         self.audit(
             actor,

@@ -14,7 +14,7 @@ impl App {
     /// Jobs whose worker stopped renewing its lease: queued again at
     /// `retry_at` while attempts remain, else failed. Returns how many.
     pub async fn recover_jobs(&self, retry_at: orthrus_core::Timestamp) -> Result<u64> {
-        let n = self.inner.store.recover_jobs(self.now(), retry_at).await?;
+        let n = self.store().recover_jobs(self.now(), retry_at).await?;
         if n > 0 {
             // Which jobs is not said: every waiter looks again (rare).
             self.publish(crate::Change::Resync);
@@ -29,8 +29,7 @@ impl App {
         lease_until: orthrus_core::Timestamp,
     ) -> Result<Option<JobRow>> {
         let job = self
-            .inner
-            .store
+            .store()
             .claim_job(worker, self.now(), lease_until)
             .await?;
         if let Some(j) = &job {
@@ -47,8 +46,7 @@ impl App {
         lease_until: orthrus_core::Timestamp,
     ) -> Result<orthrus_store::Lease> {
         Ok(self
-            .inner
-            .store
+            .store()
             .heartbeat_job(id, worker, self.now(), lease_until)
             .await?)
     }
@@ -64,8 +62,7 @@ impl App {
         run_after: Option<orthrus_core::Timestamp>,
     ) -> Result<bool> {
         let ours = self
-            .inner
-            .store
+            .store()
             .set_job_state(id, worker, state, error, run_after, self.now())
             .await?;
         self.job_changed(id);
@@ -85,7 +82,7 @@ impl App {
             url: None,
             detail: None,
         };
-        let seq = self.inner.store.add_job_step(&row).await?;
+        let seq = self.store().add_job_step(&row).await?;
         self.job_changed(job);
         Ok(seq)
     }
@@ -99,8 +96,7 @@ impl App {
         url: Option<&str>,
         detail: Option<&str>,
     ) -> Result<()> {
-        self.inner
-            .store
+        self.store()
             .finish_job_step(job, seq, outcome, url, detail, self.now())
             .await?;
         self.job_changed(job);
@@ -121,8 +117,7 @@ impl App {
             )
         })?;
         let active = self
-            .inner
-            .store
+            .store()
             .get_user(job.workspace_id, job.requested_by)
             .await?
             .is_some_and(|u| u.usable_at(self.now()));
@@ -155,8 +150,7 @@ impl App {
     /// the runner), opened; None before the first job.
     pub async fn load_browser_profile(&self, job: &JobRow) -> Result<Option<Vec<u8>>> {
         let Some(sealed) = self
-            .inner
-            .store
+            .store()
             .browser_profile(job.workspace_id, job.account_id)
             .await?
         else {
@@ -176,8 +170,7 @@ impl App {
             &orthrus_crypto::Aad::new("browser_profiles", &job.account_id.to_string(), "profile"),
             archive,
         )?;
-        self.inner
-            .store
+        self.store()
             .save_browser_profile(job.workspace_id, job.account_id, &sealed, self.now())
             .await?;
         Ok(())

@@ -206,8 +206,7 @@ impl App {
 
     /// A message of the actor's workspace, by id (unknown ids are 404).
     pub(crate) async fn message_row(&self, actor: &Actor, mid: EventId) -> Result<InboxMessageRow> {
-        self.inner
-            .store
+        self.store()
             .get_message(actor.workspace_id, mid)
             .await?
             .ok_or(AppError::NotFound(Entity::Message))
@@ -365,8 +364,7 @@ impl App {
                 // A message that is gone (purged by retention, which goes
                 // oldest first) or not visible here ends the paging.
                 match self
-                    .inner
-                    .store
+                    .store()
                     .get_message(ws, id)
                     .await?
                     .filter(|m| accounts.contains(&m.account_id))
@@ -379,8 +377,7 @@ impl App {
         // Every filter is applied in SQL: paging and search reach every
         // retained message, not only the newest few hundred.
         let rows = self
-            .inner
-            .store
+            .store()
             .list_messages(
                 ws,
                 &orthrus_store::MessageFilter {

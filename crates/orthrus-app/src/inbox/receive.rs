@@ -34,7 +34,7 @@ impl App {
             created_by: actor.user_id,
             created_at: self.now(),
         };
-        self.inner.store.create_managed_email(&row).await?;
+        self.store().create_managed_email(&row).await?;
         self.audit(
             actor,
             Event::new(AuditAction::AccountManagedEmailCreate)
@@ -54,8 +54,7 @@ impl App {
     pub async fn managed_emails(&self, actor: &Actor, id: AccountId) -> Result<Vec<ManagedEmail>> {
         let (a, _) = self.account_for(actor, id).await?;
         Ok(self
-            .inner
-            .store
+            .store()
             .managed_emails_for(actor.workspace_id, a.id)
             .await?
             .into_iter()
@@ -71,8 +70,7 @@ impl App {
     /// Whether the SMTP listener should accept mail for `address`.
     pub async fn smtp_accepts(&self, address: &str) -> Result<bool> {
         Ok(self
-            .inner
-            .store
+            .store()
             .find_managed_email(&address.trim().to_lowercase())
             .await?
             .is_some_and(|m| m.enabled))
@@ -122,8 +120,7 @@ impl App {
         let mut targets: Vec<_> = Vec::new();
         for rcpt in recipients {
             if let Some(m) = self
-                .inner
-                .store
+                .store()
                 .find_managed_email(&rcpt.trim().to_lowercase())
                 .await?
                 .filter(|m| m.enabled)
@@ -181,7 +178,7 @@ impl App {
                 received_at: self.now(),
                 used_at: None,
             };
-            if self.inner.store.insert_message(&row).await? {
+            if self.store().insert_message(&row).await? {
                 self.index_message(row.workspace_id, row.id, &words).await;
                 self.message_arrived(row.workspace_id, row.account_id);
                 stored += 1;

@@ -86,8 +86,7 @@ impl App {
             loop {
                 let (from, after_id) = after.map_or((since, None), |(t, id)| (t, Some(id)));
                 let rows = self
-                    .inner
-                    .store
+                    .store()
                     .messages_since(actor.workspace_id, a.id, from, after_id, PAGE)
                     .await?;
                 let before = after;
@@ -156,8 +155,7 @@ impl App {
         if m.account_id != a.id {
             return Err(AppError::NotFound(Entity::Message));
         }
-        self.inner
-            .store
+        self.store()
             .mark_message_used(actor.workspace_id, mid, self.now())
             .await?;
         self.message_arrived(actor.workspace_id, a.id);
@@ -174,13 +172,13 @@ impl App {
     pub(crate) async fn purge_expired_messages(&self) -> Result<u64> {
         let mut deleted = 0;
         let mut failed = None;
-        for (ws, days) in self.inner.store.inbox_retentions().await? {
+        for (ws, days) in self.store().inbox_retentions().await? {
             let days = days
                 .unwrap_or(self.inner.config.inbox_retention_days)
                 .max(1);
             let before = self.now().plus_seconds(-days * 86400);
             // One workspace failing does not keep the others' old mail.
-            match self.inner.store.purge_messages(ws, before).await {
+            match self.store().purge_messages(ws, before).await {
                 Ok(n) => deleted += n,
                 Err(e) => {
                     tracing::warn!(workspace = %ws, error = %e, "inbox purge failed");
@@ -197,8 +195,7 @@ impl App {
     /// The workspace's inbox retention in days (its own or the server's).
     pub async fn inbox_retention_days(&self, actor: &Actor) -> Result<i64> {
         Ok(self
-            .inner
-            .store
+            .store()
             .inbox_retentions()
             .await?
             .into_iter()
@@ -219,8 +216,7 @@ impl App {
                 "keep inbox messages between 1 and 3650 days",
             ));
         }
-        self.inner
-            .store
+        self.store()
             .set_inbox_retention(actor.workspace_id, days)
             .await?;
         let effective = self.inbox_retention_days(actor).await?;

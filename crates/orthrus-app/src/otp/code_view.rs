@@ -11,7 +11,7 @@ use orthrus_store::{CodeViewRead, IssuanceRow};
 
 impl App {
     pub(crate) async fn record_issuance_batched(&self, row: IssuanceRow) -> Result<()> {
-        let store = std::sync::Arc::clone(&self.inner.store);
+        let store = std::sync::Arc::clone(self.store());
         self.inner
             .ledger
             .commit(row, "ledger", |batch| async move {
@@ -94,8 +94,7 @@ impl App {
         self.check(actor, Action::ListOwnAccounts)?;
         let now = self.now();
         let read = self
-            .inner
-            .store
+            .store()
             .code_view_read(
                 actor.workspace_id,
                 account,
@@ -134,8 +133,7 @@ impl App {
         let (kind, hash) = self.credential_key(token);
         let now = self.now();
         let (found, read) = match self
-            .inner
-            .store
+            .store()
             .code_view_for_credential(kind, &hash, account, now.millis(), now.unix_seconds())
             .await?
         {
@@ -194,8 +192,7 @@ impl App {
             // two concurrent requests never get the same code; no "next"
             // code is shown, as it would be a future credential.
             let claimed = self
-                .inner
-                .store
+                .store()
                 .claim_otp_counter(ws, a.id, row.id)
                 .await?
                 .ok_or_else(|| {
@@ -205,7 +202,7 @@ impl App {
                     )
                 })?;
             let c = u64::try_from(claimed).unwrap_or(0);
-            let used = self.inner.store.get_used_step(ws, a.id, claimed).await?;
+            let used = self.store().get_used_step(ws, a.id, claimed).await?;
             (g.code_at_step(c), claimed, 0, None, used)
         } else {
             let mut t = unix(self.now());
@@ -215,12 +212,7 @@ impl App {
             // The mark read with the account, unless the step moved on since.
             let mut used = match used_read.take() {
                 Some((looked, mark)) if looked == as_i64(step) => mark,
-                _ => {
-                    self.inner
-                        .store
-                        .get_used_step(ws, a.id, as_i64(step))
-                        .await?
-                }
+                _ => self.store().get_used_step(ws, a.id, as_i64(step)).await?,
             };
             // Milliseconds, not rounded seconds: "at least N s left" must hold.
             let boundary_ms =
@@ -232,11 +224,7 @@ impl App {
                 t = unix(self.now());
                 step = g.step(t);
                 remaining = i64::from(g.seconds_remaining(t));
-                used = self
-                    .inner
-                    .store
-                    .get_used_step(ws, a.id, as_i64(step))
-                    .await?;
+                used = self.store().get_used_step(ws, a.id, as_i64(step)).await?;
             }
             (
                 g.code_at_step(step),
