@@ -445,7 +445,7 @@ impl App {
                     step: step_i,
                     used_by: Some(actor.user_id),
                     used_by_email: Some(actor.email.clone()),
-                    how: crate::CodeUse::Autofill.as_str().to_owned(),
+                    how: crate::CodeUse::Autofill.into(),
                     used_at: self.now(),
                 })
                 .await?;
@@ -459,7 +459,7 @@ impl App {
                 account_id: a.id,
                 user_id: Some(actor.user_id),
                 user_email: Some(actor.email.clone()),
-                how: crate::CodeUse::Autofill.as_str().to_owned(),
+                how: crate::CodeUse::Autofill,
                 step: step_i,
                 issued_at: self.now(),
             })

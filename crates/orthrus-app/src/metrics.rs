@@ -113,14 +113,7 @@ label_enum!(
 
 impl Label for CodeUse {
     const NAME: &'static str = "how";
-    const ALL: &'static [Self] = &[
-        Self::View,
-        Self::Copy,
-        Self::Cli,
-        Self::Api,
-        Self::Autofill,
-        Self::Automation,
-    ];
+    const ALL: &'static [Self] = &CodeUse::ALL;
     fn label(self) -> &'static str {
         self.as_str()
     }

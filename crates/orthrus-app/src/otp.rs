@@ -11,7 +11,8 @@ use crate::InvalidCode;
 use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditTarget;
-use orthrus_core::{AccountId, EventId, OtpKind, OtpSource};
+pub use orthrus_core::CodeUse;
+use orthrus_core::{AccountId, EventId, OtpKind, OtpSource, StepUse};
 use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
 use orthrus_store::{AccountRow, IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
@@ -80,7 +81,8 @@ pub struct PendingEnrollment {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UsedInfo {
     pub by: Option<String>,
-    pub how: String,
+    #[schema(value_type = String)]
+    pub how: StepUse,
     pub seconds_ago: i64,
     /// Seconds until the next code.
     pub next_in: i64,
@@ -106,50 +108,10 @@ pub struct CodeView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
     pub by: Option<String>,
-    pub how: String,
+    #[schema(value_type = String)]
+    pub how: CodeUse,
     pub step: i64,
     pub at: String,
-}
-
-/// How a code is handed out (recorded in the ledger).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeUse {
-    View,
-    Copy,
-    Cli,
-    Api,
-    Autofill,
-    Automation,
-}
-
-impl CodeUse {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::View => "view",
-            Self::Copy => "copy",
-            Self::Cli => "cli",
-            Self::Api => "api",
-            Self::Autofill => "autofill",
-            Self::Automation => "automation",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "view" => Self::View,
-            "copy" => Self::Copy,
-            "cli" => Self::Cli,
-            "api" => Self::Api,
-            "autofill" => Self::Autofill,
-            "automation" => Self::Automation,
-            _ => return None,
-        })
-    }
-
-    /// Machine uses never take a code that is about to expire or was used.
-    fn needs_fresh(self) -> bool {
-        matches!(self, Self::Cli | Self::Autofill | Self::Automation)
-    }
 }
 
 /// Group commit for the issuance ledger: every code view must be recorded
@@ -554,7 +516,7 @@ impl App {
         actor: &Actor,
         account: AccountId,
         step: i64,
-        how: String,
+        how: StepUse,
     ) -> Result<bool> {
         let fresh = self
             .store()
@@ -598,9 +560,7 @@ impl App {
                 "only the current code (or the one just before or after it) can be marked used",
             ));
         }
-        let fresh = self
-            .record_used_step(actor, a.id, step, how.as_str().to_owned())
-            .await?;
+        let fresh = self.record_used_step(actor, a.id, step, how.into()).await?;
         // An HOTP step marked here was claimed when it was handed out: the
         // counter is already past it.
         Ok(fresh)
@@ -624,7 +584,7 @@ impl App {
         };
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         let fresh = self
-            .record_used_step(actor, a.id, step, "verify".into())
+            .record_used_step(actor, a.id, step, StepUse::Verified)
             .await?;
         if row.kind == OtpKind::Hotp && fresh {
             self.store()

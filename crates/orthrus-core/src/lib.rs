@@ -53,7 +53,7 @@ pub use audit::{AuditOutcome, AuditTarget};
 pub use clock::{Clock, Entropy, FakeClock, OsEntropy, SystemClock, Timestamp};
 pub use ids::{AccountId, EventId, FieldId, SessionId, TokenId, UserId, WorkspaceId};
 pub use job::{Channel, JobKind, JobState, QuestionKind, StepOutcome, UnknownWord};
-pub use otp::{OtpKind, OtpSource};
+pub use otp::{CodeUse, OtpKind, OtpSource, StepUse};
 pub use policy::{Action, Decision, Subject};
 pub use roles::{AccountRole, WorkspaceRole};
 pub use secret::SecretString;

@@ -123,7 +123,7 @@ macro_rules! impl_authenticator {
                     query
                         .bind(i.user_id.map(|u| u.to_string()))
                         .bind(i.user_email.as_deref())
-                        .bind(&i.how)
+                        .bind(i.how.as_str())
                         .bind(i.step)
                         .bind(i.issued_at.0)
                 })
@@ -169,7 +169,7 @@ macro_rules! impl_authenticator {
                         .bind(i.account_id.to_string())
                         .bind(i.user_id.map(|u| u.to_string()))
                         .bind(i.user_email.clone())
-                        .bind(i.how.clone())
+                        .bind(i.how.as_str())
                         .bind(i.step)
                         .bind(i.issued_at.0);
                 }
@@ -466,7 +466,7 @@ macro_rules! impl_authenticator {
                         .bind(u.step)
                         .bind(u.used_by.map(|x| x.to_string()))
                         .bind(u.used_by_email.as_deref())
-                        .bind(&u.how)
+                        .bind(u.how.as_str())
                         .bind(u.used_at.0)
                 })
                 .await

@@ -3,8 +3,9 @@
 
 use crate::approvals::{ApprovalStatus, DualAction};
 use orthrus_core::{
-    AccountId, AccountRole, AuditOutcome, Channel, EventId, FieldId, JobState, OtpKind, OtpSource,
-    SessionId, StepOutcome, Timestamp, TokenId, UserId, WorkspaceId, WorkspaceRole,
+    AccountId, AccountRole, AuditOutcome, Channel, CodeUse, EventId, FieldId, JobState, OtpKind,
+    OtpSource, SessionId, StepOutcome, StepUse, Timestamp, TokenId, UserId, WorkspaceId,
+    WorkspaceRole,
 };
 use serde::{Deserialize, Serialize};
 
@@ -299,8 +300,7 @@ pub struct IssuanceRow {
     pub account_id: AccountId,
     pub user_id: Option<UserId>,
     pub user_email: Option<String>,
-    /// view, copy, cli, api, autofill, automation
-    pub how: String,
+    pub how: CodeUse,
     pub step: i64,
     pub issued_at: Timestamp,
 }
@@ -313,7 +313,7 @@ pub struct UsedStepRow {
     pub step: i64,
     pub used_by: Option<UserId>,
     pub used_by_email: Option<String>,
-    pub how: String,
+    pub how: StepUse,
     pub used_at: Timestamp,
 }
 

@@ -313,7 +313,7 @@ pub(crate) fn issuance_row<R: Decoded>(r: &R) -> Result<IssuanceRow> {
         account_id: id(r, "account_id")?,
         user_id: user.map(|u| parse(&u, "user_id")).transpose()?,
         user_email: r.field("user_email")?,
-        how: r.field("how")?,
+        how: parse(&r.field::<String>("how")?, "code use")?,
         step: r.field("step")?,
         issued_at: ts(r, "issued_at")?,
     })
@@ -327,7 +327,7 @@ pub(crate) fn used_row<R: Decoded>(r: &R) -> Result<UsedStepRow> {
         step: r.field("step")?,
         used_by: user.map(|u| parse(&u, "used_by")).transpose()?,
         used_by_email: r.field("used_by_email")?,
-        how: r.field("how")?,
+        how: parse(&r.field::<String>("how")?, "step use")?,
         used_at: ts(r, "used_at")?,
     })
 }

@@ -259,7 +259,7 @@ impl App {
             account_id: a.id,
             user_id: Some(actor.user_id),
             user_email: Some(actor.email.clone()),
-            how: how.as_str().to_owned(),
+            how,
             step,
             issued_at: self.now(),
         })

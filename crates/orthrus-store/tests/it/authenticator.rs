@@ -62,7 +62,7 @@ async fn authenticator_slots_ledger_and_used_steps() {
                 account_id: a.id,
                 user_id: Some(u.id),
                 user_email: Some(u.email.clone()),
-                how: (*how).into(),
+                how: how.parse().unwrap(),
                 step: 100 + i as i64,
                 issued_at: c.now(),
             })
@@ -85,7 +85,8 @@ async fn authenticator_slots_ledger_and_used_steps() {
                 .await
                 .unwrap()
                 .unwrap()
-                .how,
+                .how
+                .as_str(),
             "automation"
         );
         assert!(s.get_used_step(ws.id, a.id, 101).await.unwrap().is_none());
@@ -161,5 +162,34 @@ async fn backup_code_sets_replace_and_use_once() {
         assert_eq!(history[1].set.replaced_at, Some(c.now()));
         assert!(s.delete_account(ws.id, a.id).await.unwrap());
         assert!(s.list_backup_sets(ws.id, a.id).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_hand_edited_how_reads_as_a_corrupt_row() {
+    let b = backends("otphow").await;
+    for (s, url) in b.stores.iter().zip(&b.urls) {
+        let (c, ws, u, a) = Scene::parts(s.as_ref(), "IG").await;
+        s.mark_step_used(&used_step(&c, &a, 7, &u, "verify"))
+            .await
+            .unwrap();
+        let verified = s.get_used_step(ws.id, a.id, 7).await.unwrap().unwrap();
+        assert_eq!(verified.how.as_str(), "verify", "{}", s.backend());
+        let sql = format!(
+            "UPDATE otp_used_steps SET how = 'copied' WHERE account_id = '{}'",
+            a.id
+        );
+        testing::execute(url, &sql).await.unwrap();
+        let read = s
+            .get_used_step(ws.id, a.id, 7)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            read.as_deref(),
+            Some("corrupt row: bad step use: \"copied\""),
+            "{}",
+            s.backend()
+        );
     }
 }

@@ -225,8 +225,8 @@ pub async fn stored_otp(
     s.get_otp(ws, a, slot).await.unwrap().unwrap()
 }
 
-/// Step `step` of account `a`, used now by `u` (`how`: "view", "copied",
-/// ...).
+/// Step `step` of account `a`, used now by `u` (`how`: a stored spelling,
+/// "view", "copy", ..., "verify").
 pub fn used_step(c: &FakeClock, a: &AccountRow, step: i64, u: &UserRow, how: &str) -> UsedStepRow {
     UsedStepRow {
         workspace_id: a.workspace_id,
@@ -234,7 +234,7 @@ pub fn used_step(c: &FakeClock, a: &AccountRow, step: i64, u: &UserRow, how: &st
         step,
         used_by: Some(u.id),
         used_by_email: Some(u.email.clone()),
-        how: how.into(),
+        how: how.parse().expect("a stored step use"),
         used_at: c.now(),
     }
 }

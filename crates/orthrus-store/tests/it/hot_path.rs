@@ -288,7 +288,7 @@ async fn ledger_batches_keep_every_row() {
             account_id: a.id,
             user_id: (n % 2 == 0).then_some(u.id),
             user_email: (n % 2 == 0).then(|| u.email.clone()),
-            how: "view".into(),
+            how: "view".parse().unwrap(),
             step: n,
             issued_at: Timestamp(c.now().0 + n),
         };

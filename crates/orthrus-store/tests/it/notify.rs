@@ -104,7 +104,7 @@ async fn another_node_hears_messages_codes_jobs_and_revocations() {
     assert!(a.mark_message_used(ws.id, m.id, c.now()).await.unwrap());
     heard(&mut feed, "a message marked used", |ch| *ch == inbox).await;
 
-    a.mark_step_used(&used_step(&c, &acc, 42, &u, "copied"))
+    a.mark_step_used(&used_step(&c, &acc, 42, &u, "copy"))
         .await
         .unwrap();
     heard(&mut feed, "a code marked used", |ch| {

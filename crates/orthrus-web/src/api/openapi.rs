@@ -609,11 +609,10 @@ mod tests {
         agrees("Channel", &words, &Channel::ALL, |w| w.parse().ok());
         assert_eq!(sorted(Channel::ALL.map(Channel::as_str)), sorted(&words));
 
-        // `via` of a code, as `CodeUse::parse` reads it.
+        // `via` of a code, as `CodeUse` parses it.
         let words = listed(&doc, "CodeUse");
-        let every = every!(CodeUse: View, Copy, Cli, Api, Autofill, Automation);
-        agrees("CodeUse", &words, &every, CodeUse::parse);
-        assert_eq!(sorted(every.iter().map(|u| u.as_str())), sorted(&words));
+        agrees("CodeUse", &words, &CodeUse::ALL, |w| w.parse().ok());
+        assert_eq!(sorted(CodeUse::ALL.map(CodeUse::as_str)), sorted(&words));
 
         // An enrolment's `algorithm`, as the use case parses it.
         let words = listed(&doc, "Algorithm");

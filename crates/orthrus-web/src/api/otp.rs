@@ -202,13 +202,13 @@ pub(crate) struct CodeQuery {
     fresh: Option<i64>,
 }
 
-/// `via`, as [`CodeUse::parse`] reads it; another value is
+/// `via`, as [`CodeUse`]'s `FromStr` reads it; another value is
 /// `request.invalid_query` (in the query, and in `UsedBody` by
 /// [`crate::api::FIELD_CODES`]).
 fn code_use<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<CodeUse>, D::Error> {
     Option::<String>::deserialize(d)?
         .map(|v| {
-            CodeUse::parse(&v).ok_or_else(|| {
+            v.parse::<CodeUse>().map_err(|_| {
                 serde::de::Error::custom(format!(
                     "via must be view, copy, cli, api, autofill or automation, not {v:?}"
                 ))
