@@ -82,21 +82,18 @@ pub enum SessionKind {
 }
 
 impl SessionKind {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [SessionKind; 3] = [Self::Cookie, Self::Bearer, Self::Extension];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Cookie => "cookie",
             Self::Bearer => "bearer",
             Self::Extension => "extension",
         }
     }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "cookie" => Self::Cookie,
-            "extension" => Self::Extension,
-            _ => Self::Bearer,
-        }
-    }
 }
+
+orthrus_core::spelled_as_str!(SessionKind, "session kind");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {
@@ -628,7 +625,10 @@ pub enum PairingStatus {
 }
 
 impl PairingStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [PairingStatus; 4] =
+        [Self::Pending, Self::Approved, Self::Denied, Self::Claimed];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Approved => "approved",
@@ -636,16 +636,9 @@ impl PairingStatus {
             Self::Claimed => "claimed",
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "approved" => Self::Approved,
-            "denied" => Self::Denied,
-            "claimed" => Self::Claimed,
-            _ => return None,
-        })
-    }
 }
+
+orthrus_core::spelled_as_str!(PairingStatus, "pairing status");
 
 /// A browser extension asking to be connected by approval (number matching).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -681,22 +674,18 @@ pub enum MfaCheckState {
 }
 
 impl MfaCheckState {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [MfaCheckState; 3] = [Self::On, Self::Off, Self::CouldNotCheck];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::On => "on",
             Self::Off => "off",
             Self::CouldNotCheck => "could_not_check",
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "on" => Self::On,
-            "off" => Self::Off,
-            "could_not_check" => Self::CouldNotCheck,
-            _ => return None,
-        })
-    }
 }
+
+orthrus_core::spelled_as_str!(MfaCheckState, "MFA check state");
 
 /// An account's last MFA check.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,10 +6,10 @@
 //! decoders, which also read rows edited by hand for the verifier, are in
 //! `rows/audit.rs`.
 
+use crate::Result;
 use crate::directory::{ScimTokenRow, ScimUserRow, TeamGrantRow, TeamMemberRow, TeamRow};
 use crate::models::*;
 use crate::sql::parse;
-use crate::{Result, StoreError};
 use orthrus_core::{AccountRole, Timestamp, WorkspaceRole};
 
 mod audit;
@@ -175,7 +175,7 @@ pub(crate) fn session_row<R: Decoded>(r: &R) -> Result<SessionRow> {
         workspace_id: id(r, "workspace_id")?,
         user_id: id(r, "user_id")?,
         token_hash: r.field("token_hash")?,
-        kind: SessionKind::parse(&r.field::<String>("kind")?),
+        kind: parse(&r.field::<String>("kind")?, "session kind")?,
         created_at: ts(r, "created_at")?,
         last_seen_at: ts(r, "last_seen_at")?,
         expires_at: ts(r, "expires_at")?,
@@ -465,8 +465,7 @@ pub(crate) fn mfa_check_row<R: Decoded>(r: &R) -> Result<MfaCheckRow> {
     Ok(MfaCheckRow {
         account_id: id(r, "account_id")?,
         workspace_id: id(r, "workspace_id")?,
-        state: MfaCheckState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("bad MFA check state: {state:?}")))?,
+        state: parse(&state, "MFA check state")?,
         checked_at: ts(r, "checked_at")?,
         job_id: id(r, "job_id")?,
         reason: r.field("reason")?,
@@ -503,8 +502,7 @@ pub(crate) fn pairing_row<R: Decoded>(r: &R) -> Result<PairingRow> {
         choices: choices.split(',').filter_map(|c| c.parse().ok()).collect(),
         browser: r.field("browser")?,
         ip: r.field("ip")?,
-        status: PairingStatus::parse(&r.field::<String>("status")?)
-            .ok_or_else(|| StoreError::Corrupt("bad pairing status".into()))?,
+        status: parse(&r.field::<String>("status")?, "pairing status")?,
         workspace_id: ws
             .as_deref()
             .map(|w| parse(w, "workspace_id"))
@@ -661,5 +659,44 @@ mod tests {
                 "{e:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod store_words {
+    use crate::models::{MfaCheckState, PairingStatus, SessionKind};
+    use crate::sql::parse;
+
+    /// Each word reads back from its spelling, and anything else (another
+    /// case, an old guess) is a corrupt row, never a default.
+    fn round_trip<T>(all: &[T], what: &str, spell: fn(T) -> &'static str)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::str::FromStr,
+    {
+        for &w in all {
+            assert_eq!(parse::<T>(spell(w), what).ok(), Some(w));
+            let upper = spell(w).to_uppercase();
+            let e = parse::<T>(&upper, what).err().map(|e| e.to_string());
+            assert_eq!(e, Some(format!("corrupt row: bad {what}: {upper:?}")));
+        }
+    }
+
+    #[test]
+    fn session_pairing_and_mfa_check_words_are_strict() {
+        round_trip(&SessionKind::ALL, "session kind", SessionKind::as_str);
+        round_trip(&PairingStatus::ALL, "pairing status", PairingStatus::as_str);
+        round_trip(
+            &MfaCheckState::ALL,
+            "MFA check state",
+            MfaCheckState::as_str,
+        );
+        // A session of an unknown kind used to read as a bearer session.
+        assert!(parse::<SessionKind>("api", "session kind").is_err());
+        let spelled = SessionKind::ALL.map(SessionKind::as_str);
+        assert_eq!(spelled, ["cookie", "bearer", "extension"]);
+        let spelled = PairingStatus::ALL.map(PairingStatus::as_str);
+        assert_eq!(spelled, ["pending", "approved", "denied", "claimed"]);
+        let spelled = MfaCheckState::ALL.map(MfaCheckState::as_str);
+        assert_eq!(spelled, ["on", "off", "could_not_check"]);
     }
 }
