@@ -499,7 +499,10 @@ pub(crate) fn pairing_row<R: Decoded>(r: &R) -> Result<PairingRow> {
         id: id(r, "id")?,
         secret_hash: r.field("secret_hash")?,
         number: i64::from(r.field::<i32>("number")?),
-        choices: choices.split(',').filter_map(|c| c.parse().ok()).collect(),
+        choices: choices
+            .split(',')
+            .map(|c| parse(c, "pairing choice"))
+            .collect::<Result<_>>()?,
         browser: r.field("browser")?,
         ip: r.field("ip")?,
         status: parse(&r.field::<String>("status")?, "pairing status")?,

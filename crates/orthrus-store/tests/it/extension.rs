@@ -196,3 +196,30 @@ async fn a_batch_of_audit_events_extends_one_chain_in_order() {
         assert_eq!((head.seq, head.hash.as_str()), (7, all[6].hash.as_str()));
     }
 }
+
+#[tokio::test]
+async fn a_hand_edited_pairing_reads_as_a_corrupt_row() {
+    let b = backends("pairedit").await;
+    for (s, url) in b.stores.iter().zip(&b.urls) {
+        let c = clock();
+        for (column, holds, says) in [
+            ("status", "expired", "bad pairing status: \"expired\""),
+            ("choices", "17,x,88", "bad pairing choice: \"x\""),
+        ] {
+            let p = pairing(&c, "127.0.0.1");
+            s.create_pairing(&p).await.unwrap();
+            let sql = format!(
+                "UPDATE extension_pairings SET {column} = '{holds}' WHERE id = '{}'",
+                p.id
+            );
+            testing::execute(url, &sql).await.unwrap();
+            let read = s.get_pairing(p.id).await.err().map(|e| e.to_string());
+            assert_eq!(
+                read,
+                Some(format!("corrupt row: {says}")),
+                "{}",
+                s.backend()
+            );
+        }
+    }
+}
