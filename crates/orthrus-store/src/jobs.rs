@@ -93,15 +93,17 @@ pub trait JobStore: Send + Sync {
 }
 
 macro_rules! impl_jobs {
-    ($store:ty) => {
-        #[async_trait]
-        impl JobStore for $store {
-            #[instrument(
-                level = "debug",
-                skip_all,
-                fields(backend = Self::BACKEND, ws = %j.workspace_id, job = %j.id)
-            )]
-            async fn insert_job(&self, j: &JobRow) -> Result<()> {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Writes a new job row; the raw error, so that each caller says
+            /// what a unique key means where it queues.
+            pub(crate) async fn insert_job_row<'e, E>(
+                e: E,
+                j: &JobRow,
+            ) -> std::result::Result<(), sqlx::Error>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
                 sqlx::query(
                     r#"
                     INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by,
@@ -126,11 +128,24 @@ macro_rules! impl_jobs {
                 .bind(j.created_at.0)
                 .bind(j.updated_at.0)
                 .bind(j.finished_at.map(|t| t.0))
-                // A second MFA check waiting for the same account.
-                .execute(&self.pool)
-                .await
-                .map_err(|e| conflict(e, "a check of this account is already queued or running"))?;
+                .execute(e)
+                .await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl JobStore for $store {
+            #[instrument(
+                level = "debug",
+                skip_all,
+                fields(backend = Self::BACKEND, ws = %j.workspace_id, job = %j.id)
+            )]
+            async fn insert_job(&self, j: &JobRow) -> Result<()> {
+                Self::insert_job_row(&self.pool, j)
+                    .await
+                    // A second MFA check waiting for the same account.
+                    .map_err(|e| conflict(e, "a check of this account is already queued or running"))
             }
 
             #[instrument(
@@ -556,5 +571,5 @@ macro_rules! impl_jobs {
     };
 }
 
-impl_jobs!(SqliteStore);
-impl_jobs!(PgStore);
+impl_jobs!(SqliteStore, sqlx::Sqlite);
+impl_jobs!(PgStore, sqlx::Postgres);

@@ -90,26 +90,7 @@ macro_rules! impl_shared_work {
                         return Ok(false);
                     }
                 }
-                let small = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-                sqlx::query("INSERT INTO automation_jobs (id, workspace_id, account_id, kind, state, requested_by, attempts, max_attempts, run_after, worker, lease_until, cancel_requested, error, created_at, updated_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
-                    .bind(job.id.to_string())
-                    .bind(job.workspace_id.to_string())
-                    .bind(job.account_id.to_string())
-                    .bind(&job.kind)
-                    .bind(job.state.as_str())
-                    .bind(job.requested_by.to_string())
-                    .bind(small(job.attempts))
-                    .bind(small(job.max_attempts))
-                    .bind(job.run_after.0)
-                    .bind(&job.worker)
-                    .bind(job.lease_until.map(|t| t.0))
-                    .bind(job.cancel_requested)
-                    .bind(&job.error)
-                    .bind(job.created_at.0)
-                    .bind(job.updated_at.0)
-                    .bind(job.finished_at.map(|t| t.0))
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_job_row(&mut *tx, job).await?;
                 tx.commit().await?;
                 Ok(true)
             }
