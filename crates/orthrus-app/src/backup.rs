@@ -122,11 +122,7 @@ impl App {
                     workspace_id: actor.workspace_id,
                     account_id: a.id,
                     position,
-                    code: self.inner.envelope.seal_str(
-                        self.rng(),
-                        &Aad::new("backup_codes", &aad_record(set_id, position), "code"),
-                        c,
-                    )?,
+                    code: self.seal("backup_codes", &aad_record(set_id, position), "code", c)?,
                     used_at: None,
                     used_by: None,
                     used_by_email: None,

@@ -140,10 +140,7 @@ impl App {
 
     /// Opens a stored message, raw bytes and all, and lists its words.
     fn words_of_stored(&self, m: &InboxMessageRow) -> Result<Vec<String>> {
-        let bytes = self.inner.envelope.open(
-            &orthrus_crypto::Aad::new("inbox_messages", &m.id.to_string(), "content"),
-            &m.sealed,
-        )?;
+        let bytes = self.open_bytes("inbox_messages", &m.id.to_string(), "content", &m.sealed)?;
         let (s, raw) = crate::inbox::unpack(&bytes)?;
         Ok(message_words(
             m.channel,

@@ -13,7 +13,6 @@ use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditTarget;
 pub use orthrus_core::CodeUse;
 use orthrus_core::{AccountId, EventId, OtpKind, OtpSource, StepUse};
-use orthrus_crypto::Aad;
 use orthrus_otp::{Algorithm, Generator, Kind, OtpError, OtpParams, Secret};
 use orthrus_store::{AccountRow, IssuanceRow, OtpRow, OtpSlot, UsedStepRow};
 use serde::{Deserialize, Serialize};
@@ -165,10 +164,7 @@ fn unix(t: orthrus_core::Timestamp) -> u64 {
 
 impl App {
     pub(crate) fn otp_generator(&self, row: &OtpRow) -> Result<Generator> {
-        let bytes = self.inner.envelope.open(
-            &Aad::new("account_otp", &row.id.to_string(), "secret"),
-            &row.secret,
-        )?;
+        let bytes = self.open_bytes("account_otp", &row.id.to_string(), "secret", &row.secret)?;
         let params = OtpParams {
             kind: code_kind(row.kind),
             algorithm: row
@@ -311,11 +307,8 @@ impl App {
         source: OtpSource,
     ) -> Result<PendingEnrollment> {
         let eid = EventId::new(self.inner.clock.as_ref(), self.rng());
-        let sealed = self.inner.envelope.seal(
-            self.rng(),
-            &Aad::new("account_otp", &eid.to_string(), "secret"),
-            secret.as_bytes(),
-        )?;
+        let sealed =
+            self.seal_bytes("account_otp", &eid.to_string(), "secret", secret.as_bytes())?;
         let row = OtpRow {
             workspace_id: actor.workspace_id,
             account_id: account,

@@ -9,7 +9,6 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, AppError, Result};
 use orthrus_core::AuditTarget;
 use orthrus_core::{AccountId, EventId};
-use orthrus_crypto::Aad;
 use orthrus_otp::import::{ImportFormat, ImportedEntry, RejectedEntry};
 use orthrus_otp::{OtpParams, Secret};
 use orthrus_store::{AccountRow, OtpRow, OtpSlot};
@@ -574,11 +573,7 @@ impl App {
                 .take(256)
                 .collect(),
             // The password is not part of an authenticator export; an owner adds it later.
-            password: self.inner.envelope.seal_str(
-                self.rng(),
-                &Aad::new("accounts", &id.to_string(), "password"),
-                "",
-            )?,
+            password: self.seal("accounts", &id.to_string(), "password", "")?,
             notes: None,
             version: 1,
             created_by: actor.user_id,
@@ -611,9 +606,10 @@ impl App {
             account_id: account,
             slot: OtpSlot::Active,
             id: eid,
-            secret: self.inner.envelope.seal(
-                self.rng(),
-                &Aad::new("account_otp", &eid.to_string(), "secret"),
+            secret: self.seal_bytes(
+                "account_otp",
+                &eid.to_string(),
+                "secret",
                 secret.as_bytes(),
             )?,
             kind: crate::otp::stored_kind(params.kind),

@@ -11,7 +11,6 @@ use crate::{Actor, App, AppError, Entity, Result};
 use orthrus_core::AuditOutcome;
 use orthrus_core::AuditTarget;
 use orthrus_core::{EventId, SessionId, Timestamp};
-use orthrus_crypto::Aad;
 use orthrus_store::{CeremonyPurpose, CeremonyRow, PasskeyRow};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -120,11 +119,7 @@ impl App {
         self.store().purge_passkey_ceremonies(now).await?;
         let json = serde_json::to_vec(state).map_err(|e| AppError::Internal(e.to_string()))?;
         let record = ceremony_record(session, purpose);
-        let sealed = self.inner.envelope.seal(
-            self.rng(),
-            &Aad::new("passkey_ceremonies", &record, "state"),
-            &json,
-        )?;
+        let sealed = self.seal_bytes("passkey_ceremonies", &record, "state", &json)?;
         self.store()
             .put_passkey_ceremony(&CeremonyRow {
                 session_id: session,
@@ -149,10 +144,7 @@ impl App {
             .await?
             .ok_or_else(expired)?;
         let record = ceremony_record(session, purpose);
-        let json = self.inner.envelope.open(
-            &Aad::new("passkey_ceremonies", &record, "state"),
-            &row.sealed,
-        )?;
+        let json = self.open_bytes("passkey_ceremonies", &record, "state", &row.sealed)?;
         // A state another version wrote (a rolling upgrade) is started again.
         serde_json::from_slice(&json).map_err(|_| expired())
     }

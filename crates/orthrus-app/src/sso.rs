@@ -13,7 +13,6 @@ use crate::auth::LoginOutcome;
 use crate::{Actor, App, AppError, Result};
 use base64::Engine;
 use orthrus_core::{Timestamp, WorkspaceRole};
-use orthrus_crypto::Aad;
 use orthrus_store::{SsoFlowKind, SsoFlowRow, UserRow};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -397,11 +396,7 @@ impl App {
             .hash_parts(&[b"sso-state", state.as_bytes()]);
         row.kind = kind;
         row.nonce = self.random_b64();
-        row.verifier = Some(self.inner.envelope.seal_str(
-            self.rng(),
-            &Aad::new("sso_flows", &row.id, "verifier"),
-            &verifier,
-        )?);
+        row.verifier = Some(self.seal("sso_flows", &row.id, "verifier", &verifier)?);
         let browser_token = browser.then(|| self.random_b64());
         row.browser_hash = browser_token
             .as_deref()

@@ -6,7 +6,6 @@ use crate::audit::Event;
 use crate::{Actor, App, AppError, Result};
 use crate::{ConflictCode, InvalidCode};
 use orthrus_core::AuditTarget;
-use orthrus_crypto::Aad;
 use orthrus_otp::{Generator, OtpParams, Secret};
 use orthrus_store::UserRow;
 use serde::Serialize;
@@ -44,10 +43,7 @@ impl App {
             "start setting up two-factor authentication first",
         ))?;
         let (rec, field) = aad(user);
-        let bytes = self
-            .inner
-            .envelope
-            .open(&Aad::new("users", &rec, field), sealed)?;
+        let bytes = self.open_bytes("users", &rec, field, sealed)?;
         let params = OtpParams {
             issuer: Some(self.inner.config.totp_issuer.clone()),
             account_name: Some(user.email.clone()),
@@ -142,10 +138,7 @@ impl App {
         let mut raw = [0u8; 20];
         self.rng().fill(&mut raw);
         let (rec, field) = aad(&u);
-        let sealed = self
-            .inner
-            .envelope
-            .seal(self.rng(), &Aad::new("users", &rec, field), &raw)?;
+        let sealed = self.seal_bytes("users", &rec, field, &raw)?;
         self.store()
             .set_user_totp(
                 actor.workspace_id,
@@ -166,10 +159,7 @@ impl App {
             return Ok(None);
         };
         let (rec, field) = aad(&u);
-        let raw = self
-            .inner
-            .envelope
-            .open(&Aad::new("users", &rec, field), sealed)?;
+        let raw = self.open_bytes("users", &rec, field, sealed)?;
         self.enrollment_view(&u, &raw).map(Some)
     }
 

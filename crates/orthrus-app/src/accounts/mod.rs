@@ -257,6 +257,8 @@ fn check_fields(fields: &[NewField]) -> Result<()> {
 }
 
 impl App {
+    /// Seals a text for one field of one row: `table`, `record` and `field`
+    /// are bound in as associated data, so it opens only there.
     pub(crate) fn seal(
         &self,
         table: &str,
@@ -264,10 +266,31 @@ impl App {
         field: &str,
         value: &str,
     ) -> Result<Vec<u8>> {
-        Ok(self
-            .inner
-            .envelope
-            .seal_str(self.rng(), &Aad::new(table, record, field), value)?)
+        self.seal_bytes(table, record, field, value.as_bytes())
+    }
+
+    /// [`App::seal`] for bytes (a seed, a picture, a packed message).
+    pub(crate) fn seal_bytes(
+        &self,
+        table: &str,
+        record: &str,
+        field: &str,
+        value: &[u8],
+    ) -> Result<Vec<u8>> {
+        let aad = Aad::new(table, record, field);
+        Ok(self.inner.envelope.seal(self.rng(), &aad, value)?)
+    }
+
+    /// Opens bytes sealed by [`App::seal_bytes`] for the same field.
+    pub(crate) fn open_bytes(
+        &self,
+        table: &str,
+        record: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let aad = Aad::new(table, record, field);
+        Ok(self.inner.envelope.open(&aad, sealed)?)
     }
 
     pub(crate) fn open(

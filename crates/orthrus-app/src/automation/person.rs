@@ -52,8 +52,10 @@ impl App {
             .job_screenshot(actor.workspace_id, job.id)
             .await?
             .ok_or(AppError::NotFound(crate::Entity::Screenshot))?;
-        let png = self.inner.envelope.open(
-            &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
+        let png = self.open_bytes(
+            "automation_screenshots",
+            &job.id.to_string(),
+            "png",
             &sealed,
         )?;
         Ok(png.to_vec())
@@ -221,11 +223,7 @@ impl App {
 
     /// For a worker: keeps a screenshot of the job (sealed).
     pub async fn save_job_screenshot(&self, job: &JobRow, png: &[u8]) -> Result<()> {
-        let sealed = self.inner.envelope.seal(
-            self.rng(),
-            &orthrus_crypto::Aad::new("automation_screenshots", &job.id.to_string(), "png"),
-            png,
-        )?;
+        let sealed = self.seal_bytes("automation_screenshots", &job.id.to_string(), "png", png)?;
         self.store()
             .save_job_screenshot(job.workspace_id, job.id, &sealed, self.now())
             .await?;

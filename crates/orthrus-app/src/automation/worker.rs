@@ -156,8 +156,10 @@ impl App {
         else {
             return Ok(None);
         };
-        let bytes = self.inner.envelope.open(
-            &orthrus_crypto::Aad::new("browser_profiles", &job.account_id.to_string(), "profile"),
+        let bytes = self.open_bytes(
+            "browser_profiles",
+            &job.account_id.to_string(),
+            "profile",
             &sealed,
         )?;
         Ok(Some(bytes.to_vec()))
@@ -165,9 +167,10 @@ impl App {
 
     /// For a worker: keeps the account's browser profile, sealed.
     pub async fn save_browser_profile(&self, job: &JobRow, archive: &[u8]) -> Result<()> {
-        let sealed = self.inner.envelope.seal(
-            self.rng(),
-            &orthrus_crypto::Aad::new("browser_profiles", &job.account_id.to_string(), "profile"),
+        let sealed = self.seal_bytes(
+            "browser_profiles",
+            &job.account_id.to_string(),
+            "profile",
             archive,
         )?;
         self.store()

@@ -16,7 +16,6 @@ pub(crate) use sealed::{Sealed, pack, unpack, unpack_fields};
 use crate::InvalidCode;
 use crate::{Action, Actor, App, AppError, Entity, Result};
 use orthrus_core::{AccountId, Channel, DkimVerdict, DmarcVerdict, EventId, Subject};
-use orthrus_crypto::Aad;
 use orthrus_store::InboxMessageRow;
 use serde::{Deserialize, Serialize};
 
@@ -233,10 +232,8 @@ impl App {
         let app = self.clone();
         let (m, s, raw) = self
             .blocking(move || {
-                let bytes = app.inner.envelope.open(
-                    &Aad::new("inbox_messages", &m.id.to_string(), "content"),
-                    &m.sealed,
-                )?;
+                let bytes =
+                    app.open_bytes("inbox_messages", &m.id.to_string(), "content", &m.sealed)?;
                 unpack(&bytes).map(|(s, raw)| (m, s, raw))
             })
             .await??;
@@ -247,10 +244,7 @@ impl App {
     /// Opens a listed message: decrypts it and inflates only its fields,
     /// not the raw message behind them. CPU work: see [`App::open_items`].
     fn open_message(&self, m: &InboxMessageRow) -> Result<InboxItem> {
-        let bytes = self.inner.envelope.open(
-            &Aad::new("inbox_messages", &m.id.to_string(), "content"),
-            &m.sealed,
-        )?;
+        let bytes = self.open_bytes("inbox_messages", &m.id.to_string(), "content", &m.sealed)?;
         let s = unpack_fields(&bytes)?;
         Ok(self.item_from(m, s))
     }

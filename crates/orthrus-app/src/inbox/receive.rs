@@ -7,7 +7,6 @@ use crate::audit::Event;
 use crate::{Action, Actor, App, Result};
 use orthrus_core::AuditTarget;
 use orthrus_core::{Channel, EventId};
-use orthrus_crypto::Aad;
 use orthrus_store::{InboxMessageRow, ManagedEmailRow};
 
 impl App {
@@ -189,11 +188,7 @@ impl App {
 
     /// Seals a message's packed content ([`pack`]) under its row id.
     pub(crate) fn seal_content(&self, id: EventId, packed: &[u8]) -> Result<Vec<u8>> {
-        Ok(self.inner.envelope.seal(
-            self.rng(),
-            &Aad::new("inbox_messages", &id.to_string(), "content"),
-            packed,
-        )?)
+        self.seal_bytes("inbox_messages", &id.to_string(), "content", packed)
     }
 }
 
