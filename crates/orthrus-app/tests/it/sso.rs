@@ -116,6 +116,18 @@ pub(crate) async fn cli_begin(t: &TestApp, verifier: &str) -> SsoStart {
         .unwrap()
 }
 
+/// The provider answers the flow `s` with `answer`, in the browser that
+/// started it (its browser token).
+pub(crate) async fn answer_in_browser(
+    t: &TestApp,
+    s: &SsoStart,
+    answer: ProviderAnswer,
+) -> Result<SsoFinish, AppError> {
+    let state = state_of(&s.authorization_url);
+    let browser = s.browser_token.as_deref();
+    t.app.sso_finish(&state, answer, browser, &client()).await
+}
+
 /// The provider answers the flow `s` with a code: the CLI's redirect.
 pub(crate) async fn cli_finish(t: &TestApp, s: &SsoStart) -> String {
     let done = t
@@ -176,15 +188,7 @@ async fn step_up_needs_an_authentication_after_the_request() {
         let start = t.app.sso_begin_step_up(&actor, "/accounts").await.unwrap();
         assert!(p.asked.lock().unwrap().last().unwrap().fresh);
         *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", Some(now_secs - 120), &[]);
-        let stale = t
-            .app
-            .sso_finish(
-                &state_of(&start.authorization_url),
-                ProviderAnswer::Code("c1".into()),
-                start.browser_token.as_deref(),
-                &client(),
-            )
-            .await;
+        let stale = answer_in_browser(&t, &start, ProviderAnswer::Code("c1".into())).await;
         assert!(
             matches!(stale, Err(AppError::Sso(SsoError::StaleAuthentication))),
             "{stale:?}"
@@ -196,14 +200,7 @@ async fn step_up_needs_an_authentication_after_the_request() {
         let start = t.app.sso_begin_step_up(&actor, "/accounts").await.unwrap();
         t.clock.advance_secs(20);
         *p.next.lock().unwrap() = claims("owner-sub", "owner@acme.test", Some(now_secs + 15), &[]);
-        let done = t
-            .app
-            .sso_finish(
-                &state_of(&start.authorization_url),
-                ProviderAnswer::Code("c2".into()),
-                start.browser_token.as_deref(),
-                &client(),
-            )
+        let done = answer_in_browser(&t, &start, ProviderAnswer::Code("c2".into()))
             .await
             .unwrap();
         assert!(
@@ -290,15 +287,8 @@ async fn a_flow_is_used_once_in_its_browser_within_ten_minutes() {
 
         // The provider's refusal is said, not a sign-in.
         let s = t.app.sso_begin_sign_in("/", "127.0.0.1").await.unwrap();
-        let denied = t
-            .app
-            .sso_finish(
-                &state_of(&s.authorization_url),
-                ProviderAnswer::Error("access_denied".into(), "End-User aborted".into()),
-                s.browser_token.as_deref(),
-                &client(),
-            )
-            .await;
+        let refusal = ProviderAnswer::Error("access_denied".into(), "End-User aborted".into());
+        let denied = answer_in_browser(&t, &s, refusal).await;
         assert!(
             matches!(&denied, Err(AppError::Sso(SsoError::Provider(m))) if m.contains("access_denied")),
             "{denied:?}"

@@ -7,7 +7,7 @@
 
 use crate::TestApp;
 use crate::sso::{
-    FakeProvider, claims, cli_begin, cli_finish, client, code_in, settings, state_of,
+    FakeProvider, answer_in_browser, claims, cli_begin, cli_finish, client, code_in, settings,
     with_sso_settings,
 };
 use orthrus_app::{
@@ -25,14 +25,7 @@ async fn browser_sign_in(
 ) -> Result<SsoFinish, AppError> {
     let s = t.app.sso_begin_sign_in("/inbox", ADDRESS).await.unwrap();
     *p.next.lock().unwrap() = who;
-    t.app
-        .sso_finish(
-            &state_of(&s.authorization_url),
-            ProviderAnswer::Code("c".into()),
-            s.browser_token.as_deref(),
-            &client(),
-        )
-        .await
+    answer_in_browser(t, &s, ProviderAnswer::Code("c".into())).await
 }
 
 /// The CLI's one-time code for `who`.
