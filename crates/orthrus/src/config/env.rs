@@ -6,35 +6,41 @@ use anyhow::{Context, bail};
 use orthrus_core::SecretString;
 use std::path::PathBuf;
 
+/// Variable `k` as a whole number of `T`: none when unset; "must be a whole
+/// number" or "is out of range" naming it otherwise.
+fn whole<T: TryFrom<i64>>(
+    k: &str,
+    get: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<T>> {
+    let Some(v) = get(k) else { return Ok(None) };
+    let n: i64 = v
+        .trim()
+        .parse()
+        .with_context(|| format!("{k} must be a whole number, got {v:?}"))?;
+    T::try_from(n)
+        .map(Some)
+        .map_err(|_| anyhow::anyhow!("{k} is out of range"))
+}
+
 /// Applies `ORTHRUS_…` variables.
 pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-    let num = |k: &str, v: String| -> anyhow::Result<i64> {
-        v.trim()
-            .parse()
-            .with_context(|| format!("{k} must be a whole number, got {v:?}"))
-    };
     if let Some(v) = get("ORTHRUS_DATA_DIR") {
         c.data_dir = PathBuf::from(v);
     }
     if let Some(v) = get("ORTHRUS_DATABASE_URL") {
         c.database_url = SecretString::new(v);
     }
-    if let Some(v) = get("ORTHRUS_DATABASE_MAX_CONNECTIONS") {
-        c.database_max_connections = u32::try_from(num("ORTHRUS_DATABASE_MAX_CONNECTIONS", v)?)
-            .context("ORTHRUS_DATABASE_MAX_CONNECTIONS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_DATABASE_MAX_CONNECTIONS", &get)? {
+        c.database_max_connections = v;
     }
-    if let Some(v) = get("ORTHRUS_AUTOMATION_WORKERS") {
-        c.automation.workers = u32::try_from(num("ORTHRUS_AUTOMATION_WORKERS", v)?)
-            .context("ORTHRUS_AUTOMATION_WORKERS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_AUTOMATION_WORKERS", &get)? {
+        c.automation.workers = v;
     }
-    if let Some(v) = get("ORTHRUS_AUTOMATION_LEASE_SECS") {
-        c.automation.lease_secs = u64::try_from(num("ORTHRUS_AUTOMATION_LEASE_SECS", v)?)
-            .context("ORTHRUS_AUTOMATION_LEASE_SECS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_AUTOMATION_LEASE_SECS", &get)? {
+        c.automation.lease_secs = v;
     }
-    if let Some(v) = get("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS") {
-        c.automation.person_wait_secs =
-            u64::try_from(num("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS", v)?)
-                .context("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_AUTOMATION_PERSON_WAIT_SECS", &get)? {
+        c.automation.person_wait_secs = v;
     }
     if let Some(v) = get("ORTHRUS_AUTOMATION_ALLOWED_PRIVATE_HOSTS") {
         c.automation.allowed_private_hosts = v
@@ -50,10 +56,8 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_AUTOMATION_RECIPES_DIR") {
         c.automation.recipes_dir = v;
     }
-    if let Some(v) = get("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS") {
-        c.automation.mfa_check_interval_days =
-            u32::try_from(num("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS", v)?)
-                .context("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS", &get)? {
+        c.automation.mfa_check_interval_days = v;
     }
     if let Some(v) = get("ORTHRUS_FORWARD_RELAY") {
         c.forward.relay = SecretString::new(v);
@@ -80,26 +84,23 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
             other => bail!("ORTHRUS_TRUST_PROXY must be true or false, got {other:?}"),
         };
     }
-    if let Some(v) = get("ORTHRUS_MAX_BODY_BYTES") {
-        c.http.max_body_bytes = usize::try_from(num("ORTHRUS_MAX_BODY_BYTES", v)?)
-            .context("ORTHRUS_MAX_BODY_BYTES is out of range")?;
+    if let Some(v) = whole("ORTHRUS_MAX_BODY_BYTES", &get)? {
+        c.http.max_body_bytes = v;
     }
-    if let Some(v) = get("ORTHRUS_UPLOAD_SLOTS") {
-        c.http.upload_slots = usize::try_from(num("ORTHRUS_UPLOAD_SLOTS", v)?)
-            .context("ORTHRUS_UPLOAD_SLOTS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_UPLOAD_SLOTS", &get)? {
+        c.http.upload_slots = v;
     }
-    if let Some(v) = get("ORTHRUS_UPLOAD_TIMEOUT_SECS") {
-        c.http.upload_timeout_secs = u64::try_from(num("ORTHRUS_UPLOAD_TIMEOUT_SECS", v)?)
-            .context("ORTHRUS_UPLOAD_TIMEOUT_SECS is out of range")?;
+    if let Some(v) = whole("ORTHRUS_UPLOAD_TIMEOUT_SECS", &get)? {
+        c.http.upload_timeout_secs = v;
     }
-    if let Some(v) = get("ORTHRUS_BEARER_DAYS") {
-        c.security.bearer_days = num("ORTHRUS_BEARER_DAYS", v)?;
+    if let Some(v) = whole("ORTHRUS_BEARER_DAYS", &get)? {
+        c.security.bearer_days = v;
     }
-    if let Some(v) = get("ORTHRUS_LOCKOUT_THRESHOLD") {
-        c.security.lockout_threshold = num("ORTHRUS_LOCKOUT_THRESHOLD", v)?;
+    if let Some(v) = whole("ORTHRUS_LOCKOUT_THRESHOLD", &get)? {
+        c.security.lockout_threshold = v;
     }
-    if let Some(v) = get("ORTHRUS_LOCKOUT_SECS") {
-        c.security.lockout_secs = num("ORTHRUS_LOCKOUT_SECS", v)?;
+    if let Some(v) = whole("ORTHRUS_LOCKOUT_SECS", &get)? {
+        c.security.lockout_secs = v;
     }
     if let Some(v) = get("ORTHRUS_SMTP") {
         c.smtp.listen = v;
@@ -127,12 +128,11 @@ pub fn apply_env(c: &mut Config, get: impl Fn(&str) -> Option<String>) -> anyhow
     if let Some(v) = get("ORTHRUS_LOG_FORMAT") {
         c.log.format = v.parse()?;
     }
-    if let Some(v) = get("ORTHRUS_SESSION_HOURS") {
-        c.security.session_hours = num("ORTHRUS_SESSION_HOURS", v)?;
+    if let Some(v) = whole("ORTHRUS_SESSION_HOURS", &get)? {
+        c.security.session_hours = v;
     }
-    if let Some(v) = get("ORTHRUS_ARGON_MEMORY_KIB") {
-        c.security.argon_memory_kib = u32::try_from(num("ORTHRUS_ARGON_MEMORY_KIB", v)?)
-            .context("ORTHRUS_ARGON_MEMORY_KIB is out of range")?;
+    if let Some(v) = whole("ORTHRUS_ARGON_MEMORY_KIB", &get)? {
+        c.security.argon_memory_kib = v;
     }
     Ok(())
 }
@@ -142,19 +142,6 @@ fn apply_smtp_limits_env(
     c: &mut Config,
     get: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<()> {
-    fn whole<T: TryFrom<i64>>(
-        k: &str,
-        get: &impl Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Option<T>> {
-        let Some(v) = get(k) else { return Ok(None) };
-        let n: i64 = v
-            .trim()
-            .parse()
-            .with_context(|| format!("{k} must be a whole number, got {v:?}"))?;
-        T::try_from(n)
-            .map(Some)
-            .map_err(|_| anyhow::anyhow!("{k} is out of range"))
-    }
     let m = &mut c.smtp;
     if let Some(v) = whole("ORTHRUS_SMTP_MAX_CONNECTIONS", get)? {
         m.max_connections = v;

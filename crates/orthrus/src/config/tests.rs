@@ -229,3 +229,49 @@ fn smtp_limits_come_from_file_and_env_and_are_checked() {
         "smtp.workspace_storage_bytes",
     );
 }
+
+#[test]
+fn every_number_variable_says_which_one_is_wrong_and_how() {
+    let unsigned = [
+        "ORTHRUS_DATABASE_MAX_CONNECTIONS",
+        "ORTHRUS_AUTOMATION_WORKERS",
+        "ORTHRUS_AUTOMATION_LEASE_SECS",
+        "ORTHRUS_AUTOMATION_PERSON_WAIT_SECS",
+        "ORTHRUS_AUTOMATION_MFA_CHECK_INTERVAL_DAYS",
+        "ORTHRUS_MAX_BODY_BYTES",
+        "ORTHRUS_UPLOAD_SLOTS",
+        "ORTHRUS_UPLOAD_TIMEOUT_SECS",
+        "ORTHRUS_ARGON_MEMORY_KIB",
+        "ORTHRUS_SMTP_MAX_CONNECTIONS",
+    ];
+    let signed = [
+        "ORTHRUS_BEARER_DAYS",
+        "ORTHRUS_LOCKOUT_THRESHOLD",
+        "ORTHRUS_LOCKOUT_SECS",
+        "ORTHRUS_SESSION_HOURS",
+    ];
+    let said = |var: &str, value: &str| {
+        let mut c = Config::default();
+        apply_env(&mut c, |k| (k == var).then(|| value.into()))
+            .err()
+            .map(|e| format!("{e:#}"))
+    };
+    for var in unsigned.iter().chain(&signed) {
+        let want = format!("{var} must be a whole number, got \"soon\"");
+        assert!(
+            said(var, "soon").is_some_and(|e| e.starts_with(&want)),
+            "{var}"
+        );
+        assert_eq!(
+            said(var, " 7 "),
+            None,
+            "{var}: spaces around a number are fine"
+        );
+    }
+    for var in unsigned {
+        assert_eq!(said(var, "-1"), Some(format!("{var} is out of range")));
+    }
+    for var in signed {
+        assert_eq!(said(var, "-1"), None, "{var} takes any whole number here");
+    }
+}
