@@ -59,17 +59,6 @@ async fn run_job(scene: &Scene, id: &str, kind: &str) -> Value {
     end
 }
 
-/// Ends the replica's sessions of `user`: the next job signs in afresh.
-async fn sign_out(scene: &Scene, user: &str) {
-    let r = scene
-        .c
-        .post(format!("{}/__sandbox/users/{user}/sign-out", scene.sandbox))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-}
-
 /// One round for `app`: `(flow, seconds)` figures.
 async fn round(app: orthrus_sandbox::SandboxApp, n: usize) -> Vec<(String, f64)> {
     let scene = Scene::replica(app).await;
@@ -113,7 +102,7 @@ async fn round(app: orthrus_sandbox::SandboxApp, n: usize) -> Vec<(String, f64)>
         "enable MFA".into(),
         wall(&run_job(&scene, &id, "enable_mfa").await),
     ));
-    sign_out(&scene, &user).await;
+    scene.sandbox_sign_out(&user).await;
     let login = run_job(&scene, &id, "login").await;
     out.push(("login with the authenticator code".into(), wall(&login)));
     out.push((

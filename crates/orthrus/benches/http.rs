@@ -34,7 +34,7 @@ mod support;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use support::{Server, Storage, create, create_user_ok, http, login, post, put, step_up};
+use support::{Server, Storage, create, create_user_ok, enrol_totp, http, login, step_up};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -244,16 +244,7 @@ async fn prepare(storage: &Storage) -> (Server, String, String) {
     )
     .await;
     let id = acct["id"].as_str().unwrap().to_owned();
-    let (s, v) = put(
-        &c,
-        &format!("{base}/accounts/{id}/totp"),
-        &t,
-        Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
-    )
-    .await;
-    assert!((200..300).contains(&s), "{v}");
-    let (s, v) = post(&c, &format!("{base}/accounts/{id}/totp/confirm"), &t, None).await;
-    assert!((200..300).contains(&s), "{v}");
+    enrol_totp(&c, &base, &t, &id, json!({"secret": "JBSWY3DPEHPK3PXP"})).await;
     let path = format!("/api/v1/accounts/{id}/totp/code?via=view");
     (server, token, path)
 }

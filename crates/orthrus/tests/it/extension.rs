@@ -132,16 +132,8 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     assert_eq!(s, 403, "a Collaborator is never given the password");
 
     // The intern connects the extension (an extension session).
-    let (s, session) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/login"),
-        None,
-        Some(json!({"email": "intern@acme.test", "password": "intern-password-1", "client": "extension"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{session}");
-    let token = session["token"].as_str().unwrap();
+    let token = extension_login(&c, &base, "intern@acme.test", "intern-password-1").await;
+    let token = token.as_str();
     let ext = scene.dir.path().join("extension");
     let out = std::process::Command::new(bin())
         .args(["extension", "--out"])
@@ -259,17 +251,9 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
     );
 
     // Not for an Owner, who may change the app's settings.
-    let (s, owner_ext) = api(
-        &c,
-        Method::POST,
-        &format!("{base}/auth/login"),
-        None,
-        Some(json!({"email": "owner@acme.test", "password": "owner-password-1", "client": "extension"})),
-    )
-    .await;
-    assert_eq!(s, 200, "{owner_ext}");
+    let owner_ext = extension_login(&c, &base, "owner@acme.test", "owner-password-1").await;
     let page = format!("{}/accounts/password/change", scene.sandbox);
-    for (tok, blocked) in [(token, true), (owner_ext["token"].as_str().unwrap(), false)] {
+    for (tok, blocked) in [(token, true), (owner_ext.as_str(), false)] {
         let q: String = page
             .bytes()
             .map(|b| match b {
@@ -318,4 +302,20 @@ async fn a_collaborator_signs_in_through_the_extension_without_seeing_the_passwo
             .is_empty()
     );
     b.quit().await.unwrap();
+}
+
+/// Signs in through the API at `base` as the browser extension (an
+/// extension session), which answers 200; its token.
+async fn extension_login(c: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let body = json!({"email": email, "password": password, "client": "extension"});
+    let (s, session) = api(
+        c,
+        Method::POST,
+        &format!("{base}/auth/login"),
+        None,
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 200, "{session}");
+    session["token"].as_str().unwrap().to_owned()
 }

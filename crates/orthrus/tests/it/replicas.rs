@@ -40,7 +40,6 @@ async fn the_instagram_recipe_runs_every_flow_against_the_instagram_replica() {
     // Someone signs in by hand with the current code: the replica then
     // says "This code was already used" to the job, which waits for the
     // next code and tries once more.
-    let c = scene.c.clone();
     let id = scene.account_id("Brand").await;
     scene
         .sandbox_config(json!({"challenge_unknown_devices": false}))
@@ -61,12 +60,7 @@ async fn the_instagram_recipe_runs_every_flow_against_the_instagram_replica() {
     assert!(signed_by_hand, "the code never worked by hand");
     // The job's browser kept its session from the flows above: end it, so
     // the job signs in again and meets the used code.
-    let r = c
-        .post(format!("{}/__sandbox/users/brand/sign-out", scene.sandbox))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    scene.sandbox_sign_out("brand").await;
     let job = scene.start(&id, "login").await;
     let retried = scene.succeeds(&job).await;
     assert!(

@@ -174,6 +174,18 @@ impl Scene {
         assert!(r.status().is_success());
     }
 
+    /// Ends the replica's sessions of `user` (204): the next job signs in
+    /// afresh.
+    pub(crate) async fn sandbox_sign_out(&self, user: &str) {
+        let r = self
+            .c
+            .post(format!("{}/__sandbox/users/{user}/sign-out", self.sandbox))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
     /// Starts an automation; its job id.
     pub(crate) async fn start(&self, id: &str, kind: &str) -> String {
         let (s, v) = start_automation(&self.c, &self.base, &self.t, id, kind).await;

@@ -56,14 +56,7 @@ async fn first_run_restart_and_graceful_shutdown() {
         assert!(server.setup_url.is_none());
         let (s, v) = get(&c, &format!("{}/api/v1/accounts", server.url), &t).await;
         assert_eq!((s, v[0]["label"].as_str()), (200, Some("Brand IG")));
-        let (s, _) = post(
-            &c,
-            &format!("{}/api/v1/auth/step-up", server.url),
-            &t,
-            Some(json!({"password": "owner-password-1"})),
-        )
-        .await;
-        assert_eq!(s, 200);
+        step_up(&c, &format!("{}/api/v1", server.url), &t).await;
         let (_, v) = get(
             &c,
             &format!("{}/api/v1/accounts/{id}/password", server.url),

@@ -173,14 +173,7 @@ async fn furnish(s: &Scene) -> (String, String) {
         let c = s.c.clone();
         async move { api(&c, method, &url, Some(&token), Some(body)).await }
     };
-    let (st, v) = call(
-        Method::POST,
-        format!("{}/auth/step-up", s.base),
-        s.t.clone(),
-        json!({"password": "owner-password-1"}),
-    )
-    .await;
-    assert_eq!(st, 200, "{v}");
+    step_up(&s.c, &s.base, &s.t).await;
     let (st, v) = call(
         Method::POST,
         format!("{}/workspace/scim-token", s.base),
