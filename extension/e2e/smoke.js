@@ -220,6 +220,16 @@ async function main() {
       { type: "pointerDown", button: 0 }, { type: "pointerUp", button: 0 }] }],
   });
 
+  // Waits for the one in-page icon, clicks it beside the field `css`, then
+  // the menu's first entry.
+  const pickFirst = async (css) => {
+    await waitFor("icon host", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
+    const b = await js("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}", [css]);
+    await clickAt(b.x + b.w - 6 - 11, b.y + b.h / 2);
+    await sleep(300);
+    await clickAt(b.x + b.w - 226 + 40, b.y + b.h + 4 + 40);
+  };
+
   try {
     // 1. Blocked page.
     await sleep(1500); // the worker starts and reads preset.json
@@ -229,11 +239,7 @@ async function main() {
 
     // 2. Login page: icon, menu, fill, submit, then the code boxes.
     await go(appUrl + "/login");
-    await waitFor("icon host", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
-    const box = await js("const r = document.getElementById('u').getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}");
-    await clickAt(box.x + box.w - 6 - 11, box.y + box.h / 2);
-    await sleep(300);
-    await clickAt(box.x + box.w - 226 + 40, box.y + box.h + 4 + 40);
+    await pickFirst("#u");
     const url = await waitFor("code page", () => js("return location.pathname === '/challenge' && location.search"));
     const q = new URLSearchParams(url);
     check(q.get("username") === "brand@example.test" && q.get("password") === "pw-Secret-1", "login form filled and submitted");
@@ -243,22 +249,11 @@ async function main() {
 
     // 3. Two-step login.
     await go(appUrl + "/step1");
-    await waitFor("icon host", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
-    const b2 = await js("const r = document.querySelector('input').getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}");
-    await clickAt(b2.x + b2.w - 6 - 11, b2.y + b2.h / 2);
-    await sleep(300);
-    await clickAt(b2.x + b2.w - 226 + 40, b2.y + b2.h + 4 + 40);
+    await pickFirst("input");
     const d2 = await waitFor("second step done", () => js("return location.pathname === '/done2' && location.search"), 15000);
     check(new URLSearchParams(d2).get("pw") === "pw-Secret-1", "two-step login: password filled on the second screen");
 
     // 3b. Two-step in a single-page app: the password form replaces the username form.
-    const pickFirst = async (css) => {
-      await waitFor("icon host", () => js("return document.querySelectorAll('orthrus-ui').length === 1"));
-      const b = await js("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}", [css]);
-      await clickAt(b.x + b.w - 6 - 11, b.y + b.h / 2);
-      await sleep(300);
-      await clickAt(b.x + b.w - 226 + 40, b.y + b.h + 4 + 40);
-    };
     await go(appUrl + "/spa");
     await pickFirst("input");
     const d3 = await waitFor("spa done", () => js("return location.pathname === '/done3' && location.search"), 15000);
