@@ -17,13 +17,6 @@ pub(crate) fn at(ms: i64) -> String {
     Timestamp(ms).to_rfc3339()
 }
 
-/// The audit events with this action.
-pub(crate) async fn audited(owner: &Client, action: &str) -> Vec<Value> {
-    let (s, v) = owner.get(&format!("/audit?action={action}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v.as_array().unwrap().clone()
-}
-
 #[tokio::test]
 async fn a_membership_ends_at_its_time_before_the_sweep_which_removes_audits_and_rotates() {
     for t in TestApp::all("member_expiry").await {
@@ -113,12 +106,12 @@ async fn a_membership_ends_at_its_time_before_the_sweep_which_removes_audits_and
         assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
         let (_, members) = owner.get(&format!("/accounts/{id}/members")).await;
         assert_eq!(members.as_array().unwrap().len(), 1, "{members}");
-        assert!(audited(&owner, "account.member_expire").await.is_empty());
+        assert!(owner.audit("account.member_expire").await.is_empty());
 
         // The sweep deletes it, audits it and queues the member-left rotation.
         let done = t.app.expire_access().await.unwrap();
         assert_eq!(done.memberships, 1);
-        let ev = audited(&owner, "account.member_expire").await;
+        let ev = owner.audit("account.member_expire").await;
         assert_eq!(ev.len(), 1, "{ev:?}");
         assert_eq!(ev[0]["target_id"], id.as_str());
         assert_eq!(ev[0]["detail"]["user_id"], kim.user_id.as_str());
@@ -132,7 +125,8 @@ async fn a_membership_ends_at_its_time_before_the_sweep_which_removes_audits_and
             .collect();
         assert_eq!(rotations.len(), 1, "{}: {jobs}", t.backend);
         assert!(
-            audited(&owner, "automation.start")
+            owner
+                .audit("automation.start")
                 .await
                 .iter()
                 .any(|e| e["detail"]["reason"] == "member_left"),
@@ -287,10 +281,10 @@ async fn guests_are_collaborators_until_their_date_and_see_nothing_else() {
         // The sweep ends their membership and signs them out for good.
         let done = t.app.expire_access().await.unwrap();
         assert_eq!((done.memberships, done.guests), (1, 1));
-        let ev = audited(&owner, "user.access_expire").await;
+        let ev = owner.audit("user.access_expire").await;
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0]["target_id"], gil.user_id.as_str());
-        assert_eq!(audited(&owner, "account.member_expire").await.len(), 1);
+        assert_eq!(owner.audit("account.member_expire").await.len(), 1);
         let users = owner.users().await;
         assert!(
             users

@@ -3,7 +3,7 @@
 //! Owners' email through a real SMTP relay; the pages that find, ask and
 //! decide, with guests kept out.
 
-use crate::access::{HOUR_MS, at, audited};
+use crate::access::{HOUR_MS, at};
 use crate::support::*;
 use orthrus_core::Timestamp;
 use reqwest::StatusCode;
@@ -184,13 +184,13 @@ async fn access_is_asked_approved_or_declined_and_ends_on_its_own() {
         assert_eq!(s, StatusCode::NOT_FOUND);
 
         // Every step is audited.
-        assert_eq!(audited(&owner, "access_request.create").await.len(), 2);
-        let approved = audited(&owner, "access_request.approve").await;
+        assert_eq!(owner.audit("access_request.create").await.len(), 2);
+        let approved = owner.audit("access_request.approve").await;
         assert_eq!(approved.len(), 1);
         assert_eq!(approved[0]["actor_email"], "ann@acme.test");
         assert_eq!(approved[0]["detail"]["expires_at"], at(granted_until));
         assert_eq!(
-            audited(&owner, "access_request.decline").await[0]["detail"]["note"],
+            owner.audit("access_request.decline").await[0]["detail"]["note"],
             "not needed for the launch"
         );
 
@@ -378,7 +378,7 @@ async fn the_pages_find_ask_decide_and_keep_guests_out() {
                 .any(|m| m["user_id"] == gil.user_id.as_str() && m["expires_at"] == moved),
             "{members}"
         );
-        assert_eq!(audited(&owner, "user.access_end_change").await.len(), 1);
+        assert_eq!(owner.audit("user.access_end_change").await.len(), 1);
         // Not for someone who is no guest.
         let (s, v) = owner
             .patch(

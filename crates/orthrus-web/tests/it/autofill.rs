@@ -73,12 +73,6 @@ pub(crate) async fn fill(
     .await
 }
 
-pub(crate) async fn audit(owner: &Client, action: &str) -> Vec<Value> {
-    let (s, v) = owner.get(&format!("/audit?action={action}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v.as_array().unwrap().clone()
-}
-
 #[tokio::test]
 async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extension() {
     for t in TestApp::all("autofill_creds").await {
@@ -121,7 +115,7 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
             );
             assert!(v.get("password").is_none());
         }
-        let refused = audit(&tm.owner, "account.autofill_refused").await;
+        let refused = tm.owner.audit("account.autofill_refused").await;
         let origins: Vec<&str> = refused
             .iter()
             .map(|e| e["detail"]["origin"].as_str().unwrap())
@@ -140,13 +134,13 @@ async fn autofill_gives_a_collaborator_the_credentials_only_through_the_extensio
                 .all(|e| e["outcome"] == "denied" && e["target_id"] == *id)
         );
         // Every fill is its own audit event, never a reveal.
-        let fills = audit(&tm.owner, "account.autofill").await;
+        let fills = tm.owner.audit("account.autofill").await;
         assert_eq!(fills.len(), 2, "{fills:?}");
         assert_eq!(fills[0]["actor_email"], "intern@acme.test");
         assert_eq!(fills[0]["detail"]["step"], "credentials");
         assert_eq!(fills[1]["detail"]["origin"], "https://www.instagram.com");
         // (Its one reveal attempt above was refused.)
-        let reveals = audit(&tm.owner, "account.password_reveal").await;
+        let reveals = tm.owner.audit("account.password_reveal").await;
         assert!(
             reveals.iter().all(|e| e["outcome"] == "denied"),
             "{reveals:?}"
@@ -464,7 +458,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
             .collect();
         assert_eq!(autofills.len(), 2, "{ledger}");
         assert!(autofills.iter().all(|e| e["by"] == "intern@acme.test"));
-        let codes = audit(&tm.owner, "account.autofill").await;
+        let codes = tm.owner.audit("account.autofill").await;
         assert!(
             codes
                 .iter()
@@ -683,8 +677,8 @@ async fn concurrent_autofills_share_commits_and_keep_the_audit_chain_intact() {
             }
         }
         assert_eq!(ok, 16);
-        assert_eq!(audit(&tm.owner, "account.autofill").await.len(), 16);
-        assert_eq!(audit(&tm.owner, "account.autofill_refused").await.len(), 8);
+        assert_eq!(tm.owner.audit("account.autofill").await.len(), 16);
+        assert_eq!(tm.owner.audit("account.autofill_refused").await.len(), 8);
         let v = t.app.verify_audit().await.unwrap();
         assert!(v.ok(), "{}: {:?}", t.backend, v.problems);
     }

@@ -36,12 +36,7 @@ async fn raw(
     }
     let r = r.body(body).send().await.unwrap();
     let status = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let ct = header(&r, "content-type");
     let text = r.text().await.unwrap();
     (
         status,

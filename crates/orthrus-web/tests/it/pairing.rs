@@ -3,7 +3,7 @@
 //! pairing from the extension's own origin but not from web pages, and
 //! which session may approve a device step-up.
 
-use crate::autofill::{IG_LOGIN, audit, extension_login, fill, team};
+use crate::autofill::{IG_LOGIN, extension_login, fill, team};
 use crate::support::*;
 use orthrus_core::Clock;
 use reqwest::{Method, StatusCode};
@@ -209,7 +209,7 @@ async fn extension_pairing_by_number_matching() {
             (StatusCode::GONE, "pairing.expired"),
             "a second claim is refused"
         );
-        let approved = audit(&tm.owner, "extension.pairing_approved").await;
+        let approved = tm.owner.audit("extension.pairing_approved").await;
         assert_eq!(approved.len(), 1);
         assert_eq!(approved[0]["actor_email"], "intern@acme.test");
         // A wrong number denies it.
@@ -224,7 +224,7 @@ async fn extension_pairing_by_number_matching() {
         let page = pick(&b, &p2, n2).await;
         assert!(!page.contains("Connected"), "{page}");
         assert_eq!(claim(&t, &p2).await.0, StatusCode::FORBIDDEN);
-        let denied = audit(&tm.owner, "extension.pairing_denied").await;
+        let denied = tm.owner.audit("extension.pairing_denied").await;
         assert_eq!(
             (denied.len(), denied[0]["outcome"].as_str()),
             (1, Some("denied"))

@@ -44,12 +44,6 @@ async fn accept(
     (r.status(), r.text().await.unwrap())
 }
 
-async fn actions(owner: &crate::support::Client, action: &str) -> usize {
-    let (s, v) = owner.get(&format!("/audit?action={action}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v.as_array().map_or(0, Vec::len)
-}
-
 #[tokio::test]
 async fn an_invitation_link_is_shown_once_without_a_relay_and_works_once() {
     for t in TestApp::all("invite_link").await {
@@ -110,8 +104,8 @@ async fn an_invitation_link_is_shown_once_without_a_relay_and_works_once() {
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(html.contains("not valid"), "{html}");
 
-        assert_eq!(actions(&owner, "invitation.create").await, 1);
-        assert_eq!(actions(&owner, "invitation.accept").await, 1);
+        assert_eq!(owner.audit("invitation.create").await.len(), 1);
+        assert_eq!(owner.audit("invitation.accept").await.len(), 1);
     }
 }
 
@@ -131,7 +125,7 @@ async fn invitations_can_be_withdrawn_expire_and_follow_the_policy() {
         assert!(html.contains("withdrawn"), "{html}");
         let (s, v) = owner.delete("/invitations/nope").await;
         assert_code(s, &v, StatusCode::NOT_FOUND, "invitation.not_found");
-        assert_eq!(actions(&owner, "invitation.revoke").await, 1);
+        assert_eq!(owner.audit("invitation.revoke").await.len(), 1);
 
         // Expired after 7 days.
         let (_, v) = owner.invite("eve@acme.test", "user").await;

@@ -51,12 +51,6 @@ async fn set_active(owner: &Client, id: &str, on: bool) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 
-async fn audit(owner: &Client, action: &str) -> Vec<Value> {
-    let (s, v) = owner.get(&format!("/audit?action={action}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v.as_array().unwrap().clone()
-}
-
 fn user_body(email: &str) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -183,7 +177,7 @@ async fn the_directory_reads_privileged_people_but_never_writes_them() {
             "{v}"
         );
         assert!(!active(&owner, &kim_id).await);
-        assert!(audit(&owner, "scim.user_reactivate").await.is_empty());
+        assert!(owner.audit("scim.user_reactivate").await.is_empty());
     }
 }
 
@@ -210,7 +204,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         refused(s, &v);
         let (s, v) = owner.delete("/workspace/scim-token").await;
         assert_code(s, &v, StatusCode::NOT_FOUND, "scim_token.not_found");
-        let revoked = audit(&owner, "scim.token_revoke").await;
+        let revoked = owner.audit("scim.token_revoke").await;
         assert_eq!(revoked.len(), 1, "{revoked:?}");
         assert_eq!(revoked[0]["actor_email"], "owner@acme.test");
 
@@ -227,7 +221,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = theirs.get("/Users").await;
         refused(s, &v);
-        let revoked = audit(&owner, "scim.token_revoke").await;
+        let revoked = owner.audit("scim.token_revoke").await;
         assert_eq!(
             revoked[0]["detail"]["reason"], "creator_role_changed",
             "{revoked:?}"
@@ -246,7 +240,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         set_active(&owner, &otto.user_id, false).await;
         let (s, v) = theirs.get("/Users").await;
         refused(s, &v);
-        let revoked = audit(&owner, "scim.token_revoke").await;
+        let revoked = owner.audit("scim.token_revoke").await;
         assert_eq!(
             revoked[0]["detail"]["reason"], "creator_deactivated",
             "{revoked:?}"
@@ -271,7 +265,7 @@ async fn a_scim_token_ends_by_hand_and_with_its_creators_owner_rights() {
         let (s, v) = theirs.get("/Users").await;
         refused(s, &v);
         assert!(env.app.store().scim_token(ws).await.unwrap().is_none());
-        let revoked = audit(&owner, "scim.token_revoke").await;
+        let revoked = owner.audit("scim.token_revoke").await;
         assert_eq!(
             revoked[0]["detail"]["reason"], "creator_lost_rights",
             "{revoked:?}"
@@ -336,7 +330,7 @@ async fn a_new_email_from_the_directory_ends_sessions_tokens_and_sso_links() {
                 .unwrap()
                 .is_none()
         );
-        let changed = audit(&owner, "scim.user_email_change").await;
+        let changed = owner.audit("scim.user_email_change").await;
         assert_eq!(changed.len(), 1, "{changed:?}");
         assert_eq!(changed[0]["actor_email"], "scim");
         assert_eq!(changed[0]["detail"]["from"], "lee@acme.test");

@@ -373,8 +373,9 @@ impl Client {
 
     /// The audit events recorded for `action`.
     pub async fn audit(&self, action: &str) -> Vec<Value> {
-        let (_, ev) = self.get(&format!("/audit?action={action}")).await;
-        ev.as_array().unwrap().clone()
+        let (s, v) = self.get(&format!("/audit?action={action}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v.as_array().unwrap().clone()
     }
 
     /// Invites `email` into the workspace as `role`: the answer.
@@ -634,6 +635,16 @@ pub fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     after.split(end).next().unwrap_or(after)
 }
 
+/// A response's header `name` as text; empty when it is missing or not
+/// text.
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// The `Location` a response redirects to.
 pub fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_owned()
@@ -648,12 +659,7 @@ pub async fn text_of(req: reqwest::RequestBuilder) -> String {
 /// blanked, so that two answers can be compared.
 pub async fn blanked(r: reqwest::Response) -> (StatusCode, String) {
     let status = r.status();
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let id = header(&r, "x-request-id");
     assert_eq!(id.len(), 16);
     (status, r.text().await.unwrap().replace(&id, "REQUEST-ID"))
 }

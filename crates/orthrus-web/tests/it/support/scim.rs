@@ -1,7 +1,7 @@
 //! A directory's SCIM client (`/scim/v2` with the workspace's token) and
 //! what the SCIM tests read from its answers.
 
-use super::{Client, TestApp, assert_code};
+use super::{Client, TestApp, assert_code, header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -49,12 +49,7 @@ impl Scim {
         let resp = r.send().await.unwrap();
         let status = resp.status();
         if status != StatusCode::NO_CONTENT {
-            let ct = resp
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
+            let ct = header(&resp, "content-type");
             assert_eq!(ct, "application/scim+json", "{path}");
         }
         let text = resp.text().await.unwrap();
