@@ -416,36 +416,17 @@ mod tests {
     /// The closed sets of values are enums with the values the server takes.
     #[test]
     fn roles_and_kinds_are_enums() {
+        use orthrus_core::{AccountRole, WorkspaceRole};
         let doc = document();
         let schemas = &doc["components"]["schemas"];
-        let role: Vec<&str> = orthrus_core::WorkspaceRole::ALL
-            .iter()
-            .map(|r| r.as_str())
-            .collect();
-        let mut got: Vec<&str> = schemas["WorkspaceRole"]["enum"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let mut want = role.clone();
-        got.sort_unstable();
-        want.sort_unstable();
-        assert_eq!(got, want);
-        let account: Vec<&str> = orthrus_core::AccountRole::ALL
-            .iter()
-            .map(|r| r.as_str())
-            .collect();
-        let mut got: Vec<&str> = schemas["AccountRole"]["enum"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let mut want = account.clone();
-        got.sort_unstable();
-        want.sort_unstable();
-        assert_eq!(got, want);
+        assert_eq!(
+            sorted(listed(&doc, "WorkspaceRole")),
+            sorted(WorkspaceRole::ALL.map(WorkspaceRole::as_str))
+        );
+        assert_eq!(
+            sorted(listed(&doc, "AccountRole")),
+            sorted(AccountRole::ALL.map(AccountRole::as_str))
+        );
         assert_eq!(
             schemas["StartBody"]["properties"]["kind"]["enum"],
             json!(orthrus_core::JobKind::ALL)

@@ -18,20 +18,10 @@ pub(crate) async fn put(c: &Client, path: &str, body: &Value) -> (StatusCode, Va
 
 /// Signs in as the browser extension does.
 pub(crate) async fn extension_login(t: &TestApp, email: &str, password: &str) -> Client {
-    let (s, v) = t
-        .anon()
-        .post(
-            "/auth/login",
-            &json!({"email": email, "password": password, "client": "extension", "browser": "Chromium 131 (test)"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    Client {
-        base: t.url.clone(),
-        http: t.http.clone(),
-        token: Some(v["token"].as_str().unwrap().to_owned()),
-        user_id: v["user_id"].as_str().unwrap().to_owned(),
-    }
+    t.login_with(
+        &json!({"email": email, "password": password, "client": "extension", "browser": "Chromium 131 (test)"}),
+    )
+    .await
 }
 
 pub(crate) struct Team {

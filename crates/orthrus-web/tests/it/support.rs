@@ -94,7 +94,13 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Client {
-        let (s, v) = self.anon().sign_in(email, password).await;
+        self.login_with(&json!({"email": email, "password": password}))
+            .await
+    }
+
+    /// Signs in through the API with the sign-in `body`, which must succeed.
+    pub async fn login_with(&self, body: &Value) -> Client {
+        let (s, v) = self.anon().post("/auth/login", body).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         Client {
             base: self.url.clone(),
