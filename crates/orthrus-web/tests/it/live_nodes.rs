@@ -10,8 +10,8 @@
 //! review's L1, M2 and L4).
 //! PostgreSQL only: on SQLite there is one node.
 
-use crate::support::first_run;
 use crate::support::nodes::{Shared, listen, serve};
+use crate::support::{first_run, pg_scratch_url};
 use orthrus_app::{App, Change, LoginRequest, NewAccount, SessionKind};
 use orthrus_core::{FakeClock, SecretString};
 use std::sync::Arc;
@@ -57,13 +57,7 @@ struct Two {
 
 /// [`Two`] nodes; None without PostgreSQL.
 async fn two_nodes(tag: &str) -> Option<Two> {
-    let Some(base) = orthrus_store::testing::pg_base_url() else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: live pages across nodes skipped");
-        return None;
-    };
-    let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-        .await
-        .unwrap();
+    let url = pg_scratch_url(tag, "live pages across nodes").await?;
     let shared = Shared::new();
     let a = app(&shared, orthrus_store::open(&url).await.unwrap());
     let b = app(&shared, orthrus_store::open(&url).await.unwrap());

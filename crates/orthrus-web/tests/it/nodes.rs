@@ -6,7 +6,7 @@
 //! passkey is a software one (P-256 with ring), answering as a browser
 //! would.
 
-use crate::support::nodes::{Shared, config, listen, serve};
+use crate::support::nodes::{Shared, config, http_client, listen, serve};
 use crate::support::{first_run, pg_store, session_cookie, sqlite_store};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -57,11 +57,6 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
     let public_url = format!("http://localhost:{}", la.local_addr().unwrap().port());
     let a = node(shared.app(Arc::clone(&store), |_| {}), la, &public_url);
     let b = node(shared.app(Arc::clone(&store), |_| {}), lb, &public_url);
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     Cluster {
         a,
         b,
@@ -69,7 +64,7 @@ async fn cluster(store: Arc<dyn orthrus_store::Store>, dir: tempfile::TempDir) -
         master: shared.master,
         clock: shared.clock,
         public_url,
-        http,
+        http: http_client(),
         _dir: dir,
     }
 }

@@ -5,7 +5,7 @@
 pub mod nodes;
 pub mod scim;
 
-use nodes::{Shared, listen, serve};
+use nodes::{Shared, http_client, listen, serve};
 use orthrus_app::{App, AppConfig};
 use orthrus_core::{FakeClock, Timestamp};
 use reqwest::StatusCode;
@@ -45,16 +45,11 @@ impl TestApp {
             tweak(config);
         });
         let (url, _) = serve(app.clone(), listen().await, None);
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
         Self {
             url,
             app,
             clock,
-            http,
+            http: http_client(),
             backend,
             _dir: dir,
         }
@@ -224,14 +219,22 @@ pub async fn sqlite_store() -> (Arc<dyn orthrus_store::Store>, tempfile::TempDir
 /// A store on a scratch PostgreSQL database for `tag`; None (said on
 /// stderr) when `ORTHRUS_TEST_DATABASE_URL` is not set.
 pub async fn pg_store(tag: &str) -> Option<Arc<dyn orthrus_store::Store>> {
+    let url = pg_scratch_url(tag, &format!("PostgreSQL half of {tag}")).await?;
+    Some(orthrus_store::open(&url).await.unwrap())
+}
+
+/// The URL of a scratch PostgreSQL database for `tag`; None when
+/// `ORTHRUS_TEST_DATABASE_URL` is not set, said on stderr as `what` skipped.
+pub async fn pg_scratch_url(tag: &str, what: &str) -> Option<String> {
     let Some(base) = orthrus_store::testing::pg_base_url() else {
-        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: PostgreSQL half of {tag} skipped");
+        eprintln!("ORTHRUS_TEST_DATABASE_URL not set: {what} skipped");
         return None;
     };
-    let url = orthrus_store::testing::pg_scratch_database(&base, tag)
-        .await
-        .unwrap();
-    Some(orthrus_store::open(&url).await.unwrap())
+    Some(
+        orthrus_store::testing::pg_scratch_database(&base, tag)
+            .await
+            .unwrap(),
+    )
 }
 
 /// First-run setup of `app`: the workspace Acme and its Owner

@@ -58,6 +58,16 @@ pub async fn listen() -> tokio::net::TcpListener {
     tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
+/// The HTTP client of the tests' browsers and API clients: redirects are
+/// answers, not followed.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Serves `app`'s router on `listener` in a task, as `orthrus serve` does,
 /// with `public_url` (None: the listener's own URL). Its URL and state.
 pub fn serve(
