@@ -514,16 +514,7 @@ async fn the_inbox_forms_redirect_to_the_message_after_they_worked() {
     let t = TestApp::sqlite().await;
     let owner = t.owner().await;
     let (id, address) = owner.account_with_address("Brand IG", "ig-pw").await;
-    t.app
-        .ingest_email(
-            &[address],
-            b"From: Instagram <security@mail.instagram.com>\r\nSubject: 777 123 is your code\r\nMessage-ID: <prg-1@x>\r\n\r\nUse 777123 to log in.\r\n",
-            None,
-        )
-        .await
-        .unwrap();
-    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
-    let mid = list[0]["id"].as_str().unwrap().to_owned();
+    let mid = t.code_mail(&owner, &id, address, "<prg-1@x>").await;
     let b = Forms::owner(&t).await;
     let page = format!("/inbox/{mid}");
     // Marking the code used: 303 to the message, which says so once; a

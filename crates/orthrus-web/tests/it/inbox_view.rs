@@ -206,16 +206,7 @@ async fn forwarding_needs_a_verified_address_and_goes_through_the_relay() {
     // Kathy's mailbox is another account's managed address on this server.
     let mailbox_account = owner.account("Kathy mailbox", "pw").await;
     let mailbox = owner.managed_address(&mailbox_account).await;
-    t.app
-        .ingest_email(
-            &[address],
-            b"From: Instagram <security@mail.instagram.com>\r\nSubject: 777 123 is your code\r\nMessage-ID: <fw-1@x>\r\n\r\nUse 777123 to log in.\r\n",
-            None,
-        )
-        .await
-        .unwrap();
-    let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
-    let mid = list[0]["id"].as_str().unwrap().to_owned();
+    let mid = t.code_mail(&owner, &id, address, "<fw-1@x>").await;
 
     // No relay configured: a clear 409.
     let (s, v) = owner

@@ -191,6 +191,27 @@ impl TestApp {
         stop
     }
 
+    /// Delivers Instagram's mail with the code 777 123 and `message_id` to
+    /// `address`, account `id`'s, with no sender verdict: its id in the
+    /// inbox, as `owner` lists it.
+    pub async fn code_mail(
+        &self,
+        owner: &Client,
+        id: &str,
+        address: String,
+        message_id: &str,
+    ) -> String {
+        let mail = format!(
+            "From: Instagram <security@mail.instagram.com>\r\nSubject: 777 123 is your code\r\nMessage-ID: {message_id}\r\n\r\nUse 777123 to log in.\r\n"
+        );
+        self.app
+            .ingest_email(&[address], mail.as_bytes(), None)
+            .await
+            .unwrap();
+        let (_, list) = owner.get(&format!("/inbox?account_id={id}")).await;
+        list[0]["id"].as_str().unwrap().to_owned()
+    }
+
     /// Creates a user through the API (as `by`) and signs them in. A guest's
     /// access ends 30 days after the start ([`GUEST_END`]).
     pub async fn user(&self, by: &Client, email: &str, role: &str) -> Client {
