@@ -266,6 +266,43 @@ pub mod testing {
         Ok(())
     }
 
+    /// Makes the PostgreSQL database `db` refuse new connections, then cuts
+    /// its listening (`LISTEN`) connections, over `admin` (a connection to
+    /// another database): what `pg_terminate_backend` answered for each.
+    /// For tests of a node losing the change feed; [`allow_connections`]
+    /// lets connections in again.
+    // Hidden from the documentation, like `execute`: it alters a database.
+    #[doc(hidden)]
+    pub async fn cut_listeners(
+        admin: &mut sqlx::PgConnection,
+        db: &str,
+    ) -> crate::Result<Vec<bool>> {
+        allow_connections(admin, db, false).await?;
+        Ok(sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND query LIKE 'LISTEN%'",
+        )
+        .bind(db)
+        .fetch_all(&mut *admin)
+        .await?)
+    }
+
+    /// Lets new connections into the PostgreSQL database `db` (`yes`) or
+    /// refuses them, over `admin` (a connection to another database).
+    #[doc(hidden)]
+    pub async fn allow_connections(
+        admin: &mut sqlx::PgConnection,
+        db: &str,
+        yes: bool,
+    ) -> crate::Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS {yes}"
+        )))
+        .execute(&mut *admin)
+        .await?;
+        Ok(())
+    }
+
     /// What every benchmark does for its figures: `run` once on a fresh
     /// SQLite file in `dir`, then on a scratch PostgreSQL database when
     /// `ORTHRUS_TEST_DATABASE_URL` is set (a line says it was skipped

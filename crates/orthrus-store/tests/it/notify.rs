@@ -258,29 +258,13 @@ async fn the_feed_says_when_it_stops_and_starts_listening() {
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
         .await
         .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    let killed: Vec<bool> = sqlx::query_scalar(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = $1 AND query LIKE 'LISTEN%'",
-    )
-    .bind(db)
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
+    let killed = testing::cut_listeners(&mut admin, db).await.unwrap();
     assert_eq!(killed, vec![true], "one listening connection");
     let down = tokio::time::timeout(within(10), states.recv()).await;
     // Let it in again before anything can fail.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    testing::allow_connections(&mut admin, db, true)
+        .await
+        .unwrap();
     assert_eq!(
         down.unwrap(),
         Some(false),

@@ -14,6 +14,7 @@ use crate::support::nodes::{Shared, listen, serve};
 use crate::support::{first_run, pg_scratch_url};
 use orthrus_app::{App, Change, LoginRequest, NewAccount, SessionKind};
 use orthrus_core::{FakeClock, SecretString};
+use orthrus_store::testing;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -262,17 +263,7 @@ async fn a_stream_on_b_re_checks_its_sign_in_often_while_b_cannot_listen() {
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
         .await
         .unwrap();
-    let allow =
-        |yes: bool| sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS {yes}"));
-    sqlx::query(allow(false)).execute(&mut admin).await.unwrap();
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = $1 AND query LIKE 'LISTEN%'",
-    )
-    .bind(db)
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    testing::cut_listeners(&mut admin, db).await.unwrap();
     let mut hearing = b.hearing_other_nodes();
     let down = tokio::time::timeout(Duration::from_secs(10), hearing.wait_for(|up| !*up))
         .await
@@ -283,7 +274,9 @@ async fn a_stream_on_b_re_checks_its_sign_in_often_while_b_cannot_listen() {
         while let Ok(Some(_)) = stream.chunk().await {}
     })
     .await;
-    sqlx::query(allow(true)).execute(&mut admin).await.unwrap();
+    testing::allow_connections(&mut admin, db, true)
+        .await
+        .unwrap();
     assert!(down, "B said it stopped listening");
     assert!(
         ended.is_ok(),
