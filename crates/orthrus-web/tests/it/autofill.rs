@@ -375,17 +375,6 @@ pub(crate) fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// What `oathtool` says at the fake clock's time.
-fn oathtool_now(t: &TestApp, secret: &str) -> String {
-    let now = t.clock.now().unix_seconds();
-    let out = std::process::Command::new("oathtool")
-        .args(["--totp", "-b", secret, "--now", &format!("@{now}")])
-        .output()
-        .expect("oathtool (Debian package oathtool) must be installed");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 #[tokio::test]
 async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
     for t in TestApp::all("autofill_totp").await {
@@ -408,7 +397,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
         assert_eq!(first["source"], "totp");
         assert_eq!(
             first["code"].as_str().unwrap(),
-            oathtool_now(&t, "JBSWY3DPEHPK3PXP")
+            crate::otp::oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)
         );
         assert_eq!(t.clock.now(), before);
         // That step is now used: without waiting, no code.
@@ -420,7 +409,7 @@ async fn autofill_totp_code_is_fresh_unused_and_in_the_ledger() {
         assert_eq!(t.clock.now().0 - before.0, 30_000);
         assert_eq!(
             second["code"].as_str().unwrap(),
-            oathtool_now(&t, "JBSWY3DPEHPK3PXP")
+            crate::otp::oathtool(&t, &["--totp"], "JBSWY3DPEHPK3PXP", 0)
         );
         assert_ne!(first["code"], second["code"]);
         // A code a person marked used is never filled either.
