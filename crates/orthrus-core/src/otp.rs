@@ -179,6 +179,38 @@ mod tests {
         assert!("paper".parse::<OtpSource>().is_err());
     }
 
+    /// `ALL` lists every variant: `FromStr` and the store's decoding search
+    /// it, so a variant left out would be written but read back as corrupt.
+    #[test]
+    fn every_variant_is_in_all() {
+        let code_use = |u: CodeUse| match u {
+            CodeUse::View
+            | CodeUse::Copy
+            | CodeUse::Cli
+            | CodeUse::Api
+            | CodeUse::Autofill
+            | CodeUse::Automation => 6,
+        };
+        assert_eq!(CodeUse::ALL.len(), code_use(CodeUse::View));
+        // Every handed-out use, and verify.
+        let step_use = |u: StepUse| match u {
+            StepUse::Handed(_) | StepUse::Verified => CodeUse::ALL.len() + 1,
+        };
+        assert_eq!(StepUse::ALL.len(), step_use(StepUse::Verified));
+        let kinds = |k: OtpKind| match k {
+            OtpKind::Totp | OtpKind::Hotp | OtpKind::Steam => 3,
+        };
+        assert_eq!(OtpKind::ALL.len(), kinds(OtpKind::Totp));
+        let sources = |s: OtpSource| match s {
+            OtpSource::Secret
+            | OtpSource::Uri
+            | OtpSource::Qr
+            | OtpSource::Import
+            | OtpSource::Automation => 5,
+        };
+        assert_eq!(OtpSource::ALL.len(), sources(OtpSource::Qr));
+    }
+
     #[test]
     fn code_uses_spell_themselves_as_the_ledger_keeps_them() {
         let words = ["view", "copy", "cli", "api", "autofill", "automation"];
