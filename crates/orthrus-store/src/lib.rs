@@ -295,8 +295,10 @@ pub mod testing {
         db: &str,
         yes: bool,
     ) -> crate::Result<()> {
+        // An identifier in double quotes, its own quotes doubled.
+        let quoted = db.replace('"', "\"\"");
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS {yes}"
+            "ALTER DATABASE \"{quoted}\" ALLOW_CONNECTIONS {yes}"
         )))
         .execute(&mut *admin)
         .await?;
