@@ -56,8 +56,9 @@ async fn spec() -> Json<Value> {
 /// Closed sets of values the API takes as strings, for the document only:
 /// the handlers parse the strings and answer a bad one with its own code.
 /// Each mirrors a real type (the web crate's, `orthrus-app`'s, `orthrus-core`'s
-/// or `orthrus-otp`'s, which do not depend on utoipa);
-/// `mirrored_sets_are_the_sets_the_server_reads` holds the words to it.
+/// or `orthrus-otp`'s, which do not depend on utoipa); core's words with an
+/// `ALL` are listed from it (`core_words!`), the others are written out, and
+/// `mirrored_sets_are_the_sets_the_server_reads` holds every set to its type.
 #[allow(dead_code)]
 pub(crate) mod names {
     use utoipa::ToSchema;
@@ -87,25 +88,34 @@ pub(crate) mod names {
         Copy,
     }
 
-    /// How a message came in.
-    #[derive(ToSchema)]
-    #[schema(rename_all = "lowercase")]
-    pub(crate) enum Channel {
-        Email,
-        Sms,
+    /// A set spelled by a core word type itself (its `ALL` and `as_str`),
+    /// so the document cannot list other words than the server reads.
+    macro_rules! core_words {
+        ($name:ident, $words:ty, $doc:literal) => {
+            #[doc = $doc]
+            pub(crate) struct $name;
+
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                    let words = <$words>::ALL.map(<$words>::as_str);
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .description(Some($doc))
+                        .enum_values(Some(words))
+                        .into()
+                }
+            }
+
+            impl ToSchema for $name {}
+        };
     }
 
-    /// How an authenticator code is used (recorded in the ledger).
-    #[derive(ToSchema)]
-    #[schema(rename_all = "lowercase")]
-    pub(crate) enum CodeUse {
-        View,
-        Copy,
-        Cli,
-        Api,
-        Autofill,
-        Automation,
-    }
+    core_words!(Channel, orthrus_core::Channel, "How a message came in.");
+    core_words!(
+        CodeUse,
+        orthrus_core::CodeUse,
+        "How an authenticator code is used (recorded in the ledger)."
+    );
 
     /// An authenticator's HMAC (any case; `SHA-256`, `HmacSHA256` are read too).
     #[derive(ToSchema)]
