@@ -22,15 +22,6 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
-    pub const ALL: [AuditOutcome; 6] = [
-        AuditOutcome::Success,
-        AuditOutcome::Failure,
-        AuditOutcome::Denied,
-        AuditOutcome::Requested,
-        AuditOutcome::Approved,
-        AuditOutcome::Warning,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -44,7 +35,11 @@ impl AuditOutcome {
     }
 }
 
-spelled_as_str!(AuditOutcome, "audit outcome");
+spelled_as_str!(
+    AuditOutcome,
+    "audit outcome",
+    [Success, Failure, Denied, Requested, Approved, Warning]
+);
 
 /// What an audited action was done to: the kind of the event's
 /// `target_id` (`audit_events.target_type`, `AuditEntry::target_type`).
@@ -74,19 +69,6 @@ pub enum AuditTarget {
 }
 
 impl AuditTarget {
-    pub const ALL: [AuditTarget; 10] = [
-        AuditTarget::Account,
-        AuditTarget::Approval,
-        AuditTarget::Invitation,
-        AuditTarget::Message,
-        AuditTarget::Pairing,
-        AuditTarget::Passkey,
-        AuditTarget::Session,
-        AuditTarget::Team,
-        AuditTarget::Token,
-        AuditTarget::User,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -104,7 +86,13 @@ impl AuditTarget {
     }
 }
 
-spelled_as_str!(AuditTarget, "audit target");
+spelled_as_str!(
+    AuditTarget,
+    "audit target",
+    [
+        Account, Approval, Invitation, Message, Pairing, Passkey, Session, Team, Token, User
+    ]
+);
 
 #[cfg(test)]
 mod tests {

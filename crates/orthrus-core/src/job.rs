@@ -31,16 +31,6 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 7] = [
-        JobState::Queued,
-        JobState::Running,
-        JobState::Waiting,
-        JobState::Deferred,
-        JobState::Succeeded,
-        JobState::Failed,
-        JobState::Cancelled,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -90,7 +80,13 @@ impl JobState {
     }
 }
 
-spelled_as_str!(JobState, "job state");
+spelled_as_str!(
+    JobState,
+    "job state",
+    [
+        Queued, Running, Waiting, Deferred, Succeeded, Failed, Cancelled
+    ]
+);
 
 /// A text that is none of the spellings of the vocabulary it was read as.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -117,14 +113,6 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
-        JobKind::Login,
-        JobKind::EnableMfa,
-        JobKind::RotatePassword,
-        JobKind::SwapEmail,
-        JobKind::CheckMfa,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -160,7 +148,11 @@ impl JobKind {
     }
 }
 
-spelled_as_str!(JobKind, "job kind");
+spelled_as_str!(
+    JobKind,
+    "job kind",
+    [Login, EnableMfa, RotatePassword, SwapEmail, CheckMfa]
+);
 
 /// What a waiting job asks a person (`Question::kind`, kept in the job's
 /// stored question and sent in its JSON).
@@ -175,8 +167,6 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
-    pub const ALL: [QuestionKind; 2] = [QuestionKind::Captcha, QuestionKind::BackupCode];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -186,7 +176,7 @@ impl QuestionKind {
     }
 }
 
-spelled_as_str!(QuestionKind, "question kind");
+spelled_as_str!(QuestionKind, "question kind", [Captcha, BackupCode]);
 
 /// How a step of a job's log ended (`automation_steps.outcome`,
 /// `StepView::outcome`); a step still running has none.
@@ -202,8 +192,6 @@ pub enum StepOutcome {
 }
 
 impl StepOutcome {
-    pub const ALL: [StepOutcome; 3] = [StepOutcome::Ok, StepOutcome::Failed, StepOutcome::Paused];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -214,7 +202,7 @@ impl StepOutcome {
     }
 }
 
-spelled_as_str!(StepOutcome, "step outcome");
+spelled_as_str!(StepOutcome, "step outcome", [Ok, Failed, Paused]);
 
 /// Which road an inbox message came by (`inbox_messages.channel`,
 /// `InboxItem::channel`).
@@ -228,8 +216,6 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -239,7 +225,7 @@ impl Channel {
     }
 }
 
-spelled_as_str!(Channel, "channel");
+spelled_as_str!(Channel, "channel", [Email, Sms]);
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,30 @@
 /// over its `ALL`; an unknown spelling is an [`UnknownWord`] naming `$what`.
 /// Declared before the modules so that each of them can use it; exported for
 /// the other crates' stored words (the store's approval states).
+///
+/// Given the variants, it also declares `ALL` in that order, and a match
+/// over them with no wildcard stops the build when a variant is added but
+/// not listed (a variant missing from `ALL` would be written, then read back
+/// as an unknown word).
 #[macro_export]
 macro_rules! spelled_as_str {
+    ($name:ident, $what:literal, [$($variant:ident),+ $(,)?]) => {
+        impl $name {
+            /// Every word, in the order the type lists them.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+        }
+
+        const _: () = {
+            #[allow(dead_code)]
+            fn every_variant_is_listed(word: $name) {
+                match word {
+                    $($name::$variant)|+ => {}
+                }
+            }
+        };
+
+        $crate::spelled_as_str!($name, $what);
+    };
     ($name:ident, $what:literal) => {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

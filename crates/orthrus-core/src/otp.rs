@@ -17,8 +17,6 @@ pub enum OtpKind {
 }
 
 impl OtpKind {
-    pub const ALL: [OtpKind; 3] = [OtpKind::Totp, OtpKind::Hotp, OtpKind::Steam];
-
     /// The stored spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -46,14 +44,6 @@ pub enum OtpSource {
 }
 
 impl OtpSource {
-    pub const ALL: [OtpSource; 5] = [
-        OtpSource::Secret,
-        OtpSource::Uri,
-        OtpSource::Qr,
-        OtpSource::Import,
-        OtpSource::Automation,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -86,15 +76,6 @@ pub enum CodeUse {
 }
 
 impl CodeUse {
-    pub const ALL: [CodeUse; 6] = [
-        CodeUse::View,
-        CodeUse::Copy,
-        CodeUse::Cli,
-        CodeUse::Api,
-        CodeUse::Autofill,
-        CodeUse::Automation,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -161,9 +142,17 @@ impl<'de> serde::Deserialize<'de> for StepUse {
     }
 }
 
-spelled_as_str!(OtpKind, "otp kind");
-spelled_as_str!(OtpSource, "otp source");
-spelled_as_str!(CodeUse, "code use");
+spelled_as_str!(OtpKind, "otp kind", [Totp, Hotp, Steam]);
+spelled_as_str!(
+    OtpSource,
+    "otp source",
+    [Secret, Uri, Qr, Import, Automation]
+);
+spelled_as_str!(
+    CodeUse,
+    "code use",
+    [View, Copy, Cli, Api, Autofill, Automation]
+);
 spelled_as_str!(StepUse, "step use");
 
 #[cfg(test)]
@@ -179,36 +168,17 @@ mod tests {
         assert!("paper".parse::<OtpSource>().is_err());
     }
 
-    /// `ALL` lists every variant: `FromStr` and the store's decoding search
-    /// it, so a variant left out would be written but read back as corrupt.
+    /// `StepUse::ALL` is written out (a variant carries a `CodeUse`): it
+    /// lists every handed-out use and verify. `FromStr` and the store's
+    /// decoding search it, so a use left out would be read back as corrupt.
     #[test]
-    fn every_variant_is_in_all() {
-        let code_use = |u: CodeUse| match u {
-            CodeUse::View
-            | CodeUse::Copy
-            | CodeUse::Cli
-            | CodeUse::Api
-            | CodeUse::Autofill
-            | CodeUse::Automation => 6,
+    fn every_step_use_is_in_all() {
+        let listed = |u: StepUse| match u {
+            StepUse::Handed(_) | StepUse::Verified => StepUse::ALL.contains(&u),
         };
-        assert_eq!(CodeUse::ALL.len(), code_use(CodeUse::View));
-        // Every handed-out use, and verify.
-        let step_use = |u: StepUse| match u {
-            StepUse::Handed(_) | StepUse::Verified => CodeUse::ALL.len() + 1,
-        };
-        assert_eq!(StepUse::ALL.len(), step_use(StepUse::Verified));
-        let kinds = |k: OtpKind| match k {
-            OtpKind::Totp | OtpKind::Hotp | OtpKind::Steam => 3,
-        };
-        assert_eq!(OtpKind::ALL.len(), kinds(OtpKind::Totp));
-        let sources = |s: OtpSource| match s {
-            OtpSource::Secret
-            | OtpSource::Uri
-            | OtpSource::Qr
-            | OtpSource::Import
-            | OtpSource::Automation => 5,
-        };
-        assert_eq!(OtpSource::ALL.len(), sources(OtpSource::Qr));
+        assert!(CodeUse::ALL.map(StepUse::from).into_iter().all(listed));
+        assert!(listed(StepUse::Verified));
+        assert_eq!(StepUse::ALL.len(), CodeUse::ALL.len() + 1);
     }
 
     #[test]

@@ -26,15 +26,6 @@ pub enum DkimVerdict {
 }
 
 impl DkimVerdict {
-    pub const ALL: [DkimVerdict; 6] = [
-        DkimVerdict::Pass,
-        DkimVerdict::Fail,
-        DkimVerdict::Neutral,
-        DkimVerdict::PermError,
-        DkimVerdict::TempError,
-        DkimVerdict::None,
-    ];
-
     /// The stored and sent spelling (RFC 8601's result words).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -61,7 +52,11 @@ impl DkimVerdict {
     }
 }
 
-spelled_as_str!(DkimVerdict, "DKIM verdict");
+spelled_as_str!(
+    DkimVerdict,
+    "DKIM verdict",
+    [Pass, Fail, Neutral, PermError, TempError, None]
+);
 
 /// The DMARC verdict of a message: whether its From domain is aligned with
 /// a passing DKIM signature (SPF is not evaluated).
@@ -84,14 +79,6 @@ pub enum DmarcVerdict {
 }
 
 impl DmarcVerdict {
-    pub const ALL: [DmarcVerdict; 5] = [
-        DmarcVerdict::Pass,
-        DmarcVerdict::Fail,
-        DmarcVerdict::None,
-        DmarcVerdict::TempError,
-        DmarcVerdict::PermError,
-    ];
-
     /// The stored and sent spelling (RFC 8601's result words).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -104,7 +91,11 @@ impl DmarcVerdict {
     }
 }
 
-spelled_as_str!(DmarcVerdict, "DMARC verdict");
+spelled_as_str!(
+    DmarcVerdict,
+    "DMARC verdict",
+    [Pass, Fail, None, TempError, PermError]
+);
 
 #[cfg(test)]
 mod tests {

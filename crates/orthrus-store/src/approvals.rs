@@ -33,8 +33,6 @@ pub enum ApprovalStatus {
 }
 
 impl ApprovalStatus {
-    pub const ALL: [ApprovalStatus; 4] = [Self::Pending, Self::Approved, Self::Denied, Self::Used];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -46,7 +44,11 @@ impl ApprovalStatus {
     }
 }
 
-orthrus_core::spelled_as_str!(ApprovalStatus, "approval status");
+orthrus_core::spelled_as_str!(
+    ApprovalStatus,
+    "approval status",
+    [Pending, Approved, Denied, Used]
+);
 
 /// What a two-person-rule request asks to do (`dual_approvals.action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -63,13 +65,6 @@ pub enum DualAction {
 }
 
 impl DualAction {
-    pub const ALL: [DualAction; 4] = [
-        Self::Export,
-        Self::ViewBackupCodes,
-        Self::UntagCritical,
-        Self::TwoPersonRuleOff,
-    ];
-
     /// The stored and sent spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -81,7 +76,11 @@ impl DualAction {
     }
 }
 
-orthrus_core::spelled_as_str!(DualAction, "dual approval action");
+orthrus_core::spelled_as_str!(
+    DualAction,
+    "dual approval action",
+    [Export, ViewBackupCodes, UntagCritical, TwoPersonRuleOff]
+);
 
 /// Step-up by approval on another device, the two-person rule, and passkeys.
 #[async_trait]

@@ -82,8 +82,6 @@ pub enum SessionKind {
 }
 
 impl SessionKind {
-    pub const ALL: [SessionKind; 3] = [Self::Cookie, Self::Bearer, Self::Extension];
-
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Cookie => "cookie",
@@ -93,7 +91,7 @@ impl SessionKind {
     }
 }
 
-orthrus_core::spelled_as_str!(SessionKind, "session kind");
+orthrus_core::spelled_as_str!(SessionKind, "session kind", [Cookie, Bearer, Extension]);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRow {
@@ -625,9 +623,6 @@ pub enum PairingStatus {
 }
 
 impl PairingStatus {
-    pub const ALL: [PairingStatus; 4] =
-        [Self::Pending, Self::Approved, Self::Denied, Self::Claimed];
-
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -638,7 +633,11 @@ impl PairingStatus {
     }
 }
 
-orthrus_core::spelled_as_str!(PairingStatus, "pairing status");
+orthrus_core::spelled_as_str!(
+    PairingStatus,
+    "pairing status",
+    [Pending, Approved, Denied, Claimed]
+);
 
 /// A browser extension asking to be connected by approval (number matching).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -674,8 +673,6 @@ pub enum MfaCheckState {
 }
 
 impl MfaCheckState {
-    pub const ALL: [MfaCheckState; 3] = [Self::On, Self::Off, Self::CouldNotCheck];
-
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::On => "on",
@@ -685,7 +682,7 @@ impl MfaCheckState {
     }
 }
 
-orthrus_core::spelled_as_str!(MfaCheckState, "MFA check state");
+orthrus_core::spelled_as_str!(MfaCheckState, "MFA check state", [On, Off, CouldNotCheck]);
 
 /// An account's last MFA check.
 #[derive(Clone, Debug, PartialEq, Eq)]
