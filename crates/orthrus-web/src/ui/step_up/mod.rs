@@ -112,7 +112,7 @@ async fn step_up_cancel(
     _a: Authed,
     Query(q): Query<StepUpQuery>,
 ) -> axum::response::Html<&'static str> {
-    axum::response::Html(match Step::parse(&q.then) {
+    axum::response::Html(match q.then.parse::<Step>().ok() {
         Some(Step::Reveal | Step::Copy) => {
             "<span class=\"secret\" aria-label=\"hidden password\">••••••••••</span>"
         }

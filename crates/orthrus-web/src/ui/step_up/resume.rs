@@ -32,19 +32,6 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    const ALL: [Self; 10] = [
-        Self::Reveal,
-        Self::Copy,
-        Self::Field,
-        Self::Mfa,
-        Self::BackupView,
-        Self::BackupUse,
-        Self::Approve,
-        Self::Deny,
-        Self::JobBackup,
-        Self::Automation,
-    ];
-
     /// The spelling in a token.
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
@@ -60,11 +47,15 @@ impl Step {
             Self::Automation => "automation",
         }
     }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 }
+
+orthrus_core::spelled_as_str!(
+    Step,
+    "step-up step",
+    [
+        Reveal, Copy, Field, Mfa, BackupView, BackupUse, Approve, Deny, JobBackup, Automation
+    ]
+);
 
 /// What the identity check resumes once it passes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,7 +120,7 @@ impl<'a> Written<'a> {
     }
 
     pub(crate) fn step(&self) -> Option<Step> {
-        Step::parse(self.kind)
+        self.kind.parse().ok()
     }
 
     /// The account it is about, when its id is one.
@@ -272,7 +263,7 @@ mod tests {
         let all = every();
         for step in Step::ALL {
             assert!(all.iter().any(|r| r.step() == step), "{step:?} untested");
-            assert_eq!(Step::parse(step.as_str()), Some(step));
+            assert_eq!(step.as_str().parse().ok(), Some(step));
         }
         for r in all {
             let token = r.to_string();
